@@ -1,0 +1,174 @@
+"""The base of every generated client: configuration once, two thin drivers."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import attrs
+import httpx
+
+from apiforge.core.call import Call
+from apiforge.core.drivers import AsyncDriver, SyncDriver
+from apiforge.core.effects import Effect
+from apiforge.core.pipeline import Policy, run_call
+from apiforge.core.protocols.base import Protocol
+from apiforge.core.ratelimit import RateLimiter
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Unset()
+"""Marks an argument left to the API's default (e.g. `rate_limit`: the published limit)."""
+
+
+def make_limiter(rate_limit: float | Any | None, default: RateLimiter | None) -> RateLimiter | None:
+    """`rate_limit=None` turns limiting off; a number sets requests per second; DEFAULT keeps the API's."""
+    if rate_limit is DEFAULT:
+        return default
+    if rate_limit is None:
+        return None
+    if isinstance(rate_limit, RateLimiter):
+        return rate_limit
+    if not isinstance(rate_limit, int | float) or rate_limit <= 0:
+        raise ValueError(f"rate_limit must be a positive number of requests per second or None, got {rate_limit!r}")
+    return RateLimiter.per_second(float(rate_limit))
+
+
+class BaseClient:
+    """State shared by the sync and async clients of one API: the protocol adapter and the policy."""
+
+    _protocol: Protocol
+    _policy: Policy
+
+    def _configure(self, protocol: Protocol, policy: Policy) -> None:
+        self._protocol = protocol
+        self._policy = policy
+
+    def _options(
+        self,
+        *,
+        max_retries: int | None = None,
+        rate_limit: float | Any | None = DEFAULT,
+        deadline: float | Any | None = DEFAULT,
+    ) -> Policy:
+        retry = self._policy.retry
+        if max_retries is not None:
+            retry = attrs.evolve(retry, max_retries=max_retries)
+        if deadline is not DEFAULT:
+            retry = attrs.evolve(retry, deadline=deadline)
+        return attrs.evolve(self._policy, retry=retry, limiter=make_limiter(rate_limit, self._policy.limiter))
+
+    def _pipeline(self, call: Call[T]) -> Generator[Effect, Any, T]:
+        return run_call(self._protocol, self._policy, call)
+
+    def __repr__(self) -> str:
+        # Secrets live in the protocol; nothing of them belongs here.
+        return f"<{type(self).__name__} {self._protocol.base_url}>"
+
+
+class SyncClient(BaseClient):
+    """A client whose calls block. Use it as a context manager, or call close()."""
+
+    _driver: SyncDriver
+    _owns_http: bool
+
+    def _start(self, http_client: httpx.Client | None, timeout: httpx.Timeout | float | None) -> None:
+        self._owns_http = http_client is None
+        http = http_client or httpx.Client(timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+        self._driver = SyncDriver(http)
+
+    def request(self, call: Call[T]) -> T:
+        """Make one call and return its typed result."""
+        return self._driver.run(self._pipeline(call))
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | None = None,
+        rate_limit: float | Any | None = DEFAULT,
+        deadline: float | Any | None = DEFAULT,
+    ) -> Self:
+        """A view of this client with other retry or rate-limit settings, sharing its connection and session."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update({k: v for k, v in self.__dict__.items() if not _is_group(v)})
+        clone._policy = self._options(max_retries=max_retries, rate_limit=rate_limit, deadline=deadline)
+        clone._owns_http = False
+        return clone
+
+    def close(self) -> None:
+        """End the API session (if the API has one) and release the connections."""
+        try:
+            self._driver.run(self._protocol.close())
+        finally:
+            if self._owns_http:
+                self._driver.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(BaseClient):
+    """A client whose calls are awaited. Use it as an async context manager, or await aclose()."""
+
+    _driver: AsyncDriver
+    _owns_http: bool
+
+    def _start(self, http_client: httpx.AsyncClient | None, timeout: httpx.Timeout | float | None) -> None:
+        self._owns_http = http_client is None
+        http = http_client or httpx.AsyncClient(timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+        self._driver = AsyncDriver(http)
+
+    async def request(self, call: Call[T]) -> T:
+        """Make one call and return its typed result."""
+        return await self._driver.run(self._pipeline(call))
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | None = None,
+        rate_limit: float | Any | None = DEFAULT,
+        deadline: float | Any | None = DEFAULT,
+    ) -> Self:
+        """A view of this client with other retry or rate-limit settings, sharing its connection and session."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update({k: v for k, v in self.__dict__.items() if not _is_group(v)})
+        clone._policy = self._options(max_retries=max_retries, rate_limit=rate_limit, deadline=deadline)
+        clone._owns_http = False
+        return clone
+
+    async def aclose(self) -> None:
+        """End the API session (if the API has one) and release the connections."""
+        try:
+            await self._driver.run(self._protocol.close())
+        finally:
+            if self._owns_http:
+                await self._driver.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def _is_group(value: object) -> bool:
+    # Method groups cached on the client hold a reference to it; a clone builds its own.
+    return getattr(value, "_client", None) is not None
+
+
+__all__ = ["DEFAULT", "AsyncClient", "BaseClient", "SyncClient", "make_limiter"]

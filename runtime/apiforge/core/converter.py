@@ -1,0 +1,285 @@
+"""One cattrs converter for every API: wire names, open enums, unions, JSON passthrough.
+
+Decoding runs on a fast converter; only when it fails is the value decoded again with
+detailed validation, to name the field path in the `DecodeError`.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from apiforge.core.errors import DecodeError
+from apiforge.core.types import JSON
+
+T = TypeVar("T")
+_NoneType = type(None)
+_tagged: dict[Any, tuple[str, dict[str, type[Any]]]] = {}
+
+
+def _strict_str(value: object, _: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _strict_int(value: object, _: object) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _strict_float(value: object, _: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _strict_bool(value: object, _: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("0", "1", "true", "false"):
+        return value.lower() in ("1", "true")
+    raise TypeError(f"expected a boolean, got {value!r}")
+
+
+_PRIMITIVE_HOOKS: dict[type, Callable[[object, object], object]] = {
+    str: _strict_str,
+    int: _strict_int,
+    float: _strict_float,
+    bool: _strict_bool,
+}
+
+
+_JSON_MEMBERS: frozenset[object] = frozenset({dict, list, str, int, float, bool, _NoneType})
+
+
+def _is_json(tp: object) -> bool:
+    """Is `tp` the JSON alias? get_type_hints rebuilds it (resolving its forward references), so
+    compare its shape, not its identity."""
+    if tp is JSON:
+        return True
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return False
+    members: frozenset[object] = frozenset(typing.get_origin(a) or a for a in typing.get_args(tp))
+    return members == _JSON_MEMBERS
+
+
+def _subclass_aware(base: type, hook: Callable[[object, object], object]) -> Callable[[object, Any], object]:
+    """A primitive hook also receives subclasses (IntEnum, StrEnum, IntFlag): build those from the value."""
+
+    def structure(value: object, tp: Any) -> object:
+        if tp is base:
+            return hook(value, tp)
+        if isinstance(value, tp):
+            return value
+        return tp(hook(value, base))
+
+    return structure
+
+
+def _is_union(tp: object) -> bool:
+    # JSON is a union too, but one whose values pass through untouched.
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and not _is_json(tp)
+
+
+def _matches(value: object, tp: object) -> bool:
+    """Does `value` already have the primitive type `tp` (bool is not an int here)?"""
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, float)
+    if tp is str:
+        return isinstance(value, str)
+    return False
+
+
+def _configure(conv: cattrs.Converter) -> cattrs.Converter:
+    for tp, hook in _PRIMITIVE_HOOKS.items():
+        conv.register_structure_hook(tp, _subclass_aware(tp, hook))
+    conv.register_structure_hook_func(_is_json, lambda v, _: v)
+    conv.register_unstructure_hook_func(_is_json, lambda v: v)
+
+    def structure_attrs(cls: type[Any]) -> Callable[[Any, Any], Any]:
+        renames = {a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls) if "wire" in a.metadata}
+        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+    def unstructure_attrs(cls: type[Any]) -> Callable[[Any], Any]:
+        renames = {a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls) if "wire" in a.metadata}
+        return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **renames)  # type: ignore[arg-type]
+
+    conv.register_structure_hook_factory(attrs.has, structure_attrs)
+    conv.register_unstructure_hook_factory(attrs.has, unstructure_attrs)
+
+    def structure_union(tp: Any) -> Callable[[Any, Any], Any]:
+        if tp in _tagged:
+            key, mapping = _tagged[tp]
+            members = [a for a in typing.get_args(tp) if a is not _NoneType]
+
+            def tagged(value: Any, _: Any) -> Any:
+                if value is None and _NoneType in typing.get_args(tp):
+                    return None
+                obj = cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
+                if obj is not None:
+                    cls = mapping.get(str(obj.get(key)))
+                    if cls is not None:
+                        return conv.structure(value, cls)
+                return untagged(value, members)
+
+            return tagged
+        args = typing.get_args(tp)
+        members = [a for a in args if a is not _NoneType]
+        optional = len(members) < len(args)
+
+        if len(members) == 1:
+            # `X | None`: decode X directly, so that an error inside X keeps its own path.
+            only = members[0]
+
+            def optional_member(value: Any, _: Any) -> Any:
+                return None if value is None else conv.structure(value, only)
+
+            return optional_member
+
+        def union(value: Any, _: Any) -> Any:
+            if value is None and optional:
+                return None
+            return untagged(value, members)
+
+        return union
+
+    def untagged(value: Any, members: list[Any]) -> Any:
+        for member in members:
+            if _matches(value, member):
+                return value
+        errors: list[Exception] = []
+        for member in members:
+            try:
+                return conv.structure(value, member)
+            except Exception as exc:  # noqa: BLE001 - try the next member
+                errors.append(exc)
+        names = " | ".join(getattr(m, "__name__", str(m)) for m in members)
+        raise TypeError(f"matches none of {names}") from (errors[0] if errors else None)
+
+    conv.register_structure_hook_factory(_is_union, structure_union)
+    return conv
+
+
+fast = _configure(cattrs.Converter(detailed_validation=False, forbid_extra_keys=False))
+detailed = _configure(cattrs.Converter(detailed_validation=True, forbid_extra_keys=False))
+
+
+def register_tagged_union(union: object, key: str, mapping: Mapping[str, type[Any]]) -> None:
+    """Decode `union` by the value of `key` (a discriminator); unknown tags fall back to trying each member."""
+    _tagged[union] = (key, dict(mapping))
+
+
+def structure(value: object, tp: Any, *, method: str) -> Any:
+    """`value` (parsed JSON) as an instance of `tp`, or a DecodeError naming method, field path and value."""
+    try:
+        return fast.structure(value, tp)
+    except Exception:  # noqa: BLE001 - explained by the detailed pass below
+        pass
+    try:
+        return detailed.structure(value, tp)
+    except Exception as exc:  # noqa: BLE001
+        path, reason = _first_problem(exc)
+        path = _wire_path(tp, path)
+        raise DecodeError(method, path, _value_at(value, path), reason) from None
+
+
+def unstructure(value: object) -> Any:
+    """A model (or anything holding models) as plain JSON data with wire names."""
+    return fast.unstructure(value)
+
+
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\['([^']*)'\]|\[([^\]]+)\]")
+
+
+def _first_problem(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, cattrs.BaseValidationError):
+        messages = cattrs.transform_error(exc, path="$")
+        if messages:
+            text = messages[0]
+            reason, _, path = text.rpartition(" @ ")
+            return path or "$", reason or text
+    return "$", str(exc) or type(exc).__name__
+
+
+def _wire_path(tp: Any, path: str) -> str:
+    """cattrs names attributes (`$.from_`); users see wire names (`$.from`)."""
+    out = "$"
+    current: Any = tp
+    for match in _STEP.finditer(path[1:]):
+        key, index, quoted, other = match.groups()
+        if index is not None:
+            out += f"[{index}]"
+            members = [a for a in typing.get_args(current) if a is not _NoneType]
+            current = members[0] if members else Any
+            continue
+        name = key if key is not None else quoted if quoted is not None else other
+        candidates = [current] if attrs.has(current) else [a for a in typing.get_args(current) if attrs.has(a)]
+        for cls in candidates:
+            field = getattr(attrs.fields(cls), name, None) if name.isidentifier() else None
+            if field is not None:
+                out += f".{field.metadata.get('wire', name)}"
+                current = typing.get_type_hints(cls).get(name, Any)
+                break
+        else:
+            out += f".{name}"
+            args = typing.get_args(current)
+            current = args[-1] if args else Any
+    return out
+
+
+def _as_list(value: object) -> list[object] | None:
+    return cast("list[object]", value) if isinstance(value, list) else None
+
+
+def _as_dict(value: object) -> dict[str, object] | None:
+    return cast("dict[str, object]", value) if isinstance(value, dict) else None
+
+
+def _value_at(value: object, path: str) -> object:
+    """The value at a `$.a[0].b` path inside decoded JSON (as deep as the path exists)."""
+    current: object = value
+    for match in _STEP.finditer(path[1:]):
+        key, index, quoted, other = match.groups()
+        if index is not None:
+            items = _as_list(current)
+            if items is None or int(index) >= len(items):
+                break
+            current = items[int(index)]
+        else:
+            name = key if key is not None else quoted if quoted is not None else other
+            fields = _as_dict(current)
+            if fields is None or name not in fields:
+                break
+            current = fields[name]
+    return current
+
+
+__all__ = ["register_tagged_union", "structure", "unstructure"]

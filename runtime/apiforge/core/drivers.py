@@ -1,0 +1,134 @@
+"""The two drivers: carry out the pipeline's effects with blocking calls or with awaits."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Generator
+from typing import Any, TypeVar
+
+import httpx
+
+from apiforge.core.effects import Acquire, Callback, Effect, Release, Send, Sleep
+from apiforge.core.errors import ConfigurationError, TransportError
+
+T = TypeVar("T")
+# Failures that happen before a byte of the request leaves: safe to retry any call.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def transport_error(request: httpx.Request, exc: httpx.TransportError) -> TransportError:
+    """An httpx failure as our TransportError, noting whether the request may have been processed."""
+    method = request.url.path.rsplit("/", 1)[-1] or request.url.path
+    return TransportError(method, f"{type(exc).__name__}: {exc}", sent=not isinstance(exc, _NOT_SENT))
+
+
+class SyncDriver:
+    """Runs pipelines in the calling thread over an httpx.Client."""
+
+    def __init__(self, http: httpx.Client, sleep: Any = time.sleep) -> None:
+        self.http = http
+        self.sleep = sleep
+        self._semaphores: dict[str, threading.Semaphore] = {}
+        self._guard = threading.Lock()
+
+    def run(self, pipeline: Generator[Effect, Any, T]) -> T:
+        outcome: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = pipeline.throw(error) if error is not None else pipeline.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            outcome, error = None, None
+            try:
+                outcome = self.perform(effect)
+            except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
+                error = exc
+
+    def perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Send):
+            try:
+                return self.http.send(effect.request)
+            except httpx.TransportError as exc:
+                raise transport_error(effect.request, exc) from None
+        if isinstance(effect, Sleep):
+            self.sleep(effect.seconds)
+            return None
+        if isinstance(effect, Acquire):
+            self._semaphore(effect.name, effect.size).acquire()
+            return None
+        if isinstance(effect, Release):
+            self._semaphores[effect.name].release()
+            return None
+        if isinstance(effect, Callback):
+            function: Any = effect.function
+            result: Any = function(*effect.args)
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise ConfigurationError(f"{effect.function!r} is async; a sync client needs a sync hook")
+            return result
+        raise TypeError(f"unknown effect {effect!r}")
+
+    def _semaphore(self, name: str, size: int) -> threading.Semaphore:
+        with self._guard:
+            semaphore = self._semaphores.get(name)
+            if semaphore is None:
+                semaphore = self._semaphores[name] = threading.Semaphore(size)
+            return semaphore
+
+
+class AsyncDriver:
+    """Runs pipelines as coroutines over an httpx.AsyncClient."""
+
+    def __init__(self, http: httpx.AsyncClient, sleep: Any = asyncio.sleep) -> None:
+        self.http = http
+        self.sleep = sleep
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    async def run(self, pipeline: Generator[Effect, Any, T]) -> T:
+        outcome: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = pipeline.throw(error) if error is not None else pipeline.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            outcome, error = None, None
+            try:
+                outcome = await self.perform(effect)
+            except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
+                error = exc
+
+    async def perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Send):
+            try:
+                return await self.http.send(effect.request)
+            except httpx.TransportError as exc:
+                raise transport_error(effect.request, exc) from None
+        if isinstance(effect, Sleep):
+            await self.sleep(effect.seconds)
+            return None
+        if isinstance(effect, Acquire):
+            semaphore = self._semaphores.get(effect.name)
+            if semaphore is None:
+                semaphore = self._semaphores[effect.name] = asyncio.Semaphore(effect.size)
+            await semaphore.acquire()
+            return None
+        if isinstance(effect, Release):
+            self._semaphores[effect.name].release()
+            return None
+        if isinstance(effect, Callback):
+            function: Any = effect.function
+            result: Any = function(*effect.args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        raise TypeError(f"unknown effect {effect!r}")
+
+
+__all__ = ["AsyncDriver", "SyncDriver", "transport_error"]

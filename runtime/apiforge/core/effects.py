@@ -1,0 +1,54 @@
+"""Effects: what the sans-IO call pipeline asks its driver to do.
+
+The pipeline is a generator; it yields an effect and receives the outcome (or the exception
+the effect raised). The sync driver carries effects out with blocking calls, the async
+driver with awaits — the logic is written once.
+"""
+
+from __future__ import annotations
+
+import attrs
+import httpx
+
+
+@attrs.frozen(slots=True)
+class Send:
+    """Send a request; the outcome is the httpx.Response (or a TransportError is thrown in)."""
+
+    request: httpx.Request
+    stream: bool = False
+
+
+@attrs.frozen(slots=True)
+class Sleep:
+    """Wait this many seconds."""
+
+    seconds: float
+
+
+@attrs.frozen(slots=True)
+class Acquire:
+    """Take one slot of the named semaphore (created with `size` slots on first use)."""
+
+    name: str
+    size: int = 1
+
+
+@attrs.frozen(slots=True)
+class Release:
+    """Give back a slot taken with Acquire."""
+
+    name: str
+
+
+@attrs.frozen(slots=True)
+class Callback:
+    """Call a user hook (sync or async) with these arguments; the outcome is what it returns."""
+
+    function: object
+    args: tuple[object, ...] = ()
+
+
+Effect = Send | Sleep | Acquire | Release | Callback
+
+__all__ = ["Acquire", "Callback", "Effect", "Release", "Send", "Sleep"]

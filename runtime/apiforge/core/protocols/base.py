@@ -1,0 +1,115 @@
+"""What every protocol adapter provides to the call pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+
+from apiforge.core.call import Call
+from apiforge.core.effects import Effect
+from apiforge.core.errors import APIError, DecodeError, HTTPStatusError
+from apiforge.core.retry import RetryVerdict
+
+ErrorFactory = Callable[[int], type[APIError]]
+
+
+class Protocol:
+    """Base of the adapters. Pure: builds requests, reads responses, decides nothing about IO."""
+
+    api = ""
+
+    def __init__(self, *, base_url: str, error_class: ErrorFactory) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.error_class = error_class
+
+    # Hooks the pipeline calls, in order.
+
+    def prepare(self, call: Call[Any]) -> Call[Any]:
+        """Complete a call once, before its first attempt (kept across retries)."""
+        return call
+
+    def before_send(self, call: Call[Any]) -> Generator[Effect, Any, None]:
+        """Effects to run before each attempt (e.g. log in to get a session)."""
+        return
+        yield  # pragma: no cover - makes this a generator
+
+    def rate_key(self, call: Call[Any]) -> tuple[str, float | None]:
+        """The rate-limit bucket of a call and its rate (requests/s; None = the client default)."""
+        return (self.api, None)
+
+    def build_request(self, call: Call[Any]) -> httpx.Request:
+        raise NotImplementedError
+
+    def parse(self, call: Call[Any], response: httpx.Response) -> object:
+        """The payload of a response, or raise the typed error it carries."""
+        raise NotImplementedError
+
+    def parse_body(self, method: str, body: object, *, status_code: int | None = None) -> object:
+        """The payload of a response body (parsed JSON), or raise the typed error it carries."""
+        raise NotImplementedError
+
+    def recover(self, call: Call[Any], error: APIError) -> Generator[Effect, Any, Call[Any] | None]:
+        """Repair what `error` says is wrong (expired session, captcha) and return the call to replay, or None."""
+        return None
+        yield  # pragma: no cover
+
+    def retry_verdict(self, error: APIError) -> RetryVerdict:
+        """ "rejected" (refused before processing), "transient" (may have been processed) or None."""
+        return None
+
+    def close(self) -> Generator[Effect, Any, None]:
+        """Effects to run when the client closes (e.g. log out)."""
+        return
+        yield  # pragma: no cover
+
+
+def read_json(method: str, response: httpx.Response) -> object:
+    """The JSON body of a response; a non-JSON body is an HTTP error when the status is, else a DecodeError."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        if response.status_code >= 400:
+            raise HTTPStatusError(method, response.status_code, response.text) from None
+        raise DecodeError(method, "$", response.text[:200], "the response is not JSON") from None
+
+
+def json_object(value: object) -> Mapping[str, Any] | None:
+    """`value` as a JSON object, or None when it is something else."""
+    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
+
+
+def as_mapping(method: str, body: object) -> Mapping[str, Any]:
+    obj = json_object(body)
+    if obj is None:
+        raise DecodeError(method, "$", body, "expected a JSON object")
+    return obj
+
+
+def load_body(method: str, body: object) -> object:
+    """Accept a body as bytes, text or already parsed JSON."""
+    if isinstance(body, bytes | bytearray | str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise DecodeError(method, "$", body[:200], "the body is not JSON") from None
+    return body
+
+
+def file_part(name: str, value: object) -> tuple[str, bytes]:
+    """A multipart part (file name, content) from bytes, a path or a binary file object."""
+    if isinstance(value, bytes | bytearray):
+        return (name, bytes(value))
+    if isinstance(value, str | os.PathLike):
+        path = Path(cast("str | os.PathLike[str]", value))
+        return (path.name, path.read_bytes())
+    read = getattr(value, "read", None)
+    if callable(read):
+        data: object = read()
+        if isinstance(data, bytes):
+            return (Path(str(getattr(value, "name", name))).name, data)
+    raise TypeError(f"{name}: expected bytes, a path or a binary file object, got {type(value).__name__}")
