@@ -1,0 +1,53 @@
+"""`python -m codegen`: import upstream documents into specs, generate the SDKs from specs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from codegen.spec.errors import SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+APIS = ("vk", "yclients", "wialon")
+IMPORTABLE = ("vk", "yclients")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="generate generated/apiforge/<api> from specs/<api>")
+    generate.add_argument("--api", choices=APIS, action="append", help="only this API (repeatable; default: all)")
+    generate.add_argument("--check", action="store_true", help="write nothing; exit 1 naming the files that are stale")
+    generate.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    imp = commands.add_parser("import", help="turn an upstream API description into specs/<api>")
+    imp.add_argument("api", choices=IMPORTABLE)
+    imp.add_argument("source", type=Path, help="VK: the schema folder; YCLIENTS: the OpenAPI JSON file")
+    imp.add_argument("--specs", type=Path, default=ROOT / "specs", help="the specs folder to write into")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            from codegen.generate import run
+
+            return run(apis=args.api or list(APIS), check=args.check, quiet=args.quiet)
+        importer = importlib.import_module(f"codegen.importers.{args.api}")
+        if not args.source.exists():
+            print(f"error: {args.source}: no such file or folder", file=sys.stderr)
+            return 2
+        importer.run(args.source, args.specs)
+        return 0
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
