@@ -1,0 +1,187 @@
+"""The hand-written overlay of the VK importer (`specs/vk/overlay.yaml`): reading it, and its corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codegen.spec.errors import SpecError
+from codegen.spec.load import fail
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_TOP_KEYS = ("api", "docs_url", "retryable_errors", "idempotent", "groups", "methods", "responses", "corrections")
+_METHOD_KEYS = ("add_params", "result", "idempotent", "batchable", "token_kinds", "errors", "python_name", "deprecated")
+_OPS = ("set", "remove", "append", "remove_item")
+
+
+@dataclass
+class Overlay:
+    """The overlay, checked for shape; positions are kept so later errors can point into it."""
+
+    path: Path
+    api: dict[str, Any]
+    docs_url: str
+    retryable_errors: list[int]
+    read_verbs: list[str]
+    idempotent_override: dict[str, bool]
+    groups: dict[str, dict[str, Any]]
+    methods: dict[str, dict[str, Any]]
+    responses: dict[str, dict[str, Any]]
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+
+    def error(self, pointer: Sequence[str | int], reason: str) -> SpecError:
+        """A SpecError pointing at a node of the overlay file."""
+        return fail(self.path, list(pointer), reason)
+
+
+def read_overlay(path: Path) -> Overlay:
+    """Parse `overlay.yaml` and check its shape (not yet against the schema)."""
+    if not path.is_file():
+        raise SpecError(str(path), 0, "the VK importer needs its overlay (hand-written facts): no such file")
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise SpecError(str(path), mark.line + 1 if mark else 1, f"invalid YAML: {exc.problem or exc}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(str(path), 1, "the overlay must be a mapping")
+
+    def need(ok: bool, pointer: Sequence[str | int], reason: str) -> None:
+        if not ok:
+            raise fail(path, list(pointer), reason)
+
+    for key in raw:
+        need(key in _TOP_KEYS, [key], f"unknown overlay key {key!r} (known: {', '.join(_TOP_KEYS)})")
+    for key in ("api", "docs_url", "retryable_errors", "idempotent", "responses"):
+        need(key in raw, [], f"the overlay has no {key!r}")
+    need(isinstance(raw["api"], dict), ["api"], "must be a mapping (the api header without version)")
+    need(isinstance(raw["docs_url"], str) and "{name}" in raw["docs_url"], ["docs_url"], "must be a string with {name}")
+    need(
+        isinstance(raw["retryable_errors"], list) and all(isinstance(c, int) for c in raw["retryable_errors"]),
+        ["retryable_errors"],
+        "must be a list of error codes",
+    )
+    idem = raw["idempotent"]
+    need(isinstance(idem, dict) and isinstance(idem.get("read_verbs"), list), ["idempotent"], "needs read_verbs: [...]")
+    override = idem.get("override") or {}
+    need(isinstance(override, dict), ["idempotent", "override"], "must map method names to true/false")
+    for name, value in override.items():
+        need(isinstance(value, bool), ["idempotent", "override", name], "must be true or false")
+
+    groups = raw.get("groups") or {}
+    need(isinstance(groups, dict), ["groups"], "must map sections to group options")
+    for section, options in groups.items():
+        need(isinstance(options, dict), ["groups", section], "must be a mapping of group options")
+        for key in options:
+            need(key in ("toplevel", "class_prefix", "name"), ["groups", section, key], f"unknown group option {key!r}")
+
+    methods = raw.get("methods") or {}
+    need(isinstance(methods, dict), ["methods"], "must map method names to facts")
+    for name, facts in methods.items():
+        need(isinstance(facts, dict), ["methods", name], "must be a mapping")
+        for key in facts:
+            need(
+                key in _METHOD_KEYS,
+                ["methods", name, key],
+                f"unknown method key {key!r} (known: {', '.join(_METHOD_KEYS)})",
+            )
+        need(isinstance(facts.get("add_params", []), list), ["methods", name, "add_params"], "must be a list of params")
+
+    responses = raw["responses"]
+    need(isinstance(responses, dict), ["responses"], "must map method names to their response keys")
+    for name, keys in responses.items():
+        need(isinstance(keys, dict) and bool(keys), ["responses", name], "must map response keys to selectors")
+        for key, entry in keys.items():
+            at: list[str | int] = ["responses", name, key]
+            if entry == "default":
+                continue
+            need(
+                isinstance(entry, dict) and len(entry) == 1,
+                at,
+                "must be `default` or one of {when: ...}, {same_as: ...}, {omit: ...}",
+            )
+            ((kind, value),) = entry.items()
+            need(kind in ("when", "same_as", "omit"), at, f"unknown selector kind {kind!r} (when, same_as, omit)")
+            if kind == "when":
+                need(
+                    isinstance(value, dict) and bool(value), [*at, "when"], "must map python parameter names to values"
+                )
+            else:
+                need(isinstance(value, str) and bool(value), [*at, kind], "must be a non-empty string")
+
+    corrections = raw.get("corrections") or []
+    need(isinstance(corrections, list), ["corrections"], "must be a list")
+    for index, item in enumerate(corrections):
+        at = ["corrections", index]
+        need(isinstance(item, dict), at, "must be a mapping")
+        need(("model" in item) != ("method" in item), at, "needs exactly one of model: or method:")
+        need(isinstance(item.get("path"), list), at, "needs path: [...] (may be empty)")
+        ops = [op for op in _OPS if op in item]
+        need(len(ops) == 1, at, f"needs exactly one op of {', '.join(_OPS)}")
+        extra = set(item) - {"model", "method", "path", "reason", *_OPS}
+        need(not extra, at, f"unknown keys {sorted(extra)}")
+
+    return Overlay(
+        path=path,
+        api=raw["api"],
+        docs_url=raw["docs_url"],
+        retryable_errors=list(raw["retryable_errors"]),
+        read_verbs=list(idem["read_verbs"]),
+        idempotent_override=dict(override),
+        groups=dict(groups),
+        methods=dict(methods),
+        responses=dict(responses),
+        corrections=list(corrections),
+    )
+
+
+def apply_corrections(overlay: Overlay, models: Mapping[str, Any], methods: Mapping[str, dict[str, Any]]) -> None:
+    """Apply `corrections` in place; a correction that does not fit the data fails (no stale fixes)."""
+    for index, item in enumerate(overlay.corrections):
+        at: list[str | int] = ["corrections", index]
+        if "model" in item:
+            kind, name, table = "model", item["model"], models
+        else:
+            kind, name, table = "method", item["method"], methods
+        if name not in table:
+            raise overlay.error([*at, kind], f"correction names no {kind} {name!r}")
+        holder: Any = table
+        key: Any = name
+        path = list(item["path"])
+        for step, part in enumerate(path):
+            node = holder[key]
+            adding = "set" in item and step == len(path) - 1 and isinstance(node, dict)
+            if not adding and not _has(node, part):
+                raise overlay.error([*at, "path", step], f"{kind} {name}: nothing at {path[: step + 1]}")
+            holder, key = node, part
+        if "set" in item:
+            holder[key] = item["set"]
+        elif "remove" in item:
+            if not path:
+                raise overlay.error([*at, "path"], "remove needs a non-empty path")
+            del holder[key]
+        else:
+            target = holder[key]
+            if not isinstance(target, list):
+                raise overlay.error([*at, "path"], f"{kind} {name}: {path} is not a list")
+            if "append" in item:
+                target.append(item["append"])
+            elif item["remove_item"] in target:
+                target.remove(item["remove_item"])
+            else:
+                raise overlay.error([*at, "remove_item"], f"{kind} {name}: {item['remove_item']!r} is not in {path}")
+            if not target and path and path[-1] == "required":
+                del holder[key]
+
+
+def _has(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    if isinstance(node, list):
+        return isinstance(part, int) and -len(node) <= part < len(node)
+    return False

@@ -1,0 +1,188 @@
+"""Read `specs/yclients/overlay.yaml` and apply its corrections.
+
+The overlay is hand-written and holds what the OpenAPI document lacks or gets wrong:
+
+- `api`, `errors`: the API header and the status-code error table, copied into `api.yaml` and
+  `errors.yaml`;
+- `groups`: English group name -> the model module its models go into;
+- `operations`: wire name (`"GET /api/v1/companies"`) -> `{group, name}` plus optional facts:
+  `token_kinds`, `idempotent`, `body` (a schema replacing the request body, or `null` for none),
+  `flat`, `files` (multipart parts that are files), `params` (per wire name: `encoding`,
+  `python_name`, `required`), `pagination` (merged into the detected one, or `false`),
+  `result` (a schema replacing the result), `http_status`;
+- `enum_names`: `{model, path, names}` -> `x-enum-names` at `path` inside a model;
+- `corrections`: model or method fixes found against real responses:
+  `{model: <name> | method: <wire name>, path: <a/b/c or list>, set: {key: value}}` and/or
+  `remove: [key, ...]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codegen.spec.errors import SpecError
+from codegen.spec.load import fail
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_OPERATION_KEYS = frozenset(
+    {
+        "group",
+        "name",
+        "token_kinds",
+        "idempotent",
+        "body",
+        "flat",
+        "files",
+        "params",
+        "pagination",
+        "result",
+        "http_status",
+    }
+)
+_PARAM_KEYS = frozenset({"encoding", "python_name", "required"})
+_TOKEN_KINDS = frozenset({"partner", "user"})
+
+
+@dataclass
+class Overlay:
+    path: Path
+    api: dict[str, Any]
+    errors: list[dict[str, Any]]
+    groups: dict[str, dict[str, Any]]
+    operations: dict[str, dict[str, Any]]
+    enum_names: list[dict[str, Any]] = field(default_factory=list)
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+
+    def error(self, pointer: Sequence[str | int], reason: str) -> SpecError:
+        return fail(self.path, list(pointer), reason)
+
+
+def read_overlay(path: Path) -> Overlay:
+    if not path.is_file():
+        raise SpecError(str(path), 0, "the YCLIENTS overlay is missing (it names every operation)")
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    if not isinstance(raw, dict):
+        raise SpecError(str(path), 1, "the overlay must be a mapping")
+    unknown = sorted(set(raw) - {"api", "errors", "groups", "operations", "enum_names", "corrections"})
+    if unknown:
+        raise fail(path, [unknown[0]], f"unknown overlay section {unknown[0]!r}")
+    overlay = Overlay(
+        path=path,
+        api=dict(raw.get("api") or {}),
+        errors=list(raw.get("errors") or []),
+        groups=dict(raw.get("groups") or {}),
+        operations=dict(raw.get("operations") or {}),
+        enum_names=list(raw.get("enum_names") or []),
+        corrections=list(raw.get("corrections") or []),
+    )
+    _check(overlay)
+    return overlay
+
+
+def _check(overlay: Overlay) -> None:
+    if not overlay.api:
+        raise overlay.error(["api"], "the overlay needs the 'api' header")
+    for name, info in overlay.groups.items():
+        if not IDENTIFIER.match(str(name)):
+            raise overlay.error(["groups", name], f"group name {name!r} is not a snake_case identifier")
+        if not isinstance(info, dict) or not IDENTIFIER.match(str(info.get("module", ""))):
+            raise overlay.error(["groups", name], "a group needs `module: <identifier>`")
+    for wire, entry in overlay.operations.items():
+        at: list[str | int] = ["operations", wire]
+        if not isinstance(entry, dict):
+            raise overlay.error(at, "an operation entry must be a mapping")
+        unknown = sorted(set(entry) - _OPERATION_KEYS)
+        if unknown:
+            raise overlay.error([*at, unknown[0]], f"unknown key {unknown[0]!r}")
+        for key in ("group", "name"):
+            value = entry.get(key)
+            if not isinstance(value, str) or not IDENTIFIER.match(value) or not value.isascii():
+                raise overlay.error(
+                    [*at, key], f"{wire}: {key} must be an English snake_case identifier, got {value!r}"
+                )
+        if entry["group"] not in overlay.groups:
+            raise overlay.error([*at, "group"], f"{wire}: group {entry['group']!r} is not listed under 'groups'")
+        kinds = entry.get("token_kinds")
+        if kinds is not None and (not isinstance(kinds, list) or not set(kinds) <= _TOKEN_KINDS):
+            raise overlay.error([*at, "token_kinds"], f"token_kinds must be a list of {sorted(_TOKEN_KINDS)}")
+        for pname, pinfo in (entry.get("params") or {}).items():
+            if not isinstance(pinfo, dict) or set(pinfo) - _PARAM_KEYS:
+                raise overlay.error([*at, "params", pname], f"parameter overrides may set {sorted(_PARAM_KEYS)}")
+    for index, item in enumerate(overlay.enum_names):
+        if not isinstance(item, dict) or set(item) != {"model", "path", "names"}:
+            raise overlay.error(["enum_names", index], "an enum_names entry is {model, path, names}")
+    for index, item in enumerate(overlay.corrections):
+        if not isinstance(item, dict) or len({"model", "method"} & set(item)) != 1:
+            raise overlay.error(["corrections", index], "a correction names exactly one `model` or `method`")
+        if set(item) - {"model", "method", "path", "set", "remove"} or not ({"set", "remove"} & set(item)):
+            raise overlay.error(["corrections", index], "a correction is {model|method, path, set and/or remove}")
+
+
+def split_path(path: Any) -> list[str | int]:
+    """`properties/data/items` or a list -> the keys to walk."""
+    if path in (None, "", "/"):
+        return []
+    if isinstance(path, list):
+        return list(path)
+    return [int(part) if part.isdigit() else part for part in str(path).strip("/").split("/")]
+
+
+def walk(root: Any, path: Sequence[str | int]) -> Any:
+    """The node at `path` inside `root`; KeyError/IndexError when it does not exist."""
+    node = root
+    for part in path:
+        if isinstance(node, list) and isinstance(part, int):
+            node = node[part]
+            continue
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(part)
+        node = node[part]
+    return node
+
+
+def apply_enum_names(overlay: Overlay, models: Mapping[str, Any]) -> None:
+    for index, item in enumerate(overlay.enum_names):
+        at: list[str | int] = ["enum_names", index]
+        if item["model"] not in models:
+            raise overlay.error(at, f"model {item['model']!r} does not exist")
+        try:
+            node = walk(models[item["model"]], split_path(item["path"]))
+        except (KeyError, IndexError):
+            raise overlay.error(at, f"{item['model']}: path {item['path']!r} does not exist") from None
+        enum = node.get("enum") if isinstance(node, dict) else None
+        names = item["names"]
+        values = [v for v in (enum or []) if v is not None]
+        if not enum or len(names) != len(values):
+            raise overlay.error(at, f"{item['model']}/{item['path']}: {len(names)} names for enum {enum!r}")
+        if any(not isinstance(n, str) or not n.isascii() or not IDENTIFIER.match(n) for n in names):
+            raise overlay.error(at, "enum names must be English snake_case identifiers")
+        node["x-enum-names"] = list(names)
+
+
+def apply_corrections(overlay: Overlay, models: Mapping[str, Any], methods: Mapping[str, Any]) -> None:
+    for index, item in enumerate(overlay.corrections):
+        at: list[str | int] = ["corrections", index]
+        target = models if "model" in item else methods
+        key = str(item.get("model", item.get("method")))
+        if key not in target:
+            raise overlay.error(at, f"correction target {key!r} does not exist")
+        path = split_path(item.get("path"))
+        try:
+            node = walk(target[key], path)
+        except (KeyError, IndexError):
+            raise overlay.error(at, f"{key}: path {item.get('path')!r} does not exist") from None
+        if not isinstance(node, dict):
+            raise overlay.error(at, f"{key}: {item.get('path')!r} is not a mapping")
+        for name in item.get("remove") or []:
+            if name not in node:
+                raise overlay.error(at, f"{key}: {item.get('path')!r} has no {name!r} to remove")
+            del node[name]
+        for name, value in (item.get("set") or {}).items():
+            node[name] = value
