@@ -1,0 +1,218 @@
+"""`FakeVK`: the VK API wire protocol (POST /method/<name>, form body, `{response}` / `{error}`) with state.
+
+with FakeVK() as fake:
+    with VK(token="t", base_url=fake.url) as vk:
+        vk.messages.send(peer_id=1, message="hi")
+    assert fake.messages[0]["text"] == "hi"
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from apiforge.testing._server import FakeServer, RecordedCall, Response, json_response, mask_fields, parse_form
+
+Handler = Callable[[dict[str, str]], object]
+SECRET_FIELDS = frozenset({"access_token"})
+# Fields every users.get answer carries, whatever `fields` asks for.
+_USER_BASE = ("id", "first_name", "last_name", "can_access_closed", "is_closed")
+
+DEFAULT_USERS: tuple[dict[str, Any], ...] = (
+    {
+        "id": 1,
+        "first_name": "Pavel",
+        "last_name": "Durov",
+        "screen_name": "durov",
+        "sex": 2,
+        "photo_50": "https://fake.vk/u1_50.jpg",
+        "photo_100": "https://fake.vk/u1_100.jpg",
+        "can_access_closed": True,
+        "is_closed": False,
+    },
+    {
+        "id": 5,
+        "first_name": "Ilya",
+        "last_name": "Perekopsky",
+        "screen_name": "ilya",
+        "sex": 2,
+        "photo_50": "https://fake.vk/u5_50.jpg",
+        "photo_100": "https://fake.vk/u5_100.jpg",
+        "can_access_closed": True,
+        "is_closed": False,
+    },
+)
+DEFAULT_GROUPS: tuple[dict[str, Any], ...] = (
+    {"id": 1, "name": "VK API", "screen_name": "apiclub", "is_closed": 0, "type": "group"},
+    {"id": 22822305, "name": "VK", "screen_name": "vk", "is_closed": 0, "type": "page"},
+)
+
+
+class VKError(Exception):
+    """Raised by a method handler: becomes a VK `{"error": ...}` answer."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class FakeVK(FakeServer):
+    """A stateful fake of the VK API.
+
+    Args:
+        tokens: accepted access tokens; any other (or none) gets error 5.
+        users, groups: the people and communities it knows (defaults: a couple of each).
+        me: the id of the token's owner (the sender of messages, `users.get` without ids).
+    """
+
+    def __init__(
+        self,
+        *,
+        tokens: Iterable[str] = ("t",),
+        users: Iterable[Mapping[str, Any]] = DEFAULT_USERS,
+        groups: Iterable[Mapping[str, Any]] = DEFAULT_GROUPS,
+        me: int = 1,
+    ) -> None:
+        super().__init__()
+        self.tokens = set(tokens)
+        self.users: dict[int, dict[str, Any]] = {int(u["id"]): dict(u) for u in users}
+        self.groups: dict[int, dict[str, Any]] = {int(g["id"]): dict(g) for g in groups}
+        self.me = me
+        self.messages: list[dict[str, Any]] = []
+        self._sent: dict[tuple[int, int], int] = {}  # (peer_id, random_id) -> message id
+        self.methods: dict[str, Handler] = {
+            "users.get": self._users_get,
+            "groups.getById": self._groups_get_by_id,
+            "messages.send": self._messages_send,
+            "messages.getHistory": self._messages_get_history,
+        }
+
+    def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
+        if not path.startswith("/method/") or method not in ("GET", "POST"):
+            return 404, {"Content-Type": "text/plain"}, b"not found"
+        name = path[len("/method/") :]
+        form = parse_form(headers, body) if method == "POST" else {}
+        params = {**query, **form}
+        self.record(
+            RecordedCall(
+                method=name,
+                params=mask_fields(form, SECRET_FIELDS),
+                headers=dict(headers),
+                query=mask_fields(query, SECRET_FIELDS),
+                http_method=method,
+                path=path,
+            )
+        )
+        try:
+            if params.get("access_token") not in self.tokens:
+                raise VKError(5, "User authorization failed: invalid access_token")
+            if not params.get("v"):
+                raise VKError(8, "Invalid request: v (version) is required")
+            handler = self.methods.get(name)
+            if handler is None:
+                raise VKError(3, "Unknown method passed")
+            call_params = {k: v for k, v in params.items() if k not in ("access_token", "v", "lang")}
+            return json_response({"response": handler(call_params)})
+        except VKError as error:
+            return json_response({"error": self.error_body(name, error, params)})
+
+    @staticmethod
+    def error_body(name: str, error: VKError, params: Mapping[str, str]) -> dict[str, Any]:
+        """VK's error object; like the real API it echoes every parameter, the access token included."""
+        echoed = [{"key": key, "value": value} for key, value in params.items()]
+        echoed += [{"key": "method", "value": name}, {"key": "oauth", "value": "1"}]
+        return {"error_code": error.code, "error_msg": error.message, "request_params": echoed}
+
+    # Methods.
+
+    def _users_get(self, params: dict[str, str]) -> object:
+        ids = _csv(params.get("user_ids")) or [str(self.me)]
+        fields = set(_csv(params.get("fields")))
+        answer: list[dict[str, Any]] = []
+        for ref in ids:
+            user = self._find(self.users, ref)
+            if user is not None:
+                answer.append({k: v for k, v in user.items() if k in _USER_BASE or k in fields})
+        return answer
+
+    def _groups_get_by_id(self, params: dict[str, str]) -> object:
+        refs = _csv(params.get("group_ids")) or _csv(params.get("group_id"))
+        if not refs:
+            raise VKError(100, "One of the parameters specified was missing or invalid: group_ids is undefined")
+        found: list[dict[str, Any]] = []
+        for ref in refs:
+            group = self._find(self.groups, ref)
+            if group is None:
+                raise VKError(100, f"One of the parameters specified was missing or invalid: group_ids {ref} invalid")
+            found.append(dict(group))
+        return {"groups": found, "profiles": []}
+
+    def _messages_send(self, params: dict[str, str]) -> object:
+        peer = params.get("peer_id") or params.get("user_id")
+        if not peer or not _is_int(peer):
+            raise VKError(100, "One of the parameters specified was missing or invalid: peer_id is undefined")
+        if "random_id" not in params or not _is_int(params["random_id"]):
+            raise VKError(
+                100, "One of the parameters specified was missing or invalid: random_id is a required parameter"
+            )
+        if not params.get("message") and not params.get("attachment") and not params.get("sticker_id"):
+            raise VKError(100, "One of the parameters specified was missing or invalid: message is empty or invalid")
+        peer_id, random_id = int(peer), int(params["random_id"])
+        key = (peer_id, random_id)
+        if random_id != 0 and key in self._sent:
+            return self._sent[key]  # VK's de-duplication: the same send is delivered once
+        message_id = len(self.messages) + 1
+        self.messages.append(
+            {
+                "id": message_id,
+                "conversation_message_id": sum(1 for m in self.messages if m["peer_id"] == peer_id) + 1,
+                "date": int(time.time()),
+                "from_id": self.me,
+                "peer_id": peer_id,
+                "text": params.get("message", ""),
+                "out": 1,
+                "version": message_id,
+                "random_id": random_id,
+                "attachments": [],
+                "fwd_messages": [],
+                "important": False,
+                "is_hidden": False,
+            }
+        )
+        if random_id != 0:
+            self._sent[key] = message_id
+        return message_id
+
+    def _messages_get_history(self, params: dict[str, str]) -> object:
+        peer = params.get("peer_id") or params.get("user_id")
+        if not peer or not _is_int(peer):
+            raise VKError(100, "One of the parameters specified was missing or invalid: peer_id is undefined")
+        history = [m for m in reversed(self.messages) if m["peer_id"] == int(peer)]  # newest first
+        if params.get("rev") == "1":
+            history.reverse()
+        offset = int(params.get("offset") or 0)
+        count = min(int(params.get("count") or 20), 200)
+        return {"count": len(history), "items": [dict(m) for m in history[offset : offset + count]]}
+
+    @staticmethod
+    def _find(table: Mapping[int, dict[str, Any]], ref: str) -> dict[str, Any] | None:
+        ref = ref.strip()
+        if _is_int(ref):
+            return table.get(abs(int(ref)))
+        ref = ref.removeprefix("club").removeprefix("public") if ref[-1:].isdigit() else ref
+        if _is_int(ref):
+            return table.get(int(ref))
+        return next((row for row in table.values() if row.get("screen_name") == ref), None)
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part for part in (value or "").split(",") if part.strip()]
+
+
+def _is_int(value: str) -> bool:
+    return value.strip().lstrip("-").isdigit()
+
+
+__all__ = ["DEFAULT_GROUPS", "DEFAULT_USERS", "FakeVK", "VKError"]
