@@ -15,7 +15,7 @@ import attrs
 
 from apiforge.core.call import Call
 from apiforge.core.converter import structure
-from apiforge.core.effects import Effect, Send, Sleep
+from apiforge.core.effects import Acquire, Effect, Release, Send, Sleep
 from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, TransportError
 from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter
@@ -52,17 +52,9 @@ def run_call(protocol: Protocol, policy: Policy, call: Call[T]) -> Generator[Eff
     recoveries = 0
     while True:
         attempt += 1
-        yield from protocol.before_send(call)
-        if policy.limiter is not None:
-            key, rate = protocol.rate_key(call)
-            wait = policy.limiter.reserve(key, policy.clock(), rate)
-            if wait > 0:
-                yield Sleep(wait)
-        request = protocol.build_request(call)
         sent_at = policy.clock()
         try:
-            response = yield Send(request)
-            payload = protocol.parse(call, response)
+            payload = yield from _attempt(protocol, policy, call)
         except APIError as error:
             replay = yield from protocol.recover(call, error)
             if replay is not None and recoveries < MAX_RECOVERIES:
@@ -83,6 +75,33 @@ def run_call(protocol: Protocol, policy: Policy, call: Call[T]) -> Generator[Eff
             continue
         logger.debug("%s: ok in %.3fs (attempt %d)", call.method, policy.clock() - sent_at, attempt)
         return decode(call, payload)
+
+
+def _attempt(protocol: Protocol, policy: Policy, call: Call[Any]) -> Generator[Effect, Any, object]:
+    """One try: session, credential, concurrency slots, rate limit, send, parse."""
+    yield from protocol.before_send(call)
+    credential = yield from protocol.credential(call)
+    error: BaseException | None = None
+    slots = protocol.slots(call)
+    taken: list[Acquire] = []
+    try:
+        for slot in slots:
+            yield slot
+            taken.append(slot)
+        if policy.limiter is not None:
+            key, rate = protocol.rate_key(call, credential)
+            wait = policy.limiter.reserve(key, policy.clock(), rate)
+            if wait > 0:
+                yield Sleep(wait)
+        response = yield Send(protocol.build_request(call, credential))
+        return protocol.parse(call, response)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        for slot in reversed(taken):
+            yield Release(slot.name)
+        protocol.finished(call, credential, error)
 
 
 def _retry_wait(

@@ -11,7 +11,7 @@ from typing import Any, cast
 import httpx
 
 from apiforge.core.call import Call
-from apiforge.core.effects import Effect
+from apiforge.core.effects import Acquire, Effect
 from apiforge.core.errors import APIError, DecodeError, HTTPStatusError
 from apiforge.core.retry import RetryVerdict
 
@@ -38,11 +38,23 @@ class Protocol:
         return
         yield  # pragma: no cover - makes this a generator
 
-    def rate_key(self, call: Call[Any]) -> tuple[str, float | None]:
-        """The rate-limit bucket of a call and its rate (requests/s; None = the client default)."""
+    def credential(self, call: Call[Any]) -> Generator[Effect, Any, object]:
+        """Choose what authenticates this attempt (e.g. one of several VK tokens); None when fixed."""
+        return None
+        yield  # pragma: no cover
+
+    def finished(self, call: Call[Any], credential: object, error: BaseException | None) -> None:
+        """An attempt with `credential` is over (for strategies that count calls in flight)."""
+
+    def slots(self, call: Call[Any]) -> tuple[Acquire, ...]:
+        """Semaphores an attempt holds while it is in flight (e.g. Wialon's per-session limits)."""
+        return ()
+
+    def rate_key(self, call: Call[Any], credential: object = None) -> tuple[str, float | None]:
+        """The rate-limit key of an attempt and its rate (requests/s; None = the client default)."""
         return (self.api, None)
 
-    def build_request(self, call: Call[Any]) -> httpx.Request:
+    def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
         raise NotImplementedError
 
     def parse(self, call: Call[Any], response: httpx.Response) -> object:

@@ -45,12 +45,13 @@ class VKProtocol(Protocol):
             return call.idempotent_from_now()
         return call
 
-    def rate_key(self, call: Call[Any]) -> tuple[str, float | None]:
-        return (f"vk:{id(self.token)}", None)
+    def rate_key(self, call: Call[Any], credential: object = None) -> tuple[str, float | None]:
+        token = credential if isinstance(credential, str) else self.token
+        return (f"vk:{id(token)}", None)
 
-    def build_request(self, call: Call[Any]) -> httpx.Request:
+    def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
         data: dict[str, Any] = dict(call.params)
-        data["access_token"] = self.token
+        data["access_token"] = credential if isinstance(credential, str) else self.token
         data["v"] = self.version
         if self.lang is not None:
             data.setdefault("lang", self.lang)

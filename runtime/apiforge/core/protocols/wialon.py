@@ -71,7 +71,7 @@ class WialonProtocol(Protocol):
         request.extensions["apiforge_session"] = self.sid
         return request
 
-    def build_request(self, call: Call[Any]) -> httpx.Request:
+    def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
         return self.request_for(call.method, call.params, files=call.files)
 
     def before_send(self, call: Call[Any]) -> Generator[Effect, Any, None]:

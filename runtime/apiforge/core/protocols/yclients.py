@@ -45,7 +45,7 @@ class YclientsProtocol(Protocol):
             )
         return f"Bearer {self.partner_token}"
 
-    def build_request(self, call: Call[Any]) -> httpx.Request:
+    def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
         http_method, _, path = call.method.partition(" ")
         for name, value in call.path_params.items():
             # Escaped whole: a value can never add path segments.
