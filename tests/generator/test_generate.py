@@ -207,6 +207,20 @@ def test_generating_twice_is_byte_identical(generated: tuple[Path, Path], tmp_pa
     assert snapshot(again / "demo") == before
 
 
+def test_output_does_not_depend_on_the_hash_seed(generated: tuple[Path, Path], tmp_path: Path) -> None:
+    # Set and dict orders vary with PYTHONHASHSEED between processes; the output must not.
+    import os
+    import subprocess
+
+    specs, output = generated
+    script = "import sys; from pathlib import Path; from codegen.generate import run; sys.exit(run(['demo'], specs=Path(sys.argv[1]), output=Path(sys.argv[2]), quiet=True))"
+    for seed in ("1", "2"):
+        target = tmp_path / f"seed{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(specs), str(target)], cwd=REPO, env=env, check=True)
+        assert snapshot(target / "demo") == snapshot(output / "apiforge" / "demo")
+
+
 def test_generated_code_carries_the_header(generated: tuple[Path, Path]) -> None:
     _, output = generated
     for rel, data in snapshot(output / "apiforge" / "demo").items():
