@@ -47,6 +47,7 @@ class BaseClient:
 
     _protocol: Protocol
     _policy: Policy
+    _owns_http: bool
 
     def _configure(self, protocol: Protocol, policy: Policy) -> None:
         self._protocol = protocol
@@ -65,6 +66,21 @@ class BaseClient:
         if deadline is not DEFAULT:
             retry = attrs.evolve(retry, deadline=deadline)
         return attrs.evolve(self._policy, retry=retry, limiter=make_limiter(rate_limit, self._policy.limiter))
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | None = None,
+        rate_limit: float | Any | None = DEFAULT,
+        deadline: float | Any | None = DEFAULT,
+    ) -> Self:
+        """A view of this client with other retry or rate-limit settings, sharing its connection and session."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update({k: v for k, v in self.__dict__.items() if not _is_group(v)})
+        clone._policy = self._options(max_retries=max_retries, rate_limit=rate_limit, deadline=deadline)
+        # The connection stays the original client's to close.
+        clone._owns_http = False
+        return clone
 
     def _pipeline(self, call: Call[T]) -> Generator[Effect, Any, T]:
         return run_call(self._protocol, self._policy, call)
@@ -88,20 +104,6 @@ class SyncClient(BaseClient):
     def request(self, call: Call[T]) -> T:
         """Make one call and return its typed result."""
         return self._driver.run(self._pipeline(call))
-
-    def with_options(
-        self,
-        *,
-        max_retries: int | None = None,
-        rate_limit: float | Any | None = DEFAULT,
-        deadline: float | Any | None = DEFAULT,
-    ) -> Self:
-        """A view of this client with other retry or rate-limit settings, sharing its connection and session."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update({k: v for k, v in self.__dict__.items() if not _is_group(v)})
-        clone._policy = self._options(max_retries=max_retries, rate_limit=rate_limit, deadline=deadline)
-        clone._owns_http = False
-        return clone
 
     def close(self) -> None:
         """End the API session (if the API has one) and release the connections."""
@@ -134,20 +136,6 @@ class AsyncClient(BaseClient):
     async def request(self, call: Call[T]) -> T:
         """Make one call and return its typed result."""
         return await self._driver.run(self._pipeline(call))
-
-    def with_options(
-        self,
-        *,
-        max_retries: int | None = None,
-        rate_limit: float | Any | None = DEFAULT,
-        deadline: float | Any | None = DEFAULT,
-    ) -> Self:
-        """A view of this client with other retry or rate-limit settings, sharing its connection and session."""
-        clone = object.__new__(type(self))
-        clone.__dict__.update({k: v for k, v in self.__dict__.items() if not _is_group(v)})
-        clone._policy = self._options(max_retries=max_retries, rate_limit=rate_limit, deadline=deadline)
-        clone._owns_http = False
-        return clone
 
     async def aclose(self) -> None:
         """End the API session (if the API has one) and release the connections."""

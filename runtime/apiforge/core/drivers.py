@@ -7,7 +7,7 @@ import inspect
 import threading
 import time
 from collections.abc import Generator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -25,6 +25,30 @@ def transport_error(request: httpx.Request, exc: httpx.TransportError) -> Transp
     return TransportError(method, f"{type(exc).__name__}: {exc}", sent=not isinstance(exc, _NOT_SENT))
 
 
+class Step(Generic[T]):
+    """Advances a pipeline by one effect, feeding it the last effect's outcome or error."""
+
+    def __init__(self, pipeline: Generator[Effect, Any, T]) -> None:
+        self._pipeline = pipeline
+        self.outcome: Any = None
+        self.error: BaseException | None = None
+        self._result: T | None = None
+
+    def next(self) -> Effect | None:
+        """The next effect to carry out, or None once the pipeline has returned."""
+        outcome, error = self.outcome, self.error
+        self.outcome, self.error = None, None
+        try:
+            return self._pipeline.throw(error) if error is not None else self._pipeline.send(outcome)
+        except StopIteration as stop:
+            self._result = stop.value
+            return None
+
+    @property
+    def result(self) -> T:
+        return self._result  # type: ignore[return-value]
+
+
 class SyncDriver:
     """Runs pipelines in the calling thread over an httpx.Client."""
 
@@ -35,18 +59,14 @@ class SyncDriver:
         self._guard = threading.Lock()
 
     def run(self, pipeline: Generator[Effect, Any, T]) -> T:
-        outcome: Any = None
-        error: BaseException | None = None
-        while True:
+        """Carry out the pipeline's effects until it returns (or raises)."""
+        step = Step(pipeline)
+        while (effect := step.next()) is not None:
             try:
-                effect = pipeline.throw(error) if error is not None else pipeline.send(outcome)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            outcome, error = None, None
-            try:
-                outcome = self.perform(effect)
+                step.outcome = self.perform(effect)
             except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
-                error = exc
+                step.error = exc
+        return step.result
 
     def perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -91,18 +111,14 @@ class AsyncDriver:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
     async def run(self, pipeline: Generator[Effect, Any, T]) -> T:
-        outcome: Any = None
-        error: BaseException | None = None
-        while True:
+        """Carry out the pipeline's effects until it returns (or raises)."""
+        step = Step(pipeline)
+        while (effect := step.next()) is not None:
             try:
-                effect = pipeline.throw(error) if error is not None else pipeline.send(outcome)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            outcome, error = None, None
-            try:
-                outcome = await self.perform(effect)
+                step.outcome = await self.perform(effect)
             except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
-                error = exc
+                step.error = exc
+        return step.result
 
     async def perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
