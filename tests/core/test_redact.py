@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from apiforge.core.errors import APIError, TransportError
 from apiforge.core.redact import MASK, mask, redact_text, register_secret
 
 
 def _secret() -> str:
     return f"tok-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(autouse=True)
+def _own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The registry is process-wide: each test here starts from an empty one, whatever other tests registered.
+    import apiforge.core.redact as redact
+
+    monkeypatch.setattr(redact, "_secrets", set())
+    monkeypatch.setattr(redact, "_pattern", None)
 
 
 def test_registered_secrets_are_masked_anywhere() -> None:

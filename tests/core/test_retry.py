@@ -168,3 +168,9 @@ def test_classify_api_error(verdict: str | None, idempotent: bool, expected: boo
 def test_classify_never_retries_local_errors() -> None:
     assert not classify(ConfigurationError("no token"), idempotent=True, verdict="rejected")
     assert not classify(DecodeError("m", "$", 1, "bad"), idempotent=True, verdict="rejected")
+
+
+def test_retry_after_of_a_bare_http_error() -> None:
+    # A 429 or 503 with no API envelope still carries the header's delay.
+    assert retry_after_seconds(HTTPStatusError("m", 429, "", retry_after="7")) == 7.0
+    assert retry_after_seconds(HTTPStatusError("m", 503, "")) is None

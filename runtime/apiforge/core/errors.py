@@ -39,11 +39,13 @@ class TransportError(APIForgeError):
 class HTTPStatusError(APIForgeError):
     """An HTTP status the protocol does not expect, with no API error in the body."""
 
-    def __init__(self, method: str, status_code: int, body: str) -> None:
+    def __init__(self, method: str, status_code: int, body: str, *, retry_after: str | None = None) -> None:
         super().__init__(f"{method}: HTTP {status_code}: {redact_text(body[:200])}")
         self.method = method
         self.status_code = status_code
         self.body = body
+        # The server's Retry-After header, as sent (seconds or an HTTP date).
+        self.retry_after = retry_after
 
 
 class APIError(APIForgeError):

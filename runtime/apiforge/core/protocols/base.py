@@ -86,7 +86,9 @@ def read_json(method: str, response: httpx.Response) -> object:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         if response.status_code >= 400:
-            raise HTTPStatusError(method, response.status_code, response.text) from None
+            raise HTTPStatusError(
+                method, response.status_code, response.text, retry_after=response.headers.get("Retry-After")
+            ) from None
         raise DecodeError(method, "$", response.text[:200], "the response is not JSON") from None
 
 
