@@ -14,6 +14,8 @@ import contextlib
 import copy
 import json
 import keyword
+import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +28,7 @@ from codegen.spec.model import Spec
 from codegen.spec.naming import camel, enum_member, python_identifier
 
 _SPECIAL = "#-datamodel-code-generator-#"
+_BUILTIN_WORD = re.compile(r"\b(list|dict|str|int|float|bool)\b")
 _PRIMITIVES = {"int": "int", "float": "float", "str": "str", "bool": "bool", "None": "None"}
 
 
@@ -139,7 +142,11 @@ class _Builder:
             use_union_operator=True,
             capitalise_enum_members=True,
         )
-        parser.parse_raw()
+        with warnings.catch_warnings():
+            # It warns about formats it has no Python type for (number/int32); our own type
+            # mapping (_primitive) decides those, so the warnings are noise in the output.
+            warnings.filterwarnings("ignore", message="format of .* not understood", category=UserWarning)
+            parser.parse_raw()
         results = [m for m in parser.results if _clean_path(m.reference.path).startswith(REF_PREFIX)]
         # Top-level definitions get the CamelCase of their spec name; nested ones keep the
         # parent-scoped name datamodel-code-generator gave them (UnitItemPos).
@@ -214,8 +221,13 @@ class _Builder:
         if not fields and not self._parents(model, by_path):
             # A free-form object (`{type: object}`): a class with no fields would drop the data.
             return AliasIR(name=name, module=module, source=source, type="dict[str, JSON]")
+        # Annotations are resolved with the class namespace as locals: an attribute named like a
+        # builtin an annotation of the class uses (`list: list[X]`) would shadow it.
+        shadowed = {word for f in fields for word in _BUILTIN_WORD.findall(f.type)}
         taken: set[str] = set()
         for f in fields:
+            if f.attr in shadowed:
+                f.attr = f"{f.attr}_"
             # Two wire names can share a snake_case form (imageGroup, image_group).
             while f.attr in taken:
                 f.attr = f"{f.attr}_"

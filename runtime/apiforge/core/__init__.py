@@ -15,6 +15,7 @@ from apiforge.core.errors import (
     HTTPStatusError,
     TransportError,
 )
+from apiforge.core.pagination import Page, Paginator
 from apiforge.core.ratelimit import RateLimiter, Window
 from apiforge.core.retry import RetryPolicy
 from apiforge.core.types import JSON
@@ -33,6 +34,8 @@ __all__ = [
     "MethodSpec",
     "OpenIntEnum",
     "OpenStrEnum",
+    "Page",
+    "Paginator",
     "Param",
     "RateLimiter",
     "RetryPolicy",

@@ -84,7 +84,9 @@ class MethodSpec(Generic[T]):
             value = given.get(param.wire)
             if value is None:
                 continue
-            by_location.setdefault(param.location, {})[param.wire] = encode(value, param.encoding)
+            # File parts go as given (bytes, a path, a file object): the protocol reads them.
+            encoded = value if param.location == "file" else encode(value, param.encoding)
+            by_location.setdefault(param.location, {})[param.wire] = encoded
         return Call(
             spec=self,
             params=by_location.get("form") or by_location.get("params") or {},

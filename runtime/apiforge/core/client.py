@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import attrs
 import httpx
@@ -15,6 +15,9 @@ from apiforge.core.effects import Effect
 from apiforge.core.pipeline import Policy, run_call
 from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from apiforge.core.batch.auto import AutoBatcher
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -127,6 +130,8 @@ class AsyncClient(BaseClient):
 
     _driver: AsyncDriver
     _owns_http: bool
+    _batcher: AutoBatcher | None = None
+    """Auto-batching hook: when set, batchable calls are handed to it and may share a batch request."""
 
     def _start(self, http_client: httpx.AsyncClient | None, timeout: httpx.Timeout | float | None) -> None:
         self._owns_http = http_client is None
@@ -134,7 +139,10 @@ class AsyncClient(BaseClient):
         self._driver = AsyncDriver(http)
 
     async def request(self, call: Call[T]) -> T:
-        """Make one call and return its typed result."""
+        """Make one call and return its typed result (coalesced with concurrent calls when auto-batching)."""
+        batcher = self._batcher
+        if batcher is not None and batcher.accepts(call):
+            return await batcher.submit(call, self._protocol, self._policy)
         return await self._driver.run(self._pipeline(call))
 
     async def aclose(self) -> None:

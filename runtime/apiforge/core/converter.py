@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 import cattrs
+import cattrs.cols
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from apiforge.core.errors import DecodeError
@@ -92,12 +93,67 @@ def _subclass_aware(base: type, hook: Callable[[object, object], object]) -> Cal
 
     def structure(value: object, tp: Any) -> object:
         if tp is base:
-            return hook(value, tp)
+            # Most values already have the declared type: skip the checks.
+            return value if type(value) is base else hook(value, tp)
         if isinstance(value, tp):
             return value
         return tp(hook(value, base))
 
     return structure
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
+def _is_list(tp: Any) -> bool:
+    origin: object = typing.get_origin(tp)
+    return origin is list
+
+
+def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], Any]:
+    """Build `cls` from the keys an object actually has.
+
+    API objects are sparse (a VK user has ~150 declared fields and ~20 present): visiting the
+    present keys beats probing every declared one. Missing required fields raise (the detailed
+    converter then explains where); unknown keys are ignored.
+    """
+    hints = typing.get_type_hints(cls)
+    fields = attrs.fields(cls)
+    # wire name -> (init argument, field type); hooks are looked up on first use (types may be recursive).
+    table = {f.metadata.get("wire", f.name): (f.alias or f.name, hints[f.name]) for f in fields}
+    required = frozenset(f.alias or f.name for f in fields if f.default is attrs.NOTHING)
+    hooks: dict[str, Callable[[Any, Any], Any]] = {}
+
+    def structure_object(value: Any, _: Any) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {_json_type(value)}")
+        kwargs: dict[str, Any] = {}
+        for key, item in cast("dict[str, Any]", value).items():
+            entry = table.get(key)
+            if entry is None:
+                continue
+            name, field_type = entry
+            hook = hooks.get(name)
+            if hook is None:
+                hook = hooks[name] = conv.get_structure_hook(field_type)
+            kwargs[name] = hook(item, field_type)
+        if not required <= kwargs.keys():
+            raise ValueError(f"{cls.__name__}: missing {sorted(required - kwargs.keys())}")
+        return cls(**kwargs)
+
+    return structure_object
 
 
 def _is_union(tp: object) -> bool:
@@ -123,16 +179,44 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
         conv.register_structure_hook(tp, _subclass_aware(tp, hook))
     conv.register_structure_hook_func(_is_json, lambda v, _: v)
     conv.register_unstructure_hook_func(_is_json, lambda v: v)
+    # List subclasses (pagination.Page) unstructure like lists: their items are models too.
+    conv.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, list) and t is not list,
+        lambda v: [conv.unstructure(item) for item in v],
+    )
 
     def structure_attrs(cls: type[Any]) -> Callable[[Any, Any], Any]:
+        if not conv.detailed_validation:
+            return _sparse_structure_fn(conv, cls)
         renames = {a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls) if "wire" in a.metadata}
-        return make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+        build = make_dict_structure_fn(cls, conv, **renames)  # type: ignore[arg-type]
+
+        def structure_object(value: Any, tp: Any) -> Any:
+            # cattrs would read a list or a string as an object with every optional field absent.
+            if not isinstance(value, Mapping):
+                raise TypeError(f"expected an object, got {_json_type(value)}")
+            return build(cast("Mapping[str, Any]", value), tp)
+
+        return structure_object
 
     def unstructure_attrs(cls: type[Any]) -> Callable[[Any], Any]:
         renames = {a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls) if "wire" in a.metadata}
         return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **renames)  # type: ignore[arg-type]
 
     conv.register_structure_hook_factory(attrs.has, structure_attrs)
+
+    def structure_list(tp: Any) -> Callable[[Any, Any], Any]:
+        build = cattrs.cols.list_structure_factory(tp, conv)
+
+        def structure_array(value: Any, tp: Any) -> Any:
+            # cattrs would iterate an object's keys or a string's characters as the items.
+            if not isinstance(value, list):
+                raise TypeError(f"expected an array, got {_json_type(value)}")
+            return build(value, tp)
+
+        return structure_array
+
+    conv.register_structure_hook_factory(_is_list, structure_list)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_attrs)
 
     def structure_union(tp: Any) -> Callable[[Any, Any], Any]:
@@ -159,8 +243,10 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
             # `X | None`: decode X directly, so that an error inside X keeps its own path.
             only = members[0]
 
+            inner = conv.get_structure_hook(only)
+
             def optional_member(value: Any, _: Any) -> Any:
-                return None if value is None else conv.structure(value, only)
+                return None if value is None else inner(value, only)
 
             return optional_member
 
@@ -195,6 +281,11 @@ detailed = _configure(cattrs.Converter(detailed_validation=True, forbid_extra_ke
 def register_tagged_union(union: object, key: str, mapping: Mapping[str, type[Any]]) -> None:
     """Decode `union` by the value of `key` (a discriminator); unknown tags fall back to trying each member."""
     _tagged[union] = (key, dict(mapping))
+
+
+def union_tag(union: object) -> tuple[str, Mapping[str, type[Any]]] | None:
+    """The discriminator key and tag -> class mapping registered for `union`, if any."""
+    return _tagged.get(union)
 
 
 def structure(value: object, tp: Any, *, method: str) -> Any:
@@ -282,4 +373,4 @@ def _value_at(value: object, path: str) -> object:
     return current
 
 
-__all__ = ["register_tagged_union", "structure", "unstructure"]
+__all__ = ["register_tagged_union", "structure", "union_tag", "unstructure"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import threading
 import time
@@ -105,9 +104,12 @@ class SyncDriver:
 class AsyncDriver:
     """Runs pipelines as coroutines over an httpx.AsyncClient."""
 
-    def __init__(self, http: httpx.AsyncClient, sleep: Any = asyncio.sleep) -> None:
+    def __init__(self, http: httpx.AsyncClient, sleep: Any = None) -> None:
+        # asyncio loads with the first async client, not on `import apiforge.<api>`.
+        import asyncio
+
         self.http = http
-        self.sleep = sleep
+        self.sleep = sleep if sleep is not None else asyncio.sleep
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
     async def run(self, pipeline: Generator[Effect, Any, T]) -> T:
@@ -132,6 +134,8 @@ class AsyncDriver:
         if isinstance(effect, Acquire):
             semaphore = self._semaphores.get(effect.name)
             if semaphore is None:
+                import asyncio
+
                 semaphore = self._semaphores[effect.name] = asyncio.Semaphore(effect.size)
             await semaphore.acquire()
             return None

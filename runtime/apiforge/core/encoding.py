@@ -9,8 +9,6 @@ from typing import Any, Literal, cast
 
 import attrs
 
-from apiforge.core.converter import unstructure
-
 Encoding = Literal["plain", "csv", "bool01", "json", "native", "brackets"]
 
 
@@ -30,6 +28,9 @@ def to_json_text(value: object) -> str:
 def native(value: object) -> Any:
     """The value as plain JSON data (models -> dicts with wire names, enums -> their values)."""
     if attrs.has(type(value)):
+        # cattrs loads on first use, not on `import apiforge.<api>` (see bench/import_vk.py).
+        from apiforge.core.converter import unstructure
+
         return unstructure(value)
     if isinstance(value, enum.Enum):
         return value.value

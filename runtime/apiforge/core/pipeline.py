@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
 from apiforge.core.call import Call
-from apiforge.core.converter import structure
 from apiforge.core.effects import Acquire, Effect, Release, Send, Sleep
 from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, TransportError
+from apiforge.core.pagination import Page, decode_page, page_item_type
 from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter
 from apiforge.core.retry import RetryPolicy
@@ -39,8 +39,15 @@ class Policy:
 def decode(call: Call[T], payload: object) -> T:
     """The payload as the call's declared result type."""
     result = call.result
+    if page_item_type(result) is not None:
+        return decode_page(call, payload)  # type: ignore[return-value]
+    if isinstance(payload, Page):
+        payload = list(cast("Page[object]", payload))  # a page of raw items is a plain list to other result types
     if result is object or result is JSON or result is bytes:
         return payload  # type: ignore[return-value]
+    # cattrs loads on the first decode, not on `import apiforge.<api>` (see bench/import_vk.py).
+    from apiforge.core.converter import structure
+
     return structure(payload, result, method=call.method)  # type: ignore[no-any-return]
 
 
@@ -53,31 +60,51 @@ def run_call(protocol: Protocol, policy: Policy, call: Call[T]) -> Generator[Eff
     while True:
         attempt += 1
         sent_at = policy.clock()
+        progress = _Progress()
         try:
-            payload = yield from _attempt(protocol, policy, call)
-        except APIError as error:
-            replay = yield from protocol.recover(call, error)
-            if replay is not None and recoveries < MAX_RECOVERIES:
-                recoveries += 1
-                logger.info("%s: recovered from %s, replaying", call.method, type(error).__name__)
-                call = replay
-                continue
-            retry_in = _retry_wait(protocol, policy, call, error, attempt, started)
+            payload = yield from _attempt(protocol, policy, call, progress)
+        except (APIError, TransportError, HTTPStatusError) as error:
+            failure: APIForgeError = error
+            # Repairs (a new session after an expiry) are not retries, but the retry budget widens their cap:
+            # a client that allows many retries expects to ride out many failures, expiries included.
+            cap = max(MAX_RECOVERIES, policy.retry.max_retries, protocol.max_recoveries)
+            if isinstance(error, APIError) and recoveries < cap:
+                try:
+                    replay = yield from protocol.recover(call, error)
+                except (APIError, TransportError, HTTPStatusError) as repair_error:
+                    # The repair failed (say, the re-login hit a network fault): the call was not replayed,
+                    # so this is retried like any attempt that failed before sending.
+                    replay, failure, progress.sent = None, repair_error, False
+                if replay is not None:
+                    recoveries += 1
+                    logger.info("%s: recovered from %s, replaying", call.method, type(error).__name__)
+                    call = replay
+                    continue
+            retry_in = _retry_wait(protocol, policy, call, failure, attempt, started, reached=progress.sent)
             if retry_in is None:
-                raise
-            yield Sleep(retry_in)
-            continue
-        except (TransportError, HTTPStatusError) as error:
-            retry_in = _retry_wait(protocol, policy, call, error, attempt, started)
-            if retry_in is None:
-                raise
+                if failure is error:
+                    raise
+                raise failure from error
             yield Sleep(retry_in)
             continue
         logger.debug("%s: ok in %.3fs (attempt %d)", call.method, policy.clock() - sent_at, attempt)
         return decode(call, payload)
 
 
-def _attempt(protocol: Protocol, policy: Policy, call: Call[Any]) -> Generator[Effect, Any, object]:
+@attrs.define
+class _Progress:
+    """How far an attempt got: `sent` once the call's own request went to the driver.
+
+    A failure before that (a login, a token fetch) cannot have done the call itself, so it is
+    retried even when the call is not idempotent.
+    """
+
+    sent: bool = False
+
+
+def _attempt(
+    protocol: Protocol, policy: Policy, call: Call[Any], progress: _Progress
+) -> Generator[Effect, Any, object]:
     """One try: session, credential, concurrency slots, rate limit, send, parse."""
     yield from protocol.before_send(call)
     credential = yield from protocol.credential(call)
@@ -93,7 +120,9 @@ def _attempt(protocol: Protocol, policy: Policy, call: Call[Any]) -> Generator[E
             wait = policy.limiter.reserve(key, policy.clock(), rate)
             if wait > 0:
                 yield Sleep(wait)
-        response = yield Send(protocol.build_request(call, credential))
+        request = protocol.build_request(call, credential)
+        progress.sent = True
+        response = yield Send(request)
         return protocol.parse(call, response)
     except BaseException as exc:
         error = exc
@@ -105,13 +134,20 @@ def _attempt(protocol: Protocol, policy: Policy, call: Call[Any]) -> Generator[E
 
 
 def _retry_wait(
-    protocol: Protocol, policy: Policy, call: Call[Any], error: APIForgeError, attempt: int, started: float
+    protocol: Protocol,
+    policy: Policy,
+    call: Call[Any],
+    error: APIForgeError,
+    attempt: int,
+    started: float,
+    *,
+    reached: bool,
 ) -> float | None:
     verdict = protocol.retry_verdict(error) if isinstance(error, APIError) else None
     wait = policy.retry.delay(
         error,
         retry_number=attempt,
-        idempotent=call.idempotent,
+        idempotent=call.idempotent or not reached,
         verdict=verdict,
         elapsed=policy.clock() - started,
     )

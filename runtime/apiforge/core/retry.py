@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import random
 import time
@@ -15,14 +16,30 @@ from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, Trans
 RetryVerdict = Literal["rejected", "transient"] | None
 
 
-def _env_float(name: str, default: float) -> float:
+def _env_float(name: str, default: float, *, whole: bool = False, most: float | None = None) -> float:
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ValueError(f"environment variable {name}={raw!r} is not a number") from None
+    if not (math.isfinite(value) and value >= 0 and (most is None or value <= most)) or (whole and value % 1):
+        expected = (
+            "a whole number >= 0" if whole else "a number >= 0" if most is None else f"a number from 0 to {most:g}"
+        )
+        raise ValueError(f"environment variable {name}={raw!r}: expected {expected}")
+    return value
+
+
+def _not_negative(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"RetryPolicy: {attribute.name} must be a number >= 0, got {value!r}")
+
+
+def _share(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not 0 <= value <= 1:
+        raise ValueError(f"RetryPolicy: {attribute.name} must be from 0 to 1, got {value!r}")
 
 
 @attrs.frozen(slots=True)
@@ -34,21 +51,25 @@ class RetryPolicy:
     or per call by arguments.
     """
 
-    max_retries: int = 3
-    backoff_base: float = 0.5
-    backoff_max: float = 30.0
-    jitter: float = 0.5
-    deadline: float | None = 120.0
-    retry_after_cap: float = 60.0
+    max_retries: int = attrs.field(default=3, validator=_not_negative)
+    backoff_base: float = attrs.field(default=0.5, validator=_not_negative)
+    backoff_max: float = attrs.field(default=30.0, validator=_not_negative)
+    jitter: float = attrs.field(default=0.5, validator=_share)
+    """How far each wait may stray from the nominal backoff, as a share of it (0.5: from half to one and a half)."""
+    deadline: float | None = attrs.field(default=120.0, validator=_not_negative)
+    """Seconds from the first attempt: no retry is scheduled to start later (None: no limit)."""
+    retry_after_cap: float = attrs.field(default=60.0, validator=_not_negative)
+    """The longest wait a server's Retry-After can ask for."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> RetryPolicy:
+        """The defaults, overridden by the environment, then by `overrides` (None keeps the value)."""
         defaults = attrs.fields(cls)
         values: dict[str, Any] = {
-            "max_retries": int(_env_float("APIFORGE_MAX_RETRIES", defaults.max_retries.default)),
+            "max_retries": int(_env_float("APIFORGE_MAX_RETRIES", defaults.max_retries.default, whole=True)),
             "backoff_base": _env_float("APIFORGE_BACKOFF_BASE", defaults.backoff_base.default),
             "backoff_max": _env_float("APIFORGE_BACKOFF_MAX", defaults.backoff_max.default),
-            "jitter": _env_float("APIFORGE_RETRY_JITTER", defaults.jitter.default),
+            "jitter": _env_float("APIFORGE_RETRY_JITTER", defaults.jitter.default, most=1),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -96,7 +117,12 @@ def classify(error: APIForgeError, *, idempotent: bool, verdict: RetryVerdict) -
 
 def retry_after_seconds(error: APIForgeError, now: float | None = None) -> float | None:
     """The server's Retry-After (seconds or an HTTP date), when the error carries one."""
-    raw = error.details.get("retry_after") if isinstance(error, APIError) else None
+    if isinstance(error, APIError):
+        raw = error.details.get("retry_after")
+    elif isinstance(error, HTTPStatusError):
+        raw = error.retry_after
+    else:
+        raw = None
     if raw is None:
         return None
     text = str(raw).strip()

@@ -65,6 +65,9 @@ class Protocol:
         """The payload of a response body (parsed JSON), or raise the typed error it carries."""
         raise NotImplementedError
 
+    max_recoveries = 0
+    """Replays this protocol may need per call (captcha answers), beyond the pipeline's own cap."""
+
     def recover(self, call: Call[Any], error: APIError) -> Generator[Effect, Any, Call[Any] | None]:
         """Repair what `error` says is wrong (expired session, captcha) and return the call to replay, or None."""
         return None

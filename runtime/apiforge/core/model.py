@@ -1,0 +1,40 @@
+"""`Model`: the base of every generated model class, with one shared `__repr__` and `__eq__`.
+
+attrs writes and compiles a `__repr__` and an `__eq__` for each class it decorates; over the
+thousand-odd VK models that compilation was most of what `apiforge.vk.models.load_all()` cost
+(bench/import_vk.py). Generated classes are `@attrs.define(kw_only=True, slots=True, repr=False,
+eq=False)` subclasses of `Model` instead, and behave as before: `UsersUserFull(id=1, ...)` as the
+repr, equal when of the same class with equal fields, unhashable (they are mutable).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Model:
+    """Base of the generated attrs models: the repr and equality attrs would generate, shared."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        fields = ", ".join(f"{a.name}={getattr(self, a.name)!r}" for a in _fields(cls))
+        return f"{cls.__name__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, a.name) == getattr(other, a.name) for a in _fields(type(self)))
+
+    # Defining __eq__ makes Python set __hash__ to None: models stay unhashable, as attrs makes
+    # mutable classes with equality.
+
+
+def _fields(cls: type) -> tuple[Any, ...]:
+    """The attrs fields of a generated model class (attrs stores them on the class)."""
+    fields: tuple[Any, ...] = getattr(cls, "__attrs_attrs__", ())
+    return fields
+
+
+__all__ = ["Model"]
