@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apiforge.core.client import DEFAULT, make_limiter
 from apiforge.core.pipeline import Policy
@@ -11,6 +11,13 @@ from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter, Window
 from apiforge.core.redact import register_secret
 from apiforge.core.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from apiforge.core.auth.captcha import AsyncCaptchaHandler
+    from apiforge.core.auth.pool import TokenSource
+    from apiforge.core.auth.tokens import AsyncTokenStrategy, TokenKind, TokenStrategy
+    from apiforge.core.protocols.vk import VKProtocol
+    from apiforge.core.protocols.wialon import WialonProtocol
 
 
 def _error_factory(package: str) -> Any:
@@ -26,30 +33,47 @@ def _error_factory(package: str) -> Any:
 
 def vk_parts(
     *,
-    token: str,
-    token_kind: str,
+    token: TokenSource,
+    token_kind: TokenKind,
     version: str,
     lang: str | None,
     base_url: str,
     rate_limit: Any,
     rate_limits: Mapping[str, float],
     max_retries: int | None,
-) -> tuple[Protocol, Policy]:
-    from apiforge.core.protocols.vk import VKProtocol
+    strategy: TokenStrategy | AsyncTokenStrategy | None = None,
+    captcha_handler: AsyncCaptchaHandler | None = None,
+    max_captcha_attempts: int = 5,
+    sync: bool = False,
+) -> tuple[VKProtocol, Policy]:
+    """The adapter and policy of `VK(...)` (`sync=True`) or `AsyncVK(...)`.
 
-    if not token:
-        raise ValueError("VK needs an access token: VK(token=...)")
-    register_secret(token)
+    `rate_limits` are the published per-token rates by token kind (specs/vk/api.yaml); they
+    apply unless the caller sets `rate_limit` (a number for every token, a RateLimiter, or None).
+    """
+    from apiforge.core.auth.hooks import ensure_sync
+    from apiforge.core.auth.pool import TokenPool
+    from apiforge.core.protocols.vk import VKProtocol, VKRateLimiter
+
+    owner = "VK" if sync else "AsyncVK"
+    if isinstance(token, str) and not token:
+        raise ValueError(f"VK needs an access token: {owner}(token=...)")
+    pool = TokenPool.from_source(token, kind=token_kind, strategy=strategy, owner=owner)
+    if sync:
+        # The sync driver cannot await: refuse async hooks now rather than on the first call.
+        ensure_sync(captcha_handler, f"{owner}(captcha_handler=...)")
+        ensure_sync(getattr(strategy, "choose", None), f"{owner}(strategy=...).choose")
+        ensure_sync(getattr(pool.provider, "provide", None), f"{owner}(token=<provider>).provide")
     protocol = VKProtocol(
         base_url=base_url,
         error_class=_error_factory("vk"),
         version=version,
-        token=token,
-        token_kind=token_kind,
+        token=pool,
         lang=lang,
+        captcha_handler=captcha_handler,
+        max_captcha_attempts=max_captcha_attempts,
     )
-    # Windows of 1.1 s, not 1 s: requests timed exactly at the limit still get error 6.
-    default = RateLimiter([Window(rate_limits.get(token_kind, 3.0), 1.1)])
+    default = VKRateLimiter(rate_limits, default=rate_limits.get(token_kind, 3.0))
     return protocol, Policy(
         retry=RetryPolicy.from_env(max_retries=max_retries), limiter=make_limiter(rate_limit, default)
     )
@@ -75,7 +99,7 @@ def yclients_parts(
 
 def wialon_parts(
     *, token: str | None, operate_as: str | None, base_url: str, rate_limit: Any, max_retries: int | None
-) -> tuple[Protocol, Policy]:
+) -> tuple[WialonProtocol, Policy]:
     from apiforge.core.protocols.wialon import WialonProtocol
 
     register_secret(token)
