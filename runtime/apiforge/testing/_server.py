@@ -8,24 +8,34 @@ returning `(status, headers, body_bytes)`. The same handler then answers
   `httpx.AsyncClient(transport=fake.async_transport())`.
 
 Each handled request is recorded in `calls` (secrets masked), so tests can assert on the wire.
+`faults` (apiforge.testing.faults) injects failures into both ways of serving alike: error answers,
+dropped connections (a closed socket over HTTP, the httpx exception in-process), timeouts and latency.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import email.policy
 import json
+import socket
+import struct
+import sys
 import threading
+import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 import httpx
 
 from apiforge.core.redact import MASK
+
+if TYPE_CHECKING:
+    from apiforge.testing.faults import Fault, Faults
 
 Response = tuple[int, dict[str, str], bytes]
 """What a handler answers: HTTP status, headers and the body bytes."""
@@ -48,6 +58,34 @@ class RecordedCall:
     query: Mapping[str, str] = attrs.field(factory=dict[str, str])
     http_method: str = "POST"
     path: str = "/"
+
+
+@attrs.frozen
+class IncomingRequest:
+    """One request as a fake receives it: HTTP method, path, query fields, lower-case headers, body."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+
+    def form(self) -> dict[str, str]:
+        """The form fields of the body (url-encoded or multipart)."""
+        return parse_form(self.headers, self.body)
+
+
+@attrs.frozen
+class Served:
+    """What one request came to: the answer (None: drop the connection), the fault that struck, the waits.
+
+    `latency` is added to every answer; `hang` is how long a `timeout` fault holds its answer over HTTP.
+    """
+
+    response: Response | None
+    fault: Fault | None = None
+    latency: float = 0.0
+    hang: float = 0.0
 
 
 def json_response(payload: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -101,7 +139,12 @@ class FakeServer:
     """Base of the fakes: recording, the HTTP server thread and the in-process transports."""
 
     def __init__(self) -> None:
+        # Imported here: the faults module builds on this one's helpers.
+        from apiforge.testing.faults import Faults
+
         self.calls: list[RecordedCall] = []
+        self.faults: Faults = Faults(self)
+        """Fault injection: `fail_next(n, kind=...)`, `rate`, `latency`, the `log` of injected faults."""
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -115,13 +158,29 @@ class FakeServer:
     # Shared by both ways of serving.
 
     def dispatch(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Response:
-        """Run the handler for one request (serialised: fakes keep plain-Python state)."""
-        split = urlsplit(url)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
-        lowered = {key.lower(): value for key, value in headers.items()}
+        """Run the handler for one request, without faults (serialised: fakes keep plain-Python state)."""
+        return self._run(_incoming(method, url, headers, body))
+
+    def serve(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Served:
+        """Run one request through the faults and, unless a fault stops it first, the handler."""
+        request = _incoming(method, url, headers, body)
+        fault = self.faults.draw(request)
+        latency = self.faults.latency
+        if fault is None:
+            return Served(self._run(request), latency=latency)
+        response = self._run(request) if fault.processed else None
+        if fault.action == "answer" and fault.answer is not None:
+            response = fault.answer(self.faults, request)
+        elif fault.action == "drop":
+            response = None
+        return Served(response, fault, latency, self.faults.hang if fault.action == "hang" else 0.0)
+
+    def _run(self, request: IncomingRequest) -> Response:
         with self._lock:
             try:
-                return self.handle(method.upper(), split.path or "/", query, lowered, body)
+                return self.handle(
+                    request.method, request.path, dict(request.query), dict(request.headers), request.body
+                )
             except Exception as exc:  # noqa: BLE001 - a bug in a fake is an HTTP 500, not a hung client
                 return 500, {"Content-Type": "text/plain"}, f"fake server error: {type(exc).__name__}: {exc}".encode()
 
@@ -141,16 +200,24 @@ class FakeServer:
     # In-process transports.
 
     def _mock_handler(self, request: httpx.Request) -> httpx.Response:
-        status, headers, body = self.dispatch(request.method, str(request.url), dict(request.headers), request.content)
-        return httpx.Response(status, headers=headers, content=body)
+        served = self.serve(request.method, str(request.url), dict(request.headers), request.content)
+        if served.latency:
+            time.sleep(served.latency)
+        return _mock_response(request, served)
+
+    async def _async_mock_handler(self, request: httpx.Request) -> httpx.Response:
+        served = self.serve(request.method, str(request.url), dict(request.headers), request.content)
+        if served.latency:
+            await asyncio.sleep(served.latency)
+        return _mock_response(request, served)
 
     def transport(self) -> httpx.MockTransport:
         """An in-process transport for `httpx.Client(transport=...)`: no sockets, the same handler."""
         return httpx.MockTransport(self._mock_handler)
 
     def async_transport(self) -> httpx.MockTransport:
-        """An in-process transport for `httpx.AsyncClient(transport=...)`."""
-        return httpx.MockTransport(self._mock_handler)
+        """An in-process transport for `httpx.AsyncClient(transport=...)` (latency awaits, never blocks the loop)."""
+        return httpx.MockTransport(self._async_mock_handler)
 
     # Real HTTP.
 
@@ -164,11 +231,11 @@ class FakeServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> Self:
-        """Serve HTTP on 127.0.0.1 on a free port, in a background thread."""
+    def start(self, port: int = 0) -> Self:
+        """Serve HTTP on 127.0.0.1 on `port` (0: a free one), in a background thread."""
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        server = _QuietServer(("127.0.0.1", port), _handler_class(self))
         server.daemon_threads = True
         thread = threading.Thread(
             target=server.serve_forever, args=(0.02,), name=f"{type(self).__name__}-http", daemon=True
@@ -200,22 +267,75 @@ class FakeServer:
         return f"<{type(self).__name__} {where}, {len(self.calls)} calls>"
 
 
+def _incoming(method: str, url: str, headers: Mapping[str, str], body: bytes) -> IncomingRequest:
+    split = urlsplit(url)
+    query = dict(parse_qsl(split.query, keep_blank_values=True))
+    lowered = {key.lower(): value for key, value in headers.items()}
+    return IncomingRequest(method.upper(), split.path or "/", query, lowered, body)
+
+
+def _mock_response(request: httpx.Request, served: Served) -> httpx.Response:
+    """The in-process form of a served request: the response, or the exception httpx raises for the fault."""
+    fault = served.fault
+    if fault is not None and fault.action == "hang":
+        # No socket, no client timeout to wait for: time out at once.
+        raise httpx.ReadTimeout(f"timed out (injected fault {fault.name})", request=request)
+    if served.response is None:
+        if fault is not None and fault.processed:
+            raise httpx.RemoteProtocolError(
+                f"Server disconnected without sending a response (injected fault {fault.name})", request=request
+            )
+        name = fault.name if fault is not None else "reset_before"
+        raise httpx.ConnectError(f"connection refused (injected fault {name})", request=request)
+    status, headers, body = served.response
+    return httpx.Response(status, headers=headers, content=body)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that prints no traceback when a client goes away mid-request."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # a client that timed out or was dropped: expected under fault injection
+        super().handle_error(request, client_address)
+
+
 def _handler_class(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the
+        # client's delayed ACK hold every answer back some 40 ms.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {key: value for key, value in self.headers.items()}
-            status, answer_headers, answer = fake.dispatch(self.command, self.path, headers, body)
-            self.send_response(status)
-            for key, value in answer_headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(answer)
+            served = fake.serve(self.command, self.path, headers, body)
+            if served.latency or served.hang:
+                time.sleep(served.latency + served.hang)
+            if served.response is None:
+                self._drop()
+                return
+            status, answer_headers, answer = served.response
+            try:
+                self.send_response(status)
+                for key, value in answer_headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(answer)
+            except OSError:
+                self.close_connection = True  # the client gave up waiting (a timeout fault)
+
+        def _drop(self) -> None:
+            """Close the connection without an answer; linger 0 makes the close a reset (RST)."""
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                return  # already gone
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
@@ -228,8 +348,10 @@ def _handler_class(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
 __all__ = [
     "JSON_TYPE",
     "FakeServer",
+    "IncomingRequest",
     "RecordedCall",
     "Response",
+    "Served",
     "as_array",
     "as_object",
     "json_response",
