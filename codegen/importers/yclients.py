@@ -49,7 +49,7 @@ from urllib.parse import quote
 import yaml
 
 from codegen.importers.yclients_overlay import Overlay, apply_corrections, apply_enum_names, read_overlay
-from codegen.importers.yclients_schema import SchemaConverter, ordered
+from codegen.importers.yclients_schema import SchemaConverter, integer_ids, ordered
 from codegen.spec.errors import SpecError
 from codegen.spec.load import iter_refs, load_api
 from codegen.spec.naming import camel, python_identifier
@@ -359,7 +359,7 @@ class Importer:
         name, location = raw["name"], raw["in"]
         if location not in ("path", "query"):
             raise UpstreamError(self.source, wire, f"parameter {name!r} is in {location!r}")
-        schema = self.converter.convert(raw.get("schema", {}), f"{wire} parameter {name}")
+        schema = integer_ids(name, self.converter.convert(raw.get("schema", {}), f"{wire} parameter {name}"))
         if name.endswith("[]") and _has_type(schema, "array"):
             name = name[:-2]
         out: dict[str, Any] = {"name": name, "schema": schema}

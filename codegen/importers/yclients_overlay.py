@@ -13,7 +13,10 @@ The overlay is hand-written and holds what the OpenAPI document lacks or gets wr
 - `enum_names`: `{model, path, names}` -> `x-enum-names` at `path` inside a model;
 - `corrections`: model or method fixes found against real responses:
   `{model: <name> | method: <wire name>, path: <a/b/c or list>, set: {key: value}}` and/or
-  `remove: [key, ...]`.
+  `remove: [key, ...]`, or `or: <schema>`: the value at `path` may also be <schema> (it becomes
+  `anyOf: [<what it was>, <schema>]`; e.g. `{type: array, maxItems: 0}` for an object PHP sends
+  as `[]` when it is empty), or `map: true`: the object's property names are data (dates, months,
+  timestamps copied from an example), so it becomes a map whose values have the properties' shape.
 """
 
 from __future__ import annotations
@@ -121,8 +124,9 @@ def _check(overlay: Overlay) -> None:
     for index, item in enumerate(overlay.corrections):
         if not isinstance(item, dict) or len({"model", "method"} & set(item)) != 1:
             raise overlay.error(["corrections", index], "a correction names exactly one `model` or `method`")
-        if set(item) - {"model", "method", "path", "set", "remove"} or not ({"set", "remove"} & set(item)):
-            raise overlay.error(["corrections", index], "a correction is {model|method, path, set and/or remove}")
+        ops = {"set", "remove", "or", "map"}
+        if set(item) - {"model", "method", "path", *ops} or not (ops & set(item)):
+            raise overlay.error(["corrections", index], "a correction is {model|method, path, set/remove/or/map}")
 
 
 def split_path(path: Any) -> list[str | int]:
@@ -186,3 +190,18 @@ def apply_corrections(overlay: Overlay, models: Mapping[str, Any], methods: Mapp
             del node[name]
         for name, value in (item.get("set") or {}).items():
             node[name] = value
+        if item.get("map"):
+            shapes = list((node.get("properties") or {}).values())
+            if not shapes or any(shape != shapes[0] for shape in shapes):
+                raise overlay.error(at, f"{key}: `map` needs properties of one shape at {item.get('path')!r}")
+            del node["properties"]
+            node.pop("required", None)
+            node["type"] = "object"
+            node["additionalProperties"] = shapes[0]
+        if "or" in item:
+            if not path:
+                raise overlay.error(
+                    at, f"{key}: `or` needs a path inside the {'model' if 'model' in item else 'method'}"
+                )
+            parent = walk(target[key], path[:-1])
+            parent[path[-1]] = {"anyOf": [node, item["or"]]}

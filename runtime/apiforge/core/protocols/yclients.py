@@ -11,11 +11,77 @@ import httpx
 from apiforge.core.call import Call
 from apiforge.core.encoding import native
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
+from apiforge.core.pagination import Page
 from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, json_object, read_json
 from apiforge.core.retry import RetryVerdict
+from apiforge.core.types import JSON
 
 ACCEPT = "application/vnd.yclients.v2+json"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+GENERAL = ""
+"""The `YclientsAPIError.errors` key of messages that name no field."""
+
+
+class YclientsAPIError(APIError):
+    """An error answered by YCLIENTS: the HTTP status as `code`, `meta.message` as `message`.
+
+    Also `meta` (the envelope's meta, `{}` when it was `[]`), `errors` (`meta.errors` as
+    field -> messages, whichever form the API used), `conflict` (409: the slot or resource is
+    taken) and `licence_expired` (402, or 403 about the branch licence).
+    """
+
+    @property
+    def meta(self) -> Mapping[str, JSON]:
+        """The envelope's `meta` (empty when there was none)."""
+        return cast("Mapping[str, JSON]", self.details.get("meta") or {})
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        """Validation messages by field (`""`: messages that name no field)."""
+        return normalize_errors(self.details.get("errors"))
+
+    @property
+    def conflict(self) -> bool:
+        """The request conflicts with the current state (HTTP 409, `meta.conflict`)."""
+        return self.code == 409 or self.meta.get("conflict") is True
+
+    @property
+    def licence_expired(self) -> bool:
+        """The branch's licence must be renewed (402; or 403 saying so)."""
+        if self.code == 402:
+            return True
+        text = self.message.lower()
+        return self.code == 403 and ("лиценз" in text or "licen" in text)
+
+
+def normalize_errors(raw: object) -> dict[str, list[str]]:
+    """`meta.errors` as field -> messages.
+
+    Accepts the documented map `{"field": ["msg", ...]}` (or `{"field": "msg"}`), the list of
+    `{field: msg}` objects, SMS-operator items `{field_name, error_message}`, and plain strings.
+    """
+    out: dict[str, list[str]] = {}
+
+    def add(field: object, messages: object) -> None:
+        items = cast("list[object]", messages) if isinstance(messages, list) else [messages]
+        out.setdefault(str(field), []).extend(str(m) for m in items if m is not None)
+
+    if isinstance(raw, Mapping):
+        for field, messages in cast("Mapping[object, object]", raw).items():
+            add(field, messages)
+    elif isinstance(raw, list):
+        for item in cast("list[object]", raw):
+            entry = json_object(item)
+            if entry is None:
+                add(GENERAL, item)
+            elif "field_name" in entry or "error_message" in entry:
+                add(entry.get("field_name") or GENERAL, entry.get("error_message"))
+            else:
+                for field, messages in entry.items():
+                    add(field, messages)
+    elif isinstance(raw, str) and raw:
+        add(GENERAL, raw)
+    return out
 
 
 class YclientsProtocol(Protocol):
@@ -71,27 +137,61 @@ class YclientsProtocol(Protocol):
     def parse(self, call: Call[Any], response: httpx.Response) -> object:
         if response.status_code == 204 or (not response.content and response.status_code < 300):
             return None
+        if call.result is bytes and response.status_code < 400:
+            return response.content  # a document (the visit receipt PDF), not the JSON envelope
         body = read_json(call.method, response)
         return self.parse_body(call.method, body, status_code=response.status_code, headers=response.headers)
 
     def parse_body(
         self, method: str, body: object, *, status_code: int | None = None, headers: Mapping[str, str] | None = None
     ) -> object:
+        """The `data` of an envelope (a list comes as a `Page` carrying `meta`), or raise its typed error.
+
+        Some endpoints answer without the envelope — the API Blueprint and the OpenAPI document
+        both show it (loyalty cards, visit loyalty, the SMS-operator and fiscal callbacks): with a
+        success status an object, or a list of objects, is then the data itself (the declared
+        result type still checks it); with an error status an error in their form
+        (`error_code`, `error_message`, `errors`) raises the typed error of the status. Any other
+        body without the envelope is a DecodeError, or an HTTPStatusError with an error status.
+        """
+        failed_status = status_code is not None and status_code >= 400
         envelope = json_object(body)
         if envelope is None or "success" not in envelope:
-            if status_code is not None and status_code >= 400:
-                raise HTTPStatusError(method, status_code, str(body)[:500])
+            if failed_status and _bare_error(body):
+                raise self._error(method, status_code or 0, {}, _bare_message(body), headers, body=body)
+            if failed_status:
+                raise HTTPStatusError(method, status_code or 0, str(body)[:500])
+            if _bare_data(body):
+                return body
             raise DecodeError(method, "$", body, "expected the {success, data, meta} envelope")
-        meta = json_object(envelope.get("meta")) or {}  # YCLIENTS sends [] for an empty meta
-        failed = envelope.get("success") is False or (status_code is not None and status_code >= 400)
-        if failed:
+        meta: Mapping[str, Any] = json_object(envelope.get("meta")) or {}  # YCLIENTS sends [] for an empty meta
+        if envelope.get("success") is False or failed_status:
             status = status_code if status_code is not None and status_code >= 400 else 0
-            message = str(meta.get("message") or envelope.get("message") or "request failed")
-            retry_after = headers.get("Retry-After") if headers else None
-            raise self.error_class(status)(
-                method, status, message, errors=meta.get("errors"), meta=dict(meta), retry_after=retry_after
+            message = (
+                meta.get("message") or envelope.get("message") or _errors_text(meta.get("errors")) or "request failed"
             )
-        return envelope.get("data")
+            raise self._error(method, status, meta, str(message), headers)
+        data = envelope.get("data")
+        if isinstance(data, list):
+            return Page(cast("list[JSON]", data), meta=cast("Mapping[str, JSON]", meta))
+        return data
+
+    def _error(
+        self,
+        method: str,
+        status: int,
+        meta: Mapping[str, Any],
+        message: str,
+        headers: Mapping[str, str] | None,
+        **extra: object,
+    ) -> APIError:
+        retry_after = headers.get("Retry-After") if headers else None
+        errors = meta.get("errors")
+        if errors is None and "body" in extra:
+            errors = (json_object(extra["body"]) or {}).get("errors")
+        return self.error_class(status)(
+            method, status, message, errors=errors, meta=dict(meta), retry_after=retry_after, **extra
+        )
 
     def meta_of(self, body: object) -> Mapping[str, Any]:
         envelope = json_object(body)
@@ -101,3 +201,46 @@ class YclientsProtocol(Protocol):
         if error.code == 429:
             return "rejected"
         return "transient" if error.code in RETRYABLE_STATUSES else None
+
+
+def _bare_data(body: object) -> bool:
+    """Is a body without the envelope an answer: an object, or a list of objects?"""
+    if isinstance(body, list):
+        return all(json_object(item) is not None for item in cast("list[object]", body))
+    return json_object(body) is not None
+
+
+def _bare_error(body: object) -> bool:
+    """Is an error body without the envelope an API error: `error_code` / `error_message` / `errors`, or a
+    list holding an error envelope (as the OpenAPI document shows a few)?"""
+    obj = json_object(body)
+    if obj is None and isinstance(body, list) and body:
+        inner = json_object(cast("list[object]", body)[0])
+        return inner is not None and inner.get("success") is False
+    return obj is not None and bool({"error_code", "error_message", "errors"} & set(obj))
+
+
+def _bare_message(body: object) -> str:
+    """The message of an error body without the envelope (`message`, `error_message`, or an envelope inside a list)."""
+    obj = json_object(body)
+    if obj is None and isinstance(body, list) and body:
+        obj = json_object(cast("list[object]", body)[0])
+    if obj is None:
+        return "request failed" if body in (None, "", [], {}) else f"{body}"[:200]
+    meta = json_object(obj.get("meta")) or {}
+    for value in (obj.get("message"), obj.get("error_message"), meta.get("message")):
+        if isinstance(value, str) and value:
+            return value
+    return _errors_text(obj.get("errors")) or "request failed"
+
+
+def _errors_text(raw: object) -> str:
+    """Validation messages as one line (`field: message; ...`), for an error that has no message of its own."""
+    return "; ".join(
+        f"{field}: {message}" if field else message
+        for field, messages in normalize_errors(raw).items()
+        for message in messages
+    )
+
+
+__all__ = ["ACCEPT", "YclientsAPIError", "YclientsProtocol", "normalize_errors"]

@@ -1,0 +1,154 @@
+"""Paginated results: `Page[T]`, and the sans-IO planner behind the iterators over every item.
+
+A paginated method returns one `Page` — a list of its items that also carries the response's
+`meta` and the `total` the API reports there. Its `iter_<method>` twin walks every page; which
+page to ask for next, and when to stop, is decided here once, by `Paginator`, for the sync
+and the async iterators alike: they only send the calls it plans.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any, Generic, Literal, TypeVar, cast
+
+from apiforge.core.call import Call, MethodSpec
+from apiforge.core.encoding import native
+from apiforge.core.types import JSON
+
+T = TypeVar("T")
+
+
+class Page(list[T]):
+    """One page of a paginated list: the items, plus the response's `meta` and the `total` it reports.
+
+    `total` is the number of items on all pages (YCLIENTS `meta.total_count` or `meta.count`,
+    whichever the method uses), or None when the response does not say.
+    """
+
+    __slots__ = ("meta", "total")
+
+    def __init__(self, items: Iterable[T] = (), *, meta: Mapping[str, JSON] | None = None, total: int | None = None):
+        super().__init__(items)
+        self.meta: Mapping[str, JSON] = dict(meta or {})
+        self.total: int | None = total
+
+    def __repr__(self) -> str:
+        return f"Page({list(self)!r}, total={self.total!r})"
+
+
+def page_item_type(result: object) -> object | None:
+    """The item type of a `Page[X]` result type, or None when `result` is not a page."""
+    if typing.get_origin(result) is Page:
+        (item,) = typing.get_args(result)
+        return cast("object", item)
+    return None
+
+
+def total_of(meta: Mapping[str, object], keys: Iterable[str]) -> int | None:
+    """The first of `keys` in `meta` that holds a whole number (YCLIENTS sends some as strings)."""
+    for key in keys:
+        value = meta.get(key)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def decode_page(call: Call[Any], payload: object) -> Page[Any]:
+    """The payload of a paginated call as a `Page` of its typed items, with meta and total."""
+    item = page_item_type(call.result)
+    meta: Mapping[str, JSON] = payload.meta if isinstance(payload, Page) else {}
+    items = list(cast("list[object]", payload)) if isinstance(payload, list) else payload
+    from apiforge.core.converter import structure  # cattrs loads on first use (see bench/import_vk.py)
+
+    generic_list: Any = list  # subscripted at run time with the item type the spec names
+    decoded: list[object] = structure(items, generic_list[item], method=call.method)
+    keys: list[str] = list((call.spec.pagination or {}).get("total") or ())
+    return Page(decoded, meta=meta, total=total_of(meta, keys))
+
+
+class Paginator(Generic[T]):
+    """Plans the calls of an iterator over every item of a paginated method (sans-IO).
+
+        pages = Paginator(SPEC, values, body, page_size=100)
+        while (call := pages.next_call()) is not None:
+            page = client.request(call)      # or: await client.request(call)
+            pages.received(page)
+            yield from page
+
+    Page sizes: `page_size`, else the method's largest, else the server's default. The walk
+    stops at an empty page; when the response reports a total, once that many items are seen;
+    otherwise at a page shorter than the size asked for.
+    """
+
+    def __init__(
+        self,
+        spec: MethodSpec[Page[T]],
+        values: Mapping[str, object],
+        body: object = None,
+        *,
+        page_size: int | None = None,
+    ) -> None:
+        facts = spec.pagination
+        if not facts:
+            raise TypeError(f"{spec.name} is not paginated")
+        self.spec = spec
+        self.page_param = str(facts["page"])
+        self.size_param = str(facts["size"])
+        self.location: Literal["query", "body"] = "body" if facts.get("in") == "body" else "query"
+        maximum = facts.get("max_size")
+        self.size = _page_size(spec.name, page_size, maximum if isinstance(maximum, int) else None)
+        self.values = dict(values)
+        self.body = body
+        self.page = int(facts.get("first_page") or 1)
+        self.seen = 0
+        self.done = False
+
+    def next_call(self) -> Call[Page[T]] | None:
+        """The call of the next page, or None when every item has been seen."""
+        return None if self.done else self._call()
+
+    def received(self, page: Page[T]) -> None:
+        """Take in the answer to the last planned call: decide whether another page follows."""
+        self.seen += len(page)
+        if not page:
+            self.done = True
+        elif page.total is not None:
+            self.done = self.seen >= page.total
+        else:
+            self.done = self.size is not None and len(page) < self.size
+        self.page += 1
+
+    def _call(self) -> Call[Page[T]]:
+        paging: dict[str, object] = {self.page_param: self.page}
+        if self.size is not None:
+            paging[self.size_param] = self.size
+        if self.location == "query":
+            return self.spec.call({**self.values, **paging}, self.body)
+        return self.spec.call(self.values, {**self._body_fields(), **paging})
+
+    def _body_fields(self) -> dict[str, object]:
+        if self.body is None:
+            return {}
+        fields = native(self.body)
+        if not isinstance(fields, dict):
+            raise TypeError(f"{self.spec.name}: body: expected a JSON object to page through, got {self.body!r}")
+        # A page number or size given in the body is replaced by the planned one.
+        return {str(k): v for k, v in cast("dict[object, object]", fields).items()}
+
+
+def _page_size(method: str, page_size: object, maximum: int | None) -> int | None:
+    if page_size is None:
+        return maximum
+    if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+        raise ValueError(f"{method}: page_size must be a positive integer, got {page_size!r}")
+    if maximum is not None and page_size > maximum:
+        raise ValueError(f"{method}: page_size must be at most {maximum}, got {page_size!r}")
+    return page_size
+
+
+__all__ = ["Page", "Paginator", "decode_page", "page_item_type", "total_of"]
