@@ -15,6 +15,8 @@ What the conversion does (see the VK reference, §5-§6, for why):
   are dropped; `enumNames` becomes `x-enum-names`;
 - `{"type": "object", "$ref": ...}` aliases (and any `type` beside a `$ref`) become the `$ref`;
 - a response definition (`{"response": <payload>}` envelope) keeps only its payload;
+- property names listed in the overlay's `never_required` leave every `required` list (the
+  schema requires fields real responses omit, e.g. the `inner_type` tag); `corrections` follow;
 - methods get their encodings, variants (selectors from the overlay), error codes, token kinds,
   an idempotency flag (a rule plus overlay overrides) and a docs link.
 
@@ -33,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from codegen.importers.vk_overlay import Overlay, apply_corrections, read_overlay
+from codegen.importers.vk_overlay import Overlay, apply_corrections, apply_never_required, read_overlay
 from codegen.spec.errors import SpecError
 from codegen.spec.load import load_api
 from codegen.spec.naming import camel, python_identifier, snake
@@ -552,6 +554,8 @@ class Importer:
         self.build_methods()
         errors = self.build_errors()
         api = self.build_api()
+        # Systematic fixes first (the overlay's `never_required`), then the precise corrections.
+        apply_never_required(self.overlay, self.models)
         apply_corrections(self.overlay, self.models, self.methods)
         docs: dict[str, dict[str, Any]] = {"api.yaml": {"api": api}, "errors.yaml": {"errors": errors}}
         for section, names in self.model_sections.items():

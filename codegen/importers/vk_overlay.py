@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,20 @@ from codegen.spec.load import fail
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_TOP_KEYS = ("api", "docs_url", "retryable_errors", "idempotent", "groups", "methods", "responses", "corrections")
+_TOP_KEYS = (
+    "api",
+    "docs_url",
+    "retryable_errors",
+    "idempotent",
+    "groups",
+    "methods",
+    "responses",
+    "never_required",
+    "corrections",
+)
 _METHOD_KEYS = ("add_params", "result", "idempotent", "batchable", "token_kinds", "errors", "python_name", "deprecated")
-_OPS = ("set", "remove", "append", "remove_item")
+_REF = "#/$defs/"
+_OPS = ("set", "remove", "append", "remove_item", "optional")
 
 
 @dataclass
@@ -32,6 +44,7 @@ class Overlay:
     groups: dict[str, dict[str, Any]]
     methods: dict[str, dict[str, Any]]
     responses: dict[str, dict[str, Any]]
+    never_required: dict[str, str] = field(default_factory=dict)
     corrections: list[dict[str, Any]] = field(default_factory=list)
 
     def error(self, pointer: Sequence[str | int], reason: str) -> SpecError:
@@ -114,6 +127,11 @@ def read_overlay(path: Path) -> Overlay:
             else:
                 need(isinstance(value, str) and bool(value), [*at, kind], "must be a non-empty string")
 
+    never_required = raw.get("never_required") or {}
+    need(isinstance(never_required, dict), ["never_required"], "must map property names to the reason")
+    for name, reason in never_required.items():
+        need(isinstance(reason, str) and bool(reason), ["never_required", name], "must give the reason (a string)")
+
     corrections = raw.get("corrections") or []
     need(isinstance(corrections, list), ["corrections"], "must be a list")
     for index, item in enumerate(corrections):
@@ -136,8 +154,40 @@ def read_overlay(path: Path) -> Overlay:
         groups=dict(groups),
         methods=dict(methods),
         responses=dict(responses),
+        never_required=dict(never_required),
         corrections=list(corrections),
     )
+
+
+def apply_never_required(overlay: Overlay, models: Mapping[str, Any]) -> None:
+    """Drop the `never_required` property names from every `required` list of every model (in place).
+
+    The schema marks some properties required that the server never sends (e.g. `inner_type`, a
+    schema-internal type tag); a switch per property name keeps the rule visible and reversible.
+    A name that no model requires fails, so the switch cannot go stale.
+    """
+    for name in overlay.never_required:
+        found = 0
+        for _, node in _schema_nodes(models):
+            required = node.get("required")
+            if isinstance(required, list) and name in required:
+                required.remove(name)
+                found += 1
+                if not required:
+                    del node["required"]
+        if not found:
+            raise overlay.error(["never_required", name], f"no model requires {name!r}: remove this entry")
+
+
+def _schema_nodes(node: Any, where: str = "$") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every mapping inside `node` (depth first), with a readable location."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from _schema_nodes(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _schema_nodes(value, f"{where}[{index}]")
 
 
 def apply_corrections(overlay: Overlay, models: Mapping[str, Any], methods: Mapping[str, dict[str, Any]]) -> None:
@@ -161,6 +211,11 @@ def apply_corrections(overlay: Overlay, models: Mapping[str, Any], methods: Mapp
             holder, key = node, part
         if "set" in item:
             holder[key] = item["set"]
+        elif "optional" in item:
+            names = item["optional"]
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+                raise overlay.error([*at, "optional"], "must be a list of property names")
+            holder[key] = _make_optional(overlay, [*at, "optional"], f"{kind} {name}", holder[key], names, models)
         elif "remove" in item:
             if not path:
                 raise overlay.error([*at, "path"], "remove needs a non-empty path")
@@ -177,6 +232,61 @@ def apply_corrections(overlay: Overlay, models: Mapping[str, Any], methods: Mapp
                 raise overlay.error([*at, "remove_item"], f"{kind} {name}: {item['remove_item']!r} is not in {path}")
             if not target and path and path[-1] == "required":
                 del holder[key]
+
+
+def _make_optional(
+    overlay: Overlay,
+    at: list[str | int],
+    where: str,
+    node: Any,
+    names: Sequence[str],
+    models: Mapping[str, Any],
+) -> dict[str, Any]:
+    """`node` with `names` no longer required.
+
+    A name required by an allOf parent (users_user_min's `id`) cannot be made optional in one child
+    by JSON Schema means, and changing the parent would change every other child: the child is
+    flattened instead (parents' properties first, a redefinition replacing the parent's and moving
+    last, the union of the `required` lists), which is the class the generator builds anyway.
+    """
+    if not isinstance(node, dict):
+        raise overlay.error(at, f"{where}: not an object schema")
+    inherited = "allOf" in node and any(n not in node.get("required", ()) for n in names)
+    flat = _flatten(node, models) if inherited else copy.deepcopy(node)
+    required = flat.get("required", [])
+    for name in names:
+        if name not in required:
+            raise overlay.error(at, f"{where}: {name!r} is not required (remove it from this correction)")
+        required.remove(name)
+    if not required:
+        flat.pop("required", None)
+    return flat
+
+
+def _flatten(node: dict[str, Any], models: Mapping[str, Any]) -> dict[str, Any]:
+    """An object schema with its allOf parents merged in (see `_make_optional`)."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+
+    def merge(part: Any) -> None:
+        if isinstance(part, dict) and set(part) == {"$ref"}:
+            part = models[part["$ref"][len(_REF) :]]
+        if not isinstance(part, dict):
+            return
+        for parent in part.get("allOf", ()):
+            merge(parent)
+        for prop, schema in part.get("properties", {}).items():
+            properties.pop(prop, None)
+            properties[prop] = copy.deepcopy(schema)
+        required.extend(r for r in part.get("required", ()) if r not in required)
+
+    merge(node)
+    out: dict[str, Any] = {k: copy.deepcopy(v) for k, v in node.items() if k not in ("allOf", "properties", "required")}
+    out["type"] = "object"
+    out["properties"] = properties
+    if required:
+        out["required"] = required
+    return out
 
 
 def _has(node: Any, part: Any) -> bool:

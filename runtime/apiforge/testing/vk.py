@@ -8,11 +8,18 @@ with FakeVK() as fake:
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import attrs
+
+from apiforge.core.call import PRESENT
 from apiforge.testing._server import FakeServer, RecordedCall, Response, json_response, mask_fields, parse_form
+from apiforge.testing.instances import minimal_json
+from apiforge.testing.vk_longpoll import LONGPOLL_PATH, FakeLongPoll
+from apiforge.testing.vkscript import run_execute
 
 Handler = Callable[[dict[str, str]], object]
 SECRET_FIELDS = frozenset({"access_token"})
@@ -52,10 +59,11 @@ DEFAULT_GROUPS: tuple[dict[str, Any], ...] = (
 class VKError(Exception):
     """Raised by a method handler: becomes a VK `{"error": ...}` answer."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, **extra: object) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.extra = extra  # fields VK sends beside error_code (captcha_sid, captcha_img)
 
 
 class FakeVK(FakeServer):
@@ -65,6 +73,8 @@ class FakeVK(FakeServer):
         tokens: accepted access tokens; any other (or none) gets error 5.
         users, groups: the people and communities it knows (defaults: a couple of each).
         me: the id of the token's owner (the sender of messages, `users.get` without ids).
+        token_kinds: token -> kind ("user", "group", "service"); these tokens are accepted too, and a
+            method listed in `method_kinds` answers a token of another kind with VK's error.
     """
 
     def __init__(
@@ -74,9 +84,21 @@ class FakeVK(FakeServer):
         users: Iterable[Mapping[str, Any]] = DEFAULT_USERS,
         groups: Iterable[Mapping[str, Any]] = DEFAULT_GROUPS,
         me: int = 1,
+        token_kinds: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
-        self.tokens = set(tokens)
+        self.tokens = set(tokens) | set(token_kinds or {})
+        self.token_kinds: dict[str, str] = dict(token_kinds or {})
+        # The token kinds each method accepts (from the specs); add entries for methods you add.
+        self.method_kinds: dict[str, frozenset[str]] = {
+            "users.get": frozenset({"user", "group", "service"}),
+            "groups.getById": frozenset({"user", "group", "service"}),
+            "messages.send": frozenset({"user", "group"}),
+            "messages.getHistory": frozenset({"user", "group"}),
+            "groups.getTokenPermissions": frozenset({"group"}),
+        }
+        self._captchas: dict[str, _Captcha] = {}
+        self._captcha_sids = itertools.count(100001)
         self.users: dict[int, dict[str, Any]] = {int(u["id"]): dict(u) for u in users}
         self.groups: dict[int, dict[str, Any]] = {int(g["id"]): dict(g) for g in groups}
         self.me = me
@@ -88,8 +110,12 @@ class FakeVK(FakeServer):
             "messages.send": self._messages_send,
             "messages.getHistory": self._messages_get_history,
         }
+        self.longpoll = FakeLongPoll(self)
+        """Bots and User Long Poll servers: events, `push`, failures (apiforge.testing.vk_longpoll)."""
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
+        if path.startswith(LONGPOLL_PATH):
+            return self.longpoll.handle(method, path, query, headers)
         if not path.startswith("/method/") or method not in ("GET", "POST"):
             return 404, {"Content-Type": "text/plain"}, b"not found"
         name = path[len("/method/") :]
@@ -110,9 +136,11 @@ class FakeVK(FakeServer):
                 raise VKError(5, "User authorization failed: invalid access_token")
             if not params.get("v"):
                 raise VKError(8, "Invalid request: v (version) is required")
-            handler = self.methods.get(name)
-            if handler is None:
-                raise VKError(3, "Unknown method passed")
+            self._check_token_kind(name, params["access_token"])
+            self._check_captcha(name, params)
+            if name == "execute":  # several calls in one request: apiforge.testing.vkscript
+                return json_response(run_execute(params.get("code", ""), _WithSchemaAnswers(self)))
+            handler = self.methods.get(name) or self._schema_handler(name)
             call_params = {k: v for k, v in params.items() if k not in ("access_token", "v", "lang")}
             return json_response({"response": handler(call_params)})
         except VKError as error:
@@ -123,7 +151,78 @@ class FakeVK(FakeServer):
         """VK's error object; like the real API it echoes every parameter, the access token included."""
         echoed = [{"key": key, "value": value} for key, value in params.items()]
         echoed += [{"key": "method", "value": name}, {"key": "oauth", "value": "1"}]
-        return {"error_code": error.code, "error_msg": error.message, "request_params": echoed}
+        return {"error_code": error.code, "error_msg": error.message, "request_params": echoed, **error.extra}
+
+    # Token kinds and captcha.
+
+    def require_captcha(self, method: str, *, times: int = 1, answer: str = "fake-captcha-answer") -> None:
+        """Answer `method` with error 14 until `times` captchas have been solved with `answer`.
+
+        Each error carries a new `captcha_sid` and `captcha_img`; a call with the current sid and
+        the right `captcha_key` solves one; a wrong key gets a new captcha.
+        """
+        self._captchas[method] = _Captcha(left=times, answer=answer)
+
+    def captchas_shown(self, method: str) -> int:
+        """How many error-14 answers `method` got."""
+        state = self._captchas.get(method)
+        return state.shown if state is not None else 0
+
+    def _check_captcha(self, name: str, params: Mapping[str, str]) -> None:
+        state = self._captchas.get(name)
+        if state is None or state.left <= 0:
+            return
+        if (
+            state.sid is not None
+            and params.get("captcha_sid") == state.sid
+            and params.get("captcha_key") == state.answer
+        ):
+            state.left -= 1
+            state.sid = None
+            if state.left <= 0:
+                return
+        state.sid = str(next(self._captcha_sids))
+        state.shown += 1
+        raise VKError(
+            14,
+            "Captcha needed",
+            captcha_sid=state.sid,
+            captcha_img=f"https://api.vk.com/captcha.php?sid={state.sid}&s=1",
+        )
+
+    def _check_token_kind(self, name: str, token: str) -> None:
+        kind = self.token_kinds.get(token)
+        allowed = self.method_kinds.get(name)
+        if kind is None or allowed is None or kind in allowed:
+            return
+        if kind == "group":
+            raise VKError(27, "Group authorization failed: method is unavailable with group auth.")
+        if kind == "service":
+            raise VKError(28, "Application authorization failed: method is unavailable with service token.")
+        raise VKError(15, f"Access denied: method is unavailable with {kind} token.")
+
+    # Any other method of the schema: a minimal answer of its generated result type.
+
+    def schema_answer(self, name: str, params: Mapping[str, str]) -> object:
+        """A schema-valid answer of any VK method without a handler here: the minimal JSON value of its
+        generated result type (required fields only, one-item lists), of the variant `params` select.
+
+        Stateless: it shows the shape of an answer, not data; give a method a handler in `methods`
+        for behaviour. Unknown methods get VK's error 3.
+        """
+        from apiforge.vk import METHODS  # on first use: importing the fake does not load the SDK
+
+        info = METHODS.get(name)
+        if info is None:
+            raise VKError(3, "Unknown method passed")
+        spec = info.spec
+        result = next(
+            (v.result for v in spec.variants if all(_sent(params.get(w), want) for w, want in v.when)), spec.result
+        )
+        return minimal_json(result)
+
+    def _schema_handler(self, name: str) -> Handler:
+        return lambda params: self.schema_answer(name, params)
 
     # Methods.
 
@@ -205,6 +304,50 @@ class FakeVK(FakeServer):
         if _is_int(ref):
             return table.get(int(ref))
         return next((row for row in table.values() if row.get("screen_name") == ref), None)
+
+
+class _WithSchemaAnswers(Mapping[str, Handler]):
+    """The fake's handlers, and the schema answer for any other method of the SDK (calls inside execute)."""
+
+    def __init__(self, fake: FakeVK) -> None:
+        self._fake = fake
+
+    def __getitem__(self, name: str) -> Handler:
+        handler = self._fake.methods.get(name)
+        if handler is not None:
+            return handler
+        from apiforge.vk import METHODS
+
+        if name not in METHODS:
+            raise KeyError(name)
+        return self._fake._schema_handler(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fake.methods)
+
+    def __len__(self) -> int:
+        return len(self._fake.methods)
+
+
+@attrs.define
+class _Captcha:
+    """A captcha requirement on one method: how many are left to solve, and the one shown now."""
+
+    left: int
+    answer: str
+    sid: str | None = None
+    shown: int = 0
+
+
+def _sent(value: str | None, wanted: object) -> bool:
+    """Does a form value select a variant's `when` entry (PRESENT, a boolean sent as 0/1, or a value)?"""
+    if value is None:
+        return False
+    if wanted is PRESENT:
+        return True
+    if isinstance(wanted, bool):
+        return (value.strip().lower() in ("1", "true")) is wanted
+    return value == str(wanted)
 
 
 def _csv(value: str | None) -> list[str]:

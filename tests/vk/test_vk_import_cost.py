@@ -1,0 +1,90 @@
+"""`import apiforge.vk` loads no method group and no model module until they are used.
+
+Checked in fresh interpreters (the test process has long imported everything): which modules
+`sys.modules` holds after each step. The figures (time, memory) are bench/import_vk.py's job.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+# The client's own methods (`vk.execute(...)`) are part of the client class, not a group.
+CLIENT_METHODS = {"apiforge.vk.methods.execute"}
+
+
+def loaded_after(code: str) -> set[str]:
+    """The apiforge.vk modules and heavy dependencies a fresh interpreter holds after `code`."""
+    probe = textwrap.dedent(code) + textwrap.dedent(
+        """
+        import json, sys
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith(("apiforge.vk", "cattrs", "asyncio")))))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    names: list[str] = json.loads(out.strip().splitlines()[-1])
+    return set(names)
+
+
+def groups_and_models(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith(("apiforge.vk.methods.", "apiforge.vk.models."))} - CLIENT_METHODS
+
+
+def test_import_loads_no_group_and_no_model() -> None:
+    modules = loaded_after("import apiforge.vk")
+    assert "apiforge.vk" in modules
+    assert not groups_and_models(modules)
+    assert "apiforge.vk.models" not in modules  # not even the lazy index
+
+
+def test_creating_clients_loads_no_group_and_no_model() -> None:
+    modules = loaded_after(
+        """
+        import apiforge.vk
+        vk = apiforge.vk.VK("token")
+        avk = apiforge.vk.AsyncVK("token")
+        """
+    )
+    assert not groups_and_models(modules)
+
+
+def test_decoding_machinery_loads_on_first_use() -> None:
+    """cattrs (the converter) and asyncio are not needed to import the SDK or make a sync client."""
+    modules = loaded_after("import apiforge.vk\nvk = apiforge.vk.VK('token')")
+    assert not {m for m in modules if m.startswith(("cattrs", "asyncio"))}
+
+
+def test_a_group_loads_on_first_use_with_only_what_it_needs() -> None:
+    modules = loaded_after(
+        """
+        import apiforge.vk
+        vk = apiforge.vk.VK("token")
+        vk.users
+        """
+    )
+    groups = {m for m in groups_and_models(modules) if m.startswith("apiforge.vk.methods.")}
+    assert groups == {"apiforge.vk.methods.users"}
+    assert "apiforge.vk.models.users" in modules
+
+
+def test_the_models_index_loads_no_model_module() -> None:
+    modules = loaded_after("import apiforge.vk.models")
+    assert "apiforge.vk.models" in modules
+    assert not {m for m in modules if m.startswith("apiforge.vk.models.")}
+
+
+def test_a_model_name_loads_its_module() -> None:
+    modules = loaded_after("from apiforge.vk.models import BaseCountry")
+    assert "apiforge.vk.models.base" in modules
+
+
+@pytest.mark.parametrize("name", ["METHODS", "decode_response", "VK", "AsyncVK"])
+def test_the_public_names_are_there(name: str) -> None:
+    import apiforge.vk
+
+    assert name in apiforge.vk.__all__
+    assert getattr(apiforge.vk, name) is not None
