@@ -121,7 +121,8 @@ def test_search_items_typed_positions(fake: FakeWialon, mode: str) -> None:
     assert (van.pos.x, van.pos.y, van.pos.s) == (49.1221, 55.7887, 61)
     assert van.lmsg is not None
     assert van.lmsg.t == 1_700_000_200
-    assert van.lmsg.pos == van.pos
+    assert van.lmsg.pos is not None
+    assert (van.lmsg.pos.x, van.lmsg.pos.y, van.lmsg.pos.s) == (van.pos.x, van.pos.y, van.pos.s)
 
 
 def test_nested_json_values_survive_decoding(mode: str) -> None:

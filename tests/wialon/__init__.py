@@ -1,0 +1,1 @@
+"""Wialon: sessions, uploads, AVL events, limits, the stateful fake and real responses."""
