@@ -28,6 +28,14 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("api", choices=IMPORTABLE)
     imp.add_argument("source", type=Path, help="VK: the schema folder; YCLIENTS: the OpenAPI JSON file")
     imp.add_argument("--specs", type=Path, default=ROOT / "specs", help="the specs folder to write into")
+
+    diff = commands.add_parser("diff", help="API changes (methods, parameters, fields, types) since a git revision")
+    diff.add_argument("--api", choices=APIS, action="append", help="only this API (repeatable; default: all)")
+    diff.add_argument("--ref", default="HEAD", help="the git revision of the old specs (default HEAD)")
+    diff.add_argument("--before", type=Path, help="an old specs folder instead of --ref")
+    diff.add_argument("--after", type=Path, help="the new specs folder (default: specs/ of the working tree)")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+    diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 when a change is breaking")
     return parser
 
 
@@ -38,6 +46,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from codegen.generate import run
 
             return run(apis=args.api or list(APIS), check=args.check, quiet=args.quiet)
+        if args.command == "diff":
+            from codegen import diff
+
+            return diff.run(
+                args.api or list(APIS),
+                ref=args.ref,
+                before=args.before,
+                after=args.after,
+                as_json=args.json,
+                fail_on_breaking=args.fail_on_breaking,
+            )
         importer = importlib.import_module(f"codegen.importers.{args.api}")
         if not args.source.exists():
             print(f"error: {args.source}: no such file or folder", file=sys.stderr)
