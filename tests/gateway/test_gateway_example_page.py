@@ -1,0 +1,107 @@
+"""examples/gateway/index.html in headless Chromium, against the demo gateway and its fakes.
+
+Chromium is driven over the DevTools protocol with the `websockets` client. CI installs
+chromium (.ci/run); locally the test is skipped only when chromium is missing and CI is unset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from apiforge.cli.gateway import CHATTER, demo_gateway
+from tests.gateway.gatewaykit import TIMEOUT
+
+PAGE = Path(__file__).resolve().parents[2] / "examples" / "gateway" / "index.html"
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (CI installs it in .ci/run)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return found
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client: commands by id, events ignored."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.ids = itertools.count(1)
+
+    async def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> Any:
+        message_id = next(self.ids)
+        message: dict[str, Any] = {"id": message_id, "method": method, "params": params or {}}
+        if session is not None:
+            message["sessionId"] = session
+        await self.ws.send(json.dumps(message))
+        while True:
+            reply = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+            if reply.get("id") == message_id:
+                if "error" in reply:
+                    raise AssertionError(f"{method}: {reply['error']}")
+                return reply["result"]
+
+
+async def test_the_page_shows_units_moving_and_vk_messages(tmp_path: Path) -> None:
+    browser = await asyncio.create_subprocess_exec(
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--remote-debugging-port=0",
+        "about:blank",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert browser.stderr is not None
+        devtools_url = ""
+        while not devtools_url:
+            line = await asyncio.wait_for(browser.stderr.readline(), 30)
+            assert line, "chromium exited before printing its DevTools URL"
+            found = re.search(rb"DevTools listening on (ws://\S+)", line)
+            devtools_url = found.group(1).decode() if found else ""
+        async with demo_gateway(move_every=0.2, chat_every=0.3) as gateway, connect(devtools_url, max_size=None) as ws:
+            cdp = DevTools(ws)
+            target = await cdp.send("Target.createTarget", {"url": f"{PAGE.as_uri()}?port={gateway.port}"})
+            attached = await cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
+            session = attached["sessionId"]
+            state: dict[str, Any] = {}
+            for _ in range(300):  # up to ~15 s: units report every second, VK messages come every 0.3 s
+                result = await cdp.send(
+                    "Runtime.evaluate",
+                    {"expression": "JSON.stringify(window.demoState || null)", "returnByValue": True},
+                    session,
+                )
+                state = json.loads(result["result"].get("value") or "null") or {}
+                moved = [unit for unit in state.get("units", {}).values() if unit]
+                if state.get("positions", 0) >= 6 and len(moved) == 3 and state.get("vkMessages"):
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        browser.kill()
+        await browser.wait()
+    assert state.get("connected"), state
+    assert state["errors"] == []
+    assert state["positions"] >= 6, state
+    assert set(state["units"]) == {"734455", "734456", "734457"}
+    # The page may subscribe after the first messages went out: any of the fake users' lines will do.
+    assert {message["text"] for message in state["vkMessages"]} <= set(CHATTER)
+    assert all(message["from"] > 0 for message in state["vkMessages"])
