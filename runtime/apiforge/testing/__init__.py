@@ -2,7 +2,10 @@
 
     from apiforge.testing import FakeVK, FakeWialon, FakeYclients
 
-Each fake is loaded on first access, so importing this package loads none of them.
+Each fake is loaded on first access, so importing this package loads none of them. Also here:
+`RecordedCall` (one entry of `fake.calls`), `Faults` and `FaultKind` (`fake.faults`, see
+`apiforge.testing.faults`). The pytest fixtures (`fake_vk`, `vk`, ...) are in `apiforge.testing.pytest_plugin`,
+loaded by pytest through its entry point.
 """
 
 from __future__ import annotations
@@ -11,14 +14,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from apiforge.testing._server import RecordedCall
+    from apiforge.testing.faults import FaultKind, Faults
     from apiforge.testing.vk import FakeVK
     from apiforge.testing.wialon import FakeWialon
     from apiforge.testing.yclients import FakeYclients
 
 _WHERE = {
+    "FaultKind": "apiforge.testing.faults",
+    "Faults": "apiforge.testing.faults",
     "FakeVK": "apiforge.testing.vk",
     "FakeWialon": "apiforge.testing.wialon",
     "FakeYclients": "apiforge.testing.yclients",
+    "RecordedCall": "apiforge.testing._server",
 }
 
 
@@ -35,4 +43,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_WHERE})
 
 
-__all__ = ["FakeVK", "FakeWialon", "FakeYclients"]
+__all__ = ["FakeVK", "FakeWialon", "FakeYclients", "FaultKind", "Faults", "RecordedCall"]
