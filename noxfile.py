@@ -1,7 +1,8 @@
-"""Sessions: generate, tests, lint, typecheck, and check (all of the checks in one environment).
+"""Sessions: generate, docs, tests, lint, typecheck, and check (all of the checks in one environment).
 
 nox -s generate     regenerate generated/apiforge/* from specs/
 nox -s check        the whole suite: generate --check, ruff, mypy, pyright, pytest
+nox -s docs         build the method reference docs/reference/<api>.md from specs/
 """
 
 from __future__ import annotations
@@ -29,6 +30,42 @@ def generate(session: nox.Session) -> None:
     py = ".nox/generate-env/bin/python"
     session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen]", external=True)
     session.run(py, "-m", "codegen", "generate", *session.posargs, external=True)
+
+
+@nox.session(python=False)
+def docs(session: nox.Session) -> None:
+    """Build the method reference docs/reference/<api>.md from specs/ (`-- --check` to verify only)."""
+    session.run("python3", "-m", "venv", ".nox/generate-env", external=True)
+    py = ".nox/generate-env/bin/python"
+    session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen]", external=True)
+    session.run(py, "-m", "codegen.docs", *session.posargs, external=True)
+
+
+# The benchmark's peers, installed only in its own virtualenv (never a dependency of apiforge);
+# pinned to the versions the figures in bench/RESULTS.md were measured with.
+BENCH_PEERS = (
+    "vkbottle==4.11.0",
+    "vkbottle-types==5.199.99.22",
+    "vk_api==11.10.1",
+    "py-aiowialon==2.0.0",
+    "yclients==0.1.1",
+    "msgspec==0.21.1",
+    "pydantic==2.14.3",
+    "mypy==2.4.1",  # section 5: the checkers on an example app (the pins of .[dev])
+    "pyright[nodejs]==1.1.414",
+)
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """apiforge against raw httpx and the existing SDKs; prints figures and writes bench/RESULTS.md.
+
+    `nox -s bench -- --quick` checks the harness in seconds; `-- --only overhead decoding` runs a part.
+    """
+    session.run("python3", "-m", "venv", ".nox/bench-env", external=True)
+    py = ".nox/bench-env/bin/python"
+    session.run(py, "-m", "pip", "install", "-q", "-e", ".[codegen]", *BENCH_PEERS, external=True)
+    session.run(py, "-m", "bench", *session.posargs, external=True)
 
 
 @nox.session(python=PYTHON if nox.options.force_venv_backend else None)

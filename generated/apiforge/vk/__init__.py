@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from apiforge.core.auth import CaptchaNeeded, Token
 from apiforge.core.registry import decode_with
 from apiforge.core.types import JSON
 from apiforge.vk._client import VK, AsyncVK
@@ -35,4 +36,11 @@ def decode_response(
     return decode_with("vk", errors.error_class, METHODS[wire_name], body, params, status_code=status_code)
 
 
-__all__ = ["VK", "AsyncVK", "METHODS", "decode_response"]
+__all__ = [
+    "VK",
+    "AsyncVK",
+    "METHODS",
+    "CaptchaNeeded",
+    "Token",
+    "decode_response",
+]

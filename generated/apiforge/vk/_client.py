@@ -3,16 +3,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
-from apiforge.core import DEFAULT, AsyncClient, SyncClient
+from apiforge.core import DEFAULT
+from apiforge.core.auth import (
+    AsyncCaptchaHandler,
+    AsyncTokenPin,
+    AsyncTokenProvider,
+    AsyncTokenStrategy,
+    CaptchaHandler,
+    Token,
+    TokenKind,
+    TokenPin,
+    TokenProvider,
+    TokenStrategy,
+)
+from apiforge.core.events.mixins import AsyncVKEvents, VKEvents
 from apiforge.core.setup import vk_parts
 from apiforge.vk.methods.execute import AsyncExecuteMethods, ExecuteMethods
 
 if TYPE_CHECKING:
+    from apiforge.vk._batch import AsyncVKBatch, VKBatch
     from apiforge.vk.methods.account import AccountMethods, AsyncAccountMethods
     from apiforge.vk.methods.ads import AdsMethods, AsyncAdsMethods
     from apiforge.vk.methods.app_widgets import AppWidgetsMethods, AsyncAppWidgetsMethods
@@ -67,14 +82,17 @@ RATE_LIMITS: dict[str, float] = {
 }
 
 
-class VK(SyncClient, ExecuteMethods):
+class VK(VKEvents, ExecuteMethods):
     """The VK API client: `with VK(...) as client: client.<group>.<method>(...)`."""
 
     def __init__(
         self,
-        token: str,
+        token: str | Token | Sequence[str | Token] | TokenProvider,
         *,
-        token_kind: Literal["user", "group", "service"] = "user",
+        token_kind: TokenKind = "user",
+        strategy: TokenStrategy | None = None,
+        captcha_handler: CaptchaHandler | None = None,
+        max_captcha_attempts: int = 5,
         version: str = "5.199",
         lang: str | None = None,
         base_url: str = "https://api.vk.com",
@@ -84,11 +102,19 @@ class VK(SyncClient, ExecuteMethods):
         http_client: httpx.Client | None = None,
     ) -> None:
         """Args:
-        token: an access token (user, community or service key).
-        token_kind: what the token is; sets the default rate limit (group: 20, open: 3, service: 3, user: 3 requests/s).
+        token: an access token (user, community or service key); a `Token` (value and kind); several of
+            them, one chosen per call among those the method accepts; or a token provider
+            (`provide(allowed_kinds) -> Token`), asked on every call.
+        token_kind: the kind of tokens given as bare strings; sets their rate limit (group: 20, open: 3, service: 3, user: 3 requests/s per token).
+        strategy: how one of several tokens is chosen (`choose(tokens, allowed_kinds) -> Token`):
+            RoundRobinStrategy (default), RandomStrategy, LeastRecentlyUsedStrategy, LeastLoadedStrategy or your own.
+        captcha_handler: `(captcha_sid, captcha_img) -> text`: answers VK's captcha (error 14) and the
+            call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
+        max_captcha_attempts: captchas answered per call before `CaptchaNeeded` is raised.
         version: the API version sent as `v`.
+        lang: the language of answers (`lang`), e.g. "en".
         base_url: scheme and host of the API (a fake or a proxy in tests).
-        rate_limit: requests per second; None turns client-side limiting off.
+        rate_limit: requests per second per token; None turns client-side limiting off.
         max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
@@ -96,15 +122,38 @@ class VK(SyncClient, ExecuteMethods):
         protocol, policy = vk_parts(
             token=token,
             token_kind=token_kind,
+            strategy=strategy,
+            captcha_handler=captcha_handler,
+            max_captcha_attempts=max_captcha_attempts,
             version=version,
             lang=lang,
             base_url=base_url,
             rate_limit=rate_limit,
             rate_limits=RATE_LIMITS,
             max_retries=max_retries,
+            sync=True,
         )
+        self._tokens = protocol.tokens
         self._configure(protocol, policy)
         self._start(http_client, timeout)
+
+    def pin_token(self, token: str | Token | None = None, *, kind: TokenKind | None = None) -> TokenPin[Self]:
+        """Make every call in the block use one token: `with client.pin_token() as c: ...`.
+
+        The pin holds in this thread only. A method that does not accept the
+        pinned token's kind raises ConfigurationError instead of switching tokens.
+
+        Args:
+            token: the token to pin (a value of this client's tokens, another token, or a `Token`);
+                by default the client's strategy chooses one when the block is entered.
+            kind: choose a token of this kind.
+        """
+        return TokenPin(self, self._tokens, self._driver.run, token, kind)
+
+    @property
+    def pinned_token(self) -> Token | None:
+        """The token pinned around the current code by `pin_token()`, if any."""
+        return self._tokens.pinned()
 
     @cached_property
     def account(self) -> AccountMethods:
@@ -407,15 +456,31 @@ class VK(SyncClient, ExecuteMethods):
 
         return WidgetsMethods(self)
 
+    def batch(self) -> VKBatch:
+        """Queue calls and send them as `execute` requests of up to 25 calls.
 
-class AsyncVK(AsyncClient, AsyncExecuteMethods):
+        `with client.batch() as b:` — `b.<group>.<method>(...)` takes the method's arguments and
+        returns a `Pending` result at once; leaving the block sends the calls, after which `pending.result()`
+        gives the call's value or raises its own typed error. Methods the API cannot batch are not offered.
+        If the block raises, nothing is sent.
+        """
+        from apiforge.core.batch import VKExecutePlanner
+        from apiforge.vk._batch import VKBatch
+
+        return VKBatch(self, VKExecutePlanner())
+
+
+class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
     """The async VK API client: `async with AsyncVK(...) as client: await client.<group>.<method>(...)`."""
 
     def __init__(
         self,
-        token: str,
+        token: str | Token | Sequence[str | Token] | AsyncTokenProvider,
         *,
-        token_kind: Literal["user", "group", "service"] = "user",
+        token_kind: TokenKind = "user",
+        strategy: AsyncTokenStrategy | None = None,
+        captcha_handler: AsyncCaptchaHandler | None = None,
+        max_captcha_attempts: int = 5,
         version: str = "5.199",
         lang: str | None = None,
         base_url: str = "https://api.vk.com",
@@ -425,11 +490,19 @@ class AsyncVK(AsyncClient, AsyncExecuteMethods):
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         """Args:
-        token: an access token (user, community or service key).
-        token_kind: what the token is; sets the default rate limit (group: 20, open: 3, service: 3, user: 3 requests/s).
+        token: an access token (user, community or service key); a `Token` (value and kind); several of
+            them, one chosen per call among those the method accepts; or a token provider
+            (`provide(allowed_kinds) -> Token`, sync or async), asked on every call.
+        token_kind: the kind of tokens given as bare strings; sets their rate limit (group: 20, open: 3, service: 3, user: 3 requests/s per token).
+        strategy: how one of several tokens is chosen (`choose(tokens, allowed_kinds) -> Token`, sync or async):
+            RoundRobinStrategy (default), RandomStrategy, LeastRecentlyUsedStrategy, LeastLoadedStrategy or your own.
+        captcha_handler: `(captcha_sid, captcha_img) -> text`, sync or async: answers VK's captcha (error 14) and the
+            call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
+        max_captcha_attempts: captchas answered per call before `CaptchaNeeded` is raised.
         version: the API version sent as `v`.
+        lang: the language of answers (`lang`), e.g. "en".
         base_url: scheme and host of the API (a fake or a proxy in tests).
-        rate_limit: requests per second; None turns client-side limiting off.
+        rate_limit: requests per second per token; None turns client-side limiting off.
         max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
@@ -437,15 +510,38 @@ class AsyncVK(AsyncClient, AsyncExecuteMethods):
         protocol, policy = vk_parts(
             token=token,
             token_kind=token_kind,
+            strategy=strategy,
+            captcha_handler=captcha_handler,
+            max_captcha_attempts=max_captcha_attempts,
             version=version,
             lang=lang,
             base_url=base_url,
             rate_limit=rate_limit,
             rate_limits=RATE_LIMITS,
             max_retries=max_retries,
+            sync=False,
         )
+        self._tokens = protocol.tokens
         self._configure(protocol, policy)
         self._start(http_client, timeout)
+
+    def pin_token(self, token: str | Token | None = None, *, kind: TokenKind | None = None) -> AsyncTokenPin[Self]:
+        """Make every call in the block use one token: `async with client.pin_token() as c: ...`.
+
+        The pin holds in this task (and tasks it starts) only. A method that does not accept the
+        pinned token's kind raises ConfigurationError instead of switching tokens.
+
+        Args:
+            token: the token to pin (a value of this client's tokens, another token, or a `Token`);
+                by default the client's strategy chooses one when the block is entered.
+            kind: choose a token of this kind.
+        """
+        return AsyncTokenPin(self, self._tokens, self._driver.run, token, kind)
+
+    @property
+    def pinned_token(self) -> Token | None:
+        """The token pinned around the current code by `pin_token()`, if any."""
+        return self._tokens.pinned()
 
     @cached_property
     def account(self) -> AsyncAccountMethods:
@@ -747,6 +843,34 @@ class AsyncVK(AsyncClient, AsyncExecuteMethods):
         from apiforge.vk.methods.widgets import AsyncWidgetsMethods
 
         return AsyncWidgetsMethods(self)
+
+    def batch(self) -> AsyncVKBatch:
+        """Queue calls and send them as `execute` requests of up to 25 calls.
+
+        `async with client.batch() as b:` — `b.<group>.<method>(...)` takes the method's arguments and
+        returns a `Pending` result at once; leaving the block sends the calls, after which `pending.result()`
+        gives the call's value or raises its own typed error. Methods the API cannot batch are not offered.
+        If the block raises, nothing is sent.
+        """
+        from apiforge.core.batch import VKExecutePlanner
+        from apiforge.vk._batch import AsyncVKBatch
+
+        return AsyncVKBatch(self, VKExecutePlanner())
+
+    def enable_auto_batch(self, *, window: float = 0.01) -> None:
+        """Coalesce concurrent batchable calls made within `window` seconds into `execute` requests.
+
+        Transparent to callers: each `await client.<group>.<method>(...)` still returns its own result
+        or raises its own error. A call alone in its window goes out as itself; a window closes early
+        when it holds 25 calls.
+        """
+        from apiforge.core.batch import AutoBatcher, VKExecutePlanner
+
+        self._batcher = AutoBatcher(VKExecutePlanner(), self._driver, window=window)
+
+    def disable_auto_batch(self) -> None:
+        """Send each call on its own again (calls already waiting in a window still go out together)."""
+        self._batcher = None
 
 
 __all__ = ["VK", "AsyncVK"]

@@ -158,7 +158,7 @@ METHODS: dict[str, MethodInfo] = {
         "ads", "delete_target_group", "BaseOkResponse", "apiforge.vk.methods.ads", "_ADS_DELETE_TARGET_GROUP", False
     ),
     "ads.deleteTargetPixel": MethodInfo(
-        "ads", "delete_target_pixel", "dict[str, JSON]", "apiforge.vk.methods.ads", "_ADS_DELETE_TARGET_PIXEL", False
+        "ads", "delete_target_pixel", "JSON", "apiforge.vk.methods.ads", "_ADS_DELETE_TARGET_PIXEL", False
     ),
     "ads.getAccounts": MethodInfo(
         "ads", "get_accounts", "list[AdsAccount]", "apiforge.vk.methods.ads", "_ADS_GET_ACCOUNTS", False
@@ -195,12 +195,17 @@ METHODS: dict[str, MethodInfo] = {
         False,
     ),
     "ads.getMusicians": MethodInfo(
-        "ads", "get_musicians", "AdsGetMusiciansResponse", "apiforge.vk.methods.ads", "_ADS_GET_MUSICIANS", False
+        "ads",
+        "get_musicians",
+        "AdsGetMusiciansResponse | list[AdsMusician]",
+        "apiforge.vk.methods.ads",
+        "_ADS_GET_MUSICIANS",
+        False,
     ),
     "ads.getMusiciansByIds": MethodInfo(
         "ads",
         "get_musicians_by_ids",
-        "AdsGetMusiciansResponse",
+        "AdsGetMusiciansResponse | list[AdsMusician]",
         "apiforge.vk.methods.ads",
         "_ADS_GET_MUSICIANS_BY_IDS",
         False,
@@ -296,7 +301,7 @@ METHODS: dict[str, MethodInfo] = {
         "ads", "update_target_group", "BaseOkResponse", "apiforge.vk.methods.ads", "_ADS_UPDATE_TARGET_GROUP", False
     ),
     "ads.updateTargetPixel": MethodInfo(
-        "ads", "update_target_pixel", "dict[str, JSON]", "apiforge.vk.methods.ads", "_ADS_UPDATE_TARGET_PIXEL", False
+        "ads", "update_target_pixel", "JSON", "apiforge.vk.methods.ads", "_ADS_UPDATE_TARGET_PIXEL", False
     ),
     "appWidgets.getAppImageUploadServer": MethodInfo(
         "app_widgets",
@@ -1421,18 +1426,13 @@ METHODS: dict[str, MethodInfo] = {
     "messages.createChat": MethodInfo(
         "messages",
         "create_chat",
-        "MessagesCreateChatWithPeerIdsResponse",
+        "int | MessagesCreateChatWithPeerIdsResponse",
         "apiforge.vk.methods.messages",
         "_MESSAGES_CREATE_CHAT",
         False,
     ),
     "messages.delete": MethodInfo(
-        "messages",
-        "delete",
-        "list[MessagesDeleteFullResponseItem]",
-        "apiforge.vk.methods.messages",
-        "_MESSAGES_DELETE",
-        False,
+        "messages", "delete", "dict[str, int]", "apiforge.vk.methods.messages", "_MESSAGES_DELETE", False
     ),
     "messages.deleteChatPhoto": MethodInfo(
         "messages",
@@ -1868,7 +1868,7 @@ METHODS: dict[str, MethodInfo] = {
     "orders.getUserSubscriptions": MethodInfo(
         "orders",
         "get_user_subscriptions",
-        "OrdersGetUserSubscriptionsResponse",
+        "OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]",
         "apiforge.vk.methods.orders",
         "_ORDERS_GET_USER_SUBSCRIPTIONS",
         False,
@@ -2465,7 +2465,12 @@ METHODS: dict[str, MethodInfo] = {
         "video", "add_album", "VideoAddAlbumResponse", "apiforge.vk.methods.video", "_VIDEO_ADD_ALBUM", False
     ),
     "video.addToAlbum": MethodInfo(
-        "video", "add_to_album", "BaseOkResponse", "apiforge.vk.methods.video", "_VIDEO_ADD_TO_ALBUM", False
+        "video",
+        "add_to_album",
+        "BaseOkResponse | dict[str, JSON]",
+        "apiforge.vk.methods.video",
+        "_VIDEO_ADD_TO_ALBUM",
+        False,
     ),
     "video.createComment": MethodInfo(
         "video", "create_comment", "int", "apiforge.vk.methods.video", "_VIDEO_CREATE_COMMENT", False

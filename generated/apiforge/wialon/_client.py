@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import httpx
 
 from apiforge.core import AsyncClient, SyncClient
+from apiforge.core.protocols.wialon import HookResult, SessionHooks
 from apiforge.core.setup import wialon_parts
 
 if TYPE_CHECKING:
+    from apiforge.wialon.models.session import LoginResponse
+
+if TYPE_CHECKING:
+    from apiforge.wialon._batch import AsyncWialonBatch, WialonBatch
     from apiforge.wialon.methods.account import AccountMethods, AsyncAccountMethods
     from apiforge.wialon.methods.apps import AppsMethods, AsyncAppsMethods
     from apiforge.wialon.methods.core import AsyncCoreMethods, CoreMethods
@@ -59,6 +65,8 @@ class Wialon(SyncClient):
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         """
+        from apiforge.wialon.models.session import LoginResponse
+
         protocol, policy = wialon_parts(
             token=token,
             operate_as=operate_as,
@@ -68,6 +76,54 @@ class Wialon(SyncClient):
         )
         self._configure(protocol, policy)
         self._start(http_client, timeout)
+        self._session = protocol
+        self._hooks: SessionHooks[Wialon, LoginResponse] = SessionHooks(self, protocol, LoginResponse, is_async=False)
+
+    def on_session_open(
+        self, hook: Callable[[Wialon, LoginResponse], HookResult]
+    ) -> Callable[[Wialon, LoginResponse], HookResult]:
+        """Decorator: run `hook(client, login_response)` after every login and re-login.
+
+        The hook runs inside the login, before the calls waiting for the session go on, so what it
+        sets up (say, items registered for AVL events with core/update_data_flags) is in place for
+        every call of the new session. It must be a plain function (async ones need AsyncWialon).
+        If it raises, the new session is logged out and the error reaches the call that needed the
+        session; the next call logs in (and runs the hooks) again.
+        """
+        return self._hooks.on_open(hook)
+
+    def on_session_close(self, hook: Callable[[Wialon], HookResult]) -> Callable[[Wialon], HookResult]:
+        """Decorator: run `hook(client)` before the client logs out (`close()`, `logout()`), while the session works.
+
+        A failing close hook is logged; the logout still happens.
+        """
+        return self._hooks.on_close(hook)
+
+    def logout(self) -> None:
+        """End the session now: close hooks, then core/logout. The next call logs in again."""
+        self._driver.run(self._session.close())
+
+    def duplicate(self, *, operate_as: str | None = None, continue_current: bool = True) -> Wialon:
+        """A new client on a new session made from this one with core/duplicate, sharing this client's HTTP connection.
+
+        Args:
+            operate_as: the user the new session acts as (default: the token's owner).
+            continue_current: keep this client's session open too (False ends it; this client
+                then logs in again on its next call).
+
+        The new client has no session hooks of its own; closing it logs out its session only.
+        """
+        from apiforge.core.converter import unstructure
+
+        response = self.core.duplicate(operate_as=operate_as or "", continue_current_session=continue_current)
+        twin = type(self)(
+            self._session.token, operate_as=operate_as, base_url=self._session.base_url, http_client=self._driver.http
+        )
+        twin._policy = self._policy
+        twin._session.adopt(unstructure(response))
+        if not continue_current:
+            self._session.forget()
+        return twin
 
     @cached_property
     def account(self) -> AccountMethods:
@@ -195,6 +251,23 @@ class Wialon(SyncClient):
 
         return UserMethods(self)
 
+    def batch(self, *, stop_on_error: bool = False) -> WialonBatch:
+        """Queue calls and send them as one `core/batch` request.
+
+        `with client.batch() as b:` — `b.<group>.<method>(...)` takes the method's arguments and
+        returns a `Pending` result at once; leaving the block sends the calls, after which `pending.result()`
+        gives the call's value or raises its own typed error. Methods the API cannot batch are not offered.
+        If the block raises, nothing is sent.
+
+        Args:
+            stop_on_error: send flags=1: the server stops at the first failing call, and each call after it
+                raises error 10 with `details["skipped"] = True`.
+        """
+        from apiforge.core.batch import WialonBatchPlanner
+        from apiforge.wialon._batch import WialonBatch
+
+        return WialonBatch(self, WialonBatchPlanner(stop_on_error=stop_on_error))
+
 
 class AsyncWialon(AsyncClient):
     """The async Wialon Remote API client: `async with AsyncWialon(...) as client: await client.<group>.<method>(...)`."""
@@ -219,6 +292,8 @@ class AsyncWialon(AsyncClient):
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         """
+        from apiforge.wialon.models.session import LoginResponse
+
         protocol, policy = wialon_parts(
             token=token,
             operate_as=operate_as,
@@ -228,6 +303,56 @@ class AsyncWialon(AsyncClient):
         )
         self._configure(protocol, policy)
         self._start(http_client, timeout)
+        self._session = protocol
+        self._hooks: SessionHooks[AsyncWialon, LoginResponse] = SessionHooks(
+            self, protocol, LoginResponse, is_async=True
+        )
+
+    def on_session_open(
+        self, hook: Callable[[AsyncWialon, LoginResponse], HookResult]
+    ) -> Callable[[AsyncWialon, LoginResponse], HookResult]:
+        """Decorator: run `hook(client, login_response)` after every login and re-login.
+
+        The hook runs inside the login, before the calls waiting for the session go on, so what it
+        sets up (say, items registered for AVL events with core/update_data_flags) is in place for
+        every call of the new session. It may be a plain or an async function.
+        If it raises, the new session is logged out and the error reaches the call that needed the
+        session; the next call logs in (and runs the hooks) again.
+        """
+        return self._hooks.on_open(hook)
+
+    def on_session_close(self, hook: Callable[[AsyncWialon], HookResult]) -> Callable[[AsyncWialon], HookResult]:
+        """Decorator: run `hook(client)` before the client logs out (`close()`, `logout()`), while the session works.
+
+        A failing close hook is logged; the logout still happens.
+        """
+        return self._hooks.on_close(hook)
+
+    async def logout(self) -> None:
+        """End the session now: close hooks, then core/logout. The next call logs in again."""
+        await self._driver.run(self._session.close())
+
+    async def duplicate(self, *, operate_as: str | None = None, continue_current: bool = True) -> AsyncWialon:
+        """A new client on a new session made from this one with core/duplicate, sharing this client's HTTP connection.
+
+        Args:
+            operate_as: the user the new session acts as (default: the token's owner).
+            continue_current: keep this client's session open too (False ends it; this client
+                then logs in again on its next call).
+
+        The new client has no session hooks of its own; closing it logs out its session only.
+        """
+        from apiforge.core.converter import unstructure
+
+        response = await self.core.duplicate(operate_as=operate_as or "", continue_current_session=continue_current)
+        twin = type(self)(
+            self._session.token, operate_as=operate_as, base_url=self._session.base_url, http_client=self._driver.http
+        )
+        twin._policy = self._policy
+        twin._session.adopt(unstructure(response))
+        if not continue_current:
+            self._session.forget()
+        return twin
 
     @cached_property
     def account(self) -> AsyncAccountMethods:
@@ -354,6 +479,23 @@ class AsyncWialon(AsyncClient):
         from apiforge.wialon.methods.user import AsyncUserMethods
 
         return AsyncUserMethods(self)
+
+    def batch(self, *, stop_on_error: bool = False) -> AsyncWialonBatch:
+        """Queue calls and send them as one `core/batch` request.
+
+        `async with client.batch() as b:` — `b.<group>.<method>(...)` takes the method's arguments and
+        returns a `Pending` result at once; leaving the block sends the calls, after which `pending.result()`
+        gives the call's value or raises its own typed error. Methods the API cannot batch are not offered.
+        If the block raises, nothing is sent.
+
+        Args:
+            stop_on_error: send flags=1: the server stops at the first failing call, and each call after it
+                raises error 10 with `details["skipped"] = True`.
+        """
+        from apiforge.core.batch import WialonBatchPlanner
+        from apiforge.wialon._batch import AsyncWialonBatch
+
+        return AsyncWialonBatch(self, WialonBatchPlanner(stop_on_error=stop_on_error))
 
 
 __all__ = ["Wialon", "AsyncWialon"]

@@ -35,4 +35,9 @@ def decode_response(
     return decode_with("yclients", errors.error_class, METHODS[wire_name], body, params, status_code=status_code)
 
 
-__all__ = ["Yclients", "AsyncYclients", "METHODS", "decode_response"]
+__all__ = [
+    "Yclients",
+    "AsyncYclients",
+    "METHODS",
+    "decode_response",
+]

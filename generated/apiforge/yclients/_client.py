@@ -10,7 +10,7 @@ import httpx
 
 from apiforge.core import DEFAULT, AsyncClient, SyncClient
 from apiforge.core.setup import yclients_parts
-from apiforge.yclients.models.users import AuthResponse2
+from apiforge.yclients.models.users import AuthResponse2, BookingAuthResponse2
 
 if TYPE_CHECKING:
     from apiforge.yclients.methods.accounts import AccountsMethods, AsyncAccountsMethods
@@ -145,6 +145,21 @@ class Yclients(SyncClient):
     @user_token.setter
     def user_token(self, value: str | None) -> None:
         self._protocol.set_user_token(value)  # type: ignore[attr-defined]
+
+    def login_booking_user(self, phone: str, code: str) -> BookingAuthResponse2:
+        """Log in as an online-booking client (POST /api/v1/user/auth) and act as them from now on.
+
+        `code` is the SMS code sent by `online_booking.send_phone_code(company_id=..., phone=...)`
+        (POST /api/v1/book_code/{company_id}); the booking client's token is kept as `user_token`,
+        for their calls (`user_records.get`, `booking_users.get`, ...).
+        """
+        data = self.booking_users.login_by_code(phone=phone, code=code)
+        if not data.user_token:
+            from apiforge.core.errors import DecodeError
+
+            raise DecodeError("POST /api/v1/user/auth", "$.user_token", data.user_token, "the answer holds no token")
+        self.user_token = data.user_token
+        return data
 
     def login(self, login: str, password: str) -> AuthResponse2:
         """Log in as a user (POST /api/v1/auth) and keep the user token for the calls that need it."""
@@ -670,6 +685,21 @@ class AsyncYclients(AsyncClient):
     @user_token.setter
     def user_token(self, value: str | None) -> None:
         self._protocol.set_user_token(value)  # type: ignore[attr-defined]
+
+    async def login_booking_user(self, phone: str, code: str) -> BookingAuthResponse2:
+        """Log in as an online-booking client (POST /api/v1/user/auth) and act as them from now on.
+
+        `code` is the SMS code sent by `online_booking.send_phone_code(company_id=..., phone=...)`
+        (POST /api/v1/book_code/{company_id}); the booking client's token is kept as `user_token`,
+        for their calls (`user_records.get`, `booking_users.get`, ...).
+        """
+        data = await self.booking_users.login_by_code(phone=phone, code=code)
+        if not data.user_token:
+            from apiforge.core.errors import DecodeError
+
+            raise DecodeError("POST /api/v1/user/auth", "$.user_token", data.user_token, "the answer holds no token")
+        self.user_token = data.user_token
+        return data
 
     async def login(self, login: str, password: str) -> AuthResponse2:
         """Log in as a user (POST /api/v1/auth) and keep the user token for the calls that need it."""

@@ -73,7 +73,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/activity/{company_id}/search/": MethodInfo(
         "activities",
         "search",
-        "list[ActivitiesSearchItem]",
+        "Page[ActivitiesSearchItem]",
         "apiforge.yclients.methods.activities",
         "_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH",
         False,
@@ -327,7 +327,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/company/{company_id}/clients/search": MethodInfo(
         "clients",
         "search",
-        "builtins.list[ClientsSearchItem]",
+        "Page[ClientsSearchItem]",
         "apiforge.yclients.methods.clients",
         "_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH",
         False,
@@ -335,13 +335,18 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/clients/{company_id}": MethodInfo(
         "clients",
         "list",
-        "builtins.list[ClientsListItem]",
+        "Page[ClientsListItem]",
         "apiforge.yclients.methods.clients",
         "_GET_API_V1_CLIENTS_COMPANY_ID",
         False,
     ),
     "POST /api/v1/clients/{company_id}": MethodInfo(
-        "clients", "create", "JSON", "apiforge.yclients.methods.clients", "_POST_API_V1_CLIENTS_COMPANY_ID", False
+        "clients",
+        "create",
+        "ClientsListItem",
+        "apiforge.yclients.methods.clients",
+        "_POST_API_V1_CLIENTS_COMPANY_ID",
+        False,
     ),
     "POST /api/v1/clients/{company_id}/bulk": MethodInfo(
         "clients",
@@ -376,10 +381,20 @@ METHODS: dict[str, MethodInfo] = {
         False,
     ),
     "GET /api/v1/client/{company_id}/{id}": MethodInfo(
-        "clients", "get", "JSON", "apiforge.yclients.methods.clients", "_GET_API_V1_CLIENT_COMPANY_ID_ID", False
+        "clients",
+        "get",
+        "ClientsListItem",
+        "apiforge.yclients.methods.clients",
+        "_GET_API_V1_CLIENT_COMPANY_ID_ID",
+        False,
     ),
     "PUT /api/v1/client/{company_id}/{id}": MethodInfo(
-        "clients", "update", "JSON", "apiforge.yclients.methods.clients", "_PUT_API_V1_CLIENT_COMPANY_ID_ID", False
+        "clients",
+        "update",
+        "ClientsListItem",
+        "apiforge.yclients.methods.clients",
+        "_PUT_API_V1_CLIENT_COMPANY_ID_ID",
+        False,
     ),
     "DELETE /api/v1/client/{company_id}/{id}": MethodInfo(
         "clients", "delete", "JSON", "apiforge.yclients.methods.clients", "_DELETE_API_V1_CLIENT_COMPANY_ID_ID", False
@@ -411,7 +426,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/comments/{company_id}/": MethodInfo(
         "comments",
         "list",
-        "builtins.list[CommentsListItem]",
+        "Page[CommentsListItem]",
         "apiforge.yclients.methods.comments",
         "_GET_API_V1_COMMENTS_COMPANY_ID",
         False,
@@ -419,7 +434,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/comments/{company_id}/{staff_id}": MethodInfo(
         "comments",
         "create",
-        "builtins.list[CommentsListItem]",
+        "CommentsListItem",
         "apiforge.yclients.methods.comments",
         "_POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID",
         False,
@@ -427,7 +442,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/companies": MethodInfo(
         "companies",
         "list",
-        "builtins.list[CompaniesListItem]",
+        "Page[CompaniesListItem]",
         "apiforge.yclients.methods.companies",
         "_GET_API_V1_COMPANIES",
         False,
@@ -497,7 +512,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/user/invite/{salon_id}": MethodInfo(
         "current_user",
         "invite",
-        "str",
+        "JSON",
         "apiforge.yclients.methods.current_user",
         "_POST_API_V1_USER_INVITE_SALON_ID",
         False,
@@ -513,7 +528,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/custom_fields/{field_category}/{company_id}": MethodInfo(
         "custom_fields",
         "create",
-        "builtins.list[CustomFieldsListItem]",
+        "CustomFieldsListItem",
         "apiforge.yclients.methods.custom_fields",
         "_POST_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID",
         False,
@@ -521,7 +536,7 @@ METHODS: dict[str, MethodInfo] = {
     "PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}": MethodInfo(
         "custom_fields",
         "update",
-        "builtins.list[CustomFieldsListItem]",
+        "builtins.list[CustomFieldsListItem] | None",
         "apiforge.yclients.methods.custom_fields",
         "_PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID",
         False,
@@ -529,7 +544,7 @@ METHODS: dict[str, MethodInfo] = {
     "DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}": MethodInfo(
         "custom_fields",
         "delete",
-        "builtins.list[CustomFieldsListItem]",
+        "builtins.list[CustomFieldsListItem] | None",
         "apiforge.yclients.methods.custom_fields",
         "_DELETE_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID",
         False,
@@ -553,7 +568,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/deposits/chain/{chain_id}": MethodInfo(
         "deposits",
         "list_for_chain",
-        "JSON",
+        "Page[dict[str, JSON]]",
         "apiforge.yclients.methods.deposits",
         "_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID",
         False,
@@ -577,7 +592,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/email/clients/by_id/{company_id}": MethodInfo(
         "email_mailing",
         "send_to_clients",
-        "str",
+        "JSON",
         "apiforge.yclients.methods.email_mailing",
         "_POST_API_V1_EMAIL_CLIENTS_BY_ID_COMPANY_ID",
         False,
@@ -585,7 +600,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/email/clients/by_filter/{company_id}": MethodInfo(
         "email_mailing",
         "send_by_filter",
-        "str",
+        "JSON",
         "apiforge.yclients.methods.email_mailing",
         "_POST_API_V1_EMAIL_CLIENTS_BY_FILTER_COMPANY_ID",
         False,
@@ -697,7 +712,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/transactions/{company_id}": MethodInfo(
         "finance_transactions",
         "list",
-        "builtins.list[FinanceTransactionsListItem]",
+        "Page[FinanceTransactionsListItem]",
         "apiforge.yclients.methods.finance_transactions",
         "_GET_API_V1_TRANSACTIONS_COMPANY_ID",
         False,
@@ -721,7 +736,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/finance_transactions/{company_id}/{transaction_id}": MethodInfo(
         "finance_transactions",
         "get",
-        "builtins.list[FinanceTransactionsListItem]",
+        "FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]",
         "apiforge.yclients.methods.finance_transactions",
         "_GET_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID",
         False,
@@ -729,7 +744,7 @@ METHODS: dict[str, MethodInfo] = {
     "PUT /api/v1/finance_transactions/{company_id}/{transaction_id}": MethodInfo(
         "finance_transactions",
         "update",
-        "builtins.list[FinanceTransactionsListItem]",
+        "FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]",
         "apiforge.yclients.methods.finance_transactions",
         "_PUT_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID",
         False,
@@ -777,7 +792,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/goods/{company_id}/{good_id}": MethodInfo(
         "goods",
         "list",
-        "builtins.list[GoodsCreateItem]",
+        "Page[GoodsCreateItem]",
         "apiforge.yclients.methods.goods",
         "_GET_API_V1_GOODS_COMPANY_ID_GOOD_ID",
         False,
@@ -860,7 +875,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/storages/transactions/{company_id}": MethodInfo(
         "goods_transactions",
         "search",
-        "list[GoodsTransactionsSearchItem]",
+        "Page[GoodsTransactionsSearchItem]",
         "apiforge.yclients.methods.goods_transactions",
         "_GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID",
         False,
@@ -906,7 +921,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/kkm_transactions/{company_id}": MethodInfo(
         "kkm_transactions",
         "list",
-        "builtins.list[KkmTransactionsListItem]",
+        "Page[KkmTransactionsListItem]",
         "apiforge.yclients.methods.kkm_transactions",
         "_GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID",
         False,
@@ -930,7 +945,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/labels/{company_id}/clients/create": MethodInfo(
         "labels",
         "create_client_label",
-        "LabelsCreateClientLabelData",
+        "LabelsCreateClientLabelData | None",
         "apiforge.yclients.methods.labels",
         "_POST_API_V1_LABELS_COMPANY_ID_CLIENTS_CREATE",
         False,
@@ -938,7 +953,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/labels/{company_id}": MethodInfo(
         "labels",
         "create",
-        "LabelsCreateClientLabelData",
+        "LabelsCreateClientLabelData | None",
         "apiforge.yclients.methods.labels",
         "_POST_API_V1_LABELS_COMPANY_ID",
         False,
@@ -1013,7 +1028,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/chain/{chain_id}/loyalty/transactions": MethodInfo(
         "loyalty",
         "list_chain_transactions",
-        "list[LoyaltyListChainTransactionsItem]",
+        "Page[LoyaltyListChainTransactionsItem]",
         "apiforge.yclients.methods.loyalty",
         "_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS",
         False,
@@ -1029,7 +1044,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/company/{company_id}/loyalty/abonement_types/search": MethodInfo(
         "loyalty",
         "search_abonement_types",
-        "list[LoyaltySearchAbonementTypesItem]",
+        "Page[LoyaltySearchAbonementTypesItem]",
         "apiforge.yclients.methods.loyalty",
         "_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH",
         False,
@@ -1045,7 +1060,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/company/{company_id}/loyalty/certificate_types/search": MethodInfo(
         "loyalty",
         "search_certificate_types",
-        "list[LoyaltySearchCertificateTypesItem]",
+        "Page[LoyaltySearchCertificateTypesItem]",
         "apiforge.yclients.methods.loyalty",
         "_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH",
         False,
@@ -1173,7 +1188,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/chain/{chain_id}/loyalty/abonements": MethodInfo(
         "loyalty_abonements",
         "list_for_chain",
-        "JSON",
+        "Page[dict[str, JSON]]",
         "apiforge.yclients.methods.loyalty_abonements",
         "_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS",
         False,
@@ -1344,7 +1359,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /marketplace/application/{application_id}/salons": MethodInfo(
         "marketplace",
         "list_salons",
-        "list[MarketplaceListSalonsItem]",
+        "Page[MarketplaceListSalonsItem]",
         "apiforge.yclients.methods.marketplace",
         "_GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS",
         False,
@@ -1584,7 +1599,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/": MethodInfo(
         "payroll",
         "get_period_salary",
-        "SalaryStaffCalculation",
+        "SalaryStaffPeriod",
         "apiforge.yclients.methods.payroll",
         "_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID",
         False,
@@ -1648,7 +1663,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/records/{company_id}": MethodInfo(
         "records",
         "list",
-        "builtins.list[RecordsListItem]",
+        "Page[RecordsListItem]",
         "apiforge.yclients.methods.records",
         "_GET_API_V1_RECORDS_COMPANY_ID",
         False,
@@ -1662,7 +1677,12 @@ METHODS: dict[str, MethodInfo] = {
         False,
     ),
     "GET /api/v1/records/partner/": MethodInfo(
-        "records", "list_for_partner", "JSON", "apiforge.yclients.methods.records", "_GET_API_V1_RECORDS_PARTNER", False
+        "records",
+        "list_for_partner",
+        "Page[dict[str, JSON]]",
+        "apiforge.yclients.methods.records",
+        "_GET_API_V1_RECORDS_PARTNER",
+        False,
     ),
     "GET /api/v1/record/{company_id}/{record_id}": MethodInfo(
         "records",
@@ -1771,7 +1791,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/service_category/{company_id}/{id}": MethodInfo(
         "service_categories",
         "get",
-        "builtins.list[ServiceCategoriesGetItem]",
+        "ServiceCategoriesGetItem",
         "apiforge.yclients.methods.service_categories",
         "_GET_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID",
         False,
@@ -1779,7 +1799,7 @@ METHODS: dict[str, MethodInfo] = {
     "PUT /api/v1/service_category/{company_id}/{id}": MethodInfo(
         "service_categories",
         "update",
-        "builtins.list[ServiceCategoriesGetItem]",
+        "ServiceCategoriesGetItem",
         "apiforge.yclients.methods.service_categories",
         "_PUT_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID",
         False,
@@ -1899,7 +1919,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/sms/clients/by_id/{company_id}": MethodInfo(
         "sms_mailing",
         "send_to_clients",
-        "str",
+        "JSON",
         "apiforge.yclients.methods.sms_mailing",
         "_POST_API_V1_SMS_CLIENTS_BY_ID_COMPANY_ID",
         False,
@@ -1907,7 +1927,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/sms/clients/by_filter/{company_id}": MethodInfo(
         "sms_mailing",
         "send_by_filter",
-        "str",
+        "JSON",
         "apiforge.yclients.methods.sms_mailing",
         "_POST_API_V1_SMS_CLIENTS_BY_FILTER_COMPANY_ID",
         False,
@@ -1934,7 +1954,7 @@ METHODS: dict[str, MethodInfo] = {
     "POST /api/v1/staff/{company_id}": MethodInfo(
         "staff",
         "create_legacy",
-        "builtins.list[StaffCreateLegacyItem]",
+        "StaffCreateLegacyItem",
         "apiforge.yclients.methods.staff",
         "_POST_API_V1_STAFF_COMPANY_ID",
         False,
@@ -1958,7 +1978,7 @@ METHODS: dict[str, MethodInfo] = {
     "PUT /api/v1/staff/{company_id}/{staff_id}": MethodInfo(
         "staff",
         "update",
-        "builtins.list[StaffCreateLegacyItem]",
+        "StaffCreateLegacyItem",
         "apiforge.yclients.methods.staff",
         "_PUT_API_V1_STAFF_COMPANY_ID_STAFF_ID",
         False,
@@ -1985,7 +2005,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}": MethodInfo(
         "staff_schedules",
         "get_legacy",
-        "StaffSchedulesGetLegacyData",
+        "builtins.list[StaffSchedulesGetLegacyData]",
         "apiforge.yclients.methods.staff_schedules",
         "_GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE",
         False,
@@ -2065,7 +2085,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/technological_cards/{company_id}/": MethodInfo(
         "technological_cards",
         "list",
-        "builtins.list[TechnologicalCardsListItem]",
+        "Page[TechnologicalCardsListItem]",
         "apiforge.yclients.methods.technological_cards",
         "_GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID",
         False,
@@ -2073,7 +2093,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/": MethodInfo(
         "technological_cards",
         "get_default_for_staff_service",
-        "builtins.list[TechnologicalCardsListItem]",
+        "TechnologicalCardsListItem",
         "apiforge.yclients.methods.technological_cards",
         "_GET_API_V1_TECHNOLOGICAL_CARDS_DEFAULT_FOR_STAFF_AND_SERVICE_COMPANY_ID_STAFF_ID_SERVICE_ID",
         False,
@@ -2103,12 +2123,12 @@ METHODS: dict[str, MethodInfo] = {
         False,
     ),
     "POST /api/v1/voip/integration": MethodInfo(
-        "telephony", "send_event", "str", "apiforge.yclients.methods.telephony", "_POST_API_V1_VOIP_INTEGRATION", False
+        "telephony", "send_event", "JSON", "apiforge.yclients.methods.telephony", "_POST_API_V1_VOIP_INTEGRATION", False
     ),
     "GET /api/v1/voip/integration/calls": MethodInfo(
         "telephony",
         "list_calls",
-        "list[TelephonyListCallsItem]",
+        "Page[TelephonyListCallsItem]",
         "apiforge.yclients.methods.telephony",
         "_GET_API_V1_VOIP_INTEGRATION_CALLS",
         False,
@@ -2124,7 +2144,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}": MethodInfo(
         "timetable_seances",
         "list",
-        "TimetableSeancesListData",
+        "builtins.list[TimetableSeancesListData]",
         "apiforge.yclients.methods.timetable_seances",
         "_GET_API_V1_TIMETABLE_SEANCES_COMPANY_ID_STAFF_ID_DATE",
         False,
@@ -2306,7 +2326,7 @@ METHODS: dict[str, MethodInfo] = {
     "GET /api/v1/attendance/receipt_print/{visit_id}": MethodInfo(
         "visits",
         "get_receipt_pdf",
-        "JSON",
+        "bytes",
         "apiforge.yclients.methods.visits",
         "_GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID",
         False,

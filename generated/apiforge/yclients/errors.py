@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from apiforge.core.errors import APIError
+from apiforge.core.protocols.yclients import YclientsAPIError
 
 
-class YclientsError(APIError):
+class YclientsError(YclientsAPIError):
     """An error answered by YCLIENTS REST API: `code`, `message` and the API's extra `details`."""
 
 

@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`ads` methods of VK API: `AdsMethods` and its async twin `AsyncAdsMethods`."""
+"""`ads` methods of VK API: `AdsMethods` and its async twin `AsyncAdsMethods`; `BatchAdsMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from apiforge.vk.models.ads import (
     AdsGetLookalikeRequestsResponse,
     AdsGetMusiciansResponse,
     AdsLinkStatus,
+    AdsMusician,
     AdsPromotedPostReach,
     AdsRejectReason,
     AdsRemoveTargetContactsResponse,
@@ -53,6 +54,7 @@ from apiforge.vk.models.base import BaseLang, BaseOkResponse
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _ADS_ADD_OFFICE_USERS: MethodSpec[list[bool]] = MethodSpec(
     api="vk",
@@ -199,7 +201,7 @@ _ADS_DELETE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     batchable=True,
     token_kinds=("user",),
 )
-_ADS_DELETE_TARGET_PIXEL: MethodSpec[dict[str, JSON]] = MethodSpec(
+_ADS_DELETE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
     api="vk",
     name="ads.deleteTargetPixel",
     params=(
@@ -207,7 +209,7 @@ _ADS_DELETE_TARGET_PIXEL: MethodSpec[dict[str, JSON]] = MethodSpec(
         Param("target_pixel_id", "form", "plain"),
         Param("client_id", "form", "plain"),
     ),
-    result=dict[str, JSON],
+    result=JSON,
     batchable=True,
     token_kinds=("user",),
 )
@@ -357,20 +359,20 @@ _ADS_GET_LOOKALIKE_REQUESTS: MethodSpec[AdsGetLookalikeRequestsResponse] = Metho
     batchable=True,
     token_kinds=("user",),
 )
-_ADS_GET_MUSICIANS: MethodSpec[AdsGetMusiciansResponse] = MethodSpec(
+_ADS_GET_MUSICIANS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]] = MethodSpec(
     api="vk",
     name="ads.getMusicians",
     params=(Param("artist_name", "form", "plain"),),
-    result=AdsGetMusiciansResponse,
+    result=AdsGetMusiciansResponse | list[AdsMusician],
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
 )
-_ADS_GET_MUSICIANS_BY_IDS: MethodSpec[AdsGetMusiciansResponse] = MethodSpec(
+_ADS_GET_MUSICIANS_BY_IDS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]] = MethodSpec(
     api="vk",
     name="ads.getMusiciansByIds",
     params=(Param("ids", "form", "csv"),),
-    result=AdsGetMusiciansResponse,
+    result=AdsGetMusiciansResponse | list[AdsMusician],
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
@@ -640,7 +642,7 @@ _ADS_UPDATE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     batchable=True,
     token_kinds=("user",),
 )
-_ADS_UPDATE_TARGET_PIXEL: MethodSpec[dict[str, JSON]] = MethodSpec(
+_ADS_UPDATE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
     api="vk",
     name="ads.updateTargetPixel",
     params=(
@@ -651,7 +653,7 @@ _ADS_UPDATE_TARGET_PIXEL: MethodSpec[dict[str, JSON]] = MethodSpec(
         Param("client_id", "form", "plain"),
         Param("domain", "form", "plain"),
     ),
-    result=dict[str, JSON],
+    result=JSON,
     batchable=True,
     token_kinds=("user",),
 )
@@ -1002,9 +1004,7 @@ class AdsMethods:
             )
         )
 
-    def delete_target_pixel(
-        self, *, account_id: int, target_pixel_id: int, client_id: int | None = None
-    ) -> dict[str, JSON]:
+    def delete_target_pixel(self, *, account_id: int, target_pixel_id: int, client_id: int | None = None) -> JSON:
         """Call `ads.deleteTargetPixel`.
 
         Tokens: user.
@@ -1014,7 +1014,7 @@ class AdsMethods:
             target_pixel_id: int; required.
             client_id: int.
 
-        Returns: `dict[str, JSON]`.
+        Returns: `JSON`.
 
         Errors: 601.
 
@@ -1386,7 +1386,7 @@ class AdsMethods:
             )
         )
 
-    def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse:
+    def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1394,7 +1394,7 @@ class AdsMethods:
         Args:
             artist_name: str; required.
 
-        Returns: `AdsGetMusiciansResponse`.
+        Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
         Errors: 601, 104.
 
@@ -1408,7 +1408,7 @@ class AdsMethods:
             )
         )
 
-    def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse:
+    def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1416,7 +1416,7 @@ class AdsMethods:
         Args:
             ids: Sequence[int]; required; at most 200 items.
 
-        Returns: `AdsGetMusiciansResponse`.
+        Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
         Errors: 601.
 
@@ -2133,7 +2133,7 @@ class AdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
-    ) -> dict[str, JSON]:
+    ) -> JSON:
         """Call `ads.updateTargetPixel`.
 
         Tokens: user.
@@ -2146,7 +2146,7 @@ class AdsMethods:
             client_id: int.
             domain: str.
 
-        Returns: `dict[str, JSON]`.
+        Returns: `JSON`.
 
         Errors: 601.
 
@@ -2511,9 +2511,7 @@ class AsyncAdsMethods:
             )
         )
 
-    async def delete_target_pixel(
-        self, *, account_id: int, target_pixel_id: int, client_id: int | None = None
-    ) -> dict[str, JSON]:
+    async def delete_target_pixel(self, *, account_id: int, target_pixel_id: int, client_id: int | None = None) -> JSON:
         """Call `ads.deleteTargetPixel`.
 
         Tokens: user.
@@ -2523,7 +2521,7 @@ class AsyncAdsMethods:
             target_pixel_id: int; required.
             client_id: int.
 
-        Returns: `dict[str, JSON]`.
+        Returns: `JSON`.
 
         Errors: 601.
 
@@ -2895,7 +2893,7 @@ class AsyncAdsMethods:
             )
         )
 
-    async def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse:
+    async def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2903,7 +2901,7 @@ class AsyncAdsMethods:
         Args:
             artist_name: str; required.
 
-        Returns: `AdsGetMusiciansResponse`.
+        Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
         Errors: 601, 104.
 
@@ -2917,7 +2915,7 @@ class AsyncAdsMethods:
             )
         )
 
-    async def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse:
+    async def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2925,7 +2923,7 @@ class AsyncAdsMethods:
         Args:
             ids: Sequence[int]; required; at most 200 items.
 
-        Returns: `AdsGetMusiciansResponse`.
+        Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
 
         Errors: 601.
 
@@ -3642,7 +3640,7 @@ class AsyncAdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
-    ) -> dict[str, JSON]:
+    ) -> JSON:
         """Call `ads.updateTargetPixel`.
 
         Tokens: user.
@@ -3655,7 +3653,7 @@ class AsyncAdsMethods:
             client_id: int.
             domain: str.
 
-        Returns: `dict[str, JSON]`.
+        Returns: `JSON`.
 
         Errors: 601.
 
@@ -3675,4 +3673,1513 @@ class AsyncAdsMethods:
         )
 
 
-__all__ = ["AdsMethods", "AsyncAdsMethods"]
+class BatchAdsMethods:
+    """`batch.ads`: the batchable `ads` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_office_users(self, *, account_id: int, data: Sequence[AdsUserSpecificationCutted]) -> Pending[list[bool]]:
+        """Call `ads.addOfficeUsers`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            data: Sequence[AdsUserSpecificationCutted]; required; at most 10 items, at least 1 items.
+
+        Returns: `list[bool]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.addOfficeUsers
+        """
+        return self._batch.add(
+            _ADS_ADD_OFFICE_USERS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def check_link(
+        self,
+        *,
+        account_id: int,
+        link_type: Literal["application", "community", "mobile_app", "post", "site", "user", "user_post", "video"],
+        link_url: str,
+        campaign_id: int | None = None,
+    ) -> Pending[AdsLinkStatus]:
+        """Call `ads.checkLink`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            link_type: Literal['application', 'community', 'mobile_app', 'post', 'site', 'user', 'user_post', 'video']; required.
+            link_url: str; required.
+            campaign_id: int.
+
+        Returns: `AdsLinkStatus`.
+
+        Docs: https://dev.vk.com/method/ads.checkLink
+        """
+        return self._batch.add(
+            _ADS_CHECK_LINK.call(
+                {
+                    "account_id": account_id,
+                    "link_type": link_type,
+                    "link_url": link_url,
+                    "campaign_id": campaign_id,
+                }
+            )
+        )
+
+    def create_ads(self, *, account_id: int, data: str) -> Pending[list[AdsCreateAdStatus]]:
+        """Call `ads.createAds`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            data: str; required.
+
+        Returns: `list[AdsCreateAdStatus]`.
+
+        Errors: 602, 601.
+
+        Docs: https://dev.vk.com/method/ads.createAds
+        """
+        return self._batch.add(
+            _ADS_CREATE_ADS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def create_campaigns(self, *, account_id: int, data: str) -> Pending[list[AdsCreateCampaignStatus]]:
+        """Call `ads.createCampaigns`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            data: str; required.
+
+        Returns: `list[AdsCreateCampaignStatus]`.
+
+        Errors: 602, 601.
+
+        Docs: https://dev.vk.com/method/ads.createCampaigns
+        """
+        return self._batch.add(
+            _ADS_CREATE_CAMPAIGNS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def create_clients(self, *, account_id: int, data: str) -> Pending[list[AdsCreateClientsStatus]]:
+        """Call `ads.createClients`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            data: str; required.
+
+        Returns: `list[AdsCreateClientsStatus]`.
+
+        Errors: 602, 601.
+
+        Docs: https://dev.vk.com/method/ads.createClients
+        """
+        return self._batch.add(
+            _ADS_CREATE_CLIENTS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def create_lookalike_request(
+        self,
+        *,
+        account_id: int,
+        source_type: str,
+        client_id: int | None = None,
+        retargeting_group_id: int | None = None,
+    ) -> Pending[AdsCreateLookalikeRequestResponse]:
+        """Call `ads.createLookalikeRequest`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            source_type: str; required.
+            client_id: int.
+            retargeting_group_id: int.
+
+        Returns: `AdsCreateLookalikeRequestResponse`.
+
+        Errors: 601, 630, 631, 633, 632.
+
+        Docs: https://dev.vk.com/method/ads.createLookalikeRequest
+        """
+        return self._batch.add(
+            _ADS_CREATE_LOOKALIKE_REQUEST.call(
+                {
+                    "account_id": account_id,
+                    "source_type": source_type,
+                    "client_id": client_id,
+                    "retargeting_group_id": retargeting_group_id,
+                }
+            )
+        )
+
+    def create_target_group(
+        self,
+        *,
+        account_id: int,
+        name: str,
+        lifetime: int,
+        client_id: int | None = None,
+        target_pixel_id: int | None = None,
+        target_pixel_rules: str | None = None,
+    ) -> Pending[AdsCreateTargetGroupResponse]:
+        """Call `ads.createTargetGroup`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            name: str; required.
+            lifetime: int; required; 1..720.
+            client_id: int.
+            target_pixel_id: int.
+            target_pixel_rules: str.
+
+        Returns: `AdsCreateTargetGroupResponse`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.createTargetGroup
+        """
+        return self._batch.add(
+            _ADS_CREATE_TARGET_GROUP.call(
+                {
+                    "account_id": account_id,
+                    "name": name,
+                    "lifetime": lifetime,
+                    "client_id": client_id,
+                    "target_pixel_id": target_pixel_id,
+                    "target_pixel_rules": target_pixel_rules,
+                }
+            )
+        )
+
+    def create_target_pixel(
+        self, *, account_id: int, name: str, category_id: int, client_id: int | None = None, domain: str | None = None
+    ) -> Pending[AdsCreateTargetPixelResponse]:
+        """Call `ads.createTargetPixel`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            name: str; required.
+            category_id: int; required.
+            client_id: int.
+            domain: str.
+
+        Returns: `AdsCreateTargetPixelResponse`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.createTargetPixel
+        """
+        return self._batch.add(
+            _ADS_CREATE_TARGET_PIXEL.call(
+                {
+                    "account_id": account_id,
+                    "name": name,
+                    "category_id": category_id,
+                    "client_id": client_id,
+                    "domain": domain,
+                }
+            )
+        )
+
+    def delete_ads(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+        """Call `ads.deleteAds`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            ids: str; required.
+
+        Returns: `list[int]`.
+
+        Errors: 629, 602, 601.
+
+        Docs: https://dev.vk.com/method/ads.deleteAds
+        """
+        return self._batch.add(
+            _ADS_DELETE_ADS.call(
+                {
+                    "account_id": account_id,
+                    "ids": ids,
+                }
+            )
+        )
+
+    def delete_campaigns(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+        """Call `ads.deleteCampaigns`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            ids: str; required.
+
+        Returns: `list[int]`.
+
+        Errors: 629, 602, 601.
+
+        Docs: https://dev.vk.com/method/ads.deleteCampaigns
+        """
+        return self._batch.add(
+            _ADS_DELETE_CAMPAIGNS.call(
+                {
+                    "account_id": account_id,
+                    "ids": ids,
+                }
+            )
+        )
+
+    def delete_clients(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+        """Call `ads.deleteClients`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            ids: str; required.
+
+        Returns: `list[int]`.
+
+        Errors: 629, 602, 601.
+
+        Docs: https://dev.vk.com/method/ads.deleteClients
+        """
+        return self._batch.add(
+            _ADS_DELETE_CLIENTS.call(
+                {
+                    "account_id": account_id,
+                    "ids": ids,
+                }
+            )
+        )
+
+    def delete_target_group(
+        self, *, account_id: int, target_group_id: int, client_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `ads.deleteTargetGroup`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            target_group_id: int; required.
+            client_id: int.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.deleteTargetGroup
+        """
+        return self._batch.add(
+            _ADS_DELETE_TARGET_GROUP.call(
+                {
+                    "account_id": account_id,
+                    "target_group_id": target_group_id,
+                    "client_id": client_id,
+                }
+            )
+        )
+
+    def delete_target_pixel(
+        self, *, account_id: int, target_pixel_id: int, client_id: int | None = None
+    ) -> Pending[JSON]:
+        """Call `ads.deleteTargetPixel`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            target_pixel_id: int; required.
+            client_id: int.
+
+        Returns: `JSON`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.deleteTargetPixel
+        """
+        return self._batch.add(
+            _ADS_DELETE_TARGET_PIXEL.call(
+                {
+                    "account_id": account_id,
+                    "target_pixel_id": target_pixel_id,
+                    "client_id": client_id,
+                }
+            )
+        )
+
+    def get_accounts(self) -> Pending[list[AdsAccount]]:
+        """Call `ads.getAccounts`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Returns: `list[AdsAccount]`.
+
+        Docs: https://dev.vk.com/method/ads.getAccounts
+        """
+        return self._batch.add(_ADS_GET_ACCOUNTS.call({}))
+
+    def get_ads(
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        include_deleted: bool | None = None,
+        only_deleted: bool | None = None,
+        campaign_ids: str | None = None,
+        ad_ids: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Pending[list[AdsAd]]:
+        """Call `ads.getAds`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            client_id: int.
+            include_deleted: bool.
+            only_deleted: bool.
+            campaign_ids: str.
+            ad_ids: str.
+            limit: int.
+            offset: int.
+
+        Returns: `list[AdsAd]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getAds
+        """
+        return self._batch.add(
+            _ADS_GET_ADS.call(
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                    "include_deleted": include_deleted,
+                    "only_deleted": only_deleted,
+                    "campaign_ids": campaign_ids,
+                    "ad_ids": ad_ids,
+                    "limit": limit,
+                    "offset": offset,
+                }
+            )
+        )
+
+    def get_ads_layout(
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        include_deleted: bool | None = None,
+        only_deleted: bool | None = None,
+        campaign_ids: str | None = None,
+        ad_ids: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Pending[list[AdsAdLayout]]:
+        """Call `ads.getAdsLayout`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            client_id: int.
+            include_deleted: bool.
+            only_deleted: bool.
+            campaign_ids: str.
+            ad_ids: str.
+            limit: int.
+            offset: int.
+
+        Returns: `list[AdsAdLayout]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getAdsLayout
+        """
+        return self._batch.add(
+            _ADS_GET_ADS_LAYOUT.call(
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                    "include_deleted": include_deleted,
+                    "only_deleted": only_deleted,
+                    "campaign_ids": campaign_ids,
+                    "ad_ids": ad_ids,
+                    "limit": limit,
+                    "offset": offset,
+                }
+            )
+        )
+
+    def get_ads_targeting(
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        include_deleted: bool | None = None,
+        only_deleted: bool | None = None,
+        campaign_ids: str | None = None,
+        ad_ids: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Pending[list[AdsTargSettings]]:
+        """Call `ads.getAdsTargeting`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            client_id: int.
+            include_deleted: bool.
+            only_deleted: bool.
+            campaign_ids: str.
+            ad_ids: str.
+            limit: int.
+            offset: int.
+
+        Returns: `list[AdsTargSettings]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getAdsTargeting
+        """
+        return self._batch.add(
+            _ADS_GET_ADS_TARGETING.call(
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                    "include_deleted": include_deleted,
+                    "only_deleted": only_deleted,
+                    "campaign_ids": campaign_ids,
+                    "ad_ids": ad_ids,
+                    "limit": limit,
+                    "offset": offset,
+                }
+            )
+        )
+
+    def get_budget(self, *, account_id: int) -> Pending[str]:
+        """Call `ads.getBudget`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+
+        Returns: `str`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getBudget
+        """
+        return self._batch.add(
+            _ADS_GET_BUDGET.call(
+                {
+                    "account_id": account_id,
+                }
+            )
+        )
+
+    def get_campaigns(
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        include_deleted: bool | None = None,
+        campaign_ids: str | None = None,
+        fields: Sequence[Literal["ads_count"]] | None = None,
+    ) -> Pending[list[AdsCampaign]]:
+        """Call `ads.getCampaigns`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            client_id: int.
+            include_deleted: bool.
+            campaign_ids: str.
+            fields: Sequence[Literal['ads_count']].
+
+        Returns: `list[AdsCampaign]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getCampaigns
+        """
+        return self._batch.add(
+            _ADS_GET_CAMPAIGNS.call(
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                    "include_deleted": include_deleted,
+                    "campaign_ids": campaign_ids,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_categories(self, *, lang: str | None = None) -> Pending[AdsGetCategoriesResponse]:
+        """Call `ads.getCategories`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            lang: str.
+
+        Returns: `AdsGetCategoriesResponse`.
+
+        Docs: https://dev.vk.com/method/ads.getCategories
+        """
+        return self._batch.add(
+            _ADS_GET_CATEGORIES.call(
+                {
+                    "lang": lang,
+                }
+            )
+        )
+
+    def get_clients(self, *, account_id: int) -> Pending[list[AdsClient]]:
+        """Call `ads.getClients`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+
+        Returns: `list[AdsClient]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getClients
+        """
+        return self._batch.add(
+            _ADS_GET_CLIENTS.call(
+                {
+                    "account_id": account_id,
+                }
+            )
+        )
+
+    def get_demographics(
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign"],
+        ids: str,
+        period: Literal["day", "month", "overall"],
+        date_from: str,
+        date_to: str,
+    ) -> Pending[list[AdsDemoStats]]:
+        """Call `ads.getDemographics`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            ids_type: Literal['ad', 'campaign']; required.
+            ids: str; required.
+            period: Literal['day', 'month', 'overall']; required.
+            date_from: str; required.
+            date_to: str; required.
+
+        Returns: `list[AdsDemoStats]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getDemographics
+        """
+        return self._batch.add(
+            _ADS_GET_DEMOGRAPHICS.call(
+                {
+                    "account_id": account_id,
+                    "ids_type": ids_type,
+                    "ids": ids,
+                    "period": period,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                }
+            )
+        )
+
+    def get_flood_stats(self, *, account_id: int) -> Pending[AdsFloodStats]:
+        """Call `ads.getFloodStats`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+
+        Returns: `AdsFloodStats`.
+
+        Docs: https://dev.vk.com/method/ads.getFloodStats
+        """
+        return self._batch.add(
+            _ADS_GET_FLOOD_STATS.call(
+                {
+                    "account_id": account_id,
+                }
+            )
+        )
+
+    def get_lookalike_requests(
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        requests_ids: str | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        sort_by: str | None = None,
+    ) -> Pending[AdsGetLookalikeRequestsResponse]:
+        """Call `ads.getLookalikeRequests`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            client_id: int.
+            requests_ids: str.
+            offset: int; >= 0.
+            limit: int; 0..200.
+            sort_by: str.
+
+        Returns: `AdsGetLookalikeRequestsResponse`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getLookalikeRequests
+        """
+        return self._batch.add(
+            _ADS_GET_LOOKALIKE_REQUESTS.call(
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                    "requests_ids": requests_ids,
+                    "offset": offset,
+                    "limit": limit,
+                    "sort_by": sort_by,
+                }
+            )
+        )
+
+    def get_musicians(self, *, artist_name: str) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
+        """Call `ads.getMusicians`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            artist_name: str; required.
+
+        Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
+
+        Errors: 601, 104.
+
+        Docs: https://dev.vk.com/method/ads.getMusicians
+        """
+        return self._batch.add(
+            _ADS_GET_MUSICIANS.call(
+                {
+                    "artist_name": artist_name,
+                }
+            )
+        )
+
+    def get_musicians_by_ids(self, *, ids: Sequence[int]) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
+        """Call `ads.getMusiciansByIds`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            ids: Sequence[int]; required; at most 200 items.
+
+        Returns: `AdsGetMusiciansResponse | list[AdsMusician]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getMusiciansByIds
+        """
+        return self._batch.add(
+            _ADS_GET_MUSICIANS_BY_IDS.call(
+                {
+                    "ids": ids,
+                }
+            )
+        )
+
+    def get_office_users(self, *, account_id: int) -> Pending[list[AdsUsers]]:
+        """Call `ads.getOfficeUsers`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+
+        Returns: `list[AdsUsers]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getOfficeUsers
+        """
+        return self._batch.add(
+            _ADS_GET_OFFICE_USERS.call(
+                {
+                    "account_id": account_id,
+                }
+            )
+        )
+
+    def get_posts_reach(
+        self, *, account_id: int, ids_type: Literal["ad", "campaign"], ids: str
+    ) -> Pending[list[AdsPromotedPostReach]]:
+        """Call `ads.getPostsReach`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            ids_type: Literal['ad', 'campaign']; required.
+            ids: str; required.
+
+        Returns: `list[AdsPromotedPostReach]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getPostsReach
+        """
+        return self._batch.add(
+            _ADS_GET_POSTS_REACH.call(
+                {
+                    "account_id": account_id,
+                    "ids_type": ids_type,
+                    "ids": ids,
+                }
+            )
+        )
+
+    def get_rejection_reason(self, *, account_id: int, ad_id: int) -> Pending[AdsRejectReason]:
+        """Call `ads.getRejectionReason`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            ad_id: int; required.
+
+        Returns: `AdsRejectReason`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getRejectionReason
+        """
+        return self._batch.add(
+            _ADS_GET_REJECTION_REASON.call(
+                {
+                    "account_id": account_id,
+                    "ad_id": ad_id,
+                }
+            )
+        )
+
+    def get_statistics(
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign", "client", "office"],
+        ids: str,
+        period: Literal["day", "month", "overall", "week", "year"],
+        date_from: str,
+        date_to: str,
+        stats_fields: Sequence[Literal["views_times"]] | None = None,
+    ) -> Pending[list[AdsStats]]:
+        """Call `ads.getStatistics`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            ids_type: Literal['ad', 'campaign', 'client', 'office']; required.
+            ids: str; required.
+            period: Literal['day', 'month', 'overall', 'week', 'year']; required.
+            date_from: str; required.
+            date_to: str; required.
+            stats_fields: Sequence[Literal['views_times']].
+
+        Returns: `list[AdsStats]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getStatistics
+        """
+        return self._batch.add(
+            _ADS_GET_STATISTICS.call(
+                {
+                    "account_id": account_id,
+                    "ids_type": ids_type,
+                    "ids": ids,
+                    "period": period,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "stats_fields": stats_fields,
+                }
+            )
+        )
+
+    @overload
+    def get_suggestions(
+        self,
+        *,
+        section: Literal["regions"],
+        ids: str | None = None,
+        q: str | None = None,
+        country: int | None = None,
+        cities: str | None = None,
+        lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+    ) -> Pending[list[AdsTargSuggestionsRegions]]: ...
+    @overload
+    def get_suggestions(
+        self,
+        *,
+        section: Literal["cities"],
+        ids: str | None = None,
+        q: str | None = None,
+        country: int | None = None,
+        cities: str | None = None,
+        lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+    ) -> Pending[list[AdsTargSuggestionsCities]]: ...
+    @overload
+    def get_suggestions(
+        self,
+        *,
+        section: Literal["schools"],
+        ids: str | None = None,
+        q: str | None = None,
+        country: int | None = None,
+        cities: str | None = None,
+        lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+    ) -> Pending[list[AdsTargSuggestionsSchools]]: ...
+    @overload
+    def get_suggestions(
+        self,
+        *,
+        section: Literal[
+            "browsers",
+            "cities",
+            "cities_regions",
+            "countries",
+            "districts",
+            "group_types",
+            "interest_categories",
+            "interest_categories_v2",
+            "interests",
+            "operators",
+            "positions",
+            "price_lists",
+            "regions",
+            "religions",
+            "schools",
+            "stations",
+            "streets",
+            "user_browsers",
+            "user_devices",
+            "user_operating_systems",
+            "user_os",
+        ],
+        ids: str | None = None,
+        q: str | None = None,
+        country: int | None = None,
+        cities: str | None = None,
+        lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+    ) -> Pending[list[AdsTargSuggestions]]: ...
+    def get_suggestions(
+        self,
+        *,
+        section: Literal[
+            "browsers",
+            "cities",
+            "cities_regions",
+            "countries",
+            "districts",
+            "group_types",
+            "interest_categories",
+            "interest_categories_v2",
+            "interests",
+            "operators",
+            "positions",
+            "price_lists",
+            "regions",
+            "religions",
+            "schools",
+            "stations",
+            "streets",
+            "user_browsers",
+            "user_devices",
+            "user_operating_systems",
+            "user_os",
+        ],
+        ids: str | None = None,
+        q: str | None = None,
+        country: int | None = None,
+        cities: str | None = None,
+        lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+    ) -> Pending[
+        list[AdsTargSuggestions]
+        | list[AdsTargSuggestionsRegions]
+        | list[AdsTargSuggestionsCities]
+        | list[AdsTargSuggestionsSchools]
+    ]:
+        """Call `ads.getSuggestions`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            section: Literal['browsers', 'cities', 'cities_regions', 'countries', 'districts', 'group_types', 'interest_categories', 'interest_categories_v2', 'interests', 'operators', 'positions', 'price_lists', 'regions', 'religions', 'schools', 'stations', 'streets', 'user_browsers', 'user_devices', 'user_operating_systems', 'user_os']; required.
+            ids: str.
+            q: str.
+            country: int.
+            cities: str.
+            lang: BaseLang | Literal['ru', 'ua', 'be', 'en', 'es', 'fi', 'de', 'it'].
+
+        Returns: `list[AdsTargSuggestions]`.
+            With section='regions': `list[AdsTargSuggestionsRegions]` (regionsResponse).
+            With section='cities': `list[AdsTargSuggestionsCities]` (citiesResponse).
+            With section='schools': `list[AdsTargSuggestionsSchools]` (schoolsResponse).
+
+        Docs: https://dev.vk.com/method/ads.getSuggestions
+        """
+        return self._batch.add(
+            _ADS_GET_SUGGESTIONS.call(
+                {
+                    "section": section,
+                    "ids": ids,
+                    "q": q,
+                    "country": country,
+                    "cities": cities,
+                    "lang": lang,
+                }
+            )
+        )
+
+    def get_target_groups(
+        self, *, account_id: int, client_id: int | None = None, extended: bool | None = None
+    ) -> Pending[list[AdsTargetGroup]]:
+        """Call `ads.getTargetGroups`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            client_id: int.
+            extended: bool.
+
+        Returns: `list[AdsTargetGroup]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getTargetGroups
+        """
+        return self._batch.add(
+            _ADS_GET_TARGET_GROUPS.call(
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_target_pixels(self, *, account_id: int, client_id: int | None = None) -> Pending[list[AdsTargetPixelInfo]]:
+        """Call `ads.getTargetPixels`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            client_id: int.
+
+        Returns: `list[AdsTargetPixelInfo]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getTargetPixels
+        """
+        return self._batch.add(
+            _ADS_GET_TARGET_PIXELS.call(
+                {
+                    "account_id": account_id,
+                    "client_id": client_id,
+                }
+            )
+        )
+
+    def get_targeting_stats(
+        self,
+        *,
+        account_id: int,
+        link_url: str,
+        client_id: int | None = None,
+        criteria: str | None = None,
+        ad_id: int | None = None,
+        ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11] | None = None,
+        ad_platform: str | None = None,
+        ad_platform_no_wall: str | None = None,
+        ad_platform_no_ad_network: str | None = None,
+        publisher_platforms: str | None = None,
+        link_domain: str | None = None,
+        need_precise: bool | None = None,
+        impressions_limit_period: int | None = None,
+    ) -> Pending[AdsTargStats]:
+        """Call `ads.getTargetingStats`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            account_id: int; required.
+            link_url: str; required.
+            client_id: int.
+            criteria: str.
+            ad_id: int.
+            ad_format: Literal[1, 2, 4, 7, 10, 6, 9, 11].
+            ad_platform: str.
+            ad_platform_no_wall: str.
+            ad_platform_no_ad_network: str.
+            publisher_platforms: str.
+            link_domain: str.
+            need_precise: bool.
+            impressions_limit_period: int.
+
+        Returns: `AdsTargStats`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.getTargetingStats
+        """
+        return self._batch.add(
+            _ADS_GET_TARGETING_STATS.call(
+                {
+                    "account_id": account_id,
+                    "link_url": link_url,
+                    "client_id": client_id,
+                    "criteria": criteria,
+                    "ad_id": ad_id,
+                    "ad_format": ad_format,
+                    "ad_platform": ad_platform,
+                    "ad_platform_no_wall": ad_platform_no_wall,
+                    "ad_platform_no_ad_network": ad_platform_no_ad_network,
+                    "publisher_platforms": publisher_platforms,
+                    "link_domain": link_domain,
+                    "need_precise": need_precise,
+                    "impressions_limit_period": impressions_limit_period,
+                }
+            )
+        )
+
+    def get_upload_url(self, *, ad_format: Literal[1, 2, 4, 7, 10, 11], icon: int | None = None) -> Pending[str]:
+        """Call `ads.getUploadURL`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            ad_format: Literal[1, 2, 4, 7, 10, 11]; required.
+            icon: int.
+
+        Returns: `str`.
+
+        Docs: https://dev.vk.com/method/ads.getUploadURL
+        """
+        return self._batch.add(
+            _ADS_GET_UPLOAD_URL.call(
+                {
+                    "ad_format": ad_format,
+                    "icon": icon,
+                }
+            )
+        )
+
+    def get_video_upload_url(self) -> Pending[str]:
+        """Call `ads.getVideoUploadURL`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Returns: `str`.
+
+        Docs: https://dev.vk.com/method/ads.getVideoUploadURL
+        """
+        return self._batch.add(_ADS_GET_VIDEO_UPLOAD_URL.call({}))
+
+    def import_target_contacts(
+        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+    ) -> Pending[int]:
+        """Call `ads.importTargetContacts`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            target_group_id: int; required.
+            contacts: str; required.
+            client_id: int.
+
+        Returns: `int`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.importTargetContacts
+        """
+        return self._batch.add(
+            _ADS_IMPORT_TARGET_CONTACTS.call(
+                {
+                    "account_id": account_id,
+                    "target_group_id": target_group_id,
+                    "contacts": contacts,
+                    "client_id": client_id,
+                }
+            )
+        )
+
+    def remove_office_users(self, *, account_id: int, ids: str) -> Pending[list[bool]]:
+        """Call `ads.removeOfficeUsers`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            ids: str; required.
+
+        Returns: `list[bool]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.removeOfficeUsers
+        """
+        return self._batch.add(
+            _ADS_REMOVE_OFFICE_USERS.call(
+                {
+                    "account_id": account_id,
+                    "ids": ids,
+                }
+            )
+        )
+
+    def remove_target_contacts(
+        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+    ) -> Pending[AdsRemoveTargetContactsResponse]:
+        """Call `ads.removeTargetContacts`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            target_group_id: int; required.
+            contacts: str; required.
+            client_id: int.
+
+        Returns: `AdsRemoveTargetContactsResponse`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.removeTargetContacts
+        """
+        return self._batch.add(
+            _ADS_REMOVE_TARGET_CONTACTS.call(
+                {
+                    "account_id": account_id,
+                    "target_group_id": target_group_id,
+                    "contacts": contacts,
+                    "client_id": client_id,
+                }
+            )
+        )
+
+    def save_lookalike_request_result(
+        self, *, account_id: int, request_id: int, level: int, client_id: int | None = None
+    ) -> Pending[AdsSaveLookalikeRequestResultResponse]:
+        """Call `ads.saveLookalikeRequestResult`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            request_id: int; required.
+            level: int; required.
+            client_id: int.
+
+        Returns: `AdsSaveLookalikeRequestResultResponse`.
+
+        Errors: 601, 634, 635, 636.
+
+        Docs: https://dev.vk.com/method/ads.saveLookalikeRequestResult
+        """
+        return self._batch.add(
+            _ADS_SAVE_LOOKALIKE_REQUEST_RESULT.call(
+                {
+                    "account_id": account_id,
+                    "request_id": request_id,
+                    "level": level,
+                    "client_id": client_id,
+                }
+            )
+        )
+
+    def share_target_group(
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        client_id: int | None = None,
+        share_with_client_id: int | None = None,
+    ) -> Pending[AdsShareTargetGroupResponse]:
+        """Call `ads.shareTargetGroup`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            target_group_id: int; required.
+            client_id: int.
+            share_with_client_id: int.
+
+        Returns: `AdsShareTargetGroupResponse`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.shareTargetGroup
+        """
+        return self._batch.add(
+            _ADS_SHARE_TARGET_GROUP.call(
+                {
+                    "account_id": account_id,
+                    "target_group_id": target_group_id,
+                    "client_id": client_id,
+                    "share_with_client_id": share_with_client_id,
+                }
+            )
+        )
+
+    def update_ads(self, *, account_id: int, data: str) -> Pending[list[AdsUpdateAdsStatus]]:
+        """Call `ads.updateAds`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            data: str; required.
+
+        Returns: `list[AdsUpdateAdsStatus]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.updateAds
+        """
+        return self._batch.add(
+            _ADS_UPDATE_ADS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def update_campaigns(self, *, account_id: int, data: str) -> Pending[list[AdsCreateCampaignStatus]]:
+        """Call `ads.updateCampaigns`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            data: str; required.
+
+        Returns: `list[AdsCreateCampaignStatus]`.
+
+        Errors: 602, 601.
+
+        Docs: https://dev.vk.com/method/ads.updateCampaigns
+        """
+        return self._batch.add(
+            _ADS_UPDATE_CAMPAIGNS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def update_clients(self, *, account_id: int, data: str) -> Pending[list[AdsUpdateClientsStatus]]:
+        """Call `ads.updateClients`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            data: str; required.
+
+        Returns: `list[AdsUpdateClientsStatus]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.updateClients
+        """
+        return self._batch.add(
+            _ADS_UPDATE_CLIENTS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def update_office_users(
+        self, *, account_id: int, data: Sequence[AdsUserSpecification]
+    ) -> Pending[list[AdsUpdateOfficeUsersResult]]:
+        """Call `ads.updateOfficeUsers`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required; >= 0.
+            data: Sequence[AdsUserSpecification]; required; at most 10 items, at least 1 items.
+
+        Returns: `list[AdsUpdateOfficeUsersResult]`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.updateOfficeUsers
+        """
+        return self._batch.add(
+            _ADS_UPDATE_OFFICE_USERS.call(
+                {
+                    "account_id": account_id,
+                    "data": data,
+                }
+            )
+        )
+
+    def update_target_group(
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        name: str,
+        lifetime: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+        target_pixel_id: int | None = None,
+        target_pixel_rules: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `ads.updateTargetGroup`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            target_group_id: int; required.
+            name: str; required.
+            lifetime: int; required; 1..720.
+            client_id: int.
+            domain: str.
+            target_pixel_id: int.
+            target_pixel_rules: str.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.updateTargetGroup
+        """
+        return self._batch.add(
+            _ADS_UPDATE_TARGET_GROUP.call(
+                {
+                    "account_id": account_id,
+                    "target_group_id": target_group_id,
+                    "name": name,
+                    "lifetime": lifetime,
+                    "client_id": client_id,
+                    "domain": domain,
+                    "target_pixel_id": target_pixel_id,
+                    "target_pixel_rules": target_pixel_rules,
+                }
+            )
+        )
+
+    def update_target_pixel(
+        self,
+        *,
+        account_id: int,
+        target_pixel_id: int,
+        name: str,
+        category_id: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+    ) -> Pending[JSON]:
+        """Call `ads.updateTargetPixel`.
+
+        Tokens: user.
+
+        Args:
+            account_id: int; required.
+            target_pixel_id: int; required.
+            name: str; required.
+            category_id: int; required.
+            client_id: int.
+            domain: str.
+
+        Returns: `JSON`.
+
+        Errors: 601.
+
+        Docs: https://dev.vk.com/method/ads.updateTargetPixel
+        """
+        return self._batch.add(
+            _ADS_UPDATE_TARGET_PIXEL.call(
+                {
+                    "account_id": account_id,
+                    "target_pixel_id": target_pixel_id,
+                    "name": name,
+                    "category_id": category_id,
+                    "client_id": client_id,
+                    "domain": domain,
+                }
+            )
+        )
+
+
+__all__ = ["AdsMethods", "AsyncAdsMethods", "BatchAdsMethods"]

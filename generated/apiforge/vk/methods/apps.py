@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`apps` methods of VK API: `AppsMethods` and its async twin `AsyncAppsMethods`."""
+"""`apps` methods of VK API: `AppsMethods` and its async twin `AsyncAppsMethods`; `BatchAppsMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _APPS_ADD_SNIPPET: MethodSpec[AppsAddSnippetResponse] = MethodSpec(
     api="vk",
@@ -1451,4 +1452,594 @@ class AsyncAppsMethods:
         )
 
 
-__all__ = ["AppsMethods", "AsyncAppsMethods"]
+class BatchAppsMethods:
+    """`batch.apps`: the batchable `apps` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_snippet(
+        self,
+        *,
+        vk_ref: Sequence[Literal["snippet_im", "snippet_post"]] | None = None,
+        group_id: Sequence[int] | None = None,
+        hash: Sequence[str] | None = None,
+        snippet_id: int | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        image_url: str | None = None,
+        small_image_url: str | None = None,
+        button: Literal["buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"]
+        | None = None,
+    ) -> Pending[AppsAddSnippetResponse]:
+        """Call `apps.addSnippet`.
+
+        Tokens: service.
+
+        Args:
+            vk_ref: Sequence[Literal['snippet_im', 'snippet_post']].
+            group_id: Sequence[int]; at most 100 items.
+            hash: Sequence[str]; at most 100 items.
+            snippet_id: int.
+            title: str.
+            description: str.
+            image_url: str.
+            small_image_url: str.
+            button: Literal['buy', 'buy_ticket', 'contact', 'create', 'enroll', 'fill', 'go', 'help', 'open', 'play'].
+
+        Returns: `AppsAddSnippetResponse`.
+
+        Errors: 11003, 11004, 11005, 11006.
+
+        Docs: https://dev.vk.com/method/apps.addSnippet
+        """
+        return self._batch.add(
+            _APPS_ADD_SNIPPET.call(
+                {
+                    "vk_ref": vk_ref,
+                    "group_id": group_id,
+                    "hash": hash,
+                    "snippet_id": snippet_id,
+                    "title": title,
+                    "description": description,
+                    "image_url": image_url,
+                    "small_image_url": small_image_url,
+                    "button": button,
+                }
+            )
+        )
+
+    def add_users_to_testing_group(self, *, user_ids: Sequence[int], group_id: int) -> Pending[BaseBoolInt]:
+        """Call `apps.addUsersToTestingGroup`.
+
+        Tokens: service.
+
+        Args:
+            user_ids: Sequence[int]; required.
+            group_id: int; required; 1..25, format int64.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/apps.addUsersToTestingGroup
+        """
+        return self._batch.add(
+            _APPS_ADD_USERS_TO_TESTING_GROUP.call(
+                {
+                    "user_ids": user_ids,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def delete_app_requests(self) -> Pending[BaseOkResponse]:
+        """Call `apps.deleteAppRequests`.
+
+        Tokens: user.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/apps.deleteAppRequests
+        """
+        return self._batch.add(_APPS_DELETE_APP_REQUESTS.call({}))
+
+    def delete_snippet(self, *, id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `apps.deleteSnippet`.
+
+        Tokens: service.
+
+        Args:
+            id: int.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 11006.
+
+        Docs: https://dev.vk.com/method/apps.deleteSnippet
+        """
+        return self._batch.add(
+            _APPS_DELETE_SNIPPET.call(
+                {
+                    "id": id,
+                }
+            )
+        )
+
+    def get(
+        self,
+        *,
+        app_id: int | None = None,
+        app_ids: Sequence[int] | None = None,
+        platform: Literal["android", "ios", "web"] | None = None,
+        extended: bool | None = None,
+        return_friends: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        app_fields: Sequence[AppsAppFields | str] | None = None,
+    ) -> Pending[AppsGetResponse]:
+        """Call `apps.get`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            app_id: int; >= 0, format int32.
+            app_ids: Sequence[int]; at most 100 items.
+            platform: Literal['android', 'ios', 'web'].
+            extended: bool.
+            return_friends: bool.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            app_fields: Sequence[AppsAppFields | str].
+
+        Returns: `AppsGetResponse`.
+
+        Docs: https://dev.vk.com/method/apps.get
+        """
+        return self._batch.add(
+            _APPS_GET.call(
+                {
+                    "app_id": app_id,
+                    "app_ids": app_ids,
+                    "platform": platform,
+                    "extended": extended,
+                    "return_friends": return_friends,
+                    "fields": fields,
+                    "name_case": name_case,
+                    "app_fields": app_fields,
+                }
+            )
+        )
+
+    def get_catalog(
+        self,
+        *,
+        sort: Literal["create_date", "growth_rate", "popular", "popular_today", "popular_week", "visitors"]
+        | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        platform: str | None = None,
+        extended: bool | None = None,
+        return_friends: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        q: str | None = None,
+        genre_id: int | None = None,
+        filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+    ) -> Pending[AppsCatalogList]:
+        """Call `apps.getCatalog`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            sort: Literal['create_date', 'growth_rate', 'popular', 'popular_today', 'popular_week', 'visitors'].
+            offset: int; >= 0.
+            count: int; >= 0.
+            platform: str.
+            extended: bool.
+            return_friends: bool.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            q: str.
+            genre_id: int; >= 0.
+            filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
+
+        Returns: `AppsCatalogList`.
+
+        Docs: https://dev.vk.com/method/apps.getCatalog
+        """
+        return self._batch.add(
+            _APPS_GET_CATALOG.call(
+                {
+                    "sort": sort,
+                    "offset": offset,
+                    "count": count,
+                    "platform": platform,
+                    "extended": extended,
+                    "return_friends": return_friends,
+                    "fields": fields,
+                    "name_case": name_case,
+                    "q": q,
+                    "genre_id": genre_id,
+                    "filter": filter,
+                }
+            )
+        )
+
+    @overload
+    def get_friends_list(
+        self,
+        *,
+        extended: Literal[True],
+        count: int | None = None,
+        offset: int | None = None,
+        type: Literal["invite", "request"] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        query: str | None = None,
+    ) -> Pending[AppsGetFriendsListExtendedResponse]: ...
+    @overload
+    def get_friends_list(
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        type: Literal["invite", "request"] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        query: str | None = None,
+    ) -> Pending[AppsGetFriendsListResponse]: ...
+    def get_friends_list(
+        self,
+        *,
+        extended: bool | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        type: Literal["invite", "request"] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        query: str | None = None,
+    ) -> Pending[AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse]:
+        """Call `apps.getFriendsList`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            extended: bool.
+            count: int; 0..5000.
+            offset: int; >= 0.
+            type: Literal['invite', 'request'].
+            fields: Sequence[UsersFields | str].
+            query: str; at most 256 characters.
+
+        Returns: `AppsGetFriendsListResponse`.
+            With extended=True: `AppsGetFriendsListExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/apps.getFriendsList
+        """
+        return self._batch.add(
+            _APPS_GET_FRIENDS_LIST.call(
+                {
+                    "extended": extended,
+                    "count": count,
+                    "offset": offset,
+                    "type": type,
+                    "fields": fields,
+                    "query": query,
+                }
+            )
+        )
+
+    @overload
+    def get_leaderboard(
+        self, *, type: Literal["level", "points", "score"], extended: Literal[True], global_: bool | None = None
+    ) -> Pending[AppsGetLeaderboardExtendedResponse]: ...
+    @overload
+    def get_leaderboard(
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        global_: bool | None = None,
+        extended: Literal[False] | None = None,
+    ) -> Pending[AppsGetLeaderboardResponse]: ...
+    def get_leaderboard(
+        self, *, type: Literal["level", "points", "score"], global_: bool | None = None, extended: bool | None = None
+    ) -> Pending[AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse]:
+        """Call `apps.getLeaderboard`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            type: Literal['level', 'points', 'score']; required.
+            global_ (sent as `global`): bool.
+            extended: bool.
+
+        Returns: `AppsGetLeaderboardResponse`.
+            With extended=True: `AppsGetLeaderboardExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/apps.getLeaderboard
+        """
+        return self._batch.add(
+            _APPS_GET_LEADERBOARD.call(
+                {
+                    "type": type,
+                    "global": global_,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_mini_app_policies(self, *, app_id: int) -> Pending[AppsGetMiniAppPoliciesResponse]:
+        """Call `apps.getMiniAppPolicies`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            app_id: int; required; >= 0.
+
+        Returns: `AppsGetMiniAppPoliciesResponse`.
+
+        Docs: https://dev.vk.com/method/apps.getMiniAppPolicies
+        """
+        return self._batch.add(
+            _APPS_GET_MINI_APP_POLICIES.call(
+                {
+                    "app_id": app_id,
+                }
+            )
+        )
+
+    def get_scopes(self, *, type: Literal["group", "user"] | None = None) -> Pending[AppsGetScopesResponse]:
+        """Call `apps.getScopes`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            type: Literal['group', 'user'].
+
+        Returns: `AppsGetScopesResponse`.
+
+        Docs: https://dev.vk.com/method/apps.getScopes
+        """
+        return self._batch.add(
+            _APPS_GET_SCOPES.call(
+                {
+                    "type": type,
+                }
+            )
+        )
+
+    def get_score(self, *, user_id: int | None = None) -> Pending[int]:
+        """Call `apps.getScore`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 1, format int64.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/apps.getScore
+        """
+        return self._batch.add(
+            _APPS_GET_SCORE.call(
+                {
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def get_snippets(self) -> Pending[AppsGetSnippetsResponse]:
+        """Call `apps.getSnippets`.
+
+        Tokens: service. Idempotent: retried on transient failures.
+
+        Returns: `AppsGetSnippetsResponse`.
+
+        Docs: https://dev.vk.com/method/apps.getSnippets
+        """
+        return self._batch.add(_APPS_GET_SNIPPETS.call({}))
+
+    def get_testing_groups(self, *, group_id: int | None = None) -> Pending[list[AppsTestingGroup]]:
+        """Call `apps.getTestingGroups`.
+
+        Tokens: service. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; 1..25, format int64.
+
+        Returns: `list[AppsTestingGroup]`.
+
+        Docs: https://dev.vk.com/method/apps.getTestingGroups
+        """
+        return self._batch.add(
+            _APPS_GET_TESTING_GROUPS.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def is_notifications_allowed(self, *, user_id: int | None = None) -> Pending[AppsIsNotificationsAllowedResponse]:
+        """Call `apps.isNotificationsAllowed`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 1, format int64.
+
+        Returns: `AppsIsNotificationsAllowedResponse`.
+
+        Docs: https://dev.vk.com/method/apps.isNotificationsAllowed
+        """
+        return self._batch.add(
+            _APPS_IS_NOTIFICATIONS_ALLOWED.call(
+                {
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def promo_has_active_gift(self, *, promo_id: int, user_id: int | None = None) -> Pending[BaseBoolInt]:
+        """Call `apps.promoHasActiveGift`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            promo_id: int; required; >= 0.
+            user_id: int; >= 0, format int64.
+
+        Returns: `BaseBoolInt`.
+
+        Errors: 106.
+
+        Docs: https://dev.vk.com/method/apps.promoHasActiveGift
+        """
+        return self._batch.add(
+            _APPS_PROMO_HAS_ACTIVE_GIFT.call(
+                {
+                    "promo_id": promo_id,
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def promo_use_gift(self, *, promo_id: int, user_id: int | None = None) -> Pending[BaseBoolInt]:
+        """Call `apps.promoUseGift`.
+
+        Tokens: user, service.
+
+        Args:
+            promo_id: int; required; >= 0.
+            user_id: int; >= 0, format int64.
+
+        Returns: `BaseBoolInt`.
+
+        Errors: 106.
+
+        Docs: https://dev.vk.com/method/apps.promoUseGift
+        """
+        return self._batch.add(
+            _APPS_PROMO_USE_GIFT.call(
+                {
+                    "promo_id": promo_id,
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def remove_testing_group(self, *, group_id: int) -> Pending[BaseBoolInt]:
+        """Call `apps.removeTestingGroup`.
+
+        Tokens: service.
+
+        Args:
+            group_id: int; required; 1..25, format int64.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/apps.removeTestingGroup
+        """
+        return self._batch.add(
+            _APPS_REMOVE_TESTING_GROUP.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def remove_users_from_testing_groups(self, *, user_ids: Sequence[int]) -> Pending[BaseBoolInt]:
+        """Call `apps.removeUsersFromTestingGroups`.
+
+        Tokens: service.
+
+        Args:
+            user_ids: Sequence[int]; required.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/apps.removeUsersFromTestingGroups
+        """
+        return self._batch.add(
+            _APPS_REMOVE_USERS_FROM_TESTING_GROUPS.call(
+                {
+                    "user_ids": user_ids,
+                }
+            )
+        )
+
+    def send_request(
+        self,
+        *,
+        user_id: int,
+        text: str | None = None,
+        type: Literal["invite", "request"] | None = None,
+        name: str | None = None,
+        key: str | None = None,
+        separate: bool | None = None,
+    ) -> Pending[int]:
+        """Call `apps.sendRequest`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; required; >= 1, format int64.
+            text: str.
+            type: Literal['invite', 'request'].
+            name: str; at most 128 characters.
+            key: str.
+            separate: bool.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/apps.sendRequest
+        """
+        return self._batch.add(
+            _APPS_SEND_REQUEST.call(
+                {
+                    "user_id": user_id,
+                    "text": text,
+                    "type": type,
+                    "name": name,
+                    "key": key,
+                    "separate": separate,
+                }
+            )
+        )
+
+    def update_meta_for_testing_group(
+        self,
+        *,
+        webview: str,
+        name: str,
+        platforms: Sequence[Literal["mobile", "web", "mvk"]],
+        group_id: int | None = None,
+        user_ids: Sequence[int] | None = None,
+    ) -> Pending[AppsCreatedGroupResponse]:
+        """Call `apps.updateMetaForTestingGroup`.
+
+        Tokens: service.
+
+        Args:
+            webview: str; required.
+            name: str; required.
+            platforms: Sequence[Literal['mobile', 'web', 'mvk']]; required.
+            group_id: int; 1..25, format int64.
+            user_ids: Sequence[int].
+
+        Returns: `AppsCreatedGroupResponse`.
+
+        Docs: https://dev.vk.com/method/apps.updateMetaForTestingGroup
+        """
+        return self._batch.add(
+            _APPS_UPDATE_META_FOR_TESTING_GROUP.call(
+                {
+                    "webview": webview,
+                    "name": name,
+                    "platforms": platforms,
+                    "group_id": group_id,
+                    "user_ids": user_ids,
+                }
+            )
+        )
+
+
+__all__ = ["AppsMethods", "AsyncAppsMethods", "BatchAppsMethods"]

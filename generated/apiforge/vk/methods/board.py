@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`board` methods of VK API: `BoardMethods` and its async twin `AsyncBoardMethods`."""
+"""`board` methods of VK API: `BoardMethods` and its async twin `AsyncBoardMethods`; `BatchBoardMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from apiforge.vk.models.board import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _BOARD_ADD_TOPIC: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -1098,4 +1099,455 @@ class AsyncBoardMethods:
         )
 
 
-__all__ = ["BoardMethods", "AsyncBoardMethods"]
+class BatchBoardMethods:
+    """`batch.board`: the batchable `board` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_topic(
+        self,
+        *,
+        group_id: int,
+        title: str,
+        text: str | None = None,
+        from_group: bool | None = None,
+        attachments: Sequence[str] | None = None,
+    ) -> Pending[int]:
+        """Call `board.addTopic`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            title: str; required.
+            text: str.
+            from_group: bool.
+            attachments: Sequence[str].
+
+        Returns: `int`.
+
+        Errors: 703.
+
+        Docs: https://dev.vk.com/method/board.addTopic
+        """
+        return self._batch.add(
+            _BOARD_ADD_TOPIC.call(
+                {
+                    "group_id": group_id,
+                    "title": title,
+                    "text": text,
+                    "from_group": from_group,
+                    "attachments": attachments,
+                }
+            )
+        )
+
+    def close_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+        """Call `board.closeTopic`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.closeTopic
+        """
+        return self._batch.add(
+            _BOARD_CLOSE_TOPIC.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                }
+            )
+        )
+
+    def create_comment(
+        self,
+        *,
+        group_id: int,
+        topic_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        from_group: bool | None = None,
+        sticker_id: int | None = None,
+        guid: str | None = None,
+    ) -> Pending[int]:
+        """Call `board.createComment`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+            message: str.
+            attachments: Sequence[str].
+            from_group: bool.
+            sticker_id: int; >= 0.
+            guid: str.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/board.createComment
+        """
+        return self._batch.add(
+            _BOARD_CREATE_COMMENT.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                    "message": message,
+                    "attachments": attachments,
+                    "from_group": from_group,
+                    "sticker_id": sticker_id,
+                    "guid": guid,
+                }
+            )
+        )
+
+    def delete_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+        """Call `board.deleteComment`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 1.
+            comment_id: int; required; >= 1.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.deleteComment
+        """
+        return self._batch.add(
+            _BOARD_DELETE_COMMENT.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                    "comment_id": comment_id,
+                }
+            )
+        )
+
+    def delete_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+        """Call `board.deleteTopic`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.deleteTopic
+        """
+        return self._batch.add(
+            _BOARD_DELETE_TOPIC.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                }
+            )
+        )
+
+    def edit_comment(
+        self,
+        *,
+        group_id: int,
+        topic_id: int,
+        comment_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `board.editComment`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+            comment_id: int; required; >= 0.
+            message: str.
+            attachments: Sequence[str].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.editComment
+        """
+        return self._batch.add(
+            _BOARD_EDIT_COMMENT.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                    "comment_id": comment_id,
+                    "message": message,
+                    "attachments": attachments,
+                }
+            )
+        )
+
+    def edit_topic(self, *, group_id: int, topic_id: int, title: str) -> Pending[BaseOkResponse]:
+        """Call `board.editTopic`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+            title: str; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.editTopic
+        """
+        return self._batch.add(
+            _BOARD_EDIT_TOPIC.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                    "title": title,
+                }
+            )
+        )
+
+    def fix_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+        """Call `board.fixTopic`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.fixTopic
+        """
+        return self._batch.add(
+            _BOARD_FIX_TOPIC.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                }
+            )
+        )
+
+    @overload
+    def get_comments(
+        self,
+        *,
+        group_id: int,
+        topic_id: int,
+        extended: Literal[True],
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+    ) -> Pending[BoardGetCommentsExtendedResponse]: ...
+    @overload
+    def get_comments(
+        self,
+        *,
+        group_id: int,
+        topic_id: int,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+    ) -> Pending[BoardGetCommentsResponse]: ...
+    def get_comments(
+        self,
+        *,
+        group_id: int,
+        topic_id: int,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+    ) -> Pending[BoardGetCommentsResponse | BoardGetCommentsExtendedResponse]:
+        """Call `board.getComments`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+            need_likes: bool.
+            start_comment_id: int; >= 0.
+            offset: int.
+            count: int; 0..100.
+            extended: bool.
+            sort: Literal['asc', 'desc'].
+
+        Returns: `BoardGetCommentsResponse`.
+            With extended=True: `BoardGetCommentsExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/board.getComments
+        """
+        return self._batch.add(
+            _BOARD_GET_COMMENTS.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                    "need_likes": need_likes,
+                    "start_comment_id": start_comment_id,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "sort": sort,
+                }
+            )
+        )
+
+    @overload
+    def get_topics(
+        self,
+        *,
+        group_id: int,
+        extended: Literal[True],
+        topic_ids: Sequence[int] | None = None,
+        order: Literal[1, 2, -1, -2, 0] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        preview: Literal[1, 2, 0] | None = None,
+        preview_length: int | None = None,
+    ) -> Pending[BoardGetTopicsExtendedResponse]: ...
+    @overload
+    def get_topics(
+        self,
+        *,
+        group_id: int,
+        topic_ids: Sequence[int] | None = None,
+        order: Literal[1, 2, -1, -2, 0] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        preview: Literal[1, 2, 0] | None = None,
+        preview_length: int | None = None,
+    ) -> Pending[BoardGetTopicsResponse]: ...
+    def get_topics(
+        self,
+        *,
+        group_id: int,
+        topic_ids: Sequence[int] | None = None,
+        order: Literal[1, 2, -1, -2, 0] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        preview: Literal[1, 2, 0] | None = None,
+        preview_length: int | None = None,
+    ) -> Pending[BoardGetTopicsResponse | BoardGetTopicsExtendedResponse]:
+        """Call `board.getTopics`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_ids: Sequence[int].
+            order: Literal[1, 2, -1, -2, 0].
+            offset: int; >= 0.
+            count: int; 0..100.
+            extended: bool.
+            preview: Literal[1, 2, 0].
+            preview_length: int; >= 0.
+
+        Returns: `BoardGetTopicsResponse`.
+            With extended=True: `BoardGetTopicsExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/board.getTopics
+        """
+        return self._batch.add(
+            _BOARD_GET_TOPICS.call(
+                {
+                    "group_id": group_id,
+                    "topic_ids": topic_ids,
+                    "order": order,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "preview": preview,
+                    "preview_length": preview_length,
+                }
+            )
+        )
+
+    def open_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+        """Call `board.openTopic`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.openTopic
+        """
+        return self._batch.add(
+            _BOARD_OPEN_TOPIC.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                }
+            )
+        )
+
+    def restore_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+        """Call `board.restoreComment`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+            comment_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.restoreComment
+        """
+        return self._batch.add(
+            _BOARD_RESTORE_COMMENT.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                    "comment_id": comment_id,
+                }
+            )
+        )
+
+    def unfix_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+        """Call `board.unfixTopic`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            topic_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/board.unfixTopic
+        """
+        return self._batch.add(
+            _BOARD_UNFIX_TOPIC.call(
+                {
+                    "group_id": group_id,
+                    "topic_id": topic_id,
+                }
+            )
+        )
+
+
+__all__ = ["BoardMethods", "AsyncBoardMethods", "BatchBoardMethods"]

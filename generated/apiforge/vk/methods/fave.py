@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`fave` methods of VK API: `FaveMethods` and its async twin `AsyncFaveMethods`."""
+"""`fave` methods of VK API: `FaveMethods` and its async twin `AsyncFaveMethods`; `BatchFaveMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from apiforge.vk.models.fave import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _FAVE_ADD_ARTICLE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -1551,4 +1552,641 @@ class AsyncFaveMethods:
         )
 
 
-__all__ = ["FaveMethods", "AsyncFaveMethods"]
+class BatchFaveMethods:
+    """`batch.fave`: the batchable `fave` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_article(self, *, url: str) -> Pending[BaseOkResponse]:
+        """Call `fave.addArticle`.
+
+        Tokens: user.
+
+        Args:
+            url: str; required.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/fave.addArticle
+        """
+        return self._batch.add(
+            _FAVE_ADD_ARTICLE.call(
+                {
+                    "url": url,
+                }
+            )
+        )
+
+    def add_link(self, *, link: str) -> Pending[BaseOkResponse]:
+        """Call `fave.addLink`.
+
+        Tokens: user.
+
+        Args:
+            link: str; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.addLink
+        """
+        return self._batch.add(
+            _FAVE_ADD_LINK.call(
+                {
+                    "link": link,
+                }
+            )
+        )
+
+    def add_page(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `fave.addPage`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.addPage
+        """
+        return self._batch.add(
+            _FAVE_ADD_PAGE.call(
+                {
+                    "user_id": user_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def add_post(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `fave.addPost`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            id: int; required.
+            access_key: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.addPost
+        """
+        return self._batch.add(
+            _FAVE_ADD_POST.call(
+                {
+                    "owner_id": owner_id,
+                    "id": id,
+                    "access_key": access_key,
+                }
+            )
+        )
+
+    def add_product(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `fave.addProduct`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            id: int; required.
+            access_key: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.addProduct
+        """
+        return self._batch.add(
+            _FAVE_ADD_PRODUCT.call(
+                {
+                    "owner_id": owner_id,
+                    "id": id,
+                    "access_key": access_key,
+                }
+            )
+        )
+
+    def add_tag(self, *, name: str | None = None, position: Literal["back", "front"] | None = None) -> Pending[FaveTag]:
+        """Call `fave.addTag`.
+
+        Tokens: user.
+
+        Args:
+            name: str; at most 50 characters.
+            position: Literal['back', 'front'].
+
+        Returns: `FaveTag`.
+
+        Errors: 103.
+
+        Docs: https://dev.vk.com/method/fave.addTag
+        """
+        return self._batch.add(
+            _FAVE_ADD_TAG.call(
+                {
+                    "name": name,
+                    "position": position,
+                }
+            )
+        )
+
+    def add_video(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `fave.addVideo`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            id: int; required.
+            access_key: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.addVideo
+        """
+        return self._batch.add(
+            _FAVE_ADD_VIDEO.call(
+                {
+                    "owner_id": owner_id,
+                    "id": id,
+                    "access_key": access_key,
+                }
+            )
+        )
+
+    def edit_tag(self, *, id: int, name: str) -> Pending[BaseOkResponse]:
+        """Call `fave.editTag`.
+
+        Tokens: user.
+
+        Args:
+            id: int; required.
+            name: str; required; at most 50 characters.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.editTag
+        """
+        return self._batch.add(
+            _FAVE_EDIT_TAG.call(
+                {
+                    "id": id,
+                    "name": name,
+                }
+            )
+        )
+
+    @overload
+    def get(
+        self,
+        *,
+        extended: Literal[True],
+        item_type: Literal[
+            "article",
+            "clip",
+            "game",
+            "link",
+            "mini_app",
+            "narrative",
+            "page",
+            "podcast",
+            "post",
+            "product",
+            "video",
+            "youla_product",
+        ]
+        | None = None,
+        tag_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: str | None = None,
+        is_from_snackbar: bool | None = None,
+    ) -> Pending[FaveGetExtendedResponse]: ...
+    @overload
+    def get(
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        item_type: Literal[
+            "article",
+            "clip",
+            "game",
+            "link",
+            "mini_app",
+            "narrative",
+            "page",
+            "podcast",
+            "post",
+            "product",
+            "video",
+            "youla_product",
+        ]
+        | None = None,
+        tag_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: str | None = None,
+        is_from_snackbar: bool | None = None,
+    ) -> Pending[FaveGetResponse]: ...
+    def get(
+        self,
+        *,
+        extended: bool | None = None,
+        item_type: Literal[
+            "article",
+            "clip",
+            "game",
+            "link",
+            "mini_app",
+            "narrative",
+            "page",
+            "podcast",
+            "post",
+            "product",
+            "video",
+            "youla_product",
+        ]
+        | None = None,
+        tag_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: str | None = None,
+        is_from_snackbar: bool | None = None,
+    ) -> Pending[FaveGetResponse | FaveGetExtendedResponse]:
+        """Call `fave.get`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            extended: bool.
+            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            tag_id: int.
+            offset: int; >= 0.
+            count: int; 1..100.
+            fields: str.
+            is_from_snackbar: bool.
+
+        Returns: `FaveGetResponse`.
+            With extended=True: `FaveGetExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/fave.get
+        """
+        return self._batch.add(
+            _FAVE_GET.call(
+                {
+                    "extended": extended,
+                    "item_type": item_type,
+                    "tag_id": tag_id,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                    "is_from_snackbar": is_from_snackbar,
+                }
+            )
+        )
+
+    def get_pages(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        type: Literal["groups", "hints", "users"] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        tag_id: int | None = None,
+    ) -> Pending[FaveGetPagesResponse]:
+        """Call `fave.getPages`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int; 0..10000.
+            count: int; 1..500.
+            type: Literal['groups', 'hints', 'users'].
+            fields: Sequence[BaseUserGroupFields | str].
+            tag_id: int.
+
+        Returns: `FaveGetPagesResponse`.
+
+        Docs: https://dev.vk.com/method/fave.getPages
+        """
+        return self._batch.add(
+            _FAVE_GET_PAGES.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                    "type": type,
+                    "fields": fields,
+                    "tag_id": tag_id,
+                }
+            )
+        )
+
+    def get_tags(self) -> Pending[FaveGetTagsResponse]:
+        """Call `fave.getTags`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Returns: `FaveGetTagsResponse`.
+
+        Docs: https://dev.vk.com/method/fave.getTags
+        """
+        return self._batch.add(_FAVE_GET_TAGS.call({}))
+
+    def mark_seen(self) -> Pending[BaseBoolInt]:
+        """Call `fave.markSeen`.
+
+        Tokens: user.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/fave.markSeen
+        """
+        return self._batch.add(_FAVE_MARK_SEEN.call({}))
+
+    def remove_article(self, *, owner_id: int, article_id: int) -> Pending[BaseBoolInt]:
+        """Call `fave.removeArticle`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            article_id: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/fave.removeArticle
+        """
+        return self._batch.add(
+            _FAVE_REMOVE_ARTICLE.call(
+                {
+                    "owner_id": owner_id,
+                    "article_id": article_id,
+                }
+            )
+        )
+
+    def remove_link(self, *, link_id: str | None = None, link: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `fave.removeLink`.
+
+        Tokens: user.
+
+        Args:
+            link_id: str.
+            link: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.removeLink
+        """
+        return self._batch.add(
+            _FAVE_REMOVE_LINK.call(
+                {
+                    "link_id": link_id,
+                    "link": link,
+                }
+            )
+        )
+
+    def remove_page(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `fave.removePage`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; format int64.
+            group_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.removePage
+        """
+        return self._batch.add(
+            _FAVE_REMOVE_PAGE.call(
+                {
+                    "user_id": user_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def remove_post(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+        """Call `fave.removePost`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            id: int; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.removePost
+        """
+        return self._batch.add(
+            _FAVE_REMOVE_POST.call(
+                {
+                    "owner_id": owner_id,
+                    "id": id,
+                }
+            )
+        )
+
+    def remove_product(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+        """Call `fave.removeProduct`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            id: int; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.removeProduct
+        """
+        return self._batch.add(
+            _FAVE_REMOVE_PRODUCT.call(
+                {
+                    "owner_id": owner_id,
+                    "id": id,
+                }
+            )
+        )
+
+    def remove_tag(self, *, id: int) -> Pending[BaseOkResponse]:
+        """Call `fave.removeTag`.
+
+        Tokens: user.
+
+        Args:
+            id: int; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.removeTag
+        """
+        return self._batch.add(
+            _FAVE_REMOVE_TAG.call(
+                {
+                    "id": id,
+                }
+            )
+        )
+
+    def remove_video(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+        """Call `fave.removeVideo`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            id: int; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.removeVideo
+        """
+        return self._batch.add(
+            _FAVE_REMOVE_VIDEO.call(
+                {
+                    "owner_id": owner_id,
+                    "id": id,
+                }
+            )
+        )
+
+    def reorder_tags(self, *, ids: Sequence[int]) -> Pending[BaseOkResponse]:
+        """Call `fave.reorderTags`.
+
+        Tokens: user.
+
+        Args:
+            ids: Sequence[int]; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.reorderTags
+        """
+        return self._batch.add(
+            _FAVE_REORDER_TAGS.call(
+                {
+                    "ids": ids,
+                }
+            )
+        )
+
+    def set_page_tags(
+        self, *, user_id: int | None = None, group_id: int | None = None, tag_ids: Sequence[int] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `fave.setPageTags`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            group_id: int; >= 0, format int64.
+            tag_ids: Sequence[int].
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/fave.setPageTags
+        """
+        return self._batch.add(
+            _FAVE_SET_PAGE_TAGS.call(
+                {
+                    "user_id": user_id,
+                    "group_id": group_id,
+                    "tag_ids": tag_ids,
+                }
+            )
+        )
+
+    def set_tags(
+        self,
+        *,
+        item_type: Literal[
+            "article",
+            "clip",
+            "game",
+            "link",
+            "mini_app",
+            "narrative",
+            "page",
+            "podcast",
+            "post",
+            "product",
+            "video",
+            "youla_product",
+        ]
+        | None = None,
+        item_owner_id: int | None = None,
+        item_id: int | None = None,
+        tag_ids: Sequence[int] | None = None,
+        link_id: str | None = None,
+        link_url: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `fave.setTags`.
+
+        Tokens: user.
+
+        Args:
+            item_type: Literal['article', 'clip', 'game', 'link', 'mini_app', 'narrative', 'page', 'podcast', 'post', 'product', 'video', 'youla_product'].
+            item_owner_id: int; format int64.
+            item_id: int.
+            tag_ids: Sequence[int].
+            link_id: str.
+            link_url: str.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 104, 3800.
+
+        Docs: https://dev.vk.com/method/fave.setTags
+        """
+        return self._batch.add(
+            _FAVE_SET_TAGS.call(
+                {
+                    "item_type": item_type,
+                    "item_owner_id": item_owner_id,
+                    "item_id": item_id,
+                    "tag_ids": tag_ids,
+                    "link_id": link_id,
+                    "link_url": link_url,
+                }
+            )
+        )
+
+    def track_page_interaction(
+        self, *, user_id: int | None = None, group_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `fave.trackPageInteraction`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/fave.trackPageInteraction
+        """
+        return self._batch.add(
+            _FAVE_TRACK_PAGE_INTERACTION.call(
+                {
+                    "user_id": user_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+
+__all__ = ["FaveMethods", "AsyncFaveMethods", "BatchFaveMethods"]

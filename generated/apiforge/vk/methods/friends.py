@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`friends` methods of VK API: `FriendsMethods` and its async twin `AsyncFriendsMethods`."""
+"""`friends` methods of VK API: `FriendsMethods` and its async twin `AsyncFriendsMethods`; `BatchFriendsMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _FRIENDS_ADD: MethodSpec[FriendsAddResponse] = MethodSpec(
     api="vk",
@@ -1552,4 +1553,652 @@ class AsyncFriendsMethods:
         )
 
 
-__all__ = ["FriendsMethods", "AsyncFriendsMethods"]
+class BatchFriendsMethods:
+    """`batch.friends`: the batchable `friends` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add(
+        self, *, user_id: int | None = None, text: str | None = None, follow: bool | None = None
+    ) -> Pending[FriendsAddResponse]:
+        """Call `friends.add`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            text: str.
+            follow: bool.
+
+        Returns: `FriendsAddResponse`.
+
+        Errors: 175, 176, 174, 177, 242.
+
+        Docs: https://dev.vk.com/method/friends.add
+        """
+        return self._batch.add(
+            _FRIENDS_ADD.call(
+                {
+                    "user_id": user_id,
+                    "text": text,
+                    "follow": follow,
+                }
+            )
+        )
+
+    def add_list(self, *, name: str, user_ids: Sequence[int] | None = None) -> Pending[FriendsAddListResponse]:
+        """Call `friends.addList`.
+
+        Tokens: user.
+
+        Args:
+            name: str; required.
+            user_ids: Sequence[int].
+
+        Returns: `FriendsAddListResponse`.
+
+        Errors: 173.
+
+        Docs: https://dev.vk.com/method/friends.addList
+        """
+        return self._batch.add(
+            _FRIENDS_ADD_LIST.call(
+                {
+                    "name": name,
+                    "user_ids": user_ids,
+                }
+            )
+        )
+
+    @overload
+    def are_friends(
+        self, *, user_ids: Sequence[int], extended: Literal[True], need_sign: bool | None = None
+    ) -> Pending[list[FriendsFriendExtendedStatus]]: ...
+    @overload
+    def are_friends(
+        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: Literal[False] | None = None
+    ) -> Pending[list[FriendsFriendStatus]]: ...
+    def are_friends(
+        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: bool | None = None
+    ) -> Pending[list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]]:
+        """Call `friends.areFriends`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_ids: Sequence[int]; required; at most 1000 items.
+            need_sign: bool.
+            extended: bool.
+
+        Returns: `list[FriendsFriendStatus]`.
+            With extended=True: `list[FriendsFriendExtendedStatus]` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/friends.areFriends
+        """
+        return self._batch.add(
+            _FRIENDS_ARE_FRIENDS.call(
+                {
+                    "user_ids": user_ids,
+                    "need_sign": need_sign,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def delete(self, *, user_id: int | None = None) -> Pending[FriendsDeleteResponse]:
+        """Call `friends.delete`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; >= 0, format int64.
+
+        Returns: `FriendsDeleteResponse`.
+
+        Docs: https://dev.vk.com/method/friends.delete
+        """
+        return self._batch.add(
+            _FRIENDS_DELETE.call(
+                {
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def delete_all_requests(self) -> Pending[BaseOkResponse]:
+        """Call `friends.deleteAllRequests`.
+
+        Tokens: user.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/friends.deleteAllRequests
+        """
+        return self._batch.add(_FRIENDS_DELETE_ALL_REQUESTS.call({}))
+
+    def delete_list(self, *, list_id: int) -> Pending[BaseOkResponse]:
+        """Call `friends.deleteList`.
+
+        Tokens: user.
+
+        Args:
+            list_id: int; required; 0..24.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 171.
+
+        Docs: https://dev.vk.com/method/friends.deleteList
+        """
+        return self._batch.add(
+            _FRIENDS_DELETE_LIST.call(
+                {
+                    "list_id": list_id,
+                }
+            )
+        )
+
+    def edit(self, *, user_id: int, list_ids: Sequence[int] | None = None) -> Pending[BaseOkResponse]:
+        """Call `friends.edit`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; required; >= 1, format int64.
+            list_ids: Sequence[int].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/friends.edit
+        """
+        return self._batch.add(
+            _FRIENDS_EDIT.call(
+                {
+                    "user_id": user_id,
+                    "list_ids": list_ids,
+                }
+            )
+        )
+
+    def edit_list(
+        self,
+        *,
+        list_id: int,
+        name: str | None = None,
+        user_ids: Sequence[int] | None = None,
+        add_user_ids: Sequence[int] | None = None,
+        delete_user_ids: Sequence[int] | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `friends.editList`.
+
+        Tokens: user.
+
+        Args:
+            list_id: int; required; >= 0.
+            name: str.
+            user_ids: Sequence[int].
+            add_user_ids: Sequence[int].
+            delete_user_ids: Sequence[int].
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 171.
+
+        Docs: https://dev.vk.com/method/friends.editList
+        """
+        return self._batch.add(
+            _FRIENDS_EDIT_LIST.call(
+                {
+                    "list_id": list_id,
+                    "name": name,
+                    "user_ids": user_ids,
+                    "add_user_ids": add_user_ids,
+                    "delete_user_ids": delete_user_ids,
+                }
+            )
+        )
+
+    @overload
+    def get(
+        self,
+        *,
+        fields: Sequence[UsersFields | str],
+        user_id: int | None = None,
+        order: Literal["hints", "mobile", "name", "random", "smart"] | None = None,
+        list_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        ref: str | None = None,
+    ) -> Pending[FriendsGetFieldsResponse]: ...
+    @overload
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        order: Literal["hints", "mobile", "name", "random", "smart"] | None = None,
+        list_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        fields: None = None,
+        ref: str | None = None,
+    ) -> Pending[FriendsGetResponse]: ...
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        order: Literal["hints", "mobile", "name", "random", "smart"] | None = None,
+        list_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        ref: str | None = None,
+    ) -> Pending[FriendsGetResponse | FriendsGetFieldsResponse]:
+        """Call `friends.get`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 1, format int64.
+            order: Literal['hints', 'mobile', 'name', 'random', 'smart'].
+            list_id: int; >= 0.
+            count: int; >= 0.
+            offset: int; >= 0.
+            fields: Sequence[UsersFields | str].
+            ref: str; at most 255 characters.
+
+        Returns: `FriendsGetResponse`.
+            With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
+
+        Docs: https://dev.vk.com/method/friends.get
+        """
+        return self._batch.add(
+            _FRIENDS_GET.call(
+                {
+                    "user_id": user_id,
+                    "order": order,
+                    "list_id": list_id,
+                    "count": count,
+                    "offset": offset,
+                    "fields": fields,
+                    "ref": ref,
+                }
+            )
+        )
+
+    def get_app_users(self) -> Pending[list[int]]:
+        """Call `friends.getAppUsers`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Returns: `list[int]`.
+
+        Docs: https://dev.vk.com/method/friends.getAppUsers
+        """
+        return self._batch.add(_FRIENDS_GET_APP_USERS.call({}))
+
+    def get_lists(
+        self, *, user_id: int | None = None, return_system: bool | None = None
+    ) -> Pending[FriendsGetListsResponse]:
+        """Call `friends.getLists`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            return_system: bool.
+
+        Returns: `FriendsGetListsResponse`.
+
+        Docs: https://dev.vk.com/method/friends.getLists
+        """
+        return self._batch.add(
+            _FRIENDS_GET_LISTS.call(
+                {
+                    "user_id": user_id,
+                    "return_system": return_system,
+                }
+            )
+        )
+
+    @overload
+    def get_mutual(
+        self,
+        *,
+        target_uids: Sequence[int],
+        source_uid: int | None = None,
+        target_uid: int | None = None,
+        order: str | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        need_common_count: bool | None = None,
+    ) -> Pending[list[FriendsMutualFriend]]: ...
+    @overload
+    def get_mutual(
+        self,
+        *,
+        need_common_count: Literal[True],
+        source_uid: int | None = None,
+        target_uid: int | None = None,
+        target_uids: Sequence[int] | None = None,
+        order: str | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+    ) -> Pending[FriendsMutualFriend]: ...
+    @overload
+    def get_mutual(
+        self,
+        *,
+        source_uid: int | None = None,
+        target_uid: int | None = None,
+        target_uids: None = None,
+        order: str | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        need_common_count: Literal[False] | None = None,
+    ) -> Pending[list[int]]: ...
+    def get_mutual(
+        self,
+        *,
+        source_uid: int | None = None,
+        target_uid: int | None = None,
+        target_uids: Sequence[int] | None = None,
+        order: str | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        need_common_count: bool | None = None,
+    ) -> Pending[list[int] | list[FriendsMutualFriend] | FriendsMutualFriend]:
+        """Call `friends.getMutual`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            source_uid: int; >= 1, format int64.
+            target_uid: int; >= 1, format int64.
+            target_uids: Sequence[int]; at most 100 items.
+            order: str.
+            count: int; >= 0.
+            offset: int; >= 0.
+            need_common_count: bool.
+
+        Returns: `list[int]`.
+            With target_uids=<given>: `list[FriendsMutualFriend]` (targetUidsResponse).
+            With need_common_count=True: `FriendsMutualFriend` (totalCountResponse).
+
+        Docs: https://dev.vk.com/method/friends.getMutual
+        """
+        return self._batch.add(
+            _FRIENDS_GET_MUTUAL.call(
+                {
+                    "source_uid": source_uid,
+                    "target_uid": target_uid,
+                    "target_uids": target_uids,
+                    "order": order,
+                    "count": count,
+                    "offset": offset,
+                    "need_common_count": need_common_count,
+                }
+            )
+        )
+
+    @overload
+    def get_online(
+        self,
+        *,
+        online_mobile: Literal[True],
+        user_id: int | None = None,
+        list_id: int | None = None,
+        order: str | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+    ) -> Pending[FriendsGetOnlineOnlineMobileResponse]: ...
+    @overload
+    def get_online(
+        self,
+        *,
+        user_id: int | None = None,
+        list_id: int | None = None,
+        online_mobile: Literal[False] | None = None,
+        order: str | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+    ) -> Pending[list[int]]: ...
+    def get_online(
+        self,
+        *,
+        user_id: int | None = None,
+        list_id: int | None = None,
+        online_mobile: bool | None = None,
+        order: str | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+    ) -> Pending[list[int] | FriendsGetOnlineOnlineMobileResponse]:
+        """Call `friends.getOnline`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            list_id: int; >= 0.
+            online_mobile: bool.
+            order: str.
+            count: int; >= 0.
+            offset: int; >= 0.
+
+        Returns: `list[int]`.
+            With online_mobile=True: `FriendsGetOnlineOnlineMobileResponse` (onlineMobileResponse).
+
+        Docs: https://dev.vk.com/method/friends.getOnline
+        """
+        return self._batch.add(
+            _FRIENDS_GET_ONLINE.call(
+                {
+                    "user_id": user_id,
+                    "list_id": list_id,
+                    "online_mobile": online_mobile,
+                    "order": order,
+                    "count": count,
+                    "offset": offset,
+                }
+            )
+        )
+
+    def get_recent(self, *, count: int | None = None) -> Pending[list[int]]:
+        """Call `friends.getRecent`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            count: int; 0..1000.
+
+        Returns: `list[int]`.
+
+        Docs: https://dev.vk.com/method/friends.getRecent
+        """
+        return self._batch.add(
+            _FRIENDS_GET_RECENT.call(
+                {
+                    "count": count,
+                }
+            )
+        )
+
+    @overload
+    def get_requests(
+        self,
+        *,
+        need_mutual: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        out: bool | None = None,
+        sort: Literal[0, 1, 2] | None = None,
+        need_viewed: bool | None = None,
+        suggested: bool | None = None,
+        ref: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[FriendsGetRequestsNeedMutualResponse]: ...
+    @overload
+    def get_requests(
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        need_mutual: bool | None = None,
+        out: bool | None = None,
+        sort: Literal[0, 1, 2] | None = None,
+        need_viewed: bool | None = None,
+        suggested: bool | None = None,
+        ref: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[FriendsGetRequestsExtendedResponse]: ...
+    @overload
+    def get_requests(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        need_mutual: Literal[False] | None = None,
+        out: bool | None = None,
+        sort: Literal[0, 1, 2] | None = None,
+        need_viewed: bool | None = None,
+        suggested: bool | None = None,
+        ref: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[FriendsGetRequestsResponse]: ...
+    def get_requests(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        need_mutual: bool | None = None,
+        out: bool | None = None,
+        sort: Literal[0, 1, 2] | None = None,
+        need_viewed: bool | None = None,
+        suggested: bool | None = None,
+        ref: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[
+        FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse
+    ]:
+        """Call `friends.getRequests`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int; >= 0.
+            count: int; 0..1000.
+            extended: bool.
+            need_mutual: bool.
+            out: bool.
+            sort: Literal[0, 1, 2].
+            need_viewed: bool.
+            suggested: bool.
+            ref: str; at most 255 characters.
+            fields: Sequence[UsersFields | str].
+
+        Returns: `FriendsGetRequestsResponse`.
+            With need_mutual=True: `FriendsGetRequestsNeedMutualResponse` (needMutualResponse).
+            With extended=True: `FriendsGetRequestsExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/friends.getRequests
+        """
+        return self._batch.add(
+            _FRIENDS_GET_REQUESTS.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "need_mutual": need_mutual,
+                    "out": out,
+                    "sort": sort,
+                    "need_viewed": need_viewed,
+                    "suggested": suggested,
+                    "ref": ref,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_suggestions(
+        self,
+        *,
+        filter: Sequence[Literal["contacts", "mutual", "mutual_contacts"]] | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[FriendsGetSuggestionsResponse]:
+        """Call `friends.getSuggestions`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            filter: Sequence[Literal['contacts', 'mutual', 'mutual_contacts']].
+            count: int; 0..100.
+            offset: int; >= 0.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `FriendsGetSuggestionsResponse`.
+
+        Docs: https://dev.vk.com/method/friends.getSuggestions
+        """
+        return self._batch.add(
+            _FRIENDS_GET_SUGGESTIONS.call(
+                {
+                    "filter": filter,
+                    "count": count,
+                    "offset": offset,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    def search(
+        self,
+        *,
+        user_id: int | None = None,
+        q: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[FriendsSearchResponse]:
+        """Call `friends.search`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 1, format int64.
+            q: str.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            offset: int; >= 0.
+            count: int; 0..1000.
+
+        Returns: `FriendsSearchResponse`.
+
+        Docs: https://dev.vk.com/method/friends.search
+        """
+        return self._batch.add(
+            _FRIENDS_SEARCH.call(
+                {
+                    "user_id": user_id,
+                    "q": q,
+                    "fields": fields,
+                    "name_case": name_case,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+
+__all__ = ["FriendsMethods", "AsyncFriendsMethods", "BatchFriendsMethods"]

@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`groups` methods of VK API: `GroupsMethods` and its async twin `AsyncGroupsMethods`."""
+"""`groups` methods of VK API: `GroupsMethods` and its async twin `AsyncGroupsMethods`; `BatchGroupsMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _GROUPS_ADD_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
     api="vk",
@@ -5161,4 +5162,2147 @@ class AsyncGroupsMethods:
         )
 
 
-__all__ = ["GroupsMethods", "AsyncGroupsMethods"]
+class BatchGroupsMethods:
+    """`batch.groups`: the batchable `groups` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_address(
+        self,
+        *,
+        group_id: int,
+        title: str,
+        address: str,
+        city_id: int,
+        latitude: float | int,
+        longitude: float | int,
+        additional_address: str | None = None,
+        metro_id: int | None = None,
+        phone: str | None = None,
+        work_info_status: GroupsAddressWorkInfoStatus
+        | Literal["no_information", "temporarily_closed", "always_opened", "timetable", "forever_closed"]
+        | None = None,
+        timetable: str | None = None,
+        is_main_address: bool | None = None,
+    ) -> Pending[GroupsAddress]:
+        """Call `groups.addAddress`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            title: str; required; at most 255 characters.
+            address: str; required; at most 255 characters.
+            city_id: int; required; >= 1.
+            latitude: float | int; required; -90..90.
+            longitude: float | int; required; -180..180.
+            additional_address: str; at most 400 characters.
+            metro_id: int; >= 0.
+            phone: str.
+            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: str.
+            is_main_address: bool.
+
+        Returns: `GroupsAddress`.
+
+        Errors: 260, 104, 706.
+
+        Docs: https://dev.vk.com/method/groups.addAddress
+        """
+        return self._batch.add(
+            _GROUPS_ADD_ADDRESS.call(
+                {
+                    "group_id": group_id,
+                    "title": title,
+                    "address": address,
+                    "city_id": city_id,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "additional_address": additional_address,
+                    "metro_id": metro_id,
+                    "phone": phone,
+                    "work_info_status": work_info_status,
+                    "timetable": timetable,
+                    "is_main_address": is_main_address,
+                }
+            )
+        )
+
+    def add_callback_server(
+        self, *, group_id: int, url: str, title: str, secret_key: str | None = None
+    ) -> Pending[GroupsAddCallbackServerResponse]:
+        """Call `groups.addCallbackServer`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            url: str; required.
+            title: str; required; at most 14 characters.
+            secret_key: str; at most 50 characters.
+
+        Returns: `GroupsAddCallbackServerResponse`.
+
+        Errors: 2000.
+
+        Docs: https://dev.vk.com/method/groups.addCallbackServer
+        """
+        return self._batch.add(
+            _GROUPS_ADD_CALLBACK_SERVER.call(
+                {
+                    "group_id": group_id,
+                    "url": url,
+                    "title": title,
+                    "secret_key": secret_key,
+                }
+            )
+        )
+
+    def add_link(self, *, group_id: int, link: str, text: str | None = None) -> Pending[GroupsLinksItem]:
+        """Call `groups.addLink`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            link: str; required.
+            text: str.
+
+        Returns: `GroupsLinksItem`.
+
+        Docs: https://dev.vk.com/method/groups.addLink
+        """
+        return self._batch.add(
+            _GROUPS_ADD_LINK.call(
+                {
+                    "group_id": group_id,
+                    "link": link,
+                    "text": text,
+                }
+            )
+        )
+
+    def approve_request(self, *, group_id: int, user_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.approveRequest`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            user_id: int; required; >= 1, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 103.
+
+        Docs: https://dev.vk.com/method/groups.approveRequest
+        """
+        return self._batch.add(
+            _GROUPS_APPROVE_REQUEST.call(
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def ban(
+        self,
+        *,
+        group_id: int,
+        owner_id: int | None = None,
+        end_date: int | None = None,
+        reason: int | None = None,
+        comment: str | None = None,
+        comment_visible: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.ban`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            owner_id: int; format int64.
+            end_date: int; >= 0.
+            reason: int; >= 0.
+            comment: str.
+            comment_visible: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.ban
+        """
+        return self._batch.add(
+            _GROUPS_BAN.call(
+                {
+                    "group_id": group_id,
+                    "owner_id": owner_id,
+                    "end_date": end_date,
+                    "reason": reason,
+                    "comment": comment,
+                    "comment_visible": comment_visible,
+                }
+            )
+        )
+
+    def create(
+        self,
+        *,
+        title: str,
+        description: str | None = None,
+        type: Literal["event", "group", "public"] | None = None,
+        public_category: int | None = None,
+        public_subcategory: int | None = None,
+        subtype: Literal[0, 1, 2, 3, 4] | None = None,
+    ) -> Pending[GroupsGroupFull]:
+        """Call `groups.create`.
+
+        Tokens: user.
+
+        Args:
+            title: str; required.
+            description: str.
+            type: Literal['event', 'group', 'public'].
+            public_category: int; >= 0.
+            public_subcategory: int; >= 0.
+            subtype: Literal[0, 1, 2, 3, 4]; >= 0.
+
+        Returns: `GroupsGroupFull`.
+
+        Errors: 103.
+
+        Docs: https://dev.vk.com/method/groups.create
+        """
+        return self._batch.add(
+            _GROUPS_CREATE.call(
+                {
+                    "title": title,
+                    "description": description,
+                    "type": type,
+                    "public_category": public_category,
+                    "public_subcategory": public_subcategory,
+                    "subtype": subtype,
+                }
+            )
+        )
+
+    def delete_address(self, *, group_id: int, address_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.deleteAddress`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            address_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 260, 104.
+
+        Docs: https://dev.vk.com/method/groups.deleteAddress
+        """
+        return self._batch.add(
+            _GROUPS_DELETE_ADDRESS.call(
+                {
+                    "group_id": group_id,
+                    "address_id": address_id,
+                }
+            )
+        )
+
+    def delete_callback_server(self, *, group_id: int, server_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.deleteCallbackServer`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            server_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/groups.deleteCallbackServer
+        """
+        return self._batch.add(
+            _GROUPS_DELETE_CALLBACK_SERVER.call(
+                {
+                    "group_id": group_id,
+                    "server_id": server_id,
+                }
+            )
+        )
+
+    def delete_link(self, *, group_id: int, link_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.deleteLink`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            link_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.deleteLink
+        """
+        return self._batch.add(
+            _GROUPS_DELETE_LINK.call(
+                {
+                    "group_id": group_id,
+                    "link_id": link_id,
+                }
+            )
+        )
+
+    def disable_online(self, *, group_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.disableOnline`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.disableOnline
+        """
+        return self._batch.add(
+            _GROUPS_DISABLE_ONLINE.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def edit(
+        self,
+        *,
+        group_id: int,
+        title: str | None = None,
+        description: str | None = None,
+        screen_name: str | None = None,
+        access: GroupsGroupAccess | Literal[0, 1, 2] | None = None,
+        website: str | None = None,
+        subject: GroupsGroupSubject | int | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        rss: str | None = None,
+        event_start_date: int | None = None,
+        event_finish_date: int | None = None,
+        event_group_id: int | None = None,
+        public_category: int | None = None,
+        public_subcategory: int | None = None,
+        public_date: str | None = None,
+        wall: GroupsGroupWall | Literal[0, 1, 2, 3] | None = None,
+        topics: GroupsGroupTopics | Literal[0, 1, 2] | None = None,
+        photos: GroupsGroupPhotos | Literal[0, 1, 2] | None = None,
+        video: GroupsGroupVideo | Literal[0, 1, 2] | None = None,
+        audio: GroupsGroupAudio | Literal[0, 1, 2] | None = None,
+        links: bool | None = None,
+        events: bool | None = None,
+        places: bool | None = None,
+        contacts: bool | None = None,
+        docs: GroupsGroupDocs | Literal[0, 1, 2] | None = None,
+        wiki: GroupsGroupWiki | Literal[0, 1, 2] | None = None,
+        messages: bool | None = None,
+        articles: bool | None = None,
+        addresses: bool | None = None,
+        age_limits: GroupsGroupAgeLimits | Literal[1, 2, 3] | None = None,
+        market: bool | None = None,
+        market_buttons: Sequence[Mapping[str, JSON]] | None = None,
+        market_comments: bool | None = None,
+        market_country: Sequence[int] | None = None,
+        market_city: Sequence[int] | None = None,
+        market_currency: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840] | None = None,
+        market_contact: int | None = None,
+        market_wiki: int | None = None,
+        obscene_filter: bool | None = None,
+        obscene_stopwords: bool | None = None,
+        toxic_filter: bool | None = None,
+        disable_replies_from_groups: bool | None = None,
+        obscene_words: Sequence[str] | None = None,
+        main_section: int | None = None,
+        secondary_section: int | None = None,
+        country: int | None = None,
+        city: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.edit`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            title: str.
+            description: str.
+            screen_name: str.
+            access: GroupsGroupAccess | Literal[0, 1, 2]; >= 0.
+            website: str.
+            subject: GroupsGroupSubject | int.
+            email: str.
+            phone: str.
+            rss: str.
+            event_start_date: int; >= 0.
+            event_finish_date: int; >= 0.
+            event_group_id: int; >= 0, format int64.
+            public_category: int; >= 0.
+            public_subcategory: int; >= 0.
+            public_date: str.
+            wall: GroupsGroupWall | Literal[0, 1, 2, 3]; >= 0.
+            topics: GroupsGroupTopics | Literal[0, 1, 2]; >= 0.
+            photos: GroupsGroupPhotos | Literal[0, 1, 2]; >= 0.
+            video: GroupsGroupVideo | Literal[0, 1, 2]; >= 0.
+            audio: GroupsGroupAudio | Literal[0, 1, 2]; >= 0.
+            links: bool.
+            events: bool.
+            places: bool.
+            contacts: bool.
+            docs: GroupsGroupDocs | Literal[0, 1, 2]; >= 0.
+            wiki: GroupsGroupWiki | Literal[0, 1, 2]; >= 0.
+            messages: bool.
+            articles: bool.
+            addresses: bool.
+            age_limits: GroupsGroupAgeLimits | Literal[1, 2, 3]; >= 0.
+            market: bool.
+            market_buttons: Sequence[Mapping[str, JSON]].
+            market_comments: bool.
+            market_country: Sequence[int]; at most 10 items.
+            market_city: Sequence[int]; at most 10 items.
+            market_currency: GroupsGroupMarketCurrency | Literal[643, 980, 398, 978, 840]; >= 0.
+            market_contact: int; >= 0.
+            market_wiki: int; >= 0.
+            obscene_filter: bool.
+            obscene_stopwords: bool.
+            toxic_filter: bool.
+            disable_replies_from_groups: bool.
+            obscene_words: Sequence[str].
+            main_section: int; >= 0.
+            secondary_section: int; >= 0.
+            country: int; >= 0.
+            city: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1260.
+
+        Docs: https://dev.vk.com/method/groups.edit
+        """
+        return self._batch.add(
+            _GROUPS_EDIT.call(
+                {
+                    "group_id": group_id,
+                    "title": title,
+                    "description": description,
+                    "screen_name": screen_name,
+                    "access": access,
+                    "website": website,
+                    "subject": subject,
+                    "email": email,
+                    "phone": phone,
+                    "rss": rss,
+                    "event_start_date": event_start_date,
+                    "event_finish_date": event_finish_date,
+                    "event_group_id": event_group_id,
+                    "public_category": public_category,
+                    "public_subcategory": public_subcategory,
+                    "public_date": public_date,
+                    "wall": wall,
+                    "topics": topics,
+                    "photos": photos,
+                    "video": video,
+                    "audio": audio,
+                    "links": links,
+                    "events": events,
+                    "places": places,
+                    "contacts": contacts,
+                    "docs": docs,
+                    "wiki": wiki,
+                    "messages": messages,
+                    "articles": articles,
+                    "addresses": addresses,
+                    "age_limits": age_limits,
+                    "market": market,
+                    "market_buttons": market_buttons,
+                    "market_comments": market_comments,
+                    "market_country": market_country,
+                    "market_city": market_city,
+                    "market_currency": market_currency,
+                    "market_contact": market_contact,
+                    "market_wiki": market_wiki,
+                    "obscene_filter": obscene_filter,
+                    "obscene_stopwords": obscene_stopwords,
+                    "toxic_filter": toxic_filter,
+                    "disable_replies_from_groups": disable_replies_from_groups,
+                    "obscene_words": obscene_words,
+                    "main_section": main_section,
+                    "secondary_section": secondary_section,
+                    "country": country,
+                    "city": city,
+                }
+            )
+        )
+
+    def edit_address(
+        self,
+        *,
+        group_id: int,
+        address_id: int,
+        title: str | None = None,
+        address: str | None = None,
+        additional_address: str | None = None,
+        city_id: int | None = None,
+        metro_id: int | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        phone: str | None = None,
+        work_info_status: GroupsAddressWorkInfoStatus
+        | Literal["no_information", "temporarily_closed", "always_opened", "timetable", "forever_closed"]
+        | None = None,
+        timetable: str | None = None,
+        is_main_address: bool | None = None,
+    ) -> Pending[GroupsAddress]:
+        """Call `groups.editAddress`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            address_id: int; required; >= 0.
+            title: str; at most 255 characters.
+            address: str; at most 255 characters.
+            additional_address: str; at most 400 characters.
+            city_id: int; >= 0.
+            metro_id: int; >= 0.
+            latitude: float | int; -90..90.
+            longitude: float | int; -180..180.
+            phone: str.
+            work_info_status: GroupsAddressWorkInfoStatus | Literal['no_information', 'temporarily_closed', 'always_opened', 'timetable', 'forever_closed'].
+            timetable: str.
+            is_main_address: bool.
+
+        Returns: `GroupsAddress`.
+
+        Errors: 260, 104, 706.
+
+        Docs: https://dev.vk.com/method/groups.editAddress
+        """
+        return self._batch.add(
+            _GROUPS_EDIT_ADDRESS.call(
+                {
+                    "group_id": group_id,
+                    "address_id": address_id,
+                    "title": title,
+                    "address": address,
+                    "additional_address": additional_address,
+                    "city_id": city_id,
+                    "metro_id": metro_id,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "phone": phone,
+                    "work_info_status": work_info_status,
+                    "timetable": timetable,
+                    "is_main_address": is_main_address,
+                }
+            )
+        )
+
+    def edit_callback_server(
+        self, *, group_id: int, server_id: int, url: str, title: str, secret_key: str | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.editCallbackServer`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            server_id: int; required; >= 0.
+            url: str; required.
+            title: str; required; at most 14 characters.
+            secret_key: str; at most 50 characters.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/groups.editCallbackServer
+        """
+        return self._batch.add(
+            _GROUPS_EDIT_CALLBACK_SERVER.call(
+                {
+                    "group_id": group_id,
+                    "server_id": server_id,
+                    "url": url,
+                    "title": title,
+                    "secret_key": secret_key,
+                }
+            )
+        )
+
+    def edit_link(self, *, group_id: int, link_id: int, text: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `groups.editLink`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            link_id: int; required; >= 0.
+            text: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.editLink
+        """
+        return self._batch.add(
+            _GROUPS_EDIT_LINK.call(
+                {
+                    "group_id": group_id,
+                    "link_id": link_id,
+                    "text": text,
+                }
+            )
+        )
+
+    def edit_manager(
+        self,
+        *,
+        group_id: int,
+        user_id: int,
+        role: GroupsGroupRole | Literal["moderator", "editor", "administrator", "advertiser"] | None = None,
+        is_call_operator: bool | None = None,
+        is_contact: bool | None = None,
+        contact_position: str | None = None,
+        contact_phone: str | None = None,
+        contact_email: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.editManager`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            user_id: int; required; >= 1, format int64.
+            role: GroupsGroupRole | Literal['moderator', 'editor', 'administrator', 'advertiser'].
+            is_call_operator: bool.
+            is_contact: bool.
+            contact_position: str.
+            contact_phone: str.
+            contact_email: str.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 700, 701, 702, 703, 704.
+
+        Docs: https://dev.vk.com/method/groups.editManager
+        """
+        return self._batch.add(
+            _GROUPS_EDIT_MANAGER.call(
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                    "role": role,
+                    "is_call_operator": is_call_operator,
+                    "is_contact": is_contact,
+                    "contact_position": contact_position,
+                    "contact_phone": contact_phone,
+                    "contact_email": contact_email,
+                }
+            )
+        )
+
+    def enable_online(self, *, group_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.enableOnline`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.enableOnline
+        """
+        return self._batch.add(
+            _GROUPS_ENABLE_ONLINE.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def get(
+        self,
+        *,
+        extended: Literal[True],
+        user_id: int | None = None,
+        filter: Sequence[
+            GroupsFilter
+            | Literal["admin", "editor", "moder", "advertiser", "groups", "publics", "events", "has_addresses"]
+        ]
+        | None = None,
+        fields: Sequence[GroupsFields | str] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[GroupsGetObjectExtendedResponse]: ...
+    @overload
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        extended: Literal[False] | None = None,
+        filter: Sequence[
+            GroupsFilter
+            | Literal["admin", "editor", "moder", "advertiser", "groups", "publics", "events", "has_addresses"]
+        ]
+        | None = None,
+        fields: Sequence[GroupsFields | str] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[GroupsGetResponse]: ...
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        filter: Sequence[
+            GroupsFilter
+            | Literal["admin", "editor", "moder", "advertiser", "groups", "publics", "events", "has_addresses"]
+        ]
+        | None = None,
+        fields: Sequence[GroupsFields | str] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[GroupsGetResponse | GroupsGetObjectExtendedResponse]:
+        """Call `groups.get`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 1, format int64.
+            extended: bool.
+            filter: Sequence[GroupsFilter | Literal['admin', 'editor', 'moder', 'advertiser', 'groups', 'publics', 'events', 'has_addresses']].
+            fields: Sequence[GroupsFields | str].
+            offset: int; >= 0.
+            count: int; 0..1000.
+
+        Returns: `GroupsGetResponse`.
+            With extended=True: `GroupsGetObjectExtendedResponse` (extendedResponse).
+
+        Errors: 260.
+
+        Docs: https://dev.vk.com/method/groups.get
+        """
+        return self._batch.add(
+            _GROUPS_GET.call(
+                {
+                    "user_id": user_id,
+                    "extended": extended,
+                    "filter": filter,
+                    "fields": fields,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def get_addresses(
+        self,
+        *,
+        group_id: int,
+        address_ids: Sequence[int] | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[
+            AddressFields
+            | Literal[
+                "id",
+                "title",
+                "address",
+                "additional_address",
+                "country_id",
+                "city_id",
+                "city",
+                "metro_station_id",
+                "metro_station",
+                "latitude",
+                "longitude",
+                "distance",
+                "work_info_status",
+                "timetable",
+                "phone",
+                "time_offset",
+            ]
+        ]
+        | None = None,
+    ) -> Pending[GroupsGetAddressesResponse]:
+        """Call `groups.getAddresses`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            address_ids: Sequence[int]; at most 100 items.
+            latitude: float | int; -90..90.
+            longitude: float | int; -180..180.
+            offset: int; >= 0.
+            count: int; >= 0.
+            fields: Sequence[AddressFields | Literal['id', 'title', 'address', 'additional_address', 'country_id', 'city_id', 'city', 'metro_station_id', 'metro_station', 'latitude', 'longitude', 'distance', 'work_info_status', 'timetable', 'phone', 'time_offset']].
+
+        Returns: `GroupsGetAddressesResponse`.
+
+        Errors: 125, 260.
+
+        Docs: https://dev.vk.com/method/groups.getAddresses
+        """
+        return self._batch.add(
+            _GROUPS_GET_ADDRESSES.call(
+                {
+                    "group_id": group_id,
+                    "address_ids": address_ids,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_banned(
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+    ) -> Pending[GroupsGetBannedResponse]:
+        """Call `groups.getBanned`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            offset: int; >= 0.
+            count: int; 0..200.
+            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
+
+        Returns: `GroupsGetBannedResponse`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/groups.getBanned
+        """
+        return self._batch.add(
+            _GROUPS_GET_BANNED.call(
+                {
+                    "group_id": group_id,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def get_by_id(
+        self,
+        *,
+        group_ids: Sequence[int | str] | None = None,
+        group_id: int | str | None = None,
+        fields: Sequence[GroupsFields | str] | None = None,
+    ) -> Pending[GroupsGetByIdObjectResponse]:
+        """Call `groups.getById`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            group_ids: Sequence[int | str].
+            group_id: int | str; format int64.
+            fields: Sequence[GroupsFields | str].
+
+        Returns: `GroupsGetByIdObjectResponse`.
+
+        Docs: https://dev.vk.com/method/groups.getById
+        """
+        return self._batch.add(
+            _GROUPS_GET_BY_ID.call(
+                {
+                    "group_ids": group_ids,
+                    "group_id": group_id,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_callback_confirmation_code(self, *, group_id: int) -> Pending[GroupsGetCallbackConfirmationCodeResponse]:
+        """Call `groups.getCallbackConfirmationCode`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `GroupsGetCallbackConfirmationCodeResponse`.
+
+        Docs: https://dev.vk.com/method/groups.getCallbackConfirmationCode
+        """
+        return self._batch.add(
+            _GROUPS_GET_CALLBACK_CONFIRMATION_CODE.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_callback_servers(
+        self, *, group_id: int, server_ids: Sequence[int] | None = None
+    ) -> Pending[GroupsGetCallbackServersResponse]:
+        """Call `groups.getCallbackServers`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            server_ids: Sequence[int].
+
+        Returns: `GroupsGetCallbackServersResponse`.
+
+        Docs: https://dev.vk.com/method/groups.getCallbackServers
+        """
+        return self._batch.add(
+            _GROUPS_GET_CALLBACK_SERVERS.call(
+                {
+                    "group_id": group_id,
+                    "server_ids": server_ids,
+                }
+            )
+        )
+
+    def get_callback_settings(self, *, group_id: int, server_id: int | None = None) -> Pending[GroupsCallbackSettings]:
+        """Call `groups.getCallbackSettings`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            server_id: int; >= 0.
+
+        Returns: `GroupsCallbackSettings`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/groups.getCallbackSettings
+        """
+        return self._batch.add(
+            _GROUPS_GET_CALLBACK_SETTINGS.call(
+                {
+                    "group_id": group_id,
+                    "server_id": server_id,
+                }
+            )
+        )
+
+    @overload
+    def get_catalog_info(
+        self, *, extended: Literal[True], subcategories: bool | None = None
+    ) -> Pending[GroupsGetCatalogInfoExtendedResponse]: ...
+    @overload
+    def get_catalog_info(
+        self, *, extended: Literal[False] | None = None, subcategories: bool | None = None
+    ) -> Pending[GroupsGetCatalogInfoResponse]: ...
+    def get_catalog_info(
+        self, *, extended: bool | None = None, subcategories: bool | None = None
+    ) -> Pending[GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse]:
+        """Call `groups.getCatalogInfo`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            extended: bool.
+            subcategories: bool.
+
+        Returns: `GroupsGetCatalogInfoResponse`.
+            With extended=True: `GroupsGetCatalogInfoExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/groups.getCatalogInfo
+        """
+        return self._batch.add(
+            _GROUPS_GET_CATALOG_INFO.call(
+                {
+                    "extended": extended,
+                    "subcategories": subcategories,
+                }
+            )
+        )
+
+    def get_invited_users(
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[GroupsGetInvitedUsersResponse]:
+        """Call `groups.getInvitedUsers`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            offset: int; >= 0.
+            count: int; >= 0.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `GroupsGetInvitedUsersResponse`.
+
+        Docs: https://dev.vk.com/method/groups.getInvitedUsers
+        """
+        return self._batch.add(
+            _GROUPS_GET_INVITED_USERS.call(
+                {
+                    "group_id": group_id,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    @overload
+    def get_invites(
+        self, *, extended: Literal[True], offset: int | None = None, count: int | None = None
+    ) -> Pending[GroupsGetInvitesExtendedResponse]: ...
+    @overload
+    def get_invites(
+        self, *, offset: int | None = None, count: int | None = None, extended: Literal[False] | None = None
+    ) -> Pending[GroupsGetInvitesResponse]: ...
+    def get_invites(
+        self, *, offset: int | None = None, count: int | None = None, extended: bool | None = None
+    ) -> Pending[GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse]:
+        """Call `groups.getInvites`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int; >= 0.
+            count: int; >= 0.
+            extended: bool.
+
+        Returns: `GroupsGetInvitesResponse`.
+            With extended=True: `GroupsGetInvitesExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/groups.getInvites
+        """
+        return self._batch.add(
+            _GROUPS_GET_INVITES.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_long_poll_server(self, *, group_id: int) -> Pending[GroupsLongPollServer]:
+        """Call `groups.getLongPollServer`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `GroupsLongPollServer`.
+
+        Docs: https://dev.vk.com/method/groups.getLongPollServer
+        """
+        return self._batch.add(
+            _GROUPS_GET_LONG_POLL_SERVER.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_long_poll_settings(self, *, group_id: int) -> Pending[GroupsLongPollSettings]:
+        """Call `groups.getLongPollSettings`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `GroupsLongPollSettings`.
+
+        Docs: https://dev.vk.com/method/groups.getLongPollSettings
+        """
+        return self._batch.add(
+            _GROUPS_GET_LONG_POLL_SETTINGS.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def get_members(
+        self,
+        *,
+        fields: Sequence[UsersFields | str],
+        group_id: int | str | None = None,
+        sort: Literal["id_asc", "id_desc", "time_asc", "time_desc"] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+    ) -> Pending[GroupsGetMembersFieldsResponse]: ...
+    @overload
+    def get_members(
+        self,
+        *,
+        filter: Literal["managers"],
+        group_id: int | str | None = None,
+        sort: Literal["id_asc", "id_desc", "time_asc", "time_desc"] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[GroupsGetMembersFilterResponse]: ...
+    @overload
+    def get_members(
+        self,
+        *,
+        group_id: int | str | None = None,
+        sort: Literal["id_asc", "id_desc", "time_asc", "time_desc"] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+    ) -> Pending[GroupsGetMembersResponse]: ...
+    def get_members(
+        self,
+        *,
+        group_id: int | str | None = None,
+        sort: Literal["id_asc", "id_desc", "time_asc", "time_desc"] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+    ) -> Pending[GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse]:
+        """Call `groups.getMembers`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int | str; format int64.
+            sort: Literal['id_asc', 'id_desc', 'time_asc', 'time_desc'].
+            offset: int; >= 0.
+            count: int; 0..1000.
+            fields: Sequence[UsersFields | str].
+            filter: Literal['donut', 'friends', 'managers', 'unsure'].
+
+        Returns: `GroupsGetMembersResponse`.
+            With fields=<given>: `GroupsGetMembersFieldsResponse` (fieldsResponse).
+            With filter='managers': `GroupsGetMembersFilterResponse` (filterResponse).
+
+        Errors: 125.
+
+        Docs: https://dev.vk.com/method/groups.getMembers
+        """
+        return self._batch.add(
+            _GROUPS_GET_MEMBERS.call(
+                {
+                    "group_id": group_id,
+                    "sort": sort,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                    "filter": filter,
+                }
+            )
+        )
+
+    def get_online_status(self, *, group_id: int) -> Pending[GroupsGetOnlineStatusResponse]:
+        """Call `groups.getOnlineStatus`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `GroupsGetOnlineStatusResponse`.
+
+        Docs: https://dev.vk.com/method/groups.getOnlineStatus
+        """
+        return self._batch.add(
+            _GROUPS_GET_ONLINE_STATUS.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def get_requests(
+        self, *, group_id: int, fields: Sequence[UsersFields | str], offset: int | None = None, count: int | None = None
+    ) -> Pending[GroupsGetRequestsFieldsResponse]: ...
+    @overload
+    def get_requests(
+        self, *, group_id: int, offset: int | None = None, count: int | None = None, fields: None = None
+    ) -> Pending[GroupsGetRequestsResponse]: ...
+    def get_requests(
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse]:
+        """Call `groups.getRequests`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            offset: int; >= 0.
+            count: int; 0..200.
+            fields: Sequence[UsersFields | str].
+
+        Returns: `GroupsGetRequestsResponse`.
+            With fields=<given>: `GroupsGetRequestsFieldsResponse` (fieldsResponse).
+
+        Docs: https://dev.vk.com/method/groups.getRequests
+        """
+        return self._batch.add(
+            _GROUPS_GET_REQUESTS.call(
+                {
+                    "group_id": group_id,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_settings(self, *, group_id: int | str) -> Pending[GroupsGetSettingsResponse]:
+        """Call `groups.getSettings`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int | str; required; format int64.
+
+        Returns: `GroupsGetSettingsResponse`.
+
+        Docs: https://dev.vk.com/method/groups.getSettings
+        """
+        return self._batch.add(
+            _GROUPS_GET_SETTINGS.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_tag_list(self, *, group_id: int) -> Pending[list[GroupsGroupTag]]:
+        """Call `groups.getTagList`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `list[GroupsGroupTag]`.
+
+        Docs: https://dev.vk.com/method/groups.getTagList
+        """
+        return self._batch.add(
+            _GROUPS_GET_TAG_LIST.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_token_permissions(self) -> Pending[GroupsGetTokenPermissionsResponse]:
+        """Call `groups.getTokenPermissions`.
+
+        Tokens: group. Idempotent: retried on transient failures.
+
+        Returns: `GroupsGetTokenPermissionsResponse`.
+
+        Docs: https://dev.vk.com/method/groups.getTokenPermissions
+        """
+        return self._batch.add(_GROUPS_GET_TOKEN_PERMISSIONS.call({}))
+
+    @overload
+    def invite(
+        self, *, group_id: int, user_ids_list: Sequence[int], user_id: int | None = None
+    ) -> Pending[GroupsInviteUserIdsListResponse]: ...
+    @overload
+    def invite(
+        self, *, group_id: int, user_id: int | None = None, user_ids_list: None = None
+    ) -> Pending[BaseOkResponse]: ...
+    def invite(
+        self, *, group_id: int, user_id: int | None = None, user_ids_list: Sequence[int] | None = None
+    ) -> Pending[BaseOkResponse | GroupsInviteUserIdsListResponse]:
+        """Call `groups.invite`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            user_id: int; >= 1, format int64.
+            user_ids_list: Sequence[int].
+
+        Returns: `BaseOkResponse`.
+            With user_ids_list=<given>: `GroupsInviteUserIdsListResponse` (userIdsResponse).
+
+        Errors: 103.
+
+        Docs: https://dev.vk.com/method/groups.invite
+        """
+        return self._batch.add(
+            _GROUPS_INVITE.call(
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                    "user_ids_list": user_ids_list,
+                }
+            )
+        )
+
+    @overload
+    def is_member(
+        self, *, group_id: int | str, user_ids: Sequence[int], extended: Literal[True], user_id: int | None = None
+    ) -> Pending[list[GroupsMemberStatusFull]]: ...
+    @overload
+    def is_member(
+        self, *, group_id: int | str, user_ids: Sequence[int], user_id: int | None = None, extended: bool | None = None
+    ) -> Pending[list[GroupsMemberStatus]]: ...
+    @overload
+    def is_member(
+        self,
+        *,
+        group_id: int | str,
+        extended: Literal[True],
+        user_id: int | None = None,
+        user_ids: Sequence[int] | None = None,
+    ) -> Pending[GroupsIsMemberExtendedResponse]: ...
+    @overload
+    def is_member(
+        self,
+        *,
+        group_id: int | str,
+        user_id: int | None = None,
+        user_ids: None = None,
+        extended: Literal[False] | None = None,
+    ) -> Pending[BaseBoolInt]: ...
+    def is_member(
+        self,
+        *,
+        group_id: int | str,
+        user_id: int | None = None,
+        user_ids: Sequence[int] | None = None,
+        extended: bool | None = None,
+    ) -> Pending[
+        BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse
+    ]:
+        """Call `groups.isMember`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int | str; required; format int64.
+            user_id: int; >= 0, format int64.
+            user_ids: Sequence[int].
+            extended: bool.
+
+        Returns: `BaseBoolInt`.
+            With user_ids=<given>, extended=True: `list[GroupsMemberStatusFull]` (userIds_Extended_Response).
+            With user_ids=<given>: `list[GroupsMemberStatus]` (userIdsResponse).
+            With extended=True: `GroupsIsMemberExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/groups.isMember
+        """
+        return self._batch.add(
+            _GROUPS_IS_MEMBER.call(
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                    "user_ids": user_ids,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def join(self, *, group_id: int, not_sure: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `groups.join`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            not_sure: str.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 103, 714.
+
+        Docs: https://dev.vk.com/method/groups.join
+        """
+        return self._batch.add(
+            _GROUPS_JOIN.call(
+                {
+                    "group_id": group_id,
+                    "not_sure": not_sure,
+                }
+            )
+        )
+
+    def leave(self, *, group_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.leave`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.leave
+        """
+        return self._batch.add(
+            _GROUPS_LEAVE.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def remove_user(self, *, group_id: int, user_id: int) -> Pending[BaseOkResponse]:
+        """Call `groups.removeUser`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            user_id: int; required; >= 1, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.removeUser
+        """
+        return self._batch.add(
+            _GROUPS_REMOVE_USER.call(
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def reorder_link(self, *, group_id: int, link_id: int, after: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `groups.reorderLink`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            link_id: int; required; >= 0.
+            after: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.reorderLink
+        """
+        return self._batch.add(
+            _GROUPS_REORDER_LINK.call(
+                {
+                    "group_id": group_id,
+                    "link_id": link_id,
+                    "after": after,
+                }
+            )
+        )
+
+    def search(
+        self,
+        *,
+        q: str,
+        type: Literal["event", "group", "page"] | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
+        future: bool | None = None,
+        market: bool | None = None,
+        sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[GroupsSearchResponse]:
+        """Call `groups.search`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            q: str; required.
+            type: Literal['event', 'group', 'page'].
+            country_id: int; >= 0.
+            city_id: int; >= 0.
+            future: bool.
+            market: bool.
+            sort: Literal[0, 1, 2, 3, 4, 5, 6].
+            offset: int; >= 0.
+            count: int; 0..1000.
+
+        Returns: `GroupsSearchResponse`.
+
+        Docs: https://dev.vk.com/method/groups.search
+        """
+        return self._batch.add(
+            _GROUPS_SEARCH.call(
+                {
+                    "q": q,
+                    "type": type,
+                    "country_id": country_id,
+                    "city_id": city_id,
+                    "future": future,
+                    "market": market,
+                    "sort": sort,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def set_callback_settings(
+        self,
+        *,
+        group_id: int,
+        server_id: int | None = None,
+        api_version: str | None = None,
+        message_new: bool | None = None,
+        message_reply: bool | None = None,
+        message_allow: bool | None = None,
+        message_edit: bool | None = None,
+        message_deny: bool | None = None,
+        message_typing_state: bool | None = None,
+        message_read: bool | None = None,
+        photo_new: bool | None = None,
+        audio_new: bool | None = None,
+        video_new: bool | None = None,
+        wall_reply_new: bool | None = None,
+        wall_reply_edit: bool | None = None,
+        wall_reply_delete: bool | None = None,
+        wall_reply_restore: bool | None = None,
+        wall_post_new: bool | None = None,
+        wall_repost: bool | None = None,
+        wall_schedule_post_new: bool | None = None,
+        wall_schedule_post_delete: bool | None = None,
+        board_post_new: bool | None = None,
+        board_post_edit: bool | None = None,
+        board_post_restore: bool | None = None,
+        board_post_delete: bool | None = None,
+        photo_comment_new: bool | None = None,
+        photo_comment_edit: bool | None = None,
+        photo_comment_delete: bool | None = None,
+        photo_comment_restore: bool | None = None,
+        video_comment_new: bool | None = None,
+        video_comment_edit: bool | None = None,
+        video_comment_delete: bool | None = None,
+        video_comment_restore: bool | None = None,
+        market_comment_new: bool | None = None,
+        market_comment_edit: bool | None = None,
+        market_comment_delete: bool | None = None,
+        market_comment_restore: bool | None = None,
+        market_order_new: bool | None = None,
+        market_order_edit: bool | None = None,
+        poll_vote_new: bool | None = None,
+        group_join: bool | None = None,
+        group_leave: bool | None = None,
+        group_change_settings: bool | None = None,
+        group_change_photo: bool | None = None,
+        group_officers_edit: bool | None = None,
+        user_block: bool | None = None,
+        user_unblock: bool | None = None,
+        lead_forms_new: bool | None = None,
+        like_add: bool | None = None,
+        like_remove: bool | None = None,
+        message_event: bool | None = None,
+        message_reaction_event: bool | None = None,
+        donut_subscription_create: bool | None = None,
+        donut_subscription_prolonged: bool | None = None,
+        donut_subscription_cancelled: bool | None = None,
+        donut_subscription_price_changed: bool | None = None,
+        donut_subscription_expired: bool | None = None,
+        donut_money_withdraw: bool | None = None,
+        donut_money_withdraw_error: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.setCallbackSettings`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            server_id: int; >= 0.
+            api_version: str.
+            message_new: bool.
+            message_reply: bool.
+            message_allow: bool.
+            message_edit: bool.
+            message_deny: bool.
+            message_typing_state: bool.
+            message_read: bool.
+            photo_new: bool.
+            audio_new: bool.
+            video_new: bool.
+            wall_reply_new: bool.
+            wall_reply_edit: bool.
+            wall_reply_delete: bool.
+            wall_reply_restore: bool.
+            wall_post_new: bool.
+            wall_repost: bool.
+            wall_schedule_post_new: bool.
+            wall_schedule_post_delete: bool.
+            board_post_new: bool.
+            board_post_edit: bool.
+            board_post_restore: bool.
+            board_post_delete: bool.
+            photo_comment_new: bool.
+            photo_comment_edit: bool.
+            photo_comment_delete: bool.
+            photo_comment_restore: bool.
+            video_comment_new: bool.
+            video_comment_edit: bool.
+            video_comment_delete: bool.
+            video_comment_restore: bool.
+            market_comment_new: bool.
+            market_comment_edit: bool.
+            market_comment_delete: bool.
+            market_comment_restore: bool.
+            market_order_new: bool.
+            market_order_edit: bool.
+            poll_vote_new: bool.
+            group_join: bool.
+            group_leave: bool.
+            group_change_settings: bool.
+            group_change_photo: bool.
+            group_officers_edit: bool.
+            user_block: bool.
+            user_unblock: bool.
+            lead_forms_new: bool.
+            like_add: bool.
+            like_remove: bool.
+            message_event: bool.
+            message_reaction_event: bool.
+            donut_subscription_create: bool.
+            donut_subscription_prolonged: bool.
+            donut_subscription_cancelled: bool.
+            donut_subscription_price_changed: bool.
+            donut_subscription_expired: bool.
+            donut_money_withdraw: bool.
+            donut_money_withdraw_error: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/groups.setCallbackSettings
+        """
+        return self._batch.add(
+            _GROUPS_SET_CALLBACK_SETTINGS.call(
+                {
+                    "group_id": group_id,
+                    "server_id": server_id,
+                    "api_version": api_version,
+                    "message_new": message_new,
+                    "message_reply": message_reply,
+                    "message_allow": message_allow,
+                    "message_edit": message_edit,
+                    "message_deny": message_deny,
+                    "message_typing_state": message_typing_state,
+                    "message_read": message_read,
+                    "photo_new": photo_new,
+                    "audio_new": audio_new,
+                    "video_new": video_new,
+                    "wall_reply_new": wall_reply_new,
+                    "wall_reply_edit": wall_reply_edit,
+                    "wall_reply_delete": wall_reply_delete,
+                    "wall_reply_restore": wall_reply_restore,
+                    "wall_post_new": wall_post_new,
+                    "wall_repost": wall_repost,
+                    "wall_schedule_post_new": wall_schedule_post_new,
+                    "wall_schedule_post_delete": wall_schedule_post_delete,
+                    "board_post_new": board_post_new,
+                    "board_post_edit": board_post_edit,
+                    "board_post_restore": board_post_restore,
+                    "board_post_delete": board_post_delete,
+                    "photo_comment_new": photo_comment_new,
+                    "photo_comment_edit": photo_comment_edit,
+                    "photo_comment_delete": photo_comment_delete,
+                    "photo_comment_restore": photo_comment_restore,
+                    "video_comment_new": video_comment_new,
+                    "video_comment_edit": video_comment_edit,
+                    "video_comment_delete": video_comment_delete,
+                    "video_comment_restore": video_comment_restore,
+                    "market_comment_new": market_comment_new,
+                    "market_comment_edit": market_comment_edit,
+                    "market_comment_delete": market_comment_delete,
+                    "market_comment_restore": market_comment_restore,
+                    "market_order_new": market_order_new,
+                    "market_order_edit": market_order_edit,
+                    "poll_vote_new": poll_vote_new,
+                    "group_join": group_join,
+                    "group_leave": group_leave,
+                    "group_change_settings": group_change_settings,
+                    "group_change_photo": group_change_photo,
+                    "group_officers_edit": group_officers_edit,
+                    "user_block": user_block,
+                    "user_unblock": user_unblock,
+                    "lead_forms_new": lead_forms_new,
+                    "like_add": like_add,
+                    "like_remove": like_remove,
+                    "message_event": message_event,
+                    "message_reaction_event": message_reaction_event,
+                    "donut_subscription_create": donut_subscription_create,
+                    "donut_subscription_prolonged": donut_subscription_prolonged,
+                    "donut_subscription_cancelled": donut_subscription_cancelled,
+                    "donut_subscription_price_changed": donut_subscription_price_changed,
+                    "donut_subscription_expired": donut_subscription_expired,
+                    "donut_money_withdraw": donut_money_withdraw,
+                    "donut_money_withdraw_error": donut_money_withdraw_error,
+                }
+            )
+        )
+
+    def set_long_poll_settings(
+        self,
+        *,
+        group_id: int,
+        enabled: bool | None = None,
+        api_version: str | None = None,
+        message_new: bool | None = None,
+        message_reply: bool | None = None,
+        message_allow: bool | None = None,
+        message_deny: bool | None = None,
+        message_edit: bool | None = None,
+        message_typing_state: bool | None = None,
+        message_read: bool | None = None,
+        photo_new: bool | None = None,
+        audio_new: bool | None = None,
+        video_new: bool | None = None,
+        wall_reply_new: bool | None = None,
+        wall_reply_edit: bool | None = None,
+        wall_reply_delete: bool | None = None,
+        wall_reply_restore: bool | None = None,
+        wall_post_new: bool | None = None,
+        wall_repost: bool | None = None,
+        board_post_new: bool | None = None,
+        board_post_edit: bool | None = None,
+        board_post_restore: bool | None = None,
+        board_post_delete: bool | None = None,
+        photo_comment_new: bool | None = None,
+        photo_comment_edit: bool | None = None,
+        photo_comment_delete: bool | None = None,
+        photo_comment_restore: bool | None = None,
+        video_comment_new: bool | None = None,
+        video_comment_edit: bool | None = None,
+        video_comment_delete: bool | None = None,
+        video_comment_restore: bool | None = None,
+        market_comment_new: bool | None = None,
+        market_comment_edit: bool | None = None,
+        market_comment_delete: bool | None = None,
+        market_comment_restore: bool | None = None,
+        poll_vote_new: bool | None = None,
+        group_join: bool | None = None,
+        group_leave: bool | None = None,
+        group_change_settings: bool | None = None,
+        group_change_photo: bool | None = None,
+        group_officers_edit: bool | None = None,
+        user_block: bool | None = None,
+        user_unblock: bool | None = None,
+        like_add: bool | None = None,
+        like_remove: bool | None = None,
+        message_event: bool | None = None,
+        message_reaction_event: bool | None = None,
+        donut_subscription_create: bool | None = None,
+        donut_subscription_prolonged: bool | None = None,
+        donut_subscription_cancelled: bool | None = None,
+        donut_subscription_price_changed: bool | None = None,
+        donut_subscription_expired: bool | None = None,
+        donut_money_withdraw: bool | None = None,
+        donut_money_withdraw_error: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.setLongPollSettings`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            enabled: bool.
+            api_version: str.
+            message_new: bool.
+            message_reply: bool.
+            message_allow: bool.
+            message_deny: bool.
+            message_edit: bool.
+            message_typing_state: bool.
+            message_read: bool.
+            photo_new: bool.
+            audio_new: bool.
+            video_new: bool.
+            wall_reply_new: bool.
+            wall_reply_edit: bool.
+            wall_reply_delete: bool.
+            wall_reply_restore: bool.
+            wall_post_new: bool.
+            wall_repost: bool.
+            board_post_new: bool.
+            board_post_edit: bool.
+            board_post_restore: bool.
+            board_post_delete: bool.
+            photo_comment_new: bool.
+            photo_comment_edit: bool.
+            photo_comment_delete: bool.
+            photo_comment_restore: bool.
+            video_comment_new: bool.
+            video_comment_edit: bool.
+            video_comment_delete: bool.
+            video_comment_restore: bool.
+            market_comment_new: bool.
+            market_comment_edit: bool.
+            market_comment_delete: bool.
+            market_comment_restore: bool.
+            poll_vote_new: bool.
+            group_join: bool.
+            group_leave: bool.
+            group_change_settings: bool.
+            group_change_photo: bool.
+            group_officers_edit: bool.
+            user_block: bool.
+            user_unblock: bool.
+            like_add: bool.
+            like_remove: bool.
+            message_event: bool.
+            message_reaction_event: bool.
+            donut_subscription_create: bool.
+            donut_subscription_prolonged: bool.
+            donut_subscription_cancelled: bool.
+            donut_subscription_price_changed: bool.
+            donut_subscription_expired: bool.
+            donut_money_withdraw: bool.
+            donut_money_withdraw_error: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.setLongPollSettings
+        """
+        return self._batch.add(
+            _GROUPS_SET_LONG_POLL_SETTINGS.call(
+                {
+                    "group_id": group_id,
+                    "enabled": enabled,
+                    "api_version": api_version,
+                    "message_new": message_new,
+                    "message_reply": message_reply,
+                    "message_allow": message_allow,
+                    "message_deny": message_deny,
+                    "message_edit": message_edit,
+                    "message_typing_state": message_typing_state,
+                    "message_read": message_read,
+                    "photo_new": photo_new,
+                    "audio_new": audio_new,
+                    "video_new": video_new,
+                    "wall_reply_new": wall_reply_new,
+                    "wall_reply_edit": wall_reply_edit,
+                    "wall_reply_delete": wall_reply_delete,
+                    "wall_reply_restore": wall_reply_restore,
+                    "wall_post_new": wall_post_new,
+                    "wall_repost": wall_repost,
+                    "board_post_new": board_post_new,
+                    "board_post_edit": board_post_edit,
+                    "board_post_restore": board_post_restore,
+                    "board_post_delete": board_post_delete,
+                    "photo_comment_new": photo_comment_new,
+                    "photo_comment_edit": photo_comment_edit,
+                    "photo_comment_delete": photo_comment_delete,
+                    "photo_comment_restore": photo_comment_restore,
+                    "video_comment_new": video_comment_new,
+                    "video_comment_edit": video_comment_edit,
+                    "video_comment_delete": video_comment_delete,
+                    "video_comment_restore": video_comment_restore,
+                    "market_comment_new": market_comment_new,
+                    "market_comment_edit": market_comment_edit,
+                    "market_comment_delete": market_comment_delete,
+                    "market_comment_restore": market_comment_restore,
+                    "poll_vote_new": poll_vote_new,
+                    "group_join": group_join,
+                    "group_leave": group_leave,
+                    "group_change_settings": group_change_settings,
+                    "group_change_photo": group_change_photo,
+                    "group_officers_edit": group_officers_edit,
+                    "user_block": user_block,
+                    "user_unblock": user_unblock,
+                    "like_add": like_add,
+                    "like_remove": like_remove,
+                    "message_event": message_event,
+                    "message_reaction_event": message_reaction_event,
+                    "donut_subscription_create": donut_subscription_create,
+                    "donut_subscription_prolonged": donut_subscription_prolonged,
+                    "donut_subscription_cancelled": donut_subscription_cancelled,
+                    "donut_subscription_price_changed": donut_subscription_price_changed,
+                    "donut_subscription_expired": donut_subscription_expired,
+                    "donut_money_withdraw": donut_money_withdraw,
+                    "donut_money_withdraw_error": donut_money_withdraw_error,
+                }
+            )
+        )
+
+    def set_settings(
+        self,
+        *,
+        group_id: int,
+        messages: bool | None = None,
+        bots_capabilities: bool | None = None,
+        bots_start_button: bool | None = None,
+        bots_add_to_chat: bool | None = None,
+        bot_online_booking_enabled: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.setSettings`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            messages: bool.
+            bots_capabilities: bool.
+            bots_start_button: bool.
+            bots_add_to_chat: bool.
+            bot_online_booking_enabled: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.setSettings
+        """
+        return self._batch.add(
+            _GROUPS_SET_SETTINGS.call(
+                {
+                    "group_id": group_id,
+                    "messages": messages,
+                    "bots_capabilities": bots_capabilities,
+                    "bots_start_button": bots_start_button,
+                    "bots_add_to_chat": bots_add_to_chat,
+                    "bot_online_booking_enabled": bot_online_booking_enabled,
+                }
+            )
+        )
+
+    def set_user_note(self, *, group_id: int, user_id: int, note: str | None = None) -> Pending[BaseBoolInt]:
+        """Call `groups.setUserNote`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            user_id: int; required; >= 1, format int64.
+            note: str; at most 96 characters.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/groups.setUserNote
+        """
+        return self._batch.add(
+            _GROUPS_SET_USER_NOTE.call(
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                    "note": note,
+                }
+            )
+        )
+
+    def tag_add(
+        self,
+        *,
+        group_id: int,
+        tag_name: str,
+        tag_color: Literal[
+            "454647",
+            "45678f",
+            "4bb34b",
+            "5181b8",
+            "539b9c",
+            "5c9ce6",
+            "63b9ba",
+            "6bc76b",
+            "76787a",
+            "792ec0",
+            "7a6c4f",
+            "7ececf",
+            "9e8d6b",
+            "a162de",
+            "aaaeb3",
+            "bbaa84",
+            "e64646",
+            "ff5c5c",
+            "ffa000",
+            "ffc107",
+        ]
+        | None = None,
+    ) -> Pending[BaseBoolInt]:
+        """Call `groups.tagAdd`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            tag_name: str; required; at most 20 characters.
+            tag_color: Literal['454647', '45678f', '4bb34b', '5181b8', '539b9c', '5c9ce6', '63b9ba', '6bc76b', '76787a', '792ec0', '7a6c4f', '7ececf', '9e8d6b', 'a162de', 'aaaeb3', 'bbaa84', 'e64646', 'ff5c5c', 'ffa000', 'ffc107'].
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/groups.tagAdd
+        """
+        return self._batch.add(
+            _GROUPS_TAG_ADD.call(
+                {
+                    "group_id": group_id,
+                    "tag_name": tag_name,
+                    "tag_color": tag_color,
+                }
+            )
+        )
+
+    def tag_bind(
+        self, *, group_id: int, tag_id: int, user_id: int, act: Literal["bind", "unbind"]
+    ) -> Pending[BaseBoolInt]:
+        """Call `groups.tagBind`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            tag_id: int; required; >= 0.
+            user_id: int; required; 1..2000000000, format int64.
+            act: Literal['bind', 'unbind']; required.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/groups.tagBind
+        """
+        return self._batch.add(
+            _GROUPS_TAG_BIND.call(
+                {
+                    "group_id": group_id,
+                    "tag_id": tag_id,
+                    "user_id": user_id,
+                    "act": act,
+                }
+            )
+        )
+
+    def tag_delete(self, *, group_id: int, tag_id: int) -> Pending[BaseBoolInt]:
+        """Call `groups.tagDelete`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            tag_id: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/groups.tagDelete
+        """
+        return self._batch.add(
+            _GROUPS_TAG_DELETE.call(
+                {
+                    "group_id": group_id,
+                    "tag_id": tag_id,
+                }
+            )
+        )
+
+    def tag_update(self, *, group_id: int, tag_id: int, tag_name: str) -> Pending[BaseBoolInt]:
+        """Call `groups.tagUpdate`.
+
+        Tokens: user, group.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            tag_id: int; required; >= 0.
+            tag_name: str; required; at most 20 characters.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/groups.tagUpdate
+        """
+        return self._batch.add(
+            _GROUPS_TAG_UPDATE.call(
+                {
+                    "group_id": group_id,
+                    "tag_id": tag_id,
+                    "tag_name": tag_name,
+                }
+            )
+        )
+
+    def toggle_market(
+        self, *, group_id: int, state: GroupsMarketState | Literal["none", "basic", "advanced"], ref: str | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `groups.toggleMarket`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            state: GroupsMarketState | Literal['none', 'basic', 'advanced']; required.
+            ref: str.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1431, 1432.
+
+        Docs: https://dev.vk.com/method/groups.toggleMarket
+        """
+        return self._batch.add(
+            _GROUPS_TOGGLE_MARKET.call(
+                {
+                    "group_id": group_id,
+                    "state": state,
+                    "ref": ref,
+                }
+            )
+        )
+
+    def unban(self, *, group_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `groups.unban`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/groups.unban
+        """
+        return self._batch.add(
+            _GROUPS_UNBAN.call(
+                {
+                    "group_id": group_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+
+__all__ = ["GroupsMethods", "AsyncGroupsMethods", "BatchGroupsMethods"]

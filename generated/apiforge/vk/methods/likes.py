@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`likes` methods of VK API: `LikesMethods` and its async twin `AsyncLikesMethods`."""
+"""`likes` methods of VK API: `LikesMethods` and its async twin `AsyncLikesMethods`; `BatchLikesMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from apiforge.vk.models.likes import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _LIKES_ADD: MethodSpec[LikesAddResponse] = MethodSpec(
     api="vk",
@@ -714,4 +715,317 @@ class AsyncLikesMethods:
         )
 
 
-__all__ = ["LikesMethods", "AsyncLikesMethods"]
+class BatchLikesMethods:
+    """`batch.likes`: the batchable `likes` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        item_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        from_group: bool | None = None,
+    ) -> Pending[LikesAddResponse]:
+        """Call `likes.add`.
+
+        Tokens: user.
+
+        Args:
+            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: int; required; >= 0.
+            owner_id: int; format int64.
+            access_key: str.
+            from_group: bool.
+
+        Returns: `LikesAddResponse`.
+
+        Errors: 232.
+
+        Docs: https://dev.vk.com/method/likes.add
+        """
+        return self._batch.add(
+            _LIKES_ADD.call(
+                {
+                    "type": type,
+                    "item_id": item_id,
+                    "owner_id": owner_id,
+                    "access_key": access_key,
+                    "from_group": from_group,
+                }
+            )
+        )
+
+    def delete(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        item_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        from_group: bool | None = None,
+    ) -> Pending[LikesDeleteResponse]:
+        """Call `likes.delete`.
+
+        Tokens: user.
+
+        Args:
+            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: int; required; >= 0.
+            owner_id: int; format int64.
+            access_key: str.
+            from_group: bool.
+
+        Returns: `LikesDeleteResponse`.
+
+        Docs: https://dev.vk.com/method/likes.delete
+        """
+        return self._batch.add(
+            _LIKES_DELETE.call(
+                {
+                    "type": type,
+                    "item_id": item_id,
+                    "owner_id": owner_id,
+                    "access_key": access_key,
+                    "from_group": from_group,
+                }
+            )
+        )
+
+    @overload
+    def get_list(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        extended: Literal[True],
+        owner_id: int | None = None,
+        item_id: int | None = None,
+        page_url: str | None = None,
+        filter: Literal["copies", "likes"] | None = None,
+        friends_only: Literal[0, 1, 2, 3] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        skip_own: bool | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[LikesGetListExtendedResponse]: ...
+    @overload
+    def get_list(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        owner_id: int | None = None,
+        item_id: int | None = None,
+        page_url: str | None = None,
+        filter: Literal["copies", "likes"] | None = None,
+        friends_only: Literal[0, 1, 2, 3] | None = None,
+        extended: Literal[False] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        skip_own: bool | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[LikesGetListResponse]: ...
+    def get_list(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        owner_id: int | None = None,
+        item_id: int | None = None,
+        page_url: str | None = None,
+        filter: Literal["copies", "likes"] | None = None,
+        friends_only: Literal[0, 1, 2, 3] | None = None,
+        extended: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        skip_own: bool | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[LikesGetListResponse | LikesGetListExtendedResponse]:
+        """Call `likes.getList`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            owner_id: int; format int64.
+            item_id: int.
+            page_url: str.
+            filter: Literal['copies', 'likes'].
+            friends_only: Literal[0, 1, 2, 3].
+            extended: bool.
+            offset: int; >= 0.
+            count: int; 0..1000.
+            skip_own: bool.
+            fields: Sequence[str].
+
+        Returns: `LikesGetListResponse`.
+            With extended=True: `LikesGetListExtendedResponse` (extendedResponse).
+
+        Errors: 232.
+
+        Docs: https://dev.vk.com/method/likes.getList
+        """
+        return self._batch.add(
+            _LIKES_GET_LIST.call(
+                {
+                    "type": type,
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "page_url": page_url,
+                    "filter": filter,
+                    "friends_only": friends_only,
+                    "extended": extended,
+                    "offset": offset,
+                    "count": count,
+                    "skip_own": skip_own,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def is_liked(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        item_id: int,
+        user_id: int | None = None,
+        owner_id: int | None = None,
+    ) -> Pending[LikesIsLikedResponse]:
+        """Call `likes.isLiked`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            type: LikesType | Literal['post', 'comment', 'photo', 'audio', 'video', 'note', 'market', 'photo_comment', 'video_comment', 'topic_comment', 'market_comment', 'sitepage', 'textpost', 'community_review', 'story', 'group_like']; required.
+            item_id: int; required; >= 0.
+            user_id: int; >= 0, format int64.
+            owner_id: int; format int64.
+
+        Returns: `LikesIsLikedResponse`.
+
+        Docs: https://dev.vk.com/method/likes.isLiked
+        """
+        return self._batch.add(
+            _LIKES_IS_LIKED.call(
+                {
+                    "type": type,
+                    "item_id": item_id,
+                    "user_id": user_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+
+__all__ = ["LikesMethods", "AsyncLikesMethods", "BatchLikesMethods"]

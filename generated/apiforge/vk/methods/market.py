@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`market` methods of VK API: `MarketMethods` and its async twin `AsyncMarketMethods`."""
+"""`market` methods of VK API: `MarketMethods` and its async twin `AsyncMarketMethods`; `BatchMarketMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _MARKET_ADD: MethodSpec[MarketAddResponse] = MethodSpec(
     api="vk",
@@ -3798,4 +3799,1577 @@ class AsyncMarketMethods:
         )
 
 
-__all__ = ["MarketMethods", "AsyncMarketMethods"]
+class BatchMarketMethods:
+    """`batch.market`: the batchable `market` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add(
+        self,
+        *,
+        owner_id: int,
+        name: str,
+        description: str,
+        category_id: int,
+        price: float | int | None = None,
+        old_price: float | int | None = None,
+        deleted: bool | None = None,
+        main_photo_id: int | None = None,
+        photo_ids: Sequence[int] | None = None,
+        video_ids: Sequence[int] | None = None,
+        url: str | None = None,
+        variant_ids: Sequence[int] | None = None,
+        is_main_variant: bool | None = None,
+        dimension_width: int | None = None,
+        dimension_height: int | None = None,
+        dimension_length: int | None = None,
+        weight: int | None = None,
+        sku: str | None = None,
+        stock_amount: int | None = None,
+    ) -> Pending[MarketAddResponse]:
+        """Call `market.add`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            name: str; required; at most 100 characters.
+            description: str; required.
+            category_id: int; required; >= 0.
+            price: float | int; 0..999999999999.
+            old_price: float | int; 0..999999999999.
+            deleted: bool.
+            main_photo_id: int; >= 0.
+            photo_ids: Sequence[int]; at most 4 items.
+            video_ids: Sequence[int]; at most 2 items.
+            url: str; at most 320 characters.
+            variant_ids: Sequence[int]; at most 2 items.
+            is_main_variant: bool.
+            dimension_width: int; 0..100000.
+            dimension_height: int; 0..100000.
+            dimension_length: int; 0..100000.
+            weight: int; 0..100000000.
+            sku: str; at most 50 characters.
+            stock_amount: int; -1..999999.
+
+        Returns: `MarketAddResponse`.
+
+        Errors: 205, 1405, 1408, 1416, 1417, 1426, 1425, 1433, 1434, 1435, 1438, 1406.
+
+        Docs: https://dev.vk.com/method/market.add
+        """
+        return self._batch.add(
+            _MARKET_ADD.call(
+                {
+                    "owner_id": owner_id,
+                    "name": name,
+                    "description": description,
+                    "category_id": category_id,
+                    "price": price,
+                    "old_price": old_price,
+                    "deleted": deleted,
+                    "main_photo_id": main_photo_id,
+                    "photo_ids": photo_ids,
+                    "video_ids": video_ids,
+                    "url": url,
+                    "variant_ids": variant_ids,
+                    "is_main_variant": is_main_variant,
+                    "dimension_width": dimension_width,
+                    "dimension_height": dimension_height,
+                    "dimension_length": dimension_length,
+                    "weight": weight,
+                    "sku": sku,
+                    "stock_amount": stock_amount,
+                }
+            )
+        )
+
+    def add_album(
+        self,
+        *,
+        owner_id: int,
+        title: str,
+        photo_id: int | None = None,
+        main_album: bool | None = None,
+        is_hidden: bool | None = None,
+    ) -> Pending[MarketAddAlbumResponse]:
+        """Call `market.addAlbum`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            title: str; required; at most 128 characters.
+            photo_id: int; >= 0.
+            main_album: bool.
+            is_hidden: bool.
+
+        Returns: `MarketAddAlbumResponse`.
+
+        Errors: 1407, 1438, 1446.
+
+        Docs: https://dev.vk.com/method/market.addAlbum
+        """
+        return self._batch.add(
+            _MARKET_ADD_ALBUM.call(
+                {
+                    "owner_id": owner_id,
+                    "title": title,
+                    "photo_id": photo_id,
+                    "main_album": main_album,
+                    "is_hidden": is_hidden,
+                }
+            )
+        )
+
+    def add_property(self, *, group_id: int, title: str) -> Pending[MarketAddPropertyResponse]:
+        """Call `market.addProperty`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            title: str; required.
+
+        Returns: `MarketAddPropertyResponse`.
+
+        Errors: 1411, 1421, 1424, 1418, 1410, 1438.
+
+        Docs: https://dev.vk.com/method/market.addProperty
+        """
+        return self._batch.add(
+            _MARKET_ADD_PROPERTY.call(
+                {
+                    "group_id": group_id,
+                    "title": title,
+                }
+            )
+        )
+
+    def add_property_variant(
+        self, *, group_id: int, property_id: int, title: str
+    ) -> Pending[MarketAddPropertyVariantResponse]:
+        """Call `market.addPropertyVariant`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            property_id: int; required; >= 0.
+            title: str; required; at most 60 characters.
+
+        Returns: `MarketAddPropertyVariantResponse`.
+
+        Errors: 1411, 1409, 1423, 1419, 1417, 1438.
+
+        Docs: https://dev.vk.com/method/market.addPropertyVariant
+        """
+        return self._batch.add(
+            _MARKET_ADD_PROPERTY_VARIANT.call(
+                {
+                    "group_id": group_id,
+                    "property_id": property_id,
+                    "title": title,
+                }
+            )
+        )
+
+    def add_to_album(
+        self, *, owner_id: int, item_ids: Sequence[int], album_ids: Sequence[int]
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.addToAlbum`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_ids: Sequence[int]; required.
+            album_ids: Sequence[int]; required.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1402, 1438, 1403, 1406, 1404.
+
+        Docs: https://dev.vk.com/method/market.addToAlbum
+        """
+        return self._batch.add(
+            _MARKET_ADD_TO_ALBUM.call(
+                {
+                    "owner_id": owner_id,
+                    "item_ids": item_ids,
+                    "album_ids": album_ids,
+                }
+            )
+        )
+
+    def create_comment(
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        from_group: bool | None = None,
+        reply_to_comment: int | None = None,
+        sticker_id: int | None = None,
+        guid: str | None = None,
+    ) -> Pending[int]:
+        """Call `market.createComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+            message: str.
+            attachments: Sequence[str].
+            from_group: bool.
+            reply_to_comment: int; >= 0.
+            sticker_id: int; >= 0.
+            guid: str.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/market.createComment
+        """
+        return self._batch.add(
+            _MARKET_CREATE_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "message": message,
+                    "attachments": attachments,
+                    "from_group": from_group,
+                    "reply_to_comment": reply_to_comment,
+                    "sticker_id": sticker_id,
+                    "guid": guid,
+                }
+            )
+        )
+
+    def delete(self, *, owner_id: int, item_id: int) -> Pending[BaseOkResponse]:
+        """Call `market.delete`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 205, 1438, 1403.
+
+        Docs: https://dev.vk.com/method/market.delete
+        """
+        return self._batch.add(
+            _MARKET_DELETE.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                }
+            )
+        )
+
+    def delete_album(self, *, owner_id: int, album_id: int) -> Pending[BaseOkResponse]:
+        """Call `market.deleteAlbum`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            album_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1402, 1438.
+
+        Docs: https://dev.vk.com/method/market.deleteAlbum
+        """
+        return self._batch.add(
+            _MARKET_DELETE_ALBUM.call(
+                {
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                }
+            )
+        )
+
+    def delete_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseBoolInt]:
+        """Call `market.deleteComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/market.deleteComment
+        """
+        return self._batch.add(
+            _MARKET_DELETE_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                }
+            )
+        )
+
+    def delete_property(self, *, group_id: int, property_id: int) -> Pending[BaseOkResponse]:
+        """Call `market.deleteProperty`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            property_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1411, 1409, 1417, 1438.
+
+        Docs: https://dev.vk.com/method/market.deleteProperty
+        """
+        return self._batch.add(
+            _MARKET_DELETE_PROPERTY.call(
+                {
+                    "group_id": group_id,
+                    "property_id": property_id,
+                }
+            )
+        )
+
+    def delete_property_variant(self, *, group_id: int, variant_id: int) -> Pending[BaseOkResponse]:
+        """Call `market.deletePropertyVariant`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            variant_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1411, 1409, 1417, 1416, 1438.
+
+        Docs: https://dev.vk.com/method/market.deletePropertyVariant
+        """
+        return self._batch.add(
+            _MARKET_DELETE_PROPERTY_VARIANT.call(
+                {
+                    "group_id": group_id,
+                    "variant_id": variant_id,
+                }
+            )
+        )
+
+    def edit(
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        name: str | None = None,
+        description: str | None = None,
+        category_id: int | None = None,
+        price: float | int | None = None,
+        old_price: float | int | None = None,
+        deleted: bool | None = None,
+        main_photo_id: int | None = None,
+        photo_ids: Sequence[int] | None = None,
+        video_ids: Sequence[int] | None = None,
+        url: str | None = None,
+        variant_ids: Sequence[int] | None = None,
+        is_main_variant: bool | None = None,
+        dimension_width: int | None = None,
+        dimension_height: int | None = None,
+        dimension_length: int | None = None,
+        weight: int | None = None,
+        sku: str | None = None,
+        stock_amount: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.edit`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+            name: str; at most 100 characters.
+            description: str.
+            category_id: int; >= 0.
+            price: float | int; 0..999999999999.
+            old_price: float | int; 0..999999999999.
+            deleted: bool.
+            main_photo_id: int; >= 0.
+            photo_ids: Sequence[int]; at most 4 items.
+            video_ids: Sequence[int]; at most 2 items.
+            url: str; at most 320 characters.
+            variant_ids: Sequence[int]; at most 2 items.
+            is_main_variant: bool.
+            dimension_width: int; 0..100000.
+            dimension_height: int; 0..100000.
+            dimension_length: int; 0..100000.
+            weight: int; 0..100000000.
+            sku: str; at most 50 characters.
+            stock_amount: int; -1..999999.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 205, 1403, 1408, 1412, 1413, 1433, 1434, 1435, 1438.
+
+        Docs: https://dev.vk.com/method/market.edit
+        """
+        return self._batch.add(
+            _MARKET_EDIT.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "name": name,
+                    "description": description,
+                    "category_id": category_id,
+                    "price": price,
+                    "old_price": old_price,
+                    "deleted": deleted,
+                    "main_photo_id": main_photo_id,
+                    "photo_ids": photo_ids,
+                    "video_ids": video_ids,
+                    "url": url,
+                    "variant_ids": variant_ids,
+                    "is_main_variant": is_main_variant,
+                    "dimension_width": dimension_width,
+                    "dimension_height": dimension_height,
+                    "dimension_length": dimension_length,
+                    "weight": weight,
+                    "sku": sku,
+                    "stock_amount": stock_amount,
+                }
+            )
+        )
+
+    def edit_album(
+        self,
+        *,
+        owner_id: int,
+        album_id: int,
+        title: str,
+        photo_id: int | None = None,
+        main_album: bool | None = None,
+        is_hidden: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.editAlbum`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            album_id: int; required; >= 0.
+            title: str; required; at most 128 characters.
+            photo_id: int; >= 0.
+            main_album: bool.
+            is_hidden: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1402, 1438, 1446, 1457, 1458.
+
+        Docs: https://dev.vk.com/method/market.editAlbum
+        """
+        return self._batch.add(
+            _MARKET_EDIT_ALBUM.call(
+                {
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                    "title": title,
+                    "photo_id": photo_id,
+                    "main_album": main_album,
+                    "is_hidden": is_hidden,
+                }
+            )
+        )
+
+    def edit_comment(
+        self, *, owner_id: int, comment_id: int, message: str | None = None, attachments: Sequence[str] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.editComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 0.
+            message: str.
+            attachments: Sequence[str].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/market.editComment
+        """
+        return self._batch.add(
+            _MARKET_EDIT_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                    "message": message,
+                    "attachments": attachments,
+                }
+            )
+        )
+
+    def edit_order(
+        self,
+        *,
+        user_id: int,
+        order_id: int,
+        merchant_comment: str | None = None,
+        status: int | None = None,
+        track_number: str | None = None,
+        payment_status: Literal["not_paid", "paid", "returned"] | None = None,
+        delivery_price: int | None = None,
+        width: int | None = None,
+        length: int | None = None,
+        height: int | None = None,
+        weight: int | None = None,
+        comment_for_user: str | None = None,
+        receipt_link: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.editOrder`.
+
+        Tokens: user, group.
+
+        Args:
+            user_id: int; required; >= 1, format int64.
+            order_id: int; required; >= 0.
+            merchant_comment: str; at most 800 characters.
+            status: int; >= 0.
+            track_number: str; at most 60 characters.
+            payment_status: Literal['not_paid', 'paid', 'returned'].
+            delivery_price: int; >= 0.
+            width: int; 0..100000.
+            length: int; 0..100000.
+            height: int; 0..100000.
+            weight: int; 0..100000000.
+            comment_for_user: str; at most 400 characters.
+            receipt_link: str; at most 400 characters.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1427, 1429, 1430, 1456.
+
+        Docs: https://dev.vk.com/method/market.editOrder
+        """
+        return self._batch.add(
+            _MARKET_EDIT_ORDER.call(
+                {
+                    "user_id": user_id,
+                    "order_id": order_id,
+                    "merchant_comment": merchant_comment,
+                    "status": status,
+                    "track_number": track_number,
+                    "payment_status": payment_status,
+                    "delivery_price": delivery_price,
+                    "width": width,
+                    "length": length,
+                    "height": height,
+                    "weight": weight,
+                    "comment_for_user": comment_for_user,
+                    "receipt_link": receipt_link,
+                }
+            )
+        )
+
+    def edit_property(self, *, group_id: int, property_id: int, title: str) -> Pending[BaseOkResponse]:
+        """Call `market.editProperty`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            property_id: int; required; >= 0.
+            title: str; required.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1411, 1421, 1424, 1438.
+
+        Docs: https://dev.vk.com/method/market.editProperty
+        """
+        return self._batch.add(
+            _MARKET_EDIT_PROPERTY.call(
+                {
+                    "group_id": group_id,
+                    "property_id": property_id,
+                    "title": title,
+                }
+            )
+        )
+
+    def edit_property_variant(self, *, group_id: int, variant_id: int, title: str) -> Pending[BaseOkResponse]:
+        """Call `market.editPropertyVariant`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            variant_id: int; required; >= 0.
+            title: str; required; at most 60 characters.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1411, 1409, 1421, 1423, 1416, 1438.
+
+        Docs: https://dev.vk.com/method/market.editPropertyVariant
+        """
+        return self._batch.add(
+            _MARKET_EDIT_PROPERTY_VARIANT.call(
+                {
+                    "group_id": group_id,
+                    "variant_id": variant_id,
+                    "title": title,
+                }
+            )
+        )
+
+    def filter_categories(
+        self, *, category_id: int | None = None, query: str | None = None, count: int | None = None
+    ) -> Pending[MarketGetCategoriesNewResponse]:
+        """Call `market.filterCategories`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            category_id: int; >= 0.
+            query: str.
+            count: int; 0..1000.
+
+        Returns: `MarketGetCategoriesNewResponse`.
+
+        Docs: https://dev.vk.com/method/market.filterCategories
+        """
+        return self._batch.add(
+            _MARKET_FILTER_CATEGORIES.call(
+                {
+                    "category_id": category_id,
+                    "query": query,
+                    "count": count,
+                }
+            )
+        )
+
+    @overload
+    def get(
+        self,
+        *,
+        owner_id: int,
+        extended: Literal[True],
+        album_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        need_variants: bool | None = None,
+        with_disabled: bool | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[MarketGetExtendedResponse]: ...
+    @overload
+    def get(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extended: Literal[False] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        need_variants: bool | None = None,
+        with_disabled: bool | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[MarketGetResponse]: ...
+    def get(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extended: bool | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        need_variants: bool | None = None,
+        with_disabled: bool | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[MarketGetResponse | MarketGetExtendedResponse]:
+        """Call `market.get`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            album_id: int; format int32.
+            count: int; 0..200.
+            offset: int; >= 0.
+            extended: bool.
+            date_from: str.
+            date_to: str.
+            need_variants: bool.
+            with_disabled: bool.
+            fields: Sequence[str].
+
+        Returns: `MarketGetResponse`.
+            With extended=True: `MarketGetExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/market.get
+        """
+        return self._batch.add(
+            _MARKET_GET.call(
+                {
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                    "count": count,
+                    "offset": offset,
+                    "extended": extended,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "need_variants": need_variants,
+                    "with_disabled": with_disabled,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_album_by_id(self, *, owner_id: int, album_ids: Sequence[int]) -> Pending[MarketGetAlbumByIdResponse]:
+        """Call `market.getAlbumById`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            album_ids: Sequence[int]; required.
+
+        Returns: `MarketGetAlbumByIdResponse`.
+
+        Docs: https://dev.vk.com/method/market.getAlbumById
+        """
+        return self._batch.add(
+            _MARKET_GET_ALBUM_BY_ID.call(
+                {
+                    "owner_id": owner_id,
+                    "album_ids": album_ids,
+                }
+            )
+        )
+
+    def get_albums(
+        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+    ) -> Pending[MarketGetAlbumsResponse]:
+        """Call `market.getAlbums`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            offset: int; >= 0.
+            count: int; 0..100.
+
+        Returns: `MarketGetAlbumsResponse`.
+
+        Docs: https://dev.vk.com/method/market.getAlbums
+        """
+        return self._batch.add(
+            _MARKET_GET_ALBUMS.call(
+                {
+                    "owner_id": owner_id,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    @overload
+    def get_by_id(
+        self, *, item_ids: Sequence[str], extended: Literal[True]
+    ) -> Pending[MarketGetByIdExtendedResponse]: ...
+    @overload
+    def get_by_id(
+        self, *, item_ids: Sequence[str], extended: Literal[False] | None = None
+    ) -> Pending[MarketGetByIdResponse]: ...
+    def get_by_id(
+        self, *, item_ids: Sequence[str], extended: bool | None = None
+    ) -> Pending[MarketGetByIdResponse | MarketGetByIdExtendedResponse]:
+        """Call `market.getById`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            item_ids: Sequence[str]; required; at most 100 items.
+            extended: bool.
+
+        Returns: `MarketGetByIdResponse`.
+            With extended=True: `MarketGetByIdExtendedResponse` (extendedResponse).
+
+        Errors: 1525, 1526.
+
+        Docs: https://dev.vk.com/method/market.getById
+        """
+        return self._batch.add(
+            _MARKET_GET_BY_ID.call(
+                {
+                    "item_ids": item_ids,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_categories(
+        self, *, group_id: int | None = None, album_id: int | None = None
+    ) -> Pending[MarketGetCategoriesNewResponse]:
+        """Call `market.getCategories`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; >= 1, format int64.
+            album_id: int; >= 1.
+
+        Returns: `MarketGetCategoriesNewResponse`.
+
+        Docs: https://dev.vk.com/method/market.getCategories
+        """
+        return self._batch.add(
+            _MARKET_GET_CATEGORIES.call(
+                {
+                    "group_id": group_id,
+                    "album_id": album_id,
+                }
+            )
+        )
+
+    def get_comments(
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[MarketGetCommentsResponse]:
+        """Call `market.getComments`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+            need_likes: bool.
+            start_comment_id: int; >= 0.
+            offset: int; >= 0.
+            count: int; 0..100.
+            sort: Literal['asc', 'desc'].
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+
+        Returns: `MarketGetCommentsResponse`.
+
+        Errors: 1401.
+
+        Docs: https://dev.vk.com/method/market.getComments
+        """
+        return self._batch.add(
+            _MARKET_GET_COMMENTS.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "need_likes": need_likes,
+                    "start_comment_id": start_comment_id,
+                    "offset": offset,
+                    "count": count,
+                    "sort": sort,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_group_orders(
+        self, *, group_id: int | str | None = None, offset: int | None = None, count: int | None = None
+    ) -> Pending[MarketGetGroupOrdersResponse]:
+        """Call `market.getGroupOrders`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int | str; format int64.
+            offset: int; >= 0.
+            count: int; 1..50.
+
+        Returns: `MarketGetGroupOrdersResponse`.
+
+        Errors: 1409, 1456.
+
+        Docs: https://dev.vk.com/method/market.getGroupOrders
+        """
+        return self._batch.add(
+            _MARKET_GET_GROUP_ORDERS.call(
+                {
+                    "group_id": group_id,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def get_order_by_id(
+        self, *, order_id: int, user_id: int | None = None, extended: bool | None = None
+    ) -> Pending[MarketGetOrderByIdResponse]:
+        """Call `market.getOrderById`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            order_id: int; required; >= 0.
+            user_id: int; >= 0, format int64.
+            extended: bool.
+
+        Returns: `MarketGetOrderByIdResponse`.
+
+        Errors: 1436.
+
+        Docs: https://dev.vk.com/method/market.getOrderById
+        """
+        return self._batch.add(
+            _MARKET_GET_ORDER_BY_ID.call(
+                {
+                    "order_id": order_id,
+                    "user_id": user_id,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_order_items(
+        self, *, order_id: int, user_id: int | None = None, offset: int | None = None, count: int | None = None
+    ) -> Pending[MarketGetOrderItemsResponse]:
+        """Call `market.getOrderItems`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            order_id: int; required; >= 0.
+            user_id: int; >= 0, format int64.
+            offset: int; >= 0.
+            count: int; >= 0.
+
+        Returns: `MarketGetOrderItemsResponse`.
+
+        Docs: https://dev.vk.com/method/market.getOrderItems
+        """
+        return self._batch.add(
+            _MARKET_GET_ORDER_ITEMS.call(
+                {
+                    "order_id": order_id,
+                    "user_id": user_id,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    @overload
+    def get_orders(
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> Pending[MarketGetOrdersExtendedResponse]: ...
+    @overload
+    def get_orders(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> Pending[MarketGetOrdersResponse]: ...
+    def get_orders(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> Pending[MarketGetOrdersResponse | MarketGetOrdersExtendedResponse]:
+        """Call `market.getOrders`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int; >= 0.
+            count: int; 0..10.
+            extended: bool.
+            date_from: str.
+            date_to: str.
+
+        Returns: `MarketGetOrdersResponse`.
+            With extended=True: `MarketGetOrdersExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/market.getOrders
+        """
+        return self._batch.add(
+            _MARKET_GET_ORDERS.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                }
+            )
+        )
+
+    def get_product_photo_upload_server(self, *, group_id: int, bulk: bool | None = None) -> Pending[BaseUploadServer]:
+        """Call `market.getProductPhotoUploadServer`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            bulk: bool.
+
+        Returns: `BaseUploadServer`.
+
+        Errors: 1438.
+
+        Docs: https://dev.vk.com/method/market.getProductPhotoUploadServer
+        """
+        return self._batch.add(
+            _MARKET_GET_PRODUCT_PHOTO_UPLOAD_SERVER.call(
+                {
+                    "group_id": group_id,
+                    "bulk": bulk,
+                }
+            )
+        )
+
+    def get_properties(self, *, group_id: int) -> Pending[MarketGetPropertiesResponse]:
+        """Call `market.getProperties`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `MarketGetPropertiesResponse`.
+
+        Errors: 1438, 1411, 1410, 1409.
+
+        Docs: https://dev.vk.com/method/market.getProperties
+        """
+        return self._batch.add(
+            _MARKET_GET_PROPERTIES.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def group_items(
+        self, *, group_id: int, item_ids: Sequence[int], item_group_id: int | None = None
+    ) -> Pending[MarketGroupItemsResponse]:
+        """Call `market.groupItems`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            item_ids: Sequence[int]; required.
+            item_group_id: int; >= 0.
+
+        Returns: `MarketGroupItemsResponse`.
+
+        Errors: 1409, 1403, 1411, 1412, 1413, 1414, 1415, 1416, 1410, 1417, 1425, 1426, 1438.
+
+        Docs: https://dev.vk.com/method/market.groupItems
+        """
+        return self._batch.add(
+            _MARKET_GROUP_ITEMS.call(
+                {
+                    "group_id": group_id,
+                    "item_ids": item_ids,
+                    "item_group_id": item_group_id,
+                }
+            )
+        )
+
+    def remove_from_album(self, *, owner_id: int, item_id: int, album_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+        """Call `market.removeFromAlbum`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+            album_ids: Sequence[int]; required.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1402, 1403, 1438.
+
+        Docs: https://dev.vk.com/method/market.removeFromAlbum
+        """
+        return self._batch.add(
+            _MARKET_REMOVE_FROM_ALBUM.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "album_ids": album_ids,
+                }
+            )
+        )
+
+    def reorder_albums(
+        self, *, owner_id: int, album_id: int, before: int | None = None, after: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.reorderAlbums`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            album_id: int; required.
+            before: int; >= 0.
+            after: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 205, 1402, 1438.
+
+        Docs: https://dev.vk.com/method/market.reorderAlbums
+        """
+        return self._batch.add(
+            _MARKET_REORDER_ALBUMS.call(
+                {
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                    "before": before,
+                    "after": after,
+                }
+            )
+        )
+
+    def reorder_items(
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        album_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.reorderItems`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+            album_id: int.
+            before: int; >= 0.
+            after: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 205, 1402, 1403, 1438.
+
+        Docs: https://dev.vk.com/method/market.reorderItems
+        """
+        return self._batch.add(
+            _MARKET_REORDER_ITEMS.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "album_id": album_id,
+                    "before": before,
+                    "after": after,
+                }
+            )
+        )
+
+    def report(
+        self, *, owner_id: int, item_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.report`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/market.report
+        """
+        return self._batch.add(
+            _MARKET_REPORT.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def report_comment(
+        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6]
+    ) -> Pending[BaseOkResponse]:
+        """Call `market.reportComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 0.
+            reason: Literal[0, 1, 2, 3, 4, 5, 6]; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/market.reportComment
+        """
+        return self._batch.add(
+            _MARKET_REPORT_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def restore(self, *, owner_id: int, item_id: int) -> Pending[BaseOkResponse]:
+        """Call `market.restore`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            item_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 205, 1400, 1438, 1403, 1518.
+
+        Docs: https://dev.vk.com/method/market.restore
+        """
+        return self._batch.add(
+            _MARKET_RESTORE.call(
+                {
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                }
+            )
+        )
+
+    def restore_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseBoolInt]:
+        """Call `market.restoreComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/market.restoreComment
+        """
+        return self._batch.add(
+            _MARKET_RESTORE_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                }
+            )
+        )
+
+    def save_product_photo(self, *, upload_response: str) -> Pending[MarketPhotoIdResponse]:
+        """Call `market.saveProductPhoto`.
+
+        Tokens: user.
+
+        Args:
+            upload_response: str; required.
+
+        Returns: `MarketPhotoIdResponse`.
+
+        Errors: 1438.
+
+        Docs: https://dev.vk.com/method/market.saveProductPhoto
+        """
+        return self._batch.add(
+            _MARKET_SAVE_PRODUCT_PHOTO.call(
+                {
+                    "upload_response": upload_response,
+                }
+            )
+        )
+
+    def save_product_photo_bulk(self, *, upload_response: str) -> Pending[list[MarketUploadPhotoData]]:
+        """Call `market.saveProductPhotoBulk`.
+
+        Tokens: user.
+
+        Args:
+            upload_response: str; required.
+
+        Returns: `list[MarketUploadPhotoData]`.
+
+        Errors: 1438.
+
+        Docs: https://dev.vk.com/method/market.saveProductPhotoBulk
+        """
+        return self._batch.add(
+            _MARKET_SAVE_PRODUCT_PHOTO_BULK.call(
+                {
+                    "upload_response": upload_response,
+                }
+            )
+        )
+
+    @overload
+    def search(
+        self,
+        *,
+        owner_id: int,
+        extended: Literal[True],
+        album_id: int | None = None,
+        q: str | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort: Literal[0, 1, 2, 3] | None = None,
+        rev: Literal[0, 1] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        status: Sequence[int] | None = None,
+        need_variants: bool | None = None,
+    ) -> Pending[MarketSearchExtendedResponse]: ...
+    @overload
+    def search(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        q: str | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort: Literal[0, 1, 2, 3] | None = None,
+        rev: Literal[0, 1] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        status: Sequence[int] | None = None,
+        need_variants: bool | None = None,
+    ) -> Pending[MarketSearchResponse]: ...
+    def search(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        q: str | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort: Literal[0, 1, 2, 3] | None = None,
+        rev: Literal[0, 1] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        status: Sequence[int] | None = None,
+        need_variants: bool | None = None,
+    ) -> Pending[MarketSearchResponse | MarketSearchExtendedResponse]:
+        """Call `market.search`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            album_id: int; >= 0.
+            q: str.
+            price_from: int; >= 0.
+            price_to: int; >= 0.
+            sort: Literal[0, 1, 2, 3].
+            rev: Literal[0, 1]; >= 0.
+            offset: int; >= 0.
+            count: int; 0..200.
+            extended: bool.
+            status: Sequence[int]; at most 2 items.
+            need_variants: bool.
+
+        Returns: `MarketSearchResponse`.
+            With extended=True: `MarketSearchExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/market.search
+        """
+        return self._batch.add(
+            _MARKET_SEARCH.call(
+                {
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                    "q": q,
+                    "price_from": price_from,
+                    "price_to": price_to,
+                    "sort": sort,
+                    "rev": rev,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "status": status,
+                    "need_variants": need_variants,
+                }
+            )
+        )
+
+    def search_items(
+        self,
+        *,
+        q: str,
+        offset: int | None = None,
+        count: int | None = None,
+        category_id: int | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort_by: Literal[1, 2, 3] | None = None,
+        sort_direction: Literal[0, 1] | None = None,
+        country: int | None = None,
+        city: int | None = None,
+    ) -> Pending[MarketSearchResponse]:
+        """Call `market.searchItems`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            q: str; required.
+            offset: int.
+            count: int; 0..300.
+            category_id: int; >= 0.
+            price_from: int; >= 0.
+            price_to: int; >= 0.
+            sort_by: Literal[1, 2, 3].
+            sort_direction: Literal[0, 1].
+            country: int; >= 0.
+            city: int; >= 0.
+
+        Returns: `MarketSearchResponse`.
+
+        Docs: https://dev.vk.com/method/market.searchItems
+        """
+        return self._batch.add(
+            _MARKET_SEARCH_ITEMS.call(
+                {
+                    "q": q,
+                    "offset": offset,
+                    "count": count,
+                    "category_id": category_id,
+                    "price_from": price_from,
+                    "price_to": price_to,
+                    "sort_by": sort_by,
+                    "sort_direction": sort_direction,
+                    "country": country,
+                    "city": city,
+                }
+            )
+        )
+
+    def search_items_basic(
+        self,
+        *,
+        q: str,
+        offset: int | None = None,
+        count: int | None = None,
+        category_id: int | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort_by: Literal[1, 2, 3] | None = None,
+        sort_direction: Literal[0, 1] | None = None,
+        country: int | None = None,
+        city: int | None = None,
+        only_my_groups: bool | None = None,
+    ) -> Pending[MarketSearchBasicResponse]:
+        """Call `market.searchItemsBasic`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            q: str; required.
+            offset: int; <= 1000.
+            count: int; 0..300.
+            category_id: int; >= 0.
+            price_from: int; >= 0.
+            price_to: int; >= 0.
+            sort_by: Literal[1, 2, 3].
+            sort_direction: Literal[0, 1].
+            country: int; >= 0.
+            city: int; >= 0.
+            only_my_groups: bool.
+
+        Returns: `MarketSearchBasicResponse`.
+
+        Docs: https://dev.vk.com/method/market.searchItemsBasic
+        """
+        return self._batch.add(
+            _MARKET_SEARCH_ITEMS_BASIC.call(
+                {
+                    "q": q,
+                    "offset": offset,
+                    "count": count,
+                    "category_id": category_id,
+                    "price_from": price_from,
+                    "price_to": price_to,
+                    "sort_by": sort_by,
+                    "sort_direction": sort_direction,
+                    "country": country,
+                    "city": city,
+                    "only_my_groups": only_my_groups,
+                }
+            )
+        )
+
+    def ungroup_items(self, *, group_id: int, item_group_id: int) -> Pending[BaseOkResponse]:
+        """Call `market.ungroupItems`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            item_group_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1409, 1411, 1438.
+
+        Docs: https://dev.vk.com/method/market.ungroupItems
+        """
+        return self._batch.add(
+            _MARKET_UNGROUP_ITEMS.call(
+                {
+                    "group_id": group_id,
+                    "item_group_id": item_group_id,
+                }
+            )
+        )
+
+
+__all__ = ["MarketMethods", "AsyncMarketMethods", "BatchMarketMethods"]

@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`messages` methods of VK API: `MessagesMethods` and its async twin `AsyncMessagesMethods`."""
+"""`messages` methods of VK API: `MessagesMethods` and its async twin `AsyncMessagesMethods`; `BatchMessagesMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _MESSAGES_ADD_CHAT_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -92,7 +93,7 @@ _MESSAGES_ALLOW_MESSAGES_FROM_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     batchable=True,
     token_kinds=("user",),
 )
-_MESSAGES_CREATE_CHAT: MethodSpec[MessagesCreateChatWithPeerIdsResponse] = MethodSpec(
+_MESSAGES_CREATE_CHAT: MethodSpec[int | MessagesCreateChatWithPeerIdsResponse] = MethodSpec(
     api="vk",
     name="messages.createChat",
     params=(
@@ -100,11 +101,11 @@ _MESSAGES_CREATE_CHAT: MethodSpec[MessagesCreateChatWithPeerIdsResponse] = Metho
         Param("title", "form", "plain"),
         Param("group_id", "form", "plain"),
     ),
-    result=MessagesCreateChatWithPeerIdsResponse,
+    result=int | MessagesCreateChatWithPeerIdsResponse,
     batchable=True,
     token_kinds=("user", "group"),
 )
-_MESSAGES_DELETE: MethodSpec[list[MessagesDeleteFullResponseItem]] = MethodSpec(
+_MESSAGES_DELETE: MethodSpec[dict[str, int]] = MethodSpec(
     api="vk",
     name="messages.delete",
     params=(
@@ -116,7 +117,8 @@ _MESSAGES_DELETE: MethodSpec[list[MessagesDeleteFullResponseItem]] = MethodSpec(
         Param("peer_id", "form", "plain"),
         Param("cmids", "form", "csv"),
     ),
-    result=list[MessagesDeleteFullResponseItem],
+    result=dict[str, int],
+    variants=(Variant("cmidsResponse", (("cmids", PRESENT),), list[MessagesDeleteFullResponseItem]),),
     batchable=True,
     token_kinds=("user", "group"),
 )
@@ -832,7 +834,7 @@ class MessagesMethods:
 
     def create_chat(
         self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
-    ) -> MessagesCreateChatWithPeerIdsResponse:
+    ) -> int | MessagesCreateChatWithPeerIdsResponse:
         """Call `messages.createChat`.
 
         Tokens: user, group.
@@ -842,7 +844,7 @@ class MessagesMethods:
             title: str.
             group_id: int; >= 0, format int64.
 
-        Returns: `MessagesCreateChatWithPeerIdsResponse`.
+        Returns: `int | MessagesCreateChatWithPeerIdsResponse`.
 
         Errors: 936.
 
@@ -858,6 +860,30 @@ class MessagesMethods:
             )
         )
 
+    @overload
+    def delete(
+        self,
+        *,
+        cmids: Sequence[int],
+        message_ids: Sequence[int] | None = None,
+        spam: bool | None = None,
+        reason: int | None = None,
+        group_id: int | None = None,
+        delete_for_all: bool | None = None,
+        peer_id: int | None = None,
+    ) -> list[MessagesDeleteFullResponseItem]: ...
+    @overload
+    def delete(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        spam: bool | None = None,
+        reason: int | None = None,
+        group_id: int | None = None,
+        delete_for_all: bool | None = None,
+        peer_id: int | None = None,
+        cmids: None = None,
+    ) -> dict[str, int]: ...
     def delete(
         self,
         *,
@@ -868,7 +894,7 @@ class MessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
-    ) -> list[MessagesDeleteFullResponseItem]:
+    ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
         """Call `messages.delete`.
 
         Tokens: user, group.
@@ -882,7 +908,8 @@ class MessagesMethods:
             peer_id: int; format int64.
             cmids: Sequence[int]; at most 100 items.
 
-        Returns: `list[MessagesDeleteFullResponseItem]`.
+        Returns: `dict[str, int]`.
+            With cmids=<given>: `list[MessagesDeleteFullResponseItem]` (cmidsResponse).
 
         Errors: 924.
 
@@ -2788,7 +2815,7 @@ class AsyncMessagesMethods:
 
     async def create_chat(
         self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
-    ) -> MessagesCreateChatWithPeerIdsResponse:
+    ) -> int | MessagesCreateChatWithPeerIdsResponse:
         """Call `messages.createChat`.
 
         Tokens: user, group.
@@ -2798,7 +2825,7 @@ class AsyncMessagesMethods:
             title: str.
             group_id: int; >= 0, format int64.
 
-        Returns: `MessagesCreateChatWithPeerIdsResponse`.
+        Returns: `int | MessagesCreateChatWithPeerIdsResponse`.
 
         Errors: 936.
 
@@ -2814,6 +2841,30 @@ class AsyncMessagesMethods:
             )
         )
 
+    @overload
+    async def delete(
+        self,
+        *,
+        cmids: Sequence[int],
+        message_ids: Sequence[int] | None = None,
+        spam: bool | None = None,
+        reason: int | None = None,
+        group_id: int | None = None,
+        delete_for_all: bool | None = None,
+        peer_id: int | None = None,
+    ) -> list[MessagesDeleteFullResponseItem]: ...
+    @overload
+    async def delete(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        spam: bool | None = None,
+        reason: int | None = None,
+        group_id: int | None = None,
+        delete_for_all: bool | None = None,
+        peer_id: int | None = None,
+        cmids: None = None,
+    ) -> dict[str, int]: ...
     async def delete(
         self,
         *,
@@ -2824,7 +2875,7 @@ class AsyncMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
-    ) -> list[MessagesDeleteFullResponseItem]:
+    ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
         """Call `messages.delete`.
 
         Tokens: user, group.
@@ -2838,7 +2889,8 @@ class AsyncMessagesMethods:
             peer_id: int; format int64.
             cmids: Sequence[int]; at most 100 items.
 
-        Returns: `list[MessagesDeleteFullResponseItem]`.
+        Returns: `dict[str, int]`.
+            With cmids=<given>: `list[MessagesDeleteFullResponseItem]` (cmidsResponse).
 
         Errors: 924.
 
@@ -4664,4 +4716,1993 @@ class AsyncMessagesMethods:
         )
 
 
-__all__ = ["MessagesMethods", "AsyncMessagesMethods"]
+class BatchMessagesMethods:
+    """`batch.messages`: the batchable `messages` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_chat_user(
+        self, *, chat_id: int, user_id: int | None = None, visible_messages_count: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.addChatUser`.
+
+        Tokens: user.
+
+        Args:
+            chat_id: int; required; 0..100000000.
+            user_id: int; >= 0, format int64.
+            visible_messages_count: int; 0..1000.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 103, 925, 939, 936, 945, 947, 946, 932.
+
+        Docs: https://dev.vk.com/method/messages.addChatUser
+        """
+        return self._batch.add(
+            _MESSAGES_ADD_CHAT_USER.call(
+                {
+                    "chat_id": chat_id,
+                    "user_id": user_id,
+                    "visible_messages_count": visible_messages_count,
+                }
+            )
+        )
+
+    def add_chat_users(
+        self, *, chat_id: int | None = None, visible_messages_count: int | None = None
+    ) -> Pending[MessagesAddChatUsersResponse]:
+        """Call `messages.addChatUsers`.
+
+        Tokens: user.
+
+        Args:
+            chat_id: int; 0..100000000, format int64.
+            visible_messages_count: int; 0..1000.
+
+        Returns: `MessagesAddChatUsersResponse`.
+
+        Docs: https://dev.vk.com/method/messages.addChatUsers
+        """
+        return self._batch.add(
+            _MESSAGES_ADD_CHAT_USERS.call(
+                {
+                    "chat_id": chat_id,
+                    "visible_messages_count": visible_messages_count,
+                }
+            )
+        )
+
+    def allow_messages_from_group(self, *, group_id: int, key: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `messages.allowMessagesFromGroup`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            key: str; at most 256 characters.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 943.
+
+        Docs: https://dev.vk.com/method/messages.allowMessagesFromGroup
+        """
+        return self._batch.add(
+            _MESSAGES_ALLOW_MESSAGES_FROM_GROUP.call(
+                {
+                    "group_id": group_id,
+                    "key": key,
+                }
+            )
+        )
+
+    def create_chat(
+        self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
+    ) -> Pending[int | MessagesCreateChatWithPeerIdsResponse]:
+        """Call `messages.createChat`.
+
+        Tokens: user, group.
+
+        Args:
+            user_ids: Sequence[int].
+            title: str.
+            group_id: int; >= 0, format int64.
+
+        Returns: `int | MessagesCreateChatWithPeerIdsResponse`.
+
+        Errors: 936.
+
+        Docs: https://dev.vk.com/method/messages.createChat
+        """
+        return self._batch.add(
+            _MESSAGES_CREATE_CHAT.call(
+                {
+                    "user_ids": user_ids,
+                    "title": title,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def delete(
+        self,
+        *,
+        cmids: Sequence[int],
+        message_ids: Sequence[int] | None = None,
+        spam: bool | None = None,
+        reason: int | None = None,
+        group_id: int | None = None,
+        delete_for_all: bool | None = None,
+        peer_id: int | None = None,
+    ) -> Pending[list[MessagesDeleteFullResponseItem]]: ...
+    @overload
+    def delete(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        spam: bool | None = None,
+        reason: int | None = None,
+        group_id: int | None = None,
+        delete_for_all: bool | None = None,
+        peer_id: int | None = None,
+        cmids: None = None,
+    ) -> Pending[dict[str, int]]: ...
+    def delete(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        spam: bool | None = None,
+        reason: int | None = None,
+        group_id: int | None = None,
+        delete_for_all: bool | None = None,
+        peer_id: int | None = None,
+        cmids: Sequence[int] | None = None,
+    ) -> Pending[dict[str, int] | list[MessagesDeleteFullResponseItem]]:
+        """Call `messages.delete`.
+
+        Tokens: user, group.
+
+        Args:
+            message_ids: Sequence[int]; at most 1000 items.
+            spam: bool.
+            reason: int; >= 0.
+            group_id: int; >= 0, format int64.
+            delete_for_all: bool.
+            peer_id: int; format int64.
+            cmids: Sequence[int]; at most 100 items.
+
+        Returns: `dict[str, int]`.
+            With cmids=<given>: `list[MessagesDeleteFullResponseItem]` (cmidsResponse).
+
+        Errors: 924.
+
+        Docs: https://dev.vk.com/method/messages.delete
+        """
+        return self._batch.add(
+            _MESSAGES_DELETE.call(
+                {
+                    "message_ids": message_ids,
+                    "spam": spam,
+                    "reason": reason,
+                    "group_id": group_id,
+                    "delete_for_all": delete_for_all,
+                    "peer_id": peer_id,
+                    "cmids": cmids,
+                }
+            )
+        )
+
+    def delete_chat_photo(
+        self, *, chat_id: int, group_id: int | None = None
+    ) -> Pending[MessagesDeleteChatPhotoResponse]:
+        """Call `messages.deleteChatPhoto`.
+
+        Tokens: user, group.
+
+        Args:
+            chat_id: int; required; 0..100000000.
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesDeleteChatPhotoResponse`.
+
+        Errors: 925, 945.
+
+        Docs: https://dev.vk.com/method/messages.deleteChatPhoto
+        """
+        return self._batch.add(
+            _MESSAGES_DELETE_CHAT_PHOTO.call(
+                {
+                    "chat_id": chat_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def delete_conversation(
+        self, *, user_id: int | None = None, peer_id: int | None = None, group_id: int | None = None
+    ) -> Pending[MessagesDeleteConversationResponse]:
+        """Call `messages.deleteConversation`.
+
+        Tokens: user, group.
+
+        Args:
+            user_id: int; format int64.
+            peer_id: int; format int64.
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesDeleteConversationResponse`.
+
+        Errors: 936.
+
+        Docs: https://dev.vk.com/method/messages.deleteConversation
+        """
+        return self._batch.add(
+            _MESSAGES_DELETE_CONVERSATION.call(
+                {
+                    "user_id": user_id,
+                    "peer_id": peer_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def delete_reaction(self, *, peer_id: int, cmid: int) -> Pending[BaseBoolInt]:
+        """Call `messages.deleteReaction`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            cmid: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/messages.deleteReaction
+        """
+        return self._batch.add(
+            _MESSAGES_DELETE_REACTION.call(
+                {
+                    "peer_id": peer_id,
+                    "cmid": cmid,
+                }
+            )
+        )
+
+    def deny_messages_from_group(self, *, group_id: int) -> Pending[BaseOkResponse]:
+        """Call `messages.denyMessagesFromGroup`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/messages.denyMessagesFromGroup
+        """
+        return self._batch.add(
+            _MESSAGES_DENY_MESSAGES_FROM_GROUP.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def edit(
+        self,
+        *,
+        peer_id: int,
+        message: str | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        attachment: str | None = None,
+        keep_forward_messages: bool | None = None,
+        keep_snippets: bool | None = None,
+        group_id: int | None = None,
+        dont_parse_links: bool | None = None,
+        disable_mentions: bool | None = None,
+        message_id: int | None = None,
+        cmid: int | None = None,
+        template: str | None = None,
+        keyboard: str | None = None,
+    ) -> Pending[BaseBoolInt]:
+        """Call `messages.edit`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            message: str; at most 9000 characters.
+            lat: float | int.
+            long: float | int.
+            attachment: str.
+            keep_forward_messages: bool.
+            keep_snippets: bool.
+            group_id: int; >= 0, format int64.
+            dont_parse_links: bool.
+            disable_mentions: bool.
+            message_id: int; >= 0, format int32.
+            cmid: int; >= 0, format int32.
+            template: str.
+            keyboard: str.
+
+        Returns: `BaseBoolInt`.
+
+        Errors: 901, 909, 910, 920, 914, 917, 911, 940, 946, 912, 949.
+
+        Docs: https://dev.vk.com/method/messages.edit
+        """
+        return self._batch.add(
+            _MESSAGES_EDIT.call(
+                {
+                    "peer_id": peer_id,
+                    "message": message,
+                    "lat": lat,
+                    "long": long,
+                    "attachment": attachment,
+                    "keep_forward_messages": keep_forward_messages,
+                    "keep_snippets": keep_snippets,
+                    "group_id": group_id,
+                    "dont_parse_links": dont_parse_links,
+                    "disable_mentions": disable_mentions,
+                    "message_id": message_id,
+                    "cmid": cmid,
+                    "template": template,
+                    "keyboard": keyboard,
+                }
+            )
+        )
+
+    def edit_chat(self, *, chat_id: int, title: str | None = None) -> Pending[BaseOkResponse]:
+        """Call `messages.editChat`.
+
+        Tokens: user, group.
+
+        Args:
+            chat_id: int; required; 0..100000000.
+            title: str.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 925, 945, 946.
+
+        Docs: https://dev.vk.com/method/messages.editChat
+        """
+        return self._batch.add(
+            _MESSAGES_EDIT_CHAT.call(
+                {
+                    "chat_id": chat_id,
+                    "title": title,
+                }
+            )
+        )
+
+    @overload
+    def get_by_conversation_message_id(
+        self,
+        *,
+        peer_id: int,
+        conversation_message_ids: Sequence[int],
+        extended: Literal[True],
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetByConversationMessageIdExtendedResponse]: ...
+    @overload
+    def get_by_conversation_message_id(
+        self,
+        *,
+        peer_id: int,
+        conversation_message_ids: Sequence[int],
+        extended: Literal[False] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetByConversationMessageIdResponse]: ...
+    def get_by_conversation_message_id(
+        self,
+        *,
+        peer_id: int,
+        conversation_message_ids: Sequence[int],
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse]:
+        """Call `messages.getByConversationMessageId`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            peer_id: int; required; format int64.
+            conversation_message_ids: Sequence[int]; required; at most 100 items.
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesGetByConversationMessageIdResponse`.
+            With extended=True: `MessagesGetByConversationMessageIdExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/messages.getByConversationMessageId
+        """
+        return self._batch.add(
+            _MESSAGES_GET_BY_CONVERSATION_MESSAGE_ID.call(
+                {
+                    "peer_id": peer_id,
+                    "conversation_message_ids": conversation_message_ids,
+                    "extended": extended,
+                    "fields": fields,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def get_by_id(
+        self,
+        *,
+        extended: Literal[True],
+        message_ids: Sequence[int] | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        cmids: Sequence[int] | None = None,
+        peer_id: int | None = None,
+    ) -> Pending[MessagesGetByIdExtendedResponse]: ...
+    @overload
+    def get_by_id(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        preview_length: int | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        cmids: Sequence[int] | None = None,
+        peer_id: int | None = None,
+    ) -> Pending[MessagesGetByIdResponse]: ...
+    def get_by_id(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        preview_length: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        cmids: Sequence[int] | None = None,
+        peer_id: int | None = None,
+    ) -> Pending[MessagesGetByIdResponse | MessagesGetByIdExtendedResponse]:
+        """Call `messages.getById`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            message_ids: Sequence[int]; at most 100 items.
+            preview_length: int; >= 0.
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+            group_id: int; >= 0, format int64.
+            cmids: Sequence[int]; at most 100 items.
+            peer_id: int; format int64.
+
+        Returns: `MessagesGetByIdResponse`.
+            With extended=True: `MessagesGetByIdExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/messages.getById
+        """
+        return self._batch.add(
+            _MESSAGES_GET_BY_ID.call(
+                {
+                    "message_ids": message_ids,
+                    "preview_length": preview_length,
+                    "extended": extended,
+                    "fields": fields,
+                    "group_id": group_id,
+                    "cmids": cmids,
+                    "peer_id": peer_id,
+                }
+            )
+        )
+
+    @overload
+    def get_chat(
+        self,
+        *,
+        chat_ids: Sequence[int],
+        fields: Sequence[UsersFields | str],
+        chat_id: int | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[list[MessagesChatFull]]: ...
+    @overload
+    def get_chat(
+        self,
+        *,
+        fields: Sequence[UsersFields | str],
+        chat_id: int | None = None,
+        chat_ids: Sequence[int] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[MessagesChatFull]: ...
+    @overload
+    def get_chat(
+        self,
+        *,
+        chat_ids: Sequence[int],
+        chat_id: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[list[MessagesChat]]: ...
+    @overload
+    def get_chat(
+        self,
+        *,
+        chat_id: int | None = None,
+        chat_ids: None = None,
+        fields: None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[MessagesChat]: ...
+    def get_chat(
+        self,
+        *,
+        chat_id: int | None = None,
+        chat_ids: Sequence[int] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]]:
+        """Call `messages.getChat`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            chat_id: int; 0..100000000.
+            chat_ids: Sequence[int].
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `MessagesChat`.
+            With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
+            With fields=<given>: `MessagesChatFull` (fieldsResponse).
+            With chat_ids=<given>: `list[MessagesChat]` (chatIdsResponse).
+
+        Errors: 945, 946, 1012, 925.
+
+        Docs: https://dev.vk.com/method/messages.getChat
+        """
+        return self._batch.add(
+            _MESSAGES_GET_CHAT.call(
+                {
+                    "chat_id": chat_id,
+                    "chat_ids": chat_ids,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    def get_chat_preview(
+        self, *, peer_id: int | None = None, link: str | None = None, fields: Sequence[UsersFields | str] | None = None
+    ) -> Pending[MessagesGetChatPreviewResponse]:
+        """Call `messages.getChatPreview`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            peer_id: int; format int64.
+            link: str.
+            fields: Sequence[UsersFields | str].
+
+        Returns: `MessagesGetChatPreviewResponse`.
+
+        Errors: 917, 901.
+
+        Docs: https://dev.vk.com/method/messages.getChatPreview
+        """
+        return self._batch.add(
+            _MESSAGES_GET_CHAT_PREVIEW.call(
+                {
+                    "peer_id": peer_id,
+                    "link": link,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_conversation_members(
+        self,
+        *,
+        peer_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        member_ids: Sequence[int] | None = None,
+    ) -> Pending[MessagesGetConversationMembers]:
+        """Call `messages.getConversationMembers`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            peer_id: int; required; format int64.
+            offset: int; >= 0.
+            count: int; 1..1000.
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+            group_id: int; >= 0, format int64.
+            member_ids: Sequence[int].
+
+        Returns: `MessagesGetConversationMembers`.
+
+        Errors: 917, 927.
+
+        Docs: https://dev.vk.com/method/messages.getConversationMembers
+        """
+        return self._batch.add(
+            _MESSAGES_GET_CONVERSATION_MEMBERS.call(
+                {
+                    "peer_id": peer_id,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "fields": fields,
+                    "group_id": group_id,
+                    "member_ids": member_ids,
+                }
+            )
+        )
+
+    def get_conversations(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        filter: Literal["all", "archive", "important", "sorted_chats", "unanswered", "unread"] | None = None,
+        extended: bool | None = None,
+        start_message_id: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetConversationsResponse]:
+        """Call `messages.getConversations`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int; >= 0.
+            count: int; 0..200.
+            filter: Literal['all', 'archive', 'important', 'sorted_chats', 'unanswered', 'unread'].
+            extended: bool.
+            start_message_id: int; >= 0.
+            fields: Sequence[BaseUserGroupFields | str].
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesGetConversationsResponse`.
+
+        Errors: 927, 936, 917.
+
+        Docs: https://dev.vk.com/method/messages.getConversations
+        """
+        return self._batch.add(
+            _MESSAGES_GET_CONVERSATIONS.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                    "filter": filter,
+                    "extended": extended,
+                    "start_message_id": start_message_id,
+                    "fields": fields,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def get_conversations_by_id(
+        self,
+        *,
+        peer_ids: Sequence[int],
+        extended: Literal[True],
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetConversationByIdExtended]: ...
+    @overload
+    def get_conversations_by_id(
+        self,
+        *,
+        peer_ids: Sequence[int],
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetConversationById]: ...
+    def get_conversations_by_id(
+        self,
+        *,
+        peer_ids: Sequence[int],
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetConversationById | MessagesGetConversationByIdExtended]:
+        """Call `messages.getConversationsById`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            peer_ids: Sequence[int]; required; at most 100 items.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesGetConversationById`.
+            With extended=True: `MessagesGetConversationByIdExtended` (extendedResponse).
+
+        Errors: 927, 917, 936.
+
+        Docs: https://dev.vk.com/method/messages.getConversationsById
+        """
+        return self._batch.add(
+            _MESSAGES_GET_CONVERSATIONS_BY_ID.call(
+                {
+                    "peer_ids": peer_ids,
+                    "extended": extended,
+                    "fields": fields,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def get_history(
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        start_message_id: int | None = None,
+        rev: Literal[1, 0] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetHistoryExtendedResponse]: ...
+    @overload
+    def get_history(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        start_message_id: int | None = None,
+        rev: Literal[1, 0] | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetHistoryResponse]: ...
+    def get_history(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        start_message_id: int | None = None,
+        rev: Literal[1, 0] | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse]:
+        """Call `messages.getHistory`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int.
+            count: int; 0..200.
+            user_id: int; format int64.
+            peer_id: int; format int64.
+            start_message_id: int.
+            rev: Literal[1, 0].
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesGetHistoryResponse`.
+            With extended=True: `MessagesGetHistoryExtendedResponse` (extendedResponse).
+
+        Errors: 936, 927.
+
+        Docs: https://dev.vk.com/method/messages.getHistory
+        """
+        return self._batch.add(
+            _MESSAGES_GET_HISTORY.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                    "user_id": user_id,
+                    "peer_id": peer_id,
+                    "start_message_id": start_message_id,
+                    "rev": rev,
+                    "extended": extended,
+                    "fields": fields,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_history_attachments(
+        self,
+        *,
+        attachment_types: Sequence[
+            Literal[
+                "app_action_games",
+                "app_action_mini_apps",
+                "audio",
+                "audio_message",
+                "clip",
+                "doc",
+                "graffiti",
+                "link",
+                "market",
+                "photo",
+                "share",
+                "video",
+                "wall",
+            ]
+        ]
+        | None = None,
+        group_id: int | None = None,
+        peer_id: int | None = None,
+        cmid: int | None = None,
+        attachment_position: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        max_forwards_level: int | None = None,
+        message_video: bool | None = None,
+        media_type: Literal[
+            "app_action_games",
+            "app_action_mini_apps",
+            "audio",
+            "audio_message",
+            "clip",
+            "doc",
+            "graffiti",
+            "link",
+            "market",
+            "photo",
+            "share",
+            "video",
+            "wall",
+        ]
+        | None = None,
+        start_from: str | None = None,
+        preserve_order: bool | None = None,
+        photo_sizes: bool | None = None,
+    ) -> Pending[MessagesGetHistoryAttachmentsResponse]:
+        """Call `messages.getHistoryAttachments`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            attachment_types: Sequence[Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall']].
+            group_id: int; >= 0, format int64.
+            peer_id: int; format int64.
+            cmid: int; >= 0, format int32.
+            attachment_position: int; 1..200, format int32.
+            offset: int; -200..200, format int32.
+            count: int; 0..200.
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+            max_forwards_level: int; 0..45.
+            message_video: bool.
+            media_type: Literal['app_action_games', 'app_action_mini_apps', 'audio', 'audio_message', 'clip', 'doc', 'graffiti', 'link', 'market', 'photo', 'share', 'video', 'wall'].
+            start_from: str.
+            preserve_order: bool.
+            photo_sizes: bool.
+
+        Returns: `MessagesGetHistoryAttachmentsResponse`.
+
+        Docs: https://dev.vk.com/method/messages.getHistoryAttachments
+        """
+        return self._batch.add(
+            _MESSAGES_GET_HISTORY_ATTACHMENTS.call(
+                {
+                    "attachment_types": attachment_types,
+                    "group_id": group_id,
+                    "peer_id": peer_id,
+                    "cmid": cmid,
+                    "attachment_position": attachment_position,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "fields": fields,
+                    "max_forwards_level": max_forwards_level,
+                    "message_video": message_video,
+                    "media_type": media_type,
+                    "start_from": start_from,
+                    "preserve_order": preserve_order,
+                    "photo_sizes": photo_sizes,
+                }
+            )
+        )
+
+    @overload
+    def get_important_messages(
+        self,
+        *,
+        extended: Literal[True],
+        count: int | None = None,
+        offset: int | None = None,
+        start_message_id: int | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetImportantMessagesExtendedResponse]: ...
+    @overload
+    def get_important_messages(
+        self,
+        *,
+        count: int | None = None,
+        offset: int | None = None,
+        start_message_id: int | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extended: Literal[False] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetImportantMessagesResponse]: ...
+    def get_important_messages(
+        self,
+        *,
+        count: int | None = None,
+        offset: int | None = None,
+        start_message_id: int | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extended: bool | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse]:
+        """Call `messages.getImportantMessages`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            count: int; 0..200.
+            offset: int; >= 0.
+            start_message_id: int; >= 0.
+            preview_length: int; >= 0.
+            fields: Sequence[BaseUserGroupFields | str].
+            extended: bool.
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesGetImportantMessagesResponse`.
+            With extended=True: `MessagesGetImportantMessagesExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/messages.getImportantMessages
+        """
+        return self._batch.add(
+            _MESSAGES_GET_IMPORTANT_MESSAGES.call(
+                {
+                    "count": count,
+                    "offset": offset,
+                    "start_message_id": start_message_id,
+                    "preview_length": preview_length,
+                    "fields": fields,
+                    "extended": extended,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_intent_users(
+        self,
+        *,
+        intent: Literal["confirmed_notification", "non_promo_newsletter", "promo_newsletter"],
+        subscribe_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[MessagesGetIntentUsersResponse]:
+        """Call `messages.getIntentUsers`.
+
+        Tokens: group. Idempotent: retried on transient failures.
+
+        Args:
+            intent: Literal['confirmed_notification', 'non_promo_newsletter', 'promo_newsletter']; required.
+            subscribe_id: int; 0..100.
+            offset: int; >= 0.
+            count: int; 0..200.
+            extended: bool.
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            fields: Sequence[str].
+
+        Returns: `MessagesGetIntentUsersResponse`.
+
+        Errors: 943.
+
+        Docs: https://dev.vk.com/method/messages.getIntentUsers
+        """
+        return self._batch.add(
+            _MESSAGES_GET_INTENT_USERS.call(
+                {
+                    "intent": intent,
+                    "subscribe_id": subscribe_id,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "name_case": name_case,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_invite_link(
+        self, *, peer_id: int, reset: bool | None = None, group_id: int | None = None
+    ) -> Pending[MessagesGetInviteLinkResponse]:
+        """Call `messages.getInviteLink`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            reset: bool.
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesGetInviteLinkResponse`.
+
+        Errors: 919, 931.
+
+        Docs: https://dev.vk.com/method/messages.getInviteLink
+        """
+        return self._batch.add(
+            _MESSAGES_GET_INVITE_LINK.call(
+                {
+                    "peer_id": peer_id,
+                    "reset": reset,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_last_activity(self, *, user_id: int) -> Pending[MessagesLastActivity]:
+        """Call `messages.getLastActivity`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; required; format int64.
+
+        Returns: `MessagesLastActivity`.
+
+        Docs: https://dev.vk.com/method/messages.getLastActivity
+        """
+        return self._batch.add(
+            _MESSAGES_GET_LAST_ACTIVITY.call(
+                {
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def get_long_poll_history(
+        self,
+        *,
+        ts: int | None = None,
+        pts: int | None = None,
+        preview_length: int | None = None,
+        onlines: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        events_limit: int | None = None,
+        msgs_limit: int | None = None,
+        max_msg_id: int | None = None,
+        group_id: int | None = None,
+        lp_version: int | None = None,
+        last_n: int | None = None,
+        credentials: bool | None = None,
+        extended: bool | None = None,
+    ) -> Pending[MessagesGetLongPollHistoryResponse]:
+        """Call `messages.getLongPollHistory`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            ts: int; >= 0.
+            pts: int; >= 0.
+            preview_length: int; >= 0.
+            onlines: bool.
+            fields: Sequence[UsersFields | str].
+            events_limit: int; >= 1000.
+            msgs_limit: int; >= 200.
+            max_msg_id: int; >= 0.
+            group_id: int; >= 0, format int64.
+            lp_version: int; >= 0.
+            last_n: int; 0..2000.
+            credentials: bool.
+            extended: bool.
+
+        Returns: `MessagesGetLongPollHistoryResponse`.
+
+        Errors: 907, 908, 36, 927, 990.
+
+        Docs: https://dev.vk.com/method/messages.getLongPollHistory
+        """
+        return self._batch.add(
+            _MESSAGES_GET_LONG_POLL_HISTORY.call(
+                {
+                    "ts": ts,
+                    "pts": pts,
+                    "preview_length": preview_length,
+                    "onlines": onlines,
+                    "fields": fields,
+                    "events_limit": events_limit,
+                    "msgs_limit": msgs_limit,
+                    "max_msg_id": max_msg_id,
+                    "group_id": group_id,
+                    "lp_version": lp_version,
+                    "last_n": last_n,
+                    "credentials": credentials,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_long_poll_server(
+        self, *, need_pts: bool | None = None, group_id: int | None = None, lp_version: int | None = None
+    ) -> Pending[MessagesLongpollParams]:
+        """Call `messages.getLongPollServer`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            need_pts: bool.
+            group_id: int; >= 0, format int64.
+            lp_version: int; >= 0.
+
+        Returns: `MessagesLongpollParams`.
+
+        Docs: https://dev.vk.com/method/messages.getLongPollServer
+        """
+        return self._batch.add(
+            _MESSAGES_GET_LONG_POLL_SERVER.call(
+                {
+                    "need_pts": need_pts,
+                    "group_id": group_id,
+                    "lp_version": lp_version,
+                }
+            )
+        )
+
+    def get_messages_reactions(
+        self, *, peer_id: int, cmids: Sequence[int]
+    ) -> Pending[MessagesGetMessagesReactionsResponse]:
+        """Call `messages.getMessagesReactions`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            peer_id: int; required; format int64.
+            cmids: Sequence[int]; required; at most 100 items, at least 1 items.
+
+        Returns: `MessagesGetMessagesReactionsResponse`.
+
+        Docs: https://dev.vk.com/method/messages.getMessagesReactions
+        """
+        return self._batch.add(
+            _MESSAGES_GET_MESSAGES_REACTIONS.call(
+                {
+                    "peer_id": peer_id,
+                    "cmids": cmids,
+                }
+            )
+        )
+
+    def get_reacted_peers(
+        self, *, peer_id: int, cmid: int, reaction_id: int | None = None
+    ) -> Pending[MessagesGetReactedPeersResponse]:
+        """Call `messages.getReactedPeers`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            peer_id: int; required; format int64.
+            cmid: int; required; >= 0.
+            reaction_id: int; >= 0.
+
+        Returns: `MessagesGetReactedPeersResponse`.
+
+        Errors: 1009.
+
+        Docs: https://dev.vk.com/method/messages.getReactedPeers
+        """
+        return self._batch.add(
+            _MESSAGES_GET_REACTED_PEERS.call(
+                {
+                    "peer_id": peer_id,
+                    "cmid": cmid,
+                    "reaction_id": reaction_id,
+                }
+            )
+        )
+
+    def get_reactions_assets(self, *, client_version: int | None = None) -> Pending[MessagesGetReactionsAssetsResponse]:
+        """Call `messages.getReactionsAssets`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            client_version: int; >= 1.
+
+        Returns: `MessagesGetReactionsAssetsResponse`.
+
+        Docs: https://dev.vk.com/method/messages.getReactionsAssets
+        """
+        return self._batch.add(
+            _MESSAGES_GET_REACTIONS_ASSETS.call(
+                {
+                    "client_version": client_version,
+                }
+            )
+        )
+
+    def is_messages_from_group_allowed(
+        self, *, group_id: int, user_id: int
+    ) -> Pending[MessagesIsMessagesFromGroupAllowedResponse]:
+        """Call `messages.isMessagesFromGroupAllowed`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            user_id: int; required; >= 1, format int64.
+
+        Returns: `MessagesIsMessagesFromGroupAllowedResponse`.
+
+        Errors: 943.
+
+        Docs: https://dev.vk.com/method/messages.isMessagesFromGroupAllowed
+        """
+        return self._batch.add(
+            _MESSAGES_IS_MESSAGES_FROM_GROUP_ALLOWED.call(
+                {
+                    "group_id": group_id,
+                    "user_id": user_id,
+                }
+            )
+        )
+
+    def join_chat_by_invite_link(self, *, link: str) -> Pending[MessagesJoinChatByInviteLinkResponse]:
+        """Call `messages.joinChatByInviteLink`.
+
+        Tokens: user.
+
+        Args:
+            link: str; required.
+
+        Returns: `MessagesJoinChatByInviteLinkResponse`.
+
+        Errors: 917, 103.
+
+        Docs: https://dev.vk.com/method/messages.joinChatByInviteLink
+        """
+        return self._batch.add(
+            _MESSAGES_JOIN_CHAT_BY_INVITE_LINK.call(
+                {
+                    "link": link,
+                }
+            )
+        )
+
+    def mark_as_answered_conversation(
+        self, *, peer_id: int, answered: bool | None = None, group_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.markAsAnsweredConversation`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            answered: bool.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/messages.markAsAnsweredConversation
+        """
+        return self._batch.add(
+            _MESSAGES_MARK_AS_ANSWERED_CONVERSATION.call(
+                {
+                    "peer_id": peer_id,
+                    "answered": answered,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def mark_as_important(
+        self, *, message_ids: Sequence[int] | None = None, important: int | None = None
+    ) -> Pending[list[int]]:
+        """Call `messages.markAsImportant`.
+
+        Tokens: user.
+
+        Args:
+            message_ids: Sequence[int].
+            important: int; >= 0.
+
+        Returns: `list[int]`.
+
+        Docs: https://dev.vk.com/method/messages.markAsImportant
+        """
+        return self._batch.add(
+            _MESSAGES_MARK_AS_IMPORTANT.call(
+                {
+                    "message_ids": message_ids,
+                    "important": important,
+                }
+            )
+        )
+
+    def mark_as_important_conversation(
+        self, *, peer_id: int, important: bool | None = None, group_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.markAsImportantConversation`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            important: bool.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/messages.markAsImportantConversation
+        """
+        return self._batch.add(
+            _MESSAGES_MARK_AS_IMPORTANT_CONVERSATION.call(
+                {
+                    "peer_id": peer_id,
+                    "important": important,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def mark_as_read(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        peer_id: int | None = None,
+        start_message_id: int | None = None,
+        group_id: int | None = None,
+        mark_conversation_as_read: bool | None = None,
+        up_to_cmid: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.markAsRead`.
+
+        Tokens: user, group.
+
+        Args:
+            message_ids: Sequence[int].
+            peer_id: int; format int64.
+            start_message_id: int; >= 0.
+            group_id: int; >= 0, format int64.
+            mark_conversation_as_read: bool.
+            up_to_cmid: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/messages.markAsRead
+        """
+        return self._batch.add(
+            _MESSAGES_MARK_AS_READ.call(
+                {
+                    "message_ids": message_ids,
+                    "peer_id": peer_id,
+                    "start_message_id": start_message_id,
+                    "group_id": group_id,
+                    "mark_conversation_as_read": mark_conversation_as_read,
+                    "up_to_cmid": up_to_cmid,
+                }
+            )
+        )
+
+    def mark_reactions_as_read(self, *, peer_id: int, cmids: Sequence[int] | None = None) -> Pending[BaseBoolInt]:
+        """Call `messages.markReactionsAsRead`.
+
+        Tokens: user.
+
+        Args:
+            peer_id: int; required; format int64.
+            cmids: Sequence[int]; at most 100 items.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/messages.markReactionsAsRead
+        """
+        return self._batch.add(
+            _MESSAGES_MARK_REACTIONS_AS_READ.call(
+                {
+                    "peer_id": peer_id,
+                    "cmids": cmids,
+                }
+            )
+        )
+
+    def mute_chat_mentions(
+        self, *, peer_id: int, mention_status: Literal["all", "allOnline", "none"]
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.muteChatMentions`.
+
+        Tokens: user.
+
+        Args:
+            peer_id: int; required; format int64.
+            mention_status: Literal['all', 'allOnline', 'none']; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/messages.muteChatMentions
+        """
+        return self._batch.add(
+            _MESSAGES_MUTE_CHAT_MENTIONS.call(
+                {
+                    "peer_id": peer_id,
+                    "mention_status": mention_status,
+                }
+            )
+        )
+
+    def pin(
+        self, *, peer_id: int, message_id: int | None = None, cmid: int | None = None
+    ) -> Pending[MessagesPinnedMessage]:
+        """Call `messages.pin`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            message_id: int; >= 0, format int32.
+            cmid: int; >= 0, format int32.
+
+        Returns: `MessagesPinnedMessage`.
+
+        Errors: 925, 942, 970, 927.
+
+        Docs: https://dev.vk.com/method/messages.pin
+        """
+        return self._batch.add(
+            _MESSAGES_PIN.call(
+                {
+                    "peer_id": peer_id,
+                    "message_id": message_id,
+                    "cmid": cmid,
+                }
+            )
+        )
+
+    def remove_chat_user(
+        self, *, chat_id: int, user_id: int | None = None, member_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.removeChatUser`.
+
+        Tokens: user, group.
+
+        Args:
+            chat_id: int; required; 0..100000000.
+            user_id: int; format int64.
+            member_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 925, 935, 936, 945, 946.
+
+        Docs: https://dev.vk.com/method/messages.removeChatUser
+        """
+        return self._batch.add(
+            _MESSAGES_REMOVE_CHAT_USER.call(
+                {
+                    "chat_id": chat_id,
+                    "user_id": user_id,
+                    "member_id": member_id,
+                }
+            )
+        )
+
+    def restore(
+        self,
+        *,
+        message_id: int | None = None,
+        group_id: int | None = None,
+        cmid: int | None = None,
+        peer_id: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.restore`.
+
+        Tokens: user, group.
+
+        Args:
+            message_id: int; >= 0.
+            group_id: int; >= 0, format int64.
+            cmid: int; >= 0, format int32.
+            peer_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/messages.restore
+        """
+        return self._batch.add(
+            _MESSAGES_RESTORE.call(
+                {
+                    "message_id": message_id,
+                    "group_id": group_id,
+                    "cmid": cmid,
+                    "peer_id": peer_id,
+                }
+            )
+        )
+
+    @overload
+    def search(
+        self,
+        *,
+        extended: Literal[True],
+        q: str | None = None,
+        peer_id: int | None = None,
+        date: int | None = None,
+        preview_length: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesSearchExtendedResponse]: ...
+    @overload
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        peer_id: int | None = None,
+        date: int | None = None,
+        preview_length: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesSearchResponse]: ...
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        peer_id: int | None = None,
+        date: int | None = None,
+        preview_length: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesSearchResponse | MessagesSearchExtendedResponse]:
+        """Call `messages.search`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            q: str; at most 9000 characters.
+            peer_id: int; format int64.
+            date: int; >= 0.
+            preview_length: int; >= 0.
+            offset: int; >= 0.
+            count: int; 0..100.
+            extended: bool.
+            fields: Sequence[str].
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesSearchResponse`.
+            With extended=True: `MessagesSearchExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/messages.search
+        """
+        return self._batch.add(
+            _MESSAGES_SEARCH.call(
+                {
+                    "q": q,
+                    "peer_id": peer_id,
+                    "date": date,
+                    "preview_length": preview_length,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "fields": fields,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def search_conversations(
+        self,
+        *,
+        extended: Literal[True],
+        q: str | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesSearchConversationsExtendedResponse]: ...
+    @overload
+    def search_conversations(
+        self,
+        *,
+        q: str | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesSearchConversationsResponse]: ...
+    def search_conversations(
+        self,
+        *,
+        q: str | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+    ) -> Pending[MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse]:
+        """Call `messages.searchConversations`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            q: str.
+            count: int; 1..255.
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+            group_id: int; >= 0, format int64.
+
+        Returns: `MessagesSearchConversationsResponse`.
+            With extended=True: `MessagesSearchConversationsExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/messages.searchConversations
+        """
+        return self._batch.add(
+            _MESSAGES_SEARCH_CONVERSATIONS.call(
+                {
+                    "q": q,
+                    "count": count,
+                    "extended": extended,
+                    "fields": fields,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    @overload
+    def send(
+        self,
+        *,
+        peer_ids: Sequence[int],
+        user_id: int | None = None,
+        random_id: int | None = None,
+        peer_id: int | None = None,
+        domain: str | None = None,
+        chat_id: int | None = None,
+        message: str | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        attachment: str | None = None,
+        reply_to: int | None = None,
+        forward_messages: Sequence[int] | None = None,
+        forward: MessagesForward | None = None,
+        sticker_id: int | None = None,
+        group_id: int | None = None,
+        keyboard: MessagesKeyboard | None = None,
+        template: str | None = None,
+        payload: str | None = None,
+        content_source: str | None = None,
+        dont_parse_links: bool | None = None,
+        disable_mentions: bool | None = None,
+        intent: Literal[
+            "account_update",
+            "bot_ad_invite",
+            "bot_ad_promo",
+            "confirmed_notification",
+            "customer_support",
+            "default",
+            "finance_notification",
+            "game_notification",
+            "moderated_newsletter",
+            "non_promo_newsletter",
+            "promo_newsletter",
+            "purchase_update",
+        ]
+        | None = None,
+        subscribe_id: int | None = None,
+    ) -> Pending[list[MessagesSendUserIdsResponseItem]]: ...
+    @overload
+    def send(
+        self,
+        *,
+        user_id: int | None = None,
+        random_id: int | None = None,
+        peer_id: int | None = None,
+        peer_ids: None = None,
+        domain: str | None = None,
+        chat_id: int | None = None,
+        message: str | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        attachment: str | None = None,
+        reply_to: int | None = None,
+        forward_messages: Sequence[int] | None = None,
+        forward: MessagesForward | None = None,
+        sticker_id: int | None = None,
+        group_id: int | None = None,
+        keyboard: MessagesKeyboard | None = None,
+        template: str | None = None,
+        payload: str | None = None,
+        content_source: str | None = None,
+        dont_parse_links: bool | None = None,
+        disable_mentions: bool | None = None,
+        intent: Literal[
+            "account_update",
+            "bot_ad_invite",
+            "bot_ad_promo",
+            "confirmed_notification",
+            "customer_support",
+            "default",
+            "finance_notification",
+            "game_notification",
+            "moderated_newsletter",
+            "non_promo_newsletter",
+            "promo_newsletter",
+            "purchase_update",
+        ]
+        | None = None,
+        subscribe_id: int | None = None,
+    ) -> Pending[int]: ...
+    def send(
+        self,
+        *,
+        user_id: int | None = None,
+        random_id: int | None = None,
+        peer_id: int | None = None,
+        peer_ids: Sequence[int] | None = None,
+        domain: str | None = None,
+        chat_id: int | None = None,
+        message: str | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        attachment: str | None = None,
+        reply_to: int | None = None,
+        forward_messages: Sequence[int] | None = None,
+        forward: MessagesForward | None = None,
+        sticker_id: int | None = None,
+        group_id: int | None = None,
+        keyboard: MessagesKeyboard | None = None,
+        template: str | None = None,
+        payload: str | None = None,
+        content_source: str | None = None,
+        dont_parse_links: bool | None = None,
+        disable_mentions: bool | None = None,
+        intent: Literal[
+            "account_update",
+            "bot_ad_invite",
+            "bot_ad_promo",
+            "confirmed_notification",
+            "customer_support",
+            "default",
+            "finance_notification",
+            "game_notification",
+            "moderated_newsletter",
+            "non_promo_newsletter",
+            "promo_newsletter",
+            "purchase_update",
+        ]
+        | None = None,
+        subscribe_id: int | None = None,
+    ) -> Pending[int | list[MessagesSendUserIdsResponseItem]]:
+        """Call `messages.send`.
+
+        Tokens: user, group.
+
+        Args:
+            user_id: int; format int64.
+            random_id: int.
+            peer_id: int; format int64.
+            peer_ids: Sequence[int]; at most 100 items.
+            domain: str.
+            chat_id: int; 0..100000000.
+            message: str; at most 9000 characters.
+            lat: float | int.
+            long: float | int.
+            attachment: str; at most 9000 characters.
+            reply_to: int.
+            forward_messages: Sequence[int]; at most 1000 items.
+            forward: MessagesForward.
+            sticker_id: int; >= 0.
+            group_id: int; >= 0, format int64.
+            keyboard: MessagesKeyboard.
+            template: str.
+            payload: str; at most 1000 characters.
+            content_source: str.
+            dont_parse_links: bool.
+            disable_mentions: bool.
+            intent: Literal['account_update', 'bot_ad_invite', 'bot_ad_promo', 'confirmed_notification', 'customer_support', 'default', 'finance_notification', 'game_notification', 'moderated_newsletter', 'non_promo_newsletter', 'promo_newsletter', 'purchase_update'].
+            subscribe_id: int; 0..100.
+
+        Returns: `int`.
+            With peer_ids=<given>: `list[MessagesSendUserIdsResponseItem]` (userIdsResponse).
+
+        Errors: 900, 901, 902, 914, 913, 921, 917, 911, 912, 936, 940, 943, 944, 946, 945, 925, 950, 104, 962, 969, 922, 1012, 985, 987, 988.
+
+        Docs: https://dev.vk.com/method/messages.send
+        """
+        return self._batch.add(
+            _MESSAGES_SEND.call(
+                {
+                    "user_id": user_id,
+                    "random_id": random_id,
+                    "peer_id": peer_id,
+                    "peer_ids": peer_ids,
+                    "domain": domain,
+                    "chat_id": chat_id,
+                    "message": message,
+                    "lat": lat,
+                    "long": long,
+                    "attachment": attachment,
+                    "reply_to": reply_to,
+                    "forward_messages": forward_messages,
+                    "forward": forward,
+                    "sticker_id": sticker_id,
+                    "group_id": group_id,
+                    "keyboard": keyboard,
+                    "template": template,
+                    "payload": payload,
+                    "content_source": content_source,
+                    "dont_parse_links": dont_parse_links,
+                    "disable_mentions": disable_mentions,
+                    "intent": intent,
+                    "subscribe_id": subscribe_id,
+                }
+            )
+        )
+
+    def send_message_event_answer(
+        self, *, event_id: str, user_id: int, peer_id: int, event_data: str | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.sendMessageEventAnswer`.
+
+        Tokens: group.
+
+        Args:
+            event_id: str; required.
+            user_id: int; required; format int64.
+            peer_id: int; required; format int64.
+            event_data: str; at most 1000 characters.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/messages.sendMessageEventAnswer
+        """
+        return self._batch.add(
+            _MESSAGES_SEND_MESSAGE_EVENT_ANSWER.call(
+                {
+                    "event_id": event_id,
+                    "user_id": user_id,
+                    "peer_id": peer_id,
+                    "event_data": event_data,
+                }
+            )
+        )
+
+    def send_reaction(self, *, peer_id: int, cmid: int, reaction_id: int) -> Pending[BaseBoolInt]:
+        """Call `messages.sendReaction`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            cmid: int; required; >= 0.
+            reaction_id: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Errors: 1009, 1010, 1011.
+
+        Docs: https://dev.vk.com/method/messages.sendReaction
+        """
+        return self._batch.add(
+            _MESSAGES_SEND_REACTION.call(
+                {
+                    "peer_id": peer_id,
+                    "cmid": cmid,
+                    "reaction_id": reaction_id,
+                }
+            )
+        )
+
+    def set_activity(
+        self,
+        *,
+        user_id: int | None = None,
+        type: Literal["audiomessage", "file", "photo", "typing", "video"] | None = None,
+        peer_id: int | None = None,
+        group_id: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `messages.setActivity`.
+
+        Tokens: user, group.
+
+        Args:
+            user_id: int; format int64.
+            type: Literal['audiomessage', 'file', 'photo', 'typing', 'video'].
+            peer_id: int; format int64.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 932, 917, 936, 927.
+
+        Docs: https://dev.vk.com/method/messages.setActivity
+        """
+        return self._batch.add(
+            _MESSAGES_SET_ACTIVITY.call(
+                {
+                    "user_id": user_id,
+                    "type": type,
+                    "peer_id": peer_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def set_chat_photo(self, *, file: str) -> Pending[MessagesSetChatPhotoResponse]:
+        """Call `messages.setChatPhoto`.
+
+        Tokens: user, group.
+
+        Args:
+            file: str; required.
+
+        Returns: `MessagesSetChatPhotoResponse`.
+
+        Errors: 22, 1160, 925, 945.
+
+        Docs: https://dev.vk.com/method/messages.setChatPhoto
+        """
+        return self._batch.add(
+            _MESSAGES_SET_CHAT_PHOTO.call(
+                {
+                    "file": file,
+                }
+            )
+        )
+
+    def unpin(self, *, peer_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `messages.unpin`.
+
+        Tokens: user, group.
+
+        Args:
+            peer_id: int; required; format int64.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 925, 927.
+
+        Docs: https://dev.vk.com/method/messages.unpin
+        """
+        return self._batch.add(
+            _MESSAGES_UNPIN.call(
+                {
+                    "peer_id": peer_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+
+__all__ = ["MessagesMethods", "AsyncMessagesMethods", "BatchMessagesMethods"]

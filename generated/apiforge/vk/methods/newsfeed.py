@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`newsfeed` methods of VK API: `NewsfeedMethods` and its async twin `AsyncNewsfeedMethods`."""
+"""`newsfeed` methods of VK API: `NewsfeedMethods` and its async twin `AsyncNewsfeedMethods`; `BatchNewsfeedMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _NEWSFEED_ADD_BAN: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -1402,4 +1403,584 @@ class AsyncNewsfeedMethods:
         )
 
 
-__all__ = ["NewsfeedMethods", "AsyncNewsfeedMethods"]
+class BatchNewsfeedMethods:
+    """`batch.newsfeed`: the batchable `newsfeed` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_ban(
+        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+    ) -> Pending[BaseBoolInt]:
+        """Call `newsfeed.addBan`.
+
+        Tokens: user.
+
+        Args:
+            user_ids: Sequence[int].
+            group_ids: Sequence[int].
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/newsfeed.addBan
+        """
+        return self._batch.add(
+            _NEWSFEED_ADD_BAN.call(
+                {
+                    "user_ids": user_ids,
+                    "group_ids": group_ids,
+                }
+            )
+        )
+
+    def delete_ban(
+        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `newsfeed.deleteBan`.
+
+        Tokens: user.
+
+        Args:
+            user_ids: Sequence[int].
+            group_ids: Sequence[int].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.deleteBan
+        """
+        return self._batch.add(
+            _NEWSFEED_DELETE_BAN.call(
+                {
+                    "user_ids": user_ids,
+                    "group_ids": group_ids,
+                }
+            )
+        )
+
+    def delete_list(self, *, list_id: int) -> Pending[BaseOkResponse]:
+        """Call `newsfeed.deleteList`.
+
+        Tokens: user.
+
+        Args:
+            list_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.deleteList
+        """
+        return self._batch.add(
+            _NEWSFEED_DELETE_LIST.call(
+                {
+                    "list_id": list_id,
+                }
+            )
+        )
+
+    def get(
+        self,
+        *,
+        filters: Sequence[
+            NewsfeedNewsfeedItemType
+            | Literal[
+                "post",
+                "photo",
+                "photo_tag",
+                "wall_photo",
+                "friend",
+                "audio",
+                "video",
+                "topic",
+                "digest",
+                "stories",
+                "note",
+                "audio_playlist",
+                "clip",
+                "clips_retention",
+            ]
+        ]
+        | None = None,
+        return_banned: bool | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        source_ids: str | None = None,
+        start_from: str | None = None,
+        count: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        section: str | None = None,
+    ) -> Pending[NewsfeedGenericResponse]:
+        """Call `newsfeed.get`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            filters: Sequence[NewsfeedNewsfeedItemType | Literal['post', 'photo', 'photo_tag', 'wall_photo', 'friend', 'audio', 'video', 'topic', 'digest', 'stories', 'note', 'audio_playlist', 'clip', 'clips_retention']].
+            return_banned: bool.
+            start_time: int; >= 0.
+            end_time: int; >= 0.
+            max_photos: int; >= 0.
+            source_ids: str.
+            start_from: str.
+            count: int; >= 0.
+            fields: Sequence[BaseUserGroupFields | str].
+            section: str.
+
+        Returns: `NewsfeedGenericResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.get
+        """
+        return self._batch.add(
+            _NEWSFEED_GET.call(
+                {
+                    "filters": filters,
+                    "return_banned": return_banned,
+                    "start_time": start_time,
+                    "end_time": end_time,
+                    "max_photos": max_photos,
+                    "source_ids": source_ids,
+                    "start_from": start_from,
+                    "count": count,
+                    "fields": fields,
+                    "section": section,
+                }
+            )
+        )
+
+    @overload
+    def get_banned(
+        self,
+        *,
+        extended: Literal[True],
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[NewsfeedGetBannedExtendedResponse]: ...
+    @overload
+    def get_banned(
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[NewsfeedGetBannedResponse]: ...
+    def get_banned(
+        self,
+        *,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse]:
+        """Call `newsfeed.getBanned`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `NewsfeedGetBannedResponse`.
+            With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/newsfeed.getBanned
+        """
+        return self._batch.add(
+            _NEWSFEED_GET_BANNED.call(
+                {
+                    "extended": extended,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    def get_comments(
+        self,
+        *,
+        count: int | None = None,
+        filters: Sequence[NewsfeedCommentsFilters | Literal["post", "photo", "video", "topic", "note"]] | None = None,
+        reposts: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        last_comments_count: int | None = None,
+        start_from: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[NewsfeedGetCommentsResponse]:
+        """Call `newsfeed.getComments`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            count: int; 0..100.
+            filters: Sequence[NewsfeedCommentsFilters | Literal['post', 'photo', 'video', 'topic', 'note']].
+            reposts: str.
+            start_time: int; >= 0.
+            end_time: int; >= 0.
+            last_comments_count: int; 0..10.
+            start_from: str.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `NewsfeedGetCommentsResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.getComments
+        """
+        return self._batch.add(
+            _NEWSFEED_GET_COMMENTS.call(
+                {
+                    "count": count,
+                    "filters": filters,
+                    "reposts": reposts,
+                    "start_time": start_time,
+                    "end_time": end_time,
+                    "last_comments_count": last_comments_count,
+                    "start_from": start_from,
+                    "fields": fields,
+                }
+            )
+        )
+
+    @overload
+    def get_lists(
+        self, *, extended: Literal[True], list_ids: Sequence[int] | None = None
+    ) -> Pending[NewsfeedGetListsExtendedResponse]: ...
+    @overload
+    def get_lists(
+        self, *, list_ids: Sequence[int] | None = None, extended: Literal[False] | None = None
+    ) -> Pending[NewsfeedGetListsResponse]: ...
+    def get_lists(
+        self, *, list_ids: Sequence[int] | None = None, extended: bool | None = None
+    ) -> Pending[NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse]:
+        """Call `newsfeed.getLists`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            list_ids: Sequence[int].
+            extended: bool.
+
+        Returns: `NewsfeedGetListsResponse`.
+            With extended=True: `NewsfeedGetListsExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/newsfeed.getLists
+        """
+        return self._batch.add(
+            _NEWSFEED_GET_LISTS.call(
+                {
+                    "list_ids": list_ids,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_mentions(
+        self,
+        *,
+        owner_id: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[NewsfeedGetMentionsResponse]:
+        """Call `newsfeed.getMentions`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            start_time: int; >= 0.
+            end_time: int; >= 0.
+            offset: int; >= 0.
+            count: int; 0..50.
+
+        Returns: `NewsfeedGetMentionsResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.getMentions
+        """
+        return self._batch.add(
+            _NEWSFEED_GET_MENTIONS.call(
+                {
+                    "owner_id": owner_id,
+                    "start_time": start_time,
+                    "end_time": end_time,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def get_recommended(
+        self,
+        *,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        start_from: str | None = None,
+        count: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[NewsfeedGenericResponse]:
+        """Call `newsfeed.getRecommended`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            start_time: int; >= 0.
+            end_time: int; >= 0.
+            max_photos: int; >= 0.
+            start_from: str.
+            count: int; >= 0.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `NewsfeedGenericResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.getRecommended
+        """
+        return self._batch.add(
+            _NEWSFEED_GET_RECOMMENDED.call(
+                {
+                    "start_time": start_time,
+                    "end_time": end_time,
+                    "max_photos": max_photos,
+                    "start_from": start_from,
+                    "count": count,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_suggested_sources(
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        shuffle: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[NewsfeedGetSuggestedSourcesResponse]:
+        """Call `newsfeed.getSuggestedSources`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int; >= 0.
+            count: int; 0..1000.
+            shuffle: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `NewsfeedGetSuggestedSourcesResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.getSuggestedSources
+        """
+        return self._batch.add(
+            _NEWSFEED_GET_SUGGESTED_SOURCES.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                    "shuffle": shuffle,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def ignore_item(
+        self,
+        *,
+        type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
+        owner_id: int | None = None,
+        item_id: int | None = None,
+    ) -> Pending[NewsfeedIgnoreItemResponse]:
+        """Call `newsfeed.ignoreItem`.
+
+        Tokens: user.
+
+        Args:
+            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: int; format int64.
+            item_id: int; >= 0.
+
+        Returns: `NewsfeedIgnoreItemResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.ignoreItem
+        """
+        return self._batch.add(
+            _NEWSFEED_IGNORE_ITEM.call(
+                {
+                    "type": type,
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                }
+            )
+        )
+
+    def save_list(
+        self, *, title: str, source_ids: Sequence[int], list_id: int | None = None, no_reposts: bool | None = None
+    ) -> Pending[int]:
+        """Call `newsfeed.saveList`.
+
+        Tokens: user.
+
+        Args:
+            title: str; required.
+            source_ids: Sequence[int]; required.
+            list_id: int; >= 0.
+            no_reposts: bool.
+
+        Returns: `int`.
+
+        Errors: 1170.
+
+        Docs: https://dev.vk.com/method/newsfeed.saveList
+        """
+        return self._batch.add(
+            _NEWSFEED_SAVE_LIST.call(
+                {
+                    "title": title,
+                    "source_ids": source_ids,
+                    "list_id": list_id,
+                    "no_reposts": no_reposts,
+                }
+            )
+        )
+
+    @overload
+    def search(
+        self,
+        *,
+        extended: Literal[True],
+        q: str | None = None,
+        count: int | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        start_from: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[NewsfeedSearchExtendedResponse]: ...
+    @overload
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        extended: Literal[False] | None = None,
+        count: int | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        start_from: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[NewsfeedSearchResponse]: ...
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        extended: bool | None = None,
+        count: int | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        start_from: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[NewsfeedSearchResponse | NewsfeedSearchExtendedResponse]:
+        """Call `newsfeed.search`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            q: str.
+            extended: bool.
+            count: int; 0..200.
+            latitude: float | int.
+            longitude: float | int.
+            start_time: int; >= 0.
+            end_time: int; >= 0.
+            start_from: str.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `NewsfeedSearchResponse`.
+            With extended=True: `NewsfeedSearchExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/newsfeed.search
+        """
+        return self._batch.add(
+            _NEWSFEED_SEARCH.call(
+                {
+                    "q": q,
+                    "extended": extended,
+                    "count": count,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "start_time": start_time,
+                    "end_time": end_time,
+                    "start_from": start_from,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def unignore_item(
+        self,
+        *,
+        type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
+        owner_id: int | None = None,
+        item_id: int | None = None,
+        track_code: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `newsfeed.unignoreItem`.
+
+        Tokens: user.
+
+        Args:
+            type: NewsfeedIgnoreItemType | Literal['wall', 'tag', 'profilephoto', 'video', 'photo', 'audio']; required.
+            owner_id: int; format int64.
+            item_id: int; >= 0.
+            track_code: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.unignoreItem
+        """
+        return self._batch.add(
+            _NEWSFEED_UNIGNORE_ITEM.call(
+                {
+                    "type": type,
+                    "owner_id": owner_id,
+                    "item_id": item_id,
+                    "track_code": track_code,
+                }
+            )
+        )
+
+    def unsubscribe(
+        self,
+        *,
+        type: Literal["clip", "market", "note", "photo", "post", "topic", "video"],
+        item_id: int,
+        owner_id: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `newsfeed.unsubscribe`.
+
+        Tokens: user.
+
+        Args:
+            type: Literal['clip', 'market', 'note', 'photo', 'post', 'topic', 'video']; required.
+            item_id: int; required; >= 0.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/newsfeed.unsubscribe
+        """
+        return self._batch.add(
+            _NEWSFEED_UNSUBSCRIBE.call(
+                {
+                    "type": type,
+                    "item_id": item_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+
+__all__ = ["NewsfeedMethods", "AsyncNewsfeedMethods", "BatchNewsfeedMethods"]

@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`photos` methods of VK API: `PhotosMethods` and its async twin `AsyncPhotosMethods`."""
+"""`photos` methods of VK API: `PhotosMethods` and its async twin `AsyncPhotosMethods`; `BatchPhotosMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _PHOTOS_CONFIRM_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -3568,4 +3569,1474 @@ class AsyncPhotosMethods:
         )
 
 
-__all__ = ["PhotosMethods", "AsyncPhotosMethods"]
+class BatchPhotosMethods:
+    """`batch.photos`: the batchable `photos` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def confirm_tag(self, *, photo_id: str, tag_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `photos.confirmTag`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: str; required.
+            tag_id: int; required.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.confirmTag
+        """
+        return self._batch.add(
+            _PHOTOS_CONFIRM_TAG.call(
+                {
+                    "photo_id": photo_id,
+                    "tag_id": tag_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def copy(self, *, owner_id: int, photo_id: int, access_key: str | None = None) -> Pending[int]:
+        """Call `photos.copy`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            photo_id: int; required; >= 0.
+            access_key: str.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/photos.copy
+        """
+        return self._batch.add(
+            _PHOTOS_COPY.call(
+                {
+                    "owner_id": owner_id,
+                    "photo_id": photo_id,
+                    "access_key": access_key,
+                }
+            )
+        )
+
+    def create_album(
+        self,
+        *,
+        title: str,
+        group_id: int | None = None,
+        description: str | None = None,
+        privacy_view: Sequence[str] | None = None,
+        privacy_comment: Sequence[str] | None = None,
+        upload_by_admins_only: bool | None = None,
+        comments_disabled: bool | None = None,
+    ) -> Pending[PhotosPhotoAlbumFull]:
+        """Call `photos.createAlbum`.
+
+        Tokens: user.
+
+        Args:
+            title: str; required.
+            group_id: int; format int64.
+            description: str.
+            privacy_view: Sequence[str].
+            privacy_comment: Sequence[str].
+            upload_by_admins_only: bool.
+            comments_disabled: bool.
+
+        Returns: `PhotosPhotoAlbumFull`.
+
+        Errors: 302.
+
+        Docs: https://dev.vk.com/method/photos.createAlbum
+        """
+        return self._batch.add(
+            _PHOTOS_CREATE_ALBUM.call(
+                {
+                    "title": title,
+                    "group_id": group_id,
+                    "description": description,
+                    "privacy_view": privacy_view,
+                    "privacy_comment": privacy_comment,
+                    "upload_by_admins_only": upload_by_admins_only,
+                    "comments_disabled": comments_disabled,
+                }
+            )
+        )
+
+    def create_comment(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        from_group: bool | None = None,
+        reply_to_comment: int | None = None,
+        sticker_id: int | None = None,
+        access_key: str | None = None,
+        guid: str | None = None,
+    ) -> Pending[int]:
+        """Call `photos.createComment`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: int; required.
+            owner_id: int; format int64.
+            message: str.
+            attachments: Sequence[str].
+            from_group: bool.
+            reply_to_comment: int.
+            sticker_id: int; >= 0.
+            access_key: str.
+            guid: str.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/photos.createComment
+        """
+        return self._batch.add(
+            _PHOTOS_CREATE_COMMENT.call(
+                {
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                    "message": message,
+                    "attachments": attachments,
+                    "from_group": from_group,
+                    "reply_to_comment": reply_to_comment,
+                    "sticker_id": sticker_id,
+                    "access_key": access_key,
+                    "guid": guid,
+                }
+            )
+        )
+
+    def delete(
+        self, *, owner_id: int | None = None, photo_id: int | None = None, photos: Sequence[str] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.delete`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; format int64.
+            photo_id: int; >= 0.
+            photos: Sequence[str]; at most 100 items.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.delete
+        """
+        return self._batch.add(
+            _PHOTOS_DELETE.call(
+                {
+                    "owner_id": owner_id,
+                    "photo_id": photo_id,
+                    "photos": photos,
+                }
+            )
+        )
+
+    def delete_album(self, *, album_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `photos.deleteAlbum`.
+
+        Tokens: user.
+
+        Args:
+            album_id: int; required; >= 0.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 114.
+
+        Docs: https://dev.vk.com/method/photos.deleteAlbum
+        """
+        return self._batch.add(
+            _PHOTOS_DELETE_ALBUM.call(
+                {
+                    "album_id": album_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+        """Call `photos.deleteComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required.
+            owner_id: int; format int64.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/photos.deleteComment
+        """
+        return self._batch.add(
+            _PHOTOS_DELETE_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def edit(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        caption: str | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        place_str: str | None = None,
+        foursquare_id: str | None = None,
+        delete_place: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.edit`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: int; required; >= 0.
+            owner_id: int; format int64.
+            caption: str.
+            latitude: float | int.
+            longitude: float | int.
+            place_str: str.
+            foursquare_id: str.
+            delete_place: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.edit
+        """
+        return self._batch.add(
+            _PHOTOS_EDIT.call(
+                {
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                    "caption": caption,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "place_str": place_str,
+                    "foursquare_id": foursquare_id,
+                    "delete_place": delete_place,
+                }
+            )
+        )
+
+    def edit_album(
+        self,
+        *,
+        album_id: int,
+        title: str | None = None,
+        description: str | None = None,
+        owner_id: int | None = None,
+        privacy_view: Sequence[str] | None = None,
+        privacy_comment: Sequence[str] | None = None,
+        upload_by_admins_only: bool | None = None,
+        comments_disabled: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.editAlbum`.
+
+        Tokens: user.
+
+        Args:
+            album_id: int; required; >= 0.
+            title: str.
+            description: str.
+            owner_id: int; format int64.
+            privacy_view: Sequence[str].
+            privacy_comment: Sequence[str].
+            upload_by_admins_only: bool.
+            comments_disabled: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 114.
+
+        Docs: https://dev.vk.com/method/photos.editAlbum
+        """
+        return self._batch.add(
+            _PHOTOS_EDIT_ALBUM.call(
+                {
+                    "album_id": album_id,
+                    "title": title,
+                    "description": description,
+                    "owner_id": owner_id,
+                    "privacy_view": privacy_view,
+                    "privacy_comment": privacy_comment,
+                    "upload_by_admins_only": upload_by_admins_only,
+                    "comments_disabled": comments_disabled,
+                }
+            )
+        )
+
+    def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.editComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required.
+            owner_id: int; format int64.
+            message: str.
+            attachments: Sequence[str].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.editComment
+        """
+        return self._batch.add(
+            _PHOTOS_EDIT_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                    "message": message,
+                    "attachments": attachments,
+                }
+            )
+        )
+
+    def get(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_id: str | None = None,
+        photo_ids: Sequence[str] | None = None,
+        rev: bool | None = None,
+        extended: bool | None = None,
+        feed_type: str | None = None,
+        feed: int | None = None,
+        photo_sizes: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[PhotosGetResponse]:
+        """Call `photos.get`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            album_id: str.
+            photo_ids: Sequence[str].
+            rev: bool.
+            extended: bool.
+            feed_type: str.
+            feed: int.
+            photo_sizes: bool.
+            offset: int; >= 0.
+            count: int; 0..1000.
+
+        Returns: `PhotosGetResponse`.
+
+        Docs: https://dev.vk.com/method/photos.get
+        """
+        return self._batch.add(
+            _PHOTOS_GET.call(
+                {
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                    "photo_ids": photo_ids,
+                    "rev": rev,
+                    "extended": extended,
+                    "feed_type": feed_type,
+                    "feed": feed,
+                    "photo_sizes": photo_sizes,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def get_albums(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_ids: Sequence[int] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        need_system: bool | None = None,
+        need_covers: bool | None = None,
+        photo_sizes: bool | None = None,
+    ) -> Pending[PhotosGetAlbumsResponse]:
+        """Call `photos.getAlbums`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            album_ids: Sequence[int]; at most 1000 items.
+            offset: int; >= 0.
+            count: int; >= 0.
+            need_system: bool.
+            need_covers: bool.
+            photo_sizes: bool.
+
+        Returns: `PhotosGetAlbumsResponse`.
+
+        Docs: https://dev.vk.com/method/photos.getAlbums
+        """
+        return self._batch.add(
+            _PHOTOS_GET_ALBUMS.call(
+                {
+                    "owner_id": owner_id,
+                    "album_ids": album_ids,
+                    "offset": offset,
+                    "count": count,
+                    "need_system": need_system,
+                    "need_covers": need_covers,
+                    "photo_sizes": photo_sizes,
+                }
+            )
+        )
+
+    def get_albums_count(
+        self, *, user_id: int | None = None, group_id: int | None = None, need_system: bool | None = None
+    ) -> Pending[int]:
+        """Call `photos.getAlbumsCount`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; format int64.
+            group_id: int; format int64.
+            need_system: bool.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/photos.getAlbumsCount
+        """
+        return self._batch.add(
+            _PHOTOS_GET_ALBUMS_COUNT.call(
+                {
+                    "user_id": user_id,
+                    "group_id": group_id,
+                    "need_system": need_system,
+                }
+            )
+        )
+
+    def get_all(
+        self,
+        *,
+        owner_id: int | None = None,
+        extended: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        photo_sizes: bool | None = None,
+        no_service_albums: bool | None = None,
+        need_hidden: bool | None = None,
+        skip_hidden: bool | None = None,
+    ) -> Pending[PhotosGetAllResponse]:
+        """Call `photos.getAll`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            extended: bool.
+            offset: int; >= 0.
+            count: int; 0..200.
+            photo_sizes: bool.
+            no_service_albums: bool.
+            need_hidden: bool.
+            skip_hidden: bool.
+
+        Returns: `PhotosGetAllResponse`.
+
+        Errors: 19.
+
+        Docs: https://dev.vk.com/method/photos.getAll
+        """
+        return self._batch.add(
+            _PHOTOS_GET_ALL.call(
+                {
+                    "owner_id": owner_id,
+                    "extended": extended,
+                    "offset": offset,
+                    "count": count,
+                    "photo_sizes": photo_sizes,
+                    "no_service_albums": no_service_albums,
+                    "need_hidden": need_hidden,
+                    "skip_hidden": skip_hidden,
+                }
+            )
+        )
+
+    def get_all_comments(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        need_likes: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[PhotosGetAllCommentsResponse]:
+        """Call `photos.getAllComments`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            album_id: int; >= 0.
+            need_likes: bool.
+            offset: int; >= 0.
+            count: int; >= 0.
+
+        Returns: `PhotosGetAllCommentsResponse`.
+
+        Errors: 114.
+
+        Docs: https://dev.vk.com/method/photos.getAllComments
+        """
+        return self._batch.add(
+            _PHOTOS_GET_ALL_COMMENTS.call(
+                {
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                    "need_likes": need_likes,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def get_by_id(
+        self, *, photos: Sequence[str], extended: bool | None = None, photo_sizes: bool | None = None
+    ) -> Pending[list[PhotosPhoto]]:
+        """Call `photos.getById`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            photos: Sequence[str]; required; at most 500 items.
+            extended: bool.
+            photo_sizes: bool.
+
+        Returns: `list[PhotosPhoto]`.
+
+        Docs: https://dev.vk.com/method/photos.getById
+        """
+        return self._batch.add(
+            _PHOTOS_GET_BY_ID.call(
+                {
+                    "photos": photos,
+                    "extended": extended,
+                    "photo_sizes": photo_sizes,
+                }
+            )
+        )
+
+    def get_chat_upload_server(
+        self, *, chat_id: int, crop_x: int | None = None, crop_y: int | None = None, crop_width: int | None = None
+    ) -> Pending[BaseUploadServer]:
+        """Call `photos.getChatUploadServer`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            chat_id: int; required; >= 0.
+            crop_x: int; >= 0.
+            crop_y: int; >= 0.
+            crop_width: int; >= 200.
+
+        Returns: `BaseUploadServer`.
+
+        Docs: https://dev.vk.com/method/photos.getChatUploadServer
+        """
+        return self._batch.add(
+            _PHOTOS_GET_CHAT_UPLOAD_SERVER.call(
+                {
+                    "chat_id": chat_id,
+                    "crop_x": crop_x,
+                    "crop_y": crop_y,
+                    "crop_width": crop_width,
+                }
+            )
+        )
+
+    @overload
+    def get_comments(
+        self,
+        *,
+        photo_id: int,
+        extended: Literal[True],
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        access_key: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[PhotosGetCommentsExtendedResponse]: ...
+    @overload
+    def get_comments(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        access_key: str | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[PhotosGetCommentsResponse]: ...
+    def get_comments(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        access_key: str | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse]:
+        """Call `photos.getComments`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            photo_id: int; required.
+            owner_id: int; format int64.
+            need_likes: bool.
+            start_comment_id: int; >= 0.
+            offset: int.
+            count: int; 0..100.
+            sort: Literal['asc', 'desc'].
+            access_key: str.
+            extended: bool.
+            fields: Sequence[UsersFields | str].
+
+        Returns: `PhotosGetCommentsResponse`.
+            With extended=True: `PhotosGetCommentsExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/photos.getComments
+        """
+        return self._batch.add(
+            _PHOTOS_GET_COMMENTS.call(
+                {
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                    "need_likes": need_likes,
+                    "start_comment_id": start_comment_id,
+                    "offset": offset,
+                    "count": count,
+                    "sort": sort,
+                    "access_key": access_key,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_market_album_upload_server(self, *, group_id: int) -> Pending[BaseUploadServer]:
+        """Call `photos.getMarketAlbumUploadServer`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+
+        Returns: `BaseUploadServer`.
+
+        Errors: 1438.
+
+        Docs: https://dev.vk.com/method/photos.getMarketAlbumUploadServer
+        """
+        return self._batch.add(
+            _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_messages_upload_server(self, *, peer_id: int | None = None) -> Pending[PhotosPhotoUpload]:
+        """Call `photos.getMessagesUploadServer`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            peer_id: int.
+
+        Returns: `PhotosPhotoUpload`.
+
+        Errors: 901.
+
+        Docs: https://dev.vk.com/method/photos.getMessagesUploadServer
+        """
+        return self._batch.add(
+            _PHOTOS_GET_MESSAGES_UPLOAD_SERVER.call(
+                {
+                    "peer_id": peer_id,
+                }
+            )
+        )
+
+    def get_new_tags(self, *, offset: int | None = None, count: int | None = None) -> Pending[PhotosGetNewTagsResponse]:
+        """Call `photos.getNewTags`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            offset: int.
+            count: int; 0..100.
+
+        Returns: `PhotosGetNewTagsResponse`.
+
+        Docs: https://dev.vk.com/method/photos.getNewTags
+        """
+        return self._batch.add(
+            _PHOTOS_GET_NEW_TAGS.call(
+                {
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def get_owner_cover_photo_upload_server(
+        self,
+        *,
+        group_id: int | None = None,
+        crop_x: int | None = None,
+        crop_y: int | None = None,
+        crop_x2: int | None = None,
+        crop_y2: int | None = None,
+        is_video_cover: bool | None = None,
+    ) -> Pending[BaseUploadServer]:
+        """Call `photos.getOwnerCoverPhotoUploadServer`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; >= 1, format int64.
+            crop_x: int; >= 0.
+            crop_y: int; >= 0.
+            crop_x2: int; >= 0.
+            crop_y2: int; >= 0.
+            is_video_cover: bool.
+
+        Returns: `BaseUploadServer`.
+
+        Errors: 703.
+
+        Docs: https://dev.vk.com/method/photos.getOwnerCoverPhotoUploadServer
+        """
+        return self._batch.add(
+            _PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER.call(
+                {
+                    "group_id": group_id,
+                    "crop_x": crop_x,
+                    "crop_y": crop_y,
+                    "crop_x2": crop_x2,
+                    "crop_y2": crop_y2,
+                    "is_video_cover": is_video_cover,
+                }
+            )
+        )
+
+    def get_owner_photo_upload_server(self, *, owner_id: int | None = None) -> Pending[BaseUploadServer]:
+        """Call `photos.getOwnerPhotoUploadServer`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+
+        Returns: `BaseUploadServer`.
+
+        Errors: 703.
+
+        Docs: https://dev.vk.com/method/photos.getOwnerPhotoUploadServer
+        """
+        return self._batch.add(
+            _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER.call(
+                {
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def get_tags(
+        self, *, photo_id: int, owner_id: int | None = None, access_key: str | None = None
+    ) -> Pending[list[PhotosPhotoTag]]:
+        """Call `photos.getTags`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            photo_id: int; required.
+            owner_id: int; format int64.
+            access_key: str.
+
+        Returns: `list[PhotosPhotoTag]`.
+
+        Docs: https://dev.vk.com/method/photos.getTags
+        """
+        return self._batch.add(
+            _PHOTOS_GET_TAGS.call(
+                {
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                    "access_key": access_key,
+                }
+            )
+        )
+
+    def get_upload_server(
+        self, *, album_id: int | None = None, group_id: int | None = None
+    ) -> Pending[PhotosPhotoUpload]:
+        """Call `photos.getUploadServer`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            album_id: int; format int32.
+            group_id: int; format int64.
+
+        Returns: `PhotosPhotoUpload`.
+
+        Errors: 703.
+
+        Docs: https://dev.vk.com/method/photos.getUploadServer
+        """
+        return self._batch.add(
+            _PHOTOS_GET_UPLOAD_SERVER.call(
+                {
+                    "album_id": album_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def get_user_photos(
+        self,
+        *,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        sort: str | None = None,
+    ) -> Pending[PhotosGetUserPhotosResponse]:
+        """Call `photos.getUserPhotos`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            offset: int; >= 0.
+            count: int; 0..1000.
+            extended: bool.
+            sort: str.
+
+        Returns: `PhotosGetUserPhotosResponse`.
+
+        Docs: https://dev.vk.com/method/photos.getUserPhotos
+        """
+        return self._batch.add(
+            _PHOTOS_GET_USER_PHOTOS.call(
+                {
+                    "user_id": user_id,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "sort": sort,
+                }
+            )
+        )
+
+    def get_wall_upload_server(self, *, group_id: int | None = None) -> Pending[PhotosPhotoUpload]:
+        """Call `photos.getWallUploadServer`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            group_id: int; format int64.
+
+        Returns: `PhotosPhotoUpload`.
+
+        Docs: https://dev.vk.com/method/photos.getWallUploadServer
+        """
+        return self._batch.add(
+            _PHOTOS_GET_WALL_UPLOAD_SERVER.call(
+                {
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def make_cover(
+        self, *, photo_id: int, owner_id: int | None = None, album_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.makeCover`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: int; required.
+            owner_id: int; format int64.
+            album_id: int.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.makeCover
+        """
+        return self._batch.add(
+            _PHOTOS_MAKE_COVER.call(
+                {
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                    "album_id": album_id,
+                }
+            )
+        )
+
+    def move(
+        self, *, target_album_id: int, photo_ids: Sequence[int], owner_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.move`.
+
+        Tokens: user.
+
+        Args:
+            target_album_id: int; required.
+            photo_ids: Sequence[int]; required; at most 100 items.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.move
+        """
+        return self._batch.add(
+            _PHOTOS_MOVE.call(
+                {
+                    "target_album_id": target_album_id,
+                    "photo_ids": photo_ids,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def put_tag(
+        self,
+        *,
+        photo_id: int,
+        user_id: int,
+        owner_id: int | None = None,
+        x: float | int | None = None,
+        y: float | int | None = None,
+        x2: float | int | None = None,
+        y2: float | int | None = None,
+    ) -> Pending[int]:
+        """Call `photos.putTag`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: int; required; >= 0.
+            user_id: int; required; format int64.
+            owner_id: int; format int64.
+            x: float | int.
+            y: float | int.
+            x2: float | int.
+            y2: float | int.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/photos.putTag
+        """
+        return self._batch.add(
+            _PHOTOS_PUT_TAG.call(
+                {
+                    "photo_id": photo_id,
+                    "user_id": user_id,
+                    "owner_id": owner_id,
+                    "x": x,
+                    "y": y,
+                    "x2": x2,
+                    "y2": y2,
+                }
+            )
+        )
+
+    def remove_tag(self, *, photo_id: int, tag_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `photos.removeTag`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: int; required.
+            tag_id: int; required.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.removeTag
+        """
+        return self._batch.add(
+            _PHOTOS_REMOVE_TAG.call(
+                {
+                    "photo_id": photo_id,
+                    "tag_id": tag_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def reorder_albums(
+        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.reorderAlbums`.
+
+        Tokens: user.
+
+        Args:
+            album_id: int; required.
+            owner_id: int; format int64.
+            before: int.
+            after: int.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.reorderAlbums
+        """
+        return self._batch.add(
+            _PHOTOS_REORDER_ALBUMS.call(
+                {
+                    "album_id": album_id,
+                    "owner_id": owner_id,
+                    "before": before,
+                    "after": after,
+                }
+            )
+        )
+
+    def reorder_photos(
+        self, *, photo_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.reorderPhotos`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: int; required.
+            owner_id: int; format int64.
+            before: int.
+            after: int.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 122.
+
+        Docs: https://dev.vk.com/method/photos.reorderPhotos
+        """
+        return self._batch.add(
+            _PHOTOS_REORDER_PHOTOS.call(
+                {
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                    "before": before,
+                    "after": after,
+                }
+            )
+        )
+
+    def report(
+        self, *, owner_id: int, photo_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.report`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            photo_id: int; required; >= 0.
+            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8]; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.report
+        """
+        return self._batch.add(
+            _PHOTOS_REPORT.call(
+                {
+                    "owner_id": owner_id,
+                    "photo_id": photo_id,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def report_comment(
+        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `photos.reportComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 0.
+            reason: Literal[0, 1, 2, 3, 4, 5, 6]; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.reportComment
+        """
+        return self._batch.add(
+            _PHOTOS_REPORT_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def restore(self, *, photo_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `photos.restore`.
+
+        Tokens: user.
+
+        Args:
+            photo_id: int; required; >= 0.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/photos.restore
+        """
+        return self._batch.add(
+            _PHOTOS_RESTORE.call(
+                {
+                    "photo_id": photo_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+        """Call `photos.restoreComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required.
+            owner_id: int; format int64.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/photos.restoreComment
+        """
+        return self._batch.add(
+            _PHOTOS_RESTORE_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def save(
+        self,
+        *,
+        album_id: int | None = None,
+        group_id: int | None = None,
+        server: int | None = None,
+        photos_list: str | None = None,
+        hash: str | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        caption: str | None = None,
+    ) -> Pending[list[PhotosPhoto]]:
+        """Call `photos.save`.
+
+        Tokens: user.
+
+        Args:
+            album_id: int.
+            group_id: int; format int64.
+            server: int.
+            photos_list: str.
+            hash: str.
+            latitude: float | int.
+            longitude: float | int.
+            caption: str.
+
+        Returns: `list[PhotosPhoto]`.
+
+        Errors: 114, 118, 121, 22.
+
+        Docs: https://dev.vk.com/method/photos.save
+        """
+        return self._batch.add(
+            _PHOTOS_SAVE.call(
+                {
+                    "album_id": album_id,
+                    "group_id": group_id,
+                    "server": server,
+                    "photos_list": photos_list,
+                    "hash": hash,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "caption": caption,
+                }
+            )
+        )
+
+    def save_market_album_photo(
+        self, *, group_id: int, photo: str, server: int, hash: str
+    ) -> Pending[list[PhotosPhoto]]:
+        """Call `photos.saveMarketAlbumPhoto`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; required; >= 1, format int64.
+            photo: str; required.
+            server: int; required; >= 0.
+            hash: str; required.
+
+        Returns: `list[PhotosPhoto]`.
+
+        Errors: 121, 129, 1438.
+
+        Docs: https://dev.vk.com/method/photos.saveMarketAlbumPhoto
+        """
+        return self._batch.add(
+            _PHOTOS_SAVE_MARKET_ALBUM_PHOTO.call(
+                {
+                    "group_id": group_id,
+                    "photo": photo,
+                    "server": server,
+                    "hash": hash,
+                }
+            )
+        )
+
+    def save_messages_photo(
+        self, *, photo: str, server: int | None = None, hash: str | None = None
+    ) -> Pending[list[PhotosPhoto]]:
+        """Call `photos.saveMessagesPhoto`.
+
+        Tokens: user, group.
+
+        Args:
+            photo: str; required.
+            server: int.
+            hash: str.
+
+        Returns: `list[PhotosPhoto]`.
+
+        Errors: 114, 118, 121.
+
+        Docs: https://dev.vk.com/method/photos.saveMessagesPhoto
+        """
+        return self._batch.add(
+            _PHOTOS_SAVE_MESSAGES_PHOTO.call(
+                {
+                    "photo": photo,
+                    "server": server,
+                    "hash": hash,
+                }
+            )
+        )
+
+    def save_owner_cover_photo(
+        self,
+        *,
+        crop_x: int | None = None,
+        crop_height: int | None = None,
+        crop_y: int | None = None,
+        crop_width: int | None = None,
+        response_json: str | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        is_video_cover: bool | None = None,
+    ) -> Pending[PhotosSaveOwnerCoverPhotoResponse]:
+        """Call `photos.saveOwnerCoverPhoto`.
+
+        Tokens: user, group.
+
+        Args:
+            crop_x: int; >= 0.
+            crop_height: int; >= 0.
+            crop_y: int; >= 0.
+            crop_width: int; >= 0.
+            response_json: str.
+            hash: str.
+            photo: str.
+            is_video_cover: bool.
+
+        Returns: `PhotosSaveOwnerCoverPhotoResponse`.
+
+        Errors: 129, 703.
+
+        Docs: https://dev.vk.com/method/photos.saveOwnerCoverPhoto
+        """
+        return self._batch.add(
+            _PHOTOS_SAVE_OWNER_COVER_PHOTO.call(
+                {
+                    "crop_x": crop_x,
+                    "crop_height": crop_height,
+                    "crop_y": crop_y,
+                    "crop_width": crop_width,
+                    "response_json": response_json,
+                    "hash": hash,
+                    "photo": photo,
+                    "is_video_cover": is_video_cover,
+                }
+            )
+        )
+
+    def save_owner_photo(
+        self, *, server: str | None = None, hash: str | None = None, photo: str | None = None
+    ) -> Pending[PhotosSaveOwnerPhotoResponse]:
+        """Call `photos.saveOwnerPhoto`.
+
+        Tokens: user.
+
+        Args:
+            server: str.
+            hash: str.
+            photo: str.
+
+        Returns: `PhotosSaveOwnerPhotoResponse`.
+
+        Errors: 129, 703.
+
+        Docs: https://dev.vk.com/method/photos.saveOwnerPhoto
+        """
+        return self._batch.add(
+            _PHOTOS_SAVE_OWNER_PHOTO.call(
+                {
+                    "server": server,
+                    "hash": hash,
+                    "photo": photo,
+                }
+            )
+        )
+
+    def save_wall_photo(
+        self,
+        *,
+        photo: str,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        server: int | None = None,
+        hash: str | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        caption: str | None = None,
+    ) -> Pending[list[PhotosPhoto]]:
+        """Call `photos.saveWallPhoto`.
+
+        Tokens: user.
+
+        Args:
+            photo: str; required.
+            user_id: int; >= 0, format int64.
+            group_id: int; >= 0, format int64.
+            server: int.
+            hash: str.
+            latitude: float | int.
+            longitude: float | int.
+            caption: str.
+
+        Returns: `list[PhotosPhoto]`.
+
+        Errors: 114, 118, 121, 22.
+
+        Docs: https://dev.vk.com/method/photos.saveWallPhoto
+        """
+        return self._batch.add(
+            _PHOTOS_SAVE_WALL_PHOTO.call(
+                {
+                    "photo": photo,
+                    "user_id": user_id,
+                    "group_id": group_id,
+                    "server": server,
+                    "hash": hash,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "caption": caption,
+                }
+            )
+        )
+
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        start_time: float | int | None = None,
+        end_time: float | int | None = None,
+        sort: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        radius: int | None = None,
+    ) -> Pending[PhotosSearchResponse]:
+        """Call `photos.search`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            q: str.
+            lat: float | int.
+            long: float | int.
+            start_time: float | int; >= 0.
+            end_time: float | int; >= 0.
+            sort: int; >= 0.
+            offset: int; >= 0.
+            count: int; 0..1000.
+            radius: int; >= 0.
+
+        Returns: `PhotosSearchResponse`.
+
+        Docs: https://dev.vk.com/method/photos.search
+        """
+        return self._batch.add(
+            _PHOTOS_SEARCH.call(
+                {
+                    "q": q,
+                    "lat": lat,
+                    "long": long,
+                    "start_time": start_time,
+                    "end_time": end_time,
+                    "sort": sort,
+                    "offset": offset,
+                    "count": count,
+                    "radius": radius,
+                }
+            )
+        )
+
+
+__all__ = ["PhotosMethods", "AsyncPhotosMethods", "BatchPhotosMethods"]

@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`polls` methods of VK API: `PollsMethods` and its async twin `AsyncPollsMethods`."""
+"""`polls` methods of VK API: `PollsMethods` and its async twin `AsyncPollsMethods`; `BatchPollsMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from apiforge.vk.models.users import UsersFields
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _POLLS_ADD_VOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -833,4 +834,348 @@ class AsyncPollsMethods:
         )
 
 
-__all__ = ["PollsMethods", "AsyncPollsMethods"]
+class BatchPollsMethods:
+    """`batch.polls`: the batchable `polls` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_vote(
+        self, *, poll_id: int, answer_ids: Sequence[int], owner_id: int | None = None, is_board: bool | None = None
+    ) -> Pending[BaseBoolInt]:
+        """Call `polls.addVote`.
+
+        Tokens: user.
+
+        Args:
+            poll_id: int; required; >= 0.
+            answer_ids: Sequence[int]; required.
+            owner_id: int; format int64.
+            is_board: bool.
+
+        Returns: `BaseBoolInt`.
+
+        Errors: 250, 252, 251.
+
+        Docs: https://dev.vk.com/method/polls.addVote
+        """
+        return self._batch.add(
+            _POLLS_ADD_VOTE.call(
+                {
+                    "poll_id": poll_id,
+                    "answer_ids": answer_ids,
+                    "owner_id": owner_id,
+                    "is_board": is_board,
+                }
+            )
+        )
+
+    def create(
+        self,
+        *,
+        question: str | None = None,
+        is_anonymous: bool | None = None,
+        is_multiple: bool | None = None,
+        end_date: int | None = None,
+        owner_id: int | None = None,
+        app_id: int | None = None,
+        add_answers: str | None = None,
+        photo_id: int | None = None,
+        background_id: Literal[1, 2, 3, 4, 6, 8, 9] | None = None,
+        disable_unvote: bool | None = None,
+    ) -> Pending[PollsPoll]:
+        """Call `polls.create`.
+
+        Tokens: user.
+
+        Args:
+            question: str.
+            is_anonymous: bool.
+            is_multiple: bool.
+            end_date: int; >= 1550700000.
+            owner_id: int; format int64.
+            app_id: int.
+            add_answers: str.
+            photo_id: int; >= 0.
+            background_id: Literal[1, 2, 3, 4, 6, 8, 9].
+            disable_unvote: bool.
+
+        Returns: `PollsPoll`.
+
+        Docs: https://dev.vk.com/method/polls.create
+        """
+        return self._batch.add(
+            _POLLS_CREATE.call(
+                {
+                    "question": question,
+                    "is_anonymous": is_anonymous,
+                    "is_multiple": is_multiple,
+                    "end_date": end_date,
+                    "owner_id": owner_id,
+                    "app_id": app_id,
+                    "add_answers": add_answers,
+                    "photo_id": photo_id,
+                    "background_id": background_id,
+                    "disable_unvote": disable_unvote,
+                }
+            )
+        )
+
+    def delete_vote(
+        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None
+    ) -> Pending[BaseBoolInt]:
+        """Call `polls.deleteVote`.
+
+        Tokens: user.
+
+        Args:
+            poll_id: int; required; >= 0.
+            owner_id: int; format int64.
+            is_board: bool.
+
+        Returns: `BaseBoolInt`.
+
+        Errors: 250, 252, 251.
+
+        Docs: https://dev.vk.com/method/polls.deleteVote
+        """
+        return self._batch.add(
+            _POLLS_DELETE_VOTE.call(
+                {
+                    "poll_id": poll_id,
+                    "owner_id": owner_id,
+                    "is_board": is_board,
+                }
+            )
+        )
+
+    def edit(
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        question: str | None = None,
+        add_answers: str | None = None,
+        edit_answers: str | None = None,
+        delete_answers: str | None = None,
+        end_date: int | None = None,
+        photo_id: int | None = None,
+        background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `polls.edit`.
+
+        Tokens: user.
+
+        Args:
+            poll_id: int; required; >= 0.
+            owner_id: int; format int64.
+            question: str.
+            add_answers: str.
+            edit_answers: str.
+            delete_answers: str.
+            end_date: int; >= 0.
+            photo_id: int; >= 0.
+            background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/polls.edit
+        """
+        return self._batch.add(
+            _POLLS_EDIT.call(
+                {
+                    "poll_id": poll_id,
+                    "owner_id": owner_id,
+                    "question": question,
+                    "add_answers": add_answers,
+                    "edit_answers": edit_answers,
+                    "delete_answers": delete_answers,
+                    "end_date": end_date,
+                    "photo_id": photo_id,
+                    "background_id": background_id,
+                }
+            )
+        )
+
+    def get_backgrounds(self) -> Pending[list[PollsBackground]]:
+        """Call `polls.getBackgrounds`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Returns: `list[PollsBackground]`.
+
+        Docs: https://dev.vk.com/method/polls.getBackgrounds
+        """
+        return self._batch.add(_POLLS_GET_BACKGROUNDS.call({}))
+
+    def get_by_id(
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extended: bool | None = None,
+        friends_count: int | None = None,
+        fields: Sequence[str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[PollsPollExtended]:
+        """Call `polls.getById`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            poll_id: int; required; >= 0.
+            owner_id: int; format int64.
+            is_board: bool.
+            extended: bool.
+            friends_count: int; 0..100.
+            fields: Sequence[str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `PollsPollExtended`.
+
+        Errors: 250.
+
+        Docs: https://dev.vk.com/method/polls.getById
+        """
+        return self._batch.add(
+            _POLLS_GET_BY_ID.call(
+                {
+                    "poll_id": poll_id,
+                    "owner_id": owner_id,
+                    "is_board": is_board,
+                    "extended": extended,
+                    "friends_count": friends_count,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    def get_photo_upload_server(self, *, owner_id: int | None = None) -> Pending[BaseUploadServer]:
+        """Call `polls.getPhotoUploadServer`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+
+        Returns: `BaseUploadServer`.
+
+        Docs: https://dev.vk.com/method/polls.getPhotoUploadServer
+        """
+        return self._batch.add(
+            _POLLS_GET_PHOTO_UPLOAD_SERVER.call(
+                {
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    @overload
+    def get_voters(
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        fields: Sequence[UsersFields | str],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        friends_only: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[list[PollsFieldsVoters]]: ...
+    @overload
+    def get_voters(
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        friends_only: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[list[PollsVoters]]: ...
+    def get_voters(
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        friends_only: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[list[PollsVoters] | list[PollsFieldsVoters]]:
+        """Call `polls.getVoters`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            poll_id: int; required; >= 0.
+            answer_ids: Sequence[int]; required.
+            owner_id: int; format int64.
+            is_board: bool.
+            friends_only: bool.
+            offset: int; >= 0.
+            count: int; >= 0.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `list[PollsVoters]`.
+            With fields=<given>: `list[PollsFieldsVoters]` (fieldsResponse).
+
+        Errors: 250, 252, 251, 253.
+
+        Docs: https://dev.vk.com/method/polls.getVoters
+        """
+        return self._batch.add(
+            _POLLS_GET_VOTERS.call(
+                {
+                    "poll_id": poll_id,
+                    "answer_ids": answer_ids,
+                    "owner_id": owner_id,
+                    "is_board": is_board,
+                    "friends_only": friends_only,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    def save_photo(self, *, photo: str | None = None, hash: str | None = None) -> Pending[PollsBackground]:
+        """Call `polls.savePhoto`.
+
+        Tokens: user.
+
+        Args:
+            photo: str.
+            hash: str.
+
+        Returns: `PollsBackground`.
+
+        Errors: 129.
+
+        Docs: https://dev.vk.com/method/polls.savePhoto
+        """
+        return self._batch.add(
+            _POLLS_SAVE_PHOTO.call(
+                {
+                    "photo": photo,
+                    "hash": hash,
+                }
+            )
+        )
+
+
+__all__ = ["PollsMethods", "AsyncPollsMethods", "BatchPollsMethods"]

@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`secure` methods of VK API: `SecureMethods` and its async twin `AsyncSecureMethods`."""
+"""`secure` methods of VK API: `SecureMethods` and its async twin `AsyncSecureMethods`; `BatchSecureMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from apiforge.vk.models.secure import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _SECURE_ADD_APP_EVENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -741,4 +742,302 @@ class AsyncSecureMethods:
         )
 
 
-__all__ = ["SecureMethods", "AsyncSecureMethods"]
+class BatchSecureMethods:
+    """`batch.secure`: the batchable `secure` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add_app_event(
+        self, *, activity_id: int, user_id: int | None = None, value: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `secure.addAppEvent`.
+
+        Tokens: service.
+
+        Args:
+            activity_id: int; required; >= 0.
+            user_id: int; >= 1, format int64.
+            value: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 1251.
+
+        Docs: https://dev.vk.com/method/secure.addAppEvent
+        """
+        return self._batch.add(
+            _SECURE_ADD_APP_EVENT.call(
+                {
+                    "activity_id": activity_id,
+                    "user_id": user_id,
+                    "value": value,
+                }
+            )
+        )
+
+    def check_token(self, *, token: str | None = None, ip: str | None = None) -> Pending[SecureTokenChecked]:
+        """Call `secure.checkToken`.
+
+        Tokens: service. Idempotent: retried on transient failures.
+
+        Args:
+            token: str.
+            ip: str.
+
+        Returns: `SecureTokenChecked`.
+
+        Docs: https://dev.vk.com/method/secure.checkToken
+        """
+        return self._batch.add(
+            _SECURE_CHECK_TOKEN.call(
+                {
+                    "token": token,
+                    "ip": ip,
+                }
+            )
+        )
+
+    def get_app_balance(self) -> Pending[int]:
+        """Call `secure.getAppBalance`.
+
+        Tokens: service. Idempotent: retried on transient failures.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/secure.getAppBalance
+        """
+        return self._batch.add(_SECURE_GET_APP_BALANCE.call({}))
+
+    def get_sms_history(
+        self,
+        *,
+        user_id: int | None = None,
+        date_from: int | None = None,
+        date_to: int | None = None,
+        limit: int | None = None,
+    ) -> Pending[list[SecureSmsNotification]]:
+        """Call `secure.getSMSHistory`.
+
+        Tokens: service. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            date_from: int; >= 0.
+            date_to: int; >= 0.
+            limit: int; 0..1000.
+
+        Returns: `list[SecureSmsNotification]`.
+
+        Docs: https://dev.vk.com/method/secure.getSMSHistory
+        """
+        return self._batch.add(
+            _SECURE_GET_SMS_HISTORY.call(
+                {
+                    "user_id": user_id,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "limit": limit,
+                }
+            )
+        )
+
+    def get_transactions_history(
+        self,
+        *,
+        type: int | None = None,
+        uid_from: int | None = None,
+        uid_to: int | None = None,
+        date_from: int | None = None,
+        date_to: int | None = None,
+        limit: int | None = None,
+    ) -> Pending[list[SecureTransaction]]:
+        """Call `secure.getTransactionsHistory`.
+
+        Tokens: service. Idempotent: retried on transient failures.
+
+        Args:
+            type: int.
+            uid_from: int; >= 1, format int64.
+            uid_to: int; >= 1, format int64.
+            date_from: int; >= 0.
+            date_to: int; >= 0.
+            limit: int; 0..1000.
+
+        Returns: `list[SecureTransaction]`.
+
+        Docs: https://dev.vk.com/method/secure.getTransactionsHistory
+        """
+        return self._batch.add(
+            _SECURE_GET_TRANSACTIONS_HISTORY.call(
+                {
+                    "type": type,
+                    "uid_from": uid_from,
+                    "uid_to": uid_to,
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "limit": limit,
+                }
+            )
+        )
+
+    def get_user_level(self, *, user_ids: Sequence[int]) -> Pending[list[SecureLevel]]:
+        """Call `secure.getUserLevel`.
+
+        Tokens: service. Idempotent: retried on transient failures.
+
+        Args:
+            user_ids: Sequence[int]; required.
+
+        Returns: `list[SecureLevel]`.
+
+        Docs: https://dev.vk.com/method/secure.getUserLevel
+        """
+        return self._batch.add(
+            _SECURE_GET_USER_LEVEL.call(
+                {
+                    "user_ids": user_ids,
+                }
+            )
+        )
+
+    def give_event_sticker(
+        self, *, user_ids: Sequence[int], achievement_id: int
+    ) -> Pending[list[SecureGiveEventStickerItem]]:
+        """Call `secure.giveEventSticker`.
+
+        Tokens: service.
+
+        Args:
+            user_ids: Sequence[int]; required.
+            achievement_id: int; required; >= 0.
+
+        Returns: `list[SecureGiveEventStickerItem]`.
+
+        Docs: https://dev.vk.com/method/secure.giveEventSticker
+        """
+        return self._batch.add(
+            _SECURE_GIVE_EVENT_STICKER.call(
+                {
+                    "user_ids": user_ids,
+                    "achievement_id": achievement_id,
+                }
+            )
+        )
+
+    def send_notification(
+        self,
+        *,
+        message: str,
+        user_ids: Sequence[int] | None = None,
+        user_id: int | None = None,
+        notification_id: int | None = None,
+        promo_id: int | None = None,
+    ) -> Pending[list[int]]:
+        """Call `secure.sendNotification`.
+
+        Tokens: service.
+
+        Args:
+            message: str; required.
+            user_ids: Sequence[int].
+            user_id: int; >= 0, format int64.
+            notification_id: int; >= 0.
+            promo_id: int; >= 0.
+
+        Returns: `list[int]`.
+
+        Docs: https://dev.vk.com/method/secure.sendNotification
+        """
+        return self._batch.add(
+            _SECURE_SEND_NOTIFICATION.call(
+                {
+                    "message": message,
+                    "user_ids": user_ids,
+                    "user_id": user_id,
+                    "notification_id": notification_id,
+                    "promo_id": promo_id,
+                }
+            )
+        )
+
+    def send_sms_notification(self, *, user_id: int, message: str) -> Pending[BaseOkResponse]:
+        """Call `secure.sendSMSNotification`.
+
+        Tokens: service.
+
+        Args:
+            user_id: int; required; >= 1, format int64.
+            message: str; required.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 147, 146.
+
+        Docs: https://dev.vk.com/method/secure.sendSMSNotification
+        """
+        return self._batch.add(
+            _SECURE_SEND_SMS_NOTIFICATION.call(
+                {
+                    "user_id": user_id,
+                    "message": message,
+                }
+            )
+        )
+
+    @overload
+    def set_counter(
+        self,
+        *,
+        counters: Sequence[str],
+        user_id: int | None = None,
+        counter: int | None = None,
+        increment: bool | None = None,
+    ) -> Pending[list[SecureSetCounterItem]]: ...
+    @overload
+    def set_counter(
+        self,
+        *,
+        counters: None = None,
+        user_id: int | None = None,
+        counter: int | None = None,
+        increment: bool | None = None,
+    ) -> Pending[BaseBoolInt]: ...
+    def set_counter(
+        self,
+        *,
+        counters: Sequence[str] | None = None,
+        user_id: int | None = None,
+        counter: int | None = None,
+        increment: bool | None = None,
+    ) -> Pending[BaseBoolInt | list[SecureSetCounterItem]]:
+        """Call `secure.setCounter`.
+
+        Tokens: service.
+
+        Args:
+            counters: Sequence[str].
+            user_id: int; >= 0, format int64.
+            counter: int.
+            increment: bool.
+
+        Returns: `BaseBoolInt`.
+            With counters=<given>: `list[SecureSetCounterItem]` (responseArray).
+
+        Docs: https://dev.vk.com/method/secure.setCounter
+        """
+        return self._batch.add(
+            _SECURE_SET_COUNTER.call(
+                {
+                    "counters": counters,
+                    "user_id": user_id,
+                    "counter": counter,
+                    "increment": increment,
+                }
+            )
+        )
+
+
+__all__ = ["SecureMethods", "AsyncSecureMethods", "BatchSecureMethods"]

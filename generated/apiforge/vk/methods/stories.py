@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`stories` methods of VK API: `StoriesMethods` and its async twin `AsyncStoriesMethods`."""
+"""`stories` methods of VK API: `StoriesMethods` and its async twin `AsyncStoriesMethods`; `BatchStoriesMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from apiforge.vk.models.stories import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _STORIES_BAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -1431,4 +1432,592 @@ class AsyncStoriesMethods:
         )
 
 
-__all__ = ["StoriesMethods", "AsyncStoriesMethods"]
+class BatchStoriesMethods:
+    """`batch.stories`: the batchable `stories` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def ban_owner(self, *, owners_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+        """Call `stories.banOwner`.
+
+        Tokens: user.
+
+        Args:
+            owners_ids: Sequence[int]; required; at most 200 items.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/stories.banOwner
+        """
+        return self._batch.add(
+            _STORIES_BAN_OWNER.call(
+                {
+                    "owners_ids": owners_ids,
+                }
+            )
+        )
+
+    def delete(
+        self, *, owner_id: int | None = None, story_id: int | None = None, stories: Sequence[str] | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `stories.delete`.
+
+        Tokens: user, group.
+
+        Args:
+            owner_id: int; format int64.
+            story_id: int; >= 0.
+            stories: Sequence[str]; at most 100 items.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/stories.delete
+        """
+        return self._batch.add(
+            _STORIES_DELETE.call(
+                {
+                    "owner_id": owner_id,
+                    "story_id": story_id,
+                    "stories": stories,
+                }
+            )
+        )
+
+    def get(
+        self,
+        *,
+        owner_id: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[StoriesGetV5113Response]:
+        """Call `stories.get`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `StoriesGetV5113Response`.
+
+        Docs: https://dev.vk.com/method/stories.get
+        """
+        return self._batch.add(
+            _STORIES_GET.call(
+                {
+                    "owner_id": owner_id,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    @overload
+    def get_banned(
+        self, *, extended: Literal[True], fields: Sequence[BaseUserGroupFields | str] | None = None
+    ) -> Pending[StoriesGetBannedExtendedResponse]: ...
+    @overload
+    def get_banned(
+        self, *, extended: Literal[False] | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+    ) -> Pending[StoriesGetBannedResponse]: ...
+    def get_banned(
+        self, *, extended: bool | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+    ) -> Pending[StoriesGetBannedResponse | StoriesGetBannedExtendedResponse]:
+        """Call `stories.getBanned`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `StoriesGetBannedResponse`.
+            With extended=True: `StoriesGetBannedExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/stories.getBanned
+        """
+        return self._batch.add(
+            _STORIES_GET_BANNED.call(
+                {
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_by_id(
+        self,
+        *,
+        stories: Sequence[str],
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[StoriesGetByIdExtendedResponse]:
+        """Call `stories.getById`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            stories: Sequence[str]; required; at most 100 items.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `StoriesGetByIdExtendedResponse`.
+
+        Errors: 1600.
+
+        Docs: https://dev.vk.com/method/stories.getById
+        """
+        return self._batch.add(
+            _STORIES_GET_BY_ID.call(
+                {
+                    "stories": stories,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_detailed_stats(self, *, owner_id: int, story_id: int) -> Pending[StoriesGetStatsV5200Response]:
+        """Call `stories.getDetailedStats`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            story_id: int; required; >= 0.
+
+        Returns: `StoriesGetStatsV5200Response`.
+
+        Docs: https://dev.vk.com/method/stories.getDetailedStats
+        """
+        return self._batch.add(
+            _STORIES_GET_DETAILED_STATS.call(
+                {
+                    "owner_id": owner_id,
+                    "story_id": story_id,
+                }
+            )
+        )
+
+    def get_photo_upload_server(
+        self,
+        *,
+        add_to_news: bool | None = None,
+        user_ids: Sequence[int] | None = None,
+        reply_to_story: str | None = None,
+        link_text: StoriesUploadLinkText
+        | Literal[
+            "to_store",
+            "vote",
+            "more",
+            "book",
+            "order",
+            "enroll",
+            "fill",
+            "signup",
+            "buy",
+            "ticket",
+            "write",
+            "open",
+            "learn_more",
+            "view",
+            "go_to",
+            "contact",
+            "watch",
+            "play",
+            "install",
+            "read",
+            "calendar",
+        ]
+        | None = None,
+        link_url: str | None = None,
+        group_id: int | None = None,
+        clickable_stickers: str | None = None,
+    ) -> Pending[StoriesGetPhotoUploadServerResponse]:
+        """Call `stories.getPhotoUploadServer`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            add_to_news: bool.
+            user_ids: Sequence[int].
+            reply_to_story: str.
+            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: str; at most 2048 characters.
+            group_id: int; >= 0, format int64.
+            clickable_stickers: str.
+
+        Returns: `StoriesGetPhotoUploadServerResponse`.
+
+        Errors: 900, 1602, 19.
+
+        Docs: https://dev.vk.com/method/stories.getPhotoUploadServer
+        """
+        return self._batch.add(
+            _STORIES_GET_PHOTO_UPLOAD_SERVER.call(
+                {
+                    "add_to_news": add_to_news,
+                    "user_ids": user_ids,
+                    "reply_to_story": reply_to_story,
+                    "link_text": link_text,
+                    "link_url": link_url,
+                    "group_id": group_id,
+                    "clickable_stickers": clickable_stickers,
+                }
+            )
+        )
+
+    def get_replies(
+        self,
+        *,
+        owner_id: int,
+        story_id: int,
+        access_key: str | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[StoriesGetV5113Response]:
+        """Call `stories.getReplies`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            story_id: int; required; >= 0.
+            access_key: str.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `StoriesGetV5113Response`.
+
+        Docs: https://dev.vk.com/method/stories.getReplies
+        """
+        return self._batch.add(
+            _STORIES_GET_REPLIES.call(
+                {
+                    "owner_id": owner_id,
+                    "story_id": story_id,
+                    "access_key": access_key,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def get_stats(self, *, owner_id: int, story_id: int) -> Pending[StoriesStoryStats]:
+        """Call `stories.getStats`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            story_id: int; required; >= 0.
+
+        Returns: `StoriesStoryStats`.
+
+        Docs: https://dev.vk.com/method/stories.getStats
+        """
+        return self._batch.add(
+            _STORIES_GET_STATS.call(
+                {
+                    "owner_id": owner_id,
+                    "story_id": story_id,
+                }
+            )
+        )
+
+    def get_video_upload_server(
+        self,
+        *,
+        add_to_news: bool | None = None,
+        user_ids: Sequence[int] | None = None,
+        reply_to_story: str | None = None,
+        link_text: StoriesUploadLinkText
+        | Literal[
+            "to_store",
+            "vote",
+            "more",
+            "book",
+            "order",
+            "enroll",
+            "fill",
+            "signup",
+            "buy",
+            "ticket",
+            "write",
+            "open",
+            "learn_more",
+            "view",
+            "go_to",
+            "contact",
+            "watch",
+            "play",
+            "install",
+            "read",
+            "calendar",
+        ]
+        | None = None,
+        link_url: str | None = None,
+        group_id: int | None = None,
+        clickable_stickers: str | None = None,
+    ) -> Pending[StoriesGetVideoUploadServerResponse]:
+        """Call `stories.getVideoUploadServer`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            add_to_news: bool.
+            user_ids: Sequence[int].
+            reply_to_story: str.
+            link_text: StoriesUploadLinkText | Literal['to_store', 'vote', 'more', 'book', 'order', 'enroll', 'fill', 'signup', 'buy', 'ticket', 'write', 'open', 'learn_more', 'view', 'go_to', 'contact', 'watch', 'play', 'install', 'read', 'calendar'].
+            link_url: str; at most 2048 characters.
+            group_id: int; >= 0, format int64.
+            clickable_stickers: str.
+
+        Returns: `StoriesGetVideoUploadServerResponse`.
+
+        Errors: 900, 1602, 19.
+
+        Docs: https://dev.vk.com/method/stories.getVideoUploadServer
+        """
+        return self._batch.add(
+            _STORIES_GET_VIDEO_UPLOAD_SERVER.call(
+                {
+                    "add_to_news": add_to_news,
+                    "user_ids": user_ids,
+                    "reply_to_story": reply_to_story,
+                    "link_text": link_text,
+                    "link_url": link_url,
+                    "group_id": group_id,
+                    "clickable_stickers": clickable_stickers,
+                }
+            )
+        )
+
+    def get_viewers(
+        self,
+        *,
+        story_id: int,
+        owner_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[StoriesGetViewersExtendedV5115Response]:
+        """Call `stories.getViewers`.
+
+        Tokens: user, group. Idempotent: retried on transient failures.
+
+        Args:
+            story_id: int; required; >= 0.
+            owner_id: int; format int64.
+            count: int; >= 0.
+            offset: int; >= 0.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `StoriesGetViewersExtendedV5115Response`.
+
+        Errors: 1600.
+
+        Docs: https://dev.vk.com/method/stories.getViewers
+        """
+        return self._batch.add(
+            _STORIES_GET_VIEWERS.call(
+                {
+                    "story_id": story_id,
+                    "owner_id": owner_id,
+                    "count": count,
+                    "offset": offset,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def hide_all_replies(self, *, owner_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `stories.hideAllReplies`.
+
+        Tokens: user, group.
+
+        Args:
+            owner_id: int; required; format int64.
+            group_id: int; >= 0, format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/stories.hideAllReplies
+        """
+        return self._batch.add(
+            _STORIES_HIDE_ALL_REPLIES.call(
+                {
+                    "owner_id": owner_id,
+                    "group_id": group_id,
+                }
+            )
+        )
+
+    def hide_reply(self, *, owner_id: int, story_id: int) -> Pending[BaseOkResponse]:
+        """Call `stories.hideReply`.
+
+        Tokens: user, group.
+
+        Args:
+            owner_id: int; required; format int64.
+            story_id: int; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/stories.hideReply
+        """
+        return self._batch.add(
+            _STORIES_HIDE_REPLY.call(
+                {
+                    "owner_id": owner_id,
+                    "story_id": story_id,
+                }
+            )
+        )
+
+    def save(
+        self,
+        *,
+        upload_results: Sequence[str] | None = None,
+        upload_results_json: Sequence[StoriesUploadResult] | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[StoriesSaveResponse]:
+        """Call `stories.save`.
+
+        Tokens: user, group.
+
+        Args:
+            upload_results: Sequence[str].
+            upload_results_json: Sequence[StoriesUploadResult].
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `StoriesSaveResponse`.
+
+        Docs: https://dev.vk.com/method/stories.save
+        """
+        return self._batch.add(
+            _STORIES_SAVE.call(
+                {
+                    "upload_results": upload_results,
+                    "upload_results_json": upload_results_json,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        place_id: int | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        radius: int | None = None,
+        mentioned_id: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[StoriesGetV5113Response]:
+        """Call `stories.search`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            q: str; at most 255 characters.
+            place_id: int; >= 0.
+            latitude: float | int.
+            longitude: float | int.
+            radius: int; >= 0.
+            mentioned_id: int.
+            count: int; 1..1000.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `StoriesGetV5113Response`.
+
+        Docs: https://dev.vk.com/method/stories.search
+        """
+        return self._batch.add(
+            _STORIES_SEARCH.call(
+                {
+                    "q": q,
+                    "place_id": place_id,
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "radius": radius,
+                    "mentioned_id": mentioned_id,
+                    "count": count,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def send_interaction(
+        self,
+        *,
+        access_key: str,
+        message: str | None = None,
+        is_broadcast: bool | None = None,
+        is_anonymous: bool | None = None,
+        unseen_marker: bool | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `stories.sendInteraction`.
+
+        Tokens: service.
+
+        Args:
+            access_key: str; required.
+            message: str; at most 1000 characters.
+            is_broadcast: bool.
+            is_anonymous: bool.
+            unseen_marker: bool.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/stories.sendInteraction
+        """
+        return self._batch.add(
+            _STORIES_SEND_INTERACTION.call(
+                {
+                    "access_key": access_key,
+                    "message": message,
+                    "is_broadcast": is_broadcast,
+                    "is_anonymous": is_anonymous,
+                    "unseen_marker": unseen_marker,
+                }
+            )
+        )
+
+    def unban_owner(self, *, owners_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+        """Call `stories.unbanOwner`.
+
+        Tokens: user.
+
+        Args:
+            owners_ids: Sequence[int]; required; at most 200 items.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/stories.unbanOwner
+        """
+        return self._batch.add(
+            _STORIES_UNBAN_OWNER.call(
+                {
+                    "owners_ids": owners_ids,
+                }
+            )
+        )
+
+
+__all__ = ["StoriesMethods", "AsyncStoriesMethods", "BatchStoriesMethods"]

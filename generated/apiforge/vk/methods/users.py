@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`users` methods of VK API: `UsersMethods` and its async twin `AsyncUsersMethods`."""
+"""`users` methods of VK API: `UsersMethods` and its async twin `AsyncUsersMethods`; `BatchUsersMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from apiforge.vk.models.users import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _USERS_GET: MethodSpec[list[UsersUserFull]] = MethodSpec(
     api="vk",
@@ -760,4 +761,319 @@ class AsyncUsersMethods:
         )
 
 
-__all__ = ["UsersMethods", "AsyncUsersMethods"]
+class BatchUsersMethods:
+    """`batch.users`: the batchable `users` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def get(
+        self,
+        *,
+        user_ids: Sequence[int | str] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        from_group_id: int | None = None,
+    ) -> Pending[list[UsersUserFull]]:
+        """Call `users.get`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            user_ids: Sequence[int | str]; at most 1000 items.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            from_group_id: int; format int64.
+
+        Returns: `list[UsersUserFull]`.
+
+        Docs: https://dev.vk.com/method/users.get
+        """
+        return self._batch.add(
+            _USERS_GET.call(
+                {
+                    "user_ids": user_ids,
+                    "fields": fields,
+                    "name_case": name_case,
+                    "from_group_id": from_group_id,
+                }
+            )
+        )
+
+    @overload
+    def get_followers(
+        self,
+        *,
+        fields: Sequence[UsersFields | str],
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[UsersGetFollowersFieldsResponse]: ...
+    @overload
+    def get_followers(
+        self,
+        *,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[UsersGetFollowersResponse]: ...
+    def get_followers(
+        self,
+        *,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[UsersGetFollowersResponse | UsersGetFollowersFieldsResponse]:
+        """Call `users.getFollowers`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            offset: int; >= 0.
+            count: int; 0..1000.
+            fields: Sequence[UsersFields | str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `UsersGetFollowersResponse`.
+            With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
+
+        Docs: https://dev.vk.com/method/users.getFollowers
+        """
+        return self._batch.add(
+            _USERS_GET_FOLLOWERS.call(
+                {
+                    "user_id": user_id,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    @overload
+    def get_subscriptions(
+        self,
+        *,
+        extended: Literal[True],
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[UsersGetSubscriptionsExtendedResponse]: ...
+    @overload
+    def get_subscriptions(
+        self,
+        *,
+        user_id: int | None = None,
+        extended: Literal[False] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[UsersGetSubscriptionsResponse]: ...
+    def get_subscriptions(
+        self,
+        *,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+    ) -> Pending[UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse]:
+        """Call `users.getSubscriptions`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            user_id: int; >= 0, format int64.
+            extended: bool.
+            offset: int; >= 0.
+            count: int; 0..200.
+            fields: Sequence[UsersFields | str].
+
+        Returns: `UsersGetSubscriptionsResponse`.
+            With extended=True: `UsersGetSubscriptionsExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/users.getSubscriptions
+        """
+        return self._batch.add(
+            _USERS_GET_SUBSCRIPTIONS.call(
+                {
+                    "user_id": user_id,
+                    "extended": extended,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def report(
+        self,
+        *,
+        user_id: int,
+        type: Literal["advertisement", "advertisment", "fraud", "insult", "porn", "spam"],
+        comment: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `users.report`.
+
+        Tokens: user.
+
+        Args:
+            user_id: int; required; >= 1, format int64.
+            type: Literal['advertisement', 'advertisment', 'fraud', 'insult', 'porn', 'spam']; required.
+            comment: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/users.report
+        """
+        return self._batch.add(
+            _USERS_REPORT.call(
+                {
+                    "user_id": user_id,
+                    "type": type,
+                    "comment": comment,
+                }
+            )
+        )
+
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        sort: Literal[0, 1] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        city: int | None = None,
+        city_id: int | None = None,
+        country: int | None = None,
+        country_id: int | None = None,
+        hometown: str | None = None,
+        university_country: int | None = None,
+        university: int | None = None,
+        university_year: int | None = None,
+        university_faculty: int | None = None,
+        university_chair: int | None = None,
+        sex: Literal[0, 1, 2] | None = None,
+        status: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
+        age_from: int | None = None,
+        age_to: int | None = None,
+        birth_day: int | None = None,
+        birth_month: int | None = None,
+        birth_year: int | None = None,
+        online: bool | None = None,
+        has_photo: bool | None = None,
+        school_country: int | None = None,
+        school_city: int | None = None,
+        school_class: int | None = None,
+        school: int | None = None,
+        school_year: int | None = None,
+        religion: str | None = None,
+        company: str | None = None,
+        position: str | None = None,
+        group_id: int | None = None,
+        from_list: Sequence[str] | None = None,
+        screen_ref: str | None = None,
+        from_group_id: int | None = None,
+    ) -> Pending[UsersSearchResponse]:
+        """Call `users.search`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            q: str.
+            sort: Literal[0, 1].
+            offset: int; >= 0.
+            count: int; 0..1000.
+            fields: Sequence[UsersFields | str].
+            city: int; >= 0.
+            city_id: int; >= 0.
+            country: int; >= 0.
+            country_id: int; >= 0.
+            hometown: str.
+            university_country: int; >= 0.
+            university: int; >= 0.
+            university_year: int; >= 0.
+            university_faculty: int; >= 0.
+            university_chair: int; >= 0.
+            sex: Literal[0, 1, 2]; >= 0.
+            status: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8]; >= 0.
+            age_from: int; >= 0.
+            age_to: int; >= 0.
+            birth_day: int; >= 0.
+            birth_month: int; >= 0.
+            birth_year: int; 1900..2100.
+            online: bool.
+            has_photo: bool.
+            school_country: int; >= 0.
+            school_city: int; >= 0.
+            school_class: int; >= 0.
+            school: int; >= 0.
+            school_year: int; >= 0.
+            religion: str.
+            company: str.
+            position: str.
+            group_id: int; >= 0, format int64.
+            from_list: Sequence[str].
+            screen_ref: str.
+            from_group_id: int; format int64.
+
+        Returns: `UsersSearchResponse`.
+
+        Docs: https://dev.vk.com/method/users.search
+        """
+        return self._batch.add(
+            _USERS_SEARCH.call(
+                {
+                    "q": q,
+                    "sort": sort,
+                    "offset": offset,
+                    "count": count,
+                    "fields": fields,
+                    "city": city,
+                    "city_id": city_id,
+                    "country": country,
+                    "country_id": country_id,
+                    "hometown": hometown,
+                    "university_country": university_country,
+                    "university": university,
+                    "university_year": university_year,
+                    "university_faculty": university_faculty,
+                    "university_chair": university_chair,
+                    "sex": sex,
+                    "status": status,
+                    "age_from": age_from,
+                    "age_to": age_to,
+                    "birth_day": birth_day,
+                    "birth_month": birth_month,
+                    "birth_year": birth_year,
+                    "online": online,
+                    "has_photo": has_photo,
+                    "school_country": school_country,
+                    "school_city": school_city,
+                    "school_class": school_class,
+                    "school": school,
+                    "school_year": school_year,
+                    "religion": religion,
+                    "company": company,
+                    "position": position,
+                    "group_id": group_id,
+                    "from_list": from_list,
+                    "screen_ref": screen_ref,
+                    "from_group_id": from_group_id,
+                }
+            )
+        )
+
+
+__all__ = ["UsersMethods", "AsyncUsersMethods", "BatchUsersMethods"]

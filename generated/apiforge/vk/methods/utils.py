@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`utils` methods of VK API: `UtilsMethods` and its async twin `AsyncUtilsMethods`."""
+"""`utils` methods of VK API: `UtilsMethods` and its async twin `AsyncUtilsMethods`; `BatchUtilsMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from apiforge.vk.models.utils import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _UTILS_CHECK_LINK: MethodSpec[UtilsLinkChecked] = MethodSpec(
     api="vk",
@@ -484,4 +485,196 @@ class AsyncUtilsMethods:
         )
 
 
-__all__ = ["UtilsMethods", "AsyncUtilsMethods"]
+class BatchUtilsMethods:
+    """`batch.utils`: the batchable `utils` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def check_link(self, *, url: str) -> Pending[UtilsLinkChecked]:
+        """Call `utils.checkLink`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            url: str; required.
+
+        Returns: `UtilsLinkChecked`.
+
+        Docs: https://dev.vk.com/method/utils.checkLink
+        """
+        return self._batch.add(
+            _UTILS_CHECK_LINK.call(
+                {
+                    "url": url,
+                }
+            )
+        )
+
+    def delete_from_last_shortened(self, *, key: str) -> Pending[BaseOkResponse]:
+        """Call `utils.deleteFromLastShortened`.
+
+        Tokens: user.
+
+        Args:
+            key: str; required.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/utils.deleteFromLastShortened
+        """
+        return self._batch.add(
+            _UTILS_DELETE_FROM_LAST_SHORTENED.call(
+                {
+                    "key": key,
+                }
+            )
+        )
+
+    def get_last_shortened_links(
+        self, *, count: int | None = None, offset: int | None = None
+    ) -> Pending[UtilsGetLastShortenedLinksResponse]:
+        """Call `utils.getLastShortenedLinks`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            count: int; >= 0.
+            offset: int; >= 0.
+
+        Returns: `UtilsGetLastShortenedLinksResponse`.
+
+        Docs: https://dev.vk.com/method/utils.getLastShortenedLinks
+        """
+        return self._batch.add(
+            _UTILS_GET_LAST_SHORTENED_LINKS.call(
+                {
+                    "count": count,
+                    "offset": offset,
+                }
+            )
+        )
+
+    @overload
+    def get_link_stats(
+        self,
+        *,
+        key: str,
+        extended: Literal[True],
+        source: Literal["vk_cc", "vk_link"] | None = None,
+        access_key: str | None = None,
+        interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
+        intervals_count: int | None = None,
+    ) -> Pending[UtilsLinkStatsExtended]: ...
+    @overload
+    def get_link_stats(
+        self,
+        *,
+        key: str,
+        source: Literal["vk_cc", "vk_link"] | None = None,
+        access_key: str | None = None,
+        interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
+        intervals_count: int | None = None,
+        extended: Literal[False] | None = None,
+    ) -> Pending[UtilsLinkStats]: ...
+    def get_link_stats(
+        self,
+        *,
+        key: str,
+        source: Literal["vk_cc", "vk_link"] | None = None,
+        access_key: str | None = None,
+        interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
+        intervals_count: int | None = None,
+        extended: bool | None = None,
+    ) -> Pending[UtilsLinkStats | UtilsLinkStatsExtended]:
+        """Call `utils.getLinkStats`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            key: str; required.
+            source: Literal['vk_cc', 'vk_link'].
+            access_key: str.
+            interval: Literal['day', 'forever', 'hour', 'month', 'week'].
+            intervals_count: int; 0..100.
+            extended: bool.
+
+        Returns: `UtilsLinkStats`.
+            With extended=True: `UtilsLinkStatsExtended` (extendedResponse).
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/utils.getLinkStats
+        """
+        return self._batch.add(
+            _UTILS_GET_LINK_STATS.call(
+                {
+                    "key": key,
+                    "source": source,
+                    "access_key": access_key,
+                    "interval": interval,
+                    "intervals_count": intervals_count,
+                    "extended": extended,
+                }
+            )
+        )
+
+    def get_server_time(self) -> Pending[int]:
+        """Call `utils.getServerTime`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Returns: `int`.
+
+        Docs: https://dev.vk.com/method/utils.getServerTime
+        """
+        return self._batch.add(_UTILS_GET_SERVER_TIME.call({}))
+
+    def get_short_link(self, *, url: str, private: bool | None = None) -> Pending[UtilsShortLink]:
+        """Call `utils.getShortLink`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            url: str; required.
+            private: bool.
+
+        Returns: `UtilsShortLink`.
+
+        Docs: https://dev.vk.com/method/utils.getShortLink
+        """
+        return self._batch.add(
+            _UTILS_GET_SHORT_LINK.call(
+                {
+                    "url": url,
+                    "private": private,
+                }
+            )
+        )
+
+    def resolve_screen_name(self, *, screen_name: str) -> Pending[UtilsDomainResolved]:
+        """Call `utils.resolveScreenName`.
+
+        Tokens: user, group, service. Idempotent: retried on transient failures.
+
+        Args:
+            screen_name: str; required.
+
+        Returns: `UtilsDomainResolved`.
+
+        Errors: 104.
+
+        Docs: https://dev.vk.com/method/utils.resolveScreenName
+        """
+        return self._batch.add(
+            _UTILS_RESOLVE_SCREEN_NAME.call(
+                {
+                    "screen_name": screen_name,
+                }
+            )
+        )
+
+
+__all__ = ["UtilsMethods", "AsyncUtilsMethods", "BatchUtilsMethods"]

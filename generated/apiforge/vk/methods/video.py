@@ -2,14 +2,14 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`video` methods of VK API: `VideoMethods` and its async twin `AsyncVideoMethods`."""
+"""`video` methods of VK API: `VideoMethods` and its async twin `AsyncVideoMethods`; `BatchVideoMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
-from apiforge.core import PRESENT, MethodSpec, Param, Variant
+from apiforge.core import JSON, PRESENT, MethodSpec, Param, Variant
 from apiforge.vk.models.base import BaseBoolInt, BaseOkResponse
 from apiforge.vk.models.video import (
     VideoAddAlbumResponse,
@@ -34,6 +34,7 @@ from apiforge.vk.models.video import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _VIDEO_ADD: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -59,7 +60,7 @@ _VIDEO_ADD_ALBUM: MethodSpec[VideoAddAlbumResponse] = MethodSpec(
     batchable=True,
     token_kinds=("user",),
 )
-_VIDEO_ADD_TO_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
+_VIDEO_ADD_TO_ALBUM: MethodSpec[BaseOkResponse | dict[str, JSON]] = MethodSpec(
     api="vk",
     name="video.addToAlbum",
     params=(
@@ -69,7 +70,7 @@ _VIDEO_ADD_TO_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
         Param("album_id", "form", "plain"),
         Param("album_ids", "form", "csv"),
     ),
-    result=BaseOkResponse,
+    result=BaseOkResponse | dict[str, JSON],
     variants=(Variant("multiResponse", (("album_ids", PRESENT),), list[int]),),
     batchable=True,
     token_kinds=("user",),
@@ -569,7 +570,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
-    ) -> BaseOkResponse: ...
+    ) -> BaseOkResponse | dict[str, JSON]: ...
     def add_to_album(
         self,
         *,
@@ -578,7 +579,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
-    ) -> BaseOkResponse | list[int]:
+    ) -> BaseOkResponse | dict[str, JSON] | list[int]:
         """Call `video.addToAlbum`.
 
         Tokens: user.
@@ -590,7 +591,7 @@ class VideoMethods:
             album_id: int; format int32.
             album_ids: Sequence[int].
 
-        Returns: `BaseOkResponse`.
+        Returns: `BaseOkResponse | dict[str, JSON]`.
             With album_ids=<given>: `list[int]` (multiResponse).
 
         Errors: 204, 800.
@@ -1804,7 +1805,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
-    ) -> BaseOkResponse: ...
+    ) -> BaseOkResponse | dict[str, JSON]: ...
     async def add_to_album(
         self,
         *,
@@ -1813,7 +1814,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
-    ) -> BaseOkResponse | list[int]:
+    ) -> BaseOkResponse | dict[str, JSON] | list[int]:
         """Call `video.addToAlbum`.
 
         Tokens: user.
@@ -1825,7 +1826,7 @@ class AsyncVideoMethods:
             album_id: int; format int32.
             album_ids: Sequence[int].
 
-        Returns: `BaseOkResponse`.
+        Returns: `BaseOkResponse | dict[str, JSON]`.
             With album_ids=<given>: `list[int]` (multiResponse).
 
         Errors: 204, 800.
@@ -2960,4 +2961,1245 @@ class AsyncVideoMethods:
         )
 
 
-__all__ = ["VideoMethods", "AsyncVideoMethods"]
+class BatchVideoMethods:
+    """`batch.video`: the batchable `video` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def add(self, *, video_id: int, owner_id: int, target_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `video.add`.
+
+        Tokens: user.
+
+        Args:
+            video_id: int; required; >= 0, format int32.
+            owner_id: int; required; format int64.
+            target_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 204, 800.
+
+        Docs: https://dev.vk.com/method/video.add
+        """
+        return self._batch.add(
+            _VIDEO_ADD.call(
+                {
+                    "video_id": video_id,
+                    "owner_id": owner_id,
+                    "target_id": target_id,
+                }
+            )
+        )
+
+    def add_album(
+        self,
+        *,
+        group_id: int | None = None,
+        title: str | None = None,
+        privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+    ) -> Pending[VideoAddAlbumResponse]:
+        """Call `video.addAlbum`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; >= 1, format int64.
+            title: str.
+            privacy: Sequence[Literal['0', '1', '2', '3']].
+
+        Returns: `VideoAddAlbumResponse`.
+
+        Errors: 204, 302.
+
+        Docs: https://dev.vk.com/method/video.addAlbum
+        """
+        return self._batch.add(
+            _VIDEO_ADD_ALBUM.call(
+                {
+                    "group_id": group_id,
+                    "title": title,
+                    "privacy": privacy,
+                }
+            )
+        )
+
+    @overload
+    def add_to_album(
+        self,
+        *,
+        album_ids: Sequence[int],
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        album_id: int | None = None,
+    ) -> Pending[list[int]]: ...
+    @overload
+    def add_to_album(
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        album_id: int | None = None,
+        album_ids: None = None,
+    ) -> Pending[BaseOkResponse | dict[str, JSON]]: ...
+    def add_to_album(
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        album_id: int | None = None,
+        album_ids: Sequence[int] | None = None,
+    ) -> Pending[BaseOkResponse | dict[str, JSON] | list[int]]:
+        """Call `video.addToAlbum`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            video_id: int; required; >= 0, format int32.
+            target_id: int; format int64.
+            album_id: int; format int32.
+            album_ids: Sequence[int].
+
+        Returns: `BaseOkResponse | dict[str, JSON]`.
+            With album_ids=<given>: `list[int]` (multiResponse).
+
+        Errors: 204, 800.
+
+        Docs: https://dev.vk.com/method/video.addToAlbum
+        """
+        return self._batch.add(
+            _VIDEO_ADD_TO_ALBUM.call(
+                {
+                    "owner_id": owner_id,
+                    "video_id": video_id,
+                    "target_id": target_id,
+                    "album_id": album_id,
+                    "album_ids": album_ids,
+                }
+            )
+        )
+
+    def create_comment(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        from_group: bool | None = None,
+        reply_to_comment: int | None = None,
+        sticker_id: int | None = None,
+        guid: str | None = None,
+        track_code: str | None = None,
+    ) -> Pending[int]:
+        """Call `video.createComment`.
+
+        Tokens: user.
+
+        Args:
+            video_id: int; required; >= 0, format int32.
+            owner_id: int; format int64.
+            message: str.
+            attachments: Sequence[str].
+            from_group: bool.
+            reply_to_comment: int; >= 0.
+            sticker_id: int; >= 0.
+            guid: str.
+            track_code: str.
+
+        Returns: `int`.
+
+        Errors: 801.
+
+        Docs: https://dev.vk.com/method/video.createComment
+        """
+        return self._batch.add(
+            _VIDEO_CREATE_COMMENT.call(
+                {
+                    "video_id": video_id,
+                    "owner_id": owner_id,
+                    "message": message,
+                    "attachments": attachments,
+                    "from_group": from_group,
+                    "reply_to_comment": reply_to_comment,
+                    "sticker_id": sticker_id,
+                    "guid": guid,
+                    "track_code": track_code,
+                }
+            )
+        )
+
+    def delete(
+        self, *, video_id: int, owner_id: int | None = None, target_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.delete`.
+
+        Tokens: user.
+
+        Args:
+            video_id: int; required; >= 0, format int32.
+            owner_id: int; format int64.
+            target_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/video.delete
+        """
+        return self._batch.add(
+            _VIDEO_DELETE.call(
+                {
+                    "video_id": video_id,
+                    "owner_id": owner_id,
+                    "target_id": target_id,
+                }
+            )
+        )
+
+    def delete_album(
+        self, *, album_id: int, group_id: int | None = None, owner_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.deleteAlbum`.
+
+        Tokens: user.
+
+        Args:
+            album_id: int; required; >= 0, format int32.
+            group_id: int; >= 1, format int64.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.deleteAlbum
+        """
+        return self._batch.add(
+            _VIDEO_DELETE_ALBUM.call(
+                {
+                    "album_id": album_id,
+                    "group_id": group_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `video.deleteComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/video.deleteComment
+        """
+        return self._batch.add(
+            _VIDEO_DELETE_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def edit(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        name: str | None = None,
+        desc: str | None = None,
+        privacy_view: Sequence[str] | None = None,
+        privacy_comment: Sequence[str] | None = None,
+        no_comments: bool | None = None,
+        repeat: bool | None = None,
+        ord_info: str | None = None,
+    ) -> Pending[VideoEditResponse]:
+        """Call `video.edit`.
+
+        Tokens: user.
+
+        Args:
+            video_id: int; required; >= 0, format int32.
+            owner_id: int; format int64.
+            name: str.
+            desc: str.
+            privacy_view: Sequence[str].
+            privacy_comment: Sequence[str].
+            no_comments: bool.
+            repeat: bool.
+            ord_info: str.
+
+        Returns: `VideoEditResponse`.
+
+        Docs: https://dev.vk.com/method/video.edit
+        """
+        return self._batch.add(
+            _VIDEO_EDIT.call(
+                {
+                    "video_id": video_id,
+                    "owner_id": owner_id,
+                    "name": name,
+                    "desc": desc,
+                    "privacy_view": privacy_view,
+                    "privacy_comment": privacy_comment,
+                    "no_comments": no_comments,
+                    "repeat": repeat,
+                    "ord_info": ord_info,
+                }
+            )
+        )
+
+    def edit_album(
+        self,
+        *,
+        album_id: int,
+        group_id: int | None = None,
+        title: str | None = None,
+        privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+        owner_id: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.editAlbum`.
+
+        Tokens: user.
+
+        Args:
+            album_id: int; required; >= 0, format int32.
+            group_id: int; >= 1, format int64.
+            title: str.
+            privacy: Sequence[Literal['0', '1', '2', '3']].
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.editAlbum
+        """
+        return self._batch.add(
+            _VIDEO_EDIT_ALBUM.call(
+                {
+                    "album_id": album_id,
+                    "group_id": group_id,
+                    "title": title,
+                    "privacy": privacy,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.editComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required.
+            owner_id: int; format int64.
+            message: str.
+            attachments: Sequence[str].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/video.editComment
+        """
+        return self._batch.add(
+            _VIDEO_EDIT_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                    "message": message,
+                    "attachments": attachments,
+                }
+            )
+        )
+
+    def get(
+        self,
+        *,
+        owner_id: int | None = None,
+        videos: Sequence[str] | None = None,
+        album_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[str] | None = None,
+        sort_album: Literal[0, 1] | None = None,
+    ) -> Pending[VideoGetResponse]:
+        """Call `video.get`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            videos: Sequence[str].
+            album_id: int; format int32.
+            count: int; 0..200.
+            offset: int; >= 0.
+            extended: bool.
+            fields: Sequence[str].
+            sort_album: Literal[0, 1].
+
+        Returns: `VideoGetResponse`.
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.get
+        """
+        return self._batch.add(
+            _VIDEO_GET.call(
+                {
+                    "owner_id": owner_id,
+                    "videos": videos,
+                    "album_id": album_id,
+                    "count": count,
+                    "offset": offset,
+                    "extended": extended,
+                    "fields": fields,
+                    "sort_album": sort_album,
+                }
+            )
+        )
+
+    def get_album_by_id(self, *, album_id: int, owner_id: int | None = None) -> Pending[VideoVideoAlbumFull]:
+        """Call `video.getAlbumById`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            album_id: int; required; format int32.
+            owner_id: int; format int64.
+
+        Returns: `VideoVideoAlbumFull`.
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.getAlbumById
+        """
+        return self._batch.add(
+            _VIDEO_GET_ALBUM_BY_ID.call(
+                {
+                    "album_id": album_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    @overload
+    def get_albums(
+        self,
+        *,
+        extended: Literal[True],
+        owner_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        need_system: bool | None = None,
+    ) -> Pending[VideoGetAlbumsExtendedResponse]: ...
+    @overload
+    def get_albums(
+        self,
+        *,
+        owner_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        need_system: bool | None = None,
+    ) -> Pending[VideoGetAlbumsResponse]: ...
+    def get_albums(
+        self,
+        *,
+        owner_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        need_system: bool | None = None,
+    ) -> Pending[VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse]:
+        """Call `video.getAlbums`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            offset: int; >= 0.
+            count: int; 0..100.
+            extended: bool.
+            need_system: bool.
+
+        Returns: `VideoGetAlbumsResponse`.
+            With extended=True: `VideoGetAlbumsExtendedResponse` (extendedResponse).
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.getAlbums
+        """
+        return self._batch.add(
+            _VIDEO_GET_ALBUMS.call(
+                {
+                    "owner_id": owner_id,
+                    "offset": offset,
+                    "count": count,
+                    "extended": extended,
+                    "need_system": need_system,
+                }
+            )
+        )
+
+    @overload
+    def get_albums_by_video(
+        self, *, owner_id: int, video_id: int, extended: Literal[True], target_id: int | None = None
+    ) -> Pending[VideoGetAlbumsByVideoExtendedResponse]: ...
+    @overload
+    def get_albums_by_video(
+        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: Literal[False] | None = None
+    ) -> Pending[list[int]]: ...
+    def get_albums_by_video(
+        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: bool | None = None
+    ) -> Pending[list[int] | VideoGetAlbumsByVideoExtendedResponse]:
+        """Call `video.getAlbumsByVideo`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+            video_id: int; required; >= 0, format int32.
+            target_id: int; format int64.
+            extended: bool.
+
+        Returns: `list[int]`.
+            With extended=True: `VideoGetAlbumsByVideoExtendedResponse` (extendedResponse).
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.getAlbumsByVideo
+        """
+        return self._batch.add(
+            _VIDEO_GET_ALBUMS_BY_VIDEO.call(
+                {
+                    "owner_id": owner_id,
+                    "video_id": video_id,
+                    "target_id": target_id,
+                    "extended": extended,
+                }
+            )
+        )
+
+    @overload
+    def get_comments(
+        self,
+        *,
+        video_id: int,
+        extended: Literal[True],
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc", "interest"] | None = None,
+        fields: Sequence[str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+    ) -> Pending[VideoGetCommentsExtendedResponse]: ...
+    @overload
+    def get_comments(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc", "interest"] | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+    ) -> Pending[VideoGetCommentsResponse]: ...
+    def get_comments(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc", "interest"] | None = None,
+        extended: bool | None = None,
+        fields: Sequence[str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+    ) -> Pending[VideoGetCommentsResponse | VideoGetCommentsExtendedResponse]:
+        """Call `video.getComments`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            video_id: int; required; >= 0, format int32.
+            owner_id: int; format int64.
+            need_likes: bool.
+            start_comment_id: int.
+            offset: int.
+            count: int; 0..100.
+            sort: Literal['asc', 'desc', 'interest'].
+            extended: bool.
+            fields: Sequence[str].
+            comment_id: int.
+            thread_items_count: int; 0..10.
+
+        Returns: `VideoGetCommentsResponse`.
+            With extended=True: `VideoGetCommentsExtendedResponse` (extendedResponse).
+
+        Errors: 801.
+
+        Docs: https://dev.vk.com/method/video.getComments
+        """
+        return self._batch.add(
+            _VIDEO_GET_COMMENTS.call(
+                {
+                    "video_id": video_id,
+                    "owner_id": owner_id,
+                    "need_likes": need_likes,
+                    "start_comment_id": start_comment_id,
+                    "offset": offset,
+                    "count": count,
+                    "sort": sort,
+                    "extended": extended,
+                    "fields": fields,
+                    "comment_id": comment_id,
+                    "thread_items_count": thread_items_count,
+                }
+            )
+        )
+
+    def get_long_poll_server(
+        self, *, video_id: int, owner_id: int | None = None
+    ) -> Pending[VideoGetLongPollServerResponse]:
+        """Call `video.getLongPollServer`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            video_id: int; required; >= 0, format int32.
+            owner_id: int; format int64.
+
+        Returns: `VideoGetLongPollServerResponse`.
+
+        Errors: 32.
+
+        Docs: https://dev.vk.com/method/video.getLongPollServer
+        """
+        return self._batch.add(
+            _VIDEO_GET_LONG_POLL_SERVER.call(
+                {
+                    "video_id": video_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def get_thumb_upload_url(self, *, owner_id: int) -> Pending[VideoGetThumbUploadUrlResponse]:
+        """Call `video.getThumbUploadUrl`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; required; format int64.
+
+        Returns: `VideoGetThumbUploadUrlResponse`.
+
+        Docs: https://dev.vk.com/method/video.getThumbUploadUrl
+        """
+        return self._batch.add(
+            _VIDEO_GET_THUMB_UPLOAD_URL.call(
+                {
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def live_get_categories(self) -> Pending[list[VideoLiveCategory]]:
+        """Call `video.liveGetCategories`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Returns: `list[VideoLiveCategory]`.
+
+        Docs: https://dev.vk.com/method/video.liveGetCategories
+        """
+        return self._batch.add(_VIDEO_LIVE_GET_CATEGORIES.call({}))
+
+    @overload
+    def remove_from_album(
+        self,
+        *,
+        album_ids: Sequence[int],
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        album_id: int | None = None,
+    ) -> Pending[list[int]]: ...
+    @overload
+    def remove_from_album(
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        album_id: int | None = None,
+        album_ids: None = None,
+    ) -> Pending[BaseOkResponse]: ...
+    def remove_from_album(
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        album_id: int | None = None,
+        album_ids: Sequence[int] | None = None,
+    ) -> Pending[BaseOkResponse | list[int]]:
+        """Call `video.removeFromAlbum`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            video_id: int; required; >= 0, format int32.
+            target_id: int; format int64.
+            album_id: int; format int32.
+            album_ids: Sequence[int].
+
+        Returns: `BaseOkResponse`.
+            With album_ids=<given>: `list[int]` (multiResponse).
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.removeFromAlbum
+        """
+        return self._batch.add(
+            _VIDEO_REMOVE_FROM_ALBUM.call(
+                {
+                    "owner_id": owner_id,
+                    "video_id": video_id,
+                    "target_id": target_id,
+                    "album_id": album_id,
+                    "album_ids": album_ids,
+                }
+            )
+        )
+
+    def reorder_albums(
+        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.reorderAlbums`.
+
+        Tokens: user.
+
+        Args:
+            album_id: int; required; >= 0, format int32.
+            owner_id: int; format int64.
+            before: int; >= 0, format int32.
+            after: int; >= 0, format int32.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 204, 104.
+
+        Docs: https://dev.vk.com/method/video.reorderAlbums
+        """
+        return self._batch.add(
+            _VIDEO_REORDER_ALBUMS.call(
+                {
+                    "album_id": album_id,
+                    "owner_id": owner_id,
+                    "before": before,
+                    "after": after,
+                }
+            )
+        )
+
+    def reorder_videos(
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        album_id: int | None = None,
+        before_owner_id: int | None = None,
+        before_video_id: int | None = None,
+        after_owner_id: int | None = None,
+        after_video_id: int | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.reorderVideos`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            video_id: int; required; >= 0, format int32.
+            target_id: int; format int64.
+            album_id: int; format int32.
+            before_owner_id: int; format int64.
+            before_video_id: int; >= 0, format int32.
+            after_owner_id: int; format int64.
+            after_video_id: int; >= 0, format int32.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 204.
+
+        Docs: https://dev.vk.com/method/video.reorderVideos
+        """
+        return self._batch.add(
+            _VIDEO_REORDER_VIDEOS.call(
+                {
+                    "owner_id": owner_id,
+                    "video_id": video_id,
+                    "target_id": target_id,
+                    "album_id": album_id,
+                    "before_owner_id": before_owner_id,
+                    "before_video_id": before_video_id,
+                    "after_owner_id": after_owner_id,
+                    "after_video_id": after_video_id,
+                }
+            )
+        )
+
+    def report(
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+        comment: str | None = None,
+        search_query: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.report`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            video_id: int; required; >= 0, format int32.
+            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+            comment: str.
+            search_query: str.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/video.report
+        """
+        return self._batch.add(
+            _VIDEO_REPORT.call(
+                {
+                    "owner_id": owner_id,
+                    "video_id": video_id,
+                    "reason": reason,
+                    "comment": comment,
+                    "search_query": search_query,
+                }
+            )
+        )
+
+    def report_comment(
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `video.reportComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 0.
+            reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101]; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/video.reportComment
+        """
+        return self._batch.add(
+            _VIDEO_REPORT_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def restore(self, *, video_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `video.restore`.
+
+        Tokens: user.
+
+        Args:
+            video_id: int; required; >= 0, format int32.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/video.restore
+        """
+        return self._batch.add(
+            _VIDEO_RESTORE.call(
+                {
+                    "video_id": video_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+        """Call `video.restoreComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required.
+            owner_id: int; format int64.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/video.restoreComment
+        """
+        return self._batch.add(
+            _VIDEO_RESTORE_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def save(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        is_private: bool | None = None,
+        wallpost: bool | None = None,
+        link: str | None = None,
+        group_id: int | None = None,
+        album_id: int | None = None,
+        privacy_view: Sequence[str] | None = None,
+        privacy_comment: Sequence[str] | None = None,
+        no_comments: bool | None = None,
+        repeat: bool | None = None,
+        compression: bool | None = None,
+        ord_info: str | None = None,
+        auto_publish: bool | None = None,
+    ) -> Pending[VideoSaveResult]:
+        """Call `video.save`.
+
+        Tokens: user.
+
+        Args:
+            name: str.
+            description: str.
+            is_private: bool.
+            wallpost: bool.
+            link: str.
+            group_id: int; >= 1, format int64.
+            album_id: int; >= 0, format int32.
+            privacy_view: Sequence[str].
+            privacy_comment: Sequence[str].
+            no_comments: bool.
+            repeat: bool.
+            compression: bool.
+            ord_info: str.
+            auto_publish: bool.
+
+        Returns: `VideoSaveResult`.
+
+        Errors: 204, 214, 219, 22, 704.
+
+        Docs: https://dev.vk.com/method/video.save
+        """
+        return self._batch.add(
+            _VIDEO_SAVE.call(
+                {
+                    "name": name,
+                    "description": description,
+                    "is_private": is_private,
+                    "wallpost": wallpost,
+                    "link": link,
+                    "group_id": group_id,
+                    "album_id": album_id,
+                    "privacy_view": privacy_view,
+                    "privacy_comment": privacy_comment,
+                    "no_comments": no_comments,
+                    "repeat": repeat,
+                    "compression": compression,
+                    "ord_info": ord_info,
+                    "auto_publish": auto_publish,
+                }
+            )
+        )
+
+    def save_uploaded_thumb(
+        self,
+        *,
+        owner_id: int,
+        thumb_json: str,
+        thumb_size: str | None = None,
+        random_tag: str | None = None,
+        video_id: int | None = None,
+        set_thumb: bool | None = None,
+    ) -> Pending[VideoSaveUploadedThumbResponse]:
+        """Call `video.saveUploadedThumb`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            thumb_json: str; required.
+            thumb_size: str.
+            random_tag: str.
+            video_id: int; >= 1, format int32.
+            set_thumb: bool.
+
+        Returns: `VideoSaveUploadedThumbResponse`.
+
+        Errors: 129.
+
+        Docs: https://dev.vk.com/method/video.saveUploadedThumb
+        """
+        return self._batch.add(
+            _VIDEO_SAVE_UPLOADED_THUMB.call(
+                {
+                    "owner_id": owner_id,
+                    "thumb_json": thumb_json,
+                    "thumb_size": thumb_size,
+                    "random_tag": random_tag,
+                    "video_id": video_id,
+                    "set_thumb": set_thumb,
+                }
+            )
+        )
+
+    @overload
+    def search(
+        self,
+        *,
+        extended: Literal[True],
+        q: str | None = None,
+        sort: Literal[1, 2, 0] | None = None,
+        hd: int | None = None,
+        adult: bool | None = None,
+        live: bool | None = None,
+        filters: Sequence[Literal["long", "short", "vimeo", "vk", "youtube"]] | None = None,
+        search_own: bool | None = None,
+        offset: int | None = None,
+        longer: int | None = None,
+        shorter: int | None = None,
+        count: int | None = None,
+        owner_id: int | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[VideoSearchExtendedResponse]: ...
+    @overload
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        sort: Literal[1, 2, 0] | None = None,
+        hd: int | None = None,
+        adult: bool | None = None,
+        live: bool | None = None,
+        filters: Sequence[Literal["long", "short", "vimeo", "vk", "youtube"]] | None = None,
+        search_own: bool | None = None,
+        offset: int | None = None,
+        longer: int | None = None,
+        shorter: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        owner_id: int | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[VideoSearchResponse]: ...
+    def search(
+        self,
+        *,
+        q: str | None = None,
+        sort: Literal[1, 2, 0] | None = None,
+        hd: int | None = None,
+        adult: bool | None = None,
+        live: bool | None = None,
+        filters: Sequence[Literal["long", "short", "vimeo", "vk", "youtube"]] | None = None,
+        search_own: bool | None = None,
+        offset: int | None = None,
+        longer: int | None = None,
+        shorter: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        owner_id: int | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Pending[VideoSearchResponse | VideoSearchExtendedResponse]:
+        """Call `video.search`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            q: str.
+            sort: Literal[1, 2, 0].
+            hd: int.
+            adult: bool.
+            live: bool.
+            filters: Sequence[Literal['long', 'short', 'vimeo', 'vk', 'youtube']].
+            search_own: bool.
+            offset: int; >= 0.
+            longer: int; >= 0.
+            shorter: int; >= 0.
+            count: int; 0..200.
+            extended: bool.
+            owner_id: int; format int64.
+            fields: Sequence[str].
+
+        Returns: `VideoSearchResponse`.
+            With extended=True: `VideoSearchExtendedResponse` (extendedResponse).
+
+        Errors: 106.
+
+        Docs: https://dev.vk.com/method/video.search
+        """
+        return self._batch.add(
+            _VIDEO_SEARCH.call(
+                {
+                    "q": q,
+                    "sort": sort,
+                    "hd": hd,
+                    "adult": adult,
+                    "live": live,
+                    "filters": filters,
+                    "search_own": search_own,
+                    "offset": offset,
+                    "longer": longer,
+                    "shorter": shorter,
+                    "count": count,
+                    "extended": extended,
+                    "owner_id": owner_id,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def start_streaming(
+        self,
+        *,
+        video_id: int | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        wallpost: bool | None = None,
+        group_id: int | None = None,
+        privacy_view: Sequence[str] | None = None,
+        privacy_comment: Sequence[str] | None = None,
+        no_comments: bool | None = None,
+        category_id: int | None = None,
+        publish: bool | None = None,
+    ) -> Pending[VideoStartStreamingResponse]:
+        """Call `video.startStreaming`.
+
+        Tokens: user.
+
+        Args:
+            video_id: int; >= 0, format int32.
+            name: str.
+            description: str.
+            wallpost: bool.
+            group_id: int; >= 0, format int64.
+            privacy_view: Sequence[str].
+            privacy_comment: Sequence[str].
+            no_comments: bool.
+            category_id: int; >= 0.
+            publish: bool.
+
+        Returns: `VideoStartStreamingResponse`.
+
+        Errors: 204, 214, 219.
+
+        Docs: https://dev.vk.com/method/video.startStreaming
+        """
+        return self._batch.add(
+            _VIDEO_START_STREAMING.call(
+                {
+                    "video_id": video_id,
+                    "name": name,
+                    "description": description,
+                    "wallpost": wallpost,
+                    "group_id": group_id,
+                    "privacy_view": privacy_view,
+                    "privacy_comment": privacy_comment,
+                    "no_comments": no_comments,
+                    "category_id": category_id,
+                    "publish": publish,
+                }
+            )
+        )
+
+    def stop_streaming(
+        self, *, group_id: int | None = None, video_id: int | None = None
+    ) -> Pending[VideoStopStreamingResponse]:
+        """Call `video.stopStreaming`.
+
+        Tokens: user.
+
+        Args:
+            group_id: int; >= 1, format int64.
+            video_id: int; >= 0, format int32.
+
+        Returns: `VideoStopStreamingResponse`.
+
+        Docs: https://dev.vk.com/method/video.stopStreaming
+        """
+        return self._batch.add(
+            _VIDEO_STOP_STREAMING.call(
+                {
+                    "group_id": group_id,
+                    "video_id": video_id,
+                }
+            )
+        )
+
+    def unpin_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+        """Call `video.unpinComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 1.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/video.unpinComment
+        """
+        return self._batch.add(
+            _VIDEO_UNPIN_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                }
+            )
+        )
+
+
+__all__ = ["VideoMethods", "AsyncVideoMethods", "BatchVideoMethods"]

@@ -2,7 +2,7 @@
 # Result variants are selected by parameter values (extended=True, filter="managers"); a
 # literal selector necessarily overlaps the parameter's general type in the default overload.
 # pyright: reportOverlappingOverload=false
-"""`wall` methods of VK API: `WallMethods` and its async twin `AsyncWallMethods`."""
+"""`wall` methods of VK API: `WallMethods` and its async twin `AsyncWallMethods`; `BatchWallMethods` queues the batchable ones in a batch."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from apiforge.vk.models.wall import (
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
+    from apiforge.core.batch import BatchQueue, Pending
 
 _WALL_CHECK_COPYRIGHT_LINK: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -168,6 +169,7 @@ _WALL_GET: MethodSpec[WallGetResponse] = MethodSpec(
         Param("filter", "form", "plain"),
         Param("extended", "form", "bool01"),
         Param("fields", "form", "csv"),
+        Param("owner_id", "form", "plain"),
     ),
     result=WallGetResponse,
     variants=(Variant("extendedResponse", (("extended", True),), WallGetExtendedResponse),),
@@ -757,6 +759,7 @@ class WallMethods:
         | Literal["owner", "others", "all", "postponed", "suggests", "archived", "donut"]
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallGetExtendedResponse: ...
     @overload
     def get(
@@ -770,6 +773,7 @@ class WallMethods:
         | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallGetResponse: ...
     def get(
         self,
@@ -782,6 +786,7 @@ class WallMethods:
         | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
         """Call `wall.get`.
 
@@ -794,6 +799,7 @@ class WallMethods:
             filter: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallGetResponse`.
             With extended=True: `WallGetExtendedResponse` (extendedResponse).
@@ -811,6 +817,7 @@ class WallMethods:
                     "filter": filter,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )
@@ -1835,6 +1842,7 @@ class AsyncWallMethods:
         | Literal["owner", "others", "all", "postponed", "suggests", "archived", "donut"]
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallGetExtendedResponse: ...
     @overload
     async def get(
@@ -1848,6 +1856,7 @@ class AsyncWallMethods:
         | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallGetResponse: ...
     async def get(
         self,
@@ -1860,6 +1869,7 @@ class AsyncWallMethods:
         | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
         """Call `wall.get`.
 
@@ -1872,6 +1882,7 @@ class AsyncWallMethods:
             filter: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallGetResponse`.
             With extended=True: `WallGetExtendedResponse` (extendedResponse).
@@ -1889,6 +1900,7 @@ class AsyncWallMethods:
                     "filter": filter,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )
@@ -2575,4 +2587,1087 @@ class AsyncWallMethods:
         )
 
 
-__all__ = ["WallMethods", "AsyncWallMethods"]
+class BatchWallMethods:
+    """`batch.wall`: the batchable `wall` methods, each queued in the batch; they return `Pending` results."""
+
+    __slots__ = ("_batch",)
+
+    def __init__(self, batch: BatchQueue) -> None:
+        self._batch = batch
+
+    def check_copyright_link(self, *, link: str) -> Pending[BaseBoolInt]:
+        """Call `wall.checkCopyrightLink`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            link: str; required.
+
+        Returns: `BaseBoolInt`.
+
+        Errors: 3102.
+
+        Docs: https://dev.vk.com/method/wall.checkCopyrightLink
+        """
+        return self._batch.add(
+            _WALL_CHECK_COPYRIGHT_LINK.call(
+                {
+                    "link": link,
+                }
+            )
+        )
+
+    def close_comments(self, *, owner_id: int, post_id: int) -> Pending[BaseBoolInt]:
+        """Call `wall.closeComments`.
+
+        Tokens: user, group.
+
+        Args:
+            owner_id: int; required; format int64.
+            post_id: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/wall.closeComments
+        """
+        return self._batch.add(
+            _WALL_CLOSE_COMMENTS.call(
+                {
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                }
+            )
+        )
+
+    def create_comment(
+        self,
+        *,
+        post_id: int,
+        owner_id: int | None = None,
+        from_group: int | None = None,
+        message: str | None = None,
+        reply_to_comment: int | None = None,
+        attachments: Sequence[str] | None = None,
+        sticker_id: int | None = None,
+        guid: str | None = None,
+    ) -> Pending[WallCreateCommentResponse]:
+        """Call `wall.createComment`.
+
+        Tokens: user, group.
+
+        Args:
+            post_id: int; required; >= 0.
+            owner_id: int; format int64.
+            from_group: int; >= 0, format int64.
+            message: str.
+            reply_to_comment: int.
+            attachments: Sequence[str].
+            sticker_id: int; >= 0.
+            guid: str.
+
+        Returns: `WallCreateCommentResponse`.
+
+        Errors: 213, 223, 222, 212.
+
+        Docs: https://dev.vk.com/method/wall.createComment
+        """
+        return self._batch.add(
+            _WALL_CREATE_COMMENT.call(
+                {
+                    "post_id": post_id,
+                    "owner_id": owner_id,
+                    "from_group": from_group,
+                    "message": message,
+                    "reply_to_comment": reply_to_comment,
+                    "attachments": attachments,
+                    "sticker_id": sticker_id,
+                    "guid": guid,
+                }
+            )
+        )
+
+    def delete(self, *, owner_id: int | None = None, post_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `wall.delete`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; format int64.
+            post_id: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 210, 703, 104.
+
+        Docs: https://dev.vk.com/method/wall.delete
+        """
+        return self._batch.add(
+            _WALL_DELETE.call(
+                {
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                }
+            )
+        )
+
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, post_id: int | None = None
+    ) -> Pending[BaseOkResponse]:
+        """Call `wall.deleteComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required; >= 0.
+            owner_id: int; format int64.
+            post_id: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 211, 104.
+
+        Docs: https://dev.vk.com/method/wall.deleteComment
+        """
+        return self._batch.add(
+            _WALL_DELETE_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                }
+            )
+        )
+
+    def edit(
+        self,
+        *,
+        post_id: int,
+        owner_id: int | None = None,
+        friends_only: bool | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        services: str | None = None,
+        signed: bool | None = None,
+        publish_date: int | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        place_id: int | None = None,
+        mark_as_ads: bool | None = None,
+        close_comments: bool | None = None,
+        donut_paid_duration: int | None = None,
+        poster_bkg_id: int | None = None,
+        poster_bkg_owner_id: int | None = None,
+        poster_bkg_access_hash: str | None = None,
+        copyright: str | None = None,
+        topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
+    ) -> Pending[WallEditResponse]:
+        """Call `wall.edit`.
+
+        Tokens: user.
+
+        Args:
+            post_id: int; required; >= 0.
+            owner_id: int; format int64.
+            friends_only: bool.
+            message: str.
+            attachments: Sequence[str].
+            services: str.
+            signed: bool.
+            publish_date: int; >= 0.
+            lat: float | int.
+            long: float | int.
+            place_id: int; >= 0.
+            mark_as_ads: bool.
+            close_comments: bool.
+            donut_paid_duration: int.
+            poster_bkg_id: int; >= 0.
+            poster_bkg_owner_id: int; format int64.
+            poster_bkg_access_hash: str.
+            copyright: str.
+            topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43]; >= 0.
+
+        Returns: `WallEditResponse`.
+
+        Errors: 224, 225.
+
+        Docs: https://dev.vk.com/method/wall.edit
+        """
+        return self._batch.add(
+            _WALL_EDIT.call(
+                {
+                    "post_id": post_id,
+                    "owner_id": owner_id,
+                    "friends_only": friends_only,
+                    "message": message,
+                    "attachments": attachments,
+                    "services": services,
+                    "signed": signed,
+                    "publish_date": publish_date,
+                    "lat": lat,
+                    "long": long,
+                    "place_id": place_id,
+                    "mark_as_ads": mark_as_ads,
+                    "close_comments": close_comments,
+                    "donut_paid_duration": donut_paid_duration,
+                    "poster_bkg_id": poster_bkg_id,
+                    "poster_bkg_owner_id": poster_bkg_owner_id,
+                    "poster_bkg_access_hash": poster_bkg_access_hash,
+                    "copyright": copyright,
+                    "topic_id": topic_id,
+                }
+            )
+        )
+
+    def edit_ads_stealth(
+        self,
+        *,
+        post_id: int,
+        owner_id: int | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        signed: bool | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        place_id: int | None = None,
+        link_button: str | None = None,
+        link_title: str | None = None,
+        link_image: str | None = None,
+        link_video: str | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `wall.editAdsStealth`.
+
+        Tokens: user.
+
+        Args:
+            post_id: int; required; >= 0.
+            owner_id: int; format int64.
+            message: str.
+            attachments: Sequence[str].
+            signed: bool.
+            lat: float | int.
+            long: float | int.
+            place_id: int; >= 0.
+            link_button: str.
+            link_title: str.
+            link_image: str.
+            link_video: str.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 224.
+
+        Docs: https://dev.vk.com/method/wall.editAdsStealth
+        """
+        return self._batch.add(
+            _WALL_EDIT_ADS_STEALTH.call(
+                {
+                    "post_id": post_id,
+                    "owner_id": owner_id,
+                    "message": message,
+                    "attachments": attachments,
+                    "signed": signed,
+                    "lat": lat,
+                    "long": long,
+                    "place_id": place_id,
+                    "link_button": link_button,
+                    "link_title": link_title,
+                    "link_image": link_image,
+                    "link_video": link_video,
+                }
+            )
+        )
+
+    def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+    ) -> Pending[BaseOkResponse]:
+        """Call `wall.editComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required; >= 0.
+            owner_id: int; format int64.
+            post_id: int; >= 0.
+            message: str.
+            attachments: Sequence[str].
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/wall.editComment
+        """
+        return self._batch.add(
+            _WALL_EDIT_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                    "message": message,
+                    "attachments": attachments,
+                }
+            )
+        )
+
+    @overload
+    def get(
+        self,
+        *,
+        extended: Literal[True],
+        domain: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        filter: WallGetFilter
+        | Literal["owner", "others", "all", "postponed", "suggests", "archived", "donut"]
+        | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+    ) -> Pending[WallGetExtendedResponse]: ...
+    @overload
+    def get(
+        self,
+        *,
+        domain: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        filter: WallGetFilter
+        | Literal["owner", "others", "all", "postponed", "suggests", "archived", "donut"]
+        | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+    ) -> Pending[WallGetResponse]: ...
+    def get(
+        self,
+        *,
+        domain: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        filter: WallGetFilter
+        | Literal["owner", "others", "all", "postponed", "suggests", "archived", "donut"]
+        | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+    ) -> Pending[WallGetResponse | WallGetExtendedResponse]:
+        """Call `wall.get`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            domain: int | str; format int64.
+            offset: int; >= 0.
+            count: int; >= 0.
+            filter: WallGetFilter | Literal['owner', 'others', 'all', 'postponed', 'suggests', 'archived', 'donut'].
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
+
+        Returns: `WallGetResponse`.
+            With extended=True: `WallGetExtendedResponse` (extendedResponse).
+
+        Errors: 19.
+
+        Docs: https://dev.vk.com/method/wall.get
+        """
+        return self._batch.add(
+            _WALL_GET.call(
+                {
+                    "domain": domain,
+                    "offset": offset,
+                    "count": count,
+                    "filter": filter,
+                    "extended": extended,
+                    "fields": fields,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    @overload
+    def get_by_id(
+        self,
+        *,
+        posts: Sequence[str],
+        extended: Literal[True],
+        copy_history_depth: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallGetByIdExtendedResponse]: ...
+    @overload
+    def get_by_id(
+        self,
+        *,
+        posts: Sequence[str],
+        extended: Literal[False] | None = None,
+        copy_history_depth: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallGetByIdResponse]: ...
+    def get_by_id(
+        self,
+        *,
+        posts: Sequence[str],
+        extended: bool | None = None,
+        copy_history_depth: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallGetByIdResponse | WallGetByIdExtendedResponse]:
+        """Call `wall.getById`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            posts: Sequence[str]; required.
+            extended: bool.
+            copy_history_depth: int.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `WallGetByIdResponse`.
+            With extended=True: `WallGetByIdExtendedResponse` (extendedResponse).
+
+        Docs: https://dev.vk.com/method/wall.getById
+        """
+        return self._batch.add(
+            _WALL_GET_BY_ID.call(
+                {
+                    "posts": posts,
+                    "extended": extended,
+                    "copy_history_depth": copy_history_depth,
+                    "fields": fields,
+                }
+            )
+        )
+
+    @overload
+    def get_comment(
+        self,
+        *,
+        comment_id: int,
+        extended: Literal[True],
+        owner_id: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallGetCommentExtendedResponse]: ...
+    @overload
+    def get_comment(
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallGetCommentResponse]: ...
+    def get_comment(
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallGetCommentResponse | WallGetCommentExtendedResponse]:
+        """Call `wall.getComment`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            comment_id: int; required; >= 0.
+            owner_id: int; format int64.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `WallGetCommentResponse`.
+            With extended=True: `WallGetCommentExtendedResponse` (extendedResponse).
+
+        Errors: 212.
+
+        Docs: https://dev.vk.com/method/wall.getComment
+        """
+        return self._batch.add(
+            _WALL_GET_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    @overload
+    def get_comments(
+        self,
+        *,
+        extended: Literal[True],
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc", "smart"] | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+    ) -> Pending[WallGetCommentsExtendedResponse]: ...
+    @overload
+    def get_comments(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc", "smart"] | None = None,
+        preview_length: int | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+    ) -> Pending[WallGetCommentsResponse]: ...
+    def get_comments(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        sort: Literal["asc", "desc", "smart"] | None = None,
+        preview_length: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+    ) -> Pending[WallGetCommentsResponse | WallGetCommentsExtendedResponse]:
+        """Call `wall.getComments`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            post_id: int; >= 0.
+            need_likes: bool.
+            start_comment_id: int; >= 0.
+            offset: int.
+            count: int; >= 0.
+            sort: Literal['asc', 'desc', 'smart'].
+            preview_length: int; >= 0.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+            comment_id: int; >= 0.
+            thread_items_count: int; 0..10.
+
+        Returns: `WallGetCommentsResponse`.
+            With extended=True: `WallGetCommentsExtendedResponse` (extendedResponse).
+
+        Errors: 212.
+
+        Docs: https://dev.vk.com/method/wall.getComments
+        """
+        return self._batch.add(
+            _WALL_GET_COMMENTS.call(
+                {
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                    "need_likes": need_likes,
+                    "start_comment_id": start_comment_id,
+                    "offset": offset,
+                    "count": count,
+                    "sort": sort,
+                    "preview_length": preview_length,
+                    "extended": extended,
+                    "fields": fields,
+                    "comment_id": comment_id,
+                    "thread_items_count": thread_items_count,
+                }
+            )
+        )
+
+    def get_reposts(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+    ) -> Pending[WallGetRepostsResponse]:
+        """Call `wall.getReposts`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            owner_id: int; format int64.
+            post_id: int; >= 0.
+            offset: int; >= 0.
+            count: int; 0..1000.
+
+        Returns: `WallGetRepostsResponse`.
+
+        Docs: https://dev.vk.com/method/wall.getReposts
+        """
+        return self._batch.add(
+            _WALL_GET_REPOSTS.call(
+                {
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                    "offset": offset,
+                    "count": count,
+                }
+            )
+        )
+
+    def open_comments(self, *, owner_id: int, post_id: int) -> Pending[BaseBoolInt]:
+        """Call `wall.openComments`.
+
+        Tokens: user, group.
+
+        Args:
+            owner_id: int; required; format int64.
+            post_id: int; required; >= 0.
+
+        Returns: `BaseBoolInt`.
+
+        Docs: https://dev.vk.com/method/wall.openComments
+        """
+        return self._batch.add(
+            _WALL_OPEN_COMMENTS.call(
+                {
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                }
+            )
+        )
+
+    def parse_attached_link(
+        self,
+        *,
+        links: Sequence[Mapping[str, JSON]],
+        extended: bool | None = None,
+        fields: Sequence[str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+    ) -> Pending[WallParseAttachedLinkResponse]:
+        """Call `wall.parseAttachedLink`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            links: Sequence[Mapping[str, JSON]]; required.
+            extended: bool.
+            fields: Sequence[str].
+            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+
+        Returns: `WallParseAttachedLinkResponse`.
+
+        Docs: https://dev.vk.com/method/wall.parseAttachedLink
+        """
+        return self._batch.add(
+            _WALL_PARSE_ATTACHED_LINK.call(
+                {
+                    "links": links,
+                    "extended": extended,
+                    "fields": fields,
+                    "name_case": name_case,
+                }
+            )
+        )
+
+    def pin(self, *, post_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `wall.pin`.
+
+        Tokens: user.
+
+        Args:
+            post_id: int; required; >= 0.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/wall.pin
+        """
+        return self._batch.add(
+            _WALL_PIN.call(
+                {
+                    "post_id": post_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    def post(
+        self,
+        *,
+        owner_id: int | None = None,
+        friends_only: bool | None = None,
+        from_group: bool | None = None,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        services: str | None = None,
+        signed: bool | None = None,
+        publish_date: int | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        place_id: int | None = None,
+        post_id: int | None = None,
+        guid: str | None = None,
+        mark_as_ads: bool | None = None,
+        link_title: str | None = None,
+        link_photo_id: str | None = None,
+        close_comments: bool | None = None,
+        donut_paid_duration: int | None = None,
+        mute_notifications: bool | None = None,
+        copyright: str | None = None,
+    ) -> Pending[WallPostResponse]:
+        """Call `wall.post`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; format int64.
+            friends_only: bool.
+            from_group: bool.
+            message: str.
+            attachments: Sequence[str].
+            services: str.
+            signed: bool.
+            publish_date: int; >= 0.
+            lat: float | int.
+            long: float | int.
+            place_id: int; >= 0.
+            post_id: int; >= 0.
+            guid: str.
+            mark_as_ads: bool.
+            link_title: str.
+            link_photo_id: str.
+            close_comments: bool.
+            donut_paid_duration: int.
+            mute_notifications: bool.
+            copyright: str.
+
+        Returns: `WallPostResponse`.
+
+        Errors: 219, 214, 220, 222, 224, 225.
+
+        Docs: https://dev.vk.com/method/wall.post
+        """
+        return self._batch.add(
+            _WALL_POST.call(
+                {
+                    "owner_id": owner_id,
+                    "friends_only": friends_only,
+                    "from_group": from_group,
+                    "message": message,
+                    "attachments": attachments,
+                    "services": services,
+                    "signed": signed,
+                    "publish_date": publish_date,
+                    "lat": lat,
+                    "long": long,
+                    "place_id": place_id,
+                    "post_id": post_id,
+                    "guid": guid,
+                    "mark_as_ads": mark_as_ads,
+                    "link_title": link_title,
+                    "link_photo_id": link_photo_id,
+                    "close_comments": close_comments,
+                    "donut_paid_duration": donut_paid_duration,
+                    "mute_notifications": mute_notifications,
+                    "copyright": copyright,
+                }
+            )
+        )
+
+    def post_ads_stealth(
+        self,
+        *,
+        owner_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        signed: bool | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        place_id: int | None = None,
+        guid: str | None = None,
+        link_button: str | None = None,
+        link_title: str | None = None,
+        link_image: str | None = None,
+        link_video: str | None = None,
+    ) -> Pending[WallPostAdsStealthResponse]:
+        """Call `wall.postAdsStealth`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            message: str.
+            attachments: Sequence[str].
+            signed: bool.
+            lat: float | int.
+            long: float | int.
+            place_id: int; >= 0.
+            guid: str.
+            link_button: str.
+            link_title: str.
+            link_image: str.
+            link_video: str.
+
+        Returns: `WallPostAdsStealthResponse`.
+
+        Errors: 219, 214, 220, 222.
+
+        Docs: https://dev.vk.com/method/wall.postAdsStealth
+        """
+        return self._batch.add(
+            _WALL_POST_ADS_STEALTH.call(
+                {
+                    "owner_id": owner_id,
+                    "message": message,
+                    "attachments": attachments,
+                    "signed": signed,
+                    "lat": lat,
+                    "long": long,
+                    "place_id": place_id,
+                    "guid": guid,
+                    "link_button": link_button,
+                    "link_title": link_title,
+                    "link_image": link_image,
+                    "link_video": link_video,
+                }
+            )
+        )
+
+    def report_comment(
+        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+    ) -> Pending[BaseOkResponse]:
+        """Call `wall.reportComment`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            comment_id: int; required; >= 0.
+            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/wall.reportComment
+        """
+        return self._batch.add(
+            _WALL_REPORT_COMMENT.call(
+                {
+                    "owner_id": owner_id,
+                    "comment_id": comment_id,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def report_post(
+        self, *, owner_id: int, post_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+    ) -> Pending[BaseOkResponse]:
+        """Call `wall.reportPost`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; required; format int64.
+            post_id: int; required; >= 0.
+            reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]; required; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/wall.reportPost
+        """
+        return self._batch.add(
+            _WALL_REPORT_POST.call(
+                {
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                    "reason": reason,
+                }
+            )
+        )
+
+    def repost(
+        self,
+        *,
+        object: str,
+        message: str | None = None,
+        group_id: int | None = None,
+        mark_as_ads: bool | None = None,
+        mute_notifications: bool | None = None,
+    ) -> Pending[WallRepostResponse]:
+        """Call `wall.repost`.
+
+        Tokens: user.
+
+        Args:
+            object: str; required.
+            message: str.
+            group_id: int; >= 0, format int64.
+            mark_as_ads: bool.
+            mute_notifications: bool.
+
+        Returns: `WallRepostResponse`.
+
+        Errors: 219, 214, 224.
+
+        Docs: https://dev.vk.com/method/wall.repost
+        """
+        return self._batch.add(
+            _WALL_REPOST.call(
+                {
+                    "object": object,
+                    "message": message,
+                    "group_id": group_id,
+                    "mark_as_ads": mark_as_ads,
+                    "mute_notifications": mute_notifications,
+                }
+            )
+        )
+
+    def restore(self, *, owner_id: int | None = None, post_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `wall.restore`.
+
+        Tokens: user.
+
+        Args:
+            owner_id: int; format int64.
+            post_id: int; >= 0.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 210, 214.
+
+        Docs: https://dev.vk.com/method/wall.restore
+        """
+        return self._batch.add(
+            _WALL_RESTORE.call(
+                {
+                    "owner_id": owner_id,
+                    "post_id": post_id,
+                }
+            )
+        )
+
+    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `wall.restoreComment`.
+
+        Tokens: user.
+
+        Args:
+            comment_id: int; required.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Errors: 211, 104, 243.
+
+        Docs: https://dev.vk.com/method/wall.restoreComment
+        """
+        return self._batch.add(
+            _WALL_RESTORE_COMMENT.call(
+                {
+                    "comment_id": comment_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+    @overload
+    def search(
+        self,
+        *,
+        extended: Literal[True],
+        domain: int | str | None = None,
+        query: str | None = None,
+        owners_only: bool | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallSearchExtendedResponse]: ...
+    @overload
+    def search(
+        self,
+        *,
+        domain: int | str | None = None,
+        query: str | None = None,
+        owners_only: bool | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallSearchResponse]: ...
+    def search(
+        self,
+        *,
+        domain: int | str | None = None,
+        query: str | None = None,
+        owners_only: bool | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+    ) -> Pending[WallSearchResponse | WallSearchExtendedResponse]:
+        """Call `wall.search`.
+
+        Tokens: user, service. Idempotent: retried on transient failures.
+
+        Args:
+            domain: int | str; format int64.
+            query: str; at most 9000 characters.
+            owners_only: bool.
+            count: int; 0..100.
+            offset: int; >= 0.
+            extended: bool.
+            fields: Sequence[BaseUserGroupFields | str].
+
+        Returns: `WallSearchResponse`.
+            With extended=True: `WallSearchExtendedResponse` (extendedResponse).
+
+        Errors: 210.
+
+        Docs: https://dev.vk.com/method/wall.search
+        """
+        return self._batch.add(
+            _WALL_SEARCH.call(
+                {
+                    "domain": domain,
+                    "query": query,
+                    "owners_only": owners_only,
+                    "count": count,
+                    "offset": offset,
+                    "extended": extended,
+                    "fields": fields,
+                }
+            )
+        )
+
+    def unpin(self, *, post_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+        """Call `wall.unpin`.
+
+        Tokens: user.
+
+        Args:
+            post_id: int; required; >= 0.
+            owner_id: int; format int64.
+
+        Returns: `BaseOkResponse`.
+
+        Docs: https://dev.vk.com/method/wall.unpin
+        """
+        return self._batch.add(
+            _WALL_UNPIN.call(
+                {
+                    "post_id": post_id,
+                    "owner_id": owner_id,
+                }
+            )
+        )
+
+
+__all__ = ["WallMethods", "AsyncWallMethods", "BatchWallMethods"]

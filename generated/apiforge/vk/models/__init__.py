@@ -477,6 +477,7 @@ if TYPE_CHECKING:
     from apiforge.vk.models.friends import FriendsRequestsMutual as FriendsRequestsMutual
     from apiforge.vk.models.friends import FriendsRequestsXtrMessage as FriendsRequestsXtrMessage
     from apiforge.vk.models.friends import FriendsRequestsXtrMutual as FriendsRequestsXtrMutual
+    from apiforge.vk.models.friends import FriendsRequestsXtrMutualWallDefault as FriendsRequestsXtrMutualWallDefault
     from apiforge.vk.models.friends import FriendsSearchResponse as FriendsSearchResponse
     from apiforge.vk.models.gifts import GiftsGetResponse as GiftsGetResponse
     from apiforge.vk.models.gifts import GiftsGift as GiftsGift
@@ -1702,6 +1703,7 @@ _MODULE_OF: dict[str, str] = {
     "FriendsRequestsMutual": "friends",
     "FriendsRequestsXtrMessage": "friends",
     "FriendsRequestsXtrMutual": "friends",
+    "FriendsRequestsXtrMutualWallDefault": "friends",
     "FriendsSearchResponse": "friends",
     "GiftsGetResponse": "gifts",
     "GiftsGift": "gifts",
@@ -2940,6 +2942,7 @@ __all__ = [
     "FriendsRequestsMutual",
     "FriendsRequestsXtrMessage",
     "FriendsRequestsXtrMutual",
+    "FriendsRequestsXtrMutualWallDefault",
     "FriendsSearchResponse",
     "GiftsGetResponse",
     "GiftsGift",

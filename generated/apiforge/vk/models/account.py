@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class AccountCountersFilter(OpenStrEnum):
@@ -75,8 +76,8 @@ class AccountPushParamsSettings(OpenStrEnum):
     NO_SOUND = "no_sound"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountAccountCounters:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountAccountCounters(Model):
     """`account_account_counters`.
 
     Attributes:
@@ -108,8 +109,8 @@ class AccountAccountCounters:
     photos: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountChangePasswordResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountChangePasswordResponse(Model):
     """`account_changePassword_response`.
 
     Attributes:
@@ -121,8 +122,8 @@ class AccountChangePasswordResponse:
     secret: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountGetActiveOffersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountGetActiveOffersResponse(Model):
     """`account_getActiveOffers_response`.
 
     Attributes:
@@ -134,8 +135,8 @@ class AccountGetActiveOffersResponse:
     items: list[AccountOffer]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountGetBannedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountGetBannedResponse(Model):
     """`account_getBanned_response`.
 
     Attributes:
@@ -151,8 +152,8 @@ class AccountGetBannedResponse:
     groups: list[GroupsGroup] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountInfo(Model):
     """`account_info`.
 
     Attributes:
@@ -172,8 +173,8 @@ class AccountInfo:
     own_posts_default: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountNameRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountNameRequest(Model):
     """`account_name_request`.
 
     Attributes:
@@ -195,8 +196,8 @@ class AccountNameRequest:
     link_label: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountOffer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountOffer(Model):
     """`account_offer`.
 
     Attributes:
@@ -228,8 +229,8 @@ class AccountOffer:
     link_type: AccountOfferLinkType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountPushConversations:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountPushConversations(Model):
     """`account_push_conversations`.
 
     Attributes:
@@ -241,8 +242,8 @@ class AccountPushConversations:
     items: list[AccountPushConversationsItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountPushConversationsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountPushConversationsItem(Model):
     """`account_push_conversations_item`.
 
     Attributes:
@@ -260,8 +261,8 @@ class AccountPushConversationsItem:
     disabled_mass_mentions: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountPushParams:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountPushParams(Model):
     """`account_push_params`.
 
     Attributes:
@@ -307,8 +308,8 @@ class AccountPushParams:
     sdk_open: list[AccountPushParamsOnoff] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountPushSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountPushSettings(Model):
     """`account_push_settings`.
 
     Attributes:
@@ -324,8 +325,8 @@ class AccountPushSettings:
     conversations: AccountPushConversations | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountSaveProfileInfoResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountSaveProfileInfoResponse(Model):
     """`account_saveProfileInfo_response`.
 
     Attributes:
@@ -337,14 +338,14 @@ class AccountSaveProfileInfoResponse:
     name_request: AccountNameRequest | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountUserSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountUserSettings(Model):
     """`account_user_settings`.
 
     Attributes:
         deactivated: `str`.
         hidden: `int`.
-        id: `int`, always present.
+        id: `int`.
         can_access_closed: `bool`.
         is_closed: `bool`.
         connections: `UsersUserConnections`.
@@ -352,7 +353,7 @@ class AccountUserSettings:
         bdate_visibility: `int`.
         city: `BaseCity`.
         first_name: `str`.
-        home_town: `str`, always present.
+        home_town: `str`.
         last_name: `str`.
         maiden_name: `str`.
         name_request: `AccountNameRequest`.
@@ -364,7 +365,7 @@ class AccountUserSettings:
         relation_requests: `list[UsersUserMin]`.
         screen_name: `str`.
         sex: `BaseSex`.
-        status: `str`, always present.
+        status: `str`.
         status_audio: `AudioAudio`.
         interests: `AccountUserSettingsInterests`.
         languages: `list[str]`.
@@ -372,11 +373,9 @@ class AccountUserSettings:
         is_service_account: `bool`.
     """
 
-    id: int
-    home_town: str
-    status: str
     deactivated: str | None = None
     hidden: int | None = None
+    id: int | None = None
     can_access_closed: bool | None = None
     is_closed: bool | None = None
     connections: UsersUserConnections | None = None
@@ -384,6 +383,7 @@ class AccountUserSettings:
     bdate_visibility: int | None = None
     city: BaseCity | None = None
     first_name: str | None = None
+    home_town: str | None = None
     last_name: str | None = None
     maiden_name: str | None = None
     name_request: AccountNameRequest | None = None
@@ -395,6 +395,7 @@ class AccountUserSettings:
     relation_requests: list[UsersUserMin] | None = None
     screen_name: str | None = None
     sex: BaseSex | None = None
+    status: str | None = None
     status_audio: AudioAudio | None = None
     interests: AccountUserSettingsInterests | None = None
     languages: list[str] | None = None
@@ -402,8 +403,8 @@ class AccountUserSettings:
     is_service_account: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountUserSettingsInterest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountUserSettingsInterest(Model):
     """`account_user_settings_interest`.
 
     Attributes:
@@ -415,8 +416,8 @@ class AccountUserSettingsInterest:
     value: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountUserSettingsInterests:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountUserSettingsInterests(Model):
     """`account_user_settings_interests`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class AdsAccessRole(OpenStrEnum):
@@ -172,8 +173,8 @@ class AdsTargSuggestionsSchoolsType(OpenStrEnum):
     CHAIR = "chair"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsAccesses:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsAccesses(Model):
     """`ads_accesses`.
 
     Attributes:
@@ -185,8 +186,8 @@ class AdsAccesses:
     role: AdsAccessRole | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsAccount(Model):
     """`ads_account`.
 
     Attributes:
@@ -195,7 +196,7 @@ class AdsAccount:
         account_status: `BaseBoolInt`, always present.
         account_type: `AdsAccountType`, always present.
         account_name: `str`, always present.
-        can_view_budget: `bool`, always present.
+        can_view_budget: `bool`.
     """
 
     access_role: AdsAccessRole
@@ -203,11 +204,11 @@ class AdsAccount:
     account_status: BaseBoolInt
     account_type: AdsAccountType
     account_name: str
-    can_view_budget: bool
+    can_view_budget: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsAd:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsAd(Model):
     """`ads_ad`.
 
     Attributes:
@@ -251,7 +252,7 @@ class AdsAd:
         link_owner_id: `int`.
         link_id: `int`.
         has_campaign_budget_optimization: `bool`.
-        events_retargeting_groups: `list[AdsEventsRetargetingGroup]`.
+        events_retargeting_groups: `dict[str, list[int]]`.
         weekly_schedule_hours: `list[str]`.
         weekly_schedule_use_holidays: `int`.
         ad_platform_no_ad_network: `int`.
@@ -304,7 +305,7 @@ class AdsAd:
     link_owner_id: int | None = None
     link_id: int | None = None
     has_campaign_budget_optimization: bool | None = None
-    events_retargeting_groups: list[AdsEventsRetargetingGroup] | None = None
+    events_retargeting_groups: dict[str, list[int]] | None = None
     weekly_schedule_hours: list[str] | None = None
     weekly_schedule_use_holidays: int | None = None
     ad_platform_no_ad_network: int | None = None
@@ -317,8 +318,8 @@ class AdsAd:
     link_type: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsAdLayout:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsAdLayout(Model):
     """`ads_ad_layout`.
 
     Attributes:
@@ -331,7 +332,7 @@ class AdsAdLayout:
         image_src_2x: `str`.
         link_domain: `str`.
         link_url: `str`, always present.
-        link_type: `int`, always present.
+        link_type: `int`.
         preview_link: `str`.
         title: `str`, always present.
         video: `BaseBoolInt`.
@@ -366,10 +367,10 @@ class AdsAdLayout:
     id: int
     image_src: str
     link_url: str
-    link_type: int
     title: str
     image_src_2x: str | None = None
     link_domain: str | None = None
+    link_type: int | None = None
     preview_link: str | None = None
     video: BaseBoolInt | None = None
     social: bool | None = None
@@ -396,8 +397,8 @@ class AdsAdLayout:
     clips_list: list[AdsClipItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCampaign:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCampaign(Model):
     """`ads_campaign`.
 
     Attributes:
@@ -435,8 +436,8 @@ class AdsCampaign:
     views_limit: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCategory(Model):
     """`ads_category`.
 
     Attributes:
@@ -450,8 +451,8 @@ class AdsCategory:
     subcategories: list[AdsCategory] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsClient(Model):
     """`ads_client`.
 
     Attributes:
@@ -469,8 +470,8 @@ class AdsClient:
     ord_data: AdsOrdData | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsClipItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsClipItem(Model):
     """`ads_clip_item`.
 
     Attributes:
@@ -484,8 +485,8 @@ class AdsClipItem:
     link: AdsClipItemLink | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsClipItemLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsClipItemLink(Model):
     """`ads_clip_item_link`.
 
     Attributes:
@@ -499,8 +500,8 @@ class AdsClipItemLink:
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCreateAdStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCreateAdStatus(Model):
     """`ads_create_ad_status`.
 
     Attributes:
@@ -516,8 +517,8 @@ class AdsCreateAdStatus:
     error_desc: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCreateCampaignStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCreateCampaignStatus(Model):
     """`ads_create_campaign_status`.
 
     Attributes:
@@ -531,8 +532,8 @@ class AdsCreateCampaignStatus:
     error_desc: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCreateClientsStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCreateClientsStatus(Model):
     """`ads_create_clients_status`.
 
     Attributes:
@@ -546,8 +547,8 @@ class AdsCreateClientsStatus:
     error_desc: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCreateLookalikeRequestResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCreateLookalikeRequestResponse(Model):
     """`ads_createLookalikeRequest_response`.
 
     Attributes:
@@ -557,8 +558,8 @@ class AdsCreateLookalikeRequestResponse:
     request_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCreateTargetGroupResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCreateTargetGroupResponse(Model):
     """`ads_createTargetGroup_response`.
 
     Attributes:
@@ -570,8 +571,8 @@ class AdsCreateTargetGroupResponse:
     pixel: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCreateTargetPixelResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCreateTargetPixelResponse(Model):
     """`ads_createTargetPixel_response`.
 
     Attributes:
@@ -583,8 +584,8 @@ class AdsCreateTargetPixelResponse:
     pixel: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsCriteria:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsCriteria(Model):
     """`ads_criteria`.
 
     Attributes:
@@ -704,8 +705,8 @@ class AdsCriteria:
     mobile_manufacturers: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsDemoStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsDemoStats(Model):
     """`ads_demo_stats`.
 
     Attributes:
@@ -719,8 +720,8 @@ class AdsDemoStats:
     type: AdsObjectType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsDemographicStatsPeriodItemBase:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsDemographicStatsPeriodItemBase(Model):
     """`ads_demographic_stats_period_item_base`.
 
     Attributes:
@@ -732,8 +733,8 @@ class AdsDemographicStatsPeriodItemBase:
     impressions_rate: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsDemostatsFormat:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsDemostatsFormat(Model):
     """`ads_demostats_format`.
 
     Attributes:
@@ -759,8 +760,8 @@ class AdsDemostatsFormat:
     sex_age: list[AdsStatsSexAge] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsEventsRetargetingGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsEventsRetargetingGroup(Model):
     """`ads_events_retargeting_group`.
 
     Attributes:
@@ -772,8 +773,8 @@ class AdsEventsRetargetingGroup:
     value: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsFloodStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsFloodStats(Model):
     """`ads_flood_stats`.
 
     Attributes:
@@ -787,8 +788,8 @@ class AdsFloodStats:
     stats_by_user: list[AdsFloodStatsByUserItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsFloodStatsByUserItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsFloodStatsByUserItem(Model):
     """`ads_flood_stats_by_user_item`.
 
     Attributes:
@@ -800,8 +801,8 @@ class AdsFloodStatsByUserItem:
     requests_count: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsGetCategoriesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsGetCategoriesResponse(Model):
     """`ads_getCategories_response`.
 
     Attributes:
@@ -813,8 +814,8 @@ class AdsGetCategoriesResponse:
     v2: list[AdsCategory] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsGetLookalikeRequestsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsGetLookalikeRequestsResponse(Model):
     """`ads_getLookalikeRequests_response`.
 
     Attributes:
@@ -826,8 +827,8 @@ class AdsGetLookalikeRequestsResponse:
     items: list[AdsLookalikeRequest]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsGetMusiciansResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsGetMusiciansResponse(Model):
     """`ads_getMusicians_response`.
 
     Attributes:
@@ -837,8 +838,8 @@ class AdsGetMusiciansResponse:
     items: list[AdsMusician]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsLinkStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsLinkStatus(Model):
     """`ads_link_status`.
 
     Attributes:
@@ -852,8 +853,8 @@ class AdsLinkStatus:
     redirect_url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsLookalikeRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsLookalikeRequest(Model):
     """`ads_lookalike_request`.
 
     Attributes:
@@ -881,8 +882,8 @@ class AdsLookalikeRequest:
     save_audience_levels: list[AdsLookalikeRequestSaveAudienceLevel] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsLookalikeRequestSaveAudienceLevel:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsLookalikeRequestSaveAudienceLevel(Model):
     """`ads_lookalike_request_save_audience_level`.
 
     Attributes:
@@ -894,8 +895,8 @@ class AdsLookalikeRequestSaveAudienceLevel:
     audience_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsMobileStatItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsMobileStatItem(Model):
     """`ads_mobile_stat_item`.
 
     Attributes:
@@ -907,25 +908,25 @@ class AdsMobileStatItem:
     value: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsMusician:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsMusician(Model):
     """`ads_musician`.
 
     Attributes:
         id: `int`, always present.
-        original_id: `str`, always present.
+        original_id: `str`.
         name: `str`, always present.
         avatar: `str`.
     """
 
     id: int
-    original_id: str
     name: str
+    original_id: str | None = None
     avatar: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsOrdData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsOrdData(Model):
     """`ads_ord_data`.
 
     Attributes:
@@ -955,8 +956,8 @@ class AdsOrdData:
     subagent: AdsOrdSubagent | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsOrdSubagent:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsOrdSubagent(Model):
     """`ads_ord_subagent`.
 
     Attributes:
@@ -972,8 +973,8 @@ class AdsOrdSubagent:
     inn: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPost:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPost(Model):
     """`ads_post`.
 
     Attributes:
@@ -1037,8 +1038,8 @@ class AdsPost:
     can_pin: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPostComments:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPostComments(Model):
     """`ads_post_comments`.
 
     Attributes:
@@ -1048,8 +1049,8 @@ class AdsPostComments:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPostDonut:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPostDonut(Model):
     """`ads_post_donut`.
 
     Attributes:
@@ -1059,8 +1060,8 @@ class AdsPostDonut:
     is_donut: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPostEasyPromote:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPostEasyPromote(Model):
     """`ads_post_easy_promote`.
 
     Attributes:
@@ -1082,8 +1083,8 @@ class AdsPostEasyPromote:
     top_union_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPostLikes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPostLikes(Model):
     """`ads_post_likes`.
 
     Attributes:
@@ -1097,8 +1098,8 @@ class AdsPostLikes:
     user_likes: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPostOwner:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPostOwner(Model):
     """`ads_post_owner`.
 
     Attributes:
@@ -1114,8 +1115,8 @@ class AdsPostOwner:
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPostReposts:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPostReposts(Model):
     """`ads_post_reposts`.
 
     Attributes:
@@ -1129,8 +1130,8 @@ class AdsPostReposts:
     mail_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPostViews:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPostViews(Model):
     """`ads_post_views`.
 
     Attributes:
@@ -1140,8 +1141,8 @@ class AdsPostViews:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsPromotedPostReach:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsPromotedPostReach(Model):
     """`ads_promoted_post_reach`.
 
     Attributes:
@@ -1183,8 +1184,8 @@ class AdsPromotedPostReach:
     pretty_cards_clicks: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsRejectReason:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsRejectReason(Model):
     """`ads_reject_reason`.
 
     Attributes:
@@ -1196,8 +1197,8 @@ class AdsRejectReason:
     rules: list[AdsRules] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsRemoveTargetContactsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsRemoveTargetContactsResponse(Model):
     """`ads_removeTargetContacts_response`.
 
     Attributes:
@@ -1207,8 +1208,8 @@ class AdsRemoveTargetContactsResponse:
     result: AdsRemoveTargetContactsResponseResult
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsRules:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsRules(Model):
     """`ads_rules`.
 
     Attributes:
@@ -1224,8 +1225,8 @@ class AdsRules:
     help_chat: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsSaveLookalikeRequestResultResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsSaveLookalikeRequestResultResponse(Model):
     """`ads_saveLookalikeRequestResult_response`.
 
     Attributes:
@@ -1237,8 +1238,8 @@ class AdsSaveLookalikeRequestResultResponse:
     audience_count: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsShareTargetGroupResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsShareTargetGroupResponse(Model):
     """`ads_shareTargetGroup_response`.
 
     Attributes:
@@ -1248,8 +1249,8 @@ class AdsShareTargetGroupResponse:
     id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStatisticClickAction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStatisticClickAction(Model):
     """`ads_statistic_click_action`.
 
     Attributes:
@@ -1261,8 +1262,8 @@ class AdsStatisticClickAction:
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStats(Model):
     """`ads_stats`.
 
     Attributes:
@@ -1278,8 +1279,8 @@ class AdsStats:
     views_times: AdsStatsViewsTimes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStatsAge:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStatsAge(Model):
     """`ads_stats_age`.
 
     Attributes:
@@ -1293,8 +1294,8 @@ class AdsStatsAge:
     value: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStatsCities:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStatsCities(Model):
     """`ads_stats_cities`.
 
     Attributes:
@@ -1310,8 +1311,8 @@ class AdsStatsCities:
     value: int | str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStatsFormat:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStatsFormat(Model):
     """`ads_stats_format`.
 
     Attributes:
@@ -1381,8 +1382,8 @@ class AdsStatsFormat:
     mobile_app_stat: list[AdsMobileStatItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStatsSex:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStatsSex(Model):
     """`ads_stats_sex`.
 
     Attributes:
@@ -1396,8 +1397,8 @@ class AdsStatsSex:
     value: AdsStatsSexValue | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStatsSexAge:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStatsSexAge(Model):
     """`ads_stats_sex_age`.
 
     Attributes:
@@ -1411,8 +1412,8 @@ class AdsStatsSexAge:
     value: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStatsViewsTimes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStatsViewsTimes(Model):
     """`ads_stats_views_times`.
 
     Attributes:
@@ -1442,8 +1443,8 @@ class AdsStatsViewsTimes:
     views_ads_times_11_plus: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStories:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStories(Model):
     """`ads_stories`.
 
     Attributes:
@@ -1457,8 +1458,8 @@ class AdsStories:
     stories_disclaimers_text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStoriesOwner:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStoriesOwner(Model):
     """`ads_stories_owner`.
 
     Attributes:
@@ -1488,8 +1489,8 @@ class AdsStoriesOwner:
     can_follow: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStoryItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStoryItem(Model):
     """`ads_story_item`.
 
     Attributes:
@@ -1549,8 +1550,8 @@ class AdsStoryItem:
     is_liked: bool | None = attrs.field(default=None, metadata={"wire": "isLiked"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStoryItemLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStoryItemLink(Model):
     """`ads_story_item_link`.
 
     Attributes:
@@ -1566,8 +1567,8 @@ class AdsStoryItemLink:
     raw_url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStoryItemStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStoryItemStats(Model):
     """`ads_story_item_stats`.
 
     Attributes:
@@ -1579,8 +1580,8 @@ class AdsStoryItemStats:
     url_view: AdsStoryItemStatsUrlView | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStoryItemStatsFollow:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStoryItemStatsFollow(Model):
     """`ads_story_item_stats_follow`.
 
     Attributes:
@@ -1592,8 +1593,8 @@ class AdsStoryItemStatsFollow:
     rhash: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsStoryItemStatsUrlView:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsStoryItemStatsUrlView(Model):
     """`ads_story_item_stats_url_view`.
 
     Attributes:
@@ -1605,8 +1606,8 @@ class AdsStoryItemStatsUrlView:
     rhash: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargSettings(Model):
     """`ads_targ_settings`.
 
     Attributes:
@@ -1730,8 +1731,8 @@ class AdsTargSettings:
     campaign_id: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargStats(Model):
     """`ads_targ_stats`.
 
     Attributes:
@@ -1759,8 +1760,8 @@ class AdsTargStats:
     total_alive_audience: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargSuggestions:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargSuggestions(Model):
     """`ads_targ_suggestions`.
 
     Attributes:
@@ -1776,8 +1777,8 @@ class AdsTargSuggestions:
     parent: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargSuggestionsCities:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargSuggestionsCities(Model):
     """`ads_targ_suggestions_cities`.
 
     Attributes:
@@ -1791,8 +1792,8 @@ class AdsTargSuggestionsCities:
     parent: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargSuggestionsRegions:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargSuggestionsRegions(Model):
     """`ads_targ_suggestions_regions`.
 
     Attributes:
@@ -1806,8 +1807,8 @@ class AdsTargSuggestionsRegions:
     type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargSuggestionsSchools:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargSuggestionsSchools(Model):
     """`ads_targ_suggestions_schools`.
 
     Attributes:
@@ -1825,8 +1826,8 @@ class AdsTargSuggestionsSchools:
     type: AdsTargSuggestionsSchoolsType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargetGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargetGroup(Model):
     """`ads_target_group`.
 
     Attributes:
@@ -1862,8 +1863,8 @@ class AdsTargetGroup:
     last_updated: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargetGroupTargetPixelRule:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargetGroupTargetPixelRule(Model):
     """`ads_target_group_target_pixel_rule`.
 
     Attributes:
@@ -1883,8 +1884,8 @@ class AdsTargetGroupTargetPixelRule:
     event_regex_match: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsTargetPixelInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsTargetPixelInfo(Model):
     """`ads_target_pixel_info`.
 
     Attributes:
@@ -1904,8 +1905,8 @@ class AdsTargetPixelInfo:
     pixel: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsUpdateAdsStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsUpdateAdsStatus(Model):
     """`ads_update_ads_status`.
 
     Attributes:
@@ -1919,8 +1920,8 @@ class AdsUpdateAdsStatus:
     error_desc: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsUpdateClientsStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsUpdateClientsStatus(Model):
     """`ads_update_clients_status`.
 
     Attributes:
@@ -1934,8 +1935,8 @@ class AdsUpdateClientsStatus:
     error_desc: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsUpdateOfficeUsersResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsUpdateOfficeUsersResult(Model):
     """`ads_updateOfficeUsers_result`.
 
     Attributes:
@@ -1949,8 +1950,8 @@ class AdsUpdateOfficeUsersResult:
     error: BaseError | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsUserSpecification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsUserSpecification(Model):
     """`ads_user_specification`.
 
     Attributes:
@@ -1968,8 +1969,8 @@ class AdsUserSpecification:
     view_budget: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsUserSpecificationCutted:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsUserSpecificationCutted(Model):
     """`ads_user_specification_cutted`.
 
     Attributes:
@@ -1985,8 +1986,8 @@ class AdsUserSpecificationCutted:
     view_budget: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AdsUsers:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AdsUsers(Model):
     """`ads_users`.
 
     Attributes:

@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class AppWidgetsGetAppImageUploadServerResponse:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppWidgetsGetAppImageUploadServerResponse(Model):
     """`appWidgets_getAppImageUploadServer_response`.
 
     Attributes:
@@ -19,8 +21,8 @@ class AppWidgetsGetAppImageUploadServerResponse:
     upload_url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppWidgetsGetGroupImageUploadServerResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppWidgetsGetGroupImageUploadServerResponse(Model):
     """`appWidgets_getGroupImageUploadServer_response`.
 
     Attributes:
@@ -30,8 +32,8 @@ class AppWidgetsGetGroupImageUploadServerResponse:
     upload_url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppWidgetsPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppWidgetsPhoto(Model):
     """`appWidgets_photo`.
 
     Attributes:
@@ -43,8 +45,8 @@ class AppWidgetsPhoto:
     images: list[BaseImage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppWidgetsPhotos:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppWidgetsPhotos(Model):
     """`appWidgets_photos`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class AppsAppFields(OpenStrEnum):
@@ -147,8 +148,8 @@ class AppsTestingGroupPlatform(OpenStrEnum):
     MVK = "mvk"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsAddSnippetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsAddSnippetResponse(Model):
     """`apps_addSnippet_response`.
 
     Attributes:
@@ -158,8 +159,8 @@ class AppsAddSnippetResponse:
     snippet_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsApp:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsApp(Model):
     """`apps_app`.
 
     Attributes:
@@ -231,8 +232,8 @@ class AppsApp:
     section: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsAppMin:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsAppMin(Model):
     """`apps_app_min`.
 
     Attributes:
@@ -266,8 +267,8 @@ class AppsAppMin:
     screen_orientation: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsCatalogList:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsCatalogList(Model):
     """`apps_catalog_list`.
 
     Attributes:
@@ -281,8 +282,8 @@ class AppsCatalogList:
     profiles: list[UsersUserMin] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsCreatedGroupResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsCreatedGroupResponse(Model):
     """`apps_created_group_response`.
 
     Attributes:
@@ -292,8 +293,8 @@ class AppsCreatedGroupResponse:
     group_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsCustomSnippet:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsCustomSnippet(Model):
     """`apps_custom_snippet`.
 
     Attributes:
@@ -321,8 +322,8 @@ class AppsCustomSnippet:
     button: AppsCustomSnippetButton | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetFriendsListExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetFriendsListExtendedResponse(Model):
     """`apps_getFriendsList_extended_response`.
 
     Attributes:
@@ -334,8 +335,8 @@ class AppsGetFriendsListExtendedResponse:
     items: list[UsersUserFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetFriendsListResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetFriendsListResponse(Model):
     """`apps_getFriendsList_response`.
 
     Attributes:
@@ -347,8 +348,8 @@ class AppsGetFriendsListResponse:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetLeaderboardExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetLeaderboardExtendedResponse(Model):
     """`apps_getLeaderboard_extended_response`.
 
     Attributes:
@@ -362,8 +363,8 @@ class AppsGetLeaderboardExtendedResponse:
     profiles: list[UsersUser] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetLeaderboardResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetLeaderboardResponse(Model):
     """`apps_getLeaderboard_response`.
 
     Attributes:
@@ -375,8 +376,8 @@ class AppsGetLeaderboardResponse:
     items: list[AppsLeaderboard]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetMiniAppPoliciesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetMiniAppPoliciesResponse(Model):
     """`apps_getMiniAppPolicies_response`.
 
     Attributes:
@@ -388,8 +389,8 @@ class AppsGetMiniAppPoliciesResponse:
     terms: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetResponse(Model):
     """`apps_get_response`.
 
     Attributes:
@@ -405,8 +406,8 @@ class AppsGetResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetScopesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetScopesResponse(Model):
     """`apps_getScopes_response`.
 
     Attributes:
@@ -418,8 +419,8 @@ class AppsGetScopesResponse:
     items: list[AppsScope]
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsGetSnippetsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsGetSnippetsResponse(Model):
     """`apps_getSnippets_response`.
 
     Attributes:
@@ -429,8 +430,8 @@ class AppsGetSnippetsResponse:
     items: list[AppsCustomSnippet] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsImageUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsImageUploadResponse(Model):
     """`apps_image_upload_response`.
 
     Attributes:
@@ -442,8 +443,8 @@ class AppsImageUploadResponse:
     image: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsIsNotificationsAllowedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsIsNotificationsAllowedResponse(Model):
     """`apps_isNotificationsAllowed_response`.
 
     Attributes:
@@ -453,8 +454,8 @@ class AppsIsNotificationsAllowedResponse:
     is_allowed: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsLeaderboard:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsLeaderboard(Model):
     """`apps_leaderboard`.
 
     Attributes:
@@ -470,8 +471,8 @@ class AppsLeaderboard:
     score: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsScope:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsScope(Model):
     """`apps_scope`.
 
     Attributes:
@@ -483,8 +484,8 @@ class AppsScope:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AppsTestingGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppsTestingGroup(Model):
     """`apps_testing_group`.
 
     Attributes:

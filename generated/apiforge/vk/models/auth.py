@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenIntEnum
+from apiforge.core.model import Model
 
 
 class AuthRestoreResponseSuccess(OpenIntEnum):
@@ -14,8 +15,8 @@ class AuthRestoreResponseSuccess(OpenIntEnum):
     OK = 1
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthRestoreResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthRestoreResponse(Model):
     """`auth_restore_response`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class BaseBoolInt(OpenIntEnum):
@@ -266,8 +267,8 @@ class BaseUserGroupFields(OpenStrEnum):
     IS_VERIFIED = "is_verified"
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseCity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseCity(Model):
     """`base_city`.
 
     Attributes:
@@ -279,8 +280,8 @@ class BaseCity:
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseCommentsInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseCommentsInfo(Model):
     """`base_comments_info`.
 
     Attributes:
@@ -291,7 +292,7 @@ class BaseCommentsInfo:
         count: `int`.
         groups_can_post: `bool`.
         donut: `WallWallpostCommentsDonut`.
-        list: `list[WallWallComment]`.
+        list_ (wire name `list`): `list[WallWallComment]`.
     """
 
     can_post: BaseBoolInt | None = None
@@ -301,11 +302,11 @@ class BaseCommentsInfo:
     count: int | None = None
     groups_can_post: bool | None = None
     donut: WallWallpostCommentsDonut | None = None
-    list: list[WallWallComment] | None = None
+    list_: list[WallWallComment] | None = attrs.field(default=None, metadata={"wire": "list"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseCountry:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseCountry(Model):
     """`base_country`.
 
     Attributes:
@@ -317,8 +318,8 @@ class BaseCountry:
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseCropPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseCropPhoto(Model):
     """`base_crop_photo`.
 
     Attributes:
@@ -332,8 +333,8 @@ class BaseCropPhoto:
     rect: BaseCropPhotoRect
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseCropPhotoCrop:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseCropPhotoCrop(Model):
     """`base_crop_photo_crop`.
 
     Attributes:
@@ -349,8 +350,8 @@ class BaseCropPhotoCrop:
     y2: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseCropPhotoRect:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseCropPhotoRect(Model):
     """`base_crop_photo_rect`.
 
     Attributes:
@@ -366,12 +367,12 @@ class BaseCropPhotoRect:
     y2: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseError(Model):
     """`base_error`.
 
     Attributes:
-        inner_type: `BaseErrorInnerType`, always present.
+        inner_type: `BaseErrorInnerType`.
         error_code: `int`, always present.
         error_subcode: `int`.
         error_msg: `str`.
@@ -379,16 +380,16 @@ class BaseError:
         request_params: `list[BaseRequestParam]`.
     """
 
-    inner_type: BaseErrorInnerType
     error_code: int
+    inner_type: BaseErrorInnerType | None = None
     error_subcode: int | None = None
     error_msg: str | None = None
     error_text: str | None = None
     request_params: list[BaseRequestParam] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseGeo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseGeo(Model):
     """`base_geo`.
 
     Attributes:
@@ -404,8 +405,8 @@ class BaseGeo:
     type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseGeoCoordinates:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseGeoCoordinates(Model):
     """`base_geo_coordinates`.
 
     Attributes:
@@ -417,8 +418,8 @@ class BaseGeoCoordinates:
     longitude: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseGradientPoint:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseGradientPoint(Model):
     """`base_gradient_point`.
 
     Attributes:
@@ -430,8 +431,8 @@ class BaseGradientPoint:
     position: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseImage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseImage(Model):
     """`base_image`.
 
     Attributes:
@@ -449,8 +450,8 @@ class BaseImage:
     theme: BaseImageTheme | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLikes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLikes(Model):
     """`base_likes`.
 
     Attributes:
@@ -462,35 +463,35 @@ class BaseLikes:
     user_likes: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLikesInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLikesInfo(Model):
     """`base_likes_info`.
 
     Attributes:
-        can_like: `BaseBoolInt`, always present.
+        can_like: `BaseBoolInt`.
         can_publish: `BaseBoolInt`.
         can_like_as_author: `BaseBoolInt`.
         can_like_by_group: `BaseBoolInt`.
         count: `int`, always present.
-        user_likes: `BaseBoolInt`, always present.
+        user_likes: `BaseBoolInt`.
         author_liked: `bool`.
         group_liked: `bool`.
         repost_disabled: `bool`.
     """
 
-    can_like: BaseBoolInt
     count: int
-    user_likes: BaseBoolInt
+    can_like: BaseBoolInt | None = None
     can_publish: BaseBoolInt | None = None
     can_like_as_author: BaseBoolInt | None = None
     can_like_by_group: BaseBoolInt | None = None
+    user_likes: BaseBoolInt | None = None
     author_liked: bool | None = None
     group_liked: bool | None = None
     repost_disabled: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLink(Model):
     """`base_link`.
 
     Attributes:
@@ -532,8 +533,8 @@ class BaseLink:
     product: BaseLinkProduct | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLinkApplication:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLinkApplication(Model):
     """`base_link_application`.
 
     Attributes:
@@ -545,8 +546,8 @@ class BaseLinkApplication:
     store: BaseLinkApplicationStore | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLinkApplicationStore:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLinkApplicationStore(Model):
     """`base_link_application_store`.
 
     Attributes:
@@ -558,8 +559,8 @@ class BaseLinkApplicationStore:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLinkButton:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLinkButton(Model):
     """`base_link_button`.
 
     Attributes:
@@ -591,8 +592,8 @@ class BaseLinkButton:
     hashtag: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLinkButtonAction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLinkButtonAction(Model):
     """`base_link_button_action`.
 
     Attributes:
@@ -606,8 +607,8 @@ class BaseLinkButtonAction:
     consume_reason: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLinkNoProduct:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLinkNoProduct(Model):
     """`base_link_no_product`.
 
     Attributes:
@@ -645,8 +646,8 @@ class BaseLinkNoProduct:
     video: VideoVideoFull | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLinkProduct:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLinkProduct(Model):
     """`base_link_product`.
 
     Attributes:
@@ -672,8 +673,8 @@ class BaseLinkProduct:
     type: BaseLinkProductType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseLinkRating:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseLinkRating(Model):
     """`base_link_rating`.
 
     Attributes:
@@ -687,8 +688,8 @@ class BaseLinkRating:
     type: BaseLinkRatingType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseMessageError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseMessageError(Model):
     """`base_message_error`.
 
     Attributes:
@@ -700,8 +701,8 @@ class BaseMessageError:
     description: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseObject(Model):
     """`base_object`.
 
     Attributes:
@@ -713,8 +714,8 @@ class BaseObject:
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseObjectCount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseObjectCount(Model):
     """`base_object_count`.
 
     Attributes:
@@ -724,8 +725,8 @@ class BaseObjectCount:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseObjectWithName:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseObjectWithName(Model):
     """`base_object_with_name`.
 
     Attributes:
@@ -737,8 +738,8 @@ class BaseObjectWithName:
     name: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseOwnerCover:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseOwnerCover(Model):
     """`base_owner_cover`.
 
     Attributes:
@@ -756,8 +757,8 @@ class BaseOwnerCover:
     photo_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseOwnerCoverCropParams:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseOwnerCoverCropParams(Model):
     """`base_owner_cover_crop_params`.
 
     Attributes:
@@ -773,8 +774,8 @@ class BaseOwnerCoverCropParams:
     height: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BasePlace:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BasePlace(Model):
     """`base_place`.
 
     Attributes:
@@ -802,8 +803,8 @@ class BasePlace:
     type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseRepostsInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseRepostsInfo(Model):
     """`base_reposts_info`.
 
     Attributes:
@@ -819,8 +820,8 @@ class BaseRepostsInfo:
     user_reposted: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseRequestParam:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseRequestParam(Model):
     """`base_request_param`.
 
     Attributes:
@@ -832,8 +833,8 @@ class BaseRequestParam:
     value: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseStickerAnimation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseStickerAnimation(Model):
     """`base_sticker_animation`.
 
     Attributes:
@@ -845,12 +846,12 @@ class BaseStickerAnimation:
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseStickerNew:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseStickerNew(Model):
     """`base_sticker_new`.
 
     Attributes:
-        inner_type: `BaseStickerNewInnerType`, always present.
+        inner_type: `BaseStickerNewInnerType`.
         sticker_id: `int`.
         product_id: `int`.
         images: `list[BaseImage]`.
@@ -860,7 +861,7 @@ class BaseStickerNew:
         is_allowed: `bool`.
     """
 
-    inner_type: BaseStickerNewInnerType
+    inner_type: BaseStickerNewInnerType | None = None
     sticker_id: int | None = None
     product_id: int | None = None
     images: list[BaseImage] | None = None
@@ -870,8 +871,8 @@ class BaseStickerNew:
     is_allowed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseUploadServer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseUploadServer(Model):
     """`base_upload_server`.
 
     Attributes:
@@ -881,8 +882,8 @@ class BaseUploadServer:
     upload_url: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class BaseUserId:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BaseUserId(Model):
     """`base_user_id`.
 
     Attributes:
@@ -912,7 +913,7 @@ BaseLinkProductCategory: TypeAlias = str | MarketMarketCategoryNested
 BaseSticker: TypeAlias = BaseStickerNew
 """`base_sticker`."""
 
-BaseUndefinedResponse: TypeAlias = dict[str, JSON]
+BaseUndefinedResponse: TypeAlias = JSON
 """`base_undefined_response`."""
 
 __all__ = [

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum
+from apiforge.core.model import Model
 
 
 class BoardDefaultOrder(OpenIntEnum):
@@ -19,8 +20,8 @@ class BoardDefaultOrder(OpenIntEnum):
     ASC_CREATED = -2
 
 
-@attrs.define(kw_only=True, slots=True)
-class BoardGetCommentsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BoardGetCommentsExtendedResponse(Model):
     """`board_getComments_extended_response`.
 
     Attributes:
@@ -40,8 +41,8 @@ class BoardGetCommentsExtendedResponse:
     real_offset: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BoardGetCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BoardGetCommentsResponse(Model):
     """`board_getComments_response`.
 
     Attributes:
@@ -57,8 +58,8 @@ class BoardGetCommentsResponse:
     real_offset: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BoardGetTopicsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BoardGetTopicsExtendedResponse(Model):
     """`board_getTopics_extended_response`.
 
     Attributes:
@@ -78,8 +79,8 @@ class BoardGetTopicsExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class BoardGetTopicsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BoardGetTopicsResponse(Model):
     """`board_getTopics_response`.
 
     Attributes:
@@ -95,8 +96,8 @@ class BoardGetTopicsResponse:
     can_add_topics: BaseBoolInt
 
 
-@attrs.define(kw_only=True, slots=True)
-class BoardTopic:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BoardTopic(Model):
     """`board_topic`.
 
     Attributes:
@@ -126,8 +127,8 @@ class BoardTopic:
     last_comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BoardTopicComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BoardTopicComment(Model):
     """`board_topic_comment`.
 
     Attributes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class BugtrackerAttachmentType(OpenStrEnum):
@@ -22,8 +23,8 @@ class BugtrackerBugreportStatusAutoUpdateReason(OpenIntEnum):
     READY_FOR_TESTING_LONG_TIME = 2
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerAddCompanyGroupsMembersError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerAddCompanyGroupsMembersError(Model):
     """`bugtracker_add_company_groups_members_error`.
 
     Attributes:
@@ -35,8 +36,8 @@ class BugtrackerAddCompanyGroupsMembersError:
     user_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerAddCompanyGroupsMembersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerAddCompanyGroupsMembersResponse(Model):
     """`bugtracker_addCompanyGroupsMembers_response`.
 
     Attributes:
@@ -46,8 +47,8 @@ class BugtrackerAddCompanyGroupsMembersResponse:
     errors: list[BugtrackerAddCompanyGroupsMembersError]
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerAddCompanyMembersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerAddCompanyMembersResponse(Model):
     """`bugtracker_addCompanyMembers_response`.
 
     Attributes:
@@ -57,8 +58,8 @@ class BugtrackerAddCompanyMembersResponse:
     errors: list[str]
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerAttachment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerAttachment(Model):
     """`bugtracker_attachment`.
 
     Attributes:
@@ -72,8 +73,8 @@ class BugtrackerAttachment:
     photo: PhotosPhoto | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerBugreport:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerBugreport(Model):
     """`bugtracker_bugreport`.
 
     Attributes:
@@ -157,8 +158,8 @@ class BugtrackerBugreport:
     product_has_wishes: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerBugreportSubscribeState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerBugreportSubscribeState(Model):
     """`bugtracker_bugreport_subscribe_state`.
 
     Attributes:
@@ -172,8 +173,8 @@ class BugtrackerBugreportSubscribeState:
     set_subscribe_hash: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerComment(Model):
     """`bugtracker_comment`.
 
     Attributes:
@@ -211,8 +212,8 @@ class BugtrackerComment:
     is_attachments_hidden: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerCommentAuthor:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerCommentAuthor(Model):
     """`bugtracker_comment_author`.
 
     Attributes:
@@ -232,8 +233,8 @@ class BugtrackerCommentAuthor:
     link: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerCompanyMember:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerCompanyMember(Model):
     """`bugtracker_company_member`.
 
     Attributes:
@@ -261,8 +262,8 @@ class BugtrackerCompanyMember:
     products: list[BugtrackerCompanyMemberProduct] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerCompanyMemberProduct:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerCompanyMemberProduct(Model):
     """`bugtracker_company_member_product`.
 
     Attributes:
@@ -282,8 +283,8 @@ class BugtrackerCompanyMemberProduct:
     licence_status_text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerCreateCommentResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerCreateCommentResponse(Model):
     """`bugtracker_createComment_response`.
 
     Attributes:
@@ -297,8 +298,8 @@ class BugtrackerCreateCommentResponse:
     subscribe_state: BugtrackerBugreportSubscribeState | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerGetBugreportByIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerGetBugreportByIdResponse(Model):
     """`bugtracker_getBugreportById_response`.
 
     Attributes:
@@ -310,8 +311,8 @@ class BugtrackerGetBugreportByIdResponse:
     profiles: list[UsersUserFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerGetCompanyGroupMembersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerGetCompanyGroupMembersResponse(Model):
     """`bugtracker_getCompanyGroupMembers_response`.
 
     Attributes:
@@ -323,8 +324,8 @@ class BugtrackerGetCompanyGroupMembersResponse:
     profiles: list[UsersUserFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerGetCompanyMembersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerGetCompanyMembersResponse(Model):
     """`bugtracker_getCompanyMembers_response`.
 
     Attributes:
@@ -338,8 +339,8 @@ class BugtrackerGetCompanyMembersResponse:
     profiles: list[UsersUserFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BugtrackerGetDownloadVersionUrlResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BugtrackerGetDownloadVersionUrlResponse(Model):
     """`bugtracker_getDownloadVersionUrl_response`.
 
     Attributes:

@@ -7,7 +7,8 @@ from typing import TypeAlias
 
 import attrs
 
-from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class CallbackGroupJoinType(OpenStrEnum):
@@ -116,8 +117,8 @@ class CallbackType(OpenStrEnum):
     WALL_SCHEDULE_POST_DELETE = "wall_schedule_post_delete"
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackAppPayload:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackAppPayload(Model):
     """`callback_app_payload`.
 
     Attributes:
@@ -131,8 +132,8 @@ class CallbackAppPayload:
     payload: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackBase:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackBase(Model):
     """`callback_base`.
 
     Attributes:
@@ -150,8 +151,8 @@ class CallbackBase:
     secret: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackBoardPostDelete:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackBoardPostDelete(Model):
     """`callback_board_post_delete`.
 
     Attributes:
@@ -167,8 +168,8 @@ class CallbackBoardPostDelete:
     deleter_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackConfirmation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackConfirmation(Model):
     """`callback_confirmation`.
 
     Attributes:
@@ -186,8 +187,8 @@ class CallbackConfirmation:
     secret: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackDonutMoneyWithdraw:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackDonutMoneyWithdraw(Model):
     """`callback_donut_money_withdraw`.
 
     Attributes:
@@ -199,8 +200,8 @@ class CallbackDonutMoneyWithdraw:
     amount_without_fee: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackDonutMoneyWithdrawError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackDonutMoneyWithdrawError(Model):
     """`callback_donut_money_withdraw_error`.
 
     Attributes:
@@ -210,8 +211,8 @@ class CallbackDonutMoneyWithdrawError:
     reason: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackDonutSubscriptionCancelled:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackDonutSubscriptionCancelled(Model):
     """`callback_donut_subscription_cancelled`.
 
     Attributes:
@@ -221,8 +222,8 @@ class CallbackDonutSubscriptionCancelled:
     user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackDonutSubscriptionCreate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackDonutSubscriptionCreate(Model):
     """`callback_donut_subscription_create`.
 
     Attributes:
@@ -236,8 +237,8 @@ class CallbackDonutSubscriptionCreate:
     user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackDonutSubscriptionExpired:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackDonutSubscriptionExpired(Model):
     """`callback_donut_subscription_expired`.
 
     Attributes:
@@ -247,8 +248,8 @@ class CallbackDonutSubscriptionExpired:
     user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackDonutSubscriptionPriceChanged:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackDonutSubscriptionPriceChanged(Model):
     """`callback_donut_subscription_price_changed`.
 
     Attributes:
@@ -266,8 +267,8 @@ class CallbackDonutSubscriptionPriceChanged:
     amount_diff_without_fee: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackDonutSubscriptionProlonged:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackDonutSubscriptionProlonged(Model):
     """`callback_donut_subscription_prolonged`.
 
     Attributes:
@@ -281,13 +282,13 @@ class CallbackDonutSubscriptionProlonged:
     user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackForeignMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackForeignMessage(Model):
     """`callback_foreign_message`.
 
     Attributes:
         attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`, always present.
+        conversation_message_id: `int`.
         date: `int`, always present.
         from_id: `int`, always present.
         geo: `BaseGeo`.
@@ -302,11 +303,11 @@ class CallbackForeignMessage:
         reply_message: `CallbackForeignMessage`.
     """
 
-    conversation_message_id: int
     date: int
     from_id: int
     text: str
     attachments: list[MessagesMessageAttachment] | None = None
+    conversation_message_id: int | None = None
     geo: BaseGeo | None = None
     id: int | None = None
     peer_id: int | None = None
@@ -318,8 +319,8 @@ class CallbackForeignMessage:
     reply_message: CallbackForeignMessage | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupChangePhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupChangePhoto(Model):
     """`callback_group_change_photo`.
 
     Attributes:
@@ -331,8 +332,8 @@ class CallbackGroupChangePhoto:
     photo: PhotosPhoto
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupChangeSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupChangeSettings(Model):
     """`callback_group_change_settings`.
 
     Attributes:
@@ -344,8 +345,8 @@ class CallbackGroupChangeSettings:
     changes: CallbackGroupSettingsChanges | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupJoin:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupJoin(Model):
     """`callback_group_join`.
 
     Attributes:
@@ -357,8 +358,8 @@ class CallbackGroupJoin:
     join_type: CallbackGroupJoinType
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupLeave:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupLeave(Model):
     """`callback_group_leave`.
 
     Attributes:
@@ -370,8 +371,8 @@ class CallbackGroupLeave:
     self_: BaseBoolInt | None = attrs.field(default=None, metadata={"wire": "self"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupOfficersEdit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupOfficersEdit(Model):
     """`callback_group_officers_edit`.
 
     Attributes:
@@ -387,8 +388,8 @@ class CallbackGroupOfficersEdit:
     level_new: CallbackGroupOfficerRole
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupSettingsChanges:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupSettingsChanges(Model):
     """`callback_group_settings_changes`.
 
     Attributes:
@@ -466,8 +467,8 @@ class CallbackGroupSettingsChanges:
     public_subcategory: CallbackGroupSettingsChangesIntegerValues | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupSettingsChangesIntegerValues:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupSettingsChangesIntegerValues(Model):
     """`callback_group_settings_changes_integer_values`.
 
     Attributes:
@@ -479,8 +480,8 @@ class CallbackGroupSettingsChangesIntegerValues:
     new_value: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackGroupSettingsChangesStringValues:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackGroupSettingsChangesStringValues(Model):
     """`callback_group_settings_changes_string_values`.
 
     Attributes:
@@ -492,8 +493,8 @@ class CallbackGroupSettingsChangesStringValues:
     new_value: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackInfoForBots:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackInfoForBots(Model):
     """`callback_info_for_bots`.
 
     Attributes:
@@ -511,8 +512,8 @@ class CallbackInfoForBots:
     lang_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackLikeAddRemove:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackLikeAddRemove(Model):
     """`callback_like_add_remove`.
 
     Attributes:
@@ -532,8 +533,8 @@ class CallbackLikeAddRemove:
     thread_reply_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMarketComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMarketComment(Model):
     """`callback_market_comment`.
 
     Attributes:
@@ -553,25 +554,25 @@ class CallbackMarketComment:
     photo_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMarketCommentDelete:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMarketCommentDelete(Model):
     """`callback_market_comment_delete`.
 
     Attributes:
         owner_id: `int`, always present.
         id: `int`, always present.
-        user_id: `int`, always present.
+        user_id: `int`.
         item_id: `int`, always present.
     """
 
     owner_id: int
     id: int
-    user_id: int
     item_id: int
+    user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessage(Model):
     """`callback_message`.
 
     Attributes:
@@ -591,7 +592,7 @@ class CallbackMessage:
         update_time: `int`.
         is_silent: `bool`.
         is_unavailable: `bool`.
-        version: `int`, always present.
+        version: `int`.
         out: `BaseBoolInt`, always present.
         peer_id: `int`, always present.
         random_id: `int`.
@@ -616,7 +617,6 @@ class CallbackMessage:
     from_id: int
     id: int
     text: str
-    version: int
     out: BaseBoolInt
     peer_id: int
     action: MessagesMessageAction | None = None
@@ -630,6 +630,7 @@ class CallbackMessage:
     update_time: int | None = None
     is_silent: bool | None = None
     is_unavailable: bool | None = None
+    version: int | None = None
     random_id: int | None = None
     ref: str | None = None
     ref_source: str | None = None
@@ -647,8 +648,8 @@ class CallbackMessage:
     fwd_messages: list[CallbackForeignMessage] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessageAllow:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessageAllow(Model):
     """`callback_message_allow`.
 
     Attributes:
@@ -660,8 +661,8 @@ class CallbackMessageAllow:
     key: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessageDeny:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessageDeny(Model):
     """`callback_message_deny`.
 
     Attributes:
@@ -671,27 +672,27 @@ class CallbackMessageDeny:
     user_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessageEvent:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessageEvent(Model):
     """`callback_message_event`.
 
     Attributes:
         user_id: `int`, always present.
         peer_id: `int`, always present.
         event_id: `str`, always present.
-        payload: `str`, always present.
+        payload: `JSON`, always present.
         conversation_message_id: `int`.
     """
 
     user_id: int
     peer_id: int
     event_id: str
-    payload: str
+    payload: JSON
     conversation_message_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessageObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessageObject(Model):
     """`callback_message_object`.
 
     Attributes:
@@ -703,8 +704,8 @@ class CallbackMessageObject:
     message: CallbackMessage | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessageReactionEvent:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessageReactionEvent(Model):
     """`callback_message_reaction_event`.
 
     Attributes:
@@ -720,8 +721,8 @@ class CallbackMessageReactionEvent:
     reaction_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessageRead:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessageRead(Model):
     """`callback_message_read`.
 
     Attributes:
@@ -737,8 +738,8 @@ class CallbackMessageRead:
     conversation_message_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackMessageTypingState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackMessageTypingState(Model):
     """`callback_message_typing_state`.
 
     Attributes:
@@ -752,13 +753,13 @@ class CallbackMessageTypingState:
     state: CallbackMessageTypingStateState
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackPhotoComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackPhotoComment(Model):
     """`callback_photo_comment`.
 
     Attributes:
         id: `int`, always present.
-        from_id: `int`, always present.
+        from_id: `int`.
         can_edit: `BaseBoolInt`.
         post_id: `int`.
         owner_id: `int`.
@@ -766,7 +767,7 @@ class CallbackPhotoComment:
         photo_id: `int`.
         video_id: `int`.
         date: `int`, always present.
-        text: `str`, always present.
+        text: `str`.
         attachments: `list[WallWallpostAttachment]`.
         donut: `WallWallCommentDonut`.
         likes: `BaseLikesInfo`.
@@ -781,16 +782,16 @@ class CallbackPhotoComment:
     """
 
     id: int
-    from_id: int
     date: int
-    text: str
     photo_owner_id: int
+    from_id: int | None = None
     can_edit: BaseBoolInt | None = None
     post_id: int | None = None
     owner_id: int | None = None
     parents_stack: list[int] | None = None
     photo_id: int | None = None
     video_id: int | None = None
+    text: str | None = None
     attachments: list[WallWallpostAttachment] | None = None
     donut: WallWallCommentDonut | None = None
     likes: BaseLikesInfo | None = None
@@ -803,8 +804,8 @@ class CallbackPhotoComment:
     pid: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackPhotoCommentDelete:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackPhotoCommentDelete(Model):
     """`callback_photo_comment_delete`.
 
     Attributes:
@@ -822,8 +823,8 @@ class CallbackPhotoCommentDelete:
     deleter_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackPollVoteNew:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackPollVoteNew(Model):
     """`callback_poll_vote_new`.
 
     Attributes:
@@ -839,8 +840,8 @@ class CallbackPollVoteNew:
     user_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackUserBlock:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackUserBlock(Model):
     """`callback_user_block`.
 
     Attributes:
@@ -858,8 +859,8 @@ class CallbackUserBlock:
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackUserUnblock:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackUserUnblock(Model):
     """`callback_user_unblock`.
 
     Attributes:
@@ -873,13 +874,13 @@ class CallbackUserUnblock:
     by_end_date: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackVideoComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackVideoComment(Model):
     """`callback_video_comment`.
 
     Attributes:
         id: `int`, always present.
-        from_id: `int`, always present.
+        from_id: `int`.
         can_edit: `BaseBoolInt`.
         post_id: `int`.
         owner_id: `int`.
@@ -887,7 +888,7 @@ class CallbackVideoComment:
         photo_id: `int`.
         video_id: `int`.
         date: `int`, always present.
-        text: `str`, always present.
+        text: `str`.
         attachments: `list[WallWallpostAttachment]`.
         donut: `WallWallCommentDonut`.
         likes: `BaseLikesInfo`.
@@ -902,15 +903,15 @@ class CallbackVideoComment:
     """
 
     id: int
-    from_id: int
     date: int
-    text: str
+    from_id: int | None = None
     can_edit: BaseBoolInt | None = None
     post_id: int | None = None
     owner_id: int | None = None
     parents_stack: list[int] | None = None
     photo_id: int | None = None
     video_id: int | None = None
+    text: str | None = None
     attachments: list[WallWallpostAttachment] | None = None
     donut: WallWallCommentDonut | None = None
     likes: BaseLikesInfo | None = None
@@ -924,8 +925,8 @@ class CallbackVideoComment:
     video_owner_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackVideoCommentDelete:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackVideoCommentDelete(Model):
     """`callback_video_comment_delete`.
 
     Attributes:
@@ -941,8 +942,8 @@ class CallbackVideoCommentDelete:
     video_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackVkpayTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackVkpayTransaction(Model):
     """`callback_vkpay_transaction`.
 
     Attributes:
@@ -960,21 +961,21 @@ class CallbackVkpayTransaction:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallbackWallCommentDelete:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallbackWallCommentDelete(Model):
     """`callback_wall_comment_delete`.
 
     Attributes:
         owner_id: `int`, always present.
         id: `int`, always present.
-        user_id: `int`, always present.
+        user_id: `int`.
         post_id: `int`, always present.
     """
 
     owner_id: int
     id: int
-    user_id: int
     post_id: int
+    user_id: int | None = None
 
 
 # Imported last: models of different modules may refer to each other, and annotations are
@@ -991,6 +992,7 @@ from apiforge.vk.models.messages import (  # noqa: E402
     MessagesTemplateActionTypeNames,
 )
 from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
+from apiforge.vk.models.video import VideoVideo  # noqa: E402
 from apiforge.vk.models.wall import WallWallComment, WallWallCommentDonut, WallWallpost, WallWallpostAttachment  # noqa: E402
 
 CallbackAudioNew: TypeAlias = AudioAudio
@@ -1014,7 +1016,7 @@ CallbackMessageNew: TypeAlias = CallbackMessageObject
 CallbackPhotoNew: TypeAlias = PhotosPhoto
 """`callback_photo_new`."""
 
-CallbackVideoNew: TypeAlias = AudioAudio
+CallbackVideoNew: TypeAlias = VideoVideo
 """`callback_video_new`."""
 
 CallbackWallPostNew: TypeAlias = WallWallpost

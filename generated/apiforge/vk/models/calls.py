@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class CallsEndState(OpenStrEnum):
@@ -16,8 +17,8 @@ class CallsEndState(OpenStrEnum):
     REACHED = "reached"
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallsCall:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallsCall(Model):
     """`calls_call`.
 
     Attributes:
@@ -39,21 +40,21 @@ class CallsCall:
     participants: CallsParticipants | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallsParticipants:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallsParticipants(Model):
     """`calls_participants`.
 
     Attributes:
-        list: `list[int]`.
+        list_ (wire name `list`): `list[int]`.
         count: `int`.
     """
 
-    list: list[int] | None = None
+    list_: list[int] | None = attrs.field(default=None, metadata={"wire": "list"})
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallsShortCredentials:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallsShortCredentials(Model):
     """`calls_short_credentials`.
 
     Attributes:
@@ -69,8 +70,8 @@ class CallsShortCredentials:
     link_with_password: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class CallsStartResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CallsStartResponse(Model):
     """`calls_start_response`.
 
     Attributes:

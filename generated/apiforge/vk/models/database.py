@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseCity:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseCity(Model):
     """`database_city`.
 
     Attributes:
@@ -27,8 +29,8 @@ class DatabaseCity:
     important: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseFaculty:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseFaculty(Model):
     """`database_faculty`.
 
     Attributes:
@@ -40,8 +42,8 @@ class DatabaseFaculty:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetChairsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetChairsResponse(Model):
     """`database_getChairs_response`.
 
     Attributes:
@@ -53,8 +55,8 @@ class DatabaseGetChairsResponse:
     items: list[BaseObject]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetCitiesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetCitiesResponse(Model):
     """`database_getCities_response`.
 
     Attributes:
@@ -66,8 +68,8 @@ class DatabaseGetCitiesResponse:
     items: list[DatabaseCity]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetCountriesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetCountriesResponse(Model):
     """`database_getCountries_response`.
 
     Attributes:
@@ -79,8 +81,8 @@ class DatabaseGetCountriesResponse:
     items: list[BaseCountry]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetFacultiesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetFacultiesResponse(Model):
     """`database_getFaculties_response`.
 
     Attributes:
@@ -92,8 +94,8 @@ class DatabaseGetFacultiesResponse:
     items: list[DatabaseFaculty]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetMetroStationsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetMetroStationsResponse(Model):
     """`database_getMetroStations_response`.
 
     Attributes:
@@ -105,8 +107,8 @@ class DatabaseGetMetroStationsResponse:
     items: list[DatabaseStation]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetRegionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetRegionsResponse(Model):
     """`database_getRegions_response`.
 
     Attributes:
@@ -118,8 +120,8 @@ class DatabaseGetRegionsResponse:
     items: list[DatabaseRegion]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetSchoolsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetSchoolsResponse(Model):
     """`database_getSchools_response`.
 
     Attributes:
@@ -131,8 +133,8 @@ class DatabaseGetSchoolsResponse:
     items: list[DatabaseSchool]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseGetUniversitiesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseGetUniversitiesResponse(Model):
     """`database_getUniversities_response`.
 
     Attributes:
@@ -144,8 +146,8 @@ class DatabaseGetUniversitiesResponse:
     items: list[DatabaseUniversity]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseLanguageFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseLanguageFull(Model):
     """`database_language_full`.
 
     Attributes:
@@ -157,8 +159,8 @@ class DatabaseLanguageFull:
     native_name: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseRegion:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseRegion(Model):
     """`database_region`.
 
     Attributes:
@@ -170,8 +172,8 @@ class DatabaseRegion:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseSchool:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseSchool(Model):
     """`database_school`.
 
     Attributes:
@@ -183,8 +185,8 @@ class DatabaseSchool:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseStation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseStation(Model):
     """`database_station`.
 
     Attributes:
@@ -200,8 +202,8 @@ class DatabaseStation:
     color: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DatabaseUniversity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DatabaseUniversity(Model):
     """`database_university`.
 
     Attributes:

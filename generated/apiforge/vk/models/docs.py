@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class DocsDocAttachmentType(OpenStrEnum):
@@ -18,8 +19,8 @@ class DocsDocAttachmentType(OpenStrEnum):
     AUDIO_MESSAGE = "audio_message"
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDoc:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDoc(Model):
     """`docs_doc`.
 
     Attributes:
@@ -29,8 +30,8 @@ class DocsDoc:
         size: `int`, always present.
         ext: `str`, always present.
         url: `str`.
-        date: `int`, always present.
-        type: `int`, always present.
+        date: `int`.
+        type: `int`.
         preview: `DocsDocPreview`.
         is_licensed: `BaseBoolInt`.
         access_key: `str`.
@@ -42,17 +43,17 @@ class DocsDoc:
     title: str
     size: int
     ext: str
-    date: int
-    type: int
     url: str | None = None
+    date: int | None = None
+    type: int | None = None
     preview: DocsDocPreview | None = None
     is_licensed: BaseBoolInt | None = None
     access_key: str | None = None
     tags: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocPreview:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocPreview(Model):
     """`docs_doc_preview`.
 
     Attributes:
@@ -68,8 +69,8 @@ class DocsDocPreview:
     video: DocsDocPreviewVideo | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocPreviewAudioMsg:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocPreviewAudioMsg(Model):
     """`docs_doc_preview_audio_msg`.
 
     Attributes:
@@ -85,8 +86,8 @@ class DocsDocPreviewAudioMsg:
     waveform: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocPreviewGraffiti:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocPreviewGraffiti(Model):
     """`docs_doc_preview_graffiti`.
 
     Attributes:
@@ -100,8 +101,8 @@ class DocsDocPreviewGraffiti:
     height: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocPreviewPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocPreviewPhoto(Model):
     """`docs_doc_preview_photo`.
 
     Attributes:
@@ -111,8 +112,8 @@ class DocsDocPreviewPhoto:
     sizes: list[DocsDocPreviewPhotoSizes] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocPreviewPhotoSizes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocPreviewPhotoSizes(Model):
     """`docs_doc_preview_photo_sizes`.
 
     Attributes:
@@ -128,8 +129,8 @@ class DocsDocPreviewPhotoSizes:
     type: PhotosPhotoSizesType
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocPreviewVideo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocPreviewVideo(Model):
     """`docs_doc_preview_video`.
 
     Attributes:
@@ -145,8 +146,8 @@ class DocsDocPreviewVideo:
     file_size: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocTypes(Model):
     """`docs_doc_types`.
 
     Attributes:
@@ -160,8 +161,8 @@ class DocsDocTypes:
     count: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsDocUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsDocUploadResponse(Model):
     """`docs_doc_upload_response`.
 
     Attributes:
@@ -171,8 +172,8 @@ class DocsDocUploadResponse:
     file: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsGetResponse(Model):
     """`docs_get_response`.
 
     Attributes:
@@ -184,8 +185,8 @@ class DocsGetResponse:
     items: list[DocsDoc]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsGetTypesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsGetTypesResponse(Model):
     """`docs_getTypes_response`.
 
     Attributes:
@@ -197,8 +198,8 @@ class DocsGetTypesResponse:
     items: list[DocsDocTypes]
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsSaveResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsSaveResponse(Model):
     """`docs_save_response`.
 
     Attributes:
@@ -214,8 +215,8 @@ class DocsSaveResponse:
     graffiti: MessagesGraffiti | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DocsSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DocsSearchResponse(Model):
     """`docs_search_response`.
 
     Attributes:

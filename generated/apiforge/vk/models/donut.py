@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class DonutDonatorSubscriptionInfoStatus(OpenStrEnum):
@@ -17,8 +18,8 @@ class DonutDonatorSubscriptionInfoStatus(OpenStrEnum):
     EXPIRING = "expiring"
 
 
-@attrs.define(kw_only=True, slots=True)
-class DonutDonatorSubscriptionInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DonutDonatorSubscriptionInfo(Model):
     """`donut_donator_subscription_info`.
 
     Attributes:
@@ -34,8 +35,8 @@ class DonutDonatorSubscriptionInfo:
     status: DonutDonatorSubscriptionInfoStatus
 
 
-@attrs.define(kw_only=True, slots=True)
-class DonutGetSubscriptionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DonutGetSubscriptionsResponse(Model):
     """`donut_getSubscriptions_response`.
 
     Attributes:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class DownloadedGamesPaidStatusResponse:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DownloadedGamesPaidStatusResponse(Model):
     """`downloadedGames_paid_status_response`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class FaveBookmarkType(OpenStrEnum):
@@ -31,8 +32,8 @@ class FavePageType(OpenStrEnum):
     HINTS = "hints"
 
 
-@attrs.define(kw_only=True, slots=True)
-class FaveBookmark:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FaveBookmark(Model):
     """`fave_bookmark`.
 
     Attributes:
@@ -56,8 +57,8 @@ class FaveBookmark:
     video: VideoVideoFull | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FaveGetExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FaveGetExtendedResponse(Model):
     """`fave_get_extended_response`.
 
     Attributes:
@@ -73,8 +74,8 @@ class FaveGetExtendedResponse:
     groups: list[GroupsGroup] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FaveGetPagesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FaveGetPagesResponse(Model):
     """`fave_getPages_response`.
 
     Attributes:
@@ -86,8 +87,8 @@ class FaveGetPagesResponse:
     items: list[FavePage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class FaveGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FaveGetResponse(Model):
     """`fave_get_response`.
 
     Attributes:
@@ -99,8 +100,8 @@ class FaveGetResponse:
     items: list[FaveBookmark]
 
 
-@attrs.define(kw_only=True, slots=True)
-class FaveGetTagsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FaveGetTagsResponse(Model):
     """`fave_getTags_response`.
 
     Attributes:
@@ -112,8 +113,8 @@ class FaveGetTagsResponse:
     items: list[FaveTag]
 
 
-@attrs.define(kw_only=True, slots=True)
-class FavePage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FavePage(Model):
     """`fave_page`.
 
     Attributes:
@@ -133,8 +134,8 @@ class FavePage:
     user: UsersUserFull | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FaveTag:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FaveTag(Model):
     """`fave_tag`.
 
     Attributes:

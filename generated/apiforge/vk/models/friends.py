@@ -7,7 +7,8 @@ from typing import TypeAlias
 
 import attrs
 
-from apiforge.core import JSON, OpenIntEnum
+from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class FriendsAddResponse(OpenIntEnum):
@@ -51,8 +52,15 @@ class FriendsFriendStatusStatus(OpenIntEnum):
     IS_FRIEND = 3
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsAddListResponse:
+class FriendsRequestsXtrMutualWallDefault(OpenStrEnum):
+    """`friends_requests_xtr_mutual/wall_default`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
+
+    OWNER = "owner"
+    ALL = "all"
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsAddListResponse(Model):
     """`friends_addList_response`.
 
     Attributes:
@@ -62,8 +70,8 @@ class FriendsAddListResponse:
     list_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsDeleteResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsDeleteResponse(Model):
     """`friends_delete_response`.
 
     Attributes:
@@ -81,8 +89,8 @@ class FriendsDeleteResponse:
     suggestion_deleted: FriendsDeleteResponseSuggestionDeleted | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsFriendExtendedStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsFriendExtendedStatus(Model):
     """`friends_friend_extended_status`.
 
     Attributes:
@@ -98,8 +106,8 @@ class FriendsFriendExtendedStatus:
     is_request_unread: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsFriendStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsFriendStatus(Model):
     """`friends_friend_status`.
 
     Attributes:
@@ -113,8 +121,8 @@ class FriendsFriendStatus:
     sign: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsFriendsList:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsFriendsList(Model):
     """`friends_friends_list`.
 
     Attributes:
@@ -126,8 +134,8 @@ class FriendsFriendsList:
     name: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetFieldsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetFieldsResponse(Model):
     """`friends_get_fields_response`.
 
     Attributes:
@@ -141,8 +149,8 @@ class FriendsGetFieldsResponse:
     profiles: list[UsersUserFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetListsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetListsResponse(Model):
     """`friends_getLists_response`.
 
     Attributes:
@@ -154,8 +162,8 @@ class FriendsGetListsResponse:
     items: list[FriendsFriendsList]
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetOnlineOnlineMobileResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetOnlineOnlineMobileResponse(Model):
     """`friends_getOnline_online_mobile_response`.
 
     Attributes:
@@ -167,8 +175,8 @@ class FriendsGetOnlineOnlineMobileResponse:
     online_mobile: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetRequestsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetRequestsExtendedResponse(Model):
     """`friends_getRequests_extended_response`.
 
     Attributes:
@@ -184,8 +192,8 @@ class FriendsGetRequestsExtendedResponse:
     last_viewed: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetRequestsNeedMutualResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetRequestsNeedMutualResponse(Model):
     """`friends_getRequests_need_mutual_response`.
 
     Attributes:
@@ -201,25 +209,25 @@ class FriendsGetRequestsNeedMutualResponse:
     last_viewed: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetRequestsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetRequestsResponse(Model):
     """`friends_getRequests_response`.
 
     Attributes:
-        count: `int`, always present.
+        count: `int`.
         items: `list[int]`, always present.
         count_unread: `int`.
         last_viewed: `int`.
     """
 
-    count: int
     items: list[int]
+    count: int | None = None
     count_unread: int | None = None
     last_viewed: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetResponse(Model):
     """`friends_get_response`.
 
     Attributes:
@@ -231,8 +239,8 @@ class FriendsGetResponse:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsGetSuggestionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsGetSuggestionsResponse(Model):
     """`friends_getSuggestions_response`.
 
     Attributes:
@@ -244,8 +252,8 @@ class FriendsGetSuggestionsResponse:
     items: list[UsersUserFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsMutualFriend:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsMutualFriend(Model):
     """`friends_mutual_friend`.
 
     Attributes:
@@ -259,8 +267,8 @@ class FriendsMutualFriend:
     id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsOnlineUsers:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsOnlineUsers(Model):
     """`friends_online_users`.
 
     Attributes:
@@ -272,8 +280,8 @@ class FriendsOnlineUsers:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsOnlineUsersWithMobile:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsOnlineUsersWithMobile(Model):
     """`friends_online_users_with_mobile`.
 
     Attributes:
@@ -287,8 +295,8 @@ class FriendsOnlineUsersWithMobile:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsRequestsMutual:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsRequestsMutual(Model):
     """`friends_requests_mutual`.
 
     Attributes:
@@ -300,8 +308,8 @@ class FriendsRequestsMutual:
     users: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsRequestsXtrMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsRequestsXtrMessage(Model):
     """`friends_requests_xtr_message`.
 
     Attributes:
@@ -379,7 +387,7 @@ class FriendsRequestsXtrMessage:
         language: `str`.
         stories_archive_count: `int`.
         has_unseen_stories: `bool`.
-        wall_default: `UsersUserFullWallDefault`.
+        wall_default: `FriendsRequestsXtrMutualWallDefault`.
         can_call: `bool`.
         can_call_from_group: `bool`.
         can_invite_as_voicerooms_speaker: `bool`.
@@ -446,17 +454,16 @@ class FriendsRequestsXtrMessage:
         contact_id: `int`.
         is_message_request: `bool`.
         lists: `list[int]`.
-        id: `int`, always present.
+        id: `int`.
         user_id: `int`, always present.
         from_ (wire name `from`): `str`.
         mutual: `FriendsRequestsMutual`.
         track_code: `str`.
         timestamp: `int`.
-        descriptions: `JSON`.
+        descriptions: `list[str]`.
         message: `JSON`.
     """
 
-    id: int
     user_id: int
     deactivated: str | None = None
     first_name: str | None = None
@@ -532,7 +539,7 @@ class FriendsRequestsXtrMessage:
     language: str | None = None
     stories_archive_count: int | None = None
     has_unseen_stories: bool | None = None
-    wall_default: UsersUserFullWallDefault | None = None
+    wall_default: FriendsRequestsXtrMutualWallDefault | None = None
     can_call: bool | None = None
     can_call_from_group: bool | None = None
     can_invite_as_voicerooms_speaker: bool | None = None
@@ -599,16 +606,17 @@ class FriendsRequestsXtrMessage:
     contact_id: int | None = None
     is_message_request: bool | None = None
     lists: list[int] | None = None
+    id: int | None = None
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
     mutual: FriendsRequestsMutual | None = None
     track_code: str | None = None
     timestamp: int | None = None
-    descriptions: JSON = None
+    descriptions: list[str] | None = None
     message: JSON = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsRequestsXtrMutual:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsRequestsXtrMutual(Model):
     """`friends_requests_xtr_mutual`.
 
     Attributes:
@@ -686,7 +694,7 @@ class FriendsRequestsXtrMutual:
         language: `str`.
         stories_archive_count: `int`.
         has_unseen_stories: `bool`.
-        wall_default: `UsersUserFullWallDefault`.
+        wall_default: `FriendsRequestsXtrMutualWallDefault`.
         can_call: `bool`.
         can_call_from_group: `bool`.
         can_invite_as_voicerooms_speaker: `bool`.
@@ -753,17 +761,16 @@ class FriendsRequestsXtrMutual:
         contact_id: `int`.
         is_message_request: `bool`.
         lists: `list[int]`.
-        id: `int`, always present.
+        id: `int`.
         user_id: `int`, always present.
         from_ (wire name `from`): `str`.
         mutual: `FriendsRequestsMutual`.
         track_code: `str`.
         message: `str`.
         timestamp: `int`.
-        descriptions: `JSON`.
+        descriptions: `list[str]`.
     """
 
-    id: int
     user_id: int
     deactivated: str | None = None
     first_name: str | None = None
@@ -839,7 +846,7 @@ class FriendsRequestsXtrMutual:
     language: str | None = None
     stories_archive_count: int | None = None
     has_unseen_stories: bool | None = None
-    wall_default: UsersUserFullWallDefault | None = None
+    wall_default: FriendsRequestsXtrMutualWallDefault | None = None
     can_call: bool | None = None
     can_call_from_group: bool | None = None
     can_invite_as_voicerooms_speaker: bool | None = None
@@ -906,16 +913,17 @@ class FriendsRequestsXtrMutual:
     contact_id: int | None = None
     is_message_request: bool | None = None
     lists: list[int] | None = None
+    id: int | None = None
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
     mutual: FriendsRequestsMutual | None = None
     track_code: str | None = None
     message: str | None = None
     timestamp: int | None = None
-    descriptions: JSON = None
+    descriptions: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FriendsSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FriendsSearchResponse(Model):
     """`friends_search_response`.
 
     Attributes:
@@ -947,7 +955,6 @@ from apiforge.vk.models.users import (  # noqa: E402
     UsersUniversity,
     UsersUserCounters,
     UsersUserFull,
-    UsersUserFullWallDefault,
     UsersUserMin,
     UsersUserRelation,
     UsersUserType,
@@ -1020,5 +1027,6 @@ __all__ = [
     "FriendsRequestsMutual",
     "FriendsRequestsXtrMessage",
     "FriendsRequestsXtrMutual",
+    "FriendsRequestsXtrMutualWallDefault",
     "FriendsSearchResponse",
 ]

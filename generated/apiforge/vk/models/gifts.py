@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenIntEnum
+from apiforge.core.model import Model
 
 
 class GiftsGiftPrivacy(OpenIntEnum):
@@ -16,8 +17,8 @@ class GiftsGiftPrivacy(OpenIntEnum):
     NAME_AND_MESSAGE_FOR_RECIPIENT_ONLY = 2
 
 
-@attrs.define(kw_only=True, slots=True)
-class GiftsGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GiftsGetResponse(Model):
     """`gifts_get_response`.
 
     Attributes:
@@ -29,8 +30,8 @@ class GiftsGetResponse:
     items: list[GiftsGift]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GiftsGift:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GiftsGift(Model):
     """`gifts_gift`.
 
     Attributes:
@@ -52,8 +53,8 @@ class GiftsGift:
     privacy: GiftsGiftPrivacy | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GiftsLayout:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GiftsLayout(Model):
     """`gifts_layout`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class GroupsAddressWorkInfoStatus(OpenStrEnum):
@@ -491,8 +492,8 @@ class GroupsSettingsTwitterStatus(OpenStrEnum):
     SYNC = "sync"
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsAddCallbackServerResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsAddCallbackServerResponse(Model):
     """`groups_addCallbackServer_response`.
 
     Attributes:
@@ -502,8 +503,8 @@ class GroupsAddCallbackServerResponse:
     server_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsAddress:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsAddress(Model):
     """`groups_address`.
 
     Attributes:
@@ -545,8 +546,8 @@ class GroupsAddress:
     place_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsAddressTimetable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsAddressTimetable(Model):
     """`groups_address_timetable`.
 
     Attributes:
@@ -568,8 +569,8 @@ class GroupsAddressTimetable:
     wed: GroupsAddressTimetableDay | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsAddressTimetableDay:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsAddressTimetableDay(Model):
     """`groups_address_timetable_day`.
 
     Attributes:
@@ -585,8 +586,8 @@ class GroupsAddressTimetableDay:
     break_open_time: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsAddressesInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsAddressesInfo(Model):
     """`groups_addresses_info`.
 
     Attributes:
@@ -602,8 +603,8 @@ class GroupsAddressesInfo:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsBanInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsBanInfo(Model):
     """`groups_ban_info`.
 
     Attributes:
@@ -625,8 +626,8 @@ class GroupsBanInfo:
     reason: GroupsBanInfoReason | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsCallbackServer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsCallbackServer(Model):
     """`groups_callback_server`.
 
     Attributes:
@@ -646,8 +647,8 @@ class GroupsCallbackServer:
     status: GroupsCallbackServerStatus
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsCallbackSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsCallbackSettings(Model):
     """`groups_callback_settings`.
 
     Attributes:
@@ -659,8 +660,8 @@ class GroupsCallbackSettings:
     events: GroupsLongPollEvents | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsContactsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsContactsItem(Model):
     """`groups_contacts_item`.
 
     Attributes:
@@ -676,8 +677,8 @@ class GroupsContactsItem:
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsCountersGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsCountersGroup(Model):
     """`groups_counters_group`.
 
     Attributes:
@@ -723,8 +724,8 @@ class GroupsCountersGroup:
     clips_likes: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetAddressesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetAddressesResponse(Model):
     """`groups_getAddresses_response`.
 
     Attributes:
@@ -736,8 +737,8 @@ class GroupsGetAddressesResponse:
     items: list[GroupsAddress]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetBannedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetBannedResponse(Model):
     """`groups_getBanned_response`.
 
     Attributes:
@@ -749,8 +750,8 @@ class GroupsGetBannedResponse:
     items: list[GroupsOwnerXtrBanInfo]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetByIdObjectResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetByIdObjectResponse(Model):
     """`groups_getById_object_response`.
 
     Attributes:
@@ -762,8 +763,8 @@ class GroupsGetByIdObjectResponse:
     profiles: list[GroupsProfileItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetCallbackConfirmationCodeResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetCallbackConfirmationCodeResponse(Model):
     """`groups_getCallbackConfirmationCode_response`.
 
     Attributes:
@@ -773,8 +774,8 @@ class GroupsGetCallbackConfirmationCodeResponse:
     code: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetCallbackServersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetCallbackServersResponse(Model):
     """`groups_getCallbackServers_response`.
 
     Attributes:
@@ -786,8 +787,8 @@ class GroupsGetCallbackServersResponse:
     items: list[GroupsCallbackServer]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetCatalogInfoExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetCatalogInfoExtendedResponse(Model):
     """`groups_getCatalogInfo_extended_response`.
 
     Attributes:
@@ -799,8 +800,8 @@ class GroupsGetCatalogInfoExtendedResponse:
     categories: list[GroupsGroupCategoryFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetCatalogInfoResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetCatalogInfoResponse(Model):
     """`groups_getCatalogInfo_response`.
 
     Attributes:
@@ -812,8 +813,8 @@ class GroupsGetCatalogInfoResponse:
     categories: list[GroupsGroupCategory] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetInvitedUsersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetInvitedUsersResponse(Model):
     """`groups_getInvitedUsers_response`.
 
     Attributes:
@@ -825,8 +826,8 @@ class GroupsGetInvitedUsersResponse:
     items: list[UsersUserFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetInvitesExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetInvitesExtendedResponse(Model):
     """`groups_getInvites_extended_response`.
 
     Attributes:
@@ -842,8 +843,8 @@ class GroupsGetInvitesExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetInvitesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetInvitesResponse(Model):
     """`groups_getInvites_response`.
 
     Attributes:
@@ -855,8 +856,8 @@ class GroupsGetInvitesResponse:
     items: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetMembersFieldsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetMembersFieldsResponse(Model):
     """`groups_getMembers_fields_response`.
 
     Attributes:
@@ -870,8 +871,8 @@ class GroupsGetMembersFieldsResponse:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetMembersFilterResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetMembersFilterResponse(Model):
     """`groups_getMembers_filter_response`.
 
     Attributes:
@@ -885,8 +886,8 @@ class GroupsGetMembersFilterResponse:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetMembersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetMembersResponse(Model):
     """`groups_getMembers_response`.
 
     Attributes:
@@ -900,8 +901,8 @@ class GroupsGetMembersResponse:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetObjectExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetObjectExtendedResponse(Model):
     """`groups_get_object_extended_response`.
 
     Attributes:
@@ -913,8 +914,8 @@ class GroupsGetObjectExtendedResponse:
     items: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetOnlineStatusResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetOnlineStatusResponse(Model):
     """`groups_getOnlineStatus_response`.
 
     Attributes:
@@ -926,8 +927,8 @@ class GroupsGetOnlineStatusResponse:
     minutes: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetRequestsFieldsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetRequestsFieldsResponse(Model):
     """`groups_getRequests_fields_response`.
 
     Attributes:
@@ -939,8 +940,8 @@ class GroupsGetRequestsFieldsResponse:
     items: list[UsersUserFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetRequestsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetRequestsResponse(Model):
     """`groups_getRequests_response`.
 
     Attributes:
@@ -952,8 +953,8 @@ class GroupsGetRequestsResponse:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetResponse(Model):
     """`groups_get_response`.
 
     Attributes:
@@ -965,18 +966,18 @@ class GroupsGetResponse:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetSettingsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetSettingsResponse(Model):
     """`groups_getSettings_response`.
 
     Attributes:
         access: `GroupsGroupAccess`.
         address: `str`.
         audio: `GroupsGroupAudio`, always present.
-        articles: `int`, always present.
+        articles: `int`.
         recognize_photo: `int`.
-        city_id: `int`, always present.
-        city_name: `str`, always present.
+        city_id: `int`.
+        city_name: `str`.
         contacts: `BaseBoolInt`.
         links: `BaseBoolInt`.
         sections_list: `list[BaseObject]`.
@@ -991,11 +992,11 @@ class GroupsGetSettingsResponse:
         bots_start_button: `BaseBoolInt`.
         bots_add_to_chat: `BaseBoolInt`.
         bot_online_booking_enabled: `BaseBoolInt`.
-        obscene_filter: `BaseBoolInt`, always present.
-        obscene_stopwords: `BaseBoolInt`, always present.
-        obscene_words: `list[str]`, always present.
-        toxic_filter: `BaseBoolInt`, always present.
-        disable_replies_from_groups: `BaseBoolInt`, always present.
+        obscene_filter: `BaseBoolInt`.
+        obscene_stopwords: `BaseBoolInt`.
+        obscene_words: `list[str]`.
+        toxic_filter: `BaseBoolInt`.
+        disable_replies_from_groups: `BaseBoolInt`.
         event_group_id: `int`.
         photos: `GroupsGroupPhotos`, always present.
         public_category: `int`.
@@ -1021,16 +1022,8 @@ class GroupsGetSettingsResponse:
     """
 
     audio: GroupsGroupAudio
-    articles: int
-    city_id: int
-    city_name: str
     description: str
     docs: GroupsGroupDocs
-    obscene_filter: BaseBoolInt
-    obscene_stopwords: BaseBoolInt
-    obscene_words: list[str]
-    toxic_filter: BaseBoolInt
-    disable_replies_from_groups: BaseBoolInt
     photos: GroupsGroupPhotos
     title: str
     topics: GroupsGroupTopics
@@ -1039,7 +1032,10 @@ class GroupsGetSettingsResponse:
     wiki: GroupsGroupWiki
     access: GroupsGroupAccess | None = None
     address: str | None = None
+    articles: int | None = None
     recognize_photo: int | None = None
+    city_id: int | None = None
+    city_name: str | None = None
     contacts: BaseBoolInt | None = None
     links: BaseBoolInt | None = None
     sections_list: list[BaseObject] | None = None
@@ -1052,6 +1048,11 @@ class GroupsGetSettingsResponse:
     bots_start_button: BaseBoolInt | None = None
     bots_add_to_chat: BaseBoolInt | None = None
     bot_online_booking_enabled: BaseBoolInt | None = None
+    obscene_filter: BaseBoolInt | None = None
+    obscene_stopwords: BaseBoolInt | None = None
+    obscene_words: list[str] | None = None
+    toxic_filter: BaseBoolInt | None = None
+    disable_replies_from_groups: BaseBoolInt | None = None
     event_group_id: int | None = None
     public_category: int | None = None
     public_category_list: list[GroupsGroupPublicCategoryList] | None = None
@@ -1070,8 +1071,8 @@ class GroupsGetSettingsResponse:
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGetTokenPermissionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGetTokenPermissionsResponse(Model):
     """`groups_getTokenPermissions_response`.
 
     Attributes:
@@ -1083,8 +1084,8 @@ class GroupsGetTokenPermissionsResponse:
     permissions: list[GroupsTokenPermissionSetting]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroup(Model):
     """`groups_group`.
 
     Attributes:
@@ -1144,8 +1145,8 @@ class GroupsGroup:
     video_live: VideoLiveInfo | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupAttach:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupAttach(Model):
     """`groups_group_attach`.
 
     Attributes:
@@ -1163,8 +1164,8 @@ class GroupsGroupAttach:
     is_favorite: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupBanInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupBanInfo(Model):
     """`groups_group_ban_info`.
 
     Attributes:
@@ -1178,8 +1179,8 @@ class GroupsGroupBanInfo:
     reason: GroupsBanInfoReason | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupCategory(Model):
     """`groups_group_category`.
 
     Attributes:
@@ -1193,8 +1194,8 @@ class GroupsGroupCategory:
     subcategories: list[GroupsGroupSubcategory] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupCategoryFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupCategoryFull(Model):
     """`groups_group_category_full`.
 
     Attributes:
@@ -1212,8 +1213,8 @@ class GroupsGroupCategoryFull:
     subcategories: list[GroupsGroupCategory] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupCategoryType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupCategoryType(Model):
     """`groups_group_category_type`.
 
     Attributes:
@@ -1225,8 +1226,8 @@ class GroupsGroupCategoryType:
     name: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupFull(Model):
     """`groups_group_full`.
 
     Attributes:
@@ -1408,8 +1409,8 @@ class GroupsGroupFull:
     videos_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupPublicCategoryList:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupPublicCategoryList(Model):
     """`groups_group_public_category_list`.
 
     Attributes:
@@ -1423,8 +1424,8 @@ class GroupsGroupPublicCategoryList:
     subcategories: list[GroupsGroupCategoryType] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupSubcategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupSubcategory(Model):
     """`groups_group_subcategory`.
 
     Attributes:
@@ -1438,8 +1439,8 @@ class GroupsGroupSubcategory:
     genders: list[BaseObjectWithName] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupTag:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupTag(Model):
     """`groups_group_tag`.
 
     Attributes:
@@ -1455,8 +1456,8 @@ class GroupsGroupTag:
     uses: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsGroupsArray:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsGroupsArray(Model):
     """`groups_groups_array`.
 
     Attributes:
@@ -1468,8 +1469,8 @@ class GroupsGroupsArray:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsInviteUserIdsListResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsInviteUserIdsListResponse(Model):
     """`groups_invite_user_ids_list_response`.
 
     Attributes:
@@ -1479,8 +1480,8 @@ class GroupsInviteUserIdsListResponse:
     invites_send_count: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsIsMemberExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsIsMemberExtendedResponse(Model):
     """`groups_isMember_extended_response`.
 
     Attributes:
@@ -1498,8 +1499,8 @@ class GroupsIsMemberExtendedResponse:
     request: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsLinksItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsLinksItem(Model):
     """`groups_links_item`.
 
     Attributes:
@@ -1523,8 +1524,8 @@ class GroupsLinksItem:
     image_processing: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsLiveCovers:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsLiveCovers(Model):
     """`groups_live_covers`.
 
     Attributes:
@@ -1538,8 +1539,8 @@ class GroupsLiveCovers:
     story_ids: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsLongPollEvents:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsLongPollEvents(Model):
     """`groups_long_poll_events`.
 
     Attributes:
@@ -1566,7 +1567,7 @@ class GroupsLongPollEvents:
         message_read: `BaseBoolInt`, always present.
         message_reply: `BaseBoolInt`, always present.
         message_typing_state: `BaseBoolInt`, always present.
-        message_edit: `BaseBoolInt`, always present.
+        message_edit: `BaseBoolInt`.
         photo_comment_delete: `BaseBoolInt`, always present.
         photo_comment_edit: `BaseBoolInt`, always present.
         photo_comment_new: `BaseBoolInt`, always present.
@@ -1580,22 +1581,22 @@ class GroupsLongPollEvents:
         video_comment_new: `BaseBoolInt`, always present.
         video_comment_restore: `BaseBoolInt`, always present.
         video_new: `BaseBoolInt`, always present.
-        message_reaction_event: `BaseBoolInt`, always present.
+        message_reaction_event: `BaseBoolInt`.
         wall_post_new: `BaseBoolInt`, always present.
         wall_reply_delete: `BaseBoolInt`, always present.
         wall_reply_edit: `BaseBoolInt`, always present.
         wall_reply_new: `BaseBoolInt`, always present.
         wall_reply_restore: `BaseBoolInt`, always present.
         wall_repost: `BaseBoolInt`, always present.
-        wall_schedule_post_new: `BaseBoolInt`, always present.
-        wall_schedule_post_delete: `BaseBoolInt`, always present.
-        donut_subscription_create: `BaseBoolInt`, always present.
-        donut_subscription_prolonged: `BaseBoolInt`, always present.
-        donut_subscription_cancelled: `BaseBoolInt`, always present.
-        donut_subscription_expired: `BaseBoolInt`, always present.
-        donut_subscription_price_changed: `BaseBoolInt`, always present.
-        donut_money_withdraw: `BaseBoolInt`, always present.
-        donut_money_withdraw_error: `BaseBoolInt`, always present.
+        wall_schedule_post_new: `BaseBoolInt`.
+        wall_schedule_post_delete: `BaseBoolInt`.
+        donut_subscription_create: `BaseBoolInt`.
+        donut_subscription_prolonged: `BaseBoolInt`.
+        donut_subscription_cancelled: `BaseBoolInt`.
+        donut_subscription_expired: `BaseBoolInt`.
+        donut_subscription_price_changed: `BaseBoolInt`.
+        donut_money_withdraw: `BaseBoolInt`.
+        donut_money_withdraw_error: `BaseBoolInt`.
     """
 
     audio_new: BaseBoolInt
@@ -1618,7 +1619,6 @@ class GroupsLongPollEvents:
     message_read: BaseBoolInt
     message_reply: BaseBoolInt
     message_typing_state: BaseBoolInt
-    message_edit: BaseBoolInt
     photo_comment_delete: BaseBoolInt
     photo_comment_edit: BaseBoolInt
     photo_comment_new: BaseBoolInt
@@ -1632,29 +1632,30 @@ class GroupsLongPollEvents:
     video_comment_new: BaseBoolInt
     video_comment_restore: BaseBoolInt
     video_new: BaseBoolInt
-    message_reaction_event: BaseBoolInt
     wall_post_new: BaseBoolInt
     wall_reply_delete: BaseBoolInt
     wall_reply_edit: BaseBoolInt
     wall_reply_new: BaseBoolInt
     wall_reply_restore: BaseBoolInt
     wall_repost: BaseBoolInt
-    wall_schedule_post_new: BaseBoolInt
-    wall_schedule_post_delete: BaseBoolInt
-    donut_subscription_create: BaseBoolInt
-    donut_subscription_prolonged: BaseBoolInt
-    donut_subscription_cancelled: BaseBoolInt
-    donut_subscription_expired: BaseBoolInt
-    donut_subscription_price_changed: BaseBoolInt
-    donut_money_withdraw: BaseBoolInt
-    donut_money_withdraw_error: BaseBoolInt
     lead_forms_new: BaseBoolInt | None = None
     market_order_new: BaseBoolInt | None = None
     market_order_edit: BaseBoolInt | None = None
+    message_edit: BaseBoolInt | None = None
+    message_reaction_event: BaseBoolInt | None = None
+    wall_schedule_post_new: BaseBoolInt | None = None
+    wall_schedule_post_delete: BaseBoolInt | None = None
+    donut_subscription_create: BaseBoolInt | None = None
+    donut_subscription_prolonged: BaseBoolInt | None = None
+    donut_subscription_cancelled: BaseBoolInt | None = None
+    donut_subscription_expired: BaseBoolInt | None = None
+    donut_subscription_price_changed: BaseBoolInt | None = None
+    donut_money_withdraw: BaseBoolInt | None = None
+    donut_money_withdraw_error: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsLongPollServer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsLongPollServer(Model):
     """`groups_long_poll_server`.
 
     Attributes:
@@ -1668,8 +1669,8 @@ class GroupsLongPollServer:
     ts: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsLongPollSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsLongPollSettings(Model):
     """`groups_long_poll_settings`.
 
     Attributes:
@@ -1683,8 +1684,8 @@ class GroupsLongPollSettings:
     api_version: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsMarketInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsMarketInfo(Model):
     """`groups_market_info`.
 
     Attributes:
@@ -1710,8 +1711,8 @@ class GroupsMarketInfo:
     min_order_price: MarketPrice | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsMarketProperties:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsMarketProperties(Model):
     """`groups_market_properties`.
 
     Attributes:
@@ -1725,8 +1726,8 @@ class GroupsMarketProperties:
     using_vkpay_market_app: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsMemberRole:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsMemberRole(Model):
     """`groups_member_role`.
 
     Attributes:
@@ -1742,8 +1743,8 @@ class GroupsMemberRole:
     role: GroupsMemberRoleStatus | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsMemberStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsMemberStatus(Model):
     """`groups_member_status`.
 
     Attributes:
@@ -1755,8 +1756,8 @@ class GroupsMemberStatus:
     user_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsMemberStatusFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsMemberStatusFull(Model):
     """`groups_member_status_full`.
 
     Attributes:
@@ -1776,8 +1777,8 @@ class GroupsMemberStatusFull:
     request: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsOnlineStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsOnlineStatus(Model):
     """`groups_online_status`.
 
     Attributes:
@@ -1789,8 +1790,8 @@ class GroupsOnlineStatus:
     minutes: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsOwnerXtrBanInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsOwnerXtrBanInfo(Model):
     """`groups_owner_xtr_ban_info`.
 
     Attributes:
@@ -1806,8 +1807,8 @@ class GroupsOwnerXtrBanInfo:
     type: GroupsOwnerXtrBanInfoType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsPhotoSize:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsPhotoSize(Model):
     """`groups_photo_size`.
 
     Attributes:
@@ -1819,8 +1820,8 @@ class GroupsPhotoSize:
     width: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsProfileItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsProfileItem(Model):
     """`groups_profile_item`.
 
     Attributes:
@@ -1836,8 +1837,8 @@ class GroupsProfileItem:
     first_name: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsSearchResponse(Model):
     """`groups_search_response`.
 
     Attributes:
@@ -1849,8 +1850,8 @@ class GroupsSearchResponse:
     items: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsSettingsTwitter:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsSettingsTwitter(Model):
     """`groups_settings_twitter`.
 
     Attributes:
@@ -1862,8 +1863,8 @@ class GroupsSettingsTwitter:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsSubjectItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsSubjectItem(Model):
     """`groups_subject_item`.
 
     Attributes:
@@ -1875,8 +1876,8 @@ class GroupsSubjectItem:
     name: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsTokenPermissionSetting:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsTokenPermissionSetting(Model):
     """`groups_token_permission_setting`.
 
     Attributes:
@@ -1888,8 +1889,8 @@ class GroupsTokenPermissionSetting:
     setting: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsUserXtrRole:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsUserXtrRole(Model):
     """`groups_user_xtr_role`.
 
     Attributes:

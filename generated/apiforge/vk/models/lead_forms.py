@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class LeadFormsQuestionItemType(OpenStrEnum):
@@ -20,8 +21,8 @@ class LeadFormsQuestionItemType(OpenStrEnum):
     SELECT = "select"
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsAnswer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsAnswer(Model):
     """`leadForms_answer`.
 
     Attributes:
@@ -33,8 +34,8 @@ class LeadFormsAnswer:
     answer: LeadFormsAnswerItem | list[LeadFormsAnswerItem]
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsAnswerItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsAnswerItem(Model):
     """`leadForms_answer_item`.
 
     Attributes:
@@ -46,8 +47,8 @@ class LeadFormsAnswerItem:
     key: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsCreateResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsCreateResponse(Model):
     """`leadForms_create_response`.
 
     Attributes:
@@ -59,8 +60,8 @@ class LeadFormsCreateResponse:
     url: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsDeleteResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsDeleteResponse(Model):
     """`leadForms_delete_response`.
 
     Attributes:
@@ -70,8 +71,8 @@ class LeadFormsDeleteResponse:
     form_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsForm:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsForm(Model):
     """`leadForms_form`.
 
     Attributes:
@@ -113,8 +114,8 @@ class LeadFormsForm:
     notify_emails: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsGetLeadsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsGetLeadsResponse(Model):
     """`leadForms_getLeads_response`.
 
     Attributes:
@@ -126,8 +127,8 @@ class LeadFormsGetLeadsResponse:
     next_page_token: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsLead:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsLead(Model):
     """`leadForms_lead`.
 
     Attributes:
@@ -145,8 +146,8 @@ class LeadFormsLead:
     ad_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsQuestionItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsQuestionItem(Model):
     """`leadForms_question_item`.
 
     Attributes:
@@ -162,8 +163,8 @@ class LeadFormsQuestionItem:
     options_: list[LeadFormsQuestionItemOption] | None = attrs.field(default=None, metadata={"wire": "options"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class LeadFormsQuestionItemOption:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LeadFormsQuestionItemOption(Model):
     """`leadForms_question_item_option`.
 
     Attributes:

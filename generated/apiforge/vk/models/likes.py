@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class LikesType(OpenStrEnum):
@@ -29,8 +30,8 @@ class LikesType(OpenStrEnum):
     GROUP_LIKE = "group_like"
 
 
-@attrs.define(kw_only=True, slots=True)
-class LikesAddResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LikesAddResponse(Model):
     """`likes_add_response`.
 
     Attributes:
@@ -40,8 +41,8 @@ class LikesAddResponse:
     likes: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class LikesDeleteResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LikesDeleteResponse(Model):
     """`likes_delete_response`.
 
     Attributes:
@@ -51,8 +52,8 @@ class LikesDeleteResponse:
     likes: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class LikesGetListExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LikesGetListExtendedResponse(Model):
     """`likes_getList_extended_response`.
 
     Attributes:
@@ -68,8 +69,8 @@ class LikesGetListExtendedResponse:
     liked_by_group: UsersUserFull | GroupsGroupFull | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LikesGetListResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LikesGetListResponse(Model):
     """`likes_getList_response`.
 
     Attributes:
@@ -81,8 +82,8 @@ class LikesGetListResponse:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class LikesIsLikedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LikesIsLikedResponse(Model):
     """`likes_isLiked_response`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class MarketMarketAlbumType(OpenIntEnum):
@@ -76,8 +77,8 @@ class MarketServicesViewType(OpenIntEnum):
     ROWS = 2
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketAddAlbumResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketAddAlbumResponse(Model):
     """`market_addAlbum_response`.
 
     Attributes:
@@ -89,8 +90,8 @@ class MarketAddAlbumResponse:
     albums_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketAddPropertyResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketAddPropertyResponse(Model):
     """`market_addProperty_response`.
 
     Attributes:
@@ -100,8 +101,8 @@ class MarketAddPropertyResponse:
     property_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketAddPropertyVariantResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketAddPropertyVariantResponse(Model):
     """`market_addPropertyVariant_response`.
 
     Attributes:
@@ -111,8 +112,8 @@ class MarketAddPropertyVariantResponse:
     variant_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketAddResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketAddResponse(Model):
     """`market_add_response`.
 
     Attributes:
@@ -122,8 +123,8 @@ class MarketAddResponse:
     market_item_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketCurrency:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketCurrency(Model):
     """`market_currency`.
 
     Attributes:
@@ -137,8 +138,8 @@ class MarketCurrency:
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetAlbumByIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetAlbumByIdResponse(Model):
     """`market_getAlbumById_response`.
 
     Attributes:
@@ -150,8 +151,8 @@ class MarketGetAlbumByIdResponse:
     items: list[MarketMarketAlbum]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetAlbumsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetAlbumsResponse(Model):
     """`market_getAlbums_response`.
 
     Attributes:
@@ -163,8 +164,8 @@ class MarketGetAlbumsResponse:
     items: list[MarketMarketAlbum]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetByIdExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetByIdExtendedResponse(Model):
     """`market_getById_extended_response`.
 
     Attributes:
@@ -176,8 +177,8 @@ class MarketGetByIdExtendedResponse:
     items: list[MarketMarketItemFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetByIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetByIdResponse(Model):
     """`market_getById_response`.
 
     Attributes:
@@ -189,8 +190,8 @@ class MarketGetByIdResponse:
     items: list[MarketMarketItem]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetCategoriesNewResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetCategoriesNewResponse(Model):
     """`market_getCategories_new_response`.
 
     Attributes:
@@ -200,8 +201,8 @@ class MarketGetCategoriesNewResponse:
     items: list[MarketMarketCategoryTree]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetCommentsResponse(Model):
     """`market_getComments_response`.
 
     Attributes:
@@ -217,8 +218,8 @@ class MarketGetCommentsResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetExtendedResponse(Model):
     """`market_get_extended_response`.
 
     Attributes:
@@ -232,8 +233,8 @@ class MarketGetExtendedResponse:
     variants: list[MarketMarketItemFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetGroupOrdersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetGroupOrdersResponse(Model):
     """`market_getGroupOrders_response`.
 
     Attributes:
@@ -245,8 +246,8 @@ class MarketGetGroupOrdersResponse:
     items: list[MarketOrder]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetOrderByIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetOrderByIdResponse(Model):
     """`market_getOrderById_response`.
 
     Attributes:
@@ -256,8 +257,8 @@ class MarketGetOrderByIdResponse:
     order: MarketOrder | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetOrderItemsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetOrderItemsResponse(Model):
     """`market_getOrderItems_response`.
 
     Attributes:
@@ -269,8 +270,8 @@ class MarketGetOrderItemsResponse:
     items: list[MarketOrderItem]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetOrdersExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetOrdersExtendedResponse(Model):
     """`market_getOrders_extended_response`.
 
     Attributes:
@@ -284,8 +285,8 @@ class MarketGetOrdersExtendedResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetOrdersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetOrdersResponse(Model):
     """`market_getOrders_response`.
 
     Attributes:
@@ -297,8 +298,8 @@ class MarketGetOrdersResponse:
     items: list[MarketOrder]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetPropertiesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetPropertiesResponse(Model):
     """`market_getProperties_response`.
 
     Attributes:
@@ -310,8 +311,8 @@ class MarketGetPropertiesResponse:
     count: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGetResponse(Model):
     """`market_get_response`.
 
     Attributes:
@@ -325,8 +326,8 @@ class MarketGetResponse:
     variants: list[MarketMarketItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGlobalSearchFilters:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGlobalSearchFilters(Model):
     """`market_global_search_filters`.
 
     Attributes:
@@ -338,8 +339,8 @@ class MarketGlobalSearchFilters:
     country: BaseCountry | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketGroupItemsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketGroupItemsResponse(Model):
     """`market_groupItems_response`.
 
     Attributes:
@@ -349,8 +350,8 @@ class MarketGroupItemsResponse:
     item_group_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketItemOwnerInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketItemOwnerInfo(Model):
     """`market_item_owner_info`.
 
     Attributes:
@@ -370,8 +371,8 @@ class MarketItemOwnerInfo:
     market_type: MarketOwnerType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketItemPromotionInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketItemPromotionInfo(Model):
     """`market_item_promotion_info`.
 
     Attributes:
@@ -381,8 +382,8 @@ class MarketItemPromotionInfo:
     is_available: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketAlbum:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketAlbum(Model):
     """`market_market_album`.
 
     Attributes:
@@ -410,27 +411,27 @@ class MarketMarketAlbum:
     is_blur_enabled: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketCategoryNested:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketCategoryNested(Model):
     """`market_market_category_nested`.
 
     Attributes:
-        inner_type: `MarketMarketCategoryNestedInnerType`, always present.
+        inner_type: `MarketMarketCategoryNestedInnerType`.
         id: `int`, always present.
         name: `str`, always present.
         is_v2: `bool`.
         parent: `MarketMarketCategoryNested`.
     """
 
-    inner_type: MarketMarketCategoryNestedInnerType
     id: int
     name: str
+    inner_type: MarketMarketCategoryNestedInnerType | None = None
     is_v2: bool | None = None
     parent: MarketMarketCategoryNested | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketCategoryTree:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketCategoryTree(Model):
     """`market_market_category_tree`.
 
     Attributes:
@@ -456,8 +457,8 @@ class MarketMarketCategoryTree:
     page_description: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketCategoryTreeView:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketCategoryTreeView(Model):
     """`market_market_category_tree_view`.
 
     Attributes:
@@ -471,8 +472,8 @@ class MarketMarketCategoryTreeView:
     root_path: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketItem(Model):
     """`market_market_item`.
 
     Attributes:
@@ -526,8 +527,8 @@ class MarketMarketItem:
     post_owner_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketItemBasic:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketItemBasic(Model):
     """`market_market_item_basic`.
 
     Attributes:
@@ -547,8 +548,8 @@ class MarketMarketItemBasic:
     is_favorite: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketItemBasicWithGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketItemBasicWithGroup(Model):
     """`market_market_item_basic_with_group`.
 
     Attributes:
@@ -578,8 +579,8 @@ class MarketMarketItemBasicWithGroup:
     is_adult: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketMarketItemFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketMarketItemFull(Model):
     """`market_market_item_full`.
 
     Attributes:
@@ -673,8 +674,8 @@ class MarketMarketItemFull:
     vk_pay_discount: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketOrder:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketOrder(Model):
     """`market_order`.
 
     Attributes:
@@ -724,8 +725,8 @@ class MarketOrder:
     can_add_review: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketOrderItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketOrderItem(Model):
     """`market_order_item`.
 
     Attributes:
@@ -751,8 +752,8 @@ class MarketOrderItem:
     can_add_review: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketPhotoIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketPhotoIdResponse(Model):
     """`market_photo_id_response`.
 
     Attributes:
@@ -764,8 +765,8 @@ class MarketPhotoIdResponse:
     photo: PhotosPhoto | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketPrice:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketPrice(Model):
     """`market_price`.
 
     Attributes:
@@ -791,8 +792,8 @@ class MarketPrice:
     old_amount_text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketProperty:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketProperty(Model):
     """`market_property`.
 
     Attributes:
@@ -808,8 +809,8 @@ class MarketProperty:
     type: MarketPropertyType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketPropertyVariant:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketPropertyVariant(Model):
     """`market_property_variant`.
 
     Attributes:
@@ -823,8 +824,8 @@ class MarketPropertyVariant:
     value: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketSearchBasicResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketSearchBasicResponse(Model):
     """`market_search_basic_response`.
 
     Attributes:
@@ -840,8 +841,8 @@ class MarketSearchBasicResponse:
     has_more: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketSearchExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketSearchExtendedResponse(Model):
     """`market_search_extended_response`.
 
     Attributes:
@@ -857,8 +858,8 @@ class MarketSearchExtendedResponse:
     variants: list[MarketMarketItemFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketSearchResponse(Model):
     """`market_search_response`.
 
     Attributes:
@@ -878,8 +879,8 @@ class MarketSearchResponse:
     filters: MarketGlobalSearchFilters | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketUploadPhotoData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketUploadPhotoData(Model):
     """`market_upload_photo_data`.
 
     Attributes:

@@ -9,6 +9,7 @@ import attrs
 
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.model import Model
 
 
 class MessagesChatSettingsPermissionsCall(OpenStrEnum):
@@ -217,8 +218,8 @@ class MessagesUserTypeForXtrInvitedBy(OpenStrEnum):
     GROUP = "group"
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesAddChatUsersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesAddChatUsersResponse(Model):
     """`messages_addChatUsers_response`.
 
     Attributes:
@@ -232,8 +233,8 @@ class MessagesAddChatUsersResponse:
     invitees: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesAudioMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesAudioMessage(Model):
     """`messages_audio_message`.
 
     Attributes:
@@ -257,8 +258,8 @@ class MessagesAudioMessage:
     transcript_error: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesBaseMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesBaseMessage(Model):
     """`messages_base_message`.
 
     Attributes:
@@ -279,7 +280,7 @@ class MessagesBaseMessage:
         update_time: `int`.
         is_silent: `bool`.
         is_unavailable: `bool`.
-        version: `int`, always present.
+        version: `int`.
         out: `BaseBoolInt`, always present.
         peer_id: `int`, always present.
         random_id: `int`.
@@ -292,7 +293,6 @@ class MessagesBaseMessage:
     from_id: int
     id: int
     text: str
-    version: int
     out: BaseBoolInt
     peer_id: int
     action: MessagesMessageAction | None = None
@@ -307,13 +307,14 @@ class MessagesBaseMessage:
     update_time: int | None = None
     is_silent: bool | None = None
     is_unavailable: bool | None = None
+    version: int | None = None
     random_id: int | None = None
     ref: str | None = None
     ref_source: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChat:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChat(Model):
     """`messages_chat`.
 
     Attributes:
@@ -329,7 +330,7 @@ class MessagesChat:
         type: `str`, always present.
         users: `list[int]`, always present.
         is_default_photo: `bool`.
-        members_count: `int`, always present.
+        members_count: `int`.
         is_group_channel: `bool`.
     """
 
@@ -337,7 +338,6 @@ class MessagesChat:
     id: int
     type: str
     users: list[int]
-    members_count: int
     kicked: BaseBoolInt | None = None
     left: BaseBoolInt | None = None
     photo_100: str | None = None
@@ -346,11 +346,12 @@ class MessagesChat:
     push_settings: MessagesChatPushSettings | None = None
     title: str | None = None
     is_default_photo: bool | None = None
+    members_count: int | None = None
     is_group_channel: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatFull(Model):
     """`messages_chat_full`.
 
     Attributes:
@@ -386,8 +387,8 @@ class MessagesChatFull:
     is_group_channel: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatPreview:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatPreview(Model):
     """`messages_chat_preview`.
 
     Attributes:
@@ -419,8 +420,8 @@ class MessagesChatPreview:
     button: BaseLinkButton | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatPushSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatPushSettings(Model):
     """`messages_chat_push_settings`.
 
     Attributes:
@@ -432,8 +433,8 @@ class MessagesChatPushSettings:
     sound: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatRestrictions:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatRestrictions(Model):
     """`messages_chat_restrictions`.
 
     Attributes:
@@ -451,14 +452,14 @@ class MessagesChatRestrictions:
     only_admins_kick: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatSettings(Model):
     """`messages_chat_settings`.
 
     Attributes:
         members_count: `int`.
         friends_count: `int`.
-        owner_id: `int`, always present.
+        owner_id: `int`.
         title: `str`, always present.
         pinned_messages_count: `int`.
         pinned_message: `MessagesPinnedMessage`.
@@ -467,7 +468,7 @@ class MessagesChatSettings:
         admin_ids: `list[int]`.
         active_ids: `list[int]`.
         is_group_channel: `bool`.
-        acl: `MessagesChatSettingsAcl`, always present.
+        acl: `MessagesChatSettingsAcl`.
         permissions: `MessagesChatSettingsPermissions`.
         is_disappearing: `bool`.
         theme: `str`.
@@ -475,18 +476,18 @@ class MessagesChatSettings:
         is_service: `bool`.
     """
 
-    owner_id: int
     title: str
     state: MessagesChatSettingsState
-    acl: MessagesChatSettingsAcl
     members_count: int | None = None
     friends_count: int | None = None
+    owner_id: int | None = None
     pinned_messages_count: int | None = None
     pinned_message: MessagesPinnedMessage | None = None
     photo: MessagesChatSettingsPhoto | None = None
     admin_ids: list[int] | None = None
     active_ids: list[int] | None = None
     is_group_channel: bool | None = None
+    acl: MessagesChatSettingsAcl | None = None
     permissions: MessagesChatSettingsPermissions | None = None
     is_disappearing: bool | None = None
     theme: str | None = None
@@ -494,8 +495,8 @@ class MessagesChatSettings:
     is_service: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatSettingsAcl:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatSettingsAcl(Model):
     """`messages_chat_settings_acl`.
 
     Attributes:
@@ -525,8 +526,8 @@ class MessagesChatSettingsAcl:
     can_change_service_type: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatSettingsPermissions:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatSettingsPermissions(Model):
     """`messages_chat_settings_permissions`.
 
     Attributes:
@@ -548,8 +549,8 @@ class MessagesChatSettingsPermissions:
     change_admins: MessagesChatSettingsPermissionsChangeAdmins | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesChatSettingsPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesChatSettingsPhoto(Model):
     """`messages_chat_settings_photo`.
 
     Attributes:
@@ -567,15 +568,15 @@ class MessagesChatSettingsPhoto:
     is_default_call_photo: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesConversation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesConversation(Model):
     """`messages_conversation`.
 
     Attributes:
         peer: `MessagesConversationPeer`, always present.
         sort_id: `MessagesConversationSortId`.
         last_message_id: `int`, always present.
-        last_conversation_message_id: `int`, always present.
+        last_conversation_message_id: `int`.
         in_read: `int`, always present.
         out_read: `int`, always present.
         unread_count: `int`.
@@ -590,16 +591,15 @@ class MessagesConversation:
         push_settings: `MessagesPushSettings`.
         can_write: `MessagesConversationCanWrite`.
         chat_settings: `MessagesChatSettings`.
-        version: `int`, always present.
+        version: `int`.
     """
 
     peer: MessagesConversationPeer
     last_message_id: int
-    last_conversation_message_id: int
     in_read: int
     out_read: int
-    version: int
     sort_id: MessagesConversationSortId | None = None
+    last_conversation_message_id: int | None = None
     unread_count: int | None = None
     is_marked_unread: bool | None = None
     out_read_by: MessagesOutReadBy | None = None
@@ -612,10 +612,11 @@ class MessagesConversation:
     push_settings: MessagesPushSettings | None = None
     can_write: MessagesConversationCanWrite | None = None
     chat_settings: MessagesChatSettings | None = None
+    version: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesConversationCanWrite:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesConversationCanWrite(Model):
     """`messages_conversation_can_write`.
 
     Attributes:
@@ -629,8 +630,8 @@ class MessagesConversationCanWrite:
     until: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesConversationMember:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesConversationMember(Model):
     """`messages_conversation_member`.
 
     Attributes:
@@ -656,8 +657,8 @@ class MessagesConversationMember:
     request_date: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesConversationPeer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesConversationPeer(Model):
     """`messages_conversation_peer`.
 
     Attributes:
@@ -671,8 +672,8 @@ class MessagesConversationPeer:
     local_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesConversationSortId:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesConversationSortId(Model):
     """`messages_conversation_sort_id`.
 
     Attributes:
@@ -684,21 +685,21 @@ class MessagesConversationSortId:
     minor_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesConversationWithMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesConversationWithMessage(Model):
     """`messages_conversation_with_message`.
 
     Attributes:
-        conversation: `MessagesConversation`, always present.
+        conversation: `MessagesConversation`.
         last_message: `MessagesMessage`.
     """
 
-    conversation: MessagesConversation
+    conversation: MessagesConversation | None = None
     last_message: MessagesMessage | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesCreateChatWithPeerIdsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesCreateChatWithPeerIdsResponse(Model):
     """`messages_createChat_withPeerIds_response`.
 
     Attributes:
@@ -710,8 +711,8 @@ class MessagesCreateChatWithPeerIdsResponse:
     peer_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesDeleteChatPhotoResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesDeleteChatPhotoResponse(Model):
     """`messages_deleteChatPhoto_response`.
 
     Attributes:
@@ -723,8 +724,8 @@ class MessagesDeleteChatPhotoResponse:
     chat: MessagesChat | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesDeleteConversationResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesDeleteConversationResponse(Model):
     """`messages_deleteConversation_response`.
 
     Attributes:
@@ -734,8 +735,8 @@ class MessagesDeleteConversationResponse:
     last_deleted_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesDeleteFullResponseItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesDeleteFullResponseItem(Model):
     """`messages_delete_full_response_item`.
 
     Attributes:
@@ -753,13 +754,13 @@ class MessagesDeleteFullResponseItem:
     error: BaseMessageError | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesForeignMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesForeignMessage(Model):
     """`messages_foreign_message`.
 
     Attributes:
         attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`, always present.
+        conversation_message_id: `int`.
         date: `int`, always present.
         from_id: `int`, always present.
         fwd_messages: `list[MessagesForeignMessage]`.
@@ -773,11 +774,11 @@ class MessagesForeignMessage:
         payload: `str`.
     """
 
-    conversation_message_id: int
     date: int
     from_id: int
     text: str
     attachments: list[MessagesMessageAttachment] | None = None
+    conversation_message_id: int | None = None
     fwd_messages: list[MessagesForeignMessage] | None = None
     geo: BaseGeo | None = None
     id: int | None = None
@@ -788,8 +789,8 @@ class MessagesForeignMessage:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesForward:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesForward(Model):
     """`messages_forward`.
 
     Attributes:
@@ -809,8 +810,8 @@ class MessagesForward:
     is_reply: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetByConversationMessageIdExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetByConversationMessageIdExtendedResponse(Model):
     """`messages_getByConversationMessageId_extended_response`.
 
     Attributes:
@@ -826,8 +827,8 @@ class MessagesGetByConversationMessageIdExtendedResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetByConversationMessageIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetByConversationMessageIdResponse(Model):
     """`messages_getByConversationMessageId_response`.
 
     Attributes:
@@ -839,8 +840,8 @@ class MessagesGetByConversationMessageIdResponse:
     items: list[MessagesMessage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetByIdExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetByIdExtendedResponse(Model):
     """`messages_getById_extended_response`.
 
     Attributes:
@@ -856,8 +857,8 @@ class MessagesGetByIdExtendedResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetByIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetByIdResponse(Model):
     """`messages_getById_response`.
 
     Attributes:
@@ -869,8 +870,8 @@ class MessagesGetByIdResponse:
     items: list[MessagesMessage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetChatPreviewResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetChatPreviewResponse(Model):
     """`messages_getChatPreview_response`.
 
     Attributes:
@@ -884,8 +885,8 @@ class MessagesGetChatPreviewResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetConversationById:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetConversationById(Model):
     """`messages_getConversationById`.
 
     Attributes:
@@ -897,8 +898,8 @@ class MessagesGetConversationById:
     items: list[MessagesConversation]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetConversationByIdExtended:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetConversationByIdExtended(Model):
     """`messages_getConversationById_extended`.
 
     Attributes:
@@ -914,8 +915,8 @@ class MessagesGetConversationByIdExtended:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetConversationMembers:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetConversationMembers(Model):
     """`messages_getConversationMembers`.
 
     Attributes:
@@ -933,8 +934,8 @@ class MessagesGetConversationMembers:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetConversationsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetConversationsResponse(Model):
     """`messages_getConversations_response`.
 
     Attributes:
@@ -952,8 +953,8 @@ class MessagesGetConversationsResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetHistoryAttachmentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetHistoryAttachmentsResponse(Model):
     """`messages_getHistoryAttachments_response`.
 
     Attributes:
@@ -969,8 +970,8 @@ class MessagesGetHistoryAttachmentsResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetHistoryExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetHistoryExtendedResponse(Model):
     """`messages_getHistory_extended_response`.
 
     Attributes:
@@ -988,8 +989,8 @@ class MessagesGetHistoryExtendedResponse:
     conversations: list[MessagesConversation] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetHistoryResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetHistoryResponse(Model):
     """`messages_getHistory_response`.
 
     Attributes:
@@ -1001,8 +1002,8 @@ class MessagesGetHistoryResponse:
     items: list[MessagesMessage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetImportantMessagesExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetImportantMessagesExtendedResponse(Model):
     """`messages_getImportantMessages_extended_response`.
 
     Attributes:
@@ -1018,8 +1019,8 @@ class MessagesGetImportantMessagesExtendedResponse:
     conversations: list[MessagesConversation] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetImportantMessagesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetImportantMessagesResponse(Model):
     """`messages_getImportantMessages_response`.
 
     Attributes:
@@ -1035,8 +1036,8 @@ class MessagesGetImportantMessagesResponse:
     conversations: list[MessagesConversation] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetIntentUsersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetIntentUsersResponse(Model):
     """`messages_getIntentUsers_response`.
 
     Attributes:
@@ -1050,8 +1051,8 @@ class MessagesGetIntentUsersResponse:
     profiles: list[UsersUserFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetInviteLinkByOwnerResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetInviteLinkByOwnerResponse(Model):
     """`messages_getInviteLink_by_owner_response`.
 
     Attributes:
@@ -1061,8 +1062,8 @@ class MessagesGetInviteLinkByOwnerResponse:
     items: list[MessagesGetInviteLinkByOwnerResponseItem]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetInviteLinkByOwnerResponseItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetInviteLinkByOwnerResponseItem(Model):
     """`messages_getInviteLink_by_owner_response_item`.
 
     Attributes:
@@ -1076,8 +1077,8 @@ class MessagesGetInviteLinkByOwnerResponseItem:
     error: BaseMessageError | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetInviteLinkResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetInviteLinkResponse(Model):
     """`messages_getInviteLink_response`.
 
     Attributes:
@@ -1087,8 +1088,8 @@ class MessagesGetInviteLinkResponse:
     link: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetLongPollHistoryResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetLongPollHistoryResponse(Model):
     """`messages_getLongPollHistory_response`.
 
     Attributes:
@@ -1116,8 +1117,8 @@ class MessagesGetLongPollHistoryResponse:
     conversations: list[MessagesConversation] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetMessagesReactionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetMessagesReactionsResponse(Model):
     """`messages_getMessagesReactions_response`.
 
     Attributes:
@@ -1131,8 +1132,8 @@ class MessagesGetMessagesReactionsResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetReactedPeersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetReactedPeersResponse(Model):
     """`messages_getReactedPeers_response`.
 
     Attributes:
@@ -1150,8 +1151,8 @@ class MessagesGetReactedPeersResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGetReactionsAssetsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGetReactionsAssetsResponse(Model):
     """`messages_getReactionsAssets_response`.
 
     Attributes:
@@ -1167,8 +1168,8 @@ class MessagesGetReactionsAssetsResponse:
     override_assets: list[MessagesReactionAssetItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesGraffiti:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesGraffiti(Model):
     """`messages_graffiti`.
 
     Attributes:
@@ -1188,8 +1189,8 @@ class MessagesGraffiti:
     access_key: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesHistoryAttachment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesHistoryAttachment(Model):
     """`messages_history_attachment`.
 
     Attributes:
@@ -1215,8 +1216,8 @@ class MessagesHistoryAttachment:
     position: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesHistoryMessageAttachment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesHistoryMessageAttachment(Model):
     """`messages_history_message_attachment`.
 
     Attributes:
@@ -1238,8 +1239,8 @@ class MessagesHistoryMessageAttachment:
     photo: PhotosPhoto | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesIsMessagesFromGroupAllowedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesIsMessagesFromGroupAllowedResponse(Model):
     """`messages_isMessagesFromGroupAllowed_response`.
 
     Attributes:
@@ -1249,8 +1250,8 @@ class MessagesIsMessagesFromGroupAllowedResponse:
     is_allowed: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesJoinChatByInviteLinkResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesJoinChatByInviteLinkResponse(Model):
     """`messages_joinChatByInviteLink_response`.
 
     Attributes:
@@ -1260,8 +1261,8 @@ class MessagesJoinChatByInviteLinkResponse:
     chat_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboard:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboard(Model):
     """`messages_keyboard`.
 
     Attributes:
@@ -1277,8 +1278,8 @@ class MessagesKeyboard:
     inline: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButton:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButton(Model):
     """`messages_keyboard_button`.
 
     Attributes:
@@ -1298,8 +1299,8 @@ class MessagesKeyboardButton:
     color: MessagesKeyboardButtonColor | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButtonActionCallback:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButtonActionCallback(Model):
     """`messages_keyboard_button_action_callback`.
 
     Attributes:
@@ -1313,8 +1314,8 @@ class MessagesKeyboardButtonActionCallback:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButtonActionLocation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButtonActionLocation(Model):
     """`messages_keyboard_button_action_location`.
 
     Attributes:
@@ -1326,8 +1327,8 @@ class MessagesKeyboardButtonActionLocation:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButtonActionOpenApp:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButtonActionOpenApp(Model):
     """`messages_keyboard_button_action_open_app`.
 
     Attributes:
@@ -1347,8 +1348,8 @@ class MessagesKeyboardButtonActionOpenApp:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButtonActionOpenLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButtonActionOpenLink(Model):
     """`messages_keyboard_button_action_open_link`.
 
     Attributes:
@@ -1364,8 +1365,8 @@ class MessagesKeyboardButtonActionOpenLink:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButtonActionOpenPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButtonActionOpenPhoto(Model):
     """`messages_keyboard_button_action_open_photo`.
 
     Attributes:
@@ -1375,8 +1376,8 @@ class MessagesKeyboardButtonActionOpenPhoto:
     type: MessagesKeyboardButtonActionOpenPhotoType
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButtonActionText:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButtonActionText(Model):
     """`messages_keyboard_button_action_text`.
 
     Attributes:
@@ -1390,8 +1391,8 @@ class MessagesKeyboardButtonActionText:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesKeyboardButtonActionVkpay:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesKeyboardButtonActionVkpay(Model):
     """`messages_keyboard_button_action_vkpay`.
 
     Attributes:
@@ -1405,8 +1406,8 @@ class MessagesKeyboardButtonActionVkpay:
     payload: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesLastActivity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesLastActivity(Model):
     """`messages_last_activity`.
 
     Attributes:
@@ -1418,8 +1419,8 @@ class MessagesLastActivity:
     time: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesLongpollMessages:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesLongpollMessages(Model):
     """`messages_longpoll_messages`.
 
     Attributes:
@@ -1431,8 +1432,8 @@ class MessagesLongpollMessages:
     items: list[MessagesMessage] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesLongpollParams:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesLongpollParams(Model):
     """`messages_longpoll_params`.
 
     Attributes:
@@ -1448,8 +1449,8 @@ class MessagesLongpollParams:
     pts: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesMessage(Model):
     """`messages_message`.
 
     Attributes:
@@ -1470,7 +1471,7 @@ class MessagesMessage:
         update_time: `int`.
         is_silent: `bool`.
         is_unavailable: `bool`.
-        version: `int`, always present.
+        version: `int`.
         out: `BaseBoolInt`, always present.
         peer_id: `int`, always present.
         random_id: `int`.
@@ -1493,7 +1494,6 @@ class MessagesMessage:
     from_id: int
     id: int
     text: str
-    version: int
     out: BaseBoolInt
     peer_id: int
     action: MessagesMessageAction | None = None
@@ -1508,6 +1508,7 @@ class MessagesMessage:
     update_time: int | None = None
     is_silent: bool | None = None
     is_unavailable: bool | None = None
+    version: int | None = None
     random_id: int | None = None
     ref: str | None = None
     ref_source: str | None = None
@@ -1523,8 +1524,8 @@ class MessagesMessage:
     pinned_at: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesMessageAction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesMessageAction(Model):
     """`messages_message_action`.
 
     Attributes:
@@ -1546,8 +1547,8 @@ class MessagesMessageAction:
     text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesMessageActionPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesMessageActionPhoto(Model):
     """`messages_message_action_photo`.
 
     Attributes:
@@ -1561,8 +1562,8 @@ class MessagesMessageActionPhoto:
     photo_200: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesMessageAttachment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesMessageAttachment(Model):
     """`messages_message_attachment`.
 
     Attributes:
@@ -1598,8 +1599,8 @@ class MessagesMessageAttachment:
     poll: PollsPoll | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesMessageRequestData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesMessageRequestData(Model):
     """`messages_message_request_data`.
 
     Attributes:
@@ -1613,8 +1614,8 @@ class MessagesMessageRequestData:
     request_date: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesMessagesArray:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesMessagesArray(Model):
     """`messages_messages_array`.
 
     Attributes:
@@ -1626,8 +1627,8 @@ class MessagesMessagesArray:
     items: list[MessagesMessage] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesOutReadBy:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesOutReadBy(Model):
     """`messages_out_read_by`.
 
     Attributes:
@@ -1639,19 +1640,19 @@ class MessagesOutReadBy:
     member_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesPinnedMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesPinnedMessage(Model):
     """`messages_pinned_message`.
 
     Attributes:
         attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`, always present.
+        conversation_message_id: `int`.
         id: `int`, always present.
-        date: `int`, always present.
-        from_id: `int`, always present.
+        date: `int`.
+        from_id: `int`.
         fwd_messages: `list[MessagesForeignMessage]`.
         geo: `BaseGeo`.
-        peer_id: `int`, always present.
+        peer_id: `int`.
         reply_message: `MessagesForeignMessage`.
         text: `str`, always present.
         keyboard: `MessagesKeyboard`.
@@ -1659,23 +1660,23 @@ class MessagesPinnedMessage:
         important: `bool`.
     """
 
-    conversation_message_id: int
     id: int
-    date: int
-    from_id: int
-    peer_id: int
     text: str
     attachments: list[MessagesMessageAttachment] | None = None
+    conversation_message_id: int | None = None
+    date: int | None = None
+    from_id: int | None = None
     fwd_messages: list[MessagesForeignMessage] | None = None
     geo: BaseGeo | None = None
+    peer_id: int | None = None
     reply_message: MessagesForeignMessage | None = None
     keyboard: MessagesKeyboard | None = None
     out: bool | None = None
     important: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesPushSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesPushSettings(Model):
     """`messages_push_settings`.
 
     Attributes:
@@ -1693,8 +1694,8 @@ class MessagesPushSettings:
     disabled_mass_mentions: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesReactionAssetItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesReactionAssetItem(Model):
     """`messages_reaction_asset_item`.
 
     Attributes:
@@ -1706,8 +1707,8 @@ class MessagesReactionAssetItem:
     links: MessagesReactionAssetItemLinks
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesReactionAssetItemLinks:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesReactionAssetItemLinks(Model):
     """`messages_reaction_asset_item_links`.
 
     Attributes:
@@ -1721,8 +1722,8 @@ class MessagesReactionAssetItemLinks:
     static: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesReactionCounterResponseItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesReactionCounterResponseItem(Model):
     """`messages_reaction_counter_response_item`.
 
     Attributes:
@@ -1736,8 +1737,8 @@ class MessagesReactionCounterResponseItem:
     user_ids: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesReactionCountersResponseItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesReactionCountersResponseItem(Model):
     """`messages_reaction_counters_response_item`.
 
     Attributes:
@@ -1749,8 +1750,8 @@ class MessagesReactionCountersResponseItem:
     counters: list[MessagesReactionCounterResponseItem]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesReactionResponseItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesReactionResponseItem(Model):
     """`messages_reaction_response_item`.
 
     Attributes:
@@ -1762,8 +1763,8 @@ class MessagesReactionResponseItem:
     reaction_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesSearchConversationsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesSearchConversationsExtendedResponse(Model):
     """`messages_searchConversations_extended_response`.
 
     Attributes:
@@ -1779,8 +1780,8 @@ class MessagesSearchConversationsExtendedResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesSearchConversationsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesSearchConversationsResponse(Model):
     """`messages_searchConversations_response`.
 
     Attributes:
@@ -1792,8 +1793,8 @@ class MessagesSearchConversationsResponse:
     items: list[MessagesConversation]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesSearchExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesSearchExtendedResponse(Model):
     """`messages_search_extended_response`.
 
     Attributes:
@@ -1811,8 +1812,8 @@ class MessagesSearchExtendedResponse:
     conversations: list[MessagesConversation] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesSearchResponse(Model):
     """`messages_search_response`.
 
     Attributes:
@@ -1824,25 +1825,25 @@ class MessagesSearchResponse:
     items: list[MessagesMessage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesSendUserIdsResponseItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesSendUserIdsResponseItem(Model):
     """`messages_send_user_ids_response_item`.
 
     Attributes:
         peer_id: `int`, always present.
         message_id: `int`, always present.
-        conversation_message_id: `int`, always present.
+        conversation_message_id: `int`.
         error: `BaseMessageError`.
     """
 
     peer_id: int
     message_id: int
-    conversation_message_id: int
+    conversation_message_id: int | None = None
     error: BaseMessageError | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesSetChatPhotoResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesSetChatPhotoResponse(Model):
     """`messages_setChatPhoto_response`.
 
     Attributes:
@@ -1854,8 +1855,8 @@ class MessagesSetChatPhotoResponse:
     chat: MessagesChat | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesUserXtrInvitedBy:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesUserXtrInvitedBy(Model):
     """`messages_user_xtr_invited_by`.
 
     Attributes:

@@ -9,6 +9,7 @@ import attrs
 
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.model import Model
 
 
 class InnerType(OpenStrEnum):
@@ -139,8 +140,8 @@ class Template(OpenStrEnum):
     SINGLE = "single"
 
 
-@attrs.define(kw_only=True, slots=True)
-class Comments:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Comments(Model):
     """`newsfeed_comments_item_type_video/comments`.
 
     Attributes:
@@ -151,7 +152,7 @@ class Comments:
         count: `int`.
         groups_can_post: `bool`.
         donut: `WallWallpostCommentsDonut`.
-        list: `list[WallWallComment]`.
+        list_ (wire name `list`): `list[WallWallComment]`.
     """
 
     can_post: BaseBoolInt | None = None
@@ -161,11 +162,11 @@ class Comments:
     count: int | None = None
     groups_can_post: bool | None = None
     donut: WallWallpostCommentsDonut | None = None
-    list: list[WallWallComment] | None = None
+    list_: list[WallWallComment] | None = attrs.field(default=None, metadata={"wire": "list"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsBase:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsBase(Model):
     """`newsfeed_comments_base`.
 
     Attributes:
@@ -176,7 +177,7 @@ class NewsfeedCommentsBase:
         count: `int`.
         groups_can_post: `bool`.
         donut: `WallWallpostCommentsDonut`.
-        list: `list[WallWallComment]`.
+        list_ (wire name `list`): `list[WallWallComment]`.
     """
 
     can_post: BaseBoolInt | None = None
@@ -186,11 +187,11 @@ class NewsfeedCommentsBase:
     count: int | None = None
     groups_can_post: bool | None = None
     donut: WallWallpostCommentsDonut | None = None
-    list: list[WallWallComment] | None = None
+    list_: list[WallWallComment] | None = attrs.field(default=None, metadata={"wire": "list"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsItemBase:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsItemBase(Model):
     """`newsfeed_comments_item_base`.
 
     Attributes:
@@ -206,8 +207,8 @@ class NewsfeedCommentsItemBase:
     post_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsItemTypeMarket:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsItemTypeMarket(Model):
     """`newsfeed_comments_item_type_market`.
 
     Attributes:
@@ -269,8 +270,8 @@ class NewsfeedCommentsItemTypeMarket:
     likes: BaseLikes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsItemTypeNotes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsItemTypeNotes(Model):
     """`newsfeed_comments_item_type_notes`.
 
     Attributes:
@@ -292,8 +293,8 @@ class NewsfeedCommentsItemTypeNotes:
     likes: BaseLikes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsItemTypePhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsItemTypePhoto(Model):
     """`newsfeed_comments_item_type_photo`.
 
     Attributes:
@@ -316,7 +317,7 @@ class NewsfeedCommentsItemTypePhoto:
         text: `str`.
         user_id: `int`.
         width: `int`.
-        has_tags: `bool`, always present.
+        has_tags: `bool`.
         likes: `BaseLikes`.
         comments: `NewsfeedCommentsBase`.
         reposts: `BaseRepostsInfo`.
@@ -332,7 +333,6 @@ class NewsfeedCommentsItemTypePhoto:
     date: int
     id: int
     owner_id: int
-    has_tags: bool
     type: NewsfeedNewsfeedItemType
     access_key: str | None = None
     height: int | None = None
@@ -349,6 +349,7 @@ class NewsfeedCommentsItemTypePhoto:
     text: str | None = None
     user_id: int | None = None
     width: int | None = None
+    has_tags: bool | None = None
     likes: BaseLikes | None = None
     comments: NewsfeedCommentsBase | None = None
     reposts: BaseRepostsInfo | None = None
@@ -359,13 +360,13 @@ class NewsfeedCommentsItemTypePhoto:
     source_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsItemTypePost:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsItemTypePost(Model):
     """`newsfeed_comments_item_type_post`.
 
     Attributes:
         carousel_offset: `int`.
-        inner_type: `WallWallpostInnerType`, always present.
+        inner_type: `WallWallpostInnerType`.
         access_key: `str`.
         is_deleted: `bool`.
         deleted_reason: `str`.
@@ -408,9 +409,9 @@ class NewsfeedCommentsItemTypePost:
         comments: `NewsfeedCommentsBase`.
     """
 
-    inner_type: WallWallpostInnerType
     type: NewsfeedNewsfeedItemType
     carousel_offset: int | None = None
+    inner_type: WallWallpostInnerType | None = None
     access_key: str | None = None
     is_deleted: bool | None = None
     deleted_reason: str | None = None
@@ -452,8 +453,8 @@ class NewsfeedCommentsItemTypePost:
     comments: NewsfeedCommentsBase | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsItemTypeTopic:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsItemTypeTopic(Model):
     """`newsfeed_comments_item_type_topic`.
 
     Attributes:
@@ -475,8 +476,8 @@ class NewsfeedCommentsItemTypeTopic:
     likes: BaseLikes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedCommentsItemTypeVideo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedCommentsItemTypeVideo(Model):
     """`newsfeed_comments_item_type_video`.
 
     Attributes:
@@ -588,14 +589,14 @@ class NewsfeedCommentsItemTypeVideo:
     text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGenericResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGenericResponse(Model):
     """`newsfeed_generic_response`.
 
     Attributes:
         items: `list[NewsfeedItemWallpost | NewsfeedItemPhoto | NewsfeedItemPhotoTag | NewsfeedItemFriend | NewsfeedItemAudio | NewsfeedItemVideo | NewsfeedItemTopic | NewsfeedItemDigest | NewsfeedItemPromoButton]`, always present.
         profiles: `list[UsersUserFull]`, always present.
-        groups: `list[GroupsGroupFull]`, always present.
+        groups: `list[GroupsGroupFull]`.
         lives_items: `list[NewsfeedItemWallpost | NewsfeedItemPhoto | NewsfeedItemPhotoTag | NewsfeedItemFriend | NewsfeedItemAudio | NewsfeedItemVideo | NewsfeedItemTopic | NewsfeedItemDigest | NewsfeedItemPromoButton]`.
     """
 
@@ -611,7 +612,7 @@ class NewsfeedGenericResponse:
         | NewsfeedItemPromoButton
     ]
     profiles: list[UsersUserFull]
-    groups: list[GroupsGroupFull]
+    groups: list[GroupsGroupFull] | None = None
     lives_items: (
         list[
             NewsfeedItemWallpost
@@ -628,8 +629,8 @@ class NewsfeedGenericResponse:
     ) = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGetBannedExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGetBannedExtendedResponse(Model):
     """`newsfeed_getBanned_extended_response`.
 
     Attributes:
@@ -641,8 +642,8 @@ class NewsfeedGetBannedExtendedResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGetBannedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGetBannedResponse(Model):
     """`newsfeed_getBanned_response`.
 
     Attributes:
@@ -654,8 +655,8 @@ class NewsfeedGetBannedResponse:
     members: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGetCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGetCommentsResponse(Model):
     """`newsfeed_getComments_response`.
 
     Attributes:
@@ -678,8 +679,8 @@ class NewsfeedGetCommentsResponse:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGetListsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGetListsExtendedResponse(Model):
     """`newsfeed_getLists_extended_response`.
 
     Attributes:
@@ -691,8 +692,8 @@ class NewsfeedGetListsExtendedResponse:
     items: list[NewsfeedListFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGetListsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGetListsResponse(Model):
     """`newsfeed_getLists_response`.
 
     Attributes:
@@ -704,8 +705,8 @@ class NewsfeedGetListsResponse:
     items: list[NewsfeedList]
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGetMentionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGetMentionsResponse(Model):
     """`newsfeed_getMentions_response`.
 
     Attributes:
@@ -717,8 +718,8 @@ class NewsfeedGetMentionsResponse:
     items: list[WallWallpostFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedGetSuggestedSourcesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedGetSuggestedSourcesResponse(Model):
     """`newsfeed_getSuggestedSources_response`.
 
     Attributes:
@@ -730,8 +731,8 @@ class NewsfeedGetSuggestedSourcesResponse:
     items: list[UsersUserFull | GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedIgnoreItemResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedIgnoreItemResponse(Model):
     """`newsfeed_ignore_item_response`.
 
     Attributes:
@@ -741,8 +742,8 @@ class NewsfeedIgnoreItemResponse:
     status: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemAudio:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemAudio(Model):
     """`newsfeed_item_audio`.
 
     Attributes:
@@ -764,8 +765,8 @@ class NewsfeedItemAudio:
     post_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemAudioAudio:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemAudioAudio(Model):
     """`newsfeed_item_audio_audio`.
 
     Attributes:
@@ -777,8 +778,8 @@ class NewsfeedItemAudioAudio:
     items: list[AudioAudio] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemBase:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemBase(Model):
     """`newsfeed_item_base`.
 
     Attributes:
@@ -796,8 +797,8 @@ class NewsfeedItemBase:
     feedback: NewsfeedItemWallpostFeedback | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemDigest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemDigest(Model):
     """`newsfeed_item_digest`.
 
     Attributes:
@@ -827,8 +828,8 @@ class NewsfeedItemDigest:
     footer: NewsfeedItemDigestFooter | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemDigestButton:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemDigestButton(Model):
     """`newsfeed_item_digest_button`.
 
     Attributes:
@@ -840,8 +841,8 @@ class NewsfeedItemDigestButton:
     style: NewsfeedItemDigestButtonStyle | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemDigestFooter:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemDigestFooter(Model):
     """`newsfeed_item_digest_footer`.
 
     Attributes:
@@ -857,8 +858,8 @@ class NewsfeedItemDigestFooter:
     feed_id: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemDigestFullItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemDigestFullItem(Model):
     """`newsfeed_item_digest_full_item`.
 
     Attributes:
@@ -867,7 +868,7 @@ class NewsfeedItemDigestFullItem:
         date: `int`, always present.
         short_text_rate: `float`.
         feedback: `NewsfeedItemWallpostFeedback`.
-        inner_type: `InnerType`, always present.
+        inner_type: `InnerType`.
         text: `str`.
         source_name: `str`.
         attachment_index: `int`.
@@ -880,10 +881,10 @@ class NewsfeedItemDigestFullItem:
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    inner_type: InnerType
     post: NewsfeedItemWallpost
     short_text_rate: float | None = None
     feedback: NewsfeedItemWallpostFeedback | None = None
+    inner_type: InnerType | None = None
     text: str | None = None
     source_name: str | None = None
     attachment_index: int | None = None
@@ -892,8 +893,8 @@ class NewsfeedItemDigestFullItem:
     badge_text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemDigestHeader:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemDigestHeader(Model):
     """`newsfeed_item_digest_header`.
 
     Attributes:
@@ -911,8 +912,8 @@ class NewsfeedItemDigestHeader:
     button: NewsfeedItemDigestButton | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemFriend:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemFriend(Model):
     """`newsfeed_item_friend`.
 
     Attributes:
@@ -932,8 +933,8 @@ class NewsfeedItemFriend:
     friends: NewsfeedItemFriendFriends | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemFriendFriends:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemFriendFriends(Model):
     """`newsfeed_item_friend_friends`.
 
     Attributes:
@@ -945,8 +946,8 @@ class NewsfeedItemFriendFriends:
     items: list[BaseUserId] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemHolidayRecommendationsBlockHeader:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemHolidayRecommendationsBlockHeader(Model):
     """`newsfeed_item_holiday_recommendations_block_header`.
 
     Attributes:
@@ -962,8 +963,8 @@ class NewsfeedItemHolidayRecommendationsBlockHeader:
     action: BaseLinkButtonAction | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemPhoto(Model):
     """`newsfeed_item_photo`.
 
     Attributes:
@@ -987,8 +988,8 @@ class NewsfeedItemPhoto:
     post_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemPhotoPhotos:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemPhotoPhotos(Model):
     """`newsfeed_item_photo_photos`.
 
     Attributes:
@@ -1000,8 +1001,8 @@ class NewsfeedItemPhotoPhotos:
     items: list[PhotosPhoto] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemPhotoTag:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemPhotoTag(Model):
     """`newsfeed_item_photo_tag`.
 
     Attributes:
@@ -1025,8 +1026,8 @@ class NewsfeedItemPhotoTag:
     post_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemPhotoTagPhotoTags:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemPhotoTagPhotoTags(Model):
     """`newsfeed_item_photo_tag_photo_tags`.
 
     Attributes:
@@ -1038,8 +1039,8 @@ class NewsfeedItemPhotoTagPhotoTags:
     items: list[PhotosPhoto] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemPromoButton:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemPromoButton(Model):
     """`newsfeed_item_promo_button`.
 
     Attributes:
@@ -1065,8 +1066,8 @@ class NewsfeedItemPromoButton:
     images: list[NewsfeedItemPromoButtonImage] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemPromoButtonAction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemPromoButtonAction(Model):
     """`newsfeed_item_promo_button_action`.
 
     Attributes:
@@ -1080,8 +1081,8 @@ class NewsfeedItemPromoButtonAction:
     target: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemPromoButtonImage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemPromoButtonImage(Model):
     """`newsfeed_item_promo_button_image`.
 
     Attributes:
@@ -1095,8 +1096,8 @@ class NewsfeedItemPromoButtonImage:
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemTopic:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemTopic(Model):
     """`newsfeed_item_topic`.
 
     Attributes:
@@ -1122,8 +1123,8 @@ class NewsfeedItemTopic:
     likes: BaseLikesInfo | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemVideo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemVideo(Model):
     """`newsfeed_item_video`.
 
     Attributes:
@@ -1147,8 +1148,8 @@ class NewsfeedItemVideo:
     post_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemVideoVideo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemVideoVideo(Model):
     """`newsfeed_item_video_video`.
 
     Attributes:
@@ -1160,14 +1161,14 @@ class NewsfeedItemVideoVideo:
     items: list[VideoVideoFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemWallpost:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemWallpost(Model):
     """`newsfeed_item_wallpost`.
 
     Attributes:
         source_id: `int`, always present.
         carousel_offset: `int`.
-        inner_type: `WallWallpostInnerType`, always present.
+        inner_type: `WallWallpostInnerType`.
         access_key: `str`.
         is_deleted: `bool`.
         deleted_reason: `str`.
@@ -1210,8 +1211,8 @@ class NewsfeedItemWallpost:
     """
 
     source_id: int
-    inner_type: WallWallpostInnerType
     carousel_offset: int | None = None
+    inner_type: WallWallpostInnerType | None = None
     access_key: str | None = None
     is_deleted: bool | None = None
     deleted_reason: str | None = None
@@ -1253,8 +1254,8 @@ class NewsfeedItemWallpost:
     to_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemWallpostFeedback:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemWallpostFeedback(Model):
     """`newsfeed_item_wallpost_feedback`.
 
     Attributes:
@@ -1276,8 +1277,8 @@ class NewsfeedItemWallpostFeedback:
     track_code: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedItemWallpostFeedbackAnswer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedItemWallpostFeedbackAnswer(Model):
     """`newsfeed_item_wallpost_feedback_answer`.
 
     Attributes:
@@ -1289,8 +1290,8 @@ class NewsfeedItemWallpostFeedbackAnswer:
     id: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedList:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedList(Model):
     """`newsfeed_list`.
 
     Attributes:
@@ -1302,8 +1303,8 @@ class NewsfeedList:
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedListFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedListFull(Model):
     """`newsfeed_list_full`.
 
     Attributes:
@@ -1319,8 +1320,8 @@ class NewsfeedListFull:
     source_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedSearchExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedSearchExtendedResponse(Model):
     """`newsfeed_search_extended_response`.
 
     Attributes:
@@ -1342,8 +1343,8 @@ class NewsfeedSearchExtendedResponse:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedSearchExtendedStrictResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedSearchExtendedStrictResponse(Model):
     """`newsfeed_search_extended_strict_response`.
 
     Attributes:
@@ -1365,8 +1366,8 @@ class NewsfeedSearchExtendedStrictResponse:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedSearchResponse(Model):
     """`newsfeed_search_response`.
 
     Attributes:
@@ -1384,8 +1385,8 @@ class NewsfeedSearchResponse:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewsfeedSearchStrictResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewsfeedSearchStrictResponse(Model):
     """`newsfeed_search_strict_response`.
 
     Attributes:

@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class NotesGetCommentsResponse:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotesGetCommentsResponse(Model):
     """`notes_getComments_response`.
 
     Attributes:
@@ -21,8 +23,8 @@ class NotesGetCommentsResponse:
     items: list[NotesNoteComment]
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotesGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotesGetResponse(Model):
     """`notes_get_response`.
 
     Attributes:
@@ -34,8 +36,8 @@ class NotesGetResponse:
     items: list[NotesNote]
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotesNote:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotesNote(Model):
     """`notes_note`.
 
     Attributes:
@@ -67,8 +69,8 @@ class NotesNote:
     privacy_comment: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotesNoteComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotesNoteComment(Model):
     """`notes_note_comment`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class NotificationsNotificationInnerType(OpenStrEnum):
@@ -25,8 +26,8 @@ class NotificationsSendMessageErrorCode(OpenIntEnum):
     APP_IS_NOT_INSTALLED = 4
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationsFeedback:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationsFeedback(Model):
     """`notifications_feedback`.
 
     Attributes:
@@ -48,8 +49,8 @@ class NotificationsFeedback:
     to_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationsGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationsGetResponse(Model):
     """`notifications_get_response`.
 
     Attributes:
@@ -77,12 +78,12 @@ class NotificationsGetResponse:
     ttl: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationsNotification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationsNotification(Model):
     """`notifications_notification`.
 
     Attributes:
-        inner_type: `NotificationsNotificationInnerType`, always present.
+        inner_type: `NotificationsNotificationInnerType`.
         date: `int`.
         feedback: `NotificationsFeedback`.
         parent: `NotificationsNotification`.
@@ -90,7 +91,7 @@ class NotificationsNotification:
         type: `str`.
     """
 
-    inner_type: NotificationsNotificationInnerType
+    inner_type: NotificationsNotificationInnerType | None = None
     date: int | None = None
     feedback: NotificationsFeedback | None = None
     parent: NotificationsNotification | None = None
@@ -98,8 +99,8 @@ class NotificationsNotification:
     type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationsReply:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationsReply(Model):
     """`notifications_reply`.
 
     Attributes:
@@ -113,8 +114,8 @@ class NotificationsReply:
     text: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationsSendMessageError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationsSendMessageError(Model):
     """`notifications_send_message_error`.
 
     Attributes:
@@ -126,8 +127,8 @@ class NotificationsSendMessageError:
     description: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationsSendMessageItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationsSendMessageItem(Model):
     """`notifications_send_message_item`.
 
     Attributes:

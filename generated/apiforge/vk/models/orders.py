@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class OrdersOrderStatus(OpenStrEnum):
@@ -21,8 +22,8 @@ class OrdersOrderStatus(OpenStrEnum):
     DECLINED = "declined"
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrdersAmount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrdersAmount(Model):
     """`orders_amount`.
 
     Attributes:
@@ -34,8 +35,8 @@ class OrdersAmount:
     currency: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrdersAmountItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrdersAmountItem(Model):
     """`orders_amount_item`.
 
     Attributes:
@@ -49,8 +50,8 @@ class OrdersAmountItem:
     votes: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrdersGetUserSubscriptionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrdersGetUserSubscriptionsResponse(Model):
     """`orders_getUserSubscriptions_response`.
 
     Attributes:
@@ -62,79 +63,79 @@ class OrdersGetUserSubscriptionsResponse:
     items: list[OrdersSubscription]
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrdersOrder:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrdersOrder(Model):
     """`orders_order`.
 
     Attributes:
-        amount: `str`, always present.
-        app_order_id: `str`, always present.
+        amount: `str`.
+        app_order_id: `str`.
         cancel_transaction_id: `str`.
-        date: `str`, always present.
-        id: `str`, always present.
+        date: `str`.
+        id: `str`.
         item: `str`, always present.
-        receiver_id: `str`, always present.
-        status: `OrdersOrderStatus`, always present.
+        receiver_id: `str`.
+        status: `OrdersOrderStatus`.
         transaction_id: `str`.
-        user_id: `str`, always present.
+        user_id: `str`.
     """
 
-    amount: str
-    app_order_id: str
-    date: str
-    id: str
     item: str
-    receiver_id: str
-    status: OrdersOrderStatus
-    user_id: str
+    amount: str | None = None
+    app_order_id: str | None = None
     cancel_transaction_id: str | None = None
+    date: str | None = None
+    id: str | None = None
+    receiver_id: str | None = None
+    status: OrdersOrderStatus | None = None
     transaction_id: str | None = None
+    user_id: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrdersSubscription:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrdersSubscription(Model):
     """`orders_subscription`.
 
     Attributes:
         cancel_reason: `str`.
-        create_time: `int`, always present.
+        create_time: `int`.
         id: `int`, always present.
-        item_id: `str`, always present.
+        item_id: `str`.
         next_bill_time: `int`.
         expire_time: `int`.
         pending_cancel: `bool`.
-        period: `int`, always present.
-        period_start_time: `int`, always present.
-        price: `int`, always present.
+        period: `int`.
+        period_start_time: `int`.
+        price: `int`.
         title: `str`.
         app_id: `int`.
         application_name: `str`.
         photo_url: `str`.
-        status: `str`, always present.
+        status: `str`.
         test_mode: `bool`.
         trial_expire_time: `int`.
-        update_time: `int`, always present.
+        update_time: `int`.
         is_game: `bool`.
     """
 
-    create_time: int
     id: int
-    item_id: str
-    period: int
-    period_start_time: int
-    price: int
-    status: str
-    update_time: int
     cancel_reason: str | None = None
+    create_time: int | None = None
+    item_id: str | None = None
     next_bill_time: int | None = None
     expire_time: int | None = None
     pending_cancel: bool | None = None
+    period: int | None = None
+    period_start_time: int | None = None
+    price: int | None = None
     title: str | None = None
     app_id: int | None = None
     application_name: str | None = None
     photo_url: str | None = None
+    status: str | None = None
     test_mode: bool | None = None
     trial_expire_time: int | None = None
+    update_time: int | None = None
     is_game: bool | None = None
 
 

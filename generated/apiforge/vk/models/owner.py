@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenIntEnum
+from apiforge.core.model import Model
 
 
 class OwnerStateState(OpenIntEnum):
@@ -18,8 +19,8 @@ class OwnerStateState(OpenIntEnum):
     BLACKLISTED = 5
 
 
-@attrs.define(kw_only=True, slots=True)
-class OwnerState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OwnerState(Model):
     """`owner_state`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum
+from apiforge.core.model import Model
 
 
 class PagesPrivacySettings(OpenIntEnum):
@@ -18,8 +19,8 @@ class PagesPrivacySettings(OpenIntEnum):
     EVERYONE = 2
 
 
-@attrs.define(kw_only=True, slots=True)
-class PagesGetVersionResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PagesGetVersionResponse(Model):
     """`pages_getVersion_response`.
 
     Attributes:
@@ -53,8 +54,8 @@ class PagesGetVersionResponse:
     html: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PagesWikipage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PagesWikipage(Model):
     """`pages_wikipage`.
 
     Attributes:
@@ -86,8 +87,8 @@ class PagesWikipage:
     editor_name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PagesWikipageFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PagesWikipageFull(Model):
     """`pages_wikipage_full`.
 
     Attributes:
@@ -133,8 +134,8 @@ class PagesWikipageFull:
     owner_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PagesWikipageHistory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PagesWikipageHistory(Model):
     """`pages_wikipage_history`.
 
     Attributes:

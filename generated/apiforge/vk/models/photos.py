@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class PhotosImageType(OpenStrEnum):
@@ -85,8 +86,8 @@ class PhotosTagsSuggestionItemButtonStyle(OpenStrEnum):
     SECONDARY = "secondary"
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetAlbumsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetAlbumsResponse(Model):
     """`photos_getAlbums_response`.
 
     Attributes:
@@ -98,8 +99,8 @@ class PhotosGetAlbumsResponse:
     items: list[PhotosPhotoAlbumFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetAllCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetAllCommentsResponse(Model):
     """`photos_getAllComments_response`.
 
     Attributes:
@@ -111,8 +112,8 @@ class PhotosGetAllCommentsResponse:
     items: list[WallWallComment]
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetAllResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetAllResponse(Model):
     """`photos_getAll_response`.
 
     Attributes:
@@ -126,8 +127,8 @@ class PhotosGetAllResponse:
     more: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetCommentsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetCommentsExtendedResponse(Model):
     """`photos_getComments_extended_response`.
 
     Attributes:
@@ -145,8 +146,8 @@ class PhotosGetCommentsExtendedResponse:
     real_offset: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetCommentsResponse(Model):
     """`photos_getComments_response`.
 
     Attributes:
@@ -160,8 +161,8 @@ class PhotosGetCommentsResponse:
     real_offset: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetNewTagsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetNewTagsResponse(Model):
     """`photos_getNewTags_response`.
 
     Attributes:
@@ -173,8 +174,8 @@ class PhotosGetNewTagsResponse:
     items: list[PhotosPhotoXtrTagInfo]
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetResponse(Model):
     """`photos_get_response`.
 
     Attributes:
@@ -188,8 +189,8 @@ class PhotosGetResponse:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosGetUserPhotosResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosGetUserPhotosResponse(Model):
     """`photos_getUserPhotos_response`.
 
     Attributes:
@@ -203,8 +204,8 @@ class PhotosGetUserPhotosResponse:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosImage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosImage(Model):
     """`photos_image`.
 
     Attributes:
@@ -220,8 +221,8 @@ class PhotosImage:
     width: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosMarketAlbumUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosMarketAlbumUploadResponse(Model):
     """`photos_market_album_upload_response`.
 
     Attributes:
@@ -237,8 +238,8 @@ class PhotosMarketAlbumUploadResponse:
     server: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosMarketUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosMarketUploadResponse(Model):
     """`photos_market_upload_response`.
 
     Attributes:
@@ -258,8 +259,8 @@ class PhotosMarketUploadResponse:
     server: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosMessageUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosMessageUploadResponse(Model):
     """`photos_message_upload_response`.
 
     Attributes:
@@ -273,8 +274,8 @@ class PhotosMessageUploadResponse:
     server: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosOwnerCoverUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosOwnerCoverUploadResponse(Model):
     """`photos_owner_cover_upload_response`.
 
     Attributes:
@@ -286,8 +287,8 @@ class PhotosOwnerCoverUploadResponse:
     photo: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosOwnerUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosOwnerUploadResponse(Model):
     """`photos_owner_upload_response`.
 
     Attributes:
@@ -301,8 +302,8 @@ class PhotosOwnerUploadResponse:
     server: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhoto(Model):
     """`photos_photo`.
 
     Attributes:
@@ -325,7 +326,7 @@ class PhotosPhoto:
         text: `str`.
         user_id: `int`.
         width: `int`.
-        has_tags: `bool`, always present.
+        has_tags: `bool`.
         likes: `BaseLikes`.
         comments: `BaseObjectCount`.
         reposts: `BaseRepostsInfo`.
@@ -339,7 +340,6 @@ class PhotosPhoto:
     date: int
     id: int
     owner_id: int
-    has_tags: bool
     access_key: str | None = None
     height: int | None = None
     images: list[PhotosImage] | None = None
@@ -355,6 +355,7 @@ class PhotosPhoto:
     text: str | None = None
     user_id: int | None = None
     width: int | None = None
+    has_tags: bool | None = None
     likes: BaseLikes | None = None
     comments: BaseObjectCount | None = None
     reposts: BaseRepostsInfo | None = None
@@ -364,8 +365,8 @@ class PhotosPhoto:
     vertical_align: PhotosPhotoVerticalAlign | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhotoAlbum:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhotoAlbum(Model):
     """`photos_photo_album`.
 
     Attributes:
@@ -389,8 +390,8 @@ class PhotosPhotoAlbum:
     thumb: PhotosPhoto | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhotoAlbumFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhotoAlbumFull(Model):
     """`photos_photo_album_full`.
 
     Attributes:
@@ -432,8 +433,8 @@ class PhotosPhotoAlbumFull:
     upload_by_admins_only: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhotoSizes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhotoSizes(Model):
     """`photos_photo_sizes`.
 
     Attributes:
@@ -451,8 +452,8 @@ class PhotosPhotoSizes:
     src: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhotoTag:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhotoTag(Model):
     """`photos_photo_tag`.
 
     Attributes:
@@ -482,8 +483,8 @@ class PhotosPhotoTag:
     description: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhotoUpload:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhotoUpload(Model):
     """`photos_photo_upload`.
 
     Attributes:
@@ -501,8 +502,8 @@ class PhotosPhotoUpload:
     group_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhotoUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhotoUploadResponse(Model):
     """`photos_photo_upload_response`.
 
     Attributes:
@@ -520,8 +521,8 @@ class PhotosPhotoUploadResponse:
     server: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosPhotoXtrTagInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosPhotoXtrTagInfo(Model):
     """`photos_photo_xtr_tag_info`.
 
     Attributes:
@@ -575,8 +576,8 @@ class PhotosPhotoXtrTagInfo:
     has_tags: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosSaveOwnerCoverPhotoResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosSaveOwnerCoverPhotoResponse(Model):
     """`photos_saveOwnerCoverPhoto_response`.
 
     Attributes:
@@ -586,8 +587,8 @@ class PhotosSaveOwnerCoverPhotoResponse:
     images: list[BaseImage] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosSaveOwnerPhotoResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosSaveOwnerPhotoResponse(Model):
     """`photos_saveOwnerPhoto_response`.
 
     Attributes:
@@ -607,8 +608,8 @@ class PhotosSaveOwnerPhotoResponse:
     post_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosSearchResponse(Model):
     """`photos_search_response`.
 
     Attributes:
@@ -620,8 +621,8 @@ class PhotosSearchResponse:
     items: list[PhotosPhoto]
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosTagsSuggestionItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosTagsSuggestionItem(Model):
     """`photos_tags_suggestion_item`.
 
     Attributes:
@@ -643,8 +644,8 @@ class PhotosTagsSuggestionItem:
     track_code: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosTagsSuggestionItemButton:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosTagsSuggestionItemButton(Model):
     """`photos_tags_suggestion_item_button`.
 
     Attributes:
@@ -658,8 +659,8 @@ class PhotosTagsSuggestionItemButton:
     style: PhotosTagsSuggestionItemButtonStyle | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PhotosWallUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PhotosWallUploadResponse(Model):
     """`photos_wall_upload_response`.
 
     Attributes:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class PodcastCover:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PodcastCover(Model):
     """`podcast_cover`.
 
     Attributes:
@@ -17,8 +19,8 @@ class PodcastCover:
     sizes: list[PhotosPhotoSizes] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PodcastExternalData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PodcastExternalData(Model):
     """`podcast_external_data`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class PollsBackgroundType(OpenStrEnum):
@@ -17,8 +18,8 @@ class PollsBackgroundType(OpenStrEnum):
     TILE = "tile"
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsAnswer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsAnswer(Model):
     """`polls_answer`.
 
     Attributes:
@@ -34,8 +35,8 @@ class PollsAnswer:
     votes: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsBackground:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsBackground(Model):
     """`polls_background`.
 
     Attributes:
@@ -61,8 +62,8 @@ class PollsBackground:
     width: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsFieldsVoters:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsFieldsVoters(Model):
     """`polls_fields_voters`.
 
     Attributes:
@@ -76,8 +77,8 @@ class PollsFieldsVoters:
     answer_offset: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsFriend:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsFriend(Model):
     """`polls_friend`.
 
     Attributes:
@@ -87,23 +88,23 @@ class PollsFriend:
     id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsPoll:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsPoll(Model):
     """`polls_poll`.
 
     Attributes:
         anonymous: `bool`.
         friends: `list[PollsFriend]`.
-        multiple: `bool`, always present.
+        multiple: `bool`.
         answer_id: `int`.
-        end_date: `int`, always present.
+        end_date: `int`.
         answer_ids: `list[int]`.
-        closed: `bool`, always present.
-        is_board: `bool`, always present.
-        can_edit: `bool`, always present.
-        can_vote: `bool`, always present.
-        can_report: `bool`, always present.
-        can_share: `bool`, always present.
+        closed: `bool`.
+        is_board: `bool`.
+        can_edit: `bool`.
+        can_vote: `bool`.
+        can_report: `bool`.
+        can_share: `bool`.
         embed_hash: `str`.
         photo: `PollsBackground`.
         answers: `list[PollsAnswer]`, always present.
@@ -114,51 +115,51 @@ class PollsPoll:
         question: `str`, always present.
         background: `PollsBackground`.
         votes: `int`, always present.
-        disable_unvote: `bool`, always present.
+        disable_unvote: `bool`.
     """
 
-    multiple: bool
-    end_date: int
-    closed: bool
-    is_board: bool
-    can_edit: bool
-    can_vote: bool
-    can_report: bool
-    can_share: bool
     answers: list[PollsAnswer]
     created: int
     id: int
     owner_id: int
     question: str
     votes: int
-    disable_unvote: bool
     anonymous: bool | None = None
     friends: list[PollsFriend] | None = None
+    multiple: bool | None = None
     answer_id: int | None = None
+    end_date: int | None = None
     answer_ids: list[int] | None = None
+    closed: bool | None = None
+    is_board: bool | None = None
+    can_edit: bool | None = None
+    can_vote: bool | None = None
+    can_report: bool | None = None
+    can_share: bool | None = None
     embed_hash: str | None = None
     photo: PollsBackground | None = None
     author_id: int | None = None
     background: PollsBackground | None = None
+    disable_unvote: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsPollExtended:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsPollExtended(Model):
     """`polls_poll_extended`.
 
     Attributes:
         anonymous: `bool`.
         friends: `list[PollsFriend]`.
-        multiple: `bool`, always present.
+        multiple: `bool`.
         answer_id: `int`.
-        end_date: `int`, always present.
+        end_date: `int`.
         answer_ids: `list[int]`.
-        closed: `bool`, always present.
-        is_board: `bool`, always present.
-        can_edit: `bool`, always present.
-        can_vote: `bool`, always present.
-        can_report: `bool`, always present.
-        can_share: `bool`, always present.
+        closed: `bool`.
+        is_board: `bool`.
+        can_edit: `bool`.
+        can_vote: `bool`.
+        can_report: `bool`.
+        can_share: `bool`.
         embed_hash: `str`.
         photo: `PollsBackground`.
         answers: `list[PollsAnswer]`, always present.
@@ -169,38 +170,38 @@ class PollsPollExtended:
         question: `str`, always present.
         background: `PollsBackground`.
         votes: `int`, always present.
-        disable_unvote: `bool`, always present.
+        disable_unvote: `bool`.
         profiles: `list[UsersUserFull]`.
     """
 
-    multiple: bool
-    end_date: int
-    closed: bool
-    is_board: bool
-    can_edit: bool
-    can_vote: bool
-    can_report: bool
-    can_share: bool
     answers: list[PollsAnswer]
     created: int
     id: int
     owner_id: int
     question: str
     votes: int
-    disable_unvote: bool
     anonymous: bool | None = None
     friends: list[PollsFriend] | None = None
+    multiple: bool | None = None
     answer_id: int | None = None
+    end_date: int | None = None
     answer_ids: list[int] | None = None
+    closed: bool | None = None
+    is_board: bool | None = None
+    can_edit: bool | None = None
+    can_vote: bool | None = None
+    can_report: bool | None = None
+    can_share: bool | None = None
     embed_hash: str | None = None
     photo: PollsBackground | None = None
     author_id: int | None = None
     background: PollsBackground | None = None
+    disable_unvote: bool | None = None
     profiles: list[UsersUserFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsVoters:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsVoters(Model):
     """`polls_voters`.
 
     Attributes:
@@ -214,8 +215,8 @@ class PollsVoters:
     answer_offset: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsVotersFieldsUsers:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsVotersFieldsUsers(Model):
     """`polls_voters_fields_users`.
 
     Attributes:
@@ -227,8 +228,8 @@ class PollsVotersFieldsUsers:
     items: list[UsersUserFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PollsVotersUsers:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PollsVotersUsers(Model):
     """`polls_voters_users`.
 
     Attributes:

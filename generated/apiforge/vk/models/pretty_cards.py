@@ -9,6 +9,7 @@ import attrs
 
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.model import Model
 
 
 class PrettyCardsPrettyCardInnerType(OpenStrEnum):
@@ -17,8 +18,8 @@ class PrettyCardsPrettyCardInnerType(OpenStrEnum):
     PRETTY_CARDS_PRETTY_CARD = "prettyCards_prettyCard"
 
 
-@attrs.define(kw_only=True, slots=True)
-class PrettyCardsCreateResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PrettyCardsCreateResponse(Model):
     """`prettyCards_create_response`.
 
     Attributes:
@@ -30,8 +31,8 @@ class PrettyCardsCreateResponse:
     card_id: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class PrettyCardsDeleteResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PrettyCardsDeleteResponse(Model):
     """`prettyCards_delete_response`.
 
     Attributes:
@@ -45,8 +46,8 @@ class PrettyCardsDeleteResponse:
     error: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PrettyCardsEditResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PrettyCardsEditResponse(Model):
     """`prettyCards_edit_response`.
 
     Attributes:
@@ -58,8 +59,8 @@ class PrettyCardsEditResponse:
     card_id: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class PrettyCardsGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PrettyCardsGetResponse(Model):
     """`prettyCards_get_response`.
 
     Attributes:
@@ -71,12 +72,12 @@ class PrettyCardsGetResponse:
     items: list[PrettyCardsPrettyCard]
 
 
-@attrs.define(kw_only=True, slots=True)
-class PrettyCardsPrettyCard:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PrettyCardsPrettyCard(Model):
     """`prettyCards_prettyCard`.
 
     Attributes:
-        inner_type: `PrettyCardsPrettyCardInnerType`, always present.
+        inner_type: `PrettyCardsPrettyCardInnerType`.
         button: `BaseLinkButton | str`.
         button_text: `str`.
         card_id: `str`, always present.
@@ -88,11 +89,11 @@ class PrettyCardsPrettyCard:
         title: `str`, always present.
     """
 
-    inner_type: PrettyCardsPrettyCardInnerType
     card_id: str
     link_url: str
     photo: str
     title: str
+    inner_type: PrettyCardsPrettyCardInnerType | None = None
     button: BaseLinkButton | str | None = None
     button_text: str | None = None
     images: list[BaseImage] | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class SearchHintSection(OpenStrEnum):
@@ -32,8 +33,8 @@ class SearchHintType(OpenStrEnum):
     LINK = "link"
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchGetHintsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchGetHintsResponse(Model):
     """`search_getHints_response`.
 
     Attributes:
@@ -47,8 +48,8 @@ class SearchGetHintsResponse:
     suggested_queries: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchHint:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchHint(Model):
     """`search_hint`.
 
     Attributes:

@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class SecureGiveEventStickerItem:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SecureGiveEventStickerItem(Model):
     """`secure_giveEventSticker_item`.
 
     Attributes:
@@ -21,8 +23,8 @@ class SecureGiveEventStickerItem:
     status: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SecureLevel:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SecureLevel(Model):
     """`secure_level`.
 
     Attributes:
@@ -34,8 +36,8 @@ class SecureLevel:
     uid: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SecureSetCounterItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SecureSetCounterItem(Model):
     """`secure_setCounter_item`.
 
     Attributes:
@@ -47,8 +49,8 @@ class SecureSetCounterItem:
     result: BaseBoolInt
 
 
-@attrs.define(kw_only=True, slots=True)
-class SecureSmsNotification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SecureSmsNotification(Model):
     """`secure_sms_notification`.
 
     Attributes:
@@ -66,8 +68,8 @@ class SecureSmsNotification:
     user_id: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SecureTokenChecked:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SecureTokenChecked(Model):
     """`secure_token_checked`.
 
     Attributes:
@@ -83,8 +85,8 @@ class SecureTokenChecked:
     user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SecureTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SecureTransaction(Model):
     """`secure_transaction`.
 
     Attributes:

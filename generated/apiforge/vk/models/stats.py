@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class StatsActivity:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsActivity(Model):
     """`stats_activity`.
 
     Attributes:
@@ -29,8 +31,8 @@ class StatsActivity:
     unsubscribed: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StatsCity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsCity(Model):
     """`stats_city`.
 
     Attributes:
@@ -44,8 +46,8 @@ class StatsCity:
     value: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StatsCountry:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsCountry(Model):
     """`stats_country`.
 
     Attributes:
@@ -61,8 +63,8 @@ class StatsCountry:
     value: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StatsPeriod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsPeriod(Model):
     """`stats_period`.
 
     Attributes:
@@ -80,8 +82,8 @@ class StatsPeriod:
     visitors: StatsViews | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StatsReach:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsReach(Model):
     """`stats_reach`.
 
     Attributes:
@@ -105,8 +107,8 @@ class StatsReach:
     sex_age: list[StatsSexAge] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StatsSexAge:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsSexAge(Model):
     """`stats_sex_age`.
 
     Attributes:
@@ -124,8 +126,8 @@ class StatsSexAge:
     count_subscribers: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StatsViews:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsViews(Model):
     """`stats_views`.
 
     Attributes:
@@ -149,8 +151,8 @@ class StatsViews:
     visitors: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StatsWallpostStat:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatsWallpostStat(Model):
     """`stats_wallpost_stat`.
 
     Attributes:

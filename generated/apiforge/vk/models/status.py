@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class StatusStatus:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StatusStatus(Model):
     """`status_status`.
 
     Attributes:

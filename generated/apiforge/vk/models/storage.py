@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class StorageValue:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageValue(Model):
     """`storage_value`.
 
     Attributes:

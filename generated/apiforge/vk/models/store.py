@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class StoreProductType(OpenStrEnum):
@@ -16,8 +17,8 @@ class StoreProductType(OpenStrEnum):
     STICKERS = "stickers"
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoreGetFavoriteStickersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoreGetFavoriteStickersResponse(Model):
     """`store_getFavoriteStickers_response`.
 
     Attributes:
@@ -29,8 +30,8 @@ class StoreGetFavoriteStickersResponse:
     items: list[BaseStickerNew]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoreGetProductsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoreGetProductsResponse(Model):
     """`store_getProducts_response`.
 
     Attributes:
@@ -42,8 +43,8 @@ class StoreGetProductsResponse:
     count: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoreGetStickersKeywordsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoreGetStickersKeywordsResponse(Model):
     """`store_getStickersKeywords_response`.
 
     Attributes:
@@ -59,8 +60,8 @@ class StoreGetStickersKeywordsResponse:
     chunks_hash: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoreProduct:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoreProduct(Model):
     """`store_product`.
 
     Attributes:
@@ -114,8 +115,8 @@ class StoreProduct:
     is_popup: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoreStickersKeyword:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoreStickersKeyword(Model):
     """`store_stickers_keyword`.
 
     Attributes:
@@ -131,8 +132,8 @@ class StoreStickersKeyword:
     stickers: list[StoreStickersKeywordSticker] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoreStickersKeywordSticker:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoreStickersKeywordSticker(Model):
     """`store_stickers_keyword_sticker`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class StoriesClickableStickerStyle(OpenStrEnum):
@@ -132,8 +133,8 @@ class StoriesUploadLinkText(OpenStrEnum):
     CALENDAR = "calendar"
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesClickableArea:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesClickableArea(Model):
     """`stories_clickable_area`.
 
     Attributes:
@@ -145,8 +146,8 @@ class StoriesClickableArea:
     y: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesClickableSticker:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesClickableSticker(Model):
     """`stories_clickable_sticker`.
 
     Attributes:
@@ -216,8 +217,8 @@ class StoriesClickableSticker:
     situational_app_url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesClickableStickers:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesClickableStickers(Model):
     """`stories_clickable_stickers`.
 
     Attributes:
@@ -231,8 +232,8 @@ class StoriesClickableStickers:
     original_width: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesFeedItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesFeedItem(Model):
     """`stories_feed_item`.
 
     Attributes:
@@ -260,8 +261,8 @@ class StoriesFeedItem:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetBannedExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetBannedExtendedResponse(Model):
     """`stories_getBanned_extended_response`.
 
     Attributes:
@@ -277,8 +278,8 @@ class StoriesGetBannedExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetBannedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetBannedResponse(Model):
     """`stories_getBanned_response`.
 
     Attributes:
@@ -290,8 +291,8 @@ class StoriesGetBannedResponse:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetByIdExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetByIdExtendedResponse(Model):
     """`stories_getById_extended_response`.
 
     Attributes:
@@ -307,8 +308,8 @@ class StoriesGetByIdExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetPhotoUploadServerResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetPhotoUploadServerResponse(Model):
     """`stories_getPhotoUploadServer_response`.
 
     Attributes:
@@ -320,8 +321,8 @@ class StoriesGetPhotoUploadServerResponse:
     user_ids: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetStatsV5200Response:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetStatsV5200Response(Model):
     """`stories_getStats_V5200_response`.
 
     Attributes:
@@ -339,8 +340,8 @@ class StoriesGetStatsV5200Response:
     need_privacy_block: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetV5113Response:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetV5113Response(Model):
     """`stories_get_V5113_response`.
 
     Attributes:
@@ -362,8 +363,8 @@ class StoriesGetV5113Response:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetVideoUploadServerResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetVideoUploadServerResponse(Model):
     """`stories_getVideoUploadServer_response`.
 
     Attributes:
@@ -375,8 +376,8 @@ class StoriesGetVideoUploadServerResponse:
     user_ids: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesGetViewersExtendedV5115Response:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesGetViewersExtendedV5115Response(Model):
     """`stories_getViewers_extended_V5115_response`.
 
     Attributes:
@@ -392,8 +393,8 @@ class StoriesGetViewersExtendedV5115Response:
     next_from: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesPromoBlock:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesPromoBlock(Model):
     """`stories_promo_block`.
 
     Attributes:
@@ -411,8 +412,8 @@ class StoriesPromoBlock:
     is_advice: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesReplies:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesReplies(Model):
     """`stories_replies`.
 
     Attributes:
@@ -424,8 +425,8 @@ class StoriesReplies:
     new: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesSaveResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesSaveResponse(Model):
     """`stories_save_response`.
 
     Attributes:
@@ -441,8 +442,8 @@ class StoriesSaveResponse:
     groups: list[GroupsGroupFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesStatCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesStatCategory(Model):
     """`stories_stat_category`.
 
     Attributes:
@@ -456,8 +457,8 @@ class StoriesStatCategory:
     lines: list[StoriesStatLine]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesStatLine:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesStatLine(Model):
     """`stories_stat_line`.
 
     Attributes:
@@ -473,8 +474,8 @@ class StoriesStatLine:
     is_unavailable: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesStory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesStory(Model):
     """`stories_story`.
 
     Attributes:
@@ -546,8 +547,8 @@ class StoriesStory:
     can_use_in_narrative: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesStoryLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesStoryLink(Model):
     """`stories_story_link`.
 
     Attributes:
@@ -561,8 +562,8 @@ class StoriesStoryLink:
     link_url_target: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesStoryStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesStoryStats(Model):
     """`stories_story_stats`.
 
     Attributes:
@@ -573,7 +574,7 @@ class StoriesStoryStats:
         shares: `StoriesStoryStatsStat`, always present.
         subscribers: `StoriesStoryStatsStat`, always present.
         views: `StoriesStoryStatsStat`, always present.
-        likes: `StoriesStoryStatsStat`, always present.
+        likes: `StoriesStoryStatsStat`.
     """
 
     answer: StoriesStoryStatsStat
@@ -583,11 +584,11 @@ class StoriesStoryStats:
     shares: StoriesStoryStatsStat
     subscribers: StoriesStoryStatsStat
     views: StoriesStoryStatsStat
-    likes: StoriesStoryStatsStat
+    likes: StoriesStoryStatsStat | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesStoryStatsStat:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesStoryStatsStat(Model):
     """`stories_story_stats_stat`.
 
     Attributes:
@@ -599,8 +600,8 @@ class StoriesStoryStatsStat:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesUploadResponse(Model):
     """`stories_upload_response`.
 
     Attributes:
@@ -610,8 +611,8 @@ class StoriesUploadResponse:
     upload_result: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesUploadResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesUploadResult(Model):
     """`stories_upload_result`.
 
     Attributes:
@@ -621,8 +622,8 @@ class StoriesUploadResult:
     upload_result: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoriesViewersItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoriesViewersItem(Model):
     """`stories_viewers_item`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class StreamingStatsEventType(OpenStrEnum):
@@ -18,8 +19,8 @@ class StreamingStatsEventType(OpenStrEnum):
     SHARE = "share"
 
 
-@attrs.define(kw_only=True, slots=True)
-class StreamingGetServerUrlResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StreamingGetServerUrlResponse(Model):
     """`streaming_getServerUrl_response`.
 
     Attributes:
@@ -31,8 +32,8 @@ class StreamingGetServerUrlResponse:
     key: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StreamingGetStemResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StreamingGetStemResponse(Model):
     """`streaming_getStem_response`.
 
     Attributes:
@@ -42,8 +43,8 @@ class StreamingGetStemResponse:
     stem: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StreamingStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StreamingStats(Model):
     """`streaming_stats`.
 
     Attributes:
@@ -55,8 +56,8 @@ class StreamingStats:
     stats: list[StreamingStatsPoint]
 
 
-@attrs.define(kw_only=True, slots=True)
-class StreamingStatsPoint:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StreamingStatsPoint(Model):
     """`streaming_stats_point`.
 
     Attributes:

@@ -9,6 +9,7 @@ import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
 from apiforge.core.converter import register_tagged_union
+from apiforge.core.model import Model
 
 
 class UsersFields(OpenStrEnum):
@@ -188,8 +189,8 @@ class UsersUserType(OpenStrEnum):
     PROFILE = "profile"
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersCareer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersCareer(Model):
     """`users_career`.
 
     Attributes:
@@ -213,8 +214,8 @@ class UsersCareer:
     until: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersExports:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersExports(Model):
     """`users_exports`.
 
     Attributes:
@@ -228,8 +229,8 @@ class UsersExports:
     twitter: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersGetFollowersFieldsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersGetFollowersFieldsResponse(Model):
     """`users_getFollowers_fields_response`.
 
     Attributes:
@@ -243,8 +244,8 @@ class UsersGetFollowersFieldsResponse:
     friends_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersGetFollowersResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersGetFollowersResponse(Model):
     """`users_getFollowers_response`.
 
     Attributes:
@@ -256,8 +257,8 @@ class UsersGetFollowersResponse:
     items: list[int]
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersGetSubscriptionsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersGetSubscriptionsExtendedResponse(Model):
     """`users_getSubscriptions_extended_response`.
 
     Attributes:
@@ -269,8 +270,8 @@ class UsersGetSubscriptionsExtendedResponse:
     items: list[UsersUserFull | GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersGetSubscriptionsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersGetSubscriptionsResponse(Model):
     """`users_getSubscriptions_response`.
 
     Attributes:
@@ -282,8 +283,8 @@ class UsersGetSubscriptionsResponse:
     groups: GroupsGroupsArray
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersLastSeen:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersLastSeen(Model):
     """`users_last_seen`.
 
     Attributes:
@@ -295,8 +296,8 @@ class UsersLastSeen:
     time: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersMilitary:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersMilitary(Model):
     """`users_military`.
 
     Attributes:
@@ -314,8 +315,8 @@ class UsersMilitary:
     until: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersOccupation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersOccupation(Model):
     """`users_occupation`.
 
     Attributes:
@@ -333,8 +334,8 @@ class UsersOccupation:
     city_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersOnlineInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersOnlineInfo(Model):
     """`users_online_info`.
 
     Attributes:
@@ -354,8 +355,8 @@ class UsersOnlineInfo:
     status: UsersOnlineInfoStatus | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersPersonal:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersPersonal(Model):
     """`users_personal`.
 
     Attributes:
@@ -383,8 +384,8 @@ class UsersPersonal:
     smoking: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersRelative:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersRelative(Model):
     """`users_relative`.
 
     Attributes:
@@ -400,8 +401,8 @@ class UsersRelative:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersSchool:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersSchool(Model):
     """`users_school`.
 
     Attributes:
@@ -431,8 +432,8 @@ class UsersSchool:
     speciality: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersSearchResponse(Model):
     """`users_search_response`.
 
     Attributes:
@@ -444,8 +445,8 @@ class UsersSearchResponse:
     items: list[UsersUserFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUniversity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUniversity(Model):
     """`users_university`.
 
     Attributes:
@@ -479,8 +480,8 @@ class UsersUniversity:
     university_group_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUser:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUser(Model):
     """`users_user`.
 
     Attributes:
@@ -526,8 +527,8 @@ class UsersUser:
     mutual: FriendsRequestsMutual | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUserConnections:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUserConnections(Model):
     """`users_user_connections`.
 
     Attributes:
@@ -547,8 +548,8 @@ class UsersUserConnections:
     livejournal: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUserCounters:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUserCounters(Model):
     """`users_user_counters`.
 
     Attributes:
@@ -614,8 +615,8 @@ class UsersUserCounters:
     clips_likes: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUserFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUserFull(Model):
     """`users_user_full`.
 
     Attributes:
@@ -911,8 +912,8 @@ class UsersUserFull:
     lists: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUserMin:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUserMin(Model):
     """`users_user_min`.
 
     Attributes:
@@ -934,8 +935,8 @@ class UsersUserMin:
     is_closed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUserSettingsXtr:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUserSettingsXtr(Model):
     """`users_user_settings_xtr`.
 
     Attributes:
@@ -985,8 +986,8 @@ class UsersUserSettingsXtr:
     languages: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUserXtrType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUserXtrType(Model):
     """`users_user_xtr_type`.
 
     Attributes:
@@ -1282,8 +1283,8 @@ class UsersUserXtrType:
     type: UsersUserType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUsersArray:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUsersArray(Model):
     """`users_users_array`.
 
     Attributes:

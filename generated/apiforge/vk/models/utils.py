@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class UtilsDomainResolvedType(OpenStrEnum):
@@ -30,8 +31,8 @@ class UtilsLinkCheckedStatus(OpenStrEnum):
     PROCESSING = "processing"
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsDomainResolved:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsDomainResolved(Model):
     """`utils_domain_resolved`.
 
     Attributes:
@@ -45,8 +46,8 @@ class UtilsDomainResolved:
     type: UtilsDomainResolvedType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsGetLastShortenedLinksResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsGetLastShortenedLinksResponse(Model):
     """`utils_getLastShortenedLinks_response`.
 
     Attributes:
@@ -58,8 +59,8 @@ class UtilsGetLastShortenedLinksResponse:
     items: list[UtilsLastShortenedLink]
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsLastShortenedLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsLastShortenedLink(Model):
     """`utils_last_shortened_link`.
 
     Attributes:
@@ -79,8 +80,8 @@ class UtilsLastShortenedLink:
     views: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsLinkChecked:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsLinkChecked(Model):
     """`utils_link_checked`.
 
     Attributes:
@@ -92,8 +93,8 @@ class UtilsLinkChecked:
     status: UtilsLinkCheckedStatus | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsLinkStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsLinkStats(Model):
     """`utils_link_stats`.
 
     Attributes:
@@ -105,8 +106,8 @@ class UtilsLinkStats:
     stats: list[UtilsStats] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsLinkStatsExtended:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsLinkStatsExtended(Model):
     """`utils_link_stats_extended`.
 
     Attributes:
@@ -118,8 +119,8 @@ class UtilsLinkStatsExtended:
     stats: list[UtilsStatsExtended] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsShortLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsShortLink(Model):
     """`utils_short_link`.
 
     Attributes:
@@ -135,8 +136,8 @@ class UtilsShortLink:
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsStats(Model):
     """`utils_stats`.
 
     Attributes:
@@ -148,8 +149,8 @@ class UtilsStats:
     views: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsStatsCity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsStatsCity(Model):
     """`utils_stats_city`.
 
     Attributes:
@@ -161,8 +162,8 @@ class UtilsStatsCity:
     views: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsStatsCountry:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsStatsCountry(Model):
     """`utils_stats_country`.
 
     Attributes:
@@ -174,8 +175,8 @@ class UtilsStatsCountry:
     views: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsStatsExtended:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsStatsExtended(Model):
     """`utils_stats_extended`.
 
     Attributes:
@@ -193,8 +194,8 @@ class UtilsStatsExtended:
     views: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UtilsStatsSexAge:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UtilsStatsSexAge(Model):
     """`utils_stats_sex_age`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class VideoVideoAlbumResponseType(OpenStrEnum):
@@ -37,8 +38,8 @@ class VideoVideoType(OpenStrEnum):
     VIDEO_MESSAGE = "video_message"
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoAddAlbumResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoAddAlbumResponse(Model):
     """`video_addAlbum_response`.
 
     Attributes:
@@ -48,8 +49,8 @@ class VideoAddAlbumResponse:
     album_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoEditResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoEditResponse(Model):
     """`video_edit_response`.
 
     Attributes:
@@ -61,8 +62,8 @@ class VideoEditResponse:
     access_key: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoEpisode:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoEpisode(Model):
     """`video_episode`.
 
     Attributes:
@@ -74,8 +75,8 @@ class VideoEpisode:
     text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetAlbumsByVideoExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetAlbumsByVideoExtendedResponse(Model):
     """`video_getAlbumsByVideo_extended_response`.
 
     Attributes:
@@ -87,8 +88,8 @@ class VideoGetAlbumsByVideoExtendedResponse:
     items: list[VideoVideoAlbumFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetAlbumsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetAlbumsExtendedResponse(Model):
     """`video_getAlbums_extended_response`.
 
     Attributes:
@@ -100,8 +101,8 @@ class VideoGetAlbumsExtendedResponse:
     items: list[VideoVideoAlbumFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetAlbumsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetAlbumsResponse(Model):
     """`video_getAlbums_response`.
 
     Attributes:
@@ -113,8 +114,8 @@ class VideoGetAlbumsResponse:
     items: list[VideoVideoAlbum]
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetCommentsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetCommentsExtendedResponse(Model):
     """`video_getComments_extended_response`.
 
     Attributes:
@@ -140,8 +141,8 @@ class VideoGetCommentsExtendedResponse:
     real_offset: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetCommentsResponse(Model):
     """`video_getComments_response`.
 
     Attributes:
@@ -163,8 +164,8 @@ class VideoGetCommentsResponse:
     real_offset: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetLongPollServerResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetLongPollServerResponse(Model):
     """`video_getLongPollServer_response`.
 
     Attributes:
@@ -174,8 +175,8 @@ class VideoGetLongPollServerResponse:
     url: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetResponse(Model):
     """`video_get_response`.
 
     Attributes:
@@ -193,8 +194,8 @@ class VideoGetResponse:
     max_attached_short_videos: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoGetThumbUploadUrlResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoGetThumbUploadUrlResponse(Model):
     """`video_getThumbUploadUrl_response`.
 
     Attributes:
@@ -204,8 +205,8 @@ class VideoGetThumbUploadUrlResponse:
     upload_url: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoLiveCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoLiveCategory(Model):
     """`video_live_category`.
 
     Attributes:
@@ -219,8 +220,8 @@ class VideoLiveCategory:
     sublist: list[VideoLiveCategory] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoLiveInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoLiveInfo(Model):
     """`video_live_info`.
 
     Attributes:
@@ -232,8 +233,8 @@ class VideoLiveInfo:
     is_notifications_blocked: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoLiveSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoLiveSettings(Model):
     """`video_live_settings`.
 
     Attributes:
@@ -249,8 +250,8 @@ class VideoLiveSettings:
     is_clips_live: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoSaveResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoSaveResult(Model):
     """`video_save_result`.
 
     Attributes:
@@ -270,8 +271,8 @@ class VideoSaveResult:
     video_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoSaveUploadedThumbResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoSaveUploadedThumbResponse(Model):
     """`video_saveUploadedThumb_response`.
 
     Attributes:
@@ -287,8 +288,8 @@ class VideoSaveUploadedThumbResponse:
     photo_owner_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoSearchExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoSearchExtendedResponse(Model):
     """`video_search_extended_response`.
 
     Attributes:
@@ -304,8 +305,8 @@ class VideoSearchExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoSearchResponse(Model):
     """`video_search_response`.
 
     Attributes:
@@ -317,8 +318,8 @@ class VideoSearchResponse:
     items: list[VideoVideoFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoStartStreamingResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoStartStreamingResponse(Model):
     """`video_startStreaming_response`.
 
     Attributes:
@@ -340,8 +341,8 @@ class VideoStartStreamingResponse:
     post_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoStopStreamingResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoStopStreamingResponse(Model):
     """`video_stopStreaming_response`.
 
     Attributes:
@@ -351,8 +352,8 @@ class VideoStopStreamingResponse:
     unique_viewers: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoStreamInputParams:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoStreamInputParams(Model):
     """`video_stream_input_params`.
 
     Attributes:
@@ -368,8 +369,8 @@ class VideoStreamInputParams:
     webrtc_url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoUploadResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoUploadResponse(Model):
     """`video_upload_response`.
 
     Attributes:
@@ -381,8 +382,8 @@ class VideoUploadResponse:
     video_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoVideo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoVideo(Model):
     """`video_video`.
 
     Attributes:
@@ -488,8 +489,8 @@ class VideoVideo:
     reposts: BaseRepostsInfo | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoVideoAlbum:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoVideoAlbum(Model):
     """`video_video_album`.
 
     Attributes:
@@ -507,8 +508,8 @@ class VideoVideoAlbum:
     response_type: VideoVideoAlbumResponseType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoVideoAlbumFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoVideoAlbumFull(Model):
     """`video_video_album_full`.
 
     Attributes:
@@ -542,8 +543,8 @@ class VideoVideoAlbumFull:
     can_upload: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoVideoFiles:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoVideoFiles(Model):
     """`video_video_files`.
 
     Attributes:
@@ -571,8 +572,8 @@ class VideoVideoFiles:
     flv_320: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoVideoFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoVideoFull(Model):
     """`video_video_full`.
 
     Attributes:
@@ -686,8 +687,8 @@ class VideoVideoFull:
     live_settings: VideoLiveSettings | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoVideoImage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoVideoImage(Model):
     """`video_video_image`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class WallCommentAttachmentType(OpenStrEnum):
@@ -134,8 +135,8 @@ class WallWallpostInnerType(OpenStrEnum):
     WALL_WALLPOST = "wall_wallpost"
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallAppPost:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallAppPost(Model):
     """`wall_app_post`.
 
     Attributes:
@@ -151,8 +152,8 @@ class WallAppPost:
     photo_604: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallAttachedNote:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallAttachedNote(Model):
     """`wall_attached_note`.
 
     Attributes:
@@ -184,8 +185,8 @@ class WallAttachedNote:
     text_wiki: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallCarouselBase:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallCarouselBase(Model):
     """`wall_carousel_base`.
 
     Attributes:
@@ -195,8 +196,8 @@ class WallCarouselBase:
     carousel_offset: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallCommentAttachment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallCommentAttachment(Model):
     """`wall_comment_attachment`.
 
     Attributes:
@@ -228,8 +229,8 @@ class WallCommentAttachment:
     graffiti: WallGraffiti | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallCreateCommentResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallCreateCommentResponse(Model):
     """`wall_createComment_response`.
 
     Attributes:
@@ -241,8 +242,8 @@ class WallCreateCommentResponse:
     parents_stack: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallEditResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallEditResponse(Model):
     """`wall_edit_response`.
 
     Attributes:
@@ -252,8 +253,8 @@ class WallEditResponse:
     post_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGeo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGeo(Model):
     """`wall_geo`.
 
     Attributes:
@@ -267,8 +268,8 @@ class WallGeo:
     type: WallGeoType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetByIdExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetByIdExtendedResponse(Model):
     """`wall_getById_extended_response`.
 
     Attributes:
@@ -282,8 +283,8 @@ class WallGetByIdExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetByIdResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetByIdResponse(Model):
     """`wall_getById_response`.
 
     Attributes:
@@ -293,8 +294,8 @@ class WallGetByIdResponse:
     items: list[WallWallpostFull] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetCommentExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetCommentExtendedResponse(Model):
     """`wall_getComment_extended_response`.
 
     Attributes:
@@ -316,8 +317,8 @@ class WallGetCommentExtendedResponse:
     post_author_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetCommentResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetCommentResponse(Model):
     """`wall_getComment_response`.
 
     Attributes:
@@ -333,8 +334,8 @@ class WallGetCommentResponse:
     groups_can_post: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetCommentsExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetCommentsExtendedResponse(Model):
     """`wall_getComments_extended_response`.
 
     Attributes:
@@ -360,8 +361,8 @@ class WallGetCommentsExtendedResponse:
     post_author_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetCommentsResponse(Model):
     """`wall_getComments_response`.
 
     Attributes:
@@ -381,8 +382,8 @@ class WallGetCommentsResponse:
     groups_can_post: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetExtendedResponse(Model):
     """`wall_get_extended_response`.
 
     Attributes:
@@ -398,8 +399,8 @@ class WallGetExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetRepostsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetRepostsResponse(Model):
     """`wall_getReposts_response`.
 
     Attributes:
@@ -413,8 +414,8 @@ class WallGetRepostsResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGetResponse(Model):
     """`wall_get_response`.
 
     Attributes:
@@ -426,8 +427,8 @@ class WallGetResponse:
     items: list[WallWallpostFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallGraffiti:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallGraffiti(Model):
     """`wall_graffiti`.
 
     Attributes:
@@ -451,8 +452,8 @@ class WallGraffiti:
     access_key: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallParseAttachedLinkResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallParseAttachedLinkResponse(Model):
     """`wall_parseAttachedLink_response`.
 
     Attributes:
@@ -466,8 +467,8 @@ class WallParseAttachedLinkResponse:
     profiles: list[UsersUser] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallPostAdsStealthResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallPostAdsStealthResponse(Model):
     """`wall_postAdsStealth_response`.
 
     Attributes:
@@ -477,8 +478,8 @@ class WallPostAdsStealthResponse:
     post_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallPostCopyright:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallPostCopyright(Model):
     """`wall_post_copyright`.
 
     Attributes:
@@ -494,8 +495,8 @@ class WallPostCopyright:
     id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallPostResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallPostResponse(Model):
     """`wall_post_response`.
 
     Attributes:
@@ -505,8 +506,8 @@ class WallPostResponse:
     post_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallPostSource:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallPostSource(Model):
     """`wall_post_source`.
 
     Attributes:
@@ -524,8 +525,8 @@ class WallPostSource:
     link: BaseLink | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallPostedPhoto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallPostedPhoto(Model):
     """`wall_posted_photo`.
 
     Attributes:
@@ -541,8 +542,8 @@ class WallPostedPhoto:
     photo_604: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallRepostResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallRepostResponse(Model):
     """`wall_repost_response`.
 
     Attributes:
@@ -562,8 +563,8 @@ class WallRepostResponse:
     mail_repost_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallSearchExtendedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallSearchExtendedResponse(Model):
     """`wall_search_extended_response`.
 
     Attributes:
@@ -579,8 +580,8 @@ class WallSearchExtendedResponse:
     groups: list[GroupsGroupFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallSearchResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallSearchResponse(Model):
     """`wall_search_response`.
 
     Attributes:
@@ -592,8 +593,8 @@ class WallSearchResponse:
     items: list[WallWallpostFull]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallViews:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallViews(Model):
     """`wall_views`.
 
     Attributes:
@@ -603,13 +604,13 @@ class WallViews:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallComment(Model):
     """`wall_wall_comment`.
 
     Attributes:
         id: `int`, always present.
-        from_id: `int`, always present.
+        from_id: `int`.
         can_edit: `BaseBoolInt`.
         post_id: `int`.
         owner_id: `int`.
@@ -617,7 +618,7 @@ class WallWallComment:
         photo_id: `int`.
         video_id: `int`.
         date: `int`, always present.
-        text: `str`, always present.
+        text: `str`.
         attachments: `list[WallWallpostAttachment]`.
         donut: `WallWallCommentDonut`.
         likes: `BaseLikesInfo`.
@@ -631,15 +632,15 @@ class WallWallComment:
     """
 
     id: int
-    from_id: int
     date: int
-    text: str
+    from_id: int | None = None
     can_edit: BaseBoolInt | None = None
     post_id: int | None = None
     owner_id: int | None = None
     parents_stack: list[int] | None = None
     photo_id: int | None = None
     video_id: int | None = None
+    text: str | None = None
     attachments: list[WallWallpostAttachment] | None = None
     donut: WallWallCommentDonut | None = None
     likes: BaseLikesInfo | None = None
@@ -652,8 +653,8 @@ class WallWallComment:
     pid: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallCommentDonut:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallCommentDonut(Model):
     """`wall_wall_comment_donut`.
 
     Attributes:
@@ -665,8 +666,8 @@ class WallWallCommentDonut:
     placeholder: WallWallCommentDonutPlaceholder | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallCommentDonutPlaceholder:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallCommentDonutPlaceholder(Model):
     """`wall_wall_comment_donut_placeholder`.
 
     Attributes:
@@ -676,12 +677,12 @@ class WallWallCommentDonutPlaceholder:
     text: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallpost:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallpost(Model):
     """`wall_wallpost`.
 
     Attributes:
-        inner_type: `WallWallpostInnerType`, always present.
+        inner_type: `WallWallpostInnerType`.
         access_key: `str`.
         is_deleted: `bool`.
         deleted_reason: `str`.
@@ -708,7 +709,7 @@ class WallWallpost:
         views: `WallViews`.
     """
 
-    inner_type: WallWallpostInnerType
+    inner_type: WallWallpostInnerType | None = None
     access_key: str | None = None
     is_deleted: bool | None = None
     deleted_reason: str | None = None
@@ -735,8 +736,8 @@ class WallWallpost:
     views: WallViews | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallpostAttachment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallpostAttachment(Model):
     """`wall_wallpost_attachment`.
 
     Attributes:
@@ -784,8 +785,8 @@ class WallWallpostAttachment:
     video_playlist: VideoVideoAlbumFull | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallpostCommentsDonut:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallpostCommentsDonut(Model):
     """`wall_wallpost_comments_donut`.
 
     Attributes:
@@ -795,8 +796,8 @@ class WallWallpostCommentsDonut:
     placeholder: WallWallpostCommentsDonutPlaceholder | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallpostCommentsDonutPlaceholder:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallpostCommentsDonutPlaceholder(Model):
     """`wall_wallpost_comments_donut_placeholder`.
 
     Attributes:
@@ -806,8 +807,8 @@ class WallWallpostCommentsDonutPlaceholder:
     text: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallpostDonut:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallpostDonut(Model):
     """`wall_wallpost_donut`.
 
     Attributes:
@@ -825,8 +826,8 @@ class WallWallpostDonut:
     edit_mode: WallWallpostDonutEditMode | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallpostDonutPlaceholder:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallpostDonutPlaceholder(Model):
     """`wall_wallpost_donut_placeholder`.
 
     Attributes:
@@ -836,13 +837,13 @@ class WallWallpostDonutPlaceholder:
     text: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class WallWallpostFull:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WallWallpostFull(Model):
     """`wall_wallpost_full`.
 
     Attributes:
         carousel_offset: `int`.
-        inner_type: `WallWallpostInnerType`, always present.
+        inner_type: `WallWallpostInnerType`.
         access_key: `str`.
         is_deleted: `bool`.
         deleted_reason: `str`.
@@ -884,8 +885,8 @@ class WallWallpostFull:
         to_id: `int`.
     """
 
-    inner_type: WallWallpostInnerType
     carousel_offset: int | None = None
+    inner_type: WallWallpostInnerType | None = None
     access_key: str | None = None
     is_deleted: bool | None = None
     deleted_reason: str | None = None

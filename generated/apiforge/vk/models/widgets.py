@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import OpenStrEnum
+from apiforge.core.model import Model
 
 
 class WidgetsCommentMediaType(OpenStrEnum):
@@ -16,8 +17,8 @@ class WidgetsCommentMediaType(OpenStrEnum):
     VIDEO = "video"
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsCommentMedia:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsCommentMedia(Model):
     """`widgets_comment_media`.
 
     Attributes:
@@ -33,8 +34,8 @@ class WidgetsCommentMedia:
     type: WidgetsCommentMediaType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsCommentReplies:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsCommentReplies(Model):
     """`widgets_comment_replies`.
 
     Attributes:
@@ -52,8 +53,8 @@ class WidgetsCommentReplies:
     can_view: BaseBoolInt | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsCommentRepliesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsCommentRepliesItem(Model):
     """`widgets_comment_replies_item`.
 
     Attributes:
@@ -73,8 +74,8 @@ class WidgetsCommentRepliesItem:
     user: UsersUserFull | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsGetCommentsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsGetCommentsResponse(Model):
     """`widgets_getComments_response`.
 
     Attributes:
@@ -86,8 +87,8 @@ class WidgetsGetCommentsResponse:
     posts: list[WidgetsWidgetComment]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsGetPagesResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsGetPagesResponse(Model):
     """`widgets_getPages_response`.
 
     Attributes:
@@ -99,8 +100,8 @@ class WidgetsGetPagesResponse:
     pages: list[WidgetsWidgetPage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsWidgetComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsWidgetComment(Model):
     """`widgets_widget_comment`.
 
     Attributes:
@@ -142,8 +143,8 @@ class WidgetsWidgetComment:
     short_text_rate: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsWidgetLikes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsWidgetLikes(Model):
     """`widgets_widget_likes`.
 
     Attributes:
@@ -153,8 +154,8 @@ class WidgetsWidgetLikes:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WidgetsWidgetPage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WidgetsWidgetPage(Model):
     """`widgets_widget_page`.
 
     Attributes:
@@ -164,7 +165,7 @@ class WidgetsWidgetPage:
         id: `int`.
         likes: `BaseObjectCount`.
         page_id: `str`.
-        photo: `str`.
+        photo: `str | PhotosPhoto`.
         title: `str`.
         url: `str`.
     """
@@ -175,7 +176,7 @@ class WidgetsWidgetPage:
     id: int | None = None
     likes: BaseObjectCount | None = None
     page_id: str | None = None
-    photo: str | None = None
+    photo: str | PhotosPhoto | None = None
     title: str | None = None
     url: str | None = None
 
@@ -183,6 +184,7 @@ class WidgetsWidgetPage:
 # Imported last: models of different modules may refer to each other, and annotations are
 # only resolved when a model is first decoded.
 from apiforge.vk.models.base import BaseBoolInt, BaseLikesInfo, BaseObjectCount, BaseRepostsInfo  # noqa: E402
+from apiforge.vk.models.photos import PhotosPhoto  # noqa: E402
 from apiforge.vk.models.users import UsersUserFull  # noqa: E402
 from apiforge.vk.models.wall import WallCommentAttachment, WallPostSource  # noqa: E402
 

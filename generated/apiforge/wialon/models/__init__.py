@@ -33,10 +33,13 @@ if TYPE_CHECKING:
     from apiforge.wialon.models.common import MeasureSystem as MeasureSystem
     from apiforge.wialon.models.common import StorageType as StorageType
     from apiforge.wialon.models.common import TimeSchedule as TimeSchedule
+    from apiforge.wialon.models.events import AvlDeleteEvent as AvlDeleteEvent
     from apiforge.wialon.models.events import AvlEvent as AvlEvent
     from apiforge.wialon.models.events import AvlEventsResponse as AvlEventsResponse
-    from apiforge.wialon.models.events import AvlEventT as AvlEventT
+    from apiforge.wialon.models.events import AvlEventType as AvlEventType
+    from apiforge.wialon.models.events import AvlMessageEvent as AvlMessageEvent
     from apiforge.wialon.models.events import AvlSensorUpdate as AvlSensorUpdate
+    from apiforge.wialon.models.events import AvlUpdateEvent as AvlUpdateEvent
     from apiforge.wialon.models.events import EventsDetector as EventsDetector
     from apiforge.wialon.models.events import EventsSelector as EventsSelector
     from apiforge.wialon.models.events import EventsUnit as EventsUnit
@@ -209,10 +212,13 @@ _MODULE_OF: dict[str, str] = {
     "AuthHashResult": "session",
     "AuthParamsResult": "search",
     "AutoBindUnitsResult": "resources",
+    "AvlDeleteEvent": "events",
     "AvlEvent": "events",
-    "AvlEventT": "events",
+    "AvlEventType": "events",
     "AvlEventsResponse": "events",
+    "AvlMessageEvent": "events",
     "AvlSensorUpdate": "events",
+    "AvlUpdateEvent": "events",
     "BackupFile": "search",
     "BatchCall": "common",
     "BatchFlags": "flags",
@@ -434,10 +440,13 @@ __all__ = [
     "AuthHashResult",
     "AuthParamsResult",
     "AutoBindUnitsResult",
+    "AvlDeleteEvent",
     "AvlEvent",
-    "AvlEventT",
+    "AvlEventType",
     "AvlEventsResponse",
+    "AvlMessageEvent",
     "AvlSensorUpdate",
+    "AvlUpdateEvent",
     "BackupFile",
     "BatchCall",
     "BatchFlags",

@@ -8,10 +8,11 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountBillingPlanUpdate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountBillingPlanUpdate(Model):
     """`account_billing_plan_update`.
 
     Attributes:
@@ -47,8 +48,8 @@ class AccountBillingPlanUpdate:
     personal: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountData(Model):
     """`account_data`.
 
     Attributes:
@@ -86,8 +87,8 @@ class AccountData:
     site_access: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "siteAccess"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountService(Model):
     """`account_service`.
 
     Attributes:
@@ -109,8 +110,8 @@ class AccountService:
     flags: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountSettings(Model):
     """`account_settings`.
 
     Attributes:
@@ -126,8 +127,8 @@ class AccountSettings:
     combined: BillingPlan | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BillingPlan:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BillingPlan(Model):
     """`billing_plan`.
 
     Attributes:
@@ -165,8 +166,8 @@ class BillingPlan:
     combined: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BillingPlansResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BillingPlansResult(Model):
     """`billing_plans_result`.
 
     Attributes:
@@ -178,8 +179,8 @@ class BillingPlansResult:
     sub_plans: list[BillingPlan] | None = attrs.field(default=None, metadata={"wire": "subPlans"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class ChangeAccountCandidate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ChangeAccountCandidate(Model):
     """`change_account_candidate`.
 
     Attributes:
@@ -191,8 +192,8 @@ class ChangeAccountCandidate:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DeleteAccountReason:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DeleteAccountReason(Model):
     """`delete_account_reason`.
 
     Attributes:
@@ -204,8 +205,8 @@ class DeleteAccountReason:
     text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TrashItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TrashItem(Model):
     """`trash_item`.
 
     Attributes:
@@ -223,8 +224,8 @@ class TrashItem:
     result: bool | int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TrashResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TrashResult(Model):
     """`trash_result`.
 
     Attributes:

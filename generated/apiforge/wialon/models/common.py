@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class CallMode(OpenStrEnum):
@@ -34,8 +35,8 @@ class StorageType(OpenIntEnum):
     PROTECTED = 2
 
 
-@attrs.define(kw_only=True, slots=True)
-class BatchCall:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BatchCall(Model):
     """`batch_call`.
 
     Attributes:
@@ -47,8 +48,8 @@ class BatchCall:
     params: dict[str, JSON]
 
 
-@attrs.define(kw_only=True, slots=True)
-class ErrorResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ErrorResult(Model):
     """`error_result`.
 
     Attributes:
@@ -58,8 +59,8 @@ class ErrorResult:
     error: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GeoPoint:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GeoPoint(Model):
     """`geo_point`.
 
     Attributes:
@@ -73,8 +74,8 @@ class GeoPoint:
     r: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LayerInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LayerInfo(Model):
     """`layer_info`.
 
     Attributes:
@@ -86,8 +87,8 @@ class LayerInfo:
     bounds: list[float] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimeSchedule:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimeSchedule(Model):
     """`time_schedule`.
 
     Attributes:

@@ -3,53 +3,72 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.converter import register_tagged_union
+from apiforge.core.model import Model
 
 
-class AvlEventT(OpenStrEnum):
-    """`avl_event/t`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
+class AvlEventType(OpenStrEnum):
+    """`avl_event_type`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
 
     MESSAGE = "m"
     UPDATE = "u"
     DELETE = "d"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AvlEvent:
-    """`avl_event`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AvlDeleteEvent(Model):
+    """`avl_delete_event`.
 
     Attributes:
         i: `int`, always present.
-        t: `AvlEventT`, always present.
+        t: `AvlEventType`, always present.
         d: `JSON`.
     """
 
     i: int
-    t: AvlEventT
+    t: AvlEventType
     d: JSON = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AvlEventsResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AvlEventsResponse(Model):
     """`avl_events_response`.
 
     Attributes:
         tm: `int`, always present.
-        events: `list[AvlEvent]`, always present.
+        events: `list[AvlMessageEvent | AvlUpdateEvent | AvlDeleteEvent]`, always present.
         sensors: `list[AvlSensorUpdate]`.
         units_update: `dict[str, JSON]`.
     """
 
     tm: int
-    events: list[AvlEvent]
+    events: list[AvlMessageEvent | AvlUpdateEvent | AvlDeleteEvent]
     sensors: list[AvlSensorUpdate] | None = None
     units_update: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AvlSensorUpdate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AvlMessageEvent(Model):
+    """`avl_message_event`.
+
+    Attributes:
+        i: `int`, always present.
+        t: `AvlEventType`, always present.
+        d: `DataMessage`, always present.
+    """
+
+    i: int
+    t: AvlEventType
+    d: DataMessage
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AvlSensorUpdate(Model):
     """`avl_sensor_update`.
 
     Attributes:
@@ -61,8 +80,23 @@ class AvlSensorUpdate:
     d: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventsDetector:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AvlUpdateEvent(Model):
+    """`avl_update_event`.
+
+    Attributes:
+        i: `int`, always present.
+        t: `AvlEventType`, always present.
+        d: `dict[str, JSON]`.
+    """
+
+    i: int
+    t: AvlEventType
+    d: dict[str, JSON] | None = None
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventsDetector(Model):
     """`events_detector`.
 
     Attributes:
@@ -74,8 +108,8 @@ class EventsDetector:
     filter1: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventsSelector:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventsSelector(Model):
     """`events_selector`.
 
     Attributes:
@@ -99,8 +133,8 @@ class EventsSelector:
     filter1: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventsUnit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventsUnit(Model):
     """`events_unit`.
 
     Attributes:
@@ -112,11 +146,30 @@ class EventsUnit:
     detect: dict[str, int] | None = None
 
 
+# Imported last: models of different modules may refer to each other, and annotations are
+# only resolved when a model is first decoded.
+from apiforge.wialon.models.messages import DataMessage  # noqa: E402
+
+AvlEvent: TypeAlias = AvlMessageEvent | AvlUpdateEvent | AvlDeleteEvent
+"""`avl_event`."""
+register_tagged_union(
+    AvlEvent,
+    "t",
+    {
+        "d": AvlDeleteEvent,
+        "m": AvlMessageEvent,
+        "u": AvlUpdateEvent,
+    },
+)
+
 __all__ = [
+    "AvlDeleteEvent",
     "AvlEvent",
     "AvlEventsResponse",
-    "AvlEventT",
+    "AvlEventType",
+    "AvlMessageEvent",
     "AvlSensorUpdate",
+    "AvlUpdateEvent",
     "EventsDetector",
     "EventsSelector",
     "EventsUnit",

@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class AppInfo:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AppInfo(Model):
     """`app_info`.
 
     Attributes:
@@ -33,8 +35,8 @@ class AppInfo:
     langs: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FileContent:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FileContent(Model):
     """`file_content`.
 
     Attributes:
@@ -44,8 +46,8 @@ class FileContent:
     content: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LibraryFile:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LibraryFile(Model):
     """`library_file`.
 
     Attributes:
@@ -61,8 +63,8 @@ class LibraryFile:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageEntry:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageEntry(Model):
     """`storage_entry`.
 
     Attributes:

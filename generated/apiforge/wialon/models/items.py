@@ -6,10 +6,11 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class CustomField:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CustomField(Model):
     """`custom_field`.
 
     Attributes:
@@ -23,8 +24,8 @@ class CustomField:
     v: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FtpSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FtpSettings(Model):
     """`ftp_settings`.
 
     Attributes:
@@ -44,8 +45,8 @@ class FtpSettings:
     fl: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Item:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Item(Model):
     """`item`.
 
     Attributes:
@@ -185,8 +186,8 @@ class Item:
     rtru: list[RetranslatorUnit] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ItemGeneral:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ItemGeneral(Model):
     """`item_general`.
 
     Attributes:
@@ -232,8 +233,8 @@ class ItemGeneral:
     afldsmax: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourceFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourceFields(Model):
     """`resource_fields`.
 
     Attributes:
@@ -279,8 +280,8 @@ class ResourceFields:
     tagrun: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourceItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourceItem(Model):
     """`resource_item`.
 
     Attributes:
@@ -364,8 +365,8 @@ class ResourceItem:
     tagrun: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorFields(Model):
     """`retranslator_fields`.
 
     Attributes:
@@ -381,8 +382,8 @@ class RetranslatorFields:
     rtru: list[RetranslatorUnit] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorItem(Model):
     """`retranslator_item`.
 
     Attributes:
@@ -436,8 +437,8 @@ class RetranslatorItem:
     rtru: list[RetranslatorUnit] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Sensor:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Sensor(Model):
     """`sensor`.
 
     Attributes:
@@ -471,8 +472,8 @@ class Sensor:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SensorTableRow:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SensorTableRow(Model):
     """`sensor_table_row`.
 
     Attributes:
@@ -486,8 +487,8 @@ class SensorTableRow:
     b: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UnitFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UnitFields(Model):
     """`unit_fields`.
 
     Attributes:
@@ -531,8 +532,8 @@ class UnitFields:
     pflds: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UnitGroupFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UnitGroupFields(Model):
     """`unit_group_fields`.
 
     Attributes:
@@ -542,8 +543,8 @@ class UnitGroupFields:
     u: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UnitGroupItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UnitGroupItem(Model):
     """`unit_group_item`.
 
     Attributes:
@@ -591,8 +592,8 @@ class UnitGroupItem:
     u: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UnitItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UnitItem(Model):
     """`unit_item`.
 
     Attributes:
@@ -674,8 +675,8 @@ class UnitItem:
     pflds: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserFields(Model):
     """`user_fields`.
 
     Attributes:
@@ -693,8 +694,8 @@ class UserFields:
     ap: JSON = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserItem(Model):
     """`user_item`.
 
     Attributes:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class DataMessage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DataMessage(Model):
     """`data_message`.
 
     Attributes:
@@ -35,8 +36,8 @@ class DataMessage:
     rt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoadMessagesResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoadMessagesResult(Model):
     """`load_messages_result`.
 
     Attributes:
@@ -48,8 +49,8 @@ class LoadMessagesResult:
     messages: list[DataMessage]
 
 
-@attrs.define(kw_only=True, slots=True)
-class PackedMessagesResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PackedMessagesResult(Model):
     """`packed_messages_result`.
 
     Attributes:
@@ -59,8 +60,8 @@ class PackedMessagesResult:
     messages: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Position:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Position(Model):
     """`position`.
 
     Attributes:

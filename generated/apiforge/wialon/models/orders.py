@@ -7,9 +7,11 @@ from typing import TypeAlias
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class Order:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Order(Model):
     """`order`.
 
     Attributes:
@@ -47,8 +49,8 @@ class Order:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrderAttachment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrderAttachment(Model):
     """`order_attachment`.
 
     Attributes:
@@ -64,8 +66,8 @@ class OrderAttachment:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrderParams:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrderParams(Model):
     """`order_params`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class SelectRowsConfigType(OpenStrEnum):
@@ -17,8 +18,8 @@ class SelectRowsConfigType(OpenStrEnum):
     ROW = "row"
 
 
-@attrs.define(kw_only=True, slots=True)
-class ExecReportResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ExecReportResult(Model):
     """`exec_report_result`.
 
     Attributes:
@@ -32,8 +33,8 @@ class ExecReportResult:
     remote_exec: int | None = attrs.field(default=None, metadata={"wire": "remoteExec"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportCellObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportCellObject(Model):
     """`report_cell_object`.
 
     Attributes:
@@ -55,8 +56,8 @@ class ReportCellObject:
     j: JSON = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportInterval(Model):
     """`report_interval`.
 
     Attributes:
@@ -70,8 +71,8 @@ class ReportInterval:
     flags: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportResult(Model):
     """`report_result`.
 
     Attributes:
@@ -87,8 +88,8 @@ class ReportResult:
     attachments: list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportRow:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportRow(Model):
     """`report_row`.
 
     Attributes:
@@ -116,8 +117,8 @@ class ReportRow:
     uid: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportStatusResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportStatusResult(Model):
     """`report_status_result`.
 
     Attributes:
@@ -127,8 +128,8 @@ class ReportStatusResult:
     status: ReportStatus
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportTable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportTable(Model):
     """`report_table`.
 
     Attributes:
@@ -158,8 +159,8 @@ class ReportTable:
     total_raw: list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportTableColumnInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportTableColumnInfo(Model):
     """`report_table_column_info`.
 
     Attributes:
@@ -177,8 +178,8 @@ class ReportTableColumnInfo:
     f: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportTableInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportTableInfo(Model):
     """`report_table_info`.
 
     Attributes:
@@ -202,8 +203,8 @@ class ReportTableInfo:
     col: list[ReportTableColumnInfo] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportTemplate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportTemplate(Model):
     """`report_template`.
 
     Attributes:
@@ -223,8 +224,8 @@ class ReportTemplate:
     tbl: list[ReportTemplateTable] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportTemplateTable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportTemplateTable(Model):
     """`report_template_table`.
 
     Attributes:
@@ -256,8 +257,8 @@ class ReportTemplateTable:
     f: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResultVideo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResultVideo(Model):
     """`result_video`.
 
     Attributes:
@@ -269,8 +270,8 @@ class ResultVideo:
     video_type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SelectRowsConfig:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SelectRowsConfig(Model):
     """`select_rows_config`.
 
     Attributes:
@@ -282,8 +283,8 @@ class SelectRowsConfig:
     data: SelectRowsData
 
 
-@attrs.define(kw_only=True, slots=True)
-class SelectRowsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SelectRowsData(Model):
     """`select_rows_data`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenIntEnum
+from apiforge.core.model import Model
 
 
 class ZoneT(OpenIntEnum):
@@ -18,8 +19,8 @@ class ZoneT(OpenIntEnum):
     INTEGER_3 = 3
 
 
-@attrs.define(kw_only=True, slots=True)
-class Action:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Action(Model):
     """`action`.
 
     Attributes:
@@ -31,8 +32,8 @@ class Action:
     p: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AutoBindUnitsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AutoBindUnitsResult(Model):
     """`auto_bind_units_result`.
 
     Attributes:
@@ -46,8 +47,8 @@ class AutoBindUnitsResult:
     tagrun: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Binding:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Binding(Model):
     """`binding`.
 
     Attributes:
@@ -63,8 +64,8 @@ class Binding:
     f: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CreateZoneByTrackResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CreateZoneByTrackResult(Model):
     """`create_zone_by_track_result`.
 
     Attributes:
@@ -76,8 +77,8 @@ class CreateZoneByTrackResult:
     created_zone: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Driver:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Driver(Model):
     """`driver`.
 
     Attributes:
@@ -119,8 +120,8 @@ class Driver:
     art: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DriverStatusResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DriverStatusResult(Model):
     """`driver_status_result`.
 
     Attributes:
@@ -138,8 +139,8 @@ class DriverStatusResult:
     h: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DriverStatusResultDrv:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DriverStatusResultDrv(Model):
     """`driver_status_result/drv`.
 
     Attributes:
@@ -153,8 +154,8 @@ class DriverStatusResultDrv:
     nm: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Job:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Job(Model):
     """`job`.
 
     Attributes:
@@ -190,8 +191,8 @@ class Job:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class JobSt:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class JobSt(Model):
     """`job/st`.
 
     Attributes:
@@ -205,8 +206,8 @@ class JobSt:
     l_: int | None = attrs.field(default=None, metadata={"wire": "l"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class Notification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Notification(Model):
     """`notification`.
 
     Attributes:
@@ -260,8 +261,8 @@ class Notification:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OrdersNotification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OrdersNotification(Model):
     """`orders_notification`.
 
     Attributes:
@@ -283,8 +284,8 @@ class OrdersNotification:
     driver_push_msg: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "driverPushMsg"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class Poi:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Poi(Model):
     """`poi`.
 
     Attributes:
@@ -306,8 +307,8 @@ class Poi:
     e: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourceGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourceGroup(Model):
     """`resource_group`.
 
     Attributes:
@@ -329,8 +330,8 @@ class ResourceGroup:
     f: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UnitBindingRef:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UnitBindingRef(Model):
     """`unit_binding_ref`.
 
     Attributes:
@@ -344,8 +345,8 @@ class UnitBindingRef:
     ph: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Zone:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Zone(Model):
     """`zone`.
 
     Attributes:
@@ -399,8 +400,8 @@ class Zone:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ZoneBounds:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ZoneBounds(Model):
     """`zone_bounds`.
 
     Attributes:
@@ -420,8 +421,8 @@ class ZoneBounds:
     cen_y: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ZonesByPointSpec:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ZonesByPointSpec(Model):
     """`zones_by_point_spec`.
 
     Attributes:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import attrs
 
+from apiforge.core.model import Model
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorConfig:
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorConfig(Model):
     """`retranslator_config`.
 
     Attributes:
@@ -16,7 +18,7 @@ class RetranslatorConfig:
         port: `int | str`.
         auth: `str`.
         ssl: `bool | int | str`.
-        debug: `bool | int`.
+        debug: `bool | int | str`.
         v6type: `int`.
         attach_sensors: `bool | int`.
         login: `str`.
@@ -29,7 +31,7 @@ class RetranslatorConfig:
     port: int | str | None = None
     auth: str | None = None
     ssl: bool | int | str | None = None
-    debug: bool | int | None = None
+    debug: bool | int | str | None = None
     v6type: int | None = None
     attach_sensors: bool | int | None = None
     login: str | None = None
@@ -37,8 +39,8 @@ class RetranslatorConfig:
     notauth: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorConfigResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorConfigResult(Model):
     """`retranslator_config_result`.
 
     Attributes:
@@ -48,8 +50,8 @@ class RetranslatorConfigResult:
     rtrc: RetranslatorConfig | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorOperatingResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorOperatingResult(Model):
     """`retranslator_operating_result`.
 
     Attributes:
@@ -61,8 +63,8 @@ class RetranslatorOperatingResult:
     rtrst: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorStats(Model):
     """`retranslator_stats`.
 
     Attributes:
@@ -84,8 +86,8 @@ class RetranslatorStats:
     hp: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorUnit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorUnit(Model):
     """`retranslator_unit`.
 
     Attributes:
@@ -99,8 +101,8 @@ class RetranslatorUnit:
     st: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RetranslatorUnitsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RetranslatorUnitsResult(Model):
     """`retranslator_units_result`.
 
     Attributes:

@@ -8,10 +8,11 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class AllRoundsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AllRoundsResult(Model):
     """`all_rounds_result`.
 
     Attributes:
@@ -25,8 +26,8 @@ class AllRoundsResult:
     virtual: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RouteCheckpoint:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RouteCheckpoint(Model):
     """`route_checkpoint`.
 
     Attributes:
@@ -50,8 +51,8 @@ class RouteCheckpoint:
     p: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RouteRound:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RouteRound(Model):
     """`route_round`.
 
     Attributes:
@@ -91,8 +92,8 @@ class RouteRound:
     pt: list[RouteCheckpoint] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RouteSchedule:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RouteSchedule(Model):
     """`route_schedule`.
 
     Attributes:
@@ -116,8 +117,8 @@ class RouteSchedule:
     cfg: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ScheduleTime:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ScheduleTime(Model):
     """`schedule_time`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class CheckUniqueResultResult(OpenIntEnum):
@@ -52,8 +53,8 @@ class UpdateDataFlagsSpecType(OpenStrEnum):
     ACCESS = "access"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccessRights:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccessRights(Model):
     """`access_rights`.
 
     Attributes:
@@ -67,8 +68,8 @@ class AccessRights:
     cacl: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthParamsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthParamsResult(Model):
     """`auth_params_result`.
 
     Attributes:
@@ -80,8 +81,8 @@ class AuthParamsResult:
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BackupFile:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BackupFile(Model):
     """`backup_file`.
 
     Attributes:
@@ -101,8 +102,8 @@ class BackupFile:
     content: JSON = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CheckUniqueResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CheckUniqueResult(Model):
     """`check_unique_result`.
 
     Attributes:
@@ -112,8 +113,8 @@ class CheckUniqueResult:
     result: CheckUniqueResultResult
 
 
-@attrs.define(kw_only=True, slots=True)
-class CreateItemResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CreateItemResult(Model):
     """`create_item_result`.
 
     Attributes:
@@ -125,8 +126,8 @@ class CreateItemResult:
     flags: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CustomPropertyResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CustomPropertyResult(Model):
     """`custom_property_result`.
 
     Attributes:
@@ -138,8 +139,8 @@ class CustomPropertyResult:
     v: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GetBackupResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GetBackupResult(Model):
     """`get_backup_result`.
 
     Attributes:
@@ -149,8 +150,8 @@ class GetBackupResult:
     result: BackupFile | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class HostMaskResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HostMaskResult(Model):
     """`host_mask_result`.
 
     Attributes:
@@ -160,8 +161,8 @@ class HostMaskResult:
     hm: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class HwType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HwType(Model):
     """`hw_type`.
 
     Attributes:
@@ -181,8 +182,8 @@ class HwType:
     up: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ItemNameResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ItemNameResult(Model):
     """`item_name_result`.
 
     Attributes:
@@ -192,8 +193,8 @@ class ItemNameResult:
     nm: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ListBackupsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ListBackupsResult(Model):
     """`list_backups_result`.
 
     Attributes:
@@ -203,8 +204,8 @@ class ListBackupsResult:
     result: list[BackupFile] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResetPasswordResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResetPasswordResult(Model):
     """`reset_password_result`.
 
     Attributes:
@@ -214,8 +215,8 @@ class ResetPasswordResult:
     new_password: str | None = attrs.field(default=None, metadata={"wire": "newPassword"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchItemResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchItemResult(Model):
     """`search_item_result`.
 
     Attributes:
@@ -227,8 +228,8 @@ class SearchItemResult:
     flags: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchItemsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchItemsResult(Model):
     """`search_items_result`.
 
     Attributes:
@@ -248,8 +249,8 @@ class SearchItemsResult:
     items: list[Item]
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchSpec:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchSpec(Model):
     """`search_spec`.
 
     Attributes:
@@ -269,8 +270,8 @@ class SearchSpec:
     or_logic: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchSpecEcho:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchSpecEcho(Model):
     """`search_spec_echo`.
 
     Attributes:
@@ -290,8 +291,8 @@ class SearchSpecEcho:
     or_logic: bool | int | str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UnitGroupUnitsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UnitGroupUnitsResult(Model):
     """`unit_group_units_result`.
 
     Attributes:
@@ -301,8 +302,8 @@ class UnitGroupUnitsResult:
     u: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UpdateDataFlagsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UpdateDataFlagsItem(Model):
     """`update_data_flags_item`.
 
     Attributes:
@@ -316,8 +317,8 @@ class UpdateDataFlagsItem:
     f: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UpdateDataFlagsSpec:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UpdateDataFlagsSpec(Model):
     """`update_data_flags_spec`.
 
     Attributes:
@@ -335,8 +336,8 @@ class UpdateDataFlagsSpec:
     max_items: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserFlagsResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserFlagsResult(Model):
     """`user_flags_result`.
 
     Attributes:
@@ -346,8 +347,8 @@ class UserFlagsResult:
     fl: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserLocale:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserLocale(Model):
     """`user_locale`.
 
     Attributes:
@@ -359,8 +360,8 @@ class UserLocale:
     wd: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserNotification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserNotification(Model):
     """`user_notification`.
 
     Attributes:
@@ -378,8 +379,8 @@ class UserNotification:
     d: JSON = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VerifyAuthResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VerifyAuthResult(Model):
     """`verify_auth_result`.
 
     Attributes:

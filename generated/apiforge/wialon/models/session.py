@@ -6,10 +6,11 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthHashResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthHashResult(Model):
     """`auth_hash_result`.
 
     Attributes:
@@ -19,8 +20,8 @@ class AuthHashResult:
     auth_hash: str = attrs.field(metadata={"wire": "authHash"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoginClasses:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoginClasses(Model):
     """`login_classes`.
 
     Attributes:
@@ -42,8 +43,8 @@ class LoginClasses:
     user: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoginFeatures:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoginFeatures(Model):
     """`login_features`.
 
     Attributes:
@@ -55,8 +56,8 @@ class LoginFeatures:
     svcs: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoginResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoginResponse(Model):
     """`login_response`.
 
     Attributes:
@@ -90,8 +91,8 @@ class LoginResponse:
     features: LoginFeatures | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Token:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Token(Model):
     """`token`.
 
     Attributes:

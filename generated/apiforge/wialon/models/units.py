@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class HwParamType(OpenStrEnum):
@@ -32,8 +33,8 @@ class TripDetectorType(OpenIntEnum):
     INTEGER_5 = 5
 
 
-@attrs.define(kw_only=True, slots=True)
-class CommandDefinition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CommandDefinition(Model):
     """`command_definition`.
 
     Attributes:
@@ -59,8 +60,8 @@ class CommandDefinition:
     mt: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CounterResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CounterResult(Model):
     """`counter_result`.
 
     Attributes:
@@ -78,8 +79,8 @@ class CounterResult:
     cfl: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FuelSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FuelSettings(Model):
     """`fuel_settings`.
 
     Attributes:
@@ -97,8 +98,8 @@ class FuelSettings:
     fuel_cons_impulse: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "fuelConsImpulse"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class HwParam:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HwParam(Model):
     """`hw_param`.
 
     Attributes:
@@ -116,8 +117,8 @@ class HwParam:
     set_psw: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class HwParamsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HwParamsData(Model):
     """`hw_params_data`.
 
     Attributes:
@@ -131,8 +132,8 @@ class HwParamsData:
     full_data: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MessagesFilter:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MessagesFilter(Model):
     """`messages_filter`.
 
     Attributes:
@@ -160,8 +161,8 @@ class MessagesFilter:
     max_wifi_points: int | None = attrs.field(default=None, metadata={"wire": "maxWifiPoints"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportSettings(Model):
     """`report_settings`.
 
     Attributes:
@@ -187,8 +188,8 @@ class ReportSettings:
     speeding_mode: int | None = attrs.field(default=None, metadata={"wire": "speedingMode"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceInterval(Model):
     """`service_interval`.
 
     Attributes:
@@ -216,8 +217,8 @@ class ServiceInterval:
     c: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Trip:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Trip(Model):
     """`trip`.
 
     Attributes:
@@ -231,8 +232,8 @@ class Trip:
     m: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TripDetector:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TripDetector(Model):
     """`trip_detector`.
 
     Attributes:
@@ -256,8 +257,8 @@ class TripDetector:
     min_trip_distance: int | None = attrs.field(default=None, metadata={"wire": "minTripDistance"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class TripPoint:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TripPoint(Model):
     """`trip_point`.
 
     Attributes:
@@ -271,8 +272,8 @@ class TripPoint:
     p: Position | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UnitPropertyResult:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UnitPropertyResult(Model):
     """`unit_property_result`.
 
     Attributes:
@@ -292,8 +293,8 @@ class UnitPropertyResult:
     psw: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoCamera:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoCamera(Model):
     """`video_camera`.
 
     Attributes:
@@ -305,8 +306,8 @@ class VideoCamera:
     flags: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VideoSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VideoSettings(Model):
     """`video_settings`.
 
     Attributes:

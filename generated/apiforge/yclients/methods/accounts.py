@@ -30,13 +30,13 @@ class AccountsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: float | int) -> builtins.list[AccountsListItem]:
+    def list(self, *, company_id: int) -> builtins.list[AccountsListItem]:
         """Call `GET /api/v1/accounts/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[AccountsListItem]`.
 
@@ -59,13 +59,13 @@ class AsyncAccountsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: float | int) -> builtins.list[AccountsListItem]:
+    async def list(self, *, company_id: int) -> builtins.list[AccountsListItem]:
         """Call `GET /api/v1/accounts/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[AccountsListItem]`.
 

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.records import (
     ActivitiesCreateData,
     ActivitiesCreateDuplicationStrategyRequest,
@@ -105,7 +106,7 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("partner",),
 )
-_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH: MethodSpec[list[ActivitiesSearchItem]] = MethodSpec(
+_GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH: MethodSpec[Page[ActivitiesSearchItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/activity/{company_id}/search/",
     params=(
@@ -118,7 +119,7 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH: MethodSpec[list[ActivitiesSearchItem]] =
         Param("page", "query", "plain"),
         Param("count", "query", "plain"),
     ),
-    result=list[ActivitiesSearchItem],
+    result=Page[ActivitiesSearchItem],
     idempotent=True,
     token_kinds=("partner",),
     pagination={"page": "page", "size": "count", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
@@ -186,13 +187,13 @@ class ActivitiesMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ActivityCompanyidRequestDataTypes | None = None,
         date: str | None = None,
-        service_id: float | int | None = None,
-        staff_id: float | int | None = None,
+        service_id: int | None = None,
+        staff_id: int | None = None,
         capacity: float | int | None = None,
-        resource_instance_ids: Sequence[float | int] | None = None,
+        resource_instance_ids: Sequence[int] | None = None,
         force: bool | None = None,
         length: float | int | None = None,
         color: str | None = None,
@@ -207,7 +208,7 @@ class ActivitiesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -238,14 +239,14 @@ class ActivitiesMethods:
             )
         )
 
-    def get(self, *, company_id: float | int, activity_id: float | int) -> ActivitiesCreateData:
+    def get(self, *, company_id: int, activity_id: int) -> ActivitiesCreateData:
         """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -263,14 +264,14 @@ class ActivitiesMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        activity_id: float | int,
+        company_id: int,
+        activity_id: int,
         body: ActivityCompanyidRequestDataTypes | None = None,
         date: str | None = None,
-        service_id: float | int | None = None,
-        staff_id: float | int | None = None,
+        service_id: int | None = None,
+        staff_id: int | None = None,
         capacity: float | int | None = None,
-        resource_instance_ids: Sequence[float | int] | None = None,
+        resource_instance_ids: Sequence[int] | None = None,
         force: bool | None = None,
         length: float | int | None = None,
         color: str | None = None,
@@ -285,8 +286,8 @@ class ActivitiesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -318,14 +319,14 @@ class ActivitiesMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, activity_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, activity_id: int) -> JSON:
         """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `JSON`.
 
@@ -343,7 +344,7 @@ class ActivitiesMethods:
     def list_filters(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
@@ -353,7 +354,7 @@ class ActivitiesMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             service_ids: Sequence[int].
             staff_ids: Sequence[int].
             resource_ids: Sequence[int].
@@ -376,7 +377,7 @@ class ActivitiesMethods:
     def search_dates_range(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
@@ -386,7 +387,7 @@ class ActivitiesMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             service_ids: Sequence[int].
             staff_ids: Sequence[int].
             resource_ids: Sequence[int].
@@ -409,7 +410,7 @@ class ActivitiesMethods:
     def search_dates(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         from_: str,
         till: str,
         service_ids: Sequence[int] | None = None,
@@ -421,7 +422,7 @@ class ActivitiesMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             from_ (sent as `from`): str; required.
             till: str; required.
             service_ids: Sequence[int].
@@ -448,7 +449,7 @@ class ActivitiesMethods:
     def search(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         from_: str,
         till: str,
         service_ids: Sequence[int] | None = None,
@@ -456,13 +457,13 @@ class ActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> list[ActivitiesSearchItem]:
+    ) -> Page[ActivitiesSearchItem]:
         """Call `GET /api/v1/activity/{company_id}/search/`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             from_ (sent as `from`): str; required.
             till: str; required.
             service_ids: Sequence[int].
@@ -471,7 +472,7 @@ class ActivitiesMethods:
             page: float | int.
             count: float | int.
 
-        Returns: `list[ActivitiesSearchItem]`.
+        Returns: `Page[ActivitiesSearchItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%93%D1%80%D1%83%D0%BF%D0%BF%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%81%D0%BE%D0%B1%D1%8B%D1%82%D0%B8%D1%8F/operation/api.location.activity.search
         """
@@ -491,15 +492,15 @@ class ActivitiesMethods:
         )
 
     def search_services(
-        self, *, company_id: float | int, staff_id: float | int | None = None, term: str | None = None
+        self, *, company_id: int, staff_id: int | None = None, term: str | None = None
     ) -> list[ActivitiesSearchServicesItem]:
         """Call `GET /api/v1/activity/{company_id}/services`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int.
+            company_id: int; required.
+            staff_id: int.
             term: str.
 
         Returns: `list[ActivitiesSearchServicesItem]`.
@@ -516,13 +517,13 @@ class ActivitiesMethods:
             )
         )
 
-    def list_duplication_strategies(self, *, company_id: float | int) -> JSON:
+    def list_duplication_strategies(self, *, company_id: int) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -539,11 +540,11 @@ class ActivitiesMethods:
     def create_duplication_strategy(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ActivitiesCreateDuplicationStrategyRequest | None = None,
         title: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
-        repeat_mode_id: float | int | None = None,
+        repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
     ) -> JSON:
@@ -552,7 +553,7 @@ class ActivitiesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -578,12 +579,12 @@ class ActivitiesMethods:
     def update_duplication_strategy(
         self,
         *,
-        company_id: float | int,
-        strategy_id: float | int,
+        company_id: int,
+        strategy_id: int,
         body: ActivitiesUpdateDuplicationStrategyRequest | None = None,
         title: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
-        repeat_mode_id: float | int | None = None,
+        repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
     ) -> JSON:
@@ -592,8 +593,8 @@ class ActivitiesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            strategy_id: float | int; required.
+            company_id: int; required.
+            strategy_id: int; required.
 
         Returns: `JSON`.
 
@@ -617,16 +618,14 @@ class ActivitiesMethods:
             )
         )
 
-    def duplicate(
-        self, *, company_id: float | int, activity_id: float | int, body: dict[str, JSON] | None = None
-    ) -> JSON:
+    def duplicate(self, *, company_id: int, activity_id: int, body: dict[str, JSON] | None = None) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `JSON`.
 
@@ -642,6 +641,40 @@ class ActivitiesMethods:
             )
         )
 
+    def iter_search(
+        self,
+        *,
+        company_id: int,
+        from_: str,
+        till: str,
+        service_ids: Sequence[int] | None = None,
+        staff_ids: Sequence[int] | None = None,
+        resource_ids: Sequence[int] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ActivitiesSearchItem]:
+        """Every item of `search` (`GET /api/v1/activity/{company_id}/search/`), page after page.
+
+        Takes the arguments of `search` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH,
+            {
+                "company_id": company_id,
+                "from": from_,
+                "till": till,
+                "service_ids": service_ids,
+                "staff_ids": staff_ids,
+                "resource_ids": resource_ids,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncActivitiesMethods:
     """`client.activities`: the `activities` methods, awaited."""
@@ -654,13 +687,13 @@ class AsyncActivitiesMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ActivityCompanyidRequestDataTypes | None = None,
         date: str | None = None,
-        service_id: float | int | None = None,
-        staff_id: float | int | None = None,
+        service_id: int | None = None,
+        staff_id: int | None = None,
         capacity: float | int | None = None,
-        resource_instance_ids: Sequence[float | int] | None = None,
+        resource_instance_ids: Sequence[int] | None = None,
         force: bool | None = None,
         length: float | int | None = None,
         color: str | None = None,
@@ -675,7 +708,7 @@ class AsyncActivitiesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -706,14 +739,14 @@ class AsyncActivitiesMethods:
             )
         )
 
-    async def get(self, *, company_id: float | int, activity_id: float | int) -> ActivitiesCreateData:
+    async def get(self, *, company_id: int, activity_id: int) -> ActivitiesCreateData:
         """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -731,14 +764,14 @@ class AsyncActivitiesMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        activity_id: float | int,
+        company_id: int,
+        activity_id: int,
         body: ActivityCompanyidRequestDataTypes | None = None,
         date: str | None = None,
-        service_id: float | int | None = None,
-        staff_id: float | int | None = None,
+        service_id: int | None = None,
+        staff_id: int | None = None,
         capacity: float | int | None = None,
-        resource_instance_ids: Sequence[float | int] | None = None,
+        resource_instance_ids: Sequence[int] | None = None,
         force: bool | None = None,
         length: float | int | None = None,
         color: str | None = None,
@@ -753,8 +786,8 @@ class AsyncActivitiesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `ActivitiesCreateData`.
 
@@ -786,14 +819,14 @@ class AsyncActivitiesMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, activity_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, activity_id: int) -> JSON:
         """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `JSON`.
 
@@ -811,7 +844,7 @@ class AsyncActivitiesMethods:
     async def list_filters(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
@@ -821,7 +854,7 @@ class AsyncActivitiesMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             service_ids: Sequence[int].
             staff_ids: Sequence[int].
             resource_ids: Sequence[int].
@@ -844,7 +877,7 @@ class AsyncActivitiesMethods:
     async def search_dates_range(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
@@ -854,7 +887,7 @@ class AsyncActivitiesMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             service_ids: Sequence[int].
             staff_ids: Sequence[int].
             resource_ids: Sequence[int].
@@ -877,7 +910,7 @@ class AsyncActivitiesMethods:
     async def search_dates(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         from_: str,
         till: str,
         service_ids: Sequence[int] | None = None,
@@ -889,7 +922,7 @@ class AsyncActivitiesMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             from_ (sent as `from`): str; required.
             till: str; required.
             service_ids: Sequence[int].
@@ -916,7 +949,7 @@ class AsyncActivitiesMethods:
     async def search(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         from_: str,
         till: str,
         service_ids: Sequence[int] | None = None,
@@ -924,13 +957,13 @@ class AsyncActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> list[ActivitiesSearchItem]:
+    ) -> Page[ActivitiesSearchItem]:
         """Call `GET /api/v1/activity/{company_id}/search/`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             from_ (sent as `from`): str; required.
             till: str; required.
             service_ids: Sequence[int].
@@ -939,7 +972,7 @@ class AsyncActivitiesMethods:
             page: float | int.
             count: float | int.
 
-        Returns: `list[ActivitiesSearchItem]`.
+        Returns: `Page[ActivitiesSearchItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%93%D1%80%D1%83%D0%BF%D0%BF%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%81%D0%BE%D0%B1%D1%8B%D1%82%D0%B8%D1%8F/operation/api.location.activity.search
         """
@@ -959,15 +992,15 @@ class AsyncActivitiesMethods:
         )
 
     async def search_services(
-        self, *, company_id: float | int, staff_id: float | int | None = None, term: str | None = None
+        self, *, company_id: int, staff_id: int | None = None, term: str | None = None
     ) -> list[ActivitiesSearchServicesItem]:
         """Call `GET /api/v1/activity/{company_id}/services`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int.
+            company_id: int; required.
+            staff_id: int.
             term: str.
 
         Returns: `list[ActivitiesSearchServicesItem]`.
@@ -984,13 +1017,13 @@ class AsyncActivitiesMethods:
             )
         )
 
-    async def list_duplication_strategies(self, *, company_id: float | int) -> JSON:
+    async def list_duplication_strategies(self, *, company_id: int) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -1007,11 +1040,11 @@ class AsyncActivitiesMethods:
     async def create_duplication_strategy(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ActivitiesCreateDuplicationStrategyRequest | None = None,
         title: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
-        repeat_mode_id: float | int | None = None,
+        repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
     ) -> JSON:
@@ -1020,7 +1053,7 @@ class AsyncActivitiesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -1046,12 +1079,12 @@ class AsyncActivitiesMethods:
     async def update_duplication_strategy(
         self,
         *,
-        company_id: float | int,
-        strategy_id: float | int,
+        company_id: int,
+        strategy_id: int,
         body: ActivitiesUpdateDuplicationStrategyRequest | None = None,
         title: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
-        repeat_mode_id: float | int | None = None,
+        repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
     ) -> JSON:
@@ -1060,8 +1093,8 @@ class AsyncActivitiesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            strategy_id: float | int; required.
+            company_id: int; required.
+            strategy_id: int; required.
 
         Returns: `JSON`.
 
@@ -1085,16 +1118,14 @@ class AsyncActivitiesMethods:
             )
         )
 
-    async def duplicate(
-        self, *, company_id: float | int, activity_id: float | int, body: dict[str, JSON] | None = None
-    ) -> JSON:
+    async def duplicate(self, *, company_id: int, activity_id: int, body: dict[str, JSON] | None = None) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `JSON`.
 
@@ -1109,6 +1140,41 @@ class AsyncActivitiesMethods:
                 body,
             )
         )
+
+    async def iter_search(
+        self,
+        *,
+        company_id: int,
+        from_: str,
+        till: str,
+        service_ids: Sequence[int] | None = None,
+        staff_ids: Sequence[int] | None = None,
+        resource_ids: Sequence[int] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[ActivitiesSearchItem]:
+        """Every item of `search` (`GET /api/v1/activity/{company_id}/search/`), page after page.
+
+        Takes the arguments of `search` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH,
+            {
+                "company_id": company_id,
+                "from": from_,
+                "till": till,
+                "service_ids": service_ids,
+                "staff_ids": staff_ids,
+                "resource_ids": resource_ids,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["ActivitiesMethods", "AsyncActivitiesMethods"]

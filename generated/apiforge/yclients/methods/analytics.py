@@ -124,7 +124,7 @@ class AnalyticsMethods:
     def get_overall(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         date_from: str,
         date_to: str,
         staff_id: int | None = None,
@@ -136,7 +136,7 @@ class AnalyticsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -163,7 +163,7 @@ class AnalyticsMethods:
     def get_income_daily(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         date_from: str,
         date_to: str,
         staff_id: int | None = None,
@@ -175,7 +175,7 @@ class AnalyticsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -200,20 +200,14 @@ class AnalyticsMethods:
         )
 
     def get_records_daily(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -236,20 +230,14 @@ class AnalyticsMethods:
         )
 
     def get_fullness_daily(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -272,20 +260,14 @@ class AnalyticsMethods:
         )
 
     def get_record_sources(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -308,20 +290,14 @@ class AnalyticsMethods:
         )
 
     def get_record_statuses(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -355,7 +331,7 @@ class AsyncAnalyticsMethods:
     async def get_overall(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         date_from: str,
         date_to: str,
         staff_id: int | None = None,
@@ -367,7 +343,7 @@ class AsyncAnalyticsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -394,7 +370,7 @@ class AsyncAnalyticsMethods:
     async def get_income_daily(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         date_from: str,
         date_to: str,
         staff_id: int | None = None,
@@ -406,7 +382,7 @@ class AsyncAnalyticsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -431,20 +407,14 @@ class AsyncAnalyticsMethods:
         )
 
     async def get_records_daily(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -467,20 +437,14 @@ class AsyncAnalyticsMethods:
         )
 
     async def get_fullness_daily(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -503,20 +467,14 @@ class AsyncAnalyticsMethods:
         )
 
     async def get_record_sources(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.
@@ -539,20 +497,14 @@ class AsyncAnalyticsMethods:
         )
 
     async def get_record_statuses(
-        self,
-        *,
-        company_id: float | int,
-        date_from: str,
-        date_to: str,
-        staff_id: int | None = None,
-        user_id: int | None = None,
+        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_from: str; required; format date.
             date_to: str; required; format date.
             staff_id: int.

@@ -73,13 +73,13 @@ class BookingFormsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: float | int) -> builtins.list[BookformSettingsResponse2]:
+    def list(self, *, company_id: int) -> builtins.list[BookformSettingsResponse2]:
         """Call `GET /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[BookformSettingsResponse2]`.
 
@@ -93,15 +93,13 @@ class BookingFormsMethods:
             )
         )
 
-    def create(
-        self, *, company_id: float | int, body: BookformCreateRequest2 | None = None
-    ) -> BookformSettingsResponse2:
+    def create(self, *, company_id: int, body: BookformCreateRequest2 | None = None) -> BookformSettingsResponse2:
         """Call `POST /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -116,14 +114,14 @@ class BookingFormsMethods:
             )
         )
 
-    def get(self, *, company_id: float | int, form_id: float | int) -> BookformSettingsResponse2:
+    def get(self, *, company_id: int, form_id: int) -> BookformSettingsResponse2:
         """Call `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            form_id: float | int; required.
+            company_id: int; required.
+            form_id: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -138,14 +136,14 @@ class BookingFormsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, form_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, form_id: int) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            form_id: float | int; required.
+            company_id: int; required.
+            form_id: int; required.
 
         Returns: `JSON`.
 
@@ -161,15 +159,15 @@ class BookingFormsMethods:
         )
 
     def update(
-        self, *, company_id: float | int, form_id: float | int, body: BookformUpdateRequest2 | None = None
+        self, *, company_id: int, form_id: int, body: BookformUpdateRequest2 | None = None
     ) -> BookformSettingsResponse2:
         """Call `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            form_id: float | int; required.
+            company_id: int; required.
+            form_id: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -194,13 +192,13 @@ class AsyncBookingFormsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: float | int) -> builtins.list[BookformSettingsResponse2]:
+    async def list(self, *, company_id: int) -> builtins.list[BookformSettingsResponse2]:
         """Call `GET /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[BookformSettingsResponse2]`.
 
@@ -214,15 +212,13 @@ class AsyncBookingFormsMethods:
             )
         )
 
-    async def create(
-        self, *, company_id: float | int, body: BookformCreateRequest2 | None = None
-    ) -> BookformSettingsResponse2:
+    async def create(self, *, company_id: int, body: BookformCreateRequest2 | None = None) -> BookformSettingsResponse2:
         """Call `POST /api/v1/company/{company_id}/booking_forms/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -237,14 +233,14 @@ class AsyncBookingFormsMethods:
             )
         )
 
-    async def get(self, *, company_id: float | int, form_id: float | int) -> BookformSettingsResponse2:
+    async def get(self, *, company_id: int, form_id: int) -> BookformSettingsResponse2:
         """Call `GET /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            form_id: float | int; required.
+            company_id: int; required.
+            form_id: int; required.
 
         Returns: `BookformSettingsResponse2`.
 
@@ -259,14 +255,14 @@ class AsyncBookingFormsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, form_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, form_id: int) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            form_id: float | int; required.
+            company_id: int; required.
+            form_id: int; required.
 
         Returns: `JSON`.
 
@@ -282,15 +278,15 @@ class AsyncBookingFormsMethods:
         )
 
     async def update(
-        self, *, company_id: float | int, form_id: float | int, body: BookformUpdateRequest2 | None = None
+        self, *, company_id: int, form_id: int, body: BookformUpdateRequest2 | None = None
     ) -> BookformSettingsResponse2:
         """Call `PATCH /api/v1/company/{company_id}/booking_forms/{form_id}/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            form_id: float | int; required.
+            company_id: int; required.
+            form_id: int; required.
 
         Returns: `BookformSettingsResponse2`.
 

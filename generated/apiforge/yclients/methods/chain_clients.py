@@ -32,13 +32,13 @@ class ChainClientsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def find_by_phone(self, *, group_id: float | int, phone: str) -> ChainClientsFindByPhoneData:
+    def find_by_phone(self, *, group_id: int, phone: str) -> ChainClientsFindByPhoneData:
         """Call `GET /api/v1/group/{group_id}/clients/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: float | int; required.
+            group_id: int; required.
             phone: str; required.
 
         Returns: `ChainClientsFindByPhoneData`.
@@ -63,13 +63,13 @@ class AsyncChainClientsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def find_by_phone(self, *, group_id: float | int, phone: str) -> ChainClientsFindByPhoneData:
+    async def find_by_phone(self, *, group_id: int, phone: str) -> ChainClientsFindByPhoneData:
         """Call `GET /api/v1/group/{group_id}/clients/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: float | int; required.
+            group_id: int; required.
             phone: str; required.
 
         Returns: `ChainClientsFindByPhoneData`.

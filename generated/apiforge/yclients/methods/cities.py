@@ -33,16 +33,14 @@ class CitiesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(
-        self, *, country_id: float | int | None = None, company_id: float | int | None = None
-    ) -> builtins.list[CitiesListItem]:
+    def list(self, *, country_id: int | None = None, company_id: int | None = None) -> builtins.list[CitiesListItem]:
         """Call `GET /api/v1/cities`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id: float | int.
-            company_id: float | int.
+            country_id: int.
+            company_id: int.
 
         Returns: `list[CitiesListItem]`.
 
@@ -67,15 +65,15 @@ class AsyncCitiesMethods:
         self._client = client
 
     async def list(
-        self, *, country_id: float | int | None = None, company_id: float | int | None = None
+        self, *, country_id: int | None = None, company_id: int | None = None
     ) -> builtins.list[CitiesListItem]:
         """Call `GET /api/v1/cities`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id: float | int.
-            company_id: float | int.
+            country_id: int.
+            company_id: int.
 
         Returns: `list[CitiesListItem]`.
 

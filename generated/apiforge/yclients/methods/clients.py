@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.clients import (
     ClientCommentContainer,
     ClientsAddCommentRequest,
@@ -25,11 +26,11 @@ from apiforge.yclients.models.clients import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH: MethodSpec[builtins.list[ClientsSearchItem]] = MethodSpec(
+_POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH: MethodSpec[Page[ClientsSearchItem]] = MethodSpec(
     api="yclients",
     name="POST /api/v1/company/{company_id}/clients/search",
     params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[ClientsSearchItem],
+    result=Page[ClientsSearchItem],
     token_kinds=("user",),
     pagination={
         "page": "page",
@@ -41,7 +42,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH: MethodSpec[builtins.list[Clients
     },
     has_body=True,
 )
-_GET_API_V1_CLIENTS_COMPANY_ID: MethodSpec[builtins.list[ClientsListItem]] = MethodSpec(
+_GET_API_V1_CLIENTS_COMPANY_ID: MethodSpec[Page[ClientsListItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/clients/{company_id}",
     params=(
@@ -55,7 +56,7 @@ _GET_API_V1_CLIENTS_COMPANY_ID: MethodSpec[builtins.list[ClientsListItem]] = Met
         Param("count", "query", "plain"),
         Param("id", "query", "plain"),
     ),
-    result=builtins.list[ClientsListItem],
+    result=Page[ClientsListItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -67,11 +68,11 @@ _GET_API_V1_CLIENTS_COMPANY_ID: MethodSpec[builtins.list[ClientsListItem]] = Met
         "total": ["total_count"],
     },
 )
-_POST_API_V1_CLIENTS_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
+_POST_API_V1_CLIENTS_COMPANY_ID: MethodSpec[ClientsListItem] = MethodSpec(
     api="yclients",
     name="POST /api/v1/clients/{company_id}",
     params=(Param("company_id", "path", "plain"),),
-    result=JSON,
+    result=ClientsListItem,
     token_kinds=("user",),
     http_status=201,
     has_body=True,
@@ -116,25 +117,25 @@ _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_VISITS_SEARCH: MethodSpec[ClientVisitsHi
     token_kinds=("user",),
     has_body=True,
 )
-_GET_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
+_GET_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
     api="yclients",
     name="GET /api/v1/client/{company_id}/{id}",
     params=(
         Param("company_id", "path", "plain"),
         Param("id", "path", "plain"),
     ),
-    result=JSON,
+    result=ClientsListItem,
     idempotent=True,
     token_kinds=("user",),
 )
-_PUT_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
+_PUT_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
     api="yclients",
     name="PUT /api/v1/client/{company_id}/{id}",
     params=(
         Param("company_id", "path", "plain"),
         Param("id", "path", "plain"),
     ),
-    result=JSON,
+    result=ClientsListItem,
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
@@ -204,7 +205,7 @@ class ClientsMethods:
     def search(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: CompanyCompanyidClientsSearchRequestDataTypes | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
@@ -224,15 +225,15 @@ class ClientsMethods:
         order_by_direction: Literal["ASC", "DESC"] | None = None,
         operation: Literal["AND", "OR"] | None = None,
         filters: Sequence[Mapping[str, JSON]] | None = None,
-    ) -> builtins.list[ClientsSearchItem]:
+    ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `list[ClientsSearchItem]`.
+        Returns: `Page[ClientsSearchItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -258,7 +259,7 @@ class ClientsMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         fullname: str | None = None,
         phone: str | None = None,
         email: str | None = None,
@@ -266,14 +267,14 @@ class ClientsMethods:
         paid_max: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-        id: float | int | None = None,
-    ) -> builtins.list[ClientsListItem]:
+        id: int | None = None,
+    ) -> Page[ClientsListItem]:
         """Call `GET /api/v1/clients/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             fullname: str.
             phone: str.
             email: str.
@@ -281,9 +282,9 @@ class ClientsMethods:
             paid_max: float | int.
             page: float | int.
             count: float | int.
-            id: float | int.
+            id: int.
 
-        Returns: `list[ClientsListItem]`.
+        Returns: `Page[ClientsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -306,15 +307,15 @@ class ClientsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ClientsCreateRequest | None = None,
         name: str | None = None,
         surname: str | None = None,
         patronymic: str | None = None,
         phone: str | None = None,
         email: str | None = None,
-        sex_id: float | int | None = None,
-        importance_id: float | int | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
         discount: float | int | None = None,
         card: str | None = None,
         birth_date: str | None = None,
@@ -325,15 +326,15 @@ class ClientsMethods:
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
-    ) -> JSON:
+    ) -> ClientsListItem:
         """Call `POST /api/v1/clients/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `JSON`.
+        Returns: `ClientsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%94%D0%BE%D0%B1%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0
         """
@@ -369,15 +370,15 @@ class ClientsMethods:
     def create_bulk(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ClientsCreateBulkRequest | None = None,
         name: str | None = None,
         surname: str | None = None,
         patronymic: str | None = None,
         phone: str | None = None,
         email: str | None = None,
-        sex_id: float | int | None = None,
-        importance_id: float | int | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
         discount: float | int | None = None,
         card: str | None = None,
         birth_date: str | None = None,
@@ -393,7 +394,7 @@ class ClientsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -427,14 +428,14 @@ class ClientsMethods:
             )
         )
 
-    def list_files(self, *, company_id: float | int, client_id: float | int) -> builtins.list[ClientsListFilesItem]:
+    def list_files(self, *, company_id: int, client_id: int) -> builtins.list[ClientsListFilesItem]:
         """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `list[ClientsListFilesItem]`.
 
@@ -449,15 +450,15 @@ class ClientsMethods:
             )
         )
 
-    def delete_file(self, *, company_id: float | int, client_id: float | int, file_id: float | int) -> JSON:
+    def delete_file(self, *, company_id: int, client_id: int, file_id: int) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
-            file_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
+            file_id: int; required.
 
         Returns: `JSON`.
 
@@ -476,9 +477,9 @@ class ClientsMethods:
     def search_visits(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ClientsSearchVisitsRequest | None = None,
-        client_id: float | int | None = None,
+        client_id: int | None = None,
         client_phone: str | None = None,
         from_: str | None = None,
         to: str | None = None,
@@ -490,7 +491,7 @@ class ClientsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ClientVisitsHistory`.
 
@@ -514,16 +515,16 @@ class ClientsMethods:
             )
         )
 
-    def get(self, *, company_id: float | int, id: float | int) -> JSON:
+    def get(self, *, company_id: int, id: int) -> ClientsListItem:
         """Call `GET /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `JSON`.
+        Returns: `ClientsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0
         """
@@ -539,16 +540,16 @@ class ClientsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        id: float | int,
+        company_id: int,
+        id: int,
         body: ClientsUpdateRequest | None = None,
         name: str | None = None,
         surname: str | None = None,
         patronymic: str | None = None,
         phone: str | None = None,
         email: str | None = None,
-        sex_id: float | int | None = None,
-        importance_id: float | int | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
         discount: float | int | None = None,
         card: str | None = None,
         birth_date: str | None = None,
@@ -559,16 +560,16 @@ class ClientsMethods:
         sms_not: float | int | None = None,
         labels: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
-    ) -> JSON:
+    ) -> ClientsListItem:
         """Call `PUT /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `JSON`.
+        Returns: `ClientsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%A0%D0%B5%D0%B4%D0%B0%D0%BA%D1%82%D0%B8%D1%80%D0%BE%D0%B2%D0%B0%D1%82%D1%8C%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0
         """
@@ -602,14 +603,14 @@ class ClientsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, id: float | int) -> JSON:
+    def delete(self, *, company_id: int, id: int) -> JSON:
         """Call `DELETE /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
         Returns: `JSON`.
 
@@ -624,16 +625,14 @@ class ClientsMethods:
             )
         )
 
-    def list_comments(
-        self, *, company_id: float | int, client_id: float | int
-    ) -> builtins.list[ClientCommentContainer]:
+    def list_comments(self, *, company_id: int, client_id: int) -> builtins.list[ClientCommentContainer]:
         """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `list[ClientCommentContainer]`.
 
@@ -649,20 +648,15 @@ class ClientsMethods:
         )
 
     def add_comment(
-        self,
-        *,
-        company_id: float | int,
-        client_id: float | int,
-        body: ClientsAddCommentRequest | None = None,
-        text: str | None = None,
+        self, *, company_id: int, client_id: int, body: ClientsAddCommentRequest | None = None, text: str | None = None
     ) -> ClientCommentContainer:
         """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `ClientCommentContainer`.
 
@@ -682,17 +676,15 @@ class ClientsMethods:
             )
         )
 
-    def delete_comment(
-        self, *, company_id: float | int, client_id: float | int, comment_id: float | int
-    ) -> dict[str, JSON] | None:
+    def delete_comment(self, *, company_id: int, client_id: int, comment_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
-            comment_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
+            comment_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -708,6 +700,92 @@ class ClientsMethods:
             )
         )
 
+    def iter_search(
+        self,
+        *,
+        company_id: int,
+        page_size: int | None = None,
+        body: CompanyCompanyidClientsSearchRequestDataTypes | None = None,
+        fields: Sequence[str] | None = None,
+        order_by: Literal[
+            "id",
+            "name",
+            "phone",
+            "email",
+            "discount",
+            "first_visit_date",
+            "last_visit_date",
+            "sold_amount",
+            "visits_count",
+        ]
+        | None = None,
+        order_by_direction: Literal["ASC", "DESC"] | None = None,
+        operation: Literal["AND", "OR"] | None = None,
+        filters: Sequence[Mapping[str, JSON]] | None = None,
+    ) -> Iterator[ClientsSearchItem]:
+        """Every item of `search` (`POST /api/v1/company/{company_id}/clients/search`), page after page.
+
+        Takes the arguments of `search` except `page` and `page_size` (sent in the body), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH,
+            {
+                "company_id": company_id,
+            },
+            body
+            if body is not None
+            else {
+                "fields": fields,
+                "order_by": order_by,
+                "order_by_direction": order_by_direction,
+                "operation": operation,
+                "filters": filters,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_list(
+        self,
+        *,
+        company_id: int,
+        fullname: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        paid_min: float | int | None = None,
+        paid_max: float | int | None = None,
+        id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ClientsListItem]:
+        """Every item of `list` (`GET /api/v1/clients/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_CLIENTS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "fullname": fullname,
+                "phone": phone,
+                "email": email,
+                "paid_min": paid_min,
+                "paid_max": paid_max,
+                "id": id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncClientsMethods:
     """`client.clients`: the `clients` methods, awaited."""
@@ -720,7 +798,7 @@ class AsyncClientsMethods:
     async def search(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: CompanyCompanyidClientsSearchRequestDataTypes | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
@@ -740,15 +818,15 @@ class AsyncClientsMethods:
         order_by_direction: Literal["ASC", "DESC"] | None = None,
         operation: Literal["AND", "OR"] | None = None,
         filters: Sequence[Mapping[str, JSON]] | None = None,
-    ) -> builtins.list[ClientsSearchItem]:
+    ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `list[ClientsSearchItem]`.
+        Returns: `Page[ClientsSearchItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -774,7 +852,7 @@ class AsyncClientsMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         fullname: str | None = None,
         phone: str | None = None,
         email: str | None = None,
@@ -782,14 +860,14 @@ class AsyncClientsMethods:
         paid_max: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-        id: float | int | None = None,
-    ) -> builtins.list[ClientsListItem]:
+        id: int | None = None,
+    ) -> Page[ClientsListItem]:
         """Call `GET /api/v1/clients/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             fullname: str.
             phone: str.
             email: str.
@@ -797,9 +875,9 @@ class AsyncClientsMethods:
             paid_max: float | int.
             page: float | int.
             count: float | int.
-            id: float | int.
+            id: int.
 
-        Returns: `list[ClientsListItem]`.
+        Returns: `Page[ClientsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -822,15 +900,15 @@ class AsyncClientsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ClientsCreateRequest | None = None,
         name: str | None = None,
         surname: str | None = None,
         patronymic: str | None = None,
         phone: str | None = None,
         email: str | None = None,
-        sex_id: float | int | None = None,
-        importance_id: float | int | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
         discount: float | int | None = None,
         card: str | None = None,
         birth_date: str | None = None,
@@ -841,15 +919,15 @@ class AsyncClientsMethods:
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
-    ) -> JSON:
+    ) -> ClientsListItem:
         """Call `POST /api/v1/clients/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `JSON`.
+        Returns: `ClientsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%94%D0%BE%D0%B1%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0
         """
@@ -885,15 +963,15 @@ class AsyncClientsMethods:
     async def create_bulk(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ClientsCreateBulkRequest | None = None,
         name: str | None = None,
         surname: str | None = None,
         patronymic: str | None = None,
         phone: str | None = None,
         email: str | None = None,
-        sex_id: float | int | None = None,
-        importance_id: float | int | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
         discount: float | int | None = None,
         card: str | None = None,
         birth_date: str | None = None,
@@ -909,7 +987,7 @@ class AsyncClientsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -943,16 +1021,14 @@ class AsyncClientsMethods:
             )
         )
 
-    async def list_files(
-        self, *, company_id: float | int, client_id: float | int
-    ) -> builtins.list[ClientsListFilesItem]:
+    async def list_files(self, *, company_id: int, client_id: int) -> builtins.list[ClientsListFilesItem]:
         """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `list[ClientsListFilesItem]`.
 
@@ -967,15 +1043,15 @@ class AsyncClientsMethods:
             )
         )
 
-    async def delete_file(self, *, company_id: float | int, client_id: float | int, file_id: float | int) -> JSON:
+    async def delete_file(self, *, company_id: int, client_id: int, file_id: int) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
-            file_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
+            file_id: int; required.
 
         Returns: `JSON`.
 
@@ -994,9 +1070,9 @@ class AsyncClientsMethods:
     async def search_visits(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ClientsSearchVisitsRequest | None = None,
-        client_id: float | int | None = None,
+        client_id: int | None = None,
         client_phone: str | None = None,
         from_: str | None = None,
         to: str | None = None,
@@ -1008,7 +1084,7 @@ class AsyncClientsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ClientVisitsHistory`.
 
@@ -1032,16 +1108,16 @@ class AsyncClientsMethods:
             )
         )
 
-    async def get(self, *, company_id: float | int, id: float | int) -> JSON:
+    async def get(self, *, company_id: int, id: int) -> ClientsListItem:
         """Call `GET /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `JSON`.
+        Returns: `ClientsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0
         """
@@ -1057,16 +1133,16 @@ class AsyncClientsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        id: float | int,
+        company_id: int,
+        id: int,
         body: ClientsUpdateRequest | None = None,
         name: str | None = None,
         surname: str | None = None,
         patronymic: str | None = None,
         phone: str | None = None,
         email: str | None = None,
-        sex_id: float | int | None = None,
-        importance_id: float | int | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
         discount: float | int | None = None,
         card: str | None = None,
         birth_date: str | None = None,
@@ -1077,16 +1153,16 @@ class AsyncClientsMethods:
         sms_not: float | int | None = None,
         labels: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
-    ) -> JSON:
+    ) -> ClientsListItem:
         """Call `PUT /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `JSON`.
+        Returns: `ClientsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%A0%D0%B5%D0%B4%D0%B0%D0%BA%D1%82%D0%B8%D1%80%D0%BE%D0%B2%D0%B0%D1%82%D1%8C%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0
         """
@@ -1120,14 +1196,14 @@ class AsyncClientsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, id: int) -> JSON:
         """Call `DELETE /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
         Returns: `JSON`.
 
@@ -1142,16 +1218,14 @@ class AsyncClientsMethods:
             )
         )
 
-    async def list_comments(
-        self, *, company_id: float | int, client_id: float | int
-    ) -> builtins.list[ClientCommentContainer]:
+    async def list_comments(self, *, company_id: int, client_id: int) -> builtins.list[ClientCommentContainer]:
         """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `list[ClientCommentContainer]`.
 
@@ -1167,20 +1241,15 @@ class AsyncClientsMethods:
         )
 
     async def add_comment(
-        self,
-        *,
-        company_id: float | int,
-        client_id: float | int,
-        body: ClientsAddCommentRequest | None = None,
-        text: str | None = None,
+        self, *, company_id: int, client_id: int, body: ClientsAddCommentRequest | None = None, text: str | None = None
     ) -> ClientCommentContainer:
         """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `ClientCommentContainer`.
 
@@ -1200,17 +1269,15 @@ class AsyncClientsMethods:
             )
         )
 
-    async def delete_comment(
-        self, *, company_id: float | int, client_id: float | int, comment_id: float | int
-    ) -> dict[str, JSON] | None:
+    async def delete_comment(self, *, company_id: int, client_id: int, comment_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
-            comment_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
+            comment_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -1225,6 +1292,94 @@ class AsyncClientsMethods:
                 }
             )
         )
+
+    async def iter_search(
+        self,
+        *,
+        company_id: int,
+        page_size: int | None = None,
+        body: CompanyCompanyidClientsSearchRequestDataTypes | None = None,
+        fields: Sequence[str] | None = None,
+        order_by: Literal[
+            "id",
+            "name",
+            "phone",
+            "email",
+            "discount",
+            "first_visit_date",
+            "last_visit_date",
+            "sold_amount",
+            "visits_count",
+        ]
+        | None = None,
+        order_by_direction: Literal["ASC", "DESC"] | None = None,
+        operation: Literal["AND", "OR"] | None = None,
+        filters: Sequence[Mapping[str, JSON]] | None = None,
+    ) -> AsyncIterator[ClientsSearchItem]:
+        """Every item of `search` (`POST /api/v1/company/{company_id}/clients/search`), page after page.
+
+        Takes the arguments of `search` except `page` and `page_size` (sent in the body), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH,
+            {
+                "company_id": company_id,
+            },
+            body
+            if body is not None
+            else {
+                "fields": fields,
+                "order_by": order_by,
+                "order_by_direction": order_by_direction,
+                "operation": operation,
+                "filters": filters,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_list(
+        self,
+        *,
+        company_id: int,
+        fullname: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        paid_min: float | int | None = None,
+        paid_max: float | int | None = None,
+        id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[ClientsListItem]:
+        """Every item of `list` (`GET /api/v1/clients/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_CLIENTS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "fullname": fullname,
+                "phone": phone,
+                "email": email,
+                "paid_min": paid_min,
+                "paid_max": paid_max,
+                "id": id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["ClientsMethods", "AsyncClientsMethods"]

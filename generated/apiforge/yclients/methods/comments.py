@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-import builtins
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.clients import CommentsCompanyidRequestDataTypes, CommentsListItem
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_COMMENTS_COMPANY_ID: MethodSpec[builtins.list[CommentsListItem]] = MethodSpec(
+_GET_API_V1_COMMENTS_COMPANY_ID: MethodSpec[Page[CommentsListItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/comments/{company_id}/",
     params=(
@@ -24,7 +25,7 @@ _GET_API_V1_COMMENTS_COMPANY_ID: MethodSpec[builtins.list[CommentsListItem]] = M
         Param("page", "query", "plain"),
         Param("count", "query", "plain"),
     ),
-    result=builtins.list[CommentsListItem],
+    result=Page[CommentsListItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -36,14 +37,14 @@ _GET_API_V1_COMMENTS_COMPANY_ID: MethodSpec[builtins.list[CommentsListItem]] = M
         "total": ["total_count", "count"],
     },
 )
-_POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[CommentsListItem]] = MethodSpec(
+_POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID: MethodSpec[CommentsListItem] = MethodSpec(
     api="yclients",
     name="POST /api/v1/comments/{company_id}/{staff_id}",
     params=(
         Param("company_id", "path", "plain"),
         Param("staff_id", "path", "plain"),
     ),
-    result=builtins.list[CommentsListItem],
+    result=CommentsListItem,
     token_kinds=("user",),
     http_status=201,
     has_body=True,
@@ -61,28 +62,28 @@ class CommentsMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         start_date: str | None = None,
         end_date: str | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
         rating: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> builtins.list[CommentsListItem]:
+    ) -> Page[CommentsListItem]:
         """Call `GET /api/v1/comments/{company_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             start_date: str.
             end_date: str.
-            staff_id: float | int.
+            staff_id: int.
             rating: float | int.
             page: float | int.
             count: float | int.
 
-        Returns: `list[CommentsListItem]`.
+        Returns: `Page[CommentsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8
         """
@@ -103,22 +104,22 @@ class CommentsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int,
+        company_id: int,
+        staff_id: int,
         body: CommentsCompanyidRequestDataTypes | None = None,
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
-    ) -> builtins.list[CommentsListItem]:
+    ) -> CommentsListItem:
         """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
-        Returns: `list[CommentsListItem]`.
+        Returns: `CommentsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8/operation/%D0%9E%D1%81%D1%82%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8
         """
@@ -138,6 +139,38 @@ class CommentsMethods:
             )
         )
 
+    def iter_list(
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        staff_id: int | None = None,
+        rating: float | int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[CommentsListItem]:
+        """Every item of `list` (`GET /api/v1/comments/{company_id}/`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMMENTS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "staff_id": staff_id,
+                "rating": rating,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncCommentsMethods:
     """`client.comments`: the `comments` methods, awaited."""
@@ -150,28 +183,28 @@ class AsyncCommentsMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         start_date: str | None = None,
         end_date: str | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
         rating: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> builtins.list[CommentsListItem]:
+    ) -> Page[CommentsListItem]:
         """Call `GET /api/v1/comments/{company_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             start_date: str.
             end_date: str.
-            staff_id: float | int.
+            staff_id: int.
             rating: float | int.
             page: float | int.
             count: float | int.
 
-        Returns: `list[CommentsListItem]`.
+        Returns: `Page[CommentsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8
         """
@@ -192,22 +225,22 @@ class AsyncCommentsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int,
+        company_id: int,
+        staff_id: int,
         body: CommentsCompanyidRequestDataTypes | None = None,
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
-    ) -> builtins.list[CommentsListItem]:
+    ) -> CommentsListItem:
         """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
-        Returns: `list[CommentsListItem]`.
+        Returns: `CommentsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8/operation/%D0%9E%D1%81%D1%82%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20%D0%BA%D0%BE%D0%BC%D0%BC%D0%B5%D0%BD%D1%82%D0%B0%D1%80%D0%B8%D0%B8
         """
@@ -226,6 +259,39 @@ class AsyncCommentsMethods:
                 },
             )
         )
+
+    async def iter_list(
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        staff_id: int | None = None,
+        rating: float | int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[CommentsListItem]:
+        """Every item of `list` (`GET /api/v1/comments/{company_id}/`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMMENTS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "staff_id": staff_id,
+                "rating": rating,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["CommentsMethods", "AsyncCommentsMethods"]

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.companies import (
     CompaniesCreateData,
     CompaniesGetData,
@@ -20,7 +20,7 @@ from apiforge.yclients.models.companies import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_COMPANIES: MethodSpec[builtins.list[CompaniesListItem]] = MethodSpec(
+_GET_API_V1_COMPANIES: MethodSpec[Page[CompaniesListItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/companies",
     params=(
@@ -46,7 +46,7 @@ _GET_API_V1_COMPANIES: MethodSpec[builtins.list[CompaniesListItem]] = MethodSpec
         Param("count", "query", "plain"),
         Param("page", "query", "plain"),
     ),
-    result=builtins.list[CompaniesListItem],
+    result=Page[CompaniesListItem],
     idempotent=True,
     token_kinds=("partner",),
     pagination={
@@ -113,56 +113,56 @@ class CompaniesMethods:
     def list(
         self,
         *,
-        id: float | int | None = None,
-        group_id: float | int | None = None,
+        id: int | None = None,
+        group_id: int | None = None,
         my: float | int | None = None,
         active: float | int | None = None,
         moderated: float | int | None = None,
         for_booking: float | int | None = None,
         show_groups: float | int | None = None,
-        city_id: float | int | None = None,
+        city_id: int | None = None,
         show_bookforms: float | int | None = None,
-        vk_api_id: float | int | None = None,
-        min_id: float | int | None = None,
+        vk_api_id: int | None = None,
+        min_id: int | None = None,
         show_deleted: float | int | None = None,
         hide_record_type_single: float | int | None = None,
         hide_record_type_activity: float | int | None = None,
         hide_record_type_mixed: float | int | None = None,
-        business_group_id: float | int | None = None,
-        business_type_id: float | int | None = None,
+        business_group_id: int | None = None,
+        business_type_id: int | None = None,
         yandex: float | int | None = None,
         include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
         count: float | int | None = None,
         page: float | int | None = None,
-    ) -> builtins.list[CompaniesListItem]:
+    ) -> Page[CompaniesListItem]:
         """Call `GET /api/v1/companies`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int.
-            group_id: float | int.
+            id: int.
+            group_id: int.
             my: float | int.
             active: float | int.
             moderated: float | int.
             for_booking (sent as `forBooking`): float | int.
             show_groups: float | int.
-            city_id: float | int.
+            city_id: int.
             show_bookforms (sent as `showBookforms`): float | int.
-            vk_api_id: float | int.
-            min_id: float | int.
+            vk_api_id: int.
+            min_id: int.
             show_deleted: float | int.
             hide_record_type_single: float | int.
             hide_record_type_activity: float | int.
             hide_record_type_mixed: float | int.
-            business_group_id: float | int.
-            business_type_id: float | int.
+            business_group_id: int.
+            business_type_id: int.
             yandex: float | int.
             include: Sequence[Literal['staff', 'positions', 'accounts', 'storages', 'expenses']].
             count: float | int.
             page: float | int.
 
-        Returns: `list[CompaniesListItem]`.
+        Returns: `Page[CompaniesListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D0%B9
         """
@@ -199,13 +199,13 @@ class CompaniesMethods:
         *,
         body: CompanyCreateRequestDataTypes | None = None,
         title: str | None = None,
-        country_id: float | int | None = None,
-        city_id: float | int | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
         address: str | None = None,
         site: str | None = None,
         coordinate_lat: float | int | None = None,
         coordinate_lot: float | int | None = None,
-        business_type_id: float | int | None = None,
+        business_type_id: int | None = None,
         short_descr: str | None = None,
     ) -> CompaniesCreateData:
         """Call `POST /api/v1/companies`.
@@ -238,24 +238,24 @@ class CompaniesMethods:
     def get(
         self,
         *,
-        id: float | int,
+        id: int,
         my: float | int | None = None,
         for_booking: float | int | None = None,
         show_groups: float | int | None = None,
         show_bookforms: float | int | None = None,
-        bookform_id: float | int | None = None,
+        bookform_id: int | None = None,
     ) -> CompaniesGetData:
         """Call `GET /api/v1/company/{id}/`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
             my: float | int.
             for_booking (sent as `forBooking`): float | int.
             show_groups: float | int.
             show_bookforms (sent as `showBookforms`): float | int.
-            bookform_id: float | int.
+            bookform_id: int.
 
         Returns: `CompaniesGetData`.
 
@@ -277,12 +277,12 @@ class CompaniesMethods:
     def update(
         self,
         *,
-        id: float | int,
+        id: int,
         body: CompanyPutRequestDataTypes | None = None,
         title: str | None = None,
-        country_id: float | int | None = None,
+        country_id: int | None = None,
         country: str | None = None,
-        city_id: float | int | None = None,
+        city_id: int | None = None,
         city: str | None = None,
         address: str | None = None,
         zip: str | None = None,
@@ -292,7 +292,7 @@ class CompaniesMethods:
         coordinate_lat: float | int | None = None,
         coordinate_lon: float | int | None = None,
         description: str | None = None,
-        business_type_id: float | int | None = None,
+        business_type_id: int | None = None,
         short_descr: str | None = None,
     ) -> CompanyPutResponseDataTypes:
         """Call `PUT /api/v1/company/{id}/`.
@@ -300,7 +300,7 @@ class CompaniesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
 
         Returns: `CompanyPutResponseDataTypes`.
 
@@ -333,13 +333,13 @@ class CompaniesMethods:
             )
         )
 
-    def delete(self, *, id: float | int) -> JSON:
+    def delete(self, *, id: int) -> JSON:
         """Call `DELETE /api/v1/company/{id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
 
         Returns: `JSON`.
 
@@ -353,6 +353,66 @@ class CompaniesMethods:
             )
         )
 
+    def iter_list(
+        self,
+        *,
+        id: int | None = None,
+        group_id: int | None = None,
+        my: float | int | None = None,
+        active: float | int | None = None,
+        moderated: float | int | None = None,
+        for_booking: float | int | None = None,
+        show_groups: float | int | None = None,
+        city_id: int | None = None,
+        show_bookforms: float | int | None = None,
+        vk_api_id: int | None = None,
+        min_id: int | None = None,
+        show_deleted: float | int | None = None,
+        hide_record_type_single: float | int | None = None,
+        hide_record_type_activity: float | int | None = None,
+        hide_record_type_mixed: float | int | None = None,
+        business_group_id: int | None = None,
+        business_type_id: int | None = None,
+        yandex: float | int | None = None,
+        include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[CompaniesListItem]:
+        """Every item of `list` (`GET /api/v1/companies`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMPANIES,
+            {
+                "id": id,
+                "group_id": group_id,
+                "my": my,
+                "active": active,
+                "moderated": moderated,
+                "forBooking": for_booking,
+                "show_groups": show_groups,
+                "city_id": city_id,
+                "showBookforms": show_bookforms,
+                "vk_api_id": vk_api_id,
+                "min_id": min_id,
+                "show_deleted": show_deleted,
+                "hide_record_type_single": hide_record_type_single,
+                "hide_record_type_activity": hide_record_type_activity,
+                "hide_record_type_mixed": hide_record_type_mixed,
+                "business_group_id": business_group_id,
+                "business_type_id": business_type_id,
+                "yandex": yandex,
+                "include": include,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncCompaniesMethods:
     """`client.companies`: the `companies` methods, awaited."""
@@ -365,56 +425,56 @@ class AsyncCompaniesMethods:
     async def list(
         self,
         *,
-        id: float | int | None = None,
-        group_id: float | int | None = None,
+        id: int | None = None,
+        group_id: int | None = None,
         my: float | int | None = None,
         active: float | int | None = None,
         moderated: float | int | None = None,
         for_booking: float | int | None = None,
         show_groups: float | int | None = None,
-        city_id: float | int | None = None,
+        city_id: int | None = None,
         show_bookforms: float | int | None = None,
-        vk_api_id: float | int | None = None,
-        min_id: float | int | None = None,
+        vk_api_id: int | None = None,
+        min_id: int | None = None,
         show_deleted: float | int | None = None,
         hide_record_type_single: float | int | None = None,
         hide_record_type_activity: float | int | None = None,
         hide_record_type_mixed: float | int | None = None,
-        business_group_id: float | int | None = None,
-        business_type_id: float | int | None = None,
+        business_group_id: int | None = None,
+        business_type_id: int | None = None,
         yandex: float | int | None = None,
         include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
         count: float | int | None = None,
         page: float | int | None = None,
-    ) -> builtins.list[CompaniesListItem]:
+    ) -> Page[CompaniesListItem]:
         """Call `GET /api/v1/companies`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int.
-            group_id: float | int.
+            id: int.
+            group_id: int.
             my: float | int.
             active: float | int.
             moderated: float | int.
             for_booking (sent as `forBooking`): float | int.
             show_groups: float | int.
-            city_id: float | int.
+            city_id: int.
             show_bookforms (sent as `showBookforms`): float | int.
-            vk_api_id: float | int.
-            min_id: float | int.
+            vk_api_id: int.
+            min_id: int.
             show_deleted: float | int.
             hide_record_type_single: float | int.
             hide_record_type_activity: float | int.
             hide_record_type_mixed: float | int.
-            business_group_id: float | int.
-            business_type_id: float | int.
+            business_group_id: int.
+            business_type_id: int.
             yandex: float | int.
             include: Sequence[Literal['staff', 'positions', 'accounts', 'storages', 'expenses']].
             count: float | int.
             page: float | int.
 
-        Returns: `list[CompaniesListItem]`.
+        Returns: `Page[CompaniesListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%BE%D0%BC%D0%BF%D0%B0%D0%BD%D0%B8%D0%B9
         """
@@ -451,13 +511,13 @@ class AsyncCompaniesMethods:
         *,
         body: CompanyCreateRequestDataTypes | None = None,
         title: str | None = None,
-        country_id: float | int | None = None,
-        city_id: float | int | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
         address: str | None = None,
         site: str | None = None,
         coordinate_lat: float | int | None = None,
         coordinate_lot: float | int | None = None,
-        business_type_id: float | int | None = None,
+        business_type_id: int | None = None,
         short_descr: str | None = None,
     ) -> CompaniesCreateData:
         """Call `POST /api/v1/companies`.
@@ -490,24 +550,24 @@ class AsyncCompaniesMethods:
     async def get(
         self,
         *,
-        id: float | int,
+        id: int,
         my: float | int | None = None,
         for_booking: float | int | None = None,
         show_groups: float | int | None = None,
         show_bookforms: float | int | None = None,
-        bookform_id: float | int | None = None,
+        bookform_id: int | None = None,
     ) -> CompaniesGetData:
         """Call `GET /api/v1/company/{id}/`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
             my: float | int.
             for_booking (sent as `forBooking`): float | int.
             show_groups: float | int.
             show_bookforms (sent as `showBookforms`): float | int.
-            bookform_id: float | int.
+            bookform_id: int.
 
         Returns: `CompaniesGetData`.
 
@@ -529,12 +589,12 @@ class AsyncCompaniesMethods:
     async def update(
         self,
         *,
-        id: float | int,
+        id: int,
         body: CompanyPutRequestDataTypes | None = None,
         title: str | None = None,
-        country_id: float | int | None = None,
+        country_id: int | None = None,
         country: str | None = None,
-        city_id: float | int | None = None,
+        city_id: int | None = None,
         city: str | None = None,
         address: str | None = None,
         zip: str | None = None,
@@ -544,7 +604,7 @@ class AsyncCompaniesMethods:
         coordinate_lat: float | int | None = None,
         coordinate_lon: float | int | None = None,
         description: str | None = None,
-        business_type_id: float | int | None = None,
+        business_type_id: int | None = None,
         short_descr: str | None = None,
     ) -> CompanyPutResponseDataTypes:
         """Call `PUT /api/v1/company/{id}/`.
@@ -552,7 +612,7 @@ class AsyncCompaniesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
 
         Returns: `CompanyPutResponseDataTypes`.
 
@@ -585,13 +645,13 @@ class AsyncCompaniesMethods:
             )
         )
 
-    async def delete(self, *, id: float | int) -> JSON:
+    async def delete(self, *, id: int) -> JSON:
         """Call `DELETE /api/v1/company/{id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
 
         Returns: `JSON`.
 
@@ -604,6 +664,67 @@ class AsyncCompaniesMethods:
                 }
             )
         )
+
+    async def iter_list(
+        self,
+        *,
+        id: int | None = None,
+        group_id: int | None = None,
+        my: float | int | None = None,
+        active: float | int | None = None,
+        moderated: float | int | None = None,
+        for_booking: float | int | None = None,
+        show_groups: float | int | None = None,
+        city_id: int | None = None,
+        show_bookforms: float | int | None = None,
+        vk_api_id: int | None = None,
+        min_id: int | None = None,
+        show_deleted: float | int | None = None,
+        hide_record_type_single: float | int | None = None,
+        hide_record_type_activity: float | int | None = None,
+        hide_record_type_mixed: float | int | None = None,
+        business_group_id: int | None = None,
+        business_type_id: int | None = None,
+        yandex: float | int | None = None,
+        include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[CompaniesListItem]:
+        """Every item of `list` (`GET /api/v1/companies`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMPANIES,
+            {
+                "id": id,
+                "group_id": group_id,
+                "my": my,
+                "active": active,
+                "moderated": moderated,
+                "forBooking": for_booking,
+                "show_groups": show_groups,
+                "city_id": city_id,
+                "showBookforms": show_bookforms,
+                "vk_api_id": vk_api_id,
+                "min_id": min_id,
+                "show_deleted": show_deleted,
+                "hide_record_type_single": hide_record_type_single,
+                "hide_record_type_activity": hide_record_type_activity,
+                "hide_record_type_mixed": hide_record_type_mixed,
+                "business_group_id": business_group_id,
+                "business_type_id": business_type_id,
+                "yandex": yandex,
+                "include": include,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["CompaniesMethods", "AsyncCompaniesMethods"]

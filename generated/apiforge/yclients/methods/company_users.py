@@ -53,13 +53,13 @@ class CompanyUsersMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_legacy(self, *, company_id: float | int) -> builtins.list[CompanyUsersListLegacyItem]:
+    def list_legacy(self, *, company_id: int) -> builtins.list[CompanyUsersListLegacyItem]:
         """Call `GET /api/v1/company_users/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[CompanyUsersListLegacyItem]`.
 
@@ -74,14 +74,14 @@ class CompanyUsersMethods:
         )
 
     def list(
-        self, *, company_id: float | int, filter_is_approved: float | int | None = None
+        self, *, company_id: int, filter_is_approved: float | int | None = None
     ) -> builtins.list[CompanyUsersListItem]:
         """Call `GET /api/v1/company/{company_id}/users`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             filter_is_approved (sent as `filter[is_approved]`): float | int.
 
         Returns: `list[CompanyUsersListItem]`.
@@ -97,14 +97,14 @@ class CompanyUsersMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, user_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, user_id: int) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `JSON`.
 
@@ -128,13 +128,13 @@ class AsyncCompanyUsersMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_legacy(self, *, company_id: float | int) -> builtins.list[CompanyUsersListLegacyItem]:
+    async def list_legacy(self, *, company_id: int) -> builtins.list[CompanyUsersListLegacyItem]:
         """Call `GET /api/v1/company_users/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[CompanyUsersListLegacyItem]`.
 
@@ -149,14 +149,14 @@ class AsyncCompanyUsersMethods:
         )
 
     async def list(
-        self, *, company_id: float | int, filter_is_approved: float | int | None = None
+        self, *, company_id: int, filter_is_approved: float | int | None = None
     ) -> builtins.list[CompanyUsersListItem]:
         """Call `GET /api/v1/company/{company_id}/users`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             filter_is_approved (sent as `filter[is_approved]`): float | int.
 
         Returns: `list[CompanyUsersListItem]`.
@@ -172,14 +172,14 @@ class AsyncCompanyUsersMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, user_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, user_id: int) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `JSON`.
 

@@ -20,11 +20,11 @@ _GET_API_V1_USER_PERMISSIONS_COMPANY_ID: MethodSpec[CurrentUserGetPermissionsDat
     idempotent=True,
     token_kinds=("user",),
 )
-_POST_API_V1_USER_INVITE_SALON_ID: MethodSpec[str] = MethodSpec(
+_POST_API_V1_USER_INVITE_SALON_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
     name="POST /api/v1/user/invite/{salon_id}",
     params=(Param("salon_id", "path", "plain"),),
-    result=str,
+    result=JSON,
     token_kinds=("user",),
     http_status=202,
     has_body=True,
@@ -39,13 +39,13 @@ class CurrentUserMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_permissions(self, *, company_id: float | int) -> CurrentUserGetPermissionsData:
+    def get_permissions(self, *, company_id: int) -> CurrentUserGetPermissionsData:
         """Call `GET /api/v1/user/permissions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CurrentUserGetPermissionsData`.
 
@@ -62,18 +62,18 @@ class CurrentUserMethods:
     def invite(
         self,
         *,
-        salon_id: float | int,
+        salon_id: int,
         body: CurrentUserInviteRequest | None = None,
         invites: Sequence[Mapping[str, JSON]] | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/user/invite/{salon_id}`.
 
         Tokens: user.
 
         Args:
-            salon_id: float | int; required.
+            salon_id: int; required.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8C/operation/api.user.invite.create
         """
@@ -99,13 +99,13 @@ class AsyncCurrentUserMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_permissions(self, *, company_id: float | int) -> CurrentUserGetPermissionsData:
+    async def get_permissions(self, *, company_id: int) -> CurrentUserGetPermissionsData:
         """Call `GET /api/v1/user/permissions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CurrentUserGetPermissionsData`.
 
@@ -122,18 +122,18 @@ class AsyncCurrentUserMethods:
     async def invite(
         self,
         *,
-        salon_id: float | int,
+        salon_id: int,
         body: CurrentUserInviteRequest | None = None,
         invites: Sequence[Mapping[str, JSON]] | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/user/invite/{salon_id}`.
 
         Tokens: user.
 
         Args:
-            salon_id: float | int; required.
+            salon_id: int; required.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8C/operation/api.user.invite.create
         """

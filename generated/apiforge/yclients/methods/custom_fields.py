@@ -23,18 +23,18 @@ _GET_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[builtins.list[Cu
     idempotent=True,
     token_kinds=("user",),
 )
-_POST_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[builtins.list[CustomFieldsListItem]] = MethodSpec(
+_POST_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[CustomFieldsListItem] = MethodSpec(
     api="yclients",
     name="POST /api/v1/custom_fields/{field_category}/{company_id}",
     params=(
         Param("field_category", "path", "plain"),
         Param("company_id", "path", "plain"),
     ),
-    result=builtins.list[CustomFieldsListItem],
+    result=CustomFieldsListItem,
     token_kinds=("user",),
     has_body=True,
 )
-_PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtins.list[CustomFieldsListItem]] = (
+_PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtins.list[CustomFieldsListItem] | None] = (
     MethodSpec(
         api="yclients",
         name="PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}",
@@ -43,26 +43,26 @@ _PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtin
             Param("company_id", "path", "plain"),
             Param("field_id", "path", "plain"),
         ),
-        result=builtins.list[CustomFieldsListItem],
+        result=builtins.list[CustomFieldsListItem] | None,
         idempotent=True,
         token_kinds=("user",),
         http_status=202,
         has_body=True,
     )
 )
-_DELETE_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtins.list[CustomFieldsListItem]] = (
-    MethodSpec(
-        api="yclients",
-        name="DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}",
-        params=(
-            Param("field_category", "path", "plain"),
-            Param("company_id", "path", "plain"),
-            Param("field_id", "path", "plain"),
-        ),
-        result=builtins.list[CustomFieldsListItem],
-        idempotent=True,
-        token_kinds=("user",),
-    )
+_DELETE_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[
+    builtins.list[CustomFieldsListItem] | None
+] = MethodSpec(
+    api="yclients",
+    name="DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}",
+    params=(
+        Param("field_category", "path", "plain"),
+        Param("company_id", "path", "plain"),
+        Param("field_id", "path", "plain"),
+    ),
+    result=builtins.list[CustomFieldsListItem] | None,
+    idempotent=True,
+    token_kinds=("user",),
 )
 
 
@@ -107,7 +107,7 @@ class CustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
-    ) -> builtins.list[CustomFieldsListItem]:
+    ) -> CustomFieldsListItem:
         """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
 
         Tokens: user.
@@ -116,7 +116,7 @@ class CustomFieldsMethods:
             field_category: str; required.
             company_id: int; required.
 
-        Returns: `list[CustomFieldsListItem]`.
+        Returns: `CustomFieldsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%94%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D1%8B%D0%B5%20%D0%BF%D0%BE%D0%BB%D1%8F/operation/%D0%94%D0%BE%D0%B1%D0%B0%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D0%BE%D0%B3%D0%BE%20%D0%BF%D0%BE%D0%BB%D1%8F
         """
@@ -150,7 +150,7 @@ class CustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
-    ) -> builtins.list[CustomFieldsListItem]:
+    ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -160,7 +160,7 @@ class CustomFieldsMethods:
             company_id: int; required.
             field_id: int; required.
 
-        Returns: `list[CustomFieldsListItem]`.
+        Returns: `list[CustomFieldsListItem] | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%94%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D1%8B%D0%B5%20%D0%BF%D0%BE%D0%BB%D1%8F/operation/%D0%9E%D0%B1%D0%BD%D0%BE%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D0%BE%D0%B3%D0%BE%20%D0%BF%D0%BE%D0%BB%D1%8F
         """
@@ -183,7 +183,9 @@ class CustomFieldsMethods:
             )
         )
 
-    def delete(self, *, field_category: str, company_id: int, field_id: int) -> builtins.list[CustomFieldsListItem]:
+    def delete(
+        self, *, field_category: str, company_id: int, field_id: int
+    ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -193,7 +195,7 @@ class CustomFieldsMethods:
             company_id: int; required.
             field_id: int; required.
 
-        Returns: `list[CustomFieldsListItem]`.
+        Returns: `list[CustomFieldsListItem] | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%94%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D1%8B%D0%B5%20%D0%BF%D0%BE%D0%BB%D1%8F/operation/%D0%A3%D0%B4%D0%B0%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D0%BE%D0%B3%D0%BE%20%D0%BF%D0%BE%D0%BB%D1%8F%20%D0%B8%D0%B7%20%D1%84%D0%B8%D0%BB%D0%B8%D0%B0%D0%BB%D0%B0
         """
@@ -249,7 +251,7 @@ class AsyncCustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
-    ) -> builtins.list[CustomFieldsListItem]:
+    ) -> CustomFieldsListItem:
         """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
 
         Tokens: user.
@@ -258,7 +260,7 @@ class AsyncCustomFieldsMethods:
             field_category: str; required.
             company_id: int; required.
 
-        Returns: `list[CustomFieldsListItem]`.
+        Returns: `CustomFieldsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%94%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D1%8B%D0%B5%20%D0%BF%D0%BE%D0%BB%D1%8F/operation/%D0%94%D0%BE%D0%B1%D0%B0%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D0%BE%D0%B3%D0%BE%20%D0%BF%D0%BE%D0%BB%D1%8F
         """
@@ -292,7 +294,7 @@ class AsyncCustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
-    ) -> builtins.list[CustomFieldsListItem]:
+    ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -302,7 +304,7 @@ class AsyncCustomFieldsMethods:
             company_id: int; required.
             field_id: int; required.
 
-        Returns: `list[CustomFieldsListItem]`.
+        Returns: `list[CustomFieldsListItem] | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%94%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D1%8B%D0%B5%20%D0%BF%D0%BE%D0%BB%D1%8F/operation/%D0%9E%D0%B1%D0%BD%D0%BE%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D0%BE%D0%B3%D0%BE%20%D0%BF%D0%BE%D0%BB%D1%8F
         """
@@ -327,7 +329,7 @@ class AsyncCustomFieldsMethods:
 
     async def delete(
         self, *, field_category: str, company_id: int, field_id: int
-    ) -> builtins.list[CustomFieldsListItem]:
+    ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -337,7 +339,7 @@ class AsyncCustomFieldsMethods:
             company_id: int; required.
             field_id: int; required.
 
-        Returns: `list[CustomFieldsListItem]`.
+        Returns: `list[CustomFieldsListItem] | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%94%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D1%8B%D0%B5%20%D0%BF%D0%BE%D0%BB%D1%8F/operation/%D0%A3%D0%B4%D0%B0%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%BE%D0%BF%D0%BE%D0%BB%D0%BD%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D0%BD%D0%BE%D0%B3%D0%BE%20%D0%BF%D0%BE%D0%BB%D1%8F%20%D0%B8%D0%B7%20%D1%84%D0%B8%D0%BB%D0%B8%D0%B0%D0%BB%D0%B0
         """

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.finance import DepositsGetHistoryItem, DepositsTopUpData, DepositsTopUpRequest
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ _GET_API_V1_DEPOSITS_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID: MethodSpec[JSON] = Met
     idempotent=True,
     token_kinds=("user",),
 )
-_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID: MethodSpec[JSON] = MethodSpec(
+_GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/deposits/chain/{chain_id}",
     params=(
@@ -40,7 +42,7 @@ _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID: MethodSpec[JSON] = MethodSpec(
         Param("page", "query", "plain"),
         Param("limit", "query", "plain"),
     ),
-    result=JSON,
+    result=Page[dict[str, JSON]],
     idempotent=True,
     token_kinds=("user",),
     pagination={"page": "page", "size": "limit", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
@@ -80,20 +82,20 @@ class DepositsMethods:
     def top_up(
         self,
         *,
-        salon_id: float | int,
+        salon_id: int,
         body: DepositsTopUpRequest | None = None,
-        client_id: float | int | None = None,
-        deposit_id: float | int | None = None,
+        client_id: int | None = None,
+        deposit_id: int | None = None,
         amount: float | int | None = None,
-        master_id: float | int | None = None,
-        account_id: float | int | None = None,
+        master_id: int | None = None,
+        account_id: int | None = None,
     ) -> DepositsTopUpData:
         """Call `POST /api/v1/deposits_operations/{salon_id}`.
 
         Tokens: user.
 
         Args:
-            salon_id: float | int; required.
+            salon_id: int; required.
 
         Returns: `DepositsTopUpData`.
 
@@ -116,14 +118,14 @@ class DepositsMethods:
             )
         )
 
-    def list_for_client(self, *, company_id: float | int, client_id: float | int) -> JSON:
+    def list_for_client(self, *, company_id: int, client_id: int) -> JSON:
         """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `JSON`.
 
@@ -141,24 +143,24 @@ class DepositsMethods:
     def list_for_chain(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         balance_from: float | int | None = None,
         balance_to: float | int | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
-    ) -> JSON:
+    ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/deposits/chain/{chain_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             balance_from: float | int.
             balance_to: float | int.
             page: float | int.
             limit: float | int.
 
-        Returns: `JSON`.
+        Returns: `Page[dict[str, JSON]]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%B8%D1%87%D0%BD%D1%8B%D0%B5%20%D1%81%D1%87%D0%B5%D1%82%D0%B0/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%81%D0%BF%D0%B8%D1%81%D0%BA%D0%B0%20%D0%BB%D0%B8%D1%87%D0%BD%D1%8B%D1%85%20%D1%81%D1%87%D0%B5%D1%82%D0%BE%D0%B2%20%D0%BF%D0%BE%20%D1%81%D0%B5%D1%82%D0%B8%20%D0%B8%20%D0%BD%D0%B0%D0%B1%D0%BE%D1%80%D1%83%20%D1%84%D0%B8%D0%BB%D1%8C%D1%82%D1%80%D0%BE%D0%B2
         """
@@ -174,13 +176,13 @@ class DepositsMethods:
             )
         )
 
-    def list_by_phone(self, *, chain_id: float | int, phone: float | int) -> JSON:
+    def list_by_phone(self, *, chain_id: int, phone: float | int) -> JSON:
         """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             phone: float | int; required.
 
         Returns: `JSON`.
@@ -196,14 +198,14 @@ class DepositsMethods:
             )
         )
 
-    def get_history(self, *, chain_id: float | int, deposit_id: float | int) -> list[DepositsGetHistoryItem]:
+    def get_history(self, *, chain_id: int, deposit_id: int) -> list[DepositsGetHistoryItem]:
         """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
-            deposit_id: float | int; required.
+            chain_id: int; required.
+            deposit_id: int; required.
 
         Returns: `list[DepositsGetHistoryItem]`.
 
@@ -218,6 +220,34 @@ class DepositsMethods:
             )
         )
 
+    def iter_list_for_chain(
+        self,
+        *,
+        chain_id: int,
+        balance_from: float | int | None = None,
+        balance_to: float | int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, JSON]]:
+        """Every item of `list_for_chain` (`GET /api/v1/deposits/chain/{chain_id}`), page after page.
+
+        Takes the arguments of `list_for_chain` except `page` and `limit` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID,
+            {
+                "chain_id": chain_id,
+                "balance_from": balance_from,
+                "balance_to": balance_to,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncDepositsMethods:
     """`client.deposits`: the `deposits` methods, awaited."""
@@ -230,20 +260,20 @@ class AsyncDepositsMethods:
     async def top_up(
         self,
         *,
-        salon_id: float | int,
+        salon_id: int,
         body: DepositsTopUpRequest | None = None,
-        client_id: float | int | None = None,
-        deposit_id: float | int | None = None,
+        client_id: int | None = None,
+        deposit_id: int | None = None,
         amount: float | int | None = None,
-        master_id: float | int | None = None,
-        account_id: float | int | None = None,
+        master_id: int | None = None,
+        account_id: int | None = None,
     ) -> DepositsTopUpData:
         """Call `POST /api/v1/deposits_operations/{salon_id}`.
 
         Tokens: user.
 
         Args:
-            salon_id: float | int; required.
+            salon_id: int; required.
 
         Returns: `DepositsTopUpData`.
 
@@ -266,14 +296,14 @@ class AsyncDepositsMethods:
             )
         )
 
-    async def list_for_client(self, *, company_id: float | int, client_id: float | int) -> JSON:
+    async def list_for_client(self, *, company_id: int, client_id: int) -> JSON:
         """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
 
         Returns: `JSON`.
 
@@ -291,24 +321,24 @@ class AsyncDepositsMethods:
     async def list_for_chain(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         balance_from: float | int | None = None,
         balance_to: float | int | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
-    ) -> JSON:
+    ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/deposits/chain/{chain_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             balance_from: float | int.
             balance_to: float | int.
             page: float | int.
             limit: float | int.
 
-        Returns: `JSON`.
+        Returns: `Page[dict[str, JSON]]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%B8%D1%87%D0%BD%D1%8B%D0%B5%20%D1%81%D1%87%D0%B5%D1%82%D0%B0/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%81%D0%BF%D0%B8%D1%81%D0%BA%D0%B0%20%D0%BB%D0%B8%D1%87%D0%BD%D1%8B%D1%85%20%D1%81%D1%87%D0%B5%D1%82%D0%BE%D0%B2%20%D0%BF%D0%BE%20%D1%81%D0%B5%D1%82%D0%B8%20%D0%B8%20%D0%BD%D0%B0%D0%B1%D0%BE%D1%80%D1%83%20%D1%84%D0%B8%D0%BB%D1%8C%D1%82%D1%80%D0%BE%D0%B2
         """
@@ -324,13 +354,13 @@ class AsyncDepositsMethods:
             )
         )
 
-    async def list_by_phone(self, *, chain_id: float | int, phone: float | int) -> JSON:
+    async def list_by_phone(self, *, chain_id: int, phone: float | int) -> JSON:
         """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             phone: float | int; required.
 
         Returns: `JSON`.
@@ -346,14 +376,14 @@ class AsyncDepositsMethods:
             )
         )
 
-    async def get_history(self, *, chain_id: float | int, deposit_id: float | int) -> list[DepositsGetHistoryItem]:
+    async def get_history(self, *, chain_id: int, deposit_id: int) -> list[DepositsGetHistoryItem]:
         """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
-            deposit_id: float | int; required.
+            chain_id: int; required.
+            deposit_id: int; required.
 
         Returns: `list[DepositsGetHistoryItem]`.
 
@@ -367,6 +397,35 @@ class AsyncDepositsMethods:
                 }
             )
         )
+
+    async def iter_list_for_chain(
+        self,
+        *,
+        chain_id: int,
+        balance_from: float | int | None = None,
+        balance_to: float | int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[dict[str, JSON]]:
+        """Every item of `list_for_chain` (`GET /api/v1/deposits/chain/{chain_id}`), page after page.
+
+        Takes the arguments of `list_for_chain` except `page` and `limit` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID,
+            {
+                "chain_id": chain_id,
+                "balance_from": balance_from,
+                "balance_to": balance_to,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["DepositsMethods", "AsyncDepositsMethods"]

@@ -6,22 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from apiforge.core import MethodSpec, Param
+from apiforge.core import JSON, MethodSpec, Param
 from apiforge.yclients.models.clients import EmailClientsByFilterRequestDataTypes, EmailClientsByIdRequestDataTypes
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_POST_API_V1_EMAIL_CLIENTS_BY_ID_COMPANY_ID: MethodSpec[str] = MethodSpec(
+_POST_API_V1_EMAIL_CLIENTS_BY_ID_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
     name="POST /api/v1/email/clients/by_id/{company_id}",
     params=(Param("company_id", "path", "plain"),),
-    result=str,
+    result=JSON,
     token_kinds=("user",),
     http_status=201,
     has_body=True,
 )
-_POST_API_V1_EMAIL_CLIENTS_BY_FILTER_COMPANY_ID: MethodSpec[str] = MethodSpec(
+_POST_API_V1_EMAIL_CLIENTS_BY_FILTER_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
     name="POST /api/v1/email/clients/by_filter/{company_id}",
     params=(
@@ -30,7 +30,7 @@ _POST_API_V1_EMAIL_CLIENTS_BY_FILTER_COMPANY_ID: MethodSpec[str] = MethodSpec(
         Param("phone", "query", "plain"),
         Param("email", "query", "plain"),
     ),
-    result=str,
+    result=JSON,
     token_kinds=("user",),
     http_status=201,
     has_body=True,
@@ -48,20 +48,20 @@ class EmailMailingMethods:
     def send_to_clients(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: EmailClientsByIdRequestDataTypes | None = None,
-        client_ids: Sequence[float | int] | None = None,
+        client_ids: Sequence[int] | None = None,
         subject: str | None = None,
         text: str | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/email/clients/by_id/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D0%B0/operation/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D1%83%20%D0%BF%D0%BE%20%D1%81%D0%BF%D0%B8%D1%81%D0%BA%D1%83%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -83,25 +83,25 @@ class EmailMailingMethods:
     def send_by_filter(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         fullname: str | None = None,
         phone: str | None = None,
         email: str | None = None,
         body: EmailClientsByFilterRequestDataTypes | None = None,
         subject: str | None = None,
         text: str | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             fullname: str.
             phone: str.
             email: str.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D0%B0/operation/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D1%83%20%D0%BF%D0%BE%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0%D0%BC%2C%20%D0%BF%D0%BE%D0%B4%D1%85%D0%BE%D0%B4%D1%8F%D1%89%D0%B8%D0%BC%20%D0%BF%D0%BE%D0%B4%20%D1%84%D0%B8%D0%BB%D1%8C%D1%82%D1%80%D1%8B
         """
@@ -134,20 +134,20 @@ class AsyncEmailMailingMethods:
     async def send_to_clients(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: EmailClientsByIdRequestDataTypes | None = None,
-        client_ids: Sequence[float | int] | None = None,
+        client_ids: Sequence[int] | None = None,
         subject: str | None = None,
         text: str | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/email/clients/by_id/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D0%B0/operation/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D1%83%20%D0%BF%D0%BE%20%D1%81%D0%BF%D0%B8%D1%81%D0%BA%D1%83%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -169,25 +169,25 @@ class AsyncEmailMailingMethods:
     async def send_by_filter(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         fullname: str | None = None,
         phone: str | None = None,
         email: str | None = None,
         body: EmailClientsByFilterRequestDataTypes | None = None,
         subject: str | None = None,
         text: str | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             fullname: str.
             phone: str.
             email: str.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D0%B0/operation/%D0%9E%D1%82%D0%BF%D1%80%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20Email%20%D1%80%D0%B0%D1%81%D1%81%D1%8B%D0%BB%D0%BA%D1%83%20%D0%BF%D0%BE%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%D0%B0%D0%BC%2C%20%D0%BF%D0%BE%D0%B4%D1%85%D0%BE%D0%B4%D1%8F%D1%89%D0%B8%D0%BC%20%D0%BF%D0%BE%D0%B4%20%D1%84%D0%B8%D0%BB%D1%8C%D1%82%D1%80%D1%8B
         """

@@ -212,9 +212,9 @@ class EventSchedulesMethods:
     def find_by_entity(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         entity_type: Literal["record", "activity"],
-        entity_id: float | int,
+        entity_id: int,
         include: Sequence[Literal["days", "days.events_master", "days.events_labels", "days.events_resource_instances"]]
         | None = None,
     ) -> TimetableEventSchedule2:
@@ -223,9 +223,9 @@ class EventSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             entity_type: Literal['record', 'activity']; required.
-            entity_id: float | int; required.
+            entity_id: int; required.
             include: Sequence[Literal['days', 'days.events_master', 'days.events_labels', 'days.events_resource_instances']].
 
         Returns: `TimetableEventSchedule2`.
@@ -246,11 +246,11 @@ class EventSchedulesMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         include: Sequence[Literal["days"]] | None = None,
         body: EventSchedulesCreateRequest | None = None,
         original_entity_type: Literal["record", "activity"] | None = None,
-        original_entity_id: float | int | None = None,
+        original_entity_id: int | None = None,
         date_end: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
     ) -> TimetableEventSchedule2:
@@ -259,7 +259,7 @@ class EventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: Sequence[Literal['days']].
 
         Returns: `TimetableEventSchedule2`.
@@ -286,8 +286,8 @@ class EventSchedulesMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
         body: EventSchedulesUpdateRequest | None = None,
         date_end: str | None = None,
     ) -> TimetableEventSchedule2:
@@ -296,8 +296,8 @@ class EventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
 
         Returns: `TimetableEventSchedule2`.
 
@@ -317,14 +317,14 @@ class EventSchedulesMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, schedule_id: float | int) -> dict[str, JSON] | None:
+    def delete(self, *, company_id: int, schedule_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -342,26 +342,26 @@ class EventSchedulesMethods:
     def create_day(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
         include: Sequence[Literal["events_master", "events_labels", "events_resource_instances", "events"]]
         | None = None,
         body: EventSchedulesCreateDayRequest | None = None,
         day_of_week: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None,
-        events_master_id: float | int | None = None,
+        events_master_id: int | None = None,
         events_time: str | None = None,
         events_duration: float | int | None = None,
         events_capacity: float | int | None = None,
-        labels_ids: Sequence[float | int] | None = None,
-        resource_instances_ids: Sequence[float | int] | None = None,
+        labels_ids: Sequence[int] | None = None,
+        resource_instances_ids: Sequence[int] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
             include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
@@ -392,28 +392,28 @@ class EventSchedulesMethods:
     def update_day(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
-        day_id: float | int,
+        company_id: int,
+        schedule_id: int,
+        day_id: int,
         include: Sequence[Literal["events_master", "events_labels", "events_resource_instances", "events"]]
         | None = None,
         body: EventSchedulesUpdateDayRequest | None = None,
         force: bool | None = None,
-        events_master_id: float | int | None = None,
+        events_master_id: int | None = None,
         events_time: str | None = None,
         events_duration: float | int | None = None,
         events_capacity: float | int | None = None,
-        labels_ids: Sequence[float | int] | None = None,
-        resource_instances_ids: Sequence[float | int] | None = None,
+        labels_ids: Sequence[int] | None = None,
+        resource_instances_ids: Sequence[int] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            day_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            day_id: int; required.
             include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
@@ -442,17 +442,15 @@ class EventSchedulesMethods:
             )
         )
 
-    def delete_day(
-        self, *, company_id: float | int, schedule_id: float | int, day_id: float | int
-    ) -> dict[str, JSON] | None:
+    def delete_day(self, *, company_id: int, schedule_id: int, day_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            day_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            day_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -468,17 +466,15 @@ class EventSchedulesMethods:
             )
         )
 
-    def list_day_events(
-        self, *, company_id: float | int, schedule_id: float | int, day_id: float | int
-    ) -> list[TimetableEventScheduleEvent2]:
+    def list_day_events(self, *, company_id: int, schedule_id: int, day_id: int) -> list[TimetableEventScheduleEvent2]:
         """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            day_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            day_id: int; required.
 
         Returns: `list[TimetableEventScheduleEvent2]`.
 
@@ -497,12 +493,12 @@ class EventSchedulesMethods:
     def create_client_schedule(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
         body: EventSchedulesCreateClientScheduleRequest | None = None,
-        client_id: float | int | None = None,
-        comer_id: float | int | None = None,
-        schedule_days_ids: Sequence[float | int] | None = None,
+        client_id: int | None = None,
+        comer_id: int | None = None,
+        schedule_days_ids: Sequence[int] | None = None,
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
@@ -512,8 +508,8 @@ class EventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -541,11 +537,11 @@ class EventSchedulesMethods:
     def update_client_schedule(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
-        client_schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
+        client_schedule_id: int,
         body: EventSchedulesUpdateClientScheduleRequest | None = None,
-        schedule_days_ids: Sequence[float | int] | None = None,
+        schedule_days_ids: Sequence[int] | None = None,
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
@@ -555,9 +551,9 @@ class EventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            client_schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            client_schedule_id: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -582,16 +578,16 @@ class EventSchedulesMethods:
         )
 
     def delete_client_schedule(
-        self, *, company_id: float | int, schedule_id: float | int, client_schedule_id: float | int
+        self, *, company_id: int, schedule_id: int, client_schedule_id: int
     ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            client_schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            client_schedule_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -608,16 +604,16 @@ class EventSchedulesMethods:
         )
 
     def search_client_abonements(
-        self, *, company_id: float | int, client_id: float | int, activity_id: float | int
+        self, *, company_id: int, client_id: int, activity_id: int
     ) -> list[SearchForActivitySearchForActivityItem]:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
+            activity_id: int; required.
 
         Returns: `list[SearchForActivitySearchForActivityItem]`.
 
@@ -634,24 +630,18 @@ class EventSchedulesMethods:
         )
 
     def check_client_abonement(
-        self,
-        *,
-        company_id: float | int,
-        client_id: float | int,
-        abonement_id: str,
-        activity_id: float | int,
-        schedule_day_ids: Sequence[float | int],
+        self, *, company_id: int, client_id: int, abonement_id: str, activity_id: int, schedule_day_ids: Sequence[int]
     ) -> CheckForActivity:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
             abonement_id: str; required.
-            activity_id: float | int; required.
-            schedule_day_ids: Sequence[float | int]; required.
+            activity_id: int; required.
+            schedule_day_ids: Sequence[int]; required.
 
         Returns: `CheckForActivity`.
 
@@ -681,9 +671,9 @@ class AsyncEventSchedulesMethods:
     async def find_by_entity(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         entity_type: Literal["record", "activity"],
-        entity_id: float | int,
+        entity_id: int,
         include: Sequence[Literal["days", "days.events_master", "days.events_labels", "days.events_resource_instances"]]
         | None = None,
     ) -> TimetableEventSchedule2:
@@ -692,9 +682,9 @@ class AsyncEventSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             entity_type: Literal['record', 'activity']; required.
-            entity_id: float | int; required.
+            entity_id: int; required.
             include: Sequence[Literal['days', 'days.events_master', 'days.events_labels', 'days.events_resource_instances']].
 
         Returns: `TimetableEventSchedule2`.
@@ -715,11 +705,11 @@ class AsyncEventSchedulesMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         include: Sequence[Literal["days"]] | None = None,
         body: EventSchedulesCreateRequest | None = None,
         original_entity_type: Literal["record", "activity"] | None = None,
-        original_entity_id: float | int | None = None,
+        original_entity_id: int | None = None,
         date_end: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
     ) -> TimetableEventSchedule2:
@@ -728,7 +718,7 @@ class AsyncEventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: Sequence[Literal['days']].
 
         Returns: `TimetableEventSchedule2`.
@@ -755,8 +745,8 @@ class AsyncEventSchedulesMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
         body: EventSchedulesUpdateRequest | None = None,
         date_end: str | None = None,
     ) -> TimetableEventSchedule2:
@@ -765,8 +755,8 @@ class AsyncEventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
 
         Returns: `TimetableEventSchedule2`.
 
@@ -786,14 +776,14 @@ class AsyncEventSchedulesMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, schedule_id: float | int) -> dict[str, JSON] | None:
+    async def delete(self, *, company_id: int, schedule_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -811,26 +801,26 @@ class AsyncEventSchedulesMethods:
     async def create_day(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
         include: Sequence[Literal["events_master", "events_labels", "events_resource_instances", "events"]]
         | None = None,
         body: EventSchedulesCreateDayRequest | None = None,
         day_of_week: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None,
-        events_master_id: float | int | None = None,
+        events_master_id: int | None = None,
         events_time: str | None = None,
         events_duration: float | int | None = None,
         events_capacity: float | int | None = None,
-        labels_ids: Sequence[float | int] | None = None,
-        resource_instances_ids: Sequence[float | int] | None = None,
+        labels_ids: Sequence[int] | None = None,
+        resource_instances_ids: Sequence[int] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
             include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
@@ -861,28 +851,28 @@ class AsyncEventSchedulesMethods:
     async def update_day(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
-        day_id: float | int,
+        company_id: int,
+        schedule_id: int,
+        day_id: int,
         include: Sequence[Literal["events_master", "events_labels", "events_resource_instances", "events"]]
         | None = None,
         body: EventSchedulesUpdateDayRequest | None = None,
         force: bool | None = None,
-        events_master_id: float | int | None = None,
+        events_master_id: int | None = None,
         events_time: str | None = None,
         events_duration: float | int | None = None,
         events_capacity: float | int | None = None,
-        labels_ids: Sequence[float | int] | None = None,
-        resource_instances_ids: Sequence[float | int] | None = None,
+        labels_ids: Sequence[int] | None = None,
+        resource_instances_ids: Sequence[int] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            day_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            day_id: int; required.
             include: Sequence[Literal['events_master', 'events_labels', 'events_resource_instances', 'events']].
 
         Returns: `TimetableEventScheduleDay2`.
@@ -911,17 +901,15 @@ class AsyncEventSchedulesMethods:
             )
         )
 
-    async def delete_day(
-        self, *, company_id: float | int, schedule_id: float | int, day_id: float | int
-    ) -> dict[str, JSON] | None:
+    async def delete_day(self, *, company_id: int, schedule_id: int, day_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            day_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            day_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -938,16 +926,16 @@ class AsyncEventSchedulesMethods:
         )
 
     async def list_day_events(
-        self, *, company_id: float | int, schedule_id: float | int, day_id: float | int
+        self, *, company_id: int, schedule_id: int, day_id: int
     ) -> list[TimetableEventScheduleEvent2]:
         """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            day_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            day_id: int; required.
 
         Returns: `list[TimetableEventScheduleEvent2]`.
 
@@ -966,12 +954,12 @@ class AsyncEventSchedulesMethods:
     async def create_client_schedule(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
         body: EventSchedulesCreateClientScheduleRequest | None = None,
-        client_id: float | int | None = None,
-        comer_id: float | int | None = None,
-        schedule_days_ids: Sequence[float | int] | None = None,
+        client_id: int | None = None,
+        comer_id: int | None = None,
+        schedule_days_ids: Sequence[int] | None = None,
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
@@ -981,8 +969,8 @@ class AsyncEventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -1010,11 +998,11 @@ class AsyncEventSchedulesMethods:
     async def update_client_schedule(
         self,
         *,
-        company_id: float | int,
-        schedule_id: float | int,
-        client_schedule_id: float | int,
+        company_id: int,
+        schedule_id: int,
+        client_schedule_id: int,
         body: EventSchedulesUpdateClientScheduleRequest | None = None,
-        schedule_days_ids: Sequence[float | int] | None = None,
+        schedule_days_ids: Sequence[int] | None = None,
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
@@ -1024,9 +1012,9 @@ class AsyncEventSchedulesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            client_schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            client_schedule_id: int; required.
 
         Returns: `TimetableEventScheduleClientSchedule`.
 
@@ -1051,16 +1039,16 @@ class AsyncEventSchedulesMethods:
         )
 
     async def delete_client_schedule(
-        self, *, company_id: float | int, schedule_id: float | int, client_schedule_id: float | int
+        self, *, company_id: int, schedule_id: int, client_schedule_id: int
     ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            schedule_id: float | int; required.
-            client_schedule_id: float | int; required.
+            company_id: int; required.
+            schedule_id: int; required.
+            client_schedule_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -1077,16 +1065,16 @@ class AsyncEventSchedulesMethods:
         )
 
     async def search_client_abonements(
-        self, *, company_id: float | int, client_id: float | int, activity_id: float | int
+        self, *, company_id: int, client_id: int, activity_id: int
     ) -> list[SearchForActivitySearchForActivityItem]:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
+            activity_id: int; required.
 
         Returns: `list[SearchForActivitySearchForActivityItem]`.
 
@@ -1103,24 +1091,18 @@ class AsyncEventSchedulesMethods:
         )
 
     async def check_client_abonement(
-        self,
-        *,
-        company_id: float | int,
-        client_id: float | int,
-        abonement_id: str,
-        activity_id: float | int,
-        schedule_day_ids: Sequence[float | int],
+        self, *, company_id: int, client_id: int, abonement_id: str, activity_id: int, schedule_day_ids: Sequence[int]
     ) -> CheckForActivity:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            client_id: float | int; required.
+            company_id: int; required.
+            client_id: int; required.
             abonement_id: str; required.
-            activity_id: float | int; required.
-            schedule_day_ids: Sequence[float | int]; required.
+            activity_id: int; required.
+            schedule_day_ids: Sequence[int]; required.
 
         Returns: `CheckForActivity`.
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.finance import (
     FinanceTransactionRequestDataTypes,
     FinanceTransactionsCreateData,
@@ -16,7 +18,7 @@ from apiforge.yclients.models.finance import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_TRANSACTIONS_COMPANY_ID: MethodSpec[builtins.list[FinanceTransactionsListItem]] = MethodSpec(
+_GET_API_V1_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[FinanceTransactionsListItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/transactions/{company_id}",
     params=(
@@ -36,7 +38,7 @@ _GET_API_V1_TRANSACTIONS_COMPANY_ID: MethodSpec[builtins.list[FinanceTransaction
         Param("balance_is", "query", "plain"),
         Param("document_id", "query", "plain"),
     ),
-    result=builtins.list[FinanceTransactionsListItem],
+    result=Page[FinanceTransactionsListItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -68,32 +70,32 @@ _POST_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID: MethodSpec[FinanceTransactionsCrea
     token_kinds=("user",),
     has_body=True,
 )
-_GET_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[builtins.list[FinanceTransactionsListItem]] = (
-    MethodSpec(
-        api="yclients",
-        name="GET /api/v1/finance_transactions/{company_id}/{transaction_id}",
-        params=(
-            Param("company_id", "path", "plain"),
-            Param("transaction_id", "path", "plain"),
-        ),
-        result=builtins.list[FinanceTransactionsListItem],
-        idempotent=True,
-        token_kinds=("user",),
-    )
+_GET_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
+    FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]
+] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/finance_transactions/{company_id}/{transaction_id}",
+    params=(
+        Param("company_id", "path", "plain"),
+        Param("transaction_id", "path", "plain"),
+    ),
+    result=FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem],
+    idempotent=True,
+    token_kinds=("user",),
 )
-_PUT_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[builtins.list[FinanceTransactionsListItem]] = (
-    MethodSpec(
-        api="yclients",
-        name="PUT /api/v1/finance_transactions/{company_id}/{transaction_id}",
-        params=(
-            Param("company_id", "path", "plain"),
-            Param("transaction_id", "path", "plain"),
-        ),
-        result=builtins.list[FinanceTransactionsListItem],
-        idempotent=True,
-        token_kinds=("user",),
-        has_body=True,
-    )
+_PUT_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
+    FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]
+] = MethodSpec(
+    api="yclients",
+    name="PUT /api/v1/finance_transactions/{company_id}/{transaction_id}",
+    params=(
+        Param("company_id", "path", "plain"),
+        Param("transaction_id", "path", "plain"),
+    ),
+    result=FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem],
+    idempotent=True,
+    token_kinds=("user",),
+    has_body=True,
 )
 _DELETE_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -120,44 +122,44 @@ class FinanceTransactionsMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         count: float | int | None = None,
-        account_id: float | int | None = None,
-        supplier_id: float | int | None = None,
-        client_id: float | int | None = None,
-        user_id: float | int | None = None,
-        master_id: float | int | None = None,
+        account_id: int | None = None,
+        supplier_id: int | None = None,
+        client_id: int | None = None,
+        user_id: int | None = None,
+        master_id: int | None = None,
         type: float | int | None = None,
         real_money: float | int | None = None,
         deleted: float | int | None = None,
         start_date: float | int | None = None,
         end_date: float | int | None = None,
         balance_is: float | int | None = None,
-        document_id: float | int | None = None,
-    ) -> builtins.list[FinanceTransactionsListItem]:
+        document_id: int | None = None,
+    ) -> Page[FinanceTransactionsListItem]:
         """Call `GET /api/v1/transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             count: float | int.
-            account_id: float | int.
-            supplier_id: float | int.
-            client_id: float | int.
-            user_id: float | int.
-            master_id: float | int.
+            account_id: int.
+            supplier_id: int.
+            client_id: int.
+            user_id: int.
+            master_id: int.
             type: float | int.
             real_money: float | int.
             deleted: float | int.
             start_date: float | int.
             end_date: float | int.
             balance_is: float | int.
-            document_id: float | int.
+            document_id: int.
 
-        Returns: `list[FinanceTransactionsListItem]`.
+        Returns: `Page[FinanceTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8
         """
@@ -184,16 +186,16 @@ class FinanceTransactionsMethods:
         )
 
     def list_for_visit(
-        self, *, company_id: float | int, record_id: float | int | None = None, visit_id: float | int | None = None
+        self, *, company_id: int, record_id: int | None = None, visit_id: int | None = None
     ) -> builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/timetable/transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int.
-            visit_id: float | int.
+            company_id: int; required.
+            record_id: int.
+            visit_id: int.
 
         Returns: `list[FinanceTransactionsListItem]`.
 
@@ -212,14 +214,14 @@ class FinanceTransactionsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: FinanceTransactionRequestDataTypes | None = None,
-        expense_id: float | int | None = None,
+        expense_id: int | None = None,
         amount: float | int | None = None,
-        account_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
-        master_id: float | int | None = None,
+        account_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
+        master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
     ) -> FinanceTransactionsCreateData:
@@ -228,7 +230,7 @@ class FinanceTransactionsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `FinanceTransactionsCreateData`.
 
@@ -255,17 +257,17 @@ class FinanceTransactionsMethods:
         )
 
     def get(
-        self, *, company_id: float | int, transaction_id: float | int
-    ) -> builtins.list[FinanceTransactionsListItem]:
+        self, *, company_id: int, transaction_id: int
+    ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
-        Returns: `list[FinanceTransactionsListItem]`.
+        Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%84%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D0%BE%D0%B9%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8
         """
@@ -281,27 +283,27 @@ class FinanceTransactionsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        transaction_id: float | int,
+        company_id: int,
+        transaction_id: int,
         body: FinanceTransactionRequestDataTypes | None = None,
-        expense_id: float | int | None = None,
+        expense_id: int | None = None,
         amount: float | int | None = None,
-        account_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
-        master_id: float | int | None = None,
+        account_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
+        master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
-    ) -> builtins.list[FinanceTransactionsListItem]:
+    ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
-        Returns: `list[FinanceTransactionsListItem]`.
+        Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9E%D0%B1%D0%BD%D0%BE%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%84%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D0%BE%D0%B9%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8
         """
@@ -326,14 +328,14 @@ class FinanceTransactionsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, transaction_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, transaction_id: int) -> JSON:
         """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `JSON`.
 
@@ -348,6 +350,54 @@ class FinanceTransactionsMethods:
             )
         )
 
+    def iter_list(
+        self,
+        *,
+        company_id: int,
+        account_id: int | None = None,
+        supplier_id: int | None = None,
+        client_id: int | None = None,
+        user_id: int | None = None,
+        master_id: int | None = None,
+        type: float | int | None = None,
+        real_money: float | int | None = None,
+        deleted: float | int | None = None,
+        start_date: float | int | None = None,
+        end_date: float | int | None = None,
+        balance_is: float | int | None = None,
+        document_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[FinanceTransactionsListItem]:
+        """Every item of `list` (`GET /api/v1/transactions/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_TRANSACTIONS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "account_id": account_id,
+                "supplier_id": supplier_id,
+                "client_id": client_id,
+                "user_id": user_id,
+                "master_id": master_id,
+                "type": type,
+                "real_money": real_money,
+                "deleted": deleted,
+                "start_date": start_date,
+                "end_date": end_date,
+                "balance_is": balance_is,
+                "document_id": document_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncFinanceTransactionsMethods:
     """`client.finance_transactions`: the `finance_transactions` methods, awaited."""
@@ -360,44 +410,44 @@ class AsyncFinanceTransactionsMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         count: float | int | None = None,
-        account_id: float | int | None = None,
-        supplier_id: float | int | None = None,
-        client_id: float | int | None = None,
-        user_id: float | int | None = None,
-        master_id: float | int | None = None,
+        account_id: int | None = None,
+        supplier_id: int | None = None,
+        client_id: int | None = None,
+        user_id: int | None = None,
+        master_id: int | None = None,
         type: float | int | None = None,
         real_money: float | int | None = None,
         deleted: float | int | None = None,
         start_date: float | int | None = None,
         end_date: float | int | None = None,
         balance_is: float | int | None = None,
-        document_id: float | int | None = None,
-    ) -> builtins.list[FinanceTransactionsListItem]:
+        document_id: int | None = None,
+    ) -> Page[FinanceTransactionsListItem]:
         """Call `GET /api/v1/transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             count: float | int.
-            account_id: float | int.
-            supplier_id: float | int.
-            client_id: float | int.
-            user_id: float | int.
-            master_id: float | int.
+            account_id: int.
+            supplier_id: int.
+            client_id: int.
+            user_id: int.
+            master_id: int.
             type: float | int.
             real_money: float | int.
             deleted: float | int.
             start_date: float | int.
             end_date: float | int.
             balance_is: float | int.
-            document_id: float | int.
+            document_id: int.
 
-        Returns: `list[FinanceTransactionsListItem]`.
+        Returns: `Page[FinanceTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8
         """
@@ -424,16 +474,16 @@ class AsyncFinanceTransactionsMethods:
         )
 
     async def list_for_visit(
-        self, *, company_id: float | int, record_id: float | int | None = None, visit_id: float | int | None = None
+        self, *, company_id: int, record_id: int | None = None, visit_id: int | None = None
     ) -> builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/timetable/transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int.
-            visit_id: float | int.
+            company_id: int; required.
+            record_id: int.
+            visit_id: int.
 
         Returns: `list[FinanceTransactionsListItem]`.
 
@@ -452,14 +502,14 @@ class AsyncFinanceTransactionsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: FinanceTransactionRequestDataTypes | None = None,
-        expense_id: float | int | None = None,
+        expense_id: int | None = None,
         amount: float | int | None = None,
-        account_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
-        master_id: float | int | None = None,
+        account_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
+        master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
     ) -> FinanceTransactionsCreateData:
@@ -468,7 +518,7 @@ class AsyncFinanceTransactionsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `FinanceTransactionsCreateData`.
 
@@ -495,17 +545,17 @@ class AsyncFinanceTransactionsMethods:
         )
 
     async def get(
-        self, *, company_id: float | int, transaction_id: float | int
-    ) -> builtins.list[FinanceTransactionsListItem]:
+        self, *, company_id: int, transaction_id: int
+    ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
-        Returns: `list[FinanceTransactionsListItem]`.
+        Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%84%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D0%BE%D0%B9%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8
         """
@@ -521,27 +571,27 @@ class AsyncFinanceTransactionsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        transaction_id: float | int,
+        company_id: int,
+        transaction_id: int,
         body: FinanceTransactionRequestDataTypes | None = None,
-        expense_id: float | int | None = None,
+        expense_id: int | None = None,
         amount: float | int | None = None,
-        account_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
-        master_id: float | int | None = None,
+        account_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
+        master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
-    ) -> builtins.list[FinanceTransactionsListItem]:
+    ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
-        Returns: `list[FinanceTransactionsListItem]`.
+        Returns: `FinanceTransactionsListItem | list[FinanceTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9E%D0%B1%D0%BD%D0%BE%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5%20%D1%84%D0%B8%D0%BD%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%D0%BE%D0%B9%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8
         """
@@ -566,14 +616,14 @@ class AsyncFinanceTransactionsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, transaction_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, transaction_id: int) -> JSON:
         """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `JSON`.
 
@@ -587,6 +637,55 @@ class AsyncFinanceTransactionsMethods:
                 }
             )
         )
+
+    async def iter_list(
+        self,
+        *,
+        company_id: int,
+        account_id: int | None = None,
+        supplier_id: int | None = None,
+        client_id: int | None = None,
+        user_id: int | None = None,
+        master_id: int | None = None,
+        type: float | int | None = None,
+        real_money: float | int | None = None,
+        deleted: float | int | None = None,
+        start_date: float | int | None = None,
+        end_date: float | int | None = None,
+        balance_is: float | int | None = None,
+        document_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[FinanceTransactionsListItem]:
+        """Every item of `list` (`GET /api/v1/transactions/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_TRANSACTIONS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "account_id": account_id,
+                "supplier_id": supplier_id,
+                "client_id": client_id,
+                "user_id": user_id,
+                "master_id": master_id,
+                "type": type,
+                "real_money": real_money,
+                "deleted": deleted,
+                "start_date": start_date,
+                "end_date": end_date,
+                "balance_is": balance_is,
+                "document_id": document_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["FinanceTransactionsMethods", "AsyncFinanceTransactionsMethods"]

@@ -97,13 +97,13 @@ class FiscalizationMethods:
             )
         )
 
-    def list_tax_systems(self, *, country_id: float | int) -> list[FiscalizationListTaxSystemsItem]:
+    def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id (sent as `countryId`): float | int; required.
+            country_id (sent as `countryId`): int; required.
 
         Returns: `list[FiscalizationListTaxSystemsItem]`.
 
@@ -186,13 +186,13 @@ class AsyncFiscalizationMethods:
             )
         )
 
-    async def list_tax_systems(self, *, country_id: float | int) -> list[FiscalizationListTaxSystemsItem]:
+    async def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            country_id (sent as `countryId`): float | int; required.
+            country_id (sent as `countryId`): int; required.
 
         Returns: `list[FiscalizationListTaxSystemsItem]`.
 

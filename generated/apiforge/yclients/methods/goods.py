@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.goods import (
     GoodsCompanyRequestDataType,
     GoodsCompanyRequestWithRulesDataType,
@@ -26,7 +27,7 @@ _POST_API_V1_GOODS_COMPANY_ID: MethodSpec[builtins.list[GoodsCreateItem]] = Meth
     http_status=201,
     has_body=True,
 )
-_GET_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[builtins.list[GoodsCreateItem]] = MethodSpec(
+_GET_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[Page[GoodsCreateItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/goods/{company_id}/{good_id}",
     params=(
@@ -39,7 +40,7 @@ _GET_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[builtins.list[GoodsCreateItem]]
         Param("changed_after", "query", "plain"),
         Param("changed_before", "query", "plain"),
     ),
-    result=builtins.list[GoodsCreateItem],
+    result=Page[GoodsCreateItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -88,7 +89,7 @@ class GoodsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: GoodsCompanyRequestDataType | None = None,
         title: str | None = None,
         print_title: str | None = None,
@@ -113,7 +114,7 @@ class GoodsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -151,30 +152,30 @@ class GoodsMethods:
     def list(
         self,
         *,
-        company_id: float | int,
-        good_id: float | int,
+        company_id: int,
+        good_id: int,
         term: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
-    ) -> builtins.list[GoodsCreateItem]:
+    ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id: float | int; required.
+            company_id: int; required.
+            good_id: int; required.
             term: str.
             page: float | int.
             count: float | int.
-            category_id: float | int.
+            category_id: int.
             changed_after: str.
             changed_before: str.
 
-        Returns: `list[GoodsCreateItem]`.
+        Returns: `Page[GoodsCreateItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%BE%D0%B2%D0%B0%D1%80%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D1%8B
         """
@@ -196,8 +197,8 @@ class GoodsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        good_id: float | int,
+        company_id: int,
+        good_id: int,
         body: GoodsCompanyRequestWithRulesDataType | None = None,
         title: str | None = None,
         print_title: str | None = None,
@@ -223,8 +224,8 @@ class GoodsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id: float | int; required.
+            company_id: int; required.
+            good_id: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -261,14 +262,14 @@ class GoodsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, good_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, good_id: int) -> JSON:
         """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id: float | int; required.
+            company_id: int; required.
+            good_id: int; required.
 
         Returns: `JSON`.
 
@@ -283,6 +284,40 @@ class GoodsMethods:
             )
         )
 
+    def iter_list(
+        self,
+        *,
+        company_id: int,
+        good_id: int,
+        term: str | None = None,
+        category_id: int | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[GoodsCreateItem]:
+        """Every item of `list` (`GET /api/v1/goods/{company_id}/{good_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_GOODS_COMPANY_ID_GOOD_ID,
+            {
+                "company_id": company_id,
+                "good_id": good_id,
+                "term": term,
+                "category_id": category_id,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncGoodsMethods:
     """`client.goods`: the `goods` methods, awaited."""
@@ -295,7 +330,7 @@ class AsyncGoodsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: GoodsCompanyRequestDataType | None = None,
         title: str | None = None,
         print_title: str | None = None,
@@ -320,7 +355,7 @@ class AsyncGoodsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -358,30 +393,30 @@ class AsyncGoodsMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
-        good_id: float | int,
+        company_id: int,
+        good_id: int,
         term: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
-    ) -> builtins.list[GoodsCreateItem]:
+    ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id: float | int; required.
+            company_id: int; required.
+            good_id: int; required.
             term: str.
             page: float | int.
             count: float | int.
-            category_id: float | int.
+            category_id: int.
             changed_after: str.
             changed_before: str.
 
-        Returns: `list[GoodsCreateItem]`.
+        Returns: `Page[GoodsCreateItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%BE%D0%B2%D0%B0%D1%80%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D1%8B
         """
@@ -403,8 +438,8 @@ class AsyncGoodsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        good_id: float | int,
+        company_id: int,
+        good_id: int,
         body: GoodsCompanyRequestWithRulesDataType | None = None,
         title: str | None = None,
         print_title: str | None = None,
@@ -430,8 +465,8 @@ class AsyncGoodsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id: float | int; required.
+            company_id: int; required.
+            good_id: int; required.
 
         Returns: `list[GoodsCreateItem]`.
 
@@ -468,14 +503,14 @@ class AsyncGoodsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, good_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, good_id: int) -> JSON:
         """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id: float | int; required.
+            company_id: int; required.
+            good_id: int; required.
 
         Returns: `JSON`.
 
@@ -489,6 +524,41 @@ class AsyncGoodsMethods:
                 }
             )
         )
+
+    async def iter_list(
+        self,
+        *,
+        company_id: int,
+        good_id: int,
+        term: str | None = None,
+        category_id: int | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[GoodsCreateItem]:
+        """Every item of `list` (`GET /api/v1/goods/{company_id}/{good_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_GOODS_COMPANY_ID_GOOD_ID,
+            {
+                "company_id": company_id,
+                "good_id": good_id,
+                "term": term,
+                "category_id": category_id,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["GoodsMethods", "AsyncGoodsMethods"]

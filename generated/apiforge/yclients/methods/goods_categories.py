@@ -132,14 +132,14 @@ class GoodsCategoriesMethods:
         self._client = client
 
     def search_goods(
-        self, *, company_id: float | int, term: str | None = None, count: float | int | None = None
+        self, *, company_id: int, term: str | None = None, count: float | int | None = None
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
         """Call `GET /api/v1/goods/search/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             term: str.
             count: float | int.
 
@@ -158,20 +158,15 @@ class GoodsCategoriesMethods:
         )
 
     def get_node(
-        self,
-        *,
-        company_id: float | int,
-        category_id: float | int,
-        page: float | int | None = None,
-        count: float | int | None = None,
+        self, *, company_id: int, category_id: int, page: float | int | None = None, count: float | int | None = None
     ) -> GoodsCategoriesGetNodeData:
         """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            category_id: float | int; required.
+            company_id: int; required.
+            category_id: int; required.
             page: float | int.
             count: float | int.
 
@@ -190,16 +185,14 @@ class GoodsCategoriesMethods:
             )
         )
 
-    def list_legacy(
-        self, *, company_id: float | int, parent_category_id: float | int
-    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_legacy(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            parent_category_id: float | int; required.
+            company_id: int; required.
+            parent_category_id: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -214,16 +207,14 @@ class GoodsCategoriesMethods:
             )
         )
 
-    def list_by_ids(
-        self, *, company_id: float | int, id: float | int | None = None
-    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_by_ids(self, *, company_id: int, id: int | None = None) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int.
+            company_id: int; required.
+            id: int.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -238,16 +229,14 @@ class GoodsCategoriesMethods:
             )
         )
 
-    def list(
-        self, *, company_id: float | int, parent_category_id: float | int
-    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            parent_category_id: float | int; required.
+            company_id: int; required.
+            parent_category_id: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -265,7 +254,7 @@ class GoodsCategoriesMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: GoodsCategoriesRequestDataTypes | None = None,
         title: str | None = None,
         parent_category_id: int | None = None,
@@ -277,7 +266,7 @@ class GoodsCategoriesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -302,8 +291,8 @@ class GoodsCategoriesMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        category_id: float | int,
+        company_id: int,
+        category_id: int,
         body: GoodsCategoriesRequestDataTypes | None = None,
         title: str | None = None,
         parent_category_id: int | None = None,
@@ -315,8 +304,8 @@ class GoodsCategoriesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            category_id: float | int; required.
+            company_id: int; required.
+            category_id: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -339,14 +328,14 @@ class GoodsCategoriesMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, category_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, category_id: int) -> JSON:
         """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            category_id: float | int; required.
+            company_id: int; required.
+            category_id: int; required.
 
         Returns: `JSON`.
 
@@ -371,14 +360,14 @@ class AsyncGoodsCategoriesMethods:
         self._client = client
 
     async def search_goods(
-        self, *, company_id: float | int, term: str | None = None, count: float | int | None = None
+        self, *, company_id: int, term: str | None = None, count: float | int | None = None
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
         """Call `GET /api/v1/goods/search/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             term: str.
             count: float | int.
 
@@ -397,20 +386,15 @@ class AsyncGoodsCategoriesMethods:
         )
 
     async def get_node(
-        self,
-        *,
-        company_id: float | int,
-        category_id: float | int,
-        page: float | int | None = None,
-        count: float | int | None = None,
+        self, *, company_id: int, category_id: int, page: float | int | None = None, count: float | int | None = None
     ) -> GoodsCategoriesGetNodeData:
         """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            category_id: float | int; required.
+            company_id: int; required.
+            category_id: int; required.
             page: float | int.
             count: float | int.
 
@@ -430,15 +414,15 @@ class AsyncGoodsCategoriesMethods:
         )
 
     async def list_legacy(
-        self, *, company_id: float | int, parent_category_id: float | int
+        self, *, company_id: int, parent_category_id: int
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            parent_category_id: float | int; required.
+            company_id: int; required.
+            parent_category_id: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -454,15 +438,15 @@ class AsyncGoodsCategoriesMethods:
         )
 
     async def list_by_ids(
-        self, *, company_id: float | int, id: float | int | None = None
+        self, *, company_id: int, id: int | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int.
+            company_id: int; required.
+            id: int.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -477,16 +461,14 @@ class AsyncGoodsCategoriesMethods:
             )
         )
 
-    async def list(
-        self, *, company_id: float | int, parent_category_id: float | int
-    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    async def list(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            parent_category_id: float | int; required.
+            company_id: int; required.
+            parent_category_id: int; required.
 
         Returns: `list[GoodsCategoriesListLegacyItem]`.
 
@@ -504,7 +486,7 @@ class AsyncGoodsCategoriesMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: GoodsCategoriesRequestDataTypes | None = None,
         title: str | None = None,
         parent_category_id: int | None = None,
@@ -516,7 +498,7 @@ class AsyncGoodsCategoriesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -541,8 +523,8 @@ class AsyncGoodsCategoriesMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        category_id: float | int,
+        company_id: int,
+        category_id: int,
         body: GoodsCategoriesRequestDataTypes | None = None,
         title: str | None = None,
         parent_category_id: int | None = None,
@@ -554,8 +536,8 @@ class AsyncGoodsCategoriesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            category_id: float | int; required.
+            company_id: int; required.
+            category_id: int; required.
 
         Returns: `GoodsCategoriesCreateData`.
 
@@ -578,14 +560,14 @@ class AsyncGoodsCategoriesMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, category_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, category_id: int) -> JSON:
         """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            category_id: float | int; required.
+            company_id: int; required.
+            category_id: int; required.
 
         Returns: `JSON`.
 

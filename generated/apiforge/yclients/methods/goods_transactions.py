@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.goods import (
     GoodsTransactionsCreateData,
     GoodsTransactionsSearchItem,
@@ -15,7 +17,7 @@ from apiforge.yclients.models.goods import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID: MethodSpec[list[GoodsTransactionsSearchItem]] = MethodSpec(
+_GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[GoodsTransactionsSearchItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/storages/transactions/{company_id}",
     params=(
@@ -28,7 +30,7 @@ _GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID: MethodSpec[list[GoodsTransactionsS
         Param("changed_after", "query", "plain"),
         Param("changed_before", "query", "plain"),
     ),
-    result=list[GoodsTransactionsSearchItem],
+    result=Page[GoodsTransactionsSearchItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -100,7 +102,7 @@ class GoodsTransactionsMethods:
     def search(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         count: float | int | None = None,
         start_date: str | None = None,
@@ -108,13 +110,13 @@ class GoodsTransactionsMethods:
         document_id: str | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
-    ) -> list[GoodsTransactionsSearchItem]:
+    ) -> Page[GoodsTransactionsSearchItem]:
         """Call `GET /api/v1/storages/transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             count: float | int.
             start_date: str; format date.
@@ -123,7 +125,7 @@ class GoodsTransactionsMethods:
             changed_after: str; format date-time.
             changed_before: str; format date-time.
 
-        Returns: `list[GoodsTransactionsSearchItem]`.
+        Returns: `Page[GoodsTransactionsSearchItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%BE%D0%B2%D0%B0%D1%80%D0%BD%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%B8%D1%81%D0%BA%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BD%D1%8B%D1%85%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B9
         """
@@ -145,19 +147,19 @@ class GoodsTransactionsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StorageOperationGoodTransactionRequestDataTypes | None = None,
-        document_id: float | int | None = None,
-        good_id: float | int | None = None,
+        document_id: int | None = None,
+        good_id: int | None = None,
         amount: float | int | None = None,
         cost_per_unit: float | int | None = None,
         discount: float | int | None = None,
         cost: float | int | None = None,
         operation_unit_type: float | int | None = None,
         good_special_number: str | None = None,
-        master_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
+        master_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
         comment: str | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
@@ -165,7 +167,7 @@ class GoodsTransactionsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -195,14 +197,14 @@ class GoodsTransactionsMethods:
             )
         )
 
-    def get(self, *, company_id: float | int, transaction_id: float | int) -> GoodsTransactionsCreateData:
+    def get(self, *, company_id: int, transaction_id: int) -> GoodsTransactionsCreateData:
         """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -220,20 +222,20 @@ class GoodsTransactionsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        transaction_id: float | int,
+        company_id: int,
+        transaction_id: int,
         body: StorageOperationGoodTransactionRequestDataTypes | None = None,
-        document_id: float | int | None = None,
-        good_id: float | int | None = None,
+        document_id: int | None = None,
+        good_id: int | None = None,
         amount: float | int | None = None,
         cost_per_unit: float | int | None = None,
         discount: float | int | None = None,
         cost: float | int | None = None,
         operation_unit_type: float | int | None = None,
         good_special_number: str | None = None,
-        master_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
+        master_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
         comment: str | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
@@ -241,8 +243,8 @@ class GoodsTransactionsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -273,14 +275,14 @@ class GoodsTransactionsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, transaction_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, transaction_id: int) -> JSON:
         """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `JSON`.
 
@@ -295,6 +297,40 @@ class GoodsTransactionsMethods:
             )
         )
 
+    def iter_search(
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        document_id: str | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[GoodsTransactionsSearchItem]:
+        """Every item of `search` (`GET /api/v1/storages/transactions/{company_id}`), page after page.
+
+        Takes the arguments of `search` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "document_id": document_id,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncGoodsTransactionsMethods:
     """`client.goods_transactions`: the `goods_transactions` methods, awaited."""
@@ -307,7 +343,7 @@ class AsyncGoodsTransactionsMethods:
     async def search(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         count: float | int | None = None,
         start_date: str | None = None,
@@ -315,13 +351,13 @@ class AsyncGoodsTransactionsMethods:
         document_id: str | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
-    ) -> list[GoodsTransactionsSearchItem]:
+    ) -> Page[GoodsTransactionsSearchItem]:
         """Call `GET /api/v1/storages/transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             count: float | int.
             start_date: str; format date.
@@ -330,7 +366,7 @@ class AsyncGoodsTransactionsMethods:
             changed_after: str; format date-time.
             changed_before: str; format date-time.
 
-        Returns: `list[GoodsTransactionsSearchItem]`.
+        Returns: `Page[GoodsTransactionsSearchItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%BE%D0%B2%D0%B0%D1%80%D0%BD%D1%8B%D0%B5%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/operation/%D0%9F%D0%BE%D0%B8%D1%81%D0%BA%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BD%D1%8B%D1%85%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B9
         """
@@ -352,19 +388,19 @@ class AsyncGoodsTransactionsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StorageOperationGoodTransactionRequestDataTypes | None = None,
-        document_id: float | int | None = None,
-        good_id: float | int | None = None,
+        document_id: int | None = None,
+        good_id: int | None = None,
         amount: float | int | None = None,
         cost_per_unit: float | int | None = None,
         discount: float | int | None = None,
         cost: float | int | None = None,
         operation_unit_type: float | int | None = None,
         good_special_number: str | None = None,
-        master_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
+        master_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
         comment: str | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
@@ -372,7 +408,7 @@ class AsyncGoodsTransactionsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -402,14 +438,14 @@ class AsyncGoodsTransactionsMethods:
             )
         )
 
-    async def get(self, *, company_id: float | int, transaction_id: float | int) -> GoodsTransactionsCreateData:
+    async def get(self, *, company_id: int, transaction_id: int) -> GoodsTransactionsCreateData:
         """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -427,20 +463,20 @@ class AsyncGoodsTransactionsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        transaction_id: float | int,
+        company_id: int,
+        transaction_id: int,
         body: StorageOperationGoodTransactionRequestDataTypes | None = None,
-        document_id: float | int | None = None,
-        good_id: float | int | None = None,
+        document_id: int | None = None,
+        good_id: int | None = None,
         amount: float | int | None = None,
         cost_per_unit: float | int | None = None,
         discount: float | int | None = None,
         cost: float | int | None = None,
         operation_unit_type: float | int | None = None,
         good_special_number: str | None = None,
-        master_id: float | int | None = None,
-        client_id: float | int | None = None,
-        supplier_id: float | int | None = None,
+        master_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
         comment: str | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
@@ -448,8 +484,8 @@ class AsyncGoodsTransactionsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `GoodsTransactionsCreateData`.
 
@@ -480,14 +516,14 @@ class AsyncGoodsTransactionsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, transaction_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, transaction_id: int) -> JSON:
         """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            transaction_id: float | int; required.
+            company_id: int; required.
+            transaction_id: int; required.
 
         Returns: `JSON`.
 
@@ -501,6 +537,41 @@ class AsyncGoodsTransactionsMethods:
                 }
             )
         )
+
+    async def iter_search(
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        document_id: str | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[GoodsTransactionsSearchItem]:
+        """Every item of `search` (`GET /api/v1/storages/transactions/{company_id}`), page after page.
+
+        Takes the arguments of `search` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "document_id": document_id,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["GoodsTransactionsMethods", "AsyncGoodsTransactionsMethods"]

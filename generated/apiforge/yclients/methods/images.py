@@ -16,7 +16,7 @@ _POST_API_V1_IMAGES_ENTITY: MethodSpec[ImagesUploadData] = MethodSpec(
     name="POST /api/v1/images/{entity}",
     params=(
         Param("entity", "path", "plain"),
-        Param("image", "file", "plain"),
+        Param("image", "file", "native"),
         Param("company_id", "form", "plain"),
         Param("service_id", "form", "plain"),
         Param("master_id", "form", "plain"),
@@ -50,9 +50,9 @@ class ImagesMethods:
         *,
         entity: str,
         image: str,
-        company_id: float | int | None = None,
-        service_id: float | int | None = None,
-        master_id: float | int | None = None,
+        company_id: int | None = None,
+        service_id: int | None = None,
+        master_id: int | None = None,
     ) -> ImagesUploadData:
         """Call `POST /api/v1/images/{entity}`.
 
@@ -61,9 +61,9 @@ class ImagesMethods:
         Args:
             entity: str; required.
             image: str; required.
-            company_id: float | int.
-            service_id: float | int.
-            master_id: float | int.
+            company_id: int.
+            service_id: int.
+            master_id: int.
 
         Returns: `ImagesUploadData`.
 
@@ -81,14 +81,14 @@ class ImagesMethods:
             )
         )
 
-    def delete(self, *, entity: str, image_group_id: float | int) -> JSON:
+    def delete(self, *, entity: str, image_group_id: int) -> JSON:
         """Call `DELETE /api/v1/images/{entity}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             entity: str; required.
-            image_group_id: float | int; required.
+            image_group_id: int; required.
 
         Returns: `JSON`.
 
@@ -117,9 +117,9 @@ class AsyncImagesMethods:
         *,
         entity: str,
         image: str,
-        company_id: float | int | None = None,
-        service_id: float | int | None = None,
-        master_id: float | int | None = None,
+        company_id: int | None = None,
+        service_id: int | None = None,
+        master_id: int | None = None,
     ) -> ImagesUploadData:
         """Call `POST /api/v1/images/{entity}`.
 
@@ -128,9 +128,9 @@ class AsyncImagesMethods:
         Args:
             entity: str; required.
             image: str; required.
-            company_id: float | int.
-            service_id: float | int.
-            master_id: float | int.
+            company_id: int.
+            service_id: int.
+            master_id: int.
 
         Returns: `ImagesUploadData`.
 
@@ -148,14 +148,14 @@ class AsyncImagesMethods:
             )
         )
 
-    async def delete(self, *, entity: str, image_group_id: float | int) -> JSON:
+    async def delete(self, *, entity: str, image_group_id: int) -> JSON:
         """Call `DELETE /api/v1/images/{entity}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             entity: str; required.
-            image_group_id: float | int; required.
+            image_group_id: int; required.
 
         Returns: `JSON`.
 

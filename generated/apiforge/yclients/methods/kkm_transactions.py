@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import builtins
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.finance import (
     KkmTransactionsListItem,
     KkmTransactionsPrintBillData,
@@ -16,7 +17,7 @@ from apiforge.yclients.models.finance import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID: MethodSpec[builtins.list[KkmTransactionsListItem]] = MethodSpec(
+_GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[KkmTransactionsListItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/kkm_transactions/{company_id}",
     params=(
@@ -28,7 +29,7 @@ _GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID: MethodSpec[builtins.list[KkmTransaction
         Param("start_date", "query", "plain"),
         Param("end_date", "query", "plain"),
     ),
-    result=builtins.list[KkmTransactionsListItem],
+    result=Page[KkmTransactionsListItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -61,20 +62,20 @@ class KkmTransactionsMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         editable_length: float | int | None = None,
         type: float | int | None = None,
         status: float | int | None = None,
         start_date: float | int | None = None,
         end_date: float | int | None = None,
-    ) -> builtins.list[KkmTransactionsListItem]:
+    ) -> Page[KkmTransactionsListItem]:
         """Call `GET /api/v1/kkm_transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             editable_length: float | int.
             type: float | int.
@@ -82,7 +83,7 @@ class KkmTransactionsMethods:
             start_date: float | int.
             end_date: float | int.
 
-        Returns: `list[KkmTransactionsListItem]`.
+        Returns: `Page[KkmTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%9A%D0%9C%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/paths/~1api~1v1~1kkm_transactions~1%7Bcompany_id%7D/get
         """
@@ -103,9 +104,9 @@ class KkmTransactionsMethods:
     def print_bill(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: KkmTransactionsPrintBillRequest | None = None,
-        document_id: float | int | None = None,
+        document_id: int | None = None,
         type: float | int | None = None,
         is_pos_enabled: bool | None = None,
     ) -> KkmTransactionsPrintBillData:
@@ -114,7 +115,7 @@ class KkmTransactionsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `KkmTransactionsPrintBillData`.
 
@@ -135,6 +136,38 @@ class KkmTransactionsMethods:
             )
         )
 
+    def iter_list(
+        self,
+        *,
+        company_id: int,
+        type: float | int | None = None,
+        status: float | int | None = None,
+        start_date: float | int | None = None,
+        end_date: float | int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[KkmTransactionsListItem]:
+        """Every item of `list` (`GET /api/v1/kkm_transactions/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `editable_length` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "type": type,
+                "status": status,
+                "start_date": start_date,
+                "end_date": end_date,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncKkmTransactionsMethods:
     """`client.kkm_transactions`: the `kkm_transactions` methods, awaited."""
@@ -147,20 +180,20 @@ class AsyncKkmTransactionsMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         editable_length: float | int | None = None,
         type: float | int | None = None,
         status: float | int | None = None,
         start_date: float | int | None = None,
         end_date: float | int | None = None,
-    ) -> builtins.list[KkmTransactionsListItem]:
+    ) -> Page[KkmTransactionsListItem]:
         """Call `GET /api/v1/kkm_transactions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             editable_length: float | int.
             type: float | int.
@@ -168,7 +201,7 @@ class AsyncKkmTransactionsMethods:
             start_date: float | int.
             end_date: float | int.
 
-        Returns: `list[KkmTransactionsListItem]`.
+        Returns: `Page[KkmTransactionsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%9A%D0%9C%20%D1%82%D1%80%D0%B0%D0%BD%D0%B7%D0%B0%D0%BA%D1%86%D0%B8%D0%B8/paths/~1api~1v1~1kkm_transactions~1%7Bcompany_id%7D/get
         """
@@ -189,9 +222,9 @@ class AsyncKkmTransactionsMethods:
     async def print_bill(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: KkmTransactionsPrintBillRequest | None = None,
-        document_id: float | int | None = None,
+        document_id: int | None = None,
         type: float | int | None = None,
         is_pos_enabled: bool | None = None,
     ) -> KkmTransactionsPrintBillData:
@@ -200,7 +233,7 @@ class AsyncKkmTransactionsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `KkmTransactionsPrintBillData`.
 
@@ -220,6 +253,39 @@ class AsyncKkmTransactionsMethods:
                 },
             )
         )
+
+    async def iter_list(
+        self,
+        *,
+        company_id: int,
+        type: float | int | None = None,
+        status: float | int | None = None,
+        start_date: float | int | None = None,
+        end_date: float | int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[KkmTransactionsListItem]:
+        """Every item of `list` (`GET /api/v1/kkm_transactions/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `editable_length` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "type": type,
+                "status": status,
+                "start_date": start_date,
+                "end_date": end_date,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["KkmTransactionsMethods", "AsyncKkmTransactionsMethods"]

@@ -31,15 +31,15 @@ _GET_API_V1_LABELS_COMPANY_ID_ENTITY: MethodSpec[
     idempotent=True,
     token_kinds=("user",),
 )
-_POST_API_V1_LABELS_COMPANY_ID_CLIENTS_CREATE: MethodSpec[LabelsCreateClientLabelData] = MethodSpec(
+_POST_API_V1_LABELS_COMPANY_ID_CLIENTS_CREATE: MethodSpec[LabelsCreateClientLabelData | None] = MethodSpec(
     api="yclients",
     name="POST /api/v1/labels/{company_id}/clients/create",
     params=(Param("company_id", "path", "plain"),),
-    result=LabelsCreateClientLabelData,
+    result=LabelsCreateClientLabelData | None,
     token_kinds=("user",),
     has_body=True,
 )
-_POST_API_V1_LABELS_COMPANY_ID: MethodSpec[LabelsCreateClientLabelData] = MethodSpec(
+_POST_API_V1_LABELS_COMPANY_ID: MethodSpec[LabelsCreateClientLabelData | None] = MethodSpec(
     api="yclients",
     name="POST /api/v1/labels/{company_id}",
     params=(
@@ -49,7 +49,7 @@ _POST_API_V1_LABELS_COMPANY_ID: MethodSpec[LabelsCreateClientLabelData] = Method
         Param("entity", "query", "plain"),
         Param("icon", "query", "plain"),
     ),
-    result=LabelsCreateClientLabelData,
+    result=LabelsCreateClientLabelData | None,
     token_kinds=("user",),
 )
 _PUT_API_V1_LABELS_COMPANY_ID_LABEL_ID: MethodSpec[JSON] = MethodSpec(
@@ -95,14 +95,14 @@ class LabelsMethods:
         self._client = client
 
     def list(
-        self, *, company_id: float | int, entity: float | int
+        self, *, company_id: int, entity: float | int
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
         """Call `GET /api/v1/labels/{company_id}/{entity}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             entity: float | int; required.
 
         Returns: `list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]`.
@@ -121,19 +121,19 @@ class LabelsMethods:
     def create_client_label(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: LabelsCreateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
-    ) -> LabelsCreateClientLabelData:
+    ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}/clients/create`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `LabelsCreateClientLabelData`.
+        Returns: `LabelsCreateClientLabelData | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8/paths/~1api~1v1~1labels~1%7Bcompany_id%7D~1clients~1create/post
         """
@@ -152,26 +152,20 @@ class LabelsMethods:
         )
 
     def create(
-        self,
-        *,
-        company_id: float | int,
-        title: str,
-        color: str,
-        entity: float | int | None = None,
-        icon: str | None = None,
-    ) -> LabelsCreateClientLabelData:
+        self, *, company_id: int, title: str, color: str, entity: float | int | None = None, icon: str | None = None
+    ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             title: str; required.
             color: str; required.
             entity: float | int.
             icon: str.
 
-        Returns: `LabelsCreateClientLabelData`.
+        Returns: `LabelsCreateClientLabelData | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8/operation/%D0%A1%D0%BE%D0%B7%D0%B4%D0%B0%D1%82%D1%8C%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8E
         """
@@ -190,8 +184,8 @@ class LabelsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        label_id: float | int,
+        company_id: int,
+        label_id: int,
         body: LabelsUpdateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
@@ -203,8 +197,8 @@ class LabelsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            label_id: float | int; required.
+            company_id: int; required.
+            label_id: int; required.
 
         Returns: `JSON`.
 
@@ -227,14 +221,14 @@ class LabelsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, label_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, label_id: int) -> JSON:
         """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            label_id: float | int; required.
+            company_id: int; required.
+            label_id: int; required.
 
         Returns: `JSON`.
 
@@ -249,13 +243,13 @@ class LabelsMethods:
             )
         )
 
-    def search_client_labels(self, *, company_id: float | int) -> builtins.list[LabelsSearchClientLabelsItem]:
+    def search_client_labels(self, *, company_id: int) -> builtins.list[LabelsSearchClientLabelsItem]:
         """Call `GET /api/v1/labels/{company_id}/clients`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LabelsSearchClientLabelsItem]`.
 
@@ -279,14 +273,14 @@ class AsyncLabelsMethods:
         self._client = client
 
     async def list(
-        self, *, company_id: float | int, entity: float | int
+        self, *, company_id: int, entity: float | int
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
         """Call `GET /api/v1/labels/{company_id}/{entity}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             entity: float | int; required.
 
         Returns: `list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]`.
@@ -305,19 +299,19 @@ class AsyncLabelsMethods:
     async def create_client_label(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: LabelsCreateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
-    ) -> LabelsCreateClientLabelData:
+    ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}/clients/create`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `LabelsCreateClientLabelData`.
+        Returns: `LabelsCreateClientLabelData | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8/paths/~1api~1v1~1labels~1%7Bcompany_id%7D~1clients~1create/post
         """
@@ -336,26 +330,20 @@ class AsyncLabelsMethods:
         )
 
     async def create(
-        self,
-        *,
-        company_id: float | int,
-        title: str,
-        color: str,
-        entity: float | int | None = None,
-        icon: str | None = None,
-    ) -> LabelsCreateClientLabelData:
+        self, *, company_id: int, title: str, color: str, entity: float | int | None = None, icon: str | None = None
+    ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             title: str; required.
             color: str; required.
             entity: float | int.
             icon: str.
 
-        Returns: `LabelsCreateClientLabelData`.
+        Returns: `LabelsCreateClientLabelData | None`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8/operation/%D0%A1%D0%BE%D0%B7%D0%B4%D0%B0%D1%82%D1%8C%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8E
         """
@@ -374,8 +362,8 @@ class AsyncLabelsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        label_id: float | int,
+        company_id: int,
+        label_id: int,
         body: LabelsUpdateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
@@ -387,8 +375,8 @@ class AsyncLabelsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            label_id: float | int; required.
+            company_id: int; required.
+            label_id: int; required.
 
         Returns: `JSON`.
 
@@ -411,14 +399,14 @@ class AsyncLabelsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, label_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, label_id: int) -> JSON:
         """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            label_id: float | int; required.
+            company_id: int; required.
+            label_id: int; required.
 
         Returns: `JSON`.
 
@@ -433,13 +421,13 @@ class AsyncLabelsMethods:
             )
         )
 
-    async def search_client_labels(self, *, company_id: float | int) -> builtins.list[LabelsSearchClientLabelsItem]:
+    async def search_client_labels(self, *, company_id: int) -> builtins.list[LabelsSearchClientLabelsItem]:
         """Call `GET /api/v1/labels/{company_id}/clients`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LabelsSearchClientLabelsItem]`.
 

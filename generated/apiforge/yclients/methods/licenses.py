@@ -29,13 +29,13 @@ class LicensesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: float | int) -> LicensesGetData:
+    def get(self, *, company_id: int) -> LicensesGetData:
         """Call `GET /api/v1/license/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `LicensesGetData`.
 
@@ -58,13 +58,13 @@ class AsyncLicensesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: float | int) -> LicensesGetData:
+    async def get(self, *, company_id: int) -> LicensesGetData:
         """Call `GET /api/v1/license/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `LicensesGetData`.
 

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.loyalty import (
     LoyaltyGenerateCode200DataOption2,
     LoyaltyGetClientStatsData,
@@ -84,7 +85,7 @@ _DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[JS
     token_kinds=("partner",),
     http_status=204,
 )
-_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS: MethodSpec[list[LoyaltyListChainTransactionsItem]] = MethodSpec(
+_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS: MethodSpec[Page[LoyaltyListChainTransactionsItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/chain/{chain_id}/loyalty/transactions",
     params=(
@@ -98,7 +99,7 @@ _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS: MethodSpec[list[LoyaltyListChai
         Param("page", "query", "plain"),
         Param("count", "query", "plain"),
     ),
-    result=list[LoyaltyListChainTransactionsItem],
+    result=Page[LoyaltyListChainTransactionsItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={"page": "page", "size": "count", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
@@ -114,7 +115,7 @@ _GET_API_V1_LOYALTY_GENERATE_CODE_COMPANY_ID_GOOD_ID: MethodSpec[LoyaltyGenerate
     idempotent=True,
     token_kinds=("user",),
 )
-_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH: MethodSpec[list[LoyaltySearchAbonementTypesItem]] = (
+_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH: MethodSpec[Page[LoyaltySearchAbonementTypesItem]] = (
     MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/loyalty/abonement_types/search",
@@ -124,7 +125,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH: MethodSpec[list[L
             Param("page", "query", "plain"),
             Param("page_size", "query", "plain"),
         ),
-        result=list[LoyaltySearchAbonementTypesItem],
+        result=Page[LoyaltySearchAbonementTypesItem],
         idempotent=True,
         token_kinds=("user",),
         pagination={
@@ -150,7 +151,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_FETCH: MethodSpec[list[Lo
         token_kinds=("user",),
     )
 )
-_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH: MethodSpec[list[LoyaltySearchCertificateTypesItem]] = (
+_GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH: MethodSpec[Page[LoyaltySearchCertificateTypesItem]] = (
     MethodSpec(
         api="yclients",
         name="GET /api/v1/company/{company_id}/loyalty/certificate_types/search",
@@ -160,7 +161,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH: MethodSpec[list
             Param("page", "query", "plain"),
             Param("page_size", "query", "plain"),
         ),
-        result=list[LoyaltySearchCertificateTypesItem],
+        result=Page[LoyaltySearchCertificateTypesItem],
         idempotent=True,
         token_kinds=("user",),
         pagination={
@@ -431,7 +432,7 @@ class LoyaltyMethods:
         loyalty_card_id: int | None = None,
         page: int | None = None,
         count: int | None = None,
-    ) -> list[LoyaltyListChainTransactionsItem]:
+    ) -> Page[LoyaltyListChainTransactionsItem]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -447,7 +448,7 @@ class LoyaltyMethods:
             page: int.
             count: int.
 
-        Returns: `list[LoyaltyListChainTransactionsItem]`.
+        Returns: `Page[LoyaltyListChainTransactionsItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%BE%D1%8F%D0%BB%D1%8C%D0%BD%D0%BE%D1%81%D1%82%D1%8C/paths/~1api~1v1~1chain~1%7Bchain_id%7D~1loyalty~1transactions/get
         """
@@ -467,14 +468,14 @@ class LoyaltyMethods:
             )
         )
 
-    def generate_code(self, *, company_id: float | int, good_id: float | int) -> LoyaltyGenerateCode200DataOption2:
+    def generate_code(self, *, company_id: int, good_id: int) -> LoyaltyGenerateCode200DataOption2:
         """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id (sent as `good_Id`): float | int; required.
+            company_id: int; required.
+            good_id (sent as `good_Id`): int; required.
 
         Returns: `LoyaltyGenerateCode200DataOption2`.
 
@@ -492,22 +493,22 @@ class LoyaltyMethods:
     def search_abonement_types(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
-    ) -> list[LoyaltySearchAbonementTypesItem]:
+    ) -> Page[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             title: str.
             page: float | int.
             page_size: float | int.
 
-        Returns: `list[LoyaltySearchAbonementTypesItem]`.
+        Returns: `Page[LoyaltySearchAbonementTypesItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%BE%D1%8F%D0%BB%D1%8C%D0%BD%D0%BE%D1%81%D1%82%D1%8C/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B4%D0%BE%D1%81%D1%82%D1%83%D0%BF%D0%BD%D1%8B%D1%85%20%D1%82%D0%B8%D0%BF%D0%BE%D0%B2%20%D0%B0%D0%B1%D0%BE%D0%BD%D0%B5%D0%BC%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -523,14 +524,14 @@ class LoyaltyMethods:
         )
 
     def list_abonement_types_by_ids(
-        self, *, company_id: float | int, ids: float | int | None = None
+        self, *, company_id: int, ids: float | int | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             ids (sent as `ids[]`): float | int.
 
         Returns: `list[LoyaltySearchAbonementTypesItem]`.
@@ -549,22 +550,22 @@ class LoyaltyMethods:
     def search_certificate_types(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
-    ) -> list[LoyaltySearchCertificateTypesItem]:
+    ) -> Page[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             title: str.
             page: float | int.
             page_size: float | int.
 
-        Returns: `list[LoyaltySearchCertificateTypesItem]`.
+        Returns: `Page[LoyaltySearchCertificateTypesItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%BE%D1%8F%D0%BB%D1%8C%D0%BD%D0%BE%D1%81%D1%82%D1%8C/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B4%D0%BE%D1%81%D1%82%D1%83%D0%BF%D0%BD%D1%8B%D1%85%20%D1%82%D0%B8%D0%BF%D0%BE%D0%B2%20%D1%81%D0%B5%D1%80%D1%82%D0%B8%D1%84%D0%B8%D0%BA%D0%B0%D1%82%D0%BE%D0%B2
         """
@@ -579,13 +580,13 @@ class LoyaltyMethods:
             )
         )
 
-    def list_certificate_types_by_ids(self, *, company_id: float | int) -> list[LoyaltySearchCertificateTypesItem]:
+    def list_certificate_types_by_ids(self, *, company_id: int) -> list[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltySearchCertificateTypesItem]`.
 
@@ -602,7 +603,7 @@ class LoyaltyMethods:
     def search_programs(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         include: str | None = None,
         type: Literal[
             "discount_static",
@@ -626,7 +627,7 @@ class LoyaltyMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: str.
             type: Literal['discount_static', 'discount_accumulative_visits', 'discount_accumulative_sold', 'discount_accumulative_paid', 'cashback_static_sold', 'cashback_static_paid', 'cashback_accumulative_paid', 'cashback_accumulative_sold', 'cashback_accumulative_paid_visits', 'cashback_accumulative_sold_visits', 'cashback_sold_visits', 'cashback_paid_visits', 'package_discount'].
 
@@ -645,14 +646,14 @@ class LoyaltyMethods:
         )
 
     def get_client_stats(
-        self, *, company_id: float | int, date_to: str, date_from: str, loyalty_program_id: str
+        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
     ) -> LoyaltyGetClientStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_to: str; required.
             date_from: str; required.
             loyalty_program_id: str; required.
@@ -673,14 +674,14 @@ class LoyaltyMethods:
         )
 
     def get_income_stats(
-        self, *, company_id: float | int, date_to: str, date_from: str, loyalty_program_id: str
+        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
     ) -> LoyaltyGetIncomeStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_to: str; required.
             date_from: str; required.
             loyalty_program_id: str; required.
@@ -701,14 +702,14 @@ class LoyaltyMethods:
         )
 
     def get_staff_return_stats(
-        self, *, company_id: float | int, date_to: str, date_from: str, loyalty_program_id: str
+        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_to: str; required.
             date_from: str; required.
             loyalty_program_id: str; required.
@@ -727,6 +728,86 @@ class LoyaltyMethods:
                 }
             )
         )
+
+    def iter_list_chain_transactions(
+        self,
+        *,
+        chain_id: int,
+        created_after: str,
+        created_before: str,
+        types: Sequence[Literal["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]] | None = None,
+        company_ids: Sequence[int] | None = None,
+        visit_ids: Sequence[int] | None = None,
+        loyalty_card_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[LoyaltyListChainTransactionsItem]:
+        """Every item of `list_chain_transactions` (`GET /api/v1/chain/{chain_id}/loyalty/transactions`), page after page.
+
+        Takes the arguments of `list_chain_transactions` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS,
+            {
+                "chain_id": chain_id,
+                "created_after": created_after,
+                "created_before": created_before,
+                "types": types,
+                "company_ids": company_ids,
+                "visit_ids": visit_ids,
+                "loyalty_card_id": loyalty_card_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search_abonement_types(
+        self, *, company_id: int, title: str | None = None, page_size: int | None = None
+    ) -> Iterator[LoyaltySearchAbonementTypesItem]:
+        """Every item of `search_abonement_types` (`GET /api/v1/company/{company_id}/loyalty/abonement_types/search`), page after page.
+
+        Takes the arguments of `search_abonement_types` except `page` and `page_size` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH,
+            {
+                "company_id": company_id,
+                "title": title,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search_certificate_types(
+        self, *, company_id: int, title: str | None = None, page_size: int | None = None
+    ) -> Iterator[LoyaltySearchCertificateTypesItem]:
+        """Every item of `search_certificate_types` (`GET /api/v1/company/{company_id}/loyalty/certificate_types/search`), page after page.
+
+        Takes the arguments of `search_certificate_types` except `page` and `page_size` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH,
+            {
+                "company_id": company_id,
+                "title": title,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
 
 
 class AsyncLoyaltyMethods:
@@ -922,7 +1003,7 @@ class AsyncLoyaltyMethods:
         loyalty_card_id: int | None = None,
         page: int | None = None,
         count: int | None = None,
-    ) -> list[LoyaltyListChainTransactionsItem]:
+    ) -> Page[LoyaltyListChainTransactionsItem]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -938,7 +1019,7 @@ class AsyncLoyaltyMethods:
             page: int.
             count: int.
 
-        Returns: `list[LoyaltyListChainTransactionsItem]`.
+        Returns: `Page[LoyaltyListChainTransactionsItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%BE%D1%8F%D0%BB%D1%8C%D0%BD%D0%BE%D1%81%D1%82%D1%8C/paths/~1api~1v1~1chain~1%7Bchain_id%7D~1loyalty~1transactions/get
         """
@@ -958,16 +1039,14 @@ class AsyncLoyaltyMethods:
             )
         )
 
-    async def generate_code(
-        self, *, company_id: float | int, good_id: float | int
-    ) -> LoyaltyGenerateCode200DataOption2:
+    async def generate_code(self, *, company_id: int, good_id: int) -> LoyaltyGenerateCode200DataOption2:
         """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            good_id (sent as `good_Id`): float | int; required.
+            company_id: int; required.
+            good_id (sent as `good_Id`): int; required.
 
         Returns: `LoyaltyGenerateCode200DataOption2`.
 
@@ -985,22 +1064,22 @@ class AsyncLoyaltyMethods:
     async def search_abonement_types(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
-    ) -> list[LoyaltySearchAbonementTypesItem]:
+    ) -> Page[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             title: str.
             page: float | int.
             page_size: float | int.
 
-        Returns: `list[LoyaltySearchAbonementTypesItem]`.
+        Returns: `Page[LoyaltySearchAbonementTypesItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%BE%D1%8F%D0%BB%D1%8C%D0%BD%D0%BE%D1%81%D1%82%D1%8C/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B4%D0%BE%D1%81%D1%82%D1%83%D0%BF%D0%BD%D1%8B%D1%85%20%D1%82%D0%B8%D0%BF%D0%BE%D0%B2%20%D0%B0%D0%B1%D0%BE%D0%BD%D0%B5%D0%BC%D0%B5%D0%BD%D1%82%D0%BE%D0%B2
         """
@@ -1016,14 +1095,14 @@ class AsyncLoyaltyMethods:
         )
 
     async def list_abonement_types_by_ids(
-        self, *, company_id: float | int, ids: float | int | None = None
+        self, *, company_id: int, ids: float | int | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             ids (sent as `ids[]`): float | int.
 
         Returns: `list[LoyaltySearchAbonementTypesItem]`.
@@ -1042,22 +1121,22 @@ class AsyncLoyaltyMethods:
     async def search_certificate_types(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
-    ) -> list[LoyaltySearchCertificateTypesItem]:
+    ) -> Page[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             title: str.
             page: float | int.
             page_size: float | int.
 
-        Returns: `list[LoyaltySearchCertificateTypesItem]`.
+        Returns: `Page[LoyaltySearchCertificateTypesItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9B%D0%BE%D1%8F%D0%BB%D1%8C%D0%BD%D0%BE%D1%81%D1%82%D1%8C/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B4%D0%BE%D1%81%D1%82%D1%83%D0%BF%D0%BD%D1%8B%D1%85%20%D1%82%D0%B8%D0%BF%D0%BE%D0%B2%20%D1%81%D0%B5%D1%80%D1%82%D0%B8%D1%84%D0%B8%D0%BA%D0%B0%D1%82%D0%BE%D0%B2
         """
@@ -1072,15 +1151,13 @@ class AsyncLoyaltyMethods:
             )
         )
 
-    async def list_certificate_types_by_ids(
-        self, *, company_id: float | int
-    ) -> list[LoyaltySearchCertificateTypesItem]:
+    async def list_certificate_types_by_ids(self, *, company_id: int) -> list[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltySearchCertificateTypesItem]`.
 
@@ -1097,7 +1174,7 @@ class AsyncLoyaltyMethods:
     async def search_programs(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         include: str | None = None,
         type: Literal[
             "discount_static",
@@ -1121,7 +1198,7 @@ class AsyncLoyaltyMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: str.
             type: Literal['discount_static', 'discount_accumulative_visits', 'discount_accumulative_sold', 'discount_accumulative_paid', 'cashback_static_sold', 'cashback_static_paid', 'cashback_accumulative_paid', 'cashback_accumulative_sold', 'cashback_accumulative_paid_visits', 'cashback_accumulative_sold_visits', 'cashback_sold_visits', 'cashback_paid_visits', 'package_discount'].
 
@@ -1140,14 +1217,14 @@ class AsyncLoyaltyMethods:
         )
 
     async def get_client_stats(
-        self, *, company_id: float | int, date_to: str, date_from: str, loyalty_program_id: str
+        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
     ) -> LoyaltyGetClientStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_to: str; required.
             date_from: str; required.
             loyalty_program_id: str; required.
@@ -1168,14 +1245,14 @@ class AsyncLoyaltyMethods:
         )
 
     async def get_income_stats(
-        self, *, company_id: float | int, date_to: str, date_from: str, loyalty_program_id: str
+        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
     ) -> LoyaltyGetIncomeStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_to: str; required.
             date_from: str; required.
             loyalty_program_id: str; required.
@@ -1196,14 +1273,14 @@ class AsyncLoyaltyMethods:
         )
 
     async def get_staff_return_stats(
-        self, *, company_id: float | int, date_to: str, date_from: str, loyalty_program_id: str
+        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date_to: str; required.
             date_from: str; required.
             loyalty_program_id: str; required.
@@ -1222,6 +1299,89 @@ class AsyncLoyaltyMethods:
                 }
             )
         )
+
+    async def iter_list_chain_transactions(
+        self,
+        *,
+        chain_id: int,
+        created_after: str,
+        created_before: str,
+        types: Sequence[Literal["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]] | None = None,
+        company_ids: Sequence[int] | None = None,
+        visit_ids: Sequence[int] | None = None,
+        loyalty_card_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[LoyaltyListChainTransactionsItem]:
+        """Every item of `list_chain_transactions` (`GET /api/v1/chain/{chain_id}/loyalty/transactions`), page after page.
+
+        Takes the arguments of `list_chain_transactions` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS,
+            {
+                "chain_id": chain_id,
+                "created_after": created_after,
+                "created_before": created_before,
+                "types": types,
+                "company_ids": company_ids,
+                "visit_ids": visit_ids,
+                "loyalty_card_id": loyalty_card_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search_abonement_types(
+        self, *, company_id: int, title: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[LoyaltySearchAbonementTypesItem]:
+        """Every item of `search_abonement_types` (`GET /api/v1/company/{company_id}/loyalty/abonement_types/search`), page after page.
+
+        Takes the arguments of `search_abonement_types` except `page` and `page_size` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH,
+            {
+                "company_id": company_id,
+                "title": title,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search_certificate_types(
+        self, *, company_id: int, title: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[LoyaltySearchCertificateTypesItem]:
+        """Every item of `search_certificate_types` (`GET /api/v1/company/{company_id}/loyalty/certificate_types/search`), page after page.
+
+        Takes the arguments of `search_certificate_types` except `page` and `page_size` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH,
+            {
+                "company_id": company_id,
+                "title": title,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["LoyaltyMethods", "AsyncLoyaltyMethods"]

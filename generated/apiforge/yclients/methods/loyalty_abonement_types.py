@@ -104,12 +104,12 @@ class LoyaltyAbonementTypesMethods:
     def create(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         body: LoyaltyAbonementTypesCreateRequest | None = None,
         title: str | None = None,
-        salon_group_id: float | int | None = None,
+        salon_group_id: int | None = None,
         cost: float | int | None = None,
-        salon_ids: Sequence[float | int] | None = None,
+        salon_ids: Sequence[int] | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
         allow_freeze: bool | None = None,
@@ -139,7 +139,7 @@ class LoyaltyAbonementTypesMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -187,13 +187,13 @@ class LoyaltyAbonementTypesMethods:
     def update(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesUpdateRequest | None = None,
         title: str | None = None,
-        salon_group_id: float | int | None = None,
+        salon_group_id: int | None = None,
         cost: float | int | None = None,
-        salon_ids: Sequence[float | int] | None = None,
+        salon_ids: Sequence[int] | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
         allow_freeze: bool | None = None,
@@ -223,7 +223,7 @@ class LoyaltyAbonementTypesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
@@ -270,13 +270,13 @@ class LoyaltyAbonementTypesMethods:
             )
         )
 
-    def delete(self, *, chain_id: float | int, loyalty_abonement_type_id: int) -> JSON:
+    def delete(self, *, chain_id: int, loyalty_abonement_type_id: int) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `JSON`.
@@ -295,7 +295,7 @@ class LoyaltyAbonementTypesMethods:
     def restore(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesRestoreRequest | None = None,
         restore_in_title: bool | None = None,
@@ -305,7 +305,7 @@ class LoyaltyAbonementTypesMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `JSON`.
@@ -329,7 +329,7 @@ class LoyaltyAbonementTypesMethods:
     def set_archived(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesSetArchivedRequest | None = None,
         is_archived: bool | None = None,
@@ -339,7 +339,7 @@ class LoyaltyAbonementTypesMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `JSON`.
@@ -360,13 +360,13 @@ class LoyaltyAbonementTypesMethods:
             )
         )
 
-    def clone(self, *, chain_id: float | int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
+    def clone(self, *, chain_id: int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
 
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
@@ -394,12 +394,12 @@ class AsyncLoyaltyAbonementTypesMethods:
     async def create(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         body: LoyaltyAbonementTypesCreateRequest | None = None,
         title: str | None = None,
-        salon_group_id: float | int | None = None,
+        salon_group_id: int | None = None,
         cost: float | int | None = None,
-        salon_ids: Sequence[float | int] | None = None,
+        salon_ids: Sequence[int] | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
         allow_freeze: bool | None = None,
@@ -429,7 +429,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
 
@@ -477,13 +477,13 @@ class AsyncLoyaltyAbonementTypesMethods:
     async def update(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesUpdateRequest | None = None,
         title: str | None = None,
-        salon_group_id: float | int | None = None,
+        salon_group_id: int | None = None,
         cost: float | int | None = None,
-        salon_ids: Sequence[float | int] | None = None,
+        salon_ids: Sequence[int] | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
         allow_freeze: bool | None = None,
@@ -513,7 +513,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.
@@ -560,13 +560,13 @@ class AsyncLoyaltyAbonementTypesMethods:
             )
         )
 
-    async def delete(self, *, chain_id: float | int, loyalty_abonement_type_id: int) -> JSON:
+    async def delete(self, *, chain_id: int, loyalty_abonement_type_id: int) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `JSON`.
@@ -585,7 +585,7 @@ class AsyncLoyaltyAbonementTypesMethods:
     async def restore(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesRestoreRequest | None = None,
         restore_in_title: bool | None = None,
@@ -595,7 +595,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `JSON`.
@@ -619,7 +619,7 @@ class AsyncLoyaltyAbonementTypesMethods:
     async def set_archived(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesSetArchivedRequest | None = None,
         is_archived: bool | None = None,
@@ -629,7 +629,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `JSON`.
@@ -650,13 +650,13 @@ class AsyncLoyaltyAbonementTypesMethods:
             )
         )
 
-    async def clone(self, *, chain_id: float | int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
+    async def clone(self, *, chain_id: int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
 
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             loyalty_abonement_type_id: int; required.
 
         Returns: `LoyaltyAbonementTypeWithSalons`.

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.loyalty import (
     LoyaltyAbonementsFreezeRequest,
     LoyaltyAbonementsListForClientItem,
@@ -60,7 +61,7 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_BALANCE: MethodS
     token_kinds=("user",),
     has_body=True,
 )
-_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS: MethodSpec[JSON] = MethodSpec(
+_GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/chain/{chain_id}/loyalty/abonements",
     params=(
@@ -71,7 +72,7 @@ _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS: MethodSpec[JSON] = MethodSpec(
         Param("page", "query", "plain"),
         Param("count", "query", "plain"),
     ),
-    result=JSON,
+    result=Page[dict[str, JSON]],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -115,8 +116,8 @@ class LoyaltyAbonementsMethods:
     def freeze(
         self,
         *,
-        chain_id: float | int,
-        abonement_id: float | int,
+        chain_id: int,
+        abonement_id: int,
         body: LoyaltyAbonementsFreezeRequest | None = None,
         freeze_till: str | None = None,
     ) -> JSON:
@@ -125,8 +126,8 @@ class LoyaltyAbonementsMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -146,14 +147,14 @@ class LoyaltyAbonementsMethods:
             )
         )
 
-    def unfreeze(self, *, chain_id: float | int, abonement_id: float | int) -> JSON:
+    def unfreeze(self, *, chain_id: int, abonement_id: int) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
 
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -171,19 +172,19 @@ class LoyaltyAbonementsMethods:
     def set_period(
         self,
         *,
-        chain_id: float | int,
-        abonement_id: float | int,
+        chain_id: int,
+        abonement_id: int,
         body: LoyaltyAbonementsSetPeriodRequest | None = None,
         period: float | int | None = None,
-        period_unit_id: float | int | None = None,
+        period_unit_id: int | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
 
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -207,8 +208,8 @@ class LoyaltyAbonementsMethods:
     def set_balance(
         self,
         *,
-        chain_id: float | int,
-        abonement_id: float | int,
+        chain_id: int,
+        abonement_id: int,
         body: LoyaltyAbonementsSetBalanceRequest | None = None,
         united_balance_services_count: float | int | None = None,
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
@@ -218,8 +219,8 @@ class LoyaltyAbonementsMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -243,26 +244,26 @@ class LoyaltyAbonementsMethods:
     def list_for_chain(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         created_after: str | None = None,
         created_before: str | None = None,
-        abonements_ids: Sequence[float | int] | None = None,
+        abonements_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> JSON:
+    ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             created_after: str.
             created_before: str.
-            abonements_ids: Sequence[float | int].
+            abonements_ids: Sequence[int].
             page: float | int.
             count: float | int.
 
-        Returns: `JSON`.
+        Returns: `Page[dict[str, JSON]]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%90%D0%B1%D0%BE%D0%BD%D0%B5%D0%BC%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B0%D0%B1%D0%BE%D0%BD%D0%B5%D0%BC%D0%B5%D0%BD%D1%82%D0%BE%D0%B2%20%D0%BF%D0%BE%20%D1%84%D0%B8%D0%BB%D1%8C%D1%82%D1%80%D1%83
         """
@@ -279,15 +280,13 @@ class LoyaltyAbonementsMethods:
             )
         )
 
-    def list_for_client(
-        self, *, company_id: float | int, phone: float | int
-    ) -> list[LoyaltyAbonementsListForClientItem]:
+    def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             phone: float | int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
@@ -303,13 +302,13 @@ class LoyaltyAbonementsMethods:
             )
         )
 
-    def list_for_user(self, *, company_id: float | int) -> list[LoyaltyAbonementsListForClientItem]:
+    def list_for_user(self, *, company_id: int) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/user/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
 
@@ -323,6 +322,36 @@ class LoyaltyAbonementsMethods:
             )
         )
 
+    def iter_list_for_chain(
+        self,
+        *,
+        chain_id: int,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        abonements_ids: Sequence[int] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, JSON]]:
+        """Every item of `list_for_chain` (`GET /api/v1/chain/{chain_id}/loyalty/abonements`), page after page.
+
+        Takes the arguments of `list_for_chain` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS,
+            {
+                "chain_id": chain_id,
+                "created_after": created_after,
+                "created_before": created_before,
+                "abonements_ids": abonements_ids,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncLoyaltyAbonementsMethods:
     """`client.loyalty_abonements`: the `loyalty_abonements` methods, awaited."""
@@ -335,8 +364,8 @@ class AsyncLoyaltyAbonementsMethods:
     async def freeze(
         self,
         *,
-        chain_id: float | int,
-        abonement_id: float | int,
+        chain_id: int,
+        abonement_id: int,
         body: LoyaltyAbonementsFreezeRequest | None = None,
         freeze_till: str | None = None,
     ) -> JSON:
@@ -345,8 +374,8 @@ class AsyncLoyaltyAbonementsMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -366,14 +395,14 @@ class AsyncLoyaltyAbonementsMethods:
             )
         )
 
-    async def unfreeze(self, *, chain_id: float | int, abonement_id: float | int) -> JSON:
+    async def unfreeze(self, *, chain_id: int, abonement_id: int) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
 
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -391,19 +420,19 @@ class AsyncLoyaltyAbonementsMethods:
     async def set_period(
         self,
         *,
-        chain_id: float | int,
-        abonement_id: float | int,
+        chain_id: int,
+        abonement_id: int,
         body: LoyaltyAbonementsSetPeriodRequest | None = None,
         period: float | int | None = None,
-        period_unit_id: float | int | None = None,
+        period_unit_id: int | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
 
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -427,8 +456,8 @@ class AsyncLoyaltyAbonementsMethods:
     async def set_balance(
         self,
         *,
-        chain_id: float | int,
-        abonement_id: float | int,
+        chain_id: int,
+        abonement_id: int,
         body: LoyaltyAbonementsSetBalanceRequest | None = None,
         united_balance_services_count: float | int | None = None,
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
@@ -438,8 +467,8 @@ class AsyncLoyaltyAbonementsMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            abonement_id (sent as `abonementId`): float | int; required.
+            chain_id: int; required.
+            abonement_id (sent as `abonementId`): int; required.
 
         Returns: `JSON`.
 
@@ -463,26 +492,26 @@ class AsyncLoyaltyAbonementsMethods:
     async def list_for_chain(
         self,
         *,
-        chain_id: float | int,
+        chain_id: int,
         created_after: str | None = None,
         created_before: str | None = None,
-        abonements_ids: Sequence[float | int] | None = None,
+        abonements_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> JSON:
+    ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            chain_id: float | int; required.
+            chain_id: int; required.
             created_after: str.
             created_before: str.
-            abonements_ids: Sequence[float | int].
+            abonements_ids: Sequence[int].
             page: float | int.
             count: float | int.
 
-        Returns: `JSON`.
+        Returns: `Page[dict[str, JSON]]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%90%D0%B1%D0%BE%D0%BD%D0%B5%D0%BC%D0%B5%D0%BD%D1%82%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B0%D0%B1%D0%BE%D0%BD%D0%B5%D0%BC%D0%B5%D0%BD%D1%82%D0%BE%D0%B2%20%D0%BF%D0%BE%20%D1%84%D0%B8%D0%BB%D1%8C%D1%82%D1%80%D1%83
         """
@@ -499,15 +528,13 @@ class AsyncLoyaltyAbonementsMethods:
             )
         )
 
-    async def list_for_client(
-        self, *, company_id: float | int, phone: float | int
-    ) -> list[LoyaltyAbonementsListForClientItem]:
+    async def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             phone: float | int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
@@ -523,13 +550,13 @@ class AsyncLoyaltyAbonementsMethods:
             )
         )
 
-    async def list_for_user(self, *, company_id: float | int) -> list[LoyaltyAbonementsListForClientItem]:
+    async def list_for_user(self, *, company_id: int) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/user/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltyAbonementsListForClientItem]`.
 
@@ -542,6 +569,37 @@ class AsyncLoyaltyAbonementsMethods:
                 }
             )
         )
+
+    async def iter_list_for_chain(
+        self,
+        *,
+        chain_id: int,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        abonements_ids: Sequence[int] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[dict[str, JSON]]:
+        """Every item of `list_for_chain` (`GET /api/v1/chain/{chain_id}/loyalty/abonements`), page after page.
+
+        Takes the arguments of `list_for_chain` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS,
+            {
+                "chain_id": chain_id,
+                "created_after": created_after,
+                "created_before": created_before,
+                "abonements_ids": abonements_ids,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["LoyaltyAbonementsMethods", "AsyncLoyaltyAbonementsMethods"]

@@ -130,15 +130,13 @@ class LoyaltyCardsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_types(
-        self, *, company_id: float | int
-    ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
+    def list_types(self, *, company_id: int) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/salon/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.
 
@@ -152,17 +150,15 @@ class LoyaltyCardsMethods:
             )
         )
 
-    def list_by_phone(
-        self, *, phone: str, group_id: float | int, company_id: float | int
-    ) -> LoyaltyCardsResponseDataTypes:
+    def list_by_phone(self, *, phone: str, group_id: int, company_id: int) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             phone: str; required.
-            group_id: float | int; required.
-            company_id: float | int; required.
+            group_id: int; required.
+            company_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -178,13 +174,13 @@ class LoyaltyCardsMethods:
             )
         )
 
-    def list_by_client(self, *, client_id: float | int) -> LoyaltyCardsResponseDataTypes:
+    def list_by_client(self, *, client_id: int) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/client_cards/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            client_id: float | int; required.
+            client_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -198,13 +194,13 @@ class LoyaltyCardsMethods:
             )
         )
 
-    def list_for_user(self, *, group_id: float | int) -> LoyaltyCardsResponseDataTypes:
+    def list_for_user(self, *, group_id: int) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/user/loyalty_cards/{group_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: float | int; required.
+            group_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -221,7 +217,7 @@ class LoyaltyCardsMethods:
     def issue(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: LoyaltyCardsRequestDataTypes | None = None,
         loyalty_card_number: str | None = None,
         loyalty_card_type_id: str | None = None,
@@ -232,7 +228,7 @@ class LoyaltyCardsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -253,14 +249,14 @@ class LoyaltyCardsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, card_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, card_id: int) -> JSON:
         """Call `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `JSON`.
 
@@ -278,8 +274,8 @@ class LoyaltyCardsMethods:
     def create_chain_manual_transaction(
         self,
         *,
-        chain_id: float | int,
-        card_id: float | int,
+        chain_id: int,
+        card_id: int,
         body: LoyaltyCardsCreateChainManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
@@ -289,8 +285,8 @@ class LoyaltyCardsMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            card_id: float | int; required.
+            chain_id: int; required.
+            card_id: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -334,8 +330,8 @@ class LoyaltyCardsMethods:
     def create_manual_transaction(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
+        company_id: int,
+        card_id: int,
         body: LoyaltyCardsCreateManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
@@ -345,8 +341,8 @@ class LoyaltyCardsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -368,14 +364,14 @@ class LoyaltyCardsMethods:
         )
 
     def list_types_for_client(
-        self, *, company_id: float | int, phone: float | int
+        self, *, company_id: int, phone: float | int
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             phone: float | int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.
@@ -401,14 +397,14 @@ class AsyncLoyaltyCardsMethods:
         self._client = client
 
     async def list_types(
-        self, *, company_id: float | int
+        self, *, company_id: int
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/salon/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.
 
@@ -422,17 +418,15 @@ class AsyncLoyaltyCardsMethods:
             )
         )
 
-    async def list_by_phone(
-        self, *, phone: str, group_id: float | int, company_id: float | int
-    ) -> LoyaltyCardsResponseDataTypes:
+    async def list_by_phone(self, *, phone: str, group_id: int, company_id: int) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/cards/{phone}/{group_id}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             phone: str; required.
-            group_id: float | int; required.
-            company_id: float | int; required.
+            group_id: int; required.
+            company_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -448,13 +442,13 @@ class AsyncLoyaltyCardsMethods:
             )
         )
 
-    async def list_by_client(self, *, client_id: float | int) -> LoyaltyCardsResponseDataTypes:
+    async def list_by_client(self, *, client_id: int) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/loyalty/client_cards/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            client_id: float | int; required.
+            client_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -468,13 +462,13 @@ class AsyncLoyaltyCardsMethods:
             )
         )
 
-    async def list_for_user(self, *, group_id: float | int) -> LoyaltyCardsResponseDataTypes:
+    async def list_for_user(self, *, group_id: int) -> LoyaltyCardsResponseDataTypes:
         """Call `GET /api/v1/user/loyalty_cards/{group_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            group_id: float | int; required.
+            group_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -491,7 +485,7 @@ class AsyncLoyaltyCardsMethods:
     async def issue(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: LoyaltyCardsRequestDataTypes | None = None,
         loyalty_card_number: str | None = None,
         loyalty_card_type_id: str | None = None,
@@ -502,7 +496,7 @@ class AsyncLoyaltyCardsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `LoyaltyCardsResponseDataTypes`.
 
@@ -523,14 +517,14 @@ class AsyncLoyaltyCardsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, card_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, card_id: int) -> JSON:
         """Call `DELETE /api/v1/loyalty/cards/{company_id}/{card_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `JSON`.
 
@@ -548,8 +542,8 @@ class AsyncLoyaltyCardsMethods:
     async def create_chain_manual_transaction(
         self,
         *,
-        chain_id: float | int,
-        card_id: float | int,
+        chain_id: int,
+        card_id: int,
         body: LoyaltyCardsCreateChainManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
@@ -559,8 +553,8 @@ class AsyncLoyaltyCardsMethods:
         Tokens: user.
 
         Args:
-            chain_id: float | int; required.
-            card_id: float | int; required.
+            chain_id: int; required.
+            card_id: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -604,8 +598,8 @@ class AsyncLoyaltyCardsMethods:
     async def create_manual_transaction(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
+        company_id: int,
+        card_id: int,
         body: LoyaltyCardsCreateManualTransactionRequest | None = None,
         amount: float | int | None = None,
         title: str | None = None,
@@ -615,8 +609,8 @@ class AsyncLoyaltyCardsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `LoyaltyCard2`.
 
@@ -638,14 +632,14 @@ class AsyncLoyaltyCardsMethods:
         )
 
     async def list_types_for_client(
-        self, *, company_id: float | int, phone: float | int
+        self, *, company_id: int, phone: float | int
     ) -> list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]:
         """Call `GET /api/v1/loyalty/card_types/client/{company_id}/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             phone: float | int; required.
 
         Returns: `list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]`.

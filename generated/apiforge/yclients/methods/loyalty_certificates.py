@@ -40,15 +40,13 @@ class LoyaltyCertificatesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_for_client(
-        self, *, company_id: float | int, phone: float | int
-    ) -> list[LoyaltyCertificatesListForClientItem]:
+    def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             phone: float | int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
@@ -64,13 +62,13 @@ class LoyaltyCertificatesMethods:
             )
         )
 
-    def list_for_user(self, *, company_id: float | int) -> list[LoyaltyCertificatesListForClientItem]:
+    def list_for_user(self, *, company_id: int) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/user/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
 
@@ -94,14 +92,14 @@ class AsyncLoyaltyCertificatesMethods:
         self._client = client
 
     async def list_for_client(
-        self, *, company_id: float | int, phone: float | int
+        self, *, company_id: int, phone: float | int
     ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             phone: float | int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
@@ -117,13 +115,13 @@ class AsyncLoyaltyCertificatesMethods:
             )
         )
 
-    async def list_for_user(self, *, company_id: float | int) -> list[LoyaltyCertificatesListForClientItem]:
+    async def list_for_user(self, *, company_id: int) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/user/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[LoyaltyCertificatesListForClientItem]`.
 

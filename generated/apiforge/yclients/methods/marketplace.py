@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.integrations import (
     MarketplaceAddDiscountRequest,
     MarketplaceConfirmInstallationRequest,
@@ -87,7 +88,7 @@ _GET_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID: MethodSpec[Marketpla
         token_kinds=("partner",),
     )
 )
-_GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS: MethodSpec[list[MarketplaceListSalonsItem]] = MethodSpec(
+_GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS: MethodSpec[Page[MarketplaceListSalonsItem]] = MethodSpec(
     api="yclients",
     name="GET /marketplace/application/{application_id}/salons",
     params=(
@@ -95,7 +96,7 @@ _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS: MethodSpec[list[MarketplaceL
         Param("page", "query", "plain"),
         Param("count", "query", "plain"),
     ),
-    result=list[MarketplaceListSalonsItem],
+    result=Page[MarketplaceListSalonsItem],
     idempotent=True,
     token_kinds=("partner",),
     pagination={
@@ -167,8 +168,8 @@ class MarketplaceMethods:
         self,
         *,
         body: MarketplaceRedirectAfterRegistrationRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
     ) -> JSON:
@@ -198,8 +199,8 @@ class MarketplaceMethods:
         self,
         *,
         body: MarketplaceConfirmInstallationRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
@@ -231,8 +232,8 @@ class MarketplaceMethods:
         self,
         *,
         body: MarketplaceNotifyPaymentRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         payment_sum: float | int | None = None,
         currency_iso: str | None = None,
         payment_date: str | None = None,
@@ -268,8 +269,8 @@ class MarketplaceMethods:
         self,
         *,
         body: MarketplaceSetSmsSenderNamesRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         short_names: Sequence[str] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/short_names`.
@@ -293,13 +294,13 @@ class MarketplaceMethods:
             )
         )
 
-    def notify_refund(self, *, payment_id: float | int) -> JSON:
+    def notify_refund(self, *, payment_id: int) -> JSON:
         """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
 
         Tokens: partner.
 
         Args:
-            payment_id: float | int; required.
+            payment_id: int; required.
 
         Returns: `JSON`.
 
@@ -317,8 +318,8 @@ class MarketplaceMethods:
         self,
         *,
         body: MarketplaceWebhookRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         event: Literal["uninstall", "freeze"] | None = None,
         partner_token: str | None = None,
     ) -> JSON:
@@ -344,16 +345,14 @@ class MarketplaceMethods:
             )
         )
 
-    def get_integration_status(
-        self, *, salon_id: float | int, application_id: float | int
-    ) -> MarketplaceGetIntegrationStatusData:
+    def get_integration_status(self, *, salon_id: int, application_id: int) -> MarketplaceGetIntegrationStatusData:
         """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: float | int; required.
-            application_id: float | int; required.
+            salon_id: int; required.
+            application_id: int; required.
 
         Returns: `MarketplaceGetIntegrationStatusData`.
 
@@ -369,18 +368,18 @@ class MarketplaceMethods:
         )
 
     def list_salons(
-        self, *, application_id: float | int, page: float | int, count: float | int
-    ) -> list[MarketplaceListSalonsItem]:
+        self, *, application_id: int, page: float | int, count: float | int
+    ) -> Page[MarketplaceListSalonsItem]:
         """Call `GET /marketplace/application/{application_id}/salons`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: float | int; required.
+            application_id: int; required.
             page: float | int; required.
             count: float | int; required; <= 1000.
 
-        Returns: `list[MarketplaceListSalonsItem]`.
+        Returns: `Page[MarketplaceListSalonsItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.partner.application_salon_list
         """
@@ -394,14 +393,14 @@ class MarketplaceMethods:
             )
         )
 
-    def uninstall(self, *, salon_id: float | int, application_id: float | int) -> dict[str, JSON] | None:
+    def uninstall(self, *, salon_id: int, application_id: int) -> dict[str, JSON] | None:
         """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
 
         Tokens: partner.
 
         Args:
-            salon_id: float | int; required.
-            application_id: float | int; required.
+            salon_id: int; required.
+            application_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -417,15 +416,15 @@ class MarketplaceMethods:
         )
 
     def get_payment_link(
-        self, *, salon_id: float | int, application_id: float | int, discount: float | int | None = None
+        self, *, salon_id: int, application_id: int, discount: float | int | None = None
     ) -> MarketplaceGetPaymentLinkData:
         """Call `GET /marketplace/application/payment_link`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: float | int; required.
-            application_id: float | int; required.
+            salon_id: int; required.
+            application_id: int; required.
             discount: float | int.
 
         Returns: `MarketplaceGetPaymentLinkData`.
@@ -442,13 +441,13 @@ class MarketplaceMethods:
             )
         )
 
-    def list_tariffs(self, *, application_id: float | int) -> list[MarketplaceListTariffsItem]:
+    def list_tariffs(self, *, application_id: int) -> list[MarketplaceListTariffsItem]:
         """Call `GET /marketplace/application/{application_id}/tariffs`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: float | int; required.
+            application_id: int; required.
 
         Returns: `list[MarketplaceListTariffsItem]`.
 
@@ -466,8 +465,8 @@ class MarketplaceMethods:
         self,
         *,
         body: MarketplaceAddDiscountRequest | None = None,
-        salon_ids: Sequence[float | int] | None = None,
-        application_id: float | int | None = None,
+        salon_ids: Sequence[int] | None = None,
+        application_id: int | None = None,
         discount: float | int | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/application/add_discount`.
@@ -495,8 +494,8 @@ class MarketplaceMethods:
         self,
         *,
         body: MarketplaceUpdateChannelsRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         channel_slug: Literal["sms", "whatsapp"] | None = None,
         is_available: bool | None = None,
     ) -> JSON:
@@ -522,6 +521,27 @@ class MarketplaceMethods:
             )
         )
 
+    def iter_list_salons(
+        self, *, application_id: int, page_size: int | None = None
+    ) -> Iterator[MarketplaceListSalonsItem]:
+        """Every item of `list_salons` (`GET /marketplace/application/{application_id}/salons`), page after page.
+
+        Takes the arguments of `list_salons` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS,
+            {
+                "application_id": application_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncMarketplaceMethods:
     """`client.marketplace`: the `marketplace` methods, awaited."""
@@ -535,8 +555,8 @@ class AsyncMarketplaceMethods:
         self,
         *,
         body: MarketplaceRedirectAfterRegistrationRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
     ) -> JSON:
@@ -566,8 +586,8 @@ class AsyncMarketplaceMethods:
         self,
         *,
         body: MarketplaceConfirmInstallationRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
@@ -599,8 +619,8 @@ class AsyncMarketplaceMethods:
         self,
         *,
         body: MarketplaceNotifyPaymentRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         payment_sum: float | int | None = None,
         currency_iso: str | None = None,
         payment_date: str | None = None,
@@ -636,8 +656,8 @@ class AsyncMarketplaceMethods:
         self,
         *,
         body: MarketplaceSetSmsSenderNamesRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         short_names: Sequence[str] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/short_names`.
@@ -661,13 +681,13 @@ class AsyncMarketplaceMethods:
             )
         )
 
-    async def notify_refund(self, *, payment_id: float | int) -> JSON:
+    async def notify_refund(self, *, payment_id: int) -> JSON:
         """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
 
         Tokens: partner.
 
         Args:
-            payment_id: float | int; required.
+            payment_id: int; required.
 
         Returns: `JSON`.
 
@@ -685,8 +705,8 @@ class AsyncMarketplaceMethods:
         self,
         *,
         body: MarketplaceWebhookRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         event: Literal["uninstall", "freeze"] | None = None,
         partner_token: str | None = None,
     ) -> JSON:
@@ -713,15 +733,15 @@ class AsyncMarketplaceMethods:
         )
 
     async def get_integration_status(
-        self, *, salon_id: float | int, application_id: float | int
+        self, *, salon_id: int, application_id: int
     ) -> MarketplaceGetIntegrationStatusData:
         """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: float | int; required.
-            application_id: float | int; required.
+            salon_id: int; required.
+            application_id: int; required.
 
         Returns: `MarketplaceGetIntegrationStatusData`.
 
@@ -737,18 +757,18 @@ class AsyncMarketplaceMethods:
         )
 
     async def list_salons(
-        self, *, application_id: float | int, page: float | int, count: float | int
-    ) -> list[MarketplaceListSalonsItem]:
+        self, *, application_id: int, page: float | int, count: float | int
+    ) -> Page[MarketplaceListSalonsItem]:
         """Call `GET /marketplace/application/{application_id}/salons`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: float | int; required.
+            application_id: int; required.
             page: float | int; required.
             count: float | int; required; <= 1000.
 
-        Returns: `list[MarketplaceListSalonsItem]`.
+        Returns: `Page[MarketplaceListSalonsItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9C%D0%B0%D1%80%D0%BA%D0%B5%D1%82%D0%BF%D0%BB%D0%B5%D0%B9%D1%81/operation/marketplace.partner.application_salon_list
         """
@@ -762,14 +782,14 @@ class AsyncMarketplaceMethods:
             )
         )
 
-    async def uninstall(self, *, salon_id: float | int, application_id: float | int) -> dict[str, JSON] | None:
+    async def uninstall(self, *, salon_id: int, application_id: int) -> dict[str, JSON] | None:
         """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
 
         Tokens: partner.
 
         Args:
-            salon_id: float | int; required.
-            application_id: float | int; required.
+            salon_id: int; required.
+            application_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -785,15 +805,15 @@ class AsyncMarketplaceMethods:
         )
 
     async def get_payment_link(
-        self, *, salon_id: float | int, application_id: float | int, discount: float | int | None = None
+        self, *, salon_id: int, application_id: int, discount: float | int | None = None
     ) -> MarketplaceGetPaymentLinkData:
         """Call `GET /marketplace/application/payment_link`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: float | int; required.
-            application_id: float | int; required.
+            salon_id: int; required.
+            application_id: int; required.
             discount: float | int.
 
         Returns: `MarketplaceGetPaymentLinkData`.
@@ -810,13 +830,13 @@ class AsyncMarketplaceMethods:
             )
         )
 
-    async def list_tariffs(self, *, application_id: float | int) -> list[MarketplaceListTariffsItem]:
+    async def list_tariffs(self, *, application_id: int) -> list[MarketplaceListTariffsItem]:
         """Call `GET /marketplace/application/{application_id}/tariffs`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            application_id: float | int; required.
+            application_id: int; required.
 
         Returns: `list[MarketplaceListTariffsItem]`.
 
@@ -834,8 +854,8 @@ class AsyncMarketplaceMethods:
         self,
         *,
         body: MarketplaceAddDiscountRequest | None = None,
-        salon_ids: Sequence[float | int] | None = None,
-        application_id: float | int | None = None,
+        salon_ids: Sequence[int] | None = None,
+        application_id: int | None = None,
         discount: float | int | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/application/add_discount`.
@@ -863,8 +883,8 @@ class AsyncMarketplaceMethods:
         self,
         *,
         body: MarketplaceUpdateChannelsRequest | None = None,
-        salon_id: float | int | None = None,
-        application_id: float | int | None = None,
+        salon_id: int | None = None,
+        application_id: int | None = None,
         channel_slug: Literal["sms", "whatsapp"] | None = None,
         is_available: bool | None = None,
     ) -> JSON:
@@ -889,6 +909,28 @@ class AsyncMarketplaceMethods:
                 },
             )
         )
+
+    async def iter_list_salons(
+        self, *, application_id: int, page_size: int | None = None
+    ) -> AsyncIterator[MarketplaceListSalonsItem]:
+        """Every item of `list_salons` (`GET /marketplace/application/{application_id}/salons`), page after page.
+
+        Takes the arguments of `list_salons` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS,
+            {
+                "application_id": application_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["MarketplaceMethods", "AsyncMarketplaceMethods"]

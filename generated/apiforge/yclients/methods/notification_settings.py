@@ -62,13 +62,13 @@ class NotificationSettingsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_company_settings(self, *, company_id: float | int) -> list[NotificationSettingsGetCompanySettingsItem]:
+    def get_company_settings(self, *, company_id: int) -> list[NotificationSettingsGetCompanySettingsItem]:
         """Call `GET /api/v1/notification_settings/{company_id}/notification_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[NotificationSettingsGetCompanySettingsItem]`.
 
@@ -82,16 +82,14 @@ class NotificationSettingsMethods:
             )
         )
 
-    def get_user_settings(
-        self, *, company_id: float | int, user_id: float | int
-    ) -> NotificationSettingsGetUserSettingsData:
+    def get_user_settings(self, *, company_id: int, user_id: int) -> NotificationSettingsGetUserSettingsData:
         """Call `GET /api/v1/notification_settings/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 
@@ -109,8 +107,8 @@ class NotificationSettingsMethods:
     def update_user_settings(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: NotificationSettingsUsersRequestDataType | None = None,
         notification_types: Sequence[Mapping[str, JSON]] | None = None,
     ) -> NotificationSettingsGetUserSettingsData:
@@ -119,8 +117,8 @@ class NotificationSettingsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 
@@ -149,15 +147,13 @@ class AsyncNotificationSettingsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_company_settings(
-        self, *, company_id: float | int
-    ) -> list[NotificationSettingsGetCompanySettingsItem]:
+    async def get_company_settings(self, *, company_id: int) -> list[NotificationSettingsGetCompanySettingsItem]:
         """Call `GET /api/v1/notification_settings/{company_id}/notification_types`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[NotificationSettingsGetCompanySettingsItem]`.
 
@@ -171,16 +167,14 @@ class AsyncNotificationSettingsMethods:
             )
         )
 
-    async def get_user_settings(
-        self, *, company_id: float | int, user_id: float | int
-    ) -> NotificationSettingsGetUserSettingsData:
+    async def get_user_settings(self, *, company_id: int, user_id: int) -> NotificationSettingsGetUserSettingsData:
         """Call `GET /api/v1/notification_settings/{company_id}/users/{user_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 
@@ -198,8 +192,8 @@ class AsyncNotificationSettingsMethods:
     async def update_user_settings(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: NotificationSettingsUsersRequestDataType | None = None,
         notification_types: Sequence[Mapping[str, JSON]] | None = None,
     ) -> NotificationSettingsGetUserSettingsData:
@@ -208,8 +202,8 @@ class AsyncNotificationSettingsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `NotificationSettingsGetUserSettingsData`.
 

@@ -193,13 +193,13 @@ class OnlineBookingMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_bookform(self, *, id: float | int) -> OnlineBookingGetBookformData:
+    def get_bookform(self, *, id: int) -> OnlineBookingGetBookformData:
         """Call `GET /api/v1/bookform/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
 
         Returns: `OnlineBookingGetBookformData`.
 
@@ -236,17 +236,17 @@ class OnlineBookingMethods:
     def send_phone_code(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: BookCodeCompanyidDataTypesRequest | None = None,
         phone: str | None = None,
-        fulname: str | None = None,
+        fullname: str | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_code/{company_id}`.
 
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -261,7 +261,7 @@ class OnlineBookingMethods:
                 if body is not None
                 else {
                     "phone": phone,
-                    "fulname": fulname,
+                    "fullname": fullname,
                 },
             )
         )
@@ -269,7 +269,7 @@ class OnlineBookingMethods:
     def check_booking(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: BookCheckCompanyidRequestDataTypes | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
     ) -> JSON:
@@ -278,7 +278,7 @@ class OnlineBookingMethods:
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -300,7 +300,7 @@ class OnlineBookingMethods:
     def book_record(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: BookRecordCompanyidRequestDataTypes | None = None,
         phone: str | None = None,
         fullname: str | None = None,
@@ -311,7 +311,7 @@ class OnlineBookingMethods:
         comment: str | None = None,
         notify_by_sms: float | int | None = None,
         notify_by_email: float | int | None = None,
-        api_id: float | int | None = None,
+        api_id: int | None = None,
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
@@ -321,7 +321,7 @@ class OnlineBookingMethods:
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[OnlineBookingBookRecordItem]`.
 
@@ -355,8 +355,8 @@ class OnlineBookingMethods:
     def reschedule_record(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         body: BookRecordCompanyidRecordRequestDataTypes | None = None,
         datetime: str | None = None,
         comment: str | None = None,
@@ -366,8 +366,8 @@ class OnlineBookingMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
 
         Returns: `OnlineBookingRescheduleRecordData`.
 
@@ -389,15 +389,15 @@ class OnlineBookingMethods:
         )
 
     def get_record(
-        self, *, company_id: float | int, record_id: float | int, record_hash: str
+        self, *, company_id: int, record_id: int, record_hash: str
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
         """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             record_hash: str; required.
 
         Returns: `BookRecordCompanyidRecordidRecordhashResponseDataTypes`.
@@ -417,8 +417,8 @@ class OnlineBookingMethods:
     def book_activity(
         self,
         *,
-        company_id: float | int,
-        activity_id: float | int,
+        company_id: int,
+        activity_id: int,
         body: ActivityCompanyidActivityidBookRequestDataTypes | None = None,
         phone: str | None = None,
         fullname: str | None = None,
@@ -429,7 +429,7 @@ class OnlineBookingMethods:
         comment: str | None = None,
         notify_by_sms: float | int | None = None,
         notify_by_email: float | int | None = None,
-        api_id: float | int | None = None,
+        api_id: int | None = None,
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
@@ -439,8 +439,8 @@ class OnlineBookingMethods:
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `OnlineBookingBookActivityData`.
 
@@ -475,9 +475,9 @@ class OnlineBookingMethods:
     def list_dates(
         self,
         *,
-        company_id: float | int,
-        service_ids: Sequence[float | int] | None = None,
-        staff_id: float | int | None = None,
+        company_id: int,
+        service_ids: Sequence[int] | None = None,
+        staff_id: int | None = None,
         date: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -487,9 +487,9 @@ class OnlineBookingMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_ids: Sequence[float | int].
-            staff_id: float | int.
+            company_id: int; required.
+            service_ids: Sequence[int].
+            staff_id: int.
             date: str.
             date_from: str.
             date_to: str.
@@ -514,20 +514,20 @@ class OnlineBookingMethods:
     def list_services(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int | None = None,
+        company_id: int,
+        staff_id: int | None = None,
         datetime: float | int | None = None,
-        service_ids: Sequence[float | int] | None = None,
+        service_ids: Sequence[int] | None = None,
     ) -> OnlineBookingListServicesData:
         """Call `GET /api/v1/book_services/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int.
+            company_id: int; required.
+            staff_id: int.
             datetime: float | int.
-            service_ids: Sequence[float | int].
+            service_ids: Sequence[int].
 
         Returns: `OnlineBookingListServicesData`.
 
@@ -545,16 +545,16 @@ class OnlineBookingMethods:
         )
 
     def list_nearest_seances(
-        self, *, company_id: float | int, staff_id: float | int, service_ids: Sequence[float | int] | None = None
+        self, *, company_id: int, staff_id: int, service_ids: Sequence[int] | None = None
     ) -> OnlineBookingListNearestSeancesData:
         """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
-            service_ids: Sequence[float | int].
+            company_id: int; required.
+            staff_id: int; required.
+            service_ids: Sequence[int].
 
         Returns: `OnlineBookingListNearestSeancesData`.
 
@@ -571,19 +571,15 @@ class OnlineBookingMethods:
         )
 
     def list_staff(
-        self,
-        *,
-        company_id: float | int,
-        service_ids: Sequence[float | int] | None = None,
-        datetime: float | int | None = None,
+        self, *, company_id: int, service_ids: Sequence[int] | None = None, datetime: float | int | None = None
     ) -> list[OnlineBookingListStaffItem]:
         """Call `GET /api/v1/book_staff/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_ids: Sequence[float | int].
+            company_id: int; required.
+            service_ids: Sequence[int].
             datetime: float | int.
 
         Returns: `list[OnlineBookingListStaffItem]`.
@@ -601,22 +597,17 @@ class OnlineBookingMethods:
         )
 
     def list_times(
-        self,
-        *,
-        company_id: float | int,
-        staff_id: float | int,
-        date: str,
-        service_ids: Sequence[float | int] | None = None,
+        self, *, company_id: int, staff_id: int, date: str, service_ids: Sequence[int] | None = None
     ) -> list[OnlineBookingListTimesItem]:
         """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date: str; required.
-            service_ids: Sequence[float | int].
+            service_ids: Sequence[int].
 
         Returns: `list[OnlineBookingListTimesItem]`.
 
@@ -633,13 +624,13 @@ class OnlineBookingMethods:
             )
         )
 
-    def get_timeslot_settings(self, *, company_id: float | int) -> OnlineBookingGetTimeslotSettingsData:
+    def get_timeslot_settings(self, *, company_id: int) -> OnlineBookingGetTimeslotSettingsData:
         """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `OnlineBookingGetTimeslotSettingsData`.
 
@@ -662,13 +653,13 @@ class AsyncOnlineBookingMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_bookform(self, *, id: float | int) -> OnlineBookingGetBookformData:
+    async def get_bookform(self, *, id: int) -> OnlineBookingGetBookformData:
         """Call `GET /api/v1/bookform/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            id: float | int; required.
+            id: int; required.
 
         Returns: `OnlineBookingGetBookformData`.
 
@@ -705,17 +696,17 @@ class AsyncOnlineBookingMethods:
     async def send_phone_code(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: BookCodeCompanyidDataTypesRequest | None = None,
         phone: str | None = None,
-        fulname: str | None = None,
+        fullname: str | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_code/{company_id}`.
 
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -730,7 +721,7 @@ class AsyncOnlineBookingMethods:
                 if body is not None
                 else {
                     "phone": phone,
-                    "fulname": fulname,
+                    "fullname": fullname,
                 },
             )
         )
@@ -738,7 +729,7 @@ class AsyncOnlineBookingMethods:
     async def check_booking(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: BookCheckCompanyidRequestDataTypes | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
     ) -> JSON:
@@ -747,7 +738,7 @@ class AsyncOnlineBookingMethods:
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -769,7 +760,7 @@ class AsyncOnlineBookingMethods:
     async def book_record(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: BookRecordCompanyidRequestDataTypes | None = None,
         phone: str | None = None,
         fullname: str | None = None,
@@ -780,7 +771,7 @@ class AsyncOnlineBookingMethods:
         comment: str | None = None,
         notify_by_sms: float | int | None = None,
         notify_by_email: float | int | None = None,
-        api_id: float | int | None = None,
+        api_id: int | None = None,
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
@@ -790,7 +781,7 @@ class AsyncOnlineBookingMethods:
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[OnlineBookingBookRecordItem]`.
 
@@ -824,8 +815,8 @@ class AsyncOnlineBookingMethods:
     async def reschedule_record(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         body: BookRecordCompanyidRecordRequestDataTypes | None = None,
         datetime: str | None = None,
         comment: str | None = None,
@@ -835,8 +826,8 @@ class AsyncOnlineBookingMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
 
         Returns: `OnlineBookingRescheduleRecordData`.
 
@@ -858,15 +849,15 @@ class AsyncOnlineBookingMethods:
         )
 
     async def get_record(
-        self, *, company_id: float | int, record_id: float | int, record_hash: str
+        self, *, company_id: int, record_id: int, record_hash: str
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
         """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             record_hash: str; required.
 
         Returns: `BookRecordCompanyidRecordidRecordhashResponseDataTypes`.
@@ -886,8 +877,8 @@ class AsyncOnlineBookingMethods:
     async def book_activity(
         self,
         *,
-        company_id: float | int,
-        activity_id: float | int,
+        company_id: int,
+        activity_id: int,
         body: ActivityCompanyidActivityidBookRequestDataTypes | None = None,
         phone: str | None = None,
         fullname: str | None = None,
@@ -898,7 +889,7 @@ class AsyncOnlineBookingMethods:
         comment: str | None = None,
         notify_by_sms: float | int | None = None,
         notify_by_email: float | int | None = None,
-        api_id: float | int | None = None,
+        api_id: int | None = None,
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
@@ -908,8 +899,8 @@ class AsyncOnlineBookingMethods:
         Tokens: partner.
 
         Args:
-            company_id: float | int; required.
-            activity_id: float | int; required.
+            company_id: int; required.
+            activity_id: int; required.
 
         Returns: `OnlineBookingBookActivityData`.
 
@@ -944,9 +935,9 @@ class AsyncOnlineBookingMethods:
     async def list_dates(
         self,
         *,
-        company_id: float | int,
-        service_ids: Sequence[float | int] | None = None,
-        staff_id: float | int | None = None,
+        company_id: int,
+        service_ids: Sequence[int] | None = None,
+        staff_id: int | None = None,
         date: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -956,9 +947,9 @@ class AsyncOnlineBookingMethods:
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_ids: Sequence[float | int].
-            staff_id: float | int.
+            company_id: int; required.
+            service_ids: Sequence[int].
+            staff_id: int.
             date: str.
             date_from: str.
             date_to: str.
@@ -983,20 +974,20 @@ class AsyncOnlineBookingMethods:
     async def list_services(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int | None = None,
+        company_id: int,
+        staff_id: int | None = None,
         datetime: float | int | None = None,
-        service_ids: Sequence[float | int] | None = None,
+        service_ids: Sequence[int] | None = None,
     ) -> OnlineBookingListServicesData:
         """Call `GET /api/v1/book_services/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int.
+            company_id: int; required.
+            staff_id: int.
             datetime: float | int.
-            service_ids: Sequence[float | int].
+            service_ids: Sequence[int].
 
         Returns: `OnlineBookingListServicesData`.
 
@@ -1014,16 +1005,16 @@ class AsyncOnlineBookingMethods:
         )
 
     async def list_nearest_seances(
-        self, *, company_id: float | int, staff_id: float | int, service_ids: Sequence[float | int] | None = None
+        self, *, company_id: int, staff_id: int, service_ids: Sequence[int] | None = None
     ) -> OnlineBookingListNearestSeancesData:
         """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
-            service_ids: Sequence[float | int].
+            company_id: int; required.
+            staff_id: int; required.
+            service_ids: Sequence[int].
 
         Returns: `OnlineBookingListNearestSeancesData`.
 
@@ -1040,19 +1031,15 @@ class AsyncOnlineBookingMethods:
         )
 
     async def list_staff(
-        self,
-        *,
-        company_id: float | int,
-        service_ids: Sequence[float | int] | None = None,
-        datetime: float | int | None = None,
+        self, *, company_id: int, service_ids: Sequence[int] | None = None, datetime: float | int | None = None
     ) -> list[OnlineBookingListStaffItem]:
         """Call `GET /api/v1/book_staff/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_ids: Sequence[float | int].
+            company_id: int; required.
+            service_ids: Sequence[int].
             datetime: float | int.
 
         Returns: `list[OnlineBookingListStaffItem]`.
@@ -1070,22 +1057,17 @@ class AsyncOnlineBookingMethods:
         )
 
     async def list_times(
-        self,
-        *,
-        company_id: float | int,
-        staff_id: float | int,
-        date: str,
-        service_ids: Sequence[float | int] | None = None,
+        self, *, company_id: int, staff_id: int, date: str, service_ids: Sequence[int] | None = None
     ) -> list[OnlineBookingListTimesItem]:
         """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date: str; required.
-            service_ids: Sequence[float | int].
+            service_ids: Sequence[int].
 
         Returns: `list[OnlineBookingListTimesItem]`.
 
@@ -1102,13 +1084,13 @@ class AsyncOnlineBookingMethods:
             )
         )
 
-    async def get_timeslot_settings(self, *, company_id: float | int) -> OnlineBookingGetTimeslotSettingsData:
+    async def get_timeslot_settings(self, *, company_id: int) -> OnlineBookingGetTimeslotSettingsData:
         """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `OnlineBookingGetTimeslotSettingsData`.
 

@@ -44,13 +44,13 @@ class OnlineBookingSettingsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: float | int) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
+    def get(self, *, company_id: int) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/online`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 
@@ -67,7 +67,7 @@ class OnlineBookingSettingsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: CompanyUpdateOnlineSettingsDataTypes | None = None,
         confirm_number: bool | None = None,
         any_master: bool | None = None,
@@ -79,7 +79,7 @@ class OnlineBookingSettingsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 
@@ -110,13 +110,13 @@ class AsyncOnlineBookingSettingsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: float | int) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
+    async def get(self, *, company_id: int) -> CompanyGetOnlineSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/online`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 
@@ -133,7 +133,7 @@ class AsyncOnlineBookingSettingsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: CompanyUpdateOnlineSettingsDataTypes | None = None,
         confirm_number: bool | None = None,
         any_master: bool | None = None,
@@ -145,7 +145,7 @@ class AsyncOnlineBookingSettingsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetOnlineSettingsResponseDataFieldDataTypes`.
 

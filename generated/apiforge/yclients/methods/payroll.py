@@ -89,7 +89,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_DAILY_STAFF_ID: MethodSp
         token_kinds=("user",),
     )
 )
-_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID: MethodSpec[SalaryStaffCalculation] = MethodSpec(
+_GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID: MethodSpec[SalaryStaffPeriod] = MethodSpec(
     api="yclients",
     name="GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/",
     params=(
@@ -98,7 +98,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID: MethodSpec[SalarySt
         Param("date_from", "query", "plain"),
         Param("date_to", "query", "plain"),
     ),
-    result=SalaryStaffCalculation,
+    result=SalaryStaffPeriod,
     idempotent=True,
     token_kinds=("user",),
 )
@@ -163,15 +163,15 @@ class PayrollMethods:
         self._client = client
 
     def search_calculations(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> list[SalaryStaffCalculation]:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -191,16 +191,16 @@ class PayrollMethods:
         )
 
     def get_calculation(
-        self, *, company_id: float | int, staff_id: float | int, calculation_id: float | int
+        self, *, company_id: int, staff_id: int, calculation_id: int
     ) -> SalaryPayrollCalculationContainer:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
-            calculation_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
+            calculation_id: int; required.
 
         Returns: `SalaryPayrollCalculationContainer`.
 
@@ -216,14 +216,14 @@ class PayrollMethods:
             )
         )
 
-    def count_salary_schemes(self, *, company_id: float | int, staff_id: float | int) -> SalaryStaffSchemesCount:
+    def count_salary_schemes(self, *, company_id: int, staff_id: int) -> SalaryStaffSchemesCount:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `SalaryStaffSchemesCount`.
 
@@ -239,15 +239,15 @@ class PayrollMethods:
         )
 
     def get_settlements(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -267,15 +267,15 @@ class PayrollMethods:
         )
 
     def get_daily_settlements(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffCalculationDaily:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -294,20 +294,18 @@ class PayrollMethods:
             )
         )
 
-    def get_period_salary(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
-    ) -> SalaryStaffCalculation:
+    def get_period_salary(self, *, company_id: int, staff_id: int, date_from: str, date_to: str) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
-        Returns: `SalaryStaffCalculation`.
+        Returns: `SalaryStaffPeriod`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A0%D0%B0%D1%81%D1%87%D1%91%D1%82%20%D0%B7%D0%B0%D1%80%D0%BF%D0%BB%D0%B0%D1%82/operation/api.salary.period.staff.search
         """
@@ -323,15 +321,15 @@ class PayrollMethods:
         )
 
     def get_daily_period_salary(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffPeriodDaily:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -351,15 +349,15 @@ class PayrollMethods:
         )
 
     def get_own_settlements(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -378,14 +376,14 @@ class PayrollMethods:
             )
         )
 
-    def list_own_salary_schemes(self, *, company_id: float | int, staff_id: float | int) -> list[SalaryStaffScheme]:
+    def list_own_salary_schemes(self, *, company_id: int, staff_id: int) -> list[SalaryStaffScheme]:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `list[SalaryStaffScheme]`.
 
@@ -401,15 +399,15 @@ class PayrollMethods:
         )
 
     def get_own_period_salary(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -438,15 +436,15 @@ class AsyncPayrollMethods:
         self._client = client
 
     async def search_calculations(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> list[SalaryStaffCalculation]:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -466,16 +464,16 @@ class AsyncPayrollMethods:
         )
 
     async def get_calculation(
-        self, *, company_id: float | int, staff_id: float | int, calculation_id: float | int
+        self, *, company_id: int, staff_id: int, calculation_id: int
     ) -> SalaryPayrollCalculationContainer:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
-            calculation_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
+            calculation_id: int; required.
 
         Returns: `SalaryPayrollCalculationContainer`.
 
@@ -491,14 +489,14 @@ class AsyncPayrollMethods:
             )
         )
 
-    async def count_salary_schemes(self, *, company_id: float | int, staff_id: float | int) -> SalaryStaffSchemesCount:
+    async def count_salary_schemes(self, *, company_id: int, staff_id: int) -> SalaryStaffSchemesCount:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `SalaryStaffSchemesCount`.
 
@@ -514,15 +512,15 @@ class AsyncPayrollMethods:
         )
 
     async def get_settlements(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -542,15 +540,15 @@ class AsyncPayrollMethods:
         )
 
     async def get_daily_settlements(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffCalculationDaily:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -570,19 +568,19 @@ class AsyncPayrollMethods:
         )
 
     async def get_period_salary(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
-    ) -> SalaryStaffCalculation:
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+    ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
-        Returns: `SalaryStaffCalculation`.
+        Returns: `SalaryStaffPeriod`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A0%D0%B0%D1%81%D1%87%D1%91%D1%82%20%D0%B7%D0%B0%D1%80%D0%BF%D0%BB%D0%B0%D1%82/operation/api.salary.period.staff.search
         """
@@ -598,15 +596,15 @@ class AsyncPayrollMethods:
         )
 
     async def get_daily_period_salary(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffPeriodDaily:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -626,15 +624,15 @@ class AsyncPayrollMethods:
         )
 
     async def get_own_settlements(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 
@@ -653,16 +651,14 @@ class AsyncPayrollMethods:
             )
         )
 
-    async def list_own_salary_schemes(
-        self, *, company_id: float | int, staff_id: float | int
-    ) -> list[SalaryStaffScheme]:
+    async def list_own_salary_schemes(self, *, company_id: int, staff_id: int) -> list[SalaryStaffScheme]:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `list[SalaryStaffScheme]`.
 
@@ -678,15 +674,15 @@ class AsyncPayrollMethods:
         )
 
     async def get_own_period_salary(
-        self, *, company_id: float | int, staff_id: float | int, date_from: str, date_to: str
+        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date_from: str; required.
             date_to: str; required.
 

@@ -39,13 +39,13 @@ class PositionsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: float | int) -> builtins.list[StaffPosition2]:
+    def list(self, *, company_id: int) -> builtins.list[StaffPosition2]:
         """Call `GET /api/v1/company/{company_id}/staff/positions/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[StaffPosition2]`.
 
@@ -60,14 +60,14 @@ class PositionsMethods:
         )
 
     def create_quick(
-        self, *, company_id: float | int, body: PositionsCreateQuickRequest | None = None, title: str | None = None
+        self, *, company_id: int, body: PositionsCreateQuickRequest | None = None, title: str | None = None
     ) -> Position:
         """Call `POST /api/v1/company/{company_id}/positions/quick/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `Position`.
 
@@ -95,13 +95,13 @@ class AsyncPositionsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: float | int) -> builtins.list[StaffPosition2]:
+    async def list(self, *, company_id: int) -> builtins.list[StaffPosition2]:
         """Call `GET /api/v1/company/{company_id}/staff/positions/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[StaffPosition2]`.
 
@@ -116,14 +116,14 @@ class AsyncPositionsMethods:
         )
 
     async def create_quick(
-        self, *, company_id: float | int, body: PositionsCreateQuickRequest | None = None, title: str | None = None
+        self, *, company_id: int, body: PositionsCreateQuickRequest | None = None, title: str | None = None
     ) -> Position:
         """Call `POST /api/v1/company/{company_id}/positions/quick/`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `Position`.
 

@@ -28,13 +28,13 @@ class PrivacyPolicyMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: float | int) -> JSON:
+    def get(self, *, company_id: int) -> JSON:
         """Call `GET /api/v1/privacy_policy/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -57,13 +57,13 @@ class AsyncPrivacyPolicyMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: float | int) -> JSON:
+    async def get(self, *, company_id: int) -> JSON:
         """Call `GET /api/v1/privacy_policy/{company_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.records import (
     RecordsCompanyidRequestDataTypes,
     RecordsGetData,
@@ -18,7 +19,7 @@ from apiforge.yclients.models.records import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_RECORDS_COMPANY_ID: MethodSpec[builtins.list[RecordsListItem]] = MethodSpec(
+_GET_API_V1_RECORDS_COMPANY_ID: MethodSpec[Page[RecordsListItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/records/{company_id}",
     params=(
@@ -38,7 +39,7 @@ _GET_API_V1_RECORDS_COMPANY_ID: MethodSpec[builtins.list[RecordsListItem]] = Met
         Param("include_finance_transactions", "query", "plain"),
         Param("with_deleted", "query", "bool01"),
     ),
-    result=builtins.list[RecordsListItem],
+    result=Page[RecordsListItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -59,7 +60,7 @@ _POST_API_V1_RECORDS_COMPANY_ID: MethodSpec[builtins.list[RecordsListItem]] = Me
     http_status=201,
     has_body=True,
 )
-_GET_API_V1_RECORDS_PARTNER: MethodSpec[JSON] = MethodSpec(
+_GET_API_V1_RECORDS_PARTNER: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/records/partner/",
     params=(
@@ -72,7 +73,7 @@ _GET_API_V1_RECORDS_PARTNER: MethodSpec[JSON] = MethodSpec(
         Param("created_end_date", "query", "plain"),
         Param("user_id", "query", "plain"),
     ),
-    result=JSON,
+    result=Page[dict[str, JSON]],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -139,12 +140,12 @@ class RecordsMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         count: float | int | None = None,
-        staff_id: float | int | None = None,
-        client_id: float | int | None = None,
-        created_user_id: float | int | None = None,
+        staff_id: int | None = None,
+        client_id: int | None = None,
+        created_user_id: int | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         c_start_date: str | None = None,
@@ -154,18 +155,18 @@ class RecordsMethods:
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         with_deleted: bool | None = None,
-    ) -> builtins.list[RecordsListItem]:
+    ) -> Page[RecordsListItem]:
         """Call `GET /api/v1/records/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             count: float | int.
-            staff_id: float | int.
-            client_id: float | int.
-            created_user_id: float | int.
+            staff_id: int.
+            client_id: int.
+            created_user_id: int.
             start_date: str; format date.
             end_date: str; format date.
             c_start_date: str; format date.
@@ -176,7 +177,7 @@ class RecordsMethods:
             include_finance_transactions: float | int.
             with_deleted: bool.
 
-        Returns: `list[RecordsListItem]`.
+        Returns: `Page[RecordsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%97%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B5%D0%B9
         """
@@ -205,9 +206,9 @@ class RecordsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: RecordsCompanyidRequestDataTypes | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         client_: Mapping[str, JSON] | None = None,
         save_if_busy: bool | None = None,
@@ -230,7 +231,7 @@ class RecordsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[RecordsListItem]`.
 
@@ -270,13 +271,13 @@ class RecordsMethods:
         *,
         page: float | int | None = None,
         editable_length: float | int | None = None,
-        salon_id: float | int | None = None,
+        salon_id: int | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         created_start_date: str | None = None,
         created_end_date: str | None = None,
-        user_id: float | int | None = None,
-    ) -> JSON:
+        user_id: int | None = None,
+    ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/records/partner/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -284,14 +285,14 @@ class RecordsMethods:
         Args:
             page: float | int.
             editable_length: float | int.
-            salon_id: float | int.
+            salon_id: int.
             start_date: str.
             end_date: str.
             created_start_date: str.
             created_end_date: str.
-            user_id: float | int.
+            user_id: int.
 
-        Returns: `JSON`.
+        Returns: `Page[dict[str, JSON]]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%97%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B5%D0%B9%20%D0%BF%D0%B0%D1%80%D1%82%D0%BD%D1%91%D1%80%D0%B0
         """
@@ -313,8 +314,8 @@ class RecordsMethods:
     def get(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
     ) -> RecordsGetData:
@@ -323,8 +324,8 @@ class RecordsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             include_consumables: float | int.
             include_finance_transactions: float | int.
 
@@ -346,12 +347,12 @@ class RecordsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         body: RecordsCompanyidRequestDataTypes | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         client_: Mapping[str, JSON] | None = None,
         save_if_busy: bool | None = None,
@@ -374,8 +375,8 @@ class RecordsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             include_consumables: float | int.
             include_finance_transactions: float | int.
 
@@ -418,8 +419,8 @@ class RecordsMethods:
     def delete(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
     ) -> JSON:
@@ -428,8 +429,8 @@ class RecordsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             include_consumables: float | int.
             include_finance_transactions: float | int.
 
@@ -448,6 +449,88 @@ class RecordsMethods:
             )
         )
 
+    def iter_list(
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        client_id: int | None = None,
+        created_user_id: int | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        c_start_date: str | None = None,
+        c_end_date: str | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        include_consumables: float | int | None = None,
+        include_finance_transactions: float | int | None = None,
+        with_deleted: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[RecordsListItem]:
+        """Every item of `list` (`GET /api/v1/records/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_RECORDS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "staff_id": staff_id,
+                "client_id": client_id,
+                "created_user_id": created_user_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "c_start_date": c_start_date,
+                "c_end_date": c_end_date,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+                "include_consumables": include_consumables,
+                "include_finance_transactions": include_finance_transactions,
+                "with_deleted": with_deleted,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_list_for_partner(
+        self,
+        *,
+        salon_id: int | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        created_start_date: str | None = None,
+        created_end_date: str | None = None,
+        user_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, JSON]]:
+        """Every item of `list_for_partner` (`GET /api/v1/records/partner/`), page after page.
+
+        Takes the arguments of `list_for_partner` except `page` and `editable_length` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_RECORDS_PARTNER,
+            {
+                "salon_id": salon_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "created_start_date": created_start_date,
+                "created_end_date": created_end_date,
+                "user_id": user_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncRecordsMethods:
     """`client.records`: the `records` methods, awaited."""
@@ -460,12 +543,12 @@ class AsyncRecordsMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         page: float | int | None = None,
         count: float | int | None = None,
-        staff_id: float | int | None = None,
-        client_id: float | int | None = None,
-        created_user_id: float | int | None = None,
+        staff_id: int | None = None,
+        client_id: int | None = None,
+        created_user_id: int | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         c_start_date: str | None = None,
@@ -475,18 +558,18 @@ class AsyncRecordsMethods:
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         with_deleted: bool | None = None,
-    ) -> builtins.list[RecordsListItem]:
+    ) -> Page[RecordsListItem]:
         """Call `GET /api/v1/records/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             page: float | int.
             count: float | int.
-            staff_id: float | int.
-            client_id: float | int.
-            created_user_id: float | int.
+            staff_id: int.
+            client_id: int.
+            created_user_id: int.
             start_date: str; format date.
             end_date: str; format date.
             c_start_date: str; format date.
@@ -497,7 +580,7 @@ class AsyncRecordsMethods:
             include_finance_transactions: float | int.
             with_deleted: bool.
 
-        Returns: `list[RecordsListItem]`.
+        Returns: `Page[RecordsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%97%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B5%D0%B9
         """
@@ -526,9 +609,9 @@ class AsyncRecordsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: RecordsCompanyidRequestDataTypes | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         client_: Mapping[str, JSON] | None = None,
         save_if_busy: bool | None = None,
@@ -551,7 +634,7 @@ class AsyncRecordsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[RecordsListItem]`.
 
@@ -591,13 +674,13 @@ class AsyncRecordsMethods:
         *,
         page: float | int | None = None,
         editable_length: float | int | None = None,
-        salon_id: float | int | None = None,
+        salon_id: int | None = None,
         start_date: str | None = None,
         end_date: str | None = None,
         created_start_date: str | None = None,
         created_end_date: str | None = None,
-        user_id: float | int | None = None,
-    ) -> JSON:
+        user_id: int | None = None,
+    ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/records/partner/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -605,14 +688,14 @@ class AsyncRecordsMethods:
         Args:
             page: float | int.
             editable_length: float | int.
-            salon_id: float | int.
+            salon_id: int.
             start_date: str.
             end_date: str.
             created_start_date: str.
             created_end_date: str.
-            user_id: float | int.
+            user_id: int.
 
-        Returns: `JSON`.
+        Returns: `Page[dict[str, JSON]]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%97%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B5%D0%B9%20%D0%BF%D0%B0%D1%80%D1%82%D0%BD%D1%91%D1%80%D0%B0
         """
@@ -634,8 +717,8 @@ class AsyncRecordsMethods:
     async def get(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
     ) -> RecordsGetData:
@@ -644,8 +727,8 @@ class AsyncRecordsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             include_consumables: float | int.
             include_finance_transactions: float | int.
 
@@ -667,12 +750,12 @@ class AsyncRecordsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         body: RecordsCompanyidRequestDataTypes | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         client_: Mapping[str, JSON] | None = None,
         save_if_busy: bool | None = None,
@@ -695,8 +778,8 @@ class AsyncRecordsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             include_consumables: float | int.
             include_finance_transactions: float | int.
 
@@ -739,8 +822,8 @@ class AsyncRecordsMethods:
     async def delete(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
+        company_id: int,
+        record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
     ) -> JSON:
@@ -749,8 +832,8 @@ class AsyncRecordsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
             include_consumables: float | int.
             include_finance_transactions: float | int.
 
@@ -768,6 +851,90 @@ class AsyncRecordsMethods:
                 }
             )
         )
+
+    async def iter_list(
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        client_id: int | None = None,
+        created_user_id: int | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        c_start_date: str | None = None,
+        c_end_date: str | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        include_consumables: float | int | None = None,
+        include_finance_transactions: float | int | None = None,
+        with_deleted: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[RecordsListItem]:
+        """Every item of `list` (`GET /api/v1/records/{company_id}`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_RECORDS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "staff_id": staff_id,
+                "client_id": client_id,
+                "created_user_id": created_user_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "c_start_date": c_start_date,
+                "c_end_date": c_end_date,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+                "include_consumables": include_consumables,
+                "include_finance_transactions": include_finance_transactions,
+                "with_deleted": with_deleted,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_list_for_partner(
+        self,
+        *,
+        salon_id: int | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        created_start_date: str | None = None,
+        created_end_date: str | None = None,
+        user_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[dict[str, JSON]]:
+        """Every item of `list_for_partner` (`GET /api/v1/records/partner/`), page after page.
+
+        Takes the arguments of `list_for_partner` except `page` and `editable_length` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_RECORDS_PARTNER,
+            {
+                "salon_id": salon_id,
+                "start_date": start_date,
+                "end_date": end_date,
+                "created_start_date": created_start_date,
+                "created_end_date": created_end_date,
+                "user_id": user_id,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["RecordsMethods", "AsyncRecordsMethods"]

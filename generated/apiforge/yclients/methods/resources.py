@@ -30,13 +30,13 @@ class ResourcesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: float | int) -> builtins.list[ResourcesListItem]:
+    def list(self, *, company_id: int) -> builtins.list[ResourcesListItem]:
         """Call `GET /api/v1/resources/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[ResourcesListItem]`.
 
@@ -59,13 +59,13 @@ class AsyncResourcesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: float | int) -> builtins.list[ResourcesListItem]:
+    async def list(self, *, company_id: int) -> builtins.list[ResourcesListItem]:
         """Call `GET /api/v1/resources/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[ResourcesListItem]`.
 

@@ -80,13 +80,13 @@ class SaleOperationsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: float | int, document_id: int) -> SaleOperationsGetData:
+    def get(self, *, company_id: int, document_id: int) -> SaleOperationsGetData:
         """Call `GET /api/v1/company/{company_id}/sale/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             document_id: int; required.
 
         Returns: `SaleOperationsGetData`.
@@ -103,14 +103,14 @@ class SaleOperationsMethods:
         )
 
     def delete_payment_transaction(
-        self, *, company_id: float | int, document_id: int, payment_transaction_id: int
+        self, *, company_id: int, document_id: int, payment_transaction_id: int
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             document_id: int; required.
             payment_transaction_id: int; required.
 
@@ -129,14 +129,14 @@ class SaleOperationsMethods:
         )
 
     def delete_loyalty_transaction(
-        self, *, company_id: float | int, document_id: int, payment_transaction_id: int
+        self, *, company_id: int, document_id: int, payment_transaction_id: int
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             document_id: int; required.
             payment_transaction_id: int; required.
 
@@ -157,8 +157,8 @@ class SaleOperationsMethods:
     def pay(
         self,
         *,
-        company_id: float | int,
-        document_id: float | int,
+        company_id: int,
+        document_id: int,
         body: CompanySalonidSaleDocumentidPaymentAccount
         | CompanySalonidSaleDocumentidPaymentDeposit
         | CompanySalonidSaleDocumentidPaymentCertificate
@@ -173,8 +173,8 @@ class SaleOperationsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `SaleOperationsGetData`.
 
@@ -199,13 +199,13 @@ class AsyncSaleOperationsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: float | int, document_id: int) -> SaleOperationsGetData:
+    async def get(self, *, company_id: int, document_id: int) -> SaleOperationsGetData:
         """Call `GET /api/v1/company/{company_id}/sale/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             document_id: int; required.
 
         Returns: `SaleOperationsGetData`.
@@ -222,14 +222,14 @@ class AsyncSaleOperationsMethods:
         )
 
     async def delete_payment_transaction(
-        self, *, company_id: float | int, document_id: int, payment_transaction_id: int
+        self, *, company_id: int, document_id: int, payment_transaction_id: int
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/payment_transaction/{payment_transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             document_id: int; required.
             payment_transaction_id: int; required.
 
@@ -248,14 +248,14 @@ class AsyncSaleOperationsMethods:
         )
 
     async def delete_loyalty_transaction(
-        self, *, company_id: float | int, document_id: int, payment_transaction_id: int
+        self, *, company_id: int, document_id: int, payment_transaction_id: int
     ) -> SaleOperationsGetData:
         """Call `DELETE /api/v1/company/{company_id}/sale/{document_id}/payment/loyalty_transaction/{payment_transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             document_id: int; required.
             payment_transaction_id: int; required.
 
@@ -276,8 +276,8 @@ class AsyncSaleOperationsMethods:
     async def pay(
         self,
         *,
-        company_id: float | int,
-        document_id: float | int,
+        company_id: int,
+        document_id: int,
         body: CompanySalonidSaleDocumentidPaymentAccount
         | CompanySalonidSaleDocumentidPaymentDeposit
         | CompanySalonidSaleDocumentidPaymentCertificate
@@ -292,8 +292,8 @@ class AsyncSaleOperationsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `SaleOperationsGetData`.
 

@@ -27,25 +27,25 @@ _POST_API_V1_SERVICE_CATEGORIES_COMPANY_ID: MethodSpec[ServiceCategoriesCreateDa
     http_status=201,
     has_body=True,
 )
-_GET_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
+_GET_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem] = MethodSpec(
     api="yclients",
     name="GET /api/v1/service_category/{company_id}/{id}",
     params=(
         Param("company_id", "path", "plain"),
         Param("id", "path", "plain"),
     ),
-    result=builtins.list[ServiceCategoriesGetItem],
+    result=ServiceCategoriesGetItem,
     idempotent=True,
     token_kinds=("partner",),
 )
-_PUT_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
+_PUT_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem] = MethodSpec(
     api="yclients",
     name="PUT /api/v1/service_category/{company_id}/{id}",
     params=(
         Param("company_id", "path", "plain"),
         Param("id", "path", "plain"),
     ),
-    result=builtins.list[ServiceCategoriesGetItem],
+    result=ServiceCategoriesGetItem,
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
@@ -109,7 +109,7 @@ class ServiceCategoriesMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ServiceCategoriesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
         api_id: str | None = None,
@@ -121,7 +121,7 @@ class ServiceCategoriesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ServiceCategoriesCreateData`.
 
@@ -143,16 +143,16 @@ class ServiceCategoriesMethods:
             )
         )
 
-    def get(self, *, company_id: float | int, id: float | int) -> builtins.list[ServiceCategoriesGetItem]:
+    def get(self, *, company_id: int, id: int) -> ServiceCategoriesGetItem:
         """Call `GET /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `list[ServiceCategoriesGetItem]`.
+        Returns: `ServiceCategoriesGetItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
         """
@@ -168,23 +168,23 @@ class ServiceCategoriesMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        id: float | int,
+        company_id: int,
+        id: int,
         body: ServiceCategoriesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
-    ) -> builtins.list[ServiceCategoriesGetItem]:
+    ) -> ServiceCategoriesGetItem:
         """Call `PUT /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `list[ServiceCategoriesGetItem]`.
+        Returns: `ServiceCategoriesGetItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%98%D0%B7%D0%BC%D0%B5%D0%BD%D0%B8%D1%82%D1%8C%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
         """
@@ -205,14 +205,14 @@ class ServiceCategoriesMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, id: float | int) -> JSON:
+    def delete(self, *, company_id: int, id: int) -> JSON:
         """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
         Returns: `JSON`.
 
@@ -251,17 +251,15 @@ class ServiceCategoriesMethods:
             )
         )
 
-    def list(
-        self, *, company_id: float | int, id: float | int, staff_id: float | int | None = None
-    ) -> builtins.list[ServiceCategoriesGetItem]:
+    def list(self, *, company_id: int, id: int, staff_id: int | None = None) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
-            staff_id: float | int.
+            company_id: int; required.
+            id: int; required.
+            staff_id: int.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -277,14 +275,14 @@ class ServiceCategoriesMethods:
             )
         )
 
-    def list_legacy(self, *, company_id: float | int, id: float | int) -> builtins.list[ServiceCategoriesGetItem]:
+    def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -311,7 +309,7 @@ class AsyncServiceCategoriesMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ServiceCategoriesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
         api_id: str | None = None,
@@ -323,7 +321,7 @@ class AsyncServiceCategoriesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ServiceCategoriesCreateData`.
 
@@ -345,16 +343,16 @@ class AsyncServiceCategoriesMethods:
             )
         )
 
-    async def get(self, *, company_id: float | int, id: float | int) -> builtins.list[ServiceCategoriesGetItem]:
+    async def get(self, *, company_id: int, id: int) -> ServiceCategoriesGetItem:
         """Call `GET /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `list[ServiceCategoriesGetItem]`.
+        Returns: `ServiceCategoriesGetItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
         """
@@ -370,23 +368,23 @@ class AsyncServiceCategoriesMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        id: float | int,
+        company_id: int,
+        id: int,
         body: ServiceCategoriesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
-    ) -> builtins.list[ServiceCategoriesGetItem]:
+    ) -> ServiceCategoriesGetItem:
         """Call `PUT /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
-        Returns: `list[ServiceCategoriesGetItem]`.
+        Returns: `ServiceCategoriesGetItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%98%D0%B7%D0%BC%D0%B5%D0%BD%D0%B8%D1%82%D1%8C%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
         """
@@ -407,14 +405,14 @@ class AsyncServiceCategoriesMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, id: int) -> JSON:
         """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
         Returns: `JSON`.
 
@@ -454,16 +452,16 @@ class AsyncServiceCategoriesMethods:
         )
 
     async def list(
-        self, *, company_id: float | int, id: float | int, staff_id: float | int | None = None
+        self, *, company_id: int, id: int, staff_id: int | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
-            staff_id: float | int.
+            company_id: int; required.
+            id: int; required.
+            staff_id: int.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 
@@ -479,14 +477,14 @@ class AsyncServiceCategoriesMethods:
             )
         )
 
-    async def list_legacy(self, *, company_id: float | int, id: float | int) -> builtins.list[ServiceCategoriesGetItem]:
+    async def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            id: float | int; required.
+            company_id: int; required.
+            id: int; required.
 
         Returns: `list[ServiceCategoriesGetItem]`.
 

@@ -155,10 +155,10 @@ class ServicesMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ServicesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         price_min: float | int | None = None,
         price_max: float | int | None = None,
         duration: float | int | None = None,
@@ -175,7 +175,7 @@ class ServicesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ServicesCreateData`.
 
@@ -206,22 +206,17 @@ class ServicesMethods:
         )
 
     def list(
-        self,
-        *,
-        company_id: float | int,
-        service_id: float | int,
-        staff_id: float | int | None = None,
-        category_id: float | int | None = None,
+        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            staff_id: float | int.
-            category_id: float | int.
+            company_id: int; required.
+            service_id: int; required.
+            staff_id: int.
+            category_id: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -241,12 +236,12 @@ class ServicesMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        service_id: int,
         body: ServicesChangeCompanyidRequestDataTypes | None = None,
         title: str | None = None,
         booking_title: str | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         price_min: float | int | None = None,
         price_max: float | int | None = None,
         duration: float | int | None = None,
@@ -255,7 +250,7 @@ class ServicesMethods:
         comment: str | None = None,
         is_multi: bool | None = None,
         tax_variant: float | int | None = None,
-        vat_id: float | int | None = None,
+        vat_id: int | None = None,
         is_need_limit_date: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -280,8 +275,8 @@ class ServicesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `ServicesUpdateData`.
 
@@ -331,22 +326,17 @@ class ServicesMethods:
         )
 
     def list_legacy(
-        self,
-        *,
-        company_id: float | int,
-        service_id: float | int,
-        staff_id: float | int | None = None,
-        category_id: float | int | None = None,
+        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            staff_id: float | int.
-            category_id: float | int.
+            company_id: int; required.
+            service_id: int; required.
+            staff_id: int.
+            category_id: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -366,11 +356,11 @@ class ServicesMethods:
     def update_legacy(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        service_id: int,
         body: DeprecatedServicesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         price_min: float | int | None = None,
         price_max: float | int | None = None,
         duration: float | int | None = None,
@@ -386,8 +376,8 @@ class ServicesMethods:
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `ServicesUpdateLegacyData`.
 
@@ -417,14 +407,14 @@ class ServicesMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, service_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, service_id: int) -> JSON:
         """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `JSON`.
 
@@ -442,11 +432,11 @@ class ServicesMethods:
     def update_links(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ServicesCompanyidLinksRequestDataTypes | None = None,
-        service_id: float | int | None = None,
+        service_id: int | None = None,
         master_settings: Sequence[Mapping[str, JSON]] | None = None,
-        resource_ids: Sequence[float | int] | None = None,
+        resource_ids: Sequence[int] | None = None,
         translations: Sequence[Mapping[str, JSON]] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/company/{company_id}/services/links`.
@@ -454,7 +444,7 @@ class ServicesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -479,20 +469,20 @@ class ServicesMethods:
     def add_staff(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        service_id: int,
         body: ServicesAddStaffRequest | None = None,
-        master_id: float | int | None = None,
+        master_id: int | None = None,
         seance_length: float | int | None = None,
-        technological_card_id: float | int | None = None,
+        technological_card_id: int | None = None,
     ) -> MasterServiceLink2:
         """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -517,21 +507,21 @@ class ServicesMethods:
     def update_staff(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
-        master_id: float | int,
+        company_id: int,
+        service_id: int,
+        master_id: int,
         body: ServicesUpdateStaffRequest | None = None,
         seance_length: float | int | None = None,
-        technological_card_id: float | int | None = None,
+        technological_card_id: int | None = None,
     ) -> MasterServiceLink2:
         """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            master_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
+            master_id: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -553,17 +543,15 @@ class ServicesMethods:
             )
         )
 
-    def remove_staff(
-        self, *, company_id: float | int, service_id: float | int, master_id: float | int
-    ) -> dict[str, JSON] | None:
+    def remove_staff(self, *, company_id: int, service_id: int, master_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            master_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
+            master_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -591,10 +579,10 @@ class AsyncServicesMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ServicesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         price_min: float | int | None = None,
         price_max: float | int | None = None,
         duration: float | int | None = None,
@@ -611,7 +599,7 @@ class AsyncServicesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `ServicesCreateData`.
 
@@ -642,22 +630,17 @@ class AsyncServicesMethods:
         )
 
     async def list(
-        self,
-        *,
-        company_id: float | int,
-        service_id: float | int,
-        staff_id: float | int | None = None,
-        category_id: float | int | None = None,
+        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            staff_id: float | int.
-            category_id: float | int.
+            company_id: int; required.
+            service_id: int; required.
+            staff_id: int.
+            category_id: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -677,12 +660,12 @@ class AsyncServicesMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        service_id: int,
         body: ServicesChangeCompanyidRequestDataTypes | None = None,
         title: str | None = None,
         booking_title: str | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         price_min: float | int | None = None,
         price_max: float | int | None = None,
         duration: float | int | None = None,
@@ -691,7 +674,7 @@ class AsyncServicesMethods:
         comment: str | None = None,
         is_multi: bool | None = None,
         tax_variant: float | int | None = None,
-        vat_id: float | int | None = None,
+        vat_id: int | None = None,
         is_need_limit_date: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -716,8 +699,8 @@ class AsyncServicesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `ServicesUpdateData`.
 
@@ -767,22 +750,17 @@ class AsyncServicesMethods:
         )
 
     async def list_legacy(
-        self,
-        *,
-        company_id: float | int,
-        service_id: float | int,
-        staff_id: float | int | None = None,
-        category_id: float | int | None = None,
+        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            staff_id: float | int.
-            category_id: float | int.
+            company_id: int; required.
+            service_id: int; required.
+            staff_id: int.
+            category_id: int.
 
         Returns: `list[ServicesListItem]`.
 
@@ -802,11 +780,11 @@ class AsyncServicesMethods:
     async def update_legacy(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        service_id: int,
         body: DeprecatedServicesCompanyidRequestDataTypes | None = None,
         title: str | None = None,
-        category_id: float | int | None = None,
+        category_id: int | None = None,
         price_min: float | int | None = None,
         price_max: float | int | None = None,
         duration: float | int | None = None,
@@ -822,8 +800,8 @@ class AsyncServicesMethods:
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `ServicesUpdateLegacyData`.
 
@@ -853,14 +831,14 @@ class AsyncServicesMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, service_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, service_id: int) -> JSON:
         """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `JSON`.
 
@@ -878,11 +856,11 @@ class AsyncServicesMethods:
     async def update_links(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: ServicesCompanyidLinksRequestDataTypes | None = None,
-        service_id: float | int | None = None,
+        service_id: int | None = None,
         master_settings: Sequence[Mapping[str, JSON]] | None = None,
-        resource_ids: Sequence[float | int] | None = None,
+        resource_ids: Sequence[int] | None = None,
         translations: Sequence[Mapping[str, JSON]] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/company/{company_id}/services/links`.
@@ -890,7 +868,7 @@ class AsyncServicesMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `JSON`.
 
@@ -915,20 +893,20 @@ class AsyncServicesMethods:
     async def add_staff(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        service_id: int,
         body: ServicesAddStaffRequest | None = None,
-        master_id: float | int | None = None,
+        master_id: int | None = None,
         seance_length: float | int | None = None,
-        technological_card_id: float | int | None = None,
+        technological_card_id: int | None = None,
     ) -> MasterServiceLink2:
         """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -953,21 +931,21 @@ class AsyncServicesMethods:
     async def update_staff(
         self,
         *,
-        company_id: float | int,
-        service_id: float | int,
-        master_id: float | int,
+        company_id: int,
+        service_id: int,
+        master_id: int,
         body: ServicesUpdateStaffRequest | None = None,
         seance_length: float | int | None = None,
-        technological_card_id: float | int | None = None,
+        technological_card_id: int | None = None,
     ) -> MasterServiceLink2:
         """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            master_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
+            master_id: int; required.
 
         Returns: `MasterServiceLink2`.
 
@@ -989,17 +967,15 @@ class AsyncServicesMethods:
             )
         )
 
-    async def remove_staff(
-        self, *, company_id: float | int, service_id: float | int, master_id: float | int
-    ) -> dict[str, JSON] | None:
+    async def remove_staff(self, *, company_id: int, service_id: int, master_id: int) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            service_id: float | int; required.
-            master_id: float | int; required.
+            company_id: int; required.
+            service_id: int; required.
+            master_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 

@@ -27,11 +27,11 @@ _POST_API_V1_COMPANY_COMPANY_ID_STAFF_QUICK: MethodSpec[MasterWithPosition] = Me
     http_status=201,
     has_body=True,
 )
-_POST_API_V1_STAFF_COMPANY_ID: MethodSpec[builtins.list[StaffCreateLegacyItem]] = MethodSpec(
+_POST_API_V1_STAFF_COMPANY_ID: MethodSpec[StaffCreateLegacyItem] = MethodSpec(
     api="yclients",
     name="POST /api/v1/staff/{company_id}",
     params=(Param("company_id", "path", "plain"),),
-    result=builtins.list[StaffCreateLegacyItem],
+    result=StaffCreateLegacyItem,
     token_kinds=("user",),
     http_status=201,
     has_body=True,
@@ -58,14 +58,14 @@ _GET_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[StaffListLegacyI
     idempotent=True,
     token_kinds=("partner",),
 )
-_PUT_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[StaffCreateLegacyItem]] = MethodSpec(
+_PUT_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[StaffCreateLegacyItem] = MethodSpec(
     api="yclients",
     name="PUT /api/v1/staff/{company_id}/{staff_id}",
     params=(
         Param("company_id", "path", "plain"),
         Param("staff_id", "path", "plain"),
     ),
-    result=builtins.list[StaffCreateLegacyItem],
+    result=StaffCreateLegacyItem,
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
@@ -95,11 +95,11 @@ class StaffMethods:
     def create_quick(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StaffCreateQuickRequest | None = None,
         name: str | None = None,
         specialization: str | None = None,
-        position_id: float | int | None = None,
+        position_id: int | None = None,
         phone_number: str | None = None,
     ) -> MasterWithPosition:
         """Call `POST /api/v1/company/{company_id}/staff/quick`.
@@ -107,7 +107,7 @@ class StaffMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `MasterWithPosition`.
 
@@ -132,7 +132,7 @@ class StaffMethods:
     def create_legacy(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StaffCompanyidRequestDataTypes | None = None,
         name: str | None = None,
         specialization: str | None = None,
@@ -141,16 +141,16 @@ class StaffMethods:
         api_id: str | None = None,
         hidden: float | int | None = None,
         fired: float | int | None = None,
-        user_id: float | int | None = None,
-    ) -> builtins.list[StaffCreateLegacyItem]:
+        user_id: int | None = None,
+    ) -> StaffCreateLegacyItem:
         """Call `POST /api/v1/staff/{company_id}`.
 
         Tokens: user. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `list[StaffCreateLegacyItem]`.
+        Returns: `StaffCreateLegacyItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%94%D0%BE%D0%B1%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20%D0%BD%D0%BE%D0%B2%D0%BE%D0%B3%D0%BE%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
         """
@@ -174,14 +174,14 @@ class StaffMethods:
             )
         )
 
-    def list(self, *, company_id: float | int, staff_id: float | int) -> builtins.list[StaffCreateLegacyItem]:
+    def list(self, *, company_id: int, staff_id: int) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `list[StaffCreateLegacyItem]`.
 
@@ -196,14 +196,14 @@ class StaffMethods:
             )
         )
 
-    def list_legacy(self, *, company_id: float | int, staff_id: float | int) -> builtins.list[StaffListLegacyItem]:
+    def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `list[StaffListLegacyItem]`.
 
@@ -221,8 +221,8 @@ class StaffMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int,
+        company_id: int,
+        staff_id: int,
         body: StaffCompanyidRequestDataTypes | None = None,
         name: str | None = None,
         specialization: str | None = None,
@@ -231,17 +231,17 @@ class StaffMethods:
         api_id: str | None = None,
         hidden: float | int | None = None,
         fired: float | int | None = None,
-        user_id: float | int | None = None,
-    ) -> builtins.list[StaffCreateLegacyItem]:
+        user_id: int | None = None,
+    ) -> StaffCreateLegacyItem:
         """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
-        Returns: `list[StaffCreateLegacyItem]`.
+        Returns: `StaffCreateLegacyItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%98%D0%B7%D0%BC%D0%B5%D0%BD%D0%B8%D1%82%D1%8C%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
         """
@@ -266,14 +266,14 @@ class StaffMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, staff_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, staff_id: int) -> JSON:
         """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `JSON`.
 
@@ -300,11 +300,11 @@ class AsyncStaffMethods:
     async def create_quick(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StaffCreateQuickRequest | None = None,
         name: str | None = None,
         specialization: str | None = None,
-        position_id: float | int | None = None,
+        position_id: int | None = None,
         phone_number: str | None = None,
     ) -> MasterWithPosition:
         """Call `POST /api/v1/company/{company_id}/staff/quick`.
@@ -312,7 +312,7 @@ class AsyncStaffMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `MasterWithPosition`.
 
@@ -337,7 +337,7 @@ class AsyncStaffMethods:
     async def create_legacy(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StaffCompanyidRequestDataTypes | None = None,
         name: str | None = None,
         specialization: str | None = None,
@@ -346,16 +346,16 @@ class AsyncStaffMethods:
         api_id: str | None = None,
         hidden: float | int | None = None,
         fired: float | int | None = None,
-        user_id: float | int | None = None,
-    ) -> builtins.list[StaffCreateLegacyItem]:
+        user_id: int | None = None,
+    ) -> StaffCreateLegacyItem:
         """Call `POST /api/v1/staff/{company_id}`.
 
         Tokens: user. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
-        Returns: `list[StaffCreateLegacyItem]`.
+        Returns: `StaffCreateLegacyItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%94%D0%BE%D0%B1%D0%B0%D0%B2%D0%B8%D1%82%D1%8C%20%D0%BD%D0%BE%D0%B2%D0%BE%D0%B3%D0%BE%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
         """
@@ -379,14 +379,14 @@ class AsyncStaffMethods:
             )
         )
 
-    async def list(self, *, company_id: float | int, staff_id: float | int) -> builtins.list[StaffCreateLegacyItem]:
+    async def list(self, *, company_id: int, staff_id: int) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `list[StaffCreateLegacyItem]`.
 
@@ -401,16 +401,14 @@ class AsyncStaffMethods:
             )
         )
 
-    async def list_legacy(
-        self, *, company_id: float | int, staff_id: float | int
-    ) -> builtins.list[StaffListLegacyItem]:
+    async def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `list[StaffListLegacyItem]`.
 
@@ -428,8 +426,8 @@ class AsyncStaffMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int,
+        company_id: int,
+        staff_id: int,
         body: StaffCompanyidRequestDataTypes | None = None,
         name: str | None = None,
         specialization: str | None = None,
@@ -438,17 +436,17 @@ class AsyncStaffMethods:
         api_id: str | None = None,
         hidden: float | int | None = None,
         fired: float | int | None = None,
-        user_id: float | int | None = None,
-    ) -> builtins.list[StaffCreateLegacyItem]:
+        user_id: int | None = None,
+    ) -> StaffCreateLegacyItem:
         """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
-        Returns: `list[StaffCreateLegacyItem]`.
+        Returns: `StaffCreateLegacyItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%98%D0%B7%D0%BC%D0%B5%D0%BD%D0%B8%D1%82%D1%8C%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
         """
@@ -473,14 +471,14 @@ class AsyncStaffMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, staff_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, staff_id: int) -> JSON:
         """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `JSON`.
 

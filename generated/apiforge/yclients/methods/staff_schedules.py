@@ -41,18 +41,20 @@ _PUT_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE: MethodSpec[builtins.list[MasterSc
     token_kinds=("user",),
     has_body=True,
 )
-_GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE: MethodSpec[StaffSchedulesGetLegacyData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("start_date", "path", "plain"),
-        Param("end_date", "path", "plain"),
-    ),
-    result=StaffSchedulesGetLegacyData,
-    idempotent=True,
-    token_kinds=("user",),
+_GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE: MethodSpec[builtins.list[StaffSchedulesGetLegacyData]] = (
+    MethodSpec(
+        api="yclients",
+        name="GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("start_date", "path", "plain"),
+            Param("end_date", "path", "plain"),
+        ),
+        result=builtins.list[StaffSchedulesGetLegacyData],
+        idempotent=True,
+        token_kinds=("user",),
+    )
 )
 _PUT_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -80,10 +82,10 @@ class StaffSchedulesMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         start_date: str | None = None,
         end_date: str | None = None,
-        staff_ids: Sequence[float | int] | None = None,
+        staff_ids: Sequence[int] | None = None,
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `GET /api/v1/company/{company_id}/staff/schedule`.
@@ -91,10 +93,10 @@ class StaffSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             start_date: str; format date.
             end_date: str; format date.
-            staff_ids: Sequence[float | int].
+            staff_ids: Sequence[int].
             include: Sequence[Literal['busy_intervals', 'off_day_type']].
 
         Returns: `list[MasterScheduleDayContainer]`.
@@ -116,7 +118,7 @@ class StaffSchedulesMethods:
     def set(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StaffSchedulesSetRequest | None = None,
         schedules_to_set: Sequence[Mapping[str, JSON]] | None = None,
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
@@ -126,7 +128,7 @@ class StaffSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -147,19 +149,19 @@ class StaffSchedulesMethods:
         )
 
     def get_legacy(
-        self, *, company_id: float | int, staff_id: float | int, start_date: str, end_date: str
-    ) -> StaffSchedulesGetLegacyData:
+        self, *, company_id: int, staff_id: int, start_date: str, end_date: str
+    ) -> builtins.list[StaffSchedulesGetLegacyData]:
         """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             start_date: str; required; format date.
             end_date: str; required; format date.
 
-        Returns: `StaffSchedulesGetLegacyData`.
+        Returns: `list[StaffSchedulesGetLegacyData]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%93%D1%80%D0%B0%D1%84%D0%B8%D0%BA%20%D1%80%D0%B0%D0%B1%D0%BE%D1%82%D1%8B%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%80%D0%B0%D1%81%D0%BF%D0%B8%D1%81%D0%B0%D0%BD%D0%B8%D0%B5%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
         """
@@ -177,8 +179,8 @@ class StaffSchedulesMethods:
     def update_legacy(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int,
+        company_id: int,
+        staff_id: int,
         body: StaffSchedulesUpdateLegacyRequest | None = None,
         date: str | None = None,
         is_working: bool | None = None,
@@ -189,8 +191,8 @@ class StaffSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `JSON`.
 
@@ -224,10 +226,10 @@ class AsyncStaffSchedulesMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         start_date: str | None = None,
         end_date: str | None = None,
-        staff_ids: Sequence[float | int] | None = None,
+        staff_ids: Sequence[int] | None = None,
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `GET /api/v1/company/{company_id}/staff/schedule`.
@@ -235,10 +237,10 @@ class AsyncStaffSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             start_date: str; format date.
             end_date: str; format date.
-            staff_ids: Sequence[float | int].
+            staff_ids: Sequence[int].
             include: Sequence[Literal['busy_intervals', 'off_day_type']].
 
         Returns: `list[MasterScheduleDayContainer]`.
@@ -260,7 +262,7 @@ class AsyncStaffSchedulesMethods:
     async def set(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StaffSchedulesSetRequest | None = None,
         schedules_to_set: Sequence[Mapping[str, JSON]] | None = None,
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
@@ -270,7 +272,7 @@ class AsyncStaffSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[MasterScheduleDayContainer]`.
 
@@ -291,19 +293,19 @@ class AsyncStaffSchedulesMethods:
         )
 
     async def get_legacy(
-        self, *, company_id: float | int, staff_id: float | int, start_date: str, end_date: str
-    ) -> StaffSchedulesGetLegacyData:
+        self, *, company_id: int, staff_id: int, start_date: str, end_date: str
+    ) -> builtins.list[StaffSchedulesGetLegacyData]:
         """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             start_date: str; required; format date.
             end_date: str; required; format date.
 
-        Returns: `StaffSchedulesGetLegacyData`.
+        Returns: `list[StaffSchedulesGetLegacyData]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%93%D1%80%D0%B0%D1%84%D0%B8%D0%BA%20%D1%80%D0%B0%D0%B1%D0%BE%D1%82%D1%8B%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%80%D0%B0%D1%81%D0%BF%D0%B8%D1%81%D0%B0%D0%BD%D0%B8%D0%B5%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
         """
@@ -321,8 +323,8 @@ class AsyncStaffSchedulesMethods:
     async def update_legacy(
         self,
         *,
-        company_id: float | int,
-        staff_id: float | int,
+        company_id: int,
+        staff_id: int,
         body: StaffSchedulesUpdateLegacyRequest | None = None,
         date: str | None = None,
         is_working: bool | None = None,
@@ -333,8 +335,8 @@ class AsyncStaffSchedulesMethods:
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
 
         Returns: `JSON`.
 

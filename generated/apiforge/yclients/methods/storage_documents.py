@@ -92,11 +92,11 @@ class StorageDocumentsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StorageOperationDocumentsRequestDataTypes | None = None,
-        type_id: float | int | None = None,
+        type_id: int | None = None,
         comment: str | None = None,
-        storage_id: float | int | None = None,
+        storage_id: int | None = None,
         create_date: str | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `POST /api/v1/storage_operations/documents/{company_id}`.
@@ -104,7 +104,7 @@ class StorageDocumentsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -126,14 +126,14 @@ class StorageDocumentsMethods:
             )
         )
 
-    def get(self, *, company_id: float | int, document_id: float | int) -> StorageDocumentsCreateData:
+    def get(self, *, company_id: int, document_id: int) -> StorageDocumentsCreateData:
         """Call `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -151,12 +151,12 @@ class StorageDocumentsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
-        document_id: float | int,
+        company_id: int,
+        document_id: int,
         body: StorageOperationDocumentsRequestDataTypes | None = None,
-        type_id: float | int | None = None,
+        type_id: int | None = None,
         comment: str | None = None,
-        storage_id: float | int | None = None,
+        storage_id: int | None = None,
         create_date: str | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`.
@@ -164,8 +164,8 @@ class StorageDocumentsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -188,14 +188,14 @@ class StorageDocumentsMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, document_id: float | int) -> JSON:
+    def delete(self, *, company_id: int, document_id: int) -> JSON:
         """Call `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `JSON`.
 
@@ -210,15 +210,13 @@ class StorageDocumentsMethods:
             )
         )
 
-    def list_finance_transactions(
-        self, *, document_id: float | int
-    ) -> list[StorageDocumentsListFinanceTransactionsItem]:
+    def list_finance_transactions(self, *, document_id: int) -> list[StorageDocumentsListFinanceTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: float | int; required.
+            document_id: int; required.
 
         Returns: `list[StorageDocumentsListFinanceTransactionsItem]`.
 
@@ -232,13 +230,13 @@ class StorageDocumentsMethods:
             )
         )
 
-    def list_goods_transactions(self, *, document_id: float | int) -> list[StorageDocumentsListGoodsTransactionsItem]:
+    def list_goods_transactions(self, *, document_id: int) -> list[StorageDocumentsListGoodsTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: float | int; required.
+            document_id: int; required.
 
         Returns: `list[StorageDocumentsListGoodsTransactionsItem]`.
 
@@ -264,11 +262,11 @@ class AsyncStorageDocumentsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StorageOperationDocumentsRequestDataTypes | None = None,
-        type_id: float | int | None = None,
+        type_id: int | None = None,
         comment: str | None = None,
-        storage_id: float | int | None = None,
+        storage_id: int | None = None,
         create_date: str | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `POST /api/v1/storage_operations/documents/{company_id}`.
@@ -276,7 +274,7 @@ class AsyncStorageDocumentsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -298,14 +296,14 @@ class AsyncStorageDocumentsMethods:
             )
         )
 
-    async def get(self, *, company_id: float | int, document_id: float | int) -> StorageDocumentsCreateData:
+    async def get(self, *, company_id: int, document_id: int) -> StorageDocumentsCreateData:
         """Call `GET /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -323,12 +321,12 @@ class AsyncStorageDocumentsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
-        document_id: float | int,
+        company_id: int,
+        document_id: int,
         body: StorageOperationDocumentsRequestDataTypes | None = None,
-        type_id: float | int | None = None,
+        type_id: int | None = None,
         comment: str | None = None,
-        storage_id: float | int | None = None,
+        storage_id: int | None = None,
         create_date: str | None = None,
     ) -> StorageDocumentsCreateData:
         """Call `PUT /api/v1/storage_operations/documents/{company_id}/{document_id}`.
@@ -336,8 +334,8 @@ class AsyncStorageDocumentsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `StorageDocumentsCreateData`.
 
@@ -360,14 +358,14 @@ class AsyncStorageDocumentsMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, document_id: float | int) -> JSON:
+    async def delete(self, *, company_id: int, document_id: int) -> JSON:
         """Call `DELETE /api/v1/storage_operations/documents/{company_id}/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            document_id: float | int; required.
+            company_id: int; required.
+            document_id: int; required.
 
         Returns: `JSON`.
 
@@ -382,15 +380,13 @@ class AsyncStorageDocumentsMethods:
             )
         )
 
-    async def list_finance_transactions(
-        self, *, document_id: float | int
-    ) -> list[StorageDocumentsListFinanceTransactionsItem]:
+    async def list_finance_transactions(self, *, document_id: int) -> list[StorageDocumentsListFinanceTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/finance_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: float | int; required.
+            document_id: int; required.
 
         Returns: `list[StorageDocumentsListFinanceTransactionsItem]`.
 
@@ -404,15 +400,13 @@ class AsyncStorageDocumentsMethods:
             )
         )
 
-    async def list_goods_transactions(
-        self, *, document_id: float | int
-    ) -> list[StorageDocumentsListGoodsTransactionsItem]:
+    async def list_goods_transactions(self, *, document_id: int) -> list[StorageDocumentsListGoodsTransactionsItem]:
         """Call `GET /api/v1/storage_operations/documents/goods_transactions/{document_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            document_id: float | int; required.
+            document_id: int; required.
 
         Returns: `list[StorageDocumentsListGoodsTransactionsItem]`.
 

@@ -33,13 +33,13 @@ class StorageOperationsMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StorageOperationOperationRequestDataTypes | None = None,
-        type_id: float | int | None = None,
+        type_id: int | None = None,
         comment: str | None = None,
         create_date: str | None = None,
-        master_id: float | int | None = None,
-        storage_id: float | int | None = None,
+        master_id: int | None = None,
+        storage_id: int | None = None,
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
     ) -> StorageOperationsCreateData:
         """Call `POST /api/v1/storage_operations/operation/{company_id}`.
@@ -47,7 +47,7 @@ class StorageOperationsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `StorageOperationsCreateData`.
 
@@ -83,13 +83,13 @@ class AsyncStorageOperationsMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: StorageOperationOperationRequestDataTypes | None = None,
-        type_id: float | int | None = None,
+        type_id: int | None = None,
         comment: str | None = None,
         create_date: str | None = None,
-        master_id: float | int | None = None,
-        storage_id: float | int | None = None,
+        master_id: int | None = None,
+        storage_id: int | None = None,
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
     ) -> StorageOperationsCreateData:
         """Call `POST /api/v1/storage_operations/operation/{company_id}`.
@@ -97,7 +97,7 @@ class AsyncStorageOperationsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `StorageOperationsCreateData`.
 

@@ -30,13 +30,13 @@ class StoragesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: float | int) -> builtins.list[StoragesListItem]:
+    def list(self, *, company_id: int) -> builtins.list[StoragesListItem]:
         """Call `GET /api/v1/storages/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[StoragesListItem]`.
 
@@ -59,13 +59,13 @@ class AsyncStoragesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: float | int) -> builtins.list[StoragesListItem]:
+    async def list(self, *, company_id: int) -> builtins.list[StoragesListItem]:
         """Call `GET /api/v1/storages/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `list[StoragesListItem]`.
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.goods import (
     Consumables2,
     TechnologicalCardsListItem,
@@ -18,7 +20,7 @@ from apiforge.yclients.models.goods import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID: MethodSpec[builtins.list[TechnologicalCardsListItem]] = MethodSpec(
+_GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID: MethodSpec[Page[TechnologicalCardsListItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/technological_cards/{company_id}/",
     params=(
@@ -27,7 +29,7 @@ _GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID: MethodSpec[builtins.list[Technologic
         Param("page", "query", "plain"),
         Param("count", "query", "plain"),
     ),
-    result=builtins.list[TechnologicalCardsListItem],
+    result=Page[TechnologicalCardsListItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -40,7 +42,7 @@ _GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID: MethodSpec[builtins.list[Technologic
     },
 )
 _GET_API_V1_TECHNOLOGICAL_CARDS_DEFAULT_FOR_STAFF_AND_SERVICE_COMPANY_ID_STAFF_ID_SERVICE_ID: MethodSpec[
-    builtins.list[TechnologicalCardsListItem]
+    TechnologicalCardsListItem
 ] = MethodSpec(
     api="yclients",
     name="GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/",
@@ -49,7 +51,7 @@ _GET_API_V1_TECHNOLOGICAL_CARDS_DEFAULT_FOR_STAFF_AND_SERVICE_COMPANY_ID_STAFF_I
         Param("staffId", "path", "plain"),
         Param("serviceId", "path", "plain"),
     ),
-    result=builtins.list[TechnologicalCardsListItem],
+    result=TechnologicalCardsListItem,
     idempotent=True,
     token_kinds=("user",),
 )
@@ -109,22 +111,22 @@ class TechnologicalCardsMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         search: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> builtins.list[TechnologicalCardsListItem]:
+    ) -> Page[TechnologicalCardsListItem]:
         """Call `GET /api/v1/technological_cards/{company_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             search: str.
             page: float | int.
             count: float | int.
 
-        Returns: `list[TechnologicalCardsListItem]`.
+        Returns: `Page[TechnologicalCardsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%B5%D1%85%D0%BD%D0%BE%D0%BB%D0%BE%D0%B3%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B5%20%D0%BA%D0%B0%D1%80%D1%82%D1%8B%20%D0%B8%20%D1%80%D0%B0%D1%81%D1%85%D0%BE%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%82%D0%B5%D1%85%20%D0%BA%D0%B0%D1%80%D1%82
         """
@@ -140,18 +142,18 @@ class TechnologicalCardsMethods:
         )
 
     def get_default_for_staff_service(
-        self, *, company_id: float | int, staff_id: float | int, service_id: float | int
-    ) -> builtins.list[TechnologicalCardsListItem]:
+        self, *, company_id: int, staff_id: int, service_id: int
+    ) -> TechnologicalCardsListItem:
         """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id (sent as `staffId`): float | int; required.
-            service_id (sent as `serviceId`): float | int; required.
+            company_id: int; required.
+            staff_id (sent as `staffId`): int; required.
+            service_id (sent as `serviceId`): int; required.
 
-        Returns: `list[TechnologicalCardsListItem]`.
+        Returns: `TechnologicalCardsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%B5%D1%85%D0%BD%D0%BE%D0%BB%D0%BE%D0%B3%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B5%20%D0%BA%D0%B0%D1%80%D1%82%D1%8B%20%D0%B8%20%D1%80%D0%B0%D1%81%D1%85%D0%BE%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D0%B5%D1%85%20%D0%BA%D0%B0%D1%80%D1%82%D1%83%20%D0%B4%D0%BB%D1%8F%20%D1%81%D0%B2%D1%8F%D0%B7%D0%B8%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%D0%B0
         """
@@ -166,15 +168,15 @@ class TechnologicalCardsMethods:
         )
 
     def list_record_consumables(
-        self, *, company_id: float | int, record_id: float | int
+        self, *, company_id: int, record_id: int
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -192,9 +194,9 @@ class TechnologicalCardsMethods:
     def remove_from_record_service(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        record_id: int,
+        service_id: int,
         body: TechnologicalCardsRemoveFromRecordServiceRequest | None = None,
         delete_consumables: float | int | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
@@ -203,9 +205,9 @@ class TechnologicalCardsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
+            service_id: int; required.
 
         Returns: `list[TechnologicalCardsRemoveFromRecordServiceItem]`.
 
@@ -227,21 +229,16 @@ class TechnologicalCardsMethods:
         )
 
     def update_record_service_consumables(
-        self,
-        *,
-        company_id: float | int,
-        record_id: float | int,
-        service_id: float | int,
-        body: Consumables2 | None = None,
+        self, *, company_id: int, record_id: int, service_id: int, body: Consumables2 | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
+            service_id: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -258,6 +255,28 @@ class TechnologicalCardsMethods:
             )
         )
 
+    def iter_list(
+        self, *, company_id: int, search: str | None = None, page_size: int | None = None
+    ) -> Iterator[TechnologicalCardsListItem]:
+        """Every item of `list` (`GET /api/v1/technological_cards/{company_id}/`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "search": search,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncTechnologicalCardsMethods:
     """`client.technological_cards`: the `technological_cards` methods, awaited."""
@@ -270,22 +289,22 @@ class AsyncTechnologicalCardsMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         search: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
-    ) -> builtins.list[TechnologicalCardsListItem]:
+    ) -> Page[TechnologicalCardsListItem]:
         """Call `GET /api/v1/technological_cards/{company_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             search: str.
             page: float | int.
             count: float | int.
 
-        Returns: `list[TechnologicalCardsListItem]`.
+        Returns: `Page[TechnologicalCardsListItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%B5%D1%85%D0%BD%D0%BE%D0%BB%D0%BE%D0%B3%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B5%20%D0%BA%D0%B0%D1%80%D1%82%D1%8B%20%D0%B8%20%D1%80%D0%B0%D1%81%D1%85%D0%BE%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%82%D0%B5%D1%85%20%D0%BA%D0%B0%D1%80%D1%82
         """
@@ -301,18 +320,18 @@ class AsyncTechnologicalCardsMethods:
         )
 
     async def get_default_for_staff_service(
-        self, *, company_id: float | int, staff_id: float | int, service_id: float | int
-    ) -> builtins.list[TechnologicalCardsListItem]:
+        self, *, company_id: int, staff_id: int, service_id: int
+    ) -> TechnologicalCardsListItem:
         """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id (sent as `staffId`): float | int; required.
-            service_id (sent as `serviceId`): float | int; required.
+            company_id: int; required.
+            staff_id (sent as `staffId`): int; required.
+            service_id (sent as `serviceId`): int; required.
 
-        Returns: `list[TechnologicalCardsListItem]`.
+        Returns: `TechnologicalCardsListItem`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%B5%D1%85%D0%BD%D0%BE%D0%BB%D0%BE%D0%B3%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B5%20%D0%BA%D0%B0%D1%80%D1%82%D1%8B%20%D0%B8%20%D1%80%D0%B0%D1%81%D1%85%D0%BE%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D0%B5%D1%85%20%D0%BA%D0%B0%D1%80%D1%82%D1%83%20%D0%B4%D0%BB%D1%8F%20%D1%81%D0%B2%D1%8F%D0%B7%D0%B8%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%D0%B0
         """
@@ -327,15 +346,15 @@ class AsyncTechnologicalCardsMethods:
         )
 
     async def list_record_consumables(
-        self, *, company_id: float | int, record_id: float | int
+        self, *, company_id: int, record_id: int
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -353,9 +372,9 @@ class AsyncTechnologicalCardsMethods:
     async def remove_from_record_service(
         self,
         *,
-        company_id: float | int,
-        record_id: float | int,
-        service_id: float | int,
+        company_id: int,
+        record_id: int,
+        service_id: int,
         body: TechnologicalCardsRemoveFromRecordServiceRequest | None = None,
         delete_consumables: float | int | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
@@ -364,9 +383,9 @@ class AsyncTechnologicalCardsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
+            service_id: int; required.
 
         Returns: `list[TechnologicalCardsRemoveFromRecordServiceItem]`.
 
@@ -388,21 +407,16 @@ class AsyncTechnologicalCardsMethods:
         )
 
     async def update_record_service_consumables(
-        self,
-        *,
-        company_id: float | int,
-        record_id: float | int,
-        service_id: float | int,
-        body: Consumables2 | None = None,
+        self, *, company_id: int, record_id: int, service_id: int, body: Consumables2 | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            record_id: float | int; required.
-            service_id: float | int; required.
+            company_id: int; required.
+            record_id: int; required.
+            service_id: int; required.
 
         Returns: `list[TechnologicalCardsListRecordConsumablesItem]`.
 
@@ -418,6 +432,29 @@ class AsyncTechnologicalCardsMethods:
                 body,
             )
         )
+
+    async def iter_list(
+        self, *, company_id: int, search: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[TechnologicalCardsListItem]:
+        """Every item of `list` (`GET /api/v1/technological_cards/{company_id}/`), page after page.
+
+        Takes the arguments of `list` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID,
+            {
+                "company_id": company_id,
+                "search": search,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["TechnologicalCardsMethods", "AsyncTechnologicalCardsMethods"]

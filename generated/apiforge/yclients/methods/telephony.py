@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from apiforge.core import MethodSpec
+from apiforge.core import JSON, MethodSpec
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.integrations import (
     TelephonyListCallsItem,
     TelephonyListCallsRequest,
@@ -19,20 +20,20 @@ from apiforge.yclients.models.integrations import (
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_POST_API_V1_VOIP_INTEGRATION: MethodSpec[str] = MethodSpec(
+_POST_API_V1_VOIP_INTEGRATION: MethodSpec[JSON] = MethodSpec(
     api="yclients",
     name="POST /api/v1/voip/integration",
     params=(),
-    result=str,
+    result=JSON,
     token_kinds=("partner",),
     http_status=202,
     has_body=True,
 )
-_GET_API_V1_VOIP_INTEGRATION_CALLS: MethodSpec[list[TelephonyListCallsItem]] = MethodSpec(
+_GET_API_V1_VOIP_INTEGRATION_CALLS: MethodSpec[Page[TelephonyListCallsItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/voip/integration/calls",
     params=(),
-    result=list[TelephonyListCallsItem],
+    result=Page[TelephonyListCallsItem],
     idempotent=True,
     token_kinds=("user",),
     pagination={
@@ -63,12 +64,12 @@ class TelephonyMethods:
         | VoipIntegrationHistoryRequestDataTypes
         | VoipIntegrationNotificationRequestDataTypes
         | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/voip/integration`.
 
         Tokens: partner.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/paths/~1api~1v1~1voip~1integration/post
         """
@@ -78,7 +79,7 @@ class TelephonyMethods:
         self,
         *,
         body: TelephonyListCallsRequest | None = None,
-        salon_id: float | int | None = None,
+        salon_id: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
         phone: str | None = None,
@@ -87,12 +88,12 @@ class TelephonyMethods:
         | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
-    ) -> list[TelephonyListCallsItem]:
+    ) -> Page[TelephonyListCallsItem]:
         """Call `GET /api/v1/voip/integration/calls`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
-        Returns: `list[TelephonyListCallsItem]`.
+        Returns: `Page[TelephonyListCallsItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/operation/voip.integration.calls_list
         """
@@ -114,6 +115,45 @@ class TelephonyMethods:
             )
         )
 
+    def iter_list_calls(
+        self,
+        *,
+        page_size: int | None = None,
+        body: TelephonyListCallsRequest | None = None,
+        salon_id: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        phone: str | None = None,
+        types: Sequence[Literal["incoming", "outgoing", "internal"]] | None = None,
+        statuses: Sequence[Literal["success", "missed", "cancel", "busy", "notallowed", "notavailable", "notfound"]]
+        | None = None,
+    ) -> Iterator[TelephonyListCallsItem]:
+        """Every item of `list_calls` (`GET /api/v1/voip/integration/calls`), page after page.
+
+        Takes the arguments of `list_calls` except `page` and `limit` (sent in the body), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_VOIP_INTEGRATION_CALLS,
+            {},
+            body
+            if body is not None
+            else {
+                "salon_id": salon_id,
+                "date_from": date_from,
+                "date_to": date_to,
+                "phone": phone,
+                "types": types,
+                "statuses": statuses,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncTelephonyMethods:
     """`client.telephony`: the `telephony` methods, awaited."""
@@ -131,12 +171,12 @@ class AsyncTelephonyMethods:
         | VoipIntegrationHistoryRequestDataTypes
         | VoipIntegrationNotificationRequestDataTypes
         | None = None,
-    ) -> str:
+    ) -> JSON:
         """Call `POST /api/v1/voip/integration`.
 
         Tokens: partner.
 
-        Returns: `str`.
+        Returns: `JSON`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/paths/~1api~1v1~1voip~1integration/post
         """
@@ -146,7 +186,7 @@ class AsyncTelephonyMethods:
         self,
         *,
         body: TelephonyListCallsRequest | None = None,
-        salon_id: float | int | None = None,
+        salon_id: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
         phone: str | None = None,
@@ -155,12 +195,12 @@ class AsyncTelephonyMethods:
         | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
-    ) -> list[TelephonyListCallsItem]:
+    ) -> Page[TelephonyListCallsItem]:
         """Call `GET /api/v1/voip/integration/calls`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
-        Returns: `list[TelephonyListCallsItem]`.
+        Returns: `Page[TelephonyListCallsItem]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%98%D0%BD%D1%82%D0%B5%D0%B3%D1%80%D0%B0%D1%86%D0%B8%D1%8F%20%D1%81%20%D1%81%D0%B5%D1%82%D0%B5%D0%B2%D0%BE%D0%B9%20%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD%D0%B8%D0%B5%D0%B9/operation/voip.integration.calls_list
         """
@@ -181,6 +221,46 @@ class AsyncTelephonyMethods:
                 },
             )
         )
+
+    async def iter_list_calls(
+        self,
+        *,
+        page_size: int | None = None,
+        body: TelephonyListCallsRequest | None = None,
+        salon_id: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        phone: str | None = None,
+        types: Sequence[Literal["incoming", "outgoing", "internal"]] | None = None,
+        statuses: Sequence[Literal["success", "missed", "cancel", "busy", "notallowed", "notavailable", "notfound"]]
+        | None = None,
+    ) -> AsyncIterator[TelephonyListCallsItem]:
+        """Every item of `list_calls` (`GET /api/v1/voip/integration/calls`), page after page.
+
+        Takes the arguments of `list_calls` except `page` and `limit` (sent in the body), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_VOIP_INTEGRATION_CALLS,
+            {},
+            body
+            if body is not None
+            else {
+                "salon_id": salon_id,
+                "date_from": date_from,
+                "date_to": date_to,
+                "phone": phone,
+                "types": types,
+                "statuses": statuses,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["TelephonyMethods", "AsyncTelephonyMethods"]

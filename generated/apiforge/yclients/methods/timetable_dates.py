@@ -32,15 +32,15 @@ class TimetableDatesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: float | int, date: str, staff_id: float | int | None = None) -> JSON:
+    def list(self, *, company_id: int, date: str, staff_id: int | None = None) -> JSON:
         """Call `GET /api/v1/timetable/dates/{company_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date: str; required.
-            staff_id: float | int.
+            staff_id: int.
 
         Returns: `JSON`.
 
@@ -65,15 +65,15 @@ class AsyncTimetableDatesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: float | int, date: str, staff_id: float | int | None = None) -> JSON:
+    async def list(self, *, company_id: int, date: str, staff_id: int | None = None) -> JSON:
         """Call `GET /api/v1/timetable/dates/{company_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             date: str; required.
-            staff_id: float | int.
+            staff_id: int.
 
         Returns: `JSON`.
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -11,17 +12,19 @@ from apiforge.yclients.models.records import TimetableSeancesListData
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_GET_API_V1_TIMETABLE_SEANCES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[TimetableSeancesListData] = MethodSpec(
-    api="yclients",
-    name="GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}",
-    params=(
-        Param("company_id", "path", "plain"),
-        Param("staff_id", "path", "plain"),
-        Param("date", "path", "plain"),
-    ),
-    result=TimetableSeancesListData,
-    idempotent=True,
-    token_kinds=("user",),
+_GET_API_V1_TIMETABLE_SEANCES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[builtins.list[TimetableSeancesListData]] = (
+    MethodSpec(
+        api="yclients",
+        name="GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}",
+        params=(
+            Param("company_id", "path", "plain"),
+            Param("staff_id", "path", "plain"),
+            Param("date", "path", "plain"),
+        ),
+        result=builtins.list[TimetableSeancesListData],
+        idempotent=True,
+        token_kinds=("user",),
+    )
 )
 
 
@@ -33,17 +36,17 @@ class TimetableSeancesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, company_id: float | int, staff_id: float | int, date: str) -> TimetableSeancesListData:
+    def list(self, *, company_id: int, staff_id: int, date: str) -> builtins.list[TimetableSeancesListData]:
         """Call `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date: str; required.
 
-        Returns: `TimetableSeancesListData`.
+        Returns: `list[TimetableSeancesListData]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%B5%D0%B0%D0%BD%D1%81%D1%8B%20%D0%B4%D0%BB%D1%8F%20%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB%D0%B0/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D0%B5%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%20%D0%B4%D0%BB%D1%8F%20%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB%D0%B0
         """
@@ -66,17 +69,17 @@ class AsyncTimetableSeancesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, company_id: float | int, staff_id: float | int, date: str) -> TimetableSeancesListData:
+    async def list(self, *, company_id: int, staff_id: int, date: str) -> builtins.list[TimetableSeancesListData]:
         """Call `GET /api/v1/timetable/seances/{company_id}/{staff_id}/{date}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            staff_id: float | int; required.
+            company_id: int; required.
+            staff_id: int; required.
             date: str; required.
 
-        Returns: `TimetableSeancesListData`.
+        Returns: `list[TimetableSeancesListData]`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%B5%D0%B0%D0%BD%D1%81%D1%8B%20%D0%B4%D0%BB%D1%8F%20%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB%D0%B0/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D0%B5%D0%B0%D0%BD%D1%81%D0%BE%D0%B2%20%D0%B4%D0%BB%D1%8F%20%D0%B6%D1%83%D1%80%D0%BD%D0%B0%D0%BB%D0%B0
         """

@@ -44,13 +44,13 @@ class TimetableSettingsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: float | int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
+    def get(self, *, company_id: int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/timetable`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 
@@ -67,7 +67,7 @@ class TimetableSettingsMethods:
     def update(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: CompanyUpdateTimetableSettingsDataTypes | None = None,
         record_type: int | None = None,
         activity_record_clients_count_max: int | None = None,
@@ -77,7 +77,7 @@ class TimetableSettingsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 
@@ -106,13 +106,13 @@ class AsyncTimetableSettingsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: float | int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
+    async def get(self, *, company_id: int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/timetable`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 
@@ -129,7 +129,7 @@ class AsyncTimetableSettingsMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: CompanyUpdateTimetableSettingsDataTypes | None = None,
         record_type: int | None = None,
         activity_record_clients_count_max: int | None = None,
@@ -139,7 +139,7 @@ class AsyncTimetableSettingsMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `CompanyGetTimetableSettingsResponseDataFieldDataTypes`.
 

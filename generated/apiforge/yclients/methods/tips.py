@@ -74,13 +74,13 @@ class TipsMethods:
             )
         )
 
-    def enable(self, *, company_id: float | int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    def enable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             master_tips_settings_id: int; required.
 
         Returns: `list[TipsListSettingsItem]`.
@@ -147,13 +147,13 @@ class AsyncTipsMethods:
             )
         )
 
-    async def enable(self, *, company_id: float | int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    async def enable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             master_tips_settings_id: int; required.
 
         Returns: `list[TipsListSettingsItem]`.

@@ -44,13 +44,13 @@ class UserRecordsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, record_id: float | int, record_hash: str) -> list[UserRecordsGetItem]:
+    def get(self, *, record_id: int, record_hash: str) -> list[UserRecordsGetItem]:
         """Call `GET /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: float | int; required.
+            record_id: int; required.
             record_hash: str; required.
 
         Returns: `list[UserRecordsGetItem]`.
@@ -66,13 +66,13 @@ class UserRecordsMethods:
             )
         )
 
-    def delete(self, *, record_id: float | int, record_hash: str) -> JSON:
+    def delete(self, *, record_id: int, record_hash: str) -> JSON:
         """Call `DELETE /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: float | int; required.
+            record_id: int; required.
             record_hash: str; required.
 
         Returns: `JSON`.
@@ -97,13 +97,13 @@ class AsyncUserRecordsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, record_id: float | int, record_hash: str) -> list[UserRecordsGetItem]:
+    async def get(self, *, record_id: int, record_hash: str) -> list[UserRecordsGetItem]:
         """Call `GET /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: float | int; required.
+            record_id: int; required.
             record_hash: str; required.
 
         Returns: `list[UserRecordsGetItem]`.
@@ -119,13 +119,13 @@ class AsyncUserRecordsMethods:
             )
         )
 
-    async def delete(self, *, record_id: float | int, record_hash: str) -> JSON:
+    async def delete(self, *, record_id: int, record_hash: str) -> JSON:
         """Call `DELETE /api/v1/user/records/{record_id}/{record_hash}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            record_id: float | int; required.
+            record_id: int; required.
             record_hash: str; required.
 
         Returns: `JSON`.

@@ -98,14 +98,14 @@ class UsersMethods:
         self._client = client
 
     def list_roles(
-        self, *, company_id: float | int, include: Sequence[Literal["user_permissions"]] | None = None
+        self, *, company_id: int, include: Sequence[Literal["user_permissions"]] | None = None
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/roles`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
@@ -122,19 +122,15 @@ class UsersMethods:
         )
 
     def list_user_roles(
-        self,
-        *,
-        company_id: float | int,
-        user_id: float | int,
-        include: Sequence[Literal["user_permissions"]] | None = None,
+        self, *, company_id: int, user_id: int, include: Sequence[Literal["user_permissions"]] | None = None
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
             include: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
@@ -151,14 +147,14 @@ class UsersMethods:
             )
         )
 
-    def get_permissions(self, *, company_id: float | int, user_id: float | int) -> UserRolePermissions:
+    def get_permissions(self, *, company_id: int, user_id: int) -> UserRolePermissions:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -176,20 +172,20 @@ class UsersMethods:
     def update_permissions(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: UsersUpdatePermissionsRequest | None = None,
         user_role: Literal["worker", "administrator", "accountant", "manager", "owner"] | None = None,
         user_permissions: Sequence[UserPermissionValue] | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
     ) -> UserRolePermissions:
         """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -214,8 +210,8 @@ class UsersMethods:
     def copy_to_companies(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: UsersCopyToCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
     ) -> dict[str, JSON] | None:
@@ -224,8 +220,8 @@ class UsersMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -248,8 +244,8 @@ class UsersMethods:
     def remove_from_companies(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: UsersRemoveFromCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
     ) -> dict[str, JSON] | None:
@@ -258,8 +254,8 @@ class UsersMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -289,14 +285,14 @@ class AsyncUsersMethods:
         self._client = client
 
     async def list_roles(
-        self, *, company_id: float | int, include: Sequence[Literal["user_permissions"]] | None = None
+        self, *, company_id: int, include: Sequence[Literal["user_permissions"]] | None = None
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/roles`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
@@ -313,19 +309,15 @@ class AsyncUsersMethods:
         )
 
     async def list_user_roles(
-        self,
-        *,
-        company_id: float | int,
-        user_id: float | int,
-        include: Sequence[Literal["user_permissions"]] | None = None,
+        self, *, company_id: int, user_id: int, include: Sequence[Literal["user_permissions"]] | None = None
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
             include: Sequence[Literal['user_permissions']].
 
         Returns: `list[UserRoleWithSalonAndUser]`.
@@ -342,14 +334,14 @@ class AsyncUsersMethods:
             )
         )
 
-    async def get_permissions(self, *, company_id: float | int, user_id: float | int) -> UserRolePermissions:
+    async def get_permissions(self, *, company_id: int, user_id: int) -> UserRolePermissions:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -367,20 +359,20 @@ class AsyncUsersMethods:
     async def update_permissions(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: UsersUpdatePermissionsRequest | None = None,
         user_role: Literal["worker", "administrator", "accountant", "manager", "owner"] | None = None,
         user_permissions: Sequence[UserPermissionValue] | None = None,
-        staff_id: float | int | None = None,
+        staff_id: int | None = None,
     ) -> UserRolePermissions:
         """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `UserRolePermissions`.
 
@@ -405,8 +397,8 @@ class AsyncUsersMethods:
     async def copy_to_companies(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: UsersCopyToCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
     ) -> dict[str, JSON] | None:
@@ -415,8 +407,8 @@ class AsyncUsersMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 
@@ -439,8 +431,8 @@ class AsyncUsersMethods:
     async def remove_from_companies(
         self,
         *,
-        company_id: float | int,
-        user_id: float | int,
+        company_id: int,
+        user_id: int,
         body: UsersRemoveFromCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
     ) -> dict[str, JSON] | None:
@@ -449,8 +441,8 @@ class AsyncUsersMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            user_id: float | int; required.
+            company_id: int; required.
+            user_id: int; required.
 
         Returns: `dict[str, JSON] | None`.
 

@@ -108,21 +108,21 @@ class VisitLoyaltyMethods:
     def apply_discount_program(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
-        program_id: float | int,
+        company_id: int,
+        card_id: int,
+        program_id: int,
         body: VisitLoyaltyRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
-            program_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
+            program_id: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -147,21 +147,21 @@ class VisitLoyaltyMethods:
     def cancel_discount_program(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
-        program_id: float | int,
+        company_id: int,
+        card_id: int,
+        program_id: int,
         body: VisitLoyaltyRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
-            program_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
+            program_id: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -186,11 +186,11 @@ class VisitLoyaltyMethods:
     def apply_card_withdrawal(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
+        company_id: int,
+        card_id: int,
         body: VisitLoyaltyWithdrawlRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
         amount: float | int | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
@@ -198,8 +198,8 @@ class VisitLoyaltyMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -224,19 +224,19 @@ class VisitLoyaltyMethods:
     def cancel_card_withdrawal(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
+        company_id: int,
+        card_id: int,
         body: VisitLoyaltyRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -260,11 +260,11 @@ class VisitLoyaltyMethods:
     def apply_referral_program(
         self,
         *,
-        company_id: float | int,
-        group_id: float | int,
+        company_id: int,
+        group_id: int,
         body: VisitLoyaltyReferralRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
         referrer_phone: float | int | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
@@ -272,8 +272,8 @@ class VisitLoyaltyMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            group_id: float | int; required.
+            company_id: int; required.
+            group_id: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -296,14 +296,14 @@ class VisitLoyaltyMethods:
         )
 
     def list_transactions(
-        self, *, visit_id: float | int
+        self, *, visit_id: int
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
         """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
+            visit_id: int; required.
 
         Returns: `list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]`.
 
@@ -329,21 +329,21 @@ class AsyncVisitLoyaltyMethods:
     async def apply_discount_program(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
-        program_id: float | int,
+        company_id: int,
+        card_id: int,
+        program_id: int,
         body: VisitLoyaltyRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
-            program_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
+            program_id: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -368,21 +368,21 @@ class AsyncVisitLoyaltyMethods:
     async def cancel_discount_program(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
-        program_id: float | int,
+        company_id: int,
+        card_id: int,
+        program_id: int,
         body: VisitLoyaltyRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
-            program_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
+            program_id: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -407,11 +407,11 @@ class AsyncVisitLoyaltyMethods:
     async def apply_card_withdrawal(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
+        company_id: int,
+        card_id: int,
         body: VisitLoyaltyWithdrawlRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
         amount: float | int | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
@@ -419,8 +419,8 @@ class AsyncVisitLoyaltyMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -445,19 +445,19 @@ class AsyncVisitLoyaltyMethods:
     async def cancel_card_withdrawal(
         self,
         *,
-        company_id: float | int,
-        card_id: float | int,
+        company_id: int,
+        card_id: int,
         body: VisitLoyaltyRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
 
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            card_id: float | int; required.
+            company_id: int; required.
+            card_id: int; required.
 
         Returns: `VisitLoyaltyCancelResponseDataTypes`.
 
@@ -481,11 +481,11 @@ class AsyncVisitLoyaltyMethods:
     async def apply_referral_program(
         self,
         *,
-        company_id: float | int,
-        group_id: float | int,
+        company_id: int,
+        group_id: int,
         body: VisitLoyaltyReferralRequestDataTypes | None = None,
-        record_id: float | int | None = None,
-        visit_id: float | int | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
         referrer_phone: float | int | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
@@ -493,8 +493,8 @@ class AsyncVisitLoyaltyMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
-            group_id: float | int; required.
+            company_id: int; required.
+            group_id: int; required.
 
         Returns: `VisitLoyaltyApplyResponseDataTypes`.
 
@@ -517,14 +517,14 @@ class AsyncVisitLoyaltyMethods:
         )
 
     async def list_transactions(
-        self, *, visit_id: float | int
+        self, *, visit_id: int
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
         """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
+            visit_id: int; required.
 
         Returns: `list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]`.
 

@@ -44,11 +44,11 @@ _PUT_API_V1_VISITS_VISIT_ID_RECORD_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("user",),
     has_body=True,
 )
-_GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID: MethodSpec[JSON] = MethodSpec(
+_GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID: MethodSpec[bytes] = MethodSpec(
     api="yclients",
     name="GET /api/v1/attendance/receipt_print/{visit_id}",
     params=(Param("visit_id", "path", "plain"),),
-    result=JSON,
+    result=bytes,
     idempotent=True,
     token_kinds=("user",),
 )
@@ -62,13 +62,13 @@ class VisitsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, visit_id: float | int) -> VisitsGetData:
+    def get(self, *, visit_id: int) -> VisitsGetData:
         """Call `GET /api/v1/visits/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
+            visit_id: int; required.
 
         Returns: `VisitsGetData`.
 
@@ -82,17 +82,15 @@ class VisitsMethods:
             )
         )
 
-    def get_details(
-        self, *, salon_id: float | int, record_id: float | int, visit_id: float | int
-    ) -> VisitsGetDetailsData:
+    def get_details(self, *, salon_id: int, record_id: int, visit_id: int) -> VisitsGetDetailsData:
         """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: float | int; required.
-            record_id: float | int; required.
-            visit_id: float | int; required.
+            salon_id: int; required.
+            record_id: int; required.
+            visit_id: int; required.
 
         Returns: `VisitsGetDetailsData`.
 
@@ -111,8 +109,8 @@ class VisitsMethods:
     def update(
         self,
         *,
-        visit_id: float | int,
-        record_id: float | int,
+        visit_id: int,
+        record_id: int,
         body: VisitsVisitidRecordidRequestDataTypes | None = None,
         attendance: float | int | None = None,
         comment: str | None = None,
@@ -127,8 +125,8 @@ class VisitsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
-            record_id: float | int; required.
+            visit_id: int; required.
+            record_id: int; required.
 
         Returns: `JSON`.
 
@@ -154,15 +152,15 @@ class VisitsMethods:
             )
         )
 
-    def get_receipt_pdf(self, *, visit_id: float | int) -> JSON:
+    def get_receipt_pdf(self, *, visit_id: int) -> bytes:
         """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
+            visit_id: int; required.
 
-        Returns: `JSON`.
+        Returns: `bytes`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%92%D0%B8%D0%B7%D0%B8%D1%82%D1%8B/operation/%D0%A7%D0%B5%D0%BA%20PDF%20%D0%BF%D0%BE%20%D0%B2%D0%B8%D0%B7%D0%B8%D1%82%D1%83
         """
@@ -183,13 +181,13 @@ class AsyncVisitsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, visit_id: float | int) -> VisitsGetData:
+    async def get(self, *, visit_id: int) -> VisitsGetData:
         """Call `GET /api/v1/visits/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
+            visit_id: int; required.
 
         Returns: `VisitsGetData`.
 
@@ -203,17 +201,15 @@ class AsyncVisitsMethods:
             )
         )
 
-    async def get_details(
-        self, *, salon_id: float | int, record_id: float | int, visit_id: float | int
-    ) -> VisitsGetDetailsData:
+    async def get_details(self, *, salon_id: int, record_id: int, visit_id: int) -> VisitsGetDetailsData:
         """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            salon_id: float | int; required.
-            record_id: float | int; required.
-            visit_id: float | int; required.
+            salon_id: int; required.
+            record_id: int; required.
+            visit_id: int; required.
 
         Returns: `VisitsGetDetailsData`.
 
@@ -232,8 +228,8 @@ class AsyncVisitsMethods:
     async def update(
         self,
         *,
-        visit_id: float | int,
-        record_id: float | int,
+        visit_id: int,
+        record_id: int,
         body: VisitsVisitidRecordidRequestDataTypes | None = None,
         attendance: float | int | None = None,
         comment: str | None = None,
@@ -248,8 +244,8 @@ class AsyncVisitsMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
-            record_id: float | int; required.
+            visit_id: int; required.
+            record_id: int; required.
 
         Returns: `JSON`.
 
@@ -275,15 +271,15 @@ class AsyncVisitsMethods:
             )
         )
 
-    async def get_receipt_pdf(self, *, visit_id: float | int) -> JSON:
+    async def get_receipt_pdf(self, *, visit_id: int) -> bytes:
         """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            visit_id: float | int; required.
+            visit_id: int; required.
 
-        Returns: `JSON`.
+        Returns: `bytes`.
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%92%D0%B8%D0%B7%D0%B8%D1%82%D1%8B/operation/%D0%A7%D0%B5%D0%BA%20PDF%20%D0%BF%D0%BE%20%D0%B2%D0%B8%D0%B7%D0%B8%D1%82%D1%83
         """

@@ -78,7 +78,7 @@ class WaitingListMethods:
     def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         include: Sequence[str] | None = None,
         filter_status: Literal["active", "expired", "finished"] | None = None,
         filter_date: str | None = None,
@@ -91,7 +91,7 @@ class WaitingListMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: Sequence[str].
             filter_status (sent as `filter[status]`): Literal['active', 'expired', 'finished'].
             filter_date (sent as `filter[date]`): str; format date.
@@ -120,7 +120,7 @@ class WaitingListMethods:
     def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: WaitingListCreateRequest | None = None,
         comment: str | None = None,
         client_: Mapping[str, JSON] | None = None,
@@ -133,7 +133,7 @@ class WaitingListMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `WaitingListCreateData`.
 
@@ -159,7 +159,7 @@ class WaitingListMethods:
     def update(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         waiting_list_entry_id: str,
         body: WaitingListUpdateRequest | None = None,
         comment: str | None = None,
@@ -173,7 +173,7 @@ class WaitingListMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             waiting_list_entry_id: str; required; format uuid.
 
         Returns: `WaitingListCreateData`.
@@ -198,13 +198,13 @@ class WaitingListMethods:
             )
         )
 
-    def delete(self, *, company_id: float | int, waiting_list_entry_id: str) -> JSON:
+    def delete(self, *, company_id: int, waiting_list_entry_id: str) -> JSON:
         """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             waiting_list_entry_id: str; required; format uuid.
 
         Returns: `JSON`.
@@ -232,7 +232,7 @@ class AsyncWaitingListMethods:
     async def list(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         include: Sequence[str] | None = None,
         filter_status: Literal["active", "expired", "finished"] | None = None,
         filter_date: str | None = None,
@@ -245,7 +245,7 @@ class AsyncWaitingListMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             include: Sequence[str].
             filter_status (sent as `filter[status]`): Literal['active', 'expired', 'finished'].
             filter_date (sent as `filter[date]`): str; format date.
@@ -274,7 +274,7 @@ class AsyncWaitingListMethods:
     async def create(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         body: WaitingListCreateRequest | None = None,
         comment: str | None = None,
         client_: Mapping[str, JSON] | None = None,
@@ -287,7 +287,7 @@ class AsyncWaitingListMethods:
         Tokens: user.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
 
         Returns: `WaitingListCreateData`.
 
@@ -313,7 +313,7 @@ class AsyncWaitingListMethods:
     async def update(
         self,
         *,
-        company_id: float | int,
+        company_id: int,
         waiting_list_entry_id: str,
         body: WaitingListUpdateRequest | None = None,
         comment: str | None = None,
@@ -327,7 +327,7 @@ class AsyncWaitingListMethods:
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             waiting_list_entry_id: str; required; format uuid.
 
         Returns: `WaitingListCreateData`.
@@ -352,13 +352,13 @@ class AsyncWaitingListMethods:
             )
         )
 
-    async def delete(self, *, company_id: float | int, waiting_list_entry_id: str) -> JSON:
+    async def delete(self, *, company_id: int, waiting_list_entry_id: str) -> JSON:
         """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
 
         Args:
-            company_id: float | int; required.
+            company_id: int; required.
             waiting_list_entry_id: str; required; format uuid.
 
         Returns: `JSON`.

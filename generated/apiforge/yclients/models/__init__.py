@@ -245,12 +245,6 @@ if TYPE_CHECKING:
     )
     from apiforge.yclients.models.booking import OnlineBookingListDatesData as OnlineBookingListDatesData
     from apiforge.yclients.models.booking import (
-        OnlineBookingListDatesDataBookingDays as OnlineBookingListDatesDataBookingDays,
-    )
-    from apiforge.yclients.models.booking import (
-        OnlineBookingListDatesDataWorkingDays as OnlineBookingListDatesDataWorkingDays,
-    )
-    from apiforge.yclients.models.booking import (
         OnlineBookingListNearestSeancesData as OnlineBookingListNearestSeancesData,
     )
     from apiforge.yclients.models.booking import (
@@ -507,30 +501,27 @@ if TYPE_CHECKING:
     )
     from apiforge.yclients.models.companies import ReportsGetZReportDataPaidsTotal as ReportsGetZReportDataPaidsTotal
     from apiforge.yclients.models.companies import ReportsGetZReportDataStats as ReportsGetZReportDataStats
-    from apiforge.yclients.models.companies import ReportsGetZReportDataZData as ReportsGetZReportDataZData
+    from apiforge.yclients.models.companies import ReportsGetZReportDataZDatum as ReportsGetZReportDataZDatum
     from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200Item as ReportsGetZReportDataZDataField1481101200Item,
+        ReportsGetZReportDataZDatumMaster as ReportsGetZReportDataZDatumMaster,
     )
     from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200ItemMaster as ReportsGetZReportDataZDataField1481101200ItemMaster,
+        ReportsGetZReportDataZDatumMasterGoodItem as ReportsGetZReportDataZDatumMasterGoodItem,
     )
     from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem as ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem,
+        ReportsGetZReportDataZDatumMasterGoodItemTransaction as ReportsGetZReportDataZDatumMasterGoodItemTransaction,
     )
     from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction as ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction,
+        ReportsGetZReportDataZDatumMasterOthers as ReportsGetZReportDataZDatumMasterOthers,
     )
     from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200ItemMasterOthers as ReportsGetZReportDataZDataField1481101200ItemMasterOthers,
+        ReportsGetZReportDataZDatumMasterOthersTransaction as ReportsGetZReportDataZDatumMasterOthersTransaction,
     )
     from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction as ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction,
+        ReportsGetZReportDataZDatumMasterServiceItem as ReportsGetZReportDataZDatumMasterServiceItem,
     )
     from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem as ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem,
-    )
-    from apiforge.yclients.models.companies import (
-        ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction as ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction,
+        ReportsGetZReportDataZDatumMasterServiceItemTransaction as ReportsGetZReportDataZDatumMasterServiceItemTransaction,
     )
     from apiforge.yclients.models.finance import AccountsListItem as AccountsListItem
     from apiforge.yclients.models.finance import (
@@ -1230,7 +1221,7 @@ if TYPE_CHECKING:
     )
     from apiforge.yclients.models.records import ActivitiesCreateData as ActivitiesCreateData
     from apiforge.yclients.models.records import (
-        ActivitiesCreateDataDurationDetails as ActivitiesCreateDataDurationDetails,
+        ActivitiesCreateDataDurationDetail as ActivitiesCreateDataDurationDetail,
     )
     from apiforge.yclients.models.records import (
         ActivitiesCreateDataResourceInstance as ActivitiesCreateDataResourceInstance,
@@ -1357,6 +1348,7 @@ if TYPE_CHECKING:
         RecordsCompanyidRequestDataTypesService as RecordsCompanyidRequestDataTypesService,
     )
     from apiforge.yclients.models.records import RecordsGetData as RecordsGetData
+    from apiforge.yclients.models.records import RecordsGetDataClient as RecordsGetDataClient
     from apiforge.yclients.models.records import RecordsGetDataConsumable as RecordsGetDataConsumable
     from apiforge.yclients.models.records import RecordsGetDataDocument as RecordsGetDataDocument
     from apiforge.yclients.models.records import RecordsGetDataFinanceTransaction as RecordsGetDataFinanceTransaction
@@ -2377,7 +2369,7 @@ _MODULE_OF: dict[str, str] = {
     "AccountsListItem": "finance",
     "AccountsResponseDataTypes": "responses",
     "ActivitiesCreateData": "records",
-    "ActivitiesCreateDataDurationDetails": "records",
+    "ActivitiesCreateDataDurationDetail": "records",
     "ActivitiesCreateDataResourceInstance": "records",
     "ActivitiesCreateDataService": "records",
     "ActivitiesCreateDataServiceCategory": "records",
@@ -3133,8 +3125,6 @@ _MODULE_OF: dict[str, str] = {
     "OnlineBookingGetBookformDataStyle": "booking",
     "OnlineBookingGetTimeslotSettingsData": "booking",
     "OnlineBookingListDatesData": "booking",
-    "OnlineBookingListDatesDataBookingDays": "booking",
-    "OnlineBookingListDatesDataWorkingDays": "booking",
     "OnlineBookingListNearestSeancesData": "booking",
     "OnlineBookingListNearestSeancesDataSeance": "booking",
     "OnlineBookingListServicesData": "booking",
@@ -3172,6 +3162,7 @@ _MODULE_OF: dict[str, str] = {
     "RecordsCompanyidResponseDataTypes": "responses",
     "RecordsCompanyidResponseDataTypesMeta": "responses",
     "RecordsGetData": "records",
+    "RecordsGetDataClient": "records",
     "RecordsGetDataConsumable": "records",
     "RecordsGetDataDocument": "records",
     "RecordsGetDataFinanceTransaction": "records",
@@ -3211,15 +3202,14 @@ _MODULE_OF: dict[str, str] = {
     "ReportsGetZReportDataPaidsDiscountItem": "companies",
     "ReportsGetZReportDataPaidsTotal": "companies",
     "ReportsGetZReportDataStats": "companies",
-    "ReportsGetZReportDataZData": "companies",
-    "ReportsGetZReportDataZDataField1481101200Item": "companies",
-    "ReportsGetZReportDataZDataField1481101200ItemMaster": "companies",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem": "companies",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction": "companies",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterOthers": "companies",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction": "companies",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem": "companies",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction": "companies",
+    "ReportsGetZReportDataZDatum": "companies",
+    "ReportsGetZReportDataZDatumMaster": "companies",
+    "ReportsGetZReportDataZDatumMasterGoodItem": "companies",
+    "ReportsGetZReportDataZDatumMasterGoodItemTransaction": "companies",
+    "ReportsGetZReportDataZDatumMasterOthers": "companies",
+    "ReportsGetZReportDataZDatumMasterOthersTransaction": "companies",
+    "ReportsGetZReportDataZDatumMasterServiceItem": "companies",
+    "ReportsGetZReportDataZDatumMasterServiceItemTransaction": "companies",
     "ResourceInstance": "records",
     "ResourcesCompanyidDataTypes": "responses",
     "ResourcesCompanyidDataTypesMeta": "responses",
@@ -3606,7 +3596,7 @@ __all__ = [
     "AccountsListItem",
     "AccountsResponseDataTypes",
     "ActivitiesCreateData",
-    "ActivitiesCreateDataDurationDetails",
+    "ActivitiesCreateDataDurationDetail",
     "ActivitiesCreateDataResourceInstance",
     "ActivitiesCreateDataService",
     "ActivitiesCreateDataServiceCategory",
@@ -4362,8 +4352,6 @@ __all__ = [
     "OnlineBookingGetBookformDataStyle",
     "OnlineBookingGetTimeslotSettingsData",
     "OnlineBookingListDatesData",
-    "OnlineBookingListDatesDataBookingDays",
-    "OnlineBookingListDatesDataWorkingDays",
     "OnlineBookingListNearestSeancesData",
     "OnlineBookingListNearestSeancesDataSeance",
     "OnlineBookingListServicesData",
@@ -4401,6 +4389,7 @@ __all__ = [
     "RecordsCompanyidResponseDataTypes",
     "RecordsCompanyidResponseDataTypesMeta",
     "RecordsGetData",
+    "RecordsGetDataClient",
     "RecordsGetDataConsumable",
     "RecordsGetDataDocument",
     "RecordsGetDataFinanceTransaction",
@@ -4440,15 +4429,14 @@ __all__ = [
     "ReportsGetZReportDataPaidsDiscountItem",
     "ReportsGetZReportDataPaidsTotal",
     "ReportsGetZReportDataStats",
-    "ReportsGetZReportDataZData",
-    "ReportsGetZReportDataZDataField1481101200Item",
-    "ReportsGetZReportDataZDataField1481101200ItemMaster",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterOthers",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction",
+    "ReportsGetZReportDataZDatum",
+    "ReportsGetZReportDataZDatumMaster",
+    "ReportsGetZReportDataZDatumMasterGoodItem",
+    "ReportsGetZReportDataZDatumMasterGoodItemTransaction",
+    "ReportsGetZReportDataZDatumMasterOthers",
+    "ReportsGetZReportDataZDatumMasterOthersTransaction",
+    "ReportsGetZReportDataZDatumMasterServiceItem",
+    "ReportsGetZReportDataZDatumMasterServiceItemTransaction",
     "ResourceInstance",
     "ResourcesCompanyidDataTypes",
     "ResourcesCompanyidDataTypesMeta",

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class BookformCreateRequestButtonPosition(OpenStrEnum):
@@ -42,8 +43,8 @@ class BookformUpdateRequestFormPosition(OpenStrEnum):
     LEFT = "left"
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidActivityidBookRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidActivityidBookRequestDataTypes(Model):
     """`activity_companyid_activityid_book_request_data_types`.
 
     Attributes:
@@ -56,7 +57,7 @@ class ActivityCompanyidActivityidBookRequestDataTypes:
         comment: `str`.
         notify_by_sms: `float`.
         notify_by_email: `float`.
-        api_id: `float`.
+        api_id: `int`.
         is_newsletter_allowed: `bool`.
         is_personal_data_processing_allowed: `bool`.
         appointments: `list[ActivityCompanyidActivityidBookRequestDataTypesAppointment]`.
@@ -71,37 +72,37 @@ class ActivityCompanyidActivityidBookRequestDataTypes:
     comment: str | None = None
     notify_by_sms: float | None = None
     notify_by_email: float | None = None
-    api_id: float | None = None
+    api_id: int | None = None
     is_newsletter_allowed: bool | None = None
     is_personal_data_processing_allowed: bool | None = None
     appointments: list[ActivityCompanyidActivityidBookRequestDataTypesAppointment] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidActivityidBookRequestDataTypesAppointment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidActivityidBookRequestDataTypesAppointment(Model):
     """`activity_companyid_activityid_book_request_data_types/appointments/0`.
 
     Attributes:
-        activity_id (wire name `activityId`): `float`.
-        id: `float`.
+        activity_id (wire name `activityId`): `int`.
+        id: `int`.
         clients_count: `float`.
         services: `list[float]`.
-        staff_id: `float`.
+        staff_id: `int`.
         datetime: `str`.
         custom_fields: `ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields`.
     """
 
-    activity_id: float | None = attrs.field(default=None, metadata={"wire": "activityId"})
-    id: float | None = None
+    activity_id: int | None = attrs.field(default=None, metadata={"wire": "activityId"})
+    id: int | None = None
     clients_count: float | None = None
     services: list[float] | None = None
-    staff_id: float | None = None
+    staff_id: int | None = None
     datetime: str | None = None
     custom_fields: ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields(Model):
     """`activity_companyid_activityid_book_request_data_types/appointments/0/custom_fields`.
 
     Attributes:
@@ -113,8 +114,8 @@ class ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields:
     some_another_field: list[float] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCheckCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCheckCompanyidRequestDataTypes(Model):
     """`book_check_companyid_request_data_types`.
 
     Attributes:
@@ -124,21 +125,21 @@ class BookCheckCompanyidRequestDataTypes:
     appointments: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCodeCompanyidDataTypesRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCodeCompanyidDataTypesRequest(Model):
     """`book_code_companyid_data_types_request`.
 
     Attributes:
         phone: `str`, always present.
-        fulname: `str`.
+        fullname: `str`.
     """
 
     phone: str
-    fulname: str | None = None
+    fullname: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRecordRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRecordRequestDataTypes(Model):
     """`book_record_companyid_record_request_data_types`.
 
     Attributes:
@@ -150,12 +151,12 @@ class BookRecordCompanyidRecordRequestDataTypes:
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRecordidRecordhashResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRecordidRecordhashResponseDataTypes(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         services: `list[BookRecordCompanyidRecordidRecordhashResponseDataTypesService]`.
         company: `BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany`.
         staff: `BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff`.
@@ -175,10 +176,10 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypes:
         last_change_date: `str`.
         prepaid: `bool`.
         prepaid_confirmed: `bool`.
-        activity_id: `float`.
+        activity_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     services: list[BookRecordCompanyidRecordidRecordhashResponseDataTypesService] | None = None
     company: BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany | None = None
     staff: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff | None = None
@@ -198,19 +199,19 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypes:
     last_change_date: str | None = None
     prepaid: bool | None = None
     prepaid_confirmed: bool | None = None
-    activity_id: float | None = None
+    activity_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/company`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        country_id: `float`.
+        country_id: `int`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         phone: `str`.
         phones: `list[str]`.
@@ -226,11 +227,11 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany:
         allow_delete_record_delay_step: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     phone: str | None = None
     phones: list[str] | None = None
@@ -246,29 +247,29 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany:
     allow_delete_record_delay_step: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRecordidRecordhashResponseDataTypesService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRecordidRecordhashResponseDataTypesService(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         amount: `int`.
         seance_length: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     amount: int | None = None
     seance_length: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         specialization: `str`.
         position: `BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition`.
@@ -279,7 +280,7 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff:
         comments_count: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     specialization: str | None = None
     position: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition | None = None
@@ -290,21 +291,21 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff:
     comments_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/staff/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRequestDataTypes(Model):
     """`book_record_companyid_request_data_types`.
 
     Attributes:
@@ -317,7 +318,7 @@ class BookRecordCompanyidRequestDataTypes:
         comment: `str`.
         notify_by_sms: `float`.
         notify_by_email: `float`.
-        api_id: `float`.
+        api_id: `int`.
         is_newsletter_allowed: `bool`.
         is_personal_data_processing_allowed: `bool`.
         appointments: `list[BookRecordCompanyidRequestDataTypesAppointment]`.
@@ -332,33 +333,33 @@ class BookRecordCompanyidRequestDataTypes:
     comment: str | None = None
     notify_by_sms: float | None = None
     notify_by_email: float | None = None
-    api_id: float | None = None
+    api_id: int | None = None
     is_newsletter_allowed: bool | None = None
     is_personal_data_processing_allowed: bool | None = None
     appointments: list[BookRecordCompanyidRequestDataTypesAppointment] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRequestDataTypesAppointment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRequestDataTypesAppointment(Model):
     """`book_record_companyid_request_data_types/appointments/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         services: `list[float]`.
-        staff_id: `float`.
+        staff_id: `int`.
         datetime: `str`.
         custom_fields: `BookRecordCompanyidRequestDataTypesAppointmentCustomFields`.
     """
 
-    id: float | None = None
+    id: int | None = None
     services: list[float] | None = None
-    staff_id: float | None = None
+    staff_id: int | None = None
     datetime: str | None = None
     custom_fields: BookRecordCompanyidRequestDataTypesAppointmentCustomFields | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRequestDataTypesAppointmentCustomFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRequestDataTypesAppointmentCustomFields(Model):
     """`book_record_companyid_request_data_types/appointments/0/custom_fields`.
 
     Attributes:
@@ -370,8 +371,8 @@ class BookRecordCompanyidRequestDataTypesAppointmentCustomFields:
     some_another_field: list[float] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookformCreateRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookformCreateRequest2(Model):
     """`bookform_create_request`.
 
     Attributes:
@@ -411,12 +412,12 @@ class BookformCreateRequest2:
     button_animation: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookformSettingsResponse2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookformSettingsResponse2(Model):
     """`bookform_settings_response`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         title: `str`, always present.
         description: `str`, always present.
         is_default: `bool`, always present.
@@ -437,7 +438,7 @@ class BookformSettingsResponse2:
         ab_test_enabled: `bool`, always present.
     """
 
-    id: float
+    id: int
     title: str
     description: str
     is_default: bool
@@ -458,8 +459,8 @@ class BookformSettingsResponse2:
     ab_test_enabled: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookformUpdateRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookformUpdateRequest2(Model):
     """`bookform_update_request`.
 
     Attributes:
@@ -499,8 +500,8 @@ class BookformUpdateRequest2:
     button_animation: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGetOnlineSettingsResponseDataFieldDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGetOnlineSettingsResponseDataFieldDataTypes(Model):
     """`company_get_online_settings_response_data_field_data_types`.
 
     Attributes:
@@ -516,8 +517,8 @@ class CompanyGetOnlineSettingsResponseDataFieldDataTypes:
     activity_online_record_clients_count_max: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem(Model):
     """`company_grid_days_settings_container/company_grid_days_settings_container/0`.
 
     Attributes:
@@ -531,8 +532,8 @@ class CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem:
     setting: CompanyGridSettingContainer | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGridSettingContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGridSettingContainer(Model):
     """`company_grid_setting_container`.
 
     Attributes:
@@ -552,8 +553,8 @@ class CompanyGridSettingContainer:
     is_grid_flexible: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGridWeekdaysContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGridWeekdaysContainer(Model):
     """`company_grid_weekdays_container`.
 
     Attributes:
@@ -567,8 +568,8 @@ class CompanyGridWeekdaysContainer:
     setting: CompanyGridSettingContainer | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyUpdateOnlineSettingsDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyUpdateOnlineSettingsDataTypes(Model):
     """`company_update_online_settings_data_types`.
 
     Attributes:
@@ -584,8 +585,8 @@ class CompanyUpdateOnlineSettingsDataTypes:
     activity_online_record_clients_count_max: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypes(Model):
     """`i18n_lang_info_data_types`.
 
     Attributes:
@@ -751,8 +752,8 @@ class I18nLangInfoDataTypes:
     landscape: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesAction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesAction(Model):
     """`i18n_lang_info_data_types/action`.
 
     Attributes:
@@ -762,8 +763,8 @@ class I18nLangInfoDataTypesAction:
     send: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesActivity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesActivity(Model):
     """`i18n_lang_info_data_types/activity`.
 
     Attributes:
@@ -775,8 +776,8 @@ class I18nLangInfoDataTypesActivity:
     filters: I18nLangInfoDataTypesActivityFilters | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesActivityFilters:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesActivityFilters(Model):
     """`i18n_lang_info_data_types/activity/filters`.
 
     Attributes:
@@ -790,8 +791,8 @@ class I18nLangInfoDataTypesActivityFilters:
     apply: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesAddress:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesAddress(Model):
     """`i18n_lang_info_data_types/address`.
 
     Attributes:
@@ -817,8 +818,8 @@ class I18nLangInfoDataTypesAddress:
     details: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesButton:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesButton(Model):
     """`i18n_lang_info_data_types/button`.
 
     Attributes:
@@ -848,8 +849,8 @@ class I18nLangInfoDataTypesButton:
     more_reviews: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesCart:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesCart(Model):
     """`i18n_lang_info_data_types/cart`.
 
     Attributes:
@@ -867,8 +868,8 @@ class I18nLangInfoDataTypesCart:
     pay_success: str | None = attrs.field(default=None, metadata={"wire": "pay-success"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesCity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesCity(Model):
     """`i18n_lang_info_data_types/city`.
 
     Attributes:
@@ -888,8 +889,8 @@ class I18nLangInfoDataTypesCity:
     affiliate: I18nLangInfoDataTypesCityAffiliate | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesCityAffiliate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesCityAffiliate(Model):
     """`i18n_lang_info_data_types/city/affiliate`.
 
     Attributes:
@@ -903,8 +904,8 @@ class I18nLangInfoDataTypesCityAffiliate:
     field_3: str | None = attrs.field(default=None, metadata={"wire": "3"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesCommon:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesCommon(Model):
     """`i18n_lang_info_data_types/common`.
 
     Attributes:
@@ -918,8 +919,8 @@ class I18nLangInfoDataTypesCommon:
     contacts: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesCompany(Model):
     """`i18n_lang_info_data_types/company`.
 
     Attributes:
@@ -951,8 +952,8 @@ class I18nLangInfoDataTypesCompany:
     look_at_the_map: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirm:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirm(Model):
     """`i18n_lang_info_data_types/confirm`.
 
     Attributes:
@@ -1038,8 +1039,8 @@ class I18nLangInfoDataTypesConfirm:
     errors: I18nLangInfoDataTypesConfirmErrors | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrors:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrors(Model):
     """`i18n_lang_info_data_types/confirm/errors`.
 
     Attributes:
@@ -1065,8 +1066,8 @@ class I18nLangInfoDataTypesConfirmErrors:
     code: I18nLangInfoDataTypesConfirmErrorsCode | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsAgreement:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsAgreement(Model):
     """`i18n_lang_info_data_types/confirm/errors/agreement`.
 
     Attributes:
@@ -1076,8 +1077,8 @@ class I18nLangInfoDataTypesConfirmErrorsAgreement:
     required: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse(Model):
     """`i18n_lang_info_data_types/confirm/errors/agreement_privacy_and_terms_of_use`.
 
     Attributes:
@@ -1087,8 +1088,8 @@ class I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse:
     required: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsCode:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsCode(Model):
     """`i18n_lang_info_data_types/confirm/errors/code`.
 
     Attributes:
@@ -1098,8 +1099,8 @@ class I18nLangInfoDataTypesConfirmErrorsCode:
     incorrect: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsComment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsComment(Model):
     """`i18n_lang_info_data_types/confirm/errors/comment`.
 
     Attributes:
@@ -1109,8 +1110,8 @@ class I18nLangInfoDataTypesConfirmErrorsComment:
     required: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsCommentDefault:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsCommentDefault(Model):
     """`i18n_lang_info_data_types/confirm/errors/comment_default`.
 
     Attributes:
@@ -1120,8 +1121,8 @@ class I18nLangInfoDataTypesConfirmErrorsCommentDefault:
     required: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsCompany(Model):
     """`i18n_lang_info_data_types/confirm/errors/company`.
 
     Attributes:
@@ -1131,8 +1132,8 @@ class I18nLangInfoDataTypesConfirmErrorsCompany:
     required: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsEmail:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsEmail(Model):
     """`i18n_lang_info_data_types/confirm/errors/email`.
 
     Attributes:
@@ -1144,8 +1145,8 @@ class I18nLangInfoDataTypesConfirmErrorsEmail:
     invalid: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsName:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsName(Model):
     """`i18n_lang_info_data_types/confirm/errors/name`.
 
     Attributes:
@@ -1155,8 +1156,8 @@ class I18nLangInfoDataTypesConfirmErrorsName:
     required: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmErrorsPhone:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmErrorsPhone(Model):
     """`i18n_lang_info_data_types/confirm/errors/phone`.
 
     Attributes:
@@ -1168,8 +1169,8 @@ class I18nLangInfoDataTypesConfirmErrorsPhone:
     incorrect: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmOrderErrors:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmOrderErrors(Model):
     """`i18n_lang_info_data_types/confirm/order_errors`.
 
     Attributes:
@@ -1201,8 +1202,8 @@ class I18nLangInfoDataTypesConfirmOrderErrors:
     )
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmOrderErrorsActions:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmOrderErrorsActions(Model):
     """`i18n_lang_info_data_types/confirm/order_errors_actions`.
 
     Attributes:
@@ -1218,8 +1219,8 @@ class I18nLangInfoDataTypesConfirmOrderErrorsActions:
     delete_record: str | None = attrs.field(default=None, metadata={"wire": "deleteRecord"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmOrderErrorsBigLetter:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmOrderErrorsBigLetter(Model):
     """`i18n_lang_info_data_types/confirm/order_errors/big_letter`.
 
     Attributes:
@@ -1247,8 +1248,8 @@ class I18nLangInfoDataTypesConfirmOrderErrorsBigLetter:
     code_501: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesConfirmUntilVisit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesConfirmUntilVisit(Model):
     """`i18n_lang_info_data_types/confirm/until_visit`.
 
     Attributes:
@@ -1260,8 +1261,8 @@ class I18nLangInfoDataTypesConfirmUntilVisit:
     prefix: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesDate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesDate(Model):
     """`i18n_lang_info_data_types/date`.
 
     Attributes:
@@ -1279,8 +1280,8 @@ class I18nLangInfoDataTypesDate:
     by_month_short: I18nLangInfoDataTypesDateByMonthShort | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesDateByMonthNum:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesDateByMonthNum(Model):
     """`i18n_lang_info_data_types/date/by_month_num`.
 
     Attributes:
@@ -1312,8 +1313,8 @@ class I18nLangInfoDataTypesDateByMonthNum:
     field_09: str | None = attrs.field(default=None, metadata={"wire": "09"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesDateByMonthShort:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesDateByMonthShort(Model):
     """`i18n_lang_info_data_types/date/by_month_short`.
 
     Attributes:
@@ -1347,8 +1348,8 @@ class I18nLangInfoDataTypesDateByMonthShort:
     dec: str | None = attrs.field(default=None, metadata={"wire": "Dec"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesField404:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesField404(Model):
     """`i18n_lang_info_data_types/field_404`.
 
     Attributes:
@@ -1362,8 +1363,8 @@ class I18nLangInfoDataTypesField404:
     go_home: str | None = attrs.field(default=None, metadata={"wire": "go-home"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesFooter:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesFooter(Model):
     """`i18n_lang_info_data_types/footer`.
 
     Attributes:
@@ -1375,8 +1376,8 @@ class I18nLangInfoDataTypesFooter:
     worked_on_company_name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesGeo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesGeo(Model):
     """`i18n_lang_info_data_types/geo`.
 
     Attributes:
@@ -1390,8 +1391,8 @@ class I18nLangInfoDataTypesGeo:
     geo_access_error: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesGroupBooking:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesGroupBooking(Model):
     """`i18n_lang_info_data_types/group_booking`.
 
     Attributes:
@@ -1421,8 +1422,8 @@ class I18nLangInfoDataTypesGroupBooking:
     not_found: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesHeader:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesHeader(Model):
     """`i18n_lang_info_data_types/header`.
 
     Attributes:
@@ -1500,8 +1501,8 @@ class I18nLangInfoDataTypesHeader:
     confirmation: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLogin:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLogin(Model):
     """`i18n_lang_info_data_types/login`.
 
     Attributes:
@@ -1549,8 +1550,8 @@ class I18nLangInfoDataTypesLogin:
     errors: I18nLangInfoDataTypesLoginErrors | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoginErrors:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoginErrors(Model):
     """`i18n_lang_info_data_types/login/errors`.
 
     Attributes:
@@ -1562,8 +1563,8 @@ class I18nLangInfoDataTypesLoginErrors:
     undefined_error: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoyalty:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoyalty(Model):
     """`i18n_lang_info_data_types/loyalty`.
 
     Attributes:
@@ -1601,8 +1602,8 @@ class I18nLangInfoDataTypesLoyalty:
     programs: I18nLangInfoDataTypesLoyaltyPrograms | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoyaltyCertificate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoyaltyCertificate(Model):
     """`i18n_lang_info_data_types/loyalty/certificate`.
 
     Attributes:
@@ -1656,8 +1657,8 @@ class I18nLangInfoDataTypesLoyaltyCertificate:
     balance: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoyaltyPoints:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoyaltyPoints(Model):
     """`i18n_lang_info_data_types/loyalty/points`.
 
     Attributes:
@@ -1671,8 +1672,8 @@ class I18nLangInfoDataTypesLoyaltyPoints:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoyaltyPrograms:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoyaltyPrograms(Model):
     """`i18n_lang_info_data_types/loyalty/programs`.
 
     Attributes:
@@ -1684,8 +1685,8 @@ class I18nLangInfoDataTypesLoyaltyPrograms:
     determined_action_settings: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoyaltyProgramsItemTypeId:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoyaltyProgramsItemTypeId(Model):
     """`i18n_lang_info_data_types/loyalty/programs/item_type_id`.
 
     Attributes:
@@ -1711,8 +1712,8 @@ class I18nLangInfoDataTypesLoyaltyProgramsItemTypeId:
     no_services_no_goods: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoyaltySubscription:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoyaltySubscription(Model):
     """`i18n_lang_info_data_types/loyalty/subscription`.
 
     Attributes:
@@ -1726,8 +1727,8 @@ class I18nLangInfoDataTypesLoyaltySubscription:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesLoyaltySubscriptions:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesLoyaltySubscriptions(Model):
     """`i18n_lang_info_data_types/loyalty/subscriptions`.
 
     Attributes:
@@ -1747,8 +1748,8 @@ class I18nLangInfoDataTypesLoyaltySubscriptions:
     online_sale_button_text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesMaster:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesMaster(Model):
     """`i18n_lang_info_data_types/master`.
 
     Attributes:
@@ -1780,8 +1781,8 @@ class I18nLangInfoDataTypesMaster:
     prepaid: I18nLangInfoDataTypesMasterPrepaid | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesMasterPrepaid:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesMasterPrepaid(Model):
     """`i18n_lang_info_data_types/master/prepaid`.
 
     Attributes:
@@ -1795,8 +1796,8 @@ class I18nLangInfoDataTypesMasterPrepaid:
     required: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesMasterReviews:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesMasterReviews(Model):
     """`i18n_lang_info_data_types/master/reviews`.
 
     Attributes:
@@ -1810,8 +1811,8 @@ class I18nLangInfoDataTypesMasterReviews:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesMenu:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesMenu(Model):
     """`i18n_lang_info_data_types/menu`.
 
     Attributes:
@@ -1857,8 +1858,8 @@ class I18nLangInfoDataTypesMenu:
     loyalty_certificates: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesNotification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesNotification(Model):
     """`i18n_lang_info_data_types/notification`.
 
     Attributes:
@@ -1888,8 +1889,8 @@ class I18nLangInfoDataTypesNotification:
     sent: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesPaymentStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesPaymentStatus(Model):
     """`i18n_lang_info_data_types/payment_status`.
 
     Attributes:
@@ -1927,8 +1928,8 @@ class I18nLangInfoDataTypesPaymentStatus:
     order_number_info: str | None = attrs.field(default=None, metadata={"wire": "order-number-info"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesPrepaid:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesPrepaid(Model):
     """`i18n_lang_info_data_types/prepaid`.
 
     Attributes:
@@ -1944,8 +1945,8 @@ class I18nLangInfoDataTypesPrepaid:
     postpaid_sum: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesProfile:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesProfile(Model):
     """`i18n_lang_info_data_types/profile`.
 
     Attributes:
@@ -1973,8 +1974,8 @@ class I18nLangInfoDataTypesProfile:
     your_records: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesProfileEmail:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesProfileEmail(Model):
     """`i18n_lang_info_data_types/profile/email`.
 
     Attributes:
@@ -1984,8 +1985,8 @@ class I18nLangInfoDataTypesProfileEmail:
     info: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesProfileName:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesProfileName(Model):
     """`i18n_lang_info_data_types/profile/name`.
 
     Attributes:
@@ -1997,8 +1998,8 @@ class I18nLangInfoDataTypesProfileName:
     not_known: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesProfilePassword:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesProfilePassword(Model):
     """`i18n_lang_info_data_types/profile/password`.
 
     Attributes:
@@ -2022,8 +2023,8 @@ class I18nLangInfoDataTypesProfilePassword:
     invalid_no_symbol: str | None = attrs.field(default=None, metadata={"wire": "invalidNoSymbol"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesProfilePhone:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesProfilePhone(Model):
     """`i18n_lang_info_data_types/profile/phone`.
 
     Attributes:
@@ -2033,8 +2034,8 @@ class I18nLangInfoDataTypesProfilePhone:
     confirm: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesRecord:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesRecord(Model):
     """`i18n_lang_info_data_types/record`.
 
     Attributes:
@@ -2122,8 +2123,8 @@ class I18nLangInfoDataTypesRecord:
     is_deleted: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesRegistration:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesRegistration(Model):
     """`i18n_lang_info_data_types/registration`.
 
     Attributes:
@@ -2135,8 +2136,8 @@ class I18nLangInfoDataTypesRegistration:
     form: I18nLangInfoDataTypesRegistrationForm | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesRegistrationForm:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesRegistrationForm(Model):
     """`i18n_lang_info_data_types/registration/form`.
 
     Attributes:
@@ -2160,8 +2161,8 @@ class I18nLangInfoDataTypesRegistrationForm:
     unknown_error: str | None = attrs.field(default=None, metadata={"wire": "unknownError"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesReviews:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesReviews(Model):
     """`i18n_lang_info_data_types/reviews`.
 
     Attributes:
@@ -2189,8 +2190,8 @@ class I18nLangInfoDataTypesReviews:
     thanks_for_review: str | None = attrs.field(default=None, metadata={"wire": "thanksForReview"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesService(Model):
     """`i18n_lang_info_data_types/service`.
 
     Attributes:
@@ -2236,8 +2237,8 @@ class I18nLangInfoDataTypesService:
     unavailable_services: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesServiceServicesPref:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesServiceServicesPref(Model):
     """`i18n_lang_info_data_types/service/services_pref`.
 
     Attributes:
@@ -2251,8 +2252,8 @@ class I18nLangInfoDataTypesServiceServicesPref:
     field_3: str | None = attrs.field(default=None, metadata={"wire": "3"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesSteps:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesSteps(Model):
     """`i18n_lang_info_data_types/steps`.
 
     Attributes:
@@ -2268,8 +2269,8 @@ class I18nLangInfoDataTypesSteps:
     time: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesStepsStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesStepsStaff(Model):
     """`i18n_lang_info_data_types/steps/staff`.
 
     Attributes:
@@ -2281,8 +2282,8 @@ class I18nLangInfoDataTypesStepsStaff:
     genitive: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTime:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTime(Model):
     """`i18n_lang_info_data_types/time`.
 
     Attributes:
@@ -2318,8 +2319,8 @@ class I18nLangInfoDataTypesTime:
     by_full_week_day: I18nLangInfoDataTypesTimeByFullWeekDay | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeByFullWeekDay:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeByFullWeekDay(Model):
     """`i18n_lang_info_data_types/time/by_full_week_day`.
 
     Attributes:
@@ -2341,8 +2342,8 @@ class I18nLangInfoDataTypesTimeByFullWeekDay:
     sunday: str | None = attrs.field(default=None, metadata={"wire": "Sunday"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeByWeekDay:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeByWeekDay(Model):
     """`i18n_lang_info_data_types/time/by_week_day`.
 
     Attributes:
@@ -2364,8 +2365,8 @@ class I18nLangInfoDataTypesTimeByWeekDay:
     sun: str | None = attrs.field(default=None, metadata={"wire": "Sun"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeDayCased:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeDayCased(Model):
     """`i18n_lang_info_data_types/time/day_cased`.
 
     Attributes:
@@ -2379,8 +2380,8 @@ class I18nLangInfoDataTypesTimeDayCased:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeHourCased:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeHourCased(Model):
     """`i18n_lang_info_data_types/time/hour_cased`.
 
     Attributes:
@@ -2394,8 +2395,8 @@ class I18nLangInfoDataTypesTimeHourCased:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeMinuteCased:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeMinuteCased(Model):
     """`i18n_lang_info_data_types/time/minute_cased`.
 
     Attributes:
@@ -2411,8 +2412,8 @@ class I18nLangInfoDataTypesTimeMinuteCased:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeMonthCased:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeMonthCased(Model):
     """`i18n_lang_info_data_types/time/month_cased`.
 
     Attributes:
@@ -2426,8 +2427,8 @@ class I18nLangInfoDataTypesTimeMonthCased:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeSecondCased:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeSecondCased(Model):
     """`i18n_lang_info_data_types/time/second_cased`.
 
     Attributes:
@@ -2443,8 +2444,8 @@ class I18nLangInfoDataTypesTimeSecondCased:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeThePartOfDay:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeThePartOfDay(Model):
     """`i18n_lang_info_data_types/time/the_part_of_day`.
 
     Attributes:
@@ -2458,8 +2459,8 @@ class I18nLangInfoDataTypesTimeThePartOfDay:
     evening: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeWeekCased:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeWeekCased(Model):
     """`i18n_lang_info_data_types/time/week_cased`.
 
     Attributes:
@@ -2473,8 +2474,8 @@ class I18nLangInfoDataTypesTimeWeekCased:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTimeYearCased:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTimeYearCased(Model):
     """`i18n_lang_info_data_types/time/year_cased`.
 
     Attributes:
@@ -2488,8 +2489,8 @@ class I18nLangInfoDataTypesTimeYearCased:
     plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTips:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTips(Model):
     """`i18n_lang_info_data_types/tips`.
 
     Attributes:
@@ -2535,8 +2536,8 @@ class I18nLangInfoDataTypesTips:
     bad_sum: str | None = attrs.field(default=None, metadata={"wire": "bad-sum"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTipsTerms:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTipsTerms(Model):
     """`i18n_lang_info_data_types/tips/terms`.
 
     Attributes:
@@ -2550,8 +2551,8 @@ class I18nLangInfoDataTypesTipsTerms:
     personal_policy: str | None = attrs.field(default=None, metadata={"wire": "personal-policy"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesTooltips:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesTooltips(Model):
     """`i18n_lang_info_data_types/tooltips`.
 
     Attributes:
@@ -2563,8 +2564,8 @@ class I18nLangInfoDataTypesTooltips:
     change_filial_back_button: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class I18nLangInfoDataTypesUserDataForm:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class I18nLangInfoDataTypesUserDataForm(Model):
     """`i18n_lang_info_data_types/user_data_form`.
 
     Attributes:
@@ -2596,8 +2597,8 @@ class I18nLangInfoDataTypesUserDataForm:
     invalid_phone: str | None = attrs.field(default=None, metadata={"wire": "invalid-phone"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterRecordReviewPostRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterRecordReviewPostRequest(Model):
     """`master_record_review_post_request`.
 
     Attributes:
@@ -2613,8 +2614,8 @@ class MasterRecordReviewPostRequest:
     redirect_prefix: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingBookActivityData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingBookActivityData(Model):
     """`OnlineBookingBookActivityData`.
 
     Attributes:
@@ -2626,30 +2627,30 @@ class OnlineBookingBookActivityData:
     hash: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingBookRecordItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingBookRecordItem(Model):
     """`OnlineBookingBookRecordItem`.
 
     Attributes:
-        id: `float`.
-        record_id: `float`.
+        id: `int`.
+        record_id: `int`.
         record_hash: `str`.
     """
 
-    id: float | None = None
-    record_id: float | None = None
+    id: int | None = None
+    record_id: int | None = None
     record_hash: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingGetBookformData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingGetBookformData(Model):
     """`OnlineBookingGetBookformData`.
 
     Attributes:
         steps: `list[OnlineBookingGetBookformDataStep]`.
         style: `OnlineBookingGetBookformDataStyle`.
-        group_id: `float`.
-        company_id: `float`.
+        group_id: `int`.
+        company_id: `int`.
         phone_confirmation: `bool`.
         lang: `str`.
         langs: `list[OnlineBookingGetBookformDataLang]`.
@@ -2664,8 +2665,8 @@ class OnlineBookingGetBookformData:
 
     steps: list[OnlineBookingGetBookformDataStep] | None = None
     style: OnlineBookingGetBookformDataStyle | None = None
-    group_id: float | None = None
-    company_id: float | None = None
+    group_id: int | None = None
+    company_id: int | None = None
     phone_confirmation: bool | None = None
     lang: str | None = None
     langs: list[OnlineBookingGetBookformDataLang] | None = None
@@ -2678,8 +2679,8 @@ class OnlineBookingGetBookformData:
     sms_enabled: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingGetBookformDataLang:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingGetBookformDataLang(Model):
     """`OnlineBookingGetBookformData/langs/0`.
 
     Attributes:
@@ -2693,8 +2694,8 @@ class OnlineBookingGetBookformDataLang:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingGetBookformDataStep:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingGetBookformDataStep(Model):
     """`OnlineBookingGetBookformData/steps/0`.
 
     Attributes:
@@ -2710,8 +2711,8 @@ class OnlineBookingGetBookformDataStep:
     hidden: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingGetBookformDataStyle:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingGetBookformDataStyle(Model):
     """`OnlineBookingGetBookformData/style`.
 
     Attributes:
@@ -2733,8 +2734,8 @@ class OnlineBookingGetBookformDataStyle:
     buttons_color: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingGetTimeslotSettingsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingGetTimeslotSettingsData(Model):
     """`OnlineBookingGetTimeslotSettingsData`.
 
     Attributes:
@@ -2748,51 +2749,25 @@ class OnlineBookingGetTimeslotSettingsData:
     dates_settings: list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListDatesData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListDatesData(Model):
     """`OnlineBookingListDatesData`.
 
     Attributes:
-        booking_days: `OnlineBookingListDatesDataBookingDays`.
+        booking_days: `dict[str, list[str]]`.
         booking_dates: `list[str]`.
-        working_days: `OnlineBookingListDatesDataWorkingDays`.
+        working_days: `dict[str, list[str]]`.
         working_dates: `list[str]`.
     """
 
-    booking_days: OnlineBookingListDatesDataBookingDays | None = None
+    booking_days: dict[str, list[str]] | None = None
     booking_dates: list[str] | None = None
-    working_days: OnlineBookingListDatesDataWorkingDays | None = None
+    working_days: dict[str, list[str]] | None = None
     working_dates: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListDatesDataBookingDays:
-    """`OnlineBookingListDatesData/booking_days`.
-
-    Attributes:
-        field_9 (wire name `9`): `list[str]`.
-        field_10 (wire name `10`): `list[str]`.
-    """
-
-    field_9: list[str] | None = attrs.field(default=None, metadata={"wire": "9"})
-    field_10: list[str] | None = attrs.field(default=None, metadata={"wire": "10"})
-
-
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListDatesDataWorkingDays:
-    """`OnlineBookingListDatesData/working_days`.
-
-    Attributes:
-        field_9 (wire name `9`): `list[str]`.
-        field_10 (wire name `10`): `list[str]`.
-    """
-
-    field_9: list[str] | None = attrs.field(default=None, metadata={"wire": "9"})
-    field_10: list[str] | None = attrs.field(default=None, metadata={"wire": "10"})
-
-
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListNearestSeancesData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListNearestSeancesData(Model):
     """`OnlineBookingListNearestSeancesData`.
 
     Attributes:
@@ -2804,8 +2779,8 @@ class OnlineBookingListNearestSeancesData:
     seances: list[OnlineBookingListNearestSeancesDataSeance] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListNearestSeancesDataSeance:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListNearestSeancesDataSeance(Model):
     """`OnlineBookingListNearestSeancesData/seances/0`.
 
     Attributes:
@@ -2819,8 +2794,8 @@ class OnlineBookingListNearestSeancesDataSeance:
     datetime: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListServicesData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListServicesData(Model):
     """`OnlineBookingListServicesData`.
 
     Attributes:
@@ -2834,33 +2809,33 @@ class OnlineBookingListServicesData:
     category: list[OnlineBookingListServicesDataCategoryItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListServicesDataCategoryItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListServicesDataCategoryItem(Model):
     """`OnlineBookingListServicesData/category/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         sex: `float`.
         api_id: `str`.
         weight: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     sex: float | None = None
     api_id: str | None = None
     weight: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListServicesDataService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListServicesDataService(Model):
     """`OnlineBookingListServicesData/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        category_id: `float`.
+        category_id: `int`.
         price_min: `float`.
         price_max: `float`.
         discount: `float`.
@@ -2873,9 +2848,9 @@ class OnlineBookingListServicesDataService:
         seance_length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     price_min: float | None = None
     price_max: float | None = None
     discount: float | None = None
@@ -2888,16 +2863,16 @@ class OnlineBookingListServicesDataService:
     seance_length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListStaffItem(Model):
     """`OnlineBookingListStaffItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         bookable: `bool`.
         specialization: `str`.
-        position: `OnlineBookingListStaffItemPosition`.
+        position: `OnlineBookingListStaffItemPosition | list[JSON]`.
         show_rating: `float`.
         rating: `float`.
         votes_count: `float`.
@@ -2909,11 +2884,11 @@ class OnlineBookingListStaffItem:
         seances: `list[dict[str, JSON]]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     bookable: bool | None = None
     specialization: str | None = None
-    position: OnlineBookingListStaffItemPosition | None = None
+    position: OnlineBookingListStaffItemPosition | list[JSON] | None = None
     show_rating: float | None = None
     rating: float | None = None
     votes_count: float | None = None
@@ -2925,9 +2900,9 @@ class OnlineBookingListStaffItem:
     seances: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListStaffItemPosition:
-    """`OnlineBookingListStaffItem/position`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListStaffItemPosition(Model):
+    """`OnlineBookingListStaffItem/position/0`.
 
     Attributes:
         id: `int`.
@@ -2938,8 +2913,8 @@ class OnlineBookingListStaffItemPosition:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingListTimesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingListTimesItem(Model):
     """`OnlineBookingListTimesItem`.
 
     Attributes:
@@ -2953,8 +2928,8 @@ class OnlineBookingListTimesItem:
     datetime: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingRescheduleRecordData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingRescheduleRecordData(Model):
     """`OnlineBookingRescheduleRecordData`.
 
     Attributes:
@@ -2971,7 +2946,7 @@ class OnlineBookingRescheduleRecordData:
         notify_by_email: `float`.
         master_requested: `bool`.
         online: `bool`.
-        api_id: `float`.
+        api_id: `int`.
     """
 
     id: int | None = None
@@ -2987,19 +2962,19 @@ class OnlineBookingRescheduleRecordData:
     notify_by_email: float | None = None
     master_requested: bool | None = None
     online: bool | None = None
-    api_id: float | None = None
+    api_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingRescheduleRecordDataCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingRescheduleRecordDataCompany(Model):
     """`OnlineBookingRescheduleRecordData/company`.
 
     Attributes:
         id: `int`.
         title: `str`.
-        country_id: `float`.
+        country_id: `int`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         phone: `str`.
         timezone: `str`.
@@ -3010,9 +2985,9 @@ class OnlineBookingRescheduleRecordDataCompany:
 
     id: int | None = None
     title: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     phone: str | None = None
     timezone: str | None = None
@@ -3021,8 +2996,8 @@ class OnlineBookingRescheduleRecordDataCompany:
     coordinate_lon: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingRescheduleRecordDataService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingRescheduleRecordDataService(Model):
     """`OnlineBookingRescheduleRecordData/services/0`.
 
     Attributes:
@@ -3038,8 +3013,8 @@ class OnlineBookingRescheduleRecordDataService:
     discount: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class OnlineBookingRescheduleRecordDataStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class OnlineBookingRescheduleRecordDataStaff(Model):
     """`OnlineBookingRescheduleRecordData/staff`.
 
     Attributes:
@@ -3063,8 +3038,8 @@ class OnlineBookingRescheduleRecordDataStaff:
     comments_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusData(Model):
     """`ReviewsGetFormStatusData`.
 
     Attributes:
@@ -3092,8 +3067,8 @@ class ReviewsGetFormStatusData:
     language: ReviewsGetFormStatusDataLanguage | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusDataAgreementLinks:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusDataAgreementLinks(Model):
     """`ReviewsGetFormStatusData/agreement_links`.
 
     Attributes:
@@ -3105,65 +3080,65 @@ class ReviewsGetFormStatusDataAgreementLinks:
     confidentiality_agreement: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusDataCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusDataCompany(Model):
     """`ReviewsGetFormStatusData/company`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         logo: `str`.
         address: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     logo: str | None = None
     address: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusDataCurrency:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusDataCurrency(Model):
     """`ReviewsGetFormStatusData/currency`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         iso: `str`.
         name: `str`.
         symbol: `str`.
         is_symbol_after_amount: `bool`.
     """
 
-    id: float | None = None
+    id: int | None = None
     iso: str | None = None
     name: str | None = None
     symbol: str | None = None
     is_symbol_after_amount: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusDataLanguage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusDataLanguage(Model):
     """`ReviewsGetFormStatusData/language`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         locale: `str`.
         iso: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     locale: str | None = None
     iso: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusDataMaster:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusDataMaster(Model):
     """`ReviewsGetFormStatusData/master`.
 
     Attributes:
         id: `int`.
         name: `str`.
-        company_id: `float`.
+        company_id: `int`.
         specialization: `str`.
         rating: `int`.
         show_rating: `int`.
@@ -3174,7 +3149,7 @@ class ReviewsGetFormStatusDataMaster:
 
     id: int | None = None
     name: str | None = None
-    company_id: float | None = None
+    company_id: int | None = None
     specialization: str | None = None
     rating: int | None = None
     show_rating: int | None = None
@@ -3183,40 +3158,40 @@ class ReviewsGetFormStatusDataMaster:
     position: ReviewsGetFormStatusDataMasterPosition | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusDataMasterPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusDataMasterPosition(Model):
     """`ReviewsGetFormStatusData/master/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReviewsGetFormStatusDataRecord:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReviewsGetFormStatusDataRecord(Model):
     """`ReviewsGetFormStatusData/record`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         payed_cost: `str`.
         date: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     payed_cost: str | None = None
     date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRecordsGetItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRecordsGetItem(Model):
     """`UserRecordsGetItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         services: `list[UserRecordsGetItemService]`.
         company: `UserRecordsGetItemCompany`.
         staff: `UserRecordsGetItemStaff`.
@@ -3236,10 +3211,10 @@ class UserRecordsGetItem:
         last_change_date: `str`.
         prepaid: `bool`.
         prepaid_confirmed: `bool`.
-        activity_id: `float`.
+        activity_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     services: list[UserRecordsGetItemService] | None = None
     company: UserRecordsGetItemCompany | None = None
     staff: UserRecordsGetItemStaff | None = None
@@ -3259,19 +3234,19 @@ class UserRecordsGetItem:
     last_change_date: str | None = None
     prepaid: bool | None = None
     prepaid_confirmed: bool | None = None
-    activity_id: float | None = None
+    activity_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRecordsGetItemCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRecordsGetItemCompany(Model):
     """`UserRecordsGetItem/company`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        country_id: `float`.
+        country_id: `int`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         phone: `str`.
         phones: `list[str]`.
@@ -3287,11 +3262,11 @@ class UserRecordsGetItemCompany:
         allow_delete_record_delay_step: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     phone: str | None = None
     phones: list[str] | None = None
@@ -3307,29 +3282,29 @@ class UserRecordsGetItemCompany:
     allow_delete_record_delay_step: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRecordsGetItemService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRecordsGetItemService(Model):
     """`UserRecordsGetItem/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         amount: `int`.
         seance_length: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     amount: int | None = None
     seance_length: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRecordsGetItemStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRecordsGetItemStaff(Model):
     """`UserRecordsGetItem/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         specialization: `str`.
         position: `UserRecordsGetItemStaffPosition`.
@@ -3340,7 +3315,7 @@ class UserRecordsGetItemStaff:
         comments_count: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     specialization: str | None = None
     position: UserRecordsGetItemStaffPosition | None = None
@@ -3351,16 +3326,16 @@ class UserRecordsGetItemStaff:
     comments_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRecordsGetItemStaffPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRecordsGetItemStaffPosition(Model):
     """`UserRecordsGetItem/staff/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
@@ -3494,8 +3469,6 @@ __all__ = [
     "OnlineBookingGetBookformDataStyle",
     "OnlineBookingGetTimeslotSettingsData",
     "OnlineBookingListDatesData",
-    "OnlineBookingListDatesDataBookingDays",
-    "OnlineBookingListDatesDataWorkingDays",
     "OnlineBookingListNearestSeancesData",
     "OnlineBookingListNearestSeancesDataSeance",
     "OnlineBookingListServicesData",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class ClientCommentContainerType(OpenStrEnum):
@@ -88,44 +89,44 @@ class CompanyCompanyidClientsSearchRequestDataTypesOrderByDirection(OpenStrEnum)
     DESC = "DESC"
 
 
-@attrs.define(kw_only=True, slots=True)
-class ChainClientsFindByPhoneData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ChainClientsFindByPhoneData(Model):
     """`ChainClientsFindByPhoneData`.
 
     Attributes:
-        salon_group_id: `float`.
+        salon_group_id: `int`.
         phone: `str`.
         clients: `list[ChainClientsFindByPhoneDataClient]`.
     """
 
-    salon_group_id: float | None = None
+    salon_group_id: int | None = None
     phone: str | None = None
     clients: list[ChainClientsFindByPhoneDataClient] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ChainClientsFindByPhoneDataClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ChainClientsFindByPhoneDataClient(Model):
     """`ChainClientsFindByPhoneData/clients/0`.
 
     Attributes:
-        id: `float`.
-        company_id: `float`.
+        id: `int`.
+        company_id: `int`.
         name: `str`.
         email: `str`.
     """
 
-    id: float | None = None
-    company_id: float | None = None
+    id: int | None = None
+    company_id: int | None = None
     name: str | None = None
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientCommentContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientCommentContainer(Model):
     """`client_comment_container`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         create_date: `str`.
         update_date: `str`.
         type: `ClientCommentContainerType`.
@@ -134,7 +135,7 @@ class ClientCommentContainer:
         user: `UserNameAvatar`.
     """
 
-    id: float | None = None
+    id: int | None = None
     create_date: str | None = None
     update_date: str | None = None
     type: ClientCommentContainerType | None = None
@@ -143,8 +144,8 @@ class ClientCommentContainer:
     user: UserNameAvatar | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientCommentFileDto:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientCommentFileDto(Model):
     """`client_comment_file_dto`.
 
     Attributes:
@@ -156,8 +157,8 @@ class ClientCommentFileDto:
     filename: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientVisitsHistory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientVisitsHistory(Model):
     """`client_visits_history`.
 
     Attributes:
@@ -169,37 +170,37 @@ class ClientVisitsHistory:
     records: list[ClientVisitsHistoryRecord] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientVisitsHistoryGoodsTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientVisitsHistoryGoodsTransaction(Model):
     """`client_visits_history_goods_transaction`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         comment: `str`.
         date: `str`.
-        visit_id: `float`.
-        record_id: `float`.
+        visit_id: `int`.
+        record_id: `int`.
         goods: `list[ClientVisitsHistoryGoodsTransactionGood]`.
         staff: `MasterWithPosition`.
         company: `CompanyMinimal`.
     """
 
-    id: float | None = None
+    id: int | None = None
     comment: str | None = None
     date: str | None = None
-    visit_id: float | None = None
-    record_id: float | None = None
+    visit_id: int | None = None
+    record_id: int | None = None
     goods: list[ClientVisitsHistoryGoodsTransactionGood] | None = None
     staff: MasterWithPosition | None = None
     company: CompanyMinimal | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientVisitsHistoryGoodsTransactionGood:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientVisitsHistoryGoodsTransactionGood(Model):
     """`client_visits_history_goods_transaction_good`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         amount: `float`.
         unit: `str`.
@@ -211,7 +212,7 @@ class ClientVisitsHistoryGoodsTransactionGood:
         payment_status: `ClientVisitsHistoryGoodsTransactionGoodPaymentStatus`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     amount: float | None = None
     unit: str | None = None
@@ -223,15 +224,15 @@ class ClientVisitsHistoryGoodsTransactionGood:
     payment_status: ClientVisitsHistoryGoodsTransactionGoodPaymentStatus | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientVisitsHistoryRecord:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientVisitsHistoryRecord(Model):
     """`client_visits_history_record`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         comment: `str`.
         date: `str`.
-        visit_id: `float`.
+        visit_id: `int`.
         attendance: `float`.
         services: `list[ClientVisitsHistoryRecordService]`.
         staff: `MasterWithPosition`.
@@ -240,10 +241,10 @@ class ClientVisitsHistoryRecord:
         comer: `Comer`.
     """
 
-    id: float | None = None
+    id: int | None = None
     comment: str | None = None
     date: str | None = None
-    visit_id: float | None = None
+    visit_id: int | None = None
     attendance: float | None = None
     services: list[ClientVisitsHistoryRecordService] | None = None
     staff: MasterWithPosition | None = None
@@ -252,12 +253,12 @@ class ClientVisitsHistoryRecord:
     comer: Comer | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientVisitsHistoryRecordService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientVisitsHistoryRecordService(Model):
     """`client_visits_history_record_service`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         first_cost: `float`.
         discount_percent: `float`.
@@ -267,7 +268,7 @@ class ClientVisitsHistoryRecordService:
         consumables: `list[ClientVisitsHistoryRecordServiceConsumable]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     first_cost: float | None = None
     discount_percent: float | None = None
@@ -277,8 +278,8 @@ class ClientVisitsHistoryRecordService:
     consumables: list[ClientVisitsHistoryRecordServiceConsumable] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientVisitsHistoryRecordServiceConsumable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientVisitsHistoryRecordServiceConsumable(Model):
     """`client_visits_history_record_service_consumable`.
 
     Attributes:
@@ -294,8 +295,8 @@ class ClientVisitsHistoryRecordServiceConsumable:
     unit: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsAddCommentRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsAddCommentRequest(Model):
     """`ClientsAddCommentRequest`.
 
     Attributes:
@@ -305,8 +306,8 @@ class ClientsAddCommentRequest:
     text: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsCreateBulkRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsCreateBulkRequest(Model):
     """`ClientsCreateBulkRequest`.
 
     Attributes:
@@ -315,8 +316,8 @@ class ClientsCreateBulkRequest:
         patronymic: `str`.
         phone: `str`, always present.
         email: `str`.
-        sex_id: `float`.
-        importance_id: `float`.
+        sex_id: `int`.
+        importance_id: `int`.
         discount: `float`.
         card: `str`.
         birth_date: `str`.
@@ -333,8 +334,8 @@ class ClientsCreateBulkRequest:
     surname: str | None = None
     patronymic: str | None = None
     email: str | None = None
-    sex_id: float | None = None
-    importance_id: float | None = None
+    sex_id: int | None = None
+    importance_id: int | None = None
     discount: float | None = None
     card: str | None = None
     birth_date: str | None = None
@@ -346,8 +347,8 @@ class ClientsCreateBulkRequest:
     categories: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsCreateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsCreateRequest(Model):
     """`ClientsCreateRequest`.
 
     Attributes:
@@ -356,8 +357,8 @@ class ClientsCreateRequest:
         patronymic: `str`.
         phone: `str`, always present.
         email: `str`.
-        sex_id: `float`.
-        importance_id: `float`.
+        sex_id: `int`.
+        importance_id: `int`.
         discount: `float`.
         card: `str`.
         birth_date: `str`.
@@ -375,8 +376,8 @@ class ClientsCreateRequest:
     surname: str | None = None
     patronymic: str | None = None
     email: str | None = None
-    sex_id: float | None = None
-    importance_id: float | None = None
+    sex_id: int | None = None
+    importance_id: int | None = None
     discount: float | None = None
     card: str | None = None
     birth_date: str | None = None
@@ -389,13 +390,13 @@ class ClientsCreateRequest:
     custom_fields: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsListFilesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsListFilesItem(Model):
     """`ClientsListFilesItem`.
 
     Attributes:
-        id: `float`.
-        client_id: `float`.
+        id: `int`.
+        client_id: `int`.
         name: `str`.
         description: `str`.
         date_create: `str`.
@@ -408,8 +409,8 @@ class ClientsListFilesItem:
         can_edit: `bool`.
     """
 
-    id: float | None = None
-    client_id: float | None = None
+    id: int | None = None
+    client_id: int | None = None
     name: str | None = None
     description: str | None = None
     date_create: str | None = None
@@ -422,22 +423,22 @@ class ClientsListFilesItem:
     can_edit: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsListItem(Model):
     """`ClientsListItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
         email: `str`.
         categories: `list[ClientsListItemCategory]`.
-        sex_id: `float`.
+        sex_id: `int`.
         sex: `str`.
         discount: `float`.
         importance_id: `int`.
         importance: `str`.
-        card: `float`.
+        card: `str`.
         birth_date: `str`.
         comment: `str`.
         sms_check: `float`.
@@ -446,20 +447,20 @@ class ClientsListItem:
         balance: `float`.
         visits: `float`.
         last_change_date: `str`.
-        custom_fields: `dict[str, JSON]`.
+        custom_fields: `dict[str, JSON] | list[JSON]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
     email: str | None = None
     categories: list[ClientsListItemCategory] | None = None
-    sex_id: float | None = None
+    sex_id: int | None = None
     sex: str | None = None
     discount: float | None = None
     importance_id: int | None = None
     importance: str | None = None
-    card: float | None = None
+    card: str | None = None
     birth_date: str | None = None
     comment: str | None = None
     sms_check: float | None = None
@@ -468,11 +469,11 @@ class ClientsListItem:
     balance: float | None = None
     visits: float | None = None
     last_change_date: str | None = None
-    custom_fields: dict[str, JSON] | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsListItemCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsListItemCategory(Model):
     """`ClientsListItem/categories/0`.
 
     Attributes:
@@ -486,25 +487,25 @@ class ClientsListItemCategory:
     color: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsSearchItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsSearchItem(Model):
     """`ClientsSearchItem`.
 
     Attributes:
         name: `str`.
-        id: `float`.
+        id: `int`.
     """
 
     name: str | None = None
-    id: float | None = None
+    id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsSearchVisitsRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsSearchVisitsRequest(Model):
     """`ClientsSearchVisitsRequest`.
 
     Attributes:
-        client_id: `float | None`, always present.
+        client_id: `int | None`, always present.
         client_phone: `str | None`, always present.
         from_ (wire name `from`): `str | None`, always present.
         to: `str | None`, always present.
@@ -512,7 +513,7 @@ class ClientsSearchVisitsRequest:
         attendance: `ClientsSearchVisitsRequestAttendance`, always present.
     """
 
-    client_id: float | None
+    client_id: int | None
     client_phone: str | None
     from_: str | None = attrs.field(metadata={"wire": "from"})
     to: str | None
@@ -520,8 +521,8 @@ class ClientsSearchVisitsRequest:
     attendance: ClientsSearchVisitsRequestAttendance
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsUpdateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsUpdateRequest(Model):
     """`ClientsUpdateRequest`.
 
     Attributes:
@@ -530,8 +531,8 @@ class ClientsUpdateRequest:
         patronymic: `str`.
         phone: `str`, always present.
         email: `str`.
-        sex_id: `float`.
-        importance_id: `float`.
+        sex_id: `int`.
+        importance_id: `int`.
         discount: `float`.
         card: `str`.
         birth_date: `str`.
@@ -549,8 +550,8 @@ class ClientsUpdateRequest:
     surname: str | None = None
     patronymic: str | None = None
     email: str | None = None
-    sex_id: float | None = None
-    importance_id: float | None = None
+    sex_id: int | None = None
+    importance_id: int | None = None
     discount: float | None = None
     card: str | None = None
     birth_date: str | None = None
@@ -563,23 +564,23 @@ class ClientsUpdateRequest:
     custom_fields: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Comer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Comer(Model):
     """`comer`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         slug: `ComerSlug`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     slug: ComerSlug | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CommentsCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CommentsCompanyidRequestDataTypes(Model):
     """`comments_companyid_request_data_types`.
 
     Attributes:
@@ -593,39 +594,39 @@ class CommentsCompanyidRequestDataTypes:
     name: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class CommentsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CommentsListItem(Model):
     """`CommentsListItem`.
 
     Attributes:
-        id: `float`.
-        salon_id: `float`.
+        id: `int`.
+        salon_id: `int`.
         type: `float`.
-        master_id: `float`.
+        master_id: `int`.
         text: `str`.
         date: `str`.
         rating: `str`.
-        user_id: `float`.
+        user_id: `int`.
         user_name: `str`.
         user_avatar: `str`.
-        record_id: `float`.
+        record_id: `int`.
     """
 
-    id: float | None = None
-    salon_id: float | None = None
+    id: int | None = None
+    salon_id: int | None = None
     type: float | None = None
-    master_id: float | None = None
+    master_id: int | None = None
     text: str | None = None
     date: str | None = None
     rating: str | None = None
-    user_id: float | None = None
+    user_id: int | None = None
     user_name: str | None = None
     user_avatar: str | None = None
-    record_id: float | None = None
+    record_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchRequestDataTypes(Model):
     """`company_companyid_clients_search_request_data_types`.
 
     Attributes:
@@ -647,8 +648,8 @@ class CompanyCompanyidClientsSearchRequestDataTypes:
     filters: list[CompanyCompanyidClientsSearchRequestDataTypesFilter] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchRequestDataTypesFilter:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchRequestDataTypesFilter(Model):
     """`company_companyid_clients_search_request_data_types/filters/0`.
 
     Attributes:
@@ -660,8 +661,8 @@ class CompanyCompanyidClientsSearchRequestDataTypesFilter:
     state: CompanyCompanyidClientsSearchRequestDataTypesFilterState | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchRequestDataTypesFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchRequestDataTypesFilterState(Model):
     """`company_companyid_clients_search_request_data_types/filters/0/state`.
 
     Attributes:
@@ -671,21 +672,21 @@ class CompanyCompanyidClientsSearchRequestDataTypesFilterState:
     value: list[float] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyMinimal:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyMinimal(Model):
     """`company_minimal`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EmailClientsByFilterRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EmailClientsByFilterRequestDataTypes(Model):
     """`email_clients_by_filter_request_data_types`.
 
     Attributes:
@@ -697,23 +698,23 @@ class EmailClientsByFilterRequestDataTypes:
     text: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class EmailClientsByIdRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EmailClientsByIdRequestDataTypes(Model):
     """`email_clients_by_id_request_data_types`.
 
     Attributes:
-        client_ids: `list[float]`, always present.
+        client_ids: `list[int]`, always present.
         subject: `str`, always present.
         text: `str`, always present.
     """
 
-    client_ids: list[float]
+    client_ids: list[int]
     subject: str
     text: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class SmsClientsByFilterRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SmsClientsByFilterRequestDataTypes(Model):
     """`sms_clients_by_filter_request_data_types`.
 
     Attributes:
@@ -723,21 +724,21 @@ class SmsClientsByFilterRequestDataTypes:
     text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SmsClientsByIdRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SmsClientsByIdRequestDataTypes(Model):
     """`sms_clients_by_id_request_data_types`.
 
     Attributes:
-        client_ids: `list[float]`.
+        client_ids: `list[int]`.
         text: `str`.
     """
 
-    client_ids: list[float] | None = None
+    client_ids: list[int] | None = None
     text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsReduce:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsReduce(Model):
     """`tips_reduce`.
 
     Attributes:
@@ -749,8 +750,8 @@ class TipsReduce:
     sum: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsReduceWithFullInfo:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsReduceWithFullInfo(Model):
     """`tips_reduce_with_full_info`.
 
     Attributes:
@@ -762,17 +763,17 @@ class TipsReduceWithFullInfo:
     sum: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserNameAvatar:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserNameAvatar(Model):
     """`user_name_avatar`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         avatar: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     avatar: str | None = None
 

@@ -8,10 +8,11 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class Currency2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Currency2(Model):
     """`currency`.
 
     Attributes:
@@ -29,39 +30,39 @@ class Currency2:
     is_symbol_after_amount: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterWithPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterWithPosition(Model):
     """`master_with_position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
-        company_id: `float`.
+        company_id: `int`.
         specialization: `str`.
         avatar: `str`.
         avatar_big: `str`.
         position: `PositionCompact`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
-    company_id: float | None = None
+    company_id: int | None = None
     specialization: str | None = None
     avatar: str | None = None
     avatar_big: str | None = None
     position: PositionCompact | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PositionCompact:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PositionCompact(Model):
     """`position_compact`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 

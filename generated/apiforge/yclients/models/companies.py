@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class NotificationSettingsGetUserSettingsDataMode(OpenStrEnum):
@@ -46,21 +47,21 @@ class NotificationSettingsUsersRequestDataTypeNotificationTypeType(OpenStrEnum):
     LICENSE_EXPIRE = "license_expire"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AnalyticsReportOverallChartDailyRow2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AnalyticsReportOverallChartDailyRow2(Model):
     """`analytics_report_overall_chart_daily_row`.
 
     Attributes:
         label: `str`.
-        data: `list[list[int]]`.
+        data: `list[list[float]]`.
     """
 
     label: str | None = None
-    data: list[list[int]] | None = None
+    data: list[list[float]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AnalyticsReportOverallChartScalarItem2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AnalyticsReportOverallChartScalarItem2(Model):
     """`analytics_report_overall_chart_scalar_item`.
 
     Attributes:
@@ -72,8 +73,8 @@ class AnalyticsReportOverallChartScalarItem2:
     data: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AnalyticsReportOverallClientStats2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AnalyticsReportOverallClientStats2(Model):
     """`analytics_report_overall_client_stats`.
 
     Attributes:
@@ -97,8 +98,8 @@ class AnalyticsReportOverallClientStats2:
     lost_percent: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AnalyticsReportOverallFullnessStats2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AnalyticsReportOverallFullnessStats2(Model):
     """`analytics_report_overall_fullness_stats`.
 
     Attributes:
@@ -112,8 +113,8 @@ class AnalyticsReportOverallFullnessStats2:
     change_percent: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AnalyticsReportOverallRecordStats2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AnalyticsReportOverallRecordStats2(Model):
     """`analytics_report_overall_record_stats`.
 
     Attributes:
@@ -139,8 +140,8 @@ class AnalyticsReportOverallRecordStats2:
     change_percent: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AnalyticsReportOverallStats2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AnalyticsReportOverallStats2(Model):
     """`analytics_report_overall_stats`.
 
     Attributes:
@@ -164,8 +165,8 @@ class AnalyticsReportOverallStats2:
     client_stats: AnalyticsReportOverallClientStats2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AnalyticsReportOverallSumStats2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AnalyticsReportOverallSumStats2(Model):
     """`analytics_report_overall_sum_stats`.
 
     Attributes:
@@ -181,36 +182,36 @@ class AnalyticsReportOverallSumStats2:
     currency: Currency2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CitiesListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CitiesListItem(Model):
     """`CitiesListItem`.
 
     Attributes:
-        id: `float`.
-        country_id: `float`.
+        id: `int`.
+        country_id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
-    country_id: float | None = None
+    id: int | None = None
+    country_id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesCreateData(Model):
     """`CompaniesCreateData`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         short_descr: `str`.
         logo: `str`.
         active: `str`.
         phone: `str`.
-        country_id: `float`.
+        country_id: `int`.
         schedule: `str`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         timezone_name: `str`.
         address: `str`.
@@ -223,16 +224,16 @@ class CompaniesCreateData:
         currency_short_title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     short_descr: str | None = None
     logo: str | None = None
     active: str | None = None
     phone: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     schedule: str | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     timezone_name: str | None = None
     address: str | None = None
@@ -245,16 +246,16 @@ class CompaniesCreateData:
     currency_short_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesGetData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesGetData(Model):
     """`CompaniesGetData`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        country_id: `float`.
+        country_id: `int`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         timezone_name: `str`.
         address: `str`.
@@ -268,7 +269,7 @@ class CompaniesGetData:
         next_slot: `str`.
         group_priority: `int`.
         push_notification_phone_confirm: `bool`.
-        main_group_id: `float`.
+        main_group_id: `int`.
         main_group: `list[CompaniesGetDataMainGroupItem]`.
         groups: `CompaniesGetDataGroups`.
         bookforms: `list[CompaniesGetDataBookform]`.
@@ -276,11 +277,11 @@ class CompaniesGetData:
         access: `dict[str, JSON]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     timezone_name: str | None = None
     address: str | None = None
@@ -294,7 +295,7 @@ class CompaniesGetData:
     next_slot: str | None = None
     group_priority: int | None = None
     push_notification_phone_confirm: bool | None = None
-    main_group_id: float | None = None
+    main_group_id: int | None = None
     main_group: list[CompaniesGetDataMainGroupItem] | None = None
     groups: CompaniesGetDataGroups | None = None
     bookforms: list[CompaniesGetDataBookform] | None = None
@@ -302,25 +303,25 @@ class CompaniesGetData:
     access: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesGetDataBookform:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesGetDataBookform(Model):
     """`CompaniesGetData/bookforms/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         is_default: `float`.
         url: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     is_default: float | None = None
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesGetDataGroups:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesGetDataGroups(Model):
     """`CompaniesGetData/groups`.
 
     Attributes:
@@ -332,47 +333,47 @@ class CompaniesGetDataGroups:
     id_2: CompaniesGetDataGroupsId2 | None = attrs.field(default=None, metadata={"wire": "ID-2"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesGetDataGroupsId1:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesGetDataGroupsId1(Model):
     """`CompaniesGetData/groups/id_1`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesGetDataGroupsId2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesGetDataGroupsId2(Model):
     """`CompaniesGetData/groups/id_2`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesGetDataMainGroupItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesGetDataMainGroupItem(Model):
     """`CompaniesGetData/main_group/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesGetDataSocial:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesGetDataSocial(Model):
     """`CompaniesGetData/social`.
 
     Attributes:
@@ -392,21 +393,21 @@ class CompaniesGetDataSocial:
     whatsapp: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesListItem(Model):
     """`CompaniesListItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         short_descr: `str`.
         logo: `str`.
         active: `str`.
         phone: `str`.
-        country_id: `float`.
+        country_id: `int`.
         schedule: `str`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         timezone_name: `str`.
         address: `str`.
@@ -421,16 +422,16 @@ class CompaniesListItem:
         group_priority: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     short_descr: str | None = None
     logo: str | None = None
     active: str | None = None
     phone: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     schedule: str | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     timezone_name: str | None = None
     address: str | None = None
@@ -445,35 +446,35 @@ class CompaniesListItem:
     group_priority: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCreateRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCreateRequestDataTypes(Model):
     """`company_create_request_data_types`.
 
     Attributes:
         title: `str`.
-        country_id: `float`.
-        city_id: `float`.
+        country_id: `int`.
+        city_id: `int`.
         address: `str`.
         site: `str`.
         coordinate_lat: `float`.
         coordinate_lot: `float`.
-        business_type_id: `float`.
+        business_type_id: `int`.
         short_descr: `str`.
     """
 
     title: str | None = None
-    country_id: float | None = None
-    city_id: float | None = None
+    country_id: int | None = None
+    city_id: int | None = None
     address: str | None = None
     site: str | None = None
     coordinate_lat: float | None = None
     coordinate_lot: float | None = None
-    business_type_id: float | None = None
+    business_type_id: int | None = None
     short_descr: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGetTimetableSettingsResponseDataFieldDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGetTimetableSettingsResponseDataFieldDataTypes(Model):
     """`company_get_timetable_settings_response_data_field_data_types`.
 
     Attributes:
@@ -485,15 +486,15 @@ class CompanyGetTimetableSettingsResponseDataFieldDataTypes:
     activity_record_clients_count_max: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyPutRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyPutRequestDataTypes(Model):
     """`company_put_request_data_types`.
 
     Attributes:
         title: `str`.
-        country_id: `float`.
+        country_id: `int`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         address: `str`.
         zip: `str`.
@@ -503,14 +504,14 @@ class CompanyPutRequestDataTypes:
         coordinate_lat: `float`.
         coordinate_lon: `float`.
         description: `str`.
-        business_type_id: `float`.
+        business_type_id: `int`.
         short_descr: `str`.
     """
 
     title: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     address: str | None = None
     zip: str | None = None
@@ -520,12 +521,12 @@ class CompanyPutRequestDataTypes:
     coordinate_lat: float | None = None
     coordinate_lon: float | None = None
     description: str | None = None
-    business_type_id: float | None = None
+    business_type_id: int | None = None
     short_descr: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyPutRequestDataTypesSocial:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyPutRequestDataTypesSocial(Model):
     """`company_put_request_data_types/social`.
 
     Attributes:
@@ -545,16 +546,16 @@ class CompanyPutRequestDataTypesSocial:
     whatsapp: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyPutResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyPutResponseDataTypes(Model):
     """`company_put_response_data_types`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        country_id: `float`.
+        country_id: `int`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         timezone_name: `str`.
         address: `str`.
@@ -564,7 +565,7 @@ class CompanyPutResponseDataTypes:
         coordinate_lat: `float`.
         coordinate_lon: `float`.
         description: `str`.
-        business_type_id: `float`.
+        business_type_id: `int`.
         short_descr: `str`.
         phone_confirmation: `bool`.
         group_priority: `int`.
@@ -572,11 +573,11 @@ class CompanyPutResponseDataTypes:
         access: `dict[str, JSON]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     timezone_name: str | None = None
     address: str | None = None
@@ -586,7 +587,7 @@ class CompanyPutResponseDataTypes:
     coordinate_lat: float | None = None
     coordinate_lon: float | None = None
     description: str | None = None
-    business_type_id: float | None = None
+    business_type_id: int | None = None
     short_descr: str | None = None
     phone_confirmation: bool | None = None
     group_priority: int | None = None
@@ -594,8 +595,8 @@ class CompanyPutResponseDataTypes:
     access: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyPutResponseDataTypesSocial:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyPutResponseDataTypesSocial(Model):
     """`company_put_response_data_types/social`.
 
     Attributes:
@@ -615,8 +616,8 @@ class CompanyPutResponseDataTypesSocial:
     whatsapp: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyUpdateTimetableSettingsDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyUpdateTimetableSettingsDataTypes(Model):
     """`company_update_timetable_settings_data_types`.
 
     Attributes:
@@ -628,8 +629,8 @@ class CompanyUpdateTimetableSettingsDataTypes:
     activity_record_clients_count_max: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class CountriesListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CountriesListItem(Model):
     """`CountriesListItem`.
 
     Attributes:
@@ -653,23 +654,23 @@ class CountriesListItem:
     exchange: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CustomFieldsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CustomFieldsListItem(Model):
     """`CustomFieldsListItem`.
 
     Attributes:
         id: `int`.
-        salon_id: `float`.
+        salon_id: `int`.
         custom_field: `CustomFieldsListItemCustomField`.
     """
 
     id: int | None = None
-    salon_id: float | None = None
+    salon_id: int | None = None
     custom_field: CustomFieldsListItemCustomField | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CustomFieldsListItemCustomField:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CustomFieldsListItemCustomField(Model):
     """`CustomFieldsListItem/custom_field`.
 
     Attributes:
@@ -693,8 +694,8 @@ class CustomFieldsListItemCustomField:
     values: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CustomFieldsListItemCustomFieldType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CustomFieldsListItemCustomFieldType(Model):
     """`CustomFieldsListItem/custom_field/type`.
 
     Attributes:
@@ -706,8 +707,8 @@ class CustomFieldsListItemCustomFieldType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CustomFieldsRequestDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CustomFieldsRequestDataType(Model):
     """`custom_fields_request_data_type`.
 
     Attributes:
@@ -725,70 +726,70 @@ class CustomFieldsRequestDataType:
     show_in_ui: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class Image2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Image2(Model):
     """`image`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         path: `str`, always present.
         width: `float`, always present.
         height: `float`, always present.
         type: `str`, always present.
-        image_group_id: `float`, always present.
+        image_group_id: `int`, always present.
         version: `str`, always present.
     """
 
-    id: float
+    id: int
     path: str
     width: float
     height: float
     type: str
-    image_group_id: float
+    image_group_id: int
     version: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class ImageGroup2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ImageGroup2(Model):
     """`image_group`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         entity: `str`.
-        entity_id: `float`.
+        entity_id: `int`.
         images: `Image2`, always present.
         image_binded: `bool`, always present.
         image_group: `dict[str, JSON]`, always present.
     """
 
-    id: float
+    id: int
     images: Image2
     image_binded: bool
     image_group: dict[str, JSON]
     entity: str | None = None
-    entity_id: float | None = None
+    entity_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ImagesUploadData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ImagesUploadData(Model):
     """`ImagesUploadData`.
 
     Attributes:
         image_group (wire name `ImageGroup`): `ImageGroup2`.
-        image_group_ (wire name `image_group`): `ImageGroup2`, always present.
+        image_group_ (wire name `image_group`): `ImageGroup2`.
     """
 
-    image_group_: ImageGroup2 = attrs.field(metadata={"wire": "image_group"})
     image_group: ImageGroup2 | None = attrs.field(default=None, metadata={"wire": "ImageGroup"})
+    image_group_: ImageGroup2 | None = attrs.field(default=None, metadata={"wire": "image_group"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType(Model):
     """`labels_company_entity_response200_data_types/labels_company_entity_response200_data_types/0`.
 
     Attributes:
-        id: `float`.
-        salon_id: `float`.
+        id: `int`.
+        salon_id: `int`.
         title: `str`.
         color: `str`.
         icon: `str`.
@@ -797,8 +798,8 @@ class LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataT
         not_editable: `float`.
     """
 
-    id: float | None = None
-    salon_id: float | None = None
+    id: int | None = None
+    salon_id: int | None = None
     title: str | None = None
     color: str | None = None
     icon: str | None = None
@@ -807,27 +808,27 @@ class LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataT
     not_editable: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsCreateClientLabelData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsCreateClientLabelData(Model):
     """`LabelsCreateClientLabelData`.
 
     Attributes:
         title: `str`.
-        salon_id: `float`.
+        salon_id: `int`.
         color: `str`.
         entity: `float`.
         id: `str`.
     """
 
     title: str | None = None
-    salon_id: float | None = None
+    salon_id: int | None = None
     color: str | None = None
     entity: float | None = None
     id: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsCreateRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsCreateRequestDataTypes(Model):
     """`labels_create_request_data_types`.
 
     Attributes:
@@ -839,13 +840,13 @@ class LabelsCreateRequestDataTypes:
     color: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsSearchClientLabelsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsSearchClientLabelsItem(Model):
     """`LabelsSearchClientLabelsItem`.
 
     Attributes:
-        id: `float`.
-        salon_id: `float`.
+        id: `int`.
+        salon_id: `int`.
         title: `str`.
         color: `str`.
         icon: `str`.
@@ -854,8 +855,8 @@ class LabelsSearchClientLabelsItem:
         not_editable: `float`.
     """
 
-    id: float | None = None
-    salon_id: float | None = None
+    id: int | None = None
+    salon_id: int | None = None
     title: str | None = None
     color: str | None = None
     icon: str | None = None
@@ -864,8 +865,8 @@ class LabelsSearchClientLabelsItem:
     not_editable: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsUpdateRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsUpdateRequestDataTypes(Model):
     """`labels_update_request_data_types`.
 
     Attributes:
@@ -881,48 +882,48 @@ class LabelsUpdateRequestDataTypes:
     icon: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LicenseOption2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LicenseOption2(Model):
     """`license_option`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         title: `str`, always present.
     """
 
-    id: float
+    id: int
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class LicensesGetData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LicensesGetData(Model):
     """`LicensesGetData`.
 
     Attributes:
         license_option (wire name `LicenseOption`): `LicenseOption2`.
         active: `float`, always present.
         deactivation_date: `str`, always present.
-        id: `float`, always present.
+        id: `int`, always present.
         name: `str`, always present.
         options_ (wire name `options`): `list[dict[str, JSON]]`, always present.
-        salon_id: `float`, always present.
+        salon_id: `int`, always present.
         staff_limit: `float`, always present.
         start_date: `str`, always present.
     """
 
     active: float
     deactivation_date: str
-    id: float
+    id: int
     name: str
     options_: list[dict[str, JSON]] = attrs.field(metadata={"wire": "options"})
-    salon_id: float
+    salon_id: int
     staff_limit: float
     start_date: str
     license_option: LicenseOption2 | None = attrs.field(default=None, metadata={"wire": "LicenseOption"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsGetCompanySettingsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsGetCompanySettingsItem(Model):
     """`NotificationSettingsGetCompanySettingsItem`.
 
     Attributes:
@@ -934,8 +935,8 @@ class NotificationSettingsGetCompanySettingsItem:
     channels: NotificationSettingsGetCompanySettingsItemChannels | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsGetCompanySettingsItemChannels:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsGetCompanySettingsItemChannels(Model):
     """`NotificationSettingsGetCompanySettingsItem/channels`.
 
     Attributes:
@@ -949,8 +950,8 @@ class NotificationSettingsGetCompanySettingsItemChannels:
     email: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsGetUserSettingsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsGetUserSettingsData(Model):
     """`NotificationSettingsGetUserSettingsData`.
 
     Attributes:
@@ -962,8 +963,8 @@ class NotificationSettingsGetUserSettingsData:
     notification_types: list[NotificationSettingsGetUserSettingsDataNotificationType] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsGetUserSettingsDataNotificationType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsGetUserSettingsDataNotificationType(Model):
     """`NotificationSettingsGetUserSettingsData/notification_types/0`.
 
     Attributes:
@@ -975,8 +976,8 @@ class NotificationSettingsGetUserSettingsDataNotificationType:
     channels: NotificationSettingsGetUserSettingsDataNotificationTypeChannels | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsGetUserSettingsDataNotificationTypeChannels:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsGetUserSettingsDataNotificationTypeChannels(Model):
     """`NotificationSettingsGetUserSettingsData/notification_types/0/channels`.
 
     Attributes:
@@ -990,8 +991,8 @@ class NotificationSettingsGetUserSettingsDataNotificationTypeChannels:
     email: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsUsersRequestDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsUsersRequestDataType(Model):
     """`notification_settings_users_request_data_type`.
 
     Attributes:
@@ -1001,8 +1002,8 @@ class NotificationSettingsUsersRequestDataType:
     notification_types: list[NotificationSettingsUsersRequestDataTypeNotificationType] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsUsersRequestDataTypeNotificationType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsUsersRequestDataTypeNotificationType(Model):
     """`notification_settings_users_request_data_type/notification_types/0`.
 
     Attributes:
@@ -1014,8 +1015,8 @@ class NotificationSettingsUsersRequestDataTypeNotificationType:
     channels: NotificationSettingsUsersRequestDataTypeNotificationTypeChannels | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsUsersRequestDataTypeNotificationTypeChannels:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsUsersRequestDataTypeNotificationTypeChannels(Model):
     """`notification_settings_users_request_data_type/notification_types/0/channels`.
 
     Attributes:
@@ -1025,57 +1026,57 @@ class NotificationSettingsUsersRequestDataTypeNotificationTypeChannels:
     push: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReferencesListBusinessTypesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReferencesListBusinessTypesItem(Model):
     """`ReferencesListBusinessTypesItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         image: `str`.
         types: `list[ReferencesListBusinessTypesItemType]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     image: str | None = None
     types: list[ReferencesListBusinessTypesItemType] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReferencesListBusinessTypesItemType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReferencesListBusinessTypesItemType(Model):
     """`ReferencesListBusinessTypesItem/types/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        business_group_id: `float`.
+        business_group_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    business_group_id: float | None = None
+    business_group_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportData(Model):
     """`ReportsGetZReportData`.
 
     Attributes:
         stats: `ReportsGetZReportDataStats`.
         paids: `ReportsGetZReportDataPaids`.
-        z_data: `ReportsGetZReportDataZData`.
+        z_data: `dict[str, list[ReportsGetZReportDataZDatum]]`.
         currency: `str`.
     """
 
     stats: ReportsGetZReportDataStats | None = None
     paids: ReportsGetZReportDataPaids | None = None
-    z_data: ReportsGetZReportDataZData | None = None
+    z_data: dict[str, list[ReportsGetZReportDataZDatum]] | None = None
     currency: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataPaids:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataPaids(Model):
     """`ReportsGetZReportData/paids`.
 
     Attributes:
@@ -1089,21 +1090,21 @@ class ReportsGetZReportDataPaids:
     total: ReportsGetZReportDataPaidsTotal | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataPaidsAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataPaidsAccount(Model):
     """`ReportsGetZReportData/paids/accounts/0`.
 
     Attributes:
         title: `str`.
-        amount: `int`.
+        amount: `float`.
     """
 
     title: str | None = None
-    amount: int | None = None
+    amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataPaidsDiscountItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataPaidsDiscountItem(Model):
     """`ReportsGetZReportData/paids/discount/0`.
 
     Attributes:
@@ -1115,8 +1116,8 @@ class ReportsGetZReportDataPaidsDiscountItem:
     amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataPaidsTotal:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataPaidsTotal(Model):
     """`ReportsGetZReportData/paids/total`.
 
     Attributes:
@@ -1128,8 +1129,8 @@ class ReportsGetZReportDataPaidsTotal:
     discount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataStats(Model):
     """`ReportsGetZReportData/stats`.
 
     Attributes:
@@ -1169,79 +1170,66 @@ class ReportsGetZReportDataStats:
     abonement_paid: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZData:
-    """`ReportsGetZReportData/z_data`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatum(Model):
+    """`ReportsGetZReportData/z_data/0`.
 
     Attributes:
-        field_1481101200 (wire name `1481101200`): `list[ReportsGetZReportDataZDataField1481101200Item]`.
-    """
-
-    field_1481101200: list[ReportsGetZReportDataZDataField1481101200Item] | None = attrs.field(
-        default=None, metadata={"wire": "1481101200"}
-    )
-
-
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200Item:
-    """`ReportsGetZReportData/z_data/field_1481101200/0`.
-
-    Attributes:
-        client_id: `float`.
+        client_id: `int`.
         client_name: `str`.
         client_phone: `str`.
         client_email: `str`.
-        masters: `list[ReportsGetZReportDataZDataField1481101200ItemMaster]`.
+        masters: `list[ReportsGetZReportDataZDatumMaster]`.
     """
 
-    client_id: float | None = None
+    client_id: int | None = None
     client_name: str | None = None
     client_phone: str | None = None
     client_email: str | None = None
-    masters: list[ReportsGetZReportDataZDataField1481101200ItemMaster] | None = None
+    masters: list[ReportsGetZReportDataZDatumMaster] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200ItemMaster:
-    """`ReportsGetZReportData/z_data/field_1481101200/0/masters/0`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatumMaster(Model):
+    """`ReportsGetZReportData/z_data/0/masters/0`.
 
     Attributes:
-        master_id: `float`.
+        master_id: `int`.
         master_name: `str`.
-        service: `list[ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem]`.
-        good: `list[ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem]`.
-        others: `ReportsGetZReportDataZDataField1481101200ItemMasterOthers`.
+        service: `list[ReportsGetZReportDataZDatumMasterServiceItem]`.
+        good: `list[ReportsGetZReportDataZDatumMasterGoodItem]`.
+        others: `ReportsGetZReportDataZDatumMasterOthers`.
     """
 
-    master_id: float | None = None
+    master_id: int | None = None
     master_name: str | None = None
-    service: list[ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem] | None = None
-    good: list[ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem] | None = None
-    others: ReportsGetZReportDataZDataField1481101200ItemMasterOthers | None = None
+    service: list[ReportsGetZReportDataZDatumMasterServiceItem] | None = None
+    good: list[ReportsGetZReportDataZDatumMasterGoodItem] | None = None
+    others: ReportsGetZReportDataZDatumMasterOthers | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem:
-    """`ReportsGetZReportData/z_data/field_1481101200/0/masters/0/good/0`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatumMasterGoodItem(Model):
+    """`ReportsGetZReportData/z_data/0/masters/0/good/0`.
 
     Attributes:
         item_title: `str`.
         first_cost: `float`.
         discount: `float`.
         result_cost: `float`.
-        transactions: `list[ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction]`.
+        transactions: `list[ReportsGetZReportDataZDatumMasterGoodItemTransaction]`.
     """
 
     item_title: str | None = None
     first_cost: float | None = None
     discount: float | None = None
     result_cost: float | None = None
-    transactions: list[ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction] | None = None
+    transactions: list[ReportsGetZReportDataZDatumMasterGoodItemTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction:
-    """`ReportsGetZReportData/z_data/field_1481101200/0/masters/0/good/0/transactions/0`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatumMasterGoodItemTransaction(Model):
+    """`ReportsGetZReportData/z_data/0/masters/0/good/0/transactions/0`.
 
     Attributes:
         accounts_amount: `float`.
@@ -1254,28 +1242,28 @@ class ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction:
     payment_type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200ItemMasterOthers:
-    """`ReportsGetZReportData/z_data/field_1481101200/0/masters/0/others`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatumMasterOthers(Model):
+    """`ReportsGetZReportData/z_data/0/masters/0/others`.
 
     Attributes:
         item_title: `str`.
         first_cost: `float`.
         discount: `float`.
         result_cost: `float`.
-        transactions: `list[ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction]`.
+        transactions: `list[ReportsGetZReportDataZDatumMasterOthersTransaction]`.
     """
 
     item_title: str | None = None
     first_cost: float | None = None
     discount: float | None = None
     result_cost: float | None = None
-    transactions: list[ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction] | None = None
+    transactions: list[ReportsGetZReportDataZDatumMasterOthersTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction:
-    """`ReportsGetZReportData/z_data/field_1481101200/0/masters/0/others/transactions/0`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatumMasterOthersTransaction(Model):
+    """`ReportsGetZReportData/z_data/0/masters/0/others/transactions/0`.
 
     Attributes:
         accounts_amount: `float`.
@@ -1288,28 +1276,28 @@ class ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction:
     payment_type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem:
-    """`ReportsGetZReportData/z_data/field_1481101200/0/masters/0/service/0`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatumMasterServiceItem(Model):
+    """`ReportsGetZReportData/z_data/0/masters/0/service/0`.
 
     Attributes:
         item_title: `str`.
         first_cost: `float`.
         discount: `float`.
         result_cost: `float`.
-        transactions: `list[ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction]`.
+        transactions: `list[ReportsGetZReportDataZDatumMasterServiceItemTransaction]`.
     """
 
     item_title: str | None = None
     first_cost: float | None = None
     discount: float | None = None
     result_cost: float | None = None
-    transactions: list[ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction] | None = None
+    transactions: list[ReportsGetZReportDataZDatumMasterServiceItemTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction:
-    """`ReportsGetZReportData/z_data/field_1481101200/0/masters/0/service/0/transactions/0`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReportsGetZReportDataZDatumMasterServiceItemTransaction(Model):
+    """`ReportsGetZReportData/z_data/0/masters/0/service/0/transactions/0`.
 
     Attributes:
         accounts_amount: `float`.
@@ -1329,10 +1317,10 @@ from apiforge.yclients.models.common import Currency2  # noqa: E402
 AnalyticsReportOverallChartDailyRow: TypeAlias = AnalyticsReportOverallChartDailyRow2
 """`AnalyticsReportOverallChartDailyRow`."""
 
-AnalyticsReportOverallChartDailyRowItem: TypeAlias = list[int]
+AnalyticsReportOverallChartDailyRowItem: TypeAlias = list[float]
 """`AnalyticsReportOverallChartDailyRowItem`."""
 
-AnalyticsReportOverallChartDailyRowItem2: TypeAlias = list[int]
+AnalyticsReportOverallChartDailyRowItem2: TypeAlias = list[float]
 """`analytics_report_overall_chart_daily_row_item`."""
 
 AnalyticsReportOverallChartScalarItem: TypeAlias = AnalyticsReportOverallChartScalarItem2
@@ -1443,13 +1431,12 @@ __all__ = [
     "ReportsGetZReportDataPaidsDiscountItem",
     "ReportsGetZReportDataPaidsTotal",
     "ReportsGetZReportDataStats",
-    "ReportsGetZReportDataZData",
-    "ReportsGetZReportDataZDataField1481101200Item",
-    "ReportsGetZReportDataZDataField1481101200ItemMaster",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterGoodItem",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterGoodItemTransaction",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterOthers",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterOthersTransaction",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterServiceItem",
-    "ReportsGetZReportDataZDataField1481101200ItemMasterServiceItemTransaction",
+    "ReportsGetZReportDataZDatum",
+    "ReportsGetZReportDataZDatumMaster",
+    "ReportsGetZReportDataZDatumMasterGoodItem",
+    "ReportsGetZReportDataZDatumMasterGoodItemTransaction",
+    "ReportsGetZReportDataZDatumMasterOthers",
+    "ReportsGetZReportDataZDatumMasterOthersTransaction",
+    "ReportsGetZReportDataZDatumMasterServiceItem",
+    "ReportsGetZReportDataZDatumMasterServiceItemTransaction",
 ]

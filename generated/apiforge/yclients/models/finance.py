@@ -8,27 +8,28 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountsListItem(Model):
     """`AccountsListItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         type: `float`.
         comment: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     type: float | None = None
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentAbonements:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentAbonements(Model):
     """`company_salonid_sale_documentid_payment_abonements`.
 
     Attributes:
@@ -38,8 +39,8 @@ class CompanySalonidSaleDocumentidPaymentAbonements:
     payment: CompanySalonidSaleDocumentidPaymentAbonementsPayment | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentAbonementsPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentAbonementsPayment(Model):
     """`company_salonid_sale_documentid_payment_abonements/payment`.
 
     Attributes:
@@ -51,8 +52,8 @@ class CompanySalonidSaleDocumentidPaymentAbonementsPayment:
     number: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_abonements/payment/method`.
 
     Attributes:
@@ -64,8 +65,8 @@ class CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod:
     loyalty_abonement_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentAccount(Model):
     """`company_salonid_sale_documentid_payment_account`.
 
     Attributes:
@@ -75,8 +76,8 @@ class CompanySalonidSaleDocumentidPaymentAccount:
     payment: CompanySalonidSaleDocumentidPaymentAccountPayment | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentAccountPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentAccountPayment(Model):
     """`company_salonid_sale_documentid_payment_account/payment`.
 
     Attributes:
@@ -88,8 +89,8 @@ class CompanySalonidSaleDocumentidPaymentAccountPayment:
     amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentAccountPaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentAccountPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_account/payment/method`.
 
     Attributes:
@@ -101,8 +102,8 @@ class CompanySalonidSaleDocumentidPaymentAccountPaymentMethod:
     account_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentCertificate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentCertificate(Model):
     """`company_salonid_sale_documentid_payment_certificate`.
 
     Attributes:
@@ -112,8 +113,8 @@ class CompanySalonidSaleDocumentidPaymentCertificate:
     payment: CompanySalonidSaleDocumentidPaymentCertificatePayment | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentCertificatePayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentCertificatePayment(Model):
     """`company_salonid_sale_documentid_payment_certificate/payment`.
 
     Attributes:
@@ -127,8 +128,8 @@ class CompanySalonidSaleDocumentidPaymentCertificatePayment:
     number: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_certificate/payment/method`.
 
     Attributes:
@@ -140,8 +141,8 @@ class CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod:
     loyalty_certificate_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentDeposit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentDeposit(Model):
     """`company_salonid_sale_documentid_payment_deposit`.
 
     Attributes:
@@ -151,8 +152,8 @@ class CompanySalonidSaleDocumentidPaymentDeposit:
     payment: CompanySalonidSaleDocumentidPaymentDepositPayment | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentDepositPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentDepositPayment(Model):
     """`company_salonid_sale_documentid_payment_deposit/payment`.
 
     Attributes:
@@ -164,8 +165,8 @@ class CompanySalonidSaleDocumentidPaymentDepositPayment:
     amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentDepositPaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentDepositPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_deposit/payment/method`.
 
     Attributes:
@@ -177,8 +178,8 @@ class CompanySalonidSaleDocumentidPaymentDepositPaymentMethod:
     deposit_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentLoyaltyCard:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentLoyaltyCard(Model):
     """`company_salonid_sale_documentid_payment_loyalty_card`.
 
     Attributes:
@@ -188,8 +189,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCard:
     payment: CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment(Model):
     """`company_salonid_sale_documentid_payment_loyalty_card/payment`.
 
     Attributes:
@@ -201,8 +202,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment:
     amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_loyalty_card/payment/method`.
 
     Attributes:
@@ -214,8 +215,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod:
     loyalty_card_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentLoyaltyProgram:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentLoyaltyProgram(Model):
     """`company_salonid_sale_documentid_payment_loyalty_program`.
 
     Attributes:
@@ -225,8 +226,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgram:
     payment: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment(Model):
     """`company_salonid_sale_documentid_payment_loyalty_program/payment`.
 
     Attributes:
@@ -236,8 +237,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment:
     method: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_loyalty_program/payment/method`.
 
     Attributes:
@@ -251,8 +252,8 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod:
     loyalty_card_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentReferal:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentReferal(Model):
     """`company_salonid_sale_documentid_payment_referal`.
 
     Attributes:
@@ -262,8 +263,8 @@ class CompanySalonidSaleDocumentidPaymentReferal:
     payment: CompanySalonidSaleDocumentidPaymentReferalPayment | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentReferalPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentReferalPayment(Model):
     """`company_salonid_sale_documentid_payment_referal/payment`.
 
     Attributes:
@@ -275,8 +276,8 @@ class CompanySalonidSaleDocumentidPaymentReferalPayment:
     referrer_phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonidSaleDocumentidPaymentReferalPaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonidSaleDocumentidPaymentReferalPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_referal/payment/method`.
 
     Attributes:
@@ -288,46 +289,46 @@ class CompanySalonidSaleDocumentidPaymentReferalPaymentMethod:
     loyalty_program_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositTransaction(Model):
     """`deposit_transaction`.
 
     Attributes:
-        id: `float`.
-        salon_id: `float`.
-        salon_group_id: `float`.
-        user_id: `float`.
+        id: `int`.
+        salon_id: `int`.
+        salon_group_id: `int`.
+        user_id: `int`.
         amount: `float`.
         date_create: `str`.
         comment: `str`.
         deleted: `bool`.
     """
 
-    id: float | None = None
-    salon_id: float | None = None
-    salon_group_id: float | None = None
-    user_id: float | None = None
+    id: int | None = None
+    salon_id: int | None = None
+    salon_group_id: int | None = None
+    user_id: int | None = None
     amount: float | None = None
     date_create: str | None = None
     comment: str | None = None
     deleted: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositTransactionType(Model):
     """`deposit_transaction_type`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         comment: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsGetHistoryItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsGetHistoryItem(Model):
     """`DepositsGetHistoryItem`.
 
     Attributes:
@@ -339,8 +340,8 @@ class DepositsGetHistoryItem:
     deposit_transaction_type: DepositTransactionType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpData(Model):
     """`DepositsTopUpData`.
 
     Attributes:
@@ -354,19 +355,19 @@ class DepositsTopUpData:
     payment_transactions: list[DepositsTopUpDataPaymentTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataDepositsTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataDepositsTransaction(Model):
     """`DepositsTopUpData/deposits_transactions/0`.
 
     Attributes:
-        id: `float`.
-        salon_id: `float`.
-        salon_group_id: `float`.
-        document_id: `float`.
-        deposit_id: `float`.
-        deposit_type_id: `float`.
-        master_id: `float`.
-        user_id: `float`.
+        id: `int`.
+        salon_id: `int`.
+        salon_group_id: `int`.
+        document_id: `int`.
+        deposit_id: `int`.
+        deposit_type_id: `int`.
+        master_id: `int`.
+        user_id: `int`.
         amount: `float`.
         comment: `str`.
         date_create: `str`.
@@ -376,14 +377,14 @@ class DepositsTopUpDataDepositsTransaction:
         deposit_type: `DepositsTopUpDataDepositsTransactionDepositType`.
     """
 
-    id: float | None = None
-    salon_id: float | None = None
-    salon_group_id: float | None = None
-    document_id: float | None = None
-    deposit_id: float | None = None
-    deposit_type_id: float | None = None
-    master_id: float | None = None
-    user_id: float | None = None
+    id: int | None = None
+    salon_id: int | None = None
+    salon_group_id: int | None = None
+    document_id: int | None = None
+    deposit_id: int | None = None
+    deposit_type_id: int | None = None
+    master_id: int | None = None
+    user_id: int | None = None
     amount: float | None = None
     comment: str | None = None
     date_create: str | None = None
@@ -393,8 +394,8 @@ class DepositsTopUpDataDepositsTransaction:
     deposit_type: DepositsTopUpDataDepositsTransactionDepositType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataDepositsTransactionDeposit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataDepositsTransactionDeposit(Model):
     """`DepositsTopUpData/deposits_transactions/0/deposit`.
 
     Attributes:
@@ -416,36 +417,36 @@ class DepositsTopUpDataDepositsTransactionDeposit:
     date_create: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataDepositsTransactionDepositType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataDepositsTransactionDepositType(Model):
     """`DepositsTopUpData/deposits_transactions/0/deposit_type`.
 
     Attributes:
-        id: `float`.
-        salon_group_id: `float`.
+        id: `int`.
+        salon_group_id: `int`.
         title: `str`.
         date_create: `str`.
         deleted: `bool`.
         date_delete: `str`.
     """
 
-    id: float | None = None
-    salon_group_id: float | None = None
+    id: int | None = None
+    salon_group_id: int | None = None
     title: str | None = None
     date_create: str | None = None
     deleted: bool | None = None
     date_delete: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataDocument(Model):
     """`DepositsTopUpData/document`.
 
     Attributes:
-        id: `float`.
-        user_id: `float`.
-        salon_id: `float`.
-        type_id: `float`.
+        id: `int`.
+        user_id: `int`.
+        salon_id: `int`.
+        type_id: `int`.
         type: `DepositsTopUpDataDocumentType`.
         comment: `str`.
         number: `float`.
@@ -453,10 +454,10 @@ class DepositsTopUpDataDocument:
         user: `DepositsTopUpDataDocumentUser`.
     """
 
-    id: float | None = None
-    user_id: float | None = None
-    salon_id: float | None = None
-    type_id: float | None = None
+    id: int | None = None
+    user_id: int | None = None
+    salon_id: int | None = None
+    type_id: int | None = None
     type: DepositsTopUpDataDocumentType | None = None
     comment: str | None = None
     number: float | None = None
@@ -464,18 +465,18 @@ class DepositsTopUpDataDocument:
     user: DepositsTopUpDataDocumentUser | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataDocumentSalon:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataDocumentSalon(Model):
     """`DepositsTopUpData/document/salon`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         public_title: `str`.
-        business_group_id: `float`.
-        business_type_id: `float`.
-        country_id: `float`.
-        city_id: `float`.
+        business_group_id: `int`.
+        business_type_id: `int`.
+        country_id: `int`.
+        city_id: `int`.
         timezone: `float`.
         timezone_name: `str`.
         address: `str`.
@@ -490,13 +491,13 @@ class DepositsTopUpDataDocumentSalon:
         allow_change_record: `bool`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     public_title: str | None = None
-    business_group_id: float | None = None
-    business_type_id: float | None = None
-    country_id: float | None = None
-    city_id: float | None = None
+    business_group_id: int | None = None
+    business_type_id: int | None = None
+    country_id: int | None = None
+    city_id: int | None = None
     timezone: float | None = None
     timezone_name: str | None = None
     address: str | None = None
@@ -511,49 +512,49 @@ class DepositsTopUpDataDocumentSalon:
     allow_change_record: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataDocumentType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataDocumentType(Model):
     """`DepositsTopUpData/document/type`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataDocumentUser:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataDocumentUser(Model):
     """`DepositsTopUpData/document/user`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataPaymentTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataPaymentTransaction(Model):
     """`DepositsTopUpData/payment_transactions/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         document_id: `int`.
         date: `str`.
-        type_id: `float`.
-        expense_id: `float`.
-        account_id: `float`.
+        type_id: `int`.
+        expense_id: `int`.
+        account_id: `int`.
         amount: `float`.
-        client_id: `float`.
-        master_id: `float`.
-        supplier_id: `float`.
+        client_id: `int`.
+        master_id: `int`.
+        supplier_id: `int`.
         comment: `str`.
         item_id: `int`.
         target_type_id: `int`.
@@ -562,16 +563,16 @@ class DepositsTopUpDataPaymentTransaction:
         type: `DepositsTopUpDataPaymentTransactionType`.
     """
 
-    id: float | None = None
+    id: int | None = None
     document_id: int | None = None
     date: str | None = None
-    type_id: float | None = None
-    expense_id: float | None = None
-    account_id: float | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
     amount: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
-    supplier_id: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
     comment: str | None = None
     item_id: int | None = None
     target_type_id: int | None = None
@@ -580,8 +581,8 @@ class DepositsTopUpDataPaymentTransaction:
     type: DepositsTopUpDataPaymentTransactionType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpDataPaymentTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpDataPaymentTransactionType(Model):
     """`DepositsTopUpData/payment_transactions/0/type`.
 
     Attributes:
@@ -593,267 +594,267 @@ class DepositsTopUpDataPaymentTransactionType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositsTopUpRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositsTopUpRequest(Model):
     """`DepositsTopUpRequest`.
 
     Attributes:
-        client_id: `float`, always present.
-        deposit_id: `float`, always present.
+        client_id: `int`, always present.
+        deposit_id: `int`, always present.
         amount: `float`, always present.
-        master_id: `float`.
-        account_id: `float`, always present.
+        master_id: `int`.
+        account_id: `int`, always present.
     """
 
-    client_id: float
-    deposit_id: float
+    client_id: int
+    deposit_id: int
     amount: float
-    account_id: float
-    master_id: float | None = None
+    account_id: int
+    master_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionRequestDataTypes(Model):
     """`finance_transaction_request_data_types`.
 
     Attributes:
-        expense_id: `float`.
+        expense_id: `int`.
         amount: `float`.
-        account_id: `float`.
-        client_id: `float`.
-        supplier_id: `float`.
-        master_id: `float`.
+        account_id: `int`.
+        client_id: `int`.
+        supplier_id: `int`.
+        master_id: `int`.
         comment: `float`.
         date: `str`.
     """
 
-    expense_id: float | None = None
+    expense_id: int | None = None
     amount: float | None = None
-    account_id: float | None = None
-    client_id: float | None = None
-    supplier_id: float | None = None
-    master_id: float | None = None
+    account_id: int | None = None
+    client_id: int | None = None
+    supplier_id: int | None = None
+    master_id: int | None = None
     comment: float | None = None
     date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsCreateData(Model):
     """`FinanceTransactionsCreateData`.
 
     Attributes:
-        id: `float`.
-        document_id: `float`.
+        id: `int`.
+        document_id: `int`.
         date: `str`.
-        type_id: `float`.
-        expense_id: `float`.
-        account_id: `float`.
+        type_id: `int`.
+        expense_id: `int`.
+        account_id: `int`.
         amount: `float`.
-        client_id: `float`.
-        master_id: `float`.
-        supplier_id: `float`.
+        client_id: `int`.
+        master_id: `int`.
+        supplier_id: `int`.
         comment: `str`.
         item_id: `int`.
         target_type_id: `int`.
-        record_id: `float`.
-        goods_transaction_id: `float`.
+        record_id: `int`.
+        goods_transaction_id: `int`.
         expense: `FinanceTransactionsCreateDataExpense`.
         account: `FinanceTransactionsCreateDataAccount`.
         client_ (wire name `client`): `FinanceTransactionsCreateDataClient`.
-        master: `FinanceTransactionsCreateDataMaster`.
-        supplier: `list[dict[str, JSON]]`.
+        master: `FinanceTransactionsCreateDataMaster | list[JSON]`.
+        supplier: `list[dict[str, JSON]] | list[JSON]`.
     """
 
-    id: float | None = None
-    document_id: float | None = None
+    id: int | None = None
+    document_id: int | None = None
     date: str | None = None
-    type_id: float | None = None
-    expense_id: float | None = None
-    account_id: float | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
     amount: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
-    supplier_id: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
     comment: str | None = None
     item_id: int | None = None
     target_type_id: int | None = None
-    record_id: float | None = None
-    goods_transaction_id: float | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
     expense: FinanceTransactionsCreateDataExpense | None = None
     account: FinanceTransactionsCreateDataAccount | None = None
     client_: FinanceTransactionsCreateDataClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    master: FinanceTransactionsCreateDataMaster | None = None
-    supplier: list[dict[str, JSON]] | None = None
+    master: FinanceTransactionsCreateDataMaster | list[JSON] | None = None
+    supplier: list[dict[str, JSON]] | list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsCreateDataAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsCreateDataAccount(Model):
     """`FinanceTransactionsCreateData/account`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         is_cash: `bool`.
         is_default: `bool`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     is_cash: bool | None = None
     is_default: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsCreateDataClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsCreateDataClient(Model):
     """`FinanceTransactionsCreateData/client`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
         email: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsCreateDataExpense:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsCreateDataExpense(Model):
     """`FinanceTransactionsCreateData/expense`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsCreateDataMaster:
-    """`FinanceTransactionsCreateData/master`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsCreateDataMaster(Model):
+    """`FinanceTransactionsCreateData/master/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsListItem(Model):
     """`FinanceTransactionsListItem`.
 
     Attributes:
-        id: `float`.
-        document_id: `float`.
+        id: `int`.
+        document_id: `int`.
         expense: `FinanceTransactionsListItemExpense`.
         date: `str`.
         amount: `float`.
         comment: `str`.
-        master: `FinanceTransactionsListItemMaster`.
-        supplier: `FinanceTransactionsListItemSupplier`.
+        master: `FinanceTransactionsListItemMaster | list[JSON]`.
+        supplier: `FinanceTransactionsListItemSupplier | list[JSON]`.
         account: `FinanceTransactionsListItemAccount`.
         client_ (wire name `client`): `FinanceTransactionsListItemClient`.
         last_change_date: `str`.
-        record_id: `float`.
-        visit_id: `float`.
-        sold_item_id: `float`.
-        sold_item_type: `float`.
+        record_id: `int`.
+        visit_id: `int`.
+        sold_item_id: `int`.
+        sold_item_type: `str`.
     """
 
-    id: float | None = None
-    document_id: float | None = None
+    id: int | None = None
+    document_id: int | None = None
     expense: FinanceTransactionsListItemExpense | None = None
     date: str | None = None
     amount: float | None = None
     comment: str | None = None
-    master: FinanceTransactionsListItemMaster | None = None
-    supplier: FinanceTransactionsListItemSupplier | None = None
+    master: FinanceTransactionsListItemMaster | list[JSON] | None = None
+    supplier: FinanceTransactionsListItemSupplier | list[JSON] | None = None
     account: FinanceTransactionsListItemAccount | None = None
     client_: FinanceTransactionsListItemClient | None = attrs.field(default=None, metadata={"wire": "client"})
     last_change_date: str | None = None
-    record_id: float | None = None
-    visit_id: float | None = None
-    sold_item_id: float | None = None
-    sold_item_type: float | None = None
+    record_id: int | None = None
+    visit_id: int | None = None
+    sold_item_id: int | None = None
+    sold_item_type: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsListItemAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsListItemAccount(Model):
     """`FinanceTransactionsListItem/account`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsListItemClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsListItemClient(Model):
     """`FinanceTransactionsListItem/client`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsListItemExpense:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsListItemExpense(Model):
     """`FinanceTransactionsListItem/expense`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsListItemMaster:
-    """`FinanceTransactionsListItem/master`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsListItemMaster(Model):
+    """`FinanceTransactionsListItem/master/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionsListItemSupplier:
-    """`FinanceTransactionsListItem/supplier`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionsListItemSupplier(Model):
+    """`FinanceTransactionsListItem/supplier/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsListItem(Model):
     """`KkmTransactionsListItem`.
 
     Attributes:
@@ -877,8 +878,8 @@ class KkmTransactionsListItem:
     cashier: KkmTransactionsListItemCashier | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsListItemCashier:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsListItemCashier(Model):
     """`KkmTransactionsListItem/cashier`.
 
     Attributes:
@@ -890,8 +891,8 @@ class KkmTransactionsListItemCashier:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsListItemDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsListItemDocument(Model):
     """`KkmTransactionsListItem/document`.
 
     Attributes:
@@ -905,8 +906,8 @@ class KkmTransactionsListItemDocument:
     type_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsListItemStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsListItemStatus(Model):
     """`KkmTransactionsListItem/status`.
 
     Attributes:
@@ -918,8 +919,8 @@ class KkmTransactionsListItemStatus:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsListItemType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsListItemType(Model):
     """`KkmTransactionsListItem/type`.
 
     Attributes:
@@ -931,25 +932,25 @@ class KkmTransactionsListItemType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintBillData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintBillData(Model):
     """`KkmTransactionsPrintBillData`.
 
     Attributes:
         kkm_type: `int`.
         kkm_transactions: `list[KkmTransactionsPrintBillDataKkmTransaction]`.
         status: `int`.
-        bill_json: `list[dict[str, JSON]]`.
+        bill_json: `list[JSON]`.
     """
 
     kkm_type: int | None = None
     kkm_transactions: list[KkmTransactionsPrintBillDataKkmTransaction] | None = None
     status: int | None = None
-    bill_json: list[dict[str, JSON]] | None = None
+    bill_json: list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintBillDataKkmTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintBillDataKkmTransaction(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0`.
 
     Attributes:
@@ -973,8 +974,8 @@ class KkmTransactionsPrintBillDataKkmTransaction:
     cashier: KkmTransactionsPrintBillDataKkmTransactionCashier | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintBillDataKkmTransactionCashier:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintBillDataKkmTransactionCashier(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/cashier`.
 
     Attributes:
@@ -986,8 +987,8 @@ class KkmTransactionsPrintBillDataKkmTransactionCashier:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintBillDataKkmTransactionDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintBillDataKkmTransactionDocument(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/document`.
 
     Attributes:
@@ -1001,8 +1002,8 @@ class KkmTransactionsPrintBillDataKkmTransactionDocument:
     type_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintBillDataKkmTransactionStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintBillDataKkmTransactionStatus(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/status`.
 
     Attributes:
@@ -1014,8 +1015,8 @@ class KkmTransactionsPrintBillDataKkmTransactionStatus:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintBillDataKkmTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintBillDataKkmTransactionType(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/type`.
 
     Attributes:
@@ -1027,23 +1028,23 @@ class KkmTransactionsPrintBillDataKkmTransactionType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintBillRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintBillRequest(Model):
     """`KkmTransactionsPrintBillRequest`.
 
     Attributes:
-        document_id: `float`, always present.
+        document_id: `int`, always present.
         type: `float`, always present.
         is_pos_enabled: `bool`.
     """
 
-    document_id: float
+    document_id: int
     type: float
     is_pos_enabled: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetData(Model):
     """`SaleOperationsGetData`.
 
     Attributes:
@@ -1057,8 +1058,8 @@ class SaleOperationsGetData:
     payment_methods: list[SaleOperationsGetDataPaymentMethod] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataKkmState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataKkmState(Model):
     """`SaleOperationsGetData/kkm_state`.
 
     Attributes:
@@ -1070,8 +1071,8 @@ class SaleOperationsGetDataKkmState:
     transactions: list[SaleOperationsGetDataKkmStateTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataKkmStateTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataKkmStateTransaction(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0`.
 
     Attributes:
@@ -1097,8 +1098,8 @@ class SaleOperationsGetDataKkmStateTransaction:
     cashier: SaleOperationsGetDataKkmStateTransactionCashier | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataKkmStateTransactionCashier:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataKkmStateTransactionCashier(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/cashier`.
 
     Attributes:
@@ -1110,8 +1111,8 @@ class SaleOperationsGetDataKkmStateTransactionCashier:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataKkmStateTransactionDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataKkmStateTransactionDocument(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/document`.
 
     Attributes:
@@ -1125,8 +1126,8 @@ class SaleOperationsGetDataKkmStateTransactionDocument:
     type_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataKkmStateTransactionStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataKkmStateTransactionStatus(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/status`.
 
     Attributes:
@@ -1138,8 +1139,8 @@ class SaleOperationsGetDataKkmStateTransactionStatus:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataKkmStateTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataKkmStateTransactionType(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/type`.
 
     Attributes:
@@ -1151,8 +1152,8 @@ class SaleOperationsGetDataKkmStateTransactionType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataPaymentMethod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataPaymentMethod(Model):
     """`SaleOperationsGetData/payment_methods/0`.
 
     Attributes:
@@ -1174,8 +1175,8 @@ class SaleOperationsGetDataPaymentMethod:
     account: SaleOperationsGetDataPaymentMethodAccount | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataPaymentMethodAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataPaymentMethodAccount(Model):
     """`SaleOperationsGetData/payment_methods/0/account`.
 
     Attributes:
@@ -1189,8 +1190,8 @@ class SaleOperationsGetDataPaymentMethodAccount:
     is_cash: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataState(Model):
     """`SaleOperationsGetData/state`.
 
     Attributes:
@@ -1204,12 +1205,12 @@ class SaleOperationsGetDataState:
     payment_transactions: list[SaleOperationsGetDataStatePaymentTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStateItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStateItem(Model):
     """`SaleOperationsGetData/state/items/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         type: `str`.
         title: `str`.
         amount: `float`.
@@ -1219,7 +1220,7 @@ class SaleOperationsGetDataStateItem:
         cost_to_pay_total: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     type: str | None = None
     title: str | None = None
     amount: float | None = None
@@ -1229,8 +1230,8 @@ class SaleOperationsGetDataStateItem:
     cost_to_pay_total: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStateLoyaltyTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStateLoyaltyTransaction(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0`.
 
     Attributes:
@@ -1260,8 +1261,8 @@ class SaleOperationsGetDataStateLoyaltyTransaction:
     deposit: SaleOperationsGetDataStateLoyaltyTransactionDeposit | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStateLoyaltyTransactionChain:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStateLoyaltyTransactionChain(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/chain`.
 
     Attributes:
@@ -1273,8 +1274,8 @@ class SaleOperationsGetDataStateLoyaltyTransactionChain:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStateLoyaltyTransactionDeposit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStateLoyaltyTransactionDeposit(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/deposit`.
 
     Attributes:
@@ -1288,8 +1289,8 @@ class SaleOperationsGetDataStateLoyaltyTransactionDeposit:
     type: SaleOperationsGetDataStateLoyaltyTransactionDepositType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStateLoyaltyTransactionDepositType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStateLoyaltyTransactionDepositType(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/deposit/type`.
 
     Attributes:
@@ -1301,8 +1302,8 @@ class SaleOperationsGetDataStateLoyaltyTransactionDepositType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStateLoyaltyTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStateLoyaltyTransactionType(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/type`.
 
     Attributes:
@@ -1314,8 +1315,8 @@ class SaleOperationsGetDataStateLoyaltyTransactionType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStatePaymentTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStatePaymentTransaction(Model):
     """`SaleOperationsGetData/state/payment_transactions/0`.
 
     Attributes:
@@ -1341,8 +1342,8 @@ class SaleOperationsGetDataStatePaymentTransaction:
     expense: SaleOperationsGetDataStatePaymentTransactionExpense | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStatePaymentTransactionAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStatePaymentTransactionAccount(Model):
     """`SaleOperationsGetData/state/payment_transactions/0/account`.
 
     Attributes:
@@ -1358,8 +1359,8 @@ class SaleOperationsGetDataStatePaymentTransactionAccount:
     is_default: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleOperationsGetDataStatePaymentTransactionExpense:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleOperationsGetDataStatePaymentTransactionExpense(Model):
     """`SaleOperationsGetData/state/payment_transactions/0/expense`.
 
     Attributes:

@@ -8,10 +8,11 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON
+from apiforge.core.model import Model
 
 
-@attrs.define(kw_only=True, slots=True)
-class Consumables2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Consumables2(Model):
     """`consumables`.
 
     Attributes:
@@ -21,31 +22,31 @@ class Consumables2:
     consumables: list[ConsumablesConsumable] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ConsumablesConsumable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ConsumablesConsumable(Model):
     """`consumables/consumables/0`.
 
     Attributes:
-        goods_transaction_id: `float`.
-        record_id: `float`.
-        service_id: `float`.
-        storage_id: `float`.
-        good_id: `float`.
+        goods_transaction_id: `int`.
+        record_id: `int`.
+        service_id: `int`.
+        storage_id: `int`.
+        good_id: `int`.
         price: `float`.
         amount: `float`.
     """
 
-    goods_transaction_id: float | None = None
-    record_id: float | None = None
-    service_id: float | None = None
-    storage_id: float | None = None
-    good_id: float | None = None
+    goods_transaction_id: int | None = None
+    record_id: int | None = None
+    service_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
     price: float | None = None
     amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesCreateData(Model):
     """`GoodsCategoriesCreateData`.
 
     Attributes:
@@ -59,14 +60,14 @@ class GoodsCategoriesCreateData:
     parent_category_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesGetNodeData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesGetNodeData(Model):
     """`GoodsCategoriesGetNodeData`.
 
     Attributes:
-        parent_id: `float`.
-        item_id: `float`.
-        category_id: `float`.
+        parent_id: `int`.
+        item_id: `int`.
+        category_id: `int`.
         title: `str`.
         is_chain: `bool`.
         is_category: `bool`.
@@ -75,9 +76,9 @@ class GoodsCategoriesGetNodeData:
         children_count: `float`.
     """
 
-    parent_id: float | None = None
-    item_id: float | None = None
-    category_id: float | None = None
+    parent_id: int | None = None
+    item_id: int | None = None
+    category_id: int | None = None
     title: str | None = None
     is_chain: bool | None = None
     is_category: bool | None = None
@@ -86,31 +87,31 @@ class GoodsCategoriesGetNodeData:
     children_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesGetNodeDataChildrenItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesGetNodeDataChildrenItem(Model):
     """`GoodsCategoriesGetNodeData/children/0`.
 
     Attributes:
-        parent_id: `float`.
-        item_id: `float`.
-        category_id: `float`.
+        parent_id: `int`.
+        item_id: `int`.
+        category_id: `int`.
         title: `str`.
         is_chain: `bool`.
         is_category: `bool`.
         is_item: `bool`.
     """
 
-    parent_id: float | None = None
-    item_id: float | None = None
-    category_id: float | None = None
+    parent_id: int | None = None
+    item_id: int | None = None
+    category_id: int | None = None
     title: str | None = None
     is_chain: bool | None = None
     is_category: bool | None = None
     is_item: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesListLegacyItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesListLegacyItem(Model):
     """`GoodsCategoriesListLegacyItem`.
 
     Attributes:
@@ -122,8 +123,8 @@ class GoodsCategoriesListLegacyItem:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesRequestDataTypes(Model):
     """`goods_categories_request_data_types`.
 
     Attributes:
@@ -139,31 +140,31 @@ class GoodsCategoriesRequestDataTypes:
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesSearchGoodsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesSearchGoodsItem(Model):
     """`GoodsCategoriesSearchGoodsItem`.
 
     Attributes:
-        parent_id: `float`.
-        item_id: `float`.
-        category_id: `float`.
+        parent_id: `int`.
+        item_id: `int`.
+        category_id: `int`.
         title: `str`.
         is_chain: `bool`.
         is_category: `bool`.
         is_item: `bool`.
     """
 
-    parent_id: float | None = None
-    item_id: float | None = None
-    category_id: float | None = None
+    parent_id: int | None = None
+    item_id: int | None = None
+    category_id: int | None = None
     title: str | None = None
     is_chain: bool | None = None
     is_category: bool | None = None
     is_item: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyRequestDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyRequestDataType(Model):
     """`goods_company_request_data_type`.
 
     Attributes:
@@ -205,8 +206,8 @@ class GoodsCompanyRequestDataType:
     vat_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyRequestWithRulesDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyRequestWithRulesDataType(Model):
     """`goods_company_request_with_rules_data_type`.
 
     Attributes:
@@ -250,8 +251,8 @@ class GoodsCompanyRequestWithRulesDataType:
     correction_rules: list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyRequestWithRulesDataTypeCorrectionRule:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyRequestWithRulesDataTypeCorrectionRule(Model):
     """`goods_company_request_with_rules_data_type/correction_rules/0`.
 
     Attributes:
@@ -263,8 +264,8 @@ class GoodsCompanyRequestWithRulesDataTypeCorrectionRule:
     base_unit: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCreateItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCreateItem(Model):
     """`GoodsCreateItem`.
 
     Attributes:
@@ -282,8 +283,8 @@ class GoodsCreateItem:
         unit_actual_cost_format: `str`.
         unit_equals: `str`.
         barcode: `str`.
-        loyalty_abonement_type_id: `float`.
-        loyalty_certificate_type_id: `float`.
+        loyalty_abonement_type_id: `int`.
+        loyalty_certificate_type_id: `int`.
         loyalty_allow_empty_code: `bool`.
         critical_amount: `float`.
         desired_amount: `float`.
@@ -305,8 +306,8 @@ class GoodsCreateItem:
     unit_actual_cost_format: str | None = None
     unit_equals: str | None = None
     barcode: str | None = None
-    loyalty_abonement_type_id: float | None = None
-    loyalty_certificate_type_id: float | None = None
+    loyalty_abonement_type_id: int | None = None
+    loyalty_certificate_type_id: int | None = None
     loyalty_allow_empty_code: bool | None = None
     critical_amount: float | None = None
     desired_amount: float | None = None
@@ -314,8 +315,8 @@ class GoodsCreateItem:
     last_change_date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCreateItemActualAmount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCreateItemActualAmount(Model):
     """`GoodsCreateItem/actual_amounts/0`.
 
     Attributes:
@@ -327,8 +328,8 @@ class GoodsCreateItemActualAmount:
     amount: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateData(Model):
     """`GoodsTransactionsCreateData`.
 
     Attributes:
@@ -336,22 +337,22 @@ class GoodsTransactionsCreateData:
         document_id: `int`.
         type_id: `int`.
         type: `GoodsTransactionsCreateDataType`.
-        company_id: `float`.
-        good_id: `float`.
+        company_id: `int`.
+        good_id: `int`.
         amount: `float`.
         service_amount: `int`.
         sale_amount: `int`.
         cost_per_unit: `float`.
         cost: `float`.
         discount: `float`.
-        unit_id: `float`.
-        service_unit_id: `float`.
-        sale_unit_id: `float`.
+        unit_id: `int`.
+        service_unit_id: `int`.
+        sale_unit_id: `int`.
         operation_unit_type: `float`.
-        storage_id: `float`.
-        supplier_id: `float`.
-        client_id: `float`.
-        master_id: `float`.
+        storage_id: `int`.
+        supplier_id: `int`.
+        client_id: `int`.
+        master_id: `int`.
         create_date: `str`.
         last_change_date: `str`.
         comment: `str`.
@@ -361,7 +362,7 @@ class GoodsTransactionsCreateData:
         service_unit: `GoodsTransactionsCreateDataServiceUnit`.
         storage: `GoodsTransactionsCreateDataStorage`.
         supplier: `list[dict[str, JSON]]`.
-        client_ (wire name `client`): `GoodsTransactionsCreateDataClient`.
+        client_ (wire name `client`): `GoodsTransactionsCreateDataClient | list[JSON]`.
         master: `GoodsTransactionsCreateDataMaster`.
         unit: `GoodsTransactionsCreateDataUnit`.
     """
@@ -370,22 +371,22 @@ class GoodsTransactionsCreateData:
     document_id: int | None = None
     type_id: int | None = None
     type: GoodsTransactionsCreateDataType | None = None
-    company_id: float | None = None
-    good_id: float | None = None
+    company_id: int | None = None
+    good_id: int | None = None
     amount: float | None = None
     service_amount: int | None = None
     sale_amount: int | None = None
     cost_per_unit: float | None = None
     cost: float | None = None
     discount: float | None = None
-    unit_id: float | None = None
-    service_unit_id: float | None = None
-    sale_unit_id: float | None = None
+    unit_id: int | None = None
+    service_unit_id: int | None = None
+    sale_unit_id: int | None = None
     operation_unit_type: float | None = None
-    storage_id: float | None = None
-    supplier_id: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
     create_date: str | None = None
     last_change_date: str | None = None
     comment: str | None = None
@@ -395,45 +396,47 @@ class GoodsTransactionsCreateData:
     service_unit: GoodsTransactionsCreateDataServiceUnit | None = None
     storage: GoodsTransactionsCreateDataStorage | None = None
     supplier: list[dict[str, JSON]] | None = None
-    client_: GoodsTransactionsCreateDataClient | None = attrs.field(default=None, metadata={"wire": "client"})
+    client_: GoodsTransactionsCreateDataClient | list[JSON] | None = attrs.field(
+        default=None, metadata={"wire": "client"}
+    )
     master: GoodsTransactionsCreateDataMaster | None = None
     unit: GoodsTransactionsCreateDataUnit | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataClient:
-    """`GoodsTransactionsCreateData/client`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataClient(Model):
+    """`GoodsTransactionsCreateData/client/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
         email: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataGood:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataGood(Model):
     """`GoodsTransactionsCreateData/good`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         unit: `str`.
         value: `str`.
         label: `str`.
         article: `str`.
         category: `str`.
-        category_id: `float`.
-        salon_id: `float`.
-        good_id: `float`.
+        category_id: `int`.
+        salon_id: `int`.
+        good_id: `int`.
         cost: `float`.
-        unit_id: `float`.
+        unit_id: `int`.
         unit_short_title: `str`.
         service_unit_id: `str`.
         service_unit_short_title: `str`.
@@ -449,18 +452,18 @@ class GoodsTransactionsCreateDataGood:
         last_change_date: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     unit: str | None = None
     value: str | None = None
     label: str | None = None
     article: str | None = None
     category: str | None = None
-    category_id: float | None = None
-    salon_id: float | None = None
-    good_id: float | None = None
+    category_id: int | None = None
+    salon_id: int | None = None
+    good_id: int | None = None
     cost: float | None = None
-    unit_id: float | None = None
+    unit_id: int | None = None
     unit_short_title: str | None = None
     service_unit_id: str | None = None
     service_unit_short_title: str | None = None
@@ -476,98 +479,98 @@ class GoodsTransactionsCreateDataGood:
     last_change_date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataMaster:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataMaster(Model):
     """`GoodsTransactionsCreateData/master`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataSaleUnit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataSaleUnit(Model):
     """`GoodsTransactionsCreateData/sale_unit`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         short_title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     short_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataServiceUnit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataServiceUnit(Model):
     """`GoodsTransactionsCreateData/service_unit`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         short_title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     short_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataStorage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataStorage(Model):
     """`GoodsTransactionsCreateData/storage`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataType(Model):
     """`GoodsTransactionsCreateData/type`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsCreateDataUnit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsCreateDataUnit(Model):
     """`GoodsTransactionsCreateData/unit`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         short_title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     short_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItem(Model):
     """`GoodsTransactionsSearchItem`.
 
     Attributes:
-        id: `float`.
-        document_id: `float`.
-        type_id: `float`.
+        id: `int`.
+        document_id: `int`.
+        type_id: `int`.
         type: `str`.
         good: `GoodsTransactionsSearchItemGood`.
         storage: `GoodsTransactionsSearchItemStorage`.
@@ -580,14 +583,14 @@ class GoodsTransactionsSearchItem:
         discount: `float`.
         master: `GoodsTransactionsSearchItemMaster`.
         supplier: `GoodsTransactionsSearchItemSupplier`.
-        record_id: `float`.
+        record_id: `int`.
         service: `GoodsTransactionsSearchItemService`.
         clients: `GoodsTransactionsSearchItemClients`.
     """
 
-    id: float | None = None
-    document_id: float | None = None
-    type_id: float | None = None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
     type: str | None = None
     good: GoodsTransactionsSearchItemGood | None = None
     storage: GoodsTransactionsSearchItemStorage | None = None
@@ -600,115 +603,115 @@ class GoodsTransactionsSearchItem:
     discount: float | None = None
     master: GoodsTransactionsSearchItemMaster | None = None
     supplier: GoodsTransactionsSearchItemSupplier | None = None
-    record_id: float | None = None
+    record_id: int | None = None
     service: GoodsTransactionsSearchItemService | None = None
     clients: GoodsTransactionsSearchItemClients | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItemClients:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItemClients(Model):
     """`GoodsTransactionsSearchItem/clients`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItemGood:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItemGood(Model):
     """`GoodsTransactionsSearchItem/good`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItemMaster:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItemMaster(Model):
     """`GoodsTransactionsSearchItem/master`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItemService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItemService(Model):
     """`GoodsTransactionsSearchItem/service`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItemStorage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItemStorage(Model):
     """`GoodsTransactionsSearchItem/storage`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItemSupplier:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItemSupplier(Model):
     """`GoodsTransactionsSearchItem/supplier`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsSearchItemUnit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsSearchItemUnit(Model):
     """`GoodsTransactionsSearchItem/unit`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsCreateData(Model):
     """`StorageDocumentsCreateData`.
 
     Attributes:
-        id: `float`.
-        type_id: `float`.
+        id: `int`.
+        type_id: `int`.
         type: `StorageDocumentsCreateDataType`.
-        storage_id: `float`.
-        user_id: `float`.
-        company_id: `float`.
+        storage_id: `int`.
+        user_id: `int`.
+        company_id: `int`.
         number: `float`.
         comment: `str`.
         create_date: `str`.
@@ -717,12 +720,12 @@ class StorageDocumentsCreateData:
         user: `StorageDocumentsCreateDataUser`.
     """
 
-    id: float | None = None
-    type_id: float | None = None
+    id: int | None = None
+    type_id: int | None = None
     type: StorageDocumentsCreateDataType | None = None
-    storage_id: float | None = None
-    user_id: float | None = None
-    company_id: float | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
     number: float | None = None
     comment: str | None = None
     create_date: str | None = None
@@ -731,15 +734,15 @@ class StorageDocumentsCreateData:
     user: StorageDocumentsCreateDataUser | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsCreateDataCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsCreateDataCompany(Model):
     """`StorageDocumentsCreateData/company`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        country_id: `float`.
-        city_id: `float`.
+        country_id: `int`.
+        city_id: `int`.
         timezone: `str`.
         address: `str`.
         coordinate_lat: `str`.
@@ -750,10 +753,10 @@ class StorageDocumentsCreateDataCompany:
         site: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    country_id: float | None = None
-    city_id: float | None = None
+    country_id: int | None = None
+    city_id: int | None = None
     timezone: str | None = None
     address: str | None = None
     coordinate_lat: str | None = None
@@ -764,65 +767,65 @@ class StorageDocumentsCreateDataCompany:
     site: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsCreateDataStorage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsCreateDataStorage(Model):
     """`StorageDocumentsCreateData/storage`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsCreateDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsCreateDataType(Model):
     """`StorageDocumentsCreateData/type`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsCreateDataUser:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsCreateDataUser(Model):
     """`StorageDocumentsCreateData/user`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsListFinanceTransactionsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsListFinanceTransactionsItem(Model):
     """`StorageDocumentsListFinanceTransactionsItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         date: `str`.
-        type_id: `float`.
-        expense_id: `float`.
-        account_id: `float`.
+        type_id: `int`.
+        expense_id: `int`.
+        account_id: `int`.
         amount: `float`.
-        client_id: `float`.
-        master_id: `float`.
-        supplier_id: `float`.
+        client_id: `int`.
+        master_id: `int`.
+        supplier_id: `int`.
         comment: `str`.
         item_id: `int`.
         target_type_id: `int`.
-        record_id: `float`.
+        record_id: `int`.
         expense: `StorageDocumentsListFinanceTransactionsItemExpense`.
         account: `StorageDocumentsListFinanceTransactionsItemAccount`.
         client_ (wire name `client`): `StorageDocumentsListFinanceTransactionsItemClient`.
@@ -830,19 +833,19 @@ class StorageDocumentsListFinanceTransactionsItem:
         supplier: `list[dict[str, JSON]]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     date: str | None = None
-    type_id: float | None = None
-    expense_id: float | None = None
-    account_id: float | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
     amount: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
-    supplier_id: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
     comment: str | None = None
     item_id: int | None = None
     target_type_id: int | None = None
-    record_id: float | None = None
+    record_id: int | None = None
     expense: StorageDocumentsListFinanceTransactionsItemExpense | None = None
     account: StorageDocumentsListFinanceTransactionsItemAccount | None = None
     client_: StorageDocumentsListFinanceTransactionsItemClient | None = attrs.field(
@@ -852,181 +855,181 @@ class StorageDocumentsListFinanceTransactionsItem:
     supplier: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsListFinanceTransactionsItemAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsListFinanceTransactionsItemAccount(Model):
     """`StorageDocumentsListFinanceTransactionsItem/account`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        type_id: `float`.
+        type_id: `int`.
         type: `float`.
         comment: `str`.
-        company_id: `float`.
+        company_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    type_id: float | None = None
+    type_id: int | None = None
     type: float | None = None
     comment: str | None = None
-    company_id: float | None = None
+    company_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsListFinanceTransactionsItemClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsListFinanceTransactionsItemClient(Model):
     """`StorageDocumentsListFinanceTransactionsItem/client`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsListFinanceTransactionsItemExpense:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsListFinanceTransactionsItemExpense(Model):
     """`StorageDocumentsListFinanceTransactionsItem/expense`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageDocumentsListGoodsTransactionsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageDocumentsListGoodsTransactionsItem(Model):
     """`StorageDocumentsListGoodsTransactionsItem`.
 
     Attributes:
-        id: `float`.
-        document_id: `float`.
-        type_id: `float`.
-        company_id: `float`.
-        good_id: `float`.
+        id: `int`.
+        document_id: `int`.
+        type_id: `int`.
+        company_id: `int`.
+        good_id: `int`.
         amount: `float`.
         cost_per_unit: `float`.
         discount: `float`.
         cost: `float`.
-        unit_id: `float`.
+        unit_id: `int`.
         operation_unit_type: `float`.
-        storage_id: `float`.
-        supplier_id: `float`.
-        record_id: `float`.
-        client_id: `float`.
-        master_id: `float`.
+        storage_id: `int`.
+        supplier_id: `int`.
+        record_id: `int`.
+        client_id: `int`.
+        master_id: `int`.
         create_date: `str`.
         comment: `str`.
-        service_id: `float`.
-        user_id: `float`.
+        service_id: `int`.
+        user_id: `int`.
         deleted: `bool`.
         pkg_amount: `float`.
     """
 
-    id: float | None = None
-    document_id: float | None = None
-    type_id: float | None = None
-    company_id: float | None = None
-    good_id: float | None = None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
+    company_id: int | None = None
+    good_id: int | None = None
     amount: float | None = None
     cost_per_unit: float | None = None
     discount: float | None = None
     cost: float | None = None
-    unit_id: float | None = None
+    unit_id: int | None = None
     operation_unit_type: float | None = None
-    storage_id: float | None = None
-    supplier_id: float | None = None
-    record_id: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    record_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
     create_date: str | None = None
     comment: str | None = None
-    service_id: float | None = None
-    user_id: float | None = None
+    service_id: int | None = None
+    user_id: int | None = None
     deleted: bool | None = None
     pkg_amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationDocumentsRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationDocumentsRequestDataTypes(Model):
     """`storage_operation_documents_request_data_types`.
 
     Attributes:
-        type_id: `float`, always present.
+        type_id: `int`, always present.
         comment: `str`.
-        storage_id: `float`, always present.
+        storage_id: `int`, always present.
         create_date: `str`, always present.
     """
 
-    type_id: float
-    storage_id: float
+    type_id: int
+    storage_id: int
     create_date: str
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationGoodTransactionRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationGoodTransactionRequestDataTypes(Model):
     """`storage_operation_good_transaction_request_data_types`.
 
     Attributes:
-        document_id: `float`, always present.
-        good_id: `float`, always present.
+        document_id: `int`, always present.
+        good_id: `int`, always present.
         amount: `float`, always present.
         cost_per_unit: `float`, always present.
         discount: `float`, always present.
         cost: `float`, always present.
         operation_unit_type: `float`, always present.
         good_special_number: `str`.
-        master_id: `float`.
-        client_id: `float`.
-        supplier_id: `float`.
+        master_id: `int`.
+        client_id: `int`.
+        supplier_id: `int`.
         comment: `str`.
     """
 
-    document_id: float
-    good_id: float
+    document_id: int
+    good_id: int
     amount: float
     cost_per_unit: float
     discount: float
     cost: float
     operation_unit_type: float
     good_special_number: str | None = None
-    master_id: float | None = None
-    client_id: float | None = None
-    supplier_id: float | None = None
+    master_id: int | None = None
+    client_id: int | None = None
+    supplier_id: int | None = None
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationOperationRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationOperationRequestDataTypes(Model):
     """`storage_operation_operation_request_data_types`.
 
     Attributes:
-        type_id: `float`, always present.
+        type_id: `int`, always present.
         comment: `str`.
         create_date: `str`, always present.
-        master_id: `float`.
-        storage_id: `float`, always present.
+        master_id: `int`.
+        storage_id: `int`, always present.
         goods_transactions: `list[dict[str, JSON]]`, always present.
     """
 
-    type_id: float
+    type_id: int
     create_date: str
-    storage_id: float
+    storage_id: int
     goods_transactions: list[dict[str, JSON]]
     comment: str | None = None
-    master_id: float | None = None
+    master_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateData(Model):
     """`StorageOperationsCreateData`.
 
     Attributes:
@@ -1038,17 +1041,17 @@ class StorageOperationsCreateData:
     transactions: list[StorageOperationsCreateDataTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataDocument(Model):
     """`StorageOperationsCreateData/document`.
 
     Attributes:
-        id: `float`.
-        type_id: `float`.
+        id: `int`.
+        type_id: `int`.
         type: `StorageOperationsCreateDataDocumentType`.
-        storage_id: `float`.
-        user_id: `float`.
-        company_id: `float`.
+        storage_id: `int`.
+        user_id: `int`.
+        company_id: `int`.
         number: `float`.
         comment: `str`.
         create_date: `str`.
@@ -1057,12 +1060,12 @@ class StorageOperationsCreateDataDocument:
         user: `StorageOperationsCreateDataDocumentUser`.
     """
 
-    id: float | None = None
-    type_id: float | None = None
+    id: int | None = None
+    type_id: int | None = None
     type: StorageOperationsCreateDataDocumentType | None = None
-    storage_id: float | None = None
-    user_id: float | None = None
-    company_id: float | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
     number: float | None = None
     comment: str | None = None
     create_date: str | None = None
@@ -1071,15 +1074,15 @@ class StorageOperationsCreateDataDocument:
     user: StorageOperationsCreateDataDocumentUser | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataDocumentCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataDocumentCompany(Model):
     """`StorageOperationsCreateData/document/company`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        country_id: `float`.
-        city_id: `float`.
+        country_id: `int`.
+        city_id: `int`.
         timezone: `str`.
         address: `str`.
         coordinate_lat: `str`.
@@ -1090,10 +1093,10 @@ class StorageOperationsCreateDataDocumentCompany:
         site: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    country_id: float | None = None
-    city_id: float | None = None
+    country_id: int | None = None
+    city_id: int | None = None
     timezone: str | None = None
     address: str | None = None
     coordinate_lat: str | None = None
@@ -1104,67 +1107,67 @@ class StorageOperationsCreateDataDocumentCompany:
     site: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataDocumentStorage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataDocumentStorage(Model):
     """`StorageOperationsCreateData/document/storage`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataDocumentType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataDocumentType(Model):
     """`StorageOperationsCreateData/document/type`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataDocumentUser:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataDocumentUser(Model):
     """`StorageOperationsCreateData/document/user`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataTransaction(Model):
     """`StorageOperationsCreateData/transactions/0`.
 
     Attributes:
-        id: `float`.
-        document_id: `float`.
-        type_id: `float`.
+        id: `int`.
+        document_id: `int`.
+        type_id: `int`.
         type: `StorageOperationsCreateDataTransactionType`.
-        company_id: `float`.
-        good_id: `float`.
+        company_id: `int`.
+        good_id: `int`.
         amount: `float`.
         cost_per_unit: `float`.
         discount: `float`.
         cost: `float`.
-        unit_id: `float`.
-        storage_id: `float`.
-        supplier_id: `float`.
-        client_id: `float`.
-        master_id: `float`.
+        unit_id: `int`.
+        storage_id: `int`.
+        supplier_id: `int`.
+        client_id: `int`.
+        master_id: `int`.
         create_date: `str`.
         comment: `str`.
         deleted: `bool`.
@@ -1176,21 +1179,21 @@ class StorageOperationsCreateDataTransaction:
         unit: `StorageOperationsCreateDataTransactionUnit`.
     """
 
-    id: float | None = None
-    document_id: float | None = None
-    type_id: float | None = None
+    id: int | None = None
+    document_id: int | None = None
+    type_id: int | None = None
     type: StorageOperationsCreateDataTransactionType | None = None
-    company_id: float | None = None
-    good_id: float | None = None
+    company_id: int | None = None
+    good_id: int | None = None
     amount: float | None = None
     cost_per_unit: float | None = None
     discount: float | None = None
     cost: float | None = None
-    unit_id: float | None = None
-    storage_id: float | None = None
-    supplier_id: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
+    unit_id: int | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
     create_date: str | None = None
     comment: str | None = None
     deleted: bool | None = None
@@ -1202,79 +1205,79 @@ class StorageOperationsCreateDataTransaction:
     unit: StorageOperationsCreateDataTransactionUnit | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataTransactionGood:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataTransactionGood(Model):
     """`StorageOperationsCreateData/transactions/0/good`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataTransactionStorage:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataTransactionStorage(Model):
     """`StorageOperationsCreateData/transactions/0/storage`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataTransactionType(Model):
     """`StorageOperationsCreateData/transactions/0/type`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationsCreateDataTransactionUnit:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationsCreateDataTransactionUnit(Model):
     """`StorageOperationsCreateData/transactions/0/unit`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoragesListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoragesListItem(Model):
     """`StoragesListItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         for_service: `float`.
         for_sale: `float`.
         comment: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     for_service: float | None = None
     for_sale: float | None = None
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListItem(Model):
     """`TechnologicalCardsListItem`.
 
     Attributes:
@@ -1288,162 +1291,162 @@ class TechnologicalCardsListItem:
     technological_card_items: list[TechnologicalCardsListItemTechnologicalCardItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListItemTechnologicalCardItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListItemTechnologicalCardItem(Model):
     """`TechnologicalCardsListItem/technological_card_items/0`.
 
     Attributes:
-        id: `float`.
-        technological_card_id: `float`.
-        storage_id: `float`.
-        good_id: `float`.
+        id: `int`.
+        technological_card_id: `int`.
+        storage_id: `int`.
+        good_id: `int`.
         amount: `float`.
         unit: `str`.
         price: `float`.
         title: `str`.
     """
 
-    id: float | None = None
-    technological_card_id: float | None = None
-    storage_id: float | None = None
-    good_id: float | None = None
+    id: int | None = None
+    technological_card_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
     amount: float | None = None
     unit: str | None = None
     price: float | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListRecordConsumablesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListRecordConsumablesItem(Model):
     """`TechnologicalCardsListRecordConsumablesItem`.
 
     Attributes:
-        service_id: `float`.
-        record_id: `float`.
+        service_id: `int`.
+        record_id: `int`.
         technological_cards: `list[TechnologicalCardsListRecordConsumablesItemTechnologicalCard]`.
         consumables: `list[TechnologicalCardsListRecordConsumablesItemConsumable]`.
     """
 
-    service_id: float | None = None
-    record_id: float | None = None
+    service_id: int | None = None
+    record_id: int | None = None
     technological_cards: list[TechnologicalCardsListRecordConsumablesItemTechnologicalCard] | None = None
     consumables: list[TechnologicalCardsListRecordConsumablesItemConsumable] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListRecordConsumablesItemConsumable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListRecordConsumablesItemConsumable(Model):
     """`TechnologicalCardsListRecordConsumablesItem/consumables/0`.
 
     Attributes:
-        goods_transaction_id: `float`.
-        record_id: `float`.
-        service_id: `float`.
-        storage_id: `float`.
-        good_id: `float`.
+        goods_transaction_id: `int`.
+        record_id: `int`.
+        service_id: `int`.
+        storage_id: `int`.
+        good_id: `int`.
         price: `float`.
         amount: `float`.
         good: `TechnologicalCardsListRecordConsumablesItemConsumableGood`.
     """
 
-    goods_transaction_id: float | None = None
-    record_id: float | None = None
-    service_id: float | None = None
-    storage_id: float | None = None
-    good_id: float | None = None
+    goods_transaction_id: int | None = None
+    record_id: int | None = None
+    service_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
     price: float | None = None
     amount: float | None = None
     good: TechnologicalCardsListRecordConsumablesItemConsumableGood | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListRecordConsumablesItemConsumableGood:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListRecordConsumablesItemConsumableGood(Model):
     """`TechnologicalCardsListRecordConsumablesItem/consumables/0/good`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         unit: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     unit: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListRecordConsumablesItemTechnologicalCard:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListRecordConsumablesItemTechnologicalCard(Model):
     """`TechnologicalCardsListRecordConsumablesItem/technological_cards/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         technological_card_items: `list[TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     technological_card_items: (
         list[TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem] | None
     ) = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem(Model):
     """`TechnologicalCardsListRecordConsumablesItem/technological_cards/0/technological_card_items/0`.
 
     Attributes:
-        id: `float`.
-        technological_card_id: `float`.
-        storage_id: `float`.
-        good_id: `float`.
+        id: `int`.
+        technological_card_id: `int`.
+        storage_id: `int`.
+        good_id: `int`.
         amount: `float`.
         price: `float`.
         good: `TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood`.
     """
 
-    id: float | None = None
-    technological_card_id: float | None = None
-    storage_id: float | None = None
-    good_id: float | None = None
+    id: int | None = None
+    technological_card_id: int | None = None
+    storage_id: int | None = None
+    good_id: int | None = None
     amount: float | None = None
     price: float | None = None
     good: TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood(Model):
     """`TechnologicalCardsListRecordConsumablesItem/technological_cards/0/technological_card_items/0/good`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         unit: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     unit: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsRemoveFromRecordServiceItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsRemoveFromRecordServiceItem(Model):
     """`TechnologicalCardsRemoveFromRecordServiceItem`.
 
     Attributes:
-        service_id: `float`.
-        record_id: `float`.
+        service_id: `int`.
+        record_id: `int`.
         technological_cards: `list[dict[str, JSON]]`.
         consumables: `list[dict[str, JSON]]`.
     """
 
-    service_id: float | None = None
-    record_id: float | None = None
+    service_id: int | None = None
+    record_id: int | None = None
     technological_cards: list[dict[str, JSON]] | None = None
     consumables: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsRemoveFromRecordServiceRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsRemoveFromRecordServiceRequest(Model):
     """`TechnologicalCardsRemoveFromRecordServiceRequest`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class FiscalizationRequestDataTypesType(OpenStrEnum):
@@ -93,8 +94,8 @@ class TelephonyListCallsRequestType(OpenStrEnum):
     INTERNAL = "internal"
 
 
-@attrs.define(kw_only=True, slots=True)
-class DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType(Model):
     """`delivery_status_request_data_types/delivery_status_request_data_types/0`.
 
     Attributes:
@@ -112,8 +113,8 @@ class DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType:
     parts_amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationListTaxSystemsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationListTaxSystemsItem(Model):
     """`FiscalizationListTaxSystemsItem`.
 
     Attributes:
@@ -127,8 +128,8 @@ class FiscalizationListTaxSystemsItem:
     vats: list[FiscalizationListTaxSystemsItemVat] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationListTaxSystemsItemVat:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationListTaxSystemsItemVat(Model):
     """`FiscalizationListTaxSystemsItem/vats/0`.
 
     Attributes:
@@ -140,8 +141,8 @@ class FiscalizationListTaxSystemsItemVat:
     slug: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationRequestDataTypes(Model):
     """`fiscalization_request_data_types`.
 
     Attributes:
@@ -175,8 +176,8 @@ class FiscalizationRequestDataTypes:
     custom_text: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationRequestDataTypesCashier:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationRequestDataTypesCashier(Model):
     """`fiscalization_request_data_types/cashier`.
 
     Attributes:
@@ -190,8 +191,8 @@ class FiscalizationRequestDataTypesCashier:
     position: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationRequestDataTypesCustomer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationRequestDataTypesCustomer(Model):
     """`fiscalization_request_data_types/customer`.
 
     Attributes:
@@ -203,8 +204,8 @@ class FiscalizationRequestDataTypesCustomer:
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationRequestDataTypesPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationRequestDataTypesPayment(Model):
     """`fiscalization_request_data_types/payments/0`.
 
     Attributes:
@@ -216,8 +217,8 @@ class FiscalizationRequestDataTypesPayment:
     sum: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationRequestDataTypesPos:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationRequestDataTypesPos(Model):
     """`fiscalization_request_data_types/pos`.
 
     Attributes:
@@ -229,8 +230,8 @@ class FiscalizationRequestDataTypesPos:
     slip_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationRequestDataTypesPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationRequestDataTypesPosition(Model):
     """`fiscalization_request_data_types/positions/0`.
 
     Attributes:
@@ -254,42 +255,42 @@ class FiscalizationRequestDataTypesPosition:
     barcode: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceAddDiscountRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceAddDiscountRequest(Model):
     """`MarketplaceAddDiscountRequest`.
 
     Attributes:
-        salon_ids: `list[float]`, always present.
-        application_id: `float`, always present.
+        salon_ids: `list[int]`, always present.
+        application_id: `int`, always present.
         discount: `float`, always present.
     """
 
-    salon_ids: list[float]
-    application_id: float
+    salon_ids: list[int]
+    application_id: int
     discount: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceConfirmInstallationRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceConfirmInstallationRequest(Model):
     """`MarketplaceConfirmInstallationRequest`.
 
     Attributes:
-        salon_id: `float`, always present.
-        application_id: `float`, always present.
+        salon_id: `int`, always present.
+        application_id: `int`, always present.
         api_key: `float`.
         webhook_urls: `list[str]`.
         channels: `list[MarketplaceConfirmInstallationRequestChannel]`.
     """
 
-    salon_id: float
-    application_id: float
+    salon_id: int
+    application_id: int
     api_key: float | None = None
     webhook_urls: list[str] | None = None
     channels: list[MarketplaceConfirmInstallationRequestChannel] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceGetIntegrationStatusData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceGetIntegrationStatusData(Model):
     """`MarketplaceGetIntegrationStatusData`.
 
     Attributes:
@@ -303,8 +304,8 @@ class MarketplaceGetIntegrationStatusData:
     logs: list[MarketplaceGetIntegrationStatusDataLog] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceGetIntegrationStatusDataConnectionStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceGetIntegrationStatusDataConnectionStatus(Model):
     """`MarketplaceGetIntegrationStatusData/connection_status`.
 
     Attributes:
@@ -316,8 +317,8 @@ class MarketplaceGetIntegrationStatusDataConnectionStatus:
     created_at: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceGetIntegrationStatusDataLog:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceGetIntegrationStatusDataLog(Model):
     """`MarketplaceGetIntegrationStatusData/logs/0`.
 
     Attributes:
@@ -333,12 +334,12 @@ class MarketplaceGetIntegrationStatusDataLog:
     source: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceGetIntegrationStatusDataPayment:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceGetIntegrationStatusDataPayment(Model):
     """`MarketplaceGetIntegrationStatusData/payments/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         payment_sum: `float`.
         payment_date: `str`.
         is_refunded: `bool`.
@@ -347,7 +348,7 @@ class MarketplaceGetIntegrationStatusDataPayment:
         period_to: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     payment_sum: float | None = None
     payment_date: str | None = None
     is_refunded: bool | None = None
@@ -356,8 +357,8 @@ class MarketplaceGetIntegrationStatusDataPayment:
     period_to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceGetPaymentLinkData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceGetPaymentLinkData(Model):
     """`MarketplaceGetPaymentLinkData`.
 
     Attributes:
@@ -367,21 +368,21 @@ class MarketplaceGetPaymentLinkData:
     url: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceListSalonsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceListSalonsItem(Model):
     """`MarketplaceListSalonsItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         short_descr: `str`.
         logo: `str`.
         active: `str`.
         phone: `str`.
-        country_id: `float`.
+        country_id: `int`.
         schedule: `str`.
         country: `str`.
-        city_id: `float`.
+        city_id: `int`.
         city: `str`.
         timezone_name: `str`.
         address: `str`.
@@ -396,16 +397,16 @@ class MarketplaceListSalonsItem:
         group_priority: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     short_descr: str | None = None
     logo: str | None = None
     active: str | None = None
     phone: str | None = None
-    country_id: float | None = None
+    country_id: int | None = None
     schedule: str | None = None
     country: str | None = None
-    city_id: float | None = None
+    city_id: int | None = None
     city: str | None = None
     timezone_name: str | None = None
     address: str | None = None
@@ -420,8 +421,8 @@ class MarketplaceListSalonsItem:
     group_priority: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceListTariffsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceListTariffsItem(Model):
     """`MarketplaceListTariffsItem`.
 
     Attributes:
@@ -435,12 +436,12 @@ class MarketplaceListTariffsItem:
     options_: list[MarketplaceListTariffsItemOption] | None = attrs.field(default=None, metadata={"wire": "options"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceListTariffsItemOption:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceListTariffsItemOption(Model):
     """`MarketplaceListTariffsItem/options/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         overall_price: `float`.
         duration_in_months: `bool`.
@@ -449,7 +450,7 @@ class MarketplaceListTariffsItemOption:
         free_period_in_months: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     overall_price: float | None = None
     duration_in_months: bool | None = None
@@ -458,24 +459,24 @@ class MarketplaceListTariffsItemOption:
     free_period_in_months: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceNotifyPaymentData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceNotifyPaymentData(Model):
     """`MarketplaceNotifyPaymentData`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceNotifyPaymentRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceNotifyPaymentRequest(Model):
     """`MarketplaceNotifyPaymentRequest`.
 
     Attributes:
-        salon_id: `float`, always present.
-        application_id: `float`, always present.
+        salon_id: `int`, always present.
+        application_id: `int`, always present.
         payment_sum: `float`, always present.
         currency_iso: `str`, always present.
         payment_date: `str`, always present.
@@ -483,8 +484,8 @@ class MarketplaceNotifyPaymentRequest:
         period_to: `str`, always present.
     """
 
-    salon_id: float
-    application_id: float
+    salon_id: int
+    application_id: int
     payment_sum: float
     currency_iso: str
     payment_date: str
@@ -492,74 +493,74 @@ class MarketplaceNotifyPaymentRequest:
     period_to: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceRedirectAfterRegistrationRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceRedirectAfterRegistrationRequest(Model):
     """`MarketplaceRedirectAfterRegistrationRequest`.
 
     Attributes:
-        salon_id: `float`, always present.
-        application_id: `float`, always present.
+        salon_id: `int`, always present.
+        application_id: `int`, always present.
         api_key: `float`.
         webhook_urls: `list[str]`.
     """
 
-    salon_id: float
-    application_id: float
+    salon_id: int
+    application_id: int
     api_key: float | None = None
     webhook_urls: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceSetSmsSenderNamesRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceSetSmsSenderNamesRequest(Model):
     """`MarketplaceSetSmsSenderNamesRequest`.
 
     Attributes:
-        salon_id: `float`, always present.
-        application_id: `float`, always present.
+        salon_id: `int`, always present.
+        application_id: `int`, always present.
         short_names: `list[str]`, always present.
     """
 
-    salon_id: float
-    application_id: float
+    salon_id: int
+    application_id: int
     short_names: list[str]
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceUpdateChannelsRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceUpdateChannelsRequest(Model):
     """`MarketplaceUpdateChannelsRequest`.
 
     Attributes:
-        salon_id: `float`, always present.
-        application_id: `float`, always present.
+        salon_id: `int`, always present.
+        application_id: `int`, always present.
         channel_slug: `MarketplaceUpdateChannelsRequestChannelSlug`, always present.
         is_available: `bool`, always present.
     """
 
-    salon_id: float
-    application_id: float
+    salon_id: int
+    application_id: int
     channel_slug: MarketplaceUpdateChannelsRequestChannelSlug
     is_available: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class MarketplaceWebhookRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MarketplaceWebhookRequest(Model):
     """`MarketplaceWebhookRequest`.
 
     Attributes:
-        salon_id: `float`, always present.
-        application_id: `float`, always present.
+        salon_id: `int`, always present.
+        application_id: `int`, always present.
         event: `MarketplaceWebhookRequestEvent`, always present.
         partner_token: `str`, always present.
     """
 
-    salon_id: float
-    application_id: float
+    salon_id: int
+    application_id: int
     event: MarketplaceWebhookRequestEvent
     partner_token: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class SmsOperatorsSendSmsRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SmsOperatorsSendSmsRequest(Model):
     """`SmsOperatorsSendSmsRequest`.
 
     Attributes:
@@ -579,8 +580,8 @@ class SmsOperatorsSendSmsRequest:
     delivery_callback_url: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class TelephonyListCallsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TelephonyListCallsItem(Model):
     """`TelephonyListCallsItem`.
 
     Attributes:
@@ -604,12 +605,12 @@ class TelephonyListCallsItem:
     call_date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TelephonyListCallsRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TelephonyListCallsRequest(Model):
     """`TelephonyListCallsRequest`.
 
     Attributes:
-        salon_id: `float`, always present.
+        salon_id: `int`, always present.
         date_from: `str`, always present.
         date_to: `str`, always present.
         phone: `str`.
@@ -619,7 +620,7 @@ class TelephonyListCallsRequest:
         limit: `float`.
     """
 
-    salon_id: float
+    salon_id: int
     date_from: str
     date_to: str
     phone: str | None = None
@@ -629,8 +630,8 @@ class TelephonyListCallsRequest:
     limit: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VoipIntegrationDisableRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VoipIntegrationDisableRequestDataTypes(Model):
     """`voip_integration_disable_request_data_types`.
 
     Attributes:
@@ -644,8 +645,8 @@ class VoipIntegrationDisableRequestDataTypes:
     crm_token: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class VoipIntegrationEnableRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VoipIntegrationEnableRequestDataTypes(Model):
     """`voip_integration_enable_request_data_types`.
 
     Attributes:
@@ -659,8 +660,8 @@ class VoipIntegrationEnableRequestDataTypes:
     crm_token: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class VoipIntegrationHistoryRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VoipIntegrationHistoryRequestDataTypes(Model):
     """`voip_integration_history_request_data_types`.
 
     Attributes:
@@ -690,8 +691,8 @@ class VoipIntegrationHistoryRequestDataTypes:
     date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VoipIntegrationNotificationRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VoipIntegrationNotificationRequestDataTypes(Model):
     """`voip_integration_notification_request_data_types`.
 
     Attributes:

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class LoyaltyNotificationMessageTemplateMessageType(OpenStrEnum):
@@ -232,8 +233,8 @@ class LoyaltySearchProgramsItemValueUnit(OpenStrEnum):
     AMOUNT = "amount"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AbonementTypeAvailability:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AbonementTypeAvailability(Model):
     """`abonement_type_availability`.
 
     Attributes:
@@ -245,8 +246,8 @@ class AbonementTypeAvailability:
     intervals: list[AbonementTypeAvailabilityInterval] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AbonementTypeAvailabilityInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AbonementTypeAvailabilityInterval(Model):
     """`abonement_type_availability/intervals/0`.
 
     Attributes:
@@ -258,8 +259,8 @@ class AbonementTypeAvailabilityInterval:
     to: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AbonementTypeServiceLinksContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AbonementTypeServiceLinksContainer(Model):
     """`abonement_type_service_links_container`.
 
     Attributes:
@@ -269,8 +270,8 @@ class AbonementTypeServiceLinksContainer:
     links: list[AbonementTypeServiceLinksContainerLink] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AbonementTypeServiceLinksContainerLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AbonementTypeServiceLinksContainerLink(Model):
     """`abonement_type_service_links_container/links/0`.
 
     Attributes:
@@ -284,17 +285,17 @@ class AbonementTypeServiceLinksContainerLink:
     category: SalonService | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Company2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Company2(Model):
     """`company`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         title: `str`, always present.
         country: `str`, always present.
-        country_id: `float`, always present.
+        country_id: `int`, always present.
         city: `str`, always present.
-        city_id: `float`, always present.
+        city_id: `int`, always present.
         phone: `str`, always present.
         timezone: `str`, always present.
         address: `str`, always present.
@@ -302,12 +303,12 @@ class Company2:
         coordinate_lng: `float`, always present.
     """
 
-    id: float
+    id: int
     title: str
     country: str
-    country_id: float
+    country_id: int
     city: str
-    city_id: float
+    city_id: int
     phone: str
     timezone: str
     address: str
@@ -315,23 +316,23 @@ class Company2:
     coordinate_lng: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypeWithSalons:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypeWithSalons(Model):
     """`loyalty_abonement_type_with_salons`.
 
     Attributes:
-        id: `float`.
-        salon_group_id: `float`.
+        id: `int`.
+        salon_group_id: `int`.
         title: `str`.
         period: `float`.
-        period_unit_id: `float`.
+        period_unit_id: `int`.
         allow_freeze: `bool`.
         freeze_limit: `float`.
-        freeze_limit_unit_id: `float`.
+        freeze_limit_unit_id: `int`.
         is_allow_empty_code: `bool`.
         is_united_balance: `bool`.
         cost: `float`.
-        expiration_type_id: `float`.
+        expiration_type_id: `int`.
         is_online_sale_enabled: `bool`.
         online_sale_title: `str`.
         online_sale_description: `str`.
@@ -340,24 +341,24 @@ class LoyaltyAbonementTypeWithSalons:
         united_balance_services_count: `float`.
         autoactivation_time: `float`.
         autoactivation_time_unit_id: `int`.
-        attached_salon_ids: `list[float]`.
+        attached_salon_ids: `list[int]`.
         online_sale_image: `str`.
         availability: `list[AbonementTypeAvailability]`.
         balance_container: `AbonementTypeServiceLinksContainer`.
     """
 
-    id: float | None = None
-    salon_group_id: float | None = None
+    id: int | None = None
+    salon_group_id: int | None = None
     title: str | None = None
     period: float | None = None
-    period_unit_id: float | None = None
+    period_unit_id: int | None = None
     allow_freeze: bool | None = None
     freeze_limit: float | None = None
-    freeze_limit_unit_id: float | None = None
+    freeze_limit_unit_id: int | None = None
     is_allow_empty_code: bool | None = None
     is_united_balance: bool | None = None
     cost: float | None = None
-    expiration_type_id: float | None = None
+    expiration_type_id: int | None = None
     is_online_sale_enabled: bool | None = None
     online_sale_title: str | None = None
     online_sale_description: str | None = None
@@ -366,21 +367,21 @@ class LoyaltyAbonementTypeWithSalons:
     united_balance_services_count: float | None = None
     autoactivation_time: float | None = None
     autoactivation_time_unit_id: int | None = None
-    attached_salon_ids: list[float] | None = None
+    attached_salon_ids: list[int] | None = None
     online_sale_image: str | None = None
     availability: list[AbonementTypeAvailability] | None = None
     balance_container: AbonementTypeServiceLinksContainer | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesCreateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesCreateRequest(Model):
     """`LoyaltyAbonementTypesCreateRequest`.
 
     Attributes:
         title: `str`, always present.
-        salon_group_id: `float`, always present.
+        salon_group_id: `int`, always present.
         cost: `float`, always present.
-        salon_ids: `list[float]`.
+        salon_ids: `list[int]`.
         period: `float`.
         period_unit_id: `int`.
         allow_freeze: `bool`.
@@ -407,12 +408,12 @@ class LoyaltyAbonementTypesCreateRequest:
     """
 
     title: str
-    salon_group_id: float
+    salon_group_id: int
     cost: float
     is_united_balance: bool
     united_balance_services_count: int
     service_categories: list[int]
-    salon_ids: list[float] | None = None
+    salon_ids: list[int] | None = None
     period: float | None = None
     period_unit_id: int | None = None
     allow_freeze: bool | None = None
@@ -435,8 +436,8 @@ class LoyaltyAbonementTypesCreateRequest:
     availability: list[LoyaltyAbonementTypesCreateRequestAvailabilityItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesCreateRequestAvailabilityItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesCreateRequestAvailabilityItem(Model):
     """`LoyaltyAbonementTypesCreateRequest/availability/0`.
 
     Attributes:
@@ -448,8 +449,8 @@ class LoyaltyAbonementTypesCreateRequestAvailabilityItem:
     intervals: list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval(Model):
     """`LoyaltyAbonementTypesCreateRequest/availability/0/intervals/0`.
 
     Attributes:
@@ -461,8 +462,8 @@ class LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval:
     to: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesRestoreRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesRestoreRequest(Model):
     """`LoyaltyAbonementTypesRestoreRequest`.
 
     Attributes:
@@ -472,8 +473,8 @@ class LoyaltyAbonementTypesRestoreRequest:
     restore_in_title: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesSetArchivedRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesSetArchivedRequest(Model):
     """`LoyaltyAbonementTypesSetArchivedRequest`.
 
     Attributes:
@@ -483,15 +484,15 @@ class LoyaltyAbonementTypesSetArchivedRequest:
     is_archived: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesUpdateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesUpdateRequest(Model):
     """`LoyaltyAbonementTypesUpdateRequest`.
 
     Attributes:
         title: `str`, always present.
-        salon_group_id: `float`, always present.
+        salon_group_id: `int`, always present.
         cost: `float`, always present.
-        salon_ids: `list[float]`.
+        salon_ids: `list[int]`.
         period: `float`.
         period_unit_id: `int`.
         allow_freeze: `bool`.
@@ -518,12 +519,12 @@ class LoyaltyAbonementTypesUpdateRequest:
     """
 
     title: str
-    salon_group_id: float
+    salon_group_id: int
     cost: float
     is_united_balance: bool
     united_balance_services_count: int
     service_categories: list[int]
-    salon_ids: list[float] | None = None
+    salon_ids: list[int] | None = None
     period: float | None = None
     period_unit_id: int | None = None
     allow_freeze: bool | None = None
@@ -546,8 +547,8 @@ class LoyaltyAbonementTypesUpdateRequest:
     availability: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesUpdateRequestAvailabilityItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesUpdateRequestAvailabilityItem(Model):
     """`LoyaltyAbonementTypesUpdateRequest/availability/0`.
 
     Attributes:
@@ -559,8 +560,8 @@ class LoyaltyAbonementTypesUpdateRequestAvailabilityItem:
     intervals: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval(Model):
     """`LoyaltyAbonementTypesUpdateRequest/availability/0/intervals/0`.
 
     Attributes:
@@ -572,8 +573,8 @@ class LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval:
     to: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsFreezeRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsFreezeRequest(Model):
     """`LoyaltyAbonementsFreezeRequest`.
 
     Attributes:
@@ -583,8 +584,8 @@ class LoyaltyAbonementsFreezeRequest:
     freeze_till: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItem(Model):
     """`LoyaltyAbonementsListForClientItem`.
 
     Attributes:
@@ -614,8 +615,8 @@ class LoyaltyAbonementsListForClientItem:
     type: LoyaltyAbonementsListForClientItemType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemBalanceContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemBalanceContainer(Model):
     """`LoyaltyAbonementsListForClientItem/balance_container`.
 
     Attributes:
@@ -625,8 +626,8 @@ class LoyaltyAbonementsListForClientItemBalanceContainer:
     links: list[LoyaltyAbonementsListForClientItemBalanceContainerLink] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemBalanceContainerLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemBalanceContainerLink(Model):
     """`LoyaltyAbonementsListForClientItem/balance_container/links/0`.
 
     Attributes:
@@ -638,8 +639,8 @@ class LoyaltyAbonementsListForClientItemBalanceContainerLink:
     category: LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory(Model):
     """`LoyaltyAbonementsListForClientItem/balance_container/links/0/category`.
 
     Attributes:
@@ -653,8 +654,8 @@ class LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemStatus(Model):
     """`LoyaltyAbonementsListForClientItem/status`.
 
     Attributes:
@@ -668,8 +669,8 @@ class LoyaltyAbonementsListForClientItemStatus:
     extended_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemType(Model):
     """`LoyaltyAbonementsListForClientItem/type`.
 
     Attributes:
@@ -699,8 +700,8 @@ class LoyaltyAbonementsListForClientItemType:
     balance_container: LoyaltyAbonementsListForClientItemTypeBalanceContainer | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemTypeBalanceContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemTypeBalanceContainer(Model):
     """`LoyaltyAbonementsListForClientItem/type/balance_container`.
 
     Attributes:
@@ -710,8 +711,8 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainer:
     links: list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemTypeBalanceContainerLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemTypeBalanceContainerLink(Model):
     """`LoyaltyAbonementsListForClientItem/type/balance_container/links/0`.
 
     Attributes:
@@ -723,8 +724,8 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainerLink:
     category: LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory(Model):
     """`LoyaltyAbonementsListForClientItem/type/balance_container/links/0/category`.
 
     Attributes:
@@ -738,8 +739,8 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsSetBalanceRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsSetBalanceRequest(Model):
     """`LoyaltyAbonementsSetBalanceRequest`.
 
     Attributes:
@@ -751,8 +752,8 @@ class LoyaltyAbonementsSetBalanceRequest:
     services_balance_count: list[LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem]
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem(Model):
     """`LoyaltyAbonementsSetBalanceRequest/services_balance_count/0`.
 
     Attributes:
@@ -764,52 +765,52 @@ class LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem:
     balance: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsSetPeriodRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsSetPeriodRequest(Model):
     """`LoyaltyAbonementsSetPeriodRequest`.
 
     Attributes:
         period: `float`, always present.
-        period_unit_id: `float`, always present.
+        period_unit_id: `int`, always present.
     """
 
     period: float
-    period_unit_id: float
+    period_unit_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCard2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCard2(Model):
     """`loyalty_card`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         balance: `float`.
         points: `float`.
         paid_amount: `float`.
         sold_amount: `float`.
         visits_count: `float`.
         number: `str`.
-        type_id: `float`.
-        salon_group_id: `float`.
+        type_id: `int`.
+        salon_group_id: `int`.
         max_discount_percent: `float`.
         max_discount_amount: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     balance: float | None = None
     points: float | None = None
     paid_amount: float | None = None
     sold_amount: float | None = None
     visits_count: float | None = None
     number: str | None = None
-    type_id: float | None = None
-    salon_group_id: float | None = None
+    type_id: int | None = None
+    salon_group_id: int | None = None
     max_discount_percent: float | None = None
     max_discount_amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardType2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardType2(Model):
     """`loyalty_card_type`.
 
     Attributes:
@@ -821,8 +822,8 @@ class LoyaltyCardType2:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType(Model):
     """`loyalty_card_types_response_data_types/loyalty_card_types_response_data_types/0`.
 
     Attributes:
@@ -838,8 +839,8 @@ class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType:
     salon_group: LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup(Model):
     """`loyalty_card_types_response_data_types/loyalty_card_types_response_data_types/0/salon_group`.
 
     Attributes:
@@ -851,8 +852,8 @@ class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGrou
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsCreateChainManualTransactionRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsCreateChainManualTransactionRequest(Model):
     """`LoyaltyCardsCreateChainManualTransactionRequest`.
 
     Attributes:
@@ -864,8 +865,8 @@ class LoyaltyCardsCreateChainManualTransactionRequest:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsCreateManualTransactionRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsCreateManualTransactionRequest(Model):
     """`LoyaltyCardsCreateManualTransactionRequest`.
 
     Attributes:
@@ -877,8 +878,8 @@ class LoyaltyCardsCreateManualTransactionRequest:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsRequestDataTypes(Model):
     """`loyalty_cards_request_data_types`.
 
     Attributes:
@@ -892,8 +893,8 @@ class LoyaltyCardsRequestDataTypes:
     phone: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsResponseDataTypes(Model):
     """`loyalty_cards_response_data_types`.
 
     Attributes:
@@ -925,8 +926,8 @@ class LoyaltyCardsResponseDataTypes:
     programs: list[LoyaltyCardsResponseDataTypesProgram] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsResponseDataTypesProgram:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsResponseDataTypesProgram(Model):
     """`loyalty_cards_response_data_types/programs/0`.
 
     Attributes:
@@ -952,8 +953,8 @@ class LoyaltyCardsResponseDataTypesProgram:
     rules: list[LoyaltyCardsResponseDataTypesProgramRule] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsResponseDataTypesProgramLoyaltyType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsResponseDataTypesProgramLoyaltyType(Model):
     """`loyalty_cards_response_data_types/programs/0/loyalty_type`.
 
     Attributes:
@@ -973,8 +974,8 @@ class LoyaltyCardsResponseDataTypesProgramLoyaltyType:
     is_accumulative: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsResponseDataTypesProgramRule:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsResponseDataTypesProgramRule(Model):
     """`loyalty_cards_response_data_types/programs/0/rules/0`.
 
     Attributes:
@@ -992,8 +993,8 @@ class LoyaltyCardsResponseDataTypesProgramRule:
     parameter: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsResponseDataTypesSalonGroup:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsResponseDataTypesSalonGroup(Model):
     """`loyalty_cards_response_data_types/salon_group`.
 
     Attributes:
@@ -1005,8 +1006,8 @@ class LoyaltyCardsResponseDataTypesSalonGroup:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCardsResponseDataTypesType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCardsResponseDataTypesType(Model):
     """`loyalty_cards_response_data_types/type`.
 
     Attributes:
@@ -1020,8 +1021,8 @@ class LoyaltyCardsResponseDataTypesType:
     salon_group_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificatesListForClientItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificatesListForClientItem(Model):
     """`LoyaltyCertificatesListForClientItem`.
 
     Attributes:
@@ -1049,8 +1050,8 @@ class LoyaltyCertificatesListForClientItem:
     status: LoyaltyCertificatesListForClientItemStatus | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificatesListForClientItemStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificatesListForClientItemStatus(Model):
     """`LoyaltyCertificatesListForClientItem/status`.
 
     Attributes:
@@ -1062,8 +1063,8 @@ class LoyaltyCertificatesListForClientItemStatus:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificatesListForClientItemType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificatesListForClientItemType(Model):
     """`LoyaltyCertificatesListForClientItem/type`.
 
     Attributes:
@@ -1095,8 +1096,8 @@ class LoyaltyCertificatesListForClientItemType:
     item_type: LoyaltyCertificatesListForClientItemTypeItemType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificatesListForClientItemTypeItemType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificatesListForClientItemTypeItemType(Model):
     """`LoyaltyCertificatesListForClientItem/type/item_type`.
 
     Attributes:
@@ -1108,8 +1109,8 @@ class LoyaltyCertificatesListForClientItemTypeItemType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyEntityAttendanceItem2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyEntityAttendanceItem2(Model):
     """`loyalty_entity_attendance_item`.
 
     Attributes:
@@ -1125,8 +1126,8 @@ class LoyaltyEntityAttendanceItem2:
     is_category: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGenerateCode200DataOption2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGenerateCode200DataOption2(Model):
     """`loyalty_generate_code200_data_option`.
 
     Attributes:
@@ -1136,8 +1137,8 @@ class LoyaltyGenerateCode200DataOption2:
     code: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetClientStatsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetClientStatsData(Model):
     """`LoyaltyGetClientStatsData`.
 
     Attributes:
@@ -1149,8 +1150,8 @@ class LoyaltyGetClientStatsData:
     visits_stats_by_day: list[LoyaltyGetClientStatsDataVisitsStatsByDayItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetClientStatsDataClientStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetClientStatsDataClientStats(Model):
     """`LoyaltyGetClientStatsData/client_stats`.
 
     Attributes:
@@ -1164,8 +1165,8 @@ class LoyaltyGetClientStatsDataClientStats:
     total: LoyaltyGetClientStatsDataClientStatsTotal | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetClientStatsDataClientStatsNew:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetClientStatsDataClientStatsNew(Model):
     """`LoyaltyGetClientStatsData/client_stats/new`.
 
     Attributes:
@@ -1181,8 +1182,8 @@ class LoyaltyGetClientStatsDataClientStatsNew:
     returned_percent: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetClientStatsDataClientStatsOld:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetClientStatsDataClientStatsOld(Model):
     """`LoyaltyGetClientStatsData/client_stats/old`.
 
     Attributes:
@@ -1198,8 +1199,8 @@ class LoyaltyGetClientStatsDataClientStatsOld:
     returned_percent: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetClientStatsDataClientStatsTotal:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetClientStatsDataClientStatsTotal(Model):
     """`LoyaltyGetClientStatsData/client_stats/total`.
 
     Attributes:
@@ -1215,8 +1216,8 @@ class LoyaltyGetClientStatsDataClientStatsTotal:
     returned_percent: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetClientStatsDataVisitsStatsByDayItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetClientStatsDataVisitsStatsByDayItem(Model):
     """`LoyaltyGetClientStatsData/visits_stats_by_day/0`.
 
     Attributes:
@@ -1230,8 +1231,8 @@ class LoyaltyGetClientStatsDataVisitsStatsByDayItem:
     old_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetIncomeStatsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetIncomeStatsData(Model):
     """`LoyaltyGetIncomeStatsData`.
 
     Attributes:
@@ -1245,8 +1246,8 @@ class LoyaltyGetIncomeStatsData:
     income_stats_by_day: list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetIncomeStatsDataCurrency:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetIncomeStatsDataCurrency(Model):
     """`LoyaltyGetIncomeStatsData/currency`.
 
     Attributes:
@@ -1264,8 +1265,8 @@ class LoyaltyGetIncomeStatsDataCurrency:
     is_symbol_after_amount: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetIncomeStatsDataIncomeStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetIncomeStatsDataIncomeStats(Model):
     """`LoyaltyGetIncomeStatsData/income_stats`.
 
     Attributes:
@@ -1279,8 +1280,8 @@ class LoyaltyGetIncomeStatsDataIncomeStats:
     total: LoyaltyGetIncomeStatsDataIncomeStatsTotal | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetIncomeStatsDataIncomeStatsByDayItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetIncomeStatsDataIncomeStatsByDayItem(Model):
     """`LoyaltyGetIncomeStatsData/income_stats_by_day/0`.
 
     Attributes:
@@ -1294,8 +1295,8 @@ class LoyaltyGetIncomeStatsDataIncomeStatsByDayItem:
     old_sum: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetIncomeStatsDataIncomeStatsNew:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetIncomeStatsDataIncomeStatsNew(Model):
     """`LoyaltyGetIncomeStatsData/income_stats/new`.
 
     Attributes:
@@ -1307,8 +1308,8 @@ class LoyaltyGetIncomeStatsDataIncomeStatsNew:
     returned_sum: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetIncomeStatsDataIncomeStatsOld:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetIncomeStatsDataIncomeStatsOld(Model):
     """`LoyaltyGetIncomeStatsData/income_stats/old`.
 
     Attributes:
@@ -1320,8 +1321,8 @@ class LoyaltyGetIncomeStatsDataIncomeStatsOld:
     returned_sum: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetIncomeStatsDataIncomeStatsTotal:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetIncomeStatsDataIncomeStatsTotal(Model):
     """`LoyaltyGetIncomeStatsData/income_stats/total`.
 
     Attributes:
@@ -1333,8 +1334,8 @@ class LoyaltyGetIncomeStatsDataIncomeStatsTotal:
     returned_sum: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetStaffReturnStatsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetStaffReturnStatsItem(Model):
     """`LoyaltyGetStaffReturnStatsItem`.
 
     Attributes:
@@ -1346,8 +1347,8 @@ class LoyaltyGetStaffReturnStatsItem:
     staff: LoyaltyGetStaffReturnStatsItemStaff | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetStaffReturnStatsItemClientStats:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetStaffReturnStatsItemClientStats(Model):
     """`LoyaltyGetStaffReturnStatsItem/client_stats`.
 
     Attributes:
@@ -1363,8 +1364,8 @@ class LoyaltyGetStaffReturnStatsItemClientStats:
     returned_percent: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGetStaffReturnStatsItemStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGetStaffReturnStatsItemStaff(Model):
     """`LoyaltyGetStaffReturnStatsItem/staff`.
 
     Attributes:
@@ -1376,53 +1377,53 @@ class LoyaltyGetStaffReturnStatsItemStaff:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyListChainTransactionsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyListChainTransactionsItem(Model):
     """`LoyaltyListChainTransactionsItem`.
 
     Attributes:
-        id: `float`.
-        visit_id: `float`.
-        status_id: `float`.
+        id: `int`.
+        visit_id: `int`.
+        status_id: `int`.
         amount: `float`.
-        type_id: `float`.
-        card_id: `float`.
-        program_id: `float`.
-        certificate_id: `float`.
-        abonement_id: `float`.
-        salon_group_id: `float`.
-        item_id: `float`.
-        item_type_id: `float`.
-        item_record_id: `float`.
-        goods_transaction_id: `float`.
-        services_transaction_id: `float`.
+        type_id: `int`.
+        card_id: `int`.
+        program_id: `int`.
+        certificate_id: `int`.
+        abonement_id: `int`.
+        salon_group_id: `int`.
+        item_id: `int`.
+        item_type_id: `int`.
+        item_record_id: `int`.
+        goods_transaction_id: `int`.
+        services_transaction_id: `int`.
         is_discount: `bool`.
         is_loyalty_withdraw: `bool`.
         type: `LoyaltyListChainTransactionsItemType`.
     """
 
-    id: float | None = None
-    visit_id: float | None = None
-    status_id: float | None = None
+    id: int | None = None
+    visit_id: int | None = None
+    status_id: int | None = None
     amount: float | None = None
-    type_id: float | None = None
-    card_id: float | None = None
-    program_id: float | None = None
-    certificate_id: float | None = None
-    abonement_id: float | None = None
-    salon_group_id: float | None = None
-    item_id: float | None = None
-    item_type_id: float | None = None
-    item_record_id: float | None = None
-    goods_transaction_id: float | None = None
-    services_transaction_id: float | None = None
+    type_id: int | None = None
+    card_id: int | None = None
+    program_id: int | None = None
+    certificate_id: int | None = None
+    abonement_id: int | None = None
+    salon_group_id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    item_record_id: int | None = None
+    goods_transaction_id: int | None = None
+    services_transaction_id: int | None = None
     is_discount: bool | None = None
     is_loyalty_withdraw: bool | None = None
     type: LoyaltyListChainTransactionsItemType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyListChainTransactionsItemType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyListChainTransactionsItemType(Model):
     """`LoyaltyListChainTransactionsItem/type`.
 
     Attributes:
@@ -1434,8 +1435,8 @@ class LoyaltyListChainTransactionsItemType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyNotificationMessageTemplate2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyNotificationMessageTemplate2(Model):
     """`loyalty_notification_message_template`.
 
     Attributes:
@@ -1451,8 +1452,8 @@ class LoyaltyNotificationMessageTemplate2:
     message_type: LoyaltyNotificationMessageTemplateMessageType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyNotificationMessageTemplateRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyNotificationMessageTemplateRequest2(Model):
     """`loyalty_notification_message_template_request`.
 
     Attributes:
@@ -1464,8 +1465,8 @@ class LoyaltyNotificationMessageTemplateRequest2:
     body: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyProgram2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyProgram2(Model):
     """`loyalty_program`.
 
     Attributes:
@@ -1517,8 +1518,8 @@ class LoyaltyProgram2:
     applicable_items: list[LoyaltyEntityAttendanceItem2] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyProgramCreateRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyProgramCreateRequest2(Model):
     """`loyalty_program_create_request`.
 
     Attributes:
@@ -1568,8 +1569,8 @@ class LoyaltyProgramCreateRequest2:
     allowed_good_category_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyProgramRule2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyProgramRule2(Model):
     """`loyalty_program_rule`.
 
     Attributes:
@@ -1589,8 +1590,8 @@ class LoyaltyProgramRule2:
     service_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyProgramRuleRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyProgramRuleRequest2(Model):
     """`loyalty_program_rule_request`.
 
     Attributes:
@@ -1604,8 +1605,8 @@ class LoyaltyProgramRuleRequest2:
     service_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyProgramUpdateRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyProgramUpdateRequest2(Model):
     """`loyalty_program_update_request`.
 
     Attributes:
@@ -1639,16 +1640,16 @@ class LoyaltyProgramUpdateRequest2:
     allowed_good_category_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltySearchAbonementTypesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltySearchAbonementTypesItem(Model):
     """`LoyaltySearchAbonementTypesItem`.
 
     Attributes:
-        id: `float`.
-        salon_group_id: `float`.
+        id: `int`.
+        salon_group_id: `int`.
         title: `str`.
         period: `float`.
-        period_unit_id: `float`.
+        period_unit_id: `int`.
         allow_freeze: `bool`.
         freeze_limit: `float`.
         is_allow_empty_code: `bool`.
@@ -1656,11 +1657,11 @@ class LoyaltySearchAbonementTypesItem:
         united_balance_services_count: `float`.
     """
 
-    id: float | None = None
-    salon_group_id: float | None = None
+    id: int | None = None
+    salon_group_id: int | None = None
     title: str | None = None
     period: float | None = None
-    period_unit_id: float | None = None
+    period_unit_id: int | None = None
     allow_freeze: bool | None = None
     freeze_limit: float | None = None
     is_allow_empty_code: bool | None = None
@@ -1668,39 +1669,39 @@ class LoyaltySearchAbonementTypesItem:
     united_balance_services_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltySearchCertificateTypesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltySearchCertificateTypesItem(Model):
     """`LoyaltySearchCertificateTypesItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         balance: `float`.
         is_multi: `bool`.
-        company_group_id: `float`.
-        item_type_id: `float`.
-        expiration_type_id: `float`.
+        company_group_id: `int`.
+        item_type_id: `int`.
+        expiration_type_id: `int`.
         expiration_date: `str`.
         expiration_timeout: `float`.
-        expiration_timeout_unit_id: `float`.
+        expiration_timeout_unit_id: `int`.
         is_allow_empty_code: `bool`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     balance: float | None = None
     is_multi: bool | None = None
-    company_group_id: float | None = None
-    item_type_id: float | None = None
-    expiration_type_id: float | None = None
+    company_group_id: int | None = None
+    item_type_id: int | None = None
+    expiration_type_id: int | None = None
     expiration_date: str | None = None
     expiration_timeout: float | None = None
-    expiration_timeout_unit_id: float | None = None
+    expiration_timeout_unit_id: int | None = None
     is_allow_empty_code: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltySearchProgramsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltySearchProgramsItem(Model):
     """`LoyaltySearchProgramsItem`.
 
     Attributes:
@@ -1754,25 +1755,25 @@ class LoyaltySearchProgramsItem:
     first_transaction_date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalonService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalonService(Model):
     """`salon_service`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         is_category: `bool`.
-        category_id: `float`.
+        category_id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     is_category: bool | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyApplyResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyApplyResponseDataTypes(Model):
     """`visit_loyalty_apply_response_data_types`.
 
     Attributes:
@@ -1788,8 +1789,8 @@ class VisitLoyaltyApplyResponseDataTypes:
     items: list[VisitLoyaltyApplyResponseDataTypesItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyApplyResponseDataTypesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyApplyResponseDataTypesItem(Model):
     """`visit_loyalty_apply_response_data_types/items/0`.
 
     Attributes:
@@ -1831,8 +1832,8 @@ class VisitLoyaltyApplyResponseDataTypesItem:
     is_good: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer(Model):
     """`visit_loyalty_apply_response_data_types/kkm_transaction_details_container`.
 
     Attributes:
@@ -1844,8 +1845,8 @@ class VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer:
     transactions: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction(Model):
     """`visit_loyalty_apply_response_data_types/loyalty_transactions/0`.
 
     Attributes:
@@ -1881,8 +1882,8 @@ class VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction:
     type: VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType(Model):
     """`visit_loyalty_apply_response_data_types/loyalty_transactions/0/type`.
 
     Attributes:
@@ -1894,8 +1895,8 @@ class VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyCancelResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyCancelResponseDataTypes(Model):
     """`visit_loyalty_cancel_response_data_types`.
 
     Attributes:
@@ -1911,8 +1912,8 @@ class VisitLoyaltyCancelResponseDataTypes:
     items: list[VisitLoyaltyCancelResponseDataTypesItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyCancelResponseDataTypesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyCancelResponseDataTypesItem(Model):
     """`visit_loyalty_cancel_response_data_types/items/0`.
 
     Attributes:
@@ -1954,8 +1955,8 @@ class VisitLoyaltyCancelResponseDataTypesItem:
     is_good: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer(Model):
     """`visit_loyalty_cancel_response_data_types/kkm_transaction_details_container`.
 
     Attributes:
@@ -1967,36 +1968,36 @@ class VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer:
     transactions: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyReferralRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyReferralRequestDataTypes(Model):
     """`visit_loyalty_referral_request_data_types`.
 
     Attributes:
-        record_id: `float`, always present.
-        visit_id: `float`, always present.
+        record_id: `int`, always present.
+        visit_id: `int`, always present.
         referrer_phone: `float`, always present.
     """
 
-    record_id: float
-    visit_id: float
+    record_id: int
+    visit_id: int
     referrer_phone: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyRequestDataTypes(Model):
     """`visit_loyalty_request_data_types`.
 
     Attributes:
-        record_id: `float`, always present.
-        visit_id: `float`, always present.
+        record_id: `int`, always present.
+        visit_id: `int`, always present.
     """
 
-    record_id: float
-    visit_id: float
+    record_id: int
+    visit_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType(Model):
     """`visit_loyalty_transaction_reaponse_data_types/visit_loyalty_transaction_reaponse_data_types/0`.
 
     Attributes:
@@ -2034,8 +2035,8 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
     program: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram(Model):
     """`visit_loyalty_transaction_reaponse_data_types/visit_loyalty_transaction_reaponse_data_types/0/program`.
 
     Attributes:
@@ -2057,8 +2058,8 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
     group_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType(Model):
     """`visit_loyalty_transaction_reaponse_data_types/visit_loyalty_transaction_reaponse_data_types/0/type`.
 
     Attributes:
@@ -2070,18 +2071,18 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitLoyaltyWithdrawlRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitLoyaltyWithdrawlRequestDataTypes(Model):
     """`visit_loyalty_withdrawl_request_data_types`.
 
     Attributes:
-        record_id: `float`, always present.
-        visit_id: `float`, always present.
+        record_id: `int`, always present.
+        visit_id: `int`, always present.
         amount: `float`, always present.
     """
 
-    record_id: float
-    visit_id: float
+    record_id: int
+    visit_id: int
     amount: float
 
 

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class ActivitiesV2CreateRecordDataAttributesAttendanceStatusSlug(OpenStrEnum):
@@ -186,15 +187,15 @@ class WaitingListListDataType(OpenStrEnum):
     WAITING_LIST_ENTRY = "waiting_list_entry"
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesCreateData(Model):
     """`ActivitiesCreateData`.
 
     Attributes:
-        id: `float`.
-        salon_id: `float`.
-        service_id: `float`.
-        staff_id: `float`.
+        id: `int`.
+        salon_id: `int`.
+        service_id: `int`.
+        staff_id: `int`.
         date: `str`.
         length: `float`.
         capacity: `float`.
@@ -203,7 +204,7 @@ class ActivitiesCreateData:
         font_color: `str`.
         instructions: `str`.
         stream_link: `str`.
-        duration_details: `ActivitiesCreateDataDurationDetails`.
+        duration_details: `list[ActivitiesCreateDataDurationDetail]`.
         notified: `bool`.
         comment: `str`.
         service: `ActivitiesCreateDataService`.
@@ -211,10 +212,10 @@ class ActivitiesCreateData:
         resource_instances: `list[ActivitiesCreateDataResourceInstance]`.
     """
 
-    id: float | None = None
-    salon_id: float | None = None
-    service_id: float | None = None
-    staff_id: float | None = None
+    id: int | None = None
+    salon_id: int | None = None
+    service_id: int | None = None
+    staff_id: int | None = None
     date: str | None = None
     length: float | None = None
     capacity: float | None = None
@@ -223,7 +224,7 @@ class ActivitiesCreateData:
     font_color: str | None = None
     instructions: str | None = None
     stream_link: str | None = None
-    duration_details: ActivitiesCreateDataDurationDetails | None = None
+    duration_details: list[ActivitiesCreateDataDurationDetail] | None = None
     notified: bool | None = None
     comment: str | None = None
     service: ActivitiesCreateDataService | None = None
@@ -231,47 +232,47 @@ class ActivitiesCreateData:
     resource_instances: list[ActivitiesCreateDataResourceInstance] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesCreateDataDurationDetails:
-    """`ActivitiesCreateData/duration_details`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesCreateDataDurationDetail(Model):
+    """`ActivitiesCreateData/duration_details/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         services_duration: `float`.
         technical_break_duration: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     services_duration: float | None = None
     technical_break_duration: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesCreateDataResourceInstance:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesCreateDataResourceInstance(Model):
     """`ActivitiesCreateData/resource_instances/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        resource_id: `float`.
+        resource_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    resource_id: float | None = None
+    resource_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesCreateDataService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesCreateDataService(Model):
     """`ActivitiesCreateData/service`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         image_url: `str`.
-        category_id: `float`.
+        category_id: `int`.
         is_category: `bool`.
-        salon_service_id: `float`.
+        salon_service_id: `int`.
         comment: `str`.
         price_min: `float`.
         price_max: `float`.
@@ -282,12 +283,12 @@ class ActivitiesCreateDataService:
         resource_instances: `list[JSON]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     image_url: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     is_category: bool | None = None
-    salon_service_id: float | None = None
+    salon_service_id: int | None = None
     comment: str | None = None
     price_min: float | None = None
     price_max: float | None = None
@@ -298,8 +299,8 @@ class ActivitiesCreateDataService:
     resource_instances: list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesCreateDataServiceCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesCreateDataServiceCategory(Model):
     """`ActivitiesCreateData/service/category`.
 
     Attributes:
@@ -319,17 +320,17 @@ class ActivitiesCreateDataServiceCategory:
     abonement_restriction: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesCreateDataStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesCreateDataStaff(Model):
     """`ActivitiesCreateData/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
-        company_id: `float`.
+        company_id: `int`.
         specialization: `str`.
-        api_id: `float`.
-        user_id: `float`.
+        api_id: `int`.
+        user_id: `int`.
         rating: `float`.
         prepaid: `str`.
         show_rating: `bool`.
@@ -341,12 +342,12 @@ class ActivitiesCreateDataStaff:
         position: `list[JSON]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
-    company_id: float | None = None
+    company_id: int | None = None
     specialization: str | None = None
-    api_id: float | None = None
-    user_id: float | None = None
+    api_id: int | None = None
+    user_id: int | None = None
     rating: float | None = None
     prepaid: str | None = None
     show_rating: bool | None = None
@@ -358,34 +359,34 @@ class ActivitiesCreateDataStaff:
     position: list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesCreateDuplicationStrategyRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesCreateDuplicationStrategyRequest(Model):
     """`ActivitiesCreateDuplicationStrategyRequest`.
 
     Attributes:
         title: `str`, always present.
         days: `list[dict[str, JSON]]`.
-        repeat_mode_id: `float`, always present.
+        repeat_mode_id: `int`, always present.
         interval: `float`.
         content_type: `float`.
     """
 
     title: str
-    repeat_mode_id: float
+    repeat_mode_id: int
     days: list[dict[str, JSON]] | None = None
     interval: float | None = None
     content_type: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchItem(Model):
     """`ActivitiesSearchItem`.
 
     Attributes:
-        id: `float`.
-        service_id: `float`.
-        company_id: `float`.
-        staff_id: `float`.
+        id: `int`.
+        service_id: `int`.
+        company_id: `int`.
+        staff_id: `int`.
         date: `str`.
         length: `float`.
         capacity: `float`.
@@ -402,10 +403,10 @@ class ActivitiesSearchItem:
         labels: `list[dict[str, JSON]]`.
     """
 
-    id: float | None = None
-    service_id: float | None = None
-    company_id: float | None = None
-    staff_id: float | None = None
+    id: int | None = None
+    service_id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
     date: str | None = None
     length: float | None = None
     capacity: float | None = None
@@ -422,74 +423,74 @@ class ActivitiesSearchItem:
     labels: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchItemResourceInstance:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchItemResourceInstance(Model):
     """`ActivitiesSearchItem/resource_instances/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        resource_id: `float`.
+        resource_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    resource_id: float | None = None
+    resource_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchItemService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchItemService(Model):
     """`ActivitiesSearchItem/service`.
 
     Attributes:
-        id: `float`.
-        category_id: `float`.
+        id: `int`.
+        category_id: `int`.
         title: `str`.
         price_min: `float`.
         price_max: `float`.
         comment: `str`.
         image_url: `str`.
-        salon_service_id: `float`.
+        salon_service_id: `int`.
         prepaid: `str`.
         category: `ActivitiesSearchItemServiceCategory`.
     """
 
-    id: float | None = None
-    category_id: float | None = None
+    id: int | None = None
+    category_id: int | None = None
     title: str | None = None
     price_min: float | None = None
     price_max: float | None = None
     comment: str | None = None
     image_url: str | None = None
-    salon_service_id: float | None = None
+    salon_service_id: int | None = None
     prepaid: str | None = None
     category: ActivitiesSearchItemServiceCategory | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchItemServiceCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchItemServiceCategory(Model):
     """`ActivitiesSearchItem/service/category`.
 
     Attributes:
-        id: `float`.
-        category_id: `float`.
+        id: `int`.
+        category_id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
-    category_id: float | None = None
+    id: int | None = None
+    category_id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchItemStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchItemStaff(Model):
     """`ActivitiesSearchItem/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         api_id: `str`.
         name: `str`.
-        company_id: `float`.
+        company_id: `int`.
         specialization: `str`.
         rating: `float`.
         show_rating: `float`.
@@ -502,10 +503,10 @@ class ActivitiesSearchItemStaff:
         position: `ActivitiesSearchItemStaffPosition`.
     """
 
-    id: float | None = None
+    id: int | None = None
     api_id: str | None = None
     name: str | None = None
-    company_id: float | None = None
+    company_id: int | None = None
     specialization: str | None = None
     rating: float | None = None
     show_rating: float | None = None
@@ -518,25 +519,25 @@ class ActivitiesSearchItemStaff:
     position: ActivitiesSearchItemStaffPosition | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchItemStaffPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchItemStaffPosition(Model):
     """`ActivitiesSearchItem/staff/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchServicesItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchServicesItem(Model):
     """`ActivitiesSearchServicesItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         capacity: `float`.
         price_min: `float`.
@@ -547,7 +548,7 @@ class ActivitiesSearchServicesItem:
         resources: `list[ActivitiesSearchServicesItemResource]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     capacity: float | None = None
     price_min: float | None = None
@@ -558,70 +559,70 @@ class ActivitiesSearchServicesItem:
     resources: list[ActivitiesSearchServicesItemResource] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchServicesItemCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchServicesItemCategory(Model):
     """`ActivitiesSearchServicesItem/category`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchServicesItemResource:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchServicesItemResource(Model):
     """`ActivitiesSearchServicesItem/resources/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        salon_id: `float`.
+        salon_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    salon_id: float | None = None
+    salon_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesSearchServicesItemStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesSearchServicesItemStaffItem(Model):
     """`ActivitiesSearchServicesItem/staff/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesUpdateDuplicationStrategyRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesUpdateDuplicationStrategyRequest(Model):
     """`ActivitiesUpdateDuplicationStrategyRequest`.
 
     Attributes:
         title: `str`, always present.
         days: `list[dict[str, JSON]]`.
-        repeat_mode_id: `float`, always present.
+        repeat_mode_id: `int`, always present.
         interval: `float`.
         content_type: `float`.
     """
 
     title: str
-    repeat_mode_id: float
+    repeat_mode_id: int
     days: list[dict[str, JSON]] | None = None
     interval: float | None = None
     content_type: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateData(Model):
     """`ActivitiesV2CreateData`.
 
     Attributes:
@@ -635,8 +636,8 @@ class ActivitiesV2CreateData:
     attributes: ActivitiesV2CreateDataAttributes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateDataAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateDataAttributes(Model):
     """`ActivitiesV2CreateData/attributes`.
 
     Attributes:
@@ -676,8 +677,8 @@ class ActivitiesV2CreateDataAttributes:
     schedule_till: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordData(Model):
     """`ActivitiesV2CreateRecordData`.
 
     Attributes:
@@ -691,8 +692,8 @@ class ActivitiesV2CreateRecordData:
     attributes: ActivitiesV2CreateRecordDataAttributes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordDataAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordDataAttributes(Model):
     """`ActivitiesV2CreateRecordData/attributes`.
 
     Attributes:
@@ -756,8 +757,8 @@ class ActivitiesV2CreateRecordDataAttributes:
     is_client_notification_sent: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordRequest(Model):
     """`ActivitiesV2CreateRecordRequest`.
 
     Attributes:
@@ -777,8 +778,8 @@ class ActivitiesV2CreateRecordRequest:
     labels: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordRequestClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordRequestClient(Model):
     """`ActivitiesV2CreateRecordRequest/client`.
 
     Attributes:
@@ -790,8 +791,8 @@ class ActivitiesV2CreateRecordRequestClient:
     client_: ActivitiesV2CreateRecordRequestClientClient | None = attrs.field(default=None, metadata={"wire": "client"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordRequestClientClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordRequestClientClient(Model):
     """`ActivitiesV2CreateRecordRequest/client/client`.
 
     Attributes:
@@ -817,8 +818,8 @@ class ActivitiesV2CreateRecordRequestClientClient:
     agreements: list[ActivitiesV2CreateRecordRequestClientClientAgreement] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordRequestClientClientAgreement:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordRequestClientClientAgreement(Model):
     """`ActivitiesV2CreateRecordRequest/client/client/agreements/0`.
 
     Attributes:
@@ -830,8 +831,8 @@ class ActivitiesV2CreateRecordRequestClientClientAgreement:
     is_personal_data_processing_allowed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordRequestClientClientCustomFieldValue:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordRequestClientClientCustomFieldValue(Model):
     """`ActivitiesV2CreateRecordRequest/client/client/custom_field_values/0`.
 
     Attributes:
@@ -843,8 +844,8 @@ class ActivitiesV2CreateRecordRequestClientClientCustomFieldValue:
     value: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordRequestComer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordRequestComer(Model):
     """`ActivitiesV2CreateRecordRequest/comer`.
 
     Attributes:
@@ -854,8 +855,8 @@ class ActivitiesV2CreateRecordRequestComer:
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordWithIdRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordWithIdRequest(Model):
     """`ActivitiesV2CreateRecordWithIdRequest`.
 
     Attributes:
@@ -875,8 +876,8 @@ class ActivitiesV2CreateRecordWithIdRequest:
     color: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem(Model):
     """`ActivitiesV2CreateRecordWithIdRequest/attendance_good_items/0`.
 
     Attributes:
@@ -910,8 +911,8 @@ class ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem:
     discount_percent: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem(Model):
     """`ActivitiesV2CreateRecordWithIdRequest/attendance_service_item`.
 
     Attributes:
@@ -925,8 +926,8 @@ class ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem:
     manual_cost: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2CreateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2CreateRequest(Model):
     """`ActivitiesV2CreateRequest`.
 
     Attributes:
@@ -960,8 +961,8 @@ class ActivitiesV2CreateRequest:
     force: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivitiesV2UpdateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivitiesV2UpdateRequest(Model):
     """`ActivitiesV2UpdateRequest`.
 
     Attributes:
@@ -995,16 +996,16 @@ class ActivitiesV2UpdateRequest:
     force: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidRequestDataTypes(Model):
     """`activity_companyid_request_data_types`.
 
     Attributes:
         date: `str`, always present.
-        service_id: `float`, always present.
-        staff_id: `float`, always present.
+        service_id: `int`, always present.
+        staff_id: `int`, always present.
         capacity: `float`, always present.
-        resource_instance_ids: `list[float]`.
+        resource_instance_ids: `list[int]`.
         force: `bool`, always present.
         length: `float`.
         color: `str`.
@@ -1016,11 +1017,11 @@ class ActivityCompanyidRequestDataTypes:
     """
 
     date: str
-    service_id: float
-    staff_id: float
+    service_id: int
+    staff_id: int
     capacity: float
     force: bool
-    resource_instance_ids: list[float] | None = None
+    resource_instance_ids: list[int] | None = None
     length: float | None = None
     color: str | None = None
     label_ids: list[JSON] | None = None
@@ -1030,8 +1031,8 @@ class ActivityCompanyidRequestDataTypes:
     instructions: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityDatesRange:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityDatesRange(Model):
     """`activity_dates_range`.
 
     Attributes:
@@ -1043,8 +1044,8 @@ class ActivityDatesRange:
     max_date: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityFilter:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityFilter(Model):
     """`activity_filter`.
 
     Attributes:
@@ -1058,23 +1059,23 @@ class ActivityFilter:
     data: list[ActivityFilterDatum] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityFilterDatum:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityFilterDatum(Model):
     """`activity_filter/data/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         is_disabled: `bool`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     is_disabled: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CheckForActivity:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CheckForActivity(Model):
     """`check_for_activity`.
 
     Attributes:
@@ -1088,8 +1089,8 @@ class CheckForActivity:
     attributes: CheckForActivityAttributes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CheckForActivityAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CheckForActivityAttributes(Model):
     """`check_for_activity/attributes`.
 
     Attributes:
@@ -1101,132 +1102,132 @@ class CheckForActivityAttributes:
     possible_datetime: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventSchedulesCreateClientScheduleRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventSchedulesCreateClientScheduleRequest(Model):
     """`EventSchedulesCreateClientScheduleRequest`.
 
     Attributes:
-        client_id: `float`, always present.
-        comer_id: `float`.
-        schedule_days_ids: `list[float]`, always present.
+        client_id: `int`, always present.
+        comer_id: `int`.
+        schedule_days_ids: `list[int]`, always present.
         finish_date_type: `EventSchedulesCreateClientScheduleRequestFinishDateType`, always present.
         finish_date: `str`.
         abonement_id: `int`.
     """
 
-    client_id: float
-    schedule_days_ids: list[float]
+    client_id: int
+    schedule_days_ids: list[int]
     finish_date_type: EventSchedulesCreateClientScheduleRequestFinishDateType
-    comer_id: float | None = None
+    comer_id: int | None = None
     finish_date: str | None = None
     abonement_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventSchedulesCreateDayRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventSchedulesCreateDayRequest(Model):
     """`EventSchedulesCreateDayRequest`.
 
     Attributes:
         day_of_week: `EventSchedulesCreateDayRequestDayOfWeek`, always present.
-        events_master_id: `float`, always present.
+        events_master_id: `int`, always present.
         events_time: `str`, always present.
         events_duration: `float`, always present.
         events_capacity: `float`, always present.
-        labels_ids: `list[float]`.
-        resource_instances_ids: `list[float]`.
+        labels_ids: `list[int]`.
+        resource_instances_ids: `list[int]`.
     """
 
     day_of_week: EventSchedulesCreateDayRequestDayOfWeek
-    events_master_id: float
+    events_master_id: int
     events_time: str
     events_duration: float
     events_capacity: float
-    labels_ids: list[float] | None = None
-    resource_instances_ids: list[float] | None = None
+    labels_ids: list[int] | None = None
+    resource_instances_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventSchedulesCreateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventSchedulesCreateRequest(Model):
     """`EventSchedulesCreateRequest`.
 
     Attributes:
         original_entity_type: `EventSchedulesCreateRequestOriginalEntityType`, always present.
-        original_entity_id: `float`, always present.
+        original_entity_id: `int`, always present.
         date_end: `str`, always present.
         days: `list[EventSchedulesCreateRequestDay]`, always present.
     """
 
     original_entity_type: EventSchedulesCreateRequestOriginalEntityType
-    original_entity_id: float
+    original_entity_id: int
     date_end: str
     days: list[EventSchedulesCreateRequestDay]
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventSchedulesCreateRequestDay:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventSchedulesCreateRequestDay(Model):
     """`EventSchedulesCreateRequest/days/0`.
 
     Attributes:
         day_of_week: `EventSchedulesCreateRequestDayDayOfWeek`, always present.
-        events_master_id: `float`, always present.
+        events_master_id: `int`, always present.
         events_time: `str`, always present.
         events_duration: `float`, always present.
         events_capacity: `float`, always present.
-        labels_ids: `list[float]`.
-        resource_instances_ids: `list[float]`.
+        labels_ids: `list[int]`.
+        resource_instances_ids: `list[int]`.
     """
 
     day_of_week: EventSchedulesCreateRequestDayDayOfWeek
-    events_master_id: float
+    events_master_id: int
     events_time: str
     events_duration: float
     events_capacity: float
-    labels_ids: list[float] | None = None
-    resource_instances_ids: list[float] | None = None
+    labels_ids: list[int] | None = None
+    resource_instances_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventSchedulesUpdateClientScheduleRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventSchedulesUpdateClientScheduleRequest(Model):
     """`EventSchedulesUpdateClientScheduleRequest`.
 
     Attributes:
-        schedule_days_ids: `list[float]`, always present.
+        schedule_days_ids: `list[int]`, always present.
         finish_date_type: `EventSchedulesUpdateClientScheduleRequestFinishDateType`.
         finish_date: `str`.
         abonement_id: `int`.
     """
 
-    schedule_days_ids: list[float]
+    schedule_days_ids: list[int]
     finish_date_type: EventSchedulesUpdateClientScheduleRequestFinishDateType | None = None
     finish_date: str | None = None
     abonement_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventSchedulesUpdateDayRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventSchedulesUpdateDayRequest(Model):
     """`EventSchedulesUpdateDayRequest`.
 
     Attributes:
         force: `bool`, always present.
-        events_master_id: `float`.
+        events_master_id: `int`.
         events_time: `str`.
         events_duration: `float`.
         events_capacity: `float`.
-        labels_ids: `list[float]`.
-        resource_instances_ids: `list[float]`.
+        labels_ids: `list[int]`.
+        resource_instances_ids: `list[int]`.
     """
 
     force: bool
-    events_master_id: float | None = None
+    events_master_id: int | None = None
     events_time: str | None = None
     events_duration: float | None = None
     events_capacity: float | None = None
-    labels_ids: list[float] | None = None
-    resource_instances_ids: list[float] | None = None
+    labels_ids: list[int] | None = None
+    resource_instances_ids: list[int] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class EventSchedulesUpdateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class EventSchedulesUpdateRequest(Model):
     """`EventSchedulesUpdateRequest`.
 
     Attributes:
@@ -1236,27 +1237,27 @@ class EventSchedulesUpdateRequest:
     date_end: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Label:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Label(Model):
     """`label`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         color: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     color: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsCompanyidRequestDataTypes(Model):
     """`records_companyid_request_data_types`.
 
     Attributes:
-        staff_id: `float`.
+        staff_id: `int`.
         services: `list[RecordsCompanyidRequestDataTypesService]`.
         client_ (wire name `client`): `RecordsCompanyidRequestDataTypesClient`.
         save_if_busy: `bool`.
@@ -1275,7 +1276,7 @@ class RecordsCompanyidRequestDataTypes:
         custom_fields: `RecordsCompanyidRequestDataTypesCustomFields`.
     """
 
-    staff_id: float | None = None
+    staff_id: int | None = None
     services: list[RecordsCompanyidRequestDataTypesService] | None = None
     client_: RecordsCompanyidRequestDataTypesClient | None = attrs.field(default=None, metadata={"wire": "client"})
     save_if_busy: bool | None = None
@@ -1294,8 +1295,8 @@ class RecordsCompanyidRequestDataTypes:
     custom_fields: RecordsCompanyidRequestDataTypesCustomFields | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsCompanyidRequestDataTypesClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsCompanyidRequestDataTypesClient(Model):
     """`records_companyid_request_data_types/client`.
 
     Attributes:
@@ -1313,8 +1314,8 @@ class RecordsCompanyidRequestDataTypesClient:
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsCompanyidRequestDataTypesClientAgreements:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsCompanyidRequestDataTypesClientAgreements(Model):
     """`records_companyid_request_data_types/client_agreements`.
 
     Attributes:
@@ -1326,8 +1327,8 @@ class RecordsCompanyidRequestDataTypesClientAgreements:
     is_personal_data_processing_allowed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsCompanyidRequestDataTypesCustomFields:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsCompanyidRequestDataTypesCustomFields(Model):
     """`records_companyid_request_data_types/custom_fields`.
 
     Attributes:
@@ -1339,35 +1340,35 @@ class RecordsCompanyidRequestDataTypesCustomFields:
     some_another_field: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsCompanyidRequestDataTypesService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsCompanyidRequestDataTypesService(Model):
     """`records_companyid_request_data_types/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         first_cost: `float`.
         discount: `float`.
         cost: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     first_cost: float | None = None
     discount: float | None = None
     cost: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetData(Model):
     """`RecordsGetData`.
 
     Attributes:
-        id: `float`.
-        company_id: `float`.
-        staff_id: `float`.
+        id: `int`.
+        company_id: `int`.
+        staff_id: `int`.
         services: `list[RecordsGetDataService]`.
         goods_transactions: `list[dict[str, JSON]]`.
         staff: `RecordsGetDataStaff`.
-        client_ (wire name `client`): `str`.
+        client_ (wire name `client`): `RecordsGetDataClient`.
         date: `str`.
         datetime: `str`.
         create_date: `str`.
@@ -1387,8 +1388,8 @@ class RecordsGetData:
         api_id: `str`.
         from_url: `str`.
         review_requested: `float`.
-        visit_id: `float`.
-        created_user_id: `float`.
+        visit_id: `int`.
+        created_user_id: `int`.
         deleted: `bool`.
         paid_full: `float`.
         prepaid: `bool`.
@@ -1399,12 +1400,12 @@ class RecordsGetData:
         custom_color: `str`.
         custom_font_color: `str`.
         record_labels: `list[RecordsGetDataRecordLabel]`.
-        activity_id: `float`.
-        custom_fields: `dict[str, JSON]`.
+        activity_id: `int`.
+        custom_fields: `dict[str, JSON] | list[JSON]`.
         documents: `list[RecordsGetDataDocument]`.
         sms_remain_hours: `float`.
         email_remain_hours: `float`.
-        bookform_id: `float`.
+        bookform_id: `int`.
         record_from: `str`.
         is_mobile: `float`.
         is_sale_bill_printed: `bool`.
@@ -1412,13 +1413,13 @@ class RecordsGetData:
         finance_transactions: `list[RecordsGetDataFinanceTransaction]`.
     """
 
-    id: float | None = None
-    company_id: float | None = None
-    staff_id: float | None = None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
     services: list[RecordsGetDataService] | None = None
     goods_transactions: list[dict[str, JSON]] | None = None
     staff: RecordsGetDataStaff | None = None
-    client_: str | None = attrs.field(default=None, metadata={"wire": "client"})
+    client_: RecordsGetDataClient | None = attrs.field(default=None, metadata={"wire": "client"})
     date: str | None = None
     datetime: str | None = None
     create_date: str | None = None
@@ -1438,8 +1439,8 @@ class RecordsGetData:
     api_id: str | None = None
     from_url: str | None = None
     review_requested: float | None = None
-    visit_id: float | None = None
-    created_user_id: float | None = None
+    visit_id: int | None = None
+    created_user_id: int | None = None
     deleted: bool | None = None
     paid_full: float | None = None
     prepaid: bool | None = None
@@ -1450,12 +1451,12 @@ class RecordsGetData:
     custom_color: str | None = None
     custom_font_color: str | None = None
     record_labels: list[RecordsGetDataRecordLabel] | None = None
-    activity_id: float | None = None
-    custom_fields: dict[str, JSON] | None = None
+    activity_id: int | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
     documents: list[RecordsGetDataDocument] | None = None
     sms_remain_hours: float | None = None
     email_remain_hours: float | None = None
-    bookform_id: float | None = None
+    bookform_id: int | None = None
     record_from: str | None = None
     is_mobile: float | None = None
     is_sale_bill_printed: bool | None = None
@@ -1463,67 +1464,102 @@ class RecordsGetData:
     finance_transactions: list[RecordsGetDataFinanceTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataConsumable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataClient(Model):
+    """`RecordsGetData/client`.
+
+    Attributes:
+        id: `int`.
+        name: `str`.
+        surname: `str`.
+        patronymic: `str`.
+        display_name: `str`.
+        phone: `str`.
+        card: `str`.
+        email: `str`.
+        success_visits_count: `int`.
+        fail_visits_count: `int`.
+        discount: `float`.
+        is_new: `bool`.
+        custom_fields: `dict[str, JSON] | list[JSON]`.
+    """
+
+    id: int | None = None
+    name: str | None = None
+    surname: str | None = None
+    patronymic: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
+    card: str | None = None
+    email: str | None = None
+    success_visits_count: int | None = None
+    fail_visits_count: int | None = None
+    discount: float | None = None
+    is_new: bool | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataConsumable(Model):
     """`RecordsGetData/consumables/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         document_id: `int`.
-        type_id: `float`.
-        company_id: `float`.
-        good_id: `float`.
+        type_id: `int`.
+        company_id: `int`.
+        good_id: `int`.
         amount: `float`.
         cost_per_unit: `float`.
         discount: `float`.
         cost: `float`.
-        unit_id: `float`.
+        unit_id: `int`.
         operation_unit_type: `float`.
-        storage_id: `float`.
-        supplier_id: `float`.
-        client_id: `float`.
-        master_id: `float`.
+        storage_id: `int`.
+        supplier_id: `int`.
+        client_id: `int`.
+        master_id: `int`.
         create_date: `str`.
         comment: `str`.
-        service_id: `float`.
-        user_id: `float`.
+        service_id: `int`.
+        user_id: `int`.
         deleted: `bool`.
         pkg_amount: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     document_id: int | None = None
-    type_id: float | None = None
-    company_id: float | None = None
-    good_id: float | None = None
+    type_id: int | None = None
+    company_id: int | None = None
+    good_id: int | None = None
     amount: float | None = None
     cost_per_unit: float | None = None
     discount: float | None = None
     cost: float | None = None
-    unit_id: float | None = None
+    unit_id: int | None = None
     operation_unit_type: float | None = None
-    storage_id: float | None = None
-    supplier_id: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
+    storage_id: int | None = None
+    supplier_id: int | None = None
+    client_id: int | None = None
+    master_id: int | None = None
     create_date: str | None = None
     comment: str | None = None
-    service_id: float | None = None
-    user_id: float | None = None
+    service_id: int | None = None
+    user_id: int | None = None
     deleted: bool | None = None
     pkg_amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataDocument(Model):
     """`RecordsGetData/documents/0`.
 
     Attributes:
-        id: `float`.
-        type_id: `float`.
-        storage_id: `float`.
-        user_id: `float`.
-        company_id: `float`.
+        id: `int`.
+        type_id: `int`.
+        storage_id: `int`.
+        user_id: `int`.
+        company_id: `int`.
         number: `float`.
         comment: `str`.
         date_created: `str`.
@@ -1533,11 +1569,11 @@ class RecordsGetDataDocument:
         type_title: `str`.
     """
 
-    id: float | None = None
-    type_id: float | None = None
-    storage_id: float | None = None
-    user_id: float | None = None
-    company_id: float | None = None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
     number: float | None = None
     comment: str | None = None
     date_created: str | None = None
@@ -1547,26 +1583,26 @@ class RecordsGetDataDocument:
     type_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataFinanceTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataFinanceTransaction(Model):
     """`RecordsGetData/finance_transactions/0`.
 
     Attributes:
-        id: `float`.
-        document_id: `float`.
+        id: `int`.
+        document_id: `int`.
         date: `str`.
-        type_id: `float`.
-        expense_id: `float`.
-        account_id: `float`.
+        type_id: `int`.
+        expense_id: `int`.
+        account_id: `int`.
         amount: `float`.
-        client_id: `float`.
-        master_id: `float`.
-        supplier_id: `float`.
+        client_id: `int`.
+        master_id: `int`.
+        supplier_id: `int`.
         comment: `str`.
-        item_id: `float`.
+        item_id: `int`.
         target_type_id: `int`.
-        record_id: `float`.
-        goods_transaction_id: `float`.
+        record_id: `int`.
+        goods_transaction_id: `int`.
         expense: `RecordsGetDataFinanceTransactionExpense`.
         account: `RecordsGetDataFinanceTransactionAccount`.
         client_ (wire name `client`): `RecordsGetDataFinanceTransactionClient`.
@@ -1574,21 +1610,21 @@ class RecordsGetDataFinanceTransaction:
         supplier: `list[dict[str, JSON]]`.
     """
 
-    id: float | None = None
-    document_id: float | None = None
+    id: int | None = None
+    document_id: int | None = None
     date: str | None = None
-    type_id: float | None = None
-    expense_id: float | None = None
-    account_id: float | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
     amount: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
-    supplier_id: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
     comment: str | None = None
-    item_id: float | None = None
+    item_id: int | None = None
     target_type_id: int | None = None
-    record_id: float | None = None
-    goods_transaction_id: float | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
     expense: RecordsGetDataFinanceTransactionExpense | None = None
     account: RecordsGetDataFinanceTransactionAccount | None = None
     client_: RecordsGetDataFinanceTransactionClient | None = attrs.field(default=None, metadata={"wire": "client"})
@@ -1596,49 +1632,49 @@ class RecordsGetDataFinanceTransaction:
     supplier: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataFinanceTransactionAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataFinanceTransactionAccount(Model):
     """`RecordsGetData/finance_transactions/0/account`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataFinanceTransactionClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataFinanceTransactionClient(Model):
     """`RecordsGetData/finance_transactions/0/client`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataFinanceTransactionExpense:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataFinanceTransactionExpense(Model):
     """`RecordsGetData/finance_transactions/0/expense`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataRecordLabel:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataRecordLabel(Model):
     """`RecordsGetData/record_labels/0`.
 
     Attributes:
@@ -1656,12 +1692,12 @@ class RecordsGetDataRecordLabel:
     font_color: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataService(Model):
     """`RecordsGetData/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         cost: `float`.
         manual_cost: `float`.
@@ -1671,7 +1707,7 @@ class RecordsGetDataService:
         amount: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     cost: float | None = None
     manual_cost: float | None = None
@@ -1681,12 +1717,12 @@ class RecordsGetDataService:
     amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataStaff(Model):
     """`RecordsGetData/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         api_id: `str`.
         name: `str`.
         specialization: `str`.
@@ -1697,7 +1733,7 @@ class RecordsGetDataStaff:
         votes_count: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     api_id: str | None = None
     name: str | None = None
     specialization: str | None = None
@@ -1708,27 +1744,27 @@ class RecordsGetDataStaff:
     votes_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsGetDataStaffPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsGetDataStaffPosition(Model):
     """`RecordsGetData/staff/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItem(Model):
     """`RecordsListItem`.
 
     Attributes:
-        id: `float`.
-        company_id: `float`.
-        staff_id: `float`.
+        id: `int`.
+        company_id: `int`.
+        staff_id: `int`.
         services: `list[RecordsListItemService]`.
         goods_transactions: `list[RecordsListItemGoodsTransaction]`.
         staff: `RecordsListItemStaff`.
@@ -1755,8 +1791,8 @@ class RecordsListItem:
         api_id: `str`.
         from_url: `str`.
         review_requested: `float`.
-        visit_id: `float`.
-        created_user_id: `float`.
+        visit_id: `int`.
+        created_user_id: `int`.
         deleted: `bool`.
         paid_full: `float`.
         prepaid: `bool`.
@@ -1767,11 +1803,11 @@ class RecordsListItem:
         custom_font_color: `str`.
         record_labels: `list[dict[str, JSON]]`.
         activity_id: `int`.
-        custom_fields: `dict[str, JSON]`.
+        custom_fields: `dict[str, JSON] | list[JSON]`.
         documents: `list[RecordsListItemDocument]`.
         sms_remain_hours: `float`.
         email_remain_hours: `float`.
-        bookform_id: `float`.
+        bookform_id: `int`.
         record_from: `str`.
         is_mobile: `float`.
         client_agreements: `RecordsListItemClientAgreements`.
@@ -1780,9 +1816,9 @@ class RecordsListItem:
         finance_transactions: `list[RecordsListItemFinanceTransaction]`.
     """
 
-    id: float | None = None
-    company_id: float | None = None
-    staff_id: float | None = None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
     services: list[RecordsListItemService] | None = None
     goods_transactions: list[RecordsListItemGoodsTransaction] | None = None
     staff: RecordsListItemStaff | None = None
@@ -1809,8 +1845,8 @@ class RecordsListItem:
     api_id: str | None = None
     from_url: str | None = None
     review_requested: float | None = None
-    visit_id: float | None = None
-    created_user_id: float | None = None
+    visit_id: int | None = None
+    created_user_id: int | None = None
     deleted: bool | None = None
     paid_full: float | None = None
     prepaid: bool | None = None
@@ -1821,11 +1857,11 @@ class RecordsListItem:
     custom_font_color: str | None = None
     record_labels: list[dict[str, JSON]] | None = None
     activity_id: int | None = None
-    custom_fields: dict[str, JSON] | None = None
+    custom_fields: dict[str, JSON] | list[JSON] | None = None
     documents: list[RecordsListItemDocument] | None = None
     sms_remain_hours: float | None = None
     email_remain_hours: float | None = None
-    bookform_id: float | None = None
+    bookform_id: int | None = None
     record_from: str | None = None
     is_mobile: float | None = None
     client_agreements: RecordsListItemClientAgreements | None = None
@@ -1834,8 +1870,8 @@ class RecordsListItem:
     finance_transactions: list[RecordsListItemFinanceTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemClient(Model):
     """`RecordsListItem/client`.
 
     Attributes:
@@ -1869,25 +1905,25 @@ class RecordsListItemClient:
     custom_fields: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemClientAgreements:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemClientAgreements(Model):
     """`RecordsListItem/client_agreements`.
 
     Attributes:
-        client_id: `float`.
-        company_id: `float`.
+        client_id: `int`.
+        company_id: `int`.
         is_newsletter_allowed: `bool`.
         is_personal_data_processing_allowed: `bool`.
     """
 
-    client_id: float | None = None
-    company_id: float | None = None
+    client_id: int | None = None
+    company_id: int | None = None
     is_newsletter_allowed: bool | None = None
     is_personal_data_processing_allowed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemComer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemComer(Model):
     """`RecordsListItem/comer`.
 
     Attributes:
@@ -1901,8 +1937,8 @@ class RecordsListItemComer:
     slug: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemConsumable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemConsumable(Model):
     """`RecordsListItem/consumables/0`.
 
     Attributes:
@@ -1948,16 +1984,16 @@ class RecordsListItemConsumable:
     deleted: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemDocument(Model):
     """`RecordsListItem/documents/0`.
 
     Attributes:
-        id: `float`.
-        type_id: `float`.
-        storage_id: `float`.
-        user_id: `float`.
-        company_id: `float`.
+        id: `int`.
+        type_id: `int`.
+        storage_id: `int`.
+        user_id: `int`.
+        company_id: `int`.
         number: `float`.
         comment: `str`.
         date_created: `str`.
@@ -1967,11 +2003,11 @@ class RecordsListItemDocument:
         type_title: `str`.
     """
 
-    id: float | None = None
-    type_id: float | None = None
-    storage_id: float | None = None
-    user_id: float | None = None
-    company_id: float | None = None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
     number: float | None = None
     comment: str | None = None
     date_created: str | None = None
@@ -1981,8 +2017,8 @@ class RecordsListItemDocument:
     type_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemFinanceTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemFinanceTransaction(Model):
     """`RecordsListItem/finance_transactions/0`.
 
     Attributes:
@@ -2020,8 +2056,8 @@ class RecordsListItemFinanceTransaction:
     account: RecordsListItemFinanceTransactionAccount | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemFinanceTransactionAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemFinanceTransactionAccount(Model):
     """`RecordsListItem/finance_transactions/0/account`.
 
     Attributes:
@@ -2041,8 +2077,8 @@ class RecordsListItemFinanceTransactionAccount:
     )
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemFinanceTransactionAccountClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemFinanceTransactionAccountClient(Model):
     """`RecordsListItem/finance_transactions/0/account/client`.
 
     Attributes:
@@ -2058,8 +2094,8 @@ class RecordsListItemFinanceTransactionAccountClient:
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemFinanceTransactionExpense:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemFinanceTransactionExpense(Model):
     """`RecordsListItem/finance_transactions/0/expense`.
 
     Attributes:
@@ -2073,12 +2109,12 @@ class RecordsListItemFinanceTransactionExpense:
     type: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemGoodsTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemGoodsTransaction(Model):
     """`RecordsListItem/goods_transactions/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         barcode: `str`.
         article: `str`.
@@ -2097,7 +2133,7 @@ class RecordsListItemGoodsTransaction:
         good_special_number: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     barcode: str | None = None
     article: str | None = None
@@ -2116,12 +2152,12 @@ class RecordsListItemGoodsTransaction:
     good_special_number: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemService(Model):
     """`RecordsListItem/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         cost: `float`.
         manual_cost: `float`.
@@ -2131,7 +2167,7 @@ class RecordsListItemService:
         amount: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     cost: float | None = None
     manual_cost: float | None = None
@@ -2141,12 +2177,12 @@ class RecordsListItemService:
     amount: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemStaff(Model):
     """`RecordsListItem/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         api_id: `str`.
         name: `str`.
         specialization: `str`.
@@ -2157,7 +2193,7 @@ class RecordsListItemStaff:
         votes_count: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     api_id: str | None = None
     name: str | None = None
     specialization: str | None = None
@@ -2168,21 +2204,21 @@ class RecordsListItemStaff:
     votes_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsListItemStaffPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsListItemStaffPosition(Model):
     """`RecordsListItem/staff/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsUpdateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsUpdateData(Model):
     """`RecordsUpdateData`.
 
     Attributes:
@@ -2205,7 +2241,7 @@ class RecordsUpdateData:
         api_id: `str`.
         from_url: `str`.
         review_requested: `float`.
-        activity_id: `float`.
+        activity_id: `int`.
         documents: `list[RecordsUpdateDataDocument]`.
     """
 
@@ -2228,12 +2264,12 @@ class RecordsUpdateData:
     api_id: str | None = None
     from_url: str | None = None
     review_requested: float | None = None
-    activity_id: float | None = None
+    activity_id: int | None = None
     documents: list[RecordsUpdateDataDocument] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsUpdateDataClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsUpdateDataClient(Model):
     """`RecordsUpdateData/client`.
 
     Attributes:
@@ -2247,16 +2283,16 @@ class RecordsUpdateDataClient:
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsUpdateDataDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsUpdateDataDocument(Model):
     """`RecordsUpdateData/documents/0`.
 
     Attributes:
-        id: `float`.
-        type_id: `float`.
-        storage_id: `float`.
-        user_id: `float`.
-        company_id: `float`.
+        id: `int`.
+        type_id: `int`.
+        storage_id: `int`.
+        user_id: `int`.
+        company_id: `int`.
         number: `float`.
         comment: `str`.
         date_created: `str`.
@@ -2266,11 +2302,11 @@ class RecordsUpdateDataDocument:
         type_title: `str`.
     """
 
-    id: float | None = None
-    type_id: float | None = None
-    storage_id: float | None = None
-    user_id: float | None = None
-    company_id: float | None = None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
     number: float | None = None
     comment: str | None = None
     date_created: str | None = None
@@ -2280,85 +2316,85 @@ class RecordsUpdateDataDocument:
     type_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsUpdateDataService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsUpdateDataService(Model):
     """`RecordsUpdateData/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         first_cost: `float`.
         discount: `float`.
         cost: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     first_cost: float | None = None
     discount: float | None = None
     cost: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsUpdateDataStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsUpdateDataStaff(Model):
     """`RecordsUpdateData/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         spec: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     spec: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourceInstance:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourceInstance(Model):
     """`resource_instance`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        resource_id: `float`.
+        resource_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    resource_id: float | None = None
+    resource_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourcesListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourcesListItem(Model):
     """`ResourcesListItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         instances: `list[ResourcesListItemInstance]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     instances: list[ResourcesListItemInstance] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourcesListItemInstance:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourcesListItemInstance(Model):
     """`ResourcesListItem/instances/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
-        resource_id: `float`.
+        resource_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
-    resource_id: float | None = None
+    resource_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItem(Model):
     """`search_for_activity/search_for_activity/0`.
 
     Attributes:
@@ -2374,8 +2410,8 @@ class SearchForActivitySearchForActivityItem:
     relationships: SearchForActivitySearchForActivityItemRelationships | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItemAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItemAttributes(Model):
     """`search_for_activity/search_for_activity/0/attributes`.
 
     Attributes:
@@ -2411,8 +2447,8 @@ class SearchForActivitySearchForActivityItemAttributes:
     goods_transaction_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItemAttributesStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItemAttributesStatus(Model):
     """`search_for_activity/search_for_activity/0/attributes/status`.
 
     Attributes:
@@ -2428,8 +2464,8 @@ class SearchForActivitySearchForActivityItemAttributesStatus:
     extended_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItemRelationships:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItemRelationships(Model):
     """`search_for_activity/search_for_activity/0/relationships`.
 
     Attributes:
@@ -2443,8 +2479,8 @@ class SearchForActivitySearchForActivityItemRelationships:
     ) = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_availability_interval`.
 
     Attributes:
@@ -2456,8 +2492,8 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailab
     )
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_availability_interval/data/0`.
 
     Attributes:
@@ -2469,8 +2505,8 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailab
     id: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_type`.
 
     Attributes:
@@ -2480,8 +2516,8 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType:
     data: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_type/data`.
 
     Attributes:
@@ -2493,62 +2529,62 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeDat
     id: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimetableEventSchedule2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimetableEventSchedule2(Model):
     """`timetable_event_schedule`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         created_at: `str`.
         updated_at: `str`.
         deleted_at: `str | None`.
         original_entity_type: `TimetableEventScheduleOriginalEntityType`.
-        original_entity_id: `float`.
+        original_entity_id: `int`.
         date_start: `str`.
         date_end: `str`.
         days: `list[TimetableEventScheduleDay2]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
     deleted_at: str | None = None
     original_entity_type: TimetableEventScheduleOriginalEntityType | None = None
-    original_entity_id: float | None = None
+    original_entity_id: int | None = None
     date_start: str | None = None
     date_end: str | None = None
     days: list[TimetableEventScheduleDay2] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimetableEventScheduleClientSchedule:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimetableEventScheduleClientSchedule(Model):
     """`timetable_event_schedule_client_schedule`.
 
     Attributes:
-        id: `float`.
-        loyalty_abonement_id: `float | None`.
+        id: `int`.
+        loyalty_abonement_id: `int | None`.
         final_day: `str`.
         finish_date_type: `TimetableEventScheduleClientScheduleFinishDateType`.
         days: `list[TimetableEventScheduleDay2]`.
     """
 
-    id: float | None = None
-    loyalty_abonement_id: float | None = None
+    id: int | None = None
+    loyalty_abonement_id: int | None = None
     final_day: str | None = None
     finish_date_type: TimetableEventScheduleClientScheduleFinishDateType | None = None
     days: list[TimetableEventScheduleDay2] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimetableEventScheduleDay2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimetableEventScheduleDay2(Model):
     """`timetable_event_schedule_day`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         created_at: `str`.
         updated_at: `str`.
         deleted_at: `str | None`.
-        timetable_event_schedule_id: `float`.
+        timetable_event_schedule_id: `int`.
         day_of_week: `TimetableEventScheduleDayDayOfWeek`.
         events_time: `str`.
         events_duration: `float`.
@@ -2559,11 +2595,11 @@ class TimetableEventScheduleDay2:
         events: `list[TimetableEventScheduleEvent2]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
     deleted_at: str | None = None
-    timetable_event_schedule_id: float | None = None
+    timetable_event_schedule_id: int | None = None
     day_of_week: TimetableEventScheduleDayDayOfWeek | None = None
     events_time: str | None = None
     events_duration: float | None = None
@@ -2574,19 +2610,19 @@ class TimetableEventScheduleDay2:
     events: list[TimetableEventScheduleEvent2] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimetableEventScheduleEvent2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimetableEventScheduleEvent2(Model):
     """`timetable_event_schedule_event`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         created_at: `str`.
         updated_at: `str`.
         deleted_at: `str | None`.
         event_status: `TimetableEventScheduleEventEventStatus`.
         event_datetime: `str`.
         event_entity_type: `TimetableEventScheduleEventEventEntityType`.
-        event_entity_id: `float | None`.
+        event_entity_id: `int | None`.
         is_entity_master_changed: `bool`.
         is_entity_datetime_changed: `bool`.
         is_entity_duration_changed: `bool`.
@@ -2599,14 +2635,14 @@ class TimetableEventScheduleEvent2:
         entity_resource_instances: `list[ResourceInstance]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
     deleted_at: str | None = None
     event_status: TimetableEventScheduleEventEventStatus | None = None
     event_datetime: str | None = None
     event_entity_type: TimetableEventScheduleEventEventEntityType | None = None
-    event_entity_id: float | None = None
+    event_entity_id: int | None = None
     is_entity_master_changed: bool | None = None
     is_entity_datetime_changed: bool | None = None
     is_entity_duration_changed: bool | None = None
@@ -2619,8 +2655,8 @@ class TimetableEventScheduleEvent2:
     entity_resource_instances: list[ResourceInstance] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimetableSeancesListData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimetableSeancesListData(Model):
     """`TimetableSeancesListData`.
 
     Attributes:
@@ -2632,8 +2668,8 @@ class TimetableSeancesListData:
     is_free: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetData(Model):
     """`VisitsGetData`.
 
     Attributes:
@@ -2649,14 +2685,14 @@ class VisitsGetData:
     records: list[VisitsGetDataRecord] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDataRecord:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDataRecord(Model):
     """`VisitsGetData/records/0`.
 
     Attributes:
-        id: `float`.
-        company_id: `float`.
-        staff_id: `float`.
+        id: `int`.
+        company_id: `int`.
+        staff_id: `int`.
         services: `list[dict[str, JSON]]`.
         events: `list[dict[str, JSON]]`.
         goods_transactions: `list[dict[str, JSON]]`.
@@ -2681,13 +2717,13 @@ class VisitsGetDataRecord:
         api_id: `str`.
         from_url: `str`.
         review_requested: `float`.
-        activity_id: `float`.
+        activity_id: `int`.
         documents: `list[VisitsGetDataRecordDocument]`.
     """
 
-    id: float | None = None
-    company_id: float | None = None
-    staff_id: float | None = None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
     services: list[dict[str, JSON]] | None = None
     events: list[dict[str, JSON]] | None = None
     goods_transactions: list[dict[str, JSON]] | None = None
@@ -2712,16 +2748,16 @@ class VisitsGetDataRecord:
     api_id: str | None = None
     from_url: str | None = None
     review_requested: float | None = None
-    activity_id: float | None = None
+    activity_id: int | None = None
     documents: list[VisitsGetDataRecordDocument] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDataRecordClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDataRecordClient(Model):
     """`VisitsGetData/records/0/client`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         surname: `str`.
         patronymic: `str`.
@@ -2732,7 +2768,7 @@ class VisitsGetDataRecordClient:
         fail_visits_count: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     surname: str | None = None
     patronymic: str | None = None
@@ -2743,16 +2779,16 @@ class VisitsGetDataRecordClient:
     fail_visits_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDataRecordDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDataRecordDocument(Model):
     """`VisitsGetData/records/0/documents/0`.
 
     Attributes:
-        id: `float`.
-        type_id: `float`.
-        storage_id: `float`.
-        user_id: `float`.
-        company_id: `float`.
+        id: `int`.
+        type_id: `int`.
+        storage_id: `int`.
+        user_id: `int`.
+        company_id: `int`.
         number: `float`.
         comment: `str`.
         date_created: `str`.
@@ -2763,11 +2799,11 @@ class VisitsGetDataRecordDocument:
         is_sale_bill_printed: `bool`.
     """
 
-    id: float | None = None
-    type_id: float | None = None
-    storage_id: float | None = None
-    user_id: float | None = None
-    company_id: float | None = None
+    id: int | None = None
+    type_id: int | None = None
+    storage_id: int | None = None
+    user_id: int | None = None
+    company_id: int | None = None
     number: float | None = None
     comment: str | None = None
     date_created: str | None = None
@@ -2778,12 +2814,12 @@ class VisitsGetDataRecordDocument:
     is_sale_bill_printed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDataRecordStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDataRecordStaff(Model):
     """`VisitsGetData/records/0/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         specialization: `str`.
         position: `VisitsGetDataRecordStaffPosition`.
@@ -2793,7 +2829,7 @@ class VisitsGetDataRecordStaff:
         votes_count: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     specialization: str | None = None
     position: VisitsGetDataRecordStaffPosition | None = None
@@ -2803,21 +2839,21 @@ class VisitsGetDataRecordStaff:
     votes_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDataRecordStaffPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDataRecordStaffPosition(Model):
     """`VisitsGetData/records/0/staff/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsData(Model):
     """`VisitsGetDetailsData`.
 
     Attributes:
@@ -2833,51 +2869,51 @@ class VisitsGetDetailsData:
     items: list[VisitsGetDetailsDataItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataItem(Model):
     """`VisitsGetDetailsData/items/0`.
 
     Attributes:
-        id: `float`.
-        item_id: `float`.
+        id: `int`.
+        item_id: `int`.
         item_type_id: `int`.
-        record_id: `float`.
+        record_id: `int`.
         item_title: `str`.
         amount: `float`.
         first_cost: `float`.
         manual_cost: `float`.
         discount: `float`.
         cost: `float`.
-        master_id: `float`.
-        good_id: `float`.
-        service_id: `float`.
-        event_id: `float`.
+        master_id: `int`.
+        good_id: `int`.
+        service_id: `int`.
+        event_id: `int`.
         is_service: `bool`.
         is_event: `bool`.
         is_good: `bool`.
     """
 
-    id: float | None = None
-    item_id: float | None = None
+    id: int | None = None
+    item_id: int | None = None
     item_type_id: int | None = None
-    record_id: float | None = None
+    record_id: int | None = None
     item_title: str | None = None
     amount: float | None = None
     first_cost: float | None = None
     manual_cost: float | None = None
     discount: float | None = None
     cost: float | None = None
-    master_id: float | None = None
-    good_id: float | None = None
-    service_id: float | None = None
-    event_id: float | None = None
+    master_id: int | None = None
+    good_id: int | None = None
+    service_id: int | None = None
+    event_id: int | None = None
     is_service: bool | None = None
     is_event: bool | None = None
     is_good: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataKkmTransactionDetailsContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataKkmTransactionDetailsContainer(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container`.
 
     Attributes:
@@ -2889,12 +2925,12 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainer:
     transactions: list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         print_date: `str`.
         printed_count: `int`.
         sum: `float`.
@@ -2904,7 +2940,7 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction:
         cashier: `VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier`.
     """
 
-    id: float | None = None
+    id: int | None = None
     print_date: str | None = None
     printed_count: int | None = None
     sum: float | None = None
@@ -2914,99 +2950,99 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction:
     cashier: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/cashier`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/document`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         type: `float`.
         type_title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     type: float | None = None
     type_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/status`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/type`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataLoyaltyTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataLoyaltyTransaction(Model):
     """`VisitsGetDetailsData/loyalty_transactions/0`.
 
     Attributes:
-        id: `float`.
-        status_id: `float`.
+        id: `int`.
+        status_id: `int`.
         amount: `float`.
-        type_id: `float`.
-        program_id: `float`.
-        card_id: `float`.
-        salon_group_id: `float`.
-        item_id: `float`.
-        item_type_id: `float`.
-        item_record_id: `float`.
-        goods_transaction_id: `float`.
+        type_id: `int`.
+        program_id: `int`.
+        card_id: `int`.
+        salon_group_id: `int`.
+        item_id: `int`.
+        item_type_id: `int`.
+        item_record_id: `int`.
+        goods_transaction_id: `int`.
         is_discount: `bool`.
         is_loyalty_withdraw: `bool`.
         type: `VisitsGetDetailsDataLoyaltyTransactionType`.
     """
 
-    id: float | None = None
-    status_id: float | None = None
+    id: int | None = None
+    status_id: int | None = None
     amount: float | None = None
-    type_id: float | None = None
-    program_id: float | None = None
-    card_id: float | None = None
-    salon_group_id: float | None = None
-    item_id: float | None = None
-    item_type_id: float | None = None
-    item_record_id: float | None = None
-    goods_transaction_id: float | None = None
+    type_id: int | None = None
+    program_id: int | None = None
+    card_id: int | None = None
+    salon_group_id: int | None = None
+    item_id: int | None = None
+    item_type_id: int | None = None
+    item_record_id: int | None = None
+    goods_transaction_id: int | None = None
     is_discount: bool | None = None
     is_loyalty_withdraw: bool | None = None
     type: VisitsGetDetailsDataLoyaltyTransactionType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataLoyaltyTransactionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataLoyaltyTransactionType(Model):
     """`VisitsGetDetailsData/loyalty_transactions/0/type`.
 
     Attributes:
@@ -3018,26 +3054,26 @@ class VisitsGetDetailsDataLoyaltyTransactionType:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataPaymentTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataPaymentTransaction(Model):
     """`VisitsGetDetailsData/payment_transactions/0`.
 
     Attributes:
-        id: `float`.
-        document_id: `float`.
+        id: `int`.
+        document_id: `int`.
         date: `str`.
-        type_id: `float`.
-        expense_id: `float`.
-        account_id: `float`.
+        type_id: `int`.
+        expense_id: `int`.
+        account_id: `int`.
         amount: `float`.
-        client_id: `float`.
-        master_id: `float`.
-        supplier_id: `float`.
+        client_id: `int`.
+        master_id: `int`.
+        supplier_id: `int`.
         comment: `str`.
-        item_id: `float`.
+        item_id: `int`.
         target_type_id: `int`.
-        record_id: `float`.
-        goods_transaction_id: `float`.
+        record_id: `int`.
+        goods_transaction_id: `int`.
         expense: `VisitsGetDetailsDataPaymentTransactionExpense`.
         account: `VisitsGetDetailsDataPaymentTransactionAccount`.
         client_ (wire name `client`): `VisitsGetDetailsDataPaymentTransactionClient`.
@@ -3045,21 +3081,21 @@ class VisitsGetDetailsDataPaymentTransaction:
         supplier: `list[dict[str, JSON]]`.
     """
 
-    id: float | None = None
-    document_id: float | None = None
+    id: int | None = None
+    document_id: int | None = None
     date: str | None = None
-    type_id: float | None = None
-    expense_id: float | None = None
-    account_id: float | None = None
+    type_id: int | None = None
+    expense_id: int | None = None
+    account_id: int | None = None
     amount: float | None = None
-    client_id: float | None = None
-    master_id: float | None = None
-    supplier_id: float | None = None
+    client_id: int | None = None
+    master_id: int | None = None
+    supplier_id: int | None = None
     comment: str | None = None
-    item_id: float | None = None
+    item_id: int | None = None
     target_type_id: int | None = None
-    record_id: float | None = None
-    goods_transaction_id: float | None = None
+    record_id: int | None = None
+    goods_transaction_id: int | None = None
     expense: VisitsGetDetailsDataPaymentTransactionExpense | None = None
     account: VisitsGetDetailsDataPaymentTransactionAccount | None = None
     client_: VisitsGetDetailsDataPaymentTransactionClient | None = attrs.field(
@@ -3069,21 +3105,21 @@ class VisitsGetDetailsDataPaymentTransaction:
     supplier: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataPaymentTransactionAccount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataPaymentTransactionAccount(Model):
     """`VisitsGetDetailsData/payment_transactions/0/account`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataPaymentTransactionClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataPaymentTransactionClient(Model):
     """`VisitsGetDetailsData/payment_transactions/0/client`.
 
     Attributes:
@@ -3097,8 +3133,8 @@ class VisitsGetDetailsDataPaymentTransactionClient:
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsGetDetailsDataPaymentTransactionExpense:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsGetDetailsDataPaymentTransactionExpense(Model):
     """`VisitsGetDetailsData/payment_transactions/0/expense`.
 
     Attributes:
@@ -3110,8 +3146,8 @@ class VisitsGetDetailsDataPaymentTransactionExpense:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsVisitidRecordidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsVisitidRecordidRequestDataTypes(Model):
     """`visits_visitid_recordid_request_data_types`.
 
     Attributes:
@@ -3133,12 +3169,12 @@ class VisitsVisitidRecordidRequestDataTypes:
     fast_payment: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsVisitidRecordidRequestDataTypesGoodsTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsVisitidRecordidRequestDataTypesGoodsTransaction(Model):
     """`visits_visitid_recordid_request_data_types/goods_transactions/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         barcode: `str`.
         article: `str`.
@@ -3153,7 +3189,7 @@ class VisitsVisitidRecordidRequestDataTypesGoodsTransaction:
         discount: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     barcode: str | None = None
     article: str | None = None
@@ -3168,46 +3204,46 @@ class VisitsVisitidRecordidRequestDataTypesGoodsTransaction:
     discount: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsVisitidRecordidRequestDataTypesNewTransaction:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsVisitidRecordidRequestDataTypesNewTransaction(Model):
     """`visits_visitid_recordid_request_data_types/new_transactions/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         amount: `float`.
-        account_id: `float`.
+        account_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     amount: float | None = None
-    account_id: float | None = None
+    account_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsVisitidRecordidRequestDataTypesService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsVisitidRecordidRequestDataTypesService(Model):
     """`visits_visitid_recordid_request_data_types/services/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         cost: `float`.
         cost_per_unit: `float`.
         discount: `float`.
         first_cost: `float`.
-        record_id: `float`.
+        record_id: `int`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     cost: float | None = None
     cost_per_unit: float | None = None
     discount: float | None = None
     first_cost: float | None = None
-    record_id: float | None = None
+    record_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListCreateData(Model):
     """`WaitingListCreateData`.
 
     Attributes:
@@ -3221,8 +3257,8 @@ class WaitingListCreateData:
     attributes: WaitingListCreateDataAttributes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListCreateDataAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListCreateDataAttributes(Model):
     """`WaitingListCreateData/attributes`.
 
     Attributes:
@@ -3242,8 +3278,8 @@ class WaitingListCreateDataAttributes:
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListCreateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListCreateRequest(Model):
     """`WaitingListCreateRequest`.
 
     Attributes:
@@ -3261,25 +3297,25 @@ class WaitingListCreateRequest:
     intervals: list[WaitingListCreateRequestInterval] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListCreateRequestClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListCreateRequestClient(Model):
     """`WaitingListCreateRequest/client`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         name: `str`, always present.
         surname: `str | None`, always present.
         patronymic: `str | None`, always present.
     """
 
-    id: float
+    id: int
     name: str
     surname: str | None
     patronymic: str | None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListCreateRequestInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListCreateRequestInterval(Model):
     """`WaitingListCreateRequest/intervals/0`.
 
     Attributes:
@@ -3295,8 +3331,8 @@ class WaitingListCreateRequestInterval:
     time_to: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListListData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListListData(Model):
     """`WaitingListListData`.
 
     Attributes:
@@ -3310,8 +3346,8 @@ class WaitingListListData:
     attributes: WaitingListListDataAttributes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListListDataAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListListDataAttributes(Model):
     """`WaitingListListData/attributes`.
 
     Attributes:
@@ -3331,8 +3367,8 @@ class WaitingListListDataAttributes:
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListUpdateRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListUpdateRequest(Model):
     """`WaitingListUpdateRequest`.
 
     Attributes:
@@ -3350,25 +3386,25 @@ class WaitingListUpdateRequest:
     intervals: list[WaitingListUpdateRequestInterval] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListUpdateRequestClient:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListUpdateRequestClient(Model):
     """`WaitingListUpdateRequest/client`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         name: `str`, always present.
         surname: `str | None`, always present.
         patronymic: `str | None`, always present.
     """
 
-    id: float
+    id: int
     name: str
     surname: str | None
     patronymic: str | None
 
 
-@attrs.define(kw_only=True, slots=True)
-class WaitingListUpdateRequestInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class WaitingListUpdateRequestInterval(Model):
     """`WaitingListUpdateRequest/intervals/0`.
 
     Attributes:
@@ -3396,7 +3432,7 @@ SearchForActivity: TypeAlias = list[SearchForActivitySearchForActivityItem]
 
 __all__ = [
     "ActivitiesCreateData",
-    "ActivitiesCreateDataDurationDetails",
+    "ActivitiesCreateDataDurationDetail",
     "ActivitiesCreateDataResourceInstance",
     "ActivitiesCreateDataService",
     "ActivitiesCreateDataServiceCategory",
@@ -3458,6 +3494,7 @@ __all__ = [
     "RecordsCompanyidRequestDataTypesCustomFields",
     "RecordsCompanyidRequestDataTypesService",
     "RecordsGetData",
+    "RecordsGetDataClient",
     "RecordsGetDataConsumable",
     "RecordsGetDataDocument",
     "RecordsGetDataFinanceTransaction",

@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class AuthResponse2faNeedDataFlow(OpenStrEnum):
@@ -69,8 +70,8 @@ class RecordFilterStateSoldAmountType(OpenStrEnum):
     PAID_IN_CASH = "paid_in_cash"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AccountsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AccountsResponseDataTypes(Model):
     """`accounts_response_data_types`.
 
     Attributes:
@@ -84,8 +85,8 @@ class AccountsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidActivityidBookResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidActivityidBookResponseDataTypes(Model):
     """`activity_companyid_activityid_book_response_data_types`.
 
     Attributes:
@@ -99,8 +100,8 @@ class ActivityCompanyidActivityidBookResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidResponseDataTypes(Model):
     """`activity_companyid_response_data_types`.
 
     Attributes:
@@ -114,8 +115,8 @@ class ActivityCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidSearchResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidSearchResponseDataTypes(Model):
     """`activity_companyid_search_response_data_types`.
 
     Attributes:
@@ -129,8 +130,8 @@ class ActivityCompanyidSearchResponseDataTypes:
     meta: ActivityCompanyidSearchResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidSearchResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidSearchResponseDataTypesMeta(Model):
     """`activity_companyid_search_response_data_types/meta`.
 
     Attributes:
@@ -140,21 +141,21 @@ class ActivityCompanyidSearchResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidServicesRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidServicesRequestDataTypes(Model):
     """`activity_companyid_services_request_data_types`.
 
     Attributes:
-        staff_id: `float`.
+        staff_id: `int`.
         term: `str`.
     """
 
-    staff_id: float | None = None
+    staff_id: int | None = None
     term: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidServicesResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidServicesResponseDataTypes(Model):
     """`activity_companyid_services_response_data_types`.
 
     Attributes:
@@ -168,8 +169,8 @@ class ActivityCompanyidServicesResponseDataTypes:
     meta: ActivityCompanyidServicesResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ActivityCompanyidServicesResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ActivityCompanyidServicesResponseDataTypesMeta(Model):
     """`activity_companyid_services_response_data_types/meta`.
 
     Attributes:
@@ -179,8 +180,8 @@ class ActivityCompanyidServicesResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ApiV2CompanyWaitingListCreateResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ApiV2CompanyWaitingListCreateResponse(Model):
     """`api_v2_company_waiting_list_create_response`.
 
     Attributes:
@@ -190,8 +191,8 @@ class ApiV2CompanyWaitingListCreateResponse:
     data: WaitingListCreateData | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ApiV2CompanyWaitingListGetResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ApiV2CompanyWaitingListGetResponse(Model):
     """`api_v2_company_waiting_list_get_response`.
 
     Attributes:
@@ -203,8 +204,8 @@ class ApiV2CompanyWaitingListGetResponse:
     meta: ApiV2CompanyWaitingListGetResponseMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ApiV2CompanyWaitingListGetResponseMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ApiV2CompanyWaitingListGetResponseMeta(Model):
     """`api_v2_company_waiting_list_get_response/meta`.
 
     Attributes:
@@ -214,27 +215,27 @@ class ApiV2CompanyWaitingListGetResponseMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Appointment2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Appointment2(Model):
     """`appointment`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         services: `list[dict[str, JSON]]`, always present.
-        staff_id: `float`, always present.
+        staff_id: `int`, always present.
         datetime: `str`.
         custom_fields: `dict[str, JSON]`.
     """
 
-    id: float
+    id: int
     services: list[dict[str, JSON]]
-    staff_id: float
+    staff_id: int
     datetime: str | None = None
     custom_fields: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthRequest(Model):
     """`auth_request`.
 
     Attributes:
@@ -246,8 +247,8 @@ class AuthRequest:
     password: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthResponse(Model):
     """`auth_response`.
 
     Attributes:
@@ -273,8 +274,8 @@ class AuthResponse:
     is_email_confirmed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthResponse2faNeed:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthResponse2faNeed(Model):
     """`auth_response_2fa_need`.
 
     Attributes:
@@ -288,8 +289,8 @@ class AuthResponse2faNeed:
     meta: list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthResponse2faNeedData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthResponse2faNeedData(Model):
     """`auth_response_2fa_need/data`.
 
     Attributes:
@@ -307,8 +308,8 @@ class AuthResponse2faNeedData:
     attempts_left: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthResponse2faNeedDataTransport:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthResponse2faNeedDataTransport(Model):
     """`auth_response_2fa_need/data/transport`.
 
     Attributes:
@@ -320,8 +321,8 @@ class AuthResponse2faNeedDataTransport:
     recipient: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCheckCompanyidResponse201DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCheckCompanyidResponse201DataTypes(Model):
     """`book_check_companyid_response201_data_types`.
 
     Attributes:
@@ -333,8 +334,8 @@ class BookCheckCompanyidResponse201DataTypes:
     meta: BookCheckCompanyidResponse201DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCheckCompanyidResponse201DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCheckCompanyidResponse201DataTypesMeta(Model):
     """`book_check_companyid_response201_data_types/meta`.
 
     Attributes:
@@ -344,8 +345,8 @@ class BookCheckCompanyidResponse201DataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCheckCompanyidResponse422DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCheckCompanyidResponse422DataTypes(Model):
     """`book_check_companyid_response422_data_types`.
 
     Attributes:
@@ -357,8 +358,8 @@ class BookCheckCompanyidResponse422DataTypes:
     meta: BookCheckCompanyidResponse422DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCheckCompanyidResponse422DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCheckCompanyidResponse422DataTypesMeta(Model):
     """`book_check_companyid_response422_data_types/meta`.
 
     Attributes:
@@ -370,8 +371,8 @@ class BookCheckCompanyidResponse422DataTypesMeta:
     errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCheckCompanyidResponse422DataTypesMetaError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCheckCompanyidResponse422DataTypesMetaError(Model):
     """`book_check_companyid_response422_data_types/meta/errors/0`.
 
     Attributes:
@@ -383,8 +384,8 @@ class BookCheckCompanyidResponse422DataTypesMetaError:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCodeCompanyidDataTypeResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCodeCompanyidDataTypeResponse(Model):
     """`book_code_companyid_data_type_response`.
 
     Attributes:
@@ -396,8 +397,8 @@ class BookCodeCompanyidDataTypeResponse:
     meta: BookCodeCompanyidDataTypeResponseMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookCodeCompanyidDataTypeResponseMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookCodeCompanyidDataTypeResponseMeta(Model):
     """`book_code_companyid_data_type_response/meta`.
 
     Attributes:
@@ -407,8 +408,8 @@ class BookCodeCompanyidDataTypeResponseMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookDatesCompanyidDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookDatesCompanyidDataTypes(Model):
     """`book_dates_companyid_data_types`.
 
     Attributes:
@@ -422,8 +423,8 @@ class BookDatesCompanyidDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidRecordResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidRecordResponseDataTypes(Model):
     """`book_record_companyid_record_response_data_types`.
 
     Attributes:
@@ -435,8 +436,8 @@ class BookRecordCompanyidRecordResponseDataTypes:
     data: OnlineBookingRescheduleRecordData | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookRecordCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookRecordCompanyidResponseDataTypes(Model):
     """`book_record_companyid_response_data_types`.
 
     Attributes:
@@ -450,8 +451,8 @@ class BookRecordCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookServicesCompanyidDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookServicesCompanyidDataTypes(Model):
     """`book_services_companyid_data_types`.
 
     Attributes:
@@ -465,8 +466,8 @@ class BookServicesCompanyidDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookStaffCompanyidDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookStaffCompanyidDataTypes(Model):
     """`book_staff_companyid_data_types`.
 
     Attributes:
@@ -480,8 +481,8 @@ class BookStaffCompanyidDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookStaffSeancesCompanyidStaffidDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookStaffSeancesCompanyidStaffidDataTypes(Model):
     """`book_staff_seances_companyid_staffid_data_types`.
 
     Attributes:
@@ -495,8 +496,8 @@ class BookStaffSeancesCompanyidStaffidDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookTimesCompanyidDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookTimesCompanyidDataTypes(Model):
     """`book_times_companyid_data_types`.
 
     Attributes:
@@ -510,8 +511,8 @@ class BookTimesCompanyidDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookformIdInfoDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookformIdInfoDataTypes(Model):
     """`bookform_id_info_data_types`.
 
     Attributes:
@@ -525,8 +526,8 @@ class BookformIdInfoDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingFormListResponseDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingFormListResponseDataType(Model):
     """`booking_form_list_response_data_type`.
 
     Attributes:
@@ -540,8 +541,8 @@ class BookingFormListResponseDataType:
     success: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingFormResponseDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingFormResponseDataType(Model):
     """`booking_form_response_data_type`.
 
     Attributes:
@@ -555,8 +556,8 @@ class BookingFormResponseDataType:
     success: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingUserUpdatePasswordResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingUserUpdatePasswordResponseDataTypes(Model):
     """`booking_user_update_password_response_data_types`.
 
     Attributes:
@@ -570,8 +571,8 @@ class BookingUserUpdatePasswordResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CitiesResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CitiesResponseDataTypes(Model):
     """`cities_response_data_types`.
 
     Attributes:
@@ -585,8 +586,8 @@ class CitiesResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Client2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Client2(Model):
     """`client`.
 
     Attributes:
@@ -600,8 +601,8 @@ class Client2:
     email: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientBirthdayFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientBirthdayFilter2(Model):
     """`client_birthday_filter`.
 
     Attributes:
@@ -613,8 +614,8 @@ class ClientBirthdayFilter2:
     state: ClientBirthdayFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientBirthdayFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientBirthdayFilterState(Model):
     """`client_birthday_filter/state`.
 
     Attributes:
@@ -628,8 +629,8 @@ class ClientBirthdayFilterState:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientCategoryFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientCategoryFilter2(Model):
     """`client_category_filter`.
 
     Attributes:
@@ -641,8 +642,8 @@ class ClientCategoryFilter2:
     state: ClientCategoryFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientCategoryFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientCategoryFilterState(Model):
     """`client_category_filter/state`.
 
     Attributes:
@@ -654,8 +655,8 @@ class ClientCategoryFilterState:
     invert: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientFilter2(Model):
     """`client_filter`.
 
     Attributes:
@@ -667,8 +668,8 @@ class ClientFilter2:
     state: dict[str, JSON]
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientHasMobileAppFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientHasMobileAppFilter2(Model):
     """`client_has_mobile_app_filter`.
 
     Attributes:
@@ -680,8 +681,8 @@ class ClientHasMobileAppFilter2:
     state: ClientHasMobileAppFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientHasMobileAppFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientHasMobileAppFilterState(Model):
     """`client_has_mobile_app_filter/state`.
 
     Attributes:
@@ -693,8 +694,8 @@ class ClientHasMobileAppFilterState:
     invert: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientHasPassTeamCardFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientHasPassTeamCardFilter2(Model):
     """`client_has_pass_team_card_filter`.
 
     Attributes:
@@ -706,8 +707,8 @@ class ClientHasPassTeamCardFilter2:
     state: ClientHasPassTeamCardFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientHasPassTeamCardFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientHasPassTeamCardFilterState(Model):
     """`client_has_pass_team_card_filter/state`.
 
     Attributes:
@@ -719,8 +720,8 @@ class ClientHasPassTeamCardFilterState:
     value: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientIdFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientIdFilter2(Model):
     """`client_id_filter`.
 
     Attributes:
@@ -732,8 +733,8 @@ class ClientIdFilter2:
     state: ClientIdFilterState | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientIdFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientIdFilterState(Model):
     """`client_id_filter/state`.
 
     Attributes:
@@ -745,8 +746,8 @@ class ClientIdFilterState:
     value: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientImportanceFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientImportanceFilter2(Model):
     """`client_importance_filter`.
 
     Attributes:
@@ -758,8 +759,8 @@ class ClientImportanceFilter2:
     state: ClientImportanceFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientImportanceFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientImportanceFilterState(Model):
     """`client_importance_filter/state`.
 
     Attributes:
@@ -771,13 +772,13 @@ class ClientImportanceFilterState:
     value: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientLabelDataItem2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientLabelDataItem2(Model):
     """`client_label_data_item`.
 
     Attributes:
-        id: `float`, always present.
-        salon_id: `float`, always present.
+        id: `int`, always present.
+        salon_id: `int`, always present.
         title: `str`, always present.
         color: `str`, always present.
         entity: `str`, always present.
@@ -785,8 +786,8 @@ class ClientLabelDataItem2:
         not_editable: `float`, always present.
     """
 
-    id: float
-    salon_id: float
+    id: int
+    salon_id: int
     title: str
     color: str
     entity: str
@@ -794,8 +795,8 @@ class ClientLabelDataItem2:
     not_editable: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientLabelsCode200Attributes2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientLabelsCode200Attributes2(Model):
     """`client_labels_code200_attributes`.
 
     Attributes:
@@ -809,8 +810,8 @@ class ClientLabelsCode200Attributes2:
     meta: ClientLabelsCode200MetaOption2
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientLabelsCode200MetaOption2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientLabelsCode200MetaOption2(Model):
     """`client_labels_code200_meta_option`.
 
     Attributes:
@@ -822,8 +823,8 @@ class ClientLabelsCode200MetaOption2:
     total_count: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientQuickSearchFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientQuickSearchFilter2(Model):
     """`client_quick_search_filter`.
 
     Attributes:
@@ -835,8 +836,8 @@ class ClientQuickSearchFilter2:
     state: ClientQuickSearchFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientQuickSearchFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientQuickSearchFilterState(Model):
     """`client_quick_search_filter/state`.
 
     Attributes:
@@ -848,8 +849,8 @@ class ClientQuickSearchFilterState:
     value: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientSexFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientSexFilter2(Model):
     """`client_sex_filter`.
 
     Attributes:
@@ -861,8 +862,8 @@ class ClientSexFilter2:
     state: ClientSexFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientSexFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientSexFilterState(Model):
     """`client_sex_filter/state`.
 
     Attributes:
@@ -874,8 +875,8 @@ class ClientSexFilterState:
     value: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientSmsNotificationFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientSmsNotificationFilter2(Model):
     """`client_sms_notification_filter`.
 
     Attributes:
@@ -887,8 +888,8 @@ class ClientSmsNotificationFilter2:
     state: ClientSmsNotificationFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientSmsNotificationFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientSmsNotificationFilterState(Model):
     """`client_sms_notification_filter/state`.
 
     Attributes:
@@ -902,8 +903,8 @@ class ClientSmsNotificationFilterState:
     invert: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsCompanyidResponseDeprecatedDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsCompanyidResponseDeprecatedDataTypes(Model):
     """`clients_companyid_response_deprecated_data_types`.
 
     Attributes:
@@ -917,8 +918,8 @@ class ClientsCompanyidResponseDeprecatedDataTypes:
     meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsCompanyidResponseDeprecatedDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsCompanyidResponseDeprecatedDataTypesMeta(Model):
     """`clients_companyid_response_deprecated_data_types/meta`.
 
     Attributes:
@@ -930,8 +931,8 @@ class ClientsCompanyidResponseDeprecatedDataTypesMeta:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsFilesClientidReaponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsFilesClientidReaponseDataTypes(Model):
     """`clients_files_clientid_reaponse_data_types`.
 
     Attributes:
@@ -945,8 +946,8 @@ class ClientsFilesClientidReaponseDataTypes:
     meta: ClientsFilesClientidReaponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ClientsFilesClientidReaponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ClientsFilesClientidReaponseDataTypesMeta(Model):
     """`clients_files_clientid_reaponse_data_types/meta`.
 
     Attributes:
@@ -956,8 +957,8 @@ class ClientsFilesClientidReaponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CommentsCompanyidRessponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CommentsCompanyidRessponse200DataTypes(Model):
     """`comments_companyid_ressponse200_data_types`.
 
     Attributes:
@@ -971,8 +972,8 @@ class CommentsCompanyidRessponse200DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesDataTypes(Model):
     """`companies_data_types`.
 
     Attributes:
@@ -986,8 +987,8 @@ class CompaniesDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompaniesDataTypes2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompaniesDataTypes2(Model):
     """`companies_data_types_2`.
 
     Attributes:
@@ -1001,8 +1002,8 @@ class CompaniesDataTypes2:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyAnalyticsLoyaltyProgramsIncomeDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyAnalyticsLoyaltyProgramsIncomeDataTypes(Model):
     """`company_analytics_loyalty_programs_income_data_types`.
 
     Attributes:
@@ -1016,8 +1017,8 @@ class CompanyAnalyticsLoyaltyProgramsIncomeDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyAnalyticsLoyaltyProgramsStaffDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyAnalyticsLoyaltyProgramsStaffDataTypes(Model):
     """`company_analytics_loyalty_programs_staff_data_types`.
 
     Attributes:
@@ -1031,8 +1032,8 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypes:
     meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta(Model):
     """`company_analytics_loyalty_programs_staff_data_types/meta`.
 
     Attributes:
@@ -1042,8 +1043,8 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyAnalyticsLoyaltyProgramsVisitsDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyAnalyticsLoyaltyProgramsVisitsDataTypes(Model):
     """`company_analytics_loyalty_programs_visits_data_types`.
 
     Attributes:
@@ -1057,8 +1058,8 @@ class CompanyAnalyticsLoyaltyProgramsVisitsDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyAnalyticsOverallDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyAnalyticsOverallDataType(Model):
     """`company_analytics_overall_data_type`.
 
     Attributes:
@@ -1072,8 +1073,8 @@ class CompanyAnalyticsOverallDataType:
     success: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyIdUsersResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyIdUsersResponseDataTypes(Model):
     """`company_company_id_users_response_data_types`.
 
     Attributes:
@@ -1087,8 +1088,8 @@ class CompanyCompanyIdUsersResponseDataTypes:
     meta: CompanyCompanyIdUsersResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyIdUsersResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyIdUsersResponseDataTypesMeta(Model):
     """`company_company_id_users_response_data_types/meta`.
 
     Attributes:
@@ -1098,8 +1099,8 @@ class CompanyCompanyIdUsersResponseDataTypesMeta:
     count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse400DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse400DataTypes(Model):
     """`company_companyid_clients_search_response400_data_types`.
 
     Attributes:
@@ -1113,8 +1114,8 @@ class CompanyCompanyidClientsSearchResponse400DataTypes:
     meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse400DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse400DataTypesMeta(Model):
     """`company_companyid_clients_search_response400_data_types/meta`.
 
     Attributes:
@@ -1126,8 +1127,8 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMeta:
     errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors(Model):
     """`company_companyid_clients_search_response400_data_types/meta/errors`.
 
     Attributes:
@@ -1137,8 +1138,8 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors:
     filters: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse402DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse402DataTypes(Model):
     """`company_companyid_clients_search_response402_data_types`.
 
     Attributes:
@@ -1152,8 +1153,8 @@ class CompanyCompanyidClientsSearchResponse402DataTypes:
     meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse402DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse402DataTypesMeta(Model):
     """`company_companyid_clients_search_response402_data_types/meta`.
 
     Attributes:
@@ -1163,8 +1164,8 @@ class CompanyCompanyidClientsSearchResponse402DataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse404DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse404DataTypes(Model):
     """`company_companyid_clients_search_response404_data_types`.
 
     Attributes:
@@ -1176,8 +1177,8 @@ class CompanyCompanyidClientsSearchResponse404DataTypes:
     meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse404DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse404DataTypesMeta(Model):
     """`company_companyid_clients_search_response404_data_types/meta`.
 
     Attributes:
@@ -1189,8 +1190,8 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMeta:
     errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponse404DataTypesMetaError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponse404DataTypesMetaError(Model):
     """`company_companyid_clients_search_response404_data_types/meta/errors/0`.
 
     Attributes:
@@ -1200,8 +1201,8 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMetaError:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponseDataTypes(Model):
     """`company_companyid_clients_search_response_data_types`.
 
     Attributes:
@@ -1215,8 +1216,8 @@ class CompanyCompanyidClientsSearchResponseDataTypes:
     meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidClientsSearchResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidClientsSearchResponseDataTypesMeta(Model):
     """`company_companyid_clients_search_response_data_types/meta`.
 
     Attributes:
@@ -1226,8 +1227,8 @@ class CompanyCompanyidClientsSearchResponseDataTypesMeta:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServiceCategoriesResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServiceCategoriesResponse200DataTypes(Model):
     """`company_companyid_service_categories_response200_data_types`.
 
     Attributes:
@@ -1241,8 +1242,8 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypes:
     meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServiceCategoriesResponse200DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServiceCategoriesResponse200DataTypesMeta(Model):
     """`company_companyid_service_categories_response200_data_types/meta`.
 
     Attributes:
@@ -1252,8 +1253,8 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypesMeta:
     total_count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServiceCategoriesResponse403DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServiceCategoriesResponse403DataTypes(Model):
     """`company_companyid_service_categories_response403_data_types`.
 
     Attributes:
@@ -1267,8 +1268,8 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypes:
     meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServiceCategoriesResponse403DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServiceCategoriesResponse403DataTypesMeta(Model):
     """`company_companyid_service_categories_response403_data_types/meta`.
 
     Attributes:
@@ -1278,8 +1279,8 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServiceCategoriesResponse404DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServiceCategoriesResponse404DataTypes(Model):
     """`company_companyid_service_categories_response404_data_types`.
 
     Attributes:
@@ -1293,8 +1294,8 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypes:
     meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServiceCategoriesResponse404DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServiceCategoriesResponse404DataTypesMeta(Model):
     """`company_companyid_service_categories_response404_data_types/meta`.
 
     Attributes:
@@ -1304,8 +1305,8 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServicesServiceidResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServicesServiceidResponse200DataTypes(Model):
     """`company_companyid_services_serviceid_response200_data_types`.
 
     Attributes:
@@ -1319,8 +1320,8 @@ class CompanyCompanyidServicesServiceidResponse200DataTypes:
     meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidServicesServiceidResponse200DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidServicesServiceidResponse200DataTypesMeta(Model):
     """`company_companyid_services_serviceid_response200_data_types/meta`.
 
     Attributes:
@@ -1330,8 +1331,8 @@ class CompanyCompanyidServicesServiceidResponse200DataTypesMeta:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponse403DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponse403DataTypes(Model):
     """`company_companyid_staff_staffid_response403_data_types`.
 
     Attributes:
@@ -1345,8 +1346,8 @@ class CompanyCompanyidStaffStaffidResponse403DataTypes:
     meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponse403DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponse403DataTypesMeta(Model):
     """`company_companyid_staff_staffid_response403_data_types/meta`.
 
     Attributes:
@@ -1356,8 +1357,8 @@ class CompanyCompanyidStaffStaffidResponse403DataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponse404DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponse404DataTypes(Model):
     """`company_companyid_staff_staffid_response404_data_types`.
 
     Attributes:
@@ -1369,8 +1370,8 @@ class CompanyCompanyidStaffStaffidResponse404DataTypes:
     meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponse404DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponse404DataTypesMeta(Model):
     """`company_companyid_staff_staffid_response404_data_types/meta`.
 
     Attributes:
@@ -1382,8 +1383,8 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMeta:
     errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponse404DataTypesMetaError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponse404DataTypesMetaError(Model):
     """`company_companyid_staff_staffid_response404_data_types/meta/errors/0`.
 
     Attributes:
@@ -1393,8 +1394,8 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMetaError:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponseDataTypes(Model):
     """`company_companyid_staff_staffid_response_data_types`.
 
     Attributes:
@@ -1408,8 +1409,8 @@ class CompanyCompanyidStaffStaffidResponseDataTypes:
     meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponseDataTypesDeprecated:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponseDataTypesDeprecated(Model):
     """`company_companyid_staff_staffid_response_data_types_deprecated`.
 
     Attributes:
@@ -1423,8 +1424,8 @@ class CompanyCompanyidStaffStaffidResponseDataTypesDeprecated:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCompanyidStaffStaffidResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCompanyidStaffStaffidResponseDataTypesMeta(Model):
     """`company_companyid_staff_staffid_response_data_types/meta`.
 
     Attributes:
@@ -1434,8 +1435,8 @@ class CompanyCompanyidStaffStaffidResponseDataTypesMeta:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyCreateResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyCreateResponseDataTypes(Model):
     """`company_create_response_data_types`.
 
     Attributes:
@@ -1449,8 +1450,8 @@ class CompanyCreateResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGetOnlineSettingsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGetOnlineSettingsResponseDataTypes(Model):
     """`company_get_online_settings_response_data_types`.
 
     Attributes:
@@ -1464,8 +1465,8 @@ class CompanyGetOnlineSettingsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGetResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGetResponseDataTypes(Model):
     """`company_get_response_data_types`.
 
     Attributes:
@@ -1479,8 +1480,8 @@ class CompanyGetResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyGetTimetableSettingsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyGetTimetableSettingsResponseDataTypes(Model):
     """`company_get_timetable_settings_response_data_types`.
 
     Attributes:
@@ -1494,8 +1495,8 @@ class CompanyGetTimetableSettingsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyLoyaltyProgramsSearchDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyLoyaltyProgramsSearchDataTypes(Model):
     """`company_loyalty_programs_search_data_types`.
 
     Attributes:
@@ -1509,8 +1510,8 @@ class CompanyLoyaltyProgramsSearchDataTypes:
     meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyLoyaltyProgramsSearchDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyLoyaltyProgramsSearchDataTypesMeta(Model):
     """`company_loyalty_programs_search_data_types/meta`.
 
     Attributes:
@@ -1520,8 +1521,8 @@ class CompanyLoyaltyProgramsSearchDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanySalonIdSaleDocumentidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanySalonIdSaleDocumentidResponseDataTypes(Model):
     """`company_salon_id_sale_documentid_response_data_types`.
 
     Attributes:
@@ -1535,8 +1536,8 @@ class CompanySalonIdSaleDocumentidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyStaffPositionListDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyStaffPositionListDataType(Model):
     """`company_staff_position_list_data_type`.
 
     Attributes:
@@ -1550,8 +1551,8 @@ class CompanyStaffPositionListDataType:
     success: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyUsersDeprecatedResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyUsersDeprecatedResponseDataTypes(Model):
     """`company_users_deprecated_response_data_types`.
 
     Attributes:
@@ -1565,8 +1566,8 @@ class CompanyUsersDeprecatedResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CountriesResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CountriesResponseDataTypes(Model):
     """`countries_response_data_types`.
 
     Attributes:
@@ -1580,8 +1581,8 @@ class CountriesResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CustomFieldsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CustomFieldsResponseDataTypes(Model):
     """`custom_fields_response_data_types`.
 
     Attributes:
@@ -1595,8 +1596,8 @@ class CustomFieldsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DepositOperationResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DepositOperationResponseDataTypes(Model):
     """`deposit_operation_response_data_types`.
 
     Attributes:
@@ -1610,8 +1611,8 @@ class DepositOperationResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DeprecatedServicesCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DeprecatedServicesCompanyidResponseDataTypes(Model):
     """`deprecated_services_companyid_response_data_types`.
 
     Attributes:
@@ -1625,41 +1626,41 @@ class DeprecatedServicesCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Document2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Document2(Model):
     """`document`.
 
     Attributes:
-        id: `float`, always present.
-        type_id: `float`, always present.
+        id: `int`, always present.
+        type_id: `int`, always present.
         type_title: `str`, always present.
-        storage_id: `float`, always present.
-        user_id: `float`, always present.
-        company_id: `float`, always present.
+        storage_id: `int`, always present.
+        user_id: `int`, always present.
+        company_id: `int`, always present.
         number: `float`, always present.
         comment: `str`, always present.
         date_created: `str`.
-        category_id: `float`, always present.
-        visit_id: `float`, always present.
-        record_id: `float`, always present.
+        category_id: `int`, always present.
+        visit_id: `int`, always present.
+        record_id: `int`, always present.
     """
 
-    id: float
-    type_id: float
+    id: int
+    type_id: int
     type_title: str
-    storage_id: float
-    user_id: float
-    company_id: float
+    storage_id: int
+    user_id: int
+    company_id: int
     number: float
     comment: str
-    category_id: float
-    visit_id: float
-    record_id: float
+    category_id: int
+    visit_id: int
+    record_id: int
     date_created: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FinanceTransactionResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FinanceTransactionResponseDataTypes(Model):
     """`finance_transaction_response_data_types`.
 
     Attributes:
@@ -1673,8 +1674,8 @@ class FinanceTransactionResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationCheckErrorRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationCheckErrorRequestDataTypes(Model):
     """`fiscalization_check_error_request_data_types`.
 
     Attributes:
@@ -1690,8 +1691,8 @@ class FiscalizationCheckErrorRequestDataTypes:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FiscalizationCheckSuccessRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FiscalizationCheckSuccessRequestDataTypes(Model):
     """`fiscalization_check_success_request_data_types`.
 
     Attributes:
@@ -1707,8 +1708,8 @@ class FiscalizationCheckSuccessRequestDataTypes:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class FullClientSearchRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class FullClientSearchRequest2(Model):
     """`full_client_search_request`.
 
     Attributes:
@@ -1730,23 +1731,23 @@ class FullClientSearchRequest2:
     filters: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Good2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Good2(Model):
     """`good`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         title: `float`, always present.
         unit: `str`, always present.
     """
 
-    id: float
+    id: int
     title: float
     unit: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesPostPutResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesPostPutResponseDataTypes(Model):
     """`goods_categories_post_put_response_data_types`.
 
     Attributes:
@@ -1760,8 +1761,8 @@ class GoodsCategoriesPostPutResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoriesResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoriesResponse200DataTypes(Model):
     """`goods_categories_response200_data_types`.
 
     Attributes:
@@ -1775,8 +1776,8 @@ class GoodsCategoriesResponse200DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCategoryNodeResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCategoryNodeResponse200DataTypes(Model):
     """`goods_category_node_response200_data_types`.
 
     Attributes:
@@ -1788,8 +1789,8 @@ class GoodsCategoryNodeResponse200DataTypes:
     data: GoodsCategoriesGetNodeData | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyGoodsIdResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyGoodsIdResponse200DataTypes(Model):
     """`goods_company_goods_id_response200_data_types`.
 
     Attributes:
@@ -1803,8 +1804,8 @@ class GoodsCompanyGoodsIdResponse200DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyResponse409DataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyResponse409DataType(Model):
     """`goods_company_response409_data_type`.
 
     Attributes:
@@ -1818,8 +1819,8 @@ class GoodsCompanyResponse409DataType:
     meta: GoodsCompanyResponse409DataTypeMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyResponse409DataTypeMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyResponse409DataTypeMeta(Model):
     """`goods_company_response409_data_type/meta`.
 
     Attributes:
@@ -1831,8 +1832,8 @@ class GoodsCompanyResponse409DataTypeMeta:
     conflict: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyResponse422DataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyResponse422DataType(Model):
     """`goods_company_response422_data_type`.
 
     Attributes:
@@ -1846,8 +1847,8 @@ class GoodsCompanyResponse422DataType:
     meta: GoodsCompanyResponse422DataTypeMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyResponse422DataTypeMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyResponse422DataTypeMeta(Model):
     """`goods_company_response422_data_type/meta`.
 
     Attributes:
@@ -1859,8 +1860,8 @@ class GoodsCompanyResponse422DataTypeMeta:
     errors: list[GoodsCompanyResponse422DataTypeMetaError] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsCompanyResponse422DataTypeMetaError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsCompanyResponse422DataTypeMetaError(Model):
     """`goods_company_response422_data_type/meta/errors/0`.
 
     Attributes:
@@ -1870,8 +1871,8 @@ class GoodsCompanyResponse422DataTypeMetaError:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsSearchResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsSearchResponse200DataTypes(Model):
     """`goods_search_response200_data_types`.
 
     Attributes:
@@ -1885,8 +1886,8 @@ class GoodsSearchResponse200DataTypes:
     meta: GoodsSearchResponse200DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsSearchResponse200DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsSearchResponse200DataTypesMeta(Model):
     """`goods_search_response200_data_types/meta`.
 
     Attributes:
@@ -1896,37 +1897,37 @@ class GoodsSearchResponse200DataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GoodsTransactionsArray2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GoodsTransactionsArray2(Model):
     """`goods_transactions_array`.
 
     Attributes:
-        id: `float`, always present.
-        good_id: `float`, always present.
-        storage_id: `float`, always present.
+        id: `int`, always present.
+        good_id: `int`, always present.
+        storage_id: `int`, always present.
         amount: `float`, always present.
         type: `float`, always present.
-        master_id: `float`, always present.
+        master_id: `int`, always present.
         discount: `float`, always present.
         price: `float`, always present.
         cost: `float`, always present.
         operation_unit_type: `float`, always present.
     """
 
-    id: float
-    good_id: float
-    storage_id: float
+    id: int
+    good_id: int
+    storage_id: int
     amount: float
     type: float
-    master_id: float
+    master_id: int
     discount: float
     price: float
     cost: float
     operation_unit_type: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupGroupidClientsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupGroupidClientsResponseDataTypes(Model):
     """`group_groupid_clients_response_data_types`.
 
     Attributes:
@@ -1940,8 +1941,8 @@ class GroupGroupidClientsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupGroupidClientsResponseDataTypes400:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupGroupidClientsResponseDataTypes400(Model):
     """`group_groupid_clients_response_data_types400`.
 
     Attributes:
@@ -1955,8 +1956,8 @@ class GroupGroupidClientsResponseDataTypes400:
     meta: GroupGroupidClientsResponseDataTypes400Meta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupGroupidClientsResponseDataTypes400Meta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupGroupidClientsResponseDataTypes400Meta(Model):
     """`group_groupid_clients_response_data_types400/meta`.
 
     Attributes:
@@ -1966,8 +1967,8 @@ class GroupGroupidClientsResponseDataTypes400Meta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class GroupsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class GroupsResponseDataTypes(Model):
     """`groups_response_data_types`.
 
     Attributes:
@@ -1979,8 +1980,8 @@ class GroupsResponseDataTypes:
     data: list[ChainsListItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class HooksSettingsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HooksSettingsResponseDataTypes(Model):
     """`hooks_settings_response_data_types`.
 
     Attributes:
@@ -1994,8 +1995,8 @@ class HooksSettingsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class HooksSettingsResponseDataTypesData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HooksSettingsResponseDataTypesData(Model):
     """`hooks_settings_response_data_types/data`.
 
     Attributes:
@@ -2033,8 +2034,8 @@ class HooksSettingsResponseDataTypesData:
     finances_operation: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class IncludedLoyaltyAbonementAvailabilityInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class IncludedLoyaltyAbonementAvailabilityInterval(Model):
     """`included_loyalty_abonement_availability_interval`.
 
     Attributes:
@@ -2048,8 +2049,8 @@ class IncludedLoyaltyAbonementAvailabilityInterval:
     attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class IncludedLoyaltyAbonementAvailabilityIntervalAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class IncludedLoyaltyAbonementAvailabilityIntervalAttributes(Model):
     """`included_loyalty_abonement_availability_interval/attributes`.
 
     Attributes:
@@ -2063,8 +2064,8 @@ class IncludedLoyaltyAbonementAvailabilityIntervalAttributes:
     to: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class IncludedLoyaltyAbonementType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class IncludedLoyaltyAbonementType(Model):
     """`included_loyalty_abonement_type`.
 
     Attributes:
@@ -2078,8 +2079,8 @@ class IncludedLoyaltyAbonementType:
     attributes: IncludedLoyaltyAbonementTypeAttributes | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class IncludedLoyaltyAbonementTypeAttributes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class IncludedLoyaltyAbonementTypeAttributes(Model):
     """`included_loyalty_abonement_type/attributes`.
 
     Attributes:
@@ -2089,8 +2090,8 @@ class IncludedLoyaltyAbonementTypeAttributes:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsPrintResponseDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsPrintResponseDataType(Model):
     """`kkm_transactions_print_response_data_type`.
 
     Attributes:
@@ -2104,8 +2105,8 @@ class KkmTransactionsPrintResponseDataType:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsResponseDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsResponseDataType(Model):
     """`kkm_transactions_response_data_type`.
 
     Attributes:
@@ -2119,8 +2120,8 @@ class KkmTransactionsResponseDataType:
     meta: KkmTransactionsResponseDataTypeMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class KkmTransactionsResponseDataTypeMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class KkmTransactionsResponseDataTypeMeta(Model):
     """`kkm_transactions_response_data_type/meta`.
 
     Attributes:
@@ -2130,8 +2131,8 @@ class KkmTransactionsResponseDataTypeMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse200DataTypes(Model):
     """`labels_clients_response200_data_types`.
 
     Attributes:
@@ -2145,8 +2146,8 @@ class LabelsClientsResponse200DataTypes:
     meta: LabelsClientsResponse200DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse200DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse200DataTypesMeta(Model):
     """`labels_clients_response200_data_types/meta`.
 
     Attributes:
@@ -2158,8 +2159,8 @@ class LabelsClientsResponse200DataTypesMeta:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse400DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse400DataTypes(Model):
     """`labels_clients_response400_data_types`.
 
     Attributes:
@@ -2173,8 +2174,8 @@ class LabelsClientsResponse400DataTypes:
     meta: LabelsClientsResponse400DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse400DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse400DataTypesMeta(Model):
     """`labels_clients_response400_data_types/meta`.
 
     Attributes:
@@ -2184,8 +2185,8 @@ class LabelsClientsResponse400DataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse403DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse403DataTypes(Model):
     """`labels_clients_response403_data_types`.
 
     Attributes:
@@ -2199,8 +2200,8 @@ class LabelsClientsResponse403DataTypes:
     meta: LabelsClientsResponse403DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse403DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse403DataTypesMeta(Model):
     """`labels_clients_response403_data_types/meta`.
 
     Attributes:
@@ -2210,8 +2211,8 @@ class LabelsClientsResponse403DataTypesMeta:
     errors: list[LabelsClientsResponse403DataTypesMetaError] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse403DataTypesMetaError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse403DataTypesMetaError(Model):
     """`labels_clients_response403_data_types/meta/errors/0`.
 
     Attributes:
@@ -2223,8 +2224,8 @@ class LabelsClientsResponse403DataTypesMetaError:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse404DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse404DataTypes(Model):
     """`labels_clients_response404_data_types`.
 
     Attributes:
@@ -2238,8 +2239,8 @@ class LabelsClientsResponse404DataTypes:
     meta: LabelsClientsResponse404DataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse404DataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse404DataTypesMeta(Model):
     """`labels_clients_response404_data_types/meta`.
 
     Attributes:
@@ -2249,8 +2250,8 @@ class LabelsClientsResponse404DataTypesMeta:
     errors: list[LabelsClientsResponse404DataTypesMetaError] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsClientsResponse404DataTypesMetaError:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsClientsResponse404DataTypesMetaError(Model):
     """`labels_clients_response404_data_types/meta/errors/0`.
 
     Attributes:
@@ -2262,8 +2263,8 @@ class LabelsClientsResponse404DataTypesMetaError:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LabelsCreateResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LabelsCreateResponse200DataTypes(Model):
     """`labels_create_response200_data_types`.
 
     Attributes:
@@ -2277,8 +2278,8 @@ class LabelsCreateResponse200DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsResponseDataTypes(Model):
     """`loyalty_abonements_response_data_types`.
 
     Attributes:
@@ -2292,8 +2293,8 @@ class LoyaltyAbonementsResponseDataTypes:
     meta: LoyaltyAbonementsResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsResponseDataTypesMeta(Model):
     """`loyalty_abonements_response_data_types/meta`.
 
     Attributes:
@@ -2303,8 +2304,8 @@ class LoyaltyAbonementsResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsTypeSearchResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsTypeSearchResponseDataTypes(Model):
     """`loyalty_abonements_type_search_response_data_types`.
 
     Attributes:
@@ -2318,8 +2319,8 @@ class LoyaltyAbonementsTypeSearchResponseDataTypes:
     meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyAbonementsTypeSearchResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyAbonementsTypeSearchResponseDataTypesMeta(Model):
     """`loyalty_abonements_type_search_response_data_types/meta`.
 
     Attributes:
@@ -2329,8 +2330,8 @@ class LoyaltyAbonementsTypeSearchResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificateTypeSearchResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificateTypeSearchResponseDataTypes(Model):
     """`loyalty_certificate_type_search_response_data_types`.
 
     Attributes:
@@ -2344,8 +2345,8 @@ class LoyaltyCertificateTypeSearchResponseDataTypes:
     meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificateTypeSearchResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificateTypeSearchResponseDataTypesMeta(Model):
     """`loyalty_certificate_type_search_response_data_types/meta`.
 
     Attributes:
@@ -2355,8 +2356,8 @@ class LoyaltyCertificateTypeSearchResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificatesResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificatesResponseDataTypes(Model):
     """`loyalty_certificates_response_data_types`.
 
     Attributes:
@@ -2370,8 +2371,8 @@ class LoyaltyCertificatesResponseDataTypes:
     meta: LoyaltyCertificatesResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyCertificatesResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyCertificatesResponseDataTypesMeta(Model):
     """`loyalty_certificates_response_data_types/meta`.
 
     Attributes:
@@ -2381,8 +2382,8 @@ class LoyaltyCertificatesResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGenerateCode200Option2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGenerateCode200Option2(Model):
     """`loyalty_generate_code200_option`.
 
     Attributes:
@@ -2396,8 +2397,8 @@ class LoyaltyGenerateCode200Option2:
     meta: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGenerateCodeErrorMetaOption2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGenerateCodeErrorMetaOption2(Model):
     """`loyalty_generate_code_error_meta_option`.
 
     Attributes:
@@ -2407,8 +2408,8 @@ class LoyaltyGenerateCodeErrorMetaOption2:
     message: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyGenerateCodeErrorOption2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyGenerateCodeErrorOption2(Model):
     """`loyalty_generate_code_error_option`.
 
     Attributes:
@@ -2420,8 +2421,8 @@ class LoyaltyGenerateCodeErrorOption2:
     data: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyTransaction2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyTransaction2(Model):
     """`loyalty_transaction`.
 
     Attributes:
@@ -2435,8 +2436,8 @@ class LoyaltyTransaction2:
     meta: LoyaltyTransactionMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class LoyaltyTransactionMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class LoyaltyTransactionMeta(Model):
     """`loyalty_transaction/meta`.
 
     Attributes:
@@ -2446,8 +2447,8 @@ class LoyaltyTransactionMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class M200SuccessResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class M200SuccessResponse(Model):
     """`_200_success_response`.
 
     Attributes:
@@ -2461,8 +2462,8 @@ class M200SuccessResponse:
     meta: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class M401UnauthorizedResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class M401UnauthorizedResponse(Model):
     """`_401_unauthorized_response`.
 
     Attributes:
@@ -2476,8 +2477,8 @@ class M401UnauthorizedResponse:
     meta: ResponseMetaErrorUnauthorizedObject | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class M401UnauthorizedResponse2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class M401UnauthorizedResponse2(Model):
     """`_401_unauthorized_response_2`.
 
     Attributes:
@@ -2489,8 +2490,8 @@ class M401UnauthorizedResponse2:
     meta: ResponseMetaErrorUnauthorizedObject | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class M403ForbiddenResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class M403ForbiddenResponse(Model):
     """`_403_forbidden_response`.
 
     Attributes:
@@ -2504,8 +2505,8 @@ class M403ForbiddenResponse:
     meta: ResponseMetaErrorForbiddenObject | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class M404NotFoundResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class M404NotFoundResponse(Model):
     """`_404_not_found_response`.
 
     Attributes:
@@ -2519,8 +2520,8 @@ class M404NotFoundResponse:
     meta: dict[str, JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class M404NotFoundResponse2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class M404NotFoundResponse2(Model):
     """`_404_not_found_response_2`.
 
     Attributes:
@@ -2532,8 +2533,8 @@ class M404NotFoundResponse2:
     meta: ResponseMetaErrorNotFoundObject | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class M422UnprocessableEntityResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class M422UnprocessableEntityResponse(Model):
     """`_422_unprocessable_entity_response`.
 
     Attributes:
@@ -2547,8 +2548,8 @@ class M422UnprocessableEntityResponse:
     meta: ResponseMetaValidationExceptionObject | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Master2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Master2(Model):
     """`master`.
 
     Attributes:
@@ -2566,8 +2567,8 @@ class Master2:
     position: Position | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterRecordReviewResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterRecordReviewResponseDataTypes(Model):
     """`master_record_review_response_data_types`.
 
     Attributes:
@@ -2581,8 +2582,8 @@ class MasterRecordReviewResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterTipsSettings2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterTipsSettings2(Model):
     """`master_tips_settings`.
 
     Attributes:
@@ -2606,23 +2607,23 @@ class MasterTipsSettings2:
     staff: Master2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NewTransactionsArray2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NewTransactionsArray2(Model):
     """`new_transactions_array`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         amount: `float`, always present.
-        account_id: `float`, always present.
+        account_id: `int`, always present.
     """
 
-    id: float
+    id: int
     amount: float
-    account_id: float
+    account_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsNotificationTypesDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsNotificationTypesDataType(Model):
     """`notification_settings_notification_types_data_type`.
 
     Attributes:
@@ -2636,8 +2637,8 @@ class NotificationSettingsNotificationTypesDataType:
     meta: NotificationSettingsNotificationTypesDataTypeMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsNotificationTypesDataTypeMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsNotificationTypesDataTypeMeta(Model):
     """`notification_settings_notification_types_data_type/meta`.
 
     Attributes:
@@ -2647,8 +2648,8 @@ class NotificationSettingsNotificationTypesDataTypeMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class NotificationSettingsUsersDataType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class NotificationSettingsUsersDataType(Model):
     """`notification_settings_users_data_type`.
 
     Attributes:
@@ -2662,8 +2663,8 @@ class NotificationSettingsUsersDataType:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordCompanyidResponse201DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordCompanyidResponse201DataTypes(Model):
     """`record_companyid_response201_data_types`.
 
     Attributes:
@@ -2677,8 +2678,8 @@ class RecordCompanyidResponse201DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordCompanyidResponseDataTypes(Model):
     """`record_companyid_response_data_types`.
 
     Attributes:
@@ -2692,8 +2693,8 @@ class RecordCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilter2(Model):
     """`record_filter`.
 
     Attributes:
@@ -2705,8 +2706,8 @@ class RecordFilter2:
     state: RecordFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterState(Model):
     """`record_filter/state`.
 
     Attributes:
@@ -2730,8 +2731,8 @@ class RecordFilterState:
     sold_amount: RecordFilterStateSoldAmount | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterStateCreated:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterStateCreated(Model):
     """`record_filter/state/created`.
 
     Attributes:
@@ -2743,8 +2744,8 @@ class RecordFilterStateCreated:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterStateRecordsCount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterStateRecordsCount(Model):
     """`record_filter/state/records_count`.
 
     Attributes:
@@ -2756,8 +2757,8 @@ class RecordFilterStateRecordsCount:
     to: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterStateService:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterStateService(Model):
     """`record_filter/state/service`.
 
     Attributes:
@@ -2767,8 +2768,8 @@ class RecordFilterStateService:
     value: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterStateServiceCategory:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterStateServiceCategory(Model):
     """`record_filter/state/service_category`.
 
     Attributes:
@@ -2778,8 +2779,8 @@ class RecordFilterStateServiceCategory:
     value: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterStateSoldAmount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterStateSoldAmount(Model):
     """`record_filter/state/sold_amount`.
 
     Attributes:
@@ -2793,8 +2794,8 @@ class RecordFilterStateSoldAmount:
     type: RecordFilterStateSoldAmountType | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterStateStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterStateStaff(Model):
     """`record_filter/state/staff`.
 
     Attributes:
@@ -2804,8 +2805,8 @@ class RecordFilterStateStaff:
     value: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordFilterStateStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordFilterStateStatus(Model):
     """`record_filter/state/status`.
 
     Attributes:
@@ -2815,8 +2816,8 @@ class RecordFilterStateStatus:
     value: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsCompanyidResponseDataTypes(Model):
     """`records_companyid_response_data_types`.
 
     Attributes:
@@ -2830,8 +2831,8 @@ class RecordsCompanyidResponseDataTypes:
     meta: RecordsCompanyidResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class RecordsCompanyidResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class RecordsCompanyidResponseDataTypesMeta(Model):
     """`records_companyid_response_data_types/meta`.
 
     Attributes:
@@ -2843,8 +2844,8 @@ class RecordsCompanyidResponseDataTypesMeta:
     total_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReferencesBusinessGroupResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReferencesBusinessGroupResponseDataTypes(Model):
     """`references_business_group_response_data_types`.
 
     Attributes:
@@ -2858,8 +2859,8 @@ class ReferencesBusinessGroupResponseDataTypes:
     meta: ReferencesBusinessGroupResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ReferencesBusinessGroupResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ReferencesBusinessGroupResponseDataTypesMeta(Model):
     """`references_business_group_response_data_types/meta`.
 
     Attributes:
@@ -2869,8 +2870,8 @@ class ReferencesBusinessGroupResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourcesCompanyidDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourcesCompanyidDataTypes(Model):
     """`resources_companyid_data_types`.
 
     Attributes:
@@ -2884,8 +2885,8 @@ class ResourcesCompanyidDataTypes:
     meta: ResourcesCompanyidDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResourcesCompanyidDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResourcesCompanyidDataTypesMeta(Model):
     """`resources_companyid_data_types/meta`.
 
     Attributes:
@@ -2895,8 +2896,8 @@ class ResourcesCompanyidDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseErrorsNotFoundObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseErrorsNotFoundObject(Model):
     """`response_errors_not_found_object`.
 
     Attributes:
@@ -2908,8 +2909,8 @@ class ResponseErrorsNotFoundObject:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseErrorsUnauthorizedObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseErrorsUnauthorizedObject(Model):
     """`response_errors_unauthorized_object`.
 
     Attributes:
@@ -2921,8 +2922,8 @@ class ResponseErrorsUnauthorizedObject:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaCountObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaCountObject(Model):
     """`response_meta_count_object`.
 
     Attributes:
@@ -2932,8 +2933,8 @@ class ResponseMetaCountObject:
     count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaDatePaginatorObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaDatePaginatorObject(Model):
     """`response_meta_date_paginator_object`.
 
     Attributes:
@@ -2945,8 +2946,8 @@ class ResponseMetaDatePaginatorObject:
     )
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaDatePaginatorObjectDateCursor:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaDatePaginatorObjectDateCursor(Model):
     """`response_meta_date_paginator_object/date_cursor`.
 
     Attributes:
@@ -2960,8 +2961,8 @@ class ResponseMetaDatePaginatorObjectDateCursor:
     next: ResponseMetaDatePaginatorObjectDateCursorNext | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaDatePaginatorObjectDateCursorCurrent:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaDatePaginatorObjectDateCursorCurrent(Model):
     """`response_meta_date_paginator_object/date_cursor/current`.
 
     Attributes:
@@ -2975,8 +2976,8 @@ class ResponseMetaDatePaginatorObjectDateCursorCurrent:
     count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaDatePaginatorObjectDateCursorNext:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaDatePaginatorObjectDateCursorNext(Model):
     """`response_meta_date_paginator_object/date_cursor/next`.
 
     Attributes:
@@ -2990,8 +2991,8 @@ class ResponseMetaDatePaginatorObjectDateCursorNext:
     count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaDatePaginatorObjectDateCursorPrevious:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaDatePaginatorObjectDateCursorPrevious(Model):
     """`response_meta_date_paginator_object/date_cursor/previous`.
 
     Attributes:
@@ -3005,8 +3006,8 @@ class ResponseMetaDatePaginatorObjectDateCursorPrevious:
     count: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaErrorForbiddenObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaErrorForbiddenObject(Model):
     """`response_meta_error_forbidden_object`.
 
     Attributes:
@@ -3016,8 +3017,8 @@ class ResponseMetaErrorForbiddenObject:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaErrorNotFoundObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaErrorNotFoundObject(Model):
     """`response_meta_error_not_found_object`.
 
     Attributes:
@@ -3027,8 +3028,8 @@ class ResponseMetaErrorNotFoundObject:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaErrorUnauthorizedObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaErrorUnauthorizedObject(Model):
     """`response_meta_error_unauthorized_object`.
 
     Attributes:
@@ -3038,8 +3039,8 @@ class ResponseMetaErrorUnauthorizedObject:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ResponseMetaValidationExceptionObject:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ResponseMetaValidationExceptionObject(Model):
     """`response_meta_validation_exception_object`.
 
     Attributes:
@@ -3051,8 +3052,8 @@ class ResponseMetaValidationExceptionObject:
     errors: list[dict[str, str]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilter2(Model):
     """`sale_filter`.
 
     Attributes:
@@ -3064,8 +3065,8 @@ class SaleFilter2:
     state: SaleFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterState(Model):
     """`sale_filter/state`.
 
     Attributes:
@@ -3095,8 +3096,8 @@ class SaleFilterState:
     certificate_status: SaleFilterStateCertificateStatus | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateAbonementExpireDate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateAbonementExpireDate(Model):
     """`sale_filter/state/abonement_expire_date`.
 
     Attributes:
@@ -3108,8 +3109,8 @@ class SaleFilterStateAbonementExpireDate:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateAbonementSaleDate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateAbonementSaleDate(Model):
     """`sale_filter/state/abonement_sale_date`.
 
     Attributes:
@@ -3121,8 +3122,8 @@ class SaleFilterStateAbonementSaleDate:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateAbonementStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateAbonementStatus(Model):
     """`sale_filter/state/abonement_status`.
 
     Attributes:
@@ -3132,8 +3133,8 @@ class SaleFilterStateAbonementStatus:
     value: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateAbonementTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateAbonementTypes(Model):
     """`sale_filter/state/abonement_types`.
 
     Attributes:
@@ -3143,8 +3144,8 @@ class SaleFilterStateAbonementTypes:
     value: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateCertificateBalance:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateCertificateBalance(Model):
     """`sale_filter/state/certificate_balance`.
 
     Attributes:
@@ -3156,8 +3157,8 @@ class SaleFilterStateCertificateBalance:
     to: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateCertificateExpireDate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateCertificateExpireDate(Model):
     """`sale_filter/state/certificate_expire_date`.
 
     Attributes:
@@ -3169,8 +3170,8 @@ class SaleFilterStateCertificateExpireDate:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateCertificateSaleDate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateCertificateSaleDate(Model):
     """`sale_filter/state/certificate_sale_date`.
 
     Attributes:
@@ -3182,8 +3183,8 @@ class SaleFilterStateCertificateSaleDate:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateCertificateStatus:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateCertificateStatus(Model):
     """`sale_filter/state/certificate_status`.
 
     Attributes:
@@ -3193,8 +3194,8 @@ class SaleFilterStateCertificateStatus:
     value: bool
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateCertificateTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateCertificateTypes(Model):
     """`sale_filter/state/certificate_types`.
 
     Attributes:
@@ -3204,8 +3205,8 @@ class SaleFilterStateCertificateTypes:
     value: list[dict[str, JSON]]
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateGoodSaleDate:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateGoodSaleDate(Model):
     """`sale_filter/state/good_sale_date`.
 
     Attributes:
@@ -3217,8 +3218,8 @@ class SaleFilterStateGoodSaleDate:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SaleFilterStateGoods:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SaleFilterStateGoods(Model):
     """`sale_filter/state/goods`.
 
     Attributes:
@@ -3230,8 +3231,8 @@ class SaleFilterStateGoods:
     good_category_ids: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Seance2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Seance2(Model):
     """`seance`.
 
     Attributes:
@@ -3245,25 +3246,25 @@ class Seance2:
     datetime: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceArray2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceArray2(Model):
     """`service_array`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         first_cost: `float`.
         discount: `float`.
         cost: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     first_cost: float | None = None
     discount: float | None = None
     cost: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceCategoriesCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceCategoriesCompanyidResponseDataTypes(Model):
     """`service_categories_companyid_response_data_types`.
 
     Attributes:
@@ -3277,21 +3278,21 @@ class ServiceCategoriesCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceStaff2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceStaff2(Model):
     """`service_staff`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         seance_length: `float`, always present.
     """
 
-    id: float
+    id: int
     seance_length: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesChangeCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesChangeCompanyidResponseDataTypes(Model):
     """`services_change_companyid_response_data_types`.
 
     Attributes:
@@ -3305,8 +3306,8 @@ class ServicesChangeCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCompanyidResponseDataTypes(Model):
     """`services_companyid_response_data_types`.
 
     Attributes:
@@ -3320,8 +3321,8 @@ class ServicesCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SmsClientsByIdResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SmsClientsByIdResponseDataTypes(Model):
     """`sms_clients_by_id_response_data_types`.
 
     Attributes:
@@ -3335,8 +3336,8 @@ class SmsClientsByIdResponseDataTypes:
     meta: SmsClientsByIdResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SmsClientsByIdResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SmsClientsByIdResponseDataTypesMeta(Model):
     """`sms_clients_by_id_response_data_types/meta`.
 
     Attributes:
@@ -3346,8 +3347,8 @@ class SmsClientsByIdResponseDataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SoldAmountFilter2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SoldAmountFilter2(Model):
     """`sold_amount_filter`.
 
     Attributes:
@@ -3359,8 +3360,8 @@ class SoldAmountFilter2:
     state: SoldAmountFilterState
 
 
-@attrs.define(kw_only=True, slots=True)
-class SoldAmountFilterState:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SoldAmountFilterState(Model):
     """`sold_amount_filter/state`.
 
     Attributes:
@@ -3372,12 +3373,12 @@ class SoldAmountFilterState:
     to: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Staff2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Staff2(Model):
     """`staff`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         name: `str`, always present.
         specialization: `str`, always present.
         position: `StaffPosition2`, always present.
@@ -3388,7 +3389,7 @@ class Staff2:
         avatar: `str`, always present.
     """
 
-    id: float
+    id: int
     name: str
     specialization: str
     position: StaffPosition2
@@ -3399,8 +3400,8 @@ class Staff2:
     avatar: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationDocumentsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationDocumentsResponseDataTypes(Model):
     """`storage_operation_documents_response_data_types`.
 
     Attributes:
@@ -3414,8 +3415,8 @@ class StorageOperationDocumentsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationFinanceTransactionResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationFinanceTransactionResponseDataTypes(Model):
     """`storage_operation_finance_transaction_response_data_types`.
 
     Attributes:
@@ -3429,8 +3430,8 @@ class StorageOperationFinanceTransactionResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationGoodTransactionResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationGoodTransactionResponse200DataTypes(Model):
     """`storage_operation_good_transaction_response200_data_types`.
 
     Attributes:
@@ -3444,8 +3445,8 @@ class StorageOperationGoodTransactionResponse200DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationGoodTransactionResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationGoodTransactionResponseDataTypes(Model):
     """`storage_operation_good_transaction_response_data_types`.
 
     Attributes:
@@ -3459,8 +3460,8 @@ class StorageOperationGoodTransactionResponseDataTypes:
     meta: StorageOperationGoodTransactionResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationGoodTransactionResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationGoodTransactionResponseDataTypesMeta(Model):
     """`storage_operation_good_transaction_response_data_types/meta`.
 
     Attributes:
@@ -3470,8 +3471,8 @@ class StorageOperationGoodTransactionResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageOperationOperationResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageOperationOperationResponseDataTypes(Model):
     """`storage_operation_operation_response_data_types`.
 
     Attributes:
@@ -3485,8 +3486,8 @@ class StorageOperationOperationResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StorageResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StorageResponseDataTypes(Model):
     """`storage_response_data_types`.
 
     Attributes:
@@ -3500,8 +3501,8 @@ class StorageResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StoragesTransactionResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StoragesTransactionResponseDataTypes(Model):
     """`storages_transaction_response_data_types`.
 
     Attributes:
@@ -3515,8 +3516,8 @@ class StoragesTransactionResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TaxSystemResponseDataTypes2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TaxSystemResponseDataTypes2(Model):
     """`tax_system_response_data__types`.
 
     Attributes:
@@ -3530,8 +3531,8 @@ class TaxSystemResponseDataTypes2:
     meta: TaxSystemResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TaxSystemResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TaxSystemResponseDataTypesMeta(Model):
     """`tax_system_response_data__types/meta`.
 
     Attributes:
@@ -3541,8 +3542,8 @@ class TaxSystemResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsConsumablesResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsConsumablesResponse200DataTypes(Model):
     """`technological_cards_consumables_response200_data_types`.
 
     Attributes:
@@ -3556,8 +3557,8 @@ class TechnologicalCardsConsumablesResponse200DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsConsumablesResponse200DeleteDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsConsumablesResponse200DeleteDataTypes(Model):
     """`technological_cards_consumables_response200_delete_data_types`.
 
     Attributes:
@@ -3571,8 +3572,8 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypes:
     meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta(Model):
     """`technological_cards_consumables_response200_delete_data_types/meta`.
 
     Attributes:
@@ -3582,8 +3583,8 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsRequestDataTypes(Model):
     """`technological_cards_request_data_types`.
 
     Attributes:
@@ -3593,8 +3594,8 @@ class TechnologicalCardsRequestDataTypes:
     technological_card_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TechnologicalCardsResponse200DataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TechnologicalCardsResponse200DataTypes(Model):
     """`technological_cards_response200_data_types`.
 
     Attributes:
@@ -3608,8 +3609,8 @@ class TechnologicalCardsResponse200DataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimetableActivityResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimetableActivityResponse(Model):
     """`timetable_activity_response`.
 
     Attributes:
@@ -3619,8 +3620,8 @@ class TimetableActivityResponse:
     data: ActivitiesV2CreateData | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TimetableRecordResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TimetableRecordResponse(Model):
     """`timetable_record_response`.
 
     Attributes:
@@ -3630,8 +3631,8 @@ class TimetableRecordResponse:
     data: ActivitiesV2CreateRecordData | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsSettingResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsSettingResponseDataTypes(Model):
     """`tips_setting_response_data_types`.
 
     Attributes:
@@ -3645,8 +3646,8 @@ class TipsSettingResponseDataTypes:
     meta: TipsSettingResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsSettingResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsSettingResponseDataTypesMeta(Model):
     """`tips_setting_response_data_types/meta`.
 
     Attributes:
@@ -3656,8 +3657,8 @@ class TipsSettingResponseDataTypesMeta:
     count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TransactionCompanyidResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TransactionCompanyidResponseDataTypes(Model):
     """`transaction_companyid_response_data_types`.
 
     Attributes:
@@ -3671,8 +3672,8 @@ class TransactionCompanyidResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class User2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class User2(Model):
     """`user`.
 
     Attributes:
@@ -3688,8 +3689,8 @@ class User2:
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserAuthRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserAuthRequest(Model):
     """`user_auth_request`.
 
     Attributes:
@@ -3701,8 +3702,8 @@ class UserAuthRequest:
     code: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserAuthResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserAuthResponse(Model):
     """`user_auth_response`.
 
     Attributes:
@@ -3712,8 +3713,8 @@ class UserAuthResponse:
     user_token: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserInviteResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserInviteResponseDataTypes(Model):
     """`user_invite_response_data_types`.
 
     Attributes:
@@ -3727,8 +3728,8 @@ class UserInviteResponseDataTypes:
     meta: UserInviteResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserInviteResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserInviteResponseDataTypesMeta(Model):
     """`user_invite_response_data_types/meta`.
 
     Attributes:
@@ -3738,8 +3739,8 @@ class UserInviteResponseDataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserPermissionsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserPermissionsResponseDataTypes(Model):
     """`user_permissions_response_data_types`.
 
     Attributes:
@@ -3753,8 +3754,8 @@ class UserPermissionsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRecordsResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRecordsResponseDataTypes(Model):
     """`user_records_response_data_types`.
 
     Attributes:
@@ -3768,8 +3769,8 @@ class UserRecordsResponseDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersGroupsAccess2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersGroupsAccess2(Model):
     """`users_groups_access`.
 
     Attributes:
@@ -3789,8 +3790,8 @@ class UsersGroupsAccess2:
     network_services_access: float
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitDetailsDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitDetailsDataTypes(Model):
     """`visit_details_data_types`.
 
     Attributes:
@@ -3804,8 +3805,8 @@ class VisitDetailsDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VisitsVisitidDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VisitsVisitidDataTypes(Model):
     """`visits_visitid_data_types`.
 
     Attributes:
@@ -3819,8 +3820,8 @@ class VisitsVisitidDataTypes:
     meta: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VoipIntegrationResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VoipIntegrationResponseDataTypes(Model):
     """`voip_integration_response_data_types`.
 
     Attributes:
@@ -3834,8 +3835,8 @@ class VoipIntegrationResponseDataTypes:
     meta: VoipIntegrationResponseDataTypesMeta | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class VoipIntegrationResponseDataTypesMeta:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class VoipIntegrationResponseDataTypesMeta(Model):
     """`voip_integration_response_data_types/meta`.
 
     Attributes:
@@ -3845,8 +3846,8 @@ class VoipIntegrationResponseDataTypesMeta:
     message: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ZReportResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ZReportResponseDataTypes(Model):
     """`z_report_response_data_types`.
 
     Attributes:

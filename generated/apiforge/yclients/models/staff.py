@@ -8,6 +8,7 @@ from typing import TypeAlias
 import attrs
 
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class MasterScheduleDayContainerBusyIntervalEntityType(OpenStrEnum):
@@ -67,13 +68,13 @@ class SalaryPayrollCalculationStatus(OpenStrEnum):
     CONFIRMED = "confirmed"
 
 
-@attrs.define(kw_only=True, slots=True)
-class DeprecatedServicesCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DeprecatedServicesCompanyidRequestDataTypes(Model):
     """`deprecated_services_companyid_request_data_types`.
 
     Attributes:
         title: `str`.
-        category_id: `float`.
+        category_id: `int`.
         price_min: `float`.
         price_max: `float`.
         duration: `float`.
@@ -86,7 +87,7 @@ class DeprecatedServicesCompanyidRequestDataTypes:
     """
 
     title: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     price_min: float | None = None
     price_max: float | None = None
     duration: float | None = None
@@ -98,57 +99,57 @@ class DeprecatedServicesCompanyidRequestDataTypes:
     staff: list[DeprecatedServicesCompanyidRequestDataTypesStaffItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class DeprecatedServicesCompanyidRequestDataTypesStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class DeprecatedServicesCompanyidRequestDataTypesStaffItem(Model):
     """`deprecated_services_companyid_request_data_types/staff/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         seance_length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     seance_length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterScheduleDayContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterScheduleDayContainer(Model):
     """`master_schedule_day_container`.
 
     Attributes:
-        staff_id: `float`.
+        staff_id: `int`.
         date: `str`.
         slots: `list[MasterScheduleDayContainerSlot]`.
         busy_intervals: `list[MasterScheduleDayContainerBusyInterval]`.
         off_day_type: `float | None`.
     """
 
-    staff_id: float | None = None
+    staff_id: int | None = None
     date: str | None = None
     slots: list[MasterScheduleDayContainerSlot] | None = None
     busy_intervals: list[MasterScheduleDayContainerBusyInterval] | None = None
     off_day_type: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterScheduleDayContainerBusyInterval:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterScheduleDayContainerBusyInterval(Model):
     """`master_schedule_day_container/busy_intervals/0`.
 
     Attributes:
         entity_type: `MasterScheduleDayContainerBusyIntervalEntityType`.
-        entity_id: `float`.
+        entity_id: `int`.
         from_ (wire name `from`): `str`.
         to: `str`.
     """
 
     entity_type: MasterScheduleDayContainerBusyIntervalEntityType | None = None
-    entity_id: float | None = None
+    entity_id: int | None = None
     from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterScheduleDayContainerSlot:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterScheduleDayContainerSlot(Model):
     """`master_schedule_day_container/slots/0`.
 
     Attributes:
@@ -160,30 +161,30 @@ class MasterScheduleDayContainerSlot:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class MasterServiceLink2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class MasterServiceLink2(Model):
     """`master_service_link`.
 
     Attributes:
-        service_id: `float`.
-        master_id: `float`.
+        service_id: `int`.
+        master_id: `int`.
         length: `float`.
-        technological_card_id: `float`.
+        technological_card_id: `int`.
     """
 
-    service_id: float | None = None
-    master_id: float | None = None
+    service_id: int | None = None
+    master_id: int | None = None
     length: float | None = None
-    technological_card_id: float | None = None
+    technological_card_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class Position:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Position(Model):
     """`position`.
 
     Attributes:
-        id: `float`.
-        chain_id: `float`.
+        id: `int`.
+        chain_id: `int`.
         title: `str`.
         description: `str`.
         services_binding_type: `PositionServicesBindingType`.
@@ -191,8 +192,8 @@ class Position:
         only_chain_appointment: `bool`.
     """
 
-    id: float | None = None
-    chain_id: float | None = None
+    id: int | None = None
+    chain_id: int | None = None
     title: str | None = None
     description: str | None = None
     services_binding_type: PositionServicesBindingType | None = None
@@ -200,8 +201,8 @@ class Position:
     only_chain_appointment: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class PositionsCreateQuickRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class PositionsCreateQuickRequest(Model):
     """`PositionsCreateQuickRequest`.
 
     Attributes:
@@ -211,14 +212,14 @@ class PositionsCreateQuickRequest:
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculation(Model):
     """`salary_payroll_calculation`.
 
     Attributes:
-        id: `float`.
-        company_id: `float`.
-        staff_id: `float`.
+        id: `int`.
+        company_id: `int`.
+        staff_id: `int`.
         amount: `float`.
         status: `SalaryPayrollCalculationStatus`.
         date_create: `str`.
@@ -227,9 +228,9 @@ class SalaryPayrollCalculation:
         comment: `str`.
     """
 
-    id: float | None = None
-    company_id: float | None = None
-    staff_id: float | None = None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
     amount: float | None = None
     status: SalaryPayrollCalculationStatus | None = None
     date_create: str | None = None
@@ -238,14 +239,14 @@ class SalaryPayrollCalculation:
     comment: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculationContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculationContainer(Model):
     """`salary_payroll_calculation_container`.
 
     Attributes:
-        id: `float`.
-        company_id: `float`.
-        staff_id: `float`.
+        id: `int`.
+        company_id: `int`.
+        staff_id: `int`.
         amount: `float`.
         status: `SalaryPayrollCalculationStatus`.
         date_create: `str`.
@@ -256,9 +257,9 @@ class SalaryPayrollCalculationContainer:
         currency: `Currency2`.
     """
 
-    id: float | None = None
-    company_id: float | None = None
-    staff_id: float | None = None
+    id: int | None = None
+    company_id: int | None = None
+    staff_id: int | None = None
     amount: float | None = None
     status: SalaryPayrollCalculationStatus | None = None
     date_create: str | None = None
@@ -269,18 +270,18 @@ class SalaryPayrollCalculationContainer:
     currency: Currency2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculationItemContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculationItemContainer(Model):
     """`salary_payroll_calculation_item_container`.
 
     Attributes:
         date: `str`.
         time: `str`.
-        item_id: `float`.
+        item_id: `int`.
         item_type_slug: `SalaryPayrollCalculationItemContainerItemTypeSlug`.
         salary_sum: `str`.
-        record_id: `float | None`.
-        client_id: `float | None`.
+        record_id: `int | None`.
+        client_id: `int | None`.
         cost: `str | None`.
         paid: `SalaryPayrollCalculationItemPaidContainer`.
         salary_calculation_info: `SalaryPayrollCalculationItemInfoContainer`.
@@ -290,11 +291,11 @@ class SalaryPayrollCalculationItemContainer:
 
     date: str | None = None
     time: str | None = None
-    item_id: float | None = None
+    item_id: int | None = None
     item_type_slug: SalaryPayrollCalculationItemContainerItemTypeSlug | None = None
     salary_sum: str | None = None
-    record_id: float | None = None
-    client_id: float | None = None
+    record_id: int | None = None
+    client_id: int | None = None
     cost: str | None = None
     paid: SalaryPayrollCalculationItemPaidContainer | None = None
     salary_calculation_info: SalaryPayrollCalculationItemInfoContainer | None = None
@@ -302,8 +303,8 @@ class SalaryPayrollCalculationItemContainer:
     salary_discrepancy: SalaryPayrollCalculationItemDiscrepancy | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculationItemDiscrepancy:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculationItemDiscrepancy(Model):
     """`salary_payroll_calculation_item_discrepancy`.
 
     Attributes:
@@ -317,8 +318,8 @@ class SalaryPayrollCalculationItemDiscrepancy:
     difference_sum: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculationItemInfoContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculationItemInfoContainer(Model):
     """`salary_payroll_calculation_item_info_container`.
 
     Attributes:
@@ -332,8 +333,8 @@ class SalaryPayrollCalculationItemInfoContainer:
     scheme_title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculationItemPaidContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculationItemPaidContainer(Model):
     """`salary_payroll_calculation_item_paid_container`.
 
     Attributes:
@@ -353,8 +354,8 @@ class SalaryPayrollCalculationItemPaidContainer:
     deposit_sum: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculationItemTargetCalculation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculationItemTargetCalculation(Model):
     """`salary_payroll_calculation_item_target_calculation`.
 
     Attributes:
@@ -368,13 +369,13 @@ class SalaryPayrollCalculationItemTargetCalculation:
     description: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryPayrollCalculationItemTargetContainer:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryPayrollCalculationItemTargetContainer(Model):
     """`salary_payroll_calculation_item_target_container`.
 
     Attributes:
         target_type_slug: `SalaryPayrollCalculationItemTargetContainerTargetTypeSlug`.
-        target_id: `float | None`.
+        target_id: `int | None`.
         title: `str`.
         cost: `str | None`.
         net_cost: `str | None`.
@@ -384,7 +385,7 @@ class SalaryPayrollCalculationItemTargetContainer:
     """
 
     target_type_slug: SalaryPayrollCalculationItemTargetContainerTargetTypeSlug | None = None
-    target_id: float | None = None
+    target_id: int | None = None
     title: str | None = None
     cost: str | None = None
     net_cost: str | None = None
@@ -393,8 +394,8 @@ class SalaryPayrollCalculationItemTargetContainer:
     salary_calculation: SalaryPayrollCalculationItemTargetCalculation | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffBalance:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffBalance(Model):
     """`salary_staff_balance`.
 
     Attributes:
@@ -408,8 +409,8 @@ class SalaryStaffBalance:
     balance: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffCalculation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffCalculation(Model):
     """`salary_staff_calculation`.
 
     Attributes:
@@ -421,8 +422,8 @@ class SalaryStaffCalculation:
     currency: Currency2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffCalculationDaily:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffCalculationDaily(Model):
     """`salary_staff_calculation_daily`.
 
     Attributes:
@@ -434,8 +435,8 @@ class SalaryStaffCalculationDaily:
     currency: Currency2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffCalculationDailyPayrollDailyItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffCalculationDailyPayrollDailyItem(Model):
     """`salary_staff_calculation_daily/payroll_daily/0`.
 
     Attributes:
@@ -447,8 +448,8 @@ class SalaryStaffCalculationDailyPayrollDailyItem:
     payroll_sum: SalaryStaffBalance | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffPeriod:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffPeriod(Model):
     """`salary_staff_period`.
 
     Attributes:
@@ -476,8 +477,8 @@ class SalaryStaffPeriod:
     currency: Currency2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffPeriodDaily:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffPeriodDaily(Model):
     """`salary_staff_period_daily`.
 
     Attributes:
@@ -489,8 +490,8 @@ class SalaryStaffPeriodDaily:
     currency: Currency2 | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffPeriodDailyPeriodCalculationDailyItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffPeriodDailyPeriodCalculationDailyItem(Model):
     """`salary_staff_period_daily/period_calculation_daily/0`.
 
     Attributes:
@@ -502,8 +503,8 @@ class SalaryStaffPeriodDailyPeriodCalculationDailyItem:
     period_calculation: SalaryStaffSummary | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffScheme:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffScheme(Model):
     """`salary_staff_scheme`.
 
     Attributes:
@@ -519,8 +520,8 @@ class SalaryStaffScheme:
     salary_scheme: SalaryStaffSchemeSalaryScheme | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffSchemeSalaryScheme:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffSchemeSalaryScheme(Model):
     """`salary_staff_scheme/salary_scheme`.
 
     Attributes:
@@ -532,8 +533,8 @@ class SalaryStaffSchemeSalaryScheme:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffSchemesCount:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffSchemesCount(Model):
     """`salary_staff_schemes_count`.
 
     Attributes:
@@ -545,8 +546,8 @@ class SalaryStaffSchemesCount:
     salary_schemes_count: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class SalaryStaffSummary:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class SalaryStaffSummary(Model):
     """`salary_staff_summary`.
 
     Attributes:
@@ -572,8 +573,8 @@ class SalaryStaffSummary:
     salary: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceCategoriesCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceCategoriesCompanyidRequestDataTypes(Model):
     """`service_categories_companyid_request_data_types`.
 
     Attributes:
@@ -589,50 +590,50 @@ class ServiceCategoriesCompanyidRequestDataTypes:
     staff: list[float] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceCategoriesCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceCategoriesCreateData(Model):
     """`ServiceCategoriesCreateData`.
 
     Attributes:
-        id: `float`.
-        salon_service_id: `float`.
+        id: `int`.
+        salon_service_id: `int`.
         title: `str`.
         api_id: `str`.
         weight: `float`.
         staff: `list[float]`.
     """
 
-    id: float | None = None
-    salon_service_id: float | None = None
+    id: int | None = None
+    salon_service_id: int | None = None
     title: str | None = None
     api_id: str | None = None
     weight: float | None = None
     staff: list[float] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceCategoriesGetItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceCategoriesGetItem(Model):
     """`ServiceCategoriesGetItem`.
 
     Attributes:
-        id: `float`.
-        salon_service_id: `float`.
+        id: `int`.
+        salon_service_id: `int`.
         title: `str`.
         api_id: `str`.
         weight: `float`.
         staff: `list[float]`.
     """
 
-    id: float | None = None
-    salon_service_id: float | None = None
+    id: int | None = None
+    salon_service_id: int | None = None
     title: str | None = None
     api_id: str | None = None
     weight: float | None = None
     staff: list[float] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceCategoryTitle2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceCategoryTitle2(Model):
     """`service_category_title`.
 
     Attributes:
@@ -646,8 +647,8 @@ class ServiceCategoryTitle2:
     services: list[ServiceTitle2] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServiceTitle2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServiceTitle2(Model):
     """`service_title`.
 
     Attributes:
@@ -659,29 +660,29 @@ class ServiceTitle2:
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesAddStaffRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesAddStaffRequest(Model):
     """`ServicesAddStaffRequest`.
 
     Attributes:
-        master_id: `float`, always present.
+        master_id: `int`, always present.
         seance_length: `float`, always present.
-        technological_card_id: `float | None`, always present.
+        technological_card_id: `int | None`, always present.
     """
 
-    master_id: float
+    master_id: int
     seance_length: float
-    technological_card_id: float | None
+    technological_card_id: int | None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesChangeCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesChangeCompanyidRequestDataTypes(Model):
     """`services_change_companyid_request_data_types`.
 
     Attributes:
         title: `str`, always present.
         booking_title: `str`, always present.
-        category_id: `float`, always present.
+        category_id: `int`, always present.
         price_min: `float`, always present.
         price_max: `float`, always present.
         duration: `float`, always present.
@@ -690,7 +691,7 @@ class ServicesChangeCompanyidRequestDataTypes:
         comment: `str`.
         is_multi: `bool`, always present.
         tax_variant: `float`, always present.
-        vat_id: `float`, always present.
+        vat_id: `int`, always present.
         is_need_limit_date: `bool`, always present.
         date_from: `str`.
         date_to: `str`.
@@ -713,13 +714,13 @@ class ServicesChangeCompanyidRequestDataTypes:
 
     title: str
     booking_title: str
-    category_id: float
+    category_id: int
     price_min: float
     price_max: float
     duration: float
     is_multi: bool
     tax_variant: float
-    vat_id: float
+    vat_id: int
     is_need_limit_date: bool
     seance_search_start: float
     seance_search_finish: float
@@ -743,57 +744,57 @@ class ServicesChangeCompanyidRequestDataTypes:
     staff: list[ServicesChangeCompanyidRequestDataTypesStaffItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesChangeCompanyidRequestDataTypesStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesChangeCompanyidRequestDataTypesStaffItem(Model):
     """`services_change_companyid_request_data_types/staff/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         seance_length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     seance_length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCompanyidLinksRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCompanyidLinksRequestDataTypes(Model):
     """`services_companyid_links_request_data_types`.
 
     Attributes:
-        service_id: `float`, always present.
+        service_id: `int`, always present.
         master_settings: `list[ServicesCompanyidLinksRequestDataTypesMasterSetting]`, always present.
-        resource_ids: `list[float]`, always present.
+        resource_ids: `list[int]`, always present.
         translations: `list[ServicesCompanyidLinksRequestDataTypesTranslation]`, always present.
     """
 
-    service_id: float
+    service_id: int
     master_settings: list[ServicesCompanyidLinksRequestDataTypesMasterSetting]
-    resource_ids: list[float]
+    resource_ids: list[int]
     translations: list[ServicesCompanyidLinksRequestDataTypesTranslation]
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCompanyidLinksRequestDataTypesMasterSetting:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCompanyidLinksRequestDataTypesMasterSetting(Model):
     """`services_companyid_links_request_data_types/master_settings/0`.
 
     Attributes:
-        master_id: `float`.
-        technological_card_id: `float`.
+        master_id: `int`.
+        technological_card_id: `int`.
         hours: `float`.
         minutes: `float`.
         price: `ServicesCompanyidLinksRequestDataTypesMasterSettingPrice`.
     """
 
-    master_id: float | None = None
-    technological_card_id: float | None = None
+    master_id: int | None = None
+    technological_card_id: int | None = None
     hours: float | None = None
     minutes: float | None = None
     price: ServicesCompanyidLinksRequestDataTypesMasterSettingPrice | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCompanyidLinksRequestDataTypesMasterSettingPrice:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCompanyidLinksRequestDataTypesMasterSettingPrice(Model):
     """`services_companyid_links_request_data_types/master_settings/0/price`.
 
     Attributes:
@@ -805,26 +806,26 @@ class ServicesCompanyidLinksRequestDataTypesMasterSettingPrice:
     max: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCompanyidLinksRequestDataTypesTranslation:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCompanyidLinksRequestDataTypesTranslation(Model):
     """`services_companyid_links_request_data_types/translations/0`.
 
     Attributes:
-        language_id: `float`.
+        language_id: `int`.
         translation: `str`.
     """
 
-    language_id: float | None = None
+    language_id: int | None = None
     translation: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCompanyidRequestDataTypes(Model):
     """`services_companyid_request_data_types`.
 
     Attributes:
         title: `str`.
-        category_id: `float`.
+        category_id: `int`.
         price_min: `float`.
         price_max: `float`.
         duration: `float`.
@@ -838,7 +839,7 @@ class ServicesCompanyidRequestDataTypes:
     """
 
     title: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     price_min: float | None = None
     price_max: float | None = None
     duration: float | None = None
@@ -851,28 +852,28 @@ class ServicesCompanyidRequestDataTypes:
     staff: list[ServicesCompanyidRequestDataTypesStaffItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCompanyidRequestDataTypesStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCompanyidRequestDataTypesStaffItem(Model):
     """`services_companyid_request_data_types/staff/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         seance_length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     seance_length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCreateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCreateData(Model):
     """`ServicesCreateData`.
 
     Attributes:
-        id: `float`.
-        salon_service_id: `float`.
+        id: `int`.
+        salon_service_id: `int`.
         title: `str`.
-        category_id: `float`.
+        category_id: `int`.
         price_min: `float`.
         price_max: `float`.
         duration: `float`.
@@ -885,10 +886,10 @@ class ServicesCreateData:
         staff: `list[ServicesCreateDataStaffItem]`.
     """
 
-    id: float | None = None
-    salon_service_id: float | None = None
+    id: int | None = None
+    salon_service_id: int | None = None
     title: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     price_min: float | None = None
     price_max: float | None = None
     duration: float | None = None
@@ -901,28 +902,28 @@ class ServicesCreateData:
     staff: list[ServicesCreateDataStaffItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesCreateDataStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesCreateDataStaffItem(Model):
     """`ServicesCreateData/staff/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         seance_length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     seance_length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesListItem(Model):
     """`ServicesListItem`.
 
     Attributes:
-        id: `float`.
-        salon_service_id: `float`.
+        id: `int`.
+        salon_service_id: `int`.
         title: `str`.
-        category_id: `float`.
+        category_id: `int`.
         price_min: `float`.
         price_max: `float`.
         discount: `str`.
@@ -933,10 +934,10 @@ class ServicesListItem:
         staff: `list[dict[str, JSON]]`.
     """
 
-    id: float | None = None
-    salon_service_id: float | None = None
+    id: int | None = None
+    salon_service_id: int | None = None
     title: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     price_min: float | None = None
     price_max: float | None = None
     discount: str | None = None
@@ -947,14 +948,14 @@ class ServicesListItem:
     staff: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesUpdateData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesUpdateData(Model):
     """`ServicesUpdateData`.
 
     Attributes:
         title: `str`.
         booking_title: `str`.
-        category_id: `float`.
+        category_id: `int`.
         price_min: `float`.
         price_max: `float`.
         duration: `float`.
@@ -962,7 +963,7 @@ class ServicesUpdateData:
         comment: `str`.
         is_multi: `bool`.
         tax_variant: `float`.
-        vat_id: `float`.
+        vat_id: `int`.
         is_need_limit_date: `bool`.
         seance_search_start: `float`.
         seance_search_finish: `float`.
@@ -977,7 +978,7 @@ class ServicesUpdateData:
 
     title: str | None = None
     booking_title: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     price_min: float | None = None
     price_max: float | None = None
     duration: float | None = None
@@ -985,7 +986,7 @@ class ServicesUpdateData:
     comment: str | None = None
     is_multi: bool | None = None
     tax_variant: float | None = None
-    vat_id: float | None = None
+    vat_id: int | None = None
     is_need_limit_date: bool | None = None
     seance_search_start: float | None = None
     seance_search_finish: float | None = None
@@ -998,28 +999,28 @@ class ServicesUpdateData:
     staff: list[ServicesUpdateDataStaffItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesUpdateDataStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesUpdateDataStaffItem(Model):
     """`ServicesUpdateData/staff/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         seance_length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     seance_length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesUpdateLegacyData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesUpdateLegacyData(Model):
     """`ServicesUpdateLegacyData`.
 
     Attributes:
-        id: `float`.
-        salon_service_id: `float`.
+        id: `int`.
+        salon_service_id: `int`.
         title: `str`.
-        category_id: `float`.
+        category_id: `int`.
         price_min: `float`.
         price_max: `float`.
         duration: `float`.
@@ -1031,10 +1032,10 @@ class ServicesUpdateLegacyData:
         staff: `list[ServicesUpdateLegacyDataStaffItem]`.
     """
 
-    id: float | None = None
-    salon_service_id: float | None = None
+    id: int | None = None
+    salon_service_id: int | None = None
     title: str | None = None
-    category_id: float | None = None
+    category_id: int | None = None
     price_min: float | None = None
     price_max: float | None = None
     duration: float | None = None
@@ -1046,34 +1047,34 @@ class ServicesUpdateLegacyData:
     staff: list[ServicesUpdateLegacyDataStaffItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesUpdateLegacyDataStaffItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesUpdateLegacyDataStaffItem(Model):
     """`ServicesUpdateLegacyData/staff/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         seance_length: `float`.
     """
 
-    id: float | None = None
+    id: int | None = None
     seance_length: float | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ServicesUpdateStaffRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ServicesUpdateStaffRequest(Model):
     """`ServicesUpdateStaffRequest`.
 
     Attributes:
         seance_length: `float`, always present.
-        technological_card_id: `float | None`, always present.
+        technological_card_id: `int | None`, always present.
     """
 
     seance_length: float
-    technological_card_id: float | None
+    technological_card_id: int | None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffCompanyidRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffCompanyidRequestDataTypes(Model):
     """`staff_companyid_request_data_types`.
 
     Attributes:
@@ -1084,7 +1085,7 @@ class StaffCompanyidRequestDataTypes:
         api_id: `str`.
         hidden: `float`.
         fired: `float`.
-        user_id: `float`.
+        user_id: `int`.
     """
 
     name: str | None = None
@@ -1094,17 +1095,17 @@ class StaffCompanyidRequestDataTypes:
     api_id: str | None = None
     hidden: float | None = None
     fired: float | None = None
-    user_id: float | None = None
+    user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffCreateLegacyItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffCreateLegacyItem(Model):
     """`StaffCreateLegacyItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
-        company_id: `float`.
+        company_id: `int`.
         specialization: `str`.
         position: `StaffCreateLegacyItemPosition`.
         avatar: `str`.
@@ -1112,12 +1113,12 @@ class StaffCreateLegacyItem:
         fired: `float`.
         status: `float`.
         hidden: `float`.
-        user_id: `float | None`.
+        user_id: `int | None`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
-    company_id: float | None = None
+    company_id: int | None = None
     specialization: str | None = None
     position: StaffCreateLegacyItemPosition | None = None
     avatar: str | None = None
@@ -1125,53 +1126,53 @@ class StaffCreateLegacyItem:
     fired: float | None = None
     status: float | None = None
     hidden: float | None = None
-    user_id: float | None = None
+    user_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffCreateLegacyItemPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffCreateLegacyItemPosition(Model):
     """`StaffCreateLegacyItem/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffCreateQuickRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffCreateQuickRequest(Model):
     """`StaffCreateQuickRequest`.
 
     Attributes:
         name: `str`, always present.
         specialization: `str`, always present.
-        position_id: `float | None`, always present.
+        position_id: `int | None`, always present.
         phone_number: `str | None`, always present.
     """
 
     name: str
     specialization: str
-    position_id: float | None
+    position_id: int | None
     phone_number: str | None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffListLegacyItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffListLegacyItem(Model):
     """`StaffListLegacyItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         api_id: `str`.
         name: `str`.
         specialization: `str`.
-        position: `StaffListLegacyItemPosition`.
+        position: `StaffListLegacyItemPosition | list[JSON]`.
         show_rating: `float`.
         rating: `float`.
         votes_count: `float`.
-        user_id: `float | None`.
+        user_id: `int | None`.
         avatar: `str`.
         avatar_big: `str`.
         comments_count: `float`.
@@ -1180,18 +1181,18 @@ class StaffListLegacyItem:
         hidden: `str`.
         fired: `str`.
         status: `str`.
-        image_group: `StaffListLegacyItemImageGroup`.
+        image_group: `StaffListLegacyItemImageGroup | list[JSON]`.
     """
 
-    id: float | None = None
+    id: int | None = None
     api_id: str | None = None
     name: str | None = None
     specialization: str | None = None
-    position: StaffListLegacyItemPosition | None = None
+    position: StaffListLegacyItemPosition | list[JSON] | None = None
     show_rating: float | None = None
     rating: float | None = None
     votes_count: float | None = None
-    user_id: float | None = None
+    user_id: int | None = None
     avatar: str | None = None
     avatar_big: str | None = None
     comments_count: float | None = None
@@ -1200,12 +1201,12 @@ class StaffListLegacyItem:
     hidden: str | None = None
     fired: str | None = None
     status: str | None = None
-    image_group: StaffListLegacyItemImageGroup | None = None
+    image_group: StaffListLegacyItemImageGroup | list[JSON] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffListLegacyItemImageGroup:
-    """`StaffListLegacyItem/image_group`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffListLegacyItemImageGroup(Model):
+    """`StaffListLegacyItem/image_group/0`.
 
     Attributes:
         id: `int`.
@@ -1220,9 +1221,9 @@ class StaffListLegacyItemImageGroup:
     images: StaffListLegacyItemImageGroupImages | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffListLegacyItemImageGroupImages:
-    """`StaffListLegacyItem/image_group/images`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffListLegacyItemImageGroupImages(Model):
+    """`StaffListLegacyItem/image_group/0/images`.
 
     Attributes:
         sm: `StaffListLegacyItemImageGroupImagesSm`.
@@ -1235,9 +1236,9 @@ class StaffListLegacyItemImageGroupImages:
     origin: StaffListLegacyItemImageGroupImagesOrigin | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffListLegacyItemImageGroupImagesNorm:
-    """`StaffListLegacyItem/image_group/images/norm`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffListLegacyItemImageGroupImagesNorm(Model):
+    """`StaffListLegacyItem/image_group/0/images/norm`.
 
     Attributes:
         id: `str`.
@@ -1258,9 +1259,9 @@ class StaffListLegacyItemImageGroupImagesNorm:
     version: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffListLegacyItemImageGroupImagesOrigin:
-    """`StaffListLegacyItem/image_group/images/origin`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffListLegacyItemImageGroupImagesOrigin(Model):
+    """`StaffListLegacyItem/image_group/0/images/origin`.
 
     Attributes:
         id: `str`.
@@ -1281,9 +1282,9 @@ class StaffListLegacyItemImageGroupImagesOrigin:
     version: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffListLegacyItemImageGroupImagesSm:
-    """`StaffListLegacyItem/image_group/images/sm`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffListLegacyItemImageGroupImagesSm(Model):
+    """`StaffListLegacyItem/image_group/0/images/sm`.
 
     Attributes:
         id: `str`.
@@ -1304,34 +1305,34 @@ class StaffListLegacyItemImageGroupImagesSm:
     version: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffListLegacyItemPosition:
-    """`StaffListLegacyItem/position`.
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffListLegacyItemPosition(Model):
+    """`StaffListLegacyItem/position/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffPosition2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffPosition2(Model):
     """`staff_position`.
 
     Attributes:
-        id: `float`, always present.
+        id: `int`, always present.
         title: `str`, always present.
     """
 
-    id: float
+    id: int
     title: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffSchedulesGetLegacyData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffSchedulesGetLegacyData(Model):
     """`StaffSchedulesGetLegacyData`.
 
     Attributes:
@@ -1345,8 +1346,8 @@ class StaffSchedulesGetLegacyData:
     slots: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffSchedulesSetRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffSchedulesSetRequest(Model):
     """`StaffSchedulesSetRequest`.
 
     Attributes:
@@ -1358,36 +1359,36 @@ class StaffSchedulesSetRequest:
     schedules_to_delete: list[StaffSchedulesSetRequestSchedulesToDeleteItem] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffSchedulesSetRequestSchedulesToDeleteItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffSchedulesSetRequestSchedulesToDeleteItem(Model):
     """`StaffSchedulesSetRequest/schedules_to_delete/0`.
 
     Attributes:
-        staff_id: `float`.
+        staff_id: `int`.
         dates: `list[str]`.
     """
 
-    staff_id: float | None = None
+    staff_id: int | None = None
     dates: list[str] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffSchedulesSetRequestSchedulesToSetItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffSchedulesSetRequestSchedulesToSetItem(Model):
     """`StaffSchedulesSetRequest/schedules_to_set/0`.
 
     Attributes:
-        staff_id: `float`.
+        staff_id: `int`.
         dates: `list[str]`.
         slots: `list[StaffSchedulesSetRequestSchedulesToSetItemSlot]`.
     """
 
-    staff_id: float | None = None
+    staff_id: int | None = None
     dates: list[str] | None = None
     slots: list[StaffSchedulesSetRequestSchedulesToSetItemSlot] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffSchedulesSetRequestSchedulesToSetItemSlot:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffSchedulesSetRequestSchedulesToSetItemSlot(Model):
     """`StaffSchedulesSetRequest/schedules_to_set/0/slots/0`.
 
     Attributes:
@@ -1399,8 +1400,8 @@ class StaffSchedulesSetRequestSchedulesToSetItemSlot:
     to: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class StaffSchedulesUpdateLegacyRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class StaffSchedulesUpdateLegacyRequest(Model):
     """`StaffSchedulesUpdateLegacyRequest`.
 
     Attributes:
@@ -1414,14 +1415,14 @@ class StaffSchedulesUpdateLegacyRequest:
     slots: dict[str, JSON]
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsListSettingsItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsListSettingsItem(Model):
     """`TipsListSettingsItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         location_id: `int`.
-        staff_id: `float`.
+        staff_id: `int`.
         hash: `str`.
         status: `float`.
         status_title: `str`.
@@ -1432,9 +1433,9 @@ class TipsListSettingsItem:
         staff: `TipsListSettingsItemStaff`.
     """
 
-    id: float | None = None
+    id: int | None = None
     location_id: int | None = None
-    staff_id: float | None = None
+    staff_id: int | None = None
     hash: str | None = None
     status: float | None = None
     status_title: str | None = None
@@ -1445,12 +1446,12 @@ class TipsListSettingsItem:
     staff: TipsListSettingsItemStaff | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsListSettingsItemStaff:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsListSettingsItemStaff(Model):
     """`TipsListSettingsItem/staff`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         specialization: `str`.
         avatar: `str`.
@@ -1459,7 +1460,7 @@ class TipsListSettingsItemStaff:
         position: `TipsListSettingsItemStaffPosition`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     specialization: str | None = None
     avatar: str | None = None
@@ -1468,44 +1469,44 @@ class TipsListSettingsItemStaff:
     position: TipsListSettingsItemStaffPosition | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsListSettingsItemStaffEmployee:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsListSettingsItemStaffEmployee(Model):
     """`TipsListSettingsItem/staff/employee`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     phone: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsListSettingsItemStaffPosition:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsListSettingsItemStaffPosition(Model):
     """`TipsListSettingsItem/staff/position`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class TipsListSettingsItemStaffUser:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class TipsListSettingsItemStaffUser(Model):
     """`TipsListSettingsItem/staff/user`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         email: `str`.
         phone: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     email: str | None = None
     phone: str | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import attrs
 
 from apiforge.core import JSON, OpenStrEnum
+from apiforge.core.model import Model
 
 
 class CurrentUserInviteRequestInviteUserRole(OpenStrEnum):
@@ -64,8 +65,8 @@ class UsersUpdatePermissionsRequestUserRole(OpenStrEnum):
     OWNER = "owner"
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthRequest2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthRequest2(Model):
     """`auth_request_2`.
 
     Attributes:
@@ -77,8 +78,8 @@ class AuthRequest2:
     password: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthRequest2fa:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthRequest2fa(Model):
     """`auth_request_2fa`.
 
     Attributes:
@@ -92,8 +93,8 @@ class AuthRequest2fa:
     field_2fa: AuthRequest2faField2fa | None = attrs.field(default=None, metadata={"wire": "2fa"})
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthRequest2faField2fa:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthRequest2faField2fa(Model):
     """`auth_request_2fa/field_2fa`.
 
     Attributes:
@@ -105,8 +106,8 @@ class AuthRequest2faField2fa:
     secret: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class AuthResponse2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class AuthResponse2(Model):
     """`auth_response_2`.
 
     Attributes:
@@ -132,8 +133,8 @@ class AuthResponse2:
     is_email_confirmed: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingAuthResponse:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingAuthResponse(Model):
     """`booking_auth_response`.
 
     Attributes:
@@ -155,8 +156,8 @@ class BookingAuthResponse:
     avatar: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingAuthResponse2:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingAuthResponse2(Model):
     """`booking_auth_response_2`.
 
     Attributes:
@@ -178,8 +179,8 @@ class BookingAuthResponse2:
     avatar: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingAuthWithCode:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingAuthWithCode(Model):
     """`booking_auth_with_code`.
 
     Attributes:
@@ -191,8 +192,8 @@ class BookingAuthWithCode:
     code: str
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingUserGetDataResponseDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingUserGetDataResponseDataTypes(Model):
     """`booking_user_get_data_response_data_types`.
 
     Attributes:
@@ -216,8 +217,8 @@ class BookingUserGetDataResponseDataTypes:
     avatar: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingUserUpdateInfoRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingUserUpdateInfoRequestDataTypes(Model):
     """`booking_user_update_info_request_data_types`.
 
     Attributes:
@@ -233,8 +234,8 @@ class BookingUserUpdateInfoRequestDataTypes:
     confirmation_code: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingUserUpdatePasswordRequestDataTypes:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingUserUpdatePasswordRequestDataTypes(Model):
     """`booking_user_update_password_request_data_types`.
 
     Attributes:
@@ -246,8 +247,8 @@ class BookingUserUpdatePasswordRequestDataTypes:
     new_password: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class BookingUsersUpdatePasswordData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class BookingUsersUpdatePasswordData(Model):
     """`BookingUsersUpdatePasswordData`.
 
     Attributes:
@@ -257,25 +258,25 @@ class BookingUsersUpdatePasswordData:
     user_token: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ChainsListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ChainsListItem(Model):
     """`ChainsListItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
         companies: `list[ChainsListItemCompany]`.
         access: `ChainsListItemAccess`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
     companies: list[ChainsListItemCompany] | None = None
     access: ChainsListItemAccess | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ChainsListItemAccess:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ChainsListItemAccess(Model):
     """`ChainsListItem/access`.
 
     Attributes:
@@ -295,25 +296,25 @@ class ChainsListItemAccess:
     network_services_access: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class ChainsListItemCompany:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class ChainsListItemCompany(Model):
     """`ChainsListItem/companies/0`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         title: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     title: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyUsersListItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyUsersListItem(Model):
     """`CompanyUsersListItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         name: `str`.
         phone: `str`.
         email: `str`.
@@ -323,7 +324,7 @@ class CompanyUsersListItem:
         user_role_slug: `str`.
     """
 
-    id: float | None = None
+    id: int | None = None
     name: str | None = None
     phone: str | None = None
     email: str | None = None
@@ -333,12 +334,12 @@ class CompanyUsersListItem:
     user_role_slug: str | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyUsersListLegacyItem:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyUsersListLegacyItem(Model):
     """`CompanyUsersListLegacyItem`.
 
     Attributes:
-        id: `float`.
+        id: `int`.
         firstname: `str`.
         login: `str`.
         email: `str`.
@@ -347,7 +348,7 @@ class CompanyUsersListLegacyItem:
         access: `CompanyUsersListLegacyItemAccess`.
     """
 
-    id: float | None = None
+    id: int | None = None
     firstname: str | None = None
     login: str | None = None
     email: str | None = None
@@ -356,8 +357,8 @@ class CompanyUsersListLegacyItem:
     access: CompanyUsersListLegacyItemAccess | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CompanyUsersListLegacyItemAccess:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CompanyUsersListLegacyItemAccess(Model):
     """`CompanyUsersListLegacyItem/access`.
 
     Attributes:
@@ -374,7 +375,7 @@ class CompanyUsersListLegacyItemAccess:
         finances_access: `bool`.
         storages_access: `bool`.
         send_sms: `bool`.
-        master_id: `float`.
+        master_id: `int`.
     """
 
     stat_access: bool | None = None
@@ -390,11 +391,11 @@ class CompanyUsersListLegacyItemAccess:
     finances_access: bool | None = None
     storages_access: bool | None = None
     send_sms: bool | None = None
-    master_id: float | None = None
+    master_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsData:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsData(Model):
     """`CurrentUserGetPermissionsData`.
 
     Attributes:
@@ -422,8 +423,8 @@ class CurrentUserGetPermissionsData:
     other: CurrentUserGetPermissionsDataOther | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataClients:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataClients(Model):
     """`CurrentUserGetPermissionsData/clients`.
 
     Attributes:
@@ -441,8 +442,8 @@ class CurrentUserGetPermissionsDataClients:
         client_files_list_access: `bool`.
         client_files_upload_access: `bool`.
         client_files_delete_access: `bool`.
-        clients_visit_master_id: `float`.
-        get_visit_master_id: `float`.
+        clients_visit_master_id: `int`.
+        get_visit_master_id: `int`.
     """
 
     clients_access: bool | None = None
@@ -459,12 +460,12 @@ class CurrentUserGetPermissionsDataClients:
     client_files_list_access: bool | None = None
     client_files_upload_access: bool | None = None
     client_files_delete_access: bool | None = None
-    clients_visit_master_id: float | None = None
-    get_visit_master_id: float | None = None
+    clients_visit_master_id: int | None = None
+    get_visit_master_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataDashboard:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataDashboard(Model):
     """`CurrentUserGetPermissionsData/dashboard`.
 
     Attributes:
@@ -502,8 +503,8 @@ class CurrentUserGetPermissionsDataDashboard:
     dashboard_calls_phones_access: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataFinances:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataFinances(Model):
     """`CurrentUserGetPermissionsData/finances`.
 
     Attributes:
@@ -552,8 +553,8 @@ class CurrentUserGetPermissionsDataFinances:
         finances_payroll_calculation_create_access: `bool`.
         finances_payroll_calculation_create_not_limitation_today_access: `bool`.
         finances_salary_access_master_checkbox: `bool`.
-        finances_salary_access_master_id: `float`.
-        get_salary_access_master_id: `float`.
+        finances_salary_access_master_id: `int`.
+        get_salary_access_master_id: `int`.
         finances_salary_master_not_limitation_today_access: `bool`.
         finances_payroll_calculation_create_by_master_access: `bool`.
         calculation_create_by_master_not_limitation_today_access: `bool`.
@@ -612,8 +613,8 @@ class CurrentUserGetPermissionsDataFinances:
     finances_payroll_calculation_create_access: bool | None = None
     finances_payroll_calculation_create_not_limitation_today_access: bool | None = None
     finances_salary_access_master_checkbox: bool | None = None
-    finances_salary_access_master_id: float | None = None
-    get_salary_access_master_id: float | None = None
+    finances_salary_access_master_id: int | None = None
+    get_salary_access_master_id: int | None = None
     finances_salary_master_not_limitation_today_access: bool | None = None
     finances_payroll_calculation_create_by_master_access: bool | None = None
     calculation_create_by_master_not_limitation_today_access: bool | None = None
@@ -627,8 +628,8 @@ class CurrentUserGetPermissionsDataFinances:
     finances_z_report_excel_access: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataLoyalty:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataLoyalty(Model):
     """`CurrentUserGetPermissionsData/loyalty`.
 
     Attributes:
@@ -646,8 +647,8 @@ class CurrentUserGetPermissionsDataLoyalty:
     loyalty_certificate_and_abonement_manual_transactions_access: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataNotification:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataNotification(Model):
     """`CurrentUserGetPermissionsData/notification`.
 
     Attributes:
@@ -667,8 +668,8 @@ class CurrentUserGetPermissionsDataNotification:
     notification_email_ending_license: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataOther:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataOther(Model):
     """`CurrentUserGetPermissionsData/other`.
 
     Attributes:
@@ -686,8 +687,8 @@ class CurrentUserGetPermissionsDataOther:
     auth_list_allowed_ip: list[dict[str, JSON]] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataRecordForm:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataRecordForm(Model):
     """`CurrentUserGetPermissionsData/record_form`.
 
     Attributes:
@@ -714,7 +715,7 @@ class CurrentUserGetPermissionsDataRecordForm:
         records_finances_last_days_count: `float`.
         records_finances_pay_from_deposits_access: `bool`.
         records_group_id_access: `bool`.
-        records_group_id: `float`.
+        records_group_id: `int`.
     """
 
     record_form_access: bool | None = None
@@ -740,11 +741,11 @@ class CurrentUserGetPermissionsDataRecordForm:
     records_finances_last_days_count: float | None = None
     records_finances_pay_from_deposits_access: bool | None = None
     records_group_id_access: bool | None = None
-    records_group_id: float | None = None
+    records_group_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataSettings:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataSettings(Model):
     """`CurrentUserGetPermissionsData/settings`.
 
     Attributes:
@@ -820,8 +821,8 @@ class CurrentUserGetPermissionsDataSettings:
     webhook_read_access: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataStorages:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataStorages(Model):
     """`CurrentUserGetPermissionsData/storages`.
 
     Attributes:
@@ -915,14 +916,14 @@ class CurrentUserGetPermissionsDataStorages:
     storages_goods_delete_access: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserGetPermissionsDataTimetable:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserGetPermissionsDataTimetable(Model):
     """`CurrentUserGetPermissionsData/timetable`.
 
     Attributes:
         timetable_access: `bool`.
-        master_id: `float`.
-        position_id: `float`.
+        master_id: `int`.
+        position_id: `int`.
         last_days_count: `float`.
         schedule_edit_access: `bool`.
         timetable_phones_access: `bool`.
@@ -931,8 +932,8 @@ class CurrentUserGetPermissionsDataTimetable:
     """
 
     timetable_access: bool | None = None
-    master_id: float | None = None
-    position_id: float | None = None
+    master_id: int | None = None
+    position_id: int | None = None
     last_days_count: float | None = None
     schedule_edit_access: bool | None = None
     timetable_phones_access: bool | None = None
@@ -940,8 +941,8 @@ class CurrentUserGetPermissionsDataTimetable:
     timetable_statistics_access: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserInviteRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserInviteRequest(Model):
     """`CurrentUserInviteRequest`.
 
     Attributes:
@@ -951,8 +952,8 @@ class CurrentUserInviteRequest:
     invites: list[CurrentUserInviteRequestInvite]
 
 
-@attrs.define(kw_only=True, slots=True)
-class CurrentUserInviteRequestInvite:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class CurrentUserInviteRequestInvite(Model):
     """`CurrentUserInviteRequest/invites/0`.
 
     Attributes:
@@ -961,7 +962,7 @@ class CurrentUserInviteRequestInvite:
         position: `str | None`.
         user_role: `CurrentUserInviteRequestInviteUserRole`.
         user_permissions: `list[UserPermissionValue] | None`.
-        staff_id: `float | None`.
+        staff_id: `int | None`.
     """
 
     name: str | None = None
@@ -969,11 +970,11 @@ class CurrentUserInviteRequestInvite:
     position: str | None = None
     user_role: CurrentUserInviteRequestInviteUserRole | None = None
     user_permissions: list[UserPermissionValue] | None = None
-    staff_id: float | None = None
+    staff_id: int | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserPermissionOption:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserPermissionOption(Model):
     """`user_permission_option`.
 
     Attributes:
@@ -987,8 +988,8 @@ class UserPermissionOption:
     is_disabled: bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserPermissionType:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserPermissionType(Model):
     """`user_permission_type`.
 
     Attributes:
@@ -1002,8 +1003,8 @@ class UserPermissionType:
     no_access_value: float | str | bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserPermissionValue:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserPermissionValue(Model):
     """`user_permission_value`.
 
     Attributes:
@@ -1015,8 +1016,8 @@ class UserPermissionValue:
     value: float | str | bool | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserPermissionWithChildren:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserPermissionWithChildren(Model):
     """`user_permission_with_children`.
 
     Attributes:
@@ -1044,25 +1045,25 @@ class UserPermissionWithChildren:
     children: list[UserPermissionWithChildren] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRolePermissions:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRolePermissions(Model):
     """`user_role_permissions`.
 
     Attributes:
         user_role: `UserRolePermissionsUserRole`.
-        staff_id: `float | None`.
+        staff_id: `int | None`.
         is_editable: `bool`.
         user_permissions: `list[UserPermissionValue]`.
     """
 
     user_role: UserRolePermissionsUserRole | None = None
-    staff_id: float | None = None
+    staff_id: int | None = None
     is_editable: bool | None = None
     user_permissions: list[UserPermissionValue] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UserRoleWithSalonAndUser:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UserRoleWithSalonAndUser(Model):
     """`user_role_with_salon_and_user`.
 
     Attributes:
@@ -1080,8 +1081,8 @@ class UserRoleWithSalonAndUser:
     user_permissions: list[UserPermissionWithChildren] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersCopyToCompaniesRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersCopyToCompaniesRequest(Model):
     """`UsersCopyToCompaniesRequest`.
 
     Attributes:
@@ -1091,21 +1092,21 @@ class UsersCopyToCompaniesRequest:
     user_company_links: list[UsersCopyToCompaniesRequestUserCompanyLink]
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersCopyToCompaniesRequestUserCompanyLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersCopyToCompaniesRequestUserCompanyLink(Model):
     """`UsersCopyToCompaniesRequest/user_company_links/0`.
 
     Attributes:
-        company_id: `float`, always present.
+        company_id: `int`, always present.
         user_permissions: `list[UserPermissionValue]`.
     """
 
-    company_id: float
+    company_id: int
     user_permissions: list[UserPermissionValue] | None = None
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersRemoveFromCompaniesRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersRemoveFromCompaniesRequest(Model):
     """`UsersRemoveFromCompaniesRequest`.
 
     Attributes:
@@ -1115,30 +1116,30 @@ class UsersRemoveFromCompaniesRequest:
     user_company_links: list[UsersRemoveFromCompaniesRequestUserCompanyLink]
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersRemoveFromCompaniesRequestUserCompanyLink:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersRemoveFromCompaniesRequestUserCompanyLink(Model):
     """`UsersRemoveFromCompaniesRequest/user_company_links/0`.
 
     Attributes:
-        company_id: `float`, always present.
+        company_id: `int`, always present.
     """
 
-    company_id: float
+    company_id: int
 
 
-@attrs.define(kw_only=True, slots=True)
-class UsersUpdatePermissionsRequest:
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class UsersUpdatePermissionsRequest(Model):
     """`UsersUpdatePermissionsRequest`.
 
     Attributes:
         user_role: `UsersUpdatePermissionsRequestUserRole`.
         user_permissions: `list[UserPermissionValue]`.
-        staff_id: `float`.
+        staff_id: `int`.
     """
 
     user_role: UsersUpdatePermissionsRequestUserRole | None = None
     user_permissions: list[UserPermissionValue] | None = None
-    staff_id: float | None = None
+    staff_id: int | None = None
 
 
 __all__ = [
