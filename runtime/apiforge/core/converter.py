@@ -102,7 +102,7 @@ def _subclass_aware(base: type, hook: Callable[[object, object], object]) -> Cal
     return structure
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
     """The JSON name of a decoded value's type, for error messages."""
     if isinstance(value, Mapping):
         return "an object"
@@ -138,7 +138,7 @@ def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[An
 
     def structure_object(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
-            raise TypeError(f"expected an object, got {_json_type(value)}")
+            raise TypeError(f"expected an object, got {json_type(value)}")
         kwargs: dict[str, Any] = {}
         for key, item in cast("dict[str, Any]", value).items():
             entry = table.get(key)
@@ -194,7 +194,7 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
         def structure_object(value: Any, tp: Any) -> Any:
             # cattrs would read a list or a string as an object with every optional field absent.
             if not isinstance(value, Mapping):
-                raise TypeError(f"expected an object, got {_json_type(value)}")
+                raise TypeError(f"expected an object, got {json_type(value)}")
             return build(cast("Mapping[str, Any]", value), tp)
 
         return structure_object
@@ -211,7 +211,7 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
         def structure_array(value: Any, tp: Any) -> Any:
             # cattrs would iterate an object's keys or a string's characters as the items.
             if not isinstance(value, list):
-                raise TypeError(f"expected an array, got {_json_type(value)}")
+                raise TypeError(f"expected an array, got {json_type(value)}")
             return build(value, tp)
 
         return structure_array
@@ -373,4 +373,4 @@ def _value_at(value: object, path: str) -> object:
     return current
 
 
-__all__ = ["register_tagged_union", "structure", "union_tag", "unstructure"]
+__all__ = ["json_type", "register_tagged_union", "structure", "union_tag", "unstructure"]

@@ -14,6 +14,7 @@ from apiforge.core.effects import Acquire, Callback, Effect, Release, Send, Slee
 from apiforge.core.errors import ConfigurationError, TransportError
 
 T = TypeVar("T")
+Y = TypeVar("Y")
 # Failures that happen before a byte of the request leaves: safe to retry any call.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -24,21 +25,25 @@ def transport_error(request: httpx.Request, exc: httpx.TransportError) -> Transp
     return TransportError(method, f"{type(exc).__name__}: {exc}", sent=not isinstance(exc, _NOT_SENT))
 
 
-class Step(Generic[T]):
-    """Advances a pipeline by one effect, feeding it the last effect's outcome or error."""
+class Step(Generic[Y, T]):
+    """Advances a generator of effects by one step, feeding it the last effect's outcome or error.
 
-    def __init__(self, pipeline: Generator[Effect, Any, T]) -> None:
-        self._pipeline = pipeline
+    The call pipeline yields effects and returns a result; a stream (events/stream.py) also
+    yields items for its consumer. Both drivers and both stream loops advance them with this.
+    """
+
+    def __init__(self, steps: Generator[Y, Any, T]) -> None:
+        self._steps = steps
         self.outcome: Any = None
         self.error: BaseException | None = None
         self._result: T | None = None
 
-    def next(self) -> Effect | None:
-        """The next effect to carry out, or None once the pipeline has returned."""
+    def next(self) -> Y | None:
+        """What the generator yields next, or None once it has returned."""
         outcome, error = self.outcome, self.error
         self.outcome, self.error = None, None
         try:
-            return self._pipeline.throw(error) if error is not None else self._pipeline.send(outcome)
+            return self._steps.throw(error) if error is not None else self._steps.send(outcome)
         except StopIteration as stop:
             self._result = stop.value
             return None
@@ -59,7 +64,7 @@ class SyncDriver:
 
     def run(self, pipeline: Generator[Effect, Any, T]) -> T:
         """Carry out the pipeline's effects until it returns (or raises)."""
-        step = Step(pipeline)
+        step: Step[Effect, T] = Step(pipeline)
         while (effect := step.next()) is not None:
             try:
                 step.outcome = self.perform(effect)
@@ -114,7 +119,7 @@ class AsyncDriver:
 
     async def run(self, pipeline: Generator[Effect, Any, T]) -> T:
         """Carry out the pipeline's effects until it returns (or raises)."""
-        step = Step(pipeline)
+        step: Step[Effect, T] = Step(pipeline)
         while (effect := step.next()) is not None:
             try:
                 step.outcome = await self.perform(effect)

@@ -11,11 +11,11 @@ Nothing here does I/O: the server reads text with `parse_client_message` and wri
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import cast
 
 import attrs
 
+from apiforge.core.converter import json_type
 from apiforge.core.types import JSON
 
 ERROR_EVENT = "error"
@@ -59,7 +59,7 @@ def parse_client_message(data: str | bytes) -> ClientMessage:
     except (ValueError, UnicodeDecodeError) as error:
         raise GatewayError("malformed", f"a message must be a JSON object: {error}") from None
     if not isinstance(value, dict):
-        raise GatewayError("malformed", f"a message must be a JSON object, got {_json_type(value)}")
+        raise GatewayError("malformed", f"a message must be a JSON object, got {json_type(value)}")
     message = cast("dict[str, JSON]", value)
     unknown = sorted(set(message) - {"event", "payload", "token"})
     if unknown:
@@ -69,7 +69,7 @@ def parse_client_message(data: str | bytes) -> ClientMessage:
         raise GatewayError("malformed", "'event' must be a non-empty string naming a command")
     token = message.get("token")
     if token is not None and not isinstance(token, str):
-        raise GatewayError("malformed", f"'token' must be a string, got {_json_type(token)}")
+        raise GatewayError("malformed", f"'token' must be a string, got {json_type(token)}")
     return ClientMessage(event=event, payload=message.get("payload"), token=token)
 
 
@@ -99,20 +99,6 @@ def encode_error(name: str, detail: str, in_reply_to: str | None) -> str:
 def reply_event(command: str) -> str:
     """The event a command's result comes back with: `"<command> ok"`."""
     return command + REPLY_SUFFIX
-
-
-def _json_type(value: object) -> str:
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 import attrs
 
-from apiforge.core.drivers import AsyncDriver, SyncDriver
+from apiforge.core.drivers import AsyncDriver, Step, SyncDriver
 from apiforge.core.effects import Effect
 
 T = TypeVar("T")
@@ -32,44 +32,32 @@ Steps: TypeAlias = Generator[Effect | Emit[T], Any, None]
 
 def iterate(driver: SyncDriver, steps: Steps[T]) -> Iterator[T]:
     """The items of `steps`, carrying out its effects with blocking calls."""
-    outcome: Any = None
-    error: BaseException | None = None
+    step: Step[Effect | Emit[T], None] = Step(steps)
     try:
-        while True:
-            try:
-                step = steps.throw(error) if error is not None else steps.send(outcome)
-            except StopIteration:
-                return
-            outcome, error = None, None
-            if isinstance(step, Emit):
-                yield step.item
+        while (yielded := step.next()) is not None:
+            if isinstance(yielded, Emit):
+                yield yielded.item
                 continue
             try:
-                outcome = driver.perform(step)
+                step.outcome = driver.perform(yielded)
             except BaseException as exc:  # noqa: BLE001 - handed to the stream, which decides
-                error = exc
+                step.error = exc
     finally:
         steps.close()
 
 
 async def aiterate(driver: AsyncDriver, steps: Steps[T]) -> AsyncIterator[T]:
     """The items of `steps`, carrying out its effects with awaits."""
-    outcome: Any = None
-    error: BaseException | None = None
+    step: Step[Effect | Emit[T], None] = Step(steps)
     try:
-        while True:
-            try:
-                step = steps.throw(error) if error is not None else steps.send(outcome)
-            except StopIteration:
-                return
-            outcome, error = None, None
-            if isinstance(step, Emit):
-                yield step.item
+        while (yielded := step.next()) is not None:
+            if isinstance(yielded, Emit):
+                yield yielded.item
                 continue
             try:
-                outcome = await driver.perform(step)
+                step.outcome = await driver.perform(yielded)
             except BaseException as exc:  # noqa: BLE001 - handed to the stream (cancellation goes straight through it)
-                error = exc
+                step.error = exc
     finally:
         steps.close()
 
