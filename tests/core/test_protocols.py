@@ -383,3 +383,15 @@ def test_wialon_without_token_is_a_configuration_error() -> None:
 def test_vk_call_repr_hides_values() -> None:
     call: Call[object] = USERS_GET.call({"user_ids": [123456789]})
     assert "123456789" not in repr(call)
+
+
+def test_random_id_zero_keeps_a_send_non_idempotent() -> None:
+    # VK does not de-duplicate random_id=0: such a send must not be resent after it may have arrived.
+    send: MethodSpec[object] = MethodSpec(
+        api="vk", name="messages.send", params=(Param("peer_id", "form", "plain"), Param("random_id", "form", "plain"))
+    )
+    protocol = vk()
+    explicit = protocol.prepare(send.call({"peer_id": 1, "random_id": 7}))
+    zero = protocol.prepare(send.call({"peer_id": 1, "random_id": 0}))
+    assert explicit.idempotent
+    assert not zero.idempotent

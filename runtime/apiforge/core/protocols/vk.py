@@ -97,7 +97,9 @@ class VKProtocol(Protocol):
         if call.method in _NEEDS_RANDOM_ID and "random_id" not in call.params:
             # Fixed before the first attempt and kept on every retry: the server drops duplicates.
             return call.with_params(random_id=str(random.randint(1, 2**31 - 1))).idempotent_from_now()
-        if call.method in _NEEDS_RANDOM_ID:
+        if call.method in _NEEDS_RANDOM_ID and str(call.params["random_id"]) != "0":
+            # The caller's own key works the same; 0 is VK's "no de-duplication", so a send with
+            # random_id=0 stays non-idempotent and is not resent once it may have arrived.
             return call.idempotent_from_now()
         return call
 
