@@ -7,6 +7,7 @@ import contextvars
 from collections.abc import Awaitable
 from typing import TypeVar
 
+import httpx
 import pytest
 
 from apiforge.core import MethodSpec, Param
@@ -170,3 +171,15 @@ async def test_a_call_unfit_for_a_script_goes_alone(avk: AsyncVK, fake_vk: FakeV
         await avk.request(odd.call({"q": "1"}))
     assert [c.method for c in fake_vk.calls] == ["users.get_v2"]
     assert gate.asked == []
+
+
+async def test_the_constructor_flag_turns_auto_batching_on() -> None:
+    fake = FakeVK(tokens={"t"})
+    async with (
+        httpx.AsyncClient(transport=fake.async_transport()) as http,
+        AsyncVK(token="t", base_url="http://fake", http_client=http, rate_limit=None, auto_batch=True) as avk,
+    ):
+        # 25 calls fill a window, which goes out at once; nothing here waits on the window's timer.
+        results = await asyncio.gather(*[avk.users.get(user_ids=[1]) for _ in range(25)])
+    assert [c.method for c in fake.calls] == ["execute"]
+    assert all(isinstance(r[0], UsersUserFull) for r in results)

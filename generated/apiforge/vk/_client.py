@@ -488,6 +488,8 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
+        auto_batch: bool = False,
+        batch_window: float = 0.01,
     ) -> None:
         """Args:
         token: an access token (user, community or service key); a `Token` (value and kind); several of
@@ -506,6 +508,9 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
+        auto_batch: coalesce concurrent batchable calls made within `batch_window` seconds into
+            `execute` requests (see `enable_auto_batch`).
+        batch_window: how long the first call of a window waits for others, in seconds.
         """
         protocol, policy = vk_parts(
             token=token,
@@ -524,6 +529,8 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         self._tokens = protocol.tokens
         self._configure(protocol, policy)
         self._start(http_client, timeout)
+        if auto_batch:
+            self.enable_auto_batch(window=batch_window)
 
     def pin_token(self, token: str | Token | None = None, *, kind: TokenKind | None = None) -> AsyncTokenPin[Self]:
         """Make every call in the block use one token: `async with client.pin_token() as c: ...`.
