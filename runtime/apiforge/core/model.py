@@ -4,12 +4,15 @@ attrs writes and compiles a `__repr__` and an `__eq__` for each class it decorat
 thousand-odd VK models that compilation was most of what `apiforge.vk.models.load_all()` cost
 (bench/import_vk.py). Generated classes are `@attrs.define(kw_only=True, slots=True, repr=False,
 eq=False)` subclasses of `Model` instead, and behave as before: `UsersUserFull(id=1, ...)` as the
-repr, equal when of the same class with equal fields, unhashable (they are mutable).
+repr (credential fields masked), equal when of the same class with equal fields, unhashable
+(they are mutable).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from apiforge.core.redact import MASK
 
 
 class Model:
@@ -19,7 +22,7 @@ class Model:
 
     def __repr__(self) -> str:
         cls = type(self)
-        fields = ", ".join(f"{a.name}={getattr(self, a.name)!r}" for a in _fields(cls))
+        fields = ", ".join(f"{a.name}={_shown(a, getattr(self, a.name))}" for a in _fields(cls))
         return f"{cls.__name__}({fields})"
 
     def __eq__(self, other: object) -> bool:
@@ -31,10 +34,34 @@ class Model:
     # mutable classes with equality.
 
 
+# Wire names of fields that carry credentials (a login's user token, Wialon's session id):
+# a logged or printed response must not show them.
+SECRET_FIELDS = frozenset(
+    {
+        "access_token",
+        "token",
+        "user_token",
+        "partner_token",
+        "password",
+        "client_secret",
+        "eid",
+        "sid",
+        "gis_sid",
+        "authHash",
+    }
+)
+
+
+def _shown(field: Any, value: object) -> str:
+    if value is not None and field.metadata.get("wire", field.name) in SECRET_FIELDS:
+        return repr(MASK)
+    return repr(value)
+
+
 def _fields(cls: type) -> tuple[Any, ...]:
     """The attrs fields of a generated model class (attrs stores them on the class)."""
     fields: tuple[Any, ...] = getattr(cls, "__attrs_attrs__", ())
     return fields
 
 
-__all__ = ["Model"]
+__all__ = ["SECRET_FIELDS", "Model"]
