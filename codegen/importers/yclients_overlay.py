@@ -17,6 +17,11 @@ The overlay is hand-written and holds what the OpenAPI document lacks or gets wr
   `anyOf: [<what it was>, <schema>]`; e.g. `{type: array, maxItems: 0}` for an object PHP sends
   as `[]` when it is empty), or `map: true`: the object's property names are data (dates, months,
   timestamps copied from an example), so it becomes a map whose values have the properties' shape.
+- `blueprint_models`: model name -> schema (spec format) for the operations below;
+- `blueprint_operations`: operations the OpenAPI document lacks but YCLIENTS' API Blueprint
+  (`yclientsru.apib`) documents: wire name -> `{group, name, tag, token_kinds, params, result}`
+  plus optional `body` (`{schema, required, flat}`), `idempotent`, `http_status`. `tag` is the
+  Blueprint's group; `params` are spec parameters (`{name, schema, required, in}`).
 """
 
 from __future__ import annotations
@@ -50,6 +55,11 @@ _OPERATION_KEYS = frozenset(
     }
 )
 _PARAM_KEYS = frozenset({"encoding", "python_name", "required"})
+_BLUEPRINT_KEYS = frozenset(
+    {"group", "name", "tag", "token_kinds", "params", "result", "body", "idempotent", "http_status"}
+)
+_BLUEPRINT_REQUIRED = frozenset({"group", "name", "tag", "token_kinds", "result"})
+_WIRE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) /api/v1/\S*$")
 _TOKEN_KINDS = frozenset({"partner", "user"})
 
 
@@ -62,6 +72,8 @@ class Overlay:
     operations: dict[str, dict[str, Any]]
     enum_names: list[dict[str, Any]] = field(default_factory=list)
     corrections: list[dict[str, Any]] = field(default_factory=list)
+    blueprint_models: dict[str, Any] = field(default_factory=dict)
+    blueprint_operations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def error(self, pointer: Sequence[str | int], reason: str) -> SpecError:
         return fail(self.path, list(pointer), reason)
@@ -73,7 +85,8 @@ def read_overlay(path: Path) -> Overlay:
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     if not isinstance(raw, dict):
         raise SpecError(str(path), 1, "the overlay must be a mapping")
-    unknown = sorted(set(raw) - {"api", "errors", "groups", "operations", "enum_names", "corrections"})
+    sections = {"api", "errors", "groups", "operations", "enum_names", "corrections"}
+    unknown = sorted(set(raw) - sections - {"blueprint_models", "blueprint_operations"})
     if unknown:
         raise fail(path, [unknown[0]], f"unknown overlay section {unknown[0]!r}")
     overlay = Overlay(
@@ -84,8 +97,11 @@ def read_overlay(path: Path) -> Overlay:
         operations=dict(raw.get("operations") or {}),
         enum_names=list(raw.get("enum_names") or []),
         corrections=list(raw.get("corrections") or []),
+        blueprint_models=dict(raw.get("blueprint_models") or {}),
+        blueprint_operations=dict(raw.get("blueprint_operations") or {}),
     )
     _check(overlay)
+    _check_blueprint(overlay)
     return overlay
 
 
@@ -104,14 +120,7 @@ def _check(overlay: Overlay) -> None:
         unknown = sorted(set(entry) - _OPERATION_KEYS)
         if unknown:
             raise overlay.error([*at, unknown[0]], f"unknown key {unknown[0]!r}")
-        for key in ("group", "name"):
-            value = entry.get(key)
-            if not isinstance(value, str) or not IDENTIFIER.match(value) or not value.isascii():
-                raise overlay.error(
-                    [*at, key], f"{wire}: {key} must be an English snake_case identifier, got {value!r}"
-                )
-        if entry["group"] not in overlay.groups:
-            raise overlay.error([*at, "group"], f"{wire}: group {entry['group']!r} is not listed under 'groups'")
+        _check_name(overlay, at, wire, entry)
         kinds = entry.get("token_kinds")
         if kinds is not None and (not isinstance(kinds, list) or not set(kinds) <= _TOKEN_KINDS):
             raise overlay.error([*at, "token_kinds"], f"token_kinds must be a list of {sorted(_TOKEN_KINDS)}")
@@ -127,6 +136,45 @@ def _check(overlay: Overlay) -> None:
         ops = {"set", "remove", "or", "map"}
         if set(item) - {"model", "method", "path", *ops} or not (ops & set(item)):
             raise overlay.error(["corrections", index], "a correction is {model|method, path, set/remove/or/map}")
+
+
+def _check_name(overlay: Overlay, at: list[str | int], wire: str, entry: Mapping[str, Any]) -> None:
+    for key in ("group", "name"):
+        value = entry.get(key)
+        if not isinstance(value, str) or not IDENTIFIER.match(value) or not value.isascii():
+            raise overlay.error([*at, key], f"{wire}: {key} must be an English snake_case identifier, got {value!r}")
+    if entry["group"] not in overlay.groups:
+        raise overlay.error([*at, "group"], f"{wire}: group {entry['group']!r} is not listed under 'groups'")
+
+
+def _check_blueprint(overlay: Overlay) -> None:
+    for name, schema in overlay.blueprint_models.items():
+        if not isinstance(schema, dict):
+            raise overlay.error(["blueprint_models", name], f"model {name!r} must be a schema mapping")
+    for wire, entry in overlay.blueprint_operations.items():
+        at: list[str | int] = ["blueprint_operations", wire]
+        if not _WIRE.match(str(wire)):
+            raise overlay.error(at, f"{wire!r} is not a wire name like 'GET /api/v1/<path>'")
+        if wire in overlay.operations:
+            raise overlay.error(at, f"{wire!r} is also under operations: an operation comes from one document")
+        if not isinstance(entry, dict):
+            raise overlay.error(at, "a blueprint operation entry must be a mapping")
+        unknown = sorted(set(entry) - _BLUEPRINT_KEYS)
+        if unknown:
+            raise overlay.error([*at, unknown[0]], f"unknown key {unknown[0]!r}")
+        missing = sorted(_BLUEPRINT_REQUIRED - set(entry))
+        if missing:
+            raise overlay.error(at, f"{wire}: a blueprint operation needs {missing[0]!r}")
+        _check_name(overlay, at, wire, entry)
+        kinds = entry["token_kinds"]
+        if not isinstance(kinds, list) or not kinds or not set(kinds) <= _TOKEN_KINDS:
+            raise overlay.error([*at, "token_kinds"], f"token_kinds must be a list of {sorted(_TOKEN_KINDS)}")
+        for index, param in enumerate(entry.get("params") or []):
+            if not isinstance(param, dict) or not {"name", "schema", "in"} <= set(param):
+                raise overlay.error([*at, "params", index], "a parameter is {name, schema, required, in}")
+        body = entry.get("body")
+        if body is not None and (not isinstance(body, dict) or "schema" not in body):
+            raise overlay.error([*at, "body"], "a body is {schema, required, flat}")
 
 
 def split_path(path: Any) -> list[str | int]:

@@ -105,11 +105,36 @@ def _method_schemas(method: dict[str, Any], where: str) -> Iterator[tuple[Any, s
 # -- the result -----------------------------------------------------------------------------------
 
 
+# Operations the OpenAPI document lacks and the API Blueprint documents (overlay: blueprint_operations).
+BLUEPRINT_ONLY = {
+    "GET /api/v1/hooks_settings/{company_id}",
+    "POST /api/v1/hooks_settings/{company_id}",
+    "PUT /api/v1/comments/{company_id}/",
+}
+
+
+def _document_operations() -> set[str]:
+    """The wire names of the OpenAPI document's operations (a query string written into a path cut off)."""
+    paths = json.loads(SOURCE.read_text(encoding="utf-8"))["paths"]
+    return {
+        f"{method.upper()} {path.split('?', 1)[0]}"
+        for path, item in paths.items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+
 def test_every_operation_becomes_a_method(spec: Spec) -> None:
+    """All 304 operations of the OpenAPI document, plus exactly the Blueprint-only ones."""
     methods = [m for g in spec.groups for m in g.methods]
-    assert len(methods) == 304
-    assert len({m.name for m in methods}) == 304
-    assert len({(g.name, m.attr) for g in spec.groups for m in g.methods}) == 304
+    names = {m.name for m in methods}
+    document = _document_operations()
+    assert len(document) == 304
+    assert document <= names
+    assert names - document == BLUEPRINT_ONLY
+    assert not document & BLUEPRINT_ONLY
+    assert len(methods) == len(names) == len(document) + len(BLUEPRINT_ONLY)
+    assert len({(g.name, m.attr) for g in spec.groups for m in g.methods}) == len(methods)
     assert spec.api.name == "yclients" and spec.api.client == "Yclients" and spec.api.async_client == "AsyncYclients"
     assert spec.api.error_base == "YclientsError" and spec.api.base_url == "https://api.yclients.com"
     assert spec.api.rate_limits == {"default": 5}
@@ -266,6 +291,37 @@ def test_corrections_set_and_remove(tmp_path: Path) -> None:
     assert "logo" not in item["properties"]
     countries = next(m for g in spec.groups for m in g.methods if m.name == "GET /api/v1/countries")
     assert countries.idempotent is False
+
+
+def test_blueprint_operations_are_marked_in_their_files(imported: Path) -> None:
+    for group, wires in (
+        ("hooks", sorted(BLUEPRINT_ONLY - {"PUT /api/v1/comments/{company_id}/"})),
+        ("comments", ["PUT /api/v1/comments/{company_id}/"]),
+    ):
+        text = (imported / "methods" / f"{group}.yaml").read_text(encoding="utf-8")
+        notes = [
+            line[len(yclients.BLUEPRINT_NOTE) :]
+            for line in text.splitlines()
+            if line.startswith(yclients.BLUEPRINT_NOTE)
+        ]
+        assert notes == wires, group
+    untouched = (imported / "methods" / "countries.yaml").read_text(encoding="utf-8")
+    assert yclients.BLUEPRINT_NOTE not in untouched
+
+
+def test_blueprint_operation_of_the_document_fails(tmp_path: Path) -> None:
+    overlay = _overlay()
+    entry = overlay["blueprint_operations"].pop("PUT /api/v1/comments/{company_id}/")
+    overlay["blueprint_operations"]["GET /api/v1/countries"] = {**entry, "group": "countries", "name": "again"}
+    with pytest.raises(SpecError, match=re.escape("'GET /api/v1/countries' is also under operations")):
+        yclients.run(SOURCE, _specs_with_overlay(tmp_path, overlay))
+
+
+def test_blueprint_operation_needs_its_facts(tmp_path: Path) -> None:
+    overlay = _overlay()
+    del overlay["blueprint_operations"]["GET /api/v1/hooks_settings/{company_id}"]["token_kinds"]
+    with pytest.raises(SpecError, match="needs 'token_kinds'"):
+        yclients.run(SOURCE, _specs_with_overlay(tmp_path, overlay))
 
 
 def test_import_is_deterministic_and_removes_stale_files(tmp_path: Path) -> None:

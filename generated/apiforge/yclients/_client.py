@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.goods import AsyncGoodsMethods, GoodsMethods
     from apiforge.yclients.methods.goods_categories import AsyncGoodsCategoriesMethods, GoodsCategoriesMethods
     from apiforge.yclients.methods.goods_transactions import AsyncGoodsTransactionsMethods, GoodsTransactionsMethods
+    from apiforge.yclients.methods.hooks import AsyncHooksMethods, HooksMethods
     from apiforge.yclients.methods.images import AsyncImagesMethods, ImagesMethods
     from apiforge.yclients.methods.kkm_transactions import AsyncKkmTransactionsMethods, KkmTransactionsMethods
     from apiforge.yclients.methods.labels import AsyncLabelsMethods, LabelsMethods
@@ -341,6 +342,13 @@ class Yclients(SyncClient):
         from apiforge.yclients.methods.goods_transactions import GoodsTransactionsMethods
 
         return GoodsTransactionsMethods(self)
+
+    @cached_property
+    def hooks(self) -> HooksMethods:
+        """The `hooks` methods."""
+        from apiforge.yclients.methods.hooks import HooksMethods
+
+        return HooksMethods(self)
 
     @cached_property
     def images(self) -> ImagesMethods:
@@ -881,6 +889,13 @@ class AsyncYclients(AsyncClient):
         from apiforge.yclients.methods.goods_transactions import AsyncGoodsTransactionsMethods
 
         return AsyncGoodsTransactionsMethods(self)
+
+    @cached_property
+    def hooks(self) -> AsyncHooksMethods:
+        """The `hooks` methods."""
+        from apiforge.yclients.methods.hooks import AsyncHooksMethods
+
+        return AsyncHooksMethods(self)
 
     @cached_property
     def images(self) -> AsyncImagesMethods:

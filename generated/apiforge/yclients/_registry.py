@@ -439,6 +439,14 @@ METHODS: dict[str, MethodInfo] = {
         "_POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID",
         False,
     ),
+    "PUT /api/v1/comments/{company_id}/": MethodInfo(
+        "comments",
+        "update",
+        "CommentsListItem",
+        "apiforge.yclients.methods.comments",
+        "_PUT_API_V1_COMMENTS_COMPANY_ID",
+        False,
+    ),
     "GET /api/v1/companies": MethodInfo(
         "companies",
         "list",
@@ -910,6 +918,22 @@ METHODS: dict[str, MethodInfo] = {
         "JSON",
         "apiforge.yclients.methods.goods_transactions",
         "_DELETE_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID",
+        False,
+    ),
+    "GET /api/v1/hooks_settings/{company_id}": MethodInfo(
+        "hooks",
+        "get_settings",
+        "HooksSettings",
+        "apiforge.yclients.methods.hooks",
+        "_GET_API_V1_HOOKS_SETTINGS_COMPANY_ID",
+        False,
+    ),
+    "POST /api/v1/hooks_settings/{company_id}": MethodInfo(
+        "hooks",
+        "update_settings",
+        "HooksSettings",
+        "apiforge.yclients.methods.hooks",
+        "_POST_API_V1_HOOKS_SETTINGS_COMPANY_ID",
         False,
     ),
     "POST /api/v1/images/{entity}": MethodInfo(

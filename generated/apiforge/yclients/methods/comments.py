@@ -49,6 +49,19 @@ _POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID: MethodSpec[CommentsListItem] = Method
     http_status=201,
     has_body=True,
 )
+_PUT_API_V1_COMMENTS_COMPANY_ID: MethodSpec[CommentsListItem] = MethodSpec(
+    api="yclients",
+    name="PUT /api/v1/comments/{company_id}/",
+    params=(
+        Param("company_id", "path", "plain"),
+        Param("comment_id", "query", "plain"),
+        Param("staff_id", "query", "plain"),
+    ),
+    result=CommentsListItem,
+    idempotent=True,
+    token_kinds=("user",),
+    has_body=True,
+)
 
 
 class CommentsMethods:
@@ -127,6 +140,45 @@ class CommentsMethods:
             _POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID.call(
                 {
                     "company_id": company_id,
+                    "staff_id": staff_id,
+                },
+                body
+                if body is not None
+                else {
+                    "mark": mark,
+                    "text": text,
+                    "name": name,
+                },
+            )
+        )
+
+    def update(
+        self,
+        *,
+        company_id: int,
+        comment_id: int,
+        staff_id: int | None = None,
+        body: CommentsCompanyidRequestDataTypes | None = None,
+        mark: float | int | None = None,
+        text: str | None = None,
+        name: str | None = None,
+    ) -> CommentsListItem:
+        """Call `PUT /api/v1/comments/{company_id}/`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            comment_id: int; required.
+            staff_id: int.
+
+        Returns: `CommentsListItem`.
+        """
+        return self._client.request(
+            _PUT_API_V1_COMMENTS_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
+                    "comment_id": comment_id,
                     "staff_id": staff_id,
                 },
                 body
@@ -248,6 +300,45 @@ class AsyncCommentsMethods:
             _POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID.call(
                 {
                     "company_id": company_id,
+                    "staff_id": staff_id,
+                },
+                body
+                if body is not None
+                else {
+                    "mark": mark,
+                    "text": text,
+                    "name": name,
+                },
+            )
+        )
+
+    async def update(
+        self,
+        *,
+        company_id: int,
+        comment_id: int,
+        staff_id: int | None = None,
+        body: CommentsCompanyidRequestDataTypes | None = None,
+        mark: float | int | None = None,
+        text: str | None = None,
+        name: str | None = None,
+    ) -> CommentsListItem:
+        """Call `PUT /api/v1/comments/{company_id}/`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            comment_id: int; required.
+            staff_id: int.
+
+        Returns: `CommentsListItem`.
+        """
+        return await self._client.request(
+            _PUT_API_V1_COMMENTS_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
+                    "comment_id": comment_id,
                     "staff_id": staff_id,
                 },
                 body

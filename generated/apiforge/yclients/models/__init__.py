@@ -436,6 +436,8 @@ if TYPE_CHECKING:
         CustomFieldsListItemCustomFieldType as CustomFieldsListItemCustomFieldType,
     )
     from apiforge.yclients.models.companies import CustomFieldsRequestDataType as CustomFieldsRequestDataType
+    from apiforge.yclients.models.companies import HooksSettings as HooksSettings
+    from apiforge.yclients.models.companies import HooksSettingsUpdateRequest as HooksSettingsUpdateRequest
     from apiforge.yclients.models.companies import Image as Image
     from apiforge.yclients.models.companies import Image2 as Image2
     from apiforge.yclients.models.companies import ImageGroup as ImageGroup
@@ -2815,8 +2817,10 @@ _MODULE_OF: dict[str, str] = {
     "GroupGroupidClientsResponseDataTypes400": "responses",
     "GroupGroupidClientsResponseDataTypes400Meta": "responses",
     "GroupsResponseDataTypes": "responses",
+    "HooksSettings": "companies",
     "HooksSettingsResponseDataTypes": "responses",
     "HooksSettingsResponseDataTypesData": "responses",
+    "HooksSettingsUpdateRequest": "companies",
     "I18nLangInfoDataTypes": "booking",
     "I18nLangInfoDataTypesAction": "booking",
     "I18nLangInfoDataTypesActivity": "booking",
@@ -4042,8 +4046,10 @@ __all__ = [
     "GroupGroupidClientsResponseDataTypes400",
     "GroupGroupidClientsResponseDataTypes400Meta",
     "GroupsResponseDataTypes",
+    "HooksSettings",
     "HooksSettingsResponseDataTypes",
     "HooksSettingsResponseDataTypesData",
+    "HooksSettingsUpdateRequest",
     "I18nLangInfoDataTypes",
     "I18nLangInfoDataTypesAction",
     "I18nLangInfoDataTypesActivity",

@@ -727,6 +727,84 @@ class CustomFieldsRequestDataType(Model):
 
 
 @attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HooksSettings(Model):
+    """`HooksSettings`.
+
+    Attributes:
+        urls: `list[str]`.
+        active: `bool`.
+        salon: `bool`.
+        service_category: `bool`.
+        service: `bool`.
+        good: `bool`.
+        master: `bool`.
+        client_ (wire name `client`): `bool`.
+        record: `bool`.
+        goods_operations_sale: `bool`.
+        goods_operations_receipt: `bool`.
+        goods_operations_consumable: `bool`.
+        goods_operations_stolen: `bool`.
+        goods_operations_move: `bool`.
+        finances_operation: `bool`.
+    """
+
+    urls: list[str] | None = None
+    active: bool | None = None
+    salon: bool | None = None
+    service_category: bool | None = None
+    service: bool | None = None
+    good: bool | None = None
+    master: bool | None = None
+    client_: bool | None = attrs.field(default=None, metadata={"wire": "client"})
+    record: bool | None = None
+    goods_operations_sale: bool | None = None
+    goods_operations_receipt: bool | None = None
+    goods_operations_consumable: bool | None = None
+    goods_operations_stolen: bool | None = None
+    goods_operations_move: bool | None = None
+    finances_operation: bool | None = None
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class HooksSettingsUpdateRequest(Model):
+    """`HooksSettingsUpdateRequest`.
+
+    Attributes:
+        urls: `list[str]`, always present.
+        active: `int`, always present.
+        salon: `int`.
+        service_category: `int`.
+        service: `int`.
+        good: `int`.
+        master: `int`.
+        client_ (wire name `client`): `int`.
+        record: `int`.
+        goods_operations_sale: `int`.
+        goods_operations_receipt: `int`.
+        goods_operations_consumable: `int`.
+        goods_operations_stolen: `int`.
+        goods_operations_move: `int`.
+        finances_operation: `int`.
+    """
+
+    urls: list[str]
+    active: int
+    salon: int | None = None
+    service_category: int | None = None
+    service: int | None = None
+    good: int | None = None
+    master: int | None = None
+    client_: int | None = attrs.field(default=None, metadata={"wire": "client"})
+    record: int | None = None
+    goods_operations_sale: int | None = None
+    goods_operations_receipt: int | None = None
+    goods_operations_consumable: int | None = None
+    goods_operations_stolen: int | None = None
+    goods_operations_move: int | None = None
+    finances_operation: int | None = None
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
 class Image2(Model):
     """`image`.
 
@@ -1398,6 +1476,8 @@ __all__ = [
     "CustomFieldsListItemCustomField",
     "CustomFieldsListItemCustomFieldType",
     "CustomFieldsRequestDataType",
+    "HooksSettings",
+    "HooksSettingsUpdateRequest",
     "Image",
     "Image2",
     "ImageGroup",
