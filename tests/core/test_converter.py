@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from apiforge.core.converter import register_tagged_union, structure, unstructure
+from apiforge.core.converter import detailed, fast, register_tagged_union, structure, unstructure
+from apiforge.core.enums import OpenIntEnum, OpenStrEnum
 from apiforge.core.errors import DecodeError
+from apiforge.core.model import Model
 from apiforge.core.types import JSON
 
 
@@ -151,8 +158,6 @@ def test_optional_union() -> None:
 
 
 def test_enums_decode_to_members() -> None:
-    from apiforge.core.enums import OpenIntEnum, OpenStrEnum
-
     class Color(OpenIntEnum):
         RED = 1
 
@@ -168,3 +173,161 @@ def test_decode_error_path_uses_wire_names() -> None:
     with pytest.raises(DecodeError) as info:
         structure({"from": "x"}, Renamed, method="m")
     assert (info.value.path, info.value.value) == ("$.from", "x")
+
+
+# -- sparse decoding of Models: only present fields are set, absent ones read as defaults --------
+
+
+class Level(OpenIntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Tone(OpenStrEnum):
+    WARM = "warm"
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Point(Model):
+    x: int
+    y: int | None = None
+
+
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class Profile(Model):
+    id: int
+    name: str | None = None
+    score: float | None = None
+    active: bool | None = None
+    level: Level | None = None
+    tone: Tone | None = None
+    from_: int | None = attrs.field(default=None, metadata={"wire": "from"})
+    point: Point | None = None
+    points: list[Point] | None = None
+    tags: list[str] | None = None
+    either: int | str | None = None
+    raw: JSON = None
+    custom: dict[str, JSON] | list[JSON] | None = None
+    weights: list[float] | None = None
+    where: Point | list[Point] | None = None
+
+
+def test_a_decoded_model_equals_the_constructed_one() -> None:
+    decoded = structure({"id": 1, "name": "a", "point": {"x": 2}}, Profile, method="m")
+    assert decoded == Profile(id=1, name="a", point=Point(x=2))
+    assert repr(decoded) == repr(Profile(id=1, name="a", point=Point(x=2)))
+    # Absent fields read as their defaults, like the ones __init__ fills in.
+    assert (decoded.score, decoded.level, decoded.from_, decoded.point.y, decoded.raw) == (None, None, None, None, None)
+
+
+def test_a_decoded_model_behaves_like_any_attrs_instance() -> None:
+    decoded = structure({"id": 1, "from": 5, "points": [{"x": 1, "y": 2}]}, Profile, method="m")
+    assert attrs.asdict(decoded)["from_"] == 5 and attrs.asdict(decoded)["name"] is None
+    assert attrs.evolve(decoded, name="b") == Profile(id=1, from_=5, name="b", points=[Point(x=1, y=2)])
+    assert copy.copy(decoded) == decoded and copy.deepcopy(decoded) == decoded
+    assert pickle.loads(pickle.dumps(decoded)) == decoded
+    assert unstructure(decoded) == {"id": 1, "from": 5, "points": [{"x": 1, "y": 2}]}
+    decoded.name = "set later"
+    assert decoded.name == "set later"
+    with pytest.raises(AttributeError, match="'Profile' object has no attribute 'nickname'"):
+        getattr(decoded, "nickname")  # noqa: B009 - a name the class does not declare
+
+
+@pytest.mark.parametrize(
+    ("wire", "field", "expected"),
+    [
+        ({"id": "7"}, "id", 7),  # the fast path only takes exact types; the rest goes through the hooks
+        ({"id": True}, "id", 1),
+        ({"id": 1, "name": 5}, "name", "5"),
+        ({"id": 1, "score": 3}, "score", 3.0),
+        ({"id": 1, "active": 1}, "active", True),
+        ({"id": 1, "level": 2}, "level", Level.HIGH),
+        ({"id": 1, "level": "2"}, "level", Level.HIGH),
+        ({"id": 1, "tone": "warm"}, "tone", Tone.WARM),
+        ({"id": 1, "either": "x"}, "either", "x"),
+        ({"id": 1, "name": None}, "name", None),
+        ({"id": 1, "raw": {"any": [1]}}, "raw", {"any": [1]}),
+        ({"id": 1, "custom": {"a": [1]}}, "custom", {"a": [1]}),
+        ({"id": 1, "custom": [{"a": 1}]}, "custom", [{"a": 1}]),
+        ({"id": 1, "weights": [1, 2.5, "3"]}, "weights", [1.0, 2.5, 3.0]),
+        ({"id": 1, "where": [{"x": 1}]}, "where", [Point(x=1)]),
+        ({"id": 1, "where": {"x": 1}}, "where", Point(x=1)),
+    ],
+)
+def test_fast_paths_decode_as_the_hooks_do(wire: dict[str, object], field: str, expected: object) -> None:
+    value = getattr(structure(wire, Profile, method="m"), field)
+    assert value == expected and type(value) is type(expected)
+
+
+def test_unknown_enum_values_still_decode() -> None:
+    profile = structure({"id": 1, "level": 9, "tone": "cold"}, Profile, method="m")
+    assert profile.level is not None and profile.level.name == "UNKNOWN_9" and profile.level == 9
+    assert profile.tone is not None and profile.tone.name == "UNKNOWN_cold"
+
+
+@pytest.mark.parametrize(
+    ("wire", "path", "value"),
+    [
+        ({"name": "no id"}, "$.id", {"name": "no id"}),
+        ({"id": None}, "$.id", None),
+        ({"id": 1, "point": {"y": 1}}, "$.point.x", {"y": 1}),
+        ({"id": 1, "points": [{"x": 1}, {"x": "?"}]}, "$.points[1].x", "?"),
+        ({"id": 1, "from": []}, "$.from", []),
+        ({"id": 1, "level": 1.5}, "$.level", 1.5),
+        ({"id": 1, "custom": "text"}, "$.custom", "text"),
+        ({"id": 1, "weights": [1, "heavy"]}, "$.weights[1]", "heavy"),
+    ],
+)
+def test_sparse_decoding_errors_name_the_path(wire: dict[str, object], path: str, value: object) -> None:
+    with pytest.raises(DecodeError) as info:
+        structure(wire, Profile, method="m")
+    assert (info.value.path, info.value.value) == (path, value)
+
+
+_JSON_LEAVES = (
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False) | st.sampled_from(["", "1", "x"])
+)
+_JSON_VALUES = st.recursive(
+    _JSON_LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["x", "y"]), inner, max_size=2),
+    max_leaves=6,
+)
+_POINTS = st.fixed_dictionaries({"x": st.integers() | _JSON_LEAVES}, optional={"y": st.integers() | st.none()})
+# Per key: values that fit the declared type (so that most inputs decode), or any JSON at all.
+_PLAUSIBLE = {
+    "id": st.integers() | st.booleans() | st.sampled_from(["7", "-1", " 2 "]),
+    "name": st.text(max_size=3) | st.integers(),
+    "score": st.floats(allow_nan=False) | st.integers() | st.sampled_from(["1.5"]),
+    "active": st.booleans() | st.sampled_from([0, 1, "true", "0"]),
+    "level": st.sampled_from([1, 2, 9, "2", True]),
+    "tone": st.sampled_from(["warm", "cold", 1]),
+    "from": st.integers() | st.floats(allow_nan=False),
+    "point": _POINTS,
+    "points": st.lists(_POINTS, max_size=3),
+    "tags": st.lists(st.text(max_size=2) | st.integers(), max_size=3),
+    "either": st.integers() | st.text(max_size=2) | st.booleans(),
+    "raw": _JSON_VALUES,
+    "custom": st.dictionaries(st.text(max_size=2), _JSON_VALUES, max_size=2) | st.lists(_JSON_VALUES, max_size=2),
+    "weights": st.lists(st.integers() | st.floats(allow_nan=False) | st.sampled_from(["2.5", True]), max_size=3),
+    "where": _POINTS | st.lists(_POINTS, max_size=2),
+    "other": _JSON_VALUES,
+}
+_PROFILES = st.fixed_dictionaries(
+    {"id": _PLAUSIBLE["id"] | _JSON_VALUES},
+    optional={key: values | st.none() | _JSON_VALUES for key, values in _PLAUSIBLE.items() if key != "id"},
+)
+
+
+@settings(max_examples=400)
+@given(_PROFILES)
+def test_the_sparse_decoder_agrees_with_cattrs(wire: dict[str, object]) -> None:
+    """Whatever the input, the fast decoder gives what cattrs' own (detailed) one gives, or both fail."""
+    try:
+        expected = detailed.structure(wire, Profile)
+    except Exception:
+        with pytest.raises(DecodeError):
+            structure(wire, Profile, method="m")
+        return
+    decoded = fast.structure(wire, Profile)
+    assert decoded == expected
+    assert repr(decoded) == repr(expected)  # the same types too: True is not 1, 1.0 is not 1

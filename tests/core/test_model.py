@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import attrs
+import pytest
 
 from apiforge.core.model import Model
 from apiforge.core.redact import MASK
@@ -30,3 +31,19 @@ def test_absent_credentials_show_as_none() -> None:
 def test_equality_is_by_class_and_fields() -> None:
     assert Login(id=1) == Login(id=1)
     assert Login(id=1) != Login(id=2)
+
+
+def test_an_unset_field_reads_as_its_default() -> None:
+    """The decoder fills only the fields a response carries; the others read as their defaults."""
+    login = object.__new__(Login)
+    object.__setattr__(login, "id", 3)
+    assert (login.user_token, login.session) == (None, None)
+    assert login == Login(id=3) and repr(login) == repr(Login(id=3))
+
+
+def test_an_unset_required_field_and_an_undeclared_name_are_still_errors() -> None:
+    bare = object.__new__(Login)
+    with pytest.raises(AttributeError, match="'Login' object has no attribute 'id'"):
+        _ = bare.id
+    with pytest.raises(AttributeError, match="'Login' object has no attribute 'nickname'"):
+        getattr(Login(id=1), "nickname")  # noqa: B009 - not a declared field

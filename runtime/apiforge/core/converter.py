@@ -1,11 +1,15 @@
 """One cattrs converter for every API: wire names, open enums, unions, JSON passthrough.
 
 Decoding runs on a fast converter; only when it fails is the value decoded again with
-detailed validation, to name the field path in the `DecodeError`.
+detailed validation, to name the field path in the `DecodeError`. The fast converter builds
+generated models (`Model` subclasses) itself: it walks the keys a response object has, takes
+values that already have the declared type as they are, and fills only those slots, which makes
+a sparse object (20 of a VK user's ~150 fields) cost what it carries, not what it declares.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import types
 import typing
@@ -18,6 +22,7 @@ import cattrs.cols
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from apiforge.core.errors import DecodeError
+from apiforge.core.model import Model
 from apiforge.core.types import JSON
 
 T = TypeVar("T")
@@ -122,19 +127,123 @@ def _is_list(tp: Any) -> bool:
     return origin is list
 
 
+# Declared types whose values pass as they are when the JSON value already has that exact type.
+_EXACT: frozenset[object] = frozenset({str, int, float, bool})
+
+# How to decode one field: (set it, exact type or None, nullable, enum members by value or None,
+# hook, the type the hook is called with, 1 if required else 0). A tuple: the cheapest to unpack.
+_FieldPlan = tuple[
+    "Callable[[Any, Any], None]", Any, bool, "Mapping[object, object] | None", "Callable[[Any, Any], Any]", Any, int
+]
+
+
+def _field_plan(conv: cattrs.Converter, setter: Callable[[Any, Any], None], tp: Any, required: bool) -> _FieldPlan:
+    """The fast paths that apply to a field of type `tp`, and its hook."""
+    target: Any = tp
+    nullable = False
+    if _is_union(tp) and tp not in _tagged:
+        args = typing.get_args(tp)
+        members = [a for a in args if a is not _NoneType]
+        nullable = len(members) < len(args)
+        if len(members) == 1:
+            target = members[0]  # `X | None`: null is checked inline, X decoded by X's own hook
+    exact: Any = target if target in _EXACT else None
+    return (setter, exact, nullable, _members_by_value(target), conv.get_structure_hook(target), target, int(required))
+
+
+def _members_by_value(tp: Any) -> Mapping[object, object] | None:
+    """An enum's known members by value (an unknown value still goes through the hook: open enums)."""
+    if isinstance(tp, type) and issubclass(tp, enum.Enum) and not issubclass(tp, enum.Flag):
+        return cast("Mapping[object, object]", tp._value2member_map_)
+    return None
+
+
+def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None] | None:
+    """The `__set__` of the slot that holds attribute `name` of `cls`, if a slot holds it."""
+    for klass in cls.__mro__:
+        slot = klass.__dict__.get(name)
+        if slot is not None:
+            return slot.__set__ if isinstance(slot, types.MemberDescriptorType) else None
+    return None
+
+
 def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], Any]:
     """Build `cls` from the keys an object actually has.
 
-    API objects are sparse (a VK user has ~150 declared fields and ~20 present): visiting the
-    present keys beats probing every declared one. Missing required fields raise (the detailed
-    converter then explains where); unknown keys are ignored.
+    API objects are sparse (a VK user has ~150 declared fields and ~20 present): the decoder
+    visits the present keys, not the declared ones, and fills only those slots of a bare instance;
+    absent optional fields read as their defaults through `Model.__getattr__`. The common values —
+    a string where a string is declared, a known enum value, null for an optional field — are
+    taken inline, without a hook call. A missing required field raises (the detailed converter
+    then explains where); unknown keys are ignored.
     """
-    hints = typing.get_type_hints(cls)
+    fields = attrs.fields(cls)
+    setters = {f.name: _slot_setter(cls, f.name) for f in fields}
+    # Only a Model reads absent fields as defaults, and only a plain default can be read so.
+    if not issubclass(cls, Model) or any(isinstance(f.default, attrs.Factory) for f in fields):  # type: ignore[arg-type]
+        return _init_structure_fn(conv, cls)
+    if any(setter is None for setter in setters.values()):
+        return _init_structure_fn(conv, cls)
+    required_count = sum(1 for f in fields if f.default is attrs.NOTHING)
+    plans: dict[str, _FieldPlan] = {}
+
+    def plan() -> dict[str, _FieldPlan]:
+        # Built on first use, not when the hook is made: models refer to each other (and to
+        # themselves), and every class must have its hook before another's plan asks for it.
+        hints = typing.get_type_hints(cls)
+        built = {
+            f.metadata.get("wire", f.name): _field_plan(
+                conv, cast("Callable[[Any, Any], None]", setters[f.name]), hints[f.name], f.default is attrs.NOTHING
+            )
+            for f in fields
+        }
+        plans.update(built)
+        return built
+
+    new = object.__new__
+
+    def structure_object(value: Any, _: Any) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {json_type(value)}")
+        lookup = (plans or plan()).get
+        out = new(cls)
+        found = 0
+        present = cast("dict[str, Any]", value)
+        item: Any
+        for key, item in present.items():
+            entry = lookup(key)
+            if entry is None:
+                continue
+            put, exact, nullable, values, hook, target, required = entry
+            kind = item.__class__
+            if kind is exact:
+                put(out, item)
+            elif item is None and nullable:
+                put(out, None)
+            elif kind is int and exact is float:
+                put(out, float(cast(int, item)))  # JSON has one number type: 5 where a float is declared
+            elif values is not None and (kind is int or kind is str) and item in values:
+                put(out, values[item])
+            else:
+                put(out, hook(item, target))
+            found += required
+        if found != required_count:
+            missing = [
+                f.name for f in fields if f.default is attrs.NOTHING and f.metadata.get("wire", f.name) not in value
+            ]
+            raise ValueError(f"{cls.__name__}: missing {missing}")
+        return out
+
+    return structure_object
+
+
+def _init_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], Any]:
+    """Like `_sparse_structure_fn`, through `cls.__init__`: for attrs classes that are not slotted Models."""
     fields = attrs.fields(cls)
     # wire name -> (init argument, field type); hooks are looked up on first use (types may be recursive).
-    table = {f.metadata.get("wire", f.name): (f.alias or f.name, hints[f.name]) for f in fields}
+    table = {f.metadata.get("wire", f.name): (f.alias or f.name, f.name) for f in fields}
     required = frozenset(f.alias or f.name for f in fields if f.default is attrs.NOTHING)
-    hooks: dict[str, Callable[[Any, Any], Any]] = {}
+    hooks: dict[str, tuple[Callable[[Any, Any], Any], Any]] = {}
 
     def structure_object(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
@@ -144,11 +253,13 @@ def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[An
             entry = table.get(key)
             if entry is None:
                 continue
-            name, field_type = entry
-            hook = hooks.get(name)
-            if hook is None:
-                hook = hooks[name] = conv.get_structure_hook(field_type)
-            kwargs[name] = hook(item, field_type)
+            argument, name = entry
+            found = hooks.get(name)
+            if found is None:
+                field_type = typing.get_type_hints(cls)[name]
+                found = hooks[name] = (conv.get_structure_hook(field_type), field_type)
+            hook, field_type = found
+            kwargs[argument] = hook(item, field_type)
         if not required <= kwargs.keys():
             raise ValueError(f"{cls.__name__}: missing {sorted(required - kwargs.keys())}")
         return cls(**kwargs)
@@ -172,6 +283,52 @@ def _matches(value: object, tp: object) -> bool:
     if tp is str:
         return isinstance(value, str)
     return False
+
+
+def _is_json_object(tp: object) -> bool:
+    """Is `tp` `dict[str, JSON]` (an object whose values are free JSON)?"""
+    if typing.get_origin(tp) is not dict:
+        return False
+    args = typing.get_args(tp)
+    return len(args) == 2 and args[0] is str and _is_json(args[1])
+
+
+def _shape(tp: Any) -> type | None:
+    """The JSON container a value of `tp` must be (dict or list), or None when any value may fit."""
+    origin: object = typing.get_origin(tp)
+    if attrs.has(tp) or origin is dict:
+        return dict
+    return list if origin is list else None
+
+
+def _first_fit(conv: cattrs.Converter, members: list[Any]) -> Callable[[Any], Any]:
+    """Decode a value as the first of `members` (an untagged union, null excluded) that accepts it.
+
+    A value that already has one member's primitive type is taken as it is; otherwise each member
+    whose shape fits (an object for a model or a mapping, an array for a list) is tried in order.
+    Member hooks are looked up on first use: the members may refer back to the union's owner.
+    """
+    hooks: list[tuple[Any, type | None, Callable[[Any, Any], Any]]] = []
+
+    def decode(value: Any) -> Any:
+        for member in members:
+            if _matches(value, member):
+                return value
+        if not hooks:
+            hooks.extend((member, _shape(member), conv.get_structure_hook(member)) for member in members)
+        errors: list[Exception] = []
+        kind: type = value.__class__
+        for member, shape, hook in hooks:
+            if shape is not None and not issubclass(kind, shape):
+                continue
+            try:
+                return hook(value, member)
+            except Exception as exc:  # noqa: BLE001 - try the next member
+                errors.append(exc)
+        names = " | ".join(getattr(m, "__name__", str(m)) for m in members)
+        raise TypeError(f"matches none of {names}") from (errors[0] if errors else None)
+
+    return decode
 
 
 def _configure(conv: cattrs.Converter) -> cattrs.Converter:
@@ -206,6 +363,23 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
     conv.register_structure_hook_factory(attrs.has, structure_attrs)
 
     def structure_list(tp: Any) -> Callable[[Any, Any], Any]:
+        args = typing.get_args(tp)
+        item_type: Any = args[0] if args else Any
+        # Not in the detailed pass: cattrs' own list hook names the index of a bad item.
+        if not conv.detailed_validation and (item_type in _EXACT or item_type is Any or _is_json(item_type)):
+            exact = item_type if item_type in _EXACT else None
+            item_hook = conv.get_structure_hook(item_type)
+
+            def structure_plain_array(value: Any, _: Any) -> Any:
+                # Arrays of strings, numbers or free JSON: most items are already what is declared.
+                items = _as_list(value)
+                if items is None:
+                    raise TypeError(f"expected an array, got {json_type(value)}")
+                if exact is None:
+                    return list(items)
+                return [item if type(item) is exact else item_hook(item, exact) for item in items]
+
+            return structure_plain_array
         build = cattrs.cols.list_structure_factory(tp, conv)
 
         def structure_array(value: Any, tp: Any) -> Any:
@@ -216,6 +390,16 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
 
         return structure_array
 
+    def structure_json_object(tp: Any) -> Callable[[Any, Any], Any]:
+        def structure_json_mapping(value: Any, _: Any) -> Any:
+            # `dict[str, JSON]`: the values pass untouched, so only the shape is checked.
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {json_type(value)}")
+            return dict(cast("dict[str, Any]", value))
+
+        return structure_json_mapping
+
+    conv.register_structure_hook_factory(_is_json_object, structure_json_object)
     conv.register_structure_hook_factory(_is_list, structure_list)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_attrs)
 
@@ -250,25 +434,17 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
 
             return optional_member
 
+        decode = _first_fit(conv, members)
+
         def union(value: Any, _: Any) -> Any:
             if value is None and optional:
                 return None
-            return untagged(value, members)
+            return decode(value)
 
         return union
 
     def untagged(value: Any, members: list[Any]) -> Any:
-        for member in members:
-            if _matches(value, member):
-                return value
-        errors: list[Exception] = []
-        for member in members:
-            try:
-                return conv.structure(value, member)
-            except Exception as exc:  # noqa: BLE001 - try the next member
-                errors.append(exc)
-        names = " | ".join(getattr(m, "__name__", str(m)) for m in members)
-        raise TypeError(f"matches none of {names}") from (errors[0] if errors else None)
+        return _first_fit(conv, members)(value)
 
     conv.register_structure_hook_factory(_is_union, structure_union)
     return conv

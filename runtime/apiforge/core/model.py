@@ -10,7 +10,9 @@ repr (credential fields masked), equal when of the same class with equal fields,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from apiforge.core.redact import MASK
 
@@ -32,6 +34,17 @@ class Model:
 
     # Defining __eq__ makes Python set __hash__ to None: models stay unhashable, as attrs makes
     # mutable classes with equality.
+
+    if not TYPE_CHECKING:  # type checkers must keep rejecting attributes a model does not declare
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only when `name` is not set: the decoder sets just the fields a response
+            # carries (a VK user has ~150 declared, ~20 present), and an absent field reads as
+            # its default, exactly as if `__init__` had filled it in.
+            try:
+                return _defaults(type(self))[name]
+            except KeyError:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
 
 
 # Wire names of fields that carry credentials (a login's user token, Wialon's session id):
@@ -56,6 +69,21 @@ def _shown(field: Any, value: object) -> str:
     if value is not None and field.metadata.get("wire", field.name) in SECRET_FIELDS:
         return repr(MASK)
     return repr(value)
+
+
+_DEFAULTS: dict[type, dict[str, object]] = {}
+
+
+def _defaults(cls: type) -> dict[str, object]:
+    """Attribute name -> default value of the fields of `cls` that have a plain (non-factory) default."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            a.name: a.default
+            for a in _fields(cls)
+            if a.default is not attrs.NOTHING and not isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+        }
+    return defaults
 
 
 def _fields(cls: type) -> tuple[Any, ...]:
