@@ -84,15 +84,24 @@ async def test_the_page_shows_units_moving_and_vk_messages(tmp_path: Path) -> No
             attached = await cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
             session = attached["sessionId"]
             state: dict[str, Any] = {}
-            for _ in range(300):  # up to ~15 s: units report every second, VK messages come every 0.3 s
+            # The page keeps the last position of each unit: sampling it shows whether units move.
+            seen: dict[str, set[tuple[float, float]]] = {}
+            deadline = asyncio.get_running_loop().time() + 30  # a bound on the wait, not a speed check
+            while asyncio.get_running_loop().time() < deadline:
                 result = await cdp.send(
                     "Runtime.evaluate",
                     {"expression": "JSON.stringify(window.demoState || null)", "returnByValue": True},
                     session,
                 )
                 state = json.loads(result["result"].get("value") or "null") or {}
-                moved = [unit for unit in state.get("units", {}).values() if unit]
-                if state.get("positions", 0) >= 6 and len(moved) == 3 and state.get("vkMessages"):
+                for unit, position in state.get("units", {}).items():
+                    seen.setdefault(unit, set()).add((position["x"], position["y"]))
+                if (
+                    state.get("positions", 0) >= 6
+                    and len(state.get("units", {})) == 3
+                    and any(len(positions) >= 2 for positions in seen.values())
+                    and len(state.get("vkMessages", [])) >= 2
+                ):
                     break
                 await asyncio.sleep(0.05)
     finally:
@@ -102,6 +111,14 @@ async def test_the_page_shows_units_moving_and_vk_messages(tmp_path: Path) -> No
     assert state["errors"] == []
     assert state["positions"] >= 6, state
     assert set(state["units"]) == {"734455", "734456", "734457"}
-    # The page may subscribe after the first messages went out: any of the fake users' lines will do.
-    assert {message["text"] for message in state["vkMessages"]} <= set(CHATTER)
-    assert all(message["from"] > 0 for message in state["vkMessages"])
+    moving = sorted(unit for unit, positions in seen.items() if len(positions) >= 2)
+    assert moving, f"no unit was shown at two different positions: {seen}"
+    messages = state["vkMessages"]
+    assert len(messages) >= 2, state
+    texts = [message["text"] for message in messages]
+    assert set(texts) <= set(CHATTER), texts
+    # The page may subscribe after the first messages went out, but from then on it shows every
+    # line of the fake users, in the order they wrote them (CHATTER, round and round).
+    order = [CHATTER.index(text) for text in texts]
+    assert all(b == (a + 1) % len(CHATTER) for a, b in itertools.pairwise(order)), texts
+    assert all(message["from"] > 0 for message in messages)
