@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from codegen import generate  # noqa: E402
 from codegen.importers import yclients  # noqa: E402
 from codegen.importers.yclients_schema import SchemaConverter, SchemaError  # noqa: E402
 from codegen.spec.errors import SpecError  # noqa: E402
@@ -27,6 +28,7 @@ UPSTREAM = ROOT.parent / "shared/upstream/yclients"
 SOURCE = UPSTREAM / "openapi.developers.yclients.com.json"
 COMMITTED = ROOT / "specs/yclients"
 OVERLAY = COMMITTED / "overlay.yaml"
+COMMITTED_CODE = ROOT / "generated/apiforge/yclients"
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 PROSE_KEYS = {"description", "title", "example", "examples", "summary"}
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -57,6 +59,14 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     specs = _specs_with_overlay(tmp_path_factory.mktemp("import"))
     yclients.run(SOURCE, specs)
     return specs / "yclients"
+
+
+@pytest.fixture(scope="module")
+def regenerated(imported: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`python -m codegen generate` of the freshly imported specs, into a temporary output: <out>/yclients."""
+    output = tmp_path_factory.mktemp("generated") / "apiforge"
+    assert generate.run(["yclients"], specs=imported.parent, output=output, quiet=True) == 0
+    return output / "yclients"
 
 
 @pytest.fixture(scope="module")
@@ -350,6 +360,42 @@ def test_output_equals_the_committed_specs(imported: Path) -> None:
     assert sorted(committed) == sorted(fresh)
     stale = [rel for rel in fresh if fresh[rel] != committed[rel]]
     assert not stale, f"specs/yclients is stale (re-run the import): {stale}"
+
+
+def _code(folder: Path) -> dict[str, bytes]:
+    """Every file of a generated package (what `generate --check` compares), caches left out."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def _differences(committed: dict[str, bytes], fresh: dict[str, bytes]) -> list[str]:
+    """Files missing on either side or differing in any byte."""
+    changed = {rel for rel in committed.keys() & fresh.keys() if committed[rel] != fresh[rel]}
+    return sorted(changed | (committed.keys() ^ fresh.keys()))
+
+
+def test_output_generates_the_committed_code(regenerated: Path) -> None:
+    """import yclients <document> + generate reproduce generated/apiforge/yclients byte for byte."""
+    fresh = _code(regenerated)
+    assert "__init__.py" in fresh and len(fresh) > 20
+    stale = _differences(_code(COMMITTED_CODE), fresh)
+    assert not stale, (
+        f"generated/apiforge/yclients is not what the importer and the generator write ({len(stale)} files:"
+        f" {stale[:5]}); run: python -m codegen import yclients <document> && python -m codegen generate --api yclients"
+    )
+
+
+def test_code_comparison_sees_one_changed_byte(regenerated: Path) -> None:
+    fresh = _code(regenerated)
+    rel = "__init__.py"
+    edited = dict(fresh)
+    edited[rel] = fresh[rel][:-1] + bytes([fresh[rel][-1] ^ 1])
+    assert _differences(edited, fresh) == [rel]
+    assert _differences({**fresh, "extra.py": b""}, fresh) == ["extra.py"]
+    assert _differences({k: v for k, v in fresh.items() if k != rel}, fresh) == [rel]
 
 
 # -- schema conversion ----------------------------------------------------------------------------

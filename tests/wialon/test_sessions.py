@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import httpx
 import pytest
 
 from apiforge.core.errors import ConfigurationError
-from apiforge.testing.wialon import FakeWialon
+from apiforge.core.events.wialon_avl import AsyncAvlPoller, AvlPoller
+from apiforge.testing.wialon import FakeWialon, Session, WialonFault
 from apiforge.wialon import AsyncWialon, Wialon
-from apiforge.wialon.errors import AccessDeniedError, InvalidSessionError
+from apiforge.wialon.errors import ERRORS_BY_CODE, AccessDeniedError, InvalidSessionError, SessionExpiredError
 from apiforge.wialon.models.flags import UpdateDataFlagsMode
 from apiforge.wialon.models.search import UpdateDataFlagsSpec, UpdateDataFlagsSpecType
 from apiforge.wialon.models.session import LoginResponse
@@ -321,3 +323,185 @@ def test_a_shared_http_client_is_not_closed_by_the_duplicate(clock: ManualClock)
         w.core.search_item(id=UNIT, flags=1)
     assert not http.is_closed
     http.close()
+
+
+# Error 1011 (IP changed or session expired): one re-login and a replay, like error 1.
+#
+# The fake's fault injection knows `wialon_1` but no 1011, so these tests make one of the fake's services
+# answer {"error": 1011} for the sessions it names (by `Session.number`: 1 = the first login), through
+# the fake's `services` table; the AVL poll, which is no service, gets it from a wrapping transport.
+
+
+def answer_1011(fake: FakeWialon, *numbers: int, svc: str = "core/search_item") -> list[int]:
+    """Make `svc` answer `{"error": 1011}` to calls of the sessions numbered `numbers`; returns the strikes."""
+    served = fake.services[svc]
+    struck: list[int] = []
+
+    def invalid_session(session: Session, params: dict[str, Any]) -> object:
+        if session.number in numbers:
+            struck.append(session.number)
+            raise WialonFault(1011)
+        return served(session, params)
+
+    fake.services[svc] = invalid_session
+    return struck
+
+
+def in_session(fake: FakeWialon, number: int) -> list[str]:
+    """The services the fake answered within the session numbered `number`, in order."""
+    return [svc for svc, n in fake.served if n == number]
+
+
+def test_error_1011_logs_in_again_once_and_replays(fake: FakeWialon, mode: str) -> None:
+    opened: list[str] = []
+    with connect(fake, mode, max_retries=0) as w:  # no retries: the replay is the recovery, not a retry
+        w.on_session_open(lambda client, login: opened.append(login.eid))
+        w.core.search_item(id=UNIT, flags=1)
+        struck = answer_1011(fake, 1)
+        assert w.core.search_item(id=UNIT, flags=1).item.id == UNIT
+        assert w.core.search_item(id=UNIT, flags=1).item.id == UNIT  # the new session goes on
+    assert struck == [1]
+    assert ERRORS_BY_CODE[1011] is SessionExpiredError
+    assert len(opened) == 2 and opened[0] != opened[1]
+    assert methods(fake) == [
+        "token/login",
+        "core/search_item",
+        "core/search_item",  # error 1011
+        "token/login",
+        "core/search_item",  # the replay
+        "core/search_item",
+        "core/logout",
+    ]
+    assert in_session(fake, 2) == ["core/search_item", "core/search_item", "core/logout"]
+
+
+def test_error_1011_that_persists_after_the_relogin_raises_the_typed_error(fake: FakeWialon, mode: str) -> None:
+    with connect(fake, mode, max_retries=0) as w:
+        struck = answer_1011(fake, *range(1, 20))  # every session this test can open
+        with pytest.raises(SessionExpiredError) as caught:
+            w.core.search_item(id=UNIT, flags=1)
+    assert caught.value.code == 1011
+    assert 2 <= fake.logins <= 4  # re-logins are bounded: no login loop that would get the IP blocked
+    assert len(struck) == fake.logins  # one call per session, each refused, nothing else sent
+    assert methods(fake).count("core/search_item") == fake.logins
+
+
+def test_error_1011_in_an_open_hook_does_not_log_in_from_inside_the_login(fake: FakeWialon, mode: str) -> None:
+    # The hook's own call finds its new session invalid: the hook fails, the half-open session is
+    # dropped, and the waiting call logs in afresh (as with error 1).
+    struck = answer_1011(fake, 1, svc="core/update_data_flags")
+    with connect(fake, mode, max_retries=0) as w:
+        w.on_session_open(lambda client, login: client.core.update_data_flags(spec=REGISTER))
+        assert w.core.search_item(id=UNIT, flags=1).item.id == UNIT
+    assert struck == [1]
+    assert methods(fake) == [
+        "token/login",
+        "core/update_data_flags",  # error 1011
+        "core/logout",
+        "token/login",
+        "core/update_data_flags",
+        "core/search_item",
+        "core/logout",
+    ]
+
+
+async def test_async_error_1011_logs_in_again_once_and_replays(fake: FakeWialon, mode: str) -> None:
+    opened: list[str] = []
+    async with aconnect(fake, mode, max_retries=0) as w:
+
+        @w.on_session_open
+        async def registered(client: AsyncWialon, login: LoginResponse) -> None:
+            opened.append(login.eid)
+            await client.core.update_data_flags(spec=REGISTER)
+
+        await w.core.search_item(id=UNIT, flags=1)
+        struck = answer_1011(fake, 1)
+        assert (await w.core.search_item(id=UNIT, flags=1)).item.id == UNIT
+    assert struck == [1]
+    assert len(opened) == 2
+    assert fake.logins == 2
+    assert in_session(fake, 1) == ["core/update_data_flags", "core/search_item", "core/search_item"]
+    assert in_session(fake, 2) == ["core/update_data_flags", "core/search_item", "core/logout"]
+
+
+async def test_async_concurrent_calls_refused_with_1011_share_one_relogin(fake: FakeWialon, mode: str) -> None:
+    async with aconnect(fake, mode, max_retries=0) as w:
+        await w.core.search_item(id=UNIT, flags=1)
+        struck = answer_1011(fake, 1)
+        ids = [UNIT, UNIT + 1, UNIT + 2, UNIT, UNIT + 1]
+        results = await asyncio.gather(*(w.core.search_item(id=i, flags=1) for i in ids))
+        assert [r.item.id for r in results] == ids
+    assert fake.logins == 2  # the first login and exactly one re-login for the five calls
+    assert struck and set(struck) == {1}
+    assert in_session(fake, 2) == ["core/search_item"] * 5 + ["core/logout"]
+
+
+async def test_async_error_1011_that_persists_raises_the_typed_error(fake: FakeWialon, mode: str) -> None:
+    async with aconnect(fake, mode, max_retries=0) as w:
+        answer_1011(fake, *range(1, 20))
+        with pytest.raises(SessionExpiredError):
+            await w.core.search_item(id=UNIT, flags=1)
+    assert 2 <= fake.logins <= 4
+
+
+class _Refuse1011(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Answers the next `times` requests to `path` with `{"error": 1011}`; passes everything else on."""
+
+    def __init__(self, sync: httpx.BaseTransport | None, asynchronous: httpx.AsyncBaseTransport | None) -> None:
+        self.sync, self.asynchronous = sync, asynchronous
+        self.path = "/avl_evts"
+        self.times = 0
+
+    def _refuse(self, request: httpx.Request) -> httpx.Response | None:
+        if self.times and request.url.path == self.path:
+            self.times -= 1
+            return httpx.Response(200, json={"error": 1011})
+        return None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert self.sync is not None
+        return self._refuse(request) or self.sync.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert self.asynchronous is not None
+        return self._refuse(request) or await self.asynchronous.handle_async_request(request)
+
+
+def test_a_poll_refused_with_1011_logs_in_again_and_registers_again(fake: FakeWialon, mode: str) -> None:
+    inner = httpx.HTTPTransport() if mode == "http" else fake.transport()
+    refuse = _Refuse1011(inner, None)
+    base_url = fake.url if mode == "http" else "http://fake"
+    with Wialon(token=TOKEN, base_url=base_url, http_client=httpx.Client(transport=refuse)) as w:
+        poller = AvlPoller(w, sleep=lambda seconds: None)
+        got: list[int] = []
+        poller.on("m")(lambda event: got.append(event.i))
+        poller.subscribe(REGISTER[0])
+        poller.poll_once()
+        refuse.times = 1
+        poller.poll_once()  # 1011 -> login -> the open steps register the unit again -> poll again
+        assert refuse.times == 0
+        fake.push_message(UNIT, x=1.0, y=1.0)
+        poller.poll_once()
+    assert got == [UNIT]
+    assert fake.logins == 2
+    assert in_session(fake, 2)[:2] == ["core/update_data_flags", "avl_evts"]
+
+
+async def test_async_a_poll_refused_with_1011_logs_in_again_and_registers_again(fake: FakeWialon, mode: str) -> None:
+    inner = httpx.AsyncHTTPTransport() if mode == "http" else fake.async_transport()
+    refuse = _Refuse1011(None, inner)
+    base_url = fake.url if mode == "http" else "http://fake"
+    async with AsyncWialon(token=TOKEN, base_url=base_url, http_client=httpx.AsyncClient(transport=refuse)) as w:
+        poller = AsyncAvlPoller(w)
+        got: list[int] = []
+        poller.on("m")(lambda event: got.append(event.i))
+        poller.subscribe(REGISTER[0])
+        await poller.poll_once()
+        refuse.times = 1
+        await poller.poll_once()
+        assert refuse.times == 0
+        fake.push_message(UNIT, x=1.0, y=1.0)
+        await poller.poll_once()
+    assert got == [UNIT]
+    assert fake.logins == 2
+    assert in_session(fake, 2)[:2] == ["core/update_data_flags", "avl_evts"]
