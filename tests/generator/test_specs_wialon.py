@@ -301,20 +301,10 @@ KEY_OK = _names("""
     exchange/import_messages user/update_item_access account/do_payment account/update_billing_service
 """)
 KEY_FILES = _names("report/export_result exchange/export_messages")
-# Key services whose spec result is still untyped (JSON) although §10.1 gives its shape.
-UNTYPED_KEY_RESULTS = {
-    "unit/calc_sensors": "result is a list of untyped items; §10.1: per-message {sensorId: value}",
-    "events/check_updates": "result is a bare object; §10.1: {itemId: {detector: [...]}}",
-}
 
 
 def _key(shape: str, names: list[str]) -> list[Any]:
-    return [
-        pytest.param(name, shape, marks=pytest.mark.xfail(strict=True, reason=UNTYPED_KEY_RESULTS[name]))
-        if name in UNTYPED_KEY_RESULTS
-        else pytest.param(name, shape)
-        for name in names
-    ]
+    return [pytest.param(name, shape) for name in names]
 
 
 def test_typed_results(spec: Spec, methods: dict[str, Method]) -> None:
@@ -331,7 +321,6 @@ def test_key_services_are_all_listed(methods: dict[str, Method]) -> None:
     listed = [*KEY_FIELDS, *KEY_MAPS, *KEY_OK, *KEY_FILES]
     assert len(listed) == len(set(listed)) == 69
     assert set(listed) <= set(methods)
-    assert set(UNTYPED_KEY_RESULTS) <= set(listed)
 
 
 @pytest.mark.parametrize(

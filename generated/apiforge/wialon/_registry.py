@@ -223,7 +223,12 @@ METHODS: dict[str, MethodInfo] = {
         "events", "update_units", "dict[str, JSON]", "apiforge.wialon.methods.events", "_EVENTS_UPDATE_UNITS", False
     ),
     "events/check_updates": MethodInfo(
-        "events", "check_updates", "dict[str, JSON]", "apiforge.wialon.methods.events", "_EVENTS_CHECK_UPDATES", False
+        "events",
+        "check_updates",
+        "dict[str, dict[str, list[JSON]]]",
+        "apiforge.wialon.methods.events",
+        "_EVENTS_CHECK_UPDATES",
+        False,
     ),
     "events/load": MethodInfo(
         "events", "load", "dict[str, JSON]", "apiforge.wialon.methods.events", "_EVENTS_LOAD", False
@@ -1167,7 +1172,12 @@ METHODS: dict[str, MethodInfo] = {
         False,
     ),
     "unit/calc_sensors": MethodInfo(
-        "unit", "calc_sensors", "list[JSON]", "apiforge.wialon.methods.unit", "_UNIT_CALC_SENSORS", False
+        "unit",
+        "calc_sensors",
+        "list[dict[str, float | str]]",
+        "apiforge.wialon.methods.unit",
+        "_UNIT_CALC_SENSORS",
+        False,
     ),
     "unit/calc_last_message": MethodInfo(
         "unit",

@@ -25,7 +25,7 @@ _EVENTS_UPDATE_UNITS: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     batchable=True,
 )
-_EVENTS_CHECK_UPDATES: MethodSpec[dict[str, JSON]] = MethodSpec(
+_EVENTS_CHECK_UPDATES: MethodSpec[dict[str, dict[str, list[JSON]]]] = MethodSpec(
     api="wialon",
     name="events/check_updates",
     params=(
@@ -33,7 +33,7 @@ _EVENTS_CHECK_UPDATES: MethodSpec[dict[str, JSON]] = MethodSpec(
         Param("measure", "params", "native"),
         Param("detalization", "params", "native"),
     ),
-    result=dict[str, JSON],
+    result=dict[str, dict[str, list[JSON]]],
     batchable=True,
 )
 _EVENTS_LOAD: MethodSpec[dict[str, JSON]] = MethodSpec(
@@ -123,7 +123,7 @@ class EventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
-    ) -> dict[str, JSON]:
+    ) -> dict[str, dict[str, list[JSON]]]:
         """Call `events/check_updates`.
 
         Args:
@@ -131,7 +131,7 @@ class EventsMethods:
             measure: MeasureSystem | Literal[0, 1, 2, 3].
             detalization: int.
 
-        Returns: `dict[str, JSON]`.
+        Returns: `dict[str, dict[str, list[JSON]]]`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/check_updates
         """
@@ -290,7 +290,7 @@ class AsyncEventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
-    ) -> dict[str, JSON]:
+    ) -> dict[str, dict[str, list[JSON]]]:
         """Call `events/check_updates`.
 
         Args:
@@ -298,7 +298,7 @@ class AsyncEventsMethods:
             measure: MeasureSystem | Literal[0, 1, 2, 3].
             detalization: int.
 
-        Returns: `dict[str, JSON]`.
+        Returns: `dict[str, dict[str, list[JSON]]]`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/check_updates
         """
@@ -457,7 +457,7 @@ class BatchEventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
-    ) -> Pending[dict[str, JSON]]:
+    ) -> Pending[dict[str, dict[str, list[JSON]]]]:
         """Call `events/check_updates`.
 
         Args:
@@ -465,7 +465,7 @@ class BatchEventsMethods:
             measure: MeasureSystem | Literal[0, 1, 2, 3].
             detalization: int.
 
-        Returns: `dict[str, JSON]`.
+        Returns: `dict[str, dict[str, list[JSON]]]`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/check_updates
         """

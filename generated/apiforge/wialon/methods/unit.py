@@ -424,7 +424,7 @@ _UNIT_UPDATE_SENSOR: MethodSpec[tuple[int, Sensor | None]] = MethodSpec(
     result=tuple[int, Sensor | None],
     batchable=True,
 )
-_UNIT_CALC_SENSORS: MethodSpec[list[JSON]] = MethodSpec(
+_UNIT_CALC_SENSORS: MethodSpec[list[dict[str, float | str]]] = MethodSpec(
     api="wialon",
     name="unit/calc_sensors",
     params=(
@@ -435,7 +435,7 @@ _UNIT_CALC_SENSORS: MethodSpec[list[JSON]] = MethodSpec(
         Param("sensorId", "params", "native"),
         Param("width", "params", "native"),
     ),
-    result=list[JSON],
+    result=list[dict[str, float | str]],
     idempotent=True,
     batchable=True,
 )
@@ -1570,7 +1570,7 @@ class UnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
-    ) -> list[JSON]:
+    ) -> list[dict[str, float | str]]:
         """Call `unit/calc_sensors`.
 
         Idempotent: retried on transient failures.
@@ -1583,7 +1583,7 @@ class UnitMethods:
             sensor_id (sent as `sensorId`): int.
             width: int.
 
-        Returns: `list[JSON]`.
+        Returns: `list[dict[str, float | str]]`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/calc_sensors
         """
@@ -2942,7 +2942,7 @@ class AsyncUnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
-    ) -> list[JSON]:
+    ) -> list[dict[str, float | str]]:
         """Call `unit/calc_sensors`.
 
         Idempotent: retried on transient failures.
@@ -2955,7 +2955,7 @@ class AsyncUnitMethods:
             sensor_id (sent as `sensorId`): int.
             width: int.
 
-        Returns: `list[JSON]`.
+        Returns: `list[dict[str, float | str]]`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/calc_sensors
         """
@@ -4314,7 +4314,7 @@ class BatchUnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
-    ) -> Pending[list[JSON]]:
+    ) -> Pending[list[dict[str, float | str]]]:
         """Call `unit/calc_sensors`.
 
         Idempotent: retried on transient failures.
@@ -4327,7 +4327,7 @@ class BatchUnitMethods:
             sensor_id (sent as `sensorId`): int.
             width: int.
 
-        Returns: `list[JSON]`.
+        Returns: `list[dict[str, float | str]]`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/calc_sensors
         """

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from apiforge.wialon.models.events import AvlMessageEvent as AvlMessageEvent
     from apiforge.wialon.models.events import AvlSensorUpdate as AvlSensorUpdate
     from apiforge.wialon.models.events import AvlUpdateEvent as AvlUpdateEvent
+    from apiforge.wialon.models.events import DetectorUpdates as DetectorUpdates
     from apiforge.wialon.models.events import EventsDetector as EventsDetector
     from apiforge.wialon.models.events import EventsSelector as EventsSelector
     from apiforge.wialon.models.events import EventsUnit as EventsUnit
@@ -243,6 +244,7 @@ _MODULE_OF: dict[str, str] = {
     "CustomPropertyResult": "search",
     "DataMessage": "messages",
     "DeleteAccountReason": "account",
+    "DetectorUpdates": "events",
     "Driver": "resources",
     "DriverStatusResult": "resources",
     "DriverStatusResultDrv": "resources",
@@ -471,6 +473,7 @@ __all__ = [
     "CustomPropertyResult",
     "DataMessage",
     "DeleteAccountReason",
+    "DetectorUpdates",
     "Driver",
     "DriverStatusResult",
     "DriverStatusResultDrv",

@@ -162,6 +162,9 @@ register_tagged_union(
     },
 )
 
+DetectorUpdates: TypeAlias = dict[str, dict[str, list[JSON]]]
+"""`detector_updates`."""
+
 __all__ = [
     "AvlDeleteEvent",
     "AvlEvent",
@@ -170,6 +173,7 @@ __all__ = [
     "AvlMessageEvent",
     "AvlSensorUpdate",
     "AvlUpdateEvent",
+    "DetectorUpdates",
     "EventsDetector",
     "EventsSelector",
     "EventsUnit",
