@@ -30,8 +30,10 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def gateway_process(port: int, stderr_path: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Start `apiforge gateway --port <port>`, wait for its banner; stop it with Ctrl-C (SIGINT) at the end."""
+async def gateway_process(
+    port: int, stderr_path: Path, *, stop_with: signal.Signals = signal.SIGINT
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Start `apiforge gateway --port <port>`, wait for its banner; stop it with `stop_with` (Ctrl-C) at the end."""
     with stderr_path.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -53,7 +55,7 @@ async def gateway_process(port: int, stderr_path: Path) -> AsyncIterator[asyncio
             yield process
         finally:
             if process.returncode is None:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(stop_with)
                 try:
                     await asyncio.wait_for(process.wait(), HANG)
                 except TimeoutError:
@@ -115,4 +117,16 @@ async def test_the_gateway_command_relays_events_and_protects_commands(tmp_path:
         assert isinstance(sent["payload"], int), sent  # the id of the message sent
 
         assert process.returncode is None, stderr.read_text(errors="replace")
+    assert process.returncode == 0, stderr.read_text(errors="replace")
+
+
+async def test_sigterm_stops_the_gateway_cleanly(tmp_path: Path) -> None:
+    """What `kill` and service managers send ends the gateway as Ctrl-C does: exit code 0."""
+    stderr = tmp_path / "stderr.txt"
+    port = free_port()
+    async with (
+        gateway_process(port, stderr, stop_with=signal.SIGTERM) as process,
+        connect(f"ws://127.0.0.1:{port}") as ws,
+    ):
+        assert (await next_message(ws, "welcome"))["payload"]["connection_id"]
     assert process.returncode == 0, stderr.read_text(errors="replace")

@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import itertools
 import math
+import signal
 import sys
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, TextIO
@@ -121,7 +122,7 @@ async def _chat(fake: FakeVK, every: float) -> None:
 
 
 def run_gateway(host: str = "127.0.0.1", port: int = 8765, *, stdout: TextIO | None = None) -> None:
-    """Serve the demo gateway until Ctrl-C."""
+    """Serve the demo gateway until Ctrl-C or SIGTERM."""
     try:
         importlib.import_module("apiforge.gateway")  # fail early, naming the extra to install
     except ImportError as error:
@@ -135,12 +136,26 @@ def run_gateway(host: str = "127.0.0.1", port: int = 8765, *, stdout: TextIO | N
                 out.write(f"  open examples/gateway/index.html?port={gateway.port} in a browser\n")
                 out.write("  topics: wialon.units, vk.messages; commands: demo login, vk messages.send\n")
                 out.flush()
-                await asyncio.Event().wait()
+                await _until_terminated()
         except OSError as error:
             raise CLIError(f"cannot serve on {host}:{port}: {error.strerror or error}") from None
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+
+
+async def _until_terminated() -> None:
+    """Wait for SIGTERM (what service managers and `kill` send); Ctrl-C ends the wait as KeyboardInterrupt."""
+    terminated = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Signal handlers can be set only from the main thread (and not on every platform).
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, terminated.set)
+    try:
+        await terminated.wait()
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGTERM)
 
 
 __all__ = ["demo_gateway", "run_gateway"]
