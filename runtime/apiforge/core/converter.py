@@ -130,14 +130,12 @@ def _is_list(tp: Any) -> bool:
 # Declared types whose values pass as they are when the JSON value already has that exact type.
 _EXACT: frozenset[object] = frozenset({str, int, float, bool})
 
-# How to decode one field: (set it, exact type or None, nullable, enum members by value or None,
-# hook, the type the hook is called with, 1 if required else 0). A tuple: the cheapest to unpack.
-_FieldPlan = tuple[
-    "Callable[[Any, Any], None]", Any, bool, "Mapping[object, object] | None", "Callable[[Any, Any], Any]", Any, int
-]
+# How to decode one field: (attribute name, exact type or None, nullable, enum members by value or
+# None, hook, the type the hook is called with, 1 if required else 0). A tuple: the cheapest to unpack.
+_FieldPlan = tuple[str, Any, bool, "Mapping[object, object] | None", "Callable[[Any, Any], Any]", Any, int]
 
 
-def _field_plan(conv: cattrs.Converter, setter: Callable[[Any, Any], None], tp: Any, required: bool) -> _FieldPlan:
+def _field_plan(conv: cattrs.Converter, name: str, tp: Any, required: bool) -> _FieldPlan:
     """The fast paths that apply to a field of type `tp`, and its hook."""
     target: Any = tp
     nullable = False
@@ -148,7 +146,7 @@ def _field_plan(conv: cattrs.Converter, setter: Callable[[Any, Any], None], tp: 
         if len(members) == 1:
             target = members[0]  # `X | None`: null is checked inline, X decoded by X's own hook
     exact: Any = target if target in _EXACT else None
-    return (setter, exact, nullable, _members_by_value(target), conv.get_structure_hook(target), target, int(required))
+    return (name, exact, nullable, _members_by_value(target), conv.get_structure_hook(target), target, int(required))
 
 
 def _members_by_value(tp: Any) -> Mapping[object, object] | None:
@@ -158,31 +156,19 @@ def _members_by_value(tp: Any) -> Mapping[object, object] | None:
     return None
 
 
-def _slot_setter(cls: type, name: str) -> Callable[[Any, Any], None] | None:
-    """The `__set__` of the slot that holds attribute `name` of `cls`, if a slot holds it."""
-    for klass in cls.__mro__:
-        slot = klass.__dict__.get(name)
-        if slot is not None:
-            return slot.__set__ if isinstance(slot, types.MemberDescriptorType) else None
-    return None
-
-
 def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any, Any], Any]:
     """Build `cls` from the keys an object actually has.
 
     API objects are sparse (a VK user has ~150 declared fields and ~20 present): the decoder
-    visits the present keys, not the declared ones, and fills only those slots of a bare instance;
+    visits the present keys, not the declared ones, and sets only those attributes of a bare instance;
     absent optional fields read as their defaults through `Model.__getattr__`. The common values —
     a string where a string is declared, a known enum value, null for an optional field — are
     taken inline, without a hook call. A missing required field raises (the detailed converter
     then explains where); unknown keys are ignored.
     """
     fields = attrs.fields(cls)
-    setters = {f.name: _slot_setter(cls, f.name) for f in fields}
     # Only a Model reads absent fields as defaults, and only a plain default can be read so.
     if not issubclass(cls, Model) or any(isinstance(f.default, attrs.Factory) for f in fields):  # type: ignore[arg-type]
-        return _init_structure_fn(conv, cls)
-    if any(setter is None for setter in setters.values()):
         return _init_structure_fn(conv, cls)
     required_count = sum(1 for f in fields if f.default is attrs.NOTHING)
     plans: dict[str, _FieldPlan] = {}
@@ -192,15 +178,14 @@ def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[An
         # themselves), and every class must have its hook before another's plan asks for it.
         hints = typing.get_type_hints(cls)
         built = {
-            f.metadata.get("wire", f.name): _field_plan(
-                conv, cast("Callable[[Any, Any], None]", setters[f.name]), hints[f.name], f.default is attrs.NOTHING
-            )
+            f.metadata.get("wire", f.name): _field_plan(conv, f.name, hints[f.name], f.default is attrs.NOTHING)
             for f in fields
         }
         plans.update(built)
         return built
 
     new = object.__new__
+    put = setattr  # the builtin beats the slot descriptor's __set__ and object.__setattr__
 
     def structure_object(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
@@ -214,18 +199,18 @@ def _sparse_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[An
             entry = lookup(key)
             if entry is None:
                 continue
-            put, exact, nullable, values, hook, target, required = entry
+            name, exact, nullable, values, hook, target, required = entry
             kind = item.__class__
             if kind is exact:
-                put(out, item)
+                put(out, name, item)
             elif item is None and nullable:
-                put(out, None)
+                put(out, name, None)
             elif kind is int and exact is float:
-                put(out, float(cast(int, item)))  # JSON has one number type: 5 where a float is declared
+                put(out, name, float(cast(int, item)))  # JSON has one number type: 5 where a float is declared
             elif values is not None and (kind is int or kind is str) and item in values:
-                put(out, values[item])
+                put(out, name, values[item])
             else:
-                put(out, hook(item, target))
+                put(out, name, hook(item, target))
             found += required
         if found != required_count:
             missing = [
