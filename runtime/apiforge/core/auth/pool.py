@@ -76,6 +76,11 @@ class TokenPool:
         self.provider = provider
         self.default_kind: TokenKind = default_kind
         self._id = next(_pool_ids)
+        # Asked once: isinstance against a runtime-checkable Protocol inspects the class every time,
+        # which cost more per call than the rest of choosing a token.
+        self._load_aware: LoadAware | None = (
+            self.strategy if provider is None and isinstance(self.strategy, LoadAware) else None
+        )
 
     @classmethod
     def from_source(
@@ -171,12 +176,12 @@ class TokenPool:
 
     def release(self, token: Token) -> None:
         """An attempt that `select` gave `token` to is over."""
-        if self.provider is None and isinstance(self.strategy, LoadAware):
-            self.strategy.finished(token)
+        if self._load_aware is not None:
+            self._load_aware.finished(token)
 
     def _started(self, token: Token) -> None:
-        if self.provider is None and isinstance(self.strategy, LoadAware):
-            self.strategy.started(token)
+        if self._load_aware is not None:
+            self._load_aware.started(token)
 
     def _provided(self, method: str, allowed: frozenset[TokenKind], outcome: object) -> Token:
         if isinstance(outcome, str) and outcome:
