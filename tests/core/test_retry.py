@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from apiforge.core.client import make_retry
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError, TransportError
 from apiforge.core.retry import RetryPolicy, classify, retry_after_seconds
 
@@ -57,6 +58,53 @@ def test_bad_variable_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APIFORGE_MAX_RETRIES", "lots")
     with pytest.raises(ValueError, match="APIFORGE_MAX_RETRIES"):
         RetryPolicy.from_env()
+
+
+def test_a_policy_knows_the_settings_it_was_given() -> None:
+    assert RetryPolicy().given == frozenset()
+    assert RetryPolicy(max_retries=3, deadline=None).given == {"max_retries", "deadline"}
+    # Given its default value, a setting is still given (it overrides what lies below); equality is by value.
+    assert RetryPolicy(max_retries=3) == RetryPolicy()
+    assert "given" not in repr(RetryPolicy(jitter=0))
+
+
+def test_settings_are_keyword_only_and_checked() -> None:
+    with pytest.raises(TypeError):
+        RetryPolicy(3)  # type: ignore[misc]
+    with pytest.raises(ValueError, match=r"RetryPolicy: backoff_max must be a number >= 0, got -1"):
+        RetryPolicy(backoff_max=-1)
+    with pytest.raises(ValueError, match=r"RetryPolicy: jitter must be from 0 to 1, got 2"):
+        RetryPolicy(jitter=2)
+
+
+def test_merge_takes_only_the_settings_the_override_was_given() -> None:
+    base = RetryPolicy(max_retries=8, backoff_base=2.0)
+    merged = base.merge(RetryPolicy(max_retries=3, deadline=None))
+    assert merged == RetryPolicy(max_retries=3, backoff_base=2.0, deadline=None)
+    assert merged.given == {"max_retries", "backoff_base", "deadline"}
+    assert base.merge(None) is base
+    assert base.merge(RetryPolicy()) is base
+
+
+def test_from_env_gives_what_the_environment_and_the_overrides_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APIFORGE_BACKOFF_MAX", "4")
+    policy = RetryPolicy.from_env(jitter=0, max_retries=None)
+    assert policy == RetryPolicy(backoff_max=4, jitter=0)
+    assert policy.given == {"backoff_max", "jitter"}
+    # Layered over a client's policy, it leaves the client's other settings alone.
+    assert RetryPolicy(max_retries=9).merge(policy) == RetryPolicy(max_retries=9, backoff_max=4, jitter=0)
+
+
+def test_make_retry_puts_the_shorthands_on_top() -> None:
+    base = RetryPolicy(max_retries=5, backoff_base=2)
+    assert make_retry(base) is base
+    assert make_retry(base, RetryPolicy(max_retries=2, deadline=5)) == RetryPolicy(
+        max_retries=2, backoff_base=2, deadline=5
+    )
+    layered = make_retry(base, RetryPolicy(max_retries=2, deadline=5), max_retries=6, deadline=None)
+    assert layered == RetryPolicy(max_retries=6, backoff_base=2, deadline=None)
+    # max_retries=None means "not given"; deadline=None means "no deadline".
+    assert make_retry(base, max_retries=None).max_retries == 5
 
 
 def test_backoff_doubles_and_is_capped() -> None:

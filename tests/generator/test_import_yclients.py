@@ -172,7 +172,10 @@ def test_method_facts(spec: Spec) -> None:
     assert login.http_status == 201 and login.idempotent and login.token_kinds == ("partner",)
     assert login.body is not None and login.body.flat
     search = by_wire["POST /api/v1/company/{company_id}/clients/search"]
-    assert search.token_kinds == ("user",) and not search.idempotent and not search.batchable
+    # A read sent as POST: the overlay marks it idempotent (retried like a GET); so is the visit-history search.
+    assert search.token_kinds == ("user",) and search.idempotent and not search.batchable
+    assert by_wire["POST /api/v1/company/{company_id}/clients/visits/search"].idempotent
+    assert not by_wire["POST /api/v1/clients/{company_id}"].idempotent  # creating a client is not
     assert search.pagination is not None
     assert (search.pagination.page, search.pagination.size, search.pagination.location) == ("page", "page_size", "body")
     assert search.pagination.max_size == 200 and search.pagination.total == ("total_count",)

@@ -1,7 +1,9 @@
 """The fault run: 2,000 calls per API, sync and async, against fakes that fail one request in five.
 
 In-process the run makes 2,000 calls per API and flavour; over real HTTP (sockets closed and reset,
-timeouts that really elapse) it makes 250, which keep the wall time down.
+timeouts that really elapse) it makes 250, which keep the wall time down: on a 2-core machine the six
+HTTP runs take about 14 s with 250 calls each, about 145 s with 2,000 (sync 16-17 s per API; async
+15-40 s, the fake's server threads competing with the client for the cores).
 
 Every kind of fault a fake can inject is mixed in at random (seeded): 5xx answers, connections
 dropped before and after the server processed the request, timeouts, and each API's own errors
@@ -11,8 +13,8 @@ dropped before and after the server processed the request, timeouts, and each AP
 - VK: no `messages.send` is lost (each the caller saw succeed is in the fake's history exactly
   once) and none is duplicated (no random_id, no text delivered twice);
 - Wialon: expired sessions are logged into again and the calls replayed;
-- YCLIENTS: a 429 waits at least its Retry-After; a call that is not idempotent is never resent
-  once it may have reached the server;
+- YCLIENTS: a 429 waits at least its Retry-After; a call that is not idempotent (`clients.create`)
+  is never resent once it may have reached the server: no client is created twice;
 - no idempotent call runs out of retries;
 - no secret (tokens, the session ids the fake issued, the user token, the password) appears in any
   log record or exception text.
@@ -28,6 +30,7 @@ import inspect
 import json
 import logging
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -66,9 +69,12 @@ WIALON_TOKEN = "5dce19710a5e26ab8b7b8986cb3c49e5FAULTRUNSECRET0A7AEB8AFBFCEED7DC
 PARTNER_TOKEN = "partner-FaultRun-Secret-41f2"
 PASSWORD = "pw-FaultRun-Secret-93a7"
 COMPANY = 4564
+CREATED = "fault-run client"  # the names of the clients the YCLIENTS run creates
 UNITS = {int(unit["id"]): str(unit["nm"]) for unit in DEFAULT_UNITS}
 
 Client = SyncClient | AsyncClient
+# The line each call logs at DEBUG when it is over (apiforge.core.pipeline.run_call).
+CALL_LINE = re.compile(r"^.+?: (?P<outcome>ok|failed) in \d+\.\d{3}s \((?P<attempts>\d+) attempts?\)")
 
 
 # Recording what happened.
@@ -206,6 +212,10 @@ class YclientsRun(FakeYclients, RunFake):
     def secrets(self) -> list[str]:
         return [PARTNER_TOKEN, PASSWORD, *self.user_tokens]
 
+    def created(self) -> list[tuple[int, str]]:
+        """(id, name) of every client the run's `clients.create` calls made, as the fake stored them."""
+        return [(int(c["id"]), str(c["name"])) for c in self.clients[COMPANY].values() if CREATED in str(c["name"])]
+
 
 def vk_ops(rng: random.Random, calls: int, sent: list[tuple[int, str]]) -> list[Op]:
     """Many sends, some reads."""
@@ -268,19 +278,30 @@ def check_units(found: Any) -> None:
     assert [item.nm for item in found.items] == sorted(UNITS.values())
 
 
-def yclients_ops(rng: random.Random, calls: int) -> list[Op]:
+def yclients_ops(rng: random.Random, calls: int, created: list[tuple[int, str]]) -> list[Op]:
+    """Reads (a GET, and clients/search: a POST marked idempotent), and creations, which are not idempotent."""
     ops: list[Op] = []
-    for _ in range(calls):
-        if rng.random() < 0.7:
+    for n in range(calls):
+        roll = rng.random()
+        if roll < 0.55:
             ops.append(Op("GET /companies", lambda c: c.companies.list(), check_companies))
-        else:
+        elif roll < 0.8:
             page = rng.randint(1, 6)
-            # clients/search is a POST the specs do not mark idempotent: never resent once it may have arrived.
             ops.append(
                 Op(
                     "POST /clients/search",
                     lambda c, page=page: c.clients.search(company_id=COMPANY, page=page, page_size=10),
                     lambda found, page=page: check_clients(found, page),
+                )
+            )
+        else:
+            # A creation is never resent once it may have arrived: a retry could create the client twice.
+            name = f"{CREATED} {n}"
+            ops.append(
+                Op(
+                    "POST /clients",
+                    lambda c, name=name, n=n: c.clients.create(company_id=COMPANY, name=name, phone=f"7999{n:07d}"),
+                    lambda client, name=name: created.append((client.id, name)),
                     idempotent=False,
                 )
             )
@@ -375,14 +396,15 @@ def test_fault_run(api: str, flavour: str, mode: str, caplog: pytest.LogCaptureF
     rng = random.Random(SEED)
     fake = make_fake(api)
     fake.faults.seed(SEED)
-    sent: list[tuple[int, str]] = []
+    sent: list[tuple[int, str]] = []  # (message id, text) of each messages.send the caller saw succeed
+    created: list[tuple[int, str]] = []  # (client id, name) of each clients.create the caller saw succeed
     calls = CALLS if mode == "inprocess" else HTTP_CALLS
     if api == "vk":
         ops = vk_ops(rng, calls, sent)
     elif api == "wialon":
         ops = wialon_ops(rng, calls)
     else:
-        ops = yclients_ops(rng, calls)
+        ops = yclients_ops(rng, calls, created)
     tally = Tally()
     waits = Waits()
 
@@ -401,15 +423,21 @@ def test_fault_run(api: str, flavour: str, mode: str, caplog: pytest.LogCaptureF
         injected = Counter(fake.faults.counts())
         requests = len(fake.calls) + sum(not r.processed for r in fake.faults.log)
         messages = [r.getMessage() for r in caplog.records]
+        call_lines = [m for r, m in zip(caplog.records, messages, strict=True) if r.levelno == logging.DEBUG]
         delivered = list(fake.messages) if isinstance(fake, VKRun) else []
+        stored = fake.created() if isinstance(fake, YclientsRun) else []
         # Then each kind once with retries off, for the texts of the errors a user would see.
         probe = client_for(api, fake, url, mode, "sync")
         with probe:
             if api == "yclients":
                 probe.login("admin", PASSWORD)
-            tally.texts += probe_every_kind(probe, fake, next(op for op in ops if op.name != "messages.send"))
+            # A read: the probe must not add messages or clients to what the run delivered.
+            read = next(op for op in ops if op.idempotent and op.name != "messages.send")
+            tally.texts += probe_every_kind(probe, fake, read)
 
     # The figures.
+    finished = [match for m in call_lines if (match := CALL_LINE.match(m))]
+    attempts = sum(int(match["attempts"]) for match in finished)
     retries = sum("retrying in" in m for m in messages)
     recoveries = sum("recovered from" in m for m in messages)
     retry_after_waits = sum(w >= RETRY_AFTER_SEEN for w in waits.asked)
@@ -419,17 +447,26 @@ def test_fault_run(api: str, flavour: str, mode: str, caplog: pytest.LogCaptureF
         lost = sum(by_text[text] == 0 for _, text in sent)
         duplicated = sum(n - 1 for n in by_text.values() if n > 1)
         duplicated += sum(n - 1 for n in Counter(m["random_id"] for m in delivered).values() if n > 1)
+    if isinstance(fake, YclientsRun):
+        by_name = Counter(name for _, name in stored)
+        lost = sum(by_name[name] == 0 for _, name in created)
+        duplicated = sum(n - 1 for n in by_name.values() if n > 1)
+    writes = {"vk": f"; sends {len(sent)}", "yclients": f"; creations {len(created)}"}.get(api)
     print(
         f"\nfault run {api}/{flavour}/{mode}: {tally.done} calls in {duration:.1f} s, {requests} requests;"
         f" {injected.total()} faults injected ({', '.join(f'{k} {n}' for k, n in sorted(injected.items()))});"
         f" {retries} retries, {recoveries} session recoveries, {retry_after_waits} Retry-After waits;"
-        f" exhausted {len(tally.exhausted)}, not retried by design {len(tally.not_retried)};"
-        f" sends {len(sent)}, lost {lost}, duplicated {duplicated}"
+        f" {len(finished)} calls logged with {attempts} attempts;"
+        f" exhausted {len(tally.exhausted)}, not retried by design {len(tally.not_retried)}"
+        + (f"{writes}, lost {lost}, duplicated {duplicated}" if writes else "")
     )
 
     # Every call was made and no idempotent call ran out of retries.
     assert tally.done == calls
     assert tally.exhausted == []
+    # One DEBUG line per call (and the YCLIENTS login), whether it succeeded or failed in the end.
+    assert len(finished) == tally.done + (api == "yclients")
+    assert sum(match["outcome"] == "failed" for match in finished) == len(tally.exhausted) + len(tally.not_retried)
     # About one request in five failed, with every kind of fault the fake has.
     assert set(injected) == set(fake.faults.supported)
     assert 0.12 < injected.total() / requests < 0.28
@@ -454,6 +491,13 @@ def test_fault_run(api: str, flavour: str, mode: str, caplog: pytest.LogCaptureF
     if isinstance(fake, YclientsRun):
         # Every 429 waited its Retry-After (seconds or date); no other wait comes near it.
         assert retry_after_waits == injected["yclients_429"] + injected["yclients_429_date"]
+        # Each creation the caller saw succeed made its client, and no creation was sent twice. (A creation
+        # that failed once it may have arrived may have made one too: it was reported, not resent.)
+        assert len(created) > calls / 10
+        assert lost == 0
+        assert duplicated == 0
+        assert set(created) <= set(stored)
+        assert len(stored) <= len(created) + len(tally.not_retried)
         for _, error in tally.not_retried:
             may_have_arrived = (
                 (isinstance(error, TransportError) and error.sent)

@@ -7,6 +7,7 @@ really sleeps.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,7 +16,16 @@ import attrs
 import httpx
 import pytest
 
-from apiforge.core import HTTPStatusError, MethodSpec, Param, TransportError
+from apiforge.core import (
+    APIForgeError,
+    HTTPStatusError,
+    LocalBackend,
+    MethodSpec,
+    Param,
+    RetryPolicy,
+    TransportError,
+    VKRateLimiter,
+)
 from apiforge.core.client import AsyncClient, SyncClient
 from apiforge.testing import FakeVK, FakeWialon, FakeYclients
 from apiforge.testing.faults import KINDS, FaultKind
@@ -23,7 +33,7 @@ from apiforge.testing.wialon import DEFAULT_TOKEN
 from apiforge.vk import VK, AsyncVK
 from apiforge.vk.errors import ServerError, TooManyError
 from apiforge.wialon import AsyncWialon, Wialon
-from apiforge.yclients import Yclients
+from apiforge.yclients import AsyncYclients, Yclients
 
 TOKEN = "vk1.a.retry-test-token-0123456789"
 PARTNER = "partner-token-for-retries"
@@ -185,6 +195,120 @@ def test_constructor_argument_beats_the_environment(
         assert [u.id for u in vk.users.get(user_ids=[1])] == [1]
 
 
+# Where each retry setting comes from: with_options > the client's retry= > the environment > the defaults.
+
+PolicyClient = VK | AsyncVK | Yclients | AsyncYclients | Wialon | AsyncWialon
+CLIENTS: dict[str, tuple[type[Any], type[Any]]] = {
+    "vk": (VK, AsyncVK),
+    "yclients": (Yclients, AsyncYclients),
+    "wialon": (Wialon, AsyncWialon),
+}
+# An idempotent read of each API, to fail and retry.
+READS: dict[str, Any] = {
+    "vk": lambda c: c.users.get(user_ids=[1]),
+    "yclients": lambda c: c.companies.list(),
+    "wialon": lambda c: c.core.search_item(id=734455, flags=1),
+}
+
+
+def policy_client(
+    api: str, flavour: str, clock: Clock, **options: Any
+) -> tuple[Any, FakeVK | FakeYclients | FakeWialon]:
+    """A client of `api` (in-process, on the fake clock) and its fake."""
+    fake: FakeVK | FakeYclients | FakeWialon
+    if api == "vk":
+        fake = FakeVK(tokens={TOKEN})
+        options.update(token=TOKEN, rate_limit=None)
+    elif api == "yclients":
+        fake = FakeYclients(partner_tokens={PARTNER})
+        options.update(partner_token=PARTNER, rate_limit=None)
+    else:
+        fake = FakeWialon()
+        options.update(token=DEFAULT_TOKEN)
+    sync, asynchronous = CLIENTS[api]
+    if flavour == "async":
+        http: httpx.Client | httpx.AsyncClient = httpx.AsyncClient(transport=fake.async_transport())
+        client = asynchronous(base_url="http://fake", http_client=http, **options)
+    else:
+        client = sync(base_url="http://fake", http_client=httpx.Client(transport=fake.transport()), **options)
+    on_clock(client, clock)
+    return client, fake
+
+
+async def waits_of(client: PolicyClient, api: str, fake: Any, clock: Clock, faults: int) -> list[float]:
+    """The waits of one read whose first `faults` attempts get a 503 (whether it then succeeds or fails)."""
+    fake.faults.clear()
+    fake.faults.fail_next(faults, kind="http_503")
+    before = len(clock.slept)
+    try:
+        result = READS[api](client)
+        if inspect.isawaitable(result):
+            await result
+    except APIForgeError:
+        pass
+    fake.faults.clear()
+    return clock.slept[before:]
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("api", ["vk", "yclients", "wialon"])
+async def test_retry_settings_per_call_over_client_over_environment(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock, api: str, flavour: str
+) -> None:
+    monkeypatch.setenv("APIFORGE_MAX_RETRIES", "5")
+    monkeypatch.setenv("APIFORGE_BACKOFF_BASE", "0.25")
+    monkeypatch.setenv("APIFORGE_BACKOFF_MAX", "20")
+    # The client sets the backoff; the number of retries stays the environment's, jitter the fixture's (0).
+    client, fake = policy_client(api, flavour, clock, retry=RetryPolicy(backoff_base=2, backoff_max=5))
+    assert await waits_of(client, api, fake, clock, faults=10) == [2.0, 4.0, 5.0, 5.0, 5.0]
+
+    # Per call: fewer retries; the client's backoff still holds.
+    view = client.with_options(retry=RetryPolicy(max_retries=2))
+    assert await waits_of(view, api, fake, clock, faults=10) == [2.0, 4.0]
+    # A setting given per call replaces the client's; the rest stays.
+    view = client.with_options(retry=RetryPolicy(backoff_base=1, max_retries=4))
+    assert await waits_of(view, api, fake, clock, faults=10) == [1.0, 2.0, 4.0, 5.0]
+    # Views of views layer too, and the shorthand wins over the same setting in retry=.
+    view = view.with_options(retry=RetryPolicy(max_retries=3), max_retries=1)
+    assert await waits_of(view, api, fake, clock, faults=10) == [1.0]
+
+    # The client itself kept its settings, and a call that gets through stops the waits.
+    assert await waits_of(client, api, fake, clock, faults=2) == [2.0, 4.0]
+    assert client._policy.retry == RetryPolicy(max_retries=5, backoff_base=2, backoff_max=5, jitter=0)
+    if isinstance(client, AsyncClient):
+        await client.aclose()
+    else:
+        client.close()
+
+
+@pytest.mark.parametrize("api", ["vk", "yclients", "wialon"])
+def test_client_retry_argument_and_its_shorthand(monkeypatch: pytest.MonkeyPatch, clock: Clock, api: str) -> None:
+    monkeypatch.setenv("APIFORGE_MAX_RETRIES", "7")
+
+    def retry_of(**options: Any) -> RetryPolicy:
+        client, _ = policy_client(api, "sync", clock, **options)
+        with client:
+            return client._policy.retry  # type: ignore[no-any-return]
+
+    # Without arguments: the environment (and the fixture's backoff 1 s, no jitter) over the defaults.
+    assert retry_of() == RetryPolicy(max_retries=7, backoff_base=1, jitter=0)
+    # max_retries= is the shorthand; it wins over retry=RetryPolicy(max_retries=...).
+    assert retry_of(retry=RetryPolicy(max_retries=2, deadline=None), max_retries=4) == RetryPolicy(
+        max_retries=4, backoff_base=1, jitter=0, deadline=None
+    )
+    # Settings left out of retry= stay the environment's or the defaults.
+    policy = retry_of(retry=RetryPolicy(retry_after_cap=5))
+    assert policy == RetryPolicy(max_retries=7, backoff_base=1, jitter=0, retry_after_cap=5)
+    assert (policy.backoff_max, policy.deadline) == (30.0, 120.0)
+
+
+def test_per_call_retry_after_cap(yc: Yclients, fake_yc: FakeYclients, clock: Clock) -> None:
+    fake_yc.faults.retry_after = 3600
+    fake_yc.faults.fail_next(1, kind="yclients_429")
+    assert len(yc.with_options(retry=RetryPolicy(retry_after_cap=12, deadline=None)).companies.list()) == 2
+    assert clock.slept == [12.0]
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
@@ -284,8 +408,32 @@ def test_429_is_retried_for_a_call_that_is_not_idempotent(yc: Yclients, fake_yc:
     fake_yc.faults.retry_after = 2
     fake_yc.faults.fail_next(1, kind="yclients_429")
     # The server refused before doing anything: safe to send again whatever the call does.
-    assert len(yc.clients.search(company_id=4564, page=1, page_size=5)) == 5
+    created = yc.clients.create(company_id=4564, name="Retried", phone="79990000001")
     assert clock.slept == [2.0]
+    assert [c["id"] for c in fake_yc.clients[4564].values() if c["name"] == "Retried"] == [created.id]
+
+
+@pytest.mark.parametrize("kind", ["reset_after", "http_500", "http_503"])
+def test_clients_search_is_a_read_retried_like_one(
+    yc: Yclients, fake_yc: FakeYclients, clock: Clock, kind: FaultKind
+) -> None:
+    # A POST, but a read (the overlay marks it idempotent): retried even once it may have reached the server.
+    yc.login("admin", "secret")
+    fake_yc.faults.fail_next(1, kind=kind)
+    assert len(yc.clients.search(company_id=4564, page=1, page_size=5)) == 5
+    assert clock.slept == [1.0]
+
+
+@pytest.mark.parametrize("kind", ["reset_after", "http_500", "http_503"])
+def test_clients_create_is_not_resent_once_it_may_have_arrived(
+    yc: Yclients, fake_yc: FakeYclients, clock: Clock, kind: FaultKind
+) -> None:
+    yc.login("admin", "secret")
+    fake_yc.faults.fail_next(1, kind=kind)
+    with pytest.raises(APIForgeError):
+        yc.clients.create(company_id=4564, name="Once", phone="79990000002")
+    assert clock.slept == []
+    assert len(fake_yc.calls_to("POST /api/v1/clients/{company_id}")) == KINDS[kind].processed
 
 
 # What may be retried.
@@ -487,3 +635,30 @@ async def test_async_rate_limit_number(fake_vk: FakeVK, clock: Clock) -> None:
         for _ in range(5):
             await vk.users.get(user_ids=[1])
     assert clock.slept == [1.0, 1.0]
+
+
+def test_a_limiter_with_a_shared_backend(fake_vk: FakeVK, clock: Clock) -> None:
+    # Two clients (think: two processes) on one token, their schedules in one backend: they share its 2/s.
+    backend = LocalBackend()
+    clients = [
+        VK(
+            token=TOKEN,
+            base_url="http://fake",
+            http_client=httpx.Client(transport=fake_vk.transport()),
+            rate_limit=VKRateLimiter({"user": 2, "group": 20}, backend=backend),
+        )
+        for _ in range(2)
+    ]
+    for client in clients:
+        on_clock(client, clock)
+    for client in [*clients, *clients]:
+        client.users.get(user_ids=[1])
+    assert clock.slept == [pytest.approx(1.1)]  # the third call in a window of 1.1 s waits
+    for client in clients:
+        client.close()
+
+
+@pytest.mark.parametrize("value", [True, 0, -3, "5"])
+def test_a_rate_limit_that_is_no_rate_is_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="rate_limit must be a positive number of requests per second, a RateLimiter"):
+        VK(token=TOKEN, rate_limit=value)  # type: ignore[arg-type]

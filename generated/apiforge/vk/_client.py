@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Self
 
 import httpx
 
-from apiforge.core import DEFAULT
+from apiforge.core import DEFAULT, RateLimiter, RetryPolicy
 from apiforge.core.auth import (
     AsyncCaptchaHandler,
     AsyncTokenPin,
@@ -72,8 +72,6 @@ if TYPE_CHECKING:
     from apiforge.vk.methods.wall import AsyncWallMethods, WallMethods
     from apiforge.vk.methods.widgets import AsyncWidgetsMethods, WidgetsMethods
 
-    pass
-
 RATE_LIMITS: dict[str, float] = {
     "group": 20,
     "open": 3,
@@ -96,7 +94,8 @@ class VK(VKEvents, ExecuteMethods):
         version: str = "5.199",
         lang: str | None = None,
         base_url: str = "https://api.vk.com",
-        rate_limit: float | None = DEFAULT,
+        rate_limit: float | RateLimiter | None = DEFAULT,
+        retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.Client | None = None,
@@ -114,8 +113,15 @@ class VK(VKEvents, ExecuteMethods):
         version: the API version sent as `v`.
         lang: the language of answers (`lang`), e.g. "en".
         base_url: scheme and host of the API (a fake or a proxy in tests).
-        rate_limit: requests per second per token; None turns client-side limiting off.
-        max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
+        rate_limit: requests per second per token, whatever its kind; or a `RateLimiter` (its windows per
+            token), e.g. `VKRateLimiter({"user": 3, "group": 20}, backend=shared)` for per-kind rates kept in a
+            backend several processes share; None turns client-side limiting off. Default: the published
+            rate of each token's kind.
+        retry: how failed calls are retried (attempts, backoff, jitter, deadline, Retry-After cap): each
+            setting the `RetryPolicy` is given overrides the APIFORGE_* environment and the defaults;
+            `with_options(retry=...)` overrides it again for some calls.
+        max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`, and wins over it (default 3, or
+            APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         """
@@ -130,6 +136,7 @@ class VK(VKEvents, ExecuteMethods):
             base_url=base_url,
             rate_limit=rate_limit,
             rate_limits=RATE_LIMITS,
+            retry=retry,
             max_retries=max_retries,
             sync=True,
         )
@@ -484,7 +491,8 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         version: str = "5.199",
         lang: str | None = None,
         base_url: str = "https://api.vk.com",
-        rate_limit: float | None = DEFAULT,
+        rate_limit: float | RateLimiter | None = DEFAULT,
+        retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -504,8 +512,15 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         version: the API version sent as `v`.
         lang: the language of answers (`lang`), e.g. "en".
         base_url: scheme and host of the API (a fake or a proxy in tests).
-        rate_limit: requests per second per token; None turns client-side limiting off.
-        max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
+        rate_limit: requests per second per token, whatever its kind; or a `RateLimiter` (its windows per
+            token), e.g. `VKRateLimiter({"user": 3, "group": 20}, backend=shared)` for per-kind rates kept in a
+            backend several processes share; None turns client-side limiting off. Default: the published
+            rate of each token's kind.
+        retry: how failed calls are retried (attempts, backoff, jitter, deadline, Retry-After cap): each
+            setting the `RetryPolicy` is given overrides the APIFORGE_* environment and the defaults;
+            `with_options(retry=...)` overrides it again for some calls.
+        max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`, and wins over it (default 3, or
+            APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         auto_batch: coalesce concurrent batchable calls made within `batch_window` seconds into
@@ -523,6 +538,7 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
             base_url=base_url,
             rate_limit=rate_limit,
             rate_limits=RATE_LIMITS,
+            retry=retry,
             max_retries=max_retries,
             sync=False,
         )

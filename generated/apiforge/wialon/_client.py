@@ -9,12 +9,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from apiforge.core import AsyncClient, SyncClient
+from apiforge.core import AsyncClient, RateLimiter, RetryPolicy, SyncClient
 from apiforge.core.protocols.wialon import HookResult, SessionHooks
 from apiforge.core.setup import wialon_parts
-
-if TYPE_CHECKING:
-    from apiforge.wialon.models.session import LoginResponse
 
 if TYPE_CHECKING:
     from apiforge.wialon._batch import AsyncWialonBatch, WialonBatch
@@ -36,8 +33,7 @@ if TYPE_CHECKING:
     from apiforge.wialon.methods.unit import AsyncUnitMethods, UnitMethods
     from apiforge.wialon.methods.unit_group import AsyncUnitGroupMethods, UnitGroupMethods
     from apiforge.wialon.methods.user import AsyncUserMethods, UserMethods
-
-    pass
+    from apiforge.wialon.models.session import LoginResponse
 
 RATE_LIMITS: dict[str, float] = {}
 
@@ -51,7 +47,8 @@ class Wialon(SyncClient):
         *,
         operate_as: str | None = None,
         base_url: str = "https://hst-api.wialon.com",
-        rate_limit: float | None = None,
+        rate_limit: float | RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.Client | None = None,
@@ -60,8 +57,13 @@ class Wialon(SyncClient):
         token: a 72-character access token; the client logs in with it on first use.
         operate_as: log in as this user (a sub-user of the token's owner).
         base_url: scheme and host (Wialon Hosting, or your Wialon Local site).
-        rate_limit: requests per second (Wialon publishes no per-second limit: off by default).
-        max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
+        rate_limit: requests per second, or a `RateLimiter` (its `Window`s; a backend several processes
+            share); Wialon publishes no per-second limit: off by default.
+        retry: how failed calls are retried (attempts, backoff, jitter, deadline, Retry-After cap): each
+            setting the `RetryPolicy` is given overrides the APIFORGE_* environment and the defaults;
+            `with_options(retry=...)` overrides it again for some calls.
+        max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`, and wins over it (default 3, or
+            APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         """
@@ -72,6 +74,7 @@ class Wialon(SyncClient):
             operate_as=operate_as,
             base_url=base_url,
             rate_limit=rate_limit,
+            retry=retry,
             max_retries=max_retries,
         )
         self._configure(protocol, policy)
@@ -278,7 +281,8 @@ class AsyncWialon(AsyncClient):
         *,
         operate_as: str | None = None,
         base_url: str = "https://hst-api.wialon.com",
-        rate_limit: float | None = None,
+        rate_limit: float | RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -287,8 +291,13 @@ class AsyncWialon(AsyncClient):
         token: a 72-character access token; the client logs in with it on first use.
         operate_as: log in as this user (a sub-user of the token's owner).
         base_url: scheme and host (Wialon Hosting, or your Wialon Local site).
-        rate_limit: requests per second (Wialon publishes no per-second limit: off by default).
-        max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
+        rate_limit: requests per second, or a `RateLimiter` (its `Window`s; a backend several processes
+            share); Wialon publishes no per-second limit: off by default.
+        retry: how failed calls are retried (attempts, backoff, jitter, deadline, Retry-After cap): each
+            setting the `RetryPolicy` is given overrides the APIFORGE_* environment and the defaults;
+            `with_options(retry=...)` overrides it again for some calls.
+        max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`, and wins over it (default 3, or
+            APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         """
@@ -299,6 +308,7 @@ class AsyncWialon(AsyncClient):
             operate_as=operate_as,
             base_url=base_url,
             rate_limit=rate_limit,
+            retry=retry,
             max_retries=max_retries,
         )
         self._configure(protocol, policy)

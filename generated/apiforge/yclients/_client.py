@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from apiforge.core import DEFAULT, AsyncClient, SyncClient
+from apiforge.core import DEFAULT, AsyncClient, RateLimiter, RetryPolicy, SyncClient
 from apiforge.core.setup import yclients_parts
 from apiforge.yclients.models.users import AuthResponse2, BookingAuthResponse2
 
@@ -98,8 +98,6 @@ if TYPE_CHECKING:
     from apiforge.yclients.methods.visits import AsyncVisitsMethods, VisitsMethods
     from apiforge.yclients.methods.waiting_list import AsyncWaitingListMethods, WaitingListMethods
 
-    pass
-
 RATE_LIMITS: dict[str, float] = {
     "default": 5,
 }
@@ -114,7 +112,8 @@ class Yclients(SyncClient):
         user_token: str | None = None,
         *,
         base_url: str = "https://api.yclients.com",
-        rate_limit: float | None = DEFAULT,
+        rate_limit: float | RateLimiter | None = DEFAULT,
+        retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.Client | None = None,
@@ -123,8 +122,14 @@ class Yclients(SyncClient):
         partner_token: the integrator's token, sent on every call.
         user_token: a user's token, for the calls that act as a user (or use login()).
         base_url: scheme and host of the API (a fake or a proxy in tests).
-        rate_limit: requests per second (default: 5/s and 200/min); None turns client-side limiting off.
-        max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
+        rate_limit: requests per second; or a `RateLimiter`, e.g. `RateLimiter([Window(5), Window(200, 60)],
+            backend=shared)` for limits kept in a backend several processes share; None turns client-side
+            limiting off. Default: the published 5/s and 200/min.
+        retry: how failed calls are retried (attempts, backoff, jitter, deadline, Retry-After cap): each
+            setting the `RetryPolicy` is given overrides the APIFORGE_* environment and the defaults;
+            `with_options(retry=...)` overrides it again for some calls.
+        max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`, and wins over it (default 3, or
+            APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         """
@@ -133,6 +138,7 @@ class Yclients(SyncClient):
             user_token=user_token,
             base_url=base_url,
             rate_limit=rate_limit,
+            retry=retry,
             max_retries=max_retries,
         )
         self._configure(protocol, policy)
@@ -661,7 +667,8 @@ class AsyncYclients(AsyncClient):
         user_token: str | None = None,
         *,
         base_url: str = "https://api.yclients.com",
-        rate_limit: float | None = DEFAULT,
+        rate_limit: float | RateLimiter | None = DEFAULT,
+        retry: RetryPolicy | None = None,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -670,8 +677,14 @@ class AsyncYclients(AsyncClient):
         partner_token: the integrator's token, sent on every call.
         user_token: a user's token, for the calls that act as a user (or use login()).
         base_url: scheme and host of the API (a fake or a proxy in tests).
-        rate_limit: requests per second (default: 5/s and 200/min); None turns client-side limiting off.
-        max_retries: retries of a failed call (default 3, or APIFORGE_MAX_RETRIES).
+        rate_limit: requests per second; or a `RateLimiter`, e.g. `RateLimiter([Window(5), Window(200, 60)],
+            backend=shared)` for limits kept in a backend several processes share; None turns client-side
+            limiting off. Default: the published 5/s and 200/min.
+        retry: how failed calls are retried (attempts, backoff, jitter, deadline, Retry-After cap): each
+            setting the `RetryPolicy` is given overrides the APIFORGE_* environment and the defaults;
+            `with_options(retry=...)` overrides it again for some calls.
+        max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`, and wins over it (default 3, or
+            APIFORGE_MAX_RETRIES).
         timeout: seconds (or an httpx.Timeout) per request.
         http_client: an httpx client to use instead of a new one (not closed by this client).
         """
@@ -680,6 +693,7 @@ class AsyncYclients(AsyncClient):
             user_token=user_token,
             base_url=base_url,
             rate_limit=rate_limit,
+            retry=retry,
             max_retries=max_retries,
         )
         self._configure(protocol, policy)

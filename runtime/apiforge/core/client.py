@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
 import attrs
 import httpx
@@ -15,6 +15,7 @@ from apiforge.core.effects import Effect
 from apiforge.core.pipeline import Policy, run_call
 from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter
+from apiforge.core.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from apiforge.core.batch.auto import AutoBatcher
@@ -32,17 +33,44 @@ DEFAULT: Any = _Unset()
 """Marks an argument left to the API's default (e.g. `rate_limit`: the published limit)."""
 
 
-def make_limiter(rate_limit: float | Any | None, default: RateLimiter | None) -> RateLimiter | None:
-    """`rate_limit=None` turns limiting off; a number sets requests per second; DEFAULT keeps the API's."""
+RateLimit: TypeAlias = float | RateLimiter | None
+"""What `rate_limit=` accepts: requests per second, a limiter (per-kind rates, a shared backend), or None (off)."""
+
+
+def make_limiter(rate_limit: RateLimit, default: RateLimiter | None) -> RateLimiter | None:
+    """`rate_limit=None` turns limiting off; a number sets requests per second; a RateLimiter is used as it is;
+    DEFAULT keeps `default` (the API's published limits)."""
     if rate_limit is DEFAULT:
         return default
     if rate_limit is None:
         return None
     if isinstance(rate_limit, RateLimiter):
         return rate_limit
-    if not isinstance(rate_limit, int | float) or rate_limit <= 0:
-        raise ValueError(f"rate_limit must be a positive number of requests per second or None, got {rate_limit!r}")
+    # bool is an int, but `rate_limit=True` is a mistake, not one request per second.
+    if not isinstance(rate_limit, int | float) or isinstance(rate_limit, bool) or rate_limit <= 0:
+        raise ValueError(
+            f"rate_limit must be a positive number of requests per second, a RateLimiter or None, got {rate_limit!r}"
+        )
     return RateLimiter.per_second(float(rate_limit))
+
+
+def make_retry(
+    base: RetryPolicy,
+    retry: RetryPolicy | None = None,
+    *,
+    max_retries: int | None = None,
+    deadline: float | None = DEFAULT,
+) -> RetryPolicy:
+    """`base` with the settings `retry` was given, then the shorthands (`max_retries`, `deadline`) on top.
+
+    The shorthands win over the same setting in `retry`: they are the more specific way to say it.
+    """
+    policy = base.merge(retry)
+    if max_retries is not None:
+        policy = policy.merge(RetryPolicy(max_retries=max_retries))
+    if deadline is not DEFAULT:
+        policy = policy.merge(RetryPolicy(deadline=deadline))
+    return policy
 
 
 class BaseClient:
@@ -56,31 +84,32 @@ class BaseClient:
         self._protocol = protocol
         self._policy = policy
 
-    def _options(
-        self,
-        *,
-        max_retries: int | None = None,
-        rate_limit: float | Any | None = DEFAULT,
-        deadline: float | Any | None = DEFAULT,
-    ) -> Policy:
-        retry = self._policy.retry
-        if max_retries is not None:
-            retry = attrs.evolve(retry, max_retries=max_retries)
-        if deadline is not DEFAULT:
-            retry = attrs.evolve(retry, deadline=deadline)
-        return attrs.evolve(self._policy, retry=retry, limiter=make_limiter(rate_limit, self._policy.limiter))
-
     def with_options(
         self,
         *,
+        retry: RetryPolicy | None = None,
         max_retries: int | None = None,
-        rate_limit: float | Any | None = DEFAULT,
-        deadline: float | Any | None = DEFAULT,
+        deadline: float | None = DEFAULT,
+        rate_limit: RateLimit = DEFAULT,
     ) -> Self:
-        """A view of this client with other retry or rate-limit settings, sharing its connection and session."""
+        """A view of this client with other retry or rate-limit settings, sharing its connection and session.
+
+        `client.with_options(max_retries=0).users.get(...)`; the client itself keeps its settings.
+
+        Args:
+            retry: retry settings for the calls of the view: each setting the `RetryPolicy` is given
+                replaces the client's, the others stay the client's.
+            max_retries: shorthand for `retry=RetryPolicy(max_retries=...)`; wins over `retry`.
+            deadline: shorthand for `retry=RetryPolicy(deadline=...)` (None: no limit); wins over `retry`.
+            rate_limit: requests per second, a RateLimiter, or None (no client-side limit); by default the client's.
+        """
         clone = object.__new__(type(self))
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if not _is_group(v)})
-        clone._policy = self._options(max_retries=max_retries, rate_limit=rate_limit, deadline=deadline)
+        clone._policy = attrs.evolve(
+            self._policy,
+            retry=make_retry(self._policy.retry, retry, max_retries=max_retries, deadline=deadline),
+            limiter=make_limiter(rate_limit, self._policy.limiter),
+        )
         # The connection stays the original client's to close.
         clone._owns_http = False
         return clone
@@ -167,4 +196,4 @@ def _is_group(value: object) -> bool:
     return getattr(value, "_client", None) is not None
 
 
-__all__ = ["DEFAULT", "AsyncClient", "BaseClient", "SyncClient", "make_limiter"]
+__all__ = ["DEFAULT", "AsyncClient", "BaseClient", "RateLimit", "SyncClient", "make_limiter", "make_retry"]

@@ -19,6 +19,7 @@ from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, Trans
 from apiforge.core.pagination import Page, decode_page, page_item_type
 from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter
+from apiforge.core.redact import redact_text
 from apiforge.core.retry import RetryPolicy
 from apiforge.core.types import JSON
 
@@ -52,14 +53,52 @@ def decode(call: Call[T], payload: object) -> T:
 
 
 def run_call(protocol: Protocol, policy: Policy, call: Call[T]) -> Generator[Effect, Any, T]:
-    """Make `call`, retrying and recovering as the policy and the protocol allow."""
+    """Make `call`, retrying and recovering as the policy and the protocol allow.
+
+    Logs one DEBUG line per call when it is over, whether it succeeded or failed: the method, the
+    attempts made and the time since it started (waits for rate limits and backoff included).
+    Each retry and each recovery is logged at INFO as it happens.
+    """
+    started = policy.clock()
+    tally = _Tally()
+    try:
+        result = yield from _run(protocol, policy, call, tally)
+    except GeneratorExit:
+        # The driver dropped the call (its generator was closed): nothing finished to report.
+        raise
+    except BaseException as error:
+        logger.debug(
+            "%s: failed in %.3fs (%s): %s: %s",
+            call.method,
+            policy.clock() - started,
+            _attempts(tally.attempts),
+            type(error).__name__,
+            # apiforge's errors are redacted already; a user hook's exception may not be.
+            redact_text(str(error)),
+        )
+        raise
+    logger.debug("%s: ok in %.3fs (%s)", call.method, policy.clock() - started, _attempts(tally.attempts))
+    return result
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+@attrs.define
+class _Tally:
+    """How many attempts a call has made so far (read by run_call's log line, also when the call fails)."""
+
+    attempts: int = 0
+
+
+def _run(protocol: Protocol, policy: Policy, call: Call[T], tally: _Tally) -> Generator[Effect, Any, T]:
     call = protocol.prepare(call)
     started = policy.clock()
-    attempt = 0
     recoveries = 0
     while True:
-        attempt += 1
-        sent_at = policy.clock()
+        tally.attempts += 1
+        attempt = tally.attempts
         progress = _Progress()
         try:
             payload = yield from _attempt(protocol, policy, call, progress)
@@ -87,7 +126,6 @@ def run_call(protocol: Protocol, policy: Policy, call: Call[T]) -> Generator[Eff
                 raise failure from error
             yield Sleep(retry_in)
             continue
-        logger.debug("%s: ok in %.3fs (attempt %d)", call.method, policy.clock() - sent_at, attempt)
         return decode(call, payload)
 
 
@@ -153,8 +191,7 @@ def _retry_wait(
     )
     if wait is not None:
         logger.info("%s: %s on attempt %d; retrying in %.2fs", call.method, type(error).__name__, attempt, wait)
-    else:
-        logger.debug("%s: %s on attempt %d; not retried", call.method, type(error).__name__, attempt)
+    # A failure that is not retried ends the call: run_call's line reports it.
     return wait
 
 

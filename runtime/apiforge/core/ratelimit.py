@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import attrs
@@ -87,4 +87,29 @@ class RateLimiter:
         return self.backend.reserve(key, windows, now)
 
 
-__all__ = ["LocalBackend", "RateLimiter", "RateLimiterBackend", "Window"]
+class VKRateLimiter(RateLimiter):
+    """The VK clients' default limiter: each token at the published rate of its kind.
+
+    `rates` are requests per window by kind (specs/vk/api.yaml: user 3, group 20, ...); a key of
+    an unknown kind gets `default`. Windows are 1.1 s, not 1 s: requests timed exactly at the
+    limit still get error 6. Pass a shared `backend` when several processes use one token.
+
+    A client given a plain number (`rate_limit=5`, also through `with_options`) uses a plain
+    RateLimiter instead: that number then holds for every token, whatever its kind.
+    """
+
+    def __init__(
+        self, rates: Mapping[str, float], default: float = 3.0, backend: RateLimiterBackend | None = None
+    ) -> None:
+        super().__init__([Window(default, 1.1)], backend)
+        self.rates = dict(rates)
+
+    def reserve(self, key: str, now: float, rate: float | None = None) -> float:
+        """Book a request for the token of `key` (`vk:<kind>:<hash>`), at its kind's rate."""
+        if rate is None:
+            parts = key.split(":")
+            rate = self.rates.get(parts[1]) if len(parts) == 3 else None
+        return super().reserve(key, now, rate)
+
+
+__all__ = ["LocalBackend", "RateLimiter", "RateLimiterBackend", "VKRateLimiter", "Window"]

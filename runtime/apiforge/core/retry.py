@@ -16,20 +16,48 @@ from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, Trans
 RetryVerdict = Literal["rejected", "transient"] | None
 
 
-def _env_float(name: str, default: float, *, whole: bool = False, most: float | None = None) -> float:
-    raw = os.environ.get(name)
+class _Unset:
+    """Marks a setting a RetryPolicy was not given (None cannot: `deadline=None` means no deadline)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+_UNSET: Any = _Unset()
+# The settings and their built-in defaults: the bottom layer.
+_DEFAULTS: dict[str, Any] = {
+    "max_retries": 3,
+    "backoff_base": 0.5,
+    "backoff_max": 30.0,
+    "jitter": 0.5,
+    "deadline": 120.0,
+    "retry_after_cap": 60.0,
+}
+# The environment variables that override them, the layer above.
+_ENVIRONMENT = (
+    ("max_retries", "APIFORGE_MAX_RETRIES"),
+    ("backoff_base", "APIFORGE_BACKOFF_BASE"),
+    ("backoff_max", "APIFORGE_BACKOFF_MAX"),
+    ("jitter", "APIFORGE_RETRY_JITTER"),
+)
+
+
+def _env_setting(name: str, variable: str) -> float | None:
+    """The value of `variable` for the setting `name`, checked; None when it is unset or empty."""
+    raw = os.environ.get(variable)
     if raw is None or raw.strip() == "":
-        return default
+        return None
+    whole, most = name == "max_retries", 1.0 if name == "jitter" else None
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"environment variable {name}={raw!r} is not a number") from None
+        raise ValueError(f"environment variable {variable}={raw!r} is not a number") from None
     if not (math.isfinite(value) and value >= 0 and (most is None or value <= most)) or (whole and value % 1):
         expected = (
             "a whole number >= 0" if whole else "a number >= 0" if most is None else f"a number from 0 to {most:g}"
         )
-        raise ValueError(f"environment variable {name}={raw!r}: expected {expected}")
-    return value
+        raise ValueError(f"environment variable {variable}={raw!r}: expected {expected}")
+    return int(value) if whole else value
 
 
 def _not_negative(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -42,35 +70,89 @@ def _share(instance: object, attribute: attrs.Attribute[Any], value: float) -> N
         raise ValueError(f"RetryPolicy: {attribute.name} must be from 0 to 1, got {value!r}")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, init=False)
 class RetryPolicy:
     """Exponential backoff with jitter, an attempt limit and a total deadline.
 
-    Defaults can be overridden by the environment (`APIFORGE_MAX_RETRIES`,
-    `APIFORGE_BACKOFF_BASE`, `APIFORGE_BACKOFF_MAX`, `APIFORGE_RETRY_JITTER`), and per client
-    or per call by arguments.
+    A policy is layered: each setting it is given replaces the one below it, and each setting it
+    is not given is taken from below. For a client the layers are, from the top: `with_options(retry=...)`
+    for the calls of that view, the client's `retry=` argument, the environment (`APIFORGE_MAX_RETRIES`,
+    `APIFORGE_BACKOFF_BASE`, `APIFORGE_BACKOFF_MAX`, `APIFORGE_RETRY_JITTER`), the defaults below.
+
+        vk = VK(token, retry=RetryPolicy(max_retries=5, deadline=30))   # backoff: environment or default
+        vk.with_options(retry=RetryPolicy(jitter=0)).users.get(...)      # still 5 retries, 30 s
+
+    Args:
+        max_retries: retries after the first attempt (default 3).
+        backoff_base: seconds before the first retry; each next one waits twice as long (default 0.5).
+        backoff_max: the longest backoff, in seconds (default 30).
+        jitter: how far each wait may stray from the nominal backoff, as a share of it
+            (default 0.5: from half to one and a half times it).
+        deadline: seconds from the first attempt after which no retry is started (default 120;
+            None: no limit).
+        retry_after_cap: the longest wait a server's Retry-After can ask for, in seconds (default 60).
     """
 
-    max_retries: int = attrs.field(default=3, validator=_not_negative)
-    backoff_base: float = attrs.field(default=0.5, validator=_not_negative)
-    backoff_max: float = attrs.field(default=30.0, validator=_not_negative)
-    jitter: float = attrs.field(default=0.5, validator=_share)
-    """How far each wait may stray from the nominal backoff, as a share of it (0.5: from half to one and a half)."""
-    deadline: float | None = attrs.field(default=120.0, validator=_not_negative)
-    """Seconds from the first attempt: no retry is scheduled to start later (None: no limit)."""
-    retry_after_cap: float = attrs.field(default=60.0, validator=_not_negative)
-    """The longest wait a server's Retry-After can ask for."""
+    max_retries: int = attrs.field(validator=_not_negative)
+    backoff_base: float = attrs.field(validator=_not_negative)
+    backoff_max: float = attrs.field(validator=_not_negative)
+    jitter: float = attrs.field(validator=_share)
+    deadline: float | None = attrs.field(validator=_not_negative)
+    retry_after_cap: float = attrs.field(validator=_not_negative)
+    _given: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __init__(
+        self,
+        *,
+        max_retries: int = _UNSET,
+        backoff_base: float = _UNSET,
+        backoff_max: float = _UNSET,
+        jitter: float = _UNSET,
+        deadline: float | None = _UNSET,
+        retry_after_cap: float = _UNSET,
+    ) -> None:
+        given = {
+            name: value
+            for name, value in (
+                ("max_retries", max_retries),
+                ("backoff_base", backoff_base),
+                ("backoff_max", backoff_max),
+                ("jitter", jitter),
+                ("deadline", deadline),
+                ("retry_after_cap", retry_after_cap),
+            )
+            if value is not _UNSET
+        }
+        # Frozen: the attributes are set once, here, then checked by the fields' validators.
+        for name, default in _DEFAULTS.items():
+            object.__setattr__(self, name, given.get(name, default))
+        object.__setattr__(self, "_given", frozenset(given))
+        attrs.validate(self)
+
+    @property
+    def given(self) -> frozenset[str]:
+        """The names of the settings this policy was given; the others are defaults, taken from below when layered."""
+        return self._given
+
+    def merge(self, override: RetryPolicy | None) -> RetryPolicy:
+        """This policy with each setting `override` was given taken from `override`."""
+        if override is None or not override.given:
+            return self
+        values = {name: getattr(self, name) for name in self._given}
+        values.update({name: getattr(override, name) for name in override.given})
+        return RetryPolicy(**values)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> RetryPolicy:
-        """The defaults, overridden by the environment, then by `overrides` (None keeps the value)."""
-        defaults = attrs.fields(cls)
-        values: dict[str, Any] = {
-            "max_retries": int(_env_float("APIFORGE_MAX_RETRIES", defaults.max_retries.default, whole=True)),
-            "backoff_base": _env_float("APIFORGE_BACKOFF_BASE", defaults.backoff_base.default),
-            "backoff_max": _env_float("APIFORGE_BACKOFF_MAX", defaults.backoff_max.default),
-            "jitter": _env_float("APIFORGE_RETRY_JITTER", defaults.jitter.default, most=1),
-        }
+        """The defaults, overridden by the environment, then by `overrides` (None keeps the value).
+
+        Raises ValueError naming the variable when one is set to something unusable.
+        """
+        values: dict[str, Any] = {}
+        for name, variable in _ENVIRONMENT:
+            value = _env_setting(name, variable)
+            if value is not None:
+                values[name] = value
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

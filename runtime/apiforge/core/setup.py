@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from apiforge.core.client import DEFAULT, make_limiter
+from apiforge.core.client import DEFAULT, RateLimit, make_limiter, make_retry
 from apiforge.core.pipeline import Policy
 from apiforge.core.protocols.base import Protocol
-from apiforge.core.ratelimit import RateLimiter, Window
+from apiforge.core.ratelimit import RateLimiter, VKRateLimiter, Window
 from apiforge.core.redact import register_secret
 from apiforge.core.retry import RetryPolicy
 
@@ -38,8 +38,9 @@ def vk_parts(
     version: str,
     lang: str | None,
     base_url: str,
-    rate_limit: Any,
+    rate_limit: RateLimit,
     rate_limits: Mapping[str, float],
+    retry: RetryPolicy | None,
     max_retries: int | None,
     strategy: TokenStrategy | AsyncTokenStrategy | None = None,
     captcha_handler: AsyncCaptchaHandler | None = None,
@@ -53,7 +54,7 @@ def vk_parts(
     """
     from apiforge.core.auth.hooks import ensure_sync
     from apiforge.core.auth.pool import TokenPool
-    from apiforge.core.protocols.vk import VKProtocol, VKRateLimiter
+    from apiforge.core.protocols.vk import VKProtocol
 
     owner = "VK" if sync else "AsyncVK"
     if isinstance(token, str) and not token:
@@ -74,14 +75,19 @@ def vk_parts(
         max_captcha_attempts=max_captcha_attempts,
     )
     default = VKRateLimiter(rate_limits, default=rate_limits.get(token_kind, 3.0))
-    return protocol, Policy(
-        retry=RetryPolicy.from_env(max_retries=max_retries), limiter=make_limiter(rate_limit, default)
-    )
+    return protocol, _policy(retry, max_retries, make_limiter(rate_limit, default))
 
 
 def yclients_parts(
-    *, partner_token: str, user_token: str | None, base_url: str, rate_limit: Any, max_retries: int | None
+    *,
+    partner_token: str,
+    user_token: str | None,
+    base_url: str,
+    rate_limit: RateLimit,
+    retry: RetryPolicy | None,
+    max_retries: int | None,
 ) -> tuple[Protocol, Policy]:
+    """The adapter and policy of `Yclients(...)` and `AsyncYclients(...)` (published limits: 5/s and 200/min)."""
     from apiforge.core.protocols.yclients import YclientsProtocol
 
     if not partner_token:
@@ -92,14 +98,19 @@ def yclients_parts(
         base_url=base_url, error_class=_error_factory("yclients"), partner_token=partner_token, user_token=user_token
     )
     default = RateLimiter([Window(5), Window(200, 60)])
-    return protocol, Policy(
-        retry=RetryPolicy.from_env(max_retries=max_retries), limiter=make_limiter(rate_limit, default)
-    )
+    return protocol, _policy(retry, max_retries, make_limiter(rate_limit, default))
 
 
 def wialon_parts(
-    *, token: str | None, operate_as: str | None, base_url: str, rate_limit: Any, max_retries: int | None
+    *,
+    token: str | None,
+    operate_as: str | None,
+    base_url: str,
+    rate_limit: RateLimit,
+    retry: RetryPolicy | None,
+    max_retries: int | None,
 ) -> tuple[WialonProtocol, Policy]:
+    """The adapter and policy of `Wialon(...)` and `AsyncWialon(...)` (no client-side rate limit by default)."""
     from apiforge.core.protocols.wialon import WialonProtocol
 
     register_secret(token)
@@ -107,7 +118,12 @@ def wialon_parts(
         base_url=base_url, error_class=_error_factory("wialon"), token=token, operate_as=operate_as
     )
     limiter = None if rate_limit is DEFAULT else make_limiter(rate_limit, None)
-    return protocol, Policy(retry=RetryPolicy.from_env(max_retries=max_retries), limiter=limiter)
+    return protocol, _policy(retry, max_retries, limiter)
+
+
+def _policy(retry: RetryPolicy | None, max_retries: int | None, limiter: RateLimiter | None) -> Policy:
+    # The layers of a client's retry settings: defaults < environment < `retry=` < `max_retries=`.
+    return Policy(retry=make_retry(RetryPolicy.from_env(), retry, max_retries=max_retries), limiter=limiter)
 
 
 __all__ = ["vk_parts", "wialon_parts", "yclients_parts"]

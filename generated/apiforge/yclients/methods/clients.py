@@ -31,6 +31,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH: MethodSpec[Page[ClientsSearchIte
     name="POST /api/v1/company/{company_id}/clients/search",
     params=(Param("company_id", "path", "plain"),),
     result=Page[ClientsSearchItem],
+    idempotent=True,
     token_kinds=("user",),
     pagination={
         "page": "page",
@@ -114,6 +115,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_VISITS_SEARCH: MethodSpec[ClientVisitsHi
     name="POST /api/v1/company/{company_id}/clients/visits/search",
     params=(Param("company_id", "path", "plain"),),
     result=ClientVisitsHistory,
+    idempotent=True,
     token_kinds=("user",),
     has_body=True,
 )
@@ -228,7 +230,7 @@ class ClientsMethods:
     ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
-        Tokens: user.
+        Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             company_id: int; required.
@@ -488,7 +490,7 @@ class ClientsMethods:
     ) -> ClientVisitsHistory:
         """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
 
-        Tokens: user.
+        Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             company_id: int; required.
@@ -821,7 +823,7 @@ class AsyncClientsMethods:
     ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
-        Tokens: user.
+        Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             company_id: int; required.
@@ -1081,7 +1083,7 @@ class AsyncClientsMethods:
     ) -> ClientVisitsHistory:
         """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
 
-        Tokens: user.
+        Tokens: user. Idempotent: retried on transient failures.
 
         Args:
             company_id: int; required.

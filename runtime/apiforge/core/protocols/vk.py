@@ -8,7 +8,7 @@ captcha (error 14) through the client's handler (`recover`).
 from __future__ import annotations
 
 import random
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from typing import Any
 
 import httpx
@@ -20,38 +20,13 @@ from apiforge.core.call import Call
 from apiforge.core.effects import Effect
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
 from apiforge.core.protocols.base import ErrorFactory, Protocol, as_mapping, json_object, read_json
-from apiforge.core.ratelimit import RateLimiter, RateLimiterBackend, Window
+from apiforge.core.ratelimit import VKRateLimiter as VKRateLimiter  # re-exported: it was defined here first
 from apiforge.core.redact import MASK, SECRET_KEYS
 from apiforge.core.retry import RetryVerdict
 
 # VK's own de-duplication key: a retried send with the same random_id is delivered once.
 _NEEDS_RANDOM_ID = frozenset({"messages.send"})
 RETRYABLE_CODES = frozenset({6, 10})
-
-
-class VKRateLimiter(RateLimiter):
-    """The VK clients' default limiter: each token at the published rate of its kind.
-
-    `rates` are requests per window by kind (specs/vk/api.yaml: user 3, group 20, ...); a key of
-    an unknown kind gets `default`. Windows are 1.1 s, not 1 s: requests timed exactly at the
-    limit still get error 6. Pass a shared `backend` when several processes use one token.
-
-    A client given a plain number (`rate_limit=5`, also through `with_options`) uses a plain
-    RateLimiter instead: that number then holds for every token, whatever its kind.
-    """
-
-    def __init__(
-        self, rates: Mapping[str, float], default: float = 3.0, backend: RateLimiterBackend | None = None
-    ) -> None:
-        super().__init__([Window(default, 1.1)], backend)
-        self.rates = dict(rates)
-
-    def reserve(self, key: str, now: float, rate: float | None = None) -> float:
-        """Book a request for the token of `key` (`vk:<kind>:<hash>`), at its kind's rate."""
-        if rate is None:
-            parts = key.split(":")
-            rate = self.rates.get(parts[1]) if len(parts) == 3 else None
-        return super().reserve(key, now, rate)
 
 
 class VKProtocol(Protocol):
