@@ -55,6 +55,18 @@ def test_the_bot_answers_a_message(fake_vk: FakeVK, vk: VK) -> None:
     assert sent[0].params["access_token"] == "***"  # recorded calls never hold a secret
 
 
+def test_no_conversation_is_left_unanswered(fake_vk: FakeVK, vk: VK) -> None:
+    fake_vk.longpoll.message_from_user(USER_ID, "hello")
+    fake_vk.longpoll.message_from_user(7, "anyone there?")  # any user id may write
+    assert vk.messages.get_conversations(filter="unanswered").count == 2
+
+    run_bot(vk, updates=2, ts="1")
+
+    assert vk.messages.get_conversations(filter="unanswered").count == 0
+    latest = vk.messages.get_conversations().items[0].last_message  # newest conversation first
+    assert latest is not None and latest.text == "You said: anyone there?"
+
+
 def test_a_send_repeated_with_its_random_id_is_delivered_once(fake_vk: FakeVK, vk: VK) -> None:
     first = vk.messages.send(peer_id=USER_ID, message="once", random_id=42)
     again = vk.messages.send(peer_id=USER_ID, message="once", random_id=42)  # e.g. a retry after a timeout

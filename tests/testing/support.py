@@ -1,4 +1,5 @@
-"""Calling any generated method with minimal arguments, and checking what it decoded into.
+"""Calling any generated method with minimal arguments, and checking what it decoded into; a shared
+clock, and reaching a fake in either mode.
 
 The arguments are read from the method's own signature (`inspect` + `typing.get_type_hints`):
 every keyword-only parameter without a default gets the smallest value of its type, built with
@@ -7,19 +8,28 @@ every keyword-only parameter without a default gets the smallest value of its ty
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import types
 import typing
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import httpx
 
 from apiforge.core.call import MethodSpec
+from apiforge.core.client import AsyncClient, SyncClient
 from apiforge.core.converter import structure
 from apiforge.core.pagination import Page
 from apiforge.core.registry import MethodInfo
+from apiforge.testing._server import FakeServer
 from apiforge.testing.instances import minimal_json
+from apiforge.testing.pytest_plugin import IN_PROCESS_URL, serving_http
 from codegen.spec.naming import python_identifier
 from tests.vk.conformance import problems
+
+F = TypeVar("F", bound=FakeServer)
 
 
 def bound_method(client: object, info: MethodInfo) -> Any:
@@ -101,3 +111,52 @@ def call_checked(client: object, methods: Mapping[str, MethodInfo], wire: str, /
     found = decoding_problems(result, expected_type(info.spec, arguments))
     assert not found, f"{wire}: {found[:3]}"
     return result
+
+
+class Clock:
+    """A clock shared by a fake and the clients of a test: it moves only when a client's driver sleeps
+    or the test advances it, so dates are known and rate windows pass without anyone waiting."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def on_clock(client: SyncClient | AsyncClient, clock: Clock) -> None:
+    """Run `client`'s retries and backoff on `clock`: its waits advance the clock instead of sleeping."""
+    client._policy = attrs.evolve(client._policy, clock=clock)
+    client._driver.sleep = clock.async_sleep if isinstance(client, AsyncClient) else clock.sleep
+
+
+@contextlib.contextmanager
+def served(fake: F, mode: str) -> Generator[F]:
+    """`fake` as a test in `mode` reaches it: serving real HTTP ("http"), or not started ("inprocess")."""
+    if mode == "http":
+        with fake:
+            yield fake
+    else:
+        yield fake
+
+
+@contextlib.contextmanager
+def wire(fake: FakeServer) -> Generator[httpx.Client]:
+    """A plain httpx client of `fake` (its URL when serving HTTP, else its transport), for raw requests."""
+    if serving_http(fake):
+        with httpx.Client(base_url=fake.url) as http:
+            yield http
+    else:
+        with httpx.Client(base_url=IN_PROCESS_URL, transport=fake.transport()) as http:
+            yield http

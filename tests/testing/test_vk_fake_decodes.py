@@ -68,7 +68,7 @@ def test_long_poll_events_decode_into_typed_updates(fake_vk: FakeVK, vk: VK) -> 
     assert isinstance(reply, MessageReply) and reply.object.text == "welcome"
 
 
-@pytest.mark.parametrize("wire", ["wall.post", "photos.getAlbums", "friends.get", "groups.get", "stories.get"])
+@pytest.mark.parametrize("wire", ["wall.getReposts", "photos.getAlbums", "friends.get", "groups.get", "stories.get"])
 async def test_generic_answers_decode_through_the_async_client(wire: str, async_vk: AsyncVK) -> None:
     method = bound_method(async_vk, METHODS[wire])
     kwargs = required_arguments(method)
@@ -87,8 +87,16 @@ def inprocess_vk() -> Iterator[VK]:
 
 
 def test_the_generic_methods_are_the_schema_minus_the_stateful_ones() -> None:
-    assert "wall.post" in GENERIC and "messages.send" not in GENERIC and "groups.getLongPollServer" not in GENERIC
+    stateful = {"messages.send", "messages.getConversations", "wall.post", "wall.get", "groups.getLongPollServer"}
+    assert "wall.getReposts" in GENERIC and not stateful & set(GENERIC)
     assert len(GENERIC) > 500
+
+
+def test_the_token_kinds_of_the_stateful_methods_are_the_specs() -> None:
+    fake = FakeVK()
+    assert {"messages.getConversations", "wall.post", "wall.createComment"} <= set(fake.method_kinds)
+    for name, kinds in fake.method_kinds.items():
+        assert kinds == frozenset(METHODS[name].spec.token_kinds), name
 
 
 @pytest.mark.parametrize("wire", GENERIC)

@@ -34,13 +34,21 @@ HANDLER_ARGUMENTS: dict[str, dict[str, object]] = {
     "groups.getById": {"group_ids": ["apiclub"]},
     "messages.send": {"peer_id": 1, "message": "hi"},
     "messages.getHistory": {"peer_id": 1},
+    "messages.markAsRead": {"peer_id": 1},
+    "wall.post": {"message": "hi"},
+    "wall.createComment": {"message": "hi"},
+    "wall.getComments": {"post_id": 1},
+    "wall.delete": {"post_id": 2},  # post 1 (seeded in `fake`) stays for edit, createComment, getComments
     "execute": {"code": 'return [API.users.get({"user_ids": "1"})];'},
 }
 
 
 @pytest.fixture(scope="module")
 def fake() -> FakeVK:
-    return FakeVK(tokens=[t.value for t in TOKENS])
+    fake = FakeVK(tokens=[t.value for t in TOKENS])
+    for text in ("first", "second"):  # the wall methods that need a post find posts 1 and 2 on the owner's wall
+        fake.wall.add_post(fake.me, text)
+    return fake
 
 
 @pytest.fixture(scope="module")

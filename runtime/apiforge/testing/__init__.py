@@ -4,7 +4,7 @@
 
 Each fake is loaded on first access, so importing this package loads none of them. Also here:
 `RecordedCall` (one entry of `fake.calls`), `Faults` and `FaultKind` (`fake.faults`, see
-`apiforge.testing.faults`). The pytest fixtures (`fake_vk`, `vk`, ...) are in `apiforge.testing.pytest_plugin`,
+`apiforge.testing.faults`), `RateLimit` (the limits a fake enforces with `enforce_limits=True`). The pytest fixtures (`fake_vk`, `vk`, ...) are in `apiforge.testing.pytest_plugin`,
 loaded by pytest through its entry point.
 """
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from apiforge.testing._server import RecordedCall
     from apiforge.testing.faults import FaultKind, Faults
+    from apiforge.testing.ratelimits import RateLimit
     from apiforge.testing.vk import FakeVK
     from apiforge.testing.wialon import FakeWialon
     from apiforge.testing.yclients import FakeYclients
@@ -26,6 +27,7 @@ _WHERE = {
     "FakeVK": "apiforge.testing.vk",
     "FakeWialon": "apiforge.testing.wialon",
     "FakeYclients": "apiforge.testing.yclients",
+    "RateLimit": "apiforge.testing.ratelimits",
     "RecordedCall": "apiforge.testing._server",
 }
 
@@ -43,4 +45,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_WHERE})
 
 
-__all__ = ["FakeVK", "FakeWialon", "FakeYclients", "FaultKind", "Faults", "RecordedCall"]
+__all__ = ["FakeVK", "FakeWialon", "FakeYclients", "FaultKind", "Faults", "RateLimit", "RecordedCall"]

@@ -149,6 +149,11 @@ class FakeServer:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock every request is handled under: hold it to change the fake's state from another thread."""
+        return self._lock
+
     # What a fake implements.
 
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:

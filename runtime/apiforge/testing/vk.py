@@ -4,27 +4,41 @@ with FakeVK() as fake:
     with VK(token="t", base_url=fake.url) as vk:
         vk.messages.send(peer_id=1, message="hi")
     assert fake.messages[0]["text"] == "hi"
+
+The state lives here (users, groups, messages) and in parts, each registering its methods in
+`fake.methods`: `fake.conversations` (apiforge.testing.vk_conversations), `fake.wall`
+(apiforge.testing.vk_wall) and `fake.longpoll` (apiforge.testing.vk_longpoll), which turns what
+happens in the others into events.
+
+With `enforce_limits=True` a token's requests beyond its kind's limit within a second (on
+`clock`) are answered with error 6, as VK does; `execute` counts as one request.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from apiforge.core.call import PRESENT
 from apiforge.testing._server import FakeServer, RecordedCall, Response, json_response, mask_fields, parse_form
+from apiforge.testing._vk_base import VKError, csv, is_int, param_error
 from apiforge.testing.instances import minimal_json
+from apiforge.testing.ratelimits import RateLimit, RateWindows
+from apiforge.testing.vk_conversations import FakeConversations, people_ids
 from apiforge.testing.vk_longpoll import LONGPOLL_PATH, FakeLongPoll
+from apiforge.testing.vk_wall import FakeWall
 from apiforge.testing.vkscript import run_execute
 
 Handler = Callable[[dict[str, str]], object]
 SECRET_FIELDS = frozenset({"access_token"})
 # Fields every users.get answer carries, whatever `fields` asks for.
 _USER_BASE = ("id", "first_name", "last_name", "can_access_closed", "is_closed")
+RATE_LIMITS: Mapping[str, int] = {"user": 3, "group": 20, "service": 3, "open": 3}
+"""Requests per second per token, by token kind, as VK publishes them (service and open: as user tokens)."""
 
 DEFAULT_USERS: tuple[dict[str, Any], ...] = (
     {
@@ -56,16 +70,6 @@ DEFAULT_GROUPS: tuple[dict[str, Any], ...] = (
 )
 
 
-class VKError(Exception):
-    """Raised by a method handler: becomes a VK `{"error": ...}` answer."""
-
-    def __init__(self, code: int, message: str, **extra: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra  # fields VK sends beside error_code (captcha_sid, captcha_img)
-
-
 class FakeVK(FakeServer):
     """A stateful fake of the VK API.
 
@@ -75,6 +79,12 @@ class FakeVK(FakeServer):
         me: the id of the token's owner (the sender of messages, `users.get` without ids).
         token_kinds: token -> kind ("user", "group", "service"); these tokens are accepted too, and a
             method listed in `method_kinds` answers a token of another kind with VK's error.
+        clock: seconds since the epoch (time.time by default; a fake clock in tests) for the dates of
+            messages and posts and for the rate limits.
+        enforce_limits: answer error 6 "Too many requests per second" to a token's requests beyond
+            `rate_limits` within one second (off by default, as a test rarely wants to wait).
+        rate_limits: requests per second by token kind, over `RATE_LIMITS` (tokens without a kind
+            in `token_kinds` are user tokens).
     """
 
     def __init__(
@@ -85,6 +95,9 @@ class FakeVK(FakeServer):
         groups: Iterable[Mapping[str, Any]] = DEFAULT_GROUPS,
         me: int = 1,
         token_kinds: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        enforce_limits: bool = False,
+        rate_limits: Mapping[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.tokens = set(tokens) | set(token_kinds or {})
@@ -95,8 +108,24 @@ class FakeVK(FakeServer):
             "groups.getById": frozenset({"user", "group", "service"}),
             "messages.send": frozenset({"user", "group"}),
             "messages.getHistory": frozenset({"user", "group"}),
+            "messages.getConversations": frozenset({"user", "group"}),
+            "messages.getConversationsById": frozenset({"user", "group"}),
+            "messages.markAsRead": frozenset({"user", "group"}),
             "groups.getTokenPermissions": frozenset({"group"}),
+            "wall.post": frozenset({"user"}),
+            "wall.get": frozenset({"user", "service"}),
+            "wall.getById": frozenset({"user", "service"}),
+            "wall.edit": frozenset({"user"}),
+            "wall.delete": frozenset({"user"}),
+            "wall.createComment": frozenset({"user", "group"}),
+            "wall.getComments": frozenset({"user", "service"}),
         }
+        self.clock = clock
+        self.enforce_limits = enforce_limits
+        self.rate_limits: dict[str, int] = _checked_rates({**RATE_LIMITS, **(rate_limits or {})})
+        self.refused = 0
+        """Requests answered with error 6 because their token was over its limit (`enforce_limits`)."""
+        self._windows = RateWindows()
         self._captchas: dict[str, _Captcha] = {}
         self._captcha_sids = itertools.count(100001)
         self.users: dict[int, dict[str, Any]] = {int(u["id"]): dict(u) for u in users}
@@ -110,6 +139,11 @@ class FakeVK(FakeServer):
             "messages.send": self._messages_send,
             "messages.getHistory": self._messages_get_history,
         }
+        self.conversations = FakeConversations(self)
+        """Conversations computed from `messages`, and who read what (apiforge.testing.vk_conversations)."""
+        self.wall = FakeWall(self)
+        """Posts and comments on the walls of users and communities (apiforge.testing.vk_wall)."""
+        # Last: the long poll wraps the handlers of the others to turn what they do into events.
         self.longpoll = FakeLongPoll(self)
         """Bots and User Long Poll servers: events, `push`, failures (apiforge.testing.vk_longpoll)."""
 
@@ -136,6 +170,7 @@ class FakeVK(FakeServer):
                 raise VKError(5, "User authorization failed: invalid access_token")
             if not params.get("v"):
                 raise VKError(8, "Invalid request: v (version) is required")
+            self._check_rate(params["access_token"])
             self._check_token_kind(name, params["access_token"])
             self._check_captcha(name, params)
             if name == "execute":  # several calls in one request: apiforge.testing.vkscript
@@ -153,7 +188,20 @@ class FakeVK(FakeServer):
         echoed += [{"key": "method", "value": name}, {"key": "oauth", "value": "1"}]
         return {"error_code": error.code, "error_msg": error.message, "request_params": echoed, **error.extra}
 
-    # Token kinds and captcha.
+    # Rate limits, token kinds and captcha.
+
+    def kind_of(self, token: str) -> str:
+        """The kind of an accepted token: its entry in `token_kinds`, else "user"."""
+        return self.token_kinds.get(token, "user")
+
+    def _check_rate(self, token: str) -> None:
+        if not self.enforce_limits:
+            return
+        kind = self.kind_of(token)
+        limit = RateLimit(self.rate_limits.get(kind, self.rate_limits["user"]))
+        if not self._windows.admit(token, (limit,), self.clock()):
+            self.refused += 1
+            raise VKError(6, "Too many requests per second")
 
     def require_captcha(self, method: str, *, times: int = 1, answer: str = "fake-captcha-answer") -> None:
         """Answer `method` with error 14 until `times` captchas have been solved with `answer`.
@@ -226,68 +274,85 @@ class FakeVK(FakeServer):
 
     # Methods.
 
+    # State that the parts share.
+
+    def store_message(self, *, peer_id: int, from_id: int, text: str, out: bool, random_id: int) -> dict[str, Any]:
+        """Keep a message of the account's conversation with `peer_id` (sent: `out`) and return it."""
+        message_id = len(self.messages) + 1
+        message: dict[str, Any] = {
+            "id": message_id,
+            "conversation_message_id": sum(1 for m in self.messages if m["peer_id"] == peer_id) + 1,
+            "date": int(self.clock()),
+            "from_id": from_id,
+            "peer_id": peer_id,
+            "text": text,
+            "out": int(out),
+            "version": message_id,
+            "random_id": random_id,
+            "attachments": [],
+            "fwd_messages": [],
+            "important": False,
+            "is_hidden": False,
+        }
+        self.messages.append(message)
+        return message
+
+    def profile(self, user: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+        """A user as VK shows them: the base fields and those of `fields` the user has."""
+        wanted = set(fields)
+        return {k: v for k, v in user.items() if k in _USER_BASE or k in wanted}
+
+    def profiles_and_groups(self, ids: Iterable[int], fields: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The `profiles` and `groups` of an extended answer: the known users and communities among
+        `ids` (owner, author or peer ids: negative ones are communities), each once."""
+        user_ids, group_ids = people_ids(ids)
+        return {
+            "profiles": [self.profile(self.users[i], fields) for i in user_ids if i in self.users],
+            "groups": [dict(self.groups[i]) for i in group_ids if i in self.groups],
+        }
+
+    # Methods.
+
     def _users_get(self, params: dict[str, str]) -> object:
-        ids = _csv(params.get("user_ids")) or [str(self.me)]
-        fields = set(_csv(params.get("fields")))
-        answer: list[dict[str, Any]] = []
-        for ref in ids:
-            user = self._find(self.users, ref)
-            if user is not None:
-                answer.append({k: v for k, v in user.items() if k in _USER_BASE or k in fields})
-        return answer
+        ids = csv(params.get("user_ids")) or [str(self.me)]
+        fields = csv(params.get("fields"))
+        found = (self._find(self.users, ref) for ref in ids)
+        return [self.profile(user, fields) for user in found if user is not None]
 
     def _groups_get_by_id(self, params: dict[str, str]) -> object:
-        refs = _csv(params.get("group_ids")) or _csv(params.get("group_id"))
+        refs = csv(params.get("group_ids")) or csv(params.get("group_id"))
         if not refs:
-            raise VKError(100, "One of the parameters specified was missing or invalid: group_ids is undefined")
+            raise param_error("group_ids is undefined")
         found: list[dict[str, Any]] = []
         for ref in refs:
             group = self._find(self.groups, ref)
             if group is None:
-                raise VKError(100, f"One of the parameters specified was missing or invalid: group_ids {ref} invalid")
+                raise param_error(f"group_ids {ref} invalid")
             found.append(dict(group))
         return {"groups": found, "profiles": []}
 
     def _messages_send(self, params: dict[str, str]) -> object:
         peer = params.get("peer_id") or params.get("user_id")
-        if not peer or not _is_int(peer):
-            raise VKError(100, "One of the parameters specified was missing or invalid: peer_id is undefined")
-        if "random_id" not in params or not _is_int(params["random_id"]):
-            raise VKError(
-                100, "One of the parameters specified was missing or invalid: random_id is a required parameter"
-            )
+        if not peer or not is_int(peer):
+            raise param_error("peer_id is undefined")
+        if "random_id" not in params or not is_int(params["random_id"]):
+            raise param_error("random_id is a required parameter")
         if not params.get("message") and not params.get("attachment") and not params.get("sticker_id"):
-            raise VKError(100, "One of the parameters specified was missing or invalid: message is empty or invalid")
+            raise param_error("message is empty or invalid")
         peer_id, random_id = int(peer), int(params["random_id"])
         key = (peer_id, random_id)
         if random_id != 0 and key in self._sent:
             return self._sent[key]  # VK's de-duplication: the same send is delivered once
-        message_id = len(self.messages) + 1
-        self.messages.append(
-            {
-                "id": message_id,
-                "conversation_message_id": sum(1 for m in self.messages if m["peer_id"] == peer_id) + 1,
-                "date": int(time.time()),
-                "from_id": self.me,
-                "peer_id": peer_id,
-                "text": params.get("message", ""),
-                "out": 1,
-                "version": message_id,
-                "random_id": random_id,
-                "attachments": [],
-                "fwd_messages": [],
-                "important": False,
-                "is_hidden": False,
-            }
-        )
+        text = params.get("message", "")
+        message = self.store_message(peer_id=peer_id, from_id=self.me, text=text, out=True, random_id=random_id)
         if random_id != 0:
-            self._sent[key] = message_id
-        return message_id
+            self._sent[key] = message["id"]
+        return message["id"]
 
     def _messages_get_history(self, params: dict[str, str]) -> object:
         peer = params.get("peer_id") or params.get("user_id")
-        if not peer or not _is_int(peer):
-            raise VKError(100, "One of the parameters specified was missing or invalid: peer_id is undefined")
+        if not peer or not is_int(peer):
+            raise param_error("peer_id is undefined")
         history = [m for m in reversed(self.messages) if m["peer_id"] == int(peer)]  # newest first
         if params.get("rev") == "1":
             history.reverse()
@@ -298,10 +363,10 @@ class FakeVK(FakeServer):
     @staticmethod
     def _find(table: Mapping[int, dict[str, Any]], ref: str) -> dict[str, Any] | None:
         ref = ref.strip()
-        if _is_int(ref):
+        if is_int(ref):
             return table.get(abs(int(ref)))
         ref = ref.removeprefix("club").removeprefix("public") if ref[-1:].isdigit() else ref
-        if _is_int(ref):
+        if is_int(ref):
             return table.get(int(ref))
         return next((row for row in table.values() if row.get("screen_name") == ref), None)
 
@@ -350,12 +415,11 @@ def _sent(value: str | None, wanted: object) -> bool:
     return value == str(wanted)
 
 
-def _csv(value: str | None) -> list[str]:
-    return [part for part in (value or "").split(",") if part.strip()]
+def _checked_rates(rates: dict[str, int]) -> dict[str, int]:
+    """The per-kind limits, failing early (at construction, not on some later request) on one that is not > 0."""
+    for per_second in rates.values():
+        RateLimit(per_second)
+    return rates
 
 
-def _is_int(value: str) -> bool:
-    return value.strip().lstrip("-").isdigit()
-
-
-__all__ = ["DEFAULT_GROUPS", "DEFAULT_USERS", "FakeVK", "VKError"]
+__all__ = ["DEFAULT_GROUPS", "DEFAULT_USERS", "RATE_LIMITS", "FakeVK", "VKError"]

@@ -11,7 +11,9 @@
 the fake, paths `/longpoll/bots/<group_id>` and `/longpoll/user`; like VK, the user server has
 no scheme). Events come from what happens — a message written to the community is
 `message_new` (and event 4 of the user stream), a message the community sends is
-`message_reply` — or from `push`. Polls answer like VK: `{"ts", "updates"}`, or `failed`:
+`message_reply`, a post on a community's wall `wall_post_new`, a comment there `wall_reply_new`,
+a user reading what the community sent (`fake.conversations.read_by_peer`) `message_read` — or
+from `push`. Polls answer like VK: `{"ts", "updates"}`, or `failed`:
 
 - 2 when the key expired (`expire_key()`, or the scripted fault "expire_key");
 - 3 when the server lost its history (`reset_ts()` / "reset_ts"): events not yet delivered are
@@ -27,14 +29,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from apiforge.testing._server import RecordedCall, Response, json_response, mask_fields
+from apiforge.testing._vk_base import param_error
 
 if TYPE_CHECKING:
     from apiforge.testing.vk import FakeVK
@@ -104,15 +106,16 @@ class FakeLongPoll:
         self._streams: dict[str, Stream] = {}
         # The fake's own lock: handlers run under it, and a waiting poll releases it.
         self._changed = threading.Condition(fake._lock)
-        send = fake.methods.get("messages.send")
         fake.methods.update(
             {
                 "groups.getLongPollServer": self._groups_get_long_poll_server,
                 "messages.getLongPollServer": self._messages_get_long_poll_server,
             }
         )
-        if send is not None:
-            fake.methods["messages.send"] = self._sending(send)
+        # Events from what the fake's methods do: each handler is wrapped to tell of what it stored.
+        self._tell_after("messages.send", lambda: fake.messages, self._tell_sent)
+        self._tell_after("wall.post", lambda: fake.wall.posts, self._tell_posted)
+        self._tell_after("wall.createComment", lambda: fake.wall.comments, self._tell_commented)
 
     # What tests use.
 
@@ -141,7 +144,7 @@ class FakeLongPoll:
     def message_from_user(self, user_id: int, text: str, *, group_id: int | None = None) -> dict[str, Any]:
         """A user writes to the community: the message is stored and `message_new` (and event 4) sent."""
         with self._changed:
-            message = self._store_message(peer_id=user_id, from_id=user_id, text=text, out=0, random_id=0)
+            message = self.fake.store_message(peer_id=user_id, from_id=user_id, text=text, out=False, random_id=0)
             self.push("message_new", {"message": message, "client_info": _CLIENT_INFO}, group_id=group_id)
             self.push_user(_user_message_event(message, outbox=False))
         return message
@@ -241,11 +244,9 @@ class FakeLongPoll:
             return json_response(reply)
 
     def _groups_get_long_poll_server(self, params: dict[str, str]) -> object:
-        from apiforge.testing.vk import VKError
-
         group = _int(params.get("group_id"))
         if group is None or group not in self.fake.groups:
-            raise VKError(100, "One of the parameters specified was missing or invalid: group_id is invalid")
+            raise param_error("group_id is invalid")
         stream = self.stream(f"bots:{group}")
         return {"key": stream.key, "server": f"{self._base()}/longpoll/bots/{group}", "ts": str(stream.next_number)}
 
@@ -257,19 +258,43 @@ class FakeLongPoll:
             answer["pts"] = stream.next_number
         return answer
 
-    def _sending(self, send: Any) -> Any:
-        """messages.send, then `message_reply` (and event 4 with OUTBOX) for the message it stored."""
+    def _tell_after(
+        self, method: str, stored: Callable[[], Sequence[dict[str, Any]]], tell: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """Wrap the handler of `method`: after it runs, `tell` of each item it appended to `stored()`.
 
-        def send_and_tell(params: dict[str, str]) -> object:
-            before = len(self.fake.messages)
-            result = send(params)
-            if len(self.fake.messages) > before:
-                message = self.fake.messages[-1]
-                self.push("message_reply", dict(message))
-                self.push_user(_user_message_event(message, outbox=True))
+        Reading what was stored (not the parameters) means a call that failed, or a repeated
+        `random_id` that stored nothing, tells of nothing.
+        """
+        handler = self.fake.methods.get(method)
+        if handler is None:
+            return
+
+        def handle_and_tell(params: dict[str, str]) -> object:
+            before = len(stored())
+            result = handler(params)
+            for item in list(stored()[before:]):
+                tell(item)
             return result
 
-        return send_and_tell
+        self.fake.methods[method] = handle_and_tell
+
+    def _tell_sent(self, message: dict[str, Any]) -> None:
+        """A message the account sent: `message_reply`, and event 4 with OUTBOX."""
+        self.push("message_reply", dict(message))
+        self.push_user(_user_message_event(message, outbox=True))
+
+    def _tell_posted(self, post: dict[str, Any]) -> None:
+        """A post on a community's wall: `wall_post_new` in that community's stream (a user's wall has none)."""
+        community = -int(post["owner_id"])
+        if community in self.fake.groups:
+            self.push("wall_post_new", dict(post), group_id=community)
+
+    def _tell_commented(self, comment: dict[str, Any]) -> None:
+        """A comment on a community's post: `wall_reply_new`, which also names the post's owner."""
+        community = -int(comment["owner_id"])
+        if community in self.fake.groups:
+            self.push("wall_reply_new", {**comment, "post_owner_id": comment["owner_id"]}, group_id=community)
 
     # Helpers.
 
@@ -283,26 +308,6 @@ class FakeLongPoll:
         stream.key = self._new_key()
         stream.first = stream.next_number = stream.position = stream.next_number + RESTART_GAP
         stream.events.clear()
-
-    def _store_message(self, *, peer_id: int, from_id: int, text: str, out: int, random_id: int) -> dict[str, Any]:
-        messages = self.fake.messages
-        message: dict[str, Any] = {
-            "id": len(messages) + 1,
-            "conversation_message_id": sum(1 for m in messages if m["peer_id"] == peer_id) + 1,
-            "date": int(time.time()),
-            "from_id": from_id,
-            "peer_id": peer_id,
-            "text": text,
-            "out": out,
-            "version": len(messages) + 1,
-            "random_id": random_id,
-            "attachments": [],
-            "fwd_messages": [],
-            "important": False,
-            "is_hidden": False,
-        }
-        messages.append(message)
-        return message
 
     def _new_key(self) -> str:
         return f"fake-lp-key-{next(self._keys)}"

@@ -15,6 +15,12 @@ API answers a valid envelope whose `data` is the smallest value of its generated
 Tokens are checked as the API does: a wrong partner token, or none, is a 401; an operation that
 needs a user token (by its spec) gets a 401 without one. Branch-level errors can be provoked:
 `fake.expired_licences.add(company_id)` makes the branch answer 402 (licence expired).
+
+With `enforce_limits=True` the API's published limits — 5 requests a second and 200 a minute —
+hold per partner token (on `clock`); a request beyond them is a 429 with the error envelope.
+The real answer to excess is undocumented (status, body, Retry-After): the fake sends no
+Retry-After, so a client must back off on its own (`faults.fail_next(kind="yclients_429")`
+tests one that honours the header).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import enum
 import json
 import re
 import secrets
+import time
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +50,7 @@ from apiforge.testing._server import (
     mask_fields,
     parse_form,
 )
+from apiforge.testing.ratelimits import RateLimit, RateWindows
 
 ACCEPT = "application/vnd.yclients.v2+json"
 SECRET_FIELDS = frozenset({"password", "user_token", "partner_token", "code"})
@@ -53,6 +61,9 @@ BOOKING_DAYS = 14
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 TZ = "+03:00"  # the default companies are in Europe/Moscow
+RATE_LIMITS: tuple[RateLimit, ...] = (RateLimit(5, 1.0), RateLimit(200, 60.0))
+"""The API's published limits: "200 requests per minute, or 5 requests per second"."""
+TOO_MANY_REQUESTS = "Too many requests"
 
 Json = Any
 """Decoded JSON as the fake keeps it (plain dicts and lists)."""
@@ -167,6 +178,9 @@ class FakeYclients(FakeServer):
         companies: the companies it knows (each also gets two services and two employees).
         clients_per_company: how many generated clients each company has.
         today: the first bookable day (default: the real today).
+        clock: seconds (time.time by default; a fake clock in tests) the rate limits are measured on.
+        enforce_limits: answer 429 to a request beyond `rate_limits` (off by default).
+        rate_limits: the limits of one partner token (default: `RATE_LIMITS`, 5 a second and 200 a minute).
     """
 
     def __init__(
@@ -177,8 +191,17 @@ class FakeYclients(FakeServer):
         companies: Iterable[Mapping[str, Any]] = DEFAULT_COMPANIES,
         clients_per_company: int = 60,
         today: dt.date | None = None,
+        clock: Callable[[], float] = time.time,
+        enforce_limits: bool = False,
+        rate_limits: Iterable[RateLimit] = RATE_LIMITS,
     ) -> None:
         super().__init__()
+        self.clock = clock
+        self.enforce_limits = enforce_limits
+        self.rate_limits: tuple[RateLimit, ...] = tuple(rate_limits)
+        self.refused = 0
+        """Requests answered 429 because their partner token was over a limit (`enforce_limits`)."""
+        self._windows = RateWindows()
         self.partner_tokens = set(partner_tokens)
         self.today = today or dt.date.today()
         self.companies: dict[int, dict[str, Json]] = {int(c["id"]): dict(c) for c in companies}
@@ -248,6 +271,7 @@ class FakeYclients(FakeServer):
             )
         )
         try:
+            self._check_rate(headers.get("authorization", ""))
             if headers.get("accept") != ACCEPT:
                 raise YclientsFault(400, f"Accept header must be {ACCEPT}")
             partner, user, booking_user = self._authorize(headers.get("authorization", ""))
@@ -279,6 +303,16 @@ class FakeYclients(FakeServer):
                 if match:
                     return operation, match.groupdict()
         return None
+
+    def _check_rate(self, authorization: str) -> None:
+        """429 beyond the limits; counted per partner token, before anything else is checked, as a gateway would."""
+        if not self.enforce_limits:
+            return
+        match = _AUTH.match(authorization)
+        key = match["partner"] if match else ""
+        if not self._windows.admit(key, self.rate_limits, self.clock()):
+            self.refused += 1
+            raise YclientsFault(429, TOO_MANY_REQUESTS)
 
     def _authorize(self, header: str) -> tuple[str, FakeUser | None, BookingUser | None]:
         match = _AUTH.match(header)
