@@ -297,6 +297,36 @@ async def test_async_online_booking_without_phone_confirmation(fake: FakeYclient
     assert mine[0].staff is not None
 
 
+# -- webhook settings ---------------------------------------------------------------------------
+
+
+def test_webhook_settings_are_kept_per_company(fake: FakeYclients, mode: str) -> None:
+    with sync_client(fake, mode) as yc:
+        yc.login("admin", "secret")
+        before = yc.hooks.get_settings(company_id=COMPANY)
+        assert before.urls == [] and before.active is False and before.record is False
+        updated = yc.hooks.update_settings(
+            company_id=COMPANY, urls=["https://example.com/hook"], active=1, record=1, client_=1
+        )
+        assert updated.urls == ["https://example.com/hook"] and updated.active is True
+        after = yc.hooks.get_settings(company_id=COMPANY)
+        assert (after.record, after.client_, after.salon) == (True, True, False)
+        assert yc.hooks.get_settings(company_id=OTHER).urls == []  # another company's are its own
+        with pytest.raises(BadRequestError) as invalid:
+            yc.hooks.update_settings(company_id=COMPANY, urls=["https://example.com/hook"], active=2)
+        assert invalid.value.errors == {"active": ["Must be 1 or 0"]}
+    assert fake.hooks_settings[COMPANY]["record"] == 1  # the wire form: 1/0 switches
+    assert fake.hooks_settings[COMPANY]["active"] == 1  # the refused update changed nothing
+
+
+async def test_async_webhook_settings(fake: FakeYclients, mode: str) -> None:
+    async with async_client(fake, mode) as yc:
+        await yc.login("admin", "secret")
+        await yc.hooks.update_settings(company_id=OTHER, urls=["https://a.test/1", "https://b.test/2"], active=0)
+        settings = await yc.hooks.get_settings(company_id=OTHER)
+    assert settings.urls == ["https://a.test/1", "https://b.test/2"] and settings.active is False
+
+
 # -- errors ---------------------------------------------------------------------------------------
 
 

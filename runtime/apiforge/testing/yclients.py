@@ -128,6 +128,24 @@ DEFAULT_SERVICES: tuple[tuple[str, int, int], ...] = (("Haircut", 1500, 3600), (
 DEFAULT_STAFF: tuple[tuple[str, str], ...] = (("Anna", "stylist"), ("Boris", "manicurist"))
 
 
+HOOK_ENTITIES = (
+    "salon",
+    "service_category",
+    "service",
+    "good",
+    "master",
+    "client",
+    "record",
+    "goods_operations_sale",
+    "goods_operations_receipt",
+    "goods_operations_consumable",
+    "goods_operations_stolen",
+    "goods_operations_move",
+    "finances_operation",
+)
+"""The entities whose changes a company's webhooks report, each switched on (1) or off (0)."""
+
+
 class YclientsFault(Exception):
     """Raised by a route: becomes an error envelope with this status, `meta.message` and more meta."""
 
@@ -218,6 +236,8 @@ class FakeYclients(FakeServer):
         self.clients: dict[int, dict[int, dict[str, Json]]] = {}
         self.records: dict[int, dict[int, dict[str, Json]]] = {}
         self.record_hashes: dict[int, str] = {}
+        self.hooks_settings: dict[int, dict[str, Json]] = {}
+        """Each company's webhook settings (`hooks.update_settings`), as the API sends them: 1/0 switches."""
         self._ids = iter(range(100_000, 10**9))
         for company in self.companies:
             self._seed(company, clients_per_company)
@@ -429,9 +449,40 @@ class FakeYclients(FakeServer):
             "POST /api/v1/book_record/{company_id}": self._book_record,
             "GET /api/v1/user/records/{record_id}/{record_hash}": self._user_record_get,
             "DELETE /api/v1/user/records/{record_id}/{record_hash}": self._user_record_delete,
+            "GET /api/v1/hooks_settings/{company_id}": self._hooks_get,
+            "POST /api/v1/hooks_settings/{company_id}": self._hooks_update,
         }
         for wire, handler in table.items():
             self.route(wire, handler)
+
+    # webhook settings
+
+    def _hooks(self, company: int) -> dict[str, Json]:
+        if company not in self.hooks_settings:
+            self.hooks_settings[company] = {"urls": [], "active": 0, **dict.fromkeys(HOOK_ENTITIES, 0)}
+        return self.hooks_settings[company]
+
+    def _hooks_get(self, request: Request) -> Answer:
+        return None, self._hooks(self._company(request)), []
+
+    def _hooks_update(self, request: Request) -> Answer:
+        company = self._company(request)
+        body = request.object_body()
+        errors: dict[str, Json] = {}
+        urls = as_array(body.get("urls"))
+        given: list[Json] = [url for url in urls or () if isinstance(url, str)]
+        if urls is None or len(given) != len(urls):
+            errors["urls"] = ["The urls field is required and must be a list of URLs"]
+        switches = {key: body[key] for key in ("active", *HOOK_ENTITIES) if key in body}
+        if "active" not in switches:
+            errors["active"] = ["The active field is required"]
+        errors.update({key: ["Must be 1 or 0"] for key, value in switches.items() if value not in (0, 1)})
+        if errors:
+            raise YclientsFault(400, "Validation failed", errors=errors)
+        settings = self._hooks(company)
+        settings["urls"] = given
+        settings.update({key: 1 if value else 0 for key, value in switches.items()})
+        return None, settings, []
 
     # auth
 
