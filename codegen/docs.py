@@ -63,6 +63,8 @@ def _method_section(api: str, group: str, toplevel: bool, view: MethodView, meth
     if method.pagination is not None:
         p = method.pagination
         facts_line.append(f"Paginated by `{p.page}` and `{p.size}` (in {p.location}).")
+        if p.items is not None:
+            facts_line.append(f"A page's items are the result's `{p.items}`.")
     if method.deprecated:
         facts_line.append("Deprecated upstream.")
     if facts_line:

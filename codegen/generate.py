@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import keyword
+import re
 import shutil
 import subprocess
 import sys
@@ -16,8 +17,8 @@ from typing import Any
 
 import jinja2
 
-from codegen.models import AliasIR, ClassIR, EnumIR, ModelGraph, build_graph
-from codegen.spec.load import SPECS_ROOT, load_api
+from codegen.models import AliasIR, ClassIR, EnumIR, ModelGraph, _split_union, build_graph
+from codegen.spec.load import SPECS_ROOT, fail, load_api, object_properties
 from codegen.spec.model import Group, Method, Param, Spec
 from codegen.spec.naming import camel, snake
 from codegen.types import TypeContext, facts, type_of
@@ -301,10 +302,16 @@ class _Renderer:
             if method.body.flat:
                 body_fields = self._body_fields(method, ctx, {p.attr for p in params})
         result = type_of(method.result, ctx, for_input=False)
-        page_item = _list_item(result) if method.pagination is not None else None
-        if page_item is not None:
-            result = f"Page[{page_item}]"
+        page_item = None
+        if method.pagination is not None and method.pagination.items is not None:
+            # The result object keeps its type; its iterator yields the items of one of its properties.
+            page_item = self._page_items_type(method, method.pagination.items, result, ctx)
             ctx.typing.add("Page")
+        elif method.pagination is not None:
+            page_item = _list_item(result)
+            if page_item is not None:
+                result = f"Page[{page_item}]"
+                ctx.typing.add("Page")
         by_attr = {p.attr: p for p in params}
         variants = []
         overloads = []
@@ -342,6 +349,7 @@ class _Renderer:
                             "first_page": p.first_page,
                             "max_size": p.max_size,
                             "total": list(p.total),
+                            **({"items": p.items} if p.items is not None else {}),
                         }
                     ),
                 )
@@ -365,11 +373,38 @@ class _Renderer:
             batchable=method.batchable,
             page_item=page_item,
             pagination=(
-                {"page": method.pagination.page, "size": method.pagination.size, "in": method.pagination.location}
+                {
+                    "page": method.pagination.page,
+                    "size": method.pagination.size,
+                    "in": method.pagination.location,
+                    "items": method.pagination.items,
+                }
                 if method.pagination is not None
                 else None
             ),
         )
+
+    def _page_items_type(self, method: Method, items: str, result: str, ctx: TypeContext) -> str:
+        """The item type of the array property `items` of the result object of a paginated method."""
+        model = ctx.graph.models.get(result)
+        expr: str | None = None
+        if isinstance(model, ClassIR):
+            field_ir = next((f for f in model.fields if f.wire == items), None)
+            if field_ir is not None:
+                expr = field_ir.type
+                ctx.refs.update(word for word in _WORD.findall(expr) if word in ctx.graph.models)
+        else:  # an inline object result: its property typed the way the result is
+            schema = (object_properties(self.spec, method.result) or {}).get(items)
+            expr = type_of(schema, ctx, for_input=False) if schema is not None else None
+        members = [part for part in _split_union(expr) if part != "None"] if expr else []
+        item = _list_item(members[0]) if len(members) == 1 else None
+        if item is None:
+            raise fail(
+                method.path,
+                ["methods", method.index, "pagination", "items"],
+                f"{items!r}: no list type for this property of the result {result} (got {expr})",
+            )
+        return item
 
     def _body_fields(self, method: Method, ctx: TypeContext, taken: set[str]) -> list[ParamView]:
         assert method.body is not None
@@ -475,6 +510,7 @@ class _Renderer:
         return lines
 
 
+_WORD = re.compile(r"\b[A-Za-z_]\w*\b")
 _BUILTIN_TYPES = {"list", "dict", "str", "int", "float", "bool", "bytes", "type", "set", "tuple"}
 
 
@@ -491,8 +527,6 @@ def _list_item(expr: str) -> str | None:
 
 
 def _qualify_builtins(view: GroupView, names: set[str]) -> None:
-    import re
-
     pattern = re.compile(r"(?<![\w.])(" + "|".join(sorted(names)) + r")\b")
 
     def fix(text: str) -> str:

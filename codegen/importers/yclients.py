@@ -559,7 +559,7 @@ class Importer:
                 found["total"] = ["total_count", "count"]
         if "page" not in found or "size" not in found:
             raise self.overlay.error(["operations", wire, "pagination"], f"{wire}: pagination needs page and size")
-        order = ("page", "size", "in", "first_page", "max_size", "total")
+        order = ("page", "size", "in", "first_page", "max_size", "total", "items")
         return {key: found[key] for key in order if key in found}
 
     def token_kinds(self, wire: str, op: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:

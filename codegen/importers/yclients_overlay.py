@@ -8,7 +8,8 @@ The overlay is hand-written and holds what the OpenAPI document lacks or gets wr
 - `operations`: wire name (`"GET /api/v1/companies"`) -> `{group, name}` plus optional facts:
   `token_kinds`, `idempotent`, `body` (a schema replacing the request body, or `null` for none),
   `flat`, `files` (multipart parts that are files), `params` (per wire name: `encoding`,
-  `python_name`, `required`), `pagination` (merged into the detected one, or `false`),
+  `python_name`, `required`), `pagination` (merged into the detected one, or `false`; `items` names
+  the array property of an object result that holds a page's items),
   `result` (a schema replacing the result), `http_status`;
 - `enum_names`: `{model, path, names}` -> `x-enum-names` at `path` inside a model;
 - `corrections`: model or method fixes found against real responses:

@@ -246,6 +246,7 @@ def _method(raw: Mapping[str, Any], path: Path, index: int) -> Method:
             first_page=pagination.get("first_page", 1),
             max_size=pagination.get("max_size"),
             total=tuple(pagination.get("total", ("total_count",))),
+            items=pagination.get("items"),
         )
         if pagination
         else None,
@@ -335,6 +336,8 @@ def _check_method(spec: Spec, method: Method, at: list[str | int]) -> None:
         names.add(param.attr)
         if param.location == "path" and "{" + param.name + "}" not in method.name:
             raise fail(path, [*where, "in"], f"path parameter {param.name!r} does not appear in {method.name!r}")
+    if method.pagination is not None and method.pagination.items is not None:
+        _check_page_items(spec, method, method.pagination.items, [*at, "pagination", "items"])
     for index, variant in enumerate(method.variants):
         _check_refs(variant.result, spec.models, path, [*at, "variants", index, "result"])
         for selector in variant.when:
@@ -344,6 +347,52 @@ def _check_method(spec: Spec, method: Method, at: list[str | int]) -> None:
                     [*at, "variants", index, "when", selector],
                     f"variant {variant.name!r} is selected by {selector!r}, which is not a parameter of {method.name}",
                 )
+
+
+def resolve_schema(spec: Spec, schema: Any) -> Any:
+    """`schema` with `$ref`s followed to the model they name (a cycle of bare `$ref`s ends in `{}`)."""
+    seen: set[str] = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith(REF_PREFIX):
+        name = schema["$ref"][len(REF_PREFIX) :]
+        if name in seen or name not in spec.models:
+            return {}
+        seen.add(name)
+        schema = spec.models[name].schema
+    return schema
+
+
+def object_properties(spec: Spec, schema: Any) -> dict[str, Any] | None:
+    """The properties of an object schema, `$ref`s followed and `allOf` parts merged; None for no object."""
+    schema = resolve_schema(spec, schema)
+    if not isinstance(schema, dict):
+        return None
+    parts = [object_properties(spec, part) for part in schema.get("allOf", ())]
+    own = schema.get("properties")
+    if not isinstance(own, dict) and not any(p is not None for p in parts):
+        return None
+    merged: dict[str, Any] = {}
+    for part in parts:
+        merged.update(part or {})
+    merged.update(own if isinstance(own, dict) else {})
+    return merged
+
+
+def is_array_schema(spec: Spec, schema: Any) -> bool:
+    """Whether `schema` (its `$ref`s followed) describes an array, nullable or not."""
+    resolved = resolve_schema(spec, schema)
+    kind = resolved.get("type") if isinstance(resolved, dict) else None
+    return kind == "array" or (isinstance(kind, list) and "array" in kind)
+
+
+def _check_page_items(spec: Spec, method: Method, items: str, at: list[str | int]) -> None:
+    properties = object_properties(spec, method.result)
+    if properties is None:
+        raise fail(method.path, at, f"{items!r}: the result of {method.name} is not an object with properties")
+    arrays = sorted(name for name, schema in properties.items() if is_array_schema(spec, schema))
+    if items not in arrays:
+        what = "is not an array property" if items in properties else "names no property"
+        known = f"its array properties: {', '.join(arrays)}" if arrays else "it has no array property"
+        raise fail(method.path, at, f"{items!r} {what} of the result of {method.name} ({known})")
 
 
 def load_all(root: Path, names: Iterable[str]) -> list[Spec]:

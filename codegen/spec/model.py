@@ -72,6 +72,7 @@ class Pagination:
     first_page: int
     max_size: int | None
     total: tuple[str, ...]
+    items: str | None = None  # the array property of an object result holding a page's items
 
 
 @dataclass(frozen=True)

@@ -264,6 +264,71 @@ CASES = [
         """,
         ["params[1].name", "'user_id' appears twice"],
     ),
+    (
+        "pagination-items-not-an-array",
+        "methods/x.yaml",
+        """
+        group:
+          name: x
+        methods:
+          - name: GET /things
+            result: {$ref: "#/$defs/thing"}
+            pagination:
+              page: page
+              size: count
+              items: name  # <-
+        """,
+        ["methods[0].pagination.items", "'name' is not an array property", "GET /things", "no array property"],
+    ),
+    (
+        "pagination-items-names-no-property",
+        "methods/x.yaml",
+        """
+        group:
+          name: x
+        methods:
+          - name: GET /things
+            result:
+              type: object
+              properties:
+                children: {type: array, items: {$ref: "#/$defs/thing"}}
+                tags: {type: [array, "null"], items: {type: string}}
+            pagination: {page: page, size: count, items: kids}  # <-
+        """,
+        ["methods[0].pagination.items", "'kids' names no property", "its array properties: children, tags"],
+    ),
+    (
+        "pagination-items-of-a-list-result",
+        "methods/x.yaml",
+        """
+        group:
+          name: x
+        methods:
+          - name: GET /things
+            result: {type: array, items: {$ref: "#/$defs/thing"}}
+            pagination:
+              page: page
+              size: count
+              items: id  # <-
+        """,
+        ["methods[0].pagination.items", "'id'", "is not an object"],
+    ),
+    (
+        "pagination-items-empty",
+        "methods/x.yaml",
+        """
+        group:
+          name: x
+        methods:
+          - name: GET /things
+            result: {$ref: "#/$defs/thing"}
+            pagination:
+              page: page
+              size: count
+              items: ""  # <-
+        """,
+        ["methods[0].pagination.items", "should be non-empty"],
+    ),
 ]
 
 
@@ -486,3 +551,54 @@ def test_cli_main_in_process(
     err = capsys.readouterr().err
     assert f"{folder / 'methods/x.yaml'}:{marked_line(text)}: methods[0].result.$ref:" in err
     assert "names no model" in err
+
+
+def test_pagination_items_generates_an_iterator_over_that_property(tmp_path: Path) -> None:
+    """`items` through `$ref` + `allOf` and on an inline object: the method keeps its result, iter_ yields the items."""
+    from codegen.generate import render_api
+
+    methods = """
+    group:
+      name: x
+    methods:
+      - name: GET /nodes/{id}
+        python_name: get_node
+        params:
+          - {name: id, schema: {type: integer}, required: true, in: path}
+          - {name: page, schema: {type: integer}, in: query}
+          - {name: count, schema: {type: integer}, in: query}
+        result: {$ref: "#/$defs/node"}
+        pagination: {page: page, size: count, items: children}
+      - name: GET /flat
+        params:
+          - {name: page, schema: {type: integer}, in: query}
+          - {name: count, schema: {type: integer}, in: query}
+        result:
+          type: object
+          properties:
+            rows: {type: array, items: {type: integer}}
+        pagination: {page: page, size: count, items: rows}
+    """
+    models = """
+    models:
+      thing:
+        type: object
+        properties:
+          id: {type: integer}
+      tree:
+        type: object
+        properties:
+          children: {type: array, items: {$ref: "#/$defs/thing"}}
+      node:
+        allOf:
+          - {$ref: "#/$defs/tree"}
+          - {type: object, properties: {title: {type: string}}}
+    """
+    spec = load_api(write_api(tmp_path, {"methods/x.yaml": methods, "models/y.yaml": models}))
+    node = spec.groups[0].methods[0]
+    assert node.pagination is not None and node.pagination.items == "children"
+    code = render_api(spec)["methods/x.py"]
+    assert ") -> Node:" in code and "Page[Node]" not in code  # get_node keeps returning the node
+    assert "def iter_get_node(" in code and "-> Iterator[Thing]:" in code and "-> AsyncIterator[Thing]:" in code
+    assert "page=Page[Thing]," in code and "'items': 'children'" in code.replace('"', "'")
+    assert "def iter_flat(" in code and "-> Iterator[int]:" in code and "page=Page[int]," in code

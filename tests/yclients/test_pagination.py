@@ -5,16 +5,24 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import httpx
 import pytest
 
 from apiforge.core import MethodSpec, Page, Param
-from apiforge.core.pagination import Paginator, page_item_type, total_of
+from apiforge.core.pagination import Paginator, page_item_type, page_items, raw_page, total_of
 from apiforge.core.pipeline import decode
 from apiforge.core.protocols.yclients import YclientsProtocol
-from apiforge.yclients import METHODS
+from apiforge.yclients import METHODS, AsyncYclients, Yclients
 from apiforge.yclients.errors import error_class
 from apiforge.yclients.methods.clients import AsyncClientsMethods, ClientsMethods
-from apiforge.yclients.models import ClientsListItem, ClientsSearchItem, CompanyCompanyidClientsSearchRequestDataTypes
+from apiforge.yclients.methods.goods_categories import AsyncGoodsCategoriesMethods, GoodsCategoriesMethods
+from apiforge.yclients.models import (
+    ClientsListItem,
+    ClientsSearchItem,
+    CompanyCompanyidClientsSearchRequestDataTypes,
+    GoodsCategoriesGetNodeData,
+    GoodsCategoriesGetNodeDataChildrenItem,
+)
 
 QUERY: MethodSpec[Page[ClientsListItem]] = MethodSpec(
     api="yclients",
@@ -31,6 +39,9 @@ BODY: MethodSpec[Page[ClientsSearchItem]] = MethodSpec(
     pagination={"page": "page", "size": "page_size", "in": "body", "max_size": 200, "total": ["total_count"]},
     has_body=True,
 )
+
+NODE = METHODS["GET /api/v1/goods/category_node/{company_id}/{category_id}"].spec
+CHILD_PAGE = Page[GoodsCategoriesGetNodeDataChildrenItem]
 
 
 def page(n: int, total: int | None = None) -> Page[int]:
@@ -165,18 +176,18 @@ def test_only_paginated_methods_have_a_paginator() -> None:
 # What is generated
 
 
-def _paginated_lists() -> list[tuple[str, Any]]:
-    out = []
-    for wire, info in METHODS.items():
-        spec = info.spec
-        if spec.pagination and page_item_type(spec.result) is not None:
-            out.append((wire, info))
-    return out
+def _paginated() -> list[tuple[str, Any]]:
+    return [(wire, info) for wire, info in METHODS.items() if info.spec.pagination]
 
 
-def test_paginated_list_methods_return_pages_and_have_iterators() -> None:
-    paginated = _paginated_lists()
-    assert len(paginated) >= 18
+def test_every_paginated_method_has_iterators() -> None:
+    paginated = _paginated()
+    assert len(paginated) >= 20
+    # A list result is a Page; an object result keeps its type and names where its page's items are.
+    for wire, info in paginated:
+        items = info.spec.pagination.get("items")
+        assert (page_item_type(info.spec.result) is not None) != (items is not None), wire
+    assert [w for w, i in paginated if i.spec.pagination.get("items")] == [NODE.name]
     for wire, info in paginated:
         module = __import__(info.module, fromlist=["*"])
         sync = next(getattr(module, n) for n in dir(module) if n.endswith("Methods") and not n.startswith("Async"))
@@ -184,7 +195,11 @@ def test_paginated_list_methods_return_pages_and_have_iterators() -> None:
         for cls, wanted in ((sync, "Iterator"), (asynchronous, "AsyncIterator")):
             method = getattr(cls, info.python_name)
             iterator = getattr(cls, f"iter_{info.python_name}")
-            assert inspect.signature(method).return_annotation.startswith("Page["), wire
+            result = inspect.signature(method).return_annotation
+            if info.spec.pagination.get("items"):
+                assert result == info.result and not result.startswith("Page["), wire
+            else:
+                assert result.startswith("Page["), wire
             annotation = inspect.signature(iterator).return_annotation
             assert annotation.startswith(f"{wanted}["), (wire, annotation)
             params = inspect.signature(iterator).parameters
@@ -194,6 +209,10 @@ def test_paginated_list_methods_return_pages_and_have_iterators() -> None:
             assert facts["size"] not in params or facts["size"] == "page_size"
     assert inspect.isasyncgenfunction(AsyncClientsMethods.iter_search)
     assert inspect.isgeneratorfunction(ClientsMethods.iter_search)
+    assert inspect.isasyncgenfunction(AsyncGoodsCategoriesMethods.iter_get_node)
+    assert inspect.isgeneratorfunction(GoodsCategoriesMethods.iter_get_node)
+    annotation = inspect.signature(GoodsCategoriesMethods.iter_get_node).return_annotation
+    assert annotation == "Iterator[GoodsCategoriesGetNodeDataChildrenItem]"
 
 
 def test_methods_that_are_not_paginated_keep_their_result_and_get_no_iterator() -> None:
@@ -201,3 +220,138 @@ def test_methods_that_are_not_paginated_keep_their_result_and_get_no_iterator() 
     assert not info.result.startswith("Page[")
     assert not hasattr(__import__(info.module, fromlist=["*"]).RecordsMethods, "iter_get")
     assert METHODS["POST /api/v1/records/{company_id}"].result == "builtins.list[RecordsListItem]"
+
+
+# A result object holding its page's items in a property (`pagination.items`): the category node
+
+
+def test_raw_page_takes_the_items_property_of_an_object() -> None:
+    node = {"category_id": 5, "children": [{"category_id": 6}], "children_count": 1}
+    page_ = raw_page(node, {"total_count": 9}, "children")
+    assert isinstance(page_, Page) and page_ == [{"category_id": 6}] and page_.meta == {"total_count": 9}
+    assert raw_page({"category_id": 5}, {}, "children") == [] and raw_page({"children": None}, {}, "children") == []
+    assert raw_page(node, {}) is node  # not a page read: the object as it is
+    assert raw_page([1], {"count": 1}) == Page([1]) and raw_page(None, {}, "children") is None
+
+
+def test_the_protocol_reads_a_page_out_of_the_items_property() -> None:
+    protocol = YclientsProtocol(base_url="http://x", error_class=error_class, partner_token="p")
+    node = {"category_id": 5, "children": [{"category_id": 6}, {"category_id": 7}]}
+    enveloped = protocol.parse_body(
+        NODE.name, {"success": True, "data": node, "meta": {"total_count": 9}}, items="children"
+    )
+    assert enveloped == Page([{"category_id": 6}, {"category_id": 7}]) and enveloped.meta == {"total_count": 9}
+    assert protocol.parse_body(NODE.name, {"success": True, "data": node, "meta": []}) == node  # get_node itself
+    call = Paginator(NODE, {"company_id": 1, "category_id": 5}, page=CHILD_PAGE).next_call()
+    assert call is not None
+    decoded = decode(call, enveloped)
+    assert decoded == [GoodsCategoriesGetNodeDataChildrenItem(category_id=c) for c in (6, 7)] and decoded.total == 9
+
+
+def test_only_the_iterators_calls_read_the_items_property() -> None:
+    direct = NODE.call({"company_id": 1, "category_id": 5})
+    assert direct.result is GoodsCategoriesGetNodeData and page_items(direct) is None
+    planned = Paginator(NODE, {"company_id": 1, "category_id": 5}, page=CHILD_PAGE).next_call()
+    assert planned is not None and planned.result == CHILD_PAGE and page_items(planned) == "children"
+    assert planned.query == {"page": "1", "count": "1000"} and planned.spec is NODE
+
+
+def test_a_method_with_an_items_property_needs_the_page_type() -> None:
+    with pytest.raises(TypeError, match=r"'children' of its result: give page=Page\[<item>\]"):
+        Paginator(NODE, {"company_id": 1, "category_id": 5})
+    with pytest.raises(TypeError, match="page must be a Page"):
+        Paginator(NODE, {"company_id": 1, "category_id": 5}, page=list)  # type: ignore[call-overload]
+
+
+class NodeServer:
+    """An in-process YCLIENTS answering the category node endpoint a page of children at a time.
+
+    `total`: what meta.total_count says (None: no total in meta); `stock`: how many children it
+    really serves (default: the total). Every answer carries the whole node, children paged.
+    """
+
+    def __init__(self, total: int | None, stock: int | None = None) -> None:
+        self.total = total
+        self.children = [
+            {"parent_id": 5, "category_id": 100 + n, "title": f"c{n}", "is_category": True}
+            for n in range(stock if stock is not None else total or 0)
+        ]
+        self.asked: list[tuple[int, int]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/goods/category_node/1/5"
+        page_, count = int(request.url.params["page"]), int(request.url.params["count"])
+        self.asked.append((page_, count))
+        children = self.children[(page_ - 1) * count : page_ * count]
+        meta: object = [] if self.total is None else {"total_count": self.total}  # YCLIENTS sends [] for no meta
+        node = {
+            "parent_id": 0,
+            "category_id": 5,
+            "title": "root",
+            "children": children,
+            "children_count": len(children),
+        }
+        return httpx.Response(200, json={"success": True, "data": node, "meta": meta})
+
+    def titles(self) -> list[str]:
+        return [str(c["title"]) for c in self.children]
+
+
+def _sync(server: NodeServer, page_size: int) -> list[GoodsCategoriesGetNodeDataChildrenItem]:
+    http = httpx.Client(transport=httpx.MockTransport(server))
+    with Yclients("partner", user_token="user", rate_limit=None, max_retries=0, http_client=http) as yc:
+        return list(yc.goods_categories.iter_get_node(company_id=1, category_id=5, page_size=page_size))
+
+
+async def _async(server: NodeServer, page_size: int) -> list[GoodsCategoriesGetNodeDataChildrenItem]:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    async with AsyncYclients("partner", user_token="user", rate_limit=None, max_retries=0, http_client=http) as yc:
+        return [c async for c in yc.goods_categories.iter_get_node(company_id=1, category_id=5, page_size=page_size)]
+
+
+async def _walk(kind: str, server: NodeServer, page_size: int) -> list[GoodsCategoriesGetNodeDataChildrenItem]:
+    return _sync(server, page_size) if kind == "sync" else await _async(server, page_size)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_iter_get_node_yields_every_child_once_in_order_up_to_the_total(kind: str) -> None:
+    server = NodeServer(total=7)
+    children = await _walk(kind, server, 3)
+    assert all(isinstance(c, GoodsCategoriesGetNodeDataChildrenItem) for c in children)
+    assert [c.title for c in children] == server.titles() == [f"c{n}" for n in range(7)]
+    assert [c.category_id for c in children] == list(range(100, 107))
+    assert server.asked == [(1, 3), (2, 3), (3, 3)]  # the short third page completes the total: no 4th call
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_iter_get_node_stops_at_the_total_on_a_full_page(kind: str) -> None:
+    server = NodeServer(total=6)
+    assert [c.title for c in await _walk(kind, server, 3)] == server.titles()
+    assert server.asked == [(1, 3), (2, 3)]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_iter_get_node_without_a_total_stops_at_a_short_page(kind: str) -> None:
+    server = NodeServer(total=None, stock=8)
+    assert [c.title for c in await _walk(kind, server, 3)] == server.titles()
+    assert server.asked == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_iter_get_node_stops_at_an_empty_page(kind: str) -> None:
+    server = NodeServer(total=10, stock=6)  # the total promises more than the server has
+    assert [c.title for c in await _walk(kind, server, 3)] == server.titles()
+    assert server.asked == [(1, 3), (2, 3), (3, 3)]  # the third page has no children
+    exact = NodeServer(total=None, stock=6)  # no total, every page full: only an empty page ends it
+    assert [c.title for c in await _walk(kind, exact, 3)] == exact.titles()
+    assert exact.asked == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_get_node_keeps_returning_the_node() -> None:
+    server = NodeServer(total=4)
+    http = httpx.Client(transport=httpx.MockTransport(server))
+    with Yclients("partner", user_token="user", rate_limit=None, max_retries=0, http_client=http) as yc:
+        node = yc.goods_categories.get_node(company_id=1, category_id=5, page=2, count=3)
+    assert isinstance(node, GoodsCategoriesGetNodeData) and node.category_id == 5 and node.title == "root"
+    assert [c.title for c in node.children or []] == ["c3"]
+    assert server.asked == [(2, 3)]

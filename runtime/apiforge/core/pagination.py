@@ -1,16 +1,19 @@
 """Paginated results: `Page[T]`, and the sans-IO planner behind the iterators over every item.
 
 A paginated method returns one `Page` — a list of its items that also carries the response's
-`meta` and the `total` the API reports there. Its `iter_<method>` twin walks every page; which
-page to ask for next, and when to stop, is decided here once, by `Paginator`, for the sync
-and the async iterators alike: they only send the calls it plans.
+`meta` and the `total` the API reports there — or, when its spec says the items are a property
+of its result object (`pagination.items`), that object. Its `iter_<method>` twin walks every
+page; which page to ask for next, how to read it, and when to stop, is decided here once, by
+`Paginator`, for the sync and the async iterators alike: they only send the calls it plans.
 """
 
 from __future__ import annotations
 
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast, overload
+
+import attrs
 
 from apiforge.core.call import Call, MethodSpec
 from apiforge.core.encoding import native
@@ -58,6 +61,34 @@ def total_of(meta: Mapping[str, object], keys: Iterable[str]) -> int | None:
     return None
 
 
+def page_items(call: Call[Any]) -> str | None:
+    """The property of the response data holding the items of the page `call` reads, or None.
+
+    That is `pagination.items` for a call an iterator planned (its result is a `Page`) of a method
+    whose result object holds its page in a property; a call of the method itself reads the object.
+    """
+    if page_item_type(call.result) is None:
+        return None
+    items = (call.spec.pagination or {}).get("items")
+    return str(items) if items else None
+
+
+def raw_page(data: object, meta: Mapping[str, JSON], items: str | None = None) -> object:
+    """A response's `data` as the decoder takes it: a `Page` of raw items carrying `meta`, when it is a page.
+
+    The page is `data` itself when it is a list; with `items` (see `page_items`) it is the list
+    in that property of an object `data`, no items when the property is absent or null.
+    Anything else is handed on as it is.
+    """
+    if items is not None and isinstance(data, dict):
+        data = cast("dict[str, JSON]", data).get(items)
+        if data is None:
+            data = []
+    if isinstance(data, list):
+        return Page(cast("list[JSON]", data), meta=meta)
+    return data
+
+
 def decode_page(call: Call[Any], payload: object) -> Page[Any]:
     """The payload of a paginated call as a `Page` of its typed items, with meta and total."""
     item = page_item_type(call.result)
@@ -83,8 +114,13 @@ class Paginator(Generic[T]):
     Page sizes: `page_size`, else the method's largest, else the server's default. The walk
     stops at an empty page; when the response reports a total, once that many items are seen;
     otherwise at a page shorter than the size asked for.
+
+    A method whose result is an object holding the page's items in a property
+    (`pagination.items`, e.g. a category node and its `children`) keeps its result type; its
+    iterator gives `page`, the `Page[<item>]` type its planned calls are read as instead.
     """
 
+    @overload
     def __init__(
         self,
         spec: MethodSpec[Page[T]],
@@ -92,11 +128,37 @@ class Paginator(Generic[T]):
         body: object = None,
         *,
         page_size: int | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        spec: MethodSpec[Any],
+        values: Mapping[str, object],
+        body: object = None,
+        *,
+        page_size: int | None = None,
+        page: type[Page[T]],
+    ) -> None: ...
+
+    def __init__(
+        self,
+        spec: MethodSpec[Any],
+        values: Mapping[str, object],
+        body: object = None,
+        *,
+        page_size: int | None = None,
+        page: type[Page[T]] | None = None,
     ) -> None:
         facts = spec.pagination
         if not facts:
             raise TypeError(f"{spec.name} is not paginated")
+        if page is not None and page_item_type(page) is None:
+            raise TypeError(f"{spec.name}: page must be a Page[<item>] type, got {page!r}")
+        if page is None and facts.get("items"):
+            raise TypeError(f"{spec.name}: its pages are the {facts['items']!r} of its result: give page=Page[<item>]")
         self.spec = spec
+        self.page_type: object = page
         self.page_param = str(facts["page"])
         self.size_param = str(facts["size"])
         self.location: Literal["query", "body"] = "body" if facts.get("in") == "body" else "query"
@@ -128,8 +190,11 @@ class Paginator(Generic[T]):
         if self.size is not None:
             paging[self.size_param] = self.size
         if self.location == "query":
-            return self.spec.call({**self.values, **paging}, self.body)
-        return self.spec.call(self.values, {**self._body_fields(), **paging})
+            call: Call[Page[T]] = self.spec.call({**self.values, **paging}, self.body)
+        else:
+            call = self.spec.call(self.values, {**self._body_fields(), **paging})
+        # A method returning an object: its iterator reads each answer as the page in its items property.
+        return call if self.page_type is None else attrs.evolve(call, result=self.page_type)
 
     def _body_fields(self) -> dict[str, object]:
         if self.body is None:
@@ -151,4 +216,4 @@ def _page_size(method: str, page_size: object, maximum: int | None) -> int | Non
     return page_size
 
 
-__all__ = ["Page", "Paginator", "decode_page", "page_item_type", "total_of"]
+__all__ = ["Page", "Paginator", "decode_page", "page_item_type", "page_items", "raw_page", "total_of"]

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.yclients.models.goods import (
     GoodsCategoriesCreateData,
     GoodsCategoriesGetNodeData,
+    GoodsCategoriesGetNodeDataChildrenItem,
     GoodsCategoriesListLegacyItem,
     GoodsCategoriesRequestDataTypes,
     GoodsCategoriesSearchGoodsItem,
@@ -49,6 +52,7 @@ _GET_API_V1_GOODS_CATEGORY_NODE_COMPANY_ID_CATEGORY_ID: MethodSpec[GoodsCategori
         "first_page": 1,
         "max_size": 1000,
         "total": ["total_count", "count"],
+        "items": "children",
     },
 )
 _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID_PARENT_CATEGORY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = (
@@ -350,6 +354,29 @@ class GoodsCategoriesMethods:
             )
         )
 
+    def iter_get_node(
+        self, *, company_id: int, category_id: int, page_size: int | None = None
+    ) -> Iterator[GoodsCategoriesGetNodeDataChildrenItem]:
+        """Every item of the `children` of `get_node` (`GET /api/v1/goods/category_node/{company_id}/{category_id}`), page after page.
+
+        Takes the arguments of `get_node` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_GOODS_CATEGORY_NODE_COMPANY_ID_CATEGORY_ID,
+            {
+                "company_id": company_id,
+                "category_id": category_id,
+            },
+            page_size=page_size,
+            page=Page[GoodsCategoriesGetNodeDataChildrenItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncGoodsCategoriesMethods:
     """`client.goods_categories`: the `goods_categories` methods, awaited."""
@@ -581,6 +608,30 @@ class AsyncGoodsCategoriesMethods:
                 }
             )
         )
+
+    async def iter_get_node(
+        self, *, company_id: int, category_id: int, page_size: int | None = None
+    ) -> AsyncIterator[GoodsCategoriesGetNodeDataChildrenItem]:
+        """Every item of the `children` of `get_node` (`GET /api/v1/goods/category_node/{company_id}/{category_id}`), page after page.
+
+        Takes the arguments of `get_node` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_GOODS_CATEGORY_NODE_COMPANY_ID_CATEGORY_ID,
+            {
+                "company_id": company_id,
+                "category_id": category_id,
+            },
+            page_size=page_size,
+            page=Page[GoodsCategoriesGetNodeDataChildrenItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 __all__ = ["GoodsCategoriesMethods", "AsyncGoodsCategoriesMethods"]

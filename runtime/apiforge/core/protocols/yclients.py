@@ -11,7 +11,7 @@ import httpx
 from apiforge.core.call import Call
 from apiforge.core.encoding import native
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
-from apiforge.core.pagination import Page
+from apiforge.core.pagination import page_items, raw_page
 from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, json_object, read_json
 from apiforge.core.retry import RetryVerdict
 from apiforge.core.types import JSON
@@ -140,12 +140,23 @@ class YclientsProtocol(Protocol):
         if call.result is bytes and response.status_code < 400:
             return response.content  # a document (the visit receipt PDF), not the JSON envelope
         body = read_json(call.method, response)
-        return self.parse_body(call.method, body, status_code=response.status_code, headers=response.headers)
+        return self.parse_body(
+            call.method, body, status_code=response.status_code, headers=response.headers, items=page_items(call)
+        )
 
     def parse_body(
-        self, method: str, body: object, *, status_code: int | None = None, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        body: object,
+        *,
+        status_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        items: str | None = None,
     ) -> object:
         """The `data` of an envelope (a list comes as a `Page` carrying `meta`), or raise its typed error.
+
+        `items` names the property of an object `data` holding a page's items, for a call an
+        iterator planned (`pagination.items`): the page is then that list (see `pagination.raw_page`).
 
         Some endpoints answer without the envelope — the API Blueprint and the OpenAPI document
         both show it (loyalty cards, visit loyalty, the SMS-operator and fiscal callbacks): with a
@@ -162,7 +173,7 @@ class YclientsProtocol(Protocol):
             if failed_status:
                 raise HTTPStatusError(method, status_code or 0, str(body)[:500])
             if _bare_data(body):
-                return body
+                return body if items is None else raw_page(body, {}, items)
             raise DecodeError(method, "$", body, "expected the {success, data, meta} envelope")
         meta: Mapping[str, Any] = json_object(envelope.get("meta")) or {}  # YCLIENTS sends [] for an empty meta
         if envelope.get("success") is False or failed_status:
@@ -171,10 +182,7 @@ class YclientsProtocol(Protocol):
                 meta.get("message") or envelope.get("message") or _errors_text(meta.get("errors")) or "request failed"
             )
             raise self._error(method, status, meta, str(message), headers)
-        data = envelope.get("data")
-        if isinstance(data, list):
-            return Page(cast("list[JSON]", data), meta=cast("Mapping[str, JSON]", meta))
-        return data
+        return raw_page(envelope.get("data"), cast("Mapping[str, JSON]", meta), items)
 
     def _error(
         self,
