@@ -15,6 +15,7 @@ from codegen.importers import vk
 from codegen.spec.errors import SpecError
 from codegen.spec.load import load_api
 from codegen.spec.model import Method, Spec
+from tests.generator.compare import differences, package_files
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO.parent / "shared/upstream/vk-api-schema"
@@ -264,26 +265,11 @@ def test_committed_specs_are_reproducible(imported: Path) -> None:
     assert not stale, f"specs/vk is not what the importer writes ({stale[:5]}); run the importer"
 
 
-def _code(folder: Path) -> dict[str, bytes]:
-    """Every file of a generated package (what `generate --check` compares), caches left out."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-
-
-def _differences(committed: dict[str, bytes], fresh: dict[str, bytes]) -> list[str]:
-    """Files missing on either side or differing in any byte."""
-    changed = {name for name in committed.keys() & fresh.keys() if committed[name] != fresh[name]}
-    return sorted(changed | (committed.keys() ^ fresh.keys()))
-
-
 def test_committed_code_is_reproducible(regenerated: Path) -> None:
     """import vk <schema> + generate reproduce generated/apiforge/vk byte for byte."""
-    fresh = _code(regenerated)
+    fresh = package_files(regenerated)
     assert "__init__.py" in fresh and len(fresh) > 50
-    stale = _differences(_code(COMMITTED_CODE), fresh)
+    stale = differences(package_files(COMMITTED_CODE), fresh)
     assert not stale, (
         f"generated/apiforge/vk is not what the importer and the generator write ({len(stale)} files: {stale[:5]});"
         " run: python -m codegen import vk <schema-dir> && python -m codegen generate --api vk"
@@ -291,13 +277,13 @@ def test_committed_code_is_reproducible(regenerated: Path) -> None:
 
 
 def test_code_comparison_sees_one_changed_byte(regenerated: Path) -> None:
-    fresh = _code(regenerated)
+    fresh = package_files(regenerated)
     name = "__init__.py"
     edited = dict(fresh)
     edited[name] = fresh[name][:-1] + bytes([fresh[name][-1] ^ 1])
-    assert _differences(edited, fresh) == [name]
-    assert _differences({**fresh, "extra.py": b""}, fresh) == ["extra.py"]
-    assert _differences({k: v for k, v in fresh.items() if k != name}, fresh) == [name]
+    assert differences(edited, fresh) == [name]
+    assert differences({**fresh, "extra.py": b""}, fresh) == ["extra.py"]
+    assert differences({k: v for k, v in fresh.items() if k != name}, fresh) == [name]
 
 
 def test_stale_files_are_deleted(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from codegen.importers.yclients_schema import SchemaConverter, SchemaError  # no
 from codegen.spec.errors import SpecError  # noqa: E402
 from codegen.spec.load import iter_refs, load_api  # noqa: E402
 from codegen.spec.model import Spec  # noqa: E402
+from tests.generator.compare import differences, package_files  # noqa: E402
 
 UPSTREAM = ROOT.parent / "shared/upstream/yclients"
 SOURCE = UPSTREAM / "openapi.developers.yclients.com.json"
@@ -365,26 +366,11 @@ def test_output_equals_the_committed_specs(imported: Path) -> None:
     assert not stale, f"specs/yclients is stale (re-run the import): {stale}"
 
 
-def _code(folder: Path) -> dict[str, bytes]:
-    """Every file of a generated package (what `generate --check` compares), caches left out."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-
-
-def _differences(committed: dict[str, bytes], fresh: dict[str, bytes]) -> list[str]:
-    """Files missing on either side or differing in any byte."""
-    changed = {rel for rel in committed.keys() & fresh.keys() if committed[rel] != fresh[rel]}
-    return sorted(changed | (committed.keys() ^ fresh.keys()))
-
-
-def test_output_generates_the_committed_code(regenerated: Path) -> None:
+def test_output_generates_the_committedpackage_files(regenerated: Path) -> None:
     """import yclients <document> + generate reproduce generated/apiforge/yclients byte for byte."""
-    fresh = _code(regenerated)
+    fresh = package_files(regenerated)
     assert "__init__.py" in fresh and len(fresh) > 20
-    stale = _differences(_code(COMMITTED_CODE), fresh)
+    stale = differences(package_files(COMMITTED_CODE), fresh)
     assert not stale, (
         f"generated/apiforge/yclients is not what the importer and the generator write ({len(stale)} files:"
         f" {stale[:5]}); run: python -m codegen import yclients <document> && python -m codegen generate --api yclients"
@@ -392,13 +378,13 @@ def test_output_generates_the_committed_code(regenerated: Path) -> None:
 
 
 def test_code_comparison_sees_one_changed_byte(regenerated: Path) -> None:
-    fresh = _code(regenerated)
+    fresh = package_files(regenerated)
     rel = "__init__.py"
     edited = dict(fresh)
     edited[rel] = fresh[rel][:-1] + bytes([fresh[rel][-1] ^ 1])
-    assert _differences(edited, fresh) == [rel]
-    assert _differences({**fresh, "extra.py": b""}, fresh) == ["extra.py"]
-    assert _differences({k: v for k, v in fresh.items() if k != rel}, fresh) == [rel]
+    assert differences(edited, fresh) == [rel]
+    assert differences({**fresh, "extra.py": b""}, fresh) == ["extra.py"]
+    assert differences({k: v for k, v in fresh.items() if k != rel}, fresh) == [rel]
 
 
 # -- schema conversion ----------------------------------------------------------------------------

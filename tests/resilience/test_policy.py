@@ -12,7 +12,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import attrs
 import httpx
 import pytest
 
@@ -26,7 +25,7 @@ from apiforge.core import (
     TransportError,
     VKRateLimiter,
 )
-from apiforge.core.client import AsyncClient, SyncClient
+from apiforge.core.client import AsyncClient
 from apiforge.testing import FakeVK, FakeWialon, FakeYclients
 from apiforge.testing.faults import KINDS, FaultKind
 from apiforge.testing.wialon import DEFAULT_TOKEN
@@ -34,6 +33,7 @@ from apiforge.vk import VK, AsyncVK
 from apiforge.vk.errors import ServerError, TooManyError
 from apiforge.wialon import AsyncWialon, Wialon
 from apiforge.yclients import AsyncYclients, Yclients
+from tests.testing.support import Clock, on_clock
 
 TOKEN = "vk1.a.retry-test-token-0123456789"
 PARTNER = "partner-token-for-retries"
@@ -43,30 +43,6 @@ RISKY_USERS_GET: MethodSpec[object] = MethodSpec(api="vk", name="users.get", par
 RISKY_SEARCH_ITEM: MethodSpec[object] = MethodSpec(
     api="wialon", name="core/search_item", params=(Param("id", "params", "native"), Param("flags", "params", "native"))
 )
-
-
-class Clock:
-    """A monotonic clock that moves only when the driver sleeps; records every wait."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-def on_clock(client: SyncClient | AsyncClient, clock: Clock) -> None:
-    """Run `client` (and the views `with_options` makes of it) on the fake clock."""
-    client._policy = attrs.evolve(client._policy, clock=clock)
-    client._driver.sleep = clock.async_sleep if isinstance(client, AsyncClient) else clock.sleep
 
 
 @pytest.fixture(autouse=True)
