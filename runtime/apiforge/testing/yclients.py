@@ -51,6 +51,7 @@ from apiforge.testing._server import (
     parse_form,
 )
 from apiforge.testing.ratelimits import RateLimit, RateWindows
+from apiforge.yclients.models.companies import HooksSettings
 
 ACCEPT = "application/vnd.yclients.v2+json"
 SECRET_FIELDS = frozenset({"password", "user_token", "partner_token", "code"})
@@ -128,22 +129,13 @@ DEFAULT_SERVICES: tuple[tuple[str, int, int], ...] = (("Haircut", 1500, 3600), (
 DEFAULT_STAFF: tuple[tuple[str, str], ...] = (("Anna", "stylist"), ("Boris", "manicurist"))
 
 
-HOOK_ENTITIES = (
-    "salon",
-    "service_category",
-    "service",
-    "good",
-    "master",
-    "client",
-    "record",
-    "goods_operations_sale",
-    "goods_operations_receipt",
-    "goods_operations_consumable",
-    "goods_operations_stolen",
-    "goods_operations_move",
-    "finances_operation",
+HOOK_ENTITIES: tuple[str, ...] = tuple(
+    field.metadata.get("wire", field.name)
+    for field in attrs.fields(HooksSettings)
+    if field.name not in ("urls", "active")
 )
-"""The entities whose changes a company's webhooks report, each switched on (1) or off (0)."""
+"""The entities whose changes a company's webhooks report, each switched on (1) or off (0): the
+switches of the spec's `HooksSettings`."""
 
 
 class YclientsFault(Exception):
