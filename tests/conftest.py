@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import HealthCheck, settings
+
+from apiforge.core import redact
 
 # The suite runs on small shared machines (CI: 2 cores, other jobs beside it). Hypothesis' timing
 # checks — a per-example deadline, "input generation is slow" — then fail on a scheduler pause,
@@ -16,3 +20,18 @@ settings.load_profile("apiforge")
 def mode(request: pytest.FixtureRequest) -> str:
     """How a test reaches its fake: a real server on 127.0.0.1, or an in-process httpx transport."""
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _secrets_of_this_test() -> Iterator[None]:
+    """Each test masks only the secrets it (and the fixtures it uses) registered.
+
+    The registry is process-wide, as it must be for users; in the suite, a short token one test
+    registers ("user") would otherwise be masked in the texts of every later test ("$.***_id").
+    """
+    saved = (set(redact._secrets), redact._pattern)
+    yield
+    with redact._lock:
+        redact._secrets.clear()
+        redact._secrets.update(saved[0])
+        redact._pattern = saved[1]
