@@ -140,9 +140,7 @@ def _field_plan(conv: cattrs.Converter, name: str, tp: Any, required: bool) -> _
     target: Any = tp
     nullable = False
     if _is_union(tp) and tp not in _tagged:
-        args = typing.get_args(tp)
-        members = [a for a in args if a is not _NoneType]
-        nullable = len(members) < len(args)
+        members, nullable = _members(tp)
         if len(members) == 1:
             target = members[0]  # `X | None`: null is checked inline, X decoded by X's own hook
     exact: Any = target if target in _EXACT else None
@@ -230,6 +228,7 @@ def _init_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any,
     table = {f.metadata.get("wire", f.name): (f.alias or f.name, f.name) for f in fields}
     required = frozenset(f.alias or f.name for f in fields if f.default is attrs.NOTHING)
     hooks: dict[str, tuple[Callable[[Any, Any], Any], Any]] = {}
+    hints: dict[str, Any] = {}
 
     def structure_object(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
@@ -242,7 +241,9 @@ def _init_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any,
             argument, name = entry
             found = hooks.get(name)
             if found is None:
-                field_type = typing.get_type_hints(cls)[name]
+                if not hints:
+                    hints.update(typing.get_type_hints(cls))
+                field_type = hints[name]
                 found = hooks[name] = (conv.get_structure_hook(field_type), field_type)
             hook, field_type = found
             kwargs[argument] = hook(item, field_type)
@@ -251,6 +252,13 @@ def _init_structure_fn(conv: cattrs.Converter, cls: type[Any]) -> Callable[[Any,
         return cls(**kwargs)
 
     return structure_object
+
+
+def _members(union: object) -> tuple[list[Any], bool]:
+    """The members of `union` other than None, and whether None is one of them."""
+    args = typing.get_args(union)
+    members = [a for a in args if a is not _NoneType]
+    return members, len(members) < len(args)
 
 
 def _is_union(tp: object) -> bool:
@@ -390,24 +398,22 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
     conv.register_unstructure_hook_factory(attrs.has, unstructure_attrs)
 
     def structure_union(tp: Any) -> Callable[[Any, Any], Any]:
+        members, optional = _members(tp)
         if tp in _tagged:
             key, mapping = _tagged[tp]
-            members = [a for a in typing.get_args(tp) if a is not _NoneType]
+            untagged = _first_fit(conv, members)
 
             def tagged(value: Any, _: Any) -> Any:
-                if value is None and _NoneType in typing.get_args(tp):
+                if value is None and optional:
                     return None
                 obj = cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
                 if obj is not None:
                     cls = mapping.get(str(obj.get(key)))
                     if cls is not None:
                         return conv.structure(value, cls)
-                return untagged(value, members)
+                return untagged(value)
 
             return tagged
-        args = typing.get_args(tp)
-        members = [a for a in args if a is not _NoneType]
-        optional = len(members) < len(args)
 
         if len(members) == 1:
             # `X | None`: decode X directly, so that an error inside X keeps its own path.
@@ -428,9 +434,6 @@ def _configure(conv: cattrs.Converter) -> cattrs.Converter:
             return decode(value)
 
         return union
-
-    def untagged(value: Any, members: list[Any]) -> Any:
-        return _first_fit(conv, members)(value)
 
     conv.register_structure_hook_factory(_is_union, structure_union)
     return conv
