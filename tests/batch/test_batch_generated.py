@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from codegen.generate import run
+from tests import typecheck
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATED = REPO / "generated" / "apiforge"
@@ -66,12 +66,7 @@ def snippet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_mypy_sees_typed_pending_results(snippet: Path) -> None:
-    checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--config-file", "pyproject.toml", str(snippet)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    checked = typecheck.mypy(snippet)
     errors = [line.split(" error: ", 1)[1] for line in checked.stdout.splitlines() if " error: " in line]
     assert errors == [
         '"VKBatch" has no attribute "execute"  [attr-defined]',
@@ -82,10 +77,7 @@ def test_mypy_sees_typed_pending_results(snippet: Path) -> None:
 
 
 def test_pyright_sees_typed_pending_results(snippet: Path) -> None:
-    pyright = Path(sys.executable).parent / "pyright"
-    checked = subprocess.run(
-        [str(pyright), "--pythonpath", sys.executable, str(snippet)], cwd=REPO, capture_output=True, text=True
-    )
+    checked = typecheck.pyright(snippet)
     access = [line for line in checked.stdout.splitlines() if "Cannot access attribute" in line]
     assert len(access) == 2, checked.stdout
     assert ":19:" in access[0] and '"execute" for class "VKBatch"' in access[0]

@@ -6,13 +6,11 @@ three APIs (sync and async) and to `with_options`, and two wrong ones that must 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests import typecheck
 
 SNIPPET = """
 from collections.abc import Sequence
@@ -62,12 +60,7 @@ def snippet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_mypy_accepts_limiters_and_policies(snippet: Path) -> None:
-    checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--config-file", "pyproject.toml", str(snippet)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+    checked = typecheck.mypy(snippet)
     errors = [line for line in checked.stdout.splitlines() if " error: " in line]
     # (mypy's cache may name the snippet's earlier temporary path: compare the file name and line only)
     assert [line.split(":")[1] for line in errors] == ["35", "36"], checked.stdout
@@ -78,10 +71,7 @@ def test_mypy_accepts_limiters_and_policies(snippet: Path) -> None:
 
 
 def test_pyright_accepts_limiters_and_policies(snippet: Path) -> None:
-    pyright = Path(sys.executable).parent / "pyright"
-    checked = subprocess.run(
-        [str(pyright), "--pythonpath", sys.executable, str(snippet)], cwd=REPO, capture_output=True, text=True
-    )
+    checked = typecheck.pyright(snippet)
     errors = [line for line in checked.stdout.splitlines() if " - error: " in line]
     assert [line.split(":")[1] for line in errors] == ["35", "36"], checked.stdout
     assert 'parameter "rate_limit" of type "float | RateLimiter | None"' in errors[0]
