@@ -299,13 +299,17 @@ class NodeServer:
 
 def _sync(server: NodeServer, page_size: int) -> list[GoodsCategoriesGetNodeDataChildrenItem]:
     http = httpx.Client(transport=httpx.MockTransport(server))
-    with Yclients("partner", user_token="pagination-user-token", rate_limit=None, max_retries=0, http_client=http) as yc:
+    with Yclients(
+        "partner", user_token="pagination-user-token", rate_limit=None, max_retries=0, http_client=http
+    ) as yc:
         return list(yc.goods_categories.iter_get_node(company_id=1, category_id=5, page_size=page_size))
 
 
 async def _async(server: NodeServer, page_size: int) -> list[GoodsCategoriesGetNodeDataChildrenItem]:
     http = httpx.AsyncClient(transport=httpx.MockTransport(server))
-    async with AsyncYclients("partner", user_token="pagination-user-token", rate_limit=None, max_retries=0, http_client=http) as yc:
+    async with AsyncYclients(
+        "partner", user_token="pagination-user-token", rate_limit=None, max_retries=0, http_client=http
+    ) as yc:
         return [c async for c in yc.goods_categories.iter_get_node(company_id=1, category_id=5, page_size=page_size)]
 
 
@@ -350,7 +354,9 @@ async def test_iter_get_node_stops_at_an_empty_page(kind: str) -> None:
 def test_get_node_keeps_returning_the_node() -> None:
     server = NodeServer(total=4)
     http = httpx.Client(transport=httpx.MockTransport(server))
-    with Yclients("partner", user_token="pagination-user-token", rate_limit=None, max_retries=0, http_client=http) as yc:
+    with Yclients(
+        "partner", user_token="pagination-user-token", rate_limit=None, max_retries=0, http_client=http
+    ) as yc:
         node = yc.goods_categories.get_node(company_id=1, category_id=5, page=2, count=3)
     assert isinstance(node, GoodsCategoriesGetNodeData) and node.category_id == 5 and node.title == "root"
     assert [c.title for c in node.children or []] == ["c3"]
