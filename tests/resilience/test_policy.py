@@ -7,6 +7,7 @@ really sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -27,6 +28,7 @@ from apiforge.core import (
 )
 from apiforge.core.client import AsyncClient
 from apiforge.testing import FakeVK, FakeWialon, FakeYclients
+from apiforge.testing._server import Response
 from apiforge.testing.faults import KINDS, FaultKind
 from apiforge.testing.wialon import DEFAULT_TOKEN
 from apiforge.vk import VK, AsyncVK
@@ -565,6 +567,37 @@ async def test_async_expired_session_relogin_that_fails_is_retried(
     assert [r.call for r in fake_wialon.faults.log] == ["core/search_item", "token/login"]
     assert fake_wialon.logins == 2
     assert clock.slept == [1.0]
+
+
+class ExpiringWialon(FakeWialon):
+    """Ends the session under the first `expiries` searches, then answers the next `failures` with a 503."""
+
+    def __init__(self, *, expiries: int, failures: int) -> None:
+        super().__init__()
+        self.expiries, self.failures, self.searches = expiries, failures, 0
+
+    def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
+        if b"core%2Fsearch_item" in body or query.get("svc") == "core/search_item":
+            self.searches += 1
+            if self.searches <= self.expiries:
+                self.expire_session()
+            elif self.searches <= self.expiries + self.failures:
+                return 503, {"content-type": "text/plain"}, b"Service Unavailable"
+        return super().handle(method, path, query, headers, body)
+
+
+def test_replays_after_expiries_leave_the_retry_budget_whole(mode: str, clock: Clock) -> None:
+    # Two expiries (each repaired by a new login and a replay), then as many failures as the client
+    # allows retries: the replays are repairs, not retries, so the call still gets all its retries.
+    fake = ExpiringWialon(expiries=2, failures=2)
+    with contextlib.ExitStack() as stack:
+        if mode == "http":
+            stack.enter_context(fake)
+        with make_wialon(fake, mode, clock).with_options(max_retries=2) as w:
+            assert w.core.search_item(id=734456, flags=1).item.nm == "Truck 02"
+    assert fake.searches == 5  # 2 expired, 2 answered 503, 1 answered
+    assert fake.logins == 3
+    assert clock.slept == [1.0, 2.0]  # the backoff of the first and the second retry
 
 
 # Rate limits, on the same fake clock.

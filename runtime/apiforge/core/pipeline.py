@@ -96,6 +96,7 @@ def _run(protocol: Protocol, policy: Policy, call: Call[T], tally: _Tally) -> Ge
     call = protocol.prepare(call)
     started = policy.clock()
     recoveries = 0
+    retries = 0  # failures retried so far; replays after a repair do not count
     while True:
         tally.attempts += 1
         attempt = tally.attempts
@@ -119,11 +120,14 @@ def _run(protocol: Protocol, policy: Policy, call: Call[T], tally: _Tally) -> Ge
                     logger.info("%s: recovered from %s, replaying", call.method, type(error).__name__)
                     call = replay
                     continue
-            retry_in = _retry_wait(protocol, policy, call, failure, attempt, started, reached=progress.sent)
+            retry_in = _retry_wait(
+                protocol, policy, call, failure, attempt, retries + 1, started, reached=progress.sent
+            )
             if retry_in is None:
                 if failure is error:
                     raise
                 raise failure from error
+            retries += 1
             yield Sleep(retry_in)
             continue
         return decode(call, payload)
@@ -177,6 +181,7 @@ def _retry_wait(
     call: Call[Any],
     error: APIForgeError,
     attempt: int,
+    retry_number: int,
     started: float,
     *,
     reached: bool,
@@ -184,7 +189,7 @@ def _retry_wait(
     verdict = protocol.retry_verdict(error) if isinstance(error, APIError) else None
     wait = policy.retry.delay(
         error,
-        retry_number=attempt,
+        retry_number=retry_number,
         idempotent=call.idempotent or not reached,
         verdict=verdict,
         elapsed=policy.clock() - started,
