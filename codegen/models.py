@@ -39,6 +39,13 @@ class FieldIR:
     type: str
     required: bool
 
+    @property
+    def declared(self) -> str:
+        """The attribute's annotation: an optional field may also be None (its default)."""
+        if self.required or "None" in self.type.split(" | ") or self.type == "JSON":
+            return self.type
+        return f"{self.type} | None"
+
 
 @dataclass
 class ClassIR:
@@ -48,6 +55,16 @@ class ClassIR:
     fields: list[FieldIR]
     refs: set[str] = field(default_factory=set)
     kind: str = "class"
+
+    @property
+    def ordered_fields(self) -> list[FieldIR]:
+        """The fields in attribute order: the required ones first, then the optional ones."""
+        return [f for f in self.fields if f.required] + [f for f in self.fields if not f.required]
+
+    @property
+    def renamed(self) -> list[FieldIR]:
+        """The fields whose attribute name differs from their wire name (`from_` for `from`)."""
+        return [f for f in self.ordered_fields if f.attr != f.wire]
 
 
 @dataclass

@@ -1,8 +1,15 @@
-"""The shared base of generated models: repr and equality, credentials masked in the repr."""
+"""The shared base of generated models: attrs metadata on first use, repr and equality, credentials
+masked in the repr. Both shapes of model are checked: the generator's (plain slots and `__init__`)
+and an `attrs.define` subclass."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+import weakref
+
 import attrs
+import cattrs
 import pytest
 
 from apiforge.core.model import Model
@@ -47,3 +54,87 @@ def test_an_unset_required_field_and_an_undeclared_name_are_still_errors() -> No
         _ = bare.id
     with pytest.raises(AttributeError, match="'Login' object has no attribute 'nickname'"):
         getattr(Login(id=1), "nickname")  # noqa: B009 - not a declared field
+
+
+# A model as the generator writes it: plain slots, annotations and a keyword-only __init__; the
+# attrs field table is built from them on first read.
+
+
+class Page(Model):
+    __slots__ = ("count", "from_", "items", "title")
+    __wire_names__ = {"from_": "from"}  # noqa: RUF012 -- read-only, as the generator writes it
+
+    count: int
+    items: list[int]
+    from_: int | None
+    title: str | None
+
+    def __init__(self, *, count: int, items: list[int], from_: int | None = None, title: str | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.from_ = from_
+        self.title = title
+
+
+def test_a_generated_model_is_an_attrs_class_to_attrs() -> None:
+    assert attrs.has(Page) and not attrs.has(Model)
+    fields = attrs.fields(Page)
+    assert [f.name for f in fields] == ["count", "items", "from_", "title"]  # declaration order, not slot order
+    assert [f.default for f in fields] == [attrs.NOTHING, attrs.NOTHING, None, None]
+    assert fields.from_.metadata == {"wire": "from"} and fields.title.metadata == {}
+    assert fields.count.name == "count"  # a field named like a tuple method reads as the field
+    assert all(f.kw_only and f.init and f.alias == f.name for f in fields)
+    assert attrs.fields(Page) is fields  # built once
+
+
+def test_the_field_table_is_built_on_first_read_only() -> None:
+    class Fresh(Model):
+        __slots__ = ("id",)
+        id: int
+
+        def __init__(self, *, id: int) -> None:
+            self.id = id
+
+    assert "__attrs_attrs__" not in Fresh.__dict__
+    Fresh(id=1)  # constructing needs no field table
+    assert "__attrs_attrs__" not in Fresh.__dict__
+    assert [f.name for f in attrs.fields(Fresh)] == ["id"]
+    assert "__attrs_attrs__" in Fresh.__dict__
+
+
+def test_attrs_and_cattrs_functions_work_on_a_generated_model() -> None:
+    page = Page(count=2, items=[1, 2], from_=5)
+    assert attrs.asdict(page) == {"count": 2, "items": [1, 2], "from_": 5, "title": None}
+    assert attrs.evolve(page, title="t") == Page(count=2, items=[1, 2], from_=5, title="t")
+    attrs.resolve_types(Page)
+    assert attrs.fields(Page).items.type == list[int]
+    converter = cattrs.Converter()
+    assert converter.structure({"count": 1, "items": ["3"]}, Page) == Page(count=1, items=[3])
+
+
+def test_a_generated_model_copies_pickles_and_takes_weak_references() -> None:
+    page = Page(count=1, items=[1], title="a")
+    assert copy.deepcopy(page) == page and copy.deepcopy(page) is not page
+    assert pickle.loads(pickle.dumps(page)) == page
+    assert weakref.ref(page)() is page
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(page)
+    with pytest.raises(AttributeError):
+        page.nickname = "x"  # type: ignore[attr-defined]  # slots: no undeclared attributes
+
+
+def test_a_sparse_instance_pickles_with_its_absent_fields_still_defaults() -> None:
+    sparse = object.__new__(Page)
+    object.__setattr__(sparse, "count", 1)
+    object.__setattr__(sparse, "items", [])
+    restored = pickle.loads(pickle.dumps(sparse))
+    assert restored == Page(count=1, items=[]) and restored.title is None
+
+
+def test_the_generated_init_is_keyword_only_and_checks_its_arguments() -> None:
+    with pytest.raises(TypeError):
+        Page(1, [])  # type: ignore[misc]
+    with pytest.raises(TypeError, match="count"):
+        Page(items=[])  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="nickname"):
+        Page(count=1, items=[], nickname="x")  # type: ignore[call-arg]

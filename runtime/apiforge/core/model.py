@@ -1,36 +1,82 @@
-"""`Model`: the base of every generated model class, with one shared `__repr__` and `__eq__`.
+"""`Model`: the base of every generated model class.
 
-attrs writes and compiles a `__repr__` and an `__eq__` for each class it decorates; over the
-thousand-odd VK models that compilation was most of what `apiforge.vk.models.load_all()` cost
-(bench/import_vk.py). Generated classes are `@attrs.define(kw_only=True, slots=True, repr=False,
-eq=False)` subclasses of `Model` instead, and behave as before: `UsersUserFull(id=1, ...)` as the
-repr (credential fields masked), equal when of the same class with equal fields, unhashable
-(they are mutable).
+A generated model is a plain slotted class written out in full by the generator — `__slots__`, the
+annotated attributes and a keyword-only `__init__` — so importing a model module only loads cached
+bytecode. `attrs.define` would build each class at import instead: it writes and compiles an
+`__init__` per class and creates every slotted class twice, which over the ~950 VK models was most
+of what `apiforge.vk.models.load_all()` cost (bench/import_vk.py).
+
+Models still are attrs classes to everything that asks: `attrs.has`, `attrs.fields`,
+`attrs.evolve`, `attrs.asdict` and cattrs read `__attrs_attrs__`, which `Model` builds for a class
+the first time it is read, from the class itself (its annotations, `__init__` defaults and
+`__wire_names__`). `Model` also gives every model one shared repr (credential fields masked)
+and equality (same class and equal fields); models are unhashable, as attrs makes mutable classes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import inspect
+import operator
+import types
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 
 from apiforge.core.redact import MASK
 
+T = TypeVar("T")
 
-class Model:
-    """Base of the generated attrs models: the repr and equality attrs would generate, shared."""
+if TYPE_CHECKING:
+    _Fields = tuple[attrs.Attribute[Any], ...]
+else:  # attrs.Attribute takes no type argument at run time
+    _Fields = tuple
+
+
+class FieldTable(_Fields):
+    """A model's fields as `attrs.fields` returns them: a tuple, each field also readable by name.
+
+    Each model gets a subclass with one property per field (`fields(UsersUser).id`), as attrs
+    makes them, so a field named like a tuple method (`count`, `index`) reads as the field.
+    """
 
     __slots__ = ()
 
+
+class _FieldTableOnFirstRead:
+    """`Model.__attrs_attrs__`: builds a model class's `FieldTable` when first read, then stores it
+    on that class (so later reads find a plain class attribute)."""
+
+    def __get__(self, instance: object, owner: type) -> FieldTable:
+        if owner is Model:  # the base itself is no attrs class: attrs.has(Model) is False
+            raise AttributeError("__attrs_attrs__")
+        table = _build_field_table(owner)
+        setattr(owner, "__attrs_attrs__", table)  # noqa: B010 -- a literal attribute on a class
+        return table
+
+
+class Model:
+    """Base of the generated models: attrs metadata built on first use, one repr and one equality."""
+
+    __slots__ = ("__weakref__",)
+
+    # Attribute name -> wire name, for the fields whose names differ (`from_` -> `from`).
+    __wire_names__: ClassVar[Mapping[str, str]] = types.MappingProxyType({})
+
+    if TYPE_CHECKING:  # what attrs' typing (`attrs.AttrsInstance`) looks for
+        __attrs_attrs__: ClassVar[FieldTable]
+    else:
+        __attrs_attrs__ = _FieldTableOnFirstRead()
+
     def __repr__(self) -> str:
         cls = type(self)
-        fields = ", ".join(f"{a.name}={_shown(a, getattr(self, a.name))}" for a in _fields(cls))
+        fields = ", ".join(f"{a.name}={_shown(a, getattr(self, a.name))}" for a in cls.__attrs_attrs__)
         return f"{cls.__name__}({fields})"
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, a.name) == getattr(other, a.name) for a in _fields(type(self)))
+        return all(getattr(self, a.name) == getattr(other, a.name) for a in self.__attrs_attrs__)
 
     # Defining __eq__ makes Python set __hash__ to None: models stay unhashable, as attrs makes
     # mutable classes with equality.
@@ -41,10 +87,28 @@ class Model:
             # Called only when `name` is not set: the decoder sets just the fields a response
             # carries (a VK user has ~150 declared, ~20 present), and an absent field reads as
             # its default, exactly as if `__init__` had filled it in.
-            try:
-                return _defaults(type(self))[name]
-            except KeyError:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+            defaults = _defaults(type(self))
+            if name in defaults:
+                return defaults[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+# `@typed_as_attrs(init=False, slots=False, repr=False, eq=False)` on a generated model: to type
+# checkers it is `attrs.define`, so mypy's attrs plugin types `attrs.evolve(user, ...)` and
+# `attrs.fields(UsersUser).id` as for any attrs class, while the class's own `__init__` stays the one
+# calls are checked against (init=False) and its own `__slots__` stand (slots=False).
+if TYPE_CHECKING:
+    from attrs import define as typed_as_attrs
+else:
+
+    def typed_as_attrs(**_options: object) -> Callable[[type[T]], type[T]]:
+        """Marks a generated model as an attrs class to type checkers; at run time it changes nothing
+        (the class already acts as an attrs class: see `Model`)."""
+        return _unchanged
+
+
+def _unchanged(cls: type[T]) -> type[T]:
+    return cls
 
 
 # Wire names of fields that carry credentials (a login's user token, Wialon's session id):
@@ -65,31 +129,53 @@ SECRET_FIELDS = frozenset(
 )
 
 
-def _shown(field: Any, value: object) -> str:
+def _shown(field: attrs.Attribute[Any], value: object) -> str:
     if value is not None and field.metadata.get("wire", field.name) in SECRET_FIELDS:
         return repr(MASK)
     return repr(value)
 
 
-_DEFAULTS: dict[type, dict[str, object]] = {}
+def _defaults(cls: type) -> Mapping[str, object]:
+    """Attribute name -> default of the fields of `cls` that have one: its `__init__`'s defaults."""
+    defaults: Mapping[str, object] | None = getattr(cls.__dict__.get("__init__"), "__kwdefaults__", None)
+    return defaults or _NO_DEFAULTS
 
 
-def _defaults(cls: type) -> dict[str, object]:
-    """Attribute name -> default value of the fields of `cls` that have a plain (non-factory) default."""
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = {
-            a.name: a.default
-            for a in _fields(cls)
-            if a.default is not attrs.NOTHING and not isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
-        }
-    return defaults
+_NO_DEFAULTS: Mapping[str, object] = types.MappingProxyType({})
 
 
-def _fields(cls: type) -> tuple[Any, ...]:
-    """The attrs fields of a generated model class (attrs stores them on the class)."""
-    fields: tuple[Any, ...] = getattr(cls, "__attrs_attrs__", ())
-    return fields
+@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+class _Shape:
+    """The options of every model field, as attrs records them (keyword-only, no validator)."""
+
+    field: object = None
 
 
-__all__ = ["SECRET_FIELDS", "Model"]
+_FIELD_SHAPE: attrs.Attribute[Any] = attrs.fields(_Shape).field
+
+
+def _build_field_table(cls: type) -> FieldTable:
+    """The attrs fields of a generated model class, read off the class the generator wrote.
+
+    Types are the annotations as written (strings: the modules use `from __future__ import
+    annotations`); `attrs.resolve_types` and cattrs resolve them, as for any attrs class.
+    """
+    annotations = inspect.get_annotations(cls)  # the fields, in the order the class declares them
+    defaults = _defaults(cls)
+    wire_names: Mapping[str, str] = getattr(cls, "__wire_names__", {})
+    fields = [
+        _FIELD_SHAPE.evolve(
+            name=name,
+            alias=name,
+            type=annotation,
+            default=defaults.get(name, attrs.NOTHING),
+            metadata={"wire": wire_names[name]} if name in wire_names else {},
+        )
+        for name, annotation in annotations.items()
+    ]
+    by_name = {field.name: property(operator.itemgetter(index)) for index, field in enumerate(fields)}
+    table_class: type[FieldTable] = type(f"{cls.__name__}Fields", (FieldTable,), {"__slots__": (), **by_name})
+    return table_class(fields)
+
+
+__all__ = ["SECRET_FIELDS", "FieldTable", "Model", "typed_as_attrs"]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class AccountCountersFilter(OpenStrEnum):
@@ -76,7 +74,7 @@ class AccountPushParamsSettings(OpenStrEnum):
     NO_SOUND = "no_sound"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountAccountCounters(Model):
     """`account_account_counters`.
 
@@ -95,21 +93,65 @@ class AccountAccountCounters(Model):
         photos: `int`.
     """
 
-    app_requests: int | None = None
-    events: int | None = None
-    faves: int | None = None
-    friends: int | None = None
-    friends_recommendations: int | None = None
-    gifts: int | None = None
-    groups: int | None = None
-    messages: int | None = None
-    memories: int | None = None
-    notes: int | None = None
-    notifications: int | None = None
-    photos: int | None = None
+    __slots__ = (
+        "app_requests",
+        "events",
+        "faves",
+        "friends",
+        "friends_recommendations",
+        "gifts",
+        "groups",
+        "memories",
+        "messages",
+        "notes",
+        "notifications",
+        "photos",
+    )
+
+    app_requests: int | None
+    events: int | None
+    faves: int | None
+    friends: int | None
+    friends_recommendations: int | None
+    gifts: int | None
+    groups: int | None
+    messages: int | None
+    memories: int | None
+    notes: int | None
+    notifications: int | None
+    photos: int | None
+
+    def __init__(
+        self,
+        *,
+        app_requests: int | None = None,
+        events: int | None = None,
+        faves: int | None = None,
+        friends: int | None = None,
+        friends_recommendations: int | None = None,
+        gifts: int | None = None,
+        groups: int | None = None,
+        messages: int | None = None,
+        memories: int | None = None,
+        notes: int | None = None,
+        notifications: int | None = None,
+        photos: int | None = None,
+    ) -> None:
+        self.app_requests = app_requests
+        self.events = events
+        self.faves = faves
+        self.friends = friends
+        self.friends_recommendations = friends_recommendations
+        self.gifts = gifts
+        self.groups = groups
+        self.messages = messages
+        self.memories = memories
+        self.notes = notes
+        self.notifications = notifications
+        self.photos = photos
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountChangePasswordResponse(Model):
     """`account_changePassword_response`.
 
@@ -118,11 +160,17 @@ class AccountChangePasswordResponse(Model):
         secret: `str`.
     """
 
+    __slots__ = ("secret", "token")
+
     token: str
-    secret: str | None = None
+    secret: str | None
+
+    def __init__(self, *, token: str, secret: str | None = None) -> None:
+        self.token = token
+        self.secret = secret
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountGetActiveOffersResponse(Model):
     """`account_getActiveOffers_response`.
 
@@ -131,11 +179,17 @@ class AccountGetActiveOffersResponse(Model):
         items: `list[AccountOffer]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[AccountOffer]
 
+    def __init__(self, *, count: int, items: list[AccountOffer]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountGetBannedResponse(Model):
     """`account_getBanned_response`.
 
@@ -146,13 +200,28 @@ class AccountGetBannedResponse(Model):
         groups: `list[GroupsGroup]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[int]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroup] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroup] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[int],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroup] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountInfo(Model):
     """`account_info`.
 
@@ -165,15 +234,35 @@ class AccountInfo(Model):
         own_posts_default: `BaseBoolInt`.
     """
 
-    field_2fa_required: BaseBoolInt | None = attrs.field(default=None, metadata={"wire": "2fa_required"})
-    https_required: BaseBoolInt | None = None
-    intro: int | None = None
-    lang: int | None = None
-    no_wall_replies: BaseBoolInt | None = None
-    own_posts_default: BaseBoolInt | None = None
+    __slots__ = ("field_2fa_required", "https_required", "intro", "lang", "no_wall_replies", "own_posts_default")
+    __wire_names__ = {"field_2fa_required": "2fa_required"}
+
+    field_2fa_required: BaseBoolInt | None
+    https_required: BaseBoolInt | None
+    intro: int | None
+    lang: int | None
+    no_wall_replies: BaseBoolInt | None
+    own_posts_default: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        field_2fa_required: BaseBoolInt | None = None,
+        https_required: BaseBoolInt | None = None,
+        intro: int | None = None,
+        lang: int | None = None,
+        no_wall_replies: BaseBoolInt | None = None,
+        own_posts_default: BaseBoolInt | None = None,
+    ) -> None:
+        self.field_2fa_required = field_2fa_required
+        self.https_required = https_required
+        self.intro = intro
+        self.lang = lang
+        self.no_wall_replies = no_wall_replies
+        self.own_posts_default = own_posts_default
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountNameRequest(Model):
     """`account_name_request`.
 
@@ -187,16 +276,37 @@ class AccountNameRequest(Model):
         link_label: `str`.
     """
 
-    first_name: str | None = None
-    id: int | None = None
-    last_name: str | None = None
-    status: AccountNameRequestStatus | None = None
-    lang: str | None = None
-    link_href: str | None = None
-    link_label: str | None = None
+    __slots__ = ("first_name", "id", "lang", "last_name", "link_href", "link_label", "status")
+
+    first_name: str | None
+    id: int | None
+    last_name: str | None
+    status: AccountNameRequestStatus | None
+    lang: str | None
+    link_href: str | None
+    link_label: str | None
+
+    def __init__(
+        self,
+        *,
+        first_name: str | None = None,
+        id: int | None = None,
+        last_name: str | None = None,
+        status: AccountNameRequestStatus | None = None,
+        lang: str | None = None,
+        link_href: str | None = None,
+        link_label: str | None = None,
+    ) -> None:
+        self.first_name = first_name
+        self.id = id
+        self.last_name = last_name
+        self.status = status
+        self.lang = lang
+        self.link_href = link_href
+        self.link_label = link_label
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountOffer(Model):
     """`account_offer`.
 
@@ -215,21 +325,65 @@ class AccountOffer(Model):
         link_type: `AccountOfferLinkType`.
     """
 
-    description: str | None = None
-    id: int | None = None
-    img: str | None = None
-    instruction: str | None = None
-    instruction_html: str | None = None
-    price: int | None = None
-    short_description: str | None = None
-    tag: str | None = None
-    title: str | None = None
-    currency_amount: float | None = None
-    link_id: int | None = None
-    link_type: AccountOfferLinkType | None = None
+    __slots__ = (
+        "currency_amount",
+        "description",
+        "id",
+        "img",
+        "instruction",
+        "instruction_html",
+        "link_id",
+        "link_type",
+        "price",
+        "short_description",
+        "tag",
+        "title",
+    )
+
+    description: str | None
+    id: int | None
+    img: str | None
+    instruction: str | None
+    instruction_html: str | None
+    price: int | None
+    short_description: str | None
+    tag: str | None
+    title: str | None
+    currency_amount: float | None
+    link_id: int | None
+    link_type: AccountOfferLinkType | None
+
+    def __init__(
+        self,
+        *,
+        description: str | None = None,
+        id: int | None = None,
+        img: str | None = None,
+        instruction: str | None = None,
+        instruction_html: str | None = None,
+        price: int | None = None,
+        short_description: str | None = None,
+        tag: str | None = None,
+        title: str | None = None,
+        currency_amount: float | None = None,
+        link_id: int | None = None,
+        link_type: AccountOfferLinkType | None = None,
+    ) -> None:
+        self.description = description
+        self.id = id
+        self.img = img
+        self.instruction = instruction
+        self.instruction_html = instruction_html
+        self.price = price
+        self.short_description = short_description
+        self.tag = tag
+        self.title = title
+        self.currency_amount = currency_amount
+        self.link_id = link_id
+        self.link_type = link_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountPushConversations(Model):
     """`account_push_conversations`.
 
@@ -238,11 +392,17 @@ class AccountPushConversations(Model):
         items: `list[AccountPushConversationsItem]`.
     """
 
-    count: int | None = None
-    items: list[AccountPushConversationsItem] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[AccountPushConversationsItem] | None
+
+    def __init__(self, *, count: int | None = None, items: list[AccountPushConversationsItem] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountPushConversationsItem(Model):
     """`account_push_conversations_item`.
 
@@ -254,14 +414,31 @@ class AccountPushConversationsItem(Model):
         disabled_mass_mentions: `BaseBoolInt`.
     """
 
+    __slots__ = ("disabled_mass_mentions", "disabled_mentions", "disabled_until", "peer_id", "sound")
+
     disabled_until: int
     peer_id: int
     sound: BaseBoolInt
-    disabled_mentions: BaseBoolInt | None = None
-    disabled_mass_mentions: BaseBoolInt | None = None
+    disabled_mentions: BaseBoolInt | None
+    disabled_mass_mentions: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        disabled_until: int,
+        peer_id: int,
+        sound: BaseBoolInt,
+        disabled_mentions: BaseBoolInt | None = None,
+        disabled_mass_mentions: BaseBoolInt | None = None,
+    ) -> None:
+        self.disabled_until = disabled_until
+        self.peer_id = peer_id
+        self.sound = sound
+        self.disabled_mentions = disabled_mentions
+        self.disabled_mass_mentions = disabled_mass_mentions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountPushParams(Model):
     """`account_push_params`.
 
@@ -287,28 +464,93 @@ class AccountPushParams(Model):
         sdk_open: `list[AccountPushParamsOnoff]`.
     """
 
-    msg: list[AccountPushParamsMode] | None = None
-    chat: list[AccountPushParamsMode] | None = None
-    like: list[AccountPushParamsSettings] | None = None
-    repost: list[AccountPushParamsSettings] | None = None
-    comment: list[AccountPushParamsSettings] | None = None
-    mention: list[AccountPushParamsSettings] | None = None
-    reply: list[AccountPushParamsOnoff] | None = None
-    new_post: list[AccountPushParamsOnoff] | None = None
-    wall_post: list[AccountPushParamsOnoff] | None = None
-    wall_publish: list[AccountPushParamsOnoff] | None = None
-    friend: list[AccountPushParamsOnoff] | None = None
-    friend_found: list[AccountPushParamsOnoff] | None = None
-    friend_accepted: list[AccountPushParamsOnoff] | None = None
-    group_invite: list[AccountPushParamsOnoff] | None = None
-    group_accepted: list[AccountPushParamsOnoff] | None = None
-    birthday: list[AccountPushParamsOnoff] | None = None
-    event_soon: list[AccountPushParamsOnoff] | None = None
-    app_request: list[AccountPushParamsOnoff] | None = None
-    sdk_open: list[AccountPushParamsOnoff] | None = None
+    __slots__ = (
+        "app_request",
+        "birthday",
+        "chat",
+        "comment",
+        "event_soon",
+        "friend",
+        "friend_accepted",
+        "friend_found",
+        "group_accepted",
+        "group_invite",
+        "like",
+        "mention",
+        "msg",
+        "new_post",
+        "reply",
+        "repost",
+        "sdk_open",
+        "wall_post",
+        "wall_publish",
+    )
+
+    msg: list[AccountPushParamsMode] | None
+    chat: list[AccountPushParamsMode] | None
+    like: list[AccountPushParamsSettings] | None
+    repost: list[AccountPushParamsSettings] | None
+    comment: list[AccountPushParamsSettings] | None
+    mention: list[AccountPushParamsSettings] | None
+    reply: list[AccountPushParamsOnoff] | None
+    new_post: list[AccountPushParamsOnoff] | None
+    wall_post: list[AccountPushParamsOnoff] | None
+    wall_publish: list[AccountPushParamsOnoff] | None
+    friend: list[AccountPushParamsOnoff] | None
+    friend_found: list[AccountPushParamsOnoff] | None
+    friend_accepted: list[AccountPushParamsOnoff] | None
+    group_invite: list[AccountPushParamsOnoff] | None
+    group_accepted: list[AccountPushParamsOnoff] | None
+    birthday: list[AccountPushParamsOnoff] | None
+    event_soon: list[AccountPushParamsOnoff] | None
+    app_request: list[AccountPushParamsOnoff] | None
+    sdk_open: list[AccountPushParamsOnoff] | None
+
+    def __init__(
+        self,
+        *,
+        msg: list[AccountPushParamsMode] | None = None,
+        chat: list[AccountPushParamsMode] | None = None,
+        like: list[AccountPushParamsSettings] | None = None,
+        repost: list[AccountPushParamsSettings] | None = None,
+        comment: list[AccountPushParamsSettings] | None = None,
+        mention: list[AccountPushParamsSettings] | None = None,
+        reply: list[AccountPushParamsOnoff] | None = None,
+        new_post: list[AccountPushParamsOnoff] | None = None,
+        wall_post: list[AccountPushParamsOnoff] | None = None,
+        wall_publish: list[AccountPushParamsOnoff] | None = None,
+        friend: list[AccountPushParamsOnoff] | None = None,
+        friend_found: list[AccountPushParamsOnoff] | None = None,
+        friend_accepted: list[AccountPushParamsOnoff] | None = None,
+        group_invite: list[AccountPushParamsOnoff] | None = None,
+        group_accepted: list[AccountPushParamsOnoff] | None = None,
+        birthday: list[AccountPushParamsOnoff] | None = None,
+        event_soon: list[AccountPushParamsOnoff] | None = None,
+        app_request: list[AccountPushParamsOnoff] | None = None,
+        sdk_open: list[AccountPushParamsOnoff] | None = None,
+    ) -> None:
+        self.msg = msg
+        self.chat = chat
+        self.like = like
+        self.repost = repost
+        self.comment = comment
+        self.mention = mention
+        self.reply = reply
+        self.new_post = new_post
+        self.wall_post = wall_post
+        self.wall_publish = wall_publish
+        self.friend = friend
+        self.friend_found = friend_found
+        self.friend_accepted = friend_accepted
+        self.group_invite = group_invite
+        self.group_accepted = group_accepted
+        self.birthday = birthday
+        self.event_soon = event_soon
+        self.app_request = app_request
+        self.sdk_open = sdk_open
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountPushSettings(Model):
     """`account_push_settings`.
 
@@ -319,13 +561,28 @@ class AccountPushSettings(Model):
         conversations: `AccountPushConversations`.
     """
 
-    disabled: BaseBoolInt | None = None
-    disabled_until: int | None = None
-    settings: AccountPushParams | None = None
-    conversations: AccountPushConversations | None = None
+    __slots__ = ("conversations", "disabled", "disabled_until", "settings")
+
+    disabled: BaseBoolInt | None
+    disabled_until: int | None
+    settings: AccountPushParams | None
+    conversations: AccountPushConversations | None
+
+    def __init__(
+        self,
+        *,
+        disabled: BaseBoolInt | None = None,
+        disabled_until: int | None = None,
+        settings: AccountPushParams | None = None,
+        conversations: AccountPushConversations | None = None,
+    ) -> None:
+        self.disabled = disabled
+        self.disabled_until = disabled_until
+        self.settings = settings
+        self.conversations = conversations
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountSaveProfileInfoResponse(Model):
     """`account_saveProfileInfo_response`.
 
@@ -334,11 +591,17 @@ class AccountSaveProfileInfoResponse(Model):
         name_request: `AccountNameRequest`.
     """
 
+    __slots__ = ("changed", "name_request")
+
     changed: BaseBoolInt
-    name_request: AccountNameRequest | None = None
+    name_request: AccountNameRequest | None
+
+    def __init__(self, *, changed: BaseBoolInt, name_request: AccountNameRequest | None = None) -> None:
+        self.changed = changed
+        self.name_request = name_request
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountUserSettings(Model):
     """`account_user_settings`.
 
@@ -373,37 +636,129 @@ class AccountUserSettings(Model):
         is_service_account: `bool`.
     """
 
-    deactivated: str | None = None
-    hidden: int | None = None
-    id: int | None = None
-    can_access_closed: bool | None = None
-    is_closed: bool | None = None
-    connections: UsersUserConnections | None = None
-    bdate: str | None = None
-    bdate_visibility: int | None = None
-    city: BaseCity | None = None
-    first_name: str | None = None
-    home_town: str | None = None
-    last_name: str | None = None
-    maiden_name: str | None = None
-    name_request: AccountNameRequest | None = None
-    personal: UsersPersonal | None = None
-    phone: str | None = None
-    relation: UsersUserRelation | None = None
-    relation_partner: UsersUserMin | None = None
-    relation_pending: BaseBoolInt | None = None
-    relation_requests: list[UsersUserMin] | None = None
-    screen_name: str | None = None
-    sex: BaseSex | None = None
-    status: str | None = None
-    status_audio: AudioAudio | None = None
-    interests: AccountUserSettingsInterests | None = None
-    languages: list[str] | None = None
-    photo_200: str | None = None
-    is_service_account: bool | None = None
+    __slots__ = (
+        "bdate",
+        "bdate_visibility",
+        "can_access_closed",
+        "city",
+        "connections",
+        "deactivated",
+        "first_name",
+        "hidden",
+        "home_town",
+        "id",
+        "interests",
+        "is_closed",
+        "is_service_account",
+        "languages",
+        "last_name",
+        "maiden_name",
+        "name_request",
+        "personal",
+        "phone",
+        "photo_200",
+        "relation",
+        "relation_partner",
+        "relation_pending",
+        "relation_requests",
+        "screen_name",
+        "sex",
+        "status",
+        "status_audio",
+    )
+
+    deactivated: str | None
+    hidden: int | None
+    id: int | None
+    can_access_closed: bool | None
+    is_closed: bool | None
+    connections: UsersUserConnections | None
+    bdate: str | None
+    bdate_visibility: int | None
+    city: BaseCity | None
+    first_name: str | None
+    home_town: str | None
+    last_name: str | None
+    maiden_name: str | None
+    name_request: AccountNameRequest | None
+    personal: UsersPersonal | None
+    phone: str | None
+    relation: UsersUserRelation | None
+    relation_partner: UsersUserMin | None
+    relation_pending: BaseBoolInt | None
+    relation_requests: list[UsersUserMin] | None
+    screen_name: str | None
+    sex: BaseSex | None
+    status: str | None
+    status_audio: AudioAudio | None
+    interests: AccountUserSettingsInterests | None
+    languages: list[str] | None
+    photo_200: str | None
+    is_service_account: bool | None
+
+    def __init__(
+        self,
+        *,
+        deactivated: str | None = None,
+        hidden: int | None = None,
+        id: int | None = None,
+        can_access_closed: bool | None = None,
+        is_closed: bool | None = None,
+        connections: UsersUserConnections | None = None,
+        bdate: str | None = None,
+        bdate_visibility: int | None = None,
+        city: BaseCity | None = None,
+        first_name: str | None = None,
+        home_town: str | None = None,
+        last_name: str | None = None,
+        maiden_name: str | None = None,
+        name_request: AccountNameRequest | None = None,
+        personal: UsersPersonal | None = None,
+        phone: str | None = None,
+        relation: UsersUserRelation | None = None,
+        relation_partner: UsersUserMin | None = None,
+        relation_pending: BaseBoolInt | None = None,
+        relation_requests: list[UsersUserMin] | None = None,
+        screen_name: str | None = None,
+        sex: BaseSex | None = None,
+        status: str | None = None,
+        status_audio: AudioAudio | None = None,
+        interests: AccountUserSettingsInterests | None = None,
+        languages: list[str] | None = None,
+        photo_200: str | None = None,
+        is_service_account: bool | None = None,
+    ) -> None:
+        self.deactivated = deactivated
+        self.hidden = hidden
+        self.id = id
+        self.can_access_closed = can_access_closed
+        self.is_closed = is_closed
+        self.connections = connections
+        self.bdate = bdate
+        self.bdate_visibility = bdate_visibility
+        self.city = city
+        self.first_name = first_name
+        self.home_town = home_town
+        self.last_name = last_name
+        self.maiden_name = maiden_name
+        self.name_request = name_request
+        self.personal = personal
+        self.phone = phone
+        self.relation = relation
+        self.relation_partner = relation_partner
+        self.relation_pending = relation_pending
+        self.relation_requests = relation_requests
+        self.screen_name = screen_name
+        self.sex = sex
+        self.status = status
+        self.status_audio = status_audio
+        self.interests = interests
+        self.languages = languages
+        self.photo_200 = photo_200
+        self.is_service_account = is_service_account
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountUserSettingsInterest(Model):
     """`account_user_settings_interest`.
 
@@ -412,11 +767,17 @@ class AccountUserSettingsInterest(Model):
         value: `str`, always present.
     """
 
+    __slots__ = ("title", "value")
+
     title: str
     value: str
 
+    def __init__(self, *, title: str, value: str) -> None:
+        self.title = title
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountUserSettingsInterests(Model):
     """`account_user_settings_interests`.
 
@@ -432,15 +793,40 @@ class AccountUserSettingsInterests(Model):
         about: `AccountUserSettingsInterest`.
     """
 
-    activities: AccountUserSettingsInterest | None = None
-    interests: AccountUserSettingsInterest | None = None
-    music: AccountUserSettingsInterest | None = None
-    tv: AccountUserSettingsInterest | None = None
-    movies: AccountUserSettingsInterest | None = None
-    books: AccountUserSettingsInterest | None = None
-    games: AccountUserSettingsInterest | None = None
-    quotes: AccountUserSettingsInterest | None = None
-    about: AccountUserSettingsInterest | None = None
+    __slots__ = ("about", "activities", "books", "games", "interests", "movies", "music", "quotes", "tv")
+
+    activities: AccountUserSettingsInterest | None
+    interests: AccountUserSettingsInterest | None
+    music: AccountUserSettingsInterest | None
+    tv: AccountUserSettingsInterest | None
+    movies: AccountUserSettingsInterest | None
+    books: AccountUserSettingsInterest | None
+    games: AccountUserSettingsInterest | None
+    quotes: AccountUserSettingsInterest | None
+    about: AccountUserSettingsInterest | None
+
+    def __init__(
+        self,
+        *,
+        activities: AccountUserSettingsInterest | None = None,
+        interests: AccountUserSettingsInterest | None = None,
+        music: AccountUserSettingsInterest | None = None,
+        tv: AccountUserSettingsInterest | None = None,
+        movies: AccountUserSettingsInterest | None = None,
+        books: AccountUserSettingsInterest | None = None,
+        games: AccountUserSettingsInterest | None = None,
+        quotes: AccountUserSettingsInterest | None = None,
+        about: AccountUserSettingsInterest | None = None,
+    ) -> None:
+        self.activities = activities
+        self.interests = interests
+        self.music = music
+        self.tv = tv
+        self.movies = movies
+        self.books = books
+        self.games = games
+        self.quotes = quotes
+        self.about = about
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

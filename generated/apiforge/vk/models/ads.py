@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class AdsAccessRole(OpenStrEnum):
@@ -173,7 +171,7 @@ class AdsTargSuggestionsSchoolsType(OpenStrEnum):
     CHAIR = "chair"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsAccesses(Model):
     """`ads_accesses`.
 
@@ -182,11 +180,17 @@ class AdsAccesses(Model):
         role: `AdsAccessRole`.
     """
 
-    client_id: str | None = None
-    role: AdsAccessRole | None = None
+    __slots__ = ("client_id", "role")
+
+    client_id: str | None
+    role: AdsAccessRole | None
+
+    def __init__(self, *, client_id: str | None = None, role: AdsAccessRole | None = None) -> None:
+        self.client_id = client_id
+        self.role = role
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsAccount(Model):
     """`ads_account`.
 
@@ -199,15 +203,34 @@ class AdsAccount(Model):
         can_view_budget: `bool`.
     """
 
+    __slots__ = ("access_role", "account_id", "account_name", "account_status", "account_type", "can_view_budget")
+
     access_role: AdsAccessRole
     account_id: int
     account_status: BaseBoolInt
     account_type: AdsAccountType
     account_name: str
-    can_view_budget: bool | None = None
+    can_view_budget: bool | None
+
+    def __init__(
+        self,
+        *,
+        access_role: AdsAccessRole,
+        account_id: int,
+        account_status: BaseBoolInt,
+        account_type: AdsAccountType,
+        account_name: str,
+        can_view_budget: bool | None = None,
+    ) -> None:
+        self.access_role = access_role
+        self.account_id = account_id
+        self.account_status = account_status
+        self.account_type = account_type
+        self.account_name = account_name
+        self.can_view_budget = can_view_budget
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsAd(Model):
     """`ads_ad`.
 
@@ -217,9 +240,12 @@ class AdsAd(Model):
         all_limit: `str`, always present.
         approved: `AdsAdApproved`, always present.
         campaign_id: `int`, always present.
+        cost_type: `AdsAdCostType`, always present.
+        id: `int`, always present.
+        name: `str`, always present.
+        status: `AdsAdStatus`, always present.
         category1_id: `int`.
         category2_id: `int`.
-        cost_type: `AdsAdCostType`, always present.
         cpc: `str`.
         cpm: `str`.
         cpa: `str`.
@@ -229,12 +255,9 @@ class AdsAd(Model):
         disclaimer_medical: `BaseBoolInt`.
         disclaimer_specialist: `BaseBoolInt`.
         disclaimer_supplements: `BaseBoolInt`.
-        id: `int`, always present.
         impressions_limit: `int`.
         impressions_limit_period: `int`.
         impressions_limited: `BaseBoolInt`.
-        name: `str`, always present.
-        status: `AdsAdStatus`, always present.
         video: `BaseBoolInt`.
         day_limit: `str`.
         goal_type: `int`.
@@ -265,6 +288,60 @@ class AdsAd(Model):
         link_type: `int`.
     """
 
+    __slots__ = (
+        "ad_format",
+        "ad_platform",
+        "ad_platform_no_ad_network",
+        "ad_platform_no_wall",
+        "age_restriction",
+        "all_limit",
+        "approved",
+        "autobidding",
+        "autobidding_max_cost",
+        "campaign_id",
+        "category1_id",
+        "category2_id",
+        "conversion_event_id",
+        "conversion_pixel_id",
+        "cost_type",
+        "cpa",
+        "cpc",
+        "cpm",
+        "create_time",
+        "day_limit",
+        "disclaimer_finance",
+        "disclaimer_finance_license_no",
+        "disclaimer_finance_name",
+        "disclaimer_medical",
+        "disclaimer_specialist",
+        "disclaimer_supplements",
+        "events_retargeting_groups",
+        "goal_type",
+        "has_campaign_budget_optimization",
+        "id",
+        "impressions_limit",
+        "impressions_limit_period",
+        "impressions_limited",
+        "is_promo",
+        "link_id",
+        "link_owner_id",
+        "link_type",
+        "link_url",
+        "name",
+        "ocpm",
+        "publisher_platforms",
+        "publisher_platforms_auto",
+        "start_time",
+        "status",
+        "stop_time",
+        "suggested_criteria",
+        "update_time",
+        "user_goal_type",
+        "video",
+        "weekly_schedule_hours",
+        "weekly_schedule_use_holidays",
+    )
+
     ad_format: int
     ad_platform: int | str
     all_limit: str
@@ -274,51 +351,158 @@ class AdsAd(Model):
     id: int
     name: str
     status: AdsAdStatus
-    category1_id: int | None = None
-    category2_id: int | None = None
-    cpc: str | None = None
-    cpm: str | None = None
-    cpa: str | None = None
-    ocpm: str | None = None
-    autobidding: BaseBoolInt | None = None
-    autobidding_max_cost: str | None = None
-    disclaimer_medical: BaseBoolInt | None = None
-    disclaimer_specialist: BaseBoolInt | None = None
-    disclaimer_supplements: BaseBoolInt | None = None
-    impressions_limit: int | None = None
-    impressions_limit_period: int | None = None
-    impressions_limited: BaseBoolInt | None = None
-    video: BaseBoolInt | None = None
-    day_limit: str | None = None
-    goal_type: int | None = None
-    user_goal_type: int | None = None
-    age_restriction: int | None = None
-    conversion_pixel_id: int | None = None
-    conversion_event_id: int | None = None
-    create_time: int | None = None
-    update_time: int | None = None
-    start_time: int | None = None
-    stop_time: int | None = None
-    publisher_platforms_auto: BaseBoolInt | None = None
-    publisher_platforms: str | None = None
-    link_url: str | None = None
-    link_owner_id: int | None = None
-    link_id: int | None = None
-    has_campaign_budget_optimization: bool | None = None
-    events_retargeting_groups: dict[str, list[int]] | None = None
-    weekly_schedule_hours: list[str] | None = None
-    weekly_schedule_use_holidays: int | None = None
-    ad_platform_no_ad_network: int | None = None
-    ad_platform_no_wall: int | None = None
-    disclaimer_finance: int | None = None
-    disclaimer_finance_name: str | None = None
-    disclaimer_finance_license_no: str | None = None
-    is_promo: bool | None = None
-    suggested_criteria: int | None = None
-    link_type: int | None = None
+    category1_id: int | None
+    category2_id: int | None
+    cpc: str | None
+    cpm: str | None
+    cpa: str | None
+    ocpm: str | None
+    autobidding: BaseBoolInt | None
+    autobidding_max_cost: str | None
+    disclaimer_medical: BaseBoolInt | None
+    disclaimer_specialist: BaseBoolInt | None
+    disclaimer_supplements: BaseBoolInt | None
+    impressions_limit: int | None
+    impressions_limit_period: int | None
+    impressions_limited: BaseBoolInt | None
+    video: BaseBoolInt | None
+    day_limit: str | None
+    goal_type: int | None
+    user_goal_type: int | None
+    age_restriction: int | None
+    conversion_pixel_id: int | None
+    conversion_event_id: int | None
+    create_time: int | None
+    update_time: int | None
+    start_time: int | None
+    stop_time: int | None
+    publisher_platforms_auto: BaseBoolInt | None
+    publisher_platforms: str | None
+    link_url: str | None
+    link_owner_id: int | None
+    link_id: int | None
+    has_campaign_budget_optimization: bool | None
+    events_retargeting_groups: dict[str, list[int]] | None
+    weekly_schedule_hours: list[str] | None
+    weekly_schedule_use_holidays: int | None
+    ad_platform_no_ad_network: int | None
+    ad_platform_no_wall: int | None
+    disclaimer_finance: int | None
+    disclaimer_finance_name: str | None
+    disclaimer_finance_license_no: str | None
+    is_promo: bool | None
+    suggested_criteria: int | None
+    link_type: int | None
+
+    def __init__(
+        self,
+        *,
+        ad_format: int,
+        ad_platform: int | str,
+        all_limit: str,
+        approved: AdsAdApproved,
+        campaign_id: int,
+        cost_type: AdsAdCostType,
+        id: int,
+        name: str,
+        status: AdsAdStatus,
+        category1_id: int | None = None,
+        category2_id: int | None = None,
+        cpc: str | None = None,
+        cpm: str | None = None,
+        cpa: str | None = None,
+        ocpm: str | None = None,
+        autobidding: BaseBoolInt | None = None,
+        autobidding_max_cost: str | None = None,
+        disclaimer_medical: BaseBoolInt | None = None,
+        disclaimer_specialist: BaseBoolInt | None = None,
+        disclaimer_supplements: BaseBoolInt | None = None,
+        impressions_limit: int | None = None,
+        impressions_limit_period: int | None = None,
+        impressions_limited: BaseBoolInt | None = None,
+        video: BaseBoolInt | None = None,
+        day_limit: str | None = None,
+        goal_type: int | None = None,
+        user_goal_type: int | None = None,
+        age_restriction: int | None = None,
+        conversion_pixel_id: int | None = None,
+        conversion_event_id: int | None = None,
+        create_time: int | None = None,
+        update_time: int | None = None,
+        start_time: int | None = None,
+        stop_time: int | None = None,
+        publisher_platforms_auto: BaseBoolInt | None = None,
+        publisher_platforms: str | None = None,
+        link_url: str | None = None,
+        link_owner_id: int | None = None,
+        link_id: int | None = None,
+        has_campaign_budget_optimization: bool | None = None,
+        events_retargeting_groups: dict[str, list[int]] | None = None,
+        weekly_schedule_hours: list[str] | None = None,
+        weekly_schedule_use_holidays: int | None = None,
+        ad_platform_no_ad_network: int | None = None,
+        ad_platform_no_wall: int | None = None,
+        disclaimer_finance: int | None = None,
+        disclaimer_finance_name: str | None = None,
+        disclaimer_finance_license_no: str | None = None,
+        is_promo: bool | None = None,
+        suggested_criteria: int | None = None,
+        link_type: int | None = None,
+    ) -> None:
+        self.ad_format = ad_format
+        self.ad_platform = ad_platform
+        self.all_limit = all_limit
+        self.approved = approved
+        self.campaign_id = campaign_id
+        self.cost_type = cost_type
+        self.id = id
+        self.name = name
+        self.status = status
+        self.category1_id = category1_id
+        self.category2_id = category2_id
+        self.cpc = cpc
+        self.cpm = cpm
+        self.cpa = cpa
+        self.ocpm = ocpm
+        self.autobidding = autobidding
+        self.autobidding_max_cost = autobidding_max_cost
+        self.disclaimer_medical = disclaimer_medical
+        self.disclaimer_specialist = disclaimer_specialist
+        self.disclaimer_supplements = disclaimer_supplements
+        self.impressions_limit = impressions_limit
+        self.impressions_limit_period = impressions_limit_period
+        self.impressions_limited = impressions_limited
+        self.video = video
+        self.day_limit = day_limit
+        self.goal_type = goal_type
+        self.user_goal_type = user_goal_type
+        self.age_restriction = age_restriction
+        self.conversion_pixel_id = conversion_pixel_id
+        self.conversion_event_id = conversion_event_id
+        self.create_time = create_time
+        self.update_time = update_time
+        self.start_time = start_time
+        self.stop_time = stop_time
+        self.publisher_platforms_auto = publisher_platforms_auto
+        self.publisher_platforms = publisher_platforms
+        self.link_url = link_url
+        self.link_owner_id = link_owner_id
+        self.link_id = link_id
+        self.has_campaign_budget_optimization = has_campaign_budget_optimization
+        self.events_retargeting_groups = events_retargeting_groups
+        self.weekly_schedule_hours = weekly_schedule_hours
+        self.weekly_schedule_use_holidays = weekly_schedule_use_holidays
+        self.ad_platform_no_ad_network = ad_platform_no_ad_network
+        self.ad_platform_no_wall = ad_platform_no_wall
+        self.disclaimer_finance = disclaimer_finance
+        self.disclaimer_finance_name = disclaimer_finance_name
+        self.disclaimer_finance_license_no = disclaimer_finance_license_no
+        self.is_promo = is_promo
+        self.suggested_criteria = suggested_criteria
+        self.link_type = link_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsAdLayout(Model):
     """`ads_ad_layout`.
 
@@ -329,12 +513,12 @@ class AdsAdLayout(Model):
         description: `str`, always present.
         id: `int`, always present.
         image_src: `str`, always present.
+        link_url: `str`, always present.
+        title: `str`, always present.
         image_src_2x: `str`.
         link_domain: `str`.
-        link_url: `str`, always present.
         link_type: `int`.
         preview_link: `str`.
-        title: `str`, always present.
         video: `BaseBoolInt`.
         social: `bool`.
         okved: `str`.
@@ -360,6 +544,44 @@ class AdsAdLayout(Model):
         clips_list: `list[AdsClipItem]`.
     """
 
+    __slots__ = (
+        "ad_format",
+        "age_restriction",
+        "campaign_id",
+        "clips_list",
+        "cost_type",
+        "description",
+        "goal_type",
+        "icon_src",
+        "icon_src_2x",
+        "id",
+        "image_src",
+        "image_src_2x",
+        "link_button",
+        "link_domain",
+        "link_title",
+        "link_type",
+        "link_url",
+        "okved",
+        "post",
+        "preview_link",
+        "repeat_video",
+        "social",
+        "stories_data",
+        "title",
+        "video",
+        "video_duration",
+        "video_image_src",
+        "video_image_src_2x",
+        "video_src_240",
+        "video_src_360",
+        "video_src_480",
+        "video_src_720",
+        "video_src_1080",
+        "video_src_1440",
+        "video_src_2160",
+    )
+
     ad_format: int
     campaign_id: int
     cost_type: AdsAdCostType
@@ -368,46 +590,116 @@ class AdsAdLayout(Model):
     image_src: str
     link_url: str
     title: str
-    image_src_2x: str | None = None
-    link_domain: str | None = None
-    link_type: int | None = None
-    preview_link: str | None = None
-    video: BaseBoolInt | None = None
-    social: bool | None = None
-    okved: str | None = None
-    age_restriction: int | None = None
-    goal_type: int | None = None
-    link_title: str | None = None
-    link_button: str | None = None
-    repeat_video: int | None = None
-    video_src_240: str | None = None
-    video_src_360: str | None = None
-    video_src_480: str | None = None
-    video_src_720: str | None = None
-    video_src_1080: str | None = None
-    video_src_1440: str | None = None
-    video_src_2160: str | None = None
-    video_image_src: str | None = None
-    video_image_src_2x: str | None = None
-    video_duration: int | None = None
-    icon_src: str | None = None
-    icon_src_2x: str | None = None
-    post: AdsPost | None = None
-    stories_data: AdsStories | None = None
-    clips_list: list[AdsClipItem] | None = None
+    image_src_2x: str | None
+    link_domain: str | None
+    link_type: int | None
+    preview_link: str | None
+    video: BaseBoolInt | None
+    social: bool | None
+    okved: str | None
+    age_restriction: int | None
+    goal_type: int | None
+    link_title: str | None
+    link_button: str | None
+    repeat_video: int | None
+    video_src_240: str | None
+    video_src_360: str | None
+    video_src_480: str | None
+    video_src_720: str | None
+    video_src_1080: str | None
+    video_src_1440: str | None
+    video_src_2160: str | None
+    video_image_src: str | None
+    video_image_src_2x: str | None
+    video_duration: int | None
+    icon_src: str | None
+    icon_src_2x: str | None
+    post: AdsPost | None
+    stories_data: AdsStories | None
+    clips_list: list[AdsClipItem] | None
+
+    def __init__(
+        self,
+        *,
+        ad_format: int,
+        campaign_id: int,
+        cost_type: AdsAdCostType,
+        description: str,
+        id: int,
+        image_src: str,
+        link_url: str,
+        title: str,
+        image_src_2x: str | None = None,
+        link_domain: str | None = None,
+        link_type: int | None = None,
+        preview_link: str | None = None,
+        video: BaseBoolInt | None = None,
+        social: bool | None = None,
+        okved: str | None = None,
+        age_restriction: int | None = None,
+        goal_type: int | None = None,
+        link_title: str | None = None,
+        link_button: str | None = None,
+        repeat_video: int | None = None,
+        video_src_240: str | None = None,
+        video_src_360: str | None = None,
+        video_src_480: str | None = None,
+        video_src_720: str | None = None,
+        video_src_1080: str | None = None,
+        video_src_1440: str | None = None,
+        video_src_2160: str | None = None,
+        video_image_src: str | None = None,
+        video_image_src_2x: str | None = None,
+        video_duration: int | None = None,
+        icon_src: str | None = None,
+        icon_src_2x: str | None = None,
+        post: AdsPost | None = None,
+        stories_data: AdsStories | None = None,
+        clips_list: list[AdsClipItem] | None = None,
+    ) -> None:
+        self.ad_format = ad_format
+        self.campaign_id = campaign_id
+        self.cost_type = cost_type
+        self.description = description
+        self.id = id
+        self.image_src = image_src
+        self.link_url = link_url
+        self.title = title
+        self.image_src_2x = image_src_2x
+        self.link_domain = link_domain
+        self.link_type = link_type
+        self.preview_link = preview_link
+        self.video = video
+        self.social = social
+        self.okved = okved
+        self.age_restriction = age_restriction
+        self.goal_type = goal_type
+        self.link_title = link_title
+        self.link_button = link_button
+        self.repeat_video = repeat_video
+        self.video_src_240 = video_src_240
+        self.video_src_360 = video_src_360
+        self.video_src_480 = video_src_480
+        self.video_src_720 = video_src_720
+        self.video_src_1080 = video_src_1080
+        self.video_src_1440 = video_src_1440
+        self.video_src_2160 = video_src_2160
+        self.video_image_src = video_image_src
+        self.video_image_src_2x = video_image_src_2x
+        self.video_duration = video_duration
+        self.icon_src = icon_src
+        self.icon_src_2x = icon_src_2x
+        self.post = post
+        self.stories_data = stories_data
+        self.clips_list = clips_list
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCampaign(Model):
     """`ads_campaign`.
 
     Attributes:
-        ads_count: `int`.
         all_limit: `str`, always present.
-        create_time: `int`.
-        goal_type: `int`.
-        user_goal_type: `int`.
-        is_cbo_enabled: `bool`.
         day_limit: `str`, always present.
         id: `int`, always present.
         name: `str`, always present.
@@ -415,9 +707,32 @@ class AdsCampaign(Model):
         status: `AdsCampaignStatus`, always present.
         stop_time: `int`, always present.
         type: `AdsCampaignType`, always present.
+        ads_count: `int`.
+        create_time: `int`.
+        goal_type: `int`.
+        user_goal_type: `int`.
+        is_cbo_enabled: `bool`.
         update_time: `int`.
         views_limit: `int`.
     """
+
+    __slots__ = (
+        "ads_count",
+        "all_limit",
+        "create_time",
+        "day_limit",
+        "goal_type",
+        "id",
+        "is_cbo_enabled",
+        "name",
+        "start_time",
+        "status",
+        "stop_time",
+        "type",
+        "update_time",
+        "user_goal_type",
+        "views_limit",
+    )
 
     all_limit: str
     day_limit: str
@@ -427,16 +742,51 @@ class AdsCampaign(Model):
     status: AdsCampaignStatus
     stop_time: int
     type: AdsCampaignType
-    ads_count: int | None = None
-    create_time: int | None = None
-    goal_type: int | None = None
-    user_goal_type: int | None = None
-    is_cbo_enabled: bool | None = None
-    update_time: int | None = None
-    views_limit: int | None = None
+    ads_count: int | None
+    create_time: int | None
+    goal_type: int | None
+    user_goal_type: int | None
+    is_cbo_enabled: bool | None
+    update_time: int | None
+    views_limit: int | None
+
+    def __init__(
+        self,
+        *,
+        all_limit: str,
+        day_limit: str,
+        id: int,
+        name: str,
+        start_time: int,
+        status: AdsCampaignStatus,
+        stop_time: int,
+        type: AdsCampaignType,
+        ads_count: int | None = None,
+        create_time: int | None = None,
+        goal_type: int | None = None,
+        user_goal_type: int | None = None,
+        is_cbo_enabled: bool | None = None,
+        update_time: int | None = None,
+        views_limit: int | None = None,
+    ) -> None:
+        self.all_limit = all_limit
+        self.day_limit = day_limit
+        self.id = id
+        self.name = name
+        self.start_time = start_time
+        self.status = status
+        self.stop_time = stop_time
+        self.type = type
+        self.ads_count = ads_count
+        self.create_time = create_time
+        self.goal_type = goal_type
+        self.user_goal_type = user_goal_type
+        self.is_cbo_enabled = is_cbo_enabled
+        self.update_time = update_time
+        self.views_limit = views_limit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCategory(Model):
     """`ads_category`.
 
@@ -446,12 +796,19 @@ class AdsCategory(Model):
         subcategories: `list[AdsCategory]`.
     """
 
+    __slots__ = ("id", "name", "subcategories")
+
     id: int
     name: str
-    subcategories: list[AdsCategory] | None = None
+    subcategories: list[AdsCategory] | None
+
+    def __init__(self, *, id: int, name: str, subcategories: list[AdsCategory] | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.subcategories = subcategories
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsClient(Model):
     """`ads_client`.
 
@@ -463,14 +820,25 @@ class AdsClient(Model):
         ord_data: `AdsOrdData`.
     """
 
+    __slots__ = ("all_limit", "day_limit", "id", "name", "ord_data")
+
     all_limit: str
     day_limit: str
     id: int
     name: str
-    ord_data: AdsOrdData | None = None
+    ord_data: AdsOrdData | None
+
+    def __init__(
+        self, *, all_limit: str, day_limit: str, id: int, name: str, ord_data: AdsOrdData | None = None
+    ) -> None:
+        self.all_limit = all_limit
+        self.day_limit = day_limit
+        self.id = id
+        self.name = name
+        self.ord_data = ord_data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsClipItem(Model):
     """`ads_clip_item`.
 
@@ -480,12 +848,21 @@ class AdsClipItem(Model):
         link: `AdsClipItemLink`.
     """
 
-    video_id: int | None = None
-    preview_url: str | None = None
-    link: AdsClipItemLink | None = None
+    __slots__ = ("link", "preview_url", "video_id")
+
+    video_id: int | None
+    preview_url: str | None
+    link: AdsClipItemLink | None
+
+    def __init__(
+        self, *, video_id: int | None = None, preview_url: str | None = None, link: AdsClipItemLink | None = None
+    ) -> None:
+        self.video_id = video_id
+        self.preview_url = preview_url
+        self.link = link
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsClipItemLink(Model):
     """`ads_clip_item_link`.
 
@@ -495,12 +872,19 @@ class AdsClipItemLink(Model):
         url: `str`.
     """
 
-    text: str | None = None
-    key: str | None = None
-    url: str | None = None
+    __slots__ = ("key", "text", "url")
+
+    text: str | None
+    key: str | None
+    url: str | None
+
+    def __init__(self, *, text: str | None = None, key: str | None = None, url: str | None = None) -> None:
+        self.text = text
+        self.key = key
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCreateAdStatus(Model):
     """`ads_create_ad_status`.
 
@@ -511,13 +895,23 @@ class AdsCreateAdStatus(Model):
         error_desc: `str`.
     """
 
+    __slots__ = ("error_code", "error_desc", "id", "post_id")
+
     id: int
-    post_id: int | None = None
-    error_code: int | None = None
-    error_desc: str | None = None
+    post_id: int | None
+    error_code: int | None
+    error_desc: str | None
+
+    def __init__(
+        self, *, id: int, post_id: int | None = None, error_code: int | None = None, error_desc: str | None = None
+    ) -> None:
+        self.id = id
+        self.post_id = post_id
+        self.error_code = error_code
+        self.error_desc = error_desc
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCreateCampaignStatus(Model):
     """`ads_create_campaign_status`.
 
@@ -527,12 +921,19 @@ class AdsCreateCampaignStatus(Model):
         error_desc: `str`.
     """
 
+    __slots__ = ("error_code", "error_desc", "id")
+
     id: int
-    error_code: int | None = None
-    error_desc: str | None = None
+    error_code: int | None
+    error_desc: str | None
+
+    def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
+        self.id = id
+        self.error_code = error_code
+        self.error_desc = error_desc
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCreateClientsStatus(Model):
     """`ads_create_clients_status`.
 
@@ -542,12 +943,19 @@ class AdsCreateClientsStatus(Model):
         error_desc: `str`.
     """
 
+    __slots__ = ("error_code", "error_desc", "id")
+
     id: int
-    error_code: int | None = None
-    error_desc: str | None = None
+    error_code: int | None
+    error_desc: str | None
+
+    def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
+        self.id = id
+        self.error_code = error_code
+        self.error_desc = error_desc
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCreateLookalikeRequestResponse(Model):
     """`ads_createLookalikeRequest_response`.
 
@@ -555,10 +963,15 @@ class AdsCreateLookalikeRequestResponse(Model):
         request_id: `int`.
     """
 
-    request_id: int | None = None
+    __slots__ = ("request_id",)
+
+    request_id: int | None
+
+    def __init__(self, *, request_id: int | None = None) -> None:
+        self.request_id = request_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCreateTargetGroupResponse(Model):
     """`ads_createTargetGroup_response`.
 
@@ -567,11 +980,17 @@ class AdsCreateTargetGroupResponse(Model):
         pixel: `str`.
     """
 
-    id: int | None = None
-    pixel: str | None = None
+    __slots__ = ("id", "pixel")
+
+    id: int | None
+    pixel: str | None
+
+    def __init__(self, *, id: int | None = None, pixel: str | None = None) -> None:
+        self.id = id
+        self.pixel = pixel
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCreateTargetPixelResponse(Model):
     """`ads_createTargetPixel_response`.
 
@@ -580,11 +999,17 @@ class AdsCreateTargetPixelResponse(Model):
         pixel: `str`.
     """
 
-    id: int | None = None
-    pixel: str | None = None
+    __slots__ = ("id", "pixel")
+
+    id: int | None
+    pixel: str | None
+
+    def __init__(self, *, id: int | None = None, pixel: str | None = None) -> None:
+        self.id = id
+        self.pixel = pixel
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsCriteria(Model):
     """`ads_criteria`.
 
@@ -647,65 +1072,241 @@ class AdsCriteria(Model):
         mobile_manufacturers: `str`.
     """
 
-    age_from: str | None = None
-    age_to: str | None = None
-    apps: str | None = None
-    apps_not: str | None = None
-    birthday: str | None = None
-    cities: str | None = None
-    cities_not: str | None = None
-    districts: str | None = None
-    groups: str | None = None
-    interest_categories: str | None = None
-    interests: str | None = None
-    paying: str | None = None
-    positions: str | None = None
-    religions: str | None = None
-    retargeting_groups: str | None = None
-    retargeting_groups_not: str | None = None
-    school_from: str | None = None
-    school_to: str | None = None
-    schools: str | None = None
-    sex: AdsCriteriaSex | None = None
-    stations: str | None = None
-    statuses: str | None = None
-    streets: str | None = None
-    travellers: str | None = None
-    ab_test: str | None = None
-    uni_from: str | None = None
-    uni_to: str | None = None
-    user_browsers: str | None = None
-    user_devices: str | None = None
-    user_os: str | None = None
-    suggested_criteria: str | None = None
-    groups_not: str | None = None
-    price_list_audience_type: str | None = None
-    count: str | None = None
-    groups_active_formula: str | None = None
-    interest_categories_formula: str | None = None
-    groups_formula: str | None = None
-    groups_active: str | None = None
-    group_types: str | None = None
-    key_phrases: str | None = None
-    key_phrases_days: str | None = None
-    geo_near: str | None = None
-    geo_point_type: str | None = None
-    price_list_id: str | None = None
-    groups_recommended: str | None = None
-    groups_active_recommended: str | None = None
-    music_artists_formula: str | None = None
-    price_list_retargeting_formula: str | None = None
-    tags: str | None = None
-    browsers: str | None = None
-    mobile_os_min_version: str | None = None
-    mobile_apps_events_formula: str | None = None
-    mobile_os_max_version: str | None = None
-    operators: str | None = None
-    wifi_only: str | None = None
-    mobile_manufacturers: str | None = None
+    __slots__ = (
+        "ab_test",
+        "age_from",
+        "age_to",
+        "apps",
+        "apps_not",
+        "birthday",
+        "browsers",
+        "cities",
+        "cities_not",
+        "count",
+        "districts",
+        "geo_near",
+        "geo_point_type",
+        "group_types",
+        "groups",
+        "groups_active",
+        "groups_active_formula",
+        "groups_active_recommended",
+        "groups_formula",
+        "groups_not",
+        "groups_recommended",
+        "interest_categories",
+        "interest_categories_formula",
+        "interests",
+        "key_phrases",
+        "key_phrases_days",
+        "mobile_apps_events_formula",
+        "mobile_manufacturers",
+        "mobile_os_max_version",
+        "mobile_os_min_version",
+        "music_artists_formula",
+        "operators",
+        "paying",
+        "positions",
+        "price_list_audience_type",
+        "price_list_id",
+        "price_list_retargeting_formula",
+        "religions",
+        "retargeting_groups",
+        "retargeting_groups_not",
+        "school_from",
+        "school_to",
+        "schools",
+        "sex",
+        "stations",
+        "statuses",
+        "streets",
+        "suggested_criteria",
+        "tags",
+        "travellers",
+        "uni_from",
+        "uni_to",
+        "user_browsers",
+        "user_devices",
+        "user_os",
+        "wifi_only",
+    )
+
+    age_from: str | None
+    age_to: str | None
+    apps: str | None
+    apps_not: str | None
+    birthday: str | None
+    cities: str | None
+    cities_not: str | None
+    districts: str | None
+    groups: str | None
+    interest_categories: str | None
+    interests: str | None
+    paying: str | None
+    positions: str | None
+    religions: str | None
+    retargeting_groups: str | None
+    retargeting_groups_not: str | None
+    school_from: str | None
+    school_to: str | None
+    schools: str | None
+    sex: AdsCriteriaSex | None
+    stations: str | None
+    statuses: str | None
+    streets: str | None
+    travellers: str | None
+    ab_test: str | None
+    uni_from: str | None
+    uni_to: str | None
+    user_browsers: str | None
+    user_devices: str | None
+    user_os: str | None
+    suggested_criteria: str | None
+    groups_not: str | None
+    price_list_audience_type: str | None
+    count: str | None
+    groups_active_formula: str | None
+    interest_categories_formula: str | None
+    groups_formula: str | None
+    groups_active: str | None
+    group_types: str | None
+    key_phrases: str | None
+    key_phrases_days: str | None
+    geo_near: str | None
+    geo_point_type: str | None
+    price_list_id: str | None
+    groups_recommended: str | None
+    groups_active_recommended: str | None
+    music_artists_formula: str | None
+    price_list_retargeting_formula: str | None
+    tags: str | None
+    browsers: str | None
+    mobile_os_min_version: str | None
+    mobile_apps_events_formula: str | None
+    mobile_os_max_version: str | None
+    operators: str | None
+    wifi_only: str | None
+    mobile_manufacturers: str | None
+
+    def __init__(
+        self,
+        *,
+        age_from: str | None = None,
+        age_to: str | None = None,
+        apps: str | None = None,
+        apps_not: str | None = None,
+        birthday: str | None = None,
+        cities: str | None = None,
+        cities_not: str | None = None,
+        districts: str | None = None,
+        groups: str | None = None,
+        interest_categories: str | None = None,
+        interests: str | None = None,
+        paying: str | None = None,
+        positions: str | None = None,
+        religions: str | None = None,
+        retargeting_groups: str | None = None,
+        retargeting_groups_not: str | None = None,
+        school_from: str | None = None,
+        school_to: str | None = None,
+        schools: str | None = None,
+        sex: AdsCriteriaSex | None = None,
+        stations: str | None = None,
+        statuses: str | None = None,
+        streets: str | None = None,
+        travellers: str | None = None,
+        ab_test: str | None = None,
+        uni_from: str | None = None,
+        uni_to: str | None = None,
+        user_browsers: str | None = None,
+        user_devices: str | None = None,
+        user_os: str | None = None,
+        suggested_criteria: str | None = None,
+        groups_not: str | None = None,
+        price_list_audience_type: str | None = None,
+        count: str | None = None,
+        groups_active_formula: str | None = None,
+        interest_categories_formula: str | None = None,
+        groups_formula: str | None = None,
+        groups_active: str | None = None,
+        group_types: str | None = None,
+        key_phrases: str | None = None,
+        key_phrases_days: str | None = None,
+        geo_near: str | None = None,
+        geo_point_type: str | None = None,
+        price_list_id: str | None = None,
+        groups_recommended: str | None = None,
+        groups_active_recommended: str | None = None,
+        music_artists_formula: str | None = None,
+        price_list_retargeting_formula: str | None = None,
+        tags: str | None = None,
+        browsers: str | None = None,
+        mobile_os_min_version: str | None = None,
+        mobile_apps_events_formula: str | None = None,
+        mobile_os_max_version: str | None = None,
+        operators: str | None = None,
+        wifi_only: str | None = None,
+        mobile_manufacturers: str | None = None,
+    ) -> None:
+        self.age_from = age_from
+        self.age_to = age_to
+        self.apps = apps
+        self.apps_not = apps_not
+        self.birthday = birthday
+        self.cities = cities
+        self.cities_not = cities_not
+        self.districts = districts
+        self.groups = groups
+        self.interest_categories = interest_categories
+        self.interests = interests
+        self.paying = paying
+        self.positions = positions
+        self.religions = religions
+        self.retargeting_groups = retargeting_groups
+        self.retargeting_groups_not = retargeting_groups_not
+        self.school_from = school_from
+        self.school_to = school_to
+        self.schools = schools
+        self.sex = sex
+        self.stations = stations
+        self.statuses = statuses
+        self.streets = streets
+        self.travellers = travellers
+        self.ab_test = ab_test
+        self.uni_from = uni_from
+        self.uni_to = uni_to
+        self.user_browsers = user_browsers
+        self.user_devices = user_devices
+        self.user_os = user_os
+        self.suggested_criteria = suggested_criteria
+        self.groups_not = groups_not
+        self.price_list_audience_type = price_list_audience_type
+        self.count = count
+        self.groups_active_formula = groups_active_formula
+        self.interest_categories_formula = interest_categories_formula
+        self.groups_formula = groups_formula
+        self.groups_active = groups_active
+        self.group_types = group_types
+        self.key_phrases = key_phrases
+        self.key_phrases_days = key_phrases_days
+        self.geo_near = geo_near
+        self.geo_point_type = geo_point_type
+        self.price_list_id = price_list_id
+        self.groups_recommended = groups_recommended
+        self.groups_active_recommended = groups_active_recommended
+        self.music_artists_formula = music_artists_formula
+        self.price_list_retargeting_formula = price_list_retargeting_formula
+        self.tags = tags
+        self.browsers = browsers
+        self.mobile_os_min_version = mobile_os_min_version
+        self.mobile_apps_events_formula = mobile_apps_events_formula
+        self.mobile_os_max_version = mobile_os_max_version
+        self.operators = operators
+        self.wifi_only = wifi_only
+        self.mobile_manufacturers = mobile_manufacturers
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsDemoStats(Model):
     """`ads_demo_stats`.
 
@@ -715,12 +1316,21 @@ class AdsDemoStats(Model):
         type: `AdsObjectType`.
     """
 
-    id: int | None = None
-    stats: list[AdsDemostatsFormat] | None = None
-    type: AdsObjectType | None = None
+    __slots__ = ("id", "stats", "type")
+
+    id: int | None
+    stats: list[AdsDemostatsFormat] | None
+    type: AdsObjectType | None
+
+    def __init__(
+        self, *, id: int | None = None, stats: list[AdsDemostatsFormat] | None = None, type: AdsObjectType | None = None
+    ) -> None:
+        self.id = id
+        self.stats = stats
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsDemographicStatsPeriodItemBase(Model):
     """`ads_demographic_stats_period_item_base`.
 
@@ -729,11 +1339,17 @@ class AdsDemographicStatsPeriodItemBase(Model):
         impressions_rate: `float`.
     """
 
-    clicks_rate: float | None = None
-    impressions_rate: float | None = None
+    __slots__ = ("clicks_rate", "impressions_rate")
+
+    clicks_rate: float | None
+    impressions_rate: float | None
+
+    def __init__(self, *, clicks_rate: float | None = None, impressions_rate: float | None = None) -> None:
+        self.clicks_rate = clicks_rate
+        self.impressions_rate = impressions_rate
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsDemostatsFormat(Model):
     """`ads_demostats_format`.
 
@@ -749,18 +1365,43 @@ class AdsDemostatsFormat(Model):
         sex_age: `list[AdsStatsSexAge]`.
     """
 
-    age: list[AdsStatsAge] | None = None
-    cities: list[AdsStatsCities] | None = None
-    day: str | None = None
-    day_from: str | None = None
-    day_to: str | None = None
-    month: str | None = None
-    overall: int | None = None
-    sex: list[AdsStatsSex] | None = None
-    sex_age: list[AdsStatsSexAge] | None = None
+    __slots__ = ("age", "cities", "day", "day_from", "day_to", "month", "overall", "sex", "sex_age")
+
+    age: list[AdsStatsAge] | None
+    cities: list[AdsStatsCities] | None
+    day: str | None
+    day_from: str | None
+    day_to: str | None
+    month: str | None
+    overall: int | None
+    sex: list[AdsStatsSex] | None
+    sex_age: list[AdsStatsSexAge] | None
+
+    def __init__(
+        self,
+        *,
+        age: list[AdsStatsAge] | None = None,
+        cities: list[AdsStatsCities] | None = None,
+        day: str | None = None,
+        day_from: str | None = None,
+        day_to: str | None = None,
+        month: str | None = None,
+        overall: int | None = None,
+        sex: list[AdsStatsSex] | None = None,
+        sex_age: list[AdsStatsSexAge] | None = None,
+    ) -> None:
+        self.age = age
+        self.cities = cities
+        self.day = day
+        self.day_from = day_from
+        self.day_to = day_to
+        self.month = month
+        self.overall = overall
+        self.sex = sex
+        self.sex_age = sex_age
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsEventsRetargetingGroup(Model):
     """`ads_events_retargeting_group`.
 
@@ -769,11 +1410,17 @@ class AdsEventsRetargetingGroup(Model):
         value: `list[int]`.
     """
 
-    id: int | None = None
-    value: list[int] | None = None
+    __slots__ = ("id", "value")
+
+    id: int | None
+    value: list[int] | None
+
+    def __init__(self, *, id: int | None = None, value: list[int] | None = None) -> None:
+        self.id = id
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsFloodStats(Model):
     """`ads_flood_stats`.
 
@@ -783,12 +1430,19 @@ class AdsFloodStats(Model):
         stats_by_user: `list[AdsFloodStatsByUserItem]`.
     """
 
+    __slots__ = ("left", "refresh", "stats_by_user")
+
     left: int
     refresh: int
-    stats_by_user: list[AdsFloodStatsByUserItem] | None = None
+    stats_by_user: list[AdsFloodStatsByUserItem] | None
+
+    def __init__(self, *, left: int, refresh: int, stats_by_user: list[AdsFloodStatsByUserItem] | None = None) -> None:
+        self.left = left
+        self.refresh = refresh
+        self.stats_by_user = stats_by_user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsFloodStatsByUserItem(Model):
     """`ads_flood_stats_by_user_item`.
 
@@ -797,11 +1451,17 @@ class AdsFloodStatsByUserItem(Model):
         requests_count: `int`, always present.
     """
 
+    __slots__ = ("requests_count", "user_id")
+
     user_id: int
     requests_count: int
 
+    def __init__(self, *, user_id: int, requests_count: int) -> None:
+        self.user_id = user_id
+        self.requests_count = requests_count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsGetCategoriesResponse(Model):
     """`ads_getCategories_response`.
 
@@ -810,11 +1470,17 @@ class AdsGetCategoriesResponse(Model):
         v2: `list[AdsCategory]`.
     """
 
-    v1: list[AdsCategory] | None = None
-    v2: list[AdsCategory] | None = None
+    __slots__ = ("v1", "v2")
+
+    v1: list[AdsCategory] | None
+    v2: list[AdsCategory] | None
+
+    def __init__(self, *, v1: list[AdsCategory] | None = None, v2: list[AdsCategory] | None = None) -> None:
+        self.v1 = v1
+        self.v2 = v2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsGetLookalikeRequestsResponse(Model):
     """`ads_getLookalikeRequests_response`.
 
@@ -823,11 +1489,17 @@ class AdsGetLookalikeRequestsResponse(Model):
         items: `list[AdsLookalikeRequest]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[AdsLookalikeRequest]
 
+    def __init__(self, *, count: int, items: list[AdsLookalikeRequest]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsGetMusiciansResponse(Model):
     """`ads_getMusicians_response`.
 
@@ -835,25 +1507,37 @@ class AdsGetMusiciansResponse(Model):
         items: `list[AdsMusician]`, always present.
     """
 
+    __slots__ = ("items",)
+
     items: list[AdsMusician]
 
+    def __init__(self, *, items: list[AdsMusician]) -> None:
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsLinkStatus(Model):
     """`ads_link_status`.
 
     Attributes:
+        status: `str`, always present.
         description: `str`.
         redirect_url: `str`.
-        status: `str`, always present.
     """
 
+    __slots__ = ("description", "redirect_url", "status")
+
     status: str
-    description: str | None = None
-    redirect_url: str | None = None
+    description: str | None
+    redirect_url: str | None
+
+    def __init__(self, *, status: str, description: str | None = None, redirect_url: str | None = None) -> None:
+        self.status = status
+        self.description = description
+        self.redirect_url = redirect_url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsLookalikeRequest(Model):
     """`ads_lookalike_request`.
 
@@ -861,28 +1545,66 @@ class AdsLookalikeRequest(Model):
         id: `int`, always present.
         create_time: `int`, always present.
         update_time: `int`, always present.
-        scheduled_delete_time: `int`.
         status: `AdsLookalikeRequestStatus`, always present.
         source_type: `AdsLookalikeRequestSourceType`, always present.
+        scheduled_delete_time: `int`.
         source_retargeting_group_id: `int`.
         source_name: `str`.
         audience_count: `int`.
         save_audience_levels: `list[AdsLookalikeRequestSaveAudienceLevel]`.
     """
 
+    __slots__ = (
+        "audience_count",
+        "create_time",
+        "id",
+        "save_audience_levels",
+        "scheduled_delete_time",
+        "source_name",
+        "source_retargeting_group_id",
+        "source_type",
+        "status",
+        "update_time",
+    )
+
     id: int
     create_time: int
     update_time: int
     status: AdsLookalikeRequestStatus
     source_type: AdsLookalikeRequestSourceType
-    scheduled_delete_time: int | None = None
-    source_retargeting_group_id: int | None = None
-    source_name: str | None = None
-    audience_count: int | None = None
-    save_audience_levels: list[AdsLookalikeRequestSaveAudienceLevel] | None = None
+    scheduled_delete_time: int | None
+    source_retargeting_group_id: int | None
+    source_name: str | None
+    audience_count: int | None
+    save_audience_levels: list[AdsLookalikeRequestSaveAudienceLevel] | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        create_time: int,
+        update_time: int,
+        status: AdsLookalikeRequestStatus,
+        source_type: AdsLookalikeRequestSourceType,
+        scheduled_delete_time: int | None = None,
+        source_retargeting_group_id: int | None = None,
+        source_name: str | None = None,
+        audience_count: int | None = None,
+        save_audience_levels: list[AdsLookalikeRequestSaveAudienceLevel] | None = None,
+    ) -> None:
+        self.id = id
+        self.create_time = create_time
+        self.update_time = update_time
+        self.status = status
+        self.source_type = source_type
+        self.scheduled_delete_time = scheduled_delete_time
+        self.source_retargeting_group_id = source_retargeting_group_id
+        self.source_name = source_name
+        self.audience_count = audience_count
+        self.save_audience_levels = save_audience_levels
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsLookalikeRequestSaveAudienceLevel(Model):
     """`ads_lookalike_request_save_audience_level`.
 
@@ -891,11 +1613,17 @@ class AdsLookalikeRequestSaveAudienceLevel(Model):
         audience_count: `int`.
     """
 
-    level: int | None = None
-    audience_count: int | None = None
+    __slots__ = ("audience_count", "level")
+
+    level: int | None
+    audience_count: int | None
+
+    def __init__(self, *, level: int | None = None, audience_count: int | None = None) -> None:
+        self.level = level
+        self.audience_count = audience_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsMobileStatItem(Model):
     """`ads_mobile_stat_item`.
 
@@ -904,44 +1632,72 @@ class AdsMobileStatItem(Model):
         value: `float`.
     """
 
-    key: str | None = None
-    value: float | None = None
+    __slots__ = ("key", "value")
+
+    key: str | None
+    value: float | None
+
+    def __init__(self, *, key: str | None = None, value: float | None = None) -> None:
+        self.key = key
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsMusician(Model):
     """`ads_musician`.
 
     Attributes:
         id: `int`, always present.
-        original_id: `str`.
         name: `str`, always present.
+        original_id: `str`.
         avatar: `str`.
     """
 
+    __slots__ = ("avatar", "id", "name", "original_id")
+
     id: int
     name: str
-    original_id: str | None = None
-    avatar: str | None = None
+    original_id: str | None
+    avatar: str | None
+
+    def __init__(self, *, id: int, name: str, original_id: str | None = None, avatar: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.original_id = original_id
+        self.avatar = avatar
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsOrdData(Model):
     """`ads_ord_data`.
 
     Attributes:
         client_type: `AdsOrdClientType`, always present.
         client_name: `str`, always present.
-        inn: `str`.
         phone: `str`, always present.
-        agency_phone: `str`.
-        subagent: `AdsOrdSubagent`.
         contract_number: `str`, always present.
         contract_date: `str`, always present.
         contract_type: `str`, always present.
         contract_object: `str`, always present.
         with_vat: `bool`, always present.
+        inn: `str`.
+        agency_phone: `str`.
+        subagent: `AdsOrdSubagent`.
     """
+
+    __slots__ = (
+        "agency_phone",
+        "client_name",
+        "client_type",
+        "contract_date",
+        "contract_number",
+        "contract_object",
+        "contract_type",
+        "inn",
+        "phone",
+        "subagent",
+        "with_vat",
+    )
 
     client_type: AdsOrdClientType
     client_name: str
@@ -951,29 +1707,64 @@ class AdsOrdData(Model):
     contract_type: str
     contract_object: str
     with_vat: bool
-    inn: str | None = None
-    agency_phone: str | None = None
-    subagent: AdsOrdSubagent | None = None
+    inn: str | None
+    agency_phone: str | None
+    subagent: AdsOrdSubagent | None
+
+    def __init__(
+        self,
+        *,
+        client_type: AdsOrdClientType,
+        client_name: str,
+        phone: str,
+        contract_number: str,
+        contract_date: str,
+        contract_type: str,
+        contract_object: str,
+        with_vat: bool,
+        inn: str | None = None,
+        agency_phone: str | None = None,
+        subagent: AdsOrdSubagent | None = None,
+    ) -> None:
+        self.client_type = client_type
+        self.client_name = client_name
+        self.phone = phone
+        self.contract_number = contract_number
+        self.contract_date = contract_date
+        self.contract_type = contract_type
+        self.contract_object = contract_object
+        self.with_vat = with_vat
+        self.inn = inn
+        self.agency_phone = agency_phone
+        self.subagent = subagent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsOrdSubagent(Model):
     """`ads_ord_subagent`.
 
     Attributes:
         type: `AdsOrdClientType`, always present.
         name: `str`, always present.
-        inn: `str`.
         phone: `str`, always present.
+        inn: `str`.
     """
+
+    __slots__ = ("inn", "name", "phone", "type")
 
     type: AdsOrdClientType
     name: str
     phone: str
-    inn: str | None = None
+    inn: str | None
+
+    def __init__(self, *, type: AdsOrdClientType, name: str, phone: str, inn: str | None = None) -> None:
+        self.type = type
+        self.name = name
+        self.phone = phone
+        self.inn = inn
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPost(Model):
     """`ads_post`.
 
@@ -1008,37 +1799,129 @@ class AdsPost(Model):
         can_pin: `int`.
     """
 
-    id: int | None = None
-    from_id: int | None = None
-    owner_id: int | None = None
-    date: int | None = None
-    edited: int | None = None
-    is_pinned: int | None = None
-    marked_as_ads: int | None = None
-    ads_easy_promote: AdsPostEasyPromote | None = None
-    donut: AdsPostDonut | None = None
-    comments: AdsPostComments | None = None
-    copyright: WallPostCopyright | None = None
-    short_text_rate: float | None = None
-    type: str | None = None
-    is_favorite: bool | None = None
-    likes: AdsPostLikes | None = None
-    views: AdsPostViews | None = None
-    post_type: str | None = None
-    reposts: AdsPostReposts | None = None
-    text: str | None = None
-    is_promoted_post_stealth: bool | None = None
-    hash: str | None = None
-    owner: AdsPostOwner | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    created_by: int | None = None
-    carousel_offset: int | None = None
-    can_edit: int | None = None
-    can_delete: int | None = None
-    can_pin: int | None = None
+    __slots__ = (
+        "ads_easy_promote",
+        "attachments",
+        "can_delete",
+        "can_edit",
+        "can_pin",
+        "carousel_offset",
+        "comments",
+        "copyright",
+        "created_by",
+        "date",
+        "donut",
+        "edited",
+        "from_id",
+        "hash",
+        "id",
+        "is_favorite",
+        "is_pinned",
+        "is_promoted_post_stealth",
+        "likes",
+        "marked_as_ads",
+        "owner",
+        "owner_id",
+        "post_type",
+        "reposts",
+        "short_text_rate",
+        "text",
+        "type",
+        "views",
+    )
+
+    id: int | None
+    from_id: int | None
+    owner_id: int | None
+    date: int | None
+    edited: int | None
+    is_pinned: int | None
+    marked_as_ads: int | None
+    ads_easy_promote: AdsPostEasyPromote | None
+    donut: AdsPostDonut | None
+    comments: AdsPostComments | None
+    copyright: WallPostCopyright | None
+    short_text_rate: float | None
+    type: str | None
+    is_favorite: bool | None
+    likes: AdsPostLikes | None
+    views: AdsPostViews | None
+    post_type: str | None
+    reposts: AdsPostReposts | None
+    text: str | None
+    is_promoted_post_stealth: bool | None
+    hash: str | None
+    owner: AdsPostOwner | None
+    attachments: list[WallWallpostAttachment] | None
+    created_by: int | None
+    carousel_offset: int | None
+    can_edit: int | None
+    can_delete: int | None
+    can_pin: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        from_id: int | None = None,
+        owner_id: int | None = None,
+        date: int | None = None,
+        edited: int | None = None,
+        is_pinned: int | None = None,
+        marked_as_ads: int | None = None,
+        ads_easy_promote: AdsPostEasyPromote | None = None,
+        donut: AdsPostDonut | None = None,
+        comments: AdsPostComments | None = None,
+        copyright: WallPostCopyright | None = None,
+        short_text_rate: float | None = None,
+        type: str | None = None,
+        is_favorite: bool | None = None,
+        likes: AdsPostLikes | None = None,
+        views: AdsPostViews | None = None,
+        post_type: str | None = None,
+        reposts: AdsPostReposts | None = None,
+        text: str | None = None,
+        is_promoted_post_stealth: bool | None = None,
+        hash: str | None = None,
+        owner: AdsPostOwner | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        created_by: int | None = None,
+        carousel_offset: int | None = None,
+        can_edit: int | None = None,
+        can_delete: int | None = None,
+        can_pin: int | None = None,
+    ) -> None:
+        self.id = id
+        self.from_id = from_id
+        self.owner_id = owner_id
+        self.date = date
+        self.edited = edited
+        self.is_pinned = is_pinned
+        self.marked_as_ads = marked_as_ads
+        self.ads_easy_promote = ads_easy_promote
+        self.donut = donut
+        self.comments = comments
+        self.copyright = copyright
+        self.short_text_rate = short_text_rate
+        self.type = type
+        self.is_favorite = is_favorite
+        self.likes = likes
+        self.views = views
+        self.post_type = post_type
+        self.reposts = reposts
+        self.text = text
+        self.is_promoted_post_stealth = is_promoted_post_stealth
+        self.hash = hash
+        self.owner = owner
+        self.attachments = attachments
+        self.created_by = created_by
+        self.carousel_offset = carousel_offset
+        self.can_edit = can_edit
+        self.can_delete = can_delete
+        self.can_pin = can_pin
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPostComments(Model):
     """`ads_post_comments`.
 
@@ -1046,10 +1929,15 @@ class AdsPostComments(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPostDonut(Model):
     """`ads_post_donut`.
 
@@ -1057,10 +1945,15 @@ class AdsPostDonut(Model):
         is_donut: `bool`.
     """
 
-    is_donut: bool | None = None
+    __slots__ = ("is_donut",)
+
+    is_donut: bool | None
+
+    def __init__(self, *, is_donut: bool | None = None) -> None:
+        self.is_donut = is_donut
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPostEasyPromote(Model):
     """`ads_post_easy_promote`.
 
@@ -1074,16 +1967,37 @@ class AdsPostEasyPromote(Model):
         top_union_id: `int`.
     """
 
-    type: int | None = None
-    text: str | None = None
-    label_text: str | None = None
-    button_text: str | None = None
-    is_ad_not_easy: bool | None = None
-    ad_id: int | None = None
-    top_union_id: int | None = None
+    __slots__ = ("ad_id", "button_text", "is_ad_not_easy", "label_text", "text", "top_union_id", "type")
+
+    type: int | None
+    text: str | None
+    label_text: str | None
+    button_text: str | None
+    is_ad_not_easy: bool | None
+    ad_id: int | None
+    top_union_id: int | None
+
+    def __init__(
+        self,
+        *,
+        type: int | None = None,
+        text: str | None = None,
+        label_text: str | None = None,
+        button_text: str | None = None,
+        is_ad_not_easy: bool | None = None,
+        ad_id: int | None = None,
+        top_union_id: int | None = None,
+    ) -> None:
+        self.type = type
+        self.text = text
+        self.label_text = label_text
+        self.button_text = button_text
+        self.is_ad_not_easy = is_ad_not_easy
+        self.ad_id = ad_id
+        self.top_union_id = top_union_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPostLikes(Model):
     """`ads_post_likes`.
 
@@ -1093,12 +2007,19 @@ class AdsPostLikes(Model):
         user_likes: `int`.
     """
 
-    can_like: int | None = None
-    count: int | None = None
-    user_likes: int | None = None
+    __slots__ = ("can_like", "count", "user_likes")
+
+    can_like: int | None
+    count: int | None
+    user_likes: int | None
+
+    def __init__(self, *, can_like: int | None = None, count: int | None = None, user_likes: int | None = None) -> None:
+        self.can_like = can_like
+        self.count = count
+        self.user_likes = user_likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPostOwner(Model):
     """`ads_post_owner`.
 
@@ -1109,13 +2030,23 @@ class AdsPostOwner(Model):
         url: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    photo: str | None = None
-    url: str | None = None
+    __slots__ = ("id", "name", "photo", "url")
+
+    id: int | None
+    name: str | None
+    photo: str | None
+    url: str | None
+
+    def __init__(
+        self, *, id: int | None = None, name: str | None = None, photo: str | None = None, url: str | None = None
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.photo = photo
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPostReposts(Model):
     """`ads_post_reposts`.
 
@@ -1125,12 +2056,21 @@ class AdsPostReposts(Model):
         mail_count: `int`.
     """
 
-    count: int | None = None
-    wall_count: int | None = None
-    mail_count: int | None = None
+    __slots__ = ("count", "mail_count", "wall_count")
+
+    count: int | None
+    wall_count: int | None
+    mail_count: int | None
+
+    def __init__(
+        self, *, count: int | None = None, wall_count: int | None = None, mail_count: int | None = None
+    ) -> None:
+        self.count = count
+        self.wall_count = wall_count
+        self.mail_count = mail_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPostViews(Model):
     """`ads_post_views`.
 
@@ -1138,10 +2078,15 @@ class AdsPostViews(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsPromotedPostReach(Model):
     """`ads_promoted_post_reach`.
 
@@ -1165,6 +2110,26 @@ class AdsPromotedPostReach(Model):
         pretty_cards_clicks: `int`.
     """
 
+    __slots__ = (
+        "hide",
+        "id",
+        "join_group",
+        "links",
+        "pretty_cards_clicks",
+        "reach_subscribers",
+        "reach_total",
+        "report",
+        "to_group",
+        "unsubscribe",
+        "video_views_3s",
+        "video_views_10s",
+        "video_views_25p",
+        "video_views_50p",
+        "video_views_75p",
+        "video_views_100p",
+        "video_views_start",
+    )
+
     hide: int
     id: int
     join_group: int
@@ -1174,17 +2139,56 @@ class AdsPromotedPostReach(Model):
     report: int
     to_group: int
     unsubscribe: int
-    video_views_100p: int | None = None
-    video_views_25p: int | None = None
-    video_views_3s: int | None = None
-    video_views_10s: int | None = None
-    video_views_50p: int | None = None
-    video_views_75p: int | None = None
-    video_views_start: int | None = None
-    pretty_cards_clicks: int | None = None
+    video_views_100p: int | None
+    video_views_25p: int | None
+    video_views_3s: int | None
+    video_views_10s: int | None
+    video_views_50p: int | None
+    video_views_75p: int | None
+    video_views_start: int | None
+    pretty_cards_clicks: int | None
+
+    def __init__(
+        self,
+        *,
+        hide: int,
+        id: int,
+        join_group: int,
+        links: int,
+        reach_subscribers: int,
+        reach_total: int,
+        report: int,
+        to_group: int,
+        unsubscribe: int,
+        video_views_100p: int | None = None,
+        video_views_25p: int | None = None,
+        video_views_3s: int | None = None,
+        video_views_10s: int | None = None,
+        video_views_50p: int | None = None,
+        video_views_75p: int | None = None,
+        video_views_start: int | None = None,
+        pretty_cards_clicks: int | None = None,
+    ) -> None:
+        self.hide = hide
+        self.id = id
+        self.join_group = join_group
+        self.links = links
+        self.reach_subscribers = reach_subscribers
+        self.reach_total = reach_total
+        self.report = report
+        self.to_group = to_group
+        self.unsubscribe = unsubscribe
+        self.video_views_100p = video_views_100p
+        self.video_views_25p = video_views_25p
+        self.video_views_3s = video_views_3s
+        self.video_views_10s = video_views_10s
+        self.video_views_50p = video_views_50p
+        self.video_views_75p = video_views_75p
+        self.video_views_start = video_views_start
+        self.pretty_cards_clicks = pretty_cards_clicks
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsRejectReason(Model):
     """`ads_reject_reason`.
 
@@ -1193,11 +2197,17 @@ class AdsRejectReason(Model):
         rules: `list[AdsRules]`.
     """
 
-    comment: str | None = None
-    rules: list[AdsRules] | None = None
+    __slots__ = ("comment", "rules")
+
+    comment: str | None
+    rules: list[AdsRules] | None
+
+    def __init__(self, *, comment: str | None = None, rules: list[AdsRules] | None = None) -> None:
+        self.comment = comment
+        self.rules = rules
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsRemoveTargetContactsResponse(Model):
     """`ads_removeTargetContacts_response`.
 
@@ -1205,10 +2215,15 @@ class AdsRemoveTargetContactsResponse(Model):
         result: `AdsRemoveTargetContactsResponseResult`, always present.
     """
 
+    __slots__ = ("result",)
+
     result: AdsRemoveTargetContactsResponseResult
 
+    def __init__(self, *, result: AdsRemoveTargetContactsResponseResult) -> None:
+        self.result = result
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsRules(Model):
     """`ads_rules`.
 
@@ -1219,13 +2234,28 @@ class AdsRules(Model):
         help_chat: `bool`.
     """
 
-    help_url: str | bool | None = None
-    help_label: str | None = None
-    content_html: str | None = None
-    help_chat: bool | None = None
+    __slots__ = ("content_html", "help_chat", "help_label", "help_url")
+
+    help_url: str | bool | None
+    help_label: str | None
+    content_html: str | None
+    help_chat: bool | None
+
+    def __init__(
+        self,
+        *,
+        help_url: str | bool | None = None,
+        help_label: str | None = None,
+        content_html: str | None = None,
+        help_chat: bool | None = None,
+    ) -> None:
+        self.help_url = help_url
+        self.help_label = help_label
+        self.content_html = content_html
+        self.help_chat = help_chat
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsSaveLookalikeRequestResultResponse(Model):
     """`ads_saveLookalikeRequestResult_response`.
 
@@ -1234,11 +2264,17 @@ class AdsSaveLookalikeRequestResultResponse(Model):
         audience_count: `int`, always present.
     """
 
+    __slots__ = ("audience_count", "retargeting_group_id")
+
     retargeting_group_id: int
     audience_count: int
 
+    def __init__(self, *, retargeting_group_id: int, audience_count: int) -> None:
+        self.retargeting_group_id = retargeting_group_id
+        self.audience_count = audience_count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsShareTargetGroupResponse(Model):
     """`ads_shareTargetGroup_response`.
 
@@ -1246,10 +2282,15 @@ class AdsShareTargetGroupResponse(Model):
         id: `int`, always present.
     """
 
+    __slots__ = ("id",)
+
     id: int
 
+    def __init__(self, *, id: int) -> None:
+        self.id = id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStatisticClickAction(Model):
     """`ads_statistic_click_action`.
 
@@ -1258,11 +2299,17 @@ class AdsStatisticClickAction(Model):
         url: `str`.
     """
 
-    type: AdsStatisticClickActionType | None = None
-    url: str | None = None
+    __slots__ = ("type", "url")
+
+    type: AdsStatisticClickActionType | None
+    url: str | None
+
+    def __init__(self, *, type: AdsStatisticClickActionType | None = None, url: str | None = None) -> None:
+        self.type = type
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStats(Model):
     """`ads_stats`.
 
@@ -1273,13 +2320,28 @@ class AdsStats(Model):
         views_times: `AdsStatsViewsTimes`.
     """
 
-    id: int | None = None
-    stats: list[AdsStatsFormat] | None = None
-    type: AdsObjectType | None = None
-    views_times: AdsStatsViewsTimes | None = None
+    __slots__ = ("id", "stats", "type", "views_times")
+
+    id: int | None
+    stats: list[AdsStatsFormat] | None
+    type: AdsObjectType | None
+    views_times: AdsStatsViewsTimes | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        stats: list[AdsStatsFormat] | None = None,
+        type: AdsObjectType | None = None,
+        views_times: AdsStatsViewsTimes | None = None,
+    ) -> None:
+        self.id = id
+        self.stats = stats
+        self.type = type
+        self.views_times = views_times
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStatsAge(Model):
     """`ads_stats_age`.
 
@@ -1289,12 +2351,21 @@ class AdsStatsAge(Model):
         value: `str`.
     """
 
-    clicks_rate: float | None = None
-    impressions_rate: float | None = None
-    value: str | None = None
+    __slots__ = ("clicks_rate", "impressions_rate", "value")
+
+    clicks_rate: float | None
+    impressions_rate: float | None
+    value: str | None
+
+    def __init__(
+        self, *, clicks_rate: float | None = None, impressions_rate: float | None = None, value: str | None = None
+    ) -> None:
+        self.clicks_rate = clicks_rate
+        self.impressions_rate = impressions_rate
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStatsCities(Model):
     """`ads_stats_cities`.
 
@@ -1305,13 +2376,28 @@ class AdsStatsCities(Model):
         value: `int | str`.
     """
 
-    clicks_rate: float | None = None
-    impressions_rate: float | None = None
-    name: str | None = None
-    value: int | str | None = None
+    __slots__ = ("clicks_rate", "impressions_rate", "name", "value")
+
+    clicks_rate: float | None
+    impressions_rate: float | None
+    name: str | None
+    value: int | str | None
+
+    def __init__(
+        self,
+        *,
+        clicks_rate: float | None = None,
+        impressions_rate: float | None = None,
+        name: str | None = None,
+        value: int | str | None = None,
+    ) -> None:
+        self.clicks_rate = clicks_rate
+        self.impressions_rate = impressions_rate
+        self.name = name
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStatsFormat(Model):
     """`ads_stats_format`.
 
@@ -1349,40 +2435,141 @@ class AdsStatsFormat(Model):
         mobile_app_stat: `list[AdsMobileStatItem]`.
     """
 
-    clicks: int | None = None
-    link_external_clicks: int | None = None
-    day: str | None = None
-    impressions: int | None = None
-    join_rate: int | None = None
-    month: str | None = None
-    year: int | None = None
-    overall: int | None = None
-    reach: int | None = None
-    spent: str | None = None
-    video_plays_unique_started: int | None = None
-    video_plays_unique_3_seconds: int | None = None
-    video_plays_unique_10_seconds: int | None = None
-    video_plays_unique_25_percents: int | None = None
-    video_plays_unique_50_percents: int | None = None
-    video_plays_unique_75_percents: int | None = None
-    video_plays_unique_100_percents: int | None = None
-    effective_cost_per_click: str | None = None
-    effective_cost_per_mille: str | None = None
-    effective_cpf: str | None = None
-    effective_cost_per_message: str | None = None
-    message_sends: int | None = None
-    message_sends_by_any_user: int | None = None
-    conversions_external: int | None = None
-    conversion_count: int | None = None
-    conversion_cr: str | None = None
-    day_from: str | None = None
-    day_to: str | None = None
-    ctr: str | None = None
-    uniq_views_count: int | None = None
-    mobile_app_stat: list[AdsMobileStatItem] | None = None
+    __slots__ = (
+        "clicks",
+        "conversion_count",
+        "conversion_cr",
+        "conversions_external",
+        "ctr",
+        "day",
+        "day_from",
+        "day_to",
+        "effective_cost_per_click",
+        "effective_cost_per_message",
+        "effective_cost_per_mille",
+        "effective_cpf",
+        "impressions",
+        "join_rate",
+        "link_external_clicks",
+        "message_sends",
+        "message_sends_by_any_user",
+        "mobile_app_stat",
+        "month",
+        "overall",
+        "reach",
+        "spent",
+        "uniq_views_count",
+        "video_plays_unique_3_seconds",
+        "video_plays_unique_10_seconds",
+        "video_plays_unique_25_percents",
+        "video_plays_unique_50_percents",
+        "video_plays_unique_75_percents",
+        "video_plays_unique_100_percents",
+        "video_plays_unique_started",
+        "year",
+    )
+
+    clicks: int | None
+    link_external_clicks: int | None
+    day: str | None
+    impressions: int | None
+    join_rate: int | None
+    month: str | None
+    year: int | None
+    overall: int | None
+    reach: int | None
+    spent: str | None
+    video_plays_unique_started: int | None
+    video_plays_unique_3_seconds: int | None
+    video_plays_unique_10_seconds: int | None
+    video_plays_unique_25_percents: int | None
+    video_plays_unique_50_percents: int | None
+    video_plays_unique_75_percents: int | None
+    video_plays_unique_100_percents: int | None
+    effective_cost_per_click: str | None
+    effective_cost_per_mille: str | None
+    effective_cpf: str | None
+    effective_cost_per_message: str | None
+    message_sends: int | None
+    message_sends_by_any_user: int | None
+    conversions_external: int | None
+    conversion_count: int | None
+    conversion_cr: str | None
+    day_from: str | None
+    day_to: str | None
+    ctr: str | None
+    uniq_views_count: int | None
+    mobile_app_stat: list[AdsMobileStatItem] | None
+
+    def __init__(
+        self,
+        *,
+        clicks: int | None = None,
+        link_external_clicks: int | None = None,
+        day: str | None = None,
+        impressions: int | None = None,
+        join_rate: int | None = None,
+        month: str | None = None,
+        year: int | None = None,
+        overall: int | None = None,
+        reach: int | None = None,
+        spent: str | None = None,
+        video_plays_unique_started: int | None = None,
+        video_plays_unique_3_seconds: int | None = None,
+        video_plays_unique_10_seconds: int | None = None,
+        video_plays_unique_25_percents: int | None = None,
+        video_plays_unique_50_percents: int | None = None,
+        video_plays_unique_75_percents: int | None = None,
+        video_plays_unique_100_percents: int | None = None,
+        effective_cost_per_click: str | None = None,
+        effective_cost_per_mille: str | None = None,
+        effective_cpf: str | None = None,
+        effective_cost_per_message: str | None = None,
+        message_sends: int | None = None,
+        message_sends_by_any_user: int | None = None,
+        conversions_external: int | None = None,
+        conversion_count: int | None = None,
+        conversion_cr: str | None = None,
+        day_from: str | None = None,
+        day_to: str | None = None,
+        ctr: str | None = None,
+        uniq_views_count: int | None = None,
+        mobile_app_stat: list[AdsMobileStatItem] | None = None,
+    ) -> None:
+        self.clicks = clicks
+        self.link_external_clicks = link_external_clicks
+        self.day = day
+        self.impressions = impressions
+        self.join_rate = join_rate
+        self.month = month
+        self.year = year
+        self.overall = overall
+        self.reach = reach
+        self.spent = spent
+        self.video_plays_unique_started = video_plays_unique_started
+        self.video_plays_unique_3_seconds = video_plays_unique_3_seconds
+        self.video_plays_unique_10_seconds = video_plays_unique_10_seconds
+        self.video_plays_unique_25_percents = video_plays_unique_25_percents
+        self.video_plays_unique_50_percents = video_plays_unique_50_percents
+        self.video_plays_unique_75_percents = video_plays_unique_75_percents
+        self.video_plays_unique_100_percents = video_plays_unique_100_percents
+        self.effective_cost_per_click = effective_cost_per_click
+        self.effective_cost_per_mille = effective_cost_per_mille
+        self.effective_cpf = effective_cpf
+        self.effective_cost_per_message = effective_cost_per_message
+        self.message_sends = message_sends
+        self.message_sends_by_any_user = message_sends_by_any_user
+        self.conversions_external = conversions_external
+        self.conversion_count = conversion_count
+        self.conversion_cr = conversion_cr
+        self.day_from = day_from
+        self.day_to = day_to
+        self.ctr = ctr
+        self.uniq_views_count = uniq_views_count
+        self.mobile_app_stat = mobile_app_stat
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStatsSex(Model):
     """`ads_stats_sex`.
 
@@ -1392,12 +2579,25 @@ class AdsStatsSex(Model):
         value: `AdsStatsSexValue`.
     """
 
-    clicks_rate: float | None = None
-    impressions_rate: float | None = None
-    value: AdsStatsSexValue | None = None
+    __slots__ = ("clicks_rate", "impressions_rate", "value")
+
+    clicks_rate: float | None
+    impressions_rate: float | None
+    value: AdsStatsSexValue | None
+
+    def __init__(
+        self,
+        *,
+        clicks_rate: float | None = None,
+        impressions_rate: float | None = None,
+        value: AdsStatsSexValue | None = None,
+    ) -> None:
+        self.clicks_rate = clicks_rate
+        self.impressions_rate = impressions_rate
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStatsSexAge(Model):
     """`ads_stats_sex_age`.
 
@@ -1407,12 +2607,21 @@ class AdsStatsSexAge(Model):
         value: `str`.
     """
 
-    clicks_rate: float | None = None
-    impressions_rate: float | None = None
-    value: str | None = None
+    __slots__ = ("clicks_rate", "impressions_rate", "value")
+
+    clicks_rate: float | None
+    impressions_rate: float | None
+    value: str | None
+
+    def __init__(
+        self, *, clicks_rate: float | None = None, impressions_rate: float | None = None, value: str | None = None
+    ) -> None:
+        self.clicks_rate = clicks_rate
+        self.impressions_rate = impressions_rate
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStatsViewsTimes(Model):
     """`ads_stats_views_times`.
 
@@ -1430,20 +2639,61 @@ class AdsStatsViewsTimes(Model):
         views_ads_times_11_plus: `int`.
     """
 
-    views_ads_times_1: int | None = None
-    views_ads_times_2: int | None = None
-    views_ads_times_3: int | None = None
-    views_ads_times_4: int | None = None
-    views_ads_times_5: str | None = None
-    views_ads_times_6: int | None = None
-    views_ads_times_7: int | None = None
-    views_ads_times_8: int | None = None
-    views_ads_times_9: int | None = None
-    views_ads_times_10: int | None = None
-    views_ads_times_11_plus: int | None = None
+    __slots__ = (
+        "views_ads_times_1",
+        "views_ads_times_2",
+        "views_ads_times_3",
+        "views_ads_times_4",
+        "views_ads_times_5",
+        "views_ads_times_6",
+        "views_ads_times_7",
+        "views_ads_times_8",
+        "views_ads_times_9",
+        "views_ads_times_10",
+        "views_ads_times_11_plus",
+    )
+
+    views_ads_times_1: int | None
+    views_ads_times_2: int | None
+    views_ads_times_3: int | None
+    views_ads_times_4: int | None
+    views_ads_times_5: str | None
+    views_ads_times_6: int | None
+    views_ads_times_7: int | None
+    views_ads_times_8: int | None
+    views_ads_times_9: int | None
+    views_ads_times_10: int | None
+    views_ads_times_11_plus: int | None
+
+    def __init__(
+        self,
+        *,
+        views_ads_times_1: int | None = None,
+        views_ads_times_2: int | None = None,
+        views_ads_times_3: int | None = None,
+        views_ads_times_4: int | None = None,
+        views_ads_times_5: str | None = None,
+        views_ads_times_6: int | None = None,
+        views_ads_times_7: int | None = None,
+        views_ads_times_8: int | None = None,
+        views_ads_times_9: int | None = None,
+        views_ads_times_10: int | None = None,
+        views_ads_times_11_plus: int | None = None,
+    ) -> None:
+        self.views_ads_times_1 = views_ads_times_1
+        self.views_ads_times_2 = views_ads_times_2
+        self.views_ads_times_3 = views_ads_times_3
+        self.views_ads_times_4 = views_ads_times_4
+        self.views_ads_times_5 = views_ads_times_5
+        self.views_ads_times_6 = views_ads_times_6
+        self.views_ads_times_7 = views_ads_times_7
+        self.views_ads_times_8 = views_ads_times_8
+        self.views_ads_times_9 = views_ads_times_9
+        self.views_ads_times_10 = views_ads_times_10
+        self.views_ads_times_11_plus = views_ads_times_11_plus
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStories(Model):
     """`ads_stories`.
 
@@ -1453,12 +2703,25 @@ class AdsStories(Model):
         stories_disclaimers_text: `str`.
     """
 
-    stories: list[AdsStoryItem] | None = None
-    owner: AdsStoriesOwner | None = None
-    stories_disclaimers_text: str | None = None
+    __slots__ = ("owner", "stories", "stories_disclaimers_text")
+
+    stories: list[AdsStoryItem] | None
+    owner: AdsStoriesOwner | None
+    stories_disclaimers_text: str | None
+
+    def __init__(
+        self,
+        *,
+        stories: list[AdsStoryItem] | None = None,
+        owner: AdsStoriesOwner | None = None,
+        stories_disclaimers_text: str | None = None,
+    ) -> None:
+        self.stories = stories
+        self.owner = owner
+        self.stories_disclaimers_text = stories_disclaimers_text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStoriesOwner(Model):
     """`ads_stories_owner`.
 
@@ -1476,20 +2739,62 @@ class AdsStoriesOwner(Model):
         can_follow: `bool`.
     """
 
-    id: int | bool | None = None
-    href: str | None = None
-    name: str | None = None
-    photo: str | None = None
-    verify: str | None = None
-    gender: str | None = None
-    name_get: str | None = None
-    first_name: str | None = attrs.field(default=None, metadata={"wire": "firstName"})
-    first_name_gen: str | None = None
-    first_name_ins: str | None = None
-    can_follow: bool | None = None
+    __slots__ = (
+        "can_follow",
+        "first_name",
+        "first_name_gen",
+        "first_name_ins",
+        "gender",
+        "href",
+        "id",
+        "name",
+        "name_get",
+        "photo",
+        "verify",
+    )
+    __wire_names__ = {"first_name": "firstName"}
+
+    id: int | bool | None
+    href: str | None
+    name: str | None
+    photo: str | None
+    verify: str | None
+    gender: str | None
+    name_get: str | None
+    first_name: str | None
+    first_name_gen: str | None
+    first_name_ins: str | None
+    can_follow: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | bool | None = None,
+        href: str | None = None,
+        name: str | None = None,
+        photo: str | None = None,
+        verify: str | None = None,
+        gender: str | None = None,
+        name_get: str | None = None,
+        first_name: str | None = None,
+        first_name_gen: str | None = None,
+        first_name_ins: str | None = None,
+        can_follow: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.href = href
+        self.name = name
+        self.photo = photo
+        self.verify = verify
+        self.gender = gender
+        self.name_get = name_get
+        self.first_name = first_name
+        self.first_name_gen = first_name_gen
+        self.first_name_ins = first_name_ins
+        self.can_follow = can_follow
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStoryItem(Model):
     """`ads_story_item`.
 
@@ -1522,35 +2827,128 @@ class AdsStoryItem(Model):
         is_liked (wire name `isLiked`): `bool`.
     """
 
-    id: int | None = None
-    owner_id: int | None = None
-    raw_id: str | None = None
-    date: str | None = None
-    time: int | None = None
-    type: str | None = None
-    unread: bool | None = None
-    can_like: bool | None = attrs.field(default=None, metadata={"wire": "canLike"})
-    can_comment: bool | None = None
-    can_share: bool | None = None
-    can_remove: bool | None = None
-    can_manage: bool | None = None
-    can_ask: bool | None = None
-    can_ask_anonymous: bool | None = None
-    is_profile_question: bool | None = attrs.field(default=None, metadata={"wire": "isProfileQuestion"})
-    stats: AdsStoryItemStats | None = None
-    link: AdsStoryItemLink | None = None
-    photo_url: str | None = None
-    preview_url: str | None = None
-    track_code: str | None = None
-    is_part_of_narrative: bool | None = attrs.field(default=None, metadata={"wire": "isPartOfNarrative"})
-    is_ads: bool | None = attrs.field(default=None, metadata={"wire": "isAds"})
-    video_url: str | None = None
-    first_frame: str | None = None
-    small_preview: str | None = None
-    is_liked: bool | None = attrs.field(default=None, metadata={"wire": "isLiked"})
+    __slots__ = (
+        "can_ask",
+        "can_ask_anonymous",
+        "can_comment",
+        "can_like",
+        "can_manage",
+        "can_remove",
+        "can_share",
+        "date",
+        "first_frame",
+        "id",
+        "is_ads",
+        "is_liked",
+        "is_part_of_narrative",
+        "is_profile_question",
+        "link",
+        "owner_id",
+        "photo_url",
+        "preview_url",
+        "raw_id",
+        "small_preview",
+        "stats",
+        "time",
+        "track_code",
+        "type",
+        "unread",
+        "video_url",
+    )
+    __wire_names__ = {
+        "can_like": "canLike",
+        "is_profile_question": "isProfileQuestion",
+        "is_part_of_narrative": "isPartOfNarrative",
+        "is_ads": "isAds",
+        "is_liked": "isLiked",
+    }
+
+    id: int | None
+    owner_id: int | None
+    raw_id: str | None
+    date: str | None
+    time: int | None
+    type: str | None
+    unread: bool | None
+    can_like: bool | None
+    can_comment: bool | None
+    can_share: bool | None
+    can_remove: bool | None
+    can_manage: bool | None
+    can_ask: bool | None
+    can_ask_anonymous: bool | None
+    is_profile_question: bool | None
+    stats: AdsStoryItemStats | None
+    link: AdsStoryItemLink | None
+    photo_url: str | None
+    preview_url: str | None
+    track_code: str | None
+    is_part_of_narrative: bool | None
+    is_ads: bool | None
+    video_url: str | None
+    first_frame: str | None
+    small_preview: str | None
+    is_liked: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        owner_id: int | None = None,
+        raw_id: str | None = None,
+        date: str | None = None,
+        time: int | None = None,
+        type: str | None = None,
+        unread: bool | None = None,
+        can_like: bool | None = None,
+        can_comment: bool | None = None,
+        can_share: bool | None = None,
+        can_remove: bool | None = None,
+        can_manage: bool | None = None,
+        can_ask: bool | None = None,
+        can_ask_anonymous: bool | None = None,
+        is_profile_question: bool | None = None,
+        stats: AdsStoryItemStats | None = None,
+        link: AdsStoryItemLink | None = None,
+        photo_url: str | None = None,
+        preview_url: str | None = None,
+        track_code: str | None = None,
+        is_part_of_narrative: bool | None = None,
+        is_ads: bool | None = None,
+        video_url: str | None = None,
+        first_frame: str | None = None,
+        small_preview: str | None = None,
+        is_liked: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.raw_id = raw_id
+        self.date = date
+        self.time = time
+        self.type = type
+        self.unread = unread
+        self.can_like = can_like
+        self.can_comment = can_comment
+        self.can_share = can_share
+        self.can_remove = can_remove
+        self.can_manage = can_manage
+        self.can_ask = can_ask
+        self.can_ask_anonymous = can_ask_anonymous
+        self.is_profile_question = is_profile_question
+        self.stats = stats
+        self.link = link
+        self.photo_url = photo_url
+        self.preview_url = preview_url
+        self.track_code = track_code
+        self.is_part_of_narrative = is_part_of_narrative
+        self.is_ads = is_ads
+        self.video_url = video_url
+        self.first_frame = first_frame
+        self.small_preview = small_preview
+        self.is_liked = is_liked
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStoryItemLink(Model):
     """`ads_story_item_link`.
 
@@ -1561,13 +2959,23 @@ class AdsStoryItemLink(Model):
         raw_url: `str`.
     """
 
-    key: str | None = None
-    text: str | None = None
-    url: str | None = None
-    raw_url: str | None = None
+    __slots__ = ("key", "raw_url", "text", "url")
+
+    key: str | None
+    text: str | None
+    url: str | None
+    raw_url: str | None
+
+    def __init__(
+        self, *, key: str | None = None, text: str | None = None, url: str | None = None, raw_url: str | None = None
+    ) -> None:
+        self.key = key
+        self.text = text
+        self.url = url
+        self.raw_url = raw_url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStoryItemStats(Model):
     """`ads_story_item_stats`.
 
@@ -1576,11 +2984,19 @@ class AdsStoryItemStats(Model):
         url_view: `AdsStoryItemStatsUrlView`.
     """
 
-    follow: AdsStoryItemStatsFollow | None = None
-    url_view: AdsStoryItemStatsUrlView | None = None
+    __slots__ = ("follow", "url_view")
+
+    follow: AdsStoryItemStatsFollow | None
+    url_view: AdsStoryItemStatsUrlView | None
+
+    def __init__(
+        self, *, follow: AdsStoryItemStatsFollow | None = None, url_view: AdsStoryItemStatsUrlView | None = None
+    ) -> None:
+        self.follow = follow
+        self.url_view = url_view
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStoryItemStatsFollow(Model):
     """`ads_story_item_stats_follow`.
 
@@ -1589,11 +3005,17 @@ class AdsStoryItemStatsFollow(Model):
         rhash: `str`.
     """
 
-    event_type: str | None = None
-    rhash: str | None = None
+    __slots__ = ("event_type", "rhash")
+
+    event_type: str | None
+    rhash: str | None
+
+    def __init__(self, *, event_type: str | None = None, rhash: str | None = None) -> None:
+        self.event_type = event_type
+        self.rhash = rhash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsStoryItemStatsUrlView(Model):
     """`ads_story_item_stats_url_view`.
 
@@ -1602,11 +3024,17 @@ class AdsStoryItemStatsUrlView(Model):
         rhash: `str`.
     """
 
-    event_type: str | None = None
-    rhash: str | None = None
+    __slots__ = ("event_type", "rhash")
+
+    event_type: str | None
+    rhash: str | None
+
+    def __init__(self, *, event_type: str | None = None, rhash: str | None = None) -> None:
+        self.event_type = event_type
+        self.rhash = rhash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargSettings(Model):
     """`ads_targ_settings`.
 
@@ -1671,67 +3099,249 @@ class AdsTargSettings(Model):
         campaign_id: `str`.
     """
 
-    age_from: str | None = None
-    age_to: str | None = None
-    apps: str | None = None
-    apps_not: str | None = None
-    birthday: str | None = None
-    cities: str | None = None
-    cities_not: str | None = None
-    districts: str | None = None
-    groups: str | None = None
-    interest_categories: str | None = None
-    interests: str | None = None
-    paying: str | None = None
-    positions: str | None = None
-    religions: str | None = None
-    retargeting_groups: str | None = None
-    retargeting_groups_not: str | None = None
-    school_from: str | None = None
-    school_to: str | None = None
-    schools: str | None = None
-    sex: AdsCriteriaSex | None = None
-    stations: str | None = None
-    statuses: str | None = None
-    streets: str | None = None
-    travellers: str | None = None
-    ab_test: str | None = None
-    uni_from: str | None = None
-    uni_to: str | None = None
-    user_browsers: str | None = None
-    user_devices: str | None = None
-    user_os: str | None = None
-    suggested_criteria: str | None = None
-    groups_not: str | None = None
-    price_list_audience_type: str | None = None
-    count: str | None = None
-    groups_active_formula: str | None = None
-    interest_categories_formula: str | None = None
-    groups_formula: str | None = None
-    groups_active: str | None = None
-    group_types: str | None = None
-    key_phrases: str | None = None
-    key_phrases_days: str | None = None
-    geo_near: str | None = None
-    geo_point_type: str | None = None
-    price_list_id: str | None = None
-    groups_recommended: str | None = None
-    groups_active_recommended: str | None = None
-    music_artists_formula: str | None = None
-    price_list_retargeting_formula: str | None = None
-    tags: str | None = None
-    browsers: str | None = None
-    mobile_os_min_version: str | None = None
-    mobile_apps_events_formula: str | None = None
-    mobile_os_max_version: str | None = None
-    operators: str | None = None
-    wifi_only: str | None = None
-    mobile_manufacturers: str | None = None
-    id: str | None = None
-    campaign_id: str | None = None
+    __slots__ = (
+        "ab_test",
+        "age_from",
+        "age_to",
+        "apps",
+        "apps_not",
+        "birthday",
+        "browsers",
+        "campaign_id",
+        "cities",
+        "cities_not",
+        "count",
+        "districts",
+        "geo_near",
+        "geo_point_type",
+        "group_types",
+        "groups",
+        "groups_active",
+        "groups_active_formula",
+        "groups_active_recommended",
+        "groups_formula",
+        "groups_not",
+        "groups_recommended",
+        "id",
+        "interest_categories",
+        "interest_categories_formula",
+        "interests",
+        "key_phrases",
+        "key_phrases_days",
+        "mobile_apps_events_formula",
+        "mobile_manufacturers",
+        "mobile_os_max_version",
+        "mobile_os_min_version",
+        "music_artists_formula",
+        "operators",
+        "paying",
+        "positions",
+        "price_list_audience_type",
+        "price_list_id",
+        "price_list_retargeting_formula",
+        "religions",
+        "retargeting_groups",
+        "retargeting_groups_not",
+        "school_from",
+        "school_to",
+        "schools",
+        "sex",
+        "stations",
+        "statuses",
+        "streets",
+        "suggested_criteria",
+        "tags",
+        "travellers",
+        "uni_from",
+        "uni_to",
+        "user_browsers",
+        "user_devices",
+        "user_os",
+        "wifi_only",
+    )
+
+    age_from: str | None
+    age_to: str | None
+    apps: str | None
+    apps_not: str | None
+    birthday: str | None
+    cities: str | None
+    cities_not: str | None
+    districts: str | None
+    groups: str | None
+    interest_categories: str | None
+    interests: str | None
+    paying: str | None
+    positions: str | None
+    religions: str | None
+    retargeting_groups: str | None
+    retargeting_groups_not: str | None
+    school_from: str | None
+    school_to: str | None
+    schools: str | None
+    sex: AdsCriteriaSex | None
+    stations: str | None
+    statuses: str | None
+    streets: str | None
+    travellers: str | None
+    ab_test: str | None
+    uni_from: str | None
+    uni_to: str | None
+    user_browsers: str | None
+    user_devices: str | None
+    user_os: str | None
+    suggested_criteria: str | None
+    groups_not: str | None
+    price_list_audience_type: str | None
+    count: str | None
+    groups_active_formula: str | None
+    interest_categories_formula: str | None
+    groups_formula: str | None
+    groups_active: str | None
+    group_types: str | None
+    key_phrases: str | None
+    key_phrases_days: str | None
+    geo_near: str | None
+    geo_point_type: str | None
+    price_list_id: str | None
+    groups_recommended: str | None
+    groups_active_recommended: str | None
+    music_artists_formula: str | None
+    price_list_retargeting_formula: str | None
+    tags: str | None
+    browsers: str | None
+    mobile_os_min_version: str | None
+    mobile_apps_events_formula: str | None
+    mobile_os_max_version: str | None
+    operators: str | None
+    wifi_only: str | None
+    mobile_manufacturers: str | None
+    id: str | None
+    campaign_id: str | None
+
+    def __init__(
+        self,
+        *,
+        age_from: str | None = None,
+        age_to: str | None = None,
+        apps: str | None = None,
+        apps_not: str | None = None,
+        birthday: str | None = None,
+        cities: str | None = None,
+        cities_not: str | None = None,
+        districts: str | None = None,
+        groups: str | None = None,
+        interest_categories: str | None = None,
+        interests: str | None = None,
+        paying: str | None = None,
+        positions: str | None = None,
+        religions: str | None = None,
+        retargeting_groups: str | None = None,
+        retargeting_groups_not: str | None = None,
+        school_from: str | None = None,
+        school_to: str | None = None,
+        schools: str | None = None,
+        sex: AdsCriteriaSex | None = None,
+        stations: str | None = None,
+        statuses: str | None = None,
+        streets: str | None = None,
+        travellers: str | None = None,
+        ab_test: str | None = None,
+        uni_from: str | None = None,
+        uni_to: str | None = None,
+        user_browsers: str | None = None,
+        user_devices: str | None = None,
+        user_os: str | None = None,
+        suggested_criteria: str | None = None,
+        groups_not: str | None = None,
+        price_list_audience_type: str | None = None,
+        count: str | None = None,
+        groups_active_formula: str | None = None,
+        interest_categories_formula: str | None = None,
+        groups_formula: str | None = None,
+        groups_active: str | None = None,
+        group_types: str | None = None,
+        key_phrases: str | None = None,
+        key_phrases_days: str | None = None,
+        geo_near: str | None = None,
+        geo_point_type: str | None = None,
+        price_list_id: str | None = None,
+        groups_recommended: str | None = None,
+        groups_active_recommended: str | None = None,
+        music_artists_formula: str | None = None,
+        price_list_retargeting_formula: str | None = None,
+        tags: str | None = None,
+        browsers: str | None = None,
+        mobile_os_min_version: str | None = None,
+        mobile_apps_events_formula: str | None = None,
+        mobile_os_max_version: str | None = None,
+        operators: str | None = None,
+        wifi_only: str | None = None,
+        mobile_manufacturers: str | None = None,
+        id: str | None = None,
+        campaign_id: str | None = None,
+    ) -> None:
+        self.age_from = age_from
+        self.age_to = age_to
+        self.apps = apps
+        self.apps_not = apps_not
+        self.birthday = birthday
+        self.cities = cities
+        self.cities_not = cities_not
+        self.districts = districts
+        self.groups = groups
+        self.interest_categories = interest_categories
+        self.interests = interests
+        self.paying = paying
+        self.positions = positions
+        self.religions = religions
+        self.retargeting_groups = retargeting_groups
+        self.retargeting_groups_not = retargeting_groups_not
+        self.school_from = school_from
+        self.school_to = school_to
+        self.schools = schools
+        self.sex = sex
+        self.stations = stations
+        self.statuses = statuses
+        self.streets = streets
+        self.travellers = travellers
+        self.ab_test = ab_test
+        self.uni_from = uni_from
+        self.uni_to = uni_to
+        self.user_browsers = user_browsers
+        self.user_devices = user_devices
+        self.user_os = user_os
+        self.suggested_criteria = suggested_criteria
+        self.groups_not = groups_not
+        self.price_list_audience_type = price_list_audience_type
+        self.count = count
+        self.groups_active_formula = groups_active_formula
+        self.interest_categories_formula = interest_categories_formula
+        self.groups_formula = groups_formula
+        self.groups_active = groups_active
+        self.group_types = group_types
+        self.key_phrases = key_phrases
+        self.key_phrases_days = key_phrases_days
+        self.geo_near = geo_near
+        self.geo_point_type = geo_point_type
+        self.price_list_id = price_list_id
+        self.groups_recommended = groups_recommended
+        self.groups_active_recommended = groups_active_recommended
+        self.music_artists_formula = music_artists_formula
+        self.price_list_retargeting_formula = price_list_retargeting_formula
+        self.tags = tags
+        self.browsers = browsers
+        self.mobile_os_min_version = mobile_os_min_version
+        self.mobile_apps_events_formula = mobile_apps_events_formula
+        self.mobile_os_max_version = mobile_os_max_version
+        self.operators = operators
+        self.wifi_only = wifi_only
+        self.mobile_manufacturers = mobile_manufacturers
+        self.id = id
+        self.campaign_id = campaign_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargStats(Model):
     """`ads_targ_stats`.
 
@@ -1748,19 +3358,57 @@ class AdsTargStats(Model):
         total_alive_audience: `int`.
     """
 
+    __slots__ = (
+        "audience_count",
+        "recommended_cpc",
+        "recommended_cpc_50",
+        "recommended_cpc_70",
+        "recommended_cpc_90",
+        "recommended_cpm",
+        "recommended_cpm_50",
+        "recommended_cpm_70",
+        "recommended_cpm_90",
+        "total_alive_audience",
+    )
+
     audience_count: int
-    recommended_cpc: str | None = None
-    recommended_cpm: str | None = None
-    recommended_cpc_50: str | None = None
-    recommended_cpm_50: str | None = None
-    recommended_cpc_70: str | None = None
-    recommended_cpm_70: str | None = None
-    recommended_cpc_90: str | None = None
-    recommended_cpm_90: str | None = None
-    total_alive_audience: int | None = None
+    recommended_cpc: str | None
+    recommended_cpm: str | None
+    recommended_cpc_50: str | None
+    recommended_cpm_50: str | None
+    recommended_cpc_70: str | None
+    recommended_cpm_70: str | None
+    recommended_cpc_90: str | None
+    recommended_cpm_90: str | None
+    total_alive_audience: int | None
+
+    def __init__(
+        self,
+        *,
+        audience_count: int,
+        recommended_cpc: str | None = None,
+        recommended_cpm: str | None = None,
+        recommended_cpc_50: str | None = None,
+        recommended_cpm_50: str | None = None,
+        recommended_cpc_70: str | None = None,
+        recommended_cpm_70: str | None = None,
+        recommended_cpc_90: str | None = None,
+        recommended_cpm_90: str | None = None,
+        total_alive_audience: int | None = None,
+    ) -> None:
+        self.audience_count = audience_count
+        self.recommended_cpc = recommended_cpc
+        self.recommended_cpm = recommended_cpm
+        self.recommended_cpc_50 = recommended_cpc_50
+        self.recommended_cpm_50 = recommended_cpm_50
+        self.recommended_cpc_70 = recommended_cpc_70
+        self.recommended_cpm_70 = recommended_cpm_70
+        self.recommended_cpc_90 = recommended_cpc_90
+        self.recommended_cpm_90 = recommended_cpm_90
+        self.total_alive_audience = total_alive_audience
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargSuggestions(Model):
     """`ads_targ_suggestions`.
 
@@ -1771,13 +3419,23 @@ class AdsTargSuggestions(Model):
         parent: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    type: str | None = None
-    parent: str | None = None
+    __slots__ = ("id", "name", "parent", "type")
+
+    id: int | None
+    name: str | None
+    type: str | None
+    parent: str | None
+
+    def __init__(
+        self, *, id: int | None = None, name: str | None = None, type: str | None = None, parent: str | None = None
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.type = type
+        self.parent = parent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargSuggestionsCities(Model):
     """`ads_targ_suggestions_cities`.
 
@@ -1787,12 +3445,19 @@ class AdsTargSuggestionsCities(Model):
         parent: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    parent: str | None = None
+    __slots__ = ("id", "name", "parent")
+
+    id: int | None
+    name: str | None
+    parent: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, parent: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.parent = parent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargSuggestionsRegions(Model):
     """`ads_targ_suggestions_regions`.
 
@@ -1802,12 +3467,19 @@ class AdsTargSuggestionsRegions(Model):
         type: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    type: str | None = None
+    __slots__ = ("id", "name", "type")
+
+    id: int | None
+    name: str | None
+    type: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, type: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargSuggestionsSchools(Model):
     """`ads_targ_suggestions_schools`.
 
@@ -1819,14 +3491,31 @@ class AdsTargSuggestionsSchools(Model):
         type: `AdsTargSuggestionsSchoolsType`.
     """
 
-    desc: str | None = None
-    id: int | None = None
-    name: str | None = None
-    parent: str | None = None
-    type: AdsTargSuggestionsSchoolsType | None = None
+    __slots__ = ("desc", "id", "name", "parent", "type")
+
+    desc: str | None
+    id: int | None
+    name: str | None
+    parent: str | None
+    type: AdsTargSuggestionsSchoolsType | None
+
+    def __init__(
+        self,
+        *,
+        desc: str | None = None,
+        id: int | None = None,
+        name: str | None = None,
+        parent: str | None = None,
+        type: AdsTargSuggestionsSchoolsType | None = None,
+    ) -> None:
+        self.desc = desc
+        self.id = id
+        self.name = name
+        self.parent = parent
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargetGroup(Model):
     """`ads_target_group`.
 
@@ -1847,23 +3536,73 @@ class AdsTargetGroup(Model):
         last_updated: `int`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    is_audience: bool | None = None
-    is_shared: bool | None = None
-    file_source: bool | None = None
-    api_source: bool | None = None
-    lookalike_source: bool | None = None
-    audience_count: int | None = None
-    domain: str | None = None
-    lifetime: int | None = None
-    pixel: str | None = None
-    target_pixel_id: int | None = None
-    target_pixel_rules: list[AdsTargetGroupTargetPixelRule] | None = None
-    last_updated: int | None = None
+    __slots__ = (
+        "api_source",
+        "audience_count",
+        "domain",
+        "file_source",
+        "id",
+        "is_audience",
+        "is_shared",
+        "last_updated",
+        "lifetime",
+        "lookalike_source",
+        "name",
+        "pixel",
+        "target_pixel_id",
+        "target_pixel_rules",
+    )
+
+    id: int | None
+    name: str | None
+    is_audience: bool | None
+    is_shared: bool | None
+    file_source: bool | None
+    api_source: bool | None
+    lookalike_source: bool | None
+    audience_count: int | None
+    domain: str | None
+    lifetime: int | None
+    pixel: str | None
+    target_pixel_id: int | None
+    target_pixel_rules: list[AdsTargetGroupTargetPixelRule] | None
+    last_updated: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        is_audience: bool | None = None,
+        is_shared: bool | None = None,
+        file_source: bool | None = None,
+        api_source: bool | None = None,
+        lookalike_source: bool | None = None,
+        audience_count: int | None = None,
+        domain: str | None = None,
+        lifetime: int | None = None,
+        pixel: str | None = None,
+        target_pixel_id: int | None = None,
+        target_pixel_rules: list[AdsTargetGroupTargetPixelRule] | None = None,
+        last_updated: int | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.is_audience = is_audience
+        self.is_shared = is_shared
+        self.file_source = file_source
+        self.api_source = api_source
+        self.lookalike_source = lookalike_source
+        self.audience_count = audience_count
+        self.domain = domain
+        self.lifetime = lifetime
+        self.pixel = pixel
+        self.target_pixel_id = target_pixel_id
+        self.target_pixel_rules = target_pixel_rules
+        self.last_updated = last_updated
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargetGroupTargetPixelRule(Model):
     """`ads_target_group_target_pixel_rule`.
 
@@ -1876,15 +3615,41 @@ class AdsTargetGroupTargetPixelRule(Model):
         event_regex_match: `str`.
     """
 
-    url_full_match: str | None = None
-    event_full_match: str | None = None
-    url_substrings_match: list[str] | None = None
-    event_substrings_match: list[str] | None = None
-    url_regex_match: str | None = None
-    event_regex_match: str | None = None
+    __slots__ = (
+        "event_full_match",
+        "event_regex_match",
+        "event_substrings_match",
+        "url_full_match",
+        "url_regex_match",
+        "url_substrings_match",
+    )
+
+    url_full_match: str | None
+    event_full_match: str | None
+    url_substrings_match: list[str] | None
+    event_substrings_match: list[str] | None
+    url_regex_match: str | None
+    event_regex_match: str | None
+
+    def __init__(
+        self,
+        *,
+        url_full_match: str | None = None,
+        event_full_match: str | None = None,
+        url_substrings_match: list[str] | None = None,
+        event_substrings_match: list[str] | None = None,
+        url_regex_match: str | None = None,
+        event_regex_match: str | None = None,
+    ) -> None:
+        self.url_full_match = url_full_match
+        self.event_full_match = event_full_match
+        self.url_substrings_match = url_substrings_match
+        self.event_substrings_match = event_substrings_match
+        self.url_regex_match = url_regex_match
+        self.event_regex_match = event_regex_match
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsTargetPixelInfo(Model):
     """`ads_target_pixel_info`.
 
@@ -1897,6 +3662,8 @@ class AdsTargetPixelInfo(Model):
         pixel: `str`, always present.
     """
 
+    __slots__ = ("category_id", "domain", "last_updated", "name", "pixel", "target_pixel_id")
+
     target_pixel_id: int
     name: str
     domain: str
@@ -1904,8 +3671,18 @@ class AdsTargetPixelInfo(Model):
     last_updated: int
     pixel: str
 
+    def __init__(
+        self, *, target_pixel_id: int, name: str, domain: str, category_id: int, last_updated: int, pixel: str
+    ) -> None:
+        self.target_pixel_id = target_pixel_id
+        self.name = name
+        self.domain = domain
+        self.category_id = category_id
+        self.last_updated = last_updated
+        self.pixel = pixel
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsUpdateAdsStatus(Model):
     """`ads_update_ads_status`.
 
@@ -1915,12 +3692,19 @@ class AdsUpdateAdsStatus(Model):
         error_desc: `str`.
     """
 
+    __slots__ = ("error_code", "error_desc", "id")
+
     id: int
-    error_code: int | None = None
-    error_desc: str | None = None
+    error_code: int | None
+    error_desc: str | None
+
+    def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
+        self.id = id
+        self.error_code = error_code
+        self.error_desc = error_desc
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsUpdateClientsStatus(Model):
     """`ads_update_clients_status`.
 
@@ -1930,12 +3714,19 @@ class AdsUpdateClientsStatus(Model):
         error_desc: `str`.
     """
 
+    __slots__ = ("error_code", "error_desc", "id")
+
     id: int
-    error_code: int | None = None
-    error_desc: str | None = None
+    error_code: int | None
+    error_desc: str | None
+
+    def __init__(self, *, id: int, error_code: int | None = None, error_desc: str | None = None) -> None:
+        self.id = id
+        self.error_code = error_code
+        self.error_desc = error_desc
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsUpdateOfficeUsersResult(Model):
     """`ads_updateOfficeUsers_result`.
 
@@ -1945,12 +3736,19 @@ class AdsUpdateOfficeUsersResult(Model):
         error: `BaseError`.
     """
 
+    __slots__ = ("error", "is_success", "user_id")
+
     user_id: int
     is_success: bool
-    error: BaseError | None = None
+    error: BaseError | None
+
+    def __init__(self, *, user_id: int, is_success: bool, error: BaseError | None = None) -> None:
+        self.user_id = user_id
+        self.is_success = is_success
+        self.error = error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsUserSpecification(Model):
     """`ads_user_specification`.
 
@@ -1962,14 +3760,31 @@ class AdsUserSpecification(Model):
         view_budget: `bool`.
     """
 
+    __slots__ = ("client_ids", "grant_access_to_all_clients", "role", "user_id", "view_budget")
+
     user_id: int
     role: AdsAccessRolePublic
-    grant_access_to_all_clients: bool | None = None
-    client_ids: list[int] | None = None
-    view_budget: bool | None = None
+    grant_access_to_all_clients: bool | None
+    client_ids: list[int] | None
+    view_budget: bool | None
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        role: AdsAccessRolePublic,
+        grant_access_to_all_clients: bool | None = None,
+        client_ids: list[int] | None = None,
+        view_budget: bool | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.role = role
+        self.grant_access_to_all_clients = grant_access_to_all_clients
+        self.client_ids = client_ids
+        self.view_budget = view_budget
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsUserSpecificationCutted(Model):
     """`ads_user_specification_cutted`.
 
@@ -1980,13 +3795,23 @@ class AdsUserSpecificationCutted(Model):
         view_budget: `bool`.
     """
 
+    __slots__ = ("client_id", "role", "user_id", "view_budget")
+
     user_id: int
     role: AdsAccessRolePublic
-    client_id: int | None = None
-    view_budget: bool | None = None
+    client_id: int | None
+    view_budget: bool | None
+
+    def __init__(
+        self, *, user_id: int, role: AdsAccessRolePublic, client_id: int | None = None, view_budget: bool | None = None
+    ) -> None:
+        self.user_id = user_id
+        self.role = role
+        self.client_id = client_id
+        self.view_budget = view_budget
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AdsUsers(Model):
     """`ads_users`.
 
@@ -1995,8 +3820,14 @@ class AdsUsers(Model):
         user_id: `int`, always present.
     """
 
+    __slots__ = ("accesses", "user_id")
+
     accesses: list[AdsAccesses]
     user_id: int
+
+    def __init__(self, *, accesses: list[AdsAccesses], user_id: int) -> None:
+        self.accesses = accesses
+        self.user_id = user_id
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

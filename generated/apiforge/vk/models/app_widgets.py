@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppWidgetsGetAppImageUploadServerResponse(Model):
     """`appWidgets_getAppImageUploadServer_response`.
 
@@ -18,10 +16,15 @@ class AppWidgetsGetAppImageUploadServerResponse(Model):
         upload_url: `str`.
     """
 
-    upload_url: str | None = None
+    __slots__ = ("upload_url",)
+
+    upload_url: str | None
+
+    def __init__(self, *, upload_url: str | None = None) -> None:
+        self.upload_url = upload_url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppWidgetsGetGroupImageUploadServerResponse(Model):
     """`appWidgets_getGroupImageUploadServer_response`.
 
@@ -29,10 +32,15 @@ class AppWidgetsGetGroupImageUploadServerResponse(Model):
         upload_url: `str`.
     """
 
-    upload_url: str | None = None
+    __slots__ = ("upload_url",)
+
+    upload_url: str | None
+
+    def __init__(self, *, upload_url: str | None = None) -> None:
+        self.upload_url = upload_url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppWidgetsPhoto(Model):
     """`appWidgets_photo`.
 
@@ -41,11 +49,17 @@ class AppWidgetsPhoto(Model):
         images: `list[BaseImage]`, always present.
     """
 
+    __slots__ = ("id", "images")
+
     id: str
     images: list[BaseImage]
 
+    def __init__(self, *, id: str, images: list[BaseImage]) -> None:
+        self.id = id
+        self.images = images
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppWidgetsPhotos(Model):
     """`appWidgets_photos`.
 
@@ -54,8 +68,14 @@ class AppWidgetsPhotos(Model):
         items: `list[AppWidgetsPhoto]`.
     """
 
-    count: int | None = None
-    items: list[AppWidgetsPhoto] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[AppWidgetsPhoto] | None
+
+    def __init__(self, *, count: int | None = None, items: list[AppWidgetsPhoto] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

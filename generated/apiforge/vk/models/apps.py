@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class AppsAppFields(OpenStrEnum):
@@ -148,7 +146,7 @@ class AppsTestingGroupPlatform(OpenStrEnum):
     MVK = "mvk"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsAddSnippetResponse(Model):
     """`apps_addSnippet_response`.
 
@@ -156,10 +154,15 @@ class AppsAddSnippetResponse(Model):
         snippet_id: `int`, always present.
     """
 
+    __slots__ = ("snippet_id",)
+
     snippet_id: int
 
+    def __init__(self, *, snippet_id: int) -> None:
+        self.snippet_id = snippet_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsApp(Model):
     """`apps_app`.
 
@@ -198,41 +201,145 @@ class AppsApp(Model):
         section: `str`.
     """
 
+    __slots__ = (
+        "author_owner_id",
+        "author_url",
+        "background_loader_color",
+        "banner_560",
+        "banner_1120",
+        "catalog_position",
+        "description",
+        "friends",
+        "genre",
+        "genre_id",
+        "icon_16",
+        "icon_75",
+        "icon_139",
+        "icon_150",
+        "icon_278",
+        "icon_576",
+        "id",
+        "international",
+        "is_in_catalog",
+        "is_installed",
+        "is_new",
+        "leaderboard_type",
+        "loader_icon",
+        "members_count",
+        "platform_id",
+        "published_date",
+        "push_enabled",
+        "screen_name",
+        "screen_orientation",
+        "section",
+        "title",
+        "type",
+    )
+
     type: AppsAppType
     id: int
     title: str
-    author_owner_id: int | None = None
-    is_installed: bool | None = None
-    icon_139: str | None = None
-    icon_150: str | None = None
-    icon_278: str | None = None
-    icon_576: str | None = None
-    background_loader_color: str | None = None
-    loader_icon: str | None = None
-    icon_75: str | None = None
-    screen_orientation: int | None = None
-    author_url: str | None = None
-    banner_1120: str | None = None
-    banner_560: str | None = None
-    icon_16: str | None = None
-    is_new: BaseBoolInt | None = None
-    push_enabled: BaseBoolInt | None = None
-    friends: list[int] | None = None
-    catalog_position: int | None = None
-    description: str | None = None
-    genre: str | None = None
-    genre_id: int | None = None
-    international: bool | None = None
-    is_in_catalog: int | None = None
-    leaderboard_type: AppsAppLeaderboardType | None = None
-    members_count: int | None = None
-    platform_id: str | None = None
-    published_date: int | None = None
-    screen_name: str | None = None
-    section: str | None = None
+    author_owner_id: int | None
+    is_installed: bool | None
+    icon_139: str | None
+    icon_150: str | None
+    icon_278: str | None
+    icon_576: str | None
+    background_loader_color: str | None
+    loader_icon: str | None
+    icon_75: str | None
+    screen_orientation: int | None
+    author_url: str | None
+    banner_1120: str | None
+    banner_560: str | None
+    icon_16: str | None
+    is_new: BaseBoolInt | None
+    push_enabled: BaseBoolInt | None
+    friends: list[int] | None
+    catalog_position: int | None
+    description: str | None
+    genre: str | None
+    genre_id: int | None
+    international: bool | None
+    is_in_catalog: int | None
+    leaderboard_type: AppsAppLeaderboardType | None
+    members_count: int | None
+    platform_id: str | None
+    published_date: int | None
+    screen_name: str | None
+    section: str | None
+
+    def __init__(
+        self,
+        *,
+        type: AppsAppType,
+        id: int,
+        title: str,
+        author_owner_id: int | None = None,
+        is_installed: bool | None = None,
+        icon_139: str | None = None,
+        icon_150: str | None = None,
+        icon_278: str | None = None,
+        icon_576: str | None = None,
+        background_loader_color: str | None = None,
+        loader_icon: str | None = None,
+        icon_75: str | None = None,
+        screen_orientation: int | None = None,
+        author_url: str | None = None,
+        banner_1120: str | None = None,
+        banner_560: str | None = None,
+        icon_16: str | None = None,
+        is_new: BaseBoolInt | None = None,
+        push_enabled: BaseBoolInt | None = None,
+        friends: list[int] | None = None,
+        catalog_position: int | None = None,
+        description: str | None = None,
+        genre: str | None = None,
+        genre_id: int | None = None,
+        international: bool | None = None,
+        is_in_catalog: int | None = None,
+        leaderboard_type: AppsAppLeaderboardType | None = None,
+        members_count: int | None = None,
+        platform_id: str | None = None,
+        published_date: int | None = None,
+        screen_name: str | None = None,
+        section: str | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.title = title
+        self.author_owner_id = author_owner_id
+        self.is_installed = is_installed
+        self.icon_139 = icon_139
+        self.icon_150 = icon_150
+        self.icon_278 = icon_278
+        self.icon_576 = icon_576
+        self.background_loader_color = background_loader_color
+        self.loader_icon = loader_icon
+        self.icon_75 = icon_75
+        self.screen_orientation = screen_orientation
+        self.author_url = author_url
+        self.banner_1120 = banner_1120
+        self.banner_560 = banner_560
+        self.icon_16 = icon_16
+        self.is_new = is_new
+        self.push_enabled = push_enabled
+        self.friends = friends
+        self.catalog_position = catalog_position
+        self.description = description
+        self.genre = genre
+        self.genre_id = genre_id
+        self.international = international
+        self.is_in_catalog = is_in_catalog
+        self.leaderboard_type = leaderboard_type
+        self.members_count = members_count
+        self.platform_id = platform_id
+        self.published_date = published_date
+        self.screen_name = screen_name
+        self.section = section
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsAppMin(Model):
     """`apps_app_min`.
 
@@ -252,22 +359,69 @@ class AppsAppMin(Model):
         screen_orientation: `int`.
     """
 
+    __slots__ = (
+        "author_owner_id",
+        "background_loader_color",
+        "icon_75",
+        "icon_139",
+        "icon_150",
+        "icon_278",
+        "icon_576",
+        "id",
+        "is_installed",
+        "loader_icon",
+        "screen_orientation",
+        "title",
+        "type",
+    )
+
     type: AppsAppType
     id: int
     title: str
-    author_owner_id: int | None = None
-    is_installed: bool | None = None
-    icon_139: str | None = None
-    icon_150: str | None = None
-    icon_278: str | None = None
-    icon_576: str | None = None
-    background_loader_color: str | None = None
-    loader_icon: str | None = None
-    icon_75: str | None = None
-    screen_orientation: int | None = None
+    author_owner_id: int | None
+    is_installed: bool | None
+    icon_139: str | None
+    icon_150: str | None
+    icon_278: str | None
+    icon_576: str | None
+    background_loader_color: str | None
+    loader_icon: str | None
+    icon_75: str | None
+    screen_orientation: int | None
+
+    def __init__(
+        self,
+        *,
+        type: AppsAppType,
+        id: int,
+        title: str,
+        author_owner_id: int | None = None,
+        is_installed: bool | None = None,
+        icon_139: str | None = None,
+        icon_150: str | None = None,
+        icon_278: str | None = None,
+        icon_576: str | None = None,
+        background_loader_color: str | None = None,
+        loader_icon: str | None = None,
+        icon_75: str | None = None,
+        screen_orientation: int | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.title = title
+        self.author_owner_id = author_owner_id
+        self.is_installed = is_installed
+        self.icon_139 = icon_139
+        self.icon_150 = icon_150
+        self.icon_278 = icon_278
+        self.icon_576 = icon_576
+        self.background_loader_color = background_loader_color
+        self.loader_icon = loader_icon
+        self.icon_75 = icon_75
+        self.screen_orientation = screen_orientation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsCatalogList(Model):
     """`apps_catalog_list`.
 
@@ -277,12 +431,19 @@ class AppsCatalogList(Model):
         profiles: `list[UsersUserMin]`.
     """
 
+    __slots__ = ("count", "items", "profiles")
+
     count: int
     items: list[AppsApp]
-    profiles: list[UsersUserMin] | None = None
+    profiles: list[UsersUserMin] | None
+
+    def __init__(self, *, count: int, items: list[AppsApp], profiles: list[UsersUserMin] | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsCreatedGroupResponse(Model):
     """`apps_created_group_response`.
 
@@ -290,10 +451,15 @@ class AppsCreatedGroupResponse(Model):
         group_id: `int`, always present.
     """
 
+    __slots__ = ("group_id",)
+
     group_id: int
 
+    def __init__(self, *, group_id: int) -> None:
+        self.group_id = group_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsCustomSnippet(Model):
     """`apps_custom_snippet`.
 
@@ -310,19 +476,57 @@ class AppsCustomSnippet(Model):
         button: `AppsCustomSnippetButton`.
     """
 
-    vk_ref: list[AppsCustomSnippetVkRefEnum] | None = None
-    group_id: list[int] | None = None
-    hash: list[str] | None = None
-    snippet_id: int | None = None
-    title: str | None = None
-    description: str | None = None
-    expired_at: int | None = None
-    image_url: str | None = None
-    small_image_url: str | None = None
-    button: AppsCustomSnippetButton | None = None
+    __slots__ = (
+        "button",
+        "description",
+        "expired_at",
+        "group_id",
+        "hash",
+        "image_url",
+        "small_image_url",
+        "snippet_id",
+        "title",
+        "vk_ref",
+    )
+
+    vk_ref: list[AppsCustomSnippetVkRefEnum] | None
+    group_id: list[int] | None
+    hash: list[str] | None
+    snippet_id: int | None
+    title: str | None
+    description: str | None
+    expired_at: int | None
+    image_url: str | None
+    small_image_url: str | None
+    button: AppsCustomSnippetButton | None
+
+    def __init__(
+        self,
+        *,
+        vk_ref: list[AppsCustomSnippetVkRefEnum] | None = None,
+        group_id: list[int] | None = None,
+        hash: list[str] | None = None,
+        snippet_id: int | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        expired_at: int | None = None,
+        image_url: str | None = None,
+        small_image_url: str | None = None,
+        button: AppsCustomSnippetButton | None = None,
+    ) -> None:
+        self.vk_ref = vk_ref
+        self.group_id = group_id
+        self.hash = hash
+        self.snippet_id = snippet_id
+        self.title = title
+        self.description = description
+        self.expired_at = expired_at
+        self.image_url = image_url
+        self.small_image_url = small_image_url
+        self.button = button
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetFriendsListExtendedResponse(Model):
     """`apps_getFriendsList_extended_response`.
 
@@ -331,11 +535,17 @@ class AppsGetFriendsListExtendedResponse(Model):
         items: `list[UsersUserFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[UsersUserFull]
 
+    def __init__(self, *, count: int, items: list[UsersUserFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetFriendsListResponse(Model):
     """`apps_getFriendsList_response`.
 
@@ -344,11 +554,17 @@ class AppsGetFriendsListResponse(Model):
         items: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[int]
 
+    def __init__(self, *, count: int, items: list[int]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetLeaderboardExtendedResponse(Model):
     """`apps_getLeaderboard_extended_response`.
 
@@ -358,12 +574,19 @@ class AppsGetLeaderboardExtendedResponse(Model):
         profiles: `list[UsersUser]`.
     """
 
+    __slots__ = ("count", "items", "profiles")
+
     count: int
     items: list[AppsLeaderboard]
-    profiles: list[UsersUser] | None = None
+    profiles: list[UsersUser] | None
+
+    def __init__(self, *, count: int, items: list[AppsLeaderboard], profiles: list[UsersUser] | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetLeaderboardResponse(Model):
     """`apps_getLeaderboard_response`.
 
@@ -372,11 +595,17 @@ class AppsGetLeaderboardResponse(Model):
         items: `list[AppsLeaderboard]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[AppsLeaderboard]
 
+    def __init__(self, *, count: int, items: list[AppsLeaderboard]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetMiniAppPoliciesResponse(Model):
     """`apps_getMiniAppPolicies_response`.
 
@@ -385,11 +614,17 @@ class AppsGetMiniAppPoliciesResponse(Model):
         terms: `str`.
     """
 
-    privacy_policy: str | None = None
-    terms: str | None = None
+    __slots__ = ("privacy_policy", "terms")
+
+    privacy_policy: str | None
+    terms: str | None
+
+    def __init__(self, *, privacy_policy: str | None = None, terms: str | None = None) -> None:
+        self.privacy_policy = privacy_policy
+        self.terms = terms
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetResponse(Model):
     """`apps_get_response`.
 
@@ -400,13 +635,28 @@ class AppsGetResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[AppsApp]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[AppsApp],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetScopesResponse(Model):
     """`apps_getScopes_response`.
 
@@ -415,11 +665,17 @@ class AppsGetScopesResponse(Model):
         items: `list[AppsScope]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[AppsScope]
 
+    def __init__(self, *, count: int, items: list[AppsScope]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsGetSnippetsResponse(Model):
     """`apps_getSnippets_response`.
 
@@ -427,10 +683,15 @@ class AppsGetSnippetsResponse(Model):
         items: `list[AppsCustomSnippet]`.
     """
 
-    items: list[AppsCustomSnippet] | None = None
+    __slots__ = ("items",)
+
+    items: list[AppsCustomSnippet] | None
+
+    def __init__(self, *, items: list[AppsCustomSnippet] | None = None) -> None:
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsImageUploadResponse(Model):
     """`apps_image_upload_response`.
 
@@ -439,11 +700,17 @@ class AppsImageUploadResponse(Model):
         image: `str`.
     """
 
-    hash: str | None = None
-    image: str | None = None
+    __slots__ = ("hash", "image")
+
+    hash: str | None
+    image: str | None
+
+    def __init__(self, *, hash: str | None = None, image: str | None = None) -> None:
+        self.hash = hash
+        self.image = image
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsIsNotificationsAllowedResponse(Model):
     """`apps_isNotificationsAllowed_response`.
 
@@ -451,27 +718,42 @@ class AppsIsNotificationsAllowedResponse(Model):
         is_allowed: `bool`, always present.
     """
 
+    __slots__ = ("is_allowed",)
+
     is_allowed: bool
 
+    def __init__(self, *, is_allowed: bool) -> None:
+        self.is_allowed = is_allowed
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsLeaderboard(Model):
     """`apps_leaderboard`.
 
     Attributes:
+        user_id: `int`, always present.
         level: `int`.
         points: `int`.
         score: `int`.
-        user_id: `int`, always present.
     """
 
+    __slots__ = ("level", "points", "score", "user_id")
+
     user_id: int
-    level: int | None = None
-    points: int | None = None
-    score: int | None = None
+    level: int | None
+    points: int | None
+    score: int | None
+
+    def __init__(
+        self, *, user_id: int, level: int | None = None, points: int | None = None, score: int | None = None
+    ) -> None:
+        self.user_id = user_id
+        self.level = level
+        self.points = points
+        self.score = score
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsScope(Model):
     """`apps_scope`.
 
@@ -480,11 +762,17 @@ class AppsScope(Model):
         title: `str`.
     """
 
+    __slots__ = ("name", "title")
+
     name: AppsScopeName
-    title: str | None = None
+    title: str | None
+
+    def __init__(self, *, name: AppsScopeName, title: str | None = None) -> None:
+        self.name = name
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppsTestingGroup(Model):
     """`apps_testing_group`.
 
@@ -496,11 +784,28 @@ class AppsTestingGroup(Model):
         platforms: `list[AppsTestingGroupPlatform]`.
     """
 
+    __slots__ = ("group_id", "name", "platforms", "user_ids", "webview")
+
     user_ids: list[int]
     group_id: int
-    name: str | None = None
-    webview: str | None = None
-    platforms: list[AppsTestingGroupPlatform] | None = None
+    name: str | None
+    webview: str | None
+    platforms: list[AppsTestingGroupPlatform] | None
+
+    def __init__(
+        self,
+        *,
+        user_ids: list[int],
+        group_id: int,
+        name: str | None = None,
+        webview: str | None = None,
+        platforms: list[AppsTestingGroupPlatform] | None = None,
+    ) -> None:
+        self.user_ids = user_ids
+        self.group_id = group_id
+        self.name = name
+        self.webview = webview
+        self.platforms = platforms
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -3,23 +3,21 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AudioAudio(Model):
     """`audio_audio`.
 
     Attributes:
-        access_key: `str`.
         artist: `str`, always present.
         id: `int`, always present.
         owner_id: `int`, always present.
         title: `str`, always present.
-        url: `str`.
         duration: `int`, always present.
+        access_key: `str`.
+        url: `str`.
         stream_duration: `int`.
         date: `int`.
         album_id: `int`.
@@ -27,18 +25,62 @@ class AudioAudio(Model):
         file_size: `int`.
     """
 
+    __slots__ = (
+        "access_key",
+        "album_id",
+        "artist",
+        "date",
+        "duration",
+        "file_size",
+        "id",
+        "owner_id",
+        "performer",
+        "stream_duration",
+        "title",
+        "url",
+    )
+
     artist: str
     id: int
     owner_id: int
     title: str
     duration: int
-    access_key: str | None = None
-    url: str | None = None
-    stream_duration: int | None = None
-    date: int | None = None
-    album_id: int | None = None
-    performer: str | None = None
-    file_size: int | None = None
+    access_key: str | None
+    url: str | None
+    stream_duration: int | None
+    date: int | None
+    album_id: int | None
+    performer: str | None
+    file_size: int | None
+
+    def __init__(
+        self,
+        *,
+        artist: str,
+        id: int,
+        owner_id: int,
+        title: str,
+        duration: int,
+        access_key: str | None = None,
+        url: str | None = None,
+        stream_duration: int | None = None,
+        date: int | None = None,
+        album_id: int | None = None,
+        performer: str | None = None,
+        file_size: int | None = None,
+    ) -> None:
+        self.artist = artist
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.duration = duration
+        self.access_key = access_key
+        self.url = url
+        self.stream_duration = stream_duration
+        self.date = date
+        self.album_id = album_id
+        self.performer = performer
+        self.file_size = file_size
 
 
 __all__ = [

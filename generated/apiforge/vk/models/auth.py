@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenIntEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class AuthRestoreResponseSuccess(OpenIntEnum):
@@ -15,7 +13,7 @@ class AuthRestoreResponseSuccess(OpenIntEnum):
     OK = 1
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthRestoreResponse(Model):
     """`auth_restore_response`.
 
@@ -24,8 +22,14 @@ class AuthRestoreResponse(Model):
         sid: `str`.
     """
 
-    success: AuthRestoreResponseSuccess | None = None
-    sid: str | None = None
+    __slots__ = ("sid", "success")
+
+    success: AuthRestoreResponseSuccess | None
+    sid: str | None
+
+    def __init__(self, *, success: AuthRestoreResponseSuccess | None = None, sid: str | None = None) -> None:
+        self.success = success
+        self.sid = sid
 
 
 __all__ = [

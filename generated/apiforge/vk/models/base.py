@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class BaseBoolInt(OpenIntEnum):
@@ -267,7 +265,7 @@ class BaseUserGroupFields(OpenStrEnum):
     IS_VERIFIED = "is_verified"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCity(Model):
     """`base_city`.
 
@@ -276,11 +274,17 @@ class BaseCity(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("id", "title")
+
     id: int
     title: str
 
+    def __init__(self, *, id: int, title: str) -> None:
+        self.id = id
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCommentsInfo(Model):
     """`base_comments_info`.
 
@@ -295,17 +299,41 @@ class BaseCommentsInfo(Model):
         list_ (wire name `list`): `list[WallWallComment]`.
     """
 
-    can_post: BaseBoolInt | None = None
-    can_open: BaseBoolInt | None = None
-    can_close: BaseBoolInt | None = None
-    can_view: BaseBoolInt | None = None
-    count: int | None = None
-    groups_can_post: bool | None = None
-    donut: WallWallpostCommentsDonut | None = None
-    list_: list[WallWallComment] | None = attrs.field(default=None, metadata={"wire": "list"})
+    __slots__ = ("can_close", "can_open", "can_post", "can_view", "count", "donut", "groups_can_post", "list_")
+    __wire_names__ = {"list_": "list"}
+
+    can_post: BaseBoolInt | None
+    can_open: BaseBoolInt | None
+    can_close: BaseBoolInt | None
+    can_view: BaseBoolInt | None
+    count: int | None
+    groups_can_post: bool | None
+    donut: WallWallpostCommentsDonut | None
+    list_: list[WallWallComment] | None
+
+    def __init__(
+        self,
+        *,
+        can_post: BaseBoolInt | None = None,
+        can_open: BaseBoolInt | None = None,
+        can_close: BaseBoolInt | None = None,
+        can_view: BaseBoolInt | None = None,
+        count: int | None = None,
+        groups_can_post: bool | None = None,
+        donut: WallWallpostCommentsDonut | None = None,
+        list_: list[WallWallComment] | None = None,
+    ) -> None:
+        self.can_post = can_post
+        self.can_open = can_open
+        self.can_close = can_close
+        self.can_view = can_view
+        self.count = count
+        self.groups_can_post = groups_can_post
+        self.donut = donut
+        self.list_ = list_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCountry(Model):
     """`base_country`.
 
@@ -314,11 +342,17 @@ class BaseCountry(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("id", "title")
+
     id: int
     title: str
 
+    def __init__(self, *, id: int, title: str) -> None:
+        self.id = id
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCropPhoto(Model):
     """`base_crop_photo`.
 
@@ -328,12 +362,19 @@ class BaseCropPhoto(Model):
         rect: `BaseCropPhotoRect`, always present.
     """
 
+    __slots__ = ("crop", "photo", "rect")
+
     photo: PhotosPhoto
     crop: BaseCropPhotoCrop
     rect: BaseCropPhotoRect
 
+    def __init__(self, *, photo: PhotosPhoto, crop: BaseCropPhotoCrop, rect: BaseCropPhotoRect) -> None:
+        self.photo = photo
+        self.crop = crop
+        self.rect = rect
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCropPhotoCrop(Model):
     """`base_crop_photo_crop`.
 
@@ -344,13 +385,21 @@ class BaseCropPhotoCrop(Model):
         y2: `float`, always present.
     """
 
+    __slots__ = ("x", "x2", "y", "y2")
+
     x: float
     y: float
     x2: float
     y2: float
 
+    def __init__(self, *, x: float, y: float, x2: float, y2: float) -> None:
+        self.x = x
+        self.y = y
+        self.x2 = x2
+        self.y2 = y2
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseCropPhotoRect(Model):
     """`base_crop_photo_rect`.
 
@@ -361,34 +410,61 @@ class BaseCropPhotoRect(Model):
         y2: `float`, always present.
     """
 
+    __slots__ = ("x", "x2", "y", "y2")
+
     x: float
     y: float
     x2: float
     y2: float
 
+    def __init__(self, *, x: float, y: float, x2: float, y2: float) -> None:
+        self.x = x
+        self.y = y
+        self.x2 = x2
+        self.y2 = y2
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseError(Model):
     """`base_error`.
 
     Attributes:
-        inner_type: `BaseErrorInnerType`.
         error_code: `int`, always present.
+        inner_type: `BaseErrorInnerType`.
         error_subcode: `int`.
         error_msg: `str`.
         error_text: `str`.
         request_params: `list[BaseRequestParam]`.
     """
 
+    __slots__ = ("error_code", "error_msg", "error_subcode", "error_text", "inner_type", "request_params")
+
     error_code: int
-    inner_type: BaseErrorInnerType | None = None
-    error_subcode: int | None = None
-    error_msg: str | None = None
-    error_text: str | None = None
-    request_params: list[BaseRequestParam] | None = None
+    inner_type: BaseErrorInnerType | None
+    error_subcode: int | None
+    error_msg: str | None
+    error_text: str | None
+    request_params: list[BaseRequestParam] | None
+
+    def __init__(
+        self,
+        *,
+        error_code: int,
+        inner_type: BaseErrorInnerType | None = None,
+        error_subcode: int | None = None,
+        error_msg: str | None = None,
+        error_text: str | None = None,
+        request_params: list[BaseRequestParam] | None = None,
+    ) -> None:
+        self.error_code = error_code
+        self.inner_type = inner_type
+        self.error_subcode = error_subcode
+        self.error_msg = error_msg
+        self.error_text = error_text
+        self.request_params = request_params
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseGeo(Model):
     """`base_geo`.
 
@@ -399,13 +475,28 @@ class BaseGeo(Model):
         type: `str`.
     """
 
-    coordinates: BaseGeoCoordinates | None = None
-    place: BasePlace | None = None
-    showmap: int | None = None
-    type: str | None = None
+    __slots__ = ("coordinates", "place", "showmap", "type")
+
+    coordinates: BaseGeoCoordinates | None
+    place: BasePlace | None
+    showmap: int | None
+    type: str | None
+
+    def __init__(
+        self,
+        *,
+        coordinates: BaseGeoCoordinates | None = None,
+        place: BasePlace | None = None,
+        showmap: int | None = None,
+        type: str | None = None,
+    ) -> None:
+        self.coordinates = coordinates
+        self.place = place
+        self.showmap = showmap
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseGeoCoordinates(Model):
     """`base_geo_coordinates`.
 
@@ -414,11 +505,17 @@ class BaseGeoCoordinates(Model):
         longitude: `float`, always present.
     """
 
+    __slots__ = ("latitude", "longitude")
+
     latitude: float
     longitude: float
 
+    def __init__(self, *, latitude: float, longitude: float) -> None:
+        self.latitude = latitude
+        self.longitude = longitude
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseGradientPoint(Model):
     """`base_gradient_point`.
 
@@ -427,30 +524,47 @@ class BaseGradientPoint(Model):
         position: `float`, always present.
     """
 
+    __slots__ = ("color", "position")
+
     color: str
     position: float
 
+    def __init__(self, *, color: str, position: float) -> None:
+        self.color = color
+        self.position = position
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseImage(Model):
     """`base_image`.
 
     Attributes:
-        id: `str`.
         url: `str`, always present.
         width: `int`, always present.
         height: `int`, always present.
+        id: `str`.
         theme: `BaseImageTheme`.
     """
+
+    __slots__ = ("height", "id", "theme", "url", "width")
 
     url: str
     width: int
     height: int
-    id: str | None = None
-    theme: BaseImageTheme | None = None
+    id: str | None
+    theme: BaseImageTheme | None
+
+    def __init__(
+        self, *, url: str, width: int, height: int, id: str | None = None, theme: BaseImageTheme | None = None
+    ) -> None:
+        self.url = url
+        self.width = width
+        self.height = height
+        self.id = id
+        self.theme = theme
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLikes(Model):
     """`base_likes`.
 
@@ -459,42 +573,84 @@ class BaseLikes(Model):
         user_likes: `BaseBoolInt`.
     """
 
-    count: int | None = None
-    user_likes: BaseBoolInt | None = None
+    __slots__ = ("count", "user_likes")
+
+    count: int | None
+    user_likes: BaseBoolInt | None
+
+    def __init__(self, *, count: int | None = None, user_likes: BaseBoolInt | None = None) -> None:
+        self.count = count
+        self.user_likes = user_likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLikesInfo(Model):
     """`base_likes_info`.
 
     Attributes:
+        count: `int`, always present.
         can_like: `BaseBoolInt`.
         can_publish: `BaseBoolInt`.
         can_like_as_author: `BaseBoolInt`.
         can_like_by_group: `BaseBoolInt`.
-        count: `int`, always present.
         user_likes: `BaseBoolInt`.
         author_liked: `bool`.
         group_liked: `bool`.
         repost_disabled: `bool`.
     """
 
+    __slots__ = (
+        "author_liked",
+        "can_like",
+        "can_like_as_author",
+        "can_like_by_group",
+        "can_publish",
+        "count",
+        "group_liked",
+        "repost_disabled",
+        "user_likes",
+    )
+
     count: int
-    can_like: BaseBoolInt | None = None
-    can_publish: BaseBoolInt | None = None
-    can_like_as_author: BaseBoolInt | None = None
-    can_like_by_group: BaseBoolInt | None = None
-    user_likes: BaseBoolInt | None = None
-    author_liked: bool | None = None
-    group_liked: bool | None = None
-    repost_disabled: bool | None = None
+    can_like: BaseBoolInt | None
+    can_publish: BaseBoolInt | None
+    can_like_as_author: BaseBoolInt | None
+    can_like_by_group: BaseBoolInt | None
+    user_likes: BaseBoolInt | None
+    author_liked: bool | None
+    group_liked: bool | None
+    repost_disabled: bool | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        can_like: BaseBoolInt | None = None,
+        can_publish: BaseBoolInt | None = None,
+        can_like_as_author: BaseBoolInt | None = None,
+        can_like_by_group: BaseBoolInt | None = None,
+        user_likes: BaseBoolInt | None = None,
+        author_liked: bool | None = None,
+        group_liked: bool | None = None,
+        repost_disabled: bool | None = None,
+    ) -> None:
+        self.count = count
+        self.can_like = can_like
+        self.can_publish = can_publish
+        self.can_like_as_author = can_like_as_author
+        self.can_like_by_group = can_like_by_group
+        self.user_likes = user_likes
+        self.author_liked = author_liked
+        self.group_liked = group_liked
+        self.repost_disabled = repost_disabled
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLink(Model):
     """`base_link`.
 
     Attributes:
+        url: `str`, always present.
         application: `BaseLinkApplication`.
         button: `BaseLinkButton`.
         caption: `str`.
@@ -506,7 +662,6 @@ class BaseLink(Model):
         preview_url: `str`.
         rating: `BaseLinkRating`.
         title: `str`.
-        url: `str`, always present.
         target_object: `LinkTargetObject`.
         is_external: `bool`.
         video: `VideoVideoFull`.
@@ -514,26 +669,85 @@ class BaseLink(Model):
         product: `BaseLinkProduct`.
     """
 
+    __slots__ = (
+        "application",
+        "button",
+        "caption",
+        "description",
+        "id",
+        "is_external",
+        "is_favorite",
+        "photo",
+        "preview_page",
+        "preview_url",
+        "product",
+        "rating",
+        "target_object",
+        "text",
+        "title",
+        "url",
+        "video",
+    )
+
     url: str
-    application: BaseLinkApplication | None = None
-    button: BaseLinkButton | None = None
-    caption: str | None = None
-    description: str | None = None
-    id: str | None = None
-    is_favorite: bool | None = None
-    photo: PhotosPhoto | None = None
-    preview_page: str | None = None
-    preview_url: str | None = None
-    rating: BaseLinkRating | None = None
-    title: str | None = None
-    target_object: LinkTargetObject | None = None
-    is_external: bool | None = None
-    video: VideoVideoFull | None = None
-    text: str | None = None
-    product: BaseLinkProduct | None = None
+    application: BaseLinkApplication | None
+    button: BaseLinkButton | None
+    caption: str | None
+    description: str | None
+    id: str | None
+    is_favorite: bool | None
+    photo: PhotosPhoto | None
+    preview_page: str | None
+    preview_url: str | None
+    rating: BaseLinkRating | None
+    title: str | None
+    target_object: LinkTargetObject | None
+    is_external: bool | None
+    video: VideoVideoFull | None
+    text: str | None
+    product: BaseLinkProduct | None
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        application: BaseLinkApplication | None = None,
+        button: BaseLinkButton | None = None,
+        caption: str | None = None,
+        description: str | None = None,
+        id: str | None = None,
+        is_favorite: bool | None = None,
+        photo: PhotosPhoto | None = None,
+        preview_page: str | None = None,
+        preview_url: str | None = None,
+        rating: BaseLinkRating | None = None,
+        title: str | None = None,
+        target_object: LinkTargetObject | None = None,
+        is_external: bool | None = None,
+        video: VideoVideoFull | None = None,
+        text: str | None = None,
+        product: BaseLinkProduct | None = None,
+    ) -> None:
+        self.url = url
+        self.application = application
+        self.button = button
+        self.caption = caption
+        self.description = description
+        self.id = id
+        self.is_favorite = is_favorite
+        self.photo = photo
+        self.preview_page = preview_page
+        self.preview_url = preview_url
+        self.rating = rating
+        self.title = title
+        self.target_object = target_object
+        self.is_external = is_external
+        self.video = video
+        self.text = text
+        self.product = product
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLinkApplication(Model):
     """`base_link_application`.
 
@@ -542,11 +756,17 @@ class BaseLinkApplication(Model):
         store: `BaseLinkApplicationStore`.
     """
 
-    app_id: float | None = None
-    store: BaseLinkApplicationStore | None = None
+    __slots__ = ("app_id", "store")
+
+    app_id: float | None
+    store: BaseLinkApplicationStore | None
+
+    def __init__(self, *, app_id: float | None = None, store: BaseLinkApplicationStore | None = None) -> None:
+        self.app_id = app_id
+        self.store = store
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLinkApplicationStore(Model):
     """`base_link_application_store`.
 
@@ -555,11 +775,17 @@ class BaseLinkApplicationStore(Model):
         name: `str`.
     """
 
-    id: float | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: float | None
+    name: str | None
+
+    def __init__(self, *, id: float | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLinkButton(Model):
     """`base_link_button`.
 
@@ -578,21 +804,65 @@ class BaseLinkButton(Model):
         hashtag: `str`.
     """
 
-    action: BaseLinkButtonAction | None = None
-    title: str | None = None
-    block_id: str | None = None
-    section_id: str | None = None
-    artist_id: str | None = None
-    curator_id: int | None = None
-    album_id: int | None = None
-    owner_id: int | None = None
-    icon: str | None = None
-    style: BaseLinkButtonStyle | None = None
-    audio_id: int | None = None
-    hashtag: str | None = None
+    __slots__ = (
+        "action",
+        "album_id",
+        "artist_id",
+        "audio_id",
+        "block_id",
+        "curator_id",
+        "hashtag",
+        "icon",
+        "owner_id",
+        "section_id",
+        "style",
+        "title",
+    )
+
+    action: BaseLinkButtonAction | None
+    title: str | None
+    block_id: str | None
+    section_id: str | None
+    artist_id: str | None
+    curator_id: int | None
+    album_id: int | None
+    owner_id: int | None
+    icon: str | None
+    style: BaseLinkButtonStyle | None
+    audio_id: int | None
+    hashtag: str | None
+
+    def __init__(
+        self,
+        *,
+        action: BaseLinkButtonAction | None = None,
+        title: str | None = None,
+        block_id: str | None = None,
+        section_id: str | None = None,
+        artist_id: str | None = None,
+        curator_id: int | None = None,
+        album_id: int | None = None,
+        owner_id: int | None = None,
+        icon: str | None = None,
+        style: BaseLinkButtonStyle | None = None,
+        audio_id: int | None = None,
+        hashtag: str | None = None,
+    ) -> None:
+        self.action = action
+        self.title = title
+        self.block_id = block_id
+        self.section_id = section_id
+        self.artist_id = artist_id
+        self.curator_id = curator_id
+        self.album_id = album_id
+        self.owner_id = owner_id
+        self.icon = icon
+        self.style = style
+        self.audio_id = audio_id
+        self.hashtag = hashtag
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLinkButtonAction(Model):
     """`base_link_button_action`.
 
@@ -602,16 +872,26 @@ class BaseLinkButtonAction(Model):
         consume_reason: `str`.
     """
 
+    __slots__ = ("consume_reason", "type", "url")
+
     type: BaseLinkButtonActionType
-    url: str | None = None
-    consume_reason: str | None = None
+    url: str | None
+    consume_reason: str | None
+
+    def __init__(
+        self, *, type: BaseLinkButtonActionType, url: str | None = None, consume_reason: str | None = None
+    ) -> None:
+        self.type = type
+        self.url = url
+        self.consume_reason = consume_reason
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLinkNoProduct(Model):
     """`base_link_no_product`.
 
     Attributes:
+        url: `str`, always present.
         application: `BaseLinkApplication`.
         button: `BaseLinkButton`.
         caption: `str`.
@@ -623,30 +903,82 @@ class BaseLinkNoProduct(Model):
         preview_url: `str`.
         rating: `BaseLinkRating`.
         title: `str`.
-        url: `str`, always present.
         target_object: `LinkTargetObject`.
         is_external: `bool`.
         video: `VideoVideoFull`.
     """
 
+    __slots__ = (
+        "application",
+        "button",
+        "caption",
+        "description",
+        "id",
+        "is_external",
+        "is_favorite",
+        "photo",
+        "preview_page",
+        "preview_url",
+        "rating",
+        "target_object",
+        "title",
+        "url",
+        "video",
+    )
+
     url: str
-    application: BaseLinkApplication | None = None
-    button: BaseLinkButton | None = None
-    caption: str | None = None
-    description: str | None = None
-    id: str | None = None
-    is_favorite: bool | None = None
-    photo: PhotosPhoto | None = None
-    preview_page: str | None = None
-    preview_url: str | None = None
-    rating: BaseLinkRating | None = None
-    title: str | None = None
-    target_object: LinkTargetObject | None = None
-    is_external: bool | None = None
-    video: VideoVideoFull | None = None
+    application: BaseLinkApplication | None
+    button: BaseLinkButton | None
+    caption: str | None
+    description: str | None
+    id: str | None
+    is_favorite: bool | None
+    photo: PhotosPhoto | None
+    preview_page: str | None
+    preview_url: str | None
+    rating: BaseLinkRating | None
+    title: str | None
+    target_object: LinkTargetObject | None
+    is_external: bool | None
+    video: VideoVideoFull | None
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        application: BaseLinkApplication | None = None,
+        button: BaseLinkButton | None = None,
+        caption: str | None = None,
+        description: str | None = None,
+        id: str | None = None,
+        is_favorite: bool | None = None,
+        photo: PhotosPhoto | None = None,
+        preview_page: str | None = None,
+        preview_url: str | None = None,
+        rating: BaseLinkRating | None = None,
+        title: str | None = None,
+        target_object: LinkTargetObject | None = None,
+        is_external: bool | None = None,
+        video: VideoVideoFull | None = None,
+    ) -> None:
+        self.url = url
+        self.application = application
+        self.button = button
+        self.caption = caption
+        self.description = description
+        self.id = id
+        self.is_favorite = is_favorite
+        self.photo = photo
+        self.preview_page = preview_page
+        self.preview_url = preview_url
+        self.rating = rating
+        self.title = title
+        self.target_object = target_object
+        self.is_external = is_external
+        self.video = video
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLinkProduct(Model):
     """`base_link_product`.
 
@@ -662,18 +994,43 @@ class BaseLinkProduct(Model):
         type: `BaseLinkProductType`.
     """
 
+    __slots__ = ("category", "city", "distance", "geo", "merchant", "orders_count", "price", "status", "type")
+
     price: MarketPrice
-    merchant: str | None = None
-    category: str | MarketMarketCategoryNested | None = None
-    geo: BaseGeoCoordinates | None = None
-    distance: int | None = None
-    city: str | None = None
-    status: BaseLinkProductStatus | None = None
-    orders_count: int | None = None
-    type: BaseLinkProductType | None = None
+    merchant: str | None
+    category: str | MarketMarketCategoryNested | None
+    geo: BaseGeoCoordinates | None
+    distance: int | None
+    city: str | None
+    status: BaseLinkProductStatus | None
+    orders_count: int | None
+    type: BaseLinkProductType | None
+
+    def __init__(
+        self,
+        *,
+        price: MarketPrice,
+        merchant: str | None = None,
+        category: str | MarketMarketCategoryNested | None = None,
+        geo: BaseGeoCoordinates | None = None,
+        distance: int | None = None,
+        city: str | None = None,
+        status: BaseLinkProductStatus | None = None,
+        orders_count: int | None = None,
+        type: BaseLinkProductType | None = None,
+    ) -> None:
+        self.price = price
+        self.merchant = merchant
+        self.category = category
+        self.geo = geo
+        self.distance = distance
+        self.city = city
+        self.status = status
+        self.orders_count = orders_count
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseLinkRating(Model):
     """`base_link_rating`.
 
@@ -683,12 +1040,21 @@ class BaseLinkRating(Model):
         type: `BaseLinkRatingType`.
     """
 
-    reviews_count: int | None = None
-    stars: float | None = None
-    type: BaseLinkRatingType | None = None
+    __slots__ = ("reviews_count", "stars", "type")
+
+    reviews_count: int | None
+    stars: float | None
+    type: BaseLinkRatingType | None
+
+    def __init__(
+        self, *, reviews_count: int | None = None, stars: float | None = None, type: BaseLinkRatingType | None = None
+    ) -> None:
+        self.reviews_count = reviews_count
+        self.stars = stars
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseMessageError(Model):
     """`base_message_error`.
 
@@ -697,11 +1063,17 @@ class BaseMessageError(Model):
         description: `str`.
     """
 
-    code: int | None = None
-    description: str | None = None
+    __slots__ = ("code", "description")
+
+    code: int | None
+    description: str | None
+
+    def __init__(self, *, code: int | None = None, description: str | None = None) -> None:
+        self.code = code
+        self.description = description
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseObject(Model):
     """`base_object`.
 
@@ -710,11 +1082,17 @@ class BaseObject(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("id", "title")
+
     id: int
     title: str
 
+    def __init__(self, *, id: int, title: str) -> None:
+        self.id = id
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseObjectCount(Model):
     """`base_object_count`.
 
@@ -722,10 +1100,15 @@ class BaseObjectCount(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseObjectWithName(Model):
     """`base_object_with_name`.
 
@@ -734,11 +1117,17 @@ class BaseObjectWithName(Model):
         name: `str`, always present.
     """
 
+    __slots__ = ("id", "name")
+
     id: int
     name: str
 
+    def __init__(self, *, id: int, name: str) -> None:
+        self.id = id
+        self.name = name
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseOwnerCover(Model):
     """`base_owner_cover`.
 
@@ -750,14 +1139,31 @@ class BaseOwnerCover(Model):
         photo_id: `int`.
     """
 
+    __slots__ = ("crop_params", "enabled", "images", "original_image", "photo_id")
+
     enabled: BaseBoolInt
-    images: list[BaseImage] | None = None
-    crop_params: BaseOwnerCoverCropParams | None = None
-    original_image: BaseImage | None = None
-    photo_id: int | None = None
+    images: list[BaseImage] | None
+    crop_params: BaseOwnerCoverCropParams | None
+    original_image: BaseImage | None
+    photo_id: int | None
+
+    def __init__(
+        self,
+        *,
+        enabled: BaseBoolInt,
+        images: list[BaseImage] | None = None,
+        crop_params: BaseOwnerCoverCropParams | None = None,
+        original_image: BaseImage | None = None,
+        photo_id: int | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.images = images
+        self.crop_params = crop_params
+        self.original_image = original_image
+        self.photo_id = photo_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseOwnerCoverCropParams(Model):
     """`base_owner_cover_crop_params`.
 
@@ -768,13 +1174,23 @@ class BaseOwnerCoverCropParams(Model):
         height: `int`.
     """
 
-    x: int | None = None
-    y: int | None = None
-    width: int | None = None
-    height: int | None = None
+    __slots__ = ("height", "width", "x", "y")
+
+    x: int | None
+    y: int | None
+    width: int | None
+    height: int | None
+
+    def __init__(
+        self, *, x: int | None = None, y: int | None = None, width: int | None = None, height: int | None = None
+    ) -> None:
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BasePlace(Model):
     """`base_place`.
 
@@ -791,19 +1207,46 @@ class BasePlace(Model):
         type: `str`.
     """
 
-    address: str | None = None
-    checkins: int | None = None
-    city: str | None = None
-    created: int | None = None
-    icon: str | None = None
-    id: int | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    title: str | None = None
-    type: str | None = None
+    __slots__ = ("address", "checkins", "city", "created", "icon", "id", "latitude", "longitude", "title", "type")
+
+    address: str | None
+    checkins: int | None
+    city: str | None
+    created: int | None
+    icon: str | None
+    id: int | None
+    latitude: float | None
+    longitude: float | None
+    title: str | None
+    type: str | None
+
+    def __init__(
+        self,
+        *,
+        address: str | None = None,
+        checkins: int | None = None,
+        city: str | None = None,
+        created: int | None = None,
+        icon: str | None = None,
+        id: int | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        title: str | None = None,
+        type: str | None = None,
+    ) -> None:
+        self.address = address
+        self.checkins = checkins
+        self.city = city
+        self.created = created
+        self.icon = icon
+        self.id = id
+        self.latitude = latitude
+        self.longitude = longitude
+        self.title = title
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseRepostsInfo(Model):
     """`base_reposts_info`.
 
@@ -814,13 +1257,28 @@ class BaseRepostsInfo(Model):
         user_reposted: `BaseBoolInt`.
     """
 
+    __slots__ = ("count", "mail_count", "user_reposted", "wall_count")
+
     count: int
-    wall_count: int | None = None
-    mail_count: int | None = None
-    user_reposted: BaseBoolInt | None = None
+    wall_count: int | None
+    mail_count: int | None
+    user_reposted: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        wall_count: int | None = None,
+        mail_count: int | None = None,
+        user_reposted: BaseBoolInt | None = None,
+    ) -> None:
+        self.count = count
+        self.wall_count = wall_count
+        self.mail_count = mail_count
+        self.user_reposted = user_reposted
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseRequestParam(Model):
     """`base_request_param`.
 
@@ -829,11 +1287,17 @@ class BaseRequestParam(Model):
         value: `str`, always present.
     """
 
+    __slots__ = ("key", "value")
+
     key: str
     value: str
 
+    def __init__(self, *, key: str, value: str) -> None:
+        self.key = key
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseStickerAnimation(Model):
     """`base_sticker_animation`.
 
@@ -842,11 +1306,17 @@ class BaseStickerAnimation(Model):
         url: `str`.
     """
 
-    type: BaseStickerAnimationType | None = None
-    url: str | None = None
+    __slots__ = ("type", "url")
+
+    type: BaseStickerAnimationType | None
+    url: str | None
+
+    def __init__(self, *, type: BaseStickerAnimationType | None = None, url: str | None = None) -> None:
+        self.type = type
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseStickerNew(Model):
     """`base_sticker_new`.
 
@@ -861,17 +1331,49 @@ class BaseStickerNew(Model):
         is_allowed: `bool`.
     """
 
-    inner_type: BaseStickerNewInnerType | None = None
-    sticker_id: int | None = None
-    product_id: int | None = None
-    images: list[BaseImage] | None = None
-    images_with_background: list[BaseImage] | None = None
-    animation_url: str | None = None
-    animations: list[BaseStickerAnimation] | None = None
-    is_allowed: bool | None = None
+    __slots__ = (
+        "animation_url",
+        "animations",
+        "images",
+        "images_with_background",
+        "inner_type",
+        "is_allowed",
+        "product_id",
+        "sticker_id",
+    )
+
+    inner_type: BaseStickerNewInnerType | None
+    sticker_id: int | None
+    product_id: int | None
+    images: list[BaseImage] | None
+    images_with_background: list[BaseImage] | None
+    animation_url: str | None
+    animations: list[BaseStickerAnimation] | None
+    is_allowed: bool | None
+
+    def __init__(
+        self,
+        *,
+        inner_type: BaseStickerNewInnerType | None = None,
+        sticker_id: int | None = None,
+        product_id: int | None = None,
+        images: list[BaseImage] | None = None,
+        images_with_background: list[BaseImage] | None = None,
+        animation_url: str | None = None,
+        animations: list[BaseStickerAnimation] | None = None,
+        is_allowed: bool | None = None,
+    ) -> None:
+        self.inner_type = inner_type
+        self.sticker_id = sticker_id
+        self.product_id = product_id
+        self.images = images
+        self.images_with_background = images_with_background
+        self.animation_url = animation_url
+        self.animations = animations
+        self.is_allowed = is_allowed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseUploadServer(Model):
     """`base_upload_server`.
 
@@ -879,10 +1381,15 @@ class BaseUploadServer(Model):
         upload_url: `str`, always present.
     """
 
+    __slots__ = ("upload_url",)
+
     upload_url: str
 
+    def __init__(self, *, upload_url: str) -> None:
+        self.upload_url = upload_url
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BaseUserId(Model):
     """`base_user_id`.
 
@@ -890,7 +1397,12 @@ class BaseUserId(Model):
         user_id: `int`.
     """
 
-    user_id: int | None = None
+    __slots__ = ("user_id",)
+
+    user_id: int | None
+
+    def __init__(self, *, user_id: int | None = None) -> None:
+        self.user_id = user_id
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

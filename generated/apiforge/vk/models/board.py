@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class BoardDefaultOrder(OpenIntEnum):
@@ -20,28 +18,47 @@ class BoardDefaultOrder(OpenIntEnum):
     ASC_CREATED = -2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BoardGetCommentsExtendedResponse(Model):
     """`board_getComments_extended_response`.
 
     Attributes:
         count: `int`, always present.
         items: `list[BoardTopicComment]`, always present.
-        poll: `PollsPoll`.
         profiles: `list[UsersUserFull]`, always present.
         groups: `list[GroupsGroupFull]`, always present.
+        poll: `PollsPoll`.
         real_offset: `int`.
     """
+
+    __slots__ = ("count", "groups", "items", "poll", "profiles", "real_offset")
 
     count: int
     items: list[BoardTopicComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    poll: PollsPoll | None = None
-    real_offset: int | None = None
+    poll: PollsPoll | None
+    real_offset: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[BoardTopicComment],
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull],
+        poll: PollsPoll | None = None,
+        real_offset: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.poll = poll
+        self.real_offset = real_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BoardGetCommentsResponse(Model):
     """`board_getComments_response`.
 
@@ -52,13 +69,28 @@ class BoardGetCommentsResponse(Model):
         real_offset: `int`.
     """
 
+    __slots__ = ("count", "items", "poll", "real_offset")
+
     count: int
     items: list[BoardTopicComment]
-    poll: PollsPoll | None = None
-    real_offset: int | None = None
+    poll: PollsPoll | None
+    real_offset: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[BoardTopicComment],
+        poll: PollsPoll | None = None,
+        real_offset: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.poll = poll
+        self.real_offset = real_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BoardGetTopicsExtendedResponse(Model):
     """`board_getTopics_extended_response`.
 
@@ -71,6 +103,8 @@ class BoardGetTopicsExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("can_add_topics", "count", "default_order", "groups", "items", "profiles")
+
     count: int
     items: list[BoardTopic]
     default_order: BoardDefaultOrder
@@ -78,8 +112,25 @@ class BoardGetTopicsExtendedResponse(Model):
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[BoardTopic],
+        default_order: BoardDefaultOrder,
+        can_add_topics: BaseBoolInt,
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull],
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.default_order = default_order
+        self.can_add_topics = can_add_topics
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BoardGetTopicsResponse(Model):
     """`board_getTopics_response`.
 
@@ -90,13 +141,23 @@ class BoardGetTopicsResponse(Model):
         can_add_topics: `BaseBoolInt`, always present.
     """
 
+    __slots__ = ("can_add_topics", "count", "default_order", "items")
+
     count: int
     items: list[BoardTopic]
     default_order: BoardDefaultOrder
     can_add_topics: BaseBoolInt
 
+    def __init__(
+        self, *, count: int, items: list[BoardTopic], default_order: BoardDefaultOrder, can_add_topics: BaseBoolInt
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.default_order = default_order
+        self.can_add_topics = can_add_topics
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BoardTopic(Model):
     """`board_topic`.
 
@@ -114,42 +175,106 @@ class BoardTopic(Model):
         last_comment: `str`.
     """
 
-    comments: int | None = None
-    created: int | None = None
-    created_by: int | None = None
-    id: int | None = None
-    is_closed: BaseBoolInt | None = None
-    is_fixed: BaseBoolInt | None = None
-    title: str | None = None
-    updated: int | None = None
-    updated_by: int | None = None
-    first_comment: str | None = None
-    last_comment: str | None = None
+    __slots__ = (
+        "comments",
+        "created",
+        "created_by",
+        "first_comment",
+        "id",
+        "is_closed",
+        "is_fixed",
+        "last_comment",
+        "title",
+        "updated",
+        "updated_by",
+    )
+
+    comments: int | None
+    created: int | None
+    created_by: int | None
+    id: int | None
+    is_closed: BaseBoolInt | None
+    is_fixed: BaseBoolInt | None
+    title: str | None
+    updated: int | None
+    updated_by: int | None
+    first_comment: str | None
+    last_comment: str | None
+
+    def __init__(
+        self,
+        *,
+        comments: int | None = None,
+        created: int | None = None,
+        created_by: int | None = None,
+        id: int | None = None,
+        is_closed: BaseBoolInt | None = None,
+        is_fixed: BaseBoolInt | None = None,
+        title: str | None = None,
+        updated: int | None = None,
+        updated_by: int | None = None,
+        first_comment: str | None = None,
+        last_comment: str | None = None,
+    ) -> None:
+        self.comments = comments
+        self.created = created
+        self.created_by = created_by
+        self.id = id
+        self.is_closed = is_closed
+        self.is_fixed = is_fixed
+        self.title = title
+        self.updated = updated
+        self.updated_by = updated_by
+        self.first_comment = first_comment
+        self.last_comment = last_comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BoardTopicComment(Model):
     """`board_topic_comment`.
 
     Attributes:
-        attachments: `list[WallCommentAttachment]`.
         date: `int`, always present.
         from_id: `int`, always present.
         id: `int`, always present.
-        real_offset: `int`.
         text: `str`, always present.
+        attachments: `list[WallCommentAttachment]`.
+        real_offset: `int`.
         can_edit: `BaseBoolInt`.
         likes: `BaseLikesInfo`.
     """
+
+    __slots__ = ("attachments", "can_edit", "date", "from_id", "id", "likes", "real_offset", "text")
 
     date: int
     from_id: int
     id: int
     text: str
-    attachments: list[WallCommentAttachment] | None = None
-    real_offset: int | None = None
-    can_edit: BaseBoolInt | None = None
-    likes: BaseLikesInfo | None = None
+    attachments: list[WallCommentAttachment] | None
+    real_offset: int | None
+    can_edit: BaseBoolInt | None
+    likes: BaseLikesInfo | None
+
+    def __init__(
+        self,
+        *,
+        date: int,
+        from_id: int,
+        id: int,
+        text: str,
+        attachments: list[WallCommentAttachment] | None = None,
+        real_offset: int | None = None,
+        can_edit: BaseBoolInt | None = None,
+        likes: BaseLikesInfo | None = None,
+    ) -> None:
+        self.date = date
+        self.from_id = from_id
+        self.id = id
+        self.text = text
+        self.attachments = attachments
+        self.real_offset = real_offset
+        self.can_edit = can_edit
+        self.likes = likes
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

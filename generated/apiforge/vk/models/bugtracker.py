@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class BugtrackerAttachmentType(OpenStrEnum):
@@ -23,7 +21,7 @@ class BugtrackerBugreportStatusAutoUpdateReason(OpenIntEnum):
     READY_FOR_TESTING_LONG_TIME = 2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerAddCompanyGroupsMembersError(Model):
     """`bugtracker_add_company_groups_members_error`.
 
@@ -32,11 +30,17 @@ class BugtrackerAddCompanyGroupsMembersError(Model):
         user_id: `int`, always present.
     """
 
+    __slots__ = ("group_id", "user_id")
+
     group_id: int
     user_id: int
 
+    def __init__(self, *, group_id: int, user_id: int) -> None:
+        self.group_id = group_id
+        self.user_id = user_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerAddCompanyGroupsMembersResponse(Model):
     """`bugtracker_addCompanyGroupsMembers_response`.
 
@@ -44,10 +48,15 @@ class BugtrackerAddCompanyGroupsMembersResponse(Model):
         errors: `list[BugtrackerAddCompanyGroupsMembersError]`, always present.
     """
 
+    __slots__ = ("errors",)
+
     errors: list[BugtrackerAddCompanyGroupsMembersError]
 
+    def __init__(self, *, errors: list[BugtrackerAddCompanyGroupsMembersError]) -> None:
+        self.errors = errors
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerAddCompanyMembersResponse(Model):
     """`bugtracker_addCompanyMembers_response`.
 
@@ -55,36 +64,51 @@ class BugtrackerAddCompanyMembersResponse(Model):
         errors: `list[str]`, always present.
     """
 
+    __slots__ = ("errors",)
+
     errors: list[str]
 
+    def __init__(self, *, errors: list[str]) -> None:
+        self.errors = errors
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerAttachment(Model):
     """`bugtracker_attachment`.
 
     Attributes:
+        type: `BugtrackerAttachmentType`, always present.
         doc: `DocsDoc`.
         photo: `PhotosPhoto`.
-        type: `BugtrackerAttachmentType`, always present.
     """
 
+    __slots__ = ("doc", "photo", "type")
+
     type: BugtrackerAttachmentType
-    doc: DocsDoc | None = None
-    photo: PhotosPhoto | None = None
+    doc: DocsDoc | None
+    photo: PhotosPhoto | None
+
+    def __init__(
+        self, *, type: BugtrackerAttachmentType, doc: DocsDoc | None = None, photo: PhotosPhoto | None = None
+    ) -> None:
+        self.type = type
+        self.doc = doc
+        self.photo = photo
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerBugreport(Model):
     """`bugtracker_bugreport`.
 
     Attributes:
         id: `int`, always present.
-        original_id: `int`.
-        clones_count: `int`.
         title: `str`, always present.
         owner_id: `int`, always present.
         created: `int`, always present.
         updated: `int`, always present.
+        company_id: `int`, always present.
+        original_id: `int`.
+        clones_count: `int`.
         description: `str`.
         state_actual: `str`.
         state_supposed: `str`.
@@ -108,7 +132,6 @@ class BugtrackerBugreport(Model):
         is_confidential: `bool`.
         private_comment: `str`.
         can_change_product: `bool`.
-        company_id: `int`, always present.
         tournament_score: `int`.
         moderator_user_id: `int`.
         moderated: `int`.
@@ -118,47 +141,169 @@ class BugtrackerBugreport(Model):
         product_has_wishes: `bool`.
     """
 
+    __slots__ = (
+        "can_add_hidden_comment",
+        "can_add_moder_comment",
+        "can_bookmark",
+        "can_change_product",
+        "can_change_status",
+        "can_edit",
+        "can_export_to_csv",
+        "can_export_to_trackers",
+        "can_remove",
+        "can_restore",
+        "can_view_history",
+        "clones_count",
+        "comments_count",
+        "company_id",
+        "created",
+        "description",
+        "hidden_docs",
+        "id",
+        "is_bookmarked",
+        "is_confidential",
+        "is_deleted",
+        "is_severity_by_moderator",
+        "is_vulnerability",
+        "moderated",
+        "moderator_user_id",
+        "original_id",
+        "owner_id",
+        "phone",
+        "private_comment",
+        "product_has_wishes",
+        "screen_reader",
+        "state_actual",
+        "state_supposed",
+        "status_auto_update_reason",
+        "status_auto_update_ts",
+        "title",
+        "tournament_score",
+        "updated",
+    )
+
     id: int
     title: str
     owner_id: int
     created: int
     updated: int
     company_id: int
-    original_id: int | None = None
-    clones_count: int | None = None
-    description: str | None = None
-    state_actual: str | None = None
-    state_supposed: str | None = None
-    phone: str | None = None
-    comments_count: int | None = None
-    can_remove: bool | None = None
-    can_change_status: bool | None = None
-    can_bookmark: bool | None = None
-    is_bookmarked: bool | None = None
-    can_edit: bool | None = None
-    can_export_to_trackers: bool | None = None
-    can_export_to_csv: bool | None = None
-    can_add_moder_comment: bool | None = None
-    can_add_hidden_comment: bool | None = None
-    can_view_history: bool | None = None
-    is_deleted: bool | None = None
-    can_restore: bool | None = None
-    is_vulnerability: bool | None = None
-    is_severity_by_moderator: bool | None = None
-    hidden_docs: bool | None = None
-    is_confidential: bool | None = None
-    private_comment: str | None = None
-    can_change_product: bool | None = None
-    tournament_score: int | None = None
-    moderator_user_id: int | None = None
-    moderated: int | None = None
-    screen_reader: int | None = None
-    status_auto_update_ts: int | None = None
-    status_auto_update_reason: BugtrackerBugreportStatusAutoUpdateReason | None = None
-    product_has_wishes: bool | None = None
+    original_id: int | None
+    clones_count: int | None
+    description: str | None
+    state_actual: str | None
+    state_supposed: str | None
+    phone: str | None
+    comments_count: int | None
+    can_remove: bool | None
+    can_change_status: bool | None
+    can_bookmark: bool | None
+    is_bookmarked: bool | None
+    can_edit: bool | None
+    can_export_to_trackers: bool | None
+    can_export_to_csv: bool | None
+    can_add_moder_comment: bool | None
+    can_add_hidden_comment: bool | None
+    can_view_history: bool | None
+    is_deleted: bool | None
+    can_restore: bool | None
+    is_vulnerability: bool | None
+    is_severity_by_moderator: bool | None
+    hidden_docs: bool | None
+    is_confidential: bool | None
+    private_comment: str | None
+    can_change_product: bool | None
+    tournament_score: int | None
+    moderator_user_id: int | None
+    moderated: int | None
+    screen_reader: int | None
+    status_auto_update_ts: int | None
+    status_auto_update_reason: BugtrackerBugreportStatusAutoUpdateReason | None
+    product_has_wishes: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        title: str,
+        owner_id: int,
+        created: int,
+        updated: int,
+        company_id: int,
+        original_id: int | None = None,
+        clones_count: int | None = None,
+        description: str | None = None,
+        state_actual: str | None = None,
+        state_supposed: str | None = None,
+        phone: str | None = None,
+        comments_count: int | None = None,
+        can_remove: bool | None = None,
+        can_change_status: bool | None = None,
+        can_bookmark: bool | None = None,
+        is_bookmarked: bool | None = None,
+        can_edit: bool | None = None,
+        can_export_to_trackers: bool | None = None,
+        can_export_to_csv: bool | None = None,
+        can_add_moder_comment: bool | None = None,
+        can_add_hidden_comment: bool | None = None,
+        can_view_history: bool | None = None,
+        is_deleted: bool | None = None,
+        can_restore: bool | None = None,
+        is_vulnerability: bool | None = None,
+        is_severity_by_moderator: bool | None = None,
+        hidden_docs: bool | None = None,
+        is_confidential: bool | None = None,
+        private_comment: str | None = None,
+        can_change_product: bool | None = None,
+        tournament_score: int | None = None,
+        moderator_user_id: int | None = None,
+        moderated: int | None = None,
+        screen_reader: int | None = None,
+        status_auto_update_ts: int | None = None,
+        status_auto_update_reason: BugtrackerBugreportStatusAutoUpdateReason | None = None,
+        product_has_wishes: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.owner_id = owner_id
+        self.created = created
+        self.updated = updated
+        self.company_id = company_id
+        self.original_id = original_id
+        self.clones_count = clones_count
+        self.description = description
+        self.state_actual = state_actual
+        self.state_supposed = state_supposed
+        self.phone = phone
+        self.comments_count = comments_count
+        self.can_remove = can_remove
+        self.can_change_status = can_change_status
+        self.can_bookmark = can_bookmark
+        self.is_bookmarked = is_bookmarked
+        self.can_edit = can_edit
+        self.can_export_to_trackers = can_export_to_trackers
+        self.can_export_to_csv = can_export_to_csv
+        self.can_add_moder_comment = can_add_moder_comment
+        self.can_add_hidden_comment = can_add_hidden_comment
+        self.can_view_history = can_view_history
+        self.is_deleted = is_deleted
+        self.can_restore = can_restore
+        self.is_vulnerability = is_vulnerability
+        self.is_severity_by_moderator = is_severity_by_moderator
+        self.hidden_docs = hidden_docs
+        self.is_confidential = is_confidential
+        self.private_comment = private_comment
+        self.can_change_product = can_change_product
+        self.tournament_score = tournament_score
+        self.moderator_user_id = moderator_user_id
+        self.moderated = moderated
+        self.screen_reader = screen_reader
+        self.status_auto_update_ts = status_auto_update_ts
+        self.status_auto_update_reason = status_auto_update_reason
+        self.product_has_wishes = product_has_wishes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerBugreportSubscribeState(Model):
     """`bugtracker_bugreport_subscribe_state`.
 
@@ -168,12 +313,21 @@ class BugtrackerBugreportSubscribeState(Model):
         set_subscribe_hash: `str`.
     """
 
+    __slots__ = ("can_set_subscribe", "is_subscribed", "set_subscribe_hash")
+
     can_set_subscribe: bool
-    is_subscribed: bool | None = None
-    set_subscribe_hash: str | None = None
+    is_subscribed: bool | None
+    set_subscribe_hash: str | None
+
+    def __init__(
+        self, *, can_set_subscribe: bool, is_subscribed: bool | None = None, set_subscribe_hash: str | None = None
+    ) -> None:
+        self.can_set_subscribe = can_set_subscribe
+        self.is_subscribed = is_subscribed
+        self.set_subscribe_hash = set_subscribe_hash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerComment(Model):
     """`bugtracker_comment`.
 
@@ -195,24 +349,77 @@ class BugtrackerComment(Model):
         is_attachments_hidden: `bool`.
     """
 
+    __slots__ = (
+        "attachments",
+        "author",
+        "author_name",
+        "author_photo",
+        "bugreport_id",
+        "can_edit",
+        "can_remove",
+        "comment_id",
+        "created",
+        "from_id",
+        "is_attachments_hidden",
+        "is_hidden",
+        "is_unread",
+        "meta_text",
+        "text",
+    )
+
     bugreport_id: int
     comment_id: int
     created: int
     text: str
-    meta_text: str | None = None
-    from_id: int | None = None
-    author_name: str | None = None
-    author_photo: str | None = None
-    can_edit: bool | None = None
-    can_remove: bool | None = None
-    is_hidden: bool | None = None
-    attachments: list[BugtrackerAttachment] | None = None
-    is_unread: bool | None = None
-    author: BugtrackerCommentAuthor | None = None
-    is_attachments_hidden: bool | None = None
+    meta_text: str | None
+    from_id: int | None
+    author_name: str | None
+    author_photo: str | None
+    can_edit: bool | None
+    can_remove: bool | None
+    is_hidden: bool | None
+    attachments: list[BugtrackerAttachment] | None
+    is_unread: bool | None
+    author: BugtrackerCommentAuthor | None
+    is_attachments_hidden: bool | None
+
+    def __init__(
+        self,
+        *,
+        bugreport_id: int,
+        comment_id: int,
+        created: int,
+        text: str,
+        meta_text: str | None = None,
+        from_id: int | None = None,
+        author_name: str | None = None,
+        author_photo: str | None = None,
+        can_edit: bool | None = None,
+        can_remove: bool | None = None,
+        is_hidden: bool | None = None,
+        attachments: list[BugtrackerAttachment] | None = None,
+        is_unread: bool | None = None,
+        author: BugtrackerCommentAuthor | None = None,
+        is_attachments_hidden: bool | None = None,
+    ) -> None:
+        self.bugreport_id = bugreport_id
+        self.comment_id = comment_id
+        self.created = created
+        self.text = text
+        self.meta_text = meta_text
+        self.from_id = from_id
+        self.author_name = author_name
+        self.author_photo = author_photo
+        self.can_edit = can_edit
+        self.can_remove = can_remove
+        self.is_hidden = is_hidden
+        self.attachments = attachments
+        self.is_unread = is_unread
+        self.author = author
+        self.is_attachments_hidden = is_attachments_hidden
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerCommentAuthor(Model):
     """`bugtracker_comment_author`.
 
@@ -225,15 +432,34 @@ class BugtrackerCommentAuthor(Model):
         link: `str`.
     """
 
-    author_id: int | None = None
-    name: str | None = None
-    photo: str | None = None
-    moder_name: str | None = None
-    moder_number: int | None = None
-    link: str | None = None
+    __slots__ = ("author_id", "link", "moder_name", "moder_number", "name", "photo")
+
+    author_id: int | None
+    name: str | None
+    photo: str | None
+    moder_name: str | None
+    moder_number: int | None
+    link: str | None
+
+    def __init__(
+        self,
+        *,
+        author_id: int | None = None,
+        name: str | None = None,
+        photo: str | None = None,
+        moder_name: str | None = None,
+        moder_number: int | None = None,
+        link: str | None = None,
+    ) -> None:
+        self.author_id = author_id
+        self.name = name
+        self.photo = photo
+        self.moder_name = moder_name
+        self.moder_number = moder_number
+        self.link = link
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerCompanyMember(Model):
     """`bugtracker_company_member`.
 
@@ -250,6 +476,19 @@ class BugtrackerCompanyMember(Model):
         products: `list[BugtrackerCompanyMemberProduct]`.
     """
 
+    __slots__ = (
+        "company_id",
+        "groups",
+        "groups_count",
+        "products",
+        "products_count",
+        "reporter_url",
+        "role",
+        "role_name",
+        "ts",
+        "user_id",
+    )
+
     user_id: int
     company_id: int
     role: int
@@ -258,32 +497,76 @@ class BugtrackerCompanyMember(Model):
     groups_count: int
     products_count: int
     reporter_url: str
-    groups: list[int] | None = None
-    products: list[BugtrackerCompanyMemberProduct] | None = None
+    groups: list[int] | None
+    products: list[BugtrackerCompanyMemberProduct] | None
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        company_id: int,
+        role: int,
+        role_name: str,
+        ts: int,
+        groups_count: int,
+        products_count: int,
+        reporter_url: str,
+        groups: list[int] | None = None,
+        products: list[BugtrackerCompanyMemberProduct] | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.company_id = company_id
+        self.role = role
+        self.role_name = role_name
+        self.ts = ts
+        self.groups_count = groups_count
+        self.products_count = products_count
+        self.reporter_url = reporter_url
+        self.groups = groups
+        self.products = products
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerCompanyMemberProduct(Model):
     """`bugtracker_company_member_product`.
 
     Attributes:
         id: `int`, always present.
-        title: `str`.
-        photo_url: `str`.
         access: `int`, always present.
         status: `int`, always present.
+        title: `str`.
+        photo_url: `str`.
         licence_status_text: `str`.
     """
+
+    __slots__ = ("access", "id", "licence_status_text", "photo_url", "status", "title")
 
     id: int
     access: int
     status: int
-    title: str | None = None
-    photo_url: str | None = None
-    licence_status_text: str | None = None
+    title: str | None
+    photo_url: str | None
+    licence_status_text: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        access: int,
+        status: int,
+        title: str | None = None,
+        photo_url: str | None = None,
+        licence_status_text: str | None = None,
+    ) -> None:
+        self.id = id
+        self.access = access
+        self.status = status
+        self.title = title
+        self.photo_url = photo_url
+        self.licence_status_text = licence_status_text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerCreateCommentResponse(Model):
     """`bugtracker_createComment_response`.
 
@@ -293,12 +576,25 @@ class BugtrackerCreateCommentResponse(Model):
         subscribe_state: `BugtrackerBugreportSubscribeState`.
     """
 
+    __slots__ = ("comment", "comment_flood", "subscribe_state")
+
     comment: BugtrackerComment
-    comment_flood: bool | None = None
-    subscribe_state: BugtrackerBugreportSubscribeState | None = None
+    comment_flood: bool | None
+    subscribe_state: BugtrackerBugreportSubscribeState | None
+
+    def __init__(
+        self,
+        *,
+        comment: BugtrackerComment,
+        comment_flood: bool | None = None,
+        subscribe_state: BugtrackerBugreportSubscribeState | None = None,
+    ) -> None:
+        self.comment = comment
+        self.comment_flood = comment_flood
+        self.subscribe_state = subscribe_state
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerGetBugreportByIdResponse(Model):
     """`bugtracker_getBugreportById_response`.
 
@@ -307,11 +603,19 @@ class BugtrackerGetBugreportByIdResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
-    bugreport: BugtrackerBugreport | None = None
-    profiles: list[UsersUserFull] | None = None
+    __slots__ = ("bugreport", "profiles")
+
+    bugreport: BugtrackerBugreport | None
+    profiles: list[UsersUserFull] | None
+
+    def __init__(
+        self, *, bugreport: BugtrackerBugreport | None = None, profiles: list[UsersUserFull] | None = None
+    ) -> None:
+        self.bugreport = bugreport
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerGetCompanyGroupMembersResponse(Model):
     """`bugtracker_getCompanyGroupMembers_response`.
 
@@ -320,11 +624,17 @@ class BugtrackerGetCompanyGroupMembersResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
+    __slots__ = ("profiles", "user_ids")
+
     user_ids: list[int]
-    profiles: list[UsersUserFull] | None = None
+    profiles: list[UsersUserFull] | None
+
+    def __init__(self, *, user_ids: list[int], profiles: list[UsersUserFull] | None = None) -> None:
+        self.user_ids = user_ids
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerGetCompanyMembersResponse(Model):
     """`bugtracker_getCompanyMembers_response`.
 
@@ -334,12 +644,21 @@ class BugtrackerGetCompanyMembersResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
+    __slots__ = ("company_members", "count", "profiles")
+
     company_members: list[BugtrackerCompanyMember]
     count: int
-    profiles: list[UsersUserFull] | None = None
+    profiles: list[UsersUserFull] | None
+
+    def __init__(
+        self, *, company_members: list[BugtrackerCompanyMember], count: int, profiles: list[UsersUserFull] | None = None
+    ) -> None:
+        self.company_members = company_members
+        self.count = count
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BugtrackerGetDownloadVersionUrlResponse(Model):
     """`bugtracker_getDownloadVersionUrl_response`.
 
@@ -352,12 +671,31 @@ class BugtrackerGetDownloadVersionUrlResponse(Model):
         build_title: `str`.
     """
 
+    __slots__ = ("app_title", "build_id", "build_name", "build_title", "bundle_name", "url")
+
     url: str
-    app_title: str | None = None
-    bundle_name: str | None = None
-    build_id: int | None = None
-    build_name: str | None = None
-    build_title: str | None = None
+    app_title: str | None
+    bundle_name: str | None
+    build_id: int | None
+    build_name: str | None
+    build_title: str | None
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        app_title: str | None = None,
+        bundle_name: str | None = None,
+        build_id: int | None = None,
+        build_name: str | None = None,
+        build_title: str | None = None,
+    ) -> None:
+        self.url = url
+        self.app_title = app_title
+        self.bundle_name = bundle_name
+        self.build_id = build_id
+        self.build_name = build_name
+        self.build_title = build_title
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

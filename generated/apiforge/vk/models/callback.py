@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class CallbackGroupJoinType(OpenStrEnum):
@@ -117,7 +115,7 @@ class CallbackType(OpenStrEnum):
     WALL_SCHEDULE_POST_DELETE = "wall_schedule_post_delete"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackAppPayload(Model):
     """`callback_app_payload`.
 
@@ -127,12 +125,19 @@ class CallbackAppPayload(Model):
         payload: `str`, always present.
     """
 
+    __slots__ = ("app_id", "payload", "user_id")
+
     user_id: int
     app_id: int
     payload: str
 
+    def __init__(self, *, user_id: int, app_id: int, payload: str) -> None:
+        self.user_id = user_id
+        self.app_id = app_id
+        self.payload = payload
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackBase(Model):
     """`callback_base`.
 
@@ -144,14 +149,23 @@ class CallbackBase(Model):
         secret: `str`.
     """
 
+    __slots__ = ("event_id", "group_id", "secret", "type", "v")
+
     type: CallbackType
     group_id: int
     event_id: str
     v: str
-    secret: str | None = None
+    secret: str | None
+
+    def __init__(self, *, type: CallbackType, group_id: int, event_id: str, v: str, secret: str | None = None) -> None:
+        self.type = type
+        self.group_id = group_id
+        self.event_id = event_id
+        self.v = v
+        self.secret = secret
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackBoardPostDelete(Model):
     """`callback_board_post_delete`.
 
@@ -162,13 +176,21 @@ class CallbackBoardPostDelete(Model):
         deleter_id: `int`.
     """
 
+    __slots__ = ("deleter_id", "id", "topic_id", "topic_owner_id")
+
     topic_owner_id: int
     topic_id: int
     id: int
-    deleter_id: int | None = None
+    deleter_id: int | None
+
+    def __init__(self, *, topic_owner_id: int, topic_id: int, id: int, deleter_id: int | None = None) -> None:
+        self.topic_owner_id = topic_owner_id
+        self.topic_id = topic_id
+        self.id = id
+        self.deleter_id = deleter_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackConfirmation(Model):
     """`callback_confirmation`.
 
@@ -176,18 +198,27 @@ class CallbackConfirmation(Model):
         group_id: `int`, always present.
         event_id: `str`, always present.
         v: `str`, always present.
-        secret: `str`.
         type: `CallbackType`, always present.
+        secret: `str`.
     """
+
+    __slots__ = ("event_id", "group_id", "secret", "type", "v")
 
     group_id: int
     event_id: str
     v: str
     type: CallbackType
-    secret: str | None = None
+    secret: str | None
+
+    def __init__(self, *, group_id: int, event_id: str, v: str, type: CallbackType, secret: str | None = None) -> None:
+        self.group_id = group_id
+        self.event_id = event_id
+        self.v = v
+        self.type = type
+        self.secret = secret
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackDonutMoneyWithdraw(Model):
     """`callback_donut_money_withdraw`.
 
@@ -196,11 +227,17 @@ class CallbackDonutMoneyWithdraw(Model):
         amount_without_fee: `float`, always present.
     """
 
+    __slots__ = ("amount", "amount_without_fee")
+
     amount: float
     amount_without_fee: float
 
+    def __init__(self, *, amount: float, amount_without_fee: float) -> None:
+        self.amount = amount
+        self.amount_without_fee = amount_without_fee
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackDonutMoneyWithdrawError(Model):
     """`callback_donut_money_withdraw_error`.
 
@@ -208,10 +245,15 @@ class CallbackDonutMoneyWithdrawError(Model):
         reason: `str`, always present.
     """
 
+    __slots__ = ("reason",)
+
     reason: str
 
+    def __init__(self, *, reason: str) -> None:
+        self.reason = reason
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackDonutSubscriptionCancelled(Model):
     """`callback_donut_subscription_cancelled`.
 
@@ -219,25 +261,37 @@ class CallbackDonutSubscriptionCancelled(Model):
         user_id: `int`.
     """
 
-    user_id: int | None = None
+    __slots__ = ("user_id",)
+
+    user_id: int | None
+
+    def __init__(self, *, user_id: int | None = None) -> None:
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackDonutSubscriptionCreate(Model):
     """`callback_donut_subscription_create`.
 
     Attributes:
-        user_id: `int`.
         amount: `int`, always present.
         amount_without_fee: `float`, always present.
+        user_id: `int`.
     """
+
+    __slots__ = ("amount", "amount_without_fee", "user_id")
 
     amount: int
     amount_without_fee: float
-    user_id: int | None = None
+    user_id: int | None
+
+    def __init__(self, *, amount: int, amount_without_fee: float, user_id: int | None = None) -> None:
+        self.amount = amount
+        self.amount_without_fee = amount_without_fee
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackDonutSubscriptionExpired(Model):
     """`callback_donut_subscription_expired`.
 
@@ -245,56 +299,85 @@ class CallbackDonutSubscriptionExpired(Model):
         user_id: `int`.
     """
 
-    user_id: int | None = None
+    __slots__ = ("user_id",)
+
+    user_id: int | None
+
+    def __init__(self, *, user_id: int | None = None) -> None:
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackDonutSubscriptionPriceChanged(Model):
     """`callback_donut_subscription_price_changed`.
 
     Attributes:
-        user_id: `int`.
         amount_old: `int`, always present.
         amount_new: `int`, always present.
+        user_id: `int`.
         amount_diff: `float`.
         amount_diff_without_fee: `float`.
     """
 
+    __slots__ = ("amount_diff", "amount_diff_without_fee", "amount_new", "amount_old", "user_id")
+
     amount_old: int
     amount_new: int
-    user_id: int | None = None
-    amount_diff: float | None = None
-    amount_diff_without_fee: float | None = None
+    user_id: int | None
+    amount_diff: float | None
+    amount_diff_without_fee: float | None
+
+    def __init__(
+        self,
+        *,
+        amount_old: int,
+        amount_new: int,
+        user_id: int | None = None,
+        amount_diff: float | None = None,
+        amount_diff_without_fee: float | None = None,
+    ) -> None:
+        self.amount_old = amount_old
+        self.amount_new = amount_new
+        self.user_id = user_id
+        self.amount_diff = amount_diff
+        self.amount_diff_without_fee = amount_diff_without_fee
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackDonutSubscriptionProlonged(Model):
     """`callback_donut_subscription_prolonged`.
 
     Attributes:
-        user_id: `int`.
         amount: `int`, always present.
         amount_without_fee: `float`, always present.
+        user_id: `int`.
     """
+
+    __slots__ = ("amount", "amount_without_fee", "user_id")
 
     amount: int
     amount_without_fee: float
-    user_id: int | None = None
+    user_id: int | None
+
+    def __init__(self, *, amount: int, amount_without_fee: float, user_id: int | None = None) -> None:
+        self.amount = amount
+        self.amount_without_fee = amount_without_fee
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackForeignMessage(Model):
     """`callback_foreign_message`.
 
     Attributes:
-        attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`.
         date: `int`, always present.
         from_id: `int`, always present.
+        text: `str`, always present.
+        attachments: `list[MessagesMessageAttachment]`.
+        conversation_message_id: `int`.
         geo: `BaseGeo`.
         id: `int`.
         peer_id: `int`.
-        text: `str`, always present.
         update_time: `int`.
         was_listened: `bool`.
         payload: `str`.
@@ -303,23 +386,73 @@ class CallbackForeignMessage(Model):
         reply_message: `CallbackForeignMessage`.
     """
 
+    __slots__ = (
+        "attachments",
+        "conversation_message_id",
+        "date",
+        "from_id",
+        "fwd_messages",
+        "geo",
+        "id",
+        "is_cropped",
+        "payload",
+        "peer_id",
+        "reply_message",
+        "text",
+        "update_time",
+        "was_listened",
+    )
+
     date: int
     from_id: int
     text: str
-    attachments: list[MessagesMessageAttachment] | None = None
-    conversation_message_id: int | None = None
-    geo: BaseGeo | None = None
-    id: int | None = None
-    peer_id: int | None = None
-    update_time: int | None = None
-    was_listened: bool | None = None
-    payload: str | None = None
-    is_cropped: bool | None = None
-    fwd_messages: list[CallbackForeignMessage] | None = None
-    reply_message: CallbackForeignMessage | None = None
+    attachments: list[MessagesMessageAttachment] | None
+    conversation_message_id: int | None
+    geo: BaseGeo | None
+    id: int | None
+    peer_id: int | None
+    update_time: int | None
+    was_listened: bool | None
+    payload: str | None
+    is_cropped: bool | None
+    fwd_messages: list[CallbackForeignMessage] | None
+    reply_message: CallbackForeignMessage | None
+
+    def __init__(
+        self,
+        *,
+        date: int,
+        from_id: int,
+        text: str,
+        attachments: list[MessagesMessageAttachment] | None = None,
+        conversation_message_id: int | None = None,
+        geo: BaseGeo | None = None,
+        id: int | None = None,
+        peer_id: int | None = None,
+        update_time: int | None = None,
+        was_listened: bool | None = None,
+        payload: str | None = None,
+        is_cropped: bool | None = None,
+        fwd_messages: list[CallbackForeignMessage] | None = None,
+        reply_message: CallbackForeignMessage | None = None,
+    ) -> None:
+        self.date = date
+        self.from_id = from_id
+        self.text = text
+        self.attachments = attachments
+        self.conversation_message_id = conversation_message_id
+        self.geo = geo
+        self.id = id
+        self.peer_id = peer_id
+        self.update_time = update_time
+        self.was_listened = was_listened
+        self.payload = payload
+        self.is_cropped = is_cropped
+        self.fwd_messages = fwd_messages
+        self.reply_message = reply_message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupChangePhoto(Model):
     """`callback_group_change_photo`.
 
@@ -328,11 +461,17 @@ class CallbackGroupChangePhoto(Model):
         photo: `PhotosPhoto`, always present.
     """
 
+    __slots__ = ("photo", "user_id")
+
     user_id: int
     photo: PhotosPhoto
 
+    def __init__(self, *, user_id: int, photo: PhotosPhoto) -> None:
+        self.user_id = user_id
+        self.photo = photo
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupChangeSettings(Model):
     """`callback_group_change_settings`.
 
@@ -341,11 +480,17 @@ class CallbackGroupChangeSettings(Model):
         changes: `CallbackGroupSettingsChanges`.
     """
 
+    __slots__ = ("changes", "user_id")
+
     user_id: int
-    changes: CallbackGroupSettingsChanges | None = None
+    changes: CallbackGroupSettingsChanges | None
+
+    def __init__(self, *, user_id: int, changes: CallbackGroupSettingsChanges | None = None) -> None:
+        self.user_id = user_id
+        self.changes = changes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupJoin(Model):
     """`callback_group_join`.
 
@@ -354,11 +499,17 @@ class CallbackGroupJoin(Model):
         join_type: `CallbackGroupJoinType`, always present.
     """
 
+    __slots__ = ("join_type", "user_id")
+
     user_id: int
     join_type: CallbackGroupJoinType
 
+    def __init__(self, *, user_id: int, join_type: CallbackGroupJoinType) -> None:
+        self.user_id = user_id
+        self.join_type = join_type
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupLeave(Model):
     """`callback_group_leave`.
 
@@ -367,11 +518,18 @@ class CallbackGroupLeave(Model):
         self_ (wire name `self`): `BaseBoolInt`.
     """
 
-    user_id: int | None = None
-    self_: BaseBoolInt | None = attrs.field(default=None, metadata={"wire": "self"})
+    __slots__ = ("self_", "user_id")
+    __wire_names__ = {"self_": "self"}
+
+    user_id: int | None
+    self_: BaseBoolInt | None
+
+    def __init__(self, *, user_id: int | None = None, self_: BaseBoolInt | None = None) -> None:
+        self.user_id = user_id
+        self.self_ = self_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupOfficersEdit(Model):
     """`callback_group_officers_edit`.
 
@@ -382,13 +540,23 @@ class CallbackGroupOfficersEdit(Model):
         level_new: `CallbackGroupOfficerRole`, always present.
     """
 
+    __slots__ = ("admin_id", "level_new", "level_old", "user_id")
+
     admin_id: int
     user_id: int
     level_old: CallbackGroupOfficerRole
     level_new: CallbackGroupOfficerRole
 
+    def __init__(
+        self, *, admin_id: int, user_id: int, level_old: CallbackGroupOfficerRole, level_new: CallbackGroupOfficerRole
+    ) -> None:
+        self.admin_id = admin_id
+        self.user_id = user_id
+        self.level_old = level_old
+        self.level_new = level_new
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupSettingsChanges(Model):
     """`callback_group_settings_changes`.
 
@@ -430,44 +598,157 @@ class CallbackGroupSettingsChanges(Model):
         public_subcategory: `CallbackGroupSettingsChangesIntegerValues`.
     """
 
-    title: CallbackGroupSettingsChangesStringValues | None = None
-    screen_name: CallbackGroupSettingsChangesStringValues | None = None
-    event_start_date: CallbackGroupSettingsChangesIntegerValues | None = None
-    event_finish_date: CallbackGroupSettingsChangesIntegerValues | None = None
-    event_group_id: CallbackGroupSettingsChangesIntegerValues | None = None
-    donations: CallbackGroupSettingsChangesIntegerValues | None = None
-    wall: CallbackGroupSettingsChangesIntegerValues | None = None
-    replies: CallbackGroupSettingsChangesIntegerValues | None = None
-    topics: CallbackGroupSettingsChangesIntegerValues | None = None
-    photos: CallbackGroupSettingsChangesIntegerValues | None = None
-    docs: CallbackGroupSettingsChangesIntegerValues | None = None
-    messages: CallbackGroupSettingsChangesIntegerValues | None = None
-    market: CallbackGroupSettingsChangesIntegerValues | None = None
-    market_wiki: CallbackGroupSettingsChangesIntegerValues | None = None
-    board: CallbackGroupSettingsChangesIntegerValues | None = None
-    links: CallbackGroupSettingsChangesIntegerValues | None = None
-    audio: CallbackGroupSettingsChangesIntegerValues | None = None
-    video: CallbackGroupSettingsChangesIntegerValues | None = None
-    can_post_topics: CallbackGroupSettingsChangesIntegerValues | None = None
-    can_post_albums: CallbackGroupSettingsChangesIntegerValues | None = None
-    can_post_video: CallbackGroupSettingsChangesIntegerValues | None = None
-    disable_market_comments: CallbackGroupSettingsChangesIntegerValues | None = None
-    status_default: CallbackGroupSettingsChangesIntegerValues | None = None
-    access: CallbackGroupSettingsChangesIntegerValues | None = None
-    email: CallbackGroupSettingsChangesStringValues | None = None
-    country_id: CallbackGroupSettingsChangesIntegerValues | None = None
-    city_id: CallbackGroupSettingsChangesIntegerValues | None = None
-    address: CallbackGroupSettingsChangesStringValues | None = None
-    description: CallbackGroupSettingsChangesStringValues | None = None
-    website: CallbackGroupSettingsChangesStringValues | None = None
-    phone: CallbackGroupSettingsChangesStringValues | None = None
-    age_limits: CallbackGroupSettingsChangesIntegerValues | None = None
-    category_v2: CallbackGroupSettingsChangesIntegerValues | None = None
-    public_category: CallbackGroupSettingsChangesIntegerValues | None = None
-    public_subcategory: CallbackGroupSettingsChangesIntegerValues | None = None
+    __slots__ = (
+        "access",
+        "address",
+        "age_limits",
+        "audio",
+        "board",
+        "can_post_albums",
+        "can_post_topics",
+        "can_post_video",
+        "category_v2",
+        "city_id",
+        "country_id",
+        "description",
+        "disable_market_comments",
+        "docs",
+        "donations",
+        "email",
+        "event_finish_date",
+        "event_group_id",
+        "event_start_date",
+        "links",
+        "market",
+        "market_wiki",
+        "messages",
+        "phone",
+        "photos",
+        "public_category",
+        "public_subcategory",
+        "replies",
+        "screen_name",
+        "status_default",
+        "title",
+        "topics",
+        "video",
+        "wall",
+        "website",
+    )
+
+    title: CallbackGroupSettingsChangesStringValues | None
+    screen_name: CallbackGroupSettingsChangesStringValues | None
+    event_start_date: CallbackGroupSettingsChangesIntegerValues | None
+    event_finish_date: CallbackGroupSettingsChangesIntegerValues | None
+    event_group_id: CallbackGroupSettingsChangesIntegerValues | None
+    donations: CallbackGroupSettingsChangesIntegerValues | None
+    wall: CallbackGroupSettingsChangesIntegerValues | None
+    replies: CallbackGroupSettingsChangesIntegerValues | None
+    topics: CallbackGroupSettingsChangesIntegerValues | None
+    photos: CallbackGroupSettingsChangesIntegerValues | None
+    docs: CallbackGroupSettingsChangesIntegerValues | None
+    messages: CallbackGroupSettingsChangesIntegerValues | None
+    market: CallbackGroupSettingsChangesIntegerValues | None
+    market_wiki: CallbackGroupSettingsChangesIntegerValues | None
+    board: CallbackGroupSettingsChangesIntegerValues | None
+    links: CallbackGroupSettingsChangesIntegerValues | None
+    audio: CallbackGroupSettingsChangesIntegerValues | None
+    video: CallbackGroupSettingsChangesIntegerValues | None
+    can_post_topics: CallbackGroupSettingsChangesIntegerValues | None
+    can_post_albums: CallbackGroupSettingsChangesIntegerValues | None
+    can_post_video: CallbackGroupSettingsChangesIntegerValues | None
+    disable_market_comments: CallbackGroupSettingsChangesIntegerValues | None
+    status_default: CallbackGroupSettingsChangesIntegerValues | None
+    access: CallbackGroupSettingsChangesIntegerValues | None
+    email: CallbackGroupSettingsChangesStringValues | None
+    country_id: CallbackGroupSettingsChangesIntegerValues | None
+    city_id: CallbackGroupSettingsChangesIntegerValues | None
+    address: CallbackGroupSettingsChangesStringValues | None
+    description: CallbackGroupSettingsChangesStringValues | None
+    website: CallbackGroupSettingsChangesStringValues | None
+    phone: CallbackGroupSettingsChangesStringValues | None
+    age_limits: CallbackGroupSettingsChangesIntegerValues | None
+    category_v2: CallbackGroupSettingsChangesIntegerValues | None
+    public_category: CallbackGroupSettingsChangesIntegerValues | None
+    public_subcategory: CallbackGroupSettingsChangesIntegerValues | None
+
+    def __init__(
+        self,
+        *,
+        title: CallbackGroupSettingsChangesStringValues | None = None,
+        screen_name: CallbackGroupSettingsChangesStringValues | None = None,
+        event_start_date: CallbackGroupSettingsChangesIntegerValues | None = None,
+        event_finish_date: CallbackGroupSettingsChangesIntegerValues | None = None,
+        event_group_id: CallbackGroupSettingsChangesIntegerValues | None = None,
+        donations: CallbackGroupSettingsChangesIntegerValues | None = None,
+        wall: CallbackGroupSettingsChangesIntegerValues | None = None,
+        replies: CallbackGroupSettingsChangesIntegerValues | None = None,
+        topics: CallbackGroupSettingsChangesIntegerValues | None = None,
+        photos: CallbackGroupSettingsChangesIntegerValues | None = None,
+        docs: CallbackGroupSettingsChangesIntegerValues | None = None,
+        messages: CallbackGroupSettingsChangesIntegerValues | None = None,
+        market: CallbackGroupSettingsChangesIntegerValues | None = None,
+        market_wiki: CallbackGroupSettingsChangesIntegerValues | None = None,
+        board: CallbackGroupSettingsChangesIntegerValues | None = None,
+        links: CallbackGroupSettingsChangesIntegerValues | None = None,
+        audio: CallbackGroupSettingsChangesIntegerValues | None = None,
+        video: CallbackGroupSettingsChangesIntegerValues | None = None,
+        can_post_topics: CallbackGroupSettingsChangesIntegerValues | None = None,
+        can_post_albums: CallbackGroupSettingsChangesIntegerValues | None = None,
+        can_post_video: CallbackGroupSettingsChangesIntegerValues | None = None,
+        disable_market_comments: CallbackGroupSettingsChangesIntegerValues | None = None,
+        status_default: CallbackGroupSettingsChangesIntegerValues | None = None,
+        access: CallbackGroupSettingsChangesIntegerValues | None = None,
+        email: CallbackGroupSettingsChangesStringValues | None = None,
+        country_id: CallbackGroupSettingsChangesIntegerValues | None = None,
+        city_id: CallbackGroupSettingsChangesIntegerValues | None = None,
+        address: CallbackGroupSettingsChangesStringValues | None = None,
+        description: CallbackGroupSettingsChangesStringValues | None = None,
+        website: CallbackGroupSettingsChangesStringValues | None = None,
+        phone: CallbackGroupSettingsChangesStringValues | None = None,
+        age_limits: CallbackGroupSettingsChangesIntegerValues | None = None,
+        category_v2: CallbackGroupSettingsChangesIntegerValues | None = None,
+        public_category: CallbackGroupSettingsChangesIntegerValues | None = None,
+        public_subcategory: CallbackGroupSettingsChangesIntegerValues | None = None,
+    ) -> None:
+        self.title = title
+        self.screen_name = screen_name
+        self.event_start_date = event_start_date
+        self.event_finish_date = event_finish_date
+        self.event_group_id = event_group_id
+        self.donations = donations
+        self.wall = wall
+        self.replies = replies
+        self.topics = topics
+        self.photos = photos
+        self.docs = docs
+        self.messages = messages
+        self.market = market
+        self.market_wiki = market_wiki
+        self.board = board
+        self.links = links
+        self.audio = audio
+        self.video = video
+        self.can_post_topics = can_post_topics
+        self.can_post_albums = can_post_albums
+        self.can_post_video = can_post_video
+        self.disable_market_comments = disable_market_comments
+        self.status_default = status_default
+        self.access = access
+        self.email = email
+        self.country_id = country_id
+        self.city_id = city_id
+        self.address = address
+        self.description = description
+        self.website = website
+        self.phone = phone
+        self.age_limits = age_limits
+        self.category_v2 = category_v2
+        self.public_category = public_category
+        self.public_subcategory = public_subcategory
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupSettingsChangesIntegerValues(Model):
     """`callback_group_settings_changes_integer_values`.
 
@@ -476,11 +757,17 @@ class CallbackGroupSettingsChangesIntegerValues(Model):
         new_value: `int`.
     """
 
-    old_value: int | None = None
-    new_value: int | None = None
+    __slots__ = ("new_value", "old_value")
+
+    old_value: int | None
+    new_value: int | None
+
+    def __init__(self, *, old_value: int | None = None, new_value: int | None = None) -> None:
+        self.old_value = old_value
+        self.new_value = new_value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackGroupSettingsChangesStringValues(Model):
     """`callback_group_settings_changes_string_values`.
 
@@ -489,11 +776,17 @@ class CallbackGroupSettingsChangesStringValues(Model):
         new_value: `str`.
     """
 
-    old_value: str | None = None
-    new_value: str | None = None
+    __slots__ = ("new_value", "old_value")
+
+    old_value: str | None
+    new_value: str | None
+
+    def __init__(self, *, old_value: str | None = None, new_value: str | None = None) -> None:
+        self.old_value = old_value
+        self.new_value = new_value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackInfoForBots(Model):
     """`callback_info_for_bots`.
 
@@ -505,14 +798,31 @@ class CallbackInfoForBots(Model):
         lang_id: `int`.
     """
 
-    button_actions: list[MessagesTemplateActionTypeNames] | None = None
-    keyboard: bool | None = None
-    inline_keyboard: bool | None = None
-    carousel: bool | None = None
-    lang_id: int | None = None
+    __slots__ = ("button_actions", "carousel", "inline_keyboard", "keyboard", "lang_id")
+
+    button_actions: list[MessagesTemplateActionTypeNames] | None
+    keyboard: bool | None
+    inline_keyboard: bool | None
+    carousel: bool | None
+    lang_id: int | None
+
+    def __init__(
+        self,
+        *,
+        button_actions: list[MessagesTemplateActionTypeNames] | None = None,
+        keyboard: bool | None = None,
+        inline_keyboard: bool | None = None,
+        carousel: bool | None = None,
+        lang_id: int | None = None,
+    ) -> None:
+        self.button_actions = button_actions
+        self.keyboard = keyboard
+        self.inline_keyboard = inline_keyboard
+        self.carousel = carousel
+        self.lang_id = lang_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackLikeAddRemove(Model):
     """`callback_like_add_remove`.
 
@@ -525,15 +835,34 @@ class CallbackLikeAddRemove(Model):
         thread_reply_id: `int`.
     """
 
+    __slots__ = ("liker_id", "object_id", "object_owner_id", "object_type", "post_id", "thread_reply_id")
+
     liker_id: int
     object_type: CallbackLikeAddRemoveObjectType
     object_owner_id: int
     object_id: int
     post_id: int
-    thread_reply_id: int | None = None
+    thread_reply_id: int | None
+
+    def __init__(
+        self,
+        *,
+        liker_id: int,
+        object_type: CallbackLikeAddRemoveObjectType,
+        object_owner_id: int,
+        object_id: int,
+        post_id: int,
+        thread_reply_id: int | None = None,
+    ) -> None:
+        self.liker_id = liker_id
+        self.object_type = object_type
+        self.object_owner_id = object_owner_id
+        self.object_id = object_id
+        self.post_id = post_id
+        self.thread_reply_id = thread_reply_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMarketComment(Model):
     """`callback_market_comment`.
 
@@ -546,55 +875,82 @@ class CallbackMarketComment(Model):
         photo_id: `int`.
     """
 
+    __slots__ = ("date", "from_id", "id", "market_owner_id", "photo_id", "text")
+
     id: int
     from_id: int
     date: int
-    text: str | None = None
-    market_owner_id: int | None = None
-    photo_id: int | None = None
+    text: str | None
+    market_owner_id: int | None
+    photo_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        from_id: int,
+        date: int,
+        text: str | None = None,
+        market_owner_id: int | None = None,
+        photo_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.from_id = from_id
+        self.date = date
+        self.text = text
+        self.market_owner_id = market_owner_id
+        self.photo_id = photo_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMarketCommentDelete(Model):
     """`callback_market_comment_delete`.
 
     Attributes:
         owner_id: `int`, always present.
         id: `int`, always present.
-        user_id: `int`.
         item_id: `int`, always present.
+        user_id: `int`.
     """
+
+    __slots__ = ("id", "item_id", "owner_id", "user_id")
 
     owner_id: int
     id: int
     item_id: int
-    user_id: int | None = None
+    user_id: int | None
+
+    def __init__(self, *, owner_id: int, id: int, item_id: int, user_id: int | None = None) -> None:
+        self.owner_id = owner_id
+        self.id = id
+        self.item_id = item_id
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessage(Model):
     """`callback_message`.
 
     Attributes:
+        conversation_message_id: `int`, always present.
+        date: `int`, always present.
+        from_id: `int`, always present.
+        id: `int`, always present.
+        text: `str`, always present.
+        out: `BaseBoolInt`, always present.
+        peer_id: `int`, always present.
         action: `MessagesMessageAction`.
         admin_author_id: `int`.
         attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`, always present.
-        date: `int`, always present.
         deleted: `BaseBoolInt`.
-        from_id: `int`, always present.
         geo: `BaseGeo`.
-        id: `int`, always present.
         is_cropped: `bool`.
         keyboard: `MessagesKeyboard`.
         payload: `str`.
-        text: `str`, always present.
         update_time: `int`.
         is_silent: `bool`.
         is_unavailable: `bool`.
         version: `int`.
-        out: `BaseBoolInt`, always present.
-        peer_id: `int`, always present.
         random_id: `int`.
         ref: `str`.
         ref_source: `str`.
@@ -612,6 +968,43 @@ class CallbackMessage(Model):
         fwd_messages: `list[CallbackForeignMessage]`.
     """
 
+    __slots__ = (
+        "action",
+        "admin_author_id",
+        "attachments",
+        "conversation_message_id",
+        "date",
+        "deleted",
+        "from_id",
+        "fwd_messages",
+        "geo",
+        "id",
+        "important",
+        "influence_score",
+        "is_cropped",
+        "is_hidden",
+        "is_pinned",
+        "is_silent",
+        "is_unavailable",
+        "keyboard",
+        "last_reaction_id",
+        "members_count",
+        "out",
+        "payload",
+        "peer_id",
+        "pinned_at",
+        "random_id",
+        "reaction_id",
+        "reactions",
+        "ref",
+        "ref_source",
+        "reply_message",
+        "text",
+        "update_time",
+        "version",
+        "was_listened",
+    )
+
     conversation_message_id: int
     date: int
     from_id: int
@@ -619,36 +1012,109 @@ class CallbackMessage(Model):
     text: str
     out: BaseBoolInt
     peer_id: int
-    action: MessagesMessageAction | None = None
-    admin_author_id: int | None = None
-    attachments: list[MessagesMessageAttachment] | None = None
-    deleted: BaseBoolInt | None = None
-    geo: BaseGeo | None = None
-    is_cropped: bool | None = None
-    keyboard: MessagesKeyboard | None = None
-    payload: str | None = None
-    update_time: int | None = None
-    is_silent: bool | None = None
-    is_unavailable: bool | None = None
-    version: int | None = None
-    random_id: int | None = None
-    ref: str | None = None
-    ref_source: str | None = None
-    important: bool | None = None
-    is_hidden: bool | None = None
-    members_count: int | None = None
-    reaction_id: int | None = None
-    reactions: list[MessagesReactionCounterResponseItem] | None = None
-    last_reaction_id: int | None = None
-    is_pinned: bool | None = None
-    was_listened: bool | None = None
-    pinned_at: int | None = None
-    influence_score: float | None = None
-    reply_message: CallbackForeignMessage | None = None
-    fwd_messages: list[CallbackForeignMessage] | None = None
+    action: MessagesMessageAction | None
+    admin_author_id: int | None
+    attachments: list[MessagesMessageAttachment] | None
+    deleted: BaseBoolInt | None
+    geo: BaseGeo | None
+    is_cropped: bool | None
+    keyboard: MessagesKeyboard | None
+    payload: str | None
+    update_time: int | None
+    is_silent: bool | None
+    is_unavailable: bool | None
+    version: int | None
+    random_id: int | None
+    ref: str | None
+    ref_source: str | None
+    important: bool | None
+    is_hidden: bool | None
+    members_count: int | None
+    reaction_id: int | None
+    reactions: list[MessagesReactionCounterResponseItem] | None
+    last_reaction_id: int | None
+    is_pinned: bool | None
+    was_listened: bool | None
+    pinned_at: int | None
+    influence_score: float | None
+    reply_message: CallbackForeignMessage | None
+    fwd_messages: list[CallbackForeignMessage] | None
+
+    def __init__(
+        self,
+        *,
+        conversation_message_id: int,
+        date: int,
+        from_id: int,
+        id: int,
+        text: str,
+        out: BaseBoolInt,
+        peer_id: int,
+        action: MessagesMessageAction | None = None,
+        admin_author_id: int | None = None,
+        attachments: list[MessagesMessageAttachment] | None = None,
+        deleted: BaseBoolInt | None = None,
+        geo: BaseGeo | None = None,
+        is_cropped: bool | None = None,
+        keyboard: MessagesKeyboard | None = None,
+        payload: str | None = None,
+        update_time: int | None = None,
+        is_silent: bool | None = None,
+        is_unavailable: bool | None = None,
+        version: int | None = None,
+        random_id: int | None = None,
+        ref: str | None = None,
+        ref_source: str | None = None,
+        important: bool | None = None,
+        is_hidden: bool | None = None,
+        members_count: int | None = None,
+        reaction_id: int | None = None,
+        reactions: list[MessagesReactionCounterResponseItem] | None = None,
+        last_reaction_id: int | None = None,
+        is_pinned: bool | None = None,
+        was_listened: bool | None = None,
+        pinned_at: int | None = None,
+        influence_score: float | None = None,
+        reply_message: CallbackForeignMessage | None = None,
+        fwd_messages: list[CallbackForeignMessage] | None = None,
+    ) -> None:
+        self.conversation_message_id = conversation_message_id
+        self.date = date
+        self.from_id = from_id
+        self.id = id
+        self.text = text
+        self.out = out
+        self.peer_id = peer_id
+        self.action = action
+        self.admin_author_id = admin_author_id
+        self.attachments = attachments
+        self.deleted = deleted
+        self.geo = geo
+        self.is_cropped = is_cropped
+        self.keyboard = keyboard
+        self.payload = payload
+        self.update_time = update_time
+        self.is_silent = is_silent
+        self.is_unavailable = is_unavailable
+        self.version = version
+        self.random_id = random_id
+        self.ref = ref
+        self.ref_source = ref_source
+        self.important = important
+        self.is_hidden = is_hidden
+        self.members_count = members_count
+        self.reaction_id = reaction_id
+        self.reactions = reactions
+        self.last_reaction_id = last_reaction_id
+        self.is_pinned = is_pinned
+        self.was_listened = was_listened
+        self.pinned_at = pinned_at
+        self.influence_score = influence_score
+        self.reply_message = reply_message
+        self.fwd_messages = fwd_messages
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessageAllow(Model):
     """`callback_message_allow`.
 
@@ -657,11 +1123,17 @@ class CallbackMessageAllow(Model):
         key: `str`, always present.
     """
 
+    __slots__ = ("key", "user_id")
+
     user_id: int
     key: str
 
+    def __init__(self, *, user_id: int, key: str) -> None:
+        self.user_id = user_id
+        self.key = key
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessageDeny(Model):
     """`callback_message_deny`.
 
@@ -669,10 +1141,15 @@ class CallbackMessageDeny(Model):
         user_id: `int`, always present.
     """
 
+    __slots__ = ("user_id",)
+
     user_id: int
 
+    def __init__(self, *, user_id: int) -> None:
+        self.user_id = user_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessageEvent(Model):
     """`callback_message_event`.
 
@@ -684,14 +1161,25 @@ class CallbackMessageEvent(Model):
         conversation_message_id: `int`.
     """
 
+    __slots__ = ("conversation_message_id", "event_id", "payload", "peer_id", "user_id")
+
     user_id: int
     peer_id: int
     event_id: str
     payload: JSON
-    conversation_message_id: int | None = None
+    conversation_message_id: int | None
+
+    def __init__(
+        self, *, user_id: int, peer_id: int, event_id: str, payload: JSON, conversation_message_id: int | None = None
+    ) -> None:
+        self.user_id = user_id
+        self.peer_id = peer_id
+        self.event_id = event_id
+        self.payload = payload
+        self.conversation_message_id = conversation_message_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessageObject(Model):
     """`callback_message_object`.
 
@@ -700,11 +1188,19 @@ class CallbackMessageObject(Model):
         message: `CallbackMessage`.
     """
 
-    client_info: CallbackInfoForBots | None = None
-    message: CallbackMessage | None = None
+    __slots__ = ("client_info", "message")
+
+    client_info: CallbackInfoForBots | None
+    message: CallbackMessage | None
+
+    def __init__(
+        self, *, client_info: CallbackInfoForBots | None = None, message: CallbackMessage | None = None
+    ) -> None:
+        self.client_info = client_info
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessageReactionEvent(Model):
     """`callback_message_reaction_event`.
 
@@ -715,13 +1211,21 @@ class CallbackMessageReactionEvent(Model):
         reaction_id: `int`.
     """
 
+    __slots__ = ("cmid", "peer_id", "reacted_id", "reaction_id")
+
     reacted_id: int
     peer_id: int
     cmid: int
-    reaction_id: int | None = None
+    reaction_id: int | None
+
+    def __init__(self, *, reacted_id: int, peer_id: int, cmid: int, reaction_id: int | None = None) -> None:
+        self.reacted_id = reacted_id
+        self.peer_id = peer_id
+        self.cmid = cmid
+        self.reaction_id = reaction_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessageRead(Model):
     """`callback_message_read`.
 
@@ -732,13 +1236,21 @@ class CallbackMessageRead(Model):
         conversation_message_id: `int`, always present.
     """
 
+    __slots__ = ("conversation_message_id", "from_id", "peer_id", "read_message_id")
+
     from_id: int
     peer_id: int
     read_message_id: int
     conversation_message_id: int
 
+    def __init__(self, *, from_id: int, peer_id: int, read_message_id: int, conversation_message_id: int) -> None:
+        self.from_id = from_id
+        self.peer_id = peer_id
+        self.read_message_id = read_message_id
+        self.conversation_message_id = conversation_message_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackMessageTypingState(Model):
     """`callback_message_typing_state`.
 
@@ -748,17 +1260,26 @@ class CallbackMessageTypingState(Model):
         state: `CallbackMessageTypingStateState`, always present.
     """
 
+    __slots__ = ("from_id", "state", "to_id")
+
     from_id: int
     to_id: int
     state: CallbackMessageTypingStateState
 
+    def __init__(self, *, from_id: int, to_id: int, state: CallbackMessageTypingStateState) -> None:
+        self.from_id = from_id
+        self.to_id = to_id
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackPhotoComment(Model):
     """`callback_photo_comment`.
 
     Attributes:
         id: `int`, always present.
+        date: `int`, always present.
+        photo_owner_id: `int`, always present.
         from_id: `int`.
         can_edit: `BaseBoolInt`.
         post_id: `int`.
@@ -766,7 +1287,6 @@ class CallbackPhotoComment(Model):
         parents_stack: `list[int]`.
         photo_id: `int`.
         video_id: `int`.
-        date: `int`, always present.
         text: `str`.
         attachments: `list[WallWallpostAttachment]`.
         donut: `WallWallCommentDonut`.
@@ -778,33 +1298,103 @@ class CallbackPhotoComment(Model):
         is_from_post_author: `bool`.
         deleted: `bool`.
         pid: `int`.
-        photo_owner_id: `int`, always present.
     """
+
+    __slots__ = (
+        "attachments",
+        "can_edit",
+        "date",
+        "deleted",
+        "donut",
+        "from_id",
+        "id",
+        "is_from_post_author",
+        "likes",
+        "owner_id",
+        "parents_stack",
+        "photo_id",
+        "photo_owner_id",
+        "pid",
+        "post_id",
+        "real_offset",
+        "reply_to_comment",
+        "reply_to_user",
+        "text",
+        "thread",
+        "video_id",
+    )
 
     id: int
     date: int
     photo_owner_id: int
-    from_id: int | None = None
-    can_edit: BaseBoolInt | None = None
-    post_id: int | None = None
-    owner_id: int | None = None
-    parents_stack: list[int] | None = None
-    photo_id: int | None = None
-    video_id: int | None = None
-    text: str | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    donut: WallWallCommentDonut | None = None
-    likes: BaseLikesInfo | None = None
-    real_offset: int | None = None
-    reply_to_user: int | None = None
-    reply_to_comment: int | None = None
-    thread: CommentThread | None = None
-    is_from_post_author: bool | None = None
-    deleted: bool | None = None
-    pid: int | None = None
+    from_id: int | None
+    can_edit: BaseBoolInt | None
+    post_id: int | None
+    owner_id: int | None
+    parents_stack: list[int] | None
+    photo_id: int | None
+    video_id: int | None
+    text: str | None
+    attachments: list[WallWallpostAttachment] | None
+    donut: WallWallCommentDonut | None
+    likes: BaseLikesInfo | None
+    real_offset: int | None
+    reply_to_user: int | None
+    reply_to_comment: int | None
+    thread: CommentThread | None
+    is_from_post_author: bool | None
+    deleted: bool | None
+    pid: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        date: int,
+        photo_owner_id: int,
+        from_id: int | None = None,
+        can_edit: BaseBoolInt | None = None,
+        post_id: int | None = None,
+        owner_id: int | None = None,
+        parents_stack: list[int] | None = None,
+        photo_id: int | None = None,
+        video_id: int | None = None,
+        text: str | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        donut: WallWallCommentDonut | None = None,
+        likes: BaseLikesInfo | None = None,
+        real_offset: int | None = None,
+        reply_to_user: int | None = None,
+        reply_to_comment: int | None = None,
+        thread: CommentThread | None = None,
+        is_from_post_author: bool | None = None,
+        deleted: bool | None = None,
+        pid: int | None = None,
+    ) -> None:
+        self.id = id
+        self.date = date
+        self.photo_owner_id = photo_owner_id
+        self.from_id = from_id
+        self.can_edit = can_edit
+        self.post_id = post_id
+        self.owner_id = owner_id
+        self.parents_stack = parents_stack
+        self.photo_id = photo_id
+        self.video_id = video_id
+        self.text = text
+        self.attachments = attachments
+        self.donut = donut
+        self.likes = likes
+        self.real_offset = real_offset
+        self.reply_to_user = reply_to_user
+        self.reply_to_comment = reply_to_comment
+        self.thread = thread
+        self.is_from_post_author = is_from_post_author
+        self.deleted = deleted
+        self.pid = pid
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackPhotoCommentDelete(Model):
     """`callback_photo_comment_delete`.
 
@@ -816,14 +1406,23 @@ class CallbackPhotoCommentDelete(Model):
         deleter_id: `int`, always present.
     """
 
+    __slots__ = ("deleter_id", "id", "owner_id", "photo_id", "user_id")
+
     id: int
     owner_id: int
     user_id: int
     photo_id: int
     deleter_id: int
 
+    def __init__(self, *, id: int, owner_id: int, user_id: int, photo_id: int, deleter_id: int) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.user_id = user_id
+        self.photo_id = photo_id
+        self.deleter_id = deleter_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackPollVoteNew(Model):
     """`callback_poll_vote_new`.
 
@@ -834,13 +1433,21 @@ class CallbackPollVoteNew(Model):
         user_id: `int`, always present.
     """
 
+    __slots__ = ("option_id", "owner_id", "poll_id", "user_id")
+
     owner_id: int
     poll_id: int
     option_id: int
     user_id: int
 
+    def __init__(self, *, owner_id: int, poll_id: int, option_id: int, user_id: int) -> None:
+        self.owner_id = owner_id
+        self.poll_id = poll_id
+        self.option_id = option_id
+        self.user_id = user_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackUserBlock(Model):
     """`callback_user_block`.
 
@@ -852,14 +1459,25 @@ class CallbackUserBlock(Model):
         comment: `str`.
     """
 
+    __slots__ = ("admin_id", "comment", "reason", "unblock_date", "user_id")
+
     admin_id: int
     user_id: int
     unblock_date: int
     reason: int
-    comment: str | None = None
+    comment: str | None
+
+    def __init__(
+        self, *, admin_id: int, user_id: int, unblock_date: int, reason: int, comment: str | None = None
+    ) -> None:
+        self.admin_id = admin_id
+        self.user_id = user_id
+        self.unblock_date = unblock_date
+        self.reason = reason
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackUserUnblock(Model):
     """`callback_user_unblock`.
 
@@ -869,17 +1487,25 @@ class CallbackUserUnblock(Model):
         by_end_date: `int`, always present.
     """
 
+    __slots__ = ("admin_id", "by_end_date", "user_id")
+
     admin_id: int
     user_id: int
     by_end_date: int
 
+    def __init__(self, *, admin_id: int, user_id: int, by_end_date: int) -> None:
+        self.admin_id = admin_id
+        self.user_id = user_id
+        self.by_end_date = by_end_date
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackVideoComment(Model):
     """`callback_video_comment`.
 
     Attributes:
         id: `int`, always present.
+        date: `int`, always present.
         from_id: `int`.
         can_edit: `BaseBoolInt`.
         post_id: `int`.
@@ -887,7 +1513,6 @@ class CallbackVideoComment(Model):
         parents_stack: `list[int]`.
         photo_id: `int`.
         video_id: `int`.
-        date: `int`, always present.
         text: `str`.
         attachments: `list[WallWallpostAttachment]`.
         donut: `WallWallCommentDonut`.
@@ -902,30 +1527,101 @@ class CallbackVideoComment(Model):
         video_owner_id: `int`.
     """
 
+    __slots__ = (
+        "attachments",
+        "can_edit",
+        "date",
+        "deleted",
+        "donut",
+        "from_id",
+        "id",
+        "is_from_post_author",
+        "likes",
+        "owner_id",
+        "parents_stack",
+        "photo_id",
+        "pid",
+        "post_id",
+        "real_offset",
+        "reply_to_comment",
+        "reply_to_user",
+        "text",
+        "thread",
+        "video_id",
+        "video_owner_id",
+    )
+
     id: int
     date: int
-    from_id: int | None = None
-    can_edit: BaseBoolInt | None = None
-    post_id: int | None = None
-    owner_id: int | None = None
-    parents_stack: list[int] | None = None
-    photo_id: int | None = None
-    video_id: int | None = None
-    text: str | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    donut: WallWallCommentDonut | None = None
-    likes: BaseLikesInfo | None = None
-    real_offset: int | None = None
-    reply_to_user: int | None = None
-    reply_to_comment: int | None = None
-    thread: CommentThread | None = None
-    is_from_post_author: bool | None = None
-    deleted: bool | None = None
-    pid: int | None = None
-    video_owner_id: int | None = None
+    from_id: int | None
+    can_edit: BaseBoolInt | None
+    post_id: int | None
+    owner_id: int | None
+    parents_stack: list[int] | None
+    photo_id: int | None
+    video_id: int | None
+    text: str | None
+    attachments: list[WallWallpostAttachment] | None
+    donut: WallWallCommentDonut | None
+    likes: BaseLikesInfo | None
+    real_offset: int | None
+    reply_to_user: int | None
+    reply_to_comment: int | None
+    thread: CommentThread | None
+    is_from_post_author: bool | None
+    deleted: bool | None
+    pid: int | None
+    video_owner_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        date: int,
+        from_id: int | None = None,
+        can_edit: BaseBoolInt | None = None,
+        post_id: int | None = None,
+        owner_id: int | None = None,
+        parents_stack: list[int] | None = None,
+        photo_id: int | None = None,
+        video_id: int | None = None,
+        text: str | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        donut: WallWallCommentDonut | None = None,
+        likes: BaseLikesInfo | None = None,
+        real_offset: int | None = None,
+        reply_to_user: int | None = None,
+        reply_to_comment: int | None = None,
+        thread: CommentThread | None = None,
+        is_from_post_author: bool | None = None,
+        deleted: bool | None = None,
+        pid: int | None = None,
+        video_owner_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.date = date
+        self.from_id = from_id
+        self.can_edit = can_edit
+        self.post_id = post_id
+        self.owner_id = owner_id
+        self.parents_stack = parents_stack
+        self.photo_id = photo_id
+        self.video_id = video_id
+        self.text = text
+        self.attachments = attachments
+        self.donut = donut
+        self.likes = likes
+        self.real_offset = real_offset
+        self.reply_to_user = reply_to_user
+        self.reply_to_comment = reply_to_comment
+        self.thread = thread
+        self.is_from_post_author = is_from_post_author
+        self.deleted = deleted
+        self.pid = pid
+        self.video_owner_id = video_owner_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackVideoCommentDelete(Model):
     """`callback_video_comment_delete`.
 
@@ -936,13 +1632,21 @@ class CallbackVideoCommentDelete(Model):
         video_id: `int`, always present.
     """
 
+    __slots__ = ("deleter_id", "id", "owner_id", "video_id")
+
     id: int
     owner_id: int
     deleter_id: int
     video_id: int
 
+    def __init__(self, *, id: int, owner_id: int, deleter_id: int, video_id: int) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.deleter_id = deleter_id
+        self.video_id = video_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackVkpayTransaction(Model):
     """`callback_vkpay_transaction`.
 
@@ -954,28 +1658,45 @@ class CallbackVkpayTransaction(Model):
         payload: `str`.
     """
 
+    __slots__ = ("amount", "date", "description", "from_id", "payload")
+
     amount: int
     from_id: int
     description: str
     date: int
-    payload: str | None = None
+    payload: str | None
+
+    def __init__(self, *, amount: int, from_id: int, description: str, date: int, payload: str | None = None) -> None:
+        self.amount = amount
+        self.from_id = from_id
+        self.description = description
+        self.date = date
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallbackWallCommentDelete(Model):
     """`callback_wall_comment_delete`.
 
     Attributes:
         owner_id: `int`, always present.
         id: `int`, always present.
-        user_id: `int`.
         post_id: `int`, always present.
+        user_id: `int`.
     """
+
+    __slots__ = ("id", "owner_id", "post_id", "user_id")
 
     owner_id: int
     id: int
     post_id: int
-    user_id: int | None = None
+    user_id: int | None
+
+    def __init__(self, *, owner_id: int, id: int, post_id: int, user_id: int | None = None) -> None:
+        self.owner_id = owner_id
+        self.id = id
+        self.post_id = post_id
+        self.user_id = user_id
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

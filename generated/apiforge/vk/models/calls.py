@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class CallsEndState(OpenStrEnum):
@@ -17,30 +15,51 @@ class CallsEndState(OpenStrEnum):
     REACHED = "reached"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallsCall(Model):
     """`calls_call`.
 
     Attributes:
-        duration: `int`.
         initiator_id: `int`, always present.
         receiver_id: `int`, always present.
         state: `CallsEndState`, always present.
         time: `int`, always present.
+        duration: `int`.
         video: `bool`.
         participants: `CallsParticipants`.
     """
+
+    __slots__ = ("duration", "initiator_id", "participants", "receiver_id", "state", "time", "video")
 
     initiator_id: int
     receiver_id: int
     state: CallsEndState
     time: int
-    duration: int | None = None
-    video: bool | None = None
-    participants: CallsParticipants | None = None
+    duration: int | None
+    video: bool | None
+    participants: CallsParticipants | None
+
+    def __init__(
+        self,
+        *,
+        initiator_id: int,
+        receiver_id: int,
+        state: CallsEndState,
+        time: int,
+        duration: int | None = None,
+        video: bool | None = None,
+        participants: CallsParticipants | None = None,
+    ) -> None:
+        self.initiator_id = initiator_id
+        self.receiver_id = receiver_id
+        self.state = state
+        self.time = time
+        self.duration = duration
+        self.video = video
+        self.participants = participants
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallsParticipants(Model):
     """`calls_participants`.
 
@@ -49,11 +68,18 @@ class CallsParticipants(Model):
         count: `int`.
     """
 
-    list_: list[int] | None = attrs.field(default=None, metadata={"wire": "list"})
-    count: int | None = None
+    __slots__ = ("count", "list_")
+    __wire_names__ = {"list_": "list"}
+
+    list_: list[int] | None
+    count: int | None
+
+    def __init__(self, *, list_: list[int] | None = None, count: int | None = None) -> None:
+        self.list_ = list_
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallsShortCredentials(Model):
     """`calls_short_credentials`.
 
@@ -64,31 +90,58 @@ class CallsShortCredentials(Model):
         link_with_password: `str`, always present.
     """
 
+    __slots__ = ("id", "link_with_password", "link_without_password", "password")
+
     id: str
     password: str
     link_without_password: str
     link_with_password: str
 
+    def __init__(self, *, id: str, password: str, link_without_password: str, link_with_password: str) -> None:
+        self.id = id
+        self.password = password
+        self.link_without_password = link_without_password
+        self.link_with_password = link_with_password
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CallsStartResponse(Model):
     """`calls_start_response`.
 
     Attributes:
-        call_id: `str`.
         join_link: `str`, always present.
         ok_join_link: `str`, always present.
+        call_id: `str`.
         broadcast_video_id: `str`.
         broadcast_ov_id: `str`.
         short_credentials: `CallsShortCredentials`.
     """
 
+    __slots__ = ("broadcast_ov_id", "broadcast_video_id", "call_id", "join_link", "ok_join_link", "short_credentials")
+
     join_link: str
     ok_join_link: str
-    call_id: str | None = None
-    broadcast_video_id: str | None = None
-    broadcast_ov_id: str | None = None
-    short_credentials: CallsShortCredentials | None = None
+    call_id: str | None
+    broadcast_video_id: str | None
+    broadcast_ov_id: str | None
+    short_credentials: CallsShortCredentials | None
+
+    def __init__(
+        self,
+        *,
+        join_link: str,
+        ok_join_link: str,
+        call_id: str | None = None,
+        broadcast_video_id: str | None = None,
+        broadcast_ov_id: str | None = None,
+        short_credentials: CallsShortCredentials | None = None,
+    ) -> None:
+        self.join_link = join_link
+        self.ok_join_link = ok_join_link
+        self.call_id = call_id
+        self.broadcast_video_id = broadcast_video_id
+        self.broadcast_ov_id = broadcast_ov_id
+        self.short_credentials = short_credentials
 
 
 __all__ = [

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CommentThread(Model):
     """`comment_thread`.
 
@@ -21,12 +19,31 @@ class CommentThread(Model):
         author_replied: `bool`.
     """
 
+    __slots__ = ("author_replied", "can_post", "count", "groups_can_post", "items", "show_reply_button")
+
     count: int
-    items: list[WallWallComment] | None = None
-    can_post: bool | None = None
-    show_reply_button: bool | None = None
-    groups_can_post: bool | None = None
-    author_replied: bool | None = None
+    items: list[WallWallComment] | None
+    can_post: bool | None
+    show_reply_button: bool | None
+    groups_can_post: bool | None
+    author_replied: bool | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[WallWallComment] | None = None,
+        can_post: bool | None = None,
+        show_reply_button: bool | None = None,
+        groups_can_post: bool | None = None,
+        author_replied: bool | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.can_post = can_post
+        self.show_reply_button = show_reply_button
+        self.groups_can_post = groups_can_post
+        self.author_replied = author_replied
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

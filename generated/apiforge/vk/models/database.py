@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseCity(Model):
     """`database_city`.
 
@@ -22,14 +20,31 @@ class DatabaseCity(Model):
         important: `BaseBoolInt`.
     """
 
+    __slots__ = ("area", "id", "important", "region", "title")
+
     id: int
     title: str
-    area: str | None = None
-    region: str | None = None
-    important: BaseBoolInt | None = None
+    area: str | None
+    region: str | None
+    important: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        title: str,
+        area: str | None = None,
+        region: str | None = None,
+        important: BaseBoolInt | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.area = area
+        self.region = region
+        self.important = important
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseFaculty(Model):
     """`database_faculty`.
 
@@ -38,11 +53,17 @@ class DatabaseFaculty(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetChairsResponse(Model):
     """`database_getChairs_response`.
 
@@ -51,11 +72,17 @@ class DatabaseGetChairsResponse(Model):
         items: `list[BaseObject]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[BaseObject]
 
+    def __init__(self, *, count: int, items: list[BaseObject]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetCitiesResponse(Model):
     """`database_getCities_response`.
 
@@ -64,11 +91,17 @@ class DatabaseGetCitiesResponse(Model):
         items: `list[DatabaseCity]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DatabaseCity]
 
+    def __init__(self, *, count: int, items: list[DatabaseCity]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetCountriesResponse(Model):
     """`database_getCountries_response`.
 
@@ -77,11 +110,17 @@ class DatabaseGetCountriesResponse(Model):
         items: `list[BaseCountry]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[BaseCountry]
 
+    def __init__(self, *, count: int, items: list[BaseCountry]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetFacultiesResponse(Model):
     """`database_getFaculties_response`.
 
@@ -90,11 +129,17 @@ class DatabaseGetFacultiesResponse(Model):
         items: `list[DatabaseFaculty]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DatabaseFaculty]
 
+    def __init__(self, *, count: int, items: list[DatabaseFaculty]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetMetroStationsResponse(Model):
     """`database_getMetroStations_response`.
 
@@ -103,11 +148,17 @@ class DatabaseGetMetroStationsResponse(Model):
         items: `list[DatabaseStation]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DatabaseStation]
 
+    def __init__(self, *, count: int, items: list[DatabaseStation]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetRegionsResponse(Model):
     """`database_getRegions_response`.
 
@@ -116,11 +167,17 @@ class DatabaseGetRegionsResponse(Model):
         items: `list[DatabaseRegion]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DatabaseRegion]
 
+    def __init__(self, *, count: int, items: list[DatabaseRegion]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetSchoolsResponse(Model):
     """`database_getSchools_response`.
 
@@ -129,11 +186,17 @@ class DatabaseGetSchoolsResponse(Model):
         items: `list[DatabaseSchool]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DatabaseSchool]
 
+    def __init__(self, *, count: int, items: list[DatabaseSchool]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseGetUniversitiesResponse(Model):
     """`database_getUniversities_response`.
 
@@ -142,11 +205,17 @@ class DatabaseGetUniversitiesResponse(Model):
         items: `list[DatabaseUniversity]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DatabaseUniversity]
 
+    def __init__(self, *, count: int, items: list[DatabaseUniversity]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseLanguageFull(Model):
     """`database_language_full`.
 
@@ -155,11 +224,17 @@ class DatabaseLanguageFull(Model):
         native_name: `str`, always present.
     """
 
+    __slots__ = ("id", "native_name")
+
     id: int
     native_name: str
 
+    def __init__(self, *, id: int, native_name: str) -> None:
+        self.id = id
+        self.native_name = native_name
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseRegion(Model):
     """`database_region`.
 
@@ -168,11 +243,17 @@ class DatabaseRegion(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseSchool(Model):
     """`database_school`.
 
@@ -181,28 +262,42 @@ class DatabaseSchool(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseStation(Model):
     """`database_station`.
 
     Attributes:
-        city_id: `int`.
-        color: `str`.
         id: `int`, always present.
         name: `str`, always present.
+        city_id: `int`.
+        color: `str`.
     """
+
+    __slots__ = ("city_id", "color", "id", "name")
 
     id: int
     name: str
-    city_id: int | None = None
-    color: str | None = None
+    city_id: int | None
+    color: str | None
+
+    def __init__(self, *, id: int, name: str, city_id: int | None = None, color: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.city_id = city_id
+        self.color = color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DatabaseUniversity(Model):
     """`database_university`.
 
@@ -211,8 +306,14 @@ class DatabaseUniversity(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class DocsDocAttachmentType(OpenStrEnum):
@@ -19,7 +17,7 @@ class DocsDocAttachmentType(OpenStrEnum):
     AUDIO_MESSAGE = "audio_message"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDoc(Model):
     """`docs_doc`.
 
@@ -38,21 +36,65 @@ class DocsDoc(Model):
         tags: `list[str]`.
     """
 
+    __slots__ = (
+        "access_key",
+        "date",
+        "ext",
+        "id",
+        "is_licensed",
+        "owner_id",
+        "preview",
+        "size",
+        "tags",
+        "title",
+        "type",
+        "url",
+    )
+
     id: int
     owner_id: int
     title: str
     size: int
     ext: str
-    url: str | None = None
-    date: int | None = None
-    type: int | None = None
-    preview: DocsDocPreview | None = None
-    is_licensed: BaseBoolInt | None = None
-    access_key: str | None = None
-    tags: list[str] | None = None
+    url: str | None
+    date: int | None
+    type: int | None
+    preview: DocsDocPreview | None
+    is_licensed: BaseBoolInt | None
+    access_key: str | None
+    tags: list[str] | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        title: str,
+        size: int,
+        ext: str,
+        url: str | None = None,
+        date: int | None = None,
+        type: int | None = None,
+        preview: DocsDocPreview | None = None,
+        is_licensed: BaseBoolInt | None = None,
+        access_key: str | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.size = size
+        self.ext = ext
+        self.url = url
+        self.date = date
+        self.type = type
+        self.preview = preview
+        self.is_licensed = is_licensed
+        self.access_key = access_key
+        self.tags = tags
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocPreview(Model):
     """`docs_doc_preview`.
 
@@ -63,13 +105,28 @@ class DocsDocPreview(Model):
         video: `DocsDocPreviewVideo`.
     """
 
-    audio_msg: DocsDocPreviewAudioMsg | None = None
-    graffiti: DocsDocPreviewGraffiti | None = None
-    photo: DocsDocPreviewPhoto | None = None
-    video: DocsDocPreviewVideo | None = None
+    __slots__ = ("audio_msg", "graffiti", "photo", "video")
+
+    audio_msg: DocsDocPreviewAudioMsg | None
+    graffiti: DocsDocPreviewGraffiti | None
+    photo: DocsDocPreviewPhoto | None
+    video: DocsDocPreviewVideo | None
+
+    def __init__(
+        self,
+        *,
+        audio_msg: DocsDocPreviewAudioMsg | None = None,
+        graffiti: DocsDocPreviewGraffiti | None = None,
+        photo: DocsDocPreviewPhoto | None = None,
+        video: DocsDocPreviewVideo | None = None,
+    ) -> None:
+        self.audio_msg = audio_msg
+        self.graffiti = graffiti
+        self.photo = photo
+        self.video = video
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocPreviewAudioMsg(Model):
     """`docs_doc_preview_audio_msg`.
 
@@ -80,13 +137,21 @@ class DocsDocPreviewAudioMsg(Model):
         waveform: `list[int]`, always present.
     """
 
+    __slots__ = ("duration", "link_mp3", "link_ogg", "waveform")
+
     duration: int
     link_mp3: str
     link_ogg: str
     waveform: list[int]
 
+    def __init__(self, *, duration: int, link_mp3: str, link_ogg: str, waveform: list[int]) -> None:
+        self.duration = duration
+        self.link_mp3 = link_mp3
+        self.link_ogg = link_ogg
+        self.waveform = waveform
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocPreviewGraffiti(Model):
     """`docs_doc_preview_graffiti`.
 
@@ -96,12 +161,19 @@ class DocsDocPreviewGraffiti(Model):
         height: `int`, always present.
     """
 
+    __slots__ = ("height", "src", "width")
+
     src: str
     width: int
     height: int
 
+    def __init__(self, *, src: str, width: int, height: int) -> None:
+        self.src = src
+        self.width = width
+        self.height = height
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocPreviewPhoto(Model):
     """`docs_doc_preview_photo`.
 
@@ -109,10 +181,15 @@ class DocsDocPreviewPhoto(Model):
         sizes: `list[DocsDocPreviewPhotoSizes]`.
     """
 
-    sizes: list[DocsDocPreviewPhotoSizes] | None = None
+    __slots__ = ("sizes",)
+
+    sizes: list[DocsDocPreviewPhotoSizes] | None
+
+    def __init__(self, *, sizes: list[DocsDocPreviewPhotoSizes] | None = None) -> None:
+        self.sizes = sizes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocPreviewPhotoSizes(Model):
     """`docs_doc_preview_photo_sizes`.
 
@@ -123,13 +200,21 @@ class DocsDocPreviewPhotoSizes(Model):
         type: `PhotosPhotoSizesType`, always present.
     """
 
+    __slots__ = ("height", "src", "type", "width")
+
     src: str
     width: int
     height: int
     type: PhotosPhotoSizesType
 
+    def __init__(self, *, src: str, width: int, height: int, type: PhotosPhotoSizesType) -> None:
+        self.src = src
+        self.width = width
+        self.height = height
+        self.type = type
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocPreviewVideo(Model):
     """`docs_doc_preview_video`.
 
@@ -140,13 +225,21 @@ class DocsDocPreviewVideo(Model):
         file_size: `int`, always present.
     """
 
+    __slots__ = ("file_size", "height", "src", "width")
+
     src: str
     width: int
     height: int
     file_size: int
 
+    def __init__(self, *, src: str, width: int, height: int, file_size: int) -> None:
+        self.src = src
+        self.width = width
+        self.height = height
+        self.file_size = file_size
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocTypes(Model):
     """`docs_doc_types`.
 
@@ -156,12 +249,19 @@ class DocsDocTypes(Model):
         count: `int`, always present.
     """
 
+    __slots__ = ("count", "id", "name")
+
     id: int
     name: str
     count: int
 
+    def __init__(self, *, id: int, name: str, count: int) -> None:
+        self.id = id
+        self.name = name
+        self.count = count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsDocUploadResponse(Model):
     """`docs_doc_upload_response`.
 
@@ -169,10 +269,15 @@ class DocsDocUploadResponse(Model):
         file: `str`.
     """
 
-    file: str | None = None
+    __slots__ = ("file",)
+
+    file: str | None
+
+    def __init__(self, *, file: str | None = None) -> None:
+        self.file = file
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsGetResponse(Model):
     """`docs_get_response`.
 
@@ -181,11 +286,17 @@ class DocsGetResponse(Model):
         items: `list[DocsDoc]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DocsDoc]
 
+    def __init__(self, *, count: int, items: list[DocsDoc]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsGetTypesResponse(Model):
     """`docs_getTypes_response`.
 
@@ -194,11 +305,17 @@ class DocsGetTypesResponse(Model):
         items: `list[DocsDocTypes]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DocsDocTypes]
 
+    def __init__(self, *, count: int, items: list[DocsDocTypes]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsSaveResponse(Model):
     """`docs_save_response`.
 
@@ -209,13 +326,28 @@ class DocsSaveResponse(Model):
         graffiti: `MessagesGraffiti`.
     """
 
-    type: DocsDocAttachmentType | None = None
-    audio_message: MessagesAudioMessage | None = None
-    doc: DocsDoc | None = None
-    graffiti: MessagesGraffiti | None = None
+    __slots__ = ("audio_message", "doc", "graffiti", "type")
+
+    type: DocsDocAttachmentType | None
+    audio_message: MessagesAudioMessage | None
+    doc: DocsDoc | None
+    graffiti: MessagesGraffiti | None
+
+    def __init__(
+        self,
+        *,
+        type: DocsDocAttachmentType | None = None,
+        audio_message: MessagesAudioMessage | None = None,
+        doc: DocsDoc | None = None,
+        graffiti: MessagesGraffiti | None = None,
+    ) -> None:
+        self.type = type
+        self.audio_message = audio_message
+        self.doc = doc
+        self.graffiti = graffiti
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DocsSearchResponse(Model):
     """`docs_search_response`.
 
@@ -224,8 +356,14 @@ class DocsSearchResponse(Model):
         items: `list[DocsDoc]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[DocsDoc]
+
+    def __init__(self, *, count: int, items: list[DocsDoc]) -> None:
+        self.count = count
+        self.items = items
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class DonutDonatorSubscriptionInfoStatus(OpenStrEnum):
@@ -18,7 +16,7 @@ class DonutDonatorSubscriptionInfoStatus(OpenStrEnum):
     EXPIRING = "expiring"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DonutDonatorSubscriptionInfo(Model):
     """`donut_donator_subscription_info`.
 
@@ -29,13 +27,23 @@ class DonutDonatorSubscriptionInfo(Model):
         status: `DonutDonatorSubscriptionInfoStatus`, always present.
     """
 
+    __slots__ = ("amount", "next_payment_date", "owner_id", "status")
+
     owner_id: int
     next_payment_date: int
     amount: int
     status: DonutDonatorSubscriptionInfoStatus
 
+    def __init__(
+        self, *, owner_id: int, next_payment_date: int, amount: int, status: DonutDonatorSubscriptionInfoStatus
+    ) -> None:
+        self.owner_id = owner_id
+        self.next_payment_date = next_payment_date
+        self.amount = amount
+        self.status = status
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DonutGetSubscriptionsResponse(Model):
     """`donut_getSubscriptions_response`.
 
@@ -46,10 +54,25 @@ class DonutGetSubscriptionsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "profiles", "subscriptions")
+
     subscriptions: list[DonutDonatorSubscriptionInfo]
-    count: int | None = None
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    count: int | None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        subscriptions: list[DonutDonatorSubscriptionInfo],
+        count: int | None = None,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.count = count
+        self.profiles = profiles
+        self.groups = groups
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DownloadedGamesPaidStatusResponse(Model):
     """`downloadedGames_paid_status_response`.
 
@@ -16,7 +14,12 @@ class DownloadedGamesPaidStatusResponse(Model):
         is_paid: `bool`, always present.
     """
 
+    __slots__ = ("is_paid",)
+
     is_paid: bool
+
+    def __init__(self, *, is_paid: bool) -> None:
+        self.is_paid = is_paid
 
 
 __all__ = [

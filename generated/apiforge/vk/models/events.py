@@ -3,34 +3,55 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventsEventAttach(Model):
     """`events_event_attach`.
 
     Attributes:
-        address: `str`.
         button_text: `str`, always present.
         friends: `list[int]`, always present.
         id: `int`, always present.
         is_favorite: `bool`, always present.
-        member_status: `GroupsGroupFullMemberStatus`.
         text: `str`, always present.
+        address: `str`.
+        member_status: `GroupsGroupFullMemberStatus`.
         time: `int`.
     """
+
+    __slots__ = ("address", "button_text", "friends", "id", "is_favorite", "member_status", "text", "time")
 
     button_text: str
     friends: list[int]
     id: int
     is_favorite: bool
     text: str
-    address: str | None = None
-    member_status: GroupsGroupFullMemberStatus | None = None
-    time: int | None = None
+    address: str | None
+    member_status: GroupsGroupFullMemberStatus | None
+    time: int | None
+
+    def __init__(
+        self,
+        *,
+        button_text: str,
+        friends: list[int],
+        id: int,
+        is_favorite: bool,
+        text: str,
+        address: str | None = None,
+        member_status: GroupsGroupFullMemberStatus | None = None,
+        time: int | None = None,
+    ) -> None:
+        self.button_text = button_text
+        self.friends = friends
+        self.id = id
+        self.is_favorite = is_favorite
+        self.text = text
+        self.address = address
+        self.member_status = member_status
+        self.time = time
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class FaveBookmarkType(OpenStrEnum):
@@ -32,32 +30,55 @@ class FavePageType(OpenStrEnum):
     HINTS = "hints"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FaveBookmark(Model):
     """`fave_bookmark`.
 
     Attributes:
         added_date: `int`, always present.
-        link: `BaseLink`.
-        post: `WallWallpostFull`.
-        product: `MarketMarketItemFull`.
         seen: `bool`, always present.
         tags: `list[FaveTag]`, always present.
         type: `FaveBookmarkType`, always present.
+        link: `BaseLink`.
+        post: `WallWallpostFull`.
+        product: `MarketMarketItemFull`.
         video: `VideoVideoFull`.
     """
+
+    __slots__ = ("added_date", "link", "post", "product", "seen", "tags", "type", "video")
 
     added_date: int
     seen: bool
     tags: list[FaveTag]
     type: FaveBookmarkType
-    link: BaseLink | None = None
-    post: WallWallpostFull | None = None
-    product: MarketMarketItemFull | None = None
-    video: VideoVideoFull | None = None
+    link: BaseLink | None
+    post: WallWallpostFull | None
+    product: MarketMarketItemFull | None
+    video: VideoVideoFull | None
+
+    def __init__(
+        self,
+        *,
+        added_date: int,
+        seen: bool,
+        tags: list[FaveTag],
+        type: FaveBookmarkType,
+        link: BaseLink | None = None,
+        post: WallWallpostFull | None = None,
+        product: MarketMarketItemFull | None = None,
+        video: VideoVideoFull | None = None,
+    ) -> None:
+        self.added_date = added_date
+        self.seen = seen
+        self.tags = tags
+        self.type = type
+        self.link = link
+        self.post = post
+        self.product = product
+        self.video = video
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FaveGetExtendedResponse(Model):
     """`fave_get_extended_response`.
 
@@ -68,13 +89,28 @@ class FaveGetExtendedResponse(Model):
         groups: `list[GroupsGroup]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[FaveBookmark]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroup] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroup] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[FaveBookmark],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroup] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FaveGetPagesResponse(Model):
     """`fave_getPages_response`.
 
@@ -83,11 +119,17 @@ class FaveGetPagesResponse(Model):
         items: `list[FavePage]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[FavePage]
 
+    def __init__(self, *, count: int, items: list[FavePage]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FaveGetResponse(Model):
     """`fave_get_response`.
 
@@ -96,11 +138,17 @@ class FaveGetResponse(Model):
         items: `list[FaveBookmark]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[FaveBookmark]
 
+    def __init__(self, *, count: int, items: list[FaveBookmark]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FaveGetTagsResponse(Model):
     """`fave_getTags_response`.
 
@@ -109,32 +157,57 @@ class FaveGetTagsResponse(Model):
         items: `list[FaveTag]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[FaveTag]
 
+    def __init__(self, *, count: int, items: list[FaveTag]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FavePage(Model):
     """`fave_page`.
 
     Attributes:
         description: `str`, always present.
-        group: `GroupsGroupFull`.
         tags: `list[FaveTag]`, always present.
         type: `FavePageType`, always present.
+        group: `GroupsGroupFull`.
         updated_date: `int`.
         user: `UsersUserFull`.
     """
 
+    __slots__ = ("description", "group", "tags", "type", "updated_date", "user")
+
     description: str
     tags: list[FaveTag]
     type: FavePageType
-    group: GroupsGroupFull | None = None
-    updated_date: int | None = None
-    user: UsersUserFull | None = None
+    group: GroupsGroupFull | None
+    updated_date: int | None
+    user: UsersUserFull | None
+
+    def __init__(
+        self,
+        *,
+        description: str,
+        tags: list[FaveTag],
+        type: FavePageType,
+        group: GroupsGroupFull | None = None,
+        updated_date: int | None = None,
+        user: UsersUserFull | None = None,
+    ) -> None:
+        self.description = description
+        self.tags = tags
+        self.type = type
+        self.group = group
+        self.updated_date = updated_date
+        self.user = user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FaveTag(Model):
     """`fave_tag`.
 
@@ -143,8 +216,14 @@ class FaveTag(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class FriendsAddResponse(OpenIntEnum):
@@ -59,7 +57,7 @@ class FriendsRequestsXtrMutualWallDefault(OpenStrEnum):
     ALL = "all"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsAddListResponse(Model):
     """`friends_addList_response`.
 
@@ -67,10 +65,15 @@ class FriendsAddListResponse(Model):
         list_id: `int`, always present.
     """
 
+    __slots__ = ("list_id",)
+
     list_id: int
 
+    def __init__(self, *, list_id: int) -> None:
+        self.list_id = list_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsDeleteResponse(Model):
     """`friends_delete_response`.
 
@@ -82,46 +85,85 @@ class FriendsDeleteResponse(Model):
         suggestion_deleted: `FriendsDeleteResponseSuggestionDeleted`.
     """
 
+    __slots__ = ("friend_deleted", "in_request_deleted", "out_request_deleted", "success", "suggestion_deleted")
+
     success: int
-    friend_deleted: FriendsDeleteResponseFriendDeleted | None = None
-    out_request_deleted: FriendsDeleteResponseOutRequestDeleted | None = None
-    in_request_deleted: FriendsDeleteResponseInRequestDeleted | None = None
-    suggestion_deleted: FriendsDeleteResponseSuggestionDeleted | None = None
+    friend_deleted: FriendsDeleteResponseFriendDeleted | None
+    out_request_deleted: FriendsDeleteResponseOutRequestDeleted | None
+    in_request_deleted: FriendsDeleteResponseInRequestDeleted | None
+    suggestion_deleted: FriendsDeleteResponseSuggestionDeleted | None
+
+    def __init__(
+        self,
+        *,
+        success: int,
+        friend_deleted: FriendsDeleteResponseFriendDeleted | None = None,
+        out_request_deleted: FriendsDeleteResponseOutRequestDeleted | None = None,
+        in_request_deleted: FriendsDeleteResponseInRequestDeleted | None = None,
+        suggestion_deleted: FriendsDeleteResponseSuggestionDeleted | None = None,
+    ) -> None:
+        self.success = success
+        self.friend_deleted = friend_deleted
+        self.out_request_deleted = out_request_deleted
+        self.in_request_deleted = in_request_deleted
+        self.suggestion_deleted = suggestion_deleted
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsFriendExtendedStatus(Model):
     """`friends_friend_extended_status`.
 
     Attributes:
         friend_status: `FriendsFriendStatusStatus`, always present.
-        sign: `str`.
         user_id: `int`, always present.
+        sign: `str`.
         is_request_unread: `bool`.
     """
 
+    __slots__ = ("friend_status", "is_request_unread", "sign", "user_id")
+
     friend_status: FriendsFriendStatusStatus
     user_id: int
-    sign: str | None = None
-    is_request_unread: bool | None = None
+    sign: str | None
+    is_request_unread: bool | None
+
+    def __init__(
+        self,
+        *,
+        friend_status: FriendsFriendStatusStatus,
+        user_id: int,
+        sign: str | None = None,
+        is_request_unread: bool | None = None,
+    ) -> None:
+        self.friend_status = friend_status
+        self.user_id = user_id
+        self.sign = sign
+        self.is_request_unread = is_request_unread
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsFriendStatus(Model):
     """`friends_friend_status`.
 
     Attributes:
         friend_status: `FriendsFriendStatusStatus`, always present.
-        sign: `str`.
         user_id: `int`, always present.
+        sign: `str`.
     """
+
+    __slots__ = ("friend_status", "sign", "user_id")
 
     friend_status: FriendsFriendStatusStatus
     user_id: int
-    sign: str | None = None
+    sign: str | None
+
+    def __init__(self, *, friend_status: FriendsFriendStatusStatus, user_id: int, sign: str | None = None) -> None:
+        self.friend_status = friend_status
+        self.user_id = user_id
+        self.sign = sign
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsFriendsList(Model):
     """`friends_friends_list`.
 
@@ -130,11 +172,17 @@ class FriendsFriendsList(Model):
         name: `str`, always present.
     """
 
+    __slots__ = ("id", "name")
+
     id: int
     name: str
 
+    def __init__(self, *, id: int, name: str) -> None:
+        self.id = id
+        self.name = name
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetFieldsResponse(Model):
     """`friends_get_fields_response`.
 
@@ -144,12 +192,19 @@ class FriendsGetFieldsResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
+    __slots__ = ("count", "items", "profiles")
+
     count: int
     items: list[UsersUserFull]
-    profiles: list[UsersUserFull] | None = None
+    profiles: list[UsersUserFull] | None
+
+    def __init__(self, *, count: int, items: list[UsersUserFull], profiles: list[UsersUserFull] | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetListsResponse(Model):
     """`friends_getLists_response`.
 
@@ -158,11 +213,17 @@ class FriendsGetListsResponse(Model):
         items: `list[FriendsFriendsList]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[FriendsFriendsList]
 
+    def __init__(self, *, count: int, items: list[FriendsFriendsList]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetOnlineOnlineMobileResponse(Model):
     """`friends_getOnline_online_mobile_response`.
 
@@ -171,11 +232,17 @@ class FriendsGetOnlineOnlineMobileResponse(Model):
         online_mobile: `list[int]`, always present.
     """
 
+    __slots__ = ("online", "online_mobile")
+
     online: list[int]
     online_mobile: list[int]
 
+    def __init__(self, *, online: list[int], online_mobile: list[int]) -> None:
+        self.online = online
+        self.online_mobile = online_mobile
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetRequestsExtendedResponse(Model):
     """`friends_getRequests_extended_response`.
 
@@ -186,13 +253,28 @@ class FriendsGetRequestsExtendedResponse(Model):
         last_viewed: `int`.
     """
 
+    __slots__ = ("count", "count_unread", "items", "last_viewed")
+
     count: int
     items: list[FriendsRequestsXtrMessage]
-    count_unread: int | None = None
-    last_viewed: int | None = None
+    count_unread: int | None
+    last_viewed: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[FriendsRequestsXtrMessage],
+        count_unread: int | None = None,
+        last_viewed: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.count_unread = count_unread
+        self.last_viewed = last_viewed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetRequestsNeedMutualResponse(Model):
     """`friends_getRequests_need_mutual_response`.
 
@@ -203,30 +285,60 @@ class FriendsGetRequestsNeedMutualResponse(Model):
         last_viewed: `int`.
     """
 
+    __slots__ = ("count", "count_unread", "items", "last_viewed")
+
     count: int
     items: list[FriendsRequestsXtrMutual]
-    count_unread: int | None = None
-    last_viewed: int | None = None
+    count_unread: int | None
+    last_viewed: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[FriendsRequestsXtrMutual],
+        count_unread: int | None = None,
+        last_viewed: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.count_unread = count_unread
+        self.last_viewed = last_viewed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetRequestsResponse(Model):
     """`friends_getRequests_response`.
 
     Attributes:
-        count: `int`.
         items: `list[int]`, always present.
+        count: `int`.
         count_unread: `int`.
         last_viewed: `int`.
     """
 
+    __slots__ = ("count", "count_unread", "items", "last_viewed")
+
     items: list[int]
-    count: int | None = None
-    count_unread: int | None = None
-    last_viewed: int | None = None
+    count: int | None
+    count_unread: int | None
+    last_viewed: int | None
+
+    def __init__(
+        self,
+        *,
+        items: list[int],
+        count: int | None = None,
+        count_unread: int | None = None,
+        last_viewed: int | None = None,
+    ) -> None:
+        self.items = items
+        self.count = count
+        self.count_unread = count_unread
+        self.last_viewed = last_viewed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetResponse(Model):
     """`friends_get_response`.
 
@@ -235,11 +347,17 @@ class FriendsGetResponse(Model):
         items: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[int]
 
+    def __init__(self, *, count: int, items: list[int]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsGetSuggestionsResponse(Model):
     """`friends_getSuggestions_response`.
 
@@ -248,11 +366,17 @@ class FriendsGetSuggestionsResponse(Model):
         items: `list[UsersUserFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[UsersUserFull]
 
+    def __init__(self, *, count: int, items: list[UsersUserFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsMutualFriend(Model):
     """`friends_mutual_friend`.
 
@@ -262,12 +386,21 @@ class FriendsMutualFriend(Model):
         id: `int`.
     """
 
-    common_count: int | None = None
-    common_friends: list[int] | None = None
-    id: int | None = None
+    __slots__ = ("common_count", "common_friends", "id")
+
+    common_count: int | None
+    common_friends: list[int] | None
+    id: int | None
+
+    def __init__(
+        self, *, common_count: int | None = None, common_friends: list[int] | None = None, id: int | None = None
+    ) -> None:
+        self.common_count = common_count
+        self.common_friends = common_friends
+        self.id = id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsOnlineUsers(Model):
     """`friends_online_users`.
 
@@ -276,11 +409,17 @@ class FriendsOnlineUsers(Model):
         total_count: `int`.
     """
 
+    __slots__ = ("online", "total_count")
+
     online: list[int]
-    total_count: int | None = None
+    total_count: int | None
+
+    def __init__(self, *, online: list[int], total_count: int | None = None) -> None:
+        self.online = online
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsOnlineUsersWithMobile(Model):
     """`friends_online_users_with_mobile`.
 
@@ -290,12 +429,19 @@ class FriendsOnlineUsersWithMobile(Model):
         total_count: `int`.
     """
 
+    __slots__ = ("online", "online_mobile", "total_count")
+
     online: list[int]
     online_mobile: list[int]
-    total_count: int | None = None
+    total_count: int | None
+
+    def __init__(self, *, online: list[int], online_mobile: list[int], total_count: int | None = None) -> None:
+        self.online = online
+        self.online_mobile = online_mobile
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsRequestsMutual(Model):
     """`friends_requests_mutual`.
 
@@ -304,15 +450,22 @@ class FriendsRequestsMutual(Model):
         users: `list[int]`.
     """
 
-    count: int | None = None
-    users: list[int] | None = None
+    __slots__ = ("count", "users")
+
+    count: int | None
+    users: list[int] | None
+
+    def __init__(self, *, count: int | None = None, users: list[int] | None = None) -> None:
+        self.count = count
+        self.users = users
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsRequestsXtrMessage(Model):
     """`friends_requests_xtr_message`.
 
     Attributes:
+        user_id: `int`, always present.
         deactivated: `str`.
         first_name: `str`.
         hidden: `int`.
@@ -455,7 +608,6 @@ class FriendsRequestsXtrMessage(Model):
         is_message_request: `bool`.
         lists: `list[int]`.
         id: `int`.
-        user_id: `int`, always present.
         from_ (wire name `from`): `str`.
         mutual: `FriendsRequestsMutual`.
         track_code: `str`.
@@ -464,162 +616,619 @@ class FriendsRequestsXtrMessage(Model):
         message: `JSON`.
     """
 
+    __slots__ = (
+        "about",
+        "access_key",
+        "activities",
+        "activity",
+        "bdate",
+        "blacklisted",
+        "blacklisted_by_me",
+        "books",
+        "can_access_closed",
+        "can_ban",
+        "can_be_invited_group",
+        "can_call",
+        "can_call_from_group",
+        "can_invite_as_voicerooms_speaker",
+        "can_post",
+        "can_see_all_posts",
+        "can_see_audio",
+        "can_see_gifts",
+        "can_see_wishes",
+        "can_send_friend_request",
+        "can_subscribe_podcasts",
+        "can_subscribe_posts",
+        "can_upload_doc",
+        "can_write_private_message",
+        "career",
+        "city",
+        "clips_count",
+        "common_count",
+        "contact_id",
+        "contact_name",
+        "counters",
+        "crop_photo",
+        "deactivated",
+        "descriptions",
+        "domain",
+        "education_form",
+        "education_status",
+        "email",
+        "exports",
+        "facebook",
+        "facebook_name",
+        "faculty",
+        "faculty_name",
+        "first_name",
+        "first_name_abl",
+        "first_name_acc",
+        "first_name_dat",
+        "first_name_gen",
+        "first_name_ins",
+        "first_name_nom",
+        "followers_count",
+        "friend_status",
+        "from_",
+        "games",
+        "graduation",
+        "has_mobile",
+        "has_photo",
+        "has_unseen_stories",
+        "hash",
+        "hidden",
+        "home_phone",
+        "home_town",
+        "id",
+        "instagram",
+        "interests",
+        "is_best_friend",
+        "is_closed",
+        "is_favorite",
+        "is_friend",
+        "is_hidden_from_feed",
+        "is_message_request",
+        "is_no_index",
+        "is_service",
+        "is_subscribed_podcasts",
+        "is_video_live_notifications_blocked",
+        "language",
+        "last_name",
+        "last_name_abl",
+        "last_name_acc",
+        "last_name_dat",
+        "last_name_gen",
+        "last_name_ins",
+        "last_name_nom",
+        "last_seen",
+        "lists",
+        "livejournal",
+        "maiden_name",
+        "message",
+        "military",
+        "mobile_phone",
+        "movies",
+        "music",
+        "mutual",
+        "nickname",
+        "occupation",
+        "online",
+        "online_app",
+        "online_info",
+        "online_mobile",
+        "owner_state",
+        "personal",
+        "photo",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "photo_200_orig",
+        "photo_400",
+        "photo_400_orig",
+        "photo_big",
+        "photo_id",
+        "photo_max",
+        "photo_max_orig",
+        "photo_max_size",
+        "photo_medium",
+        "photo_medium_rec",
+        "photo_rec",
+        "quotes",
+        "relation",
+        "relation_partner",
+        "relatives",
+        "schools",
+        "screen_name",
+        "service_description",
+        "sex",
+        "site",
+        "skype",
+        "status",
+        "status_app",
+        "status_audio",
+        "stories_archive_count",
+        "test",
+        "timestamp",
+        "timezone",
+        "track_code",
+        "trending",
+        "tv",
+        "twitter",
+        "type",
+        "universities",
+        "university",
+        "university_group_id",
+        "university_name",
+        "user_id",
+        "verified",
+        "video_live",
+        "video_live_count",
+        "video_live_level",
+        "wall_comments",
+        "wall_default",
+    )
+    __wire_names__ = {"from_": "from"}
+
     user_id: int
-    deactivated: str | None = None
-    first_name: str | None = None
-    hidden: int | None = None
-    last_name: str | None = None
-    can_access_closed: bool | None = None
-    is_closed: bool | None = None
-    sex: BaseSex | None = None
-    screen_name: str | None = None
-    photo_50: str | None = None
-    photo_100: str | None = None
-    online_info: UsersOnlineInfo | None = None
-    online: BaseBoolInt | None = None
-    online_mobile: BaseBoolInt | None = None
-    online_app: int | None = None
-    verified: BaseBoolInt | None = None
-    trending: BaseBoolInt | None = None
-    friend_status: FriendsFriendStatusStatus | None = None
-    first_name_nom: str | None = None
-    first_name_gen: str | None = None
-    first_name_dat: str | None = None
-    first_name_acc: str | None = None
-    first_name_ins: str | None = None
-    first_name_abl: str | None = None
-    last_name_nom: str | None = None
-    last_name_gen: str | None = None
-    last_name_dat: str | None = None
-    last_name_acc: str | None = None
-    last_name_ins: str | None = None
-    last_name_abl: str | None = None
-    nickname: str | None = None
-    maiden_name: str | None = None
-    contact_name: str | None = None
-    domain: str | None = None
-    bdate: str | None = None
-    city: BaseCity | None = None
-    timezone: float | None = None
-    owner_state: OwnerState | None = None
-    photo_200: str | None = None
-    photo_max: str | None = None
-    photo_200_orig: str | None = None
-    photo_400_orig: str | None = None
-    photo_max_orig: str | None = None
-    photo_id: str | None = None
-    has_photo: BaseBoolInt | None = None
-    has_mobile: BaseBoolInt | None = None
-    is_friend: BaseBoolInt | None = None
-    is_best_friend: bool | None = None
-    wall_comments: BaseBoolInt | None = None
-    can_post: BaseBoolInt | None = None
-    can_see_all_posts: BaseBoolInt | None = None
-    can_see_audio: BaseBoolInt | None = None
-    type: UsersUserType | None = None
-    email: str | None = None
-    skype: str | None = None
-    facebook: str | None = None
-    facebook_name: str | None = None
-    twitter: str | None = None
-    livejournal: str | None = None
-    instagram: str | None = None
-    test: BaseBoolInt | None = None
-    video_live: VideoLiveInfo | None = None
-    is_video_live_notifications_blocked: BaseBoolInt | None = None
-    is_service: bool | None = None
-    service_description: str | None = None
-    photo_rec: str | bool | None = None
-    photo_medium: str | bool | None = None
-    photo_medium_rec: str | bool | None = None
-    photo: str | None = None
-    photo_big: str | None = None
-    photo_400: str | None = None
-    photo_max_size: PhotosPhoto | None = None
-    language: str | None = None
-    stories_archive_count: int | None = None
-    has_unseen_stories: bool | None = None
-    wall_default: FriendsRequestsXtrMutualWallDefault | None = None
-    can_call: bool | None = None
-    can_call_from_group: bool | None = None
-    can_invite_as_voicerooms_speaker: bool | None = None
-    can_see_wishes: bool | None = None
-    can_see_gifts: BaseBoolInt | None = None
-    interests: str | None = None
-    books: str | None = None
-    tv: str | None = None
-    quotes: str | None = None
-    about: str | None = None
-    games: str | None = None
-    movies: str | None = None
-    activities: str | None = None
-    music: str | None = None
-    can_write_private_message: BaseBoolInt | None = None
-    can_send_friend_request: BaseBoolInt | None = None
-    can_be_invited_group: bool | None = None
-    mobile_phone: str | None = None
-    home_phone: str | None = None
-    site: str | None = None
-    status_audio: AudioAudio | None = None
-    status: str | None = None
-    activity: str | None = None
-    status_app: AppsAppMin | None = None
-    last_seen: UsersLastSeen | None = None
-    exports: UsersExports | None = None
-    crop_photo: BaseCropPhoto | None = None
-    followers_count: int | None = None
-    video_live_level: int | None = None
-    video_live_count: int | None = None
-    clips_count: int | None = None
-    blacklisted: BaseBoolInt | None = None
-    blacklisted_by_me: BaseBoolInt | None = None
-    is_favorite: BaseBoolInt | None = None
-    is_hidden_from_feed: BaseBoolInt | None = None
-    common_count: int | None = None
-    occupation: UsersOccupation | None = None
-    career: list[UsersCareer] | None = None
-    military: list[UsersMilitary] | None = None
-    university: int | None = None
-    university_name: str | None = None
-    university_group_id: int | None = None
-    faculty: int | None = None
-    faculty_name: str | None = None
-    graduation: int | None = None
-    education_form: str | None = None
-    education_status: str | None = None
-    home_town: str | None = None
-    relation: UsersUserRelation | None = None
-    relation_partner: UsersUserMin | None = None
-    personal: UsersPersonal | None = None
-    universities: list[UsersUniversity] | None = None
-    schools: list[UsersSchool] | None = None
-    relatives: list[UsersRelative] | None = None
-    is_subscribed_podcasts: bool | None = None
-    can_subscribe_podcasts: bool | None = None
-    can_subscribe_posts: bool | None = None
-    counters: UsersUserCounters | None = None
-    access_key: str | None = None
-    can_upload_doc: BaseBoolInt | None = None
-    can_ban: bool | None = None
-    hash: str | None = None
-    is_no_index: bool | None = None
-    contact_id: int | None = None
-    is_message_request: bool | None = None
-    lists: list[int] | None = None
-    id: int | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    mutual: FriendsRequestsMutual | None = None
-    track_code: str | None = None
-    timestamp: int | None = None
-    descriptions: list[str] | None = None
-    message: JSON = None
+    deactivated: str | None
+    first_name: str | None
+    hidden: int | None
+    last_name: str | None
+    can_access_closed: bool | None
+    is_closed: bool | None
+    sex: BaseSex | None
+    screen_name: str | None
+    photo_50: str | None
+    photo_100: str | None
+    online_info: UsersOnlineInfo | None
+    online: BaseBoolInt | None
+    online_mobile: BaseBoolInt | None
+    online_app: int | None
+    verified: BaseBoolInt | None
+    trending: BaseBoolInt | None
+    friend_status: FriendsFriendStatusStatus | None
+    first_name_nom: str | None
+    first_name_gen: str | None
+    first_name_dat: str | None
+    first_name_acc: str | None
+    first_name_ins: str | None
+    first_name_abl: str | None
+    last_name_nom: str | None
+    last_name_gen: str | None
+    last_name_dat: str | None
+    last_name_acc: str | None
+    last_name_ins: str | None
+    last_name_abl: str | None
+    nickname: str | None
+    maiden_name: str | None
+    contact_name: str | None
+    domain: str | None
+    bdate: str | None
+    city: BaseCity | None
+    timezone: float | None
+    owner_state: OwnerState | None
+    photo_200: str | None
+    photo_max: str | None
+    photo_200_orig: str | None
+    photo_400_orig: str | None
+    photo_max_orig: str | None
+    photo_id: str | None
+    has_photo: BaseBoolInt | None
+    has_mobile: BaseBoolInt | None
+    is_friend: BaseBoolInt | None
+    is_best_friend: bool | None
+    wall_comments: BaseBoolInt | None
+    can_post: BaseBoolInt | None
+    can_see_all_posts: BaseBoolInt | None
+    can_see_audio: BaseBoolInt | None
+    type: UsersUserType | None
+    email: str | None
+    skype: str | None
+    facebook: str | None
+    facebook_name: str | None
+    twitter: str | None
+    livejournal: str | None
+    instagram: str | None
+    test: BaseBoolInt | None
+    video_live: VideoLiveInfo | None
+    is_video_live_notifications_blocked: BaseBoolInt | None
+    is_service: bool | None
+    service_description: str | None
+    photo_rec: str | bool | None
+    photo_medium: str | bool | None
+    photo_medium_rec: str | bool | None
+    photo: str | None
+    photo_big: str | None
+    photo_400: str | None
+    photo_max_size: PhotosPhoto | None
+    language: str | None
+    stories_archive_count: int | None
+    has_unseen_stories: bool | None
+    wall_default: FriendsRequestsXtrMutualWallDefault | None
+    can_call: bool | None
+    can_call_from_group: bool | None
+    can_invite_as_voicerooms_speaker: bool | None
+    can_see_wishes: bool | None
+    can_see_gifts: BaseBoolInt | None
+    interests: str | None
+    books: str | None
+    tv: str | None
+    quotes: str | None
+    about: str | None
+    games: str | None
+    movies: str | None
+    activities: str | None
+    music: str | None
+    can_write_private_message: BaseBoolInt | None
+    can_send_friend_request: BaseBoolInt | None
+    can_be_invited_group: bool | None
+    mobile_phone: str | None
+    home_phone: str | None
+    site: str | None
+    status_audio: AudioAudio | None
+    status: str | None
+    activity: str | None
+    status_app: AppsAppMin | None
+    last_seen: UsersLastSeen | None
+    exports: UsersExports | None
+    crop_photo: BaseCropPhoto | None
+    followers_count: int | None
+    video_live_level: int | None
+    video_live_count: int | None
+    clips_count: int | None
+    blacklisted: BaseBoolInt | None
+    blacklisted_by_me: BaseBoolInt | None
+    is_favorite: BaseBoolInt | None
+    is_hidden_from_feed: BaseBoolInt | None
+    common_count: int | None
+    occupation: UsersOccupation | None
+    career: list[UsersCareer] | None
+    military: list[UsersMilitary] | None
+    university: int | None
+    university_name: str | None
+    university_group_id: int | None
+    faculty: int | None
+    faculty_name: str | None
+    graduation: int | None
+    education_form: str | None
+    education_status: str | None
+    home_town: str | None
+    relation: UsersUserRelation | None
+    relation_partner: UsersUserMin | None
+    personal: UsersPersonal | None
+    universities: list[UsersUniversity] | None
+    schools: list[UsersSchool] | None
+    relatives: list[UsersRelative] | None
+    is_subscribed_podcasts: bool | None
+    can_subscribe_podcasts: bool | None
+    can_subscribe_posts: bool | None
+    counters: UsersUserCounters | None
+    access_key: str | None
+    can_upload_doc: BaseBoolInt | None
+    can_ban: bool | None
+    hash: str | None
+    is_no_index: bool | None
+    contact_id: int | None
+    is_message_request: bool | None
+    lists: list[int] | None
+    id: int | None
+    from_: str | None
+    mutual: FriendsRequestsMutual | None
+    track_code: str | None
+    timestamp: int | None
+    descriptions: list[str] | None
+    message: JSON
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        deactivated: str | None = None,
+        first_name: str | None = None,
+        hidden: int | None = None,
+        last_name: str | None = None,
+        can_access_closed: bool | None = None,
+        is_closed: bool | None = None,
+        sex: BaseSex | None = None,
+        screen_name: str | None = None,
+        photo_50: str | None = None,
+        photo_100: str | None = None,
+        online_info: UsersOnlineInfo | None = None,
+        online: BaseBoolInt | None = None,
+        online_mobile: BaseBoolInt | None = None,
+        online_app: int | None = None,
+        verified: BaseBoolInt | None = None,
+        trending: BaseBoolInt | None = None,
+        friend_status: FriendsFriendStatusStatus | None = None,
+        first_name_nom: str | None = None,
+        first_name_gen: str | None = None,
+        first_name_dat: str | None = None,
+        first_name_acc: str | None = None,
+        first_name_ins: str | None = None,
+        first_name_abl: str | None = None,
+        last_name_nom: str | None = None,
+        last_name_gen: str | None = None,
+        last_name_dat: str | None = None,
+        last_name_acc: str | None = None,
+        last_name_ins: str | None = None,
+        last_name_abl: str | None = None,
+        nickname: str | None = None,
+        maiden_name: str | None = None,
+        contact_name: str | None = None,
+        domain: str | None = None,
+        bdate: str | None = None,
+        city: BaseCity | None = None,
+        timezone: float | None = None,
+        owner_state: OwnerState | None = None,
+        photo_200: str | None = None,
+        photo_max: str | None = None,
+        photo_200_orig: str | None = None,
+        photo_400_orig: str | None = None,
+        photo_max_orig: str | None = None,
+        photo_id: str | None = None,
+        has_photo: BaseBoolInt | None = None,
+        has_mobile: BaseBoolInt | None = None,
+        is_friend: BaseBoolInt | None = None,
+        is_best_friend: bool | None = None,
+        wall_comments: BaseBoolInt | None = None,
+        can_post: BaseBoolInt | None = None,
+        can_see_all_posts: BaseBoolInt | None = None,
+        can_see_audio: BaseBoolInt | None = None,
+        type: UsersUserType | None = None,
+        email: str | None = None,
+        skype: str | None = None,
+        facebook: str | None = None,
+        facebook_name: str | None = None,
+        twitter: str | None = None,
+        livejournal: str | None = None,
+        instagram: str | None = None,
+        test: BaseBoolInt | None = None,
+        video_live: VideoLiveInfo | None = None,
+        is_video_live_notifications_blocked: BaseBoolInt | None = None,
+        is_service: bool | None = None,
+        service_description: str | None = None,
+        photo_rec: str | bool | None = None,
+        photo_medium: str | bool | None = None,
+        photo_medium_rec: str | bool | None = None,
+        photo: str | None = None,
+        photo_big: str | None = None,
+        photo_400: str | None = None,
+        photo_max_size: PhotosPhoto | None = None,
+        language: str | None = None,
+        stories_archive_count: int | None = None,
+        has_unseen_stories: bool | None = None,
+        wall_default: FriendsRequestsXtrMutualWallDefault | None = None,
+        can_call: bool | None = None,
+        can_call_from_group: bool | None = None,
+        can_invite_as_voicerooms_speaker: bool | None = None,
+        can_see_wishes: bool | None = None,
+        can_see_gifts: BaseBoolInt | None = None,
+        interests: str | None = None,
+        books: str | None = None,
+        tv: str | None = None,
+        quotes: str | None = None,
+        about: str | None = None,
+        games: str | None = None,
+        movies: str | None = None,
+        activities: str | None = None,
+        music: str | None = None,
+        can_write_private_message: BaseBoolInt | None = None,
+        can_send_friend_request: BaseBoolInt | None = None,
+        can_be_invited_group: bool | None = None,
+        mobile_phone: str | None = None,
+        home_phone: str | None = None,
+        site: str | None = None,
+        status_audio: AudioAudio | None = None,
+        status: str | None = None,
+        activity: str | None = None,
+        status_app: AppsAppMin | None = None,
+        last_seen: UsersLastSeen | None = None,
+        exports: UsersExports | None = None,
+        crop_photo: BaseCropPhoto | None = None,
+        followers_count: int | None = None,
+        video_live_level: int | None = None,
+        video_live_count: int | None = None,
+        clips_count: int | None = None,
+        blacklisted: BaseBoolInt | None = None,
+        blacklisted_by_me: BaseBoolInt | None = None,
+        is_favorite: BaseBoolInt | None = None,
+        is_hidden_from_feed: BaseBoolInt | None = None,
+        common_count: int | None = None,
+        occupation: UsersOccupation | None = None,
+        career: list[UsersCareer] | None = None,
+        military: list[UsersMilitary] | None = None,
+        university: int | None = None,
+        university_name: str | None = None,
+        university_group_id: int | None = None,
+        faculty: int | None = None,
+        faculty_name: str | None = None,
+        graduation: int | None = None,
+        education_form: str | None = None,
+        education_status: str | None = None,
+        home_town: str | None = None,
+        relation: UsersUserRelation | None = None,
+        relation_partner: UsersUserMin | None = None,
+        personal: UsersPersonal | None = None,
+        universities: list[UsersUniversity] | None = None,
+        schools: list[UsersSchool] | None = None,
+        relatives: list[UsersRelative] | None = None,
+        is_subscribed_podcasts: bool | None = None,
+        can_subscribe_podcasts: bool | None = None,
+        can_subscribe_posts: bool | None = None,
+        counters: UsersUserCounters | None = None,
+        access_key: str | None = None,
+        can_upload_doc: BaseBoolInt | None = None,
+        can_ban: bool | None = None,
+        hash: str | None = None,
+        is_no_index: bool | None = None,
+        contact_id: int | None = None,
+        is_message_request: bool | None = None,
+        lists: list[int] | None = None,
+        id: int | None = None,
+        from_: str | None = None,
+        mutual: FriendsRequestsMutual | None = None,
+        track_code: str | None = None,
+        timestamp: int | None = None,
+        descriptions: list[str] | None = None,
+        message: JSON = None,
+    ) -> None:
+        self.user_id = user_id
+        self.deactivated = deactivated
+        self.first_name = first_name
+        self.hidden = hidden
+        self.last_name = last_name
+        self.can_access_closed = can_access_closed
+        self.is_closed = is_closed
+        self.sex = sex
+        self.screen_name = screen_name
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.online_info = online_info
+        self.online = online
+        self.online_mobile = online_mobile
+        self.online_app = online_app
+        self.verified = verified
+        self.trending = trending
+        self.friend_status = friend_status
+        self.first_name_nom = first_name_nom
+        self.first_name_gen = first_name_gen
+        self.first_name_dat = first_name_dat
+        self.first_name_acc = first_name_acc
+        self.first_name_ins = first_name_ins
+        self.first_name_abl = first_name_abl
+        self.last_name_nom = last_name_nom
+        self.last_name_gen = last_name_gen
+        self.last_name_dat = last_name_dat
+        self.last_name_acc = last_name_acc
+        self.last_name_ins = last_name_ins
+        self.last_name_abl = last_name_abl
+        self.nickname = nickname
+        self.maiden_name = maiden_name
+        self.contact_name = contact_name
+        self.domain = domain
+        self.bdate = bdate
+        self.city = city
+        self.timezone = timezone
+        self.owner_state = owner_state
+        self.photo_200 = photo_200
+        self.photo_max = photo_max
+        self.photo_200_orig = photo_200_orig
+        self.photo_400_orig = photo_400_orig
+        self.photo_max_orig = photo_max_orig
+        self.photo_id = photo_id
+        self.has_photo = has_photo
+        self.has_mobile = has_mobile
+        self.is_friend = is_friend
+        self.is_best_friend = is_best_friend
+        self.wall_comments = wall_comments
+        self.can_post = can_post
+        self.can_see_all_posts = can_see_all_posts
+        self.can_see_audio = can_see_audio
+        self.type = type
+        self.email = email
+        self.skype = skype
+        self.facebook = facebook
+        self.facebook_name = facebook_name
+        self.twitter = twitter
+        self.livejournal = livejournal
+        self.instagram = instagram
+        self.test = test
+        self.video_live = video_live
+        self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        self.is_service = is_service
+        self.service_description = service_description
+        self.photo_rec = photo_rec
+        self.photo_medium = photo_medium
+        self.photo_medium_rec = photo_medium_rec
+        self.photo = photo
+        self.photo_big = photo_big
+        self.photo_400 = photo_400
+        self.photo_max_size = photo_max_size
+        self.language = language
+        self.stories_archive_count = stories_archive_count
+        self.has_unseen_stories = has_unseen_stories
+        self.wall_default = wall_default
+        self.can_call = can_call
+        self.can_call_from_group = can_call_from_group
+        self.can_invite_as_voicerooms_speaker = can_invite_as_voicerooms_speaker
+        self.can_see_wishes = can_see_wishes
+        self.can_see_gifts = can_see_gifts
+        self.interests = interests
+        self.books = books
+        self.tv = tv
+        self.quotes = quotes
+        self.about = about
+        self.games = games
+        self.movies = movies
+        self.activities = activities
+        self.music = music
+        self.can_write_private_message = can_write_private_message
+        self.can_send_friend_request = can_send_friend_request
+        self.can_be_invited_group = can_be_invited_group
+        self.mobile_phone = mobile_phone
+        self.home_phone = home_phone
+        self.site = site
+        self.status_audio = status_audio
+        self.status = status
+        self.activity = activity
+        self.status_app = status_app
+        self.last_seen = last_seen
+        self.exports = exports
+        self.crop_photo = crop_photo
+        self.followers_count = followers_count
+        self.video_live_level = video_live_level
+        self.video_live_count = video_live_count
+        self.clips_count = clips_count
+        self.blacklisted = blacklisted
+        self.blacklisted_by_me = blacklisted_by_me
+        self.is_favorite = is_favorite
+        self.is_hidden_from_feed = is_hidden_from_feed
+        self.common_count = common_count
+        self.occupation = occupation
+        self.career = career
+        self.military = military
+        self.university = university
+        self.university_name = university_name
+        self.university_group_id = university_group_id
+        self.faculty = faculty
+        self.faculty_name = faculty_name
+        self.graduation = graduation
+        self.education_form = education_form
+        self.education_status = education_status
+        self.home_town = home_town
+        self.relation = relation
+        self.relation_partner = relation_partner
+        self.personal = personal
+        self.universities = universities
+        self.schools = schools
+        self.relatives = relatives
+        self.is_subscribed_podcasts = is_subscribed_podcasts
+        self.can_subscribe_podcasts = can_subscribe_podcasts
+        self.can_subscribe_posts = can_subscribe_posts
+        self.counters = counters
+        self.access_key = access_key
+        self.can_upload_doc = can_upload_doc
+        self.can_ban = can_ban
+        self.hash = hash
+        self.is_no_index = is_no_index
+        self.contact_id = contact_id
+        self.is_message_request = is_message_request
+        self.lists = lists
+        self.id = id
+        self.from_ = from_
+        self.mutual = mutual
+        self.track_code = track_code
+        self.timestamp = timestamp
+        self.descriptions = descriptions
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsRequestsXtrMutual(Model):
     """`friends_requests_xtr_mutual`.
 
     Attributes:
+        user_id: `int`, always present.
         deactivated: `str`.
         first_name: `str`.
         hidden: `int`.
@@ -762,7 +1371,6 @@ class FriendsRequestsXtrMutual(Model):
         is_message_request: `bool`.
         lists: `list[int]`.
         id: `int`.
-        user_id: `int`, always present.
         from_ (wire name `from`): `str`.
         mutual: `FriendsRequestsMutual`.
         track_code: `str`.
@@ -771,158 +1379,614 @@ class FriendsRequestsXtrMutual(Model):
         descriptions: `list[str]`.
     """
 
+    __slots__ = (
+        "about",
+        "access_key",
+        "activities",
+        "activity",
+        "bdate",
+        "blacklisted",
+        "blacklisted_by_me",
+        "books",
+        "can_access_closed",
+        "can_ban",
+        "can_be_invited_group",
+        "can_call",
+        "can_call_from_group",
+        "can_invite_as_voicerooms_speaker",
+        "can_post",
+        "can_see_all_posts",
+        "can_see_audio",
+        "can_see_gifts",
+        "can_see_wishes",
+        "can_send_friend_request",
+        "can_subscribe_podcasts",
+        "can_subscribe_posts",
+        "can_upload_doc",
+        "can_write_private_message",
+        "career",
+        "city",
+        "clips_count",
+        "common_count",
+        "contact_id",
+        "contact_name",
+        "counters",
+        "crop_photo",
+        "deactivated",
+        "descriptions",
+        "domain",
+        "education_form",
+        "education_status",
+        "email",
+        "exports",
+        "facebook",
+        "facebook_name",
+        "faculty",
+        "faculty_name",
+        "first_name",
+        "first_name_abl",
+        "first_name_acc",
+        "first_name_dat",
+        "first_name_gen",
+        "first_name_ins",
+        "first_name_nom",
+        "followers_count",
+        "friend_status",
+        "from_",
+        "games",
+        "graduation",
+        "has_mobile",
+        "has_photo",
+        "has_unseen_stories",
+        "hash",
+        "hidden",
+        "home_phone",
+        "home_town",
+        "id",
+        "instagram",
+        "interests",
+        "is_best_friend",
+        "is_closed",
+        "is_favorite",
+        "is_friend",
+        "is_hidden_from_feed",
+        "is_message_request",
+        "is_no_index",
+        "is_service",
+        "is_subscribed_podcasts",
+        "is_video_live_notifications_blocked",
+        "language",
+        "last_name",
+        "last_name_abl",
+        "last_name_acc",
+        "last_name_dat",
+        "last_name_gen",
+        "last_name_ins",
+        "last_name_nom",
+        "last_seen",
+        "lists",
+        "livejournal",
+        "maiden_name",
+        "message",
+        "military",
+        "mobile_phone",
+        "movies",
+        "music",
+        "mutual",
+        "nickname",
+        "occupation",
+        "online",
+        "online_app",
+        "online_info",
+        "online_mobile",
+        "owner_state",
+        "personal",
+        "photo",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "photo_200_orig",
+        "photo_400",
+        "photo_400_orig",
+        "photo_big",
+        "photo_id",
+        "photo_max",
+        "photo_max_orig",
+        "photo_max_size",
+        "photo_medium",
+        "photo_medium_rec",
+        "photo_rec",
+        "quotes",
+        "relation",
+        "relation_partner",
+        "relatives",
+        "schools",
+        "screen_name",
+        "service_description",
+        "sex",
+        "site",
+        "skype",
+        "status",
+        "status_app",
+        "status_audio",
+        "stories_archive_count",
+        "test",
+        "timestamp",
+        "timezone",
+        "track_code",
+        "trending",
+        "tv",
+        "twitter",
+        "type",
+        "universities",
+        "university",
+        "university_group_id",
+        "university_name",
+        "user_id",
+        "verified",
+        "video_live",
+        "video_live_count",
+        "video_live_level",
+        "wall_comments",
+        "wall_default",
+    )
+    __wire_names__ = {"from_": "from"}
+
     user_id: int
-    deactivated: str | None = None
-    first_name: str | None = None
-    hidden: int | None = None
-    last_name: str | None = None
-    can_access_closed: bool | None = None
-    is_closed: bool | None = None
-    sex: BaseSex | None = None
-    screen_name: str | None = None
-    photo_50: str | None = None
-    photo_100: str | None = None
-    online_info: UsersOnlineInfo | None = None
-    online: BaseBoolInt | None = None
-    online_mobile: BaseBoolInt | None = None
-    online_app: int | None = None
-    verified: BaseBoolInt | None = None
-    trending: BaseBoolInt | None = None
-    friend_status: FriendsFriendStatusStatus | None = None
-    first_name_nom: str | None = None
-    first_name_gen: str | None = None
-    first_name_dat: str | None = None
-    first_name_acc: str | None = None
-    first_name_ins: str | None = None
-    first_name_abl: str | None = None
-    last_name_nom: str | None = None
-    last_name_gen: str | None = None
-    last_name_dat: str | None = None
-    last_name_acc: str | None = None
-    last_name_ins: str | None = None
-    last_name_abl: str | None = None
-    nickname: str | None = None
-    maiden_name: str | None = None
-    contact_name: str | None = None
-    domain: str | None = None
-    bdate: str | None = None
-    city: BaseCity | None = None
-    timezone: float | None = None
-    owner_state: OwnerState | None = None
-    photo_200: str | None = None
-    photo_max: str | None = None
-    photo_200_orig: str | None = None
-    photo_400_orig: str | None = None
-    photo_max_orig: str | None = None
-    photo_id: str | None = None
-    has_photo: BaseBoolInt | None = None
-    has_mobile: BaseBoolInt | None = None
-    is_friend: BaseBoolInt | None = None
-    is_best_friend: bool | None = None
-    wall_comments: BaseBoolInt | None = None
-    can_post: BaseBoolInt | None = None
-    can_see_all_posts: BaseBoolInt | None = None
-    can_see_audio: BaseBoolInt | None = None
-    type: UsersUserType | None = None
-    email: str | None = None
-    skype: str | None = None
-    facebook: str | None = None
-    facebook_name: str | None = None
-    twitter: str | None = None
-    livejournal: str | None = None
-    instagram: str | None = None
-    test: BaseBoolInt | None = None
-    video_live: VideoLiveInfo | None = None
-    is_video_live_notifications_blocked: BaseBoolInt | None = None
-    is_service: bool | None = None
-    service_description: str | None = None
-    photo_rec: str | bool | None = None
-    photo_medium: str | bool | None = None
-    photo_medium_rec: str | bool | None = None
-    photo: str | None = None
-    photo_big: str | None = None
-    photo_400: str | None = None
-    photo_max_size: PhotosPhoto | None = None
-    language: str | None = None
-    stories_archive_count: int | None = None
-    has_unseen_stories: bool | None = None
-    wall_default: FriendsRequestsXtrMutualWallDefault | None = None
-    can_call: bool | None = None
-    can_call_from_group: bool | None = None
-    can_invite_as_voicerooms_speaker: bool | None = None
-    can_see_wishes: bool | None = None
-    can_see_gifts: BaseBoolInt | None = None
-    interests: str | None = None
-    books: str | None = None
-    tv: str | None = None
-    quotes: str | None = None
-    about: str | None = None
-    games: str | None = None
-    movies: str | None = None
-    activities: str | None = None
-    music: str | None = None
-    can_write_private_message: BaseBoolInt | None = None
-    can_send_friend_request: BaseBoolInt | None = None
-    can_be_invited_group: bool | None = None
-    mobile_phone: str | None = None
-    home_phone: str | None = None
-    site: str | None = None
-    status_audio: AudioAudio | None = None
-    status: str | None = None
-    activity: str | None = None
-    status_app: AppsAppMin | None = None
-    last_seen: UsersLastSeen | None = None
-    exports: UsersExports | None = None
-    crop_photo: BaseCropPhoto | None = None
-    followers_count: int | None = None
-    video_live_level: int | None = None
-    video_live_count: int | None = None
-    clips_count: int | None = None
-    blacklisted: BaseBoolInt | None = None
-    blacklisted_by_me: BaseBoolInt | None = None
-    is_favorite: BaseBoolInt | None = None
-    is_hidden_from_feed: BaseBoolInt | None = None
-    common_count: int | None = None
-    occupation: UsersOccupation | None = None
-    career: list[UsersCareer] | None = None
-    military: list[UsersMilitary] | None = None
-    university: int | None = None
-    university_name: str | None = None
-    university_group_id: int | None = None
-    faculty: int | None = None
-    faculty_name: str | None = None
-    graduation: int | None = None
-    education_form: str | None = None
-    education_status: str | None = None
-    home_town: str | None = None
-    relation: UsersUserRelation | None = None
-    relation_partner: UsersUserMin | None = None
-    personal: UsersPersonal | None = None
-    universities: list[UsersUniversity] | None = None
-    schools: list[UsersSchool] | None = None
-    relatives: list[UsersRelative] | None = None
-    is_subscribed_podcasts: bool | None = None
-    can_subscribe_podcasts: bool | None = None
-    can_subscribe_posts: bool | None = None
-    counters: UsersUserCounters | None = None
-    access_key: str | None = None
-    can_upload_doc: BaseBoolInt | None = None
-    can_ban: bool | None = None
-    hash: str | None = None
-    is_no_index: bool | None = None
-    contact_id: int | None = None
-    is_message_request: bool | None = None
-    lists: list[int] | None = None
-    id: int | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    mutual: FriendsRequestsMutual | None = None
-    track_code: str | None = None
-    message: str | None = None
-    timestamp: int | None = None
-    descriptions: list[str] | None = None
+    deactivated: str | None
+    first_name: str | None
+    hidden: int | None
+    last_name: str | None
+    can_access_closed: bool | None
+    is_closed: bool | None
+    sex: BaseSex | None
+    screen_name: str | None
+    photo_50: str | None
+    photo_100: str | None
+    online_info: UsersOnlineInfo | None
+    online: BaseBoolInt | None
+    online_mobile: BaseBoolInt | None
+    online_app: int | None
+    verified: BaseBoolInt | None
+    trending: BaseBoolInt | None
+    friend_status: FriendsFriendStatusStatus | None
+    first_name_nom: str | None
+    first_name_gen: str | None
+    first_name_dat: str | None
+    first_name_acc: str | None
+    first_name_ins: str | None
+    first_name_abl: str | None
+    last_name_nom: str | None
+    last_name_gen: str | None
+    last_name_dat: str | None
+    last_name_acc: str | None
+    last_name_ins: str | None
+    last_name_abl: str | None
+    nickname: str | None
+    maiden_name: str | None
+    contact_name: str | None
+    domain: str | None
+    bdate: str | None
+    city: BaseCity | None
+    timezone: float | None
+    owner_state: OwnerState | None
+    photo_200: str | None
+    photo_max: str | None
+    photo_200_orig: str | None
+    photo_400_orig: str | None
+    photo_max_orig: str | None
+    photo_id: str | None
+    has_photo: BaseBoolInt | None
+    has_mobile: BaseBoolInt | None
+    is_friend: BaseBoolInt | None
+    is_best_friend: bool | None
+    wall_comments: BaseBoolInt | None
+    can_post: BaseBoolInt | None
+    can_see_all_posts: BaseBoolInt | None
+    can_see_audio: BaseBoolInt | None
+    type: UsersUserType | None
+    email: str | None
+    skype: str | None
+    facebook: str | None
+    facebook_name: str | None
+    twitter: str | None
+    livejournal: str | None
+    instagram: str | None
+    test: BaseBoolInt | None
+    video_live: VideoLiveInfo | None
+    is_video_live_notifications_blocked: BaseBoolInt | None
+    is_service: bool | None
+    service_description: str | None
+    photo_rec: str | bool | None
+    photo_medium: str | bool | None
+    photo_medium_rec: str | bool | None
+    photo: str | None
+    photo_big: str | None
+    photo_400: str | None
+    photo_max_size: PhotosPhoto | None
+    language: str | None
+    stories_archive_count: int | None
+    has_unseen_stories: bool | None
+    wall_default: FriendsRequestsXtrMutualWallDefault | None
+    can_call: bool | None
+    can_call_from_group: bool | None
+    can_invite_as_voicerooms_speaker: bool | None
+    can_see_wishes: bool | None
+    can_see_gifts: BaseBoolInt | None
+    interests: str | None
+    books: str | None
+    tv: str | None
+    quotes: str | None
+    about: str | None
+    games: str | None
+    movies: str | None
+    activities: str | None
+    music: str | None
+    can_write_private_message: BaseBoolInt | None
+    can_send_friend_request: BaseBoolInt | None
+    can_be_invited_group: bool | None
+    mobile_phone: str | None
+    home_phone: str | None
+    site: str | None
+    status_audio: AudioAudio | None
+    status: str | None
+    activity: str | None
+    status_app: AppsAppMin | None
+    last_seen: UsersLastSeen | None
+    exports: UsersExports | None
+    crop_photo: BaseCropPhoto | None
+    followers_count: int | None
+    video_live_level: int | None
+    video_live_count: int | None
+    clips_count: int | None
+    blacklisted: BaseBoolInt | None
+    blacklisted_by_me: BaseBoolInt | None
+    is_favorite: BaseBoolInt | None
+    is_hidden_from_feed: BaseBoolInt | None
+    common_count: int | None
+    occupation: UsersOccupation | None
+    career: list[UsersCareer] | None
+    military: list[UsersMilitary] | None
+    university: int | None
+    university_name: str | None
+    university_group_id: int | None
+    faculty: int | None
+    faculty_name: str | None
+    graduation: int | None
+    education_form: str | None
+    education_status: str | None
+    home_town: str | None
+    relation: UsersUserRelation | None
+    relation_partner: UsersUserMin | None
+    personal: UsersPersonal | None
+    universities: list[UsersUniversity] | None
+    schools: list[UsersSchool] | None
+    relatives: list[UsersRelative] | None
+    is_subscribed_podcasts: bool | None
+    can_subscribe_podcasts: bool | None
+    can_subscribe_posts: bool | None
+    counters: UsersUserCounters | None
+    access_key: str | None
+    can_upload_doc: BaseBoolInt | None
+    can_ban: bool | None
+    hash: str | None
+    is_no_index: bool | None
+    contact_id: int | None
+    is_message_request: bool | None
+    lists: list[int] | None
+    id: int | None
+    from_: str | None
+    mutual: FriendsRequestsMutual | None
+    track_code: str | None
+    message: str | None
+    timestamp: int | None
+    descriptions: list[str] | None
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        deactivated: str | None = None,
+        first_name: str | None = None,
+        hidden: int | None = None,
+        last_name: str | None = None,
+        can_access_closed: bool | None = None,
+        is_closed: bool | None = None,
+        sex: BaseSex | None = None,
+        screen_name: str | None = None,
+        photo_50: str | None = None,
+        photo_100: str | None = None,
+        online_info: UsersOnlineInfo | None = None,
+        online: BaseBoolInt | None = None,
+        online_mobile: BaseBoolInt | None = None,
+        online_app: int | None = None,
+        verified: BaseBoolInt | None = None,
+        trending: BaseBoolInt | None = None,
+        friend_status: FriendsFriendStatusStatus | None = None,
+        first_name_nom: str | None = None,
+        first_name_gen: str | None = None,
+        first_name_dat: str | None = None,
+        first_name_acc: str | None = None,
+        first_name_ins: str | None = None,
+        first_name_abl: str | None = None,
+        last_name_nom: str | None = None,
+        last_name_gen: str | None = None,
+        last_name_dat: str | None = None,
+        last_name_acc: str | None = None,
+        last_name_ins: str | None = None,
+        last_name_abl: str | None = None,
+        nickname: str | None = None,
+        maiden_name: str | None = None,
+        contact_name: str | None = None,
+        domain: str | None = None,
+        bdate: str | None = None,
+        city: BaseCity | None = None,
+        timezone: float | None = None,
+        owner_state: OwnerState | None = None,
+        photo_200: str | None = None,
+        photo_max: str | None = None,
+        photo_200_orig: str | None = None,
+        photo_400_orig: str | None = None,
+        photo_max_orig: str | None = None,
+        photo_id: str | None = None,
+        has_photo: BaseBoolInt | None = None,
+        has_mobile: BaseBoolInt | None = None,
+        is_friend: BaseBoolInt | None = None,
+        is_best_friend: bool | None = None,
+        wall_comments: BaseBoolInt | None = None,
+        can_post: BaseBoolInt | None = None,
+        can_see_all_posts: BaseBoolInt | None = None,
+        can_see_audio: BaseBoolInt | None = None,
+        type: UsersUserType | None = None,
+        email: str | None = None,
+        skype: str | None = None,
+        facebook: str | None = None,
+        facebook_name: str | None = None,
+        twitter: str | None = None,
+        livejournal: str | None = None,
+        instagram: str | None = None,
+        test: BaseBoolInt | None = None,
+        video_live: VideoLiveInfo | None = None,
+        is_video_live_notifications_blocked: BaseBoolInt | None = None,
+        is_service: bool | None = None,
+        service_description: str | None = None,
+        photo_rec: str | bool | None = None,
+        photo_medium: str | bool | None = None,
+        photo_medium_rec: str | bool | None = None,
+        photo: str | None = None,
+        photo_big: str | None = None,
+        photo_400: str | None = None,
+        photo_max_size: PhotosPhoto | None = None,
+        language: str | None = None,
+        stories_archive_count: int | None = None,
+        has_unseen_stories: bool | None = None,
+        wall_default: FriendsRequestsXtrMutualWallDefault | None = None,
+        can_call: bool | None = None,
+        can_call_from_group: bool | None = None,
+        can_invite_as_voicerooms_speaker: bool | None = None,
+        can_see_wishes: bool | None = None,
+        can_see_gifts: BaseBoolInt | None = None,
+        interests: str | None = None,
+        books: str | None = None,
+        tv: str | None = None,
+        quotes: str | None = None,
+        about: str | None = None,
+        games: str | None = None,
+        movies: str | None = None,
+        activities: str | None = None,
+        music: str | None = None,
+        can_write_private_message: BaseBoolInt | None = None,
+        can_send_friend_request: BaseBoolInt | None = None,
+        can_be_invited_group: bool | None = None,
+        mobile_phone: str | None = None,
+        home_phone: str | None = None,
+        site: str | None = None,
+        status_audio: AudioAudio | None = None,
+        status: str | None = None,
+        activity: str | None = None,
+        status_app: AppsAppMin | None = None,
+        last_seen: UsersLastSeen | None = None,
+        exports: UsersExports | None = None,
+        crop_photo: BaseCropPhoto | None = None,
+        followers_count: int | None = None,
+        video_live_level: int | None = None,
+        video_live_count: int | None = None,
+        clips_count: int | None = None,
+        blacklisted: BaseBoolInt | None = None,
+        blacklisted_by_me: BaseBoolInt | None = None,
+        is_favorite: BaseBoolInt | None = None,
+        is_hidden_from_feed: BaseBoolInt | None = None,
+        common_count: int | None = None,
+        occupation: UsersOccupation | None = None,
+        career: list[UsersCareer] | None = None,
+        military: list[UsersMilitary] | None = None,
+        university: int | None = None,
+        university_name: str | None = None,
+        university_group_id: int | None = None,
+        faculty: int | None = None,
+        faculty_name: str | None = None,
+        graduation: int | None = None,
+        education_form: str | None = None,
+        education_status: str | None = None,
+        home_town: str | None = None,
+        relation: UsersUserRelation | None = None,
+        relation_partner: UsersUserMin | None = None,
+        personal: UsersPersonal | None = None,
+        universities: list[UsersUniversity] | None = None,
+        schools: list[UsersSchool] | None = None,
+        relatives: list[UsersRelative] | None = None,
+        is_subscribed_podcasts: bool | None = None,
+        can_subscribe_podcasts: bool | None = None,
+        can_subscribe_posts: bool | None = None,
+        counters: UsersUserCounters | None = None,
+        access_key: str | None = None,
+        can_upload_doc: BaseBoolInt | None = None,
+        can_ban: bool | None = None,
+        hash: str | None = None,
+        is_no_index: bool | None = None,
+        contact_id: int | None = None,
+        is_message_request: bool | None = None,
+        lists: list[int] | None = None,
+        id: int | None = None,
+        from_: str | None = None,
+        mutual: FriendsRequestsMutual | None = None,
+        track_code: str | None = None,
+        message: str | None = None,
+        timestamp: int | None = None,
+        descriptions: list[str] | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.deactivated = deactivated
+        self.first_name = first_name
+        self.hidden = hidden
+        self.last_name = last_name
+        self.can_access_closed = can_access_closed
+        self.is_closed = is_closed
+        self.sex = sex
+        self.screen_name = screen_name
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.online_info = online_info
+        self.online = online
+        self.online_mobile = online_mobile
+        self.online_app = online_app
+        self.verified = verified
+        self.trending = trending
+        self.friend_status = friend_status
+        self.first_name_nom = first_name_nom
+        self.first_name_gen = first_name_gen
+        self.first_name_dat = first_name_dat
+        self.first_name_acc = first_name_acc
+        self.first_name_ins = first_name_ins
+        self.first_name_abl = first_name_abl
+        self.last_name_nom = last_name_nom
+        self.last_name_gen = last_name_gen
+        self.last_name_dat = last_name_dat
+        self.last_name_acc = last_name_acc
+        self.last_name_ins = last_name_ins
+        self.last_name_abl = last_name_abl
+        self.nickname = nickname
+        self.maiden_name = maiden_name
+        self.contact_name = contact_name
+        self.domain = domain
+        self.bdate = bdate
+        self.city = city
+        self.timezone = timezone
+        self.owner_state = owner_state
+        self.photo_200 = photo_200
+        self.photo_max = photo_max
+        self.photo_200_orig = photo_200_orig
+        self.photo_400_orig = photo_400_orig
+        self.photo_max_orig = photo_max_orig
+        self.photo_id = photo_id
+        self.has_photo = has_photo
+        self.has_mobile = has_mobile
+        self.is_friend = is_friend
+        self.is_best_friend = is_best_friend
+        self.wall_comments = wall_comments
+        self.can_post = can_post
+        self.can_see_all_posts = can_see_all_posts
+        self.can_see_audio = can_see_audio
+        self.type = type
+        self.email = email
+        self.skype = skype
+        self.facebook = facebook
+        self.facebook_name = facebook_name
+        self.twitter = twitter
+        self.livejournal = livejournal
+        self.instagram = instagram
+        self.test = test
+        self.video_live = video_live
+        self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        self.is_service = is_service
+        self.service_description = service_description
+        self.photo_rec = photo_rec
+        self.photo_medium = photo_medium
+        self.photo_medium_rec = photo_medium_rec
+        self.photo = photo
+        self.photo_big = photo_big
+        self.photo_400 = photo_400
+        self.photo_max_size = photo_max_size
+        self.language = language
+        self.stories_archive_count = stories_archive_count
+        self.has_unseen_stories = has_unseen_stories
+        self.wall_default = wall_default
+        self.can_call = can_call
+        self.can_call_from_group = can_call_from_group
+        self.can_invite_as_voicerooms_speaker = can_invite_as_voicerooms_speaker
+        self.can_see_wishes = can_see_wishes
+        self.can_see_gifts = can_see_gifts
+        self.interests = interests
+        self.books = books
+        self.tv = tv
+        self.quotes = quotes
+        self.about = about
+        self.games = games
+        self.movies = movies
+        self.activities = activities
+        self.music = music
+        self.can_write_private_message = can_write_private_message
+        self.can_send_friend_request = can_send_friend_request
+        self.can_be_invited_group = can_be_invited_group
+        self.mobile_phone = mobile_phone
+        self.home_phone = home_phone
+        self.site = site
+        self.status_audio = status_audio
+        self.status = status
+        self.activity = activity
+        self.status_app = status_app
+        self.last_seen = last_seen
+        self.exports = exports
+        self.crop_photo = crop_photo
+        self.followers_count = followers_count
+        self.video_live_level = video_live_level
+        self.video_live_count = video_live_count
+        self.clips_count = clips_count
+        self.blacklisted = blacklisted
+        self.blacklisted_by_me = blacklisted_by_me
+        self.is_favorite = is_favorite
+        self.is_hidden_from_feed = is_hidden_from_feed
+        self.common_count = common_count
+        self.occupation = occupation
+        self.career = career
+        self.military = military
+        self.university = university
+        self.university_name = university_name
+        self.university_group_id = university_group_id
+        self.faculty = faculty
+        self.faculty_name = faculty_name
+        self.graduation = graduation
+        self.education_form = education_form
+        self.education_status = education_status
+        self.home_town = home_town
+        self.relation = relation
+        self.relation_partner = relation_partner
+        self.personal = personal
+        self.universities = universities
+        self.schools = schools
+        self.relatives = relatives
+        self.is_subscribed_podcasts = is_subscribed_podcasts
+        self.can_subscribe_podcasts = can_subscribe_podcasts
+        self.can_subscribe_posts = can_subscribe_posts
+        self.counters = counters
+        self.access_key = access_key
+        self.can_upload_doc = can_upload_doc
+        self.can_ban = can_ban
+        self.hash = hash
+        self.is_no_index = is_no_index
+        self.contact_id = contact_id
+        self.is_message_request = is_message_request
+        self.lists = lists
+        self.id = id
+        self.from_ = from_
+        self.mutual = mutual
+        self.track_code = track_code
+        self.message = message
+        self.timestamp = timestamp
+        self.descriptions = descriptions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FriendsSearchResponse(Model):
     """`friends_search_response`.
 
@@ -931,8 +1995,14 @@ class FriendsSearchResponse(Model):
         items: `list[UsersUserFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[UsersUserFull]
+
+    def __init__(self, *, count: int, items: list[UsersUserFull]) -> None:
+        self.count = count
+        self.items = items
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

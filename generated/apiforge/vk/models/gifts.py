@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenIntEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class GiftsGiftPrivacy(OpenIntEnum):
@@ -17,7 +15,7 @@ class GiftsGiftPrivacy(OpenIntEnum):
     NAME_AND_MESSAGE_FOR_RECIPIENT_ONLY = 2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GiftsGetResponse(Model):
     """`gifts_get_response`.
 
@@ -26,11 +24,17 @@ class GiftsGetResponse(Model):
         items: `list[GiftsGift]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[GiftsGift]
 
+    def __init__(self, *, count: int, items: list[GiftsGift]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GiftsGift(Model):
     """`gifts_gift`.
 
@@ -44,16 +48,37 @@ class GiftsGift(Model):
         privacy: `GiftsGiftPrivacy`.
     """
 
-    date: int | None = None
-    from_id: int | None = None
-    gift: GiftsLayout | None = None
-    gift_hash: str | None = None
-    id: int | None = None
-    message: str | None = None
-    privacy: GiftsGiftPrivacy | None = None
+    __slots__ = ("date", "from_id", "gift", "gift_hash", "id", "message", "privacy")
+
+    date: int | None
+    from_id: int | None
+    gift: GiftsLayout | None
+    gift_hash: str | None
+    id: int | None
+    message: str | None
+    privacy: GiftsGiftPrivacy | None
+
+    def __init__(
+        self,
+        *,
+        date: int | None = None,
+        from_id: int | None = None,
+        gift: GiftsLayout | None = None,
+        gift_hash: str | None = None,
+        id: int | None = None,
+        message: str | None = None,
+        privacy: GiftsGiftPrivacy | None = None,
+    ) -> None:
+        self.date = date
+        self.from_id = from_id
+        self.gift = gift
+        self.gift_hash = gift_hash
+        self.id = id
+        self.message = message
+        self.privacy = privacy
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GiftsLayout(Model):
     """`gifts_layout`.
 
@@ -69,15 +94,50 @@ class GiftsLayout(Model):
         keywords: `str`.
     """
 
+    __slots__ = (
+        "build_id",
+        "id",
+        "is_stickers_style",
+        "keywords",
+        "stickers_product_id",
+        "thumb_48",
+        "thumb_96",
+        "thumb_256",
+        "thumb_512",
+    )
+
     id: int
-    thumb_512: str | None = None
-    thumb_256: str | None = None
-    thumb_48: str | None = None
-    thumb_96: str | None = None
-    stickers_product_id: int | None = None
-    is_stickers_style: bool | None = None
-    build_id: str | None = None
-    keywords: str | None = None
+    thumb_512: str | None
+    thumb_256: str | None
+    thumb_48: str | None
+    thumb_96: str | None
+    stickers_product_id: int | None
+    is_stickers_style: bool | None
+    build_id: str | None
+    keywords: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        thumb_512: str | None = None,
+        thumb_256: str | None = None,
+        thumb_48: str | None = None,
+        thumb_96: str | None = None,
+        stickers_product_id: int | None = None,
+        is_stickers_style: bool | None = None,
+        build_id: str | None = None,
+        keywords: str | None = None,
+    ) -> None:
+        self.id = id
+        self.thumb_512 = thumb_512
+        self.thumb_256 = thumb_256
+        self.thumb_48 = thumb_48
+        self.thumb_96 = thumb_96
+        self.stickers_product_id = stickers_product_id
+        self.is_stickers_style = is_stickers_style
+        self.build_id = build_id
+        self.keywords = keywords
 
 
 __all__ = [

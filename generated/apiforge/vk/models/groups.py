@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class GroupsAddressWorkInfoStatus(OpenStrEnum):
@@ -492,7 +490,7 @@ class GroupsSettingsTwitterStatus(OpenStrEnum):
     SYNC = "sync"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsAddCallbackServerResponse(Model):
     """`groups_addCallbackServer_response`.
 
@@ -500,14 +498,20 @@ class GroupsAddCallbackServerResponse(Model):
         server_id: `int`, always present.
     """
 
+    __slots__ = ("server_id",)
+
     server_id: int
 
+    def __init__(self, *, server_id: int) -> None:
+        self.server_id = server_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsAddress(Model):
     """`groups_address`.
 
     Attributes:
+        id: `int`, always present.
         additional_address: `str`.
         address: `str`.
         city_id: `int`.
@@ -515,7 +519,6 @@ class GroupsAddress(Model):
         metro_station: `DatabaseStation`.
         country: `BaseCountry`.
         distance: `int`.
-        id: `int`, always present.
         latitude: `float`.
         longitude: `float`.
         metro_station_id: `int`.
@@ -527,26 +530,85 @@ class GroupsAddress(Model):
         place_id: `int`.
     """
 
+    __slots__ = (
+        "additional_address",
+        "address",
+        "city",
+        "city_id",
+        "country",
+        "distance",
+        "id",
+        "latitude",
+        "longitude",
+        "metro_station",
+        "metro_station_id",
+        "phone",
+        "place_id",
+        "time_offset",
+        "timetable",
+        "title",
+        "work_info_status",
+    )
+
     id: int
-    additional_address: str | None = None
-    address: str | None = None
-    city_id: int | None = None
-    city: BaseObject | None = None
-    metro_station: DatabaseStation | None = None
-    country: BaseCountry | None = None
-    distance: int | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    metro_station_id: int | None = None
-    phone: str | None = None
-    time_offset: int | None = None
-    timetable: GroupsAddressTimetable | None = None
-    title: str | None = None
-    work_info_status: GroupsAddressWorkInfoStatus | None = None
-    place_id: int | None = None
+    additional_address: str | None
+    address: str | None
+    city_id: int | None
+    city: BaseObject | None
+    metro_station: DatabaseStation | None
+    country: BaseCountry | None
+    distance: int | None
+    latitude: float | None
+    longitude: float | None
+    metro_station_id: int | None
+    phone: str | None
+    time_offset: int | None
+    timetable: GroupsAddressTimetable | None
+    title: str | None
+    work_info_status: GroupsAddressWorkInfoStatus | None
+    place_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        additional_address: str | None = None,
+        address: str | None = None,
+        city_id: int | None = None,
+        city: BaseObject | None = None,
+        metro_station: DatabaseStation | None = None,
+        country: BaseCountry | None = None,
+        distance: int | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        metro_station_id: int | None = None,
+        phone: str | None = None,
+        time_offset: int | None = None,
+        timetable: GroupsAddressTimetable | None = None,
+        title: str | None = None,
+        work_info_status: GroupsAddressWorkInfoStatus | None = None,
+        place_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.additional_address = additional_address
+        self.address = address
+        self.city_id = city_id
+        self.city = city
+        self.metro_station = metro_station
+        self.country = country
+        self.distance = distance
+        self.latitude = latitude
+        self.longitude = longitude
+        self.metro_station_id = metro_station_id
+        self.phone = phone
+        self.time_offset = time_offset
+        self.timetable = timetable
+        self.title = title
+        self.work_info_status = work_info_status
+        self.place_id = place_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsAddressTimetable(Model):
     """`groups_address_timetable`.
 
@@ -560,33 +622,69 @@ class GroupsAddressTimetable(Model):
         wed: `GroupsAddressTimetableDay`.
     """
 
-    fri: GroupsAddressTimetableDay | None = None
-    mon: GroupsAddressTimetableDay | None = None
-    sat: GroupsAddressTimetableDay | None = None
-    sun: GroupsAddressTimetableDay | None = None
-    thu: GroupsAddressTimetableDay | None = None
-    tue: GroupsAddressTimetableDay | None = None
-    wed: GroupsAddressTimetableDay | None = None
+    __slots__ = ("fri", "mon", "sat", "sun", "thu", "tue", "wed")
+
+    fri: GroupsAddressTimetableDay | None
+    mon: GroupsAddressTimetableDay | None
+    sat: GroupsAddressTimetableDay | None
+    sun: GroupsAddressTimetableDay | None
+    thu: GroupsAddressTimetableDay | None
+    tue: GroupsAddressTimetableDay | None
+    wed: GroupsAddressTimetableDay | None
+
+    def __init__(
+        self,
+        *,
+        fri: GroupsAddressTimetableDay | None = None,
+        mon: GroupsAddressTimetableDay | None = None,
+        sat: GroupsAddressTimetableDay | None = None,
+        sun: GroupsAddressTimetableDay | None = None,
+        thu: GroupsAddressTimetableDay | None = None,
+        tue: GroupsAddressTimetableDay | None = None,
+        wed: GroupsAddressTimetableDay | None = None,
+    ) -> None:
+        self.fri = fri
+        self.mon = mon
+        self.sat = sat
+        self.sun = sun
+        self.thu = thu
+        self.tue = tue
+        self.wed = wed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsAddressTimetableDay(Model):
     """`groups_address_timetable_day`.
 
     Attributes:
-        break_close_time: `int`.
-        break_open_time: `int`.
         close_time: `int`, always present.
         open_time: `int`, always present.
+        break_close_time: `int`.
+        break_open_time: `int`.
     """
+
+    __slots__ = ("break_close_time", "break_open_time", "close_time", "open_time")
 
     close_time: int
     open_time: int
-    break_close_time: int | None = None
-    break_open_time: int | None = None
+    break_close_time: int | None
+    break_open_time: int | None
+
+    def __init__(
+        self,
+        *,
+        close_time: int,
+        open_time: int,
+        break_close_time: int | None = None,
+        break_open_time: int | None = None,
+    ) -> None:
+        self.close_time = close_time
+        self.open_time = open_time
+        self.break_close_time = break_close_time
+        self.break_open_time = break_open_time
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsAddressesInfo(Model):
     """`groups_addresses_info`.
 
@@ -597,13 +695,28 @@ class GroupsAddressesInfo(Model):
         count: `int`.
     """
 
+    __slots__ = ("count", "is_enabled", "main_address", "main_address_id")
+
     is_enabled: bool
-    main_address_id: int | None = None
-    main_address: GroupsAddress | None = None
-    count: int | None = None
+    main_address_id: int | None
+    main_address: GroupsAddress | None
+    count: int | None
+
+    def __init__(
+        self,
+        *,
+        is_enabled: bool,
+        main_address_id: int | None = None,
+        main_address: GroupsAddress | None = None,
+        count: int | None = None,
+    ) -> None:
+        self.is_enabled = is_enabled
+        self.main_address_id = main_address_id
+        self.main_address = main_address
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsBanInfo(Model):
     """`groups_ban_info`.
 
@@ -617,16 +730,37 @@ class GroupsBanInfo(Model):
         reason: `GroupsBanInfoReason`.
     """
 
-    admin_id: int | None = None
-    comment: str | None = None
-    comment_visible: bool | None = None
-    is_closed: bool | None = None
-    date: int | None = None
-    end_date: int | None = None
-    reason: GroupsBanInfoReason | None = None
+    __slots__ = ("admin_id", "comment", "comment_visible", "date", "end_date", "is_closed", "reason")
+
+    admin_id: int | None
+    comment: str | None
+    comment_visible: bool | None
+    is_closed: bool | None
+    date: int | None
+    end_date: int | None
+    reason: GroupsBanInfoReason | None
+
+    def __init__(
+        self,
+        *,
+        admin_id: int | None = None,
+        comment: str | None = None,
+        comment_visible: bool | None = None,
+        is_closed: bool | None = None,
+        date: int | None = None,
+        end_date: int | None = None,
+        reason: GroupsBanInfoReason | None = None,
+    ) -> None:
+        self.admin_id = admin_id
+        self.comment = comment
+        self.comment_visible = comment_visible
+        self.is_closed = is_closed
+        self.date = date
+        self.end_date = end_date
+        self.reason = reason
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsCallbackServer(Model):
     """`groups_callback_server`.
 
@@ -639,6 +773,8 @@ class GroupsCallbackServer(Model):
         status: `GroupsCallbackServerStatus`, always present.
     """
 
+    __slots__ = ("creator_id", "id", "secret_key", "status", "title", "url")
+
     id: int
     title: str
     creator_id: int
@@ -646,8 +782,18 @@ class GroupsCallbackServer(Model):
     secret_key: str
     status: GroupsCallbackServerStatus
 
+    def __init__(
+        self, *, id: int, title: str, creator_id: int, url: str, secret_key: str, status: GroupsCallbackServerStatus
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.creator_id = creator_id
+        self.url = url
+        self.secret_key = secret_key
+        self.status = status
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsCallbackSettings(Model):
     """`groups_callback_settings`.
 
@@ -656,11 +802,17 @@ class GroupsCallbackSettings(Model):
         events: `GroupsLongPollEvents`.
     """
 
-    api_version: str | None = None
-    events: GroupsLongPollEvents | None = None
+    __slots__ = ("api_version", "events")
+
+    api_version: str | None
+    events: GroupsLongPollEvents | None
+
+    def __init__(self, *, api_version: str | None = None, events: GroupsLongPollEvents | None = None) -> None:
+        self.api_version = api_version
+        self.events = events
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsContactsItem(Model):
     """`groups_contacts_item`.
 
@@ -671,13 +823,23 @@ class GroupsContactsItem(Model):
         email: `str`.
     """
 
-    user_id: int | None = None
-    desc: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    __slots__ = ("desc", "email", "phone", "user_id")
+
+    user_id: int | None
+    desc: str | None
+    phone: str | None
+    email: str | None
+
+    def __init__(
+        self, *, user_id: int | None = None, desc: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> None:
+        self.user_id = user_id
+        self.desc = desc
+        self.phone = phone
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsCountersGroup(Model):
     """`groups_counters_group`.
 
@@ -703,28 +865,93 @@ class GroupsCountersGroup(Model):
         clips_likes: `int`.
     """
 
-    addresses: int | None = None
-    albums: int | None = None
-    audios: int | None = None
-    audio_playlists: int | None = None
-    docs: int | None = None
-    market: int | None = None
-    photos: int | None = None
-    topics: int | None = None
-    videos: int | None = None
-    video_playlists: int | None = None
-    market_services: int | None = None
-    podcasts: int | None = None
-    articles: int | None = None
-    narratives: int | None = None
-    clips: int | None = None
-    clips_followers: int | None = None
-    videos_followers: int | None = None
-    clips_views: int | None = None
-    clips_likes: int | None = None
+    __slots__ = (
+        "addresses",
+        "albums",
+        "articles",
+        "audio_playlists",
+        "audios",
+        "clips",
+        "clips_followers",
+        "clips_likes",
+        "clips_views",
+        "docs",
+        "market",
+        "market_services",
+        "narratives",
+        "photos",
+        "podcasts",
+        "topics",
+        "video_playlists",
+        "videos",
+        "videos_followers",
+    )
+
+    addresses: int | None
+    albums: int | None
+    audios: int | None
+    audio_playlists: int | None
+    docs: int | None
+    market: int | None
+    photos: int | None
+    topics: int | None
+    videos: int | None
+    video_playlists: int | None
+    market_services: int | None
+    podcasts: int | None
+    articles: int | None
+    narratives: int | None
+    clips: int | None
+    clips_followers: int | None
+    videos_followers: int | None
+    clips_views: int | None
+    clips_likes: int | None
+
+    def __init__(
+        self,
+        *,
+        addresses: int | None = None,
+        albums: int | None = None,
+        audios: int | None = None,
+        audio_playlists: int | None = None,
+        docs: int | None = None,
+        market: int | None = None,
+        photos: int | None = None,
+        topics: int | None = None,
+        videos: int | None = None,
+        video_playlists: int | None = None,
+        market_services: int | None = None,
+        podcasts: int | None = None,
+        articles: int | None = None,
+        narratives: int | None = None,
+        clips: int | None = None,
+        clips_followers: int | None = None,
+        videos_followers: int | None = None,
+        clips_views: int | None = None,
+        clips_likes: int | None = None,
+    ) -> None:
+        self.addresses = addresses
+        self.albums = albums
+        self.audios = audios
+        self.audio_playlists = audio_playlists
+        self.docs = docs
+        self.market = market
+        self.photos = photos
+        self.topics = topics
+        self.videos = videos
+        self.video_playlists = video_playlists
+        self.market_services = market_services
+        self.podcasts = podcasts
+        self.articles = articles
+        self.narratives = narratives
+        self.clips = clips
+        self.clips_followers = clips_followers
+        self.videos_followers = videos_followers
+        self.clips_views = clips_views
+        self.clips_likes = clips_likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetAddressesResponse(Model):
     """`groups_getAddresses_response`.
 
@@ -733,11 +960,17 @@ class GroupsGetAddressesResponse(Model):
         items: `list[GroupsAddress]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[GroupsAddress]
 
+    def __init__(self, *, count: int, items: list[GroupsAddress]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetBannedResponse(Model):
     """`groups_getBanned_response`.
 
@@ -746,11 +979,17 @@ class GroupsGetBannedResponse(Model):
         items: `list[GroupsOwnerXtrBanInfo]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[GroupsOwnerXtrBanInfo]
 
+    def __init__(self, *, count: int, items: list[GroupsOwnerXtrBanInfo]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetByIdObjectResponse(Model):
     """`groups_getById_object_response`.
 
@@ -759,11 +998,19 @@ class GroupsGetByIdObjectResponse(Model):
         profiles: `list[GroupsProfileItem]`.
     """
 
-    groups: list[GroupsGroupFull] | None = None
-    profiles: list[GroupsProfileItem] | None = None
+    __slots__ = ("groups", "profiles")
+
+    groups: list[GroupsGroupFull] | None
+    profiles: list[GroupsProfileItem] | None
+
+    def __init__(
+        self, *, groups: list[GroupsGroupFull] | None = None, profiles: list[GroupsProfileItem] | None = None
+    ) -> None:
+        self.groups = groups
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetCallbackConfirmationCodeResponse(Model):
     """`groups_getCallbackConfirmationCode_response`.
 
@@ -771,10 +1018,15 @@ class GroupsGetCallbackConfirmationCodeResponse(Model):
         code: `str`, always present.
     """
 
+    __slots__ = ("code",)
+
     code: str
 
+    def __init__(self, *, code: str) -> None:
+        self.code = code
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetCallbackServersResponse(Model):
     """`groups_getCallbackServers_response`.
 
@@ -783,11 +1035,17 @@ class GroupsGetCallbackServersResponse(Model):
         items: `list[GroupsCallbackServer]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[GroupsCallbackServer]
 
+    def __init__(self, *, count: int, items: list[GroupsCallbackServer]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetCatalogInfoExtendedResponse(Model):
     """`groups_getCatalogInfo_extended_response`.
 
@@ -796,11 +1054,17 @@ class GroupsGetCatalogInfoExtendedResponse(Model):
         categories: `list[GroupsGroupCategoryFull]`.
     """
 
+    __slots__ = ("categories", "enabled")
+
     enabled: BaseBoolInt
-    categories: list[GroupsGroupCategoryFull] | None = None
+    categories: list[GroupsGroupCategoryFull] | None
+
+    def __init__(self, *, enabled: BaseBoolInt, categories: list[GroupsGroupCategoryFull] | None = None) -> None:
+        self.enabled = enabled
+        self.categories = categories
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetCatalogInfoResponse(Model):
     """`groups_getCatalogInfo_response`.
 
@@ -809,11 +1073,17 @@ class GroupsGetCatalogInfoResponse(Model):
         categories: `list[GroupsGroupCategory]`.
     """
 
+    __slots__ = ("categories", "enabled")
+
     enabled: BaseBoolInt
-    categories: list[GroupsGroupCategory] | None = None
+    categories: list[GroupsGroupCategory] | None
+
+    def __init__(self, *, enabled: BaseBoolInt, categories: list[GroupsGroupCategory] | None = None) -> None:
+        self.enabled = enabled
+        self.categories = categories
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetInvitedUsersResponse(Model):
     """`groups_getInvitedUsers_response`.
 
@@ -822,11 +1092,17 @@ class GroupsGetInvitedUsersResponse(Model):
         items: `list[UsersUserFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[UsersUserFull]
 
+    def __init__(self, *, count: int, items: list[UsersUserFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetInvitesExtendedResponse(Model):
     """`groups_getInvites_extended_response`.
 
@@ -837,13 +1113,23 @@ class GroupsGetInvitesExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[GroupsGroupFull]
     profiles: list[UsersUserMin]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, count: int, items: list[GroupsGroupFull], profiles: list[UsersUserMin], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetInvitesResponse(Model):
     """`groups_getInvites_response`.
 
@@ -852,11 +1138,17 @@ class GroupsGetInvitesResponse(Model):
         items: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[GroupsGroupFull]
 
+    def __init__(self, *, count: int, items: list[GroupsGroupFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetMembersFieldsResponse(Model):
     """`groups_getMembers_fields_response`.
 
@@ -866,12 +1158,19 @@ class GroupsGetMembersFieldsResponse(Model):
         next_from: `str`.
     """
 
+    __slots__ = ("count", "items", "next_from")
+
     count: int
     items: list[GroupsUserXtrRole]
-    next_from: str | None = None
+    next_from: str | None
+
+    def __init__(self, *, count: int, items: list[GroupsUserXtrRole], next_from: str | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetMembersFilterResponse(Model):
     """`groups_getMembers_filter_response`.
 
@@ -881,12 +1180,19 @@ class GroupsGetMembersFilterResponse(Model):
         next_from: `str`.
     """
 
+    __slots__ = ("count", "items", "next_from")
+
     count: int
     items: list[GroupsMemberRole]
-    next_from: str | None = None
+    next_from: str | None
+
+    def __init__(self, *, count: int, items: list[GroupsMemberRole], next_from: str | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetMembersResponse(Model):
     """`groups_getMembers_response`.
 
@@ -896,12 +1202,19 @@ class GroupsGetMembersResponse(Model):
         next_from: `str`.
     """
 
+    __slots__ = ("count", "items", "next_from")
+
     count: int
     items: list[int]
-    next_from: str | None = None
+    next_from: str | None
+
+    def __init__(self, *, count: int, items: list[int], next_from: str | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetObjectExtendedResponse(Model):
     """`groups_get_object_extended_response`.
 
@@ -910,24 +1223,36 @@ class GroupsGetObjectExtendedResponse(Model):
         items: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[GroupsGroupFull]
 
+    def __init__(self, *, count: int, items: list[GroupsGroupFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetOnlineStatusResponse(Model):
     """`groups_getOnlineStatus_response`.
 
     Attributes:
-        minutes: `int`.
         status: `GroupsOnlineStatusType`, always present.
+        minutes: `int`.
     """
 
+    __slots__ = ("minutes", "status")
+
     status: GroupsOnlineStatusType
-    minutes: int | None = None
+    minutes: int | None
+
+    def __init__(self, *, status: GroupsOnlineStatusType, minutes: int | None = None) -> None:
+        self.status = status
+        self.minutes = minutes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetRequestsFieldsResponse(Model):
     """`groups_getRequests_fields_response`.
 
@@ -936,11 +1261,17 @@ class GroupsGetRequestsFieldsResponse(Model):
         items: `list[UsersUserFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[UsersUserFull]
 
+    def __init__(self, *, count: int, items: list[UsersUserFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetRequestsResponse(Model):
     """`groups_getRequests_response`.
 
@@ -949,11 +1280,17 @@ class GroupsGetRequestsResponse(Model):
         items: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[int]
 
+    def __init__(self, *, count: int, items: list[int]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetResponse(Model):
     """`groups_get_response`.
 
@@ -962,18 +1299,32 @@ class GroupsGetResponse(Model):
         items: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[int]
 
+    def __init__(self, *, count: int, items: list[int]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetSettingsResponse(Model):
     """`groups_getSettings_response`.
 
     Attributes:
+        audio: `GroupsGroupAudio`, always present.
+        description: `str`, always present.
+        docs: `GroupsGroupDocs`, always present.
+        photos: `GroupsGroupPhotos`, always present.
+        title: `str`, always present.
+        topics: `GroupsGroupTopics`, always present.
+        video: `GroupsGroupVideo`, always present.
+        wall: `GroupsGroupWall`, always present.
+        wiki: `GroupsGroupWiki`, always present.
         access: `GroupsGroupAccess`.
         address: `str`.
-        audio: `GroupsGroupAudio`, always present.
         articles: `int`.
         recognize_photo: `int`.
         city_id: `int`.
@@ -984,8 +1335,6 @@ class GroupsGetSettingsResponse(Model):
         main_section: `GroupsGroupFullSection`.
         secondary_section: `GroupsGroupFullSection`.
         age_limits: `GroupsGroupAgeLimits`.
-        description: `str`, always present.
-        docs: `GroupsGroupDocs`, always present.
         events: `BaseBoolInt`.
         addresses: `bool`.
         bots_capabilities: `BaseBoolInt`.
@@ -998,7 +1347,6 @@ class GroupsGetSettingsResponse(Model):
         toxic_filter: `BaseBoolInt`.
         disable_replies_from_groups: `BaseBoolInt`.
         event_group_id: `int`.
-        photos: `GroupsGroupPhotos`, always present.
         public_category: `int`.
         public_category_list: `list[GroupsGroupPublicCategoryList]`.
         public_date: `str`.
@@ -1010,16 +1358,62 @@ class GroupsGetSettingsResponse(Model):
         subject: `int`.
         subject_list: `list[GroupsSubjectItem]`.
         suggested_privacy: `GroupsGroupSuggestedPrivacy`.
-        title: `str`, always present.
-        topics: `GroupsGroupTopics`, always present.
         twitter: `GroupsSettingsTwitter`.
-        video: `GroupsGroupVideo`, always present.
-        wall: `GroupsGroupWall`, always present.
         website: `str`.
         phone: `str`.
         email: `str`.
-        wiki: `GroupsGroupWiki`, always present.
     """
+
+    __slots__ = (
+        "access",
+        "address",
+        "addresses",
+        "age_limits",
+        "articles",
+        "audio",
+        "bot_online_booking_enabled",
+        "bots_add_to_chat",
+        "bots_capabilities",
+        "bots_start_button",
+        "city_id",
+        "city_name",
+        "contacts",
+        "description",
+        "disable_replies_from_groups",
+        "docs",
+        "email",
+        "event_group_id",
+        "events",
+        "finish_date",
+        "links",
+        "main_section",
+        "obscene_filter",
+        "obscene_stopwords",
+        "obscene_words",
+        "phone",
+        "photos",
+        "public_category",
+        "public_category_list",
+        "public_date",
+        "public_date_label",
+        "public_subcategory",
+        "recognize_photo",
+        "rss",
+        "secondary_section",
+        "sections_list",
+        "start_date",
+        "subject",
+        "subject_list",
+        "suggested_privacy",
+        "title",
+        "topics",
+        "toxic_filter",
+        "twitter",
+        "video",
+        "wall",
+        "website",
+        "wiki",
+    )
 
     audio: GroupsGroupAudio
     description: str
@@ -1030,48 +1424,149 @@ class GroupsGetSettingsResponse(Model):
     video: GroupsGroupVideo
     wall: GroupsGroupWall
     wiki: GroupsGroupWiki
-    access: GroupsGroupAccess | None = None
-    address: str | None = None
-    articles: int | None = None
-    recognize_photo: int | None = None
-    city_id: int | None = None
-    city_name: str | None = None
-    contacts: BaseBoolInt | None = None
-    links: BaseBoolInt | None = None
-    sections_list: list[BaseObject] | None = None
-    main_section: GroupsGroupFullSection | None = None
-    secondary_section: GroupsGroupFullSection | None = None
-    age_limits: GroupsGroupAgeLimits | None = None
-    events: BaseBoolInt | None = None
-    addresses: bool | None = None
-    bots_capabilities: BaseBoolInt | None = None
-    bots_start_button: BaseBoolInt | None = None
-    bots_add_to_chat: BaseBoolInt | None = None
-    bot_online_booking_enabled: BaseBoolInt | None = None
-    obscene_filter: BaseBoolInt | None = None
-    obscene_stopwords: BaseBoolInt | None = None
-    obscene_words: list[str] | None = None
-    toxic_filter: BaseBoolInt | None = None
-    disable_replies_from_groups: BaseBoolInt | None = None
-    event_group_id: int | None = None
-    public_category: int | None = None
-    public_category_list: list[GroupsGroupPublicCategoryList] | None = None
-    public_date: str | None = None
-    public_date_label: str | None = None
-    public_subcategory: int | None = None
-    rss: str | None = None
-    start_date: int | None = None
-    finish_date: int | None = None
-    subject: int | None = None
-    subject_list: list[GroupsSubjectItem] | None = None
-    suggested_privacy: GroupsGroupSuggestedPrivacy | None = None
-    twitter: GroupsSettingsTwitter | None = None
-    website: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    access: GroupsGroupAccess | None
+    address: str | None
+    articles: int | None
+    recognize_photo: int | None
+    city_id: int | None
+    city_name: str | None
+    contacts: BaseBoolInt | None
+    links: BaseBoolInt | None
+    sections_list: list[BaseObject] | None
+    main_section: GroupsGroupFullSection | None
+    secondary_section: GroupsGroupFullSection | None
+    age_limits: GroupsGroupAgeLimits | None
+    events: BaseBoolInt | None
+    addresses: bool | None
+    bots_capabilities: BaseBoolInt | None
+    bots_start_button: BaseBoolInt | None
+    bots_add_to_chat: BaseBoolInt | None
+    bot_online_booking_enabled: BaseBoolInt | None
+    obscene_filter: BaseBoolInt | None
+    obscene_stopwords: BaseBoolInt | None
+    obscene_words: list[str] | None
+    toxic_filter: BaseBoolInt | None
+    disable_replies_from_groups: BaseBoolInt | None
+    event_group_id: int | None
+    public_category: int | None
+    public_category_list: list[GroupsGroupPublicCategoryList] | None
+    public_date: str | None
+    public_date_label: str | None
+    public_subcategory: int | None
+    rss: str | None
+    start_date: int | None
+    finish_date: int | None
+    subject: int | None
+    subject_list: list[GroupsSubjectItem] | None
+    suggested_privacy: GroupsGroupSuggestedPrivacy | None
+    twitter: GroupsSettingsTwitter | None
+    website: str | None
+    phone: str | None
+    email: str | None
+
+    def __init__(
+        self,
+        *,
+        audio: GroupsGroupAudio,
+        description: str,
+        docs: GroupsGroupDocs,
+        photos: GroupsGroupPhotos,
+        title: str,
+        topics: GroupsGroupTopics,
+        video: GroupsGroupVideo,
+        wall: GroupsGroupWall,
+        wiki: GroupsGroupWiki,
+        access: GroupsGroupAccess | None = None,
+        address: str | None = None,
+        articles: int | None = None,
+        recognize_photo: int | None = None,
+        city_id: int | None = None,
+        city_name: str | None = None,
+        contacts: BaseBoolInt | None = None,
+        links: BaseBoolInt | None = None,
+        sections_list: list[BaseObject] | None = None,
+        main_section: GroupsGroupFullSection | None = None,
+        secondary_section: GroupsGroupFullSection | None = None,
+        age_limits: GroupsGroupAgeLimits | None = None,
+        events: BaseBoolInt | None = None,
+        addresses: bool | None = None,
+        bots_capabilities: BaseBoolInt | None = None,
+        bots_start_button: BaseBoolInt | None = None,
+        bots_add_to_chat: BaseBoolInt | None = None,
+        bot_online_booking_enabled: BaseBoolInt | None = None,
+        obscene_filter: BaseBoolInt | None = None,
+        obscene_stopwords: BaseBoolInt | None = None,
+        obscene_words: list[str] | None = None,
+        toxic_filter: BaseBoolInt | None = None,
+        disable_replies_from_groups: BaseBoolInt | None = None,
+        event_group_id: int | None = None,
+        public_category: int | None = None,
+        public_category_list: list[GroupsGroupPublicCategoryList] | None = None,
+        public_date: str | None = None,
+        public_date_label: str | None = None,
+        public_subcategory: int | None = None,
+        rss: str | None = None,
+        start_date: int | None = None,
+        finish_date: int | None = None,
+        subject: int | None = None,
+        subject_list: list[GroupsSubjectItem] | None = None,
+        suggested_privacy: GroupsGroupSuggestedPrivacy | None = None,
+        twitter: GroupsSettingsTwitter | None = None,
+        website: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+    ) -> None:
+        self.audio = audio
+        self.description = description
+        self.docs = docs
+        self.photos = photos
+        self.title = title
+        self.topics = topics
+        self.video = video
+        self.wall = wall
+        self.wiki = wiki
+        self.access = access
+        self.address = address
+        self.articles = articles
+        self.recognize_photo = recognize_photo
+        self.city_id = city_id
+        self.city_name = city_name
+        self.contacts = contacts
+        self.links = links
+        self.sections_list = sections_list
+        self.main_section = main_section
+        self.secondary_section = secondary_section
+        self.age_limits = age_limits
+        self.events = events
+        self.addresses = addresses
+        self.bots_capabilities = bots_capabilities
+        self.bots_start_button = bots_start_button
+        self.bots_add_to_chat = bots_add_to_chat
+        self.bot_online_booking_enabled = bot_online_booking_enabled
+        self.obscene_filter = obscene_filter
+        self.obscene_stopwords = obscene_stopwords
+        self.obscene_words = obscene_words
+        self.toxic_filter = toxic_filter
+        self.disable_replies_from_groups = disable_replies_from_groups
+        self.event_group_id = event_group_id
+        self.public_category = public_category
+        self.public_category_list = public_category_list
+        self.public_date = public_date
+        self.public_date_label = public_date_label
+        self.public_subcategory = public_subcategory
+        self.rss = rss
+        self.start_date = start_date
+        self.finish_date = finish_date
+        self.subject = subject
+        self.subject_list = subject_list
+        self.suggested_privacy = suggested_privacy
+        self.twitter = twitter
+        self.website = website
+        self.phone = phone
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGetTokenPermissionsResponse(Model):
     """`groups_getTokenPermissions_response`.
 
@@ -1080,11 +1575,17 @@ class GroupsGetTokenPermissionsResponse(Model):
         permissions: `list[GroupsTokenPermissionSetting]`, always present.
     """
 
+    __slots__ = ("mask", "permissions")
+
     mask: int
     permissions: list[GroupsTokenPermissionSetting]
 
+    def __init__(self, *, mask: int, permissions: list[GroupsTokenPermissionSetting]) -> None:
+        self.mask = mask
+        self.permissions = permissions
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroup(Model):
     """`groups_group`.
 
@@ -1117,35 +1618,121 @@ class GroupsGroup(Model):
         video_live: `VideoLiveInfo`.
     """
 
+    __slots__ = (
+        "admin_level",
+        "deactivated",
+        "est_date",
+        "finish_date",
+        "id",
+        "is_admin",
+        "is_advertiser",
+        "is_closed",
+        "is_member",
+        "is_video_live_notifications_blocked",
+        "name",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "photo_200_orig",
+        "photo_400",
+        "photo_400_orig",
+        "photo_max",
+        "photo_max_orig",
+        "photo_max_size",
+        "public_date_label",
+        "screen_name",
+        "start_date",
+        "type",
+        "verified",
+        "video_live",
+    )
+
     id: int
-    name: str | None = None
-    screen_name: str | None = None
-    is_closed: GroupsGroupIsClosed | None = None
-    type: GroupsGroupType | None = None
-    is_admin: BaseBoolInt | None = None
-    admin_level: GroupsGroupAdminLevel | None = None
-    is_member: BaseBoolInt | None = None
-    is_advertiser: BaseBoolInt | None = None
-    start_date: int | None = None
-    finish_date: int | None = None
-    verified: BaseBoolInt | None = None
-    deactivated: str | None = None
-    photo_50: str | None = None
-    photo_100: str | None = None
-    photo_200: str | None = None
-    photo_200_orig: str | None = None
-    photo_400: str | None = None
-    photo_400_orig: str | None = None
-    photo_max: str | None = None
-    photo_max_orig: str | None = None
-    est_date: str | None = None
-    public_date_label: str | None = None
-    photo_max_size: GroupsPhotoSize | None = None
-    is_video_live_notifications_blocked: BaseBoolInt | None = None
-    video_live: VideoLiveInfo | None = None
+    name: str | None
+    screen_name: str | None
+    is_closed: GroupsGroupIsClosed | None
+    type: GroupsGroupType | None
+    is_admin: BaseBoolInt | None
+    admin_level: GroupsGroupAdminLevel | None
+    is_member: BaseBoolInt | None
+    is_advertiser: BaseBoolInt | None
+    start_date: int | None
+    finish_date: int | None
+    verified: BaseBoolInt | None
+    deactivated: str | None
+    photo_50: str | None
+    photo_100: str | None
+    photo_200: str | None
+    photo_200_orig: str | None
+    photo_400: str | None
+    photo_400_orig: str | None
+    photo_max: str | None
+    photo_max_orig: str | None
+    est_date: str | None
+    public_date_label: str | None
+    photo_max_size: GroupsPhotoSize | None
+    is_video_live_notifications_blocked: BaseBoolInt | None
+    video_live: VideoLiveInfo | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        name: str | None = None,
+        screen_name: str | None = None,
+        is_closed: GroupsGroupIsClosed | None = None,
+        type: GroupsGroupType | None = None,
+        is_admin: BaseBoolInt | None = None,
+        admin_level: GroupsGroupAdminLevel | None = None,
+        is_member: BaseBoolInt | None = None,
+        is_advertiser: BaseBoolInt | None = None,
+        start_date: int | None = None,
+        finish_date: int | None = None,
+        verified: BaseBoolInt | None = None,
+        deactivated: str | None = None,
+        photo_50: str | None = None,
+        photo_100: str | None = None,
+        photo_200: str | None = None,
+        photo_200_orig: str | None = None,
+        photo_400: str | None = None,
+        photo_400_orig: str | None = None,
+        photo_max: str | None = None,
+        photo_max_orig: str | None = None,
+        est_date: str | None = None,
+        public_date_label: str | None = None,
+        photo_max_size: GroupsPhotoSize | None = None,
+        is_video_live_notifications_blocked: BaseBoolInt | None = None,
+        video_live: VideoLiveInfo | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.screen_name = screen_name
+        self.is_closed = is_closed
+        self.type = type
+        self.is_admin = is_admin
+        self.admin_level = admin_level
+        self.is_member = is_member
+        self.is_advertiser = is_advertiser
+        self.start_date = start_date
+        self.finish_date = finish_date
+        self.verified = verified
+        self.deactivated = deactivated
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.photo_200 = photo_200
+        self.photo_200_orig = photo_200_orig
+        self.photo_400 = photo_400
+        self.photo_400_orig = photo_400_orig
+        self.photo_max = photo_max
+        self.photo_max_orig = photo_max_orig
+        self.est_date = est_date
+        self.public_date_label = public_date_label
+        self.photo_max_size = photo_max_size
+        self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        self.video_live = video_live
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupAttach(Model):
     """`groups_group_attach`.
 
@@ -1157,14 +1744,23 @@ class GroupsGroupAttach(Model):
         is_favorite: `bool`, always present.
     """
 
+    __slots__ = ("id", "is_favorite", "size", "status", "text")
+
     id: int
     text: str
     status: str
     size: int
     is_favorite: bool
 
+    def __init__(self, *, id: int, text: str, status: str, size: int, is_favorite: bool) -> None:
+        self.id = id
+        self.text = text
+        self.status = status
+        self.size = size
+        self.is_favorite = is_favorite
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupBanInfo(Model):
     """`groups_group_ban_info`.
 
@@ -1174,12 +1770,21 @@ class GroupsGroupBanInfo(Model):
         reason: `GroupsBanInfoReason`.
     """
 
-    comment: str | None = None
-    end_date: int | None = None
-    reason: GroupsBanInfoReason | None = None
+    __slots__ = ("comment", "end_date", "reason")
+
+    comment: str | None
+    end_date: int | None
+    reason: GroupsBanInfoReason | None
+
+    def __init__(
+        self, *, comment: str | None = None, end_date: int | None = None, reason: GroupsBanInfoReason | None = None
+    ) -> None:
+        self.comment = comment
+        self.end_date = end_date
+        self.reason = reason
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupCategory(Model):
     """`groups_group_category`.
 
@@ -1189,12 +1794,19 @@ class GroupsGroupCategory(Model):
         subcategories: `list[GroupsGroupSubcategory]`.
     """
 
+    __slots__ = ("id", "name", "subcategories")
+
     id: int
     name: str
-    subcategories: list[GroupsGroupSubcategory] | None = None
+    subcategories: list[GroupsGroupSubcategory] | None
+
+    def __init__(self, *, id: int, name: str, subcategories: list[GroupsGroupSubcategory] | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.subcategories = subcategories
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupCategoryFull(Model):
     """`groups_group_category_full`.
 
@@ -1206,14 +1818,31 @@ class GroupsGroupCategoryFull(Model):
         subcategories: `list[GroupsGroupCategory]`.
     """
 
+    __slots__ = ("id", "name", "page_count", "page_previews", "subcategories")
+
     id: int
     name: str
     page_count: int
     page_previews: list[GroupsGroup]
-    subcategories: list[GroupsGroupCategory] | None = None
+    subcategories: list[GroupsGroupCategory] | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        name: str,
+        page_count: int,
+        page_previews: list[GroupsGroup],
+        subcategories: list[GroupsGroupCategory] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.page_count = page_count
+        self.page_previews = page_previews
+        self.subcategories = subcategories
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupCategoryType(Model):
     """`groups_group_category_type`.
 
@@ -1222,11 +1851,17 @@ class GroupsGroupCategoryType(Model):
         name: `str`, always present.
     """
 
+    __slots__ = ("id", "name")
+
     id: int
     name: str
 
+    def __init__(self, *, id: int, name: str) -> None:
+        self.id = id
+        self.name = name
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupFull(Model):
     """`groups_group_full`.
 
@@ -1320,96 +1955,365 @@ class GroupsGroupFull(Model):
         videos_count: `int`.
     """
 
+    __slots__ = (
+        "activity",
+        "addresses",
+        "admin_level",
+        "age_limits",
+        "ban_info",
+        "can_call_to_community",
+        "can_create_topic",
+        "can_message",
+        "can_post",
+        "can_see_all_posts",
+        "can_send_notify",
+        "can_subscribe_podcasts",
+        "can_subscribe_posts",
+        "can_suggest",
+        "can_upload_clip",
+        "can_upload_doc",
+        "can_upload_story",
+        "can_upload_video",
+        "city",
+        "clips_count",
+        "contacts",
+        "counters",
+        "cover",
+        "crop_photo",
+        "deactivated",
+        "description",
+        "est_date",
+        "finish_date",
+        "fixed_post",
+        "has_group_channel",
+        "has_market_app",
+        "has_photo",
+        "has_unseen_stories",
+        "id",
+        "invited_by",
+        "is_admin",
+        "is_adult",
+        "is_advertiser",
+        "is_closed",
+        "is_favorite",
+        "is_hidden_from_feed",
+        "is_member",
+        "is_messages_blocked",
+        "is_subscribed",
+        "is_subscribed_podcasts",
+        "is_video_live_notifications_blocked",
+        "links",
+        "live_covers",
+        "main_album_id",
+        "main_section",
+        "market",
+        "member_status",
+        "members_count",
+        "members_count_text",
+        "name",
+        "online_status",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "photo_200_orig",
+        "photo_400",
+        "photo_400_orig",
+        "photo_max",
+        "photo_max_orig",
+        "photo_max_size",
+        "public_date_label",
+        "requests_count",
+        "screen_name",
+        "secondary_section",
+        "site",
+        "start_date",
+        "status",
+        "status_audio",
+        "stories_archive_count",
+        "textlives_count",
+        "trending",
+        "type",
+        "using_vkpay_market_app",
+        "verified",
+        "video_cover",
+        "video_live",
+        "video_live_count",
+        "video_live_level",
+        "video_notifications_status",
+        "videos_count",
+        "wall",
+        "wiki_page",
+    )
+
     id: int
-    name: str | None = None
-    screen_name: str | None = None
-    is_closed: GroupsGroupIsClosed | None = None
-    type: GroupsGroupType | None = None
-    is_admin: BaseBoolInt | None = None
-    admin_level: GroupsGroupAdminLevel | None = None
-    is_member: BaseBoolInt | None = None
-    is_advertiser: BaseBoolInt | None = None
-    start_date: int | None = None
-    finish_date: int | None = None
-    verified: BaseBoolInt | None = None
-    deactivated: str | None = None
-    photo_50: str | None = None
-    photo_100: str | None = None
-    photo_200: str | None = None
-    photo_200_orig: str | None = None
-    photo_400: str | None = None
-    photo_400_orig: str | None = None
-    photo_max: str | None = None
-    photo_max_orig: str | None = None
-    est_date: str | None = None
-    public_date_label: str | None = None
-    photo_max_size: GroupsPhotoSize | None = None
-    is_video_live_notifications_blocked: BaseBoolInt | None = None
-    video_live: VideoLiveInfo | None = None
-    market: GroupsMarketInfo | None = None
-    has_market_app: bool | None = None
-    using_vkpay_market_app: bool | None = None
-    member_status: GroupsGroupFullMemberStatus | None = None
-    is_adult: BaseBoolInt | None = None
-    is_hidden_from_feed: BaseBoolInt | None = None
-    is_favorite: BaseBoolInt | None = None
-    is_subscribed: BaseBoolInt | None = None
-    city: BaseObject | None = None
-    description: str | None = None
-    wiki_page: str | None = None
-    members_count: int | None = None
-    members_count_text: str | None = None
-    requests_count: int | None = None
-    video_live_level: int | None = None
-    video_live_count: int | None = None
-    clips_count: int | None = None
-    counters: GroupsCountersGroup | None = None
-    textlives_count: int | None = None
-    cover: BaseOwnerCover | None = None
-    video_cover: BaseOwnerCover | None = None
-    can_post: BaseBoolInt | None = None
-    can_suggest: BaseBoolInt | None = None
-    can_upload_story: BaseBoolInt | None = None
-    can_call_to_community: bool | None = None
-    can_upload_doc: BaseBoolInt | None = None
-    can_upload_video: BaseBoolInt | None = None
-    can_upload_clip: BaseBoolInt | None = None
-    can_see_all_posts: BaseBoolInt | None = None
-    can_create_topic: BaseBoolInt | None = None
-    activity: str | None = None
-    fixed_post: int | None = None
-    has_photo: BaseBoolInt | None = None
-    crop_photo: BaseCropPhoto | None = None
-    status: str | None = None
-    status_audio: AudioAudio | None = None
-    main_album_id: int | None = None
-    links: list[GroupsLinksItem] | None = None
-    contacts: list[GroupsContactsItem] | None = None
-    wall: GroupsGroupFullWall | None = None
-    site: str | None = None
-    main_section: GroupsGroupFullSection | None = None
-    secondary_section: GroupsGroupFullSection | None = None
-    trending: BaseBoolInt | None = None
-    can_message: BaseBoolInt | None = None
-    is_messages_blocked: BaseBoolInt | None = None
-    can_send_notify: BaseBoolInt | None = None
-    online_status: GroupsOnlineStatus | None = None
-    invited_by: int | None = None
-    age_limits: GroupsGroupFullAgeLimits | None = None
-    ban_info: GroupsGroupBanInfo | None = None
-    has_group_channel: bool | None = None
-    addresses: GroupsAddressesInfo | None = None
-    is_subscribed_podcasts: bool | None = None
-    can_subscribe_podcasts: bool | None = None
-    can_subscribe_posts: bool | None = None
-    live_covers: GroupsLiveCovers | None = None
-    stories_archive_count: int | None = None
-    has_unseen_stories: bool | None = None
-    video_notifications_status: GroupsGroupFullVideoNotificationsStatus | None = None
-    videos_count: int | None = None
+    name: str | None
+    screen_name: str | None
+    is_closed: GroupsGroupIsClosed | None
+    type: GroupsGroupType | None
+    is_admin: BaseBoolInt | None
+    admin_level: GroupsGroupAdminLevel | None
+    is_member: BaseBoolInt | None
+    is_advertiser: BaseBoolInt | None
+    start_date: int | None
+    finish_date: int | None
+    verified: BaseBoolInt | None
+    deactivated: str | None
+    photo_50: str | None
+    photo_100: str | None
+    photo_200: str | None
+    photo_200_orig: str | None
+    photo_400: str | None
+    photo_400_orig: str | None
+    photo_max: str | None
+    photo_max_orig: str | None
+    est_date: str | None
+    public_date_label: str | None
+    photo_max_size: GroupsPhotoSize | None
+    is_video_live_notifications_blocked: BaseBoolInt | None
+    video_live: VideoLiveInfo | None
+    market: GroupsMarketInfo | None
+    has_market_app: bool | None
+    using_vkpay_market_app: bool | None
+    member_status: GroupsGroupFullMemberStatus | None
+    is_adult: BaseBoolInt | None
+    is_hidden_from_feed: BaseBoolInt | None
+    is_favorite: BaseBoolInt | None
+    is_subscribed: BaseBoolInt | None
+    city: BaseObject | None
+    description: str | None
+    wiki_page: str | None
+    members_count: int | None
+    members_count_text: str | None
+    requests_count: int | None
+    video_live_level: int | None
+    video_live_count: int | None
+    clips_count: int | None
+    counters: GroupsCountersGroup | None
+    textlives_count: int | None
+    cover: BaseOwnerCover | None
+    video_cover: BaseOwnerCover | None
+    can_post: BaseBoolInt | None
+    can_suggest: BaseBoolInt | None
+    can_upload_story: BaseBoolInt | None
+    can_call_to_community: bool | None
+    can_upload_doc: BaseBoolInt | None
+    can_upload_video: BaseBoolInt | None
+    can_upload_clip: BaseBoolInt | None
+    can_see_all_posts: BaseBoolInt | None
+    can_create_topic: BaseBoolInt | None
+    activity: str | None
+    fixed_post: int | None
+    has_photo: BaseBoolInt | None
+    crop_photo: BaseCropPhoto | None
+    status: str | None
+    status_audio: AudioAudio | None
+    main_album_id: int | None
+    links: list[GroupsLinksItem] | None
+    contacts: list[GroupsContactsItem] | None
+    wall: GroupsGroupFullWall | None
+    site: str | None
+    main_section: GroupsGroupFullSection | None
+    secondary_section: GroupsGroupFullSection | None
+    trending: BaseBoolInt | None
+    can_message: BaseBoolInt | None
+    is_messages_blocked: BaseBoolInt | None
+    can_send_notify: BaseBoolInt | None
+    online_status: GroupsOnlineStatus | None
+    invited_by: int | None
+    age_limits: GroupsGroupFullAgeLimits | None
+    ban_info: GroupsGroupBanInfo | None
+    has_group_channel: bool | None
+    addresses: GroupsAddressesInfo | None
+    is_subscribed_podcasts: bool | None
+    can_subscribe_podcasts: bool | None
+    can_subscribe_posts: bool | None
+    live_covers: GroupsLiveCovers | None
+    stories_archive_count: int | None
+    has_unseen_stories: bool | None
+    video_notifications_status: GroupsGroupFullVideoNotificationsStatus | None
+    videos_count: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        name: str | None = None,
+        screen_name: str | None = None,
+        is_closed: GroupsGroupIsClosed | None = None,
+        type: GroupsGroupType | None = None,
+        is_admin: BaseBoolInt | None = None,
+        admin_level: GroupsGroupAdminLevel | None = None,
+        is_member: BaseBoolInt | None = None,
+        is_advertiser: BaseBoolInt | None = None,
+        start_date: int | None = None,
+        finish_date: int | None = None,
+        verified: BaseBoolInt | None = None,
+        deactivated: str | None = None,
+        photo_50: str | None = None,
+        photo_100: str | None = None,
+        photo_200: str | None = None,
+        photo_200_orig: str | None = None,
+        photo_400: str | None = None,
+        photo_400_orig: str | None = None,
+        photo_max: str | None = None,
+        photo_max_orig: str | None = None,
+        est_date: str | None = None,
+        public_date_label: str | None = None,
+        photo_max_size: GroupsPhotoSize | None = None,
+        is_video_live_notifications_blocked: BaseBoolInt | None = None,
+        video_live: VideoLiveInfo | None = None,
+        market: GroupsMarketInfo | None = None,
+        has_market_app: bool | None = None,
+        using_vkpay_market_app: bool | None = None,
+        member_status: GroupsGroupFullMemberStatus | None = None,
+        is_adult: BaseBoolInt | None = None,
+        is_hidden_from_feed: BaseBoolInt | None = None,
+        is_favorite: BaseBoolInt | None = None,
+        is_subscribed: BaseBoolInt | None = None,
+        city: BaseObject | None = None,
+        description: str | None = None,
+        wiki_page: str | None = None,
+        members_count: int | None = None,
+        members_count_text: str | None = None,
+        requests_count: int | None = None,
+        video_live_level: int | None = None,
+        video_live_count: int | None = None,
+        clips_count: int | None = None,
+        counters: GroupsCountersGroup | None = None,
+        textlives_count: int | None = None,
+        cover: BaseOwnerCover | None = None,
+        video_cover: BaseOwnerCover | None = None,
+        can_post: BaseBoolInt | None = None,
+        can_suggest: BaseBoolInt | None = None,
+        can_upload_story: BaseBoolInt | None = None,
+        can_call_to_community: bool | None = None,
+        can_upload_doc: BaseBoolInt | None = None,
+        can_upload_video: BaseBoolInt | None = None,
+        can_upload_clip: BaseBoolInt | None = None,
+        can_see_all_posts: BaseBoolInt | None = None,
+        can_create_topic: BaseBoolInt | None = None,
+        activity: str | None = None,
+        fixed_post: int | None = None,
+        has_photo: BaseBoolInt | None = None,
+        crop_photo: BaseCropPhoto | None = None,
+        status: str | None = None,
+        status_audio: AudioAudio | None = None,
+        main_album_id: int | None = None,
+        links: list[GroupsLinksItem] | None = None,
+        contacts: list[GroupsContactsItem] | None = None,
+        wall: GroupsGroupFullWall | None = None,
+        site: str | None = None,
+        main_section: GroupsGroupFullSection | None = None,
+        secondary_section: GroupsGroupFullSection | None = None,
+        trending: BaseBoolInt | None = None,
+        can_message: BaseBoolInt | None = None,
+        is_messages_blocked: BaseBoolInt | None = None,
+        can_send_notify: BaseBoolInt | None = None,
+        online_status: GroupsOnlineStatus | None = None,
+        invited_by: int | None = None,
+        age_limits: GroupsGroupFullAgeLimits | None = None,
+        ban_info: GroupsGroupBanInfo | None = None,
+        has_group_channel: bool | None = None,
+        addresses: GroupsAddressesInfo | None = None,
+        is_subscribed_podcasts: bool | None = None,
+        can_subscribe_podcasts: bool | None = None,
+        can_subscribe_posts: bool | None = None,
+        live_covers: GroupsLiveCovers | None = None,
+        stories_archive_count: int | None = None,
+        has_unseen_stories: bool | None = None,
+        video_notifications_status: GroupsGroupFullVideoNotificationsStatus | None = None,
+        videos_count: int | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.screen_name = screen_name
+        self.is_closed = is_closed
+        self.type = type
+        self.is_admin = is_admin
+        self.admin_level = admin_level
+        self.is_member = is_member
+        self.is_advertiser = is_advertiser
+        self.start_date = start_date
+        self.finish_date = finish_date
+        self.verified = verified
+        self.deactivated = deactivated
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.photo_200 = photo_200
+        self.photo_200_orig = photo_200_orig
+        self.photo_400 = photo_400
+        self.photo_400_orig = photo_400_orig
+        self.photo_max = photo_max
+        self.photo_max_orig = photo_max_orig
+        self.est_date = est_date
+        self.public_date_label = public_date_label
+        self.photo_max_size = photo_max_size
+        self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        self.video_live = video_live
+        self.market = market
+        self.has_market_app = has_market_app
+        self.using_vkpay_market_app = using_vkpay_market_app
+        self.member_status = member_status
+        self.is_adult = is_adult
+        self.is_hidden_from_feed = is_hidden_from_feed
+        self.is_favorite = is_favorite
+        self.is_subscribed = is_subscribed
+        self.city = city
+        self.description = description
+        self.wiki_page = wiki_page
+        self.members_count = members_count
+        self.members_count_text = members_count_text
+        self.requests_count = requests_count
+        self.video_live_level = video_live_level
+        self.video_live_count = video_live_count
+        self.clips_count = clips_count
+        self.counters = counters
+        self.textlives_count = textlives_count
+        self.cover = cover
+        self.video_cover = video_cover
+        self.can_post = can_post
+        self.can_suggest = can_suggest
+        self.can_upload_story = can_upload_story
+        self.can_call_to_community = can_call_to_community
+        self.can_upload_doc = can_upload_doc
+        self.can_upload_video = can_upload_video
+        self.can_upload_clip = can_upload_clip
+        self.can_see_all_posts = can_see_all_posts
+        self.can_create_topic = can_create_topic
+        self.activity = activity
+        self.fixed_post = fixed_post
+        self.has_photo = has_photo
+        self.crop_photo = crop_photo
+        self.status = status
+        self.status_audio = status_audio
+        self.main_album_id = main_album_id
+        self.links = links
+        self.contacts = contacts
+        self.wall = wall
+        self.site = site
+        self.main_section = main_section
+        self.secondary_section = secondary_section
+        self.trending = trending
+        self.can_message = can_message
+        self.is_messages_blocked = is_messages_blocked
+        self.can_send_notify = can_send_notify
+        self.online_status = online_status
+        self.invited_by = invited_by
+        self.age_limits = age_limits
+        self.ban_info = ban_info
+        self.has_group_channel = has_group_channel
+        self.addresses = addresses
+        self.is_subscribed_podcasts = is_subscribed_podcasts
+        self.can_subscribe_podcasts = can_subscribe_podcasts
+        self.can_subscribe_posts = can_subscribe_posts
+        self.live_covers = live_covers
+        self.stories_archive_count = stories_archive_count
+        self.has_unseen_stories = has_unseen_stories
+        self.video_notifications_status = video_notifications_status
+        self.videos_count = videos_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupPublicCategoryList(Model):
     """`groups_group_public_category_list`.
 
@@ -1419,12 +2323,25 @@ class GroupsGroupPublicCategoryList(Model):
         subcategories: `list[GroupsGroupCategoryType]`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    subcategories: list[GroupsGroupCategoryType] | None = None
+    __slots__ = ("id", "name", "subcategories")
+
+    id: int | None
+    name: str | None
+    subcategories: list[GroupsGroupCategoryType] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        subcategories: list[GroupsGroupCategoryType] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.subcategories = subcategories
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupSubcategory(Model):
     """`groups_group_subcategory`.
 
@@ -1434,12 +2351,19 @@ class GroupsGroupSubcategory(Model):
         genders: `list[BaseObjectWithName]`.
     """
 
+    __slots__ = ("genders", "id", "name")
+
     id: int
     name: str
-    genders: list[BaseObjectWithName] | None = None
+    genders: list[BaseObjectWithName] | None
+
+    def __init__(self, *, id: int, name: str, genders: list[BaseObjectWithName] | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.genders = genders
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupTag(Model):
     """`groups_group_tag`.
 
@@ -1450,13 +2374,21 @@ class GroupsGroupTag(Model):
         uses: `int`.
     """
 
+    __slots__ = ("color", "id", "name", "uses")
+
     id: int
     name: str
     color: GroupsGroupTagColor
-    uses: int | None = None
+    uses: int | None
+
+    def __init__(self, *, id: int, name: str, color: GroupsGroupTagColor, uses: int | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.color = color
+        self.uses = uses
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsGroupsArray(Model):
     """`groups_groups_array`.
 
@@ -1465,11 +2397,17 @@ class GroupsGroupsArray(Model):
         items: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[int]
 
+    def __init__(self, *, count: int, items: list[int]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsInviteUserIdsListResponse(Model):
     """`groups_invite_user_ids_list_response`.
 
@@ -1477,10 +2415,15 @@ class GroupsInviteUserIdsListResponse(Model):
         invites_send_count: `int`, always present.
     """
 
+    __slots__ = ("invites_send_count",)
+
     invites_send_count: int
 
+    def __init__(self, *, invites_send_count: int) -> None:
+        self.invites_send_count = invites_send_count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsIsMemberExtendedResponse(Model):
     """`groups_isMember_extended_response`.
 
@@ -1492,14 +2435,31 @@ class GroupsIsMemberExtendedResponse(Model):
         request: `BaseBoolInt`.
     """
 
+    __slots__ = ("can_invite", "can_recall", "invitation", "member", "request")
+
     member: BaseBoolInt
-    invitation: BaseBoolInt | None = None
-    can_invite: BaseBoolInt | None = None
-    can_recall: BaseBoolInt | None = None
-    request: BaseBoolInt | None = None
+    invitation: BaseBoolInt | None
+    can_invite: BaseBoolInt | None
+    can_recall: BaseBoolInt | None
+    request: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        member: BaseBoolInt,
+        invitation: BaseBoolInt | None = None,
+        can_invite: BaseBoolInt | None = None,
+        can_recall: BaseBoolInt | None = None,
+        request: BaseBoolInt | None = None,
+    ) -> None:
+        self.member = member
+        self.invitation = invitation
+        self.can_invite = can_invite
+        self.can_recall = can_recall
+        self.request = request
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsLinksItem(Model):
     """`groups_links_item`.
 
@@ -1514,17 +2474,40 @@ class GroupsLinksItem(Model):
         image_processing: `BaseBoolInt`.
     """
 
-    name: str | None = None
-    desc: str | None = None
-    edit_title: BaseBoolInt | None = None
-    id: int | None = None
-    photo_100: str | None = None
-    photo_50: str | None = None
-    url: str | None = None
-    image_processing: BaseBoolInt | None = None
+    __slots__ = ("desc", "edit_title", "id", "image_processing", "name", "photo_50", "photo_100", "url")
+
+    name: str | None
+    desc: str | None
+    edit_title: BaseBoolInt | None
+    id: int | None
+    photo_100: str | None
+    photo_50: str | None
+    url: str | None
+    image_processing: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        desc: str | None = None,
+        edit_title: BaseBoolInt | None = None,
+        id: int | None = None,
+        photo_100: str | None = None,
+        photo_50: str | None = None,
+        url: str | None = None,
+        image_processing: BaseBoolInt | None = None,
+    ) -> None:
+        self.name = name
+        self.desc = desc
+        self.edit_title = edit_title
+        self.id = id
+        self.photo_100 = photo_100
+        self.photo_50 = photo_50
+        self.url = url
+        self.image_processing = image_processing
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsLiveCovers(Model):
     """`groups_live_covers`.
 
@@ -1534,12 +2517,21 @@ class GroupsLiveCovers(Model):
         story_ids: `list[str]`.
     """
 
+    __slots__ = ("is_enabled", "is_scalable", "story_ids")
+
     is_enabled: bool
-    is_scalable: bool | None = None
-    story_ids: list[str] | None = None
+    is_scalable: bool | None
+    story_ids: list[str] | None
+
+    def __init__(
+        self, *, is_enabled: bool, is_scalable: bool | None = None, story_ids: list[str] | None = None
+    ) -> None:
+        self.is_enabled = is_enabled
+        self.is_scalable = is_scalable
+        self.story_ids = story_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsLongPollEvents(Model):
     """`groups_long_poll_events`.
 
@@ -1554,20 +2546,16 @@ class GroupsLongPollEvents(Model):
         group_join: `BaseBoolInt`, always present.
         group_leave: `BaseBoolInt`, always present.
         group_officers_edit: `BaseBoolInt`, always present.
-        lead_forms_new: `BaseBoolInt`.
         market_comment_delete: `BaseBoolInt`, always present.
         market_comment_edit: `BaseBoolInt`, always present.
         market_comment_new: `BaseBoolInt`, always present.
         market_comment_restore: `BaseBoolInt`, always present.
-        market_order_new: `BaseBoolInt`.
-        market_order_edit: `BaseBoolInt`.
         message_allow: `BaseBoolInt`, always present.
         message_deny: `BaseBoolInt`, always present.
         message_new: `BaseBoolInt`, always present.
         message_read: `BaseBoolInt`, always present.
         message_reply: `BaseBoolInt`, always present.
         message_typing_state: `BaseBoolInt`, always present.
-        message_edit: `BaseBoolInt`.
         photo_comment_delete: `BaseBoolInt`, always present.
         photo_comment_edit: `BaseBoolInt`, always present.
         photo_comment_new: `BaseBoolInt`, always present.
@@ -1581,13 +2569,17 @@ class GroupsLongPollEvents(Model):
         video_comment_new: `BaseBoolInt`, always present.
         video_comment_restore: `BaseBoolInt`, always present.
         video_new: `BaseBoolInt`, always present.
-        message_reaction_event: `BaseBoolInt`.
         wall_post_new: `BaseBoolInt`, always present.
         wall_reply_delete: `BaseBoolInt`, always present.
         wall_reply_edit: `BaseBoolInt`, always present.
         wall_reply_new: `BaseBoolInt`, always present.
         wall_reply_restore: `BaseBoolInt`, always present.
         wall_repost: `BaseBoolInt`, always present.
+        lead_forms_new: `BaseBoolInt`.
+        market_order_new: `BaseBoolInt`.
+        market_order_edit: `BaseBoolInt`.
+        message_edit: `BaseBoolInt`.
+        message_reaction_event: `BaseBoolInt`.
         wall_schedule_post_new: `BaseBoolInt`.
         wall_schedule_post_delete: `BaseBoolInt`.
         donut_subscription_create: `BaseBoolInt`.
@@ -1598,6 +2590,62 @@ class GroupsLongPollEvents(Model):
         donut_money_withdraw: `BaseBoolInt`.
         donut_money_withdraw_error: `BaseBoolInt`.
     """
+
+    __slots__ = (
+        "audio_new",
+        "board_post_delete",
+        "board_post_edit",
+        "board_post_new",
+        "board_post_restore",
+        "donut_money_withdraw",
+        "donut_money_withdraw_error",
+        "donut_subscription_cancelled",
+        "donut_subscription_create",
+        "donut_subscription_expired",
+        "donut_subscription_price_changed",
+        "donut_subscription_prolonged",
+        "group_change_photo",
+        "group_change_settings",
+        "group_join",
+        "group_leave",
+        "group_officers_edit",
+        "lead_forms_new",
+        "market_comment_delete",
+        "market_comment_edit",
+        "market_comment_new",
+        "market_comment_restore",
+        "market_order_edit",
+        "market_order_new",
+        "message_allow",
+        "message_deny",
+        "message_edit",
+        "message_new",
+        "message_reaction_event",
+        "message_read",
+        "message_reply",
+        "message_typing_state",
+        "photo_comment_delete",
+        "photo_comment_edit",
+        "photo_comment_new",
+        "photo_comment_restore",
+        "photo_new",
+        "poll_vote_new",
+        "user_block",
+        "user_unblock",
+        "video_comment_delete",
+        "video_comment_edit",
+        "video_comment_new",
+        "video_comment_restore",
+        "video_new",
+        "wall_post_new",
+        "wall_reply_delete",
+        "wall_reply_edit",
+        "wall_reply_new",
+        "wall_reply_restore",
+        "wall_repost",
+        "wall_schedule_post_delete",
+        "wall_schedule_post_new",
+    )
 
     audio_new: BaseBoolInt
     board_post_delete: BaseBoolInt
@@ -1638,23 +2686,134 @@ class GroupsLongPollEvents(Model):
     wall_reply_new: BaseBoolInt
     wall_reply_restore: BaseBoolInt
     wall_repost: BaseBoolInt
-    lead_forms_new: BaseBoolInt | None = None
-    market_order_new: BaseBoolInt | None = None
-    market_order_edit: BaseBoolInt | None = None
-    message_edit: BaseBoolInt | None = None
-    message_reaction_event: BaseBoolInt | None = None
-    wall_schedule_post_new: BaseBoolInt | None = None
-    wall_schedule_post_delete: BaseBoolInt | None = None
-    donut_subscription_create: BaseBoolInt | None = None
-    donut_subscription_prolonged: BaseBoolInt | None = None
-    donut_subscription_cancelled: BaseBoolInt | None = None
-    donut_subscription_expired: BaseBoolInt | None = None
-    donut_subscription_price_changed: BaseBoolInt | None = None
-    donut_money_withdraw: BaseBoolInt | None = None
-    donut_money_withdraw_error: BaseBoolInt | None = None
+    lead_forms_new: BaseBoolInt | None
+    market_order_new: BaseBoolInt | None
+    market_order_edit: BaseBoolInt | None
+    message_edit: BaseBoolInt | None
+    message_reaction_event: BaseBoolInt | None
+    wall_schedule_post_new: BaseBoolInt | None
+    wall_schedule_post_delete: BaseBoolInt | None
+    donut_subscription_create: BaseBoolInt | None
+    donut_subscription_prolonged: BaseBoolInt | None
+    donut_subscription_cancelled: BaseBoolInt | None
+    donut_subscription_expired: BaseBoolInt | None
+    donut_subscription_price_changed: BaseBoolInt | None
+    donut_money_withdraw: BaseBoolInt | None
+    donut_money_withdraw_error: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        audio_new: BaseBoolInt,
+        board_post_delete: BaseBoolInt,
+        board_post_edit: BaseBoolInt,
+        board_post_new: BaseBoolInt,
+        board_post_restore: BaseBoolInt,
+        group_change_photo: BaseBoolInt,
+        group_change_settings: BaseBoolInt,
+        group_join: BaseBoolInt,
+        group_leave: BaseBoolInt,
+        group_officers_edit: BaseBoolInt,
+        market_comment_delete: BaseBoolInt,
+        market_comment_edit: BaseBoolInt,
+        market_comment_new: BaseBoolInt,
+        market_comment_restore: BaseBoolInt,
+        message_allow: BaseBoolInt,
+        message_deny: BaseBoolInt,
+        message_new: BaseBoolInt,
+        message_read: BaseBoolInt,
+        message_reply: BaseBoolInt,
+        message_typing_state: BaseBoolInt,
+        photo_comment_delete: BaseBoolInt,
+        photo_comment_edit: BaseBoolInt,
+        photo_comment_new: BaseBoolInt,
+        photo_comment_restore: BaseBoolInt,
+        photo_new: BaseBoolInt,
+        poll_vote_new: BaseBoolInt,
+        user_block: BaseBoolInt,
+        user_unblock: BaseBoolInt,
+        video_comment_delete: BaseBoolInt,
+        video_comment_edit: BaseBoolInt,
+        video_comment_new: BaseBoolInt,
+        video_comment_restore: BaseBoolInt,
+        video_new: BaseBoolInt,
+        wall_post_new: BaseBoolInt,
+        wall_reply_delete: BaseBoolInt,
+        wall_reply_edit: BaseBoolInt,
+        wall_reply_new: BaseBoolInt,
+        wall_reply_restore: BaseBoolInt,
+        wall_repost: BaseBoolInt,
+        lead_forms_new: BaseBoolInt | None = None,
+        market_order_new: BaseBoolInt | None = None,
+        market_order_edit: BaseBoolInt | None = None,
+        message_edit: BaseBoolInt | None = None,
+        message_reaction_event: BaseBoolInt | None = None,
+        wall_schedule_post_new: BaseBoolInt | None = None,
+        wall_schedule_post_delete: BaseBoolInt | None = None,
+        donut_subscription_create: BaseBoolInt | None = None,
+        donut_subscription_prolonged: BaseBoolInt | None = None,
+        donut_subscription_cancelled: BaseBoolInt | None = None,
+        donut_subscription_expired: BaseBoolInt | None = None,
+        donut_subscription_price_changed: BaseBoolInt | None = None,
+        donut_money_withdraw: BaseBoolInt | None = None,
+        donut_money_withdraw_error: BaseBoolInt | None = None,
+    ) -> None:
+        self.audio_new = audio_new
+        self.board_post_delete = board_post_delete
+        self.board_post_edit = board_post_edit
+        self.board_post_new = board_post_new
+        self.board_post_restore = board_post_restore
+        self.group_change_photo = group_change_photo
+        self.group_change_settings = group_change_settings
+        self.group_join = group_join
+        self.group_leave = group_leave
+        self.group_officers_edit = group_officers_edit
+        self.market_comment_delete = market_comment_delete
+        self.market_comment_edit = market_comment_edit
+        self.market_comment_new = market_comment_new
+        self.market_comment_restore = market_comment_restore
+        self.message_allow = message_allow
+        self.message_deny = message_deny
+        self.message_new = message_new
+        self.message_read = message_read
+        self.message_reply = message_reply
+        self.message_typing_state = message_typing_state
+        self.photo_comment_delete = photo_comment_delete
+        self.photo_comment_edit = photo_comment_edit
+        self.photo_comment_new = photo_comment_new
+        self.photo_comment_restore = photo_comment_restore
+        self.photo_new = photo_new
+        self.poll_vote_new = poll_vote_new
+        self.user_block = user_block
+        self.user_unblock = user_unblock
+        self.video_comment_delete = video_comment_delete
+        self.video_comment_edit = video_comment_edit
+        self.video_comment_new = video_comment_new
+        self.video_comment_restore = video_comment_restore
+        self.video_new = video_new
+        self.wall_post_new = wall_post_new
+        self.wall_reply_delete = wall_reply_delete
+        self.wall_reply_edit = wall_reply_edit
+        self.wall_reply_new = wall_reply_new
+        self.wall_reply_restore = wall_reply_restore
+        self.wall_repost = wall_repost
+        self.lead_forms_new = lead_forms_new
+        self.market_order_new = market_order_new
+        self.market_order_edit = market_order_edit
+        self.message_edit = message_edit
+        self.message_reaction_event = message_reaction_event
+        self.wall_schedule_post_new = wall_schedule_post_new
+        self.wall_schedule_post_delete = wall_schedule_post_delete
+        self.donut_subscription_create = donut_subscription_create
+        self.donut_subscription_prolonged = donut_subscription_prolonged
+        self.donut_subscription_cancelled = donut_subscription_cancelled
+        self.donut_subscription_expired = donut_subscription_expired
+        self.donut_subscription_price_changed = donut_subscription_price_changed
+        self.donut_money_withdraw = donut_money_withdraw
+        self.donut_money_withdraw_error = donut_money_withdraw_error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsLongPollServer(Model):
     """`groups_long_poll_server`.
 
@@ -1664,27 +2823,41 @@ class GroupsLongPollServer(Model):
         ts: `str`, always present.
     """
 
+    __slots__ = ("key", "server", "ts")
+
     key: str
     server: str
     ts: str
 
+    def __init__(self, *, key: str, server: str, ts: str) -> None:
+        self.key = key
+        self.server = server
+        self.ts = ts
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsLongPollSettings(Model):
     """`groups_long_poll_settings`.
 
     Attributes:
-        api_version: `str`.
         events: `GroupsLongPollEvents`, always present.
         is_enabled: `bool`, always present.
+        api_version: `str`.
     """
+
+    __slots__ = ("api_version", "events", "is_enabled")
 
     events: GroupsLongPollEvents
     is_enabled: bool
-    api_version: str | None = None
+    api_version: str | None
+
+    def __init__(self, *, events: GroupsLongPollEvents, is_enabled: bool, api_version: str | None = None) -> None:
+        self.events = events
+        self.is_enabled = is_enabled
+        self.api_version = api_version
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsMarketInfo(Model):
     """`groups_market_info`.
 
@@ -1700,18 +2873,53 @@ class GroupsMarketInfo(Model):
         min_order_price: `MarketPrice`.
     """
 
-    type: str | None = None
-    contact_id: int | None = None
-    currency: MarketCurrency | None = None
-    currency_text: str | None = None
-    enabled: BaseBoolInt | None = None
-    main_album_id: int | None = None
-    price_max: str | None = None
-    price_min: str | None = None
-    min_order_price: MarketPrice | None = None
+    __slots__ = (
+        "contact_id",
+        "currency",
+        "currency_text",
+        "enabled",
+        "main_album_id",
+        "min_order_price",
+        "price_max",
+        "price_min",
+        "type",
+    )
+
+    type: str | None
+    contact_id: int | None
+    currency: MarketCurrency | None
+    currency_text: str | None
+    enabled: BaseBoolInt | None
+    main_album_id: int | None
+    price_max: str | None
+    price_min: str | None
+    min_order_price: MarketPrice | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        contact_id: int | None = None,
+        currency: MarketCurrency | None = None,
+        currency_text: str | None = None,
+        enabled: BaseBoolInt | None = None,
+        main_album_id: int | None = None,
+        price_max: str | None = None,
+        price_min: str | None = None,
+        min_order_price: MarketPrice | None = None,
+    ) -> None:
+        self.type = type
+        self.contact_id = contact_id
+        self.currency = currency
+        self.currency_text = currency_text
+        self.enabled = enabled
+        self.main_album_id = main_album_id
+        self.price_max = price_max
+        self.price_min = price_min
+        self.min_order_price = min_order_price
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsMarketProperties(Model):
     """`groups_market_properties`.
 
@@ -1721,12 +2929,25 @@ class GroupsMarketProperties(Model):
         using_vkpay_market_app: `bool`.
     """
 
-    market: GroupsMarketInfo | None = None
-    has_market_app: bool | None = None
-    using_vkpay_market_app: bool | None = None
+    __slots__ = ("has_market_app", "market", "using_vkpay_market_app")
+
+    market: GroupsMarketInfo | None
+    has_market_app: bool | None
+    using_vkpay_market_app: bool | None
+
+    def __init__(
+        self,
+        *,
+        market: GroupsMarketInfo | None = None,
+        has_market_app: bool | None = None,
+        using_vkpay_market_app: bool | None = None,
+    ) -> None:
+        self.market = market
+        self.has_market_app = has_market_app
+        self.using_vkpay_market_app = using_vkpay_market_app
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsMemberRole(Model):
     """`groups_member_role`.
 
@@ -1737,13 +2958,28 @@ class GroupsMemberRole(Model):
         role: `GroupsMemberRoleStatus`.
     """
 
+    __slots__ = ("id", "is_call_operator", "permissions", "role")
+
     id: int
-    is_call_operator: bool | None = None
-    permissions: list[GroupsMemberRolePermission] | None = None
-    role: GroupsMemberRoleStatus | None = None
+    is_call_operator: bool | None
+    permissions: list[GroupsMemberRolePermission] | None
+    role: GroupsMemberRoleStatus | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        is_call_operator: bool | None = None,
+        permissions: list[GroupsMemberRolePermission] | None = None,
+        role: GroupsMemberRoleStatus | None = None,
+    ) -> None:
+        self.id = id
+        self.is_call_operator = is_call_operator
+        self.permissions = permissions
+        self.role = role
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsMemberStatus(Model):
     """`groups_member_status`.
 
@@ -1752,45 +2988,76 @@ class GroupsMemberStatus(Model):
         user_id: `int`, always present.
     """
 
+    __slots__ = ("member", "user_id")
+
     member: BaseBoolInt
     user_id: int
 
+    def __init__(self, *, member: BaseBoolInt, user_id: int) -> None:
+        self.member = member
+        self.user_id = user_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsMemberStatusFull(Model):
     """`groups_member_status_full`.
 
     Attributes:
+        member: `BaseBoolInt`, always present.
+        user_id: `int`, always present.
         can_invite: `BaseBoolInt`.
         can_recall: `BaseBoolInt`.
         invitation: `BaseBoolInt`.
-        member: `BaseBoolInt`, always present.
         request: `BaseBoolInt`.
-        user_id: `int`, always present.
     """
+
+    __slots__ = ("can_invite", "can_recall", "invitation", "member", "request", "user_id")
 
     member: BaseBoolInt
     user_id: int
-    can_invite: BaseBoolInt | None = None
-    can_recall: BaseBoolInt | None = None
-    invitation: BaseBoolInt | None = None
-    request: BaseBoolInt | None = None
+    can_invite: BaseBoolInt | None
+    can_recall: BaseBoolInt | None
+    invitation: BaseBoolInt | None
+    request: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        member: BaseBoolInt,
+        user_id: int,
+        can_invite: BaseBoolInt | None = None,
+        can_recall: BaseBoolInt | None = None,
+        invitation: BaseBoolInt | None = None,
+        request: BaseBoolInt | None = None,
+    ) -> None:
+        self.member = member
+        self.user_id = user_id
+        self.can_invite = can_invite
+        self.can_recall = can_recall
+        self.invitation = invitation
+        self.request = request
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsOnlineStatus(Model):
     """`groups_online_status`.
 
     Attributes:
-        minutes: `int`.
         status: `GroupsOnlineStatusType`, always present.
+        minutes: `int`.
     """
 
+    __slots__ = ("minutes", "status")
+
     status: GroupsOnlineStatusType
-    minutes: int | None = None
+    minutes: int | None
+
+    def __init__(self, *, status: GroupsOnlineStatusType, minutes: int | None = None) -> None:
+        self.status = status
+        self.minutes = minutes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsOwnerXtrBanInfo(Model):
     """`groups_owner_xtr_ban_info`.
 
@@ -1801,13 +3068,28 @@ class GroupsOwnerXtrBanInfo(Model):
         type: `GroupsOwnerXtrBanInfoType`.
     """
 
-    ban_info: GroupsBanInfo | None = None
-    group: GroupsGroup | None = None
-    profile: UsersUser | None = None
-    type: GroupsOwnerXtrBanInfoType | None = None
+    __slots__ = ("ban_info", "group", "profile", "type")
+
+    ban_info: GroupsBanInfo | None
+    group: GroupsGroup | None
+    profile: UsersUser | None
+    type: GroupsOwnerXtrBanInfoType | None
+
+    def __init__(
+        self,
+        *,
+        ban_info: GroupsBanInfo | None = None,
+        group: GroupsGroup | None = None,
+        profile: UsersUser | None = None,
+        type: GroupsOwnerXtrBanInfoType | None = None,
+    ) -> None:
+        self.ban_info = ban_info
+        self.group = group
+        self.profile = profile
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsPhotoSize(Model):
     """`groups_photo_size`.
 
@@ -1816,11 +3098,17 @@ class GroupsPhotoSize(Model):
         width: `int`, always present.
     """
 
+    __slots__ = ("height", "width")
+
     height: int
     width: int
 
+    def __init__(self, *, height: int, width: int) -> None:
+        self.height = height
+        self.width = width
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsProfileItem(Model):
     """`groups_profile_item`.
 
@@ -1831,13 +3119,21 @@ class GroupsProfileItem(Model):
         first_name: `str`, always present.
     """
 
+    __slots__ = ("first_name", "id", "photo_50", "photo_100")
+
     id: int
     photo_50: str
     photo_100: str
     first_name: str
 
+    def __init__(self, *, id: int, photo_50: str, photo_100: str, first_name: str) -> None:
+        self.id = id
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.first_name = first_name
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsSearchResponse(Model):
     """`groups_search_response`.
 
@@ -1846,11 +3142,17 @@ class GroupsSearchResponse(Model):
         items: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[GroupsGroupFull]
 
+    def __init__(self, *, count: int, items: list[GroupsGroupFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsSettingsTwitter(Model):
     """`groups_settings_twitter`.
 
@@ -1859,11 +3161,17 @@ class GroupsSettingsTwitter(Model):
         name: `str`.
     """
 
+    __slots__ = ("name", "status")
+
     status: GroupsSettingsTwitterStatus
-    name: str | None = None
+    name: str | None
+
+    def __init__(self, *, status: GroupsSettingsTwitterStatus, name: str | None = None) -> None:
+        self.status = status
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsSubjectItem(Model):
     """`groups_subject_item`.
 
@@ -1872,11 +3180,17 @@ class GroupsSubjectItem(Model):
         name: `str`, always present.
     """
 
+    __slots__ = ("id", "name")
+
     id: int
     name: str
 
+    def __init__(self, *, id: int, name: str) -> None:
+        self.id = id
+        self.name = name
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsTokenPermissionSetting(Model):
     """`groups_token_permission_setting`.
 
@@ -1885,19 +3199,25 @@ class GroupsTokenPermissionSetting(Model):
         setting: `int`, always present.
     """
 
+    __slots__ = ("name", "setting")
+
     name: str
     setting: int
 
+    def __init__(self, *, name: str, setting: int) -> None:
+        self.name = name
+        self.setting = setting
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsUserXtrRole(Model):
     """`groups_user_xtr_role`.
 
     Attributes:
+        id: `int`, always present.
         deactivated: `str`.
         first_name: `str`.
         hidden: `int`.
-        id: `int`, always present.
         last_name: `str`.
         can_access_closed: `bool`.
         is_closed: `bool`.
@@ -2042,152 +3362,598 @@ class GroupsUserXtrRole(Model):
         role: `GroupsRoleOptions`.
     """
 
+    __slots__ = (
+        "about",
+        "access_key",
+        "activities",
+        "activity",
+        "bdate",
+        "blacklisted",
+        "blacklisted_by_me",
+        "books",
+        "can_access_closed",
+        "can_ban",
+        "can_be_invited_group",
+        "can_call",
+        "can_call_from_group",
+        "can_invite_as_voicerooms_speaker",
+        "can_post",
+        "can_see_all_posts",
+        "can_see_audio",
+        "can_see_gifts",
+        "can_see_wishes",
+        "can_send_friend_request",
+        "can_subscribe_podcasts",
+        "can_subscribe_posts",
+        "can_upload_doc",
+        "can_write_private_message",
+        "career",
+        "city",
+        "clips_count",
+        "common_count",
+        "contact_id",
+        "contact_name",
+        "counters",
+        "crop_photo",
+        "deactivated",
+        "descriptions",
+        "domain",
+        "education_form",
+        "education_status",
+        "email",
+        "exports",
+        "facebook",
+        "facebook_name",
+        "faculty",
+        "faculty_name",
+        "first_name",
+        "first_name_abl",
+        "first_name_acc",
+        "first_name_dat",
+        "first_name_gen",
+        "first_name_ins",
+        "first_name_nom",
+        "followers_count",
+        "friend_status",
+        "games",
+        "graduation",
+        "has_mobile",
+        "has_photo",
+        "has_unseen_stories",
+        "hash",
+        "hidden",
+        "home_phone",
+        "home_town",
+        "id",
+        "instagram",
+        "interests",
+        "is_best_friend",
+        "is_closed",
+        "is_favorite",
+        "is_friend",
+        "is_hidden_from_feed",
+        "is_message_request",
+        "is_no_index",
+        "is_service",
+        "is_subscribed_podcasts",
+        "is_video_live_notifications_blocked",
+        "language",
+        "last_name",
+        "last_name_abl",
+        "last_name_acc",
+        "last_name_dat",
+        "last_name_gen",
+        "last_name_ins",
+        "last_name_nom",
+        "last_seen",
+        "lists",
+        "livejournal",
+        "maiden_name",
+        "military",
+        "mobile_phone",
+        "movies",
+        "music",
+        "mutual",
+        "nickname",
+        "occupation",
+        "online",
+        "online_app",
+        "online_info",
+        "online_mobile",
+        "owner_state",
+        "permissions",
+        "personal",
+        "photo",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "photo_200_orig",
+        "photo_400",
+        "photo_400_orig",
+        "photo_big",
+        "photo_id",
+        "photo_max",
+        "photo_max_orig",
+        "photo_max_size",
+        "photo_medium",
+        "photo_medium_rec",
+        "photo_rec",
+        "quotes",
+        "relation",
+        "relation_partner",
+        "relatives",
+        "role",
+        "schools",
+        "screen_name",
+        "service_description",
+        "sex",
+        "site",
+        "skype",
+        "status",
+        "status_app",
+        "status_audio",
+        "stories_archive_count",
+        "test",
+        "timezone",
+        "trending",
+        "tv",
+        "twitter",
+        "type",
+        "universities",
+        "university",
+        "university_group_id",
+        "university_name",
+        "verified",
+        "video_live",
+        "video_live_count",
+        "video_live_level",
+        "wall_comments",
+        "wall_default",
+    )
+
     id: int
-    deactivated: str | None = None
-    first_name: str | None = None
-    hidden: int | None = None
-    last_name: str | None = None
-    can_access_closed: bool | None = None
-    is_closed: bool | None = None
-    sex: BaseSex | None = None
-    screen_name: str | None = None
-    photo_50: str | None = None
-    photo_100: str | None = None
-    online_info: UsersOnlineInfo | None = None
-    online: BaseBoolInt | None = None
-    online_mobile: BaseBoolInt | None = None
-    online_app: int | None = None
-    verified: BaseBoolInt | None = None
-    trending: BaseBoolInt | None = None
-    friend_status: FriendsFriendStatusStatus | None = None
-    mutual: FriendsRequestsMutual | None = None
-    first_name_nom: str | None = None
-    first_name_gen: str | None = None
-    first_name_dat: str | None = None
-    first_name_acc: str | None = None
-    first_name_ins: str | None = None
-    first_name_abl: str | None = None
-    last_name_nom: str | None = None
-    last_name_gen: str | None = None
-    last_name_dat: str | None = None
-    last_name_acc: str | None = None
-    last_name_ins: str | None = None
-    last_name_abl: str | None = None
-    nickname: str | None = None
-    maiden_name: str | None = None
-    contact_name: str | None = None
-    domain: str | None = None
-    bdate: str | None = None
-    city: BaseCity | None = None
-    timezone: float | None = None
-    owner_state: OwnerState | None = None
-    photo_200: str | None = None
-    photo_max: str | None = None
-    photo_200_orig: str | None = None
-    photo_400_orig: str | None = None
-    photo_max_orig: str | None = None
-    photo_id: str | None = None
-    has_photo: BaseBoolInt | None = None
-    has_mobile: BaseBoolInt | None = None
-    is_friend: BaseBoolInt | None = None
-    is_best_friend: bool | None = None
-    wall_comments: BaseBoolInt | None = None
-    can_post: BaseBoolInt | None = None
-    can_see_all_posts: BaseBoolInt | None = None
-    can_see_audio: BaseBoolInt | None = None
-    type: UsersUserType | None = None
-    email: str | None = None
-    skype: str | None = None
-    facebook: str | None = None
-    facebook_name: str | None = None
-    twitter: str | None = None
-    livejournal: str | None = None
-    instagram: str | None = None
-    test: BaseBoolInt | None = None
-    video_live: VideoLiveInfo | None = None
-    is_video_live_notifications_blocked: BaseBoolInt | None = None
-    is_service: bool | None = None
-    service_description: str | None = None
-    photo_rec: str | bool | None = None
-    photo_medium: str | bool | None = None
-    photo_medium_rec: str | bool | None = None
-    photo: str | None = None
-    photo_big: str | None = None
-    photo_400: str | None = None
-    photo_max_size: PhotosPhoto | None = None
-    language: str | None = None
-    stories_archive_count: int | None = None
-    has_unseen_stories: bool | None = None
-    wall_default: UsersUserFullWallDefault | None = None
-    can_call: bool | None = None
-    can_call_from_group: bool | None = None
-    can_invite_as_voicerooms_speaker: bool | None = None
-    can_see_wishes: bool | None = None
-    can_see_gifts: BaseBoolInt | None = None
-    interests: str | None = None
-    books: str | None = None
-    tv: str | None = None
-    quotes: str | None = None
-    about: str | None = None
-    games: str | None = None
-    movies: str | None = None
-    activities: str | None = None
-    music: str | None = None
-    can_write_private_message: BaseBoolInt | None = None
-    can_send_friend_request: BaseBoolInt | None = None
-    can_be_invited_group: bool | None = None
-    mobile_phone: str | None = None
-    home_phone: str | None = None
-    site: str | None = None
-    status_audio: AudioAudio | None = None
-    status: str | None = None
-    activity: str | None = None
-    status_app: AppsAppMin | None = None
-    last_seen: UsersLastSeen | None = None
-    exports: UsersExports | None = None
-    crop_photo: BaseCropPhoto | None = None
-    followers_count: int | None = None
-    video_live_level: int | None = None
-    video_live_count: int | None = None
-    clips_count: int | None = None
-    blacklisted: BaseBoolInt | None = None
-    blacklisted_by_me: BaseBoolInt | None = None
-    is_favorite: BaseBoolInt | None = None
-    is_hidden_from_feed: BaseBoolInt | None = None
-    common_count: int | None = None
-    occupation: UsersOccupation | None = None
-    career: list[UsersCareer] | None = None
-    military: list[UsersMilitary] | None = None
-    university: int | None = None
-    university_name: str | None = None
-    university_group_id: int | None = None
-    faculty: int | None = None
-    faculty_name: str | None = None
-    graduation: int | None = None
-    education_form: str | None = None
-    education_status: str | None = None
-    home_town: str | None = None
-    relation: UsersUserRelation | None = None
-    relation_partner: UsersUserMin | None = None
-    personal: UsersPersonal | None = None
-    universities: list[UsersUniversity] | None = None
-    schools: list[UsersSchool] | None = None
-    relatives: list[UsersRelative] | None = None
-    is_subscribed_podcasts: bool | None = None
-    can_subscribe_podcasts: bool | None = None
-    can_subscribe_posts: bool | None = None
-    counters: UsersUserCounters | None = None
-    access_key: str | None = None
-    can_upload_doc: BaseBoolInt | None = None
-    can_ban: bool | None = None
-    hash: str | None = None
-    is_no_index: bool | None = None
-    contact_id: int | None = None
-    is_message_request: bool | None = None
-    descriptions: list[str] | None = None
-    lists: list[int] | None = None
-    permissions: list[GroupsMemberRolePermission] | None = None
-    role: GroupsRoleOptions | None = None
+    deactivated: str | None
+    first_name: str | None
+    hidden: int | None
+    last_name: str | None
+    can_access_closed: bool | None
+    is_closed: bool | None
+    sex: BaseSex | None
+    screen_name: str | None
+    photo_50: str | None
+    photo_100: str | None
+    online_info: UsersOnlineInfo | None
+    online: BaseBoolInt | None
+    online_mobile: BaseBoolInt | None
+    online_app: int | None
+    verified: BaseBoolInt | None
+    trending: BaseBoolInt | None
+    friend_status: FriendsFriendStatusStatus | None
+    mutual: FriendsRequestsMutual | None
+    first_name_nom: str | None
+    first_name_gen: str | None
+    first_name_dat: str | None
+    first_name_acc: str | None
+    first_name_ins: str | None
+    first_name_abl: str | None
+    last_name_nom: str | None
+    last_name_gen: str | None
+    last_name_dat: str | None
+    last_name_acc: str | None
+    last_name_ins: str | None
+    last_name_abl: str | None
+    nickname: str | None
+    maiden_name: str | None
+    contact_name: str | None
+    domain: str | None
+    bdate: str | None
+    city: BaseCity | None
+    timezone: float | None
+    owner_state: OwnerState | None
+    photo_200: str | None
+    photo_max: str | None
+    photo_200_orig: str | None
+    photo_400_orig: str | None
+    photo_max_orig: str | None
+    photo_id: str | None
+    has_photo: BaseBoolInt | None
+    has_mobile: BaseBoolInt | None
+    is_friend: BaseBoolInt | None
+    is_best_friend: bool | None
+    wall_comments: BaseBoolInt | None
+    can_post: BaseBoolInt | None
+    can_see_all_posts: BaseBoolInt | None
+    can_see_audio: BaseBoolInt | None
+    type: UsersUserType | None
+    email: str | None
+    skype: str | None
+    facebook: str | None
+    facebook_name: str | None
+    twitter: str | None
+    livejournal: str | None
+    instagram: str | None
+    test: BaseBoolInt | None
+    video_live: VideoLiveInfo | None
+    is_video_live_notifications_blocked: BaseBoolInt | None
+    is_service: bool | None
+    service_description: str | None
+    photo_rec: str | bool | None
+    photo_medium: str | bool | None
+    photo_medium_rec: str | bool | None
+    photo: str | None
+    photo_big: str | None
+    photo_400: str | None
+    photo_max_size: PhotosPhoto | None
+    language: str | None
+    stories_archive_count: int | None
+    has_unseen_stories: bool | None
+    wall_default: UsersUserFullWallDefault | None
+    can_call: bool | None
+    can_call_from_group: bool | None
+    can_invite_as_voicerooms_speaker: bool | None
+    can_see_wishes: bool | None
+    can_see_gifts: BaseBoolInt | None
+    interests: str | None
+    books: str | None
+    tv: str | None
+    quotes: str | None
+    about: str | None
+    games: str | None
+    movies: str | None
+    activities: str | None
+    music: str | None
+    can_write_private_message: BaseBoolInt | None
+    can_send_friend_request: BaseBoolInt | None
+    can_be_invited_group: bool | None
+    mobile_phone: str | None
+    home_phone: str | None
+    site: str | None
+    status_audio: AudioAudio | None
+    status: str | None
+    activity: str | None
+    status_app: AppsAppMin | None
+    last_seen: UsersLastSeen | None
+    exports: UsersExports | None
+    crop_photo: BaseCropPhoto | None
+    followers_count: int | None
+    video_live_level: int | None
+    video_live_count: int | None
+    clips_count: int | None
+    blacklisted: BaseBoolInt | None
+    blacklisted_by_me: BaseBoolInt | None
+    is_favorite: BaseBoolInt | None
+    is_hidden_from_feed: BaseBoolInt | None
+    common_count: int | None
+    occupation: UsersOccupation | None
+    career: list[UsersCareer] | None
+    military: list[UsersMilitary] | None
+    university: int | None
+    university_name: str | None
+    university_group_id: int | None
+    faculty: int | None
+    faculty_name: str | None
+    graduation: int | None
+    education_form: str | None
+    education_status: str | None
+    home_town: str | None
+    relation: UsersUserRelation | None
+    relation_partner: UsersUserMin | None
+    personal: UsersPersonal | None
+    universities: list[UsersUniversity] | None
+    schools: list[UsersSchool] | None
+    relatives: list[UsersRelative] | None
+    is_subscribed_podcasts: bool | None
+    can_subscribe_podcasts: bool | None
+    can_subscribe_posts: bool | None
+    counters: UsersUserCounters | None
+    access_key: str | None
+    can_upload_doc: BaseBoolInt | None
+    can_ban: bool | None
+    hash: str | None
+    is_no_index: bool | None
+    contact_id: int | None
+    is_message_request: bool | None
+    descriptions: list[str] | None
+    lists: list[int] | None
+    permissions: list[GroupsMemberRolePermission] | None
+    role: GroupsRoleOptions | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        deactivated: str | None = None,
+        first_name: str | None = None,
+        hidden: int | None = None,
+        last_name: str | None = None,
+        can_access_closed: bool | None = None,
+        is_closed: bool | None = None,
+        sex: BaseSex | None = None,
+        screen_name: str | None = None,
+        photo_50: str | None = None,
+        photo_100: str | None = None,
+        online_info: UsersOnlineInfo | None = None,
+        online: BaseBoolInt | None = None,
+        online_mobile: BaseBoolInt | None = None,
+        online_app: int | None = None,
+        verified: BaseBoolInt | None = None,
+        trending: BaseBoolInt | None = None,
+        friend_status: FriendsFriendStatusStatus | None = None,
+        mutual: FriendsRequestsMutual | None = None,
+        first_name_nom: str | None = None,
+        first_name_gen: str | None = None,
+        first_name_dat: str | None = None,
+        first_name_acc: str | None = None,
+        first_name_ins: str | None = None,
+        first_name_abl: str | None = None,
+        last_name_nom: str | None = None,
+        last_name_gen: str | None = None,
+        last_name_dat: str | None = None,
+        last_name_acc: str | None = None,
+        last_name_ins: str | None = None,
+        last_name_abl: str | None = None,
+        nickname: str | None = None,
+        maiden_name: str | None = None,
+        contact_name: str | None = None,
+        domain: str | None = None,
+        bdate: str | None = None,
+        city: BaseCity | None = None,
+        timezone: float | None = None,
+        owner_state: OwnerState | None = None,
+        photo_200: str | None = None,
+        photo_max: str | None = None,
+        photo_200_orig: str | None = None,
+        photo_400_orig: str | None = None,
+        photo_max_orig: str | None = None,
+        photo_id: str | None = None,
+        has_photo: BaseBoolInt | None = None,
+        has_mobile: BaseBoolInt | None = None,
+        is_friend: BaseBoolInt | None = None,
+        is_best_friend: bool | None = None,
+        wall_comments: BaseBoolInt | None = None,
+        can_post: BaseBoolInt | None = None,
+        can_see_all_posts: BaseBoolInt | None = None,
+        can_see_audio: BaseBoolInt | None = None,
+        type: UsersUserType | None = None,
+        email: str | None = None,
+        skype: str | None = None,
+        facebook: str | None = None,
+        facebook_name: str | None = None,
+        twitter: str | None = None,
+        livejournal: str | None = None,
+        instagram: str | None = None,
+        test: BaseBoolInt | None = None,
+        video_live: VideoLiveInfo | None = None,
+        is_video_live_notifications_blocked: BaseBoolInt | None = None,
+        is_service: bool | None = None,
+        service_description: str | None = None,
+        photo_rec: str | bool | None = None,
+        photo_medium: str | bool | None = None,
+        photo_medium_rec: str | bool | None = None,
+        photo: str | None = None,
+        photo_big: str | None = None,
+        photo_400: str | None = None,
+        photo_max_size: PhotosPhoto | None = None,
+        language: str | None = None,
+        stories_archive_count: int | None = None,
+        has_unseen_stories: bool | None = None,
+        wall_default: UsersUserFullWallDefault | None = None,
+        can_call: bool | None = None,
+        can_call_from_group: bool | None = None,
+        can_invite_as_voicerooms_speaker: bool | None = None,
+        can_see_wishes: bool | None = None,
+        can_see_gifts: BaseBoolInt | None = None,
+        interests: str | None = None,
+        books: str | None = None,
+        tv: str | None = None,
+        quotes: str | None = None,
+        about: str | None = None,
+        games: str | None = None,
+        movies: str | None = None,
+        activities: str | None = None,
+        music: str | None = None,
+        can_write_private_message: BaseBoolInt | None = None,
+        can_send_friend_request: BaseBoolInt | None = None,
+        can_be_invited_group: bool | None = None,
+        mobile_phone: str | None = None,
+        home_phone: str | None = None,
+        site: str | None = None,
+        status_audio: AudioAudio | None = None,
+        status: str | None = None,
+        activity: str | None = None,
+        status_app: AppsAppMin | None = None,
+        last_seen: UsersLastSeen | None = None,
+        exports: UsersExports | None = None,
+        crop_photo: BaseCropPhoto | None = None,
+        followers_count: int | None = None,
+        video_live_level: int | None = None,
+        video_live_count: int | None = None,
+        clips_count: int | None = None,
+        blacklisted: BaseBoolInt | None = None,
+        blacklisted_by_me: BaseBoolInt | None = None,
+        is_favorite: BaseBoolInt | None = None,
+        is_hidden_from_feed: BaseBoolInt | None = None,
+        common_count: int | None = None,
+        occupation: UsersOccupation | None = None,
+        career: list[UsersCareer] | None = None,
+        military: list[UsersMilitary] | None = None,
+        university: int | None = None,
+        university_name: str | None = None,
+        university_group_id: int | None = None,
+        faculty: int | None = None,
+        faculty_name: str | None = None,
+        graduation: int | None = None,
+        education_form: str | None = None,
+        education_status: str | None = None,
+        home_town: str | None = None,
+        relation: UsersUserRelation | None = None,
+        relation_partner: UsersUserMin | None = None,
+        personal: UsersPersonal | None = None,
+        universities: list[UsersUniversity] | None = None,
+        schools: list[UsersSchool] | None = None,
+        relatives: list[UsersRelative] | None = None,
+        is_subscribed_podcasts: bool | None = None,
+        can_subscribe_podcasts: bool | None = None,
+        can_subscribe_posts: bool | None = None,
+        counters: UsersUserCounters | None = None,
+        access_key: str | None = None,
+        can_upload_doc: BaseBoolInt | None = None,
+        can_ban: bool | None = None,
+        hash: str | None = None,
+        is_no_index: bool | None = None,
+        contact_id: int | None = None,
+        is_message_request: bool | None = None,
+        descriptions: list[str] | None = None,
+        lists: list[int] | None = None,
+        permissions: list[GroupsMemberRolePermission] | None = None,
+        role: GroupsRoleOptions | None = None,
+    ) -> None:
+        self.id = id
+        self.deactivated = deactivated
+        self.first_name = first_name
+        self.hidden = hidden
+        self.last_name = last_name
+        self.can_access_closed = can_access_closed
+        self.is_closed = is_closed
+        self.sex = sex
+        self.screen_name = screen_name
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.online_info = online_info
+        self.online = online
+        self.online_mobile = online_mobile
+        self.online_app = online_app
+        self.verified = verified
+        self.trending = trending
+        self.friend_status = friend_status
+        self.mutual = mutual
+        self.first_name_nom = first_name_nom
+        self.first_name_gen = first_name_gen
+        self.first_name_dat = first_name_dat
+        self.first_name_acc = first_name_acc
+        self.first_name_ins = first_name_ins
+        self.first_name_abl = first_name_abl
+        self.last_name_nom = last_name_nom
+        self.last_name_gen = last_name_gen
+        self.last_name_dat = last_name_dat
+        self.last_name_acc = last_name_acc
+        self.last_name_ins = last_name_ins
+        self.last_name_abl = last_name_abl
+        self.nickname = nickname
+        self.maiden_name = maiden_name
+        self.contact_name = contact_name
+        self.domain = domain
+        self.bdate = bdate
+        self.city = city
+        self.timezone = timezone
+        self.owner_state = owner_state
+        self.photo_200 = photo_200
+        self.photo_max = photo_max
+        self.photo_200_orig = photo_200_orig
+        self.photo_400_orig = photo_400_orig
+        self.photo_max_orig = photo_max_orig
+        self.photo_id = photo_id
+        self.has_photo = has_photo
+        self.has_mobile = has_mobile
+        self.is_friend = is_friend
+        self.is_best_friend = is_best_friend
+        self.wall_comments = wall_comments
+        self.can_post = can_post
+        self.can_see_all_posts = can_see_all_posts
+        self.can_see_audio = can_see_audio
+        self.type = type
+        self.email = email
+        self.skype = skype
+        self.facebook = facebook
+        self.facebook_name = facebook_name
+        self.twitter = twitter
+        self.livejournal = livejournal
+        self.instagram = instagram
+        self.test = test
+        self.video_live = video_live
+        self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        self.is_service = is_service
+        self.service_description = service_description
+        self.photo_rec = photo_rec
+        self.photo_medium = photo_medium
+        self.photo_medium_rec = photo_medium_rec
+        self.photo = photo
+        self.photo_big = photo_big
+        self.photo_400 = photo_400
+        self.photo_max_size = photo_max_size
+        self.language = language
+        self.stories_archive_count = stories_archive_count
+        self.has_unseen_stories = has_unseen_stories
+        self.wall_default = wall_default
+        self.can_call = can_call
+        self.can_call_from_group = can_call_from_group
+        self.can_invite_as_voicerooms_speaker = can_invite_as_voicerooms_speaker
+        self.can_see_wishes = can_see_wishes
+        self.can_see_gifts = can_see_gifts
+        self.interests = interests
+        self.books = books
+        self.tv = tv
+        self.quotes = quotes
+        self.about = about
+        self.games = games
+        self.movies = movies
+        self.activities = activities
+        self.music = music
+        self.can_write_private_message = can_write_private_message
+        self.can_send_friend_request = can_send_friend_request
+        self.can_be_invited_group = can_be_invited_group
+        self.mobile_phone = mobile_phone
+        self.home_phone = home_phone
+        self.site = site
+        self.status_audio = status_audio
+        self.status = status
+        self.activity = activity
+        self.status_app = status_app
+        self.last_seen = last_seen
+        self.exports = exports
+        self.crop_photo = crop_photo
+        self.followers_count = followers_count
+        self.video_live_level = video_live_level
+        self.video_live_count = video_live_count
+        self.clips_count = clips_count
+        self.blacklisted = blacklisted
+        self.blacklisted_by_me = blacklisted_by_me
+        self.is_favorite = is_favorite
+        self.is_hidden_from_feed = is_hidden_from_feed
+        self.common_count = common_count
+        self.occupation = occupation
+        self.career = career
+        self.military = military
+        self.university = university
+        self.university_name = university_name
+        self.university_group_id = university_group_id
+        self.faculty = faculty
+        self.faculty_name = faculty_name
+        self.graduation = graduation
+        self.education_form = education_form
+        self.education_status = education_status
+        self.home_town = home_town
+        self.relation = relation
+        self.relation_partner = relation_partner
+        self.personal = personal
+        self.universities = universities
+        self.schools = schools
+        self.relatives = relatives
+        self.is_subscribed_podcasts = is_subscribed_podcasts
+        self.can_subscribe_podcasts = can_subscribe_podcasts
+        self.can_subscribe_posts = can_subscribe_posts
+        self.counters = counters
+        self.access_key = access_key
+        self.can_upload_doc = can_upload_doc
+        self.can_ban = can_ban
+        self.hash = hash
+        self.is_no_index = is_no_index
+        self.contact_id = contact_id
+        self.is_message_request = is_message_request
+        self.descriptions = descriptions
+        self.lists = lists
+        self.permissions = permissions
+        self.role = role
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

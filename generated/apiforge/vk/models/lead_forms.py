@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class LeadFormsQuestionItemType(OpenStrEnum):
@@ -21,7 +19,7 @@ class LeadFormsQuestionItemType(OpenStrEnum):
     SELECT = "select"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsAnswer(Model):
     """`leadForms_answer`.
 
@@ -30,24 +28,36 @@ class LeadFormsAnswer(Model):
         answer: `LeadFormsAnswerItem | list[LeadFormsAnswerItem]`, always present.
     """
 
+    __slots__ = ("answer", "key")
+
     key: str
     answer: LeadFormsAnswerItem | list[LeadFormsAnswerItem]
 
+    def __init__(self, *, key: str, answer: LeadFormsAnswerItem | list[LeadFormsAnswerItem]) -> None:
+        self.key = key
+        self.answer = answer
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsAnswerItem(Model):
     """`leadForms_answer_item`.
 
     Attributes:
-        key: `str`.
         value: `str`, always present.
+        key: `str`.
     """
 
+    __slots__ = ("key", "value")
+
     value: str
-    key: str | None = None
+    key: str | None
+
+    def __init__(self, *, value: str, key: str | None = None) -> None:
+        self.value = value
+        self.key = key
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsCreateResponse(Model):
     """`leadForms_create_response`.
 
@@ -56,11 +66,17 @@ class LeadFormsCreateResponse(Model):
         url: `str`, always present.
     """
 
+    __slots__ = ("form_id", "url")
+
     form_id: int
     url: str
 
+    def __init__(self, *, form_id: int, url: str) -> None:
+        self.form_id = form_id
+        self.url = url
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsDeleteResponse(Model):
     """`leadForms_delete_response`.
 
@@ -68,16 +84,23 @@ class LeadFormsDeleteResponse(Model):
         form_id: `int`, always present.
     """
 
+    __slots__ = ("form_id",)
+
     form_id: int
 
+    def __init__(self, *, form_id: int) -> None:
+        self.form_id = form_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsForm(Model):
     """`leadForms_form`.
 
     Attributes:
         form_id: `int`, always present.
         group_id: `int`, always present.
+        leads_count: `int`, always present.
+        url: `str`, always present.
         photo: `str`.
         name: `str`.
         title: `str`.
@@ -87,34 +110,91 @@ class LeadFormsForm(Model):
         policy_link_url: `str`.
         questions: `list[LeadFormsQuestionItem]`.
         active: `BaseBoolInt`.
-        leads_count: `int`, always present.
         pixel_code: `str`.
         once_per_user: `int`.
         notify_admins: `str`.
         notify_emails: `str`.
-        url: `str`, always present.
     """
+
+    __slots__ = (
+        "active",
+        "confirmation",
+        "description",
+        "form_id",
+        "group_id",
+        "leads_count",
+        "name",
+        "notify_admins",
+        "notify_emails",
+        "once_per_user",
+        "photo",
+        "pixel_code",
+        "policy_link_url",
+        "questions",
+        "site_link_url",
+        "title",
+        "url",
+    )
 
     form_id: int
     group_id: int
     leads_count: int
     url: str
-    photo: str | None = None
-    name: str | None = None
-    title: str | None = None
-    description: str | None = None
-    confirmation: str | None = None
-    site_link_url: str | None = None
-    policy_link_url: str | None = None
-    questions: list[LeadFormsQuestionItem] | None = None
-    active: BaseBoolInt | None = None
-    pixel_code: str | None = None
-    once_per_user: int | None = None
-    notify_admins: str | None = None
-    notify_emails: str | None = None
+    photo: str | None
+    name: str | None
+    title: str | None
+    description: str | None
+    confirmation: str | None
+    site_link_url: str | None
+    policy_link_url: str | None
+    questions: list[LeadFormsQuestionItem] | None
+    active: BaseBoolInt | None
+    pixel_code: str | None
+    once_per_user: int | None
+    notify_admins: str | None
+    notify_emails: str | None
+
+    def __init__(
+        self,
+        *,
+        form_id: int,
+        group_id: int,
+        leads_count: int,
+        url: str,
+        photo: str | None = None,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        confirmation: str | None = None,
+        site_link_url: str | None = None,
+        policy_link_url: str | None = None,
+        questions: list[LeadFormsQuestionItem] | None = None,
+        active: BaseBoolInt | None = None,
+        pixel_code: str | None = None,
+        once_per_user: int | None = None,
+        notify_admins: str | None = None,
+        notify_emails: str | None = None,
+    ) -> None:
+        self.form_id = form_id
+        self.group_id = group_id
+        self.leads_count = leads_count
+        self.url = url
+        self.photo = photo
+        self.name = name
+        self.title = title
+        self.description = description
+        self.confirmation = confirmation
+        self.site_link_url = site_link_url
+        self.policy_link_url = policy_link_url
+        self.questions = questions
+        self.active = active
+        self.pixel_code = pixel_code
+        self.once_per_user = once_per_user
+        self.notify_admins = notify_admins
+        self.notify_emails = notify_emails
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsGetLeadsResponse(Model):
     """`leadForms_getLeads_response`.
 
@@ -123,11 +203,17 @@ class LeadFormsGetLeadsResponse(Model):
         next_page_token: `str`.
     """
 
+    __slots__ = ("leads", "next_page_token")
+
     leads: list[LeadFormsLead]
-    next_page_token: str | None = None
+    next_page_token: str | None
+
+    def __init__(self, *, leads: list[LeadFormsLead], next_page_token: str | None = None) -> None:
+        self.leads = leads
+        self.next_page_token = next_page_token
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsLead(Model):
     """`leadForms_lead`.
 
@@ -139,14 +225,25 @@ class LeadFormsLead(Model):
         ad_id: `int`.
     """
 
+    __slots__ = ("ad_id", "answers", "date", "lead_id", "user_id")
+
     lead_id: int
     user_id: int
     date: int
     answers: list[LeadFormsAnswer]
-    ad_id: int | None = None
+    ad_id: int | None
+
+    def __init__(
+        self, *, lead_id: int, user_id: int, date: int, answers: list[LeadFormsAnswer], ad_id: int | None = None
+    ) -> None:
+        self.lead_id = lead_id
+        self.user_id = user_id
+        self.date = date
+        self.answers = answers
+        self.ad_id = ad_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsQuestionItem(Model):
     """`leadForms_question_item`.
 
@@ -157,23 +254,45 @@ class LeadFormsQuestionItem(Model):
         options_ (wire name `options`): `list[LeadFormsQuestionItemOption]`.
     """
 
+    __slots__ = ("key", "label", "options_", "type")
+    __wire_names__ = {"options_": "options"}
+
     key: str
     type: LeadFormsQuestionItemType
-    label: str | None = None
-    options_: list[LeadFormsQuestionItemOption] | None = attrs.field(default=None, metadata={"wire": "options"})
+    label: str | None
+    options_: list[LeadFormsQuestionItemOption] | None
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        type: LeadFormsQuestionItemType,
+        label: str | None = None,
+        options_: list[LeadFormsQuestionItemOption] | None = None,
+    ) -> None:
+        self.key = key
+        self.type = type
+        self.label = label
+        self.options_ = options_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LeadFormsQuestionItemOption(Model):
     """`leadForms_question_item_option`.
 
     Attributes:
-        key: `str`.
         label: `str`, always present.
+        key: `str`.
     """
 
+    __slots__ = ("key", "label")
+
     label: str
-    key: str | None = None
+    key: str | None
+
+    def __init__(self, *, label: str, key: str | None = None) -> None:
+        self.label = label
+        self.key = key
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

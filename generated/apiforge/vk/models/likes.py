@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class LikesType(OpenStrEnum):
@@ -30,7 +28,7 @@ class LikesType(OpenStrEnum):
     GROUP_LIKE = "group_like"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LikesAddResponse(Model):
     """`likes_add_response`.
 
@@ -38,10 +36,15 @@ class LikesAddResponse(Model):
         likes: `int`, always present.
     """
 
+    __slots__ = ("likes",)
+
     likes: int
 
+    def __init__(self, *, likes: int) -> None:
+        self.likes = likes
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LikesDeleteResponse(Model):
     """`likes_delete_response`.
 
@@ -49,10 +52,15 @@ class LikesDeleteResponse(Model):
         likes: `int`, always present.
     """
 
+    __slots__ = ("likes",)
+
     likes: int
 
+    def __init__(self, *, likes: int) -> None:
+        self.likes = likes
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LikesGetListExtendedResponse(Model):
     """`likes_getList_extended_response`.
 
@@ -63,13 +71,28 @@ class LikesGetListExtendedResponse(Model):
         liked_by_group: `UsersUserFull | GroupsGroupFull`.
     """
 
+    __slots__ = ("count", "items", "liked_by_author", "liked_by_group")
+
     count: int
     items: list[UsersUserFull | GroupsGroupFull]
-    liked_by_author: UsersUserFull | GroupsGroupFull | None = None
-    liked_by_group: UsersUserFull | GroupsGroupFull | None = None
+    liked_by_author: UsersUserFull | GroupsGroupFull | None
+    liked_by_group: UsersUserFull | GroupsGroupFull | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[UsersUserFull | GroupsGroupFull],
+        liked_by_author: UsersUserFull | GroupsGroupFull | None = None,
+        liked_by_group: UsersUserFull | GroupsGroupFull | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.liked_by_author = liked_by_author
+        self.liked_by_group = liked_by_group
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LikesGetListResponse(Model):
     """`likes_getList_response`.
 
@@ -78,11 +101,17 @@ class LikesGetListResponse(Model):
         items: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[int]
 
+    def __init__(self, *, count: int, items: list[int]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LikesIsLikedResponse(Model):
     """`likes_isLiked_response`.
 
@@ -91,8 +120,14 @@ class LikesIsLikedResponse(Model):
         copied: `BaseBoolInt`, always present.
     """
 
+    __slots__ = ("copied", "liked")
+
     liked: BaseBoolInt
     copied: BaseBoolInt
+
+    def __init__(self, *, liked: BaseBoolInt, copied: BaseBoolInt) -> None:
+        self.liked = liked
+        self.copied = copied
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LinkTargetObject(Model):
     """`link_target_object`.
 
@@ -18,9 +16,16 @@ class LinkTargetObject(Model):
         item_id: `int`.
     """
 
-    type: str | None = None
-    owner_id: int | None = None
-    item_id: int | None = None
+    __slots__ = ("item_id", "owner_id", "type")
+
+    type: str | None
+    owner_id: int | None
+    item_id: int | None
+
+    def __init__(self, *, type: str | None = None, owner_id: int | None = None, item_id: int | None = None) -> None:
+        self.type = type
+        self.owner_id = owner_id
+        self.item_id = item_id
 
 
 __all__ = [

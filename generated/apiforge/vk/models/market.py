@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class MarketMarketAlbumType(OpenIntEnum):
@@ -77,7 +75,7 @@ class MarketServicesViewType(OpenIntEnum):
     ROWS = 2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketAddAlbumResponse(Model):
     """`market_addAlbum_response`.
 
@@ -86,11 +84,17 @@ class MarketAddAlbumResponse(Model):
         albums_count: `int`.
     """
 
-    market_album_id: int | None = None
-    albums_count: int | None = None
+    __slots__ = ("albums_count", "market_album_id")
+
+    market_album_id: int | None
+    albums_count: int | None
+
+    def __init__(self, *, market_album_id: int | None = None, albums_count: int | None = None) -> None:
+        self.market_album_id = market_album_id
+        self.albums_count = albums_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketAddPropertyResponse(Model):
     """`market_addProperty_response`.
 
@@ -98,10 +102,15 @@ class MarketAddPropertyResponse(Model):
         property_id: `int`, always present.
     """
 
+    __slots__ = ("property_id",)
+
     property_id: int
 
+    def __init__(self, *, property_id: int) -> None:
+        self.property_id = property_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketAddPropertyVariantResponse(Model):
     """`market_addPropertyVariant_response`.
 
@@ -109,10 +118,15 @@ class MarketAddPropertyVariantResponse(Model):
         variant_id: `int`, always present.
     """
 
+    __slots__ = ("variant_id",)
+
     variant_id: int
 
+    def __init__(self, *, variant_id: int) -> None:
+        self.variant_id = variant_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketAddResponse(Model):
     """`market_add_response`.
 
@@ -120,10 +134,15 @@ class MarketAddResponse(Model):
         market_item_id: `int`, always present.
     """
 
+    __slots__ = ("market_item_id",)
+
     market_item_id: int
 
+    def __init__(self, *, market_item_id: int) -> None:
+        self.market_item_id = market_item_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketCurrency(Model):
     """`market_currency`.
 
@@ -133,12 +152,19 @@ class MarketCurrency(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("id", "name", "title")
+
     id: int
     name: str
     title: str
 
+    def __init__(self, *, id: int, name: str, title: str) -> None:
+        self.id = id
+        self.name = name
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetAlbumByIdResponse(Model):
     """`market_getAlbumById_response`.
 
@@ -147,11 +173,17 @@ class MarketGetAlbumByIdResponse(Model):
         items: `list[MarketMarketAlbum]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MarketMarketAlbum]
 
+    def __init__(self, *, count: int, items: list[MarketMarketAlbum]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetAlbumsResponse(Model):
     """`market_getAlbums_response`.
 
@@ -160,11 +192,17 @@ class MarketGetAlbumsResponse(Model):
         items: `list[MarketMarketAlbum]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MarketMarketAlbum]
 
+    def __init__(self, *, count: int, items: list[MarketMarketAlbum]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetByIdExtendedResponse(Model):
     """`market_getById_extended_response`.
 
@@ -173,11 +211,17 @@ class MarketGetByIdExtendedResponse(Model):
         items: `list[MarketMarketItemFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MarketMarketItemFull]
 
+    def __init__(self, *, count: int, items: list[MarketMarketItemFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetByIdResponse(Model):
     """`market_getById_response`.
 
@@ -186,11 +230,17 @@ class MarketGetByIdResponse(Model):
         items: `list[MarketMarketItem]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MarketMarketItem]
 
+    def __init__(self, *, count: int, items: list[MarketMarketItem]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetCategoriesNewResponse(Model):
     """`market_getCategories_new_response`.
 
@@ -198,10 +248,15 @@ class MarketGetCategoriesNewResponse(Model):
         items: `list[MarketMarketCategoryTree]`, always present.
     """
 
+    __slots__ = ("items",)
+
     items: list[MarketMarketCategoryTree]
 
+    def __init__(self, *, items: list[MarketMarketCategoryTree]) -> None:
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetCommentsResponse(Model):
     """`market_getComments_response`.
 
@@ -212,13 +267,28 @@ class MarketGetCommentsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[WallWallComment]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[WallWallComment],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetExtendedResponse(Model):
     """`market_get_extended_response`.
 
@@ -228,12 +298,21 @@ class MarketGetExtendedResponse(Model):
         variants: `list[MarketMarketItemFull]`.
     """
 
+    __slots__ = ("count", "items", "variants")
+
     count: int
     items: list[MarketMarketItemFull]
-    variants: list[MarketMarketItemFull] | None = None
+    variants: list[MarketMarketItemFull] | None
+
+    def __init__(
+        self, *, count: int, items: list[MarketMarketItemFull], variants: list[MarketMarketItemFull] | None = None
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.variants = variants
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetGroupOrdersResponse(Model):
     """`market_getGroupOrders_response`.
 
@@ -242,11 +321,17 @@ class MarketGetGroupOrdersResponse(Model):
         items: `list[MarketOrder]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MarketOrder]
 
+    def __init__(self, *, count: int, items: list[MarketOrder]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetOrderByIdResponse(Model):
     """`market_getOrderById_response`.
 
@@ -254,10 +339,15 @@ class MarketGetOrderByIdResponse(Model):
         order: `MarketOrder`.
     """
 
-    order: MarketOrder | None = None
+    __slots__ = ("order",)
+
+    order: MarketOrder | None
+
+    def __init__(self, *, order: MarketOrder | None = None) -> None:
+        self.order = order
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetOrderItemsResponse(Model):
     """`market_getOrderItems_response`.
 
@@ -266,11 +356,17 @@ class MarketGetOrderItemsResponse(Model):
         items: `list[MarketOrderItem]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MarketOrderItem]
 
+    def __init__(self, *, count: int, items: list[MarketOrderItem]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetOrdersExtendedResponse(Model):
     """`market_getOrders_extended_response`.
 
@@ -280,12 +376,19 @@ class MarketGetOrdersExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items")
+
     count: int
     items: list[MarketOrder]
-    groups: list[GroupsGroupFull] | None = None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(self, *, count: int, items: list[MarketOrder], groups: list[GroupsGroupFull] | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetOrdersResponse(Model):
     """`market_getOrders_response`.
 
@@ -294,11 +397,17 @@ class MarketGetOrdersResponse(Model):
         items: `list[MarketOrder]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MarketOrder]
 
+    def __init__(self, *, count: int, items: list[MarketOrder]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetPropertiesResponse(Model):
     """`market_getProperties_response`.
 
@@ -307,11 +416,17 @@ class MarketGetPropertiesResponse(Model):
         count: `int`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     items: list[MarketProperty]
     count: int
 
+    def __init__(self, *, items: list[MarketProperty], count: int) -> None:
+        self.items = items
+        self.count = count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGetResponse(Model):
     """`market_get_response`.
 
@@ -321,12 +436,21 @@ class MarketGetResponse(Model):
         variants: `list[MarketMarketItem]`.
     """
 
+    __slots__ = ("count", "items", "variants")
+
     count: int
     items: list[MarketMarketItem]
-    variants: list[MarketMarketItem] | None = None
+    variants: list[MarketMarketItem] | None
+
+    def __init__(
+        self, *, count: int, items: list[MarketMarketItem], variants: list[MarketMarketItem] | None = None
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.variants = variants
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGlobalSearchFilters(Model):
     """`market_global_search_filters`.
 
@@ -335,11 +459,17 @@ class MarketGlobalSearchFilters(Model):
         country: `BaseCountry`.
     """
 
-    city: BaseCity | None = None
-    country: BaseCountry | None = None
+    __slots__ = ("city", "country")
+
+    city: BaseCity | None
+    country: BaseCountry | None
+
+    def __init__(self, *, city: BaseCity | None = None, country: BaseCountry | None = None) -> None:
+        self.city = city
+        self.country = country
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketGroupItemsResponse(Model):
     """`market_groupItems_response`.
 
@@ -347,10 +477,15 @@ class MarketGroupItemsResponse(Model):
         item_group_id: `int`, always present.
     """
 
+    __slots__ = ("item_group_id",)
+
     item_group_id: int
 
+    def __init__(self, *, item_group_id: int) -> None:
+        self.item_group_id = item_group_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketItemOwnerInfo(Model):
     """`market_item_owner_info`.
 
@@ -363,15 +498,34 @@ class MarketItemOwnerInfo(Model):
         market_type: `MarketOwnerType`.
     """
 
-    avatar: list[BaseImage] | None = None
-    name: str | None = None
-    category: str | None = None
-    category_url: str | None = None
-    is_corporated_market: bool | None = None
-    market_type: MarketOwnerType | None = None
+    __slots__ = ("avatar", "category", "category_url", "is_corporated_market", "market_type", "name")
+
+    avatar: list[BaseImage] | None
+    name: str | None
+    category: str | None
+    category_url: str | None
+    is_corporated_market: bool | None
+    market_type: MarketOwnerType | None
+
+    def __init__(
+        self,
+        *,
+        avatar: list[BaseImage] | None = None,
+        name: str | None = None,
+        category: str | None = None,
+        category_url: str | None = None,
+        is_corporated_market: bool | None = None,
+        market_type: MarketOwnerType | None = None,
+    ) -> None:
+        self.avatar = avatar
+        self.name = name
+        self.category = category
+        self.category_url = category_url
+        self.is_corporated_market = is_corporated_market
+        self.market_type = market_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketItemPromotionInfo(Model):
     """`market_item_promotion_info`.
 
@@ -379,10 +533,15 @@ class MarketItemPromotionInfo(Model):
         is_available: `bool`.
     """
 
-    is_available: bool | None = None
+    __slots__ = ("is_available",)
+
+    is_available: bool | None
+
+    def __init__(self, *, is_available: bool | None = None) -> None:
+        self.is_available = is_available
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketAlbum(Model):
     """`market_market_album`.
 
@@ -391,46 +550,101 @@ class MarketMarketAlbum(Model):
         owner_id: `int`, always present.
         title: `str`, always present.
         count: `int`, always present.
+        updated_time: `int`, always present.
         is_main: `bool`.
         is_hidden: `bool`.
         photo: `PhotosPhoto`.
-        updated_time: `int`, always present.
         type: `MarketMarketAlbumType`.
         is_blur_enabled: `bool`.
     """
+
+    __slots__ = (
+        "count",
+        "id",
+        "is_blur_enabled",
+        "is_hidden",
+        "is_main",
+        "owner_id",
+        "photo",
+        "title",
+        "type",
+        "updated_time",
+    )
 
     id: int
     owner_id: int
     title: str
     count: int
     updated_time: int
-    is_main: bool | None = None
-    is_hidden: bool | None = None
-    photo: PhotosPhoto | None = None
-    type: MarketMarketAlbumType | None = None
-    is_blur_enabled: bool | None = None
+    is_main: bool | None
+    is_hidden: bool | None
+    photo: PhotosPhoto | None
+    type: MarketMarketAlbumType | None
+    is_blur_enabled: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        title: str,
+        count: int,
+        updated_time: int,
+        is_main: bool | None = None,
+        is_hidden: bool | None = None,
+        photo: PhotosPhoto | None = None,
+        type: MarketMarketAlbumType | None = None,
+        is_blur_enabled: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.count = count
+        self.updated_time = updated_time
+        self.is_main = is_main
+        self.is_hidden = is_hidden
+        self.photo = photo
+        self.type = type
+        self.is_blur_enabled = is_blur_enabled
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketCategoryNested(Model):
     """`market_market_category_nested`.
 
     Attributes:
-        inner_type: `MarketMarketCategoryNestedInnerType`.
         id: `int`, always present.
         name: `str`, always present.
+        inner_type: `MarketMarketCategoryNestedInnerType`.
         is_v2: `bool`.
         parent: `MarketMarketCategoryNested`.
     """
 
+    __slots__ = ("id", "inner_type", "is_v2", "name", "parent")
+
     id: int
     name: str
-    inner_type: MarketMarketCategoryNestedInnerType | None = None
-    is_v2: bool | None = None
-    parent: MarketMarketCategoryNested | None = None
+    inner_type: MarketMarketCategoryNestedInnerType | None
+    is_v2: bool | None
+    parent: MarketMarketCategoryNested | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        name: str,
+        inner_type: MarketMarketCategoryNestedInnerType | None = None,
+        is_v2: bool | None = None,
+        parent: MarketMarketCategoryNested | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.inner_type = inner_type
+        self.is_v2 = is_v2
+        self.parent = parent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketCategoryTree(Model):
     """`market_market_category_tree`.
 
@@ -446,18 +660,43 @@ class MarketMarketCategoryTree(Model):
         page_description: `str`.
     """
 
+    __slots__ = ("children", "icon_name", "id", "name", "page_description", "page_title", "seo_name", "url", "view")
+
     id: int
     name: str
-    icon_name: str | None = None
-    children: list[MarketMarketCategoryTree] | None = None
-    view: MarketMarketCategoryTreeView | None = None
-    url: str | None = None
-    seo_name: str | None = None
-    page_title: str | None = None
-    page_description: str | None = None
+    icon_name: str | None
+    children: list[MarketMarketCategoryTree] | None
+    view: MarketMarketCategoryTreeView | None
+    url: str | None
+    seo_name: str | None
+    page_title: str | None
+    page_description: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        name: str,
+        icon_name: str | None = None,
+        children: list[MarketMarketCategoryTree] | None = None,
+        view: MarketMarketCategoryTreeView | None = None,
+        url: str | None = None,
+        seo_name: str | None = None,
+        page_title: str | None = None,
+        page_description: str | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.icon_name = icon_name
+        self.children = children
+        self.view = view
+        self.url = url
+        self.seo_name = seo_name
+        self.page_title = page_title
+        self.page_description = page_description
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketCategoryTreeView(Model):
     """`market_market_category_tree_view`.
 
@@ -467,32 +706,45 @@ class MarketMarketCategoryTreeView(Model):
         root_path: `list[str]`.
     """
 
-    type: MarketMarketCategoryTreeViewType | None = None
-    selected: bool | None = None
-    root_path: list[str] | None = None
+    __slots__ = ("root_path", "selected", "type")
+
+    type: MarketMarketCategoryTreeViewType | None
+    selected: bool | None
+    root_path: list[str] | None
+
+    def __init__(
+        self,
+        *,
+        type: MarketMarketCategoryTreeViewType | None = None,
+        selected: bool | None = None,
+        root_path: list[str] | None = None,
+    ) -> None:
+        self.type = type
+        self.selected = selected
+        self.root_path = root_path
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketItem(Model):
     """`market_market_item`.
 
     Attributes:
-        access_key: `str`.
         availability: `MarketMarketItemAvailability`, always present.
-        button_title: `str`.
         category: `MarketMarketCategoryNested`, always present.
+        description: `str`, always present.
+        id: `int`, always present.
+        owner_id: `int`, always present.
+        price: `MarketPrice`, always present.
+        title: `str`, always present.
+        access_key: `str`.
+        button_title: `str`.
         category_v2: `MarketMarketCategoryNested`.
         date: `int`.
-        description: `str`, always present.
         external_id: `str`.
-        id: `int`, always present.
         is_favorite: `bool`.
-        owner_id: `int`, always present.
         is_owner: `bool`.
         is_adult: `bool`.
-        price: `MarketPrice`, always present.
         thumb_photo: `str`.
-        title: `str`, always present.
         url: `str`.
         variants_grouping_id: `int`.
         is_main_variant: `bool`.
@@ -502,6 +754,32 @@ class MarketMarketItem(Model):
         post_owner_id: `int`.
     """
 
+    __slots__ = (
+        "access_key",
+        "availability",
+        "button_title",
+        "category",
+        "category_v2",
+        "date",
+        "description",
+        "external_id",
+        "id",
+        "is_adult",
+        "is_favorite",
+        "is_main_variant",
+        "is_owner",
+        "owner_id",
+        "post_id",
+        "post_owner_id",
+        "price",
+        "sku",
+        "stock_amount",
+        "thumb_photo",
+        "title",
+        "url",
+        "variants_grouping_id",
+    )
+
     availability: MarketMarketItemAvailability
     category: MarketMarketCategoryNested
     description: str
@@ -509,25 +787,76 @@ class MarketMarketItem(Model):
     owner_id: int
     price: MarketPrice
     title: str
-    access_key: str | None = None
-    button_title: str | None = None
-    category_v2: MarketMarketCategoryNested | None = None
-    date: int | None = None
-    external_id: str | None = None
-    is_favorite: bool | None = None
-    is_owner: bool | None = None
-    is_adult: bool | None = None
-    thumb_photo: str | None = None
-    url: str | None = None
-    variants_grouping_id: int | None = None
-    is_main_variant: bool | None = None
-    sku: str | None = None
-    stock_amount: int | None = None
-    post_id: int | None = None
-    post_owner_id: int | None = None
+    access_key: str | None
+    button_title: str | None
+    category_v2: MarketMarketCategoryNested | None
+    date: int | None
+    external_id: str | None
+    is_favorite: bool | None
+    is_owner: bool | None
+    is_adult: bool | None
+    thumb_photo: str | None
+    url: str | None
+    variants_grouping_id: int | None
+    is_main_variant: bool | None
+    sku: str | None
+    stock_amount: int | None
+    post_id: int | None
+    post_owner_id: int | None
+
+    def __init__(
+        self,
+        *,
+        availability: MarketMarketItemAvailability,
+        category: MarketMarketCategoryNested,
+        description: str,
+        id: int,
+        owner_id: int,
+        price: MarketPrice,
+        title: str,
+        access_key: str | None = None,
+        button_title: str | None = None,
+        category_v2: MarketMarketCategoryNested | None = None,
+        date: int | None = None,
+        external_id: str | None = None,
+        is_favorite: bool | None = None,
+        is_owner: bool | None = None,
+        is_adult: bool | None = None,
+        thumb_photo: str | None = None,
+        url: str | None = None,
+        variants_grouping_id: int | None = None,
+        is_main_variant: bool | None = None,
+        sku: str | None = None,
+        stock_amount: int | None = None,
+        post_id: int | None = None,
+        post_owner_id: int | None = None,
+    ) -> None:
+        self.availability = availability
+        self.category = category
+        self.description = description
+        self.id = id
+        self.owner_id = owner_id
+        self.price = price
+        self.title = title
+        self.access_key = access_key
+        self.button_title = button_title
+        self.category_v2 = category_v2
+        self.date = date
+        self.external_id = external_id
+        self.is_favorite = is_favorite
+        self.is_owner = is_owner
+        self.is_adult = is_adult
+        self.thumb_photo = thumb_photo
+        self.url = url
+        self.variants_grouping_id = variants_grouping_id
+        self.is_main_variant = is_main_variant
+        self.sku = sku
+        self.stock_amount = stock_amount
+        self.post_id = post_id
+        self.post_owner_id = post_owner_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketItemBasic(Model):
     """`market_market_item_basic`.
 
@@ -540,15 +869,34 @@ class MarketMarketItemBasic(Model):
         is_favorite: `bool`.
     """
 
+    __slots__ = ("id", "is_favorite", "owner_id", "price", "thumb_photo", "title")
+
     id: int
     owner_id: int
     title: str
     price: MarketPrice
-    thumb_photo: str | None = None
-    is_favorite: bool | None = None
+    thumb_photo: str | None
+    is_favorite: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        title: str,
+        price: MarketPrice,
+        thumb_photo: str | None = None,
+        is_favorite: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.price = price
+        self.thumb_photo = thumb_photo
+        self.is_favorite = is_favorite
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketItemBasicWithGroup(Model):
     """`market_market_item_basic_with_group`.
 
@@ -566,40 +914,81 @@ class MarketMarketItemBasicWithGroup(Model):
         is_adult: `bool`.
     """
 
+    __slots__ = (
+        "group_link",
+        "group_name",
+        "id",
+        "is_adult",
+        "is_favorite",
+        "is_group_verified",
+        "is_owner",
+        "owner_id",
+        "price",
+        "thumb_photo",
+        "title",
+    )
+
     id: int
     owner_id: int
     title: str
     price: MarketPrice
-    thumb_photo: str | None = None
-    is_favorite: bool | None = None
-    is_group_verified: bool | None = None
-    group_name: str | None = None
-    group_link: str | None = None
-    is_owner: bool | None = None
-    is_adult: bool | None = None
+    thumb_photo: str | None
+    is_favorite: bool | None
+    is_group_verified: bool | None
+    group_name: str | None
+    group_link: str | None
+    is_owner: bool | None
+    is_adult: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        title: str,
+        price: MarketPrice,
+        thumb_photo: str | None = None,
+        is_favorite: bool | None = None,
+        is_group_verified: bool | None = None,
+        group_name: str | None = None,
+        group_link: str | None = None,
+        is_owner: bool | None = None,
+        is_adult: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.price = price
+        self.thumb_photo = thumb_photo
+        self.is_favorite = is_favorite
+        self.is_group_verified = is_group_verified
+        self.group_name = group_name
+        self.group_link = group_link
+        self.is_owner = is_owner
+        self.is_adult = is_adult
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketMarketItemFull(Model):
     """`market_market_item_full`.
 
     Attributes:
-        access_key: `str`.
         availability: `MarketMarketItemAvailability`, always present.
-        button_title: `str`.
         category: `MarketMarketCategoryNested`, always present.
+        description: `str`, always present.
+        id: `int`, always present.
+        owner_id: `int`, always present.
+        price: `MarketPrice`, always present.
+        title: `str`, always present.
+        access_key: `str`.
+        button_title: `str`.
         category_v2: `MarketMarketCategoryNested`.
         date: `int`.
-        description: `str`, always present.
         external_id: `str`.
-        id: `int`, always present.
         is_favorite: `bool`.
-        owner_id: `int`, always present.
         is_owner: `bool`.
         is_adult: `bool`.
-        price: `MarketPrice`, always present.
         thumb_photo: `str`.
-        title: `str`, always present.
         url: `str`.
         variants_grouping_id: `int`.
         is_main_variant: `bool`.
@@ -629,6 +1018,52 @@ class MarketMarketItemFull(Model):
         vk_pay_discount: `int`.
     """
 
+    __slots__ = (
+        "access_key",
+        "ad_id",
+        "albums_ids",
+        "availability",
+        "button_title",
+        "can_comment",
+        "can_delete",
+        "can_edit",
+        "can_recover",
+        "can_repost",
+        "can_show_convert_to_service",
+        "cancel_info",
+        "category",
+        "category_v2",
+        "date",
+        "description",
+        "external_id",
+        "id",
+        "is_adult",
+        "is_favorite",
+        "is_main_variant",
+        "is_owner",
+        "likes",
+        "orders_count",
+        "owner_id",
+        "owner_info",
+        "photos",
+        "post_id",
+        "post_owner_id",
+        "price",
+        "promotion",
+        "rating",
+        "reposts",
+        "sku",
+        "stock_amount",
+        "thumb_photo",
+        "title",
+        "url",
+        "user_agreement_info",
+        "variants_grouping_id",
+        "views_count",
+        "vk_pay_discount",
+        "wishlist_item_id",
+    )
+
     availability: MarketMarketItemAvailability
     category: MarketMarketCategoryNested
     description: str
@@ -636,45 +1071,136 @@ class MarketMarketItemFull(Model):
     owner_id: int
     price: MarketPrice
     title: str
-    access_key: str | None = None
-    button_title: str | None = None
-    category_v2: MarketMarketCategoryNested | None = None
-    date: int | None = None
-    external_id: str | None = None
-    is_favorite: bool | None = None
-    is_owner: bool | None = None
-    is_adult: bool | None = None
-    thumb_photo: str | None = None
-    url: str | None = None
-    variants_grouping_id: int | None = None
-    is_main_variant: bool | None = None
-    sku: str | None = None
-    stock_amount: int | None = None
-    post_id: int | None = None
-    post_owner_id: int | None = None
-    albums_ids: list[int] | None = None
-    photos: list[PhotosPhoto] | None = None
-    can_comment: BaseBoolInt | None = None
-    can_repost: BaseBoolInt | None = None
-    likes: BaseLikes | None = None
-    reposts: BaseRepostsInfo | None = None
-    views_count: int | None = None
-    wishlist_item_id: int | None = None
-    rating: float | None = None
-    orders_count: int | None = None
-    cancel_info: BaseLink | None = None
-    user_agreement_info: str | None = None
-    ad_id: int | None = None
-    owner_info: MarketItemOwnerInfo | None = None
-    can_edit: bool | None = None
-    can_delete: bool | None = None
-    can_recover: bool | None = None
-    can_show_convert_to_service: bool | None = None
-    promotion: MarketItemPromotionInfo | None = None
-    vk_pay_discount: int | None = None
+    access_key: str | None
+    button_title: str | None
+    category_v2: MarketMarketCategoryNested | None
+    date: int | None
+    external_id: str | None
+    is_favorite: bool | None
+    is_owner: bool | None
+    is_adult: bool | None
+    thumb_photo: str | None
+    url: str | None
+    variants_grouping_id: int | None
+    is_main_variant: bool | None
+    sku: str | None
+    stock_amount: int | None
+    post_id: int | None
+    post_owner_id: int | None
+    albums_ids: list[int] | None
+    photos: list[PhotosPhoto] | None
+    can_comment: BaseBoolInt | None
+    can_repost: BaseBoolInt | None
+    likes: BaseLikes | None
+    reposts: BaseRepostsInfo | None
+    views_count: int | None
+    wishlist_item_id: int | None
+    rating: float | None
+    orders_count: int | None
+    cancel_info: BaseLink | None
+    user_agreement_info: str | None
+    ad_id: int | None
+    owner_info: MarketItemOwnerInfo | None
+    can_edit: bool | None
+    can_delete: bool | None
+    can_recover: bool | None
+    can_show_convert_to_service: bool | None
+    promotion: MarketItemPromotionInfo | None
+    vk_pay_discount: int | None
+
+    def __init__(
+        self,
+        *,
+        availability: MarketMarketItemAvailability,
+        category: MarketMarketCategoryNested,
+        description: str,
+        id: int,
+        owner_id: int,
+        price: MarketPrice,
+        title: str,
+        access_key: str | None = None,
+        button_title: str | None = None,
+        category_v2: MarketMarketCategoryNested | None = None,
+        date: int | None = None,
+        external_id: str | None = None,
+        is_favorite: bool | None = None,
+        is_owner: bool | None = None,
+        is_adult: bool | None = None,
+        thumb_photo: str | None = None,
+        url: str | None = None,
+        variants_grouping_id: int | None = None,
+        is_main_variant: bool | None = None,
+        sku: str | None = None,
+        stock_amount: int | None = None,
+        post_id: int | None = None,
+        post_owner_id: int | None = None,
+        albums_ids: list[int] | None = None,
+        photos: list[PhotosPhoto] | None = None,
+        can_comment: BaseBoolInt | None = None,
+        can_repost: BaseBoolInt | None = None,
+        likes: BaseLikes | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        views_count: int | None = None,
+        wishlist_item_id: int | None = None,
+        rating: float | None = None,
+        orders_count: int | None = None,
+        cancel_info: BaseLink | None = None,
+        user_agreement_info: str | None = None,
+        ad_id: int | None = None,
+        owner_info: MarketItemOwnerInfo | None = None,
+        can_edit: bool | None = None,
+        can_delete: bool | None = None,
+        can_recover: bool | None = None,
+        can_show_convert_to_service: bool | None = None,
+        promotion: MarketItemPromotionInfo | None = None,
+        vk_pay_discount: int | None = None,
+    ) -> None:
+        self.availability = availability
+        self.category = category
+        self.description = description
+        self.id = id
+        self.owner_id = owner_id
+        self.price = price
+        self.title = title
+        self.access_key = access_key
+        self.button_title = button_title
+        self.category_v2 = category_v2
+        self.date = date
+        self.external_id = external_id
+        self.is_favorite = is_favorite
+        self.is_owner = is_owner
+        self.is_adult = is_adult
+        self.thumb_photo = thumb_photo
+        self.url = url
+        self.variants_grouping_id = variants_grouping_id
+        self.is_main_variant = is_main_variant
+        self.sku = sku
+        self.stock_amount = stock_amount
+        self.post_id = post_id
+        self.post_owner_id = post_owner_id
+        self.albums_ids = albums_ids
+        self.photos = photos
+        self.can_comment = can_comment
+        self.can_repost = can_repost
+        self.likes = likes
+        self.reposts = reposts
+        self.views_count = views_count
+        self.wishlist_item_id = wishlist_item_id
+        self.rating = rating
+        self.orders_count = orders_count
+        self.cancel_info = cancel_info
+        self.user_agreement_info = user_agreement_info
+        self.ad_id = ad_id
+        self.owner_info = owner_info
+        self.can_edit = can_edit
+        self.can_delete = can_delete
+        self.can_recover = can_recover
+        self.can_show_convert_to_service = can_show_convert_to_service
+        self.promotion = promotion
+        self.vk_pay_discount = vk_pay_discount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketOrder(Model):
     """`market_order`.
 
@@ -682,17 +1208,17 @@ class MarketOrder(Model):
         id: `int`, always present.
         group_id: `int`, always present.
         user_id: `int`, always present.
-        display_order_id: `str`.
         date: `int`, always present.
         status: `int`, always present.
         items_count: `int`, always present.
+        total_price: `MarketPrice`, always present.
+        display_order_id: `str`.
         track_number: `str`.
         track_link: `str`.
         comment: `str`.
         address: `str`.
         merchant_comment: `str`.
         weight: `int`.
-        total_price: `MarketPrice`, always present.
         discount: `MarketPrice`.
         preview_order_items: `list[MarketOrderItem]`.
         cancel_info: `BaseLink`.
@@ -702,6 +1228,30 @@ class MarketOrder(Model):
         can_add_review: `bool`.
     """
 
+    __slots__ = (
+        "address",
+        "can_add_review",
+        "cancel_info",
+        "comment",
+        "comment_for_user",
+        "date",
+        "date_viewed",
+        "discount",
+        "display_order_id",
+        "group_id",
+        "id",
+        "is_viewed_by_admin",
+        "items_count",
+        "merchant_comment",
+        "preview_order_items",
+        "status",
+        "total_price",
+        "track_link",
+        "track_number",
+        "user_id",
+        "weight",
+    )
+
     id: int
     group_id: int
     user_id: int
@@ -709,23 +1259,70 @@ class MarketOrder(Model):
     status: int
     items_count: int
     total_price: MarketPrice
-    display_order_id: str | None = None
-    track_number: str | None = None
-    track_link: str | None = None
-    comment: str | None = None
-    address: str | None = None
-    merchant_comment: str | None = None
-    weight: int | None = None
-    discount: MarketPrice | None = None
-    preview_order_items: list[MarketOrderItem] | None = None
-    cancel_info: BaseLink | None = None
-    comment_for_user: str | None = None
-    is_viewed_by_admin: bool | None = None
-    date_viewed: int | None = None
-    can_add_review: bool | None = None
+    display_order_id: str | None
+    track_number: str | None
+    track_link: str | None
+    comment: str | None
+    address: str | None
+    merchant_comment: str | None
+    weight: int | None
+    discount: MarketPrice | None
+    preview_order_items: list[MarketOrderItem] | None
+    cancel_info: BaseLink | None
+    comment_for_user: str | None
+    is_viewed_by_admin: bool | None
+    date_viewed: int | None
+    can_add_review: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        group_id: int,
+        user_id: int,
+        date: int,
+        status: int,
+        items_count: int,
+        total_price: MarketPrice,
+        display_order_id: str | None = None,
+        track_number: str | None = None,
+        track_link: str | None = None,
+        comment: str | None = None,
+        address: str | None = None,
+        merchant_comment: str | None = None,
+        weight: int | None = None,
+        discount: MarketPrice | None = None,
+        preview_order_items: list[MarketOrderItem] | None = None,
+        cancel_info: BaseLink | None = None,
+        comment_for_user: str | None = None,
+        is_viewed_by_admin: bool | None = None,
+        date_viewed: int | None = None,
+        can_add_review: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.group_id = group_id
+        self.user_id = user_id
+        self.date = date
+        self.status = status
+        self.items_count = items_count
+        self.total_price = total_price
+        self.display_order_id = display_order_id
+        self.track_number = track_number
+        self.track_link = track_link
+        self.comment = comment
+        self.address = address
+        self.merchant_comment = merchant_comment
+        self.weight = weight
+        self.discount = discount
+        self.preview_order_items = preview_order_items
+        self.cancel_info = cancel_info
+        self.comment_for_user = comment_for_user
+        self.is_viewed_by_admin = is_viewed_by_admin
+        self.date_viewed = date_viewed
+        self.can_add_review = can_add_review
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketOrderItem(Model):
     """`market_order_item`.
 
@@ -741,18 +1338,43 @@ class MarketOrderItem(Model):
         can_add_review: `bool`.
     """
 
+    __slots__ = ("can_add_review", "item", "item_id", "owner_id", "photo", "price", "quantity", "title", "variants")
+
     owner_id: int
     item_id: int
     price: MarketPrice
     quantity: int
     item: MarketMarketItem
-    title: str | None = None
-    photo: PhotosPhoto | None = None
-    variants: list[str] | None = None
-    can_add_review: bool | None = None
+    title: str | None
+    photo: PhotosPhoto | None
+    variants: list[str] | None
+    can_add_review: bool | None
+
+    def __init__(
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        price: MarketPrice,
+        quantity: int,
+        item: MarketMarketItem,
+        title: str | None = None,
+        photo: PhotosPhoto | None = None,
+        variants: list[str] | None = None,
+        can_add_review: bool | None = None,
+    ) -> None:
+        self.owner_id = owner_id
+        self.item_id = item_id
+        self.price = price
+        self.quantity = quantity
+        self.item = item
+        self.title = title
+        self.photo = photo
+        self.variants = variants
+        self.can_add_review = can_add_review
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketPhotoIdResponse(Model):
     """`market_photo_id_response`.
 
@@ -761,55 +1383,106 @@ class MarketPhotoIdResponse(Model):
         photo: `PhotosPhoto`.
     """
 
+    __slots__ = ("photo", "photo_id")
+
     photo_id: int
-    photo: PhotosPhoto | None = None
+    photo: PhotosPhoto | None
+
+    def __init__(self, *, photo_id: int, photo: PhotosPhoto | None = None) -> None:
+        self.photo_id = photo_id
+        self.photo = photo
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketPrice(Model):
     """`market_price`.
 
     Attributes:
         amount: `str`, always present.
+        currency: `MarketCurrency`, always present.
+        text: `str`, always present.
         amount_to: `str`.
         price_type: `MarketPricePriceType`.
         price_unit: `MarketPricePriceUnit`.
-        currency: `MarketCurrency`, always present.
         discount_rate: `int`.
         old_amount: `str`.
-        text: `str`, always present.
         old_amount_text: `str`.
     """
+
+    __slots__ = (
+        "amount",
+        "amount_to",
+        "currency",
+        "discount_rate",
+        "old_amount",
+        "old_amount_text",
+        "price_type",
+        "price_unit",
+        "text",
+    )
 
     amount: str
     currency: MarketCurrency
     text: str
-    amount_to: str | None = None
-    price_type: MarketPricePriceType | None = None
-    price_unit: MarketPricePriceUnit | None = None
-    discount_rate: int | None = None
-    old_amount: str | None = None
-    old_amount_text: str | None = None
+    amount_to: str | None
+    price_type: MarketPricePriceType | None
+    price_unit: MarketPricePriceUnit | None
+    discount_rate: int | None
+    old_amount: str | None
+    old_amount_text: str | None
+
+    def __init__(
+        self,
+        *,
+        amount: str,
+        currency: MarketCurrency,
+        text: str,
+        amount_to: str | None = None,
+        price_type: MarketPricePriceType | None = None,
+        price_unit: MarketPricePriceUnit | None = None,
+        discount_rate: int | None = None,
+        old_amount: str | None = None,
+        old_amount_text: str | None = None,
+    ) -> None:
+        self.amount = amount
+        self.currency = currency
+        self.text = text
+        self.amount_to = amount_to
+        self.price_type = price_type
+        self.price_unit = price_unit
+        self.discount_rate = discount_rate
+        self.old_amount = old_amount
+        self.old_amount_text = old_amount_text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketProperty(Model):
     """`market_property`.
 
     Attributes:
         id: `int`, always present.
         title: `str`, always present.
-        type: `MarketPropertyType`.
         variants: `list[MarketPropertyVariant]`, always present.
+        type: `MarketPropertyType`.
     """
+
+    __slots__ = ("id", "title", "type", "variants")
 
     id: int
     title: str
     variants: list[MarketPropertyVariant]
-    type: MarketPropertyType | None = None
+    type: MarketPropertyType | None
+
+    def __init__(
+        self, *, id: int, title: str, variants: list[MarketPropertyVariant], type: MarketPropertyType | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.variants = variants
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketPropertyVariant(Model):
     """`market_property_variant`.
 
@@ -819,29 +1492,46 @@ class MarketPropertyVariant(Model):
         value: `str`.
     """
 
+    __slots__ = ("id", "title", "value")
+
     id: int
     title: str
-    value: str | None = None
+    value: str | None
+
+    def __init__(self, *, id: int, title: str, value: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketSearchBasicResponse(Model):
     """`market_search_basic_response`.
 
     Attributes:
         count: `int`, always present.
         total: `int`, always present.
-        has_more: `bool`.
         items: `list[MarketMarketItemBasicWithGroup]`, always present.
+        has_more: `bool`.
     """
+
+    __slots__ = ("count", "has_more", "items", "total")
 
     count: int
     total: int
     items: list[MarketMarketItemBasicWithGroup]
-    has_more: bool | None = None
+    has_more: bool | None
+
+    def __init__(
+        self, *, count: int, total: int, items: list[MarketMarketItemBasicWithGroup], has_more: bool | None = None
+    ) -> None:
+        self.count = count
+        self.total = total
+        self.items = items
+        self.has_more = has_more
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketSearchExtendedResponse(Model):
     """`market_search_extended_response`.
 
@@ -852,13 +1542,28 @@ class MarketSearchExtendedResponse(Model):
         variants: `list[MarketMarketItemFull]`.
     """
 
+    __slots__ = ("count", "items", "variants", "view_type")
+
     count: int
     view_type: MarketServicesViewType
     items: list[MarketMarketItemFull]
-    variants: list[MarketMarketItemFull] | None = None
+    variants: list[MarketMarketItemFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        view_type: MarketServicesViewType,
+        items: list[MarketMarketItemFull],
+        variants: list[MarketMarketItemFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.view_type = view_type
+        self.items = items
+        self.variants = variants
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketSearchResponse(Model):
     """`market_search_response`.
 
@@ -871,15 +1576,34 @@ class MarketSearchResponse(Model):
         filters: `MarketGlobalSearchFilters`.
     """
 
+    __slots__ = ("count", "filters", "groups", "items", "variants", "view_type")
+
     count: int
     view_type: MarketServicesViewType
     items: list[MarketMarketItem]
-    variants: list[MarketMarketItem] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    filters: MarketGlobalSearchFilters | None = None
+    variants: list[MarketMarketItem] | None
+    groups: list[GroupsGroupFull] | None
+    filters: MarketGlobalSearchFilters | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        view_type: MarketServicesViewType,
+        items: list[MarketMarketItem],
+        variants: list[MarketMarketItem] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        filters: MarketGlobalSearchFilters | None = None,
+    ) -> None:
+        self.count = count
+        self.view_type = view_type
+        self.items = items
+        self.variants = variants
+        self.groups = groups
+        self.filters = filters
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketUploadPhotoData(Model):
     """`market_upload_photo_data`.
 
@@ -888,8 +1612,14 @@ class MarketUploadPhotoData(Model):
         photo: `PhotosPhoto`.
     """
 
+    __slots__ = ("photo", "photo_id")
+
     photo_id: int
-    photo: PhotosPhoto | None = None
+    photo: PhotosPhoto | None
+
+    def __init__(self, *, photo_id: int, photo: PhotosPhoto | None = None) -> None:
+        self.photo_id = photo_id
+        self.photo = photo
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class MessagesChatSettingsPermissionsCall(OpenStrEnum):
@@ -218,7 +216,7 @@ class MessagesUserTypeForXtrInvitedBy(OpenStrEnum):
     GROUP = "group"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesAddChatUsersResponse(Model):
     """`messages_addChatUsers_response`.
 
@@ -228,25 +226,34 @@ class MessagesAddChatUsersResponse(Model):
         invitees: `list[int]`, always present.
     """
 
+    __slots__ = ("failed_peer_ids", "failed_phone_numbers", "invitees")
+
     failed_peer_ids: list[int]
     failed_phone_numbers: list[str]
     invitees: list[int]
 
+    def __init__(self, *, failed_peer_ids: list[int], failed_phone_numbers: list[str], invitees: list[int]) -> None:
+        self.failed_peer_ids = failed_peer_ids
+        self.failed_phone_numbers = failed_phone_numbers
+        self.invitees = invitees
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesAudioMessage(Model):
     """`messages_audio_message`.
 
     Attributes:
-        access_key: `str`.
-        transcript_error: `int`.
         duration: `int`, always present.
         id: `int`, always present.
         link_mp3: `str`, always present.
         link_ogg: `str`, always present.
         owner_id: `int`, always present.
         waveform: `list[int]`, always present.
+        access_key: `str`.
+        transcript_error: `int`.
     """
+
+    __slots__ = ("access_key", "duration", "id", "link_mp3", "link_ogg", "owner_id", "transcript_error", "waveform")
 
     duration: int
     id: int
@@ -254,39 +261,86 @@ class MessagesAudioMessage(Model):
     link_ogg: str
     owner_id: int
     waveform: list[int]
-    access_key: str | None = None
-    transcript_error: int | None = None
+    access_key: str | None
+    transcript_error: int | None
+
+    def __init__(
+        self,
+        *,
+        duration: int,
+        id: int,
+        link_mp3: str,
+        link_ogg: str,
+        owner_id: int,
+        waveform: list[int],
+        access_key: str | None = None,
+        transcript_error: int | None = None,
+    ) -> None:
+        self.duration = duration
+        self.id = id
+        self.link_mp3 = link_mp3
+        self.link_ogg = link_ogg
+        self.owner_id = owner_id
+        self.waveform = waveform
+        self.access_key = access_key
+        self.transcript_error = transcript_error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesBaseMessage(Model):
     """`messages_base_message`.
 
     Attributes:
+        conversation_message_id: `int`, always present.
+        date: `int`, always present.
+        from_id: `int`, always present.
+        id: `int`, always present.
+        text: `str`, always present.
+        out: `BaseBoolInt`, always present.
+        peer_id: `int`, always present.
         action: `MessagesMessageAction`.
         admin_author_id: `int`.
         attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`, always present.
-        date: `int`, always present.
         deleted: `BaseBoolInt`.
-        from_id: `int`, always present.
         fwd_messages: `list[MessagesForeignMessage]`.
         geo: `BaseGeo`.
-        id: `int`, always present.
         is_cropped: `bool`.
         keyboard: `MessagesKeyboard`.
         payload: `str`.
-        text: `str`, always present.
         update_time: `int`.
         is_silent: `bool`.
         is_unavailable: `bool`.
         version: `int`.
-        out: `BaseBoolInt`, always present.
-        peer_id: `int`, always present.
         random_id: `int`.
         ref: `str`.
         ref_source: `str`.
     """
+
+    __slots__ = (
+        "action",
+        "admin_author_id",
+        "attachments",
+        "conversation_message_id",
+        "date",
+        "deleted",
+        "from_id",
+        "fwd_messages",
+        "geo",
+        "id",
+        "is_cropped",
+        "is_silent",
+        "is_unavailable",
+        "keyboard",
+        "out",
+        "payload",
+        "peer_id",
+        "random_id",
+        "ref",
+        "ref_source",
+        "text",
+        "update_time",
+        "version",
+    )
 
     conversation_message_id: int
     date: int
@@ -295,31 +349,84 @@ class MessagesBaseMessage(Model):
     text: str
     out: BaseBoolInt
     peer_id: int
-    action: MessagesMessageAction | None = None
-    admin_author_id: int | None = None
-    attachments: list[MessagesMessageAttachment] | None = None
-    deleted: BaseBoolInt | None = None
-    fwd_messages: list[MessagesForeignMessage] | None = None
-    geo: BaseGeo | None = None
-    is_cropped: bool | None = None
-    keyboard: MessagesKeyboard | None = None
-    payload: str | None = None
-    update_time: int | None = None
-    is_silent: bool | None = None
-    is_unavailable: bool | None = None
-    version: int | None = None
-    random_id: int | None = None
-    ref: str | None = None
-    ref_source: str | None = None
+    action: MessagesMessageAction | None
+    admin_author_id: int | None
+    attachments: list[MessagesMessageAttachment] | None
+    deleted: BaseBoolInt | None
+    fwd_messages: list[MessagesForeignMessage] | None
+    geo: BaseGeo | None
+    is_cropped: bool | None
+    keyboard: MessagesKeyboard | None
+    payload: str | None
+    update_time: int | None
+    is_silent: bool | None
+    is_unavailable: bool | None
+    version: int | None
+    random_id: int | None
+    ref: str | None
+    ref_source: str | None
+
+    def __init__(
+        self,
+        *,
+        conversation_message_id: int,
+        date: int,
+        from_id: int,
+        id: int,
+        text: str,
+        out: BaseBoolInt,
+        peer_id: int,
+        action: MessagesMessageAction | None = None,
+        admin_author_id: int | None = None,
+        attachments: list[MessagesMessageAttachment] | None = None,
+        deleted: BaseBoolInt | None = None,
+        fwd_messages: list[MessagesForeignMessage] | None = None,
+        geo: BaseGeo | None = None,
+        is_cropped: bool | None = None,
+        keyboard: MessagesKeyboard | None = None,
+        payload: str | None = None,
+        update_time: int | None = None,
+        is_silent: bool | None = None,
+        is_unavailable: bool | None = None,
+        version: int | None = None,
+        random_id: int | None = None,
+        ref: str | None = None,
+        ref_source: str | None = None,
+    ) -> None:
+        self.conversation_message_id = conversation_message_id
+        self.date = date
+        self.from_id = from_id
+        self.id = id
+        self.text = text
+        self.out = out
+        self.peer_id = peer_id
+        self.action = action
+        self.admin_author_id = admin_author_id
+        self.attachments = attachments
+        self.deleted = deleted
+        self.fwd_messages = fwd_messages
+        self.geo = geo
+        self.is_cropped = is_cropped
+        self.keyboard = keyboard
+        self.payload = payload
+        self.update_time = update_time
+        self.is_silent = is_silent
+        self.is_unavailable = is_unavailable
+        self.version = version
+        self.random_id = random_id
+        self.ref = ref
+        self.ref_source = ref_source
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChat(Model):
     """`messages_chat`.
 
     Attributes:
         admin_id: `int`, always present.
         id: `int`, always present.
+        type: `str`, always present.
+        users: `list[int]`, always present.
         kicked: `BaseBoolInt`.
         left: `BaseBoolInt`.
         photo_100: `str`.
@@ -327,36 +434,87 @@ class MessagesChat(Model):
         photo_50: `str`.
         push_settings: `MessagesChatPushSettings`.
         title: `str`.
-        type: `str`, always present.
-        users: `list[int]`, always present.
         is_default_photo: `bool`.
         members_count: `int`.
         is_group_channel: `bool`.
     """
 
+    __slots__ = (
+        "admin_id",
+        "id",
+        "is_default_photo",
+        "is_group_channel",
+        "kicked",
+        "left",
+        "members_count",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "push_settings",
+        "title",
+        "type",
+        "users",
+    )
+
     admin_id: int
     id: int
     type: str
     users: list[int]
-    kicked: BaseBoolInt | None = None
-    left: BaseBoolInt | None = None
-    photo_100: str | None = None
-    photo_200: str | None = None
-    photo_50: str | None = None
-    push_settings: MessagesChatPushSettings | None = None
-    title: str | None = None
-    is_default_photo: bool | None = None
-    members_count: int | None = None
-    is_group_channel: bool | None = None
+    kicked: BaseBoolInt | None
+    left: BaseBoolInt | None
+    photo_100: str | None
+    photo_200: str | None
+    photo_50: str | None
+    push_settings: MessagesChatPushSettings | None
+    title: str | None
+    is_default_photo: bool | None
+    members_count: int | None
+    is_group_channel: bool | None
+
+    def __init__(
+        self,
+        *,
+        admin_id: int,
+        id: int,
+        type: str,
+        users: list[int],
+        kicked: BaseBoolInt | None = None,
+        left: BaseBoolInt | None = None,
+        photo_100: str | None = None,
+        photo_200: str | None = None,
+        photo_50: str | None = None,
+        push_settings: MessagesChatPushSettings | None = None,
+        title: str | None = None,
+        is_default_photo: bool | None = None,
+        members_count: int | None = None,
+        is_group_channel: bool | None = None,
+    ) -> None:
+        self.admin_id = admin_id
+        self.id = id
+        self.type = type
+        self.users = users
+        self.kicked = kicked
+        self.left = left
+        self.photo_100 = photo_100
+        self.photo_200 = photo_200
+        self.photo_50 = photo_50
+        self.push_settings = push_settings
+        self.title = title
+        self.is_default_photo = is_default_photo
+        self.members_count = members_count
+        self.is_group_channel = is_group_channel
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatFull(Model):
     """`messages_chat_full`.
 
     Attributes:
         admin_id: `int`, always present.
         id: `int`, always present.
+        type: `str`, always present.
+        users: `list[MessagesUserXtrInvitedBy]`, always present.
+        members_count: `int`, always present.
         kicked: `BaseBoolInt`.
         left: `BaseBoolInt`.
         photo_100: `str`.
@@ -364,40 +522,87 @@ class MessagesChatFull(Model):
         photo_50: `str`.
         push_settings: `MessagesChatPushSettings`.
         title: `str`.
-        type: `str`, always present.
-        users: `list[MessagesUserXtrInvitedBy]`, always present.
         is_default_photo: `bool`.
-        members_count: `int`, always present.
         is_group_channel: `bool`.
     """
+
+    __slots__ = (
+        "admin_id",
+        "id",
+        "is_default_photo",
+        "is_group_channel",
+        "kicked",
+        "left",
+        "members_count",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "push_settings",
+        "title",
+        "type",
+        "users",
+    )
 
     admin_id: int
     id: int
     type: str
     users: list[MessagesUserXtrInvitedBy]
     members_count: int
-    kicked: BaseBoolInt | None = None
-    left: BaseBoolInt | None = None
-    photo_100: str | None = None
-    photo_200: str | None = None
-    photo_50: str | None = None
-    push_settings: MessagesChatPushSettings | None = None
-    title: str | None = None
-    is_default_photo: bool | None = None
-    is_group_channel: bool | None = None
+    kicked: BaseBoolInt | None
+    left: BaseBoolInt | None
+    photo_100: str | None
+    photo_200: str | None
+    photo_50: str | None
+    push_settings: MessagesChatPushSettings | None
+    title: str | None
+    is_default_photo: bool | None
+    is_group_channel: bool | None
+
+    def __init__(
+        self,
+        *,
+        admin_id: int,
+        id: int,
+        type: str,
+        users: list[MessagesUserXtrInvitedBy],
+        members_count: int,
+        kicked: BaseBoolInt | None = None,
+        left: BaseBoolInt | None = None,
+        photo_100: str | None = None,
+        photo_200: str | None = None,
+        photo_50: str | None = None,
+        push_settings: MessagesChatPushSettings | None = None,
+        title: str | None = None,
+        is_default_photo: bool | None = None,
+        is_group_channel: bool | None = None,
+    ) -> None:
+        self.admin_id = admin_id
+        self.id = id
+        self.type = type
+        self.users = users
+        self.members_count = members_count
+        self.kicked = kicked
+        self.left = left
+        self.photo_100 = photo_100
+        self.photo_200 = photo_200
+        self.photo_50 = photo_50
+        self.push_settings = push_settings
+        self.title = title
+        self.is_default_photo = is_default_photo
+        self.is_group_channel = is_group_channel
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatPreview(Model):
     """`messages_chat_preview`.
 
     Attributes:
         admin_id: `int`, always present.
+        members: `list[int]`, always present.
+        title: `str`, always present.
         joined: `bool`.
         local_id: `int`.
-        members: `list[int]`, always present.
         members_count: `int`.
-        title: `str`, always present.
         is_member: `bool`.
         photo: `MessagesChatSettingsPhoto`.
         is_don: `bool`.
@@ -406,21 +611,65 @@ class MessagesChatPreview(Model):
         button: `BaseLinkButton`.
     """
 
+    __slots__ = (
+        "admin_id",
+        "button",
+        "is_don",
+        "is_group_channel",
+        "is_member",
+        "is_nft",
+        "joined",
+        "local_id",
+        "members",
+        "members_count",
+        "photo",
+        "title",
+    )
+
     admin_id: int
     members: list[int]
     title: str
-    joined: bool | None = None
-    local_id: int | None = None
-    members_count: int | None = None
-    is_member: bool | None = None
-    photo: MessagesChatSettingsPhoto | None = None
-    is_don: bool | None = None
-    is_nft: bool | None = None
-    is_group_channel: bool | None = None
-    button: BaseLinkButton | None = None
+    joined: bool | None
+    local_id: int | None
+    members_count: int | None
+    is_member: bool | None
+    photo: MessagesChatSettingsPhoto | None
+    is_don: bool | None
+    is_nft: bool | None
+    is_group_channel: bool | None
+    button: BaseLinkButton | None
+
+    def __init__(
+        self,
+        *,
+        admin_id: int,
+        members: list[int],
+        title: str,
+        joined: bool | None = None,
+        local_id: int | None = None,
+        members_count: int | None = None,
+        is_member: bool | None = None,
+        photo: MessagesChatSettingsPhoto | None = None,
+        is_don: bool | None = None,
+        is_nft: bool | None = None,
+        is_group_channel: bool | None = None,
+        button: BaseLinkButton | None = None,
+    ) -> None:
+        self.admin_id = admin_id
+        self.members = members
+        self.title = title
+        self.joined = joined
+        self.local_id = local_id
+        self.members_count = members_count
+        self.is_member = is_member
+        self.photo = photo
+        self.is_don = is_don
+        self.is_nft = is_nft
+        self.is_group_channel = is_group_channel
+        self.button = button
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatPushSettings(Model):
     """`messages_chat_push_settings`.
 
@@ -429,11 +678,17 @@ class MessagesChatPushSettings(Model):
         sound: `BaseBoolInt`.
     """
 
-    disabled_until: int | None = None
-    sound: BaseBoolInt | None = None
+    __slots__ = ("disabled_until", "sound")
+
+    disabled_until: int | None
+    sound: BaseBoolInt | None
+
+    def __init__(self, *, disabled_until: int | None = None, sound: BaseBoolInt | None = None) -> None:
+        self.disabled_until = disabled_until
+        self.sound = sound
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatRestrictions(Model):
     """`messages_chat_restrictions`.
 
@@ -445,25 +700,48 @@ class MessagesChatRestrictions(Model):
         only_admins_kick: `bool`.
     """
 
-    admins_promote_users: bool | None = None
-    only_admins_edit_info: bool | None = None
-    only_admins_edit_pin: bool | None = None
-    only_admins_invite: bool | None = None
-    only_admins_kick: bool | None = None
+    __slots__ = (
+        "admins_promote_users",
+        "only_admins_edit_info",
+        "only_admins_edit_pin",
+        "only_admins_invite",
+        "only_admins_kick",
+    )
+
+    admins_promote_users: bool | None
+    only_admins_edit_info: bool | None
+    only_admins_edit_pin: bool | None
+    only_admins_invite: bool | None
+    only_admins_kick: bool | None
+
+    def __init__(
+        self,
+        *,
+        admins_promote_users: bool | None = None,
+        only_admins_edit_info: bool | None = None,
+        only_admins_edit_pin: bool | None = None,
+        only_admins_invite: bool | None = None,
+        only_admins_kick: bool | None = None,
+    ) -> None:
+        self.admins_promote_users = admins_promote_users
+        self.only_admins_edit_info = only_admins_edit_info
+        self.only_admins_edit_pin = only_admins_edit_pin
+        self.only_admins_invite = only_admins_invite
+        self.only_admins_kick = only_admins_kick
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatSettings(Model):
     """`messages_chat_settings`.
 
     Attributes:
+        title: `str`, always present.
+        state: `MessagesChatSettingsState`, always present.
         members_count: `int`.
         friends_count: `int`.
         owner_id: `int`.
-        title: `str`, always present.
         pinned_messages_count: `int`.
         pinned_message: `MessagesPinnedMessage`.
-        state: `MessagesChatSettingsState`, always present.
         photo: `MessagesChatSettingsPhoto`.
         admin_ids: `list[int]`.
         active_ids: `list[int]`.
@@ -476,26 +754,85 @@ class MessagesChatSettings(Model):
         is_service: `bool`.
     """
 
+    __slots__ = (
+        "acl",
+        "active_ids",
+        "admin_ids",
+        "disappearing_chat_link",
+        "friends_count",
+        "is_disappearing",
+        "is_group_channel",
+        "is_service",
+        "members_count",
+        "owner_id",
+        "permissions",
+        "photo",
+        "pinned_message",
+        "pinned_messages_count",
+        "state",
+        "theme",
+        "title",
+    )
+
     title: str
     state: MessagesChatSettingsState
-    members_count: int | None = None
-    friends_count: int | None = None
-    owner_id: int | None = None
-    pinned_messages_count: int | None = None
-    pinned_message: MessagesPinnedMessage | None = None
-    photo: MessagesChatSettingsPhoto | None = None
-    admin_ids: list[int] | None = None
-    active_ids: list[int] | None = None
-    is_group_channel: bool | None = None
-    acl: MessagesChatSettingsAcl | None = None
-    permissions: MessagesChatSettingsPermissions | None = None
-    is_disappearing: bool | None = None
-    theme: str | None = None
-    disappearing_chat_link: str | None = None
-    is_service: bool | None = None
+    members_count: int | None
+    friends_count: int | None
+    owner_id: int | None
+    pinned_messages_count: int | None
+    pinned_message: MessagesPinnedMessage | None
+    photo: MessagesChatSettingsPhoto | None
+    admin_ids: list[int] | None
+    active_ids: list[int] | None
+    is_group_channel: bool | None
+    acl: MessagesChatSettingsAcl | None
+    permissions: MessagesChatSettingsPermissions | None
+    is_disappearing: bool | None
+    theme: str | None
+    disappearing_chat_link: str | None
+    is_service: bool | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        state: MessagesChatSettingsState,
+        members_count: int | None = None,
+        friends_count: int | None = None,
+        owner_id: int | None = None,
+        pinned_messages_count: int | None = None,
+        pinned_message: MessagesPinnedMessage | None = None,
+        photo: MessagesChatSettingsPhoto | None = None,
+        admin_ids: list[int] | None = None,
+        active_ids: list[int] | None = None,
+        is_group_channel: bool | None = None,
+        acl: MessagesChatSettingsAcl | None = None,
+        permissions: MessagesChatSettingsPermissions | None = None,
+        is_disappearing: bool | None = None,
+        theme: str | None = None,
+        disappearing_chat_link: str | None = None,
+        is_service: bool | None = None,
+    ) -> None:
+        self.title = title
+        self.state = state
+        self.members_count = members_count
+        self.friends_count = friends_count
+        self.owner_id = owner_id
+        self.pinned_messages_count = pinned_messages_count
+        self.pinned_message = pinned_message
+        self.photo = photo
+        self.admin_ids = admin_ids
+        self.active_ids = active_ids
+        self.is_group_channel = is_group_channel
+        self.acl = acl
+        self.permissions = permissions
+        self.is_disappearing = is_disappearing
+        self.theme = theme
+        self.disappearing_chat_link = disappearing_chat_link
+        self.is_service = is_service
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatSettingsAcl(Model):
     """`messages_chat_settings_acl`.
 
@@ -513,6 +850,20 @@ class MessagesChatSettingsAcl(Model):
         can_change_service_type: `bool`.
     """
 
+    __slots__ = (
+        "can_call",
+        "can_change_info",
+        "can_change_invite_link",
+        "can_change_pin",
+        "can_change_service_type",
+        "can_copy_chat",
+        "can_invite",
+        "can_moderate",
+        "can_promote_users",
+        "can_see_invite_link",
+        "can_use_mass_mentions",
+    )
+
     can_change_info: bool
     can_change_invite_link: bool
     can_change_pin: bool
@@ -523,10 +874,37 @@ class MessagesChatSettingsAcl(Model):
     can_copy_chat: bool
     can_call: bool
     can_use_mass_mentions: bool
-    can_change_service_type: bool | None = None
+    can_change_service_type: bool | None
+
+    def __init__(
+        self,
+        *,
+        can_change_info: bool,
+        can_change_invite_link: bool,
+        can_change_pin: bool,
+        can_invite: bool,
+        can_promote_users: bool,
+        can_see_invite_link: bool,
+        can_moderate: bool,
+        can_copy_chat: bool,
+        can_call: bool,
+        can_use_mass_mentions: bool,
+        can_change_service_type: bool | None = None,
+    ) -> None:
+        self.can_change_info = can_change_info
+        self.can_change_invite_link = can_change_invite_link
+        self.can_change_pin = can_change_pin
+        self.can_invite = can_invite
+        self.can_promote_users = can_promote_users
+        self.can_see_invite_link = can_see_invite_link
+        self.can_moderate = can_moderate
+        self.can_copy_chat = can_copy_chat
+        self.can_call = can_call
+        self.can_use_mass_mentions = can_use_mass_mentions
+        self.can_change_service_type = can_change_service_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatSettingsPermissions(Model):
     """`messages_chat_settings_permissions`.
 
@@ -540,16 +918,37 @@ class MessagesChatSettingsPermissions(Model):
         change_admins: `MessagesChatSettingsPermissionsChangeAdmins`.
     """
 
-    invite: MessagesChatSettingsPermissionsInvite | None = None
-    change_info: MessagesChatSettingsPermissionsChangeInfo | None = None
-    change_pin: MessagesChatSettingsPermissionsChangePin | None = None
-    use_mass_mentions: MessagesChatSettingsPermissionsUseMassMentions | None = None
-    see_invite_link: MessagesChatSettingsPermissionsSeeInviteLink | None = None
-    call: MessagesChatSettingsPermissionsCall | None = None
-    change_admins: MessagesChatSettingsPermissionsChangeAdmins | None = None
+    __slots__ = ("call", "change_admins", "change_info", "change_pin", "invite", "see_invite_link", "use_mass_mentions")
+
+    invite: MessagesChatSettingsPermissionsInvite | None
+    change_info: MessagesChatSettingsPermissionsChangeInfo | None
+    change_pin: MessagesChatSettingsPermissionsChangePin | None
+    use_mass_mentions: MessagesChatSettingsPermissionsUseMassMentions | None
+    see_invite_link: MessagesChatSettingsPermissionsSeeInviteLink | None
+    call: MessagesChatSettingsPermissionsCall | None
+    change_admins: MessagesChatSettingsPermissionsChangeAdmins | None
+
+    def __init__(
+        self,
+        *,
+        invite: MessagesChatSettingsPermissionsInvite | None = None,
+        change_info: MessagesChatSettingsPermissionsChangeInfo | None = None,
+        change_pin: MessagesChatSettingsPermissionsChangePin | None = None,
+        use_mass_mentions: MessagesChatSettingsPermissionsUseMassMentions | None = None,
+        see_invite_link: MessagesChatSettingsPermissionsSeeInviteLink | None = None,
+        call: MessagesChatSettingsPermissionsCall | None = None,
+        change_admins: MessagesChatSettingsPermissionsChangeAdmins | None = None,
+    ) -> None:
+        self.invite = invite
+        self.change_info = change_info
+        self.change_pin = change_pin
+        self.use_mass_mentions = use_mass_mentions
+        self.see_invite_link = see_invite_link
+        self.call = call
+        self.change_admins = change_admins
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesChatSettingsPhoto(Model):
     """`messages_chat_settings_photo`.
 
@@ -561,24 +960,41 @@ class MessagesChatSettingsPhoto(Model):
         is_default_call_photo: `bool`.
     """
 
-    photo_50: str | None = None
-    photo_100: str | None = None
-    photo_200: str | None = None
-    is_default_photo: bool | None = None
-    is_default_call_photo: bool | None = None
+    __slots__ = ("is_default_call_photo", "is_default_photo", "photo_50", "photo_100", "photo_200")
+
+    photo_50: str | None
+    photo_100: str | None
+    photo_200: str | None
+    is_default_photo: bool | None
+    is_default_call_photo: bool | None
+
+    def __init__(
+        self,
+        *,
+        photo_50: str | None = None,
+        photo_100: str | None = None,
+        photo_200: str | None = None,
+        is_default_photo: bool | None = None,
+        is_default_call_photo: bool | None = None,
+    ) -> None:
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.photo_200 = photo_200
+        self.is_default_photo = is_default_photo
+        self.is_default_call_photo = is_default_call_photo
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesConversation(Model):
     """`messages_conversation`.
 
     Attributes:
         peer: `MessagesConversationPeer`, always present.
-        sort_id: `MessagesConversationSortId`.
         last_message_id: `int`, always present.
-        last_conversation_message_id: `int`.
         in_read: `int`, always present.
         out_read: `int`, always present.
+        sort_id: `MessagesConversationSortId`.
+        last_conversation_message_id: `int`.
         unread_count: `int`.
         is_marked_unread: `bool`.
         out_read_by: `MessagesOutReadBy`.
@@ -594,28 +1010,93 @@ class MessagesConversation(Model):
         version: `int`.
     """
 
+    __slots__ = (
+        "can_write",
+        "chat_settings",
+        "current_keyboard",
+        "important",
+        "in_read",
+        "is_marked_unread",
+        "last_conversation_message_id",
+        "last_message_id",
+        "mentions",
+        "message_request_data",
+        "out_read",
+        "out_read_by",
+        "peer",
+        "push_settings",
+        "sort_id",
+        "special_service_type",
+        "unanswered",
+        "unread_count",
+        "version",
+    )
+
     peer: MessagesConversationPeer
     last_message_id: int
     in_read: int
     out_read: int
-    sort_id: MessagesConversationSortId | None = None
-    last_conversation_message_id: int | None = None
-    unread_count: int | None = None
-    is_marked_unread: bool | None = None
-    out_read_by: MessagesOutReadBy | None = None
-    important: bool | None = None
-    unanswered: bool | None = None
-    special_service_type: MessagesConversationSpecialServiceType | None = None
-    message_request_data: MessagesMessageRequestData | None = None
-    mentions: list[int] | None = None
-    current_keyboard: MessagesKeyboard | None = None
-    push_settings: MessagesPushSettings | None = None
-    can_write: MessagesConversationCanWrite | None = None
-    chat_settings: MessagesChatSettings | None = None
-    version: int | None = None
+    sort_id: MessagesConversationSortId | None
+    last_conversation_message_id: int | None
+    unread_count: int | None
+    is_marked_unread: bool | None
+    out_read_by: MessagesOutReadBy | None
+    important: bool | None
+    unanswered: bool | None
+    special_service_type: MessagesConversationSpecialServiceType | None
+    message_request_data: MessagesMessageRequestData | None
+    mentions: list[int] | None
+    current_keyboard: MessagesKeyboard | None
+    push_settings: MessagesPushSettings | None
+    can_write: MessagesConversationCanWrite | None
+    chat_settings: MessagesChatSettings | None
+    version: int | None
+
+    def __init__(
+        self,
+        *,
+        peer: MessagesConversationPeer,
+        last_message_id: int,
+        in_read: int,
+        out_read: int,
+        sort_id: MessagesConversationSortId | None = None,
+        last_conversation_message_id: int | None = None,
+        unread_count: int | None = None,
+        is_marked_unread: bool | None = None,
+        out_read_by: MessagesOutReadBy | None = None,
+        important: bool | None = None,
+        unanswered: bool | None = None,
+        special_service_type: MessagesConversationSpecialServiceType | None = None,
+        message_request_data: MessagesMessageRequestData | None = None,
+        mentions: list[int] | None = None,
+        current_keyboard: MessagesKeyboard | None = None,
+        push_settings: MessagesPushSettings | None = None,
+        can_write: MessagesConversationCanWrite | None = None,
+        chat_settings: MessagesChatSettings | None = None,
+        version: int | None = None,
+    ) -> None:
+        self.peer = peer
+        self.last_message_id = last_message_id
+        self.in_read = in_read
+        self.out_read = out_read
+        self.sort_id = sort_id
+        self.last_conversation_message_id = last_conversation_message_id
+        self.unread_count = unread_count
+        self.is_marked_unread = is_marked_unread
+        self.out_read_by = out_read_by
+        self.important = important
+        self.unanswered = unanswered
+        self.special_service_type = special_service_type
+        self.message_request_data = message_request_data
+        self.mentions = mentions
+        self.current_keyboard = current_keyboard
+        self.push_settings = push_settings
+        self.can_write = can_write
+        self.chat_settings = chat_settings
+        self.version = version
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesConversationCanWrite(Model):
     """`messages_conversation_can_write`.
 
@@ -625,16 +1106,24 @@ class MessagesConversationCanWrite(Model):
         until: `int`.
     """
 
+    __slots__ = ("allowed", "reason", "until")
+
     allowed: bool
-    reason: int | None = None
-    until: int | None = None
+    reason: int | None
+    until: int | None
+
+    def __init__(self, *, allowed: bool, reason: int | None = None, until: int | None = None) -> None:
+        self.allowed = allowed
+        self.reason = reason
+        self.until = until
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesConversationMember(Model):
     """`messages_conversation_member`.
 
     Attributes:
+        member_id: `int`, always present.
         can_kick: `bool`.
         is_restricted_to_write: `bool`.
         invited_by: `int`.
@@ -643,36 +1132,77 @@ class MessagesConversationMember(Model):
         is_message_request: `bool`.
         join_date: `int`.
         request_date: `int`.
-        member_id: `int`, always present.
     """
 
+    __slots__ = (
+        "can_kick",
+        "invited_by",
+        "is_admin",
+        "is_message_request",
+        "is_owner",
+        "is_restricted_to_write",
+        "join_date",
+        "member_id",
+        "request_date",
+    )
+
     member_id: int
-    can_kick: bool | None = None
-    is_restricted_to_write: bool | None = None
-    invited_by: int | None = None
-    is_admin: bool | None = None
-    is_owner: bool | None = None
-    is_message_request: bool | None = None
-    join_date: int | None = None
-    request_date: int | None = None
+    can_kick: bool | None
+    is_restricted_to_write: bool | None
+    invited_by: int | None
+    is_admin: bool | None
+    is_owner: bool | None
+    is_message_request: bool | None
+    join_date: int | None
+    request_date: int | None
+
+    def __init__(
+        self,
+        *,
+        member_id: int,
+        can_kick: bool | None = None,
+        is_restricted_to_write: bool | None = None,
+        invited_by: int | None = None,
+        is_admin: bool | None = None,
+        is_owner: bool | None = None,
+        is_message_request: bool | None = None,
+        join_date: int | None = None,
+        request_date: int | None = None,
+    ) -> None:
+        self.member_id = member_id
+        self.can_kick = can_kick
+        self.is_restricted_to_write = is_restricted_to_write
+        self.invited_by = invited_by
+        self.is_admin = is_admin
+        self.is_owner = is_owner
+        self.is_message_request = is_message_request
+        self.join_date = join_date
+        self.request_date = request_date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesConversationPeer(Model):
     """`messages_conversation_peer`.
 
     Attributes:
         id: `int`, always present.
-        local_id: `int`.
         type: `MessagesConversationPeerType`, always present.
+        local_id: `int`.
     """
+
+    __slots__ = ("id", "local_id", "type")
 
     id: int
     type: MessagesConversationPeerType
-    local_id: int | None = None
+    local_id: int | None
+
+    def __init__(self, *, id: int, type: MessagesConversationPeerType, local_id: int | None = None) -> None:
+        self.id = id
+        self.type = type
+        self.local_id = local_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesConversationSortId(Model):
     """`messages_conversation_sort_id`.
 
@@ -681,11 +1211,17 @@ class MessagesConversationSortId(Model):
         minor_id: `int`, always present.
     """
 
+    __slots__ = ("major_id", "minor_id")
+
     major_id: int
     minor_id: int
 
+    def __init__(self, *, major_id: int, minor_id: int) -> None:
+        self.major_id = major_id
+        self.minor_id = minor_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesConversationWithMessage(Model):
     """`messages_conversation_with_message`.
 
@@ -694,11 +1230,19 @@ class MessagesConversationWithMessage(Model):
         last_message: `MessagesMessage`.
     """
 
-    conversation: MessagesConversation | None = None
-    last_message: MessagesMessage | None = None
+    __slots__ = ("conversation", "last_message")
+
+    conversation: MessagesConversation | None
+    last_message: MessagesMessage | None
+
+    def __init__(
+        self, *, conversation: MessagesConversation | None = None, last_message: MessagesMessage | None = None
+    ) -> None:
+        self.conversation = conversation
+        self.last_message = last_message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesCreateChatWithPeerIdsResponse(Model):
     """`messages_createChat_withPeerIds_response`.
 
@@ -707,11 +1251,17 @@ class MessagesCreateChatWithPeerIdsResponse(Model):
         peer_ids: `list[int]`.
     """
 
-    chat_id: int | None = None
-    peer_ids: list[int] | None = None
+    __slots__ = ("chat_id", "peer_ids")
+
+    chat_id: int | None
+    peer_ids: list[int] | None
+
+    def __init__(self, *, chat_id: int | None = None, peer_ids: list[int] | None = None) -> None:
+        self.chat_id = chat_id
+        self.peer_ids = peer_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesDeleteChatPhotoResponse(Model):
     """`messages_deleteChatPhoto_response`.
 
@@ -720,11 +1270,17 @@ class MessagesDeleteChatPhotoResponse(Model):
         chat: `MessagesChat`.
     """
 
-    message_id: int | None = None
-    chat: MessagesChat | None = None
+    __slots__ = ("chat", "message_id")
+
+    message_id: int | None
+    chat: MessagesChat | None
+
+    def __init__(self, *, message_id: int | None = None, chat: MessagesChat | None = None) -> None:
+        self.message_id = message_id
+        self.chat = chat
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesDeleteConversationResponse(Model):
     """`messages_deleteConversation_response`.
 
@@ -732,10 +1288,15 @@ class MessagesDeleteConversationResponse(Model):
         last_deleted_id: `int`, always present.
     """
 
+    __slots__ = ("last_deleted_id",)
+
     last_deleted_id: int
 
+    def __init__(self, *, last_deleted_id: int) -> None:
+        self.last_deleted_id = last_deleted_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesDeleteFullResponseItem(Model):
     """`messages_delete_full_response_item`.
 
@@ -747,49 +1308,113 @@ class MessagesDeleteFullResponseItem(Model):
         error: `BaseMessageError`.
     """
 
-    peer_id: int | None = None
-    message_id: int | None = None
-    conversation_message_id: int | None = None
-    response: BaseBoolInt | None = None
-    error: BaseMessageError | None = None
+    __slots__ = ("conversation_message_id", "error", "message_id", "peer_id", "response")
+
+    peer_id: int | None
+    message_id: int | None
+    conversation_message_id: int | None
+    response: BaseBoolInt | None
+    error: BaseMessageError | None
+
+    def __init__(
+        self,
+        *,
+        peer_id: int | None = None,
+        message_id: int | None = None,
+        conversation_message_id: int | None = None,
+        response: BaseBoolInt | None = None,
+        error: BaseMessageError | None = None,
+    ) -> None:
+        self.peer_id = peer_id
+        self.message_id = message_id
+        self.conversation_message_id = conversation_message_id
+        self.response = response
+        self.error = error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesForeignMessage(Model):
     """`messages_foreign_message`.
 
     Attributes:
-        attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`.
         date: `int`, always present.
         from_id: `int`, always present.
+        text: `str`, always present.
+        attachments: `list[MessagesMessageAttachment]`.
+        conversation_message_id: `int`.
         fwd_messages: `list[MessagesForeignMessage]`.
         geo: `BaseGeo`.
         id: `int`.
         peer_id: `int`.
         reply_message: `MessagesForeignMessage`.
-        text: `str`, always present.
         update_time: `int`.
         was_listened: `bool`.
         payload: `str`.
     """
 
+    __slots__ = (
+        "attachments",
+        "conversation_message_id",
+        "date",
+        "from_id",
+        "fwd_messages",
+        "geo",
+        "id",
+        "payload",
+        "peer_id",
+        "reply_message",
+        "text",
+        "update_time",
+        "was_listened",
+    )
+
     date: int
     from_id: int
     text: str
-    attachments: list[MessagesMessageAttachment] | None = None
-    conversation_message_id: int | None = None
-    fwd_messages: list[MessagesForeignMessage] | None = None
-    geo: BaseGeo | None = None
-    id: int | None = None
-    peer_id: int | None = None
-    reply_message: MessagesForeignMessage | None = None
-    update_time: int | None = None
-    was_listened: bool | None = None
-    payload: str | None = None
+    attachments: list[MessagesMessageAttachment] | None
+    conversation_message_id: int | None
+    fwd_messages: list[MessagesForeignMessage] | None
+    geo: BaseGeo | None
+    id: int | None
+    peer_id: int | None
+    reply_message: MessagesForeignMessage | None
+    update_time: int | None
+    was_listened: bool | None
+    payload: str | None
+
+    def __init__(
+        self,
+        *,
+        date: int,
+        from_id: int,
+        text: str,
+        attachments: list[MessagesMessageAttachment] | None = None,
+        conversation_message_id: int | None = None,
+        fwd_messages: list[MessagesForeignMessage] | None = None,
+        geo: BaseGeo | None = None,
+        id: int | None = None,
+        peer_id: int | None = None,
+        reply_message: MessagesForeignMessage | None = None,
+        update_time: int | None = None,
+        was_listened: bool | None = None,
+        payload: str | None = None,
+    ) -> None:
+        self.date = date
+        self.from_id = from_id
+        self.text = text
+        self.attachments = attachments
+        self.conversation_message_id = conversation_message_id
+        self.fwd_messages = fwd_messages
+        self.geo = geo
+        self.id = id
+        self.peer_id = peer_id
+        self.reply_message = reply_message
+        self.update_time = update_time
+        self.was_listened = was_listened
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesForward(Model):
     """`messages_forward`.
 
@@ -802,15 +1427,34 @@ class MessagesForward(Model):
         is_reply: `bool`.
     """
 
-    owner_id: int | None = None
-    peer_id: int | None = None
-    conversation_message_ids: list[int] | None = None
-    cmids: list[int] | None = None
-    message_ids: list[int] | None = None
-    is_reply: bool | None = None
+    __slots__ = ("cmids", "conversation_message_ids", "is_reply", "message_ids", "owner_id", "peer_id")
+
+    owner_id: int | None
+    peer_id: int | None
+    conversation_message_ids: list[int] | None
+    cmids: list[int] | None
+    message_ids: list[int] | None
+    is_reply: bool | None
+
+    def __init__(
+        self,
+        *,
+        owner_id: int | None = None,
+        peer_id: int | None = None,
+        conversation_message_ids: list[int] | None = None,
+        cmids: list[int] | None = None,
+        message_ids: list[int] | None = None,
+        is_reply: bool | None = None,
+    ) -> None:
+        self.owner_id = owner_id
+        self.peer_id = peer_id
+        self.conversation_message_ids = conversation_message_ids
+        self.cmids = cmids
+        self.message_ids = message_ids
+        self.is_reply = is_reply
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetByConversationMessageIdExtendedResponse(Model):
     """`messages_getByConversationMessageId_extended_response`.
 
@@ -821,13 +1465,28 @@ class MessagesGetByConversationMessageIdExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[MessagesMessage],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetByConversationMessageIdResponse(Model):
     """`messages_getByConversationMessageId_response`.
 
@@ -836,11 +1495,17 @@ class MessagesGetByConversationMessageIdResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MessagesMessage]
 
+    def __init__(self, *, count: int, items: list[MessagesMessage]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetByIdExtendedResponse(Model):
     """`messages_getById_extended_response`.
 
@@ -851,13 +1516,28 @@ class MessagesGetByIdExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[MessagesMessage],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetByIdResponse(Model):
     """`messages_getById_response`.
 
@@ -866,11 +1546,17 @@ class MessagesGetByIdResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MessagesMessage]
 
+    def __init__(self, *, count: int, items: list[MessagesMessage]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetChatPreviewResponse(Model):
     """`messages_getChatPreview_response`.
 
@@ -880,12 +1566,25 @@ class MessagesGetChatPreviewResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("groups", "preview", "profiles")
+
     preview: MessagesChatPreview
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        preview: MessagesChatPreview,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.preview = preview
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetConversationById(Model):
     """`messages_getConversationById`.
 
@@ -894,11 +1593,17 @@ class MessagesGetConversationById(Model):
         items: `list[MessagesConversation]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MessagesConversation]
 
+    def __init__(self, *, count: int, items: list[MessagesConversation]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetConversationByIdExtended(Model):
     """`messages_getConversationById_extended`.
 
@@ -909,13 +1614,28 @@ class MessagesGetConversationByIdExtended(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[MessagesConversation]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[MessagesConversation],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetConversationMembers(Model):
     """`messages_getConversationMembers`.
 
@@ -927,33 +1647,67 @@ class MessagesGetConversationMembers(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("chat_restrictions", "count", "groups", "items", "profiles")
+
     items: list[MessagesConversationMember]
     count: int
-    chat_restrictions: MessagesChatRestrictions | None = None
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    chat_restrictions: MessagesChatRestrictions | None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        items: list[MessagesConversationMember],
+        count: int,
+        chat_restrictions: MessagesChatRestrictions | None = None,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.items = items
+        self.count = count
+        self.chat_restrictions = chat_restrictions
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetConversationsResponse(Model):
     """`messages_getConversations_response`.
 
     Attributes:
         count: `int`, always present.
-        unread_count: `int`.
         items: `list[MessagesConversationWithMessage]`, always present.
+        unread_count: `int`.
         profiles: `list[UsersUserFull]`.
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles", "unread_count")
+
     count: int
     items: list[MessagesConversationWithMessage]
-    unread_count: int | None = None
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    unread_count: int | None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[MessagesConversationWithMessage],
+        unread_count: int | None = None,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.unread_count = unread_count
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetHistoryAttachmentsResponse(Model):
     """`messages_getHistoryAttachments_response`.
 
@@ -964,13 +1718,28 @@ class MessagesGetHistoryAttachmentsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("groups", "items", "next_from", "profiles")
+
     items: list[MessagesHistoryAttachment]
-    next_from: str | None = None
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    next_from: str | None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        items: list[MessagesHistoryAttachment],
+        next_from: str | None = None,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.items = items
+        self.next_from = next_from
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetHistoryExtendedResponse(Model):
     """`messages_getHistory_extended_response`.
 
@@ -982,14 +1751,31 @@ class MessagesGetHistoryExtendedResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
+    __slots__ = ("conversations", "count", "groups", "items", "profiles")
+
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    conversations: list[MessagesConversation] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    conversations: list[MessagesConversation] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[MessagesMessage],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        conversations: list[MessagesConversation] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.conversations = conversations
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetHistoryResponse(Model):
     """`messages_getHistory_response`.
 
@@ -998,11 +1784,17 @@ class MessagesGetHistoryResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MessagesMessage]
 
+    def __init__(self, *, count: int, items: list[MessagesMessage]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetImportantMessagesExtendedResponse(Model):
     """`messages_getImportantMessages_extended_response`.
 
@@ -1013,13 +1805,28 @@ class MessagesGetImportantMessagesExtendedResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
+    __slots__ = ("conversations", "groups", "messages", "profiles")
+
     messages: MessagesMessagesArray
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    conversations: list[MessagesConversation] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    conversations: list[MessagesConversation] | None
+
+    def __init__(
+        self,
+        *,
+        messages: MessagesMessagesArray,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        conversations: list[MessagesConversation] | None = None,
+    ) -> None:
+        self.messages = messages
+        self.profiles = profiles
+        self.groups = groups
+        self.conversations = conversations
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetImportantMessagesResponse(Model):
     """`messages_getImportantMessages_response`.
 
@@ -1030,13 +1837,28 @@ class MessagesGetImportantMessagesResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
+    __slots__ = ("conversations", "groups", "messages", "profiles")
+
     messages: MessagesMessagesArray
-    profiles: list[UsersUser] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    conversations: list[MessagesConversation] | None = None
+    profiles: list[UsersUser] | None
+    groups: list[GroupsGroupFull] | None
+    conversations: list[MessagesConversation] | None
+
+    def __init__(
+        self,
+        *,
+        messages: MessagesMessagesArray,
+        profiles: list[UsersUser] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        conversations: list[MessagesConversation] | None = None,
+    ) -> None:
+        self.messages = messages
+        self.profiles = profiles
+        self.groups = groups
+        self.conversations = conversations
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetIntentUsersResponse(Model):
     """`messages_getIntentUsers_response`.
 
@@ -1046,12 +1868,19 @@ class MessagesGetIntentUsersResponse(Model):
         profiles: `list[UsersUserFull]`.
     """
 
+    __slots__ = ("count", "items", "profiles")
+
     count: int
     items: list[int]
-    profiles: list[UsersUserFull] | None = None
+    profiles: list[UsersUserFull] | None
+
+    def __init__(self, *, count: int, items: list[int], profiles: list[UsersUserFull] | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetInviteLinkByOwnerResponse(Model):
     """`messages_getInviteLink_by_owner_response`.
 
@@ -1059,10 +1888,15 @@ class MessagesGetInviteLinkByOwnerResponse(Model):
         items: `list[MessagesGetInviteLinkByOwnerResponseItem]`, always present.
     """
 
+    __slots__ = ("items",)
+
     items: list[MessagesGetInviteLinkByOwnerResponseItem]
 
+    def __init__(self, *, items: list[MessagesGetInviteLinkByOwnerResponseItem]) -> None:
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetInviteLinkByOwnerResponseItem(Model):
     """`messages_getInviteLink_by_owner_response_item`.
 
@@ -1072,12 +1906,19 @@ class MessagesGetInviteLinkByOwnerResponseItem(Model):
         error: `BaseMessageError`.
     """
 
+    __slots__ = ("error", "link", "owner_id")
+
     owner_id: int
-    link: str | None = None
-    error: BaseMessageError | None = None
+    link: str | None
+    error: BaseMessageError | None
+
+    def __init__(self, *, owner_id: int, link: str | None = None, error: BaseMessageError | None = None) -> None:
+        self.owner_id = owner_id
+        self.link = link
+        self.error = error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetInviteLinkResponse(Model):
     """`messages_getInviteLink_response`.
 
@@ -1085,10 +1926,15 @@ class MessagesGetInviteLinkResponse(Model):
         link: `str`.
     """
 
-    link: str | None = None
+    __slots__ = ("link",)
+
+    link: str | None
+
+    def __init__(self, *, link: str | None = None) -> None:
+        self.link = link
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetLongPollHistoryResponse(Model):
     """`messages_getLongPollHistory_response`.
 
@@ -1105,19 +1951,57 @@ class MessagesGetLongPollHistoryResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
-    history: list[list[str | int]] | None = None
-    messages: MessagesLongpollMessages | None = None
-    credentials: MessagesLongpollParams | None = None
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    chats: list[MessagesChat] | None = None
-    new_pts: int | None = None
-    from_pts: int | None = None
-    more: bool | None = None
-    conversations: list[MessagesConversation] | None = None
+    __slots__ = (
+        "chats",
+        "conversations",
+        "credentials",
+        "from_pts",
+        "groups",
+        "history",
+        "messages",
+        "more",
+        "new_pts",
+        "profiles",
+    )
+
+    history: list[list[str | int]] | None
+    messages: MessagesLongpollMessages | None
+    credentials: MessagesLongpollParams | None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    chats: list[MessagesChat] | None
+    new_pts: int | None
+    from_pts: int | None
+    more: bool | None
+    conversations: list[MessagesConversation] | None
+
+    def __init__(
+        self,
+        *,
+        history: list[list[str | int]] | None = None,
+        messages: MessagesLongpollMessages | None = None,
+        credentials: MessagesLongpollParams | None = None,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        chats: list[MessagesChat] | None = None,
+        new_pts: int | None = None,
+        from_pts: int | None = None,
+        more: bool | None = None,
+        conversations: list[MessagesConversation] | None = None,
+    ) -> None:
+        self.history = history
+        self.messages = messages
+        self.credentials = credentials
+        self.profiles = profiles
+        self.groups = groups
+        self.chats = chats
+        self.new_pts = new_pts
+        self.from_pts = from_pts
+        self.more = more
+        self.conversations = conversations
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetMessagesReactionsResponse(Model):
     """`messages_getMessagesReactions_response`.
 
@@ -1127,12 +2011,25 @@ class MessagesGetMessagesReactionsResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("groups", "items", "profiles")
+
     items: list[MessagesReactionCountersResponseItem]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        items: list[MessagesReactionCountersResponseItem],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetReactedPeersResponse(Model):
     """`messages_getReactedPeers_response`.
 
@@ -1144,52 +2041,96 @@ class MessagesGetReactedPeersResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "counters", "groups", "profiles", "reactions")
+
     count: int
     reactions: list[MessagesReactionResponseItem]
     counters: list[MessagesReactionCounterResponseItem]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        reactions: list[MessagesReactionResponseItem],
+        counters: list[MessagesReactionCounterResponseItem],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.reactions = reactions
+        self.counters = counters
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGetReactionsAssetsResponse(Model):
     """`messages_getReactionsAssets_response`.
 
     Attributes:
         version: `int`, always present.
         assets: `list[MessagesReactionAssetItem]`, always present.
-        override_assets: `list[MessagesReactionAssetItem]`.
         reaction_ids: `list[int]`, always present.
+        override_assets: `list[MessagesReactionAssetItem]`.
     """
+
+    __slots__ = ("assets", "override_assets", "reaction_ids", "version")
 
     version: int
     assets: list[MessagesReactionAssetItem]
     reaction_ids: list[int]
-    override_assets: list[MessagesReactionAssetItem] | None = None
+    override_assets: list[MessagesReactionAssetItem] | None
+
+    def __init__(
+        self,
+        *,
+        version: int,
+        assets: list[MessagesReactionAssetItem],
+        reaction_ids: list[int],
+        override_assets: list[MessagesReactionAssetItem] | None = None,
+    ) -> None:
+        self.version = version
+        self.assets = assets
+        self.reaction_ids = reaction_ids
+        self.override_assets = override_assets
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesGraffiti(Model):
     """`messages_graffiti`.
 
     Attributes:
-        access_key: `str`.
         id: `int`, always present.
         owner_id: `int`, always present.
         url: `str`, always present.
         width: `int`, always present.
         height: `int`, always present.
+        access_key: `str`.
     """
+
+    __slots__ = ("access_key", "height", "id", "owner_id", "url", "width")
 
     id: int
     owner_id: int
     url: str
     width: int
     height: int
-    access_key: str | None = None
+    access_key: str | None
+
+    def __init__(
+        self, *, id: int, owner_id: int, url: str, width: int, height: int, access_key: str | None = None
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.url = url
+        self.width = width
+        self.height = height
+        self.access_key = access_key
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesHistoryAttachment(Model):
     """`messages_history_attachment`.
 
@@ -1197,49 +2138,105 @@ class MessagesHistoryAttachment(Model):
         attachment: `MessagesHistoryMessageAttachment`, always present.
         date: `int`, always present.
         message_id: `int`, always present.
-        message_expire_ttl: `int`.
         cmid: `int`, always present.
         from_id: `int`, always present.
+        message_expire_ttl: `int`.
         forward_level: `int`.
         was_listened: `bool`.
         position: `int`.
     """
+
+    __slots__ = (
+        "attachment",
+        "cmid",
+        "date",
+        "forward_level",
+        "from_id",
+        "message_expire_ttl",
+        "message_id",
+        "position",
+        "was_listened",
+    )
 
     attachment: MessagesHistoryMessageAttachment
     date: int
     message_id: int
     cmid: int
     from_id: int
-    message_expire_ttl: int | None = None
-    forward_level: int | None = None
-    was_listened: bool | None = None
-    position: int | None = None
+    message_expire_ttl: int | None
+    forward_level: int | None
+    was_listened: bool | None
+    position: int | None
+
+    def __init__(
+        self,
+        *,
+        attachment: MessagesHistoryMessageAttachment,
+        date: int,
+        message_id: int,
+        cmid: int,
+        from_id: int,
+        message_expire_ttl: int | None = None,
+        forward_level: int | None = None,
+        was_listened: bool | None = None,
+        position: int | None = None,
+    ) -> None:
+        self.attachment = attachment
+        self.date = date
+        self.message_id = message_id
+        self.cmid = cmid
+        self.from_id = from_id
+        self.message_expire_ttl = message_expire_ttl
+        self.forward_level = forward_level
+        self.was_listened = was_listened
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesHistoryMessageAttachment(Model):
     """`messages_history_message_attachment`.
 
     Attributes:
+        type: `MessagesHistoryMessageAttachmentType`, always present.
         audio: `AudioAudio`.
         audio_message: `MessagesAudioMessage`.
         doc: `DocsDoc`.
         graffiti: `MessagesGraffiti`.
         market: `MarketMarketItem`.
         photo: `PhotosPhoto`.
-        type: `MessagesHistoryMessageAttachmentType`, always present.
     """
 
+    __slots__ = ("audio", "audio_message", "doc", "graffiti", "market", "photo", "type")
+
     type: MessagesHistoryMessageAttachmentType
-    audio: AudioAudio | None = None
-    audio_message: MessagesAudioMessage | None = None
-    doc: DocsDoc | None = None
-    graffiti: MessagesGraffiti | None = None
-    market: MarketMarketItem | None = None
-    photo: PhotosPhoto | None = None
+    audio: AudioAudio | None
+    audio_message: MessagesAudioMessage | None
+    doc: DocsDoc | None
+    graffiti: MessagesGraffiti | None
+    market: MarketMarketItem | None
+    photo: PhotosPhoto | None
+
+    def __init__(
+        self,
+        *,
+        type: MessagesHistoryMessageAttachmentType,
+        audio: AudioAudio | None = None,
+        audio_message: MessagesAudioMessage | None = None,
+        doc: DocsDoc | None = None,
+        graffiti: MessagesGraffiti | None = None,
+        market: MarketMarketItem | None = None,
+        photo: PhotosPhoto | None = None,
+    ) -> None:
+        self.type = type
+        self.audio = audio
+        self.audio_message = audio_message
+        self.doc = doc
+        self.graffiti = graffiti
+        self.market = market
+        self.photo = photo
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesIsMessagesFromGroupAllowedResponse(Model):
     """`messages_isMessagesFromGroupAllowed_response`.
 
@@ -1247,10 +2244,15 @@ class MessagesIsMessagesFromGroupAllowedResponse(Model):
         is_allowed: `BaseBoolInt`.
     """
 
-    is_allowed: BaseBoolInt | None = None
+    __slots__ = ("is_allowed",)
+
+    is_allowed: BaseBoolInt | None
+
+    def __init__(self, *, is_allowed: BaseBoolInt | None = None) -> None:
+        self.is_allowed = is_allowed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesJoinChatByInviteLinkResponse(Model):
     """`messages_joinChatByInviteLink_response`.
 
@@ -1258,10 +2260,15 @@ class MessagesJoinChatByInviteLinkResponse(Model):
         chat_id: `int`.
     """
 
-    chat_id: int | None = None
+    __slots__ = ("chat_id",)
+
+    chat_id: int | None
+
+    def __init__(self, *, chat_id: int | None = None) -> None:
+        self.chat_id = chat_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboard(Model):
     """`messages_keyboard`.
 
@@ -1272,13 +2279,28 @@ class MessagesKeyboard(Model):
         inline: `bool`.
     """
 
+    __slots__ = ("author_id", "buttons", "inline", "one_time")
+
     one_time: bool
     buttons: list[list[MessagesKeyboardButton]]
-    author_id: int | None = None
-    inline: bool | None = None
+    author_id: int | None
+    inline: bool | None
+
+    def __init__(
+        self,
+        *,
+        one_time: bool,
+        buttons: list[list[MessagesKeyboardButton]],
+        author_id: int | None = None,
+        inline: bool | None = None,
+    ) -> None:
+        self.one_time = one_time
+        self.buttons = buttons
+        self.author_id = author_id
+        self.inline = inline
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButton(Model):
     """`messages_keyboard_button`.
 
@@ -1286,6 +2308,8 @@ class MessagesKeyboardButton(Model):
         action: `MessagesKeyboardButtonActionLocation | MessagesKeyboardButtonActionOpenApp | MessagesKeyboardButtonActionOpenLink | MessagesKeyboardButtonActionOpenPhoto | MessagesKeyboardButtonActionText | MessagesKeyboardButtonActionCallback | MessagesKeyboardButtonActionVkpay`, always present.
         color: `MessagesKeyboardButtonColor`.
     """
+
+    __slots__ = ("action", "color")
 
     action: (
         MessagesKeyboardButtonActionLocation
@@ -1296,76 +2320,135 @@ class MessagesKeyboardButton(Model):
         | MessagesKeyboardButtonActionCallback
         | MessagesKeyboardButtonActionVkpay
     )
-    color: MessagesKeyboardButtonColor | None = None
+    color: MessagesKeyboardButtonColor | None
+
+    def __init__(
+        self,
+        *,
+        action: MessagesKeyboardButtonActionLocation
+        | MessagesKeyboardButtonActionOpenApp
+        | MessagesKeyboardButtonActionOpenLink
+        | MessagesKeyboardButtonActionOpenPhoto
+        | MessagesKeyboardButtonActionText
+        | MessagesKeyboardButtonActionCallback
+        | MessagesKeyboardButtonActionVkpay,
+        color: MessagesKeyboardButtonColor | None = None,
+    ) -> None:
+        self.action = action
+        self.color = color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButtonActionCallback(Model):
     """`messages_keyboard_button_action_callback`.
 
     Attributes:
         label: `str`, always present.
-        payload: `str`.
         type: `MessagesKeyboardButtonActionCallbackType`, always present.
+        payload: `str`.
     """
+
+    __slots__ = ("label", "payload", "type")
 
     label: str
     type: MessagesKeyboardButtonActionCallbackType
-    payload: str | None = None
+    payload: str | None
+
+    def __init__(
+        self, *, label: str, type: MessagesKeyboardButtonActionCallbackType, payload: str | None = None
+    ) -> None:
+        self.label = label
+        self.type = type
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButtonActionLocation(Model):
     """`messages_keyboard_button_action_location`.
 
     Attributes:
-        payload: `str`.
         type: `MessagesKeyboardButtonActionLocationType`, always present.
+        payload: `str`.
     """
 
+    __slots__ = ("payload", "type")
+
     type: MessagesKeyboardButtonActionLocationType
-    payload: str | None = None
+    payload: str | None
+
+    def __init__(self, *, type: MessagesKeyboardButtonActionLocationType, payload: str | None = None) -> None:
+        self.type = type
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButtonActionOpenApp(Model):
     """`messages_keyboard_button_action_open_app`.
 
     Attributes:
         app_id: `int`, always present.
-        hash: `str`.
         label: `str`, always present.
         owner_id: `int`, always present.
-        payload: `str`.
         type: `MessagesKeyboardButtonActionOpenAppType`, always present.
+        hash: `str`.
+        payload: `str`.
     """
+
+    __slots__ = ("app_id", "hash", "label", "owner_id", "payload", "type")
 
     app_id: int
     label: str
     owner_id: int
     type: MessagesKeyboardButtonActionOpenAppType
-    hash: str | None = None
-    payload: str | None = None
+    hash: str | None
+    payload: str | None
+
+    def __init__(
+        self,
+        *,
+        app_id: int,
+        label: str,
+        owner_id: int,
+        type: MessagesKeyboardButtonActionOpenAppType,
+        hash: str | None = None,
+        payload: str | None = None,
+    ) -> None:
+        self.app_id = app_id
+        self.label = label
+        self.owner_id = owner_id
+        self.type = type
+        self.hash = hash
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButtonActionOpenLink(Model):
     """`messages_keyboard_button_action_open_link`.
 
     Attributes:
         label: `str`, always present.
         link: `str`, always present.
-        payload: `str`.
         type: `MessagesKeyboardButtonActionOpenLinkType`, always present.
+        payload: `str`.
     """
+
+    __slots__ = ("label", "link", "payload", "type")
 
     label: str
     link: str
     type: MessagesKeyboardButtonActionOpenLinkType
-    payload: str | None = None
+    payload: str | None
+
+    def __init__(
+        self, *, label: str, link: str, type: MessagesKeyboardButtonActionOpenLinkType, payload: str | None = None
+    ) -> None:
+        self.label = label
+        self.link = link
+        self.type = type
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButtonActionOpenPhoto(Model):
     """`messages_keyboard_button_action_open_photo`.
 
@@ -1373,40 +2456,59 @@ class MessagesKeyboardButtonActionOpenPhoto(Model):
         type: `MessagesKeyboardButtonActionOpenPhotoType`, always present.
     """
 
+    __slots__ = ("type",)
+
     type: MessagesKeyboardButtonActionOpenPhotoType
 
+    def __init__(self, *, type: MessagesKeyboardButtonActionOpenPhotoType) -> None:
+        self.type = type
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButtonActionText(Model):
     """`messages_keyboard_button_action_text`.
 
     Attributes:
         label: `str`, always present.
-        payload: `str`.
         type: `MessagesKeyboardButtonActionTextType`, always present.
+        payload: `str`.
     """
+
+    __slots__ = ("label", "payload", "type")
 
     label: str
     type: MessagesKeyboardButtonActionTextType
-    payload: str | None = None
+    payload: str | None
+
+    def __init__(self, *, label: str, type: MessagesKeyboardButtonActionTextType, payload: str | None = None) -> None:
+        self.label = label
+        self.type = type
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesKeyboardButtonActionVkpay(Model):
     """`messages_keyboard_button_action_vkpay`.
 
     Attributes:
         hash: `str`, always present.
-        payload: `str`.
         type: `MessagesKeyboardButtonActionVkpayType`, always present.
+        payload: `str`.
     """
+
+    __slots__ = ("hash", "payload", "type")
 
     hash: str
     type: MessagesKeyboardButtonActionVkpayType
-    payload: str | None = None
+    payload: str | None
+
+    def __init__(self, *, hash: str, type: MessagesKeyboardButtonActionVkpayType, payload: str | None = None) -> None:
+        self.hash = hash
+        self.type = type
+        self.payload = payload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesLastActivity(Model):
     """`messages_last_activity`.
 
@@ -1415,11 +2517,17 @@ class MessagesLastActivity(Model):
         time: `int`, always present.
     """
 
+    __slots__ = ("online", "time")
+
     online: BaseBoolInt
     time: int
 
+    def __init__(self, *, online: BaseBoolInt, time: int) -> None:
+        self.online = online
+        self.time = time
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesLongpollMessages(Model):
     """`messages_longpoll_messages`.
 
@@ -1428,11 +2536,17 @@ class MessagesLongpollMessages(Model):
         items: `list[MessagesMessage]`.
     """
 
-    count: int | None = None
-    items: list[MessagesMessage] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[MessagesMessage] | None
+
+    def __init__(self, *, count: int | None = None, items: list[MessagesMessage] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesLongpollParams(Model):
     """`messages_longpoll_params`.
 
@@ -1443,37 +2557,45 @@ class MessagesLongpollParams(Model):
         pts: `int`.
     """
 
+    __slots__ = ("key", "pts", "server", "ts")
+
     server: str
     key: str
     ts: int
-    pts: int | None = None
+    pts: int | None
+
+    def __init__(self, *, server: str, key: str, ts: int, pts: int | None = None) -> None:
+        self.server = server
+        self.key = key
+        self.ts = ts
+        self.pts = pts
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesMessage(Model):
     """`messages_message`.
 
     Attributes:
+        conversation_message_id: `int`, always present.
+        date: `int`, always present.
+        from_id: `int`, always present.
+        id: `int`, always present.
+        text: `str`, always present.
+        out: `BaseBoolInt`, always present.
+        peer_id: `int`, always present.
         action: `MessagesMessageAction`.
         admin_author_id: `int`.
         attachments: `list[MessagesMessageAttachment]`.
-        conversation_message_id: `int`, always present.
-        date: `int`, always present.
         deleted: `BaseBoolInt`.
-        from_id: `int`, always present.
         fwd_messages: `list[MessagesForeignMessage]`.
         geo: `BaseGeo`.
-        id: `int`, always present.
         is_cropped: `bool`.
         keyboard: `MessagesKeyboard`.
         payload: `str`.
-        text: `str`, always present.
         update_time: `int`.
         is_silent: `bool`.
         is_unavailable: `bool`.
         version: `int`.
-        out: `BaseBoolInt`, always present.
-        peer_id: `int`, always present.
         random_id: `int`.
         ref: `str`.
         ref_source: `str`.
@@ -1489,6 +2611,42 @@ class MessagesMessage(Model):
         pinned_at: `int`.
     """
 
+    __slots__ = (
+        "action",
+        "admin_author_id",
+        "attachments",
+        "conversation_message_id",
+        "date",
+        "deleted",
+        "from_id",
+        "fwd_messages",
+        "geo",
+        "id",
+        "important",
+        "is_cropped",
+        "is_hidden",
+        "is_pinned",
+        "is_silent",
+        "is_unavailable",
+        "keyboard",
+        "last_reaction_id",
+        "members_count",
+        "out",
+        "payload",
+        "peer_id",
+        "pinned_at",
+        "random_id",
+        "reaction_id",
+        "reactions",
+        "ref",
+        "ref_source",
+        "reply_message",
+        "text",
+        "update_time",
+        "version",
+        "was_listened",
+    )
+
     conversation_message_id: int
     date: int
     from_id: int
@@ -1496,58 +2654,150 @@ class MessagesMessage(Model):
     text: str
     out: BaseBoolInt
     peer_id: int
-    action: MessagesMessageAction | None = None
-    admin_author_id: int | None = None
-    attachments: list[MessagesMessageAttachment] | None = None
-    deleted: BaseBoolInt | None = None
-    fwd_messages: list[MessagesForeignMessage] | None = None
-    geo: BaseGeo | None = None
-    is_cropped: bool | None = None
-    keyboard: MessagesKeyboard | None = None
-    payload: str | None = None
-    update_time: int | None = None
-    is_silent: bool | None = None
-    is_unavailable: bool | None = None
-    version: int | None = None
-    random_id: int | None = None
-    ref: str | None = None
-    ref_source: str | None = None
-    important: bool | None = None
-    is_hidden: bool | None = None
-    members_count: int | None = None
-    reply_message: MessagesForeignMessage | None = None
-    reaction_id: int | None = None
-    reactions: list[MessagesReactionCounterResponseItem] | None = None
-    last_reaction_id: int | None = None
-    is_pinned: bool | None = None
-    was_listened: bool | None = None
-    pinned_at: int | None = None
+    action: MessagesMessageAction | None
+    admin_author_id: int | None
+    attachments: list[MessagesMessageAttachment] | None
+    deleted: BaseBoolInt | None
+    fwd_messages: list[MessagesForeignMessage] | None
+    geo: BaseGeo | None
+    is_cropped: bool | None
+    keyboard: MessagesKeyboard | None
+    payload: str | None
+    update_time: int | None
+    is_silent: bool | None
+    is_unavailable: bool | None
+    version: int | None
+    random_id: int | None
+    ref: str | None
+    ref_source: str | None
+    important: bool | None
+    is_hidden: bool | None
+    members_count: int | None
+    reply_message: MessagesForeignMessage | None
+    reaction_id: int | None
+    reactions: list[MessagesReactionCounterResponseItem] | None
+    last_reaction_id: int | None
+    is_pinned: bool | None
+    was_listened: bool | None
+    pinned_at: int | None
+
+    def __init__(
+        self,
+        *,
+        conversation_message_id: int,
+        date: int,
+        from_id: int,
+        id: int,
+        text: str,
+        out: BaseBoolInt,
+        peer_id: int,
+        action: MessagesMessageAction | None = None,
+        admin_author_id: int | None = None,
+        attachments: list[MessagesMessageAttachment] | None = None,
+        deleted: BaseBoolInt | None = None,
+        fwd_messages: list[MessagesForeignMessage] | None = None,
+        geo: BaseGeo | None = None,
+        is_cropped: bool | None = None,
+        keyboard: MessagesKeyboard | None = None,
+        payload: str | None = None,
+        update_time: int | None = None,
+        is_silent: bool | None = None,
+        is_unavailable: bool | None = None,
+        version: int | None = None,
+        random_id: int | None = None,
+        ref: str | None = None,
+        ref_source: str | None = None,
+        important: bool | None = None,
+        is_hidden: bool | None = None,
+        members_count: int | None = None,
+        reply_message: MessagesForeignMessage | None = None,
+        reaction_id: int | None = None,
+        reactions: list[MessagesReactionCounterResponseItem] | None = None,
+        last_reaction_id: int | None = None,
+        is_pinned: bool | None = None,
+        was_listened: bool | None = None,
+        pinned_at: int | None = None,
+    ) -> None:
+        self.conversation_message_id = conversation_message_id
+        self.date = date
+        self.from_id = from_id
+        self.id = id
+        self.text = text
+        self.out = out
+        self.peer_id = peer_id
+        self.action = action
+        self.admin_author_id = admin_author_id
+        self.attachments = attachments
+        self.deleted = deleted
+        self.fwd_messages = fwd_messages
+        self.geo = geo
+        self.is_cropped = is_cropped
+        self.keyboard = keyboard
+        self.payload = payload
+        self.update_time = update_time
+        self.is_silent = is_silent
+        self.is_unavailable = is_unavailable
+        self.version = version
+        self.random_id = random_id
+        self.ref = ref
+        self.ref_source = ref_source
+        self.important = important
+        self.is_hidden = is_hidden
+        self.members_count = members_count
+        self.reply_message = reply_message
+        self.reaction_id = reaction_id
+        self.reactions = reactions
+        self.last_reaction_id = last_reaction_id
+        self.is_pinned = is_pinned
+        self.was_listened = was_listened
+        self.pinned_at = pinned_at
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesMessageAction(Model):
     """`messages_message_action`.
 
     Attributes:
+        type: `MessagesMessageActionStatus`, always present.
         conversation_message_id: `int`.
         email: `str`.
         member_id: `int`.
         message: `str`.
         photo: `MessagesMessageActionPhoto`.
         text: `str`.
-        type: `MessagesMessageActionStatus`, always present.
     """
 
+    __slots__ = ("conversation_message_id", "email", "member_id", "message", "photo", "text", "type")
+
     type: MessagesMessageActionStatus
-    conversation_message_id: int | None = None
-    email: str | None = None
-    member_id: int | None = None
-    message: str | None = None
-    photo: MessagesMessageActionPhoto | None = None
-    text: str | None = None
+    conversation_message_id: int | None
+    email: str | None
+    member_id: int | None
+    message: str | None
+    photo: MessagesMessageActionPhoto | None
+    text: str | None
+
+    def __init__(
+        self,
+        *,
+        type: MessagesMessageActionStatus,
+        conversation_message_id: int | None = None,
+        email: str | None = None,
+        member_id: int | None = None,
+        message: str | None = None,
+        photo: MessagesMessageActionPhoto | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.type = type
+        self.conversation_message_id = conversation_message_id
+        self.email = email
+        self.member_id = member_id
+        self.message = message
+        self.photo = photo
+        self.text = text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesMessageActionPhoto(Model):
     """`messages_message_action_photo`.
 
@@ -1557,16 +2807,24 @@ class MessagesMessageActionPhoto(Model):
         photo_200: `str`, always present.
     """
 
+    __slots__ = ("photo_50", "photo_100", "photo_200")
+
     photo_50: str
     photo_100: str
     photo_200: str
 
+    def __init__(self, *, photo_50: str, photo_100: str, photo_200: str) -> None:
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.photo_200 = photo_200
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesMessageAttachment(Model):
     """`messages_message_attachment`.
 
     Attributes:
+        type: `MessagesMessageAttachmentType`, always present.
         audio: `AudioAudio`.
         audio_message: `MessagesAudioMessage`.
         call: `CallsCall`.
@@ -1578,28 +2836,77 @@ class MessagesMessageAttachment(Model):
         photo: `PhotosPhoto`.
         sticker: `BaseStickerNew`.
         story: `StoriesStory`.
-        type: `MessagesMessageAttachmentType`, always present.
         wall_reply: `WallWallComment`.
         poll: `PollsPoll`.
     """
 
+    __slots__ = (
+        "audio",
+        "audio_message",
+        "call",
+        "doc",
+        "gift",
+        "graffiti",
+        "market",
+        "market_market_album",
+        "photo",
+        "poll",
+        "sticker",
+        "story",
+        "type",
+        "wall_reply",
+    )
+
     type: MessagesMessageAttachmentType
-    audio: AudioAudio | None = None
-    audio_message: MessagesAudioMessage | None = None
-    call: CallsCall | None = None
-    doc: DocsDoc | None = None
-    gift: GiftsLayout | None = None
-    graffiti: MessagesGraffiti | None = None
-    market: MarketMarketItem | None = None
-    market_market_album: MarketMarketAlbum | None = None
-    photo: PhotosPhoto | None = None
-    sticker: BaseStickerNew | None = None
-    story: StoriesStory | None = None
-    wall_reply: WallWallComment | None = None
-    poll: PollsPoll | None = None
+    audio: AudioAudio | None
+    audio_message: MessagesAudioMessage | None
+    call: CallsCall | None
+    doc: DocsDoc | None
+    gift: GiftsLayout | None
+    graffiti: MessagesGraffiti | None
+    market: MarketMarketItem | None
+    market_market_album: MarketMarketAlbum | None
+    photo: PhotosPhoto | None
+    sticker: BaseStickerNew | None
+    story: StoriesStory | None
+    wall_reply: WallWallComment | None
+    poll: PollsPoll | None
+
+    def __init__(
+        self,
+        *,
+        type: MessagesMessageAttachmentType,
+        audio: AudioAudio | None = None,
+        audio_message: MessagesAudioMessage | None = None,
+        call: CallsCall | None = None,
+        doc: DocsDoc | None = None,
+        gift: GiftsLayout | None = None,
+        graffiti: MessagesGraffiti | None = None,
+        market: MarketMarketItem | None = None,
+        market_market_album: MarketMarketAlbum | None = None,
+        photo: PhotosPhoto | None = None,
+        sticker: BaseStickerNew | None = None,
+        story: StoriesStory | None = None,
+        wall_reply: WallWallComment | None = None,
+        poll: PollsPoll | None = None,
+    ) -> None:
+        self.type = type
+        self.audio = audio
+        self.audio_message = audio_message
+        self.call = call
+        self.doc = doc
+        self.gift = gift
+        self.graffiti = graffiti
+        self.market = market
+        self.market_market_album = market_market_album
+        self.photo = photo
+        self.sticker = sticker
+        self.story = story
+        self.wall_reply = wall_reply
+        self.poll = poll
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesMessageRequestData(Model):
     """`messages_message_request_data`.
 
@@ -1609,12 +2916,21 @@ class MessagesMessageRequestData(Model):
         request_date: `int`.
     """
 
-    status: str | None = None
-    inviter_id: int | None = None
-    request_date: int | None = None
+    __slots__ = ("inviter_id", "request_date", "status")
+
+    status: str | None
+    inviter_id: int | None
+    request_date: int | None
+
+    def __init__(
+        self, *, status: str | None = None, inviter_id: int | None = None, request_date: int | None = None
+    ) -> None:
+        self.status = status
+        self.inviter_id = inviter_id
+        self.request_date = request_date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesMessagesArray(Model):
     """`messages_messages_array`.
 
@@ -1623,11 +2939,17 @@ class MessagesMessagesArray(Model):
         items: `list[MessagesMessage]`.
     """
 
-    count: int | None = None
-    items: list[MessagesMessage] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[MessagesMessage] | None
+
+    def __init__(self, *, count: int | None = None, items: list[MessagesMessage] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesOutReadBy(Model):
     """`messages_out_read_by`.
 
@@ -1636,65 +2958,135 @@ class MessagesOutReadBy(Model):
         member_ids: `list[int]`.
     """
 
-    count: int | None = None
-    member_ids: list[int] | None = None
+    __slots__ = ("count", "member_ids")
+
+    count: int | None
+    member_ids: list[int] | None
+
+    def __init__(self, *, count: int | None = None, member_ids: list[int] | None = None) -> None:
+        self.count = count
+        self.member_ids = member_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesPinnedMessage(Model):
     """`messages_pinned_message`.
 
     Attributes:
+        id: `int`, always present.
+        text: `str`, always present.
         attachments: `list[MessagesMessageAttachment]`.
         conversation_message_id: `int`.
-        id: `int`, always present.
         date: `int`.
         from_id: `int`.
         fwd_messages: `list[MessagesForeignMessage]`.
         geo: `BaseGeo`.
         peer_id: `int`.
         reply_message: `MessagesForeignMessage`.
-        text: `str`, always present.
         keyboard: `MessagesKeyboard`.
         out: `bool`.
         important: `bool`.
     """
 
+    __slots__ = (
+        "attachments",
+        "conversation_message_id",
+        "date",
+        "from_id",
+        "fwd_messages",
+        "geo",
+        "id",
+        "important",
+        "keyboard",
+        "out",
+        "peer_id",
+        "reply_message",
+        "text",
+    )
+
     id: int
     text: str
-    attachments: list[MessagesMessageAttachment] | None = None
-    conversation_message_id: int | None = None
-    date: int | None = None
-    from_id: int | None = None
-    fwd_messages: list[MessagesForeignMessage] | None = None
-    geo: BaseGeo | None = None
-    peer_id: int | None = None
-    reply_message: MessagesForeignMessage | None = None
-    keyboard: MessagesKeyboard | None = None
-    out: bool | None = None
-    important: bool | None = None
+    attachments: list[MessagesMessageAttachment] | None
+    conversation_message_id: int | None
+    date: int | None
+    from_id: int | None
+    fwd_messages: list[MessagesForeignMessage] | None
+    geo: BaseGeo | None
+    peer_id: int | None
+    reply_message: MessagesForeignMessage | None
+    keyboard: MessagesKeyboard | None
+    out: bool | None
+    important: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        text: str,
+        attachments: list[MessagesMessageAttachment] | None = None,
+        conversation_message_id: int | None = None,
+        date: int | None = None,
+        from_id: int | None = None,
+        fwd_messages: list[MessagesForeignMessage] | None = None,
+        geo: BaseGeo | None = None,
+        peer_id: int | None = None,
+        reply_message: MessagesForeignMessage | None = None,
+        keyboard: MessagesKeyboard | None = None,
+        out: bool | None = None,
+        important: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.text = text
+        self.attachments = attachments
+        self.conversation_message_id = conversation_message_id
+        self.date = date
+        self.from_id = from_id
+        self.fwd_messages = fwd_messages
+        self.geo = geo
+        self.peer_id = peer_id
+        self.reply_message = reply_message
+        self.keyboard = keyboard
+        self.out = out
+        self.important = important
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesPushSettings(Model):
     """`messages_push_settings`.
 
     Attributes:
         disabled_forever: `bool`, always present.
-        disabled_until: `int`.
         no_sound: `bool`, always present.
+        disabled_until: `int`.
         disabled_mentions: `bool`.
         disabled_mass_mentions: `bool`.
     """
 
+    __slots__ = ("disabled_forever", "disabled_mass_mentions", "disabled_mentions", "disabled_until", "no_sound")
+
     disabled_forever: bool
     no_sound: bool
-    disabled_until: int | None = None
-    disabled_mentions: bool | None = None
-    disabled_mass_mentions: bool | None = None
+    disabled_until: int | None
+    disabled_mentions: bool | None
+    disabled_mass_mentions: bool | None
+
+    def __init__(
+        self,
+        *,
+        disabled_forever: bool,
+        no_sound: bool,
+        disabled_until: int | None = None,
+        disabled_mentions: bool | None = None,
+        disabled_mass_mentions: bool | None = None,
+    ) -> None:
+        self.disabled_forever = disabled_forever
+        self.no_sound = no_sound
+        self.disabled_until = disabled_until
+        self.disabled_mentions = disabled_mentions
+        self.disabled_mass_mentions = disabled_mass_mentions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesReactionAssetItem(Model):
     """`messages_reaction_asset_item`.
 
@@ -1703,11 +3095,17 @@ class MessagesReactionAssetItem(Model):
         links: `MessagesReactionAssetItemLinks`, always present.
     """
 
+    __slots__ = ("links", "reaction_id")
+
     reaction_id: int
     links: MessagesReactionAssetItemLinks
 
+    def __init__(self, *, reaction_id: int, links: MessagesReactionAssetItemLinks) -> None:
+        self.reaction_id = reaction_id
+        self.links = links
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesReactionAssetItemLinks(Model):
     """`messages_reaction_asset_item_links`.
 
@@ -1717,12 +3115,19 @@ class MessagesReactionAssetItemLinks(Model):
         static: `str`, always present.
     """
 
+    __slots__ = ("big_animation", "small_animation", "static")
+
     big_animation: str
     small_animation: str
     static: str
 
+    def __init__(self, *, big_animation: str, small_animation: str, static: str) -> None:
+        self.big_animation = big_animation
+        self.small_animation = small_animation
+        self.static = static
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesReactionCounterResponseItem(Model):
     """`messages_reaction_counter_response_item`.
 
@@ -1732,12 +3137,19 @@ class MessagesReactionCounterResponseItem(Model):
         user_ids: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "reaction_id", "user_ids")
+
     reaction_id: int
     count: int
     user_ids: list[int]
 
+    def __init__(self, *, reaction_id: int, count: int, user_ids: list[int]) -> None:
+        self.reaction_id = reaction_id
+        self.count = count
+        self.user_ids = user_ids
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesReactionCountersResponseItem(Model):
     """`messages_reaction_counters_response_item`.
 
@@ -1746,11 +3158,17 @@ class MessagesReactionCountersResponseItem(Model):
         counters: `list[MessagesReactionCounterResponseItem]`, always present.
     """
 
+    __slots__ = ("cmid", "counters")
+
     cmid: int
     counters: list[MessagesReactionCounterResponseItem]
 
+    def __init__(self, *, cmid: int, counters: list[MessagesReactionCounterResponseItem]) -> None:
+        self.cmid = cmid
+        self.counters = counters
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesReactionResponseItem(Model):
     """`messages_reaction_response_item`.
 
@@ -1759,11 +3177,17 @@ class MessagesReactionResponseItem(Model):
         reaction_id: `int`, always present.
     """
 
+    __slots__ = ("reaction_id", "user_id")
+
     user_id: int
     reaction_id: int
 
+    def __init__(self, *, user_id: int, reaction_id: int) -> None:
+        self.user_id = user_id
+        self.reaction_id = reaction_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesSearchConversationsExtendedResponse(Model):
     """`messages_searchConversations_extended_response`.
 
@@ -1774,13 +3198,28 @@ class MessagesSearchConversationsExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[MessagesConversation]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[MessagesConversation],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesSearchConversationsResponse(Model):
     """`messages_searchConversations_response`.
 
@@ -1789,11 +3228,17 @@ class MessagesSearchConversationsResponse(Model):
         items: `list[MessagesConversation]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MessagesConversation]
 
+    def __init__(self, *, count: int, items: list[MessagesConversation]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesSearchExtendedResponse(Model):
     """`messages_search_extended_response`.
 
@@ -1805,14 +3250,31 @@ class MessagesSearchExtendedResponse(Model):
         conversations: `list[MessagesConversation]`.
     """
 
+    __slots__ = ("conversations", "count", "groups", "items", "profiles")
+
     count: int
     items: list[MessagesMessage]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    conversations: list[MessagesConversation] | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    conversations: list[MessagesConversation] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[MessagesMessage],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        conversations: list[MessagesConversation] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.conversations = conversations
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesSearchResponse(Model):
     """`messages_search_response`.
 
@@ -1821,11 +3283,17 @@ class MessagesSearchResponse(Model):
         items: `list[MessagesMessage]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[MessagesMessage]
 
+    def __init__(self, *, count: int, items: list[MessagesMessage]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesSendUserIdsResponseItem(Model):
     """`messages_send_user_ids_response_item`.
 
@@ -1836,13 +3304,28 @@ class MessagesSendUserIdsResponseItem(Model):
         error: `BaseMessageError`.
     """
 
+    __slots__ = ("conversation_message_id", "error", "message_id", "peer_id")
+
     peer_id: int
     message_id: int
-    conversation_message_id: int | None = None
-    error: BaseMessageError | None = None
+    conversation_message_id: int | None
+    error: BaseMessageError | None
+
+    def __init__(
+        self,
+        *,
+        peer_id: int,
+        message_id: int,
+        conversation_message_id: int | None = None,
+        error: BaseMessageError | None = None,
+    ) -> None:
+        self.peer_id = peer_id
+        self.message_id = message_id
+        self.conversation_message_id = conversation_message_id
+        self.error = error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesSetChatPhotoResponse(Model):
     """`messages_setChatPhoto_response`.
 
@@ -1851,19 +3334,25 @@ class MessagesSetChatPhotoResponse(Model):
         chat: `MessagesChat`.
     """
 
-    message_id: int | None = None
-    chat: MessagesChat | None = None
+    __slots__ = ("chat", "message_id")
+
+    message_id: int | None
+    chat: MessagesChat | None
+
+    def __init__(self, *, message_id: int | None = None, chat: MessagesChat | None = None) -> None:
+        self.message_id = message_id
+        self.chat = chat
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesUserXtrInvitedBy(Model):
     """`messages_user_xtr_invited_by`.
 
     Attributes:
+        id: `int`, always present.
         deactivated: `str`.
         first_name: `str`.
         hidden: `int`.
-        id: `int`, always present.
         last_name: `str`.
         can_access_closed: `bool`.
         is_closed: `bool`.
@@ -2008,152 +3497,598 @@ class MessagesUserXtrInvitedBy(Model):
         type: `MessagesUserTypeForXtrInvitedBy`.
     """
 
+    __slots__ = (
+        "about",
+        "access_key",
+        "activities",
+        "activity",
+        "bdate",
+        "blacklisted",
+        "blacklisted_by_me",
+        "books",
+        "can_access_closed",
+        "can_ban",
+        "can_be_invited_group",
+        "can_call",
+        "can_call_from_group",
+        "can_invite_as_voicerooms_speaker",
+        "can_post",
+        "can_see_all_posts",
+        "can_see_audio",
+        "can_see_gifts",
+        "can_see_wishes",
+        "can_send_friend_request",
+        "can_subscribe_podcasts",
+        "can_subscribe_posts",
+        "can_upload_doc",
+        "can_write_private_message",
+        "career",
+        "city",
+        "clips_count",
+        "common_count",
+        "contact_id",
+        "contact_name",
+        "counters",
+        "crop_photo",
+        "deactivated",
+        "descriptions",
+        "domain",
+        "education_form",
+        "education_status",
+        "email",
+        "exports",
+        "facebook",
+        "facebook_name",
+        "faculty",
+        "faculty_name",
+        "first_name",
+        "first_name_abl",
+        "first_name_acc",
+        "first_name_dat",
+        "first_name_gen",
+        "first_name_ins",
+        "first_name_nom",
+        "followers_count",
+        "friend_status",
+        "games",
+        "graduation",
+        "has_mobile",
+        "has_photo",
+        "has_unseen_stories",
+        "hash",
+        "hidden",
+        "home_phone",
+        "home_town",
+        "id",
+        "instagram",
+        "interests",
+        "invited_by",
+        "is_best_friend",
+        "is_closed",
+        "is_favorite",
+        "is_friend",
+        "is_hidden_from_feed",
+        "is_message_request",
+        "is_no_index",
+        "is_service",
+        "is_subscribed_podcasts",
+        "is_video_live_notifications_blocked",
+        "language",
+        "last_name",
+        "last_name_abl",
+        "last_name_acc",
+        "last_name_dat",
+        "last_name_gen",
+        "last_name_ins",
+        "last_name_nom",
+        "last_seen",
+        "lists",
+        "livejournal",
+        "maiden_name",
+        "military",
+        "mobile_phone",
+        "movies",
+        "music",
+        "mutual",
+        "name",
+        "nickname",
+        "occupation",
+        "online",
+        "online_app",
+        "online_info",
+        "online_mobile",
+        "owner_state",
+        "personal",
+        "photo",
+        "photo_50",
+        "photo_100",
+        "photo_200",
+        "photo_200_orig",
+        "photo_400",
+        "photo_400_orig",
+        "photo_big",
+        "photo_id",
+        "photo_max",
+        "photo_max_orig",
+        "photo_max_size",
+        "photo_medium",
+        "photo_medium_rec",
+        "photo_rec",
+        "quotes",
+        "relation",
+        "relation_partner",
+        "relatives",
+        "schools",
+        "screen_name",
+        "service_description",
+        "sex",
+        "site",
+        "skype",
+        "status",
+        "status_app",
+        "status_audio",
+        "stories_archive_count",
+        "test",
+        "timezone",
+        "trending",
+        "tv",
+        "twitter",
+        "type",
+        "universities",
+        "university",
+        "university_group_id",
+        "university_name",
+        "verified",
+        "video_live",
+        "video_live_count",
+        "video_live_level",
+        "wall_comments",
+        "wall_default",
+    )
+
     id: int
-    deactivated: str | None = None
-    first_name: str | None = None
-    hidden: int | None = None
-    last_name: str | None = None
-    can_access_closed: bool | None = None
-    is_closed: bool | None = None
-    sex: BaseSex | None = None
-    screen_name: str | None = None
-    photo_50: str | None = None
-    photo_100: str | None = None
-    online_info: UsersOnlineInfo | None = None
-    online: BaseBoolInt | None = None
-    online_mobile: BaseBoolInt | None = None
-    online_app: int | None = None
-    verified: BaseBoolInt | None = None
-    trending: BaseBoolInt | None = None
-    friend_status: FriendsFriendStatusStatus | None = None
-    mutual: FriendsRequestsMutual | None = None
-    first_name_nom: str | None = None
-    first_name_gen: str | None = None
-    first_name_dat: str | None = None
-    first_name_acc: str | None = None
-    first_name_ins: str | None = None
-    first_name_abl: str | None = None
-    last_name_nom: str | None = None
-    last_name_gen: str | None = None
-    last_name_dat: str | None = None
-    last_name_acc: str | None = None
-    last_name_ins: str | None = None
-    last_name_abl: str | None = None
-    nickname: str | None = None
-    maiden_name: str | None = None
-    contact_name: str | None = None
-    domain: str | None = None
-    bdate: str | None = None
-    city: BaseCity | None = None
-    timezone: float | None = None
-    owner_state: OwnerState | None = None
-    photo_200: str | None = None
-    photo_max: str | None = None
-    photo_200_orig: str | None = None
-    photo_400_orig: str | None = None
-    photo_max_orig: str | None = None
-    photo_id: str | None = None
-    has_photo: BaseBoolInt | None = None
-    has_mobile: BaseBoolInt | None = None
-    is_friend: BaseBoolInt | None = None
-    is_best_friend: bool | None = None
-    wall_comments: BaseBoolInt | None = None
-    can_post: BaseBoolInt | None = None
-    can_see_all_posts: BaseBoolInt | None = None
-    can_see_audio: BaseBoolInt | None = None
-    email: str | None = None
-    skype: str | None = None
-    facebook: str | None = None
-    facebook_name: str | None = None
-    twitter: str | None = None
-    livejournal: str | None = None
-    instagram: str | None = None
-    test: BaseBoolInt | None = None
-    video_live: VideoLiveInfo | None = None
-    is_video_live_notifications_blocked: BaseBoolInt | None = None
-    is_service: bool | None = None
-    service_description: str | None = None
-    photo_rec: str | bool | None = None
-    photo_medium: str | bool | None = None
-    photo_medium_rec: str | bool | None = None
-    photo: str | None = None
-    photo_big: str | None = None
-    photo_400: str | None = None
-    photo_max_size: PhotosPhoto | None = None
-    language: str | None = None
-    stories_archive_count: int | None = None
-    has_unseen_stories: bool | None = None
-    wall_default: UsersUserFullWallDefault | None = None
-    can_call: bool | None = None
-    can_call_from_group: bool | None = None
-    can_invite_as_voicerooms_speaker: bool | None = None
-    can_see_wishes: bool | None = None
-    can_see_gifts: BaseBoolInt | None = None
-    interests: str | None = None
-    books: str | None = None
-    tv: str | None = None
-    quotes: str | None = None
-    about: str | None = None
-    games: str | None = None
-    movies: str | None = None
-    activities: str | None = None
-    music: str | None = None
-    can_write_private_message: BaseBoolInt | None = None
-    can_send_friend_request: BaseBoolInt | None = None
-    can_be_invited_group: bool | None = None
-    mobile_phone: str | None = None
-    home_phone: str | None = None
-    site: str | None = None
-    status_audio: AudioAudio | None = None
-    status: str | None = None
-    activity: str | None = None
-    status_app: AppsAppMin | None = None
-    last_seen: UsersLastSeen | None = None
-    exports: UsersExports | None = None
-    crop_photo: BaseCropPhoto | None = None
-    followers_count: int | None = None
-    video_live_level: int | None = None
-    video_live_count: int | None = None
-    clips_count: int | None = None
-    blacklisted: BaseBoolInt | None = None
-    blacklisted_by_me: BaseBoolInt | None = None
-    is_favorite: BaseBoolInt | None = None
-    is_hidden_from_feed: BaseBoolInt | None = None
-    common_count: int | None = None
-    occupation: UsersOccupation | None = None
-    career: list[UsersCareer] | None = None
-    military: list[UsersMilitary] | None = None
-    university: int | None = None
-    university_name: str | None = None
-    university_group_id: int | None = None
-    faculty: int | None = None
-    faculty_name: str | None = None
-    graduation: int | None = None
-    education_form: str | None = None
-    education_status: str | None = None
-    home_town: str | None = None
-    relation: UsersUserRelation | None = None
-    relation_partner: UsersUserMin | None = None
-    personal: UsersPersonal | None = None
-    universities: list[UsersUniversity] | None = None
-    schools: list[UsersSchool] | None = None
-    relatives: list[UsersRelative] | None = None
-    is_subscribed_podcasts: bool | None = None
-    can_subscribe_podcasts: bool | None = None
-    can_subscribe_posts: bool | None = None
-    counters: UsersUserCounters | None = None
-    access_key: str | None = None
-    can_upload_doc: BaseBoolInt | None = None
-    can_ban: bool | None = None
-    hash: str | None = None
-    is_no_index: bool | None = None
-    contact_id: int | None = None
-    is_message_request: bool | None = None
-    descriptions: list[str] | None = None
-    lists: list[int] | None = None
-    invited_by: int | None = None
-    name: str | None = None
-    type: MessagesUserTypeForXtrInvitedBy | None = None
+    deactivated: str | None
+    first_name: str | None
+    hidden: int | None
+    last_name: str | None
+    can_access_closed: bool | None
+    is_closed: bool | None
+    sex: BaseSex | None
+    screen_name: str | None
+    photo_50: str | None
+    photo_100: str | None
+    online_info: UsersOnlineInfo | None
+    online: BaseBoolInt | None
+    online_mobile: BaseBoolInt | None
+    online_app: int | None
+    verified: BaseBoolInt | None
+    trending: BaseBoolInt | None
+    friend_status: FriendsFriendStatusStatus | None
+    mutual: FriendsRequestsMutual | None
+    first_name_nom: str | None
+    first_name_gen: str | None
+    first_name_dat: str | None
+    first_name_acc: str | None
+    first_name_ins: str | None
+    first_name_abl: str | None
+    last_name_nom: str | None
+    last_name_gen: str | None
+    last_name_dat: str | None
+    last_name_acc: str | None
+    last_name_ins: str | None
+    last_name_abl: str | None
+    nickname: str | None
+    maiden_name: str | None
+    contact_name: str | None
+    domain: str | None
+    bdate: str | None
+    city: BaseCity | None
+    timezone: float | None
+    owner_state: OwnerState | None
+    photo_200: str | None
+    photo_max: str | None
+    photo_200_orig: str | None
+    photo_400_orig: str | None
+    photo_max_orig: str | None
+    photo_id: str | None
+    has_photo: BaseBoolInt | None
+    has_mobile: BaseBoolInt | None
+    is_friend: BaseBoolInt | None
+    is_best_friend: bool | None
+    wall_comments: BaseBoolInt | None
+    can_post: BaseBoolInt | None
+    can_see_all_posts: BaseBoolInt | None
+    can_see_audio: BaseBoolInt | None
+    email: str | None
+    skype: str | None
+    facebook: str | None
+    facebook_name: str | None
+    twitter: str | None
+    livejournal: str | None
+    instagram: str | None
+    test: BaseBoolInt | None
+    video_live: VideoLiveInfo | None
+    is_video_live_notifications_blocked: BaseBoolInt | None
+    is_service: bool | None
+    service_description: str | None
+    photo_rec: str | bool | None
+    photo_medium: str | bool | None
+    photo_medium_rec: str | bool | None
+    photo: str | None
+    photo_big: str | None
+    photo_400: str | None
+    photo_max_size: PhotosPhoto | None
+    language: str | None
+    stories_archive_count: int | None
+    has_unseen_stories: bool | None
+    wall_default: UsersUserFullWallDefault | None
+    can_call: bool | None
+    can_call_from_group: bool | None
+    can_invite_as_voicerooms_speaker: bool | None
+    can_see_wishes: bool | None
+    can_see_gifts: BaseBoolInt | None
+    interests: str | None
+    books: str | None
+    tv: str | None
+    quotes: str | None
+    about: str | None
+    games: str | None
+    movies: str | None
+    activities: str | None
+    music: str | None
+    can_write_private_message: BaseBoolInt | None
+    can_send_friend_request: BaseBoolInt | None
+    can_be_invited_group: bool | None
+    mobile_phone: str | None
+    home_phone: str | None
+    site: str | None
+    status_audio: AudioAudio | None
+    status: str | None
+    activity: str | None
+    status_app: AppsAppMin | None
+    last_seen: UsersLastSeen | None
+    exports: UsersExports | None
+    crop_photo: BaseCropPhoto | None
+    followers_count: int | None
+    video_live_level: int | None
+    video_live_count: int | None
+    clips_count: int | None
+    blacklisted: BaseBoolInt | None
+    blacklisted_by_me: BaseBoolInt | None
+    is_favorite: BaseBoolInt | None
+    is_hidden_from_feed: BaseBoolInt | None
+    common_count: int | None
+    occupation: UsersOccupation | None
+    career: list[UsersCareer] | None
+    military: list[UsersMilitary] | None
+    university: int | None
+    university_name: str | None
+    university_group_id: int | None
+    faculty: int | None
+    faculty_name: str | None
+    graduation: int | None
+    education_form: str | None
+    education_status: str | None
+    home_town: str | None
+    relation: UsersUserRelation | None
+    relation_partner: UsersUserMin | None
+    personal: UsersPersonal | None
+    universities: list[UsersUniversity] | None
+    schools: list[UsersSchool] | None
+    relatives: list[UsersRelative] | None
+    is_subscribed_podcasts: bool | None
+    can_subscribe_podcasts: bool | None
+    can_subscribe_posts: bool | None
+    counters: UsersUserCounters | None
+    access_key: str | None
+    can_upload_doc: BaseBoolInt | None
+    can_ban: bool | None
+    hash: str | None
+    is_no_index: bool | None
+    contact_id: int | None
+    is_message_request: bool | None
+    descriptions: list[str] | None
+    lists: list[int] | None
+    invited_by: int | None
+    name: str | None
+    type: MessagesUserTypeForXtrInvitedBy | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        deactivated: str | None = None,
+        first_name: str | None = None,
+        hidden: int | None = None,
+        last_name: str | None = None,
+        can_access_closed: bool | None = None,
+        is_closed: bool | None = None,
+        sex: BaseSex | None = None,
+        screen_name: str | None = None,
+        photo_50: str | None = None,
+        photo_100: str | None = None,
+        online_info: UsersOnlineInfo | None = None,
+        online: BaseBoolInt | None = None,
+        online_mobile: BaseBoolInt | None = None,
+        online_app: int | None = None,
+        verified: BaseBoolInt | None = None,
+        trending: BaseBoolInt | None = None,
+        friend_status: FriendsFriendStatusStatus | None = None,
+        mutual: FriendsRequestsMutual | None = None,
+        first_name_nom: str | None = None,
+        first_name_gen: str | None = None,
+        first_name_dat: str | None = None,
+        first_name_acc: str | None = None,
+        first_name_ins: str | None = None,
+        first_name_abl: str | None = None,
+        last_name_nom: str | None = None,
+        last_name_gen: str | None = None,
+        last_name_dat: str | None = None,
+        last_name_acc: str | None = None,
+        last_name_ins: str | None = None,
+        last_name_abl: str | None = None,
+        nickname: str | None = None,
+        maiden_name: str | None = None,
+        contact_name: str | None = None,
+        domain: str | None = None,
+        bdate: str | None = None,
+        city: BaseCity | None = None,
+        timezone: float | None = None,
+        owner_state: OwnerState | None = None,
+        photo_200: str | None = None,
+        photo_max: str | None = None,
+        photo_200_orig: str | None = None,
+        photo_400_orig: str | None = None,
+        photo_max_orig: str | None = None,
+        photo_id: str | None = None,
+        has_photo: BaseBoolInt | None = None,
+        has_mobile: BaseBoolInt | None = None,
+        is_friend: BaseBoolInt | None = None,
+        is_best_friend: bool | None = None,
+        wall_comments: BaseBoolInt | None = None,
+        can_post: BaseBoolInt | None = None,
+        can_see_all_posts: BaseBoolInt | None = None,
+        can_see_audio: BaseBoolInt | None = None,
+        email: str | None = None,
+        skype: str | None = None,
+        facebook: str | None = None,
+        facebook_name: str | None = None,
+        twitter: str | None = None,
+        livejournal: str | None = None,
+        instagram: str | None = None,
+        test: BaseBoolInt | None = None,
+        video_live: VideoLiveInfo | None = None,
+        is_video_live_notifications_blocked: BaseBoolInt | None = None,
+        is_service: bool | None = None,
+        service_description: str | None = None,
+        photo_rec: str | bool | None = None,
+        photo_medium: str | bool | None = None,
+        photo_medium_rec: str | bool | None = None,
+        photo: str | None = None,
+        photo_big: str | None = None,
+        photo_400: str | None = None,
+        photo_max_size: PhotosPhoto | None = None,
+        language: str | None = None,
+        stories_archive_count: int | None = None,
+        has_unseen_stories: bool | None = None,
+        wall_default: UsersUserFullWallDefault | None = None,
+        can_call: bool | None = None,
+        can_call_from_group: bool | None = None,
+        can_invite_as_voicerooms_speaker: bool | None = None,
+        can_see_wishes: bool | None = None,
+        can_see_gifts: BaseBoolInt | None = None,
+        interests: str | None = None,
+        books: str | None = None,
+        tv: str | None = None,
+        quotes: str | None = None,
+        about: str | None = None,
+        games: str | None = None,
+        movies: str | None = None,
+        activities: str | None = None,
+        music: str | None = None,
+        can_write_private_message: BaseBoolInt | None = None,
+        can_send_friend_request: BaseBoolInt | None = None,
+        can_be_invited_group: bool | None = None,
+        mobile_phone: str | None = None,
+        home_phone: str | None = None,
+        site: str | None = None,
+        status_audio: AudioAudio | None = None,
+        status: str | None = None,
+        activity: str | None = None,
+        status_app: AppsAppMin | None = None,
+        last_seen: UsersLastSeen | None = None,
+        exports: UsersExports | None = None,
+        crop_photo: BaseCropPhoto | None = None,
+        followers_count: int | None = None,
+        video_live_level: int | None = None,
+        video_live_count: int | None = None,
+        clips_count: int | None = None,
+        blacklisted: BaseBoolInt | None = None,
+        blacklisted_by_me: BaseBoolInt | None = None,
+        is_favorite: BaseBoolInt | None = None,
+        is_hidden_from_feed: BaseBoolInt | None = None,
+        common_count: int | None = None,
+        occupation: UsersOccupation | None = None,
+        career: list[UsersCareer] | None = None,
+        military: list[UsersMilitary] | None = None,
+        university: int | None = None,
+        university_name: str | None = None,
+        university_group_id: int | None = None,
+        faculty: int | None = None,
+        faculty_name: str | None = None,
+        graduation: int | None = None,
+        education_form: str | None = None,
+        education_status: str | None = None,
+        home_town: str | None = None,
+        relation: UsersUserRelation | None = None,
+        relation_partner: UsersUserMin | None = None,
+        personal: UsersPersonal | None = None,
+        universities: list[UsersUniversity] | None = None,
+        schools: list[UsersSchool] | None = None,
+        relatives: list[UsersRelative] | None = None,
+        is_subscribed_podcasts: bool | None = None,
+        can_subscribe_podcasts: bool | None = None,
+        can_subscribe_posts: bool | None = None,
+        counters: UsersUserCounters | None = None,
+        access_key: str | None = None,
+        can_upload_doc: BaseBoolInt | None = None,
+        can_ban: bool | None = None,
+        hash: str | None = None,
+        is_no_index: bool | None = None,
+        contact_id: int | None = None,
+        is_message_request: bool | None = None,
+        descriptions: list[str] | None = None,
+        lists: list[int] | None = None,
+        invited_by: int | None = None,
+        name: str | None = None,
+        type: MessagesUserTypeForXtrInvitedBy | None = None,
+    ) -> None:
+        self.id = id
+        self.deactivated = deactivated
+        self.first_name = first_name
+        self.hidden = hidden
+        self.last_name = last_name
+        self.can_access_closed = can_access_closed
+        self.is_closed = is_closed
+        self.sex = sex
+        self.screen_name = screen_name
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.online_info = online_info
+        self.online = online
+        self.online_mobile = online_mobile
+        self.online_app = online_app
+        self.verified = verified
+        self.trending = trending
+        self.friend_status = friend_status
+        self.mutual = mutual
+        self.first_name_nom = first_name_nom
+        self.first_name_gen = first_name_gen
+        self.first_name_dat = first_name_dat
+        self.first_name_acc = first_name_acc
+        self.first_name_ins = first_name_ins
+        self.first_name_abl = first_name_abl
+        self.last_name_nom = last_name_nom
+        self.last_name_gen = last_name_gen
+        self.last_name_dat = last_name_dat
+        self.last_name_acc = last_name_acc
+        self.last_name_ins = last_name_ins
+        self.last_name_abl = last_name_abl
+        self.nickname = nickname
+        self.maiden_name = maiden_name
+        self.contact_name = contact_name
+        self.domain = domain
+        self.bdate = bdate
+        self.city = city
+        self.timezone = timezone
+        self.owner_state = owner_state
+        self.photo_200 = photo_200
+        self.photo_max = photo_max
+        self.photo_200_orig = photo_200_orig
+        self.photo_400_orig = photo_400_orig
+        self.photo_max_orig = photo_max_orig
+        self.photo_id = photo_id
+        self.has_photo = has_photo
+        self.has_mobile = has_mobile
+        self.is_friend = is_friend
+        self.is_best_friend = is_best_friend
+        self.wall_comments = wall_comments
+        self.can_post = can_post
+        self.can_see_all_posts = can_see_all_posts
+        self.can_see_audio = can_see_audio
+        self.email = email
+        self.skype = skype
+        self.facebook = facebook
+        self.facebook_name = facebook_name
+        self.twitter = twitter
+        self.livejournal = livejournal
+        self.instagram = instagram
+        self.test = test
+        self.video_live = video_live
+        self.is_video_live_notifications_blocked = is_video_live_notifications_blocked
+        self.is_service = is_service
+        self.service_description = service_description
+        self.photo_rec = photo_rec
+        self.photo_medium = photo_medium
+        self.photo_medium_rec = photo_medium_rec
+        self.photo = photo
+        self.photo_big = photo_big
+        self.photo_400 = photo_400
+        self.photo_max_size = photo_max_size
+        self.language = language
+        self.stories_archive_count = stories_archive_count
+        self.has_unseen_stories = has_unseen_stories
+        self.wall_default = wall_default
+        self.can_call = can_call
+        self.can_call_from_group = can_call_from_group
+        self.can_invite_as_voicerooms_speaker = can_invite_as_voicerooms_speaker
+        self.can_see_wishes = can_see_wishes
+        self.can_see_gifts = can_see_gifts
+        self.interests = interests
+        self.books = books
+        self.tv = tv
+        self.quotes = quotes
+        self.about = about
+        self.games = games
+        self.movies = movies
+        self.activities = activities
+        self.music = music
+        self.can_write_private_message = can_write_private_message
+        self.can_send_friend_request = can_send_friend_request
+        self.can_be_invited_group = can_be_invited_group
+        self.mobile_phone = mobile_phone
+        self.home_phone = home_phone
+        self.site = site
+        self.status_audio = status_audio
+        self.status = status
+        self.activity = activity
+        self.status_app = status_app
+        self.last_seen = last_seen
+        self.exports = exports
+        self.crop_photo = crop_photo
+        self.followers_count = followers_count
+        self.video_live_level = video_live_level
+        self.video_live_count = video_live_count
+        self.clips_count = clips_count
+        self.blacklisted = blacklisted
+        self.blacklisted_by_me = blacklisted_by_me
+        self.is_favorite = is_favorite
+        self.is_hidden_from_feed = is_hidden_from_feed
+        self.common_count = common_count
+        self.occupation = occupation
+        self.career = career
+        self.military = military
+        self.university = university
+        self.university_name = university_name
+        self.university_group_id = university_group_id
+        self.faculty = faculty
+        self.faculty_name = faculty_name
+        self.graduation = graduation
+        self.education_form = education_form
+        self.education_status = education_status
+        self.home_town = home_town
+        self.relation = relation
+        self.relation_partner = relation_partner
+        self.personal = personal
+        self.universities = universities
+        self.schools = schools
+        self.relatives = relatives
+        self.is_subscribed_podcasts = is_subscribed_podcasts
+        self.can_subscribe_podcasts = can_subscribe_podcasts
+        self.can_subscribe_posts = can_subscribe_posts
+        self.counters = counters
+        self.access_key = access_key
+        self.can_upload_doc = can_upload_doc
+        self.can_ban = can_ban
+        self.hash = hash
+        self.is_no_index = is_no_index
+        self.contact_id = contact_id
+        self.is_message_request = is_message_request
+        self.descriptions = descriptions
+        self.lists = lists
+        self.invited_by = invited_by
+        self.name = name
+        self.type = type
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

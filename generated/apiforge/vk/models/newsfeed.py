@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class InnerType(OpenStrEnum):
@@ -140,7 +138,7 @@ class Template(OpenStrEnum):
     SINGLE = "single"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Comments(Model):
     """`newsfeed_comments_item_type_video/comments`.
 
@@ -155,17 +153,41 @@ class Comments(Model):
         list_ (wire name `list`): `list[WallWallComment]`.
     """
 
-    can_post: BaseBoolInt | None = None
-    can_open: BaseBoolInt | None = None
-    can_close: BaseBoolInt | None = None
-    can_view: BaseBoolInt | None = None
-    count: int | None = None
-    groups_can_post: bool | None = None
-    donut: WallWallpostCommentsDonut | None = None
-    list_: list[WallWallComment] | None = attrs.field(default=None, metadata={"wire": "list"})
+    __slots__ = ("can_close", "can_open", "can_post", "can_view", "count", "donut", "groups_can_post", "list_")
+    __wire_names__ = {"list_": "list"}
+
+    can_post: BaseBoolInt | None
+    can_open: BaseBoolInt | None
+    can_close: BaseBoolInt | None
+    can_view: BaseBoolInt | None
+    count: int | None
+    groups_can_post: bool | None
+    donut: WallWallpostCommentsDonut | None
+    list_: list[WallWallComment] | None
+
+    def __init__(
+        self,
+        *,
+        can_post: BaseBoolInt | None = None,
+        can_open: BaseBoolInt | None = None,
+        can_close: BaseBoolInt | None = None,
+        can_view: BaseBoolInt | None = None,
+        count: int | None = None,
+        groups_can_post: bool | None = None,
+        donut: WallWallpostCommentsDonut | None = None,
+        list_: list[WallWallComment] | None = None,
+    ) -> None:
+        self.can_post = can_post
+        self.can_open = can_open
+        self.can_close = can_close
+        self.can_view = can_view
+        self.count = count
+        self.groups_can_post = groups_can_post
+        self.donut = donut
+        self.list_ = list_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsBase(Model):
     """`newsfeed_comments_base`.
 
@@ -180,17 +202,41 @@ class NewsfeedCommentsBase(Model):
         list_ (wire name `list`): `list[WallWallComment]`.
     """
 
-    can_post: BaseBoolInt | None = None
-    can_open: BaseBoolInt | None = None
-    can_close: BaseBoolInt | None = None
-    can_view: BaseBoolInt | None = None
-    count: int | None = None
-    groups_can_post: bool | None = None
-    donut: WallWallpostCommentsDonut | None = None
-    list_: list[WallWallComment] | None = attrs.field(default=None, metadata={"wire": "list"})
+    __slots__ = ("can_close", "can_open", "can_post", "can_view", "count", "donut", "groups_can_post", "list_")
+    __wire_names__ = {"list_": "list"}
+
+    can_post: BaseBoolInt | None
+    can_open: BaseBoolInt | None
+    can_close: BaseBoolInt | None
+    can_view: BaseBoolInt | None
+    count: int | None
+    groups_can_post: bool | None
+    donut: WallWallpostCommentsDonut | None
+    list_: list[WallWallComment] | None
+
+    def __init__(
+        self,
+        *,
+        can_post: BaseBoolInt | None = None,
+        can_open: BaseBoolInt | None = None,
+        can_close: BaseBoolInt | None = None,
+        can_view: BaseBoolInt | None = None,
+        count: int | None = None,
+        groups_can_post: bool | None = None,
+        donut: WallWallpostCommentsDonut | None = None,
+        list_: list[WallWallComment] | None = None,
+    ) -> None:
+        self.can_post = can_post
+        self.can_open = can_open
+        self.can_close = can_close
+        self.can_view = can_view
+        self.count = count
+        self.groups_can_post = groups_can_post
+        self.donut = donut
+        self.list_ = list_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsItemBase(Model):
     """`newsfeed_comments_item_base`.
 
@@ -201,33 +247,49 @@ class NewsfeedCommentsItemBase(Model):
         post_id: `int`.
     """
 
+    __slots__ = ("date", "post_id", "source_id", "type")
+
     type: NewsfeedNewsfeedItemType
-    source_id: int | None = None
-    date: int | None = None
-    post_id: int | None = None
+    source_id: int | None
+    date: int | None
+    post_id: int | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int | None = None,
+        date: int | None = None,
+        post_id: int | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.post_id = post_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsItemTypeMarket(Model):
     """`newsfeed_comments_item_type_market`.
 
     Attributes:
-        access_key: `str`.
         availability: `MarketMarketItemAvailability`, always present.
-        button_title: `str`.
         category: `MarketMarketCategoryNested`, always present.
+        description: `str`, always present.
+        id: `int`, always present.
+        owner_id: `int`, always present.
+        price: `MarketPrice`, always present.
+        title: `str`, always present.
+        type: `NewsfeedNewsfeedItemType`, always present.
+        access_key: `str`.
+        button_title: `str`.
         category_v2: `MarketMarketCategoryNested`.
         date: `int`.
-        description: `str`, always present.
         external_id: `str`.
-        id: `int`, always present.
         is_favorite: `bool`.
-        owner_id: `int`, always present.
         is_owner: `bool`.
         is_adult: `bool`.
-        price: `MarketPrice`, always present.
         thumb_photo: `str`.
-        title: `str`, always present.
         url: `str`.
         variants_grouping_id: `int`.
         is_main_variant: `bool`.
@@ -235,11 +297,40 @@ class NewsfeedCommentsItemTypeMarket(Model):
         stock_amount: `int`.
         post_id: `int`.
         post_owner_id: `int`.
-        type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`.
         comments: `NewsfeedCommentsBase`.
         likes: `BaseLikes`.
     """
+
+    __slots__ = (
+        "access_key",
+        "availability",
+        "button_title",
+        "category",
+        "category_v2",
+        "comments",
+        "date",
+        "description",
+        "external_id",
+        "id",
+        "is_adult",
+        "is_favorite",
+        "is_main_variant",
+        "is_owner",
+        "likes",
+        "owner_id",
+        "post_id",
+        "post_owner_id",
+        "price",
+        "sku",
+        "source_id",
+        "stock_amount",
+        "thumb_photo",
+        "title",
+        "type",
+        "url",
+        "variants_grouping_id",
+    )
 
     availability: MarketMarketItemAvailability
     category: MarketMarketCategoryNested
@@ -249,28 +340,87 @@ class NewsfeedCommentsItemTypeMarket(Model):
     price: MarketPrice
     title: str
     type: NewsfeedNewsfeedItemType
-    access_key: str | None = None
-    button_title: str | None = None
-    category_v2: MarketMarketCategoryNested | None = None
-    date: int | None = None
-    external_id: str | None = None
-    is_favorite: bool | None = None
-    is_owner: bool | None = None
-    is_adult: bool | None = None
-    thumb_photo: str | None = None
-    url: str | None = None
-    variants_grouping_id: int | None = None
-    is_main_variant: bool | None = None
-    sku: str | None = None
-    stock_amount: int | None = None
-    post_id: int | None = None
-    post_owner_id: int | None = None
-    source_id: int | None = None
-    comments: NewsfeedCommentsBase | None = None
-    likes: BaseLikes | None = None
+    access_key: str | None
+    button_title: str | None
+    category_v2: MarketMarketCategoryNested | None
+    date: int | None
+    external_id: str | None
+    is_favorite: bool | None
+    is_owner: bool | None
+    is_adult: bool | None
+    thumb_photo: str | None
+    url: str | None
+    variants_grouping_id: int | None
+    is_main_variant: bool | None
+    sku: str | None
+    stock_amount: int | None
+    post_id: int | None
+    post_owner_id: int | None
+    source_id: int | None
+    comments: NewsfeedCommentsBase | None
+    likes: BaseLikes | None
+
+    def __init__(
+        self,
+        *,
+        availability: MarketMarketItemAvailability,
+        category: MarketMarketCategoryNested,
+        description: str,
+        id: int,
+        owner_id: int,
+        price: MarketPrice,
+        title: str,
+        type: NewsfeedNewsfeedItemType,
+        access_key: str | None = None,
+        button_title: str | None = None,
+        category_v2: MarketMarketCategoryNested | None = None,
+        date: int | None = None,
+        external_id: str | None = None,
+        is_favorite: bool | None = None,
+        is_owner: bool | None = None,
+        is_adult: bool | None = None,
+        thumb_photo: str | None = None,
+        url: str | None = None,
+        variants_grouping_id: int | None = None,
+        is_main_variant: bool | None = None,
+        sku: str | None = None,
+        stock_amount: int | None = None,
+        post_id: int | None = None,
+        post_owner_id: int | None = None,
+        source_id: int | None = None,
+        comments: NewsfeedCommentsBase | None = None,
+        likes: BaseLikes | None = None,
+    ) -> None:
+        self.availability = availability
+        self.category = category
+        self.description = description
+        self.id = id
+        self.owner_id = owner_id
+        self.price = price
+        self.title = title
+        self.type = type
+        self.access_key = access_key
+        self.button_title = button_title
+        self.category_v2 = category_v2
+        self.date = date
+        self.external_id = external_id
+        self.is_favorite = is_favorite
+        self.is_owner = is_owner
+        self.is_adult = is_adult
+        self.thumb_photo = thumb_photo
+        self.url = url
+        self.variants_grouping_id = variants_grouping_id
+        self.is_main_variant = is_main_variant
+        self.sku = sku
+        self.stock_amount = stock_amount
+        self.post_id = post_id
+        self.post_owner_id = post_owner_id
+        self.source_id = source_id
+        self.comments = comments
+        self.likes = likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsItemTypeNotes(Model):
     """`newsfeed_comments_item_type_notes`.
 
@@ -284,29 +434,51 @@ class NewsfeedCommentsItemTypeNotes(Model):
         likes: `BaseLikes`.
     """
 
+    __slots__ = ("comments", "date", "likes", "post_id", "source_id", "text", "type")
+
     type: NewsfeedNewsfeedItemType
-    source_id: int | None = None
-    date: int | None = None
-    post_id: int | None = None
-    text: str | None = None
-    comments: NewsfeedCommentsBase | None = None
-    likes: BaseLikes | None = None
+    source_id: int | None
+    date: int | None
+    post_id: int | None
+    text: str | None
+    comments: NewsfeedCommentsBase | None
+    likes: BaseLikes | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int | None = None,
+        date: int | None = None,
+        post_id: int | None = None,
+        text: str | None = None,
+        comments: NewsfeedCommentsBase | None = None,
+        likes: BaseLikes | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.post_id = post_id
+        self.text = text
+        self.comments = comments
+        self.likes = likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsItemTypePhoto(Model):
     """`newsfeed_comments_item_type_photo`.
 
     Attributes:
-        access_key: `str`.
         album_id: `int`, always present.
         date: `int`, always present.
-        height: `int`.
         id: `int`, always present.
+        owner_id: `int`, always present.
+        type: `NewsfeedNewsfeedItemType`, always present.
+        access_key: `str`.
+        height: `int`.
         images: `list[PhotosImage]`.
         lat: `float`.
         long: `float`.
-        owner_id: `int`, always present.
         photo_256: `str`.
         thumb_hash: `str`.
         can_comment: `BaseBoolInt`.
@@ -325,46 +497,141 @@ class NewsfeedCommentsItemTypePhoto(Model):
         hidden: `BasePropertyExists`.
         real_offset: `int`.
         vertical_align: `NewsfeedCommentsItemTypePhotoVerticalAlign`.
-        type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`.
     """
+
+    __slots__ = (
+        "access_key",
+        "album_id",
+        "can_comment",
+        "comments",
+        "date",
+        "has_tags",
+        "height",
+        "hidden",
+        "id",
+        "images",
+        "lat",
+        "likes",
+        "long",
+        "owner_id",
+        "photo_256",
+        "place",
+        "post_id",
+        "real_offset",
+        "reposts",
+        "sizes",
+        "source_id",
+        "square_crop",
+        "tags",
+        "text",
+        "thumb_hash",
+        "type",
+        "user_id",
+        "vertical_align",
+        "width",
+    )
 
     album_id: int
     date: int
     id: int
     owner_id: int
     type: NewsfeedNewsfeedItemType
-    access_key: str | None = None
-    height: int | None = None
-    images: list[PhotosImage] | None = None
-    lat: float | None = None
-    long: float | None = None
-    photo_256: str | None = None
-    thumb_hash: str | None = None
-    can_comment: BaseBoolInt | None = None
-    place: str | None = None
-    post_id: int | None = None
-    sizes: list[PhotosPhotoSizes] | None = None
-    square_crop: str | None = None
-    text: str | None = None
-    user_id: int | None = None
-    width: int | None = None
-    has_tags: bool | None = None
-    likes: BaseLikes | None = None
-    comments: NewsfeedCommentsBase | None = None
-    reposts: BaseRepostsInfo | None = None
-    tags: BaseObjectCount | None = None
-    hidden: BasePropertyExists | None = None
-    real_offset: int | None = None
-    vertical_align: NewsfeedCommentsItemTypePhotoVerticalAlign | None = None
-    source_id: int | None = None
+    access_key: str | None
+    height: int | None
+    images: list[PhotosImage] | None
+    lat: float | None
+    long: float | None
+    photo_256: str | None
+    thumb_hash: str | None
+    can_comment: BaseBoolInt | None
+    place: str | None
+    post_id: int | None
+    sizes: list[PhotosPhotoSizes] | None
+    square_crop: str | None
+    text: str | None
+    user_id: int | None
+    width: int | None
+    has_tags: bool | None
+    likes: BaseLikes | None
+    comments: NewsfeedCommentsBase | None
+    reposts: BaseRepostsInfo | None
+    tags: BaseObjectCount | None
+    hidden: BasePropertyExists | None
+    real_offset: int | None
+    vertical_align: NewsfeedCommentsItemTypePhotoVerticalAlign | None
+    source_id: int | None
+
+    def __init__(
+        self,
+        *,
+        album_id: int,
+        date: int,
+        id: int,
+        owner_id: int,
+        type: NewsfeedNewsfeedItemType,
+        access_key: str | None = None,
+        height: int | None = None,
+        images: list[PhotosImage] | None = None,
+        lat: float | None = None,
+        long: float | None = None,
+        photo_256: str | None = None,
+        thumb_hash: str | None = None,
+        can_comment: BaseBoolInt | None = None,
+        place: str | None = None,
+        post_id: int | None = None,
+        sizes: list[PhotosPhotoSizes] | None = None,
+        square_crop: str | None = None,
+        text: str | None = None,
+        user_id: int | None = None,
+        width: int | None = None,
+        has_tags: bool | None = None,
+        likes: BaseLikes | None = None,
+        comments: NewsfeedCommentsBase | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        tags: BaseObjectCount | None = None,
+        hidden: BasePropertyExists | None = None,
+        real_offset: int | None = None,
+        vertical_align: NewsfeedCommentsItemTypePhotoVerticalAlign | None = None,
+        source_id: int | None = None,
+    ) -> None:
+        self.album_id = album_id
+        self.date = date
+        self.id = id
+        self.owner_id = owner_id
+        self.type = type
+        self.access_key = access_key
+        self.height = height
+        self.images = images
+        self.lat = lat
+        self.long = long
+        self.photo_256 = photo_256
+        self.thumb_hash = thumb_hash
+        self.can_comment = can_comment
+        self.place = place
+        self.post_id = post_id
+        self.sizes = sizes
+        self.square_crop = square_crop
+        self.text = text
+        self.user_id = user_id
+        self.width = width
+        self.has_tags = has_tags
+        self.likes = likes
+        self.comments = comments
+        self.reposts = reposts
+        self.tags = tags
+        self.hidden = hidden
+        self.real_offset = real_offset
+        self.vertical_align = vertical_align
+        self.source_id = source_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsItemTypePost(Model):
     """`newsfeed_comments_item_type_post`.
 
     Attributes:
+        type: `NewsfeedNewsfeedItemType`, always present.
         carousel_offset: `int`.
         inner_type: `WallWallpostInnerType`.
         access_key: `str`.
@@ -401,7 +668,6 @@ class NewsfeedCommentsItemTypePost(Model):
         hash: `str`.
         feedback: `NewsfeedItemWallpostFeedback`.
         to_id: `int`.
-        type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`.
         date: `int`.
         post_id: `int`.
@@ -409,51 +675,185 @@ class NewsfeedCommentsItemTypePost(Model):
         comments: `NewsfeedCommentsBase`.
     """
 
+    __slots__ = (
+        "access_key",
+        "attachments",
+        "can_delete",
+        "can_edit",
+        "can_pin",
+        "carousel_offset",
+        "comments",
+        "copy_history",
+        "copyright",
+        "created_by",
+        "date",
+        "deleted_details",
+        "deleted_reason",
+        "donut",
+        "donut_miniapp_url",
+        "edited",
+        "feedback",
+        "from_id",
+        "geo",
+        "hash",
+        "id",
+        "inner_type",
+        "is_archived",
+        "is_deleted",
+        "is_favorite",
+        "is_pinned",
+        "likes",
+        "marked_as_ads",
+        "owner_id",
+        "parents_stack",
+        "post_id",
+        "post_source",
+        "post_type",
+        "reposts",
+        "short_text_rate",
+        "signer_id",
+        "source_id",
+        "text",
+        "to_id",
+        "topic_id",
+        "type",
+        "views",
+    )
+
     type: NewsfeedNewsfeedItemType
-    carousel_offset: int | None = None
-    inner_type: WallWallpostInnerType | None = None
-    access_key: str | None = None
-    is_deleted: bool | None = None
-    deleted_reason: str | None = None
-    deleted_details: str | None = None
-    donut_miniapp_url: str | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    copyright: WallPostCopyright | None = None
-    edited: int | None = None
-    geo: WallGeo | None = None
-    id: int | None = None
-    is_archived: bool | None = None
-    is_favorite: bool | None = None
-    likes: BaseLikesInfo | None = None
-    owner_id: int | None = None
-    parents_stack: list[int] | None = None
-    post_source: WallPostSource | None = None
-    post_type: WallPostType | None = None
-    reposts: BaseRepostsInfo | None = None
-    signer_id: int | None = None
-    text: str | None = None
-    views: WallViews | None = None
-    copy_history: list[WallWallpostFull] | None = None
-    can_edit: BaseBoolInt | None = None
-    created_by: int | None = None
-    can_delete: BaseBoolInt | None = None
-    can_pin: BaseBoolInt | None = None
-    donut: WallWallpostDonut | None = None
-    is_pinned: BaseBoolInt | None = None
-    marked_as_ads: BaseBoolInt | None = None
-    topic_id: WallWallpostFullTopicId | None = None
-    short_text_rate: float | None = None
-    hash: str | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    to_id: int | None = None
-    source_id: int | None = None
-    date: int | None = None
-    post_id: int | None = None
-    from_id: int | None = None
-    comments: NewsfeedCommentsBase | None = None
+    carousel_offset: int | None
+    inner_type: WallWallpostInnerType | None
+    access_key: str | None
+    is_deleted: bool | None
+    deleted_reason: str | None
+    deleted_details: str | None
+    donut_miniapp_url: str | None
+    attachments: list[WallWallpostAttachment] | None
+    copyright: WallPostCopyright | None
+    edited: int | None
+    geo: WallGeo | None
+    id: int | None
+    is_archived: bool | None
+    is_favorite: bool | None
+    likes: BaseLikesInfo | None
+    owner_id: int | None
+    parents_stack: list[int] | None
+    post_source: WallPostSource | None
+    post_type: WallPostType | None
+    reposts: BaseRepostsInfo | None
+    signer_id: int | None
+    text: str | None
+    views: WallViews | None
+    copy_history: list[WallWallpostFull] | None
+    can_edit: BaseBoolInt | None
+    created_by: int | None
+    can_delete: BaseBoolInt | None
+    can_pin: BaseBoolInt | None
+    donut: WallWallpostDonut | None
+    is_pinned: BaseBoolInt | None
+    marked_as_ads: BaseBoolInt | None
+    topic_id: WallWallpostFullTopicId | None
+    short_text_rate: float | None
+    hash: str | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    to_id: int | None
+    source_id: int | None
+    date: int | None
+    post_id: int | None
+    from_id: int | None
+    comments: NewsfeedCommentsBase | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        carousel_offset: int | None = None,
+        inner_type: WallWallpostInnerType | None = None,
+        access_key: str | None = None,
+        is_deleted: bool | None = None,
+        deleted_reason: str | None = None,
+        deleted_details: str | None = None,
+        donut_miniapp_url: str | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        copyright: WallPostCopyright | None = None,
+        edited: int | None = None,
+        geo: WallGeo | None = None,
+        id: int | None = None,
+        is_archived: bool | None = None,
+        is_favorite: bool | None = None,
+        likes: BaseLikesInfo | None = None,
+        owner_id: int | None = None,
+        parents_stack: list[int] | None = None,
+        post_source: WallPostSource | None = None,
+        post_type: WallPostType | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        signer_id: int | None = None,
+        text: str | None = None,
+        views: WallViews | None = None,
+        copy_history: list[WallWallpostFull] | None = None,
+        can_edit: BaseBoolInt | None = None,
+        created_by: int | None = None,
+        can_delete: BaseBoolInt | None = None,
+        can_pin: BaseBoolInt | None = None,
+        donut: WallWallpostDonut | None = None,
+        is_pinned: BaseBoolInt | None = None,
+        marked_as_ads: BaseBoolInt | None = None,
+        topic_id: WallWallpostFullTopicId | None = None,
+        short_text_rate: float | None = None,
+        hash: str | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        to_id: int | None = None,
+        source_id: int | None = None,
+        date: int | None = None,
+        post_id: int | None = None,
+        from_id: int | None = None,
+        comments: NewsfeedCommentsBase | None = None,
+    ) -> None:
+        self.type = type
+        self.carousel_offset = carousel_offset
+        self.inner_type = inner_type
+        self.access_key = access_key
+        self.is_deleted = is_deleted
+        self.deleted_reason = deleted_reason
+        self.deleted_details = deleted_details
+        self.donut_miniapp_url = donut_miniapp_url
+        self.attachments = attachments
+        self.copyright = copyright
+        self.edited = edited
+        self.geo = geo
+        self.id = id
+        self.is_archived = is_archived
+        self.is_favorite = is_favorite
+        self.likes = likes
+        self.owner_id = owner_id
+        self.parents_stack = parents_stack
+        self.post_source = post_source
+        self.post_type = post_type
+        self.reposts = reposts
+        self.signer_id = signer_id
+        self.text = text
+        self.views = views
+        self.copy_history = copy_history
+        self.can_edit = can_edit
+        self.created_by = created_by
+        self.can_delete = can_delete
+        self.can_pin = can_pin
+        self.donut = donut
+        self.is_pinned = is_pinned
+        self.marked_as_ads = marked_as_ads
+        self.topic_id = topic_id
+        self.short_text_rate = short_text_rate
+        self.hash = hash
+        self.feedback = feedback
+        self.to_id = to_id
+        self.source_id = source_id
+        self.date = date
+        self.post_id = post_id
+        self.from_id = from_id
+        self.comments = comments
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsItemTypeTopic(Model):
     """`newsfeed_comments_item_type_topic`.
 
@@ -467,20 +867,42 @@ class NewsfeedCommentsItemTypeTopic(Model):
         likes: `BaseLikes`.
     """
 
+    __slots__ = ("comments", "date", "likes", "post_id", "source_id", "text", "type")
+
     type: NewsfeedNewsfeedItemType
-    source_id: int | None = None
-    date: int | None = None
-    post_id: int | None = None
-    text: str | None = None
-    comments: NewsfeedCommentsBase | None = None
-    likes: BaseLikes | None = None
+    source_id: int | None
+    date: int | None
+    post_id: int | None
+    text: str | None
+    comments: NewsfeedCommentsBase | None
+    likes: BaseLikes | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int | None = None,
+        date: int | None = None,
+        post_id: int | None = None,
+        text: str | None = None,
+        comments: NewsfeedCommentsBase | None = None,
+        likes: BaseLikes | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.post_id = post_id
+        self.text = text
+        self.comments = comments
+        self.likes = likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedCommentsItemTypeVideo(Model):
     """`newsfeed_comments_item_type_video`.
 
     Attributes:
+        type: `NewsfeedCommentsItemTypeVideoType`, always present.
         response_type: `NewsfeedCommentsItemTypeVideoResponseType`.
         access_key: `str`.
         adding_date: `int`.
@@ -516,7 +938,6 @@ class NewsfeedCommentsItemTypeVideo(Model):
         is_subscribed: `BaseBoolInt`.
         track_code: `str`.
         repeat: `BasePropertyExists`.
-        type: `NewsfeedCommentsItemTypeVideoType`, always present.
         views: `int`.
         local_views: `int`.
         content_restricted: `int`.
@@ -535,61 +956,225 @@ class NewsfeedCommentsItemTypeVideo(Model):
         text: `str`.
     """
 
+    __slots__ = (
+        "access_key",
+        "added",
+        "adding_date",
+        "balance",
+        "can_add",
+        "can_add_to_faves",
+        "can_attach_link",
+        "can_be_promoted",
+        "can_comment",
+        "can_delete",
+        "can_edit",
+        "can_edit_privacy",
+        "can_like",
+        "can_repost",
+        "can_subscribe",
+        "comments",
+        "content_restricted",
+        "content_restricted_message",
+        "converting",
+        "date",
+        "description",
+        "duration",
+        "first_frame",
+        "height",
+        "id",
+        "image",
+        "is_favorite",
+        "is_private",
+        "is_subscribed",
+        "likes",
+        "live",
+        "live_notify",
+        "live_start_time",
+        "local_views",
+        "owner_id",
+        "platform",
+        "player",
+        "post_id",
+        "processing",
+        "repeat",
+        "reposts",
+        "response_type",
+        "source_id",
+        "spectators",
+        "text",
+        "title",
+        "track_code",
+        "type",
+        "upcoming",
+        "user_id",
+        "views",
+        "width",
+    )
+
     type: NewsfeedCommentsItemTypeVideoType
-    response_type: NewsfeedCommentsItemTypeVideoResponseType | None = None
-    access_key: str | None = None
-    adding_date: int | None = None
-    can_comment: BaseBoolInt | None = None
-    can_edit: BaseBoolInt | None = None
-    can_delete: BaseBoolInt | None = None
-    can_like: BaseBoolInt | None = None
-    can_repost: int | None = None
-    can_subscribe: BaseBoolInt | None = None
-    can_be_promoted: BaseBoolInt | None = None
-    can_add_to_faves: BaseBoolInt | None = None
-    can_add: BaseBoolInt | None = None
-    can_attach_link: BaseBoolInt | None = None
-    can_edit_privacy: BaseBoolInt | None = None
-    is_private: BaseBoolInt | None = None
-    comments: Comments | None = None
-    date: int | None = None
-    description: str | None = None
-    duration: int | None = None
-    image: list[VideoVideoImage] | None = None
-    first_frame: list[VideoVideoImage] | None = None
-    width: int | None = None
-    height: int | None = None
-    id: int | None = None
-    owner_id: int | None = None
-    user_id: int | None = None
-    title: str | None = None
-    is_favorite: bool | None = None
-    player: str | None = None
-    processing: BasePropertyExists | None = None
-    converting: BaseBoolInt | None = None
-    added: BaseBoolInt | None = None
-    is_subscribed: BaseBoolInt | None = None
-    track_code: str | None = None
-    repeat: BasePropertyExists | None = None
-    views: int | None = None
-    local_views: int | None = None
-    content_restricted: int | None = None
-    content_restricted_message: str | None = None
-    balance: int | None = None
-    live: BasePropertyExists | None = None
-    upcoming: BasePropertyExists | None = None
-    live_start_time: int | None = None
-    live_notify: BaseBoolInt | None = None
-    spectators: int | None = None
-    platform: str | None = None
-    likes: BaseLikes | None = None
-    reposts: BaseRepostsInfo | None = None
-    source_id: int | None = None
-    post_id: int | None = None
-    text: str | None = None
+    response_type: NewsfeedCommentsItemTypeVideoResponseType | None
+    access_key: str | None
+    adding_date: int | None
+    can_comment: BaseBoolInt | None
+    can_edit: BaseBoolInt | None
+    can_delete: BaseBoolInt | None
+    can_like: BaseBoolInt | None
+    can_repost: int | None
+    can_subscribe: BaseBoolInt | None
+    can_be_promoted: BaseBoolInt | None
+    can_add_to_faves: BaseBoolInt | None
+    can_add: BaseBoolInt | None
+    can_attach_link: BaseBoolInt | None
+    can_edit_privacy: BaseBoolInt | None
+    is_private: BaseBoolInt | None
+    comments: Comments | None
+    date: int | None
+    description: str | None
+    duration: int | None
+    image: list[VideoVideoImage] | None
+    first_frame: list[VideoVideoImage] | None
+    width: int | None
+    height: int | None
+    id: int | None
+    owner_id: int | None
+    user_id: int | None
+    title: str | None
+    is_favorite: bool | None
+    player: str | None
+    processing: BasePropertyExists | None
+    converting: BaseBoolInt | None
+    added: BaseBoolInt | None
+    is_subscribed: BaseBoolInt | None
+    track_code: str | None
+    repeat: BasePropertyExists | None
+    views: int | None
+    local_views: int | None
+    content_restricted: int | None
+    content_restricted_message: str | None
+    balance: int | None
+    live: BasePropertyExists | None
+    upcoming: BasePropertyExists | None
+    live_start_time: int | None
+    live_notify: BaseBoolInt | None
+    spectators: int | None
+    platform: str | None
+    likes: BaseLikes | None
+    reposts: BaseRepostsInfo | None
+    source_id: int | None
+    post_id: int | None
+    text: str | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedCommentsItemTypeVideoType,
+        response_type: NewsfeedCommentsItemTypeVideoResponseType | None = None,
+        access_key: str | None = None,
+        adding_date: int | None = None,
+        can_comment: BaseBoolInt | None = None,
+        can_edit: BaseBoolInt | None = None,
+        can_delete: BaseBoolInt | None = None,
+        can_like: BaseBoolInt | None = None,
+        can_repost: int | None = None,
+        can_subscribe: BaseBoolInt | None = None,
+        can_be_promoted: BaseBoolInt | None = None,
+        can_add_to_faves: BaseBoolInt | None = None,
+        can_add: BaseBoolInt | None = None,
+        can_attach_link: BaseBoolInt | None = None,
+        can_edit_privacy: BaseBoolInt | None = None,
+        is_private: BaseBoolInt | None = None,
+        comments: Comments | None = None,
+        date: int | None = None,
+        description: str | None = None,
+        duration: int | None = None,
+        image: list[VideoVideoImage] | None = None,
+        first_frame: list[VideoVideoImage] | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        id: int | None = None,
+        owner_id: int | None = None,
+        user_id: int | None = None,
+        title: str | None = None,
+        is_favorite: bool | None = None,
+        player: str | None = None,
+        processing: BasePropertyExists | None = None,
+        converting: BaseBoolInt | None = None,
+        added: BaseBoolInt | None = None,
+        is_subscribed: BaseBoolInt | None = None,
+        track_code: str | None = None,
+        repeat: BasePropertyExists | None = None,
+        views: int | None = None,
+        local_views: int | None = None,
+        content_restricted: int | None = None,
+        content_restricted_message: str | None = None,
+        balance: int | None = None,
+        live: BasePropertyExists | None = None,
+        upcoming: BasePropertyExists | None = None,
+        live_start_time: int | None = None,
+        live_notify: BaseBoolInt | None = None,
+        spectators: int | None = None,
+        platform: str | None = None,
+        likes: BaseLikes | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        source_id: int | None = None,
+        post_id: int | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.type = type
+        self.response_type = response_type
+        self.access_key = access_key
+        self.adding_date = adding_date
+        self.can_comment = can_comment
+        self.can_edit = can_edit
+        self.can_delete = can_delete
+        self.can_like = can_like
+        self.can_repost = can_repost
+        self.can_subscribe = can_subscribe
+        self.can_be_promoted = can_be_promoted
+        self.can_add_to_faves = can_add_to_faves
+        self.can_add = can_add
+        self.can_attach_link = can_attach_link
+        self.can_edit_privacy = can_edit_privacy
+        self.is_private = is_private
+        self.comments = comments
+        self.date = date
+        self.description = description
+        self.duration = duration
+        self.image = image
+        self.first_frame = first_frame
+        self.width = width
+        self.height = height
+        self.id = id
+        self.owner_id = owner_id
+        self.user_id = user_id
+        self.title = title
+        self.is_favorite = is_favorite
+        self.player = player
+        self.processing = processing
+        self.converting = converting
+        self.added = added
+        self.is_subscribed = is_subscribed
+        self.track_code = track_code
+        self.repeat = repeat
+        self.views = views
+        self.local_views = local_views
+        self.content_restricted = content_restricted
+        self.content_restricted_message = content_restricted_message
+        self.balance = balance
+        self.live = live
+        self.upcoming = upcoming
+        self.live_start_time = live_start_time
+        self.live_notify = live_notify
+        self.spectators = spectators
+        self.platform = platform
+        self.likes = likes
+        self.reposts = reposts
+        self.source_id = source_id
+        self.post_id = post_id
+        self.text = text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGenericResponse(Model):
     """`newsfeed_generic_response`.
 
@@ -599,6 +1184,8 @@ class NewsfeedGenericResponse(Model):
         groups: `list[GroupsGroupFull]`.
         lives_items: `list[NewsfeedItemWallpost | NewsfeedItemPhoto | NewsfeedItemPhotoTag | NewsfeedItemFriend | NewsfeedItemAudio | NewsfeedItemVideo | NewsfeedItemTopic | NewsfeedItemDigest | NewsfeedItemPromoButton]`.
     """
+
+    __slots__ = ("groups", "items", "lives_items", "profiles")
 
     items: list[
         NewsfeedItemWallpost
@@ -612,7 +1199,7 @@ class NewsfeedGenericResponse(Model):
         | NewsfeedItemPromoButton
     ]
     profiles: list[UsersUserFull]
-    groups: list[GroupsGroupFull] | None = None
+    groups: list[GroupsGroupFull] | None
     lives_items: (
         list[
             NewsfeedItemWallpost
@@ -626,10 +1213,44 @@ class NewsfeedGenericResponse(Model):
             | NewsfeedItemPromoButton
         ]
         | None
-    ) = None
+    )
+
+    def __init__(
+        self,
+        *,
+        items: list[
+            NewsfeedItemWallpost
+            | NewsfeedItemPhoto
+            | NewsfeedItemPhotoTag
+            | NewsfeedItemFriend
+            | NewsfeedItemAudio
+            | NewsfeedItemVideo
+            | NewsfeedItemTopic
+            | NewsfeedItemDigest
+            | NewsfeedItemPromoButton
+        ],
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull] | None = None,
+        lives_items: list[
+            NewsfeedItemWallpost
+            | NewsfeedItemPhoto
+            | NewsfeedItemPhotoTag
+            | NewsfeedItemFriend
+            | NewsfeedItemAudio
+            | NewsfeedItemVideo
+            | NewsfeedItemTopic
+            | NewsfeedItemDigest
+            | NewsfeedItemPromoButton
+        ]
+        | None = None,
+    ) -> None:
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.lives_items = lives_items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGetBannedExtendedResponse(Model):
     """`newsfeed_getBanned_extended_response`.
 
@@ -638,11 +1259,19 @@ class NewsfeedGetBannedExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    __slots__ = ("groups", "profiles")
+
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self, *, profiles: list[UsersUserFull] | None = None, groups: list[GroupsGroupFull] | None = None
+    ) -> None:
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGetBannedResponse(Model):
     """`newsfeed_getBanned_response`.
 
@@ -651,11 +1280,17 @@ class NewsfeedGetBannedResponse(Model):
         members: `list[int]`.
     """
 
-    groups: list[int] | None = None
-    members: list[int] | None = None
+    __slots__ = ("groups", "members")
+
+    groups: list[int] | None
+    members: list[int] | None
+
+    def __init__(self, *, groups: list[int] | None = None, members: list[int] | None = None) -> None:
+        self.groups = groups
+        self.members = members
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGetCommentsResponse(Model):
     """`newsfeed_getComments_response`.
 
@@ -665,6 +1300,8 @@ class NewsfeedGetCommentsResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
         next_from: `str`.
     """
+
+    __slots__ = ("groups", "items", "next_from", "profiles")
 
     items: list[
         NewsfeedCommentsItemTypeTopic
@@ -676,10 +1313,30 @@ class NewsfeedGetCommentsResponse(Model):
     ]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    next_from: str | None = None
+    next_from: str | None
+
+    def __init__(
+        self,
+        *,
+        items: list[
+            NewsfeedCommentsItemTypeTopic
+            | NewsfeedCommentsItemTypePhoto
+            | NewsfeedCommentsItemTypeVideo
+            | NewsfeedCommentsItemTypeNotes
+            | NewsfeedCommentsItemTypePost
+            | NewsfeedCommentsItemTypeMarket
+        ],
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull],
+        next_from: str | None = None,
+    ) -> None:
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGetListsExtendedResponse(Model):
     """`newsfeed_getLists_extended_response`.
 
@@ -688,11 +1345,17 @@ class NewsfeedGetListsExtendedResponse(Model):
         items: `list[NewsfeedListFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[NewsfeedListFull]
 
+    def __init__(self, *, count: int, items: list[NewsfeedListFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGetListsResponse(Model):
     """`newsfeed_getLists_response`.
 
@@ -701,11 +1364,17 @@ class NewsfeedGetListsResponse(Model):
         items: `list[NewsfeedList]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[NewsfeedList]
 
+    def __init__(self, *, count: int, items: list[NewsfeedList]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGetMentionsResponse(Model):
     """`newsfeed_getMentions_response`.
 
@@ -714,11 +1383,17 @@ class NewsfeedGetMentionsResponse(Model):
         items: `list[WallWallpostFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[WallWallpostFull]
 
+    def __init__(self, *, count: int, items: list[WallWallpostFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedGetSuggestedSourcesResponse(Model):
     """`newsfeed_getSuggestedSources_response`.
 
@@ -727,11 +1402,17 @@ class NewsfeedGetSuggestedSourcesResponse(Model):
         items: `list[UsersUserFull | GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[UsersUserFull | GroupsGroupFull]
 
+    def __init__(self, *, count: int, items: list[UsersUserFull | GroupsGroupFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedIgnoreItemResponse(Model):
     """`newsfeed_ignore_item_response`.
 
@@ -739,10 +1420,15 @@ class NewsfeedIgnoreItemResponse(Model):
         status: `bool`, always present.
     """
 
+    __slots__ = ("status",)
+
     status: bool
 
+    def __init__(self, *, status: bool) -> None:
+        self.status = status
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemAudio(Model):
     """`newsfeed_item_audio`.
 
@@ -756,16 +1442,37 @@ class NewsfeedItemAudio(Model):
         post_id: `int`.
     """
 
+    __slots__ = ("audio", "date", "feedback", "post_id", "short_text_rate", "source_id", "type")
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    audio: NewsfeedItemAudioAudio | None = None
-    post_id: int | None = None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    audio: NewsfeedItemAudioAudio | None
+    post_id: int | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        audio: NewsfeedItemAudioAudio | None = None,
+        post_id: int | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.audio = audio
+        self.post_id = post_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemAudioAudio(Model):
     """`newsfeed_item_audio_audio`.
 
@@ -774,11 +1481,17 @@ class NewsfeedItemAudioAudio(Model):
         items: `list[AudioAudio]`.
     """
 
-    count: int | None = None
-    items: list[AudioAudio] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[AudioAudio] | None
+
+    def __init__(self, *, count: int | None = None, items: list[AudioAudio] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemBase(Model):
     """`newsfeed_item_base`.
 
@@ -790,14 +1503,31 @@ class NewsfeedItemBase(Model):
         feedback: `NewsfeedItemWallpostFeedback`.
     """
 
+    __slots__ = ("date", "feedback", "short_text_rate", "source_id", "type")
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemDigest(Model):
     """`newsfeed_item_digest`.
 
@@ -815,20 +1545,61 @@ class NewsfeedItemDigest(Model):
         footer: `NewsfeedItemDigestFooter`.
     """
 
+    __slots__ = (
+        "date",
+        "feed_id",
+        "feedback",
+        "footer",
+        "header",
+        "items",
+        "main_post_ids",
+        "short_text_rate",
+        "source_id",
+        "template",
+        "type",
+    )
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    feed_id: str | None = None
-    items: list[NewsfeedItemDigestFullItem] | None = None
-    main_post_ids: list[str] | None = None
-    template: Template | None = None
-    header: NewsfeedItemDigestHeader | None = None
-    footer: NewsfeedItemDigestFooter | None = None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    feed_id: str | None
+    items: list[NewsfeedItemDigestFullItem] | None
+    main_post_ids: list[str] | None
+    template: Template | None
+    header: NewsfeedItemDigestHeader | None
+    footer: NewsfeedItemDigestFooter | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        feed_id: str | None = None,
+        items: list[NewsfeedItemDigestFullItem] | None = None,
+        main_post_ids: list[str] | None = None,
+        template: Template | None = None,
+        header: NewsfeedItemDigestHeader | None = None,
+        footer: NewsfeedItemDigestFooter | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.feed_id = feed_id
+        self.items = items
+        self.main_post_ids = main_post_ids
+        self.template = template
+        self.header = header
+        self.footer = footer
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemDigestButton(Model):
     """`newsfeed_item_digest_button`.
 
@@ -837,11 +1608,17 @@ class NewsfeedItemDigestButton(Model):
         style: `NewsfeedItemDigestButtonStyle`.
     """
 
+    __slots__ = ("style", "title")
+
     title: str
-    style: NewsfeedItemDigestButtonStyle | None = None
+    style: NewsfeedItemDigestButtonStyle | None
+
+    def __init__(self, *, title: str, style: NewsfeedItemDigestButtonStyle | None = None) -> None:
+        self.title = title
+        self.style = style
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemDigestFooter(Model):
     """`newsfeed_item_digest_footer`.
 
@@ -852,13 +1629,28 @@ class NewsfeedItemDigestFooter(Model):
         feed_id: `str`.
     """
 
+    __slots__ = ("button", "feed_id", "style", "text")
+
     style: NewsfeedItemDigestFooterStyle
     text: str
-    button: NewsfeedItemDigestButton | None = None
-    feed_id: str | None = None
+    button: NewsfeedItemDigestButton | None
+    feed_id: str | None
+
+    def __init__(
+        self,
+        *,
+        style: NewsfeedItemDigestFooterStyle,
+        text: str,
+        button: NewsfeedItemDigestButton | None = None,
+        feed_id: str | None = None,
+    ) -> None:
+        self.style = style
+        self.text = text
+        self.button = button
+        self.feed_id = feed_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemDigestFullItem(Model):
     """`newsfeed_item_digest_full_item`.
 
@@ -866,6 +1658,7 @@ class NewsfeedItemDigestFullItem(Model):
         type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`, always present.
         date: `int`, always present.
+        post: `NewsfeedItemWallpost`, always present.
         short_text_rate: `float`.
         feedback: `NewsfeedItemWallpostFeedback`.
         inner_type: `InnerType`.
@@ -874,45 +1667,108 @@ class NewsfeedItemDigestFullItem(Model):
         attachment_index: `int`.
         attachment: `WallWallpostAttachment`.
         style: `Style`.
-        post: `NewsfeedItemWallpost`, always present.
         badge_text: `str`.
     """
+
+    __slots__ = (
+        "attachment",
+        "attachment_index",
+        "badge_text",
+        "date",
+        "feedback",
+        "inner_type",
+        "post",
+        "short_text_rate",
+        "source_id",
+        "source_name",
+        "style",
+        "text",
+        "type",
+    )
 
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
     post: NewsfeedItemWallpost
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    inner_type: InnerType | None = None
-    text: str | None = None
-    source_name: str | None = None
-    attachment_index: int | None = None
-    attachment: WallWallpostAttachment | None = None
-    style: Style | None = None
-    badge_text: str | None = None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    inner_type: InnerType | None
+    text: str | None
+    source_name: str | None
+    attachment_index: int | None
+    attachment: WallWallpostAttachment | None
+    style: Style | None
+    badge_text: str | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        post: NewsfeedItemWallpost,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        inner_type: InnerType | None = None,
+        text: str | None = None,
+        source_name: str | None = None,
+        attachment_index: int | None = None,
+        attachment: WallWallpostAttachment | None = None,
+        style: Style | None = None,
+        badge_text: str | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.post = post
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.inner_type = inner_type
+        self.text = text
+        self.source_name = source_name
+        self.attachment_index = attachment_index
+        self.attachment = attachment
+        self.style = style
+        self.badge_text = badge_text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemDigestHeader(Model):
     """`newsfeed_item_digest_header`.
 
     Attributes:
         title: `str`, always present.
+        style: `NewsfeedItemDigestHeaderStyle`, always present.
         subtitle: `str`.
         badge_text: `str`.
-        style: `NewsfeedItemDigestHeaderStyle`, always present.
         button: `NewsfeedItemDigestButton`.
     """
 
+    __slots__ = ("badge_text", "button", "style", "subtitle", "title")
+
     title: str
     style: NewsfeedItemDigestHeaderStyle
-    subtitle: str | None = None
-    badge_text: str | None = None
-    button: NewsfeedItemDigestButton | None = None
+    subtitle: str | None
+    badge_text: str | None
+    button: NewsfeedItemDigestButton | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        style: NewsfeedItemDigestHeaderStyle,
+        subtitle: str | None = None,
+        badge_text: str | None = None,
+        button: NewsfeedItemDigestButton | None = None,
+    ) -> None:
+        self.title = title
+        self.style = style
+        self.subtitle = subtitle
+        self.badge_text = badge_text
+        self.button = button
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemFriend(Model):
     """`newsfeed_item_friend`.
 
@@ -925,15 +1781,34 @@ class NewsfeedItemFriend(Model):
         friends: `NewsfeedItemFriendFriends`.
     """
 
+    __slots__ = ("date", "feedback", "friends", "short_text_rate", "source_id", "type")
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    friends: NewsfeedItemFriendFriends | None = None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    friends: NewsfeedItemFriendFriends | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        friends: NewsfeedItemFriendFriends | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.friends = friends
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemFriendFriends(Model):
     """`newsfeed_item_friend_friends`.
 
@@ -942,11 +1817,17 @@ class NewsfeedItemFriendFriends(Model):
         items: `list[BaseUserId]`.
     """
 
-    count: int | None = None
-    items: list[BaseUserId] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[BaseUserId] | None
+
+    def __init__(self, *, count: int | None = None, items: list[BaseUserId] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemHolidayRecommendationsBlockHeader(Model):
     """`newsfeed_item_holiday_recommendations_block_header`.
 
@@ -957,38 +1838,76 @@ class NewsfeedItemHolidayRecommendationsBlockHeader(Model):
         action: `BaseLinkButtonAction`.
     """
 
-    title: str | None = None
-    subtitle: str | None = None
-    image: list[BaseImage] | None = None
-    action: BaseLinkButtonAction | None = None
+    __slots__ = ("action", "image", "subtitle", "title")
+
+    title: str | None
+    subtitle: str | None
+    image: list[BaseImage] | None
+    action: BaseLinkButtonAction | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        subtitle: str | None = None,
+        image: list[BaseImage] | None = None,
+        action: BaseLinkButtonAction | None = None,
+    ) -> None:
+        self.title = title
+        self.subtitle = subtitle
+        self.image = image
+        self.action = action
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemPhoto(Model):
     """`newsfeed_item_photo`.
 
     Attributes:
-        carousel_offset: `int`.
         type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`, always present.
         date: `int`, always present.
+        carousel_offset: `int`.
         short_text_rate: `float`.
         feedback: `NewsfeedItemWallpostFeedback`.
         photos: `NewsfeedItemPhotoPhotos`.
         post_id: `int`.
     """
 
+    __slots__ = ("carousel_offset", "date", "feedback", "photos", "post_id", "short_text_rate", "source_id", "type")
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    carousel_offset: int | None = None
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    photos: NewsfeedItemPhotoPhotos | None = None
-    post_id: int | None = None
+    carousel_offset: int | None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    photos: NewsfeedItemPhotoPhotos | None
+    post_id: int | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        carousel_offset: int | None = None,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        photos: NewsfeedItemPhotoPhotos | None = None,
+        post_id: int | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.carousel_offset = carousel_offset
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.photos = photos
+        self.post_id = post_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemPhotoPhotos(Model):
     """`newsfeed_item_photo_photos`.
 
@@ -997,36 +1916,65 @@ class NewsfeedItemPhotoPhotos(Model):
         items: `list[PhotosPhoto]`.
     """
 
-    count: int | None = None
-    items: list[PhotosPhoto] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[PhotosPhoto] | None
+
+    def __init__(self, *, count: int | None = None, items: list[PhotosPhoto] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemPhotoTag(Model):
     """`newsfeed_item_photo_tag`.
 
     Attributes:
-        carousel_offset: `int`.
         type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`, always present.
         date: `int`, always present.
+        carousel_offset: `int`.
         short_text_rate: `float`.
         feedback: `NewsfeedItemWallpostFeedback`.
         photo_tags: `NewsfeedItemPhotoTagPhotoTags`.
         post_id: `int`.
     """
 
+    __slots__ = ("carousel_offset", "date", "feedback", "photo_tags", "post_id", "short_text_rate", "source_id", "type")
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    carousel_offset: int | None = None
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    photo_tags: NewsfeedItemPhotoTagPhotoTags | None = None
-    post_id: int | None = None
+    carousel_offset: int | None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    photo_tags: NewsfeedItemPhotoTagPhotoTags | None
+    post_id: int | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        carousel_offset: int | None = None,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        photo_tags: NewsfeedItemPhotoTagPhotoTags | None = None,
+        post_id: int | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.carousel_offset = carousel_offset
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.photo_tags = photo_tags
+        self.post_id = post_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemPhotoTagPhotoTags(Model):
     """`newsfeed_item_photo_tag_photo_tags`.
 
@@ -1035,11 +1983,17 @@ class NewsfeedItemPhotoTagPhotoTags(Model):
         items: `list[PhotosPhoto]`.
     """
 
-    count: int | None = None
-    items: list[PhotosPhoto] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[PhotosPhoto] | None
+
+    def __init__(self, *, count: int | None = None, items: list[PhotosPhoto] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemPromoButton(Model):
     """`newsfeed_item_promo_button`.
 
@@ -1055,18 +2009,43 @@ class NewsfeedItemPromoButton(Model):
         images: `list[NewsfeedItemPromoButtonImage]`.
     """
 
+    __slots__ = ("action", "date", "feedback", "images", "short_text_rate", "source_id", "text", "title", "type")
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    text: str | None = None
-    title: str | None = None
-    action: NewsfeedItemPromoButtonAction | None = None
-    images: list[NewsfeedItemPromoButtonImage] | None = None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    text: str | None
+    title: str | None
+    action: NewsfeedItemPromoButtonAction | None
+    images: list[NewsfeedItemPromoButtonImage] | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        text: str | None = None,
+        title: str | None = None,
+        action: NewsfeedItemPromoButtonAction | None = None,
+        images: list[NewsfeedItemPromoButtonImage] | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.text = text
+        self.title = title
+        self.action = action
+        self.images = images
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemPromoButtonAction(Model):
     """`newsfeed_item_promo_button_action`.
 
@@ -1076,12 +2055,19 @@ class NewsfeedItemPromoButtonAction(Model):
         target: `str`.
     """
 
-    url: str | None = None
-    type: str | None = None
-    target: str | None = None
+    __slots__ = ("target", "type", "url")
+
+    url: str | None
+    type: str | None
+    target: str | None
+
+    def __init__(self, *, url: str | None = None, type: str | None = None, target: str | None = None) -> None:
+        self.url = url
+        self.type = type
+        self.target = target
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemPromoButtonImage(Model):
     """`newsfeed_item_promo_button_image`.
 
@@ -1091,12 +2077,19 @@ class NewsfeedItemPromoButtonImage(Model):
         url: `str`.
     """
 
-    width: int | None = None
-    height: int | None = None
-    url: str | None = None
+    __slots__ = ("height", "url", "width")
+
+    width: int | None
+    height: int | None
+    url: str | None
+
+    def __init__(self, *, width: int | None = None, height: int | None = None, url: str | None = None) -> None:
+        self.width = width
+        self.height = height
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemTopic(Model):
     """`newsfeed_item_topic`.
 
@@ -1104,51 +2097,99 @@ class NewsfeedItemTopic(Model):
         type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`, always present.
         date: `int`, always present.
+        post_id: `int`, always present.
+        text: `str`, always present.
         short_text_rate: `float`.
         feedback: `NewsfeedItemWallpostFeedback`.
         comments: `BaseCommentsInfo`.
         likes: `BaseLikesInfo`.
-        post_id: `int`, always present.
-        text: `str`, always present.
     """
+
+    __slots__ = ("comments", "date", "feedback", "likes", "post_id", "short_text_rate", "source_id", "text", "type")
 
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
     post_id: int
     text: str
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    comments: BaseCommentsInfo | None = None
-    likes: BaseLikesInfo | None = None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    comments: BaseCommentsInfo | None
+    likes: BaseLikesInfo | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        post_id: int,
+        text: str,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        comments: BaseCommentsInfo | None = None,
+        likes: BaseLikesInfo | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.post_id = post_id
+        self.text = text
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.comments = comments
+        self.likes = likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemVideo(Model):
     """`newsfeed_item_video`.
 
     Attributes:
-        carousel_offset: `int`.
         type: `NewsfeedNewsfeedItemType`, always present.
         source_id: `int`, always present.
         date: `int`, always present.
+        carousel_offset: `int`.
         short_text_rate: `float`.
         feedback: `NewsfeedItemWallpostFeedback`.
         video: `NewsfeedItemVideoVideo`.
         post_id: `int`.
     """
 
+    __slots__ = ("carousel_offset", "date", "feedback", "post_id", "short_text_rate", "source_id", "type", "video")
+
     type: NewsfeedNewsfeedItemType
     source_id: int
     date: int
-    carousel_offset: int | None = None
-    short_text_rate: float | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    video: NewsfeedItemVideoVideo | None = None
-    post_id: int | None = None
+    carousel_offset: int | None
+    short_text_rate: float | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    video: NewsfeedItemVideoVideo | None
+    post_id: int | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedNewsfeedItemType,
+        source_id: int,
+        date: int,
+        carousel_offset: int | None = None,
+        short_text_rate: float | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        video: NewsfeedItemVideoVideo | None = None,
+        post_id: int | None = None,
+    ) -> None:
+        self.type = type
+        self.source_id = source_id
+        self.date = date
+        self.carousel_offset = carousel_offset
+        self.short_text_rate = short_text_rate
+        self.feedback = feedback
+        self.video = video
+        self.post_id = post_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemVideoVideo(Model):
     """`newsfeed_item_video_video`.
 
@@ -1157,11 +2198,17 @@ class NewsfeedItemVideoVideo(Model):
         items: `list[VideoVideoFull]`.
     """
 
-    count: int | None = None
-    items: list[VideoVideoFull] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[VideoVideoFull] | None
+
+    def __init__(self, *, count: int | None = None, items: list[VideoVideoFull] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemWallpost(Model):
     """`newsfeed_item_wallpost`.
 
@@ -1210,51 +2257,185 @@ class NewsfeedItemWallpost(Model):
         to_id: `int`.
     """
 
+    __slots__ = (
+        "access_key",
+        "attachments",
+        "can_delete",
+        "can_edit",
+        "can_pin",
+        "carousel_offset",
+        "comments",
+        "copy_history",
+        "copyright",
+        "created_by",
+        "date",
+        "deleted_details",
+        "deleted_reason",
+        "donut",
+        "donut_miniapp_url",
+        "edited",
+        "feedback",
+        "from_id",
+        "geo",
+        "hash",
+        "id",
+        "inner_type",
+        "is_archived",
+        "is_deleted",
+        "is_favorite",
+        "is_pinned",
+        "likes",
+        "marked_as_ads",
+        "owner_id",
+        "parents_stack",
+        "post_id",
+        "post_source",
+        "post_type",
+        "reposts",
+        "short_text_rate",
+        "signer_id",
+        "source_id",
+        "text",
+        "to_id",
+        "topic_id",
+        "type",
+        "views",
+    )
+
     source_id: int
-    carousel_offset: int | None = None
-    inner_type: WallWallpostInnerType | None = None
-    access_key: str | None = None
-    is_deleted: bool | None = None
-    deleted_reason: str | None = None
-    deleted_details: str | None = None
-    donut_miniapp_url: str | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    copyright: WallPostCopyright | None = None
-    date: int | None = None
-    edited: int | None = None
-    from_id: int | None = None
-    geo: WallGeo | None = None
-    id: int | None = None
-    is_archived: bool | None = None
-    is_favorite: bool | None = None
-    likes: BaseLikesInfo | None = None
-    owner_id: int | None = None
-    post_id: int | None = None
-    parents_stack: list[int] | None = None
-    post_source: WallPostSource | None = None
-    post_type: WallPostType | None = None
-    reposts: BaseRepostsInfo | None = None
-    signer_id: int | None = None
-    text: str | None = None
-    views: WallViews | None = None
-    copy_history: list[WallWallpostFull] | None = None
-    can_edit: BaseBoolInt | None = None
-    created_by: int | None = None
-    can_delete: BaseBoolInt | None = None
-    can_pin: BaseBoolInt | None = None
-    donut: WallWallpostDonut | None = None
-    is_pinned: BaseBoolInt | None = None
-    comments: BaseCommentsInfo | None = None
-    marked_as_ads: BaseBoolInt | None = None
-    topic_id: WallWallpostFullTopicId | None = None
-    short_text_rate: float | None = None
-    hash: str | None = None
-    type: WallPostType | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    to_id: int | None = None
+    carousel_offset: int | None
+    inner_type: WallWallpostInnerType | None
+    access_key: str | None
+    is_deleted: bool | None
+    deleted_reason: str | None
+    deleted_details: str | None
+    donut_miniapp_url: str | None
+    attachments: list[WallWallpostAttachment] | None
+    copyright: WallPostCopyright | None
+    date: int | None
+    edited: int | None
+    from_id: int | None
+    geo: WallGeo | None
+    id: int | None
+    is_archived: bool | None
+    is_favorite: bool | None
+    likes: BaseLikesInfo | None
+    owner_id: int | None
+    post_id: int | None
+    parents_stack: list[int] | None
+    post_source: WallPostSource | None
+    post_type: WallPostType | None
+    reposts: BaseRepostsInfo | None
+    signer_id: int | None
+    text: str | None
+    views: WallViews | None
+    copy_history: list[WallWallpostFull] | None
+    can_edit: BaseBoolInt | None
+    created_by: int | None
+    can_delete: BaseBoolInt | None
+    can_pin: BaseBoolInt | None
+    donut: WallWallpostDonut | None
+    is_pinned: BaseBoolInt | None
+    comments: BaseCommentsInfo | None
+    marked_as_ads: BaseBoolInt | None
+    topic_id: WallWallpostFullTopicId | None
+    short_text_rate: float | None
+    hash: str | None
+    type: WallPostType | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    to_id: int | None
+
+    def __init__(
+        self,
+        *,
+        source_id: int,
+        carousel_offset: int | None = None,
+        inner_type: WallWallpostInnerType | None = None,
+        access_key: str | None = None,
+        is_deleted: bool | None = None,
+        deleted_reason: str | None = None,
+        deleted_details: str | None = None,
+        donut_miniapp_url: str | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        copyright: WallPostCopyright | None = None,
+        date: int | None = None,
+        edited: int | None = None,
+        from_id: int | None = None,
+        geo: WallGeo | None = None,
+        id: int | None = None,
+        is_archived: bool | None = None,
+        is_favorite: bool | None = None,
+        likes: BaseLikesInfo | None = None,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        parents_stack: list[int] | None = None,
+        post_source: WallPostSource | None = None,
+        post_type: WallPostType | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        signer_id: int | None = None,
+        text: str | None = None,
+        views: WallViews | None = None,
+        copy_history: list[WallWallpostFull] | None = None,
+        can_edit: BaseBoolInt | None = None,
+        created_by: int | None = None,
+        can_delete: BaseBoolInt | None = None,
+        can_pin: BaseBoolInt | None = None,
+        donut: WallWallpostDonut | None = None,
+        is_pinned: BaseBoolInt | None = None,
+        comments: BaseCommentsInfo | None = None,
+        marked_as_ads: BaseBoolInt | None = None,
+        topic_id: WallWallpostFullTopicId | None = None,
+        short_text_rate: float | None = None,
+        hash: str | None = None,
+        type: WallPostType | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        to_id: int | None = None,
+    ) -> None:
+        self.source_id = source_id
+        self.carousel_offset = carousel_offset
+        self.inner_type = inner_type
+        self.access_key = access_key
+        self.is_deleted = is_deleted
+        self.deleted_reason = deleted_reason
+        self.deleted_details = deleted_details
+        self.donut_miniapp_url = donut_miniapp_url
+        self.attachments = attachments
+        self.copyright = copyright
+        self.date = date
+        self.edited = edited
+        self.from_id = from_id
+        self.geo = geo
+        self.id = id
+        self.is_archived = is_archived
+        self.is_favorite = is_favorite
+        self.likes = likes
+        self.owner_id = owner_id
+        self.post_id = post_id
+        self.parents_stack = parents_stack
+        self.post_source = post_source
+        self.post_type = post_type
+        self.reposts = reposts
+        self.signer_id = signer_id
+        self.text = text
+        self.views = views
+        self.copy_history = copy_history
+        self.can_edit = can_edit
+        self.created_by = created_by
+        self.can_delete = can_delete
+        self.can_pin = can_pin
+        self.donut = donut
+        self.is_pinned = is_pinned
+        self.comments = comments
+        self.marked_as_ads = marked_as_ads
+        self.topic_id = topic_id
+        self.short_text_rate = short_text_rate
+        self.hash = hash
+        self.type = type
+        self.feedback = feedback
+        self.to_id = to_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemWallpostFeedback(Model):
     """`newsfeed_item_wallpost_feedback`.
 
@@ -1268,16 +2449,37 @@ class NewsfeedItemWallpostFeedback(Model):
         track_code: `str`.
     """
 
+    __slots__ = ("answers", "descriptions", "gratitude", "question", "stars_count", "track_code", "type")
+
     type: NewsfeedItemWallpostFeedbackType
     question: str
-    answers: list[NewsfeedItemWallpostFeedbackAnswer] | None = None
-    stars_count: int | None = None
-    descriptions: list[str] | None = None
-    gratitude: str | None = None
-    track_code: str | None = None
+    answers: list[NewsfeedItemWallpostFeedbackAnswer] | None
+    stars_count: int | None
+    descriptions: list[str] | None
+    gratitude: str | None
+    track_code: str | None
+
+    def __init__(
+        self,
+        *,
+        type: NewsfeedItemWallpostFeedbackType,
+        question: str,
+        answers: list[NewsfeedItemWallpostFeedbackAnswer] | None = None,
+        stars_count: int | None = None,
+        descriptions: list[str] | None = None,
+        gratitude: str | None = None,
+        track_code: str | None = None,
+    ) -> None:
+        self.type = type
+        self.question = question
+        self.answers = answers
+        self.stars_count = stars_count
+        self.descriptions = descriptions
+        self.gratitude = gratitude
+        self.track_code = track_code
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedItemWallpostFeedbackAnswer(Model):
     """`newsfeed_item_wallpost_feedback_answer`.
 
@@ -1286,11 +2488,17 @@ class NewsfeedItemWallpostFeedbackAnswer(Model):
         id: `str`, always present.
     """
 
+    __slots__ = ("id", "title")
+
     title: str
     id: str
 
+    def __init__(self, *, title: str, id: str) -> None:
+        self.title = title
+        self.id = id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedList(Model):
     """`newsfeed_list`.
 
@@ -1299,11 +2507,17 @@ class NewsfeedList(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("id", "title")
+
     id: int
     title: str
 
+    def __init__(self, *, id: int, title: str) -> None:
+        self.id = id
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedListFull(Model):
     """`newsfeed_list_full`.
 
@@ -1314,94 +2528,180 @@ class NewsfeedListFull(Model):
         source_ids: `list[int]`.
     """
 
+    __slots__ = ("id", "no_reposts", "source_ids", "title")
+
     id: int
     title: str
-    no_reposts: BaseBoolInt | None = None
-    source_ids: list[int] | None = None
+    no_reposts: BaseBoolInt | None
+    source_ids: list[int] | None
+
+    def __init__(
+        self, *, id: int, title: str, no_reposts: BaseBoolInt | None = None, source_ids: list[int] | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.no_reposts = no_reposts
+        self.source_ids = source_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedSearchExtendedResponse(Model):
     """`newsfeed_search_extended_response`.
 
     Attributes:
         items: `list[WallWallpostFull]`, always present.
+        count: `int`, always present.
         profiles: `list[UsersUserFull]`.
         groups: `list[GroupsGroupFull]`.
         suggested_queries: `list[str]`.
         next_from: `str`.
-        count: `int`, always present.
         total_count: `int`.
     """
 
+    __slots__ = ("count", "groups", "items", "next_from", "profiles", "suggested_queries", "total_count")
+
     items: list[WallWallpostFull]
     count: int
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    suggested_queries: list[str] | None = None
-    next_from: str | None = None
-    total_count: int | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    suggested_queries: list[str] | None
+    next_from: str | None
+    total_count: int | None
+
+    def __init__(
+        self,
+        *,
+        items: list[WallWallpostFull],
+        count: int,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        suggested_queries: list[str] | None = None,
+        next_from: str | None = None,
+        total_count: int | None = None,
+    ) -> None:
+        self.items = items
+        self.count = count
+        self.profiles = profiles
+        self.groups = groups
+        self.suggested_queries = suggested_queries
+        self.next_from = next_from
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedSearchExtendedStrictResponse(Model):
     """`newsfeed_search_extended_strict_response`.
 
     Attributes:
         items: `list[WallWallpostFull]`, always present.
+        count: `int`, always present.
         profiles: `list[UsersUserFull]`.
         groups: `list[GroupsGroupFull]`.
         suggested_queries: `list[str]`.
         next_from: `str`.
-        count: `int`, always present.
         total_count: `int`.
     """
 
+    __slots__ = ("count", "groups", "items", "next_from", "profiles", "suggested_queries", "total_count")
+
     items: list[WallWallpostFull]
     count: int
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    suggested_queries: list[str] | None = None
-    next_from: str | None = None
-    total_count: int | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    suggested_queries: list[str] | None
+    next_from: str | None
+    total_count: int | None
+
+    def __init__(
+        self,
+        *,
+        items: list[WallWallpostFull],
+        count: int,
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        suggested_queries: list[str] | None = None,
+        next_from: str | None = None,
+        total_count: int | None = None,
+    ) -> None:
+        self.items = items
+        self.count = count
+        self.profiles = profiles
+        self.groups = groups
+        self.suggested_queries = suggested_queries
+        self.next_from = next_from
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedSearchResponse(Model):
     """`newsfeed_search_response`.
 
     Attributes:
         items: `list[WallWallpostFull]`, always present.
+        count: `int`, always present.
         suggested_queries: `list[str]`.
         next_from: `str`.
-        count: `int`, always present.
         total_count: `int`.
     """
 
+    __slots__ = ("count", "items", "next_from", "suggested_queries", "total_count")
+
     items: list[WallWallpostFull]
     count: int
-    suggested_queries: list[str] | None = None
-    next_from: str | None = None
-    total_count: int | None = None
+    suggested_queries: list[str] | None
+    next_from: str | None
+    total_count: int | None
+
+    def __init__(
+        self,
+        *,
+        items: list[WallWallpostFull],
+        count: int,
+        suggested_queries: list[str] | None = None,
+        next_from: str | None = None,
+        total_count: int | None = None,
+    ) -> None:
+        self.items = items
+        self.count = count
+        self.suggested_queries = suggested_queries
+        self.next_from = next_from
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewsfeedSearchStrictResponse(Model):
     """`newsfeed_search_strict_response`.
 
     Attributes:
         items: `list[WallWallpostFull]`, always present.
+        count: `int`, always present.
         suggested_queries: `list[str]`.
         next_from: `str`.
-        count: `int`, always present.
         total_count: `int`.
     """
 
+    __slots__ = ("count", "items", "next_from", "suggested_queries", "total_count")
+
     items: list[WallWallpostFull]
     count: int
-    suggested_queries: list[str] | None = None
-    next_from: str | None = None
-    total_count: int | None = None
+    suggested_queries: list[str] | None
+    next_from: str | None
+    total_count: int | None
+
+    def __init__(
+        self,
+        *,
+        items: list[WallWallpostFull],
+        count: int,
+        suggested_queries: list[str] | None = None,
+        next_from: str | None = None,
+        total_count: int | None = None,
+    ) -> None:
+        self.items = items
+        self.count = count
+        self.suggested_queries = suggested_queries
+        self.next_from = next_from
+        self.total_count = total_count
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

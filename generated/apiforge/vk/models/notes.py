@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotesGetCommentsResponse(Model):
     """`notes_getComments_response`.
 
@@ -19,11 +17,17 @@ class NotesGetCommentsResponse(Model):
         items: `list[NotesNoteComment]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[NotesNoteComment]
 
+    def __init__(self, *, count: int, items: list[NotesNoteComment]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotesGetResponse(Model):
     """`notes_get_response`.
 
@@ -32,28 +36,49 @@ class NotesGetResponse(Model):
         items: `list[NotesNote]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[NotesNote]
 
+    def __init__(self, *, count: int, items: list[NotesNote]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotesNote(Model):
     """`notes_note`.
 
     Attributes:
-        read_comments: `int`.
-        can_comment: `BaseBoolInt`.
         comments: `int`, always present.
         date: `int`, always present.
         id: `int`, always present.
         owner_id: `int`, always present.
-        text: `str`.
-        text_wiki: `str`.
         title: `str`, always present.
         view_url: `str`, always present.
+        read_comments: `int`.
+        can_comment: `BaseBoolInt`.
+        text: `str`.
+        text_wiki: `str`.
         privacy_view: `list[str]`.
         privacy_comment: `list[str]`.
     """
+
+    __slots__ = (
+        "can_comment",
+        "comments",
+        "date",
+        "id",
+        "owner_id",
+        "privacy_comment",
+        "privacy_view",
+        "read_comments",
+        "text",
+        "text_wiki",
+        "title",
+        "view_url",
+    )
 
     comments: int
     date: int
@@ -61,15 +86,44 @@ class NotesNote(Model):
     owner_id: int
     title: str
     view_url: str
-    read_comments: int | None = None
-    can_comment: BaseBoolInt | None = None
-    text: str | None = None
-    text_wiki: str | None = None
-    privacy_view: list[str] | None = None
-    privacy_comment: list[str] | None = None
+    read_comments: int | None
+    can_comment: BaseBoolInt | None
+    text: str | None
+    text_wiki: str | None
+    privacy_view: list[str] | None
+    privacy_comment: list[str] | None
+
+    def __init__(
+        self,
+        *,
+        comments: int,
+        date: int,
+        id: int,
+        owner_id: int,
+        title: str,
+        view_url: str,
+        read_comments: int | None = None,
+        can_comment: BaseBoolInt | None = None,
+        text: str | None = None,
+        text_wiki: str | None = None,
+        privacy_view: list[str] | None = None,
+        privacy_comment: list[str] | None = None,
+    ) -> None:
+        self.comments = comments
+        self.date = date
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.view_url = view_url
+        self.read_comments = read_comments
+        self.can_comment = can_comment
+        self.text = text
+        self.text_wiki = text_wiki
+        self.privacy_view = privacy_view
+        self.privacy_comment = privacy_comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotesNoteComment(Model):
     """`notes_note_comment`.
 
@@ -79,9 +133,11 @@ class NotesNoteComment(Model):
         message: `str`, always present.
         nid: `int`, always present.
         oid: `int`, always present.
-        reply_to: `int`.
         uid: `int`, always present.
+        reply_to: `int`.
     """
+
+    __slots__ = ("date", "id", "message", "nid", "oid", "reply_to", "uid")
 
     date: int
     id: int
@@ -89,7 +145,18 @@ class NotesNoteComment(Model):
     nid: int
     oid: int
     uid: int
-    reply_to: int | None = None
+    reply_to: int | None
+
+    def __init__(
+        self, *, date: int, id: int, message: str, nid: int, oid: int, uid: int, reply_to: int | None = None
+    ) -> None:
+        self.date = date
+        self.id = id
+        self.message = message
+        self.nid = nid
+        self.oid = oid
+        self.uid = uid
+        self.reply_to = reply_to
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

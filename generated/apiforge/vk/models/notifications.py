@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class NotificationsNotificationInnerType(OpenStrEnum):
@@ -26,7 +24,7 @@ class NotificationsSendMessageErrorCode(OpenIntEnum):
     APP_IS_NOT_INSTALLED = 4
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationsFeedback(Model):
     """`notifications_feedback`.
 
@@ -40,16 +38,37 @@ class NotificationsFeedback(Model):
         to_id: `int`.
     """
 
-    attachments: list[WallWallpostAttachment] | None = None
-    from_id: int | None = None
-    geo: BaseGeo | None = None
-    id: int | None = None
-    likes: BaseLikesInfo | None = None
-    text: str | None = None
-    to_id: int | None = None
+    __slots__ = ("attachments", "from_id", "geo", "id", "likes", "text", "to_id")
+
+    attachments: list[WallWallpostAttachment] | None
+    from_id: int | None
+    geo: BaseGeo | None
+    id: int | None
+    likes: BaseLikesInfo | None
+    text: str | None
+    to_id: int | None
+
+    def __init__(
+        self,
+        *,
+        attachments: list[WallWallpostAttachment] | None = None,
+        from_id: int | None = None,
+        geo: BaseGeo | None = None,
+        id: int | None = None,
+        likes: BaseLikesInfo | None = None,
+        text: str | None = None,
+        to_id: int | None = None,
+    ) -> None:
+        self.attachments = attachments
+        self.from_id = from_id
+        self.geo = geo
+        self.id = id
+        self.likes = likes
+        self.text = text
+        self.to_id = to_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationsGetResponse(Model):
     """`notifications_get_response`.
 
@@ -66,19 +85,46 @@ class NotificationsGetResponse(Model):
         ttl: `int`.
     """
 
+    __slots__ = ("apps", "count", "groups", "items", "last_viewed", "next_from", "photos", "profiles", "ttl", "videos")
+
     count: int
     items: list[NotificationsNotification]
-    profiles: list[UsersUser] | None = None
-    groups: list[GroupsGroup] | None = None
-    last_viewed: int | None = None
-    photos: list[PhotosPhoto] | None = None
-    videos: list[VideoVideoFull] | None = None
-    apps: list[AppsApp] | None = None
-    next_from: str | None = None
-    ttl: int | None = None
+    profiles: list[UsersUser] | None
+    groups: list[GroupsGroup] | None
+    last_viewed: int | None
+    photos: list[PhotosPhoto] | None
+    videos: list[VideoVideoFull] | None
+    apps: list[AppsApp] | None
+    next_from: str | None
+    ttl: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[NotificationsNotification],
+        profiles: list[UsersUser] | None = None,
+        groups: list[GroupsGroup] | None = None,
+        last_viewed: int | None = None,
+        photos: list[PhotosPhoto] | None = None,
+        videos: list[VideoVideoFull] | None = None,
+        apps: list[AppsApp] | None = None,
+        next_from: str | None = None,
+        ttl: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.last_viewed = last_viewed
+        self.photos = photos
+        self.videos = videos
+        self.apps = apps
+        self.next_from = next_from
+        self.ttl = ttl
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationsNotification(Model):
     """`notifications_notification`.
 
@@ -91,15 +137,34 @@ class NotificationsNotification(Model):
         type: `str`.
     """
 
-    inner_type: NotificationsNotificationInnerType | None = None
-    date: int | None = None
-    feedback: NotificationsFeedback | None = None
-    parent: NotificationsNotification | None = None
-    reply: NotificationsReply | None = None
-    type: str | None = None
+    __slots__ = ("date", "feedback", "inner_type", "parent", "reply", "type")
+
+    inner_type: NotificationsNotificationInnerType | None
+    date: int | None
+    feedback: NotificationsFeedback | None
+    parent: NotificationsNotification | None
+    reply: NotificationsReply | None
+    type: str | None
+
+    def __init__(
+        self,
+        *,
+        inner_type: NotificationsNotificationInnerType | None = None,
+        date: int | None = None,
+        feedback: NotificationsFeedback | None = None,
+        parent: NotificationsNotification | None = None,
+        reply: NotificationsReply | None = None,
+        type: str | None = None,
+    ) -> None:
+        self.inner_type = inner_type
+        self.date = date
+        self.feedback = feedback
+        self.parent = parent
+        self.reply = reply
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationsReply(Model):
     """`notifications_reply`.
 
@@ -109,12 +174,19 @@ class NotificationsReply(Model):
         text: `int`.
     """
 
-    date: int | None = None
-    id: int | None = None
-    text: int | None = None
+    __slots__ = ("date", "id", "text")
+
+    date: int | None
+    id: int | None
+    text: int | None
+
+    def __init__(self, *, date: int | None = None, id: int | None = None, text: int | None = None) -> None:
+        self.date = date
+        self.id = id
+        self.text = text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationsSendMessageError(Model):
     """`notifications_send_message_error`.
 
@@ -123,11 +195,19 @@ class NotificationsSendMessageError(Model):
         description: `str`.
     """
 
-    code: NotificationsSendMessageErrorCode | None = None
-    description: str | None = None
+    __slots__ = ("code", "description")
+
+    code: NotificationsSendMessageErrorCode | None
+    description: str | None
+
+    def __init__(
+        self, *, code: NotificationsSendMessageErrorCode | None = None, description: str | None = None
+    ) -> None:
+        self.code = code
+        self.description = description
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationsSendMessageItem(Model):
     """`notifications_send_message_item`.
 
@@ -137,9 +217,22 @@ class NotificationsSendMessageItem(Model):
         error: `NotificationsSendMessageError`.
     """
 
-    user_id: int | None = None
-    status: bool | None = None
-    error: NotificationsSendMessageError | None = None
+    __slots__ = ("error", "status", "user_id")
+
+    user_id: int | None
+    status: bool | None
+    error: NotificationsSendMessageError | None
+
+    def __init__(
+        self,
+        *,
+        user_id: int | None = None,
+        status: bool | None = None,
+        error: NotificationsSendMessageError | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.status = status
+        self.error = error
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

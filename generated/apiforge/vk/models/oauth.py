@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OauthError(Model):
     """`oauth_error`.
 
@@ -18,9 +16,16 @@ class OauthError(Model):
         redirect_uri: `str`.
     """
 
+    __slots__ = ("error", "error_description", "redirect_uri")
+
     error: str
     error_description: str
-    redirect_uri: str | None = None
+    redirect_uri: str | None
+
+    def __init__(self, *, error: str, error_description: str, redirect_uri: str | None = None) -> None:
+        self.error = error
+        self.error_description = error_description
+        self.redirect_uri = redirect_uri
 
 
 __all__ = [

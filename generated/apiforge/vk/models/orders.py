@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class OrdersOrderStatus(OpenStrEnum):
@@ -22,7 +20,7 @@ class OrdersOrderStatus(OpenStrEnum):
     DECLINED = "declined"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrdersAmount(Model):
     """`orders_amount`.
 
@@ -31,11 +29,17 @@ class OrdersAmount(Model):
         currency: `str`.
     """
 
-    amounts: list[OrdersAmountItem] | None = None
-    currency: str | None = None
+    __slots__ = ("amounts", "currency")
+
+    amounts: list[OrdersAmountItem] | None
+    currency: str | None
+
+    def __init__(self, *, amounts: list[OrdersAmountItem] | None = None, currency: str | None = None) -> None:
+        self.amounts = amounts
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrdersAmountItem(Model):
     """`orders_amount_item`.
 
@@ -45,12 +49,21 @@ class OrdersAmountItem(Model):
         votes: `str`.
     """
 
-    amount: float | None = None
-    description: str | None = None
-    votes: str | None = None
+    __slots__ = ("amount", "description", "votes")
+
+    amount: float | None
+    description: str | None
+    votes: str | None
+
+    def __init__(
+        self, *, amount: float | None = None, description: str | None = None, votes: str | None = None
+    ) -> None:
+        self.amount = amount
+        self.description = description
+        self.votes = votes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrdersGetUserSubscriptionsResponse(Model):
     """`orders_getUserSubscriptions_response`.
 
@@ -59,47 +72,91 @@ class OrdersGetUserSubscriptionsResponse(Model):
         items: `list[OrdersSubscription]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[OrdersSubscription]
 
+    def __init__(self, *, count: int, items: list[OrdersSubscription]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrdersOrder(Model):
     """`orders_order`.
 
     Attributes:
+        item: `str`, always present.
         amount: `str`.
         app_order_id: `str`.
         cancel_transaction_id: `str`.
         date: `str`.
         id: `str`.
-        item: `str`, always present.
         receiver_id: `str`.
         status: `OrdersOrderStatus`.
         transaction_id: `str`.
         user_id: `str`.
     """
 
+    __slots__ = (
+        "amount",
+        "app_order_id",
+        "cancel_transaction_id",
+        "date",
+        "id",
+        "item",
+        "receiver_id",
+        "status",
+        "transaction_id",
+        "user_id",
+    )
+
     item: str
-    amount: str | None = None
-    app_order_id: str | None = None
-    cancel_transaction_id: str | None = None
-    date: str | None = None
-    id: str | None = None
-    receiver_id: str | None = None
-    status: OrdersOrderStatus | None = None
-    transaction_id: str | None = None
-    user_id: str | None = None
+    amount: str | None
+    app_order_id: str | None
+    cancel_transaction_id: str | None
+    date: str | None
+    id: str | None
+    receiver_id: str | None
+    status: OrdersOrderStatus | None
+    transaction_id: str | None
+    user_id: str | None
+
+    def __init__(
+        self,
+        *,
+        item: str,
+        amount: str | None = None,
+        app_order_id: str | None = None,
+        cancel_transaction_id: str | None = None,
+        date: str | None = None,
+        id: str | None = None,
+        receiver_id: str | None = None,
+        status: OrdersOrderStatus | None = None,
+        transaction_id: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        self.item = item
+        self.amount = amount
+        self.app_order_id = app_order_id
+        self.cancel_transaction_id = cancel_transaction_id
+        self.date = date
+        self.id = id
+        self.receiver_id = receiver_id
+        self.status = status
+        self.transaction_id = transaction_id
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrdersSubscription(Model):
     """`orders_subscription`.
 
     Attributes:
+        id: `int`, always present.
         cancel_reason: `str`.
         create_time: `int`.
-        id: `int`, always present.
         item_id: `str`.
         next_bill_time: `int`.
         expire_time: `int`.
@@ -118,25 +175,90 @@ class OrdersSubscription(Model):
         is_game: `bool`.
     """
 
+    __slots__ = (
+        "app_id",
+        "application_name",
+        "cancel_reason",
+        "create_time",
+        "expire_time",
+        "id",
+        "is_game",
+        "item_id",
+        "next_bill_time",
+        "pending_cancel",
+        "period",
+        "period_start_time",
+        "photo_url",
+        "price",
+        "status",
+        "test_mode",
+        "title",
+        "trial_expire_time",
+        "update_time",
+    )
+
     id: int
-    cancel_reason: str | None = None
-    create_time: int | None = None
-    item_id: str | None = None
-    next_bill_time: int | None = None
-    expire_time: int | None = None
-    pending_cancel: bool | None = None
-    period: int | None = None
-    period_start_time: int | None = None
-    price: int | None = None
-    title: str | None = None
-    app_id: int | None = None
-    application_name: str | None = None
-    photo_url: str | None = None
-    status: str | None = None
-    test_mode: bool | None = None
-    trial_expire_time: int | None = None
-    update_time: int | None = None
-    is_game: bool | None = None
+    cancel_reason: str | None
+    create_time: int | None
+    item_id: str | None
+    next_bill_time: int | None
+    expire_time: int | None
+    pending_cancel: bool | None
+    period: int | None
+    period_start_time: int | None
+    price: int | None
+    title: str | None
+    app_id: int | None
+    application_name: str | None
+    photo_url: str | None
+    status: str | None
+    test_mode: bool | None
+    trial_expire_time: int | None
+    update_time: int | None
+    is_game: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        cancel_reason: str | None = None,
+        create_time: int | None = None,
+        item_id: str | None = None,
+        next_bill_time: int | None = None,
+        expire_time: int | None = None,
+        pending_cancel: bool | None = None,
+        period: int | None = None,
+        period_start_time: int | None = None,
+        price: int | None = None,
+        title: str | None = None,
+        app_id: int | None = None,
+        application_name: str | None = None,
+        photo_url: str | None = None,
+        status: str | None = None,
+        test_mode: bool | None = None,
+        trial_expire_time: int | None = None,
+        update_time: int | None = None,
+        is_game: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.cancel_reason = cancel_reason
+        self.create_time = create_time
+        self.item_id = item_id
+        self.next_bill_time = next_bill_time
+        self.expire_time = expire_time
+        self.pending_cancel = pending_cancel
+        self.period = period
+        self.period_start_time = period_start_time
+        self.price = price
+        self.title = title
+        self.app_id = app_id
+        self.application_name = application_name
+        self.photo_url = photo_url
+        self.status = status
+        self.test_mode = test_mode
+        self.trial_expire_time = trial_expire_time
+        self.update_time = update_time
+        self.is_game = is_game
 
 
 OrdersChangeStateResponse: TypeAlias = str

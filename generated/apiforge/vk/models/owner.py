@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenIntEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class OwnerStateState(OpenIntEnum):
@@ -19,7 +17,7 @@ class OwnerStateState(OpenIntEnum):
     BLACKLISTED = 5
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OwnerState(Model):
     """`owner_state`.
 
@@ -28,8 +26,14 @@ class OwnerState(Model):
         description: `str`.
     """
 
-    state: OwnerStateState | None = None
-    description: str | None = None
+    __slots__ = ("description", "state")
+
+    state: OwnerStateState | None
+    description: str | None
+
+    def __init__(self, *, state: OwnerStateState | None = None, description: str | None = None) -> None:
+        self.state = state
+        self.description = description
 
 
 __all__ = [

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class PagesPrivacySettings(OpenIntEnum):
@@ -19,7 +17,7 @@ class PagesPrivacySettings(OpenIntEnum):
     EVERYONE = 2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PagesGetVersionResponse(Model):
     """`pages_getVersion_response`.
 
@@ -39,6 +37,22 @@ class PagesGetVersionResponse(Model):
         html: `str`.
     """
 
+    __slots__ = (
+        "creator_id",
+        "current_user_can_edit",
+        "group_id",
+        "html",
+        "id",
+        "page_id",
+        "parent",
+        "parent2",
+        "source",
+        "title",
+        "version_created",
+        "who_can_edit",
+        "who_can_view",
+    )
+
     id: int
     page_id: int
     group_id: int
@@ -48,21 +62,48 @@ class PagesGetVersionResponse(Model):
     who_can_view: int
     who_can_edit: int
     version_created: int
-    creator_id: int | None = None
-    parent: str | None = None
-    parent2: str | None = None
-    html: str | None = None
+    creator_id: int | None
+    parent: str | None
+    parent2: str | None
+    html: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        page_id: int,
+        group_id: int,
+        title: str,
+        source: str,
+        current_user_can_edit: int,
+        who_can_view: int,
+        who_can_edit: int,
+        version_created: int,
+        creator_id: int | None = None,
+        parent: str | None = None,
+        parent2: str | None = None,
+        html: str | None = None,
+    ) -> None:
+        self.id = id
+        self.page_id = page_id
+        self.group_id = group_id
+        self.title = title
+        self.source = source
+        self.current_user_can_edit = current_user_can_edit
+        self.who_can_view = who_can_view
+        self.who_can_edit = who_can_edit
+        self.version_created = version_created
+        self.creator_id = creator_id
+        self.parent = parent
+        self.parent2 = parent2
+        self.html = html
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PagesWikipage(Model):
     """`pages_wikipage`.
 
     Attributes:
-        creator_id: `int`.
-        creator_name: `str`.
-        editor_id: `int`.
-        editor_name: `str`.
         group_id: `int`, always present.
         id: `int`, always present.
         title: `str`, always present.
@@ -71,7 +112,26 @@ class PagesWikipage(Model):
         who_can_view: `PagesPrivacySettings`, always present.
         created: `int`, always present.
         edited: `int`, always present.
+        creator_id: `int`.
+        creator_name: `str`.
+        editor_id: `int`.
+        editor_name: `str`.
     """
+
+    __slots__ = (
+        "created",
+        "creator_id",
+        "creator_name",
+        "edited",
+        "editor_id",
+        "editor_name",
+        "group_id",
+        "id",
+        "title",
+        "views",
+        "who_can_edit",
+        "who_can_view",
+    )
 
     group_id: int
     id: int
@@ -81,37 +141,88 @@ class PagesWikipage(Model):
     who_can_view: PagesPrivacySettings
     created: int
     edited: int
-    creator_id: int | None = None
-    creator_name: str | None = None
-    editor_id: int | None = None
-    editor_name: str | None = None
+    creator_id: int | None
+    creator_name: str | None
+    editor_id: int | None
+    editor_name: str | None
+
+    def __init__(
+        self,
+        *,
+        group_id: int,
+        id: int,
+        title: str,
+        views: int,
+        who_can_edit: PagesPrivacySettings,
+        who_can_view: PagesPrivacySettings,
+        created: int,
+        edited: int,
+        creator_id: int | None = None,
+        creator_name: str | None = None,
+        editor_id: int | None = None,
+        editor_name: str | None = None,
+    ) -> None:
+        self.group_id = group_id
+        self.id = id
+        self.title = title
+        self.views = views
+        self.who_can_edit = who_can_edit
+        self.who_can_view = who_can_view
+        self.created = created
+        self.edited = edited
+        self.creator_id = creator_id
+        self.creator_name = creator_name
+        self.editor_id = editor_id
+        self.editor_name = editor_name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PagesWikipageFull(Model):
     """`pages_wikipage_full`.
 
     Attributes:
         created: `int`, always present.
-        creator_id: `int`.
-        current_user_can_edit: `BaseBoolInt`.
-        current_user_can_edit_access: `BaseBoolInt`.
         edited: `int`, always present.
-        editor_id: `int`.
         group_id: `int`, always present.
-        html: `str`.
         id: `int`, always present.
-        source: `str`.
         title: `str`, always present.
         view_url: `str`, always present.
         views: `int`, always present.
         who_can_edit: `PagesPrivacySettings`, always present.
         who_can_view: `PagesPrivacySettings`, always present.
+        creator_id: `int`.
+        current_user_can_edit: `BaseBoolInt`.
+        current_user_can_edit_access: `BaseBoolInt`.
+        editor_id: `int`.
+        html: `str`.
+        source: `str`.
         url: `str`.
         parent: `str`.
         parent2: `str`.
         owner_id: `int`.
     """
+
+    __slots__ = (
+        "created",
+        "creator_id",
+        "current_user_can_edit",
+        "current_user_can_edit_access",
+        "edited",
+        "editor_id",
+        "group_id",
+        "html",
+        "id",
+        "owner_id",
+        "parent",
+        "parent2",
+        "source",
+        "title",
+        "url",
+        "view_url",
+        "views",
+        "who_can_edit",
+        "who_can_view",
+    )
 
     created: int
     edited: int
@@ -122,19 +233,62 @@ class PagesWikipageFull(Model):
     views: int
     who_can_edit: PagesPrivacySettings
     who_can_view: PagesPrivacySettings
-    creator_id: int | None = None
-    current_user_can_edit: BaseBoolInt | None = None
-    current_user_can_edit_access: BaseBoolInt | None = None
-    editor_id: int | None = None
-    html: str | None = None
-    source: str | None = None
-    url: str | None = None
-    parent: str | None = None
-    parent2: str | None = None
-    owner_id: int | None = None
+    creator_id: int | None
+    current_user_can_edit: BaseBoolInt | None
+    current_user_can_edit_access: BaseBoolInt | None
+    editor_id: int | None
+    html: str | None
+    source: str | None
+    url: str | None
+    parent: str | None
+    parent2: str | None
+    owner_id: int | None
+
+    def __init__(
+        self,
+        *,
+        created: int,
+        edited: int,
+        group_id: int,
+        id: int,
+        title: str,
+        view_url: str,
+        views: int,
+        who_can_edit: PagesPrivacySettings,
+        who_can_view: PagesPrivacySettings,
+        creator_id: int | None = None,
+        current_user_can_edit: BaseBoolInt | None = None,
+        current_user_can_edit_access: BaseBoolInt | None = None,
+        editor_id: int | None = None,
+        html: str | None = None,
+        source: str | None = None,
+        url: str | None = None,
+        parent: str | None = None,
+        parent2: str | None = None,
+        owner_id: int | None = None,
+    ) -> None:
+        self.created = created
+        self.edited = edited
+        self.group_id = group_id
+        self.id = id
+        self.title = title
+        self.view_url = view_url
+        self.views = views
+        self.who_can_edit = who_can_edit
+        self.who_can_view = who_can_view
+        self.creator_id = creator_id
+        self.current_user_can_edit = current_user_can_edit
+        self.current_user_can_edit_access = current_user_can_edit_access
+        self.editor_id = editor_id
+        self.html = html
+        self.source = source
+        self.url = url
+        self.parent = parent
+        self.parent2 = parent2
+        self.owner_id = owner_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PagesWikipageHistory(Model):
     """`pages_wikipage_history`.
 
@@ -146,11 +300,20 @@ class PagesWikipageHistory(Model):
         editor_name: `str`, always present.
     """
 
+    __slots__ = ("date", "editor_id", "editor_name", "id", "length")
+
     id: int
     length: int
     date: int
     editor_id: int
     editor_name: str
+
+    def __init__(self, *, id: int, length: int, date: int, editor_id: int, editor_name: str) -> None:
+        self.id = id
+        self.length = length
+        self.date = date
+        self.editor_id = editor_id
+        self.editor_name = editor_name
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

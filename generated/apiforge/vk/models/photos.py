@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class PhotosImageType(OpenStrEnum):
@@ -86,7 +84,7 @@ class PhotosTagsSuggestionItemButtonStyle(OpenStrEnum):
     SECONDARY = "secondary"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetAlbumsResponse(Model):
     """`photos_getAlbums_response`.
 
@@ -95,11 +93,17 @@ class PhotosGetAlbumsResponse(Model):
         items: `list[PhotosPhotoAlbumFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[PhotosPhotoAlbumFull]
 
+    def __init__(self, *, count: int, items: list[PhotosPhotoAlbumFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetAllCommentsResponse(Model):
     """`photos_getAllComments_response`.
 
@@ -108,11 +112,17 @@ class PhotosGetAllCommentsResponse(Model):
         items: `list[WallWallComment]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[WallWallComment]
 
+    def __init__(self, *, count: int, items: list[WallWallComment]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetAllResponse(Model):
     """`photos_getAll_response`.
 
@@ -122,46 +132,77 @@ class PhotosGetAllResponse(Model):
         more: `BaseBoolInt`.
     """
 
+    __slots__ = ("count", "items", "more")
+
     count: int
     items: list[PhotosPhoto]
-    more: BaseBoolInt | None = None
+    more: BaseBoolInt | None
+
+    def __init__(self, *, count: int, items: list[PhotosPhoto], more: BaseBoolInt | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.more = more
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetCommentsExtendedResponse(Model):
     """`photos_getComments_extended_response`.
 
     Attributes:
         count: `int`, always present.
-        real_offset: `int`.
         items: `list[WallWallComment]`, always present.
         profiles: `list[UsersUserFull]`, always present.
         groups: `list[GroupsGroupFull]`, always present.
+        real_offset: `int`.
     """
+
+    __slots__ = ("count", "groups", "items", "profiles", "real_offset")
 
     count: int
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    real_offset: int | None = None
+    real_offset: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[WallWallComment],
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull],
+        real_offset: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.real_offset = real_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetCommentsResponse(Model):
     """`photos_getComments_response`.
 
     Attributes:
         count: `int`, always present.
-        real_offset: `int`.
         items: `list[WallWallComment]`, always present.
+        real_offset: `int`.
     """
+
+    __slots__ = ("count", "items", "real_offset")
 
     count: int
     items: list[WallWallComment]
-    real_offset: int | None = None
+    real_offset: int | None
+
+    def __init__(self, *, count: int, items: list[WallWallComment], real_offset: int | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.real_offset = real_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetNewTagsResponse(Model):
     """`photos_getNewTags_response`.
 
@@ -170,11 +211,17 @@ class PhotosGetNewTagsResponse(Model):
         items: `list[PhotosPhotoXtrTagInfo]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[PhotosPhotoXtrTagInfo]
 
+    def __init__(self, *, count: int, items: list[PhotosPhotoXtrTagInfo]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetResponse(Model):
     """`photos_get_response`.
 
@@ -184,12 +231,19 @@ class PhotosGetResponse(Model):
         next_from: `str`.
     """
 
+    __slots__ = ("count", "items", "next_from")
+
     count: int
     items: list[PhotosPhoto]
-    next_from: str | None = None
+    next_from: str | None
+
+    def __init__(self, *, count: int, items: list[PhotosPhoto], next_from: str | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosGetUserPhotosResponse(Model):
     """`photos_getUserPhotos_response`.
 
@@ -199,12 +253,19 @@ class PhotosGetUserPhotosResponse(Model):
         next_from: `str`.
     """
 
+    __slots__ = ("count", "items", "next_from")
+
     count: int
     items: list[PhotosPhoto]
-    next_from: str | None = None
+    next_from: str | None
+
+    def __init__(self, *, count: int, items: list[PhotosPhoto], next_from: str | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosImage(Model):
     """`photos_image`.
 
@@ -215,13 +276,28 @@ class PhotosImage(Model):
         width: `int`.
     """
 
-    height: int | None = None
-    type: PhotosImageType | None = None
-    url: str | None = None
-    width: int | None = None
+    __slots__ = ("height", "type", "url", "width")
+
+    height: int | None
+    type: PhotosImageType | None
+    url: str | None
+    width: int | None
+
+    def __init__(
+        self,
+        *,
+        height: int | None = None,
+        type: PhotosImageType | None = None,
+        url: str | None = None,
+        width: int | None = None,
+    ) -> None:
+        self.height = height
+        self.type = type
+        self.url = url
+        self.width = width
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosMarketAlbumUploadResponse(Model):
     """`photos_market_album_upload_response`.
 
@@ -232,13 +308,23 @@ class PhotosMarketAlbumUploadResponse(Model):
         server: `int`.
     """
 
-    gid: int | None = None
-    hash: str | None = None
-    photo: str | None = None
-    server: int | None = None
+    __slots__ = ("gid", "hash", "photo", "server")
+
+    gid: int | None
+    hash: str | None
+    photo: str | None
+    server: int | None
+
+    def __init__(
+        self, *, gid: int | None = None, hash: str | None = None, photo: str | None = None, server: int | None = None
+    ) -> None:
+        self.gid = gid
+        self.hash = hash
+        self.photo = photo
+        self.server = server
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosMarketUploadResponse(Model):
     """`photos_market_upload_response`.
 
@@ -251,15 +337,34 @@ class PhotosMarketUploadResponse(Model):
         server: `int`.
     """
 
-    crop_data: str | None = None
-    crop_hash: str | None = None
-    group_id: int | None = None
-    hash: str | None = None
-    photo: str | None = None
-    server: int | None = None
+    __slots__ = ("crop_data", "crop_hash", "group_id", "hash", "photo", "server")
+
+    crop_data: str | None
+    crop_hash: str | None
+    group_id: int | None
+    hash: str | None
+    photo: str | None
+    server: int | None
+
+    def __init__(
+        self,
+        *,
+        crop_data: str | None = None,
+        crop_hash: str | None = None,
+        group_id: int | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        server: int | None = None,
+    ) -> None:
+        self.crop_data = crop_data
+        self.crop_hash = crop_hash
+        self.group_id = group_id
+        self.hash = hash
+        self.photo = photo
+        self.server = server
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosMessageUploadResponse(Model):
     """`photos_message_upload_response`.
 
@@ -269,12 +374,19 @@ class PhotosMessageUploadResponse(Model):
         server: `int`.
     """
 
-    hash: str | None = None
-    photo: str | None = None
-    server: int | None = None
+    __slots__ = ("hash", "photo", "server")
+
+    hash: str | None
+    photo: str | None
+    server: int | None
+
+    def __init__(self, *, hash: str | None = None, photo: str | None = None, server: int | None = None) -> None:
+        self.hash = hash
+        self.photo = photo
+        self.server = server
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosOwnerCoverUploadResponse(Model):
     """`photos_owner_cover_upload_response`.
 
@@ -283,11 +395,17 @@ class PhotosOwnerCoverUploadResponse(Model):
         photo: `str`.
     """
 
-    hash: str | None = None
-    photo: str | None = None
+    __slots__ = ("hash", "photo")
+
+    hash: str | None
+    photo: str | None
+
+    def __init__(self, *, hash: str | None = None, photo: str | None = None) -> None:
+        self.hash = hash
+        self.photo = photo
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosOwnerUploadResponse(Model):
     """`photos_owner_upload_response`.
 
@@ -297,25 +415,32 @@ class PhotosOwnerUploadResponse(Model):
         server: `int`.
     """
 
-    hash: str | None = None
-    photo: str | None = None
-    server: int | None = None
+    __slots__ = ("hash", "photo", "server")
+
+    hash: str | None
+    photo: str | None
+    server: int | None
+
+    def __init__(self, *, hash: str | None = None, photo: str | None = None, server: int | None = None) -> None:
+        self.hash = hash
+        self.photo = photo
+        self.server = server
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhoto(Model):
     """`photos_photo`.
 
     Attributes:
-        access_key: `str`.
         album_id: `int`, always present.
         date: `int`, always present.
-        height: `int`.
         id: `int`, always present.
+        owner_id: `int`, always present.
+        access_key: `str`.
+        height: `int`.
         images: `list[PhotosImage]`.
         lat: `float`.
         long: `float`.
-        owner_id: `int`, always present.
         photo_256: `str`.
         thumb_hash: `str`.
         can_comment: `BaseBoolInt`.
@@ -336,49 +461,140 @@ class PhotosPhoto(Model):
         vertical_align: `PhotosPhotoVerticalAlign`.
     """
 
+    __slots__ = (
+        "access_key",
+        "album_id",
+        "can_comment",
+        "comments",
+        "date",
+        "has_tags",
+        "height",
+        "hidden",
+        "id",
+        "images",
+        "lat",
+        "likes",
+        "long",
+        "owner_id",
+        "photo_256",
+        "place",
+        "post_id",
+        "real_offset",
+        "reposts",
+        "sizes",
+        "square_crop",
+        "tags",
+        "text",
+        "thumb_hash",
+        "user_id",
+        "vertical_align",
+        "width",
+    )
+
     album_id: int
     date: int
     id: int
     owner_id: int
-    access_key: str | None = None
-    height: int | None = None
-    images: list[PhotosImage] | None = None
-    lat: float | None = None
-    long: float | None = None
-    photo_256: str | None = None
-    thumb_hash: str | None = None
-    can_comment: BaseBoolInt | None = None
-    place: str | None = None
-    post_id: int | None = None
-    sizes: list[PhotosPhotoSizes] | None = None
-    square_crop: str | None = None
-    text: str | None = None
-    user_id: int | None = None
-    width: int | None = None
-    has_tags: bool | None = None
-    likes: BaseLikes | None = None
-    comments: BaseObjectCount | None = None
-    reposts: BaseRepostsInfo | None = None
-    tags: BaseObjectCount | None = None
-    hidden: BasePropertyExists | None = None
-    real_offset: int | None = None
-    vertical_align: PhotosPhotoVerticalAlign | None = None
+    access_key: str | None
+    height: int | None
+    images: list[PhotosImage] | None
+    lat: float | None
+    long: float | None
+    photo_256: str | None
+    thumb_hash: str | None
+    can_comment: BaseBoolInt | None
+    place: str | None
+    post_id: int | None
+    sizes: list[PhotosPhotoSizes] | None
+    square_crop: str | None
+    text: str | None
+    user_id: int | None
+    width: int | None
+    has_tags: bool | None
+    likes: BaseLikes | None
+    comments: BaseObjectCount | None
+    reposts: BaseRepostsInfo | None
+    tags: BaseObjectCount | None
+    hidden: BasePropertyExists | None
+    real_offset: int | None
+    vertical_align: PhotosPhotoVerticalAlign | None
+
+    def __init__(
+        self,
+        *,
+        album_id: int,
+        date: int,
+        id: int,
+        owner_id: int,
+        access_key: str | None = None,
+        height: int | None = None,
+        images: list[PhotosImage] | None = None,
+        lat: float | None = None,
+        long: float | None = None,
+        photo_256: str | None = None,
+        thumb_hash: str | None = None,
+        can_comment: BaseBoolInt | None = None,
+        place: str | None = None,
+        post_id: int | None = None,
+        sizes: list[PhotosPhotoSizes] | None = None,
+        square_crop: str | None = None,
+        text: str | None = None,
+        user_id: int | None = None,
+        width: int | None = None,
+        has_tags: bool | None = None,
+        likes: BaseLikes | None = None,
+        comments: BaseObjectCount | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        tags: BaseObjectCount | None = None,
+        hidden: BasePropertyExists | None = None,
+        real_offset: int | None = None,
+        vertical_align: PhotosPhotoVerticalAlign | None = None,
+    ) -> None:
+        self.album_id = album_id
+        self.date = date
+        self.id = id
+        self.owner_id = owner_id
+        self.access_key = access_key
+        self.height = height
+        self.images = images
+        self.lat = lat
+        self.long = long
+        self.photo_256 = photo_256
+        self.thumb_hash = thumb_hash
+        self.can_comment = can_comment
+        self.place = place
+        self.post_id = post_id
+        self.sizes = sizes
+        self.square_crop = square_crop
+        self.text = text
+        self.user_id = user_id
+        self.width = width
+        self.has_tags = has_tags
+        self.likes = likes
+        self.comments = comments
+        self.reposts = reposts
+        self.tags = tags
+        self.hidden = hidden
+        self.real_offset = real_offset
+        self.vertical_align = vertical_align
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoAlbum(Model):
     """`photos_photo_album`.
 
     Attributes:
         created: `int`, always present.
-        description: `str`.
         id: `int`, always present.
         owner_id: `int`, always present.
         size: `int`, always present.
-        thumb: `PhotosPhoto`.
         title: `str`, always present.
         updated: `int`, always present.
+        description: `str`.
+        thumb: `PhotosPhoto`.
     """
+
+    __slots__ = ("created", "description", "id", "owner_id", "size", "thumb", "title", "updated")
 
     created: int
     id: int
@@ -386,73 +602,164 @@ class PhotosPhotoAlbum(Model):
     size: int
     title: str
     updated: int
-    description: str | None = None
-    thumb: PhotosPhoto | None = None
+    description: str | None
+    thumb: PhotosPhoto | None
+
+    def __init__(
+        self,
+        *,
+        created: int,
+        id: int,
+        owner_id: int,
+        size: int,
+        title: str,
+        updated: int,
+        description: str | None = None,
+        thumb: PhotosPhoto | None = None,
+    ) -> None:
+        self.created = created
+        self.id = id
+        self.owner_id = owner_id
+        self.size = size
+        self.title = title
+        self.updated = updated
+        self.description = description
+        self.thumb = thumb
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoAlbumFull(Model):
     """`photos_photo_album_full`.
 
     Attributes:
+        id: `int`, always present.
+        owner_id: `int`, always present.
+        size: `int`, always present.
+        title: `str`, always present.
         can_upload: `BaseBoolInt`.
         comments_disabled: `BaseBoolInt`.
         created: `int`.
         description: `str`.
         can_delete: `bool`.
-        id: `int`, always present.
         can_include_to_feed: `bool`.
         is_locked: `bool`.
-        owner_id: `int`, always present.
-        size: `int`, always present.
         sizes: `list[PhotosPhotoSizes]`.
         thumb_id: `int`.
         thumb_is_last: `BaseBoolInt`.
         thumb_src: `str`.
-        title: `str`, always present.
         updated: `int`.
         upload_by_admins_only: `BaseBoolInt`.
     """
+
+    __slots__ = (
+        "can_delete",
+        "can_include_to_feed",
+        "can_upload",
+        "comments_disabled",
+        "created",
+        "description",
+        "id",
+        "is_locked",
+        "owner_id",
+        "size",
+        "sizes",
+        "thumb_id",
+        "thumb_is_last",
+        "thumb_src",
+        "title",
+        "updated",
+        "upload_by_admins_only",
+    )
 
     id: int
     owner_id: int
     size: int
     title: str
-    can_upload: BaseBoolInt | None = None
-    comments_disabled: BaseBoolInt | None = None
-    created: int | None = None
-    description: str | None = None
-    can_delete: bool | None = None
-    can_include_to_feed: bool | None = None
-    is_locked: bool | None = None
-    sizes: list[PhotosPhotoSizes] | None = None
-    thumb_id: int | None = None
-    thumb_is_last: BaseBoolInt | None = None
-    thumb_src: str | None = None
-    updated: int | None = None
-    upload_by_admins_only: BaseBoolInt | None = None
+    can_upload: BaseBoolInt | None
+    comments_disabled: BaseBoolInt | None
+    created: int | None
+    description: str | None
+    can_delete: bool | None
+    can_include_to_feed: bool | None
+    is_locked: bool | None
+    sizes: list[PhotosPhotoSizes] | None
+    thumb_id: int | None
+    thumb_is_last: BaseBoolInt | None
+    thumb_src: str | None
+    updated: int | None
+    upload_by_admins_only: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        size: int,
+        title: str,
+        can_upload: BaseBoolInt | None = None,
+        comments_disabled: BaseBoolInt | None = None,
+        created: int | None = None,
+        description: str | None = None,
+        can_delete: bool | None = None,
+        can_include_to_feed: bool | None = None,
+        is_locked: bool | None = None,
+        sizes: list[PhotosPhotoSizes] | None = None,
+        thumb_id: int | None = None,
+        thumb_is_last: BaseBoolInt | None = None,
+        thumb_src: str | None = None,
+        updated: int | None = None,
+        upload_by_admins_only: BaseBoolInt | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.size = size
+        self.title = title
+        self.can_upload = can_upload
+        self.comments_disabled = comments_disabled
+        self.created = created
+        self.description = description
+        self.can_delete = can_delete
+        self.can_include_to_feed = can_include_to_feed
+        self.is_locked = is_locked
+        self.sizes = sizes
+        self.thumb_id = thumb_id
+        self.thumb_is_last = thumb_is_last
+        self.thumb_src = thumb_src
+        self.updated = updated
+        self.upload_by_admins_only = upload_by_admins_only
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoSizes(Model):
     """`photos_photo_sizes`.
 
     Attributes:
         height: `int`, always present.
-        url: `str`.
-        src: `str`.
         type: `PhotosPhotoSizesType`, always present.
         width: `int`, always present.
+        url: `str`.
+        src: `str`.
     """
+
+    __slots__ = ("height", "src", "type", "url", "width")
 
     height: int
     type: PhotosPhotoSizesType
     width: int
-    url: str | None = None
-    src: str | None = None
+    url: str | None
+    src: str | None
+
+    def __init__(
+        self, *, height: int, type: PhotosPhotoSizesType, width: int, url: str | None = None, src: str | None = None
+    ) -> None:
+        self.height = height
+        self.type = type
+        self.width = width
+        self.url = url
+        self.src = src
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoTag(Model):
     """`photos_photo_tag`.
 
@@ -461,14 +768,16 @@ class PhotosPhotoTag(Model):
         id: `int`, always present.
         placer_id: `int`, always present.
         tagged_name: `str`, always present.
-        description: `str`.
         user_id: `int`, always present.
         viewed: `BaseBoolInt`, always present.
         x: `float`, always present.
         x2: `float`, always present.
         y: `float`, always present.
         y2: `float`, always present.
+        description: `str`.
     """
+
+    __slots__ = ("date", "description", "id", "placer_id", "tagged_name", "user_id", "viewed", "x", "x2", "y", "y2")
 
     date: int
     id: int
@@ -480,29 +789,73 @@ class PhotosPhotoTag(Model):
     x2: float
     y: float
     y2: float
-    description: str | None = None
+    description: str | None
+
+    def __init__(
+        self,
+        *,
+        date: int,
+        id: int,
+        placer_id: int,
+        tagged_name: str,
+        user_id: int,
+        viewed: BaseBoolInt,
+        x: float,
+        x2: float,
+        y: float,
+        y2: float,
+        description: str | None = None,
+    ) -> None:
+        self.date = date
+        self.id = id
+        self.placer_id = placer_id
+        self.tagged_name = tagged_name
+        self.user_id = user_id
+        self.viewed = viewed
+        self.x = x
+        self.x2 = x2
+        self.y = y
+        self.y2 = y2
+        self.description = description
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoUpload(Model):
     """`photos_photo_upload`.
 
     Attributes:
         album_id: `int`, always present.
         upload_url: `str`, always present.
-        fallback_upload_url: `str`.
         user_id: `int`, always present.
+        fallback_upload_url: `str`.
         group_id: `int`.
     """
+
+    __slots__ = ("album_id", "fallback_upload_url", "group_id", "upload_url", "user_id")
 
     album_id: int
     upload_url: str
     user_id: int
-    fallback_upload_url: str | None = None
-    group_id: int | None = None
+    fallback_upload_url: str | None
+    group_id: int | None
+
+    def __init__(
+        self,
+        *,
+        album_id: int,
+        upload_url: str,
+        user_id: int,
+        fallback_upload_url: str | None = None,
+        group_id: int | None = None,
+    ) -> None:
+        self.album_id = album_id
+        self.upload_url = upload_url
+        self.user_id = user_id
+        self.fallback_upload_url = fallback_upload_url
+        self.group_id = group_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoUploadResponse(Model):
     """`photos_photo_upload_response`.
 
@@ -514,26 +867,43 @@ class PhotosPhotoUploadResponse(Model):
         server: `int`.
     """
 
-    aid: int | None = None
-    hash: str | None = None
-    photo: str | None = None
-    photos_list: str | None = None
-    server: int | None = None
+    __slots__ = ("aid", "hash", "photo", "photos_list", "server")
+
+    aid: int | None
+    hash: str | None
+    photo: str | None
+    photos_list: str | None
+    server: int | None
+
+    def __init__(
+        self,
+        *,
+        aid: int | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        photos_list: str | None = None,
+        server: int | None = None,
+    ) -> None:
+        self.aid = aid
+        self.hash = hash
+        self.photo = photo
+        self.photos_list = photos_list
+        self.server = server
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosPhotoXtrTagInfo(Model):
     """`photos_photo_xtr_tag_info`.
 
     Attributes:
-        access_key: `str`.
         album_id: `int`, always present.
         date: `int`, always present.
-        height: `int`.
         id: `int`, always present.
+        owner_id: `int`, always present.
+        access_key: `str`.
+        height: `int`.
         lat: `float`.
         long: `float`.
-        owner_id: `int`, always present.
         photo_1280: `str`.
         photo_130: `str`.
         photo_2560: `str`.
@@ -551,32 +921,109 @@ class PhotosPhotoXtrTagInfo(Model):
         has_tags: `bool`.
     """
 
+    __slots__ = (
+        "access_key",
+        "album_id",
+        "date",
+        "has_tags",
+        "height",
+        "id",
+        "lat",
+        "long",
+        "owner_id",
+        "photo_75",
+        "photo_130",
+        "photo_604",
+        "photo_807",
+        "photo_1280",
+        "photo_2560",
+        "placer_id",
+        "post_id",
+        "sizes",
+        "tag_created",
+        "tag_id",
+        "text",
+        "user_id",
+        "width",
+    )
+
     album_id: int
     date: int
     id: int
     owner_id: int
-    access_key: str | None = None
-    height: int | None = None
-    lat: float | None = None
-    long: float | None = None
-    photo_1280: str | None = None
-    photo_130: str | None = None
-    photo_2560: str | None = None
-    photo_604: str | None = None
-    photo_75: str | None = None
-    photo_807: str | None = None
-    placer_id: int | None = None
-    post_id: int | None = None
-    sizes: list[PhotosPhotoSizes] | None = None
-    tag_created: int | None = None
-    tag_id: int | None = None
-    text: str | None = None
-    user_id: int | None = None
-    width: int | None = None
-    has_tags: bool | None = None
+    access_key: str | None
+    height: int | None
+    lat: float | None
+    long: float | None
+    photo_1280: str | None
+    photo_130: str | None
+    photo_2560: str | None
+    photo_604: str | None
+    photo_75: str | None
+    photo_807: str | None
+    placer_id: int | None
+    post_id: int | None
+    sizes: list[PhotosPhotoSizes] | None
+    tag_created: int | None
+    tag_id: int | None
+    text: str | None
+    user_id: int | None
+    width: int | None
+    has_tags: bool | None
+
+    def __init__(
+        self,
+        *,
+        album_id: int,
+        date: int,
+        id: int,
+        owner_id: int,
+        access_key: str | None = None,
+        height: int | None = None,
+        lat: float | None = None,
+        long: float | None = None,
+        photo_1280: str | None = None,
+        photo_130: str | None = None,
+        photo_2560: str | None = None,
+        photo_604: str | None = None,
+        photo_75: str | None = None,
+        photo_807: str | None = None,
+        placer_id: int | None = None,
+        post_id: int | None = None,
+        sizes: list[PhotosPhotoSizes] | None = None,
+        tag_created: int | None = None,
+        tag_id: int | None = None,
+        text: str | None = None,
+        user_id: int | None = None,
+        width: int | None = None,
+        has_tags: bool | None = None,
+    ) -> None:
+        self.album_id = album_id
+        self.date = date
+        self.id = id
+        self.owner_id = owner_id
+        self.access_key = access_key
+        self.height = height
+        self.lat = lat
+        self.long = long
+        self.photo_1280 = photo_1280
+        self.photo_130 = photo_130
+        self.photo_2560 = photo_2560
+        self.photo_604 = photo_604
+        self.photo_75 = photo_75
+        self.photo_807 = photo_807
+        self.placer_id = placer_id
+        self.post_id = post_id
+        self.sizes = sizes
+        self.tag_created = tag_created
+        self.tag_id = tag_id
+        self.text = text
+        self.user_id = user_id
+        self.width = width
+        self.has_tags = has_tags
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosSaveOwnerCoverPhotoResponse(Model):
     """`photos_saveOwnerCoverPhoto_response`.
 
@@ -584,10 +1031,15 @@ class PhotosSaveOwnerCoverPhotoResponse(Model):
         images: `list[BaseImage]`.
     """
 
-    images: list[BaseImage] | None = None
+    __slots__ = ("images",)
+
+    images: list[BaseImage] | None
+
+    def __init__(self, *, images: list[BaseImage] | None = None) -> None:
+        self.images = images
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosSaveOwnerPhotoResponse(Model):
     """`photos_saveOwnerPhoto_response`.
 
@@ -600,15 +1052,34 @@ class PhotosSaveOwnerPhotoResponse(Model):
         post_id: `int`.
     """
 
+    __slots__ = ("photo_hash", "photo_src", "photo_src_big", "photo_src_small", "post_id", "saved")
+
     photo_hash: str
     photo_src: str
-    photo_src_big: str | None = None
-    photo_src_small: str | None = None
-    saved: int | None = None
-    post_id: int | None = None
+    photo_src_big: str | None
+    photo_src_small: str | None
+    saved: int | None
+    post_id: int | None
+
+    def __init__(
+        self,
+        *,
+        photo_hash: str,
+        photo_src: str,
+        photo_src_big: str | None = None,
+        photo_src_small: str | None = None,
+        saved: int | None = None,
+        post_id: int | None = None,
+    ) -> None:
+        self.photo_hash = photo_hash
+        self.photo_src = photo_src
+        self.photo_src_big = photo_src_big
+        self.photo_src_small = photo_src_small
+        self.saved = saved
+        self.post_id = post_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosSearchResponse(Model):
     """`photos_search_response`.
 
@@ -617,11 +1088,17 @@ class PhotosSearchResponse(Model):
         items: `list[PhotosPhoto]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[PhotosPhoto]
 
+    def __init__(self, *, count: int, items: list[PhotosPhoto]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosTagsSuggestionItem(Model):
     """`photos_tags_suggestion_item`.
 
@@ -635,16 +1112,37 @@ class PhotosTagsSuggestionItem(Model):
         track_code: `str`.
     """
 
-    title: str | None = None
-    caption: str | None = None
-    type: str | None = None
-    buttons: list[PhotosTagsSuggestionItemButton] | None = None
-    photo: PhotosPhoto | None = None
-    tags: list[PhotosPhotoTag] | None = None
-    track_code: str | None = None
+    __slots__ = ("buttons", "caption", "photo", "tags", "title", "track_code", "type")
+
+    title: str | None
+    caption: str | None
+    type: str | None
+    buttons: list[PhotosTagsSuggestionItemButton] | None
+    photo: PhotosPhoto | None
+    tags: list[PhotosPhotoTag] | None
+    track_code: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        caption: str | None = None,
+        type: str | None = None,
+        buttons: list[PhotosTagsSuggestionItemButton] | None = None,
+        photo: PhotosPhoto | None = None,
+        tags: list[PhotosPhotoTag] | None = None,
+        track_code: str | None = None,
+    ) -> None:
+        self.title = title
+        self.caption = caption
+        self.type = type
+        self.buttons = buttons
+        self.photo = photo
+        self.tags = tags
+        self.track_code = track_code
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosTagsSuggestionItemButton(Model):
     """`photos_tags_suggestion_item_button`.
 
@@ -654,12 +1152,25 @@ class PhotosTagsSuggestionItemButton(Model):
         style: `PhotosTagsSuggestionItemButtonStyle`.
     """
 
-    title: str | None = None
-    action: PhotosTagsSuggestionItemButtonAction | None = None
-    style: PhotosTagsSuggestionItemButtonStyle | None = None
+    __slots__ = ("action", "style", "title")
+
+    title: str | None
+    action: PhotosTagsSuggestionItemButtonAction | None
+    style: PhotosTagsSuggestionItemButtonStyle | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        action: PhotosTagsSuggestionItemButtonAction | None = None,
+        style: PhotosTagsSuggestionItemButtonStyle | None = None,
+    ) -> None:
+        self.title = title
+        self.action = action
+        self.style = style
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PhotosWallUploadResponse(Model):
     """`photos_wall_upload_response`.
 
@@ -669,9 +1180,16 @@ class PhotosWallUploadResponse(Model):
         server: `int`.
     """
 
-    hash: str | None = None
-    photo: str | None = None
-    server: int | None = None
+    __slots__ = ("hash", "photo", "server")
+
+    hash: str | None
+    photo: str | None
+    server: int | None
+
+    def __init__(self, *, hash: str | None = None, photo: str | None = None, server: int | None = None) -> None:
+        self.hash = hash
+        self.photo = photo
+        self.server = server
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

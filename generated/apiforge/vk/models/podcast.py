@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PodcastCover(Model):
     """`podcast_cover`.
 
@@ -16,10 +14,15 @@ class PodcastCover(Model):
         sizes: `list[PhotosPhotoSizes]`.
     """
 
-    sizes: list[PhotosPhotoSizes] | None = None
+    __slots__ = ("sizes",)
+
+    sizes: list[PhotosPhotoSizes] | None
+
+    def __init__(self, *, sizes: list[PhotosPhotoSizes] | None = None) -> None:
+        self.sizes = sizes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PodcastExternalData(Model):
     """`podcast_external_data`.
 
@@ -31,11 +34,28 @@ class PodcastExternalData(Model):
         cover: `PodcastCover`.
     """
 
-    url: str | None = None
-    owner_url: str | None = None
-    title: str | None = None
-    owner_name: str | None = None
-    cover: PodcastCover | None = None
+    __slots__ = ("cover", "owner_name", "owner_url", "title", "url")
+
+    url: str | None
+    owner_url: str | None
+    title: str | None
+    owner_name: str | None
+    cover: PodcastCover | None
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        owner_url: str | None = None,
+        title: str | None = None,
+        owner_name: str | None = None,
+        cover: PodcastCover | None = None,
+    ) -> None:
+        self.url = url
+        self.owner_url = owner_url
+        self.title = title
+        self.owner_name = owner_name
+        self.cover = cover
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PodcastsSearchPodcastResponse(Model):
     """`podcasts_searchPodcast_response`.
 
@@ -17,8 +15,14 @@ class PodcastsSearchPodcastResponse(Model):
         results_total: `int`, always present.
     """
 
+    __slots__ = ("podcasts", "results_total")
+
     podcasts: list[PodcastExternalData]
     results_total: int
+
+    def __init__(self, *, podcasts: list[PodcastExternalData], results_total: int) -> None:
+        self.podcasts = podcasts
+        self.results_total = results_total
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

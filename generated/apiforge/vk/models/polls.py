@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class PollsBackgroundType(OpenStrEnum):
@@ -18,7 +16,7 @@ class PollsBackgroundType(OpenStrEnum):
     TILE = "tile"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsAnswer(Model):
     """`polls_answer`.
 
@@ -29,13 +27,21 @@ class PollsAnswer(Model):
         votes: `int`, always present.
     """
 
+    __slots__ = ("id", "rate", "text", "votes")
+
     id: int
     rate: float
     text: str
     votes: int
 
+    def __init__(self, *, id: int, rate: float, text: str, votes: int) -> None:
+        self.id = id
+        self.rate = rate
+        self.text = text
+        self.votes = votes
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsBackground(Model):
     """`polls_background`.
 
@@ -51,18 +57,43 @@ class PollsBackground(Model):
         width: `int`.
     """
 
-    angle: int | None = None
-    color: str | None = None
-    height: int | None = None
-    id: int | None = None
-    name: str | None = None
-    images: list[BaseImage] | None = None
-    points: list[BaseGradientPoint] | None = None
-    type: PollsBackgroundType | None = None
-    width: int | None = None
+    __slots__ = ("angle", "color", "height", "id", "images", "name", "points", "type", "width")
+
+    angle: int | None
+    color: str | None
+    height: int | None
+    id: int | None
+    name: str | None
+    images: list[BaseImage] | None
+    points: list[BaseGradientPoint] | None
+    type: PollsBackgroundType | None
+    width: int | None
+
+    def __init__(
+        self,
+        *,
+        angle: int | None = None,
+        color: str | None = None,
+        height: int | None = None,
+        id: int | None = None,
+        name: str | None = None,
+        images: list[BaseImage] | None = None,
+        points: list[BaseGradientPoint] | None = None,
+        type: PollsBackgroundType | None = None,
+        width: int | None = None,
+    ) -> None:
+        self.angle = angle
+        self.color = color
+        self.height = height
+        self.id = id
+        self.name = name
+        self.images = images
+        self.points = points
+        self.type = type
+        self.width = width
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsFieldsVoters(Model):
     """`polls_fields_voters`.
 
@@ -72,12 +103,25 @@ class PollsFieldsVoters(Model):
         answer_offset: `str`.
     """
 
-    answer_id: int | None = None
-    users: PollsVotersFieldsUsers | None = None
-    answer_offset: str | None = None
+    __slots__ = ("answer_id", "answer_offset", "users")
+
+    answer_id: int | None
+    users: PollsVotersFieldsUsers | None
+    answer_offset: str | None
+
+    def __init__(
+        self,
+        *,
+        answer_id: int | None = None,
+        users: PollsVotersFieldsUsers | None = None,
+        answer_offset: str | None = None,
+    ) -> None:
+        self.answer_id = answer_id
+        self.users = users
+        self.answer_offset = answer_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsFriend(Model):
     """`polls_friend`.
 
@@ -85,14 +129,25 @@ class PollsFriend(Model):
         id: `int`, always present.
     """
 
+    __slots__ = ("id",)
+
     id: int
 
+    def __init__(self, *, id: int) -> None:
+        self.id = id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsPoll(Model):
     """`polls_poll`.
 
     Attributes:
+        answers: `list[PollsAnswer]`, always present.
+        created: `int`, always present.
+        id: `int`, always present.
+        owner_id: `int`, always present.
+        question: `str`, always present.
+        votes: `int`, always present.
         anonymous: `bool`.
         friends: `list[PollsFriend]`.
         multiple: `bool`.
@@ -107,16 +162,36 @@ class PollsPoll(Model):
         can_share: `bool`.
         embed_hash: `str`.
         photo: `PollsBackground`.
-        answers: `list[PollsAnswer]`, always present.
-        created: `int`, always present.
-        id: `int`, always present.
-        owner_id: `int`, always present.
         author_id: `int`.
-        question: `str`, always present.
         background: `PollsBackground`.
-        votes: `int`, always present.
         disable_unvote: `bool`.
     """
+
+    __slots__ = (
+        "anonymous",
+        "answer_id",
+        "answer_ids",
+        "answers",
+        "author_id",
+        "background",
+        "can_edit",
+        "can_report",
+        "can_share",
+        "can_vote",
+        "closed",
+        "created",
+        "disable_unvote",
+        "embed_hash",
+        "end_date",
+        "friends",
+        "id",
+        "is_board",
+        "multiple",
+        "owner_id",
+        "photo",
+        "question",
+        "votes",
+    )
 
     answers: list[PollsAnswer]
     created: int
@@ -124,30 +199,87 @@ class PollsPoll(Model):
     owner_id: int
     question: str
     votes: int
-    anonymous: bool | None = None
-    friends: list[PollsFriend] | None = None
-    multiple: bool | None = None
-    answer_id: int | None = None
-    end_date: int | None = None
-    answer_ids: list[int] | None = None
-    closed: bool | None = None
-    is_board: bool | None = None
-    can_edit: bool | None = None
-    can_vote: bool | None = None
-    can_report: bool | None = None
-    can_share: bool | None = None
-    embed_hash: str | None = None
-    photo: PollsBackground | None = None
-    author_id: int | None = None
-    background: PollsBackground | None = None
-    disable_unvote: bool | None = None
+    anonymous: bool | None
+    friends: list[PollsFriend] | None
+    multiple: bool | None
+    answer_id: int | None
+    end_date: int | None
+    answer_ids: list[int] | None
+    closed: bool | None
+    is_board: bool | None
+    can_edit: bool | None
+    can_vote: bool | None
+    can_report: bool | None
+    can_share: bool | None
+    embed_hash: str | None
+    photo: PollsBackground | None
+    author_id: int | None
+    background: PollsBackground | None
+    disable_unvote: bool | None
+
+    def __init__(
+        self,
+        *,
+        answers: list[PollsAnswer],
+        created: int,
+        id: int,
+        owner_id: int,
+        question: str,
+        votes: int,
+        anonymous: bool | None = None,
+        friends: list[PollsFriend] | None = None,
+        multiple: bool | None = None,
+        answer_id: int | None = None,
+        end_date: int | None = None,
+        answer_ids: list[int] | None = None,
+        closed: bool | None = None,
+        is_board: bool | None = None,
+        can_edit: bool | None = None,
+        can_vote: bool | None = None,
+        can_report: bool | None = None,
+        can_share: bool | None = None,
+        embed_hash: str | None = None,
+        photo: PollsBackground | None = None,
+        author_id: int | None = None,
+        background: PollsBackground | None = None,
+        disable_unvote: bool | None = None,
+    ) -> None:
+        self.answers = answers
+        self.created = created
+        self.id = id
+        self.owner_id = owner_id
+        self.question = question
+        self.votes = votes
+        self.anonymous = anonymous
+        self.friends = friends
+        self.multiple = multiple
+        self.answer_id = answer_id
+        self.end_date = end_date
+        self.answer_ids = answer_ids
+        self.closed = closed
+        self.is_board = is_board
+        self.can_edit = can_edit
+        self.can_vote = can_vote
+        self.can_report = can_report
+        self.can_share = can_share
+        self.embed_hash = embed_hash
+        self.photo = photo
+        self.author_id = author_id
+        self.background = background
+        self.disable_unvote = disable_unvote
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsPollExtended(Model):
     """`polls_poll_extended`.
 
     Attributes:
+        answers: `list[PollsAnswer]`, always present.
+        created: `int`, always present.
+        id: `int`, always present.
+        owner_id: `int`, always present.
+        question: `str`, always present.
+        votes: `int`, always present.
         anonymous: `bool`.
         friends: `list[PollsFriend]`.
         multiple: `bool`.
@@ -162,17 +294,38 @@ class PollsPollExtended(Model):
         can_share: `bool`.
         embed_hash: `str`.
         photo: `PollsBackground`.
-        answers: `list[PollsAnswer]`, always present.
-        created: `int`, always present.
-        id: `int`, always present.
-        owner_id: `int`, always present.
         author_id: `int`.
-        question: `str`, always present.
         background: `PollsBackground`.
-        votes: `int`, always present.
         disable_unvote: `bool`.
         profiles: `list[UsersUserFull]`.
     """
+
+    __slots__ = (
+        "anonymous",
+        "answer_id",
+        "answer_ids",
+        "answers",
+        "author_id",
+        "background",
+        "can_edit",
+        "can_report",
+        "can_share",
+        "can_vote",
+        "closed",
+        "created",
+        "disable_unvote",
+        "embed_hash",
+        "end_date",
+        "friends",
+        "id",
+        "is_board",
+        "multiple",
+        "owner_id",
+        "photo",
+        "profiles",
+        "question",
+        "votes",
+    )
 
     answers: list[PollsAnswer]
     created: int
@@ -180,27 +333,80 @@ class PollsPollExtended(Model):
     owner_id: int
     question: str
     votes: int
-    anonymous: bool | None = None
-    friends: list[PollsFriend] | None = None
-    multiple: bool | None = None
-    answer_id: int | None = None
-    end_date: int | None = None
-    answer_ids: list[int] | None = None
-    closed: bool | None = None
-    is_board: bool | None = None
-    can_edit: bool | None = None
-    can_vote: bool | None = None
-    can_report: bool | None = None
-    can_share: bool | None = None
-    embed_hash: str | None = None
-    photo: PollsBackground | None = None
-    author_id: int | None = None
-    background: PollsBackground | None = None
-    disable_unvote: bool | None = None
-    profiles: list[UsersUserFull] | None = None
+    anonymous: bool | None
+    friends: list[PollsFriend] | None
+    multiple: bool | None
+    answer_id: int | None
+    end_date: int | None
+    answer_ids: list[int] | None
+    closed: bool | None
+    is_board: bool | None
+    can_edit: bool | None
+    can_vote: bool | None
+    can_report: bool | None
+    can_share: bool | None
+    embed_hash: str | None
+    photo: PollsBackground | None
+    author_id: int | None
+    background: PollsBackground | None
+    disable_unvote: bool | None
+    profiles: list[UsersUserFull] | None
+
+    def __init__(
+        self,
+        *,
+        answers: list[PollsAnswer],
+        created: int,
+        id: int,
+        owner_id: int,
+        question: str,
+        votes: int,
+        anonymous: bool | None = None,
+        friends: list[PollsFriend] | None = None,
+        multiple: bool | None = None,
+        answer_id: int | None = None,
+        end_date: int | None = None,
+        answer_ids: list[int] | None = None,
+        closed: bool | None = None,
+        is_board: bool | None = None,
+        can_edit: bool | None = None,
+        can_vote: bool | None = None,
+        can_report: bool | None = None,
+        can_share: bool | None = None,
+        embed_hash: str | None = None,
+        photo: PollsBackground | None = None,
+        author_id: int | None = None,
+        background: PollsBackground | None = None,
+        disable_unvote: bool | None = None,
+        profiles: list[UsersUserFull] | None = None,
+    ) -> None:
+        self.answers = answers
+        self.created = created
+        self.id = id
+        self.owner_id = owner_id
+        self.question = question
+        self.votes = votes
+        self.anonymous = anonymous
+        self.friends = friends
+        self.multiple = multiple
+        self.answer_id = answer_id
+        self.end_date = end_date
+        self.answer_ids = answer_ids
+        self.closed = closed
+        self.is_board = is_board
+        self.can_edit = can_edit
+        self.can_vote = can_vote
+        self.can_report = can_report
+        self.can_share = can_share
+        self.embed_hash = embed_hash
+        self.photo = photo
+        self.author_id = author_id
+        self.background = background
+        self.disable_unvote = disable_unvote
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsVoters(Model):
     """`polls_voters`.
 
@@ -210,12 +416,21 @@ class PollsVoters(Model):
         answer_offset: `str`.
     """
 
-    answer_id: int | None = None
-    users: PollsVotersUsers | None = None
-    answer_offset: str | None = None
+    __slots__ = ("answer_id", "answer_offset", "users")
+
+    answer_id: int | None
+    users: PollsVotersUsers | None
+    answer_offset: str | None
+
+    def __init__(
+        self, *, answer_id: int | None = None, users: PollsVotersUsers | None = None, answer_offset: str | None = None
+    ) -> None:
+        self.answer_id = answer_id
+        self.users = users
+        self.answer_offset = answer_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsVotersFieldsUsers(Model):
     """`polls_voters_fields_users`.
 
@@ -224,11 +439,17 @@ class PollsVotersFieldsUsers(Model):
         items: `list[UsersUserFull]`.
     """
 
-    count: int | None = None
-    items: list[UsersUserFull] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[UsersUserFull] | None
+
+    def __init__(self, *, count: int | None = None, items: list[UsersUserFull] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PollsVotersUsers(Model):
     """`polls_voters_users`.
 
@@ -237,8 +458,14 @@ class PollsVotersUsers(Model):
         items: `list[int]`.
     """
 
-    count: int | None = None
-    items: list[int] | None = None
+    __slots__ = ("count", "items")
+
+    count: int | None
+    items: list[int] | None
+
+    def __init__(self, *, count: int | None = None, items: list[int] | None = None) -> None:
+        self.count = count
+        self.items = items
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

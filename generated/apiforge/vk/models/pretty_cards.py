@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
 from apiforge.core.converter import register_tagged_union
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class PrettyCardsPrettyCardInnerType(OpenStrEnum):
@@ -18,7 +16,7 @@ class PrettyCardsPrettyCardInnerType(OpenStrEnum):
     PRETTY_CARDS_PRETTY_CARD = "prettyCards_prettyCard"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PrettyCardsCreateResponse(Model):
     """`prettyCards_create_response`.
 
@@ -27,11 +25,17 @@ class PrettyCardsCreateResponse(Model):
         card_id: `str`, always present.
     """
 
+    __slots__ = ("card_id", "owner_id")
+
     owner_id: int
     card_id: str
 
+    def __init__(self, *, owner_id: int, card_id: str) -> None:
+        self.owner_id = owner_id
+        self.card_id = card_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PrettyCardsDeleteResponse(Model):
     """`prettyCards_delete_response`.
 
@@ -41,12 +45,19 @@ class PrettyCardsDeleteResponse(Model):
         error: `str`.
     """
 
+    __slots__ = ("card_id", "error", "owner_id")
+
     owner_id: int
     card_id: str
-    error: str | None = None
+    error: str | None
+
+    def __init__(self, *, owner_id: int, card_id: str, error: str | None = None) -> None:
+        self.owner_id = owner_id
+        self.card_id = card_id
+        self.error = error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PrettyCardsEditResponse(Model):
     """`prettyCards_edit_response`.
 
@@ -55,11 +66,17 @@ class PrettyCardsEditResponse(Model):
         card_id: `str`, always present.
     """
 
+    __slots__ = ("card_id", "owner_id")
+
     owner_id: int
     card_id: str
 
+    def __init__(self, *, owner_id: int, card_id: str) -> None:
+        self.owner_id = owner_id
+        self.card_id = card_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PrettyCardsGetResponse(Model):
     """`prettyCards_get_response`.
 
@@ -68,37 +85,81 @@ class PrettyCardsGetResponse(Model):
         items: `list[PrettyCardsPrettyCard]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[PrettyCardsPrettyCard]
 
+    def __init__(self, *, count: int, items: list[PrettyCardsPrettyCard]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PrettyCardsPrettyCard(Model):
     """`prettyCards_prettyCard`.
 
     Attributes:
+        card_id: `str`, always present.
+        link_url: `str`, always present.
+        photo: `str`, always present.
+        title: `str`, always present.
         inner_type: `PrettyCardsPrettyCardInnerType`.
         button: `BaseLinkButton | str`.
         button_text: `str`.
-        card_id: `str`, always present.
         images: `list[BaseImage]`.
-        link_url: `str`, always present.
-        photo: `str`, always present.
         price: `str`.
         price_old: `str`.
-        title: `str`, always present.
     """
+
+    __slots__ = (
+        "button",
+        "button_text",
+        "card_id",
+        "images",
+        "inner_type",
+        "link_url",
+        "photo",
+        "price",
+        "price_old",
+        "title",
+    )
 
     card_id: str
     link_url: str
     photo: str
     title: str
-    inner_type: PrettyCardsPrettyCardInnerType | None = None
-    button: BaseLinkButton | str | None = None
-    button_text: str | None = None
-    images: list[BaseImage] | None = None
-    price: str | None = None
-    price_old: str | None = None
+    inner_type: PrettyCardsPrettyCardInnerType | None
+    button: BaseLinkButton | str | None
+    button_text: str | None
+    images: list[BaseImage] | None
+    price: str | None
+    price_old: str | None
+
+    def __init__(
+        self,
+        *,
+        card_id: str,
+        link_url: str,
+        photo: str,
+        title: str,
+        inner_type: PrettyCardsPrettyCardInnerType | None = None,
+        button: BaseLinkButton | str | None = None,
+        button_text: str | None = None,
+        images: list[BaseImage] | None = None,
+        price: str | None = None,
+        price_old: str | None = None,
+    ) -> None:
+        self.card_id = card_id
+        self.link_url = link_url
+        self.photo = photo
+        self.title = title
+        self.inner_type = inner_type
+        self.button = button
+        self.button_text = button_text
+        self.images = images
+        self.price = price
+        self.price_old = price_old
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

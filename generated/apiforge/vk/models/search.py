@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class SearchHintSection(OpenStrEnum):
@@ -33,7 +31,7 @@ class SearchHintType(OpenStrEnum):
     LINK = "link"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchGetHintsResponse(Model):
     """`search_getHints_response`.
 
@@ -43,34 +41,65 @@ class SearchGetHintsResponse(Model):
         suggested_queries: `list[str]`.
     """
 
+    __slots__ = ("count", "items", "suggested_queries")
+
     count: int
     items: list[SearchHint]
-    suggested_queries: list[str] | None = None
+    suggested_queries: list[str] | None
+
+    def __init__(self, *, count: int, items: list[SearchHint], suggested_queries: list[str] | None = None) -> None:
+        self.count = count
+        self.items = items
+        self.suggested_queries = suggested_queries
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchHint(Model):
     """`search_hint`.
 
     Attributes:
-        app: `AppsApp`.
         description: `str`, always present.
+        type: `SearchHintType`, always present.
+        app: `AppsApp`.
         global_ (wire name `global`): `BaseBoolInt`.
         group: `GroupsGroup`.
         profile: `UsersUserMin`.
         section: `SearchHintSection`.
-        type: `SearchHintType`, always present.
         link: `BaseLink`.
     """
 
+    __slots__ = ("app", "description", "global_", "group", "link", "profile", "section", "type")
+    __wire_names__ = {"global_": "global"}
+
     description: str
     type: SearchHintType
-    app: AppsApp | None = None
-    global_: BaseBoolInt | None = attrs.field(default=None, metadata={"wire": "global"})
-    group: GroupsGroup | None = None
-    profile: UsersUserMin | None = None
-    section: SearchHintSection | None = None
-    link: BaseLink | None = None
+    app: AppsApp | None
+    global_: BaseBoolInt | None
+    group: GroupsGroup | None
+    profile: UsersUserMin | None
+    section: SearchHintSection | None
+    link: BaseLink | None
+
+    def __init__(
+        self,
+        *,
+        description: str,
+        type: SearchHintType,
+        app: AppsApp | None = None,
+        global_: BaseBoolInt | None = None,
+        group: GroupsGroup | None = None,
+        profile: UsersUserMin | None = None,
+        section: SearchHintSection | None = None,
+        link: BaseLink | None = None,
+    ) -> None:
+        self.description = description
+        self.type = type
+        self.app = app
+        self.global_ = global_
+        self.group = group
+        self.profile = profile
+        self.section = section
+        self.link = link
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SecureGiveEventStickerItem(Model):
     """`secure_giveEventSticker_item`.
 
@@ -19,11 +17,17 @@ class SecureGiveEventStickerItem(Model):
         status: `str`.
     """
 
-    user_id: int | None = None
-    status: str | None = None
+    __slots__ = ("status", "user_id")
+
+    user_id: int | None
+    status: str | None
+
+    def __init__(self, *, user_id: int | None = None, status: str | None = None) -> None:
+        self.user_id = user_id
+        self.status = status
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SecureLevel(Model):
     """`secure_level`.
 
@@ -32,11 +36,17 @@ class SecureLevel(Model):
         uid: `int`.
     """
 
-    level: int | None = None
-    uid: int | None = None
+    __slots__ = ("level", "uid")
+
+    level: int | None
+    uid: int | None
+
+    def __init__(self, *, level: int | None = None, uid: int | None = None) -> None:
+        self.level = level
+        self.uid = uid
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SecureSetCounterItem(Model):
     """`secure_setCounter_item`.
 
@@ -45,11 +55,17 @@ class SecureSetCounterItem(Model):
         result: `BaseBoolInt`, always present.
     """
 
+    __slots__ = ("id", "result")
+
     id: int
     result: BaseBoolInt
 
+    def __init__(self, *, id: int, result: BaseBoolInt) -> None:
+        self.id = id
+        self.result = result
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SecureSmsNotification(Model):
     """`secure_sms_notification`.
 
@@ -61,14 +77,31 @@ class SecureSmsNotification(Model):
         user_id: `str`.
     """
 
-    app_id: str | None = None
-    date: str | None = None
-    id: str | None = None
-    message: str | None = None
-    user_id: str | None = None
+    __slots__ = ("app_id", "date", "id", "message", "user_id")
+
+    app_id: str | None
+    date: str | None
+    id: str | None
+    message: str | None
+    user_id: str | None
+
+    def __init__(
+        self,
+        *,
+        app_id: str | None = None,
+        date: str | None = None,
+        id: str | None = None,
+        message: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        self.app_id = app_id
+        self.date = date
+        self.id = id
+        self.message = message
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SecureTokenChecked(Model):
     """`secure_token_checked`.
 
@@ -79,13 +112,28 @@ class SecureTokenChecked(Model):
         user_id: `int`.
     """
 
-    date: int | None = None
-    expire: int | None = None
-    success: int | None = None
-    user_id: int | None = None
+    __slots__ = ("date", "expire", "success", "user_id")
+
+    date: int | None
+    expire: int | None
+    success: int | None
+    user_id: int | None
+
+    def __init__(
+        self,
+        *,
+        date: int | None = None,
+        expire: int | None = None,
+        success: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        self.date = date
+        self.expire = expire
+        self.success = success
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SecureTransaction(Model):
     """`secure_transaction`.
 
@@ -97,11 +145,28 @@ class SecureTransaction(Model):
         votes: `int`.
     """
 
-    date: int | None = None
-    id: int | None = None
-    uid_from: int | None = None
-    uid_to: int | None = None
-    votes: int | None = None
+    __slots__ = ("date", "id", "uid_from", "uid_to", "votes")
+
+    date: int | None
+    id: int | None
+    uid_from: int | None
+    uid_to: int | None
+    votes: int | None
+
+    def __init__(
+        self,
+        *,
+        date: int | None = None,
+        id: int | None = None,
+        uid_from: int | None = None,
+        uid_to: int | None = None,
+        votes: int | None = None,
+    ) -> None:
+        self.date = date
+        self.id = id
+        self.uid_from = uid_from
+        self.uid_to = uid_to
+        self.votes = votes
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

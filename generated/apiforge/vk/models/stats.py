@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsActivity(Model):
     """`stats_activity`.
 
@@ -23,15 +21,34 @@ class StatsActivity(Model):
         unsubscribed: `int`.
     """
 
-    comments: int | None = None
-    copies: int | None = None
-    hidden: int | None = None
-    likes: int | None = None
-    subscribed: int | None = None
-    unsubscribed: int | None = None
+    __slots__ = ("comments", "copies", "hidden", "likes", "subscribed", "unsubscribed")
+
+    comments: int | None
+    copies: int | None
+    hidden: int | None
+    likes: int | None
+    subscribed: int | None
+    unsubscribed: int | None
+
+    def __init__(
+        self,
+        *,
+        comments: int | None = None,
+        copies: int | None = None,
+        hidden: int | None = None,
+        likes: int | None = None,
+        subscribed: int | None = None,
+        unsubscribed: int | None = None,
+    ) -> None:
+        self.comments = comments
+        self.copies = copies
+        self.hidden = hidden
+        self.likes = likes
+        self.subscribed = subscribed
+        self.unsubscribed = unsubscribed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsCity(Model):
     """`stats_city`.
 
@@ -41,12 +58,19 @@ class StatsCity(Model):
         value: `int`.
     """
 
-    count: int | None = None
-    name: str | None = None
-    value: int | None = None
+    __slots__ = ("count", "name", "value")
+
+    count: int | None
+    name: str | None
+    value: int | None
+
+    def __init__(self, *, count: int | None = None, name: str | None = None, value: int | None = None) -> None:
+        self.count = count
+        self.name = name
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsCountry(Model):
     """`stats_country`.
 
@@ -57,13 +81,23 @@ class StatsCountry(Model):
         value: `int`.
     """
 
-    code: str | None = None
-    count: int | None = None
-    name: str | None = None
-    value: int | None = None
+    __slots__ = ("code", "count", "name", "value")
+
+    code: str | None
+    count: int | None
+    name: str | None
+    value: int | None
+
+    def __init__(
+        self, *, code: str | None = None, count: int | None = None, name: str | None = None, value: int | None = None
+    ) -> None:
+        self.code = code
+        self.count = count
+        self.name = name
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsPeriod(Model):
     """`stats_period`.
 
@@ -75,14 +109,31 @@ class StatsPeriod(Model):
         visitors: `StatsViews`.
     """
 
-    activity: StatsActivity | None = None
-    period_from: int | None = None
-    period_to: int | None = None
-    reach: StatsReach | None = None
-    visitors: StatsViews | None = None
+    __slots__ = ("activity", "period_from", "period_to", "reach", "visitors")
+
+    activity: StatsActivity | None
+    period_from: int | None
+    period_to: int | None
+    reach: StatsReach | None
+    visitors: StatsViews | None
+
+    def __init__(
+        self,
+        *,
+        activity: StatsActivity | None = None,
+        period_from: int | None = None,
+        period_to: int | None = None,
+        reach: StatsReach | None = None,
+        visitors: StatsViews | None = None,
+    ) -> None:
+        self.activity = activity
+        self.period_from = period_from
+        self.period_to = period_to
+        self.reach = reach
+        self.visitors = visitors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsReach(Model):
     """`stats_reach`.
 
@@ -97,36 +148,76 @@ class StatsReach(Model):
         sex_age: `list[StatsSexAge]`.
     """
 
-    age: list[StatsSexAge] | None = None
-    cities: list[StatsCity] | None = None
-    countries: list[StatsCountry] | None = None
-    mobile_reach: int | None = None
-    reach: int | None = None
-    reach_subscribers: int | None = None
-    sex: list[StatsSexAge] | None = None
-    sex_age: list[StatsSexAge] | None = None
+    __slots__ = ("age", "cities", "countries", "mobile_reach", "reach", "reach_subscribers", "sex", "sex_age")
+
+    age: list[StatsSexAge] | None
+    cities: list[StatsCity] | None
+    countries: list[StatsCountry] | None
+    mobile_reach: int | None
+    reach: int | None
+    reach_subscribers: int | None
+    sex: list[StatsSexAge] | None
+    sex_age: list[StatsSexAge] | None
+
+    def __init__(
+        self,
+        *,
+        age: list[StatsSexAge] | None = None,
+        cities: list[StatsCity] | None = None,
+        countries: list[StatsCountry] | None = None,
+        mobile_reach: int | None = None,
+        reach: int | None = None,
+        reach_subscribers: int | None = None,
+        sex: list[StatsSexAge] | None = None,
+        sex_age: list[StatsSexAge] | None = None,
+    ) -> None:
+        self.age = age
+        self.cities = cities
+        self.countries = countries
+        self.mobile_reach = mobile_reach
+        self.reach = reach
+        self.reach_subscribers = reach_subscribers
+        self.sex = sex
+        self.sex_age = sex_age
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsSexAge(Model):
     """`stats_sex_age`.
 
     Attributes:
-        count: `int`.
         value: `str`, always present.
+        count: `int`.
         reach: `int`.
         reach_subscribers: `int`.
         count_subscribers: `int`.
     """
 
+    __slots__ = ("count", "count_subscribers", "reach", "reach_subscribers", "value")
+
     value: str
-    count: int | None = None
-    reach: int | None = None
-    reach_subscribers: int | None = None
-    count_subscribers: int | None = None
+    count: int | None
+    reach: int | None
+    reach_subscribers: int | None
+    count_subscribers: int | None
+
+    def __init__(
+        self,
+        *,
+        value: str,
+        count: int | None = None,
+        reach: int | None = None,
+        reach_subscribers: int | None = None,
+        count_subscribers: int | None = None,
+    ) -> None:
+        self.value = value
+        self.count = count
+        self.reach = reach
+        self.reach_subscribers = reach_subscribers
+        self.count_subscribers = count_subscribers
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsViews(Model):
     """`stats_views`.
 
@@ -141,17 +232,40 @@ class StatsViews(Model):
         visitors: `int`.
     """
 
-    age: list[StatsSexAge] | None = None
-    cities: list[StatsCity] | None = None
-    countries: list[StatsCountry] | None = None
-    mobile_views: int | None = None
-    sex: list[StatsSexAge] | None = None
-    sex_age: list[StatsSexAge] | None = None
-    views: int | None = None
-    visitors: int | None = None
+    __slots__ = ("age", "cities", "countries", "mobile_views", "sex", "sex_age", "views", "visitors")
+
+    age: list[StatsSexAge] | None
+    cities: list[StatsCity] | None
+    countries: list[StatsCountry] | None
+    mobile_views: int | None
+    sex: list[StatsSexAge] | None
+    sex_age: list[StatsSexAge] | None
+    views: int | None
+    visitors: int | None
+
+    def __init__(
+        self,
+        *,
+        age: list[StatsSexAge] | None = None,
+        cities: list[StatsCity] | None = None,
+        countries: list[StatsCountry] | None = None,
+        mobile_views: int | None = None,
+        sex: list[StatsSexAge] | None = None,
+        sex_age: list[StatsSexAge] | None = None,
+        views: int | None = None,
+        visitors: int | None = None,
+    ) -> None:
+        self.age = age
+        self.cities = cities
+        self.countries = countries
+        self.mobile_views = mobile_views
+        self.sex = sex
+        self.sex_age = sex_age
+        self.views = views
+        self.visitors = visitors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatsWallpostStat(Model):
     """`stats_wallpost_stat`.
 
@@ -172,20 +286,70 @@ class StatsWallpostStat(Model):
         sex_age: `list[StatsSexAge]`.
     """
 
-    post_id: int | None = None
-    hide: int | None = None
-    join_group: int | None = None
-    links: int | None = None
-    reach_subscribers: int | None = None
-    reach_subscribers_count: int | None = None
-    reach_total: int | None = None
-    reach_total_count: int | None = None
-    reach_viral: int | None = None
-    reach_ads: int | None = None
-    report: int | None = None
-    to_group: int | None = None
-    unsubscribe: int | None = None
-    sex_age: list[StatsSexAge] | None = None
+    __slots__ = (
+        "hide",
+        "join_group",
+        "links",
+        "post_id",
+        "reach_ads",
+        "reach_subscribers",
+        "reach_subscribers_count",
+        "reach_total",
+        "reach_total_count",
+        "reach_viral",
+        "report",
+        "sex_age",
+        "to_group",
+        "unsubscribe",
+    )
+
+    post_id: int | None
+    hide: int | None
+    join_group: int | None
+    links: int | None
+    reach_subscribers: int | None
+    reach_subscribers_count: int | None
+    reach_total: int | None
+    reach_total_count: int | None
+    reach_viral: int | None
+    reach_ads: int | None
+    report: int | None
+    to_group: int | None
+    unsubscribe: int | None
+    sex_age: list[StatsSexAge] | None
+
+    def __init__(
+        self,
+        *,
+        post_id: int | None = None,
+        hide: int | None = None,
+        join_group: int | None = None,
+        links: int | None = None,
+        reach_subscribers: int | None = None,
+        reach_subscribers_count: int | None = None,
+        reach_total: int | None = None,
+        reach_total_count: int | None = None,
+        reach_viral: int | None = None,
+        reach_ads: int | None = None,
+        report: int | None = None,
+        to_group: int | None = None,
+        unsubscribe: int | None = None,
+        sex_age: list[StatsSexAge] | None = None,
+    ) -> None:
+        self.post_id = post_id
+        self.hide = hide
+        self.join_group = join_group
+        self.links = links
+        self.reach_subscribers = reach_subscribers
+        self.reach_subscribers_count = reach_subscribers_count
+        self.reach_total = reach_total
+        self.reach_total_count = reach_total_count
+        self.reach_viral = reach_viral
+        self.reach_ads = reach_ads
+        self.report = report
+        self.to_group = to_group
+        self.unsubscribe = unsubscribe
+        self.sex_age = sex_age
 
 
 StatsGetPostReachResponse: TypeAlias = list[StatsWallpostStat]

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StatusStatus(Model):
     """`status_status`.
 
@@ -19,8 +17,14 @@ class StatusStatus(Model):
         audio: `AudioAudio`.
     """
 
+    __slots__ = ("audio", "text")
+
     text: str
-    audio: AudioAudio | None = None
+    audio: AudioAudio | None
+
+    def __init__(self, *, text: str, audio: AudioAudio | None = None) -> None:
+        self.text = text
+        self.audio = audio
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

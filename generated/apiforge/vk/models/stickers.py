@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StickersImageSet(Model):
     """`stickers_image_set`.
 
@@ -18,9 +16,16 @@ class StickersImageSet(Model):
         images: `list[BaseImage]`.
     """
 
+    __slots__ = ("base_url", "images", "version")
+
     base_url: str
-    version: int | None = None
-    images: list[BaseImage] | None = None
+    version: int | None
+    images: list[BaseImage] | None
+
+    def __init__(self, *, base_url: str, version: int | None = None, images: list[BaseImage] | None = None) -> None:
+        self.base_url = base_url
+        self.version = version
+        self.images = images
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageValue(Model):
     """`storage_value`.
 
@@ -19,8 +17,14 @@ class StorageValue(Model):
         value: `str`, always present.
     """
 
+    __slots__ = ("key", "value")
+
     key: str
     value: str
+
+    def __init__(self, *, key: str, value: str) -> None:
+        self.key = key
+        self.value = value
 
 
 StorageGetKeysResponse: TypeAlias = list[str]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class StoreProductType(OpenStrEnum):
@@ -17,7 +15,7 @@ class StoreProductType(OpenStrEnum):
     STICKERS = "stickers"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoreGetFavoriteStickersResponse(Model):
     """`store_getFavoriteStickers_response`.
 
@@ -26,11 +24,17 @@ class StoreGetFavoriteStickersResponse(Model):
         items: `list[BaseStickerNew]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[BaseStickerNew]
 
+    def __init__(self, *, count: int, items: list[BaseStickerNew]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoreGetProductsResponse(Model):
     """`store_getProducts_response`.
 
@@ -39,11 +43,17 @@ class StoreGetProductsResponse(Model):
         count: `int`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     items: list[StoreProduct]
     count: int
 
+    def __init__(self, *, items: list[StoreProduct], count: int) -> None:
+        self.items = items
+        self.count = count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoreGetStickersKeywordsResponse(Model):
     """`store_getStickersKeywords_response`.
 
@@ -54,13 +64,28 @@ class StoreGetStickersKeywordsResponse(Model):
         chunks_hash: `str`.
     """
 
+    __slots__ = ("chunks_count", "chunks_hash", "count", "dictionary")
+
     count: int
     dictionary: list[StoreStickersKeyword]
-    chunks_count: int | None = None
-    chunks_hash: str | None = None
+    chunks_count: int | None
+    chunks_hash: str | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        dictionary: list[StoreStickersKeyword],
+        chunks_count: int | None = None,
+        chunks_hash: str | None = None,
+    ) -> None:
+        self.count = count
+        self.dictionary = dictionary
+        self.chunks_count = chunks_count
+        self.chunks_hash = chunks_hash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoreProduct(Model):
     """`store_product`.
 
@@ -90,32 +115,109 @@ class StoreProduct(Model):
         is_popup: `bool`.
     """
 
+    __slots__ = (
+        "active",
+        "base_id",
+        "copyright",
+        "description_lang_key",
+        "has_animation",
+        "icon",
+        "id",
+        "is_new",
+        "is_popup",
+        "is_vmoji",
+        "payment_region",
+        "previews",
+        "promoted",
+        "purchase_date",
+        "purchased",
+        "stickers",
+        "style_ids",
+        "style_sticker_ids",
+        "subtitle",
+        "title",
+        "title_lang_key",
+        "type",
+        "url",
+    )
+
     id: int
     type: StoreProductType
-    is_new: bool | None = None
-    copyright: str | None = None
-    base_id: int | None = None
-    style_ids: list[int] | None = None
-    purchased: BaseBoolInt | None = None
-    active: BaseBoolInt | None = None
-    promoted: BaseBoolInt | None = None
-    purchase_date: int | None = None
-    title: str | None = None
-    stickers: list[BaseStickerNew] | None = None
-    style_sticker_ids: list[int] | None = None
-    icon: StickersImageSet | None = None
-    previews: list[BaseImage] | None = None
-    has_animation: bool | None = None
-    subtitle: str | None = None
-    payment_region: str | None = None
-    is_vmoji: bool | None = None
-    title_lang_key: str | None = None
-    description_lang_key: str | None = None
-    url: str | None = None
-    is_popup: bool | None = None
+    is_new: bool | None
+    copyright: str | None
+    base_id: int | None
+    style_ids: list[int] | None
+    purchased: BaseBoolInt | None
+    active: BaseBoolInt | None
+    promoted: BaseBoolInt | None
+    purchase_date: int | None
+    title: str | None
+    stickers: list[BaseStickerNew] | None
+    style_sticker_ids: list[int] | None
+    icon: StickersImageSet | None
+    previews: list[BaseImage] | None
+    has_animation: bool | None
+    subtitle: str | None
+    payment_region: str | None
+    is_vmoji: bool | None
+    title_lang_key: str | None
+    description_lang_key: str | None
+    url: str | None
+    is_popup: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        type: StoreProductType,
+        is_new: bool | None = None,
+        copyright: str | None = None,
+        base_id: int | None = None,
+        style_ids: list[int] | None = None,
+        purchased: BaseBoolInt | None = None,
+        active: BaseBoolInt | None = None,
+        promoted: BaseBoolInt | None = None,
+        purchase_date: int | None = None,
+        title: str | None = None,
+        stickers: list[BaseStickerNew] | None = None,
+        style_sticker_ids: list[int] | None = None,
+        icon: StickersImageSet | None = None,
+        previews: list[BaseImage] | None = None,
+        has_animation: bool | None = None,
+        subtitle: str | None = None,
+        payment_region: str | None = None,
+        is_vmoji: bool | None = None,
+        title_lang_key: str | None = None,
+        description_lang_key: str | None = None,
+        url: str | None = None,
+        is_popup: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.is_new = is_new
+        self.copyright = copyright
+        self.base_id = base_id
+        self.style_ids = style_ids
+        self.purchased = purchased
+        self.active = active
+        self.promoted = promoted
+        self.purchase_date = purchase_date
+        self.title = title
+        self.stickers = stickers
+        self.style_sticker_ids = style_sticker_ids
+        self.icon = icon
+        self.previews = previews
+        self.has_animation = has_animation
+        self.subtitle = subtitle
+        self.payment_region = payment_region
+        self.is_vmoji = is_vmoji
+        self.title_lang_key = title_lang_key
+        self.description_lang_key = description_lang_key
+        self.url = url
+        self.is_popup = is_popup
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoreStickersKeyword(Model):
     """`store_stickers_keyword`.
 
@@ -126,13 +228,28 @@ class StoreStickersKeyword(Model):
         stickers: `list[StoreStickersKeywordSticker]`.
     """
 
+    __slots__ = ("promoted_stickers", "stickers", "user_stickers", "words")
+
     words: list[str]
-    user_stickers: list[BaseStickerNew] | None = None
-    promoted_stickers: list[BaseStickerNew] | None = None
-    stickers: list[StoreStickersKeywordSticker] | None = None
+    user_stickers: list[BaseStickerNew] | None
+    promoted_stickers: list[BaseStickerNew] | None
+    stickers: list[StoreStickersKeywordSticker] | None
+
+    def __init__(
+        self,
+        *,
+        words: list[str],
+        user_stickers: list[BaseStickerNew] | None = None,
+        promoted_stickers: list[BaseStickerNew] | None = None,
+        stickers: list[StoreStickersKeywordSticker] | None = None,
+    ) -> None:
+        self.words = words
+        self.user_stickers = user_stickers
+        self.promoted_stickers = promoted_stickers
+        self.stickers = stickers
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoreStickersKeywordSticker(Model):
     """`store_stickers_keyword_sticker`.
 
@@ -141,8 +258,14 @@ class StoreStickersKeywordSticker(Model):
         sticker_id: `int`, always present.
     """
 
+    __slots__ = ("pack_id", "sticker_id")
+
     pack_id: int
     sticker_id: int
+
+    def __init__(self, *, pack_id: int, sticker_id: int) -> None:
+        self.pack_id = pack_id
+        self.sticker_id = sticker_id
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class StoriesClickableStickerStyle(OpenStrEnum):
@@ -133,7 +131,7 @@ class StoriesUploadLinkText(OpenStrEnum):
     CALENDAR = "calendar"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesClickableArea(Model):
     """`stories_clickable_area`.
 
@@ -142,17 +140,24 @@ class StoriesClickableArea(Model):
         y: `int`, always present.
     """
 
+    __slots__ = ("x", "y")
+
     x: int
     y: int
 
+    def __init__(self, *, x: int, y: int) -> None:
+        self.x = x
+        self.y = y
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesClickableSticker(Model):
     """`stories_clickable_sticker`.
 
     Attributes:
         clickable_area: `list[StoriesClickableArea]`, always present.
         id: `int`, always present.
+        type: `StoriesClickableStickerType`, always present.
         hashtag: `str`.
         link_object: `BaseLink`.
         mention: `str`.
@@ -168,7 +173,6 @@ class StoriesClickableSticker(Model):
         audio: `AudioAudio`.
         audio_start_time: `int`.
         style: `StoriesClickableStickerStyle`.
-        type: `StoriesClickableStickerType`, always present.
         subtype: `StoriesClickableStickerSubtype`.
         post_owner_id: `int`.
         post_id: `int`.
@@ -184,40 +188,141 @@ class StoriesClickableSticker(Model):
         situational_app_url: `str`.
     """
 
+    __slots__ = (
+        "app",
+        "app_context",
+        "audio",
+        "audio_start_time",
+        "clickable_area",
+        "clip_id",
+        "color",
+        "has_new_interactions",
+        "hashtag",
+        "id",
+        "is_broadcast_notify_allowed",
+        "link_object",
+        "market_item",
+        "mention",
+        "owner_id",
+        "place_id",
+        "poll",
+        "post_id",
+        "post_owner_id",
+        "question",
+        "question_button",
+        "situational_app_url",
+        "situational_theme_id",
+        "sticker_id",
+        "sticker_pack_id",
+        "story_id",
+        "style",
+        "subtype",
+        "tooltip_text",
+        "type",
+        "video_id",
+    )
+
     clickable_area: list[StoriesClickableArea]
     id: int
     type: StoriesClickableStickerType
-    hashtag: str | None = None
-    link_object: BaseLink | None = None
-    mention: str | None = None
-    tooltip_text: str | None = None
-    owner_id: int | None = None
-    story_id: int | None = None
-    clip_id: int | None = None
-    video_id: int | None = None
-    question: str | None = None
-    question_button: str | None = None
-    place_id: int | None = None
-    market_item: MarketMarketItem | None = None
-    audio: AudioAudio | None = None
-    audio_start_time: int | None = None
-    style: StoriesClickableStickerStyle | None = None
-    subtype: StoriesClickableStickerSubtype | None = None
-    post_owner_id: int | None = None
-    post_id: int | None = None
-    poll: PollsPoll | None = None
-    color: str | None = None
-    sticker_id: int | None = None
-    sticker_pack_id: int | None = None
-    app: AppsAppMin | None = None
-    app_context: str | None = None
-    has_new_interactions: bool | None = None
-    is_broadcast_notify_allowed: bool | None = None
-    situational_theme_id: int | None = None
-    situational_app_url: str | None = None
+    hashtag: str | None
+    link_object: BaseLink | None
+    mention: str | None
+    tooltip_text: str | None
+    owner_id: int | None
+    story_id: int | None
+    clip_id: int | None
+    video_id: int | None
+    question: str | None
+    question_button: str | None
+    place_id: int | None
+    market_item: MarketMarketItem | None
+    audio: AudioAudio | None
+    audio_start_time: int | None
+    style: StoriesClickableStickerStyle | None
+    subtype: StoriesClickableStickerSubtype | None
+    post_owner_id: int | None
+    post_id: int | None
+    poll: PollsPoll | None
+    color: str | None
+    sticker_id: int | None
+    sticker_pack_id: int | None
+    app: AppsAppMin | None
+    app_context: str | None
+    has_new_interactions: bool | None
+    is_broadcast_notify_allowed: bool | None
+    situational_theme_id: int | None
+    situational_app_url: str | None
+
+    def __init__(
+        self,
+        *,
+        clickable_area: list[StoriesClickableArea],
+        id: int,
+        type: StoriesClickableStickerType,
+        hashtag: str | None = None,
+        link_object: BaseLink | None = None,
+        mention: str | None = None,
+        tooltip_text: str | None = None,
+        owner_id: int | None = None,
+        story_id: int | None = None,
+        clip_id: int | None = None,
+        video_id: int | None = None,
+        question: str | None = None,
+        question_button: str | None = None,
+        place_id: int | None = None,
+        market_item: MarketMarketItem | None = None,
+        audio: AudioAudio | None = None,
+        audio_start_time: int | None = None,
+        style: StoriesClickableStickerStyle | None = None,
+        subtype: StoriesClickableStickerSubtype | None = None,
+        post_owner_id: int | None = None,
+        post_id: int | None = None,
+        poll: PollsPoll | None = None,
+        color: str | None = None,
+        sticker_id: int | None = None,
+        sticker_pack_id: int | None = None,
+        app: AppsAppMin | None = None,
+        app_context: str | None = None,
+        has_new_interactions: bool | None = None,
+        is_broadcast_notify_allowed: bool | None = None,
+        situational_theme_id: int | None = None,
+        situational_app_url: str | None = None,
+    ) -> None:
+        self.clickable_area = clickable_area
+        self.id = id
+        self.type = type
+        self.hashtag = hashtag
+        self.link_object = link_object
+        self.mention = mention
+        self.tooltip_text = tooltip_text
+        self.owner_id = owner_id
+        self.story_id = story_id
+        self.clip_id = clip_id
+        self.video_id = video_id
+        self.question = question
+        self.question_button = question_button
+        self.place_id = place_id
+        self.market_item = market_item
+        self.audio = audio
+        self.audio_start_time = audio_start_time
+        self.style = style
+        self.subtype = subtype
+        self.post_owner_id = post_owner_id
+        self.post_id = post_id
+        self.poll = poll
+        self.color = color
+        self.sticker_id = sticker_id
+        self.sticker_pack_id = sticker_pack_id
+        self.app = app
+        self.app_context = app_context
+        self.has_new_interactions = has_new_interactions
+        self.is_broadcast_notify_allowed = is_broadcast_notify_allowed
+        self.situational_theme_id = situational_theme_id
+        self.situational_app_url = situational_app_url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesClickableStickers(Model):
     """`stories_clickable_stickers`.
 
@@ -227,12 +332,21 @@ class StoriesClickableStickers(Model):
         original_width: `int`, always present.
     """
 
+    __slots__ = ("clickable_stickers", "original_height", "original_width")
+
     clickable_stickers: list[StoriesClickableSticker]
     original_height: int
     original_width: int
 
+    def __init__(
+        self, *, clickable_stickers: list[StoriesClickableSticker], original_height: int, original_width: int
+    ) -> None:
+        self.clickable_stickers = clickable_stickers
+        self.original_height = original_height
+        self.original_width = original_width
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesFeedItem(Model):
     """`stories_feed_item`.
 
@@ -249,19 +363,57 @@ class StoriesFeedItem(Model):
         name: `str`.
     """
 
+    __slots__ = (
+        "app",
+        "grouped",
+        "has_unseen",
+        "id",
+        "name",
+        "owner_id",
+        "promo_data",
+        "stories",
+        "track_code",
+        "type",
+    )
+
     type: StoriesFeedItemType
-    id: str | None = None
-    owner_id: int | None = None
-    stories: list[StoriesStory] | None = None
-    grouped: list[StoriesFeedItem] | None = None
-    app: AppsAppMin | None = None
-    promo_data: StoriesPromoBlock | None = None
-    track_code: str | None = None
-    has_unseen: bool | None = None
-    name: str | None = None
+    id: str | None
+    owner_id: int | None
+    stories: list[StoriesStory] | None
+    grouped: list[StoriesFeedItem] | None
+    app: AppsAppMin | None
+    promo_data: StoriesPromoBlock | None
+    track_code: str | None
+    has_unseen: bool | None
+    name: str | None
+
+    def __init__(
+        self,
+        *,
+        type: StoriesFeedItemType,
+        id: str | None = None,
+        owner_id: int | None = None,
+        stories: list[StoriesStory] | None = None,
+        grouped: list[StoriesFeedItem] | None = None,
+        app: AppsAppMin | None = None,
+        promo_data: StoriesPromoBlock | None = None,
+        track_code: str | None = None,
+        has_unseen: bool | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.owner_id = owner_id
+        self.stories = stories
+        self.grouped = grouped
+        self.app = app
+        self.promo_data = promo_data
+        self.track_code = track_code
+        self.has_unseen = has_unseen
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetBannedExtendedResponse(Model):
     """`stories_getBanned_extended_response`.
 
@@ -272,13 +424,23 @@ class StoriesGetBannedExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[int]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, count: int, items: list[int], profiles: list[UsersUserFull], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetBannedResponse(Model):
     """`stories_getBanned_response`.
 
@@ -287,11 +449,17 @@ class StoriesGetBannedResponse(Model):
         items: `list[int]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[int]
 
+    def __init__(self, *, count: int, items: list[int]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetByIdExtendedResponse(Model):
     """`stories_getById_extended_response`.
 
@@ -302,13 +470,23 @@ class StoriesGetByIdExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[StoriesStory]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, count: int, items: list[StoriesStory], profiles: list[UsersUserFull], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetPhotoUploadServerResponse(Model):
     """`stories_getPhotoUploadServer_response`.
 
@@ -317,11 +495,17 @@ class StoriesGetPhotoUploadServerResponse(Model):
         user_ids: `list[int]`, always present.
     """
 
+    __slots__ = ("upload_url", "user_ids")
+
     upload_url: str
     user_ids: list[int]
 
+    def __init__(self, *, upload_url: str, user_ids: list[int]) -> None:
+        self.upload_url = upload_url
+        self.user_ids = user_ids
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetStatsV5200Response(Model):
     """`stories_getStats_V5200_response`.
 
@@ -333,14 +517,31 @@ class StoriesGetStatsV5200Response(Model):
         need_privacy_block: `bool`.
     """
 
-    preview: str | None = None
-    achievement: str | None = None
-    achievement_subtitle: str | None = None
-    categories: list[StoriesStatCategory] | None = None
-    need_privacy_block: bool | None = None
+    __slots__ = ("achievement", "achievement_subtitle", "categories", "need_privacy_block", "preview")
+
+    preview: str | None
+    achievement: str | None
+    achievement_subtitle: str | None
+    categories: list[StoriesStatCategory] | None
+    need_privacy_block: bool | None
+
+    def __init__(
+        self,
+        *,
+        preview: str | None = None,
+        achievement: str | None = None,
+        achievement_subtitle: str | None = None,
+        categories: list[StoriesStatCategory] | None = None,
+        need_privacy_block: bool | None = None,
+    ) -> None:
+        self.preview = preview
+        self.achievement = achievement
+        self.achievement_subtitle = achievement_subtitle
+        self.categories = categories
+        self.need_privacy_block = need_privacy_block
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetV5113Response(Model):
     """`stories_get_V5113_response`.
 
@@ -354,16 +555,37 @@ class StoriesGetV5113Response(Model):
         next_from: `str`.
     """
 
+    __slots__ = ("count", "groups", "items", "need_upload_screen", "next_from", "profiles", "track_code")
+
     count: int
     items: list[StoriesFeedItem]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    need_upload_screen: bool | None = None
-    track_code: str | None = None
-    next_from: str | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    need_upload_screen: bool | None
+    track_code: str | None
+    next_from: str | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[StoriesFeedItem],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        need_upload_screen: bool | None = None,
+        track_code: str | None = None,
+        next_from: str | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.need_upload_screen = need_upload_screen
+        self.track_code = track_code
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetVideoUploadServerResponse(Model):
     """`stories_getVideoUploadServer_response`.
 
@@ -372,11 +594,17 @@ class StoriesGetVideoUploadServerResponse(Model):
         user_ids: `list[int]`, always present.
     """
 
+    __slots__ = ("upload_url", "user_ids")
+
     upload_url: str
     user_ids: list[int]
 
+    def __init__(self, *, upload_url: str, user_ids: list[int]) -> None:
+        self.upload_url = upload_url
+        self.user_ids = user_ids
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesGetViewersExtendedV5115Response(Model):
     """`stories_getViewers_extended_V5115_response`.
 
@@ -387,13 +615,28 @@ class StoriesGetViewersExtendedV5115Response(Model):
         next_from: `str`.
     """
 
+    __slots__ = ("count", "hidden_reason", "items", "next_from")
+
     count: int
     items: list[StoriesViewersItem]
-    hidden_reason: str | None = None
-    next_from: str | None = None
+    hidden_reason: str | None
+    next_from: str | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[StoriesViewersItem],
+        hidden_reason: str | None = None,
+        next_from: str | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.hidden_reason = hidden_reason
+        self.next_from = next_from
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesPromoBlock(Model):
     """`stories_promo_block`.
 
@@ -405,14 +648,23 @@ class StoriesPromoBlock(Model):
         is_advice: `bool`, always present.
     """
 
+    __slots__ = ("is_advice", "name", "not_animated", "photo_50", "photo_100")
+
     name: str
     photo_50: str
     photo_100: str
     not_animated: bool
     is_advice: bool
 
+    def __init__(self, *, name: str, photo_50: str, photo_100: str, not_animated: bool, is_advice: bool) -> None:
+        self.name = name
+        self.photo_50 = photo_50
+        self.photo_100 = photo_100
+        self.not_animated = not_animated
+        self.is_advice = is_advice
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesReplies(Model):
     """`stories_replies`.
 
@@ -421,11 +673,17 @@ class StoriesReplies(Model):
         new: `int`.
     """
 
+    __slots__ = ("count", "new")
+
     count: int
-    new: int | None = None
+    new: int | None
+
+    def __init__(self, *, count: int, new: int | None = None) -> None:
+        self.count = count
+        self.new = new
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesSaveResponse(Model):
     """`stories_save_response`.
 
@@ -436,13 +694,28 @@ class StoriesSaveResponse(Model):
         groups: `list[GroupsGroupFull]`.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[StoriesStory]
-    profiles: list[UsersUser] | None = None
-    groups: list[GroupsGroupFull] | None = None
+    profiles: list[UsersUser] | None
+    groups: list[GroupsGroupFull] | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[StoriesStory],
+        profiles: list[UsersUser] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesStatCategory(Model):
     """`stories_stat_category`.
 
@@ -452,12 +725,19 @@ class StoriesStatCategory(Model):
         lines: `list[StoriesStatLine]`, always present.
     """
 
+    __slots__ = ("header", "lines", "type")
+
     header: str
     type: str
     lines: list[StoriesStatLine]
 
+    def __init__(self, *, header: str, type: str, lines: list[StoriesStatLine]) -> None:
+        self.header = header
+        self.type = type
+        self.lines = lines
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesStatLine(Model):
     """`stories_stat_line`.
 
@@ -468,17 +748,27 @@ class StoriesStatLine(Model):
         is_unavailable: `bool`.
     """
 
+    __slots__ = ("counter", "is_unavailable", "name", "type")
+
     name: str
     type: str
-    counter: int | None = None
-    is_unavailable: bool | None = None
+    counter: int | None
+    is_unavailable: bool | None
+
+    def __init__(self, *, name: str, type: str, counter: int | None = None, is_unavailable: bool | None = None) -> None:
+        self.name = name
+        self.type = type
+        self.counter = counter
+        self.is_unavailable = is_unavailable
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesStory(Model):
     """`stories_story`.
 
     Attributes:
+        id: `int`, always present.
+        owner_id: `int`, always present.
         access_key: `str`.
         can_comment: `BaseBoolInt`.
         can_reply: `BaseBoolInt`.
@@ -488,11 +778,9 @@ class StoriesStory(Model):
         can_hide: `BaseBoolInt`.
         date: `int`.
         expires_at: `int`.
-        id: `int`, always present.
         is_deleted: `bool`.
         is_expired: `bool`.
         link: `StoriesStoryLink`.
-        owner_id: `int`, always present.
         parent_story: `StoriesStory`.
         parent_story_access_key: `str`.
         parent_story_id: `int`.
@@ -513,41 +801,145 @@ class StoriesStory(Model):
         can_use_in_narrative: `bool`.
     """
 
+    __slots__ = (
+        "access_key",
+        "blurred_preview",
+        "can_ask",
+        "can_ask_anonymous",
+        "can_comment",
+        "can_hide",
+        "can_like",
+        "can_reply",
+        "can_see",
+        "can_share",
+        "can_use_in_narrative",
+        "clickable_stickers",
+        "date",
+        "expires_at",
+        "first_narrative_id",
+        "first_narrative_title",
+        "id",
+        "is_deleted",
+        "is_expired",
+        "link",
+        "narratives_count",
+        "owner_id",
+        "parent_story",
+        "parent_story_access_key",
+        "parent_story_id",
+        "parent_story_owner_id",
+        "photo",
+        "replies",
+        "seen",
+        "type",
+        "video",
+        "views",
+    )
+
     id: int
     owner_id: int
-    access_key: str | None = None
-    can_comment: BaseBoolInt | None = None
-    can_reply: BaseBoolInt | None = None
-    can_see: BaseBoolInt | None = None
-    can_like: bool | None = None
-    can_share: BaseBoolInt | None = None
-    can_hide: BaseBoolInt | None = None
-    date: int | None = None
-    expires_at: int | None = None
-    is_deleted: bool | None = None
-    is_expired: bool | None = None
-    link: StoriesStoryLink | None = None
-    parent_story: StoriesStory | None = None
-    parent_story_access_key: str | None = None
-    parent_story_id: int | None = None
-    parent_story_owner_id: int | None = None
-    photo: PhotosPhoto | None = None
-    blurred_preview: str | None = None
-    replies: StoriesReplies | None = None
-    seen: BaseBoolInt | None = None
-    type: StoriesStoryType | None = None
-    clickable_stickers: StoriesClickableStickers | None = None
-    video: VideoVideoFull | None = None
-    views: int | None = None
-    can_ask: BaseBoolInt | None = None
-    can_ask_anonymous: BaseBoolInt | None = None
-    narratives_count: int | None = None
-    first_narrative_title: str | None = None
-    first_narrative_id: int | None = None
-    can_use_in_narrative: bool | None = None
+    access_key: str | None
+    can_comment: BaseBoolInt | None
+    can_reply: BaseBoolInt | None
+    can_see: BaseBoolInt | None
+    can_like: bool | None
+    can_share: BaseBoolInt | None
+    can_hide: BaseBoolInt | None
+    date: int | None
+    expires_at: int | None
+    is_deleted: bool | None
+    is_expired: bool | None
+    link: StoriesStoryLink | None
+    parent_story: StoriesStory | None
+    parent_story_access_key: str | None
+    parent_story_id: int | None
+    parent_story_owner_id: int | None
+    photo: PhotosPhoto | None
+    blurred_preview: str | None
+    replies: StoriesReplies | None
+    seen: BaseBoolInt | None
+    type: StoriesStoryType | None
+    clickable_stickers: StoriesClickableStickers | None
+    video: VideoVideoFull | None
+    views: int | None
+    can_ask: BaseBoolInt | None
+    can_ask_anonymous: BaseBoolInt | None
+    narratives_count: int | None
+    first_narrative_title: str | None
+    first_narrative_id: int | None
+    can_use_in_narrative: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        access_key: str | None = None,
+        can_comment: BaseBoolInt | None = None,
+        can_reply: BaseBoolInt | None = None,
+        can_see: BaseBoolInt | None = None,
+        can_like: bool | None = None,
+        can_share: BaseBoolInt | None = None,
+        can_hide: BaseBoolInt | None = None,
+        date: int | None = None,
+        expires_at: int | None = None,
+        is_deleted: bool | None = None,
+        is_expired: bool | None = None,
+        link: StoriesStoryLink | None = None,
+        parent_story: StoriesStory | None = None,
+        parent_story_access_key: str | None = None,
+        parent_story_id: int | None = None,
+        parent_story_owner_id: int | None = None,
+        photo: PhotosPhoto | None = None,
+        blurred_preview: str | None = None,
+        replies: StoriesReplies | None = None,
+        seen: BaseBoolInt | None = None,
+        type: StoriesStoryType | None = None,
+        clickable_stickers: StoriesClickableStickers | None = None,
+        video: VideoVideoFull | None = None,
+        views: int | None = None,
+        can_ask: BaseBoolInt | None = None,
+        can_ask_anonymous: BaseBoolInt | None = None,
+        narratives_count: int | None = None,
+        first_narrative_title: str | None = None,
+        first_narrative_id: int | None = None,
+        can_use_in_narrative: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.access_key = access_key
+        self.can_comment = can_comment
+        self.can_reply = can_reply
+        self.can_see = can_see
+        self.can_like = can_like
+        self.can_share = can_share
+        self.can_hide = can_hide
+        self.date = date
+        self.expires_at = expires_at
+        self.is_deleted = is_deleted
+        self.is_expired = is_expired
+        self.link = link
+        self.parent_story = parent_story
+        self.parent_story_access_key = parent_story_access_key
+        self.parent_story_id = parent_story_id
+        self.parent_story_owner_id = parent_story_owner_id
+        self.photo = photo
+        self.blurred_preview = blurred_preview
+        self.replies = replies
+        self.seen = seen
+        self.type = type
+        self.clickable_stickers = clickable_stickers
+        self.video = video
+        self.views = views
+        self.can_ask = can_ask
+        self.can_ask_anonymous = can_ask_anonymous
+        self.narratives_count = narratives_count
+        self.first_narrative_title = first_narrative_title
+        self.first_narrative_id = first_narrative_id
+        self.can_use_in_narrative = can_use_in_narrative
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesStoryLink(Model):
     """`stories_story_link`.
 
@@ -557,12 +949,19 @@ class StoriesStoryLink(Model):
         link_url_target: `str`.
     """
 
+    __slots__ = ("link_url_target", "text", "url")
+
     text: str
     url: str
-    link_url_target: str | None = None
+    link_url_target: str | None
+
+    def __init__(self, *, text: str, url: str, link_url_target: str | None = None) -> None:
+        self.text = text
+        self.url = url
+        self.link_url_target = link_url_target
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesStoryStats(Model):
     """`stories_story_stats`.
 
@@ -577,6 +976,8 @@ class StoriesStoryStats(Model):
         likes: `StoriesStoryStatsStat`.
     """
 
+    __slots__ = ("answer", "bans", "likes", "open_link", "replies", "shares", "subscribers", "views")
+
     answer: StoriesStoryStatsStat
     bans: StoriesStoryStatsStat
     open_link: StoriesStoryStatsStat
@@ -584,23 +985,50 @@ class StoriesStoryStats(Model):
     shares: StoriesStoryStatsStat
     subscribers: StoriesStoryStatsStat
     views: StoriesStoryStatsStat
-    likes: StoriesStoryStatsStat | None = None
+    likes: StoriesStoryStatsStat | None
+
+    def __init__(
+        self,
+        *,
+        answer: StoriesStoryStatsStat,
+        bans: StoriesStoryStatsStat,
+        open_link: StoriesStoryStatsStat,
+        replies: StoriesStoryStatsStat,
+        shares: StoriesStoryStatsStat,
+        subscribers: StoriesStoryStatsStat,
+        views: StoriesStoryStatsStat,
+        likes: StoriesStoryStatsStat | None = None,
+    ) -> None:
+        self.answer = answer
+        self.bans = bans
+        self.open_link = open_link
+        self.replies = replies
+        self.shares = shares
+        self.subscribers = subscribers
+        self.views = views
+        self.likes = likes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesStoryStatsStat(Model):
     """`stories_story_stats_stat`.
 
     Attributes:
-        count: `int`.
         state: `StoriesStoryStatsState`, always present.
+        count: `int`.
     """
 
+    __slots__ = ("count", "state")
+
     state: StoriesStoryStatsState
-    count: int | None = None
+    count: int | None
+
+    def __init__(self, *, state: StoriesStoryStatsState, count: int | None = None) -> None:
+        self.state = state
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesUploadResponse(Model):
     """`stories_upload_response`.
 
@@ -608,10 +1036,15 @@ class StoriesUploadResponse(Model):
         upload_result: `str`.
     """
 
-    upload_result: str | None = None
+    __slots__ = ("upload_result",)
+
+    upload_result: str | None
+
+    def __init__(self, *, upload_result: str | None = None) -> None:
+        self.upload_result = upload_result
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesUploadResult(Model):
     """`stories_upload_result`.
 
@@ -619,10 +1052,15 @@ class StoriesUploadResult(Model):
         upload_result: `str`.
     """
 
-    upload_result: str | None = None
+    __slots__ = ("upload_result",)
+
+    upload_result: str | None
+
+    def __init__(self, *, upload_result: str | None = None) -> None:
+        self.upload_result = upload_result
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoriesViewersItem(Model):
     """`stories_viewers_item`.
 
@@ -632,9 +1070,16 @@ class StoriesViewersItem(Model):
         user: `UsersUserFull`.
     """
 
+    __slots__ = ("is_liked", "user", "user_id")
+
     is_liked: bool
     user_id: int
-    user: UsersUserFull | None = None
+    user: UsersUserFull | None
+
+    def __init__(self, *, is_liked: bool, user_id: int, user: UsersUserFull | None = None) -> None:
+        self.is_liked = is_liked
+        self.user_id = user_id
+        self.user = user
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

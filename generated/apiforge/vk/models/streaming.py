@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class StreamingStatsEventType(OpenStrEnum):
@@ -19,7 +17,7 @@ class StreamingStatsEventType(OpenStrEnum):
     SHARE = "share"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StreamingGetServerUrlResponse(Model):
     """`streaming_getServerUrl_response`.
 
@@ -28,11 +26,17 @@ class StreamingGetServerUrlResponse(Model):
         key: `str`.
     """
 
-    endpoint: str | None = None
-    key: str | None = None
+    __slots__ = ("endpoint", "key")
+
+    endpoint: str | None
+    key: str | None
+
+    def __init__(self, *, endpoint: str | None = None, key: str | None = None) -> None:
+        self.endpoint = endpoint
+        self.key = key
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StreamingGetStemResponse(Model):
     """`streaming_getStem_response`.
 
@@ -40,10 +44,15 @@ class StreamingGetStemResponse(Model):
         stem: `str`.
     """
 
-    stem: str | None = None
+    __slots__ = ("stem",)
+
+    stem: str | None
+
+    def __init__(self, *, stem: str | None = None) -> None:
+        self.stem = stem
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StreamingStats(Model):
     """`streaming_stats`.
 
@@ -52,11 +61,17 @@ class StreamingStats(Model):
         stats: `list[StreamingStatsPoint]`, always present.
     """
 
+    __slots__ = ("event_type", "stats")
+
     event_type: StreamingStatsEventType
     stats: list[StreamingStatsPoint]
 
+    def __init__(self, *, event_type: StreamingStatsEventType, stats: list[StreamingStatsPoint]) -> None:
+        self.event_type = event_type
+        self.stats = stats
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StreamingStatsPoint(Model):
     """`streaming_stats_point`.
 
@@ -65,8 +80,14 @@ class StreamingStatsPoint(Model):
         value: `int`, always present.
     """
 
+    __slots__ = ("timestamp", "value")
+
     timestamp: int
     value: int
+
+    def __init__(self, *, timestamp: int, value: int) -> None:
+        self.timestamp = timestamp
+        self.value = value
 
 
 StreamingGetStatsResponse: TypeAlias = list[StreamingStats]

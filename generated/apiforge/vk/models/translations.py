@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TranslationsTranslateResponse(Model):
     """`translations_translate_response`.
 
@@ -17,8 +15,14 @@ class TranslationsTranslateResponse(Model):
         source_lang: `str`.
     """
 
-    texts: list[str] | None = None
-    source_lang: str | None = None
+    __slots__ = ("source_lang", "texts")
+
+    texts: list[str] | None
+    source_lang: str | None
+
+    def __init__(self, *, texts: list[str] | None = None, source_lang: str | None = None) -> None:
+        self.texts = texts
+        self.source_lang = source_lang
 
 
 __all__ = [

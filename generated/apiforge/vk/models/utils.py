@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class UtilsDomainResolvedType(OpenStrEnum):
@@ -31,7 +29,7 @@ class UtilsLinkCheckedStatus(OpenStrEnum):
     PROCESSING = "processing"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsDomainResolved(Model):
     """`utils_domain_resolved`.
 
@@ -41,12 +39,21 @@ class UtilsDomainResolved(Model):
         type: `UtilsDomainResolvedType`.
     """
 
-    object_id: int | None = None
-    group_id: int | None = None
-    type: UtilsDomainResolvedType | None = None
+    __slots__ = ("group_id", "object_id", "type")
+
+    object_id: int | None
+    group_id: int | None
+    type: UtilsDomainResolvedType | None
+
+    def __init__(
+        self, *, object_id: int | None = None, group_id: int | None = None, type: UtilsDomainResolvedType | None = None
+    ) -> None:
+        self.object_id = object_id
+        self.group_id = group_id
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsGetLastShortenedLinksResponse(Model):
     """`utils_getLastShortenedLinks_response`.
 
@@ -55,11 +62,17 @@ class UtilsGetLastShortenedLinksResponse(Model):
         items: `list[UtilsLastShortenedLink]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[UtilsLastShortenedLink]
 
+    def __init__(self, *, count: int, items: list[UtilsLastShortenedLink]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsLastShortenedLink(Model):
     """`utils_last_shortened_link`.
 
@@ -72,15 +85,34 @@ class UtilsLastShortenedLink(Model):
         views: `int`.
     """
 
-    access_key: str | None = None
-    key: str | None = None
-    short_url: str | None = None
-    timestamp: int | None = None
-    url: str | None = None
-    views: int | None = None
+    __slots__ = ("access_key", "key", "short_url", "timestamp", "url", "views")
+
+    access_key: str | None
+    key: str | None
+    short_url: str | None
+    timestamp: int | None
+    url: str | None
+    views: int | None
+
+    def __init__(
+        self,
+        *,
+        access_key: str | None = None,
+        key: str | None = None,
+        short_url: str | None = None,
+        timestamp: int | None = None,
+        url: str | None = None,
+        views: int | None = None,
+    ) -> None:
+        self.access_key = access_key
+        self.key = key
+        self.short_url = short_url
+        self.timestamp = timestamp
+        self.url = url
+        self.views = views
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsLinkChecked(Model):
     """`utils_link_checked`.
 
@@ -89,11 +121,17 @@ class UtilsLinkChecked(Model):
         status: `UtilsLinkCheckedStatus`.
     """
 
-    link: str | None = None
-    status: UtilsLinkCheckedStatus | None = None
+    __slots__ = ("link", "status")
+
+    link: str | None
+    status: UtilsLinkCheckedStatus | None
+
+    def __init__(self, *, link: str | None = None, status: UtilsLinkCheckedStatus | None = None) -> None:
+        self.link = link
+        self.status = status
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsLinkStats(Model):
     """`utils_link_stats`.
 
@@ -102,11 +140,17 @@ class UtilsLinkStats(Model):
         stats: `list[UtilsStats]`.
     """
 
-    key: str | None = None
-    stats: list[UtilsStats] | None = None
+    __slots__ = ("key", "stats")
+
+    key: str | None
+    stats: list[UtilsStats] | None
+
+    def __init__(self, *, key: str | None = None, stats: list[UtilsStats] | None = None) -> None:
+        self.key = key
+        self.stats = stats
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsLinkStatsExtended(Model):
     """`utils_link_stats_extended`.
 
@@ -115,11 +159,17 @@ class UtilsLinkStatsExtended(Model):
         stats: `list[UtilsStatsExtended]`.
     """
 
-    key: str | None = None
-    stats: list[UtilsStatsExtended] | None = None
+    __slots__ = ("key", "stats")
+
+    key: str | None
+    stats: list[UtilsStatsExtended] | None
+
+    def __init__(self, *, key: str | None = None, stats: list[UtilsStatsExtended] | None = None) -> None:
+        self.key = key
+        self.stats = stats
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsShortLink(Model):
     """`utils_short_link`.
 
@@ -130,13 +180,28 @@ class UtilsShortLink(Model):
         url: `str`.
     """
 
-    access_key: str | None = None
-    key: str | None = None
-    short_url: str | None = None
-    url: str | None = None
+    __slots__ = ("access_key", "key", "short_url", "url")
+
+    access_key: str | None
+    key: str | None
+    short_url: str | None
+    url: str | None
+
+    def __init__(
+        self,
+        *,
+        access_key: str | None = None,
+        key: str | None = None,
+        short_url: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.access_key = access_key
+        self.key = key
+        self.short_url = short_url
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsStats(Model):
     """`utils_stats`.
 
@@ -145,11 +210,17 @@ class UtilsStats(Model):
         views: `int`.
     """
 
-    timestamp: int | None = None
-    views: int | None = None
+    __slots__ = ("timestamp", "views")
+
+    timestamp: int | None
+    views: int | None
+
+    def __init__(self, *, timestamp: int | None = None, views: int | None = None) -> None:
+        self.timestamp = timestamp
+        self.views = views
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsStatsCity(Model):
     """`utils_stats_city`.
 
@@ -158,11 +229,17 @@ class UtilsStatsCity(Model):
         views: `int`.
     """
 
-    city_id: int | None = None
-    views: int | None = None
+    __slots__ = ("city_id", "views")
+
+    city_id: int | None
+    views: int | None
+
+    def __init__(self, *, city_id: int | None = None, views: int | None = None) -> None:
+        self.city_id = city_id
+        self.views = views
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsStatsCountry(Model):
     """`utils_stats_country`.
 
@@ -171,11 +248,17 @@ class UtilsStatsCountry(Model):
         views: `int`.
     """
 
-    country_id: int | None = None
-    views: int | None = None
+    __slots__ = ("country_id", "views")
+
+    country_id: int | None
+    views: int | None
+
+    def __init__(self, *, country_id: int | None = None, views: int | None = None) -> None:
+        self.country_id = country_id
+        self.views = views
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsStatsExtended(Model):
     """`utils_stats_extended`.
 
@@ -187,14 +270,31 @@ class UtilsStatsExtended(Model):
         views: `int`.
     """
 
-    cities: list[UtilsStatsCity] | None = None
-    countries: list[UtilsStatsCountry] | None = None
-    sex_age: list[UtilsStatsSexAge] | None = None
-    timestamp: int | None = None
-    views: int | None = None
+    __slots__ = ("cities", "countries", "sex_age", "timestamp", "views")
+
+    cities: list[UtilsStatsCity] | None
+    countries: list[UtilsStatsCountry] | None
+    sex_age: list[UtilsStatsSexAge] | None
+    timestamp: int | None
+    views: int | None
+
+    def __init__(
+        self,
+        *,
+        cities: list[UtilsStatsCity] | None = None,
+        countries: list[UtilsStatsCountry] | None = None,
+        sex_age: list[UtilsStatsSexAge] | None = None,
+        timestamp: int | None = None,
+        views: int | None = None,
+    ) -> None:
+        self.cities = cities
+        self.countries = countries
+        self.sex_age = sex_age
+        self.timestamp = timestamp
+        self.views = views
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UtilsStatsSexAge(Model):
     """`utils_stats_sex_age`.
 
@@ -204,9 +304,16 @@ class UtilsStatsSexAge(Model):
         male: `int`.
     """
 
-    age_range: str | None = None
-    female: int | None = None
-    male: int | None = None
+    __slots__ = ("age_range", "female", "male")
+
+    age_range: str | None
+    female: int | None
+    male: int | None
+
+    def __init__(self, *, age_range: str | None = None, female: int | None = None, male: int | None = None) -> None:
+        self.age_range = age_range
+        self.female = female
+        self.male = male
 
 
 UtilsCheckLinkResponse: TypeAlias = UtilsLinkChecked

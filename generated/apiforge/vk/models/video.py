@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class VideoVideoAlbumResponseType(OpenStrEnum):
@@ -38,7 +36,7 @@ class VideoVideoType(OpenStrEnum):
     VIDEO_MESSAGE = "video_message"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoAddAlbumResponse(Model):
     """`video_addAlbum_response`.
 
@@ -46,10 +44,15 @@ class VideoAddAlbumResponse(Model):
         album_id: `int`, always present.
     """
 
+    __slots__ = ("album_id",)
+
     album_id: int
 
+    def __init__(self, *, album_id: int) -> None:
+        self.album_id = album_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoEditResponse(Model):
     """`video_edit_response`.
 
@@ -58,11 +61,17 @@ class VideoEditResponse(Model):
         access_key: `str`.
     """
 
+    __slots__ = ("access_key", "success")
+
     success: BaseBoolInt
-    access_key: str | None = None
+    access_key: str | None
+
+    def __init__(self, *, success: BaseBoolInt, access_key: str | None = None) -> None:
+        self.success = success
+        self.access_key = access_key
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoEpisode(Model):
     """`video_episode`.
 
@@ -71,11 +80,17 @@ class VideoEpisode(Model):
         text: `str`.
     """
 
-    time: int | None = None
-    text: str | None = None
+    __slots__ = ("text", "time")
+
+    time: int | None
+    text: str | None
+
+    def __init__(self, *, time: int | None = None, text: str | None = None) -> None:
+        self.time = time
+        self.text = text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetAlbumsByVideoExtendedResponse(Model):
     """`video_getAlbumsByVideo_extended_response`.
 
@@ -84,11 +99,17 @@ class VideoGetAlbumsByVideoExtendedResponse(Model):
         items: `list[VideoVideoAlbumFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[VideoVideoAlbumFull]
 
+    def __init__(self, *, count: int, items: list[VideoVideoAlbumFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetAlbumsExtendedResponse(Model):
     """`video_getAlbums_extended_response`.
 
@@ -97,11 +118,17 @@ class VideoGetAlbumsExtendedResponse(Model):
         items: `list[VideoVideoAlbumFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[VideoVideoAlbumFull]
 
+    def __init__(self, *, count: int, items: list[VideoVideoAlbumFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetAlbumsResponse(Model):
     """`video_getAlbums_response`.
 
@@ -110,11 +137,17 @@ class VideoGetAlbumsResponse(Model):
         items: `list[VideoVideoAlbum]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[VideoVideoAlbum]
 
+    def __init__(self, *, count: int, items: list[VideoVideoAlbum]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetCommentsExtendedResponse(Model):
     """`video_getComments_extended_response`.
 
@@ -130,18 +163,53 @@ class VideoGetCommentsExtendedResponse(Model):
         real_offset: `int`.
     """
 
+    __slots__ = (
+        "can_post",
+        "count",
+        "current_level_count",
+        "groups",
+        "groups_can_post",
+        "items",
+        "profiles",
+        "real_offset",
+        "show_reply_button",
+    )
+
     count: int
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    current_level_count: int | None = None
-    can_post: bool | None = None
-    show_reply_button: bool | None = None
-    groups_can_post: bool | None = None
-    real_offset: int | None = None
+    current_level_count: int | None
+    can_post: bool | None
+    show_reply_button: bool | None
+    groups_can_post: bool | None
+    real_offset: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[WallWallComment],
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull],
+        current_level_count: int | None = None,
+        can_post: bool | None = None,
+        show_reply_button: bool | None = None,
+        groups_can_post: bool | None = None,
+        real_offset: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.current_level_count = current_level_count
+        self.can_post = can_post
+        self.show_reply_button = show_reply_button
+        self.groups_can_post = groups_can_post
+        self.real_offset = real_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetCommentsResponse(Model):
     """`video_getComments_response`.
 
@@ -155,16 +223,45 @@ class VideoGetCommentsResponse(Model):
         real_offset: `int`.
     """
 
+    __slots__ = (
+        "can_post",
+        "count",
+        "current_level_count",
+        "groups_can_post",
+        "items",
+        "real_offset",
+        "show_reply_button",
+    )
+
     count: int
     items: list[WallWallComment]
-    current_level_count: int | None = None
-    can_post: bool | None = None
-    show_reply_button: bool | None = None
-    groups_can_post: bool | None = None
-    real_offset: int | None = None
+    current_level_count: int | None
+    can_post: bool | None
+    show_reply_button: bool | None
+    groups_can_post: bool | None
+    real_offset: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[WallWallComment],
+        current_level_count: int | None = None,
+        can_post: bool | None = None,
+        show_reply_button: bool | None = None,
+        groups_can_post: bool | None = None,
+        real_offset: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.current_level_count = current_level_count
+        self.can_post = can_post
+        self.show_reply_button = show_reply_button
+        self.groups_can_post = groups_can_post
+        self.real_offset = real_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetLongPollServerResponse(Model):
     """`video_getLongPollServer_response`.
 
@@ -172,10 +269,15 @@ class VideoGetLongPollServerResponse(Model):
         url: `str`, always present.
     """
 
+    __slots__ = ("url",)
+
     url: str
 
+    def __init__(self, *, url: str) -> None:
+        self.url = url
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetResponse(Model):
     """`video_get_response`.
 
@@ -187,14 +289,31 @@ class VideoGetResponse(Model):
         max_attached_short_videos: `int`.
     """
 
+    __slots__ = ("count", "groups", "items", "max_attached_short_videos", "profiles")
+
     count: int
     items: list[VideoVideoFull]
-    profiles: list[UsersUserFull] | None = None
-    groups: list[GroupsGroupFull] | None = None
-    max_attached_short_videos: int | None = None
+    profiles: list[UsersUserFull] | None
+    groups: list[GroupsGroupFull] | None
+    max_attached_short_videos: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[VideoVideoFull],
+        profiles: list[UsersUserFull] | None = None,
+        groups: list[GroupsGroupFull] | None = None,
+        max_attached_short_videos: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.max_attached_short_videos = max_attached_short_videos
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoGetThumbUploadUrlResponse(Model):
     """`video_getThumbUploadUrl_response`.
 
@@ -202,10 +321,15 @@ class VideoGetThumbUploadUrlResponse(Model):
         upload_url: `str`, always present.
     """
 
+    __slots__ = ("upload_url",)
+
     upload_url: str
 
+    def __init__(self, *, upload_url: str) -> None:
+        self.upload_url = upload_url
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoLiveCategory(Model):
     """`video_live_category`.
 
@@ -215,12 +339,19 @@ class VideoLiveCategory(Model):
         sublist: `list[VideoLiveCategory]`.
     """
 
+    __slots__ = ("id", "label", "sublist")
+
     id: int
     label: str
-    sublist: list[VideoLiveCategory] | None = None
+    sublist: list[VideoLiveCategory] | None
+
+    def __init__(self, *, id: int, label: str, sublist: list[VideoLiveCategory] | None = None) -> None:
+        self.id = id
+        self.label = label
+        self.sublist = sublist
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoLiveInfo(Model):
     """`video_live_info`.
 
@@ -229,11 +360,17 @@ class VideoLiveInfo(Model):
         is_notifications_blocked: `BaseBoolInt`.
     """
 
+    __slots__ = ("enabled", "is_notifications_blocked")
+
     enabled: BaseBoolInt
-    is_notifications_blocked: BaseBoolInt | None = None
+    is_notifications_blocked: BaseBoolInt | None
+
+    def __init__(self, *, enabled: BaseBoolInt, is_notifications_blocked: BaseBoolInt | None = None) -> None:
+        self.enabled = enabled
+        self.is_notifications_blocked = is_notifications_blocked
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoLiveSettings(Model):
     """`video_live_settings`.
 
@@ -244,13 +381,28 @@ class VideoLiveSettings(Model):
         is_clips_live: `BaseBoolInt`.
     """
 
-    can_rewind: BaseBoolInt | None = None
-    is_endless: BaseBoolInt | None = None
-    max_duration: int | None = None
-    is_clips_live: BaseBoolInt | None = None
+    __slots__ = ("can_rewind", "is_clips_live", "is_endless", "max_duration")
+
+    can_rewind: BaseBoolInt | None
+    is_endless: BaseBoolInt | None
+    max_duration: int | None
+    is_clips_live: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        can_rewind: BaseBoolInt | None = None,
+        is_endless: BaseBoolInt | None = None,
+        max_duration: int | None = None,
+        is_clips_live: BaseBoolInt | None = None,
+    ) -> None:
+        self.can_rewind = can_rewind
+        self.is_endless = is_endless
+        self.max_duration = max_duration
+        self.is_clips_live = is_clips_live
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoSaveResult(Model):
     """`video_save_result`.
 
@@ -263,32 +415,66 @@ class VideoSaveResult(Model):
         video_id: `int`.
     """
 
-    access_key: str | None = None
-    description: str | None = None
-    owner_id: int | None = None
-    title: str | None = None
-    upload_url: str | None = None
-    video_id: int | None = None
+    __slots__ = ("access_key", "description", "owner_id", "title", "upload_url", "video_id")
+
+    access_key: str | None
+    description: str | None
+    owner_id: int | None
+    title: str | None
+    upload_url: str | None
+    video_id: int | None
+
+    def __init__(
+        self,
+        *,
+        access_key: str | None = None,
+        description: str | None = None,
+        owner_id: int | None = None,
+        title: str | None = None,
+        upload_url: str | None = None,
+        video_id: int | None = None,
+    ) -> None:
+        self.access_key = access_key
+        self.description = description
+        self.owner_id = owner_id
+        self.title = title
+        self.upload_url = upload_url
+        self.video_id = video_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoSaveUploadedThumbResponse(Model):
     """`video_saveUploadedThumb_response`.
 
     Attributes:
-        image: `list[VideoVideoImage]`.
         photo_id: `int`, always present.
-        photo_owner_id: `int`.
         photo_hash: `str`, always present.
+        image: `list[VideoVideoImage]`.
+        photo_owner_id: `int`.
     """
+
+    __slots__ = ("image", "photo_hash", "photo_id", "photo_owner_id")
 
     photo_id: int
     photo_hash: str
-    image: list[VideoVideoImage] | None = None
-    photo_owner_id: int | None = None
+    image: list[VideoVideoImage] | None
+    photo_owner_id: int | None
+
+    def __init__(
+        self,
+        *,
+        photo_id: int,
+        photo_hash: str,
+        image: list[VideoVideoImage] | None = None,
+        photo_owner_id: int | None = None,
+    ) -> None:
+        self.photo_id = photo_id
+        self.photo_hash = photo_hash
+        self.image = image
+        self.photo_owner_id = photo_owner_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoSearchExtendedResponse(Model):
     """`video_search_extended_response`.
 
@@ -299,13 +485,23 @@ class VideoSearchExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[VideoVideoFull]
     profiles: list[UsersUser]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, count: int, items: list[VideoVideoFull], profiles: list[UsersUser], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoSearchResponse(Model):
     """`video_search_response`.
 
@@ -314,11 +510,17 @@ class VideoSearchResponse(Model):
         items: `list[VideoVideoFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[VideoVideoFull]
 
+    def __init__(self, *, count: int, items: list[VideoVideoFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoStartStreamingResponse(Model):
     """`video_startStreaming_response`.
 
@@ -332,16 +534,37 @@ class VideoStartStreamingResponse(Model):
         post_id: `int`.
     """
 
+    __slots__ = ("access_key", "description", "name", "owner_id", "post_id", "stream", "video_id")
+
     owner_id: int
     video_id: int
     name: str
     description: str
     access_key: str
     stream: VideoStreamInputParams
-    post_id: int | None = None
+    post_id: int | None
+
+    def __init__(
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        name: str,
+        description: str,
+        access_key: str,
+        stream: VideoStreamInputParams,
+        post_id: int | None = None,
+    ) -> None:
+        self.owner_id = owner_id
+        self.video_id = video_id
+        self.name = name
+        self.description = description
+        self.access_key = access_key
+        self.stream = stream
+        self.post_id = post_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoStopStreamingResponse(Model):
     """`video_stopStreaming_response`.
 
@@ -349,10 +572,15 @@ class VideoStopStreamingResponse(Model):
         unique_viewers: `int`.
     """
 
-    unique_viewers: int | None = None
+    __slots__ = ("unique_viewers",)
+
+    unique_viewers: int | None
+
+    def __init__(self, *, unique_viewers: int | None = None) -> None:
+        self.unique_viewers = unique_viewers
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoStreamInputParams(Model):
     """`video_stream_input_params`.
 
@@ -363,13 +591,28 @@ class VideoStreamInputParams(Model):
         webrtc_url: `str`.
     """
 
-    url: str | None = None
-    key: str | None = None
-    okmp_url: str | None = None
-    webrtc_url: str | None = None
+    __slots__ = ("key", "okmp_url", "url", "webrtc_url")
+
+    url: str | None
+    key: str | None
+    okmp_url: str | None
+    webrtc_url: str | None
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        okmp_url: str | None = None,
+        webrtc_url: str | None = None,
+    ) -> None:
+        self.url = url
+        self.key = key
+        self.okmp_url = okmp_url
+        self.webrtc_url = webrtc_url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoUploadResponse(Model):
     """`video_upload_response`.
 
@@ -378,11 +621,17 @@ class VideoUploadResponse(Model):
         video_id: `int`.
     """
 
-    size: int | None = None
-    video_id: int | None = None
+    __slots__ = ("size", "video_id")
+
+    size: int | None
+    video_id: int | None
+
+    def __init__(self, *, size: int | None = None, video_id: int | None = None) -> None:
+        self.size = size
+        self.video_id = video_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoVideo(Model):
     """`video_video`.
 
@@ -438,58 +687,213 @@ class VideoVideo(Model):
         reposts: `BaseRepostsInfo`.
     """
 
-    response_type: VideoVideoResponseType | None = None
-    access_key: str | None = None
-    adding_date: int | None = None
-    can_comment: BaseBoolInt | None = None
-    can_edit: BaseBoolInt | None = None
-    can_delete: BaseBoolInt | None = None
-    can_like: BaseBoolInt | None = None
-    can_repost: int | None = None
-    can_subscribe: BaseBoolInt | None = None
-    can_be_promoted: BaseBoolInt | None = None
-    can_add_to_faves: BaseBoolInt | None = None
-    can_add: BaseBoolInt | None = None
-    can_attach_link: BaseBoolInt | None = None
-    can_edit_privacy: BaseBoolInt | None = None
-    is_private: BaseBoolInt | None = None
-    comments: int | None = None
-    date: int | None = None
-    description: str | None = None
-    duration: int | None = None
-    image: list[VideoVideoImage] | None = None
-    first_frame: list[VideoVideoImage] | None = None
-    width: int | None = None
-    height: int | None = None
-    id: int | None = None
-    owner_id: int | None = None
-    user_id: int | None = None
-    title: str | None = None
-    is_favorite: bool | None = None
-    player: str | None = None
-    processing: BasePropertyExists | None = None
-    converting: BaseBoolInt | None = None
-    added: BaseBoolInt | None = None
-    is_subscribed: BaseBoolInt | None = None
-    track_code: str | None = None
-    repeat: BasePropertyExists | None = None
-    type: VideoVideoType | None = None
-    views: int | None = None
-    local_views: int | None = None
-    content_restricted: int | None = None
-    content_restricted_message: str | None = None
-    balance: int | None = None
-    live: BasePropertyExists | None = None
-    upcoming: BasePropertyExists | None = None
-    live_start_time: int | None = None
-    live_notify: BaseBoolInt | None = None
-    spectators: int | None = None
-    platform: str | None = None
-    likes: BaseLikes | None = None
-    reposts: BaseRepostsInfo | None = None
+    __slots__ = (
+        "access_key",
+        "added",
+        "adding_date",
+        "balance",
+        "can_add",
+        "can_add_to_faves",
+        "can_attach_link",
+        "can_be_promoted",
+        "can_comment",
+        "can_delete",
+        "can_edit",
+        "can_edit_privacy",
+        "can_like",
+        "can_repost",
+        "can_subscribe",
+        "comments",
+        "content_restricted",
+        "content_restricted_message",
+        "converting",
+        "date",
+        "description",
+        "duration",
+        "first_frame",
+        "height",
+        "id",
+        "image",
+        "is_favorite",
+        "is_private",
+        "is_subscribed",
+        "likes",
+        "live",
+        "live_notify",
+        "live_start_time",
+        "local_views",
+        "owner_id",
+        "platform",
+        "player",
+        "processing",
+        "repeat",
+        "reposts",
+        "response_type",
+        "spectators",
+        "title",
+        "track_code",
+        "type",
+        "upcoming",
+        "user_id",
+        "views",
+        "width",
+    )
+
+    response_type: VideoVideoResponseType | None
+    access_key: str | None
+    adding_date: int | None
+    can_comment: BaseBoolInt | None
+    can_edit: BaseBoolInt | None
+    can_delete: BaseBoolInt | None
+    can_like: BaseBoolInt | None
+    can_repost: int | None
+    can_subscribe: BaseBoolInt | None
+    can_be_promoted: BaseBoolInt | None
+    can_add_to_faves: BaseBoolInt | None
+    can_add: BaseBoolInt | None
+    can_attach_link: BaseBoolInt | None
+    can_edit_privacy: BaseBoolInt | None
+    is_private: BaseBoolInt | None
+    comments: int | None
+    date: int | None
+    description: str | None
+    duration: int | None
+    image: list[VideoVideoImage] | None
+    first_frame: list[VideoVideoImage] | None
+    width: int | None
+    height: int | None
+    id: int | None
+    owner_id: int | None
+    user_id: int | None
+    title: str | None
+    is_favorite: bool | None
+    player: str | None
+    processing: BasePropertyExists | None
+    converting: BaseBoolInt | None
+    added: BaseBoolInt | None
+    is_subscribed: BaseBoolInt | None
+    track_code: str | None
+    repeat: BasePropertyExists | None
+    type: VideoVideoType | None
+    views: int | None
+    local_views: int | None
+    content_restricted: int | None
+    content_restricted_message: str | None
+    balance: int | None
+    live: BasePropertyExists | None
+    upcoming: BasePropertyExists | None
+    live_start_time: int | None
+    live_notify: BaseBoolInt | None
+    spectators: int | None
+    platform: str | None
+    likes: BaseLikes | None
+    reposts: BaseRepostsInfo | None
+
+    def __init__(
+        self,
+        *,
+        response_type: VideoVideoResponseType | None = None,
+        access_key: str | None = None,
+        adding_date: int | None = None,
+        can_comment: BaseBoolInt | None = None,
+        can_edit: BaseBoolInt | None = None,
+        can_delete: BaseBoolInt | None = None,
+        can_like: BaseBoolInt | None = None,
+        can_repost: int | None = None,
+        can_subscribe: BaseBoolInt | None = None,
+        can_be_promoted: BaseBoolInt | None = None,
+        can_add_to_faves: BaseBoolInt | None = None,
+        can_add: BaseBoolInt | None = None,
+        can_attach_link: BaseBoolInt | None = None,
+        can_edit_privacy: BaseBoolInt | None = None,
+        is_private: BaseBoolInt | None = None,
+        comments: int | None = None,
+        date: int | None = None,
+        description: str | None = None,
+        duration: int | None = None,
+        image: list[VideoVideoImage] | None = None,
+        first_frame: list[VideoVideoImage] | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        id: int | None = None,
+        owner_id: int | None = None,
+        user_id: int | None = None,
+        title: str | None = None,
+        is_favorite: bool | None = None,
+        player: str | None = None,
+        processing: BasePropertyExists | None = None,
+        converting: BaseBoolInt | None = None,
+        added: BaseBoolInt | None = None,
+        is_subscribed: BaseBoolInt | None = None,
+        track_code: str | None = None,
+        repeat: BasePropertyExists | None = None,
+        type: VideoVideoType | None = None,
+        views: int | None = None,
+        local_views: int | None = None,
+        content_restricted: int | None = None,
+        content_restricted_message: str | None = None,
+        balance: int | None = None,
+        live: BasePropertyExists | None = None,
+        upcoming: BasePropertyExists | None = None,
+        live_start_time: int | None = None,
+        live_notify: BaseBoolInt | None = None,
+        spectators: int | None = None,
+        platform: str | None = None,
+        likes: BaseLikes | None = None,
+        reposts: BaseRepostsInfo | None = None,
+    ) -> None:
+        self.response_type = response_type
+        self.access_key = access_key
+        self.adding_date = adding_date
+        self.can_comment = can_comment
+        self.can_edit = can_edit
+        self.can_delete = can_delete
+        self.can_like = can_like
+        self.can_repost = can_repost
+        self.can_subscribe = can_subscribe
+        self.can_be_promoted = can_be_promoted
+        self.can_add_to_faves = can_add_to_faves
+        self.can_add = can_add
+        self.can_attach_link = can_attach_link
+        self.can_edit_privacy = can_edit_privacy
+        self.is_private = is_private
+        self.comments = comments
+        self.date = date
+        self.description = description
+        self.duration = duration
+        self.image = image
+        self.first_frame = first_frame
+        self.width = width
+        self.height = height
+        self.id = id
+        self.owner_id = owner_id
+        self.user_id = user_id
+        self.title = title
+        self.is_favorite = is_favorite
+        self.player = player
+        self.processing = processing
+        self.converting = converting
+        self.added = added
+        self.is_subscribed = is_subscribed
+        self.track_code = track_code
+        self.repeat = repeat
+        self.type = type
+        self.views = views
+        self.local_views = local_views
+        self.content_restricted = content_restricted
+        self.content_restricted_message = content_restricted_message
+        self.balance = balance
+        self.live = live
+        self.upcoming = upcoming
+        self.live_start_time = live_start_time
+        self.live_notify = live_notify
+        self.spectators = spectators
+        self.platform = platform
+        self.likes = likes
+        self.reposts = reposts
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoVideoAlbum(Model):
     """`video_video_album`.
 
@@ -501,14 +905,31 @@ class VideoVideoAlbum(Model):
         response_type: `VideoVideoAlbumResponseType`.
     """
 
+    __slots__ = ("id", "owner_id", "response_type", "title", "track_code")
+
     id: int
     owner_id: int
     title: str
-    track_code: str | None = None
-    response_type: VideoVideoAlbumResponseType | None = None
+    track_code: str | None
+    response_type: VideoVideoAlbumResponseType | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        title: str,
+        track_code: str | None = None,
+        response_type: VideoVideoAlbumResponseType | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.track_code = track_code
+        self.response_type = response_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoVideoAlbumFull(Model):
     """`video_video_album_full`.
 
@@ -516,34 +937,81 @@ class VideoVideoAlbumFull(Model):
         id: `int`, always present.
         owner_id: `int`, always present.
         title: `str`, always present.
+        count: `int`, always present.
+        updated_time: `int`, always present.
         track_code: `str`.
         response_type: `VideoVideoAlbumResponseType`.
-        count: `int`, always present.
         image: `list[VideoVideoImage]`.
         image_blur: `BasePropertyExists`.
         is_system: `BasePropertyExists`.
-        updated_time: `int`, always present.
         can_edit: `BaseBoolInt`.
         can_delete: `BaseBoolInt`.
         can_upload: `BaseBoolInt`.
     """
+
+    __slots__ = (
+        "can_delete",
+        "can_edit",
+        "can_upload",
+        "count",
+        "id",
+        "image",
+        "image_blur",
+        "is_system",
+        "owner_id",
+        "response_type",
+        "title",
+        "track_code",
+        "updated_time",
+    )
 
     id: int
     owner_id: int
     title: str
     count: int
     updated_time: int
-    track_code: str | None = None
-    response_type: VideoVideoAlbumResponseType | None = None
-    image: list[VideoVideoImage] | None = None
-    image_blur: BasePropertyExists | None = None
-    is_system: BasePropertyExists | None = None
-    can_edit: BaseBoolInt | None = None
-    can_delete: BaseBoolInt | None = None
-    can_upload: BaseBoolInt | None = None
+    track_code: str | None
+    response_type: VideoVideoAlbumResponseType | None
+    image: list[VideoVideoImage] | None
+    image_blur: BasePropertyExists | None
+    is_system: BasePropertyExists | None
+    can_edit: BaseBoolInt | None
+    can_delete: BaseBoolInt | None
+    can_upload: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        owner_id: int,
+        title: str,
+        count: int,
+        updated_time: int,
+        track_code: str | None = None,
+        response_type: VideoVideoAlbumResponseType | None = None,
+        image: list[VideoVideoImage] | None = None,
+        image_blur: BasePropertyExists | None = None,
+        is_system: BasePropertyExists | None = None,
+        can_edit: BaseBoolInt | None = None,
+        can_delete: BaseBoolInt | None = None,
+        can_upload: BaseBoolInt | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.count = count
+        self.updated_time = updated_time
+        self.track_code = track_code
+        self.response_type = response_type
+        self.image = image
+        self.image_blur = image_blur
+        self.is_system = is_system
+        self.can_edit = can_edit
+        self.can_delete = can_delete
+        self.can_upload = can_upload
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoVideoFiles(Model):
     """`video_video_files`.
 
@@ -560,19 +1028,57 @@ class VideoVideoFiles(Model):
         flv_320: `str`.
     """
 
-    external: str | None = None
-    mp4_144: str | None = None
-    mp4_240: str | None = None
-    mp4_360: str | None = None
-    mp4_480: str | None = None
-    mp4_720: str | None = None
-    mp4_1080: str | None = None
-    mp4_1440: str | None = None
-    mp4_2160: str | None = None
-    flv_320: str | None = None
+    __slots__ = (
+        "external",
+        "flv_320",
+        "mp4_144",
+        "mp4_240",
+        "mp4_360",
+        "mp4_480",
+        "mp4_720",
+        "mp4_1080",
+        "mp4_1440",
+        "mp4_2160",
+    )
+
+    external: str | None
+    mp4_144: str | None
+    mp4_240: str | None
+    mp4_360: str | None
+    mp4_480: str | None
+    mp4_720: str | None
+    mp4_1080: str | None
+    mp4_1440: str | None
+    mp4_2160: str | None
+    flv_320: str | None
+
+    def __init__(
+        self,
+        *,
+        external: str | None = None,
+        mp4_144: str | None = None,
+        mp4_240: str | None = None,
+        mp4_360: str | None = None,
+        mp4_480: str | None = None,
+        mp4_720: str | None = None,
+        mp4_1080: str | None = None,
+        mp4_1440: str | None = None,
+        mp4_2160: str | None = None,
+        flv_320: str | None = None,
+    ) -> None:
+        self.external = external
+        self.mp4_144 = mp4_144
+        self.mp4_240 = mp4_240
+        self.mp4_360 = mp4_360
+        self.mp4_480 = mp4_480
+        self.mp4_720 = mp4_720
+        self.mp4_1080 = mp4_1080
+        self.mp4_1440 = mp4_1440
+        self.mp4_2160 = mp4_2160
+        self.flv_320 = flv_320
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoVideoFull(Model):
     """`video_video_full`.
 
@@ -632,82 +1138,270 @@ class VideoVideoFull(Model):
         live_settings: `VideoLiveSettings`.
     """
 
-    response_type: VideoVideoResponseType | None = None
-    access_key: str | None = None
-    adding_date: int | None = None
-    can_comment: BaseBoolInt | None = None
-    can_edit: BaseBoolInt | None = None
-    can_delete: BaseBoolInt | None = None
-    can_like: BaseBoolInt | None = None
-    can_repost: int | None = None
-    can_subscribe: BaseBoolInt | None = None
-    can_be_promoted: BaseBoolInt | None = None
-    can_add_to_faves: BaseBoolInt | None = None
-    can_add: BaseBoolInt | None = None
-    can_attach_link: BaseBoolInt | None = None
-    can_edit_privacy: BaseBoolInt | None = None
-    is_private: BaseBoolInt | None = None
-    comments: int | None = None
-    date: int | None = None
-    description: str | None = None
-    duration: int | None = None
-    image: list[VideoVideoImage] | None = None
-    first_frame: list[VideoVideoImage] | None = None
-    width: int | None = None
-    height: int | None = None
-    id: int | None = None
-    owner_id: int | None = None
-    user_id: int | None = None
-    title: str | None = None
-    is_favorite: bool | None = None
-    player: str | None = None
-    processing: BasePropertyExists | None = None
-    converting: BaseBoolInt | None = None
-    added: BaseBoolInt | None = None
-    is_subscribed: BaseBoolInt | None = None
-    track_code: str | None = None
-    repeat: BasePropertyExists | None = None
-    type: VideoVideoType | None = None
-    views: int | None = None
-    local_views: int | None = None
-    content_restricted: int | None = None
-    content_restricted_message: str | None = None
-    balance: int | None = None
-    live: BasePropertyExists | None = None
-    upcoming: BasePropertyExists | None = None
-    live_start_time: int | None = None
-    live_notify: BaseBoolInt | None = None
-    spectators: int | None = None
-    platform: str | None = None
-    likes: BaseLikes | None = None
-    reposts: BaseRepostsInfo | None = None
-    files: VideoVideoFiles | None = None
-    trailer: VideoVideoFiles | None = None
-    episodes: list[VideoEpisode] | None = None
-    live_settings: VideoLiveSettings | None = None
+    __slots__ = (
+        "access_key",
+        "added",
+        "adding_date",
+        "balance",
+        "can_add",
+        "can_add_to_faves",
+        "can_attach_link",
+        "can_be_promoted",
+        "can_comment",
+        "can_delete",
+        "can_edit",
+        "can_edit_privacy",
+        "can_like",
+        "can_repost",
+        "can_subscribe",
+        "comments",
+        "content_restricted",
+        "content_restricted_message",
+        "converting",
+        "date",
+        "description",
+        "duration",
+        "episodes",
+        "files",
+        "first_frame",
+        "height",
+        "id",
+        "image",
+        "is_favorite",
+        "is_private",
+        "is_subscribed",
+        "likes",
+        "live",
+        "live_notify",
+        "live_settings",
+        "live_start_time",
+        "local_views",
+        "owner_id",
+        "platform",
+        "player",
+        "processing",
+        "repeat",
+        "reposts",
+        "response_type",
+        "spectators",
+        "title",
+        "track_code",
+        "trailer",
+        "type",
+        "upcoming",
+        "user_id",
+        "views",
+        "width",
+    )
+
+    response_type: VideoVideoResponseType | None
+    access_key: str | None
+    adding_date: int | None
+    can_comment: BaseBoolInt | None
+    can_edit: BaseBoolInt | None
+    can_delete: BaseBoolInt | None
+    can_like: BaseBoolInt | None
+    can_repost: int | None
+    can_subscribe: BaseBoolInt | None
+    can_be_promoted: BaseBoolInt | None
+    can_add_to_faves: BaseBoolInt | None
+    can_add: BaseBoolInt | None
+    can_attach_link: BaseBoolInt | None
+    can_edit_privacy: BaseBoolInt | None
+    is_private: BaseBoolInt | None
+    comments: int | None
+    date: int | None
+    description: str | None
+    duration: int | None
+    image: list[VideoVideoImage] | None
+    first_frame: list[VideoVideoImage] | None
+    width: int | None
+    height: int | None
+    id: int | None
+    owner_id: int | None
+    user_id: int | None
+    title: str | None
+    is_favorite: bool | None
+    player: str | None
+    processing: BasePropertyExists | None
+    converting: BaseBoolInt | None
+    added: BaseBoolInt | None
+    is_subscribed: BaseBoolInt | None
+    track_code: str | None
+    repeat: BasePropertyExists | None
+    type: VideoVideoType | None
+    views: int | None
+    local_views: int | None
+    content_restricted: int | None
+    content_restricted_message: str | None
+    balance: int | None
+    live: BasePropertyExists | None
+    upcoming: BasePropertyExists | None
+    live_start_time: int | None
+    live_notify: BaseBoolInt | None
+    spectators: int | None
+    platform: str | None
+    likes: BaseLikes | None
+    reposts: BaseRepostsInfo | None
+    files: VideoVideoFiles | None
+    trailer: VideoVideoFiles | None
+    episodes: list[VideoEpisode] | None
+    live_settings: VideoLiveSettings | None
+
+    def __init__(
+        self,
+        *,
+        response_type: VideoVideoResponseType | None = None,
+        access_key: str | None = None,
+        adding_date: int | None = None,
+        can_comment: BaseBoolInt | None = None,
+        can_edit: BaseBoolInt | None = None,
+        can_delete: BaseBoolInt | None = None,
+        can_like: BaseBoolInt | None = None,
+        can_repost: int | None = None,
+        can_subscribe: BaseBoolInt | None = None,
+        can_be_promoted: BaseBoolInt | None = None,
+        can_add_to_faves: BaseBoolInt | None = None,
+        can_add: BaseBoolInt | None = None,
+        can_attach_link: BaseBoolInt | None = None,
+        can_edit_privacy: BaseBoolInt | None = None,
+        is_private: BaseBoolInt | None = None,
+        comments: int | None = None,
+        date: int | None = None,
+        description: str | None = None,
+        duration: int | None = None,
+        image: list[VideoVideoImage] | None = None,
+        first_frame: list[VideoVideoImage] | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        id: int | None = None,
+        owner_id: int | None = None,
+        user_id: int | None = None,
+        title: str | None = None,
+        is_favorite: bool | None = None,
+        player: str | None = None,
+        processing: BasePropertyExists | None = None,
+        converting: BaseBoolInt | None = None,
+        added: BaseBoolInt | None = None,
+        is_subscribed: BaseBoolInt | None = None,
+        track_code: str | None = None,
+        repeat: BasePropertyExists | None = None,
+        type: VideoVideoType | None = None,
+        views: int | None = None,
+        local_views: int | None = None,
+        content_restricted: int | None = None,
+        content_restricted_message: str | None = None,
+        balance: int | None = None,
+        live: BasePropertyExists | None = None,
+        upcoming: BasePropertyExists | None = None,
+        live_start_time: int | None = None,
+        live_notify: BaseBoolInt | None = None,
+        spectators: int | None = None,
+        platform: str | None = None,
+        likes: BaseLikes | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        files: VideoVideoFiles | None = None,
+        trailer: VideoVideoFiles | None = None,
+        episodes: list[VideoEpisode] | None = None,
+        live_settings: VideoLiveSettings | None = None,
+    ) -> None:
+        self.response_type = response_type
+        self.access_key = access_key
+        self.adding_date = adding_date
+        self.can_comment = can_comment
+        self.can_edit = can_edit
+        self.can_delete = can_delete
+        self.can_like = can_like
+        self.can_repost = can_repost
+        self.can_subscribe = can_subscribe
+        self.can_be_promoted = can_be_promoted
+        self.can_add_to_faves = can_add_to_faves
+        self.can_add = can_add
+        self.can_attach_link = can_attach_link
+        self.can_edit_privacy = can_edit_privacy
+        self.is_private = is_private
+        self.comments = comments
+        self.date = date
+        self.description = description
+        self.duration = duration
+        self.image = image
+        self.first_frame = first_frame
+        self.width = width
+        self.height = height
+        self.id = id
+        self.owner_id = owner_id
+        self.user_id = user_id
+        self.title = title
+        self.is_favorite = is_favorite
+        self.player = player
+        self.processing = processing
+        self.converting = converting
+        self.added = added
+        self.is_subscribed = is_subscribed
+        self.track_code = track_code
+        self.repeat = repeat
+        self.type = type
+        self.views = views
+        self.local_views = local_views
+        self.content_restricted = content_restricted
+        self.content_restricted_message = content_restricted_message
+        self.balance = balance
+        self.live = live
+        self.upcoming = upcoming
+        self.live_start_time = live_start_time
+        self.live_notify = live_notify
+        self.spectators = spectators
+        self.platform = platform
+        self.likes = likes
+        self.reposts = reposts
+        self.files = files
+        self.trailer = trailer
+        self.episodes = episodes
+        self.live_settings = live_settings
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoVideoImage(Model):
     """`video_video_image`.
 
     Attributes:
-        id: `str`.
         url: `str`, always present.
         width: `int`, always present.
         height: `int`, always present.
+        id: `str`.
         theme: `BaseImageTheme`.
         with_padding: `BasePropertyExists`.
         size: `str`.
     """
 
+    __slots__ = ("height", "id", "size", "theme", "url", "width", "with_padding")
+
     url: str
     width: int
     height: int
-    id: str | None = None
-    theme: BaseImageTheme | None = None
-    with_padding: BasePropertyExists | None = None
-    size: str | None = None
+    id: str | None
+    theme: BaseImageTheme | None
+    with_padding: BasePropertyExists | None
+    size: str | None
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        width: int,
+        height: int,
+        id: str | None = None,
+        theme: BaseImageTheme | None = None,
+        with_padding: BasePropertyExists | None = None,
+        size: str | None = None,
+    ) -> None:
+        self.url = url
+        self.width = width
+        self.height = height
+        self.id = id
+        self.theme = theme
+        self.with_padding = with_padding
+        self.size = size
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

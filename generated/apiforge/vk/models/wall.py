@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class WallCommentAttachmentType(OpenStrEnum):
@@ -135,7 +133,7 @@ class WallWallpostInnerType(OpenStrEnum):
     WALL_WALLPOST = "wall_wallpost"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallAppPost(Model):
     """`wall_app_post`.
 
@@ -146,13 +144,28 @@ class WallAppPost(Model):
         photo_604: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    photo_130: str | None = None
-    photo_604: str | None = None
+    __slots__ = ("id", "name", "photo_130", "photo_604")
+
+    id: int | None
+    name: str | None
+    photo_130: str | None
+    photo_604: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        photo_130: str | None = None,
+        photo_604: str | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.photo_130 = photo_130
+        self.photo_604 = photo_604
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallAttachedNote(Model):
     """`wall_attached_note`.
 
@@ -163,13 +176,28 @@ class WallAttachedNote(Model):
         owner_id: `int`, always present.
         read_comments: `int`, always present.
         title: `str`, always present.
+        view_url: `str`, always present.
         text: `str`.
         privacy_view: `list[str]`.
         privacy_comment: `list[str]`.
         can_comment: `int`.
         text_wiki: `str`.
-        view_url: `str`, always present.
     """
+
+    __slots__ = (
+        "can_comment",
+        "comments",
+        "date",
+        "id",
+        "owner_id",
+        "privacy_comment",
+        "privacy_view",
+        "read_comments",
+        "text",
+        "text_wiki",
+        "title",
+        "view_url",
+    )
 
     comments: int
     date: int
@@ -178,14 +206,43 @@ class WallAttachedNote(Model):
     read_comments: int
     title: str
     view_url: str
-    text: str | None = None
-    privacy_view: list[str] | None = None
-    privacy_comment: list[str] | None = None
-    can_comment: int | None = None
-    text_wiki: str | None = None
+    text: str | None
+    privacy_view: list[str] | None
+    privacy_comment: list[str] | None
+    can_comment: int | None
+    text_wiki: str | None
+
+    def __init__(
+        self,
+        *,
+        comments: int,
+        date: int,
+        id: int,
+        owner_id: int,
+        read_comments: int,
+        title: str,
+        view_url: str,
+        text: str | None = None,
+        privacy_view: list[str] | None = None,
+        privacy_comment: list[str] | None = None,
+        can_comment: int | None = None,
+        text_wiki: str | None = None,
+    ) -> None:
+        self.comments = comments
+        self.date = date
+        self.id = id
+        self.owner_id = owner_id
+        self.read_comments = read_comments
+        self.title = title
+        self.view_url = view_url
+        self.text = text
+        self.privacy_view = privacy_view
+        self.privacy_comment = privacy_comment
+        self.can_comment = can_comment
+        self.text_wiki = text_wiki
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallCarouselBase(Model):
     """`wall_carousel_base`.
 
@@ -193,14 +250,20 @@ class WallCarouselBase(Model):
         carousel_offset: `int`.
     """
 
-    carousel_offset: int | None = None
+    __slots__ = ("carousel_offset",)
+
+    carousel_offset: int | None
+
+    def __init__(self, *, carousel_offset: int | None = None) -> None:
+        self.carousel_offset = carousel_offset
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallCommentAttachment(Model):
     """`wall_comment_attachment`.
 
     Attributes:
+        type: `WallCommentAttachmentType`, always present.
         audio: `AudioAudio`.
         doc: `DocsDoc`.
         link: `BaseLink`.
@@ -210,26 +273,69 @@ class WallCommentAttachment(Model):
         page: `PagesWikipageFull`.
         photo: `PhotosPhoto`.
         sticker: `BaseStickerNew`.
-        type: `WallCommentAttachmentType`, always present.
         video: `VideoVideo`.
         graffiti: `WallGraffiti`.
     """
 
+    __slots__ = (
+        "audio",
+        "doc",
+        "graffiti",
+        "link",
+        "market",
+        "market_market_album",
+        "note",
+        "page",
+        "photo",
+        "sticker",
+        "type",
+        "video",
+    )
+
     type: WallCommentAttachmentType
-    audio: AudioAudio | None = None
-    doc: DocsDoc | None = None
-    link: BaseLink | None = None
-    market: MarketMarketItem | None = None
-    market_market_album: MarketMarketAlbum | None = None
-    note: WallAttachedNote | None = None
-    page: PagesWikipageFull | None = None
-    photo: PhotosPhoto | None = None
-    sticker: BaseStickerNew | None = None
-    video: VideoVideo | None = None
-    graffiti: WallGraffiti | None = None
+    audio: AudioAudio | None
+    doc: DocsDoc | None
+    link: BaseLink | None
+    market: MarketMarketItem | None
+    market_market_album: MarketMarketAlbum | None
+    note: WallAttachedNote | None
+    page: PagesWikipageFull | None
+    photo: PhotosPhoto | None
+    sticker: BaseStickerNew | None
+    video: VideoVideo | None
+    graffiti: WallGraffiti | None
+
+    def __init__(
+        self,
+        *,
+        type: WallCommentAttachmentType,
+        audio: AudioAudio | None = None,
+        doc: DocsDoc | None = None,
+        link: BaseLink | None = None,
+        market: MarketMarketItem | None = None,
+        market_market_album: MarketMarketAlbum | None = None,
+        note: WallAttachedNote | None = None,
+        page: PagesWikipageFull | None = None,
+        photo: PhotosPhoto | None = None,
+        sticker: BaseStickerNew | None = None,
+        video: VideoVideo | None = None,
+        graffiti: WallGraffiti | None = None,
+    ) -> None:
+        self.type = type
+        self.audio = audio
+        self.doc = doc
+        self.link = link
+        self.market = market
+        self.market_market_album = market_market_album
+        self.note = note
+        self.page = page
+        self.photo = photo
+        self.sticker = sticker
+        self.video = video
+        self.graffiti = graffiti
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallCreateCommentResponse(Model):
     """`wall_createComment_response`.
 
@@ -238,11 +344,17 @@ class WallCreateCommentResponse(Model):
         parents_stack: `list[int]`.
     """
 
+    __slots__ = ("comment_id", "parents_stack")
+
     comment_id: int
-    parents_stack: list[int] | None = None
+    parents_stack: list[int] | None
+
+    def __init__(self, *, comment_id: int, parents_stack: list[int] | None = None) -> None:
+        self.comment_id = comment_id
+        self.parents_stack = parents_stack
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallEditResponse(Model):
     """`wall_edit_response`.
 
@@ -250,10 +362,15 @@ class WallEditResponse(Model):
         post_id: `int`, always present.
     """
 
+    __slots__ = ("post_id",)
+
     post_id: int
 
+    def __init__(self, *, post_id: int) -> None:
+        self.post_id = post_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGeo(Model):
     """`wall_geo`.
 
@@ -263,12 +380,21 @@ class WallGeo(Model):
         type: `WallGeoType`.
     """
 
-    coordinates: str | None = None
-    showmap: int | None = None
-    type: WallGeoType | None = None
+    __slots__ = ("coordinates", "showmap", "type")
+
+    coordinates: str | None
+    showmap: int | None
+    type: WallGeoType | None
+
+    def __init__(
+        self, *, coordinates: str | None = None, showmap: int | None = None, type: WallGeoType | None = None
+    ) -> None:
+        self.coordinates = coordinates
+        self.showmap = showmap
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetByIdExtendedResponse(Model):
     """`wall_getById_extended_response`.
 
@@ -278,12 +404,21 @@ class WallGetByIdExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("groups", "items", "profiles")
+
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, items: list[WallWallpostFull], profiles: list[UsersUserFull], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetByIdResponse(Model):
     """`wall_getById_response`.
 
@@ -291,10 +426,15 @@ class WallGetByIdResponse(Model):
         items: `list[WallWallpostFull]`.
     """
 
-    items: list[WallWallpostFull] | None = None
+    __slots__ = ("items",)
+
+    items: list[WallWallpostFull] | None
+
+    def __init__(self, *, items: list[WallWallpostFull] | None = None) -> None:
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetCommentExtendedResponse(Model):
     """`wall_getComment_extended_response`.
 
@@ -308,16 +448,37 @@ class WallGetCommentExtendedResponse(Model):
         post_author_id: `int`.
     """
 
+    __slots__ = ("can_post", "groups", "groups_can_post", "items", "post_author_id", "profiles", "show_reply_button")
+
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    can_post: bool | None = None
-    show_reply_button: bool | None = None
-    groups_can_post: bool | None = None
-    post_author_id: int | None = None
+    can_post: bool | None
+    show_reply_button: bool | None
+    groups_can_post: bool | None
+    post_author_id: int | None
+
+    def __init__(
+        self,
+        *,
+        items: list[WallWallComment],
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull],
+        can_post: bool | None = None,
+        show_reply_button: bool | None = None,
+        groups_can_post: bool | None = None,
+        post_author_id: int | None = None,
+    ) -> None:
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.can_post = can_post
+        self.show_reply_button = show_reply_button
+        self.groups_can_post = groups_can_post
+        self.post_author_id = post_author_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetCommentResponse(Model):
     """`wall_getComment_response`.
 
@@ -328,13 +489,28 @@ class WallGetCommentResponse(Model):
         groups_can_post: `bool`.
     """
 
+    __slots__ = ("can_post", "groups_can_post", "items", "show_reply_button")
+
     items: list[WallWallComment]
-    can_post: bool | None = None
-    show_reply_button: bool | None = None
-    groups_can_post: bool | None = None
+    can_post: bool | None
+    show_reply_button: bool | None
+    groups_can_post: bool | None
+
+    def __init__(
+        self,
+        *,
+        items: list[WallWallComment],
+        can_post: bool | None = None,
+        show_reply_button: bool | None = None,
+        groups_can_post: bool | None = None,
+    ) -> None:
+        self.items = items
+        self.can_post = can_post
+        self.show_reply_button = show_reply_button
+        self.groups_can_post = groups_can_post
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetCommentsExtendedResponse(Model):
     """`wall_getComments_extended_response`.
 
@@ -350,18 +526,53 @@ class WallGetCommentsExtendedResponse(Model):
         post_author_id: `int`.
     """
 
+    __slots__ = (
+        "can_post",
+        "count",
+        "current_level_count",
+        "groups",
+        "groups_can_post",
+        "items",
+        "post_author_id",
+        "profiles",
+        "show_reply_button",
+    )
+
     count: int
     items: list[WallWallComment]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
-    current_level_count: int | None = None
-    can_post: bool | None = None
-    show_reply_button: bool | None = None
-    groups_can_post: bool | None = None
-    post_author_id: int | None = None
+    current_level_count: int | None
+    can_post: bool | None
+    show_reply_button: bool | None
+    groups_can_post: bool | None
+    post_author_id: int | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[WallWallComment],
+        profiles: list[UsersUserFull],
+        groups: list[GroupsGroupFull],
+        current_level_count: int | None = None,
+        can_post: bool | None = None,
+        show_reply_button: bool | None = None,
+        groups_can_post: bool | None = None,
+        post_author_id: int | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
+        self.current_level_count = current_level_count
+        self.can_post = can_post
+        self.show_reply_button = show_reply_button
+        self.groups_can_post = groups_can_post
+        self.post_author_id = post_author_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetCommentsResponse(Model):
     """`wall_getComments_response`.
 
@@ -374,15 +585,34 @@ class WallGetCommentsResponse(Model):
         groups_can_post: `bool`.
     """
 
+    __slots__ = ("can_post", "count", "current_level_count", "groups_can_post", "items", "show_reply_button")
+
     count: int
     items: list[WallWallComment]
-    current_level_count: int | None = None
-    can_post: bool | None = None
-    show_reply_button: bool | None = None
-    groups_can_post: bool | None = None
+    current_level_count: int | None
+    can_post: bool | None
+    show_reply_button: bool | None
+    groups_can_post: bool | None
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        items: list[WallWallComment],
+        current_level_count: int | None = None,
+        can_post: bool | None = None,
+        show_reply_button: bool | None = None,
+        groups_can_post: bool | None = None,
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.current_level_count = current_level_count
+        self.can_post = can_post
+        self.show_reply_button = show_reply_button
+        self.groups_can_post = groups_can_post
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetExtendedResponse(Model):
     """`wall_get_extended_response`.
 
@@ -393,13 +623,23 @@ class WallGetExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, count: int, items: list[WallWallpostFull], profiles: list[UsersUserFull], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetRepostsResponse(Model):
     """`wall_getReposts_response`.
 
@@ -409,12 +649,21 @@ class WallGetRepostsResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("groups", "items", "profiles")
+
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, items: list[WallWallpostFull], profiles: list[UsersUserFull], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGetResponse(Model):
     """`wall_get_response`.
 
@@ -423,11 +672,17 @@ class WallGetResponse(Model):
         items: `list[WallWallpostFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[WallWallpostFull]
 
+    def __init__(self, *, count: int, items: list[WallWallpostFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallGraffiti(Model):
     """`wall_graffiti`.
 
@@ -442,17 +697,40 @@ class WallGraffiti(Model):
         access_key: `str`.
     """
 
-    id: int | None = None
-    owner_id: int | None = None
-    photo_200: str | None = None
-    photo_586: str | None = None
-    height: int | None = None
-    url: str | None = None
-    width: int | None = None
-    access_key: str | None = None
+    __slots__ = ("access_key", "height", "id", "owner_id", "photo_200", "photo_586", "url", "width")
+
+    id: int | None
+    owner_id: int | None
+    photo_200: str | None
+    photo_586: str | None
+    height: int | None
+    url: str | None
+    width: int | None
+    access_key: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        owner_id: int | None = None,
+        photo_200: str | None = None,
+        photo_586: str | None = None,
+        height: int | None = None,
+        url: str | None = None,
+        width: int | None = None,
+        access_key: str | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.photo_200 = photo_200
+        self.photo_586 = photo_586
+        self.height = height
+        self.url = url
+        self.width = width
+        self.access_key = access_key
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallParseAttachedLinkResponse(Model):
     """`wall_parseAttachedLink_response`.
 
@@ -462,12 +740,25 @@ class WallParseAttachedLinkResponse(Model):
         profiles: `list[UsersUser]`.
     """
 
+    __slots__ = ("data", "groups", "profiles")
+
     data: list[WallWallpostAttachment]
-    groups: list[GroupsGroupFull] | None = None
-    profiles: list[UsersUser] | None = None
+    groups: list[GroupsGroupFull] | None
+    profiles: list[UsersUser] | None
+
+    def __init__(
+        self,
+        *,
+        data: list[WallWallpostAttachment],
+        groups: list[GroupsGroupFull] | None = None,
+        profiles: list[UsersUser] | None = None,
+    ) -> None:
+        self.data = data
+        self.groups = groups
+        self.profiles = profiles
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallPostAdsStealthResponse(Model):
     """`wall_postAdsStealth_response`.
 
@@ -475,27 +766,40 @@ class WallPostAdsStealthResponse(Model):
         post_id: `int`, always present.
     """
 
+    __slots__ = ("post_id",)
+
     post_id: int
 
+    def __init__(self, *, post_id: int) -> None:
+        self.post_id = post_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallPostCopyright(Model):
     """`wall_post_copyright`.
 
     Attributes:
-        id: `int`.
         link: `str`, always present.
         name: `str`, always present.
         type: `str`, always present.
+        id: `int`.
     """
+
+    __slots__ = ("id", "link", "name", "type")
 
     link: str
     name: str
     type: str
-    id: int | None = None
+    id: int | None
+
+    def __init__(self, *, link: str, name: str, type: str, id: int | None = None) -> None:
+        self.link = link
+        self.name = name
+        self.type = type
+        self.id = id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallPostResponse(Model):
     """`wall_post_response`.
 
@@ -503,10 +807,15 @@ class WallPostResponse(Model):
         post_id: `int`, always present.
     """
 
+    __slots__ = ("post_id",)
+
     post_id: int
 
+    def __init__(self, *, post_id: int) -> None:
+        self.post_id = post_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallPostSource(Model):
     """`wall_post_source`.
 
@@ -518,14 +827,31 @@ class WallPostSource(Model):
         link: `BaseLink`.
     """
 
-    data: str | None = None
-    platform: str | None = None
-    type: WallPostSourceType | None = None
-    url: str | None = None
-    link: BaseLink | None = None
+    __slots__ = ("data", "link", "platform", "type", "url")
+
+    data: str | None
+    platform: str | None
+    type: WallPostSourceType | None
+    url: str | None
+    link: BaseLink | None
+
+    def __init__(
+        self,
+        *,
+        data: str | None = None,
+        platform: str | None = None,
+        type: WallPostSourceType | None = None,
+        url: str | None = None,
+        link: BaseLink | None = None,
+    ) -> None:
+        self.data = data
+        self.platform = platform
+        self.type = type
+        self.url = url
+        self.link = link
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallPostedPhoto(Model):
     """`wall_posted_photo`.
 
@@ -536,13 +862,28 @@ class WallPostedPhoto(Model):
         photo_604: `str`.
     """
 
-    id: int | None = None
-    owner_id: int | None = None
-    photo_130: str | None = None
-    photo_604: str | None = None
+    __slots__ = ("id", "owner_id", "photo_130", "photo_604")
+
+    id: int | None
+    owner_id: int | None
+    photo_130: str | None
+    photo_604: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        owner_id: int | None = None,
+        photo_130: str | None = None,
+        photo_604: str | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.photo_130 = photo_130
+        self.photo_604 = photo_604
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallRepostResponse(Model):
     """`wall_repost_response`.
 
@@ -550,20 +891,39 @@ class WallRepostResponse(Model):
         success: `int`, always present.
         post_id: `int`, always present.
         reposts_count: `int`, always present.
+        likes_count: `int`, always present.
         wall_repost_count: `int`.
         mail_repost_count: `int`.
-        likes_count: `int`, always present.
     """
+
+    __slots__ = ("likes_count", "mail_repost_count", "post_id", "reposts_count", "success", "wall_repost_count")
 
     success: int
     post_id: int
     reposts_count: int
     likes_count: int
-    wall_repost_count: int | None = None
-    mail_repost_count: int | None = None
+    wall_repost_count: int | None
+    mail_repost_count: int | None
+
+    def __init__(
+        self,
+        *,
+        success: int,
+        post_id: int,
+        reposts_count: int,
+        likes_count: int,
+        wall_repost_count: int | None = None,
+        mail_repost_count: int | None = None,
+    ) -> None:
+        self.success = success
+        self.post_id = post_id
+        self.reposts_count = reposts_count
+        self.likes_count = likes_count
+        self.wall_repost_count = wall_repost_count
+        self.mail_repost_count = mail_repost_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallSearchExtendedResponse(Model):
     """`wall_search_extended_response`.
 
@@ -574,13 +934,23 @@ class WallSearchExtendedResponse(Model):
         groups: `list[GroupsGroupFull]`, always present.
     """
 
+    __slots__ = ("count", "groups", "items", "profiles")
+
     count: int
     items: list[WallWallpostFull]
     profiles: list[UsersUserFull]
     groups: list[GroupsGroupFull]
 
+    def __init__(
+        self, *, count: int, items: list[WallWallpostFull], profiles: list[UsersUserFull], groups: list[GroupsGroupFull]
+    ) -> None:
+        self.count = count
+        self.items = items
+        self.profiles = profiles
+        self.groups = groups
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallSearchResponse(Model):
     """`wall_search_response`.
 
@@ -589,11 +959,17 @@ class WallSearchResponse(Model):
         items: `list[WallWallpostFull]`, always present.
     """
 
+    __slots__ = ("count", "items")
+
     count: int
     items: list[WallWallpostFull]
 
+    def __init__(self, *, count: int, items: list[WallWallpostFull]) -> None:
+        self.count = count
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallViews(Model):
     """`wall_views`.
 
@@ -601,15 +977,21 @@ class WallViews(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallComment(Model):
     """`wall_wall_comment`.
 
     Attributes:
         id: `int`, always present.
+        date: `int`, always present.
         from_id: `int`.
         can_edit: `BaseBoolInt`.
         post_id: `int`.
@@ -617,7 +999,6 @@ class WallWallComment(Model):
         parents_stack: `list[int]`.
         photo_id: `int`.
         video_id: `int`.
-        date: `int`, always present.
         text: `str`.
         attachments: `list[WallWallpostAttachment]`.
         donut: `WallWallCommentDonut`.
@@ -631,29 +1012,97 @@ class WallWallComment(Model):
         pid: `int`.
     """
 
+    __slots__ = (
+        "attachments",
+        "can_edit",
+        "date",
+        "deleted",
+        "donut",
+        "from_id",
+        "id",
+        "is_from_post_author",
+        "likes",
+        "owner_id",
+        "parents_stack",
+        "photo_id",
+        "pid",
+        "post_id",
+        "real_offset",
+        "reply_to_comment",
+        "reply_to_user",
+        "text",
+        "thread",
+        "video_id",
+    )
+
     id: int
     date: int
-    from_id: int | None = None
-    can_edit: BaseBoolInt | None = None
-    post_id: int | None = None
-    owner_id: int | None = None
-    parents_stack: list[int] | None = None
-    photo_id: int | None = None
-    video_id: int | None = None
-    text: str | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    donut: WallWallCommentDonut | None = None
-    likes: BaseLikesInfo | None = None
-    real_offset: int | None = None
-    reply_to_user: int | None = None
-    reply_to_comment: int | None = None
-    thread: CommentThread | None = None
-    is_from_post_author: bool | None = None
-    deleted: bool | None = None
-    pid: int | None = None
+    from_id: int | None
+    can_edit: BaseBoolInt | None
+    post_id: int | None
+    owner_id: int | None
+    parents_stack: list[int] | None
+    photo_id: int | None
+    video_id: int | None
+    text: str | None
+    attachments: list[WallWallpostAttachment] | None
+    donut: WallWallCommentDonut | None
+    likes: BaseLikesInfo | None
+    real_offset: int | None
+    reply_to_user: int | None
+    reply_to_comment: int | None
+    thread: CommentThread | None
+    is_from_post_author: bool | None
+    deleted: bool | None
+    pid: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        date: int,
+        from_id: int | None = None,
+        can_edit: BaseBoolInt | None = None,
+        post_id: int | None = None,
+        owner_id: int | None = None,
+        parents_stack: list[int] | None = None,
+        photo_id: int | None = None,
+        video_id: int | None = None,
+        text: str | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        donut: WallWallCommentDonut | None = None,
+        likes: BaseLikesInfo | None = None,
+        real_offset: int | None = None,
+        reply_to_user: int | None = None,
+        reply_to_comment: int | None = None,
+        thread: CommentThread | None = None,
+        is_from_post_author: bool | None = None,
+        deleted: bool | None = None,
+        pid: int | None = None,
+    ) -> None:
+        self.id = id
+        self.date = date
+        self.from_id = from_id
+        self.can_edit = can_edit
+        self.post_id = post_id
+        self.owner_id = owner_id
+        self.parents_stack = parents_stack
+        self.photo_id = photo_id
+        self.video_id = video_id
+        self.text = text
+        self.attachments = attachments
+        self.donut = donut
+        self.likes = likes
+        self.real_offset = real_offset
+        self.reply_to_user = reply_to_user
+        self.reply_to_comment = reply_to_comment
+        self.thread = thread
+        self.is_from_post_author = is_from_post_author
+        self.deleted = deleted
+        self.pid = pid
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallCommentDonut(Model):
     """`wall_wall_comment_donut`.
 
@@ -662,11 +1111,19 @@ class WallWallCommentDonut(Model):
         placeholder: `WallWallCommentDonutPlaceholder`.
     """
 
-    is_don: bool | None = None
-    placeholder: WallWallCommentDonutPlaceholder | None = None
+    __slots__ = ("is_don", "placeholder")
+
+    is_don: bool | None
+    placeholder: WallWallCommentDonutPlaceholder | None
+
+    def __init__(
+        self, *, is_don: bool | None = None, placeholder: WallWallCommentDonutPlaceholder | None = None
+    ) -> None:
+        self.is_don = is_don
+        self.placeholder = placeholder
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallCommentDonutPlaceholder(Model):
     """`wall_wall_comment_donut_placeholder`.
 
@@ -674,10 +1131,15 @@ class WallWallCommentDonutPlaceholder(Model):
         text: `str`, always present.
     """
 
+    __slots__ = ("text",)
+
     text: str
 
+    def __init__(self, *, text: str) -> None:
+        self.text = text
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallpost(Model):
     """`wall_wallpost`.
 
@@ -709,38 +1171,122 @@ class WallWallpost(Model):
         views: `WallViews`.
     """
 
-    inner_type: WallWallpostInnerType | None = None
-    access_key: str | None = None
-    is_deleted: bool | None = None
-    deleted_reason: str | None = None
-    deleted_details: str | None = None
-    donut_miniapp_url: str | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    copyright: WallPostCopyright | None = None
-    date: int | None = None
-    edited: int | None = None
-    from_id: int | None = None
-    geo: WallGeo | None = None
-    id: int | None = None
-    is_archived: bool | None = None
-    is_favorite: bool | None = None
-    likes: BaseLikesInfo | None = None
-    owner_id: int | None = None
-    post_id: int | None = None
-    parents_stack: list[int] | None = None
-    post_source: WallPostSource | None = None
-    post_type: WallPostType | None = None
-    reposts: BaseRepostsInfo | None = None
-    signer_id: int | None = None
-    text: str | None = None
-    views: WallViews | None = None
+    __slots__ = (
+        "access_key",
+        "attachments",
+        "copyright",
+        "date",
+        "deleted_details",
+        "deleted_reason",
+        "donut_miniapp_url",
+        "edited",
+        "from_id",
+        "geo",
+        "id",
+        "inner_type",
+        "is_archived",
+        "is_deleted",
+        "is_favorite",
+        "likes",
+        "owner_id",
+        "parents_stack",
+        "post_id",
+        "post_source",
+        "post_type",
+        "reposts",
+        "signer_id",
+        "text",
+        "views",
+    )
+
+    inner_type: WallWallpostInnerType | None
+    access_key: str | None
+    is_deleted: bool | None
+    deleted_reason: str | None
+    deleted_details: str | None
+    donut_miniapp_url: str | None
+    attachments: list[WallWallpostAttachment] | None
+    copyright: WallPostCopyright | None
+    date: int | None
+    edited: int | None
+    from_id: int | None
+    geo: WallGeo | None
+    id: int | None
+    is_archived: bool | None
+    is_favorite: bool | None
+    likes: BaseLikesInfo | None
+    owner_id: int | None
+    post_id: int | None
+    parents_stack: list[int] | None
+    post_source: WallPostSource | None
+    post_type: WallPostType | None
+    reposts: BaseRepostsInfo | None
+    signer_id: int | None
+    text: str | None
+    views: WallViews | None
+
+    def __init__(
+        self,
+        *,
+        inner_type: WallWallpostInnerType | None = None,
+        access_key: str | None = None,
+        is_deleted: bool | None = None,
+        deleted_reason: str | None = None,
+        deleted_details: str | None = None,
+        donut_miniapp_url: str | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        copyright: WallPostCopyright | None = None,
+        date: int | None = None,
+        edited: int | None = None,
+        from_id: int | None = None,
+        geo: WallGeo | None = None,
+        id: int | None = None,
+        is_archived: bool | None = None,
+        is_favorite: bool | None = None,
+        likes: BaseLikesInfo | None = None,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        parents_stack: list[int] | None = None,
+        post_source: WallPostSource | None = None,
+        post_type: WallPostType | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        signer_id: int | None = None,
+        text: str | None = None,
+        views: WallViews | None = None,
+    ) -> None:
+        self.inner_type = inner_type
+        self.access_key = access_key
+        self.is_deleted = is_deleted
+        self.deleted_reason = deleted_reason
+        self.deleted_details = deleted_details
+        self.donut_miniapp_url = donut_miniapp_url
+        self.attachments = attachments
+        self.copyright = copyright
+        self.date = date
+        self.edited = edited
+        self.from_id = from_id
+        self.geo = geo
+        self.id = id
+        self.is_archived = is_archived
+        self.is_favorite = is_favorite
+        self.likes = likes
+        self.owner_id = owner_id
+        self.post_id = post_id
+        self.parents_stack = parents_stack
+        self.post_source = post_source
+        self.post_type = post_type
+        self.reposts = reposts
+        self.signer_id = signer_id
+        self.text = text
+        self.views = views
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallpostAttachment(Model):
     """`wall_wallpost_attachment`.
 
     Attributes:
+        type: `WallWallpostAttachmentType`, always present.
         access_key: `str`.
         album: `PhotosPhotoAlbum`.
         app: `WallAppPost`.
@@ -757,35 +1303,102 @@ class WallWallpostAttachment(Model):
         photo: `PhotosPhoto`.
         poll: `PollsPoll`.
         posted_photo: `WallPostedPhoto`.
-        type: `WallWallpostAttachmentType`, always present.
         video: `VideoVideoFull`.
         clip: `VideoVideoFull`.
         video_playlist: `VideoVideoAlbumFull`.
     """
 
+    __slots__ = (
+        "access_key",
+        "album",
+        "app",
+        "audio",
+        "clip",
+        "doc",
+        "event",
+        "graffiti",
+        "group",
+        "link",
+        "market",
+        "market_album",
+        "note",
+        "page",
+        "photo",
+        "poll",
+        "posted_photo",
+        "type",
+        "video",
+        "video_playlist",
+    )
+
     type: WallWallpostAttachmentType
-    access_key: str | None = None
-    album: PhotosPhotoAlbum | None = None
-    app: WallAppPost | None = None
-    audio: AudioAudio | None = None
-    doc: DocsDoc | None = None
-    event: EventsEventAttach | None = None
-    group: GroupsGroupAttach | None = None
-    graffiti: WallGraffiti | None = None
-    link: BaseLink | None = None
-    market: MarketMarketItem | None = None
-    market_album: MarketMarketAlbum | None = None
-    note: NotesNote | None = None
-    page: PagesWikipageFull | None = None
-    photo: PhotosPhoto | None = None
-    poll: PollsPoll | None = None
-    posted_photo: WallPostedPhoto | None = None
-    video: VideoVideoFull | None = None
-    clip: VideoVideoFull | None = None
-    video_playlist: VideoVideoAlbumFull | None = None
+    access_key: str | None
+    album: PhotosPhotoAlbum | None
+    app: WallAppPost | None
+    audio: AudioAudio | None
+    doc: DocsDoc | None
+    event: EventsEventAttach | None
+    group: GroupsGroupAttach | None
+    graffiti: WallGraffiti | None
+    link: BaseLink | None
+    market: MarketMarketItem | None
+    market_album: MarketMarketAlbum | None
+    note: NotesNote | None
+    page: PagesWikipageFull | None
+    photo: PhotosPhoto | None
+    poll: PollsPoll | None
+    posted_photo: WallPostedPhoto | None
+    video: VideoVideoFull | None
+    clip: VideoVideoFull | None
+    video_playlist: VideoVideoAlbumFull | None
+
+    def __init__(
+        self,
+        *,
+        type: WallWallpostAttachmentType,
+        access_key: str | None = None,
+        album: PhotosPhotoAlbum | None = None,
+        app: WallAppPost | None = None,
+        audio: AudioAudio | None = None,
+        doc: DocsDoc | None = None,
+        event: EventsEventAttach | None = None,
+        group: GroupsGroupAttach | None = None,
+        graffiti: WallGraffiti | None = None,
+        link: BaseLink | None = None,
+        market: MarketMarketItem | None = None,
+        market_album: MarketMarketAlbum | None = None,
+        note: NotesNote | None = None,
+        page: PagesWikipageFull | None = None,
+        photo: PhotosPhoto | None = None,
+        poll: PollsPoll | None = None,
+        posted_photo: WallPostedPhoto | None = None,
+        video: VideoVideoFull | None = None,
+        clip: VideoVideoFull | None = None,
+        video_playlist: VideoVideoAlbumFull | None = None,
+    ) -> None:
+        self.type = type
+        self.access_key = access_key
+        self.album = album
+        self.app = app
+        self.audio = audio
+        self.doc = doc
+        self.event = event
+        self.group = group
+        self.graffiti = graffiti
+        self.link = link
+        self.market = market
+        self.market_album = market_album
+        self.note = note
+        self.page = page
+        self.photo = photo
+        self.poll = poll
+        self.posted_photo = posted_photo
+        self.video = video
+        self.clip = clip
+        self.video_playlist = video_playlist
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallpostCommentsDonut(Model):
     """`wall_wallpost_comments_donut`.
 
@@ -793,10 +1406,15 @@ class WallWallpostCommentsDonut(Model):
         placeholder: `WallWallpostCommentsDonutPlaceholder`.
     """
 
-    placeholder: WallWallpostCommentsDonutPlaceholder | None = None
+    __slots__ = ("placeholder",)
+
+    placeholder: WallWallpostCommentsDonutPlaceholder | None
+
+    def __init__(self, *, placeholder: WallWallpostCommentsDonutPlaceholder | None = None) -> None:
+        self.placeholder = placeholder
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallpostCommentsDonutPlaceholder(Model):
     """`wall_wallpost_comments_donut_placeholder`.
 
@@ -804,10 +1422,15 @@ class WallWallpostCommentsDonutPlaceholder(Model):
         text: `str`, always present.
     """
 
+    __slots__ = ("text",)
+
     text: str
 
+    def __init__(self, *, text: str) -> None:
+        self.text = text
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallpostDonut(Model):
     """`wall_wallpost_donut`.
 
@@ -819,14 +1442,31 @@ class WallWallpostDonut(Model):
         edit_mode: `WallWallpostDonutEditMode`.
     """
 
+    __slots__ = ("can_publish_free_copy", "edit_mode", "is_donut", "paid_duration", "placeholder")
+
     is_donut: bool
-    paid_duration: int | None = None
-    placeholder: WallWallpostDonutPlaceholder | None = None
-    can_publish_free_copy: bool | None = None
-    edit_mode: WallWallpostDonutEditMode | None = None
+    paid_duration: int | None
+    placeholder: WallWallpostDonutPlaceholder | None
+    can_publish_free_copy: bool | None
+    edit_mode: WallWallpostDonutEditMode | None
+
+    def __init__(
+        self,
+        *,
+        is_donut: bool,
+        paid_duration: int | None = None,
+        placeholder: WallWallpostDonutPlaceholder | None = None,
+        can_publish_free_copy: bool | None = None,
+        edit_mode: WallWallpostDonutEditMode | None = None,
+    ) -> None:
+        self.is_donut = is_donut
+        self.paid_duration = paid_duration
+        self.placeholder = placeholder
+        self.can_publish_free_copy = can_publish_free_copy
+        self.edit_mode = edit_mode
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallpostDonutPlaceholder(Model):
     """`wall_wallpost_donut_placeholder`.
 
@@ -834,10 +1474,15 @@ class WallWallpostDonutPlaceholder(Model):
         text: `str`, always present.
     """
 
+    __slots__ = ("text",)
+
     text: str
 
+    def __init__(self, *, text: str) -> None:
+        self.text = text
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WallWallpostFull(Model):
     """`wall_wallpost_full`.
 
@@ -885,47 +1530,178 @@ class WallWallpostFull(Model):
         to_id: `int`.
     """
 
-    carousel_offset: int | None = None
-    inner_type: WallWallpostInnerType | None = None
-    access_key: str | None = None
-    is_deleted: bool | None = None
-    deleted_reason: str | None = None
-    deleted_details: str | None = None
-    donut_miniapp_url: str | None = None
-    attachments: list[WallWallpostAttachment] | None = None
-    copyright: WallPostCopyright | None = None
-    date: int | None = None
-    edited: int | None = None
-    from_id: int | None = None
-    geo: WallGeo | None = None
-    id: int | None = None
-    is_archived: bool | None = None
-    is_favorite: bool | None = None
-    likes: BaseLikesInfo | None = None
-    owner_id: int | None = None
-    post_id: int | None = None
-    parents_stack: list[int] | None = None
-    post_source: WallPostSource | None = None
-    post_type: WallPostType | None = None
-    reposts: BaseRepostsInfo | None = None
-    signer_id: int | None = None
-    text: str | None = None
-    views: WallViews | None = None
-    copy_history: list[WallWallpostFull] | None = None
-    can_edit: BaseBoolInt | None = None
-    created_by: int | None = None
-    can_delete: BaseBoolInt | None = None
-    can_pin: BaseBoolInt | None = None
-    donut: WallWallpostDonut | None = None
-    is_pinned: BaseBoolInt | None = None
-    comments: BaseCommentsInfo | None = None
-    marked_as_ads: BaseBoolInt | None = None
-    topic_id: WallWallpostFullTopicId | None = None
-    short_text_rate: float | None = None
-    hash: str | None = None
-    type: WallPostType | None = None
-    feedback: NewsfeedItemWallpostFeedback | None = None
-    to_id: int | None = None
+    __slots__ = (
+        "access_key",
+        "attachments",
+        "can_delete",
+        "can_edit",
+        "can_pin",
+        "carousel_offset",
+        "comments",
+        "copy_history",
+        "copyright",
+        "created_by",
+        "date",
+        "deleted_details",
+        "deleted_reason",
+        "donut",
+        "donut_miniapp_url",
+        "edited",
+        "feedback",
+        "from_id",
+        "geo",
+        "hash",
+        "id",
+        "inner_type",
+        "is_archived",
+        "is_deleted",
+        "is_favorite",
+        "is_pinned",
+        "likes",
+        "marked_as_ads",
+        "owner_id",
+        "parents_stack",
+        "post_id",
+        "post_source",
+        "post_type",
+        "reposts",
+        "short_text_rate",
+        "signer_id",
+        "text",
+        "to_id",
+        "topic_id",
+        "type",
+        "views",
+    )
+
+    carousel_offset: int | None
+    inner_type: WallWallpostInnerType | None
+    access_key: str | None
+    is_deleted: bool | None
+    deleted_reason: str | None
+    deleted_details: str | None
+    donut_miniapp_url: str | None
+    attachments: list[WallWallpostAttachment] | None
+    copyright: WallPostCopyright | None
+    date: int | None
+    edited: int | None
+    from_id: int | None
+    geo: WallGeo | None
+    id: int | None
+    is_archived: bool | None
+    is_favorite: bool | None
+    likes: BaseLikesInfo | None
+    owner_id: int | None
+    post_id: int | None
+    parents_stack: list[int] | None
+    post_source: WallPostSource | None
+    post_type: WallPostType | None
+    reposts: BaseRepostsInfo | None
+    signer_id: int | None
+    text: str | None
+    views: WallViews | None
+    copy_history: list[WallWallpostFull] | None
+    can_edit: BaseBoolInt | None
+    created_by: int | None
+    can_delete: BaseBoolInt | None
+    can_pin: BaseBoolInt | None
+    donut: WallWallpostDonut | None
+    is_pinned: BaseBoolInt | None
+    comments: BaseCommentsInfo | None
+    marked_as_ads: BaseBoolInt | None
+    topic_id: WallWallpostFullTopicId | None
+    short_text_rate: float | None
+    hash: str | None
+    type: WallPostType | None
+    feedback: NewsfeedItemWallpostFeedback | None
+    to_id: int | None
+
+    def __init__(
+        self,
+        *,
+        carousel_offset: int | None = None,
+        inner_type: WallWallpostInnerType | None = None,
+        access_key: str | None = None,
+        is_deleted: bool | None = None,
+        deleted_reason: str | None = None,
+        deleted_details: str | None = None,
+        donut_miniapp_url: str | None = None,
+        attachments: list[WallWallpostAttachment] | None = None,
+        copyright: WallPostCopyright | None = None,
+        date: int | None = None,
+        edited: int | None = None,
+        from_id: int | None = None,
+        geo: WallGeo | None = None,
+        id: int | None = None,
+        is_archived: bool | None = None,
+        is_favorite: bool | None = None,
+        likes: BaseLikesInfo | None = None,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        parents_stack: list[int] | None = None,
+        post_source: WallPostSource | None = None,
+        post_type: WallPostType | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        signer_id: int | None = None,
+        text: str | None = None,
+        views: WallViews | None = None,
+        copy_history: list[WallWallpostFull] | None = None,
+        can_edit: BaseBoolInt | None = None,
+        created_by: int | None = None,
+        can_delete: BaseBoolInt | None = None,
+        can_pin: BaseBoolInt | None = None,
+        donut: WallWallpostDonut | None = None,
+        is_pinned: BaseBoolInt | None = None,
+        comments: BaseCommentsInfo | None = None,
+        marked_as_ads: BaseBoolInt | None = None,
+        topic_id: WallWallpostFullTopicId | None = None,
+        short_text_rate: float | None = None,
+        hash: str | None = None,
+        type: WallPostType | None = None,
+        feedback: NewsfeedItemWallpostFeedback | None = None,
+        to_id: int | None = None,
+    ) -> None:
+        self.carousel_offset = carousel_offset
+        self.inner_type = inner_type
+        self.access_key = access_key
+        self.is_deleted = is_deleted
+        self.deleted_reason = deleted_reason
+        self.deleted_details = deleted_details
+        self.donut_miniapp_url = donut_miniapp_url
+        self.attachments = attachments
+        self.copyright = copyright
+        self.date = date
+        self.edited = edited
+        self.from_id = from_id
+        self.geo = geo
+        self.id = id
+        self.is_archived = is_archived
+        self.is_favorite = is_favorite
+        self.likes = likes
+        self.owner_id = owner_id
+        self.post_id = post_id
+        self.parents_stack = parents_stack
+        self.post_source = post_source
+        self.post_type = post_type
+        self.reposts = reposts
+        self.signer_id = signer_id
+        self.text = text
+        self.views = views
+        self.copy_history = copy_history
+        self.can_edit = can_edit
+        self.created_by = created_by
+        self.can_delete = can_delete
+        self.can_pin = can_pin
+        self.donut = donut
+        self.is_pinned = is_pinned
+        self.comments = comments
+        self.marked_as_ads = marked_as_ads
+        self.topic_id = topic_id
+        self.short_text_rate = short_text_rate
+        self.hash = hash
+        self.type = type
+        self.feedback = feedback
+        self.to_id = to_id
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class WidgetsCommentMediaType(OpenStrEnum):
@@ -17,7 +15,7 @@ class WidgetsCommentMediaType(OpenStrEnum):
     VIDEO = "video"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsCommentMedia(Model):
     """`widgets_comment_media`.
 
@@ -28,13 +26,28 @@ class WidgetsCommentMedia(Model):
         type: `WidgetsCommentMediaType`.
     """
 
-    item_id: int | None = None
-    owner_id: int | None = None
-    thumb_src: str | None = None
-    type: WidgetsCommentMediaType | None = None
+    __slots__ = ("item_id", "owner_id", "thumb_src", "type")
+
+    item_id: int | None
+    owner_id: int | None
+    thumb_src: str | None
+    type: WidgetsCommentMediaType | None
+
+    def __init__(
+        self,
+        *,
+        item_id: int | None = None,
+        owner_id: int | None = None,
+        thumb_src: str | None = None,
+        type: WidgetsCommentMediaType | None = None,
+    ) -> None:
+        self.item_id = item_id
+        self.owner_id = owner_id
+        self.thumb_src = thumb_src
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsCommentReplies(Model):
     """`widgets_comment_replies`.
 
@@ -46,14 +59,31 @@ class WidgetsCommentReplies(Model):
         can_view: `BaseBoolInt`.
     """
 
-    can_post: BaseBoolInt | None = None
-    count: int | None = None
-    replies: list[WidgetsCommentRepliesItem] | None = None
-    groups_can_post: BaseBoolInt | None = None
-    can_view: BaseBoolInt | None = None
+    __slots__ = ("can_post", "can_view", "count", "groups_can_post", "replies")
+
+    can_post: BaseBoolInt | None
+    count: int | None
+    replies: list[WidgetsCommentRepliesItem] | None
+    groups_can_post: BaseBoolInt | None
+    can_view: BaseBoolInt | None
+
+    def __init__(
+        self,
+        *,
+        can_post: BaseBoolInt | None = None,
+        count: int | None = None,
+        replies: list[WidgetsCommentRepliesItem] | None = None,
+        groups_can_post: BaseBoolInt | None = None,
+        can_view: BaseBoolInt | None = None,
+    ) -> None:
+        self.can_post = can_post
+        self.count = count
+        self.replies = replies
+        self.groups_can_post = groups_can_post
+        self.can_view = can_view
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsCommentRepliesItem(Model):
     """`widgets_comment_replies_item`.
 
@@ -66,15 +96,34 @@ class WidgetsCommentRepliesItem(Model):
         user: `UsersUserFull`.
     """
 
-    cid: int | None = None
-    date: int | None = None
-    likes: WidgetsWidgetLikes | None = None
-    text: str | None = None
-    uid: int | None = None
-    user: UsersUserFull | None = None
+    __slots__ = ("cid", "date", "likes", "text", "uid", "user")
+
+    cid: int | None
+    date: int | None
+    likes: WidgetsWidgetLikes | None
+    text: str | None
+    uid: int | None
+    user: UsersUserFull | None
+
+    def __init__(
+        self,
+        *,
+        cid: int | None = None,
+        date: int | None = None,
+        likes: WidgetsWidgetLikes | None = None,
+        text: str | None = None,
+        uid: int | None = None,
+        user: UsersUserFull | None = None,
+    ) -> None:
+        self.cid = cid
+        self.date = date
+        self.likes = likes
+        self.text = text
+        self.uid = uid
+        self.user = user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsGetCommentsResponse(Model):
     """`widgets_getComments_response`.
 
@@ -83,11 +132,17 @@ class WidgetsGetCommentsResponse(Model):
         posts: `list[WidgetsWidgetComment]`, always present.
     """
 
+    __slots__ = ("count", "posts")
+
     count: int
     posts: list[WidgetsWidgetComment]
 
+    def __init__(self, *, count: int, posts: list[WidgetsWidgetComment]) -> None:
+        self.count = count
+        self.posts = posts
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsGetPagesResponse(Model):
     """`widgets_getPages_response`.
 
@@ -96,33 +151,59 @@ class WidgetsGetPagesResponse(Model):
         pages: `list[WidgetsWidgetPage]`, always present.
     """
 
+    __slots__ = ("count", "pages")
+
     count: int
     pages: list[WidgetsWidgetPage]
 
+    def __init__(self, *, count: int, pages: list[WidgetsWidgetPage]) -> None:
+        self.count = count
+        self.pages = pages
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsWidgetComment(Model):
     """`widgets_widget_comment`.
 
     Attributes:
+        date: `int`, always present.
+        from_id: `int`, always present.
+        id: `int`, always present.
+        post_type: `str`, always present.
+        text: `str`, always present.
+        to_id: `int`, always present.
         attachments: `list[WallCommentAttachment]`.
         owner_id: `int`.
         can_delete: `BaseBoolInt`.
         comments: `WidgetsCommentReplies`.
-        date: `int`, always present.
-        from_id: `int`, always present.
-        id: `int`, always present.
         likes: `BaseLikesInfo`.
         media: `WidgetsCommentMedia`.
         post_source: `WallPostSource`.
-        post_type: `str`, always present.
         reposts: `BaseRepostsInfo`.
-        text: `str`, always present.
-        to_id: `int`, always present.
         user: `UsersUserFull`.
         is_favorite: `BaseBoolInt`.
         short_text_rate: `float`.
     """
+
+    __slots__ = (
+        "attachments",
+        "can_delete",
+        "comments",
+        "date",
+        "from_id",
+        "id",
+        "is_favorite",
+        "likes",
+        "media",
+        "owner_id",
+        "post_source",
+        "post_type",
+        "reposts",
+        "short_text_rate",
+        "text",
+        "to_id",
+        "user",
+    )
 
     date: int
     from_id: int
@@ -130,20 +211,59 @@ class WidgetsWidgetComment(Model):
     post_type: str
     text: str
     to_id: int
-    attachments: list[WallCommentAttachment] | None = None
-    owner_id: int | None = None
-    can_delete: BaseBoolInt | None = None
-    comments: WidgetsCommentReplies | None = None
-    likes: BaseLikesInfo | None = None
-    media: WidgetsCommentMedia | None = None
-    post_source: WallPostSource | None = None
-    reposts: BaseRepostsInfo | None = None
-    user: UsersUserFull | None = None
-    is_favorite: BaseBoolInt | None = None
-    short_text_rate: float | None = None
+    attachments: list[WallCommentAttachment] | None
+    owner_id: int | None
+    can_delete: BaseBoolInt | None
+    comments: WidgetsCommentReplies | None
+    likes: BaseLikesInfo | None
+    media: WidgetsCommentMedia | None
+    post_source: WallPostSource | None
+    reposts: BaseRepostsInfo | None
+    user: UsersUserFull | None
+    is_favorite: BaseBoolInt | None
+    short_text_rate: float | None
+
+    def __init__(
+        self,
+        *,
+        date: int,
+        from_id: int,
+        id: int,
+        post_type: str,
+        text: str,
+        to_id: int,
+        attachments: list[WallCommentAttachment] | None = None,
+        owner_id: int | None = None,
+        can_delete: BaseBoolInt | None = None,
+        comments: WidgetsCommentReplies | None = None,
+        likes: BaseLikesInfo | None = None,
+        media: WidgetsCommentMedia | None = None,
+        post_source: WallPostSource | None = None,
+        reposts: BaseRepostsInfo | None = None,
+        user: UsersUserFull | None = None,
+        is_favorite: BaseBoolInt | None = None,
+        short_text_rate: float | None = None,
+    ) -> None:
+        self.date = date
+        self.from_id = from_id
+        self.id = id
+        self.post_type = post_type
+        self.text = text
+        self.to_id = to_id
+        self.attachments = attachments
+        self.owner_id = owner_id
+        self.can_delete = can_delete
+        self.comments = comments
+        self.likes = likes
+        self.media = media
+        self.post_source = post_source
+        self.reposts = reposts
+        self.user = user
+        self.is_favorite = is_favorite
+        self.short_text_rate = short_text_rate
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsWidgetLikes(Model):
     """`widgets_widget_likes`.
 
@@ -151,10 +271,15 @@ class WidgetsWidgetLikes(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WidgetsWidgetPage(Model):
     """`widgets_widget_page`.
 
@@ -170,15 +295,40 @@ class WidgetsWidgetPage(Model):
         url: `str`.
     """
 
-    comments: BaseObjectCount | None = None
-    date: int | None = None
-    description: str | None = None
-    id: int | None = None
-    likes: BaseObjectCount | None = None
-    page_id: str | None = None
-    photo: str | PhotosPhoto | None = None
-    title: str | None = None
-    url: str | None = None
+    __slots__ = ("comments", "date", "description", "id", "likes", "page_id", "photo", "title", "url")
+
+    comments: BaseObjectCount | None
+    date: int | None
+    description: str | None
+    id: int | None
+    likes: BaseObjectCount | None
+    page_id: str | None
+    photo: str | PhotosPhoto | None
+    title: str | None
+    url: str | None
+
+    def __init__(
+        self,
+        *,
+        comments: BaseObjectCount | None = None,
+        date: int | None = None,
+        description: str | None = None,
+        id: int | None = None,
+        likes: BaseObjectCount | None = None,
+        page_id: str | None = None,
+        photo: str | PhotosPhoto | None = None,
+        title: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.comments = comments
+        self.date = date
+        self.description = description
+        self.id = id
+        self.likes = likes
+        self.page_id = page_id
+        self.photo = photo
+        self.title = title
+        self.url = url
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

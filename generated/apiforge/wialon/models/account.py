@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountBillingPlanUpdate(Model):
     """`account_billing_plan_update`.
 
@@ -32,23 +30,82 @@ class AccountBillingPlanUpdate(Model):
         personal: `dict[str, JSON]`.
     """
 
+    __slots__ = (
+        "block_balance",
+        "currency_format",
+        "deny_balance",
+        "descr",
+        "email",
+        "flags",
+        "history_period",
+        "hw_types",
+        "min_days_counter",
+        "name",
+        "parent",
+        "personal",
+        "rename",
+        "services_mod_counter",
+    )
+    __wire_names__ = {
+        "services_mod_counter": "servicesModCounter",
+        "history_period": "historyPeriod",
+        "deny_balance": "denyBalance",
+        "block_balance": "blockBalance",
+        "min_days_counter": "minDaysCounter",
+        "currency_format": "currencyFormat",
+        "hw_types": "hwTypes",
+    }
+
     name: str
-    rename: str | None = None
-    services_mod_counter: int | None = attrs.field(default=None, metadata={"wire": "servicesModCounter"})
-    history_period: int | None = attrs.field(default=None, metadata={"wire": "historyPeriod"})
-    flags: int | None = None
-    deny_balance: float | None = attrs.field(default=None, metadata={"wire": "denyBalance"})
-    block_balance: float | None = attrs.field(default=None, metadata={"wire": "blockBalance"})
-    min_days_counter: int | None = attrs.field(default=None, metadata={"wire": "minDaysCounter"})
-    currency_format: str | None = attrs.field(default=None, metadata={"wire": "currencyFormat"})
-    descr: str | None = None
-    email: str | None = None
-    hw_types: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "hwTypes"})
-    parent: str | None = None
-    personal: dict[str, JSON] | None = None
+    rename: str | None
+    services_mod_counter: int | None
+    history_period: int | None
+    flags: int | None
+    deny_balance: float | None
+    block_balance: float | None
+    min_days_counter: int | None
+    currency_format: str | None
+    descr: str | None
+    email: str | None
+    hw_types: dict[str, JSON] | None
+    parent: str | None
+    personal: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        rename: str | None = None,
+        services_mod_counter: int | None = None,
+        history_period: int | None = None,
+        flags: int | None = None,
+        deny_balance: float | None = None,
+        block_balance: float | None = None,
+        min_days_counter: int | None = None,
+        currency_format: str | None = None,
+        descr: str | None = None,
+        email: str | None = None,
+        hw_types: dict[str, JSON] | None = None,
+        parent: str | None = None,
+        personal: dict[str, JSON] | None = None,
+    ) -> None:
+        self.name = name
+        self.rename = rename
+        self.services_mod_counter = services_mod_counter
+        self.history_period = history_period
+        self.flags = flags
+        self.deny_balance = deny_balance
+        self.block_balance = block_balance
+        self.min_days_counter = min_days_counter
+        self.currency_format = currency_format
+        self.descr = descr
+        self.email = email
+        self.hw_types = hw_types
+        self.parent = parent
+        self.personal = personal
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountData(Model):
     """`account_data`.
 
@@ -70,24 +127,87 @@ class AccountData(Model):
         site_access (wire name `siteAccess`): `dict[str, JSON]`.
     """
 
-    parent_account_name: str | None = attrs.field(default=None, metadata={"wire": "parentAccountName"})
-    parent_account_id: int | str | None = attrs.field(default=None, metadata={"wire": "parentAccountId"})
-    parent_enabled: int | bool | None = attrs.field(default=None, metadata={"wire": "parentEnabled"})
-    plan: str | None = None
-    enabled: int | None = None
-    switch_time: int | None = attrs.field(default=None, metadata={"wire": "switchTime"})
-    created: int | None = None
-    flags: int | None = None
-    balance: float | str | None = None
-    days_counter: int | None = attrs.field(default=None, metadata={"wire": "daysCounter"})
-    dealer_rights: int | None = attrs.field(default=None, metadata={"wire": "dealerRights"})
-    sub_plans: list[str] | None = attrs.field(default=None, metadata={"wire": "subPlans"})
-    services: dict[str, AccountService] | None = None
-    settings: AccountSettings | None = None
-    site_access: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "siteAccess"})
+    __slots__ = (
+        "balance",
+        "created",
+        "days_counter",
+        "dealer_rights",
+        "enabled",
+        "flags",
+        "parent_account_id",
+        "parent_account_name",
+        "parent_enabled",
+        "plan",
+        "services",
+        "settings",
+        "site_access",
+        "sub_plans",
+        "switch_time",
+    )
+    __wire_names__ = {
+        "parent_account_name": "parentAccountName",
+        "parent_account_id": "parentAccountId",
+        "parent_enabled": "parentEnabled",
+        "switch_time": "switchTime",
+        "days_counter": "daysCounter",
+        "dealer_rights": "dealerRights",
+        "sub_plans": "subPlans",
+        "site_access": "siteAccess",
+    }
+
+    parent_account_name: str | None
+    parent_account_id: int | str | None
+    parent_enabled: int | bool | None
+    plan: str | None
+    enabled: int | None
+    switch_time: int | None
+    created: int | None
+    flags: int | None
+    balance: float | str | None
+    days_counter: int | None
+    dealer_rights: int | None
+    sub_plans: list[str] | None
+    services: dict[str, AccountService] | None
+    settings: AccountSettings | None
+    site_access: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        parent_account_name: str | None = None,
+        parent_account_id: int | str | None = None,
+        parent_enabled: int | bool | None = None,
+        plan: str | None = None,
+        enabled: int | None = None,
+        switch_time: int | None = None,
+        created: int | None = None,
+        flags: int | None = None,
+        balance: float | str | None = None,
+        days_counter: int | None = None,
+        dealer_rights: int | None = None,
+        sub_plans: list[str] | None = None,
+        services: dict[str, AccountService] | None = None,
+        settings: AccountSettings | None = None,
+        site_access: dict[str, JSON] | None = None,
+    ) -> None:
+        self.parent_account_name = parent_account_name
+        self.parent_account_id = parent_account_id
+        self.parent_enabled = parent_enabled
+        self.plan = plan
+        self.enabled = enabled
+        self.switch_time = switch_time
+        self.created = created
+        self.flags = flags
+        self.balance = balance
+        self.days_counter = days_counter
+        self.dealer_rights = dealer_rights
+        self.sub_plans = sub_plans
+        self.services = services
+        self.settings = settings
+        self.site_access = site_access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountService(Model):
     """`account_service`.
 
@@ -101,16 +221,38 @@ class AccountService(Model):
         flags: `int`.
     """
 
-    type: int | None = None
-    usage: int | None = None
-    max_usage: int | None = attrs.field(default=None, metadata={"wire": "maxUsage"})
-    cost: str | None = None
-    interval: int | None = None
-    descr: str | None = None
-    flags: int | None = None
+    __slots__ = ("cost", "descr", "flags", "interval", "max_usage", "type", "usage")
+    __wire_names__ = {"max_usage": "maxUsage"}
+
+    type: int | None
+    usage: int | None
+    max_usage: int | None
+    cost: str | None
+    interval: int | None
+    descr: str | None
+    flags: int | None
+
+    def __init__(
+        self,
+        *,
+        type: int | None = None,
+        usage: int | None = None,
+        max_usage: int | None = None,
+        cost: str | None = None,
+        interval: int | None = None,
+        descr: str | None = None,
+        flags: int | None = None,
+    ) -> None:
+        self.type = type
+        self.usage = usage
+        self.max_usage = max_usage
+        self.cost = cost
+        self.interval = interval
+        self.descr = descr
+        self.flags = flags
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountSettings(Model):
     """`account_settings`.
 
@@ -121,13 +263,28 @@ class AccountSettings(Model):
         combined: `BillingPlan`.
     """
 
-    balance: float | str | None = None
-    plan: BillingPlan | None = None
-    personal: BillingPlan | None = None
-    combined: BillingPlan | None = None
+    __slots__ = ("balance", "combined", "personal", "plan")
+
+    balance: float | str | None
+    plan: BillingPlan | None
+    personal: BillingPlan | None
+    combined: BillingPlan | None
+
+    def __init__(
+        self,
+        *,
+        balance: float | str | None = None,
+        plan: BillingPlan | None = None,
+        personal: BillingPlan | None = None,
+        combined: BillingPlan | None = None,
+    ) -> None:
+        self.balance = balance
+        self.plan = plan
+        self.personal = personal
+        self.combined = combined
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BillingPlan(Model):
     """`billing_plan`.
 
@@ -149,24 +306,86 @@ class BillingPlan(Model):
         combined: `dict[str, JSON]`.
     """
 
-    name: str | None = None
-    parent: str | None = None
-    flags: int | None = None
-    block_balance: float | None = attrs.field(default=None, metadata={"wire": "blockBalance"})
-    deny_balance: float | None = attrs.field(default=None, metadata={"wire": "denyBalance"})
-    min_days_counter: int | None = attrs.field(default=None, metadata={"wire": "minDaysCounter"})
-    history_period: int | None = attrs.field(default=None, metadata={"wire": "historyPeriod"})
-    services_mod_counter: int | None = attrs.field(default=None, metadata={"wire": "servicesModCounter"})
-    currency_format: str | None = attrs.field(default=None, metadata={"wire": "currencyFormat"})
-    descr: str | None = None
-    email: str | None = None
-    hw_types: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "hwTypes"})
-    services: dict[str, AccountService] | None = None
-    personal: dict[str, JSON] | None = None
-    combined: dict[str, JSON] | None = None
+    __slots__ = (
+        "block_balance",
+        "combined",
+        "currency_format",
+        "deny_balance",
+        "descr",
+        "email",
+        "flags",
+        "history_period",
+        "hw_types",
+        "min_days_counter",
+        "name",
+        "parent",
+        "personal",
+        "services",
+        "services_mod_counter",
+    )
+    __wire_names__ = {
+        "block_balance": "blockBalance",
+        "deny_balance": "denyBalance",
+        "min_days_counter": "minDaysCounter",
+        "history_period": "historyPeriod",
+        "services_mod_counter": "servicesModCounter",
+        "currency_format": "currencyFormat",
+        "hw_types": "hwTypes",
+    }
+
+    name: str | None
+    parent: str | None
+    flags: int | None
+    block_balance: float | None
+    deny_balance: float | None
+    min_days_counter: int | None
+    history_period: int | None
+    services_mod_counter: int | None
+    currency_format: str | None
+    descr: str | None
+    email: str | None
+    hw_types: dict[str, JSON] | None
+    services: dict[str, AccountService] | None
+    personal: dict[str, JSON] | None
+    combined: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        parent: str | None = None,
+        flags: int | None = None,
+        block_balance: float | None = None,
+        deny_balance: float | None = None,
+        min_days_counter: int | None = None,
+        history_period: int | None = None,
+        services_mod_counter: int | None = None,
+        currency_format: str | None = None,
+        descr: str | None = None,
+        email: str | None = None,
+        hw_types: dict[str, JSON] | None = None,
+        services: dict[str, AccountService] | None = None,
+        personal: dict[str, JSON] | None = None,
+        combined: dict[str, JSON] | None = None,
+    ) -> None:
+        self.name = name
+        self.parent = parent
+        self.flags = flags
+        self.block_balance = block_balance
+        self.deny_balance = deny_balance
+        self.min_days_counter = min_days_counter
+        self.history_period = history_period
+        self.services_mod_counter = services_mod_counter
+        self.currency_format = currency_format
+        self.descr = descr
+        self.email = email
+        self.hw_types = hw_types
+        self.services = services
+        self.personal = personal
+        self.combined = combined
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BillingPlansResult(Model):
     """`billing_plans_result`.
 
@@ -175,11 +394,18 @@ class BillingPlansResult(Model):
         sub_plans (wire name `subPlans`): `list[BillingPlan]`.
     """
 
-    plan: BillingPlan | None = None
-    sub_plans: list[BillingPlan] | None = attrs.field(default=None, metadata={"wire": "subPlans"})
+    __slots__ = ("plan", "sub_plans")
+    __wire_names__ = {"sub_plans": "subPlans"}
+
+    plan: BillingPlan | None
+    sub_plans: list[BillingPlan] | None
+
+    def __init__(self, *, plan: BillingPlan | None = None, sub_plans: list[BillingPlan] | None = None) -> None:
+        self.plan = plan
+        self.sub_plans = sub_plans
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ChangeAccountCandidate(Model):
     """`change_account_candidate`.
 
@@ -188,11 +414,17 @@ class ChangeAccountCandidate(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DeleteAccountReason(Model):
     """`delete_account_reason`.
 
@@ -201,11 +433,17 @@ class DeleteAccountReason(Model):
         text: `str`.
     """
 
+    __slots__ = ("reason_key", "text")
+
     reason_key: str
-    text: str | None = None
+    text: str | None
+
+    def __init__(self, *, reason_key: str, text: str | None = None) -> None:
+        self.reason_key = reason_key
+        self.text = text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TrashItem(Model):
     """`trash_item`.
 
@@ -217,14 +455,31 @@ class TrashItem(Model):
         result: `bool | int`.
     """
 
-    guid: str | None = None
-    name: str | None = None
-    tm: int | None = None
-    type: str | None = None
-    result: bool | int | None = None
+    __slots__ = ("guid", "name", "result", "tm", "type")
+
+    guid: str | None
+    name: str | None
+    tm: int | None
+    type: str | None
+    result: bool | int | None
+
+    def __init__(
+        self,
+        *,
+        guid: str | None = None,
+        name: str | None = None,
+        tm: int | None = None,
+        type: str | None = None,
+        result: bool | int | None = None,
+    ) -> None:
+        self.guid = guid
+        self.name = name
+        self.tm = tm
+        self.type = type
+        self.result = result
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TrashResult(Model):
     """`trash_result`.
 
@@ -233,8 +488,14 @@ class TrashResult(Model):
         items: `list[TrashItem]`.
     """
 
-    code: int | None = None
-    items: list[TrashItem] | None = None
+    __slots__ = ("code", "items")
+
+    code: int | None
+    items: list[TrashItem] | None
+
+    def __init__(self, *, code: int | None = None, items: list[TrashItem] | None = None) -> None:
+        self.code = code
+        self.items = items
 
 
 AccountHistoryEntry: TypeAlias = list[int | str]

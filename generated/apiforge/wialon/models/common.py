@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class CallMode(OpenStrEnum):
@@ -35,7 +33,7 @@ class StorageType(OpenIntEnum):
     PROTECTED = 2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BatchCall(Model):
     """`batch_call`.
 
@@ -44,11 +42,17 @@ class BatchCall(Model):
         params: `dict[str, JSON]`, always present.
     """
 
+    __slots__ = ("params", "svc")
+
     svc: str
     params: dict[str, JSON]
 
+    def __init__(self, *, svc: str, params: dict[str, JSON]) -> None:
+        self.svc = svc
+        self.params = params
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ErrorResult(Model):
     """`error_result`.
 
@@ -56,10 +60,15 @@ class ErrorResult(Model):
         error: `int`.
     """
 
-    error: int | None = None
+    __slots__ = ("error",)
+
+    error: int | None
+
+    def __init__(self, *, error: int | None = None) -> None:
+        self.error = error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GeoPoint(Model):
     """`geo_point`.
 
@@ -69,12 +78,19 @@ class GeoPoint(Model):
         r: `float`.
     """
 
-    x: float | None = None
-    y: float | None = None
-    r: float | None = None
+    __slots__ = ("r", "x", "y")
+
+    x: float | None
+    y: float | None
+    r: float | None
+
+    def __init__(self, *, x: float | None = None, y: float | None = None, r: float | None = None) -> None:
+        self.x = x
+        self.y = y
+        self.r = r
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LayerInfo(Model):
     """`layer_info`.
 
@@ -83,11 +99,17 @@ class LayerInfo(Model):
         bounds: `list[float]`.
     """
 
-    name: str | None = None
-    bounds: list[float] | None = None
+    __slots__ = ("bounds", "name")
+
+    name: str | None
+    bounds: list[float] | None
+
+    def __init__(self, *, name: str | None = None, bounds: list[float] | None = None) -> None:
+        self.name = name
+        self.bounds = bounds
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimeSchedule(Model):
     """`time_schedule`.
 
@@ -101,13 +123,34 @@ class TimeSchedule(Model):
         w: `int`.
     """
 
-    f1: int | None = None
-    f2: int | None = None
-    t1: int | None = None
-    t2: int | None = None
-    m: int | None = None
-    y: int | None = None
-    w: int | None = None
+    __slots__ = ("f1", "f2", "m", "t1", "t2", "w", "y")
+
+    f1: int | None
+    f2: int | None
+    t1: int | None
+    t2: int | None
+    m: int | None
+    y: int | None
+    w: int | None
+
+    def __init__(
+        self,
+        *,
+        f1: int | None = None,
+        f2: int | None = None,
+        t1: int | None = None,
+        t2: int | None = None,
+        m: int | None = None,
+        y: int | None = None,
+        w: int | None = None,
+    ) -> None:
+        self.f1 = f1
+        self.f2 = f2
+        self.t1 = t1
+        self.t2 = t2
+        self.m = m
+        self.y = y
+        self.w = w
 
 
 BatchResult: TypeAlias = list[JSON]

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
 from apiforge.core.converter import register_tagged_union
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class AvlEventType(OpenStrEnum):
@@ -20,7 +18,7 @@ class AvlEventType(OpenStrEnum):
     DELETE = "d"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AvlDeleteEvent(Model):
     """`avl_delete_event`.
 
@@ -30,12 +28,19 @@ class AvlDeleteEvent(Model):
         d: `JSON`.
     """
 
+    __slots__ = ("d", "i", "t")
+
     i: int
     t: AvlEventType
-    d: JSON = None
+    d: JSON
+
+    def __init__(self, *, i: int, t: AvlEventType, d: JSON = None) -> None:
+        self.i = i
+        self.t = t
+        self.d = d
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AvlEventsResponse(Model):
     """`avl_events_response`.
 
@@ -46,13 +51,28 @@ class AvlEventsResponse(Model):
         units_update: `dict[str, JSON]`.
     """
 
+    __slots__ = ("events", "sensors", "tm", "units_update")
+
     tm: int
     events: list[AvlMessageEvent | AvlUpdateEvent | AvlDeleteEvent]
-    sensors: list[AvlSensorUpdate] | None = None
-    units_update: dict[str, JSON] | None = None
+    sensors: list[AvlSensorUpdate] | None
+    units_update: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        tm: int,
+        events: list[AvlMessageEvent | AvlUpdateEvent | AvlDeleteEvent],
+        sensors: list[AvlSensorUpdate] | None = None,
+        units_update: dict[str, JSON] | None = None,
+    ) -> None:
+        self.tm = tm
+        self.events = events
+        self.sensors = sensors
+        self.units_update = units_update
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AvlMessageEvent(Model):
     """`avl_message_event`.
 
@@ -62,12 +82,19 @@ class AvlMessageEvent(Model):
         d: `DataMessage`, always present.
     """
 
+    __slots__ = ("d", "i", "t")
+
     i: int
     t: AvlEventType
     d: DataMessage
 
+    def __init__(self, *, i: int, t: AvlEventType, d: DataMessage) -> None:
+        self.i = i
+        self.t = t
+        self.d = d
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AvlSensorUpdate(Model):
     """`avl_sensor_update`.
 
@@ -76,11 +103,17 @@ class AvlSensorUpdate(Model):
         d: `dict[str, JSON]`.
     """
 
-    i: int | None = None
-    d: dict[str, JSON] | None = None
+    __slots__ = ("d", "i")
+
+    i: int | None
+    d: dict[str, JSON] | None
+
+    def __init__(self, *, i: int | None = None, d: dict[str, JSON] | None = None) -> None:
+        self.i = i
+        self.d = d
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AvlUpdateEvent(Model):
     """`avl_update_event`.
 
@@ -90,12 +123,19 @@ class AvlUpdateEvent(Model):
         d: `dict[str, JSON]`.
     """
 
+    __slots__ = ("d", "i", "t")
+
     i: int
     t: AvlEventType
-    d: dict[str, JSON] | None = None
+    d: dict[str, JSON] | None
+
+    def __init__(self, *, i: int, t: AvlEventType, d: dict[str, JSON] | None = None) -> None:
+        self.i = i
+        self.t = t
+        self.d = d
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventsDetector(Model):
     """`events_detector`.
 
@@ -104,11 +144,17 @@ class EventsDetector(Model):
         filter1: `int`.
     """
 
+    __slots__ = ("filter1", "type")
+
     type: str
-    filter1: int | None = None
+    filter1: int | None
+
+    def __init__(self, *, type: str, filter1: int | None = None) -> None:
+        self.type = type
+        self.filter1 = filter1
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventsSelector(Model):
     """`events_selector`.
 
@@ -123,17 +169,41 @@ class EventsSelector(Model):
         filter1: `int`.
     """
 
-    type: str | None = None
-    expr: str | None = None
-    time_from: int | None = attrs.field(default=None, metadata={"wire": "timeFrom"})
-    time_to: int | None = attrs.field(default=None, metadata={"wire": "timeTo"})
-    detalization: int | None = None
-    index_from: int | None = attrs.field(default=None, metadata={"wire": "indexFrom"})
-    index_to: int | None = attrs.field(default=None, metadata={"wire": "indexTo"})
-    filter1: int | None = None
+    __slots__ = ("detalization", "expr", "filter1", "index_from", "index_to", "time_from", "time_to", "type")
+    __wire_names__ = {"time_from": "timeFrom", "time_to": "timeTo", "index_from": "indexFrom", "index_to": "indexTo"}
+
+    type: str | None
+    expr: str | None
+    time_from: int | None
+    time_to: int | None
+    detalization: int | None
+    index_from: int | None
+    index_to: int | None
+    filter1: int | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        expr: str | None = None,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        detalization: int | None = None,
+        index_from: int | None = None,
+        index_to: int | None = None,
+        filter1: int | None = None,
+    ) -> None:
+        self.type = type
+        self.expr = expr
+        self.time_from = time_from
+        self.time_to = time_to
+        self.detalization = detalization
+        self.index_from = index_from
+        self.index_to = index_to
+        self.filter1 = filter1
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventsUnit(Model):
     """`events_unit`.
 
@@ -142,8 +212,14 @@ class EventsUnit(Model):
         detect: `dict[str, int]`.
     """
 
+    __slots__ = ("detect", "id")
+
     id: int
-    detect: dict[str, int] | None = None
+    detect: dict[str, int] | None
+
+    def __init__(self, *, id: int, detect: dict[str, int] | None = None) -> None:
+        self.id = id
+        self.detect = detect
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AppInfo(Model):
     """`app_info`.
 
@@ -25,17 +23,41 @@ class AppInfo(Model):
         langs: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    description: str | None = None
-    url: str | None = None
-    flags: int | None = None
-    sort_order: int | None = attrs.field(default=None, metadata={"wire": "sortOrder"})
-    service_name: str | None = attrs.field(default=None, metadata={"wire": "serviceName"})
-    langs: str | None = None
+    __slots__ = ("description", "flags", "id", "langs", "name", "service_name", "sort_order", "url")
+    __wire_names__ = {"sort_order": "sortOrder", "service_name": "serviceName"}
+
+    id: int | None
+    name: str | None
+    description: str | None
+    url: str | None
+    flags: int | None
+    sort_order: int | None
+    service_name: str | None
+    langs: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        url: str | None = None,
+        flags: int | None = None,
+        sort_order: int | None = None,
+        service_name: str | None = None,
+        langs: str | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.description = description
+        self.url = url
+        self.flags = flags
+        self.sort_order = sort_order
+        self.service_name = service_name
+        self.langs = langs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FileContent(Model):
     """`file_content`.
 
@@ -43,10 +65,15 @@ class FileContent(Model):
         content: `str`.
     """
 
-    content: str | None = None
+    __slots__ = ("content",)
+
+    content: str | None
+
+    def __init__(self, *, content: str | None = None) -> None:
+        self.content = content
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LibraryFile(Model):
     """`library_file`.
 
@@ -57,13 +84,23 @@ class LibraryFile(Model):
         mt: `int`.
     """
 
-    n: str | None = None
-    s: int | None = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = ("ct", "mt", "n", "s")
+
+    n: str | None
+    s: int | None
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self, *, n: str | None = None, s: int | None = None, ct: int | None = None, mt: int | None = None
+    ) -> None:
+        self.n = n
+        self.s = s
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageEntry(Model):
     """`storage_entry`.
 
@@ -75,11 +112,28 @@ class StorageEntry(Model):
         c: `list[StorageEntry]`.
     """
 
-    n: str | None = None
-    s: int | str | None = None
-    ct: int | None = None
-    mt: int | None = None
-    c: list[StorageEntry] | None = None
+    __slots__ = ("c", "ct", "mt", "n", "s")
+
+    n: str | None
+    s: int | str | None
+    ct: int | None
+    mt: int | None
+    c: list[StorageEntry] | None
+
+    def __init__(
+        self,
+        *,
+        n: str | None = None,
+        s: int | str | None = None,
+        ct: int | None = None,
+        mt: int | None = None,
+        c: list[StorageEntry] | None = None,
+    ) -> None:
+        self.n = n
+        self.s = s
+        self.ct = ct
+        self.mt = mt
+        self.c = c
 
 
 LibraryResult: TypeAlias = dict[str, list[LibraryFile]]

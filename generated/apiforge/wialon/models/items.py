@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomField(Model):
     """`custom_field`.
 
@@ -19,12 +17,19 @@ class CustomField(Model):
         v: `str`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    v: str | None = None
+    __slots__ = ("id", "n", "v")
+
+    id: int | None
+    n: str | None
+    v: str | None
+
+    def __init__(self, *, id: int | None = None, n: str | None = None, v: str | None = None) -> None:
+        self.id = id
+        self.n = n
+        self.v = v
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FtpSettings(Model):
     """`ftp_settings`.
 
@@ -37,15 +42,34 @@ class FtpSettings(Model):
         fl: `int`.
     """
 
-    hs: str | None = None
-    lg: str | None = None
-    pt: str | None = None
-    ch: int | None = None
-    tp: int | None = None
-    fl: int | None = None
+    __slots__ = ("ch", "fl", "hs", "lg", "pt", "tp")
+
+    hs: str | None
+    lg: str | None
+    pt: str | None
+    ch: int | None
+    tp: int | None
+    fl: int | None
+
+    def __init__(
+        self,
+        *,
+        hs: str | None = None,
+        lg: str | None = None,
+        pt: str | None = None,
+        ch: int | None = None,
+        tp: int | None = None,
+        fl: int | None = None,
+    ) -> None:
+        self.hs = hs
+        self.lg = lg
+        self.pt = pt
+        self.ch = ch
+        self.tp = tp
+        self.fl = fl
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Item(Model):
     """`item`.
 
@@ -118,75 +142,282 @@ class Item(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    nm: str | None = None
-    cls_: int | None = attrs.field(default=None, metadata={"wire": "cls"})
-    id: int | None = None
-    mu: MeasureSystem | None = None
-    uacl: int | None = None
-    prp: dict[str, str] | None = None
-    ftp: FtpSettings | None = None
-    crt: int | None = None
-    bact: int | None = None
-    bpact: int | None = None
-    ct: int | None = None
-    flds: dict[str, CustomField] | None = None
-    fldsmax: int | None = None
-    uri: str | None = None
-    ugi: int | None = None
-    mlt: int | None = None
-    gd: str | None = None
-    aflds: dict[str, CustomField] | None = None
-    afldsmax: int | None = None
-    uid: str | None = None
-    uid2: str | None = None
-    hw: int | None = None
-    ph: str | None = None
-    ph2: str | None = None
-    psw: str | None = None
-    cmds: list[JSON] | None = None
-    lmsg: DataMessage | None = None
-    pos: Position | None = None
-    sens: dict[str, Sensor] | None = None
-    cfl: int | None = None
-    cnm: float | None = None
-    cneh: float | None = None
-    cnkb: float | None = None
-    cml: dict[str, JSON] | None = None
-    prms: dict[str, JSON] | None = None
-    netconn: int | None = None
-    pflds: dict[str, JSON] | None = None
-    fl: int | None = None
-    hm: str | None = None
-    ld: int | None = None
-    pfl: int | None = None
-    ap: JSON = None
-    drvrs: dict[str, Driver] | None = None
-    drvrsmax: int | None = None
-    ujb: dict[str, Job] | None = None
-    ujbmax: int | None = None
-    unf: dict[str, Notification] | None = None
-    unfmax: int | None = None
-    poi: dict[str, Poi] | None = None
-    poimax: int | None = None
-    zl: dict[str, Zone] | None = None
-    zlmax: int | None = None
-    rep: dict[str, ReportTemplate] | None = None
-    repmax: int | None = None
-    drvrun: list[int] | None = None
-    drvrsgr: dict[str, ResourceGroup] | None = None
-    trlrs: dict[str, Driver] | None = None
-    trlrsgr: dict[str, ResourceGroup] | None = None
-    trlrun: list[int] | None = None
-    orders: dict[str, Order] | None = None
-    tagrun: list[int] | None = None
-    u: list[int] | None = None
-    rtro: int | None = None
-    rtrst: int | None = None
-    rtrc: RetranslatorConfig | None = None
-    rtru: list[RetranslatorUnit] | None = None
+    __slots__ = (
+        "aflds",
+        "afldsmax",
+        "ap",
+        "bact",
+        "bpact",
+        "cfl",
+        "cls_",
+        "cmds",
+        "cml",
+        "cneh",
+        "cnkb",
+        "cnm",
+        "crt",
+        "ct",
+        "drvrs",
+        "drvrsgr",
+        "drvrsmax",
+        "drvrun",
+        "fl",
+        "flds",
+        "fldsmax",
+        "ftp",
+        "gd",
+        "hm",
+        "hw",
+        "id",
+        "ld",
+        "lmsg",
+        "mlt",
+        "mu",
+        "netconn",
+        "nm",
+        "orders",
+        "pfl",
+        "pflds",
+        "ph",
+        "ph2",
+        "poi",
+        "poimax",
+        "pos",
+        "prms",
+        "prp",
+        "psw",
+        "rep",
+        "repmax",
+        "rtrc",
+        "rtro",
+        "rtrst",
+        "rtru",
+        "sens",
+        "tagrun",
+        "trlrs",
+        "trlrsgr",
+        "trlrun",
+        "u",
+        "uacl",
+        "ugi",
+        "uid",
+        "uid2",
+        "ujb",
+        "ujbmax",
+        "unf",
+        "unfmax",
+        "uri",
+        "zl",
+        "zlmax",
+    )
+    __wire_names__ = {"cls_": "cls"}
+
+    nm: str | None
+    cls_: int | None
+    id: int | None
+    mu: MeasureSystem | None
+    uacl: int | None
+    prp: dict[str, str] | None
+    ftp: FtpSettings | None
+    crt: int | None
+    bact: int | None
+    bpact: int | None
+    ct: int | None
+    flds: dict[str, CustomField] | None
+    fldsmax: int | None
+    uri: str | None
+    ugi: int | None
+    mlt: int | None
+    gd: str | None
+    aflds: dict[str, CustomField] | None
+    afldsmax: int | None
+    uid: str | None
+    uid2: str | None
+    hw: int | None
+    ph: str | None
+    ph2: str | None
+    psw: str | None
+    cmds: list[JSON] | None
+    lmsg: DataMessage | None
+    pos: Position | None
+    sens: dict[str, Sensor] | None
+    cfl: int | None
+    cnm: float | None
+    cneh: float | None
+    cnkb: float | None
+    cml: dict[str, JSON] | None
+    prms: dict[str, JSON] | None
+    netconn: int | None
+    pflds: dict[str, JSON] | None
+    fl: int | None
+    hm: str | None
+    ld: int | None
+    pfl: int | None
+    ap: JSON
+    drvrs: dict[str, Driver] | None
+    drvrsmax: int | None
+    ujb: dict[str, Job] | None
+    ujbmax: int | None
+    unf: dict[str, Notification] | None
+    unfmax: int | None
+    poi: dict[str, Poi] | None
+    poimax: int | None
+    zl: dict[str, Zone] | None
+    zlmax: int | None
+    rep: dict[str, ReportTemplate] | None
+    repmax: int | None
+    drvrun: list[int] | None
+    drvrsgr: dict[str, ResourceGroup] | None
+    trlrs: dict[str, Driver] | None
+    trlrsgr: dict[str, ResourceGroup] | None
+    trlrun: list[int] | None
+    orders: dict[str, Order] | None
+    tagrun: list[int] | None
+    u: list[int] | None
+    rtro: int | None
+    rtrst: int | None
+    rtrc: RetranslatorConfig | None
+    rtru: list[RetranslatorUnit] | None
+
+    def __init__(
+        self,
+        *,
+        nm: str | None = None,
+        cls_: int | None = None,
+        id: int | None = None,
+        mu: MeasureSystem | None = None,
+        uacl: int | None = None,
+        prp: dict[str, str] | None = None,
+        ftp: FtpSettings | None = None,
+        crt: int | None = None,
+        bact: int | None = None,
+        bpact: int | None = None,
+        ct: int | None = None,
+        flds: dict[str, CustomField] | None = None,
+        fldsmax: int | None = None,
+        uri: str | None = None,
+        ugi: int | None = None,
+        mlt: int | None = None,
+        gd: str | None = None,
+        aflds: dict[str, CustomField] | None = None,
+        afldsmax: int | None = None,
+        uid: str | None = None,
+        uid2: str | None = None,
+        hw: int | None = None,
+        ph: str | None = None,
+        ph2: str | None = None,
+        psw: str | None = None,
+        cmds: list[JSON] | None = None,
+        lmsg: DataMessage | None = None,
+        pos: Position | None = None,
+        sens: dict[str, Sensor] | None = None,
+        cfl: int | None = None,
+        cnm: float | None = None,
+        cneh: float | None = None,
+        cnkb: float | None = None,
+        cml: dict[str, JSON] | None = None,
+        prms: dict[str, JSON] | None = None,
+        netconn: int | None = None,
+        pflds: dict[str, JSON] | None = None,
+        fl: int | None = None,
+        hm: str | None = None,
+        ld: int | None = None,
+        pfl: int | None = None,
+        ap: JSON = None,
+        drvrs: dict[str, Driver] | None = None,
+        drvrsmax: int | None = None,
+        ujb: dict[str, Job] | None = None,
+        ujbmax: int | None = None,
+        unf: dict[str, Notification] | None = None,
+        unfmax: int | None = None,
+        poi: dict[str, Poi] | None = None,
+        poimax: int | None = None,
+        zl: dict[str, Zone] | None = None,
+        zlmax: int | None = None,
+        rep: dict[str, ReportTemplate] | None = None,
+        repmax: int | None = None,
+        drvrun: list[int] | None = None,
+        drvrsgr: dict[str, ResourceGroup] | None = None,
+        trlrs: dict[str, Driver] | None = None,
+        trlrsgr: dict[str, ResourceGroup] | None = None,
+        trlrun: list[int] | None = None,
+        orders: dict[str, Order] | None = None,
+        tagrun: list[int] | None = None,
+        u: list[int] | None = None,
+        rtro: int | None = None,
+        rtrst: int | None = None,
+        rtrc: RetranslatorConfig | None = None,
+        rtru: list[RetranslatorUnit] | None = None,
+    ) -> None:
+        self.nm = nm
+        self.cls_ = cls_
+        self.id = id
+        self.mu = mu
+        self.uacl = uacl
+        self.prp = prp
+        self.ftp = ftp
+        self.crt = crt
+        self.bact = bact
+        self.bpact = bpact
+        self.ct = ct
+        self.flds = flds
+        self.fldsmax = fldsmax
+        self.uri = uri
+        self.ugi = ugi
+        self.mlt = mlt
+        self.gd = gd
+        self.aflds = aflds
+        self.afldsmax = afldsmax
+        self.uid = uid
+        self.uid2 = uid2
+        self.hw = hw
+        self.ph = ph
+        self.ph2 = ph2
+        self.psw = psw
+        self.cmds = cmds
+        self.lmsg = lmsg
+        self.pos = pos
+        self.sens = sens
+        self.cfl = cfl
+        self.cnm = cnm
+        self.cneh = cneh
+        self.cnkb = cnkb
+        self.cml = cml
+        self.prms = prms
+        self.netconn = netconn
+        self.pflds = pflds
+        self.fl = fl
+        self.hm = hm
+        self.ld = ld
+        self.pfl = pfl
+        self.ap = ap
+        self.drvrs = drvrs
+        self.drvrsmax = drvrsmax
+        self.ujb = ujb
+        self.ujbmax = ujbmax
+        self.unf = unf
+        self.unfmax = unfmax
+        self.poi = poi
+        self.poimax = poimax
+        self.zl = zl
+        self.zlmax = zlmax
+        self.rep = rep
+        self.repmax = repmax
+        self.drvrun = drvrun
+        self.drvrsgr = drvrsgr
+        self.trlrs = trlrs
+        self.trlrsgr = trlrsgr
+        self.trlrun = trlrun
+        self.orders = orders
+        self.tagrun = tagrun
+        self.u = u
+        self.rtro = rtro
+        self.rtrst = rtrst
+        self.rtrc = rtrc
+        self.rtru = rtru
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ItemGeneral(Model):
     """`item_general`.
 
@@ -212,28 +443,94 @@ class ItemGeneral(Model):
         afldsmax: `int`.
     """
 
-    nm: str | None = None
-    cls_: int | None = attrs.field(default=None, metadata={"wire": "cls"})
-    id: int | None = None
-    mu: MeasureSystem | None = None
-    uacl: int | None = None
-    prp: dict[str, str] | None = None
-    ftp: FtpSettings | None = None
-    crt: int | None = None
-    bact: int | None = None
-    bpact: int | None = None
-    ct: int | None = None
-    flds: dict[str, CustomField] | None = None
-    fldsmax: int | None = None
-    uri: str | None = None
-    ugi: int | None = None
-    mlt: int | None = None
-    gd: str | None = None
-    aflds: dict[str, CustomField] | None = None
-    afldsmax: int | None = None
+    __slots__ = (
+        "aflds",
+        "afldsmax",
+        "bact",
+        "bpact",
+        "cls_",
+        "crt",
+        "ct",
+        "flds",
+        "fldsmax",
+        "ftp",
+        "gd",
+        "id",
+        "mlt",
+        "mu",
+        "nm",
+        "prp",
+        "uacl",
+        "ugi",
+        "uri",
+    )
+    __wire_names__ = {"cls_": "cls"}
+
+    nm: str | None
+    cls_: int | None
+    id: int | None
+    mu: MeasureSystem | None
+    uacl: int | None
+    prp: dict[str, str] | None
+    ftp: FtpSettings | None
+    crt: int | None
+    bact: int | None
+    bpact: int | None
+    ct: int | None
+    flds: dict[str, CustomField] | None
+    fldsmax: int | None
+    uri: str | None
+    ugi: int | None
+    mlt: int | None
+    gd: str | None
+    aflds: dict[str, CustomField] | None
+    afldsmax: int | None
+
+    def __init__(
+        self,
+        *,
+        nm: str | None = None,
+        cls_: int | None = None,
+        id: int | None = None,
+        mu: MeasureSystem | None = None,
+        uacl: int | None = None,
+        prp: dict[str, str] | None = None,
+        ftp: FtpSettings | None = None,
+        crt: int | None = None,
+        bact: int | None = None,
+        bpact: int | None = None,
+        ct: int | None = None,
+        flds: dict[str, CustomField] | None = None,
+        fldsmax: int | None = None,
+        uri: str | None = None,
+        ugi: int | None = None,
+        mlt: int | None = None,
+        gd: str | None = None,
+        aflds: dict[str, CustomField] | None = None,
+        afldsmax: int | None = None,
+    ) -> None:
+        self.nm = nm
+        self.cls_ = cls_
+        self.id = id
+        self.mu = mu
+        self.uacl = uacl
+        self.prp = prp
+        self.ftp = ftp
+        self.crt = crt
+        self.bact = bact
+        self.bpact = bpact
+        self.ct = ct
+        self.flds = flds
+        self.fldsmax = fldsmax
+        self.uri = uri
+        self.ugi = ugi
+        self.mlt = mlt
+        self.gd = gd
+        self.aflds = aflds
+        self.afldsmax = afldsmax
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourceFields(Model):
     """`resource_fields`.
 
@@ -259,28 +556,93 @@ class ResourceFields(Model):
         tagrun: `list[int]`.
     """
 
-    drvrs: dict[str, Driver] | None = None
-    drvrsmax: int | None = None
-    ujb: dict[str, Job] | None = None
-    ujbmax: int | None = None
-    unf: dict[str, Notification] | None = None
-    unfmax: int | None = None
-    poi: dict[str, Poi] | None = None
-    poimax: int | None = None
-    zl: dict[str, Zone] | None = None
-    zlmax: int | None = None
-    rep: dict[str, ReportTemplate] | None = None
-    repmax: int | None = None
-    drvrun: list[int] | None = None
-    drvrsgr: dict[str, ResourceGroup] | None = None
-    trlrs: dict[str, Driver] | None = None
-    trlrsgr: dict[str, ResourceGroup] | None = None
-    trlrun: list[int] | None = None
-    orders: dict[str, Order] | None = None
-    tagrun: list[int] | None = None
+    __slots__ = (
+        "drvrs",
+        "drvrsgr",
+        "drvrsmax",
+        "drvrun",
+        "orders",
+        "poi",
+        "poimax",
+        "rep",
+        "repmax",
+        "tagrun",
+        "trlrs",
+        "trlrsgr",
+        "trlrun",
+        "ujb",
+        "ujbmax",
+        "unf",
+        "unfmax",
+        "zl",
+        "zlmax",
+    )
+
+    drvrs: dict[str, Driver] | None
+    drvrsmax: int | None
+    ujb: dict[str, Job] | None
+    ujbmax: int | None
+    unf: dict[str, Notification] | None
+    unfmax: int | None
+    poi: dict[str, Poi] | None
+    poimax: int | None
+    zl: dict[str, Zone] | None
+    zlmax: int | None
+    rep: dict[str, ReportTemplate] | None
+    repmax: int | None
+    drvrun: list[int] | None
+    drvrsgr: dict[str, ResourceGroup] | None
+    trlrs: dict[str, Driver] | None
+    trlrsgr: dict[str, ResourceGroup] | None
+    trlrun: list[int] | None
+    orders: dict[str, Order] | None
+    tagrun: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        drvrs: dict[str, Driver] | None = None,
+        drvrsmax: int | None = None,
+        ujb: dict[str, Job] | None = None,
+        ujbmax: int | None = None,
+        unf: dict[str, Notification] | None = None,
+        unfmax: int | None = None,
+        poi: dict[str, Poi] | None = None,
+        poimax: int | None = None,
+        zl: dict[str, Zone] | None = None,
+        zlmax: int | None = None,
+        rep: dict[str, ReportTemplate] | None = None,
+        repmax: int | None = None,
+        drvrun: list[int] | None = None,
+        drvrsgr: dict[str, ResourceGroup] | None = None,
+        trlrs: dict[str, Driver] | None = None,
+        trlrsgr: dict[str, ResourceGroup] | None = None,
+        trlrun: list[int] | None = None,
+        orders: dict[str, Order] | None = None,
+        tagrun: list[int] | None = None,
+    ) -> None:
+        self.drvrs = drvrs
+        self.drvrsmax = drvrsmax
+        self.ujb = ujb
+        self.ujbmax = ujbmax
+        self.unf = unf
+        self.unfmax = unfmax
+        self.poi = poi
+        self.poimax = poimax
+        self.zl = zl
+        self.zlmax = zlmax
+        self.rep = rep
+        self.repmax = repmax
+        self.drvrun = drvrun
+        self.drvrsgr = drvrsgr
+        self.trlrs = trlrs
+        self.trlrsgr = trlrsgr
+        self.trlrun = trlrun
+        self.orders = orders
+        self.tagrun = tagrun
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourceItem(Model):
     """`resource_item`.
 
@@ -325,47 +687,170 @@ class ResourceItem(Model):
         tagrun: `list[int]`.
     """
 
-    nm: str | None = None
-    cls_: int | None = attrs.field(default=None, metadata={"wire": "cls"})
-    id: int | None = None
-    mu: MeasureSystem | None = None
-    uacl: int | None = None
-    prp: dict[str, str] | None = None
-    ftp: FtpSettings | None = None
-    crt: int | None = None
-    bact: int | None = None
-    bpact: int | None = None
-    ct: int | None = None
-    flds: dict[str, CustomField] | None = None
-    fldsmax: int | None = None
-    uri: str | None = None
-    ugi: int | None = None
-    mlt: int | None = None
-    gd: str | None = None
-    aflds: dict[str, CustomField] | None = None
-    afldsmax: int | None = None
-    drvrs: dict[str, Driver] | None = None
-    drvrsmax: int | None = None
-    ujb: dict[str, Job] | None = None
-    ujbmax: int | None = None
-    unf: dict[str, Notification] | None = None
-    unfmax: int | None = None
-    poi: dict[str, Poi] | None = None
-    poimax: int | None = None
-    zl: dict[str, Zone] | None = None
-    zlmax: int | None = None
-    rep: dict[str, ReportTemplate] | None = None
-    repmax: int | None = None
-    drvrun: list[int] | None = None
-    drvrsgr: dict[str, ResourceGroup] | None = None
-    trlrs: dict[str, Driver] | None = None
-    trlrsgr: dict[str, ResourceGroup] | None = None
-    trlrun: list[int] | None = None
-    orders: dict[str, Order] | None = None
-    tagrun: list[int] | None = None
+    __slots__ = (
+        "aflds",
+        "afldsmax",
+        "bact",
+        "bpact",
+        "cls_",
+        "crt",
+        "ct",
+        "drvrs",
+        "drvrsgr",
+        "drvrsmax",
+        "drvrun",
+        "flds",
+        "fldsmax",
+        "ftp",
+        "gd",
+        "id",
+        "mlt",
+        "mu",
+        "nm",
+        "orders",
+        "poi",
+        "poimax",
+        "prp",
+        "rep",
+        "repmax",
+        "tagrun",
+        "trlrs",
+        "trlrsgr",
+        "trlrun",
+        "uacl",
+        "ugi",
+        "ujb",
+        "ujbmax",
+        "unf",
+        "unfmax",
+        "uri",
+        "zl",
+        "zlmax",
+    )
+    __wire_names__ = {"cls_": "cls"}
+
+    nm: str | None
+    cls_: int | None
+    id: int | None
+    mu: MeasureSystem | None
+    uacl: int | None
+    prp: dict[str, str] | None
+    ftp: FtpSettings | None
+    crt: int | None
+    bact: int | None
+    bpact: int | None
+    ct: int | None
+    flds: dict[str, CustomField] | None
+    fldsmax: int | None
+    uri: str | None
+    ugi: int | None
+    mlt: int | None
+    gd: str | None
+    aflds: dict[str, CustomField] | None
+    afldsmax: int | None
+    drvrs: dict[str, Driver] | None
+    drvrsmax: int | None
+    ujb: dict[str, Job] | None
+    ujbmax: int | None
+    unf: dict[str, Notification] | None
+    unfmax: int | None
+    poi: dict[str, Poi] | None
+    poimax: int | None
+    zl: dict[str, Zone] | None
+    zlmax: int | None
+    rep: dict[str, ReportTemplate] | None
+    repmax: int | None
+    drvrun: list[int] | None
+    drvrsgr: dict[str, ResourceGroup] | None
+    trlrs: dict[str, Driver] | None
+    trlrsgr: dict[str, ResourceGroup] | None
+    trlrun: list[int] | None
+    orders: dict[str, Order] | None
+    tagrun: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        nm: str | None = None,
+        cls_: int | None = None,
+        id: int | None = None,
+        mu: MeasureSystem | None = None,
+        uacl: int | None = None,
+        prp: dict[str, str] | None = None,
+        ftp: FtpSettings | None = None,
+        crt: int | None = None,
+        bact: int | None = None,
+        bpact: int | None = None,
+        ct: int | None = None,
+        flds: dict[str, CustomField] | None = None,
+        fldsmax: int | None = None,
+        uri: str | None = None,
+        ugi: int | None = None,
+        mlt: int | None = None,
+        gd: str | None = None,
+        aflds: dict[str, CustomField] | None = None,
+        afldsmax: int | None = None,
+        drvrs: dict[str, Driver] | None = None,
+        drvrsmax: int | None = None,
+        ujb: dict[str, Job] | None = None,
+        ujbmax: int | None = None,
+        unf: dict[str, Notification] | None = None,
+        unfmax: int | None = None,
+        poi: dict[str, Poi] | None = None,
+        poimax: int | None = None,
+        zl: dict[str, Zone] | None = None,
+        zlmax: int | None = None,
+        rep: dict[str, ReportTemplate] | None = None,
+        repmax: int | None = None,
+        drvrun: list[int] | None = None,
+        drvrsgr: dict[str, ResourceGroup] | None = None,
+        trlrs: dict[str, Driver] | None = None,
+        trlrsgr: dict[str, ResourceGroup] | None = None,
+        trlrun: list[int] | None = None,
+        orders: dict[str, Order] | None = None,
+        tagrun: list[int] | None = None,
+    ) -> None:
+        self.nm = nm
+        self.cls_ = cls_
+        self.id = id
+        self.mu = mu
+        self.uacl = uacl
+        self.prp = prp
+        self.ftp = ftp
+        self.crt = crt
+        self.bact = bact
+        self.bpact = bpact
+        self.ct = ct
+        self.flds = flds
+        self.fldsmax = fldsmax
+        self.uri = uri
+        self.ugi = ugi
+        self.mlt = mlt
+        self.gd = gd
+        self.aflds = aflds
+        self.afldsmax = afldsmax
+        self.drvrs = drvrs
+        self.drvrsmax = drvrsmax
+        self.ujb = ujb
+        self.ujbmax = ujbmax
+        self.unf = unf
+        self.unfmax = unfmax
+        self.poi = poi
+        self.poimax = poimax
+        self.zl = zl
+        self.zlmax = zlmax
+        self.rep = rep
+        self.repmax = repmax
+        self.drvrun = drvrun
+        self.drvrsgr = drvrsgr
+        self.trlrs = trlrs
+        self.trlrsgr = trlrsgr
+        self.trlrun = trlrun
+        self.orders = orders
+        self.tagrun = tagrun
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorFields(Model):
     """`retranslator_fields`.
 
@@ -376,13 +861,28 @@ class RetranslatorFields(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    rtro: int | None = None
-    rtrst: int | None = None
-    rtrc: RetranslatorConfig | None = None
-    rtru: list[RetranslatorUnit] | None = None
+    __slots__ = ("rtrc", "rtro", "rtrst", "rtru")
+
+    rtro: int | None
+    rtrst: int | None
+    rtrc: RetranslatorConfig | None
+    rtru: list[RetranslatorUnit] | None
+
+    def __init__(
+        self,
+        *,
+        rtro: int | None = None,
+        rtrst: int | None = None,
+        rtrc: RetranslatorConfig | None = None,
+        rtru: list[RetranslatorUnit] | None = None,
+    ) -> None:
+        self.rtro = rtro
+        self.rtrst = rtrst
+        self.rtrc = rtrc
+        self.rtru = rtru
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorItem(Model):
     """`retranslator_item`.
 
@@ -412,32 +912,110 @@ class RetranslatorItem(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    nm: str | None = None
-    cls_: int | None = attrs.field(default=None, metadata={"wire": "cls"})
-    id: int | None = None
-    mu: MeasureSystem | None = None
-    uacl: int | None = None
-    prp: dict[str, str] | None = None
-    ftp: FtpSettings | None = None
-    crt: int | None = None
-    bact: int | None = None
-    bpact: int | None = None
-    ct: int | None = None
-    flds: dict[str, CustomField] | None = None
-    fldsmax: int | None = None
-    uri: str | None = None
-    ugi: int | None = None
-    mlt: int | None = None
-    gd: str | None = None
-    aflds: dict[str, CustomField] | None = None
-    afldsmax: int | None = None
-    rtro: int | None = None
-    rtrst: int | None = None
-    rtrc: RetranslatorConfig | None = None
-    rtru: list[RetranslatorUnit] | None = None
+    __slots__ = (
+        "aflds",
+        "afldsmax",
+        "bact",
+        "bpact",
+        "cls_",
+        "crt",
+        "ct",
+        "flds",
+        "fldsmax",
+        "ftp",
+        "gd",
+        "id",
+        "mlt",
+        "mu",
+        "nm",
+        "prp",
+        "rtrc",
+        "rtro",
+        "rtrst",
+        "rtru",
+        "uacl",
+        "ugi",
+        "uri",
+    )
+    __wire_names__ = {"cls_": "cls"}
+
+    nm: str | None
+    cls_: int | None
+    id: int | None
+    mu: MeasureSystem | None
+    uacl: int | None
+    prp: dict[str, str] | None
+    ftp: FtpSettings | None
+    crt: int | None
+    bact: int | None
+    bpact: int | None
+    ct: int | None
+    flds: dict[str, CustomField] | None
+    fldsmax: int | None
+    uri: str | None
+    ugi: int | None
+    mlt: int | None
+    gd: str | None
+    aflds: dict[str, CustomField] | None
+    afldsmax: int | None
+    rtro: int | None
+    rtrst: int | None
+    rtrc: RetranslatorConfig | None
+    rtru: list[RetranslatorUnit] | None
+
+    def __init__(
+        self,
+        *,
+        nm: str | None = None,
+        cls_: int | None = None,
+        id: int | None = None,
+        mu: MeasureSystem | None = None,
+        uacl: int | None = None,
+        prp: dict[str, str] | None = None,
+        ftp: FtpSettings | None = None,
+        crt: int | None = None,
+        bact: int | None = None,
+        bpact: int | None = None,
+        ct: int | None = None,
+        flds: dict[str, CustomField] | None = None,
+        fldsmax: int | None = None,
+        uri: str | None = None,
+        ugi: int | None = None,
+        mlt: int | None = None,
+        gd: str | None = None,
+        aflds: dict[str, CustomField] | None = None,
+        afldsmax: int | None = None,
+        rtro: int | None = None,
+        rtrst: int | None = None,
+        rtrc: RetranslatorConfig | None = None,
+        rtru: list[RetranslatorUnit] | None = None,
+    ) -> None:
+        self.nm = nm
+        self.cls_ = cls_
+        self.id = id
+        self.mu = mu
+        self.uacl = uacl
+        self.prp = prp
+        self.ftp = ftp
+        self.crt = crt
+        self.bact = bact
+        self.bpact = bpact
+        self.ct = ct
+        self.flds = flds
+        self.fldsmax = fldsmax
+        self.uri = uri
+        self.ugi = ugi
+        self.mlt = mlt
+        self.gd = gd
+        self.aflds = aflds
+        self.afldsmax = afldsmax
+        self.rtro = rtro
+        self.rtrst = rtrst
+        self.rtrc = rtrc
+        self.rtru = rtru
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Sensor(Model):
     """`sensor`.
 
@@ -457,22 +1035,55 @@ class Sensor(Model):
         mt: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    t: str | None = None
-    d: str | None = None
-    m: str | None = None
-    p: str | None = None
-    f: int | None = None
-    c: str | None = None
-    vt: int | None = None
-    vs: int | None = None
-    tbl: list[SensorTableRow] | None = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = ("c", "ct", "d", "f", "id", "m", "mt", "n", "p", "t", "tbl", "vs", "vt")
+
+    id: int | None
+    n: str | None
+    t: str | None
+    d: str | None
+    m: str | None
+    p: str | None
+    f: int | None
+    c: str | None
+    vt: int | None
+    vs: int | None
+    tbl: list[SensorTableRow] | None
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        t: str | None = None,
+        d: str | None = None,
+        m: str | None = None,
+        p: str | None = None,
+        f: int | None = None,
+        c: str | None = None,
+        vt: int | None = None,
+        vs: int | None = None,
+        tbl: list[SensorTableRow] | None = None,
+        ct: int | None = None,
+        mt: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.t = t
+        self.d = d
+        self.m = m
+        self.p = p
+        self.f = f
+        self.c = c
+        self.vt = vt
+        self.vs = vs
+        self.tbl = tbl
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SensorTableRow(Model):
     """`sensor_table_row`.
 
@@ -482,12 +1093,19 @@ class SensorTableRow(Model):
         b: `float`.
     """
 
-    x: float | None = None
-    a: float | None = None
-    b: float | None = None
+    __slots__ = ("a", "b", "x")
+
+    x: float | None
+    a: float | None
+    b: float | None
+
+    def __init__(self, *, x: float | None = None, a: float | None = None, b: float | None = None) -> None:
+        self.x = x
+        self.a = a
+        self.b = b
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitFields(Model):
     """`unit_fields`.
 
@@ -512,27 +1130,89 @@ class UnitFields(Model):
         pflds: `dict[str, JSON]`.
     """
 
-    uid: str | None = None
-    uid2: str | None = None
-    hw: int | None = None
-    ph: str | None = None
-    ph2: str | None = None
-    psw: str | None = None
-    cmds: list[JSON] | None = None
-    lmsg: DataMessage | None = None
-    pos: Position | None = None
-    sens: dict[str, Sensor] | None = None
-    cfl: int | None = None
-    cnm: float | None = None
-    cneh: float | None = None
-    cnkb: float | None = None
-    cml: dict[str, JSON] | None = None
-    prms: dict[str, JSON] | None = None
-    netconn: int | None = None
-    pflds: dict[str, JSON] | None = None
+    __slots__ = (
+        "cfl",
+        "cmds",
+        "cml",
+        "cneh",
+        "cnkb",
+        "cnm",
+        "hw",
+        "lmsg",
+        "netconn",
+        "pflds",
+        "ph",
+        "ph2",
+        "pos",
+        "prms",
+        "psw",
+        "sens",
+        "uid",
+        "uid2",
+    )
+
+    uid: str | None
+    uid2: str | None
+    hw: int | None
+    ph: str | None
+    ph2: str | None
+    psw: str | None
+    cmds: list[JSON] | None
+    lmsg: DataMessage | None
+    pos: Position | None
+    sens: dict[str, Sensor] | None
+    cfl: int | None
+    cnm: float | None
+    cneh: float | None
+    cnkb: float | None
+    cml: dict[str, JSON] | None
+    prms: dict[str, JSON] | None
+    netconn: int | None
+    pflds: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        uid: str | None = None,
+        uid2: str | None = None,
+        hw: int | None = None,
+        ph: str | None = None,
+        ph2: str | None = None,
+        psw: str | None = None,
+        cmds: list[JSON] | None = None,
+        lmsg: DataMessage | None = None,
+        pos: Position | None = None,
+        sens: dict[str, Sensor] | None = None,
+        cfl: int | None = None,
+        cnm: float | None = None,
+        cneh: float | None = None,
+        cnkb: float | None = None,
+        cml: dict[str, JSON] | None = None,
+        prms: dict[str, JSON] | None = None,
+        netconn: int | None = None,
+        pflds: dict[str, JSON] | None = None,
+    ) -> None:
+        self.uid = uid
+        self.uid2 = uid2
+        self.hw = hw
+        self.ph = ph
+        self.ph2 = ph2
+        self.psw = psw
+        self.cmds = cmds
+        self.lmsg = lmsg
+        self.pos = pos
+        self.sens = sens
+        self.cfl = cfl
+        self.cnm = cnm
+        self.cneh = cneh
+        self.cnkb = cnkb
+        self.cml = cml
+        self.prms = prms
+        self.netconn = netconn
+        self.pflds = pflds
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitGroupFields(Model):
     """`unit_group_fields`.
 
@@ -540,10 +1220,15 @@ class UnitGroupFields(Model):
         u: `list[int]`.
     """
 
-    u: list[int] | None = None
+    __slots__ = ("u",)
+
+    u: list[int] | None
+
+    def __init__(self, *, u: list[int] | None = None) -> None:
+        self.u = u
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitGroupItem(Model):
     """`unit_group_item`.
 
@@ -570,29 +1255,98 @@ class UnitGroupItem(Model):
         u: `list[int]`.
     """
 
-    nm: str | None = None
-    cls_: int | None = attrs.field(default=None, metadata={"wire": "cls"})
-    id: int | None = None
-    mu: MeasureSystem | None = None
-    uacl: int | None = None
-    prp: dict[str, str] | None = None
-    ftp: FtpSettings | None = None
-    crt: int | None = None
-    bact: int | None = None
-    bpact: int | None = None
-    ct: int | None = None
-    flds: dict[str, CustomField] | None = None
-    fldsmax: int | None = None
-    uri: str | None = None
-    ugi: int | None = None
-    mlt: int | None = None
-    gd: str | None = None
-    aflds: dict[str, CustomField] | None = None
-    afldsmax: int | None = None
-    u: list[int] | None = None
+    __slots__ = (
+        "aflds",
+        "afldsmax",
+        "bact",
+        "bpact",
+        "cls_",
+        "crt",
+        "ct",
+        "flds",
+        "fldsmax",
+        "ftp",
+        "gd",
+        "id",
+        "mlt",
+        "mu",
+        "nm",
+        "prp",
+        "u",
+        "uacl",
+        "ugi",
+        "uri",
+    )
+    __wire_names__ = {"cls_": "cls"}
+
+    nm: str | None
+    cls_: int | None
+    id: int | None
+    mu: MeasureSystem | None
+    uacl: int | None
+    prp: dict[str, str] | None
+    ftp: FtpSettings | None
+    crt: int | None
+    bact: int | None
+    bpact: int | None
+    ct: int | None
+    flds: dict[str, CustomField] | None
+    fldsmax: int | None
+    uri: str | None
+    ugi: int | None
+    mlt: int | None
+    gd: str | None
+    aflds: dict[str, CustomField] | None
+    afldsmax: int | None
+    u: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        nm: str | None = None,
+        cls_: int | None = None,
+        id: int | None = None,
+        mu: MeasureSystem | None = None,
+        uacl: int | None = None,
+        prp: dict[str, str] | None = None,
+        ftp: FtpSettings | None = None,
+        crt: int | None = None,
+        bact: int | None = None,
+        bpact: int | None = None,
+        ct: int | None = None,
+        flds: dict[str, CustomField] | None = None,
+        fldsmax: int | None = None,
+        uri: str | None = None,
+        ugi: int | None = None,
+        mlt: int | None = None,
+        gd: str | None = None,
+        aflds: dict[str, CustomField] | None = None,
+        afldsmax: int | None = None,
+        u: list[int] | None = None,
+    ) -> None:
+        self.nm = nm
+        self.cls_ = cls_
+        self.id = id
+        self.mu = mu
+        self.uacl = uacl
+        self.prp = prp
+        self.ftp = ftp
+        self.crt = crt
+        self.bact = bact
+        self.bpact = bpact
+        self.ct = ct
+        self.flds = flds
+        self.fldsmax = fldsmax
+        self.uri = uri
+        self.ugi = ugi
+        self.mlt = mlt
+        self.gd = gd
+        self.aflds = aflds
+        self.afldsmax = afldsmax
+        self.u = u
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitItem(Model):
     """`unit_item`.
 
@@ -636,46 +1390,166 @@ class UnitItem(Model):
         pflds: `dict[str, JSON]`.
     """
 
-    nm: str | None = None
-    cls_: int | None = attrs.field(default=None, metadata={"wire": "cls"})
-    id: int | None = None
-    mu: MeasureSystem | None = None
-    uacl: int | None = None
-    prp: dict[str, str] | None = None
-    ftp: FtpSettings | None = None
-    crt: int | None = None
-    bact: int | None = None
-    bpact: int | None = None
-    ct: int | None = None
-    flds: dict[str, CustomField] | None = None
-    fldsmax: int | None = None
-    uri: str | None = None
-    ugi: int | None = None
-    mlt: int | None = None
-    gd: str | None = None
-    aflds: dict[str, CustomField] | None = None
-    afldsmax: int | None = None
-    uid: str | None = None
-    uid2: str | None = None
-    hw: int | None = None
-    ph: str | None = None
-    ph2: str | None = None
-    psw: str | None = None
-    cmds: list[JSON] | None = None
-    lmsg: DataMessage | None = None
-    pos: Position | None = None
-    sens: dict[str, Sensor] | None = None
-    cfl: int | None = None
-    cnm: float | None = None
-    cneh: float | None = None
-    cnkb: float | None = None
-    cml: dict[str, JSON] | None = None
-    prms: dict[str, JSON] | None = None
-    netconn: int | None = None
-    pflds: dict[str, JSON] | None = None
+    __slots__ = (
+        "aflds",
+        "afldsmax",
+        "bact",
+        "bpact",
+        "cfl",
+        "cls_",
+        "cmds",
+        "cml",
+        "cneh",
+        "cnkb",
+        "cnm",
+        "crt",
+        "ct",
+        "flds",
+        "fldsmax",
+        "ftp",
+        "gd",
+        "hw",
+        "id",
+        "lmsg",
+        "mlt",
+        "mu",
+        "netconn",
+        "nm",
+        "pflds",
+        "ph",
+        "ph2",
+        "pos",
+        "prms",
+        "prp",
+        "psw",
+        "sens",
+        "uacl",
+        "ugi",
+        "uid",
+        "uid2",
+        "uri",
+    )
+    __wire_names__ = {"cls_": "cls"}
+
+    nm: str | None
+    cls_: int | None
+    id: int | None
+    mu: MeasureSystem | None
+    uacl: int | None
+    prp: dict[str, str] | None
+    ftp: FtpSettings | None
+    crt: int | None
+    bact: int | None
+    bpact: int | None
+    ct: int | None
+    flds: dict[str, CustomField] | None
+    fldsmax: int | None
+    uri: str | None
+    ugi: int | None
+    mlt: int | None
+    gd: str | None
+    aflds: dict[str, CustomField] | None
+    afldsmax: int | None
+    uid: str | None
+    uid2: str | None
+    hw: int | None
+    ph: str | None
+    ph2: str | None
+    psw: str | None
+    cmds: list[JSON] | None
+    lmsg: DataMessage | None
+    pos: Position | None
+    sens: dict[str, Sensor] | None
+    cfl: int | None
+    cnm: float | None
+    cneh: float | None
+    cnkb: float | None
+    cml: dict[str, JSON] | None
+    prms: dict[str, JSON] | None
+    netconn: int | None
+    pflds: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        nm: str | None = None,
+        cls_: int | None = None,
+        id: int | None = None,
+        mu: MeasureSystem | None = None,
+        uacl: int | None = None,
+        prp: dict[str, str] | None = None,
+        ftp: FtpSettings | None = None,
+        crt: int | None = None,
+        bact: int | None = None,
+        bpact: int | None = None,
+        ct: int | None = None,
+        flds: dict[str, CustomField] | None = None,
+        fldsmax: int | None = None,
+        uri: str | None = None,
+        ugi: int | None = None,
+        mlt: int | None = None,
+        gd: str | None = None,
+        aflds: dict[str, CustomField] | None = None,
+        afldsmax: int | None = None,
+        uid: str | None = None,
+        uid2: str | None = None,
+        hw: int | None = None,
+        ph: str | None = None,
+        ph2: str | None = None,
+        psw: str | None = None,
+        cmds: list[JSON] | None = None,
+        lmsg: DataMessage | None = None,
+        pos: Position | None = None,
+        sens: dict[str, Sensor] | None = None,
+        cfl: int | None = None,
+        cnm: float | None = None,
+        cneh: float | None = None,
+        cnkb: float | None = None,
+        cml: dict[str, JSON] | None = None,
+        prms: dict[str, JSON] | None = None,
+        netconn: int | None = None,
+        pflds: dict[str, JSON] | None = None,
+    ) -> None:
+        self.nm = nm
+        self.cls_ = cls_
+        self.id = id
+        self.mu = mu
+        self.uacl = uacl
+        self.prp = prp
+        self.ftp = ftp
+        self.crt = crt
+        self.bact = bact
+        self.bpact = bpact
+        self.ct = ct
+        self.flds = flds
+        self.fldsmax = fldsmax
+        self.uri = uri
+        self.ugi = ugi
+        self.mlt = mlt
+        self.gd = gd
+        self.aflds = aflds
+        self.afldsmax = afldsmax
+        self.uid = uid
+        self.uid2 = uid2
+        self.hw = hw
+        self.ph = ph
+        self.ph2 = ph2
+        self.psw = psw
+        self.cmds = cmds
+        self.lmsg = lmsg
+        self.pos = pos
+        self.sens = sens
+        self.cfl = cfl
+        self.cnm = cnm
+        self.cneh = cneh
+        self.cnkb = cnkb
+        self.cml = cml
+        self.prms = prms
+        self.netconn = netconn
+        self.pflds = pflds
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserFields(Model):
     """`user_fields`.
 
@@ -687,14 +1561,31 @@ class UserFields(Model):
         ap: `JSON`.
     """
 
-    fl: int | None = None
-    hm: str | None = None
-    ld: int | None = None
-    pfl: int | None = None
-    ap: JSON = None
+    __slots__ = ("ap", "fl", "hm", "ld", "pfl")
+
+    fl: int | None
+    hm: str | None
+    ld: int | None
+    pfl: int | None
+    ap: JSON
+
+    def __init__(
+        self,
+        *,
+        fl: int | None = None,
+        hm: str | None = None,
+        ld: int | None = None,
+        pfl: int | None = None,
+        ap: JSON = None,
+    ) -> None:
+        self.fl = fl
+        self.hm = hm
+        self.ld = ld
+        self.pfl = pfl
+        self.ap = ap
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserItem(Model):
     """`user_item`.
 
@@ -725,30 +1616,111 @@ class UserItem(Model):
         ap: `JSON`.
     """
 
-    nm: str | None = None
-    cls_: int | None = attrs.field(default=None, metadata={"wire": "cls"})
-    id: int | None = None
-    mu: MeasureSystem | None = None
-    uacl: int | None = None
-    prp: dict[str, str] | None = None
-    ftp: FtpSettings | None = None
-    crt: int | None = None
-    bact: int | None = None
-    bpact: int | None = None
-    ct: int | None = None
-    flds: dict[str, CustomField] | None = None
-    fldsmax: int | None = None
-    uri: str | None = None
-    ugi: int | None = None
-    mlt: int | None = None
-    gd: str | None = None
-    aflds: dict[str, CustomField] | None = None
-    afldsmax: int | None = None
-    fl: int | None = None
-    hm: str | None = None
-    ld: int | None = None
-    pfl: int | None = None
-    ap: JSON = None
+    __slots__ = (
+        "aflds",
+        "afldsmax",
+        "ap",
+        "bact",
+        "bpact",
+        "cls_",
+        "crt",
+        "ct",
+        "fl",
+        "flds",
+        "fldsmax",
+        "ftp",
+        "gd",
+        "hm",
+        "id",
+        "ld",
+        "mlt",
+        "mu",
+        "nm",
+        "pfl",
+        "prp",
+        "uacl",
+        "ugi",
+        "uri",
+    )
+    __wire_names__ = {"cls_": "cls"}
+
+    nm: str | None
+    cls_: int | None
+    id: int | None
+    mu: MeasureSystem | None
+    uacl: int | None
+    prp: dict[str, str] | None
+    ftp: FtpSettings | None
+    crt: int | None
+    bact: int | None
+    bpact: int | None
+    ct: int | None
+    flds: dict[str, CustomField] | None
+    fldsmax: int | None
+    uri: str | None
+    ugi: int | None
+    mlt: int | None
+    gd: str | None
+    aflds: dict[str, CustomField] | None
+    afldsmax: int | None
+    fl: int | None
+    hm: str | None
+    ld: int | None
+    pfl: int | None
+    ap: JSON
+
+    def __init__(
+        self,
+        *,
+        nm: str | None = None,
+        cls_: int | None = None,
+        id: int | None = None,
+        mu: MeasureSystem | None = None,
+        uacl: int | None = None,
+        prp: dict[str, str] | None = None,
+        ftp: FtpSettings | None = None,
+        crt: int | None = None,
+        bact: int | None = None,
+        bpact: int | None = None,
+        ct: int | None = None,
+        flds: dict[str, CustomField] | None = None,
+        fldsmax: int | None = None,
+        uri: str | None = None,
+        ugi: int | None = None,
+        mlt: int | None = None,
+        gd: str | None = None,
+        aflds: dict[str, CustomField] | None = None,
+        afldsmax: int | None = None,
+        fl: int | None = None,
+        hm: str | None = None,
+        ld: int | None = None,
+        pfl: int | None = None,
+        ap: JSON = None,
+    ) -> None:
+        self.nm = nm
+        self.cls_ = cls_
+        self.id = id
+        self.mu = mu
+        self.uacl = uacl
+        self.prp = prp
+        self.ftp = ftp
+        self.crt = crt
+        self.bact = bact
+        self.bpact = bpact
+        self.ct = ct
+        self.flds = flds
+        self.fldsmax = fldsmax
+        self.uri = uri
+        self.ugi = ugi
+        self.mlt = mlt
+        self.gd = gd
+        self.aflds = aflds
+        self.afldsmax = afldsmax
+        self.fl = fl
+        self.hm = hm
+        self.ld = ld
+        self.pfl = pfl
+        self.ap = ap
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

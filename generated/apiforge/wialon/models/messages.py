@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DataMessage(Model):
     """`data_message`.
 
@@ -25,18 +23,43 @@ class DataMessage(Model):
         rt: `int`.
     """
 
+    __slots__ = ("f", "i", "lc", "o", "p", "pos", "rt", "t", "tp")
+
     t: int
-    f: MessageFlags | None = None
-    tp: str | None = None
-    pos: Position | None = None
-    i: int | None = None
-    o: int | None = None
-    p: dict[str, JSON] | None = None
-    lc: int | None = None
-    rt: int | None = None
+    f: MessageFlags | None
+    tp: str | None
+    pos: Position | None
+    i: int | None
+    o: int | None
+    p: dict[str, JSON] | None
+    lc: int | None
+    rt: int | None
+
+    def __init__(
+        self,
+        *,
+        t: int,
+        f: MessageFlags | None = None,
+        tp: str | None = None,
+        pos: Position | None = None,
+        i: int | None = None,
+        o: int | None = None,
+        p: dict[str, JSON] | None = None,
+        lc: int | None = None,
+        rt: int | None = None,
+    ) -> None:
+        self.t = t
+        self.f = f
+        self.tp = tp
+        self.pos = pos
+        self.i = i
+        self.o = o
+        self.p = p
+        self.lc = lc
+        self.rt = rt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoadMessagesResult(Model):
     """`load_messages_result`.
 
@@ -45,11 +68,17 @@ class LoadMessagesResult(Model):
         messages: `list[DataMessage]`, always present.
     """
 
+    __slots__ = ("count", "messages")
+
     count: int
     messages: list[DataMessage]
 
+    def __init__(self, *, count: int, messages: list[DataMessage]) -> None:
+        self.count = count
+        self.messages = messages
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PackedMessagesResult(Model):
     """`packed_messages_result`.
 
@@ -57,10 +86,15 @@ class PackedMessagesResult(Model):
         messages: `str`.
     """
 
-    messages: str | None = None
+    __slots__ = ("messages",)
+
+    messages: str | None
+
+    def __init__(self, *, messages: str | None = None) -> None:
+        self.messages = messages
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Position(Model):
     """`position`.
 
@@ -76,15 +110,40 @@ class Position(Model):
         lc: `int`.
     """
 
-    y: float | None = None
-    x: float | None = None
-    z: float | None = None
-    s: int | None = None
-    c: int | None = None
-    sc: int | None = None
-    t: int | None = None
-    f: int | None = None
-    lc: int | None = None
+    __slots__ = ("c", "f", "lc", "s", "sc", "t", "x", "y", "z")
+
+    y: float | None
+    x: float | None
+    z: float | None
+    s: int | None
+    c: int | None
+    sc: int | None
+    t: int | None
+    f: int | None
+    lc: int | None
+
+    def __init__(
+        self,
+        *,
+        y: float | None = None,
+        x: float | None = None,
+        z: float | None = None,
+        s: int | None = None,
+        c: int | None = None,
+        sc: int | None = None,
+        t: int | None = None,
+        f: int | None = None,
+        lc: int | None = None,
+    ) -> None:
+        self.y = y
+        self.x = x
+        self.z = z
+        self.s = s
+        self.c = c
+        self.sc = sc
+        self.t = t
+        self.f = f
+        self.lc = lc
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

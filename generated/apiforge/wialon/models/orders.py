@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Order(Model):
     """`order`.
 
@@ -32,24 +30,61 @@ class Order(Model):
         mt: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    p: OrderParams | None = None
-    f: int | None = None
-    s: int | None = None
-    tf: int | None = None
-    tt: int | None = None
-    r: float | None = None
-    x: float | None = None
-    y: float | None = None
-    u: int | None = None
-    trt: int | None = None
-    cnm: float | None = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = ("cnm", "ct", "f", "id", "mt", "n", "p", "r", "s", "tf", "trt", "tt", "u", "x", "y")
+
+    id: int | None
+    n: str | None
+    p: OrderParams | None
+    f: int | None
+    s: int | None
+    tf: int | None
+    tt: int | None
+    r: float | None
+    x: float | None
+    y: float | None
+    u: int | None
+    trt: int | None
+    cnm: float | None
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        p: OrderParams | None = None,
+        f: int | None = None,
+        s: int | None = None,
+        tf: int | None = None,
+        tt: int | None = None,
+        r: float | None = None,
+        x: float | None = None,
+        y: float | None = None,
+        u: int | None = None,
+        trt: int | None = None,
+        cnm: float | None = None,
+        ct: int | None = None,
+        mt: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.p = p
+        self.f = f
+        self.s = s
+        self.tf = tf
+        self.tt = tt
+        self.r = r
+        self.x = x
+        self.y = y
+        self.u = u
+        self.trt = trt
+        self.cnm = cnm
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrderAttachment(Model):
     """`order_attachment`.
 
@@ -60,13 +95,23 @@ class OrderAttachment(Model):
         mt: `int`.
     """
 
-    n: str | None = None
-    s: int | None = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = ("ct", "mt", "n", "s")
+
+    n: str | None
+    s: int | None
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self, *, n: str | None = None, s: int | None = None, ct: int | None = None, mt: int | None = None
+    ) -> None:
+        self.n = n
+        self.s = s
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrderParams(Model):
     """`order_params`.
 
@@ -87,20 +132,55 @@ class OrderParams(Model):
         cm: `str`.
     """
 
-    n: str | None = None
-    p: str | None = None
-    p2: str | None = None
-    e: str | None = None
-    a: str | None = None
-    v: str | None = None
-    w: str | None = None
-    c: int | None = None
-    ut: int | None = None
-    t: str | None = None
-    d: str | None = None
-    uic: str | None = None
-    cid: str | None = None
-    cm: str | None = None
+    __slots__ = ("a", "c", "cid", "cm", "d", "e", "n", "p", "p2", "t", "uic", "ut", "v", "w")
+
+    n: str | None
+    p: str | None
+    p2: str | None
+    e: str | None
+    a: str | None
+    v: str | None
+    w: str | None
+    c: int | None
+    ut: int | None
+    t: str | None
+    d: str | None
+    uic: str | None
+    cid: str | None
+    cm: str | None
+
+    def __init__(
+        self,
+        *,
+        n: str | None = None,
+        p: str | None = None,
+        p2: str | None = None,
+        e: str | None = None,
+        a: str | None = None,
+        v: str | None = None,
+        w: str | None = None,
+        c: int | None = None,
+        ut: int | None = None,
+        t: str | None = None,
+        d: str | None = None,
+        uic: str | None = None,
+        cid: str | None = None,
+        cm: str | None = None,
+    ) -> None:
+        self.n = n
+        self.p = p
+        self.p2 = p2
+        self.e = e
+        self.a = a
+        self.v = v
+        self.w = w
+        self.c = c
+        self.ut = ut
+        self.t = t
+        self.d = d
+        self.uic = uic
+        self.cid = cid
+        self.cm = cm
 
 
 OrderUpdateResult: TypeAlias = list[int | Order | None]

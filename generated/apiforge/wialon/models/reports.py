@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class SelectRowsConfigType(OpenStrEnum):
@@ -18,7 +16,7 @@ class SelectRowsConfigType(OpenStrEnum):
     ROW = "row"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ExecReportResult(Model):
     """`exec_report_result`.
 
@@ -28,12 +26,26 @@ class ExecReportResult(Model):
         remote_exec (wire name `remoteExec`): `int`.
     """
 
-    report_result: ReportResult | None = attrs.field(default=None, metadata={"wire": "reportResult"})
-    report_layer: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "reportLayer"})
-    remote_exec: int | None = attrs.field(default=None, metadata={"wire": "remoteExec"})
+    __slots__ = ("remote_exec", "report_layer", "report_result")
+    __wire_names__ = {"report_result": "reportResult", "report_layer": "reportLayer", "remote_exec": "remoteExec"}
+
+    report_result: ReportResult | None
+    report_layer: dict[str, JSON] | None
+    remote_exec: int | None
+
+    def __init__(
+        self,
+        *,
+        report_result: ReportResult | None = None,
+        report_layer: dict[str, JSON] | None = None,
+        remote_exec: int | None = None,
+    ) -> None:
+        self.report_result = report_result
+        self.report_layer = report_layer
+        self.remote_exec = remote_exec
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportCellObject(Model):
     """`report_cell_object`.
 
@@ -47,16 +59,37 @@ class ReportCellObject(Model):
         j: `JSON`.
     """
 
-    t: str | None = None
-    y: float | None = None
-    x: float | None = None
-    u: int | None = None
-    v: JSON = None
-    vt: int | None = None
-    j: JSON = None
+    __slots__ = ("j", "t", "u", "v", "vt", "x", "y")
+
+    t: str | None
+    y: float | None
+    x: float | None
+    u: int | None
+    v: JSON
+    vt: int | None
+    j: JSON
+
+    def __init__(
+        self,
+        *,
+        t: str | None = None,
+        y: float | None = None,
+        x: float | None = None,
+        u: int | None = None,
+        v: JSON = None,
+        vt: int | None = None,
+        j: JSON = None,
+    ) -> None:
+        self.t = t
+        self.y = y
+        self.x = x
+        self.u = u
+        self.v = v
+        self.vt = vt
+        self.j = j
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportInterval(Model):
     """`report_interval`.
 
@@ -66,12 +99,20 @@ class ReportInterval(Model):
         flags: `int`, always present.
     """
 
-    from_: int = attrs.field(metadata={"wire": "from"})
+    __slots__ = ("flags", "from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: int
     to: int
     flags: int
 
+    def __init__(self, *, from_: int, to: int, flags: int) -> None:
+        self.from_ = from_
+        self.to = to
+        self.flags = flags
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportResult(Model):
     """`report_result`.
 
@@ -82,13 +123,29 @@ class ReportResult(Model):
         attachments: `list[JSON]`.
     """
 
-    msgs_rendered: int | None = attrs.field(default=None, metadata={"wire": "msgsRendered"})
-    stats: list[JSON] | None = None
-    tables: list[ReportTable] | None = None
-    attachments: list[JSON] | None = None
+    __slots__ = ("attachments", "msgs_rendered", "stats", "tables")
+    __wire_names__ = {"msgs_rendered": "msgsRendered"}
+
+    msgs_rendered: int | None
+    stats: list[JSON] | None
+    tables: list[ReportTable] | None
+    attachments: list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        msgs_rendered: int | None = None,
+        stats: list[JSON] | None = None,
+        tables: list[ReportTable] | None = None,
+        attachments: list[JSON] | None = None,
+    ) -> None:
+        self.msgs_rendered = msgs_rendered
+        self.stats = stats
+        self.tables = tables
+        self.attachments = attachments
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportRow(Model):
     """`report_row`.
 
@@ -105,19 +162,46 @@ class ReportRow(Model):
         uid: `int`.
     """
 
-    n: int | None = None
-    i1: int | None = None
-    i2: int | None = None
-    t1: int | None = None
-    t2: int | None = None
-    d: int | None = None
-    mx: float | None = None
-    c: list[str | ReportCellObject] | None = None
-    r: list[ReportRow] | None = None
-    uid: int | None = None
+    __slots__ = ("c", "d", "i1", "i2", "mx", "n", "r", "t1", "t2", "uid")
+
+    n: int | None
+    i1: int | None
+    i2: int | None
+    t1: int | None
+    t2: int | None
+    d: int | None
+    mx: float | None
+    c: list[str | ReportCellObject] | None
+    r: list[ReportRow] | None
+    uid: int | None
+
+    def __init__(
+        self,
+        *,
+        n: int | None = None,
+        i1: int | None = None,
+        i2: int | None = None,
+        t1: int | None = None,
+        t2: int | None = None,
+        d: int | None = None,
+        mx: float | None = None,
+        c: list[str | ReportCellObject] | None = None,
+        r: list[ReportRow] | None = None,
+        uid: int | None = None,
+    ) -> None:
+        self.n = n
+        self.i1 = i1
+        self.i2 = i2
+        self.t1 = t1
+        self.t2 = t2
+        self.d = d
+        self.mx = mx
+        self.c = c
+        self.r = r
+        self.uid = uid
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportStatusResult(Model):
     """`report_status_result`.
 
@@ -125,10 +209,15 @@ class ReportStatusResult(Model):
         status: `ReportStatus`, always present.
     """
 
+    __slots__ = ("status",)
+
     status: ReportStatus
 
+    def __init__(self, *, status: ReportStatus) -> None:
+        self.status = status
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTable(Model):
     """`report_table`.
 
@@ -146,20 +235,61 @@ class ReportTable(Model):
         total_raw: `list[JSON]`.
     """
 
-    name: str | None = None
-    label: str | None = None
-    grouping: JSON = None
-    flags: int | None = None
-    rows: int | None = None
-    level: int | None = None
-    columns: int | None = None
-    header: list[str] | None = None
-    header_type: list[str] | None = None
-    total: list[JSON] | None = None
-    total_raw: list[JSON] | None = None
+    __slots__ = (
+        "columns",
+        "flags",
+        "grouping",
+        "header",
+        "header_type",
+        "label",
+        "level",
+        "name",
+        "rows",
+        "total",
+        "total_raw",
+    )
+
+    name: str | None
+    label: str | None
+    grouping: JSON
+    flags: int | None
+    rows: int | None
+    level: int | None
+    columns: int | None
+    header: list[str] | None
+    header_type: list[str] | None
+    total: list[JSON] | None
+    total_raw: list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        label: str | None = None,
+        grouping: JSON = None,
+        flags: int | None = None,
+        rows: int | None = None,
+        level: int | None = None,
+        columns: int | None = None,
+        header: list[str] | None = None,
+        header_type: list[str] | None = None,
+        total: list[JSON] | None = None,
+        total_raw: list[JSON] | None = None,
+    ) -> None:
+        self.name = name
+        self.label = label
+        self.grouping = grouping
+        self.flags = flags
+        self.rows = rows
+        self.level = level
+        self.columns = columns
+        self.header = header
+        self.header_type = header_type
+        self.total = total
+        self.total_raw = total_raw
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTableColumnInfo(Model):
     """`report_table_column_info`.
 
@@ -171,14 +301,32 @@ class ReportTableColumnInfo(Model):
         f: `int`.
     """
 
-    n: str | None = None
-    l_: str | None = attrs.field(default=None, metadata={"wire": "l"})
-    sl: str | None = None
-    t: str | None = None
-    f: int | None = None
+    __slots__ = ("f", "l_", "n", "sl", "t")
+    __wire_names__ = {"l_": "l"}
+
+    n: str | None
+    l_: str | None
+    sl: str | None
+    t: str | None
+    f: int | None
+
+    def __init__(
+        self,
+        *,
+        n: str | None = None,
+        l_: str | None = None,
+        sl: str | None = None,
+        t: str | None = None,
+        f: int | None = None,
+    ) -> None:
+        self.n = n
+        self.l_ = l_
+        self.sl = sl
+        self.t = t
+        self.f = f
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTableInfo(Model):
     """`report_table_info`.
 
@@ -193,17 +341,41 @@ class ReportTableInfo(Model):
         col: `list[ReportTableColumnInfo]`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    l_: str | None = attrs.field(default=None, metadata={"wire": "l"})
-    t: str | None = None
-    ct: str | None = None
-    pt: str | None = None
-    gt: str | None = None
-    col: list[ReportTableColumnInfo] | None = None
+    __slots__ = ("col", "ct", "gt", "id", "l_", "n", "pt", "t")
+    __wire_names__ = {"l_": "l"}
+
+    id: int | None
+    n: str | None
+    l_: str | None
+    t: str | None
+    ct: str | None
+    pt: str | None
+    gt: str | None
+    col: list[ReportTableColumnInfo] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        l_: str | None = None,
+        t: str | None = None,
+        ct: str | None = None,
+        pt: str | None = None,
+        gt: str | None = None,
+        col: list[ReportTableColumnInfo] | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.l_ = l_
+        self.t = t
+        self.ct = ct
+        self.pt = pt
+        self.gt = gt
+        self.col = col
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTemplate(Model):
     """`report_template`.
 
@@ -216,15 +388,34 @@ class ReportTemplate(Model):
         tbl: `list[ReportTemplateTable]`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    ct: str | None = None
-    c: JSON = None
-    p: str | None = None
-    tbl: list[ReportTemplateTable] | None = None
+    __slots__ = ("c", "ct", "id", "n", "p", "tbl")
+
+    id: int | None
+    n: str | None
+    ct: str | None
+    c: JSON
+    p: str | None
+    tbl: list[ReportTemplateTable] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        ct: str | None = None,
+        c: JSON = None,
+        p: str | None = None,
+        tbl: list[ReportTemplateTable] | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.ct = ct
+        self.c = c
+        self.p = p
+        self.tbl = tbl
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportTemplateTable(Model):
     """`report_template_table`.
 
@@ -243,21 +434,53 @@ class ReportTemplateTable(Model):
         f: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    l_: str | None = attrs.field(default=None, metadata={"wire": "l"})
-    c: str | None = None
-    cl: str | None = None
-    cp: str | None = None
-    s: str | None = None
-    sl: str | None = None
-    filter_order: JSON = None
-    p: str | None = None
-    sch: TimeSchedule | None = None
-    f: int | None = None
+    __slots__ = ("c", "cl", "cp", "f", "filter_order", "id", "l_", "n", "p", "s", "sch", "sl")
+    __wire_names__ = {"l_": "l"}
+
+    id: int | None
+    n: str | None
+    l_: str | None
+    c: str | None
+    cl: str | None
+    cp: str | None
+    s: str | None
+    sl: str | None
+    filter_order: JSON
+    p: str | None
+    sch: TimeSchedule | None
+    f: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        l_: str | None = None,
+        c: str | None = None,
+        cl: str | None = None,
+        cp: str | None = None,
+        s: str | None = None,
+        sl: str | None = None,
+        filter_order: JSON = None,
+        p: str | None = None,
+        sch: TimeSchedule | None = None,
+        f: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.l_ = l_
+        self.c = c
+        self.cl = cl
+        self.cp = cp
+        self.s = s
+        self.sl = sl
+        self.filter_order = filter_order
+        self.p = p
+        self.sch = sch
+        self.f = f
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResultVideo(Model):
     """`result_video`.
 
@@ -266,11 +489,17 @@ class ResultVideo(Model):
         video_type: `str`.
     """
 
-    video_uri: str | None = None
-    video_type: str | None = None
+    __slots__ = ("video_type", "video_uri")
+
+    video_uri: str | None
+    video_type: str | None
+
+    def __init__(self, *, video_uri: str | None = None, video_type: str | None = None) -> None:
+        self.video_uri = video_uri
+        self.video_type = video_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SelectRowsConfig(Model):
     """`select_rows_config`.
 
@@ -279,11 +508,17 @@ class SelectRowsConfig(Model):
         data: `SelectRowsData`, always present.
     """
 
+    __slots__ = ("data", "type")
+
     type: SelectRowsConfigType
     data: SelectRowsData
 
+    def __init__(self, *, type: SelectRowsConfigType, data: SelectRowsData) -> None:
+        self.type = type
+        self.data = data
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SelectRowsData(Model):
     """`select_rows_data`.
 
@@ -297,13 +532,35 @@ class SelectRowsData(Model):
         rows: `list[int]`.
     """
 
-    from_: int | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: int | None = None
-    level: int | None = None
-    flat: int | None = None
-    raw_values: int | None = attrs.field(default=None, metadata={"wire": "rawValues"})
-    unit_info: int | None = attrs.field(default=None, metadata={"wire": "unitInfo"})
-    rows: list[int] | None = None
+    __slots__ = ("flat", "from_", "level", "raw_values", "rows", "to", "unit_info")
+    __wire_names__ = {"from_": "from", "raw_values": "rawValues", "unit_info": "unitInfo"}
+
+    from_: int | None
+    to: int | None
+    level: int | None
+    flat: int | None
+    raw_values: int | None
+    unit_info: int | None
+    rows: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        from_: int | None = None,
+        to: int | None = None,
+        level: int | None = None,
+        flat: int | None = None,
+        raw_values: int | None = None,
+        unit_info: int | None = None,
+        rows: list[int] | None = None,
+    ) -> None:
+        self.from_ = from_
+        self.to = to
+        self.level = level
+        self.flat = flat
+        self.raw_values = raw_values
+        self.unit_info = unit_info
+        self.rows = rows
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

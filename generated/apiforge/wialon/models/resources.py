@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class ZoneT(OpenIntEnum):
@@ -19,7 +17,7 @@ class ZoneT(OpenIntEnum):
     INTEGER_3 = 3
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Action(Model):
     """`action`.
 
@@ -28,11 +26,17 @@ class Action(Model):
         p: `dict[str, JSON]`.
     """
 
-    t: str | None = None
-    p: dict[str, JSON] | None = None
+    __slots__ = ("p", "t")
+
+    t: str | None
+    p: dict[str, JSON] | None
+
+    def __init__(self, *, t: str | None = None, p: dict[str, JSON] | None = None) -> None:
+        self.t = t
+        self.p = p
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AutoBindUnitsResult(Model):
     """`auto_bind_units_result`.
 
@@ -42,12 +46,21 @@ class AutoBindUnitsResult(Model):
         tagrun: `list[int]`.
     """
 
-    drvrun: list[int] | None = None
-    trlrun: list[int] | None = None
-    tagrun: list[int] | None = None
+    __slots__ = ("drvrun", "tagrun", "trlrun")
+
+    drvrun: list[int] | None
+    trlrun: list[int] | None
+    tagrun: list[int] | None
+
+    def __init__(
+        self, *, drvrun: list[int] | None = None, trlrun: list[int] | None = None, tagrun: list[int] | None = None
+    ) -> None:
+        self.drvrun = drvrun
+        self.trlrun = trlrun
+        self.tagrun = tagrun
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Binding(Model):
     """`binding`.
 
@@ -58,13 +71,23 @@ class Binding(Model):
         f: `int`.
     """
 
-    t: int | None = None
-    u: int | None = None
-    pu: int | None = None
-    f: int | None = None
+    __slots__ = ("f", "pu", "t", "u")
+
+    t: int | None
+    u: int | None
+    pu: int | None
+    f: int | None
+
+    def __init__(
+        self, *, t: int | None = None, u: int | None = None, pu: int | None = None, f: int | None = None
+    ) -> None:
+        self.t = t
+        self.u = u
+        self.pu = pu
+        self.f = f
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CreateZoneByTrackResult(Model):
     """`create_zone_by_track_result`.
 
@@ -73,11 +96,17 @@ class CreateZoneByTrackResult(Model):
         created_zone: `int`.
     """
 
-    all_zones: int | None = None
-    created_zone: int | None = None
+    __slots__ = ("all_zones", "created_zone")
+
+    all_zones: int | None
+    created_zone: int | None
+
+    def __init__(self, *, all_zones: int | None = None, created_zone: int | None = None) -> None:
+        self.all_zones = all_zones
+        self.created_zone = created_zone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Driver(Model):
     """`driver`.
 
@@ -101,26 +130,67 @@ class Driver(Model):
         art: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    c: str | None = None
-    ds: str | None = None
-    p: str | None = None
-    r: float | None = None
-    ck: int | None = None
-    f: int | None = None
-    pwd: str | None = None
-    ej: JSON = None
-    jp: dict[str, str] | None = None
-    bu: int | None = None
-    pu: int | None = None
-    bt: int | None = None
-    pos: Position | None = None
-    tz: int | None = None
-    art: int | None = None
+    __slots__ = ("art", "bt", "bu", "c", "ck", "ds", "ej", "f", "id", "jp", "n", "p", "pos", "pu", "pwd", "r", "tz")
+
+    id: int | None
+    n: str | None
+    c: str | None
+    ds: str | None
+    p: str | None
+    r: float | None
+    ck: int | None
+    f: int | None
+    pwd: str | None
+    ej: JSON
+    jp: dict[str, str] | None
+    bu: int | None
+    pu: int | None
+    bt: int | None
+    pos: Position | None
+    tz: int | None
+    art: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        c: str | None = None,
+        ds: str | None = None,
+        p: str | None = None,
+        r: float | None = None,
+        ck: int | None = None,
+        f: int | None = None,
+        pwd: str | None = None,
+        ej: JSON = None,
+        jp: dict[str, str] | None = None,
+        bu: int | None = None,
+        pu: int | None = None,
+        bt: int | None = None,
+        pos: Position | None = None,
+        tz: int | None = None,
+        art: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.c = c
+        self.ds = ds
+        self.p = p
+        self.r = r
+        self.ck = ck
+        self.f = f
+        self.pwd = pwd
+        self.ej = ej
+        self.jp = jp
+        self.bu = bu
+        self.pu = pu
+        self.bt = bt
+        self.pos = pos
+        self.tz = tz
+        self.art = art
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DriverStatusResult(Model):
     """`driver_status_result`.
 
@@ -132,14 +202,31 @@ class DriverStatusResult(Model):
         h: `str`.
     """
 
-    drv: DriverStatusResultDrv | None = None
-    un: UnitItem | None = None
-    uh: str | None = None
-    ul: str | None = None
-    h: str | None = None
+    __slots__ = ("drv", "h", "uh", "ul", "un")
+
+    drv: DriverStatusResultDrv | None
+    un: UnitItem | None
+    uh: str | None
+    ul: str | None
+    h: str | None
+
+    def __init__(
+        self,
+        *,
+        drv: DriverStatusResultDrv | None = None,
+        un: UnitItem | None = None,
+        uh: str | None = None,
+        ul: str | None = None,
+        h: str | None = None,
+    ) -> None:
+        self.drv = drv
+        self.un = un
+        self.uh = uh
+        self.ul = ul
+        self.h = h
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DriverStatusResultDrv(Model):
     """`driver_status_result/drv`.
 
@@ -149,12 +236,19 @@ class DriverStatusResultDrv(Model):
         nm: `str`.
     """
 
-    rid: int | None = None
-    id: str | None = None
-    nm: str | None = None
+    __slots__ = ("id", "nm", "rid")
+
+    rid: int | None
+    id: str | None
+    nm: str | None
+
+    def __init__(self, *, rid: int | None = None, id: str | None = None, nm: str | None = None) -> None:
+        self.rid = rid
+        self.id = id
+        self.nm = nm
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Job(Model):
     """`job`.
 
@@ -175,23 +269,59 @@ class Job(Model):
         mt: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    d: str | None = None
-    r: str | None = None
-    at: int | None = None
-    m: int | None = None
-    fl: int | None = None
-    tz: int | None = None
-    l_: str | None = attrs.field(default=None, metadata={"wire": "l"})
-    st: JobSt | None = None
-    sch: TimeSchedule | None = None
-    act: JSON = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = ("act", "at", "ct", "d", "fl", "id", "l_", "m", "mt", "n", "r", "sch", "st", "tz")
+    __wire_names__ = {"l_": "l"}
+
+    id: int | None
+    n: str | None
+    d: str | None
+    r: str | None
+    at: int | None
+    m: int | None
+    fl: int | None
+    tz: int | None
+    l_: str | None
+    st: JobSt | None
+    sch: TimeSchedule | None
+    act: JSON
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        d: str | None = None,
+        r: str | None = None,
+        at: int | None = None,
+        m: int | None = None,
+        fl: int | None = None,
+        tz: int | None = None,
+        l_: str | None = None,
+        st: JobSt | None = None,
+        sch: TimeSchedule | None = None,
+        act: JSON = None,
+        ct: int | None = None,
+        mt: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.d = d
+        self.r = r
+        self.at = at
+        self.m = m
+        self.fl = fl
+        self.tz = tz
+        self.l_ = l_
+        self.st = st
+        self.sch = sch
+        self.act = act
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class JobSt(Model):
     """`job/st`.
 
@@ -201,12 +331,20 @@ class JobSt(Model):
         l_ (wire name `l`): `int`.
     """
 
-    e: int | None = None
-    c: int | None = None
-    l_: int | None = attrs.field(default=None, metadata={"wire": "l"})
+    __slots__ = ("c", "e", "l_")
+    __wire_names__ = {"l_": "l"}
+
+    e: int | None
+    c: int | None
+    l_: int | None
+
+    def __init__(self, *, e: int | None = None, c: int | None = None, l_: int | None = None) -> None:
+        self.e = e
+        self.c = c
+        self.l_ = l_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Notification(Model):
     """`notification`.
 
@@ -236,32 +374,109 @@ class Notification(Model):
         mt: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    txt: str | None = None
-    ta: int | None = None
-    td: int | None = None
-    ma: int | None = None
-    mmtd: int | None = None
-    cdt: int | None = None
-    mast: int | None = None
-    mpst: int | None = None
-    cp: int | None = None
-    fl: int | None = None
-    tz: int | None = None
-    la: str | None = None
-    ac: int | None = None
-    sch: TimeSchedule | None = None
-    ctrl_sch: TimeSchedule | None = None
-    un: list[int] | None = None
-    act: list[JSON] | None = None
-    trg: JSON = None
-    crc: int | None = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = (
+        "ac",
+        "act",
+        "cdt",
+        "cp",
+        "crc",
+        "ct",
+        "ctrl_sch",
+        "fl",
+        "id",
+        "la",
+        "ma",
+        "mast",
+        "mmtd",
+        "mpst",
+        "mt",
+        "n",
+        "sch",
+        "ta",
+        "td",
+        "trg",
+        "txt",
+        "tz",
+        "un",
+    )
+
+    id: int | None
+    n: str | None
+    txt: str | None
+    ta: int | None
+    td: int | None
+    ma: int | None
+    mmtd: int | None
+    cdt: int | None
+    mast: int | None
+    mpst: int | None
+    cp: int | None
+    fl: int | None
+    tz: int | None
+    la: str | None
+    ac: int | None
+    sch: TimeSchedule | None
+    ctrl_sch: TimeSchedule | None
+    un: list[int] | None
+    act: list[JSON] | None
+    trg: JSON
+    crc: int | None
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        txt: str | None = None,
+        ta: int | None = None,
+        td: int | None = None,
+        ma: int | None = None,
+        mmtd: int | None = None,
+        cdt: int | None = None,
+        mast: int | None = None,
+        mpst: int | None = None,
+        cp: int | None = None,
+        fl: int | None = None,
+        tz: int | None = None,
+        la: str | None = None,
+        ac: int | None = None,
+        sch: TimeSchedule | None = None,
+        ctrl_sch: TimeSchedule | None = None,
+        un: list[int] | None = None,
+        act: list[JSON] | None = None,
+        trg: JSON = None,
+        crc: int | None = None,
+        ct: int | None = None,
+        mt: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.txt = txt
+        self.ta = ta
+        self.td = td
+        self.ma = ma
+        self.mmtd = mmtd
+        self.cdt = cdt
+        self.mast = mast
+        self.mpst = mpst
+        self.cp = cp
+        self.fl = fl
+        self.tz = tz
+        self.la = la
+        self.ac = ac
+        self.sch = sch
+        self.ctrl_sch = ctrl_sch
+        self.un = un
+        self.act = act
+        self.trg = trg
+        self.crc = crc
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OrdersNotification(Model):
     """`orders_notification`.
 
@@ -275,16 +490,38 @@ class OrdersNotification(Model):
         driver_push_msg (wire name `driverPushMsg`): `dict[str, JSON]`.
     """
 
-    sms: str | None = None
-    subj: str | None = None
-    text: str | None = None
-    html: int | None = None
-    currency: str | None = None
-    dns: str | None = None
-    driver_push_msg: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "driverPushMsg"})
+    __slots__ = ("currency", "dns", "driver_push_msg", "html", "sms", "subj", "text")
+    __wire_names__ = {"driver_push_msg": "driverPushMsg"}
+
+    sms: str | None
+    subj: str | None
+    text: str | None
+    html: int | None
+    currency: str | None
+    dns: str | None
+    driver_push_msg: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        sms: str | None = None,
+        subj: str | None = None,
+        text: str | None = None,
+        html: int | None = None,
+        currency: str | None = None,
+        dns: str | None = None,
+        driver_push_msg: dict[str, JSON] | None = None,
+    ) -> None:
+        self.sms = sms
+        self.subj = subj
+        self.text = text
+        self.html = html
+        self.currency = currency
+        self.dns = dns
+        self.driver_push_msg = driver_push_msg
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Poi(Model):
     """`poi`.
 
@@ -298,16 +535,37 @@ class Poi(Model):
         e: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    y: float | None = None
-    x: float | None = None
-    t: float | None = None
-    i: int | None = None
-    e: int | None = None
+    __slots__ = ("e", "i", "id", "n", "t", "x", "y")
+
+    id: int | None
+    n: str | None
+    y: float | None
+    x: float | None
+    t: float | None
+    i: int | None
+    e: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        y: float | None = None,
+        x: float | None = None,
+        t: float | None = None,
+        i: int | None = None,
+        e: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.y = y
+        self.x = x
+        self.t = t
+        self.i = i
+        self.e = e
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourceGroup(Model):
     """`resource_group`.
 
@@ -321,16 +579,37 @@ class ResourceGroup(Model):
         f: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    d: str | None = None
-    drs: list[int] | None = None
-    zns: list[int] | None = None
-    tgs: list[int] | None = None
-    f: int | None = None
+    __slots__ = ("d", "drs", "f", "id", "n", "tgs", "zns")
+
+    id: int | None
+    n: str | None
+    d: str | None
+    drs: list[int] | None
+    zns: list[int] | None
+    tgs: list[int] | None
+    f: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        d: str | None = None,
+        drs: list[int] | None = None,
+        zns: list[int] | None = None,
+        tgs: list[int] | None = None,
+        f: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.d = d
+        self.drs = drs
+        self.zns = zns
+        self.tgs = tgs
+        self.f = f
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitBindingRef(Model):
     """`unit_binding_ref`.
 
@@ -340,12 +619,19 @@ class UnitBindingRef(Model):
         ph: `str`.
     """
 
-    id: str | None = None
-    nm: str | None = None
-    ph: str | None = None
+    __slots__ = ("id", "nm", "ph")
+
+    id: str | None
+    nm: str | None
+    ph: str | None
+
+    def __init__(self, *, id: str | None = None, nm: str | None = None, ph: str | None = None) -> None:
+        self.id = id
+        self.nm = nm
+        self.ph = ph
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Zone(Model):
     """`zone`.
 
@@ -375,32 +661,110 @@ class Zone(Model):
         mt: `int`.
     """
 
-    id: int | None = None
-    rid: int | None = None
-    n: str | None = None
-    d: str | None = None
-    t: ZoneT | None = None
-    w: float | None = None
-    f: int | None = None
-    c: int | None = None
-    tc: int | None = None
-    ts: int | None = None
-    min: int | None = None
-    max: int | None = None
-    i: int | None = None
-    e: int | None = None
-    path: str | None = None
-    lib_id: int | None = attrs.field(default=None, metadata={"wire": "libId"})
-    ar: float | None = None
-    pr: float | None = None
-    jp: JSON = None
-    b: ZoneBounds | None = None
-    p: list[GeoPoint] | None = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = (
+        "ar",
+        "b",
+        "c",
+        "ct",
+        "d",
+        "e",
+        "f",
+        "i",
+        "id",
+        "jp",
+        "lib_id",
+        "max",
+        "min",
+        "mt",
+        "n",
+        "p",
+        "path",
+        "pr",
+        "rid",
+        "t",
+        "tc",
+        "ts",
+        "w",
+    )
+    __wire_names__ = {"lib_id": "libId"}
+
+    id: int | None
+    rid: int | None
+    n: str | None
+    d: str | None
+    t: ZoneT | None
+    w: float | None
+    f: int | None
+    c: int | None
+    tc: int | None
+    ts: int | None
+    min: int | None
+    max: int | None
+    i: int | None
+    e: int | None
+    path: str | None
+    lib_id: int | None
+    ar: float | None
+    pr: float | None
+    jp: JSON
+    b: ZoneBounds | None
+    p: list[GeoPoint] | None
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        rid: int | None = None,
+        n: str | None = None,
+        d: str | None = None,
+        t: ZoneT | None = None,
+        w: float | None = None,
+        f: int | None = None,
+        c: int | None = None,
+        tc: int | None = None,
+        ts: int | None = None,
+        min: int | None = None,
+        max: int | None = None,
+        i: int | None = None,
+        e: int | None = None,
+        path: str | None = None,
+        lib_id: int | None = None,
+        ar: float | None = None,
+        pr: float | None = None,
+        jp: JSON = None,
+        b: ZoneBounds | None = None,
+        p: list[GeoPoint] | None = None,
+        ct: int | None = None,
+        mt: int | None = None,
+    ) -> None:
+        self.id = id
+        self.rid = rid
+        self.n = n
+        self.d = d
+        self.t = t
+        self.w = w
+        self.f = f
+        self.c = c
+        self.tc = tc
+        self.ts = ts
+        self.min = min
+        self.max = max
+        self.i = i
+        self.e = e
+        self.path = path
+        self.lib_id = lib_id
+        self.ar = ar
+        self.pr = pr
+        self.jp = jp
+        self.b = b
+        self.p = p
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ZoneBounds(Model):
     """`zone_bounds`.
 
@@ -413,15 +777,34 @@ class ZoneBounds(Model):
         cen_y: `float`.
     """
 
-    min_x: float | None = None
-    min_y: float | None = None
-    max_x: float | None = None
-    max_y: float | None = None
-    cen_x: float | None = None
-    cen_y: float | None = None
+    __slots__ = ("cen_x", "cen_y", "max_x", "max_y", "min_x", "min_y")
+
+    min_x: float | None
+    min_y: float | None
+    max_x: float | None
+    max_y: float | None
+    cen_x: float | None
+    cen_y: float | None
+
+    def __init__(
+        self,
+        *,
+        min_x: float | None = None,
+        min_y: float | None = None,
+        max_x: float | None = None,
+        max_y: float | None = None,
+        cen_x: float | None = None,
+        cen_y: float | None = None,
+    ) -> None:
+        self.min_x = min_x
+        self.min_y = min_y
+        self.max_x = max_x
+        self.max_y = max_y
+        self.cen_x = cen_x
+        self.cen_y = cen_y
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ZonesByPointSpec(Model):
     """`zones_by_point_spec`.
 
@@ -432,10 +815,19 @@ class ZonesByPointSpec(Model):
         radius: `float`.
     """
 
-    zone_id: dict[str, list[int]] = attrs.field(metadata={"wire": "zoneId"})
+    __slots__ = ("lat", "lon", "radius", "zone_id")
+    __wire_names__ = {"zone_id": "zoneId"}
+
+    zone_id: dict[str, list[int]]
     lat: float
     lon: float
-    radius: float | None = None
+    radius: float | None
+
+    def __init__(self, *, zone_id: dict[str, list[int]], lat: float, lon: float, radius: float | None = None) -> None:
+        self.zone_id = zone_id
+        self.lat = lat
+        self.lon = lon
+        self.radius = radius
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

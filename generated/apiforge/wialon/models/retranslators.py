@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import attrs
-
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorConfig(Model):
     """`retranslator_config`.
 
@@ -26,20 +24,61 @@ class RetranslatorConfig(Model):
         notauth: `int`.
     """
 
-    protocol: str | None = None
-    server: str | None = None
-    port: int | str | None = None
-    auth: str | None = None
-    ssl: bool | int | str | None = None
-    debug: bool | int | str | None = None
-    v6type: int | None = None
-    attach_sensors: bool | int | None = None
-    login: str | None = None
-    password: str | None = None
-    notauth: int | None = None
+    __slots__ = (
+        "attach_sensors",
+        "auth",
+        "debug",
+        "login",
+        "notauth",
+        "password",
+        "port",
+        "protocol",
+        "server",
+        "ssl",
+        "v6type",
+    )
+
+    protocol: str | None
+    server: str | None
+    port: int | str | None
+    auth: str | None
+    ssl: bool | int | str | None
+    debug: bool | int | str | None
+    v6type: int | None
+    attach_sensors: bool | int | None
+    login: str | None
+    password: str | None
+    notauth: int | None
+
+    def __init__(
+        self,
+        *,
+        protocol: str | None = None,
+        server: str | None = None,
+        port: int | str | None = None,
+        auth: str | None = None,
+        ssl: bool | int | str | None = None,
+        debug: bool | int | str | None = None,
+        v6type: int | None = None,
+        attach_sensors: bool | int | None = None,
+        login: str | None = None,
+        password: str | None = None,
+        notauth: int | None = None,
+    ) -> None:
+        self.protocol = protocol
+        self.server = server
+        self.port = port
+        self.auth = auth
+        self.ssl = ssl
+        self.debug = debug
+        self.v6type = v6type
+        self.attach_sensors = attach_sensors
+        self.login = login
+        self.password = password
+        self.notauth = notauth
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorConfigResult(Model):
     """`retranslator_config_result`.
 
@@ -47,10 +86,15 @@ class RetranslatorConfigResult(Model):
         rtrc: `RetranslatorConfig`.
     """
 
-    rtrc: RetranslatorConfig | None = None
+    __slots__ = ("rtrc",)
+
+    rtrc: RetranslatorConfig | None
+
+    def __init__(self, *, rtrc: RetranslatorConfig | None = None) -> None:
+        self.rtrc = rtrc
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorOperatingResult(Model):
     """`retranslator_operating_result`.
 
@@ -59,11 +103,17 @@ class RetranslatorOperatingResult(Model):
         rtrst: `int`.
     """
 
-    rtro: int | None = None
-    rtrst: int | None = None
+    __slots__ = ("rtro", "rtrst")
+
+    rtro: int | None
+    rtrst: int | None
+
+    def __init__(self, *, rtro: int | None = None, rtrst: int | None = None) -> None:
+        self.rtro = rtro
+        self.rtrst = rtrst
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorStats(Model):
     """`retranslator_stats`.
 
@@ -77,16 +127,37 @@ class RetranslatorStats(Model):
         hp: `int`.
     """
 
-    au: int | None = None
-    ru: int | None = None
-    hf: int | None = None
-    ht: int | None = None
-    hc: int | None = None
-    hms: int | None = None
-    hp: int | None = None
+    __slots__ = ("au", "hc", "hf", "hms", "hp", "ht", "ru")
+
+    au: int | None
+    ru: int | None
+    hf: int | None
+    ht: int | None
+    hc: int | None
+    hms: int | None
+    hp: int | None
+
+    def __init__(
+        self,
+        *,
+        au: int | None = None,
+        ru: int | None = None,
+        hf: int | None = None,
+        ht: int | None = None,
+        hc: int | None = None,
+        hms: int | None = None,
+        hp: int | None = None,
+    ) -> None:
+        self.au = au
+        self.ru = ru
+        self.hf = hf
+        self.ht = ht
+        self.hc = hc
+        self.hms = hms
+        self.hp = hp
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorUnit(Model):
     """`retranslator_unit`.
 
@@ -96,12 +167,19 @@ class RetranslatorUnit(Model):
         st: `int`.
     """
 
+    __slots__ = ("a", "i", "st")
+
     i: int
-    a: str | None = None
-    st: int | None = None
+    a: str | None
+    st: int | None
+
+    def __init__(self, *, i: int, a: str | None = None, st: int | None = None) -> None:
+        self.i = i
+        self.a = a
+        self.st = st
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RetranslatorUnitsResult(Model):
     """`retranslator_units_result`.
 
@@ -109,7 +187,12 @@ class RetranslatorUnitsResult(Model):
         rtru: `list[RetranslatorUnit]`.
     """
 
-    rtru: list[RetranslatorUnit] | None = None
+    __slots__ = ("rtru",)
+
+    rtru: list[RetranslatorUnit] | None
+
+    def __init__(self, *, rtru: list[RetranslatorUnit] | None = None) -> None:
+        self.rtru = rtru
 
 
 __all__ = [

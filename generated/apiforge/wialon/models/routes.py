@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AllRoundsResult(Model):
     """`all_rounds_result`.
 
@@ -21,12 +19,25 @@ class AllRoundsResult(Model):
         virtual: `list[dict[str, JSON]]`.
     """
 
-    actual: list[RouteRound] | None = None
-    history: list[RouteRound] | None = None
-    virtual: list[dict[str, JSON]] | None = None
+    __slots__ = ("actual", "history", "virtual")
+
+    actual: list[RouteRound] | None
+    history: list[RouteRound] | None
+    virtual: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        actual: list[RouteRound] | None = None,
+        history: list[RouteRound] | None = None,
+        virtual: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.actual = actual
+        self.history = history
+        self.virtual = virtual
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RouteCheckpoint(Model):
     """`route_checkpoint`.
 
@@ -41,17 +52,40 @@ class RouteCheckpoint(Model):
         p: `dict[str, JSON]`.
     """
 
-    n: str | None = None
-    f: int | None = None
-    u: int | None = None
-    y: float | None = None
-    x: float | None = None
-    r: float | None = None
-    id: int | None = None
-    p: dict[str, JSON] | None = None
+    __slots__ = ("f", "id", "n", "p", "r", "u", "x", "y")
+
+    n: str | None
+    f: int | None
+    u: int | None
+    y: float | None
+    x: float | None
+    r: float | None
+    id: int | None
+    p: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        n: str | None = None,
+        f: int | None = None,
+        u: int | None = None,
+        y: float | None = None,
+        x: float | None = None,
+        r: float | None = None,
+        id: int | None = None,
+        p: dict[str, JSON] | None = None,
+    ) -> None:
+        self.n = n
+        self.f = f
+        self.u = u
+        self.y = y
+        self.x = x
+        self.r = r
+        self.id = id
+        self.p = p
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RouteRound(Model):
     """`route_round`.
 
@@ -74,25 +108,64 @@ class RouteRound(Model):
         pt: `list[RouteCheckpoint]`.
     """
 
-    id: int | None = None
-    ct: int | None = None
-    mt: int | None = None
-    n: str | None = None
-    d: str | None = None
-    sh: JSON = None
-    f: int | None = None
-    tz: int | None = None
-    u: int | None = None
-    cu: list[int] | None = None
-    at: int | None = None
-    vt: int | None = None
-    vp: int | None = None
-    sts: int | None = None
-    st: dict[str, JSON] | None = None
-    pt: list[RouteCheckpoint] | None = None
+    __slots__ = ("at", "ct", "cu", "d", "f", "id", "mt", "n", "pt", "sh", "st", "sts", "tz", "u", "vp", "vt")
+
+    id: int | None
+    ct: int | None
+    mt: int | None
+    n: str | None
+    d: str | None
+    sh: JSON
+    f: int | None
+    tz: int | None
+    u: int | None
+    cu: list[int] | None
+    at: int | None
+    vt: int | None
+    vp: int | None
+    sts: int | None
+    st: dict[str, JSON] | None
+    pt: list[RouteCheckpoint] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        ct: int | None = None,
+        mt: int | None = None,
+        n: str | None = None,
+        d: str | None = None,
+        sh: JSON = None,
+        f: int | None = None,
+        tz: int | None = None,
+        u: int | None = None,
+        cu: list[int] | None = None,
+        at: int | None = None,
+        vt: int | None = None,
+        vp: int | None = None,
+        sts: int | None = None,
+        st: dict[str, JSON] | None = None,
+        pt: list[RouteCheckpoint] | None = None,
+    ) -> None:
+        self.id = id
+        self.ct = ct
+        self.mt = mt
+        self.n = n
+        self.d = d
+        self.sh = sh
+        self.f = f
+        self.tz = tz
+        self.u = u
+        self.cu = cu
+        self.at = at
+        self.vt = vt
+        self.vp = vp
+        self.sts = sts
+        self.st = st
+        self.pt = pt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RouteSchedule(Model):
     """`route_schedule`.
 
@@ -107,17 +180,40 @@ class RouteSchedule(Model):
         cfg: `dict[str, JSON]`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    f: int | None = None
-    tz: int | None = None
-    u: int | None = None
-    tm: list[ScheduleTime] | None = None
-    sch: TimeSchedule | None = None
-    cfg: dict[str, JSON] | None = None
+    __slots__ = ("cfg", "f", "id", "n", "sch", "tm", "tz", "u")
+
+    id: int | None
+    n: str | None
+    f: int | None
+    tz: int | None
+    u: int | None
+    tm: list[ScheduleTime] | None
+    sch: TimeSchedule | None
+    cfg: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        f: int | None = None,
+        tz: int | None = None,
+        u: int | None = None,
+        tm: list[ScheduleTime] | None = None,
+        sch: TimeSchedule | None = None,
+        cfg: dict[str, JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.f = f
+        self.tz = tz
+        self.u = u
+        self.tm = tm
+        self.sch = sch
+        self.cfg = cfg
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ScheduleTime(Model):
     """`schedule_time`.
 
@@ -128,10 +224,20 @@ class ScheduleTime(Model):
         dd: `int`.
     """
 
-    at: int | None = None
-    ad: int | None = None
-    dt: int | None = None
-    dd: int | None = None
+    __slots__ = ("ad", "at", "dd", "dt")
+
+    at: int | None
+    ad: int | None
+    dt: int | None
+    dd: int | None
+
+    def __init__(
+        self, *, at: int | None = None, ad: int | None = None, dt: int | None = None, dd: int | None = None
+    ) -> None:
+        self.at = at
+        self.ad = ad
+        self.dt = dt
+        self.dd = dd
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

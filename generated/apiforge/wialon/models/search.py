@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class CheckUniqueResultResult(OpenIntEnum):
@@ -53,7 +51,7 @@ class UpdateDataFlagsSpecType(OpenStrEnum):
     ACCESS = "access"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccessRights(Model):
     """`access_rights`.
 
@@ -63,12 +61,19 @@ class AccessRights(Model):
         cacl: `int`.
     """
 
-    acl: int | None = None
-    dacl: int | None = None
-    cacl: int | None = None
+    __slots__ = ("acl", "cacl", "dacl")
+
+    acl: int | None
+    dacl: int | None
+    cacl: int | None
+
+    def __init__(self, *, acl: int | None = None, dacl: int | None = None, cacl: int | None = None) -> None:
+        self.acl = acl
+        self.dacl = dacl
+        self.cacl = cacl
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthParamsResult(Model):
     """`auth_params_result`.
 
@@ -77,11 +82,17 @@ class AuthParamsResult(Model):
         phone: `str`.
     """
 
-    type: int | None = None
-    phone: str | None = None
+    __slots__ = ("phone", "type")
+
+    type: int | None
+    phone: str | None
+
+    def __init__(self, *, type: int | None = None, phone: str | None = None) -> None:
+        self.type = type
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BackupFile(Model):
     """`backup_file`.
 
@@ -94,15 +105,35 @@ class BackupFile(Model):
         content: `JSON`.
     """
 
-    date: str | None = None
-    t: int | None = None
-    unit_id: int | None = attrs.field(default=None, metadata={"wire": "unitId"})
-    id: int | None = None
-    name: str | None = None
-    content: JSON = None
+    __slots__ = ("content", "date", "id", "name", "t", "unit_id")
+    __wire_names__ = {"unit_id": "unitId"}
+
+    date: str | None
+    t: int | None
+    unit_id: int | None
+    id: int | None
+    name: str | None
+    content: JSON
+
+    def __init__(
+        self,
+        *,
+        date: str | None = None,
+        t: int | None = None,
+        unit_id: int | None = None,
+        id: int | None = None,
+        name: str | None = None,
+        content: JSON = None,
+    ) -> None:
+        self.date = date
+        self.t = t
+        self.unit_id = unit_id
+        self.id = id
+        self.name = name
+        self.content = content
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CheckUniqueResult(Model):
     """`check_unique_result`.
 
@@ -110,10 +141,15 @@ class CheckUniqueResult(Model):
         result: `CheckUniqueResultResult`, always present.
     """
 
+    __slots__ = ("result",)
+
     result: CheckUniqueResultResult
 
+    def __init__(self, *, result: CheckUniqueResultResult) -> None:
+        self.result = result
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CreateItemResult(Model):
     """`create_item_result`.
 
@@ -122,11 +158,17 @@ class CreateItemResult(Model):
         flags: `int`, always present.
     """
 
+    __slots__ = ("flags", "item")
+
     item: Item
     flags: int
 
+    def __init__(self, *, item: Item, flags: int) -> None:
+        self.item = item
+        self.flags = flags
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomPropertyResult(Model):
     """`custom_property_result`.
 
@@ -135,11 +177,17 @@ class CustomPropertyResult(Model):
         v: `str`.
     """
 
-    n: str | None = None
-    v: str | None = None
+    __slots__ = ("n", "v")
+
+    n: str | None
+    v: str | None
+
+    def __init__(self, *, n: str | None = None, v: str | None = None) -> None:
+        self.n = n
+        self.v = v
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GetBackupResult(Model):
     """`get_backup_result`.
 
@@ -147,10 +195,15 @@ class GetBackupResult(Model):
         result: `BackupFile`.
     """
 
-    result: BackupFile | None = None
+    __slots__ = ("result",)
+
+    result: BackupFile | None
+
+    def __init__(self, *, result: BackupFile | None = None) -> None:
+        self.result = result
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HostMaskResult(Model):
     """`host_mask_result`.
 
@@ -158,10 +211,15 @@ class HostMaskResult(Model):
         hm: `str`.
     """
 
-    hm: str | None = None
+    __slots__ = ("hm",)
+
+    hm: str | None
+
+    def __init__(self, *, hm: str | None = None) -> None:
+        self.hm = hm
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HwType(Model):
     """`hw_type`.
 
@@ -174,15 +232,34 @@ class HwType(Model):
         up: `int`.
     """
 
-    id: int | None = None
-    uid2: int | None = None
-    name: str | None = None
-    hw_category: str | None = None
-    tp: int | None = None
-    up: int | None = None
+    __slots__ = ("hw_category", "id", "name", "tp", "uid2", "up")
+
+    id: int | None
+    uid2: int | None
+    name: str | None
+    hw_category: str | None
+    tp: int | None
+    up: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        uid2: int | None = None,
+        name: str | None = None,
+        hw_category: str | None = None,
+        tp: int | None = None,
+        up: int | None = None,
+    ) -> None:
+        self.id = id
+        self.uid2 = uid2
+        self.name = name
+        self.hw_category = hw_category
+        self.tp = tp
+        self.up = up
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ItemNameResult(Model):
     """`item_name_result`.
 
@@ -190,10 +267,15 @@ class ItemNameResult(Model):
         nm: `str`.
     """
 
-    nm: str | None = None
+    __slots__ = ("nm",)
+
+    nm: str | None
+
+    def __init__(self, *, nm: str | None = None) -> None:
+        self.nm = nm
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ListBackupsResult(Model):
     """`list_backups_result`.
 
@@ -201,10 +283,15 @@ class ListBackupsResult(Model):
         result: `list[BackupFile]`.
     """
 
-    result: list[BackupFile] | None = None
+    __slots__ = ("result",)
+
+    result: list[BackupFile] | None
+
+    def __init__(self, *, result: list[BackupFile] | None = None) -> None:
+        self.result = result
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResetPasswordResult(Model):
     """`reset_password_result`.
 
@@ -212,10 +299,16 @@ class ResetPasswordResult(Model):
         new_password (wire name `newPassword`): `str`.
     """
 
-    new_password: str | None = attrs.field(default=None, metadata={"wire": "newPassword"})
+    __slots__ = ("new_password",)
+    __wire_names__ = {"new_password": "newPassword"}
+
+    new_password: str | None
+
+    def __init__(self, *, new_password: str | None = None) -> None:
+        self.new_password = new_password
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchItemResult(Model):
     """`search_item_result`.
 
@@ -224,11 +317,17 @@ class SearchItemResult(Model):
         flags: `int`, always present.
     """
 
+    __slots__ = ("flags", "item")
+
     item: Item
     flags: int
 
+    def __init__(self, *, item: Item, flags: int) -> None:
+        self.item = item
+        self.flags = flags
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchItemsResult(Model):
     """`search_items_result`.
 
@@ -241,15 +340,41 @@ class SearchItemsResult(Model):
         items: `list[Item]`, always present.
     """
 
-    search_spec: SearchSpecEcho = attrs.field(metadata={"wire": "searchSpec"})
-    data_flags: int = attrs.field(metadata={"wire": "dataFlags"})
-    total_items_count: int = attrs.field(metadata={"wire": "totalItemsCount"})
-    index_from: int = attrs.field(metadata={"wire": "indexFrom"})
-    index_to: int = attrs.field(metadata={"wire": "indexTo"})
+    __slots__ = ("data_flags", "index_from", "index_to", "items", "search_spec", "total_items_count")
+    __wire_names__ = {
+        "search_spec": "searchSpec",
+        "data_flags": "dataFlags",
+        "total_items_count": "totalItemsCount",
+        "index_from": "indexFrom",
+        "index_to": "indexTo",
+    }
+
+    search_spec: SearchSpecEcho
+    data_flags: int
+    total_items_count: int
+    index_from: int
+    index_to: int
     items: list[Item]
 
+    def __init__(
+        self,
+        *,
+        search_spec: SearchSpecEcho,
+        data_flags: int,
+        total_items_count: int,
+        index_from: int,
+        index_to: int,
+        items: list[Item],
+    ) -> None:
+        self.search_spec = search_spec
+        self.data_flags = data_flags
+        self.total_items_count = total_items_count
+        self.index_from = index_from
+        self.index_to = index_to
+        self.items = items
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchSpec(Model):
     """`search_spec`.
 
@@ -262,15 +387,41 @@ class SearchSpec(Model):
         or_logic: `bool`.
     """
 
-    items_type: ItemsType = attrs.field(metadata={"wire": "itemsType"})
-    prop_name: str = attrs.field(metadata={"wire": "propName"})
-    prop_value_mask: str = attrs.field(metadata={"wire": "propValueMask"})
-    sort_type: str = attrs.field(metadata={"wire": "sortType"})
-    prop_type: SearchPropType | None = attrs.field(default=None, metadata={"wire": "propType"})
-    or_logic: bool | None = None
+    __slots__ = ("items_type", "or_logic", "prop_name", "prop_type", "prop_value_mask", "sort_type")
+    __wire_names__ = {
+        "items_type": "itemsType",
+        "prop_name": "propName",
+        "prop_value_mask": "propValueMask",
+        "sort_type": "sortType",
+        "prop_type": "propType",
+    }
+
+    items_type: ItemsType
+    prop_name: str
+    prop_value_mask: str
+    sort_type: str
+    prop_type: SearchPropType | None
+    or_logic: bool | None
+
+    def __init__(
+        self,
+        *,
+        items_type: ItemsType,
+        prop_name: str,
+        prop_value_mask: str,
+        sort_type: str,
+        prop_type: SearchPropType | None = None,
+        or_logic: bool | None = None,
+    ) -> None:
+        self.items_type = items_type
+        self.prop_name = prop_name
+        self.prop_value_mask = prop_value_mask
+        self.sort_type = sort_type
+        self.prop_type = prop_type
+        self.or_logic = or_logic
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchSpecEcho(Model):
     """`search_spec_echo`.
 
@@ -283,15 +434,41 @@ class SearchSpecEcho(Model):
         or_logic: `bool | int | str`.
     """
 
-    items_type: str | None = attrs.field(default=None, metadata={"wire": "itemsType"})
-    prop_name: str | None = attrs.field(default=None, metadata={"wire": "propName"})
-    prop_value_mask: str | None = attrs.field(default=None, metadata={"wire": "propValueMask"})
-    sort_type: str | None = attrs.field(default=None, metadata={"wire": "sortType"})
-    prop_type: str | None = attrs.field(default=None, metadata={"wire": "propType"})
-    or_logic: bool | int | str | None = None
+    __slots__ = ("items_type", "or_logic", "prop_name", "prop_type", "prop_value_mask", "sort_type")
+    __wire_names__ = {
+        "items_type": "itemsType",
+        "prop_name": "propName",
+        "prop_value_mask": "propValueMask",
+        "sort_type": "sortType",
+        "prop_type": "propType",
+    }
+
+    items_type: str | None
+    prop_name: str | None
+    prop_value_mask: str | None
+    sort_type: str | None
+    prop_type: str | None
+    or_logic: bool | int | str | None
+
+    def __init__(
+        self,
+        *,
+        items_type: str | None = None,
+        prop_name: str | None = None,
+        prop_value_mask: str | None = None,
+        sort_type: str | None = None,
+        prop_type: str | None = None,
+        or_logic: bool | int | str | None = None,
+    ) -> None:
+        self.items_type = items_type
+        self.prop_name = prop_name
+        self.prop_value_mask = prop_value_mask
+        self.sort_type = sort_type
+        self.prop_type = prop_type
+        self.or_logic = or_logic
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitGroupUnitsResult(Model):
     """`unit_group_units_result`.
 
@@ -299,10 +476,15 @@ class UnitGroupUnitsResult(Model):
         u: `list[int]`.
     """
 
-    u: list[int] | None = None
+    __slots__ = ("u",)
+
+    u: list[int] | None
+
+    def __init__(self, *, u: list[int] | None = None) -> None:
+        self.u = u
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UpdateDataFlagsItem(Model):
     """`update_data_flags_item`.
 
@@ -312,12 +494,19 @@ class UpdateDataFlagsItem(Model):
         f: `int`.
     """
 
+    __slots__ = ("d", "f", "i")
+
     i: int
-    d: Item | None = None
-    f: int | None = None
+    d: Item | None
+    f: int | None
+
+    def __init__(self, *, i: int, d: Item | None = None, f: int | None = None) -> None:
+        self.i = i
+        self.d = d
+        self.f = f
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UpdateDataFlagsSpec(Model):
     """`update_data_flags_spec`.
 
@@ -329,14 +518,31 @@ class UpdateDataFlagsSpec(Model):
         max_items: `int`.
     """
 
+    __slots__ = ("data", "flags", "max_items", "mode", "type")
+
     type: UpdateDataFlagsSpecType
     data: JSON
     flags: int
     mode: UpdateDataFlagsMode
-    max_items: int | None = None
+    max_items: int | None
+
+    def __init__(
+        self,
+        *,
+        type: UpdateDataFlagsSpecType,
+        data: JSON,
+        flags: int,
+        mode: UpdateDataFlagsMode,
+        max_items: int | None = None,
+    ) -> None:
+        self.type = type
+        self.data = data
+        self.flags = flags
+        self.mode = mode
+        self.max_items = max_items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserFlagsResult(Model):
     """`user_flags_result`.
 
@@ -344,10 +550,15 @@ class UserFlagsResult(Model):
         fl: `int`, always present.
     """
 
+    __slots__ = ("fl",)
+
     fl: int
 
+    def __init__(self, *, fl: int) -> None:
+        self.fl = fl
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserLocale(Model):
     """`user_locale`.
 
@@ -356,11 +567,17 @@ class UserLocale(Model):
         wd: `int`.
     """
 
-    fd: str | None = None
-    wd: int | None = None
+    __slots__ = ("fd", "wd")
+
+    fd: str | None
+    wd: int | None
+
+    def __init__(self, *, fd: str | None = None, wd: int | None = None) -> None:
+        self.fd = fd
+        self.wd = wd
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserNotification(Model):
     """`user_notification`.
 
@@ -372,14 +589,25 @@ class UserNotification(Model):
         d: `JSON`.
     """
 
-    id: int | None = None
-    t: int | None = None
-    h: str | None = None
-    s: str | None = None
-    d: JSON = None
+    __slots__ = ("d", "h", "id", "s", "t")
+
+    id: int | None
+    t: int | None
+    h: str | None
+    s: str | None
+    d: JSON
+
+    def __init__(
+        self, *, id: int | None = None, t: int | None = None, h: str | None = None, s: str | None = None, d: JSON = None
+    ) -> None:
+        self.id = id
+        self.t = t
+        self.h = h
+        self.s = s
+        self.d = d
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VerifyAuthResult(Model):
     """`verify_auth_result`.
 
@@ -387,7 +615,12 @@ class VerifyAuthResult(Model):
         code: `str`.
     """
 
-    code: str | None = None
+    __slots__ = ("code",)
+
+    code: str | None
+
+    def __init__(self, *, code: str | None = None) -> None:
+        self.code = code
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

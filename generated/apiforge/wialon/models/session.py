@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthHashResult(Model):
     """`auth_hash_result`.
 
@@ -17,10 +15,16 @@ class AuthHashResult(Model):
         auth_hash (wire name `authHash`): `str`, always present.
     """
 
-    auth_hash: str = attrs.field(metadata={"wire": "authHash"})
+    __slots__ = ("auth_hash",)
+    __wire_names__ = {"auth_hash": "authHash"}
+
+    auth_hash: str
+
+    def __init__(self, *, auth_hash: str) -> None:
+        self.auth_hash = auth_hash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoginClasses(Model):
     """`login_classes`.
 
@@ -34,16 +38,37 @@ class LoginClasses(Model):
         user: `int`.
     """
 
-    avl_hw: int | None = None
-    avl_resource: int | None = None
-    avl_retranslator: int | None = None
-    avl_route: int | None = None
-    avl_unit: int | None = None
-    avl_unit_group: int | None = None
-    user: int | None = None
+    __slots__ = ("avl_hw", "avl_resource", "avl_retranslator", "avl_route", "avl_unit", "avl_unit_group", "user")
+
+    avl_hw: int | None
+    avl_resource: int | None
+    avl_retranslator: int | None
+    avl_route: int | None
+    avl_unit: int | None
+    avl_unit_group: int | None
+    user: int | None
+
+    def __init__(
+        self,
+        *,
+        avl_hw: int | None = None,
+        avl_resource: int | None = None,
+        avl_retranslator: int | None = None,
+        avl_route: int | None = None,
+        avl_unit: int | None = None,
+        avl_unit_group: int | None = None,
+        user: int | None = None,
+    ) -> None:
+        self.avl_hw = avl_hw
+        self.avl_resource = avl_resource
+        self.avl_retranslator = avl_retranslator
+        self.avl_route = avl_route
+        self.avl_unit = avl_unit
+        self.avl_unit_group = avl_unit_group
+        self.user = user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoginFeatures(Model):
     """`login_features`.
 
@@ -52,11 +77,17 @@ class LoginFeatures(Model):
         svcs: `dict[str, JSON]`.
     """
 
-    unlim: int | None = None
-    svcs: dict[str, JSON] | None = None
+    __slots__ = ("svcs", "unlim")
+
+    unlim: int | None
+    svcs: dict[str, JSON] | None
+
+    def __init__(self, *, unlim: int | None = None, svcs: dict[str, JSON] | None = None) -> None:
+        self.unlim = unlim
+        self.svcs = svcs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoginResponse(Model):
     """`login_response`.
 
@@ -76,22 +107,69 @@ class LoginResponse(Model):
         features: `LoginFeatures`.
     """
 
+    __slots__ = (
+        "au",
+        "classes",
+        "eid",
+        "features",
+        "gis_sid",
+        "host",
+        "hw_gw_ip",
+        "pi",
+        "th",
+        "tm",
+        "token",
+        "user",
+        "wsdk_version",
+    )
+
     eid: str
-    gis_sid: str | None = None
-    host: str | None = None
-    hw_gw_ip: str | None = None
-    au: str | None = None
-    pi: int | None = None
-    tm: int | None = None
-    wsdk_version: str | None = None
-    user: UserItem | None = None
-    token: str | None = None
-    th: str | None = None
-    classes: LoginClasses | None = None
-    features: LoginFeatures | None = None
+    gis_sid: str | None
+    host: str | None
+    hw_gw_ip: str | None
+    au: str | None
+    pi: int | None
+    tm: int | None
+    wsdk_version: str | None
+    user: UserItem | None
+    token: str | None
+    th: str | None
+    classes: LoginClasses | None
+    features: LoginFeatures | None
+
+    def __init__(
+        self,
+        *,
+        eid: str,
+        gis_sid: str | None = None,
+        host: str | None = None,
+        hw_gw_ip: str | None = None,
+        au: str | None = None,
+        pi: int | None = None,
+        tm: int | None = None,
+        wsdk_version: str | None = None,
+        user: UserItem | None = None,
+        token: str | None = None,
+        th: str | None = None,
+        classes: LoginClasses | None = None,
+        features: LoginFeatures | None = None,
+    ) -> None:
+        self.eid = eid
+        self.gis_sid = gis_sid
+        self.host = host
+        self.hw_gw_ip = hw_gw_ip
+        self.au = au
+        self.pi = pi
+        self.tm = tm
+        self.wsdk_version = wsdk_version
+        self.user = user
+        self.token = token
+        self.th = th
+        self.classes = classes
+        self.features = features
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Token(Model):
     """`token`.
 
@@ -107,15 +185,40 @@ class Token(Model):
         ll: `int`.
     """
 
-    h: str | None = None
-    app: str | None = None
-    at: int | None = None
-    ct: int | None = None
-    dur: int | None = None
-    fl: int | None = None
-    p: str | None = None
-    items: list[int] | None = None
-    ll: int | None = None
+    __slots__ = ("app", "at", "ct", "dur", "fl", "h", "items", "ll", "p")
+
+    h: str | None
+    app: str | None
+    at: int | None
+    ct: int | None
+    dur: int | None
+    fl: int | None
+    p: str | None
+    items: list[int] | None
+    ll: int | None
+
+    def __init__(
+        self,
+        *,
+        h: str | None = None,
+        app: str | None = None,
+        at: int | None = None,
+        ct: int | None = None,
+        dur: int | None = None,
+        fl: int | None = None,
+        p: str | None = None,
+        items: list[int] | None = None,
+        ll: int | None = None,
+    ) -> None:
+        self.h = h
+        self.app = app
+        self.at = at
+        self.ct = ct
+        self.dur = dur
+        self.fl = fl
+        self.p = p
+        self.items = items
+        self.ll = ll
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

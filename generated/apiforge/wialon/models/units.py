@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class HwParamType(OpenStrEnum):
@@ -33,7 +31,7 @@ class TripDetectorType(OpenIntEnum):
     INTEGER_5 = 5
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CommandDefinition(Model):
     """`command_definition`.
 
@@ -49,18 +47,44 @@ class CommandDefinition(Model):
         mt: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    c: str | None = None
-    l_: str | None = attrs.field(default=None, metadata={"wire": "l"})
-    p: str | None = None
-    a: int | None = None
-    f: int | None = None
-    ct: int | None = None
-    mt: int | None = None
+    __slots__ = ("a", "c", "ct", "f", "id", "l_", "mt", "n", "p")
+    __wire_names__ = {"l_": "l"}
+
+    id: int | None
+    n: str | None
+    c: str | None
+    l_: str | None
+    p: str | None
+    a: int | None
+    f: int | None
+    ct: int | None
+    mt: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        c: str | None = None,
+        l_: str | None = None,
+        p: str | None = None,
+        a: int | None = None,
+        f: int | None = None,
+        ct: int | None = None,
+        mt: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.c = c
+        self.l_ = l_
+        self.p = p
+        self.a = a
+        self.f = f
+        self.ct = ct
+        self.mt = mt
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CounterResult(Model):
     """`counter_result`.
 
@@ -72,14 +96,31 @@ class CounterResult(Model):
         cfl: `int`.
     """
 
-    cnm: float | None = None
-    cneh: float | None = None
-    cnkb: float | None = None
-    cnkbt: int | None = None
-    cfl: int | None = None
+    __slots__ = ("cfl", "cneh", "cnkb", "cnkbt", "cnm")
+
+    cnm: float | None
+    cneh: float | None
+    cnkb: float | None
+    cnkbt: int | None
+    cfl: int | None
+
+    def __init__(
+        self,
+        *,
+        cnm: float | None = None,
+        cneh: float | None = None,
+        cnkb: float | None = None,
+        cnkbt: int | None = None,
+        cfl: int | None = None,
+    ) -> None:
+        self.cnm = cnm
+        self.cneh = cneh
+        self.cnkb = cnkb
+        self.cnkbt = cnkbt
+        self.cfl = cfl
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FuelSettings(Model):
     """`fuel_settings`.
 
@@ -91,14 +132,38 @@ class FuelSettings(Model):
         fuel_cons_impulse (wire name `fuelConsImpulse`): `dict[str, JSON]`.
     """
 
-    calc_types: int | None = attrs.field(default=None, metadata={"wire": "calcTypes"})
-    fuel_level_params: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "fuelLevelParams"})
-    fuel_cons_math: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "fuelConsMath"})
-    fuel_cons_rates: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "fuelConsRates"})
-    fuel_cons_impulse: dict[str, JSON] | None = attrs.field(default=None, metadata={"wire": "fuelConsImpulse"})
+    __slots__ = ("calc_types", "fuel_cons_impulse", "fuel_cons_math", "fuel_cons_rates", "fuel_level_params")
+    __wire_names__ = {
+        "calc_types": "calcTypes",
+        "fuel_level_params": "fuelLevelParams",
+        "fuel_cons_math": "fuelConsMath",
+        "fuel_cons_rates": "fuelConsRates",
+        "fuel_cons_impulse": "fuelConsImpulse",
+    }
+
+    calc_types: int | None
+    fuel_level_params: dict[str, JSON] | None
+    fuel_cons_math: dict[str, JSON] | None
+    fuel_cons_rates: dict[str, JSON] | None
+    fuel_cons_impulse: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        calc_types: int | None = None,
+        fuel_level_params: dict[str, JSON] | None = None,
+        fuel_cons_math: dict[str, JSON] | None = None,
+        fuel_cons_rates: dict[str, JSON] | None = None,
+        fuel_cons_impulse: dict[str, JSON] | None = None,
+    ) -> None:
+        self.calc_types = calc_types
+        self.fuel_level_params = fuel_level_params
+        self.fuel_cons_math = fuel_cons_math
+        self.fuel_cons_rates = fuel_cons_rates
+        self.fuel_cons_impulse = fuel_cons_impulse
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HwParam(Model):
     """`hw_param`.
 
@@ -110,14 +175,31 @@ class HwParam(Model):
         set_psw: `int`.
     """
 
-    name: str | None = None
-    type: HwParamType | None = None
-    value: str | int | float | None = None
-    reset: int | None = None
-    set_psw: int | None = None
+    __slots__ = ("name", "reset", "set_psw", "type", "value")
+
+    name: str | None
+    type: HwParamType | None
+    value: str | int | float | None
+    reset: int | None
+    set_psw: int | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        type: HwParamType | None = None,
+        value: str | int | float | None = None,
+        reset: int | None = None,
+        set_psw: int | None = None,
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.value = value
+        self.reset = reset
+        self.set_psw = set_psw
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HwParamsData(Model):
     """`hw_params_data`.
 
@@ -127,12 +209,21 @@ class HwParamsData(Model):
         full_data: `int`.
     """
 
-    params: list[HwParam] | None = None
-    reset_all: int | None = None
-    full_data: int | None = None
+    __slots__ = ("full_data", "params", "reset_all")
+
+    params: list[HwParam] | None
+    reset_all: int | None
+    full_data: int | None
+
+    def __init__(
+        self, *, params: list[HwParam] | None = None, reset_all: int | None = None, full_data: int | None = None
+    ) -> None:
+        self.params = params
+        self.reset_all = reset_all
+        self.full_data = full_data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesFilter(Model):
     """`messages_filter`.
 
@@ -149,19 +240,68 @@ class MessagesFilter(Model):
         max_wifi_points (wire name `maxWifiPoints`): `int`.
     """
 
-    enabled: int | None = None
-    skip_invalid: int | None = attrs.field(default=None, metadata={"wire": "skipInvalid"})
-    min_sats: int | None = attrs.field(default=None, metadata={"wire": "minSats"})
-    max_hdop: float | None = attrs.field(default=None, metadata={"wire": "maxHdop"})
-    max_speed: int | None = attrs.field(default=None, metadata={"wire": "maxSpeed"})
-    lbs_correction: float | None = attrs.field(default=None, metadata={"wire": "lbsCorrection"})
-    wifi_correction: bool | int | None = attrs.field(default=None, metadata={"wire": "wifiCorrection"})
-    wifi_accuracy: float | None = attrs.field(default=None, metadata={"wire": "wifiAccuracy"})
-    min_wifi_points: int | None = attrs.field(default=None, metadata={"wire": "minWifiPoints"})
-    max_wifi_points: int | None = attrs.field(default=None, metadata={"wire": "maxWifiPoints"})
+    __slots__ = (
+        "enabled",
+        "lbs_correction",
+        "max_hdop",
+        "max_speed",
+        "max_wifi_points",
+        "min_sats",
+        "min_wifi_points",
+        "skip_invalid",
+        "wifi_accuracy",
+        "wifi_correction",
+    )
+    __wire_names__ = {
+        "skip_invalid": "skipInvalid",
+        "min_sats": "minSats",
+        "max_hdop": "maxHdop",
+        "max_speed": "maxSpeed",
+        "lbs_correction": "lbsCorrection",
+        "wifi_correction": "wifiCorrection",
+        "wifi_accuracy": "wifiAccuracy",
+        "min_wifi_points": "minWifiPoints",
+        "max_wifi_points": "maxWifiPoints",
+    }
+
+    enabled: int | None
+    skip_invalid: int | None
+    min_sats: int | None
+    max_hdop: float | None
+    max_speed: int | None
+    lbs_correction: float | None
+    wifi_correction: bool | int | None
+    wifi_accuracy: float | None
+    min_wifi_points: int | None
+    max_wifi_points: int | None
+
+    def __init__(
+        self,
+        *,
+        enabled: int | None = None,
+        skip_invalid: int | None = None,
+        min_sats: int | None = None,
+        max_hdop: float | None = None,
+        max_speed: int | None = None,
+        lbs_correction: float | None = None,
+        wifi_correction: bool | int | None = None,
+        wifi_accuracy: float | None = None,
+        min_wifi_points: int | None = None,
+        max_wifi_points: int | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.skip_invalid = skip_invalid
+        self.min_sats = min_sats
+        self.max_hdop = max_hdop
+        self.max_speed = max_speed
+        self.lbs_correction = lbs_correction
+        self.wifi_correction = wifi_correction
+        self.wifi_accuracy = wifi_accuracy
+        self.min_wifi_points = min_wifi_points
+        self.max_wifi_points = max_wifi_points
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportSettings(Model):
     """`report_settings`.
 
@@ -177,18 +317,64 @@ class ReportSettings(Model):
         speeding_mode (wire name `speedingMode`): `int`.
     """
 
-    speed_limit: int | None = attrs.field(default=None, metadata={"wire": "speedLimit"})
-    max_messages_interval: int | None = attrs.field(default=None, metadata={"wire": "maxMessagesInterval"})
-    daily_engine_hours_rate: int | None = attrs.field(default=None, metadata={"wire": "dailyEngineHoursRate"})
-    urban_max_speed: int | None = attrs.field(default=None, metadata={"wire": "urbanMaxSpeed"})
-    mileage_coefficient: float | None = attrs.field(default=None, metadata={"wire": "mileageCoefficient"})
-    fuel_rate_coefficient: float | None = attrs.field(default=None, metadata={"wire": "fuelRateCoefficient"})
-    speeding_tolerance: int | None = attrs.field(default=None, metadata={"wire": "speedingTolerance"})
-    speeding_min_duration: int | None = attrs.field(default=None, metadata={"wire": "speedingMinDuration"})
-    speeding_mode: int | None = attrs.field(default=None, metadata={"wire": "speedingMode"})
+    __slots__ = (
+        "daily_engine_hours_rate",
+        "fuel_rate_coefficient",
+        "max_messages_interval",
+        "mileage_coefficient",
+        "speed_limit",
+        "speeding_min_duration",
+        "speeding_mode",
+        "speeding_tolerance",
+        "urban_max_speed",
+    )
+    __wire_names__ = {
+        "speed_limit": "speedLimit",
+        "max_messages_interval": "maxMessagesInterval",
+        "daily_engine_hours_rate": "dailyEngineHoursRate",
+        "urban_max_speed": "urbanMaxSpeed",
+        "mileage_coefficient": "mileageCoefficient",
+        "fuel_rate_coefficient": "fuelRateCoefficient",
+        "speeding_tolerance": "speedingTolerance",
+        "speeding_min_duration": "speedingMinDuration",
+        "speeding_mode": "speedingMode",
+    }
+
+    speed_limit: int | None
+    max_messages_interval: int | None
+    daily_engine_hours_rate: int | None
+    urban_max_speed: int | None
+    mileage_coefficient: float | None
+    fuel_rate_coefficient: float | None
+    speeding_tolerance: int | None
+    speeding_min_duration: int | None
+    speeding_mode: int | None
+
+    def __init__(
+        self,
+        *,
+        speed_limit: int | None = None,
+        max_messages_interval: int | None = None,
+        daily_engine_hours_rate: int | None = None,
+        urban_max_speed: int | None = None,
+        mileage_coefficient: float | None = None,
+        fuel_rate_coefficient: float | None = None,
+        speeding_tolerance: int | None = None,
+        speeding_min_duration: int | None = None,
+        speeding_mode: int | None = None,
+    ) -> None:
+        self.speed_limit = speed_limit
+        self.max_messages_interval = max_messages_interval
+        self.daily_engine_hours_rate = daily_engine_hours_rate
+        self.urban_max_speed = urban_max_speed
+        self.mileage_coefficient = mileage_coefficient
+        self.fuel_rate_coefficient = fuel_rate_coefficient
+        self.speeding_tolerance = speeding_tolerance
+        self.speeding_min_duration = speeding_min_duration
+        self.speeding_mode = speeding_mode
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceInterval(Model):
     """`service_interval`.
 
@@ -205,19 +391,46 @@ class ServiceInterval(Model):
         c: `int`.
     """
 
-    id: int | None = None
-    n: str | None = None
-    t: str | None = None
-    im: int | None = None
-    it: int | None = None
-    ie: int | None = None
-    pm: int | None = None
-    pt: int | None = None
-    pe: int | None = None
-    c: int | None = None
+    __slots__ = ("c", "id", "ie", "im", "it", "n", "pe", "pm", "pt", "t")
+
+    id: int | None
+    n: str | None
+    t: str | None
+    im: int | None
+    it: int | None
+    ie: int | None
+    pm: int | None
+    pt: int | None
+    pe: int | None
+    c: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        n: str | None = None,
+        t: str | None = None,
+        im: int | None = None,
+        it: int | None = None,
+        ie: int | None = None,
+        pm: int | None = None,
+        pt: int | None = None,
+        pe: int | None = None,
+        c: int | None = None,
+    ) -> None:
+        self.id = id
+        self.n = n
+        self.t = t
+        self.im = im
+        self.it = it
+        self.ie = ie
+        self.pm = pm
+        self.pt = pt
+        self.pe = pe
+        self.c = c
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Trip(Model):
     """`trip`.
 
@@ -227,12 +440,20 @@ class Trip(Model):
         m: `float`.
     """
 
-    from_: TripPoint | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: TripPoint | None = None
-    m: float | None = None
+    __slots__ = ("from_", "m", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: TripPoint | None
+    to: TripPoint | None
+    m: float | None
+
+    def __init__(self, *, from_: TripPoint | None = None, to: TripPoint | None = None, m: float | None = None) -> None:
+        self.from_ = from_
+        self.to = to
+        self.m = m
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TripDetector(Model):
     """`trip_detector`.
 
@@ -247,17 +468,58 @@ class TripDetector(Model):
         min_trip_distance (wire name `minTripDistance`): `int`.
     """
 
-    type: TripDetectorType | None = None
-    gps_correction: int | None = attrs.field(default=None, metadata={"wire": "gpsCorrection"})
-    min_sat: int | None = attrs.field(default=None, metadata={"wire": "minSat"})
-    min_moving_speed: int | None = attrs.field(default=None, metadata={"wire": "minMovingSpeed"})
-    min_stay_time: int | None = attrs.field(default=None, metadata={"wire": "minStayTime"})
-    max_messages_distance: int | None = attrs.field(default=None, metadata={"wire": "maxMessagesDistance"})
-    min_trip_time: int | None = attrs.field(default=None, metadata={"wire": "minTripTime"})
-    min_trip_distance: int | None = attrs.field(default=None, metadata={"wire": "minTripDistance"})
+    __slots__ = (
+        "gps_correction",
+        "max_messages_distance",
+        "min_moving_speed",
+        "min_sat",
+        "min_stay_time",
+        "min_trip_distance",
+        "min_trip_time",
+        "type",
+    )
+    __wire_names__ = {
+        "gps_correction": "gpsCorrection",
+        "min_sat": "minSat",
+        "min_moving_speed": "minMovingSpeed",
+        "min_stay_time": "minStayTime",
+        "max_messages_distance": "maxMessagesDistance",
+        "min_trip_time": "minTripTime",
+        "min_trip_distance": "minTripDistance",
+    }
+
+    type: TripDetectorType | None
+    gps_correction: int | None
+    min_sat: int | None
+    min_moving_speed: int | None
+    min_stay_time: int | None
+    max_messages_distance: int | None
+    min_trip_time: int | None
+    min_trip_distance: int | None
+
+    def __init__(
+        self,
+        *,
+        type: TripDetectorType | None = None,
+        gps_correction: int | None = None,
+        min_sat: int | None = None,
+        min_moving_speed: int | None = None,
+        min_stay_time: int | None = None,
+        max_messages_distance: int | None = None,
+        min_trip_time: int | None = None,
+        min_trip_distance: int | None = None,
+    ) -> None:
+        self.type = type
+        self.gps_correction = gps_correction
+        self.min_sat = min_sat
+        self.min_moving_speed = min_moving_speed
+        self.min_stay_time = min_stay_time
+        self.max_messages_distance = max_messages_distance
+        self.min_trip_time = min_trip_time
+        self.min_trip_distance = min_trip_distance
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TripPoint(Model):
     """`trip_point`.
 
@@ -267,12 +529,19 @@ class TripPoint(Model):
         p: `Position`.
     """
 
-    i: int | None = None
-    t: int | None = None
-    p: Position | None = None
+    __slots__ = ("i", "p", "t")
+
+    i: int | None
+    t: int | None
+    p: Position | None
+
+    def __init__(self, *, i: int | None = None, t: int | None = None, p: Position | None = None) -> None:
+        self.i = i
+        self.t = t
+        self.p = p
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UnitPropertyResult(Model):
     """`unit_property_result`.
 
@@ -285,15 +554,34 @@ class UnitPropertyResult(Model):
         psw: `str`.
     """
 
-    ph: str | None = None
-    ph2: str | None = None
-    uid: str | None = None
-    uid2: str | None = None
-    hw: int | None = None
-    psw: str | None = None
+    __slots__ = ("hw", "ph", "ph2", "psw", "uid", "uid2")
+
+    ph: str | None
+    ph2: str | None
+    uid: str | None
+    uid2: str | None
+    hw: int | None
+    psw: str | None
+
+    def __init__(
+        self,
+        *,
+        ph: str | None = None,
+        ph2: str | None = None,
+        uid: str | None = None,
+        uid2: str | None = None,
+        hw: int | None = None,
+        psw: str | None = None,
+    ) -> None:
+        self.ph = ph
+        self.ph2 = ph2
+        self.uid = uid
+        self.uid2 = uid2
+        self.hw = hw
+        self.psw = psw
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoCamera(Model):
     """`video_camera`.
 
@@ -302,11 +590,17 @@ class VideoCamera(Model):
         flags: `int`.
     """
 
-    name: str | None = None
-    flags: int | None = None
+    __slots__ = ("flags", "name")
+
+    name: str | None
+    flags: int | None
+
+    def __init__(self, *, name: str | None = None, flags: int | None = None) -> None:
+        self.name = name
+        self.flags = flags
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VideoSettings(Model):
     """`video_settings`.
 
@@ -314,7 +608,12 @@ class VideoSettings(Model):
         settings: `list[VideoCamera]`.
     """
 
-    settings: list[VideoCamera] | None = None
+    __slots__ = ("settings",)
+
+    settings: list[VideoCamera] | None
+
+    def __init__(self, *, settings: list[VideoCamera] | None = None) -> None:
+        self.settings = settings
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

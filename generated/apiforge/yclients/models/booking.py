@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class BookformCreateRequestButtonPosition(OpenStrEnum):
@@ -43,7 +41,7 @@ class BookformUpdateRequestFormPosition(OpenStrEnum):
     LEFT = "left"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidActivityidBookRequestDataTypes(Model):
     """`activity_companyid_activityid_book_request_data_types`.
 
@@ -63,22 +61,69 @@ class ActivityCompanyidActivityidBookRequestDataTypes(Model):
         appointments: `list[ActivityCompanyidActivityidBookRequestDataTypesAppointment]`.
     """
 
+    __slots__ = (
+        "api_id",
+        "appointments",
+        "code",
+        "comment",
+        "email",
+        "fullname",
+        "is_newsletter_allowed",
+        "is_personal_data_processing_allowed",
+        "notify_by_email",
+        "notify_by_sms",
+        "patronymic",
+        "phone",
+        "surname",
+    )
+
     phone: str
     fullname: str
-    surname: str | None = None
-    patronymic: str | None = None
-    email: str | None = None
-    code: float | None = None
-    comment: str | None = None
-    notify_by_sms: float | None = None
-    notify_by_email: float | None = None
-    api_id: int | None = None
-    is_newsletter_allowed: bool | None = None
-    is_personal_data_processing_allowed: bool | None = None
-    appointments: list[ActivityCompanyidActivityidBookRequestDataTypesAppointment] | None = None
+    surname: str | None
+    patronymic: str | None
+    email: str | None
+    code: float | None
+    comment: str | None
+    notify_by_sms: float | None
+    notify_by_email: float | None
+    api_id: int | None
+    is_newsletter_allowed: bool | None
+    is_personal_data_processing_allowed: bool | None
+    appointments: list[ActivityCompanyidActivityidBookRequestDataTypesAppointment] | None
+
+    def __init__(
+        self,
+        *,
+        phone: str,
+        fullname: str,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        email: str | None = None,
+        code: float | None = None,
+        comment: str | None = None,
+        notify_by_sms: float | None = None,
+        notify_by_email: float | None = None,
+        api_id: int | None = None,
+        is_newsletter_allowed: bool | None = None,
+        is_personal_data_processing_allowed: bool | None = None,
+        appointments: list[ActivityCompanyidActivityidBookRequestDataTypesAppointment] | None = None,
+    ) -> None:
+        self.phone = phone
+        self.fullname = fullname
+        self.surname = surname
+        self.patronymic = patronymic
+        self.email = email
+        self.code = code
+        self.comment = comment
+        self.notify_by_sms = notify_by_sms
+        self.notify_by_email = notify_by_email
+        self.api_id = api_id
+        self.is_newsletter_allowed = is_newsletter_allowed
+        self.is_personal_data_processing_allowed = is_personal_data_processing_allowed
+        self.appointments = appointments
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidActivityidBookRequestDataTypesAppointment(Model):
     """`activity_companyid_activityid_book_request_data_types/appointments/0`.
 
@@ -92,16 +137,38 @@ class ActivityCompanyidActivityidBookRequestDataTypesAppointment(Model):
         custom_fields: `ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields`.
     """
 
-    activity_id: int | None = attrs.field(default=None, metadata={"wire": "activityId"})
-    id: int | None = None
-    clients_count: float | None = None
-    services: list[float] | None = None
-    staff_id: int | None = None
-    datetime: str | None = None
-    custom_fields: ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields | None = None
+    __slots__ = ("activity_id", "clients_count", "custom_fields", "datetime", "id", "services", "staff_id")
+    __wire_names__ = {"activity_id": "activityId"}
+
+    activity_id: int | None
+    id: int | None
+    clients_count: float | None
+    services: list[float] | None
+    staff_id: int | None
+    datetime: str | None
+    custom_fields: ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields | None
+
+    def __init__(
+        self,
+        *,
+        activity_id: int | None = None,
+        id: int | None = None,
+        clients_count: float | None = None,
+        services: list[float] | None = None,
+        staff_id: int | None = None,
+        datetime: str | None = None,
+        custom_fields: ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields | None = None,
+    ) -> None:
+        self.activity_id = activity_id
+        self.id = id
+        self.clients_count = clients_count
+        self.services = services
+        self.staff_id = staff_id
+        self.datetime = datetime
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields(Model):
     """`activity_companyid_activityid_book_request_data_types/appointments/0/custom_fields`.
 
@@ -110,11 +177,17 @@ class ActivityCompanyidActivityidBookRequestDataTypesAppointmentCustomFields(Mod
         some_another_field: `list[float]`.
     """
 
-    my_custom_field: float | None = None
-    some_another_field: list[float] | None = None
+    __slots__ = ("my_custom_field", "some_another_field")
+
+    my_custom_field: float | None
+    some_another_field: list[float] | None
+
+    def __init__(self, *, my_custom_field: float | None = None, some_another_field: list[float] | None = None) -> None:
+        self.my_custom_field = my_custom_field
+        self.some_another_field = some_another_field
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCheckCompanyidRequestDataTypes(Model):
     """`book_check_companyid_request_data_types`.
 
@@ -122,10 +195,15 @@ class BookCheckCompanyidRequestDataTypes(Model):
         appointments: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("appointments",)
+
     appointments: list[dict[str, JSON]]
 
+    def __init__(self, *, appointments: list[dict[str, JSON]]) -> None:
+        self.appointments = appointments
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCodeCompanyidDataTypesRequest(Model):
     """`book_code_companyid_data_types_request`.
 
@@ -134,11 +212,17 @@ class BookCodeCompanyidDataTypesRequest(Model):
         fullname: `str`.
     """
 
+    __slots__ = ("fullname", "phone")
+
     phone: str
-    fullname: str | None = None
+    fullname: str | None
+
+    def __init__(self, *, phone: str, fullname: str | None = None) -> None:
+        self.phone = phone
+        self.fullname = fullname
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRecordRequestDataTypes(Model):
     """`book_record_companyid_record_request_data_types`.
 
@@ -147,11 +231,17 @@ class BookRecordCompanyidRecordRequestDataTypes(Model):
         comment: `str`.
     """
 
-    datetime: str | None = None
-    comment: str | None = None
+    __slots__ = ("comment", "datetime")
+
+    datetime: str | None
+    comment: str | None
+
+    def __init__(self, *, datetime: str | None = None, comment: str | None = None) -> None:
+        self.datetime = datetime
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRecordidRecordhashResponseDataTypes(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types`.
 
@@ -179,30 +269,101 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypes(Model):
         activity_id: `int`.
     """
 
-    id: int | None = None
-    services: list[BookRecordCompanyidRecordidRecordhashResponseDataTypesService] | None = None
-    company: BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany | None = None
-    staff: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff | None = None
-    clients_count: int | None = None
-    date: str | None = None
-    datetime: str | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    deleted: bool | None = None
-    attendance: float | None = None
-    length: float | None = None
-    notify_by_sms: float | None = None
-    notify_by_email: float | None = None
-    master_requested: bool | None = None
-    online: bool | None = None
-    api_id: str | None = None
-    last_change_date: str | None = None
-    prepaid: bool | None = None
-    prepaid_confirmed: bool | None = None
-    activity_id: int | None = None
+    __slots__ = (
+        "activity_id",
+        "api_id",
+        "attendance",
+        "clients_count",
+        "comment",
+        "company",
+        "create_date",
+        "date",
+        "datetime",
+        "deleted",
+        "id",
+        "last_change_date",
+        "length",
+        "master_requested",
+        "notify_by_email",
+        "notify_by_sms",
+        "online",
+        "prepaid",
+        "prepaid_confirmed",
+        "services",
+        "staff",
+    )
+
+    id: int | None
+    services: list[BookRecordCompanyidRecordidRecordhashResponseDataTypesService] | None
+    company: BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany | None
+    staff: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff | None
+    clients_count: int | None
+    date: str | None
+    datetime: str | None
+    create_date: str | None
+    comment: str | None
+    deleted: bool | None
+    attendance: float | None
+    length: float | None
+    notify_by_sms: float | None
+    notify_by_email: float | None
+    master_requested: bool | None
+    online: bool | None
+    api_id: str | None
+    last_change_date: str | None
+    prepaid: bool | None
+    prepaid_confirmed: bool | None
+    activity_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        services: list[BookRecordCompanyidRecordidRecordhashResponseDataTypesService] | None = None,
+        company: BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany | None = None,
+        staff: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff | None = None,
+        clients_count: int | None = None,
+        date: str | None = None,
+        datetime: str | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        deleted: bool | None = None,
+        attendance: float | None = None,
+        length: float | None = None,
+        notify_by_sms: float | None = None,
+        notify_by_email: float | None = None,
+        master_requested: bool | None = None,
+        online: bool | None = None,
+        api_id: str | None = None,
+        last_change_date: str | None = None,
+        prepaid: bool | None = None,
+        prepaid_confirmed: bool | None = None,
+        activity_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.services = services
+        self.company = company
+        self.staff = staff
+        self.clients_count = clients_count
+        self.date = date
+        self.datetime = datetime
+        self.create_date = create_date
+        self.comment = comment
+        self.deleted = deleted
+        self.attendance = attendance
+        self.length = length
+        self.notify_by_sms = notify_by_sms
+        self.notify_by_email = notify_by_email
+        self.master_requested = master_requested
+        self.online = online
+        self.api_id = api_id
+        self.last_change_date = last_change_date
+        self.prepaid = prepaid
+        self.prepaid_confirmed = prepaid_confirmed
+        self.activity_id = activity_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/company`.
 
@@ -227,27 +388,89 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesCompany(Model):
         allow_delete_record_delay_step: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    country_id: int | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    phone: str | None = None
-    phones: list[str] | None = None
-    timezone: str | None = None
-    address: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    allow_delete_record: bool | None = None
-    allow_change_record: bool | None = None
-    site: str | None = None
-    currency_short_title: str | None = None
-    allow_change_record_delay_step: int | None = None
-    allow_delete_record_delay_step: int | None = None
+    __slots__ = (
+        "address",
+        "allow_change_record",
+        "allow_change_record_delay_step",
+        "allow_delete_record",
+        "allow_delete_record_delay_step",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "currency_short_title",
+        "id",
+        "phone",
+        "phones",
+        "site",
+        "timezone",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    country_id: int | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    phone: str | None
+    phones: list[str] | None
+    timezone: str | None
+    address: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    allow_delete_record: bool | None
+    allow_change_record: bool | None
+    site: str | None
+    currency_short_title: str | None
+    allow_change_record_delay_step: int | None
+    allow_delete_record_delay_step: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        country_id: int | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        phone: str | None = None,
+        phones: list[str] | None = None,
+        timezone: str | None = None,
+        address: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        allow_delete_record: bool | None = None,
+        allow_change_record: bool | None = None,
+        site: str | None = None,
+        currency_short_title: str | None = None,
+        allow_change_record_delay_step: int | None = None,
+        allow_delete_record_delay_step: int | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country_id = country_id
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.phone = phone
+        self.phones = phones
+        self.timezone = timezone
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.allow_delete_record = allow_delete_record
+        self.allow_change_record = allow_change_record
+        self.site = site
+        self.currency_short_title = currency_short_title
+        self.allow_change_record_delay_step = allow_change_record_delay_step
+        self.allow_delete_record_delay_step = allow_delete_record_delay_step
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRecordidRecordhashResponseDataTypesService(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/services/0`.
 
@@ -258,13 +481,28 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesService(Model):
         seance_length: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    amount: int | None = None
-    seance_length: int | None = None
+    __slots__ = ("amount", "id", "seance_length", "title")
+
+    id: int | None
+    title: str | None
+    amount: int | None
+    seance_length: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        amount: int | None = None,
+        seance_length: int | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.amount = amount
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/staff`.
 
@@ -280,18 +518,53 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaff(Model):
         comments_count: `float`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    specialization: str | None = None
-    position: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition | None = None
-    show_rating: bool | None = None
-    rating: float | None = None
-    votes_count: float | None = None
-    avatar: str | None = None
-    comments_count: float | None = None
+    __slots__ = (
+        "avatar",
+        "comments_count",
+        "id",
+        "name",
+        "position",
+        "rating",
+        "show_rating",
+        "specialization",
+        "votes_count",
+    )
+
+    id: int | None
+    name: str | None
+    specialization: str | None
+    position: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition | None
+    show_rating: bool | None
+    rating: float | None
+    votes_count: float | None
+    avatar: str | None
+    comments_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        position: BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition | None = None,
+        show_rating: bool | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+        avatar: str | None = None,
+        comments_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.specialization = specialization
+        self.position = position
+        self.show_rating = show_rating
+        self.rating = rating
+        self.votes_count = votes_count
+        self.avatar = avatar
+        self.comments_count = comments_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition(Model):
     """`book_record_companyid_recordid_recordhash_response_data_types/staff/position`.
 
@@ -300,20 +573,26 @@ class BookRecordCompanyidRecordidRecordhashResponseDataTypesStaffPosition(Model)
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRequestDataTypes(Model):
     """`book_record_companyid_request_data_types`.
 
     Attributes:
         phone: `str`, always present.
         fullname: `str`, always present.
+        email: `str`, always present.
         surname: `str`.
         patronymic: `str`.
-        email: `str`, always present.
         code: `float`.
         comment: `str`.
         notify_by_sms: `float`.
@@ -324,22 +603,69 @@ class BookRecordCompanyidRequestDataTypes(Model):
         appointments: `list[BookRecordCompanyidRequestDataTypesAppointment]`.
     """
 
+    __slots__ = (
+        "api_id",
+        "appointments",
+        "code",
+        "comment",
+        "email",
+        "fullname",
+        "is_newsletter_allowed",
+        "is_personal_data_processing_allowed",
+        "notify_by_email",
+        "notify_by_sms",
+        "patronymic",
+        "phone",
+        "surname",
+    )
+
     phone: str
     fullname: str
     email: str
-    surname: str | None = None
-    patronymic: str | None = None
-    code: float | None = None
-    comment: str | None = None
-    notify_by_sms: float | None = None
-    notify_by_email: float | None = None
-    api_id: int | None = None
-    is_newsletter_allowed: bool | None = None
-    is_personal_data_processing_allowed: bool | None = None
-    appointments: list[BookRecordCompanyidRequestDataTypesAppointment] | None = None
+    surname: str | None
+    patronymic: str | None
+    code: float | None
+    comment: str | None
+    notify_by_sms: float | None
+    notify_by_email: float | None
+    api_id: int | None
+    is_newsletter_allowed: bool | None
+    is_personal_data_processing_allowed: bool | None
+    appointments: list[BookRecordCompanyidRequestDataTypesAppointment] | None
+
+    def __init__(
+        self,
+        *,
+        phone: str,
+        fullname: str,
+        email: str,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        code: float | None = None,
+        comment: str | None = None,
+        notify_by_sms: float | None = None,
+        notify_by_email: float | None = None,
+        api_id: int | None = None,
+        is_newsletter_allowed: bool | None = None,
+        is_personal_data_processing_allowed: bool | None = None,
+        appointments: list[BookRecordCompanyidRequestDataTypesAppointment] | None = None,
+    ) -> None:
+        self.phone = phone
+        self.fullname = fullname
+        self.email = email
+        self.surname = surname
+        self.patronymic = patronymic
+        self.code = code
+        self.comment = comment
+        self.notify_by_sms = notify_by_sms
+        self.notify_by_email = notify_by_email
+        self.api_id = api_id
+        self.is_newsletter_allowed = is_newsletter_allowed
+        self.is_personal_data_processing_allowed = is_personal_data_processing_allowed
+        self.appointments = appointments
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRequestDataTypesAppointment(Model):
     """`book_record_companyid_request_data_types/appointments/0`.
 
@@ -351,14 +677,31 @@ class BookRecordCompanyidRequestDataTypesAppointment(Model):
         custom_fields: `BookRecordCompanyidRequestDataTypesAppointmentCustomFields`.
     """
 
-    id: int | None = None
-    services: list[float] | None = None
-    staff_id: int | None = None
-    datetime: str | None = None
-    custom_fields: BookRecordCompanyidRequestDataTypesAppointmentCustomFields | None = None
+    __slots__ = ("custom_fields", "datetime", "id", "services", "staff_id")
+
+    id: int | None
+    services: list[float] | None
+    staff_id: int | None
+    datetime: str | None
+    custom_fields: BookRecordCompanyidRequestDataTypesAppointmentCustomFields | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        services: list[float] | None = None,
+        staff_id: int | None = None,
+        datetime: str | None = None,
+        custom_fields: BookRecordCompanyidRequestDataTypesAppointmentCustomFields | None = None,
+    ) -> None:
+        self.id = id
+        self.services = services
+        self.staff_id = staff_id
+        self.datetime = datetime
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRequestDataTypesAppointmentCustomFields(Model):
     """`book_record_companyid_request_data_types/appointments/0/custom_fields`.
 
@@ -367,11 +710,17 @@ class BookRecordCompanyidRequestDataTypesAppointmentCustomFields(Model):
         some_another_field: `list[float]`.
     """
 
-    my_custom_field: float | None = None
-    some_another_field: list[float] | None = None
+    __slots__ = ("my_custom_field", "some_another_field")
+
+    my_custom_field: float | None
+    some_another_field: list[float] | None
+
+    def __init__(self, *, my_custom_field: float | None = None, some_another_field: list[float] | None = None) -> None:
+        self.my_custom_field = my_custom_field
+        self.some_another_field = some_another_field
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookformCreateRequest2(Model):
     """`bookform_create_request`.
 
@@ -394,25 +743,81 @@ class BookformCreateRequest2(Model):
         button_animation: `bool`.
     """
 
+    __slots__ = (
+        "button_animation",
+        "button_color",
+        "button_position",
+        "datetime_step_num",
+        "description",
+        "form_position",
+        "is_default",
+        "master_step_default",
+        "master_step_hide",
+        "master_step_num",
+        "service_step_default",
+        "service_step_hide",
+        "service_step_num",
+        "show_button",
+        "title",
+        "without_menu",
+    )
+
     title: str
-    description: str | None = None
-    is_default: bool | None = None
-    without_menu: bool | None = None
-    service_step_default: float | None = None
-    service_step_hide: bool | None = None
-    master_step_default: float | None = None
-    master_step_hide: bool | None = None
-    service_step_num: float | None = None
-    master_step_num: float | None = None
-    datetime_step_num: float | None = None
-    show_button: bool | None = None
-    button_position: BookformCreateRequestButtonPosition | None = None
-    form_position: BookformCreateRequestFormPosition | None = None
-    button_color: str | None = None
-    button_animation: bool | None = None
+    description: str | None
+    is_default: bool | None
+    without_menu: bool | None
+    service_step_default: float | None
+    service_step_hide: bool | None
+    master_step_default: float | None
+    master_step_hide: bool | None
+    service_step_num: float | None
+    master_step_num: float | None
+    datetime_step_num: float | None
+    show_button: bool | None
+    button_position: BookformCreateRequestButtonPosition | None
+    form_position: BookformCreateRequestFormPosition | None
+    button_color: str | None
+    button_animation: bool | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        description: str | None = None,
+        is_default: bool | None = None,
+        without_menu: bool | None = None,
+        service_step_default: float | None = None,
+        service_step_hide: bool | None = None,
+        master_step_default: float | None = None,
+        master_step_hide: bool | None = None,
+        service_step_num: float | None = None,
+        master_step_num: float | None = None,
+        datetime_step_num: float | None = None,
+        show_button: bool | None = None,
+        button_position: BookformCreateRequestButtonPosition | None = None,
+        form_position: BookformCreateRequestFormPosition | None = None,
+        button_color: str | None = None,
+        button_animation: bool | None = None,
+    ) -> None:
+        self.title = title
+        self.description = description
+        self.is_default = is_default
+        self.without_menu = without_menu
+        self.service_step_default = service_step_default
+        self.service_step_hide = service_step_hide
+        self.master_step_default = master_step_default
+        self.master_step_hide = master_step_hide
+        self.service_step_num = service_step_num
+        self.master_step_num = master_step_num
+        self.datetime_step_num = datetime_step_num
+        self.show_button = show_button
+        self.button_position = button_position
+        self.form_position = form_position
+        self.button_color = button_color
+        self.button_animation = button_animation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookformSettingsResponse2(Model):
     """`bookform_settings_response`.
 
@@ -438,6 +843,28 @@ class BookformSettingsResponse2(Model):
         ab_test_enabled: `bool`, always present.
     """
 
+    __slots__ = (
+        "ab_test_enabled",
+        "button_animation",
+        "button_color",
+        "button_position",
+        "datetime_step_num",
+        "description",
+        "form_position",
+        "html_code",
+        "id",
+        "is_default",
+        "master_step_default",
+        "master_step_hide",
+        "master_step_num",
+        "service_step_default",
+        "service_step_hide",
+        "service_step_num",
+        "show_button",
+        "title",
+        "without_menu",
+    )
+
     id: int
     title: str
     description: str
@@ -458,8 +885,51 @@ class BookformSettingsResponse2(Model):
     html_code: str
     ab_test_enabled: bool
 
+    def __init__(
+        self,
+        *,
+        id: int,
+        title: str,
+        description: str,
+        is_default: bool,
+        without_menu: bool,
+        service_step_default: float,
+        service_step_hide: bool,
+        master_step_default: float,
+        master_step_hide: bool,
+        service_step_num: float,
+        master_step_num: float,
+        datetime_step_num: float,
+        show_button: bool,
+        button_position: str,
+        form_position: str,
+        button_color: str,
+        button_animation: bool,
+        html_code: str,
+        ab_test_enabled: bool,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.description = description
+        self.is_default = is_default
+        self.without_menu = without_menu
+        self.service_step_default = service_step_default
+        self.service_step_hide = service_step_hide
+        self.master_step_default = master_step_default
+        self.master_step_hide = master_step_hide
+        self.service_step_num = service_step_num
+        self.master_step_num = master_step_num
+        self.datetime_step_num = datetime_step_num
+        self.show_button = show_button
+        self.button_position = button_position
+        self.form_position = form_position
+        self.button_color = button_color
+        self.button_animation = button_animation
+        self.html_code = html_code
+        self.ab_test_enabled = ab_test_enabled
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookformUpdateRequest2(Model):
     """`bookform_update_request`.
 
@@ -482,6 +952,25 @@ class BookformUpdateRequest2(Model):
         button_animation: `bool`, always present.
     """
 
+    __slots__ = (
+        "button_animation",
+        "button_color",
+        "button_position",
+        "datetime_step_num",
+        "description",
+        "form_position",
+        "is_default",
+        "master_step_default",
+        "master_step_hide",
+        "master_step_num",
+        "service_step_default",
+        "service_step_hide",
+        "service_step_num",
+        "show_button",
+        "title",
+        "without_menu",
+    )
+
     title: str
     description: str
     is_default: bool
@@ -499,8 +988,45 @@ class BookformUpdateRequest2(Model):
     button_color: str
     button_animation: bool
 
+    def __init__(
+        self,
+        *,
+        title: str,
+        description: str,
+        is_default: bool,
+        without_menu: bool,
+        service_step_default: float,
+        service_step_hide: bool,
+        master_step_default: float,
+        master_step_hide: bool,
+        service_step_num: float,
+        master_step_num: float,
+        datetime_step_num: float,
+        show_button: bool,
+        button_position: BookformUpdateRequestButtonPosition,
+        form_position: BookformUpdateRequestFormPosition,
+        button_color: str,
+        button_animation: bool,
+    ) -> None:
+        self.title = title
+        self.description = description
+        self.is_default = is_default
+        self.without_menu = without_menu
+        self.service_step_default = service_step_default
+        self.service_step_hide = service_step_hide
+        self.master_step_default = master_step_default
+        self.master_step_hide = master_step_hide
+        self.service_step_num = service_step_num
+        self.master_step_num = master_step_num
+        self.datetime_step_num = datetime_step_num
+        self.show_button = show_button
+        self.button_position = button_position
+        self.form_position = form_position
+        self.button_color = button_color
+        self.button_animation = button_animation
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGetOnlineSettingsResponseDataFieldDataTypes(Model):
     """`company_get_online_settings_response_data_field_data_types`.
 
@@ -511,13 +1037,28 @@ class CompanyGetOnlineSettingsResponseDataFieldDataTypes(Model):
         activity_online_record_clients_count_max: `int`, always present.
     """
 
+    __slots__ = ("activity_online_record_clients_count_max", "any_master", "confirm_number", "seance_delay_step")
+
     confirm_number: bool
     any_master: bool
     seance_delay_step: int
     activity_online_record_clients_count_max: int
 
+    def __init__(
+        self,
+        *,
+        confirm_number: bool,
+        any_master: bool,
+        seance_delay_step: int,
+        activity_online_record_clients_count_max: int,
+    ) -> None:
+        self.confirm_number = confirm_number
+        self.any_master = any_master
+        self.seance_delay_step = seance_delay_step
+        self.activity_online_record_clients_count_max = activity_online_record_clients_count_max
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem(Model):
     """`company_grid_days_settings_container/company_grid_days_settings_container/0`.
 
@@ -527,12 +1068,25 @@ class CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem(Model
         setting: `CompanyGridSettingContainer`.
     """
 
-    date: str | None = None
-    timeslots: list[float] | None = None
-    setting: CompanyGridSettingContainer | None = None
+    __slots__ = ("date", "setting", "timeslots")
+
+    date: str | None
+    timeslots: list[float] | None
+    setting: CompanyGridSettingContainer | None
+
+    def __init__(
+        self,
+        *,
+        date: str | None = None,
+        timeslots: list[float] | None = None,
+        setting: CompanyGridSettingContainer | None = None,
+    ) -> None:
+        self.date = date
+        self.timeslots = timeslots
+        self.setting = setting
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGridSettingContainer(Model):
     """`company_grid_setting_container`.
 
@@ -545,15 +1099,41 @@ class CompanyGridSettingContainer(Model):
         is_grid_flexible: `bool`.
     """
 
-    grid_first_timeslot: float | None = None
-    grid_last_timeslot: float | None = None
-    grid_display_step: float | None = None
-    grid_nearest_timeslot_delay: float | None = None
-    grid_base_type: str | None = None
-    is_grid_flexible: bool | None = None
+    __slots__ = (
+        "grid_base_type",
+        "grid_display_step",
+        "grid_first_timeslot",
+        "grid_last_timeslot",
+        "grid_nearest_timeslot_delay",
+        "is_grid_flexible",
+    )
+
+    grid_first_timeslot: float | None
+    grid_last_timeslot: float | None
+    grid_display_step: float | None
+    grid_nearest_timeslot_delay: float | None
+    grid_base_type: str | None
+    is_grid_flexible: bool | None
+
+    def __init__(
+        self,
+        *,
+        grid_first_timeslot: float | None = None,
+        grid_last_timeslot: float | None = None,
+        grid_display_step: float | None = None,
+        grid_nearest_timeslot_delay: float | None = None,
+        grid_base_type: str | None = None,
+        is_grid_flexible: bool | None = None,
+    ) -> None:
+        self.grid_first_timeslot = grid_first_timeslot
+        self.grid_last_timeslot = grid_last_timeslot
+        self.grid_display_step = grid_display_step
+        self.grid_nearest_timeslot_delay = grid_nearest_timeslot_delay
+        self.grid_base_type = grid_base_type
+        self.is_grid_flexible = is_grid_flexible
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGridWeekdaysContainer(Model):
     """`company_grid_weekdays_container`.
 
@@ -563,12 +1143,25 @@ class CompanyGridWeekdaysContainer(Model):
         setting: `CompanyGridSettingContainer`.
     """
 
-    weekday: float | None = None
-    timeslots: list[float] | None = None
-    setting: CompanyGridSettingContainer | None = None
+    __slots__ = ("setting", "timeslots", "weekday")
+
+    weekday: float | None
+    timeslots: list[float] | None
+    setting: CompanyGridSettingContainer | None
+
+    def __init__(
+        self,
+        *,
+        weekday: float | None = None,
+        timeslots: list[float] | None = None,
+        setting: CompanyGridSettingContainer | None = None,
+    ) -> None:
+        self.weekday = weekday
+        self.timeslots = timeslots
+        self.setting = setting
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyUpdateOnlineSettingsDataTypes(Model):
     """`company_update_online_settings_data_types`.
 
@@ -579,13 +1172,28 @@ class CompanyUpdateOnlineSettingsDataTypes(Model):
         activity_online_record_clients_count_max: `int`, always present.
     """
 
+    __slots__ = ("activity_online_record_clients_count_max", "any_master", "confirm_number", "seance_delay_step")
+
     confirm_number: bool
     any_master: bool
     seance_delay_step: int
     activity_online_record_clients_count_max: int
 
+    def __init__(
+        self,
+        *,
+        confirm_number: bool,
+        any_master: bool,
+        seance_delay_step: int,
+        activity_online_record_clients_count_max: int,
+    ) -> None:
+        self.confirm_number = confirm_number
+        self.any_master = any_master
+        self.seance_delay_step = seance_delay_step
+        self.activity_online_record_clients_count_max = activity_online_record_clients_count_max
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypes(Model):
     """`i18n_lang_info_data_types`.
 
@@ -669,90 +1277,356 @@ class I18nLangInfoDataTypes(Model):
         landscape: `str`.
     """
 
-    field_404: I18nLangInfoDataTypesField404 | None = attrs.field(default=None, metadata={"wire": "404"})
-    action: I18nLangInfoDataTypesAction | None = None
-    tips: I18nLangInfoDataTypesTips | None = None
-    payment_status: I18nLangInfoDataTypesPaymentStatus | None = attrs.field(
-        default=None, metadata={"wire": "payment-status"}
+    __slots__ = (
+        "about_us",
+        "action",
+        "activity",
+        "address",
+        "and_",
+        "apr",
+        "at",
+        "aug",
+        "back",
+        "back_city",
+        "back_filials",
+        "back_record_type",
+        "button",
+        "buy_for",
+        "cart",
+        "city",
+        "close",
+        "common",
+        "company",
+        "confirm",
+        "data_processing",
+        "date",
+        "dec",
+        "dist_km",
+        "dist_m",
+        "feb",
+        "field_404",
+        "filials",
+        "footer",
+        "from_",
+        "geo",
+        "group_booking",
+        "h",
+        "header",
+        "jan",
+        "jul",
+        "jun",
+        "landscape",
+        "license_agreement",
+        "login",
+        "loyalty",
+        "m",
+        "mar",
+        "march",
+        "master",
+        "may",
+        "menu",
+        "my_profile",
+        "no",
+        "notification",
+        "nov",
+        "oct",
+        "on",
+        "online_record_disabled",
+        "online_record_disabled_long_text",
+        "payment_status",
+        "personal_data",
+        "prepaid",
+        "proceed",
+        "profile",
+        "record",
+        "refresh",
+        "registration",
+        "reviews",
+        "save",
+        "sep",
+        "service",
+        "steps",
+        "terms_of_agreement",
+        "time",
+        "tips",
+        "today",
+        "tomorrow",
+        "tooltips",
+        "user_data_form",
+        "yes",
+        "yesterday",
     )
-    user_data_form: I18nLangInfoDataTypesUserDataForm | None = attrs.field(
-        default=None, metadata={"wire": "user-data-form"}
-    )
-    and_: str | None = attrs.field(default=None, metadata={"wire": "and"})
-    terms_of_agreement: str | None = attrs.field(default=None, metadata={"wire": "terms-of-agreement"})
-    data_processing: str | None = attrs.field(default=None, metadata={"wire": "data-processing"})
-    license_agreement: str | None = attrs.field(default=None, metadata={"wire": "license-agreement"})
-    personal_data: str | None = attrs.field(default=None, metadata={"wire": "personal-data"})
-    buy_for: str | None = attrs.field(default=None, metadata={"wire": "buy-for"})
-    group_booking: I18nLangInfoDataTypesGroupBooking | None = None
-    geo: I18nLangInfoDataTypesGeo | None = None
-    tooltips: I18nLangInfoDataTypesTooltips | None = None
-    prepaid: I18nLangInfoDataTypesPrepaid | None = None
-    back: str | None = None
-    back_city: str | None = attrs.field(default=None, metadata={"wire": "backCity"})
-    back_filials: str | None = attrs.field(default=None, metadata={"wire": "backFilials"})
-    back_record_type: str | None = attrs.field(default=None, metadata={"wire": "backRecordType"})
-    filials: str | None = None
-    my_profile: str | None = None
-    about_us: str | None = None
-    record: I18nLangInfoDataTypesRecord | None = None
-    at: str | None = None
-    on: str | None = None
-    h: str | None = None
-    m: str | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    dist_m: str | None = None
-    dist_km: str | None = None
-    yesterday: str | None = None
-    today: str | None = None
-    tomorrow: str | None = None
-    close: str | None = attrs.field(default=None, metadata={"wire": "Close"})
-    yes: str | None = attrs.field(default=None, metadata={"wire": "Yes"})
-    no: str | None = attrs.field(default=None, metadata={"wire": "No"})
-    refresh: str | None = None
-    online_record_disabled: str | None = None
-    online_record_disabled_long_text: str | None = None
-    address: I18nLangInfoDataTypesAddress | None = None
-    common: I18nLangInfoDataTypesCommon | None = None
-    notification: I18nLangInfoDataTypesNotification | None = None
-    header: I18nLangInfoDataTypesHeader | None = None
-    loyalty: I18nLangInfoDataTypesLoyalty | None = None
-    save: str | None = None
-    proceed: str | None = None
-    profile: I18nLangInfoDataTypesProfile | None = None
-    registration: I18nLangInfoDataTypesRegistration | None = None
-    menu: I18nLangInfoDataTypesMenu | None = None
-    footer: I18nLangInfoDataTypesFooter | None = None
-    city: I18nLangInfoDataTypesCity | None = None
-    company: I18nLangInfoDataTypesCompany | None = None
-    steps: I18nLangInfoDataTypesSteps | None = None
-    master: I18nLangInfoDataTypesMaster | None = None
-    cart: I18nLangInfoDataTypesCart | None = None
-    reviews: I18nLangInfoDataTypesReviews | None = None
-    date: I18nLangInfoDataTypesDate | None = None
-    time: I18nLangInfoDataTypesTime | None = None
-    service: I18nLangInfoDataTypesService | None = None
-    confirm: I18nLangInfoDataTypesConfirm | None = None
-    login: I18nLangInfoDataTypesLogin | None = None
-    jan: str | None = attrs.field(default=None, metadata={"wire": "Jan"})
-    feb: str | None = attrs.field(default=None, metadata={"wire": "Feb"})
-    march: str | None = attrs.field(default=None, metadata={"wire": "March"})
-    mar: str | None = attrs.field(default=None, metadata={"wire": "Mar"})
-    apr: str | None = attrs.field(default=None, metadata={"wire": "Apr"})
-    may: str | None = attrs.field(default=None, metadata={"wire": "May"})
-    jun: str | None = attrs.field(default=None, metadata={"wire": "Jun"})
-    jul: str | None = attrs.field(default=None, metadata={"wire": "Jul"})
-    aug: str | None = attrs.field(default=None, metadata={"wire": "Aug"})
-    sep: str | None = attrs.field(default=None, metadata={"wire": "Sep"})
-    oct: str | None = attrs.field(default=None, metadata={"wire": "Oct"})
-    nov: str | None = attrs.field(default=None, metadata={"wire": "Nov"})
-    dec: str | None = attrs.field(default=None, metadata={"wire": "Dec"})
-    activity: I18nLangInfoDataTypesActivity | None = None
-    button: I18nLangInfoDataTypesButton | None = None
-    landscape: str | None = None
+    __wire_names__ = {
+        "field_404": "404",
+        "payment_status": "payment-status",
+        "user_data_form": "user-data-form",
+        "and_": "and",
+        "terms_of_agreement": "terms-of-agreement",
+        "data_processing": "data-processing",
+        "license_agreement": "license-agreement",
+        "personal_data": "personal-data",
+        "buy_for": "buy-for",
+        "back_city": "backCity",
+        "back_filials": "backFilials",
+        "back_record_type": "backRecordType",
+        "from_": "from",
+        "close": "Close",
+        "yes": "Yes",
+        "no": "No",
+        "jan": "Jan",
+        "feb": "Feb",
+        "march": "March",
+        "mar": "Mar",
+        "apr": "Apr",
+        "may": "May",
+        "jun": "Jun",
+        "jul": "Jul",
+        "aug": "Aug",
+        "sep": "Sep",
+        "oct": "Oct",
+        "nov": "Nov",
+        "dec": "Dec",
+    }
+
+    field_404: I18nLangInfoDataTypesField404 | None
+    action: I18nLangInfoDataTypesAction | None
+    tips: I18nLangInfoDataTypesTips | None
+    payment_status: I18nLangInfoDataTypesPaymentStatus | None
+    user_data_form: I18nLangInfoDataTypesUserDataForm | None
+    and_: str | None
+    terms_of_agreement: str | None
+    data_processing: str | None
+    license_agreement: str | None
+    personal_data: str | None
+    buy_for: str | None
+    group_booking: I18nLangInfoDataTypesGroupBooking | None
+    geo: I18nLangInfoDataTypesGeo | None
+    tooltips: I18nLangInfoDataTypesTooltips | None
+    prepaid: I18nLangInfoDataTypesPrepaid | None
+    back: str | None
+    back_city: str | None
+    back_filials: str | None
+    back_record_type: str | None
+    filials: str | None
+    my_profile: str | None
+    about_us: str | None
+    record: I18nLangInfoDataTypesRecord | None
+    at: str | None
+    on: str | None
+    h: str | None
+    m: str | None
+    from_: str | None
+    dist_m: str | None
+    dist_km: str | None
+    yesterday: str | None
+    today: str | None
+    tomorrow: str | None
+    close: str | None
+    yes: str | None
+    no: str | None
+    refresh: str | None
+    online_record_disabled: str | None
+    online_record_disabled_long_text: str | None
+    address: I18nLangInfoDataTypesAddress | None
+    common: I18nLangInfoDataTypesCommon | None
+    notification: I18nLangInfoDataTypesNotification | None
+    header: I18nLangInfoDataTypesHeader | None
+    loyalty: I18nLangInfoDataTypesLoyalty | None
+    save: str | None
+    proceed: str | None
+    profile: I18nLangInfoDataTypesProfile | None
+    registration: I18nLangInfoDataTypesRegistration | None
+    menu: I18nLangInfoDataTypesMenu | None
+    footer: I18nLangInfoDataTypesFooter | None
+    city: I18nLangInfoDataTypesCity | None
+    company: I18nLangInfoDataTypesCompany | None
+    steps: I18nLangInfoDataTypesSteps | None
+    master: I18nLangInfoDataTypesMaster | None
+    cart: I18nLangInfoDataTypesCart | None
+    reviews: I18nLangInfoDataTypesReviews | None
+    date: I18nLangInfoDataTypesDate | None
+    time: I18nLangInfoDataTypesTime | None
+    service: I18nLangInfoDataTypesService | None
+    confirm: I18nLangInfoDataTypesConfirm | None
+    login: I18nLangInfoDataTypesLogin | None
+    jan: str | None
+    feb: str | None
+    march: str | None
+    mar: str | None
+    apr: str | None
+    may: str | None
+    jun: str | None
+    jul: str | None
+    aug: str | None
+    sep: str | None
+    oct: str | None
+    nov: str | None
+    dec: str | None
+    activity: I18nLangInfoDataTypesActivity | None
+    button: I18nLangInfoDataTypesButton | None
+    landscape: str | None
+
+    def __init__(
+        self,
+        *,
+        field_404: I18nLangInfoDataTypesField404 | None = None,
+        action: I18nLangInfoDataTypesAction | None = None,
+        tips: I18nLangInfoDataTypesTips | None = None,
+        payment_status: I18nLangInfoDataTypesPaymentStatus | None = None,
+        user_data_form: I18nLangInfoDataTypesUserDataForm | None = None,
+        and_: str | None = None,
+        terms_of_agreement: str | None = None,
+        data_processing: str | None = None,
+        license_agreement: str | None = None,
+        personal_data: str | None = None,
+        buy_for: str | None = None,
+        group_booking: I18nLangInfoDataTypesGroupBooking | None = None,
+        geo: I18nLangInfoDataTypesGeo | None = None,
+        tooltips: I18nLangInfoDataTypesTooltips | None = None,
+        prepaid: I18nLangInfoDataTypesPrepaid | None = None,
+        back: str | None = None,
+        back_city: str | None = None,
+        back_filials: str | None = None,
+        back_record_type: str | None = None,
+        filials: str | None = None,
+        my_profile: str | None = None,
+        about_us: str | None = None,
+        record: I18nLangInfoDataTypesRecord | None = None,
+        at: str | None = None,
+        on: str | None = None,
+        h: str | None = None,
+        m: str | None = None,
+        from_: str | None = None,
+        dist_m: str | None = None,
+        dist_km: str | None = None,
+        yesterday: str | None = None,
+        today: str | None = None,
+        tomorrow: str | None = None,
+        close: str | None = None,
+        yes: str | None = None,
+        no: str | None = None,
+        refresh: str | None = None,
+        online_record_disabled: str | None = None,
+        online_record_disabled_long_text: str | None = None,
+        address: I18nLangInfoDataTypesAddress | None = None,
+        common: I18nLangInfoDataTypesCommon | None = None,
+        notification: I18nLangInfoDataTypesNotification | None = None,
+        header: I18nLangInfoDataTypesHeader | None = None,
+        loyalty: I18nLangInfoDataTypesLoyalty | None = None,
+        save: str | None = None,
+        proceed: str | None = None,
+        profile: I18nLangInfoDataTypesProfile | None = None,
+        registration: I18nLangInfoDataTypesRegistration | None = None,
+        menu: I18nLangInfoDataTypesMenu | None = None,
+        footer: I18nLangInfoDataTypesFooter | None = None,
+        city: I18nLangInfoDataTypesCity | None = None,
+        company: I18nLangInfoDataTypesCompany | None = None,
+        steps: I18nLangInfoDataTypesSteps | None = None,
+        master: I18nLangInfoDataTypesMaster | None = None,
+        cart: I18nLangInfoDataTypesCart | None = None,
+        reviews: I18nLangInfoDataTypesReviews | None = None,
+        date: I18nLangInfoDataTypesDate | None = None,
+        time: I18nLangInfoDataTypesTime | None = None,
+        service: I18nLangInfoDataTypesService | None = None,
+        confirm: I18nLangInfoDataTypesConfirm | None = None,
+        login: I18nLangInfoDataTypesLogin | None = None,
+        jan: str | None = None,
+        feb: str | None = None,
+        march: str | None = None,
+        mar: str | None = None,
+        apr: str | None = None,
+        may: str | None = None,
+        jun: str | None = None,
+        jul: str | None = None,
+        aug: str | None = None,
+        sep: str | None = None,
+        oct: str | None = None,
+        nov: str | None = None,
+        dec: str | None = None,
+        activity: I18nLangInfoDataTypesActivity | None = None,
+        button: I18nLangInfoDataTypesButton | None = None,
+        landscape: str | None = None,
+    ) -> None:
+        self.field_404 = field_404
+        self.action = action
+        self.tips = tips
+        self.payment_status = payment_status
+        self.user_data_form = user_data_form
+        self.and_ = and_
+        self.terms_of_agreement = terms_of_agreement
+        self.data_processing = data_processing
+        self.license_agreement = license_agreement
+        self.personal_data = personal_data
+        self.buy_for = buy_for
+        self.group_booking = group_booking
+        self.geo = geo
+        self.tooltips = tooltips
+        self.prepaid = prepaid
+        self.back = back
+        self.back_city = back_city
+        self.back_filials = back_filials
+        self.back_record_type = back_record_type
+        self.filials = filials
+        self.my_profile = my_profile
+        self.about_us = about_us
+        self.record = record
+        self.at = at
+        self.on = on
+        self.h = h
+        self.m = m
+        self.from_ = from_
+        self.dist_m = dist_m
+        self.dist_km = dist_km
+        self.yesterday = yesterday
+        self.today = today
+        self.tomorrow = tomorrow
+        self.close = close
+        self.yes = yes
+        self.no = no
+        self.refresh = refresh
+        self.online_record_disabled = online_record_disabled
+        self.online_record_disabled_long_text = online_record_disabled_long_text
+        self.address = address
+        self.common = common
+        self.notification = notification
+        self.header = header
+        self.loyalty = loyalty
+        self.save = save
+        self.proceed = proceed
+        self.profile = profile
+        self.registration = registration
+        self.menu = menu
+        self.footer = footer
+        self.city = city
+        self.company = company
+        self.steps = steps
+        self.master = master
+        self.cart = cart
+        self.reviews = reviews
+        self.date = date
+        self.time = time
+        self.service = service
+        self.confirm = confirm
+        self.login = login
+        self.jan = jan
+        self.feb = feb
+        self.march = march
+        self.mar = mar
+        self.apr = apr
+        self.may = may
+        self.jun = jun
+        self.jul = jul
+        self.aug = aug
+        self.sep = sep
+        self.oct = oct
+        self.nov = nov
+        self.dec = dec
+        self.activity = activity
+        self.button = button
+        self.landscape = landscape
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesAction(Model):
     """`i18n_lang_info_data_types/action`.
 
@@ -760,10 +1634,15 @@ class I18nLangInfoDataTypesAction(Model):
         send: `str`.
     """
 
-    send: str | None = None
+    __slots__ = ("send",)
+
+    send: str | None
+
+    def __init__(self, *, send: str | None = None) -> None:
+        self.send = send
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesActivity(Model):
     """`i18n_lang_info_data_types/activity`.
 
@@ -772,11 +1651,19 @@ class I18nLangInfoDataTypesActivity(Model):
         filters: `I18nLangInfoDataTypesActivityFilters`.
     """
 
-    places_left: str | None = None
-    filters: I18nLangInfoDataTypesActivityFilters | None = None
+    __slots__ = ("filters", "places_left")
+
+    places_left: str | None
+    filters: I18nLangInfoDataTypesActivityFilters | None
+
+    def __init__(
+        self, *, places_left: str | None = None, filters: I18nLangInfoDataTypesActivityFilters | None = None
+    ) -> None:
+        self.places_left = places_left
+        self.filters = filters
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesActivityFilters(Model):
     """`i18n_lang_info_data_types/activity/filters`.
 
@@ -786,12 +1673,19 @@ class I18nLangInfoDataTypesActivityFilters(Model):
         apply: `str`.
     """
 
-    select: str | None = None
-    reset: str | None = None
-    apply: str | None = None
+    __slots__ = ("apply", "reset", "select")
+
+    select: str | None
+    reset: str | None
+    apply: str | None
+
+    def __init__(self, *, select: str | None = None, reset: str | None = None, apply: str | None = None) -> None:
+        self.select = select
+        self.reset = reset
+        self.apply = apply
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesAddress(Model):
     """`i18n_lang_info_data_types/address`.
 
@@ -807,18 +1701,43 @@ class I18nLangInfoDataTypesAddress(Model):
         details: `str`.
     """
 
-    about: str | None = None
-    address: str | None = None
-    phone: str | None = None
-    phones: str | None = None
-    schedule: str | None = None
-    site: str | None = None
-    date_and_time: str | None = None
-    photos: str | None = None
-    details: str | None = None
+    __slots__ = ("about", "address", "date_and_time", "details", "phone", "phones", "photos", "schedule", "site")
+
+    about: str | None
+    address: str | None
+    phone: str | None
+    phones: str | None
+    schedule: str | None
+    site: str | None
+    date_and_time: str | None
+    photos: str | None
+    details: str | None
+
+    def __init__(
+        self,
+        *,
+        about: str | None = None,
+        address: str | None = None,
+        phone: str | None = None,
+        phones: str | None = None,
+        schedule: str | None = None,
+        site: str | None = None,
+        date_and_time: str | None = None,
+        photos: str | None = None,
+        details: str | None = None,
+    ) -> None:
+        self.about = about
+        self.address = address
+        self.phone = phone
+        self.phones = phones
+        self.schedule = schedule
+        self.site = site
+        self.date_and_time = date_and_time
+        self.photos = photos
+        self.details = details
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesButton(Model):
     """`i18n_lang_info_data_types/button`.
 
@@ -836,20 +1755,62 @@ class I18nLangInfoDataTypesButton(Model):
         more_reviews: `str`.
     """
 
-    select: str | None = None
-    select_time: str | None = None
-    all_right: str | None = None
-    get_sms: str | None = None
-    back: str | None = None
-    add_more: str | None = None
-    remove_from_record: str | None = attrs.field(default=None, metadata={"wire": "remove-from-record"})
-    continue_: str | None = attrs.field(default=None, metadata={"wire": "continue"})
-    confirm: str | None = None
-    canceling: str | None = None
-    more_reviews: str | None = None
+    __slots__ = (
+        "add_more",
+        "all_right",
+        "back",
+        "canceling",
+        "confirm",
+        "continue_",
+        "get_sms",
+        "more_reviews",
+        "remove_from_record",
+        "select",
+        "select_time",
+    )
+    __wire_names__ = {"remove_from_record": "remove-from-record", "continue_": "continue"}
+
+    select: str | None
+    select_time: str | None
+    all_right: str | None
+    get_sms: str | None
+    back: str | None
+    add_more: str | None
+    remove_from_record: str | None
+    continue_: str | None
+    confirm: str | None
+    canceling: str | None
+    more_reviews: str | None
+
+    def __init__(
+        self,
+        *,
+        select: str | None = None,
+        select_time: str | None = None,
+        all_right: str | None = None,
+        get_sms: str | None = None,
+        back: str | None = None,
+        add_more: str | None = None,
+        remove_from_record: str | None = None,
+        continue_: str | None = None,
+        confirm: str | None = None,
+        canceling: str | None = None,
+        more_reviews: str | None = None,
+    ) -> None:
+        self.select = select
+        self.select_time = select_time
+        self.all_right = all_right
+        self.get_sms = get_sms
+        self.back = back
+        self.add_more = add_more
+        self.remove_from_record = remove_from_record
+        self.continue_ = continue_
+        self.confirm = confirm
+        self.canceling = canceling
+        self.more_reviews = more_reviews
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesCart(Model):
     """`i18n_lang_info_data_types/cart`.
 
@@ -861,14 +1822,32 @@ class I18nLangInfoDataTypesCart(Model):
         pay_success (wire name `pay-success`): `str`.
     """
 
-    title: str | None = None
-    confirm: str | None = None
-    go_to_pay: str | None = attrs.field(default=None, metadata={"wire": "go-to-pay"})
-    confirmed: str | None = None
-    pay_success: str | None = attrs.field(default=None, metadata={"wire": "pay-success"})
+    __slots__ = ("confirm", "confirmed", "go_to_pay", "pay_success", "title")
+    __wire_names__ = {"go_to_pay": "go-to-pay", "pay_success": "pay-success"}
+
+    title: str | None
+    confirm: str | None
+    go_to_pay: str | None
+    confirmed: str | None
+    pay_success: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        confirm: str | None = None,
+        go_to_pay: str | None = None,
+        confirmed: str | None = None,
+        pay_success: str | None = None,
+    ) -> None:
+        self.title = title
+        self.confirm = confirm
+        self.go_to_pay = go_to_pay
+        self.confirmed = confirmed
+        self.pay_success = pay_success
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesCity(Model):
     """`i18n_lang_info_data_types/city`.
 
@@ -881,15 +1860,41 @@ class I18nLangInfoDataTypesCity(Model):
         affiliate: `I18nLangInfoDataTypesCityAffiliate`.
     """
 
-    town_abbreviation: str | None = None
-    service_count: str | None = None
-    select_filial: str | None = None
-    not_found_cities: str | None = None
-    search_cities: str | None = None
-    affiliate: I18nLangInfoDataTypesCityAffiliate | None = None
+    __slots__ = (
+        "affiliate",
+        "not_found_cities",
+        "search_cities",
+        "select_filial",
+        "service_count",
+        "town_abbreviation",
+    )
+
+    town_abbreviation: str | None
+    service_count: str | None
+    select_filial: str | None
+    not_found_cities: str | None
+    search_cities: str | None
+    affiliate: I18nLangInfoDataTypesCityAffiliate | None
+
+    def __init__(
+        self,
+        *,
+        town_abbreviation: str | None = None,
+        service_count: str | None = None,
+        select_filial: str | None = None,
+        not_found_cities: str | None = None,
+        search_cities: str | None = None,
+        affiliate: I18nLangInfoDataTypesCityAffiliate | None = None,
+    ) -> None:
+        self.town_abbreviation = town_abbreviation
+        self.service_count = service_count
+        self.select_filial = select_filial
+        self.not_found_cities = not_found_cities
+        self.search_cities = search_cities
+        self.affiliate = affiliate
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesCityAffiliate(Model):
     """`i18n_lang_info_data_types/city/affiliate`.
 
@@ -899,12 +1904,20 @@ class I18nLangInfoDataTypesCityAffiliate(Model):
         field_3 (wire name `3`): `str`.
     """
 
-    field_1: str | None = attrs.field(default=None, metadata={"wire": "1"})
-    field_2: str | None = attrs.field(default=None, metadata={"wire": "2"})
-    field_3: str | None = attrs.field(default=None, metadata={"wire": "3"})
+    __slots__ = ("field_1", "field_2", "field_3")
+    __wire_names__ = {"field_1": "1", "field_2": "2", "field_3": "3"}
+
+    field_1: str | None
+    field_2: str | None
+    field_3: str | None
+
+    def __init__(self, *, field_1: str | None = None, field_2: str | None = None, field_3: str | None = None) -> None:
+        self.field_1 = field_1
+        self.field_2 = field_2
+        self.field_3 = field_3
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesCommon(Model):
     """`i18n_lang_info_data_types/common`.
 
@@ -914,12 +1927,21 @@ class I18nLangInfoDataTypesCommon(Model):
         contacts: `str`.
     """
 
-    information: str | None = None
-    reviews: str | None = None
-    contacts: str | None = None
+    __slots__ = ("contacts", "information", "reviews")
+
+    information: str | None
+    reviews: str | None
+    contacts: str | None
+
+    def __init__(
+        self, *, information: str | None = None, reviews: str | None = None, contacts: str | None = None
+    ) -> None:
+        self.information = information
+        self.reviews = reviews
+        self.contacts = contacts
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesCompany(Model):
     """`i18n_lang_info_data_types/company`.
 
@@ -938,21 +1960,65 @@ class I18nLangInfoDataTypesCompany(Model):
         look_at_the_map: `str`.
     """
 
-    list: str | None = None
-    on_map: str | None = None
-    no_companies_text_1: str | None = None
-    lk: str | None = None
-    no_companies_text_2: str | None = None
-    no_companies: str | None = None
-    near_session: str | None = None
-    active_master: str | None = None
-    at_o_clock: str | None = None
-    find_companies: str | None = None
-    not_found_companies: str | None = None
-    look_at_the_map: str | None = None
+    __slots__ = (
+        "active_master",
+        "at_o_clock",
+        "find_companies",
+        "list",
+        "lk",
+        "look_at_the_map",
+        "near_session",
+        "no_companies",
+        "no_companies_text_1",
+        "no_companies_text_2",
+        "not_found_companies",
+        "on_map",
+    )
+
+    list: str | None
+    on_map: str | None
+    no_companies_text_1: str | None
+    lk: str | None
+    no_companies_text_2: str | None
+    no_companies: str | None
+    near_session: str | None
+    active_master: str | None
+    at_o_clock: str | None
+    find_companies: str | None
+    not_found_companies: str | None
+    look_at_the_map: str | None
+
+    def __init__(
+        self,
+        *,
+        list: str | None = None,
+        on_map: str | None = None,
+        no_companies_text_1: str | None = None,
+        lk: str | None = None,
+        no_companies_text_2: str | None = None,
+        no_companies: str | None = None,
+        near_session: str | None = None,
+        active_master: str | None = None,
+        at_o_clock: str | None = None,
+        find_companies: str | None = None,
+        not_found_companies: str | None = None,
+        look_at_the_map: str | None = None,
+    ) -> None:
+        self.list = list
+        self.on_map = on_map
+        self.no_companies_text_1 = no_companies_text_1
+        self.lk = lk
+        self.no_companies_text_2 = no_companies_text_2
+        self.no_companies = no_companies
+        self.near_session = near_session
+        self.active_master = active_master
+        self.at_o_clock = at_o_clock
+        self.find_companies = find_companies
+        self.not_found_companies = not_found_companies
+        self.look_at_the_map = look_at_the_map
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirm(Model):
     """`i18n_lang_info_data_types/confirm`.
 
@@ -995,51 +2061,169 @@ class I18nLangInfoDataTypesConfirm(Model):
         errors: `I18nLangInfoDataTypesConfirmErrors`.
     """
 
-    confirm: str | None = None
-    show_order_details: str | None = None
-    order_details: str | None = None
-    sms_notify: str | None = attrs.field(default=None, metadata={"wire": "smsNotify"})
-    dont_send: str | None = attrs.field(default=None, metadata={"wire": "dontSend"})
-    order_on: str | None = None
-    service_sale: str | None = None
-    license_text: str | None = None
-    accept: str | None = None
-    i_accept: str | None = None
-    i_agree: str | None = None
-    accept_inline: str | None = None
-    accept_personal_data_inline: str | None = None
-    and_accept: str | None = None
-    terms_of_agreement: str | None = None
-    terms_of_agreement_inline: str | None = None
-    how_my_personal_data_will_be_processed: str | None = None
-    first_name: str | None = None
-    phone: str | None = None
-    will_be_used_to_confirm: str | None = None
-    comment: str | None = None
-    email: str | None = None
-    recording: str | None = None
-    code_and_phone_num: str | None = None
-    phone_confirm_short: str | None = None
-    phone_already_exists: str | None = None
-    phone_confirm: str | None = None
-    phone_confirm_button: str | None = None
-    default_error: str | None = attrs.field(default=None, metadata={"wire": "defaultError"})
-    you_want_to_book: str | None = None
-    your_master: str | None = None
-    waiting_for_you_at_the_address: str | None = None
-    until_visit: I18nLangInfoDataTypesConfirmUntilVisit | None = attrs.field(
-        default=None, metadata={"wire": "untilVisit"}
+    __slots__ = (
+        "accept",
+        "accept_inline",
+        "accept_personal_data_inline",
+        "and_accept",
+        "code_and_phone_num",
+        "comment",
+        "confirm",
+        "default_error",
+        "dont_send",
+        "email",
+        "errors",
+        "first_name",
+        "how_my_personal_data_will_be_processed",
+        "i_accept",
+        "i_agree",
+        "license_text",
+        "order_details",
+        "order_errors",
+        "order_errors_actions",
+        "order_on",
+        "phone",
+        "phone_already_exists",
+        "phone_confirm",
+        "phone_confirm_button",
+        "phone_confirm_short",
+        "recording",
+        "service_sale",
+        "show_order_details",
+        "sms_notify",
+        "terms_of_agreement",
+        "terms_of_agreement_inline",
+        "until_visit",
+        "waiting_for_you_at_the_address",
+        "will_be_used_to_confirm",
+        "you_want_to_book",
+        "your_master",
     )
-    order_errors_actions: I18nLangInfoDataTypesConfirmOrderErrorsActions | None = attrs.field(
-        default=None, metadata={"wire": "orderErrorsActions"}
-    )
-    order_errors: I18nLangInfoDataTypesConfirmOrderErrors | None = attrs.field(
-        default=None, metadata={"wire": "orderErrors"}
-    )
-    errors: I18nLangInfoDataTypesConfirmErrors | None = None
+    __wire_names__ = {
+        "sms_notify": "smsNotify",
+        "dont_send": "dontSend",
+        "default_error": "defaultError",
+        "until_visit": "untilVisit",
+        "order_errors_actions": "orderErrorsActions",
+        "order_errors": "orderErrors",
+    }
+
+    confirm: str | None
+    show_order_details: str | None
+    order_details: str | None
+    sms_notify: str | None
+    dont_send: str | None
+    order_on: str | None
+    service_sale: str | None
+    license_text: str | None
+    accept: str | None
+    i_accept: str | None
+    i_agree: str | None
+    accept_inline: str | None
+    accept_personal_data_inline: str | None
+    and_accept: str | None
+    terms_of_agreement: str | None
+    terms_of_agreement_inline: str | None
+    how_my_personal_data_will_be_processed: str | None
+    first_name: str | None
+    phone: str | None
+    will_be_used_to_confirm: str | None
+    comment: str | None
+    email: str | None
+    recording: str | None
+    code_and_phone_num: str | None
+    phone_confirm_short: str | None
+    phone_already_exists: str | None
+    phone_confirm: str | None
+    phone_confirm_button: str | None
+    default_error: str | None
+    you_want_to_book: str | None
+    your_master: str | None
+    waiting_for_you_at_the_address: str | None
+    until_visit: I18nLangInfoDataTypesConfirmUntilVisit | None
+    order_errors_actions: I18nLangInfoDataTypesConfirmOrderErrorsActions | None
+    order_errors: I18nLangInfoDataTypesConfirmOrderErrors | None
+    errors: I18nLangInfoDataTypesConfirmErrors | None
+
+    def __init__(
+        self,
+        *,
+        confirm: str | None = None,
+        show_order_details: str | None = None,
+        order_details: str | None = None,
+        sms_notify: str | None = None,
+        dont_send: str | None = None,
+        order_on: str | None = None,
+        service_sale: str | None = None,
+        license_text: str | None = None,
+        accept: str | None = None,
+        i_accept: str | None = None,
+        i_agree: str | None = None,
+        accept_inline: str | None = None,
+        accept_personal_data_inline: str | None = None,
+        and_accept: str | None = None,
+        terms_of_agreement: str | None = None,
+        terms_of_agreement_inline: str | None = None,
+        how_my_personal_data_will_be_processed: str | None = None,
+        first_name: str | None = None,
+        phone: str | None = None,
+        will_be_used_to_confirm: str | None = None,
+        comment: str | None = None,
+        email: str | None = None,
+        recording: str | None = None,
+        code_and_phone_num: str | None = None,
+        phone_confirm_short: str | None = None,
+        phone_already_exists: str | None = None,
+        phone_confirm: str | None = None,
+        phone_confirm_button: str | None = None,
+        default_error: str | None = None,
+        you_want_to_book: str | None = None,
+        your_master: str | None = None,
+        waiting_for_you_at_the_address: str | None = None,
+        until_visit: I18nLangInfoDataTypesConfirmUntilVisit | None = None,
+        order_errors_actions: I18nLangInfoDataTypesConfirmOrderErrorsActions | None = None,
+        order_errors: I18nLangInfoDataTypesConfirmOrderErrors | None = None,
+        errors: I18nLangInfoDataTypesConfirmErrors | None = None,
+    ) -> None:
+        self.confirm = confirm
+        self.show_order_details = show_order_details
+        self.order_details = order_details
+        self.sms_notify = sms_notify
+        self.dont_send = dont_send
+        self.order_on = order_on
+        self.service_sale = service_sale
+        self.license_text = license_text
+        self.accept = accept
+        self.i_accept = i_accept
+        self.i_agree = i_agree
+        self.accept_inline = accept_inline
+        self.accept_personal_data_inline = accept_personal_data_inline
+        self.and_accept = and_accept
+        self.terms_of_agreement = terms_of_agreement
+        self.terms_of_agreement_inline = terms_of_agreement_inline
+        self.how_my_personal_data_will_be_processed = how_my_personal_data_will_be_processed
+        self.first_name = first_name
+        self.phone = phone
+        self.will_be_used_to_confirm = will_be_used_to_confirm
+        self.comment = comment
+        self.email = email
+        self.recording = recording
+        self.code_and_phone_num = code_and_phone_num
+        self.phone_confirm_short = phone_confirm_short
+        self.phone_already_exists = phone_already_exists
+        self.phone_confirm = phone_confirm
+        self.phone_confirm_button = phone_confirm_button
+        self.default_error = default_error
+        self.you_want_to_book = you_want_to_book
+        self.your_master = your_master
+        self.waiting_for_you_at_the_address = waiting_for_you_at_the_address
+        self.until_visit = until_visit
+        self.order_errors_actions = order_errors_actions
+        self.order_errors = order_errors
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrors(Model):
     """`i18n_lang_info_data_types/confirm/errors`.
 
@@ -1055,18 +2239,54 @@ class I18nLangInfoDataTypesConfirmErrors(Model):
         code: `I18nLangInfoDataTypesConfirmErrorsCode`.
     """
 
-    name: I18nLangInfoDataTypesConfirmErrorsName | None = None
-    company: I18nLangInfoDataTypesConfirmErrorsCompany | None = None
-    phone: I18nLangInfoDataTypesConfirmErrorsPhone | None = None
-    email: I18nLangInfoDataTypesConfirmErrorsEmail | None = None
-    agreement: I18nLangInfoDataTypesConfirmErrorsAgreement | None = None
-    agreement_privacy_and_terms_of_use: I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse | None = None
-    comment_default: I18nLangInfoDataTypesConfirmErrorsCommentDefault | None = None
-    comment: I18nLangInfoDataTypesConfirmErrorsComment | None = None
-    code: I18nLangInfoDataTypesConfirmErrorsCode | None = None
+    __slots__ = (
+        "agreement",
+        "agreement_privacy_and_terms_of_use",
+        "code",
+        "comment",
+        "comment_default",
+        "company",
+        "email",
+        "name",
+        "phone",
+    )
+
+    name: I18nLangInfoDataTypesConfirmErrorsName | None
+    company: I18nLangInfoDataTypesConfirmErrorsCompany | None
+    phone: I18nLangInfoDataTypesConfirmErrorsPhone | None
+    email: I18nLangInfoDataTypesConfirmErrorsEmail | None
+    agreement: I18nLangInfoDataTypesConfirmErrorsAgreement | None
+    agreement_privacy_and_terms_of_use: I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse | None
+    comment_default: I18nLangInfoDataTypesConfirmErrorsCommentDefault | None
+    comment: I18nLangInfoDataTypesConfirmErrorsComment | None
+    code: I18nLangInfoDataTypesConfirmErrorsCode | None
+
+    def __init__(
+        self,
+        *,
+        name: I18nLangInfoDataTypesConfirmErrorsName | None = None,
+        company: I18nLangInfoDataTypesConfirmErrorsCompany | None = None,
+        phone: I18nLangInfoDataTypesConfirmErrorsPhone | None = None,
+        email: I18nLangInfoDataTypesConfirmErrorsEmail | None = None,
+        agreement: I18nLangInfoDataTypesConfirmErrorsAgreement | None = None,
+        agreement_privacy_and_terms_of_use: I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse
+        | None = None,
+        comment_default: I18nLangInfoDataTypesConfirmErrorsCommentDefault | None = None,
+        comment: I18nLangInfoDataTypesConfirmErrorsComment | None = None,
+        code: I18nLangInfoDataTypesConfirmErrorsCode | None = None,
+    ) -> None:
+        self.name = name
+        self.company = company
+        self.phone = phone
+        self.email = email
+        self.agreement = agreement
+        self.agreement_privacy_and_terms_of_use = agreement_privacy_and_terms_of_use
+        self.comment_default = comment_default
+        self.comment = comment
+        self.code = code
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsAgreement(Model):
     """`i18n_lang_info_data_types/confirm/errors/agreement`.
 
@@ -1074,10 +2294,15 @@ class I18nLangInfoDataTypesConfirmErrorsAgreement(Model):
         required: `str`.
     """
 
-    required: str | None = None
+    __slots__ = ("required",)
+
+    required: str | None
+
+    def __init__(self, *, required: str | None = None) -> None:
+        self.required = required
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse(Model):
     """`i18n_lang_info_data_types/confirm/errors/agreement_privacy_and_terms_of_use`.
 
@@ -1085,10 +2310,15 @@ class I18nLangInfoDataTypesConfirmErrorsAgreementPrivacyAndTermsOfUse(Model):
         required: `str`.
     """
 
-    required: str | None = None
+    __slots__ = ("required",)
+
+    required: str | None
+
+    def __init__(self, *, required: str | None = None) -> None:
+        self.required = required
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsCode(Model):
     """`i18n_lang_info_data_types/confirm/errors/code`.
 
@@ -1096,10 +2326,15 @@ class I18nLangInfoDataTypesConfirmErrorsCode(Model):
         incorrect: `str`.
     """
 
-    incorrect: str | None = None
+    __slots__ = ("incorrect",)
+
+    incorrect: str | None
+
+    def __init__(self, *, incorrect: str | None = None) -> None:
+        self.incorrect = incorrect
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsComment(Model):
     """`i18n_lang_info_data_types/confirm/errors/comment`.
 
@@ -1107,10 +2342,15 @@ class I18nLangInfoDataTypesConfirmErrorsComment(Model):
         required: `str`.
     """
 
-    required: str | None = None
+    __slots__ = ("required",)
+
+    required: str | None
+
+    def __init__(self, *, required: str | None = None) -> None:
+        self.required = required
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsCommentDefault(Model):
     """`i18n_lang_info_data_types/confirm/errors/comment_default`.
 
@@ -1118,10 +2358,15 @@ class I18nLangInfoDataTypesConfirmErrorsCommentDefault(Model):
         required: `str`.
     """
 
-    required: str | None = None
+    __slots__ = ("required",)
+
+    required: str | None
+
+    def __init__(self, *, required: str | None = None) -> None:
+        self.required = required
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsCompany(Model):
     """`i18n_lang_info_data_types/confirm/errors/company`.
 
@@ -1129,10 +2374,15 @@ class I18nLangInfoDataTypesConfirmErrorsCompany(Model):
         required: `str`.
     """
 
-    required: str | None = None
+    __slots__ = ("required",)
+
+    required: str | None
+
+    def __init__(self, *, required: str | None = None) -> None:
+        self.required = required
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsEmail(Model):
     """`i18n_lang_info_data_types/confirm/errors/email`.
 
@@ -1141,11 +2391,17 @@ class I18nLangInfoDataTypesConfirmErrorsEmail(Model):
         invalid: `str`.
     """
 
-    required: str | None = None
-    invalid: str | None = None
+    __slots__ = ("invalid", "required")
+
+    required: str | None
+    invalid: str | None
+
+    def __init__(self, *, required: str | None = None, invalid: str | None = None) -> None:
+        self.required = required
+        self.invalid = invalid
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsName(Model):
     """`i18n_lang_info_data_types/confirm/errors/name`.
 
@@ -1153,10 +2409,15 @@ class I18nLangInfoDataTypesConfirmErrorsName(Model):
         required: `str`.
     """
 
-    required: str | None = None
+    __slots__ = ("required",)
+
+    required: str | None
+
+    def __init__(self, *, required: str | None = None) -> None:
+        self.required = required
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmErrorsPhone(Model):
     """`i18n_lang_info_data_types/confirm/errors/phone`.
 
@@ -1165,11 +2426,17 @@ class I18nLangInfoDataTypesConfirmErrorsPhone(Model):
         incorrect: `str`.
     """
 
-    required: str | None = None
-    incorrect: str | None = None
+    __slots__ = ("incorrect", "required")
+
+    required: str | None
+    incorrect: str | None
+
+    def __init__(self, *, required: str | None = None, incorrect: str | None = None) -> None:
+        self.required = required
+        self.incorrect = incorrect
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmOrderErrors(Model):
     """`i18n_lang_info_data_types/confirm/order_errors`.
 
@@ -1187,22 +2454,62 @@ class I18nLangInfoDataTypesConfirmOrderErrors(Model):
         big_letter (wire name `bigLetter`): `I18nLangInfoDataTypesConfirmOrderErrorsBigLetter`.
     """
 
-    unknown: str | None = None
-    server: str | None = None
-    code_400: str | None = None
-    code_404: str | None = None
-    code_422: str | None = None
-    code_437: str | None = None
-    code_433: str | None = None
-    code_436: str | None = None
-    code_438: str | None = None
-    code_501: str | None = None
-    big_letter: I18nLangInfoDataTypesConfirmOrderErrorsBigLetter | None = attrs.field(
-        default=None, metadata={"wire": "bigLetter"}
+    __slots__ = (
+        "big_letter",
+        "code_400",
+        "code_404",
+        "code_422",
+        "code_433",
+        "code_436",
+        "code_437",
+        "code_438",
+        "code_501",
+        "server",
+        "unknown",
     )
+    __wire_names__ = {"big_letter": "bigLetter"}
+
+    unknown: str | None
+    server: str | None
+    code_400: str | None
+    code_404: str | None
+    code_422: str | None
+    code_437: str | None
+    code_433: str | None
+    code_436: str | None
+    code_438: str | None
+    code_501: str | None
+    big_letter: I18nLangInfoDataTypesConfirmOrderErrorsBigLetter | None
+
+    def __init__(
+        self,
+        *,
+        unknown: str | None = None,
+        server: str | None = None,
+        code_400: str | None = None,
+        code_404: str | None = None,
+        code_422: str | None = None,
+        code_437: str | None = None,
+        code_433: str | None = None,
+        code_436: str | None = None,
+        code_438: str | None = None,
+        code_501: str | None = None,
+        big_letter: I18nLangInfoDataTypesConfirmOrderErrorsBigLetter | None = None,
+    ) -> None:
+        self.unknown = unknown
+        self.server = server
+        self.code_400 = code_400
+        self.code_404 = code_404
+        self.code_422 = code_422
+        self.code_437 = code_437
+        self.code_433 = code_433
+        self.code_436 = code_436
+        self.code_438 = code_438
+        self.code_501 = code_501
+        self.big_letter = big_letter
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmOrderErrorsActions(Model):
     """`i18n_lang_info_data_types/confirm/order_errors_actions`.
 
@@ -1213,13 +2520,34 @@ class I18nLangInfoDataTypesConfirmOrderErrorsActions(Model):
         delete_record (wire name `deleteRecord`): `str`.
     """
 
-    change_service: str | None = attrs.field(default=None, metadata={"wire": "changeService"})
-    change_time: str | None = attrs.field(default=None, metadata={"wire": "changeTime"})
-    change_record: str | None = attrs.field(default=None, metadata={"wire": "changeRecord"})
-    delete_record: str | None = attrs.field(default=None, metadata={"wire": "deleteRecord"})
+    __slots__ = ("change_record", "change_service", "change_time", "delete_record")
+    __wire_names__ = {
+        "change_service": "changeService",
+        "change_time": "changeTime",
+        "change_record": "changeRecord",
+        "delete_record": "deleteRecord",
+    }
+
+    change_service: str | None
+    change_time: str | None
+    change_record: str | None
+    delete_record: str | None
+
+    def __init__(
+        self,
+        *,
+        change_service: str | None = None,
+        change_time: str | None = None,
+        change_record: str | None = None,
+        delete_record: str | None = None,
+    ) -> None:
+        self.change_service = change_service
+        self.change_time = change_time
+        self.change_record = change_record
+        self.delete_record = delete_record
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmOrderErrorsBigLetter(Model):
     """`i18n_lang_info_data_types/confirm/order_errors/big_letter`.
 
@@ -1236,19 +2564,57 @@ class I18nLangInfoDataTypesConfirmOrderErrorsBigLetter(Model):
         code_501: `str`.
     """
 
-    unknown: str | None = None
-    server: str | None = None
-    code_400: str | None = None
-    code_404: str | None = None
-    code_422: str | None = None
-    code_437: str | None = None
-    code_433: str | None = None
-    code_436: str | None = None
-    code_438: str | None = None
-    code_501: str | None = None
+    __slots__ = (
+        "code_400",
+        "code_404",
+        "code_422",
+        "code_433",
+        "code_436",
+        "code_437",
+        "code_438",
+        "code_501",
+        "server",
+        "unknown",
+    )
+
+    unknown: str | None
+    server: str | None
+    code_400: str | None
+    code_404: str | None
+    code_422: str | None
+    code_437: str | None
+    code_433: str | None
+    code_436: str | None
+    code_438: str | None
+    code_501: str | None
+
+    def __init__(
+        self,
+        *,
+        unknown: str | None = None,
+        server: str | None = None,
+        code_400: str | None = None,
+        code_404: str | None = None,
+        code_422: str | None = None,
+        code_437: str | None = None,
+        code_433: str | None = None,
+        code_436: str | None = None,
+        code_438: str | None = None,
+        code_501: str | None = None,
+    ) -> None:
+        self.unknown = unknown
+        self.server = server
+        self.code_400 = code_400
+        self.code_404 = code_404
+        self.code_422 = code_422
+        self.code_437 = code_437
+        self.code_433 = code_433
+        self.code_436 = code_436
+        self.code_438 = code_438
+        self.code_501 = code_501
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesConfirmUntilVisit(Model):
     """`i18n_lang_info_data_types/confirm/until_visit`.
 
@@ -1257,11 +2623,17 @@ class I18nLangInfoDataTypesConfirmUntilVisit(Model):
         prefix: `str`.
     """
 
-    postfix: str | None = None
-    prefix: str | None = None
+    __slots__ = ("postfix", "prefix")
+
+    postfix: str | None
+    prefix: str | None
+
+    def __init__(self, *, postfix: str | None = None, prefix: str | None = None) -> None:
+        self.postfix = postfix
+        self.prefix = prefix
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesDate(Model):
     """`i18n_lang_info_data_types/date`.
 
@@ -1273,14 +2645,31 @@ class I18nLangInfoDataTypesDate(Model):
         by_month_short: `I18nLangInfoDataTypesDateByMonthShort`.
     """
 
-    day_of: str | None = None
-    no_record: str | None = None
-    have_record: str | None = None
-    by_month_num: I18nLangInfoDataTypesDateByMonthNum | None = None
-    by_month_short: I18nLangInfoDataTypesDateByMonthShort | None = None
+    __slots__ = ("by_month_num", "by_month_short", "day_of", "have_record", "no_record")
+
+    day_of: str | None
+    no_record: str | None
+    have_record: str | None
+    by_month_num: I18nLangInfoDataTypesDateByMonthNum | None
+    by_month_short: I18nLangInfoDataTypesDateByMonthShort | None
+
+    def __init__(
+        self,
+        *,
+        day_of: str | None = None,
+        no_record: str | None = None,
+        have_record: str | None = None,
+        by_month_num: I18nLangInfoDataTypesDateByMonthNum | None = None,
+        by_month_short: I18nLangInfoDataTypesDateByMonthShort | None = None,
+    ) -> None:
+        self.day_of = day_of
+        self.no_record = no_record
+        self.have_record = have_record
+        self.by_month_num = by_month_num
+        self.by_month_short = by_month_short
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesDateByMonthNum(Model):
     """`i18n_lang_info_data_types/date/by_month_num`.
 
@@ -1299,21 +2688,79 @@ class I18nLangInfoDataTypesDateByMonthNum(Model):
         field_09 (wire name `09`): `str`.
     """
 
-    field_1: str | None = attrs.field(default=None, metadata={"wire": "1"})
-    field_2: str | None = attrs.field(default=None, metadata={"wire": "2"})
-    field_3: str | None = attrs.field(default=None, metadata={"wire": "3"})
-    field_4: str | None = attrs.field(default=None, metadata={"wire": "4"})
-    field_5: str | None = attrs.field(default=None, metadata={"wire": "5"})
-    field_6: str | None = attrs.field(default=None, metadata={"wire": "6"})
-    field_7: str | None = attrs.field(default=None, metadata={"wire": "7"})
-    field_10: str | None = attrs.field(default=None, metadata={"wire": "10"})
-    field_11: str | None = attrs.field(default=None, metadata={"wire": "11"})
-    field_12: str | None = attrs.field(default=None, metadata={"wire": "12"})
-    field_08: str | None = attrs.field(default=None, metadata={"wire": "08"})
-    field_09: str | None = attrs.field(default=None, metadata={"wire": "09"})
+    __slots__ = (
+        "field_08",
+        "field_09",
+        "field_1",
+        "field_2",
+        "field_3",
+        "field_4",
+        "field_5",
+        "field_6",
+        "field_7",
+        "field_10",
+        "field_11",
+        "field_12",
+    )
+    __wire_names__ = {
+        "field_1": "1",
+        "field_2": "2",
+        "field_3": "3",
+        "field_4": "4",
+        "field_5": "5",
+        "field_6": "6",
+        "field_7": "7",
+        "field_10": "10",
+        "field_11": "11",
+        "field_12": "12",
+        "field_08": "08",
+        "field_09": "09",
+    }
+
+    field_1: str | None
+    field_2: str | None
+    field_3: str | None
+    field_4: str | None
+    field_5: str | None
+    field_6: str | None
+    field_7: str | None
+    field_10: str | None
+    field_11: str | None
+    field_12: str | None
+    field_08: str | None
+    field_09: str | None
+
+    def __init__(
+        self,
+        *,
+        field_1: str | None = None,
+        field_2: str | None = None,
+        field_3: str | None = None,
+        field_4: str | None = None,
+        field_5: str | None = None,
+        field_6: str | None = None,
+        field_7: str | None = None,
+        field_10: str | None = None,
+        field_11: str | None = None,
+        field_12: str | None = None,
+        field_08: str | None = None,
+        field_09: str | None = None,
+    ) -> None:
+        self.field_1 = field_1
+        self.field_2 = field_2
+        self.field_3 = field_3
+        self.field_4 = field_4
+        self.field_5 = field_5
+        self.field_6 = field_6
+        self.field_7 = field_7
+        self.field_10 = field_10
+        self.field_11 = field_11
+        self.field_12 = field_12
+        self.field_08 = field_08
+        self.field_09 = field_09
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesDateByMonthShort(Model):
     """`i18n_lang_info_data_types/date/by_month_short`.
 
@@ -1333,22 +2780,70 @@ class I18nLangInfoDataTypesDateByMonthShort(Model):
         dec (wire name `Dec`): `str`.
     """
 
-    jan: str | None = attrs.field(default=None, metadata={"wire": "Jan"})
-    feb: str | None = attrs.field(default=None, metadata={"wire": "Feb"})
-    march: str | None = attrs.field(default=None, metadata={"wire": "March"})
-    mar: str | None = attrs.field(default=None, metadata={"wire": "Mar"})
-    apr: str | None = attrs.field(default=None, metadata={"wire": "Apr"})
-    may: str | None = attrs.field(default=None, metadata={"wire": "May"})
-    jun: str | None = attrs.field(default=None, metadata={"wire": "Jun"})
-    jul: str | None = attrs.field(default=None, metadata={"wire": "Jul"})
-    aug: str | None = attrs.field(default=None, metadata={"wire": "Aug"})
-    sep: str | None = attrs.field(default=None, metadata={"wire": "Sep"})
-    oct: str | None = attrs.field(default=None, metadata={"wire": "Oct"})
-    nov: str | None = attrs.field(default=None, metadata={"wire": "Nov"})
-    dec: str | None = attrs.field(default=None, metadata={"wire": "Dec"})
+    __slots__ = ("apr", "aug", "dec", "feb", "jan", "jul", "jun", "mar", "march", "may", "nov", "oct", "sep")
+    __wire_names__ = {
+        "jan": "Jan",
+        "feb": "Feb",
+        "march": "March",
+        "mar": "Mar",
+        "apr": "Apr",
+        "may": "May",
+        "jun": "Jun",
+        "jul": "Jul",
+        "aug": "Aug",
+        "sep": "Sep",
+        "oct": "Oct",
+        "nov": "Nov",
+        "dec": "Dec",
+    }
+
+    jan: str | None
+    feb: str | None
+    march: str | None
+    mar: str | None
+    apr: str | None
+    may: str | None
+    jun: str | None
+    jul: str | None
+    aug: str | None
+    sep: str | None
+    oct: str | None
+    nov: str | None
+    dec: str | None
+
+    def __init__(
+        self,
+        *,
+        jan: str | None = None,
+        feb: str | None = None,
+        march: str | None = None,
+        mar: str | None = None,
+        apr: str | None = None,
+        may: str | None = None,
+        jun: str | None = None,
+        jul: str | None = None,
+        aug: str | None = None,
+        sep: str | None = None,
+        oct: str | None = None,
+        nov: str | None = None,
+        dec: str | None = None,
+    ) -> None:
+        self.jan = jan
+        self.feb = feb
+        self.march = march
+        self.mar = mar
+        self.apr = apr
+        self.may = may
+        self.jun = jun
+        self.jul = jul
+        self.aug = aug
+        self.sep = sep
+        self.oct = oct
+        self.nov = nov
+        self.dec = dec
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesField404(Model):
     """`i18n_lang_info_data_types/field_404`.
 
@@ -1358,12 +2853,22 @@ class I18nLangInfoDataTypesField404(Model):
         go_home (wire name `go-home`): `str`.
     """
 
-    not_found: str | None = attrs.field(default=None, metadata={"wire": "not-found"})
-    not_found_record: str | None = attrs.field(default=None, metadata={"wire": "not-found-record"})
-    go_home: str | None = attrs.field(default=None, metadata={"wire": "go-home"})
+    __slots__ = ("go_home", "not_found", "not_found_record")
+    __wire_names__ = {"not_found": "not-found", "not_found_record": "not-found-record", "go_home": "go-home"}
+
+    not_found: str | None
+    not_found_record: str | None
+    go_home: str | None
+
+    def __init__(
+        self, *, not_found: str | None = None, not_found_record: str | None = None, go_home: str | None = None
+    ) -> None:
+        self.not_found = not_found
+        self.not_found_record = not_found_record
+        self.go_home = go_home
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesFooter(Model):
     """`i18n_lang_info_data_types/footer`.
 
@@ -1372,11 +2877,17 @@ class I18nLangInfoDataTypesFooter(Model):
         worked_on_company_name: `str`.
     """
 
-    worked_on: str | None = None
-    worked_on_company_name: str | None = None
+    __slots__ = ("worked_on", "worked_on_company_name")
+
+    worked_on: str | None
+    worked_on_company_name: str | None
+
+    def __init__(self, *, worked_on: str | None = None, worked_on_company_name: str | None = None) -> None:
+        self.worked_on = worked_on
+        self.worked_on_company_name = worked_on_company_name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesGeo(Model):
     """`i18n_lang_info_data_types/geo`.
 
@@ -1386,12 +2897,25 @@ class I18nLangInfoDataTypesGeo(Model):
         geo_access_error: `str`.
     """
 
-    geo_timeout_error: str | None = None
-    geo_timeout_error_android: str | None = None
-    geo_access_error: str | None = None
+    __slots__ = ("geo_access_error", "geo_timeout_error", "geo_timeout_error_android")
+
+    geo_timeout_error: str | None
+    geo_timeout_error_android: str | None
+    geo_access_error: str | None
+
+    def __init__(
+        self,
+        *,
+        geo_timeout_error: str | None = None,
+        geo_timeout_error_android: str | None = None,
+        geo_access_error: str | None = None,
+    ) -> None:
+        self.geo_timeout_error = geo_timeout_error
+        self.geo_timeout_error_android = geo_timeout_error_android
+        self.geo_access_error = geo_access_error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesGroupBooking(Model):
     """`i18n_lang_info_data_types/group_booking`.
 
@@ -1409,20 +2933,61 @@ class I18nLangInfoDataTypesGroupBooking(Model):
         not_found: `str`.
     """
 
-    personal_booking: str | None = None
-    group_booking: str | None = None
-    choose_group_event: str | None = None
-    group_events_available: str | None = None
-    places: str | None = None
-    group_events_is_not_available: str | None = None
-    group_events_is_not_available_filial: str | None = None
-    repeat: str | None = None
-    duration: str | None = None
-    no_space: str | None = None
-    not_found: str | None = None
+    __slots__ = (
+        "choose_group_event",
+        "duration",
+        "group_booking",
+        "group_events_available",
+        "group_events_is_not_available",
+        "group_events_is_not_available_filial",
+        "no_space",
+        "not_found",
+        "personal_booking",
+        "places",
+        "repeat",
+    )
+
+    personal_booking: str | None
+    group_booking: str | None
+    choose_group_event: str | None
+    group_events_available: str | None
+    places: str | None
+    group_events_is_not_available: str | None
+    group_events_is_not_available_filial: str | None
+    repeat: str | None
+    duration: str | None
+    no_space: str | None
+    not_found: str | None
+
+    def __init__(
+        self,
+        *,
+        personal_booking: str | None = None,
+        group_booking: str | None = None,
+        choose_group_event: str | None = None,
+        group_events_available: str | None = None,
+        places: str | None = None,
+        group_events_is_not_available: str | None = None,
+        group_events_is_not_available_filial: str | None = None,
+        repeat: str | None = None,
+        duration: str | None = None,
+        no_space: str | None = None,
+        not_found: str | None = None,
+    ) -> None:
+        self.personal_booking = personal_booking
+        self.group_booking = group_booking
+        self.choose_group_event = choose_group_event
+        self.group_events_available = group_events_available
+        self.places = places
+        self.group_events_is_not_available = group_events_is_not_available
+        self.group_events_is_not_available_filial = group_events_is_not_available_filial
+        self.repeat = repeat
+        self.duration = duration
+        self.no_space = no_space
+        self.not_found = not_found
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesHeader(Model):
     """`i18n_lang_info_data_types/header`.
 
@@ -1464,44 +3029,158 @@ class I18nLangInfoDataTypesHeader(Model):
         confirmation: `str`.
     """
 
-    loyalty_cards: str | None = None
-    widget_settings: str | None = None
-    settings: str | None = None
-    select_town: str | None = None
-    select_company: str | None = None
-    select_date: str | None = None
-    select_master: str | None = None
-    select_time: str | None = None
-    select_service: str | None = None
-    input_personal: str | None = None
-    online_record: str | None = None
-    selection_of: str | None = None
-    contacts_form: str | None = None
-    record_created: str | None = None
-    login: str | None = None
-    profile: str | None = None
-    my_records: str | None = None
-    record_create_disabled: str | None = None
-    master_info: str | None = attrs.field(default=None, metadata={"wire": "master-info"})
-    notification: str | None = None
-    my_notifications: str | None = None
-    none_notifications: str | None = None
-    cart: str | None = None
-    change_record: str | None = None
-    you_booking: str | None = None
-    you_data: str | None = None
-    record: str | None = None
-    actions: str | None = None
-    cancel_record: str | None = attrs.field(default=None, metadata={"wire": "cancel-record"})
-    booking_again: str | None = None
-    choose_time: str | None = None
-    choose_staff: str | None = None
-    about_service: str | None = None
-    records: str | None = None
-    confirmation: str | None = None
+    __slots__ = (
+        "about_service",
+        "actions",
+        "booking_again",
+        "cancel_record",
+        "cart",
+        "change_record",
+        "choose_staff",
+        "choose_time",
+        "confirmation",
+        "contacts_form",
+        "input_personal",
+        "login",
+        "loyalty_cards",
+        "master_info",
+        "my_notifications",
+        "my_records",
+        "none_notifications",
+        "notification",
+        "online_record",
+        "profile",
+        "record",
+        "record_create_disabled",
+        "record_created",
+        "records",
+        "select_company",
+        "select_date",
+        "select_master",
+        "select_service",
+        "select_time",
+        "select_town",
+        "selection_of",
+        "settings",
+        "widget_settings",
+        "you_booking",
+        "you_data",
+    )
+    __wire_names__ = {"master_info": "master-info", "cancel_record": "cancel-record"}
+
+    loyalty_cards: str | None
+    widget_settings: str | None
+    settings: str | None
+    select_town: str | None
+    select_company: str | None
+    select_date: str | None
+    select_master: str | None
+    select_time: str | None
+    select_service: str | None
+    input_personal: str | None
+    online_record: str | None
+    selection_of: str | None
+    contacts_form: str | None
+    record_created: str | None
+    login: str | None
+    profile: str | None
+    my_records: str | None
+    record_create_disabled: str | None
+    master_info: str | None
+    notification: str | None
+    my_notifications: str | None
+    none_notifications: str | None
+    cart: str | None
+    change_record: str | None
+    you_booking: str | None
+    you_data: str | None
+    record: str | None
+    actions: str | None
+    cancel_record: str | None
+    booking_again: str | None
+    choose_time: str | None
+    choose_staff: str | None
+    about_service: str | None
+    records: str | None
+    confirmation: str | None
+
+    def __init__(
+        self,
+        *,
+        loyalty_cards: str | None = None,
+        widget_settings: str | None = None,
+        settings: str | None = None,
+        select_town: str | None = None,
+        select_company: str | None = None,
+        select_date: str | None = None,
+        select_master: str | None = None,
+        select_time: str | None = None,
+        select_service: str | None = None,
+        input_personal: str | None = None,
+        online_record: str | None = None,
+        selection_of: str | None = None,
+        contacts_form: str | None = None,
+        record_created: str | None = None,
+        login: str | None = None,
+        profile: str | None = None,
+        my_records: str | None = None,
+        record_create_disabled: str | None = None,
+        master_info: str | None = None,
+        notification: str | None = None,
+        my_notifications: str | None = None,
+        none_notifications: str | None = None,
+        cart: str | None = None,
+        change_record: str | None = None,
+        you_booking: str | None = None,
+        you_data: str | None = None,
+        record: str | None = None,
+        actions: str | None = None,
+        cancel_record: str | None = None,
+        booking_again: str | None = None,
+        choose_time: str | None = None,
+        choose_staff: str | None = None,
+        about_service: str | None = None,
+        records: str | None = None,
+        confirmation: str | None = None,
+    ) -> None:
+        self.loyalty_cards = loyalty_cards
+        self.widget_settings = widget_settings
+        self.settings = settings
+        self.select_town = select_town
+        self.select_company = select_company
+        self.select_date = select_date
+        self.select_master = select_master
+        self.select_time = select_time
+        self.select_service = select_service
+        self.input_personal = input_personal
+        self.online_record = online_record
+        self.selection_of = selection_of
+        self.contacts_form = contacts_form
+        self.record_created = record_created
+        self.login = login
+        self.profile = profile
+        self.my_records = my_records
+        self.record_create_disabled = record_create_disabled
+        self.master_info = master_info
+        self.notification = notification
+        self.my_notifications = my_notifications
+        self.none_notifications = none_notifications
+        self.cart = cart
+        self.change_record = change_record
+        self.you_booking = you_booking
+        self.you_data = you_data
+        self.record = record
+        self.actions = actions
+        self.cancel_record = cancel_record
+        self.booking_again = booking_again
+        self.choose_time = choose_time
+        self.choose_staff = choose_staff
+        self.about_service = about_service
+        self.records = records
+        self.confirmation = confirmation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLogin(Model):
     """`i18n_lang_info_data_types/login`.
 
@@ -1528,29 +3207,98 @@ class I18nLangInfoDataTypesLogin(Model):
         errors: `I18nLangInfoDataTypesLoginErrors`.
     """
 
-    login: str | None = None
-    sms_auth: str | None = None
-    input_code_confirm: str | None = None
-    input_phone_num: str | None = None
-    input_login_and_password: str | None = None
-    code_confirm: str | None = None
-    come_in: str | None = None
-    sms_not_send_with_colon: str | None = None
-    sms_not_send: str | None = None
-    sms_not_send_next_try: str | None = None
-    request_new_sms_code: str | None = None
-    change_phone_num: str | None = None
-    get_code: str | None = None
-    or_: str | None = attrs.field(default=None, metadata={"wire": "or"})
-    authorized_as: str | None = None
-    come_in_with_login_and_pass: str | None = None
-    phone_or_email: str | None = None
-    pass_: str | None = attrs.field(default=None, metadata={"wire": "pass"})
-    come_in_with_sms_authorise: str | None = None
-    errors: I18nLangInfoDataTypesLoginErrors | None = None
+    __slots__ = (
+        "authorized_as",
+        "change_phone_num",
+        "code_confirm",
+        "come_in",
+        "come_in_with_login_and_pass",
+        "come_in_with_sms_authorise",
+        "errors",
+        "get_code",
+        "input_code_confirm",
+        "input_login_and_password",
+        "input_phone_num",
+        "login",
+        "or_",
+        "pass_",
+        "phone_or_email",
+        "request_new_sms_code",
+        "sms_auth",
+        "sms_not_send",
+        "sms_not_send_next_try",
+        "sms_not_send_with_colon",
+    )
+    __wire_names__ = {"or_": "or", "pass_": "pass"}
+
+    login: str | None
+    sms_auth: str | None
+    input_code_confirm: str | None
+    input_phone_num: str | None
+    input_login_and_password: str | None
+    code_confirm: str | None
+    come_in: str | None
+    sms_not_send_with_colon: str | None
+    sms_not_send: str | None
+    sms_not_send_next_try: str | None
+    request_new_sms_code: str | None
+    change_phone_num: str | None
+    get_code: str | None
+    or_: str | None
+    authorized_as: str | None
+    come_in_with_login_and_pass: str | None
+    phone_or_email: str | None
+    pass_: str | None
+    come_in_with_sms_authorise: str | None
+    errors: I18nLangInfoDataTypesLoginErrors | None
+
+    def __init__(
+        self,
+        *,
+        login: str | None = None,
+        sms_auth: str | None = None,
+        input_code_confirm: str | None = None,
+        input_phone_num: str | None = None,
+        input_login_and_password: str | None = None,
+        code_confirm: str | None = None,
+        come_in: str | None = None,
+        sms_not_send_with_colon: str | None = None,
+        sms_not_send: str | None = None,
+        sms_not_send_next_try: str | None = None,
+        request_new_sms_code: str | None = None,
+        change_phone_num: str | None = None,
+        get_code: str | None = None,
+        or_: str | None = None,
+        authorized_as: str | None = None,
+        come_in_with_login_and_pass: str | None = None,
+        phone_or_email: str | None = None,
+        pass_: str | None = None,
+        come_in_with_sms_authorise: str | None = None,
+        errors: I18nLangInfoDataTypesLoginErrors | None = None,
+    ) -> None:
+        self.login = login
+        self.sms_auth = sms_auth
+        self.input_code_confirm = input_code_confirm
+        self.input_phone_num = input_phone_num
+        self.input_login_and_password = input_login_and_password
+        self.code_confirm = code_confirm
+        self.come_in = come_in
+        self.sms_not_send_with_colon = sms_not_send_with_colon
+        self.sms_not_send = sms_not_send
+        self.sms_not_send_next_try = sms_not_send_next_try
+        self.request_new_sms_code = request_new_sms_code
+        self.change_phone_num = change_phone_num
+        self.get_code = get_code
+        self.or_ = or_
+        self.authorized_as = authorized_as
+        self.come_in_with_login_and_pass = come_in_with_login_and_pass
+        self.phone_or_email = phone_or_email
+        self.pass_ = pass_
+        self.come_in_with_sms_authorise = come_in_with_sms_authorise
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoginErrors(Model):
     """`i18n_lang_info_data_types/login/errors`.
 
@@ -1559,11 +3307,17 @@ class I18nLangInfoDataTypesLoginErrors(Model):
         undefined_error: `str`.
     """
 
-    incorrect_login_password: str | None = None
-    undefined_error: str | None = None
+    __slots__ = ("incorrect_login_password", "undefined_error")
+
+    incorrect_login_password: str | None
+    undefined_error: str | None
+
+    def __init__(self, *, incorrect_login_password: str | None = None, undefined_error: str | None = None) -> None:
+        self.incorrect_login_password = incorrect_login_password
+        self.undefined_error = undefined_error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoyalty(Model):
     """`i18n_lang_info_data_types/loyalty`.
 
@@ -1585,24 +3339,78 @@ class I18nLangInfoDataTypesLoyalty(Model):
         programs: `I18nLangInfoDataTypesLoyaltyPrograms`.
     """
 
-    empty_list: str | None = attrs.field(default=None, metadata={"wire": "empty-list"})
-    points: I18nLangInfoDataTypesLoyaltyPoints | None = None
-    no_cards: str | None = None
-    no_certificate: str | None = None
-    no_subscription: str | None = None
-    discount: str | None = None
-    cashback: str | None = None
-    paid_amount: str | None = None
-    sold_amount: str | None = None
-    visit_count: str | None = None
-    balance: str | None = None
-    certificate: I18nLangInfoDataTypesLoyaltyCertificate | None = None
-    subscription: I18nLangInfoDataTypesLoyaltySubscription | None = None
-    subscriptions: I18nLangInfoDataTypesLoyaltySubscriptions | None = None
-    programs: I18nLangInfoDataTypesLoyaltyPrograms | None = None
+    __slots__ = (
+        "balance",
+        "cashback",
+        "certificate",
+        "discount",
+        "empty_list",
+        "no_cards",
+        "no_certificate",
+        "no_subscription",
+        "paid_amount",
+        "points",
+        "programs",
+        "sold_amount",
+        "subscription",
+        "subscriptions",
+        "visit_count",
+    )
+    __wire_names__ = {"empty_list": "empty-list"}
+
+    empty_list: str | None
+    points: I18nLangInfoDataTypesLoyaltyPoints | None
+    no_cards: str | None
+    no_certificate: str | None
+    no_subscription: str | None
+    discount: str | None
+    cashback: str | None
+    paid_amount: str | None
+    sold_amount: str | None
+    visit_count: str | None
+    balance: str | None
+    certificate: I18nLangInfoDataTypesLoyaltyCertificate | None
+    subscription: I18nLangInfoDataTypesLoyaltySubscription | None
+    subscriptions: I18nLangInfoDataTypesLoyaltySubscriptions | None
+    programs: I18nLangInfoDataTypesLoyaltyPrograms | None
+
+    def __init__(
+        self,
+        *,
+        empty_list: str | None = None,
+        points: I18nLangInfoDataTypesLoyaltyPoints | None = None,
+        no_cards: str | None = None,
+        no_certificate: str | None = None,
+        no_subscription: str | None = None,
+        discount: str | None = None,
+        cashback: str | None = None,
+        paid_amount: str | None = None,
+        sold_amount: str | None = None,
+        visit_count: str | None = None,
+        balance: str | None = None,
+        certificate: I18nLangInfoDataTypesLoyaltyCertificate | None = None,
+        subscription: I18nLangInfoDataTypesLoyaltySubscription | None = None,
+        subscriptions: I18nLangInfoDataTypesLoyaltySubscriptions | None = None,
+        programs: I18nLangInfoDataTypesLoyaltyPrograms | None = None,
+    ) -> None:
+        self.empty_list = empty_list
+        self.points = points
+        self.no_cards = no_cards
+        self.no_certificate = no_certificate
+        self.no_subscription = no_subscription
+        self.discount = discount
+        self.cashback = cashback
+        self.paid_amount = paid_amount
+        self.sold_amount = sold_amount
+        self.visit_count = visit_count
+        self.balance = balance
+        self.certificate = certificate
+        self.subscription = subscription
+        self.subscriptions = subscriptions
+        self.programs = programs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoyaltyCertificate(Model):
     """`i18n_lang_info_data_types/loyalty/certificate`.
 
@@ -1631,33 +3439,125 @@ class I18nLangInfoDataTypesLoyaltyCertificate(Model):
         balance: `str`.
     """
 
-    services_includes: str | None = attrs.field(default=None, metadata={"wire": "services-includes"})
-    no_restrictions: str | None = attrs.field(default=None, metadata={"wire": "no-restrictions"})
-    restrictions_only_services: str | None = attrs.field(default=None, metadata={"wire": "restrictions-only-services"})
-    any_goods: str | None = attrs.field(default=None, metadata={"wire": "any-goods"})
-    without_goods: str | None = attrs.field(default=None, metadata={"wire": "without-goods"})
-    without_services: str | None = attrs.field(default=None, metadata={"wire": "without-services"})
-    validity: str | None = None
-    validity_without_restrictions: str | None = attrs.field(
-        default=None, metadata={"wire": "validity-without-restrictions"}
+    __slots__ = (
+        "allow_to_freeze",
+        "any_goods",
+        "balance",
+        "denomination",
+        "multi_use",
+        "no_restrictions",
+        "one_off_use",
+        "restrictions_only_services",
+        "services_includes",
+        "title",
+        "use_type",
+        "use_type_multiple",
+        "use_type_single",
+        "validity",
+        "validity_after_purchase",
+        "validity_till",
+        "validity_without_restrictions",
+        "where_to_use",
+        "where_to_use_all_group",
+        "where_to_use_show_more",
+        "without_goods",
+        "without_services",
     )
-    validity_till: str | None = attrs.field(default=None, metadata={"wire": "validity-till"})
-    validity_after_purchase: str | None = attrs.field(default=None, metadata={"wire": "validity-after-purchase"})
-    use_type: str | None = attrs.field(default=None, metadata={"wire": "use-type"})
-    use_type_multiple: str | None = attrs.field(default=None, metadata={"wire": "use-type-multiple"})
-    use_type_single: str | None = attrs.field(default=None, metadata={"wire": "use-type-single"})
-    where_to_use: str | None = attrs.field(default=None, metadata={"wire": "where-to-use"})
-    where_to_use_show_more: str | None = attrs.field(default=None, metadata={"wire": "where-to-use-show-more"})
-    where_to_use_all_group: str | None = attrs.field(default=None, metadata={"wire": "where-to-use-all-group"})
-    allow_to_freeze: str | None = attrs.field(default=None, metadata={"wire": "allow-to-freeze"})
-    title: str | None = None
-    one_off_use: str | None = attrs.field(default=None, metadata={"wire": "one-off-use"})
-    multi_use: str | None = attrs.field(default=None, metadata={"wire": "multi-use"})
-    denomination: str | None = None
-    balance: str | None = None
+    __wire_names__ = {
+        "services_includes": "services-includes",
+        "no_restrictions": "no-restrictions",
+        "restrictions_only_services": "restrictions-only-services",
+        "any_goods": "any-goods",
+        "without_goods": "without-goods",
+        "without_services": "without-services",
+        "validity_without_restrictions": "validity-without-restrictions",
+        "validity_till": "validity-till",
+        "validity_after_purchase": "validity-after-purchase",
+        "use_type": "use-type",
+        "use_type_multiple": "use-type-multiple",
+        "use_type_single": "use-type-single",
+        "where_to_use": "where-to-use",
+        "where_to_use_show_more": "where-to-use-show-more",
+        "where_to_use_all_group": "where-to-use-all-group",
+        "allow_to_freeze": "allow-to-freeze",
+        "one_off_use": "one-off-use",
+        "multi_use": "multi-use",
+    }
+
+    services_includes: str | None
+    no_restrictions: str | None
+    restrictions_only_services: str | None
+    any_goods: str | None
+    without_goods: str | None
+    without_services: str | None
+    validity: str | None
+    validity_without_restrictions: str | None
+    validity_till: str | None
+    validity_after_purchase: str | None
+    use_type: str | None
+    use_type_multiple: str | None
+    use_type_single: str | None
+    where_to_use: str | None
+    where_to_use_show_more: str | None
+    where_to_use_all_group: str | None
+    allow_to_freeze: str | None
+    title: str | None
+    one_off_use: str | None
+    multi_use: str | None
+    denomination: str | None
+    balance: str | None
+
+    def __init__(
+        self,
+        *,
+        services_includes: str | None = None,
+        no_restrictions: str | None = None,
+        restrictions_only_services: str | None = None,
+        any_goods: str | None = None,
+        without_goods: str | None = None,
+        without_services: str | None = None,
+        validity: str | None = None,
+        validity_without_restrictions: str | None = None,
+        validity_till: str | None = None,
+        validity_after_purchase: str | None = None,
+        use_type: str | None = None,
+        use_type_multiple: str | None = None,
+        use_type_single: str | None = None,
+        where_to_use: str | None = None,
+        where_to_use_show_more: str | None = None,
+        where_to_use_all_group: str | None = None,
+        allow_to_freeze: str | None = None,
+        title: str | None = None,
+        one_off_use: str | None = None,
+        multi_use: str | None = None,
+        denomination: str | None = None,
+        balance: str | None = None,
+    ) -> None:
+        self.services_includes = services_includes
+        self.no_restrictions = no_restrictions
+        self.restrictions_only_services = restrictions_only_services
+        self.any_goods = any_goods
+        self.without_goods = without_goods
+        self.without_services = without_services
+        self.validity = validity
+        self.validity_without_restrictions = validity_without_restrictions
+        self.validity_till = validity_till
+        self.validity_after_purchase = validity_after_purchase
+        self.use_type = use_type
+        self.use_type_multiple = use_type_multiple
+        self.use_type_single = use_type_single
+        self.where_to_use = where_to_use
+        self.where_to_use_show_more = where_to_use_show_more
+        self.where_to_use_all_group = where_to_use_all_group
+        self.allow_to_freeze = allow_to_freeze
+        self.title = title
+        self.one_off_use = one_off_use
+        self.multi_use = multi_use
+        self.denomination = denomination
+        self.balance = balance
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoyaltyPoints(Model):
     """`i18n_lang_info_data_types/loyalty/points`.
 
@@ -1667,12 +3567,22 @@ class I18nLangInfoDataTypesLoyaltyPoints(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoyaltyPrograms(Model):
     """`i18n_lang_info_data_types/loyalty/programs`.
 
@@ -1681,11 +3591,22 @@ class I18nLangInfoDataTypesLoyaltyPrograms(Model):
         determined_action_settings: `str`.
     """
 
-    item_type_id: I18nLangInfoDataTypesLoyaltyProgramsItemTypeId | None = None
-    determined_action_settings: str | None = None
+    __slots__ = ("determined_action_settings", "item_type_id")
+
+    item_type_id: I18nLangInfoDataTypesLoyaltyProgramsItemTypeId | None
+    determined_action_settings: str | None
+
+    def __init__(
+        self,
+        *,
+        item_type_id: I18nLangInfoDataTypesLoyaltyProgramsItemTypeId | None = None,
+        determined_action_settings: str | None = None,
+    ) -> None:
+        self.item_type_id = item_type_id
+        self.determined_action_settings = determined_action_settings
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoyaltyProgramsItemTypeId(Model):
     """`i18n_lang_info_data_types/loyalty/programs/item_type_id`.
 
@@ -1701,18 +3622,53 @@ class I18nLangInfoDataTypesLoyaltyProgramsItemTypeId(Model):
         no_services_no_goods: `str`.
     """
 
-    any_services_any_goods: str | None = None
-    any_service_no_goods: str | None = None
-    no_services_any_goods: str | None = None
-    custom_services_no_goods: str | None = None
-    custom_services_any_goods: str | None = None
-    no_services_custom_goods: str | None = None
-    any_services_custom_goods: str | None = None
-    custom_services_custom_goods: str | None = None
-    no_services_no_goods: str | None = None
+    __slots__ = (
+        "any_service_no_goods",
+        "any_services_any_goods",
+        "any_services_custom_goods",
+        "custom_services_any_goods",
+        "custom_services_custom_goods",
+        "custom_services_no_goods",
+        "no_services_any_goods",
+        "no_services_custom_goods",
+        "no_services_no_goods",
+    )
+
+    any_services_any_goods: str | None
+    any_service_no_goods: str | None
+    no_services_any_goods: str | None
+    custom_services_no_goods: str | None
+    custom_services_any_goods: str | None
+    no_services_custom_goods: str | None
+    any_services_custom_goods: str | None
+    custom_services_custom_goods: str | None
+    no_services_no_goods: str | None
+
+    def __init__(
+        self,
+        *,
+        any_services_any_goods: str | None = None,
+        any_service_no_goods: str | None = None,
+        no_services_any_goods: str | None = None,
+        custom_services_no_goods: str | None = None,
+        custom_services_any_goods: str | None = None,
+        no_services_custom_goods: str | None = None,
+        any_services_custom_goods: str | None = None,
+        custom_services_custom_goods: str | None = None,
+        no_services_no_goods: str | None = None,
+    ) -> None:
+        self.any_services_any_goods = any_services_any_goods
+        self.any_service_no_goods = any_service_no_goods
+        self.no_services_any_goods = no_services_any_goods
+        self.custom_services_no_goods = custom_services_no_goods
+        self.custom_services_any_goods = custom_services_any_goods
+        self.no_services_custom_goods = no_services_custom_goods
+        self.any_services_custom_goods = any_services_custom_goods
+        self.custom_services_custom_goods = custom_services_custom_goods
+        self.no_services_no_goods = no_services_no_goods
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoyaltySubscription(Model):
     """`i18n_lang_info_data_types/loyalty/subscription`.
 
@@ -1721,13 +3677,18 @@ class I18nLangInfoDataTypesLoyaltySubscription(Model):
         title: `str`.
     """
 
-    validity_without_restrictions: str | None = attrs.field(
-        default=None, metadata={"wire": "validity-without-restrictions"}
-    )
-    title: str | None = None
+    __slots__ = ("title", "validity_without_restrictions")
+    __wire_names__ = {"validity_without_restrictions": "validity-without-restrictions"}
+
+    validity_without_restrictions: str | None
+    title: str | None
+
+    def __init__(self, *, validity_without_restrictions: str | None = None, title: str | None = None) -> None:
+        self.validity_without_restrictions = validity_without_restrictions
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesLoyaltySubscriptions(Model):
     """`i18n_lang_info_data_types/loyalty/subscriptions`.
 
@@ -1740,15 +3701,35 @@ class I18nLangInfoDataTypesLoyaltySubscriptions(Model):
         online_sale_button_text: `str`.
     """
 
-    all_services: str | None = attrs.field(default=None, metadata={"wire": "all-services"})
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    valid_until: str | None = None
-    valid_unlimited: str | None = None
-    unused: str | None = None
-    online_sale_button_text: str | None = None
+    __slots__ = ("all_services", "from_", "online_sale_button_text", "unused", "valid_unlimited", "valid_until")
+    __wire_names__ = {"all_services": "all-services", "from_": "from"}
+
+    all_services: str | None
+    from_: str | None
+    valid_until: str | None
+    valid_unlimited: str | None
+    unused: str | None
+    online_sale_button_text: str | None
+
+    def __init__(
+        self,
+        *,
+        all_services: str | None = None,
+        from_: str | None = None,
+        valid_until: str | None = None,
+        valid_unlimited: str | None = None,
+        unused: str | None = None,
+        online_sale_button_text: str | None = None,
+    ) -> None:
+        self.all_services = all_services
+        self.from_ = from_
+        self.valid_until = valid_until
+        self.valid_unlimited = valid_unlimited
+        self.unused = unused
+        self.online_sale_button_text = online_sale_button_text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesMaster(Model):
     """`i18n_lang_info_data_types/master`.
 
@@ -1767,21 +3748,65 @@ class I18nLangInfoDataTypesMaster(Model):
         prepaid: `I18nLangInfoDataTypesMasterPrepaid`.
     """
 
-    master: str | None = None
-    skip_select_master: str | None = None
-    skip_select: str | None = None
-    near_session: str | None = None
-    nearest_time: str | None = None
-    no_record: str | None = None
-    no_record_new: str | None = None
-    no_master: str | None = None
-    any_master: str | None = None
-    record_is_available: str | None = None
-    reviews: I18nLangInfoDataTypesMasterReviews | None = None
-    prepaid: I18nLangInfoDataTypesMasterPrepaid | None = None
+    __slots__ = (
+        "any_master",
+        "master",
+        "near_session",
+        "nearest_time",
+        "no_master",
+        "no_record",
+        "no_record_new",
+        "prepaid",
+        "record_is_available",
+        "reviews",
+        "skip_select",
+        "skip_select_master",
+    )
+
+    master: str | None
+    skip_select_master: str | None
+    skip_select: str | None
+    near_session: str | None
+    nearest_time: str | None
+    no_record: str | None
+    no_record_new: str | None
+    no_master: str | None
+    any_master: str | None
+    record_is_available: str | None
+    reviews: I18nLangInfoDataTypesMasterReviews | None
+    prepaid: I18nLangInfoDataTypesMasterPrepaid | None
+
+    def __init__(
+        self,
+        *,
+        master: str | None = None,
+        skip_select_master: str | None = None,
+        skip_select: str | None = None,
+        near_session: str | None = None,
+        nearest_time: str | None = None,
+        no_record: str | None = None,
+        no_record_new: str | None = None,
+        no_master: str | None = None,
+        any_master: str | None = None,
+        record_is_available: str | None = None,
+        reviews: I18nLangInfoDataTypesMasterReviews | None = None,
+        prepaid: I18nLangInfoDataTypesMasterPrepaid | None = None,
+    ) -> None:
+        self.master = master
+        self.skip_select_master = skip_select_master
+        self.skip_select = skip_select
+        self.near_session = near_session
+        self.nearest_time = nearest_time
+        self.no_record = no_record
+        self.no_record_new = no_record_new
+        self.no_master = no_master
+        self.any_master = any_master
+        self.record_is_available = record_is_available
+        self.reviews = reviews
+        self.prepaid = prepaid
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesMasterPrepaid(Model):
     """`i18n_lang_info_data_types/master/prepaid`.
 
@@ -1791,12 +3816,21 @@ class I18nLangInfoDataTypesMasterPrepaid(Model):
         required: `str`.
     """
 
-    forbidden: str | None = None
-    allowed: str | None = None
-    required: str | None = None
+    __slots__ = ("allowed", "forbidden", "required")
+
+    forbidden: str | None
+    allowed: str | None
+    required: str | None
+
+    def __init__(
+        self, *, forbidden: str | None = None, allowed: str | None = None, required: str | None = None
+    ) -> None:
+        self.forbidden = forbidden
+        self.allowed = allowed
+        self.required = required
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesMasterReviews(Model):
     """`i18n_lang_info_data_types/master/reviews`.
 
@@ -1806,12 +3840,22 @@ class I18nLangInfoDataTypesMasterReviews(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesMenu(Model):
     """`i18n_lang_info_data_types/menu`.
 
@@ -1837,28 +3881,94 @@ class I18nLangInfoDataTypesMenu(Model):
         loyalty_certificates: `str`.
     """
 
-    account: str | None = None
-    change_filial: str | None = None
-    change_city: str | None = None
-    online_record: str | None = None
-    about: str | None = None
-    change_lang: str | None = None
-    hide_menu: str | None = None
-    login: str | None = None
-    my_records: str | None = attrs.field(default=None, metadata={"wire": "myRecords"})
-    on_line: str | None = attrs.field(default=None, metadata={"wire": "on-line"})
-    logout: str | None = None
-    my: str | None = None
-    favorite: str | None = None
-    change_password: str | None = None
-    header: str | None = None
-    profile: str | None = None
-    loyalty: str | None = None
-    loyalty_subscriptions: str | None = None
-    loyalty_certificates: str | None = None
+    __slots__ = (
+        "about",
+        "account",
+        "change_city",
+        "change_filial",
+        "change_lang",
+        "change_password",
+        "favorite",
+        "header",
+        "hide_menu",
+        "login",
+        "logout",
+        "loyalty",
+        "loyalty_certificates",
+        "loyalty_subscriptions",
+        "my",
+        "my_records",
+        "on_line",
+        "online_record",
+        "profile",
+    )
+    __wire_names__ = {"my_records": "myRecords", "on_line": "on-line"}
+
+    account: str | None
+    change_filial: str | None
+    change_city: str | None
+    online_record: str | None
+    about: str | None
+    change_lang: str | None
+    hide_menu: str | None
+    login: str | None
+    my_records: str | None
+    on_line: str | None
+    logout: str | None
+    my: str | None
+    favorite: str | None
+    change_password: str | None
+    header: str | None
+    profile: str | None
+    loyalty: str | None
+    loyalty_subscriptions: str | None
+    loyalty_certificates: str | None
+
+    def __init__(
+        self,
+        *,
+        account: str | None = None,
+        change_filial: str | None = None,
+        change_city: str | None = None,
+        online_record: str | None = None,
+        about: str | None = None,
+        change_lang: str | None = None,
+        hide_menu: str | None = None,
+        login: str | None = None,
+        my_records: str | None = None,
+        on_line: str | None = None,
+        logout: str | None = None,
+        my: str | None = None,
+        favorite: str | None = None,
+        change_password: str | None = None,
+        header: str | None = None,
+        profile: str | None = None,
+        loyalty: str | None = None,
+        loyalty_subscriptions: str | None = None,
+        loyalty_certificates: str | None = None,
+    ) -> None:
+        self.account = account
+        self.change_filial = change_filial
+        self.change_city = change_city
+        self.online_record = online_record
+        self.about = about
+        self.change_lang = change_lang
+        self.hide_menu = hide_menu
+        self.login = login
+        self.my_records = my_records
+        self.on_line = on_line
+        self.logout = logout
+        self.my = my
+        self.favorite = favorite
+        self.change_password = change_password
+        self.header = header
+        self.profile = profile
+        self.loyalty = loyalty
+        self.loyalty_subscriptions = loyalty_subscriptions
+        self.loyalty_certificates = loyalty_certificates
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesNotification(Model):
     """`i18n_lang_info_data_types/notification`.
 
@@ -1876,20 +3986,61 @@ class I18nLangInfoDataTypesNotification(Model):
         sent: `str`.
     """
 
-    your_city: str | None = None
-    yes_my_city: str | None = None
-    no_my_city: str | None = None
-    read_all: str | None = None
-    delete_all: str | None = None
-    deleted_record: str | None = None
-    record: str | None = None
-    news: str | None = None
-    review: str | None = None
-    notify: str | None = None
-    sent: str | None = None
+    __slots__ = (
+        "delete_all",
+        "deleted_record",
+        "news",
+        "no_my_city",
+        "notify",
+        "read_all",
+        "record",
+        "review",
+        "sent",
+        "yes_my_city",
+        "your_city",
+    )
+
+    your_city: str | None
+    yes_my_city: str | None
+    no_my_city: str | None
+    read_all: str | None
+    delete_all: str | None
+    deleted_record: str | None
+    record: str | None
+    news: str | None
+    review: str | None
+    notify: str | None
+    sent: str | None
+
+    def __init__(
+        self,
+        *,
+        your_city: str | None = None,
+        yes_my_city: str | None = None,
+        no_my_city: str | None = None,
+        read_all: str | None = None,
+        delete_all: str | None = None,
+        deleted_record: str | None = None,
+        record: str | None = None,
+        news: str | None = None,
+        review: str | None = None,
+        notify: str | None = None,
+        sent: str | None = None,
+    ) -> None:
+        self.your_city = your_city
+        self.yes_my_city = yes_my_city
+        self.no_my_city = no_my_city
+        self.read_all = read_all
+        self.delete_all = delete_all
+        self.deleted_record = deleted_record
+        self.record = record
+        self.news = news
+        self.review = review
+        self.notify = notify
+        self.sent = sent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesPaymentStatus(Model):
     """`i18n_lang_info_data_types/payment_status`.
 
@@ -1911,24 +4062,92 @@ class I18nLangInfoDataTypesPaymentStatus(Model):
         order_number_info (wire name `order-number-info`): `str`.
     """
 
-    payment_error: str | None = attrs.field(default=None, metadata={"wire": "payment-error"})
-    payment_redirect: str | None = attrs.field(default=None, metadata={"wire": "payment-redirect"})
-    payment_config_error: str | None = attrs.field(default=None, metadata={"wire": "payment-config-error"})
-    contact_us_for_questions: str | None = attrs.field(default=None, metadata={"wire": "contact-us-for-questions"})
-    contacts: str | None = None
-    order_registered: str | None = attrs.field(default=None, metadata={"wire": "order-registered"})
-    order_paid: str | None = attrs.field(default=None, metadata={"wire": "order-paid"})
-    retry: str | None = None
-    order_created_successfully: str | None = attrs.field(default=None, metadata={"wire": "order-created-successfully"})
-    order_is_being_processed: str | None = attrs.field(default=None, metadata={"wire": "order-is-being-processed"})
-    get_payment_data: str | None = attrs.field(default=None, metadata={"wire": "get-payment-data"})
-    transaction_number: str | None = attrs.field(default=None, metadata={"wire": "transaction-number"})
-    payment_transaction_info_1: str | None = attrs.field(default=None, metadata={"wire": "payment-transaction-info-1"})
-    payment_transaction_info_2: str | None = attrs.field(default=None, metadata={"wire": "payment-transaction-info-2"})
-    order_number_info: str | None = attrs.field(default=None, metadata={"wire": "order-number-info"})
+    __slots__ = (
+        "contact_us_for_questions",
+        "contacts",
+        "get_payment_data",
+        "order_created_successfully",
+        "order_is_being_processed",
+        "order_number_info",
+        "order_paid",
+        "order_registered",
+        "payment_config_error",
+        "payment_error",
+        "payment_redirect",
+        "payment_transaction_info_1",
+        "payment_transaction_info_2",
+        "retry",
+        "transaction_number",
+    )
+    __wire_names__ = {
+        "payment_error": "payment-error",
+        "payment_redirect": "payment-redirect",
+        "payment_config_error": "payment-config-error",
+        "contact_us_for_questions": "contact-us-for-questions",
+        "order_registered": "order-registered",
+        "order_paid": "order-paid",
+        "order_created_successfully": "order-created-successfully",
+        "order_is_being_processed": "order-is-being-processed",
+        "get_payment_data": "get-payment-data",
+        "transaction_number": "transaction-number",
+        "payment_transaction_info_1": "payment-transaction-info-1",
+        "payment_transaction_info_2": "payment-transaction-info-2",
+        "order_number_info": "order-number-info",
+    }
+
+    payment_error: str | None
+    payment_redirect: str | None
+    payment_config_error: str | None
+    contact_us_for_questions: str | None
+    contacts: str | None
+    order_registered: str | None
+    order_paid: str | None
+    retry: str | None
+    order_created_successfully: str | None
+    order_is_being_processed: str | None
+    get_payment_data: str | None
+    transaction_number: str | None
+    payment_transaction_info_1: str | None
+    payment_transaction_info_2: str | None
+    order_number_info: str | None
+
+    def __init__(
+        self,
+        *,
+        payment_error: str | None = None,
+        payment_redirect: str | None = None,
+        payment_config_error: str | None = None,
+        contact_us_for_questions: str | None = None,
+        contacts: str | None = None,
+        order_registered: str | None = None,
+        order_paid: str | None = None,
+        retry: str | None = None,
+        order_created_successfully: str | None = None,
+        order_is_being_processed: str | None = None,
+        get_payment_data: str | None = None,
+        transaction_number: str | None = None,
+        payment_transaction_info_1: str | None = None,
+        payment_transaction_info_2: str | None = None,
+        order_number_info: str | None = None,
+    ) -> None:
+        self.payment_error = payment_error
+        self.payment_redirect = payment_redirect
+        self.payment_config_error = payment_config_error
+        self.contact_us_for_questions = contact_us_for_questions
+        self.contacts = contacts
+        self.order_registered = order_registered
+        self.order_paid = order_paid
+        self.retry = retry
+        self.order_created_successfully = order_created_successfully
+        self.order_is_being_processed = order_is_being_processed
+        self.get_payment_data = get_payment_data
+        self.transaction_number = transaction_number
+        self.payment_transaction_info_1 = payment_transaction_info_1
+        self.payment_transaction_info_2 = payment_transaction_info_2
+        self.order_number_info = order_number_info
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesPrepaid(Model):
     """`i18n_lang_info_data_types/prepaid`.
 
@@ -1939,13 +4158,28 @@ class I18nLangInfoDataTypesPrepaid(Model):
         postpaid_sum: `str`.
     """
 
-    required: str | None = None
-    allowed: str | None = None
-    prepaid_sum: str | None = None
-    postpaid_sum: str | None = None
+    __slots__ = ("allowed", "postpaid_sum", "prepaid_sum", "required")
+
+    required: str | None
+    allowed: str | None
+    prepaid_sum: str | None
+    postpaid_sum: str | None
+
+    def __init__(
+        self,
+        *,
+        required: str | None = None,
+        allowed: str | None = None,
+        prepaid_sum: str | None = None,
+        postpaid_sum: str | None = None,
+    ) -> None:
+        self.required = required
+        self.allowed = allowed
+        self.prepaid_sum = prepaid_sum
+        self.postpaid_sum = postpaid_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesProfile(Model):
     """`i18n_lang_info_data_types/profile`.
 
@@ -1962,19 +4196,62 @@ class I18nLangInfoDataTypesProfile(Model):
         your_records: `str`.
     """
 
-    name: I18nLangInfoDataTypesProfileName | None = None
-    no_future_records: str | None = attrs.field(default=None, metadata={"wire": "noFutureRecords"})
-    no_past_records: str | None = attrs.field(default=None, metadata={"wire": "noPastRecords"})
-    phone: I18nLangInfoDataTypesProfilePhone | None = None
-    email: I18nLangInfoDataTypesProfileEmail | None = None
-    password: I18nLangInfoDataTypesProfilePassword | None = None
-    error: str | None = None
-    saved: str | None = None
-    contacts_details: str | None = attrs.field(default=None, metadata={"wire": "contactsDetails"})
-    your_records: str | None = None
+    __slots__ = (
+        "contacts_details",
+        "email",
+        "error",
+        "name",
+        "no_future_records",
+        "no_past_records",
+        "password",
+        "phone",
+        "saved",
+        "your_records",
+    )
+    __wire_names__ = {
+        "no_future_records": "noFutureRecords",
+        "no_past_records": "noPastRecords",
+        "contacts_details": "contactsDetails",
+    }
+
+    name: I18nLangInfoDataTypesProfileName | None
+    no_future_records: str | None
+    no_past_records: str | None
+    phone: I18nLangInfoDataTypesProfilePhone | None
+    email: I18nLangInfoDataTypesProfileEmail | None
+    password: I18nLangInfoDataTypesProfilePassword | None
+    error: str | None
+    saved: str | None
+    contacts_details: str | None
+    your_records: str | None
+
+    def __init__(
+        self,
+        *,
+        name: I18nLangInfoDataTypesProfileName | None = None,
+        no_future_records: str | None = None,
+        no_past_records: str | None = None,
+        phone: I18nLangInfoDataTypesProfilePhone | None = None,
+        email: I18nLangInfoDataTypesProfileEmail | None = None,
+        password: I18nLangInfoDataTypesProfilePassword | None = None,
+        error: str | None = None,
+        saved: str | None = None,
+        contacts_details: str | None = None,
+        your_records: str | None = None,
+    ) -> None:
+        self.name = name
+        self.no_future_records = no_future_records
+        self.no_past_records = no_past_records
+        self.phone = phone
+        self.email = email
+        self.password = password
+        self.error = error
+        self.saved = saved
+        self.contacts_details = contacts_details
+        self.your_records = your_records
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesProfileEmail(Model):
     """`i18n_lang_info_data_types/profile/email`.
 
@@ -1982,10 +4259,15 @@ class I18nLangInfoDataTypesProfileEmail(Model):
         info: `str`.
     """
 
-    info: str | None = None
+    __slots__ = ("info",)
+
+    info: str | None
+
+    def __init__(self, *, info: str | None = None) -> None:
+        self.info = info
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesProfileName(Model):
     """`i18n_lang_info_data_types/profile/name`.
 
@@ -1994,11 +4276,17 @@ class I18nLangInfoDataTypesProfileName(Model):
         not_known: `str`.
     """
 
-    saved: str | None = None
-    not_known: str | None = None
+    __slots__ = ("not_known", "saved")
+
+    saved: str | None
+    not_known: str | None
+
+    def __init__(self, *, saved: str | None = None, not_known: str | None = None) -> None:
+        self.saved = saved
+        self.not_known = not_known
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesProfilePassword(Model):
     """`i18n_lang_info_data_types/profile/password`.
 
@@ -2013,17 +4301,56 @@ class I18nLangInfoDataTypesProfilePassword(Model):
         invalid_no_symbol (wire name `invalidNoSymbol`): `str`.
     """
 
-    info: str | None = None
-    bad_password: str | None = attrs.field(default=None, metadata={"wire": "badPassword"})
-    current: str | None = None
-    new: str | None = None
-    invalid_too_short: str | None = attrs.field(default=None, metadata={"wire": "invalidTooShort"})
-    invalid_no_digit: str | None = attrs.field(default=None, metadata={"wire": "invalidNoDigit"})
-    invalid_no_capital: str | None = attrs.field(default=None, metadata={"wire": "invalidNoCapital"})
-    invalid_no_symbol: str | None = attrs.field(default=None, metadata={"wire": "invalidNoSymbol"})
+    __slots__ = (
+        "bad_password",
+        "current",
+        "info",
+        "invalid_no_capital",
+        "invalid_no_digit",
+        "invalid_no_symbol",
+        "invalid_too_short",
+        "new",
+    )
+    __wire_names__ = {
+        "bad_password": "badPassword",
+        "invalid_too_short": "invalidTooShort",
+        "invalid_no_digit": "invalidNoDigit",
+        "invalid_no_capital": "invalidNoCapital",
+        "invalid_no_symbol": "invalidNoSymbol",
+    }
+
+    info: str | None
+    bad_password: str | None
+    current: str | None
+    new: str | None
+    invalid_too_short: str | None
+    invalid_no_digit: str | None
+    invalid_no_capital: str | None
+    invalid_no_symbol: str | None
+
+    def __init__(
+        self,
+        *,
+        info: str | None = None,
+        bad_password: str | None = None,
+        current: str | None = None,
+        new: str | None = None,
+        invalid_too_short: str | None = None,
+        invalid_no_digit: str | None = None,
+        invalid_no_capital: str | None = None,
+        invalid_no_symbol: str | None = None,
+    ) -> None:
+        self.info = info
+        self.bad_password = bad_password
+        self.current = current
+        self.new = new
+        self.invalid_too_short = invalid_too_short
+        self.invalid_no_digit = invalid_no_digit
+        self.invalid_no_capital = invalid_no_capital
+        self.invalid_no_symbol = invalid_no_symbol
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesProfilePhone(Model):
     """`i18n_lang_info_data_types/profile/phone`.
 
@@ -2031,10 +4358,15 @@ class I18nLangInfoDataTypesProfilePhone(Model):
         confirm: `str`.
     """
 
-    confirm: str | None = None
+    __slots__ = ("confirm",)
+
+    confirm: str | None
+
+    def __init__(self, *, confirm: str | None = None) -> None:
+        self.confirm = confirm
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesRecord(Model):
     """`i18n_lang_info_data_types/record`.
 
@@ -2081,49 +4413,177 @@ class I18nLangInfoDataTypesRecord(Model):
         is_deleted: `str`.
     """
 
-    show_details: str | None = None
-    is_canceled: str | None = None
-    is_canceled_success: str | None = None
-    record: str | None = None
-    place: str | None = None
-    master: str | None = None
-    service: str | None = None
-    services: str | None = None
-    date: str | None = None
-    past: str | None = None
-    through: str | None = None
-    time: str | None = None
-    clients_count: str | None = None
-    book_visit: str | None = None
-    add_service: str | None = None
-    add_master: str | None = None
-    add_datetime: str | None = None
-    cancel_record: str | None = None
-    cancel_record_warning: str | None = None
-    confirm_cancel_record: str | None = None
-    error_cancel_record: str | None = None
-    error_cancel_record_new1: str | None = None
-    error_cancel_record_new2_1: str | None = None
-    error_cancel_record_new2_2: str | None = None
-    add_to_google_calendar: str | None = None
-    booking_success: str | None = None
-    create_new_record: str | None = None
-    future_records: str | None = None
-    past_records: str | None = None
-    change_record_time: str | None = None
-    error_change_record_time: str | None = None
-    error_change_record_time2_1: str | None = None
-    error_change_record_time2_2: str | None = None
-    selected_services: str | None = None
-    calculate_services: str | None = None
-    change_record_fail: str | None = None
-    continue_booking: str | None = None
-    go_to_registration: str | None = None
-    repeat: str | None = None
-    is_deleted: str | None = None
+    __slots__ = (
+        "add_datetime",
+        "add_master",
+        "add_service",
+        "add_to_google_calendar",
+        "book_visit",
+        "booking_success",
+        "calculate_services",
+        "cancel_record",
+        "cancel_record_warning",
+        "change_record_fail",
+        "change_record_time",
+        "clients_count",
+        "confirm_cancel_record",
+        "continue_booking",
+        "create_new_record",
+        "date",
+        "error_cancel_record",
+        "error_cancel_record_new1",
+        "error_cancel_record_new2_1",
+        "error_cancel_record_new2_2",
+        "error_change_record_time",
+        "error_change_record_time2_1",
+        "error_change_record_time2_2",
+        "future_records",
+        "go_to_registration",
+        "is_canceled",
+        "is_canceled_success",
+        "is_deleted",
+        "master",
+        "past",
+        "past_records",
+        "place",
+        "record",
+        "repeat",
+        "selected_services",
+        "service",
+        "services",
+        "show_details",
+        "through",
+        "time",
+    )
+
+    show_details: str | None
+    is_canceled: str | None
+    is_canceled_success: str | None
+    record: str | None
+    place: str | None
+    master: str | None
+    service: str | None
+    services: str | None
+    date: str | None
+    past: str | None
+    through: str | None
+    time: str | None
+    clients_count: str | None
+    book_visit: str | None
+    add_service: str | None
+    add_master: str | None
+    add_datetime: str | None
+    cancel_record: str | None
+    cancel_record_warning: str | None
+    confirm_cancel_record: str | None
+    error_cancel_record: str | None
+    error_cancel_record_new1: str | None
+    error_cancel_record_new2_1: str | None
+    error_cancel_record_new2_2: str | None
+    add_to_google_calendar: str | None
+    booking_success: str | None
+    create_new_record: str | None
+    future_records: str | None
+    past_records: str | None
+    change_record_time: str | None
+    error_change_record_time: str | None
+    error_change_record_time2_1: str | None
+    error_change_record_time2_2: str | None
+    selected_services: str | None
+    calculate_services: str | None
+    change_record_fail: str | None
+    continue_booking: str | None
+    go_to_registration: str | None
+    repeat: str | None
+    is_deleted: str | None
+
+    def __init__(
+        self,
+        *,
+        show_details: str | None = None,
+        is_canceled: str | None = None,
+        is_canceled_success: str | None = None,
+        record: str | None = None,
+        place: str | None = None,
+        master: str | None = None,
+        service: str | None = None,
+        services: str | None = None,
+        date: str | None = None,
+        past: str | None = None,
+        through: str | None = None,
+        time: str | None = None,
+        clients_count: str | None = None,
+        book_visit: str | None = None,
+        add_service: str | None = None,
+        add_master: str | None = None,
+        add_datetime: str | None = None,
+        cancel_record: str | None = None,
+        cancel_record_warning: str | None = None,
+        confirm_cancel_record: str | None = None,
+        error_cancel_record: str | None = None,
+        error_cancel_record_new1: str | None = None,
+        error_cancel_record_new2_1: str | None = None,
+        error_cancel_record_new2_2: str | None = None,
+        add_to_google_calendar: str | None = None,
+        booking_success: str | None = None,
+        create_new_record: str | None = None,
+        future_records: str | None = None,
+        past_records: str | None = None,
+        change_record_time: str | None = None,
+        error_change_record_time: str | None = None,
+        error_change_record_time2_1: str | None = None,
+        error_change_record_time2_2: str | None = None,
+        selected_services: str | None = None,
+        calculate_services: str | None = None,
+        change_record_fail: str | None = None,
+        continue_booking: str | None = None,
+        go_to_registration: str | None = None,
+        repeat: str | None = None,
+        is_deleted: str | None = None,
+    ) -> None:
+        self.show_details = show_details
+        self.is_canceled = is_canceled
+        self.is_canceled_success = is_canceled_success
+        self.record = record
+        self.place = place
+        self.master = master
+        self.service = service
+        self.services = services
+        self.date = date
+        self.past = past
+        self.through = through
+        self.time = time
+        self.clients_count = clients_count
+        self.book_visit = book_visit
+        self.add_service = add_service
+        self.add_master = add_master
+        self.add_datetime = add_datetime
+        self.cancel_record = cancel_record
+        self.cancel_record_warning = cancel_record_warning
+        self.confirm_cancel_record = confirm_cancel_record
+        self.error_cancel_record = error_cancel_record
+        self.error_cancel_record_new1 = error_cancel_record_new1
+        self.error_cancel_record_new2_1 = error_cancel_record_new2_1
+        self.error_cancel_record_new2_2 = error_cancel_record_new2_2
+        self.add_to_google_calendar = add_to_google_calendar
+        self.booking_success = booking_success
+        self.create_new_record = create_new_record
+        self.future_records = future_records
+        self.past_records = past_records
+        self.change_record_time = change_record_time
+        self.error_change_record_time = error_change_record_time
+        self.error_change_record_time2_1 = error_change_record_time2_1
+        self.error_change_record_time2_2 = error_change_record_time2_2
+        self.selected_services = selected_services
+        self.calculate_services = calculate_services
+        self.change_record_fail = change_record_fail
+        self.continue_booking = continue_booking
+        self.go_to_registration = go_to_registration
+        self.repeat = repeat
+        self.is_deleted = is_deleted
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesRegistration(Model):
     """`i18n_lang_info_data_types/registration`.
 
@@ -2132,11 +4592,19 @@ class I18nLangInfoDataTypesRegistration(Model):
         form: `I18nLangInfoDataTypesRegistrationForm`.
     """
 
-    registration: str | None = None
-    form: I18nLangInfoDataTypesRegistrationForm | None = None
+    __slots__ = ("form", "registration")
+
+    registration: str | None
+    form: I18nLangInfoDataTypesRegistrationForm | None
+
+    def __init__(
+        self, *, registration: str | None = None, form: I18nLangInfoDataTypesRegistrationForm | None = None
+    ) -> None:
+        self.registration = registration
+        self.form = form
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesRegistrationForm(Model):
     """`i18n_lang_info_data_types/registration/form`.
 
@@ -2151,17 +4619,50 @@ class I18nLangInfoDataTypesRegistrationForm(Model):
         unknown_error (wire name `unknownError`): `str`.
     """
 
-    name: str | None = None
-    company_title: str | None = None
-    i_know_promo: str | None = None
-    confirm_oferta_1: str | None = None
-    confirm_oferta_2: str | None = None
-    submit: str | None = None
-    promo: str | None = None
-    unknown_error: str | None = attrs.field(default=None, metadata={"wire": "unknownError"})
+    __slots__ = (
+        "company_title",
+        "confirm_oferta_1",
+        "confirm_oferta_2",
+        "i_know_promo",
+        "name",
+        "promo",
+        "submit",
+        "unknown_error",
+    )
+    __wire_names__ = {"unknown_error": "unknownError"}
+
+    name: str | None
+    company_title: str | None
+    i_know_promo: str | None
+    confirm_oferta_1: str | None
+    confirm_oferta_2: str | None
+    submit: str | None
+    promo: str | None
+    unknown_error: str | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        company_title: str | None = None,
+        i_know_promo: str | None = None,
+        confirm_oferta_1: str | None = None,
+        confirm_oferta_2: str | None = None,
+        submit: str | None = None,
+        promo: str | None = None,
+        unknown_error: str | None = None,
+    ) -> None:
+        self.name = name
+        self.company_title = company_title
+        self.i_know_promo = i_know_promo
+        self.confirm_oferta_1 = confirm_oferta_1
+        self.confirm_oferta_2 = confirm_oferta_2
+        self.submit = submit
+        self.promo = promo
+        self.unknown_error = unknown_error
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesReviews(Model):
     """`i18n_lang_info_data_types/reviews`.
 
@@ -2178,19 +4679,68 @@ class I18nLangInfoDataTypesReviews(Model):
         thanks_for_review (wire name `thanksForReview`): `str`.
     """
 
-    cancel_add_review: str | None = attrs.field(default=None, metadata={"wire": "cancelAddReview"})
-    later: str | None = None
-    add_review: str | None = attrs.field(default=None, metadata={"wire": "addReview"})
-    your_review_mark: str | None = attrs.field(default=None, metadata={"wire": "yourReviewMark"})
-    review_field_label_text: str | None = attrs.field(default=None, metadata={"wire": "reviewFieldLabelText"})
-    review_title: str | None = attrs.field(default=None, metadata={"wire": "reviewTitle"})
-    review_message: str | None = attrs.field(default=None, metadata={"wire": "reviewMessage"})
-    review_request_store_title: str | None = attrs.field(default=None, metadata={"wire": "reviewRequestStoreTitle"})
-    review_button: str | None = attrs.field(default=None, metadata={"wire": "reviewButton"})
-    thanks_for_review: str | None = attrs.field(default=None, metadata={"wire": "thanksForReview"})
+    __slots__ = (
+        "add_review",
+        "cancel_add_review",
+        "later",
+        "review_button",
+        "review_field_label_text",
+        "review_message",
+        "review_request_store_title",
+        "review_title",
+        "thanks_for_review",
+        "your_review_mark",
+    )
+    __wire_names__ = {
+        "cancel_add_review": "cancelAddReview",
+        "add_review": "addReview",
+        "your_review_mark": "yourReviewMark",
+        "review_field_label_text": "reviewFieldLabelText",
+        "review_title": "reviewTitle",
+        "review_message": "reviewMessage",
+        "review_request_store_title": "reviewRequestStoreTitle",
+        "review_button": "reviewButton",
+        "thanks_for_review": "thanksForReview",
+    }
+
+    cancel_add_review: str | None
+    later: str | None
+    add_review: str | None
+    your_review_mark: str | None
+    review_field_label_text: str | None
+    review_title: str | None
+    review_message: str | None
+    review_request_store_title: str | None
+    review_button: str | None
+    thanks_for_review: str | None
+
+    def __init__(
+        self,
+        *,
+        cancel_add_review: str | None = None,
+        later: str | None = None,
+        add_review: str | None = None,
+        your_review_mark: str | None = None,
+        review_field_label_text: str | None = None,
+        review_title: str | None = None,
+        review_message: str | None = None,
+        review_request_store_title: str | None = None,
+        review_button: str | None = None,
+        thanks_for_review: str | None = None,
+    ) -> None:
+        self.cancel_add_review = cancel_add_review
+        self.later = later
+        self.add_review = add_review
+        self.your_review_mark = your_review_mark
+        self.review_field_label_text = review_field_label_text
+        self.review_title = review_title
+        self.review_message = review_message
+        self.review_request_store_title = review_request_store_title
+        self.review_button = review_button
+        self.thanks_for_review = thanks_for_review
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesService(Model):
     """`i18n_lang_info_data_types/service`.
 
@@ -2216,28 +4766,98 @@ class I18nLangInfoDataTypesService(Model):
         unavailable_services: `str`.
     """
 
-    selected: str | None = None
-    selected_service_count: str | None = None
-    no_services_and_events: str | None = attrs.field(default=None, metadata={"wire": "noServicesAndEvents"})
-    no_more_services: str | None = attrs.field(default=None, metadata={"wire": "noMoreServices"})
-    no_more_service: str | None = attrs.field(default=None, metadata={"wire": "noMoreService"})
-    search: str | None = None
-    sale: str | None = None
-    services: str | None = None
-    add: str | None = None
-    add_short: str | None = None
-    currency_short: str | None = None
-    services_pref: I18nLangInfoDataTypesServiceServicesPref | None = None
-    order_on: str | None = None
-    price: str | None = None
-    price_not_available: str | None = None
-    price_from: str | None = None
-    price_to: str | None = None
-    unavailable_service: str | None = None
-    unavailable_services: str | None = None
+    __slots__ = (
+        "add",
+        "add_short",
+        "currency_short",
+        "no_more_service",
+        "no_more_services",
+        "no_services_and_events",
+        "order_on",
+        "price",
+        "price_from",
+        "price_not_available",
+        "price_to",
+        "sale",
+        "search",
+        "selected",
+        "selected_service_count",
+        "services",
+        "services_pref",
+        "unavailable_service",
+        "unavailable_services",
+    )
+    __wire_names__ = {
+        "no_services_and_events": "noServicesAndEvents",
+        "no_more_services": "noMoreServices",
+        "no_more_service": "noMoreService",
+    }
+
+    selected: str | None
+    selected_service_count: str | None
+    no_services_and_events: str | None
+    no_more_services: str | None
+    no_more_service: str | None
+    search: str | None
+    sale: str | None
+    services: str | None
+    add: str | None
+    add_short: str | None
+    currency_short: str | None
+    services_pref: I18nLangInfoDataTypesServiceServicesPref | None
+    order_on: str | None
+    price: str | None
+    price_not_available: str | None
+    price_from: str | None
+    price_to: str | None
+    unavailable_service: str | None
+    unavailable_services: str | None
+
+    def __init__(
+        self,
+        *,
+        selected: str | None = None,
+        selected_service_count: str | None = None,
+        no_services_and_events: str | None = None,
+        no_more_services: str | None = None,
+        no_more_service: str | None = None,
+        search: str | None = None,
+        sale: str | None = None,
+        services: str | None = None,
+        add: str | None = None,
+        add_short: str | None = None,
+        currency_short: str | None = None,
+        services_pref: I18nLangInfoDataTypesServiceServicesPref | None = None,
+        order_on: str | None = None,
+        price: str | None = None,
+        price_not_available: str | None = None,
+        price_from: str | None = None,
+        price_to: str | None = None,
+        unavailable_service: str | None = None,
+        unavailable_services: str | None = None,
+    ) -> None:
+        self.selected = selected
+        self.selected_service_count = selected_service_count
+        self.no_services_and_events = no_services_and_events
+        self.no_more_services = no_more_services
+        self.no_more_service = no_more_service
+        self.search = search
+        self.sale = sale
+        self.services = services
+        self.add = add
+        self.add_short = add_short
+        self.currency_short = currency_short
+        self.services_pref = services_pref
+        self.order_on = order_on
+        self.price = price
+        self.price_not_available = price_not_available
+        self.price_from = price_from
+        self.price_to = price_to
+        self.unavailable_service = unavailable_service
+        self.unavailable_services = unavailable_services
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesServiceServicesPref(Model):
     """`i18n_lang_info_data_types/service/services_pref`.
 
@@ -2247,12 +4867,20 @@ class I18nLangInfoDataTypesServiceServicesPref(Model):
         field_3 (wire name `3`): `str`.
     """
 
-    field_1: str | None = attrs.field(default=None, metadata={"wire": "1"})
-    field_2: str | None = attrs.field(default=None, metadata={"wire": "2"})
-    field_3: str | None = attrs.field(default=None, metadata={"wire": "3"})
+    __slots__ = ("field_1", "field_2", "field_3")
+    __wire_names__ = {"field_1": "1", "field_2": "2", "field_3": "3"}
+
+    field_1: str | None
+    field_2: str | None
+    field_3: str | None
+
+    def __init__(self, *, field_1: str | None = None, field_2: str | None = None, field_3: str | None = None) -> None:
+        self.field_1 = field_1
+        self.field_2 = field_2
+        self.field_3 = field_3
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesSteps(Model):
     """`i18n_lang_info_data_types/steps`.
 
@@ -2263,13 +4891,28 @@ class I18nLangInfoDataTypesSteps(Model):
         time: `str`.
     """
 
-    date_and_time: str | None = None
-    staff: I18nLangInfoDataTypesStepsStaff | None = None
-    service: str | None = None
-    time: str | None = None
+    __slots__ = ("date_and_time", "service", "staff", "time")
+
+    date_and_time: str | None
+    staff: I18nLangInfoDataTypesStepsStaff | None
+    service: str | None
+    time: str | None
+
+    def __init__(
+        self,
+        *,
+        date_and_time: str | None = None,
+        staff: I18nLangInfoDataTypesStepsStaff | None = None,
+        service: str | None = None,
+        time: str | None = None,
+    ) -> None:
+        self.date_and_time = date_and_time
+        self.staff = staff
+        self.service = service
+        self.time = time
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesStepsStaff(Model):
     """`i18n_lang_info_data_types/steps/staff`.
 
@@ -2278,11 +4921,17 @@ class I18nLangInfoDataTypesStepsStaff(Model):
         genitive: `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
+    __slots__ = ("genitive", "nominative")
+
+    nominative: str | None
+    genitive: str | None
+
+    def __init__(self, *, nominative: str | None = None, genitive: str | None = None) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTime(Model):
     """`i18n_lang_info_data_types/time`.
 
@@ -2301,25 +4950,75 @@ class I18nLangInfoDataTypesTime(Model):
         by_full_week_day: `I18nLangInfoDataTypesTimeByFullWeekDay`.
     """
 
-    hour_cased: I18nLangInfoDataTypesTimeHourCased | None = attrs.field(default=None, metadata={"wire": "hourCased"})
-    week_cased: I18nLangInfoDataTypesTimeWeekCased | None = attrs.field(default=None, metadata={"wire": "weekCased"})
-    month_cased: I18nLangInfoDataTypesTimeMonthCased | None = attrs.field(default=None, metadata={"wire": "monthCased"})
-    year_cased: I18nLangInfoDataTypesTimeYearCased | None = attrs.field(default=None, metadata={"wire": "yearCased"})
-    day_cased: I18nLangInfoDataTypesTimeDayCased | None = attrs.field(default=None, metadata={"wire": "dayCased"})
-    minute_cased: I18nLangInfoDataTypesTimeMinuteCased | None = attrs.field(
-        default=None, metadata={"wire": "minuteCased"}
+    __slots__ = (
+        "at_o_clock",
+        "by_full_week_day",
+        "by_week_day",
+        "day_cased",
+        "hour_cased",
+        "minute_cased",
+        "month_cased",
+        "no_times",
+        "second_cased",
+        "the_part_of_day",
+        "week_cased",
+        "year_cased",
     )
-    second_cased: I18nLangInfoDataTypesTimeSecondCased | None = attrs.field(
-        default=None, metadata={"wire": "secondCased"}
-    )
-    at_o_clock: str | None = None
-    no_times: str | None = attrs.field(default=None, metadata={"wire": "noTimes"})
-    the_part_of_day: I18nLangInfoDataTypesTimeThePartOfDay | None = None
-    by_week_day: I18nLangInfoDataTypesTimeByWeekDay | None = None
-    by_full_week_day: I18nLangInfoDataTypesTimeByFullWeekDay | None = None
+    __wire_names__ = {
+        "hour_cased": "hourCased",
+        "week_cased": "weekCased",
+        "month_cased": "monthCased",
+        "year_cased": "yearCased",
+        "day_cased": "dayCased",
+        "minute_cased": "minuteCased",
+        "second_cased": "secondCased",
+        "no_times": "noTimes",
+    }
+
+    hour_cased: I18nLangInfoDataTypesTimeHourCased | None
+    week_cased: I18nLangInfoDataTypesTimeWeekCased | None
+    month_cased: I18nLangInfoDataTypesTimeMonthCased | None
+    year_cased: I18nLangInfoDataTypesTimeYearCased | None
+    day_cased: I18nLangInfoDataTypesTimeDayCased | None
+    minute_cased: I18nLangInfoDataTypesTimeMinuteCased | None
+    second_cased: I18nLangInfoDataTypesTimeSecondCased | None
+    at_o_clock: str | None
+    no_times: str | None
+    the_part_of_day: I18nLangInfoDataTypesTimeThePartOfDay | None
+    by_week_day: I18nLangInfoDataTypesTimeByWeekDay | None
+    by_full_week_day: I18nLangInfoDataTypesTimeByFullWeekDay | None
+
+    def __init__(
+        self,
+        *,
+        hour_cased: I18nLangInfoDataTypesTimeHourCased | None = None,
+        week_cased: I18nLangInfoDataTypesTimeWeekCased | None = None,
+        month_cased: I18nLangInfoDataTypesTimeMonthCased | None = None,
+        year_cased: I18nLangInfoDataTypesTimeYearCased | None = None,
+        day_cased: I18nLangInfoDataTypesTimeDayCased | None = None,
+        minute_cased: I18nLangInfoDataTypesTimeMinuteCased | None = None,
+        second_cased: I18nLangInfoDataTypesTimeSecondCased | None = None,
+        at_o_clock: str | None = None,
+        no_times: str | None = None,
+        the_part_of_day: I18nLangInfoDataTypesTimeThePartOfDay | None = None,
+        by_week_day: I18nLangInfoDataTypesTimeByWeekDay | None = None,
+        by_full_week_day: I18nLangInfoDataTypesTimeByFullWeekDay | None = None,
+    ) -> None:
+        self.hour_cased = hour_cased
+        self.week_cased = week_cased
+        self.month_cased = month_cased
+        self.year_cased = year_cased
+        self.day_cased = day_cased
+        self.minute_cased = minute_cased
+        self.second_cased = second_cased
+        self.at_o_clock = at_o_clock
+        self.no_times = no_times
+        self.the_part_of_day = the_part_of_day
+        self.by_week_day = by_week_day
+        self.by_full_week_day = by_full_week_day
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeByFullWeekDay(Model):
     """`i18n_lang_info_data_types/time/by_full_week_day`.
 
@@ -2333,16 +5032,46 @@ class I18nLangInfoDataTypesTimeByFullWeekDay(Model):
         sunday (wire name `Sunday`): `str`.
     """
 
-    monday: str | None = attrs.field(default=None, metadata={"wire": "Monday"})
-    tuesday: str | None = attrs.field(default=None, metadata={"wire": "Tuesday"})
-    wednesday: str | None = attrs.field(default=None, metadata={"wire": "Wednesday"})
-    thursday: str | None = attrs.field(default=None, metadata={"wire": "Thursday"})
-    friday: str | None = attrs.field(default=None, metadata={"wire": "Friday"})
-    saturday: str | None = attrs.field(default=None, metadata={"wire": "Saturday"})
-    sunday: str | None = attrs.field(default=None, metadata={"wire": "Sunday"})
+    __slots__ = ("friday", "monday", "saturday", "sunday", "thursday", "tuesday", "wednesday")
+    __wire_names__ = {
+        "monday": "Monday",
+        "tuesday": "Tuesday",
+        "wednesday": "Wednesday",
+        "thursday": "Thursday",
+        "friday": "Friday",
+        "saturday": "Saturday",
+        "sunday": "Sunday",
+    }
+
+    monday: str | None
+    tuesday: str | None
+    wednesday: str | None
+    thursday: str | None
+    friday: str | None
+    saturday: str | None
+    sunday: str | None
+
+    def __init__(
+        self,
+        *,
+        monday: str | None = None,
+        tuesday: str | None = None,
+        wednesday: str | None = None,
+        thursday: str | None = None,
+        friday: str | None = None,
+        saturday: str | None = None,
+        sunday: str | None = None,
+    ) -> None:
+        self.monday = monday
+        self.tuesday = tuesday
+        self.wednesday = wednesday
+        self.thursday = thursday
+        self.friday = friday
+        self.saturday = saturday
+        self.sunday = sunday
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeByWeekDay(Model):
     """`i18n_lang_info_data_types/time/by_week_day`.
 
@@ -2356,16 +5085,38 @@ class I18nLangInfoDataTypesTimeByWeekDay(Model):
         sun (wire name `Sun`): `str`.
     """
 
-    mon: str | None = attrs.field(default=None, metadata={"wire": "Mon"})
-    tue: str | None = attrs.field(default=None, metadata={"wire": "Tue"})
-    wed: str | None = attrs.field(default=None, metadata={"wire": "Wed"})
-    thu: str | None = attrs.field(default=None, metadata={"wire": "Thu"})
-    fri: str | None = attrs.field(default=None, metadata={"wire": "Fri"})
-    sat: str | None = attrs.field(default=None, metadata={"wire": "Sat"})
-    sun: str | None = attrs.field(default=None, metadata={"wire": "Sun"})
+    __slots__ = ("fri", "mon", "sat", "sun", "thu", "tue", "wed")
+    __wire_names__ = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
+
+    mon: str | None
+    tue: str | None
+    wed: str | None
+    thu: str | None
+    fri: str | None
+    sat: str | None
+    sun: str | None
+
+    def __init__(
+        self,
+        *,
+        mon: str | None = None,
+        tue: str | None = None,
+        wed: str | None = None,
+        thu: str | None = None,
+        fri: str | None = None,
+        sat: str | None = None,
+        sun: str | None = None,
+    ) -> None:
+        self.mon = mon
+        self.tue = tue
+        self.wed = wed
+        self.thu = thu
+        self.fri = fri
+        self.sat = sat
+        self.sun = sun
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeDayCased(Model):
     """`i18n_lang_info_data_types/time/day_cased`.
 
@@ -2375,12 +5126,22 @@ class I18nLangInfoDataTypesTimeDayCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeHourCased(Model):
     """`i18n_lang_info_data_types/time/hour_cased`.
 
@@ -2390,12 +5151,22 @@ class I18nLangInfoDataTypesTimeHourCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeMinuteCased(Model):
     """`i18n_lang_info_data_types/time/minute_cased`.
 
@@ -2406,13 +5177,29 @@ class I18nLangInfoDataTypesTimeMinuteCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    accusative: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("accusative", "genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    accusative: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self,
+        *,
+        nominative: str | None = None,
+        genitive: str | None = None,
+        accusative: str | None = None,
+        plural_genitive: str | None = None,
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.accusative = accusative
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeMonthCased(Model):
     """`i18n_lang_info_data_types/time/month_cased`.
 
@@ -2422,12 +5209,22 @@ class I18nLangInfoDataTypesTimeMonthCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeSecondCased(Model):
     """`i18n_lang_info_data_types/time/second_cased`.
 
@@ -2438,13 +5235,29 @@ class I18nLangInfoDataTypesTimeSecondCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    accusative: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("accusative", "genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    accusative: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self,
+        *,
+        nominative: str | None = None,
+        genitive: str | None = None,
+        accusative: str | None = None,
+        plural_genitive: str | None = None,
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.accusative = accusative
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeThePartOfDay(Model):
     """`i18n_lang_info_data_types/time/the_part_of_day`.
 
@@ -2454,12 +5267,19 @@ class I18nLangInfoDataTypesTimeThePartOfDay(Model):
         evening: `str`.
     """
 
-    morning: str | None = None
-    day: str | None = None
-    evening: str | None = None
+    __slots__ = ("day", "evening", "morning")
+
+    morning: str | None
+    day: str | None
+    evening: str | None
+
+    def __init__(self, *, morning: str | None = None, day: str | None = None, evening: str | None = None) -> None:
+        self.morning = morning
+        self.day = day
+        self.evening = evening
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeWeekCased(Model):
     """`i18n_lang_info_data_types/time/week_cased`.
 
@@ -2469,12 +5289,22 @@ class I18nLangInfoDataTypesTimeWeekCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTimeYearCased(Model):
     """`i18n_lang_info_data_types/time/year_cased`.
 
@@ -2484,12 +5314,22 @@ class I18nLangInfoDataTypesTimeYearCased(Model):
         plural_genitive (wire name `plural-genitive`): `str`.
     """
 
-    nominative: str | None = None
-    genitive: str | None = None
-    plural_genitive: str | None = attrs.field(default=None, metadata={"wire": "plural-genitive"})
+    __slots__ = ("genitive", "nominative", "plural_genitive")
+    __wire_names__ = {"plural_genitive": "plural-genitive"}
+
+    nominative: str | None
+    genitive: str | None
+    plural_genitive: str | None
+
+    def __init__(
+        self, *, nominative: str | None = None, genitive: str | None = None, plural_genitive: str | None = None
+    ) -> None:
+        self.nominative = nominative
+        self.genitive = genitive
+        self.plural_genitive = plural_genitive
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTips(Model):
     """`i18n_lang_info_data_types/tips`.
 
@@ -2513,30 +5353,101 @@ class I18nLangInfoDataTypesTips(Model):
         bad_sum (wire name `bad-sum`): `str`.
     """
 
-    terms: I18nLangInfoDataTypesTipsTerms | None = None
-    review_sent: str | None = attrs.field(default=None, metadata={"wire": "review-sent"})
-    your_mark: str | None = attrs.field(default=None, metadata={"wire": "your-mark"})
-    leave_a_review: str | None = attrs.field(default=None, metadata={"wire": "leave-a-review"})
-    leave_a_tip_to_a_specialist: str | None = attrs.field(
-        default=None, metadata={"wire": "leave-a-tip-to-a-specialist"}
+    __slots__ = (
+        "at_time",
+        "bad_sum",
+        "cancel_tips",
+        "credited",
+        "custom_sum",
+        "enter_sum",
+        "leave_a_review",
+        "leave_a_tip_to_a_specialist",
+        "rate_specialist_to_sent_feedback",
+        "review_or_tips_required",
+        "review_sent",
+        "terms",
+        "tips_required",
+        "title",
+        "visit_amount",
+        "will_be_written_off",
+        "your_mark",
     )
-    credited: str | None = None
-    visit_amount: str | None = attrs.field(default=None, metadata={"wire": "visit-amount"})
-    will_be_written_off: str | None = attrs.field(default=None, metadata={"wire": "will-be-written-off"})
-    at_time: str | None = attrs.field(default=None, metadata={"wire": "at-time"})
-    rate_specialist_to_sent_feedback: str | None = attrs.field(
-        default=None, metadata={"wire": "rate-specialist-to-sent-feedback"}
-    )
-    title: str | None = None
-    tips_required: str | None = attrs.field(default=None, metadata={"wire": "tips-required"})
-    review_or_tips_required: str | None = attrs.field(default=None, metadata={"wire": "review-or-tips-required"})
-    enter_sum: str | None = attrs.field(default=None, metadata={"wire": "enter-sum"})
-    custom_sum: str | None = attrs.field(default=None, metadata={"wire": "custom-sum"})
-    cancel_tips: str | None = attrs.field(default=None, metadata={"wire": "cancel-tips"})
-    bad_sum: str | None = attrs.field(default=None, metadata={"wire": "bad-sum"})
+    __wire_names__ = {
+        "review_sent": "review-sent",
+        "your_mark": "your-mark",
+        "leave_a_review": "leave-a-review",
+        "leave_a_tip_to_a_specialist": "leave-a-tip-to-a-specialist",
+        "visit_amount": "visit-amount",
+        "will_be_written_off": "will-be-written-off",
+        "at_time": "at-time",
+        "rate_specialist_to_sent_feedback": "rate-specialist-to-sent-feedback",
+        "tips_required": "tips-required",
+        "review_or_tips_required": "review-or-tips-required",
+        "enter_sum": "enter-sum",
+        "custom_sum": "custom-sum",
+        "cancel_tips": "cancel-tips",
+        "bad_sum": "bad-sum",
+    }
+
+    terms: I18nLangInfoDataTypesTipsTerms | None
+    review_sent: str | None
+    your_mark: str | None
+    leave_a_review: str | None
+    leave_a_tip_to_a_specialist: str | None
+    credited: str | None
+    visit_amount: str | None
+    will_be_written_off: str | None
+    at_time: str | None
+    rate_specialist_to_sent_feedback: str | None
+    title: str | None
+    tips_required: str | None
+    review_or_tips_required: str | None
+    enter_sum: str | None
+    custom_sum: str | None
+    cancel_tips: str | None
+    bad_sum: str | None
+
+    def __init__(
+        self,
+        *,
+        terms: I18nLangInfoDataTypesTipsTerms | None = None,
+        review_sent: str | None = None,
+        your_mark: str | None = None,
+        leave_a_review: str | None = None,
+        leave_a_tip_to_a_specialist: str | None = None,
+        credited: str | None = None,
+        visit_amount: str | None = None,
+        will_be_written_off: str | None = None,
+        at_time: str | None = None,
+        rate_specialist_to_sent_feedback: str | None = None,
+        title: str | None = None,
+        tips_required: str | None = None,
+        review_or_tips_required: str | None = None,
+        enter_sum: str | None = None,
+        custom_sum: str | None = None,
+        cancel_tips: str | None = None,
+        bad_sum: str | None = None,
+    ) -> None:
+        self.terms = terms
+        self.review_sent = review_sent
+        self.your_mark = your_mark
+        self.leave_a_review = leave_a_review
+        self.leave_a_tip_to_a_specialist = leave_a_tip_to_a_specialist
+        self.credited = credited
+        self.visit_amount = visit_amount
+        self.will_be_written_off = will_be_written_off
+        self.at_time = at_time
+        self.rate_specialist_to_sent_feedback = rate_specialist_to_sent_feedback
+        self.title = title
+        self.tips_required = tips_required
+        self.review_or_tips_required = review_or_tips_required
+        self.enter_sum = enter_sum
+        self.custom_sum = custom_sum
+        self.cancel_tips = cancel_tips
+        self.bad_sum = bad_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTipsTerms(Model):
     """`i18n_lang_info_data_types/tips/terms`.
 
@@ -2546,12 +5457,22 @@ class I18nLangInfoDataTypesTipsTerms(Model):
         personal_policy (wire name `personal-policy`): `str`.
     """
 
-    prefix: str | None = None
-    of_use: str | None = attrs.field(default=None, metadata={"wire": "of-use"})
-    personal_policy: str | None = attrs.field(default=None, metadata={"wire": "personal-policy"})
+    __slots__ = ("of_use", "personal_policy", "prefix")
+    __wire_names__ = {"of_use": "of-use", "personal_policy": "personal-policy"}
+
+    prefix: str | None
+    of_use: str | None
+    personal_policy: str | None
+
+    def __init__(
+        self, *, prefix: str | None = None, of_use: str | None = None, personal_policy: str | None = None
+    ) -> None:
+        self.prefix = prefix
+        self.of_use = of_use
+        self.personal_policy = personal_policy
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesTooltips(Model):
     """`i18n_lang_info_data_types/tooltips`.
 
@@ -2560,11 +5481,17 @@ class I18nLangInfoDataTypesTooltips(Model):
         change_filial_back_button: `str`.
     """
 
-    change_filial: str | None = None
-    change_filial_back_button: str | None = None
+    __slots__ = ("change_filial", "change_filial_back_button")
+
+    change_filial: str | None
+    change_filial_back_button: str | None
+
+    def __init__(self, *, change_filial: str | None = None, change_filial_back_button: str | None = None) -> None:
+        self.change_filial = change_filial
+        self.change_filial_back_button = change_filial_back_button
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class I18nLangInfoDataTypesUserDataForm(Model):
     """`i18n_lang_info_data_types/user_data_form`.
 
@@ -2583,21 +5510,76 @@ class I18nLangInfoDataTypesUserDataForm(Model):
         invalid_phone (wire name `invalid-phone`): `str`.
     """
 
-    loyalty_phone_tip: str | None = attrs.field(default=None, metadata={"wire": "loyalty-phone-tip"})
-    name_required: str | None = attrs.field(default=None, metadata={"wire": "name-required"})
-    email_required: str | None = attrs.field(default=None, metadata={"wire": "email-required"})
-    loyalty_email: str | None = attrs.field(default=None, metadata={"wire": "loyalty-email"})
-    agreement_link: str | None = attrs.field(default=None, metadata={"wire": "agreement-link"})
-    data_processing_link: str | None = attrs.field(default=None, metadata={"wire": "data-processing-link"})
-    terms_prefix: str | None = attrs.field(default=None, metadata={"wire": "terms-prefix"})
-    proceed: str | None = None
-    pay: str | None = None
-    phone_code: str | None = attrs.field(default=None, metadata={"wire": "phone-code"})
-    phone: str | None = None
-    invalid_phone: str | None = attrs.field(default=None, metadata={"wire": "invalid-phone"})
+    __slots__ = (
+        "agreement_link",
+        "data_processing_link",
+        "email_required",
+        "invalid_phone",
+        "loyalty_email",
+        "loyalty_phone_tip",
+        "name_required",
+        "pay",
+        "phone",
+        "phone_code",
+        "proceed",
+        "terms_prefix",
+    )
+    __wire_names__ = {
+        "loyalty_phone_tip": "loyalty-phone-tip",
+        "name_required": "name-required",
+        "email_required": "email-required",
+        "loyalty_email": "loyalty-email",
+        "agreement_link": "agreement-link",
+        "data_processing_link": "data-processing-link",
+        "terms_prefix": "terms-prefix",
+        "phone_code": "phone-code",
+        "invalid_phone": "invalid-phone",
+    }
+
+    loyalty_phone_tip: str | None
+    name_required: str | None
+    email_required: str | None
+    loyalty_email: str | None
+    agreement_link: str | None
+    data_processing_link: str | None
+    terms_prefix: str | None
+    proceed: str | None
+    pay: str | None
+    phone_code: str | None
+    phone: str | None
+    invalid_phone: str | None
+
+    def __init__(
+        self,
+        *,
+        loyalty_phone_tip: str | None = None,
+        name_required: str | None = None,
+        email_required: str | None = None,
+        loyalty_email: str | None = None,
+        agreement_link: str | None = None,
+        data_processing_link: str | None = None,
+        terms_prefix: str | None = None,
+        proceed: str | None = None,
+        pay: str | None = None,
+        phone_code: str | None = None,
+        phone: str | None = None,
+        invalid_phone: str | None = None,
+    ) -> None:
+        self.loyalty_phone_tip = loyalty_phone_tip
+        self.name_required = name_required
+        self.email_required = email_required
+        self.loyalty_email = loyalty_email
+        self.agreement_link = agreement_link
+        self.data_processing_link = data_processing_link
+        self.terms_prefix = terms_prefix
+        self.proceed = proceed
+        self.pay = pay
+        self.phone_code = phone_code
+        self.phone = phone
+        self.invalid_phone = invalid_phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterRecordReviewPostRequest(Model):
     """`master_record_review_post_request`.
 
@@ -2608,13 +5590,28 @@ class MasterRecordReviewPostRequest(Model):
         redirect_prefix: `str`.
     """
 
+    __slots__ = ("rating", "redirect_prefix", "text", "tips_amount")
+
     rating: int
-    text: str | None = None
-    tips_amount: float | None = None
-    redirect_prefix: str | None = None
+    text: str | None
+    tips_amount: float | None
+    redirect_prefix: str | None
+
+    def __init__(
+        self,
+        *,
+        rating: int,
+        text: str | None = None,
+        tips_amount: float | None = None,
+        redirect_prefix: str | None = None,
+    ) -> None:
+        self.rating = rating
+        self.text = text
+        self.tips_amount = tips_amount
+        self.redirect_prefix = redirect_prefix
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingBookActivityData(Model):
     """`OnlineBookingBookActivityData`.
 
@@ -2623,11 +5620,17 @@ class OnlineBookingBookActivityData(Model):
         hash: `str`.
     """
 
-    id: int | None = None
-    hash: str | None = None
+    __slots__ = ("hash", "id")
+
+    id: int | None
+    hash: str | None
+
+    def __init__(self, *, id: int | None = None, hash: str | None = None) -> None:
+        self.id = id
+        self.hash = hash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingBookRecordItem(Model):
     """`OnlineBookingBookRecordItem`.
 
@@ -2637,12 +5640,19 @@ class OnlineBookingBookRecordItem(Model):
         record_hash: `str`.
     """
 
-    id: int | None = None
-    record_id: int | None = None
-    record_hash: str | None = None
+    __slots__ = ("id", "record_hash", "record_id")
+
+    id: int | None
+    record_id: int | None
+    record_hash: str | None
+
+    def __init__(self, *, id: int | None = None, record_id: int | None = None, record_hash: str | None = None) -> None:
+        self.id = id
+        self.record_id = record_id
+        self.record_hash = record_hash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingGetBookformData(Model):
     """`OnlineBookingGetBookformData`.
 
@@ -2663,23 +5673,73 @@ class OnlineBookingGetBookformData(Model):
         sms_enabled: `bool`.
     """
 
-    steps: list[OnlineBookingGetBookformDataStep] | None = None
-    style: OnlineBookingGetBookformDataStyle | None = None
-    group_id: int | None = None
-    company_id: int | None = None
-    phone_confirmation: bool | None = None
-    lang: str | None = None
-    langs: list[OnlineBookingGetBookformDataLang] | None = None
-    comment_required: bool | None = None
-    metrika_counter_id: str | None = None
-    google_analytics_id: str | None = None
-    facebook_pixel_id: str | None = None
-    vkontakte_pixel_id: str | None = None
-    app_metrika_id: str | None = None
-    sms_enabled: bool | None = None
+    __slots__ = (
+        "app_metrika_id",
+        "comment_required",
+        "company_id",
+        "facebook_pixel_id",
+        "google_analytics_id",
+        "group_id",
+        "lang",
+        "langs",
+        "metrika_counter_id",
+        "phone_confirmation",
+        "sms_enabled",
+        "steps",
+        "style",
+        "vkontakte_pixel_id",
+    )
+
+    steps: list[OnlineBookingGetBookformDataStep] | None
+    style: OnlineBookingGetBookformDataStyle | None
+    group_id: int | None
+    company_id: int | None
+    phone_confirmation: bool | None
+    lang: str | None
+    langs: list[OnlineBookingGetBookformDataLang] | None
+    comment_required: bool | None
+    metrika_counter_id: str | None
+    google_analytics_id: str | None
+    facebook_pixel_id: str | None
+    vkontakte_pixel_id: str | None
+    app_metrika_id: str | None
+    sms_enabled: bool | None
+
+    def __init__(
+        self,
+        *,
+        steps: list[OnlineBookingGetBookformDataStep] | None = None,
+        style: OnlineBookingGetBookformDataStyle | None = None,
+        group_id: int | None = None,
+        company_id: int | None = None,
+        phone_confirmation: bool | None = None,
+        lang: str | None = None,
+        langs: list[OnlineBookingGetBookformDataLang] | None = None,
+        comment_required: bool | None = None,
+        metrika_counter_id: str | None = None,
+        google_analytics_id: str | None = None,
+        facebook_pixel_id: str | None = None,
+        vkontakte_pixel_id: str | None = None,
+        app_metrika_id: str | None = None,
+        sms_enabled: bool | None = None,
+    ) -> None:
+        self.steps = steps
+        self.style = style
+        self.group_id = group_id
+        self.company_id = company_id
+        self.phone_confirmation = phone_confirmation
+        self.lang = lang
+        self.langs = langs
+        self.comment_required = comment_required
+        self.metrika_counter_id = metrika_counter_id
+        self.google_analytics_id = google_analytics_id
+        self.facebook_pixel_id = facebook_pixel_id
+        self.vkontakte_pixel_id = vkontakte_pixel_id
+        self.app_metrika_id = app_metrika_id
+        self.sms_enabled = sms_enabled
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingGetBookformDataLang(Model):
     """`OnlineBookingGetBookformData/langs/0`.
 
@@ -2689,12 +5749,19 @@ class OnlineBookingGetBookformDataLang(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    code: str | None = None
-    title: str | None = None
+    __slots__ = ("code", "id", "title")
+
+    id: int | None
+    code: str | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, code: str | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.code = code
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingGetBookformDataStep(Model):
     """`OnlineBookingGetBookformData/steps/0`.
 
@@ -2705,13 +5772,23 @@ class OnlineBookingGetBookformDataStep(Model):
         hidden: `bool`.
     """
 
-    step: str | None = None
-    title: str | None = None
-    num: float | None = None
-    hidden: bool | None = None
+    __slots__ = ("hidden", "num", "step", "title")
+
+    step: str | None
+    title: str | None
+    num: float | None
+    hidden: bool | None
+
+    def __init__(
+        self, *, step: str | None = None, title: str | None = None, num: float | None = None, hidden: bool | None = None
+    ) -> None:
+        self.step = step
+        self.title = title
+        self.num = num
+        self.hidden = hidden
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingGetBookformDataStyle(Model):
     """`OnlineBookingGetBookformData/style`.
 
@@ -2725,16 +5802,45 @@ class OnlineBookingGetBookformDataStyle(Model):
         buttons_color: `str`.
     """
 
-    show_header: bool | None = None
-    logo: str | None = None
-    header_background: str | None = None
-    menu_background: str | None = None
-    main_color: str | None = None
-    secondary_color: str | None = None
-    buttons_color: str | None = None
+    __slots__ = (
+        "buttons_color",
+        "header_background",
+        "logo",
+        "main_color",
+        "menu_background",
+        "secondary_color",
+        "show_header",
+    )
+
+    show_header: bool | None
+    logo: str | None
+    header_background: str | None
+    menu_background: str | None
+    main_color: str | None
+    secondary_color: str | None
+    buttons_color: str | None
+
+    def __init__(
+        self,
+        *,
+        show_header: bool | None = None,
+        logo: str | None = None,
+        header_background: str | None = None,
+        menu_background: str | None = None,
+        main_color: str | None = None,
+        secondary_color: str | None = None,
+        buttons_color: str | None = None,
+    ) -> None:
+        self.show_header = show_header
+        self.logo = logo
+        self.header_background = header_background
+        self.menu_background = menu_background
+        self.main_color = main_color
+        self.secondary_color = secondary_color
+        self.buttons_color = buttons_color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingGetTimeslotSettingsData(Model):
     """`OnlineBookingGetTimeslotSettingsData`.
 
@@ -2744,12 +5850,25 @@ class OnlineBookingGetTimeslotSettingsData(Model):
         dates_settings: `list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem]`.
     """
 
-    is_enabled: bool | None = None
-    weekdays_settings: CompanyGridWeekdaysContainer | None = None
-    dates_settings: list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem] | None = None
+    __slots__ = ("dates_settings", "is_enabled", "weekdays_settings")
+
+    is_enabled: bool | None
+    weekdays_settings: CompanyGridWeekdaysContainer | None
+    dates_settings: list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem] | None
+
+    def __init__(
+        self,
+        *,
+        is_enabled: bool | None = None,
+        weekdays_settings: CompanyGridWeekdaysContainer | None = None,
+        dates_settings: list[CompanyGridDaysSettingsContainerCompanyGridDaysSettingsContainerItem] | None = None,
+    ) -> None:
+        self.is_enabled = is_enabled
+        self.weekdays_settings = weekdays_settings
+        self.dates_settings = dates_settings
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListDatesData(Model):
     """`OnlineBookingListDatesData`.
 
@@ -2760,13 +5879,28 @@ class OnlineBookingListDatesData(Model):
         working_dates: `list[str]`.
     """
 
-    booking_days: dict[str, list[str]] | None = None
-    booking_dates: list[str] | None = None
-    working_days: dict[str, list[str]] | None = None
-    working_dates: list[str] | None = None
+    __slots__ = ("booking_dates", "booking_days", "working_dates", "working_days")
+
+    booking_days: dict[str, list[str]] | None
+    booking_dates: list[str] | None
+    working_days: dict[str, list[str]] | None
+    working_dates: list[str] | None
+
+    def __init__(
+        self,
+        *,
+        booking_days: dict[str, list[str]] | None = None,
+        booking_dates: list[str] | None = None,
+        working_days: dict[str, list[str]] | None = None,
+        working_dates: list[str] | None = None,
+    ) -> None:
+        self.booking_days = booking_days
+        self.booking_dates = booking_dates
+        self.working_days = working_days
+        self.working_dates = working_dates
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListNearestSeancesData(Model):
     """`OnlineBookingListNearestSeancesData`.
 
@@ -2775,11 +5909,19 @@ class OnlineBookingListNearestSeancesData(Model):
         seances: `list[OnlineBookingListNearestSeancesDataSeance]`.
     """
 
-    seance_date: str | None = None
-    seances: list[OnlineBookingListNearestSeancesDataSeance] | None = None
+    __slots__ = ("seance_date", "seances")
+
+    seance_date: str | None
+    seances: list[OnlineBookingListNearestSeancesDataSeance] | None
+
+    def __init__(
+        self, *, seance_date: str | None = None, seances: list[OnlineBookingListNearestSeancesDataSeance] | None = None
+    ) -> None:
+        self.seance_date = seance_date
+        self.seances = seances
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListNearestSeancesDataSeance(Model):
     """`OnlineBookingListNearestSeancesData/seances/0`.
 
@@ -2789,12 +5931,21 @@ class OnlineBookingListNearestSeancesDataSeance(Model):
         datetime: `str`.
     """
 
-    time: str | None = None
-    seance_length: float | None = None
-    datetime: str | None = None
+    __slots__ = ("datetime", "seance_length", "time")
+
+    time: str | None
+    seance_length: float | None
+    datetime: str | None
+
+    def __init__(
+        self, *, time: str | None = None, seance_length: float | None = None, datetime: str | None = None
+    ) -> None:
+        self.time = time
+        self.seance_length = seance_length
+        self.datetime = datetime
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListServicesData(Model):
     """`OnlineBookingListServicesData`.
 
@@ -2804,12 +5955,25 @@ class OnlineBookingListServicesData(Model):
         category: `list[OnlineBookingListServicesDataCategoryItem]`.
     """
 
-    events: list[dict[str, JSON]] | None = None
-    services: list[OnlineBookingListServicesDataService] | None = None
-    category: list[OnlineBookingListServicesDataCategoryItem] | None = None
+    __slots__ = ("category", "events", "services")
+
+    events: list[dict[str, JSON]] | None
+    services: list[OnlineBookingListServicesDataService] | None
+    category: list[OnlineBookingListServicesDataCategoryItem] | None
+
+    def __init__(
+        self,
+        *,
+        events: list[dict[str, JSON]] | None = None,
+        services: list[OnlineBookingListServicesDataService] | None = None,
+        category: list[OnlineBookingListServicesDataCategoryItem] | None = None,
+    ) -> None:
+        self.events = events
+        self.services = services
+        self.category = category
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListServicesDataCategoryItem(Model):
     """`OnlineBookingListServicesData/category/0`.
 
@@ -2821,14 +5985,31 @@ class OnlineBookingListServicesDataCategoryItem(Model):
         weight: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    sex: float | None = None
-    api_id: str | None = None
-    weight: float | None = None
+    __slots__ = ("api_id", "id", "sex", "title", "weight")
+
+    id: int | None
+    title: str | None
+    sex: float | None
+    api_id: str | None
+    weight: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        sex: float | None = None,
+        api_id: str | None = None,
+        weight: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.sex = sex
+        self.api_id = api_id
+        self.weight = weight
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListServicesDataService(Model):
     """`OnlineBookingListServicesData/services/0`.
 
@@ -2848,22 +6029,69 @@ class OnlineBookingListServicesDataService(Model):
         seance_length: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    category_id: int | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    discount: float | None = None
-    comment: str | None = None
-    weight: float | None = None
-    active: float | None = None
-    sex: float | None = None
-    image: str | None = None
-    prepaid: str | None = None
-    seance_length: float | None = None
+    __slots__ = (
+        "active",
+        "category_id",
+        "comment",
+        "discount",
+        "id",
+        "image",
+        "prepaid",
+        "price_max",
+        "price_min",
+        "seance_length",
+        "sex",
+        "title",
+        "weight",
+    )
+
+    id: int | None
+    title: str | None
+    category_id: int | None
+    price_min: float | None
+    price_max: float | None
+    discount: float | None
+    comment: str | None
+    weight: float | None
+    active: float | None
+    sex: float | None
+    image: str | None
+    prepaid: str | None
+    seance_length: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        category_id: int | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        discount: float | None = None,
+        comment: str | None = None,
+        weight: float | None = None,
+        active: float | None = None,
+        sex: float | None = None,
+        image: str | None = None,
+        prepaid: str | None = None,
+        seance_length: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.discount = discount
+        self.comment = comment
+        self.weight = weight
+        self.active = active
+        self.sex = sex
+        self.image = image
+        self.prepaid = prepaid
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListStaffItem(Model):
     """`OnlineBookingListStaffItem`.
 
@@ -2884,23 +6112,73 @@ class OnlineBookingListStaffItem(Model):
         seances: `list[dict[str, JSON]]`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    bookable: bool | None = None
-    specialization: str | None = None
-    position: OnlineBookingListStaffItemPosition | list[JSON] | None = None
-    show_rating: float | None = None
-    rating: float | None = None
-    votes_count: float | None = None
-    avatar: str | None = None
-    comments_count: float | None = None
-    weight: str | None = None
-    information: str | None = None
-    seance_date: str | None = None
-    seances: list[dict[str, JSON]] | None = None
+    __slots__ = (
+        "avatar",
+        "bookable",
+        "comments_count",
+        "id",
+        "information",
+        "name",
+        "position",
+        "rating",
+        "seance_date",
+        "seances",
+        "show_rating",
+        "specialization",
+        "votes_count",
+        "weight",
+    )
+
+    id: int | None
+    name: str | None
+    bookable: bool | None
+    specialization: str | None
+    position: OnlineBookingListStaffItemPosition | list[JSON] | None
+    show_rating: float | None
+    rating: float | None
+    votes_count: float | None
+    avatar: str | None
+    comments_count: float | None
+    weight: str | None
+    information: str | None
+    seance_date: str | None
+    seances: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        bookable: bool | None = None,
+        specialization: str | None = None,
+        position: OnlineBookingListStaffItemPosition | list[JSON] | None = None,
+        show_rating: float | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+        avatar: str | None = None,
+        comments_count: float | None = None,
+        weight: str | None = None,
+        information: str | None = None,
+        seance_date: str | None = None,
+        seances: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.bookable = bookable
+        self.specialization = specialization
+        self.position = position
+        self.show_rating = show_rating
+        self.rating = rating
+        self.votes_count = votes_count
+        self.avatar = avatar
+        self.comments_count = comments_count
+        self.weight = weight
+        self.information = information
+        self.seance_date = seance_date
+        self.seances = seances
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListStaffItemPosition(Model):
     """`OnlineBookingListStaffItem/position/0`.
 
@@ -2909,11 +6187,17 @@ class OnlineBookingListStaffItemPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingListTimesItem(Model):
     """`OnlineBookingListTimesItem`.
 
@@ -2923,12 +6207,21 @@ class OnlineBookingListTimesItem(Model):
         datetime: `str`.
     """
 
-    time: str | None = None
-    seance_length: float | None = None
-    datetime: str | None = None
+    __slots__ = ("datetime", "seance_length", "time")
+
+    time: str | None
+    seance_length: float | None
+    datetime: str | None
+
+    def __init__(
+        self, *, time: str | None = None, seance_length: float | None = None, datetime: str | None = None
+    ) -> None:
+        self.time = time
+        self.seance_length = seance_length
+        self.datetime = datetime
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingRescheduleRecordData(Model):
     """`OnlineBookingRescheduleRecordData`.
 
@@ -2949,23 +6242,73 @@ class OnlineBookingRescheduleRecordData(Model):
         api_id: `int`.
     """
 
-    id: int | None = None
-    services: list[OnlineBookingRescheduleRecordDataService] | None = None
-    company: OnlineBookingRescheduleRecordDataCompany | None = None
-    staff: OnlineBookingRescheduleRecordDataStaff | None = None
-    date: str | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    deleted: bool | None = None
-    length: float | None = None
-    notify_by_sms: float | None = None
-    notify_by_email: float | None = None
-    master_requested: bool | None = None
-    online: bool | None = None
-    api_id: int | None = None
+    __slots__ = (
+        "api_id",
+        "comment",
+        "company",
+        "create_date",
+        "date",
+        "deleted",
+        "id",
+        "length",
+        "master_requested",
+        "notify_by_email",
+        "notify_by_sms",
+        "online",
+        "services",
+        "staff",
+    )
+
+    id: int | None
+    services: list[OnlineBookingRescheduleRecordDataService] | None
+    company: OnlineBookingRescheduleRecordDataCompany | None
+    staff: OnlineBookingRescheduleRecordDataStaff | None
+    date: str | None
+    create_date: str | None
+    comment: str | None
+    deleted: bool | None
+    length: float | None
+    notify_by_sms: float | None
+    notify_by_email: float | None
+    master_requested: bool | None
+    online: bool | None
+    api_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        services: list[OnlineBookingRescheduleRecordDataService] | None = None,
+        company: OnlineBookingRescheduleRecordDataCompany | None = None,
+        staff: OnlineBookingRescheduleRecordDataStaff | None = None,
+        date: str | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        deleted: bool | None = None,
+        length: float | None = None,
+        notify_by_sms: float | None = None,
+        notify_by_email: float | None = None,
+        master_requested: bool | None = None,
+        online: bool | None = None,
+        api_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.services = services
+        self.company = company
+        self.staff = staff
+        self.date = date
+        self.create_date = create_date
+        self.comment = comment
+        self.deleted = deleted
+        self.length = length
+        self.notify_by_sms = notify_by_sms
+        self.notify_by_email = notify_by_email
+        self.master_requested = master_requested
+        self.online = online
+        self.api_id = api_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingRescheduleRecordDataCompany(Model):
     """`OnlineBookingRescheduleRecordData/company`.
 
@@ -2983,20 +6326,61 @@ class OnlineBookingRescheduleRecordDataCompany(Model):
         coordinate_lon: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    country_id: int | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    phone: str | None = None
-    timezone: str | None = None
-    address: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
+    __slots__ = (
+        "address",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "id",
+        "phone",
+        "timezone",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    country_id: int | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    phone: str | None
+    timezone: str | None
+    address: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        country_id: int | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        phone: str | None = None,
+        timezone: str | None = None,
+        address: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country_id = country_id
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.phone = phone
+        self.timezone = timezone
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingRescheduleRecordDataService(Model):
     """`OnlineBookingRescheduleRecordData/services/0`.
 
@@ -3007,13 +6391,23 @@ class OnlineBookingRescheduleRecordDataService(Model):
         discount: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    cost: int | None = None
-    discount: int | None = None
+    __slots__ = ("cost", "discount", "id", "title")
+
+    id: int | None
+    title: str | None
+    cost: int | None
+    discount: int | None
+
+    def __init__(
+        self, *, id: int | None = None, title: str | None = None, cost: int | None = None, discount: int | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.cost = cost
+        self.discount = discount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class OnlineBookingRescheduleRecordDataStaff(Model):
     """`OnlineBookingRescheduleRecordData/staff`.
 
@@ -3028,17 +6422,40 @@ class OnlineBookingRescheduleRecordDataStaff(Model):
         comments_count: `float`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    spec: str | None = None
-    show_rating: bool | None = None
-    rating: float | None = None
-    votes_count: float | None = None
-    avatar: str | None = None
-    comments_count: float | None = None
+    __slots__ = ("avatar", "comments_count", "id", "name", "rating", "show_rating", "spec", "votes_count")
+
+    id: int | None
+    name: str | None
+    spec: str | None
+    show_rating: bool | None
+    rating: float | None
+    votes_count: float | None
+    avatar: str | None
+    comments_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        spec: str | None = None,
+        show_rating: bool | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+        avatar: str | None = None,
+        comments_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.spec = spec
+        self.show_rating = show_rating
+        self.rating = rating
+        self.votes_count = votes_count
+        self.avatar = avatar
+        self.comments_count = comments_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusData(Model):
     """`ReviewsGetFormStatusData`.
 
@@ -3055,19 +6472,57 @@ class ReviewsGetFormStatusData(Model):
         language: `ReviewsGetFormStatusDataLanguage`.
     """
 
-    favicon_url: str | None = None
-    is_review_submitted: bool | None = None
-    page_title: str | None = None
-    master: ReviewsGetFormStatusDataMaster | None = None
-    company: ReviewsGetFormStatusDataCompany | None = None
-    tips: list[dict[str, JSON]] | None = None
-    record: ReviewsGetFormStatusDataRecord | None = None
-    currency: ReviewsGetFormStatusDataCurrency | None = None
-    agreement_links: ReviewsGetFormStatusDataAgreementLinks | None = None
-    language: ReviewsGetFormStatusDataLanguage | None = None
+    __slots__ = (
+        "agreement_links",
+        "company",
+        "currency",
+        "favicon_url",
+        "is_review_submitted",
+        "language",
+        "master",
+        "page_title",
+        "record",
+        "tips",
+    )
+
+    favicon_url: str | None
+    is_review_submitted: bool | None
+    page_title: str | None
+    master: ReviewsGetFormStatusDataMaster | None
+    company: ReviewsGetFormStatusDataCompany | None
+    tips: list[dict[str, JSON]] | None
+    record: ReviewsGetFormStatusDataRecord | None
+    currency: ReviewsGetFormStatusDataCurrency | None
+    agreement_links: ReviewsGetFormStatusDataAgreementLinks | None
+    language: ReviewsGetFormStatusDataLanguage | None
+
+    def __init__(
+        self,
+        *,
+        favicon_url: str | None = None,
+        is_review_submitted: bool | None = None,
+        page_title: str | None = None,
+        master: ReviewsGetFormStatusDataMaster | None = None,
+        company: ReviewsGetFormStatusDataCompany | None = None,
+        tips: list[dict[str, JSON]] | None = None,
+        record: ReviewsGetFormStatusDataRecord | None = None,
+        currency: ReviewsGetFormStatusDataCurrency | None = None,
+        agreement_links: ReviewsGetFormStatusDataAgreementLinks | None = None,
+        language: ReviewsGetFormStatusDataLanguage | None = None,
+    ) -> None:
+        self.favicon_url = favicon_url
+        self.is_review_submitted = is_review_submitted
+        self.page_title = page_title
+        self.master = master
+        self.company = company
+        self.tips = tips
+        self.record = record
+        self.currency = currency
+        self.agreement_links = agreement_links
+        self.language = language
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusDataAgreementLinks(Model):
     """`ReviewsGetFormStatusData/agreement_links`.
 
@@ -3076,11 +6531,17 @@ class ReviewsGetFormStatusDataAgreementLinks(Model):
         confidentiality_agreement: `str`.
     """
 
-    terms_of_use: str | None = None
-    confidentiality_agreement: str | None = None
+    __slots__ = ("confidentiality_agreement", "terms_of_use")
+
+    terms_of_use: str | None
+    confidentiality_agreement: str | None
+
+    def __init__(self, *, terms_of_use: str | None = None, confidentiality_agreement: str | None = None) -> None:
+        self.terms_of_use = terms_of_use
+        self.confidentiality_agreement = confidentiality_agreement
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusDataCompany(Model):
     """`ReviewsGetFormStatusData/company`.
 
@@ -3091,13 +6552,23 @@ class ReviewsGetFormStatusDataCompany(Model):
         address: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    logo: str | None = None
-    address: str | None = None
+    __slots__ = ("address", "id", "logo", "title")
+
+    id: int | None
+    title: str | None
+    logo: str | None
+    address: str | None
+
+    def __init__(
+        self, *, id: int | None = None, title: str | None = None, logo: str | None = None, address: str | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.logo = logo
+        self.address = address
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusDataCurrency(Model):
     """`ReviewsGetFormStatusData/currency`.
 
@@ -3109,14 +6580,31 @@ class ReviewsGetFormStatusDataCurrency(Model):
         is_symbol_after_amount: `bool`.
     """
 
-    id: int | None = None
-    iso: str | None = None
-    name: str | None = None
-    symbol: str | None = None
-    is_symbol_after_amount: bool | None = None
+    __slots__ = ("id", "is_symbol_after_amount", "iso", "name", "symbol")
+
+    id: int | None
+    iso: str | None
+    name: str | None
+    symbol: str | None
+    is_symbol_after_amount: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        iso: str | None = None,
+        name: str | None = None,
+        symbol: str | None = None,
+        is_symbol_after_amount: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.iso = iso
+        self.name = name
+        self.symbol = symbol
+        self.is_symbol_after_amount = is_symbol_after_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusDataLanguage(Model):
     """`ReviewsGetFormStatusData/language`.
 
@@ -3126,12 +6614,19 @@ class ReviewsGetFormStatusDataLanguage(Model):
         iso: `str`.
     """
 
-    id: int | None = None
-    locale: str | None = None
-    iso: str | None = None
+    __slots__ = ("id", "iso", "locale")
+
+    id: int | None
+    locale: str | None
+    iso: str | None
+
+    def __init__(self, *, id: int | None = None, locale: str | None = None, iso: str | None = None) -> None:
+        self.id = id
+        self.locale = locale
+        self.iso = iso
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusDataMaster(Model):
     """`ReviewsGetFormStatusData/master`.
 
@@ -3147,18 +6642,43 @@ class ReviewsGetFormStatusDataMaster(Model):
         position: `ReviewsGetFormStatusDataMasterPosition`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    company_id: int | None = None
-    specialization: str | None = None
-    rating: int | None = None
-    show_rating: int | None = None
-    avatar: str | None = None
-    prepaid: str | None = None
-    position: ReviewsGetFormStatusDataMasterPosition | None = None
+    __slots__ = ("avatar", "company_id", "id", "name", "position", "prepaid", "rating", "show_rating", "specialization")
+
+    id: int | None
+    name: str | None
+    company_id: int | None
+    specialization: str | None
+    rating: int | None
+    show_rating: int | None
+    avatar: str | None
+    prepaid: str | None
+    position: ReviewsGetFormStatusDataMasterPosition | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        company_id: int | None = None,
+        specialization: str | None = None,
+        rating: int | None = None,
+        show_rating: int | None = None,
+        avatar: str | None = None,
+        prepaid: str | None = None,
+        position: ReviewsGetFormStatusDataMasterPosition | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.company_id = company_id
+        self.specialization = specialization
+        self.rating = rating
+        self.show_rating = show_rating
+        self.avatar = avatar
+        self.prepaid = prepaid
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusDataMasterPosition(Model):
     """`ReviewsGetFormStatusData/master/position`.
 
@@ -3167,11 +6687,17 @@ class ReviewsGetFormStatusDataMasterPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReviewsGetFormStatusDataRecord(Model):
     """`ReviewsGetFormStatusData/record`.
 
@@ -3181,12 +6707,19 @@ class ReviewsGetFormStatusDataRecord(Model):
         date: `str`.
     """
 
-    id: int | None = None
-    payed_cost: str | None = None
-    date: str | None = None
+    __slots__ = ("date", "id", "payed_cost")
+
+    id: int | None
+    payed_cost: str | None
+    date: str | None
+
+    def __init__(self, *, id: int | None = None, payed_cost: str | None = None, date: str | None = None) -> None:
+        self.id = id
+        self.payed_cost = payed_cost
+        self.date = date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRecordsGetItem(Model):
     """`UserRecordsGetItem`.
 
@@ -3214,30 +6747,101 @@ class UserRecordsGetItem(Model):
         activity_id: `int`.
     """
 
-    id: int | None = None
-    services: list[UserRecordsGetItemService] | None = None
-    company: UserRecordsGetItemCompany | None = None
-    staff: UserRecordsGetItemStaff | None = None
-    clients_count: int | None = None
-    date: str | None = None
-    datetime: str | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    deleted: bool | None = None
-    attendance: float | None = None
-    length: float | None = None
-    notify_by_sms: float | None = None
-    notify_by_email: float | None = None
-    master_requested: bool | None = None
-    online: bool | None = None
-    api_id: str | None = None
-    last_change_date: str | None = None
-    prepaid: bool | None = None
-    prepaid_confirmed: bool | None = None
-    activity_id: int | None = None
+    __slots__ = (
+        "activity_id",
+        "api_id",
+        "attendance",
+        "clients_count",
+        "comment",
+        "company",
+        "create_date",
+        "date",
+        "datetime",
+        "deleted",
+        "id",
+        "last_change_date",
+        "length",
+        "master_requested",
+        "notify_by_email",
+        "notify_by_sms",
+        "online",
+        "prepaid",
+        "prepaid_confirmed",
+        "services",
+        "staff",
+    )
+
+    id: int | None
+    services: list[UserRecordsGetItemService] | None
+    company: UserRecordsGetItemCompany | None
+    staff: UserRecordsGetItemStaff | None
+    clients_count: int | None
+    date: str | None
+    datetime: str | None
+    create_date: str | None
+    comment: str | None
+    deleted: bool | None
+    attendance: float | None
+    length: float | None
+    notify_by_sms: float | None
+    notify_by_email: float | None
+    master_requested: bool | None
+    online: bool | None
+    api_id: str | None
+    last_change_date: str | None
+    prepaid: bool | None
+    prepaid_confirmed: bool | None
+    activity_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        services: list[UserRecordsGetItemService] | None = None,
+        company: UserRecordsGetItemCompany | None = None,
+        staff: UserRecordsGetItemStaff | None = None,
+        clients_count: int | None = None,
+        date: str | None = None,
+        datetime: str | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        deleted: bool | None = None,
+        attendance: float | None = None,
+        length: float | None = None,
+        notify_by_sms: float | None = None,
+        notify_by_email: float | None = None,
+        master_requested: bool | None = None,
+        online: bool | None = None,
+        api_id: str | None = None,
+        last_change_date: str | None = None,
+        prepaid: bool | None = None,
+        prepaid_confirmed: bool | None = None,
+        activity_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.services = services
+        self.company = company
+        self.staff = staff
+        self.clients_count = clients_count
+        self.date = date
+        self.datetime = datetime
+        self.create_date = create_date
+        self.comment = comment
+        self.deleted = deleted
+        self.attendance = attendance
+        self.length = length
+        self.notify_by_sms = notify_by_sms
+        self.notify_by_email = notify_by_email
+        self.master_requested = master_requested
+        self.online = online
+        self.api_id = api_id
+        self.last_change_date = last_change_date
+        self.prepaid = prepaid
+        self.prepaid_confirmed = prepaid_confirmed
+        self.activity_id = activity_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRecordsGetItemCompany(Model):
     """`UserRecordsGetItem/company`.
 
@@ -3262,27 +6866,89 @@ class UserRecordsGetItemCompany(Model):
         allow_delete_record_delay_step: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    country_id: int | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    phone: str | None = None
-    phones: list[str] | None = None
-    timezone: str | None = None
-    address: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    allow_delete_record: bool | None = None
-    allow_change_record: bool | None = None
-    site: str | None = None
-    currency_short_title: str | None = None
-    allow_change_record_delay_step: int | None = None
-    allow_delete_record_delay_step: int | None = None
+    __slots__ = (
+        "address",
+        "allow_change_record",
+        "allow_change_record_delay_step",
+        "allow_delete_record",
+        "allow_delete_record_delay_step",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "currency_short_title",
+        "id",
+        "phone",
+        "phones",
+        "site",
+        "timezone",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    country_id: int | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    phone: str | None
+    phones: list[str] | None
+    timezone: str | None
+    address: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    allow_delete_record: bool | None
+    allow_change_record: bool | None
+    site: str | None
+    currency_short_title: str | None
+    allow_change_record_delay_step: int | None
+    allow_delete_record_delay_step: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        country_id: int | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        phone: str | None = None,
+        phones: list[str] | None = None,
+        timezone: str | None = None,
+        address: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        allow_delete_record: bool | None = None,
+        allow_change_record: bool | None = None,
+        site: str | None = None,
+        currency_short_title: str | None = None,
+        allow_change_record_delay_step: int | None = None,
+        allow_delete_record_delay_step: int | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country_id = country_id
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.phone = phone
+        self.phones = phones
+        self.timezone = timezone
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.allow_delete_record = allow_delete_record
+        self.allow_change_record = allow_change_record
+        self.site = site
+        self.currency_short_title = currency_short_title
+        self.allow_change_record_delay_step = allow_change_record_delay_step
+        self.allow_delete_record_delay_step = allow_delete_record_delay_step
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRecordsGetItemService(Model):
     """`UserRecordsGetItem/services/0`.
 
@@ -3293,13 +6959,28 @@ class UserRecordsGetItemService(Model):
         seance_length: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    amount: int | None = None
-    seance_length: int | None = None
+    __slots__ = ("amount", "id", "seance_length", "title")
+
+    id: int | None
+    title: str | None
+    amount: int | None
+    seance_length: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        amount: int | None = None,
+        seance_length: int | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.amount = amount
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRecordsGetItemStaff(Model):
     """`UserRecordsGetItem/staff`.
 
@@ -3315,18 +6996,53 @@ class UserRecordsGetItemStaff(Model):
         comments_count: `float`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    specialization: str | None = None
-    position: UserRecordsGetItemStaffPosition | None = None
-    show_rating: bool | None = None
-    rating: float | None = None
-    votes_count: float | None = None
-    avatar: str | None = None
-    comments_count: float | None = None
+    __slots__ = (
+        "avatar",
+        "comments_count",
+        "id",
+        "name",
+        "position",
+        "rating",
+        "show_rating",
+        "specialization",
+        "votes_count",
+    )
+
+    id: int | None
+    name: str | None
+    specialization: str | None
+    position: UserRecordsGetItemStaffPosition | None
+    show_rating: bool | None
+    rating: float | None
+    votes_count: float | None
+    avatar: str | None
+    comments_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        position: UserRecordsGetItemStaffPosition | None = None,
+        show_rating: bool | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+        avatar: str | None = None,
+        comments_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.specialization = specialization
+        self.position = position
+        self.show_rating = show_rating
+        self.rating = rating
+        self.votes_count = votes_count
+        self.avatar = avatar
+        self.comments_count = comments_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRecordsGetItemStaffPosition(Model):
     """`UserRecordsGetItem/staff/position`.
 
@@ -3335,8 +7051,14 @@ class UserRecordsGetItemStaffPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
 BookformCreateRequest: TypeAlias = BookformCreateRequest2

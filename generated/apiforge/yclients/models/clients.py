@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class ClientCommentContainerType(OpenStrEnum):
@@ -89,7 +87,7 @@ class CompanyCompanyidClientsSearchRequestDataTypesOrderByDirection(OpenStrEnum)
     DESC = "DESC"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ChainClientsFindByPhoneData(Model):
     """`ChainClientsFindByPhoneData`.
 
@@ -99,12 +97,25 @@ class ChainClientsFindByPhoneData(Model):
         clients: `list[ChainClientsFindByPhoneDataClient]`.
     """
 
-    salon_group_id: int | None = None
-    phone: str | None = None
-    clients: list[ChainClientsFindByPhoneDataClient] | None = None
+    __slots__ = ("clients", "phone", "salon_group_id")
+
+    salon_group_id: int | None
+    phone: str | None
+    clients: list[ChainClientsFindByPhoneDataClient] | None
+
+    def __init__(
+        self,
+        *,
+        salon_group_id: int | None = None,
+        phone: str | None = None,
+        clients: list[ChainClientsFindByPhoneDataClient] | None = None,
+    ) -> None:
+        self.salon_group_id = salon_group_id
+        self.phone = phone
+        self.clients = clients
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ChainClientsFindByPhoneDataClient(Model):
     """`ChainClientsFindByPhoneData/clients/0`.
 
@@ -115,13 +126,23 @@ class ChainClientsFindByPhoneDataClient(Model):
         email: `str`.
     """
 
-    id: int | None = None
-    company_id: int | None = None
-    name: str | None = None
-    email: str | None = None
+    __slots__ = ("company_id", "email", "id", "name")
+
+    id: int | None
+    company_id: int | None
+    name: str | None
+    email: str | None
+
+    def __init__(
+        self, *, id: int | None = None, company_id: int | None = None, name: str | None = None, email: str | None = None
+    ) -> None:
+        self.id = id
+        self.company_id = company_id
+        self.name = name
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientCommentContainer(Model):
     """`client_comment_container`.
 
@@ -135,16 +156,37 @@ class ClientCommentContainer(Model):
         user: `UserNameAvatar`.
     """
 
-    id: int | None = None
-    create_date: str | None = None
-    update_date: str | None = None
-    type: ClientCommentContainerType | None = None
-    text: str | None = None
-    files: list[ClientCommentFileDto] | None = None
-    user: UserNameAvatar | None = None
+    __slots__ = ("create_date", "files", "id", "text", "type", "update_date", "user")
+
+    id: int | None
+    create_date: str | None
+    update_date: str | None
+    type: ClientCommentContainerType | None
+    text: str | None
+    files: list[ClientCommentFileDto] | None
+    user: UserNameAvatar | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        create_date: str | None = None,
+        update_date: str | None = None,
+        type: ClientCommentContainerType | None = None,
+        text: str | None = None,
+        files: list[ClientCommentFileDto] | None = None,
+        user: UserNameAvatar | None = None,
+    ) -> None:
+        self.id = id
+        self.create_date = create_date
+        self.update_date = update_date
+        self.type = type
+        self.text = text
+        self.files = files
+        self.user = user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientCommentFileDto(Model):
     """`client_comment_file_dto`.
 
@@ -153,11 +195,17 @@ class ClientCommentFileDto(Model):
         filename: `str`.
     """
 
-    link: str | None = None
-    filename: str | None = None
+    __slots__ = ("filename", "link")
+
+    link: str | None
+    filename: str | None
+
+    def __init__(self, *, link: str | None = None, filename: str | None = None) -> None:
+        self.link = link
+        self.filename = filename
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientVisitsHistory(Model):
     """`client_visits_history`.
 
@@ -166,11 +214,22 @@ class ClientVisitsHistory(Model):
         records: `list[ClientVisitsHistoryRecord]`.
     """
 
-    goods_transactions: list[ClientVisitsHistoryGoodsTransaction] | None = None
-    records: list[ClientVisitsHistoryRecord] | None = None
+    __slots__ = ("goods_transactions", "records")
+
+    goods_transactions: list[ClientVisitsHistoryGoodsTransaction] | None
+    records: list[ClientVisitsHistoryRecord] | None
+
+    def __init__(
+        self,
+        *,
+        goods_transactions: list[ClientVisitsHistoryGoodsTransaction] | None = None,
+        records: list[ClientVisitsHistoryRecord] | None = None,
+    ) -> None:
+        self.goods_transactions = goods_transactions
+        self.records = records
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientVisitsHistoryGoodsTransaction(Model):
     """`client_visits_history_goods_transaction`.
 
@@ -185,17 +244,40 @@ class ClientVisitsHistoryGoodsTransaction(Model):
         company: `CompanyMinimal`.
     """
 
-    id: int | None = None
-    comment: str | None = None
-    date: str | None = None
-    visit_id: int | None = None
-    record_id: int | None = None
-    goods: list[ClientVisitsHistoryGoodsTransactionGood] | None = None
-    staff: MasterWithPosition | None = None
-    company: CompanyMinimal | None = None
+    __slots__ = ("comment", "company", "date", "goods", "id", "record_id", "staff", "visit_id")
+
+    id: int | None
+    comment: str | None
+    date: str | None
+    visit_id: int | None
+    record_id: int | None
+    goods: list[ClientVisitsHistoryGoodsTransactionGood] | None
+    staff: MasterWithPosition | None
+    company: CompanyMinimal | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        comment: str | None = None,
+        date: str | None = None,
+        visit_id: int | None = None,
+        record_id: int | None = None,
+        goods: list[ClientVisitsHistoryGoodsTransactionGood] | None = None,
+        staff: MasterWithPosition | None = None,
+        company: CompanyMinimal | None = None,
+    ) -> None:
+        self.id = id
+        self.comment = comment
+        self.date = date
+        self.visit_id = visit_id
+        self.record_id = record_id
+        self.goods = goods
+        self.staff = staff
+        self.company = company
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientVisitsHistoryGoodsTransactionGood(Model):
     """`client_visits_history_goods_transaction_good`.
 
@@ -212,19 +294,57 @@ class ClientVisitsHistoryGoodsTransactionGood(Model):
         payment_status: `ClientVisitsHistoryGoodsTransactionGoodPaymentStatus`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    amount: float | None = None
-    unit: str | None = None
-    cost_per_unit: float | None = None
-    first_cost: float | None = None
-    discount_percent: float | None = None
-    cost_to_pay: float | None = None
-    paid_sum: float | None = None
-    payment_status: ClientVisitsHistoryGoodsTransactionGoodPaymentStatus | None = None
+    __slots__ = (
+        "amount",
+        "cost_per_unit",
+        "cost_to_pay",
+        "discount_percent",
+        "first_cost",
+        "id",
+        "paid_sum",
+        "payment_status",
+        "title",
+        "unit",
+    )
+
+    id: int | None
+    title: str | None
+    amount: float | None
+    unit: str | None
+    cost_per_unit: float | None
+    first_cost: float | None
+    discount_percent: float | None
+    cost_to_pay: float | None
+    paid_sum: float | None
+    payment_status: ClientVisitsHistoryGoodsTransactionGoodPaymentStatus | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        amount: float | None = None,
+        unit: str | None = None,
+        cost_per_unit: float | None = None,
+        first_cost: float | None = None,
+        discount_percent: float | None = None,
+        cost_to_pay: float | None = None,
+        paid_sum: float | None = None,
+        payment_status: ClientVisitsHistoryGoodsTransactionGoodPaymentStatus | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.amount = amount
+        self.unit = unit
+        self.cost_per_unit = cost_per_unit
+        self.first_cost = first_cost
+        self.discount_percent = discount_percent
+        self.cost_to_pay = cost_to_pay
+        self.paid_sum = paid_sum
+        self.payment_status = payment_status
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientVisitsHistoryRecord(Model):
     """`client_visits_history_record`.
 
@@ -241,19 +361,46 @@ class ClientVisitsHistoryRecord(Model):
         comer: `Comer`.
     """
 
-    id: int | None = None
-    comment: str | None = None
-    date: str | None = None
-    visit_id: int | None = None
-    attendance: float | None = None
-    services: list[ClientVisitsHistoryRecordService] | None = None
-    staff: MasterWithPosition | None = None
-    company: CompanyMinimal | None = None
-    tips: TipsReduce | TipsReduceWithFullInfo | None = None
-    comer: Comer | None = None
+    __slots__ = ("attendance", "comer", "comment", "company", "date", "id", "services", "staff", "tips", "visit_id")
+
+    id: int | None
+    comment: str | None
+    date: str | None
+    visit_id: int | None
+    attendance: float | None
+    services: list[ClientVisitsHistoryRecordService] | None
+    staff: MasterWithPosition | None
+    company: CompanyMinimal | None
+    tips: TipsReduce | TipsReduceWithFullInfo | None
+    comer: Comer | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        comment: str | None = None,
+        date: str | None = None,
+        visit_id: int | None = None,
+        attendance: float | None = None,
+        services: list[ClientVisitsHistoryRecordService] | None = None,
+        staff: MasterWithPosition | None = None,
+        company: CompanyMinimal | None = None,
+        tips: TipsReduce | TipsReduceWithFullInfo | None = None,
+        comer: Comer | None = None,
+    ) -> None:
+        self.id = id
+        self.comment = comment
+        self.date = date
+        self.visit_id = visit_id
+        self.attendance = attendance
+        self.services = services
+        self.staff = staff
+        self.company = company
+        self.tips = tips
+        self.comer = comer
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientVisitsHistoryRecordService(Model):
     """`client_visits_history_record_service`.
 
@@ -268,17 +415,49 @@ class ClientVisitsHistoryRecordService(Model):
         consumables: `list[ClientVisitsHistoryRecordServiceConsumable]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    first_cost: float | None = None
-    discount_percent: float | None = None
-    cost_to_pay: float | None = None
-    paid_sum: float | None = None
-    payment_status: ClientVisitsHistoryRecordServicePaymentStatus | None = None
-    consumables: list[ClientVisitsHistoryRecordServiceConsumable] | None = None
+    __slots__ = (
+        "consumables",
+        "cost_to_pay",
+        "discount_percent",
+        "first_cost",
+        "id",
+        "paid_sum",
+        "payment_status",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    first_cost: float | None
+    discount_percent: float | None
+    cost_to_pay: float | None
+    paid_sum: float | None
+    payment_status: ClientVisitsHistoryRecordServicePaymentStatus | None
+    consumables: list[ClientVisitsHistoryRecordServiceConsumable] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        first_cost: float | None = None,
+        discount_percent: float | None = None,
+        cost_to_pay: float | None = None,
+        paid_sum: float | None = None,
+        payment_status: ClientVisitsHistoryRecordServicePaymentStatus | None = None,
+        consumables: list[ClientVisitsHistoryRecordServiceConsumable] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.first_cost = first_cost
+        self.discount_percent = discount_percent
+        self.cost_to_pay = cost_to_pay
+        self.paid_sum = paid_sum
+        self.payment_status = payment_status
+        self.consumables = consumables
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientVisitsHistoryRecordServiceConsumable(Model):
     """`client_visits_history_record_service_consumable`.
 
@@ -289,13 +468,28 @@ class ClientVisitsHistoryRecordServiceConsumable(Model):
         unit: `str`.
     """
 
-    title: str | None = None
-    amount: float | None = None
-    cost_per_unit: float | None = None
-    unit: str | None = None
+    __slots__ = ("amount", "cost_per_unit", "title", "unit")
+
+    title: str | None
+    amount: float | None
+    cost_per_unit: float | None
+    unit: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        amount: float | None = None,
+        cost_per_unit: float | None = None,
+        unit: str | None = None,
+    ) -> None:
+        self.title = title
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.unit = unit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsAddCommentRequest(Model):
     """`ClientsAddCommentRequest`.
 
@@ -303,18 +497,23 @@ class ClientsAddCommentRequest(Model):
         text: `str`, always present.
     """
 
+    __slots__ = ("text",)
+
     text: str
 
+    def __init__(self, *, text: str) -> None:
+        self.text = text
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsCreateBulkRequest(Model):
     """`ClientsCreateBulkRequest`.
 
     Attributes:
         name: `str`, always present.
+        phone: `str`, always present.
         surname: `str`.
         patronymic: `str`.
-        phone: `str`, always present.
         email: `str`.
         sex_id: `int`.
         importance_id: `int`.
@@ -329,33 +528,89 @@ class ClientsCreateBulkRequest(Model):
         categories: `dict[str, JSON]`.
     """
 
+    __slots__ = (
+        "balance",
+        "birth_date",
+        "card",
+        "categories",
+        "comment",
+        "discount",
+        "email",
+        "importance_id",
+        "name",
+        "patronymic",
+        "phone",
+        "sex_id",
+        "sms_check",
+        "sms_not",
+        "spent",
+        "surname",
+    )
+
     name: str
     phone: str
-    surname: str | None = None
-    patronymic: str | None = None
-    email: str | None = None
-    sex_id: int | None = None
-    importance_id: int | None = None
-    discount: float | None = None
-    card: str | None = None
-    birth_date: str | None = None
-    comment: str | None = None
-    spent: float | None = None
-    balance: float | None = None
-    sms_check: float | None = None
-    sms_not: float | None = None
-    categories: dict[str, JSON] | None = None
+    surname: str | None
+    patronymic: str | None
+    email: str | None
+    sex_id: int | None
+    importance_id: int | None
+    discount: float | None
+    card: str | None
+    birth_date: str | None
+    comment: str | None
+    spent: float | None
+    balance: float | None
+    sms_check: float | None
+    sms_not: float | None
+    categories: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        phone: str,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        email: str | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
+        discount: float | None = None,
+        card: str | None = None,
+        birth_date: str | None = None,
+        comment: str | None = None,
+        spent: float | None = None,
+        balance: float | None = None,
+        sms_check: float | None = None,
+        sms_not: float | None = None,
+        categories: dict[str, JSON] | None = None,
+    ) -> None:
+        self.name = name
+        self.phone = phone
+        self.surname = surname
+        self.patronymic = patronymic
+        self.email = email
+        self.sex_id = sex_id
+        self.importance_id = importance_id
+        self.discount = discount
+        self.card = card
+        self.birth_date = birth_date
+        self.comment = comment
+        self.spent = spent
+        self.balance = balance
+        self.sms_check = sms_check
+        self.sms_not = sms_not
+        self.categories = categories
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsCreateRequest(Model):
     """`ClientsCreateRequest`.
 
     Attributes:
         name: `str`, always present.
+        phone: `str`, always present.
         surname: `str`.
         patronymic: `str`.
-        phone: `str`, always present.
         email: `str`.
         sex_id: `int`.
         importance_id: `int`.
@@ -371,26 +626,85 @@ class ClientsCreateRequest(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
+    __slots__ = (
+        "balance",
+        "birth_date",
+        "card",
+        "categories",
+        "comment",
+        "custom_fields",
+        "discount",
+        "email",
+        "importance_id",
+        "name",
+        "patronymic",
+        "phone",
+        "sex_id",
+        "sms_check",
+        "sms_not",
+        "spent",
+        "surname",
+    )
+
     name: str
     phone: str
-    surname: str | None = None
-    patronymic: str | None = None
-    email: str | None = None
-    sex_id: int | None = None
-    importance_id: int | None = None
-    discount: float | None = None
-    card: str | None = None
-    birth_date: str | None = None
-    comment: str | None = None
-    spent: float | None = None
-    balance: float | None = None
-    sms_check: float | None = None
-    sms_not: float | None = None
-    categories: dict[str, JSON] | None = None
-    custom_fields: dict[str, JSON] | None = None
+    surname: str | None
+    patronymic: str | None
+    email: str | None
+    sex_id: int | None
+    importance_id: int | None
+    discount: float | None
+    card: str | None
+    birth_date: str | None
+    comment: str | None
+    spent: float | None
+    balance: float | None
+    sms_check: float | None
+    sms_not: float | None
+    categories: dict[str, JSON] | None
+    custom_fields: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        phone: str,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        email: str | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
+        discount: float | None = None,
+        card: str | None = None,
+        birth_date: str | None = None,
+        comment: str | None = None,
+        spent: float | None = None,
+        balance: float | None = None,
+        sms_check: float | None = None,
+        sms_not: float | None = None,
+        categories: dict[str, JSON] | None = None,
+        custom_fields: dict[str, JSON] | None = None,
+    ) -> None:
+        self.name = name
+        self.phone = phone
+        self.surname = surname
+        self.patronymic = patronymic
+        self.email = email
+        self.sex_id = sex_id
+        self.importance_id = importance_id
+        self.discount = discount
+        self.card = card
+        self.birth_date = birth_date
+        self.comment = comment
+        self.spent = spent
+        self.balance = balance
+        self.sms_check = sms_check
+        self.sms_not = sms_not
+        self.categories = categories
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsListFilesItem(Model):
     """`ClientsListFilesItem`.
 
@@ -409,21 +723,65 @@ class ClientsListFilesItem(Model):
         can_edit: `bool`.
     """
 
-    id: int | None = None
-    client_id: int | None = None
-    name: str | None = None
-    description: str | None = None
-    date_create: str | None = None
-    extension: str | None = None
-    mime: str | None = None
-    link: str | None = None
-    user_name: str | None = None
-    user_avatar: str | None = None
-    size: str | None = None
-    can_edit: bool | None = None
+    __slots__ = (
+        "can_edit",
+        "client_id",
+        "date_create",
+        "description",
+        "extension",
+        "id",
+        "link",
+        "mime",
+        "name",
+        "size",
+        "user_avatar",
+        "user_name",
+    )
+
+    id: int | None
+    client_id: int | None
+    name: str | None
+    description: str | None
+    date_create: str | None
+    extension: str | None
+    mime: str | None
+    link: str | None
+    user_name: str | None
+    user_avatar: str | None
+    size: str | None
+    can_edit: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        client_id: int | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        date_create: str | None = None,
+        extension: str | None = None,
+        mime: str | None = None,
+        link: str | None = None,
+        user_name: str | None = None,
+        user_avatar: str | None = None,
+        size: str | None = None,
+        can_edit: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.client_id = client_id
+        self.name = name
+        self.description = description
+        self.date_create = date_create
+        self.extension = extension
+        self.mime = mime
+        self.link = link
+        self.user_name = user_name
+        self.user_avatar = user_avatar
+        self.size = size
+        self.can_edit = can_edit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsListItem(Model):
     """`ClientsListItem`.
 
@@ -450,29 +808,97 @@ class ClientsListItem(Model):
         custom_fields: `dict[str, JSON] | list[JSON]`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    categories: list[ClientsListItemCategory] | None = None
-    sex_id: int | None = None
-    sex: str | None = None
-    discount: float | None = None
-    importance_id: int | None = None
-    importance: str | None = None
-    card: str | None = None
-    birth_date: str | None = None
-    comment: str | None = None
-    sms_check: float | None = None
-    sms_not: float | None = None
-    spent: float | None = None
-    balance: float | None = None
-    visits: float | None = None
-    last_change_date: str | None = None
-    custom_fields: dict[str, JSON] | list[JSON] | None = None
+    __slots__ = (
+        "balance",
+        "birth_date",
+        "card",
+        "categories",
+        "comment",
+        "custom_fields",
+        "discount",
+        "email",
+        "id",
+        "importance",
+        "importance_id",
+        "last_change_date",
+        "name",
+        "phone",
+        "sex",
+        "sex_id",
+        "sms_check",
+        "sms_not",
+        "spent",
+        "visits",
+    )
+
+    id: int | None
+    name: str | None
+    phone: str | None
+    email: str | None
+    categories: list[ClientsListItemCategory] | None
+    sex_id: int | None
+    sex: str | None
+    discount: float | None
+    importance_id: int | None
+    importance: str | None
+    card: str | None
+    birth_date: str | None
+    comment: str | None
+    sms_check: float | None
+    sms_not: float | None
+    spent: float | None
+    balance: float | None
+    visits: float | None
+    last_change_date: str | None
+    custom_fields: dict[str, JSON] | list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        categories: list[ClientsListItemCategory] | None = None,
+        sex_id: int | None = None,
+        sex: str | None = None,
+        discount: float | None = None,
+        importance_id: int | None = None,
+        importance: str | None = None,
+        card: str | None = None,
+        birth_date: str | None = None,
+        comment: str | None = None,
+        sms_check: float | None = None,
+        sms_not: float | None = None,
+        spent: float | None = None,
+        balance: float | None = None,
+        visits: float | None = None,
+        last_change_date: str | None = None,
+        custom_fields: dict[str, JSON] | list[JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.categories = categories
+        self.sex_id = sex_id
+        self.sex = sex
+        self.discount = discount
+        self.importance_id = importance_id
+        self.importance = importance
+        self.card = card
+        self.birth_date = birth_date
+        self.comment = comment
+        self.sms_check = sms_check
+        self.sms_not = sms_not
+        self.spent = spent
+        self.balance = balance
+        self.visits = visits
+        self.last_change_date = last_change_date
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsListItemCategory(Model):
     """`ClientsListItem/categories/0`.
 
@@ -482,12 +908,19 @@ class ClientsListItemCategory(Model):
         color: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    color: str | None = None
+    __slots__ = ("color", "id", "title")
+
+    id: int | None
+    title: str | None
+    color: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, color: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.color = color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsSearchItem(Model):
     """`ClientsSearchItem`.
 
@@ -496,11 +929,17 @@ class ClientsSearchItem(Model):
         id: `int`.
     """
 
-    name: str | None = None
-    id: int | None = None
+    __slots__ = ("id", "name")
+
+    name: str | None
+    id: int | None
+
+    def __init__(self, *, name: str | None = None, id: int | None = None) -> None:
+        self.name = name
+        self.id = id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsSearchVisitsRequest(Model):
     """`ClientsSearchVisitsRequest`.
 
@@ -513,23 +952,43 @@ class ClientsSearchVisitsRequest(Model):
         attendance: `ClientsSearchVisitsRequestAttendance`, always present.
     """
 
+    __slots__ = ("attendance", "client_id", "client_phone", "from_", "payment_statuses", "to")
+    __wire_names__ = {"from_": "from"}
+
     client_id: int | None
     client_phone: str | None
-    from_: str | None = attrs.field(metadata={"wire": "from"})
+    from_: str | None
     to: str | None
     payment_statuses: list[ClientsSearchVisitsRequestPaymentStatus]
     attendance: ClientsSearchVisitsRequestAttendance
 
+    def __init__(
+        self,
+        *,
+        client_id: int | None,
+        client_phone: str | None,
+        from_: str | None,
+        to: str | None,
+        payment_statuses: list[ClientsSearchVisitsRequestPaymentStatus],
+        attendance: ClientsSearchVisitsRequestAttendance,
+    ) -> None:
+        self.client_id = client_id
+        self.client_phone = client_phone
+        self.from_ = from_
+        self.to = to
+        self.payment_statuses = payment_statuses
+        self.attendance = attendance
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsUpdateRequest(Model):
     """`ClientsUpdateRequest`.
 
     Attributes:
         name: `str`, always present.
+        phone: `str`, always present.
         surname: `str`.
         patronymic: `str`.
-        phone: `str`, always present.
         email: `str`.
         sex_id: `int`.
         importance_id: `int`.
@@ -545,26 +1004,85 @@ class ClientsUpdateRequest(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
+    __slots__ = (
+        "balance",
+        "birth_date",
+        "card",
+        "comment",
+        "custom_fields",
+        "discount",
+        "email",
+        "importance_id",
+        "labels",
+        "name",
+        "patronymic",
+        "phone",
+        "sex_id",
+        "sms_check",
+        "sms_not",
+        "spent",
+        "surname",
+    )
+
     name: str
     phone: str
-    surname: str | None = None
-    patronymic: str | None = None
-    email: str | None = None
-    sex_id: int | None = None
-    importance_id: int | None = None
-    discount: float | None = None
-    card: str | None = None
-    birth_date: str | None = None
-    comment: str | None = None
-    spent: float | None = None
-    balance: float | None = None
-    sms_check: float | None = None
-    sms_not: float | None = None
-    labels: dict[str, JSON] | None = None
-    custom_fields: dict[str, JSON] | None = None
+    surname: str | None
+    patronymic: str | None
+    email: str | None
+    sex_id: int | None
+    importance_id: int | None
+    discount: float | None
+    card: str | None
+    birth_date: str | None
+    comment: str | None
+    spent: float | None
+    balance: float | None
+    sms_check: float | None
+    sms_not: float | None
+    labels: dict[str, JSON] | None
+    custom_fields: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        phone: str,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        email: str | None = None,
+        sex_id: int | None = None,
+        importance_id: int | None = None,
+        discount: float | None = None,
+        card: str | None = None,
+        birth_date: str | None = None,
+        comment: str | None = None,
+        spent: float | None = None,
+        balance: float | None = None,
+        sms_check: float | None = None,
+        sms_not: float | None = None,
+        labels: dict[str, JSON] | None = None,
+        custom_fields: dict[str, JSON] | None = None,
+    ) -> None:
+        self.name = name
+        self.phone = phone
+        self.surname = surname
+        self.patronymic = patronymic
+        self.email = email
+        self.sex_id = sex_id
+        self.importance_id = importance_id
+        self.discount = discount
+        self.card = card
+        self.birth_date = birth_date
+        self.comment = comment
+        self.spent = spent
+        self.balance = balance
+        self.sms_check = sms_check
+        self.sms_not = sms_not
+        self.labels = labels
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Comer(Model):
     """`comer`.
 
@@ -574,12 +1092,19 @@ class Comer(Model):
         slug: `ComerSlug`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    slug: ComerSlug | None = None
+    __slots__ = ("id", "slug", "title")
+
+    id: int | None
+    title: str | None
+    slug: ComerSlug | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, slug: ComerSlug | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.slug = slug
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CommentsCompanyidRequestDataTypes(Model):
     """`comments_companyid_request_data_types`.
 
@@ -589,12 +1114,19 @@ class CommentsCompanyidRequestDataTypes(Model):
         name: `str`, always present.
     """
 
+    __slots__ = ("mark", "name", "text")
+
     mark: float
     text: str
     name: str
 
+    def __init__(self, *, mark: float, text: str, name: str) -> None:
+        self.mark = mark
+        self.text = text
+        self.name = name
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CommentsListItem(Model):
     """`CommentsListItem`.
 
@@ -612,20 +1144,61 @@ class CommentsListItem(Model):
         record_id: `int`.
     """
 
-    id: int | None = None
-    salon_id: int | None = None
-    type: float | None = None
-    master_id: int | None = None
-    text: str | None = None
-    date: str | None = None
-    rating: str | None = None
-    user_id: int | None = None
-    user_name: str | None = None
-    user_avatar: str | None = None
-    record_id: int | None = None
+    __slots__ = (
+        "date",
+        "id",
+        "master_id",
+        "rating",
+        "record_id",
+        "salon_id",
+        "text",
+        "type",
+        "user_avatar",
+        "user_id",
+        "user_name",
+    )
+
+    id: int | None
+    salon_id: int | None
+    type: float | None
+    master_id: int | None
+    text: str | None
+    date: str | None
+    rating: str | None
+    user_id: int | None
+    user_name: str | None
+    user_avatar: str | None
+    record_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_id: int | None = None,
+        type: float | None = None,
+        master_id: int | None = None,
+        text: str | None = None,
+        date: str | None = None,
+        rating: str | None = None,
+        user_id: int | None = None,
+        user_name: str | None = None,
+        user_avatar: str | None = None,
+        record_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.type = type
+        self.master_id = master_id
+        self.text = text
+        self.date = date
+        self.rating = rating
+        self.user_id = user_id
+        self.user_name = user_name
+        self.user_avatar = user_avatar
+        self.record_id = record_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchRequestDataTypes(Model):
     """`company_companyid_clients_search_request_data_types`.
 
@@ -639,16 +1212,37 @@ class CompanyCompanyidClientsSearchRequestDataTypes(Model):
         filters: `list[CompanyCompanyidClientsSearchRequestDataTypesFilter]`.
     """
 
-    page: float | None = None
-    page_size: float | None = None
-    fields: list[str] | None = None
-    order_by: CompanyCompanyidClientsSearchRequestDataTypesOrderBy | None = None
-    order_by_direction: CompanyCompanyidClientsSearchRequestDataTypesOrderByDirection | None = None
-    operation: CompanyCompanyidClientsSearchRequestDataTypesOperation | None = None
-    filters: list[CompanyCompanyidClientsSearchRequestDataTypesFilter] | None = None
+    __slots__ = ("fields", "filters", "operation", "order_by", "order_by_direction", "page", "page_size")
+
+    page: float | None
+    page_size: float | None
+    fields: list[str] | None
+    order_by: CompanyCompanyidClientsSearchRequestDataTypesOrderBy | None
+    order_by_direction: CompanyCompanyidClientsSearchRequestDataTypesOrderByDirection | None
+    operation: CompanyCompanyidClientsSearchRequestDataTypesOperation | None
+    filters: list[CompanyCompanyidClientsSearchRequestDataTypesFilter] | None
+
+    def __init__(
+        self,
+        *,
+        page: float | None = None,
+        page_size: float | None = None,
+        fields: list[str] | None = None,
+        order_by: CompanyCompanyidClientsSearchRequestDataTypesOrderBy | None = None,
+        order_by_direction: CompanyCompanyidClientsSearchRequestDataTypesOrderByDirection | None = None,
+        operation: CompanyCompanyidClientsSearchRequestDataTypesOperation | None = None,
+        filters: list[CompanyCompanyidClientsSearchRequestDataTypesFilter] | None = None,
+    ) -> None:
+        self.page = page
+        self.page_size = page_size
+        self.fields = fields
+        self.order_by = order_by
+        self.order_by_direction = order_by_direction
+        self.operation = operation
+        self.filters = filters
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchRequestDataTypesFilter(Model):
     """`company_companyid_clients_search_request_data_types/filters/0`.
 
@@ -657,11 +1251,19 @@ class CompanyCompanyidClientsSearchRequestDataTypesFilter(Model):
         state: `CompanyCompanyidClientsSearchRequestDataTypesFilterState`.
     """
 
-    type: str | None = None
-    state: CompanyCompanyidClientsSearchRequestDataTypesFilterState | None = None
+    __slots__ = ("state", "type")
+
+    type: str | None
+    state: CompanyCompanyidClientsSearchRequestDataTypesFilterState | None
+
+    def __init__(
+        self, *, type: str | None = None, state: CompanyCompanyidClientsSearchRequestDataTypesFilterState | None = None
+    ) -> None:
+        self.type = type
+        self.state = state
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchRequestDataTypesFilterState(Model):
     """`company_companyid_clients_search_request_data_types/filters/0/state`.
 
@@ -669,10 +1271,15 @@ class CompanyCompanyidClientsSearchRequestDataTypesFilterState(Model):
         value: `list[float]`.
     """
 
-    value: list[float] | None = None
+    __slots__ = ("value",)
+
+    value: list[float] | None
+
+    def __init__(self, *, value: list[float] | None = None) -> None:
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyMinimal(Model):
     """`company_minimal`.
 
@@ -681,11 +1288,17 @@ class CompanyMinimal(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EmailClientsByFilterRequestDataTypes(Model):
     """`email_clients_by_filter_request_data_types`.
 
@@ -694,11 +1307,17 @@ class EmailClientsByFilterRequestDataTypes(Model):
         text: `str`, always present.
     """
 
+    __slots__ = ("subject", "text")
+
     subject: str
     text: str
 
+    def __init__(self, *, subject: str, text: str) -> None:
+        self.subject = subject
+        self.text = text
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EmailClientsByIdRequestDataTypes(Model):
     """`email_clients_by_id_request_data_types`.
 
@@ -708,12 +1327,19 @@ class EmailClientsByIdRequestDataTypes(Model):
         text: `str`, always present.
     """
 
+    __slots__ = ("client_ids", "subject", "text")
+
     client_ids: list[int]
     subject: str
     text: str
 
+    def __init__(self, *, client_ids: list[int], subject: str, text: str) -> None:
+        self.client_ids = client_ids
+        self.subject = subject
+        self.text = text
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SmsClientsByFilterRequestDataTypes(Model):
     """`sms_clients_by_filter_request_data_types`.
 
@@ -721,10 +1347,15 @@ class SmsClientsByFilterRequestDataTypes(Model):
         text: `str`.
     """
 
-    text: str | None = None
+    __slots__ = ("text",)
+
+    text: str | None
+
+    def __init__(self, *, text: str | None = None) -> None:
+        self.text = text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SmsClientsByIdRequestDataTypes(Model):
     """`sms_clients_by_id_request_data_types`.
 
@@ -733,11 +1364,17 @@ class SmsClientsByIdRequestDataTypes(Model):
         text: `str`.
     """
 
-    client_ids: list[int] | None = None
-    text: str | None = None
+    __slots__ = ("client_ids", "text")
+
+    client_ids: list[int] | None
+    text: str | None
+
+    def __init__(self, *, client_ids: list[int] | None = None, text: str | None = None) -> None:
+        self.client_ids = client_ids
+        self.text = text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsReduce(Model):
     """`tips_reduce`.
 
@@ -746,11 +1383,17 @@ class TipsReduce(Model):
         sum: `float | None`.
     """
 
-    has_tips: bool | None = None
-    sum: float | None = None
+    __slots__ = ("has_tips", "sum")
+
+    has_tips: bool | None
+    sum: float | None
+
+    def __init__(self, *, has_tips: bool | None = None, sum: float | None = None) -> None:
+        self.has_tips = has_tips
+        self.sum = sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsReduceWithFullInfo(Model):
     """`tips_reduce_with_full_info`.
 
@@ -759,11 +1402,17 @@ class TipsReduceWithFullInfo(Model):
         sum: `float | None`.
     """
 
-    has_tips: bool | None = None
-    sum: float | None = None
+    __slots__ = ("has_tips", "sum")
+
+    has_tips: bool | None
+    sum: float | None
+
+    def __init__(self, *, has_tips: bool | None = None, sum: float | None = None) -> None:
+        self.has_tips = has_tips
+        self.sum = sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserNameAvatar(Model):
     """`user_name_avatar`.
 
@@ -773,9 +1422,16 @@ class UserNameAvatar(Model):
         avatar: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    avatar: str | None = None
+    __slots__ = ("avatar", "id", "name")
+
+    id: int | None
+    name: str | None
+    avatar: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, avatar: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.avatar = avatar
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

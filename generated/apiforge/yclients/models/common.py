@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Currency2(Model):
     """`currency`.
 
@@ -23,14 +21,31 @@ class Currency2(Model):
         is_symbol_after_amount: `bool`.
     """
 
-    id: int | None = None
-    iso: str | None = None
-    name: str | None = None
-    symbol: str | None = None
-    is_symbol_after_amount: bool | None = None
+    __slots__ = ("id", "is_symbol_after_amount", "iso", "name", "symbol")
+
+    id: int | None
+    iso: str | None
+    name: str | None
+    symbol: str | None
+    is_symbol_after_amount: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        iso: str | None = None,
+        name: str | None = None,
+        symbol: str | None = None,
+        is_symbol_after_amount: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.iso = iso
+        self.name = name
+        self.symbol = symbol
+        self.is_symbol_after_amount = is_symbol_after_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterWithPosition(Model):
     """`master_with_position`.
 
@@ -44,16 +59,37 @@ class MasterWithPosition(Model):
         position: `PositionCompact`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    company_id: int | None = None
-    specialization: str | None = None
-    avatar: str | None = None
-    avatar_big: str | None = None
-    position: PositionCompact | None = None
+    __slots__ = ("avatar", "avatar_big", "company_id", "id", "name", "position", "specialization")
+
+    id: int | None
+    name: str | None
+    company_id: int | None
+    specialization: str | None
+    avatar: str | None
+    avatar_big: str | None
+    position: PositionCompact | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        company_id: int | None = None,
+        specialization: str | None = None,
+        avatar: str | None = None,
+        avatar_big: str | None = None,
+        position: PositionCompact | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.company_id = company_id
+        self.specialization = specialization
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PositionCompact(Model):
     """`position_compact`.
 
@@ -62,8 +98,14 @@ class PositionCompact(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
 ResponseDataNullObject: TypeAlias = dict[str, JSON] | None

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class NotificationSettingsGetUserSettingsDataMode(OpenStrEnum):
@@ -47,7 +45,7 @@ class NotificationSettingsUsersRequestDataTypeNotificationTypeType(OpenStrEnum):
     LICENSE_EXPIRE = "license_expire"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AnalyticsReportOverallChartDailyRow2(Model):
     """`analytics_report_overall_chart_daily_row`.
 
@@ -56,11 +54,17 @@ class AnalyticsReportOverallChartDailyRow2(Model):
         data: `list[list[float]]`.
     """
 
-    label: str | None = None
-    data: list[list[float]] | None = None
+    __slots__ = ("data", "label")
+
+    label: str | None
+    data: list[list[float]] | None
+
+    def __init__(self, *, label: str | None = None, data: list[list[float]] | None = None) -> None:
+        self.label = label
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AnalyticsReportOverallChartScalarItem2(Model):
     """`analytics_report_overall_chart_scalar_item`.
 
@@ -69,11 +73,17 @@ class AnalyticsReportOverallChartScalarItem2(Model):
         data: `int`.
     """
 
-    label: str | None = None
-    data: int | None = None
+    __slots__ = ("data", "label")
+
+    label: str | None
+    data: int | None
+
+    def __init__(self, *, label: str | None = None, data: int | None = None) -> None:
+        self.label = label
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AnalyticsReportOverallClientStats2(Model):
     """`analytics_report_overall_client_stats`.
 
@@ -88,17 +98,49 @@ class AnalyticsReportOverallClientStats2(Model):
         lost_percent: `int`.
     """
 
-    total_count: int | None = None
-    new_count: int | None = None
-    new_percent: int | None = None
-    return_count: int | None = None
-    return_percent: int | None = None
-    active_count: int | None = None
-    lost_count: int | None = None
-    lost_percent: int | None = None
+    __slots__ = (
+        "active_count",
+        "lost_count",
+        "lost_percent",
+        "new_count",
+        "new_percent",
+        "return_count",
+        "return_percent",
+        "total_count",
+    )
+
+    total_count: int | None
+    new_count: int | None
+    new_percent: int | None
+    return_count: int | None
+    return_percent: int | None
+    active_count: int | None
+    lost_count: int | None
+    lost_percent: int | None
+
+    def __init__(
+        self,
+        *,
+        total_count: int | None = None,
+        new_count: int | None = None,
+        new_percent: int | None = None,
+        return_count: int | None = None,
+        return_percent: int | None = None,
+        active_count: int | None = None,
+        lost_count: int | None = None,
+        lost_percent: int | None = None,
+    ) -> None:
+        self.total_count = total_count
+        self.new_count = new_count
+        self.new_percent = new_percent
+        self.return_count = return_count
+        self.return_percent = return_percent
+        self.active_count = active_count
+        self.lost_count = lost_count
+        self.lost_percent = lost_percent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AnalyticsReportOverallFullnessStats2(Model):
     """`analytics_report_overall_fullness_stats`.
 
@@ -108,12 +150,25 @@ class AnalyticsReportOverallFullnessStats2(Model):
         change_percent: `int`.
     """
 
-    current_percent: float | None = None
-    previous_percent: float | None = None
-    change_percent: int | None = None
+    __slots__ = ("change_percent", "current_percent", "previous_percent")
+
+    current_percent: float | None
+    previous_percent: float | None
+    change_percent: int | None
+
+    def __init__(
+        self,
+        *,
+        current_percent: float | None = None,
+        previous_percent: float | None = None,
+        change_percent: int | None = None,
+    ) -> None:
+        self.current_percent = current_percent
+        self.previous_percent = previous_percent
+        self.change_percent = change_percent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AnalyticsReportOverallRecordStats2(Model):
     """`analytics_report_overall_record_stats`.
 
@@ -129,18 +184,53 @@ class AnalyticsReportOverallRecordStats2(Model):
         change_percent: `int`.
     """
 
-    current_completed_count: int | None = None
-    current_completed_percent: int | None = None
-    current_pending_count: int | None = None
-    current_pending_percent: int | None = None
-    current_canceled_count: int | None = None
-    current_canceled_percent: int | None = None
-    current_total_count: int | None = None
-    previous_total_count: int | None = None
-    change_percent: int | None = None
+    __slots__ = (
+        "change_percent",
+        "current_canceled_count",
+        "current_canceled_percent",
+        "current_completed_count",
+        "current_completed_percent",
+        "current_pending_count",
+        "current_pending_percent",
+        "current_total_count",
+        "previous_total_count",
+    )
+
+    current_completed_count: int | None
+    current_completed_percent: int | None
+    current_pending_count: int | None
+    current_pending_percent: int | None
+    current_canceled_count: int | None
+    current_canceled_percent: int | None
+    current_total_count: int | None
+    previous_total_count: int | None
+    change_percent: int | None
+
+    def __init__(
+        self,
+        *,
+        current_completed_count: int | None = None,
+        current_completed_percent: int | None = None,
+        current_pending_count: int | None = None,
+        current_pending_percent: int | None = None,
+        current_canceled_count: int | None = None,
+        current_canceled_percent: int | None = None,
+        current_total_count: int | None = None,
+        previous_total_count: int | None = None,
+        change_percent: int | None = None,
+    ) -> None:
+        self.current_completed_count = current_completed_count
+        self.current_completed_percent = current_completed_percent
+        self.current_pending_count = current_pending_count
+        self.current_pending_percent = current_pending_percent
+        self.current_canceled_count = current_canceled_count
+        self.current_canceled_percent = current_canceled_percent
+        self.current_total_count = current_total_count
+        self.previous_total_count = previous_total_count
+        self.change_percent = change_percent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AnalyticsReportOverallStats2(Model):
     """`analytics_report_overall_stats`.
 
@@ -155,17 +245,49 @@ class AnalyticsReportOverallStats2(Model):
         client_stats: `AnalyticsReportOverallClientStats2`.
     """
 
-    income_total_stats: AnalyticsReportOverallSumStats2 | None = None
-    income_services_stats: AnalyticsReportOverallSumStats2 | None = None
-    income_goods_stats: AnalyticsReportOverallSumStats2 | None = None
-    income_average_stats: AnalyticsReportOverallSumStats2 | None = None
-    income_average_services_stats: AnalyticsReportOverallSumStats2 | None = None
-    fullness_stats: AnalyticsReportOverallFullnessStats2 | None = None
-    record_stats: AnalyticsReportOverallRecordStats2 | None = None
-    client_stats: AnalyticsReportOverallClientStats2 | None = None
+    __slots__ = (
+        "client_stats",
+        "fullness_stats",
+        "income_average_services_stats",
+        "income_average_stats",
+        "income_goods_stats",
+        "income_services_stats",
+        "income_total_stats",
+        "record_stats",
+    )
+
+    income_total_stats: AnalyticsReportOverallSumStats2 | None
+    income_services_stats: AnalyticsReportOverallSumStats2 | None
+    income_goods_stats: AnalyticsReportOverallSumStats2 | None
+    income_average_stats: AnalyticsReportOverallSumStats2 | None
+    income_average_services_stats: AnalyticsReportOverallSumStats2 | None
+    fullness_stats: AnalyticsReportOverallFullnessStats2 | None
+    record_stats: AnalyticsReportOverallRecordStats2 | None
+    client_stats: AnalyticsReportOverallClientStats2 | None
+
+    def __init__(
+        self,
+        *,
+        income_total_stats: AnalyticsReportOverallSumStats2 | None = None,
+        income_services_stats: AnalyticsReportOverallSumStats2 | None = None,
+        income_goods_stats: AnalyticsReportOverallSumStats2 | None = None,
+        income_average_stats: AnalyticsReportOverallSumStats2 | None = None,
+        income_average_services_stats: AnalyticsReportOverallSumStats2 | None = None,
+        fullness_stats: AnalyticsReportOverallFullnessStats2 | None = None,
+        record_stats: AnalyticsReportOverallRecordStats2 | None = None,
+        client_stats: AnalyticsReportOverallClientStats2 | None = None,
+    ) -> None:
+        self.income_total_stats = income_total_stats
+        self.income_services_stats = income_services_stats
+        self.income_goods_stats = income_goods_stats
+        self.income_average_stats = income_average_stats
+        self.income_average_services_stats = income_average_services_stats
+        self.fullness_stats = fullness_stats
+        self.record_stats = record_stats
+        self.client_stats = client_stats
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AnalyticsReportOverallSumStats2(Model):
     """`analytics_report_overall_sum_stats`.
 
@@ -176,13 +298,28 @@ class AnalyticsReportOverallSumStats2(Model):
         currency: `Currency2`.
     """
 
-    current_sum: str | None = None
-    previous_sum: str | None = None
-    change_percent: int | None = None
-    currency: Currency2 | None = None
+    __slots__ = ("change_percent", "currency", "current_sum", "previous_sum")
+
+    current_sum: str | None
+    previous_sum: str | None
+    change_percent: int | None
+    currency: Currency2 | None
+
+    def __init__(
+        self,
+        *,
+        current_sum: str | None = None,
+        previous_sum: str | None = None,
+        change_percent: int | None = None,
+        currency: Currency2 | None = None,
+    ) -> None:
+        self.current_sum = current_sum
+        self.previous_sum = previous_sum
+        self.change_percent = change_percent
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CitiesListItem(Model):
     """`CitiesListItem`.
 
@@ -192,12 +329,19 @@ class CitiesListItem(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    country_id: int | None = None
-    title: str | None = None
+    __slots__ = ("country_id", "id", "title")
+
+    id: int | None
+    country_id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, country_id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.country_id = country_id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesCreateData(Model):
     """`CompaniesCreateData`.
 
@@ -224,29 +368,97 @@ class CompaniesCreateData(Model):
         currency_short_title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    short_descr: str | None = None
-    logo: str | None = None
-    active: str | None = None
-    phone: str | None = None
-    country_id: int | None = None
-    schedule: str | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    timezone_name: str | None = None
-    address: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    phone_confirmation: bool | None = None
-    active_staff_count: float | None = None
-    app_ios: str | None = None
-    app_android: str | None = None
-    currency_short_title: str | None = None
+    __slots__ = (
+        "active",
+        "active_staff_count",
+        "address",
+        "app_android",
+        "app_ios",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "currency_short_title",
+        "id",
+        "logo",
+        "phone",
+        "phone_confirmation",
+        "schedule",
+        "short_descr",
+        "timezone_name",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    short_descr: str | None
+    logo: str | None
+    active: str | None
+    phone: str | None
+    country_id: int | None
+    schedule: str | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    timezone_name: str | None
+    address: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    phone_confirmation: bool | None
+    active_staff_count: float | None
+    app_ios: str | None
+    app_android: str | None
+    currency_short_title: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        short_descr: str | None = None,
+        logo: str | None = None,
+        active: str | None = None,
+        phone: str | None = None,
+        country_id: int | None = None,
+        schedule: str | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        timezone_name: str | None = None,
+        address: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        phone_confirmation: bool | None = None,
+        active_staff_count: float | None = None,
+        app_ios: str | None = None,
+        app_android: str | None = None,
+        currency_short_title: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.short_descr = short_descr
+        self.logo = logo
+        self.active = active
+        self.phone = phone
+        self.country_id = country_id
+        self.schedule = schedule
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.timezone_name = timezone_name
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.phone_confirmation = phone_confirmation
+        self.active_staff_count = active_staff_count
+        self.app_ios = app_ios
+        self.app_android = app_android
+        self.currency_short_title = currency_short_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetData(Model):
     """`CompaniesGetData`.
 
@@ -277,33 +489,113 @@ class CompaniesGetData(Model):
         access: `dict[str, JSON]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    country_id: int | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    timezone_name: str | None = None
-    address: str | None = None
-    zip: float | None = None
-    social: CompaniesGetDataSocial | None = None
-    site: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    phone_confirmation: bool | None = None
-    active_staff_count: float | None = None
-    next_slot: str | None = None
-    group_priority: int | None = None
-    push_notification_phone_confirm: bool | None = None
-    main_group_id: int | None = None
-    main_group: list[CompaniesGetDataMainGroupItem] | None = None
-    groups: CompaniesGetDataGroups | None = None
-    bookforms: list[CompaniesGetDataBookform] | None = None
-    online_sales_form_url: str | None = None
-    access: dict[str, JSON] | None = None
+    __slots__ = (
+        "access",
+        "active_staff_count",
+        "address",
+        "bookforms",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "group_priority",
+        "groups",
+        "id",
+        "main_group",
+        "main_group_id",
+        "next_slot",
+        "online_sales_form_url",
+        "phone_confirmation",
+        "push_notification_phone_confirm",
+        "site",
+        "social",
+        "timezone_name",
+        "title",
+        "zip",
+    )
+
+    id: int | None
+    title: str | None
+    country_id: int | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    timezone_name: str | None
+    address: str | None
+    zip: float | None
+    social: CompaniesGetDataSocial | None
+    site: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    phone_confirmation: bool | None
+    active_staff_count: float | None
+    next_slot: str | None
+    group_priority: int | None
+    push_notification_phone_confirm: bool | None
+    main_group_id: int | None
+    main_group: list[CompaniesGetDataMainGroupItem] | None
+    groups: CompaniesGetDataGroups | None
+    bookforms: list[CompaniesGetDataBookform] | None
+    online_sales_form_url: str | None
+    access: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        country_id: int | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        timezone_name: str | None = None,
+        address: str | None = None,
+        zip: float | None = None,
+        social: CompaniesGetDataSocial | None = None,
+        site: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        phone_confirmation: bool | None = None,
+        active_staff_count: float | None = None,
+        next_slot: str | None = None,
+        group_priority: int | None = None,
+        push_notification_phone_confirm: bool | None = None,
+        main_group_id: int | None = None,
+        main_group: list[CompaniesGetDataMainGroupItem] | None = None,
+        groups: CompaniesGetDataGroups | None = None,
+        bookforms: list[CompaniesGetDataBookform] | None = None,
+        online_sales_form_url: str | None = None,
+        access: dict[str, JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country_id = country_id
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.timezone_name = timezone_name
+        self.address = address
+        self.zip = zip
+        self.social = social
+        self.site = site
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.phone_confirmation = phone_confirmation
+        self.active_staff_count = active_staff_count
+        self.next_slot = next_slot
+        self.group_priority = group_priority
+        self.push_notification_phone_confirm = push_notification_phone_confirm
+        self.main_group_id = main_group_id
+        self.main_group = main_group
+        self.groups = groups
+        self.bookforms = bookforms
+        self.online_sales_form_url = online_sales_form_url
+        self.access = access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetDataBookform(Model):
     """`CompaniesGetData/bookforms/0`.
 
@@ -314,13 +606,28 @@ class CompaniesGetDataBookform(Model):
         url: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_default: float | None = None
-    url: str | None = None
+    __slots__ = ("id", "is_default", "title", "url")
+
+    id: int | None
+    title: str | None
+    is_default: float | None
+    url: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        is_default: float | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.is_default = is_default
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetDataGroups(Model):
     """`CompaniesGetData/groups`.
 
@@ -329,11 +636,20 @@ class CompaniesGetDataGroups(Model):
         id_2 (wire name `ID-2`): `CompaniesGetDataGroupsId2`.
     """
 
-    id_1: CompaniesGetDataGroupsId1 | None = attrs.field(default=None, metadata={"wire": "ID-1"})
-    id_2: CompaniesGetDataGroupsId2 | None = attrs.field(default=None, metadata={"wire": "ID-2"})
+    __slots__ = ("id_1", "id_2")
+    __wire_names__ = {"id_1": "ID-1", "id_2": "ID-2"}
+
+    id_1: CompaniesGetDataGroupsId1 | None
+    id_2: CompaniesGetDataGroupsId2 | None
+
+    def __init__(
+        self, *, id_1: CompaniesGetDataGroupsId1 | None = None, id_2: CompaniesGetDataGroupsId2 | None = None
+    ) -> None:
+        self.id_1 = id_1
+        self.id_2 = id_2
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetDataGroupsId1(Model):
     """`CompaniesGetData/groups/id_1`.
 
@@ -342,11 +658,17 @@ class CompaniesGetDataGroupsId1(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetDataGroupsId2(Model):
     """`CompaniesGetData/groups/id_2`.
 
@@ -355,11 +677,17 @@ class CompaniesGetDataGroupsId2(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetDataMainGroupItem(Model):
     """`CompaniesGetData/main_group/0`.
 
@@ -368,11 +696,17 @@ class CompaniesGetDataMainGroupItem(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesGetDataSocial(Model):
     """`CompaniesGetData/social`.
 
@@ -385,15 +719,34 @@ class CompaniesGetDataSocial(Model):
         whatsapp: `str`.
     """
 
-    telegram: str | None = None
-    instagram: str | None = None
-    vk: str | None = None
-    facebook: str | None = None
-    viber: str | None = None
-    whatsapp: str | None = None
+    __slots__ = ("facebook", "instagram", "telegram", "viber", "vk", "whatsapp")
+
+    telegram: str | None
+    instagram: str | None
+    vk: str | None
+    facebook: str | None
+    viber: str | None
+    whatsapp: str | None
+
+    def __init__(
+        self,
+        *,
+        telegram: str | None = None,
+        instagram: str | None = None,
+        vk: str | None = None,
+        facebook: str | None = None,
+        viber: str | None = None,
+        whatsapp: str | None = None,
+    ) -> None:
+        self.telegram = telegram
+        self.instagram = instagram
+        self.vk = vk
+        self.facebook = facebook
+        self.viber = viber
+        self.whatsapp = whatsapp
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesListItem(Model):
     """`CompaniesListItem`.
 
@@ -422,31 +775,105 @@ class CompaniesListItem(Model):
         group_priority: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    short_descr: str | None = None
-    logo: str | None = None
-    active: str | None = None
-    phone: str | None = None
-    country_id: int | None = None
-    schedule: str | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    timezone_name: str | None = None
-    address: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    phone_confirmation: bool | None = None
-    active_staff_count: float | None = None
-    next_slot: str | None = None
-    app_ios: str | None = None
-    app_android: str | None = None
-    currency_short_title: str | None = None
-    group_priority: float | None = None
+    __slots__ = (
+        "active",
+        "active_staff_count",
+        "address",
+        "app_android",
+        "app_ios",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "currency_short_title",
+        "group_priority",
+        "id",
+        "logo",
+        "next_slot",
+        "phone",
+        "phone_confirmation",
+        "schedule",
+        "short_descr",
+        "timezone_name",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    short_descr: str | None
+    logo: str | None
+    active: str | None
+    phone: str | None
+    country_id: int | None
+    schedule: str | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    timezone_name: str | None
+    address: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    phone_confirmation: bool | None
+    active_staff_count: float | None
+    next_slot: str | None
+    app_ios: str | None
+    app_android: str | None
+    currency_short_title: str | None
+    group_priority: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        short_descr: str | None = None,
+        logo: str | None = None,
+        active: str | None = None,
+        phone: str | None = None,
+        country_id: int | None = None,
+        schedule: str | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        timezone_name: str | None = None,
+        address: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        phone_confirmation: bool | None = None,
+        active_staff_count: float | None = None,
+        next_slot: str | None = None,
+        app_ios: str | None = None,
+        app_android: str | None = None,
+        currency_short_title: str | None = None,
+        group_priority: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.short_descr = short_descr
+        self.logo = logo
+        self.active = active
+        self.phone = phone
+        self.country_id = country_id
+        self.schedule = schedule
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.timezone_name = timezone_name
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.phone_confirmation = phone_confirmation
+        self.active_staff_count = active_staff_count
+        self.next_slot = next_slot
+        self.app_ios = app_ios
+        self.app_android = app_android
+        self.currency_short_title = currency_short_title
+        self.group_priority = group_priority
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCreateRequestDataTypes(Model):
     """`company_create_request_data_types`.
 
@@ -462,18 +889,53 @@ class CompanyCreateRequestDataTypes(Model):
         short_descr: `str`.
     """
 
-    title: str | None = None
-    country_id: int | None = None
-    city_id: int | None = None
-    address: str | None = None
-    site: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lot: float | None = None
-    business_type_id: int | None = None
-    short_descr: str | None = None
+    __slots__ = (
+        "address",
+        "business_type_id",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lot",
+        "country_id",
+        "short_descr",
+        "site",
+        "title",
+    )
+
+    title: str | None
+    country_id: int | None
+    city_id: int | None
+    address: str | None
+    site: str | None
+    coordinate_lat: float | None
+    coordinate_lot: float | None
+    business_type_id: int | None
+    short_descr: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
+        address: str | None = None,
+        site: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lot: float | None = None,
+        business_type_id: int | None = None,
+        short_descr: str | None = None,
+    ) -> None:
+        self.title = title
+        self.country_id = country_id
+        self.city_id = city_id
+        self.address = address
+        self.site = site
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lot = coordinate_lot
+        self.business_type_id = business_type_id
+        self.short_descr = short_descr
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGetTimetableSettingsResponseDataFieldDataTypes(Model):
     """`company_get_timetable_settings_response_data_field_data_types`.
 
@@ -482,11 +944,17 @@ class CompanyGetTimetableSettingsResponseDataFieldDataTypes(Model):
         activity_record_clients_count_max: `int`, always present.
     """
 
+    __slots__ = ("activity_record_clients_count_max", "record_type")
+
     record_type: int
     activity_record_clients_count_max: int
 
+    def __init__(self, *, record_type: int, activity_record_clients_count_max: int) -> None:
+        self.record_type = record_type
+        self.activity_record_clients_count_max = activity_record_clients_count_max
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyPutRequestDataTypes(Model):
     """`company_put_request_data_types`.
 
@@ -508,24 +976,77 @@ class CompanyPutRequestDataTypes(Model):
         short_descr: `str`.
     """
 
-    title: str | None = None
-    country_id: int | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    address: str | None = None
-    zip: str | None = None
-    phones: list[str] | None = None
-    social: CompanyPutRequestDataTypesSocial | None = None
-    site: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    description: str | None = None
-    business_type_id: int | None = None
-    short_descr: str | None = None
+    __slots__ = (
+        "address",
+        "business_type_id",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "description",
+        "phones",
+        "short_descr",
+        "site",
+        "social",
+        "title",
+        "zip",
+    )
+
+    title: str | None
+    country_id: int | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    address: str | None
+    zip: str | None
+    phones: list[str] | None
+    social: CompanyPutRequestDataTypesSocial | None
+    site: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    description: str | None
+    business_type_id: int | None
+    short_descr: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        country_id: int | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        address: str | None = None,
+        zip: str | None = None,
+        phones: list[str] | None = None,
+        social: CompanyPutRequestDataTypesSocial | None = None,
+        site: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        description: str | None = None,
+        business_type_id: int | None = None,
+        short_descr: str | None = None,
+    ) -> None:
+        self.title = title
+        self.country_id = country_id
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.address = address
+        self.zip = zip
+        self.phones = phones
+        self.social = social
+        self.site = site
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.description = description
+        self.business_type_id = business_type_id
+        self.short_descr = short_descr
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyPutRequestDataTypesSocial(Model):
     """`company_put_request_data_types/social`.
 
@@ -538,15 +1059,34 @@ class CompanyPutRequestDataTypesSocial(Model):
         whatsapp: `str`.
     """
 
-    telegram: str | None = None
-    instagram: str | None = None
-    vk: str | None = None
-    facebook: str | None = None
-    viber: str | None = None
-    whatsapp: str | None = None
+    __slots__ = ("facebook", "instagram", "telegram", "viber", "vk", "whatsapp")
+
+    telegram: str | None
+    instagram: str | None
+    vk: str | None
+    facebook: str | None
+    viber: str | None
+    whatsapp: str | None
+
+    def __init__(
+        self,
+        *,
+        telegram: str | None = None,
+        instagram: str | None = None,
+        vk: str | None = None,
+        facebook: str | None = None,
+        viber: str | None = None,
+        whatsapp: str | None = None,
+    ) -> None:
+        self.telegram = telegram
+        self.instagram = instagram
+        self.vk = vk
+        self.facebook = facebook
+        self.viber = viber
+        self.whatsapp = whatsapp
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyPutResponseDataTypes(Model):
     """`company_put_response_data_types`.
 
@@ -573,29 +1113,97 @@ class CompanyPutResponseDataTypes(Model):
         access: `dict[str, JSON]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    country_id: int | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    timezone_name: str | None = None
-    address: str | None = None
-    zip: float | None = None
-    social: CompanyPutResponseDataTypesSocial | None = None
-    site: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    description: str | None = None
-    business_type_id: int | None = None
-    short_descr: str | None = None
-    phone_confirmation: bool | None = None
-    group_priority: int | None = None
-    push_notification_phone_confirm: bool | None = None
-    access: dict[str, JSON] | None = None
+    __slots__ = (
+        "access",
+        "address",
+        "business_type_id",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "description",
+        "group_priority",
+        "id",
+        "phone_confirmation",
+        "push_notification_phone_confirm",
+        "short_descr",
+        "site",
+        "social",
+        "timezone_name",
+        "title",
+        "zip",
+    )
+
+    id: int | None
+    title: str | None
+    country_id: int | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    timezone_name: str | None
+    address: str | None
+    zip: float | None
+    social: CompanyPutResponseDataTypesSocial | None
+    site: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    description: str | None
+    business_type_id: int | None
+    short_descr: str | None
+    phone_confirmation: bool | None
+    group_priority: int | None
+    push_notification_phone_confirm: bool | None
+    access: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        country_id: int | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        timezone_name: str | None = None,
+        address: str | None = None,
+        zip: float | None = None,
+        social: CompanyPutResponseDataTypesSocial | None = None,
+        site: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        description: str | None = None,
+        business_type_id: int | None = None,
+        short_descr: str | None = None,
+        phone_confirmation: bool | None = None,
+        group_priority: int | None = None,
+        push_notification_phone_confirm: bool | None = None,
+        access: dict[str, JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country_id = country_id
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.timezone_name = timezone_name
+        self.address = address
+        self.zip = zip
+        self.social = social
+        self.site = site
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.description = description
+        self.business_type_id = business_type_id
+        self.short_descr = short_descr
+        self.phone_confirmation = phone_confirmation
+        self.group_priority = group_priority
+        self.push_notification_phone_confirm = push_notification_phone_confirm
+        self.access = access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyPutResponseDataTypesSocial(Model):
     """`company_put_response_data_types/social`.
 
@@ -608,15 +1216,34 @@ class CompanyPutResponseDataTypesSocial(Model):
         whatsapp: `str`.
     """
 
-    telegram: str | None = None
-    instagram: str | None = None
-    vk: str | None = None
-    facebook: str | None = None
-    viber: str | None = None
-    whatsapp: str | None = None
+    __slots__ = ("facebook", "instagram", "telegram", "viber", "vk", "whatsapp")
+
+    telegram: str | None
+    instagram: str | None
+    vk: str | None
+    facebook: str | None
+    viber: str | None
+    whatsapp: str | None
+
+    def __init__(
+        self,
+        *,
+        telegram: str | None = None,
+        instagram: str | None = None,
+        vk: str | None = None,
+        facebook: str | None = None,
+        viber: str | None = None,
+        whatsapp: str | None = None,
+    ) -> None:
+        self.telegram = telegram
+        self.instagram = instagram
+        self.vk = vk
+        self.facebook = facebook
+        self.viber = viber
+        self.whatsapp = whatsapp
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyUpdateTimetableSettingsDataTypes(Model):
     """`company_update_timetable_settings_data_types`.
 
@@ -625,11 +1252,17 @@ class CompanyUpdateTimetableSettingsDataTypes(Model):
         activity_record_clients_count_max: `int`, always present.
     """
 
+    __slots__ = ("activity_record_clients_count_max", "record_type")
+
     record_type: int
     activity_record_clients_count_max: int
 
+    def __init__(self, *, record_type: int, activity_record_clients_count_max: int) -> None:
+        self.record_type = record_type
+        self.activity_record_clients_count_max = activity_record_clients_count_max
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CountriesListItem(Model):
     """`CountriesListItem`.
 
@@ -644,17 +1277,40 @@ class CountriesListItem(Model):
         exchange: `str`.
     """
 
-    id: str | None = None
-    title: str | None = None
-    full_title: str | None = None
-    phone_code: str | None = None
-    phone_template: str | None = None
-    phone_example: str | None = None
-    currency: str | None = None
-    exchange: str | None = None
+    __slots__ = ("currency", "exchange", "full_title", "id", "phone_code", "phone_example", "phone_template", "title")
+
+    id: str | None
+    title: str | None
+    full_title: str | None
+    phone_code: str | None
+    phone_template: str | None
+    phone_example: str | None
+    currency: str | None
+    exchange: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        title: str | None = None,
+        full_title: str | None = None,
+        phone_code: str | None = None,
+        phone_template: str | None = None,
+        phone_example: str | None = None,
+        currency: str | None = None,
+        exchange: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.full_title = full_title
+        self.phone_code = phone_code
+        self.phone_template = phone_template
+        self.phone_example = phone_example
+        self.currency = currency
+        self.exchange = exchange
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomFieldsListItem(Model):
     """`CustomFieldsListItem`.
 
@@ -664,12 +1320,25 @@ class CustomFieldsListItem(Model):
         custom_field: `CustomFieldsListItemCustomField`.
     """
 
-    id: int | None = None
-    salon_id: int | None = None
-    custom_field: CustomFieldsListItemCustomField | None = None
+    __slots__ = ("custom_field", "id", "salon_id")
+
+    id: int | None
+    salon_id: int | None
+    custom_field: CustomFieldsListItemCustomField | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_id: int | None = None,
+        custom_field: CustomFieldsListItemCustomField | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.custom_field = custom_field
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomFieldsListItemCustomField(Model):
     """`CustomFieldsListItem/custom_field`.
 
@@ -684,17 +1353,40 @@ class CustomFieldsListItemCustomField(Model):
         values: `str`.
     """
 
-    id: int | None = None
-    code: str | None = None
-    entity_type: str | None = None
-    show_in_ui: bool | None = None
-    title: str | None = None
-    user_can_edit: bool | None = None
-    type: CustomFieldsListItemCustomFieldType | None = None
-    values: str | None = None
+    __slots__ = ("code", "entity_type", "id", "show_in_ui", "title", "type", "user_can_edit", "values")
+
+    id: int | None
+    code: str | None
+    entity_type: str | None
+    show_in_ui: bool | None
+    title: str | None
+    user_can_edit: bool | None
+    type: CustomFieldsListItemCustomFieldType | None
+    values: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        code: str | None = None,
+        entity_type: str | None = None,
+        show_in_ui: bool | None = None,
+        title: str | None = None,
+        user_can_edit: bool | None = None,
+        type: CustomFieldsListItemCustomFieldType | None = None,
+        values: str | None = None,
+    ) -> None:
+        self.id = id
+        self.code = code
+        self.entity_type = entity_type
+        self.show_in_ui = show_in_ui
+        self.title = title
+        self.user_can_edit = user_can_edit
+        self.type = type
+        self.values = values
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomFieldsListItemCustomFieldType(Model):
     """`CustomFieldsListItem/custom_field/type`.
 
@@ -703,11 +1395,17 @@ class CustomFieldsListItemCustomFieldType(Model):
         title: `str`.
     """
 
-    code: str | None = None
-    title: str | None = None
+    __slots__ = ("code", "title")
+
+    code: str | None
+    title: str | None
+
+    def __init__(self, *, code: str | None = None, title: str | None = None) -> None:
+        self.code = code
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomFieldsRequestDataType(Model):
     """`custom_fields_request_data_type`.
 
@@ -719,14 +1417,23 @@ class CustomFieldsRequestDataType(Model):
         show_in_ui: `bool`, always present.
     """
 
+    __slots__ = ("code", "show_in_ui", "title", "type", "user_can_edit")
+
     type: str
     code: str
     title: str
     user_can_edit: bool
     show_in_ui: bool
 
+    def __init__(self, *, type: str, code: str, title: str, user_can_edit: bool, show_in_ui: bool) -> None:
+        self.type = type
+        self.code = code
+        self.title = title
+        self.user_can_edit = user_can_edit
+        self.show_in_ui = show_in_ui
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HooksSettings(Model):
     """`HooksSettings`.
 
@@ -748,24 +1455,78 @@ class HooksSettings(Model):
         finances_operation: `bool`.
     """
 
-    urls: list[str] | None = None
-    active: bool | None = None
-    salon: bool | None = None
-    service_category: bool | None = None
-    service: bool | None = None
-    good: bool | None = None
-    master: bool | None = None
-    client_: bool | None = attrs.field(default=None, metadata={"wire": "client"})
-    record: bool | None = None
-    goods_operations_sale: bool | None = None
-    goods_operations_receipt: bool | None = None
-    goods_operations_consumable: bool | None = None
-    goods_operations_stolen: bool | None = None
-    goods_operations_move: bool | None = None
-    finances_operation: bool | None = None
+    __slots__ = (
+        "active",
+        "client_",
+        "finances_operation",
+        "good",
+        "goods_operations_consumable",
+        "goods_operations_move",
+        "goods_operations_receipt",
+        "goods_operations_sale",
+        "goods_operations_stolen",
+        "master",
+        "record",
+        "salon",
+        "service",
+        "service_category",
+        "urls",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    urls: list[str] | None
+    active: bool | None
+    salon: bool | None
+    service_category: bool | None
+    service: bool | None
+    good: bool | None
+    master: bool | None
+    client_: bool | None
+    record: bool | None
+    goods_operations_sale: bool | None
+    goods_operations_receipt: bool | None
+    goods_operations_consumable: bool | None
+    goods_operations_stolen: bool | None
+    goods_operations_move: bool | None
+    finances_operation: bool | None
+
+    def __init__(
+        self,
+        *,
+        urls: list[str] | None = None,
+        active: bool | None = None,
+        salon: bool | None = None,
+        service_category: bool | None = None,
+        service: bool | None = None,
+        good: bool | None = None,
+        master: bool | None = None,
+        client_: bool | None = None,
+        record: bool | None = None,
+        goods_operations_sale: bool | None = None,
+        goods_operations_receipt: bool | None = None,
+        goods_operations_consumable: bool | None = None,
+        goods_operations_stolen: bool | None = None,
+        goods_operations_move: bool | None = None,
+        finances_operation: bool | None = None,
+    ) -> None:
+        self.urls = urls
+        self.active = active
+        self.salon = salon
+        self.service_category = service_category
+        self.service = service
+        self.good = good
+        self.master = master
+        self.client_ = client_
+        self.record = record
+        self.goods_operations_sale = goods_operations_sale
+        self.goods_operations_receipt = goods_operations_receipt
+        self.goods_operations_consumable = goods_operations_consumable
+        self.goods_operations_stolen = goods_operations_stolen
+        self.goods_operations_move = goods_operations_move
+        self.finances_operation = finances_operation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HooksSettingsUpdateRequest(Model):
     """`HooksSettingsUpdateRequest`.
 
@@ -787,24 +1548,78 @@ class HooksSettingsUpdateRequest(Model):
         finances_operation: `int`.
     """
 
+    __slots__ = (
+        "active",
+        "client_",
+        "finances_operation",
+        "good",
+        "goods_operations_consumable",
+        "goods_operations_move",
+        "goods_operations_receipt",
+        "goods_operations_sale",
+        "goods_operations_stolen",
+        "master",
+        "record",
+        "salon",
+        "service",
+        "service_category",
+        "urls",
+    )
+    __wire_names__ = {"client_": "client"}
+
     urls: list[str]
     active: int
-    salon: int | None = None
-    service_category: int | None = None
-    service: int | None = None
-    good: int | None = None
-    master: int | None = None
-    client_: int | None = attrs.field(default=None, metadata={"wire": "client"})
-    record: int | None = None
-    goods_operations_sale: int | None = None
-    goods_operations_receipt: int | None = None
-    goods_operations_consumable: int | None = None
-    goods_operations_stolen: int | None = None
-    goods_operations_move: int | None = None
-    finances_operation: int | None = None
+    salon: int | None
+    service_category: int | None
+    service: int | None
+    good: int | None
+    master: int | None
+    client_: int | None
+    record: int | None
+    goods_operations_sale: int | None
+    goods_operations_receipt: int | None
+    goods_operations_consumable: int | None
+    goods_operations_stolen: int | None
+    goods_operations_move: int | None
+    finances_operation: int | None
+
+    def __init__(
+        self,
+        *,
+        urls: list[str],
+        active: int,
+        salon: int | None = None,
+        service_category: int | None = None,
+        service: int | None = None,
+        good: int | None = None,
+        master: int | None = None,
+        client_: int | None = None,
+        record: int | None = None,
+        goods_operations_sale: int | None = None,
+        goods_operations_receipt: int | None = None,
+        goods_operations_consumable: int | None = None,
+        goods_operations_stolen: int | None = None,
+        goods_operations_move: int | None = None,
+        finances_operation: int | None = None,
+    ) -> None:
+        self.urls = urls
+        self.active = active
+        self.salon = salon
+        self.service_category = service_category
+        self.service = service
+        self.good = good
+        self.master = master
+        self.client_ = client_
+        self.record = record
+        self.goods_operations_sale = goods_operations_sale
+        self.goods_operations_receipt = goods_operations_receipt
+        self.goods_operations_consumable = goods_operations_consumable
+        self.goods_operations_stolen = goods_operations_stolen
+        self.goods_operations_move = goods_operations_move
+        self.finances_operation = finances_operation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Image2(Model):
     """`image`.
 
@@ -818,6 +1633,8 @@ class Image2(Model):
         version: `str`, always present.
     """
 
+    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
+
     id: int
     path: str
     width: float
@@ -826,29 +1643,59 @@ class Image2(Model):
     image_group_id: int
     version: str
 
+    def __init__(
+        self, *, id: int, path: str, width: float, height: float, type: str, image_group_id: int, version: str
+    ) -> None:
+        self.id = id
+        self.path = path
+        self.width = width
+        self.height = height
+        self.type = type
+        self.image_group_id = image_group_id
+        self.version = version
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ImageGroup2(Model):
     """`image_group`.
 
     Attributes:
         id: `int`, always present.
-        entity: `str`.
-        entity_id: `int`.
         images: `Image2`, always present.
         image_binded: `bool`, always present.
         image_group: `dict[str, JSON]`, always present.
+        entity: `str`.
+        entity_id: `int`.
     """
+
+    __slots__ = ("entity", "entity_id", "id", "image_binded", "image_group", "images")
 
     id: int
     images: Image2
     image_binded: bool
     image_group: dict[str, JSON]
-    entity: str | None = None
-    entity_id: int | None = None
+    entity: str | None
+    entity_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        images: Image2,
+        image_binded: bool,
+        image_group: dict[str, JSON],
+        entity: str | None = None,
+        entity_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.images = images
+        self.image_binded = image_binded
+        self.image_group = image_group
+        self.entity = entity
+        self.entity_id = entity_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ImagesUploadData(Model):
     """`ImagesUploadData`.
 
@@ -857,11 +1704,18 @@ class ImagesUploadData(Model):
         image_group_ (wire name `image_group`): `ImageGroup2`.
     """
 
-    image_group: ImageGroup2 | None = attrs.field(default=None, metadata={"wire": "ImageGroup"})
-    image_group_: ImageGroup2 | None = attrs.field(default=None, metadata={"wire": "image_group"})
+    __slots__ = ("image_group", "image_group_")
+    __wire_names__ = {"image_group": "ImageGroup", "image_group_": "image_group"}
+
+    image_group: ImageGroup2 | None
+    image_group_: ImageGroup2 | None
+
+    def __init__(self, *, image_group: ImageGroup2 | None = None, image_group_: ImageGroup2 | None = None) -> None:
+        self.image_group = image_group
+        self.image_group_ = image_group_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType(Model):
     """`labels_company_entity_response200_data_types/labels_company_entity_response200_data_types/0`.
 
@@ -876,17 +1730,40 @@ class LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataT
         not_editable: `float`.
     """
 
-    id: int | None = None
-    salon_id: int | None = None
-    title: str | None = None
-    color: str | None = None
-    icon: str | None = None
-    entity: float | None = None
-    deleted: float | None = None
-    not_editable: float | None = None
+    __slots__ = ("color", "deleted", "entity", "icon", "id", "not_editable", "salon_id", "title")
+
+    id: int | None
+    salon_id: int | None
+    title: str | None
+    color: str | None
+    icon: str | None
+    entity: float | None
+    deleted: float | None
+    not_editable: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_id: int | None = None,
+        title: str | None = None,
+        color: str | None = None,
+        icon: str | None = None,
+        entity: float | None = None,
+        deleted: float | None = None,
+        not_editable: float | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.title = title
+        self.color = color
+        self.icon = icon
+        self.entity = entity
+        self.deleted = deleted
+        self.not_editable = not_editable
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsCreateClientLabelData(Model):
     """`LabelsCreateClientLabelData`.
 
@@ -898,14 +1775,31 @@ class LabelsCreateClientLabelData(Model):
         id: `str`.
     """
 
-    title: str | None = None
-    salon_id: int | None = None
-    color: str | None = None
-    entity: float | None = None
-    id: str | None = None
+    __slots__ = ("color", "entity", "id", "salon_id", "title")
+
+    title: str | None
+    salon_id: int | None
+    color: str | None
+    entity: float | None
+    id: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        salon_id: int | None = None,
+        color: str | None = None,
+        entity: float | None = None,
+        id: str | None = None,
+    ) -> None:
+        self.title = title
+        self.salon_id = salon_id
+        self.color = color
+        self.entity = entity
+        self.id = id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsCreateRequestDataTypes(Model):
     """`labels_create_request_data_types`.
 
@@ -914,11 +1808,17 @@ class LabelsCreateRequestDataTypes(Model):
         color: `str`.
     """
 
-    title: str | None = None
-    color: str | None = None
+    __slots__ = ("color", "title")
+
+    title: str | None
+    color: str | None
+
+    def __init__(self, *, title: str | None = None, color: str | None = None) -> None:
+        self.title = title
+        self.color = color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsSearchClientLabelsItem(Model):
     """`LabelsSearchClientLabelsItem`.
 
@@ -933,17 +1833,40 @@ class LabelsSearchClientLabelsItem(Model):
         not_editable: `float`.
     """
 
-    id: int | None = None
-    salon_id: int | None = None
-    title: str | None = None
-    color: str | None = None
-    icon: str | None = None
-    entity: float | None = None
-    deleted: float | None = None
-    not_editable: float | None = None
+    __slots__ = ("color", "deleted", "entity", "icon", "id", "not_editable", "salon_id", "title")
+
+    id: int | None
+    salon_id: int | None
+    title: str | None
+    color: str | None
+    icon: str | None
+    entity: float | None
+    deleted: float | None
+    not_editable: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_id: int | None = None,
+        title: str | None = None,
+        color: str | None = None,
+        icon: str | None = None,
+        entity: float | None = None,
+        deleted: float | None = None,
+        not_editable: float | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.title = title
+        self.color = color
+        self.icon = icon
+        self.entity = entity
+        self.deleted = deleted
+        self.not_editable = not_editable
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsUpdateRequestDataTypes(Model):
     """`labels_update_request_data_types`.
 
@@ -954,13 +1877,28 @@ class LabelsUpdateRequestDataTypes(Model):
         icon: `str`.
     """
 
-    title: str | None = None
-    color: str | None = None
-    entity: float | None = None
-    icon: str | None = None
+    __slots__ = ("color", "entity", "icon", "title")
+
+    title: str | None
+    color: str | None
+    entity: float | None
+    icon: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        color: str | None = None,
+        entity: float | None = None,
+        icon: str | None = None,
+    ) -> None:
+        self.title = title
+        self.color = color
+        self.entity = entity
+        self.icon = icon
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LicenseOption2(Model):
     """`license_option`.
 
@@ -969,16 +1907,21 @@ class LicenseOption2(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("id", "title")
+
     id: int
     title: str
 
+    def __init__(self, *, id: int, title: str) -> None:
+        self.id = id
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LicensesGetData(Model):
     """`LicensesGetData`.
 
     Attributes:
-        license_option (wire name `LicenseOption`): `LicenseOption2`.
         active: `float`, always present.
         deactivation_date: `str`, always present.
         id: `int`, always present.
@@ -987,20 +1930,57 @@ class LicensesGetData(Model):
         salon_id: `int`, always present.
         staff_limit: `float`, always present.
         start_date: `str`, always present.
+        license_option (wire name `LicenseOption`): `LicenseOption2`.
     """
+
+    __slots__ = (
+        "active",
+        "deactivation_date",
+        "id",
+        "license_option",
+        "name",
+        "options_",
+        "salon_id",
+        "staff_limit",
+        "start_date",
+    )
+    __wire_names__ = {"options_": "options", "license_option": "LicenseOption"}
 
     active: float
     deactivation_date: str
     id: int
     name: str
-    options_: list[dict[str, JSON]] = attrs.field(metadata={"wire": "options"})
+    options_: list[dict[str, JSON]]
     salon_id: int
     staff_limit: float
     start_date: str
-    license_option: LicenseOption2 | None = attrs.field(default=None, metadata={"wire": "LicenseOption"})
+    license_option: LicenseOption2 | None
+
+    def __init__(
+        self,
+        *,
+        active: float,
+        deactivation_date: str,
+        id: int,
+        name: str,
+        options_: list[dict[str, JSON]],
+        salon_id: int,
+        staff_limit: float,
+        start_date: str,
+        license_option: LicenseOption2 | None = None,
+    ) -> None:
+        self.active = active
+        self.deactivation_date = deactivation_date
+        self.id = id
+        self.name = name
+        self.options_ = options_
+        self.salon_id = salon_id
+        self.staff_limit = staff_limit
+        self.start_date = start_date
+        self.license_option = license_option
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsGetCompanySettingsItem(Model):
     """`NotificationSettingsGetCompanySettingsItem`.
 
@@ -1009,11 +1989,19 @@ class NotificationSettingsGetCompanySettingsItem(Model):
         channels: `NotificationSettingsGetCompanySettingsItemChannels`.
     """
 
-    type: str | None = None
-    channels: NotificationSettingsGetCompanySettingsItemChannels | None = None
+    __slots__ = ("channels", "type")
+
+    type: str | None
+    channels: NotificationSettingsGetCompanySettingsItemChannels | None
+
+    def __init__(
+        self, *, type: str | None = None, channels: NotificationSettingsGetCompanySettingsItemChannels | None = None
+    ) -> None:
+        self.type = type
+        self.channels = channels
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsGetCompanySettingsItemChannels(Model):
     """`NotificationSettingsGetCompanySettingsItem/channels`.
 
@@ -1023,12 +2011,19 @@ class NotificationSettingsGetCompanySettingsItemChannels(Model):
         email: `int`.
     """
 
-    push: int | None = None
-    sms: int | None = None
-    email: int | None = None
+    __slots__ = ("email", "push", "sms")
+
+    push: int | None
+    sms: int | None
+    email: int | None
+
+    def __init__(self, *, push: int | None = None, sms: int | None = None, email: int | None = None) -> None:
+        self.push = push
+        self.sms = sms
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsGetUserSettingsData(Model):
     """`NotificationSettingsGetUserSettingsData`.
 
@@ -1037,11 +2032,22 @@ class NotificationSettingsGetUserSettingsData(Model):
         notification_types: `list[NotificationSettingsGetUserSettingsDataNotificationType]`.
     """
 
-    mode: NotificationSettingsGetUserSettingsDataMode | None = None
-    notification_types: list[NotificationSettingsGetUserSettingsDataNotificationType] | None = None
+    __slots__ = ("mode", "notification_types")
+
+    mode: NotificationSettingsGetUserSettingsDataMode | None
+    notification_types: list[NotificationSettingsGetUserSettingsDataNotificationType] | None
+
+    def __init__(
+        self,
+        *,
+        mode: NotificationSettingsGetUserSettingsDataMode | None = None,
+        notification_types: list[NotificationSettingsGetUserSettingsDataNotificationType] | None = None,
+    ) -> None:
+        self.mode = mode
+        self.notification_types = notification_types
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsGetUserSettingsDataNotificationType(Model):
     """`NotificationSettingsGetUserSettingsData/notification_types/0`.
 
@@ -1050,11 +2056,22 @@ class NotificationSettingsGetUserSettingsDataNotificationType(Model):
         channels: `NotificationSettingsGetUserSettingsDataNotificationTypeChannels`.
     """
 
-    type: NotificationSettingsGetUserSettingsDataNotificationTypeType | None = None
-    channels: NotificationSettingsGetUserSettingsDataNotificationTypeChannels | None = None
+    __slots__ = ("channels", "type")
+
+    type: NotificationSettingsGetUserSettingsDataNotificationTypeType | None
+    channels: NotificationSettingsGetUserSettingsDataNotificationTypeChannels | None
+
+    def __init__(
+        self,
+        *,
+        type: NotificationSettingsGetUserSettingsDataNotificationTypeType | None = None,
+        channels: NotificationSettingsGetUserSettingsDataNotificationTypeChannels | None = None,
+    ) -> None:
+        self.type = type
+        self.channels = channels
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsGetUserSettingsDataNotificationTypeChannels(Model):
     """`NotificationSettingsGetUserSettingsData/notification_types/0/channels`.
 
@@ -1064,12 +2081,19 @@ class NotificationSettingsGetUserSettingsDataNotificationTypeChannels(Model):
         email: `int`.
     """
 
-    push: int | None = None
-    sms: int | None = None
-    email: int | None = None
+    __slots__ = ("email", "push", "sms")
+
+    push: int | None
+    sms: int | None
+    email: int | None
+
+    def __init__(self, *, push: int | None = None, sms: int | None = None, email: int | None = None) -> None:
+        self.push = push
+        self.sms = sms
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsUsersRequestDataType(Model):
     """`notification_settings_users_request_data_type`.
 
@@ -1077,10 +2101,17 @@ class NotificationSettingsUsersRequestDataType(Model):
         notification_types: `list[NotificationSettingsUsersRequestDataTypeNotificationType]`.
     """
 
-    notification_types: list[NotificationSettingsUsersRequestDataTypeNotificationType] | None = None
+    __slots__ = ("notification_types",)
+
+    notification_types: list[NotificationSettingsUsersRequestDataTypeNotificationType] | None
+
+    def __init__(
+        self, *, notification_types: list[NotificationSettingsUsersRequestDataTypeNotificationType] | None = None
+    ) -> None:
+        self.notification_types = notification_types
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsUsersRequestDataTypeNotificationType(Model):
     """`notification_settings_users_request_data_type/notification_types/0`.
 
@@ -1089,11 +2120,22 @@ class NotificationSettingsUsersRequestDataTypeNotificationType(Model):
         channels: `NotificationSettingsUsersRequestDataTypeNotificationTypeChannels`.
     """
 
-    type: NotificationSettingsUsersRequestDataTypeNotificationTypeType | None = None
-    channels: NotificationSettingsUsersRequestDataTypeNotificationTypeChannels | None = None
+    __slots__ = ("channels", "type")
+
+    type: NotificationSettingsUsersRequestDataTypeNotificationTypeType | None
+    channels: NotificationSettingsUsersRequestDataTypeNotificationTypeChannels | None
+
+    def __init__(
+        self,
+        *,
+        type: NotificationSettingsUsersRequestDataTypeNotificationTypeType | None = None,
+        channels: NotificationSettingsUsersRequestDataTypeNotificationTypeChannels | None = None,
+    ) -> None:
+        self.type = type
+        self.channels = channels
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsUsersRequestDataTypeNotificationTypeChannels(Model):
     """`notification_settings_users_request_data_type/notification_types/0/channels`.
 
@@ -1101,10 +2143,15 @@ class NotificationSettingsUsersRequestDataTypeNotificationTypeChannels(Model):
         push: `int`.
     """
 
-    push: int | None = None
+    __slots__ = ("push",)
+
+    push: int | None
+
+    def __init__(self, *, push: int | None = None) -> None:
+        self.push = push
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReferencesListBusinessTypesItem(Model):
     """`ReferencesListBusinessTypesItem`.
 
@@ -1115,13 +2162,28 @@ class ReferencesListBusinessTypesItem(Model):
         types: `list[ReferencesListBusinessTypesItemType]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    image: str | None = None
-    types: list[ReferencesListBusinessTypesItemType] | None = None
+    __slots__ = ("id", "image", "title", "types")
+
+    id: int | None
+    title: str | None
+    image: str | None
+    types: list[ReferencesListBusinessTypesItemType] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        image: str | None = None,
+        types: list[ReferencesListBusinessTypesItemType] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.image = image
+        self.types = types
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReferencesListBusinessTypesItemType(Model):
     """`ReferencesListBusinessTypesItem/types/0`.
 
@@ -1131,12 +2193,21 @@ class ReferencesListBusinessTypesItemType(Model):
         business_group_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    business_group_id: int | None = None
+    __slots__ = ("business_group_id", "id", "title")
+
+    id: int | None
+    title: str | None
+    business_group_id: int | None
+
+    def __init__(
+        self, *, id: int | None = None, title: str | None = None, business_group_id: int | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.business_group_id = business_group_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportData(Model):
     """`ReportsGetZReportData`.
 
@@ -1147,13 +2218,28 @@ class ReportsGetZReportData(Model):
         currency: `str`.
     """
 
-    stats: ReportsGetZReportDataStats | None = None
-    paids: ReportsGetZReportDataPaids | None = None
-    z_data: dict[str, list[ReportsGetZReportDataZDatum]] | None = None
-    currency: str | None = None
+    __slots__ = ("currency", "paids", "stats", "z_data")
+
+    stats: ReportsGetZReportDataStats | None
+    paids: ReportsGetZReportDataPaids | None
+    z_data: dict[str, list[ReportsGetZReportDataZDatum]] | None
+    currency: str | None
+
+    def __init__(
+        self,
+        *,
+        stats: ReportsGetZReportDataStats | None = None,
+        paids: ReportsGetZReportDataPaids | None = None,
+        z_data: dict[str, list[ReportsGetZReportDataZDatum]] | None = None,
+        currency: str | None = None,
+    ) -> None:
+        self.stats = stats
+        self.paids = paids
+        self.z_data = z_data
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataPaids(Model):
     """`ReportsGetZReportData/paids`.
 
@@ -1163,12 +2249,25 @@ class ReportsGetZReportDataPaids(Model):
         total: `ReportsGetZReportDataPaidsTotal`.
     """
 
-    accounts: list[ReportsGetZReportDataPaidsAccount] | None = None
-    discount: list[ReportsGetZReportDataPaidsDiscountItem] | None = None
-    total: ReportsGetZReportDataPaidsTotal | None = None
+    __slots__ = ("accounts", "discount", "total")
+
+    accounts: list[ReportsGetZReportDataPaidsAccount] | None
+    discount: list[ReportsGetZReportDataPaidsDiscountItem] | None
+    total: ReportsGetZReportDataPaidsTotal | None
+
+    def __init__(
+        self,
+        *,
+        accounts: list[ReportsGetZReportDataPaidsAccount] | None = None,
+        discount: list[ReportsGetZReportDataPaidsDiscountItem] | None = None,
+        total: ReportsGetZReportDataPaidsTotal | None = None,
+    ) -> None:
+        self.accounts = accounts
+        self.discount = discount
+        self.total = total
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataPaidsAccount(Model):
     """`ReportsGetZReportData/paids/accounts/0`.
 
@@ -1177,11 +2276,17 @@ class ReportsGetZReportDataPaidsAccount(Model):
         amount: `float`.
     """
 
-    title: str | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "title")
+
+    title: str | None
+    amount: float | None
+
+    def __init__(self, *, title: str | None = None, amount: float | None = None) -> None:
+        self.title = title
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataPaidsDiscountItem(Model):
     """`ReportsGetZReportData/paids/discount/0`.
 
@@ -1190,11 +2295,17 @@ class ReportsGetZReportDataPaidsDiscountItem(Model):
         amount: `float`.
     """
 
-    title: str | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "title")
+
+    title: str | None
+    amount: float | None
+
+    def __init__(self, *, title: str | None = None, amount: float | None = None) -> None:
+        self.title = title
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataPaidsTotal(Model):
     """`ReportsGetZReportData/paids/total`.
 
@@ -1203,11 +2314,17 @@ class ReportsGetZReportDataPaidsTotal(Model):
         discount: `float`.
     """
 
-    accounts: float | None = None
-    discount: float | None = None
+    __slots__ = ("accounts", "discount")
+
+    accounts: float | None
+    discount: float | None
+
+    def __init__(self, *, accounts: float | None = None, discount: float | None = None) -> None:
+        self.accounts = accounts
+        self.discount = discount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataStats(Model):
     """`ReportsGetZReportData/stats`.
 
@@ -1230,25 +2347,81 @@ class ReportsGetZReportDataStats(Model):
         abonement_paid: `int`.
     """
 
-    clients: int | None = None
-    clients_average: float | None = None
-    records: int | None = None
-    records_average: float | None = None
-    visit_records: int | None = None
-    visit_records_average: float | None = None
-    non_visit_records: int | None = None
-    non_visit_records_average: int | None = None
-    targets: int | None = None
-    targets_paid: int | None = None
-    goods: int | None = None
-    goods_paid: float | None = None
-    certificates: int | None = None
-    certificates_paid: int | None = None
-    abonement: int | None = None
-    abonement_paid: int | None = None
+    __slots__ = (
+        "abonement",
+        "abonement_paid",
+        "certificates",
+        "certificates_paid",
+        "clients",
+        "clients_average",
+        "goods",
+        "goods_paid",
+        "non_visit_records",
+        "non_visit_records_average",
+        "records",
+        "records_average",
+        "targets",
+        "targets_paid",
+        "visit_records",
+        "visit_records_average",
+    )
+
+    clients: int | None
+    clients_average: float | None
+    records: int | None
+    records_average: float | None
+    visit_records: int | None
+    visit_records_average: float | None
+    non_visit_records: int | None
+    non_visit_records_average: int | None
+    targets: int | None
+    targets_paid: int | None
+    goods: int | None
+    goods_paid: float | None
+    certificates: int | None
+    certificates_paid: int | None
+    abonement: int | None
+    abonement_paid: int | None
+
+    def __init__(
+        self,
+        *,
+        clients: int | None = None,
+        clients_average: float | None = None,
+        records: int | None = None,
+        records_average: float | None = None,
+        visit_records: int | None = None,
+        visit_records_average: float | None = None,
+        non_visit_records: int | None = None,
+        non_visit_records_average: int | None = None,
+        targets: int | None = None,
+        targets_paid: int | None = None,
+        goods: int | None = None,
+        goods_paid: float | None = None,
+        certificates: int | None = None,
+        certificates_paid: int | None = None,
+        abonement: int | None = None,
+        abonement_paid: int | None = None,
+    ) -> None:
+        self.clients = clients
+        self.clients_average = clients_average
+        self.records = records
+        self.records_average = records_average
+        self.visit_records = visit_records
+        self.visit_records_average = visit_records_average
+        self.non_visit_records = non_visit_records
+        self.non_visit_records_average = non_visit_records_average
+        self.targets = targets
+        self.targets_paid = targets_paid
+        self.goods = goods
+        self.goods_paid = goods_paid
+        self.certificates = certificates
+        self.certificates_paid = certificates_paid
+        self.abonement = abonement
+        self.abonement_paid = abonement_paid
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatum(Model):
     """`ReportsGetZReportData/z_data/0`.
 
@@ -1260,14 +2433,31 @@ class ReportsGetZReportDataZDatum(Model):
         masters: `list[ReportsGetZReportDataZDatumMaster]`.
     """
 
-    client_id: int | None = None
-    client_name: str | None = None
-    client_phone: str | None = None
-    client_email: str | None = None
-    masters: list[ReportsGetZReportDataZDatumMaster] | None = None
+    __slots__ = ("client_email", "client_id", "client_name", "client_phone", "masters")
+
+    client_id: int | None
+    client_name: str | None
+    client_phone: str | None
+    client_email: str | None
+    masters: list[ReportsGetZReportDataZDatumMaster] | None
+
+    def __init__(
+        self,
+        *,
+        client_id: int | None = None,
+        client_name: str | None = None,
+        client_phone: str | None = None,
+        client_email: str | None = None,
+        masters: list[ReportsGetZReportDataZDatumMaster] | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.client_name = client_name
+        self.client_phone = client_phone
+        self.client_email = client_email
+        self.masters = masters
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatumMaster(Model):
     """`ReportsGetZReportData/z_data/0/masters/0`.
 
@@ -1279,14 +2469,31 @@ class ReportsGetZReportDataZDatumMaster(Model):
         others: `ReportsGetZReportDataZDatumMasterOthers`.
     """
 
-    master_id: int | None = None
-    master_name: str | None = None
-    service: list[ReportsGetZReportDataZDatumMasterServiceItem] | None = None
-    good: list[ReportsGetZReportDataZDatumMasterGoodItem] | None = None
-    others: ReportsGetZReportDataZDatumMasterOthers | None = None
+    __slots__ = ("good", "master_id", "master_name", "others", "service")
+
+    master_id: int | None
+    master_name: str | None
+    service: list[ReportsGetZReportDataZDatumMasterServiceItem] | None
+    good: list[ReportsGetZReportDataZDatumMasterGoodItem] | None
+    others: ReportsGetZReportDataZDatumMasterOthers | None
+
+    def __init__(
+        self,
+        *,
+        master_id: int | None = None,
+        master_name: str | None = None,
+        service: list[ReportsGetZReportDataZDatumMasterServiceItem] | None = None,
+        good: list[ReportsGetZReportDataZDatumMasterGoodItem] | None = None,
+        others: ReportsGetZReportDataZDatumMasterOthers | None = None,
+    ) -> None:
+        self.master_id = master_id
+        self.master_name = master_name
+        self.service = service
+        self.good = good
+        self.others = others
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatumMasterGoodItem(Model):
     """`ReportsGetZReportData/z_data/0/masters/0/good/0`.
 
@@ -1298,14 +2505,31 @@ class ReportsGetZReportDataZDatumMasterGoodItem(Model):
         transactions: `list[ReportsGetZReportDataZDatumMasterGoodItemTransaction]`.
     """
 
-    item_title: str | None = None
-    first_cost: float | None = None
-    discount: float | None = None
-    result_cost: float | None = None
-    transactions: list[ReportsGetZReportDataZDatumMasterGoodItemTransaction] | None = None
+    __slots__ = ("discount", "first_cost", "item_title", "result_cost", "transactions")
+
+    item_title: str | None
+    first_cost: float | None
+    discount: float | None
+    result_cost: float | None
+    transactions: list[ReportsGetZReportDataZDatumMasterGoodItemTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        item_title: str | None = None,
+        first_cost: float | None = None,
+        discount: float | None = None,
+        result_cost: float | None = None,
+        transactions: list[ReportsGetZReportDataZDatumMasterGoodItemTransaction] | None = None,
+    ) -> None:
+        self.item_title = item_title
+        self.first_cost = first_cost
+        self.discount = discount
+        self.result_cost = result_cost
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatumMasterGoodItemTransaction(Model):
     """`ReportsGetZReportData/z_data/0/masters/0/good/0/transactions/0`.
 
@@ -1315,12 +2539,25 @@ class ReportsGetZReportDataZDatumMasterGoodItemTransaction(Model):
         payment_type: `str`.
     """
 
-    accounts_amount: float | None = None
-    loyalty_amount: int | None = None
-    payment_type: str | None = None
+    __slots__ = ("accounts_amount", "loyalty_amount", "payment_type")
+
+    accounts_amount: float | None
+    loyalty_amount: int | None
+    payment_type: str | None
+
+    def __init__(
+        self,
+        *,
+        accounts_amount: float | None = None,
+        loyalty_amount: int | None = None,
+        payment_type: str | None = None,
+    ) -> None:
+        self.accounts_amount = accounts_amount
+        self.loyalty_amount = loyalty_amount
+        self.payment_type = payment_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatumMasterOthers(Model):
     """`ReportsGetZReportData/z_data/0/masters/0/others`.
 
@@ -1332,14 +2569,31 @@ class ReportsGetZReportDataZDatumMasterOthers(Model):
         transactions: `list[ReportsGetZReportDataZDatumMasterOthersTransaction]`.
     """
 
-    item_title: str | None = None
-    first_cost: float | None = None
-    discount: float | None = None
-    result_cost: float | None = None
-    transactions: list[ReportsGetZReportDataZDatumMasterOthersTransaction] | None = None
+    __slots__ = ("discount", "first_cost", "item_title", "result_cost", "transactions")
+
+    item_title: str | None
+    first_cost: float | None
+    discount: float | None
+    result_cost: float | None
+    transactions: list[ReportsGetZReportDataZDatumMasterOthersTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        item_title: str | None = None,
+        first_cost: float | None = None,
+        discount: float | None = None,
+        result_cost: float | None = None,
+        transactions: list[ReportsGetZReportDataZDatumMasterOthersTransaction] | None = None,
+    ) -> None:
+        self.item_title = item_title
+        self.first_cost = first_cost
+        self.discount = discount
+        self.result_cost = result_cost
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatumMasterOthersTransaction(Model):
     """`ReportsGetZReportData/z_data/0/masters/0/others/transactions/0`.
 
@@ -1349,12 +2603,25 @@ class ReportsGetZReportDataZDatumMasterOthersTransaction(Model):
         payment_type: `str`.
     """
 
-    accounts_amount: float | None = None
-    loyalty_amount: int | None = None
-    payment_type: str | None = None
+    __slots__ = ("accounts_amount", "loyalty_amount", "payment_type")
+
+    accounts_amount: float | None
+    loyalty_amount: int | None
+    payment_type: str | None
+
+    def __init__(
+        self,
+        *,
+        accounts_amount: float | None = None,
+        loyalty_amount: int | None = None,
+        payment_type: str | None = None,
+    ) -> None:
+        self.accounts_amount = accounts_amount
+        self.loyalty_amount = loyalty_amount
+        self.payment_type = payment_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatumMasterServiceItem(Model):
     """`ReportsGetZReportData/z_data/0/masters/0/service/0`.
 
@@ -1366,14 +2633,31 @@ class ReportsGetZReportDataZDatumMasterServiceItem(Model):
         transactions: `list[ReportsGetZReportDataZDatumMasterServiceItemTransaction]`.
     """
 
-    item_title: str | None = None
-    first_cost: float | None = None
-    discount: float | None = None
-    result_cost: float | None = None
-    transactions: list[ReportsGetZReportDataZDatumMasterServiceItemTransaction] | None = None
+    __slots__ = ("discount", "first_cost", "item_title", "result_cost", "transactions")
+
+    item_title: str | None
+    first_cost: float | None
+    discount: float | None
+    result_cost: float | None
+    transactions: list[ReportsGetZReportDataZDatumMasterServiceItemTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        item_title: str | None = None,
+        first_cost: float | None = None,
+        discount: float | None = None,
+        result_cost: float | None = None,
+        transactions: list[ReportsGetZReportDataZDatumMasterServiceItemTransaction] | None = None,
+    ) -> None:
+        self.item_title = item_title
+        self.first_cost = first_cost
+        self.discount = discount
+        self.result_cost = result_cost
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReportsGetZReportDataZDatumMasterServiceItemTransaction(Model):
     """`ReportsGetZReportData/z_data/0/masters/0/service/0/transactions/0`.
 
@@ -1383,9 +2667,22 @@ class ReportsGetZReportDataZDatumMasterServiceItemTransaction(Model):
         payment_type: `str`.
     """
 
-    accounts_amount: float | None = None
-    loyalty_amount: float | None = None
-    payment_type: str | None = None
+    __slots__ = ("accounts_amount", "loyalty_amount", "payment_type")
+
+    accounts_amount: float | None
+    loyalty_amount: float | None
+    payment_type: str | None
+
+    def __init__(
+        self,
+        *,
+        accounts_amount: float | None = None,
+        loyalty_amount: float | None = None,
+        payment_type: str | None = None,
+    ) -> None:
+        self.accounts_amount = accounts_amount
+        self.loyalty_amount = loyalty_amount
+        self.payment_type = payment_type
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountsListItem(Model):
     """`AccountsListItem`.
 
@@ -22,13 +20,23 @@ class AccountsListItem(Model):
         comment: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    type: float | None = None
-    comment: str | None = None
+    __slots__ = ("comment", "id", "title", "type")
+
+    id: int | None
+    title: str | None
+    type: float | None
+    comment: str | None
+
+    def __init__(
+        self, *, id: int | None = None, title: str | None = None, type: float | None = None, comment: str | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.type = type
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentAbonements(Model):
     """`company_salonid_sale_documentid_payment_abonements`.
 
@@ -36,10 +44,15 @@ class CompanySalonidSaleDocumentidPaymentAbonements(Model):
         payment: `CompanySalonidSaleDocumentidPaymentAbonementsPayment`.
     """
 
-    payment: CompanySalonidSaleDocumentidPaymentAbonementsPayment | None = None
+    __slots__ = ("payment",)
+
+    payment: CompanySalonidSaleDocumentidPaymentAbonementsPayment | None
+
+    def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentAbonementsPayment | None = None) -> None:
+        self.payment = payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentAbonementsPayment(Model):
     """`company_salonid_sale_documentid_payment_abonements/payment`.
 
@@ -48,11 +61,22 @@ class CompanySalonidSaleDocumentidPaymentAbonementsPayment(Model):
         number: `str`.
     """
 
-    method: CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod | None = None
-    number: str | None = None
+    __slots__ = ("method", "number")
+
+    method: CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod | None
+    number: str | None
+
+    def __init__(
+        self,
+        *,
+        method: CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod | None = None,
+        number: str | None = None,
+    ) -> None:
+        self.method = method
+        self.number = number
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_abonements/payment/method`.
 
@@ -61,11 +85,17 @@ class CompanySalonidSaleDocumentidPaymentAbonementsPaymentMethod(Model):
         loyalty_abonement_id: `int`.
     """
 
-    slug: str | None = None
-    loyalty_abonement_id: int | None = None
+    __slots__ = ("loyalty_abonement_id", "slug")
+
+    slug: str | None
+    loyalty_abonement_id: int | None
+
+    def __init__(self, *, slug: str | None = None, loyalty_abonement_id: int | None = None) -> None:
+        self.slug = slug
+        self.loyalty_abonement_id = loyalty_abonement_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentAccount(Model):
     """`company_salonid_sale_documentid_payment_account`.
 
@@ -73,10 +103,15 @@ class CompanySalonidSaleDocumentidPaymentAccount(Model):
         payment: `CompanySalonidSaleDocumentidPaymentAccountPayment`.
     """
 
-    payment: CompanySalonidSaleDocumentidPaymentAccountPayment | None = None
+    __slots__ = ("payment",)
+
+    payment: CompanySalonidSaleDocumentidPaymentAccountPayment | None
+
+    def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentAccountPayment | None = None) -> None:
+        self.payment = payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentAccountPayment(Model):
     """`company_salonid_sale_documentid_payment_account/payment`.
 
@@ -85,11 +120,22 @@ class CompanySalonidSaleDocumentidPaymentAccountPayment(Model):
         amount: `float`.
     """
 
-    method: CompanySalonidSaleDocumentidPaymentAccountPaymentMethod | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "method")
+
+    method: CompanySalonidSaleDocumentidPaymentAccountPaymentMethod | None
+    amount: float | None
+
+    def __init__(
+        self,
+        *,
+        method: CompanySalonidSaleDocumentidPaymentAccountPaymentMethod | None = None,
+        amount: float | None = None,
+    ) -> None:
+        self.method = method
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentAccountPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_account/payment/method`.
 
@@ -98,11 +144,17 @@ class CompanySalonidSaleDocumentidPaymentAccountPaymentMethod(Model):
         account_id: `int`.
     """
 
-    slug: str | None = None
-    account_id: int | None = None
+    __slots__ = ("account_id", "slug")
+
+    slug: str | None
+    account_id: int | None
+
+    def __init__(self, *, slug: str | None = None, account_id: int | None = None) -> None:
+        self.slug = slug
+        self.account_id = account_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentCertificate(Model):
     """`company_salonid_sale_documentid_payment_certificate`.
 
@@ -110,10 +162,15 @@ class CompanySalonidSaleDocumentidPaymentCertificate(Model):
         payment: `CompanySalonidSaleDocumentidPaymentCertificatePayment`.
     """
 
-    payment: CompanySalonidSaleDocumentidPaymentCertificatePayment | None = None
+    __slots__ = ("payment",)
+
+    payment: CompanySalonidSaleDocumentidPaymentCertificatePayment | None
+
+    def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentCertificatePayment | None = None) -> None:
+        self.payment = payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentCertificatePayment(Model):
     """`company_salonid_sale_documentid_payment_certificate/payment`.
 
@@ -123,12 +180,25 @@ class CompanySalonidSaleDocumentidPaymentCertificatePayment(Model):
         number: `str`.
     """
 
-    method: CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod | None = None
-    amount: float | None = None
-    number: str | None = None
+    __slots__ = ("amount", "method", "number")
+
+    method: CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod | None
+    amount: float | None
+    number: str | None
+
+    def __init__(
+        self,
+        *,
+        method: CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod | None = None,
+        amount: float | None = None,
+        number: str | None = None,
+    ) -> None:
+        self.method = method
+        self.amount = amount
+        self.number = number
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_certificate/payment/method`.
 
@@ -137,11 +207,17 @@ class CompanySalonidSaleDocumentidPaymentCertificatePaymentMethod(Model):
         loyalty_certificate_id: `int`.
     """
 
-    slug: str | None = None
-    loyalty_certificate_id: int | None = None
+    __slots__ = ("loyalty_certificate_id", "slug")
+
+    slug: str | None
+    loyalty_certificate_id: int | None
+
+    def __init__(self, *, slug: str | None = None, loyalty_certificate_id: int | None = None) -> None:
+        self.slug = slug
+        self.loyalty_certificate_id = loyalty_certificate_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentDeposit(Model):
     """`company_salonid_sale_documentid_payment_deposit`.
 
@@ -149,10 +225,15 @@ class CompanySalonidSaleDocumentidPaymentDeposit(Model):
         payment: `CompanySalonidSaleDocumentidPaymentDepositPayment`.
     """
 
-    payment: CompanySalonidSaleDocumentidPaymentDepositPayment | None = None
+    __slots__ = ("payment",)
+
+    payment: CompanySalonidSaleDocumentidPaymentDepositPayment | None
+
+    def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentDepositPayment | None = None) -> None:
+        self.payment = payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentDepositPayment(Model):
     """`company_salonid_sale_documentid_payment_deposit/payment`.
 
@@ -161,11 +242,22 @@ class CompanySalonidSaleDocumentidPaymentDepositPayment(Model):
         amount: `float`.
     """
 
-    method: CompanySalonidSaleDocumentidPaymentDepositPaymentMethod | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "method")
+
+    method: CompanySalonidSaleDocumentidPaymentDepositPaymentMethod | None
+    amount: float | None
+
+    def __init__(
+        self,
+        *,
+        method: CompanySalonidSaleDocumentidPaymentDepositPaymentMethod | None = None,
+        amount: float | None = None,
+    ) -> None:
+        self.method = method
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentDepositPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_deposit/payment/method`.
 
@@ -174,11 +266,17 @@ class CompanySalonidSaleDocumentidPaymentDepositPaymentMethod(Model):
         deposit_id: `int`.
     """
 
-    slug: str | None = None
-    deposit_id: int | None = None
+    __slots__ = ("deposit_id", "slug")
+
+    slug: str | None
+    deposit_id: int | None
+
+    def __init__(self, *, slug: str | None = None, deposit_id: int | None = None) -> None:
+        self.slug = slug
+        self.deposit_id = deposit_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentLoyaltyCard(Model):
     """`company_salonid_sale_documentid_payment_loyalty_card`.
 
@@ -186,10 +284,15 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCard(Model):
         payment: `CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment`.
     """
 
-    payment: CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment | None = None
+    __slots__ = ("payment",)
+
+    payment: CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment | None
+
+    def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment | None = None) -> None:
+        self.payment = payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment(Model):
     """`company_salonid_sale_documentid_payment_loyalty_card/payment`.
 
@@ -198,11 +301,22 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCardPayment(Model):
         amount: `float`.
     """
 
-    method: CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "method")
+
+    method: CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod | None
+    amount: float | None
+
+    def __init__(
+        self,
+        *,
+        method: CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod | None = None,
+        amount: float | None = None,
+    ) -> None:
+        self.method = method
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_loyalty_card/payment/method`.
 
@@ -211,11 +325,17 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyCardPaymentMethod(Model):
         loyalty_card_id: `int`.
     """
 
-    slug: str | None = None
-    loyalty_card_id: int | None = None
+    __slots__ = ("loyalty_card_id", "slug")
+
+    slug: str | None
+    loyalty_card_id: int | None
+
+    def __init__(self, *, slug: str | None = None, loyalty_card_id: int | None = None) -> None:
+        self.slug = slug
+        self.loyalty_card_id = loyalty_card_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentLoyaltyProgram(Model):
     """`company_salonid_sale_documentid_payment_loyalty_program`.
 
@@ -223,10 +343,15 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgram(Model):
         payment: `CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment`.
     """
 
-    payment: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment | None = None
+    __slots__ = ("payment",)
+
+    payment: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment | None
+
+    def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment | None = None) -> None:
+        self.payment = payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment(Model):
     """`company_salonid_sale_documentid_payment_loyalty_program/payment`.
 
@@ -234,10 +359,15 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPayment(Model):
         method: `CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod`.
     """
 
-    method: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod | None = None
+    __slots__ = ("method",)
+
+    method: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod | None
+
+    def __init__(self, *, method: CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod | None = None) -> None:
+        self.method = method
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_loyalty_program/payment/method`.
 
@@ -247,12 +377,21 @@ class CompanySalonidSaleDocumentidPaymentLoyaltyProgramPaymentMethod(Model):
         loyalty_card_id: `int`.
     """
 
-    slug: str | None = None
-    loyalty_program_id: int | None = None
-    loyalty_card_id: int | None = None
+    __slots__ = ("loyalty_card_id", "loyalty_program_id", "slug")
+
+    slug: str | None
+    loyalty_program_id: int | None
+    loyalty_card_id: int | None
+
+    def __init__(
+        self, *, slug: str | None = None, loyalty_program_id: int | None = None, loyalty_card_id: int | None = None
+    ) -> None:
+        self.slug = slug
+        self.loyalty_program_id = loyalty_program_id
+        self.loyalty_card_id = loyalty_card_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentReferal(Model):
     """`company_salonid_sale_documentid_payment_referal`.
 
@@ -260,10 +399,15 @@ class CompanySalonidSaleDocumentidPaymentReferal(Model):
         payment: `CompanySalonidSaleDocumentidPaymentReferalPayment`.
     """
 
-    payment: CompanySalonidSaleDocumentidPaymentReferalPayment | None = None
+    __slots__ = ("payment",)
+
+    payment: CompanySalonidSaleDocumentidPaymentReferalPayment | None
+
+    def __init__(self, *, payment: CompanySalonidSaleDocumentidPaymentReferalPayment | None = None) -> None:
+        self.payment = payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentReferalPayment(Model):
     """`company_salonid_sale_documentid_payment_referal/payment`.
 
@@ -272,11 +416,22 @@ class CompanySalonidSaleDocumentidPaymentReferalPayment(Model):
         referrer_phone: `str`.
     """
 
-    method: CompanySalonidSaleDocumentidPaymentReferalPaymentMethod | None = None
-    referrer_phone: str | None = None
+    __slots__ = ("method", "referrer_phone")
+
+    method: CompanySalonidSaleDocumentidPaymentReferalPaymentMethod | None
+    referrer_phone: str | None
+
+    def __init__(
+        self,
+        *,
+        method: CompanySalonidSaleDocumentidPaymentReferalPaymentMethod | None = None,
+        referrer_phone: str | None = None,
+    ) -> None:
+        self.method = method
+        self.referrer_phone = referrer_phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonidSaleDocumentidPaymentReferalPaymentMethod(Model):
     """`company_salonid_sale_documentid_payment_referal/payment/method`.
 
@@ -285,11 +440,17 @@ class CompanySalonidSaleDocumentidPaymentReferalPaymentMethod(Model):
         loyalty_program_id: `int`.
     """
 
-    slug: str | None = None
-    loyalty_program_id: int | None = None
+    __slots__ = ("loyalty_program_id", "slug")
+
+    slug: str | None
+    loyalty_program_id: int | None
+
+    def __init__(self, *, slug: str | None = None, loyalty_program_id: int | None = None) -> None:
+        self.slug = slug
+        self.loyalty_program_id = loyalty_program_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositTransaction(Model):
     """`deposit_transaction`.
 
@@ -304,17 +465,40 @@ class DepositTransaction(Model):
         deleted: `bool`.
     """
 
-    id: int | None = None
-    salon_id: int | None = None
-    salon_group_id: int | None = None
-    user_id: int | None = None
-    amount: float | None = None
-    date_create: str | None = None
-    comment: str | None = None
-    deleted: bool | None = None
+    __slots__ = ("amount", "comment", "date_create", "deleted", "id", "salon_group_id", "salon_id", "user_id")
+
+    id: int | None
+    salon_id: int | None
+    salon_group_id: int | None
+    user_id: int | None
+    amount: float | None
+    date_create: str | None
+    comment: str | None
+    deleted: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_id: int | None = None,
+        salon_group_id: int | None = None,
+        user_id: int | None = None,
+        amount: float | None = None,
+        date_create: str | None = None,
+        comment: str | None = None,
+        deleted: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.salon_group_id = salon_group_id
+        self.user_id = user_id
+        self.amount = amount
+        self.date_create = date_create
+        self.comment = comment
+        self.deleted = deleted
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositTransactionType(Model):
     """`deposit_transaction_type`.
 
@@ -323,11 +507,17 @@ class DepositTransactionType(Model):
         comment: `str`.
     """
 
-    id: int | None = None
-    comment: str | None = None
+    __slots__ = ("comment", "id")
+
+    id: int | None
+    comment: str | None
+
+    def __init__(self, *, id: int | None = None, comment: str | None = None) -> None:
+        self.id = id
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsGetHistoryItem(Model):
     """`DepositsGetHistoryItem`.
 
@@ -336,11 +526,22 @@ class DepositsGetHistoryItem(Model):
         deposit_transaction_type: `DepositTransactionType`.
     """
 
-    deposit_transaction: DepositTransaction | None = None
-    deposit_transaction_type: DepositTransactionType | None = None
+    __slots__ = ("deposit_transaction", "deposit_transaction_type")
+
+    deposit_transaction: DepositTransaction | None
+    deposit_transaction_type: DepositTransactionType | None
+
+    def __init__(
+        self,
+        *,
+        deposit_transaction: DepositTransaction | None = None,
+        deposit_transaction_type: DepositTransactionType | None = None,
+    ) -> None:
+        self.deposit_transaction = deposit_transaction
+        self.deposit_transaction_type = deposit_transaction_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpData(Model):
     """`DepositsTopUpData`.
 
@@ -350,12 +551,25 @@ class DepositsTopUpData(Model):
         payment_transactions: `list[DepositsTopUpDataPaymentTransaction]`.
     """
 
-    document: DepositsTopUpDataDocument | None = None
-    deposits_transactions: list[DepositsTopUpDataDepositsTransaction] | None = None
-    payment_transactions: list[DepositsTopUpDataPaymentTransaction] | None = None
+    __slots__ = ("deposits_transactions", "document", "payment_transactions")
+
+    document: DepositsTopUpDataDocument | None
+    deposits_transactions: list[DepositsTopUpDataDepositsTransaction] | None
+    payment_transactions: list[DepositsTopUpDataPaymentTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        document: DepositsTopUpDataDocument | None = None,
+        deposits_transactions: list[DepositsTopUpDataDepositsTransaction] | None = None,
+        payment_transactions: list[DepositsTopUpDataPaymentTransaction] | None = None,
+    ) -> None:
+        self.document = document
+        self.deposits_transactions = deposits_transactions
+        self.payment_transactions = payment_transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataDepositsTransaction(Model):
     """`DepositsTopUpData/deposits_transactions/0`.
 
@@ -377,24 +591,77 @@ class DepositsTopUpDataDepositsTransaction(Model):
         deposit_type: `DepositsTopUpDataDepositsTransactionDepositType`.
     """
 
-    id: int | None = None
-    salon_id: int | None = None
-    salon_group_id: int | None = None
-    document_id: int | None = None
-    deposit_id: int | None = None
-    deposit_type_id: int | None = None
-    master_id: int | None = None
-    user_id: int | None = None
-    amount: float | None = None
-    comment: str | None = None
-    date_create: str | None = None
-    deleted: bool | None = None
-    date_delete: str | None = None
-    deposit: DepositsTopUpDataDepositsTransactionDeposit | None = None
-    deposit_type: DepositsTopUpDataDepositsTransactionDepositType | None = None
+    __slots__ = (
+        "amount",
+        "comment",
+        "date_create",
+        "date_delete",
+        "deleted",
+        "deposit",
+        "deposit_id",
+        "deposit_type",
+        "deposit_type_id",
+        "document_id",
+        "id",
+        "master_id",
+        "salon_group_id",
+        "salon_id",
+        "user_id",
+    )
+
+    id: int | None
+    salon_id: int | None
+    salon_group_id: int | None
+    document_id: int | None
+    deposit_id: int | None
+    deposit_type_id: int | None
+    master_id: int | None
+    user_id: int | None
+    amount: float | None
+    comment: str | None
+    date_create: str | None
+    deleted: bool | None
+    date_delete: str | None
+    deposit: DepositsTopUpDataDepositsTransactionDeposit | None
+    deposit_type: DepositsTopUpDataDepositsTransactionDepositType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_id: int | None = None,
+        salon_group_id: int | None = None,
+        document_id: int | None = None,
+        deposit_id: int | None = None,
+        deposit_type_id: int | None = None,
+        master_id: int | None = None,
+        user_id: int | None = None,
+        amount: float | None = None,
+        comment: str | None = None,
+        date_create: str | None = None,
+        deleted: bool | None = None,
+        date_delete: str | None = None,
+        deposit: DepositsTopUpDataDepositsTransactionDeposit | None = None,
+        deposit_type: DepositsTopUpDataDepositsTransactionDepositType | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.salon_group_id = salon_group_id
+        self.document_id = document_id
+        self.deposit_id = deposit_id
+        self.deposit_type_id = deposit_type_id
+        self.master_id = master_id
+        self.user_id = user_id
+        self.amount = amount
+        self.comment = comment
+        self.date_create = date_create
+        self.deleted = deleted
+        self.date_delete = date_delete
+        self.deposit = deposit
+        self.deposit_type = deposit_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataDepositsTransactionDeposit(Model):
     """`DepositsTopUpData/deposits_transactions/0/deposit`.
 
@@ -408,16 +675,37 @@ class DepositsTopUpDataDepositsTransactionDeposit(Model):
         date_create: `str`.
     """
 
-    id: int | None = None
-    deposit_type_id: int | None = None
-    salon_group_id: int | None = None
-    initial_balance: float | None = None
-    balance: float | None = None
-    blocked: bool | None = None
-    date_create: str | None = None
+    __slots__ = ("balance", "blocked", "date_create", "deposit_type_id", "id", "initial_balance", "salon_group_id")
+
+    id: int | None
+    deposit_type_id: int | None
+    salon_group_id: int | None
+    initial_balance: float | None
+    balance: float | None
+    blocked: bool | None
+    date_create: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        deposit_type_id: int | None = None,
+        salon_group_id: int | None = None,
+        initial_balance: float | None = None,
+        balance: float | None = None,
+        blocked: bool | None = None,
+        date_create: str | None = None,
+    ) -> None:
+        self.id = id
+        self.deposit_type_id = deposit_type_id
+        self.salon_group_id = salon_group_id
+        self.initial_balance = initial_balance
+        self.balance = balance
+        self.blocked = blocked
+        self.date_create = date_create
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataDepositsTransactionDepositType(Model):
     """`DepositsTopUpData/deposits_transactions/0/deposit_type`.
 
@@ -430,15 +718,34 @@ class DepositsTopUpDataDepositsTransactionDepositType(Model):
         date_delete: `str`.
     """
 
-    id: int | None = None
-    salon_group_id: int | None = None
-    title: str | None = None
-    date_create: str | None = None
-    deleted: bool | None = None
-    date_delete: str | None = None
+    __slots__ = ("date_create", "date_delete", "deleted", "id", "salon_group_id", "title")
+
+    id: int | None
+    salon_group_id: int | None
+    title: str | None
+    date_create: str | None
+    deleted: bool | None
+    date_delete: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_group_id: int | None = None,
+        title: str | None = None,
+        date_create: str | None = None,
+        deleted: bool | None = None,
+        date_delete: str | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_group_id = salon_group_id
+        self.title = title
+        self.date_create = date_create
+        self.deleted = deleted
+        self.date_delete = date_delete
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataDocument(Model):
     """`DepositsTopUpData/document`.
 
@@ -454,18 +761,43 @@ class DepositsTopUpDataDocument(Model):
         user: `DepositsTopUpDataDocumentUser`.
     """
 
-    id: int | None = None
-    user_id: int | None = None
-    salon_id: int | None = None
-    type_id: int | None = None
-    type: DepositsTopUpDataDocumentType | None = None
-    comment: str | None = None
-    number: float | None = None
-    salon: DepositsTopUpDataDocumentSalon | None = None
-    user: DepositsTopUpDataDocumentUser | None = None
+    __slots__ = ("comment", "id", "number", "salon", "salon_id", "type", "type_id", "user", "user_id")
+
+    id: int | None
+    user_id: int | None
+    salon_id: int | None
+    type_id: int | None
+    type: DepositsTopUpDataDocumentType | None
+    comment: str | None
+    number: float | None
+    salon: DepositsTopUpDataDocumentSalon | None
+    user: DepositsTopUpDataDocumentUser | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        user_id: int | None = None,
+        salon_id: int | None = None,
+        type_id: int | None = None,
+        type: DepositsTopUpDataDocumentType | None = None,
+        comment: str | None = None,
+        number: float | None = None,
+        salon: DepositsTopUpDataDocumentSalon | None = None,
+        user: DepositsTopUpDataDocumentUser | None = None,
+    ) -> None:
+        self.id = id
+        self.user_id = user_id
+        self.salon_id = salon_id
+        self.type_id = type_id
+        self.type = type
+        self.comment = comment
+        self.number = number
+        self.salon = salon
+        self.user = user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataDocumentSalon(Model):
     """`DepositsTopUpData/document/salon`.
 
@@ -491,28 +823,93 @@ class DepositsTopUpDataDocumentSalon(Model):
         allow_change_record: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    public_title: str | None = None
-    business_group_id: int | None = None
-    business_type_id: int | None = None
-    country_id: int | None = None
-    city_id: int | None = None
-    timezone: float | None = None
-    timezone_name: str | None = None
-    address: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    logo: str | None = None
-    zip: str | None = None
-    phone: str | None = None
-    phones: list[str] | None = None
-    site: str | None = None
-    allow_delete_record: bool | None = None
-    allow_change_record: bool | None = None
+    __slots__ = (
+        "address",
+        "allow_change_record",
+        "allow_delete_record",
+        "business_group_id",
+        "business_type_id",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country_id",
+        "id",
+        "logo",
+        "phone",
+        "phones",
+        "public_title",
+        "site",
+        "timezone",
+        "timezone_name",
+        "title",
+        "zip",
+    )
+
+    id: int | None
+    title: str | None
+    public_title: str | None
+    business_group_id: int | None
+    business_type_id: int | None
+    country_id: int | None
+    city_id: int | None
+    timezone: float | None
+    timezone_name: str | None
+    address: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    logo: str | None
+    zip: str | None
+    phone: str | None
+    phones: list[str] | None
+    site: str | None
+    allow_delete_record: bool | None
+    allow_change_record: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        public_title: str | None = None,
+        business_group_id: int | None = None,
+        business_type_id: int | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
+        timezone: float | None = None,
+        timezone_name: str | None = None,
+        address: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        logo: str | None = None,
+        zip: str | None = None,
+        phone: str | None = None,
+        phones: list[str] | None = None,
+        site: str | None = None,
+        allow_delete_record: bool | None = None,
+        allow_change_record: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.public_title = public_title
+        self.business_group_id = business_group_id
+        self.business_type_id = business_type_id
+        self.country_id = country_id
+        self.city_id = city_id
+        self.timezone = timezone
+        self.timezone_name = timezone_name
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.logo = logo
+        self.zip = zip
+        self.phone = phone
+        self.phones = phones
+        self.site = site
+        self.allow_delete_record = allow_delete_record
+        self.allow_change_record = allow_change_record
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataDocumentType(Model):
     """`DepositsTopUpData/document/type`.
 
@@ -521,11 +918,17 @@ class DepositsTopUpDataDocumentType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataDocumentUser(Model):
     """`DepositsTopUpData/document/user`.
 
@@ -535,12 +938,19 @@ class DepositsTopUpDataDocumentUser(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataPaymentTransaction(Model):
     """`DepositsTopUpData/payment_transactions/0`.
 
@@ -563,25 +973,81 @@ class DepositsTopUpDataPaymentTransaction(Model):
         type: `DepositsTopUpDataPaymentTransactionType`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    date: str | None = None
-    type_id: int | None = None
-    expense_id: int | None = None
-    account_id: int | None = None
-    amount: float | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    supplier_id: int | None = None
-    comment: str | None = None
-    item_id: int | None = None
-    target_type_id: int | None = None
-    record_id: int | None = None
-    goods_transaction_id: int | None = None
-    type: DepositsTopUpDataPaymentTransactionType | None = None
+    __slots__ = (
+        "account_id",
+        "amount",
+        "client_id",
+        "comment",
+        "date",
+        "document_id",
+        "expense_id",
+        "goods_transaction_id",
+        "id",
+        "item_id",
+        "master_id",
+        "record_id",
+        "supplier_id",
+        "target_type_id",
+        "type",
+        "type_id",
+    )
+
+    id: int | None
+    document_id: int | None
+    date: str | None
+    type_id: int | None
+    expense_id: int | None
+    account_id: int | None
+    amount: float | None
+    client_id: int | None
+    master_id: int | None
+    supplier_id: int | None
+    comment: str | None
+    item_id: int | None
+    target_type_id: int | None
+    record_id: int | None
+    goods_transaction_id: int | None
+    type: DepositsTopUpDataPaymentTransactionType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        date: str | None = None,
+        type_id: int | None = None,
+        expense_id: int | None = None,
+        account_id: int | None = None,
+        amount: float | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        supplier_id: int | None = None,
+        comment: str | None = None,
+        item_id: int | None = None,
+        target_type_id: int | None = None,
+        record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        type: DepositsTopUpDataPaymentTransactionType | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.date = date
+        self.type_id = type_id
+        self.expense_id = expense_id
+        self.account_id = account_id
+        self.amount = amount
+        self.client_id = client_id
+        self.master_id = master_id
+        self.supplier_id = supplier_id
+        self.comment = comment
+        self.item_id = item_id
+        self.target_type_id = target_type_id
+        self.record_id = record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpDataPaymentTransactionType(Model):
     """`DepositsTopUpData/payment_transactions/0/type`.
 
@@ -590,11 +1056,17 @@ class DepositsTopUpDataPaymentTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositsTopUpRequest(Model):
     """`DepositsTopUpRequest`.
 
@@ -602,18 +1074,29 @@ class DepositsTopUpRequest(Model):
         client_id: `int`, always present.
         deposit_id: `int`, always present.
         amount: `float`, always present.
-        master_id: `int`.
         account_id: `int`, always present.
+        master_id: `int`.
     """
+
+    __slots__ = ("account_id", "amount", "client_id", "deposit_id", "master_id")
 
     client_id: int
     deposit_id: int
     amount: float
     account_id: int
-    master_id: int | None = None
+    master_id: int | None
+
+    def __init__(
+        self, *, client_id: int, deposit_id: int, amount: float, account_id: int, master_id: int | None = None
+    ) -> None:
+        self.client_id = client_id
+        self.deposit_id = deposit_id
+        self.amount = amount
+        self.account_id = account_id
+        self.master_id = master_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionRequestDataTypes(Model):
     """`finance_transaction_request_data_types`.
 
@@ -628,17 +1111,40 @@ class FinanceTransactionRequestDataTypes(Model):
         date: `str`.
     """
 
-    expense_id: int | None = None
-    amount: float | None = None
-    account_id: int | None = None
-    client_id: int | None = None
-    supplier_id: int | None = None
-    master_id: int | None = None
-    comment: float | None = None
-    date: str | None = None
+    __slots__ = ("account_id", "amount", "client_id", "comment", "date", "expense_id", "master_id", "supplier_id")
+
+    expense_id: int | None
+    amount: float | None
+    account_id: int | None
+    client_id: int | None
+    supplier_id: int | None
+    master_id: int | None
+    comment: float | None
+    date: str | None
+
+    def __init__(
+        self,
+        *,
+        expense_id: int | None = None,
+        amount: float | None = None,
+        account_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
+        master_id: int | None = None,
+        comment: float | None = None,
+        date: str | None = None,
+    ) -> None:
+        self.expense_id = expense_id
+        self.amount = amount
+        self.account_id = account_id
+        self.client_id = client_id
+        self.supplier_id = supplier_id
+        self.master_id = master_id
+        self.comment = comment
+        self.date = date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsCreateData(Model):
     """`FinanceTransactionsCreateData`.
 
@@ -665,29 +1171,98 @@ class FinanceTransactionsCreateData(Model):
         supplier: `list[dict[str, JSON]] | list[JSON]`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    date: str | None = None
-    type_id: int | None = None
-    expense_id: int | None = None
-    account_id: int | None = None
-    amount: float | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    supplier_id: int | None = None
-    comment: str | None = None
-    item_id: int | None = None
-    target_type_id: int | None = None
-    record_id: int | None = None
-    goods_transaction_id: int | None = None
-    expense: FinanceTransactionsCreateDataExpense | None = None
-    account: FinanceTransactionsCreateDataAccount | None = None
-    client_: FinanceTransactionsCreateDataClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    master: FinanceTransactionsCreateDataMaster | list[JSON] | None = None
-    supplier: list[dict[str, JSON]] | list[JSON] | None = None
+    __slots__ = (
+        "account",
+        "account_id",
+        "amount",
+        "client_",
+        "client_id",
+        "comment",
+        "date",
+        "document_id",
+        "expense",
+        "expense_id",
+        "goods_transaction_id",
+        "id",
+        "item_id",
+        "master",
+        "master_id",
+        "record_id",
+        "supplier",
+        "supplier_id",
+        "target_type_id",
+        "type_id",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    document_id: int | None
+    date: str | None
+    type_id: int | None
+    expense_id: int | None
+    account_id: int | None
+    amount: float | None
+    client_id: int | None
+    master_id: int | None
+    supplier_id: int | None
+    comment: str | None
+    item_id: int | None
+    target_type_id: int | None
+    record_id: int | None
+    goods_transaction_id: int | None
+    expense: FinanceTransactionsCreateDataExpense | None
+    account: FinanceTransactionsCreateDataAccount | None
+    client_: FinanceTransactionsCreateDataClient | None
+    master: FinanceTransactionsCreateDataMaster | list[JSON] | None
+    supplier: list[dict[str, JSON]] | list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        date: str | None = None,
+        type_id: int | None = None,
+        expense_id: int | None = None,
+        account_id: int | None = None,
+        amount: float | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        supplier_id: int | None = None,
+        comment: str | None = None,
+        item_id: int | None = None,
+        target_type_id: int | None = None,
+        record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        expense: FinanceTransactionsCreateDataExpense | None = None,
+        account: FinanceTransactionsCreateDataAccount | None = None,
+        client_: FinanceTransactionsCreateDataClient | None = None,
+        master: FinanceTransactionsCreateDataMaster | list[JSON] | None = None,
+        supplier: list[dict[str, JSON]] | list[JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.date = date
+        self.type_id = type_id
+        self.expense_id = expense_id
+        self.account_id = account_id
+        self.amount = amount
+        self.client_id = client_id
+        self.master_id = master_id
+        self.supplier_id = supplier_id
+        self.comment = comment
+        self.item_id = item_id
+        self.target_type_id = target_type_id
+        self.record_id = record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.expense = expense
+        self.account = account
+        self.client_ = client_
+        self.master = master
+        self.supplier = supplier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsCreateDataAccount(Model):
     """`FinanceTransactionsCreateData/account`.
 
@@ -698,13 +1273,28 @@ class FinanceTransactionsCreateDataAccount(Model):
         is_default: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_cash: bool | None = None
-    is_default: bool | None = None
+    __slots__ = ("id", "is_cash", "is_default", "title")
+
+    id: int | None
+    title: str | None
+    is_cash: bool | None
+    is_default: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        is_cash: bool | None = None,
+        is_default: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.is_cash = is_cash
+        self.is_default = is_default
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsCreateDataClient(Model):
     """`FinanceTransactionsCreateData/client`.
 
@@ -715,13 +1305,23 @@ class FinanceTransactionsCreateDataClient(Model):
         email: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    __slots__ = ("email", "id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+    email: str | None
+
+    def __init__(
+        self, *, id: int | None = None, name: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsCreateDataExpense(Model):
     """`FinanceTransactionsCreateData/expense`.
 
@@ -730,11 +1330,17 @@ class FinanceTransactionsCreateDataExpense(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsCreateDataMaster(Model):
     """`FinanceTransactionsCreateData/master/0`.
 
@@ -743,11 +1349,17 @@ class FinanceTransactionsCreateDataMaster(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsListItem(Model):
     """`FinanceTransactionsListItem`.
 
@@ -769,24 +1381,78 @@ class FinanceTransactionsListItem(Model):
         sold_item_type: `str`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    expense: FinanceTransactionsListItemExpense | None = None
-    date: str | None = None
-    amount: float | None = None
-    comment: str | None = None
-    master: FinanceTransactionsListItemMaster | list[JSON] | None = None
-    supplier: FinanceTransactionsListItemSupplier | list[JSON] | None = None
-    account: FinanceTransactionsListItemAccount | None = None
-    client_: FinanceTransactionsListItemClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    last_change_date: str | None = None
-    record_id: int | None = None
-    visit_id: int | None = None
-    sold_item_id: int | None = None
-    sold_item_type: str | None = None
+    __slots__ = (
+        "account",
+        "amount",
+        "client_",
+        "comment",
+        "date",
+        "document_id",
+        "expense",
+        "id",
+        "last_change_date",
+        "master",
+        "record_id",
+        "sold_item_id",
+        "sold_item_type",
+        "supplier",
+        "visit_id",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    document_id: int | None
+    expense: FinanceTransactionsListItemExpense | None
+    date: str | None
+    amount: float | None
+    comment: str | None
+    master: FinanceTransactionsListItemMaster | list[JSON] | None
+    supplier: FinanceTransactionsListItemSupplier | list[JSON] | None
+    account: FinanceTransactionsListItemAccount | None
+    client_: FinanceTransactionsListItemClient | None
+    last_change_date: str | None
+    record_id: int | None
+    visit_id: int | None
+    sold_item_id: int | None
+    sold_item_type: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        expense: FinanceTransactionsListItemExpense | None = None,
+        date: str | None = None,
+        amount: float | None = None,
+        comment: str | None = None,
+        master: FinanceTransactionsListItemMaster | list[JSON] | None = None,
+        supplier: FinanceTransactionsListItemSupplier | list[JSON] | None = None,
+        account: FinanceTransactionsListItemAccount | None = None,
+        client_: FinanceTransactionsListItemClient | None = None,
+        last_change_date: str | None = None,
+        record_id: int | None = None,
+        visit_id: int | None = None,
+        sold_item_id: int | None = None,
+        sold_item_type: str | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.expense = expense
+        self.date = date
+        self.amount = amount
+        self.comment = comment
+        self.master = master
+        self.supplier = supplier
+        self.account = account
+        self.client_ = client_
+        self.last_change_date = last_change_date
+        self.record_id = record_id
+        self.visit_id = visit_id
+        self.sold_item_id = sold_item_id
+        self.sold_item_type = sold_item_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsListItemAccount(Model):
     """`FinanceTransactionsListItem/account`.
 
@@ -795,11 +1461,17 @@ class FinanceTransactionsListItemAccount(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsListItemClient(Model):
     """`FinanceTransactionsListItem/client`.
 
@@ -809,12 +1481,19 @@ class FinanceTransactionsListItemClient(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsListItemExpense(Model):
     """`FinanceTransactionsListItem/expense`.
 
@@ -823,11 +1502,17 @@ class FinanceTransactionsListItemExpense(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsListItemMaster(Model):
     """`FinanceTransactionsListItem/master/0`.
 
@@ -836,11 +1521,17 @@ class FinanceTransactionsListItemMaster(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionsListItemSupplier(Model):
     """`FinanceTransactionsListItem/supplier/0`.
 
@@ -849,11 +1540,17 @@ class FinanceTransactionsListItemSupplier(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsListItem(Model):
     """`KkmTransactionsListItem`.
 
@@ -868,17 +1565,40 @@ class KkmTransactionsListItem(Model):
         cashier: `KkmTransactionsListItemCashier`.
     """
 
-    id: int | None = None
-    print_date: str | None = None
-    printed_count: float | None = None
-    sum: int | None = None
-    type: KkmTransactionsListItemType | None = None
-    status: KkmTransactionsListItemStatus | None = None
-    document: KkmTransactionsListItemDocument | None = None
-    cashier: KkmTransactionsListItemCashier | None = None
+    __slots__ = ("cashier", "document", "id", "print_date", "printed_count", "status", "sum", "type")
+
+    id: int | None
+    print_date: str | None
+    printed_count: float | None
+    sum: int | None
+    type: KkmTransactionsListItemType | None
+    status: KkmTransactionsListItemStatus | None
+    document: KkmTransactionsListItemDocument | None
+    cashier: KkmTransactionsListItemCashier | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        print_date: str | None = None,
+        printed_count: float | None = None,
+        sum: int | None = None,
+        type: KkmTransactionsListItemType | None = None,
+        status: KkmTransactionsListItemStatus | None = None,
+        document: KkmTransactionsListItemDocument | None = None,
+        cashier: KkmTransactionsListItemCashier | None = None,
+    ) -> None:
+        self.id = id
+        self.print_date = print_date
+        self.printed_count = printed_count
+        self.sum = sum
+        self.type = type
+        self.status = status
+        self.document = document
+        self.cashier = cashier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsListItemCashier(Model):
     """`KkmTransactionsListItem/cashier`.
 
@@ -887,11 +1607,17 @@ class KkmTransactionsListItemCashier(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsListItemDocument(Model):
     """`KkmTransactionsListItem/document`.
 
@@ -901,12 +1627,19 @@ class KkmTransactionsListItemDocument(Model):
         type_title: `str`.
     """
 
-    id: int | None = None
-    type: int | None = None
-    type_title: str | None = None
+    __slots__ = ("id", "type", "type_title")
+
+    id: int | None
+    type: int | None
+    type_title: str | None
+
+    def __init__(self, *, id: int | None = None, type: int | None = None, type_title: str | None = None) -> None:
+        self.id = id
+        self.type = type
+        self.type_title = type_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsListItemStatus(Model):
     """`KkmTransactionsListItem/status`.
 
@@ -915,11 +1648,17 @@ class KkmTransactionsListItemStatus(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsListItemType(Model):
     """`KkmTransactionsListItem/type`.
 
@@ -928,11 +1667,17 @@ class KkmTransactionsListItemType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintBillData(Model):
     """`KkmTransactionsPrintBillData`.
 
@@ -943,13 +1688,28 @@ class KkmTransactionsPrintBillData(Model):
         bill_json: `list[JSON]`.
     """
 
-    kkm_type: int | None = None
-    kkm_transactions: list[KkmTransactionsPrintBillDataKkmTransaction] | None = None
-    status: int | None = None
-    bill_json: list[JSON] | None = None
+    __slots__ = ("bill_json", "kkm_transactions", "kkm_type", "status")
+
+    kkm_type: int | None
+    kkm_transactions: list[KkmTransactionsPrintBillDataKkmTransaction] | None
+    status: int | None
+    bill_json: list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        kkm_type: int | None = None,
+        kkm_transactions: list[KkmTransactionsPrintBillDataKkmTransaction] | None = None,
+        status: int | None = None,
+        bill_json: list[JSON] | None = None,
+    ) -> None:
+        self.kkm_type = kkm_type
+        self.kkm_transactions = kkm_transactions
+        self.status = status
+        self.bill_json = bill_json
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintBillDataKkmTransaction(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0`.
 
@@ -964,17 +1724,40 @@ class KkmTransactionsPrintBillDataKkmTransaction(Model):
         cashier: `KkmTransactionsPrintBillDataKkmTransactionCashier`.
     """
 
-    id: int | None = None
-    print_date: str | None = None
-    printed_count: float | None = None
-    sum: int | None = None
-    type: KkmTransactionsPrintBillDataKkmTransactionType | None = None
-    status: KkmTransactionsPrintBillDataKkmTransactionStatus | None = None
-    document: KkmTransactionsPrintBillDataKkmTransactionDocument | None = None
-    cashier: KkmTransactionsPrintBillDataKkmTransactionCashier | None = None
+    __slots__ = ("cashier", "document", "id", "print_date", "printed_count", "status", "sum", "type")
+
+    id: int | None
+    print_date: str | None
+    printed_count: float | None
+    sum: int | None
+    type: KkmTransactionsPrintBillDataKkmTransactionType | None
+    status: KkmTransactionsPrintBillDataKkmTransactionStatus | None
+    document: KkmTransactionsPrintBillDataKkmTransactionDocument | None
+    cashier: KkmTransactionsPrintBillDataKkmTransactionCashier | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        print_date: str | None = None,
+        printed_count: float | None = None,
+        sum: int | None = None,
+        type: KkmTransactionsPrintBillDataKkmTransactionType | None = None,
+        status: KkmTransactionsPrintBillDataKkmTransactionStatus | None = None,
+        document: KkmTransactionsPrintBillDataKkmTransactionDocument | None = None,
+        cashier: KkmTransactionsPrintBillDataKkmTransactionCashier | None = None,
+    ) -> None:
+        self.id = id
+        self.print_date = print_date
+        self.printed_count = printed_count
+        self.sum = sum
+        self.type = type
+        self.status = status
+        self.document = document
+        self.cashier = cashier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintBillDataKkmTransactionCashier(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/cashier`.
 
@@ -983,11 +1766,17 @@ class KkmTransactionsPrintBillDataKkmTransactionCashier(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintBillDataKkmTransactionDocument(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/document`.
 
@@ -997,12 +1786,19 @@ class KkmTransactionsPrintBillDataKkmTransactionDocument(Model):
         type_title: `str`.
     """
 
-    id: int | None = None
-    type: int | None = None
-    type_title: str | None = None
+    __slots__ = ("id", "type", "type_title")
+
+    id: int | None
+    type: int | None
+    type_title: str | None
+
+    def __init__(self, *, id: int | None = None, type: int | None = None, type_title: str | None = None) -> None:
+        self.id = id
+        self.type = type
+        self.type_title = type_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintBillDataKkmTransactionStatus(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/status`.
 
@@ -1011,11 +1807,17 @@ class KkmTransactionsPrintBillDataKkmTransactionStatus(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintBillDataKkmTransactionType(Model):
     """`KkmTransactionsPrintBillData/kkm_transactions/0/type`.
 
@@ -1024,11 +1826,17 @@ class KkmTransactionsPrintBillDataKkmTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintBillRequest(Model):
     """`KkmTransactionsPrintBillRequest`.
 
@@ -1038,12 +1846,19 @@ class KkmTransactionsPrintBillRequest(Model):
         is_pos_enabled: `bool`.
     """
 
+    __slots__ = ("document_id", "is_pos_enabled", "type")
+
     document_id: int
     type: float
-    is_pos_enabled: bool | None = None
+    is_pos_enabled: bool | None
+
+    def __init__(self, *, document_id: int, type: float, is_pos_enabled: bool | None = None) -> None:
+        self.document_id = document_id
+        self.type = type
+        self.is_pos_enabled = is_pos_enabled
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetData(Model):
     """`SaleOperationsGetData`.
 
@@ -1053,12 +1868,25 @@ class SaleOperationsGetData(Model):
         payment_methods: `list[SaleOperationsGetDataPaymentMethod]`.
     """
 
-    state: SaleOperationsGetDataState | None = None
-    kkm_state: SaleOperationsGetDataKkmState | None = None
-    payment_methods: list[SaleOperationsGetDataPaymentMethod] | None = None
+    __slots__ = ("kkm_state", "payment_methods", "state")
+
+    state: SaleOperationsGetDataState | None
+    kkm_state: SaleOperationsGetDataKkmState | None
+    payment_methods: list[SaleOperationsGetDataPaymentMethod] | None
+
+    def __init__(
+        self,
+        *,
+        state: SaleOperationsGetDataState | None = None,
+        kkm_state: SaleOperationsGetDataKkmState | None = None,
+        payment_methods: list[SaleOperationsGetDataPaymentMethod] | None = None,
+    ) -> None:
+        self.state = state
+        self.kkm_state = kkm_state
+        self.payment_methods = payment_methods
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataKkmState(Model):
     """`SaleOperationsGetData/kkm_state`.
 
@@ -1067,11 +1895,22 @@ class SaleOperationsGetDataKkmState(Model):
         transactions: `list[SaleOperationsGetDataKkmStateTransaction]`.
     """
 
-    last_operation_type: int | None = None
-    transactions: list[SaleOperationsGetDataKkmStateTransaction] | None = None
+    __slots__ = ("last_operation_type", "transactions")
+
+    last_operation_type: int | None
+    transactions: list[SaleOperationsGetDataKkmStateTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        last_operation_type: int | None = None,
+        transactions: list[SaleOperationsGetDataKkmStateTransaction] | None = None,
+    ) -> None:
+        self.last_operation_type = last_operation_type
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataKkmStateTransaction(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0`.
 
@@ -1087,18 +1926,43 @@ class SaleOperationsGetDataKkmStateTransaction(Model):
         cashier: `SaleOperationsGetDataKkmStateTransactionCashier`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    print_date: str | None = None
-    printed_count: int | None = None
-    sum: int | None = None
-    type: SaleOperationsGetDataKkmStateTransactionType | None = None
-    status: SaleOperationsGetDataKkmStateTransactionStatus | None = None
-    document: SaleOperationsGetDataKkmStateTransactionDocument | None = None
-    cashier: SaleOperationsGetDataKkmStateTransactionCashier | None = None
+    __slots__ = ("cashier", "document", "document_id", "id", "print_date", "printed_count", "status", "sum", "type")
+
+    id: int | None
+    document_id: int | None
+    print_date: str | None
+    printed_count: int | None
+    sum: int | None
+    type: SaleOperationsGetDataKkmStateTransactionType | None
+    status: SaleOperationsGetDataKkmStateTransactionStatus | None
+    document: SaleOperationsGetDataKkmStateTransactionDocument | None
+    cashier: SaleOperationsGetDataKkmStateTransactionCashier | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        print_date: str | None = None,
+        printed_count: int | None = None,
+        sum: int | None = None,
+        type: SaleOperationsGetDataKkmStateTransactionType | None = None,
+        status: SaleOperationsGetDataKkmStateTransactionStatus | None = None,
+        document: SaleOperationsGetDataKkmStateTransactionDocument | None = None,
+        cashier: SaleOperationsGetDataKkmStateTransactionCashier | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.print_date = print_date
+        self.printed_count = printed_count
+        self.sum = sum
+        self.type = type
+        self.status = status
+        self.document = document
+        self.cashier = cashier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataKkmStateTransactionCashier(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/cashier`.
 
@@ -1107,11 +1971,17 @@ class SaleOperationsGetDataKkmStateTransactionCashier(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataKkmStateTransactionDocument(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/document`.
 
@@ -1121,12 +1991,19 @@ class SaleOperationsGetDataKkmStateTransactionDocument(Model):
         type_title: `str`.
     """
 
-    id: int | None = None
-    type: int | None = None
-    type_title: str | None = None
+    __slots__ = ("id", "type", "type_title")
+
+    id: int | None
+    type: int | None
+    type_title: str | None
+
+    def __init__(self, *, id: int | None = None, type: int | None = None, type_title: str | None = None) -> None:
+        self.id = id
+        self.type = type
+        self.type_title = type_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataKkmStateTransactionStatus(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/status`.
 
@@ -1135,11 +2012,17 @@ class SaleOperationsGetDataKkmStateTransactionStatus(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataKkmStateTransactionType(Model):
     """`SaleOperationsGetData/kkm_state/transactions/0/type`.
 
@@ -1148,11 +2031,17 @@ class SaleOperationsGetDataKkmStateTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataPaymentMethod(Model):
     """`SaleOperationsGetData/payment_methods/0`.
 
@@ -1166,16 +2055,45 @@ class SaleOperationsGetDataPaymentMethod(Model):
         account: `SaleOperationsGetDataPaymentMethodAccount`.
     """
 
-    slug: str | None = None
-    is_applicable: bool | None = None
-    applicable_amount: float | None = None
-    applicable_count: int | None = None
-    applicable_value: float | None = None
-    account_id: int | None = None
-    account: SaleOperationsGetDataPaymentMethodAccount | None = None
+    __slots__ = (
+        "account",
+        "account_id",
+        "applicable_amount",
+        "applicable_count",
+        "applicable_value",
+        "is_applicable",
+        "slug",
+    )
+
+    slug: str | None
+    is_applicable: bool | None
+    applicable_amount: float | None
+    applicable_count: int | None
+    applicable_value: float | None
+    account_id: int | None
+    account: SaleOperationsGetDataPaymentMethodAccount | None
+
+    def __init__(
+        self,
+        *,
+        slug: str | None = None,
+        is_applicable: bool | None = None,
+        applicable_amount: float | None = None,
+        applicable_count: int | None = None,
+        applicable_value: float | None = None,
+        account_id: int | None = None,
+        account: SaleOperationsGetDataPaymentMethodAccount | None = None,
+    ) -> None:
+        self.slug = slug
+        self.is_applicable = is_applicable
+        self.applicable_amount = applicable_amount
+        self.applicable_count = applicable_count
+        self.applicable_value = applicable_value
+        self.account_id = account_id
+        self.account = account
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataPaymentMethodAccount(Model):
     """`SaleOperationsGetData/payment_methods/0/account`.
 
@@ -1185,12 +2103,19 @@ class SaleOperationsGetDataPaymentMethodAccount(Model):
         is_cash: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_cash: bool | None = None
+    __slots__ = ("id", "is_cash", "title")
+
+    id: int | None
+    title: str | None
+    is_cash: bool | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, is_cash: bool | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.is_cash = is_cash
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataState(Model):
     """`SaleOperationsGetData/state`.
 
@@ -1200,12 +2125,25 @@ class SaleOperationsGetDataState(Model):
         payment_transactions: `list[SaleOperationsGetDataStatePaymentTransaction]`.
     """
 
-    items: list[SaleOperationsGetDataStateItem] | None = None
-    loyalty_transactions: list[SaleOperationsGetDataStateLoyaltyTransaction] | None = None
-    payment_transactions: list[SaleOperationsGetDataStatePaymentTransaction] | None = None
+    __slots__ = ("items", "loyalty_transactions", "payment_transactions")
+
+    items: list[SaleOperationsGetDataStateItem] | None
+    loyalty_transactions: list[SaleOperationsGetDataStateLoyaltyTransaction] | None
+    payment_transactions: list[SaleOperationsGetDataStatePaymentTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        items: list[SaleOperationsGetDataStateItem] | None = None,
+        loyalty_transactions: list[SaleOperationsGetDataStateLoyaltyTransaction] | None = None,
+        payment_transactions: list[SaleOperationsGetDataStatePaymentTransaction] | None = None,
+    ) -> None:
+        self.items = items
+        self.loyalty_transactions = loyalty_transactions
+        self.payment_transactions = payment_transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStateItem(Model):
     """`SaleOperationsGetData/state/items/0`.
 
@@ -1220,17 +2158,49 @@ class SaleOperationsGetDataStateItem(Model):
         cost_to_pay_total: `float`.
     """
 
-    id: int | None = None
-    type: str | None = None
-    title: str | None = None
-    amount: float | None = None
-    default_cost_per_unit: float | None = None
-    default_cost_total: float | None = None
-    client_discount_percent: float | None = None
-    cost_to_pay_total: float | None = None
+    __slots__ = (
+        "amount",
+        "client_discount_percent",
+        "cost_to_pay_total",
+        "default_cost_per_unit",
+        "default_cost_total",
+        "id",
+        "title",
+        "type",
+    )
+
+    id: int | None
+    type: str | None
+    title: str | None
+    amount: float | None
+    default_cost_per_unit: float | None
+    default_cost_total: float | None
+    client_discount_percent: float | None
+    cost_to_pay_total: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type: str | None = None,
+        title: str | None = None,
+        amount: float | None = None,
+        default_cost_per_unit: float | None = None,
+        default_cost_total: float | None = None,
+        client_discount_percent: float | None = None,
+        cost_to_pay_total: float | None = None,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.title = title
+        self.amount = amount
+        self.default_cost_per_unit = default_cost_per_unit
+        self.default_cost_total = default_cost_total
+        self.client_discount_percent = client_discount_percent
+        self.cost_to_pay_total = cost_to_pay_total
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStateLoyaltyTransaction(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0`.
 
@@ -1248,20 +2218,61 @@ class SaleOperationsGetDataStateLoyaltyTransaction(Model):
         deposit: `SaleOperationsGetDataStateLoyaltyTransactionDeposit`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    sale_item_id: int | None = None
-    sale_item_type: str | None = None
-    amount: float | None = None
-    type_id: int | None = None
-    created_at: str | None = None
-    deposit_transaction_id: int | None = None
-    chain: SaleOperationsGetDataStateLoyaltyTransactionChain | None = None
-    type: SaleOperationsGetDataStateLoyaltyTransactionType | None = None
-    deposit: SaleOperationsGetDataStateLoyaltyTransactionDeposit | None = None
+    __slots__ = (
+        "amount",
+        "chain",
+        "created_at",
+        "deposit",
+        "deposit_transaction_id",
+        "document_id",
+        "id",
+        "sale_item_id",
+        "sale_item_type",
+        "type",
+        "type_id",
+    )
+
+    id: int | None
+    document_id: int | None
+    sale_item_id: int | None
+    sale_item_type: str | None
+    amount: float | None
+    type_id: int | None
+    created_at: str | None
+    deposit_transaction_id: int | None
+    chain: SaleOperationsGetDataStateLoyaltyTransactionChain | None
+    type: SaleOperationsGetDataStateLoyaltyTransactionType | None
+    deposit: SaleOperationsGetDataStateLoyaltyTransactionDeposit | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        sale_item_id: int | None = None,
+        sale_item_type: str | None = None,
+        amount: float | None = None,
+        type_id: int | None = None,
+        created_at: str | None = None,
+        deposit_transaction_id: int | None = None,
+        chain: SaleOperationsGetDataStateLoyaltyTransactionChain | None = None,
+        type: SaleOperationsGetDataStateLoyaltyTransactionType | None = None,
+        deposit: SaleOperationsGetDataStateLoyaltyTransactionDeposit | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.sale_item_id = sale_item_id
+        self.sale_item_type = sale_item_type
+        self.amount = amount
+        self.type_id = type_id
+        self.created_at = created_at
+        self.deposit_transaction_id = deposit_transaction_id
+        self.chain = chain
+        self.type = type
+        self.deposit = deposit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStateLoyaltyTransactionChain(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/chain`.
 
@@ -1270,11 +2281,17 @@ class SaleOperationsGetDataStateLoyaltyTransactionChain(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStateLoyaltyTransactionDeposit(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/deposit`.
 
@@ -1284,12 +2301,25 @@ class SaleOperationsGetDataStateLoyaltyTransactionDeposit(Model):
         type: `SaleOperationsGetDataStateLoyaltyTransactionDepositType`.
     """
 
-    id: int | None = None
-    balance: float | None = None
-    type: SaleOperationsGetDataStateLoyaltyTransactionDepositType | None = None
+    __slots__ = ("balance", "id", "type")
+
+    id: int | None
+    balance: float | None
+    type: SaleOperationsGetDataStateLoyaltyTransactionDepositType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        balance: float | None = None,
+        type: SaleOperationsGetDataStateLoyaltyTransactionDepositType | None = None,
+    ) -> None:
+        self.id = id
+        self.balance = balance
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStateLoyaltyTransactionDepositType(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/deposit/type`.
 
@@ -1298,11 +2328,17 @@ class SaleOperationsGetDataStateLoyaltyTransactionDepositType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStateLoyaltyTransactionType(Model):
     """`SaleOperationsGetData/state/loyalty_transactions/0/type`.
 
@@ -1311,11 +2347,17 @@ class SaleOperationsGetDataStateLoyaltyTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStatePaymentTransaction(Model):
     """`SaleOperationsGetData/state/payment_transactions/0`.
 
@@ -1331,18 +2373,53 @@ class SaleOperationsGetDataStatePaymentTransaction(Model):
         expense: `SaleOperationsGetDataStatePaymentTransactionExpense`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    sale_item_id: int | None = None
-    sale_item_type: str | None = None
-    expense_id: int | None = None
-    account_id: int | None = None
-    created_at: str | None = None
-    account: SaleOperationsGetDataStatePaymentTransactionAccount | None = None
-    expense: SaleOperationsGetDataStatePaymentTransactionExpense | None = None
+    __slots__ = (
+        "account",
+        "account_id",
+        "created_at",
+        "document_id",
+        "expense",
+        "expense_id",
+        "id",
+        "sale_item_id",
+        "sale_item_type",
+    )
+
+    id: int | None
+    document_id: int | None
+    sale_item_id: int | None
+    sale_item_type: str | None
+    expense_id: int | None
+    account_id: int | None
+    created_at: str | None
+    account: SaleOperationsGetDataStatePaymentTransactionAccount | None
+    expense: SaleOperationsGetDataStatePaymentTransactionExpense | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        sale_item_id: int | None = None,
+        sale_item_type: str | None = None,
+        expense_id: int | None = None,
+        account_id: int | None = None,
+        created_at: str | None = None,
+        account: SaleOperationsGetDataStatePaymentTransactionAccount | None = None,
+        expense: SaleOperationsGetDataStatePaymentTransactionExpense | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.sale_item_id = sale_item_id
+        self.sale_item_type = sale_item_type
+        self.expense_id = expense_id
+        self.account_id = account_id
+        self.created_at = created_at
+        self.account = account
+        self.expense = expense
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStatePaymentTransactionAccount(Model):
     """`SaleOperationsGetData/state/payment_transactions/0/account`.
 
@@ -1353,13 +2430,28 @@ class SaleOperationsGetDataStatePaymentTransactionAccount(Model):
         is_default: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_cash: bool | None = None
-    is_default: bool | None = None
+    __slots__ = ("id", "is_cash", "is_default", "title")
+
+    id: int | None
+    title: str | None
+    is_cash: bool | None
+    is_default: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        is_cash: bool | None = None,
+        is_default: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.is_cash = is_cash
+        self.is_default = is_default
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleOperationsGetDataStatePaymentTransactionExpense(Model):
     """`SaleOperationsGetData/state/payment_transactions/0/expense`.
 
@@ -1368,8 +2460,14 @@ class SaleOperationsGetDataStatePaymentTransactionExpense(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
 SaleOperationsPayRequest: TypeAlias = (

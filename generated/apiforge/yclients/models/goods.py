@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Consumables2(Model):
     """`consumables`.
 
@@ -19,10 +17,15 @@ class Consumables2(Model):
         consumables: `list[ConsumablesConsumable]`.
     """
 
-    consumables: list[ConsumablesConsumable] | None = None
+    __slots__ = ("consumables",)
+
+    consumables: list[ConsumablesConsumable] | None
+
+    def __init__(self, *, consumables: list[ConsumablesConsumable] | None = None) -> None:
+        self.consumables = consumables
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ConsumablesConsumable(Model):
     """`consumables/consumables/0`.
 
@@ -36,16 +39,37 @@ class ConsumablesConsumable(Model):
         amount: `float`.
     """
 
-    goods_transaction_id: int | None = None
-    record_id: int | None = None
-    service_id: int | None = None
-    storage_id: int | None = None
-    good_id: int | None = None
-    price: float | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "good_id", "goods_transaction_id", "price", "record_id", "service_id", "storage_id")
+
+    goods_transaction_id: int | None
+    record_id: int | None
+    service_id: int | None
+    storage_id: int | None
+    good_id: int | None
+    price: float | None
+    amount: float | None
+
+    def __init__(
+        self,
+        *,
+        goods_transaction_id: int | None = None,
+        record_id: int | None = None,
+        service_id: int | None = None,
+        storage_id: int | None = None,
+        good_id: int | None = None,
+        price: float | None = None,
+        amount: float | None = None,
+    ) -> None:
+        self.goods_transaction_id = goods_transaction_id
+        self.record_id = record_id
+        self.service_id = service_id
+        self.storage_id = storage_id
+        self.good_id = good_id
+        self.price = price
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesCreateData(Model):
     """`GoodsCategoriesCreateData`.
 
@@ -55,12 +79,21 @@ class GoodsCategoriesCreateData(Model):
         parent_category_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    parent_category_id: int | None = None
+    __slots__ = ("id", "parent_category_id", "title")
+
+    id: int | None
+    title: str | None
+    parent_category_id: int | None
+
+    def __init__(
+        self, *, id: int | None = None, title: str | None = None, parent_category_id: int | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.parent_category_id = parent_category_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesGetNodeData(Model):
     """`GoodsCategoriesGetNodeData`.
 
@@ -76,18 +109,53 @@ class GoodsCategoriesGetNodeData(Model):
         children_count: `float`.
     """
 
-    parent_id: int | None = None
-    item_id: int | None = None
-    category_id: int | None = None
-    title: str | None = None
-    is_chain: bool | None = None
-    is_category: bool | None = None
-    is_item: bool | None = None
-    children: list[GoodsCategoriesGetNodeDataChildrenItem] | None = None
-    children_count: float | None = None
+    __slots__ = (
+        "category_id",
+        "children",
+        "children_count",
+        "is_category",
+        "is_chain",
+        "is_item",
+        "item_id",
+        "parent_id",
+        "title",
+    )
+
+    parent_id: int | None
+    item_id: int | None
+    category_id: int | None
+    title: str | None
+    is_chain: bool | None
+    is_category: bool | None
+    is_item: bool | None
+    children: list[GoodsCategoriesGetNodeDataChildrenItem] | None
+    children_count: float | None
+
+    def __init__(
+        self,
+        *,
+        parent_id: int | None = None,
+        item_id: int | None = None,
+        category_id: int | None = None,
+        title: str | None = None,
+        is_chain: bool | None = None,
+        is_category: bool | None = None,
+        is_item: bool | None = None,
+        children: list[GoodsCategoriesGetNodeDataChildrenItem] | None = None,
+        children_count: float | None = None,
+    ) -> None:
+        self.parent_id = parent_id
+        self.item_id = item_id
+        self.category_id = category_id
+        self.title = title
+        self.is_chain = is_chain
+        self.is_category = is_category
+        self.is_item = is_item
+        self.children = children
+        self.children_count = children_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesGetNodeDataChildrenItem(Model):
     """`GoodsCategoriesGetNodeData/children/0`.
 
@@ -101,16 +169,37 @@ class GoodsCategoriesGetNodeDataChildrenItem(Model):
         is_item: `bool`.
     """
 
-    parent_id: int | None = None
-    item_id: int | None = None
-    category_id: int | None = None
-    title: str | None = None
-    is_chain: bool | None = None
-    is_category: bool | None = None
-    is_item: bool | None = None
+    __slots__ = ("category_id", "is_category", "is_chain", "is_item", "item_id", "parent_id", "title")
+
+    parent_id: int | None
+    item_id: int | None
+    category_id: int | None
+    title: str | None
+    is_chain: bool | None
+    is_category: bool | None
+    is_item: bool | None
+
+    def __init__(
+        self,
+        *,
+        parent_id: int | None = None,
+        item_id: int | None = None,
+        category_id: int | None = None,
+        title: str | None = None,
+        is_chain: bool | None = None,
+        is_category: bool | None = None,
+        is_item: bool | None = None,
+    ) -> None:
+        self.parent_id = parent_id
+        self.item_id = item_id
+        self.category_id = category_id
+        self.title = title
+        self.is_chain = is_chain
+        self.is_category = is_category
+        self.is_item = is_item
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesListLegacyItem(Model):
     """`GoodsCategoriesListLegacyItem`.
 
@@ -119,11 +208,17 @@ class GoodsCategoriesListLegacyItem(Model):
         title: `str`.
     """
 
-    id: str | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: str | None
+    title: str | None
+
+    def __init__(self, *, id: str | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesRequestDataTypes(Model):
     """`goods_categories_request_data_types`.
 
@@ -134,13 +229,28 @@ class GoodsCategoriesRequestDataTypes(Model):
         comment: `str`.
     """
 
+    __slots__ = ("article", "comment", "parent_category_id", "title")
+
     title: str
-    parent_category_id: int | None = None
-    article: str | None = None
-    comment: str | None = None
+    parent_category_id: int | None
+    article: str | None
+    comment: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        parent_category_id: int | None = None,
+        article: str | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self.title = title
+        self.parent_category_id = parent_category_id
+        self.article = article
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesSearchGoodsItem(Model):
     """`GoodsCategoriesSearchGoodsItem`.
 
@@ -154,29 +264,50 @@ class GoodsCategoriesSearchGoodsItem(Model):
         is_item: `bool`.
     """
 
-    parent_id: int | None = None
-    item_id: int | None = None
-    category_id: int | None = None
-    title: str | None = None
-    is_chain: bool | None = None
-    is_category: bool | None = None
-    is_item: bool | None = None
+    __slots__ = ("category_id", "is_category", "is_chain", "is_item", "item_id", "parent_id", "title")
+
+    parent_id: int | None
+    item_id: int | None
+    category_id: int | None
+    title: str | None
+    is_chain: bool | None
+    is_category: bool | None
+    is_item: bool | None
+
+    def __init__(
+        self,
+        *,
+        parent_id: int | None = None,
+        item_id: int | None = None,
+        category_id: int | None = None,
+        title: str | None = None,
+        is_chain: bool | None = None,
+        is_category: bool | None = None,
+        is_item: bool | None = None,
+    ) -> None:
+        self.parent_id = parent_id
+        self.item_id = item_id
+        self.category_id = category_id
+        self.title = title
+        self.is_chain = is_chain
+        self.is_category = is_category
+        self.is_item = is_item
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyRequestDataType(Model):
     """`goods_company_request_data_type`.
 
     Attributes:
         title: `str`, always present.
+        category_id: `int`, always present.
+        sale_unit_id: `int`, always present.
+        service_unit_id: `int`, always present.
         print_title: `str`.
         article: `str`.
         barcode: `str`.
-        category_id: `int`, always present.
         cost: `float`.
         actual_cost: `float`.
-        sale_unit_id: `int`, always present.
-        service_unit_id: `int`, always present.
         unit_equals: `float`.
         critical_amount: `float`.
         desired_amount: `float`.
@@ -187,39 +318,98 @@ class GoodsCompanyRequestDataType(Model):
         vat_id: `int`.
     """
 
+    __slots__ = (
+        "actual_cost",
+        "article",
+        "barcode",
+        "brutto",
+        "category_id",
+        "comment",
+        "cost",
+        "critical_amount",
+        "desired_amount",
+        "netto",
+        "print_title",
+        "sale_unit_id",
+        "service_unit_id",
+        "tax_variant",
+        "title",
+        "unit_equals",
+        "vat_id",
+    )
+
     title: str
     category_id: int
     sale_unit_id: int
     service_unit_id: int
-    print_title: str | None = None
-    article: str | None = None
-    barcode: str | None = None
-    cost: float | None = None
-    actual_cost: float | None = None
-    unit_equals: float | None = None
-    critical_amount: float | None = None
-    desired_amount: float | None = None
-    netto: float | None = None
-    brutto: float | None = None
-    comment: str | None = None
-    tax_variant: int | None = None
-    vat_id: int | None = None
+    print_title: str | None
+    article: str | None
+    barcode: str | None
+    cost: float | None
+    actual_cost: float | None
+    unit_equals: float | None
+    critical_amount: float | None
+    desired_amount: float | None
+    netto: float | None
+    brutto: float | None
+    comment: str | None
+    tax_variant: int | None
+    vat_id: int | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        category_id: int,
+        sale_unit_id: int,
+        service_unit_id: int,
+        print_title: str | None = None,
+        article: str | None = None,
+        barcode: str | None = None,
+        cost: float | None = None,
+        actual_cost: float | None = None,
+        unit_equals: float | None = None,
+        critical_amount: float | None = None,
+        desired_amount: float | None = None,
+        netto: float | None = None,
+        brutto: float | None = None,
+        comment: str | None = None,
+        tax_variant: int | None = None,
+        vat_id: int | None = None,
+    ) -> None:
+        self.title = title
+        self.category_id = category_id
+        self.sale_unit_id = sale_unit_id
+        self.service_unit_id = service_unit_id
+        self.print_title = print_title
+        self.article = article
+        self.barcode = barcode
+        self.cost = cost
+        self.actual_cost = actual_cost
+        self.unit_equals = unit_equals
+        self.critical_amount = critical_amount
+        self.desired_amount = desired_amount
+        self.netto = netto
+        self.brutto = brutto
+        self.comment = comment
+        self.tax_variant = tax_variant
+        self.vat_id = vat_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyRequestWithRulesDataType(Model):
     """`goods_company_request_with_rules_data_type`.
 
     Attributes:
         title: `str`, always present.
+        category_id: `int`, always present.
+        sale_unit_id: `int`, always present.
+        service_unit_id: `int`, always present.
         print_title: `str`.
         article: `str`.
         barcode: `str`.
-        category_id: `int`, always present.
         cost: `float`.
         actual_cost: `float`.
-        sale_unit_id: `int`, always present.
-        service_unit_id: `int`, always present.
         unit_equals: `float`.
         critical_amount: `float`.
         desired_amount: `float`.
@@ -231,27 +421,89 @@ class GoodsCompanyRequestWithRulesDataType(Model):
         correction_rules: `list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule]`.
     """
 
+    __slots__ = (
+        "actual_cost",
+        "article",
+        "barcode",
+        "brutto",
+        "category_id",
+        "comment",
+        "correction_rules",
+        "cost",
+        "critical_amount",
+        "desired_amount",
+        "netto",
+        "print_title",
+        "sale_unit_id",
+        "service_unit_id",
+        "tax_variant",
+        "title",
+        "unit_equals",
+        "vat_id",
+    )
+
     title: str
     category_id: int
     sale_unit_id: int
     service_unit_id: int
-    print_title: str | None = None
-    article: str | None = None
-    barcode: str | None = None
-    cost: float | None = None
-    actual_cost: float | None = None
-    unit_equals: float | None = None
-    critical_amount: float | None = None
-    desired_amount: float | None = None
-    netto: float | None = None
-    brutto: float | None = None
-    comment: str | None = None
-    tax_variant: int | None = None
-    vat_id: int | None = None
-    correction_rules: list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule] | None = None
+    print_title: str | None
+    article: str | None
+    barcode: str | None
+    cost: float | None
+    actual_cost: float | None
+    unit_equals: float | None
+    critical_amount: float | None
+    desired_amount: float | None
+    netto: float | None
+    brutto: float | None
+    comment: str | None
+    tax_variant: int | None
+    vat_id: int | None
+    correction_rules: list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule] | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        category_id: int,
+        sale_unit_id: int,
+        service_unit_id: int,
+        print_title: str | None = None,
+        article: str | None = None,
+        barcode: str | None = None,
+        cost: float | None = None,
+        actual_cost: float | None = None,
+        unit_equals: float | None = None,
+        critical_amount: float | None = None,
+        desired_amount: float | None = None,
+        netto: float | None = None,
+        brutto: float | None = None,
+        comment: str | None = None,
+        tax_variant: int | None = None,
+        vat_id: int | None = None,
+        correction_rules: list[GoodsCompanyRequestWithRulesDataTypeCorrectionRule] | None = None,
+    ) -> None:
+        self.title = title
+        self.category_id = category_id
+        self.sale_unit_id = sale_unit_id
+        self.service_unit_id = service_unit_id
+        self.print_title = print_title
+        self.article = article
+        self.barcode = barcode
+        self.cost = cost
+        self.actual_cost = actual_cost
+        self.unit_equals = unit_equals
+        self.critical_amount = critical_amount
+        self.desired_amount = desired_amount
+        self.netto = netto
+        self.brutto = brutto
+        self.comment = comment
+        self.tax_variant = tax_variant
+        self.vat_id = vat_id
+        self.correction_rules = correction_rules
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyRequestWithRulesDataTypeCorrectionRule(Model):
     """`goods_company_request_with_rules_data_type/correction_rules/0`.
 
@@ -260,11 +512,17 @@ class GoodsCompanyRequestWithRulesDataTypeCorrectionRule(Model):
         base_unit: `str`.
     """
 
-    type: int | None = None
-    base_unit: str | None = None
+    __slots__ = ("base_unit", "type")
+
+    type: int | None
+    base_unit: str | None
+
+    def __init__(self, *, type: int | None = None, base_unit: str | None = None) -> None:
+        self.type = type
+        self.base_unit = base_unit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCreateItem(Model):
     """`GoodsCreateItem`.
 
@@ -292,30 +550,101 @@ class GoodsCreateItem(Model):
         last_change_date: `str`.
     """
 
-    title: str | None = None
-    value: str | None = None
-    label: str | None = None
-    good_id: str | None = None
-    cost: str | None = None
-    unit_id: str | None = None
-    unit_short_title: str | None = None
-    service_unit_id: str | None = None
-    service_unit_short_title: str | None = None
-    actual_cost: str | None = None
-    unit_actual_cost: str | None = None
-    unit_actual_cost_format: str | None = None
-    unit_equals: str | None = None
-    barcode: str | None = None
-    loyalty_abonement_type_id: int | None = None
-    loyalty_certificate_type_id: int | None = None
-    loyalty_allow_empty_code: bool | None = None
-    critical_amount: float | None = None
-    desired_amount: float | None = None
-    actual_amounts: list[GoodsCreateItemActualAmount] | None = None
-    last_change_date: str | None = None
+    __slots__ = (
+        "actual_amounts",
+        "actual_cost",
+        "barcode",
+        "cost",
+        "critical_amount",
+        "desired_amount",
+        "good_id",
+        "label",
+        "last_change_date",
+        "loyalty_abonement_type_id",
+        "loyalty_allow_empty_code",
+        "loyalty_certificate_type_id",
+        "service_unit_id",
+        "service_unit_short_title",
+        "title",
+        "unit_actual_cost",
+        "unit_actual_cost_format",
+        "unit_equals",
+        "unit_id",
+        "unit_short_title",
+        "value",
+    )
+
+    title: str | None
+    value: str | None
+    label: str | None
+    good_id: str | None
+    cost: str | None
+    unit_id: str | None
+    unit_short_title: str | None
+    service_unit_id: str | None
+    service_unit_short_title: str | None
+    actual_cost: str | None
+    unit_actual_cost: str | None
+    unit_actual_cost_format: str | None
+    unit_equals: str | None
+    barcode: str | None
+    loyalty_abonement_type_id: int | None
+    loyalty_certificate_type_id: int | None
+    loyalty_allow_empty_code: bool | None
+    critical_amount: float | None
+    desired_amount: float | None
+    actual_amounts: list[GoodsCreateItemActualAmount] | None
+    last_change_date: str | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        value: str | None = None,
+        label: str | None = None,
+        good_id: str | None = None,
+        cost: str | None = None,
+        unit_id: str | None = None,
+        unit_short_title: str | None = None,
+        service_unit_id: str | None = None,
+        service_unit_short_title: str | None = None,
+        actual_cost: str | None = None,
+        unit_actual_cost: str | None = None,
+        unit_actual_cost_format: str | None = None,
+        unit_equals: str | None = None,
+        barcode: str | None = None,
+        loyalty_abonement_type_id: int | None = None,
+        loyalty_certificate_type_id: int | None = None,
+        loyalty_allow_empty_code: bool | None = None,
+        critical_amount: float | None = None,
+        desired_amount: float | None = None,
+        actual_amounts: list[GoodsCreateItemActualAmount] | None = None,
+        last_change_date: str | None = None,
+    ) -> None:
+        self.title = title
+        self.value = value
+        self.label = label
+        self.good_id = good_id
+        self.cost = cost
+        self.unit_id = unit_id
+        self.unit_short_title = unit_short_title
+        self.service_unit_id = service_unit_id
+        self.service_unit_short_title = service_unit_short_title
+        self.actual_cost = actual_cost
+        self.unit_actual_cost = unit_actual_cost
+        self.unit_actual_cost_format = unit_actual_cost_format
+        self.unit_equals = unit_equals
+        self.barcode = barcode
+        self.loyalty_abonement_type_id = loyalty_abonement_type_id
+        self.loyalty_certificate_type_id = loyalty_certificate_type_id
+        self.loyalty_allow_empty_code = loyalty_allow_empty_code
+        self.critical_amount = critical_amount
+        self.desired_amount = desired_amount
+        self.actual_amounts = actual_amounts
+        self.last_change_date = last_change_date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCreateItemActualAmount(Model):
     """`GoodsCreateItem/actual_amounts/0`.
 
@@ -324,11 +653,17 @@ class GoodsCreateItemActualAmount(Model):
         amount: `str`.
     """
 
-    storage_id: str | None = None
-    amount: str | None = None
+    __slots__ = ("amount", "storage_id")
+
+    storage_id: str | None
+    amount: str | None
+
+    def __init__(self, *, storage_id: str | None = None, amount: str | None = None) -> None:
+        self.storage_id = storage_id
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateData(Model):
     """`GoodsTransactionsCreateData`.
 
@@ -367,43 +702,146 @@ class GoodsTransactionsCreateData(Model):
         unit: `GoodsTransactionsCreateDataUnit`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    type_id: int | None = None
-    type: GoodsTransactionsCreateDataType | None = None
-    company_id: int | None = None
-    good_id: int | None = None
-    amount: float | None = None
-    service_amount: int | None = None
-    sale_amount: int | None = None
-    cost_per_unit: float | None = None
-    cost: float | None = None
-    discount: float | None = None
-    unit_id: int | None = None
-    service_unit_id: int | None = None
-    sale_unit_id: int | None = None
-    operation_unit_type: float | None = None
-    storage_id: int | None = None
-    supplier_id: int | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    create_date: str | None = None
-    last_change_date: str | None = None
-    comment: str | None = None
-    deleted: bool | None = None
-    good: GoodsTransactionsCreateDataGood | None = None
-    sale_unit: GoodsTransactionsCreateDataSaleUnit | None = None
-    service_unit: GoodsTransactionsCreateDataServiceUnit | None = None
-    storage: GoodsTransactionsCreateDataStorage | None = None
-    supplier: list[dict[str, JSON]] | None = None
-    client_: GoodsTransactionsCreateDataClient | list[JSON] | None = attrs.field(
-        default=None, metadata={"wire": "client"}
+    __slots__ = (
+        "amount",
+        "client_",
+        "client_id",
+        "comment",
+        "company_id",
+        "cost",
+        "cost_per_unit",
+        "create_date",
+        "deleted",
+        "discount",
+        "document_id",
+        "good",
+        "good_id",
+        "id",
+        "last_change_date",
+        "master",
+        "master_id",
+        "operation_unit_type",
+        "sale_amount",
+        "sale_unit",
+        "sale_unit_id",
+        "service_amount",
+        "service_unit",
+        "service_unit_id",
+        "storage",
+        "storage_id",
+        "supplier",
+        "supplier_id",
+        "type",
+        "type_id",
+        "unit",
+        "unit_id",
     )
-    master: GoodsTransactionsCreateDataMaster | None = None
-    unit: GoodsTransactionsCreateDataUnit | None = None
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    document_id: int | None
+    type_id: int | None
+    type: GoodsTransactionsCreateDataType | None
+    company_id: int | None
+    good_id: int | None
+    amount: float | None
+    service_amount: int | None
+    sale_amount: int | None
+    cost_per_unit: float | None
+    cost: float | None
+    discount: float | None
+    unit_id: int | None
+    service_unit_id: int | None
+    sale_unit_id: int | None
+    operation_unit_type: float | None
+    storage_id: int | None
+    supplier_id: int | None
+    client_id: int | None
+    master_id: int | None
+    create_date: str | None
+    last_change_date: str | None
+    comment: str | None
+    deleted: bool | None
+    good: GoodsTransactionsCreateDataGood | None
+    sale_unit: GoodsTransactionsCreateDataSaleUnit | None
+    service_unit: GoodsTransactionsCreateDataServiceUnit | None
+    storage: GoodsTransactionsCreateDataStorage | None
+    supplier: list[dict[str, JSON]] | None
+    client_: GoodsTransactionsCreateDataClient | list[JSON] | None
+    master: GoodsTransactionsCreateDataMaster | None
+    unit: GoodsTransactionsCreateDataUnit | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        type_id: int | None = None,
+        type: GoodsTransactionsCreateDataType | None = None,
+        company_id: int | None = None,
+        good_id: int | None = None,
+        amount: float | None = None,
+        service_amount: int | None = None,
+        sale_amount: int | None = None,
+        cost_per_unit: float | None = None,
+        cost: float | None = None,
+        discount: float | None = None,
+        unit_id: int | None = None,
+        service_unit_id: int | None = None,
+        sale_unit_id: int | None = None,
+        operation_unit_type: float | None = None,
+        storage_id: int | None = None,
+        supplier_id: int | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        create_date: str | None = None,
+        last_change_date: str | None = None,
+        comment: str | None = None,
+        deleted: bool | None = None,
+        good: GoodsTransactionsCreateDataGood | None = None,
+        sale_unit: GoodsTransactionsCreateDataSaleUnit | None = None,
+        service_unit: GoodsTransactionsCreateDataServiceUnit | None = None,
+        storage: GoodsTransactionsCreateDataStorage | None = None,
+        supplier: list[dict[str, JSON]] | None = None,
+        client_: GoodsTransactionsCreateDataClient | list[JSON] | None = None,
+        master: GoodsTransactionsCreateDataMaster | None = None,
+        unit: GoodsTransactionsCreateDataUnit | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.type_id = type_id
+        self.type = type
+        self.company_id = company_id
+        self.good_id = good_id
+        self.amount = amount
+        self.service_amount = service_amount
+        self.sale_amount = sale_amount
+        self.cost_per_unit = cost_per_unit
+        self.cost = cost
+        self.discount = discount
+        self.unit_id = unit_id
+        self.service_unit_id = service_unit_id
+        self.sale_unit_id = sale_unit_id
+        self.operation_unit_type = operation_unit_type
+        self.storage_id = storage_id
+        self.supplier_id = supplier_id
+        self.client_id = client_id
+        self.master_id = master_id
+        self.create_date = create_date
+        self.last_change_date = last_change_date
+        self.comment = comment
+        self.deleted = deleted
+        self.good = good
+        self.sale_unit = sale_unit
+        self.service_unit = service_unit
+        self.storage = storage
+        self.supplier = supplier
+        self.client_ = client_
+        self.master = master
+        self.unit = unit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataClient(Model):
     """`GoodsTransactionsCreateData/client/0`.
 
@@ -414,13 +852,23 @@ class GoodsTransactionsCreateDataClient(Model):
         email: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    __slots__ = ("email", "id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+    email: str | None
+
+    def __init__(
+        self, *, id: int | None = None, name: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataGood(Model):
     """`GoodsTransactionsCreateData/good`.
 
@@ -452,34 +900,117 @@ class GoodsTransactionsCreateDataGood(Model):
         last_change_date: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    unit: str | None = None
-    value: str | None = None
-    label: str | None = None
-    article: str | None = None
-    category: str | None = None
-    category_id: int | None = None
-    salon_id: int | None = None
-    good_id: int | None = None
-    cost: float | None = None
-    unit_id: int | None = None
-    unit_short_title: str | None = None
-    service_unit_id: str | None = None
-    service_unit_short_title: str | None = None
-    actual_cost: float | None = None
-    unit_actual_cost: float | None = None
-    unit_actual_cost_format: str | None = None
-    unit_equals: float | None = None
-    barcode: str | None = None
-    loyalty_abonement_type_id: str | None = None
-    loyalty_certificate_type_id: str | None = None
-    loyalty_allow_empty_code: float | None = None
-    actual_amounts: list[dict[str, JSON]] | None = None
-    last_change_date: str | None = None
+    __slots__ = (
+        "actual_amounts",
+        "actual_cost",
+        "article",
+        "barcode",
+        "category",
+        "category_id",
+        "cost",
+        "good_id",
+        "id",
+        "label",
+        "last_change_date",
+        "loyalty_abonement_type_id",
+        "loyalty_allow_empty_code",
+        "loyalty_certificate_type_id",
+        "salon_id",
+        "service_unit_id",
+        "service_unit_short_title",
+        "title",
+        "unit",
+        "unit_actual_cost",
+        "unit_actual_cost_format",
+        "unit_equals",
+        "unit_id",
+        "unit_short_title",
+        "value",
+    )
+
+    id: int | None
+    title: str | None
+    unit: str | None
+    value: str | None
+    label: str | None
+    article: str | None
+    category: str | None
+    category_id: int | None
+    salon_id: int | None
+    good_id: int | None
+    cost: float | None
+    unit_id: int | None
+    unit_short_title: str | None
+    service_unit_id: str | None
+    service_unit_short_title: str | None
+    actual_cost: float | None
+    unit_actual_cost: float | None
+    unit_actual_cost_format: str | None
+    unit_equals: float | None
+    barcode: str | None
+    loyalty_abonement_type_id: str | None
+    loyalty_certificate_type_id: str | None
+    loyalty_allow_empty_code: float | None
+    actual_amounts: list[dict[str, JSON]] | None
+    last_change_date: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        unit: str | None = None,
+        value: str | None = None,
+        label: str | None = None,
+        article: str | None = None,
+        category: str | None = None,
+        category_id: int | None = None,
+        salon_id: int | None = None,
+        good_id: int | None = None,
+        cost: float | None = None,
+        unit_id: int | None = None,
+        unit_short_title: str | None = None,
+        service_unit_id: str | None = None,
+        service_unit_short_title: str | None = None,
+        actual_cost: float | None = None,
+        unit_actual_cost: float | None = None,
+        unit_actual_cost_format: str | None = None,
+        unit_equals: float | None = None,
+        barcode: str | None = None,
+        loyalty_abonement_type_id: str | None = None,
+        loyalty_certificate_type_id: str | None = None,
+        loyalty_allow_empty_code: float | None = None,
+        actual_amounts: list[dict[str, JSON]] | None = None,
+        last_change_date: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.unit = unit
+        self.value = value
+        self.label = label
+        self.article = article
+        self.category = category
+        self.category_id = category_id
+        self.salon_id = salon_id
+        self.good_id = good_id
+        self.cost = cost
+        self.unit_id = unit_id
+        self.unit_short_title = unit_short_title
+        self.service_unit_id = service_unit_id
+        self.service_unit_short_title = service_unit_short_title
+        self.actual_cost = actual_cost
+        self.unit_actual_cost = unit_actual_cost
+        self.unit_actual_cost_format = unit_actual_cost_format
+        self.unit_equals = unit_equals
+        self.barcode = barcode
+        self.loyalty_abonement_type_id = loyalty_abonement_type_id
+        self.loyalty_certificate_type_id = loyalty_certificate_type_id
+        self.loyalty_allow_empty_code = loyalty_allow_empty_code
+        self.actual_amounts = actual_amounts
+        self.last_change_date = last_change_date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataMaster(Model):
     """`GoodsTransactionsCreateData/master`.
 
@@ -488,11 +1019,17 @@ class GoodsTransactionsCreateDataMaster(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataSaleUnit(Model):
     """`GoodsTransactionsCreateData/sale_unit`.
 
@@ -502,12 +1039,19 @@ class GoodsTransactionsCreateDataSaleUnit(Model):
         short_title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    short_title: str | None = None
+    __slots__ = ("id", "short_title", "title")
+
+    id: int | None
+    title: str | None
+    short_title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, short_title: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.short_title = short_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataServiceUnit(Model):
     """`GoodsTransactionsCreateData/service_unit`.
 
@@ -517,12 +1061,19 @@ class GoodsTransactionsCreateDataServiceUnit(Model):
         short_title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    short_title: str | None = None
+    __slots__ = ("id", "short_title", "title")
+
+    id: int | None
+    title: str | None
+    short_title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, short_title: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.short_title = short_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataStorage(Model):
     """`GoodsTransactionsCreateData/storage`.
 
@@ -531,11 +1082,17 @@ class GoodsTransactionsCreateDataStorage(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataType(Model):
     """`GoodsTransactionsCreateData/type`.
 
@@ -544,11 +1101,17 @@ class GoodsTransactionsCreateDataType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsCreateDataUnit(Model):
     """`GoodsTransactionsCreateData/unit`.
 
@@ -558,12 +1121,19 @@ class GoodsTransactionsCreateDataUnit(Model):
         short_title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    short_title: str | None = None
+    __slots__ = ("id", "short_title", "title")
+
+    id: int | None
+    title: str | None
+    short_title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, short_title: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.short_title = short_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItem(Model):
     """`GoodsTransactionsSearchItem`.
 
@@ -588,27 +1158,89 @@ class GoodsTransactionsSearchItem(Model):
         clients: `GoodsTransactionsSearchItemClients`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    type_id: int | None = None
-    type: str | None = None
-    good: GoodsTransactionsSearchItemGood | None = None
-    storage: GoodsTransactionsSearchItemStorage | None = None
-    unit: GoodsTransactionsSearchItemUnit | None = None
-    operation_unit_type: float | None = None
-    create_date: str | None = None
-    last_change_date: str | None = None
-    cost_per_unit: float | None = None
-    cost: float | None = None
-    discount: float | None = None
-    master: GoodsTransactionsSearchItemMaster | None = None
-    supplier: GoodsTransactionsSearchItemSupplier | None = None
-    record_id: int | None = None
-    service: GoodsTransactionsSearchItemService | None = None
-    clients: GoodsTransactionsSearchItemClients | None = None
+    __slots__ = (
+        "clients",
+        "cost",
+        "cost_per_unit",
+        "create_date",
+        "discount",
+        "document_id",
+        "good",
+        "id",
+        "last_change_date",
+        "master",
+        "operation_unit_type",
+        "record_id",
+        "service",
+        "storage",
+        "supplier",
+        "type",
+        "type_id",
+        "unit",
+    )
+
+    id: int | None
+    document_id: int | None
+    type_id: int | None
+    type: str | None
+    good: GoodsTransactionsSearchItemGood | None
+    storage: GoodsTransactionsSearchItemStorage | None
+    unit: GoodsTransactionsSearchItemUnit | None
+    operation_unit_type: float | None
+    create_date: str | None
+    last_change_date: str | None
+    cost_per_unit: float | None
+    cost: float | None
+    discount: float | None
+    master: GoodsTransactionsSearchItemMaster | None
+    supplier: GoodsTransactionsSearchItemSupplier | None
+    record_id: int | None
+    service: GoodsTransactionsSearchItemService | None
+    clients: GoodsTransactionsSearchItemClients | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        type_id: int | None = None,
+        type: str | None = None,
+        good: GoodsTransactionsSearchItemGood | None = None,
+        storage: GoodsTransactionsSearchItemStorage | None = None,
+        unit: GoodsTransactionsSearchItemUnit | None = None,
+        operation_unit_type: float | None = None,
+        create_date: str | None = None,
+        last_change_date: str | None = None,
+        cost_per_unit: float | None = None,
+        cost: float | None = None,
+        discount: float | None = None,
+        master: GoodsTransactionsSearchItemMaster | None = None,
+        supplier: GoodsTransactionsSearchItemSupplier | None = None,
+        record_id: int | None = None,
+        service: GoodsTransactionsSearchItemService | None = None,
+        clients: GoodsTransactionsSearchItemClients | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.type_id = type_id
+        self.type = type
+        self.good = good
+        self.storage = storage
+        self.unit = unit
+        self.operation_unit_type = operation_unit_type
+        self.create_date = create_date
+        self.last_change_date = last_change_date
+        self.cost_per_unit = cost_per_unit
+        self.cost = cost
+        self.discount = discount
+        self.master = master
+        self.supplier = supplier
+        self.record_id = record_id
+        self.service = service
+        self.clients = clients
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItemClients(Model):
     """`GoodsTransactionsSearchItem/clients`.
 
@@ -618,12 +1250,19 @@ class GoodsTransactionsSearchItemClients(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItemGood(Model):
     """`GoodsTransactionsSearchItem/good`.
 
@@ -632,11 +1271,17 @@ class GoodsTransactionsSearchItemGood(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItemMaster(Model):
     """`GoodsTransactionsSearchItem/master`.
 
@@ -645,11 +1290,17 @@ class GoodsTransactionsSearchItemMaster(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItemService(Model):
     """`GoodsTransactionsSearchItem/service`.
 
@@ -658,11 +1309,17 @@ class GoodsTransactionsSearchItemService(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItemStorage(Model):
     """`GoodsTransactionsSearchItem/storage`.
 
@@ -671,11 +1328,17 @@ class GoodsTransactionsSearchItemStorage(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItemSupplier(Model):
     """`GoodsTransactionsSearchItem/supplier`.
 
@@ -684,11 +1347,17 @@ class GoodsTransactionsSearchItemSupplier(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsSearchItemUnit(Model):
     """`GoodsTransactionsSearchItem/unit`.
 
@@ -697,11 +1366,17 @@ class GoodsTransactionsSearchItemUnit(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsCreateData(Model):
     """`StorageDocumentsCreateData`.
 
@@ -720,21 +1395,65 @@ class StorageDocumentsCreateData(Model):
         user: `StorageDocumentsCreateDataUser`.
     """
 
-    id: int | None = None
-    type_id: int | None = None
-    type: StorageDocumentsCreateDataType | None = None
-    storage_id: int | None = None
-    user_id: int | None = None
-    company_id: int | None = None
-    number: float | None = None
-    comment: str | None = None
-    create_date: str | None = None
-    storage: StorageDocumentsCreateDataStorage | None = None
-    company: StorageDocumentsCreateDataCompany | None = None
-    user: StorageDocumentsCreateDataUser | None = None
+    __slots__ = (
+        "comment",
+        "company",
+        "company_id",
+        "create_date",
+        "id",
+        "number",
+        "storage",
+        "storage_id",
+        "type",
+        "type_id",
+        "user",
+        "user_id",
+    )
+
+    id: int | None
+    type_id: int | None
+    type: StorageDocumentsCreateDataType | None
+    storage_id: int | None
+    user_id: int | None
+    company_id: int | None
+    number: float | None
+    comment: str | None
+    create_date: str | None
+    storage: StorageDocumentsCreateDataStorage | None
+    company: StorageDocumentsCreateDataCompany | None
+    user: StorageDocumentsCreateDataUser | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type_id: int | None = None,
+        type: StorageDocumentsCreateDataType | None = None,
+        storage_id: int | None = None,
+        user_id: int | None = None,
+        company_id: int | None = None,
+        number: float | None = None,
+        comment: str | None = None,
+        create_date: str | None = None,
+        storage: StorageDocumentsCreateDataStorage | None = None,
+        company: StorageDocumentsCreateDataCompany | None = None,
+        user: StorageDocumentsCreateDataUser | None = None,
+    ) -> None:
+        self.id = id
+        self.type_id = type_id
+        self.type = type
+        self.storage_id = storage_id
+        self.user_id = user_id
+        self.company_id = company_id
+        self.number = number
+        self.comment = comment
+        self.create_date = create_date
+        self.storage = storage
+        self.company = company
+        self.user = user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsCreateDataCompany(Model):
     """`StorageDocumentsCreateData/company`.
 
@@ -753,21 +1472,65 @@ class StorageDocumentsCreateDataCompany(Model):
         site: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    country_id: int | None = None
-    city_id: int | None = None
-    timezone: str | None = None
-    address: str | None = None
-    coordinate_lat: str | None = None
-    coordinate_lon: str | None = None
-    logo: str | None = None
-    zip: str | None = None
-    phones: list[dict[str, JSON]] | None = None
-    site: str | None = None
+    __slots__ = (
+        "address",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country_id",
+        "id",
+        "logo",
+        "phones",
+        "site",
+        "timezone",
+        "title",
+        "zip",
+    )
+
+    id: int | None
+    title: str | None
+    country_id: int | None
+    city_id: int | None
+    timezone: str | None
+    address: str | None
+    coordinate_lat: str | None
+    coordinate_lon: str | None
+    logo: str | None
+    zip: str | None
+    phones: list[dict[str, JSON]] | None
+    site: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
+        timezone: str | None = None,
+        address: str | None = None,
+        coordinate_lat: str | None = None,
+        coordinate_lon: str | None = None,
+        logo: str | None = None,
+        zip: str | None = None,
+        phones: list[dict[str, JSON]] | None = None,
+        site: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country_id = country_id
+        self.city_id = city_id
+        self.timezone = timezone
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.logo = logo
+        self.zip = zip
+        self.phones = phones
+        self.site = site
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsCreateDataStorage(Model):
     """`StorageDocumentsCreateData/storage`.
 
@@ -776,11 +1539,17 @@ class StorageDocumentsCreateDataStorage(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsCreateDataType(Model):
     """`StorageDocumentsCreateData/type`.
 
@@ -789,11 +1558,17 @@ class StorageDocumentsCreateDataType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsCreateDataUser(Model):
     """`StorageDocumentsCreateData/user`.
 
@@ -803,12 +1578,19 @@ class StorageDocumentsCreateDataUser(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsListFinanceTransactionsItem(Model):
     """`StorageDocumentsListFinanceTransactionsItem`.
 
@@ -833,29 +1615,90 @@ class StorageDocumentsListFinanceTransactionsItem(Model):
         supplier: `list[dict[str, JSON]]`.
     """
 
-    id: int | None = None
-    date: str | None = None
-    type_id: int | None = None
-    expense_id: int | None = None
-    account_id: int | None = None
-    amount: float | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    supplier_id: int | None = None
-    comment: str | None = None
-    item_id: int | None = None
-    target_type_id: int | None = None
-    record_id: int | None = None
-    expense: StorageDocumentsListFinanceTransactionsItemExpense | None = None
-    account: StorageDocumentsListFinanceTransactionsItemAccount | None = None
-    client_: StorageDocumentsListFinanceTransactionsItemClient | None = attrs.field(
-        default=None, metadata={"wire": "client"}
+    __slots__ = (
+        "account",
+        "account_id",
+        "amount",
+        "client_",
+        "client_id",
+        "comment",
+        "date",
+        "expense",
+        "expense_id",
+        "id",
+        "item_id",
+        "master",
+        "master_id",
+        "record_id",
+        "supplier",
+        "supplier_id",
+        "target_type_id",
+        "type_id",
     )
-    master: list[dict[str, JSON]] | None = None
-    supplier: list[dict[str, JSON]] | None = None
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    date: str | None
+    type_id: int | None
+    expense_id: int | None
+    account_id: int | None
+    amount: float | None
+    client_id: int | None
+    master_id: int | None
+    supplier_id: int | None
+    comment: str | None
+    item_id: int | None
+    target_type_id: int | None
+    record_id: int | None
+    expense: StorageDocumentsListFinanceTransactionsItemExpense | None
+    account: StorageDocumentsListFinanceTransactionsItemAccount | None
+    client_: StorageDocumentsListFinanceTransactionsItemClient | None
+    master: list[dict[str, JSON]] | None
+    supplier: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        date: str | None = None,
+        type_id: int | None = None,
+        expense_id: int | None = None,
+        account_id: int | None = None,
+        amount: float | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        supplier_id: int | None = None,
+        comment: str | None = None,
+        item_id: int | None = None,
+        target_type_id: int | None = None,
+        record_id: int | None = None,
+        expense: StorageDocumentsListFinanceTransactionsItemExpense | None = None,
+        account: StorageDocumentsListFinanceTransactionsItemAccount | None = None,
+        client_: StorageDocumentsListFinanceTransactionsItemClient | None = None,
+        master: list[dict[str, JSON]] | None = None,
+        supplier: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.id = id
+        self.date = date
+        self.type_id = type_id
+        self.expense_id = expense_id
+        self.account_id = account_id
+        self.amount = amount
+        self.client_id = client_id
+        self.master_id = master_id
+        self.supplier_id = supplier_id
+        self.comment = comment
+        self.item_id = item_id
+        self.target_type_id = target_type_id
+        self.record_id = record_id
+        self.expense = expense
+        self.account = account
+        self.client_ = client_
+        self.master = master
+        self.supplier = supplier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsListFinanceTransactionsItemAccount(Model):
     """`StorageDocumentsListFinanceTransactionsItem/account`.
 
@@ -868,15 +1711,34 @@ class StorageDocumentsListFinanceTransactionsItemAccount(Model):
         company_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    type_id: int | None = None
-    type: float | None = None
-    comment: str | None = None
-    company_id: int | None = None
+    __slots__ = ("comment", "company_id", "id", "title", "type", "type_id")
+
+    id: int | None
+    title: str | None
+    type_id: int | None
+    type: float | None
+    comment: str | None
+    company_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        type_id: int | None = None,
+        type: float | None = None,
+        comment: str | None = None,
+        company_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.type_id = type_id
+        self.type = type
+        self.comment = comment
+        self.company_id = company_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsListFinanceTransactionsItemClient(Model):
     """`StorageDocumentsListFinanceTransactionsItem/client`.
 
@@ -886,12 +1748,19 @@ class StorageDocumentsListFinanceTransactionsItemClient(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsListFinanceTransactionsItemExpense(Model):
     """`StorageDocumentsListFinanceTransactionsItem/expense`.
 
@@ -900,11 +1769,17 @@ class StorageDocumentsListFinanceTransactionsItemExpense(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageDocumentsListGoodsTransactionsItem(Model):
     """`StorageDocumentsListGoodsTransactionsItem`.
 
@@ -933,48 +1808,130 @@ class StorageDocumentsListGoodsTransactionsItem(Model):
         pkg_amount: `float`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    type_id: int | None = None
-    company_id: int | None = None
-    good_id: int | None = None
-    amount: float | None = None
-    cost_per_unit: float | None = None
-    discount: float | None = None
-    cost: float | None = None
-    unit_id: int | None = None
-    operation_unit_type: float | None = None
-    storage_id: int | None = None
-    supplier_id: int | None = None
-    record_id: int | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    service_id: int | None = None
-    user_id: int | None = None
-    deleted: bool | None = None
-    pkg_amount: float | None = None
+    __slots__ = (
+        "amount",
+        "client_id",
+        "comment",
+        "company_id",
+        "cost",
+        "cost_per_unit",
+        "create_date",
+        "deleted",
+        "discount",
+        "document_id",
+        "good_id",
+        "id",
+        "master_id",
+        "operation_unit_type",
+        "pkg_amount",
+        "record_id",
+        "service_id",
+        "storage_id",
+        "supplier_id",
+        "type_id",
+        "unit_id",
+        "user_id",
+    )
+
+    id: int | None
+    document_id: int | None
+    type_id: int | None
+    company_id: int | None
+    good_id: int | None
+    amount: float | None
+    cost_per_unit: float | None
+    discount: float | None
+    cost: float | None
+    unit_id: int | None
+    operation_unit_type: float | None
+    storage_id: int | None
+    supplier_id: int | None
+    record_id: int | None
+    client_id: int | None
+    master_id: int | None
+    create_date: str | None
+    comment: str | None
+    service_id: int | None
+    user_id: int | None
+    deleted: bool | None
+    pkg_amount: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        type_id: int | None = None,
+        company_id: int | None = None,
+        good_id: int | None = None,
+        amount: float | None = None,
+        cost_per_unit: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+        unit_id: int | None = None,
+        operation_unit_type: float | None = None,
+        storage_id: int | None = None,
+        supplier_id: int | None = None,
+        record_id: int | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        service_id: int | None = None,
+        user_id: int | None = None,
+        deleted: bool | None = None,
+        pkg_amount: float | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.type_id = type_id
+        self.company_id = company_id
+        self.good_id = good_id
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.cost = cost
+        self.unit_id = unit_id
+        self.operation_unit_type = operation_unit_type
+        self.storage_id = storage_id
+        self.supplier_id = supplier_id
+        self.record_id = record_id
+        self.client_id = client_id
+        self.master_id = master_id
+        self.create_date = create_date
+        self.comment = comment
+        self.service_id = service_id
+        self.user_id = user_id
+        self.deleted = deleted
+        self.pkg_amount = pkg_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationDocumentsRequestDataTypes(Model):
     """`storage_operation_documents_request_data_types`.
 
     Attributes:
         type_id: `int`, always present.
-        comment: `str`.
         storage_id: `int`, always present.
         create_date: `str`, always present.
+        comment: `str`.
     """
+
+    __slots__ = ("comment", "create_date", "storage_id", "type_id")
 
     type_id: int
     storage_id: int
     create_date: str
-    comment: str | None = None
+    comment: str | None
+
+    def __init__(self, *, type_id: int, storage_id: int, create_date: str, comment: str | None = None) -> None:
+        self.type_id = type_id
+        self.storage_id = storage_id
+        self.create_date = create_date
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationGoodTransactionRequestDataTypes(Model):
     """`storage_operation_good_transaction_request_data_types`.
 
@@ -993,6 +1950,21 @@ class StorageOperationGoodTransactionRequestDataTypes(Model):
         comment: `str`.
     """
 
+    __slots__ = (
+        "amount",
+        "client_id",
+        "comment",
+        "cost",
+        "cost_per_unit",
+        "discount",
+        "document_id",
+        "good_id",
+        "good_special_number",
+        "master_id",
+        "operation_unit_type",
+        "supplier_id",
+    )
+
     document_id: int
     good_id: int
     amount: float
@@ -1000,35 +1972,83 @@ class StorageOperationGoodTransactionRequestDataTypes(Model):
     discount: float
     cost: float
     operation_unit_type: float
-    good_special_number: str | None = None
-    master_id: int | None = None
-    client_id: int | None = None
-    supplier_id: int | None = None
-    comment: str | None = None
+    good_special_number: str | None
+    master_id: int | None
+    client_id: int | None
+    supplier_id: int | None
+    comment: str | None
+
+    def __init__(
+        self,
+        *,
+        document_id: int,
+        good_id: int,
+        amount: float,
+        cost_per_unit: float,
+        discount: float,
+        cost: float,
+        operation_unit_type: float,
+        good_special_number: str | None = None,
+        master_id: int | None = None,
+        client_id: int | None = None,
+        supplier_id: int | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self.document_id = document_id
+        self.good_id = good_id
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.cost = cost
+        self.operation_unit_type = operation_unit_type
+        self.good_special_number = good_special_number
+        self.master_id = master_id
+        self.client_id = client_id
+        self.supplier_id = supplier_id
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationOperationRequestDataTypes(Model):
     """`storage_operation_operation_request_data_types`.
 
     Attributes:
         type_id: `int`, always present.
-        comment: `str`.
         create_date: `str`, always present.
-        master_id: `int`.
         storage_id: `int`, always present.
         goods_transactions: `list[dict[str, JSON]]`, always present.
+        comment: `str`.
+        master_id: `int`.
     """
+
+    __slots__ = ("comment", "create_date", "goods_transactions", "master_id", "storage_id", "type_id")
 
     type_id: int
     create_date: str
     storage_id: int
     goods_transactions: list[dict[str, JSON]]
-    comment: str | None = None
-    master_id: int | None = None
+    comment: str | None
+    master_id: int | None
+
+    def __init__(
+        self,
+        *,
+        type_id: int,
+        create_date: str,
+        storage_id: int,
+        goods_transactions: list[dict[str, JSON]],
+        comment: str | None = None,
+        master_id: int | None = None,
+    ) -> None:
+        self.type_id = type_id
+        self.create_date = create_date
+        self.storage_id = storage_id
+        self.goods_transactions = goods_transactions
+        self.comment = comment
+        self.master_id = master_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateData(Model):
     """`StorageOperationsCreateData`.
 
@@ -1037,11 +2057,22 @@ class StorageOperationsCreateData(Model):
         transactions: `list[StorageOperationsCreateDataTransaction]`.
     """
 
-    document: StorageOperationsCreateDataDocument | None = None
-    transactions: list[StorageOperationsCreateDataTransaction] | None = None
+    __slots__ = ("document", "transactions")
+
+    document: StorageOperationsCreateDataDocument | None
+    transactions: list[StorageOperationsCreateDataTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        document: StorageOperationsCreateDataDocument | None = None,
+        transactions: list[StorageOperationsCreateDataTransaction] | None = None,
+    ) -> None:
+        self.document = document
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataDocument(Model):
     """`StorageOperationsCreateData/document`.
 
@@ -1060,21 +2091,65 @@ class StorageOperationsCreateDataDocument(Model):
         user: `StorageOperationsCreateDataDocumentUser`.
     """
 
-    id: int | None = None
-    type_id: int | None = None
-    type: StorageOperationsCreateDataDocumentType | None = None
-    storage_id: int | None = None
-    user_id: int | None = None
-    company_id: int | None = None
-    number: float | None = None
-    comment: str | None = None
-    create_date: str | None = None
-    storage: StorageOperationsCreateDataDocumentStorage | None = None
-    company: StorageOperationsCreateDataDocumentCompany | None = None
-    user: StorageOperationsCreateDataDocumentUser | None = None
+    __slots__ = (
+        "comment",
+        "company",
+        "company_id",
+        "create_date",
+        "id",
+        "number",
+        "storage",
+        "storage_id",
+        "type",
+        "type_id",
+        "user",
+        "user_id",
+    )
+
+    id: int | None
+    type_id: int | None
+    type: StorageOperationsCreateDataDocumentType | None
+    storage_id: int | None
+    user_id: int | None
+    company_id: int | None
+    number: float | None
+    comment: str | None
+    create_date: str | None
+    storage: StorageOperationsCreateDataDocumentStorage | None
+    company: StorageOperationsCreateDataDocumentCompany | None
+    user: StorageOperationsCreateDataDocumentUser | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type_id: int | None = None,
+        type: StorageOperationsCreateDataDocumentType | None = None,
+        storage_id: int | None = None,
+        user_id: int | None = None,
+        company_id: int | None = None,
+        number: float | None = None,
+        comment: str | None = None,
+        create_date: str | None = None,
+        storage: StorageOperationsCreateDataDocumentStorage | None = None,
+        company: StorageOperationsCreateDataDocumentCompany | None = None,
+        user: StorageOperationsCreateDataDocumentUser | None = None,
+    ) -> None:
+        self.id = id
+        self.type_id = type_id
+        self.type = type
+        self.storage_id = storage_id
+        self.user_id = user_id
+        self.company_id = company_id
+        self.number = number
+        self.comment = comment
+        self.create_date = create_date
+        self.storage = storage
+        self.company = company
+        self.user = user
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataDocumentCompany(Model):
     """`StorageOperationsCreateData/document/company`.
 
@@ -1093,21 +2168,65 @@ class StorageOperationsCreateDataDocumentCompany(Model):
         site: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    country_id: int | None = None
-    city_id: int | None = None
-    timezone: str | None = None
-    address: str | None = None
-    coordinate_lat: str | None = None
-    coordinate_lon: str | None = None
-    logo: str | None = None
-    zip: str | None = None
-    phones: list[dict[str, JSON]] | None = None
-    site: str | None = None
+    __slots__ = (
+        "address",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country_id",
+        "id",
+        "logo",
+        "phones",
+        "site",
+        "timezone",
+        "title",
+        "zip",
+    )
+
+    id: int | None
+    title: str | None
+    country_id: int | None
+    city_id: int | None
+    timezone: str | None
+    address: str | None
+    coordinate_lat: str | None
+    coordinate_lon: str | None
+    logo: str | None
+    zip: str | None
+    phones: list[dict[str, JSON]] | None
+    site: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
+        timezone: str | None = None,
+        address: str | None = None,
+        coordinate_lat: str | None = None,
+        coordinate_lon: str | None = None,
+        logo: str | None = None,
+        zip: str | None = None,
+        phones: list[dict[str, JSON]] | None = None,
+        site: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country_id = country_id
+        self.city_id = city_id
+        self.timezone = timezone
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.logo = logo
+        self.zip = zip
+        self.phones = phones
+        self.site = site
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataDocumentStorage(Model):
     """`StorageOperationsCreateData/document/storage`.
 
@@ -1116,11 +2235,17 @@ class StorageOperationsCreateDataDocumentStorage(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataDocumentType(Model):
     """`StorageOperationsCreateData/document/type`.
 
@@ -1129,11 +2254,17 @@ class StorageOperationsCreateDataDocumentType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataDocumentUser(Model):
     """`StorageOperationsCreateData/document/user`.
 
@@ -1143,12 +2274,19 @@ class StorageOperationsCreateDataDocumentUser(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataTransaction(Model):
     """`StorageOperationsCreateData/transactions/0`.
 
@@ -1179,33 +2317,114 @@ class StorageOperationsCreateDataTransaction(Model):
         unit: `StorageOperationsCreateDataTransactionUnit`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    type_id: int | None = None
-    type: StorageOperationsCreateDataTransactionType | None = None
-    company_id: int | None = None
-    good_id: int | None = None
-    amount: float | None = None
-    cost_per_unit: float | None = None
-    discount: float | None = None
-    cost: float | None = None
-    unit_id: int | None = None
-    storage_id: int | None = None
-    supplier_id: int | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    deleted: bool | None = None
-    good: StorageOperationsCreateDataTransactionGood | None = None
-    storage: StorageOperationsCreateDataTransactionStorage | None = None
-    supplier: list[dict[str, JSON]] | None = None
-    client_: list[dict[str, JSON]] | None = attrs.field(default=None, metadata={"wire": "client"})
-    master: list[dict[str, JSON]] | None = None
-    unit: StorageOperationsCreateDataTransactionUnit | None = None
+    __slots__ = (
+        "amount",
+        "client_",
+        "client_id",
+        "comment",
+        "company_id",
+        "cost",
+        "cost_per_unit",
+        "create_date",
+        "deleted",
+        "discount",
+        "document_id",
+        "good",
+        "good_id",
+        "id",
+        "master",
+        "master_id",
+        "storage",
+        "storage_id",
+        "supplier",
+        "supplier_id",
+        "type",
+        "type_id",
+        "unit",
+        "unit_id",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    document_id: int | None
+    type_id: int | None
+    type: StorageOperationsCreateDataTransactionType | None
+    company_id: int | None
+    good_id: int | None
+    amount: float | None
+    cost_per_unit: float | None
+    discount: float | None
+    cost: float | None
+    unit_id: int | None
+    storage_id: int | None
+    supplier_id: int | None
+    client_id: int | None
+    master_id: int | None
+    create_date: str | None
+    comment: str | None
+    deleted: bool | None
+    good: StorageOperationsCreateDataTransactionGood | None
+    storage: StorageOperationsCreateDataTransactionStorage | None
+    supplier: list[dict[str, JSON]] | None
+    client_: list[dict[str, JSON]] | None
+    master: list[dict[str, JSON]] | None
+    unit: StorageOperationsCreateDataTransactionUnit | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        type_id: int | None = None,
+        type: StorageOperationsCreateDataTransactionType | None = None,
+        company_id: int | None = None,
+        good_id: int | None = None,
+        amount: float | None = None,
+        cost_per_unit: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+        unit_id: int | None = None,
+        storage_id: int | None = None,
+        supplier_id: int | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        deleted: bool | None = None,
+        good: StorageOperationsCreateDataTransactionGood | None = None,
+        storage: StorageOperationsCreateDataTransactionStorage | None = None,
+        supplier: list[dict[str, JSON]] | None = None,
+        client_: list[dict[str, JSON]] | None = None,
+        master: list[dict[str, JSON]] | None = None,
+        unit: StorageOperationsCreateDataTransactionUnit | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.type_id = type_id
+        self.type = type
+        self.company_id = company_id
+        self.good_id = good_id
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.cost = cost
+        self.unit_id = unit_id
+        self.storage_id = storage_id
+        self.supplier_id = supplier_id
+        self.client_id = client_id
+        self.master_id = master_id
+        self.create_date = create_date
+        self.comment = comment
+        self.deleted = deleted
+        self.good = good
+        self.storage = storage
+        self.supplier = supplier
+        self.client_ = client_
+        self.master = master
+        self.unit = unit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataTransactionGood(Model):
     """`StorageOperationsCreateData/transactions/0/good`.
 
@@ -1214,11 +2433,17 @@ class StorageOperationsCreateDataTransactionGood(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataTransactionStorage(Model):
     """`StorageOperationsCreateData/transactions/0/storage`.
 
@@ -1227,11 +2452,17 @@ class StorageOperationsCreateDataTransactionStorage(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataTransactionType(Model):
     """`StorageOperationsCreateData/transactions/0/type`.
 
@@ -1240,11 +2471,17 @@ class StorageOperationsCreateDataTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationsCreateDataTransactionUnit(Model):
     """`StorageOperationsCreateData/transactions/0/unit`.
 
@@ -1253,11 +2490,17 @@ class StorageOperationsCreateDataTransactionUnit(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoragesListItem(Model):
     """`StoragesListItem`.
 
@@ -1269,14 +2512,31 @@ class StoragesListItem(Model):
         comment: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    for_service: float | None = None
-    for_sale: float | None = None
-    comment: str | None = None
+    __slots__ = ("comment", "for_sale", "for_service", "id", "title")
+
+    id: int | None
+    title: str | None
+    for_service: float | None
+    for_sale: float | None
+    comment: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        for_service: float | None = None,
+        for_sale: float | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.for_service = for_service
+        self.for_sale = for_sale
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListItem(Model):
     """`TechnologicalCardsListItem`.
 
@@ -1286,12 +2546,25 @@ class TechnologicalCardsListItem(Model):
         technological_card_items: `list[TechnologicalCardsListItemTechnologicalCardItem]`.
     """
 
-    id: str | None = None
-    title: str | None = None
-    technological_card_items: list[TechnologicalCardsListItemTechnologicalCardItem] | None = None
+    __slots__ = ("id", "technological_card_items", "title")
+
+    id: str | None
+    title: str | None
+    technological_card_items: list[TechnologicalCardsListItemTechnologicalCardItem] | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        title: str | None = None,
+        technological_card_items: list[TechnologicalCardsListItemTechnologicalCardItem] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.technological_card_items = technological_card_items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListItemTechnologicalCardItem(Model):
     """`TechnologicalCardsListItem/technological_card_items/0`.
 
@@ -1306,17 +2579,40 @@ class TechnologicalCardsListItemTechnologicalCardItem(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    technological_card_id: int | None = None
-    storage_id: int | None = None
-    good_id: int | None = None
-    amount: float | None = None
-    unit: str | None = None
-    price: float | None = None
-    title: str | None = None
+    __slots__ = ("amount", "good_id", "id", "price", "storage_id", "technological_card_id", "title", "unit")
+
+    id: int | None
+    technological_card_id: int | None
+    storage_id: int | None
+    good_id: int | None
+    amount: float | None
+    unit: str | None
+    price: float | None
+    title: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        technological_card_id: int | None = None,
+        storage_id: int | None = None,
+        good_id: int | None = None,
+        amount: float | None = None,
+        unit: str | None = None,
+        price: float | None = None,
+        title: str | None = None,
+    ) -> None:
+        self.id = id
+        self.technological_card_id = technological_card_id
+        self.storage_id = storage_id
+        self.good_id = good_id
+        self.amount = amount
+        self.unit = unit
+        self.price = price
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListRecordConsumablesItem(Model):
     """`TechnologicalCardsListRecordConsumablesItem`.
 
@@ -1327,13 +2623,28 @@ class TechnologicalCardsListRecordConsumablesItem(Model):
         consumables: `list[TechnologicalCardsListRecordConsumablesItemConsumable]`.
     """
 
-    service_id: int | None = None
-    record_id: int | None = None
-    technological_cards: list[TechnologicalCardsListRecordConsumablesItemTechnologicalCard] | None = None
-    consumables: list[TechnologicalCardsListRecordConsumablesItemConsumable] | None = None
+    __slots__ = ("consumables", "record_id", "service_id", "technological_cards")
+
+    service_id: int | None
+    record_id: int | None
+    technological_cards: list[TechnologicalCardsListRecordConsumablesItemTechnologicalCard] | None
+    consumables: list[TechnologicalCardsListRecordConsumablesItemConsumable] | None
+
+    def __init__(
+        self,
+        *,
+        service_id: int | None = None,
+        record_id: int | None = None,
+        technological_cards: list[TechnologicalCardsListRecordConsumablesItemTechnologicalCard] | None = None,
+        consumables: list[TechnologicalCardsListRecordConsumablesItemConsumable] | None = None,
+    ) -> None:
+        self.service_id = service_id
+        self.record_id = record_id
+        self.technological_cards = technological_cards
+        self.consumables = consumables
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListRecordConsumablesItemConsumable(Model):
     """`TechnologicalCardsListRecordConsumablesItem/consumables/0`.
 
@@ -1348,17 +2659,40 @@ class TechnologicalCardsListRecordConsumablesItemConsumable(Model):
         good: `TechnologicalCardsListRecordConsumablesItemConsumableGood`.
     """
 
-    goods_transaction_id: int | None = None
-    record_id: int | None = None
-    service_id: int | None = None
-    storage_id: int | None = None
-    good_id: int | None = None
-    price: float | None = None
-    amount: float | None = None
-    good: TechnologicalCardsListRecordConsumablesItemConsumableGood | None = None
+    __slots__ = ("amount", "good", "good_id", "goods_transaction_id", "price", "record_id", "service_id", "storage_id")
+
+    goods_transaction_id: int | None
+    record_id: int | None
+    service_id: int | None
+    storage_id: int | None
+    good_id: int | None
+    price: float | None
+    amount: float | None
+    good: TechnologicalCardsListRecordConsumablesItemConsumableGood | None
+
+    def __init__(
+        self,
+        *,
+        goods_transaction_id: int | None = None,
+        record_id: int | None = None,
+        service_id: int | None = None,
+        storage_id: int | None = None,
+        good_id: int | None = None,
+        price: float | None = None,
+        amount: float | None = None,
+        good: TechnologicalCardsListRecordConsumablesItemConsumableGood | None = None,
+    ) -> None:
+        self.goods_transaction_id = goods_transaction_id
+        self.record_id = record_id
+        self.service_id = service_id
+        self.storage_id = storage_id
+        self.good_id = good_id
+        self.price = price
+        self.amount = amount
+        self.good = good
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListRecordConsumablesItemConsumableGood(Model):
     """`TechnologicalCardsListRecordConsumablesItem/consumables/0/good`.
 
@@ -1368,12 +2702,19 @@ class TechnologicalCardsListRecordConsumablesItemConsumableGood(Model):
         unit: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    unit: str | None = None
+    __slots__ = ("id", "title", "unit")
+
+    id: int | None
+    title: str | None
+    unit: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, unit: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.unit = unit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListRecordConsumablesItemTechnologicalCard(Model):
     """`TechnologicalCardsListRecordConsumablesItem/technological_cards/0`.
 
@@ -1383,14 +2724,30 @@ class TechnologicalCardsListRecordConsumablesItemTechnologicalCard(Model):
         technological_card_items: `list[TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem]`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "technological_card_items", "title")
+
+    id: int | None
+    title: str | None
     technological_card_items: (
         list[TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem] | None
-    ) = None
+    )
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        technological_card_items: list[
+            TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem
+        ]
+        | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.technological_card_items = technological_card_items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItem(Model):
     """`TechnologicalCardsListRecordConsumablesItem/technological_cards/0/technological_card_items/0`.
 
@@ -1404,16 +2761,37 @@ class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalC
         good: `TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood`.
     """
 
-    id: int | None = None
-    technological_card_id: int | None = None
-    storage_id: int | None = None
-    good_id: int | None = None
-    amount: float | None = None
-    price: float | None = None
-    good: TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood | None = None
+    __slots__ = ("amount", "good", "good_id", "id", "price", "storage_id", "technological_card_id")
+
+    id: int | None
+    technological_card_id: int | None
+    storage_id: int | None
+    good_id: int | None
+    amount: float | None
+    price: float | None
+    good: TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        technological_card_id: int | None = None,
+        storage_id: int | None = None,
+        good_id: int | None = None,
+        amount: float | None = None,
+        price: float | None = None,
+        good: TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood | None = None,
+    ) -> None:
+        self.id = id
+        self.technological_card_id = technological_card_id
+        self.storage_id = storage_id
+        self.good_id = good_id
+        self.amount = amount
+        self.price = price
+        self.good = good
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalCardItemGood(Model):
     """`TechnologicalCardsListRecordConsumablesItem/technological_cards/0/technological_card_items/0/good`.
 
@@ -1423,12 +2801,19 @@ class TechnologicalCardsListRecordConsumablesItemTechnologicalCardTechnologicalC
         unit: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    unit: str | None = None
+    __slots__ = ("id", "title", "unit")
+
+    id: int | None
+    title: str | None
+    unit: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, unit: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.unit = unit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsRemoveFromRecordServiceItem(Model):
     """`TechnologicalCardsRemoveFromRecordServiceItem`.
 
@@ -1439,13 +2824,28 @@ class TechnologicalCardsRemoveFromRecordServiceItem(Model):
         consumables: `list[dict[str, JSON]]`.
     """
 
-    service_id: int | None = None
-    record_id: int | None = None
-    technological_cards: list[dict[str, JSON]] | None = None
-    consumables: list[dict[str, JSON]] | None = None
+    __slots__ = ("consumables", "record_id", "service_id", "technological_cards")
+
+    service_id: int | None
+    record_id: int | None
+    technological_cards: list[dict[str, JSON]] | None
+    consumables: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        service_id: int | None = None,
+        record_id: int | None = None,
+        technological_cards: list[dict[str, JSON]] | None = None,
+        consumables: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.service_id = service_id
+        self.record_id = record_id
+        self.technological_cards = technological_cards
+        self.consumables = consumables
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsRemoveFromRecordServiceRequest(Model):
     """`TechnologicalCardsRemoveFromRecordServiceRequest`.
 
@@ -1453,7 +2853,12 @@ class TechnologicalCardsRemoveFromRecordServiceRequest(Model):
         delete_consumables: `float`.
     """
 
-    delete_consumables: float | None = None
+    __slots__ = ("delete_consumables",)
+
+    delete_consumables: float | None
+
+    def __init__(self, *, delete_consumables: float | None = None) -> None:
+        self.delete_consumables = delete_consumables
 
 
 Consumables: TypeAlias = Consumables2

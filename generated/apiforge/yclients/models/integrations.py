@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class FiscalizationRequestDataTypesType(OpenStrEnum):
@@ -94,7 +92,7 @@ class TelephonyListCallsRequestType(OpenStrEnum):
     INTERNAL = "internal"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType(Model):
     """`delivery_status_request_data_types/delivery_status_request_data_types/0`.
 
@@ -106,14 +104,31 @@ class DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType(Model):
         parts_amount: `float`.
     """
 
-    id: str | None = None
-    status: float | None = None
-    payment_sum: float | None = None
-    currency_iso: str | None = None
-    parts_amount: float | None = None
+    __slots__ = ("currency_iso", "id", "parts_amount", "payment_sum", "status")
+
+    id: str | None
+    status: float | None
+    payment_sum: float | None
+    currency_iso: str | None
+    parts_amount: float | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        status: float | None = None,
+        payment_sum: float | None = None,
+        currency_iso: str | None = None,
+        parts_amount: float | None = None,
+    ) -> None:
+        self.id = id
+        self.status = status
+        self.payment_sum = payment_sum
+        self.currency_iso = currency_iso
+        self.parts_amount = parts_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationListTaxSystemsItem(Model):
     """`FiscalizationListTaxSystemsItem`.
 
@@ -123,12 +138,25 @@ class FiscalizationListTaxSystemsItem(Model):
         vats: `list[FiscalizationListTaxSystemsItemVat]`.
     """
 
-    title: str | None = None
-    slug: str | None = None
-    vats: list[FiscalizationListTaxSystemsItemVat] | None = None
+    __slots__ = ("slug", "title", "vats")
+
+    title: str | None
+    slug: str | None
+    vats: list[FiscalizationListTaxSystemsItemVat] | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        slug: str | None = None,
+        vats: list[FiscalizationListTaxSystemsItemVat] | None = None,
+    ) -> None:
+        self.title = title
+        self.slug = slug
+        self.vats = vats
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationListTaxSystemsItemVat(Model):
     """`FiscalizationListTaxSystemsItem/vats/0`.
 
@@ -137,11 +165,17 @@ class FiscalizationListTaxSystemsItemVat(Model):
         slug: `str`.
     """
 
-    title: str | None = None
-    slug: str | None = None
+    __slots__ = ("slug", "title")
+
+    title: str | None
+    slug: str | None
+
+    def __init__(self, *, title: str | None = None, slug: str | None = None) -> None:
+        self.title = title
+        self.slug = slug
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationRequestDataTypes(Model):
     """`fiscalization_request_data_types`.
 
@@ -161,22 +195,69 @@ class FiscalizationRequestDataTypes(Model):
         custom_text: `str`.
     """
 
-    id: str | None = None
-    date: str | None = None
-    document_id: int | None = None
-    type: FiscalizationRequestDataTypesType | None = None
-    print_receipt: bool | None = None
-    customer: FiscalizationRequestDataTypesCustomer | None = None
-    positions: list[FiscalizationRequestDataTypesPosition] | None = None
-    payments: list[FiscalizationRequestDataTypesPayment] | None = None
-    tax: str | None = None
-    cashier: FiscalizationRequestDataTypesCashier | None = None
-    pos: FiscalizationRequestDataTypesPos | None = None
-    callback_url: str | None = None
-    custom_text: str | None = None
+    __slots__ = (
+        "callback_url",
+        "cashier",
+        "custom_text",
+        "customer",
+        "date",
+        "document_id",
+        "id",
+        "payments",
+        "pos",
+        "positions",
+        "print_receipt",
+        "tax",
+        "type",
+    )
+
+    id: str | None
+    date: str | None
+    document_id: int | None
+    type: FiscalizationRequestDataTypesType | None
+    print_receipt: bool | None
+    customer: FiscalizationRequestDataTypesCustomer | None
+    positions: list[FiscalizationRequestDataTypesPosition] | None
+    payments: list[FiscalizationRequestDataTypesPayment] | None
+    tax: str | None
+    cashier: FiscalizationRequestDataTypesCashier | None
+    pos: FiscalizationRequestDataTypesPos | None
+    callback_url: str | None
+    custom_text: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        date: str | None = None,
+        document_id: int | None = None,
+        type: FiscalizationRequestDataTypesType | None = None,
+        print_receipt: bool | None = None,
+        customer: FiscalizationRequestDataTypesCustomer | None = None,
+        positions: list[FiscalizationRequestDataTypesPosition] | None = None,
+        payments: list[FiscalizationRequestDataTypesPayment] | None = None,
+        tax: str | None = None,
+        cashier: FiscalizationRequestDataTypesCashier | None = None,
+        pos: FiscalizationRequestDataTypesPos | None = None,
+        callback_url: str | None = None,
+        custom_text: str | None = None,
+    ) -> None:
+        self.id = id
+        self.date = date
+        self.document_id = document_id
+        self.type = type
+        self.print_receipt = print_receipt
+        self.customer = customer
+        self.positions = positions
+        self.payments = payments
+        self.tax = tax
+        self.cashier = cashier
+        self.pos = pos
+        self.callback_url = callback_url
+        self.custom_text = custom_text
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationRequestDataTypesCashier(Model):
     """`fiscalization_request_data_types/cashier`.
 
@@ -186,12 +267,19 @@ class FiscalizationRequestDataTypesCashier(Model):
         position: `str`.
     """
 
-    uid: str | None = None
-    name: str | None = None
-    position: str | None = None
+    __slots__ = ("name", "position", "uid")
+
+    uid: str | None
+    name: str | None
+    position: str | None
+
+    def __init__(self, *, uid: str | None = None, name: str | None = None, position: str | None = None) -> None:
+        self.uid = uid
+        self.name = name
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationRequestDataTypesCustomer(Model):
     """`fiscalization_request_data_types/customer`.
 
@@ -200,11 +288,17 @@ class FiscalizationRequestDataTypesCustomer(Model):
         phone: `str`.
     """
 
-    email: str | None = None
-    phone: str | None = None
+    __slots__ = ("email", "phone")
+
+    email: str | None
+    phone: str | None
+
+    def __init__(self, *, email: str | None = None, phone: str | None = None) -> None:
+        self.email = email
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationRequestDataTypesPayment(Model):
     """`fiscalization_request_data_types/payments/0`.
 
@@ -213,11 +307,17 @@ class FiscalizationRequestDataTypesPayment(Model):
         sum: `float`.
     """
 
-    type: str | None = None
-    sum: float | None = None
+    __slots__ = ("sum", "type")
+
+    type: str | None
+    sum: float | None
+
+    def __init__(self, *, type: str | None = None, sum: float | None = None) -> None:
+        self.type = type
+        self.sum = sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationRequestDataTypesPos(Model):
     """`fiscalization_request_data_types/pos`.
 
@@ -226,11 +326,17 @@ class FiscalizationRequestDataTypesPos(Model):
         slip_count: `int`.
     """
 
-    enabled: bool | None = None
-    slip_count: int | None = None
+    __slots__ = ("enabled", "slip_count")
+
+    enabled: bool | None
+    slip_count: int | None
+
+    def __init__(self, *, enabled: bool | None = None, slip_count: int | None = None) -> None:
+        self.enabled = enabled
+        self.slip_count = slip_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationRequestDataTypesPosition(Model):
     """`fiscalization_request_data_types/positions/0`.
 
@@ -245,17 +351,40 @@ class FiscalizationRequestDataTypesPosition(Model):
         barcode: `str`.
     """
 
-    type: str | None = None
-    title: str | None = None
-    price: float | None = None
-    quantity: int | None = None
-    discount_amount: float | None = None
-    vat: str | None = None
-    payment_method: str | None = None
-    barcode: str | None = None
+    __slots__ = ("barcode", "discount_amount", "payment_method", "price", "quantity", "title", "type", "vat")
+
+    type: str | None
+    title: str | None
+    price: float | None
+    quantity: int | None
+    discount_amount: float | None
+    vat: str | None
+    payment_method: str | None
+    barcode: str | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        title: str | None = None,
+        price: float | None = None,
+        quantity: int | None = None,
+        discount_amount: float | None = None,
+        vat: str | None = None,
+        payment_method: str | None = None,
+        barcode: str | None = None,
+    ) -> None:
+        self.type = type
+        self.title = title
+        self.price = price
+        self.quantity = quantity
+        self.discount_amount = discount_amount
+        self.vat = vat
+        self.payment_method = payment_method
+        self.barcode = barcode
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceAddDiscountRequest(Model):
     """`MarketplaceAddDiscountRequest`.
 
@@ -265,12 +394,19 @@ class MarketplaceAddDiscountRequest(Model):
         discount: `float`, always present.
     """
 
+    __slots__ = ("application_id", "discount", "salon_ids")
+
     salon_ids: list[int]
     application_id: int
     discount: float
 
+    def __init__(self, *, salon_ids: list[int], application_id: int, discount: float) -> None:
+        self.salon_ids = salon_ids
+        self.application_id = application_id
+        self.discount = discount
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceConfirmInstallationRequest(Model):
     """`MarketplaceConfirmInstallationRequest`.
 
@@ -282,14 +418,31 @@ class MarketplaceConfirmInstallationRequest(Model):
         channels: `list[MarketplaceConfirmInstallationRequestChannel]`.
     """
 
+    __slots__ = ("api_key", "application_id", "channels", "salon_id", "webhook_urls")
+
     salon_id: int
     application_id: int
-    api_key: float | None = None
-    webhook_urls: list[str] | None = None
-    channels: list[MarketplaceConfirmInstallationRequestChannel] | None = None
+    api_key: float | None
+    webhook_urls: list[str] | None
+    channels: list[MarketplaceConfirmInstallationRequestChannel] | None
+
+    def __init__(
+        self,
+        *,
+        salon_id: int,
+        application_id: int,
+        api_key: float | None = None,
+        webhook_urls: list[str] | None = None,
+        channels: list[MarketplaceConfirmInstallationRequestChannel] | None = None,
+    ) -> None:
+        self.salon_id = salon_id
+        self.application_id = application_id
+        self.api_key = api_key
+        self.webhook_urls = webhook_urls
+        self.channels = channels
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceGetIntegrationStatusData(Model):
     """`MarketplaceGetIntegrationStatusData`.
 
@@ -299,12 +452,25 @@ class MarketplaceGetIntegrationStatusData(Model):
         logs: `list[MarketplaceGetIntegrationStatusDataLog]`.
     """
 
-    connection_status: MarketplaceGetIntegrationStatusDataConnectionStatus | None = None
-    payments: list[MarketplaceGetIntegrationStatusDataPayment] | None = None
-    logs: list[MarketplaceGetIntegrationStatusDataLog] | None = None
+    __slots__ = ("connection_status", "logs", "payments")
+
+    connection_status: MarketplaceGetIntegrationStatusDataConnectionStatus | None
+    payments: list[MarketplaceGetIntegrationStatusDataPayment] | None
+    logs: list[MarketplaceGetIntegrationStatusDataLog] | None
+
+    def __init__(
+        self,
+        *,
+        connection_status: MarketplaceGetIntegrationStatusDataConnectionStatus | None = None,
+        payments: list[MarketplaceGetIntegrationStatusDataPayment] | None = None,
+        logs: list[MarketplaceGetIntegrationStatusDataLog] | None = None,
+    ) -> None:
+        self.connection_status = connection_status
+        self.payments = payments
+        self.logs = logs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceGetIntegrationStatusDataConnectionStatus(Model):
     """`MarketplaceGetIntegrationStatusData/connection_status`.
 
@@ -313,11 +479,22 @@ class MarketplaceGetIntegrationStatusDataConnectionStatus(Model):
         created_at: `str`.
     """
 
-    status: MarketplaceGetIntegrationStatusDataConnectionStatusStatus | None = None
-    created_at: str | None = None
+    __slots__ = ("created_at", "status")
+
+    status: MarketplaceGetIntegrationStatusDataConnectionStatusStatus | None
+    created_at: str | None
+
+    def __init__(
+        self,
+        *,
+        status: MarketplaceGetIntegrationStatusDataConnectionStatusStatus | None = None,
+        created_at: str | None = None,
+    ) -> None:
+        self.status = status
+        self.created_at = created_at
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceGetIntegrationStatusDataLog(Model):
     """`MarketplaceGetIntegrationStatusData/logs/0`.
 
@@ -328,13 +505,28 @@ class MarketplaceGetIntegrationStatusDataLog(Model):
         source: `str`.
     """
 
-    changed_at: str | None = None
-    status_from: str | None = None
-    status_to: str | None = None
-    source: str | None = None
+    __slots__ = ("changed_at", "source", "status_from", "status_to")
+
+    changed_at: str | None
+    status_from: str | None
+    status_to: str | None
+    source: str | None
+
+    def __init__(
+        self,
+        *,
+        changed_at: str | None = None,
+        status_from: str | None = None,
+        status_to: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.changed_at = changed_at
+        self.status_from = status_from
+        self.status_to = status_to
+        self.source = source
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceGetIntegrationStatusDataPayment(Model):
     """`MarketplaceGetIntegrationStatusData/payments/0`.
 
@@ -348,16 +540,37 @@ class MarketplaceGetIntegrationStatusDataPayment(Model):
         period_to: `str`.
     """
 
-    id: int | None = None
-    payment_sum: float | None = None
-    payment_date: str | None = None
-    is_refunded: bool | None = None
-    currency_iso: str | None = None
-    period_from: str | None = None
-    period_to: str | None = None
+    __slots__ = ("currency_iso", "id", "is_refunded", "payment_date", "payment_sum", "period_from", "period_to")
+
+    id: int | None
+    payment_sum: float | None
+    payment_date: str | None
+    is_refunded: bool | None
+    currency_iso: str | None
+    period_from: str | None
+    period_to: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        payment_sum: float | None = None,
+        payment_date: str | None = None,
+        is_refunded: bool | None = None,
+        currency_iso: str | None = None,
+        period_from: str | None = None,
+        period_to: str | None = None,
+    ) -> None:
+        self.id = id
+        self.payment_sum = payment_sum
+        self.payment_date = payment_date
+        self.is_refunded = is_refunded
+        self.currency_iso = currency_iso
+        self.period_from = period_from
+        self.period_to = period_to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceGetPaymentLinkData(Model):
     """`MarketplaceGetPaymentLinkData`.
 
@@ -365,10 +578,15 @@ class MarketplaceGetPaymentLinkData(Model):
         url: `str`.
     """
 
-    url: str | None = None
+    __slots__ = ("url",)
+
+    url: str | None
+
+    def __init__(self, *, url: str | None = None) -> None:
+        self.url = url
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceListSalonsItem(Model):
     """`MarketplaceListSalonsItem`.
 
@@ -397,31 +615,105 @@ class MarketplaceListSalonsItem(Model):
         group_priority: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    short_descr: str | None = None
-    logo: str | None = None
-    active: str | None = None
-    phone: str | None = None
-    country_id: int | None = None
-    schedule: str | None = None
-    country: str | None = None
-    city_id: int | None = None
-    city: str | None = None
-    timezone_name: str | None = None
-    address: str | None = None
-    coordinate_lat: float | None = None
-    coordinate_lon: float | None = None
-    phone_confirmation: bool | None = None
-    active_staff_count: float | None = None
-    next_slot: str | None = None
-    app_ios: str | None = None
-    app_android: str | None = None
-    currency_short_title: str | None = None
-    group_priority: float | None = None
+    __slots__ = (
+        "active",
+        "active_staff_count",
+        "address",
+        "app_android",
+        "app_ios",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lon",
+        "country",
+        "country_id",
+        "currency_short_title",
+        "group_priority",
+        "id",
+        "logo",
+        "next_slot",
+        "phone",
+        "phone_confirmation",
+        "schedule",
+        "short_descr",
+        "timezone_name",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    short_descr: str | None
+    logo: str | None
+    active: str | None
+    phone: str | None
+    country_id: int | None
+    schedule: str | None
+    country: str | None
+    city_id: int | None
+    city: str | None
+    timezone_name: str | None
+    address: str | None
+    coordinate_lat: float | None
+    coordinate_lon: float | None
+    phone_confirmation: bool | None
+    active_staff_count: float | None
+    next_slot: str | None
+    app_ios: str | None
+    app_android: str | None
+    currency_short_title: str | None
+    group_priority: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        short_descr: str | None = None,
+        logo: str | None = None,
+        active: str | None = None,
+        phone: str | None = None,
+        country_id: int | None = None,
+        schedule: str | None = None,
+        country: str | None = None,
+        city_id: int | None = None,
+        city: str | None = None,
+        timezone_name: str | None = None,
+        address: str | None = None,
+        coordinate_lat: float | None = None,
+        coordinate_lon: float | None = None,
+        phone_confirmation: bool | None = None,
+        active_staff_count: float | None = None,
+        next_slot: str | None = None,
+        app_ios: str | None = None,
+        app_android: str | None = None,
+        currency_short_title: str | None = None,
+        group_priority: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.short_descr = short_descr
+        self.logo = logo
+        self.active = active
+        self.phone = phone
+        self.country_id = country_id
+        self.schedule = schedule
+        self.country = country
+        self.city_id = city_id
+        self.city = city
+        self.timezone_name = timezone_name
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lon = coordinate_lon
+        self.phone_confirmation = phone_confirmation
+        self.active_staff_count = active_staff_count
+        self.next_slot = next_slot
+        self.app_ios = app_ios
+        self.app_android = app_android
+        self.currency_short_title = currency_short_title
+        self.group_priority = group_priority
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceListTariffsItem(Model):
     """`MarketplaceListTariffsItem`.
 
@@ -431,12 +723,26 @@ class MarketplaceListTariffsItem(Model):
         options_ (wire name `options`): `list[MarketplaceListTariffsItemOption]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    options_: list[MarketplaceListTariffsItemOption] | None = attrs.field(default=None, metadata={"wire": "options"})
+    __slots__ = ("id", "options_", "title")
+    __wire_names__ = {"options_": "options"}
+
+    id: int | None
+    title: str | None
+    options_: list[MarketplaceListTariffsItemOption] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        options_: list[MarketplaceListTariffsItemOption] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.options_ = options_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceListTariffsItemOption(Model):
     """`MarketplaceListTariffsItem/options/0`.
 
@@ -450,16 +756,45 @@ class MarketplaceListTariffsItemOption(Model):
         free_period_in_months: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    overall_price: float | None = None
-    duration_in_months: bool | None = None
-    currency_iso: str | None = None
-    staff_amount: float | None = None
-    free_period_in_months: float | None = None
+    __slots__ = (
+        "currency_iso",
+        "duration_in_months",
+        "free_period_in_months",
+        "id",
+        "overall_price",
+        "staff_amount",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    overall_price: float | None
+    duration_in_months: bool | None
+    currency_iso: str | None
+    staff_amount: float | None
+    free_period_in_months: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        overall_price: float | None = None,
+        duration_in_months: bool | None = None,
+        currency_iso: str | None = None,
+        staff_amount: float | None = None,
+        free_period_in_months: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.overall_price = overall_price
+        self.duration_in_months = duration_in_months
+        self.currency_iso = currency_iso
+        self.staff_amount = staff_amount
+        self.free_period_in_months = free_period_in_months
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceNotifyPaymentData(Model):
     """`MarketplaceNotifyPaymentData`.
 
@@ -467,10 +802,15 @@ class MarketplaceNotifyPaymentData(Model):
         id: `int`.
     """
 
-    id: int | None = None
+    __slots__ = ("id",)
+
+    id: int | None
+
+    def __init__(self, *, id: int | None = None) -> None:
+        self.id = id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceNotifyPaymentRequest(Model):
     """`MarketplaceNotifyPaymentRequest`.
 
@@ -484,6 +824,16 @@ class MarketplaceNotifyPaymentRequest(Model):
         period_to: `str`, always present.
     """
 
+    __slots__ = (
+        "application_id",
+        "currency_iso",
+        "payment_date",
+        "payment_sum",
+        "period_from",
+        "period_to",
+        "salon_id",
+    )
+
     salon_id: int
     application_id: int
     payment_sum: float
@@ -492,8 +842,27 @@ class MarketplaceNotifyPaymentRequest(Model):
     period_from: str
     period_to: str
 
+    def __init__(
+        self,
+        *,
+        salon_id: int,
+        application_id: int,
+        payment_sum: float,
+        currency_iso: str,
+        payment_date: str,
+        period_from: str,
+        period_to: str,
+    ) -> None:
+        self.salon_id = salon_id
+        self.application_id = application_id
+        self.payment_sum = payment_sum
+        self.currency_iso = currency_iso
+        self.payment_date = payment_date
+        self.period_from = period_from
+        self.period_to = period_to
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceRedirectAfterRegistrationRequest(Model):
     """`MarketplaceRedirectAfterRegistrationRequest`.
 
@@ -504,13 +873,23 @@ class MarketplaceRedirectAfterRegistrationRequest(Model):
         webhook_urls: `list[str]`.
     """
 
+    __slots__ = ("api_key", "application_id", "salon_id", "webhook_urls")
+
     salon_id: int
     application_id: int
-    api_key: float | None = None
-    webhook_urls: list[str] | None = None
+    api_key: float | None
+    webhook_urls: list[str] | None
+
+    def __init__(
+        self, *, salon_id: int, application_id: int, api_key: float | None = None, webhook_urls: list[str] | None = None
+    ) -> None:
+        self.salon_id = salon_id
+        self.application_id = application_id
+        self.api_key = api_key
+        self.webhook_urls = webhook_urls
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceSetSmsSenderNamesRequest(Model):
     """`MarketplaceSetSmsSenderNamesRequest`.
 
@@ -520,12 +899,19 @@ class MarketplaceSetSmsSenderNamesRequest(Model):
         short_names: `list[str]`, always present.
     """
 
+    __slots__ = ("application_id", "salon_id", "short_names")
+
     salon_id: int
     application_id: int
     short_names: list[str]
 
+    def __init__(self, *, salon_id: int, application_id: int, short_names: list[str]) -> None:
+        self.salon_id = salon_id
+        self.application_id = application_id
+        self.short_names = short_names
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceUpdateChannelsRequest(Model):
     """`MarketplaceUpdateChannelsRequest`.
 
@@ -536,13 +922,28 @@ class MarketplaceUpdateChannelsRequest(Model):
         is_available: `bool`, always present.
     """
 
+    __slots__ = ("application_id", "channel_slug", "is_available", "salon_id")
+
     salon_id: int
     application_id: int
     channel_slug: MarketplaceUpdateChannelsRequestChannelSlug
     is_available: bool
 
+    def __init__(
+        self,
+        *,
+        salon_id: int,
+        application_id: int,
+        channel_slug: MarketplaceUpdateChannelsRequestChannelSlug,
+        is_available: bool,
+    ) -> None:
+        self.salon_id = salon_id
+        self.application_id = application_id
+        self.channel_slug = channel_slug
+        self.is_available = is_available
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MarketplaceWebhookRequest(Model):
     """`MarketplaceWebhookRequest`.
 
@@ -553,13 +954,23 @@ class MarketplaceWebhookRequest(Model):
         partner_token: `str`, always present.
     """
 
+    __slots__ = ("application_id", "event", "partner_token", "salon_id")
+
     salon_id: int
     application_id: int
     event: MarketplaceWebhookRequestEvent
     partner_token: str
 
+    def __init__(
+        self, *, salon_id: int, application_id: int, event: MarketplaceWebhookRequestEvent, partner_token: str
+    ) -> None:
+        self.salon_id = salon_id
+        self.application_id = application_id
+        self.event = event
+        self.partner_token = partner_token
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SmsOperatorsSendSmsRequest(Model):
     """`SmsOperatorsSendSmsRequest`.
 
@@ -572,15 +983,35 @@ class SmsOperatorsSendSmsRequest(Model):
         delivery_callback_url: `str`, always present.
     """
 
+    __slots__ = ("channel", "delivery_callback_url", "destination_params", "dispatch_type", "from_", "text")
+    __wire_names__ = {"from_": "from"}
+
     destination_params: dict[str, JSON]
-    from_: str = attrs.field(metadata={"wire": "from"})
+    from_: str
     text: str
     channel: SmsOperatorsSendSmsRequestChannel
     dispatch_type: str
     delivery_callback_url: str
 
+    def __init__(
+        self,
+        *,
+        destination_params: dict[str, JSON],
+        from_: str,
+        text: str,
+        channel: SmsOperatorsSendSmsRequestChannel,
+        dispatch_type: str,
+        delivery_callback_url: str,
+    ) -> None:
+        self.destination_params = destination_params
+        self.from_ = from_
+        self.text = text
+        self.channel = channel
+        self.dispatch_type = dispatch_type
+        self.delivery_callback_url = delivery_callback_url
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TelephonyListCallsItem(Model):
     """`TelephonyListCallsItem`.
 
@@ -595,17 +1026,40 @@ class TelephonyListCallsItem(Model):
         call_date: `str`.
     """
 
-    id: int | None = None
-    client_id: int | None = None
-    caller_phone: str | None = None
-    record_link: str | None = None
-    duration: int | None = None
-    status: TelephonyListCallsItemStatus | None = None
-    type: TelephonyListCallsItemType | None = None
-    call_date: str | None = None
+    __slots__ = ("call_date", "caller_phone", "client_id", "duration", "id", "record_link", "status", "type")
+
+    id: int | None
+    client_id: int | None
+    caller_phone: str | None
+    record_link: str | None
+    duration: int | None
+    status: TelephonyListCallsItemStatus | None
+    type: TelephonyListCallsItemType | None
+    call_date: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        client_id: int | None = None,
+        caller_phone: str | None = None,
+        record_link: str | None = None,
+        duration: int | None = None,
+        status: TelephonyListCallsItemStatus | None = None,
+        type: TelephonyListCallsItemType | None = None,
+        call_date: str | None = None,
+    ) -> None:
+        self.id = id
+        self.client_id = client_id
+        self.caller_phone = caller_phone
+        self.record_link = record_link
+        self.duration = duration
+        self.status = status
+        self.type = type
+        self.call_date = call_date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TelephonyListCallsRequest(Model):
     """`TelephonyListCallsRequest`.
 
@@ -620,17 +1074,40 @@ class TelephonyListCallsRequest(Model):
         limit: `float`.
     """
 
+    __slots__ = ("date_from", "date_to", "limit", "page", "phone", "salon_id", "statuses", "types")
+
     salon_id: int
     date_from: str
     date_to: str
-    phone: str | None = None
-    types: list[TelephonyListCallsRequestType] | None = None
-    statuses: list[TelephonyListCallsRequestStatus] | None = None
-    page: float | None = None
-    limit: float | None = None
+    phone: str | None
+    types: list[TelephonyListCallsRequestType] | None
+    statuses: list[TelephonyListCallsRequestStatus] | None
+    page: float | None
+    limit: float | None
+
+    def __init__(
+        self,
+        *,
+        salon_id: int,
+        date_from: str,
+        date_to: str,
+        phone: str | None = None,
+        types: list[TelephonyListCallsRequestType] | None = None,
+        statuses: list[TelephonyListCallsRequestStatus] | None = None,
+        page: float | None = None,
+        limit: float | None = None,
+    ) -> None:
+        self.salon_id = salon_id
+        self.date_from = date_from
+        self.date_to = date_to
+        self.phone = phone
+        self.types = types
+        self.statuses = statuses
+        self.page = page
+        self.limit = limit
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VoipIntegrationDisableRequestDataTypes(Model):
     """`voip_integration_disable_request_data_types`.
 
@@ -640,12 +1117,19 @@ class VoipIntegrationDisableRequestDataTypes(Model):
         crm_token: `str`, always present.
     """
 
+    __slots__ = ("command", "crm_token", "type")
+
     command: str
     type: str
     crm_token: str
 
+    def __init__(self, *, command: str, type: str, crm_token: str) -> None:
+        self.command = command
+        self.type = type
+        self.crm_token = crm_token
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VoipIntegrationEnableRequestDataTypes(Model):
     """`voip_integration_enable_request_data_types`.
 
@@ -655,12 +1139,19 @@ class VoipIntegrationEnableRequestDataTypes(Model):
         crm_token: `str`, always present.
     """
 
+    __slots__ = ("command", "crm_token", "type")
+
     command: str
     type: str
     crm_token: str
 
+    def __init__(self, *, command: str, type: str, crm_token: str) -> None:
+        self.command = command
+        self.type = type
+        self.crm_token = crm_token
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VoipIntegrationHistoryRequestDataTypes(Model):
     """`voip_integration_history_request_data_types`.
 
@@ -669,8 +1160,8 @@ class VoipIntegrationHistoryRequestDataTypes(Model):
         type: `str`, always present.
         crm_token: `str`, always present.
         phone: `str`, always present.
-        user: `str`.
         diversion: `str`, always present.
+        user: `str`.
         duration: `float`.
         link: `str`.
         call_id: `str`.
@@ -678,20 +1169,61 @@ class VoipIntegrationHistoryRequestDataTypes(Model):
         date: `str`.
     """
 
+    __slots__ = (
+        "call_id",
+        "command",
+        "crm_token",
+        "date",
+        "diversion",
+        "duration",
+        "link",
+        "phone",
+        "status",
+        "type",
+        "user",
+    )
+
     command: str
     type: str
     crm_token: str
     phone: str
     diversion: str
-    user: str | None = None
-    duration: float | None = None
-    link: str | None = None
-    call_id: str | None = None
-    status: str | None = None
-    date: str | None = None
+    user: str | None
+    duration: float | None
+    link: str | None
+    call_id: str | None
+    status: str | None
+    date: str | None
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        type: str,
+        crm_token: str,
+        phone: str,
+        diversion: str,
+        user: str | None = None,
+        duration: float | None = None,
+        link: str | None = None,
+        call_id: str | None = None,
+        status: str | None = None,
+        date: str | None = None,
+    ) -> None:
+        self.command = command
+        self.type = type
+        self.crm_token = crm_token
+        self.phone = phone
+        self.diversion = diversion
+        self.user = user
+        self.duration = duration
+        self.link = link
+        self.call_id = call_id
+        self.status = status
+        self.date = date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VoipIntegrationNotificationRequestDataTypes(Model):
     """`voip_integration_notification_request_data_types`.
 
@@ -700,16 +1232,28 @@ class VoipIntegrationNotificationRequestDataTypes(Model):
         type: `str`, always present.
         crm_token: `str`, always present.
         phone: `str`, always present.
-        user: `str`.
         diversion: `str`, always present.
+        user: `str`.
     """
+
+    __slots__ = ("command", "crm_token", "diversion", "phone", "type", "user")
 
     command: str
     type: str
     crm_token: str
     phone: str
     diversion: str
-    user: str | None = None
+    user: str | None
+
+    def __init__(
+        self, *, command: str, type: str, crm_token: str, phone: str, diversion: str, user: str | None = None
+    ) -> None:
+        self.command = command
+        self.type = type
+        self.crm_token = crm_token
+        self.phone = phone
+        self.diversion = diversion
+        self.user = user
 
 
 DeliveryStatusRequestDataTypes: TypeAlias = list[DeliveryStatusRequestDataTypesDeliveryStatusRequestDataType]

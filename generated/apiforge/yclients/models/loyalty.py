@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class LoyaltyNotificationMessageTemplateMessageType(OpenStrEnum):
@@ -233,7 +231,7 @@ class LoyaltySearchProgramsItemValueUnit(OpenStrEnum):
     AMOUNT = "amount"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AbonementTypeAvailability(Model):
     """`abonement_type_availability`.
 
@@ -242,11 +240,19 @@ class AbonementTypeAvailability(Model):
         intervals: `list[AbonementTypeAvailabilityInterval]`.
     """
 
-    week_days: list[float] | None = None
-    intervals: list[AbonementTypeAvailabilityInterval] | None = None
+    __slots__ = ("intervals", "week_days")
+
+    week_days: list[float] | None
+    intervals: list[AbonementTypeAvailabilityInterval] | None
+
+    def __init__(
+        self, *, week_days: list[float] | None = None, intervals: list[AbonementTypeAvailabilityInterval] | None = None
+    ) -> None:
+        self.week_days = week_days
+        self.intervals = intervals
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AbonementTypeAvailabilityInterval(Model):
     """`abonement_type_availability/intervals/0`.
 
@@ -255,11 +261,18 @@ class AbonementTypeAvailabilityInterval(Model):
         to: `int`.
     """
 
-    from_: int | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: int | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: int | None
+    to: int | None
+
+    def __init__(self, *, from_: int | None = None, to: int | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AbonementTypeServiceLinksContainer(Model):
     """`abonement_type_service_links_container`.
 
@@ -267,10 +280,15 @@ class AbonementTypeServiceLinksContainer(Model):
         links: `list[AbonementTypeServiceLinksContainerLink]`.
     """
 
-    links: list[AbonementTypeServiceLinksContainerLink] | None = None
+    __slots__ = ("links",)
+
+    links: list[AbonementTypeServiceLinksContainerLink] | None
+
+    def __init__(self, *, links: list[AbonementTypeServiceLinksContainerLink] | None = None) -> None:
+        self.links = links
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AbonementTypeServiceLinksContainerLink(Model):
     """`abonement_type_service_links_container/links/0`.
 
@@ -280,12 +298,21 @@ class AbonementTypeServiceLinksContainerLink(Model):
         category: `SalonService`.
     """
 
-    count: float | None = None
-    service: SalonService | None = None
-    category: SalonService | None = None
+    __slots__ = ("category", "count", "service")
+
+    count: float | None
+    service: SalonService | None
+    category: SalonService | None
+
+    def __init__(
+        self, *, count: float | None = None, service: SalonService | None = None, category: SalonService | None = None
+    ) -> None:
+        self.count = count
+        self.service = service
+        self.category = category
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Company2(Model):
     """`company`.
 
@@ -303,6 +330,20 @@ class Company2(Model):
         coordinate_lng: `float`, always present.
     """
 
+    __slots__ = (
+        "address",
+        "city",
+        "city_id",
+        "coordinate_lat",
+        "coordinate_lng",
+        "country",
+        "country_id",
+        "id",
+        "phone",
+        "timezone",
+        "title",
+    )
+
     id: int
     title: str
     country: str
@@ -315,8 +356,35 @@ class Company2(Model):
     coordinate_lat: float
     coordinate_lng: float
 
+    def __init__(
+        self,
+        *,
+        id: int,
+        title: str,
+        country: str,
+        country_id: int,
+        city: str,
+        city_id: int,
+        phone: str,
+        timezone: str,
+        address: str,
+        coordinate_lat: float,
+        coordinate_lng: float,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.country = country
+        self.country_id = country_id
+        self.city = city
+        self.city_id = city_id
+        self.phone = phone
+        self.timezone = timezone
+        self.address = address
+        self.coordinate_lat = coordinate_lat
+        self.coordinate_lng = coordinate_lng
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypeWithSalons(Model):
     """`loyalty_abonement_type_with_salons`.
 
@@ -347,33 +415,113 @@ class LoyaltyAbonementTypeWithSalons(Model):
         balance_container: `AbonementTypeServiceLinksContainer`.
     """
 
-    id: int | None = None
-    salon_group_id: int | None = None
-    title: str | None = None
-    period: float | None = None
-    period_unit_id: int | None = None
-    allow_freeze: bool | None = None
-    freeze_limit: float | None = None
-    freeze_limit_unit_id: int | None = None
-    is_allow_empty_code: bool | None = None
-    is_united_balance: bool | None = None
-    cost: float | None = None
-    expiration_type_id: int | None = None
-    is_online_sale_enabled: bool | None = None
-    online_sale_title: str | None = None
-    online_sale_description: str | None = None
-    online_sale_price: float | None = None
-    service_price_correction: bool | None = None
-    united_balance_services_count: float | None = None
-    autoactivation_time: float | None = None
-    autoactivation_time_unit_id: int | None = None
-    attached_salon_ids: list[int] | None = None
-    online_sale_image: str | None = None
-    availability: list[AbonementTypeAvailability] | None = None
-    balance_container: AbonementTypeServiceLinksContainer | None = None
+    __slots__ = (
+        "allow_freeze",
+        "attached_salon_ids",
+        "autoactivation_time",
+        "autoactivation_time_unit_id",
+        "availability",
+        "balance_container",
+        "cost",
+        "expiration_type_id",
+        "freeze_limit",
+        "freeze_limit_unit_id",
+        "id",
+        "is_allow_empty_code",
+        "is_online_sale_enabled",
+        "is_united_balance",
+        "online_sale_description",
+        "online_sale_image",
+        "online_sale_price",
+        "online_sale_title",
+        "period",
+        "period_unit_id",
+        "salon_group_id",
+        "service_price_correction",
+        "title",
+        "united_balance_services_count",
+    )
+
+    id: int | None
+    salon_group_id: int | None
+    title: str | None
+    period: float | None
+    period_unit_id: int | None
+    allow_freeze: bool | None
+    freeze_limit: float | None
+    freeze_limit_unit_id: int | None
+    is_allow_empty_code: bool | None
+    is_united_balance: bool | None
+    cost: float | None
+    expiration_type_id: int | None
+    is_online_sale_enabled: bool | None
+    online_sale_title: str | None
+    online_sale_description: str | None
+    online_sale_price: float | None
+    service_price_correction: bool | None
+    united_balance_services_count: float | None
+    autoactivation_time: float | None
+    autoactivation_time_unit_id: int | None
+    attached_salon_ids: list[int] | None
+    online_sale_image: str | None
+    availability: list[AbonementTypeAvailability] | None
+    balance_container: AbonementTypeServiceLinksContainer | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_group_id: int | None = None,
+        title: str | None = None,
+        period: float | None = None,
+        period_unit_id: int | None = None,
+        allow_freeze: bool | None = None,
+        freeze_limit: float | None = None,
+        freeze_limit_unit_id: int | None = None,
+        is_allow_empty_code: bool | None = None,
+        is_united_balance: bool | None = None,
+        cost: float | None = None,
+        expiration_type_id: int | None = None,
+        is_online_sale_enabled: bool | None = None,
+        online_sale_title: str | None = None,
+        online_sale_description: str | None = None,
+        online_sale_price: float | None = None,
+        service_price_correction: bool | None = None,
+        united_balance_services_count: float | None = None,
+        autoactivation_time: float | None = None,
+        autoactivation_time_unit_id: int | None = None,
+        attached_salon_ids: list[int] | None = None,
+        online_sale_image: str | None = None,
+        availability: list[AbonementTypeAvailability] | None = None,
+        balance_container: AbonementTypeServiceLinksContainer | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_group_id = salon_group_id
+        self.title = title
+        self.period = period
+        self.period_unit_id = period_unit_id
+        self.allow_freeze = allow_freeze
+        self.freeze_limit = freeze_limit
+        self.freeze_limit_unit_id = freeze_limit_unit_id
+        self.is_allow_empty_code = is_allow_empty_code
+        self.is_united_balance = is_united_balance
+        self.cost = cost
+        self.expiration_type_id = expiration_type_id
+        self.is_online_sale_enabled = is_online_sale_enabled
+        self.online_sale_title = online_sale_title
+        self.online_sale_description = online_sale_description
+        self.online_sale_price = online_sale_price
+        self.service_price_correction = service_price_correction
+        self.united_balance_services_count = united_balance_services_count
+        self.autoactivation_time = autoactivation_time
+        self.autoactivation_time_unit_id = autoactivation_time_unit_id
+        self.attached_salon_ids = attached_salon_ids
+        self.online_sale_image = online_sale_image
+        self.availability = availability
+        self.balance_container = balance_container
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesCreateRequest(Model):
     """`LoyaltyAbonementTypesCreateRequest`.
 
@@ -381,6 +529,9 @@ class LoyaltyAbonementTypesCreateRequest(Model):
         title: `str`, always present.
         salon_group_id: `int`, always present.
         cost: `float`, always present.
+        is_united_balance: `bool`, always present.
+        united_balance_services_count: `int`, always present.
+        service_categories: `list[int]`, always present.
         salon_ids: `list[int]`.
         period: `float`.
         period_unit_id: `int`.
@@ -390,8 +541,6 @@ class LoyaltyAbonementTypesCreateRequest(Model):
         service_price_correction: `bool`.
         expiration_type_id: `int`.
         is_allow_empty_code: `bool`.
-        is_united_balance: `bool`, always present.
-        united_balance_services_count: `int`, always present.
         balance_edit_type_id: `int`.
         is_online_sale_enabled: `bool`.
         online_sale_title: `str`.
@@ -403,9 +552,38 @@ class LoyaltyAbonementTypesCreateRequest(Model):
         autoactivation_time_unit_id: `int`.
         is_archived: `bool`.
         services: `list[int]`.
-        service_categories: `list[int]`, always present.
         availability: `list[LoyaltyAbonementTypesCreateRequestAvailabilityItem]`.
     """
+
+    __slots__ = (
+        "allow_freeze",
+        "autoactivation_period",
+        "autoactivation_time_in_days",
+        "autoactivation_time_unit_id",
+        "availability",
+        "balance_edit_type_id",
+        "cost",
+        "expiration_type_id",
+        "freeze_limit",
+        "freeze_limit_unit_id",
+        "is_allow_empty_code",
+        "is_archived",
+        "is_online_sale_enabled",
+        "is_united_balance",
+        "online_image",
+        "online_sale_description",
+        "online_sale_price",
+        "online_sale_title",
+        "period",
+        "period_unit_id",
+        "salon_group_id",
+        "salon_ids",
+        "service_categories",
+        "service_price_correction",
+        "services",
+        "title",
+        "united_balance_services_count",
+    )
 
     title: str
     salon_group_id: int
@@ -413,30 +591,89 @@ class LoyaltyAbonementTypesCreateRequest(Model):
     is_united_balance: bool
     united_balance_services_count: int
     service_categories: list[int]
-    salon_ids: list[int] | None = None
-    period: float | None = None
-    period_unit_id: int | None = None
-    allow_freeze: bool | None = None
-    freeze_limit: int | None = None
-    freeze_limit_unit_id: int | None = None
-    service_price_correction: bool | None = None
-    expiration_type_id: int | None = None
-    is_allow_empty_code: bool | None = None
-    balance_edit_type_id: int | None = None
-    is_online_sale_enabled: bool | None = None
-    online_sale_title: str | None = None
-    online_sale_description: str | None = None
-    online_sale_price: float | None = None
-    online_image: str | None = None
-    autoactivation_period: int | None = None
-    autoactivation_time_in_days: int | None = None
-    autoactivation_time_unit_id: int | None = None
-    is_archived: bool | None = None
-    services: list[int] | None = None
-    availability: list[LoyaltyAbonementTypesCreateRequestAvailabilityItem] | None = None
+    salon_ids: list[int] | None
+    period: float | None
+    period_unit_id: int | None
+    allow_freeze: bool | None
+    freeze_limit: int | None
+    freeze_limit_unit_id: int | None
+    service_price_correction: bool | None
+    expiration_type_id: int | None
+    is_allow_empty_code: bool | None
+    balance_edit_type_id: int | None
+    is_online_sale_enabled: bool | None
+    online_sale_title: str | None
+    online_sale_description: str | None
+    online_sale_price: float | None
+    online_image: str | None
+    autoactivation_period: int | None
+    autoactivation_time_in_days: int | None
+    autoactivation_time_unit_id: int | None
+    is_archived: bool | None
+    services: list[int] | None
+    availability: list[LoyaltyAbonementTypesCreateRequestAvailabilityItem] | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        salon_group_id: int,
+        cost: float,
+        is_united_balance: bool,
+        united_balance_services_count: int,
+        service_categories: list[int],
+        salon_ids: list[int] | None = None,
+        period: float | None = None,
+        period_unit_id: int | None = None,
+        allow_freeze: bool | None = None,
+        freeze_limit: int | None = None,
+        freeze_limit_unit_id: int | None = None,
+        service_price_correction: bool | None = None,
+        expiration_type_id: int | None = None,
+        is_allow_empty_code: bool | None = None,
+        balance_edit_type_id: int | None = None,
+        is_online_sale_enabled: bool | None = None,
+        online_sale_title: str | None = None,
+        online_sale_description: str | None = None,
+        online_sale_price: float | None = None,
+        online_image: str | None = None,
+        autoactivation_period: int | None = None,
+        autoactivation_time_in_days: int | None = None,
+        autoactivation_time_unit_id: int | None = None,
+        is_archived: bool | None = None,
+        services: list[int] | None = None,
+        availability: list[LoyaltyAbonementTypesCreateRequestAvailabilityItem] | None = None,
+    ) -> None:
+        self.title = title
+        self.salon_group_id = salon_group_id
+        self.cost = cost
+        self.is_united_balance = is_united_balance
+        self.united_balance_services_count = united_balance_services_count
+        self.service_categories = service_categories
+        self.salon_ids = salon_ids
+        self.period = period
+        self.period_unit_id = period_unit_id
+        self.allow_freeze = allow_freeze
+        self.freeze_limit = freeze_limit
+        self.freeze_limit_unit_id = freeze_limit_unit_id
+        self.service_price_correction = service_price_correction
+        self.expiration_type_id = expiration_type_id
+        self.is_allow_empty_code = is_allow_empty_code
+        self.balance_edit_type_id = balance_edit_type_id
+        self.is_online_sale_enabled = is_online_sale_enabled
+        self.online_sale_title = online_sale_title
+        self.online_sale_description = online_sale_description
+        self.online_sale_price = online_sale_price
+        self.online_image = online_image
+        self.autoactivation_period = autoactivation_period
+        self.autoactivation_time_in_days = autoactivation_time_in_days
+        self.autoactivation_time_unit_id = autoactivation_time_unit_id
+        self.is_archived = is_archived
+        self.services = services
+        self.availability = availability
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesCreateRequestAvailabilityItem(Model):
     """`LoyaltyAbonementTypesCreateRequest/availability/0`.
 
@@ -445,11 +682,22 @@ class LoyaltyAbonementTypesCreateRequestAvailabilityItem(Model):
         intervals: `list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval]`.
     """
 
-    week_days: list[int] | None = None
-    intervals: list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval] | None = None
+    __slots__ = ("intervals", "week_days")
+
+    week_days: list[int] | None
+    intervals: list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval] | None
+
+    def __init__(
+        self,
+        *,
+        week_days: list[int] | None = None,
+        intervals: list[LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval] | None = None,
+    ) -> None:
+        self.week_days = week_days
+        self.intervals = intervals
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval(Model):
     """`LoyaltyAbonementTypesCreateRequest/availability/0/intervals/0`.
 
@@ -458,11 +706,18 @@ class LoyaltyAbonementTypesCreateRequestAvailabilityItemInterval(Model):
         to: `int`.
     """
 
-    from_: int | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: int | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: int | None
+    to: int | None
+
+    def __init__(self, *, from_: int | None = None, to: int | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesRestoreRequest(Model):
     """`LoyaltyAbonementTypesRestoreRequest`.
 
@@ -470,10 +725,15 @@ class LoyaltyAbonementTypesRestoreRequest(Model):
         restore_in_title: `bool`, always present.
     """
 
+    __slots__ = ("restore_in_title",)
+
     restore_in_title: bool
 
+    def __init__(self, *, restore_in_title: bool) -> None:
+        self.restore_in_title = restore_in_title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesSetArchivedRequest(Model):
     """`LoyaltyAbonementTypesSetArchivedRequest`.
 
@@ -481,10 +741,15 @@ class LoyaltyAbonementTypesSetArchivedRequest(Model):
         is_archived: `bool`, always present.
     """
 
+    __slots__ = ("is_archived",)
+
     is_archived: bool
 
+    def __init__(self, *, is_archived: bool) -> None:
+        self.is_archived = is_archived
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesUpdateRequest(Model):
     """`LoyaltyAbonementTypesUpdateRequest`.
 
@@ -492,6 +757,9 @@ class LoyaltyAbonementTypesUpdateRequest(Model):
         title: `str`, always present.
         salon_group_id: `int`, always present.
         cost: `float`, always present.
+        is_united_balance: `bool`, always present.
+        united_balance_services_count: `int`, always present.
+        service_categories: `list[int]`, always present.
         salon_ids: `list[int]`.
         period: `float`.
         period_unit_id: `int`.
@@ -501,8 +769,6 @@ class LoyaltyAbonementTypesUpdateRequest(Model):
         service_price_correction: `bool`.
         expiration_type_id: `int`.
         is_allow_empty_code: `bool`.
-        is_united_balance: `bool`, always present.
-        united_balance_services_count: `int`, always present.
         balance_edit_type_id: `int`.
         is_online_sale_enabled: `bool`.
         online_sale_title: `str`.
@@ -514,9 +780,38 @@ class LoyaltyAbonementTypesUpdateRequest(Model):
         autoactivation_time_unit_id: `int`.
         is_archived: `bool`.
         services: `list[int]`.
-        service_categories: `list[int]`, always present.
         availability: `list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem]`.
     """
+
+    __slots__ = (
+        "allow_freeze",
+        "autoactivation_period",
+        "autoactivation_time",
+        "autoactivation_time_unit_id",
+        "availability",
+        "balance_edit_type_id",
+        "cost",
+        "expiration_type_id",
+        "freeze_limit",
+        "freeze_limit_unit_id",
+        "is_allow_empty_code",
+        "is_archived",
+        "is_online_sale_enabled",
+        "is_united_balance",
+        "online_image",
+        "online_sale_description",
+        "online_sale_price",
+        "online_sale_title",
+        "period",
+        "period_unit_id",
+        "salon_group_id",
+        "salon_ids",
+        "service_categories",
+        "service_price_correction",
+        "services",
+        "title",
+        "united_balance_services_count",
+    )
 
     title: str
     salon_group_id: int
@@ -524,30 +819,89 @@ class LoyaltyAbonementTypesUpdateRequest(Model):
     is_united_balance: bool
     united_balance_services_count: int
     service_categories: list[int]
-    salon_ids: list[int] | None = None
-    period: float | None = None
-    period_unit_id: int | None = None
-    allow_freeze: bool | None = None
-    freeze_limit: int | None = None
-    freeze_limit_unit_id: int | None = None
-    service_price_correction: bool | None = None
-    expiration_type_id: int | None = None
-    is_allow_empty_code: bool | None = None
-    balance_edit_type_id: int | None = None
-    is_online_sale_enabled: bool | None = None
-    online_sale_title: str | None = None
-    online_sale_description: str | None = None
-    online_sale_price: float | None = None
-    online_image: str | None = None
-    autoactivation_period: int | None = None
-    autoactivation_time: int | None = None
-    autoactivation_time_unit_id: int | None = None
-    is_archived: bool | None = None
-    services: list[int] | None = None
-    availability: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem] | None = None
+    salon_ids: list[int] | None
+    period: float | None
+    period_unit_id: int | None
+    allow_freeze: bool | None
+    freeze_limit: int | None
+    freeze_limit_unit_id: int | None
+    service_price_correction: bool | None
+    expiration_type_id: int | None
+    is_allow_empty_code: bool | None
+    balance_edit_type_id: int | None
+    is_online_sale_enabled: bool | None
+    online_sale_title: str | None
+    online_sale_description: str | None
+    online_sale_price: float | None
+    online_image: str | None
+    autoactivation_period: int | None
+    autoactivation_time: int | None
+    autoactivation_time_unit_id: int | None
+    is_archived: bool | None
+    services: list[int] | None
+    availability: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem] | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        salon_group_id: int,
+        cost: float,
+        is_united_balance: bool,
+        united_balance_services_count: int,
+        service_categories: list[int],
+        salon_ids: list[int] | None = None,
+        period: float | None = None,
+        period_unit_id: int | None = None,
+        allow_freeze: bool | None = None,
+        freeze_limit: int | None = None,
+        freeze_limit_unit_id: int | None = None,
+        service_price_correction: bool | None = None,
+        expiration_type_id: int | None = None,
+        is_allow_empty_code: bool | None = None,
+        balance_edit_type_id: int | None = None,
+        is_online_sale_enabled: bool | None = None,
+        online_sale_title: str | None = None,
+        online_sale_description: str | None = None,
+        online_sale_price: float | None = None,
+        online_image: str | None = None,
+        autoactivation_period: int | None = None,
+        autoactivation_time: int | None = None,
+        autoactivation_time_unit_id: int | None = None,
+        is_archived: bool | None = None,
+        services: list[int] | None = None,
+        availability: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItem] | None = None,
+    ) -> None:
+        self.title = title
+        self.salon_group_id = salon_group_id
+        self.cost = cost
+        self.is_united_balance = is_united_balance
+        self.united_balance_services_count = united_balance_services_count
+        self.service_categories = service_categories
+        self.salon_ids = salon_ids
+        self.period = period
+        self.period_unit_id = period_unit_id
+        self.allow_freeze = allow_freeze
+        self.freeze_limit = freeze_limit
+        self.freeze_limit_unit_id = freeze_limit_unit_id
+        self.service_price_correction = service_price_correction
+        self.expiration_type_id = expiration_type_id
+        self.is_allow_empty_code = is_allow_empty_code
+        self.balance_edit_type_id = balance_edit_type_id
+        self.is_online_sale_enabled = is_online_sale_enabled
+        self.online_sale_title = online_sale_title
+        self.online_sale_description = online_sale_description
+        self.online_sale_price = online_sale_price
+        self.online_image = online_image
+        self.autoactivation_period = autoactivation_period
+        self.autoactivation_time = autoactivation_time
+        self.autoactivation_time_unit_id = autoactivation_time_unit_id
+        self.is_archived = is_archived
+        self.services = services
+        self.availability = availability
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesUpdateRequestAvailabilityItem(Model):
     """`LoyaltyAbonementTypesUpdateRequest/availability/0`.
 
@@ -556,11 +910,22 @@ class LoyaltyAbonementTypesUpdateRequestAvailabilityItem(Model):
         intervals: `list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval]`.
     """
 
-    week_days: list[int] | None = None
-    intervals: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval] | None = None
+    __slots__ = ("intervals", "week_days")
+
+    week_days: list[int] | None
+    intervals: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval] | None
+
+    def __init__(
+        self,
+        *,
+        week_days: list[int] | None = None,
+        intervals: list[LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval] | None = None,
+    ) -> None:
+        self.week_days = week_days
+        self.intervals = intervals
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval(Model):
     """`LoyaltyAbonementTypesUpdateRequest/availability/0/intervals/0`.
 
@@ -569,11 +934,18 @@ class LoyaltyAbonementTypesUpdateRequestAvailabilityItemInterval(Model):
         to: `int`.
     """
 
-    from_: int | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: int | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: int | None
+    to: int | None
+
+    def __init__(self, *, from_: int | None = None, to: int | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsFreezeRequest(Model):
     """`LoyaltyAbonementsFreezeRequest`.
 
@@ -581,10 +953,15 @@ class LoyaltyAbonementsFreezeRequest(Model):
         freeze_till: `str`, always present.
     """
 
+    __slots__ = ("freeze_till",)
+
     freeze_till: str
 
+    def __init__(self, *, freeze_till: str) -> None:
+        self.freeze_till = freeze_till
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItem(Model):
     """`LoyaltyAbonementsListForClientItem`.
 
@@ -602,20 +979,61 @@ class LoyaltyAbonementsListForClientItem(Model):
         type: `LoyaltyAbonementsListForClientItemType`.
     """
 
-    id: int | None = None
-    number: str | None = None
-    balance_string: str | None = None
-    is_frozen: bool | None = None
-    freeze_period: int | None = None
-    period: int | None = None
-    period_unit_id: int | None = None
-    expiration_date: str | None = None
-    status: LoyaltyAbonementsListForClientItemStatus | None = None
-    balance_container: LoyaltyAbonementsListForClientItemBalanceContainer | None = None
-    type: LoyaltyAbonementsListForClientItemType | None = None
+    __slots__ = (
+        "balance_container",
+        "balance_string",
+        "expiration_date",
+        "freeze_period",
+        "id",
+        "is_frozen",
+        "number",
+        "period",
+        "period_unit_id",
+        "status",
+        "type",
+    )
+
+    id: int | None
+    number: str | None
+    balance_string: str | None
+    is_frozen: bool | None
+    freeze_period: int | None
+    period: int | None
+    period_unit_id: int | None
+    expiration_date: str | None
+    status: LoyaltyAbonementsListForClientItemStatus | None
+    balance_container: LoyaltyAbonementsListForClientItemBalanceContainer | None
+    type: LoyaltyAbonementsListForClientItemType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        number: str | None = None,
+        balance_string: str | None = None,
+        is_frozen: bool | None = None,
+        freeze_period: int | None = None,
+        period: int | None = None,
+        period_unit_id: int | None = None,
+        expiration_date: str | None = None,
+        status: LoyaltyAbonementsListForClientItemStatus | None = None,
+        balance_container: LoyaltyAbonementsListForClientItemBalanceContainer | None = None,
+        type: LoyaltyAbonementsListForClientItemType | None = None,
+    ) -> None:
+        self.id = id
+        self.number = number
+        self.balance_string = balance_string
+        self.is_frozen = is_frozen
+        self.freeze_period = freeze_period
+        self.period = period
+        self.period_unit_id = period_unit_id
+        self.expiration_date = expiration_date
+        self.status = status
+        self.balance_container = balance_container
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemBalanceContainer(Model):
     """`LoyaltyAbonementsListForClientItem/balance_container`.
 
@@ -623,10 +1041,15 @@ class LoyaltyAbonementsListForClientItemBalanceContainer(Model):
         links: `list[LoyaltyAbonementsListForClientItemBalanceContainerLink]`.
     """
 
-    links: list[LoyaltyAbonementsListForClientItemBalanceContainerLink] | None = None
+    __slots__ = ("links",)
+
+    links: list[LoyaltyAbonementsListForClientItemBalanceContainerLink] | None
+
+    def __init__(self, *, links: list[LoyaltyAbonementsListForClientItemBalanceContainerLink] | None = None) -> None:
+        self.links = links
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemBalanceContainerLink(Model):
     """`LoyaltyAbonementsListForClientItem/balance_container/links/0`.
 
@@ -635,11 +1058,22 @@ class LoyaltyAbonementsListForClientItemBalanceContainerLink(Model):
         category: `LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory`.
     """
 
-    count: int | None = None
-    category: LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory | None = None
+    __slots__ = ("category", "count")
+
+    count: int | None
+    category: LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory | None
+
+    def __init__(
+        self,
+        *,
+        count: int | None = None,
+        category: LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory | None = None,
+    ) -> None:
+        self.count = count
+        self.category = category
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory(Model):
     """`LoyaltyAbonementsListForClientItem/balance_container/links/0/category`.
 
@@ -649,12 +1083,19 @@ class LoyaltyAbonementsListForClientItemBalanceContainerLinkCategory(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    category_id: int | None = None
-    title: str | None = None
+    __slots__ = ("category_id", "id", "title")
+
+    id: int | None
+    category_id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, category_id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.category_id = category_id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemStatus(Model):
     """`LoyaltyAbonementsListForClientItem/status`.
 
@@ -664,12 +1105,19 @@ class LoyaltyAbonementsListForClientItemStatus(Model):
         extended_title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    extended_title: str | None = None
+    __slots__ = ("extended_title", "id", "title")
+
+    id: int | None
+    title: str | None
+    extended_title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, extended_title: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.extended_title = extended_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemType(Model):
     """`LoyaltyAbonementsListForClientItem/type`.
 
@@ -687,20 +1135,61 @@ class LoyaltyAbonementsListForClientItemType(Model):
         balance_container: `LoyaltyAbonementsListForClientItemTypeBalanceContainer`.
     """
 
-    id: int | None = None
-    salon_group_id: int | None = None
-    title: str | None = None
-    period: int | None = None
-    period_unit_id: int | None = None
-    allow_freeze: bool | None = None
-    freeze_limit: int | None = None
-    is_allow_empty_code: bool | None = None
-    is_united_balance: bool | None = None
-    united_balance_services_count: int | None = None
-    balance_container: LoyaltyAbonementsListForClientItemTypeBalanceContainer | None = None
+    __slots__ = (
+        "allow_freeze",
+        "balance_container",
+        "freeze_limit",
+        "id",
+        "is_allow_empty_code",
+        "is_united_balance",
+        "period",
+        "period_unit_id",
+        "salon_group_id",
+        "title",
+        "united_balance_services_count",
+    )
+
+    id: int | None
+    salon_group_id: int | None
+    title: str | None
+    period: int | None
+    period_unit_id: int | None
+    allow_freeze: bool | None
+    freeze_limit: int | None
+    is_allow_empty_code: bool | None
+    is_united_balance: bool | None
+    united_balance_services_count: int | None
+    balance_container: LoyaltyAbonementsListForClientItemTypeBalanceContainer | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_group_id: int | None = None,
+        title: str | None = None,
+        period: int | None = None,
+        period_unit_id: int | None = None,
+        allow_freeze: bool | None = None,
+        freeze_limit: int | None = None,
+        is_allow_empty_code: bool | None = None,
+        is_united_balance: bool | None = None,
+        united_balance_services_count: int | None = None,
+        balance_container: LoyaltyAbonementsListForClientItemTypeBalanceContainer | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_group_id = salon_group_id
+        self.title = title
+        self.period = period
+        self.period_unit_id = period_unit_id
+        self.allow_freeze = allow_freeze
+        self.freeze_limit = freeze_limit
+        self.is_allow_empty_code = is_allow_empty_code
+        self.is_united_balance = is_united_balance
+        self.united_balance_services_count = united_balance_services_count
+        self.balance_container = balance_container
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemTypeBalanceContainer(Model):
     """`LoyaltyAbonementsListForClientItem/type/balance_container`.
 
@@ -708,10 +1197,17 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainer(Model):
         links: `list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink]`.
     """
 
-    links: list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink] | None = None
+    __slots__ = ("links",)
+
+    links: list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink] | None
+
+    def __init__(
+        self, *, links: list[LoyaltyAbonementsListForClientItemTypeBalanceContainerLink] | None = None
+    ) -> None:
+        self.links = links
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemTypeBalanceContainerLink(Model):
     """`LoyaltyAbonementsListForClientItem/type/balance_container/links/0`.
 
@@ -720,11 +1216,22 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainerLink(Model):
         category: `LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory`.
     """
 
-    count: int | None = None
-    category: LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory | None = None
+    __slots__ = ("category", "count")
+
+    count: int | None
+    category: LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory | None
+
+    def __init__(
+        self,
+        *,
+        count: int | None = None,
+        category: LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory | None = None,
+    ) -> None:
+        self.count = count
+        self.category = category
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory(Model):
     """`LoyaltyAbonementsListForClientItem/type/balance_container/links/0/category`.
 
@@ -734,12 +1241,19 @@ class LoyaltyAbonementsListForClientItemTypeBalanceContainerLinkCategory(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    category_id: int | None = None
-    title: str | None = None
+    __slots__ = ("category_id", "id", "title")
+
+    id: int | None
+    category_id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, category_id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.category_id = category_id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsSetBalanceRequest(Model):
     """`LoyaltyAbonementsSetBalanceRequest`.
 
@@ -748,11 +1262,22 @@ class LoyaltyAbonementsSetBalanceRequest(Model):
         services_balance_count: `list[LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem]`, always present.
     """
 
+    __slots__ = ("services_balance_count", "united_balance_services_count")
+
     united_balance_services_count: float
     services_balance_count: list[LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem]
 
+    def __init__(
+        self,
+        *,
+        united_balance_services_count: float,
+        services_balance_count: list[LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem],
+    ) -> None:
+        self.united_balance_services_count = united_balance_services_count
+        self.services_balance_count = services_balance_count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem(Model):
     """`LoyaltyAbonementsSetBalanceRequest/services_balance_count/0`.
 
@@ -761,11 +1286,17 @@ class LoyaltyAbonementsSetBalanceRequestServicesBalanceCountItem(Model):
         balance: `int`.
     """
 
-    service_id: int | None = None
-    balance: int | None = None
+    __slots__ = ("balance", "service_id")
+
+    service_id: int | None
+    balance: int | None
+
+    def __init__(self, *, service_id: int | None = None, balance: int | None = None) -> None:
+        self.service_id = service_id
+        self.balance = balance
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsSetPeriodRequest(Model):
     """`LoyaltyAbonementsSetPeriodRequest`.
 
@@ -774,11 +1305,17 @@ class LoyaltyAbonementsSetPeriodRequest(Model):
         period_unit_id: `int`, always present.
     """
 
+    __slots__ = ("period", "period_unit_id")
+
     period: float
     period_unit_id: int
 
+    def __init__(self, *, period: float, period_unit_id: int) -> None:
+        self.period = period
+        self.period_unit_id = period_unit_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCard2(Model):
     """`loyalty_card`.
 
@@ -796,20 +1333,61 @@ class LoyaltyCard2(Model):
         max_discount_amount: `float`.
     """
 
-    id: int | None = None
-    balance: float | None = None
-    points: float | None = None
-    paid_amount: float | None = None
-    sold_amount: float | None = None
-    visits_count: float | None = None
-    number: str | None = None
-    type_id: int | None = None
-    salon_group_id: int | None = None
-    max_discount_percent: float | None = None
-    max_discount_amount: float | None = None
+    __slots__ = (
+        "balance",
+        "id",
+        "max_discount_amount",
+        "max_discount_percent",
+        "number",
+        "paid_amount",
+        "points",
+        "salon_group_id",
+        "sold_amount",
+        "type_id",
+        "visits_count",
+    )
+
+    id: int | None
+    balance: float | None
+    points: float | None
+    paid_amount: float | None
+    sold_amount: float | None
+    visits_count: float | None
+    number: str | None
+    type_id: int | None
+    salon_group_id: int | None
+    max_discount_percent: float | None
+    max_discount_amount: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        balance: float | None = None,
+        points: float | None = None,
+        paid_amount: float | None = None,
+        sold_amount: float | None = None,
+        visits_count: float | None = None,
+        number: str | None = None,
+        type_id: int | None = None,
+        salon_group_id: int | None = None,
+        max_discount_percent: float | None = None,
+        max_discount_amount: float | None = None,
+    ) -> None:
+        self.id = id
+        self.balance = balance
+        self.points = points
+        self.paid_amount = paid_amount
+        self.sold_amount = sold_amount
+        self.visits_count = visits_count
+        self.number = number
+        self.type_id = type_id
+        self.salon_group_id = salon_group_id
+        self.max_discount_percent = max_discount_percent
+        self.max_discount_amount = max_discount_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardType2(Model):
     """`loyalty_card_type`.
 
@@ -818,11 +1396,17 @@ class LoyaltyCardType2(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType(Model):
     """`loyalty_card_types_response_data_types/loyalty_card_types_response_data_types/0`.
 
@@ -833,13 +1417,28 @@ class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType(Model):
         salon_group: `LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    salon_group_id: int | None = None
-    salon_group: LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup | None = None
+    __slots__ = ("id", "salon_group", "salon_group_id", "title")
+
+    id: int | None
+    title: str | None
+    salon_group_id: int | None
+    salon_group: LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        salon_group_id: int | None = None,
+        salon_group: LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.salon_group_id = salon_group_id
+        self.salon_group = salon_group
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGroup(Model):
     """`loyalty_card_types_response_data_types/loyalty_card_types_response_data_types/0/salon_group`.
 
@@ -848,11 +1447,17 @@ class LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataTypeSalonGrou
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsCreateChainManualTransactionRequest(Model):
     """`LoyaltyCardsCreateChainManualTransactionRequest`.
 
@@ -861,11 +1466,17 @@ class LoyaltyCardsCreateChainManualTransactionRequest(Model):
         title: `str`.
     """
 
+    __slots__ = ("amount", "title")
+
     amount: float
-    title: str | None = None
+    title: str | None
+
+    def __init__(self, *, amount: float, title: str | None = None) -> None:
+        self.amount = amount
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsCreateManualTransactionRequest(Model):
     """`LoyaltyCardsCreateManualTransactionRequest`.
 
@@ -874,11 +1485,17 @@ class LoyaltyCardsCreateManualTransactionRequest(Model):
         title: `str`.
     """
 
+    __slots__ = ("amount", "title")
+
     amount: float
-    title: str | None = None
+    title: str | None
+
+    def __init__(self, *, amount: float, title: str | None = None) -> None:
+        self.amount = amount
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsRequestDataTypes(Model):
     """`loyalty_cards_request_data_types`.
 
@@ -888,12 +1505,25 @@ class LoyaltyCardsRequestDataTypes(Model):
         phone: `float`.
     """
 
-    loyalty_card_number: str | None = None
-    loyalty_card_type_id: str | None = None
-    phone: float | None = None
+    __slots__ = ("loyalty_card_number", "loyalty_card_type_id", "phone")
+
+    loyalty_card_number: str | None
+    loyalty_card_type_id: str | None
+    phone: float | None
+
+    def __init__(
+        self,
+        *,
+        loyalty_card_number: str | None = None,
+        loyalty_card_type_id: str | None = None,
+        phone: float | None = None,
+    ) -> None:
+        self.loyalty_card_number = loyalty_card_number
+        self.loyalty_card_type_id = loyalty_card_type_id
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsResponseDataTypes(Model):
     """`loyalty_cards_response_data_types`.
 
@@ -912,21 +1542,65 @@ class LoyaltyCardsResponseDataTypes(Model):
         programs: `list[LoyaltyCardsResponseDataTypesProgram]`.
     """
 
-    id: int | None = None
-    balance: float | None = None
-    points: int | None = None
-    paid_amount: float | None = None
-    sold_amount: float | None = None
-    visits_count: int | None = None
-    number: str | None = None
-    type_id: int | None = None
-    salon_group_id: int | None = None
-    type: LoyaltyCardsResponseDataTypesType | None = None
-    salon_group: LoyaltyCardsResponseDataTypesSalonGroup | None = None
-    programs: list[LoyaltyCardsResponseDataTypesProgram] | None = None
+    __slots__ = (
+        "balance",
+        "id",
+        "number",
+        "paid_amount",
+        "points",
+        "programs",
+        "salon_group",
+        "salon_group_id",
+        "sold_amount",
+        "type",
+        "type_id",
+        "visits_count",
+    )
+
+    id: int | None
+    balance: float | None
+    points: int | None
+    paid_amount: float | None
+    sold_amount: float | None
+    visits_count: int | None
+    number: str | None
+    type_id: int | None
+    salon_group_id: int | None
+    type: LoyaltyCardsResponseDataTypesType | None
+    salon_group: LoyaltyCardsResponseDataTypesSalonGroup | None
+    programs: list[LoyaltyCardsResponseDataTypesProgram] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        balance: float | None = None,
+        points: int | None = None,
+        paid_amount: float | None = None,
+        sold_amount: float | None = None,
+        visits_count: int | None = None,
+        number: str | None = None,
+        type_id: int | None = None,
+        salon_group_id: int | None = None,
+        type: LoyaltyCardsResponseDataTypesType | None = None,
+        salon_group: LoyaltyCardsResponseDataTypesSalonGroup | None = None,
+        programs: list[LoyaltyCardsResponseDataTypesProgram] | None = None,
+    ) -> None:
+        self.id = id
+        self.balance = balance
+        self.points = points
+        self.paid_amount = paid_amount
+        self.sold_amount = sold_amount
+        self.visits_count = visits_count
+        self.number = number
+        self.type_id = type_id
+        self.salon_group_id = salon_group_id
+        self.type = type
+        self.salon_group = salon_group
+        self.programs = programs
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsResponseDataTypesProgram(Model):
     """`loyalty_cards_response_data_types/programs/0`.
 
@@ -942,18 +1616,53 @@ class LoyaltyCardsResponseDataTypesProgram(Model):
         rules: `list[LoyaltyCardsResponseDataTypesProgramRule]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    value: int | None = None
-    loyalty_type_id: int | None = None
-    item_type_id: int | None = None
-    value_unit_id: int | None = None
-    group_id: int | None = None
-    loyalty_type: LoyaltyCardsResponseDataTypesProgramLoyaltyType | None = None
-    rules: list[LoyaltyCardsResponseDataTypesProgramRule] | None = None
+    __slots__ = (
+        "group_id",
+        "id",
+        "item_type_id",
+        "loyalty_type",
+        "loyalty_type_id",
+        "rules",
+        "title",
+        "value",
+        "value_unit_id",
+    )
+
+    id: int | None
+    title: str | None
+    value: int | None
+    loyalty_type_id: int | None
+    item_type_id: int | None
+    value_unit_id: int | None
+    group_id: int | None
+    loyalty_type: LoyaltyCardsResponseDataTypesProgramLoyaltyType | None
+    rules: list[LoyaltyCardsResponseDataTypesProgramRule] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        value: int | None = None,
+        loyalty_type_id: int | None = None,
+        item_type_id: int | None = None,
+        value_unit_id: int | None = None,
+        group_id: int | None = None,
+        loyalty_type: LoyaltyCardsResponseDataTypesProgramLoyaltyType | None = None,
+        rules: list[LoyaltyCardsResponseDataTypesProgramRule] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.value = value
+        self.loyalty_type_id = loyalty_type_id
+        self.item_type_id = item_type_id
+        self.value_unit_id = value_unit_id
+        self.group_id = group_id
+        self.loyalty_type = loyalty_type
+        self.rules = rules
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsResponseDataTypesProgramLoyaltyType(Model):
     """`loyalty_cards_response_data_types/programs/0/loyalty_type`.
 
@@ -966,15 +1675,34 @@ class LoyaltyCardsResponseDataTypesProgramLoyaltyType(Model):
         is_accumulative: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_discount: bool | None = None
-    is_cashback: bool | None = None
-    is_static: bool | None = None
-    is_accumulative: bool | None = None
+    __slots__ = ("id", "is_accumulative", "is_cashback", "is_discount", "is_static", "title")
+
+    id: int | None
+    title: str | None
+    is_discount: bool | None
+    is_cashback: bool | None
+    is_static: bool | None
+    is_accumulative: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        is_discount: bool | None = None,
+        is_cashback: bool | None = None,
+        is_static: bool | None = None,
+        is_accumulative: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.is_discount = is_discount
+        self.is_cashback = is_cashback
+        self.is_static = is_static
+        self.is_accumulative = is_accumulative
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsResponseDataTypesProgramRule(Model):
     """`loyalty_cards_response_data_types/programs/0/rules/0`.
 
@@ -986,14 +1714,31 @@ class LoyaltyCardsResponseDataTypesProgramRule(Model):
         parameter: `int`.
     """
 
-    id: int | None = None
-    loyalty_program_id: int | None = None
-    loyalty_type_id: int | None = None
-    value: int | None = None
-    parameter: int | None = None
+    __slots__ = ("id", "loyalty_program_id", "loyalty_type_id", "parameter", "value")
+
+    id: int | None
+    loyalty_program_id: int | None
+    loyalty_type_id: int | None
+    value: int | None
+    parameter: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        loyalty_program_id: int | None = None,
+        loyalty_type_id: int | None = None,
+        value: int | None = None,
+        parameter: int | None = None,
+    ) -> None:
+        self.id = id
+        self.loyalty_program_id = loyalty_program_id
+        self.loyalty_type_id = loyalty_type_id
+        self.value = value
+        self.parameter = parameter
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsResponseDataTypesSalonGroup(Model):
     """`loyalty_cards_response_data_types/salon_group`.
 
@@ -1002,11 +1747,17 @@ class LoyaltyCardsResponseDataTypesSalonGroup(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCardsResponseDataTypesType(Model):
     """`loyalty_cards_response_data_types/type`.
 
@@ -1016,12 +1767,19 @@ class LoyaltyCardsResponseDataTypesType(Model):
         salon_group_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    salon_group_id: int | None = None
+    __slots__ = ("id", "salon_group_id", "title")
+
+    id: int | None
+    title: str | None
+    salon_group_id: int | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, salon_group_id: int | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.salon_group_id = salon_group_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificatesListForClientItem(Model):
     """`LoyaltyCertificatesListForClientItem`.
 
@@ -1038,19 +1796,57 @@ class LoyaltyCertificatesListForClientItem(Model):
         status: `LoyaltyCertificatesListForClientItemStatus`.
     """
 
-    id: int | None = None
-    number: str | None = None
-    balance: float | None = None
-    default_balance: float | None = None
-    type_id: int | None = None
-    status_id: int | None = None
-    created_date: str | None = None
-    expiration_date: str | None = None
-    type: LoyaltyCertificatesListForClientItemType | None = None
-    status: LoyaltyCertificatesListForClientItemStatus | None = None
+    __slots__ = (
+        "balance",
+        "created_date",
+        "default_balance",
+        "expiration_date",
+        "id",
+        "number",
+        "status",
+        "status_id",
+        "type",
+        "type_id",
+    )
+
+    id: int | None
+    number: str | None
+    balance: float | None
+    default_balance: float | None
+    type_id: int | None
+    status_id: int | None
+    created_date: str | None
+    expiration_date: str | None
+    type: LoyaltyCertificatesListForClientItemType | None
+    status: LoyaltyCertificatesListForClientItemStatus | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        number: str | None = None,
+        balance: float | None = None,
+        default_balance: float | None = None,
+        type_id: int | None = None,
+        status_id: int | None = None,
+        created_date: str | None = None,
+        expiration_date: str | None = None,
+        type: LoyaltyCertificatesListForClientItemType | None = None,
+        status: LoyaltyCertificatesListForClientItemStatus | None = None,
+    ) -> None:
+        self.id = id
+        self.number = number
+        self.balance = balance
+        self.default_balance = default_balance
+        self.type_id = type_id
+        self.status_id = status_id
+        self.created_date = created_date
+        self.expiration_date = expiration_date
+        self.type = type
+        self.status = status
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificatesListForClientItemStatus(Model):
     """`LoyaltyCertificatesListForClientItem/status`.
 
@@ -1059,11 +1855,17 @@ class LoyaltyCertificatesListForClientItemStatus(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificatesListForClientItemType(Model):
     """`LoyaltyCertificatesListForClientItem/type`.
 
@@ -1082,21 +1884,65 @@ class LoyaltyCertificatesListForClientItemType(Model):
         item_type: `LoyaltyCertificatesListForClientItemTypeItemType`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    balance: int | None = None
-    is_multi: bool | None = None
-    company_group_id: int | None = None
-    item_type_id: int | None = None
-    expiration_type_id: int | None = None
-    expiration_date: str | None = None
-    expiration_timeout: int | None = None
-    expiration_timeout_unit_id: int | None = None
-    is_allow_empty_code: bool | None = None
-    item_type: LoyaltyCertificatesListForClientItemTypeItemType | None = None
+    __slots__ = (
+        "balance",
+        "company_group_id",
+        "expiration_date",
+        "expiration_timeout",
+        "expiration_timeout_unit_id",
+        "expiration_type_id",
+        "id",
+        "is_allow_empty_code",
+        "is_multi",
+        "item_type",
+        "item_type_id",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    balance: int | None
+    is_multi: bool | None
+    company_group_id: int | None
+    item_type_id: int | None
+    expiration_type_id: int | None
+    expiration_date: str | None
+    expiration_timeout: int | None
+    expiration_timeout_unit_id: int | None
+    is_allow_empty_code: bool | None
+    item_type: LoyaltyCertificatesListForClientItemTypeItemType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        balance: int | None = None,
+        is_multi: bool | None = None,
+        company_group_id: int | None = None,
+        item_type_id: int | None = None,
+        expiration_type_id: int | None = None,
+        expiration_date: str | None = None,
+        expiration_timeout: int | None = None,
+        expiration_timeout_unit_id: int | None = None,
+        is_allow_empty_code: bool | None = None,
+        item_type: LoyaltyCertificatesListForClientItemTypeItemType | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.balance = balance
+        self.is_multi = is_multi
+        self.company_group_id = company_group_id
+        self.item_type_id = item_type_id
+        self.expiration_type_id = expiration_type_id
+        self.expiration_date = expiration_date
+        self.expiration_timeout = expiration_timeout
+        self.expiration_timeout_unit_id = expiration_timeout_unit_id
+        self.is_allow_empty_code = is_allow_empty_code
+        self.item_type = item_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificatesListForClientItemTypeItemType(Model):
     """`LoyaltyCertificatesListForClientItem/type/item_type`.
 
@@ -1105,11 +1951,17 @@ class LoyaltyCertificatesListForClientItemTypeItemType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyEntityAttendanceItem2(Model):
     """`loyalty_entity_attendance_item`.
 
@@ -1120,13 +1972,28 @@ class LoyaltyEntityAttendanceItem2(Model):
         is_category: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_service: bool | None = None
-    is_category: bool | None = None
+    __slots__ = ("id", "is_category", "is_service", "title")
+
+    id: int | None
+    title: str | None
+    is_service: bool | None
+    is_category: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        is_service: bool | None = None,
+        is_category: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.is_service = is_service
+        self.is_category = is_category
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGenerateCode200DataOption2(Model):
     """`loyalty_generate_code200_data_option`.
 
@@ -1134,10 +2001,15 @@ class LoyaltyGenerateCode200DataOption2(Model):
         code: `str`, always present.
     """
 
+    __slots__ = ("code",)
+
     code: str
 
+    def __init__(self, *, code: str) -> None:
+        self.code = code
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetClientStatsData(Model):
     """`LoyaltyGetClientStatsData`.
 
@@ -1146,11 +2018,22 @@ class LoyaltyGetClientStatsData(Model):
         visits_stats_by_day: `list[LoyaltyGetClientStatsDataVisitsStatsByDayItem]`.
     """
 
-    client_stats: LoyaltyGetClientStatsDataClientStats | None = None
-    visits_stats_by_day: list[LoyaltyGetClientStatsDataVisitsStatsByDayItem] | None = None
+    __slots__ = ("client_stats", "visits_stats_by_day")
+
+    client_stats: LoyaltyGetClientStatsDataClientStats | None
+    visits_stats_by_day: list[LoyaltyGetClientStatsDataVisitsStatsByDayItem] | None
+
+    def __init__(
+        self,
+        *,
+        client_stats: LoyaltyGetClientStatsDataClientStats | None = None,
+        visits_stats_by_day: list[LoyaltyGetClientStatsDataVisitsStatsByDayItem] | None = None,
+    ) -> None:
+        self.client_stats = client_stats
+        self.visits_stats_by_day = visits_stats_by_day
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetClientStatsDataClientStats(Model):
     """`LoyaltyGetClientStatsData/client_stats`.
 
@@ -1160,12 +2043,25 @@ class LoyaltyGetClientStatsDataClientStats(Model):
         total: `LoyaltyGetClientStatsDataClientStatsTotal`.
     """
 
-    new: LoyaltyGetClientStatsDataClientStatsNew | None = None
-    old: LoyaltyGetClientStatsDataClientStatsOld | None = None
-    total: LoyaltyGetClientStatsDataClientStatsTotal | None = None
+    __slots__ = ("new", "old", "total")
+
+    new: LoyaltyGetClientStatsDataClientStatsNew | None
+    old: LoyaltyGetClientStatsDataClientStatsOld | None
+    total: LoyaltyGetClientStatsDataClientStatsTotal | None
+
+    def __init__(
+        self,
+        *,
+        new: LoyaltyGetClientStatsDataClientStatsNew | None = None,
+        old: LoyaltyGetClientStatsDataClientStatsOld | None = None,
+        total: LoyaltyGetClientStatsDataClientStatsTotal | None = None,
+    ) -> None:
+        self.new = new
+        self.old = old
+        self.total = total
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetClientStatsDataClientStatsNew(Model):
     """`LoyaltyGetClientStatsData/client_stats/new`.
 
@@ -1176,13 +2072,28 @@ class LoyaltyGetClientStatsDataClientStatsNew(Model):
         returned_percent: `float`.
     """
 
-    all_count: int | None = None
-    lost_count: int | None = None
-    returned_count: int | None = None
-    returned_percent: float | None = None
+    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
+
+    all_count: int | None
+    lost_count: int | None
+    returned_count: int | None
+    returned_percent: float | None
+
+    def __init__(
+        self,
+        *,
+        all_count: int | None = None,
+        lost_count: int | None = None,
+        returned_count: int | None = None,
+        returned_percent: float | None = None,
+    ) -> None:
+        self.all_count = all_count
+        self.lost_count = lost_count
+        self.returned_count = returned_count
+        self.returned_percent = returned_percent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetClientStatsDataClientStatsOld(Model):
     """`LoyaltyGetClientStatsData/client_stats/old`.
 
@@ -1193,13 +2104,28 @@ class LoyaltyGetClientStatsDataClientStatsOld(Model):
         returned_percent: `float`.
     """
 
-    all_count: int | None = None
-    lost_count: int | None = None
-    returned_count: int | None = None
-    returned_percent: float | None = None
+    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
+
+    all_count: int | None
+    lost_count: int | None
+    returned_count: int | None
+    returned_percent: float | None
+
+    def __init__(
+        self,
+        *,
+        all_count: int | None = None,
+        lost_count: int | None = None,
+        returned_count: int | None = None,
+        returned_percent: float | None = None,
+    ) -> None:
+        self.all_count = all_count
+        self.lost_count = lost_count
+        self.returned_count = returned_count
+        self.returned_percent = returned_percent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetClientStatsDataClientStatsTotal(Model):
     """`LoyaltyGetClientStatsData/client_stats/total`.
 
@@ -1210,13 +2136,28 @@ class LoyaltyGetClientStatsDataClientStatsTotal(Model):
         returned_percent: `float`.
     """
 
-    all_count: int | None = None
-    lost_count: int | None = None
-    returned_count: int | None = None
-    returned_percent: float | None = None
+    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
+
+    all_count: int | None
+    lost_count: int | None
+    returned_count: int | None
+    returned_percent: float | None
+
+    def __init__(
+        self,
+        *,
+        all_count: int | None = None,
+        lost_count: int | None = None,
+        returned_count: int | None = None,
+        returned_percent: float | None = None,
+    ) -> None:
+        self.all_count = all_count
+        self.lost_count = lost_count
+        self.returned_count = returned_count
+        self.returned_percent = returned_percent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetClientStatsDataVisitsStatsByDayItem(Model):
     """`LoyaltyGetClientStatsData/visits_stats_by_day/0`.
 
@@ -1226,12 +2167,19 @@ class LoyaltyGetClientStatsDataVisitsStatsByDayItem(Model):
         old_count: `int`.
     """
 
-    date: str | None = None
-    new_count: int | None = None
-    old_count: int | None = None
+    __slots__ = ("date", "new_count", "old_count")
+
+    date: str | None
+    new_count: int | None
+    old_count: int | None
+
+    def __init__(self, *, date: str | None = None, new_count: int | None = None, old_count: int | None = None) -> None:
+        self.date = date
+        self.new_count = new_count
+        self.old_count = old_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetIncomeStatsData(Model):
     """`LoyaltyGetIncomeStatsData`.
 
@@ -1241,12 +2189,25 @@ class LoyaltyGetIncomeStatsData(Model):
         income_stats_by_day: `list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem]`.
     """
 
-    income_stats: LoyaltyGetIncomeStatsDataIncomeStats | None = None
-    currency: LoyaltyGetIncomeStatsDataCurrency | None = None
-    income_stats_by_day: list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem] | None = None
+    __slots__ = ("currency", "income_stats", "income_stats_by_day")
+
+    income_stats: LoyaltyGetIncomeStatsDataIncomeStats | None
+    currency: LoyaltyGetIncomeStatsDataCurrency | None
+    income_stats_by_day: list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem] | None
+
+    def __init__(
+        self,
+        *,
+        income_stats: LoyaltyGetIncomeStatsDataIncomeStats | None = None,
+        currency: LoyaltyGetIncomeStatsDataCurrency | None = None,
+        income_stats_by_day: list[LoyaltyGetIncomeStatsDataIncomeStatsByDayItem] | None = None,
+    ) -> None:
+        self.income_stats = income_stats
+        self.currency = currency
+        self.income_stats_by_day = income_stats_by_day
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetIncomeStatsDataCurrency(Model):
     """`LoyaltyGetIncomeStatsData/currency`.
 
@@ -1258,14 +2219,31 @@ class LoyaltyGetIncomeStatsDataCurrency(Model):
         is_symbol_after_amount: `bool`.
     """
 
-    id: int | None = None
-    iso: str | None = None
-    name: str | None = None
-    symbol: str | None = None
-    is_symbol_after_amount: bool | None = None
+    __slots__ = ("id", "is_symbol_after_amount", "iso", "name", "symbol")
+
+    id: int | None
+    iso: str | None
+    name: str | None
+    symbol: str | None
+    is_symbol_after_amount: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        iso: str | None = None,
+        name: str | None = None,
+        symbol: str | None = None,
+        is_symbol_after_amount: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.iso = iso
+        self.name = name
+        self.symbol = symbol
+        self.is_symbol_after_amount = is_symbol_after_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetIncomeStatsDataIncomeStats(Model):
     """`LoyaltyGetIncomeStatsData/income_stats`.
 
@@ -1275,12 +2253,25 @@ class LoyaltyGetIncomeStatsDataIncomeStats(Model):
         total: `LoyaltyGetIncomeStatsDataIncomeStatsTotal`.
     """
 
-    new: LoyaltyGetIncomeStatsDataIncomeStatsNew | None = None
-    old: LoyaltyGetIncomeStatsDataIncomeStatsOld | None = None
-    total: LoyaltyGetIncomeStatsDataIncomeStatsTotal | None = None
+    __slots__ = ("new", "old", "total")
+
+    new: LoyaltyGetIncomeStatsDataIncomeStatsNew | None
+    old: LoyaltyGetIncomeStatsDataIncomeStatsOld | None
+    total: LoyaltyGetIncomeStatsDataIncomeStatsTotal | None
+
+    def __init__(
+        self,
+        *,
+        new: LoyaltyGetIncomeStatsDataIncomeStatsNew | None = None,
+        old: LoyaltyGetIncomeStatsDataIncomeStatsOld | None = None,
+        total: LoyaltyGetIncomeStatsDataIncomeStatsTotal | None = None,
+    ) -> None:
+        self.new = new
+        self.old = old
+        self.total = total
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetIncomeStatsDataIncomeStatsByDayItem(Model):
     """`LoyaltyGetIncomeStatsData/income_stats_by_day/0`.
 
@@ -1290,12 +2281,19 @@ class LoyaltyGetIncomeStatsDataIncomeStatsByDayItem(Model):
         old_sum: `int`.
     """
 
-    date: str | None = None
-    new_sum: int | None = None
-    old_sum: int | None = None
+    __slots__ = ("date", "new_sum", "old_sum")
+
+    date: str | None
+    new_sum: int | None
+    old_sum: int | None
+
+    def __init__(self, *, date: str | None = None, new_sum: int | None = None, old_sum: int | None = None) -> None:
+        self.date = date
+        self.new_sum = new_sum
+        self.old_sum = old_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetIncomeStatsDataIncomeStatsNew(Model):
     """`LoyaltyGetIncomeStatsData/income_stats/new`.
 
@@ -1304,11 +2302,17 @@ class LoyaltyGetIncomeStatsDataIncomeStatsNew(Model):
         returned_sum: `int`.
     """
 
-    all_sum: int | None = None
-    returned_sum: int | None = None
+    __slots__ = ("all_sum", "returned_sum")
+
+    all_sum: int | None
+    returned_sum: int | None
+
+    def __init__(self, *, all_sum: int | None = None, returned_sum: int | None = None) -> None:
+        self.all_sum = all_sum
+        self.returned_sum = returned_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetIncomeStatsDataIncomeStatsOld(Model):
     """`LoyaltyGetIncomeStatsData/income_stats/old`.
 
@@ -1317,11 +2321,17 @@ class LoyaltyGetIncomeStatsDataIncomeStatsOld(Model):
         returned_sum: `int`.
     """
 
-    all_sum: int | None = None
-    returned_sum: int | None = None
+    __slots__ = ("all_sum", "returned_sum")
+
+    all_sum: int | None
+    returned_sum: int | None
+
+    def __init__(self, *, all_sum: int | None = None, returned_sum: int | None = None) -> None:
+        self.all_sum = all_sum
+        self.returned_sum = returned_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetIncomeStatsDataIncomeStatsTotal(Model):
     """`LoyaltyGetIncomeStatsData/income_stats/total`.
 
@@ -1330,11 +2340,17 @@ class LoyaltyGetIncomeStatsDataIncomeStatsTotal(Model):
         returned_sum: `int`.
     """
 
-    all_sum: int | None = None
-    returned_sum: int | None = None
+    __slots__ = ("all_sum", "returned_sum")
+
+    all_sum: int | None
+    returned_sum: int | None
+
+    def __init__(self, *, all_sum: int | None = None, returned_sum: int | None = None) -> None:
+        self.all_sum = all_sum
+        self.returned_sum = returned_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetStaffReturnStatsItem(Model):
     """`LoyaltyGetStaffReturnStatsItem`.
 
@@ -1343,11 +2359,22 @@ class LoyaltyGetStaffReturnStatsItem(Model):
         staff: `LoyaltyGetStaffReturnStatsItemStaff`.
     """
 
-    client_stats: LoyaltyGetStaffReturnStatsItemClientStats | None = None
-    staff: LoyaltyGetStaffReturnStatsItemStaff | None = None
+    __slots__ = ("client_stats", "staff")
+
+    client_stats: LoyaltyGetStaffReturnStatsItemClientStats | None
+    staff: LoyaltyGetStaffReturnStatsItemStaff | None
+
+    def __init__(
+        self,
+        *,
+        client_stats: LoyaltyGetStaffReturnStatsItemClientStats | None = None,
+        staff: LoyaltyGetStaffReturnStatsItemStaff | None = None,
+    ) -> None:
+        self.client_stats = client_stats
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetStaffReturnStatsItemClientStats(Model):
     """`LoyaltyGetStaffReturnStatsItem/client_stats`.
 
@@ -1358,13 +2385,28 @@ class LoyaltyGetStaffReturnStatsItemClientStats(Model):
         returned_percent: `float`.
     """
 
-    all_count: int | None = None
-    lost_count: int | None = None
-    returned_count: int | None = None
-    returned_percent: float | None = None
+    __slots__ = ("all_count", "lost_count", "returned_count", "returned_percent")
+
+    all_count: int | None
+    lost_count: int | None
+    returned_count: int | None
+    returned_percent: float | None
+
+    def __init__(
+        self,
+        *,
+        all_count: int | None = None,
+        lost_count: int | None = None,
+        returned_count: int | None = None,
+        returned_percent: float | None = None,
+    ) -> None:
+        self.all_count = all_count
+        self.lost_count = lost_count
+        self.returned_count = returned_count
+        self.returned_percent = returned_percent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGetStaffReturnStatsItemStaff(Model):
     """`LoyaltyGetStaffReturnStatsItem/staff`.
 
@@ -1373,11 +2415,17 @@ class LoyaltyGetStaffReturnStatsItemStaff(Model):
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyListChainTransactionsItem(Model):
     """`LoyaltyListChainTransactionsItem`.
 
@@ -1402,27 +2450,89 @@ class LoyaltyListChainTransactionsItem(Model):
         type: `LoyaltyListChainTransactionsItemType`.
     """
 
-    id: int | None = None
-    visit_id: int | None = None
-    status_id: int | None = None
-    amount: float | None = None
-    type_id: int | None = None
-    card_id: int | None = None
-    program_id: int | None = None
-    certificate_id: int | None = None
-    abonement_id: int | None = None
-    salon_group_id: int | None = None
-    item_id: int | None = None
-    item_type_id: int | None = None
-    item_record_id: int | None = None
-    goods_transaction_id: int | None = None
-    services_transaction_id: int | None = None
-    is_discount: bool | None = None
-    is_loyalty_withdraw: bool | None = None
-    type: LoyaltyListChainTransactionsItemType | None = None
+    __slots__ = (
+        "abonement_id",
+        "amount",
+        "card_id",
+        "certificate_id",
+        "goods_transaction_id",
+        "id",
+        "is_discount",
+        "is_loyalty_withdraw",
+        "item_id",
+        "item_record_id",
+        "item_type_id",
+        "program_id",
+        "salon_group_id",
+        "services_transaction_id",
+        "status_id",
+        "type",
+        "type_id",
+        "visit_id",
+    )
+
+    id: int | None
+    visit_id: int | None
+    status_id: int | None
+    amount: float | None
+    type_id: int | None
+    card_id: int | None
+    program_id: int | None
+    certificate_id: int | None
+    abonement_id: int | None
+    salon_group_id: int | None
+    item_id: int | None
+    item_type_id: int | None
+    item_record_id: int | None
+    goods_transaction_id: int | None
+    services_transaction_id: int | None
+    is_discount: bool | None
+    is_loyalty_withdraw: bool | None
+    type: LoyaltyListChainTransactionsItemType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        visit_id: int | None = None,
+        status_id: int | None = None,
+        amount: float | None = None,
+        type_id: int | None = None,
+        card_id: int | None = None,
+        program_id: int | None = None,
+        certificate_id: int | None = None,
+        abonement_id: int | None = None,
+        salon_group_id: int | None = None,
+        item_id: int | None = None,
+        item_type_id: int | None = None,
+        item_record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        services_transaction_id: int | None = None,
+        is_discount: bool | None = None,
+        is_loyalty_withdraw: bool | None = None,
+        type: LoyaltyListChainTransactionsItemType | None = None,
+    ) -> None:
+        self.id = id
+        self.visit_id = visit_id
+        self.status_id = status_id
+        self.amount = amount
+        self.type_id = type_id
+        self.card_id = card_id
+        self.program_id = program_id
+        self.certificate_id = certificate_id
+        self.abonement_id = abonement_id
+        self.salon_group_id = salon_group_id
+        self.item_id = item_id
+        self.item_type_id = item_type_id
+        self.item_record_id = item_record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.services_transaction_id = services_transaction_id
+        self.is_discount = is_discount
+        self.is_loyalty_withdraw = is_loyalty_withdraw
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyListChainTransactionsItemType(Model):
     """`LoyaltyListChainTransactionsItem/type`.
 
@@ -1431,11 +2541,17 @@ class LoyaltyListChainTransactionsItemType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyNotificationMessageTemplate2(Model):
     """`loyalty_notification_message_template`.
 
@@ -1446,13 +2562,28 @@ class LoyaltyNotificationMessageTemplate2(Model):
         message_type: `LoyaltyNotificationMessageTemplateMessageType`.
     """
 
-    id: int | None = None
-    type: LoyaltyNotificationMessageTemplateType | None = None
-    body: str | None = None
-    message_type: LoyaltyNotificationMessageTemplateMessageType | None = None
+    __slots__ = ("body", "id", "message_type", "type")
+
+    id: int | None
+    type: LoyaltyNotificationMessageTemplateType | None
+    body: str | None
+    message_type: LoyaltyNotificationMessageTemplateMessageType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type: LoyaltyNotificationMessageTemplateType | None = None,
+        body: str | None = None,
+        message_type: LoyaltyNotificationMessageTemplateMessageType | None = None,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.body = body
+        self.message_type = message_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyNotificationMessageTemplateRequest2(Model):
     """`loyalty_notification_message_template_request`.
 
@@ -1461,11 +2592,19 @@ class LoyaltyNotificationMessageTemplateRequest2(Model):
         body: `str`.
     """
 
-    type: LoyaltyNotificationMessageTemplateRequestType | None = None
-    body: str | None = None
+    __slots__ = ("body", "type")
+
+    type: LoyaltyNotificationMessageTemplateRequestType | None
+    body: str | None
+
+    def __init__(
+        self, *, type: LoyaltyNotificationMessageTemplateRequestType | None = None, body: str | None = None
+    ) -> None:
+        self.type = type
+        self.body = body
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyProgram2(Model):
     """`loyalty_program`.
 
@@ -1494,31 +2633,105 @@ class LoyaltyProgram2(Model):
         applicable_items: `list[LoyaltyEntityAttendanceItem2]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    type: LoyaltyProgramType | None = None
-    service_item_type: LoyaltyProgramServiceItemType | None = None
-    good_item_type: LoyaltyProgramGoodItemType | None = None
-    value_unit: LoyaltyProgramValueUnit | None = None
-    usage_limit: int | None = None
-    visit_multiplicity: int | None = None
-    sold_items_multiplicity: int | None = None
-    expiration_timeout: int | None = None
-    expiration_timeout_unit: LoyaltyProgramExpirationTimeoutUnit | None = None
-    expiration_notification_timeout: int | None = None
-    params_source_type: LoyaltyProgramParamsSourceType | None = None
-    history_start_date: str | None = None
-    on_changed_notification_template_id: int | None = None
-    on_expiration_notification_template_id: int | None = None
-    loyalty_card_types: list[LoyaltyCardType2] | None = None
-    on_changed_notification_template: LoyaltyNotificationMessageTemplate2 | None = None
-    on_expiration_notification_template: LoyaltyNotificationMessageTemplate2 | None = None
-    rules: list[LoyaltyProgramRule2] | None = None
-    companies: list[Company2] | None = None
-    applicable_items: list[LoyaltyEntityAttendanceItem2] | None = None
+    __slots__ = (
+        "applicable_items",
+        "companies",
+        "expiration_notification_timeout",
+        "expiration_timeout",
+        "expiration_timeout_unit",
+        "good_item_type",
+        "history_start_date",
+        "id",
+        "loyalty_card_types",
+        "on_changed_notification_template",
+        "on_changed_notification_template_id",
+        "on_expiration_notification_template",
+        "on_expiration_notification_template_id",
+        "params_source_type",
+        "rules",
+        "service_item_type",
+        "sold_items_multiplicity",
+        "title",
+        "type",
+        "usage_limit",
+        "value_unit",
+        "visit_multiplicity",
+    )
+
+    id: int | None
+    title: str | None
+    type: LoyaltyProgramType | None
+    service_item_type: LoyaltyProgramServiceItemType | None
+    good_item_type: LoyaltyProgramGoodItemType | None
+    value_unit: LoyaltyProgramValueUnit | None
+    usage_limit: int | None
+    visit_multiplicity: int | None
+    sold_items_multiplicity: int | None
+    expiration_timeout: int | None
+    expiration_timeout_unit: LoyaltyProgramExpirationTimeoutUnit | None
+    expiration_notification_timeout: int | None
+    params_source_type: LoyaltyProgramParamsSourceType | None
+    history_start_date: str | None
+    on_changed_notification_template_id: int | None
+    on_expiration_notification_template_id: int | None
+    loyalty_card_types: list[LoyaltyCardType2] | None
+    on_changed_notification_template: LoyaltyNotificationMessageTemplate2 | None
+    on_expiration_notification_template: LoyaltyNotificationMessageTemplate2 | None
+    rules: list[LoyaltyProgramRule2] | None
+    companies: list[Company2] | None
+    applicable_items: list[LoyaltyEntityAttendanceItem2] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        type: LoyaltyProgramType | None = None,
+        service_item_type: LoyaltyProgramServiceItemType | None = None,
+        good_item_type: LoyaltyProgramGoodItemType | None = None,
+        value_unit: LoyaltyProgramValueUnit | None = None,
+        usage_limit: int | None = None,
+        visit_multiplicity: int | None = None,
+        sold_items_multiplicity: int | None = None,
+        expiration_timeout: int | None = None,
+        expiration_timeout_unit: LoyaltyProgramExpirationTimeoutUnit | None = None,
+        expiration_notification_timeout: int | None = None,
+        params_source_type: LoyaltyProgramParamsSourceType | None = None,
+        history_start_date: str | None = None,
+        on_changed_notification_template_id: int | None = None,
+        on_expiration_notification_template_id: int | None = None,
+        loyalty_card_types: list[LoyaltyCardType2] | None = None,
+        on_changed_notification_template: LoyaltyNotificationMessageTemplate2 | None = None,
+        on_expiration_notification_template: LoyaltyNotificationMessageTemplate2 | None = None,
+        rules: list[LoyaltyProgramRule2] | None = None,
+        companies: list[Company2] | None = None,
+        applicable_items: list[LoyaltyEntityAttendanceItem2] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.type = type
+        self.service_item_type = service_item_type
+        self.good_item_type = good_item_type
+        self.value_unit = value_unit
+        self.usage_limit = usage_limit
+        self.visit_multiplicity = visit_multiplicity
+        self.sold_items_multiplicity = sold_items_multiplicity
+        self.expiration_timeout = expiration_timeout
+        self.expiration_timeout_unit = expiration_timeout_unit
+        self.expiration_notification_timeout = expiration_notification_timeout
+        self.params_source_type = params_source_type
+        self.history_start_date = history_start_date
+        self.on_changed_notification_template_id = on_changed_notification_template_id
+        self.on_expiration_notification_template_id = on_expiration_notification_template_id
+        self.loyalty_card_types = loyalty_card_types
+        self.on_changed_notification_template = on_changed_notification_template
+        self.on_expiration_notification_template = on_expiration_notification_template
+        self.rules = rules
+        self.companies = companies
+        self.applicable_items = applicable_items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyProgramCreateRequest2(Model):
     """`loyalty_program_create_request`.
 
@@ -1528,6 +2741,8 @@ class LoyaltyProgramCreateRequest2(Model):
         service_item_type: `LoyaltyProgramCreateRequestServiceItemType`, always present.
         good_item_type: `LoyaltyProgramCreateRequestGoodItemType`, always present.
         value_unit: `LoyaltyProgramCreateRequestValueUnit`, always present.
+        rules: `list[LoyaltyProgramRuleRequest2]`, always present.
+        company_ids: `list[int]`, always present.
         usage_limit: `int`.
         visit_multiplicity: `int`.
         sold_items_multiplicity: `int`.
@@ -1539,12 +2754,34 @@ class LoyaltyProgramCreateRequest2(Model):
         loyalty_card_type_ids: `list[int]`.
         on_changed_notification_template: `LoyaltyNotificationMessageTemplateRequest2`.
         on_expiration_notification_template: `LoyaltyNotificationMessageTemplateRequest2`.
-        rules: `list[LoyaltyProgramRuleRequest2]`, always present.
-        company_ids: `list[int]`, always present.
         allowed_service_ids: `list[int]`.
         allowed_good_ids: `list[int]`.
         allowed_good_category_ids: `list[int]`.
     """
+
+    __slots__ = (
+        "allowed_good_category_ids",
+        "allowed_good_ids",
+        "allowed_service_ids",
+        "company_ids",
+        "expiration_notification_timeout",
+        "expiration_timeout",
+        "expiration_timeout_unit",
+        "good_item_type",
+        "history_start_date",
+        "loyalty_card_type_ids",
+        "on_changed_notification_template",
+        "on_expiration_notification_template",
+        "params_source_type",
+        "rules",
+        "service_item_type",
+        "sold_items_multiplicity",
+        "title",
+        "type",
+        "usage_limit",
+        "value_unit",
+        "visit_multiplicity",
+    )
 
     title: str
     type: LoyaltyProgramCreateRequestType
@@ -1553,23 +2790,70 @@ class LoyaltyProgramCreateRequest2(Model):
     value_unit: LoyaltyProgramCreateRequestValueUnit
     rules: list[LoyaltyProgramRuleRequest2]
     company_ids: list[int]
-    usage_limit: int | None = None
-    visit_multiplicity: int | None = None
-    sold_items_multiplicity: int | None = None
-    expiration_timeout: int | None = None
-    expiration_timeout_unit: LoyaltyProgramCreateRequestExpirationTimeoutUnit | None = None
-    expiration_notification_timeout: int | None = None
-    params_source_type: LoyaltyProgramCreateRequestParamsSourceType | None = None
-    history_start_date: str | None = None
-    loyalty_card_type_ids: list[int] | None = None
-    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
-    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
-    allowed_service_ids: list[int] | None = None
-    allowed_good_ids: list[int] | None = None
-    allowed_good_category_ids: list[int] | None = None
+    usage_limit: int | None
+    visit_multiplicity: int | None
+    sold_items_multiplicity: int | None
+    expiration_timeout: int | None
+    expiration_timeout_unit: LoyaltyProgramCreateRequestExpirationTimeoutUnit | None
+    expiration_notification_timeout: int | None
+    params_source_type: LoyaltyProgramCreateRequestParamsSourceType | None
+    history_start_date: str | None
+    loyalty_card_type_ids: list[int] | None
+    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
+    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
+    allowed_service_ids: list[int] | None
+    allowed_good_ids: list[int] | None
+    allowed_good_category_ids: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        type: LoyaltyProgramCreateRequestType,
+        service_item_type: LoyaltyProgramCreateRequestServiceItemType,
+        good_item_type: LoyaltyProgramCreateRequestGoodItemType,
+        value_unit: LoyaltyProgramCreateRequestValueUnit,
+        rules: list[LoyaltyProgramRuleRequest2],
+        company_ids: list[int],
+        usage_limit: int | None = None,
+        visit_multiplicity: int | None = None,
+        sold_items_multiplicity: int | None = None,
+        expiration_timeout: int | None = None,
+        expiration_timeout_unit: LoyaltyProgramCreateRequestExpirationTimeoutUnit | None = None,
+        expiration_notification_timeout: int | None = None,
+        params_source_type: LoyaltyProgramCreateRequestParamsSourceType | None = None,
+        history_start_date: str | None = None,
+        loyalty_card_type_ids: list[int] | None = None,
+        on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None,
+        on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None,
+        allowed_service_ids: list[int] | None = None,
+        allowed_good_ids: list[int] | None = None,
+        allowed_good_category_ids: list[int] | None = None,
+    ) -> None:
+        self.title = title
+        self.type = type
+        self.service_item_type = service_item_type
+        self.good_item_type = good_item_type
+        self.value_unit = value_unit
+        self.rules = rules
+        self.company_ids = company_ids
+        self.usage_limit = usage_limit
+        self.visit_multiplicity = visit_multiplicity
+        self.sold_items_multiplicity = sold_items_multiplicity
+        self.expiration_timeout = expiration_timeout
+        self.expiration_timeout_unit = expiration_timeout_unit
+        self.expiration_notification_timeout = expiration_notification_timeout
+        self.params_source_type = params_source_type
+        self.history_start_date = history_start_date
+        self.loyalty_card_type_ids = loyalty_card_type_ids
+        self.on_changed_notification_template = on_changed_notification_template
+        self.on_expiration_notification_template = on_expiration_notification_template
+        self.allowed_service_ids = allowed_service_ids
+        self.allowed_good_ids = allowed_good_ids
+        self.allowed_good_category_ids = allowed_good_category_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyProgramRule2(Model):
     """`loyalty_program_rule`.
 
@@ -1582,15 +2866,34 @@ class LoyaltyProgramRule2(Model):
         service_id: `int`.
     """
 
-    id: int | None = None
-    parameter: int | None = None
-    value: float | None = None
-    loyalty_program_id: int | None = None
-    loyalty_type_id: int | None = None
-    service_id: int | None = None
+    __slots__ = ("id", "loyalty_program_id", "loyalty_type_id", "parameter", "service_id", "value")
+
+    id: int | None
+    parameter: int | None
+    value: float | None
+    loyalty_program_id: int | None
+    loyalty_type_id: int | None
+    service_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        parameter: int | None = None,
+        value: float | None = None,
+        loyalty_program_id: int | None = None,
+        loyalty_type_id: int | None = None,
+        service_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.parameter = parameter
+        self.value = value
+        self.loyalty_program_id = loyalty_program_id
+        self.loyalty_type_id = loyalty_type_id
+        self.service_id = service_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyProgramRuleRequest2(Model):
     """`loyalty_program_rule_request`.
 
@@ -1600,12 +2903,21 @@ class LoyaltyProgramRuleRequest2(Model):
         service_id: `int`.
     """
 
-    parameter: int | None = None
-    value: float | None = None
-    service_id: int | None = None
+    __slots__ = ("parameter", "service_id", "value")
+
+    parameter: int | None
+    value: float | None
+    service_id: int | None
+
+    def __init__(
+        self, *, parameter: int | None = None, value: float | None = None, service_id: int | None = None
+    ) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.service_id = service_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyProgramUpdateRequest2(Model):
     """`loyalty_program_update_request`.
 
@@ -1625,22 +2937,69 @@ class LoyaltyProgramUpdateRequest2(Model):
         allowed_good_category_ids: `list[int]`.
     """
 
-    title: str | None = None
-    usage_limit: int | None = None
-    expiration_timeout: int | None = None
-    expiration_timeout_unit: LoyaltyProgramUpdateRequestExpirationTimeoutUnit | None = None
-    expiration_notification_timeout: int | None = None
-    loyalty_card_type_ids: list[int] | None = None
-    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
-    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None
-    rules: list[LoyaltyProgramRuleRequest2] | None = None
-    company_ids: list[int] | None = None
-    allowed_service_ids: list[int] | None = None
-    allowed_good_ids: list[int] | None = None
-    allowed_good_category_ids: list[int] | None = None
+    __slots__ = (
+        "allowed_good_category_ids",
+        "allowed_good_ids",
+        "allowed_service_ids",
+        "company_ids",
+        "expiration_notification_timeout",
+        "expiration_timeout",
+        "expiration_timeout_unit",
+        "loyalty_card_type_ids",
+        "on_changed_notification_template",
+        "on_expiration_notification_template",
+        "rules",
+        "title",
+        "usage_limit",
+    )
+
+    title: str | None
+    usage_limit: int | None
+    expiration_timeout: int | None
+    expiration_timeout_unit: LoyaltyProgramUpdateRequestExpirationTimeoutUnit | None
+    expiration_notification_timeout: int | None
+    loyalty_card_type_ids: list[int] | None
+    on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
+    on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None
+    rules: list[LoyaltyProgramRuleRequest2] | None
+    company_ids: list[int] | None
+    allowed_service_ids: list[int] | None
+    allowed_good_ids: list[int] | None
+    allowed_good_category_ids: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        usage_limit: int | None = None,
+        expiration_timeout: int | None = None,
+        expiration_timeout_unit: LoyaltyProgramUpdateRequestExpirationTimeoutUnit | None = None,
+        expiration_notification_timeout: int | None = None,
+        loyalty_card_type_ids: list[int] | None = None,
+        on_changed_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None,
+        on_expiration_notification_template: LoyaltyNotificationMessageTemplateRequest2 | None = None,
+        rules: list[LoyaltyProgramRuleRequest2] | None = None,
+        company_ids: list[int] | None = None,
+        allowed_service_ids: list[int] | None = None,
+        allowed_good_ids: list[int] | None = None,
+        allowed_good_category_ids: list[int] | None = None,
+    ) -> None:
+        self.title = title
+        self.usage_limit = usage_limit
+        self.expiration_timeout = expiration_timeout
+        self.expiration_timeout_unit = expiration_timeout_unit
+        self.expiration_notification_timeout = expiration_notification_timeout
+        self.loyalty_card_type_ids = loyalty_card_type_ids
+        self.on_changed_notification_template = on_changed_notification_template
+        self.on_expiration_notification_template = on_expiration_notification_template
+        self.rules = rules
+        self.company_ids = company_ids
+        self.allowed_service_ids = allowed_service_ids
+        self.allowed_good_ids = allowed_good_ids
+        self.allowed_good_category_ids = allowed_good_category_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltySearchAbonementTypesItem(Model):
     """`LoyaltySearchAbonementTypesItem`.
 
@@ -1657,19 +3016,57 @@ class LoyaltySearchAbonementTypesItem(Model):
         united_balance_services_count: `float`.
     """
 
-    id: int | None = None
-    salon_group_id: int | None = None
-    title: str | None = None
-    period: float | None = None
-    period_unit_id: int | None = None
-    allow_freeze: bool | None = None
-    freeze_limit: float | None = None
-    is_allow_empty_code: bool | None = None
-    is_united_balance: bool | None = None
-    united_balance_services_count: float | None = None
+    __slots__ = (
+        "allow_freeze",
+        "freeze_limit",
+        "id",
+        "is_allow_empty_code",
+        "is_united_balance",
+        "period",
+        "period_unit_id",
+        "salon_group_id",
+        "title",
+        "united_balance_services_count",
+    )
+
+    id: int | None
+    salon_group_id: int | None
+    title: str | None
+    period: float | None
+    period_unit_id: int | None
+    allow_freeze: bool | None
+    freeze_limit: float | None
+    is_allow_empty_code: bool | None
+    is_united_balance: bool | None
+    united_balance_services_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_group_id: int | None = None,
+        title: str | None = None,
+        period: float | None = None,
+        period_unit_id: int | None = None,
+        allow_freeze: bool | None = None,
+        freeze_limit: float | None = None,
+        is_allow_empty_code: bool | None = None,
+        is_united_balance: bool | None = None,
+        united_balance_services_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_group_id = salon_group_id
+        self.title = title
+        self.period = period
+        self.period_unit_id = period_unit_id
+        self.allow_freeze = allow_freeze
+        self.freeze_limit = freeze_limit
+        self.is_allow_empty_code = is_allow_empty_code
+        self.is_united_balance = is_united_balance
+        self.united_balance_services_count = united_balance_services_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltySearchCertificateTypesItem(Model):
     """`LoyaltySearchCertificateTypesItem`.
 
@@ -1687,20 +3084,61 @@ class LoyaltySearchCertificateTypesItem(Model):
         is_allow_empty_code: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    balance: float | None = None
-    is_multi: bool | None = None
-    company_group_id: int | None = None
-    item_type_id: int | None = None
-    expiration_type_id: int | None = None
-    expiration_date: str | None = None
-    expiration_timeout: float | None = None
-    expiration_timeout_unit_id: int | None = None
-    is_allow_empty_code: bool | None = None
+    __slots__ = (
+        "balance",
+        "company_group_id",
+        "expiration_date",
+        "expiration_timeout",
+        "expiration_timeout_unit_id",
+        "expiration_type_id",
+        "id",
+        "is_allow_empty_code",
+        "is_multi",
+        "item_type_id",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    balance: float | None
+    is_multi: bool | None
+    company_group_id: int | None
+    item_type_id: int | None
+    expiration_type_id: int | None
+    expiration_date: str | None
+    expiration_timeout: float | None
+    expiration_timeout_unit_id: int | None
+    is_allow_empty_code: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        balance: float | None = None,
+        is_multi: bool | None = None,
+        company_group_id: int | None = None,
+        item_type_id: int | None = None,
+        expiration_type_id: int | None = None,
+        expiration_date: str | None = None,
+        expiration_timeout: float | None = None,
+        expiration_timeout_unit_id: int | None = None,
+        is_allow_empty_code: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.balance = balance
+        self.is_multi = is_multi
+        self.company_group_id = company_group_id
+        self.item_type_id = item_type_id
+        self.expiration_type_id = expiration_type_id
+        self.expiration_date = expiration_date
+        self.expiration_timeout = expiration_timeout
+        self.expiration_timeout_unit_id = expiration_timeout_unit_id
+        self.is_allow_empty_code = is_allow_empty_code
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltySearchProgramsItem(Model):
     """`LoyaltySearchProgramsItem`.
 
@@ -1730,32 +3168,109 @@ class LoyaltySearchProgramsItem(Model):
         first_transaction_date: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    type: LoyaltySearchProgramsItemType | None = None
-    loyalty_type_id: int | None = None
-    item_type_id: int | None = None
-    service_item_type: LoyaltySearchProgramsItemServiceItemType | None = None
-    good_item_type: LoyaltySearchProgramsItemGoodItemType | None = None
-    value_unit_id: int | None = None
-    value_unit: LoyaltySearchProgramsItemValueUnit | None = None
-    group_id: int | None = None
-    usage_limit: int | None = None
-    visit_multiplicity: int | None = None
-    sold_items_multiplicity: int | None = None
-    current_package_progress: int | None = None
-    allowed_usages_amount: int | None = None
-    expiration_timeout: int | None = None
-    expiration_timeout_unit: LoyaltySearchProgramsItemExpirationTimeoutUnit | None = None
-    expiration_notification_timeout: int | None = None
-    params_source_type: LoyaltySearchProgramsItemParamsSourceType | None = None
-    history_start_date: str | None = None
-    on_changed_notification_template_id: int | None = None
-    on_expiration_notification_template_id: int | None = None
-    first_transaction_date: str | None = None
+    __slots__ = (
+        "allowed_usages_amount",
+        "current_package_progress",
+        "expiration_notification_timeout",
+        "expiration_timeout",
+        "expiration_timeout_unit",
+        "first_transaction_date",
+        "good_item_type",
+        "group_id",
+        "history_start_date",
+        "id",
+        "item_type_id",
+        "loyalty_type_id",
+        "on_changed_notification_template_id",
+        "on_expiration_notification_template_id",
+        "params_source_type",
+        "service_item_type",
+        "sold_items_multiplicity",
+        "title",
+        "type",
+        "usage_limit",
+        "value_unit",
+        "value_unit_id",
+        "visit_multiplicity",
+    )
+
+    id: int | None
+    title: str | None
+    type: LoyaltySearchProgramsItemType | None
+    loyalty_type_id: int | None
+    item_type_id: int | None
+    service_item_type: LoyaltySearchProgramsItemServiceItemType | None
+    good_item_type: LoyaltySearchProgramsItemGoodItemType | None
+    value_unit_id: int | None
+    value_unit: LoyaltySearchProgramsItemValueUnit | None
+    group_id: int | None
+    usage_limit: int | None
+    visit_multiplicity: int | None
+    sold_items_multiplicity: int | None
+    current_package_progress: int | None
+    allowed_usages_amount: int | None
+    expiration_timeout: int | None
+    expiration_timeout_unit: LoyaltySearchProgramsItemExpirationTimeoutUnit | None
+    expiration_notification_timeout: int | None
+    params_source_type: LoyaltySearchProgramsItemParamsSourceType | None
+    history_start_date: str | None
+    on_changed_notification_template_id: int | None
+    on_expiration_notification_template_id: int | None
+    first_transaction_date: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        type: LoyaltySearchProgramsItemType | None = None,
+        loyalty_type_id: int | None = None,
+        item_type_id: int | None = None,
+        service_item_type: LoyaltySearchProgramsItemServiceItemType | None = None,
+        good_item_type: LoyaltySearchProgramsItemGoodItemType | None = None,
+        value_unit_id: int | None = None,
+        value_unit: LoyaltySearchProgramsItemValueUnit | None = None,
+        group_id: int | None = None,
+        usage_limit: int | None = None,
+        visit_multiplicity: int | None = None,
+        sold_items_multiplicity: int | None = None,
+        current_package_progress: int | None = None,
+        allowed_usages_amount: int | None = None,
+        expiration_timeout: int | None = None,
+        expiration_timeout_unit: LoyaltySearchProgramsItemExpirationTimeoutUnit | None = None,
+        expiration_notification_timeout: int | None = None,
+        params_source_type: LoyaltySearchProgramsItemParamsSourceType | None = None,
+        history_start_date: str | None = None,
+        on_changed_notification_template_id: int | None = None,
+        on_expiration_notification_template_id: int | None = None,
+        first_transaction_date: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.type = type
+        self.loyalty_type_id = loyalty_type_id
+        self.item_type_id = item_type_id
+        self.service_item_type = service_item_type
+        self.good_item_type = good_item_type
+        self.value_unit_id = value_unit_id
+        self.value_unit = value_unit
+        self.group_id = group_id
+        self.usage_limit = usage_limit
+        self.visit_multiplicity = visit_multiplicity
+        self.sold_items_multiplicity = sold_items_multiplicity
+        self.current_package_progress = current_package_progress
+        self.allowed_usages_amount = allowed_usages_amount
+        self.expiration_timeout = expiration_timeout
+        self.expiration_timeout_unit = expiration_timeout_unit
+        self.expiration_notification_timeout = expiration_notification_timeout
+        self.params_source_type = params_source_type
+        self.history_start_date = history_start_date
+        self.on_changed_notification_template_id = on_changed_notification_template_id
+        self.on_expiration_notification_template_id = on_expiration_notification_template_id
+        self.first_transaction_date = first_transaction_date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalonService(Model):
     """`salon_service`.
 
@@ -1766,13 +3281,28 @@ class SalonService(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    is_category: bool | None = None
-    category_id: int | None = None
-    title: str | None = None
+    __slots__ = ("category_id", "id", "is_category", "title")
+
+    id: int | None
+    is_category: bool | None
+    category_id: int | None
+    title: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        is_category: bool | None = None,
+        category_id: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        self.id = id
+        self.is_category = is_category
+        self.category_id = category_id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyApplyResponseDataTypes(Model):
     """`visit_loyalty_apply_response_data_types`.
 
@@ -1783,13 +3313,29 @@ class VisitLoyaltyApplyResponseDataTypes(Model):
         items: `list[VisitLoyaltyApplyResponseDataTypesItem]`.
     """
 
-    payment_transactions: list[dict[str, JSON]] | None = None
-    loyalty_transactions: list[VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction] | None = None
-    kkm_transaction_details_container: VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer | None = None
-    items: list[VisitLoyaltyApplyResponseDataTypesItem] | None = None
+    __slots__ = ("items", "kkm_transaction_details_container", "loyalty_transactions", "payment_transactions")
+
+    payment_transactions: list[dict[str, JSON]] | None
+    loyalty_transactions: list[VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction] | None
+    kkm_transaction_details_container: VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer | None
+    items: list[VisitLoyaltyApplyResponseDataTypesItem] | None
+
+    def __init__(
+        self,
+        *,
+        payment_transactions: list[dict[str, JSON]] | None = None,
+        loyalty_transactions: list[VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction] | None = None,
+        kkm_transaction_details_container: VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer
+        | None = None,
+        items: list[VisitLoyaltyApplyResponseDataTypesItem] | None = None,
+    ) -> None:
+        self.payment_transactions = payment_transactions
+        self.loyalty_transactions = loyalty_transactions
+        self.kkm_transaction_details_container = kkm_transaction_details_container
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyApplyResponseDataTypesItem(Model):
     """`visit_loyalty_apply_response_data_types/items/0`.
 
@@ -1813,26 +3359,85 @@ class VisitLoyaltyApplyResponseDataTypesItem(Model):
         is_good: `bool`.
     """
 
-    id: int | None = None
-    item_id: int | None = None
-    item_type_id: int | None = None
-    record_id: int | None = None
-    item_title: str | None = None
-    amount: int | None = None
-    first_cost: float | None = None
-    manual_cost: float | None = None
-    discount: float | None = None
-    cost: float | None = None
-    master_id: int | None = None
-    good_id: int | None = None
-    service_id: int | None = None
-    event_id: int | None = None
-    is_service: bool | None = None
-    is_event: bool | None = None
-    is_good: bool | None = None
+    __slots__ = (
+        "amount",
+        "cost",
+        "discount",
+        "event_id",
+        "first_cost",
+        "good_id",
+        "id",
+        "is_event",
+        "is_good",
+        "is_service",
+        "item_id",
+        "item_title",
+        "item_type_id",
+        "manual_cost",
+        "master_id",
+        "record_id",
+        "service_id",
+    )
+
+    id: int | None
+    item_id: int | None
+    item_type_id: int | None
+    record_id: int | None
+    item_title: str | None
+    amount: int | None
+    first_cost: float | None
+    manual_cost: float | None
+    discount: float | None
+    cost: float | None
+    master_id: int | None
+    good_id: int | None
+    service_id: int | None
+    event_id: int | None
+    is_service: bool | None
+    is_event: bool | None
+    is_good: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        item_id: int | None = None,
+        item_type_id: int | None = None,
+        record_id: int | None = None,
+        item_title: str | None = None,
+        amount: int | None = None,
+        first_cost: float | None = None,
+        manual_cost: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+        master_id: int | None = None,
+        good_id: int | None = None,
+        service_id: int | None = None,
+        event_id: int | None = None,
+        is_service: bool | None = None,
+        is_event: bool | None = None,
+        is_good: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.item_id = item_id
+        self.item_type_id = item_type_id
+        self.record_id = record_id
+        self.item_title = item_title
+        self.amount = amount
+        self.first_cost = first_cost
+        self.manual_cost = manual_cost
+        self.discount = discount
+        self.cost = cost
+        self.master_id = master_id
+        self.good_id = good_id
+        self.service_id = service_id
+        self.event_id = event_id
+        self.is_service = is_service
+        self.is_event = is_event
+        self.is_good = is_good
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer(Model):
     """`visit_loyalty_apply_response_data_types/kkm_transaction_details_container`.
 
@@ -1841,11 +3446,19 @@ class VisitLoyaltyApplyResponseDataTypesKkmTransactionDetailsContainer(Model):
         transactions: `list[dict[str, JSON]]`.
     """
 
-    last_operation_type: int | None = None
-    transactions: list[dict[str, JSON]] | None = None
+    __slots__ = ("last_operation_type", "transactions")
+
+    last_operation_type: int | None
+    transactions: list[dict[str, JSON]] | None
+
+    def __init__(
+        self, *, last_operation_type: int | None = None, transactions: list[dict[str, JSON]] | None = None
+    ) -> None:
+        self.last_operation_type = last_operation_type
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction(Model):
     """`visit_loyalty_apply_response_data_types/loyalty_transactions/0`.
 
@@ -1866,23 +3479,73 @@ class VisitLoyaltyApplyResponseDataTypesLoyaltyTransaction(Model):
         type: `VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType`.
     """
 
-    id: int | None = None
-    status_id: int | None = None
-    amount: float | None = None
-    type_id: int | None = None
-    program_id: int | None = None
-    card_id: int | None = None
-    salon_group_id: int | None = None
-    item_id: int | None = None
-    item_type_id: int | None = None
-    item_record_id: int | None = None
-    goods_transaction_id: int | None = None
-    is_discount: bool | None = None
-    is_loyalty_withdraw: bool | None = None
-    type: VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType | None = None
+    __slots__ = (
+        "amount",
+        "card_id",
+        "goods_transaction_id",
+        "id",
+        "is_discount",
+        "is_loyalty_withdraw",
+        "item_id",
+        "item_record_id",
+        "item_type_id",
+        "program_id",
+        "salon_group_id",
+        "status_id",
+        "type",
+        "type_id",
+    )
+
+    id: int | None
+    status_id: int | None
+    amount: float | None
+    type_id: int | None
+    program_id: int | None
+    card_id: int | None
+    salon_group_id: int | None
+    item_id: int | None
+    item_type_id: int | None
+    item_record_id: int | None
+    goods_transaction_id: int | None
+    is_discount: bool | None
+    is_loyalty_withdraw: bool | None
+    type: VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        status_id: int | None = None,
+        amount: float | None = None,
+        type_id: int | None = None,
+        program_id: int | None = None,
+        card_id: int | None = None,
+        salon_group_id: int | None = None,
+        item_id: int | None = None,
+        item_type_id: int | None = None,
+        item_record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        is_discount: bool | None = None,
+        is_loyalty_withdraw: bool | None = None,
+        type: VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType | None = None,
+    ) -> None:
+        self.id = id
+        self.status_id = status_id
+        self.amount = amount
+        self.type_id = type_id
+        self.program_id = program_id
+        self.card_id = card_id
+        self.salon_group_id = salon_group_id
+        self.item_id = item_id
+        self.item_type_id = item_type_id
+        self.item_record_id = item_record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.is_discount = is_discount
+        self.is_loyalty_withdraw = is_loyalty_withdraw
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType(Model):
     """`visit_loyalty_apply_response_data_types/loyalty_transactions/0/type`.
 
@@ -1891,11 +3554,17 @@ class VisitLoyaltyApplyResponseDataTypesLoyaltyTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyCancelResponseDataTypes(Model):
     """`visit_loyalty_cancel_response_data_types`.
 
@@ -1906,13 +3575,29 @@ class VisitLoyaltyCancelResponseDataTypes(Model):
         items: `list[VisitLoyaltyCancelResponseDataTypesItem]`.
     """
 
-    payment_transactions: list[dict[str, JSON]] | None = None
-    loyalty_transactions: list[dict[str, JSON]] | None = None
-    kkm_transaction_details_container: VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer | None = None
-    items: list[VisitLoyaltyCancelResponseDataTypesItem] | None = None
+    __slots__ = ("items", "kkm_transaction_details_container", "loyalty_transactions", "payment_transactions")
+
+    payment_transactions: list[dict[str, JSON]] | None
+    loyalty_transactions: list[dict[str, JSON]] | None
+    kkm_transaction_details_container: VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer | None
+    items: list[VisitLoyaltyCancelResponseDataTypesItem] | None
+
+    def __init__(
+        self,
+        *,
+        payment_transactions: list[dict[str, JSON]] | None = None,
+        loyalty_transactions: list[dict[str, JSON]] | None = None,
+        kkm_transaction_details_container: VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer
+        | None = None,
+        items: list[VisitLoyaltyCancelResponseDataTypesItem] | None = None,
+    ) -> None:
+        self.payment_transactions = payment_transactions
+        self.loyalty_transactions = loyalty_transactions
+        self.kkm_transaction_details_container = kkm_transaction_details_container
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyCancelResponseDataTypesItem(Model):
     """`visit_loyalty_cancel_response_data_types/items/0`.
 
@@ -1936,26 +3621,85 @@ class VisitLoyaltyCancelResponseDataTypesItem(Model):
         is_good: `bool`.
     """
 
-    id: int | None = None
-    item_id: int | None = None
-    item_type_id: int | None = None
-    record_id: int | None = None
-    item_title: str | None = None
-    amount: int | None = None
-    first_cost: float | None = None
-    manual_cost: float | None = None
-    discount: float | None = None
-    cost: float | None = None
-    master_id: int | None = None
-    good_id: int | None = None
-    service_id: int | None = None
-    event_id: int | None = None
-    is_service: bool | None = None
-    is_event: bool | None = None
-    is_good: bool | None = None
+    __slots__ = (
+        "amount",
+        "cost",
+        "discount",
+        "event_id",
+        "first_cost",
+        "good_id",
+        "id",
+        "is_event",
+        "is_good",
+        "is_service",
+        "item_id",
+        "item_title",
+        "item_type_id",
+        "manual_cost",
+        "master_id",
+        "record_id",
+        "service_id",
+    )
+
+    id: int | None
+    item_id: int | None
+    item_type_id: int | None
+    record_id: int | None
+    item_title: str | None
+    amount: int | None
+    first_cost: float | None
+    manual_cost: float | None
+    discount: float | None
+    cost: float | None
+    master_id: int | None
+    good_id: int | None
+    service_id: int | None
+    event_id: int | None
+    is_service: bool | None
+    is_event: bool | None
+    is_good: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        item_id: int | None = None,
+        item_type_id: int | None = None,
+        record_id: int | None = None,
+        item_title: str | None = None,
+        amount: int | None = None,
+        first_cost: float | None = None,
+        manual_cost: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+        master_id: int | None = None,
+        good_id: int | None = None,
+        service_id: int | None = None,
+        event_id: int | None = None,
+        is_service: bool | None = None,
+        is_event: bool | None = None,
+        is_good: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.item_id = item_id
+        self.item_type_id = item_type_id
+        self.record_id = record_id
+        self.item_title = item_title
+        self.amount = amount
+        self.first_cost = first_cost
+        self.manual_cost = manual_cost
+        self.discount = discount
+        self.cost = cost
+        self.master_id = master_id
+        self.good_id = good_id
+        self.service_id = service_id
+        self.event_id = event_id
+        self.is_service = is_service
+        self.is_event = is_event
+        self.is_good = is_good
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer(Model):
     """`visit_loyalty_cancel_response_data_types/kkm_transaction_details_container`.
 
@@ -1964,11 +3708,19 @@ class VisitLoyaltyCancelResponseDataTypesKkmTransactionDetailsContainer(Model):
         transactions: `list[dict[str, JSON]]`.
     """
 
-    last_operation_type: int | None = None
-    transactions: list[dict[str, JSON]] | None = None
+    __slots__ = ("last_operation_type", "transactions")
+
+    last_operation_type: int | None
+    transactions: list[dict[str, JSON]] | None
+
+    def __init__(
+        self, *, last_operation_type: int | None = None, transactions: list[dict[str, JSON]] | None = None
+    ) -> None:
+        self.last_operation_type = last_operation_type
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyReferralRequestDataTypes(Model):
     """`visit_loyalty_referral_request_data_types`.
 
@@ -1978,12 +3730,19 @@ class VisitLoyaltyReferralRequestDataTypes(Model):
         referrer_phone: `float`, always present.
     """
 
+    __slots__ = ("record_id", "referrer_phone", "visit_id")
+
     record_id: int
     visit_id: int
     referrer_phone: float
 
+    def __init__(self, *, record_id: int, visit_id: int, referrer_phone: float) -> None:
+        self.record_id = record_id
+        self.visit_id = visit_id
+        self.referrer_phone = referrer_phone
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyRequestDataTypes(Model):
     """`visit_loyalty_request_data_types`.
 
@@ -1992,11 +3751,17 @@ class VisitLoyaltyRequestDataTypes(Model):
         visit_id: `int`, always present.
     """
 
+    __slots__ = ("record_id", "visit_id")
+
     record_id: int
     visit_id: int
 
+    def __init__(self, *, record_id: int, visit_id: int) -> None:
+        self.record_id = record_id
+        self.visit_id = visit_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType(Model):
     """`visit_loyalty_transaction_reaponse_data_types/visit_loyalty_transaction_reaponse_data_types/0`.
 
@@ -2018,24 +3783,77 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
         program: `VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram`.
     """
 
-    id: int | None = None
-    status_id: int | None = None
-    amount: float | None = None
-    type_id: int | None = None
-    program_id: int | None = None
-    card_id: int | None = None
-    salon_group_id: int | None = None
-    item_id: int | None = None
-    item_type_id: int | None = None
-    item_record_id: int | None = None
-    goods_transaction_id: int | None = None
-    is_discount: bool | None = None
-    is_loyalty_withdraw: bool | None = None
-    type: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType | None = None
-    program: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram | None = None
+    __slots__ = (
+        "amount",
+        "card_id",
+        "goods_transaction_id",
+        "id",
+        "is_discount",
+        "is_loyalty_withdraw",
+        "item_id",
+        "item_record_id",
+        "item_type_id",
+        "program",
+        "program_id",
+        "salon_group_id",
+        "status_id",
+        "type",
+        "type_id",
+    )
+
+    id: int | None
+    status_id: int | None
+    amount: float | None
+    type_id: int | None
+    program_id: int | None
+    card_id: int | None
+    salon_group_id: int | None
+    item_id: int | None
+    item_type_id: int | None
+    item_record_id: int | None
+    goods_transaction_id: int | None
+    is_discount: bool | None
+    is_loyalty_withdraw: bool | None
+    type: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType | None
+    program: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        status_id: int | None = None,
+        amount: float | None = None,
+        type_id: int | None = None,
+        program_id: int | None = None,
+        card_id: int | None = None,
+        salon_group_id: int | None = None,
+        item_id: int | None = None,
+        item_type_id: int | None = None,
+        item_record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        is_discount: bool | None = None,
+        is_loyalty_withdraw: bool | None = None,
+        type: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType | None = None,
+        program: VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram | None = None,
+    ) -> None:
+        self.id = id
+        self.status_id = status_id
+        self.amount = amount
+        self.type_id = type_id
+        self.program_id = program_id
+        self.card_id = card_id
+        self.salon_group_id = salon_group_id
+        self.item_id = item_id
+        self.item_type_id = item_type_id
+        self.item_record_id = item_record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.is_discount = is_discount
+        self.is_loyalty_withdraw = is_loyalty_withdraw
+        self.type = type
+        self.program = program
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeProgram(Model):
     """`visit_loyalty_transaction_reaponse_data_types/visit_loyalty_transaction_reaponse_data_types/0/program`.
 
@@ -2049,16 +3867,37 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
         group_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    value: int | None = None
-    loyalty_type_id: int | None = None
-    item_type_id: int | None = None
-    value_unit_id: int | None = None
-    group_id: int | None = None
+    __slots__ = ("group_id", "id", "item_type_id", "loyalty_type_id", "title", "value", "value_unit_id")
+
+    id: int | None
+    title: str | None
+    value: int | None
+    loyalty_type_id: int | None
+    item_type_id: int | None
+    value_unit_id: int | None
+    group_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        value: int | None = None,
+        loyalty_type_id: int | None = None,
+        item_type_id: int | None = None,
+        value_unit_id: int | None = None,
+        group_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.value = value
+        self.loyalty_type_id = loyalty_type_id
+        self.item_type_id = item_type_id
+        self.value_unit_id = value_unit_id
+        self.group_id = group_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataTypeType(Model):
     """`visit_loyalty_transaction_reaponse_data_types/visit_loyalty_transaction_reaponse_data_types/0/type`.
 
@@ -2067,11 +3906,17 @@ class VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDat
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitLoyaltyWithdrawlRequestDataTypes(Model):
     """`visit_loyalty_withdrawl_request_data_types`.
 
@@ -2081,9 +3926,16 @@ class VisitLoyaltyWithdrawlRequestDataTypes(Model):
         amount: `float`, always present.
     """
 
+    __slots__ = ("amount", "record_id", "visit_id")
+
     record_id: int
     visit_id: int
     amount: float
+
+    def __init__(self, *, record_id: int, visit_id: int, amount: float) -> None:
+        self.record_id = record_id
+        self.visit_id = visit_id
+        self.amount = amount
 
 
 Company: TypeAlias = Company2

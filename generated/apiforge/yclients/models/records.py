@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class ActivitiesV2CreateRecordDataAttributesAttendanceStatusSlug(OpenStrEnum):
@@ -187,7 +185,7 @@ class WaitingListListDataType(OpenStrEnum):
     WAITING_LIST_ENTRY = "waiting_list_entry"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateData(Model):
     """`ActivitiesCreateData`.
 
@@ -212,27 +210,89 @@ class ActivitiesCreateData(Model):
         resource_instances: `list[ActivitiesCreateDataResourceInstance]`.
     """
 
-    id: int | None = None
-    salon_id: int | None = None
-    service_id: int | None = None
-    staff_id: int | None = None
-    date: str | None = None
-    length: float | None = None
-    capacity: float | None = None
-    records_count: float | None = None
-    color: str | None = None
-    font_color: str | None = None
-    instructions: str | None = None
-    stream_link: str | None = None
-    duration_details: list[ActivitiesCreateDataDurationDetail] | None = None
-    notified: bool | None = None
-    comment: str | None = None
-    service: ActivitiesCreateDataService | None = None
-    staff: ActivitiesCreateDataStaff | None = None
-    resource_instances: list[ActivitiesCreateDataResourceInstance] | None = None
+    __slots__ = (
+        "capacity",
+        "color",
+        "comment",
+        "date",
+        "duration_details",
+        "font_color",
+        "id",
+        "instructions",
+        "length",
+        "notified",
+        "records_count",
+        "resource_instances",
+        "salon_id",
+        "service",
+        "service_id",
+        "staff",
+        "staff_id",
+        "stream_link",
+    )
+
+    id: int | None
+    salon_id: int | None
+    service_id: int | None
+    staff_id: int | None
+    date: str | None
+    length: float | None
+    capacity: float | None
+    records_count: float | None
+    color: str | None
+    font_color: str | None
+    instructions: str | None
+    stream_link: str | None
+    duration_details: list[ActivitiesCreateDataDurationDetail] | None
+    notified: bool | None
+    comment: str | None
+    service: ActivitiesCreateDataService | None
+    staff: ActivitiesCreateDataStaff | None
+    resource_instances: list[ActivitiesCreateDataResourceInstance] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_id: int | None = None,
+        service_id: int | None = None,
+        staff_id: int | None = None,
+        date: str | None = None,
+        length: float | None = None,
+        capacity: float | None = None,
+        records_count: float | None = None,
+        color: str | None = None,
+        font_color: str | None = None,
+        instructions: str | None = None,
+        stream_link: str | None = None,
+        duration_details: list[ActivitiesCreateDataDurationDetail] | None = None,
+        notified: bool | None = None,
+        comment: str | None = None,
+        service: ActivitiesCreateDataService | None = None,
+        staff: ActivitiesCreateDataStaff | None = None,
+        resource_instances: list[ActivitiesCreateDataResourceInstance] | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.service_id = service_id
+        self.staff_id = staff_id
+        self.date = date
+        self.length = length
+        self.capacity = capacity
+        self.records_count = records_count
+        self.color = color
+        self.font_color = font_color
+        self.instructions = instructions
+        self.stream_link = stream_link
+        self.duration_details = duration_details
+        self.notified = notified
+        self.comment = comment
+        self.service = service
+        self.staff = staff
+        self.resource_instances = resource_instances
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateDataDurationDetail(Model):
     """`ActivitiesCreateData/duration_details/0`.
 
@@ -242,12 +302,25 @@ class ActivitiesCreateDataDurationDetail(Model):
         technical_break_duration: `float`.
     """
 
-    id: int | None = None
-    services_duration: float | None = None
-    technical_break_duration: float | None = None
+    __slots__ = ("id", "services_duration", "technical_break_duration")
+
+    id: int | None
+    services_duration: float | None
+    technical_break_duration: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        services_duration: float | None = None,
+        technical_break_duration: float | None = None,
+    ) -> None:
+        self.id = id
+        self.services_duration = services_duration
+        self.technical_break_duration = technical_break_duration
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateDataResourceInstance(Model):
     """`ActivitiesCreateData/resource_instances/0`.
 
@@ -257,12 +330,19 @@ class ActivitiesCreateDataResourceInstance(Model):
         resource_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    resource_id: int | None = None
+    __slots__ = ("id", "resource_id", "title")
+
+    id: int | None
+    title: str | None
+    resource_id: int | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.resource_id = resource_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateDataService(Model):
     """`ActivitiesCreateData/service`.
 
@@ -283,23 +363,73 @@ class ActivitiesCreateDataService(Model):
         resource_instances: `list[JSON]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    image_url: str | None = None
-    category_id: int | None = None
-    is_category: bool | None = None
-    salon_service_id: int | None = None
-    comment: str | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    prepaid: str | None = None
-    abonement_restriction: bool | None = None
-    category: ActivitiesCreateDataServiceCategory | None = None
-    labels: list[JSON] | None = None
-    resource_instances: list[JSON] | None = None
+    __slots__ = (
+        "abonement_restriction",
+        "category",
+        "category_id",
+        "comment",
+        "id",
+        "image_url",
+        "is_category",
+        "labels",
+        "prepaid",
+        "price_max",
+        "price_min",
+        "resource_instances",
+        "salon_service_id",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    image_url: str | None
+    category_id: int | None
+    is_category: bool | None
+    salon_service_id: int | None
+    comment: str | None
+    price_min: float | None
+    price_max: float | None
+    prepaid: str | None
+    abonement_restriction: bool | None
+    category: ActivitiesCreateDataServiceCategory | None
+    labels: list[JSON] | None
+    resource_instances: list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        image_url: str | None = None,
+        category_id: int | None = None,
+        is_category: bool | None = None,
+        salon_service_id: int | None = None,
+        comment: str | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        prepaid: str | None = None,
+        abonement_restriction: bool | None = None,
+        category: ActivitiesCreateDataServiceCategory | None = None,
+        labels: list[JSON] | None = None,
+        resource_instances: list[JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.image_url = image_url
+        self.category_id = category_id
+        self.is_category = is_category
+        self.salon_service_id = salon_service_id
+        self.comment = comment
+        self.price_min = price_min
+        self.price_max = price_max
+        self.prepaid = prepaid
+        self.abonement_restriction = abonement_restriction
+        self.category = category
+        self.labels = labels
+        self.resource_instances = resource_instances
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateDataServiceCategory(Model):
     """`ActivitiesCreateData/service/category`.
 
@@ -312,15 +442,34 @@ class ActivitiesCreateDataServiceCategory(Model):
         abonement_restriction: `int`.
     """
 
-    title: str | None = None
-    id: int | None = None
-    is_category: bool | None = None
-    salon_service_id: str | None = None
-    prepaid: str | None = None
-    abonement_restriction: int | None = None
+    __slots__ = ("abonement_restriction", "id", "is_category", "prepaid", "salon_service_id", "title")
+
+    title: str | None
+    id: int | None
+    is_category: bool | None
+    salon_service_id: str | None
+    prepaid: str | None
+    abonement_restriction: int | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        id: int | None = None,
+        is_category: bool | None = None,
+        salon_service_id: str | None = None,
+        prepaid: str | None = None,
+        abonement_restriction: int | None = None,
+    ) -> None:
+        self.title = title
+        self.id = id
+        self.is_category = is_category
+        self.salon_service_id = salon_service_id
+        self.prepaid = prepaid
+        self.abonement_restriction = abonement_restriction
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateDataStaff(Model):
     """`ActivitiesCreateData/staff`.
 
@@ -342,43 +491,113 @@ class ActivitiesCreateDataStaff(Model):
         position: `list[JSON]`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    company_id: int | None = None
-    specialization: str | None = None
-    api_id: int | None = None
-    user_id: int | None = None
-    rating: float | None = None
-    prepaid: str | None = None
-    show_rating: bool | None = None
-    comments_count: float | None = None
-    votes_count: float | None = None
-    average_score: float | None = None
-    avatar: str | None = None
-    avatar_big: float | None = None
-    position: list[JSON] | None = None
+    __slots__ = (
+        "api_id",
+        "avatar",
+        "avatar_big",
+        "average_score",
+        "comments_count",
+        "company_id",
+        "id",
+        "name",
+        "position",
+        "prepaid",
+        "rating",
+        "show_rating",
+        "specialization",
+        "user_id",
+        "votes_count",
+    )
+
+    id: int | None
+    name: str | None
+    company_id: int | None
+    specialization: str | None
+    api_id: int | None
+    user_id: int | None
+    rating: float | None
+    prepaid: str | None
+    show_rating: bool | None
+    comments_count: float | None
+    votes_count: float | None
+    average_score: float | None
+    avatar: str | None
+    avatar_big: float | None
+    position: list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        company_id: int | None = None,
+        specialization: str | None = None,
+        api_id: int | None = None,
+        user_id: int | None = None,
+        rating: float | None = None,
+        prepaid: str | None = None,
+        show_rating: bool | None = None,
+        comments_count: float | None = None,
+        votes_count: float | None = None,
+        average_score: float | None = None,
+        avatar: str | None = None,
+        avatar_big: float | None = None,
+        position: list[JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.company_id = company_id
+        self.specialization = specialization
+        self.api_id = api_id
+        self.user_id = user_id
+        self.rating = rating
+        self.prepaid = prepaid
+        self.show_rating = show_rating
+        self.comments_count = comments_count
+        self.votes_count = votes_count
+        self.average_score = average_score
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesCreateDuplicationStrategyRequest(Model):
     """`ActivitiesCreateDuplicationStrategyRequest`.
 
     Attributes:
         title: `str`, always present.
-        days: `list[dict[str, JSON]]`.
         repeat_mode_id: `int`, always present.
+        days: `list[dict[str, JSON]]`.
         interval: `float`.
         content_type: `float`.
     """
 
+    __slots__ = ("content_type", "days", "interval", "repeat_mode_id", "title")
+
     title: str
     repeat_mode_id: int
-    days: list[dict[str, JSON]] | None = None
-    interval: float | None = None
-    content_type: float | None = None
+    days: list[dict[str, JSON]] | None
+    interval: float | None
+    content_type: float | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        repeat_mode_id: int,
+        days: list[dict[str, JSON]] | None = None,
+        interval: float | None = None,
+        content_type: float | None = None,
+    ) -> None:
+        self.title = title
+        self.repeat_mode_id = repeat_mode_id
+        self.days = days
+        self.interval = interval
+        self.content_type = content_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchItem(Model):
     """`ActivitiesSearchItem`.
 
@@ -403,27 +622,89 @@ class ActivitiesSearchItem(Model):
         labels: `list[dict[str, JSON]]`.
     """
 
-    id: int | None = None
-    service_id: int | None = None
-    company_id: int | None = None
-    staff_id: int | None = None
-    date: str | None = None
-    length: float | None = None
-    capacity: float | None = None
-    records_count: float | None = None
-    color: str | None = None
-    instructions: str | None = None
-    stream_link: str | None = None
-    font_color: str | None = None
-    notified: bool | None = None
-    prepaid: str | None = None
-    service: ActivitiesSearchItemService | None = None
-    staff: ActivitiesSearchItemStaff | None = None
-    resource_instances: list[ActivitiesSearchItemResourceInstance] | None = None
-    labels: list[dict[str, JSON]] | None = None
+    __slots__ = (
+        "capacity",
+        "color",
+        "company_id",
+        "date",
+        "font_color",
+        "id",
+        "instructions",
+        "labels",
+        "length",
+        "notified",
+        "prepaid",
+        "records_count",
+        "resource_instances",
+        "service",
+        "service_id",
+        "staff",
+        "staff_id",
+        "stream_link",
+    )
+
+    id: int | None
+    service_id: int | None
+    company_id: int | None
+    staff_id: int | None
+    date: str | None
+    length: float | None
+    capacity: float | None
+    records_count: float | None
+    color: str | None
+    instructions: str | None
+    stream_link: str | None
+    font_color: str | None
+    notified: bool | None
+    prepaid: str | None
+    service: ActivitiesSearchItemService | None
+    staff: ActivitiesSearchItemStaff | None
+    resource_instances: list[ActivitiesSearchItemResourceInstance] | None
+    labels: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        service_id: int | None = None,
+        company_id: int | None = None,
+        staff_id: int | None = None,
+        date: str | None = None,
+        length: float | None = None,
+        capacity: float | None = None,
+        records_count: float | None = None,
+        color: str | None = None,
+        instructions: str | None = None,
+        stream_link: str | None = None,
+        font_color: str | None = None,
+        notified: bool | None = None,
+        prepaid: str | None = None,
+        service: ActivitiesSearchItemService | None = None,
+        staff: ActivitiesSearchItemStaff | None = None,
+        resource_instances: list[ActivitiesSearchItemResourceInstance] | None = None,
+        labels: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.id = id
+        self.service_id = service_id
+        self.company_id = company_id
+        self.staff_id = staff_id
+        self.date = date
+        self.length = length
+        self.capacity = capacity
+        self.records_count = records_count
+        self.color = color
+        self.instructions = instructions
+        self.stream_link = stream_link
+        self.font_color = font_color
+        self.notified = notified
+        self.prepaid = prepaid
+        self.service = service
+        self.staff = staff
+        self.resource_instances = resource_instances
+        self.labels = labels
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchItemResourceInstance(Model):
     """`ActivitiesSearchItem/resource_instances/0`.
 
@@ -433,12 +714,19 @@ class ActivitiesSearchItemResourceInstance(Model):
         resource_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    resource_id: int | None = None
+    __slots__ = ("id", "resource_id", "title")
+
+    id: int | None
+    title: str | None
+    resource_id: int | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.resource_id = resource_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchItemService(Model):
     """`ActivitiesSearchItem/service`.
 
@@ -455,19 +743,57 @@ class ActivitiesSearchItemService(Model):
         category: `ActivitiesSearchItemServiceCategory`.
     """
 
-    id: int | None = None
-    category_id: int | None = None
-    title: str | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    comment: str | None = None
-    image_url: str | None = None
-    salon_service_id: int | None = None
-    prepaid: str | None = None
-    category: ActivitiesSearchItemServiceCategory | None = None
+    __slots__ = (
+        "category",
+        "category_id",
+        "comment",
+        "id",
+        "image_url",
+        "prepaid",
+        "price_max",
+        "price_min",
+        "salon_service_id",
+        "title",
+    )
+
+    id: int | None
+    category_id: int | None
+    title: str | None
+    price_min: float | None
+    price_max: float | None
+    comment: str | None
+    image_url: str | None
+    salon_service_id: int | None
+    prepaid: str | None
+    category: ActivitiesSearchItemServiceCategory | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        category_id: int | None = None,
+        title: str | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        comment: str | None = None,
+        image_url: str | None = None,
+        salon_service_id: int | None = None,
+        prepaid: str | None = None,
+        category: ActivitiesSearchItemServiceCategory | None = None,
+    ) -> None:
+        self.id = id
+        self.category_id = category_id
+        self.title = title
+        self.price_min = price_min
+        self.price_max = price_max
+        self.comment = comment
+        self.image_url = image_url
+        self.salon_service_id = salon_service_id
+        self.prepaid = prepaid
+        self.category = category
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchItemServiceCategory(Model):
     """`ActivitiesSearchItem/service/category`.
 
@@ -477,12 +803,19 @@ class ActivitiesSearchItemServiceCategory(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    category_id: int | None = None
-    title: str | None = None
+    __slots__ = ("category_id", "id", "title")
+
+    id: int | None
+    category_id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, category_id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.category_id = category_id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchItemStaff(Model):
     """`ActivitiesSearchItem/staff`.
 
@@ -503,23 +836,73 @@ class ActivitiesSearchItemStaff(Model):
         position: `ActivitiesSearchItemStaffPosition`.
     """
 
-    id: int | None = None
-    api_id: str | None = None
-    name: str | None = None
-    company_id: int | None = None
-    specialization: str | None = None
-    rating: float | None = None
-    show_rating: float | None = None
-    avatar: str | None = None
-    avatar_big: str | None = None
-    comments_count: float | None = None
-    votes_count: float | None = None
-    average_score: float | None = None
-    prepaid: str | None = None
-    position: ActivitiesSearchItemStaffPosition | None = None
+    __slots__ = (
+        "api_id",
+        "avatar",
+        "avatar_big",
+        "average_score",
+        "comments_count",
+        "company_id",
+        "id",
+        "name",
+        "position",
+        "prepaid",
+        "rating",
+        "show_rating",
+        "specialization",
+        "votes_count",
+    )
+
+    id: int | None
+    api_id: str | None
+    name: str | None
+    company_id: int | None
+    specialization: str | None
+    rating: float | None
+    show_rating: float | None
+    avatar: str | None
+    avatar_big: str | None
+    comments_count: float | None
+    votes_count: float | None
+    average_score: float | None
+    prepaid: str | None
+    position: ActivitiesSearchItemStaffPosition | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        api_id: str | None = None,
+        name: str | None = None,
+        company_id: int | None = None,
+        specialization: str | None = None,
+        rating: float | None = None,
+        show_rating: float | None = None,
+        avatar: str | None = None,
+        avatar_big: str | None = None,
+        comments_count: float | None = None,
+        votes_count: float | None = None,
+        average_score: float | None = None,
+        prepaid: str | None = None,
+        position: ActivitiesSearchItemStaffPosition | None = None,
+    ) -> None:
+        self.id = id
+        self.api_id = api_id
+        self.name = name
+        self.company_id = company_id
+        self.specialization = specialization
+        self.rating = rating
+        self.show_rating = show_rating
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.comments_count = comments_count
+        self.votes_count = votes_count
+        self.average_score = average_score
+        self.prepaid = prepaid
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchItemStaffPosition(Model):
     """`ActivitiesSearchItem/staff/position`.
 
@@ -528,11 +911,17 @@ class ActivitiesSearchItemStaffPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchServicesItem(Model):
     """`ActivitiesSearchServicesItem`.
 
@@ -548,18 +937,43 @@ class ActivitiesSearchServicesItem(Model):
         resources: `list[ActivitiesSearchServicesItemResource]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    capacity: float | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    is_multi: bool | None = None
-    category: ActivitiesSearchServicesItemCategory | None = None
-    staff: list[ActivitiesSearchServicesItemStaffItem] | None = None
-    resources: list[ActivitiesSearchServicesItemResource] | None = None
+    __slots__ = ("capacity", "category", "id", "is_multi", "price_max", "price_min", "resources", "staff", "title")
+
+    id: int | None
+    title: str | None
+    capacity: float | None
+    price_min: float | None
+    price_max: float | None
+    is_multi: bool | None
+    category: ActivitiesSearchServicesItemCategory | None
+    staff: list[ActivitiesSearchServicesItemStaffItem] | None
+    resources: list[ActivitiesSearchServicesItemResource] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        capacity: float | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        is_multi: bool | None = None,
+        category: ActivitiesSearchServicesItemCategory | None = None,
+        staff: list[ActivitiesSearchServicesItemStaffItem] | None = None,
+        resources: list[ActivitiesSearchServicesItemResource] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.capacity = capacity
+        self.price_min = price_min
+        self.price_max = price_max
+        self.is_multi = is_multi
+        self.category = category
+        self.staff = staff
+        self.resources = resources
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchServicesItemCategory(Model):
     """`ActivitiesSearchServicesItem/category`.
 
@@ -568,11 +982,17 @@ class ActivitiesSearchServicesItemCategory(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchServicesItemResource(Model):
     """`ActivitiesSearchServicesItem/resources/0`.
 
@@ -582,12 +1002,19 @@ class ActivitiesSearchServicesItemResource(Model):
         salon_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    salon_id: int | None = None
+    __slots__ = ("id", "salon_id", "title")
+
+    id: int | None
+    title: str | None
+    salon_id: int | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, salon_id: int | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.salon_id = salon_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesSearchServicesItemStaffItem(Model):
     """`ActivitiesSearchServicesItem/staff/0`.
 
@@ -597,31 +1024,55 @@ class ActivitiesSearchServicesItemStaffItem(Model):
         length: `float`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    length: float | None = None
+    __slots__ = ("id", "length", "name")
+
+    id: int | None
+    name: str | None
+    length: float | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, length: float | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.length = length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesUpdateDuplicationStrategyRequest(Model):
     """`ActivitiesUpdateDuplicationStrategyRequest`.
 
     Attributes:
         title: `str`, always present.
-        days: `list[dict[str, JSON]]`.
         repeat_mode_id: `int`, always present.
+        days: `list[dict[str, JSON]]`.
         interval: `float`.
         content_type: `float`.
     """
 
+    __slots__ = ("content_type", "days", "interval", "repeat_mode_id", "title")
+
     title: str
     repeat_mode_id: int
-    days: list[dict[str, JSON]] | None = None
-    interval: float | None = None
-    content_type: float | None = None
+    days: list[dict[str, JSON]] | None
+    interval: float | None
+    content_type: float | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        repeat_mode_id: int,
+        days: list[dict[str, JSON]] | None = None,
+        interval: float | None = None,
+        content_type: float | None = None,
+    ) -> None:
+        self.title = title
+        self.repeat_mode_id = repeat_mode_id
+        self.days = days
+        self.interval = interval
+        self.content_type = content_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateData(Model):
     """`ActivitiesV2CreateData`.
 
@@ -631,12 +1082,25 @@ class ActivitiesV2CreateData(Model):
         attributes: `ActivitiesV2CreateDataAttributes`.
     """
 
-    type: str | None = None
-    id: str | None = None
-    attributes: ActivitiesV2CreateDataAttributes | None = None
+    __slots__ = ("attributes", "id", "type")
+
+    type: str | None
+    id: str | None
+    attributes: ActivitiesV2CreateDataAttributes | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        id: str | None = None,
+        attributes: ActivitiesV2CreateDataAttributes | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.attributes = attributes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateDataAttributes(Model):
     """`ActivitiesV2CreateData/attributes`.
 
@@ -659,25 +1123,81 @@ class ActivitiesV2CreateDataAttributes(Model):
         schedule_till: `int`.
     """
 
-    id: int | None = None
-    master_id: int | None = None
-    staff_id: int | None = None
-    service_id: int | None = None
-    timestamp: int | None = None
-    length: int | None = None
-    capacity: int | None = None
-    clients_count: int | None = None
-    color: str | None = None
-    instructions: str | None = None
-    stream_link: str | None = None
-    font_color: str | None = None
-    notified: bool | None = None
-    comment: str | None = None
-    schedule_id: int | None = None
-    schedule_till: int | None = None
+    __slots__ = (
+        "capacity",
+        "clients_count",
+        "color",
+        "comment",
+        "font_color",
+        "id",
+        "instructions",
+        "length",
+        "master_id",
+        "notified",
+        "schedule_id",
+        "schedule_till",
+        "service_id",
+        "staff_id",
+        "stream_link",
+        "timestamp",
+    )
+
+    id: int | None
+    master_id: int | None
+    staff_id: int | None
+    service_id: int | None
+    timestamp: int | None
+    length: int | None
+    capacity: int | None
+    clients_count: int | None
+    color: str | None
+    instructions: str | None
+    stream_link: str | None
+    font_color: str | None
+    notified: bool | None
+    comment: str | None
+    schedule_id: int | None
+    schedule_till: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        master_id: int | None = None,
+        staff_id: int | None = None,
+        service_id: int | None = None,
+        timestamp: int | None = None,
+        length: int | None = None,
+        capacity: int | None = None,
+        clients_count: int | None = None,
+        color: str | None = None,
+        instructions: str | None = None,
+        stream_link: str | None = None,
+        font_color: str | None = None,
+        notified: bool | None = None,
+        comment: str | None = None,
+        schedule_id: int | None = None,
+        schedule_till: int | None = None,
+    ) -> None:
+        self.id = id
+        self.master_id = master_id
+        self.staff_id = staff_id
+        self.service_id = service_id
+        self.timestamp = timestamp
+        self.length = length
+        self.capacity = capacity
+        self.clients_count = clients_count
+        self.color = color
+        self.instructions = instructions
+        self.stream_link = stream_link
+        self.font_color = font_color
+        self.notified = notified
+        self.comment = comment
+        self.schedule_id = schedule_id
+        self.schedule_till = schedule_till
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordData(Model):
     """`ActivitiesV2CreateRecordData`.
 
@@ -687,12 +1207,25 @@ class ActivitiesV2CreateRecordData(Model):
         attributes: `ActivitiesV2CreateRecordDataAttributes`.
     """
 
-    type: str | None = None
-    id: str | None = None
-    attributes: ActivitiesV2CreateRecordDataAttributes | None = None
+    __slots__ = ("attributes", "id", "type")
+
+    type: str | None
+    id: str | None
+    attributes: ActivitiesV2CreateRecordDataAttributes | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        id: str | None = None,
+        attributes: ActivitiesV2CreateRecordDataAttributes | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.attributes = attributes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordDataAttributes(Model):
     """`ActivitiesV2CreateRecordData/attributes`.
 
@@ -727,58 +1260,170 @@ class ActivitiesV2CreateRecordDataAttributes(Model):
         is_client_notification_sent: `bool`.
     """
 
-    company_id: int | None = None
-    external_id: str | None = None
-    visit_id: int | None = None
-    booking_user_id: int | None = None
-    bookform_id: int | None = None
-    master_id: int | None = None
-    staff_id: int | None = None
-    client_id: int | None = None
-    comer_id: int | None = None
-    attendance_status: int | None = None
-    attendance_status_slug: ActivitiesV2CreateRecordDataAttributesAttendanceStatusSlug | None = None
-    client_fictive_name: str | None = None
-    client_fictive_phone: str | None = None
-    client_fictive_email: str | None = None
-    clients_count: int | None = None
-    activity_id: int | None = None
-    custom_color: str | None = None
-    custom_font_color: str | None = None
-    duration: int | None = None
-    is_paid: bool | None = None
-    is_overpaid: bool | None = None
-    timestamp: str | None = None
-    created_datetime: str | None = None
-    comment: str | None = None
-    prepaid_status: int | None = None
-    payment_status: int | None = None
-    is_sale_bill_printed: bool | None = None
-    is_client_notification_sent: bool | None = None
+    __slots__ = (
+        "activity_id",
+        "attendance_status",
+        "attendance_status_slug",
+        "bookform_id",
+        "booking_user_id",
+        "client_fictive_email",
+        "client_fictive_name",
+        "client_fictive_phone",
+        "client_id",
+        "clients_count",
+        "comer_id",
+        "comment",
+        "company_id",
+        "created_datetime",
+        "custom_color",
+        "custom_font_color",
+        "duration",
+        "external_id",
+        "is_client_notification_sent",
+        "is_overpaid",
+        "is_paid",
+        "is_sale_bill_printed",
+        "master_id",
+        "payment_status",
+        "prepaid_status",
+        "staff_id",
+        "timestamp",
+        "visit_id",
+    )
+
+    company_id: int | None
+    external_id: str | None
+    visit_id: int | None
+    booking_user_id: int | None
+    bookform_id: int | None
+    master_id: int | None
+    staff_id: int | None
+    client_id: int | None
+    comer_id: int | None
+    attendance_status: int | None
+    attendance_status_slug: ActivitiesV2CreateRecordDataAttributesAttendanceStatusSlug | None
+    client_fictive_name: str | None
+    client_fictive_phone: str | None
+    client_fictive_email: str | None
+    clients_count: int | None
+    activity_id: int | None
+    custom_color: str | None
+    custom_font_color: str | None
+    duration: int | None
+    is_paid: bool | None
+    is_overpaid: bool | None
+    timestamp: str | None
+    created_datetime: str | None
+    comment: str | None
+    prepaid_status: int | None
+    payment_status: int | None
+    is_sale_bill_printed: bool | None
+    is_client_notification_sent: bool | None
+
+    def __init__(
+        self,
+        *,
+        company_id: int | None = None,
+        external_id: str | None = None,
+        visit_id: int | None = None,
+        booking_user_id: int | None = None,
+        bookform_id: int | None = None,
+        master_id: int | None = None,
+        staff_id: int | None = None,
+        client_id: int | None = None,
+        comer_id: int | None = None,
+        attendance_status: int | None = None,
+        attendance_status_slug: ActivitiesV2CreateRecordDataAttributesAttendanceStatusSlug | None = None,
+        client_fictive_name: str | None = None,
+        client_fictive_phone: str | None = None,
+        client_fictive_email: str | None = None,
+        clients_count: int | None = None,
+        activity_id: int | None = None,
+        custom_color: str | None = None,
+        custom_font_color: str | None = None,
+        duration: int | None = None,
+        is_paid: bool | None = None,
+        is_overpaid: bool | None = None,
+        timestamp: str | None = None,
+        created_datetime: str | None = None,
+        comment: str | None = None,
+        prepaid_status: int | None = None,
+        payment_status: int | None = None,
+        is_sale_bill_printed: bool | None = None,
+        is_client_notification_sent: bool | None = None,
+    ) -> None:
+        self.company_id = company_id
+        self.external_id = external_id
+        self.visit_id = visit_id
+        self.booking_user_id = booking_user_id
+        self.bookform_id = bookform_id
+        self.master_id = master_id
+        self.staff_id = staff_id
+        self.client_id = client_id
+        self.comer_id = comer_id
+        self.attendance_status = attendance_status
+        self.attendance_status_slug = attendance_status_slug
+        self.client_fictive_name = client_fictive_name
+        self.client_fictive_phone = client_fictive_phone
+        self.client_fictive_email = client_fictive_email
+        self.clients_count = clients_count
+        self.activity_id = activity_id
+        self.custom_color = custom_color
+        self.custom_font_color = custom_font_color
+        self.duration = duration
+        self.is_paid = is_paid
+        self.is_overpaid = is_overpaid
+        self.timestamp = timestamp
+        self.created_datetime = created_datetime
+        self.comment = comment
+        self.prepaid_status = prepaid_status
+        self.payment_status = payment_status
+        self.is_sale_bill_printed = is_sale_bill_printed
+        self.is_client_notification_sent = is_client_notification_sent
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordRequest(Model):
     """`ActivitiesV2CreateRecordRequest`.
 
     Attributes:
+        client_ (wire name `client`): `ActivitiesV2CreateRecordRequestClient`, always present.
+        clients_count: `int`, always present.
         client_id: `int`.
         comer_id: `int`.
-        client_ (wire name `client`): `ActivitiesV2CreateRecordRequestClient`, always present.
         comer: `ActivitiesV2CreateRecordRequestComer`.
         labels: `list[int]`.
-        clients_count: `int`, always present.
     """
 
-    client_: ActivitiesV2CreateRecordRequestClient = attrs.field(metadata={"wire": "client"})
+    __slots__ = ("client_", "client_id", "clients_count", "comer", "comer_id", "labels")
+    __wire_names__ = {"client_": "client"}
+
+    client_: ActivitiesV2CreateRecordRequestClient
     clients_count: int
-    client_id: int | None = None
-    comer_id: int | None = None
-    comer: ActivitiesV2CreateRecordRequestComer | None = None
-    labels: list[int] | None = None
+    client_id: int | None
+    comer_id: int | None
+    comer: ActivitiesV2CreateRecordRequestComer | None
+    labels: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        client_: ActivitiesV2CreateRecordRequestClient,
+        clients_count: int,
+        client_id: int | None = None,
+        comer_id: int | None = None,
+        comer: ActivitiesV2CreateRecordRequestComer | None = None,
+        labels: list[int] | None = None,
+    ) -> None:
+        self.client_ = client_
+        self.clients_count = clients_count
+        self.client_id = client_id
+        self.comer_id = comer_id
+        self.comer = comer
+        self.labels = labels
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordRequestClient(Model):
     """`ActivitiesV2CreateRecordRequest/client`.
 
@@ -787,11 +1432,20 @@ class ActivitiesV2CreateRecordRequestClient(Model):
         client_ (wire name `client`): `ActivitiesV2CreateRecordRequestClientClient`.
     """
 
-    id: int | None = None
-    client_: ActivitiesV2CreateRecordRequestClientClient | None = attrs.field(default=None, metadata={"wire": "client"})
+    __slots__ = ("client_", "id")
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    client_: ActivitiesV2CreateRecordRequestClientClient | None
+
+    def __init__(
+        self, *, id: int | None = None, client_: ActivitiesV2CreateRecordRequestClientClient | None = None
+    ) -> None:
+        self.id = id
+        self.client_ = client_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordRequestClientClient(Model):
     """`ActivitiesV2CreateRecordRequest/client/client`.
 
@@ -807,18 +1461,53 @@ class ActivitiesV2CreateRecordRequestClientClient(Model):
         agreements: `list[ActivitiesV2CreateRecordRequestClientClientAgreement]`.
     """
 
+    __slots__ = (
+        "agreements",
+        "birthday",
+        "custom_field_values",
+        "email",
+        "name",
+        "patronymic",
+        "phone_string",
+        "sex",
+        "surname",
+    )
+
     name: str
     phone_string: str
     email: str
-    surname: str | None = None
-    patronymic: str | None = None
-    sex: ActivitiesV2CreateRecordRequestClientClientSex | None = None
-    birthday: str | None = None
-    custom_field_values: list[ActivitiesV2CreateRecordRequestClientClientCustomFieldValue] | None = None
-    agreements: list[ActivitiesV2CreateRecordRequestClientClientAgreement] | None = None
+    surname: str | None
+    patronymic: str | None
+    sex: ActivitiesV2CreateRecordRequestClientClientSex | None
+    birthday: str | None
+    custom_field_values: list[ActivitiesV2CreateRecordRequestClientClientCustomFieldValue] | None
+    agreements: list[ActivitiesV2CreateRecordRequestClientClientAgreement] | None
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        phone_string: str,
+        email: str,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        sex: ActivitiesV2CreateRecordRequestClientClientSex | None = None,
+        birthday: str | None = None,
+        custom_field_values: list[ActivitiesV2CreateRecordRequestClientClientCustomFieldValue] | None = None,
+        agreements: list[ActivitiesV2CreateRecordRequestClientClientAgreement] | None = None,
+    ) -> None:
+        self.name = name
+        self.phone_string = phone_string
+        self.email = email
+        self.surname = surname
+        self.patronymic = patronymic
+        self.sex = sex
+        self.birthday = birthday
+        self.custom_field_values = custom_field_values
+        self.agreements = agreements
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordRequestClientClientAgreement(Model):
     """`ActivitiesV2CreateRecordRequest/client/client/agreements/0`.
 
@@ -827,11 +1516,19 @@ class ActivitiesV2CreateRecordRequestClientClientAgreement(Model):
         is_personal_data_processing_allowed: `bool`.
     """
 
-    is_newsletter_allowed: bool | None = None
-    is_personal_data_processing_allowed: bool | None = None
+    __slots__ = ("is_newsletter_allowed", "is_personal_data_processing_allowed")
+
+    is_newsletter_allowed: bool | None
+    is_personal_data_processing_allowed: bool | None
+
+    def __init__(
+        self, *, is_newsletter_allowed: bool | None = None, is_personal_data_processing_allowed: bool | None = None
+    ) -> None:
+        self.is_newsletter_allowed = is_newsletter_allowed
+        self.is_personal_data_processing_allowed = is_personal_data_processing_allowed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordRequestClientClientCustomFieldValue(Model):
     """`ActivitiesV2CreateRecordRequest/client/client/custom_field_values/0`.
 
@@ -840,11 +1537,17 @@ class ActivitiesV2CreateRecordRequestClientClientCustomFieldValue(Model):
         value: `str`.
     """
 
-    code: str | None = None
-    value: str | None = None
+    __slots__ = ("code", "value")
+
+    code: str | None
+    value: str | None
+
+    def __init__(self, *, code: str | None = None, value: str | None = None) -> None:
+        self.code = code
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordRequestComer(Model):
     """`ActivitiesV2CreateRecordRequest/comer`.
 
@@ -852,31 +1555,55 @@ class ActivitiesV2CreateRecordRequestComer(Model):
         name: `str`.
     """
 
-    name: str | None = None
+    __slots__ = ("name",)
+
+    name: str | None
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordWithIdRequest(Model):
     """`ActivitiesV2CreateRecordWithIdRequest`.
 
     Attributes:
         attendance_service_item: `ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem`, always present.
+        clients_count: `int`, always present.
         attendance_good_items: `list[ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem]`.
         comment: `str`.
         label_ids: `list[int]`.
         color: `str`.
-        clients_count: `int`, always present.
     """
+
+    __slots__ = ("attendance_good_items", "attendance_service_item", "clients_count", "color", "comment", "label_ids")
 
     attendance_service_item: ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem
     clients_count: int
-    attendance_good_items: list[ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem] | None = None
-    comment: str | None = None
-    label_ids: list[int] | None = None
-    color: str | None = None
+    attendance_good_items: list[ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem] | None
+    comment: str | None
+    label_ids: list[int] | None
+    color: str | None
+
+    def __init__(
+        self,
+        *,
+        attendance_service_item: ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem,
+        clients_count: int,
+        attendance_good_items: list[ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem] | None = None,
+        comment: str | None = None,
+        label_ids: list[int] | None = None,
+        color: str | None = None,
+    ) -> None:
+        self.attendance_service_item = attendance_service_item
+        self.clients_count = clients_count
+        self.attendance_good_items = attendance_good_items
+        self.comment = comment
+        self.label_ids = label_ids
+        self.color = color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem(Model):
     """`ActivitiesV2CreateRecordWithIdRequest/attendance_good_items/0`.
 
@@ -896,6 +1623,22 @@ class ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem(Model):
         discount_percent: `float`, always present.
     """
 
+    __slots__ = (
+        "cost_per_unit",
+        "discount_percent",
+        "good_id",
+        "id",
+        "manual_cost",
+        "marks",
+        "number",
+        "operation_unit_type",
+        "planned_activation_date",
+        "quantity",
+        "staff_id",
+        "storage_id",
+        "unit_id",
+    )
+
     id: int
     good_id: int
     unit_id: int
@@ -910,8 +1653,39 @@ class ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItem(Model):
     manual_cost: float
     discount_percent: float
 
+    def __init__(
+        self,
+        *,
+        id: int,
+        good_id: int,
+        unit_id: int,
+        storage_id: int,
+        staff_id: int,
+        operation_unit_type: ActivitiesV2CreateRecordWithIdRequestAttendanceGoodItemOperationUnitType,
+        number: int | None,
+        planned_activation_date: str | None,
+        marks: list[str],
+        quantity: int,
+        cost_per_unit: float,
+        manual_cost: float,
+        discount_percent: float,
+    ) -> None:
+        self.id = id
+        self.good_id = good_id
+        self.unit_id = unit_id
+        self.storage_id = storage_id
+        self.staff_id = staff_id
+        self.operation_unit_type = operation_unit_type
+        self.number = number
+        self.planned_activation_date = planned_activation_date
+        self.marks = marks
+        self.quantity = quantity
+        self.cost_per_unit = cost_per_unit
+        self.manual_cost = manual_cost
+        self.discount_percent = discount_percent
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem(Model):
     """`ActivitiesV2CreateRecordWithIdRequest/attendance_service_item`.
 
@@ -921,24 +1695,31 @@ class ActivitiesV2CreateRecordWithIdRequestAttendanceServiceItem(Model):
         manual_cost: `float`, always present.
     """
 
+    __slots__ = ("cost_per_unit", "discount_percent", "manual_cost")
+
     cost_per_unit: float
     discount_percent: float
     manual_cost: float
 
+    def __init__(self, *, cost_per_unit: float, discount_percent: float, manual_cost: float) -> None:
+        self.cost_per_unit = cost_per_unit
+        self.discount_percent = discount_percent
+        self.manual_cost = manual_cost
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2CreateRequest(Model):
     """`ActivitiesV2CreateRequest`.
 
     Attributes:
         staff_id: `int`, always present.
         service_id: `int`, always present.
-        resource_instance_ids: `list[int]`.
-        label_ids: `list[int]`.
         date: `str`, always present.
         length: `int`, always present.
-        technical_break_duration: `float`.
         capacity: `int`, always present.
+        resource_instance_ids: `list[int]`.
+        label_ids: `list[int]`.
+        technical_break_duration: `float`.
         comment: `str`.
         color: `str`.
         instructions: `str`.
@@ -946,34 +1727,81 @@ class ActivitiesV2CreateRequest(Model):
         force: `bool`.
     """
 
+    __slots__ = (
+        "capacity",
+        "color",
+        "comment",
+        "date",
+        "force",
+        "instructions",
+        "label_ids",
+        "length",
+        "resource_instance_ids",
+        "service_id",
+        "staff_id",
+        "stream_link",
+        "technical_break_duration",
+    )
+
     staff_id: int
     service_id: int
     date: str
     length: int
     capacity: int
-    resource_instance_ids: list[int] | None = None
-    label_ids: list[int] | None = None
-    technical_break_duration: float | None = None
-    comment: str | None = None
-    color: str | None = None
-    instructions: str | None = None
-    stream_link: str | None = None
-    force: bool | None = None
+    resource_instance_ids: list[int] | None
+    label_ids: list[int] | None
+    technical_break_duration: float | None
+    comment: str | None
+    color: str | None
+    instructions: str | None
+    stream_link: str | None
+    force: bool | None
+
+    def __init__(
+        self,
+        *,
+        staff_id: int,
+        service_id: int,
+        date: str,
+        length: int,
+        capacity: int,
+        resource_instance_ids: list[int] | None = None,
+        label_ids: list[int] | None = None,
+        technical_break_duration: float | None = None,
+        comment: str | None = None,
+        color: str | None = None,
+        instructions: str | None = None,
+        stream_link: str | None = None,
+        force: bool | None = None,
+    ) -> None:
+        self.staff_id = staff_id
+        self.service_id = service_id
+        self.date = date
+        self.length = length
+        self.capacity = capacity
+        self.resource_instance_ids = resource_instance_ids
+        self.label_ids = label_ids
+        self.technical_break_duration = technical_break_duration
+        self.comment = comment
+        self.color = color
+        self.instructions = instructions
+        self.stream_link = stream_link
+        self.force = force
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivitiesV2UpdateRequest(Model):
     """`ActivitiesV2UpdateRequest`.
 
     Attributes:
         staff_id: `int`, always present.
         service_id: `int`, always present.
-        resource_instance_ids: `list[int]`.
-        label_ids: `list[int]`.
         date: `str`, always present.
         length: `int`, always present.
-        technical_break_duration: `float`.
         capacity: `int`, always present.
+        resource_instance_ids: `list[int]`.
+        label_ids: `list[int]`.
+        technical_break_duration: `float`.
         comment: `str`.
         color: `str`.
         instructions: `str`.
@@ -981,22 +1809,69 @@ class ActivitiesV2UpdateRequest(Model):
         force: `bool`.
     """
 
+    __slots__ = (
+        "capacity",
+        "color",
+        "comment",
+        "date",
+        "force",
+        "instructions",
+        "label_ids",
+        "length",
+        "resource_instance_ids",
+        "service_id",
+        "staff_id",
+        "stream_link",
+        "technical_break_duration",
+    )
+
     staff_id: int
     service_id: int
     date: str
     length: int
     capacity: int
-    resource_instance_ids: list[int] | None = None
-    label_ids: list[int] | None = None
-    technical_break_duration: float | None = None
-    comment: str | None = None
-    color: str | None = None
-    instructions: str | None = None
-    stream_link: str | None = None
-    force: bool | None = None
+    resource_instance_ids: list[int] | None
+    label_ids: list[int] | None
+    technical_break_duration: float | None
+    comment: str | None
+    color: str | None
+    instructions: str | None
+    stream_link: str | None
+    force: bool | None
+
+    def __init__(
+        self,
+        *,
+        staff_id: int,
+        service_id: int,
+        date: str,
+        length: int,
+        capacity: int,
+        resource_instance_ids: list[int] | None = None,
+        label_ids: list[int] | None = None,
+        technical_break_duration: float | None = None,
+        comment: str | None = None,
+        color: str | None = None,
+        instructions: str | None = None,
+        stream_link: str | None = None,
+        force: bool | None = None,
+    ) -> None:
+        self.staff_id = staff_id
+        self.service_id = service_id
+        self.date = date
+        self.length = length
+        self.capacity = capacity
+        self.resource_instance_ids = resource_instance_ids
+        self.label_ids = label_ids
+        self.technical_break_duration = technical_break_duration
+        self.comment = comment
+        self.color = color
+        self.instructions = instructions
+        self.stream_link = stream_link
+        self.force = force
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidRequestDataTypes(Model):
     """`activity_companyid_request_data_types`.
 
@@ -1005,8 +1880,8 @@ class ActivityCompanyidRequestDataTypes(Model):
         service_id: `int`, always present.
         staff_id: `int`, always present.
         capacity: `float`, always present.
-        resource_instance_ids: `list[int]`.
         force: `bool`, always present.
+        resource_instance_ids: `list[int]`.
         length: `float`.
         color: `str`.
         label_ids: `list[JSON]`.
@@ -1016,22 +1891,69 @@ class ActivityCompanyidRequestDataTypes(Model):
         instructions: `str`.
     """
 
+    __slots__ = (
+        "capacity",
+        "color",
+        "comment",
+        "date",
+        "force",
+        "instructions",
+        "label_ids",
+        "length",
+        "resource_instance_ids",
+        "service_id",
+        "staff_id",
+        "stream_link",
+        "technical_break_duration",
+    )
+
     date: str
     service_id: int
     staff_id: int
     capacity: float
     force: bool
-    resource_instance_ids: list[int] | None = None
-    length: float | None = None
-    color: str | None = None
-    label_ids: list[JSON] | None = None
-    comment: str | None = None
-    stream_link: str | None = None
-    technical_break_duration: float | None = None
-    instructions: str | None = None
+    resource_instance_ids: list[int] | None
+    length: float | None
+    color: str | None
+    label_ids: list[JSON] | None
+    comment: str | None
+    stream_link: str | None
+    technical_break_duration: float | None
+    instructions: str | None
+
+    def __init__(
+        self,
+        *,
+        date: str,
+        service_id: int,
+        staff_id: int,
+        capacity: float,
+        force: bool,
+        resource_instance_ids: list[int] | None = None,
+        length: float | None = None,
+        color: str | None = None,
+        label_ids: list[JSON] | None = None,
+        comment: str | None = None,
+        stream_link: str | None = None,
+        technical_break_duration: float | None = None,
+        instructions: str | None = None,
+    ) -> None:
+        self.date = date
+        self.service_id = service_id
+        self.staff_id = staff_id
+        self.capacity = capacity
+        self.force = force
+        self.resource_instance_ids = resource_instance_ids
+        self.length = length
+        self.color = color
+        self.label_ids = label_ids
+        self.comment = comment
+        self.stream_link = stream_link
+        self.technical_break_duration = technical_break_duration
+        self.instructions = instructions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityDatesRange(Model):
     """`activity_dates_range`.
 
@@ -1040,11 +1962,17 @@ class ActivityDatesRange(Model):
         max_date: `str | None`.
     """
 
-    min_date: str | None = None
-    max_date: str | None = None
+    __slots__ = ("max_date", "min_date")
+
+    min_date: str | None
+    max_date: str | None
+
+    def __init__(self, *, min_date: str | None = None, max_date: str | None = None) -> None:
+        self.min_date = min_date
+        self.max_date = max_date
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityFilter(Model):
     """`activity_filter`.
 
@@ -1054,12 +1982,25 @@ class ActivityFilter(Model):
         data: `list[ActivityFilterDatum]`.
     """
 
-    code: ActivityFilterCode | None = None
-    title: str | None = None
-    data: list[ActivityFilterDatum] | None = None
+    __slots__ = ("code", "data", "title")
+
+    code: ActivityFilterCode | None
+    title: str | None
+    data: list[ActivityFilterDatum] | None
+
+    def __init__(
+        self,
+        *,
+        code: ActivityFilterCode | None = None,
+        title: str | None = None,
+        data: list[ActivityFilterDatum] | None = None,
+    ) -> None:
+        self.code = code
+        self.title = title
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityFilterDatum(Model):
     """`activity_filter/data/0`.
 
@@ -1069,12 +2010,19 @@ class ActivityFilterDatum(Model):
         is_disabled: `bool`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_disabled: bool | None = None
+    __slots__ = ("id", "is_disabled", "title")
+
+    id: int | None
+    title: str | None
+    is_disabled: bool | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, is_disabled: bool | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.is_disabled = is_disabled
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CheckForActivity(Model):
     """`check_for_activity`.
 
@@ -1084,12 +2032,21 @@ class CheckForActivity(Model):
         attributes: `CheckForActivityAttributes`.
     """
 
-    id: str | None = None
-    type: str | None = None
-    attributes: CheckForActivityAttributes | None = None
+    __slots__ = ("attributes", "id", "type")
+
+    id: str | None
+    type: str | None
+    attributes: CheckForActivityAttributes | None
+
+    def __init__(
+        self, *, id: str | None = None, type: str | None = None, attributes: CheckForActivityAttributes | None = None
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.attributes = attributes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CheckForActivityAttributes(Model):
     """`check_for_activity/attributes`.
 
@@ -1098,32 +2055,57 @@ class CheckForActivityAttributes(Model):
         possible_datetime: `str`.
     """
 
-    possible_visits: int | None = None
-    possible_datetime: str | None = None
+    __slots__ = ("possible_datetime", "possible_visits")
+
+    possible_visits: int | None
+    possible_datetime: str | None
+
+    def __init__(self, *, possible_visits: int | None = None, possible_datetime: str | None = None) -> None:
+        self.possible_visits = possible_visits
+        self.possible_datetime = possible_datetime
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventSchedulesCreateClientScheduleRequest(Model):
     """`EventSchedulesCreateClientScheduleRequest`.
 
     Attributes:
         client_id: `int`, always present.
-        comer_id: `int`.
         schedule_days_ids: `list[int]`, always present.
         finish_date_type: `EventSchedulesCreateClientScheduleRequestFinishDateType`, always present.
+        comer_id: `int`.
         finish_date: `str`.
         abonement_id: `int`.
     """
 
+    __slots__ = ("abonement_id", "client_id", "comer_id", "finish_date", "finish_date_type", "schedule_days_ids")
+
     client_id: int
     schedule_days_ids: list[int]
     finish_date_type: EventSchedulesCreateClientScheduleRequestFinishDateType
-    comer_id: int | None = None
-    finish_date: str | None = None
-    abonement_id: int | None = None
+    comer_id: int | None
+    finish_date: str | None
+    abonement_id: int | None
+
+    def __init__(
+        self,
+        *,
+        client_id: int,
+        schedule_days_ids: list[int],
+        finish_date_type: EventSchedulesCreateClientScheduleRequestFinishDateType,
+        comer_id: int | None = None,
+        finish_date: str | None = None,
+        abonement_id: int | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.schedule_days_ids = schedule_days_ids
+        self.finish_date_type = finish_date_type
+        self.comer_id = comer_id
+        self.finish_date = finish_date
+        self.abonement_id = abonement_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventSchedulesCreateDayRequest(Model):
     """`EventSchedulesCreateDayRequest`.
 
@@ -1137,16 +2119,45 @@ class EventSchedulesCreateDayRequest(Model):
         resource_instances_ids: `list[int]`.
     """
 
+    __slots__ = (
+        "day_of_week",
+        "events_capacity",
+        "events_duration",
+        "events_master_id",
+        "events_time",
+        "labels_ids",
+        "resource_instances_ids",
+    )
+
     day_of_week: EventSchedulesCreateDayRequestDayOfWeek
     events_master_id: int
     events_time: str
     events_duration: float
     events_capacity: float
-    labels_ids: list[int] | None = None
-    resource_instances_ids: list[int] | None = None
+    labels_ids: list[int] | None
+    resource_instances_ids: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        day_of_week: EventSchedulesCreateDayRequestDayOfWeek,
+        events_master_id: int,
+        events_time: str,
+        events_duration: float,
+        events_capacity: float,
+        labels_ids: list[int] | None = None,
+        resource_instances_ids: list[int] | None = None,
+    ) -> None:
+        self.day_of_week = day_of_week
+        self.events_master_id = events_master_id
+        self.events_time = events_time
+        self.events_duration = events_duration
+        self.events_capacity = events_capacity
+        self.labels_ids = labels_ids
+        self.resource_instances_ids = resource_instances_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventSchedulesCreateRequest(Model):
     """`EventSchedulesCreateRequest`.
 
@@ -1157,13 +2168,28 @@ class EventSchedulesCreateRequest(Model):
         days: `list[EventSchedulesCreateRequestDay]`, always present.
     """
 
+    __slots__ = ("date_end", "days", "original_entity_id", "original_entity_type")
+
     original_entity_type: EventSchedulesCreateRequestOriginalEntityType
     original_entity_id: int
     date_end: str
     days: list[EventSchedulesCreateRequestDay]
 
+    def __init__(
+        self,
+        *,
+        original_entity_type: EventSchedulesCreateRequestOriginalEntityType,
+        original_entity_id: int,
+        date_end: str,
+        days: list[EventSchedulesCreateRequestDay],
+    ) -> None:
+        self.original_entity_type = original_entity_type
+        self.original_entity_id = original_entity_id
+        self.date_end = date_end
+        self.days = days
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventSchedulesCreateRequestDay(Model):
     """`EventSchedulesCreateRequest/days/0`.
 
@@ -1177,16 +2203,45 @@ class EventSchedulesCreateRequestDay(Model):
         resource_instances_ids: `list[int]`.
     """
 
+    __slots__ = (
+        "day_of_week",
+        "events_capacity",
+        "events_duration",
+        "events_master_id",
+        "events_time",
+        "labels_ids",
+        "resource_instances_ids",
+    )
+
     day_of_week: EventSchedulesCreateRequestDayDayOfWeek
     events_master_id: int
     events_time: str
     events_duration: float
     events_capacity: float
-    labels_ids: list[int] | None = None
-    resource_instances_ids: list[int] | None = None
+    labels_ids: list[int] | None
+    resource_instances_ids: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        day_of_week: EventSchedulesCreateRequestDayDayOfWeek,
+        events_master_id: int,
+        events_time: str,
+        events_duration: float,
+        events_capacity: float,
+        labels_ids: list[int] | None = None,
+        resource_instances_ids: list[int] | None = None,
+    ) -> None:
+        self.day_of_week = day_of_week
+        self.events_master_id = events_master_id
+        self.events_time = events_time
+        self.events_duration = events_duration
+        self.events_capacity = events_capacity
+        self.labels_ids = labels_ids
+        self.resource_instances_ids = resource_instances_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventSchedulesUpdateClientScheduleRequest(Model):
     """`EventSchedulesUpdateClientScheduleRequest`.
 
@@ -1197,13 +2252,28 @@ class EventSchedulesUpdateClientScheduleRequest(Model):
         abonement_id: `int`.
     """
 
+    __slots__ = ("abonement_id", "finish_date", "finish_date_type", "schedule_days_ids")
+
     schedule_days_ids: list[int]
-    finish_date_type: EventSchedulesUpdateClientScheduleRequestFinishDateType | None = None
-    finish_date: str | None = None
-    abonement_id: int | None = None
+    finish_date_type: EventSchedulesUpdateClientScheduleRequestFinishDateType | None
+    finish_date: str | None
+    abonement_id: int | None
+
+    def __init__(
+        self,
+        *,
+        schedule_days_ids: list[int],
+        finish_date_type: EventSchedulesUpdateClientScheduleRequestFinishDateType | None = None,
+        finish_date: str | None = None,
+        abonement_id: int | None = None,
+    ) -> None:
+        self.schedule_days_ids = schedule_days_ids
+        self.finish_date_type = finish_date_type
+        self.finish_date = finish_date
+        self.abonement_id = abonement_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventSchedulesUpdateDayRequest(Model):
     """`EventSchedulesUpdateDayRequest`.
 
@@ -1217,16 +2287,45 @@ class EventSchedulesUpdateDayRequest(Model):
         resource_instances_ids: `list[int]`.
     """
 
+    __slots__ = (
+        "events_capacity",
+        "events_duration",
+        "events_master_id",
+        "events_time",
+        "force",
+        "labels_ids",
+        "resource_instances_ids",
+    )
+
     force: bool
-    events_master_id: int | None = None
-    events_time: str | None = None
-    events_duration: float | None = None
-    events_capacity: float | None = None
-    labels_ids: list[int] | None = None
-    resource_instances_ids: list[int] | None = None
+    events_master_id: int | None
+    events_time: str | None
+    events_duration: float | None
+    events_capacity: float | None
+    labels_ids: list[int] | None
+    resource_instances_ids: list[int] | None
+
+    def __init__(
+        self,
+        *,
+        force: bool,
+        events_master_id: int | None = None,
+        events_time: str | None = None,
+        events_duration: float | None = None,
+        events_capacity: float | None = None,
+        labels_ids: list[int] | None = None,
+        resource_instances_ids: list[int] | None = None,
+    ) -> None:
+        self.force = force
+        self.events_master_id = events_master_id
+        self.events_time = events_time
+        self.events_duration = events_duration
+        self.events_capacity = events_capacity
+        self.labels_ids = labels_ids
+        self.resource_instances_ids = resource_instances_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class EventSchedulesUpdateRequest(Model):
     """`EventSchedulesUpdateRequest`.
 
@@ -1234,10 +2333,15 @@ class EventSchedulesUpdateRequest(Model):
         date_end: `str`.
     """
 
-    date_end: str | None = None
+    __slots__ = ("date_end",)
+
+    date_end: str | None
+
+    def __init__(self, *, date_end: str | None = None) -> None:
+        self.date_end = date_end
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Label(Model):
     """`label`.
 
@@ -1247,12 +2351,19 @@ class Label(Model):
         color: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    color: str | None = None
+    __slots__ = ("color", "id", "title")
+
+    id: int | None
+    title: str | None
+    color: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, color: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.color = color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsCompanyidRequestDataTypes(Model):
     """`records_companyid_request_data_types`.
 
@@ -1276,26 +2387,86 @@ class RecordsCompanyidRequestDataTypes(Model):
         custom_fields: `RecordsCompanyidRequestDataTypesCustomFields`.
     """
 
-    staff_id: int | None = None
-    services: list[RecordsCompanyidRequestDataTypesService] | None = None
-    client_: RecordsCompanyidRequestDataTypesClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    save_if_busy: bool | None = None
-    datetime: str | None = None
-    seance_length: float | None = None
-    send_sms: bool | None = None
-    comment: str | None = None
-    sms_remain_hours: float | None = None
-    email_remain_hours: float | None = None
-    attendance: float | None = None
-    api_id: str | None = None
-    custom_color: str | None = None
-    record_labels: list[str] | None = None
-    client_agreements: RecordsCompanyidRequestDataTypesClientAgreements | None = None
-    technical_break_duration: float | None = None
-    custom_fields: RecordsCompanyidRequestDataTypesCustomFields | None = None
+    __slots__ = (
+        "api_id",
+        "attendance",
+        "client_",
+        "client_agreements",
+        "comment",
+        "custom_color",
+        "custom_fields",
+        "datetime",
+        "email_remain_hours",
+        "record_labels",
+        "save_if_busy",
+        "seance_length",
+        "send_sms",
+        "services",
+        "sms_remain_hours",
+        "staff_id",
+        "technical_break_duration",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    staff_id: int | None
+    services: list[RecordsCompanyidRequestDataTypesService] | None
+    client_: RecordsCompanyidRequestDataTypesClient | None
+    save_if_busy: bool | None
+    datetime: str | None
+    seance_length: float | None
+    send_sms: bool | None
+    comment: str | None
+    sms_remain_hours: float | None
+    email_remain_hours: float | None
+    attendance: float | None
+    api_id: str | None
+    custom_color: str | None
+    record_labels: list[str] | None
+    client_agreements: RecordsCompanyidRequestDataTypesClientAgreements | None
+    technical_break_duration: float | None
+    custom_fields: RecordsCompanyidRequestDataTypesCustomFields | None
+
+    def __init__(
+        self,
+        *,
+        staff_id: int | None = None,
+        services: list[RecordsCompanyidRequestDataTypesService] | None = None,
+        client_: RecordsCompanyidRequestDataTypesClient | None = None,
+        save_if_busy: bool | None = None,
+        datetime: str | None = None,
+        seance_length: float | None = None,
+        send_sms: bool | None = None,
+        comment: str | None = None,
+        sms_remain_hours: float | None = None,
+        email_remain_hours: float | None = None,
+        attendance: float | None = None,
+        api_id: str | None = None,
+        custom_color: str | None = None,
+        record_labels: list[str] | None = None,
+        client_agreements: RecordsCompanyidRequestDataTypesClientAgreements | None = None,
+        technical_break_duration: float | None = None,
+        custom_fields: RecordsCompanyidRequestDataTypesCustomFields | None = None,
+    ) -> None:
+        self.staff_id = staff_id
+        self.services = services
+        self.client_ = client_
+        self.save_if_busy = save_if_busy
+        self.datetime = datetime
+        self.seance_length = seance_length
+        self.send_sms = send_sms
+        self.comment = comment
+        self.sms_remain_hours = sms_remain_hours
+        self.email_remain_hours = email_remain_hours
+        self.attendance = attendance
+        self.api_id = api_id
+        self.custom_color = custom_color
+        self.record_labels = record_labels
+        self.client_agreements = client_agreements
+        self.technical_break_duration = technical_break_duration
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsCompanyidRequestDataTypesClient(Model):
     """`records_companyid_request_data_types/client`.
 
@@ -1307,14 +2478,31 @@ class RecordsCompanyidRequestDataTypesClient(Model):
         email: `str`.
     """
 
-    phone: str | None = None
-    name: str | None = None
-    surname: str | None = None
-    patronymic: str | None = None
-    email: str | None = None
+    __slots__ = ("email", "name", "patronymic", "phone", "surname")
+
+    phone: str | None
+    name: str | None
+    surname: str | None
+    patronymic: str | None
+    email: str | None
+
+    def __init__(
+        self,
+        *,
+        phone: str | None = None,
+        name: str | None = None,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        email: str | None = None,
+    ) -> None:
+        self.phone = phone
+        self.name = name
+        self.surname = surname
+        self.patronymic = patronymic
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsCompanyidRequestDataTypesClientAgreements(Model):
     """`records_companyid_request_data_types/client_agreements`.
 
@@ -1323,11 +2511,19 @@ class RecordsCompanyidRequestDataTypesClientAgreements(Model):
         is_personal_data_processing_allowed: `bool`.
     """
 
-    is_newsletter_allowed: bool | None = None
-    is_personal_data_processing_allowed: bool | None = None
+    __slots__ = ("is_newsletter_allowed", "is_personal_data_processing_allowed")
+
+    is_newsletter_allowed: bool | None
+    is_personal_data_processing_allowed: bool | None
+
+    def __init__(
+        self, *, is_newsletter_allowed: bool | None = None, is_personal_data_processing_allowed: bool | None = None
+    ) -> None:
+        self.is_newsletter_allowed = is_newsletter_allowed
+        self.is_personal_data_processing_allowed = is_personal_data_processing_allowed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsCompanyidRequestDataTypesCustomFields(Model):
     """`records_companyid_request_data_types/custom_fields`.
 
@@ -1336,11 +2532,17 @@ class RecordsCompanyidRequestDataTypesCustomFields(Model):
         some_another_field: `list[str]`.
     """
 
-    my_custom_field: int | None = None
-    some_another_field: list[str] | None = None
+    __slots__ = ("my_custom_field", "some_another_field")
+
+    my_custom_field: int | None
+    some_another_field: list[str] | None
+
+    def __init__(self, *, my_custom_field: int | None = None, some_another_field: list[str] | None = None) -> None:
+        self.my_custom_field = my_custom_field
+        self.some_another_field = some_another_field
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsCompanyidRequestDataTypesService(Model):
     """`records_companyid_request_data_types/services/0`.
 
@@ -1351,13 +2553,28 @@ class RecordsCompanyidRequestDataTypesService(Model):
         cost: `float`.
     """
 
-    id: int | None = None
-    first_cost: float | None = None
-    discount: float | None = None
-    cost: float | None = None
+    __slots__ = ("cost", "discount", "first_cost", "id")
+
+    id: int | None
+    first_cost: float | None
+    discount: float | None
+    cost: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        first_cost: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+    ) -> None:
+        self.id = id
+        self.first_cost = first_cost
+        self.discount = discount
+        self.cost = cost
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetData(Model):
     """`RecordsGetData`.
 
@@ -1413,58 +2630,214 @@ class RecordsGetData(Model):
         finance_transactions: `list[RecordsGetDataFinanceTransaction]`.
     """
 
-    id: int | None = None
-    company_id: int | None = None
-    staff_id: int | None = None
-    services: list[RecordsGetDataService] | None = None
-    goods_transactions: list[dict[str, JSON]] | None = None
-    staff: RecordsGetDataStaff | None = None
-    client_: RecordsGetDataClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    date: str | None = None
-    datetime: str | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    online: bool | None = None
-    visit_attendance: float | None = None
-    attendance: float | None = None
-    confirmed: float | None = None
-    seance_length: float | None = None
-    length: float | None = None
-    sms_before: float | None = None
-    sms_now: float | None = None
-    sms_now_text: str | None = None
-    email_now: float | None = None
-    notified: float | None = None
-    master_request: float | None = None
-    api_id: str | None = None
-    from_url: str | None = None
-    review_requested: float | None = None
-    visit_id: int | None = None
-    created_user_id: int | None = None
-    deleted: bool | None = None
-    paid_full: float | None = None
-    prepaid: bool | None = None
-    prepaid_confirmed: bool | None = None
-    payment_status: int | None = None
-    last_change_date: str | None = None
-    technical_break_duration: float | None = None
-    custom_color: str | None = None
-    custom_font_color: str | None = None
-    record_labels: list[RecordsGetDataRecordLabel] | None = None
-    activity_id: int | None = None
-    custom_fields: dict[str, JSON] | list[JSON] | None = None
-    documents: list[RecordsGetDataDocument] | None = None
-    sms_remain_hours: float | None = None
-    email_remain_hours: float | None = None
-    bookform_id: int | None = None
-    record_from: str | None = None
-    is_mobile: float | None = None
-    is_sale_bill_printed: bool | None = None
-    consumables: list[RecordsGetDataConsumable] | None = None
-    finance_transactions: list[RecordsGetDataFinanceTransaction] | None = None
+    __slots__ = (
+        "activity_id",
+        "api_id",
+        "attendance",
+        "bookform_id",
+        "client_",
+        "comment",
+        "company_id",
+        "confirmed",
+        "consumables",
+        "create_date",
+        "created_user_id",
+        "custom_color",
+        "custom_fields",
+        "custom_font_color",
+        "date",
+        "datetime",
+        "deleted",
+        "documents",
+        "email_now",
+        "email_remain_hours",
+        "finance_transactions",
+        "from_url",
+        "goods_transactions",
+        "id",
+        "is_mobile",
+        "is_sale_bill_printed",
+        "last_change_date",
+        "length",
+        "master_request",
+        "notified",
+        "online",
+        "paid_full",
+        "payment_status",
+        "prepaid",
+        "prepaid_confirmed",
+        "record_from",
+        "record_labels",
+        "review_requested",
+        "seance_length",
+        "services",
+        "sms_before",
+        "sms_now",
+        "sms_now_text",
+        "sms_remain_hours",
+        "staff",
+        "staff_id",
+        "technical_break_duration",
+        "visit_attendance",
+        "visit_id",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    company_id: int | None
+    staff_id: int | None
+    services: list[RecordsGetDataService] | None
+    goods_transactions: list[dict[str, JSON]] | None
+    staff: RecordsGetDataStaff | None
+    client_: RecordsGetDataClient | None
+    date: str | None
+    datetime: str | None
+    create_date: str | None
+    comment: str | None
+    online: bool | None
+    visit_attendance: float | None
+    attendance: float | None
+    confirmed: float | None
+    seance_length: float | None
+    length: float | None
+    sms_before: float | None
+    sms_now: float | None
+    sms_now_text: str | None
+    email_now: float | None
+    notified: float | None
+    master_request: float | None
+    api_id: str | None
+    from_url: str | None
+    review_requested: float | None
+    visit_id: int | None
+    created_user_id: int | None
+    deleted: bool | None
+    paid_full: float | None
+    prepaid: bool | None
+    prepaid_confirmed: bool | None
+    payment_status: int | None
+    last_change_date: str | None
+    technical_break_duration: float | None
+    custom_color: str | None
+    custom_font_color: str | None
+    record_labels: list[RecordsGetDataRecordLabel] | None
+    activity_id: int | None
+    custom_fields: dict[str, JSON] | list[JSON] | None
+    documents: list[RecordsGetDataDocument] | None
+    sms_remain_hours: float | None
+    email_remain_hours: float | None
+    bookform_id: int | None
+    record_from: str | None
+    is_mobile: float | None
+    is_sale_bill_printed: bool | None
+    consumables: list[RecordsGetDataConsumable] | None
+    finance_transactions: list[RecordsGetDataFinanceTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        company_id: int | None = None,
+        staff_id: int | None = None,
+        services: list[RecordsGetDataService] | None = None,
+        goods_transactions: list[dict[str, JSON]] | None = None,
+        staff: RecordsGetDataStaff | None = None,
+        client_: RecordsGetDataClient | None = None,
+        date: str | None = None,
+        datetime: str | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        online: bool | None = None,
+        visit_attendance: float | None = None,
+        attendance: float | None = None,
+        confirmed: float | None = None,
+        seance_length: float | None = None,
+        length: float | None = None,
+        sms_before: float | None = None,
+        sms_now: float | None = None,
+        sms_now_text: str | None = None,
+        email_now: float | None = None,
+        notified: float | None = None,
+        master_request: float | None = None,
+        api_id: str | None = None,
+        from_url: str | None = None,
+        review_requested: float | None = None,
+        visit_id: int | None = None,
+        created_user_id: int | None = None,
+        deleted: bool | None = None,
+        paid_full: float | None = None,
+        prepaid: bool | None = None,
+        prepaid_confirmed: bool | None = None,
+        payment_status: int | None = None,
+        last_change_date: str | None = None,
+        technical_break_duration: float | None = None,
+        custom_color: str | None = None,
+        custom_font_color: str | None = None,
+        record_labels: list[RecordsGetDataRecordLabel] | None = None,
+        activity_id: int | None = None,
+        custom_fields: dict[str, JSON] | list[JSON] | None = None,
+        documents: list[RecordsGetDataDocument] | None = None,
+        sms_remain_hours: float | None = None,
+        email_remain_hours: float | None = None,
+        bookform_id: int | None = None,
+        record_from: str | None = None,
+        is_mobile: float | None = None,
+        is_sale_bill_printed: bool | None = None,
+        consumables: list[RecordsGetDataConsumable] | None = None,
+        finance_transactions: list[RecordsGetDataFinanceTransaction] | None = None,
+    ) -> None:
+        self.id = id
+        self.company_id = company_id
+        self.staff_id = staff_id
+        self.services = services
+        self.goods_transactions = goods_transactions
+        self.staff = staff
+        self.client_ = client_
+        self.date = date
+        self.datetime = datetime
+        self.create_date = create_date
+        self.comment = comment
+        self.online = online
+        self.visit_attendance = visit_attendance
+        self.attendance = attendance
+        self.confirmed = confirmed
+        self.seance_length = seance_length
+        self.length = length
+        self.sms_before = sms_before
+        self.sms_now = sms_now
+        self.sms_now_text = sms_now_text
+        self.email_now = email_now
+        self.notified = notified
+        self.master_request = master_request
+        self.api_id = api_id
+        self.from_url = from_url
+        self.review_requested = review_requested
+        self.visit_id = visit_id
+        self.created_user_id = created_user_id
+        self.deleted = deleted
+        self.paid_full = paid_full
+        self.prepaid = prepaid
+        self.prepaid_confirmed = prepaid_confirmed
+        self.payment_status = payment_status
+        self.last_change_date = last_change_date
+        self.technical_break_duration = technical_break_duration
+        self.custom_color = custom_color
+        self.custom_font_color = custom_font_color
+        self.record_labels = record_labels
+        self.activity_id = activity_id
+        self.custom_fields = custom_fields
+        self.documents = documents
+        self.sms_remain_hours = sms_remain_hours
+        self.email_remain_hours = email_remain_hours
+        self.bookform_id = bookform_id
+        self.record_from = record_from
+        self.is_mobile = is_mobile
+        self.is_sale_bill_printed = is_sale_bill_printed
+        self.consumables = consumables
+        self.finance_transactions = finance_transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataClient(Model):
     """`RecordsGetData/client`.
 
@@ -1484,22 +2857,69 @@ class RecordsGetDataClient(Model):
         custom_fields: `dict[str, JSON] | list[JSON]`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    surname: str | None = None
-    patronymic: str | None = None
-    display_name: str | None = None
-    phone: str | None = None
-    card: str | None = None
-    email: str | None = None
-    success_visits_count: int | None = None
-    fail_visits_count: int | None = None
-    discount: float | None = None
-    is_new: bool | None = None
-    custom_fields: dict[str, JSON] | list[JSON] | None = None
+    __slots__ = (
+        "card",
+        "custom_fields",
+        "discount",
+        "display_name",
+        "email",
+        "fail_visits_count",
+        "id",
+        "is_new",
+        "name",
+        "patronymic",
+        "phone",
+        "success_visits_count",
+        "surname",
+    )
+
+    id: int | None
+    name: str | None
+    surname: str | None
+    patronymic: str | None
+    display_name: str | None
+    phone: str | None
+    card: str | None
+    email: str | None
+    success_visits_count: int | None
+    fail_visits_count: int | None
+    discount: float | None
+    is_new: bool | None
+    custom_fields: dict[str, JSON] | list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        display_name: str | None = None,
+        phone: str | None = None,
+        card: str | None = None,
+        email: str | None = None,
+        success_visits_count: int | None = None,
+        fail_visits_count: int | None = None,
+        discount: float | None = None,
+        is_new: bool | None = None,
+        custom_fields: dict[str, JSON] | list[JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.surname = surname
+        self.patronymic = patronymic
+        self.display_name = display_name
+        self.phone = phone
+        self.card = card
+        self.email = email
+        self.success_visits_count = success_visits_count
+        self.fail_visits_count = fail_visits_count
+        self.discount = discount
+        self.is_new = is_new
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataConsumable(Model):
     """`RecordsGetData/consumables/0`.
 
@@ -1527,30 +2947,101 @@ class RecordsGetDataConsumable(Model):
         pkg_amount: `float`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    type_id: int | None = None
-    company_id: int | None = None
-    good_id: int | None = None
-    amount: float | None = None
-    cost_per_unit: float | None = None
-    discount: float | None = None
-    cost: float | None = None
-    unit_id: int | None = None
-    operation_unit_type: float | None = None
-    storage_id: int | None = None
-    supplier_id: int | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    service_id: int | None = None
-    user_id: int | None = None
-    deleted: bool | None = None
-    pkg_amount: float | None = None
+    __slots__ = (
+        "amount",
+        "client_id",
+        "comment",
+        "company_id",
+        "cost",
+        "cost_per_unit",
+        "create_date",
+        "deleted",
+        "discount",
+        "document_id",
+        "good_id",
+        "id",
+        "master_id",
+        "operation_unit_type",
+        "pkg_amount",
+        "service_id",
+        "storage_id",
+        "supplier_id",
+        "type_id",
+        "unit_id",
+        "user_id",
+    )
+
+    id: int | None
+    document_id: int | None
+    type_id: int | None
+    company_id: int | None
+    good_id: int | None
+    amount: float | None
+    cost_per_unit: float | None
+    discount: float | None
+    cost: float | None
+    unit_id: int | None
+    operation_unit_type: float | None
+    storage_id: int | None
+    supplier_id: int | None
+    client_id: int | None
+    master_id: int | None
+    create_date: str | None
+    comment: str | None
+    service_id: int | None
+    user_id: int | None
+    deleted: bool | None
+    pkg_amount: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        type_id: int | None = None,
+        company_id: int | None = None,
+        good_id: int | None = None,
+        amount: float | None = None,
+        cost_per_unit: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+        unit_id: int | None = None,
+        operation_unit_type: float | None = None,
+        storage_id: int | None = None,
+        supplier_id: int | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        service_id: int | None = None,
+        user_id: int | None = None,
+        deleted: bool | None = None,
+        pkg_amount: float | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.type_id = type_id
+        self.company_id = company_id
+        self.good_id = good_id
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.cost = cost
+        self.unit_id = unit_id
+        self.operation_unit_type = operation_unit_type
+        self.storage_id = storage_id
+        self.supplier_id = supplier_id
+        self.client_id = client_id
+        self.master_id = master_id
+        self.create_date = create_date
+        self.comment = comment
+        self.service_id = service_id
+        self.user_id = user_id
+        self.deleted = deleted
+        self.pkg_amount = pkg_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataDocument(Model):
     """`RecordsGetData/documents/0`.
 
@@ -1569,21 +3060,65 @@ class RecordsGetDataDocument(Model):
         type_title: `str`.
     """
 
-    id: int | None = None
-    type_id: int | None = None
-    storage_id: int | None = None
-    user_id: int | None = None
-    company_id: int | None = None
-    number: float | None = None
-    comment: str | None = None
-    date_created: str | None = None
-    category_id: int | None = None
-    visit_id: int | None = None
-    record_id: int | None = None
-    type_title: str | None = None
+    __slots__ = (
+        "category_id",
+        "comment",
+        "company_id",
+        "date_created",
+        "id",
+        "number",
+        "record_id",
+        "storage_id",
+        "type_id",
+        "type_title",
+        "user_id",
+        "visit_id",
+    )
+
+    id: int | None
+    type_id: int | None
+    storage_id: int | None
+    user_id: int | None
+    company_id: int | None
+    number: float | None
+    comment: str | None
+    date_created: str | None
+    category_id: int | None
+    visit_id: int | None
+    record_id: int | None
+    type_title: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type_id: int | None = None,
+        storage_id: int | None = None,
+        user_id: int | None = None,
+        company_id: int | None = None,
+        number: float | None = None,
+        comment: str | None = None,
+        date_created: str | None = None,
+        category_id: int | None = None,
+        visit_id: int | None = None,
+        record_id: int | None = None,
+        type_title: str | None = None,
+    ) -> None:
+        self.id = id
+        self.type_id = type_id
+        self.storage_id = storage_id
+        self.user_id = user_id
+        self.company_id = company_id
+        self.number = number
+        self.comment = comment
+        self.date_created = date_created
+        self.category_id = category_id
+        self.visit_id = visit_id
+        self.record_id = record_id
+        self.type_title = type_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataFinanceTransaction(Model):
     """`RecordsGetData/finance_transactions/0`.
 
@@ -1610,29 +3145,98 @@ class RecordsGetDataFinanceTransaction(Model):
         supplier: `list[dict[str, JSON]]`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    date: str | None = None
-    type_id: int | None = None
-    expense_id: int | None = None
-    account_id: int | None = None
-    amount: float | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    supplier_id: int | None = None
-    comment: str | None = None
-    item_id: int | None = None
-    target_type_id: int | None = None
-    record_id: int | None = None
-    goods_transaction_id: int | None = None
-    expense: RecordsGetDataFinanceTransactionExpense | None = None
-    account: RecordsGetDataFinanceTransactionAccount | None = None
-    client_: RecordsGetDataFinanceTransactionClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    master: list[dict[str, JSON]] | None = None
-    supplier: list[dict[str, JSON]] | None = None
+    __slots__ = (
+        "account",
+        "account_id",
+        "amount",
+        "client_",
+        "client_id",
+        "comment",
+        "date",
+        "document_id",
+        "expense",
+        "expense_id",
+        "goods_transaction_id",
+        "id",
+        "item_id",
+        "master",
+        "master_id",
+        "record_id",
+        "supplier",
+        "supplier_id",
+        "target_type_id",
+        "type_id",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    document_id: int | None
+    date: str | None
+    type_id: int | None
+    expense_id: int | None
+    account_id: int | None
+    amount: float | None
+    client_id: int | None
+    master_id: int | None
+    supplier_id: int | None
+    comment: str | None
+    item_id: int | None
+    target_type_id: int | None
+    record_id: int | None
+    goods_transaction_id: int | None
+    expense: RecordsGetDataFinanceTransactionExpense | None
+    account: RecordsGetDataFinanceTransactionAccount | None
+    client_: RecordsGetDataFinanceTransactionClient | None
+    master: list[dict[str, JSON]] | None
+    supplier: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        date: str | None = None,
+        type_id: int | None = None,
+        expense_id: int | None = None,
+        account_id: int | None = None,
+        amount: float | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        supplier_id: int | None = None,
+        comment: str | None = None,
+        item_id: int | None = None,
+        target_type_id: int | None = None,
+        record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        expense: RecordsGetDataFinanceTransactionExpense | None = None,
+        account: RecordsGetDataFinanceTransactionAccount | None = None,
+        client_: RecordsGetDataFinanceTransactionClient | None = None,
+        master: list[dict[str, JSON]] | None = None,
+        supplier: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.date = date
+        self.type_id = type_id
+        self.expense_id = expense_id
+        self.account_id = account_id
+        self.amount = amount
+        self.client_id = client_id
+        self.master_id = master_id
+        self.supplier_id = supplier_id
+        self.comment = comment
+        self.item_id = item_id
+        self.target_type_id = target_type_id
+        self.record_id = record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.expense = expense
+        self.account = account
+        self.client_ = client_
+        self.master = master
+        self.supplier = supplier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataFinanceTransactionAccount(Model):
     """`RecordsGetData/finance_transactions/0/account`.
 
@@ -1641,11 +3245,17 @@ class RecordsGetDataFinanceTransactionAccount(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataFinanceTransactionClient(Model):
     """`RecordsGetData/finance_transactions/0/client`.
 
@@ -1655,12 +3265,19 @@ class RecordsGetDataFinanceTransactionClient(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataFinanceTransactionExpense(Model):
     """`RecordsGetData/finance_transactions/0/expense`.
 
@@ -1669,11 +3286,17 @@ class RecordsGetDataFinanceTransactionExpense(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataRecordLabel(Model):
     """`RecordsGetData/record_labels/0`.
 
@@ -1685,14 +3308,31 @@ class RecordsGetDataRecordLabel(Model):
         font_color: `str`.
     """
 
-    id: str | None = None
-    title: str | None = None
-    color: str | None = None
-    icon: str | None = None
-    font_color: str | None = None
+    __slots__ = ("color", "font_color", "icon", "id", "title")
+
+    id: str | None
+    title: str | None
+    color: str | None
+    icon: str | None
+    font_color: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        title: str | None = None,
+        color: str | None = None,
+        icon: str | None = None,
+        font_color: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.color = color
+        self.icon = icon
+        self.font_color = font_color
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataService(Model):
     """`RecordsGetData/services/0`.
 
@@ -1707,17 +3347,40 @@ class RecordsGetDataService(Model):
         amount: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    cost: float | None = None
-    manual_cost: float | None = None
-    cost_per_unit: float | None = None
-    discount: float | None = None
-    first_cost: float | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "cost", "cost_per_unit", "discount", "first_cost", "id", "manual_cost", "title")
+
+    id: int | None
+    title: str | None
+    cost: float | None
+    manual_cost: float | None
+    cost_per_unit: float | None
+    discount: float | None
+    first_cost: float | None
+    amount: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        cost: float | None = None,
+        manual_cost: float | None = None,
+        cost_per_unit: float | None = None,
+        discount: float | None = None,
+        first_cost: float | None = None,
+        amount: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.cost = cost
+        self.manual_cost = manual_cost
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.first_cost = first_cost
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataStaff(Model):
     """`RecordsGetData/staff`.
 
@@ -1733,18 +3396,43 @@ class RecordsGetDataStaff(Model):
         votes_count: `float`.
     """
 
-    id: int | None = None
-    api_id: str | None = None
-    name: str | None = None
-    specialization: str | None = None
-    position: RecordsGetDataStaffPosition | None = None
-    avatar: str | None = None
-    avatar_big: str | None = None
-    rating: float | None = None
-    votes_count: float | None = None
+    __slots__ = ("api_id", "avatar", "avatar_big", "id", "name", "position", "rating", "specialization", "votes_count")
+
+    id: int | None
+    api_id: str | None
+    name: str | None
+    specialization: str | None
+    position: RecordsGetDataStaffPosition | None
+    avatar: str | None
+    avatar_big: str | None
+    rating: float | None
+    votes_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        api_id: str | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        position: RecordsGetDataStaffPosition | None = None,
+        avatar: str | None = None,
+        avatar_big: str | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.api_id = api_id
+        self.name = name
+        self.specialization = specialization
+        self.position = position
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.rating = rating
+        self.votes_count = votes_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsGetDataStaffPosition(Model):
     """`RecordsGetData/staff/position`.
 
@@ -1753,11 +3441,17 @@ class RecordsGetDataStaffPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItem(Model):
     """`RecordsListItem`.
 
@@ -1816,61 +3510,226 @@ class RecordsListItem(Model):
         finance_transactions: `list[RecordsListItemFinanceTransaction]`.
     """
 
-    id: int | None = None
-    company_id: int | None = None
-    staff_id: int | None = None
-    services: list[RecordsListItemService] | None = None
-    goods_transactions: list[RecordsListItemGoodsTransaction] | None = None
-    staff: RecordsListItemStaff | None = None
-    client_: RecordsListItemClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    comer: RecordsListItemComer | None = None
-    clients_count: int | None = None
-    date: str | None = None
-    datetime: str | None = None
-    create_date: str | None = None
-    technical_break_duration: float | None = None
-    comment: str | None = None
-    online: bool | None = None
-    visit_attendance: float | None = None
-    attendance: float | None = None
-    confirmed: float | None = None
-    seance_length: float | None = None
-    length: float | None = None
-    sms_before: float | None = None
-    sms_now: float | None = None
-    sms_now_text: str | None = None
-    email_now: float | None = None
-    notified: float | None = None
-    master_request: float | None = None
-    api_id: str | None = None
-    from_url: str | None = None
-    review_requested: float | None = None
-    visit_id: int | None = None
-    created_user_id: int | None = None
-    deleted: bool | None = None
-    paid_full: float | None = None
-    prepaid: bool | None = None
-    prepaid_confirmed: bool | None = None
-    payment_status: int | None = None
-    last_change_date: str | None = None
-    custom_color: str | None = None
-    custom_font_color: str | None = None
-    record_labels: list[dict[str, JSON]] | None = None
-    activity_id: int | None = None
-    custom_fields: dict[str, JSON] | list[JSON] | None = None
-    documents: list[RecordsListItemDocument] | None = None
-    sms_remain_hours: float | None = None
-    email_remain_hours: float | None = None
-    bookform_id: int | None = None
-    record_from: str | None = None
-    is_mobile: float | None = None
-    client_agreements: RecordsListItemClientAgreements | None = None
-    is_sale_bill_printed: bool | None = None
-    consumables: list[RecordsListItemConsumable] | None = None
-    finance_transactions: list[RecordsListItemFinanceTransaction] | None = None
+    __slots__ = (
+        "activity_id",
+        "api_id",
+        "attendance",
+        "bookform_id",
+        "client_",
+        "client_agreements",
+        "clients_count",
+        "comer",
+        "comment",
+        "company_id",
+        "confirmed",
+        "consumables",
+        "create_date",
+        "created_user_id",
+        "custom_color",
+        "custom_fields",
+        "custom_font_color",
+        "date",
+        "datetime",
+        "deleted",
+        "documents",
+        "email_now",
+        "email_remain_hours",
+        "finance_transactions",
+        "from_url",
+        "goods_transactions",
+        "id",
+        "is_mobile",
+        "is_sale_bill_printed",
+        "last_change_date",
+        "length",
+        "master_request",
+        "notified",
+        "online",
+        "paid_full",
+        "payment_status",
+        "prepaid",
+        "prepaid_confirmed",
+        "record_from",
+        "record_labels",
+        "review_requested",
+        "seance_length",
+        "services",
+        "sms_before",
+        "sms_now",
+        "sms_now_text",
+        "sms_remain_hours",
+        "staff",
+        "staff_id",
+        "technical_break_duration",
+        "visit_attendance",
+        "visit_id",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    company_id: int | None
+    staff_id: int | None
+    services: list[RecordsListItemService] | None
+    goods_transactions: list[RecordsListItemGoodsTransaction] | None
+    staff: RecordsListItemStaff | None
+    client_: RecordsListItemClient | None
+    comer: RecordsListItemComer | None
+    clients_count: int | None
+    date: str | None
+    datetime: str | None
+    create_date: str | None
+    technical_break_duration: float | None
+    comment: str | None
+    online: bool | None
+    visit_attendance: float | None
+    attendance: float | None
+    confirmed: float | None
+    seance_length: float | None
+    length: float | None
+    sms_before: float | None
+    sms_now: float | None
+    sms_now_text: str | None
+    email_now: float | None
+    notified: float | None
+    master_request: float | None
+    api_id: str | None
+    from_url: str | None
+    review_requested: float | None
+    visit_id: int | None
+    created_user_id: int | None
+    deleted: bool | None
+    paid_full: float | None
+    prepaid: bool | None
+    prepaid_confirmed: bool | None
+    payment_status: int | None
+    last_change_date: str | None
+    custom_color: str | None
+    custom_font_color: str | None
+    record_labels: list[dict[str, JSON]] | None
+    activity_id: int | None
+    custom_fields: dict[str, JSON] | list[JSON] | None
+    documents: list[RecordsListItemDocument] | None
+    sms_remain_hours: float | None
+    email_remain_hours: float | None
+    bookform_id: int | None
+    record_from: str | None
+    is_mobile: float | None
+    client_agreements: RecordsListItemClientAgreements | None
+    is_sale_bill_printed: bool | None
+    consumables: list[RecordsListItemConsumable] | None
+    finance_transactions: list[RecordsListItemFinanceTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        company_id: int | None = None,
+        staff_id: int | None = None,
+        services: list[RecordsListItemService] | None = None,
+        goods_transactions: list[RecordsListItemGoodsTransaction] | None = None,
+        staff: RecordsListItemStaff | None = None,
+        client_: RecordsListItemClient | None = None,
+        comer: RecordsListItemComer | None = None,
+        clients_count: int | None = None,
+        date: str | None = None,
+        datetime: str | None = None,
+        create_date: str | None = None,
+        technical_break_duration: float | None = None,
+        comment: str | None = None,
+        online: bool | None = None,
+        visit_attendance: float | None = None,
+        attendance: float | None = None,
+        confirmed: float | None = None,
+        seance_length: float | None = None,
+        length: float | None = None,
+        sms_before: float | None = None,
+        sms_now: float | None = None,
+        sms_now_text: str | None = None,
+        email_now: float | None = None,
+        notified: float | None = None,
+        master_request: float | None = None,
+        api_id: str | None = None,
+        from_url: str | None = None,
+        review_requested: float | None = None,
+        visit_id: int | None = None,
+        created_user_id: int | None = None,
+        deleted: bool | None = None,
+        paid_full: float | None = None,
+        prepaid: bool | None = None,
+        prepaid_confirmed: bool | None = None,
+        payment_status: int | None = None,
+        last_change_date: str | None = None,
+        custom_color: str | None = None,
+        custom_font_color: str | None = None,
+        record_labels: list[dict[str, JSON]] | None = None,
+        activity_id: int | None = None,
+        custom_fields: dict[str, JSON] | list[JSON] | None = None,
+        documents: list[RecordsListItemDocument] | None = None,
+        sms_remain_hours: float | None = None,
+        email_remain_hours: float | None = None,
+        bookform_id: int | None = None,
+        record_from: str | None = None,
+        is_mobile: float | None = None,
+        client_agreements: RecordsListItemClientAgreements | None = None,
+        is_sale_bill_printed: bool | None = None,
+        consumables: list[RecordsListItemConsumable] | None = None,
+        finance_transactions: list[RecordsListItemFinanceTransaction] | None = None,
+    ) -> None:
+        self.id = id
+        self.company_id = company_id
+        self.staff_id = staff_id
+        self.services = services
+        self.goods_transactions = goods_transactions
+        self.staff = staff
+        self.client_ = client_
+        self.comer = comer
+        self.clients_count = clients_count
+        self.date = date
+        self.datetime = datetime
+        self.create_date = create_date
+        self.technical_break_duration = technical_break_duration
+        self.comment = comment
+        self.online = online
+        self.visit_attendance = visit_attendance
+        self.attendance = attendance
+        self.confirmed = confirmed
+        self.seance_length = seance_length
+        self.length = length
+        self.sms_before = sms_before
+        self.sms_now = sms_now
+        self.sms_now_text = sms_now_text
+        self.email_now = email_now
+        self.notified = notified
+        self.master_request = master_request
+        self.api_id = api_id
+        self.from_url = from_url
+        self.review_requested = review_requested
+        self.visit_id = visit_id
+        self.created_user_id = created_user_id
+        self.deleted = deleted
+        self.paid_full = paid_full
+        self.prepaid = prepaid
+        self.prepaid_confirmed = prepaid_confirmed
+        self.payment_status = payment_status
+        self.last_change_date = last_change_date
+        self.custom_color = custom_color
+        self.custom_font_color = custom_font_color
+        self.record_labels = record_labels
+        self.activity_id = activity_id
+        self.custom_fields = custom_fields
+        self.documents = documents
+        self.sms_remain_hours = sms_remain_hours
+        self.email_remain_hours = email_remain_hours
+        self.bookform_id = bookform_id
+        self.record_from = record_from
+        self.is_mobile = is_mobile
+        self.client_agreements = client_agreements
+        self.is_sale_bill_printed = is_sale_bill_printed
+        self.consumables = consumables
+        self.finance_transactions = finance_transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemClient(Model):
     """`RecordsListItem/client`.
 
@@ -1890,22 +3749,69 @@ class RecordsListItemClient(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    surname: str | None = None
-    patronymic: str | None = None
-    display_name: str | None = None
-    phone: str | None = None
-    card: str | None = None
-    email: str | None = None
-    success_visits_count: int | None = None
-    fail_visits_count: int | None = None
-    discount: int | None = None
-    is_new: bool | None = None
-    custom_fields: dict[str, JSON] | None = None
+    __slots__ = (
+        "card",
+        "custom_fields",
+        "discount",
+        "display_name",
+        "email",
+        "fail_visits_count",
+        "id",
+        "is_new",
+        "name",
+        "patronymic",
+        "phone",
+        "success_visits_count",
+        "surname",
+    )
+
+    id: int | None
+    name: str | None
+    surname: str | None
+    patronymic: str | None
+    display_name: str | None
+    phone: str | None
+    card: str | None
+    email: str | None
+    success_visits_count: int | None
+    fail_visits_count: int | None
+    discount: int | None
+    is_new: bool | None
+    custom_fields: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        display_name: str | None = None,
+        phone: str | None = None,
+        card: str | None = None,
+        email: str | None = None,
+        success_visits_count: int | None = None,
+        fail_visits_count: int | None = None,
+        discount: int | None = None,
+        is_new: bool | None = None,
+        custom_fields: dict[str, JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.surname = surname
+        self.patronymic = patronymic
+        self.display_name = display_name
+        self.phone = phone
+        self.card = card
+        self.email = email
+        self.success_visits_count = success_visits_count
+        self.fail_visits_count = fail_visits_count
+        self.discount = discount
+        self.is_new = is_new
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemClientAgreements(Model):
     """`RecordsListItem/client_agreements`.
 
@@ -1916,13 +3822,28 @@ class RecordsListItemClientAgreements(Model):
         is_personal_data_processing_allowed: `bool`.
     """
 
-    client_id: int | None = None
-    company_id: int | None = None
-    is_newsletter_allowed: bool | None = None
-    is_personal_data_processing_allowed: bool | None = None
+    __slots__ = ("client_id", "company_id", "is_newsletter_allowed", "is_personal_data_processing_allowed")
+
+    client_id: int | None
+    company_id: int | None
+    is_newsletter_allowed: bool | None
+    is_personal_data_processing_allowed: bool | None
+
+    def __init__(
+        self,
+        *,
+        client_id: int | None = None,
+        company_id: int | None = None,
+        is_newsletter_allowed: bool | None = None,
+        is_personal_data_processing_allowed: bool | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.company_id = company_id
+        self.is_newsletter_allowed = is_newsletter_allowed
+        self.is_personal_data_processing_allowed = is_personal_data_processing_allowed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemComer(Model):
     """`RecordsListItem/comer`.
 
@@ -1932,12 +3853,19 @@ class RecordsListItemComer(Model):
         slug: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    slug: str | None = None
+    __slots__ = ("id", "slug", "title")
+
+    id: int | None
+    title: str | None
+    slug: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, slug: str | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.slug = slug
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemConsumable(Model):
     """`RecordsListItem/consumables/0`.
 
@@ -1963,28 +3891,93 @@ class RecordsListItemConsumable(Model):
         deleted: `bool`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    type_id: int | None = None
-    company_id: int | None = None
-    good_id: int | None = None
-    amount: float | None = None
-    cost_per_unit: int | None = None
-    discount: int | None = None
-    cost: int | None = None
-    unit_id: int | None = None
-    operation_unit_type: int | None = None
-    supplier_id: int | None = None
-    record_id: int | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    create_date: str | None = None
-    service_id: int | None = None
-    user_id: int | None = None
-    deleted: bool | None = None
+    __slots__ = (
+        "amount",
+        "client_id",
+        "company_id",
+        "cost",
+        "cost_per_unit",
+        "create_date",
+        "deleted",
+        "discount",
+        "document_id",
+        "good_id",
+        "id",
+        "master_id",
+        "operation_unit_type",
+        "record_id",
+        "service_id",
+        "supplier_id",
+        "type_id",
+        "unit_id",
+        "user_id",
+    )
+
+    id: int | None
+    document_id: int | None
+    type_id: int | None
+    company_id: int | None
+    good_id: int | None
+    amount: float | None
+    cost_per_unit: int | None
+    discount: int | None
+    cost: int | None
+    unit_id: int | None
+    operation_unit_type: int | None
+    supplier_id: int | None
+    record_id: int | None
+    client_id: int | None
+    master_id: int | None
+    create_date: str | None
+    service_id: int | None
+    user_id: int | None
+    deleted: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        type_id: int | None = None,
+        company_id: int | None = None,
+        good_id: int | None = None,
+        amount: float | None = None,
+        cost_per_unit: int | None = None,
+        discount: int | None = None,
+        cost: int | None = None,
+        unit_id: int | None = None,
+        operation_unit_type: int | None = None,
+        supplier_id: int | None = None,
+        record_id: int | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        create_date: str | None = None,
+        service_id: int | None = None,
+        user_id: int | None = None,
+        deleted: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.type_id = type_id
+        self.company_id = company_id
+        self.good_id = good_id
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.cost = cost
+        self.unit_id = unit_id
+        self.operation_unit_type = operation_unit_type
+        self.supplier_id = supplier_id
+        self.record_id = record_id
+        self.client_id = client_id
+        self.master_id = master_id
+        self.create_date = create_date
+        self.service_id = service_id
+        self.user_id = user_id
+        self.deleted = deleted
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemDocument(Model):
     """`RecordsListItem/documents/0`.
 
@@ -2003,21 +3996,65 @@ class RecordsListItemDocument(Model):
         type_title: `str`.
     """
 
-    id: int | None = None
-    type_id: int | None = None
-    storage_id: int | None = None
-    user_id: int | None = None
-    company_id: int | None = None
-    number: float | None = None
-    comment: str | None = None
-    date_created: str | None = None
-    category_id: int | None = None
-    visit_id: int | None = None
-    record_id: int | None = None
-    type_title: str | None = None
+    __slots__ = (
+        "category_id",
+        "comment",
+        "company_id",
+        "date_created",
+        "id",
+        "number",
+        "record_id",
+        "storage_id",
+        "type_id",
+        "type_title",
+        "user_id",
+        "visit_id",
+    )
+
+    id: int | None
+    type_id: int | None
+    storage_id: int | None
+    user_id: int | None
+    company_id: int | None
+    number: float | None
+    comment: str | None
+    date_created: str | None
+    category_id: int | None
+    visit_id: int | None
+    record_id: int | None
+    type_title: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type_id: int | None = None,
+        storage_id: int | None = None,
+        user_id: int | None = None,
+        company_id: int | None = None,
+        number: float | None = None,
+        comment: str | None = None,
+        date_created: str | None = None,
+        category_id: int | None = None,
+        visit_id: int | None = None,
+        record_id: int | None = None,
+        type_title: str | None = None,
+    ) -> None:
+        self.id = id
+        self.type_id = type_id
+        self.storage_id = storage_id
+        self.user_id = user_id
+        self.company_id = company_id
+        self.number = number
+        self.comment = comment
+        self.date_created = date_created
+        self.category_id = category_id
+        self.visit_id = visit_id
+        self.record_id = record_id
+        self.type_title = type_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemFinanceTransaction(Model):
     """`RecordsListItem/finance_transactions/0`.
 
@@ -2039,24 +4076,77 @@ class RecordsListItemFinanceTransaction(Model):
         account: `RecordsListItemFinanceTransactionAccount`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    date: int | None = None
-    type_id: int | None = None
-    expense_id: int | None = None
-    account_id: int | None = None
-    amount: float | None = None
-    client_id: int | None = None
-    comment: str | None = None
-    item_id: int | None = None
-    target_type_id: int | None = None
-    record_id: int | None = None
-    goods_transaction_id: int | None = None
-    expense: RecordsListItemFinanceTransactionExpense | None = None
-    account: RecordsListItemFinanceTransactionAccount | None = None
+    __slots__ = (
+        "account",
+        "account_id",
+        "amount",
+        "client_id",
+        "comment",
+        "date",
+        "document_id",
+        "expense",
+        "expense_id",
+        "goods_transaction_id",
+        "id",
+        "item_id",
+        "record_id",
+        "target_type_id",
+        "type_id",
+    )
+
+    id: int | None
+    document_id: int | None
+    date: int | None
+    type_id: int | None
+    expense_id: int | None
+    account_id: int | None
+    amount: float | None
+    client_id: int | None
+    comment: str | None
+    item_id: int | None
+    target_type_id: int | None
+    record_id: int | None
+    goods_transaction_id: int | None
+    expense: RecordsListItemFinanceTransactionExpense | None
+    account: RecordsListItemFinanceTransactionAccount | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        date: int | None = None,
+        type_id: int | None = None,
+        expense_id: int | None = None,
+        account_id: int | None = None,
+        amount: float | None = None,
+        client_id: int | None = None,
+        comment: str | None = None,
+        item_id: int | None = None,
+        target_type_id: int | None = None,
+        record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        expense: RecordsListItemFinanceTransactionExpense | None = None,
+        account: RecordsListItemFinanceTransactionAccount | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.date = date
+        self.type_id = type_id
+        self.expense_id = expense_id
+        self.account_id = account_id
+        self.amount = amount
+        self.client_id = client_id
+        self.comment = comment
+        self.item_id = item_id
+        self.target_type_id = target_type_id
+        self.record_id = record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.expense = expense
+        self.account = account
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemFinanceTransactionAccount(Model):
     """`RecordsListItem/finance_transactions/0/account`.
 
@@ -2068,16 +4158,32 @@ class RecordsListItemFinanceTransactionAccount(Model):
         client_ (wire name `client`): `RecordsListItemFinanceTransactionAccountClient`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    is_cash: bool | None = None
-    is_default: bool | None = None
-    client_: RecordsListItemFinanceTransactionAccountClient | None = attrs.field(
-        default=None, metadata={"wire": "client"}
-    )
+    __slots__ = ("client_", "id", "is_cash", "is_default", "title")
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    title: str | None
+    is_cash: bool | None
+    is_default: bool | None
+    client_: RecordsListItemFinanceTransactionAccountClient | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        is_cash: bool | None = None,
+        is_default: bool | None = None,
+        client_: RecordsListItemFinanceTransactionAccountClient | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.is_cash = is_cash
+        self.is_default = is_default
+        self.client_ = client_
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemFinanceTransactionAccountClient(Model):
     """`RecordsListItem/finance_transactions/0/account/client`.
 
@@ -2088,13 +4194,23 @@ class RecordsListItemFinanceTransactionAccountClient(Model):
         email: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    __slots__ = ("email", "id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+    email: str | None
+
+    def __init__(
+        self, *, id: int | None = None, name: str | None = None, phone: str | None = None, email: str | None = None
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemFinanceTransactionExpense(Model):
     """`RecordsListItem/finance_transactions/0/expense`.
 
@@ -2104,12 +4220,19 @@ class RecordsListItemFinanceTransactionExpense(Model):
         type: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    type: int | None = None
+    __slots__ = ("id", "title", "type")
+
+    id: int | None
+    title: str | None
+    type: int | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, type: int | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemGoodsTransaction(Model):
     """`RecordsListItem/goods_transactions/0`.
 
@@ -2133,26 +4256,85 @@ class RecordsListItemGoodsTransaction(Model):
         good_special_number: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    barcode: str | None = None
-    article: str | None = None
-    amount: float | None = None
-    cost_per_unit: float | None = None
-    price: float | None = None
-    cost: float | None = None
-    cost_to_pay: float | None = None
-    manual_cost: float | None = None
-    master_id: int | None = None
-    storage_id: int | None = None
-    good_id: int | None = None
-    discount: float | None = None
-    loyalty_abonement_id: int | None = None
-    loyalty_certificate_id: int | None = None
-    good_special_number: str | None = None
+    __slots__ = (
+        "amount",
+        "article",
+        "barcode",
+        "cost",
+        "cost_per_unit",
+        "cost_to_pay",
+        "discount",
+        "good_id",
+        "good_special_number",
+        "id",
+        "loyalty_abonement_id",
+        "loyalty_certificate_id",
+        "manual_cost",
+        "master_id",
+        "price",
+        "storage_id",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    barcode: str | None
+    article: str | None
+    amount: float | None
+    cost_per_unit: float | None
+    price: float | None
+    cost: float | None
+    cost_to_pay: float | None
+    manual_cost: float | None
+    master_id: int | None
+    storage_id: int | None
+    good_id: int | None
+    discount: float | None
+    loyalty_abonement_id: int | None
+    loyalty_certificate_id: int | None
+    good_special_number: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        barcode: str | None = None,
+        article: str | None = None,
+        amount: float | None = None,
+        cost_per_unit: float | None = None,
+        price: float | None = None,
+        cost: float | None = None,
+        cost_to_pay: float | None = None,
+        manual_cost: float | None = None,
+        master_id: int | None = None,
+        storage_id: int | None = None,
+        good_id: int | None = None,
+        discount: float | None = None,
+        loyalty_abonement_id: int | None = None,
+        loyalty_certificate_id: int | None = None,
+        good_special_number: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.barcode = barcode
+        self.article = article
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.price = price
+        self.cost = cost
+        self.cost_to_pay = cost_to_pay
+        self.manual_cost = manual_cost
+        self.master_id = master_id
+        self.storage_id = storage_id
+        self.good_id = good_id
+        self.discount = discount
+        self.loyalty_abonement_id = loyalty_abonement_id
+        self.loyalty_certificate_id = loyalty_certificate_id
+        self.good_special_number = good_special_number
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemService(Model):
     """`RecordsListItem/services/0`.
 
@@ -2167,17 +4349,40 @@ class RecordsListItemService(Model):
         amount: `float`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    cost: float | None = None
-    manual_cost: float | None = None
-    cost_per_unit: float | None = None
-    discount: float | None = None
-    first_cost: float | None = None
-    amount: float | None = None
+    __slots__ = ("amount", "cost", "cost_per_unit", "discount", "first_cost", "id", "manual_cost", "title")
+
+    id: int | None
+    title: str | None
+    cost: float | None
+    manual_cost: float | None
+    cost_per_unit: float | None
+    discount: float | None
+    first_cost: float | None
+    amount: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        cost: float | None = None,
+        manual_cost: float | None = None,
+        cost_per_unit: float | None = None,
+        discount: float | None = None,
+        first_cost: float | None = None,
+        amount: float | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.cost = cost
+        self.manual_cost = manual_cost
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.first_cost = first_cost
+        self.amount = amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemStaff(Model):
     """`RecordsListItem/staff`.
 
@@ -2193,18 +4398,43 @@ class RecordsListItemStaff(Model):
         votes_count: `float`.
     """
 
-    id: int | None = None
-    api_id: str | None = None
-    name: str | None = None
-    specialization: str | None = None
-    position: RecordsListItemStaffPosition | None = None
-    avatar: str | None = None
-    avatar_big: str | None = None
-    rating: float | None = None
-    votes_count: float | None = None
+    __slots__ = ("api_id", "avatar", "avatar_big", "id", "name", "position", "rating", "specialization", "votes_count")
+
+    id: int | None
+    api_id: str | None
+    name: str | None
+    specialization: str | None
+    position: RecordsListItemStaffPosition | None
+    avatar: str | None
+    avatar_big: str | None
+    rating: float | None
+    votes_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        api_id: str | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        position: RecordsListItemStaffPosition | None = None,
+        avatar: str | None = None,
+        avatar_big: str | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.api_id = api_id
+        self.name = name
+        self.specialization = specialization
+        self.position = position
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.rating = rating
+        self.votes_count = votes_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsListItemStaffPosition(Model):
     """`RecordsListItem/staff/position`.
 
@@ -2213,11 +4443,17 @@ class RecordsListItemStaffPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsUpdateData(Model):
     """`RecordsUpdateData`.
 
@@ -2245,30 +4481,102 @@ class RecordsUpdateData(Model):
         documents: `list[RecordsUpdateDataDocument]`.
     """
 
-    id: int | None = None
-    services: list[RecordsUpdateDataService] | None = None
-    client_: RecordsUpdateDataClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    clients_count: float | None = None
-    staff: RecordsUpdateDataStaff | None = None
-    datetime: str | None = None
-    seance_length: float | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    confirmed: float | None = None
-    sms_before: float | None = None
-    sms_now: float | None = None
-    sms_now_text: str | None = None
-    email_now: float | None = None
-    notified: float | None = None
-    master_request: float | None = None
-    api_id: str | None = None
-    from_url: str | None = None
-    review_requested: float | None = None
-    activity_id: int | None = None
-    documents: list[RecordsUpdateDataDocument] | None = None
+    __slots__ = (
+        "activity_id",
+        "api_id",
+        "client_",
+        "clients_count",
+        "comment",
+        "confirmed",
+        "create_date",
+        "datetime",
+        "documents",
+        "email_now",
+        "from_url",
+        "id",
+        "master_request",
+        "notified",
+        "review_requested",
+        "seance_length",
+        "services",
+        "sms_before",
+        "sms_now",
+        "sms_now_text",
+        "staff",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    services: list[RecordsUpdateDataService] | None
+    client_: RecordsUpdateDataClient | None
+    clients_count: float | None
+    staff: RecordsUpdateDataStaff | None
+    datetime: str | None
+    seance_length: float | None
+    create_date: str | None
+    comment: str | None
+    confirmed: float | None
+    sms_before: float | None
+    sms_now: float | None
+    sms_now_text: str | None
+    email_now: float | None
+    notified: float | None
+    master_request: float | None
+    api_id: str | None
+    from_url: str | None
+    review_requested: float | None
+    activity_id: int | None
+    documents: list[RecordsUpdateDataDocument] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        services: list[RecordsUpdateDataService] | None = None,
+        client_: RecordsUpdateDataClient | None = None,
+        clients_count: float | None = None,
+        staff: RecordsUpdateDataStaff | None = None,
+        datetime: str | None = None,
+        seance_length: float | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        confirmed: float | None = None,
+        sms_before: float | None = None,
+        sms_now: float | None = None,
+        sms_now_text: str | None = None,
+        email_now: float | None = None,
+        notified: float | None = None,
+        master_request: float | None = None,
+        api_id: str | None = None,
+        from_url: str | None = None,
+        review_requested: float | None = None,
+        activity_id: int | None = None,
+        documents: list[RecordsUpdateDataDocument] | None = None,
+    ) -> None:
+        self.id = id
+        self.services = services
+        self.client_ = client_
+        self.clients_count = clients_count
+        self.staff = staff
+        self.datetime = datetime
+        self.seance_length = seance_length
+        self.create_date = create_date
+        self.comment = comment
+        self.confirmed = confirmed
+        self.sms_before = sms_before
+        self.sms_now = sms_now
+        self.sms_now_text = sms_now_text
+        self.email_now = email_now
+        self.notified = notified
+        self.master_request = master_request
+        self.api_id = api_id
+        self.from_url = from_url
+        self.review_requested = review_requested
+        self.activity_id = activity_id
+        self.documents = documents
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsUpdateDataClient(Model):
     """`RecordsUpdateData/client`.
 
@@ -2278,12 +4586,19 @@ class RecordsUpdateDataClient(Model):
         email: `str`.
     """
 
-    phone: str | None = None
-    name: str | None = None
-    email: str | None = None
+    __slots__ = ("email", "name", "phone")
+
+    phone: str | None
+    name: str | None
+    email: str | None
+
+    def __init__(self, *, phone: str | None = None, name: str | None = None, email: str | None = None) -> None:
+        self.phone = phone
+        self.name = name
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsUpdateDataDocument(Model):
     """`RecordsUpdateData/documents/0`.
 
@@ -2302,21 +4617,65 @@ class RecordsUpdateDataDocument(Model):
         type_title: `str`.
     """
 
-    id: int | None = None
-    type_id: int | None = None
-    storage_id: int | None = None
-    user_id: int | None = None
-    company_id: int | None = None
-    number: float | None = None
-    comment: str | None = None
-    date_created: str | None = None
-    category_id: int | None = None
-    visit_id: int | None = None
-    record_id: int | None = None
-    type_title: str | None = None
+    __slots__ = (
+        "category_id",
+        "comment",
+        "company_id",
+        "date_created",
+        "id",
+        "number",
+        "record_id",
+        "storage_id",
+        "type_id",
+        "type_title",
+        "user_id",
+        "visit_id",
+    )
+
+    id: int | None
+    type_id: int | None
+    storage_id: int | None
+    user_id: int | None
+    company_id: int | None
+    number: float | None
+    comment: str | None
+    date_created: str | None
+    category_id: int | None
+    visit_id: int | None
+    record_id: int | None
+    type_title: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type_id: int | None = None,
+        storage_id: int | None = None,
+        user_id: int | None = None,
+        company_id: int | None = None,
+        number: float | None = None,
+        comment: str | None = None,
+        date_created: str | None = None,
+        category_id: int | None = None,
+        visit_id: int | None = None,
+        record_id: int | None = None,
+        type_title: str | None = None,
+    ) -> None:
+        self.id = id
+        self.type_id = type_id
+        self.storage_id = storage_id
+        self.user_id = user_id
+        self.company_id = company_id
+        self.number = number
+        self.comment = comment
+        self.date_created = date_created
+        self.category_id = category_id
+        self.visit_id = visit_id
+        self.record_id = record_id
+        self.type_title = type_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsUpdateDataService(Model):
     """`RecordsUpdateData/services/0`.
 
@@ -2327,13 +4686,28 @@ class RecordsUpdateDataService(Model):
         cost: `float`.
     """
 
-    id: int | None = None
-    first_cost: float | None = None
-    discount: float | None = None
-    cost: float | None = None
+    __slots__ = ("cost", "discount", "first_cost", "id")
+
+    id: int | None
+    first_cost: float | None
+    discount: float | None
+    cost: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        first_cost: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+    ) -> None:
+        self.id = id
+        self.first_cost = first_cost
+        self.discount = discount
+        self.cost = cost
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsUpdateDataStaff(Model):
     """`RecordsUpdateData/staff`.
 
@@ -2343,12 +4717,19 @@ class RecordsUpdateDataStaff(Model):
         spec: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    spec: str | None = None
+    __slots__ = ("id", "name", "spec")
+
+    id: int | None
+    name: str | None
+    spec: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None, spec: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.spec = spec
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourceInstance(Model):
     """`resource_instance`.
 
@@ -2358,12 +4739,19 @@ class ResourceInstance(Model):
         resource_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    resource_id: int | None = None
+    __slots__ = ("id", "resource_id", "title")
+
+    id: int | None
+    title: str | None
+    resource_id: int | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.resource_id = resource_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourcesListItem(Model):
     """`ResourcesListItem`.
 
@@ -2373,12 +4761,25 @@ class ResourcesListItem(Model):
         instances: `list[ResourcesListItemInstance]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    instances: list[ResourcesListItemInstance] | None = None
+    __slots__ = ("id", "instances", "title")
+
+    id: int | None
+    title: str | None
+    instances: list[ResourcesListItemInstance] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        instances: list[ResourcesListItemInstance] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.instances = instances
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourcesListItemInstance(Model):
     """`ResourcesListItem/instances/0`.
 
@@ -2388,12 +4789,19 @@ class ResourcesListItemInstance(Model):
         resource_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    resource_id: int | None = None
+    __slots__ = ("id", "resource_id", "title")
+
+    id: int | None
+    title: str | None
+    resource_id: int | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None, resource_id: int | None = None) -> None:
+        self.id = id
+        self.title = title
+        self.resource_id = resource_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItem(Model):
     """`search_for_activity/search_for_activity/0`.
 
@@ -2404,13 +4812,28 @@ class SearchForActivitySearchForActivityItem(Model):
         relationships: `SearchForActivitySearchForActivityItemRelationships`.
     """
 
-    id: str | None = None
-    type: str | None = None
-    attributes: SearchForActivitySearchForActivityItemAttributes | None = None
-    relationships: SearchForActivitySearchForActivityItemRelationships | None = None
+    __slots__ = ("attributes", "id", "relationships", "type")
+
+    id: str | None
+    type: str | None
+    attributes: SearchForActivitySearchForActivityItemAttributes | None
+    relationships: SearchForActivitySearchForActivityItemRelationships | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        type: str | None = None,
+        attributes: SearchForActivitySearchForActivityItemAttributes | None = None,
+        relationships: SearchForActivitySearchForActivityItemRelationships | None = None,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.attributes = attributes
+        self.relationships = relationships
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItemAttributes(Model):
     """`search_for_activity/search_for_activity/0/attributes`.
 
@@ -2431,23 +4854,73 @@ class SearchForActivitySearchForActivityItemAttributes(Model):
         goods_transaction_id: `int`.
     """
 
-    number: str | None = None
-    created_date: str | None = None
-    activated_date: str | None = None
-    planned_activation_date: str | None = None
-    is_frozen: bool | None = None
-    freeze_period: int | None = None
-    period: float | None = None
-    period_unit_id: int | None = None
-    expiration_date: str | None = None
-    status: SearchForActivitySearchForActivityItemAttributesStatus | None = None
-    is_united_balance: bool | None = None
-    united_balance_services_count: int | None = None
-    balance_service_count: int | None = None
-    goods_transaction_id: int | None = None
+    __slots__ = (
+        "activated_date",
+        "balance_service_count",
+        "created_date",
+        "expiration_date",
+        "freeze_period",
+        "goods_transaction_id",
+        "is_frozen",
+        "is_united_balance",
+        "number",
+        "period",
+        "period_unit_id",
+        "planned_activation_date",
+        "status",
+        "united_balance_services_count",
+    )
+
+    number: str | None
+    created_date: str | None
+    activated_date: str | None
+    planned_activation_date: str | None
+    is_frozen: bool | None
+    freeze_period: int | None
+    period: float | None
+    period_unit_id: int | None
+    expiration_date: str | None
+    status: SearchForActivitySearchForActivityItemAttributesStatus | None
+    is_united_balance: bool | None
+    united_balance_services_count: int | None
+    balance_service_count: int | None
+    goods_transaction_id: int | None
+
+    def __init__(
+        self,
+        *,
+        number: str | None = None,
+        created_date: str | None = None,
+        activated_date: str | None = None,
+        planned_activation_date: str | None = None,
+        is_frozen: bool | None = None,
+        freeze_period: int | None = None,
+        period: float | None = None,
+        period_unit_id: int | None = None,
+        expiration_date: str | None = None,
+        status: SearchForActivitySearchForActivityItemAttributesStatus | None = None,
+        is_united_balance: bool | None = None,
+        united_balance_services_count: int | None = None,
+        balance_service_count: int | None = None,
+        goods_transaction_id: int | None = None,
+    ) -> None:
+        self.number = number
+        self.created_date = created_date
+        self.activated_date = activated_date
+        self.planned_activation_date = planned_activation_date
+        self.is_frozen = is_frozen
+        self.freeze_period = freeze_period
+        self.period = period
+        self.period_unit_id = period_unit_id
+        self.expiration_date = expiration_date
+        self.status = status
+        self.is_united_balance = is_united_balance
+        self.united_balance_services_count = united_balance_services_count
+        self.balance_service_count = balance_service_count
+        self.goods_transaction_id = goods_transaction_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItemAttributesStatus(Model):
     """`search_for_activity/search_for_activity/0/attributes/status`.
 
@@ -2458,13 +4931,28 @@ class SearchForActivitySearchForActivityItemAttributesStatus(Model):
         extended_title: `str`.
     """
 
-    id: SearchForActivitySearchForActivityItemAttributesStatusId | None = None
-    slug: SearchForActivitySearchForActivityItemAttributesStatusSlug | None = None
-    title: SearchForActivitySearchForActivityItemAttributesStatusTitle | None = None
-    extended_title: str | None = None
+    __slots__ = ("extended_title", "id", "slug", "title")
+
+    id: SearchForActivitySearchForActivityItemAttributesStatusId | None
+    slug: SearchForActivitySearchForActivityItemAttributesStatusSlug | None
+    title: SearchForActivitySearchForActivityItemAttributesStatusTitle | None
+    extended_title: str | None
+
+    def __init__(
+        self,
+        *,
+        id: SearchForActivitySearchForActivityItemAttributesStatusId | None = None,
+        slug: SearchForActivitySearchForActivityItemAttributesStatusSlug | None = None,
+        title: SearchForActivitySearchForActivityItemAttributesStatusTitle | None = None,
+        extended_title: str | None = None,
+    ) -> None:
+        self.id = id
+        self.slug = slug
+        self.title = title
+        self.extended_title = extended_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItemRelationships(Model):
     """`search_for_activity/search_for_activity/0/relationships`.
 
@@ -2473,13 +4961,25 @@ class SearchForActivitySearchForActivityItemRelationships(Model):
         loyalty_abonement_availability_interval: `SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval`.
     """
 
-    loyalty_abonement_type: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType | None = None
+    __slots__ = ("loyalty_abonement_availability_interval", "loyalty_abonement_type")
+
+    loyalty_abonement_type: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType | None
     loyalty_abonement_availability_interval: (
         SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval | None
-    ) = None
+    )
+
+    def __init__(
+        self,
+        *,
+        loyalty_abonement_type: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType | None = None,
+        loyalty_abonement_availability_interval: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval
+        | None = None,
+    ) -> None:
+        self.loyalty_abonement_type = loyalty_abonement_type
+        self.loyalty_abonement_availability_interval = loyalty_abonement_availability_interval
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityInterval(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_availability_interval`.
 
@@ -2487,12 +4987,20 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailab
         data: `list[SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum]`.
     """
 
-    data: list[SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum] | None = (
-        None
-    )
+    __slots__ = ("data",)
+
+    data: list[SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum] | None
+
+    def __init__(
+        self,
+        *,
+        data: list[SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum]
+        | None = None,
+    ) -> None:
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailabilityIntervalDatum(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_availability_interval/data/0`.
 
@@ -2501,11 +5009,17 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementAvailab
         id: `str`.
     """
 
-    type: str | None = None
-    id: str | None = None
+    __slots__ = ("id", "type")
+
+    type: str | None
+    id: str | None
+
+    def __init__(self, *, type: str | None = None, id: str | None = None) -> None:
+        self.type = type
+        self.id = id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_type`.
 
@@ -2513,10 +5027,17 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementType(Mo
         data: `SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData`.
     """
 
-    data: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData | None = None
+    __slots__ = ("data",)
+
+    data: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData | None
+
+    def __init__(
+        self, *, data: SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData | None = None
+    ) -> None:
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeData(Model):
     """`search_for_activity/search_for_activity/0/relationships/loyalty_abonement_type/data`.
 
@@ -2525,11 +5046,17 @@ class SearchForActivitySearchForActivityItemRelationshipsLoyaltyAbonementTypeDat
         id: `str`.
     """
 
-    type: str | None = None
-    id: str | None = None
+    __slots__ = ("id", "type")
+
+    type: str | None
+    id: str | None
+
+    def __init__(self, *, type: str | None = None, id: str | None = None) -> None:
+        self.type = type
+        self.id = id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableEventSchedule2(Model):
     """`timetable_event_schedule`.
 
@@ -2545,18 +5072,53 @@ class TimetableEventSchedule2(Model):
         days: `list[TimetableEventScheduleDay2]`.
     """
 
-    id: int | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    deleted_at: str | None = None
-    original_entity_type: TimetableEventScheduleOriginalEntityType | None = None
-    original_entity_id: int | None = None
-    date_start: str | None = None
-    date_end: str | None = None
-    days: list[TimetableEventScheduleDay2] | None = None
+    __slots__ = (
+        "created_at",
+        "date_end",
+        "date_start",
+        "days",
+        "deleted_at",
+        "id",
+        "original_entity_id",
+        "original_entity_type",
+        "updated_at",
+    )
+
+    id: int | None
+    created_at: str | None
+    updated_at: str | None
+    deleted_at: str | None
+    original_entity_type: TimetableEventScheduleOriginalEntityType | None
+    original_entity_id: int | None
+    date_start: str | None
+    date_end: str | None
+    days: list[TimetableEventScheduleDay2] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        created_at: str | None = None,
+        updated_at: str | None = None,
+        deleted_at: str | None = None,
+        original_entity_type: TimetableEventScheduleOriginalEntityType | None = None,
+        original_entity_id: int | None = None,
+        date_start: str | None = None,
+        date_end: str | None = None,
+        days: list[TimetableEventScheduleDay2] | None = None,
+    ) -> None:
+        self.id = id
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.deleted_at = deleted_at
+        self.original_entity_type = original_entity_type
+        self.original_entity_id = original_entity_id
+        self.date_start = date_start
+        self.date_end = date_end
+        self.days = days
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableEventScheduleClientSchedule(Model):
     """`timetable_event_schedule_client_schedule`.
 
@@ -2568,14 +5130,31 @@ class TimetableEventScheduleClientSchedule(Model):
         days: `list[TimetableEventScheduleDay2]`.
     """
 
-    id: int | None = None
-    loyalty_abonement_id: int | None = None
-    final_day: str | None = None
-    finish_date_type: TimetableEventScheduleClientScheduleFinishDateType | None = None
-    days: list[TimetableEventScheduleDay2] | None = None
+    __slots__ = ("days", "final_day", "finish_date_type", "id", "loyalty_abonement_id")
+
+    id: int | None
+    loyalty_abonement_id: int | None
+    final_day: str | None
+    finish_date_type: TimetableEventScheduleClientScheduleFinishDateType | None
+    days: list[TimetableEventScheduleDay2] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        loyalty_abonement_id: int | None = None,
+        final_day: str | None = None,
+        finish_date_type: TimetableEventScheduleClientScheduleFinishDateType | None = None,
+        days: list[TimetableEventScheduleDay2] | None = None,
+    ) -> None:
+        self.id = id
+        self.loyalty_abonement_id = loyalty_abonement_id
+        self.final_day = final_day
+        self.finish_date_type = finish_date_type
+        self.days = days
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableEventScheduleDay2(Model):
     """`timetable_event_schedule_day`.
 
@@ -2595,22 +5174,69 @@ class TimetableEventScheduleDay2(Model):
         events: `list[TimetableEventScheduleEvent2]`.
     """
 
-    id: int | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    deleted_at: str | None = None
-    timetable_event_schedule_id: int | None = None
-    day_of_week: TimetableEventScheduleDayDayOfWeek | None = None
-    events_time: str | None = None
-    events_duration: float | None = None
-    event_technical_break_duration: float | None = None
-    events_master: MasterWithPosition | None = None
-    events_labels: list[Label] | None = None
-    events_resource_instances: list[ResourceInstance] | None = None
-    events: list[TimetableEventScheduleEvent2] | None = None
+    __slots__ = (
+        "created_at",
+        "day_of_week",
+        "deleted_at",
+        "event_technical_break_duration",
+        "events",
+        "events_duration",
+        "events_labels",
+        "events_master",
+        "events_resource_instances",
+        "events_time",
+        "id",
+        "timetable_event_schedule_id",
+        "updated_at",
+    )
+
+    id: int | None
+    created_at: str | None
+    updated_at: str | None
+    deleted_at: str | None
+    timetable_event_schedule_id: int | None
+    day_of_week: TimetableEventScheduleDayDayOfWeek | None
+    events_time: str | None
+    events_duration: float | None
+    event_technical_break_duration: float | None
+    events_master: MasterWithPosition | None
+    events_labels: list[Label] | None
+    events_resource_instances: list[ResourceInstance] | None
+    events: list[TimetableEventScheduleEvent2] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        created_at: str | None = None,
+        updated_at: str | None = None,
+        deleted_at: str | None = None,
+        timetable_event_schedule_id: int | None = None,
+        day_of_week: TimetableEventScheduleDayDayOfWeek | None = None,
+        events_time: str | None = None,
+        events_duration: float | None = None,
+        event_technical_break_duration: float | None = None,
+        events_master: MasterWithPosition | None = None,
+        events_labels: list[Label] | None = None,
+        events_resource_instances: list[ResourceInstance] | None = None,
+        events: list[TimetableEventScheduleEvent2] | None = None,
+    ) -> None:
+        self.id = id
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.deleted_at = deleted_at
+        self.timetable_event_schedule_id = timetable_event_schedule_id
+        self.day_of_week = day_of_week
+        self.events_time = events_time
+        self.events_duration = events_duration
+        self.event_technical_break_duration = event_technical_break_duration
+        self.events_master = events_master
+        self.events_labels = events_labels
+        self.events_resource_instances = events_resource_instances
+        self.events = events
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableEventScheduleEvent2(Model):
     """`timetable_event_schedule_event`.
 
@@ -2635,27 +5261,89 @@ class TimetableEventScheduleEvent2(Model):
         entity_resource_instances: `list[ResourceInstance]`.
     """
 
-    id: int | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    deleted_at: str | None = None
-    event_status: TimetableEventScheduleEventEventStatus | None = None
-    event_datetime: str | None = None
-    event_entity_type: TimetableEventScheduleEventEventEntityType | None = None
-    event_entity_id: int | None = None
-    is_entity_master_changed: bool | None = None
-    is_entity_datetime_changed: bool | None = None
-    is_entity_duration_changed: bool | None = None
-    is_entity_labels_changed: bool | None = None
-    is_entity_resource_instances_changed: bool | None = None
-    entity_master: MasterWithPosition | None = None
-    entity_datetime: str | None = None
-    entity_duration: str | None = None
-    entity_labels: list[Label] | None = None
-    entity_resource_instances: list[ResourceInstance] | None = None
+    __slots__ = (
+        "created_at",
+        "deleted_at",
+        "entity_datetime",
+        "entity_duration",
+        "entity_labels",
+        "entity_master",
+        "entity_resource_instances",
+        "event_datetime",
+        "event_entity_id",
+        "event_entity_type",
+        "event_status",
+        "id",
+        "is_entity_datetime_changed",
+        "is_entity_duration_changed",
+        "is_entity_labels_changed",
+        "is_entity_master_changed",
+        "is_entity_resource_instances_changed",
+        "updated_at",
+    )
+
+    id: int | None
+    created_at: str | None
+    updated_at: str | None
+    deleted_at: str | None
+    event_status: TimetableEventScheduleEventEventStatus | None
+    event_datetime: str | None
+    event_entity_type: TimetableEventScheduleEventEventEntityType | None
+    event_entity_id: int | None
+    is_entity_master_changed: bool | None
+    is_entity_datetime_changed: bool | None
+    is_entity_duration_changed: bool | None
+    is_entity_labels_changed: bool | None
+    is_entity_resource_instances_changed: bool | None
+    entity_master: MasterWithPosition | None
+    entity_datetime: str | None
+    entity_duration: str | None
+    entity_labels: list[Label] | None
+    entity_resource_instances: list[ResourceInstance] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        created_at: str | None = None,
+        updated_at: str | None = None,
+        deleted_at: str | None = None,
+        event_status: TimetableEventScheduleEventEventStatus | None = None,
+        event_datetime: str | None = None,
+        event_entity_type: TimetableEventScheduleEventEventEntityType | None = None,
+        event_entity_id: int | None = None,
+        is_entity_master_changed: bool | None = None,
+        is_entity_datetime_changed: bool | None = None,
+        is_entity_duration_changed: bool | None = None,
+        is_entity_labels_changed: bool | None = None,
+        is_entity_resource_instances_changed: bool | None = None,
+        entity_master: MasterWithPosition | None = None,
+        entity_datetime: str | None = None,
+        entity_duration: str | None = None,
+        entity_labels: list[Label] | None = None,
+        entity_resource_instances: list[ResourceInstance] | None = None,
+    ) -> None:
+        self.id = id
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.deleted_at = deleted_at
+        self.event_status = event_status
+        self.event_datetime = event_datetime
+        self.event_entity_type = event_entity_type
+        self.event_entity_id = event_entity_id
+        self.is_entity_master_changed = is_entity_master_changed
+        self.is_entity_datetime_changed = is_entity_datetime_changed
+        self.is_entity_duration_changed = is_entity_duration_changed
+        self.is_entity_labels_changed = is_entity_labels_changed
+        self.is_entity_resource_instances_changed = is_entity_resource_instances_changed
+        self.entity_master = entity_master
+        self.entity_datetime = entity_datetime
+        self.entity_duration = entity_duration
+        self.entity_labels = entity_labels
+        self.entity_resource_instances = entity_resource_instances
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableSeancesListData(Model):
     """`TimetableSeancesListData`.
 
@@ -2664,11 +5352,17 @@ class TimetableSeancesListData(Model):
         is_free: `bool`, always present.
     """
 
+    __slots__ = ("is_free", "time")
+
     time: str
     is_free: bool
 
+    def __init__(self, *, time: str, is_free: bool) -> None:
+        self.time = time
+        self.is_free = is_free
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetData(Model):
     """`VisitsGetData`.
 
@@ -2679,13 +5373,28 @@ class VisitsGetData(Model):
         records: `list[VisitsGetDataRecord]`.
     """
 
-    attendance: float | None = None
-    datetime: str | None = None
-    comment: int | None = None
-    records: list[VisitsGetDataRecord] | None = None
+    __slots__ = ("attendance", "comment", "datetime", "records")
+
+    attendance: float | None
+    datetime: str | None
+    comment: int | None
+    records: list[VisitsGetDataRecord] | None
+
+    def __init__(
+        self,
+        *,
+        attendance: float | None = None,
+        datetime: str | None = None,
+        comment: int | None = None,
+        records: list[VisitsGetDataRecord] | None = None,
+    ) -> None:
+        self.attendance = attendance
+        self.datetime = datetime
+        self.comment = comment
+        self.records = records
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDataRecord(Model):
     """`VisitsGetData/records/0`.
 
@@ -2721,38 +5430,134 @@ class VisitsGetDataRecord(Model):
         documents: `list[VisitsGetDataRecordDocument]`.
     """
 
-    id: int | None = None
-    company_id: int | None = None
-    staff_id: int | None = None
-    services: list[dict[str, JSON]] | None = None
-    events: list[dict[str, JSON]] | None = None
-    goods_transactions: list[dict[str, JSON]] | None = None
-    staff: VisitsGetDataRecordStaff | None = None
-    client_: VisitsGetDataRecordClient | None = attrs.field(default=None, metadata={"wire": "client"})
-    date: str | None = None
-    datetime: str | None = None
-    create_date: str | None = None
-    comment: str | None = None
-    online: bool | None = None
-    visit_attendance: float | None = None
-    attendance: float | None = None
-    confirmed: float | None = None
-    seance_length: float | None = None
-    length: float | None = None
-    sms_before: float | None = None
-    sms_now: float | None = None
-    sms_now_text: str | None = None
-    email_now: float | None = None
-    notified: float | None = None
-    master_request: float | None = None
-    api_id: str | None = None
-    from_url: str | None = None
-    review_requested: float | None = None
-    activity_id: int | None = None
-    documents: list[VisitsGetDataRecordDocument] | None = None
+    __slots__ = (
+        "activity_id",
+        "api_id",
+        "attendance",
+        "client_",
+        "comment",
+        "company_id",
+        "confirmed",
+        "create_date",
+        "date",
+        "datetime",
+        "documents",
+        "email_now",
+        "events",
+        "from_url",
+        "goods_transactions",
+        "id",
+        "length",
+        "master_request",
+        "notified",
+        "online",
+        "review_requested",
+        "seance_length",
+        "services",
+        "sms_before",
+        "sms_now",
+        "sms_now_text",
+        "staff",
+        "staff_id",
+        "visit_attendance",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    company_id: int | None
+    staff_id: int | None
+    services: list[dict[str, JSON]] | None
+    events: list[dict[str, JSON]] | None
+    goods_transactions: list[dict[str, JSON]] | None
+    staff: VisitsGetDataRecordStaff | None
+    client_: VisitsGetDataRecordClient | None
+    date: str | None
+    datetime: str | None
+    create_date: str | None
+    comment: str | None
+    online: bool | None
+    visit_attendance: float | None
+    attendance: float | None
+    confirmed: float | None
+    seance_length: float | None
+    length: float | None
+    sms_before: float | None
+    sms_now: float | None
+    sms_now_text: str | None
+    email_now: float | None
+    notified: float | None
+    master_request: float | None
+    api_id: str | None
+    from_url: str | None
+    review_requested: float | None
+    activity_id: int | None
+    documents: list[VisitsGetDataRecordDocument] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        company_id: int | None = None,
+        staff_id: int | None = None,
+        services: list[dict[str, JSON]] | None = None,
+        events: list[dict[str, JSON]] | None = None,
+        goods_transactions: list[dict[str, JSON]] | None = None,
+        staff: VisitsGetDataRecordStaff | None = None,
+        client_: VisitsGetDataRecordClient | None = None,
+        date: str | None = None,
+        datetime: str | None = None,
+        create_date: str | None = None,
+        comment: str | None = None,
+        online: bool | None = None,
+        visit_attendance: float | None = None,
+        attendance: float | None = None,
+        confirmed: float | None = None,
+        seance_length: float | None = None,
+        length: float | None = None,
+        sms_before: float | None = None,
+        sms_now: float | None = None,
+        sms_now_text: str | None = None,
+        email_now: float | None = None,
+        notified: float | None = None,
+        master_request: float | None = None,
+        api_id: str | None = None,
+        from_url: str | None = None,
+        review_requested: float | None = None,
+        activity_id: int | None = None,
+        documents: list[VisitsGetDataRecordDocument] | None = None,
+    ) -> None:
+        self.id = id
+        self.company_id = company_id
+        self.staff_id = staff_id
+        self.services = services
+        self.events = events
+        self.goods_transactions = goods_transactions
+        self.staff = staff
+        self.client_ = client_
+        self.date = date
+        self.datetime = datetime
+        self.create_date = create_date
+        self.comment = comment
+        self.online = online
+        self.visit_attendance = visit_attendance
+        self.attendance = attendance
+        self.confirmed = confirmed
+        self.seance_length = seance_length
+        self.length = length
+        self.sms_before = sms_before
+        self.sms_now = sms_now
+        self.sms_now_text = sms_now_text
+        self.email_now = email_now
+        self.notified = notified
+        self.master_request = master_request
+        self.api_id = api_id
+        self.from_url = from_url
+        self.review_requested = review_requested
+        self.activity_id = activity_id
+        self.documents = documents
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDataRecordClient(Model):
     """`VisitsGetData/records/0/client`.
 
@@ -2768,18 +5573,53 @@ class VisitsGetDataRecordClient(Model):
         fail_visits_count: `float`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    surname: str | None = None
-    patronymic: str | None = None
-    phone: str | None = None
-    card: str | None = None
-    email: str | None = None
-    success_visits_count: float | None = None
-    fail_visits_count: float | None = None
+    __slots__ = (
+        "card",
+        "email",
+        "fail_visits_count",
+        "id",
+        "name",
+        "patronymic",
+        "phone",
+        "success_visits_count",
+        "surname",
+    )
+
+    id: int | None
+    name: str | None
+    surname: str | None
+    patronymic: str | None
+    phone: str | None
+    card: str | None
+    email: str | None
+    success_visits_count: float | None
+    fail_visits_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        surname: str | None = None,
+        patronymic: str | None = None,
+        phone: str | None = None,
+        card: str | None = None,
+        email: str | None = None,
+        success_visits_count: float | None = None,
+        fail_visits_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.surname = surname
+        self.patronymic = patronymic
+        self.phone = phone
+        self.card = card
+        self.email = email
+        self.success_visits_count = success_visits_count
+        self.fail_visits_count = fail_visits_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDataRecordDocument(Model):
     """`VisitsGetData/records/0/documents/0`.
 
@@ -2799,22 +5639,69 @@ class VisitsGetDataRecordDocument(Model):
         is_sale_bill_printed: `bool`.
     """
 
-    id: int | None = None
-    type_id: int | None = None
-    storage_id: int | None = None
-    user_id: int | None = None
-    company_id: int | None = None
-    number: float | None = None
-    comment: str | None = None
-    date_created: str | None = None
-    category_id: int | None = None
-    visit_id: int | None = None
-    record_id: int | None = None
-    type_title: str | None = None
-    is_sale_bill_printed: bool | None = None
+    __slots__ = (
+        "category_id",
+        "comment",
+        "company_id",
+        "date_created",
+        "id",
+        "is_sale_bill_printed",
+        "number",
+        "record_id",
+        "storage_id",
+        "type_id",
+        "type_title",
+        "user_id",
+        "visit_id",
+    )
+
+    id: int | None
+    type_id: int | None
+    storage_id: int | None
+    user_id: int | None
+    company_id: int | None
+    number: float | None
+    comment: str | None
+    date_created: str | None
+    category_id: int | None
+    visit_id: int | None
+    record_id: int | None
+    type_title: str | None
+    is_sale_bill_printed: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        type_id: int | None = None,
+        storage_id: int | None = None,
+        user_id: int | None = None,
+        company_id: int | None = None,
+        number: float | None = None,
+        comment: str | None = None,
+        date_created: str | None = None,
+        category_id: int | None = None,
+        visit_id: int | None = None,
+        record_id: int | None = None,
+        type_title: str | None = None,
+        is_sale_bill_printed: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.type_id = type_id
+        self.storage_id = storage_id
+        self.user_id = user_id
+        self.company_id = company_id
+        self.number = number
+        self.comment = comment
+        self.date_created = date_created
+        self.category_id = category_id
+        self.visit_id = visit_id
+        self.record_id = record_id
+        self.type_title = type_title
+        self.is_sale_bill_printed = is_sale_bill_printed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDataRecordStaff(Model):
     """`VisitsGetData/records/0/staff`.
 
@@ -2829,17 +5716,40 @@ class VisitsGetDataRecordStaff(Model):
         votes_count: `float`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    specialization: str | None = None
-    position: VisitsGetDataRecordStaffPosition | None = None
-    avatar: str | None = None
-    avatar_big: str | None = None
-    rating: float | None = None
-    votes_count: float | None = None
+    __slots__ = ("avatar", "avatar_big", "id", "name", "position", "rating", "specialization", "votes_count")
+
+    id: int | None
+    name: str | None
+    specialization: str | None
+    position: VisitsGetDataRecordStaffPosition | None
+    avatar: str | None
+    avatar_big: str | None
+    rating: float | None
+    votes_count: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        position: VisitsGetDataRecordStaffPosition | None = None,
+        avatar: str | None = None,
+        avatar_big: str | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.specialization = specialization
+        self.position = position
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.rating = rating
+        self.votes_count = votes_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDataRecordStaffPosition(Model):
     """`VisitsGetData/records/0/staff/position`.
 
@@ -2848,11 +5758,17 @@ class VisitsGetDataRecordStaffPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsData(Model):
     """`VisitsGetDetailsData`.
 
@@ -2863,13 +5779,28 @@ class VisitsGetDetailsData(Model):
         items: `list[VisitsGetDetailsDataItem]`.
     """
 
-    payment_transactions: list[VisitsGetDetailsDataPaymentTransaction] | None = None
-    loyalty_transactions: list[VisitsGetDetailsDataLoyaltyTransaction] | None = None
-    kkm_transaction_details_container: VisitsGetDetailsDataKkmTransactionDetailsContainer | None = None
-    items: list[VisitsGetDetailsDataItem] | None = None
+    __slots__ = ("items", "kkm_transaction_details_container", "loyalty_transactions", "payment_transactions")
+
+    payment_transactions: list[VisitsGetDetailsDataPaymentTransaction] | None
+    loyalty_transactions: list[VisitsGetDetailsDataLoyaltyTransaction] | None
+    kkm_transaction_details_container: VisitsGetDetailsDataKkmTransactionDetailsContainer | None
+    items: list[VisitsGetDetailsDataItem] | None
+
+    def __init__(
+        self,
+        *,
+        payment_transactions: list[VisitsGetDetailsDataPaymentTransaction] | None = None,
+        loyalty_transactions: list[VisitsGetDetailsDataLoyaltyTransaction] | None = None,
+        kkm_transaction_details_container: VisitsGetDetailsDataKkmTransactionDetailsContainer | None = None,
+        items: list[VisitsGetDetailsDataItem] | None = None,
+    ) -> None:
+        self.payment_transactions = payment_transactions
+        self.loyalty_transactions = loyalty_transactions
+        self.kkm_transaction_details_container = kkm_transaction_details_container
+        self.items = items
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataItem(Model):
     """`VisitsGetDetailsData/items/0`.
 
@@ -2893,26 +5824,85 @@ class VisitsGetDetailsDataItem(Model):
         is_good: `bool`.
     """
 
-    id: int | None = None
-    item_id: int | None = None
-    item_type_id: int | None = None
-    record_id: int | None = None
-    item_title: str | None = None
-    amount: float | None = None
-    first_cost: float | None = None
-    manual_cost: float | None = None
-    discount: float | None = None
-    cost: float | None = None
-    master_id: int | None = None
-    good_id: int | None = None
-    service_id: int | None = None
-    event_id: int | None = None
-    is_service: bool | None = None
-    is_event: bool | None = None
-    is_good: bool | None = None
+    __slots__ = (
+        "amount",
+        "cost",
+        "discount",
+        "event_id",
+        "first_cost",
+        "good_id",
+        "id",
+        "is_event",
+        "is_good",
+        "is_service",
+        "item_id",
+        "item_title",
+        "item_type_id",
+        "manual_cost",
+        "master_id",
+        "record_id",
+        "service_id",
+    )
+
+    id: int | None
+    item_id: int | None
+    item_type_id: int | None
+    record_id: int | None
+    item_title: str | None
+    amount: float | None
+    first_cost: float | None
+    manual_cost: float | None
+    discount: float | None
+    cost: float | None
+    master_id: int | None
+    good_id: int | None
+    service_id: int | None
+    event_id: int | None
+    is_service: bool | None
+    is_event: bool | None
+    is_good: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        item_id: int | None = None,
+        item_type_id: int | None = None,
+        record_id: int | None = None,
+        item_title: str | None = None,
+        amount: float | None = None,
+        first_cost: float | None = None,
+        manual_cost: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+        master_id: int | None = None,
+        good_id: int | None = None,
+        service_id: int | None = None,
+        event_id: int | None = None,
+        is_service: bool | None = None,
+        is_event: bool | None = None,
+        is_good: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.item_id = item_id
+        self.item_type_id = item_type_id
+        self.record_id = record_id
+        self.item_title = item_title
+        self.amount = amount
+        self.first_cost = first_cost
+        self.manual_cost = manual_cost
+        self.discount = discount
+        self.cost = cost
+        self.master_id = master_id
+        self.good_id = good_id
+        self.service_id = service_id
+        self.event_id = event_id
+        self.is_service = is_service
+        self.is_event = is_event
+        self.is_good = is_good
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataKkmTransactionDetailsContainer(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container`.
 
@@ -2921,11 +5911,22 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainer(Model):
         transactions: `list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction]`.
     """
 
-    last_operation_type: float | None = None
-    transactions: list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction] | None = None
+    __slots__ = ("last_operation_type", "transactions")
+
+    last_operation_type: float | None
+    transactions: list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction] | None
+
+    def __init__(
+        self,
+        *,
+        last_operation_type: float | None = None,
+        transactions: list[VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction] | None = None,
+    ) -> None:
+        self.last_operation_type = last_operation_type
+        self.transactions = transactions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0`.
 
@@ -2940,17 +5941,40 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransaction(Model):
         cashier: `VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier`.
     """
 
-    id: int | None = None
-    print_date: str | None = None
-    printed_count: int | None = None
-    sum: float | None = None
-    type: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType | None = None
-    status: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus | None = None
-    document: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument | None = None
-    cashier: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier | None = None
+    __slots__ = ("cashier", "document", "id", "print_date", "printed_count", "status", "sum", "type")
+
+    id: int | None
+    print_date: str | None
+    printed_count: int | None
+    sum: float | None
+    type: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType | None
+    status: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus | None
+    document: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument | None
+    cashier: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        print_date: str | None = None,
+        printed_count: int | None = None,
+        sum: float | None = None,
+        type: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType | None = None,
+        status: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus | None = None,
+        document: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument | None = None,
+        cashier: VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier | None = None,
+    ) -> None:
+        self.id = id
+        self.print_date = print_date
+        self.printed_count = printed_count
+        self.sum = sum
+        self.type = type
+        self.status = status
+        self.document = document
+        self.cashier = cashier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/cashier`.
 
@@ -2959,11 +5983,17 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionCashier(Model
         name: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
+    __slots__ = ("id", "name")
+
+    id: int | None
+    name: str | None
+
+    def __init__(self, *, id: int | None = None, name: str | None = None) -> None:
+        self.id = id
+        self.name = name
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/document`.
 
@@ -2973,12 +6003,19 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionDocument(Mode
         type_title: `str`.
     """
 
-    id: int | None = None
-    type: float | None = None
-    type_title: str | None = None
+    __slots__ = ("id", "type", "type_title")
+
+    id: int | None
+    type: float | None
+    type_title: str | None
+
+    def __init__(self, *, id: int | None = None, type: float | None = None, type_title: str | None = None) -> None:
+        self.id = id
+        self.type = type
+        self.type_title = type_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/status`.
 
@@ -2987,11 +6024,17 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionStatus(Model)
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType(Model):
     """`VisitsGetDetailsData/kkm_transaction_details_container/transactions/0/type`.
 
@@ -3000,11 +6043,17 @@ class VisitsGetDetailsDataKkmTransactionDetailsContainerTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataLoyaltyTransaction(Model):
     """`VisitsGetDetailsData/loyalty_transactions/0`.
 
@@ -3025,23 +6074,73 @@ class VisitsGetDetailsDataLoyaltyTransaction(Model):
         type: `VisitsGetDetailsDataLoyaltyTransactionType`.
     """
 
-    id: int | None = None
-    status_id: int | None = None
-    amount: float | None = None
-    type_id: int | None = None
-    program_id: int | None = None
-    card_id: int | None = None
-    salon_group_id: int | None = None
-    item_id: int | None = None
-    item_type_id: int | None = None
-    item_record_id: int | None = None
-    goods_transaction_id: int | None = None
-    is_discount: bool | None = None
-    is_loyalty_withdraw: bool | None = None
-    type: VisitsGetDetailsDataLoyaltyTransactionType | None = None
+    __slots__ = (
+        "amount",
+        "card_id",
+        "goods_transaction_id",
+        "id",
+        "is_discount",
+        "is_loyalty_withdraw",
+        "item_id",
+        "item_record_id",
+        "item_type_id",
+        "program_id",
+        "salon_group_id",
+        "status_id",
+        "type",
+        "type_id",
+    )
+
+    id: int | None
+    status_id: int | None
+    amount: float | None
+    type_id: int | None
+    program_id: int | None
+    card_id: int | None
+    salon_group_id: int | None
+    item_id: int | None
+    item_type_id: int | None
+    item_record_id: int | None
+    goods_transaction_id: int | None
+    is_discount: bool | None
+    is_loyalty_withdraw: bool | None
+    type: VisitsGetDetailsDataLoyaltyTransactionType | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        status_id: int | None = None,
+        amount: float | None = None,
+        type_id: int | None = None,
+        program_id: int | None = None,
+        card_id: int | None = None,
+        salon_group_id: int | None = None,
+        item_id: int | None = None,
+        item_type_id: int | None = None,
+        item_record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        is_discount: bool | None = None,
+        is_loyalty_withdraw: bool | None = None,
+        type: VisitsGetDetailsDataLoyaltyTransactionType | None = None,
+    ) -> None:
+        self.id = id
+        self.status_id = status_id
+        self.amount = amount
+        self.type_id = type_id
+        self.program_id = program_id
+        self.card_id = card_id
+        self.salon_group_id = salon_group_id
+        self.item_id = item_id
+        self.item_type_id = item_type_id
+        self.item_record_id = item_record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.is_discount = is_discount
+        self.is_loyalty_withdraw = is_loyalty_withdraw
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataLoyaltyTransactionType(Model):
     """`VisitsGetDetailsData/loyalty_transactions/0/type`.
 
@@ -3050,11 +6149,17 @@ class VisitsGetDetailsDataLoyaltyTransactionType(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataPaymentTransaction(Model):
     """`VisitsGetDetailsData/payment_transactions/0`.
 
@@ -3081,31 +6186,98 @@ class VisitsGetDetailsDataPaymentTransaction(Model):
         supplier: `list[dict[str, JSON]]`.
     """
 
-    id: int | None = None
-    document_id: int | None = None
-    date: str | None = None
-    type_id: int | None = None
-    expense_id: int | None = None
-    account_id: int | None = None
-    amount: float | None = None
-    client_id: int | None = None
-    master_id: int | None = None
-    supplier_id: int | None = None
-    comment: str | None = None
-    item_id: int | None = None
-    target_type_id: int | None = None
-    record_id: int | None = None
-    goods_transaction_id: int | None = None
-    expense: VisitsGetDetailsDataPaymentTransactionExpense | None = None
-    account: VisitsGetDetailsDataPaymentTransactionAccount | None = None
-    client_: VisitsGetDetailsDataPaymentTransactionClient | None = attrs.field(
-        default=None, metadata={"wire": "client"}
+    __slots__ = (
+        "account",
+        "account_id",
+        "amount",
+        "client_",
+        "client_id",
+        "comment",
+        "date",
+        "document_id",
+        "expense",
+        "expense_id",
+        "goods_transaction_id",
+        "id",
+        "item_id",
+        "master",
+        "master_id",
+        "record_id",
+        "supplier",
+        "supplier_id",
+        "target_type_id",
+        "type_id",
     )
-    master: list[dict[str, JSON]] | None = None
-    supplier: list[dict[str, JSON]] | None = None
+    __wire_names__ = {"client_": "client"}
+
+    id: int | None
+    document_id: int | None
+    date: str | None
+    type_id: int | None
+    expense_id: int | None
+    account_id: int | None
+    amount: float | None
+    client_id: int | None
+    master_id: int | None
+    supplier_id: int | None
+    comment: str | None
+    item_id: int | None
+    target_type_id: int | None
+    record_id: int | None
+    goods_transaction_id: int | None
+    expense: VisitsGetDetailsDataPaymentTransactionExpense | None
+    account: VisitsGetDetailsDataPaymentTransactionAccount | None
+    client_: VisitsGetDetailsDataPaymentTransactionClient | None
+    master: list[dict[str, JSON]] | None
+    supplier: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        document_id: int | None = None,
+        date: str | None = None,
+        type_id: int | None = None,
+        expense_id: int | None = None,
+        account_id: int | None = None,
+        amount: float | None = None,
+        client_id: int | None = None,
+        master_id: int | None = None,
+        supplier_id: int | None = None,
+        comment: str | None = None,
+        item_id: int | None = None,
+        target_type_id: int | None = None,
+        record_id: int | None = None,
+        goods_transaction_id: int | None = None,
+        expense: VisitsGetDetailsDataPaymentTransactionExpense | None = None,
+        account: VisitsGetDetailsDataPaymentTransactionAccount | None = None,
+        client_: VisitsGetDetailsDataPaymentTransactionClient | None = None,
+        master: list[dict[str, JSON]] | None = None,
+        supplier: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.id = id
+        self.document_id = document_id
+        self.date = date
+        self.type_id = type_id
+        self.expense_id = expense_id
+        self.account_id = account_id
+        self.amount = amount
+        self.client_id = client_id
+        self.master_id = master_id
+        self.supplier_id = supplier_id
+        self.comment = comment
+        self.item_id = item_id
+        self.target_type_id = target_type_id
+        self.record_id = record_id
+        self.goods_transaction_id = goods_transaction_id
+        self.expense = expense
+        self.account = account
+        self.client_ = client_
+        self.master = master
+        self.supplier = supplier
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataPaymentTransactionAccount(Model):
     """`VisitsGetDetailsData/payment_transactions/0/account`.
 
@@ -3114,11 +6286,17 @@ class VisitsGetDetailsDataPaymentTransactionAccount(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataPaymentTransactionClient(Model):
     """`VisitsGetDetailsData/payment_transactions/0/client`.
 
@@ -3128,12 +6306,19 @@ class VisitsGetDetailsDataPaymentTransactionClient(Model):
         phone: `str`.
     """
 
-    id: str | None = None
-    name: str | None = None
-    phone: str | None = None
+    __slots__ = ("id", "name", "phone")
+
+    id: str | None
+    name: str | None
+    phone: str | None
+
+    def __init__(self, *, id: str | None = None, name: str | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsGetDetailsDataPaymentTransactionExpense(Model):
     """`VisitsGetDetailsData/payment_transactions/0/expense`.
 
@@ -3142,11 +6327,17 @@ class VisitsGetDetailsDataPaymentTransactionExpense(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsVisitidRecordidRequestDataTypes(Model):
     """`visits_visitid_recordid_request_data_types`.
 
@@ -3160,16 +6351,45 @@ class VisitsVisitidRecordidRequestDataTypes(Model):
         fast_payment: `float`.
     """
 
+    __slots__ = (
+        "attendance",
+        "comment",
+        "deleted_transaction_ids",
+        "fast_payment",
+        "goods_transactions",
+        "new_transactions",
+        "services",
+    )
+
     attendance: float
     comment: str
-    new_transactions: list[VisitsVisitidRecordidRequestDataTypesNewTransaction] | None = None
-    deleted_transaction_ids: list[dict[str, JSON]] | None = None
-    goods_transactions: list[VisitsVisitidRecordidRequestDataTypesGoodsTransaction] | None = None
-    services: list[VisitsVisitidRecordidRequestDataTypesService] | None = None
-    fast_payment: float | None = None
+    new_transactions: list[VisitsVisitidRecordidRequestDataTypesNewTransaction] | None
+    deleted_transaction_ids: list[dict[str, JSON]] | None
+    goods_transactions: list[VisitsVisitidRecordidRequestDataTypesGoodsTransaction] | None
+    services: list[VisitsVisitidRecordidRequestDataTypesService] | None
+    fast_payment: float | None
+
+    def __init__(
+        self,
+        *,
+        attendance: float,
+        comment: str,
+        new_transactions: list[VisitsVisitidRecordidRequestDataTypesNewTransaction] | None = None,
+        deleted_transaction_ids: list[dict[str, JSON]] | None = None,
+        goods_transactions: list[VisitsVisitidRecordidRequestDataTypesGoodsTransaction] | None = None,
+        services: list[VisitsVisitidRecordidRequestDataTypesService] | None = None,
+        fast_payment: float | None = None,
+    ) -> None:
+        self.attendance = attendance
+        self.comment = comment
+        self.new_transactions = new_transactions
+        self.deleted_transaction_ids = deleted_transaction_ids
+        self.goods_transactions = goods_transactions
+        self.services = services
+        self.fast_payment = fast_payment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsVisitidRecordidRequestDataTypesGoodsTransaction(Model):
     """`visits_visitid_recordid_request_data_types/goods_transactions/0`.
 
@@ -3189,22 +6409,69 @@ class VisitsVisitidRecordidRequestDataTypesGoodsTransaction(Model):
         discount: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    barcode: str | None = None
-    article: str | None = None
-    amount: str | None = None
-    cost_per_unit: str | None = None
-    price: str | None = None
-    cost: str | None = None
-    operation_unit_type: float | None = None
-    master_id: str | None = None
-    storage_id: str | None = None
-    good_id: str | None = None
-    discount: str | None = None
+    __slots__ = (
+        "amount",
+        "article",
+        "barcode",
+        "cost",
+        "cost_per_unit",
+        "discount",
+        "good_id",
+        "id",
+        "master_id",
+        "operation_unit_type",
+        "price",
+        "storage_id",
+        "title",
+    )
+
+    id: int | None
+    title: str | None
+    barcode: str | None
+    article: str | None
+    amount: str | None
+    cost_per_unit: str | None
+    price: str | None
+    cost: str | None
+    operation_unit_type: float | None
+    master_id: str | None
+    storage_id: str | None
+    good_id: str | None
+    discount: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        barcode: str | None = None,
+        article: str | None = None,
+        amount: str | None = None,
+        cost_per_unit: str | None = None,
+        price: str | None = None,
+        cost: str | None = None,
+        operation_unit_type: float | None = None,
+        master_id: str | None = None,
+        storage_id: str | None = None,
+        good_id: str | None = None,
+        discount: str | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.barcode = barcode
+        self.article = article
+        self.amount = amount
+        self.cost_per_unit = cost_per_unit
+        self.price = price
+        self.cost = cost
+        self.operation_unit_type = operation_unit_type
+        self.master_id = master_id
+        self.storage_id = storage_id
+        self.good_id = good_id
+        self.discount = discount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsVisitidRecordidRequestDataTypesNewTransaction(Model):
     """`visits_visitid_recordid_request_data_types/new_transactions/0`.
 
@@ -3214,12 +6481,19 @@ class VisitsVisitidRecordidRequestDataTypesNewTransaction(Model):
         account_id: `int`.
     """
 
-    id: int | None = None
-    amount: float | None = None
-    account_id: int | None = None
+    __slots__ = ("account_id", "amount", "id")
+
+    id: int | None
+    amount: float | None
+    account_id: int | None
+
+    def __init__(self, *, id: int | None = None, amount: float | None = None, account_id: int | None = None) -> None:
+        self.id = id
+        self.amount = amount
+        self.account_id = account_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsVisitidRecordidRequestDataTypesService(Model):
     """`visits_visitid_recordid_request_data_types/services/0`.
 
@@ -3233,16 +6507,37 @@ class VisitsVisitidRecordidRequestDataTypesService(Model):
         record_id: `int`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    cost: float | None = None
-    cost_per_unit: float | None = None
-    discount: float | None = None
-    first_cost: float | None = None
-    record_id: int | None = None
+    __slots__ = ("cost", "cost_per_unit", "discount", "first_cost", "id", "record_id", "title")
+
+    id: int | None
+    title: str | None
+    cost: float | None
+    cost_per_unit: float | None
+    discount: float | None
+    first_cost: float | None
+    record_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        cost: float | None = None,
+        cost_per_unit: float | None = None,
+        discount: float | None = None,
+        first_cost: float | None = None,
+        record_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.cost = cost
+        self.cost_per_unit = cost_per_unit
+        self.discount = discount
+        self.first_cost = first_cost
+        self.record_id = record_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListCreateData(Model):
     """`WaitingListCreateData`.
 
@@ -3252,12 +6547,25 @@ class WaitingListCreateData(Model):
         attributes: `WaitingListCreateDataAttributes`.
     """
 
-    id: str | None = None
-    type: WaitingListCreateDataType | None = None
-    attributes: WaitingListCreateDataAttributes | None = None
+    __slots__ = ("attributes", "id", "type")
+
+    id: str | None
+    type: WaitingListCreateDataType | None
+    attributes: WaitingListCreateDataAttributes | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        type: WaitingListCreateDataType | None = None,
+        attributes: WaitingListCreateDataAttributes | None = None,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.attributes = attributes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListCreateDataAttributes(Model):
     """`WaitingListCreateData/attributes`.
 
@@ -3270,34 +6578,71 @@ class WaitingListCreateDataAttributes(Model):
         comment: `str | None`.
     """
 
-    created_at: str | None = None
-    updated_at: str | None = None
-    status: WaitingListCreateDataAttributesStatus | None = None
-    location_id: int | None = None
-    client_id: int | None = None
-    comment: str | None = None
+    __slots__ = ("client_id", "comment", "created_at", "location_id", "status", "updated_at")
+
+    created_at: str | None
+    updated_at: str | None
+    status: WaitingListCreateDataAttributesStatus | None
+    location_id: int | None
+    client_id: int | None
+    comment: str | None
+
+    def __init__(
+        self,
+        *,
+        created_at: str | None = None,
+        updated_at: str | None = None,
+        status: WaitingListCreateDataAttributesStatus | None = None,
+        location_id: int | None = None,
+        client_id: int | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.status = status
+        self.location_id = location_id
+        self.client_id = client_id
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListCreateRequest(Model):
     """`WaitingListCreateRequest`.
 
     Attributes:
-        comment: `str | None`.
         client_ (wire name `client`): `WaitingListCreateRequestClient`, always present.
         service_ids: `list[JSON]`, always present.
+        comment: `str | None`.
         staff_ids: `list[JSON]`.
         intervals: `list[WaitingListCreateRequestInterval]`.
     """
 
-    client_: WaitingListCreateRequestClient = attrs.field(metadata={"wire": "client"})
+    __slots__ = ("client_", "comment", "intervals", "service_ids", "staff_ids")
+    __wire_names__ = {"client_": "client"}
+
+    client_: WaitingListCreateRequestClient
     service_ids: list[JSON]
-    comment: str | None = None
-    staff_ids: list[JSON] | None = None
-    intervals: list[WaitingListCreateRequestInterval] | None = None
+    comment: str | None
+    staff_ids: list[JSON] | None
+    intervals: list[WaitingListCreateRequestInterval] | None
+
+    def __init__(
+        self,
+        *,
+        client_: WaitingListCreateRequestClient,
+        service_ids: list[JSON],
+        comment: str | None = None,
+        staff_ids: list[JSON] | None = None,
+        intervals: list[WaitingListCreateRequestInterval] | None = None,
+    ) -> None:
+        self.client_ = client_
+        self.service_ids = service_ids
+        self.comment = comment
+        self.staff_ids = staff_ids
+        self.intervals = intervals
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListCreateRequestClient(Model):
     """`WaitingListCreateRequest/client`.
 
@@ -3308,13 +6653,21 @@ class WaitingListCreateRequestClient(Model):
         patronymic: `str | None`, always present.
     """
 
+    __slots__ = ("id", "name", "patronymic", "surname")
+
     id: int
     name: str
     surname: str | None
     patronymic: str | None
 
+    def __init__(self, *, id: int, name: str, surname: str | None, patronymic: str | None) -> None:
+        self.id = id
+        self.name = name
+        self.surname = surname
+        self.patronymic = patronymic
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListCreateRequestInterval(Model):
     """`WaitingListCreateRequest/intervals/0`.
 
@@ -3325,13 +6678,28 @@ class WaitingListCreateRequestInterval(Model):
         time_to: `float | None`.
     """
 
-    date_from: str | None = None
-    date_to: str | None = None
-    time_from: float | None = None
-    time_to: float | None = None
+    __slots__ = ("date_from", "date_to", "time_from", "time_to")
+
+    date_from: str | None
+    date_to: str | None
+    time_from: float | None
+    time_to: float | None
+
+    def __init__(
+        self,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        time_from: float | None = None,
+        time_to: float | None = None,
+    ) -> None:
+        self.date_from = date_from
+        self.date_to = date_to
+        self.time_from = time_from
+        self.time_to = time_to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListListData(Model):
     """`WaitingListListData`.
 
@@ -3341,12 +6709,25 @@ class WaitingListListData(Model):
         attributes: `WaitingListListDataAttributes`.
     """
 
-    id: str | None = None
-    type: WaitingListListDataType | None = None
-    attributes: WaitingListListDataAttributes | None = None
+    __slots__ = ("attributes", "id", "type")
+
+    id: str | None
+    type: WaitingListListDataType | None
+    attributes: WaitingListListDataAttributes | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        type: WaitingListListDataType | None = None,
+        attributes: WaitingListListDataAttributes | None = None,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.attributes = attributes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListListDataAttributes(Model):
     """`WaitingListListData/attributes`.
 
@@ -3359,34 +6740,71 @@ class WaitingListListDataAttributes(Model):
         comment: `str | None`.
     """
 
-    created_at: str | None = None
-    updated_at: str | None = None
-    status: WaitingListListDataAttributesStatus | None = None
-    location_id: int | None = None
-    client_id: int | None = None
-    comment: str | None = None
+    __slots__ = ("client_id", "comment", "created_at", "location_id", "status", "updated_at")
+
+    created_at: str | None
+    updated_at: str | None
+    status: WaitingListListDataAttributesStatus | None
+    location_id: int | None
+    client_id: int | None
+    comment: str | None
+
+    def __init__(
+        self,
+        *,
+        created_at: str | None = None,
+        updated_at: str | None = None,
+        status: WaitingListListDataAttributesStatus | None = None,
+        location_id: int | None = None,
+        client_id: int | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.status = status
+        self.location_id = location_id
+        self.client_id = client_id
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListUpdateRequest(Model):
     """`WaitingListUpdateRequest`.
 
     Attributes:
-        comment: `str | None`.
         client_ (wire name `client`): `WaitingListUpdateRequestClient`, always present.
         service_ids: `list[JSON]`, always present.
+        comment: `str | None`.
         staff_ids: `list[JSON]`.
         intervals: `list[WaitingListUpdateRequestInterval]`.
     """
 
-    client_: WaitingListUpdateRequestClient = attrs.field(metadata={"wire": "client"})
+    __slots__ = ("client_", "comment", "intervals", "service_ids", "staff_ids")
+    __wire_names__ = {"client_": "client"}
+
+    client_: WaitingListUpdateRequestClient
     service_ids: list[JSON]
-    comment: str | None = None
-    staff_ids: list[JSON] | None = None
-    intervals: list[WaitingListUpdateRequestInterval] | None = None
+    comment: str | None
+    staff_ids: list[JSON] | None
+    intervals: list[WaitingListUpdateRequestInterval] | None
+
+    def __init__(
+        self,
+        *,
+        client_: WaitingListUpdateRequestClient,
+        service_ids: list[JSON],
+        comment: str | None = None,
+        staff_ids: list[JSON] | None = None,
+        intervals: list[WaitingListUpdateRequestInterval] | None = None,
+    ) -> None:
+        self.client_ = client_
+        self.service_ids = service_ids
+        self.comment = comment
+        self.staff_ids = staff_ids
+        self.intervals = intervals
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListUpdateRequestClient(Model):
     """`WaitingListUpdateRequest/client`.
 
@@ -3397,13 +6815,21 @@ class WaitingListUpdateRequestClient(Model):
         patronymic: `str | None`, always present.
     """
 
+    __slots__ = ("id", "name", "patronymic", "surname")
+
     id: int
     name: str
     surname: str | None
     patronymic: str | None
 
+    def __init__(self, *, id: int, name: str, surname: str | None, patronymic: str | None) -> None:
+        self.id = id
+        self.name = name
+        self.surname = surname
+        self.patronymic = patronymic
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class WaitingListUpdateRequestInterval(Model):
     """`WaitingListUpdateRequest/intervals/0`.
 
@@ -3414,10 +6840,25 @@ class WaitingListUpdateRequestInterval(Model):
         time_to: `float | None`.
     """
 
-    date_from: str | None = None
-    date_to: str | None = None
-    time_from: float | None = None
-    time_to: float | None = None
+    __slots__ = ("date_from", "date_to", "time_from", "time_to")
+
+    date_from: str | None
+    date_to: str | None
+    time_from: float | None
+    time_to: float | None
+
+    def __init__(
+        self,
+        *,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        time_from: float | None = None,
+        time_to: float | None = None,
+    ) -> None:
+        self.date_from = date_from
+        self.date_to = date_to
+        self.time_from = time_from
+        self.time_to = time_to
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

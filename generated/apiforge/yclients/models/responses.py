@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class AuthResponse2faNeedDataFlow(OpenStrEnum):
@@ -70,7 +68,7 @@ class RecordFilterStateSoldAmountType(OpenStrEnum):
     PAID_IN_CASH = "paid_in_cash"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AccountsResponseDataTypes(Model):
     """`accounts_response_data_types`.
 
@@ -80,12 +78,25 @@ class AccountsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[AccountsListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[AccountsListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[AccountsListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidActivityidBookResponseDataTypes(Model):
     """`activity_companyid_activityid_book_response_data_types`.
 
@@ -95,12 +106,25 @@ class ActivityCompanyidActivityidBookResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: OnlineBookingBookActivityData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: OnlineBookingBookActivityData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: OnlineBookingBookActivityData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidResponseDataTypes(Model):
     """`activity_companyid_response_data_types`.
 
@@ -110,12 +134,25 @@ class ActivityCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ActivitiesCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ActivitiesCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ActivitiesCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidSearchResponseDataTypes(Model):
     """`activity_companyid_search_response_data_types`.
 
@@ -125,12 +162,25 @@ class ActivityCompanyidSearchResponseDataTypes(Model):
         meta: `ActivityCompanyidSearchResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ActivitiesSearchItem] | None = None
-    meta: ActivityCompanyidSearchResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ActivitiesSearchItem] | None
+    meta: ActivityCompanyidSearchResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ActivitiesSearchItem] | None = None,
+        meta: ActivityCompanyidSearchResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidSearchResponseDataTypesMeta(Model):
     """`activity_companyid_search_response_data_types/meta`.
 
@@ -138,10 +188,15 @@ class ActivityCompanyidSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidServicesRequestDataTypes(Model):
     """`activity_companyid_services_request_data_types`.
 
@@ -150,11 +205,17 @@ class ActivityCompanyidServicesRequestDataTypes(Model):
         term: `str`.
     """
 
-    staff_id: int | None = None
-    term: str | None = None
+    __slots__ = ("staff_id", "term")
+
+    staff_id: int | None
+    term: str | None
+
+    def __init__(self, *, staff_id: int | None = None, term: str | None = None) -> None:
+        self.staff_id = staff_id
+        self.term = term
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidServicesResponseDataTypes(Model):
     """`activity_companyid_services_response_data_types`.
 
@@ -164,12 +225,25 @@ class ActivityCompanyidServicesResponseDataTypes(Model):
         meta: `ActivityCompanyidServicesResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ActivitiesSearchServicesItem] | None = None
-    meta: ActivityCompanyidServicesResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ActivitiesSearchServicesItem] | None
+    meta: ActivityCompanyidServicesResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ActivitiesSearchServicesItem] | None = None,
+        meta: ActivityCompanyidServicesResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ActivityCompanyidServicesResponseDataTypesMeta(Model):
     """`activity_companyid_services_response_data_types/meta`.
 
@@ -177,10 +251,15 @@ class ActivityCompanyidServicesResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ApiV2CompanyWaitingListCreateResponse(Model):
     """`api_v2_company_waiting_list_create_response`.
 
@@ -188,10 +267,15 @@ class ApiV2CompanyWaitingListCreateResponse(Model):
         data: `WaitingListCreateData`.
     """
 
-    data: WaitingListCreateData | None = None
+    __slots__ = ("data",)
+
+    data: WaitingListCreateData | None
+
+    def __init__(self, *, data: WaitingListCreateData | None = None) -> None:
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ApiV2CompanyWaitingListGetResponse(Model):
     """`api_v2_company_waiting_list_get_response`.
 
@@ -200,11 +284,19 @@ class ApiV2CompanyWaitingListGetResponse(Model):
         meta: `ApiV2CompanyWaitingListGetResponseMeta`.
     """
 
-    data: WaitingListListData | None = None
-    meta: ApiV2CompanyWaitingListGetResponseMeta | None = None
+    __slots__ = ("data", "meta")
+
+    data: WaitingListListData | None
+    meta: ApiV2CompanyWaitingListGetResponseMeta | None
+
+    def __init__(
+        self, *, data: WaitingListListData | None = None, meta: ApiV2CompanyWaitingListGetResponseMeta | None = None
+    ) -> None:
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ApiV2CompanyWaitingListGetResponseMeta(Model):
     """`api_v2_company_waiting_list_get_response/meta`.
 
@@ -212,10 +304,15 @@ class ApiV2CompanyWaitingListGetResponseMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Appointment2(Model):
     """`appointment`.
 
@@ -227,14 +324,31 @@ class Appointment2(Model):
         custom_fields: `dict[str, JSON]`.
     """
 
+    __slots__ = ("custom_fields", "datetime", "id", "services", "staff_id")
+
     id: int
     services: list[dict[str, JSON]]
     staff_id: int
-    datetime: str | None = None
-    custom_fields: dict[str, JSON] | None = None
+    datetime: str | None
+    custom_fields: dict[str, JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        services: list[dict[str, JSON]],
+        staff_id: int,
+        datetime: str | None = None,
+        custom_fields: dict[str, JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.services = services
+        self.staff_id = staff_id
+        self.datetime = datetime
+        self.custom_fields = custom_fields
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthRequest(Model):
     """`auth_request`.
 
@@ -243,11 +357,17 @@ class AuthRequest(Model):
         password: `str`, always present.
     """
 
+    __slots__ = ("login", "password")
+
     login: str
     password: str
 
+    def __init__(self, *, login: str, password: str) -> None:
+        self.login = login
+        self.password = password
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthResponse(Model):
     """`auth_response`.
 
@@ -263,18 +383,43 @@ class AuthResponse(Model):
         is_email_confirmed: `bool`.
     """
 
-    id: int | None = None
-    user_token: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    login: str | None = None
-    email: str | None = None
-    avatar: str | None = None
-    is_approved: bool | None = None
-    is_email_confirmed: bool | None = None
+    __slots__ = ("avatar", "email", "id", "is_approved", "is_email_confirmed", "login", "name", "phone", "user_token")
+
+    id: int | None
+    user_token: str | None
+    name: str | None
+    phone: str | None
+    login: str | None
+    email: str | None
+    avatar: str | None
+    is_approved: bool | None
+    is_email_confirmed: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        user_token: str | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        login: str | None = None,
+        email: str | None = None,
+        avatar: str | None = None,
+        is_approved: bool | None = None,
+        is_email_confirmed: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.user_token = user_token
+        self.name = name
+        self.phone = phone
+        self.login = login
+        self.email = email
+        self.avatar = avatar
+        self.is_approved = is_approved
+        self.is_email_confirmed = is_email_confirmed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthResponse2faNeed(Model):
     """`auth_response_2fa_need`.
 
@@ -284,12 +429,25 @@ class AuthResponse2faNeed(Model):
         meta: `list[JSON]`.
     """
 
-    success: bool | None = None
-    data: AuthResponse2faNeedData | None = None
-    meta: list[JSON] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: AuthResponse2faNeedData | None
+    meta: list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: AuthResponse2faNeedData | None = None,
+        meta: list[JSON] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthResponse2faNeedData(Model):
     """`auth_response_2fa_need/data`.
 
@@ -301,14 +459,31 @@ class AuthResponse2faNeedData(Model):
         attempts_left: `float`.
     """
 
-    uuid: str | None = None
-    flow: AuthResponse2faNeedDataFlow | None = None
-    transport: AuthResponse2faNeedDataTransport | None = None
-    refresh_ttl_sec: float | None = None
-    attempts_left: float | None = None
+    __slots__ = ("attempts_left", "flow", "refresh_ttl_sec", "transport", "uuid")
+
+    uuid: str | None
+    flow: AuthResponse2faNeedDataFlow | None
+    transport: AuthResponse2faNeedDataTransport | None
+    refresh_ttl_sec: float | None
+    attempts_left: float | None
+
+    def __init__(
+        self,
+        *,
+        uuid: str | None = None,
+        flow: AuthResponse2faNeedDataFlow | None = None,
+        transport: AuthResponse2faNeedDataTransport | None = None,
+        refresh_ttl_sec: float | None = None,
+        attempts_left: float | None = None,
+    ) -> None:
+        self.uuid = uuid
+        self.flow = flow
+        self.transport = transport
+        self.refresh_ttl_sec = refresh_ttl_sec
+        self.attempts_left = attempts_left
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthResponse2faNeedDataTransport(Model):
     """`auth_response_2fa_need/data/transport`.
 
@@ -317,11 +492,19 @@ class AuthResponse2faNeedDataTransport(Model):
         recipient: `str`.
     """
 
-    type: AuthResponse2faNeedDataTransportType | None = None
-    recipient: str | None = None
+    __slots__ = ("recipient", "type")
+
+    type: AuthResponse2faNeedDataTransportType | None
+    recipient: str | None
+
+    def __init__(
+        self, *, type: AuthResponse2faNeedDataTransportType | None = None, recipient: str | None = None
+    ) -> None:
+        self.type = type
+        self.recipient = recipient
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCheckCompanyidResponse201DataTypes(Model):
     """`book_check_companyid_response201_data_types`.
 
@@ -330,11 +513,19 @@ class BookCheckCompanyidResponse201DataTypes(Model):
         meta: `BookCheckCompanyidResponse201DataTypesMeta`.
     """
 
-    success: bool | None = None
-    meta: BookCheckCompanyidResponse201DataTypesMeta | None = None
+    __slots__ = ("meta", "success")
+
+    success: bool | None
+    meta: BookCheckCompanyidResponse201DataTypesMeta | None
+
+    def __init__(
+        self, *, success: bool | None = None, meta: BookCheckCompanyidResponse201DataTypesMeta | None = None
+    ) -> None:
+        self.success = success
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCheckCompanyidResponse201DataTypesMeta(Model):
     """`book_check_companyid_response201_data_types/meta`.
 
@@ -342,10 +533,15 @@ class BookCheckCompanyidResponse201DataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCheckCompanyidResponse422DataTypes(Model):
     """`book_check_companyid_response422_data_types`.
 
@@ -354,11 +550,19 @@ class BookCheckCompanyidResponse422DataTypes(Model):
         meta: `BookCheckCompanyidResponse422DataTypesMeta`.
     """
 
-    success: bool | None = None
-    meta: BookCheckCompanyidResponse422DataTypesMeta | None = None
+    __slots__ = ("meta", "success")
+
+    success: bool | None
+    meta: BookCheckCompanyidResponse422DataTypesMeta | None
+
+    def __init__(
+        self, *, success: bool | None = None, meta: BookCheckCompanyidResponse422DataTypesMeta | None = None
+    ) -> None:
+        self.success = success
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCheckCompanyidResponse422DataTypesMeta(Model):
     """`book_check_companyid_response422_data_types/meta`.
 
@@ -367,11 +571,19 @@ class BookCheckCompanyidResponse422DataTypesMeta(Model):
         errors: `list[BookCheckCompanyidResponse422DataTypesMetaError]`.
     """
 
-    message: str | None = None
-    errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None = None
+    __slots__ = ("errors", "message")
+
+    message: str | None
+    errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None
+
+    def __init__(
+        self, *, message: str | None = None, errors: list[BookCheckCompanyidResponse422DataTypesMetaError] | None = None
+    ) -> None:
+        self.message = message
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCheckCompanyidResponse422DataTypesMetaError(Model):
     """`book_check_companyid_response422_data_types/meta/errors/0`.
 
@@ -380,11 +592,17 @@ class BookCheckCompanyidResponse422DataTypesMetaError(Model):
         message: `str`.
     """
 
-    code: float | None = None
-    message: str | None = None
+    __slots__ = ("code", "message")
+
+    code: float | None
+    message: str | None
+
+    def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCodeCompanyidDataTypeResponse(Model):
     """`book_code_companyid_data_type_response`.
 
@@ -393,11 +611,19 @@ class BookCodeCompanyidDataTypeResponse(Model):
         meta: `BookCodeCompanyidDataTypeResponseMeta`.
     """
 
-    success: bool | None = None
-    meta: BookCodeCompanyidDataTypeResponseMeta | None = None
+    __slots__ = ("meta", "success")
+
+    success: bool | None
+    meta: BookCodeCompanyidDataTypeResponseMeta | None
+
+    def __init__(
+        self, *, success: bool | None = None, meta: BookCodeCompanyidDataTypeResponseMeta | None = None
+    ) -> None:
+        self.success = success
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookCodeCompanyidDataTypeResponseMeta(Model):
     """`book_code_companyid_data_type_response/meta`.
 
@@ -405,10 +631,15 @@ class BookCodeCompanyidDataTypeResponseMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookDatesCompanyidDataTypes(Model):
     """`book_dates_companyid_data_types`.
 
@@ -418,12 +649,25 @@ class BookDatesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: OnlineBookingListDatesData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: OnlineBookingListDatesData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: OnlineBookingListDatesData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidRecordResponseDataTypes(Model):
     """`book_record_companyid_record_response_data_types`.
 
@@ -432,11 +676,17 @@ class BookRecordCompanyidRecordResponseDataTypes(Model):
         data: `OnlineBookingRescheduleRecordData`.
     """
 
-    success: bool | None = None
-    data: OnlineBookingRescheduleRecordData | None = None
+    __slots__ = ("data", "success")
+
+    success: bool | None
+    data: OnlineBookingRescheduleRecordData | None
+
+    def __init__(self, *, success: bool | None = None, data: OnlineBookingRescheduleRecordData | None = None) -> None:
+        self.success = success
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookRecordCompanyidResponseDataTypes(Model):
     """`book_record_companyid_response_data_types`.
 
@@ -446,12 +696,25 @@ class BookRecordCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[OnlineBookingBookRecordItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[OnlineBookingBookRecordItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[OnlineBookingBookRecordItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookServicesCompanyidDataTypes(Model):
     """`book_services_companyid_data_types`.
 
@@ -461,12 +724,25 @@ class BookServicesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: OnlineBookingListServicesData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: OnlineBookingListServicesData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: OnlineBookingListServicesData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookStaffCompanyidDataTypes(Model):
     """`book_staff_companyid_data_types`.
 
@@ -476,12 +752,25 @@ class BookStaffCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[OnlineBookingListStaffItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[OnlineBookingListStaffItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[OnlineBookingListStaffItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookStaffSeancesCompanyidStaffidDataTypes(Model):
     """`book_staff_seances_companyid_staffid_data_types`.
 
@@ -491,12 +780,25 @@ class BookStaffSeancesCompanyidStaffidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: OnlineBookingListNearestSeancesData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: OnlineBookingListNearestSeancesData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: OnlineBookingListNearestSeancesData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookTimesCompanyidDataTypes(Model):
     """`book_times_companyid_data_types`.
 
@@ -506,12 +808,25 @@ class BookTimesCompanyidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[OnlineBookingListTimesItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[OnlineBookingListTimesItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[OnlineBookingListTimesItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookformIdInfoDataTypes(Model):
     """`bookform_id_info_data_types`.
 
@@ -521,12 +836,25 @@ class BookformIdInfoDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: OnlineBookingGetBookformData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: OnlineBookingGetBookformData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: OnlineBookingGetBookformData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingFormListResponseDataType(Model):
     """`booking_form_list_response_data_type`.
 
@@ -536,12 +864,19 @@ class BookingFormListResponseDataType(Model):
         success: `bool`, always present.
     """
 
+    __slots__ = ("data", "meta", "success")
+
     data: list[BookformSettingsResponse2]
     meta: list[dict[str, JSON]]
     success: bool
 
+    def __init__(self, *, data: list[BookformSettingsResponse2], meta: list[dict[str, JSON]], success: bool) -> None:
+        self.data = data
+        self.meta = meta
+        self.success = success
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingFormResponseDataType(Model):
     """`booking_form_response_data_type`.
 
@@ -551,12 +886,19 @@ class BookingFormResponseDataType(Model):
         success: `bool`, always present.
     """
 
+    __slots__ = ("data", "meta", "success")
+
     data: BookformSettingsResponse2
     meta: list[dict[str, JSON]]
     success: bool
 
+    def __init__(self, *, data: BookformSettingsResponse2, meta: list[dict[str, JSON]], success: bool) -> None:
+        self.data = data
+        self.meta = meta
+        self.success = success
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingUserUpdatePasswordResponseDataTypes(Model):
     """`booking_user_update_password_response_data_types`.
 
@@ -566,12 +908,25 @@ class BookingUserUpdatePasswordResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: BookingUsersUpdatePasswordData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: BookingUsersUpdatePasswordData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: BookingUsersUpdatePasswordData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CitiesResponseDataTypes(Model):
     """`cities_response_data_types`.
 
@@ -581,12 +936,25 @@ class CitiesResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[CitiesListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[CitiesListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[CitiesListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Client2(Model):
     """`client`.
 
@@ -596,12 +964,19 @@ class Client2(Model):
         email: `str`.
     """
 
-    phone: str | None = None
-    name: str | None = None
-    email: str | None = None
+    __slots__ = ("email", "name", "phone")
+
+    phone: str | None
+    name: str | None
+    email: str | None
+
+    def __init__(self, *, phone: str | None = None, name: str | None = None, email: str | None = None) -> None:
+        self.phone = phone
+        self.name = name
+        self.email = email
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientBirthdayFilter2(Model):
     """`client_birthday_filter`.
 
@@ -610,11 +985,17 @@ class ClientBirthdayFilter2(Model):
         state: `ClientBirthdayFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientBirthdayFilterState
 
+    def __init__(self, *, type: str, state: ClientBirthdayFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientBirthdayFilterState(Model):
     """`client_birthday_filter/state`.
 
@@ -624,12 +1005,20 @@ class ClientBirthdayFilterState(Model):
         to: `str`.
     """
 
-    invert: bool | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "invert", "to")
+    __wire_names__ = {"from_": "from"}
+
+    invert: bool | None
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, invert: bool | None = None, from_: str | None = None, to: str | None = None) -> None:
+        self.invert = invert
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientCategoryFilter2(Model):
     """`client_category_filter`.
 
@@ -638,24 +1027,36 @@ class ClientCategoryFilter2(Model):
         state: `ClientCategoryFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientCategoryFilterState
 
+    def __init__(self, *, type: str, state: ClientCategoryFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientCategoryFilterState(Model):
     """`client_category_filter/state`.
 
     Attributes:
-        invert: `bool`.
         value: `list[dict[str, JSON]]`, always present.
+        invert: `bool`.
     """
 
+    __slots__ = ("invert", "value")
+
     value: list[dict[str, JSON]]
-    invert: bool | None = None
+    invert: bool | None
+
+    def __init__(self, *, value: list[dict[str, JSON]], invert: bool | None = None) -> None:
+        self.value = value
+        self.invert = invert
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientFilter2(Model):
     """`client_filter`.
 
@@ -664,11 +1065,17 @@ class ClientFilter2(Model):
         state: `dict[str, JSON]`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: dict[str, JSON]
 
+    def __init__(self, *, type: str, state: dict[str, JSON]) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientHasMobileAppFilter2(Model):
     """`client_has_mobile_app_filter`.
 
@@ -677,24 +1084,36 @@ class ClientHasMobileAppFilter2(Model):
         state: `ClientHasMobileAppFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientHasMobileAppFilterState
 
+    def __init__(self, *, type: str, state: ClientHasMobileAppFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientHasMobileAppFilterState(Model):
     """`client_has_mobile_app_filter/state`.
 
     Attributes:
-        invert: `bool`.
         value: `bool`, always present.
+        invert: `bool`.
     """
 
+    __slots__ = ("invert", "value")
+
     value: bool
-    invert: bool | None = None
+    invert: bool | None
+
+    def __init__(self, *, value: bool, invert: bool | None = None) -> None:
+        self.value = value
+        self.invert = invert
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientHasPassTeamCardFilter2(Model):
     """`client_has_pass_team_card_filter`.
 
@@ -703,11 +1122,17 @@ class ClientHasPassTeamCardFilter2(Model):
         state: `ClientHasPassTeamCardFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientHasPassTeamCardFilterState
 
+    def __init__(self, *, type: str, state: ClientHasPassTeamCardFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientHasPassTeamCardFilterState(Model):
     """`client_has_pass_team_card_filter/state`.
 
@@ -716,11 +1141,17 @@ class ClientHasPassTeamCardFilterState(Model):
         value: `bool`.
     """
 
-    invert: bool | None = None
-    value: bool | None = None
+    __slots__ = ("invert", "value")
+
+    invert: bool | None
+    value: bool | None
+
+    def __init__(self, *, invert: bool | None = None, value: bool | None = None) -> None:
+        self.invert = invert
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientIdFilter2(Model):
     """`client_id_filter`.
 
@@ -729,11 +1160,17 @@ class ClientIdFilter2(Model):
         state: `ClientIdFilterState`.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
-    state: ClientIdFilterState | None = None
+    state: ClientIdFilterState | None
+
+    def __init__(self, *, type: str, state: ClientIdFilterState | None = None) -> None:
+        self.type = type
+        self.state = state
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientIdFilterState(Model):
     """`client_id_filter/state`.
 
@@ -742,11 +1179,17 @@ class ClientIdFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    invert: bool | None = None
-    value: list[dict[str, JSON]] | None = None
+    __slots__ = ("invert", "value")
+
+    invert: bool | None
+    value: list[dict[str, JSON]] | None
+
+    def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
+        self.invert = invert
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientImportanceFilter2(Model):
     """`client_importance_filter`.
 
@@ -755,11 +1198,17 @@ class ClientImportanceFilter2(Model):
         state: `ClientImportanceFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientImportanceFilterState
 
+    def __init__(self, *, type: str, state: ClientImportanceFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientImportanceFilterState(Model):
     """`client_importance_filter/state`.
 
@@ -768,11 +1217,17 @@ class ClientImportanceFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    invert: bool | None = None
-    value: list[dict[str, JSON]] | None = None
+    __slots__ = ("invert", "value")
+
+    invert: bool | None
+    value: list[dict[str, JSON]] | None
+
+    def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
+        self.invert = invert
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientLabelDataItem2(Model):
     """`client_label_data_item`.
 
@@ -786,6 +1241,8 @@ class ClientLabelDataItem2(Model):
         not_editable: `float`, always present.
     """
 
+    __slots__ = ("color", "deleted", "entity", "id", "not_editable", "salon_id", "title")
+
     id: int
     salon_id: int
     title: str
@@ -794,8 +1251,19 @@ class ClientLabelDataItem2(Model):
     deleted: float
     not_editable: float
 
+    def __init__(
+        self, *, id: int, salon_id: int, title: str, color: str, entity: str, deleted: float, not_editable: float
+    ) -> None:
+        self.id = id
+        self.salon_id = salon_id
+        self.title = title
+        self.color = color
+        self.entity = entity
+        self.deleted = deleted
+        self.not_editable = not_editable
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientLabelsCode200Attributes2(Model):
     """`client_labels_code200_attributes`.
 
@@ -805,12 +1273,19 @@ class ClientLabelsCode200Attributes2(Model):
         meta: `ClientLabelsCode200MetaOption2`, always present.
     """
 
+    __slots__ = ("data", "meta", "success")
+
     success: bool
     data: list[dict[str, JSON]]
     meta: ClientLabelsCode200MetaOption2
 
+    def __init__(self, *, success: bool, data: list[dict[str, JSON]], meta: ClientLabelsCode200MetaOption2) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientLabelsCode200MetaOption2(Model):
     """`client_labels_code200_meta_option`.
 
@@ -819,11 +1294,17 @@ class ClientLabelsCode200MetaOption2(Model):
         total_count: `float`, always present.
     """
 
+    __slots__ = ("total", "total_count")
+
     total: float
     total_count: float
 
+    def __init__(self, *, total: float, total_count: float) -> None:
+        self.total = total
+        self.total_count = total_count
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientQuickSearchFilter2(Model):
     """`client_quick_search_filter`.
 
@@ -832,11 +1313,17 @@ class ClientQuickSearchFilter2(Model):
         state: `ClientQuickSearchFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientQuickSearchFilterState
 
+    def __init__(self, *, type: str, state: ClientQuickSearchFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientQuickSearchFilterState(Model):
     """`client_quick_search_filter/state`.
 
@@ -845,11 +1332,17 @@ class ClientQuickSearchFilterState(Model):
         value: `str`.
     """
 
-    invert: bool | None = None
-    value: str | None = None
+    __slots__ = ("invert", "value")
+
+    invert: bool | None
+    value: str | None
+
+    def __init__(self, *, invert: bool | None = None, value: str | None = None) -> None:
+        self.invert = invert
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientSexFilter2(Model):
     """`client_sex_filter`.
 
@@ -858,11 +1351,17 @@ class ClientSexFilter2(Model):
         state: `ClientSexFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientSexFilterState
 
+    def __init__(self, *, type: str, state: ClientSexFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientSexFilterState(Model):
     """`client_sex_filter/state`.
 
@@ -871,11 +1370,17 @@ class ClientSexFilterState(Model):
         value: `list[dict[str, JSON]]`.
     """
 
-    invert: bool | None = None
-    value: list[dict[str, JSON]] | None = None
+    __slots__ = ("invert", "value")
+
+    invert: bool | None
+    value: list[dict[str, JSON]] | None
+
+    def __init__(self, *, invert: bool | None = None, value: list[dict[str, JSON]] | None = None) -> None:
+        self.invert = invert
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientSmsNotificationFilter2(Model):
     """`client_sms_notification_filter`.
 
@@ -884,26 +1389,40 @@ class ClientSmsNotificationFilter2(Model):
         state: `ClientSmsNotificationFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: ClientSmsNotificationFilterState
 
+    def __init__(self, *, type: str, state: ClientSmsNotificationFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientSmsNotificationFilterState(Model):
     """`client_sms_notification_filter/state`.
 
     Attributes:
-        invert: `bool`.
         from_ (wire name `from`): `str`, always present.
         to: `str`, always present.
+        invert: `bool`.
     """
 
-    from_: str = attrs.field(metadata={"wire": "from"})
+    __slots__ = ("from_", "invert", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str
     to: str
-    invert: bool | None = None
+    invert: bool | None
+
+    def __init__(self, *, from_: str, to: str, invert: bool | None = None) -> None:
+        self.from_ = from_
+        self.to = to
+        self.invert = invert
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsCompanyidResponseDeprecatedDataTypes(Model):
     """`clients_companyid_response_deprecated_data_types`.
 
@@ -913,12 +1432,25 @@ class ClientsCompanyidResponseDeprecatedDataTypes(Model):
         meta: `ClientsCompanyidResponseDeprecatedDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ClientsListItem] | None = None
-    meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ClientsListItem] | None
+    meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ClientsListItem] | None = None,
+        meta: ClientsCompanyidResponseDeprecatedDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsCompanyidResponseDeprecatedDataTypesMeta(Model):
     """`clients_companyid_response_deprecated_data_types/meta`.
 
@@ -927,11 +1459,17 @@ class ClientsCompanyidResponseDeprecatedDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    page: int | None = None
-    total_count: int | None = None
+    __slots__ = ("page", "total_count")
+
+    page: int | None
+    total_count: int | None
+
+    def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
+        self.page = page
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsFilesClientidReaponseDataTypes(Model):
     """`clients_files_clientid_reaponse_data_types`.
 
@@ -941,12 +1479,25 @@ class ClientsFilesClientidReaponseDataTypes(Model):
         meta: `ClientsFilesClientidReaponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ClientsListFilesItem] | None = None
-    meta: ClientsFilesClientidReaponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ClientsListFilesItem] | None
+    meta: ClientsFilesClientidReaponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ClientsListFilesItem] | None = None,
+        meta: ClientsFilesClientidReaponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ClientsFilesClientidReaponseDataTypesMeta(Model):
     """`clients_files_clientid_reaponse_data_types/meta`.
 
@@ -954,10 +1505,15 @@ class ClientsFilesClientidReaponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CommentsCompanyidRessponse200DataTypes(Model):
     """`comments_companyid_ressponse200_data_types`.
 
@@ -967,12 +1523,25 @@ class CommentsCompanyidRessponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[CommentsListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[CommentsListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[CommentsListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesDataTypes(Model):
     """`companies_data_types`.
 
@@ -982,12 +1551,25 @@ class CompaniesDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[CompaniesListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[CompaniesListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[CompaniesListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompaniesDataTypes2(Model):
     """`companies_data_types_2`.
 
@@ -997,12 +1579,25 @@ class CompaniesDataTypes2(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[MarketplaceListSalonsItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[MarketplaceListSalonsItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[MarketplaceListSalonsItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyAnalyticsLoyaltyProgramsIncomeDataTypes(Model):
     """`company_analytics_loyalty_programs_income_data_types`.
 
@@ -1012,12 +1607,25 @@ class CompanyAnalyticsLoyaltyProgramsIncomeDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: LoyaltyGetIncomeStatsData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: LoyaltyGetIncomeStatsData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: LoyaltyGetIncomeStatsData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyAnalyticsLoyaltyProgramsStaffDataTypes(Model):
     """`company_analytics_loyalty_programs_staff_data_types`.
 
@@ -1027,12 +1635,25 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypes(Model):
         meta: `CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[LoyaltyGetStaffReturnStatsItem] | None = None
-    meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LoyaltyGetStaffReturnStatsItem] | None
+    meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LoyaltyGetStaffReturnStatsItem] | None = None,
+        meta: CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta(Model):
     """`company_analytics_loyalty_programs_staff_data_types/meta`.
 
@@ -1040,10 +1661,15 @@ class CompanyAnalyticsLoyaltyProgramsStaffDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyAnalyticsLoyaltyProgramsVisitsDataTypes(Model):
     """`company_analytics_loyalty_programs_visits_data_types`.
 
@@ -1053,12 +1679,25 @@ class CompanyAnalyticsLoyaltyProgramsVisitsDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: LoyaltyGetClientStatsData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: LoyaltyGetClientStatsData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: LoyaltyGetClientStatsData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyAnalyticsOverallDataType(Model):
     """`company_analytics_overall_data_type`.
 
@@ -1068,12 +1707,19 @@ class CompanyAnalyticsOverallDataType(Model):
         success: `bool`, always present.
     """
 
+    __slots__ = ("data", "meta", "success")
+
     data: AnalyticsReportOverallStats2
     meta: list[dict[str, JSON]]
     success: bool
 
+    def __init__(self, *, data: AnalyticsReportOverallStats2, meta: list[dict[str, JSON]], success: bool) -> None:
+        self.data = data
+        self.meta = meta
+        self.success = success
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyIdUsersResponseDataTypes(Model):
     """`company_company_id_users_response_data_types`.
 
@@ -1083,12 +1729,25 @@ class CompanyCompanyIdUsersResponseDataTypes(Model):
         meta: `CompanyCompanyIdUsersResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[CompanyUsersListItem] | None = None
-    meta: CompanyCompanyIdUsersResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[CompanyUsersListItem] | None
+    meta: CompanyCompanyIdUsersResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[CompanyUsersListItem] | None = None,
+        meta: CompanyCompanyIdUsersResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyIdUsersResponseDataTypesMeta(Model):
     """`company_company_id_users_response_data_types/meta`.
 
@@ -1096,10 +1755,15 @@ class CompanyCompanyIdUsersResponseDataTypesMeta(Model):
         count: `float`.
     """
 
-    count: float | None = None
+    __slots__ = ("count",)
+
+    count: float | None
+
+    def __init__(self, *, count: float | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse400DataTypes(Model):
     """`company_companyid_clients_search_response400_data_types`.
 
@@ -1109,12 +1773,25 @@ class CompanyCompanyidClientsSearchResponse400DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse400DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: CompanyCompanyidClientsSearchResponse400DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse400DataTypesMeta(Model):
     """`company_companyid_clients_search_response400_data_types/meta`.
 
@@ -1123,11 +1800,22 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMeta(Model):
         errors: `CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors`.
     """
 
-    message: str | None = None
-    errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None = None
+    __slots__ = ("errors", "message")
+
+    message: str | None
+    errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None
+
+    def __init__(
+        self,
+        *,
+        message: str | None = None,
+        errors: CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors | None = None,
+    ) -> None:
+        self.message = message
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors(Model):
     """`company_companyid_clients_search_response400_data_types/meta/errors`.
 
@@ -1135,10 +1823,15 @@ class CompanyCompanyidClientsSearchResponse400DataTypesMetaErrors(Model):
         filters: `list[str]`.
     """
 
-    filters: list[str] | None = None
+    __slots__ = ("filters",)
+
+    filters: list[str] | None
+
+    def __init__(self, *, filters: list[str] | None = None) -> None:
+        self.filters = filters
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse402DataTypes(Model):
     """`company_companyid_clients_search_response402_data_types`.
 
@@ -1148,12 +1841,25 @@ class CompanyCompanyidClientsSearchResponse402DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse402DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: CompanyCompanyidClientsSearchResponse402DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse402DataTypesMeta(Model):
     """`company_companyid_clients_search_response402_data_types/meta`.
 
@@ -1161,10 +1867,15 @@ class CompanyCompanyidClientsSearchResponse402DataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse404DataTypes(Model):
     """`company_companyid_clients_search_response404_data_types`.
 
@@ -1173,11 +1884,19 @@ class CompanyCompanyidClientsSearchResponse404DataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponse404DataTypesMeta`.
     """
 
-    success: bool | None = None
-    meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None = None
+    __slots__ = ("meta", "success")
+
+    success: bool | None
+    meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None
+
+    def __init__(
+        self, *, success: bool | None = None, meta: CompanyCompanyidClientsSearchResponse404DataTypesMeta | None = None
+    ) -> None:
+        self.success = success
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse404DataTypesMeta(Model):
     """`company_companyid_clients_search_response404_data_types/meta`.
 
@@ -1186,11 +1905,22 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMeta(Model):
         errors: `list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError]`.
     """
 
-    message: str | None = None
-    errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None = None
+    __slots__ = ("errors", "message")
+
+    message: str | None
+    errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None
+
+    def __init__(
+        self,
+        *,
+        message: str | None = None,
+        errors: list[CompanyCompanyidClientsSearchResponse404DataTypesMetaError] | None = None,
+    ) -> None:
+        self.message = message
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponse404DataTypesMetaError(Model):
     """`company_companyid_clients_search_response404_data_types/meta/errors/0`.
 
@@ -1198,10 +1928,15 @@ class CompanyCompanyidClientsSearchResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponseDataTypes(Model):
     """`company_companyid_clients_search_response_data_types`.
 
@@ -1211,12 +1946,25 @@ class CompanyCompanyidClientsSearchResponseDataTypes(Model):
         meta: `CompanyCompanyidClientsSearchResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ClientsSearchItem] | None = None
-    meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ClientsSearchItem] | None
+    meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ClientsSearchItem] | None = None,
+        meta: CompanyCompanyidClientsSearchResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidClientsSearchResponseDataTypesMeta(Model):
     """`company_companyid_clients_search_response_data_types/meta`.
 
@@ -1224,10 +1972,15 @@ class CompanyCompanyidClientsSearchResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    total_count: int | None = None
+    __slots__ = ("total_count",)
+
+    total_count: int | None
+
+    def __init__(self, *, total_count: int | None = None) -> None:
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServiceCategoriesResponse200DataTypes(Model):
     """`company_companyid_service_categories_response200_data_types`.
 
@@ -1237,12 +1990,25 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse200DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ServiceCategoriesGetItem] | None = None
-    meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ServiceCategoriesGetItem] | None
+    meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ServiceCategoriesGetItem] | None = None,
+        meta: CompanyCompanyidServiceCategoriesResponse200DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServiceCategoriesResponse200DataTypesMeta(Model):
     """`company_companyid_service_categories_response200_data_types/meta`.
 
@@ -1250,10 +2016,15 @@ class CompanyCompanyidServiceCategoriesResponse200DataTypesMeta(Model):
         total_count: `float`.
     """
 
-    total_count: float | None = None
+    __slots__ = ("total_count",)
+
+    total_count: float | None
+
+    def __init__(self, *, total_count: float | None = None) -> None:
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServiceCategoriesResponse403DataTypes(Model):
     """`company_companyid_service_categories_response403_data_types`.
 
@@ -1263,12 +2034,25 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse403DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: CompanyCompanyidServiceCategoriesResponse403DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServiceCategoriesResponse403DataTypesMeta(Model):
     """`company_companyid_service_categories_response403_data_types/meta`.
 
@@ -1276,10 +2060,15 @@ class CompanyCompanyidServiceCategoriesResponse403DataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServiceCategoriesResponse404DataTypes(Model):
     """`company_companyid_service_categories_response404_data_types`.
 
@@ -1289,12 +2078,25 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypes(Model):
         meta: `CompanyCompanyidServiceCategoriesResponse404DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: CompanyCompanyidServiceCategoriesResponse404DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServiceCategoriesResponse404DataTypesMeta(Model):
     """`company_companyid_service_categories_response404_data_types/meta`.
 
@@ -1302,10 +2104,15 @@ class CompanyCompanyidServiceCategoriesResponse404DataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServicesServiceidResponse200DataTypes(Model):
     """`company_companyid_services_serviceid_response200_data_types`.
 
@@ -1315,12 +2122,25 @@ class CompanyCompanyidServicesServiceidResponse200DataTypes(Model):
         meta: `CompanyCompanyidServicesServiceidResponse200DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ServicesListItem] | None = None
-    meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ServicesListItem] | None
+    meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ServicesListItem] | None = None,
+        meta: CompanyCompanyidServicesServiceidResponse200DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidServicesServiceidResponse200DataTypesMeta(Model):
     """`company_companyid_services_serviceid_response200_data_types/meta`.
 
@@ -1328,10 +2148,15 @@ class CompanyCompanyidServicesServiceidResponse200DataTypesMeta(Model):
         total_count: `int`.
     """
 
-    total_count: int | None = None
+    __slots__ = ("total_count",)
+
+    total_count: int | None
+
+    def __init__(self, *, total_count: int | None = None) -> None:
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponse403DataTypes(Model):
     """`company_companyid_staff_staffid_response403_data_types`.
 
@@ -1341,12 +2166,25 @@ class CompanyCompanyidStaffStaffidResponse403DataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponse403DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: CompanyCompanyidStaffStaffidResponse403DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponse403DataTypesMeta(Model):
     """`company_companyid_staff_staffid_response403_data_types/meta`.
 
@@ -1354,10 +2192,15 @@ class CompanyCompanyidStaffStaffidResponse403DataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponse404DataTypes(Model):
     """`company_companyid_staff_staffid_response404_data_types`.
 
@@ -1366,11 +2209,19 @@ class CompanyCompanyidStaffStaffidResponse404DataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponse404DataTypesMeta`.
     """
 
-    success: bool | None = None
-    meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None = None
+    __slots__ = ("meta", "success")
+
+    success: bool | None
+    meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None
+
+    def __init__(
+        self, *, success: bool | None = None, meta: CompanyCompanyidStaffStaffidResponse404DataTypesMeta | None = None
+    ) -> None:
+        self.success = success
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponse404DataTypesMeta(Model):
     """`company_companyid_staff_staffid_response404_data_types/meta`.
 
@@ -1379,11 +2230,22 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMeta(Model):
         errors: `list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError]`.
     """
 
-    message: str | None = None
-    errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None = None
+    __slots__ = ("errors", "message")
+
+    message: str | None
+    errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None
+
+    def __init__(
+        self,
+        *,
+        message: str | None = None,
+        errors: list[CompanyCompanyidStaffStaffidResponse404DataTypesMetaError] | None = None,
+    ) -> None:
+        self.message = message
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponse404DataTypesMetaError(Model):
     """`company_companyid_staff_staffid_response404_data_types/meta/errors/0`.
 
@@ -1391,10 +2253,15 @@ class CompanyCompanyidStaffStaffidResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponseDataTypes(Model):
     """`company_companyid_staff_staffid_response_data_types`.
 
@@ -1404,12 +2271,25 @@ class CompanyCompanyidStaffStaffidResponseDataTypes(Model):
         meta: `CompanyCompanyidStaffStaffidResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[StaffCreateLegacyItem] | None = None
-    meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[StaffCreateLegacyItem] | None
+    meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[StaffCreateLegacyItem] | None = None,
+        meta: CompanyCompanyidStaffStaffidResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponseDataTypesDeprecated(Model):
     """`company_companyid_staff_staffid_response_data_types_deprecated`.
 
@@ -1419,12 +2299,25 @@ class CompanyCompanyidStaffStaffidResponseDataTypesDeprecated(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[StaffListLegacyItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[StaffListLegacyItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[StaffListLegacyItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCompanyidStaffStaffidResponseDataTypesMeta(Model):
     """`company_companyid_staff_staffid_response_data_types/meta`.
 
@@ -1432,10 +2325,15 @@ class CompanyCompanyidStaffStaffidResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    total_count: int | None = None
+    __slots__ = ("total_count",)
+
+    total_count: int | None
+
+    def __init__(self, *, total_count: int | None = None) -> None:
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyCreateResponseDataTypes(Model):
     """`company_create_response_data_types`.
 
@@ -1445,12 +2343,25 @@ class CompanyCreateResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: CompaniesCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: CompaniesCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: CompaniesCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGetOnlineSettingsResponseDataTypes(Model):
     """`company_get_online_settings_response_data_types`.
 
@@ -1460,12 +2371,25 @@ class CompanyGetOnlineSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: CompanyGetOnlineSettingsResponseDataFieldDataTypes | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: CompanyGetOnlineSettingsResponseDataFieldDataTypes | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: CompanyGetOnlineSettingsResponseDataFieldDataTypes | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGetResponseDataTypes(Model):
     """`company_get_response_data_types`.
 
@@ -1475,12 +2399,25 @@ class CompanyGetResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: CompaniesGetData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: CompaniesGetData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: CompaniesGetData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyGetTimetableSettingsResponseDataTypes(Model):
     """`company_get_timetable_settings_response_data_types`.
 
@@ -1490,12 +2427,25 @@ class CompanyGetTimetableSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: CompanyGetTimetableSettingsResponseDataFieldDataTypes | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: CompanyGetTimetableSettingsResponseDataFieldDataTypes | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: CompanyGetTimetableSettingsResponseDataFieldDataTypes | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyLoyaltyProgramsSearchDataTypes(Model):
     """`company_loyalty_programs_search_data_types`.
 
@@ -1505,12 +2455,25 @@ class CompanyLoyaltyProgramsSearchDataTypes(Model):
         meta: `CompanyLoyaltyProgramsSearchDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[LoyaltySearchProgramsItem] | None = None
-    meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LoyaltySearchProgramsItem] | None
+    meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LoyaltySearchProgramsItem] | None = None,
+        meta: CompanyLoyaltyProgramsSearchDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyLoyaltyProgramsSearchDataTypesMeta(Model):
     """`company_loyalty_programs_search_data_types/meta`.
 
@@ -1518,10 +2481,15 @@ class CompanyLoyaltyProgramsSearchDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanySalonIdSaleDocumentidResponseDataTypes(Model):
     """`company_salon_id_sale_documentid_response_data_types`.
 
@@ -1531,12 +2499,25 @@ class CompanySalonIdSaleDocumentidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: SaleOperationsGetData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: SaleOperationsGetData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: SaleOperationsGetData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyStaffPositionListDataType(Model):
     """`company_staff_position_list_data_type`.
 
@@ -1546,12 +2527,19 @@ class CompanyStaffPositionListDataType(Model):
         success: `bool`, always present.
     """
 
+    __slots__ = ("data", "meta", "success")
+
     data: list[StaffPosition2]
     meta: list[dict[str, JSON]]
     success: bool
 
+    def __init__(self, *, data: list[StaffPosition2], meta: list[dict[str, JSON]], success: bool) -> None:
+        self.data = data
+        self.meta = meta
+        self.success = success
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyUsersDeprecatedResponseDataTypes(Model):
     """`company_users_deprecated_response_data_types`.
 
@@ -1561,12 +2549,25 @@ class CompanyUsersDeprecatedResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[CompanyUsersListLegacyItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[CompanyUsersListLegacyItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[CompanyUsersListLegacyItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CountriesResponseDataTypes(Model):
     """`countries_response_data_types`.
 
@@ -1576,12 +2577,25 @@ class CountriesResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[CountriesListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[CountriesListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[CountriesListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CustomFieldsResponseDataTypes(Model):
     """`custom_fields_response_data_types`.
 
@@ -1591,12 +2605,25 @@ class CustomFieldsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[CustomFieldsListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[CustomFieldsListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[CustomFieldsListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DepositOperationResponseDataTypes(Model):
     """`deposit_operation_response_data_types`.
 
@@ -1606,12 +2633,25 @@ class DepositOperationResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: DepositsTopUpData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: DepositsTopUpData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: DepositsTopUpData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DeprecatedServicesCompanyidResponseDataTypes(Model):
     """`deprecated_services_companyid_response_data_types`.
 
@@ -1621,12 +2661,25 @@ class DeprecatedServicesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ServicesUpdateLegacyData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ServicesUpdateLegacyData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ServicesUpdateLegacyData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Document2(Model):
     """`document`.
 
@@ -1639,11 +2692,26 @@ class Document2(Model):
         company_id: `int`, always present.
         number: `float`, always present.
         comment: `str`, always present.
-        date_created: `str`.
         category_id: `int`, always present.
         visit_id: `int`, always present.
         record_id: `int`, always present.
+        date_created: `str`.
     """
+
+    __slots__ = (
+        "category_id",
+        "comment",
+        "company_id",
+        "date_created",
+        "id",
+        "number",
+        "record_id",
+        "storage_id",
+        "type_id",
+        "type_title",
+        "user_id",
+        "visit_id",
+    )
 
     id: int
     type_id: int
@@ -1656,10 +2724,39 @@ class Document2(Model):
     category_id: int
     visit_id: int
     record_id: int
-    date_created: str | None = None
+    date_created: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int,
+        type_id: int,
+        type_title: str,
+        storage_id: int,
+        user_id: int,
+        company_id: int,
+        number: float,
+        comment: str,
+        category_id: int,
+        visit_id: int,
+        record_id: int,
+        date_created: str | None = None,
+    ) -> None:
+        self.id = id
+        self.type_id = type_id
+        self.type_title = type_title
+        self.storage_id = storage_id
+        self.user_id = user_id
+        self.company_id = company_id
+        self.number = number
+        self.comment = comment
+        self.category_id = category_id
+        self.visit_id = visit_id
+        self.record_id = record_id
+        self.date_created = date_created
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FinanceTransactionResponseDataTypes(Model):
     """`finance_transaction_response_data_types`.
 
@@ -1669,12 +2766,25 @@ class FinanceTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: FinanceTransactionsCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: FinanceTransactionsCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: FinanceTransactionsCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationCheckErrorRequestDataTypes(Model):
     """`fiscalization_check_error_request_data_types`.
 
@@ -1685,13 +2795,23 @@ class FiscalizationCheckErrorRequestDataTypes(Model):
         message: `str`.
     """
 
-    id: str | None = None
-    status: str | None = None
-    code: int | None = None
-    message: str | None = None
+    __slots__ = ("code", "id", "message", "status")
+
+    id: str | None
+    status: str | None
+    code: int | None
+    message: str | None
+
+    def __init__(
+        self, *, id: str | None = None, status: str | None = None, code: int | None = None, message: str | None = None
+    ) -> None:
+        self.id = id
+        self.status = status
+        self.code = code
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FiscalizationCheckSuccessRequestDataTypes(Model):
     """`fiscalization_check_success_request_data_types`.
 
@@ -1702,13 +2822,23 @@ class FiscalizationCheckSuccessRequestDataTypes(Model):
         message: `str`.
     """
 
-    id: str | None = None
-    status: str | None = None
-    code: int | None = None
-    message: str | None = None
+    __slots__ = ("code", "id", "message", "status")
+
+    id: str | None
+    status: str | None
+    code: int | None
+    message: str | None
+
+    def __init__(
+        self, *, id: str | None = None, status: str | None = None, code: int | None = None, message: str | None = None
+    ) -> None:
+        self.id = id
+        self.status = status
+        self.code = code
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class FullClientSearchRequest2(Model):
     """`full_client_search_request`.
 
@@ -1722,16 +2852,37 @@ class FullClientSearchRequest2(Model):
         filters: `list[dict[str, JSON]]`.
     """
 
-    page: float | None = None
-    page_size: float | None = None
-    fields: list[dict[str, JSON]] | None = None
-    order_by: FullClientSearchRequestOrderBy | None = None
-    order_by_direction: FullClientSearchRequestOrderByDirection | None = None
-    operation: FullClientSearchRequestOperation | None = None
-    filters: list[dict[str, JSON]] | None = None
+    __slots__ = ("fields", "filters", "operation", "order_by", "order_by_direction", "page", "page_size")
+
+    page: float | None
+    page_size: float | None
+    fields: list[dict[str, JSON]] | None
+    order_by: FullClientSearchRequestOrderBy | None
+    order_by_direction: FullClientSearchRequestOrderByDirection | None
+    operation: FullClientSearchRequestOperation | None
+    filters: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        page: float | None = None,
+        page_size: float | None = None,
+        fields: list[dict[str, JSON]] | None = None,
+        order_by: FullClientSearchRequestOrderBy | None = None,
+        order_by_direction: FullClientSearchRequestOrderByDirection | None = None,
+        operation: FullClientSearchRequestOperation | None = None,
+        filters: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.page = page
+        self.page_size = page_size
+        self.fields = fields
+        self.order_by = order_by
+        self.order_by_direction = order_by_direction
+        self.operation = operation
+        self.filters = filters
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Good2(Model):
     """`good`.
 
@@ -1741,12 +2892,19 @@ class Good2(Model):
         unit: `str`, always present.
     """
 
+    __slots__ = ("id", "title", "unit")
+
     id: int
     title: float
     unit: str
 
+    def __init__(self, *, id: int, title: float, unit: str) -> None:
+        self.id = id
+        self.title = title
+        self.unit = unit
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesPostPutResponseDataTypes(Model):
     """`goods_categories_post_put_response_data_types`.
 
@@ -1756,12 +2914,25 @@ class GoodsCategoriesPostPutResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: GoodsCategoriesCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: GoodsCategoriesCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: GoodsCategoriesCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoriesResponse200DataTypes(Model):
     """`goods_categories_response200_data_types`.
 
@@ -1771,12 +2942,25 @@ class GoodsCategoriesResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[GoodsCategoriesListLegacyItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[GoodsCategoriesListLegacyItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[GoodsCategoriesListLegacyItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCategoryNodeResponse200DataTypes(Model):
     """`goods_category_node_response200_data_types`.
 
@@ -1785,11 +2969,17 @@ class GoodsCategoryNodeResponse200DataTypes(Model):
         data: `GoodsCategoriesGetNodeData`.
     """
 
-    success: bool | None = None
-    data: GoodsCategoriesGetNodeData | None = None
+    __slots__ = ("data", "success")
+
+    success: bool | None
+    data: GoodsCategoriesGetNodeData | None
+
+    def __init__(self, *, success: bool | None = None, data: GoodsCategoriesGetNodeData | None = None) -> None:
+        self.success = success
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyGoodsIdResponse200DataTypes(Model):
     """`goods_company_goods_id_response200_data_types`.
 
@@ -1799,12 +2989,25 @@ class GoodsCompanyGoodsIdResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[GoodsCreateItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[GoodsCreateItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[GoodsCreateItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyResponse409DataType(Model):
     """`goods_company_response409_data_type`.
 
@@ -1814,12 +3017,25 @@ class GoodsCompanyResponse409DataType(Model):
         meta: `GoodsCompanyResponse409DataTypeMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: GoodsCompanyResponse409DataTypeMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: GoodsCompanyResponse409DataTypeMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: GoodsCompanyResponse409DataTypeMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyResponse409DataTypeMeta(Model):
     """`goods_company_response409_data_type/meta`.
 
@@ -1828,11 +3044,17 @@ class GoodsCompanyResponse409DataTypeMeta(Model):
         conflict: `bool`.
     """
 
-    message: str | None = None
-    conflict: bool | None = None
+    __slots__ = ("conflict", "message")
+
+    message: str | None
+    conflict: bool | None
+
+    def __init__(self, *, message: str | None = None, conflict: bool | None = None) -> None:
+        self.message = message
+        self.conflict = conflict
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyResponse422DataType(Model):
     """`goods_company_response422_data_type`.
 
@@ -1842,12 +3064,25 @@ class GoodsCompanyResponse422DataType(Model):
         meta: `GoodsCompanyResponse422DataTypeMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: GoodsCompanyResponse422DataTypeMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: GoodsCompanyResponse422DataTypeMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: GoodsCompanyResponse422DataTypeMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyResponse422DataTypeMeta(Model):
     """`goods_company_response422_data_type/meta`.
 
@@ -1856,11 +3091,19 @@ class GoodsCompanyResponse422DataTypeMeta(Model):
         errors: `list[GoodsCompanyResponse422DataTypeMetaError]`.
     """
 
-    message: str | None = None
-    errors: list[GoodsCompanyResponse422DataTypeMetaError] | None = None
+    __slots__ = ("errors", "message")
+
+    message: str | None
+    errors: list[GoodsCompanyResponse422DataTypeMetaError] | None
+
+    def __init__(
+        self, *, message: str | None = None, errors: list[GoodsCompanyResponse422DataTypeMetaError] | None = None
+    ) -> None:
+        self.message = message
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsCompanyResponse422DataTypeMetaError(Model):
     """`goods_company_response422_data_type/meta/errors/0`.
 
@@ -1868,10 +3111,15 @@ class GoodsCompanyResponse422DataTypeMetaError(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsSearchResponse200DataTypes(Model):
     """`goods_search_response200_data_types`.
 
@@ -1881,12 +3129,25 @@ class GoodsSearchResponse200DataTypes(Model):
         meta: `GoodsSearchResponse200DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[GoodsCategoriesSearchGoodsItem] | None = None
-    meta: GoodsSearchResponse200DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[GoodsCategoriesSearchGoodsItem] | None
+    meta: GoodsSearchResponse200DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[GoodsCategoriesSearchGoodsItem] | None = None,
+        meta: GoodsSearchResponse200DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsSearchResponse200DataTypesMeta(Model):
     """`goods_search_response200_data_types/meta`.
 
@@ -1894,10 +3155,15 @@ class GoodsSearchResponse200DataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GoodsTransactionsArray2(Model):
     """`goods_transactions_array`.
 
@@ -1914,6 +3180,19 @@ class GoodsTransactionsArray2(Model):
         operation_unit_type: `float`, always present.
     """
 
+    __slots__ = (
+        "amount",
+        "cost",
+        "discount",
+        "good_id",
+        "id",
+        "master_id",
+        "operation_unit_type",
+        "price",
+        "storage_id",
+        "type",
+    )
+
     id: int
     good_id: int
     storage_id: int
@@ -1925,8 +3204,33 @@ class GoodsTransactionsArray2(Model):
     cost: float
     operation_unit_type: float
 
+    def __init__(
+        self,
+        *,
+        id: int,
+        good_id: int,
+        storage_id: int,
+        amount: float,
+        type: float,
+        master_id: int,
+        discount: float,
+        price: float,
+        cost: float,
+        operation_unit_type: float,
+    ) -> None:
+        self.id = id
+        self.good_id = good_id
+        self.storage_id = storage_id
+        self.amount = amount
+        self.type = type
+        self.master_id = master_id
+        self.discount = discount
+        self.price = price
+        self.cost = cost
+        self.operation_unit_type = operation_unit_type
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupGroupidClientsResponseDataTypes(Model):
     """`group_groupid_clients_response_data_types`.
 
@@ -1936,12 +3240,25 @@ class GroupGroupidClientsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ChainClientsFindByPhoneData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ChainClientsFindByPhoneData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ChainClientsFindByPhoneData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupGroupidClientsResponseDataTypes400(Model):
     """`group_groupid_clients_response_data_types400`.
 
@@ -1951,12 +3268,25 @@ class GroupGroupidClientsResponseDataTypes400(Model):
         meta: `GroupGroupidClientsResponseDataTypes400Meta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: GroupGroupidClientsResponseDataTypes400Meta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: GroupGroupidClientsResponseDataTypes400Meta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: GroupGroupidClientsResponseDataTypes400Meta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupGroupidClientsResponseDataTypes400Meta(Model):
     """`group_groupid_clients_response_data_types400/meta`.
 
@@ -1964,10 +3294,15 @@ class GroupGroupidClientsResponseDataTypes400Meta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class GroupsResponseDataTypes(Model):
     """`groups_response_data_types`.
 
@@ -1976,11 +3311,17 @@ class GroupsResponseDataTypes(Model):
         data: `list[ChainsListItem]`.
     """
 
-    success: bool | None = None
-    data: list[ChainsListItem] | None = None
+    __slots__ = ("data", "success")
+
+    success: bool | None
+    data: list[ChainsListItem] | None
+
+    def __init__(self, *, success: bool | None = None, data: list[ChainsListItem] | None = None) -> None:
+        self.success = success
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HooksSettingsResponseDataTypes(Model):
     """`hooks_settings_response_data_types`.
 
@@ -1990,12 +3331,25 @@ class HooksSettingsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: HooksSettingsResponseDataTypesData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: HooksSettingsResponseDataTypesData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: HooksSettingsResponseDataTypesData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class HooksSettingsResponseDataTypesData(Model):
     """`hooks_settings_response_data_types/data`.
 
@@ -2017,24 +3371,78 @@ class HooksSettingsResponseDataTypesData(Model):
         finances_operation: `int`.
     """
 
-    urls: list[str] | None = None
-    active: int | None = None
-    salon: int | None = None
-    service_category: int | None = None
-    service: int | None = None
-    good: int | None = None
-    master: int | None = None
-    client_: int | None = attrs.field(default=None, metadata={"wire": "client"})
-    record: int | None = None
-    goods_operations_sale: int | None = None
-    goods_operations_receipt: int | None = None
-    goods_operations_consumable: int | None = None
-    goods_operations_stolen: int | None = None
-    goods_operations_move: int | None = None
-    finances_operation: int | None = None
+    __slots__ = (
+        "active",
+        "client_",
+        "finances_operation",
+        "good",
+        "goods_operations_consumable",
+        "goods_operations_move",
+        "goods_operations_receipt",
+        "goods_operations_sale",
+        "goods_operations_stolen",
+        "master",
+        "record",
+        "salon",
+        "service",
+        "service_category",
+        "urls",
+    )
+    __wire_names__ = {"client_": "client"}
+
+    urls: list[str] | None
+    active: int | None
+    salon: int | None
+    service_category: int | None
+    service: int | None
+    good: int | None
+    master: int | None
+    client_: int | None
+    record: int | None
+    goods_operations_sale: int | None
+    goods_operations_receipt: int | None
+    goods_operations_consumable: int | None
+    goods_operations_stolen: int | None
+    goods_operations_move: int | None
+    finances_operation: int | None
+
+    def __init__(
+        self,
+        *,
+        urls: list[str] | None = None,
+        active: int | None = None,
+        salon: int | None = None,
+        service_category: int | None = None,
+        service: int | None = None,
+        good: int | None = None,
+        master: int | None = None,
+        client_: int | None = None,
+        record: int | None = None,
+        goods_operations_sale: int | None = None,
+        goods_operations_receipt: int | None = None,
+        goods_operations_consumable: int | None = None,
+        goods_operations_stolen: int | None = None,
+        goods_operations_move: int | None = None,
+        finances_operation: int | None = None,
+    ) -> None:
+        self.urls = urls
+        self.active = active
+        self.salon = salon
+        self.service_category = service_category
+        self.service = service
+        self.good = good
+        self.master = master
+        self.client_ = client_
+        self.record = record
+        self.goods_operations_sale = goods_operations_sale
+        self.goods_operations_receipt = goods_operations_receipt
+        self.goods_operations_consumable = goods_operations_consumable
+        self.goods_operations_stolen = goods_operations_stolen
+        self.goods_operations_move = goods_operations_move
+        self.finances_operation = finances_operation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class IncludedLoyaltyAbonementAvailabilityInterval(Model):
     """`included_loyalty_abonement_availability_interval`.
 
@@ -2044,12 +3452,25 @@ class IncludedLoyaltyAbonementAvailabilityInterval(Model):
         attributes: `IncludedLoyaltyAbonementAvailabilityIntervalAttributes`.
     """
 
-    type: str | None = None
-    id: str | None = None
-    attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None = None
+    __slots__ = ("attributes", "id", "type")
+
+    type: str | None
+    id: str | None
+    attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        id: str | None = None,
+        attributes: IncludedLoyaltyAbonementAvailabilityIntervalAttributes | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.attributes = attributes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class IncludedLoyaltyAbonementAvailabilityIntervalAttributes(Model):
     """`included_loyalty_abonement_availability_interval/attributes`.
 
@@ -2059,12 +3480,26 @@ class IncludedLoyaltyAbonementAvailabilityIntervalAttributes(Model):
         to: `int`.
     """
 
-    day_of_week: IncludedLoyaltyAbonementAvailabilityIntervalAttributesDayOfWeek | None = None
-    from_: int | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: int | None = None
+    __slots__ = ("day_of_week", "from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    day_of_week: IncludedLoyaltyAbonementAvailabilityIntervalAttributesDayOfWeek | None
+    from_: int | None
+    to: int | None
+
+    def __init__(
+        self,
+        *,
+        day_of_week: IncludedLoyaltyAbonementAvailabilityIntervalAttributesDayOfWeek | None = None,
+        from_: int | None = None,
+        to: int | None = None,
+    ) -> None:
+        self.day_of_week = day_of_week
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class IncludedLoyaltyAbonementType(Model):
     """`included_loyalty_abonement_type`.
 
@@ -2074,12 +3509,25 @@ class IncludedLoyaltyAbonementType(Model):
         attributes: `IncludedLoyaltyAbonementTypeAttributes`.
     """
 
-    type: str | None = None
-    id: str | None = None
-    attributes: IncludedLoyaltyAbonementTypeAttributes | None = None
+    __slots__ = ("attributes", "id", "type")
+
+    type: str | None
+    id: str | None
+    attributes: IncludedLoyaltyAbonementTypeAttributes | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        id: str | None = None,
+        attributes: IncludedLoyaltyAbonementTypeAttributes | None = None,
+    ) -> None:
+        self.type = type
+        self.id = id
+        self.attributes = attributes
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class IncludedLoyaltyAbonementTypeAttributes(Model):
     """`included_loyalty_abonement_type/attributes`.
 
@@ -2087,10 +3535,15 @@ class IncludedLoyaltyAbonementTypeAttributes(Model):
         title: `str`.
     """
 
-    title: str | None = None
+    __slots__ = ("title",)
+
+    title: str | None
+
+    def __init__(self, *, title: str | None = None) -> None:
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsPrintResponseDataType(Model):
     """`kkm_transactions_print_response_data_type`.
 
@@ -2100,12 +3553,25 @@ class KkmTransactionsPrintResponseDataType(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: KkmTransactionsPrintBillData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: KkmTransactionsPrintBillData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: KkmTransactionsPrintBillData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsResponseDataType(Model):
     """`kkm_transactions_response_data_type`.
 
@@ -2115,12 +3581,25 @@ class KkmTransactionsResponseDataType(Model):
         meta: `KkmTransactionsResponseDataTypeMeta`.
     """
 
-    success: bool | None = None
-    data: list[KkmTransactionsListItem] | None = None
-    meta: KkmTransactionsResponseDataTypeMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[KkmTransactionsListItem] | None
+    meta: KkmTransactionsResponseDataTypeMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[KkmTransactionsListItem] | None = None,
+        meta: KkmTransactionsResponseDataTypeMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class KkmTransactionsResponseDataTypeMeta(Model):
     """`kkm_transactions_response_data_type/meta`.
 
@@ -2128,10 +3607,15 @@ class KkmTransactionsResponseDataTypeMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse200DataTypes(Model):
     """`labels_clients_response200_data_types`.
 
@@ -2141,12 +3625,25 @@ class LabelsClientsResponse200DataTypes(Model):
         meta: `LabelsClientsResponse200DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[LabelsSearchClientLabelsItem] | None = None
-    meta: LabelsClientsResponse200DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LabelsSearchClientLabelsItem] | None
+    meta: LabelsClientsResponse200DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LabelsSearchClientLabelsItem] | None = None,
+        meta: LabelsClientsResponse200DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse200DataTypesMeta(Model):
     """`labels_clients_response200_data_types/meta`.
 
@@ -2155,11 +3652,17 @@ class LabelsClientsResponse200DataTypesMeta(Model):
         total_count: `int`.
     """
 
-    page: int | None = None
-    total_count: int | None = None
+    __slots__ = ("page", "total_count")
+
+    page: int | None
+    total_count: int | None
+
+    def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
+        self.page = page
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse400DataTypes(Model):
     """`labels_clients_response400_data_types`.
 
@@ -2169,12 +3672,25 @@ class LabelsClientsResponse400DataTypes(Model):
         meta: `LabelsClientsResponse400DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: LabelsClientsResponse400DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: LabelsClientsResponse400DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: LabelsClientsResponse400DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse400DataTypesMeta(Model):
     """`labels_clients_response400_data_types/meta`.
 
@@ -2182,10 +3698,15 @@ class LabelsClientsResponse400DataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse403DataTypes(Model):
     """`labels_clients_response403_data_types`.
 
@@ -2195,12 +3716,25 @@ class LabelsClientsResponse403DataTypes(Model):
         meta: `LabelsClientsResponse403DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: LabelsClientsResponse403DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: LabelsClientsResponse403DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: LabelsClientsResponse403DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse403DataTypesMeta(Model):
     """`labels_clients_response403_data_types/meta`.
 
@@ -2208,10 +3742,15 @@ class LabelsClientsResponse403DataTypesMeta(Model):
         errors: `list[LabelsClientsResponse403DataTypesMetaError]`.
     """
 
-    errors: list[LabelsClientsResponse403DataTypesMetaError] | None = None
+    __slots__ = ("errors",)
+
+    errors: list[LabelsClientsResponse403DataTypesMetaError] | None
+
+    def __init__(self, *, errors: list[LabelsClientsResponse403DataTypesMetaError] | None = None) -> None:
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse403DataTypesMetaError(Model):
     """`labels_clients_response403_data_types/meta/errors/0`.
 
@@ -2220,11 +3759,17 @@ class LabelsClientsResponse403DataTypesMetaError(Model):
         message: `str`.
     """
 
-    code: int | None = None
-    message: str | None = None
+    __slots__ = ("code", "message")
+
+    code: int | None
+    message: str | None
+
+    def __init__(self, *, code: int | None = None, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse404DataTypes(Model):
     """`labels_clients_response404_data_types`.
 
@@ -2234,12 +3779,25 @@ class LabelsClientsResponse404DataTypes(Model):
         meta: `LabelsClientsResponse404DataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: LabelsClientsResponse404DataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: LabelsClientsResponse404DataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: LabelsClientsResponse404DataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse404DataTypesMeta(Model):
     """`labels_clients_response404_data_types/meta`.
 
@@ -2247,10 +3805,15 @@ class LabelsClientsResponse404DataTypesMeta(Model):
         errors: `list[LabelsClientsResponse404DataTypesMetaError]`.
     """
 
-    errors: list[LabelsClientsResponse404DataTypesMetaError] | None = None
+    __slots__ = ("errors",)
+
+    errors: list[LabelsClientsResponse404DataTypesMetaError] | None
+
+    def __init__(self, *, errors: list[LabelsClientsResponse404DataTypesMetaError] | None = None) -> None:
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsClientsResponse404DataTypesMetaError(Model):
     """`labels_clients_response404_data_types/meta/errors/0`.
 
@@ -2259,11 +3822,17 @@ class LabelsClientsResponse404DataTypesMetaError(Model):
         message: `str`.
     """
 
-    code: int | None = None
-    message: str | None = None
+    __slots__ = ("code", "message")
+
+    code: int | None
+    message: str | None
+
+    def __init__(self, *, code: int | None = None, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LabelsCreateResponse200DataTypes(Model):
     """`labels_create_response200_data_types`.
 
@@ -2273,12 +3842,25 @@ class LabelsCreateResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: LabelsCreateClientLabelData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: LabelsCreateClientLabelData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: LabelsCreateClientLabelData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsResponseDataTypes(Model):
     """`loyalty_abonements_response_data_types`.
 
@@ -2288,12 +3870,25 @@ class LoyaltyAbonementsResponseDataTypes(Model):
         meta: `LoyaltyAbonementsResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[LoyaltyAbonementsListForClientItem] | None = None
-    meta: LoyaltyAbonementsResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LoyaltyAbonementsListForClientItem] | None
+    meta: LoyaltyAbonementsResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LoyaltyAbonementsListForClientItem] | None = None,
+        meta: LoyaltyAbonementsResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsResponseDataTypesMeta(Model):
     """`loyalty_abonements_response_data_types/meta`.
 
@@ -2301,10 +3896,15 @@ class LoyaltyAbonementsResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsTypeSearchResponseDataTypes(Model):
     """`loyalty_abonements_type_search_response_data_types`.
 
@@ -2314,12 +3914,25 @@ class LoyaltyAbonementsTypeSearchResponseDataTypes(Model):
         meta: `LoyaltyAbonementsTypeSearchResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[LoyaltySearchAbonementTypesItem] | None = None
-    meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LoyaltySearchAbonementTypesItem] | None
+    meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LoyaltySearchAbonementTypesItem] | None = None,
+        meta: LoyaltyAbonementsTypeSearchResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyAbonementsTypeSearchResponseDataTypesMeta(Model):
     """`loyalty_abonements_type_search_response_data_types/meta`.
 
@@ -2327,10 +3940,15 @@ class LoyaltyAbonementsTypeSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificateTypeSearchResponseDataTypes(Model):
     """`loyalty_certificate_type_search_response_data_types`.
 
@@ -2340,12 +3958,25 @@ class LoyaltyCertificateTypeSearchResponseDataTypes(Model):
         meta: `LoyaltyCertificateTypeSearchResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[LoyaltySearchCertificateTypesItem] | None = None
-    meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LoyaltySearchCertificateTypesItem] | None
+    meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LoyaltySearchCertificateTypesItem] | None = None,
+        meta: LoyaltyCertificateTypeSearchResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificateTypeSearchResponseDataTypesMeta(Model):
     """`loyalty_certificate_type_search_response_data_types/meta`.
 
@@ -2353,10 +3984,15 @@ class LoyaltyCertificateTypeSearchResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificatesResponseDataTypes(Model):
     """`loyalty_certificates_response_data_types`.
 
@@ -2366,12 +4002,25 @@ class LoyaltyCertificatesResponseDataTypes(Model):
         meta: `LoyaltyCertificatesResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[LoyaltyCertificatesListForClientItem] | None = None
-    meta: LoyaltyCertificatesResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LoyaltyCertificatesListForClientItem] | None
+    meta: LoyaltyCertificatesResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LoyaltyCertificatesListForClientItem] | None = None,
+        meta: LoyaltyCertificatesResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyCertificatesResponseDataTypesMeta(Model):
     """`loyalty_certificates_response_data_types/meta`.
 
@@ -2379,10 +4028,15 @@ class LoyaltyCertificatesResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGenerateCode200Option2(Model):
     """`loyalty_generate_code200_option`.
 
@@ -2392,12 +4046,19 @@ class LoyaltyGenerateCode200Option2(Model):
         meta: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("data", "meta", "success")
+
     success: bool
     data: LoyaltyGenerateCode200DataOption2
     meta: list[dict[str, JSON]]
 
+    def __init__(self, *, success: bool, data: LoyaltyGenerateCode200DataOption2, meta: list[dict[str, JSON]]) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGenerateCodeErrorMetaOption2(Model):
     """`loyalty_generate_code_error_meta_option`.
 
@@ -2405,10 +4066,15 @@ class LoyaltyGenerateCodeErrorMetaOption2(Model):
         message: `str`, always present.
     """
 
+    __slots__ = ("message",)
+
     message: str
 
+    def __init__(self, *, message: str) -> None:
+        self.message = message
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyGenerateCodeErrorOption2(Model):
     """`loyalty_generate_code_error_option`.
 
@@ -2417,11 +4083,17 @@ class LoyaltyGenerateCodeErrorOption2(Model):
         data: `str`, always present.
     """
 
+    __slots__ = ("data", "success")
+
     success: bool
     data: str
 
+    def __init__(self, *, success: bool, data: str) -> None:
+        self.success = success
+        self.data = data
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyTransaction2(Model):
     """`loyalty_transaction`.
 
@@ -2431,12 +4103,25 @@ class LoyaltyTransaction2(Model):
         meta: `LoyaltyTransactionMeta`.
     """
 
-    success: bool | None = None
-    data: list[LoyaltyListChainTransactionsItem] | None = None
-    meta: LoyaltyTransactionMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[LoyaltyListChainTransactionsItem] | None
+    meta: LoyaltyTransactionMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[LoyaltyListChainTransactionsItem] | None = None,
+        meta: LoyaltyTransactionMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class LoyaltyTransactionMeta(Model):
     """`loyalty_transaction/meta`.
 
@@ -2444,10 +4129,15 @@ class LoyaltyTransactionMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class M200SuccessResponse(Model):
     """`_200_success_response`.
 
@@ -2457,12 +4147,21 @@ class M200SuccessResponse(Model):
         meta: `dict[str, JSON]`.
     """
 
-    success: bool | None = None
-    data: dict[str, JSON] | None = None
-    meta: dict[str, JSON] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: dict[str, JSON] | None
+    meta: dict[str, JSON] | None
+
+    def __init__(
+        self, *, success: bool | None = None, data: dict[str, JSON] | None = None, meta: dict[str, JSON] | None = None
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class M401UnauthorizedResponse(Model):
     """`_401_unauthorized_response`.
 
@@ -2472,12 +4171,25 @@ class M401UnauthorizedResponse(Model):
         meta: `ResponseMetaErrorUnauthorizedObject`.
     """
 
-    success: bool | None = None
-    data: dict[str, JSON] | None = None
-    meta: ResponseMetaErrorUnauthorizedObject | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: dict[str, JSON] | None
+    meta: ResponseMetaErrorUnauthorizedObject | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: dict[str, JSON] | None = None,
+        meta: ResponseMetaErrorUnauthorizedObject | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class M401UnauthorizedResponse2(Model):
     """`_401_unauthorized_response_2`.
 
@@ -2486,11 +4198,22 @@ class M401UnauthorizedResponse2(Model):
         meta: `ResponseMetaErrorUnauthorizedObject`.
     """
 
-    errors: ResponseErrorsUnauthorizedObject | None = None
-    meta: ResponseMetaErrorUnauthorizedObject | None = None
+    __slots__ = ("errors", "meta")
+
+    errors: ResponseErrorsUnauthorizedObject | None
+    meta: ResponseMetaErrorUnauthorizedObject | None
+
+    def __init__(
+        self,
+        *,
+        errors: ResponseErrorsUnauthorizedObject | None = None,
+        meta: ResponseMetaErrorUnauthorizedObject | None = None,
+    ) -> None:
+        self.errors = errors
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class M403ForbiddenResponse(Model):
     """`_403_forbidden_response`.
 
@@ -2500,12 +4223,25 @@ class M403ForbiddenResponse(Model):
         meta: `ResponseMetaErrorForbiddenObject`.
     """
 
-    success: bool | None = None
-    data: dict[str, JSON] | None = None
-    meta: ResponseMetaErrorForbiddenObject | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: dict[str, JSON] | None
+    meta: ResponseMetaErrorForbiddenObject | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: dict[str, JSON] | None = None,
+        meta: ResponseMetaErrorForbiddenObject | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class M404NotFoundResponse(Model):
     """`_404_not_found_response`.
 
@@ -2515,12 +4251,21 @@ class M404NotFoundResponse(Model):
         meta: `dict[str, JSON]`.
     """
 
-    success: bool | None = None
-    data: dict[str, JSON] | None = None
-    meta: dict[str, JSON] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: dict[str, JSON] | None
+    meta: dict[str, JSON] | None
+
+    def __init__(
+        self, *, success: bool | None = None, data: dict[str, JSON] | None = None, meta: dict[str, JSON] | None = None
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class M404NotFoundResponse2(Model):
     """`_404_not_found_response_2`.
 
@@ -2529,11 +4274,19 @@ class M404NotFoundResponse2(Model):
         meta: `ResponseMetaErrorNotFoundObject`.
     """
 
-    errors: ResponseErrorsNotFoundObject | None = None
-    meta: ResponseMetaErrorNotFoundObject | None = None
+    __slots__ = ("errors", "meta")
+
+    errors: ResponseErrorsNotFoundObject | None
+    meta: ResponseMetaErrorNotFoundObject | None
+
+    def __init__(
+        self, *, errors: ResponseErrorsNotFoundObject | None = None, meta: ResponseMetaErrorNotFoundObject | None = None
+    ) -> None:
+        self.errors = errors
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class M422UnprocessableEntityResponse(Model):
     """`_422_unprocessable_entity_response`.
 
@@ -2543,12 +4296,25 @@ class M422UnprocessableEntityResponse(Model):
         meta: `ResponseMetaValidationExceptionObject`.
     """
 
-    success: bool | None = None
-    data: dict[str, JSON] | None = None
-    meta: ResponseMetaValidationExceptionObject | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: dict[str, JSON] | None
+    meta: ResponseMetaValidationExceptionObject | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: dict[str, JSON] | None = None,
+        meta: ResponseMetaValidationExceptionObject | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Master2(Model):
     """`master`.
 
@@ -2560,14 +4326,31 @@ class Master2(Model):
         position: `Position`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    specialization: str | None = None
-    user: User2 | None = None
-    position: Position | None = None
+    __slots__ = ("id", "name", "position", "specialization", "user")
+
+    id: int | None
+    name: str | None
+    specialization: str | None
+    user: User2 | None
+    position: Position | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        user: User2 | None = None,
+        position: Position | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.specialization = specialization
+        self.user = user
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterRecordReviewResponseDataTypes(Model):
     """`master_record_review_response_data_types`.
 
@@ -2577,12 +4360,25 @@ class MasterRecordReviewResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ReviewsGetFormStatusData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ReviewsGetFormStatusData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ReviewsGetFormStatusData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterTipsSettings2(Model):
     """`master_tips_settings`.
 
@@ -2597,17 +4393,40 @@ class MasterTipsSettings2(Model):
         staff: `Master2`.
     """
 
-    id: int | None = None
-    location_id: int | None = None
-    staff_id: int | None = None
-    hash: str | None = None
-    status: int | None = None
-    is_enabled: bool | None = None
-    landing_external: str | None = None
-    staff: Master2 | None = None
+    __slots__ = ("hash", "id", "is_enabled", "landing_external", "location_id", "staff", "staff_id", "status")
+
+    id: int | None
+    location_id: int | None
+    staff_id: int | None
+    hash: str | None
+    status: int | None
+    is_enabled: bool | None
+    landing_external: str | None
+    staff: Master2 | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        location_id: int | None = None,
+        staff_id: int | None = None,
+        hash: str | None = None,
+        status: int | None = None,
+        is_enabled: bool | None = None,
+        landing_external: str | None = None,
+        staff: Master2 | None = None,
+    ) -> None:
+        self.id = id
+        self.location_id = location_id
+        self.staff_id = staff_id
+        self.hash = hash
+        self.status = status
+        self.is_enabled = is_enabled
+        self.landing_external = landing_external
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NewTransactionsArray2(Model):
     """`new_transactions_array`.
 
@@ -2617,12 +4436,19 @@ class NewTransactionsArray2(Model):
         account_id: `int`, always present.
     """
 
+    __slots__ = ("account_id", "amount", "id")
+
     id: int
     amount: float
     account_id: int
 
+    def __init__(self, *, id: int, amount: float, account_id: int) -> None:
+        self.id = id
+        self.amount = amount
+        self.account_id = account_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsNotificationTypesDataType(Model):
     """`notification_settings_notification_types_data_type`.
 
@@ -2632,12 +4458,25 @@ class NotificationSettingsNotificationTypesDataType(Model):
         meta: `NotificationSettingsNotificationTypesDataTypeMeta`.
     """
 
-    success: bool | None = None
-    data: list[NotificationSettingsGetCompanySettingsItem] | None = None
-    meta: NotificationSettingsNotificationTypesDataTypeMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[NotificationSettingsGetCompanySettingsItem] | None
+    meta: NotificationSettingsNotificationTypesDataTypeMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[NotificationSettingsGetCompanySettingsItem] | None = None,
+        meta: NotificationSettingsNotificationTypesDataTypeMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsNotificationTypesDataTypeMeta(Model):
     """`notification_settings_notification_types_data_type/meta`.
 
@@ -2645,10 +4484,15 @@ class NotificationSettingsNotificationTypesDataTypeMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class NotificationSettingsUsersDataType(Model):
     """`notification_settings_users_data_type`.
 
@@ -2658,12 +4502,25 @@ class NotificationSettingsUsersDataType(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: NotificationSettingsGetUserSettingsData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: NotificationSettingsGetUserSettingsData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: NotificationSettingsGetUserSettingsData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordCompanyidResponse201DataTypes(Model):
     """`record_companyid_response201_data_types`.
 
@@ -2673,12 +4530,25 @@ class RecordCompanyidResponse201DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: RecordsUpdateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: RecordsUpdateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: RecordsUpdateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordCompanyidResponseDataTypes(Model):
     """`record_companyid_response_data_types`.
 
@@ -2688,12 +4558,25 @@ class RecordCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: RecordsGetData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: RecordsGetData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: RecordsGetData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilter2(Model):
     """`record_filter`.
 
@@ -2702,11 +4585,17 @@ class RecordFilter2(Model):
         state: `RecordFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: RecordFilterState
 
+    def __init__(self, *, type: str, state: RecordFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterState(Model):
     """`record_filter/state`.
 
@@ -2721,17 +4610,40 @@ class RecordFilterState(Model):
         sold_amount: `RecordFilterStateSoldAmount`.
     """
 
-    invert: bool | None = None
-    staff: RecordFilterStateStaff | None = None
-    service: RecordFilterStateService | None = None
-    service_category: RecordFilterStateServiceCategory | None = None
-    status: RecordFilterStateStatus | None = None
-    created: RecordFilterStateCreated | None = None
-    records_count: RecordFilterStateRecordsCount | None = None
-    sold_amount: RecordFilterStateSoldAmount | None = None
+    __slots__ = ("created", "invert", "records_count", "service", "service_category", "sold_amount", "staff", "status")
+
+    invert: bool | None
+    staff: RecordFilterStateStaff | None
+    service: RecordFilterStateService | None
+    service_category: RecordFilterStateServiceCategory | None
+    status: RecordFilterStateStatus | None
+    created: RecordFilterStateCreated | None
+    records_count: RecordFilterStateRecordsCount | None
+    sold_amount: RecordFilterStateSoldAmount | None
+
+    def __init__(
+        self,
+        *,
+        invert: bool | None = None,
+        staff: RecordFilterStateStaff | None = None,
+        service: RecordFilterStateService | None = None,
+        service_category: RecordFilterStateServiceCategory | None = None,
+        status: RecordFilterStateStatus | None = None,
+        created: RecordFilterStateCreated | None = None,
+        records_count: RecordFilterStateRecordsCount | None = None,
+        sold_amount: RecordFilterStateSoldAmount | None = None,
+    ) -> None:
+        self.invert = invert
+        self.staff = staff
+        self.service = service
+        self.service_category = service_category
+        self.status = status
+        self.created = created
+        self.records_count = records_count
+        self.sold_amount = sold_amount
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterStateCreated(Model):
     """`record_filter/state/created`.
 
@@ -2740,11 +4652,18 @@ class RecordFilterStateCreated(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterStateRecordsCount(Model):
     """`record_filter/state/records_count`.
 
@@ -2753,11 +4672,18 @@ class RecordFilterStateRecordsCount(Model):
         to: `float`.
     """
 
-    from_: float | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: float | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: float | None
+    to: float | None
+
+    def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterStateService(Model):
     """`record_filter/state/service`.
 
@@ -2765,10 +4691,15 @@ class RecordFilterStateService(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: list[dict[str, JSON]]
 
+    def __init__(self, *, value: list[dict[str, JSON]]) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterStateServiceCategory(Model):
     """`record_filter/state/service_category`.
 
@@ -2776,10 +4707,15 @@ class RecordFilterStateServiceCategory(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: list[dict[str, JSON]]
 
+    def __init__(self, *, value: list[dict[str, JSON]]) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterStateSoldAmount(Model):
     """`record_filter/state/sold_amount`.
 
@@ -2789,12 +4725,26 @@ class RecordFilterStateSoldAmount(Model):
         type: `RecordFilterStateSoldAmountType`.
     """
 
-    from_: float | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: float | None = None
-    type: RecordFilterStateSoldAmountType | None = None
+    __slots__ = ("from_", "to", "type")
+    __wire_names__ = {"from_": "from"}
+
+    from_: float | None
+    to: float | None
+    type: RecordFilterStateSoldAmountType | None
+
+    def __init__(
+        self,
+        *,
+        from_: float | None = None,
+        to: float | None = None,
+        type: RecordFilterStateSoldAmountType | None = None,
+    ) -> None:
+        self.from_ = from_
+        self.to = to
+        self.type = type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterStateStaff(Model):
     """`record_filter/state/staff`.
 
@@ -2802,10 +4752,15 @@ class RecordFilterStateStaff(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: list[dict[str, JSON]]
 
+    def __init__(self, *, value: list[dict[str, JSON]]) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordFilterStateStatus(Model):
     """`record_filter/state/status`.
 
@@ -2813,10 +4768,15 @@ class RecordFilterStateStatus(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: list[dict[str, JSON]]
 
+    def __init__(self, *, value: list[dict[str, JSON]]) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsCompanyidResponseDataTypes(Model):
     """`records_companyid_response_data_types`.
 
@@ -2826,12 +4786,25 @@ class RecordsCompanyidResponseDataTypes(Model):
         meta: `RecordsCompanyidResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[RecordsListItem] | None = None
-    meta: RecordsCompanyidResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[RecordsListItem] | None
+    meta: RecordsCompanyidResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[RecordsListItem] | None = None,
+        meta: RecordsCompanyidResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class RecordsCompanyidResponseDataTypesMeta(Model):
     """`records_companyid_response_data_types/meta`.
 
@@ -2840,11 +4813,17 @@ class RecordsCompanyidResponseDataTypesMeta(Model):
         total_count: `int`.
     """
 
-    page: int | None = None
-    total_count: int | None = None
+    __slots__ = ("page", "total_count")
+
+    page: int | None
+    total_count: int | None
+
+    def __init__(self, *, page: int | None = None, total_count: int | None = None) -> None:
+        self.page = page
+        self.total_count = total_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReferencesBusinessGroupResponseDataTypes(Model):
     """`references_business_group_response_data_types`.
 
@@ -2854,12 +4833,25 @@ class ReferencesBusinessGroupResponseDataTypes(Model):
         meta: `ReferencesBusinessGroupResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ReferencesListBusinessTypesItem] | None = None
-    meta: ReferencesBusinessGroupResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ReferencesListBusinessTypesItem] | None
+    meta: ReferencesBusinessGroupResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ReferencesListBusinessTypesItem] | None = None,
+        meta: ReferencesBusinessGroupResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ReferencesBusinessGroupResponseDataTypesMeta(Model):
     """`references_business_group_response_data_types/meta`.
 
@@ -2867,10 +4859,15 @@ class ReferencesBusinessGroupResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourcesCompanyidDataTypes(Model):
     """`resources_companyid_data_types`.
 
@@ -2880,12 +4877,25 @@ class ResourcesCompanyidDataTypes(Model):
         meta: `ResourcesCompanyidDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[ResourcesListItem] | None = None
-    meta: ResourcesCompanyidDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[ResourcesListItem] | None
+    meta: ResourcesCompanyidDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[ResourcesListItem] | None = None,
+        meta: ResourcesCompanyidDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResourcesCompanyidDataTypesMeta(Model):
     """`resources_companyid_data_types/meta`.
 
@@ -2893,10 +4903,15 @@ class ResourcesCompanyidDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseErrorsNotFoundObject(Model):
     """`response_errors_not_found_object`.
 
@@ -2905,11 +4920,17 @@ class ResponseErrorsNotFoundObject(Model):
         message: `str`.
     """
 
-    code: float | None = None
-    message: str | None = None
+    __slots__ = ("code", "message")
+
+    code: float | None
+    message: str | None
+
+    def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseErrorsUnauthorizedObject(Model):
     """`response_errors_unauthorized_object`.
 
@@ -2918,11 +4939,17 @@ class ResponseErrorsUnauthorizedObject(Model):
         message: `str`.
     """
 
-    code: float | None = None
-    message: str | None = None
+    __slots__ = ("code", "message")
+
+    code: float | None
+    message: str | None
+
+    def __init__(self, *, code: float | None = None, message: str | None = None) -> None:
+        self.code = code
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaCountObject(Model):
     """`response_meta_count_object`.
 
@@ -2930,10 +4957,15 @@ class ResponseMetaCountObject(Model):
         count: `float`.
     """
 
-    count: float | None = None
+    __slots__ = ("count",)
+
+    count: float | None
+
+    def __init__(self, *, count: float | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaDatePaginatorObject(Model):
     """`response_meta_date_paginator_object`.
 
@@ -2941,12 +4973,16 @@ class ResponseMetaDatePaginatorObject(Model):
         date_cursor (wire name `dateCursor`): `ResponseMetaDatePaginatorObjectDateCursor`.
     """
 
-    date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None = attrs.field(
-        default=None, metadata={"wire": "dateCursor"}
-    )
+    __slots__ = ("date_cursor",)
+    __wire_names__ = {"date_cursor": "dateCursor"}
+
+    date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None
+
+    def __init__(self, *, date_cursor: ResponseMetaDatePaginatorObjectDateCursor | None = None) -> None:
+        self.date_cursor = date_cursor
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaDatePaginatorObjectDateCursor(Model):
     """`response_meta_date_paginator_object/date_cursor`.
 
@@ -2956,12 +4992,25 @@ class ResponseMetaDatePaginatorObjectDateCursor(Model):
         next: `ResponseMetaDatePaginatorObjectDateCursorNext`.
     """
 
-    previous: ResponseMetaDatePaginatorObjectDateCursorPrevious | None = None
-    current: ResponseMetaDatePaginatorObjectDateCursorCurrent | None = None
-    next: ResponseMetaDatePaginatorObjectDateCursorNext | None = None
+    __slots__ = ("current", "next", "previous")
+
+    previous: ResponseMetaDatePaginatorObjectDateCursorPrevious | None
+    current: ResponseMetaDatePaginatorObjectDateCursorCurrent | None
+    next: ResponseMetaDatePaginatorObjectDateCursorNext | None
+
+    def __init__(
+        self,
+        *,
+        previous: ResponseMetaDatePaginatorObjectDateCursorPrevious | None = None,
+        current: ResponseMetaDatePaginatorObjectDateCursorCurrent | None = None,
+        next: ResponseMetaDatePaginatorObjectDateCursorNext | None = None,
+    ) -> None:
+        self.previous = previous
+        self.current = current
+        self.next = next
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaDatePaginatorObjectDateCursorCurrent(Model):
     """`response_meta_date_paginator_object/date_cursor/current`.
 
@@ -2971,12 +5020,20 @@ class ResponseMetaDatePaginatorObjectDateCursorCurrent(Model):
         count: `float | None`.
     """
 
-    to: str | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    count: float | None = None
+    __slots__ = ("count", "from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    to: str | None
+    from_: str | None
+    count: float | None
+
+    def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
+        self.to = to
+        self.from_ = from_
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaDatePaginatorObjectDateCursorNext(Model):
     """`response_meta_date_paginator_object/date_cursor/next`.
 
@@ -2986,12 +5043,20 @@ class ResponseMetaDatePaginatorObjectDateCursorNext(Model):
         count: `float | None`.
     """
 
-    to: str | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    count: float | None = None
+    __slots__ = ("count", "from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    to: str | None
+    from_: str | None
+    count: float | None
+
+    def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
+        self.to = to
+        self.from_ = from_
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaDatePaginatorObjectDateCursorPrevious(Model):
     """`response_meta_date_paginator_object/date_cursor/previous`.
 
@@ -3001,12 +5066,20 @@ class ResponseMetaDatePaginatorObjectDateCursorPrevious(Model):
         count: `float | None`.
     """
 
-    to: str | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    count: float | None = None
+    __slots__ = ("count", "from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    to: str | None
+    from_: str | None
+    count: float | None
+
+    def __init__(self, *, to: str | None = None, from_: str | None = None, count: float | None = None) -> None:
+        self.to = to
+        self.from_ = from_
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaErrorForbiddenObject(Model):
     """`response_meta_error_forbidden_object`.
 
@@ -3014,10 +5087,15 @@ class ResponseMetaErrorForbiddenObject(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaErrorNotFoundObject(Model):
     """`response_meta_error_not_found_object`.
 
@@ -3025,10 +5103,15 @@ class ResponseMetaErrorNotFoundObject(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaErrorUnauthorizedObject(Model):
     """`response_meta_error_unauthorized_object`.
 
@@ -3036,10 +5119,15 @@ class ResponseMetaErrorUnauthorizedObject(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ResponseMetaValidationExceptionObject(Model):
     """`response_meta_validation_exception_object`.
 
@@ -3048,11 +5136,17 @@ class ResponseMetaValidationExceptionObject(Model):
         errors: `list[dict[str, str]]`.
     """
 
-    message: str | None = None
-    errors: list[dict[str, str]] | None = None
+    __slots__ = ("errors", "message")
+
+    message: str | None
+    errors: list[dict[str, str]] | None
+
+    def __init__(self, *, message: str | None = None, errors: list[dict[str, str]] | None = None) -> None:
+        self.message = message
+        self.errors = errors
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilter2(Model):
     """`sale_filter`.
 
@@ -3061,11 +5155,17 @@ class SaleFilter2(Model):
         state: `SaleFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: SaleFilterState
 
+    def __init__(self, *, type: str, state: SaleFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterState(Model):
     """`sale_filter/state`.
 
@@ -3083,20 +5183,61 @@ class SaleFilterState(Model):
         certificate_status: `SaleFilterStateCertificateStatus`.
     """
 
-    goods: SaleFilterStateGoods | None = None
-    good_sale_date: SaleFilterStateGoodSaleDate | None = None
-    abonement_types: SaleFilterStateAbonementTypes | None = None
-    abonement_sale_date: SaleFilterStateAbonementSaleDate | None = None
-    abonement_expire_date: SaleFilterStateAbonementExpireDate | None = None
-    abonement_status: SaleFilterStateAbonementStatus | None = None
-    certificate_types: SaleFilterStateCertificateTypes | None = None
-    certificate_sale_date: SaleFilterStateCertificateSaleDate | None = None
-    certificate_expire_date: SaleFilterStateCertificateExpireDate | None = None
-    certificate_balance: SaleFilterStateCertificateBalance | None = None
-    certificate_status: SaleFilterStateCertificateStatus | None = None
+    __slots__ = (
+        "abonement_expire_date",
+        "abonement_sale_date",
+        "abonement_status",
+        "abonement_types",
+        "certificate_balance",
+        "certificate_expire_date",
+        "certificate_sale_date",
+        "certificate_status",
+        "certificate_types",
+        "good_sale_date",
+        "goods",
+    )
+
+    goods: SaleFilterStateGoods | None
+    good_sale_date: SaleFilterStateGoodSaleDate | None
+    abonement_types: SaleFilterStateAbonementTypes | None
+    abonement_sale_date: SaleFilterStateAbonementSaleDate | None
+    abonement_expire_date: SaleFilterStateAbonementExpireDate | None
+    abonement_status: SaleFilterStateAbonementStatus | None
+    certificate_types: SaleFilterStateCertificateTypes | None
+    certificate_sale_date: SaleFilterStateCertificateSaleDate | None
+    certificate_expire_date: SaleFilterStateCertificateExpireDate | None
+    certificate_balance: SaleFilterStateCertificateBalance | None
+    certificate_status: SaleFilterStateCertificateStatus | None
+
+    def __init__(
+        self,
+        *,
+        goods: SaleFilterStateGoods | None = None,
+        good_sale_date: SaleFilterStateGoodSaleDate | None = None,
+        abonement_types: SaleFilterStateAbonementTypes | None = None,
+        abonement_sale_date: SaleFilterStateAbonementSaleDate | None = None,
+        abonement_expire_date: SaleFilterStateAbonementExpireDate | None = None,
+        abonement_status: SaleFilterStateAbonementStatus | None = None,
+        certificate_types: SaleFilterStateCertificateTypes | None = None,
+        certificate_sale_date: SaleFilterStateCertificateSaleDate | None = None,
+        certificate_expire_date: SaleFilterStateCertificateExpireDate | None = None,
+        certificate_balance: SaleFilterStateCertificateBalance | None = None,
+        certificate_status: SaleFilterStateCertificateStatus | None = None,
+    ) -> None:
+        self.goods = goods
+        self.good_sale_date = good_sale_date
+        self.abonement_types = abonement_types
+        self.abonement_sale_date = abonement_sale_date
+        self.abonement_expire_date = abonement_expire_date
+        self.abonement_status = abonement_status
+        self.certificate_types = certificate_types
+        self.certificate_sale_date = certificate_sale_date
+        self.certificate_expire_date = certificate_expire_date
+        self.certificate_balance = certificate_balance
+        self.certificate_status = certificate_status
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateAbonementExpireDate(Model):
     """`sale_filter/state/abonement_expire_date`.
 
@@ -3105,11 +5246,18 @@ class SaleFilterStateAbonementExpireDate(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateAbonementSaleDate(Model):
     """`sale_filter/state/abonement_sale_date`.
 
@@ -3118,11 +5266,18 @@ class SaleFilterStateAbonementSaleDate(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateAbonementStatus(Model):
     """`sale_filter/state/abonement_status`.
 
@@ -3130,10 +5285,15 @@ class SaleFilterStateAbonementStatus(Model):
         value: `bool`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: bool
 
+    def __init__(self, *, value: bool) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateAbonementTypes(Model):
     """`sale_filter/state/abonement_types`.
 
@@ -3141,10 +5301,15 @@ class SaleFilterStateAbonementTypes(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: list[dict[str, JSON]]
 
+    def __init__(self, *, value: list[dict[str, JSON]]) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateCertificateBalance(Model):
     """`sale_filter/state/certificate_balance`.
 
@@ -3153,11 +5318,18 @@ class SaleFilterStateCertificateBalance(Model):
         to: `float`.
     """
 
-    from_: float | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: float | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: float | None
+    to: float | None
+
+    def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateCertificateExpireDate(Model):
     """`sale_filter/state/certificate_expire_date`.
 
@@ -3166,11 +5338,18 @@ class SaleFilterStateCertificateExpireDate(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateCertificateSaleDate(Model):
     """`sale_filter/state/certificate_sale_date`.
 
@@ -3179,11 +5358,18 @@ class SaleFilterStateCertificateSaleDate(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateCertificateStatus(Model):
     """`sale_filter/state/certificate_status`.
 
@@ -3191,10 +5377,15 @@ class SaleFilterStateCertificateStatus(Model):
         value: `bool`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: bool
 
+    def __init__(self, *, value: bool) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateCertificateTypes(Model):
     """`sale_filter/state/certificate_types`.
 
@@ -3202,10 +5393,15 @@ class SaleFilterStateCertificateTypes(Model):
         value: `list[dict[str, JSON]]`, always present.
     """
 
+    __slots__ = ("value",)
+
     value: list[dict[str, JSON]]
 
+    def __init__(self, *, value: list[dict[str, JSON]]) -> None:
+        self.value = value
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateGoodSaleDate(Model):
     """`sale_filter/state/good_sale_date`.
 
@@ -3214,11 +5410,18 @@ class SaleFilterStateGoodSaleDate(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SaleFilterStateGoods(Model):
     """`sale_filter/state/goods`.
 
@@ -3227,11 +5430,19 @@ class SaleFilterStateGoods(Model):
         good_category_ids: `list[dict[str, JSON]]`.
     """
 
-    good_ids: list[dict[str, JSON]] | None = None
-    good_category_ids: list[dict[str, JSON]] | None = None
+    __slots__ = ("good_category_ids", "good_ids")
+
+    good_ids: list[dict[str, JSON]] | None
+    good_category_ids: list[dict[str, JSON]] | None
+
+    def __init__(
+        self, *, good_ids: list[dict[str, JSON]] | None = None, good_category_ids: list[dict[str, JSON]] | None = None
+    ) -> None:
+        self.good_ids = good_ids
+        self.good_category_ids = good_category_ids
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Seance2(Model):
     """`seance`.
 
@@ -3241,12 +5452,19 @@ class Seance2(Model):
         datetime: `str`.
     """
 
+    __slots__ = ("datetime", "length", "time")
+
     time: str
     length: float
-    datetime: str | None = None
+    datetime: str | None
+
+    def __init__(self, *, time: str, length: float, datetime: str | None = None) -> None:
+        self.time = time
+        self.length = length
+        self.datetime = datetime
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceArray2(Model):
     """`service_array`.
 
@@ -3257,13 +5475,28 @@ class ServiceArray2(Model):
         cost: `float`.
     """
 
-    id: int | None = None
-    first_cost: float | None = None
-    discount: float | None = None
-    cost: float | None = None
+    __slots__ = ("cost", "discount", "first_cost", "id")
+
+    id: int | None
+    first_cost: float | None
+    discount: float | None
+    cost: float | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        first_cost: float | None = None,
+        discount: float | None = None,
+        cost: float | None = None,
+    ) -> None:
+        self.id = id
+        self.first_cost = first_cost
+        self.discount = discount
+        self.cost = cost
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceCategoriesCompanyidResponseDataTypes(Model):
     """`service_categories_companyid_response_data_types`.
 
@@ -3273,12 +5506,25 @@ class ServiceCategoriesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ServiceCategoriesCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ServiceCategoriesCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ServiceCategoriesCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceStaff2(Model):
     """`service_staff`.
 
@@ -3287,11 +5533,17 @@ class ServiceStaff2(Model):
         seance_length: `float`, always present.
     """
 
+    __slots__ = ("id", "seance_length")
+
     id: int
     seance_length: float
 
+    def __init__(self, *, id: int, seance_length: float) -> None:
+        self.id = id
+        self.seance_length = seance_length
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesChangeCompanyidResponseDataTypes(Model):
     """`services_change_companyid_response_data_types`.
 
@@ -3301,12 +5553,25 @@ class ServicesChangeCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ServicesUpdateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ServicesUpdateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ServicesUpdateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCompanyidResponseDataTypes(Model):
     """`services_companyid_response_data_types`.
 
@@ -3316,12 +5581,25 @@ class ServicesCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ServicesCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ServicesCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ServicesCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SmsClientsByIdResponseDataTypes(Model):
     """`sms_clients_by_id_response_data_types`.
 
@@ -3331,12 +5609,25 @@ class SmsClientsByIdResponseDataTypes(Model):
         meta: `SmsClientsByIdResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: SmsClientsByIdResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: SmsClientsByIdResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: SmsClientsByIdResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SmsClientsByIdResponseDataTypesMeta(Model):
     """`sms_clients_by_id_response_data_types/meta`.
 
@@ -3344,10 +5635,15 @@ class SmsClientsByIdResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SoldAmountFilter2(Model):
     """`sold_amount_filter`.
 
@@ -3356,11 +5652,17 @@ class SoldAmountFilter2(Model):
         state: `SoldAmountFilterState`, always present.
     """
 
+    __slots__ = ("state", "type")
+
     type: str
     state: SoldAmountFilterState
 
+    def __init__(self, *, type: str, state: SoldAmountFilterState) -> None:
+        self.type = type
+        self.state = state
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SoldAmountFilterState(Model):
     """`sold_amount_filter/state`.
 
@@ -3369,11 +5671,18 @@ class SoldAmountFilterState(Model):
         to: `float`.
     """
 
-    from_: float | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: float | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: float | None
+    to: float | None
+
+    def __init__(self, *, from_: float | None = None, to: float | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Staff2(Model):
     """`staff`.
 
@@ -3389,6 +5698,18 @@ class Staff2(Model):
         avatar: `str`, always present.
     """
 
+    __slots__ = (
+        "avatar",
+        "comments_count",
+        "id",
+        "name",
+        "position",
+        "rating",
+        "show_rating",
+        "specialization",
+        "votes_count",
+    )
+
     id: int
     name: str
     specialization: str
@@ -3399,8 +5720,31 @@ class Staff2(Model):
     comments_count: float
     avatar: str
 
+    def __init__(
+        self,
+        *,
+        id: int,
+        name: str,
+        specialization: str,
+        position: StaffPosition2,
+        show_rating: bool,
+        rating: float,
+        votes_count: float,
+        comments_count: float,
+        avatar: str,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.specialization = specialization
+        self.position = position
+        self.show_rating = show_rating
+        self.rating = rating
+        self.votes_count = votes_count
+        self.comments_count = comments_count
+        self.avatar = avatar
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationDocumentsResponseDataTypes(Model):
     """`storage_operation_documents_response_data_types`.
 
@@ -3410,12 +5754,25 @@ class StorageOperationDocumentsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: StorageDocumentsCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: StorageDocumentsCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: StorageDocumentsCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationFinanceTransactionResponseDataTypes(Model):
     """`storage_operation_finance_transaction_response_data_types`.
 
@@ -3425,12 +5782,25 @@ class StorageOperationFinanceTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[StorageDocumentsListFinanceTransactionsItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[StorageDocumentsListFinanceTransactionsItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[StorageDocumentsListFinanceTransactionsItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationGoodTransactionResponse200DataTypes(Model):
     """`storage_operation_good_transaction_response200_data_types`.
 
@@ -3440,12 +5810,25 @@ class StorageOperationGoodTransactionResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: GoodsTransactionsCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: GoodsTransactionsCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: GoodsTransactionsCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationGoodTransactionResponseDataTypes(Model):
     """`storage_operation_good_transaction_response_data_types`.
 
@@ -3455,12 +5838,25 @@ class StorageOperationGoodTransactionResponseDataTypes(Model):
         meta: `StorageOperationGoodTransactionResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[StorageDocumentsListGoodsTransactionsItem] | None = None
-    meta: StorageOperationGoodTransactionResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[StorageDocumentsListGoodsTransactionsItem] | None
+    meta: StorageOperationGoodTransactionResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[StorageDocumentsListGoodsTransactionsItem] | None = None,
+        meta: StorageOperationGoodTransactionResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationGoodTransactionResponseDataTypesMeta(Model):
     """`storage_operation_good_transaction_response_data_types/meta`.
 
@@ -3468,10 +5864,15 @@ class StorageOperationGoodTransactionResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageOperationOperationResponseDataTypes(Model):
     """`storage_operation_operation_response_data_types`.
 
@@ -3481,12 +5882,25 @@ class StorageOperationOperationResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: StorageOperationsCreateData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: StorageOperationsCreateData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: StorageOperationsCreateData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StorageResponseDataTypes(Model):
     """`storage_response_data_types`.
 
@@ -3496,12 +5910,25 @@ class StorageResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[StoragesListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[StoragesListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[StoragesListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StoragesTransactionResponseDataTypes(Model):
     """`storages_transaction_response_data_types`.
 
@@ -3511,12 +5938,25 @@ class StoragesTransactionResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[GoodsTransactionsSearchItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[GoodsTransactionsSearchItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[GoodsTransactionsSearchItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TaxSystemResponseDataTypes2(Model):
     """`tax_system_response_data__types`.
 
@@ -3526,12 +5966,25 @@ class TaxSystemResponseDataTypes2(Model):
         meta: `TaxSystemResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[FiscalizationListTaxSystemsItem] | None = None
-    meta: TaxSystemResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[FiscalizationListTaxSystemsItem] | None
+    meta: TaxSystemResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[FiscalizationListTaxSystemsItem] | None = None,
+        meta: TaxSystemResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TaxSystemResponseDataTypesMeta(Model):
     """`tax_system_response_data__types/meta`.
 
@@ -3539,10 +5992,15 @@ class TaxSystemResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsConsumablesResponse200DataTypes(Model):
     """`technological_cards_consumables_response200_data_types`.
 
@@ -3552,12 +6010,25 @@ class TechnologicalCardsConsumablesResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[TechnologicalCardsListRecordConsumablesItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[TechnologicalCardsListRecordConsumablesItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[TechnologicalCardsListRecordConsumablesItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsConsumablesResponse200DeleteDataTypes(Model):
     """`technological_cards_consumables_response200_delete_data_types`.
 
@@ -3567,12 +6038,25 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypes(Model):
         meta: `TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[TechnologicalCardsRemoveFromRecordServiceItem] | None = None
-    meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[TechnologicalCardsRemoveFromRecordServiceItem] | None
+    meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[TechnologicalCardsRemoveFromRecordServiceItem] | None = None,
+        meta: TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta(Model):
     """`technological_cards_consumables_response200_delete_data_types/meta`.
 
@@ -3580,10 +6064,15 @@ class TechnologicalCardsConsumablesResponse200DeleteDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsRequestDataTypes(Model):
     """`technological_cards_request_data_types`.
 
@@ -3591,10 +6080,15 @@ class TechnologicalCardsRequestDataTypes(Model):
         technological_card_id: `int`.
     """
 
-    technological_card_id: int | None = None
+    __slots__ = ("technological_card_id",)
+
+    technological_card_id: int | None
+
+    def __init__(self, *, technological_card_id: int | None = None) -> None:
+        self.technological_card_id = technological_card_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TechnologicalCardsResponse200DataTypes(Model):
     """`technological_cards_response200_data_types`.
 
@@ -3604,12 +6098,25 @@ class TechnologicalCardsResponse200DataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[TechnologicalCardsListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[TechnologicalCardsListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[TechnologicalCardsListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableActivityResponse(Model):
     """`timetable_activity_response`.
 
@@ -3617,10 +6124,15 @@ class TimetableActivityResponse(Model):
         data: `ActivitiesV2CreateData`.
     """
 
-    data: ActivitiesV2CreateData | None = None
+    __slots__ = ("data",)
+
+    data: ActivitiesV2CreateData | None
+
+    def __init__(self, *, data: ActivitiesV2CreateData | None = None) -> None:
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TimetableRecordResponse(Model):
     """`timetable_record_response`.
 
@@ -3628,10 +6140,15 @@ class TimetableRecordResponse(Model):
         data: `ActivitiesV2CreateRecordData`.
     """
 
-    data: ActivitiesV2CreateRecordData | None = None
+    __slots__ = ("data",)
+
+    data: ActivitiesV2CreateRecordData | None
+
+    def __init__(self, *, data: ActivitiesV2CreateRecordData | None = None) -> None:
+        self.data = data
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsSettingResponseDataTypes(Model):
     """`tips_setting_response_data_types`.
 
@@ -3641,12 +6158,25 @@ class TipsSettingResponseDataTypes(Model):
         meta: `TipsSettingResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: list[TipsListSettingsItem] | None = None
-    meta: TipsSettingResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[TipsListSettingsItem] | None
+    meta: TipsSettingResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[TipsListSettingsItem] | None = None,
+        meta: TipsSettingResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsSettingResponseDataTypesMeta(Model):
     """`tips_setting_response_data_types/meta`.
 
@@ -3654,10 +6184,15 @@ class TipsSettingResponseDataTypesMeta(Model):
         count: `int`.
     """
 
-    count: int | None = None
+    __slots__ = ("count",)
+
+    count: int | None
+
+    def __init__(self, *, count: int | None = None) -> None:
+        self.count = count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TransactionCompanyidResponseDataTypes(Model):
     """`transaction_companyid_response_data_types`.
 
@@ -3667,12 +6202,25 @@ class TransactionCompanyidResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[FinanceTransactionsListItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[FinanceTransactionsListItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[FinanceTransactionsListItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class User2(Model):
     """`user`.
 
@@ -3683,13 +6231,23 @@ class User2(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
+    __slots__ = ("email", "id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    email: str | None
+    phone: str | None
+
+    def __init__(
+        self, *, id: int | None = None, name: str | None = None, email: str | None = None, phone: str | None = None
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.email = email
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserAuthRequest(Model):
     """`user_auth_request`.
 
@@ -3698,11 +6256,17 @@ class UserAuthRequest(Model):
         code: `float`, always present.
     """
 
+    __slots__ = ("code", "phone")
+
     phone: str
     code: float
 
+    def __init__(self, *, phone: str, code: float) -> None:
+        self.phone = phone
+        self.code = code
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserAuthResponse(Model):
     """`user_auth_response`.
 
@@ -3710,10 +6274,15 @@ class UserAuthResponse(Model):
         user_token: `str`.
     """
 
-    user_token: str | None = None
+    __slots__ = ("user_token",)
+
+    user_token: str | None
+
+    def __init__(self, *, user_token: str | None = None) -> None:
+        self.user_token = user_token
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserInviteResponseDataTypes(Model):
     """`user_invite_response_data_types`.
 
@@ -3723,12 +6292,25 @@ class UserInviteResponseDataTypes(Model):
         meta: `UserInviteResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: UserInviteResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: UserInviteResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: UserInviteResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserInviteResponseDataTypesMeta(Model):
     """`user_invite_response_data_types/meta`.
 
@@ -3736,10 +6318,15 @@ class UserInviteResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserPermissionsResponseDataTypes(Model):
     """`user_permissions_response_data_types`.
 
@@ -3749,12 +6336,25 @@ class UserPermissionsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: CurrentUserGetPermissionsData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: CurrentUserGetPermissionsData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: CurrentUserGetPermissionsData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRecordsResponseDataTypes(Model):
     """`user_records_response_data_types`.
 
@@ -3764,12 +6364,25 @@ class UserRecordsResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: list[UserRecordsGetItem] | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: list[UserRecordsGetItem] | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: list[UserRecordsGetItem] | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersGroupsAccess2(Model):
     """`users_groups_access`.
 
@@ -3782,6 +6395,15 @@ class UsersGroupsAccess2(Model):
         network_services_access: `float`, always present.
     """
 
+    __slots__ = (
+        "clients_access",
+        "loyalty_access",
+        "loyalty_cards_manual_transactions_access",
+        "network_services_access",
+        "settings_access",
+        "users_access",
+    )
+
     settings_access: float
     users_access: float
     clients_access: float
@@ -3789,8 +6411,25 @@ class UsersGroupsAccess2(Model):
     loyalty_cards_manual_transactions_access: float
     network_services_access: float
 
+    def __init__(
+        self,
+        *,
+        settings_access: float,
+        users_access: float,
+        clients_access: float,
+        loyalty_access: float,
+        loyalty_cards_manual_transactions_access: float,
+        network_services_access: float,
+    ) -> None:
+        self.settings_access = settings_access
+        self.users_access = users_access
+        self.clients_access = clients_access
+        self.loyalty_access = loyalty_access
+        self.loyalty_cards_manual_transactions_access = loyalty_cards_manual_transactions_access
+        self.network_services_access = network_services_access
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitDetailsDataTypes(Model):
     """`visit_details_data_types`.
 
@@ -3800,12 +6439,25 @@ class VisitDetailsDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: VisitsGetDetailsData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: VisitsGetDetailsData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: VisitsGetDetailsData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VisitsVisitidDataTypes(Model):
     """`visits_visitid_data_types`.
 
@@ -3815,12 +6467,25 @@ class VisitsVisitidDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: VisitsGetData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: VisitsGetData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: VisitsGetData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VoipIntegrationResponseDataTypes(Model):
     """`voip_integration_response_data_types`.
 
@@ -3830,12 +6495,25 @@ class VoipIntegrationResponseDataTypes(Model):
         meta: `VoipIntegrationResponseDataTypesMeta`.
     """
 
-    success: bool | None = None
-    data: str | None = None
-    meta: VoipIntegrationResponseDataTypesMeta | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: str | None
+    meta: VoipIntegrationResponseDataTypesMeta | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: str | None = None,
+        meta: VoipIntegrationResponseDataTypesMeta | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class VoipIntegrationResponseDataTypesMeta(Model):
     """`voip_integration_response_data_types/meta`.
 
@@ -3843,10 +6521,15 @@ class VoipIntegrationResponseDataTypesMeta(Model):
         message: `str`.
     """
 
-    message: str | None = None
+    __slots__ = ("message",)
+
+    message: str | None
+
+    def __init__(self, *, message: str | None = None) -> None:
+        self.message = message
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ZReportResponseDataTypes(Model):
     """`z_report_response_data_types`.
 
@@ -3856,9 +6539,22 @@ class ZReportResponseDataTypes(Model):
         meta: `list[dict[str, JSON]]`.
     """
 
-    success: bool | None = None
-    data: ReportsGetZReportData | None = None
-    meta: list[dict[str, JSON]] | None = None
+    __slots__ = ("data", "meta", "success")
+
+    success: bool | None
+    data: ReportsGetZReportData | None
+    meta: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        success: bool | None = None,
+        data: ReportsGetZReportData | None = None,
+        meta: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.success = success
+        self.data = data
+        self.meta = meta
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-import attrs
-
 from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class MasterScheduleDayContainerBusyIntervalEntityType(OpenStrEnum):
@@ -68,7 +66,7 @@ class SalaryPayrollCalculationStatus(OpenStrEnum):
     CONFIRMED = "confirmed"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DeprecatedServicesCompanyidRequestDataTypes(Model):
     """`deprecated_services_companyid_request_data_types`.
 
@@ -86,20 +84,61 @@ class DeprecatedServicesCompanyidRequestDataTypes(Model):
         staff: `list[DeprecatedServicesCompanyidRequestDataTypesStaffItem]`.
     """
 
-    title: str | None = None
-    category_id: int | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    duration: float | None = None
-    discount: float | None = None
-    comment: str | None = None
-    weight: float | None = None
-    service_type: float | None = None
-    api_service_id: str | None = None
-    staff: list[DeprecatedServicesCompanyidRequestDataTypesStaffItem] | None = None
+    __slots__ = (
+        "api_service_id",
+        "category_id",
+        "comment",
+        "discount",
+        "duration",
+        "price_max",
+        "price_min",
+        "service_type",
+        "staff",
+        "title",
+        "weight",
+    )
+
+    title: str | None
+    category_id: int | None
+    price_min: float | None
+    price_max: float | None
+    duration: float | None
+    discount: float | None
+    comment: str | None
+    weight: float | None
+    service_type: float | None
+    api_service_id: str | None
+    staff: list[DeprecatedServicesCompanyidRequestDataTypesStaffItem] | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        category_id: int | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        duration: float | None = None,
+        discount: float | None = None,
+        comment: str | None = None,
+        weight: float | None = None,
+        service_type: float | None = None,
+        api_service_id: str | None = None,
+        staff: list[DeprecatedServicesCompanyidRequestDataTypesStaffItem] | None = None,
+    ) -> None:
+        self.title = title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.duration = duration
+        self.discount = discount
+        self.comment = comment
+        self.weight = weight
+        self.service_type = service_type
+        self.api_service_id = api_service_id
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class DeprecatedServicesCompanyidRequestDataTypesStaffItem(Model):
     """`deprecated_services_companyid_request_data_types/staff/0`.
 
@@ -108,11 +147,17 @@ class DeprecatedServicesCompanyidRequestDataTypesStaffItem(Model):
         seance_length: `float`.
     """
 
-    id: int | None = None
-    seance_length: float | None = None
+    __slots__ = ("id", "seance_length")
+
+    id: int | None
+    seance_length: float | None
+
+    def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
+        self.id = id
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterScheduleDayContainer(Model):
     """`master_schedule_day_container`.
 
@@ -124,14 +169,31 @@ class MasterScheduleDayContainer(Model):
         off_day_type: `float | None`.
     """
 
-    staff_id: int | None = None
-    date: str | None = None
-    slots: list[MasterScheduleDayContainerSlot] | None = None
-    busy_intervals: list[MasterScheduleDayContainerBusyInterval] | None = None
-    off_day_type: float | None = None
+    __slots__ = ("busy_intervals", "date", "off_day_type", "slots", "staff_id")
+
+    staff_id: int | None
+    date: str | None
+    slots: list[MasterScheduleDayContainerSlot] | None
+    busy_intervals: list[MasterScheduleDayContainerBusyInterval] | None
+    off_day_type: float | None
+
+    def __init__(
+        self,
+        *,
+        staff_id: int | None = None,
+        date: str | None = None,
+        slots: list[MasterScheduleDayContainerSlot] | None = None,
+        busy_intervals: list[MasterScheduleDayContainerBusyInterval] | None = None,
+        off_day_type: float | None = None,
+    ) -> None:
+        self.staff_id = staff_id
+        self.date = date
+        self.slots = slots
+        self.busy_intervals = busy_intervals
+        self.off_day_type = off_day_type
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterScheduleDayContainerBusyInterval(Model):
     """`master_schedule_day_container/busy_intervals/0`.
 
@@ -142,13 +204,29 @@ class MasterScheduleDayContainerBusyInterval(Model):
         to: `str`.
     """
 
-    entity_type: MasterScheduleDayContainerBusyIntervalEntityType | None = None
-    entity_id: int | None = None
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("entity_id", "entity_type", "from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    entity_type: MasterScheduleDayContainerBusyIntervalEntityType | None
+    entity_id: int | None
+    from_: str | None
+    to: str | None
+
+    def __init__(
+        self,
+        *,
+        entity_type: MasterScheduleDayContainerBusyIntervalEntityType | None = None,
+        entity_id: int | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+    ) -> None:
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterScheduleDayContainerSlot(Model):
     """`master_schedule_day_container/slots/0`.
 
@@ -157,11 +235,18 @@ class MasterScheduleDayContainerSlot(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MasterServiceLink2(Model):
     """`master_service_link`.
 
@@ -172,13 +257,28 @@ class MasterServiceLink2(Model):
         technological_card_id: `int`.
     """
 
-    service_id: int | None = None
-    master_id: int | None = None
-    length: float | None = None
-    technological_card_id: int | None = None
+    __slots__ = ("length", "master_id", "service_id", "technological_card_id")
+
+    service_id: int | None
+    master_id: int | None
+    length: float | None
+    technological_card_id: int | None
+
+    def __init__(
+        self,
+        *,
+        service_id: int | None = None,
+        master_id: int | None = None,
+        length: float | None = None,
+        technological_card_id: int | None = None,
+    ) -> None:
+        self.service_id = service_id
+        self.master_id = master_id
+        self.length = length
+        self.technological_card_id = technological_card_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class Position(Model):
     """`position`.
 
@@ -192,16 +292,45 @@ class Position(Model):
         only_chain_appointment: `bool`.
     """
 
-    id: int | None = None
-    chain_id: int | None = None
-    title: str | None = None
-    description: str | None = None
-    services_binding_type: PositionServicesBindingType | None = None
-    rules_required_fields: list[str] | None = None
-    only_chain_appointment: bool | None = None
+    __slots__ = (
+        "chain_id",
+        "description",
+        "id",
+        "only_chain_appointment",
+        "rules_required_fields",
+        "services_binding_type",
+        "title",
+    )
+
+    id: int | None
+    chain_id: int | None
+    title: str | None
+    description: str | None
+    services_binding_type: PositionServicesBindingType | None
+    rules_required_fields: list[str] | None
+    only_chain_appointment: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        chain_id: int | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        services_binding_type: PositionServicesBindingType | None = None,
+        rules_required_fields: list[str] | None = None,
+        only_chain_appointment: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.chain_id = chain_id
+        self.title = title
+        self.description = description
+        self.services_binding_type = services_binding_type
+        self.rules_required_fields = rules_required_fields
+        self.only_chain_appointment = only_chain_appointment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class PositionsCreateQuickRequest(Model):
     """`PositionsCreateQuickRequest`.
 
@@ -209,10 +338,15 @@ class PositionsCreateQuickRequest(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("title",)
+
     title: str
 
+    def __init__(self, *, title: str) -> None:
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculation(Model):
     """`salary_payroll_calculation`.
 
@@ -228,18 +362,43 @@ class SalaryPayrollCalculation(Model):
         comment: `str`.
     """
 
-    id: int | None = None
-    company_id: int | None = None
-    staff_id: int | None = None
-    amount: float | None = None
-    status: SalaryPayrollCalculationStatus | None = None
-    date_create: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    comment: str | None = None
+    __slots__ = ("amount", "comment", "company_id", "date_create", "date_from", "date_to", "id", "staff_id", "status")
+
+    id: int | None
+    company_id: int | None
+    staff_id: int | None
+    amount: float | None
+    status: SalaryPayrollCalculationStatus | None
+    date_create: str | None
+    date_from: str | None
+    date_to: str | None
+    comment: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        company_id: int | None = None,
+        staff_id: int | None = None,
+        amount: float | None = None,
+        status: SalaryPayrollCalculationStatus | None = None,
+        date_create: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self.id = id
+        self.company_id = company_id
+        self.staff_id = staff_id
+        self.amount = amount
+        self.status = status
+        self.date_create = date_create
+        self.date_from = date_from
+        self.date_to = date_to
+        self.comment = comment
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculationContainer(Model):
     """`salary_payroll_calculation_container`.
 
@@ -257,20 +416,61 @@ class SalaryPayrollCalculationContainer(Model):
         currency: `Currency2`.
     """
 
-    id: int | None = None
-    company_id: int | None = None
-    staff_id: int | None = None
-    amount: float | None = None
-    status: SalaryPayrollCalculationStatus | None = None
-    date_create: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    comment: str | None = None
-    salary_items: list[SalaryPayrollCalculationItemContainer] | None = None
-    currency: Currency2 | None = None
+    __slots__ = (
+        "amount",
+        "comment",
+        "company_id",
+        "currency",
+        "date_create",
+        "date_from",
+        "date_to",
+        "id",
+        "salary_items",
+        "staff_id",
+        "status",
+    )
+
+    id: int | None
+    company_id: int | None
+    staff_id: int | None
+    amount: float | None
+    status: SalaryPayrollCalculationStatus | None
+    date_create: str | None
+    date_from: str | None
+    date_to: str | None
+    comment: str | None
+    salary_items: list[SalaryPayrollCalculationItemContainer] | None
+    currency: Currency2 | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        company_id: int | None = None,
+        staff_id: int | None = None,
+        amount: float | None = None,
+        status: SalaryPayrollCalculationStatus | None = None,
+        date_create: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        comment: str | None = None,
+        salary_items: list[SalaryPayrollCalculationItemContainer] | None = None,
+        currency: Currency2 | None = None,
+    ) -> None:
+        self.id = id
+        self.company_id = company_id
+        self.staff_id = staff_id
+        self.amount = amount
+        self.status = status
+        self.date_create = date_create
+        self.date_from = date_from
+        self.date_to = date_to
+        self.comment = comment
+        self.salary_items = salary_items
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculationItemContainer(Model):
     """`salary_payroll_calculation_item_container`.
 
@@ -289,21 +489,65 @@ class SalaryPayrollCalculationItemContainer(Model):
         salary_discrepancy: `SalaryPayrollCalculationItemDiscrepancy`.
     """
 
-    date: str | None = None
-    time: str | None = None
-    item_id: int | None = None
-    item_type_slug: SalaryPayrollCalculationItemContainerItemTypeSlug | None = None
-    salary_sum: str | None = None
-    record_id: int | None = None
-    client_id: int | None = None
-    cost: str | None = None
-    paid: SalaryPayrollCalculationItemPaidContainer | None = None
-    salary_calculation_info: SalaryPayrollCalculationItemInfoContainer | None = None
-    targets: list[SalaryPayrollCalculationItemTargetContainer] | None = None
-    salary_discrepancy: SalaryPayrollCalculationItemDiscrepancy | None = None
+    __slots__ = (
+        "client_id",
+        "cost",
+        "date",
+        "item_id",
+        "item_type_slug",
+        "paid",
+        "record_id",
+        "salary_calculation_info",
+        "salary_discrepancy",
+        "salary_sum",
+        "targets",
+        "time",
+    )
+
+    date: str | None
+    time: str | None
+    item_id: int | None
+    item_type_slug: SalaryPayrollCalculationItemContainerItemTypeSlug | None
+    salary_sum: str | None
+    record_id: int | None
+    client_id: int | None
+    cost: str | None
+    paid: SalaryPayrollCalculationItemPaidContainer | None
+    salary_calculation_info: SalaryPayrollCalculationItemInfoContainer | None
+    targets: list[SalaryPayrollCalculationItemTargetContainer] | None
+    salary_discrepancy: SalaryPayrollCalculationItemDiscrepancy | None
+
+    def __init__(
+        self,
+        *,
+        date: str | None = None,
+        time: str | None = None,
+        item_id: int | None = None,
+        item_type_slug: SalaryPayrollCalculationItemContainerItemTypeSlug | None = None,
+        salary_sum: str | None = None,
+        record_id: int | None = None,
+        client_id: int | None = None,
+        cost: str | None = None,
+        paid: SalaryPayrollCalculationItemPaidContainer | None = None,
+        salary_calculation_info: SalaryPayrollCalculationItemInfoContainer | None = None,
+        targets: list[SalaryPayrollCalculationItemTargetContainer] | None = None,
+        salary_discrepancy: SalaryPayrollCalculationItemDiscrepancy | None = None,
+    ) -> None:
+        self.date = date
+        self.time = time
+        self.item_id = item_id
+        self.item_type_slug = item_type_slug
+        self.salary_sum = salary_sum
+        self.record_id = record_id
+        self.client_id = client_id
+        self.cost = cost
+        self.paid = paid
+        self.salary_calculation_info = salary_calculation_info
+        self.targets = targets
+        self.salary_discrepancy = salary_discrepancy
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculationItemDiscrepancy(Model):
     """`salary_payroll_calculation_item_discrepancy`.
 
@@ -313,12 +557,25 @@ class SalaryPayrollCalculationItemDiscrepancy(Model):
         difference_sum: `str`.
     """
 
-    reason: SalaryPayrollCalculationItemDiscrepancyReason | None = None
-    actual_sum: str | None = None
-    difference_sum: str | None = None
+    __slots__ = ("actual_sum", "difference_sum", "reason")
+
+    reason: SalaryPayrollCalculationItemDiscrepancyReason | None
+    actual_sum: str | None
+    difference_sum: str | None
+
+    def __init__(
+        self,
+        *,
+        reason: SalaryPayrollCalculationItemDiscrepancyReason | None = None,
+        actual_sum: str | None = None,
+        difference_sum: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.actual_sum = actual_sum
+        self.difference_sum = difference_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculationItemInfoContainer(Model):
     """`salary_payroll_calculation_item_info_container`.
 
@@ -328,12 +585,21 @@ class SalaryPayrollCalculationItemInfoContainer(Model):
         scheme_title: `str`.
     """
 
-    criteria_title: str | None = None
-    param_title: str | None = None
-    scheme_title: str | None = None
+    __slots__ = ("criteria_title", "param_title", "scheme_title")
+
+    criteria_title: str | None
+    param_title: str | None
+    scheme_title: str | None
+
+    def __init__(
+        self, *, criteria_title: str | None = None, param_title: str | None = None, scheme_title: str | None = None
+    ) -> None:
+        self.criteria_title = criteria_title
+        self.param_title = param_title
+        self.scheme_title = scheme_title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculationItemPaidContainer(Model):
     """`salary_payroll_calculation_item_paid_container`.
 
@@ -346,15 +612,34 @@ class SalaryPayrollCalculationItemPaidContainer(Model):
         deposit_sum: `str`.
     """
 
-    money_sum: str | None = None
-    discount_sum: str | None = None
-    bonus_sum: str | None = None
-    certificate_sum: str | None = None
-    abonement_sum: str | None = None
-    deposit_sum: str | None = None
+    __slots__ = ("abonement_sum", "bonus_sum", "certificate_sum", "deposit_sum", "discount_sum", "money_sum")
+
+    money_sum: str | None
+    discount_sum: str | None
+    bonus_sum: str | None
+    certificate_sum: str | None
+    abonement_sum: str | None
+    deposit_sum: str | None
+
+    def __init__(
+        self,
+        *,
+        money_sum: str | None = None,
+        discount_sum: str | None = None,
+        bonus_sum: str | None = None,
+        certificate_sum: str | None = None,
+        abonement_sum: str | None = None,
+        deposit_sum: str | None = None,
+    ) -> None:
+        self.money_sum = money_sum
+        self.discount_sum = discount_sum
+        self.bonus_sum = bonus_sum
+        self.certificate_sum = certificate_sum
+        self.abonement_sum = abonement_sum
+        self.deposit_sum = deposit_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculationItemTargetCalculation(Model):
     """`salary_payroll_calculation_item_target_calculation`.
 
@@ -364,12 +649,25 @@ class SalaryPayrollCalculationItemTargetCalculation(Model):
         description: `str`.
     """
 
-    type_slug: SalaryPayrollCalculationItemTargetCalculationTypeSlug | None = None
-    value: float | None = None
-    description: str | None = None
+    __slots__ = ("description", "type_slug", "value")
+
+    type_slug: SalaryPayrollCalculationItemTargetCalculationTypeSlug | None
+    value: float | None
+    description: str | None
+
+    def __init__(
+        self,
+        *,
+        type_slug: SalaryPayrollCalculationItemTargetCalculationTypeSlug | None = None,
+        value: float | None = None,
+        description: str | None = None,
+    ) -> None:
+        self.type_slug = type_slug
+        self.value = value
+        self.description = description
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryPayrollCalculationItemTargetContainer(Model):
     """`salary_payroll_calculation_item_target_container`.
 
@@ -384,17 +682,49 @@ class SalaryPayrollCalculationItemTargetContainer(Model):
         salary_calculation: `SalaryPayrollCalculationItemTargetCalculation`.
     """
 
-    target_type_slug: SalaryPayrollCalculationItemTargetContainerTargetTypeSlug | None = None
-    target_id: int | None = None
-    title: str | None = None
-    cost: str | None = None
-    net_cost: str | None = None
-    salary_sum: str | None = None
-    salary_promotion_sum: str | None = None
-    salary_calculation: SalaryPayrollCalculationItemTargetCalculation | None = None
+    __slots__ = (
+        "cost",
+        "net_cost",
+        "salary_calculation",
+        "salary_promotion_sum",
+        "salary_sum",
+        "target_id",
+        "target_type_slug",
+        "title",
+    )
+
+    target_type_slug: SalaryPayrollCalculationItemTargetContainerTargetTypeSlug | None
+    target_id: int | None
+    title: str | None
+    cost: str | None
+    net_cost: str | None
+    salary_sum: str | None
+    salary_promotion_sum: str | None
+    salary_calculation: SalaryPayrollCalculationItemTargetCalculation | None
+
+    def __init__(
+        self,
+        *,
+        target_type_slug: SalaryPayrollCalculationItemTargetContainerTargetTypeSlug | None = None,
+        target_id: int | None = None,
+        title: str | None = None,
+        cost: str | None = None,
+        net_cost: str | None = None,
+        salary_sum: str | None = None,
+        salary_promotion_sum: str | None = None,
+        salary_calculation: SalaryPayrollCalculationItemTargetCalculation | None = None,
+    ) -> None:
+        self.target_type_slug = target_type_slug
+        self.target_id = target_id
+        self.title = title
+        self.cost = cost
+        self.net_cost = net_cost
+        self.salary_sum = salary_sum
+        self.salary_promotion_sum = salary_promotion_sum
+        self.salary_calculation = salary_calculation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffBalance(Model):
     """`salary_staff_balance`.
 
@@ -404,12 +734,19 @@ class SalaryStaffBalance(Model):
         balance: `str`.
     """
 
-    income: str | None = None
-    expense: str | None = None
-    balance: str | None = None
+    __slots__ = ("balance", "expense", "income")
+
+    income: str | None
+    expense: str | None
+    balance: str | None
+
+    def __init__(self, *, income: str | None = None, expense: str | None = None, balance: str | None = None) -> None:
+        self.income = income
+        self.expense = expense
+        self.balance = balance
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffCalculation(Model):
     """`salary_staff_calculation`.
 
@@ -418,11 +755,17 @@ class SalaryStaffCalculation(Model):
         currency: `Currency2`.
     """
 
-    total_sum: SalaryStaffBalance | None = None
-    currency: Currency2 | None = None
+    __slots__ = ("currency", "total_sum")
+
+    total_sum: SalaryStaffBalance | None
+    currency: Currency2 | None
+
+    def __init__(self, *, total_sum: SalaryStaffBalance | None = None, currency: Currency2 | None = None) -> None:
+        self.total_sum = total_sum
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffCalculationDaily(Model):
     """`salary_staff_calculation_daily`.
 
@@ -431,11 +774,22 @@ class SalaryStaffCalculationDaily(Model):
         currency: `Currency2`.
     """
 
-    payroll_daily: list[SalaryStaffCalculationDailyPayrollDailyItem] | None = None
-    currency: Currency2 | None = None
+    __slots__ = ("currency", "payroll_daily")
+
+    payroll_daily: list[SalaryStaffCalculationDailyPayrollDailyItem] | None
+    currency: Currency2 | None
+
+    def __init__(
+        self,
+        *,
+        payroll_daily: list[SalaryStaffCalculationDailyPayrollDailyItem] | None = None,
+        currency: Currency2 | None = None,
+    ) -> None:
+        self.payroll_daily = payroll_daily
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffCalculationDailyPayrollDailyItem(Model):
     """`salary_staff_calculation_daily/payroll_daily/0`.
 
@@ -444,11 +798,17 @@ class SalaryStaffCalculationDailyPayrollDailyItem(Model):
         payroll_sum: `SalaryStaffBalance`.
     """
 
-    date: str | None = None
-    payroll_sum: SalaryStaffBalance | None = None
+    __slots__ = ("date", "payroll_sum")
+
+    date: str | None
+    payroll_sum: SalaryStaffBalance | None
+
+    def __init__(self, *, date: str | None = None, payroll_sum: SalaryStaffBalance | None = None) -> None:
+        self.date = date
+        self.payroll_sum = payroll_sum
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffPeriod(Model):
     """`salary_staff_period`.
 
@@ -465,19 +825,57 @@ class SalaryStaffPeriod(Model):
         currency: `Currency2`.
     """
 
-    working_days_count: int | None = None
-    working_hours_count: int | None = None
-    group_services_count: int | None = None
-    services_count: int | None = None
-    services_sum: str | None = None
-    goods_sales_count: int | None = None
-    goods_sales_sum: str | None = None
-    total_sum: str | None = None
-    salary: str | None = None
-    currency: Currency2 | None = None
+    __slots__ = (
+        "currency",
+        "goods_sales_count",
+        "goods_sales_sum",
+        "group_services_count",
+        "salary",
+        "services_count",
+        "services_sum",
+        "total_sum",
+        "working_days_count",
+        "working_hours_count",
+    )
+
+    working_days_count: int | None
+    working_hours_count: int | None
+    group_services_count: int | None
+    services_count: int | None
+    services_sum: str | None
+    goods_sales_count: int | None
+    goods_sales_sum: str | None
+    total_sum: str | None
+    salary: str | None
+    currency: Currency2 | None
+
+    def __init__(
+        self,
+        *,
+        working_days_count: int | None = None,
+        working_hours_count: int | None = None,
+        group_services_count: int | None = None,
+        services_count: int | None = None,
+        services_sum: str | None = None,
+        goods_sales_count: int | None = None,
+        goods_sales_sum: str | None = None,
+        total_sum: str | None = None,
+        salary: str | None = None,
+        currency: Currency2 | None = None,
+    ) -> None:
+        self.working_days_count = working_days_count
+        self.working_hours_count = working_hours_count
+        self.group_services_count = group_services_count
+        self.services_count = services_count
+        self.services_sum = services_sum
+        self.goods_sales_count = goods_sales_count
+        self.goods_sales_sum = goods_sales_sum
+        self.total_sum = total_sum
+        self.salary = salary
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffPeriodDaily(Model):
     """`salary_staff_period_daily`.
 
@@ -486,11 +884,22 @@ class SalaryStaffPeriodDaily(Model):
         currency: `Currency2`.
     """
 
-    period_calculation_daily: list[SalaryStaffPeriodDailyPeriodCalculationDailyItem] | None = None
-    currency: Currency2 | None = None
+    __slots__ = ("currency", "period_calculation_daily")
+
+    period_calculation_daily: list[SalaryStaffPeriodDailyPeriodCalculationDailyItem] | None
+    currency: Currency2 | None
+
+    def __init__(
+        self,
+        *,
+        period_calculation_daily: list[SalaryStaffPeriodDailyPeriodCalculationDailyItem] | None = None,
+        currency: Currency2 | None = None,
+    ) -> None:
+        self.period_calculation_daily = period_calculation_daily
+        self.currency = currency
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffPeriodDailyPeriodCalculationDailyItem(Model):
     """`salary_staff_period_daily/period_calculation_daily/0`.
 
@@ -499,11 +908,17 @@ class SalaryStaffPeriodDailyPeriodCalculationDailyItem(Model):
         period_calculation: `SalaryStaffSummary`.
     """
 
-    date: str | None = None
-    period_calculation: SalaryStaffSummary | None = None
+    __slots__ = ("date", "period_calculation")
+
+    date: str | None
+    period_calculation: SalaryStaffSummary | None
+
+    def __init__(self, *, date: str | None = None, period_calculation: SalaryStaffSummary | None = None) -> None:
+        self.date = date
+        self.period_calculation = period_calculation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffScheme(Model):
     """`salary_staff_scheme`.
 
@@ -514,13 +929,28 @@ class SalaryStaffScheme(Model):
         salary_scheme: `SalaryStaffSchemeSalaryScheme`.
     """
 
-    staff_id: int | None = None
-    date_start: str | None = None
-    date_end: str | None = None
-    salary_scheme: SalaryStaffSchemeSalaryScheme | None = None
+    __slots__ = ("date_end", "date_start", "salary_scheme", "staff_id")
+
+    staff_id: int | None
+    date_start: str | None
+    date_end: str | None
+    salary_scheme: SalaryStaffSchemeSalaryScheme | None
+
+    def __init__(
+        self,
+        *,
+        staff_id: int | None = None,
+        date_start: str | None = None,
+        date_end: str | None = None,
+        salary_scheme: SalaryStaffSchemeSalaryScheme | None = None,
+    ) -> None:
+        self.staff_id = staff_id
+        self.date_start = date_start
+        self.date_end = date_end
+        self.salary_scheme = salary_scheme
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffSchemeSalaryScheme(Model):
     """`salary_staff_scheme/salary_scheme`.
 
@@ -529,11 +959,17 @@ class SalaryStaffSchemeSalaryScheme(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffSchemesCount(Model):
     """`salary_staff_schemes_count`.
 
@@ -542,11 +978,17 @@ class SalaryStaffSchemesCount(Model):
         salary_schemes_count: `int`.
     """
 
-    staff_id: int | None = None
-    salary_schemes_count: int | None = None
+    __slots__ = ("salary_schemes_count", "staff_id")
+
+    staff_id: int | None
+    salary_schemes_count: int | None
+
+    def __init__(self, *, staff_id: int | None = None, salary_schemes_count: int | None = None) -> None:
+        self.staff_id = staff_id
+        self.salary_schemes_count = salary_schemes_count
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class SalaryStaffSummary(Model):
     """`salary_staff_summary`.
 
@@ -562,18 +1004,53 @@ class SalaryStaffSummary(Model):
         salary: `str`.
     """
 
-    working_days_count: int | None = None
-    working_hours_count: int | None = None
-    group_services_count: int | None = None
-    services_count: int | None = None
-    services_sum: str | None = None
-    goods_sales_count: int | None = None
-    goods_sales_sum: str | None = None
-    total_sum: str | None = None
-    salary: str | None = None
+    __slots__ = (
+        "goods_sales_count",
+        "goods_sales_sum",
+        "group_services_count",
+        "salary",
+        "services_count",
+        "services_sum",
+        "total_sum",
+        "working_days_count",
+        "working_hours_count",
+    )
+
+    working_days_count: int | None
+    working_hours_count: int | None
+    group_services_count: int | None
+    services_count: int | None
+    services_sum: str | None
+    goods_sales_count: int | None
+    goods_sales_sum: str | None
+    total_sum: str | None
+    salary: str | None
+
+    def __init__(
+        self,
+        *,
+        working_days_count: int | None = None,
+        working_hours_count: int | None = None,
+        group_services_count: int | None = None,
+        services_count: int | None = None,
+        services_sum: str | None = None,
+        goods_sales_count: int | None = None,
+        goods_sales_sum: str | None = None,
+        total_sum: str | None = None,
+        salary: str | None = None,
+    ) -> None:
+        self.working_days_count = working_days_count
+        self.working_hours_count = working_hours_count
+        self.group_services_count = group_services_count
+        self.services_count = services_count
+        self.services_sum = services_sum
+        self.goods_sales_count = goods_sales_count
+        self.goods_sales_sum = goods_sales_sum
+        self.total_sum = total_sum
+        self.salary = salary
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceCategoriesCompanyidRequestDataTypes(Model):
     """`service_categories_companyid_request_data_types`.
 
@@ -584,13 +1061,28 @@ class ServiceCategoriesCompanyidRequestDataTypes(Model):
         staff: `list[float]`.
     """
 
-    title: str | None = None
-    api_id: str | None = None
-    weight: float | None = None
-    staff: list[float] | None = None
+    __slots__ = ("api_id", "staff", "title", "weight")
+
+    title: str | None
+    api_id: str | None
+    weight: float | None
+    staff: list[float] | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        api_id: str | None = None,
+        weight: float | None = None,
+        staff: list[float] | None = None,
+    ) -> None:
+        self.title = title
+        self.api_id = api_id
+        self.weight = weight
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceCategoriesCreateData(Model):
     """`ServiceCategoriesCreateData`.
 
@@ -603,15 +1095,34 @@ class ServiceCategoriesCreateData(Model):
         staff: `list[float]`.
     """
 
-    id: int | None = None
-    salon_service_id: int | None = None
-    title: str | None = None
-    api_id: str | None = None
-    weight: float | None = None
-    staff: list[float] | None = None
+    __slots__ = ("api_id", "id", "salon_service_id", "staff", "title", "weight")
+
+    id: int | None
+    salon_service_id: int | None
+    title: str | None
+    api_id: str | None
+    weight: float | None
+    staff: list[float] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_service_id: int | None = None,
+        title: str | None = None,
+        api_id: str | None = None,
+        weight: float | None = None,
+        staff: list[float] | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_service_id = salon_service_id
+        self.title = title
+        self.api_id = api_id
+        self.weight = weight
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceCategoriesGetItem(Model):
     """`ServiceCategoriesGetItem`.
 
@@ -624,15 +1135,34 @@ class ServiceCategoriesGetItem(Model):
         staff: `list[float]`.
     """
 
-    id: int | None = None
-    salon_service_id: int | None = None
-    title: str | None = None
-    api_id: str | None = None
-    weight: float | None = None
-    staff: list[float] | None = None
+    __slots__ = ("api_id", "id", "salon_service_id", "staff", "title", "weight")
+
+    id: int | None
+    salon_service_id: int | None
+    title: str | None
+    api_id: str | None
+    weight: float | None
+    staff: list[float] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_service_id: int | None = None,
+        title: str | None = None,
+        api_id: str | None = None,
+        weight: float | None = None,
+        staff: list[float] | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_service_id = salon_service_id
+        self.title = title
+        self.api_id = api_id
+        self.weight = weight
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceCategoryTitle2(Model):
     """`service_category_title`.
 
@@ -642,12 +1172,21 @@ class ServiceCategoryTitle2(Model):
         services: `list[ServiceTitle2]`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    services: list[ServiceTitle2] | None = None
+    __slots__ = ("id", "services", "title")
+
+    id: int | None
+    title: str | None
+    services: list[ServiceTitle2] | None
+
+    def __init__(
+        self, *, id: int | None = None, title: str | None = None, services: list[ServiceTitle2] | None = None
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.services = services
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServiceTitle2(Model):
     """`service_title`.
 
@@ -656,11 +1195,17 @@ class ServiceTitle2(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesAddStaffRequest(Model):
     """`ServicesAddStaffRequest`.
 
@@ -670,12 +1215,19 @@ class ServicesAddStaffRequest(Model):
         technological_card_id: `int | None`, always present.
     """
 
+    __slots__ = ("master_id", "seance_length", "technological_card_id")
+
     master_id: int
     seance_length: float
     technological_card_id: int | None
 
+    def __init__(self, *, master_id: int, seance_length: float, technological_card_id: int | None) -> None:
+        self.master_id = master_id
+        self.seance_length = seance_length
+        self.technological_card_id = technological_card_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesChangeCompanyidRequestDataTypes(Model):
     """`services_change_companyid_request_data_types`.
 
@@ -686,20 +1238,20 @@ class ServicesChangeCompanyidRequestDataTypes(Model):
         price_min: `float`, always present.
         price_max: `float`, always present.
         duration: `float`, always present.
-        technical_break_duration: `float | None`.
-        discount: `float`.
-        comment: `str`.
         is_multi: `bool`, always present.
         tax_variant: `float`, always present.
         vat_id: `int`, always present.
         is_need_limit_date: `bool`, always present.
-        date_from: `str`.
-        date_to: `str`.
-        dates: `list[str]`.
         seance_search_start: `float`, always present.
         seance_search_finish: `float`, always present.
         step: `float`, always present.
         seance_search_step: `float`, always present.
+        technical_break_duration: `float | None`.
+        discount: `float`.
+        comment: `str`.
+        date_from: `str`.
+        date_to: `str`.
+        dates: `list[str]`.
         weight: `float`.
         service_type: `float`.
         api_service_id: `int`.
@@ -711,6 +1263,39 @@ class ServicesChangeCompanyidRequestDataTypes(Model):
         autopayment_before_visit_time: `int`.
         staff: `list[ServicesChangeCompanyidRequestDataTypesStaffItem]`.
     """
+
+    __slots__ = (
+        "abonement_restriction_value",
+        "api_service_id",
+        "autopayment_before_visit_time",
+        "booking_title",
+        "category_id",
+        "comment",
+        "date_from",
+        "date_to",
+        "dates",
+        "discount",
+        "duration",
+        "is_abonement_autopayment_enabled",
+        "is_multi",
+        "is_need_limit_date",
+        "online_invoicing_status",
+        "price_max",
+        "price_min",
+        "price_prepaid_amount",
+        "price_prepaid_percent",
+        "seance_search_finish",
+        "seance_search_start",
+        "seance_search_step",
+        "service_type",
+        "staff",
+        "step",
+        "tax_variant",
+        "technical_break_duration",
+        "title",
+        "vat_id",
+        "weight",
+    )
 
     title: str
     booking_title: str
@@ -726,25 +1311,90 @@ class ServicesChangeCompanyidRequestDataTypes(Model):
     seance_search_finish: float
     step: float
     seance_search_step: float
-    technical_break_duration: float | None = None
-    discount: float | None = None
-    comment: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    dates: list[str] | None = None
-    weight: float | None = None
-    service_type: float | None = None
-    api_service_id: int | None = None
-    online_invoicing_status: int | None = None
-    price_prepaid_percent: int | None = None
-    price_prepaid_amount: int | None = None
-    abonement_restriction_value: int | None = None
-    is_abonement_autopayment_enabled: int | None = None
-    autopayment_before_visit_time: int | None = None
-    staff: list[ServicesChangeCompanyidRequestDataTypesStaffItem] | None = None
+    technical_break_duration: float | None
+    discount: float | None
+    comment: str | None
+    date_from: str | None
+    date_to: str | None
+    dates: list[str] | None
+    weight: float | None
+    service_type: float | None
+    api_service_id: int | None
+    online_invoicing_status: int | None
+    price_prepaid_percent: int | None
+    price_prepaid_amount: int | None
+    abonement_restriction_value: int | None
+    is_abonement_autopayment_enabled: int | None
+    autopayment_before_visit_time: int | None
+    staff: list[ServicesChangeCompanyidRequestDataTypesStaffItem] | None
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        booking_title: str,
+        category_id: int,
+        price_min: float,
+        price_max: float,
+        duration: float,
+        is_multi: bool,
+        tax_variant: float,
+        vat_id: int,
+        is_need_limit_date: bool,
+        seance_search_start: float,
+        seance_search_finish: float,
+        step: float,
+        seance_search_step: float,
+        technical_break_duration: float | None = None,
+        discount: float | None = None,
+        comment: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        dates: list[str] | None = None,
+        weight: float | None = None,
+        service_type: float | None = None,
+        api_service_id: int | None = None,
+        online_invoicing_status: int | None = None,
+        price_prepaid_percent: int | None = None,
+        price_prepaid_amount: int | None = None,
+        abonement_restriction_value: int | None = None,
+        is_abonement_autopayment_enabled: int | None = None,
+        autopayment_before_visit_time: int | None = None,
+        staff: list[ServicesChangeCompanyidRequestDataTypesStaffItem] | None = None,
+    ) -> None:
+        self.title = title
+        self.booking_title = booking_title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.duration = duration
+        self.is_multi = is_multi
+        self.tax_variant = tax_variant
+        self.vat_id = vat_id
+        self.is_need_limit_date = is_need_limit_date
+        self.seance_search_start = seance_search_start
+        self.seance_search_finish = seance_search_finish
+        self.step = step
+        self.seance_search_step = seance_search_step
+        self.technical_break_duration = technical_break_duration
+        self.discount = discount
+        self.comment = comment
+        self.date_from = date_from
+        self.date_to = date_to
+        self.dates = dates
+        self.weight = weight
+        self.service_type = service_type
+        self.api_service_id = api_service_id
+        self.online_invoicing_status = online_invoicing_status
+        self.price_prepaid_percent = price_prepaid_percent
+        self.price_prepaid_amount = price_prepaid_amount
+        self.abonement_restriction_value = abonement_restriction_value
+        self.is_abonement_autopayment_enabled = is_abonement_autopayment_enabled
+        self.autopayment_before_visit_time = autopayment_before_visit_time
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesChangeCompanyidRequestDataTypesStaffItem(Model):
     """`services_change_companyid_request_data_types/staff/0`.
 
@@ -753,11 +1403,17 @@ class ServicesChangeCompanyidRequestDataTypesStaffItem(Model):
         seance_length: `float`.
     """
 
-    id: int | None = None
-    seance_length: float | None = None
+    __slots__ = ("id", "seance_length")
+
+    id: int | None
+    seance_length: float | None
+
+    def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
+        self.id = id
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCompanyidLinksRequestDataTypes(Model):
     """`services_companyid_links_request_data_types`.
 
@@ -768,13 +1424,28 @@ class ServicesCompanyidLinksRequestDataTypes(Model):
         translations: `list[ServicesCompanyidLinksRequestDataTypesTranslation]`, always present.
     """
 
+    __slots__ = ("master_settings", "resource_ids", "service_id", "translations")
+
     service_id: int
     master_settings: list[ServicesCompanyidLinksRequestDataTypesMasterSetting]
     resource_ids: list[int]
     translations: list[ServicesCompanyidLinksRequestDataTypesTranslation]
 
+    def __init__(
+        self,
+        *,
+        service_id: int,
+        master_settings: list[ServicesCompanyidLinksRequestDataTypesMasterSetting],
+        resource_ids: list[int],
+        translations: list[ServicesCompanyidLinksRequestDataTypesTranslation],
+    ) -> None:
+        self.service_id = service_id
+        self.master_settings = master_settings
+        self.resource_ids = resource_ids
+        self.translations = translations
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCompanyidLinksRequestDataTypesMasterSetting(Model):
     """`services_companyid_links_request_data_types/master_settings/0`.
 
@@ -786,14 +1457,31 @@ class ServicesCompanyidLinksRequestDataTypesMasterSetting(Model):
         price: `ServicesCompanyidLinksRequestDataTypesMasterSettingPrice`.
     """
 
-    master_id: int | None = None
-    technological_card_id: int | None = None
-    hours: float | None = None
-    minutes: float | None = None
-    price: ServicesCompanyidLinksRequestDataTypesMasterSettingPrice | None = None
+    __slots__ = ("hours", "master_id", "minutes", "price", "technological_card_id")
+
+    master_id: int | None
+    technological_card_id: int | None
+    hours: float | None
+    minutes: float | None
+    price: ServicesCompanyidLinksRequestDataTypesMasterSettingPrice | None
+
+    def __init__(
+        self,
+        *,
+        master_id: int | None = None,
+        technological_card_id: int | None = None,
+        hours: float | None = None,
+        minutes: float | None = None,
+        price: ServicesCompanyidLinksRequestDataTypesMasterSettingPrice | None = None,
+    ) -> None:
+        self.master_id = master_id
+        self.technological_card_id = technological_card_id
+        self.hours = hours
+        self.minutes = minutes
+        self.price = price
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCompanyidLinksRequestDataTypesMasterSettingPrice(Model):
     """`services_companyid_links_request_data_types/master_settings/0/price`.
 
@@ -802,11 +1490,17 @@ class ServicesCompanyidLinksRequestDataTypesMasterSettingPrice(Model):
         max: `float`.
     """
 
-    min: float | None = None
-    max: float | None = None
+    __slots__ = ("max", "min")
+
+    min: float | None
+    max: float | None
+
+    def __init__(self, *, min: float | None = None, max: float | None = None) -> None:
+        self.min = min
+        self.max = max
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCompanyidLinksRequestDataTypesTranslation(Model):
     """`services_companyid_links_request_data_types/translations/0`.
 
@@ -815,11 +1509,17 @@ class ServicesCompanyidLinksRequestDataTypesTranslation(Model):
         translation: `str`.
     """
 
-    language_id: int | None = None
-    translation: str | None = None
+    __slots__ = ("language_id", "translation")
+
+    language_id: int | None
+    translation: str | None
+
+    def __init__(self, *, language_id: int | None = None, translation: str | None = None) -> None:
+        self.language_id = language_id
+        self.translation = translation
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCompanyidRequestDataTypes(Model):
     """`services_companyid_request_data_types`.
 
@@ -838,21 +1538,65 @@ class ServicesCompanyidRequestDataTypes(Model):
         staff: `list[ServicesCompanyidRequestDataTypesStaffItem]`.
     """
 
-    title: str | None = None
-    category_id: int | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    duration: float | None = None
-    technical_break_duration: float | None = None
-    discount: float | None = None
-    comment: str | None = None
-    weight: float | None = None
-    service_type: float | None = None
-    api_service_id: str | None = None
-    staff: list[ServicesCompanyidRequestDataTypesStaffItem] | None = None
+    __slots__ = (
+        "api_service_id",
+        "category_id",
+        "comment",
+        "discount",
+        "duration",
+        "price_max",
+        "price_min",
+        "service_type",
+        "staff",
+        "technical_break_duration",
+        "title",
+        "weight",
+    )
+
+    title: str | None
+    category_id: int | None
+    price_min: float | None
+    price_max: float | None
+    duration: float | None
+    technical_break_duration: float | None
+    discount: float | None
+    comment: str | None
+    weight: float | None
+    service_type: float | None
+    api_service_id: str | None
+    staff: list[ServicesCompanyidRequestDataTypesStaffItem] | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        category_id: int | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        duration: float | None = None,
+        technical_break_duration: float | None = None,
+        discount: float | None = None,
+        comment: str | None = None,
+        weight: float | None = None,
+        service_type: float | None = None,
+        api_service_id: str | None = None,
+        staff: list[ServicesCompanyidRequestDataTypesStaffItem] | None = None,
+    ) -> None:
+        self.title = title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.duration = duration
+        self.technical_break_duration = technical_break_duration
+        self.discount = discount
+        self.comment = comment
+        self.weight = weight
+        self.service_type = service_type
+        self.api_service_id = api_service_id
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCompanyidRequestDataTypesStaffItem(Model):
     """`services_companyid_request_data_types/staff/0`.
 
@@ -861,11 +1605,17 @@ class ServicesCompanyidRequestDataTypesStaffItem(Model):
         seance_length: `float`.
     """
 
-    id: int | None = None
-    seance_length: float | None = None
+    __slots__ = ("id", "seance_length")
+
+    id: int | None
+    seance_length: float | None
+
+    def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
+        self.id = id
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCreateData(Model):
     """`ServicesCreateData`.
 
@@ -886,23 +1636,73 @@ class ServicesCreateData(Model):
         staff: `list[ServicesCreateDataStaffItem]`.
     """
 
-    id: int | None = None
-    salon_service_id: int | None = None
-    title: str | None = None
-    category_id: int | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    duration: float | None = None
-    technical_break_duration: float | None = None
-    discount: float | None = None
-    comment: str | None = None
-    weight: float | None = None
-    active: float | None = None
-    api_id: str | None = None
-    staff: list[ServicesCreateDataStaffItem] | None = None
+    __slots__ = (
+        "active",
+        "api_id",
+        "category_id",
+        "comment",
+        "discount",
+        "duration",
+        "id",
+        "price_max",
+        "price_min",
+        "salon_service_id",
+        "staff",
+        "technical_break_duration",
+        "title",
+        "weight",
+    )
+
+    id: int | None
+    salon_service_id: int | None
+    title: str | None
+    category_id: int | None
+    price_min: float | None
+    price_max: float | None
+    duration: float | None
+    technical_break_duration: float | None
+    discount: float | None
+    comment: str | None
+    weight: float | None
+    active: float | None
+    api_id: str | None
+    staff: list[ServicesCreateDataStaffItem] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_service_id: int | None = None,
+        title: str | None = None,
+        category_id: int | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        duration: float | None = None,
+        technical_break_duration: float | None = None,
+        discount: float | None = None,
+        comment: str | None = None,
+        weight: float | None = None,
+        active: float | None = None,
+        api_id: str | None = None,
+        staff: list[ServicesCreateDataStaffItem] | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_service_id = salon_service_id
+        self.title = title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.duration = duration
+        self.technical_break_duration = technical_break_duration
+        self.discount = discount
+        self.comment = comment
+        self.weight = weight
+        self.active = active
+        self.api_id = api_id
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesCreateDataStaffItem(Model):
     """`ServicesCreateData/staff/0`.
 
@@ -911,11 +1711,17 @@ class ServicesCreateDataStaffItem(Model):
         seance_length: `float`.
     """
 
-    id: int | None = None
-    seance_length: float | None = None
+    __slots__ = ("id", "seance_length")
+
+    id: int | None
+    seance_length: float | None
+
+    def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
+        self.id = id
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesListItem(Model):
     """`ServicesListItem`.
 
@@ -934,21 +1740,65 @@ class ServicesListItem(Model):
         staff: `list[dict[str, JSON]]`.
     """
 
-    id: int | None = None
-    salon_service_id: int | None = None
-    title: str | None = None
-    category_id: int | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    discount: str | None = None
-    comment: str | None = None
-    weight: float | None = None
-    active: float | None = None
-    api_id: str | None = None
-    staff: list[dict[str, JSON]] | None = None
+    __slots__ = (
+        "active",
+        "api_id",
+        "category_id",
+        "comment",
+        "discount",
+        "id",
+        "price_max",
+        "price_min",
+        "salon_service_id",
+        "staff",
+        "title",
+        "weight",
+    )
+
+    id: int | None
+    salon_service_id: int | None
+    title: str | None
+    category_id: int | None
+    price_min: float | None
+    price_max: float | None
+    discount: str | None
+    comment: str | None
+    weight: float | None
+    active: float | None
+    api_id: str | None
+    staff: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_service_id: int | None = None,
+        title: str | None = None,
+        category_id: int | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        discount: str | None = None,
+        comment: str | None = None,
+        weight: float | None = None,
+        active: float | None = None,
+        api_id: str | None = None,
+        staff: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_service_id = salon_service_id
+        self.title = title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.discount = discount
+        self.comment = comment
+        self.weight = weight
+        self.active = active
+        self.api_id = api_id
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesUpdateData(Model):
     """`ServicesUpdateData`.
 
@@ -976,30 +1826,101 @@ class ServicesUpdateData(Model):
         staff: `list[ServicesUpdateDataStaffItem]`.
     """
 
-    title: str | None = None
-    booking_title: str | None = None
-    category_id: int | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    duration: float | None = None
-    discount: float | None = None
-    comment: str | None = None
-    is_multi: bool | None = None
-    tax_variant: float | None = None
-    vat_id: int | None = None
-    is_need_limit_date: bool | None = None
-    seance_search_start: float | None = None
-    seance_search_finish: float | None = None
-    step: float | None = None
-    seance_search_step: float | None = None
-    weight: float | None = None
-    technical_break_duration: float | None = None
-    active: float | None = None
-    api_id: str | None = None
-    staff: list[ServicesUpdateDataStaffItem] | None = None
+    __slots__ = (
+        "active",
+        "api_id",
+        "booking_title",
+        "category_id",
+        "comment",
+        "discount",
+        "duration",
+        "is_multi",
+        "is_need_limit_date",
+        "price_max",
+        "price_min",
+        "seance_search_finish",
+        "seance_search_start",
+        "seance_search_step",
+        "staff",
+        "step",
+        "tax_variant",
+        "technical_break_duration",
+        "title",
+        "vat_id",
+        "weight",
+    )
+
+    title: str | None
+    booking_title: str | None
+    category_id: int | None
+    price_min: float | None
+    price_max: float | None
+    duration: float | None
+    discount: float | None
+    comment: str | None
+    is_multi: bool | None
+    tax_variant: float | None
+    vat_id: int | None
+    is_need_limit_date: bool | None
+    seance_search_start: float | None
+    seance_search_finish: float | None
+    step: float | None
+    seance_search_step: float | None
+    weight: float | None
+    technical_break_duration: float | None
+    active: float | None
+    api_id: str | None
+    staff: list[ServicesUpdateDataStaffItem] | None
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        booking_title: str | None = None,
+        category_id: int | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        duration: float | None = None,
+        discount: float | None = None,
+        comment: str | None = None,
+        is_multi: bool | None = None,
+        tax_variant: float | None = None,
+        vat_id: int | None = None,
+        is_need_limit_date: bool | None = None,
+        seance_search_start: float | None = None,
+        seance_search_finish: float | None = None,
+        step: float | None = None,
+        seance_search_step: float | None = None,
+        weight: float | None = None,
+        technical_break_duration: float | None = None,
+        active: float | None = None,
+        api_id: str | None = None,
+        staff: list[ServicesUpdateDataStaffItem] | None = None,
+    ) -> None:
+        self.title = title
+        self.booking_title = booking_title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.duration = duration
+        self.discount = discount
+        self.comment = comment
+        self.is_multi = is_multi
+        self.tax_variant = tax_variant
+        self.vat_id = vat_id
+        self.is_need_limit_date = is_need_limit_date
+        self.seance_search_start = seance_search_start
+        self.seance_search_finish = seance_search_finish
+        self.step = step
+        self.seance_search_step = seance_search_step
+        self.weight = weight
+        self.technical_break_duration = technical_break_duration
+        self.active = active
+        self.api_id = api_id
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesUpdateDataStaffItem(Model):
     """`ServicesUpdateData/staff/0`.
 
@@ -1008,11 +1929,17 @@ class ServicesUpdateDataStaffItem(Model):
         seance_length: `float`.
     """
 
-    id: int | None = None
-    seance_length: float | None = None
+    __slots__ = ("id", "seance_length")
+
+    id: int | None
+    seance_length: float | None
+
+    def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
+        self.id = id
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesUpdateLegacyData(Model):
     """`ServicesUpdateLegacyData`.
 
@@ -1032,22 +1959,69 @@ class ServicesUpdateLegacyData(Model):
         staff: `list[ServicesUpdateLegacyDataStaffItem]`.
     """
 
-    id: int | None = None
-    salon_service_id: int | None = None
-    title: str | None = None
-    category_id: int | None = None
-    price_min: float | None = None
-    price_max: float | None = None
-    duration: float | None = None
-    discount: float | None = None
-    comment: str | None = None
-    weight: float | None = None
-    active: float | None = None
-    api_id: str | None = None
-    staff: list[ServicesUpdateLegacyDataStaffItem] | None = None
+    __slots__ = (
+        "active",
+        "api_id",
+        "category_id",
+        "comment",
+        "discount",
+        "duration",
+        "id",
+        "price_max",
+        "price_min",
+        "salon_service_id",
+        "staff",
+        "title",
+        "weight",
+    )
+
+    id: int | None
+    salon_service_id: int | None
+    title: str | None
+    category_id: int | None
+    price_min: float | None
+    price_max: float | None
+    duration: float | None
+    discount: float | None
+    comment: str | None
+    weight: float | None
+    active: float | None
+    api_id: str | None
+    staff: list[ServicesUpdateLegacyDataStaffItem] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        salon_service_id: int | None = None,
+        title: str | None = None,
+        category_id: int | None = None,
+        price_min: float | None = None,
+        price_max: float | None = None,
+        duration: float | None = None,
+        discount: float | None = None,
+        comment: str | None = None,
+        weight: float | None = None,
+        active: float | None = None,
+        api_id: str | None = None,
+        staff: list[ServicesUpdateLegacyDataStaffItem] | None = None,
+    ) -> None:
+        self.id = id
+        self.salon_service_id = salon_service_id
+        self.title = title
+        self.category_id = category_id
+        self.price_min = price_min
+        self.price_max = price_max
+        self.duration = duration
+        self.discount = discount
+        self.comment = comment
+        self.weight = weight
+        self.active = active
+        self.api_id = api_id
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesUpdateLegacyDataStaffItem(Model):
     """`ServicesUpdateLegacyData/staff/0`.
 
@@ -1056,11 +2030,17 @@ class ServicesUpdateLegacyDataStaffItem(Model):
         seance_length: `float`.
     """
 
-    id: int | None = None
-    seance_length: float | None = None
+    __slots__ = ("id", "seance_length")
+
+    id: int | None
+    seance_length: float | None
+
+    def __init__(self, *, id: int | None = None, seance_length: float | None = None) -> None:
+        self.id = id
+        self.seance_length = seance_length
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ServicesUpdateStaffRequest(Model):
     """`ServicesUpdateStaffRequest`.
 
@@ -1069,11 +2049,17 @@ class ServicesUpdateStaffRequest(Model):
         technological_card_id: `int | None`, always present.
     """
 
+    __slots__ = ("seance_length", "technological_card_id")
+
     seance_length: float
     technological_card_id: int | None
 
+    def __init__(self, *, seance_length: float, technological_card_id: int | None) -> None:
+        self.seance_length = seance_length
+        self.technological_card_id = technological_card_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffCompanyidRequestDataTypes(Model):
     """`staff_companyid_request_data_types`.
 
@@ -1088,17 +2074,40 @@ class StaffCompanyidRequestDataTypes(Model):
         user_id: `int`.
     """
 
-    name: str | None = None
-    specialization: str | None = None
-    weight: float | None = None
-    information: str | None = None
-    api_id: str | None = None
-    hidden: float | None = None
-    fired: float | None = None
-    user_id: int | None = None
+    __slots__ = ("api_id", "fired", "hidden", "information", "name", "specialization", "user_id", "weight")
+
+    name: str | None
+    specialization: str | None
+    weight: float | None
+    information: str | None
+    api_id: str | None
+    hidden: float | None
+    fired: float | None
+    user_id: int | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        specialization: str | None = None,
+        weight: float | None = None,
+        information: str | None = None,
+        api_id: str | None = None,
+        hidden: float | None = None,
+        fired: float | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        self.name = name
+        self.specialization = specialization
+        self.weight = weight
+        self.information = information
+        self.api_id = api_id
+        self.hidden = hidden
+        self.fired = fired
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffCreateLegacyItem(Model):
     """`StaffCreateLegacyItem`.
 
@@ -1116,20 +2125,61 @@ class StaffCreateLegacyItem(Model):
         user_id: `int | None`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    company_id: int | None = None
-    specialization: str | None = None
-    position: StaffCreateLegacyItemPosition | None = None
-    avatar: str | None = None
-    avatar_big: str | None = None
-    fired: float | None = None
-    status: float | None = None
-    hidden: float | None = None
-    user_id: int | None = None
+    __slots__ = (
+        "avatar",
+        "avatar_big",
+        "company_id",
+        "fired",
+        "hidden",
+        "id",
+        "name",
+        "position",
+        "specialization",
+        "status",
+        "user_id",
+    )
+
+    id: int | None
+    name: str | None
+    company_id: int | None
+    specialization: str | None
+    position: StaffCreateLegacyItemPosition | None
+    avatar: str | None
+    avatar_big: str | None
+    fired: float | None
+    status: float | None
+    hidden: float | None
+    user_id: int | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        company_id: int | None = None,
+        specialization: str | None = None,
+        position: StaffCreateLegacyItemPosition | None = None,
+        avatar: str | None = None,
+        avatar_big: str | None = None,
+        fired: float | None = None,
+        status: float | None = None,
+        hidden: float | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.company_id = company_id
+        self.specialization = specialization
+        self.position = position
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.fired = fired
+        self.status = status
+        self.hidden = hidden
+        self.user_id = user_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffCreateLegacyItemPosition(Model):
     """`StaffCreateLegacyItem/position`.
 
@@ -1138,11 +2188,17 @@ class StaffCreateLegacyItemPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffCreateQuickRequest(Model):
     """`StaffCreateQuickRequest`.
 
@@ -1153,13 +2209,21 @@ class StaffCreateQuickRequest(Model):
         phone_number: `str | None`, always present.
     """
 
+    __slots__ = ("name", "phone_number", "position_id", "specialization")
+
     name: str
     specialization: str
     position_id: int | None
     phone_number: str | None
 
+    def __init__(self, *, name: str, specialization: str, position_id: int | None, phone_number: str | None) -> None:
+        self.name = name
+        self.specialization = specialization
+        self.position_id = position_id
+        self.phone_number = phone_number
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItem(Model):
     """`StaffListLegacyItem`.
 
@@ -1184,27 +2248,89 @@ class StaffListLegacyItem(Model):
         image_group: `StaffListLegacyItemImageGroup | list[JSON]`.
     """
 
-    id: int | None = None
-    api_id: str | None = None
-    name: str | None = None
-    specialization: str | None = None
-    position: StaffListLegacyItemPosition | list[JSON] | None = None
-    show_rating: float | None = None
-    rating: float | None = None
-    votes_count: float | None = None
-    user_id: int | None = None
-    avatar: str | None = None
-    avatar_big: str | None = None
-    comments_count: float | None = None
-    weight: str | None = None
-    information: str | None = None
-    hidden: str | None = None
-    fired: str | None = None
-    status: str | None = None
-    image_group: StaffListLegacyItemImageGroup | list[JSON] | None = None
+    __slots__ = (
+        "api_id",
+        "avatar",
+        "avatar_big",
+        "comments_count",
+        "fired",
+        "hidden",
+        "id",
+        "image_group",
+        "information",
+        "name",
+        "position",
+        "rating",
+        "show_rating",
+        "specialization",
+        "status",
+        "user_id",
+        "votes_count",
+        "weight",
+    )
+
+    id: int | None
+    api_id: str | None
+    name: str | None
+    specialization: str | None
+    position: StaffListLegacyItemPosition | list[JSON] | None
+    show_rating: float | None
+    rating: float | None
+    votes_count: float | None
+    user_id: int | None
+    avatar: str | None
+    avatar_big: str | None
+    comments_count: float | None
+    weight: str | None
+    information: str | None
+    hidden: str | None
+    fired: str | None
+    status: str | None
+    image_group: StaffListLegacyItemImageGroup | list[JSON] | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        api_id: str | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        position: StaffListLegacyItemPosition | list[JSON] | None = None,
+        show_rating: float | None = None,
+        rating: float | None = None,
+        votes_count: float | None = None,
+        user_id: int | None = None,
+        avatar: str | None = None,
+        avatar_big: str | None = None,
+        comments_count: float | None = None,
+        weight: str | None = None,
+        information: str | None = None,
+        hidden: str | None = None,
+        fired: str | None = None,
+        status: str | None = None,
+        image_group: StaffListLegacyItemImageGroup | list[JSON] | None = None,
+    ) -> None:
+        self.id = id
+        self.api_id = api_id
+        self.name = name
+        self.specialization = specialization
+        self.position = position
+        self.show_rating = show_rating
+        self.rating = rating
+        self.votes_count = votes_count
+        self.user_id = user_id
+        self.avatar = avatar
+        self.avatar_big = avatar_big
+        self.comments_count = comments_count
+        self.weight = weight
+        self.information = information
+        self.hidden = hidden
+        self.fired = fired
+        self.status = status
+        self.image_group = image_group
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItemImageGroup(Model):
     """`StaffListLegacyItem/image_group/0`.
 
@@ -1215,13 +2341,28 @@ class StaffListLegacyItemImageGroup(Model):
         images: `StaffListLegacyItemImageGroupImages`.
     """
 
-    id: int | None = None
-    entity: str | None = None
-    entity_id: int | None = None
-    images: StaffListLegacyItemImageGroupImages | None = None
+    __slots__ = ("entity", "entity_id", "id", "images")
+
+    id: int | None
+    entity: str | None
+    entity_id: int | None
+    images: StaffListLegacyItemImageGroupImages | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        images: StaffListLegacyItemImageGroupImages | None = None,
+    ) -> None:
+        self.id = id
+        self.entity = entity
+        self.entity_id = entity_id
+        self.images = images
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItemImageGroupImages(Model):
     """`StaffListLegacyItem/image_group/0/images`.
 
@@ -1231,12 +2372,25 @@ class StaffListLegacyItemImageGroupImages(Model):
         origin: `StaffListLegacyItemImageGroupImagesOrigin`.
     """
 
-    sm: StaffListLegacyItemImageGroupImagesSm | None = None
-    norm: StaffListLegacyItemImageGroupImagesNorm | None = None
-    origin: StaffListLegacyItemImageGroupImagesOrigin | None = None
+    __slots__ = ("norm", "origin", "sm")
+
+    sm: StaffListLegacyItemImageGroupImagesSm | None
+    norm: StaffListLegacyItemImageGroupImagesNorm | None
+    origin: StaffListLegacyItemImageGroupImagesOrigin | None
+
+    def __init__(
+        self,
+        *,
+        sm: StaffListLegacyItemImageGroupImagesSm | None = None,
+        norm: StaffListLegacyItemImageGroupImagesNorm | None = None,
+        origin: StaffListLegacyItemImageGroupImagesOrigin | None = None,
+    ) -> None:
+        self.sm = sm
+        self.norm = norm
+        self.origin = origin
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItemImageGroupImagesNorm(Model):
     """`StaffListLegacyItem/image_group/0/images/norm`.
 
@@ -1250,16 +2404,37 @@ class StaffListLegacyItemImageGroupImagesNorm(Model):
         version: `str`.
     """
 
-    id: str | None = None
-    path: str | None = None
-    width: str | None = None
-    height: str | None = None
-    type: str | None = None
-    image_group_id: int | None = None
-    version: str | None = None
+    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
+
+    id: str | None
+    path: str | None
+    width: str | None
+    height: str | None
+    type: str | None
+    image_group_id: int | None
+    version: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        path: str | None = None,
+        width: str | None = None,
+        height: str | None = None,
+        type: str | None = None,
+        image_group_id: int | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.id = id
+        self.path = path
+        self.width = width
+        self.height = height
+        self.type = type
+        self.image_group_id = image_group_id
+        self.version = version
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItemImageGroupImagesOrigin(Model):
     """`StaffListLegacyItem/image_group/0/images/origin`.
 
@@ -1273,16 +2448,37 @@ class StaffListLegacyItemImageGroupImagesOrigin(Model):
         version: `str`.
     """
 
-    id: str | None = None
-    path: str | None = None
-    width: str | None = None
-    height: str | None = None
-    type: str | None = None
-    image_group_id: int | None = None
-    version: str | None = None
+    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
+
+    id: str | None
+    path: str | None
+    width: str | None
+    height: str | None
+    type: str | None
+    image_group_id: int | None
+    version: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        path: str | None = None,
+        width: str | None = None,
+        height: str | None = None,
+        type: str | None = None,
+        image_group_id: int | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.id = id
+        self.path = path
+        self.width = width
+        self.height = height
+        self.type = type
+        self.image_group_id = image_group_id
+        self.version = version
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItemImageGroupImagesSm(Model):
     """`StaffListLegacyItem/image_group/0/images/sm`.
 
@@ -1296,16 +2492,37 @@ class StaffListLegacyItemImageGroupImagesSm(Model):
         version: `str`.
     """
 
-    id: str | None = None
-    path: str | None = None
-    width: str | None = None
-    height: str | None = None
-    type: str | None = None
-    image_group_id: int | None = None
-    version: str | None = None
+    __slots__ = ("height", "id", "image_group_id", "path", "type", "version", "width")
+
+    id: str | None
+    path: str | None
+    width: str | None
+    height: str | None
+    type: str | None
+    image_group_id: int | None
+    version: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        path: str | None = None,
+        width: str | None = None,
+        height: str | None = None,
+        type: str | None = None,
+        image_group_id: int | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.id = id
+        self.path = path
+        self.width = width
+        self.height = height
+        self.type = type
+        self.image_group_id = image_group_id
+        self.version = version
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffListLegacyItemPosition(Model):
     """`StaffListLegacyItem/position/0`.
 
@@ -1314,11 +2531,17 @@ class StaffListLegacyItemPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffPosition2(Model):
     """`staff_position`.
 
@@ -1327,11 +2550,17 @@ class StaffPosition2(Model):
         title: `str`, always present.
     """
 
+    __slots__ = ("id", "title")
+
     id: int
     title: str
 
+    def __init__(self, *, id: int, title: str) -> None:
+        self.id = id
+        self.title = title
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffSchedulesGetLegacyData(Model):
     """`StaffSchedulesGetLegacyData`.
 
@@ -1341,12 +2570,19 @@ class StaffSchedulesGetLegacyData(Model):
         slots: `list[dict[str, JSON]]`.
     """
 
+    __slots__ = ("date", "is_working", "slots")
+
     date: str
     is_working: bool
-    slots: list[dict[str, JSON]] | None = None
+    slots: list[dict[str, JSON]] | None
+
+    def __init__(self, *, date: str, is_working: bool, slots: list[dict[str, JSON]] | None = None) -> None:
+        self.date = date
+        self.is_working = is_working
+        self.slots = slots
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffSchedulesSetRequest(Model):
     """`StaffSchedulesSetRequest`.
 
@@ -1355,11 +2591,22 @@ class StaffSchedulesSetRequest(Model):
         schedules_to_delete: `list[StaffSchedulesSetRequestSchedulesToDeleteItem]`.
     """
 
-    schedules_to_set: list[StaffSchedulesSetRequestSchedulesToSetItem] | None = None
-    schedules_to_delete: list[StaffSchedulesSetRequestSchedulesToDeleteItem] | None = None
+    __slots__ = ("schedules_to_delete", "schedules_to_set")
+
+    schedules_to_set: list[StaffSchedulesSetRequestSchedulesToSetItem] | None
+    schedules_to_delete: list[StaffSchedulesSetRequestSchedulesToDeleteItem] | None
+
+    def __init__(
+        self,
+        *,
+        schedules_to_set: list[StaffSchedulesSetRequestSchedulesToSetItem] | None = None,
+        schedules_to_delete: list[StaffSchedulesSetRequestSchedulesToDeleteItem] | None = None,
+    ) -> None:
+        self.schedules_to_set = schedules_to_set
+        self.schedules_to_delete = schedules_to_delete
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffSchedulesSetRequestSchedulesToDeleteItem(Model):
     """`StaffSchedulesSetRequest/schedules_to_delete/0`.
 
@@ -1368,11 +2615,17 @@ class StaffSchedulesSetRequestSchedulesToDeleteItem(Model):
         dates: `list[str]`.
     """
 
-    staff_id: int | None = None
-    dates: list[str] | None = None
+    __slots__ = ("dates", "staff_id")
+
+    staff_id: int | None
+    dates: list[str] | None
+
+    def __init__(self, *, staff_id: int | None = None, dates: list[str] | None = None) -> None:
+        self.staff_id = staff_id
+        self.dates = dates
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffSchedulesSetRequestSchedulesToSetItem(Model):
     """`StaffSchedulesSetRequest/schedules_to_set/0`.
 
@@ -1382,12 +2635,25 @@ class StaffSchedulesSetRequestSchedulesToSetItem(Model):
         slots: `list[StaffSchedulesSetRequestSchedulesToSetItemSlot]`.
     """
 
-    staff_id: int | None = None
-    dates: list[str] | None = None
-    slots: list[StaffSchedulesSetRequestSchedulesToSetItemSlot] | None = None
+    __slots__ = ("dates", "slots", "staff_id")
+
+    staff_id: int | None
+    dates: list[str] | None
+    slots: list[StaffSchedulesSetRequestSchedulesToSetItemSlot] | None
+
+    def __init__(
+        self,
+        *,
+        staff_id: int | None = None,
+        dates: list[str] | None = None,
+        slots: list[StaffSchedulesSetRequestSchedulesToSetItemSlot] | None = None,
+    ) -> None:
+        self.staff_id = staff_id
+        self.dates = dates
+        self.slots = slots
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffSchedulesSetRequestSchedulesToSetItemSlot(Model):
     """`StaffSchedulesSetRequest/schedules_to_set/0/slots/0`.
 
@@ -1396,11 +2662,18 @@ class StaffSchedulesSetRequestSchedulesToSetItemSlot(Model):
         to: `str`.
     """
 
-    from_: str | None = attrs.field(default=None, metadata={"wire": "from"})
-    to: str | None = None
+    __slots__ = ("from_", "to")
+    __wire_names__ = {"from_": "from"}
+
+    from_: str | None
+    to: str | None
+
+    def __init__(self, *, from_: str | None = None, to: str | None = None) -> None:
+        self.from_ = from_
+        self.to = to
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class StaffSchedulesUpdateLegacyRequest(Model):
     """`StaffSchedulesUpdateLegacyRequest`.
 
@@ -1410,12 +2683,19 @@ class StaffSchedulesUpdateLegacyRequest(Model):
         slots: `dict[str, JSON]`, always present.
     """
 
+    __slots__ = ("date", "is_working", "slots")
+
     date: str
     is_working: bool
     slots: dict[str, JSON]
 
+    def __init__(self, *, date: str, is_working: bool, slots: dict[str, JSON]) -> None:
+        self.date = date
+        self.is_working = is_working
+        self.slots = slots
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsListSettingsItem(Model):
     """`TipsListSettingsItem`.
 
@@ -1433,20 +2713,61 @@ class TipsListSettingsItem(Model):
         staff: `TipsListSettingsItemStaff`.
     """
 
-    id: int | None = None
-    location_id: int | None = None
-    staff_id: int | None = None
-    hash: str | None = None
-    status: float | None = None
-    status_title: str | None = None
-    is_enabled: bool | None = None
-    landing_external: str | None = None
-    master_tips_form_link: str | None = None
-    invite_sms_sent: bool | None = None
-    staff: TipsListSettingsItemStaff | None = None
+    __slots__ = (
+        "hash",
+        "id",
+        "invite_sms_sent",
+        "is_enabled",
+        "landing_external",
+        "location_id",
+        "master_tips_form_link",
+        "staff",
+        "staff_id",
+        "status",
+        "status_title",
+    )
+
+    id: int | None
+    location_id: int | None
+    staff_id: int | None
+    hash: str | None
+    status: float | None
+    status_title: str | None
+    is_enabled: bool | None
+    landing_external: str | None
+    master_tips_form_link: str | None
+    invite_sms_sent: bool | None
+    staff: TipsListSettingsItemStaff | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        location_id: int | None = None,
+        staff_id: int | None = None,
+        hash: str | None = None,
+        status: float | None = None,
+        status_title: str | None = None,
+        is_enabled: bool | None = None,
+        landing_external: str | None = None,
+        master_tips_form_link: str | None = None,
+        invite_sms_sent: bool | None = None,
+        staff: TipsListSettingsItemStaff | None = None,
+    ) -> None:
+        self.id = id
+        self.location_id = location_id
+        self.staff_id = staff_id
+        self.hash = hash
+        self.status = status
+        self.status_title = status_title
+        self.is_enabled = is_enabled
+        self.landing_external = landing_external
+        self.master_tips_form_link = master_tips_form_link
+        self.invite_sms_sent = invite_sms_sent
+        self.staff = staff
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsListSettingsItemStaff(Model):
     """`TipsListSettingsItem/staff`.
 
@@ -1460,16 +2781,37 @@ class TipsListSettingsItemStaff(Model):
         position: `TipsListSettingsItemStaffPosition`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    specialization: str | None = None
-    avatar: str | None = None
-    employee: TipsListSettingsItemStaffEmployee | None = None
-    user: TipsListSettingsItemStaffUser | None = None
-    position: TipsListSettingsItemStaffPosition | None = None
+    __slots__ = ("avatar", "employee", "id", "name", "position", "specialization", "user")
+
+    id: int | None
+    name: str | None
+    specialization: str | None
+    avatar: str | None
+    employee: TipsListSettingsItemStaffEmployee | None
+    user: TipsListSettingsItemStaffUser | None
+    position: TipsListSettingsItemStaffPosition | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        specialization: str | None = None,
+        avatar: str | None = None,
+        employee: TipsListSettingsItemStaffEmployee | None = None,
+        user: TipsListSettingsItemStaffUser | None = None,
+        position: TipsListSettingsItemStaffPosition | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.specialization = specialization
+        self.avatar = avatar
+        self.employee = employee
+        self.user = user
+        self.position = position
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsListSettingsItemStaffEmployee(Model):
     """`TipsListSettingsItem/staff/employee`.
 
@@ -1478,11 +2820,17 @@ class TipsListSettingsItemStaffEmployee(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    phone: str | None = None
+    __slots__ = ("id", "phone")
+
+    id: int | None
+    phone: str | None
+
+    def __init__(self, *, id: int | None = None, phone: str | None = None) -> None:
+        self.id = id
+        self.phone = phone
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsListSettingsItemStaffPosition(Model):
     """`TipsListSettingsItem/staff/position`.
 
@@ -1491,11 +2839,17 @@ class TipsListSettingsItemStaffPosition(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class TipsListSettingsItemStaffUser(Model):
     """`TipsListSettingsItem/staff/user`.
 
@@ -1506,10 +2860,20 @@ class TipsListSettingsItemStaffUser(Model):
         phone: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
+    __slots__ = ("email", "id", "name", "phone")
+
+    id: int | None
+    name: str | None
+    email: str | None
+    phone: str | None
+
+    def __init__(
+        self, *, id: int | None = None, name: str | None = None, email: str | None = None, phone: str | None = None
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.email = email
+        self.phone = phone
 
 
 # Imported last: models of different modules may refer to each other, and annotations are

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from apiforge.core import JSON, OpenStrEnum
-from apiforge.core.model import Model
+from apiforge.core.model import Model, typed_as_attrs
 
 
 class CurrentUserInviteRequestInviteUserRole(OpenStrEnum):
@@ -65,7 +63,7 @@ class UsersUpdatePermissionsRequestUserRole(OpenStrEnum):
     OWNER = "owner"
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthRequest2(Model):
     """`auth_request_2`.
 
@@ -74,11 +72,17 @@ class AuthRequest2(Model):
         password: `str`, always present.
     """
 
+    __slots__ = ("login", "password")
+
     login: str
     password: str
 
+    def __init__(self, *, login: str, password: str) -> None:
+        self.login = login
+        self.password = password
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthRequest2fa(Model):
     """`auth_request_2fa`.
 
@@ -88,12 +92,20 @@ class AuthRequest2fa(Model):
         field_2fa (wire name `2fa`): `AuthRequest2faField2fa`.
     """
 
+    __slots__ = ("field_2fa", "login", "password")
+    __wire_names__ = {"field_2fa": "2fa"}
+
     login: str
     password: str
-    field_2fa: AuthRequest2faField2fa | None = attrs.field(default=None, metadata={"wire": "2fa"})
+    field_2fa: AuthRequest2faField2fa | None
+
+    def __init__(self, *, login: str, password: str, field_2fa: AuthRequest2faField2fa | None = None) -> None:
+        self.login = login
+        self.password = password
+        self.field_2fa = field_2fa
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthRequest2faField2fa(Model):
     """`auth_request_2fa/field_2fa`.
 
@@ -102,11 +114,17 @@ class AuthRequest2faField2fa(Model):
         secret: `str`.
     """
 
-    uuid: str | None = None
-    secret: str | None = None
+    __slots__ = ("secret", "uuid")
+
+    uuid: str | None
+    secret: str | None
+
+    def __init__(self, *, uuid: str | None = None, secret: str | None = None) -> None:
+        self.uuid = uuid
+        self.secret = secret
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class AuthResponse2(Model):
     """`auth_response_2`.
 
@@ -122,18 +140,43 @@ class AuthResponse2(Model):
         is_email_confirmed: `bool`.
     """
 
-    id: int | None = None
-    user_token: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    login: str | None = None
-    email: str | None = None
-    avatar: str | None = None
-    is_approved: bool | None = None
-    is_email_confirmed: bool | None = None
+    __slots__ = ("avatar", "email", "id", "is_approved", "is_email_confirmed", "login", "name", "phone", "user_token")
+
+    id: int | None
+    user_token: str | None
+    name: str | None
+    phone: str | None
+    login: str | None
+    email: str | None
+    avatar: str | None
+    is_approved: bool | None
+    is_email_confirmed: bool | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        user_token: str | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        login: str | None = None,
+        email: str | None = None,
+        avatar: str | None = None,
+        is_approved: bool | None = None,
+        is_email_confirmed: bool | None = None,
+    ) -> None:
+        self.id = id
+        self.user_token = user_token
+        self.name = name
+        self.phone = phone
+        self.login = login
+        self.email = email
+        self.avatar = avatar
+        self.is_approved = is_approved
+        self.is_email_confirmed = is_email_confirmed
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingAuthResponse(Model):
     """`booking_auth_response`.
 
@@ -147,16 +190,37 @@ class BookingAuthResponse(Model):
         avatar: `str`.
     """
 
-    id: int | None = None
-    user_token: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    login: str | None = None
-    email: str | None = None
-    avatar: str | None = None
+    __slots__ = ("avatar", "email", "id", "login", "name", "phone", "user_token")
+
+    id: int | None
+    user_token: str | None
+    name: str | None
+    phone: str | None
+    login: str | None
+    email: str | None
+    avatar: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        user_token: str | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        login: str | None = None,
+        email: str | None = None,
+        avatar: str | None = None,
+    ) -> None:
+        self.id = id
+        self.user_token = user_token
+        self.name = name
+        self.phone = phone
+        self.login = login
+        self.email = email
+        self.avatar = avatar
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingAuthResponse2(Model):
     """`booking_auth_response_2`.
 
@@ -170,16 +234,37 @@ class BookingAuthResponse2(Model):
         avatar: `str`.
     """
 
-    id: int | None = None
-    user_token: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    login: str | None = None
-    email: str | None = None
-    avatar: str | None = None
+    __slots__ = ("avatar", "email", "id", "login", "name", "phone", "user_token")
+
+    id: int | None
+    user_token: str | None
+    name: str | None
+    phone: str | None
+    login: str | None
+    email: str | None
+    avatar: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        user_token: str | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        login: str | None = None,
+        email: str | None = None,
+        avatar: str | None = None,
+    ) -> None:
+        self.id = id
+        self.user_token = user_token
+        self.name = name
+        self.phone = phone
+        self.login = login
+        self.email = email
+        self.avatar = avatar
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingAuthWithCode(Model):
     """`booking_auth_with_code`.
 
@@ -188,11 +273,17 @@ class BookingAuthWithCode(Model):
         code: `str`, always present.
     """
 
+    __slots__ = ("code", "phone")
+
     phone: str
     code: str
 
+    def __init__(self, *, phone: str, code: str) -> None:
+        self.phone = phone
+        self.code = code
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingUserGetDataResponseDataTypes(Model):
     """`booking_user_get_data_response_data_types`.
 
@@ -207,17 +298,41 @@ class BookingUserGetDataResponseDataTypes(Model):
         avatar: `str`.
     """
 
-    field_0: str | None = attrs.field(default=None, metadata={"wire": "0"})
-    id: int | None = None
-    user_token: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    login: str | None = None
-    email: str | None = None
-    avatar: str | None = None
+    __slots__ = ("avatar", "email", "field_0", "id", "login", "name", "phone", "user_token")
+    __wire_names__ = {"field_0": "0"}
+
+    field_0: str | None
+    id: int | None
+    user_token: str | None
+    name: str | None
+    phone: str | None
+    login: str | None
+    email: str | None
+    avatar: str | None
+
+    def __init__(
+        self,
+        *,
+        field_0: str | None = None,
+        id: int | None = None,
+        user_token: str | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        login: str | None = None,
+        email: str | None = None,
+        avatar: str | None = None,
+    ) -> None:
+        self.field_0 = field_0
+        self.id = id
+        self.user_token = user_token
+        self.name = name
+        self.phone = phone
+        self.login = login
+        self.email = email
+        self.avatar = avatar
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingUserUpdateInfoRequestDataTypes(Model):
     """`booking_user_update_info_request_data_types`.
 
@@ -228,13 +343,28 @@ class BookingUserUpdateInfoRequestDataTypes(Model):
         confirmation_code: `str`.
     """
 
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    confirmation_code: str | None = None
+    __slots__ = ("confirmation_code", "email", "name", "phone")
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    confirmation_code: str | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        confirmation_code: str | None = None,
+    ) -> None:
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.confirmation_code = confirmation_code
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingUserUpdatePasswordRequestDataTypes(Model):
     """`booking_user_update_password_request_data_types`.
 
@@ -243,11 +373,17 @@ class BookingUserUpdatePasswordRequestDataTypes(Model):
         new_password: `str`.
     """
 
-    old_password: str | None = None
-    new_password: str | None = None
+    __slots__ = ("new_password", "old_password")
+
+    old_password: str | None
+    new_password: str | None
+
+    def __init__(self, *, old_password: str | None = None, new_password: str | None = None) -> None:
+        self.old_password = old_password
+        self.new_password = new_password
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class BookingUsersUpdatePasswordData(Model):
     """`BookingUsersUpdatePasswordData`.
 
@@ -255,10 +391,15 @@ class BookingUsersUpdatePasswordData(Model):
         user_token: `str`.
     """
 
-    user_token: str | None = None
+    __slots__ = ("user_token",)
+
+    user_token: str | None
+
+    def __init__(self, *, user_token: str | None = None) -> None:
+        self.user_token = user_token
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ChainsListItem(Model):
     """`ChainsListItem`.
 
@@ -269,13 +410,28 @@ class ChainsListItem(Model):
         access: `ChainsListItemAccess`.
     """
 
-    id: int | None = None
-    title: str | None = None
-    companies: list[ChainsListItemCompany] | None = None
-    access: ChainsListItemAccess | None = None
+    __slots__ = ("access", "companies", "id", "title")
+
+    id: int | None
+    title: str | None
+    companies: list[ChainsListItemCompany] | None
+    access: ChainsListItemAccess | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        title: str | None = None,
+        companies: list[ChainsListItemCompany] | None = None,
+        access: ChainsListItemAccess | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.companies = companies
+        self.access = access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ChainsListItemAccess(Model):
     """`ChainsListItem/access`.
 
@@ -288,15 +444,41 @@ class ChainsListItemAccess(Model):
         network_services_access: `str`.
     """
 
-    settings_access: str | None = None
-    clients_access: str | None = None
-    users_access: str | None = None
-    loyalty_access: str | None = None
-    loyalty_cards_manual_transactions_access: str | None = None
-    network_services_access: str | None = None
+    __slots__ = (
+        "clients_access",
+        "loyalty_access",
+        "loyalty_cards_manual_transactions_access",
+        "network_services_access",
+        "settings_access",
+        "users_access",
+    )
+
+    settings_access: str | None
+    clients_access: str | None
+    users_access: str | None
+    loyalty_access: str | None
+    loyalty_cards_manual_transactions_access: str | None
+    network_services_access: str | None
+
+    def __init__(
+        self,
+        *,
+        settings_access: str | None = None,
+        clients_access: str | None = None,
+        users_access: str | None = None,
+        loyalty_access: str | None = None,
+        loyalty_cards_manual_transactions_access: str | None = None,
+        network_services_access: str | None = None,
+    ) -> None:
+        self.settings_access = settings_access
+        self.clients_access = clients_access
+        self.users_access = users_access
+        self.loyalty_access = loyalty_access
+        self.loyalty_cards_manual_transactions_access = loyalty_cards_manual_transactions_access
+        self.network_services_access = network_services_access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class ChainsListItemCompany(Model):
     """`ChainsListItem/companies/0`.
 
@@ -305,11 +487,17 @@ class ChainsListItemCompany(Model):
         title: `str`.
     """
 
-    id: int | None = None
-    title: str | None = None
+    __slots__ = ("id", "title")
+
+    id: int | None
+    title: str | None
+
+    def __init__(self, *, id: int | None = None, title: str | None = None) -> None:
+        self.id = id
+        self.title = title
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyUsersListItem(Model):
     """`CompanyUsersListItem`.
 
@@ -324,17 +512,40 @@ class CompanyUsersListItem(Model):
         user_role_slug: `str`.
     """
 
-    id: int | None = None
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    information: str | None = None
-    is_approved: bool | None = None
-    is_non_deletable: bool | None = None
-    user_role_slug: str | None = None
+    __slots__ = ("email", "id", "information", "is_approved", "is_non_deletable", "name", "phone", "user_role_slug")
+
+    id: int | None
+    name: str | None
+    phone: str | None
+    email: str | None
+    information: str | None
+    is_approved: bool | None
+    is_non_deletable: bool | None
+    user_role_slug: str | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        name: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        information: str | None = None,
+        is_approved: bool | None = None,
+        is_non_deletable: bool | None = None,
+        user_role_slug: str | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.information = information
+        self.is_approved = is_approved
+        self.is_non_deletable = is_non_deletable
+        self.user_role_slug = user_role_slug
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyUsersListLegacyItem(Model):
     """`CompanyUsersListLegacyItem`.
 
@@ -348,16 +559,37 @@ class CompanyUsersListLegacyItem(Model):
         access: `CompanyUsersListLegacyItemAccess`.
     """
 
-    id: int | None = None
-    firstname: str | None = None
-    login: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    information: str | None = None
-    access: CompanyUsersListLegacyItemAccess | None = None
+    __slots__ = ("access", "email", "firstname", "id", "information", "login", "phone")
+
+    id: int | None
+    firstname: str | None
+    login: str | None
+    email: str | None
+    phone: str | None
+    information: str | None
+    access: CompanyUsersListLegacyItemAccess | None
+
+    def __init__(
+        self,
+        *,
+        id: int | None = None,
+        firstname: str | None = None,
+        login: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        information: str | None = None,
+        access: CompanyUsersListLegacyItemAccess | None = None,
+    ) -> None:
+        self.id = id
+        self.firstname = firstname
+        self.login = login
+        self.email = email
+        self.phone = phone
+        self.information = information
+        self.access = access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CompanyUsersListLegacyItemAccess(Model):
     """`CompanyUsersListLegacyItem/access`.
 
@@ -378,23 +610,73 @@ class CompanyUsersListLegacyItemAccess(Model):
         master_id: `int`.
     """
 
-    stat_access: bool | None = None
-    schedule_edit_access: bool | None = None
-    client_phones_access: bool | None = None
-    clients_access: bool | None = None
-    settings_access: bool | None = None
-    edit_records_access: bool | None = None
-    timetable_access: bool | None = None
-    billing_access: bool | None = None
-    users_access: bool | None = None
-    excel_access: bool | None = None
-    finances_access: bool | None = None
-    storages_access: bool | None = None
-    send_sms: bool | None = None
-    master_id: int | None = None
+    __slots__ = (
+        "billing_access",
+        "client_phones_access",
+        "clients_access",
+        "edit_records_access",
+        "excel_access",
+        "finances_access",
+        "master_id",
+        "schedule_edit_access",
+        "send_sms",
+        "settings_access",
+        "stat_access",
+        "storages_access",
+        "timetable_access",
+        "users_access",
+    )
+
+    stat_access: bool | None
+    schedule_edit_access: bool | None
+    client_phones_access: bool | None
+    clients_access: bool | None
+    settings_access: bool | None
+    edit_records_access: bool | None
+    timetable_access: bool | None
+    billing_access: bool | None
+    users_access: bool | None
+    excel_access: bool | None
+    finances_access: bool | None
+    storages_access: bool | None
+    send_sms: bool | None
+    master_id: int | None
+
+    def __init__(
+        self,
+        *,
+        stat_access: bool | None = None,
+        schedule_edit_access: bool | None = None,
+        client_phones_access: bool | None = None,
+        clients_access: bool | None = None,
+        settings_access: bool | None = None,
+        edit_records_access: bool | None = None,
+        timetable_access: bool | None = None,
+        billing_access: bool | None = None,
+        users_access: bool | None = None,
+        excel_access: bool | None = None,
+        finances_access: bool | None = None,
+        storages_access: bool | None = None,
+        send_sms: bool | None = None,
+        master_id: int | None = None,
+    ) -> None:
+        self.stat_access = stat_access
+        self.schedule_edit_access = schedule_edit_access
+        self.client_phones_access = client_phones_access
+        self.clients_access = clients_access
+        self.settings_access = settings_access
+        self.edit_records_access = edit_records_access
+        self.timetable_access = timetable_access
+        self.billing_access = billing_access
+        self.users_access = users_access
+        self.excel_access = excel_access
+        self.finances_access = finances_access
+        self.storages_access = storages_access
+        self.send_sms = send_sms
+        self.master_id = master_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsData(Model):
     """`CurrentUserGetPermissionsData`.
 
@@ -411,19 +693,57 @@ class CurrentUserGetPermissionsData(Model):
         other: `CurrentUserGetPermissionsDataOther`.
     """
 
-    timetable: CurrentUserGetPermissionsDataTimetable | None = None
-    record_form: CurrentUserGetPermissionsDataRecordForm | None = None
-    finances: CurrentUserGetPermissionsDataFinances | None = None
-    clients: CurrentUserGetPermissionsDataClients | None = None
-    dashboard: CurrentUserGetPermissionsDataDashboard | None = None
-    notification: CurrentUserGetPermissionsDataNotification | None = None
-    loyalty: CurrentUserGetPermissionsDataLoyalty | None = None
-    storages: CurrentUserGetPermissionsDataStorages | None = None
-    settings: CurrentUserGetPermissionsDataSettings | None = None
-    other: CurrentUserGetPermissionsDataOther | None = None
+    __slots__ = (
+        "clients",
+        "dashboard",
+        "finances",
+        "loyalty",
+        "notification",
+        "other",
+        "record_form",
+        "settings",
+        "storages",
+        "timetable",
+    )
+
+    timetable: CurrentUserGetPermissionsDataTimetable | None
+    record_form: CurrentUserGetPermissionsDataRecordForm | None
+    finances: CurrentUserGetPermissionsDataFinances | None
+    clients: CurrentUserGetPermissionsDataClients | None
+    dashboard: CurrentUserGetPermissionsDataDashboard | None
+    notification: CurrentUserGetPermissionsDataNotification | None
+    loyalty: CurrentUserGetPermissionsDataLoyalty | None
+    storages: CurrentUserGetPermissionsDataStorages | None
+    settings: CurrentUserGetPermissionsDataSettings | None
+    other: CurrentUserGetPermissionsDataOther | None
+
+    def __init__(
+        self,
+        *,
+        timetable: CurrentUserGetPermissionsDataTimetable | None = None,
+        record_form: CurrentUserGetPermissionsDataRecordForm | None = None,
+        finances: CurrentUserGetPermissionsDataFinances | None = None,
+        clients: CurrentUserGetPermissionsDataClients | None = None,
+        dashboard: CurrentUserGetPermissionsDataDashboard | None = None,
+        notification: CurrentUserGetPermissionsDataNotification | None = None,
+        loyalty: CurrentUserGetPermissionsDataLoyalty | None = None,
+        storages: CurrentUserGetPermissionsDataStorages | None = None,
+        settings: CurrentUserGetPermissionsDataSettings | None = None,
+        other: CurrentUserGetPermissionsDataOther | None = None,
+    ) -> None:
+        self.timetable = timetable
+        self.record_form = record_form
+        self.finances = finances
+        self.clients = clients
+        self.dashboard = dashboard
+        self.notification = notification
+        self.loyalty = loyalty
+        self.storages = storages
+        self.settings = settings
+        self.other = other
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataClients(Model):
     """`CurrentUserGetPermissionsData/clients`.
 
@@ -446,25 +766,81 @@ class CurrentUserGetPermissionsDataClients(Model):
         get_visit_master_id: `int`.
     """
 
-    clients_access: bool | None = None
-    client_phones_access: bool | None = None
-    clients_phones_email_access: bool | None = None
-    clients_card_phone_access: bool | None = None
-    clients_delete_access: bool | None = None
-    clients_excel_access: bool | None = None
-    excel_access: bool | None = None
-    client_comments_list_access: bool | None = None
-    client_comments_add_access: bool | None = None
-    client_comments_own_edit_access: bool | None = None
-    client_comments_other_edit_access: bool | None = None
-    client_files_list_access: bool | None = None
-    client_files_upload_access: bool | None = None
-    client_files_delete_access: bool | None = None
-    clients_visit_master_id: int | None = None
-    get_visit_master_id: int | None = None
+    __slots__ = (
+        "client_comments_add_access",
+        "client_comments_list_access",
+        "client_comments_other_edit_access",
+        "client_comments_own_edit_access",
+        "client_files_delete_access",
+        "client_files_list_access",
+        "client_files_upload_access",
+        "client_phones_access",
+        "clients_access",
+        "clients_card_phone_access",
+        "clients_delete_access",
+        "clients_excel_access",
+        "clients_phones_email_access",
+        "clients_visit_master_id",
+        "excel_access",
+        "get_visit_master_id",
+    )
+
+    clients_access: bool | None
+    client_phones_access: bool | None
+    clients_phones_email_access: bool | None
+    clients_card_phone_access: bool | None
+    clients_delete_access: bool | None
+    clients_excel_access: bool | None
+    excel_access: bool | None
+    client_comments_list_access: bool | None
+    client_comments_add_access: bool | None
+    client_comments_own_edit_access: bool | None
+    client_comments_other_edit_access: bool | None
+    client_files_list_access: bool | None
+    client_files_upload_access: bool | None
+    client_files_delete_access: bool | None
+    clients_visit_master_id: int | None
+    get_visit_master_id: int | None
+
+    def __init__(
+        self,
+        *,
+        clients_access: bool | None = None,
+        client_phones_access: bool | None = None,
+        clients_phones_email_access: bool | None = None,
+        clients_card_phone_access: bool | None = None,
+        clients_delete_access: bool | None = None,
+        clients_excel_access: bool | None = None,
+        excel_access: bool | None = None,
+        client_comments_list_access: bool | None = None,
+        client_comments_add_access: bool | None = None,
+        client_comments_own_edit_access: bool | None = None,
+        client_comments_other_edit_access: bool | None = None,
+        client_files_list_access: bool | None = None,
+        client_files_upload_access: bool | None = None,
+        client_files_delete_access: bool | None = None,
+        clients_visit_master_id: int | None = None,
+        get_visit_master_id: int | None = None,
+    ) -> None:
+        self.clients_access = clients_access
+        self.client_phones_access = client_phones_access
+        self.clients_phones_email_access = clients_phones_email_access
+        self.clients_card_phone_access = clients_card_phone_access
+        self.clients_delete_access = clients_delete_access
+        self.clients_excel_access = clients_excel_access
+        self.excel_access = excel_access
+        self.client_comments_list_access = client_comments_list_access
+        self.client_comments_add_access = client_comments_add_access
+        self.client_comments_own_edit_access = client_comments_own_edit_access
+        self.client_comments_other_edit_access = client_comments_other_edit_access
+        self.client_files_list_access = client_files_list_access
+        self.client_files_upload_access = client_files_upload_access
+        self.client_files_delete_access = client_files_delete_access
+        self.clients_visit_master_id = clients_visit_master_id
+        self.get_visit_master_id = get_visit_master_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataDashboard(Model):
     """`CurrentUserGetPermissionsData/dashboard`.
 
@@ -486,24 +862,77 @@ class CurrentUserGetPermissionsDataDashboard(Model):
         dashboard_calls_phones_access: `bool`.
     """
 
-    dashboard_access: bool | None = None
-    dash_access: bool | None = None
-    dash_phones_access: bool | None = None
-    dash_records_access: bool | None = None
-    dash_records_last_days_count: float | None = None
-    dash_records_excel_access: bool | None = None
-    dash_records_phones_access: bool | None = None
-    dash_message_access: bool | None = None
-    dash_message_excel_access: bool | None = None
-    dash_message_phones_access: bool | None = None
-    dash_reviews_access: bool | None = None
-    dash_reviews_delete_access: bool | None = None
-    dashboard_calls_access: bool | None = None
-    dashboard_calls_excel_access: bool | None = None
-    dashboard_calls_phones_access: bool | None = None
+    __slots__ = (
+        "dash_access",
+        "dash_message_access",
+        "dash_message_excel_access",
+        "dash_message_phones_access",
+        "dash_phones_access",
+        "dash_records_access",
+        "dash_records_excel_access",
+        "dash_records_last_days_count",
+        "dash_records_phones_access",
+        "dash_reviews_access",
+        "dash_reviews_delete_access",
+        "dashboard_access",
+        "dashboard_calls_access",
+        "dashboard_calls_excel_access",
+        "dashboard_calls_phones_access",
+    )
+
+    dashboard_access: bool | None
+    dash_access: bool | None
+    dash_phones_access: bool | None
+    dash_records_access: bool | None
+    dash_records_last_days_count: float | None
+    dash_records_excel_access: bool | None
+    dash_records_phones_access: bool | None
+    dash_message_access: bool | None
+    dash_message_excel_access: bool | None
+    dash_message_phones_access: bool | None
+    dash_reviews_access: bool | None
+    dash_reviews_delete_access: bool | None
+    dashboard_calls_access: bool | None
+    dashboard_calls_excel_access: bool | None
+    dashboard_calls_phones_access: bool | None
+
+    def __init__(
+        self,
+        *,
+        dashboard_access: bool | None = None,
+        dash_access: bool | None = None,
+        dash_phones_access: bool | None = None,
+        dash_records_access: bool | None = None,
+        dash_records_last_days_count: float | None = None,
+        dash_records_excel_access: bool | None = None,
+        dash_records_phones_access: bool | None = None,
+        dash_message_access: bool | None = None,
+        dash_message_excel_access: bool | None = None,
+        dash_message_phones_access: bool | None = None,
+        dash_reviews_access: bool | None = None,
+        dash_reviews_delete_access: bool | None = None,
+        dashboard_calls_access: bool | None = None,
+        dashboard_calls_excel_access: bool | None = None,
+        dashboard_calls_phones_access: bool | None = None,
+    ) -> None:
+        self.dashboard_access = dashboard_access
+        self.dash_access = dash_access
+        self.dash_phones_access = dash_phones_access
+        self.dash_records_access = dash_records_access
+        self.dash_records_last_days_count = dash_records_last_days_count
+        self.dash_records_excel_access = dash_records_excel_access
+        self.dash_records_phones_access = dash_records_phones_access
+        self.dash_message_access = dash_message_access
+        self.dash_message_excel_access = dash_message_excel_access
+        self.dash_message_phones_access = dash_message_phones_access
+        self.dash_reviews_access = dash_reviews_access
+        self.dash_reviews_delete_access = dash_reviews_delete_access
+        self.dashboard_calls_access = dashboard_calls_access
+        self.dashboard_calls_excel_access = dashboard_calls_excel_access
+        self.dashboard_calls_phones_access = dashboard_calls_phones_access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataFinances(Model):
     """`CurrentUserGetPermissionsData/finances`.
 
@@ -568,67 +997,253 @@ class CurrentUserGetPermissionsDataFinances(Model):
         finances_z_report_excel_access: `bool`.
     """
 
-    finances_access: bool | None = None
-    finances_accounts_ids: list[dict[str, JSON]] | None = None
-    finances_transactions_access: bool | None = None
-    finances_last_days_count: float | None = None
-    finances_create_transactions_access: bool | None = None
-    finances_create_last_days_count: float | None = None
-    finances_edit_transactions_access: bool | None = None
-    finances_edit_last_days_count: float | None = None
-    finances_delete_transactions_access: bool | None = None
-    finances_transactions_excel_access: bool | None = None
-    finances_expenses_ids: list[dict[str, JSON]] | None = None
-    finances_accounts_access: bool | None = None
-    finances_accounts_banalce_access: bool | None = None
-    finances_suppliers_read_access: bool | None = None
-    finances_suppliers_create_access: bool | None = None
-    finances_suppliers_update_access: bool | None = None
-    finances_suppliers_delete_access: bool | None = None
-    finances_suppliers_excel_access: bool | None = None
-    finances_expenses_read_access: bool | None = None
-    expenses_read_access: bool | None = None
-    finances_expenses_create_access: bool | None = None
-    expenses_create_access: bool | None = None
-    finances_expenses_update_access: bool | None = None
-    expenses_update_access: bool | None = None
-    finances_expenses_delete_access: bool | None = None
-    expenses_delete_access: bool | None = None
-    finances_kkm_transactions_access: bool | None = None
-    kkm_transactions_accounts_access: bool | None = None
-    finances_kkm_settings_read_access: bool | None = None
-    kkm_settings_reed_access: bool | None = None
-    finances_kkm_settings_update_access: bool | None = None
-    kkm_settings_update_access: bool | None = None
-    finances_settings_invoicing_read_access: bool | None = None
-    finances_settings_invoicing_update_access: bool | None = None
-    settings_invoicing_read_access: bool | None = None
-    settings_invoicing_update_access: bool | None = None
-    finances_options_read_access: bool | None = None
-    finances_options_update_access: bool | None = None
-    options_update_access: bool | None = None
-    finances_salary_schemes_access: bool | None = None
-    finances_salary_calc_access: bool | None = None
-    finances_salary_not_limitation_today_access: bool | None = None
-    finances_payroll_calculation_create_access: bool | None = None
-    finances_payroll_calculation_create_not_limitation_today_access: bool | None = None
-    finances_salary_access_master_checkbox: bool | None = None
-    finances_salary_access_master_id: int | None = None
-    get_salary_access_master_id: int | None = None
-    finances_salary_master_not_limitation_today_access: bool | None = None
-    finances_payroll_calculation_create_by_master_access: bool | None = None
-    calculation_create_by_master_not_limitation_today_access: bool | None = None
-    finances_period_report_access: bool | None = None
-    finances_period_report_excel_access: bool | None = None
-    finances_year_report_access: bool | None = None
-    finances_year_report_excel_access: bool | None = None
-    finances_print_check_access: bool | None = None
-    finances_z_report_access: bool | None = None
-    finances_z_report_no_limit_today_access: bool | None = None
-    finances_z_report_excel_access: bool | None = None
+    __slots__ = (
+        "calculation_create_by_master_not_limitation_today_access",
+        "expenses_create_access",
+        "expenses_delete_access",
+        "expenses_read_access",
+        "expenses_update_access",
+        "finances_access",
+        "finances_accounts_access",
+        "finances_accounts_banalce_access",
+        "finances_accounts_ids",
+        "finances_create_last_days_count",
+        "finances_create_transactions_access",
+        "finances_delete_transactions_access",
+        "finances_edit_last_days_count",
+        "finances_edit_transactions_access",
+        "finances_expenses_create_access",
+        "finances_expenses_delete_access",
+        "finances_expenses_ids",
+        "finances_expenses_read_access",
+        "finances_expenses_update_access",
+        "finances_kkm_settings_read_access",
+        "finances_kkm_settings_update_access",
+        "finances_kkm_transactions_access",
+        "finances_last_days_count",
+        "finances_options_read_access",
+        "finances_options_update_access",
+        "finances_payroll_calculation_create_access",
+        "finances_payroll_calculation_create_by_master_access",
+        "finances_payroll_calculation_create_not_limitation_today_access",
+        "finances_period_report_access",
+        "finances_period_report_excel_access",
+        "finances_print_check_access",
+        "finances_salary_access_master_checkbox",
+        "finances_salary_access_master_id",
+        "finances_salary_calc_access",
+        "finances_salary_master_not_limitation_today_access",
+        "finances_salary_not_limitation_today_access",
+        "finances_salary_schemes_access",
+        "finances_settings_invoicing_read_access",
+        "finances_settings_invoicing_update_access",
+        "finances_suppliers_create_access",
+        "finances_suppliers_delete_access",
+        "finances_suppliers_excel_access",
+        "finances_suppliers_read_access",
+        "finances_suppliers_update_access",
+        "finances_transactions_access",
+        "finances_transactions_excel_access",
+        "finances_year_report_access",
+        "finances_year_report_excel_access",
+        "finances_z_report_access",
+        "finances_z_report_excel_access",
+        "finances_z_report_no_limit_today_access",
+        "get_salary_access_master_id",
+        "kkm_settings_reed_access",
+        "kkm_settings_update_access",
+        "kkm_transactions_accounts_access",
+        "options_update_access",
+        "settings_invoicing_read_access",
+        "settings_invoicing_update_access",
+    )
+
+    finances_access: bool | None
+    finances_accounts_ids: list[dict[str, JSON]] | None
+    finances_transactions_access: bool | None
+    finances_last_days_count: float | None
+    finances_create_transactions_access: bool | None
+    finances_create_last_days_count: float | None
+    finances_edit_transactions_access: bool | None
+    finances_edit_last_days_count: float | None
+    finances_delete_transactions_access: bool | None
+    finances_transactions_excel_access: bool | None
+    finances_expenses_ids: list[dict[str, JSON]] | None
+    finances_accounts_access: bool | None
+    finances_accounts_banalce_access: bool | None
+    finances_suppliers_read_access: bool | None
+    finances_suppliers_create_access: bool | None
+    finances_suppliers_update_access: bool | None
+    finances_suppliers_delete_access: bool | None
+    finances_suppliers_excel_access: bool | None
+    finances_expenses_read_access: bool | None
+    expenses_read_access: bool | None
+    finances_expenses_create_access: bool | None
+    expenses_create_access: bool | None
+    finances_expenses_update_access: bool | None
+    expenses_update_access: bool | None
+    finances_expenses_delete_access: bool | None
+    expenses_delete_access: bool | None
+    finances_kkm_transactions_access: bool | None
+    kkm_transactions_accounts_access: bool | None
+    finances_kkm_settings_read_access: bool | None
+    kkm_settings_reed_access: bool | None
+    finances_kkm_settings_update_access: bool | None
+    kkm_settings_update_access: bool | None
+    finances_settings_invoicing_read_access: bool | None
+    finances_settings_invoicing_update_access: bool | None
+    settings_invoicing_read_access: bool | None
+    settings_invoicing_update_access: bool | None
+    finances_options_read_access: bool | None
+    finances_options_update_access: bool | None
+    options_update_access: bool | None
+    finances_salary_schemes_access: bool | None
+    finances_salary_calc_access: bool | None
+    finances_salary_not_limitation_today_access: bool | None
+    finances_payroll_calculation_create_access: bool | None
+    finances_payroll_calculation_create_not_limitation_today_access: bool | None
+    finances_salary_access_master_checkbox: bool | None
+    finances_salary_access_master_id: int | None
+    get_salary_access_master_id: int | None
+    finances_salary_master_not_limitation_today_access: bool | None
+    finances_payroll_calculation_create_by_master_access: bool | None
+    calculation_create_by_master_not_limitation_today_access: bool | None
+    finances_period_report_access: bool | None
+    finances_period_report_excel_access: bool | None
+    finances_year_report_access: bool | None
+    finances_year_report_excel_access: bool | None
+    finances_print_check_access: bool | None
+    finances_z_report_access: bool | None
+    finances_z_report_no_limit_today_access: bool | None
+    finances_z_report_excel_access: bool | None
+
+    def __init__(
+        self,
+        *,
+        finances_access: bool | None = None,
+        finances_accounts_ids: list[dict[str, JSON]] | None = None,
+        finances_transactions_access: bool | None = None,
+        finances_last_days_count: float | None = None,
+        finances_create_transactions_access: bool | None = None,
+        finances_create_last_days_count: float | None = None,
+        finances_edit_transactions_access: bool | None = None,
+        finances_edit_last_days_count: float | None = None,
+        finances_delete_transactions_access: bool | None = None,
+        finances_transactions_excel_access: bool | None = None,
+        finances_expenses_ids: list[dict[str, JSON]] | None = None,
+        finances_accounts_access: bool | None = None,
+        finances_accounts_banalce_access: bool | None = None,
+        finances_suppliers_read_access: bool | None = None,
+        finances_suppliers_create_access: bool | None = None,
+        finances_suppliers_update_access: bool | None = None,
+        finances_suppliers_delete_access: bool | None = None,
+        finances_suppliers_excel_access: bool | None = None,
+        finances_expenses_read_access: bool | None = None,
+        expenses_read_access: bool | None = None,
+        finances_expenses_create_access: bool | None = None,
+        expenses_create_access: bool | None = None,
+        finances_expenses_update_access: bool | None = None,
+        expenses_update_access: bool | None = None,
+        finances_expenses_delete_access: bool | None = None,
+        expenses_delete_access: bool | None = None,
+        finances_kkm_transactions_access: bool | None = None,
+        kkm_transactions_accounts_access: bool | None = None,
+        finances_kkm_settings_read_access: bool | None = None,
+        kkm_settings_reed_access: bool | None = None,
+        finances_kkm_settings_update_access: bool | None = None,
+        kkm_settings_update_access: bool | None = None,
+        finances_settings_invoicing_read_access: bool | None = None,
+        finances_settings_invoicing_update_access: bool | None = None,
+        settings_invoicing_read_access: bool | None = None,
+        settings_invoicing_update_access: bool | None = None,
+        finances_options_read_access: bool | None = None,
+        finances_options_update_access: bool | None = None,
+        options_update_access: bool | None = None,
+        finances_salary_schemes_access: bool | None = None,
+        finances_salary_calc_access: bool | None = None,
+        finances_salary_not_limitation_today_access: bool | None = None,
+        finances_payroll_calculation_create_access: bool | None = None,
+        finances_payroll_calculation_create_not_limitation_today_access: bool | None = None,
+        finances_salary_access_master_checkbox: bool | None = None,
+        finances_salary_access_master_id: int | None = None,
+        get_salary_access_master_id: int | None = None,
+        finances_salary_master_not_limitation_today_access: bool | None = None,
+        finances_payroll_calculation_create_by_master_access: bool | None = None,
+        calculation_create_by_master_not_limitation_today_access: bool | None = None,
+        finances_period_report_access: bool | None = None,
+        finances_period_report_excel_access: bool | None = None,
+        finances_year_report_access: bool | None = None,
+        finances_year_report_excel_access: bool | None = None,
+        finances_print_check_access: bool | None = None,
+        finances_z_report_access: bool | None = None,
+        finances_z_report_no_limit_today_access: bool | None = None,
+        finances_z_report_excel_access: bool | None = None,
+    ) -> None:
+        self.finances_access = finances_access
+        self.finances_accounts_ids = finances_accounts_ids
+        self.finances_transactions_access = finances_transactions_access
+        self.finances_last_days_count = finances_last_days_count
+        self.finances_create_transactions_access = finances_create_transactions_access
+        self.finances_create_last_days_count = finances_create_last_days_count
+        self.finances_edit_transactions_access = finances_edit_transactions_access
+        self.finances_edit_last_days_count = finances_edit_last_days_count
+        self.finances_delete_transactions_access = finances_delete_transactions_access
+        self.finances_transactions_excel_access = finances_transactions_excel_access
+        self.finances_expenses_ids = finances_expenses_ids
+        self.finances_accounts_access = finances_accounts_access
+        self.finances_accounts_banalce_access = finances_accounts_banalce_access
+        self.finances_suppliers_read_access = finances_suppliers_read_access
+        self.finances_suppliers_create_access = finances_suppliers_create_access
+        self.finances_suppliers_update_access = finances_suppliers_update_access
+        self.finances_suppliers_delete_access = finances_suppliers_delete_access
+        self.finances_suppliers_excel_access = finances_suppliers_excel_access
+        self.finances_expenses_read_access = finances_expenses_read_access
+        self.expenses_read_access = expenses_read_access
+        self.finances_expenses_create_access = finances_expenses_create_access
+        self.expenses_create_access = expenses_create_access
+        self.finances_expenses_update_access = finances_expenses_update_access
+        self.expenses_update_access = expenses_update_access
+        self.finances_expenses_delete_access = finances_expenses_delete_access
+        self.expenses_delete_access = expenses_delete_access
+        self.finances_kkm_transactions_access = finances_kkm_transactions_access
+        self.kkm_transactions_accounts_access = kkm_transactions_accounts_access
+        self.finances_kkm_settings_read_access = finances_kkm_settings_read_access
+        self.kkm_settings_reed_access = kkm_settings_reed_access
+        self.finances_kkm_settings_update_access = finances_kkm_settings_update_access
+        self.kkm_settings_update_access = kkm_settings_update_access
+        self.finances_settings_invoicing_read_access = finances_settings_invoicing_read_access
+        self.finances_settings_invoicing_update_access = finances_settings_invoicing_update_access
+        self.settings_invoicing_read_access = settings_invoicing_read_access
+        self.settings_invoicing_update_access = settings_invoicing_update_access
+        self.finances_options_read_access = finances_options_read_access
+        self.finances_options_update_access = finances_options_update_access
+        self.options_update_access = options_update_access
+        self.finances_salary_schemes_access = finances_salary_schemes_access
+        self.finances_salary_calc_access = finances_salary_calc_access
+        self.finances_salary_not_limitation_today_access = finances_salary_not_limitation_today_access
+        self.finances_payroll_calculation_create_access = finances_payroll_calculation_create_access
+        self.finances_payroll_calculation_create_not_limitation_today_access = (
+            finances_payroll_calculation_create_not_limitation_today_access
+        )
+        self.finances_salary_access_master_checkbox = finances_salary_access_master_checkbox
+        self.finances_salary_access_master_id = finances_salary_access_master_id
+        self.get_salary_access_master_id = get_salary_access_master_id
+        self.finances_salary_master_not_limitation_today_access = finances_salary_master_not_limitation_today_access
+        self.finances_payroll_calculation_create_by_master_access = finances_payroll_calculation_create_by_master_access
+        self.calculation_create_by_master_not_limitation_today_access = (
+            calculation_create_by_master_not_limitation_today_access
+        )
+        self.finances_period_report_access = finances_period_report_access
+        self.finances_period_report_excel_access = finances_period_report_excel_access
+        self.finances_year_report_access = finances_year_report_access
+        self.finances_year_report_excel_access = finances_year_report_excel_access
+        self.finances_print_check_access = finances_print_check_access
+        self.finances_z_report_access = finances_z_report_access
+        self.finances_z_report_no_limit_today_access = finances_z_report_no_limit_today_access
+        self.finances_z_report_excel_access = finances_z_report_excel_access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataLoyalty(Model):
     """`CurrentUserGetPermissionsData/loyalty`.
 
@@ -640,14 +1255,39 @@ class CurrentUserGetPermissionsDataLoyalty(Model):
         loyalty_certificate_and_abonement_manual_transactions_access: `bool`.
     """
 
-    loyalty_access: bool | None = None
-    has_loyalty_access: bool | None = None
-    loyalty_cards_manual_transactions_access: bool | None = None
-    has_loyalty_cards_manual_transactions_access: bool | None = None
-    loyalty_certificate_and_abonement_manual_transactions_access: bool | None = None
+    __slots__ = (
+        "has_loyalty_access",
+        "has_loyalty_cards_manual_transactions_access",
+        "loyalty_access",
+        "loyalty_cards_manual_transactions_access",
+        "loyalty_certificate_and_abonement_manual_transactions_access",
+    )
+
+    loyalty_access: bool | None
+    has_loyalty_access: bool | None
+    loyalty_cards_manual_transactions_access: bool | None
+    has_loyalty_cards_manual_transactions_access: bool | None
+    loyalty_certificate_and_abonement_manual_transactions_access: bool | None
+
+    def __init__(
+        self,
+        *,
+        loyalty_access: bool | None = None,
+        has_loyalty_access: bool | None = None,
+        loyalty_cards_manual_transactions_access: bool | None = None,
+        has_loyalty_cards_manual_transactions_access: bool | None = None,
+        loyalty_certificate_and_abonement_manual_transactions_access: bool | None = None,
+    ) -> None:
+        self.loyalty_access = loyalty_access
+        self.has_loyalty_access = has_loyalty_access
+        self.loyalty_cards_manual_transactions_access = loyalty_cards_manual_transactions_access
+        self.has_loyalty_cards_manual_transactions_access = has_loyalty_cards_manual_transactions_access
+        self.loyalty_certificate_and_abonement_manual_transactions_access = (
+            loyalty_certificate_and_abonement_manual_transactions_access
+        )
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataNotification(Model):
     """`CurrentUserGetPermissionsData/notification`.
 
@@ -660,15 +1300,41 @@ class CurrentUserGetPermissionsDataNotification(Model):
         notification_email_ending_license: `bool`.
     """
 
-    notification: bool | None = None
-    web_push: bool | None = None
-    web_phone_push: bool | None = None
-    notification_sms_ending_license: bool | None = None
-    notification_sms_low_balance: bool | None = None
-    notification_email_ending_license: bool | None = None
+    __slots__ = (
+        "notification",
+        "notification_email_ending_license",
+        "notification_sms_ending_license",
+        "notification_sms_low_balance",
+        "web_phone_push",
+        "web_push",
+    )
+
+    notification: bool | None
+    web_push: bool | None
+    web_phone_push: bool | None
+    notification_sms_ending_license: bool | None
+    notification_sms_low_balance: bool | None
+    notification_email_ending_license: bool | None
+
+    def __init__(
+        self,
+        *,
+        notification: bool | None = None,
+        web_push: bool | None = None,
+        web_phone_push: bool | None = None,
+        notification_sms_ending_license: bool | None = None,
+        notification_sms_low_balance: bool | None = None,
+        notification_email_ending_license: bool | None = None,
+    ) -> None:
+        self.notification = notification
+        self.web_push = web_push
+        self.web_phone_push = web_phone_push
+        self.notification_sms_ending_license = notification_sms_ending_license
+        self.notification_sms_low_balance = notification_sms_low_balance
+        self.notification_email_ending_license = notification_email_ending_license
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataOther(Model):
     """`CurrentUserGetPermissionsData/other`.
 
@@ -680,14 +1346,31 @@ class CurrentUserGetPermissionsDataOther(Model):
         auth_list_allowed_ip: `list[dict[str, JSON]]`.
     """
 
-    stat_access: bool | None = None
-    billing_access: bool | None = None
-    send_sms: bool | None = None
-    auth_enable_check_ip: bool | None = None
-    auth_list_allowed_ip: list[dict[str, JSON]] | None = None
+    __slots__ = ("auth_enable_check_ip", "auth_list_allowed_ip", "billing_access", "send_sms", "stat_access")
+
+    stat_access: bool | None
+    billing_access: bool | None
+    send_sms: bool | None
+    auth_enable_check_ip: bool | None
+    auth_list_allowed_ip: list[dict[str, JSON]] | None
+
+    def __init__(
+        self,
+        *,
+        stat_access: bool | None = None,
+        billing_access: bool | None = None,
+        send_sms: bool | None = None,
+        auth_enable_check_ip: bool | None = None,
+        auth_list_allowed_ip: list[dict[str, JSON]] | None = None,
+    ) -> None:
+        self.stat_access = stat_access
+        self.billing_access = billing_access
+        self.send_sms = send_sms
+        self.auth_enable_check_ip = auth_enable_check_ip
+        self.auth_list_allowed_ip = auth_list_allowed_ip
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataRecordForm(Model):
     """`CurrentUserGetPermissionsData/record_form`.
 
@@ -718,33 +1401,113 @@ class CurrentUserGetPermissionsDataRecordForm(Model):
         records_group_id: `int`.
     """
 
-    record_form_access: bool | None = None
-    record_form_client_access: bool | None = None
-    records_autocomplete_access: bool | None = None
-    create_records_access: bool | None = None
-    edit_records_access: bool | None = None
-    edit_records_attendance_access: bool | None = None
-    records_services_cost_access: bool | None = None
-    records_services_discount_access: bool | None = None
-    record_edit_full_paid_access: bool | None = None
-    delete_records_access: bool | None = None
-    delete_customer_came_records_access: bool | None = None
-    delete_paid_records_access: bool | None = None
-    records_goods_access: bool | None = None
-    records_goods_create_transaction_access: bool | None = None
-    records_goods_create_last_days_count: float | None = None
-    records_goods_edit_transaction_access: bool | None = None
-    records_goods_edit_last_days_count: float | None = None
-    records_goods_cost_access: bool | None = None
-    records_goods_discount_access: bool | None = None
-    records_finances_access: bool | None = None
-    records_finances_last_days_count: float | None = None
-    records_finances_pay_from_deposits_access: bool | None = None
-    records_group_id_access: bool | None = None
-    records_group_id: int | None = None
+    __slots__ = (
+        "create_records_access",
+        "delete_customer_came_records_access",
+        "delete_paid_records_access",
+        "delete_records_access",
+        "edit_records_access",
+        "edit_records_attendance_access",
+        "record_edit_full_paid_access",
+        "record_form_access",
+        "record_form_client_access",
+        "records_autocomplete_access",
+        "records_finances_access",
+        "records_finances_last_days_count",
+        "records_finances_pay_from_deposits_access",
+        "records_goods_access",
+        "records_goods_cost_access",
+        "records_goods_create_last_days_count",
+        "records_goods_create_transaction_access",
+        "records_goods_discount_access",
+        "records_goods_edit_last_days_count",
+        "records_goods_edit_transaction_access",
+        "records_group_id",
+        "records_group_id_access",
+        "records_services_cost_access",
+        "records_services_discount_access",
+    )
+
+    record_form_access: bool | None
+    record_form_client_access: bool | None
+    records_autocomplete_access: bool | None
+    create_records_access: bool | None
+    edit_records_access: bool | None
+    edit_records_attendance_access: bool | None
+    records_services_cost_access: bool | None
+    records_services_discount_access: bool | None
+    record_edit_full_paid_access: bool | None
+    delete_records_access: bool | None
+    delete_customer_came_records_access: bool | None
+    delete_paid_records_access: bool | None
+    records_goods_access: bool | None
+    records_goods_create_transaction_access: bool | None
+    records_goods_create_last_days_count: float | None
+    records_goods_edit_transaction_access: bool | None
+    records_goods_edit_last_days_count: float | None
+    records_goods_cost_access: bool | None
+    records_goods_discount_access: bool | None
+    records_finances_access: bool | None
+    records_finances_last_days_count: float | None
+    records_finances_pay_from_deposits_access: bool | None
+    records_group_id_access: bool | None
+    records_group_id: int | None
+
+    def __init__(
+        self,
+        *,
+        record_form_access: bool | None = None,
+        record_form_client_access: bool | None = None,
+        records_autocomplete_access: bool | None = None,
+        create_records_access: bool | None = None,
+        edit_records_access: bool | None = None,
+        edit_records_attendance_access: bool | None = None,
+        records_services_cost_access: bool | None = None,
+        records_services_discount_access: bool | None = None,
+        record_edit_full_paid_access: bool | None = None,
+        delete_records_access: bool | None = None,
+        delete_customer_came_records_access: bool | None = None,
+        delete_paid_records_access: bool | None = None,
+        records_goods_access: bool | None = None,
+        records_goods_create_transaction_access: bool | None = None,
+        records_goods_create_last_days_count: float | None = None,
+        records_goods_edit_transaction_access: bool | None = None,
+        records_goods_edit_last_days_count: float | None = None,
+        records_goods_cost_access: bool | None = None,
+        records_goods_discount_access: bool | None = None,
+        records_finances_access: bool | None = None,
+        records_finances_last_days_count: float | None = None,
+        records_finances_pay_from_deposits_access: bool | None = None,
+        records_group_id_access: bool | None = None,
+        records_group_id: int | None = None,
+    ) -> None:
+        self.record_form_access = record_form_access
+        self.record_form_client_access = record_form_client_access
+        self.records_autocomplete_access = records_autocomplete_access
+        self.create_records_access = create_records_access
+        self.edit_records_access = edit_records_access
+        self.edit_records_attendance_access = edit_records_attendance_access
+        self.records_services_cost_access = records_services_cost_access
+        self.records_services_discount_access = records_services_discount_access
+        self.record_edit_full_paid_access = record_edit_full_paid_access
+        self.delete_records_access = delete_records_access
+        self.delete_customer_came_records_access = delete_customer_came_records_access
+        self.delete_paid_records_access = delete_paid_records_access
+        self.records_goods_access = records_goods_access
+        self.records_goods_create_transaction_access = records_goods_create_transaction_access
+        self.records_goods_create_last_days_count = records_goods_create_last_days_count
+        self.records_goods_edit_transaction_access = records_goods_edit_transaction_access
+        self.records_goods_edit_last_days_count = records_goods_edit_last_days_count
+        self.records_goods_cost_access = records_goods_cost_access
+        self.records_goods_discount_access = records_goods_discount_access
+        self.records_finances_access = records_finances_access
+        self.records_finances_last_days_count = records_finances_last_days_count
+        self.records_finances_pay_from_deposits_access = records_finances_pay_from_deposits_access
+        self.records_group_id_access = records_group_id_access
+        self.records_group_id = records_group_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataSettings(Model):
     """`CurrentUserGetPermissionsData/settings`.
 
@@ -785,43 +1548,157 @@ class CurrentUserGetPermissionsDataSettings(Model):
         webhook_read_access: `bool`.
     """
 
-    settings_access: bool | None = None
-    settings_basis_access: bool | None = None
-    settings_information_access: bool | None = None
-    users_access: bool | None = None
-    delete_users_access: bool | None = None
-    create_users_access: bool | None = None
-    edit_users_access: bool | None = None
-    limited_users_access: bool | None = None
-    settings_services_access: bool | None = None
-    settings_services_create_access: bool | None = None
-    services_edit: bool | None = None
-    settings_services_edit_title_access: bool | None = None
-    settings_services_relation_category_access: bool | None = None
-    settings_services_edit_price_access: bool | None = None
-    settings_services_edit_image_access: bool | None = None
-    settings_services_edit_online_seance_date_time_access: bool | None = None
-    settings_services_edit_online_pay_access: bool | None = None
-    settings_services_edit_services_related_resource_access: bool | None = None
-    settings_positions_read: bool | None = None
-    settings_positions_create: bool | None = None
-    settings_positions_delete: bool | None = None
-    edit_master_service_and_duration: bool | None = None
-    tech_card_edit: bool | None = None
-    services_delete: bool | None = None
-    settings_master_access: bool | None = None
-    master_create: bool | None = None
-    master_edit: bool | None = None
-    master_delete: bool | None = None
-    settings_master_dismiss_access: bool | None = None
-    schedule_edit: bool | None = None
-    settings_notifications_access: bool | None = None
-    settings_email_notifications_access: bool | None = None
-    settings_template_notifications_access: bool | None = None
-    webhook_read_access: bool | None = None
+    __slots__ = (
+        "create_users_access",
+        "delete_users_access",
+        "edit_master_service_and_duration",
+        "edit_users_access",
+        "limited_users_access",
+        "master_create",
+        "master_delete",
+        "master_edit",
+        "schedule_edit",
+        "services_delete",
+        "services_edit",
+        "settings_access",
+        "settings_basis_access",
+        "settings_email_notifications_access",
+        "settings_information_access",
+        "settings_master_access",
+        "settings_master_dismiss_access",
+        "settings_notifications_access",
+        "settings_positions_create",
+        "settings_positions_delete",
+        "settings_positions_read",
+        "settings_services_access",
+        "settings_services_create_access",
+        "settings_services_edit_image_access",
+        "settings_services_edit_online_pay_access",
+        "settings_services_edit_online_seance_date_time_access",
+        "settings_services_edit_price_access",
+        "settings_services_edit_services_related_resource_access",
+        "settings_services_edit_title_access",
+        "settings_services_relation_category_access",
+        "settings_template_notifications_access",
+        "tech_card_edit",
+        "users_access",
+        "webhook_read_access",
+    )
+
+    settings_access: bool | None
+    settings_basis_access: bool | None
+    settings_information_access: bool | None
+    users_access: bool | None
+    delete_users_access: bool | None
+    create_users_access: bool | None
+    edit_users_access: bool | None
+    limited_users_access: bool | None
+    settings_services_access: bool | None
+    settings_services_create_access: bool | None
+    services_edit: bool | None
+    settings_services_edit_title_access: bool | None
+    settings_services_relation_category_access: bool | None
+    settings_services_edit_price_access: bool | None
+    settings_services_edit_image_access: bool | None
+    settings_services_edit_online_seance_date_time_access: bool | None
+    settings_services_edit_online_pay_access: bool | None
+    settings_services_edit_services_related_resource_access: bool | None
+    settings_positions_read: bool | None
+    settings_positions_create: bool | None
+    settings_positions_delete: bool | None
+    edit_master_service_and_duration: bool | None
+    tech_card_edit: bool | None
+    services_delete: bool | None
+    settings_master_access: bool | None
+    master_create: bool | None
+    master_edit: bool | None
+    master_delete: bool | None
+    settings_master_dismiss_access: bool | None
+    schedule_edit: bool | None
+    settings_notifications_access: bool | None
+    settings_email_notifications_access: bool | None
+    settings_template_notifications_access: bool | None
+    webhook_read_access: bool | None
+
+    def __init__(
+        self,
+        *,
+        settings_access: bool | None = None,
+        settings_basis_access: bool | None = None,
+        settings_information_access: bool | None = None,
+        users_access: bool | None = None,
+        delete_users_access: bool | None = None,
+        create_users_access: bool | None = None,
+        edit_users_access: bool | None = None,
+        limited_users_access: bool | None = None,
+        settings_services_access: bool | None = None,
+        settings_services_create_access: bool | None = None,
+        services_edit: bool | None = None,
+        settings_services_edit_title_access: bool | None = None,
+        settings_services_relation_category_access: bool | None = None,
+        settings_services_edit_price_access: bool | None = None,
+        settings_services_edit_image_access: bool | None = None,
+        settings_services_edit_online_seance_date_time_access: bool | None = None,
+        settings_services_edit_online_pay_access: bool | None = None,
+        settings_services_edit_services_related_resource_access: bool | None = None,
+        settings_positions_read: bool | None = None,
+        settings_positions_create: bool | None = None,
+        settings_positions_delete: bool | None = None,
+        edit_master_service_and_duration: bool | None = None,
+        tech_card_edit: bool | None = None,
+        services_delete: bool | None = None,
+        settings_master_access: bool | None = None,
+        master_create: bool | None = None,
+        master_edit: bool | None = None,
+        master_delete: bool | None = None,
+        settings_master_dismiss_access: bool | None = None,
+        schedule_edit: bool | None = None,
+        settings_notifications_access: bool | None = None,
+        settings_email_notifications_access: bool | None = None,
+        settings_template_notifications_access: bool | None = None,
+        webhook_read_access: bool | None = None,
+    ) -> None:
+        self.settings_access = settings_access
+        self.settings_basis_access = settings_basis_access
+        self.settings_information_access = settings_information_access
+        self.users_access = users_access
+        self.delete_users_access = delete_users_access
+        self.create_users_access = create_users_access
+        self.edit_users_access = edit_users_access
+        self.limited_users_access = limited_users_access
+        self.settings_services_access = settings_services_access
+        self.settings_services_create_access = settings_services_create_access
+        self.services_edit = services_edit
+        self.settings_services_edit_title_access = settings_services_edit_title_access
+        self.settings_services_relation_category_access = settings_services_relation_category_access
+        self.settings_services_edit_price_access = settings_services_edit_price_access
+        self.settings_services_edit_image_access = settings_services_edit_image_access
+        self.settings_services_edit_online_seance_date_time_access = (
+            settings_services_edit_online_seance_date_time_access
+        )
+        self.settings_services_edit_online_pay_access = settings_services_edit_online_pay_access
+        self.settings_services_edit_services_related_resource_access = (
+            settings_services_edit_services_related_resource_access
+        )
+        self.settings_positions_read = settings_positions_read
+        self.settings_positions_create = settings_positions_create
+        self.settings_positions_delete = settings_positions_delete
+        self.edit_master_service_and_duration = edit_master_service_and_duration
+        self.tech_card_edit = tech_card_edit
+        self.services_delete = services_delete
+        self.settings_master_access = settings_master_access
+        self.master_create = master_create
+        self.master_edit = master_edit
+        self.master_delete = master_delete
+        self.settings_master_dismiss_access = settings_master_dismiss_access
+        self.schedule_edit = schedule_edit
+        self.settings_notifications_access = settings_notifications_access
+        self.settings_email_notifications_access = settings_email_notifications_access
+        self.settings_template_notifications_access = settings_template_notifications_access
+        self.webhook_read_access = webhook_read_access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataStorages(Model):
     """`CurrentUserGetPermissionsData/storages`.
 
@@ -871,52 +1748,189 @@ class CurrentUserGetPermissionsDataStorages(Model):
         storages_goods_delete_access: `bool`.
     """
 
-    storages_access: bool | None = None
-    storages_ids: list[dict[str, JSON]] | None = None
-    storages_transactions_access: bool | None = None
-    storages_last_days_count: float | None = None
-    storages_move_goods_access: bool | None = None
-    storages_create_transactions_access: bool | None = None
-    storages_create_last_days_count: float | None = None
-    storages_create_transactions_buy_access: bool | None = None
-    storages_create_transactions_sale_access: bool | None = None
-    storages_edit_transactions_access: bool | None = None
-    storages_edit_last_days_count: float | None = None
-    storages_edit_transactions_buy_access: bool | None = None
-    storages_edit_transactions_sale_access: bool | None = None
-    storages_delete_transactions_access: bool | None = None
-    storages_transactions_excel_access: bool | None = None
-    storages_transactions_types: list[dict[str, JSON]] | None = None
-    storages_inventory_access: bool | None = None
-    storages_inventory_create_edit_access: bool | None = None
-    storages_inventory_delete_access: bool | None = None
-    storages_inventory_excel_access: bool | None = None
-    storages_remnants_report_access: bool | None = None
-    storages_remnants_report_excel_access: bool | None = None
-    storages_sales_report_access: bool | None = None
-    storages_sales_report_excel_access: bool | None = None
-    storages_consumable_report_access: bool | None = None
-    storages_consumable_report_excel_access: bool | None = None
-    storages_write_off_report_access: bool | None = None
-    storages_write_off_report_excel_access: bool | None = None
-    storages_turnover_report_access: bool | None = None
-    storages_turnover_report_excel_access: bool | None = None
-    storages_goods_crud_access: bool | None = None
-    storages_goods_create_access: bool | None = None
-    storages_goods_update_access: bool | None = None
-    storages_goods_title_edit_access: bool | None = None
-    storages_goods_category_edit_access: bool | None = None
-    storages_goods_selling_price_edit_access: bool | None = None
-    storages_goods_cost_price_edit_access: bool | None = None
-    storages_goods_units_edit_access: bool | None = None
-    storages_goods_critical_balance_edit_access: bool | None = None
-    storages_goods_masses_edit_access: bool | None = None
-    storages_goods_comment_edit_access: bool | None = None
-    storages_goods_archive_access: bool | None = None
-    storages_goods_delete_access: bool | None = None
+    __slots__ = (
+        "storages_access",
+        "storages_consumable_report_access",
+        "storages_consumable_report_excel_access",
+        "storages_create_last_days_count",
+        "storages_create_transactions_access",
+        "storages_create_transactions_buy_access",
+        "storages_create_transactions_sale_access",
+        "storages_delete_transactions_access",
+        "storages_edit_last_days_count",
+        "storages_edit_transactions_access",
+        "storages_edit_transactions_buy_access",
+        "storages_edit_transactions_sale_access",
+        "storages_goods_archive_access",
+        "storages_goods_category_edit_access",
+        "storages_goods_comment_edit_access",
+        "storages_goods_cost_price_edit_access",
+        "storages_goods_create_access",
+        "storages_goods_critical_balance_edit_access",
+        "storages_goods_crud_access",
+        "storages_goods_delete_access",
+        "storages_goods_masses_edit_access",
+        "storages_goods_selling_price_edit_access",
+        "storages_goods_title_edit_access",
+        "storages_goods_units_edit_access",
+        "storages_goods_update_access",
+        "storages_ids",
+        "storages_inventory_access",
+        "storages_inventory_create_edit_access",
+        "storages_inventory_delete_access",
+        "storages_inventory_excel_access",
+        "storages_last_days_count",
+        "storages_move_goods_access",
+        "storages_remnants_report_access",
+        "storages_remnants_report_excel_access",
+        "storages_sales_report_access",
+        "storages_sales_report_excel_access",
+        "storages_transactions_access",
+        "storages_transactions_excel_access",
+        "storages_transactions_types",
+        "storages_turnover_report_access",
+        "storages_turnover_report_excel_access",
+        "storages_write_off_report_access",
+        "storages_write_off_report_excel_access",
+    )
+
+    storages_access: bool | None
+    storages_ids: list[dict[str, JSON]] | None
+    storages_transactions_access: bool | None
+    storages_last_days_count: float | None
+    storages_move_goods_access: bool | None
+    storages_create_transactions_access: bool | None
+    storages_create_last_days_count: float | None
+    storages_create_transactions_buy_access: bool | None
+    storages_create_transactions_sale_access: bool | None
+    storages_edit_transactions_access: bool | None
+    storages_edit_last_days_count: float | None
+    storages_edit_transactions_buy_access: bool | None
+    storages_edit_transactions_sale_access: bool | None
+    storages_delete_transactions_access: bool | None
+    storages_transactions_excel_access: bool | None
+    storages_transactions_types: list[dict[str, JSON]] | None
+    storages_inventory_access: bool | None
+    storages_inventory_create_edit_access: bool | None
+    storages_inventory_delete_access: bool | None
+    storages_inventory_excel_access: bool | None
+    storages_remnants_report_access: bool | None
+    storages_remnants_report_excel_access: bool | None
+    storages_sales_report_access: bool | None
+    storages_sales_report_excel_access: bool | None
+    storages_consumable_report_access: bool | None
+    storages_consumable_report_excel_access: bool | None
+    storages_write_off_report_access: bool | None
+    storages_write_off_report_excel_access: bool | None
+    storages_turnover_report_access: bool | None
+    storages_turnover_report_excel_access: bool | None
+    storages_goods_crud_access: bool | None
+    storages_goods_create_access: bool | None
+    storages_goods_update_access: bool | None
+    storages_goods_title_edit_access: bool | None
+    storages_goods_category_edit_access: bool | None
+    storages_goods_selling_price_edit_access: bool | None
+    storages_goods_cost_price_edit_access: bool | None
+    storages_goods_units_edit_access: bool | None
+    storages_goods_critical_balance_edit_access: bool | None
+    storages_goods_masses_edit_access: bool | None
+    storages_goods_comment_edit_access: bool | None
+    storages_goods_archive_access: bool | None
+    storages_goods_delete_access: bool | None
+
+    def __init__(
+        self,
+        *,
+        storages_access: bool | None = None,
+        storages_ids: list[dict[str, JSON]] | None = None,
+        storages_transactions_access: bool | None = None,
+        storages_last_days_count: float | None = None,
+        storages_move_goods_access: bool | None = None,
+        storages_create_transactions_access: bool | None = None,
+        storages_create_last_days_count: float | None = None,
+        storages_create_transactions_buy_access: bool | None = None,
+        storages_create_transactions_sale_access: bool | None = None,
+        storages_edit_transactions_access: bool | None = None,
+        storages_edit_last_days_count: float | None = None,
+        storages_edit_transactions_buy_access: bool | None = None,
+        storages_edit_transactions_sale_access: bool | None = None,
+        storages_delete_transactions_access: bool | None = None,
+        storages_transactions_excel_access: bool | None = None,
+        storages_transactions_types: list[dict[str, JSON]] | None = None,
+        storages_inventory_access: bool | None = None,
+        storages_inventory_create_edit_access: bool | None = None,
+        storages_inventory_delete_access: bool | None = None,
+        storages_inventory_excel_access: bool | None = None,
+        storages_remnants_report_access: bool | None = None,
+        storages_remnants_report_excel_access: bool | None = None,
+        storages_sales_report_access: bool | None = None,
+        storages_sales_report_excel_access: bool | None = None,
+        storages_consumable_report_access: bool | None = None,
+        storages_consumable_report_excel_access: bool | None = None,
+        storages_write_off_report_access: bool | None = None,
+        storages_write_off_report_excel_access: bool | None = None,
+        storages_turnover_report_access: bool | None = None,
+        storages_turnover_report_excel_access: bool | None = None,
+        storages_goods_crud_access: bool | None = None,
+        storages_goods_create_access: bool | None = None,
+        storages_goods_update_access: bool | None = None,
+        storages_goods_title_edit_access: bool | None = None,
+        storages_goods_category_edit_access: bool | None = None,
+        storages_goods_selling_price_edit_access: bool | None = None,
+        storages_goods_cost_price_edit_access: bool | None = None,
+        storages_goods_units_edit_access: bool | None = None,
+        storages_goods_critical_balance_edit_access: bool | None = None,
+        storages_goods_masses_edit_access: bool | None = None,
+        storages_goods_comment_edit_access: bool | None = None,
+        storages_goods_archive_access: bool | None = None,
+        storages_goods_delete_access: bool | None = None,
+    ) -> None:
+        self.storages_access = storages_access
+        self.storages_ids = storages_ids
+        self.storages_transactions_access = storages_transactions_access
+        self.storages_last_days_count = storages_last_days_count
+        self.storages_move_goods_access = storages_move_goods_access
+        self.storages_create_transactions_access = storages_create_transactions_access
+        self.storages_create_last_days_count = storages_create_last_days_count
+        self.storages_create_transactions_buy_access = storages_create_transactions_buy_access
+        self.storages_create_transactions_sale_access = storages_create_transactions_sale_access
+        self.storages_edit_transactions_access = storages_edit_transactions_access
+        self.storages_edit_last_days_count = storages_edit_last_days_count
+        self.storages_edit_transactions_buy_access = storages_edit_transactions_buy_access
+        self.storages_edit_transactions_sale_access = storages_edit_transactions_sale_access
+        self.storages_delete_transactions_access = storages_delete_transactions_access
+        self.storages_transactions_excel_access = storages_transactions_excel_access
+        self.storages_transactions_types = storages_transactions_types
+        self.storages_inventory_access = storages_inventory_access
+        self.storages_inventory_create_edit_access = storages_inventory_create_edit_access
+        self.storages_inventory_delete_access = storages_inventory_delete_access
+        self.storages_inventory_excel_access = storages_inventory_excel_access
+        self.storages_remnants_report_access = storages_remnants_report_access
+        self.storages_remnants_report_excel_access = storages_remnants_report_excel_access
+        self.storages_sales_report_access = storages_sales_report_access
+        self.storages_sales_report_excel_access = storages_sales_report_excel_access
+        self.storages_consumable_report_access = storages_consumable_report_access
+        self.storages_consumable_report_excel_access = storages_consumable_report_excel_access
+        self.storages_write_off_report_access = storages_write_off_report_access
+        self.storages_write_off_report_excel_access = storages_write_off_report_excel_access
+        self.storages_turnover_report_access = storages_turnover_report_access
+        self.storages_turnover_report_excel_access = storages_turnover_report_excel_access
+        self.storages_goods_crud_access = storages_goods_crud_access
+        self.storages_goods_create_access = storages_goods_create_access
+        self.storages_goods_update_access = storages_goods_update_access
+        self.storages_goods_title_edit_access = storages_goods_title_edit_access
+        self.storages_goods_category_edit_access = storages_goods_category_edit_access
+        self.storages_goods_selling_price_edit_access = storages_goods_selling_price_edit_access
+        self.storages_goods_cost_price_edit_access = storages_goods_cost_price_edit_access
+        self.storages_goods_units_edit_access = storages_goods_units_edit_access
+        self.storages_goods_critical_balance_edit_access = storages_goods_critical_balance_edit_access
+        self.storages_goods_masses_edit_access = storages_goods_masses_edit_access
+        self.storages_goods_comment_edit_access = storages_goods_comment_edit_access
+        self.storages_goods_archive_access = storages_goods_archive_access
+        self.storages_goods_delete_access = storages_goods_delete_access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserGetPermissionsDataTimetable(Model):
     """`CurrentUserGetPermissionsData/timetable`.
 
@@ -931,17 +1945,49 @@ class CurrentUserGetPermissionsDataTimetable(Model):
         timetable_statistics_access: `bool`.
     """
 
-    timetable_access: bool | None = None
-    master_id: int | None = None
-    position_id: int | None = None
-    last_days_count: float | None = None
-    schedule_edit_access: bool | None = None
-    timetable_phones_access: bool | None = None
-    timetable_transferring_record_access: bool | None = None
-    timetable_statistics_access: bool | None = None
+    __slots__ = (
+        "last_days_count",
+        "master_id",
+        "position_id",
+        "schedule_edit_access",
+        "timetable_access",
+        "timetable_phones_access",
+        "timetable_statistics_access",
+        "timetable_transferring_record_access",
+    )
+
+    timetable_access: bool | None
+    master_id: int | None
+    position_id: int | None
+    last_days_count: float | None
+    schedule_edit_access: bool | None
+    timetable_phones_access: bool | None
+    timetable_transferring_record_access: bool | None
+    timetable_statistics_access: bool | None
+
+    def __init__(
+        self,
+        *,
+        timetable_access: bool | None = None,
+        master_id: int | None = None,
+        position_id: int | None = None,
+        last_days_count: float | None = None,
+        schedule_edit_access: bool | None = None,
+        timetable_phones_access: bool | None = None,
+        timetable_transferring_record_access: bool | None = None,
+        timetable_statistics_access: bool | None = None,
+    ) -> None:
+        self.timetable_access = timetable_access
+        self.master_id = master_id
+        self.position_id = position_id
+        self.last_days_count = last_days_count
+        self.schedule_edit_access = schedule_edit_access
+        self.timetable_phones_access = timetable_phones_access
+        self.timetable_transferring_record_access = timetable_transferring_record_access
+        self.timetable_statistics_access = timetable_statistics_access
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserInviteRequest(Model):
     """`CurrentUserInviteRequest`.
 
@@ -949,10 +1995,15 @@ class CurrentUserInviteRequest(Model):
         invites: `list[CurrentUserInviteRequestInvite]`, always present.
     """
 
+    __slots__ = ("invites",)
+
     invites: list[CurrentUserInviteRequestInvite]
 
+    def __init__(self, *, invites: list[CurrentUserInviteRequestInvite]) -> None:
+        self.invites = invites
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class CurrentUserInviteRequestInvite(Model):
     """`CurrentUserInviteRequest/invites/0`.
 
@@ -965,15 +2016,34 @@ class CurrentUserInviteRequestInvite(Model):
         staff_id: `int | None`.
     """
 
-    name: str | None = None
-    search: str | None = None
-    position: str | None = None
-    user_role: CurrentUserInviteRequestInviteUserRole | None = None
-    user_permissions: list[UserPermissionValue] | None = None
-    staff_id: int | None = None
+    __slots__ = ("name", "position", "search", "staff_id", "user_permissions", "user_role")
+
+    name: str | None
+    search: str | None
+    position: str | None
+    user_role: CurrentUserInviteRequestInviteUserRole | None
+    user_permissions: list[UserPermissionValue] | None
+    staff_id: int | None
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        search: str | None = None,
+        position: str | None = None,
+        user_role: CurrentUserInviteRequestInviteUserRole | None = None,
+        user_permissions: list[UserPermissionValue] | None = None,
+        staff_id: int | None = None,
+    ) -> None:
+        self.name = name
+        self.search = search
+        self.position = position
+        self.user_role = user_role
+        self.user_permissions = user_permissions
+        self.staff_id = staff_id
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserPermissionOption(Model):
     """`user_permission_option`.
 
@@ -983,12 +2053,21 @@ class UserPermissionOption(Model):
         is_disabled: `bool`.
     """
 
-    title: str | None = None
-    value: float | None = None
-    is_disabled: bool | None = None
+    __slots__ = ("is_disabled", "title", "value")
+
+    title: str | None
+    value: float | None
+    is_disabled: bool | None
+
+    def __init__(
+        self, *, title: str | None = None, value: float | None = None, is_disabled: bool | None = None
+    ) -> None:
+        self.title = title
+        self.value = value
+        self.is_disabled = is_disabled
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserPermissionType(Model):
     """`user_permission_type`.
 
@@ -998,12 +2077,25 @@ class UserPermissionType(Model):
         no_access_value: `float | str | bool | None`.
     """
 
-    slug: UserPermissionTypeSlug | None = None
-    all_access_value: float | str | bool | None = None
-    no_access_value: float | str | bool | None = None
+    __slots__ = ("all_access_value", "no_access_value", "slug")
+
+    slug: UserPermissionTypeSlug | None
+    all_access_value: float | str | bool | None
+    no_access_value: float | str | bool | None
+
+    def __init__(
+        self,
+        *,
+        slug: UserPermissionTypeSlug | None = None,
+        all_access_value: float | str | bool | None = None,
+        no_access_value: float | str | bool | None = None,
+    ) -> None:
+        self.slug = slug
+        self.all_access_value = all_access_value
+        self.no_access_value = no_access_value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserPermissionValue(Model):
     """`user_permission_value`.
 
@@ -1012,11 +2104,17 @@ class UserPermissionValue(Model):
         value: `float | str | bool | None`.
     """
 
-    slug: str | None = None
-    value: float | str | bool | None = None
+    __slots__ = ("slug", "value")
+
+    slug: str | None
+    value: float | str | bool | None
+
+    def __init__(self, *, slug: str | None = None, value: float | str | bool | None = None) -> None:
+        self.slug = slug
+        self.value = value
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserPermissionWithChildren(Model):
     """`user_permission_with_children`.
 
@@ -1033,19 +2131,58 @@ class UserPermissionWithChildren(Model):
         children: `list[UserPermissionWithChildren] | None`.
     """
 
-    slug: str | None = None
-    title: str | None = None
-    type: UserPermissionType | None = None
-    options_: list[UserPermissionOption] | None = attrs.field(default=None, metadata={"wire": "options"})
-    hint: str | None = None
-    is_recommended: bool | None = None
-    is_editable: bool | None = None
-    default_value: float | str | bool | None = None
-    entity_name: str | None = None
-    children: list[UserPermissionWithChildren] | None = None
+    __slots__ = (
+        "children",
+        "default_value",
+        "entity_name",
+        "hint",
+        "is_editable",
+        "is_recommended",
+        "options_",
+        "slug",
+        "title",
+        "type",
+    )
+    __wire_names__ = {"options_": "options"}
+
+    slug: str | None
+    title: str | None
+    type: UserPermissionType | None
+    options_: list[UserPermissionOption] | None
+    hint: str | None
+    is_recommended: bool | None
+    is_editable: bool | None
+    default_value: float | str | bool | None
+    entity_name: str | None
+    children: list[UserPermissionWithChildren] | None
+
+    def __init__(
+        self,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        type: UserPermissionType | None = None,
+        options_: list[UserPermissionOption] | None = None,
+        hint: str | None = None,
+        is_recommended: bool | None = None,
+        is_editable: bool | None = None,
+        default_value: float | str | bool | None = None,
+        entity_name: str | None = None,
+        children: list[UserPermissionWithChildren] | None = None,
+    ) -> None:
+        self.slug = slug
+        self.title = title
+        self.type = type
+        self.options_ = options_
+        self.hint = hint
+        self.is_recommended = is_recommended
+        self.is_editable = is_editable
+        self.default_value = default_value
+        self.entity_name = entity_name
+        self.children = children
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRolePermissions(Model):
     """`user_role_permissions`.
 
@@ -1056,13 +2193,28 @@ class UserRolePermissions(Model):
         user_permissions: `list[UserPermissionValue]`.
     """
 
-    user_role: UserRolePermissionsUserRole | None = None
-    staff_id: int | None = None
-    is_editable: bool | None = None
-    user_permissions: list[UserPermissionValue] | None = None
+    __slots__ = ("is_editable", "staff_id", "user_permissions", "user_role")
+
+    user_role: UserRolePermissionsUserRole | None
+    staff_id: int | None
+    is_editable: bool | None
+    user_permissions: list[UserPermissionValue] | None
+
+    def __init__(
+        self,
+        *,
+        user_role: UserRolePermissionsUserRole | None = None,
+        staff_id: int | None = None,
+        is_editable: bool | None = None,
+        user_permissions: list[UserPermissionValue] | None = None,
+    ) -> None:
+        self.user_role = user_role
+        self.staff_id = staff_id
+        self.is_editable = is_editable
+        self.user_permissions = user_permissions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UserRoleWithSalonAndUser(Model):
     """`user_role_with_salon_and_user`.
 
@@ -1074,14 +2226,31 @@ class UserRoleWithSalonAndUser(Model):
         user_permissions: `list[UserPermissionWithChildren] | None`.
     """
 
-    slug: UserRoleWithSalonAndUserSlug | None = None
-    title: str | None = None
-    description: str | None = None
-    weight: float | None = None
-    user_permissions: list[UserPermissionWithChildren] | None = None
+    __slots__ = ("description", "slug", "title", "user_permissions", "weight")
+
+    slug: UserRoleWithSalonAndUserSlug | None
+    title: str | None
+    description: str | None
+    weight: float | None
+    user_permissions: list[UserPermissionWithChildren] | None
+
+    def __init__(
+        self,
+        *,
+        slug: UserRoleWithSalonAndUserSlug | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        weight: float | None = None,
+        user_permissions: list[UserPermissionWithChildren] | None = None,
+    ) -> None:
+        self.slug = slug
+        self.title = title
+        self.description = description
+        self.weight = weight
+        self.user_permissions = user_permissions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersCopyToCompaniesRequest(Model):
     """`UsersCopyToCompaniesRequest`.
 
@@ -1089,10 +2258,15 @@ class UsersCopyToCompaniesRequest(Model):
         user_company_links: `list[UsersCopyToCompaniesRequestUserCompanyLink]`, always present.
     """
 
+    __slots__ = ("user_company_links",)
+
     user_company_links: list[UsersCopyToCompaniesRequestUserCompanyLink]
 
+    def __init__(self, *, user_company_links: list[UsersCopyToCompaniesRequestUserCompanyLink]) -> None:
+        self.user_company_links = user_company_links
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersCopyToCompaniesRequestUserCompanyLink(Model):
     """`UsersCopyToCompaniesRequest/user_company_links/0`.
 
@@ -1101,11 +2275,17 @@ class UsersCopyToCompaniesRequestUserCompanyLink(Model):
         user_permissions: `list[UserPermissionValue]`.
     """
 
+    __slots__ = ("company_id", "user_permissions")
+
     company_id: int
-    user_permissions: list[UserPermissionValue] | None = None
+    user_permissions: list[UserPermissionValue] | None
+
+    def __init__(self, *, company_id: int, user_permissions: list[UserPermissionValue] | None = None) -> None:
+        self.company_id = company_id
+        self.user_permissions = user_permissions
 
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersRemoveFromCompaniesRequest(Model):
     """`UsersRemoveFromCompaniesRequest`.
 
@@ -1113,10 +2293,15 @@ class UsersRemoveFromCompaniesRequest(Model):
         user_company_links: `list[UsersRemoveFromCompaniesRequestUserCompanyLink]`, always present.
     """
 
+    __slots__ = ("user_company_links",)
+
     user_company_links: list[UsersRemoveFromCompaniesRequestUserCompanyLink]
 
+    def __init__(self, *, user_company_links: list[UsersRemoveFromCompaniesRequestUserCompanyLink]) -> None:
+        self.user_company_links = user_company_links
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersRemoveFromCompaniesRequestUserCompanyLink(Model):
     """`UsersRemoveFromCompaniesRequest/user_company_links/0`.
 
@@ -1124,10 +2309,15 @@ class UsersRemoveFromCompaniesRequestUserCompanyLink(Model):
         company_id: `int`, always present.
     """
 
+    __slots__ = ("company_id",)
+
     company_id: int
 
+    def __init__(self, *, company_id: int) -> None:
+        self.company_id = company_id
 
-@attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class UsersUpdatePermissionsRequest(Model):
     """`UsersUpdatePermissionsRequest`.
 
@@ -1137,9 +2327,22 @@ class UsersUpdatePermissionsRequest(Model):
         staff_id: `int`.
     """
 
-    user_role: UsersUpdatePermissionsRequestUserRole | None = None
-    user_permissions: list[UserPermissionValue] | None = None
-    staff_id: int | None = None
+    __slots__ = ("staff_id", "user_permissions", "user_role")
+
+    user_role: UsersUpdatePermissionsRequestUserRole | None
+    user_permissions: list[UserPermissionValue] | None
+    staff_id: int | None
+
+    def __init__(
+        self,
+        *,
+        user_role: UsersUpdatePermissionsRequestUserRole | None = None,
+        user_permissions: list[UserPermissionValue] | None = None,
+        staff_id: int | None = None,
+    ) -> None:
+        self.user_role = user_role
+        self.user_permissions = user_permissions
+        self.staff_id = staff_id
 
 
 __all__ = [
