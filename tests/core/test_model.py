@@ -4,8 +4,11 @@ and an `attrs.define` subclass."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import pickle
+import sys
+import threading
 import weakref
 
 import attrs
@@ -100,6 +103,26 @@ def test_the_field_table_is_built_on_first_read_only() -> None:
     assert "__attrs_attrs__" not in Fresh.__dict__
     assert [f.name for f in attrs.fields(Fresh)] == ["id"]
     assert "__attrs_attrs__" in Fresh.__dict__
+
+
+def test_threads_reading_the_field_table_first_all_get_the_one_table() -> None:
+    names = [f"f{n}" for n in range(200)]  # a wide class: building its table takes a while
+    namespace: dict[str, object] = {"__slots__": tuple(names), "__annotations__": dict.fromkeys(names, "int")}
+    wide = type("Wide", (Model,), namespace)
+    start = threading.Barrier(8)
+
+    def first_read() -> object:
+        start.wait()
+        return attrs.fields(wide)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns while a table is being built
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            tables = list(pool.map(lambda _: first_read(), range(8)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(table is attrs.fields(wide) for table in tables)
 
 
 def test_attrs_and_cattrs_functions_work_on_a_generated_model() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+import threading
 import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -50,9 +51,17 @@ class _FieldTableOnFirstRead:
     def __get__(self, instance: object, owner: type) -> FieldTable:
         if owner is Model:  # the base itself is no attrs class: attrs.has(Model) is False
             raise AttributeError("__attrs_attrs__")
-        table = _build_field_table(owner)
-        setattr(owner, "__attrs_attrs__", table)  # noqa: B010 -- a literal attribute on a class
+        # One table per class, also when threads first read it together: attrs.resolve_types marks
+        # the class as resolved after typing *its* table, so a second table would stay unresolved.
+        with _BUILDING:
+            table = owner.__dict__.get("__attrs_attrs__")
+            if not isinstance(table, FieldTable):
+                table = _build_field_table(owner)
+                setattr(owner, "__attrs_attrs__", table)  # noqa: B010 -- a literal attribute on a class
         return table
+
+
+_BUILDING = threading.Lock()
 
 
 class Model:
