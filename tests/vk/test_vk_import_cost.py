@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,29 @@ def test_the_public_names_are_there(name: str) -> None:
 
     assert name in apiforge.vk.__all__
     assert getattr(apiforge.vk, name) is not None
+
+
+def test_loading_every_model_builds_no_attrs_metadata() -> None:
+    """Model modules are plain bytecode: no class gets its attrs field table until something reads it."""
+    probe = textwrap.dedent(
+        """
+        import json, sys
+        import apiforge.vk.models as models
+        from apiforge.core.model import Model
+        models.load_all()
+        classes = {
+            value
+            for name, module in sys.modules.items() if name.startswith("apiforge.vk.models.")
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Model) and value.__module__ == name
+        }  # a set: an alias names a class a second time
+        built = [c.__name__ for c in classes if "__attrs_attrs__" in c.__dict__]
+        print(json.dumps({"classes": len(classes), "built": built}))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    models_dir = Path(__file__).resolve().parents[2] / "generated/apiforge/vk/models"
+    written = sum(text.count("(Model):\n") for text in (p.read_text() for p in models_dir.glob("*.py")))
+    assert found["classes"] == written > 700
+    assert found["built"] == []
