@@ -161,3 +161,23 @@ def test_the_generated_init_is_keyword_only_and_checks_its_arguments() -> None:
         Page(items=[])  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="nickname"):
         Page(count=1, items=[], nickname="x")  # type: ignore[call-arg]
+
+
+def test_a_subclass_of_a_generated_model_keeps_its_fields() -> None:
+    class Base(Model):
+        __slots__ = ("id", "name")
+        id: int
+        name: str | None
+
+        def __init__(self, *, id: int, name: str | None = None) -> None:
+            self.id = id
+            self.name = name
+
+    class Special(Base):
+        __slots__ = ()
+
+    # The subclass's table is read first: it is built from the classes it derives from.
+    assert [f.name for f in attrs.fields(Special)] == ["id", "name"]
+    assert repr(Special(id=1)) == "Special(id=1, name=None)"
+    bare = object.__new__(Special)
+    assert bare.name is None  # an unset field reads as the default of the inherited __init__

@@ -3,7 +3,7 @@
 A generated model is a plain slotted class written out in full by the generator — `__slots__`, the
 annotated attributes and a keyword-only `__init__` — so importing a model module only loads cached
 bytecode. `attrs.define` would build each class at import instead: it writes and compiles an
-`__init__` per class and creates every slotted class twice, which over the ~950 VK models was most
+`__init__` per class and creates every slotted class twice, which over the ~760 VK models was most
 of what `apiforge.vk.models.load_all()` cost (bench/import_vk.py).
 
 Models still are attrs classes to everything that asks: `attrs.has`, `attrs.fields`,
@@ -146,7 +146,7 @@ def _shown(field: attrs.Attribute[Any], value: object) -> str:
 
 def _defaults(cls: type) -> Mapping[str, object]:
     """Attribute name -> default of the fields of `cls` that have one: its `__init__`'s defaults."""
-    defaults: Mapping[str, object] | None = getattr(cls.__dict__.get("__init__"), "__kwdefaults__", None)
+    defaults: Mapping[str, object] | None = getattr(getattr(cls, "__init__", None), "__kwdefaults__", None)
     return defaults or _NO_DEFAULTS
 
 
@@ -169,7 +169,11 @@ def _build_field_table(cls: type) -> FieldTable:
     Types are the annotations as written (strings: the modules use `from __future__ import
     annotations`); `attrs.resolve_types` and cattrs resolve them, as for any attrs class.
     """
-    annotations = inspect.get_annotations(cls)  # the fields, in the order the class declares them
+    # The fields, in the order the classes declare them (a subclass of a model adds its own last).
+    annotations: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if issubclass(klass, Model) and klass is not Model:
+            annotations.update(inspect.get_annotations(klass))
     defaults = _defaults(cls)
     wire_names: Mapping[str, str] = getattr(cls, "__wire_names__", {})
     fields = [
