@@ -51,6 +51,16 @@ def test_an_unset_field_reads_as_its_default() -> None:
     assert login == Login(id=3) and repr(login) == repr(Login(id=3))
 
 
+def test_an_unset_field_with_a_factory_default_is_an_error() -> None:
+    @attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+    class Tagged(Model):
+        tags: list[str] = attrs.Factory(list)
+
+    assert Tagged().tags == []
+    with pytest.raises(AttributeError, match="'Tagged' object has no attribute 'tags'"):
+        _ = object.__new__(Tagged).tags  # no plain default to read: the factory runs only in __init__
+
+
 def test_an_unset_required_field_and_an_undeclared_name_are_still_errors() -> None:
     bare = object.__new__(Login)
     with pytest.raises(AttributeError, match="'Login' object has no attribute 'id'"):

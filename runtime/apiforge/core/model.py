@@ -97,7 +97,8 @@ class Model:
             # carries (a VK user has ~150 declared, ~20 present), and an absent field reads as
             # its default, exactly as if `__init__` had filled it in.
             defaults = _defaults(type(self))
-            if name in defaults:
+            # attrs writes NOTHING as the default of a field with a factory: that has no plain value.
+            if name in defaults and defaults[name] is not attrs.NOTHING:
                 return defaults[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
