@@ -7,6 +7,9 @@ nox -s docs         build the method reference docs/reference/<api>.md from spec
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import nox
 
 nox.options.sessions = ["check"]
@@ -17,6 +20,22 @@ PYTHON = "3.11"  # the lowest supported version; newer ones run the same code
 
 def _install(session: nox.Session, extra: str) -> None:
     session.install("-e", f".[{extra}]")
+
+
+# Debian packages the suite drives for real (never mocked, never skipped): a Redis server for the
+# several-process tests of apiforge[redis], and a headless browser for the gateway's example page.
+# Each maps the command the tests look for to the package that brings it.
+SYSTEM_PACKAGES = {"redis-server": "redis-server", "chromium": "chromium"}
+
+
+def _system_packages(session: nox.Session) -> None:
+    """Install the Debian packages the tests need, where their commands are missing."""
+    missing = [package for command, package in SYSTEM_PACKAGES.items() if shutil.which(command) is None]
+    if not missing:
+        return
+    apt = ["apt-get"] if os.geteuid() == 0 else ["sudo", "-n", "apt-get"]
+    session.run(*apt, "update", "-qq", external=True)
+    session.run(*apt, "install", "-y", "-qq", "--no-install-recommends", *missing, external=True)
 
 
 def _python(session: nox.Session) -> str:
@@ -71,6 +90,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON if nox.options.force_venv_backend else None)
 def check(session: nox.Session) -> None:
     """Everything CI runs: generated code up to date, lint, format, types, tests."""
+    _system_packages(session)
     _install(session, "dev")
     session.run("python", "-m", "codegen", "generate", "--check", "--quiet")
     session.run("ruff", "check", ".")
@@ -83,6 +103,7 @@ def check(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite alone."""
+    _system_packages(session)
     _install(session, "dev")
     session.run("pytest", "-q", *session.posargs)
 
