@@ -297,9 +297,9 @@ def wialon(token: str | None = "wialon-token-xyz") -> WialonProtocol:
 
 def test_wialon_request() -> None:
     protocol = wialon()
-    protocol.sid = "session-0001"
+    protocol.adopt({"eid": "session-0001"})
     call = SEARCH.call({"spec": {"itemsType": "avl_unit", "propName": "sys_name"}, "flags": 1})
-    request = protocol.build_request(call)
+    request = protocol.build_request(call, protocol.session)  # a call goes out in the session it was admitted to
     assert request.method == "POST"
     assert str(request.url) == "https://hst-api.wialon.com/wialon/ajax.html"
     fields = form(request)
@@ -310,8 +310,8 @@ def test_wialon_request() -> None:
 
 def test_wialon_login_has_no_sid() -> None:
     protocol = wialon()
-    protocol.sid = "old"
-    fields = form(protocol.request_for("token/login", {"token": "t"}))
+    protocol.adopt({"eid": "old"})
+    fields = form(protocol.request_for("token/login", {"token": "t"}, session=protocol.session))
     assert "sid" not in fields
     assert json.loads(fields["params"][0]) == {"token": "t"}
 

@@ -1,9 +1,13 @@
-"""The two drivers: carry out the pipeline's effects with blocking calls or with awaits."""
+"""The two drivers: carry out the pipeline's effects with blocking calls or with awaits.
+
+Each run of a pipeline owns the semaphore slots it takes (`apiforge.core.semaphores`): when the
+run ends, however it ends, the driver gives back whatever the run still holds, so an interrupt
+that lands between an `Acquire` and the pipeline's `finally` cannot leak a slot.
+"""
 
 from __future__ import annotations
 
 import inspect
-import threading
 import time
 from collections.abc import Generator
 from typing import Any, Generic, TypeVar
@@ -12,11 +16,14 @@ import httpx
 
 from apiforge.core.effects import Acquire, Callback, Effect, Release, Send, Sleep
 from apiforge.core.errors import ConfigurationError, TransportError
+from apiforge.core.semaphores import AwaitingSemaphores, BlockingSemaphores
 
 T = TypeVar("T")
 Y = TypeVar("Y")
 # Failures that happen before a byte of the request leaves: safe to retry any call.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+SHARED = object()
+"""The owner of slots taken through `perform()` without one (callers that run no pipeline of their own)."""
 
 
 def transport_error(request: httpx.Request, exc: httpx.TransportError) -> TransportError:
@@ -59,20 +66,25 @@ class SyncDriver:
     def __init__(self, http: httpx.Client, sleep: Any = time.sleep) -> None:
         self.http = http
         self.sleep = sleep
-        self._semaphores: dict[str, threading.Semaphore] = {}
-        self._guard = threading.Lock()
+        self.semaphores = BlockingSemaphores()
+        """The named semaphores of `Acquire` / `Release` (per client: its threads share them)."""
 
     def run(self, pipeline: Generator[Effect, Any, T]) -> T:
-        """Carry out the pipeline's effects until it returns (or raises)."""
+        """Carry out the pipeline's effects until it returns (or raises); then free what it still holds."""
+        owner = object()
         step: Step[Effect, T] = Step(pipeline)
-        while (effect := step.next()) is not None:
-            try:
-                step.outcome = self.perform(effect)
-            except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
-                step.error = exc
-        return step.result
+        try:
+            while (effect := step.next()) is not None:
+                try:
+                    step.outcome = self.perform(effect, owner)
+                except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
+                    step.error = exc
+            return step.result
+        finally:
+            self.semaphores.release_all(owner)
 
-    def perform(self, effect: Effect) -> Any:
+    def perform(self, effect: Effect, owner: object = SHARED) -> Any:
+        """Carry out one effect; slots of `Acquire` are taken (and `Release` gives them back) for `owner`."""
         if isinstance(effect, Send):
             try:
                 return self.http.send(effect.request)
@@ -82,10 +94,10 @@ class SyncDriver:
             self.sleep(effect.seconds)
             return None
         if isinstance(effect, Acquire):
-            self._semaphore(effect.name, effect.size).acquire()
+            self.semaphores.acquire(effect.name, effect.size, owner)
             return None
         if isinstance(effect, Release):
-            self._semaphores[effect.name].release()
+            self.semaphores.release(effect.name, owner)
             return None
         if isinstance(effect, Callback):
             function: Any = effect.function
@@ -98,13 +110,6 @@ class SyncDriver:
             return result
         raise TypeError(f"unknown effect {effect!r}")
 
-    def _semaphore(self, name: str, size: int) -> threading.Semaphore:
-        with self._guard:
-            semaphore = self._semaphores.get(name)
-            if semaphore is None:
-                semaphore = self._semaphores[name] = threading.Semaphore(size)
-            return semaphore
-
 
 class AsyncDriver:
     """Runs pipelines as coroutines over an httpx.AsyncClient."""
@@ -115,19 +120,25 @@ class AsyncDriver:
 
         self.http = http
         self.sleep = sleep if sleep is not None else asyncio.sleep
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self.semaphores = AwaitingSemaphores()
+        """The named semaphores of `Acquire` / `Release` (per client: its tasks share them)."""
 
     async def run(self, pipeline: Generator[Effect, Any, T]) -> T:
-        """Carry out the pipeline's effects until it returns (or raises)."""
+        """Carry out the pipeline's effects until it returns (or raises); then free what it still holds."""
+        owner = object()
         step: Step[Effect, T] = Step(pipeline)
-        while (effect := step.next()) is not None:
-            try:
-                step.outcome = await self.perform(effect)
-            except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
-                step.error = exc
-        return step.result
+        try:
+            while (effect := step.next()) is not None:
+                try:
+                    step.outcome = await self.perform(effect, owner)
+                except BaseException as exc:  # noqa: BLE001 - handed to the pipeline, which decides
+                    step.error = exc
+            return step.result
+        finally:
+            self.semaphores.release_all(owner)
 
-    async def perform(self, effect: Effect) -> Any:
+    async def perform(self, effect: Effect, owner: object = SHARED) -> Any:
+        """Carry out one effect; slots of `Acquire` are taken (and `Release` gives them back) for `owner`."""
         if isinstance(effect, Send):
             try:
                 return await self.http.send(effect.request)
@@ -137,15 +148,10 @@ class AsyncDriver:
             await self.sleep(effect.seconds)
             return None
         if isinstance(effect, Acquire):
-            semaphore = self._semaphores.get(effect.name)
-            if semaphore is None:
-                import asyncio
-
-                semaphore = self._semaphores[effect.name] = asyncio.Semaphore(effect.size)
-            await semaphore.acquire()
+            await self.semaphores.acquire(effect.name, effect.size, owner)
             return None
         if isinstance(effect, Release):
-            self._semaphores[effect.name].release()
+            self.semaphores.release(effect.name, owner)
             return None
         if isinstance(effect, Callback):
             function: Any = effect.function
@@ -156,4 +162,4 @@ class AsyncDriver:
         raise TypeError(f"unknown effect {effect!r}")
 
 
-__all__ = ["AsyncDriver", "SyncDriver", "transport_error"]
+__all__ = ["SHARED", "AsyncDriver", "SyncDriver", "transport_error"]

@@ -151,12 +151,9 @@ def _attempt(
     yield from protocol.before_send(call)
     credential = yield from protocol.credential(call)
     error: BaseException | None = None
-    slots = protocol.slots(call)
     taken: list[Acquire] = []
     try:
-        for slot in slots:
-            yield slot
-            taken.append(slot)
+        credential = yield from protocol.admit(call, credential, taken)
         if policy.limiter is not None:
             key, rate = protocol.rate_key(call, credential)
             wait = policy.limiter.reserve(key, policy.clock(), rate)
@@ -170,9 +167,11 @@ def _attempt(
         error = exc
         raise
     finally:
-        for slot in reversed(taken):
-            yield Release(slot.name)
-        protocol.finished(call, credential, error)
+        try:
+            while taken:
+                yield Release(taken.pop().name)
+        finally:
+            protocol.finished(call, credential, error)
 
 
 def _retry_wait(

@@ -32,6 +32,7 @@ Steps: TypeAlias = Generator[Effect | Emit[T], Any, None]
 
 def iterate(driver: SyncDriver, steps: Steps[T]) -> Iterator[T]:
     """The items of `steps`, carrying out its effects with blocking calls."""
+    owner = object()  # holds the stream's semaphore slots, all given back when it ends
     step: Step[Effect | Emit[T], None] = Step(steps)
     try:
         while (yielded := step.next()) is not None:
@@ -39,15 +40,17 @@ def iterate(driver: SyncDriver, steps: Steps[T]) -> Iterator[T]:
                 yield yielded.item
                 continue
             try:
-                step.outcome = driver.perform(yielded)
+                step.outcome = driver.perform(yielded, owner)
             except BaseException as exc:  # noqa: BLE001 - handed to the stream, which decides
                 step.error = exc
     finally:
         steps.close()
+        driver.semaphores.release_all(owner)
 
 
 async def aiterate(driver: AsyncDriver, steps: Steps[T]) -> AsyncIterator[T]:
     """The items of `steps`, carrying out its effects with awaits."""
+    owner = object()
     step: Step[Effect | Emit[T], None] = Step(steps)
     try:
         while (yielded := step.next()) is not None:
@@ -55,11 +58,12 @@ async def aiterate(driver: AsyncDriver, steps: Steps[T]) -> AsyncIterator[T]:
                 yield yielded.item
                 continue
             try:
-                step.outcome = await driver.perform(yielded)
+                step.outcome = await driver.perform(yielded, owner)
             except BaseException as exc:  # noqa: BLE001 - handed to the stream (cancellation goes straight through it)
                 step.error = exc
     finally:
         steps.close()
+        driver.semaphores.release_all(owner)
 
 
 __all__ = ["Emit", "Steps", "aiterate", "iterate"]

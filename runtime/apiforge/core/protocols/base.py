@@ -50,6 +50,19 @@ class Protocol:
         """Semaphores an attempt holds while it is in flight (e.g. Wialon's per-session limits)."""
         return ()
 
+    def admit(self, call: Call[Any], credential: object, taken: list[Acquire]) -> Generator[Effect, Any, object]:
+        """Take the attempt's slots (`slots()`) and return the credential to send it with.
+
+        Each slot goes into `taken` before its `Acquire` is yielded: the pipeline gives back
+        everything in `taken` when the attempt ends, however it ends (a `Release` of a slot that
+        was never taken does nothing). A protocol whose credential can go stale while the attempt
+        waits (a Wialon session that ends) checks it here once the slots are taken.
+        """
+        for slot in self.slots(call):
+            taken.append(slot)
+            yield slot
+        return credential
+
     def rate_key(self, call: Call[Any], credential: object = None) -> tuple[str, float | None]:
         """The rate-limit key of an attempt and its rate (requests/s; None = the client default)."""
         return (self.api, None)

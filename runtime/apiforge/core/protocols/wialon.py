@@ -11,11 +11,13 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import threading
 from collections.abc import Callable, Generator, Mapping
 from contextvars import ContextVar
 from itertools import count
 from typing import Any, Generic, TypeVar, cast
 
+import attrs
 import httpx
 
 from apiforge.core.call import Call, MethodSpec
@@ -62,6 +64,22 @@ def compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+@attrs.define(eq=False)
+class WialonSession:
+    """One Wialon session: its id (never in reprs), its serial, the login response, whether it is ready.
+
+    Calls hold the session they were admitted to (`WialonProtocol.admit`) and send its id, so a
+    call never goes out without a session id, or with the id of a session opened after it started
+    waiting; a session is current as long as it is the protocol's `session`.
+    """
+
+    sid: str = attrs.field(repr=False)
+    serial: int
+    login_response: Mapping[str, JSON] = attrs.field(repr=False)
+    ready: bool = False
+    """The open steps have run: calls may use the session without waiting."""
+
+
 class WialonProtocol(Protocol):
     """The Wialon adapter and the state of one session (its id never leaves through reprs or logs)."""
 
@@ -81,29 +99,52 @@ class WialonProtocol(Protocol):
         self.token = token
         self.operate_as = operate_as
         self.login_flags = login_flags
-        self.sid: str | None = None
-        self.login_response: Mapping[str, JSON] | None = None
-        self.ready = False
-        """The session is open and its open steps have run: calls may use it without waiting."""
+        self.session: WialonSession | None = None
+        """The current session; None before the first login and from an expiry to the next login."""
         self.session_serial = 0
-        """Changes with every adopted session: names its semaphores, tells a step which session it served."""
+        """The serial of the last session adopted: tells a step (say, event registration) which session it served."""
         self.open_steps: list[SessionStep] = []
         """Run in order after every (re)login, while other calls wait for the session."""
         self.close_steps: list[SessionStep] = []
         """Run in order before the logout of `close()`; a failing step is logged, not raised."""
+        # Threads of a sync client share the session: swapping it is a compare-and-set under this lock.
+        self._swap = threading.Lock()
 
     def __repr__(self) -> str:
-        state = "open" if self.sid is not None else "none"
+        state = "open" if self.session is not None else "none"
         return f"<WialonProtocol {self.base_url} session={state}>"
+
+    @property
+    def sid(self) -> str | None:
+        """The id of the current session (None when there is none)."""
+        session = self.session
+        return session.sid if session is not None else None
+
+    @property
+    def ready(self) -> bool:
+        """There is a session and its open steps have run."""
+        session = self.session
+        return session is not None and session.ready
+
+    @property
+    def login_response(self) -> Mapping[str, JSON] | None:
+        """The login (or core/duplicate) response of the current session."""
+        session = self.session
+        return session.login_response if session is not None else None
 
     @property
     def endpoint(self) -> str:
         return f"{self.base_url}/wialon/ajax.html"
 
     def request_for(
-        self, svc: str, params: Mapping[str, object], *, files: Mapping[str, object] | None = None
+        self,
+        svc: str,
+        params: Mapping[str, object],
+        *,
+        session: WialonSession | None,
+        files: Mapping[str, object] | None = None,
     ) -> httpx.Request:
-        """A request for one service call, with the session id when there is one.
+        """A request for one service call, in `session` (None: a call that needs none, like token/login).
 
         Uploads are multipart: `svc`, `sid` and `params` travel as text parts next to the file
         parts (the server reads them from the body as it does from a url-encoded form), so the
@@ -111,8 +152,8 @@ class WialonProtocol(Protocol):
         sent as a part of its own, as Wialon's upload form does.
         """
         fields: dict[str, str] = {"svc": svc, "params": compact(dict(params))}
-        if self.sid is not None and svc not in NO_SESSION:
-            fields["sid"] = self.sid
+        if session is not None and svc not in NO_SESSION:
+            fields["sid"] = session.sid
         if files:
             event_hash = params.get("eventHash")
             if isinstance(event_hash, str):
@@ -121,45 +162,91 @@ class WialonProtocol(Protocol):
             request = httpx.Request("POST", self.endpoint, data=fields, files=upload)
         else:
             request = httpx.Request("POST", self.endpoint, data=fields)
-        request.extensions["apiforge_session"] = self.sid
+        request.extensions["apiforge_session"] = session
         return request
 
-    def events_request(self) -> httpx.Request:
+    def events_request(self, session: WialonSession | None) -> httpx.Request:
         """A poll of `{base_url}/avl_evts`: the session id in a form body, never in the URL."""
-        request = httpx.Request("POST", f"{self.base_url}/{AVL_EVENTS}", data={"sid": self.sid or ""})
-        request.extensions["apiforge_session"] = self.sid
+        sid = session.sid if session is not None else ""
+        request = httpx.Request("POST", f"{self.base_url}/{AVL_EVENTS}", data={"sid": sid})
+        request.extensions["apiforge_session"] = session
         return request
 
     def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
+        # The credential is the session `admit()` gave the call.
+        session = credential if isinstance(credential, WialonSession) else None
         if call.method == AVL_EVENTS:
-            return self.events_request()
-        return self.request_for(call.method, call.params, files=call.files)
+            return self.events_request(session)
+        return self.request_for(call.method, call.params, session=session, files=call.files)
 
     # The session.
 
+    def _usable(self, session: WialonSession | None) -> bool:
+        """Calls may go out in `session`: it is current and ready (a step's own calls need only the first)."""
+        return session is not None and session is self.session and (session.ready or in_session_steps(self))
+
     def before_send(self, call: Call[Any]) -> Generator[Effect, Any, None]:
-        if call.method in NO_SESSION or (self.sid is not None and (self.ready or in_session_steps(self))):
+        if call.method in NO_SESSION or self._usable(self.session):
             return
-        # No session yet, or one whose open steps are still running: wait for (or do) the login.
+        # No session yet, one that expired, or one whose open steps are still running: wait for (or do) the login.
         yield from self.login()
+
+    def credential(self, call: Call[Any]) -> Generator[Effect, Any, object]:
+        """The session the call is to go out in (None for the services that need none)."""
+        return None if call.method in NO_SESSION else self.session
+        yield  # pragma: no cover - makes this a generator
+
+    def admit(self, call: Call[Any], credential: object, taken: list[Acquire]) -> Generator[Effect, Any, object]:
+        """Take the call's slots of its session; if the session ended meanwhile, wait for the next one.
+
+        A call that waited for a slot of a session which expired while it waited gives the slots
+        back and waits for the new session (logging in if nobody has yet), instead of sending
+        the dead session's id or none at all. Returns the session the call goes out in.
+        """
+        if call.method in NO_SESSION:
+            return None
+        session = credential if isinstance(credential, WialonSession) else None
+        while True:
+            if self._usable(session):
+                assert session is not None
+                for slot in self._slots_of(call, session):
+                    taken.append(slot)
+                    yield slot
+                if self._usable(session):
+                    return session
+                while taken:
+                    yield Release(taken.pop().name)
+            yield from self.before_send(call)
+            session = self.session
 
     def login(self) -> Generator[Effect, Any, None]:
         """Log in with the token and run the open steps, once even when many calls need a session at once."""
-        yield Acquire(LOGIN_LOCK)
         try:
-            if self.sid is not None and not self.ready:
-                self.forget()  # a login whose open steps never finished (its task was cancelled): start over
-            if self.sid is None:
+            # Inside the try: an interrupt that lands just after the lock is taken still gives it back.
+            yield Acquire(LOGIN_LOCK)
+            stale = self.session
+            if stale is not None and not stale.ready:
+                # A login whose open steps never finished (its call was interrupted): end it and start over.
+                yield from self._logout(stale)
+            if self.session is None:
                 if not self.token:
                     raise ConfigurationError("Wialon needs token=... to open a session")
                 params: dict[str, object] = {"token": self.token, "fl": self.login_flags}
                 if self.operate_as:
                     params["operateAs"] = self.operate_as
-                response = yield Send(self.request_for("token/login", params))
-                self.adopt(self.parse_body("token/login", read_json("token/login", response)), ready=False)
+                response = yield Send(self.request_for("token/login", params, session=None))
+                self.adopt(self._login_body(response), ready=False)
                 yield from self._opened()
         finally:
             yield Release(LOGIN_LOCK)
+
+    def _login_body(self, response: httpx.Response) -> object:
+        """The body of a token/login answer; any status but 200 (a proxy in front of Wialon) is an HTTPStatusError."""
+        if response.status_code != 200:
+            raise HTTPStatusError(
+                "token/login", response.status_code, response.text, retry_after=response.headers.get("Retry-After")
+            )
+        return self.parse_body("token/login", read_json("token/login", response))
 
     def adopt(self, login_response: object, *, ready: bool = True) -> None:
         """Take the session of a login (or core/duplicate) response; `ready=False` while open steps are due."""
@@ -170,24 +257,30 @@ class WialonProtocol(Protocol):
                 "token/login", "$.eid", login_response, "a login response carries the session id in 'eid'"
             )
         register_secret(sid)
-        self.sid = sid
-        self.ready = ready
-        self.login_response = cast("Mapping[str, JSON]", response)
-        self.session_serial = next(_serials)
+        serial = next(_serials)
+        self.session = WialonSession(sid, serial, cast("Mapping[str, JSON]", response), ready)
+        self.session_serial = serial
 
     def forget(self) -> None:
-        """Drop the session without logging out (the server already ended it)."""
-        self.sid = None
-        self.ready = False
+        """Drop the current session without logging out (the server already ended it)."""
+        self.session = None
+
+    def _ended(self, session: WialonSession) -> None:
+        """`session` is over: drop it if it is still the current one (a newer session is left alone)."""
+        with self._swap:
+            if self.session is session:
+                self.session = None
 
     def _opened(self) -> Generator[Effect, Any, None]:
         """Run the open steps; when one fails, end the half-opened session so the next call starts over."""
+        session = self.session
+        assert session is not None
         try:
             yield from self._run_steps(self.open_steps)
         except BaseException:
-            yield from self._logout()
+            yield from self._logout(session)
             raise
-        self.ready = True
+        session.ready = True
 
     def _run_steps(self, steps: list[SessionStep], *, keep_going: bool = False) -> Generator[Effect, Any, None]:
         previous = _RUNNING_STEPS.get()
@@ -204,46 +297,58 @@ class WialonProtocol(Protocol):
             _RUNNING_STEPS.set(previous)
 
     def recover(self, call: Call[Any], error: APIError) -> Generator[Effect, Any, Call[Any] | None]:
+        """Errors 1 and 1011: replay the call in a new session (`parse()` has dropped the dead one).
+
+        The replay's `before_send` logs in, once for all the calls that saw the session end.
+        """
         if error.code not in SESSION_ERRORS or call.method in NO_SESSION:
             return None
-        if self.uid in _RUNNING_STEPS.get():
+        if in_session_steps(self):
             # A hook's own call: the session being opened (or closed) is already gone. Fail the
             # hook instead of logging in again from inside the login.
             return None
-        used = error.failed_session
-        if used is None or used == self.sid:
-            self.forget()  # the first call to see the dead session drops it; the others find it gone
-        yield from self.login()
         return call
+        yield  # pragma: no cover - makes this a generator
 
     def close(self) -> Generator[Effect, Any, None]:
         """Run the close steps, then log out (best effort: an unreachable server lets the session expire)."""
-        if self.sid is None:
+        session = self.session
+        if session is None:
             return
         yield from self._run_steps(self.close_steps, keep_going=True)
-        yield from self._logout()
+        yield from self._logout(session)
 
-    def _logout(self) -> Generator[Effect, Any, None]:
-        if self.sid is None:
-            return
-        request = self.request_for("core/logout", {})
-        self.forget()
+    def _logout(self, session: WialonSession) -> Generator[Effect, Any, None]:
+        """End `session` at the server (best effort) and drop it."""
+        request = self.request_for("core/logout", {}, session=session)
+        self._ended(session)
         try:
-            yield Send(request)
-        except Exception:  # noqa: BLE001 - logging out is best effort; the session expires anyway
+            response = yield Send(request)
+        except Exception as exc:  # noqa: BLE001 - logging out is best effort; the session expires anyway
+            logger.info("wialon: core/logout failed (%s); the session will expire on its own", type(exc).__name__)
             return
+        if response.status_code != 200:
+            logger.info(
+                "wialon: core/logout answered HTTP %d; the session will expire on its own", response.status_code
+            )
 
     # Limits.
 
     def slots(self, call: Call[Any]) -> tuple[Acquire, ...]:
-        """The per-session limits: one call per exclusive group, 3 heavy calls, 10 calls in all.
-
-        Names carry the session's serial, so a new session starts with fresh semaphores; they are
-        always taken in this order (exclusive, heavy, any), so two calls never wait on each other.
-        """
-        if self.sid is None or call.method in NO_SESSION:
+        """The per-session limits of `call` in the current session (`admit()` takes them)."""
+        session = self.session
+        if session is None or call.method in NO_SESSION:
             return ()
-        prefix = f"wialon:{self.session_serial}"
+        return self._slots_of(call, session)
+
+    def _slots_of(self, call: Call[Any], session: WialonSession) -> tuple[Acquire, ...]:
+        """One call per exclusive group, 3 heavy calls, 10 calls in all, in `session`.
+
+        Names carry the session's serial, so a new session starts with fresh semaphores (the
+        drivers drop a semaphore once nobody holds or waits for it); they are always taken in
+        this order (exclusive, heavy, any), so two calls never wait on each other.
+        """
+        prefix = f"wialon:{session.serial}"
         slots: list[Acquire] = []
         if call.spec.exclusive:
             slots.append(Acquire(f"{prefix}:exclusive:{call.spec.exclusive}", 1))
@@ -256,14 +361,19 @@ class WialonProtocol(Protocol):
 
     def parse(self, call: Call[Any], response: httpx.Response) -> object:
         if response.status_code != 200:
-            raise HTTPStatusError(call.method, response.status_code, response.text)
+            raise HTTPStatusError(
+                call.method, response.status_code, response.text, retry_after=response.headers.get("Retry-After")
+            )
         if call.result is bytes or _is_file(response):
             return response.content
         try:
             return self.parse_body(call.method, read_json(call.method, response))
         except APIError as exc:
-            # Which session failed, for recover(); kept off `details`, which users log.
-            exc.failed_session = response.request.extensions.get("apiforge_session")
+            session = response.request.extensions.get("apiforge_session")
+            if exc.code in SESSION_ERRORS and isinstance(session, WialonSession):
+                # Dropped now, before the call gives its slots back: the calls waiting for them
+                # then see the session gone and wait for the next one instead of sending in it.
+                self._ended(session)
             raise
 
     def parse_body(self, method: str, body: object, *, status_code: int | None = None) -> object:
@@ -354,6 +464,7 @@ def _is_file(response: httpx.Response) -> bool:
 
 __all__ = [
     "AVL_EVENTS",
+    "WialonSession",
     "AVL_EVENTS_SPEC",
     "HookResult",
     "MAX_HEAVY",
