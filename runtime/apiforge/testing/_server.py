@@ -296,8 +296,19 @@ def _mock_response(request: httpx.Request, served: Served) -> httpx.Response:
     return httpx.Response(status, headers=headers, content=body)
 
 
+LISTEN_BACKLOG = 1024
+"""Connections the fake's socket queues before it accepts them (the kernel caps it at net.core.somaxconn)."""
+
+
 class _QuietServer(ThreadingHTTPServer):
-    """A ThreadingHTTPServer that prints no traceback when a client goes away mid-request."""
+    """A ThreadingHTTPServer that prints no traceback when a client goes away mid-request.
+
+    Its listen backlog is large: socketserver's default of 5 refuses (or drops the SYNs of)
+    connections beyond it, and a test making hundreds of concurrent calls then sees ReadErrors
+    and connect timeouts that no real API server would cause.
+    """
+
+    request_queue_size = LISTEN_BACKLOG
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], OSError):
@@ -352,6 +363,7 @@ def _handler_class(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
 
 __all__ = [
     "JSON_TYPE",
+    "LISTEN_BACKLOG",
     "FakeServer",
     "IncomingRequest",
     "RecordedCall",
