@@ -16,6 +16,7 @@ import httpx
 
 from apiforge.core.effects import Acquire, Callback, Effect, Release, Send, Sleep
 from apiforge.core.errors import ConfigurationError, TransportError
+from apiforge.core.protocols.base import METHOD_EXTENSION
 from apiforge.core.semaphores import AwaitingSemaphores, BlockingSemaphores
 
 T = TypeVar("T")
@@ -27,8 +28,14 @@ SHARED = object()
 
 
 def transport_error(request: httpx.Request, exc: httpx.TransportError) -> TransportError:
-    """An httpx failure as our TransportError, noting whether the request may have been processed."""
-    method = request.url.path.rsplit("/", 1)[-1] or request.url.path
+    """An httpx failure as our TransportError, naming the method and noting whether the request may have been processed.
+
+    The method is the one the request was made for (`for_method`); a request made outside a call
+    (an OAuth exchange, a long-poll request) is named by the last segment of its URL's path.
+    """
+    method = request.extensions.get(METHOD_EXTENSION)
+    if not isinstance(method, str) or not method:
+        method = request.url.path.rsplit("/", 1)[-1] or request.url.path
     return TransportError(method, f"{type(exc).__name__}: {exc}", sent=not isinstance(exc, _NOT_SENT))
 
 

@@ -17,7 +17,7 @@ from apiforge.core.call import Call
 from apiforge.core.effects import Acquire, Effect, Release, Send, Sleep
 from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, TransportError
 from apiforge.core.pagination import Page, decode_page, page_item_type
-from apiforge.core.protocols.base import Protocol
+from apiforge.core.protocols.base import Protocol, for_method
 from apiforge.core.ratelimit import RateLimiter
 from apiforge.core.redact import redact_text
 from apiforge.core.retry import RetryPolicy
@@ -159,7 +159,7 @@ def _attempt(
             wait = policy.limiter.reserve(key, policy.clock(), rate)
             if wait > 0:
                 yield Sleep(wait)
-        request = protocol.build_request(call, credential)
+        request = for_method(protocol.build_request(call, credential), call.method)
         progress.sent = True
         response = yield Send(request)
         return protocol.parse(call, response)

@@ -96,6 +96,20 @@ class Protocol:
         yield  # pragma: no cover
 
 
+METHOD_EXTENSION = "apiforge_method"
+"""The request extension naming the API method a request is for (read when the request fails in transport)."""
+
+
+def for_method(request: httpx.Request, method: str) -> httpx.Request:
+    """`request`, marked as made for `method` (`users.get`, `core/search_item`, `GET /api/v1/companies`).
+
+    A transport failure then names the method, not the last segment of the URL's path (Wialon's
+    is always `ajax.html`, YCLIENTS' holds ids and colons).
+    """
+    request.extensions[METHOD_EXTENSION] = method
+    return request
+
+
 def read_json(method: str, response: httpx.Response) -> object:
     """The JSON body of a response; a non-JSON body is an HTTP error when the status is, else a DecodeError."""
     try:

@@ -24,7 +24,7 @@ from apiforge.core.call import Call, MethodSpec
 from apiforge.core.converter import structure
 from apiforge.core.effects import Acquire, Callback, Effect, Release, Send
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
-from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, json_object, read_json
+from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, for_method, json_object, read_json
 from apiforge.core.redact import register_secret
 from apiforge.core.retry import RetryVerdict
 from apiforge.core.types import JSON
@@ -163,14 +163,14 @@ class WialonProtocol(Protocol):
         else:
             request = httpx.Request("POST", self.endpoint, data=fields)
         request.extensions["apiforge_session"] = session
-        return request
+        return for_method(request, svc)
 
     def events_request(self, session: WialonSession | None) -> httpx.Request:
         """A poll of `{base_url}/avl_evts`: the session id in a form body, never in the URL."""
         sid = session.sid if session is not None else ""
         request = httpx.Request("POST", f"{self.base_url}/{AVL_EVENTS}", data={"sid": sid})
         request.extensions["apiforge_session"] = session
-        return request
+        return for_method(request, AVL_EVENTS)
 
     def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
         # The credential is the session `admit()` gave the call.
