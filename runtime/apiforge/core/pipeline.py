@@ -15,7 +15,7 @@ import attrs
 
 from apiforge.core.call import Call
 from apiforge.core.effects import Acquire, Effect, Release, Send, Sleep
-from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, TransportError
+from apiforge.core.errors import APIError, APIForgeError, DecodeError, HTTPStatusError, TransportError
 from apiforge.core.pagination import Page, decode_page, page_item_type
 from apiforge.core.protocols.base import Protocol, for_method
 from apiforge.core.ratelimit import RateLimiter
@@ -97,6 +97,7 @@ def _run(protocol: Protocol, policy: Policy, call: Call[T], tally: _Tally) -> Ge
     started = policy.clock()
     recoveries = 0
     retries = 0  # failures retried so far; replays after a repair do not count
+    maybe_done = False  # an earlier attempt that failed may have been processed by the server
     while True:
         tally.attempts += 1
         attempt = tally.attempts
@@ -105,6 +106,18 @@ def _run(protocol: Protocol, policy: Policy, call: Call[T], tally: _Tally) -> Ge
             payload = yield from _attempt(protocol, policy, call, progress)
         except (APIError, TransportError, HTTPStatusError) as error:
             failure: APIForgeError = error
+            if maybe_done and isinstance(error, APIError) and protocol.done_already(call, error):
+                # Say, a retried DELETE answered 404: the attempt that seemed to fail deleted it.
+                try:
+                    done = decode(call, None)
+                except DecodeError:
+                    raise error from None  # a result with a body cannot be rebuilt from the lost answer
+                logger.info(
+                    "%s: %s on a retry after an attempt that may have been processed: taken as done",
+                    call.method,
+                    type(error).__name__,
+                )
+                return done
             # Repairs (a new session after an expiry) are not retries, but the retry budget widens their cap:
             # a client that allows many retries expects to ride out many failures, expiries included.
             cap = max(MAX_RECOVERIES, policy.retry.max_retries, protocol.max_recoveries)
@@ -128,9 +141,19 @@ def _run(protocol: Protocol, policy: Policy, call: Call[T], tally: _Tally) -> Ge
                     raise
                 raise failure from error
             retries += 1
+            maybe_done = maybe_done or (progress.sent and _may_have_been_processed(protocol, failure))
             yield Sleep(retry_in)
             continue
         return decode(call, payload)
+
+
+def _may_have_been_processed(protocol: Protocol, failure: APIForgeError) -> bool:
+    """Could the server have done the call whose attempt failed so? (Refusals and connections never made: no.)"""
+    if isinstance(failure, TransportError):
+        return failure.sent
+    if isinstance(failure, APIError):
+        return protocol.retry_verdict(failure) != "rejected"
+    return True  # an HTTP error status: a gateway's 502 does not say what the server behind it did
 
 
 @attrs.define

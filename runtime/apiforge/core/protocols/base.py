@@ -86,6 +86,13 @@ class Protocol:
         return None
         yield  # pragma: no cover
 
+    def done_already(self, call: Call[Any], error: APIError) -> bool:
+        """Does `error`, on a retry after an attempt that may have been processed, mean that attempt did the call?
+
+        Then the call succeeds with the result of an empty answer (e.g. a retried DELETE answered 404).
+        """
+        return False
+
     def retry_verdict(self, error: APIError) -> RetryVerdict:
         """ "rejected" (refused before processing), "transient" (may have been processed) or None."""
         return None

@@ -19,6 +19,7 @@ from apiforge.core.types import JSON
 ACCEPT = "application/vnd.yclients.v2+json"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 GENERAL = ""
+NOT_FOUND = 404
 """The `YclientsAPIError.errors` key of messages that name no field."""
 
 
@@ -133,6 +134,14 @@ class YclientsProtocol(Protocol):
         if call.body is not None:
             headers["Content-Type"] = "application/json"
         return httpx.Request(http_method, url, params=query, headers=headers, json=native(call.body))
+
+    def done_already(self, call: Call[Any], error: APIError) -> bool:
+        """A retried DELETE answered 404: the earlier attempt (its answer lost) deleted the resource.
+
+        DELETE is idempotent: what the caller wants, the resource gone, is the case. A DELETE whose
+        first attempt is answered 404 still raises NotFoundError (nothing was there to delete).
+        """
+        return call.method.startswith("DELETE ") and error.code == NOT_FOUND
 
     def parse(self, call: Call[Any], response: httpx.Response) -> object:
         if response.status_code == 204 or (not response.content and response.status_code < 300):
