@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from apiforge.core.errors import APIError
 
 
 class VKAPIError(APIError):
     """An error answered by VK API: `code`, `message` and the API's extra `details`."""
+
+    meaning: ClassVar[str] = ""
+    """What the error code means, as the API documents it ("" for a code the spec does not list)."""
 
 
 class UnknownError(VKAPIError):

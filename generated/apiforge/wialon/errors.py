@@ -3,101 +3,121 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from apiforge.core.errors import APIError
 
 
 class WialonError(APIError):
     """An error answered by Wialon Remote API: `code`, `message` and the API's extra `details`."""
 
+    meaning: ClassVar[str] = ""
+    """What the error code means, as the API documents it ("" for a code the spec does not list)."""
+
 
 class InvalidSessionError(WialonError):
     """Wialon Remote API error 1: Invalid session. May occur on any method."""
 
     code = 1
+    meaning = "Invalid session"
 
 
 class InvalidServiceError(WialonError):
     """Wialon Remote API error 2: Invalid service name. May occur on any method."""
 
     code = 2
+    meaning = "Invalid service name"
 
 
 class InvalidResultError(WialonError):
     """Wialon Remote API error 3: Invalid result. May occur on any method."""
 
     code = 3
+    meaning = "Invalid result"
 
 
 class InvalidInputError(WialonError):
     """Wialon Remote API error 4: Invalid input. May occur on any method."""
 
     code = 4
+    meaning = "Invalid input"
 
 
 class RequestFailedError(WialonError):
     """Wialon Remote API error 5: Error performing request. May occur on any method."""
 
     code = 5
+    meaning = "Error performing request"
 
 
 class UnknownError(WialonError):
     """Wialon Remote API error 6: Unknown error. May occur on any method."""
 
     code = 6
+    meaning = "Unknown error"
 
 
 class AccessDeniedError(WialonError):
     """Wialon Remote API error 7: Access denied. May occur on any method."""
 
     code = 7
+    meaning = "Access denied"
 
 
 class InvalidCredentialsError(WialonError):
     """Wialon Remote API error 8: Invalid user name or password."""
 
     code = 8
+    meaning = "Invalid user name or password"
 
 
 class AuthServerUnavailableError(WialonError):
     """Wialon Remote API error 9: Authorization server unavailable. Transient: retried by the client."""
 
     code = 9
+    meaning = "Authorization server unavailable"
 
 
 class ConcurrencyLimitError(WialonError):
     """Wialon Remote API error 10: Limit of concurrent requests reached. May occur on any method. Transient: retried by the client."""
 
     code = 10
+    meaning = "Limit of concurrent requests reached"
 
 
 class PasswordResetError(WialonError):
     """Wialon Remote API error 11: Password reset error."""
 
     code = 11
+    meaning = "Password reset error"
 
 
 class AgroNotLoadedError(WialonError):
     """Wialon Remote API error 12: Agro subsystem not loaded."""
 
     code = 12
+    meaning = "Agro subsystem not loaded"
 
 
 class BillingError(WialonError):
     """Wialon Remote API error 14: Billing error."""
 
     code = 14
+    meaning = "Billing error"
 
 
 class NoMessagesError(WialonError):
     """Wialon Remote API error 1001: No messages for the selected interval."""
 
     code = 1001
+    meaning = "No messages for the selected interval"
 
 
 class ItemExistsError(WialonError):
     """Wialon Remote API error 1002: Item with this unique property already exists or cannot be created."""
 
     code = 1002
+    meaning = "Item with this unique property already exists or cannot be created"
 
 
 class OnlyOneRequestError(WialonError):
@@ -105,54 +125,63 @@ class OnlyOneRequestError(WialonError):
     Subcodes: `LIMIT api_concurrent`, `LAYERS_MAX_COUNT`, `NO_SESSION`, `LOCKER_ERROR`."""
 
     code = 1003
+    meaning = "Only one request allowed at the moment"
 
 
 class MessagesLimitExceededError(WialonError):
     """Wialon Remote API error 1004: Limit of messages exceeded."""
 
     code = 1004
+    meaning = "Limit of messages exceeded"
 
 
 class ExecutionTimeExceededError(WialonError):
     """Wialon Remote API error 1005: Execution time exceeded the limit."""
 
     code = 1005
+    meaning = "Execution time exceeded the limit"
 
 
 class TwoFactorAttemptsExceededError(WialonError):
     """Wialon Remote API error 1006: Too many attempts to enter a two-factor code."""
 
     code = 1006
+    meaning = "Too many attempts to enter a two-factor code"
 
 
 class SessionExpiredError(WialonError):
     """Wialon Remote API error 1011: IP changed or session expired. May occur on any method."""
 
     code = 1011
+    meaning = "IP changed or session expired"
 
 
 class UnitTransferNotAllowedError(WialonError):
     """Wialon Remote API error 2006: Unit cannot be transferred to this account."""
 
     code = 2006
+    meaning = "Unit cannot be transferred to this account"
 
 
 class UnitAccessLostError(WialonError):
     """Wialon Remote API error 2008: User has no access to the unit (transferred to a new account)."""
 
     code = 2008
+    meaning = "User has no access to the unit (transferred to a new account)"
 
 
 class SystemObjectsCreatorError(WialonError):
     """Wialon Remote API error 2014: User is creator of system objects and cannot be bound to a new account."""
 
     code = 2014
+    meaning = "User is creator of system objects and cannot be bound to a new account"
 
 
 class SensorDeletionForbiddenError(WialonError):
     """Wialon Remote API error 2015: Sensor deletion forbidden (used by another sensor or unit properties)."""
 
     code = 2015
+    meaning = "Sensor deletion forbidden (used by another sensor or unit properties)"
 
 
 ERRORS_BY_CODE: dict[int, type[WialonError]] = {

@@ -3,83 +3,100 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from apiforge.core.protocols.yclients import YclientsAPIError
 
 
 class YclientsError(YclientsAPIError):
     """An error answered by YCLIENTS REST API: `code`, `message` and the API's extra `details`."""
 
+    meaning: ClassVar[str] = ""
+    """What the error code means, as the API documents it ("" for a code the spec does not list)."""
+
 
 class BadRequestError(YclientsError):
     """YCLIENTS REST API error 400: Bad Request. May occur on any method."""
 
     code = 400
+    meaning = "Bad Request"
 
 
 class UnauthorizedError(YclientsError):
     """YCLIENTS REST API error 401: Unauthorized. May occur on any method."""
 
     code = 401
+    meaning = "Unauthorized"
 
 
 class PaymentRequiredError(YclientsError):
     """YCLIENTS REST API error 402: Payment Required. May occur on any method."""
 
     code = 402
+    meaning = "Payment Required"
 
 
 class ForbiddenError(YclientsError):
     """YCLIENTS REST API error 403: Forbidden. May occur on any method."""
 
     code = 403
+    meaning = "Forbidden"
 
 
 class NotFoundError(YclientsError):
     """YCLIENTS REST API error 404: Not Found. May occur on any method."""
 
     code = 404
+    meaning = "Not Found"
 
 
 class ConflictError(YclientsError):
     """YCLIENTS REST API error 409: Conflict. May occur on any method."""
 
     code = 409
+    meaning = "Conflict"
 
 
 class UnprocessableEntityError(YclientsError):
     """YCLIENTS REST API error 422: Unprocessable Entity. May occur on any method."""
 
     code = 422
+    meaning = "Unprocessable Entity"
 
 
 class TooManyRequestsError(YclientsError):
     """YCLIENTS REST API error 429: Too Many Requests. May occur on any method. Transient: retried by the client."""
 
     code = 429
+    meaning = "Too Many Requests"
 
 
 class ServerError(YclientsError):
     """YCLIENTS REST API error 500: Internal Server Error. May occur on any method. Transient: retried by the client."""
 
     code = 500
+    meaning = "Internal Server Error"
 
 
 class BadGatewayError(YclientsError):
     """YCLIENTS REST API error 502: Bad Gateway. May occur on any method. Transient: retried by the client."""
 
     code = 502
+    meaning = "Bad Gateway"
 
 
 class ServiceUnavailableError(YclientsError):
     """YCLIENTS REST API error 503: Service Unavailable. May occur on any method. Transient: retried by the client."""
 
     code = 503
+    meaning = "Service Unavailable"
 
 
 class GatewayTimeoutError(YclientsError):
     """YCLIENTS REST API error 504: Gateway Timeout. May occur on any method. Transient: retried by the client."""
 
     code = 504
+    meaning = "Gateway Timeout"
 
 
 ERRORS_BY_CODE: dict[int, type[YclientsError]] = {

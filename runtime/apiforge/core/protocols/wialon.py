@@ -387,7 +387,10 @@ class WialonProtocol(Protocol):
         if not isinstance(code, int):
             raise DecodeError(method, "$.error", code, "expected an integer error code")
         reason = str(body.get("reason", ""))
-        return self.error_class(code)(method, code, reason or f"error {code}", reason=reason)
+        error_class = self.error_class(code)
+        return error_class(
+            method, code, error_message(code, getattr(error_class, "meaning", ""), reason), reason=reason
+        )
 
     def retry_verdict(self, error: APIError) -> RetryVerdict:
         if error.code in RETRYABLE_CODES:
@@ -447,6 +450,17 @@ class SessionHooks(Generic[C, R]):
             raise ConfigurationError(
                 f"{decorator}: {name} is async; a sync Wialon client runs sync hooks (use AsyncWialon for async ones)"
             )
+
+
+def error_message(code: int, meaning: str, reason: str) -> str:
+    """The message of a Wialon error: what its code means (from the spec), and the server's `reason`.
+
+    `[7] Access denied`, `[1003] Only one request allowed at the moment (LIMIT api_concurrent)`;
+    a code the spec does not list reads as its reason, or `error 1234` without one.
+    """
+    if not meaning:
+        return reason or f"error {code}"
+    return f"{meaning} ({reason})" if reason and reason != meaning else meaning
 
 
 def in_session_steps(protocol: WialonProtocol) -> bool:
