@@ -37,7 +37,7 @@ class ExpiringWialon(FakeWialon):
         self.expire_after = sorted(expire_after)
         self.expiries = 0
         self.dead_session_answers = 0
-        """Requests that carried the id of a session that had ended (answered error 1)."""
+        """Requests answered error 1: they carried the id of a session that had ended, or none."""
 
     def answer(self, svc: str, params: dict[str, Any], sid: str | None) -> object:
         result = super().answer(svc, params, sid)
@@ -102,9 +102,10 @@ def _check(fake: ExpiringWialon, failed: list[BaseException], open_sessions: int
     assert fake.sidless_requests() == 0
     assert open_sessions == 1  # while the client is open; it logs out on close
     assert fake.sessions == {}
-    # Only requests already in flight when a session ended went out in it: a call that was waiting
-    # for a slot of the dead session waited for the new one instead.
-    assert fake.dead_session_answers <= MAX_IN_FLIGHT * expiries
+    # Only requests in flight when a session ended went out in it (up to 10), and those that took
+    # the slot of an answer that came back before the expiry but was read after it (up to 10 more):
+    # the calls waiting for slots of the dead session (190 at the first expiry) waited for the new one.
+    assert fake.dead_session_answers <= 2 * MAX_IN_FLIGHT * expiries
     assert semaphores == []  # the semaphores of ended sessions are gone (and nobody holds a slot)
 
 

@@ -207,8 +207,7 @@ class WialonProtocol(Protocol):
             return None
         session = credential if isinstance(credential, WialonSession) else None
         while True:
-            if self._usable(session):
-                assert session is not None
+            if session is not None and self._usable(session):
                 for slot in self._slots_of(call, session):
                     taken.append(slot)
                     yield slot
