@@ -7,7 +7,8 @@ with FakeVK() as fake:
 
 The state lives here (users, groups, messages) and in parts, each registering its methods in
 `fake.methods`: `fake.conversations` (apiforge.testing.vk_conversations), `fake.wall`
-(apiforge.testing.vk_wall) and `fake.longpoll` (apiforge.testing.vk_longpoll), which turns what
+(apiforge.testing.vk_wall), `fake.uploads` (apiforge.testing.vk_uploads: upload servers and the
+files they keep) and `fake.longpoll` (apiforge.testing.vk_longpoll), which turns what
 happens in the others into events.
 
 With `enforce_limits=True` a token's requests beyond its kind's limit within a second (on
@@ -30,6 +31,7 @@ from apiforge.testing.instances import minimal_json
 from apiforge.testing.ratelimits import RateLimit, RateWindows
 from apiforge.testing.vk_conversations import FakeConversations, people_ids
 from apiforge.testing.vk_longpoll import LONGPOLL_PATH, FakeLongPoll
+from apiforge.testing.vk_uploads import FILES_PATH, UPLOAD_PATH, FakeUploads
 from apiforge.testing.vk_wall import FakeWall
 from apiforge.testing.vkscript import run_execute
 
@@ -119,6 +121,15 @@ class FakeVK(FakeServer):
             "wall.delete": frozenset({"user"}),
             "wall.createComment": frozenset({"user", "group"}),
             "wall.getComments": frozenset({"user", "service"}),
+            "photos.getMessagesUploadServer": frozenset({"user", "group"}),
+            "photos.saveMessagesPhoto": frozenset({"user", "group"}),
+            "photos.getWallUploadServer": frozenset({"user"}),
+            "photos.saveWallPhoto": frozenset({"user"}),
+            "photos.getUploadServer": frozenset({"user"}),
+            "photos.save": frozenset({"user"}),
+            "docs.getMessagesUploadServer": frozenset({"user", "group"}),
+            "docs.save": frozenset({"user", "group"}),
+            "video.save": frozenset({"user"}),
         }
         self.clock = clock
         self.enforce_limits = enforce_limits
@@ -143,6 +154,8 @@ class FakeVK(FakeServer):
         """Conversations computed from `messages`, and who read what (apiforge.testing.vk_conversations)."""
         self.wall = FakeWall(self)
         """Posts and comments on the walls of users and communities (apiforge.testing.vk_wall)."""
+        self.uploads = FakeUploads(self)
+        """Upload servers, the files they received and the photos, documents and videos saved (apiforge.testing.vk_uploads)."""
         # Last: the long poll wraps the handlers of the others to turn what they do into events.
         self.longpoll = FakeLongPoll(self)
         """Bots and User Long Poll servers: events, `push`, failures (apiforge.testing.vk_longpoll)."""
@@ -150,6 +163,8 @@ class FakeVK(FakeServer):
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
         if path.startswith(LONGPOLL_PATH):
             return self.longpoll.handle(method, path, query, headers)
+        if path.startswith((UPLOAD_PATH, FILES_PATH)):
+            return self.uploads.handle(method, path, query, headers, body)
         if not path.startswith("/method/") or method not in ("GET", "POST"):
             return 404, {"Content-Type": "text/plain"}, b"not found"
         name = path[len("/method/") :]
@@ -344,7 +359,9 @@ class FakeVK(FakeServer):
         if random_id != 0 and key in self._sent:
             return self._sent[key]  # VK's de-duplication: the same send is delivered once
         text = params.get("message", "")
+        attachments = self.uploads.attachments(params)  # before storing: a bad attachment sends nothing
         message = self.store_message(peer_id=peer_id, from_id=self.me, text=text, out=True, random_id=random_id)
+        message["attachments"] = attachments
         if random_id != 0:
             self._sent[key] = message["id"]
         return message["id"]
