@@ -30,6 +30,7 @@ from apiforge.testing._vk_base import VKError, csv, is_int, param_error
 from apiforge.testing.instances import minimal_json
 from apiforge.testing.ratelimits import RateLimit, RateWindows
 from apiforge.testing.vk_conversations import FakeConversations, people_ids
+from apiforge.testing.vk_keyboards import bot_keyboard, bot_template
 from apiforge.testing.vk_longpoll import LONGPOLL_PATH, FakeLongPoll
 from apiforge.testing.vk_uploads import FILES_PATH, UPLOAD_PATH, FakeUploads
 from apiforge.testing.vk_wall import FakeWall
@@ -359,9 +360,16 @@ class FakeVK(FakeServer):
         if random_id != 0 and key in self._sent:
             return self._sent[key]  # VK's de-duplication: the same send is delivered once
         text = params.get("message", "")
-        attachments = self.uploads.attachments(params)  # before storing: a bad attachment sends nothing
+        # Checked before storing: a bad attachment, keyboard or template sends nothing.
+        attachments = self.uploads.attachments(params)
+        keyboard = bot_keyboard(params["keyboard"]) if params.get("keyboard") else None
+        template = bot_template(params["template"]) if params.get("template") else None
         message = self.store_message(peer_id=peer_id, from_id=self.me, text=text, out=True, random_id=random_id)
         message["attachments"] = attachments
+        if keyboard is not None:
+            message["keyboard"] = {**keyboard, "author_id": self.me}
+        if template is not None:
+            message["template"] = template
         if random_id != 0:
             self._sent[key] = message["id"]
         return message["id"]

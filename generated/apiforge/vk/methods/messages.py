@@ -52,6 +52,7 @@ from apiforge.vk.models.messages import (
     MessagesSearchResponse,
     MessagesSendUserIdsResponseItem,
     MessagesSetChatPhotoResponse,
+    MessagesTemplate,
 )
 from apiforge.vk.models.users import UsersFields
 
@@ -180,8 +181,8 @@ _MESSAGES_EDIT: MethodSpec[BaseBoolInt] = MethodSpec(
         Param("disable_mentions", "form", "bool01"),
         Param("message_id", "form", "plain"),
         Param("cmid", "form", "plain"),
-        Param("template", "form", "plain"),
-        Param("keyboard", "form", "plain"),
+        Param("template", "form", "json"),
+        Param("keyboard", "form", "json"),
     ),
     result=BaseBoolInt,
     batchable=True,
@@ -676,7 +677,7 @@ _MESSAGES_SEND: MethodSpec[int] = MethodSpec(
         Param("sticker_id", "form", "plain"),
         Param("group_id", "form", "plain"),
         Param("keyboard", "form", "json"),
-        Param("template", "form", "plain"),
+        Param("template", "form", "json"),
         Param("payload", "form", "plain"),
         Param("content_source", "form", "plain"),
         Param("dont_parse_links", "form", "bool01"),
@@ -1038,8 +1039,8 @@ class MessagesMethods:
         disable_mentions: bool | None = None,
         message_id: int | None = None,
         cmid: int | None = None,
-        template: str | None = None,
-        keyboard: str | None = None,
+        template: MessagesTemplate | str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -1058,8 +1059,8 @@ class MessagesMethods:
             disable_mentions: bool.
             message_id: int; >= 0, format int32.
             cmid: int; >= 0, format int32.
-            template: str.
-            keyboard: str.
+            template: MessagesTemplate | str.
+            keyboard: MessagesKeyboard | str.
 
         Returns: `BaseBoolInt`.
 
@@ -2421,8 +2422,8 @@ class MessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -2463,8 +2464,8 @@ class MessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -2504,8 +2505,8 @@ class MessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -2547,8 +2548,8 @@ class MessagesMethods:
             forward: MessagesForward.
             sticker_id: int; >= 0.
             group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard.
-            template: str.
+            keyboard: MessagesKeyboard | str.
+            template: MessagesTemplate | str.
             payload: str; at most 1000 characters.
             content_source: str.
             dont_parse_links: bool.
@@ -3019,8 +3020,8 @@ class AsyncMessagesMethods:
         disable_mentions: bool | None = None,
         message_id: int | None = None,
         cmid: int | None = None,
-        template: str | None = None,
-        keyboard: str | None = None,
+        template: MessagesTemplate | str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -3039,8 +3040,8 @@ class AsyncMessagesMethods:
             disable_mentions: bool.
             message_id: int; >= 0, format int32.
             cmid: int; >= 0, format int32.
-            template: str.
-            keyboard: str.
+            template: MessagesTemplate | str.
+            keyboard: MessagesKeyboard | str.
 
         Returns: `BaseBoolInt`.
 
@@ -4408,8 +4409,8 @@ class AsyncMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -4450,8 +4451,8 @@ class AsyncMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -4491,8 +4492,8 @@ class AsyncMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -4534,8 +4535,8 @@ class AsyncMessagesMethods:
             forward: MessagesForward.
             sticker_id: int; >= 0.
             group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard.
-            template: str.
+            keyboard: MessagesKeyboard | str.
+            template: MessagesTemplate | str.
             payload: str; at most 1000 characters.
             content_source: str.
             dont_parse_links: bool.
@@ -5008,8 +5009,8 @@ class BatchMessagesMethods:
         disable_mentions: bool | None = None,
         message_id: int | None = None,
         cmid: int | None = None,
-        template: str | None = None,
-        keyboard: str | None = None,
+        template: MessagesTemplate | str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `messages.edit`.
 
@@ -5028,8 +5029,8 @@ class BatchMessagesMethods:
             disable_mentions: bool.
             message_id: int; >= 0, format int32.
             cmid: int; >= 0, format int32.
-            template: str.
-            keyboard: str.
+            template: MessagesTemplate | str.
+            keyboard: MessagesKeyboard | str.
 
         Returns: `BaseBoolInt`.
 
@@ -6397,8 +6398,8 @@ class BatchMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -6439,8 +6440,8 @@ class BatchMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -6480,8 +6481,8 @@ class BatchMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -6523,8 +6524,8 @@ class BatchMessagesMethods:
             forward: MessagesForward.
             sticker_id: int; >= 0.
             group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard.
-            template: str.
+            keyboard: MessagesKeyboard | str.
+            template: MessagesTemplate | str.
             payload: str; at most 1000 characters.
             content_source: str.
             dont_parse_links: bool.
