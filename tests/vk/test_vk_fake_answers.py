@@ -34,6 +34,7 @@ HANDLER_ARGUMENTS: dict[str, dict[str, object]] = {
     "groups.getById": {"group_ids": ["apiclub"]},
     "messages.send": {"peer_id": 1, "message": "hi"},
     "messages.getHistory": {"peer_id": 1},
+    "messages.getHistoryAttachments": {"peer_id": 1},
     "messages.markAsRead": {"peer_id": 1},
     "wall.post": {"message": "hi"},
     "wall.createComment": {"message": "hi"},

@@ -111,6 +111,7 @@ class FakeVK(FakeServer):
             "groups.getById": frozenset({"user", "group", "service"}),
             "messages.send": frozenset({"user", "group"}),
             "messages.getHistory": frozenset({"user", "group"}),
+            "messages.getHistoryAttachments": frozenset({"user", "group"}),
             "messages.getConversations": frozenset({"user", "group"}),
             "messages.getConversationsById": frozenset({"user", "group"}),
             "messages.markAsRead": frozenset({"user", "group"}),
@@ -150,6 +151,7 @@ class FakeVK(FakeServer):
             "groups.getById": self._groups_get_by_id,
             "messages.send": self._messages_send,
             "messages.getHistory": self._messages_get_history,
+            "messages.getHistoryAttachments": self._messages_get_history_attachments,
         }
         self.conversations = FakeConversations(self)
         """Conversations computed from `messages`, and who read what (apiforge.testing.vk_conversations)."""
@@ -384,6 +386,34 @@ class FakeVK(FakeServer):
         offset = int(params.get("offset") or 0)
         count = min(int(params.get("count") or 20), 200)
         return {"count": len(history), "items": [dict(m) for m in history[offset : offset + count]]}
+
+    def _messages_get_history_attachments(self, params: dict[str, str]) -> object:
+        # A cursor method: `next_from` names where the next page starts, and is absent after the last page.
+        peer = params.get("peer_id")
+        if not peer or not is_int(peer):
+            raise param_error("peer_id is undefined")
+        media_type = params.get("media_type") or "photo"
+        found = [
+            {
+                "message_id": m["id"],
+                "cmid": m["conversation_message_id"],
+                "date": m["date"],
+                "from_id": m["from_id"],
+                "attachment": attachment,
+            }
+            for m in reversed(self.messages)  # newest first
+            if m["peer_id"] == int(peer)
+            for attachment in m["attachments"]
+            if attachment["type"] == media_type
+        ]
+        start = params.get("start_from") or "0"
+        if not start.isdigit():
+            raise param_error("start_from is invalid")
+        first, count = int(start), min(int(params.get("count") or 30), 200)
+        answer: dict[str, Any] = {"items": found[first : first + count]}
+        if first + count < len(found):
+            answer["next_from"] = str(first + count)
+        return answer
 
     @staticmethod
     def _find(table: Mapping[int, dict[str, Any]], ref: str) -> dict[str, Any] | None:

@@ -6,13 +6,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseNameCase, BaseOkResponse, BaseUserGroupFields
+from apiforge.vk.models.groups import GroupsGroupFull
 from apiforge.vk.models.newsfeed import (
     NewsfeedCommentsFilters,
+    NewsfeedCommentsItemTypeMarket,
+    NewsfeedCommentsItemTypeNotes,
+    NewsfeedCommentsItemTypePhoto,
+    NewsfeedCommentsItemTypePost,
+    NewsfeedCommentsItemTypeTopic,
+    NewsfeedCommentsItemTypeVideo,
     NewsfeedGenericResponse,
     NewsfeedGetBannedExtendedResponse,
     NewsfeedGetBannedResponse,
@@ -27,7 +35,8 @@ from apiforge.vk.models.newsfeed import (
     NewsfeedSearchExtendedResponse,
     NewsfeedSearchResponse,
 )
-from apiforge.vk.models.users import UsersFields
+from apiforge.vk.models.users import UsersFields, UsersUserFull
+from apiforge.vk.models.wall import WallWallpostFull
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -114,6 +123,17 @@ _NEWSFEED_GET_COMMENTS: MethodSpec[NewsfeedGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_GET_LISTS: MethodSpec[NewsfeedGetListsResponse] = MethodSpec(
     api="vk",
@@ -142,6 +162,16 @@ _NEWSFEED_GET_MENTIONS: MethodSpec[NewsfeedGetMentionsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 50,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     api="vk",
@@ -172,6 +202,16 @@ _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse]
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _NEWSFEED_IGNORE_ITEM: MethodSpec[NewsfeedIgnoreItemResponse] = MethodSpec(
     api="vk",
@@ -217,6 +257,17 @@ _NEWSFEED_SEARCH: MethodSpec[NewsfeedSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_UNIGNORE_ITEM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -822,6 +873,146 @@ class NewsfeedMethods:
             )
         )
 
+    def iter_get_comments(
+        self,
+        *,
+        filters: Sequence[NewsfeedCommentsFilters | Literal["post", "photo", "video", "topic", "note"]] | None = None,
+        reposts: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        last_comments_count: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[
+        NewsfeedCommentsItemTypeTopic
+        | NewsfeedCommentsItemTypePhoto
+        | NewsfeedCommentsItemTypeVideo
+        | NewsfeedCommentsItemTypeNotes
+        | NewsfeedCommentsItemTypePost
+        | NewsfeedCommentsItemTypeMarket
+    ]:
+        """Every item of the `items` of `get_comments` (`newsfeed.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_COMMENTS,
+            {
+                "filters": filters,
+                "reposts": reposts,
+                "start_time": start_time,
+                "end_time": end_time,
+                "last_comments_count": last_comments_count,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedCommentsItemTypeTopic
+                | NewsfeedCommentsItemTypePhoto
+                | NewsfeedCommentsItemTypeVideo
+                | NewsfeedCommentsItemTypeNotes
+                | NewsfeedCommentsItemTypePost
+                | NewsfeedCommentsItemTypeMarket
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_mentions(
+        self,
+        *,
+        owner_id: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallpostFull]:
+        """Every item of the `items` of `get_mentions` (`newsfeed.getMentions`), page after page.
+
+        Takes the arguments of `get_mentions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_MENTIONS,
+            {
+                "owner_id": owner_id,
+                "start_time": start_time,
+                "end_time": end_time,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_suggested_sources(
+        self,
+        *,
+        shuffle: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[UsersUserFull | GroupsGroupFull]:
+        """Every item of the `items` of `get_suggested_sources` (`newsfeed.getSuggestedSources`), page after page.
+
+        Takes the arguments of `get_suggested_sources` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_SUGGESTED_SOURCES,
+            {
+                "shuffle": shuffle,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull | GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallpostFull]:
+        """Every item of the `items` of `search` (`newsfeed.search`), page after page.
+
+        Takes the arguments of `search` except `start_from`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_SEARCH,
+            {
+                "q": q,
+                "latitude": latitude,
+                "longitude": longitude,
+                "start_time": start_time,
+                "end_time": end_time,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncNewsfeedMethods:
     """`client.newsfeed`: the `newsfeed` methods, awaited."""
@@ -1401,6 +1592,150 @@ class AsyncNewsfeedMethods:
                 }
             )
         )
+
+    async def iter_get_comments(
+        self,
+        *,
+        filters: Sequence[NewsfeedCommentsFilters | Literal["post", "photo", "video", "topic", "note"]] | None = None,
+        reposts: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        last_comments_count: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[
+        NewsfeedCommentsItemTypeTopic
+        | NewsfeedCommentsItemTypePhoto
+        | NewsfeedCommentsItemTypeVideo
+        | NewsfeedCommentsItemTypeNotes
+        | NewsfeedCommentsItemTypePost
+        | NewsfeedCommentsItemTypeMarket
+    ]:
+        """Every item of the `items` of `get_comments` (`newsfeed.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_COMMENTS,
+            {
+                "filters": filters,
+                "reposts": reposts,
+                "start_time": start_time,
+                "end_time": end_time,
+                "last_comments_count": last_comments_count,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedCommentsItemTypeTopic
+                | NewsfeedCommentsItemTypePhoto
+                | NewsfeedCommentsItemTypeVideo
+                | NewsfeedCommentsItemTypeNotes
+                | NewsfeedCommentsItemTypePost
+                | NewsfeedCommentsItemTypeMarket
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_mentions(
+        self,
+        *,
+        owner_id: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallpostFull]:
+        """Every item of the `items` of `get_mentions` (`newsfeed.getMentions`), page after page.
+
+        Takes the arguments of `get_mentions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_MENTIONS,
+            {
+                "owner_id": owner_id,
+                "start_time": start_time,
+                "end_time": end_time,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_suggested_sources(
+        self,
+        *,
+        shuffle: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsersUserFull | GroupsGroupFull]:
+        """Every item of the `items` of `get_suggested_sources` (`newsfeed.getSuggestedSources`), page after page.
+
+        Takes the arguments of `get_suggested_sources` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_SUGGESTED_SOURCES,
+            {
+                "shuffle": shuffle,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull | GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallpostFull]:
+        """Every item of the `items` of `search` (`newsfeed.search`), page after page.
+
+        Takes the arguments of `search` except `start_from`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_SEARCH,
+            {
+                "q": q,
+                "latitude": latitude,
+                "longitude": longitude,
+                "start_time": start_time,
+                "end_time": end_time,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchNewsfeedMethods:
