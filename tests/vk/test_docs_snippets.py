@@ -25,13 +25,14 @@ _BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def blocks(guide: str, *sections: str) -> list[str]:
-    """The python blocks of these `## ` sections of a guide, in order."""
+    """The python blocks of these sections (`## ` or `### ` headings) of a guide, in order."""
     text = (DOCS / guide).read_text(encoding="utf-8")
     found: list[str] = []
     for section in sections:
-        start = text.index(f"\n## {section}\n")
-        end = text.find("\n## ", start + 1)
-        found += _BLOCK.findall(text[start : end if end != -1 else None])
+        heading = re.search(rf"^#+ {re.escape(section)}$", text, re.MULTILINE)
+        assert heading is not None, f"{guide}: no section {section!r}"
+        following = re.compile(r"^#+ ", re.MULTILINE).search(text, heading.end())
+        found += _BLOCK.findall(text[heading.end() : following.start() if following else None])
     assert found, f"{guide}: no snippets in {sections}"
     return found
 
@@ -84,3 +85,11 @@ async def test_wialon_guide_snippets_run(capsys: pytest.CaptureFixture[str]) -> 
             await run(block, namespace)
     printed = capsys.readouterr().out
     assert "Truck 01" in printed and namespace["layer"].count == 6  # the unit's first position and five more
+
+
+async def test_testing_guide_snippet_runs() -> None:
+    with FakeVK() as fake_vk, VK(token="t", base_url=fake_vk.url, rate_limit=None) as vk:
+        namespace: dict[str, Any] = {"vk": vk, "fake_vk": fake_vk}
+        for block in blocks("testing.md", "VK uploads, keyboards and carousels"):
+            await run(block, namespace)
+        assert len(fake_vk.uploads.photos) == 2 and namespace["saved"][0].id == 2
