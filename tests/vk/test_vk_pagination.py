@@ -119,3 +119,22 @@ def test_a_cursor_that_does_not_move_ends_the_walk(fake: FakeVK) -> None:
     with VK(token="t", base_url=fake.url, rate_limit=None) as vk:
         assert len(list(vk.messages.iter_get_history_attachments(peer_id=5))) == 2
     assert sent(fake, "messages.getHistoryAttachments", "start_from") == [(None,), ("same",)]
+
+
+def test_newsfeed_get_pages_by_its_next_from(fake: FakeVK) -> None:
+    # The schema's newsfeed.get answer has no next_from; real answers do (samples newsfeed.get__1..3):
+    # the overlay adds it, which gives newsfeed.get its iterator.
+    posts = [{"type": "post", "source_id": -1, "date": n, "post_id": n} for n in range(25)]
+
+    def feed(params: dict[str, str]) -> object:
+        first, count = int(params.get("start_from") or 0), int(params["count"])
+        answer: dict[str, object] = {"items": posts[first : first + count], "profiles": [], "groups": []}
+        if first + count < len(posts):
+            answer["next_from"] = str(first + count)
+        return answer
+
+    fake.methods["newsfeed.get"] = feed
+    with VK(token="t", base_url=fake.url, rate_limit=None) as vk:
+        dates = [item.date for item in vk.newsfeed.iter_get(page_size=10)]  # type: ignore[union-attr]
+    assert dates == list(range(25))
+    assert sent(fake, "newsfeed.get", "start_from", "count") == [(None, "10"), ("10", "10"), ("20", "10")]

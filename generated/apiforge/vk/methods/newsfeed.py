@@ -31,6 +31,15 @@ from apiforge.vk.models.newsfeed import (
     NewsfeedGetSuggestedSourcesResponse,
     NewsfeedIgnoreItemResponse,
     NewsfeedIgnoreItemType,
+    NewsfeedItemAudio,
+    NewsfeedItemDigest,
+    NewsfeedItemFriend,
+    NewsfeedItemPhoto,
+    NewsfeedItemPhotoTag,
+    NewsfeedItemPromoButton,
+    NewsfeedItemTopic,
+    NewsfeedItemVideo,
+    NewsfeedItemWallpost,
     NewsfeedNewsfeedItemType,
     NewsfeedSearchExtendedResponse,
     NewsfeedSearchResponse,
@@ -91,6 +100,17 @@ _NEWSFEED_GET: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_GET_BANNED: MethodSpec[NewsfeedGetBannedResponse] = MethodSpec(
     api="vk",
@@ -188,6 +208,17 @@ _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse] = MethodSpec(
     api="vk",
@@ -873,6 +904,84 @@ class NewsfeedMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        filters: Sequence[
+            NewsfeedNewsfeedItemType
+            | Literal[
+                "post",
+                "photo",
+                "photo_tag",
+                "wall_photo",
+                "friend",
+                "audio",
+                "video",
+                "topic",
+                "digest",
+                "stories",
+                "note",
+                "audio_playlist",
+                "clip",
+                "clips_retention",
+            ]
+        ]
+        | None = None,
+        return_banned: bool | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        source_ids: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        section: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get` (`newsfeed.get`), page after page.
+
+        Takes the arguments of `get` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET,
+            {
+                "filters": filters,
+                "return_banned": return_banned,
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "source_ids": source_ids,
+                "fields": fields,
+                "section": section,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
     def iter_get_comments(
         self,
         *,
@@ -945,6 +1054,57 @@ class NewsfeedMethods:
             },
             page_size=page_size,
             page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_recommended(
+        self,
+        *,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get_recommended` (`newsfeed.getRecommended`), page after page.
+
+        Takes the arguments of `get_recommended` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_RECOMMENDED,
+            {
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
         )
         while (call := pages.next_call()) is not None:
             page = self._client.request(call)
@@ -1593,6 +1753,85 @@ class AsyncNewsfeedMethods:
             )
         )
 
+    async def iter_get(
+        self,
+        *,
+        filters: Sequence[
+            NewsfeedNewsfeedItemType
+            | Literal[
+                "post",
+                "photo",
+                "photo_tag",
+                "wall_photo",
+                "friend",
+                "audio",
+                "video",
+                "topic",
+                "digest",
+                "stories",
+                "note",
+                "audio_playlist",
+                "clip",
+                "clips_retention",
+            ]
+        ]
+        | None = None,
+        return_banned: bool | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        source_ids: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        section: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get` (`newsfeed.get`), page after page.
+
+        Takes the arguments of `get` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET,
+            {
+                "filters": filters,
+                "return_banned": return_banned,
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "source_ids": source_ids,
+                "fields": fields,
+                "section": section,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
     async def iter_get_comments(
         self,
         *,
@@ -1666,6 +1905,58 @@ class AsyncNewsfeedMethods:
             },
             page_size=page_size,
             page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_recommended(
+        self,
+        *,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get_recommended` (`newsfeed.getRecommended`), page after page.
+
+        Takes the arguments of `get_recommended` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_RECOMMENDED,
+            {
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
         )
         while (call := pages.next_call()) is not None:
             page = await self._client.request(call)
