@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 
@@ -206,3 +207,16 @@ def test_the_fake_refuses_what_vk_refuses(fake: FakeVK) -> None:
             bad["elements"].append({**bad["elements"][0], "buttons": bad["elements"][0]["buttons"] * 2})  # type: ignore[index]
             vk.messages.send(peer_id=5, message="x", template=json.dumps(bad))
     assert fake.messages == []
+
+
+@pytest.mark.parametrize("method", ["send", "edit"])
+def test_keyboard_and_template_parameters_are_typed_and_sent_as_json(method: str) -> None:
+    from apiforge.vk import METHODS
+    from apiforge.vk.methods.messages import AsyncMessagesMethods, MessagesMethods
+
+    wire = {p.wire: p for p in METHODS[f"messages.{method}"].spec.params}
+    assert wire["keyboard"].encoding == wire["template"].encoding == "json"
+    for cls in (MessagesMethods, AsyncMessagesMethods):
+        params = inspect.signature(getattr(cls, method)).parameters
+        assert params["keyboard"].annotation == "MessagesKeyboard | str | None"
+        assert params["template"].annotation == "MessagesTemplate | str | None"
