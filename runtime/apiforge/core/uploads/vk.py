@@ -24,7 +24,7 @@ from apiforge.core.errors import DecodeError
 from apiforge.core.files import FileInput
 from apiforge.core.pipeline import Policy, run_call
 from apiforge.core.protocols.base import Protocol
-from apiforge.core.uploads.transfer import UploadError, post_file, read_file
+from apiforge.core.uploads.transfer import UploadError, UploadFile, post_file, read_file
 
 if TYPE_CHECKING:
     from apiforge.vk.models.docs import DocsSaveResponse
@@ -60,17 +60,16 @@ def photo_for_messages(
 ) -> Steps[Uploaded[PhotosPhoto]]:
     """A photo to send in a message (to `peer_id`; a community token needs it)."""
     photo = read_file(file, default_name="photo.jpg")
-    server = yield from _call(protocol, policy, "photos.getMessagesUploadServer", {"peer_id": peer_id})
-    url = _text(server, "photos.getMessagesUploadServer", "upload_url")
-    answer = yield from post_file(
-        policy, step="photos.getMessagesUploadServer upload", url=url, field="photo", file=photo
-    )
-    saved = yield from _call(
+    upload = yield from _through_server(
         protocol,
         policy,
-        "photos.saveMessagesPhoto",
-        _fields(answer, "photos.getMessagesUploadServer upload", "photo", "server", "hash"),
+        "photos.getMessagesUploadServer",
+        {"peer_id": peer_id},
+        part="photo",
+        file=photo,
+        fields=("photo", "server", "hash"),
     )
+    saved = yield from _call(protocol, policy, "photos.saveMessagesPhoto", upload)
     return _photo(saved, "photos.saveMessagesPhoto")
 
 
@@ -84,14 +83,16 @@ def photo_for_wall(
 ) -> Steps[Uploaded[PhotosPhoto]]:
     """A photo for a post on the user's wall, or on community `group_id`'s (a positive id)."""
     photo = read_file(file, default_name="photo.jpg")
-    server = yield from _call(protocol, policy, "photos.getWallUploadServer", {"group_id": group_id})
-    url = _text(server, "photos.getWallUploadServer", "upload_url")
-    answer = yield from post_file(policy, step="photos.getWallUploadServer upload", url=url, field="photo", file=photo)
-    values = {
-        **_fields(answer, "photos.getWallUploadServer upload", "photo", "server", "hash"),
-        "group_id": group_id,
-        "caption": caption,
-    }
+    upload = yield from _through_server(
+        protocol,
+        policy,
+        "photos.getWallUploadServer",
+        {"group_id": group_id},
+        part="photo",
+        file=photo,
+        fields=("photo", "server", "hash"),
+    )
+    values = {**upload, "group_id": group_id, "caption": caption}
     saved = yield from _call(protocol, policy, "photos.saveWallPhoto", values)
     return _photo(saved, "photos.saveWallPhoto")
 
@@ -107,15 +108,18 @@ def photo_for_album(
 ) -> Steps[Uploaded[PhotosPhoto]]:
     """A photo added to album `album_id` (of community `group_id`, a positive id, when given)."""
     photo = read_file(file, default_name="photo.jpg")
-    server = yield from _call(protocol, policy, "photos.getUploadServer", {"album_id": album_id, "group_id": group_id})
-    url = _text(server, "photos.getUploadServer", "upload_url")
-    answer = yield from post_file(policy, step="photos.getUploadServer upload", url=url, field="file1", file=photo)
-    values = {
-        **_fields(answer, "photos.getUploadServer upload", "server", "photos_list", "hash"),
-        "album_id": album_id,
-        "group_id": group_id,
-        "caption": caption,
-    }
+    where = {"album_id": album_id, "group_id": group_id}
+    # The album server reads the file from part `file1` and answers it as `photos_list`.
+    upload = yield from _through_server(
+        protocol,
+        policy,
+        "photos.getUploadServer",
+        where,
+        part="file1",
+        file=photo,
+        fields=("photos_list", "server", "hash"),
+    )
+    values = {**upload, **where, "caption": caption}
     saved = yield from _call(protocol, policy, "photos.save", values)
     return _photo(saved, "photos.save")
 
@@ -193,22 +197,42 @@ def _document(
     from apiforge.vk.models.docs import DocsSaveResponse
 
     document = read_file(file, default_name="voice.ogg" if kind == "audio_message" else "document.txt")
-    server = yield from _call(protocol, policy, "docs.getMessagesUploadServer", {"type": kind, "peer_id": peer_id})
-    url = _text(server, "docs.getMessagesUploadServer", "upload_url")
-    answer = yield from post_file(
-        policy, step="docs.getMessagesUploadServer upload", url=url, field="file", file=document
+    upload = yield from _through_server(
+        protocol,
+        policy,
+        "docs.getMessagesUploadServer",
+        {"type": kind, "peer_id": peer_id},
+        part="file",
+        file=document,
+        fields=("file",),
     )
-    values = {
-        **_fields(answer, "docs.getMessagesUploadServer upload", "file"),
-        "title": title if title is not None else document.name,
-        "tags": tags,
-    }
+    values = {**upload, "title": title if title is not None else document.name, "tags": tags}
     saved = _one((yield from _call(protocol, policy, "docs.save", values)), DocsSaveResponse, "docs.save")
     # A voice message is a document too: both attach as doc<owner>_<id>.
     item = saved.audio_message if kind == "audio_message" else saved.doc
     if item is None:
         raise DecodeError("docs.save", kind, saved, f"expected the saved {kind}")
     return Uploaded(saved, attachment("doc", item.owner_id, item.id, item.access_key))
+
+
+def _through_server(
+    protocol: Protocol,
+    policy: Policy,
+    server: str,
+    values: Mapping[str, object],
+    *,
+    part: str,
+    file: UploadFile,
+    fields: tuple[str, ...],
+) -> Steps[dict[str, object]]:
+    """Ask `server` for an upload URL, POST `file` there as multipart part `part`: what the save method takes.
+
+    That is the `fields` of the upload server's answer (`photo`, `server`, `hash`), each required.
+    """
+    where = yield from _call(protocol, policy, server, values)
+    step = f"{server} upload"
+    answer = yield from post_file(policy, step=step, url=_text(where, server, "upload_url"), field=part, file=file)
+    return _fields(answer, step, *fields)
 
 
 def _call(protocol: Protocol, policy: Policy, method: str, values: Mapping[str, object]) -> Steps[object]:
