@@ -70,7 +70,8 @@ def _method_section(api: str, group: str, toplevel: bool, view: MethodView, meth
             facts_line.append(f"Paginated by `{p.page}` and `{p.size}`.")
         else:
             facts_line.append(f"Paginated by `{p.page}` and `{p.size}` (in {p.location}).")
-        facts_line.append(f"`iter_{method.attr}` walks every page.")
+        if view.page_item is not None:
+            facts_line.append(f"`iter_{method.attr}` walks every page.")
         if p.items is not None:
             facts_line.append(f"A page's items are the result's `{p.items}`.")
     if method.deprecated:
