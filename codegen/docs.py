@@ -62,7 +62,16 @@ def _method_section(api: str, group: str, toplevel: bool, view: MethodView, meth
         facts_line.append("Batchable.")
     if method.pagination is not None:
         p = method.pagination
-        facts_line.append(f"Paginated by `{p.page}` and `{p.size}` (in {p.location}).")
+        if p.style == "cursor":
+            facts_line.append(f"Paginated by the cursor `{p.page}` (the result's `{p.next}`).")
+        elif p.style == "range":
+            facts_line.append(f"Paginated by the index range `{p.page}`..`{p.size}`.")
+        elif p.style == "offset":
+            facts_line.append(f"Paginated by `{p.page}` and `{p.size}`.")
+        else:
+            facts_line.append(f"Paginated by `{p.page}` and `{p.size}` (in {p.location}).")
+        if view.page_item is not None:
+            facts_line.append(f"`iter_{method.attr}` walks every page.")
         if p.items is not None:
             facts_line.append(f"A page's items are the result's `{p.items}`.")
     if method.deprecated:

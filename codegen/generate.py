@@ -350,6 +350,8 @@ class _Renderer:
                             "max_size": p.max_size,
                             "total": list(p.total),
                             **({"items": p.items} if p.items is not None else {}),
+                            **({"style": p.style} if p.style != "page" else {}),
+                            **({"next": p.next} if p.next is not None else {}),
                         }
                     ),
                 )
@@ -378,6 +380,11 @@ class _Renderer:
                     "size": method.pagination.size,
                     "in": method.pagination.location,
                     "items": method.pagination.items,
+                    "style": method.pagination.style,
+                    # Derived paging (VK) iterates the plain result: the arguments that select a variant are left out.
+                    "exclude": sorted({by_attr[k].wire for v in method.variants for k in v.when})
+                    if method.pagination.style != "page"
+                    else [],
                 }
                 if method.pagination is not None
                 else None

@@ -295,6 +295,13 @@ class Importer:
                     )
                 self.models[name] = self.convert.schema(props["response"], file, f"{name}.properties.response")
                 names.append(name)
+        for section, defs in self.overlay.add_models.items():
+            names = self.model_sections.setdefault(section, [])
+            for name, schema in defs.items():
+                if name in self.models:
+                    raise self.overlay.error(["add_models", section, name], f"{name!r} is in the schema already")
+                self.models[name] = json.loads(json.dumps(schema))
+                names.append(name)
 
     # -- methods --------------------------------------------------------------------------------
 

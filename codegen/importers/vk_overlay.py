@@ -25,6 +25,7 @@ _TOP_KEYS = (
     "responses",
     "never_required",
     "corrections",
+    "add_models",
 )
 _METHOD_KEYS = ("add_params", "result", "idempotent", "batchable", "token_kinds", "errors", "python_name", "deprecated")
 _REF = "#/$defs/"
@@ -46,6 +47,8 @@ class Overlay:
     responses: dict[str, dict[str, Any]]
     never_required: dict[str, str] = field(default_factory=dict)
     corrections: list[dict[str, Any]] = field(default_factory=list)
+    add_models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Models the schema lacks, by section (whose models module gets them): name -> schema."""
 
     def error(self, pointer: Sequence[str | int], reason: str) -> SpecError:
         """A SpecError pointing at a node of the overlay file."""
@@ -144,6 +147,13 @@ def read_overlay(path: Path) -> Overlay:
         extra = set(item) - {"model", "method", "path", "reason", *_OPS}
         need(not extra, at, f"unknown keys {sorted(extra)}")
 
+    add_models = raw.get("add_models") or {}
+    need(isinstance(add_models, dict), ["add_models"], "must map sections to {model name: schema}")
+    for section, defs in add_models.items():
+        need(isinstance(defs, dict) and bool(defs), ["add_models", section], "must map model names to schemas")
+        for name, schema in defs.items():
+            need(isinstance(schema, dict), ["add_models", section, name], "must be a JSON Schema (a mapping)")
+
     return Overlay(
         path=path,
         api=raw["api"],
@@ -156,6 +166,7 @@ def read_overlay(path: Path) -> Overlay:
         responses=dict(responses),
         never_required=dict(never_required),
         corrections=list(corrections),
+        add_models=dict(add_models),
     )
 
 

@@ -164,6 +164,9 @@ def load_api(api_dir: Path) -> Spec:
         models=dict(sorted(models.items())),
         root=api_dir,
     )
+    from codegen.pagination import with_derived_pagination  # it builds on this module's helpers
+
+    spec = with_derived_pagination(spec)
     _cross_check(spec, origins)
     return spec
 
@@ -247,6 +250,8 @@ def _method(raw: Mapping[str, Any], path: Path, index: int) -> Method:
             max_size=pagination.get("max_size"),
             total=tuple(pagination.get("total", ("total_count",))),
             items=pagination.get("items"),
+            style=pagination.get("style", "page"),
+            next=pagination.get("next"),
         )
         if pagination
         else None,

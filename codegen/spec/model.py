@@ -73,6 +73,10 @@ class Pagination:
     max_size: int | None
     total: tuple[str, ...]
     items: str | None = None  # the array property of an object result holding a page's items
+    # "page": page numbers (YCLIENTS); "offset": `page` is an item offset (VK); "range": `page` and `size`
+    # are the first and last index (Wialon); "cursor": `page` takes the result's `next` property (VK).
+    style: str = "page"
+    next: str | None = None
 
 
 @dataclass(frozen=True)

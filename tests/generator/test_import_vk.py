@@ -112,7 +112,7 @@ def _method(spec: Spec, name: str) -> Method:
 
 def test_counts(spec: Spec) -> None:
     assert sum(len(g.methods) for g in spec.groups) == 566
-    assert len(spec.models) == 642 + 425
+    assert len(spec.models) == 642 + 425 + 3  # + the overlay's add_models (the messages template)
     assert len(spec.errors) == 251
     assert len(spec.groups) == 44
     assert spec.api.version == "5.199"
@@ -210,7 +210,9 @@ def test_param_encodings(spec: Spec) -> None:
     links = _method(spec, "wall.parseAttachedLink").params[0]
     assert links.encoding == "json" and links.schema["type"] == "array"
     keyboard = {p.name: p for p in _method(spec, "messages.send").params}["keyboard"]
-    assert keyboard.encoding == "json" and keyboard.schema == {"$ref": "#/$defs/messages_keyboard"}
+    # The schema's `$ref` beside `type: string`, widened by the overlay's corrections to the object or its text.
+    assert keyboard.encoding == "json"
+    assert keyboard.schema == {"oneOf": [{"$ref": "#/$defs/messages_keyboard"}, {"type": "string"}]}
 
 
 def test_execute(spec: Spec) -> None:
@@ -338,6 +340,16 @@ def test_corrections_are_applied(tmp_path: Path) -> None:
     assert spec.models["base_object"].schema["required"] == ["id"]
     assert spec.models["base_object"].schema["properties"]["id"] == {"type": "integer", "minimum": 0}
     assert not _method(spec, "users.get").idempotent
+
+
+def test_added_models_join_their_section(tmp_path: Path) -> None:
+    data = yaml.load(OVERLAY.read_text(encoding="utf-8"), Loader=_Loader)
+    out = _import_into(tmp_path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    template = load_api(out).models["messages_template"]
+    assert template.module == "messages" and template.schema["required"] == ["type", "elements"]
+    data["add_models"]["messages"]["base_object"] = {"type": "object"}
+    with pytest.raises(SpecError, match="'base_object' is in the schema already"):
+        _import_into(tmp_path / "again", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def test_stale_correction_fails(tmp_path: Path) -> None:

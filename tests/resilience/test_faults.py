@@ -63,6 +63,17 @@ def test_http_errors(vk_fake: FakeVK, vk_http: httpx.Client, kind: str, status: 
     assert send(vk_http, "again", random_id=8).json() == {"response": len(vk_fake.messages)}
 
 
+@pytest.mark.parametrize("call", ["messages.send", "messages.*"])
+def test_fail_next_can_wait_for_one_call(vk_fake: FakeVK, vk_http: httpx.Client, call: str) -> None:
+    vk_fake.faults.fail_next(1, kind="http_503", call=call)
+    users = {"access_token": TOKEN, "v": "5.199", "user_ids": "1"}
+    assert vk_http.post("/method/users.get", data=users).status_code == 200  # another call: not struck
+    assert vk_fake.faults.pending() == 1
+    assert send(vk_http, "hello").status_code == 503
+    assert send(vk_http, "again", random_id=8).status_code == 200
+    assert [record.call for record in vk_fake.faults.log] == ["messages.send"]
+
+
 def test_reset_before_processes_nothing(vk_fake: FakeVK, vk_http: httpx.Client, mode: str) -> None:
     vk_fake.faults.fail_next(1, kind="reset_before")
 

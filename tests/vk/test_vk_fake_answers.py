@@ -34,6 +34,7 @@ HANDLER_ARGUMENTS: dict[str, dict[str, object]] = {
     "groups.getById": {"group_ids": ["apiclub"]},
     "messages.send": {"peer_id": 1, "message": "hi"},
     "messages.getHistory": {"peer_id": 1},
+    "messages.getHistoryAttachments": {"peer_id": 1},
     "messages.markAsRead": {"peer_id": 1},
     "wall.post": {"message": "hi"},
     "wall.createComment": {"message": "hi"},
@@ -48,6 +49,12 @@ def fake() -> FakeVK:
     fake = FakeVK(tokens=[t.value for t in TOKENS])
     for text in ("first", "second"):  # the wall methods that need a post find posts 1 and 2 on the owner's wall
         fake.wall.add_post(fake.me, text)
+    # The save methods take what an upload server answered: files staged as if uploaded.
+    for name, kind in (("photos.saveMessagesPhoto", "photo_messages"), ("photos.saveWallPhoto", "photo_wall")):
+        HANDLER_ARGUMENTS[name] = fake.uploads.stage(kind)
+    album = fake.uploads.stage("photo_album", album_id="7")
+    HANDLER_ARGUMENTS["photos.save"] = {k: album[k] for k in ("server", "photos_list", "hash")}
+    HANDLER_ARGUMENTS["docs.save"] = fake.uploads.stage("doc")
     return fake
 
 

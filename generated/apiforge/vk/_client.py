@@ -27,6 +27,7 @@ from apiforge.core.setup import vk_parts
 from apiforge.vk.methods.execute import AsyncExecuteMethods, ExecuteMethods
 
 if TYPE_CHECKING:
+    from apiforge.core.uploads import AsyncVKUploads, VKUploads
     from apiforge.vk._batch import AsyncVKBatch, VKBatch
     from apiforge.vk.methods.account import AccountMethods, AsyncAccountMethods
     from apiforge.vk.methods.ads import AdsMethods, AsyncAdsMethods
@@ -161,6 +162,13 @@ class VK(VKEvents, ExecuteMethods):
     def pinned_token(self) -> Token | None:
         """The token pinned around the current code by `pin_token()`, if any."""
         return self._tokens.pinned()
+
+    @cached_property
+    def uploads(self) -> VKUploads:
+        """Uploads in one call: `vk.uploads.photo_for_messages(peer_id=..., file=...)` and the others of `VKUploads`."""
+        from apiforge.core.uploads import VKUploads
+
+        return VKUploads(self)
 
     @cached_property
     def account(self) -> AccountMethods:
@@ -565,6 +573,13 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
     def pinned_token(self) -> Token | None:
         """The token pinned around the current code by `pin_token()`, if any."""
         return self._tokens.pinned()
+
+    @cached_property
+    def uploads(self) -> AsyncVKUploads:
+        """Uploads in one call: `await vk.uploads.photo_for_messages(peer_id=..., file=...)` and the others of `AsyncVKUploads`."""
+        from apiforge.core.uploads import AsyncVKUploads
+
+        return AsyncVKUploads(self)
 
     @cached_property
     def account(self) -> AsyncAccountMethods:

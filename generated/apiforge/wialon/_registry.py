@@ -379,7 +379,7 @@ METHODS: dict[str, MethodInfo] = {
     "messages/get_messages": MethodInfo(
         "messages",
         "get_messages",
-        "list[DataMessage]",
+        "Page[DataMessage]",
         "apiforge.wialon.methods.messages",
         "_MESSAGES_GET_MESSAGES",
         False,

@@ -90,9 +90,19 @@ def raw_page(data: object, meta: Mapping[str, JSON], items: str | None = None) -
 
 
 def decode_page(call: Call[Any], payload: object) -> Page[Any]:
-    """The payload of a paginated call as a `Page` of its typed items, with meta and total."""
+    """The payload of a paginated call as a `Page` of its typed items, with meta and total.
+
+    A payload that is still the result object (VK, Wialon: the protocol hands the result on as it
+    is) gives its `pagination.items` property as the items and its other fields as the meta, where
+    the total (`count`, `totalItemsCount`) and a cursor (`next_from`) are read.
+    """
     item = page_item_type(call.result)
     meta: Mapping[str, JSON] = payload.meta if isinstance(payload, Page) else {}
+    key = (call.spec.pagination or {}).get("items")
+    if key and isinstance(payload, dict):
+        fields = cast("dict[str, JSON]", payload)
+        meta = {name: value for name, value in fields.items() if name != key}
+        payload = fields.get(str(key)) or []
     items = list(cast("list[object]", payload)) if isinstance(payload, list) else payload
     from apiforge.core.converter import structure  # cattrs loads on first use (see bench/import_vk.py)
 
@@ -112,8 +122,17 @@ class Paginator(Generic[T]):
             yield from page
 
     Page sizes: `page_size`, else the method's largest, else the server's default. The walk
-    stops at an empty page; when the response reports a total, once that many items are seen;
-    otherwise at a page shorter than the size asked for.
+    stops at an empty page; when the response reports a total, once that many items are seen
+    (or, paging by offset or index, once the position passes it); otherwise at a page shorter
+    than the size asked for.
+
+    The method's `pagination.style` says what the two paging parameters mean:
+
+    - "page" (YCLIENTS): a page number from `first_page`, and the page size;
+    - "offset" (VK `offset` + `count`): the position of the first item, and how many;
+    - "range" (Wialon `from` + `to`, `indexFrom` + `indexTo`): the first and the last index, inclusive;
+    - "cursor" (VK `start_from` + `count`): the `next` value of the last answer (none at first), and
+      how many; the walk ends when an answer has no `next`.
 
     A method whose result is an object holding the page's items in a property
     (`pagination.items`, e.g. a category node and its `children`) keeps its result type; its
@@ -166,7 +185,13 @@ class Paginator(Generic[T]):
         self.size = _page_size(spec.name, page_size, maximum if isinstance(maximum, int) else None)
         self.values = dict(values)
         self.body = body
-        self.page = int(facts.get("first_page") or 1)
+        self.style = str(facts.get("style") or "page")
+        self.next_key = str(facts.get("next") or "next_from")
+        if self.style == "range" and (self.size is None or self.size < 2):
+            # Wialon reads `to: 0` as "to the end": a page of one item from index 0 would be everything.
+            raise ValueError(f"{spec.name}: page_size of at least 2 is required, got {page_size!r}")
+        self.page: int = 0 if self.style in ("offset", "range") else int(facts.get("first_page") or 1)
+        self.cursor: str | None = None
         self.seen = 0
         self.done = False
 
@@ -177,17 +202,36 @@ class Paginator(Generic[T]):
     def received(self, page: Page[T]) -> None:
         """Take in the answer to the last planned call: decide whether another page follows."""
         self.seen += len(page)
+        if self.style == "cursor":
+            cursor = page.meta.get(self.next_key)
+            last, self.cursor = (
+                self.cursor,
+                (str(cursor) if isinstance(cursor, str | int) and not isinstance(cursor, bool) else None),
+            )
+            # A cursor that does not move would ask for the same page forever.
+            self.done = not page or not self.cursor or self.cursor == last
+            return
+        if self.style in ("offset", "range"):
+            # The next position follows the positions asked for, not the items that came: a server that
+            # leaves some out (deleted posts) must not make the walk read the same positions again.
+            self.page += self.size if self.size is not None else len(page)
+            covered = self.page
+        else:
+            self.page += 1
+            covered = self.seen
         if not page:
             self.done = True
         elif page.total is not None:
-            self.done = self.seen >= page.total
+            self.done = covered >= page.total
         else:
             self.done = self.size is not None and len(page) < self.size
-        self.page += 1
 
     def _call(self) -> Call[Page[T]]:
-        paging: dict[str, object] = {self.page_param: self.page}
-        if self.size is not None:
+        paging: dict[str, object] = {self.page_param: self.cursor if self.style == "cursor" else self.page}
+        if self.style == "range":
+            assert self.size is not None  # checked in __init__
+            paging[self.size_param] = self.page + self.size - 1
+        elif self.size is not None and self.size_param:
             paging[self.size_param] = self.size
         if self.location == "query":
             call: Call[Page[T]] = self.spec.call({**self.values, **paging}, self.body)

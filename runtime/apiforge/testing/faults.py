@@ -212,7 +212,7 @@ class Faults:
         """Seconds a YCLIENTS 429 asks the client to wait (in its `Retry-After`)."""
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
-        self._queue: deque[Fault] = deque()
+        self._queue: deque[tuple[Fault, str | None]] = deque()  # each with the call it waits for, if any
         self._rate = 0.0
         self._latency = 0.0
         self._kinds: tuple[FaultKind, ...] = self.supported
@@ -263,13 +263,17 @@ class Faults:
         with self._lock:
             self._rng.seed(seed)
 
-    def fail_next(self, n: int = 1, kind: FaultKind = "http_500") -> None:
-        """Inject `kind` into the next `n` requests it applies to (`wialon_1` waits for requests with a session)."""
+    def fail_next(self, n: int = 1, kind: FaultKind = "http_500", *, call: str | None = None) -> None:
+        """Inject `kind` into the next `n` requests it applies to (`wialon_1` waits for requests with a session).
+
+        `call` narrows them to the requests of one call: its name as `call_name` gives it (`photos.save`,
+        `POST /upload/photo_messages`); a name ending in `*` is a prefix (`POST /upload/*`).
+        """
         if n < 1:
             raise ValueError(f"faults.fail_next: n must be at least 1, got {n!r}")
         fault = self._check(kind, "faults.fail_next")
         with self._lock:
-            self._queue.extend([fault] * n)
+            self._queue.extend([(fault, call)] * n)
 
     def clear(self) -> None:
         """No more faults: empty the queue, rate and latency back to 0 (the log is kept)."""
@@ -301,8 +305,8 @@ class Faults:
             return fault
 
     def _take_queued(self, request: IncomingRequest) -> Fault | None:
-        for index, fault in enumerate(self._queue):
-            if _applies(fault, request):
+        for index, (fault, call) in enumerate(self._queue):
+            if _applies(fault, request) and _targets(call, request):
                 del self._queue[index]
                 return fault
         return None
@@ -323,6 +327,14 @@ class Faults:
 
 def _applies(fault: Fault, request: IncomingRequest) -> bool:
     return not fault.needs_session or session_of(request) is not None
+
+
+def _targets(call: str | None, request: IncomingRequest) -> bool:
+    """Is `request` one of the call `fail_next(call=...)` named (any request when it named none)?"""
+    if call is None:
+        return True
+    name = call_name(request)
+    return name.startswith(call[:-1]) if call.endswith("*") else name == call
 
 
 __all__ = ["KINDS", "Fault", "FaultKind", "FaultRecord", "Faults", "api_of", "call_name", "session_of"]

@@ -54,7 +54,8 @@ class _Builder:
             return _plain(args[0])
         if origin in (typing.Union, types.UnionType):
             return self._union(tp, args, path, stack)
-        if origin in _SEQUENCES:
+        # A `Page[X]` result (a list of one page's items) is a list on the wire.
+        if origin in _SEQUENCES or (isinstance(origin, type) and issubclass(origin, list)):
             item = args[0] if args else object
             if attrs.has(item) and item in stack:
                 return []  # the recursion stops here: an empty list is a valid list

@@ -7,7 +7,8 @@ with FakeVK() as fake:
 
 The state lives here (users, groups, messages) and in parts, each registering its methods in
 `fake.methods`: `fake.conversations` (apiforge.testing.vk_conversations), `fake.wall`
-(apiforge.testing.vk_wall) and `fake.longpoll` (apiforge.testing.vk_longpoll), which turns what
+(apiforge.testing.vk_wall), `fake.uploads` (apiforge.testing.vk_uploads: upload servers and the
+files they keep) and `fake.longpoll` (apiforge.testing.vk_longpoll), which turns what
 happens in the others into events.
 
 With `enforce_limits=True` a token's requests beyond its kind's limit within a second (on
@@ -29,7 +30,9 @@ from apiforge.testing._vk_base import VKError, csv, is_int, param_error
 from apiforge.testing.instances import minimal_json
 from apiforge.testing.ratelimits import RateLimit, RateWindows
 from apiforge.testing.vk_conversations import FakeConversations, people_ids
+from apiforge.testing.vk_keyboards import bot_keyboard, bot_template
 from apiforge.testing.vk_longpoll import LONGPOLL_PATH, FakeLongPoll
+from apiforge.testing.vk_uploads import FILES_PATH, UPLOAD_PATH, FakeUploads
 from apiforge.testing.vk_wall import FakeWall
 from apiforge.testing.vkscript import run_execute
 
@@ -108,6 +111,7 @@ class FakeVK(FakeServer):
             "groups.getById": frozenset({"user", "group", "service"}),
             "messages.send": frozenset({"user", "group"}),
             "messages.getHistory": frozenset({"user", "group"}),
+            "messages.getHistoryAttachments": frozenset({"user", "group"}),
             "messages.getConversations": frozenset({"user", "group"}),
             "messages.getConversationsById": frozenset({"user", "group"}),
             "messages.markAsRead": frozenset({"user", "group"}),
@@ -119,6 +123,15 @@ class FakeVK(FakeServer):
             "wall.delete": frozenset({"user"}),
             "wall.createComment": frozenset({"user", "group"}),
             "wall.getComments": frozenset({"user", "service"}),
+            "photos.getMessagesUploadServer": frozenset({"user", "group"}),
+            "photos.saveMessagesPhoto": frozenset({"user", "group"}),
+            "photos.getWallUploadServer": frozenset({"user"}),
+            "photos.saveWallPhoto": frozenset({"user"}),
+            "photos.getUploadServer": frozenset({"user"}),
+            "photos.save": frozenset({"user"}),
+            "docs.getMessagesUploadServer": frozenset({"user", "group"}),
+            "docs.save": frozenset({"user", "group"}),
+            "video.save": frozenset({"user"}),
         }
         self.clock = clock
         self.enforce_limits = enforce_limits
@@ -138,11 +151,14 @@ class FakeVK(FakeServer):
             "groups.getById": self._groups_get_by_id,
             "messages.send": self._messages_send,
             "messages.getHistory": self._messages_get_history,
+            "messages.getHistoryAttachments": self._messages_get_history_attachments,
         }
         self.conversations = FakeConversations(self)
         """Conversations computed from `messages`, and who read what (apiforge.testing.vk_conversations)."""
         self.wall = FakeWall(self)
         """Posts and comments on the walls of users and communities (apiforge.testing.vk_wall)."""
+        self.uploads = FakeUploads(self)
+        """Upload servers, the files they received and the photos, documents and videos saved (apiforge.testing.vk_uploads)."""
         # Last: the long poll wraps the handlers of the others to turn what they do into events.
         self.longpoll = FakeLongPoll(self)
         """Bots and User Long Poll servers: events, `push`, failures (apiforge.testing.vk_longpoll)."""
@@ -150,6 +166,8 @@ class FakeVK(FakeServer):
     def handle(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
         if path.startswith(LONGPOLL_PATH):
             return self.longpoll.handle(method, path, query, headers)
+        if path.startswith((UPLOAD_PATH, FILES_PATH)):
+            return self.uploads.handle(method, path, query, headers, body)
         if not path.startswith("/method/") or method not in ("GET", "POST"):
             return 404, {"Content-Type": "text/plain"}, b"not found"
         name = path[len("/method/") :]
@@ -344,7 +362,16 @@ class FakeVK(FakeServer):
         if random_id != 0 and key in self._sent:
             return self._sent[key]  # VK's de-duplication: the same send is delivered once
         text = params.get("message", "")
+        # Checked before storing: a bad attachment, keyboard or template sends nothing.
+        attachments = self.uploads.attachments(params)
+        keyboard = bot_keyboard(params["keyboard"]) if params.get("keyboard") else None
+        template = bot_template(params["template"]) if params.get("template") else None
         message = self.store_message(peer_id=peer_id, from_id=self.me, text=text, out=True, random_id=random_id)
+        message["attachments"] = attachments
+        if keyboard is not None:
+            message["keyboard"] = {**keyboard, "author_id": self.me}
+        if template is not None:
+            message["template"] = template
         if random_id != 0:
             self._sent[key] = message["id"]
         return message["id"]
@@ -359,6 +386,34 @@ class FakeVK(FakeServer):
         offset = int(params.get("offset") or 0)
         count = min(int(params.get("count") or 20), 200)
         return {"count": len(history), "items": [dict(m) for m in history[offset : offset + count]]}
+
+    def _messages_get_history_attachments(self, params: dict[str, str]) -> object:
+        # A cursor method: `next_from` names where the next page starts, and is absent after the last page.
+        peer = params.get("peer_id")
+        if not peer or not is_int(peer):
+            raise param_error("peer_id is undefined")
+        media_type = params.get("media_type") or "photo"
+        found = [
+            {
+                "message_id": m["id"],
+                "cmid": m["conversation_message_id"],
+                "date": m["date"],
+                "from_id": m["from_id"],
+                "attachment": attachment,
+            }
+            for m in reversed(self.messages)  # newest first
+            if m["peer_id"] == int(peer)
+            for attachment in m["attachments"]
+            if attachment["type"] == media_type
+        ]
+        start = params.get("start_from") or "0"
+        if not start.isdigit():
+            raise param_error("start_from is invalid")
+        first, count = int(start), min(int(params.get("count") or 30), 200)
+        answer: dict[str, Any] = {"items": found[first : first + count]}
+        if first + count < len(found):
+            answer["next_from"] = str(first + count)
+        return answer
 
     @staticmethod
     def _find(table: Mapping[int, dict[str, Any]], ref: str) -> dict[str, Any] | None:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.account import (
     AccountAccountCounters,
     AccountChangePasswordResponse,
@@ -14,6 +15,7 @@ from apiforge.vk.models.account import (
     AccountGetActiveOffersResponse,
     AccountGetBannedResponse,
     AccountInfo,
+    AccountOffer,
     AccountPushSettings,
     AccountSaveProfileInfoResponse,
     AccountUserSettings,
@@ -56,6 +58,16 @@ _ACCOUNT_GET_ACTIVE_OFFERS: MethodSpec[AccountGetActiveOffersResponse] = MethodS
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _ACCOUNT_GET_APP_PERMISSIONS: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -78,6 +90,16 @@ _ACCOUNT_GET_BANNED: MethodSpec[AccountGetBannedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _ACCOUNT_GET_COUNTERS: MethodSpec[AccountAccountCounters] = MethodSpec(
     api="vk",
@@ -737,6 +759,46 @@ class AccountMethods:
             )
         )
 
+    def iter_get_active_offers(self, *, page_size: int | None = None) -> Iterator[AccountOffer]:
+        """Every item of the `items` of `get_active_offers` (`account.getActiveOffers`), page after page.
+
+        Takes the arguments of `get_active_offers` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _ACCOUNT_GET_ACTIVE_OFFERS,
+            {},
+            page_size=page_size,
+            page=Page[AccountOffer],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_banned(
+        self, *, fields: Sequence[BaseUserGroupFields | str] | None = None, page_size: int | None = None
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get_banned` (`account.getBanned`), page after page.
+
+        Takes the arguments of `get_banned` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _ACCOUNT_GET_BANNED,
+            {
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncAccountMethods:
     """`client.account`: the `account` methods, awaited."""
@@ -1245,6 +1307,48 @@ class AsyncAccountMethods:
                 }
             )
         )
+
+    async def iter_get_active_offers(self, *, page_size: int | None = None) -> AsyncIterator[AccountOffer]:
+        """Every item of the `items` of `get_active_offers` (`account.getActiveOffers`), page after page.
+
+        Takes the arguments of `get_active_offers` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _ACCOUNT_GET_ACTIVE_OFFERS,
+            {},
+            page_size=page_size,
+            page=Page[AccountOffer],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_banned(
+        self, *, fields: Sequence[BaseUserGroupFields | str] | None = None, page_size: int | None = None
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_banned` (`account.getBanned`), page after page.
+
+        Takes the arguments of `get_banned` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _ACCOUNT_GET_BANNED,
+            {
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchAccountMethods:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.app_widgets import (
     AppWidgetsGetAppImageUploadServerResponse,
     AppWidgetsGetGroupImageUploadServerResponse,
@@ -40,6 +41,16 @@ _APP_WIDGETS_GET_APP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER: MethodSpec[AppWidgetsGetGroupImageUploadServerResponse] = MethodSpec(
     api="vk",
@@ -62,6 +73,16 @@ _APP_WIDGETS_GET_GROUP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("group",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _APP_WIDGETS_GET_IMAGES_BY_ID: MethodSpec[list[AppWidgetsPhoto]] = MethodSpec(
     api="vk",
@@ -316,6 +337,56 @@ class AppWidgetsMethods:
             )
         )
 
+    def iter_get_app_images(
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[AppWidgetsPhoto]:
+        """Every item of the `items` of `get_app_images` (`appWidgets.getAppImages`), page after page.
+
+        Takes the arguments of `get_app_images` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APP_WIDGETS_GET_APP_IMAGES,
+            {
+                "image_type": image_type,
+            },
+            page_size=page_size,
+            page=Page[AppWidgetsPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_group_images(
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[AppWidgetsPhoto]:
+        """Every item of the `items` of `get_group_images` (`appWidgets.getGroupImages`), page after page.
+
+        Takes the arguments of `get_group_images` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APP_WIDGETS_GET_GROUP_IMAGES,
+            {
+                "image_type": image_type,
+            },
+            page_size=page_size,
+            page=Page[AppWidgetsPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncAppWidgetsMethods:
     """`client.app_widgets`: the `app_widgets` methods, awaited."""
@@ -525,6 +596,58 @@ class AsyncAppWidgetsMethods:
                 }
             )
         )
+
+    async def iter_get_app_images(
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[AppWidgetsPhoto]:
+        """Every item of the `items` of `get_app_images` (`appWidgets.getAppImages`), page after page.
+
+        Takes the arguments of `get_app_images` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APP_WIDGETS_GET_APP_IMAGES,
+            {
+                "image_type": image_type,
+            },
+            page_size=page_size,
+            page=Page[AppWidgetsPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_group_images(
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[AppWidgetsPhoto]:
+        """Every item of the `items` of `get_group_images` (`appWidgets.getGroupImages`), page after page.
+
+        Takes the arguments of `get_group_images` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APP_WIDGETS_GET_GROUP_IMAGES,
+            {
+                "image_type": image_type,
+            },
+            page_size=page_size,
+            page=Page[AppWidgetsPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchAppWidgetsMethods:

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.apps import (
     AppsAddSnippetResponse,
+    AppsApp,
     AppsAppFields,
     AppsCatalogList,
     AppsCreatedGroupResponse,
@@ -116,6 +118,16 @@ _APPS_GET_CATALOG: MethodSpec[AppsCatalogList] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _APPS_GET_FRIENDS_LIST: MethodSpec[AppsGetFriendsListResponse] = MethodSpec(
     api="vk",
@@ -133,6 +145,16 @@ _APPS_GET_FRIENDS_LIST: MethodSpec[AppsGetFriendsListResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 5000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _APPS_GET_LEADERBOARD: MethodSpec[AppsGetLeaderboardResponse] = MethodSpec(
     api="vk",
@@ -861,6 +883,77 @@ class AppsMethods:
             )
         )
 
+    def iter_get_catalog(
+        self,
+        *,
+        sort: Literal["create_date", "growth_rate", "popular", "popular_today", "popular_week", "visitors"]
+        | None = None,
+        platform: str | None = None,
+        extended: bool | None = None,
+        return_friends: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        q: str | None = None,
+        genre_id: int | None = None,
+        filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[AppsApp]:
+        """Every item of the `items` of `get_catalog` (`apps.getCatalog`), page after page.
+
+        Takes the arguments of `get_catalog` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APPS_GET_CATALOG,
+            {
+                "sort": sort,
+                "platform": platform,
+                "extended": extended,
+                "return_friends": return_friends,
+                "fields": fields,
+                "name_case": name_case,
+                "q": q,
+                "genre_id": genre_id,
+                "filter": filter,
+            },
+            page_size=page_size,
+            page=Page[AppsApp],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_friends_list(
+        self,
+        *,
+        type: Literal["invite", "request"] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        query: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get_friends_list` (`apps.getFriendsList`), page after page.
+
+        Takes the arguments of `get_friends_list` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APPS_GET_FRIENDS_LIST,
+            {
+                "type": type,
+                "fields": fields,
+                "query": query,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncAppsMethods:
     """`client.apps`: the `apps` methods, awaited."""
@@ -1450,6 +1543,79 @@ class AsyncAppsMethods:
                 }
             )
         )
+
+    async def iter_get_catalog(
+        self,
+        *,
+        sort: Literal["create_date", "growth_rate", "popular", "popular_today", "popular_week", "visitors"]
+        | None = None,
+        platform: str | None = None,
+        extended: bool | None = None,
+        return_friends: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        q: str | None = None,
+        genre_id: int | None = None,
+        filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[AppsApp]:
+        """Every item of the `items` of `get_catalog` (`apps.getCatalog`), page after page.
+
+        Takes the arguments of `get_catalog` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APPS_GET_CATALOG,
+            {
+                "sort": sort,
+                "platform": platform,
+                "extended": extended,
+                "return_friends": return_friends,
+                "fields": fields,
+                "name_case": name_case,
+                "q": q,
+                "genre_id": genre_id,
+                "filter": filter,
+            },
+            page_size=page_size,
+            page=Page[AppsApp],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_friends_list(
+        self,
+        *,
+        type: Literal["invite", "request"] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        query: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_friends_list` (`apps.getFriendsList`), page after page.
+
+        Takes the arguments of `get_friends_list` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _APPS_GET_FRIENDS_LIST,
+            {
+                "type": type,
+                "fields": fields,
+                "query": query,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchAppsMethods:

@@ -6,16 +6,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseOkResponse
 from apiforge.vk.models.board import (
     BoardGetCommentsExtendedResponse,
     BoardGetCommentsResponse,
     BoardGetTopicsExtendedResponse,
     BoardGetTopicsResponse,
+    BoardTopic,
+    BoardTopicComment,
 )
 
 if TYPE_CHECKING:
@@ -141,6 +144,16 @@ _BOARD_GET_COMMENTS: MethodSpec[BoardGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _BOARD_GET_TOPICS: MethodSpec[BoardGetTopicsResponse] = MethodSpec(
     api="vk",
@@ -160,6 +173,16 @@ _BOARD_GET_TOPICS: MethodSpec[BoardGetTopicsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _BOARD_OPEN_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -647,6 +670,72 @@ class BoardMethods:
             )
         )
 
+    def iter_get_comments(
+        self,
+        *,
+        group_id: int,
+        topic_id: int,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[BoardTopicComment]:
+        """Every item of the `items` of `get_comments` (`board.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _BOARD_GET_COMMENTS,
+            {
+                "group_id": group_id,
+                "topic_id": topic_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[BoardTopicComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_topics(
+        self,
+        *,
+        group_id: int,
+        topic_ids: Sequence[int] | None = None,
+        order: Literal[1, 2, -1, -2, 0] | None = None,
+        preview: Literal[1, 2, 0] | None = None,
+        preview_length: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[BoardTopic]:
+        """Every item of the `items` of `get_topics` (`board.getTopics`), page after page.
+
+        Takes the arguments of `get_topics` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _BOARD_GET_TOPICS,
+            {
+                "group_id": group_id,
+                "topic_ids": topic_ids,
+                "order": order,
+                "preview": preview,
+                "preview_length": preview_length,
+            },
+            page_size=page_size,
+            page=Page[BoardTopic],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncBoardMethods:
     """`client.board`: the `board` methods, awaited."""
@@ -1097,6 +1186,74 @@ class AsyncBoardMethods:
                 }
             )
         )
+
+    async def iter_get_comments(
+        self,
+        *,
+        group_id: int,
+        topic_id: int,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[BoardTopicComment]:
+        """Every item of the `items` of `get_comments` (`board.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _BOARD_GET_COMMENTS,
+            {
+                "group_id": group_id,
+                "topic_id": topic_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[BoardTopicComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_topics(
+        self,
+        *,
+        group_id: int,
+        topic_ids: Sequence[int] | None = None,
+        order: Literal[1, 2, -1, -2, 0] | None = None,
+        preview: Literal[1, 2, 0] | None = None,
+        preview_length: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[BoardTopic]:
+        """Every item of the `items` of `get_topics` (`board.getTopics`), page after page.
+
+        Takes the arguments of `get_topics` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _BOARD_GET_TOPICS,
+            {
+                "group_id": group_id,
+                "topic_ids": topic_ids,
+                "order": order,
+                "preview": preview,
+                "preview_length": preview_length,
+            },
+            page_size=page_size,
+            page=Page[BoardTopic],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchBoardMethods:

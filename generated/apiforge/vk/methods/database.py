@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseCountry, BaseObject
 from apiforge.vk.models.database import (
+    DatabaseCity,
+    DatabaseFaculty,
     DatabaseGetChairsResponse,
     DatabaseGetCitiesResponse,
     DatabaseGetCountriesResponse,
@@ -17,7 +20,10 @@ from apiforge.vk.models.database import (
     DatabaseGetRegionsResponse,
     DatabaseGetSchoolsResponse,
     DatabaseGetUniversitiesResponse,
+    DatabaseRegion,
+    DatabaseSchool,
     DatabaseStation,
+    DatabaseUniversity,
 )
 
 if TYPE_CHECKING:
@@ -36,6 +42,16 @@ _DATABASE_GET_CHAIRS: MethodSpec[DatabaseGetChairsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 10000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
     api="vk",
@@ -52,6 +68,16 @@ _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DATABASE_GET_CITIES_BY_ID: MethodSpec[list[BaseObject]] = MethodSpec(
     api="vk",
@@ -78,6 +104,16 @@ _DATABASE_GET_COUNTRIES: MethodSpec[DatabaseGetCountriesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DATABASE_GET_COUNTRIES_BY_ID: MethodSpec[list[BaseCountry]] = MethodSpec(
     api="vk",
@@ -100,6 +136,16 @@ _DATABASE_GET_FACULTIES: MethodSpec[DatabaseGetFacultiesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 10000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DATABASE_GET_METRO_STATIONS: MethodSpec[DatabaseGetMetroStationsResponse] = MethodSpec(
     api="vk",
@@ -114,6 +160,16 @@ _DATABASE_GET_METRO_STATIONS: MethodSpec[DatabaseGetMetroStationsResponse] = Met
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 500,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DATABASE_GET_METRO_STATIONS_BY_ID: MethodSpec[list[DatabaseStation]] = MethodSpec(
     api="vk",
@@ -136,6 +192,16 @@ _DATABASE_GET_REGIONS: MethodSpec[DatabaseGetRegionsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DATABASE_GET_SCHOOL_CLASSES: MethodSpec[list[BaseObject]] = MethodSpec(
     api="vk",
@@ -159,6 +225,16 @@ _DATABASE_GET_SCHOOLS: MethodSpec[DatabaseGetSchoolsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 10000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = MethodSpec(
     api="vk",
@@ -173,6 +249,16 @@ _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = Method
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 10000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 
 
@@ -502,6 +588,189 @@ class DatabaseMethods:
             )
         )
 
+    def iter_get_chairs(self, *, faculty_id: int, page_size: int | None = None) -> Iterator[BaseObject]:
+        """Every item of the `items` of `get_chairs` (`database.getChairs`), page after page.
+
+        Takes the arguments of `get_chairs` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_CHAIRS,
+            {
+                "faculty_id": faculty_id,
+            },
+            page_size=page_size,
+            page=Page[BaseObject],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_cities(
+        self,
+        *,
+        region_id: int | None = None,
+        q: str | None = None,
+        need_all: bool | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[DatabaseCity]:
+        """Every item of the `items` of `get_cities` (`database.getCities`), page after page.
+
+        Takes the arguments of `get_cities` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_CITIES,
+            {
+                "region_id": region_id,
+                "q": q,
+                "need_all": need_all,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[DatabaseCity],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_countries(
+        self, *, need_all: bool | None = None, code: str | None = None, page_size: int | None = None
+    ) -> Iterator[BaseCountry]:
+        """Every item of the `items` of `get_countries` (`database.getCountries`), page after page.
+
+        Takes the arguments of `get_countries` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_COUNTRIES,
+            {
+                "need_all": need_all,
+                "code": code,
+            },
+            page_size=page_size,
+            page=Page[BaseCountry],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_faculties(self, *, university_id: int, page_size: int | None = None) -> Iterator[DatabaseFaculty]:
+        """Every item of the `items` of `get_faculties` (`database.getFaculties`), page after page.
+
+        Takes the arguments of `get_faculties` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_FACULTIES,
+            {
+                "university_id": university_id,
+            },
+            page_size=page_size,
+            page=Page[DatabaseFaculty],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_metro_stations(
+        self, *, city_id: int, extended: bool | None = None, page_size: int | None = None
+    ) -> Iterator[DatabaseStation]:
+        """Every item of the `items` of `get_metro_stations` (`database.getMetroStations`), page after page.
+
+        Takes the arguments of `get_metro_stations` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_METRO_STATIONS,
+            {
+                "city_id": city_id,
+                "extended": extended,
+            },
+            page_size=page_size,
+            page=Page[DatabaseStation],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_regions(self, *, q: str | None = None, page_size: int | None = None) -> Iterator[DatabaseRegion]:
+        """Every item of the `items` of `get_regions` (`database.getRegions`), page after page.
+
+        Takes the arguments of `get_regions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_REGIONS,
+            {
+                "q": q,
+            },
+            page_size=page_size,
+            page=Page[DatabaseRegion],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_schools(
+        self, *, city_id: int, q: str | None = None, page_size: int | None = None
+    ) -> Iterator[DatabaseSchool]:
+        """Every item of the `items` of `get_schools` (`database.getSchools`), page after page.
+
+        Takes the arguments of `get_schools` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_SCHOOLS,
+            {
+                "city_id": city_id,
+                "q": q,
+            },
+            page_size=page_size,
+            page=Page[DatabaseSchool],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_universities(
+        self, *, q: str | None = None, city_id: int | None = None, page_size: int | None = None
+    ) -> Iterator[DatabaseUniversity]:
+        """Every item of the `items` of `get_universities` (`database.getUniversities`), page after page.
+
+        Takes the arguments of `get_universities` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_UNIVERSITIES,
+            {
+                "q": q,
+                "city_id": city_id,
+            },
+            page_size=page_size,
+            page=Page[DatabaseUniversity],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncDatabaseMethods:
     """`client.database`: the `database` methods, awaited."""
@@ -828,6 +1097,201 @@ class AsyncDatabaseMethods:
                 }
             )
         )
+
+    async def iter_get_chairs(self, *, faculty_id: int, page_size: int | None = None) -> AsyncIterator[BaseObject]:
+        """Every item of the `items` of `get_chairs` (`database.getChairs`), page after page.
+
+        Takes the arguments of `get_chairs` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_CHAIRS,
+            {
+                "faculty_id": faculty_id,
+            },
+            page_size=page_size,
+            page=Page[BaseObject],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_cities(
+        self,
+        *,
+        region_id: int | None = None,
+        q: str | None = None,
+        need_all: bool | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[DatabaseCity]:
+        """Every item of the `items` of `get_cities` (`database.getCities`), page after page.
+
+        Takes the arguments of `get_cities` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_CITIES,
+            {
+                "region_id": region_id,
+                "q": q,
+                "need_all": need_all,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[DatabaseCity],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_countries(
+        self, *, need_all: bool | None = None, code: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[BaseCountry]:
+        """Every item of the `items` of `get_countries` (`database.getCountries`), page after page.
+
+        Takes the arguments of `get_countries` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_COUNTRIES,
+            {
+                "need_all": need_all,
+                "code": code,
+            },
+            page_size=page_size,
+            page=Page[BaseCountry],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_faculties(
+        self, *, university_id: int, page_size: int | None = None
+    ) -> AsyncIterator[DatabaseFaculty]:
+        """Every item of the `items` of `get_faculties` (`database.getFaculties`), page after page.
+
+        Takes the arguments of `get_faculties` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_FACULTIES,
+            {
+                "university_id": university_id,
+            },
+            page_size=page_size,
+            page=Page[DatabaseFaculty],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_metro_stations(
+        self, *, city_id: int, extended: bool | None = None, page_size: int | None = None
+    ) -> AsyncIterator[DatabaseStation]:
+        """Every item of the `items` of `get_metro_stations` (`database.getMetroStations`), page after page.
+
+        Takes the arguments of `get_metro_stations` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_METRO_STATIONS,
+            {
+                "city_id": city_id,
+                "extended": extended,
+            },
+            page_size=page_size,
+            page=Page[DatabaseStation],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_regions(
+        self, *, q: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[DatabaseRegion]:
+        """Every item of the `items` of `get_regions` (`database.getRegions`), page after page.
+
+        Takes the arguments of `get_regions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_REGIONS,
+            {
+                "q": q,
+            },
+            page_size=page_size,
+            page=Page[DatabaseRegion],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_schools(
+        self, *, city_id: int, q: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[DatabaseSchool]:
+        """Every item of the `items` of `get_schools` (`database.getSchools`), page after page.
+
+        Takes the arguments of `get_schools` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_SCHOOLS,
+            {
+                "city_id": city_id,
+                "q": q,
+            },
+            page_size=page_size,
+            page=Page[DatabaseSchool],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_universities(
+        self, *, q: str | None = None, city_id: int | None = None, page_size: int | None = None
+    ) -> AsyncIterator[DatabaseUniversity]:
+        """Every item of the `items` of `get_universities` (`database.getUniversities`), page after page.
+
+        Takes the arguments of `get_universities` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DATABASE_GET_UNIVERSITIES,
+            {
+                "q": q,
+                "city_id": city_id,
+            },
+            page_size=page_size,
+            page=Page[DatabaseUniversity],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchDatabaseMethods:

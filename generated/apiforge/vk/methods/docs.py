@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseOkResponse, BaseUploadServer
 from apiforge.vk.models.docs import DocsDoc, DocsGetResponse, DocsGetTypesResponse, DocsSaveResponse, DocsSearchResponse
 
@@ -64,6 +65,16 @@ _DOCS_GET: MethodSpec[DocsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DOCS_GET_BY_ID: MethodSpec[list[DocsDoc]] = MethodSpec(
     api="vk",
@@ -154,6 +165,16 @@ _DOCS_SEARCH: MethodSpec[DocsSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 
 
@@ -477,6 +498,64 @@ class DocsMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
+        owner_id: int | None = None,
+        return_tags: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[DocsDoc]:
+        """Every item of the `items` of `get` (`docs.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DOCS_GET,
+            {
+                "type": type,
+                "owner_id": owner_id,
+                "return_tags": return_tags,
+            },
+            page_size=page_size,
+            page=Page[DocsDoc],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        search_own: bool | None = None,
+        return_tags: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[DocsDoc]:
+        """Every item of the `items` of `search` (`docs.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DOCS_SEARCH,
+            {
+                "q": q,
+                "search_own": search_own,
+                "return_tags": return_tags,
+            },
+            page_size=page_size,
+            page=Page[DocsDoc],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncDocsMethods:
     """`client.docs`: the `docs` methods, awaited."""
@@ -797,6 +876,66 @@ class AsyncDocsMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
+        owner_id: int | None = None,
+        return_tags: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[DocsDoc]:
+        """Every item of the `items` of `get` (`docs.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DOCS_GET,
+            {
+                "type": type,
+                "owner_id": owner_id,
+                "return_tags": return_tags,
+            },
+            page_size=page_size,
+            page=Page[DocsDoc],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        search_own: bool | None = None,
+        return_tags: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[DocsDoc]:
+        """Every item of the `items` of `search` (`docs.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DOCS_SEARCH,
+            {
+                "q": q,
+                "search_own": search_own,
+                "return_tags": return_tags,
+            },
+            page_size=page_size,
+            page=Page[DocsDoc],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchDocsMethods:

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseUserGroupFields
 from apiforge.vk.models.donut import DonutDonatorSubscriptionInfo, DonutGetSubscriptionsResponse
-from apiforge.vk.models.groups import GroupsGetMembersFieldsResponse
+from apiforge.vk.models.groups import GroupsGetMembersFieldsResponse, GroupsUserXtrRole
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -28,6 +29,16 @@ _DONUT_GET_FRIENDS: MethodSpec[GroupsGetMembersFieldsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _DONUT_GET_SUBSCRIPTION: MethodSpec[DonutDonatorSubscriptionInfo] = MethodSpec(
     api="vk",
@@ -170,6 +181,29 @@ class DonutMethods:
             )
         )
 
+    def iter_get_friends(
+        self, *, owner_id: int, fields: Sequence[str] | None = None, page_size: int | None = None
+    ) -> Iterator[GroupsUserXtrRole]:
+        """Every item of the `items` of `get_friends` (`donut.getFriends`), page after page.
+
+        Takes the arguments of `get_friends` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DONUT_GET_FRIENDS,
+            {
+                "owner_id": owner_id,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[GroupsUserXtrRole],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncDonutMethods:
     """`client.donut`: the `donut` methods, awaited."""
@@ -278,6 +312,30 @@ class AsyncDonutMethods:
                 }
             )
         )
+
+    async def iter_get_friends(
+        self, *, owner_id: int, fields: Sequence[str] | None = None, page_size: int | None = None
+    ) -> AsyncIterator[GroupsUserXtrRole]:
+        """Every item of the `items` of `get_friends` (`donut.getFriends`), page after page.
+
+        Takes the arguments of `get_friends` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _DONUT_GET_FRIENDS,
+            {
+                "owner_id": owner_id,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[GroupsUserXtrRole],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchDonutMethods:

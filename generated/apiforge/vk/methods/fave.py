@@ -6,16 +6,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseOkResponse, BaseUserGroupFields
 from apiforge.vk.models.fave import (
+    FaveBookmark,
     FaveGetExtendedResponse,
     FaveGetPagesResponse,
     FaveGetResponse,
     FaveGetTagsResponse,
+    FavePage,
     FaveTag,
 )
 
@@ -125,6 +128,16 @@ _FAVE_GET: MethodSpec[FaveGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _FAVE_GET_PAGES: MethodSpec[FaveGetPagesResponse] = MethodSpec(
     api="vk",
@@ -140,6 +153,16 @@ _FAVE_GET_PAGES: MethodSpec[FaveGetPagesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 500,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _FAVE_GET_TAGS: MethodSpec[FaveGetTagsResponse] = MethodSpec(
     api="vk",
@@ -914,6 +937,80 @@ class FaveMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        item_type: Literal[
+            "article",
+            "clip",
+            "game",
+            "link",
+            "mini_app",
+            "narrative",
+            "page",
+            "podcast",
+            "post",
+            "product",
+            "video",
+            "youla_product",
+        ]
+        | None = None,
+        tag_id: int | None = None,
+        fields: str | None = None,
+        is_from_snackbar: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[FaveBookmark]:
+        """Every item of the `items` of `get` (`fave.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FAVE_GET,
+            {
+                "item_type": item_type,
+                "tag_id": tag_id,
+                "fields": fields,
+                "is_from_snackbar": is_from_snackbar,
+            },
+            page_size=page_size,
+            page=Page[FaveBookmark],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_pages(
+        self,
+        *,
+        type: Literal["groups", "hints", "users"] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        tag_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[FavePage]:
+        """Every item of the `items` of `get_pages` (`fave.getPages`), page after page.
+
+        Takes the arguments of `get_pages` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FAVE_GET_PAGES,
+            {
+                "type": type,
+                "fields": fields,
+                "tag_id": tag_id,
+            },
+            page_size=page_size,
+            page=Page[FavePage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncFaveMethods:
     """`client.fave`: the `fave` methods, awaited."""
@@ -1550,6 +1647,82 @@ class AsyncFaveMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        item_type: Literal[
+            "article",
+            "clip",
+            "game",
+            "link",
+            "mini_app",
+            "narrative",
+            "page",
+            "podcast",
+            "post",
+            "product",
+            "video",
+            "youla_product",
+        ]
+        | None = None,
+        tag_id: int | None = None,
+        fields: str | None = None,
+        is_from_snackbar: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[FaveBookmark]:
+        """Every item of the `items` of `get` (`fave.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FAVE_GET,
+            {
+                "item_type": item_type,
+                "tag_id": tag_id,
+                "fields": fields,
+                "is_from_snackbar": is_from_snackbar,
+            },
+            page_size=page_size,
+            page=Page[FaveBookmark],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_pages(
+        self,
+        *,
+        type: Literal["groups", "hints", "users"] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        tag_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[FavePage]:
+        """Every item of the `items` of `get_pages` (`fave.getPages`), page after page.
+
+        Takes the arguments of `get_pages` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FAVE_GET_PAGES,
+            {
+                "type": type,
+                "fields": fields,
+                "tag_id": tag_id,
+            },
+            page_size=page_size,
+            page=Page[FavePage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchFaveMethods:

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseNameCase, BaseOkResponse
 from apiforge.vk.models.friends import (
     FriendsAddListResponse,
@@ -28,7 +29,7 @@ from apiforge.vk.models.friends import (
     FriendsMutualFriend,
     FriendsSearchResponse,
 )
-from apiforge.vk.models.users import UsersFields
+from apiforge.vk.models.users import UsersFields, UsersUserFull
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -137,6 +138,16 @@ _FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _FRIENDS_GET_APP_USERS: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -229,6 +240,16 @@ _FRIENDS_GET_REQUESTS: MethodSpec[FriendsGetRequestsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _FRIENDS_GET_SUGGESTIONS: MethodSpec[FriendsGetSuggestionsResponse] = MethodSpec(
     api="vk",
@@ -244,6 +265,16 @@ _FRIENDS_GET_SUGGESTIONS: MethodSpec[FriendsGetSuggestionsResponse] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _FRIENDS_SEARCH: MethodSpec[FriendsSearchResponse] = MethodSpec(
     api="vk",
@@ -260,6 +291,16 @@ _FRIENDS_SEARCH: MethodSpec[FriendsSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 
 
@@ -906,6 +947,132 @@ class FriendsMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        user_id: int | None = None,
+        order: Literal["hints", "mobile", "name", "random", "smart"] | None = None,
+        list_id: int | None = None,
+        ref: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get` (`friends.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `fields`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_GET,
+            {
+                "user_id": user_id,
+                "order": order,
+                "list_id": list_id,
+                "ref": ref,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_requests(
+        self,
+        *,
+        out: bool | None = None,
+        sort: Literal[0, 1, 2] | None = None,
+        need_viewed: bool | None = None,
+        suggested: bool | None = None,
+        ref: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get_requests` (`friends.getRequests`), page after page.
+
+        Takes the arguments of `get_requests` except `offset`, `count`, `extended` and `need_mutual`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_GET_REQUESTS,
+            {
+                "out": out,
+                "sort": sort,
+                "need_viewed": need_viewed,
+                "suggested": suggested,
+                "ref": ref,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_suggestions(
+        self,
+        *,
+        filter: Sequence[Literal["contacts", "mutual", "mutual_contacts"]] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[UsersUserFull]:
+        """Every item of the `items` of `get_suggestions` (`friends.getSuggestions`), page after page.
+
+        Takes the arguments of `get_suggestions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_GET_SUGGESTIONS,
+            {
+                "filter": filter,
+                "fields": fields,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        user_id: int | None = None,
+        q: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[UsersUserFull]:
+        """Every item of the `items` of `search` (`friends.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_SEARCH,
+            {
+                "user_id": user_id,
+                "q": q,
+                "fields": fields,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncFriendsMethods:
     """`client.friends`: the `friends` methods, awaited."""
@@ -1551,6 +1718,136 @@ class AsyncFriendsMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        user_id: int | None = None,
+        order: Literal["hints", "mobile", "name", "random", "smart"] | None = None,
+        list_id: int | None = None,
+        ref: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get` (`friends.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `fields`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_GET,
+            {
+                "user_id": user_id,
+                "order": order,
+                "list_id": list_id,
+                "ref": ref,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_requests(
+        self,
+        *,
+        out: bool | None = None,
+        sort: Literal[0, 1, 2] | None = None,
+        need_viewed: bool | None = None,
+        suggested: bool | None = None,
+        ref: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_requests` (`friends.getRequests`), page after page.
+
+        Takes the arguments of `get_requests` except `offset`, `count`, `extended` and `need_mutual`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_GET_REQUESTS,
+            {
+                "out": out,
+                "sort": sort,
+                "need_viewed": need_viewed,
+                "suggested": suggested,
+                "ref": ref,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_suggestions(
+        self,
+        *,
+        filter: Sequence[Literal["contacts", "mutual", "mutual_contacts"]] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsersUserFull]:
+        """Every item of the `items` of `get_suggestions` (`friends.getSuggestions`), page after page.
+
+        Takes the arguments of `get_suggestions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_GET_SUGGESTIONS,
+            {
+                "filter": filter,
+                "fields": fields,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        user_id: int | None = None,
+        q: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsersUserFull]:
+        """Every item of the `items` of `search` (`friends.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _FRIENDS_SEARCH,
+            {
+                "user_id": user_id,
+                "q": q,
+                "fields": fields,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchFriendsMethods:

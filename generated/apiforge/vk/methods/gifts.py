@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
-from apiforge.vk.models.gifts import GiftsGetResponse
+from apiforge.core.pagination import Page, Paginator
+from apiforge.vk.models.gifts import GiftsGetResponse, GiftsGift
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -24,6 +26,16 @@ _GIFTS_GET: MethodSpec[GiftsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 
 
@@ -61,6 +73,26 @@ class GiftsMethods:
             )
         )
 
+    def iter_get(self, *, user_id: int | None = None, page_size: int | None = None) -> Iterator[GiftsGift]:
+        """Every item of the `items` of `get` (`gifts.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GIFTS_GET,
+            {
+                "user_id": user_id,
+            },
+            page_size=page_size,
+            page=Page[GiftsGift],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncGiftsMethods:
     """`client.gifts`: the `gifts` methods, awaited."""
@@ -95,6 +127,27 @@ class AsyncGiftsMethods:
                 }
             )
         )
+
+    async def iter_get(self, *, user_id: int | None = None, page_size: int | None = None) -> AsyncIterator[GiftsGift]:
+        """Every item of the `items` of `get` (`gifts.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GIFTS_GET,
+            {
+                "user_id": user_id,
+            },
+            page_size=page_size,
+            page=Page[GiftsGift],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchGiftsMethods:

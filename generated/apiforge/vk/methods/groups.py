@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import JSON, PRESENT, MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.address import AddressFields
 from apiforge.vk.models.base import BaseBoolInt, BaseNameCase, BaseOkResponse, BaseUserGroupFields
 from apiforge.vk.models.groups import (
@@ -61,9 +62,10 @@ from apiforge.vk.models.groups import (
     GroupsMarketState,
     GroupsMemberStatus,
     GroupsMemberStatusFull,
+    GroupsOwnerXtrBanInfo,
     GroupsSearchResponse,
 )
-from apiforge.vk.models.users import UsersFields
+from apiforge.vk.models.users import UsersFields, UsersUserFull
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -343,6 +345,16 @@ _GROUPS_GET: MethodSpec[GroupsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_GET_ADDRESSES: MethodSpec[GroupsGetAddressesResponse] = MethodSpec(
     api="vk",
@@ -360,6 +372,16 @@ _GROUPS_GET_ADDRESSES: MethodSpec[GroupsGetAddressesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_GET_BANNED: MethodSpec[GroupsGetBannedResponse] = MethodSpec(
     api="vk",
@@ -375,6 +397,16 @@ _GROUPS_GET_BANNED: MethodSpec[GroupsGetBannedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_GET_BY_ID: MethodSpec[GroupsGetByIdObjectResponse] = MethodSpec(
     api="vk",
@@ -449,6 +481,16 @@ _GROUPS_GET_INVITED_USERS: MethodSpec[GroupsGetInvitedUsersResponse] = MethodSpe
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_GET_INVITES: MethodSpec[GroupsGetInvitesResponse] = MethodSpec(
     api="vk",
@@ -463,6 +505,16 @@ _GROUPS_GET_INVITES: MethodSpec[GroupsGetInvitesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_GET_LONG_POLL_SERVER: MethodSpec[GroupsLongPollServer] = MethodSpec(
     api="vk",
@@ -501,6 +553,16 @@ _GROUPS_GET_MEMBERS: MethodSpec[GroupsGetMembersResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_GET_ONLINE_STATUS: MethodSpec[GroupsGetOnlineStatusResponse] = MethodSpec(
     api="vk",
@@ -525,6 +587,16 @@ _GROUPS_GET_REQUESTS: MethodSpec[GroupsGetRequestsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_GET_SETTINGS: MethodSpec[GroupsGetSettingsResponse] = MethodSpec(
     api="vk",
@@ -652,6 +724,16 @@ _GROUPS_SEARCH: MethodSpec[GroupsSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _GROUPS_SET_CALLBACK_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -3020,6 +3102,253 @@ class GroupsMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        user_id: int | None = None,
+        filter: Sequence[
+            GroupsFilter
+            | Literal["admin", "editor", "moder", "advertiser", "groups", "publics", "events", "has_addresses"]
+        ]
+        | None = None,
+        fields: Sequence[GroupsFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get` (`groups.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET,
+            {
+                "user_id": user_id,
+                "filter": filter,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_addresses(
+        self,
+        *,
+        group_id: int,
+        address_ids: Sequence[int] | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        fields: Sequence[
+            AddressFields
+            | Literal[
+                "id",
+                "title",
+                "address",
+                "additional_address",
+                "country_id",
+                "city_id",
+                "city",
+                "metro_station_id",
+                "metro_station",
+                "latitude",
+                "longitude",
+                "distance",
+                "work_info_status",
+                "timetable",
+                "phone",
+                "time_offset",
+            ]
+        ]
+        | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[GroupsAddress]:
+        """Every item of the `items` of `get_addresses` (`groups.getAddresses`), page after page.
+
+        Takes the arguments of `get_addresses` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_ADDRESSES,
+            {
+                "group_id": group_id,
+                "address_ids": address_ids,
+                "latitude": latitude,
+                "longitude": longitude,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[GroupsAddress],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_banned(
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[GroupsOwnerXtrBanInfo]:
+        """Every item of the `items` of `get_banned` (`groups.getBanned`), page after page.
+
+        Takes the arguments of `get_banned` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_BANNED,
+            {
+                "group_id": group_id,
+                "fields": fields,
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[GroupsOwnerXtrBanInfo],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_invited_users(
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[UsersUserFull]:
+        """Every item of the `items` of `get_invited_users` (`groups.getInvitedUsers`), page after page.
+
+        Takes the arguments of `get_invited_users` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_INVITED_USERS,
+            {
+                "group_id": group_id,
+                "fields": fields,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_invites(self, *, page_size: int | None = None) -> Iterator[GroupsGroupFull]:
+        """Every item of the `items` of `get_invites` (`groups.getInvites`), page after page.
+
+        Takes the arguments of `get_invites` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_INVITES,
+            {},
+            page_size=page_size,
+            page=Page[GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_members(
+        self,
+        *,
+        group_id: int | str | None = None,
+        sort: Literal["id_asc", "id_desc", "time_asc", "time_desc"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get_members` (`groups.getMembers`), page after page.
+
+        Takes the arguments of `get_members` except `offset`, `count`, `fields` and `filter`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_MEMBERS,
+            {
+                "group_id": group_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_requests(self, *, group_id: int, page_size: int | None = None) -> Iterator[int]:
+        """Every item of the `items` of `get_requests` (`groups.getRequests`), page after page.
+
+        Takes the arguments of `get_requests` except `offset`, `count` and `fields`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_REQUESTS,
+            {
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str,
+        type: Literal["event", "group", "page"] | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
+        future: bool | None = None,
+        market: bool | None = None,
+        sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[GroupsGroupFull]:
+        """Every item of the `items` of `search` (`groups.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_SEARCH,
+            {
+                "q": q,
+                "type": type,
+                "country_id": country_id,
+                "city_id": city_id,
+                "future": future,
+                "market": market,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncGroupsMethods:
     """`client.groups`: the `groups` methods, awaited."""
@@ -5160,6 +5489,261 @@ class AsyncGroupsMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        user_id: int | None = None,
+        filter: Sequence[
+            GroupsFilter
+            | Literal["admin", "editor", "moder", "advertiser", "groups", "publics", "events", "has_addresses"]
+        ]
+        | None = None,
+        fields: Sequence[GroupsFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get` (`groups.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET,
+            {
+                "user_id": user_id,
+                "filter": filter,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_addresses(
+        self,
+        *,
+        group_id: int,
+        address_ids: Sequence[int] | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        fields: Sequence[
+            AddressFields
+            | Literal[
+                "id",
+                "title",
+                "address",
+                "additional_address",
+                "country_id",
+                "city_id",
+                "city",
+                "metro_station_id",
+                "metro_station",
+                "latitude",
+                "longitude",
+                "distance",
+                "work_info_status",
+                "timetable",
+                "phone",
+                "time_offset",
+            ]
+        ]
+        | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[GroupsAddress]:
+        """Every item of the `items` of `get_addresses` (`groups.getAddresses`), page after page.
+
+        Takes the arguments of `get_addresses` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_ADDRESSES,
+            {
+                "group_id": group_id,
+                "address_ids": address_ids,
+                "latitude": latitude,
+                "longitude": longitude,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[GroupsAddress],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_banned(
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[GroupsOwnerXtrBanInfo]:
+        """Every item of the `items` of `get_banned` (`groups.getBanned`), page after page.
+
+        Takes the arguments of `get_banned` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_BANNED,
+            {
+                "group_id": group_id,
+                "fields": fields,
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[GroupsOwnerXtrBanInfo],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_invited_users(
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str] | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsersUserFull]:
+        """Every item of the `items` of `get_invited_users` (`groups.getInvitedUsers`), page after page.
+
+        Takes the arguments of `get_invited_users` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_INVITED_USERS,
+            {
+                "group_id": group_id,
+                "fields": fields,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_invites(self, *, page_size: int | None = None) -> AsyncIterator[GroupsGroupFull]:
+        """Every item of the `items` of `get_invites` (`groups.getInvites`), page after page.
+
+        Takes the arguments of `get_invites` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_INVITES,
+            {},
+            page_size=page_size,
+            page=Page[GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_members(
+        self,
+        *,
+        group_id: int | str | None = None,
+        sort: Literal["id_asc", "id_desc", "time_asc", "time_desc"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_members` (`groups.getMembers`), page after page.
+
+        Takes the arguments of `get_members` except `offset`, `count`, `fields` and `filter`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_MEMBERS,
+            {
+                "group_id": group_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_requests(self, *, group_id: int, page_size: int | None = None) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_requests` (`groups.getRequests`), page after page.
+
+        Takes the arguments of `get_requests` except `offset`, `count` and `fields`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_GET_REQUESTS,
+            {
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str,
+        type: Literal["event", "group", "page"] | None = None,
+        country_id: int | None = None,
+        city_id: int | None = None,
+        future: bool | None = None,
+        market: bool | None = None,
+        sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[GroupsGroupFull]:
+        """Every item of the `items` of `search` (`groups.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _GROUPS_SEARCH,
+            {
+                "q": q,
+                "type": type,
+                "country_id": country_id,
+                "city_id": city_id,
+                "future": future,
+                "market": market,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchGroupsMethods:

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.likes import (
     LikesAddResponse,
     LikesDeleteResponse,
@@ -72,6 +73,16 @@ _LIKES_GET_LIST: MethodSpec[LikesGetListResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _LIKES_IS_LIKED: MethodSpec[LikesIsLikedResponse] = MethodSpec(
     api="vk",
@@ -401,6 +412,63 @@ class LikesMethods:
             )
         )
 
+    def iter_get_list(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        owner_id: int | None = None,
+        item_id: int | None = None,
+        page_url: str | None = None,
+        filter: Literal["copies", "likes"] | None = None,
+        friends_only: Literal[0, 1, 2, 3] | None = None,
+        skip_own: bool | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get_list` (`likes.getList`), page after page.
+
+        Takes the arguments of `get_list` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _LIKES_GET_LIST,
+            {
+                "type": type,
+                "owner_id": owner_id,
+                "item_id": item_id,
+                "page_url": page_url,
+                "filter": filter,
+                "friends_only": friends_only,
+                "skip_own": skip_own,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncLikesMethods:
     """`client.likes`: the `likes` methods, awaited."""
@@ -713,6 +781,64 @@ class AsyncLikesMethods:
                 }
             )
         )
+
+    async def iter_get_list(
+        self,
+        *,
+        type: LikesType
+        | Literal[
+            "post",
+            "comment",
+            "photo",
+            "audio",
+            "video",
+            "note",
+            "market",
+            "photo_comment",
+            "video_comment",
+            "topic_comment",
+            "market_comment",
+            "sitepage",
+            "textpost",
+            "community_review",
+            "story",
+            "group_like",
+        ],
+        owner_id: int | None = None,
+        item_id: int | None = None,
+        page_url: str | None = None,
+        filter: Literal["copies", "likes"] | None = None,
+        friends_only: Literal[0, 1, 2, 3] | None = None,
+        skip_own: bool | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_list` (`likes.getList`), page after page.
+
+        Takes the arguments of `get_list` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _LIKES_GET_LIST,
+            {
+                "type": type,
+                "owner_id": owner_id,
+                "item_id": item_id,
+                "page_url": page_url,
+                "filter": filter,
+                "friends_only": friends_only,
+                "skip_own": skip_own,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchLikesMethods:

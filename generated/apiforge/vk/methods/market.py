@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseOkResponse, BaseUploadServer
 from apiforge.vk.models.market import (
     MarketAddAlbumResponse,
@@ -31,6 +32,11 @@ from apiforge.vk.models.market import (
     MarketGetPropertiesResponse,
     MarketGetResponse,
     MarketGroupItemsResponse,
+    MarketMarketAlbum,
+    MarketMarketItem,
+    MarketMarketItemBasicWithGroup,
+    MarketOrder,
+    MarketOrderItem,
     MarketPhotoIdResponse,
     MarketSearchBasicResponse,
     MarketSearchExtendedResponse,
@@ -38,6 +44,7 @@ from apiforge.vk.models.market import (
     MarketUploadPhotoData,
 )
 from apiforge.vk.models.users import UsersFields
+from apiforge.vk.models.wall import WallWallComment
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -328,6 +335,16 @@ _MARKET_GET: MethodSpec[MarketGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_GET_ALBUM_BY_ID: MethodSpec[MarketGetAlbumByIdResponse] = MethodSpec(
     api="vk",
@@ -353,6 +370,16 @@ _MARKET_GET_ALBUMS: MethodSpec[MarketGetAlbumsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_GET_BY_ID: MethodSpec[MarketGetByIdResponse] = MethodSpec(
     api="vk",
@@ -397,6 +424,16 @@ _MARKET_GET_COMMENTS: MethodSpec[MarketGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_GET_GROUP_ORDERS: MethodSpec[MarketGetGroupOrdersResponse] = MethodSpec(
     api="vk",
@@ -410,6 +447,16 @@ _MARKET_GET_GROUP_ORDERS: MethodSpec[MarketGetGroupOrdersResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 50,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_GET_ORDER_BY_ID: MethodSpec[MarketGetOrderByIdResponse] = MethodSpec(
     api="vk",
@@ -437,6 +484,16 @@ _MARKET_GET_ORDER_ITEMS: MethodSpec[MarketGetOrderItemsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_GET_ORDERS: MethodSpec[MarketGetOrdersResponse] = MethodSpec(
     api="vk",
@@ -453,6 +510,16 @@ _MARKET_GET_ORDERS: MethodSpec[MarketGetOrdersResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 10,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_GET_PRODUCT_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -610,6 +677,16 @@ _MARKET_SEARCH: MethodSpec[MarketSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_SEARCH_ITEMS: MethodSpec[MarketSearchResponse] = MethodSpec(
     api="vk",
@@ -630,6 +707,16 @@ _MARKET_SEARCH_ITEMS: MethodSpec[MarketSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 300,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_SEARCH_ITEMS_BASIC: MethodSpec[MarketSearchBasicResponse] = MethodSpec(
     api="vk",
@@ -651,6 +738,16 @@ _MARKET_SEARCH_ITEMS_BASIC: MethodSpec[MarketSearchBasicResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 300,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MARKET_UNGROUP_ITEMS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -2229,6 +2326,289 @@ class MarketMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        need_variants: bool | None = None,
+        with_disabled: bool | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MarketMarketItem]:
+        """Every item of the `items` of `get` (`market.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "date_from": date_from,
+                "date_to": date_to,
+                "need_variants": need_variants,
+                "with_disabled": with_disabled,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_albums(self, *, owner_id: int, page_size: int | None = None) -> Iterator[MarketMarketAlbum]:
+        """Every item of the `items` of `get_albums` (`market.getAlbums`), page after page.
+
+        Takes the arguments of `get_albums` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_ALBUMS,
+            {
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketAlbum],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_comments(
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`market.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_COMMENTS,
+            {
+                "owner_id": owner_id,
+                "item_id": item_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "extended": extended,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_group_orders(
+        self, *, group_id: int | str | None = None, page_size: int | None = None
+    ) -> Iterator[MarketOrder]:
+        """Every item of the `items` of `get_group_orders` (`market.getGroupOrders`), page after page.
+
+        Takes the arguments of `get_group_orders` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_GROUP_ORDERS,
+            {
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MarketOrder],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_order_items(
+        self, *, order_id: int, user_id: int | None = None, page_size: int | None = None
+    ) -> Iterator[MarketOrderItem]:
+        """Every item of the `items` of `get_order_items` (`market.getOrderItems`), page after page.
+
+        Takes the arguments of `get_order_items` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_ORDER_ITEMS,
+            {
+                "order_id": order_id,
+                "user_id": user_id,
+            },
+            page_size=page_size,
+            page=Page[MarketOrderItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_orders(
+        self, *, date_from: str | None = None, date_to: str | None = None, page_size: int | None = None
+    ) -> Iterator[MarketOrder]:
+        """Every item of the `items` of `get_orders` (`market.getOrders`), page after page.
+
+        Takes the arguments of `get_orders` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_ORDERS,
+            {
+                "date_from": date_from,
+                "date_to": date_to,
+            },
+            page_size=page_size,
+            page=Page[MarketOrder],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        q: str | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort: Literal[0, 1, 2, 3] | None = None,
+        rev: Literal[0, 1] | None = None,
+        status: Sequence[int] | None = None,
+        need_variants: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MarketMarketItem]:
+        """Every item of the `items` of `search` (`market.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_SEARCH,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "q": q,
+                "price_from": price_from,
+                "price_to": price_to,
+                "sort": sort,
+                "rev": rev,
+                "status": status,
+                "need_variants": need_variants,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search_items(
+        self,
+        *,
+        q: str,
+        category_id: int | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort_by: Literal[1, 2, 3] | None = None,
+        sort_direction: Literal[0, 1] | None = None,
+        country: int | None = None,
+        city: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MarketMarketItem]:
+        """Every item of the `items` of `search_items` (`market.searchItems`), page after page.
+
+        Takes the arguments of `search_items` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_SEARCH_ITEMS,
+            {
+                "q": q,
+                "category_id": category_id,
+                "price_from": price_from,
+                "price_to": price_to,
+                "sort_by": sort_by,
+                "sort_direction": sort_direction,
+                "country": country,
+                "city": city,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search_items_basic(
+        self,
+        *,
+        q: str,
+        category_id: int | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort_by: Literal[1, 2, 3] | None = None,
+        sort_direction: Literal[0, 1] | None = None,
+        country: int | None = None,
+        city: int | None = None,
+        only_my_groups: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MarketMarketItemBasicWithGroup]:
+        """Every item of the `items` of `search_items_basic` (`market.searchItemsBasic`), page after page.
+
+        Takes the arguments of `search_items_basic` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_SEARCH_ITEMS_BASIC,
+            {
+                "q": q,
+                "category_id": category_id,
+                "price_from": price_from,
+                "price_to": price_to,
+                "sort_by": sort_by,
+                "sort_direction": sort_direction,
+                "country": country,
+                "city": city,
+                "only_my_groups": only_my_groups,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItemBasicWithGroup],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncMarketMethods:
     """`client.market`: the `market` methods, awaited."""
@@ -3797,6 +4177,298 @@ class AsyncMarketMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        need_variants: bool | None = None,
+        with_disabled: bool | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MarketMarketItem]:
+        """Every item of the `items` of `get` (`market.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "date_from": date_from,
+                "date_to": date_to,
+                "need_variants": need_variants,
+                "with_disabled": with_disabled,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_albums(self, *, owner_id: int, page_size: int | None = None) -> AsyncIterator[MarketMarketAlbum]:
+        """Every item of the `items` of `get_albums` (`market.getAlbums`), page after page.
+
+        Takes the arguments of `get_albums` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_ALBUMS,
+            {
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketAlbum],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_comments(
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`market.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_COMMENTS,
+            {
+                "owner_id": owner_id,
+                "item_id": item_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "extended": extended,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_group_orders(
+        self, *, group_id: int | str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[MarketOrder]:
+        """Every item of the `items` of `get_group_orders` (`market.getGroupOrders`), page after page.
+
+        Takes the arguments of `get_group_orders` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_GROUP_ORDERS,
+            {
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MarketOrder],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_order_items(
+        self, *, order_id: int, user_id: int | None = None, page_size: int | None = None
+    ) -> AsyncIterator[MarketOrderItem]:
+        """Every item of the `items` of `get_order_items` (`market.getOrderItems`), page after page.
+
+        Takes the arguments of `get_order_items` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_ORDER_ITEMS,
+            {
+                "order_id": order_id,
+                "user_id": user_id,
+            },
+            page_size=page_size,
+            page=Page[MarketOrderItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_orders(
+        self, *, date_from: str | None = None, date_to: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[MarketOrder]:
+        """Every item of the `items` of `get_orders` (`market.getOrders`), page after page.
+
+        Takes the arguments of `get_orders` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_GET_ORDERS,
+            {
+                "date_from": date_from,
+                "date_to": date_to,
+            },
+            page_size=page_size,
+            page=Page[MarketOrder],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        owner_id: int,
+        album_id: int | None = None,
+        q: str | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort: Literal[0, 1, 2, 3] | None = None,
+        rev: Literal[0, 1] | None = None,
+        status: Sequence[int] | None = None,
+        need_variants: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MarketMarketItem]:
+        """Every item of the `items` of `search` (`market.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_SEARCH,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "q": q,
+                "price_from": price_from,
+                "price_to": price_to,
+                "sort": sort,
+                "rev": rev,
+                "status": status,
+                "need_variants": need_variants,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search_items(
+        self,
+        *,
+        q: str,
+        category_id: int | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort_by: Literal[1, 2, 3] | None = None,
+        sort_direction: Literal[0, 1] | None = None,
+        country: int | None = None,
+        city: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MarketMarketItem]:
+        """Every item of the `items` of `search_items` (`market.searchItems`), page after page.
+
+        Takes the arguments of `search_items` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_SEARCH_ITEMS,
+            {
+                "q": q,
+                "category_id": category_id,
+                "price_from": price_from,
+                "price_to": price_to,
+                "sort_by": sort_by,
+                "sort_direction": sort_direction,
+                "country": country,
+                "city": city,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search_items_basic(
+        self,
+        *,
+        q: str,
+        category_id: int | None = None,
+        price_from: int | None = None,
+        price_to: int | None = None,
+        sort_by: Literal[1, 2, 3] | None = None,
+        sort_direction: Literal[0, 1] | None = None,
+        country: int | None = None,
+        city: int | None = None,
+        only_my_groups: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MarketMarketItemBasicWithGroup]:
+        """Every item of the `items` of `search_items_basic` (`market.searchItemsBasic`), page after page.
+
+        Takes the arguments of `search_items_basic` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MARKET_SEARCH_ITEMS_BASIC,
+            {
+                "q": q,
+                "category_id": category_id,
+                "price_from": price_from,
+                "price_to": price_to,
+                "sort_by": sort_by,
+                "sort_direction": sort_direction,
+                "country": country,
+                "city": city,
+                "only_my_groups": only_my_groups,
+            },
+            page_size=page_size,
+            page=Page[MarketMarketItemBasicWithGroup],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchMarketMethods:

@@ -6,15 +6,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseNameCase, BaseOkResponse, BaseUserGroupFields
 from apiforge.vk.models.messages import (
     MessagesAddChatUsersResponse,
     MessagesChat,
     MessagesChatFull,
+    MessagesConversationMember,
+    MessagesConversationWithMessage,
     MessagesCreateChatWithPeerIdsResponse,
     MessagesDeleteChatPhotoResponse,
     MessagesDeleteConversationResponse,
@@ -40,11 +43,13 @@ from apiforge.vk.models.messages import (
     MessagesGetMessagesReactionsResponse,
     MessagesGetReactedPeersResponse,
     MessagesGetReactionsAssetsResponse,
+    MessagesHistoryAttachment,
     MessagesIsMessagesFromGroupAllowedResponse,
     MessagesJoinChatByInviteLinkResponse,
     MessagesKeyboard,
     MessagesLastActivity,
     MessagesLongpollParams,
+    MessagesMessage,
     MessagesPinnedMessage,
     MessagesSearchConversationsExtendedResponse,
     MessagesSearchConversationsResponse,
@@ -52,6 +57,7 @@ from apiforge.vk.models.messages import (
     MessagesSearchResponse,
     MessagesSendUserIdsResponseItem,
     MessagesSetChatPhotoResponse,
+    MessagesTemplate,
 )
 from apiforge.vk.models.users import UsersFields
 
@@ -180,8 +186,8 @@ _MESSAGES_EDIT: MethodSpec[BaseBoolInt] = MethodSpec(
         Param("disable_mentions", "form", "bool01"),
         Param("message_id", "form", "plain"),
         Param("cmid", "form", "plain"),
-        Param("template", "form", "plain"),
-        Param("keyboard", "form", "plain"),
+        Param("template", "form", "json"),
+        Param("keyboard", "form", "json"),
     ),
     result=BaseBoolInt,
     batchable=True,
@@ -287,6 +293,16 @@ _MESSAGES_GET_CONVERSATION_MEMBERS: MethodSpec[MessagesGetConversationMembers] =
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MESSAGES_GET_CONVERSATIONS: MethodSpec[MessagesGetConversationsResponse] = MethodSpec(
     api="vk",
@@ -304,6 +320,16 @@ _MESSAGES_GET_CONVERSATIONS: MethodSpec[MessagesGetConversationsResponse] = Meth
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MESSAGES_GET_CONVERSATIONS_BY_ID: MethodSpec[MessagesGetConversationById] = MethodSpec(
     api="vk",
@@ -339,6 +365,16 @@ _MESSAGES_GET_HISTORY: MethodSpec[MessagesGetHistoryResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MESSAGES_GET_HISTORY_ATTACHMENTS: MethodSpec[MessagesGetHistoryAttachmentsResponse] = MethodSpec(
     api="vk",
@@ -364,6 +400,17 @@ _MESSAGES_GET_HISTORY_ATTACHMENTS: MethodSpec[MessagesGetHistoryAttachmentsRespo
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _MESSAGES_GET_IMPORTANT_MESSAGES: MethodSpec[MessagesGetImportantMessagesResponse] = MethodSpec(
     api="vk",
@@ -399,6 +446,16 @@ _MESSAGES_GET_INTENT_USERS: MethodSpec[MessagesGetIntentUsersResponse] = MethodS
     idempotent=True,
     batchable=True,
     token_kinds=("group",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MESSAGES_GET_INVITE_LINK: MethodSpec[MessagesGetInviteLinkResponse] = MethodSpec(
     api="vk",
@@ -639,6 +696,16 @@ _MESSAGES_SEARCH: MethodSpec[MessagesSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _MESSAGES_SEARCH_CONVERSATIONS: MethodSpec[MessagesSearchConversationsResponse] = MethodSpec(
     api="vk",
@@ -676,7 +743,7 @@ _MESSAGES_SEND: MethodSpec[int] = MethodSpec(
         Param("sticker_id", "form", "plain"),
         Param("group_id", "form", "plain"),
         Param("keyboard", "form", "json"),
-        Param("template", "form", "plain"),
+        Param("template", "form", "json"),
         Param("payload", "form", "plain"),
         Param("content_source", "form", "plain"),
         Param("dont_parse_links", "form", "bool01"),
@@ -1038,8 +1105,8 @@ class MessagesMethods:
         disable_mentions: bool | None = None,
         message_id: int | None = None,
         cmid: int | None = None,
-        template: str | None = None,
-        keyboard: str | None = None,
+        template: MessagesTemplate | str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -1058,8 +1125,8 @@ class MessagesMethods:
             disable_mentions: bool.
             message_id: int; >= 0, format int32.
             cmid: int; >= 0, format int32.
-            template: str.
-            keyboard: str.
+            template: MessagesTemplate | str.
+            keyboard: MessagesKeyboard | str.
 
         Returns: `BaseBoolInt`.
 
@@ -2421,8 +2488,8 @@ class MessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -2463,8 +2530,8 @@ class MessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -2504,8 +2571,8 @@ class MessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -2547,8 +2614,8 @@ class MessagesMethods:
             forward: MessagesForward.
             sticker_id: int; >= 0.
             group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard.
-            template: str.
+            keyboard: MessagesKeyboard | str.
+            template: MessagesTemplate | str.
             payload: str; at most 1000 characters.
             content_source: str.
             dont_parse_links: bool.
@@ -2727,6 +2794,256 @@ class MessagesMethods:
                 }
             )
         )
+
+    def iter_get_conversation_members(
+        self,
+        *,
+        peer_id: int,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        member_ids: Sequence[int] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MessagesConversationMember]:
+        """Every item of the `items` of `get_conversation_members` (`messages.getConversationMembers`), page after page.
+
+        Takes the arguments of `get_conversation_members` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_CONVERSATION_MEMBERS,
+            {
+                "peer_id": peer_id,
+                "extended": extended,
+                "fields": fields,
+                "group_id": group_id,
+                "member_ids": member_ids,
+            },
+            page_size=page_size,
+            page=Page[MessagesConversationMember],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_conversations(
+        self,
+        *,
+        filter: Literal["all", "archive", "important", "sorted_chats", "unanswered", "unread"] | None = None,
+        extended: bool | None = None,
+        start_message_id: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MessagesConversationWithMessage]:
+        """Every item of the `items` of `get_conversations` (`messages.getConversations`), page after page.
+
+        Takes the arguments of `get_conversations` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_CONVERSATIONS,
+            {
+                "filter": filter,
+                "extended": extended,
+                "start_message_id": start_message_id,
+                "fields": fields,
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MessagesConversationWithMessage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_history(
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        start_message_id: int | None = None,
+        rev: Literal[1, 0] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MessagesMessage]:
+        """Every item of the `items` of `get_history` (`messages.getHistory`), page after page.
+
+        Takes the arguments of `get_history` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_HISTORY,
+            {
+                "user_id": user_id,
+                "peer_id": peer_id,
+                "start_message_id": start_message_id,
+                "rev": rev,
+                "fields": fields,
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MessagesMessage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_history_attachments(
+        self,
+        *,
+        attachment_types: Sequence[
+            Literal[
+                "app_action_games",
+                "app_action_mini_apps",
+                "audio",
+                "audio_message",
+                "clip",
+                "doc",
+                "graffiti",
+                "link",
+                "market",
+                "photo",
+                "share",
+                "video",
+                "wall",
+            ]
+        ]
+        | None = None,
+        group_id: int | None = None,
+        peer_id: int | None = None,
+        cmid: int | None = None,
+        attachment_position: int | None = None,
+        offset: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        max_forwards_level: int | None = None,
+        message_video: bool | None = None,
+        media_type: Literal[
+            "app_action_games",
+            "app_action_mini_apps",
+            "audio",
+            "audio_message",
+            "clip",
+            "doc",
+            "graffiti",
+            "link",
+            "market",
+            "photo",
+            "share",
+            "video",
+            "wall",
+        ]
+        | None = None,
+        preserve_order: bool | None = None,
+        photo_sizes: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MessagesHistoryAttachment]:
+        """Every item of the `items` of `get_history_attachments` (`messages.getHistoryAttachments`), page after page.
+
+        Takes the arguments of `get_history_attachments` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_HISTORY_ATTACHMENTS,
+            {
+                "attachment_types": attachment_types,
+                "group_id": group_id,
+                "peer_id": peer_id,
+                "cmid": cmid,
+                "attachment_position": attachment_position,
+                "offset": offset,
+                "extended": extended,
+                "fields": fields,
+                "max_forwards_level": max_forwards_level,
+                "message_video": message_video,
+                "media_type": media_type,
+                "preserve_order": preserve_order,
+                "photo_sizes": photo_sizes,
+            },
+            page_size=page_size,
+            page=Page[MessagesHistoryAttachment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_intent_users(
+        self,
+        *,
+        intent: Literal["confirmed_notification", "non_promo_newsletter", "promo_newsletter"],
+        subscribe_id: int | None = None,
+        extended: bool | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get_intent_users` (`messages.getIntentUsers`), page after page.
+
+        Takes the arguments of `get_intent_users` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_INTENT_USERS,
+            {
+                "intent": intent,
+                "subscribe_id": subscribe_id,
+                "extended": extended,
+                "name_case": name_case,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        peer_id: int | None = None,
+        date: int | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[str] | None = None,
+        group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MessagesMessage]:
+        """Every item of the `items` of `search` (`messages.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_SEARCH,
+            {
+                "q": q,
+                "peer_id": peer_id,
+                "date": date,
+                "preview_length": preview_length,
+                "fields": fields,
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MessagesMessage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
 
 
 class AsyncMessagesMethods:
@@ -3019,8 +3336,8 @@ class AsyncMessagesMethods:
         disable_mentions: bool | None = None,
         message_id: int | None = None,
         cmid: int | None = None,
-        template: str | None = None,
-        keyboard: str | None = None,
+        template: MessagesTemplate | str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -3039,8 +3356,8 @@ class AsyncMessagesMethods:
             disable_mentions: bool.
             message_id: int; >= 0, format int32.
             cmid: int; >= 0, format int32.
-            template: str.
-            keyboard: str.
+            template: MessagesTemplate | str.
+            keyboard: MessagesKeyboard | str.
 
         Returns: `BaseBoolInt`.
 
@@ -4408,8 +4725,8 @@ class AsyncMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -4450,8 +4767,8 @@ class AsyncMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -4491,8 +4808,8 @@ class AsyncMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -4534,8 +4851,8 @@ class AsyncMessagesMethods:
             forward: MessagesForward.
             sticker_id: int; >= 0.
             group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard.
-            template: str.
+            keyboard: MessagesKeyboard | str.
+            template: MessagesTemplate | str.
             payload: str; at most 1000 characters.
             content_source: str.
             dont_parse_links: bool.
@@ -4714,6 +5031,262 @@ class AsyncMessagesMethods:
                 }
             )
         )
+
+    async def iter_get_conversation_members(
+        self,
+        *,
+        peer_id: int,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        member_ids: Sequence[int] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MessagesConversationMember]:
+        """Every item of the `items` of `get_conversation_members` (`messages.getConversationMembers`), page after page.
+
+        Takes the arguments of `get_conversation_members` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_CONVERSATION_MEMBERS,
+            {
+                "peer_id": peer_id,
+                "extended": extended,
+                "fields": fields,
+                "group_id": group_id,
+                "member_ids": member_ids,
+            },
+            page_size=page_size,
+            page=Page[MessagesConversationMember],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_conversations(
+        self,
+        *,
+        filter: Literal["all", "archive", "important", "sorted_chats", "unanswered", "unread"] | None = None,
+        extended: bool | None = None,
+        start_message_id: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MessagesConversationWithMessage]:
+        """Every item of the `items` of `get_conversations` (`messages.getConversations`), page after page.
+
+        Takes the arguments of `get_conversations` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_CONVERSATIONS,
+            {
+                "filter": filter,
+                "extended": extended,
+                "start_message_id": start_message_id,
+                "fields": fields,
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MessagesConversationWithMessage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_history(
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        start_message_id: int | None = None,
+        rev: Literal[1, 0] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MessagesMessage]:
+        """Every item of the `items` of `get_history` (`messages.getHistory`), page after page.
+
+        Takes the arguments of `get_history` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_HISTORY,
+            {
+                "user_id": user_id,
+                "peer_id": peer_id,
+                "start_message_id": start_message_id,
+                "rev": rev,
+                "fields": fields,
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MessagesMessage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_history_attachments(
+        self,
+        *,
+        attachment_types: Sequence[
+            Literal[
+                "app_action_games",
+                "app_action_mini_apps",
+                "audio",
+                "audio_message",
+                "clip",
+                "doc",
+                "graffiti",
+                "link",
+                "market",
+                "photo",
+                "share",
+                "video",
+                "wall",
+            ]
+        ]
+        | None = None,
+        group_id: int | None = None,
+        peer_id: int | None = None,
+        cmid: int | None = None,
+        attachment_position: int | None = None,
+        offset: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        max_forwards_level: int | None = None,
+        message_video: bool | None = None,
+        media_type: Literal[
+            "app_action_games",
+            "app_action_mini_apps",
+            "audio",
+            "audio_message",
+            "clip",
+            "doc",
+            "graffiti",
+            "link",
+            "market",
+            "photo",
+            "share",
+            "video",
+            "wall",
+        ]
+        | None = None,
+        preserve_order: bool | None = None,
+        photo_sizes: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MessagesHistoryAttachment]:
+        """Every item of the `items` of `get_history_attachments` (`messages.getHistoryAttachments`), page after page.
+
+        Takes the arguments of `get_history_attachments` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_HISTORY_ATTACHMENTS,
+            {
+                "attachment_types": attachment_types,
+                "group_id": group_id,
+                "peer_id": peer_id,
+                "cmid": cmid,
+                "attachment_position": attachment_position,
+                "offset": offset,
+                "extended": extended,
+                "fields": fields,
+                "max_forwards_level": max_forwards_level,
+                "message_video": message_video,
+                "media_type": media_type,
+                "preserve_order": preserve_order,
+                "photo_sizes": photo_sizes,
+            },
+            page_size=page_size,
+            page=Page[MessagesHistoryAttachment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_intent_users(
+        self,
+        *,
+        intent: Literal["confirmed_notification", "non_promo_newsletter", "promo_newsletter"],
+        subscribe_id: int | None = None,
+        extended: bool | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_intent_users` (`messages.getIntentUsers`), page after page.
+
+        Takes the arguments of `get_intent_users` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_INTENT_USERS,
+            {
+                "intent": intent,
+                "subscribe_id": subscribe_id,
+                "extended": extended,
+                "name_case": name_case,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        peer_id: int | None = None,
+        date: int | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[str] | None = None,
+        group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MessagesMessage]:
+        """Every item of the `items` of `search` (`messages.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _MESSAGES_SEARCH,
+            {
+                "q": q,
+                "peer_id": peer_id,
+                "date": date,
+                "preview_length": preview_length,
+                "fields": fields,
+                "group_id": group_id,
+            },
+            page_size=page_size,
+            page=Page[MessagesMessage],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchMessagesMethods:
@@ -5008,8 +5581,8 @@ class BatchMessagesMethods:
         disable_mentions: bool | None = None,
         message_id: int | None = None,
         cmid: int | None = None,
-        template: str | None = None,
-        keyboard: str | None = None,
+        template: MessagesTemplate | str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `messages.edit`.
 
@@ -5028,8 +5601,8 @@ class BatchMessagesMethods:
             disable_mentions: bool.
             message_id: int; >= 0, format int32.
             cmid: int; >= 0, format int32.
-            template: str.
-            keyboard: str.
+            template: MessagesTemplate | str.
+            keyboard: MessagesKeyboard | str.
 
         Returns: `BaseBoolInt`.
 
@@ -6397,8 +6970,8 @@ class BatchMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -6439,8 +7012,8 @@ class BatchMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -6480,8 +7053,8 @@ class BatchMessagesMethods:
         forward: MessagesForward | None = None,
         sticker_id: int | None = None,
         group_id: int | None = None,
-        keyboard: MessagesKeyboard | None = None,
-        template: str | None = None,
+        keyboard: MessagesKeyboard | str | None = None,
+        template: MessagesTemplate | str | None = None,
         payload: str | None = None,
         content_source: str | None = None,
         dont_parse_links: bool | None = None,
@@ -6523,8 +7096,8 @@ class BatchMessagesMethods:
             forward: MessagesForward.
             sticker_id: int; >= 0.
             group_id: int; >= 0, format int64.
-            keyboard: MessagesKeyboard.
-            template: str.
+            keyboard: MessagesKeyboard | str.
+            template: MessagesTemplate | str.
             payload: str; at most 1000 characters.
             content_source: str.
             dont_parse_links: bool.

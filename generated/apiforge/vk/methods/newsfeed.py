@@ -6,13 +6,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseNameCase, BaseOkResponse, BaseUserGroupFields
+from apiforge.vk.models.groups import GroupsGroupFull
 from apiforge.vk.models.newsfeed import (
     NewsfeedCommentsFilters,
+    NewsfeedCommentsItemTypeMarket,
+    NewsfeedCommentsItemTypeNotes,
+    NewsfeedCommentsItemTypePhoto,
+    NewsfeedCommentsItemTypePost,
+    NewsfeedCommentsItemTypeTopic,
+    NewsfeedCommentsItemTypeVideo,
     NewsfeedGenericResponse,
     NewsfeedGetBannedExtendedResponse,
     NewsfeedGetBannedResponse,
@@ -23,11 +31,21 @@ from apiforge.vk.models.newsfeed import (
     NewsfeedGetSuggestedSourcesResponse,
     NewsfeedIgnoreItemResponse,
     NewsfeedIgnoreItemType,
+    NewsfeedItemAudio,
+    NewsfeedItemDigest,
+    NewsfeedItemFriend,
+    NewsfeedItemPhoto,
+    NewsfeedItemPhotoTag,
+    NewsfeedItemPromoButton,
+    NewsfeedItemTopic,
+    NewsfeedItemVideo,
+    NewsfeedItemWallpost,
     NewsfeedNewsfeedItemType,
     NewsfeedSearchExtendedResponse,
     NewsfeedSearchResponse,
 )
-from apiforge.vk.models.users import UsersFields
+from apiforge.vk.models.users import UsersFields, UsersUserFull
+from apiforge.vk.models.wall import WallWallpostFull
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -82,6 +100,17 @@ _NEWSFEED_GET: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_GET_BANNED: MethodSpec[NewsfeedGetBannedResponse] = MethodSpec(
     api="vk",
@@ -114,6 +143,17 @@ _NEWSFEED_GET_COMMENTS: MethodSpec[NewsfeedGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_GET_LISTS: MethodSpec[NewsfeedGetListsResponse] = MethodSpec(
     api="vk",
@@ -142,6 +182,16 @@ _NEWSFEED_GET_MENTIONS: MethodSpec[NewsfeedGetMentionsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 50,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     api="vk",
@@ -158,6 +208,17 @@ _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse] = MethodSpec(
     api="vk",
@@ -172,6 +233,16 @@ _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse]
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _NEWSFEED_IGNORE_ITEM: MethodSpec[NewsfeedIgnoreItemResponse] = MethodSpec(
     api="vk",
@@ -217,6 +288,17 @@ _NEWSFEED_SEARCH: MethodSpec[NewsfeedSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NEWSFEED_UNIGNORE_ITEM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -822,6 +904,275 @@ class NewsfeedMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        filters: Sequence[
+            NewsfeedNewsfeedItemType
+            | Literal[
+                "post",
+                "photo",
+                "photo_tag",
+                "wall_photo",
+                "friend",
+                "audio",
+                "video",
+                "topic",
+                "digest",
+                "stories",
+                "note",
+                "audio_playlist",
+                "clip",
+                "clips_retention",
+            ]
+        ]
+        | None = None,
+        return_banned: bool | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        source_ids: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        section: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get` (`newsfeed.get`), page after page.
+
+        Takes the arguments of `get` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET,
+            {
+                "filters": filters,
+                "return_banned": return_banned,
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "source_ids": source_ids,
+                "fields": fields,
+                "section": section,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_comments(
+        self,
+        *,
+        filters: Sequence[NewsfeedCommentsFilters | Literal["post", "photo", "video", "topic", "note"]] | None = None,
+        reposts: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        last_comments_count: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[
+        NewsfeedCommentsItemTypeTopic
+        | NewsfeedCommentsItemTypePhoto
+        | NewsfeedCommentsItemTypeVideo
+        | NewsfeedCommentsItemTypeNotes
+        | NewsfeedCommentsItemTypePost
+        | NewsfeedCommentsItemTypeMarket
+    ]:
+        """Every item of the `items` of `get_comments` (`newsfeed.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_COMMENTS,
+            {
+                "filters": filters,
+                "reposts": reposts,
+                "start_time": start_time,
+                "end_time": end_time,
+                "last_comments_count": last_comments_count,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedCommentsItemTypeTopic
+                | NewsfeedCommentsItemTypePhoto
+                | NewsfeedCommentsItemTypeVideo
+                | NewsfeedCommentsItemTypeNotes
+                | NewsfeedCommentsItemTypePost
+                | NewsfeedCommentsItemTypeMarket
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_mentions(
+        self,
+        *,
+        owner_id: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallpostFull]:
+        """Every item of the `items` of `get_mentions` (`newsfeed.getMentions`), page after page.
+
+        Takes the arguments of `get_mentions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_MENTIONS,
+            {
+                "owner_id": owner_id,
+                "start_time": start_time,
+                "end_time": end_time,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_recommended(
+        self,
+        *,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get_recommended` (`newsfeed.getRecommended`), page after page.
+
+        Takes the arguments of `get_recommended` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_RECOMMENDED,
+            {
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_suggested_sources(
+        self,
+        *,
+        shuffle: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[UsersUserFull | GroupsGroupFull]:
+        """Every item of the `items` of `get_suggested_sources` (`newsfeed.getSuggestedSources`), page after page.
+
+        Takes the arguments of `get_suggested_sources` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_SUGGESTED_SOURCES,
+            {
+                "shuffle": shuffle,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull | GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallpostFull]:
+        """Every item of the `items` of `search` (`newsfeed.search`), page after page.
+
+        Takes the arguments of `search` except `start_from`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_SEARCH,
+            {
+                "q": q,
+                "latitude": latitude,
+                "longitude": longitude,
+                "start_time": start_time,
+                "end_time": end_time,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncNewsfeedMethods:
     """`client.newsfeed`: the `newsfeed` methods, awaited."""
@@ -1401,6 +1752,281 @@ class AsyncNewsfeedMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        filters: Sequence[
+            NewsfeedNewsfeedItemType
+            | Literal[
+                "post",
+                "photo",
+                "photo_tag",
+                "wall_photo",
+                "friend",
+                "audio",
+                "video",
+                "topic",
+                "digest",
+                "stories",
+                "note",
+                "audio_playlist",
+                "clip",
+                "clips_retention",
+            ]
+        ]
+        | None = None,
+        return_banned: bool | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        source_ids: str | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        section: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get` (`newsfeed.get`), page after page.
+
+        Takes the arguments of `get` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET,
+            {
+                "filters": filters,
+                "return_banned": return_banned,
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "source_ids": source_ids,
+                "fields": fields,
+                "section": section,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_comments(
+        self,
+        *,
+        filters: Sequence[NewsfeedCommentsFilters | Literal["post", "photo", "video", "topic", "note"]] | None = None,
+        reposts: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        last_comments_count: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[
+        NewsfeedCommentsItemTypeTopic
+        | NewsfeedCommentsItemTypePhoto
+        | NewsfeedCommentsItemTypeVideo
+        | NewsfeedCommentsItemTypeNotes
+        | NewsfeedCommentsItemTypePost
+        | NewsfeedCommentsItemTypeMarket
+    ]:
+        """Every item of the `items` of `get_comments` (`newsfeed.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_COMMENTS,
+            {
+                "filters": filters,
+                "reposts": reposts,
+                "start_time": start_time,
+                "end_time": end_time,
+                "last_comments_count": last_comments_count,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedCommentsItemTypeTopic
+                | NewsfeedCommentsItemTypePhoto
+                | NewsfeedCommentsItemTypeVideo
+                | NewsfeedCommentsItemTypeNotes
+                | NewsfeedCommentsItemTypePost
+                | NewsfeedCommentsItemTypeMarket
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_mentions(
+        self,
+        *,
+        owner_id: int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallpostFull]:
+        """Every item of the `items` of `get_mentions` (`newsfeed.getMentions`), page after page.
+
+        Takes the arguments of `get_mentions` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_MENTIONS,
+            {
+                "owner_id": owner_id,
+                "start_time": start_time,
+                "end_time": end_time,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_recommended(
+        self,
+        *,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        max_photos: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[
+        NewsfeedItemWallpost
+        | NewsfeedItemPhoto
+        | NewsfeedItemPhotoTag
+        | NewsfeedItemFriend
+        | NewsfeedItemAudio
+        | NewsfeedItemVideo
+        | NewsfeedItemTopic
+        | NewsfeedItemDigest
+        | NewsfeedItemPromoButton
+    ]:
+        """Every item of the `items` of `get_recommended` (`newsfeed.getRecommended`), page after page.
+
+        Takes the arguments of `get_recommended` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_RECOMMENDED,
+            {
+                "start_time": start_time,
+                "end_time": end_time,
+                "max_photos": max_photos,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[
+                NewsfeedItemWallpost
+                | NewsfeedItemPhoto
+                | NewsfeedItemPhotoTag
+                | NewsfeedItemFriend
+                | NewsfeedItemAudio
+                | NewsfeedItemVideo
+                | NewsfeedItemTopic
+                | NewsfeedItemDigest
+                | NewsfeedItemPromoButton
+            ],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_suggested_sources(
+        self,
+        *,
+        shuffle: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsersUserFull | GroupsGroupFull]:
+        """Every item of the `items` of `get_suggested_sources` (`newsfeed.getSuggestedSources`), page after page.
+
+        Takes the arguments of `get_suggested_sources` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NEWSFEED_GET_SUGGESTED_SOURCES,
+            {
+                "shuffle": shuffle,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull | GroupsGroupFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        latitude: float | int | None = None,
+        longitude: float | int | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallpostFull]:
+        """Every item of the `items` of `search` (`newsfeed.search`), page after page.
+
+        Takes the arguments of `search` except `start_from`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NEWSFEED_SEARCH,
+            {
+                "q": q,
+                "latitude": latitude,
+                "longitude": longitude,
+                "start_time": start_time,
+                "end_time": end_time,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchNewsfeedMethods:

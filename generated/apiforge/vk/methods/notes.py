@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseOkResponse
-from apiforge.vk.models.notes import NotesGetCommentsResponse, NotesGetResponse, NotesNote
+from apiforge.vk.models.notes import NotesGetCommentsResponse, NotesGetResponse, NotesNote, NotesNoteComment
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -100,6 +101,16 @@ _NOTES_GET: MethodSpec[NotesGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _NOTES_GET_BY_ID: MethodSpec[NotesNote] = MethodSpec(
     api="vk",
@@ -128,6 +139,16 @@ _NOTES_GET_COMMENTS: MethodSpec[NotesGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _NOTES_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -457,6 +478,64 @@ class NotesMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        note_ids: Sequence[int] | None = None,
+        user_id: int | None = None,
+        sort: Literal[0, 1] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[NotesNote]:
+        """Every item of the `items` of `get` (`notes.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NOTES_GET,
+            {
+                "note_ids": note_ids,
+                "user_id": user_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[NotesNote],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_comments(
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        sort: Literal[0, 1] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[NotesNoteComment]:
+        """Every item of the `items` of `get_comments` (`notes.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NOTES_GET_COMMENTS,
+            {
+                "note_id": note_id,
+                "owner_id": owner_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[NotesNoteComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncNotesMethods:
     """`client.notes`: the `notes` methods, awaited."""
@@ -772,6 +851,66 @@ class AsyncNotesMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        note_ids: Sequence[int] | None = None,
+        user_id: int | None = None,
+        sort: Literal[0, 1] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[NotesNote]:
+        """Every item of the `items` of `get` (`notes.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NOTES_GET,
+            {
+                "note_ids": note_ids,
+                "user_id": user_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[NotesNote],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_comments(
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        sort: Literal[0, 1] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[NotesNoteComment]:
+        """Every item of the `items` of `get_comments` (`notes.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _NOTES_GET_COMMENTS,
+            {
+                "note_id": note_id,
+                "owner_id": owner_id,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[NotesNoteComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchNotesMethods:

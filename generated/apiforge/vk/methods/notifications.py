@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt
-from apiforge.vk.models.notifications import NotificationsGetResponse, NotificationsSendMessageItem
+from apiforge.vk.models.notifications import (
+    NotificationsGetResponse,
+    NotificationsNotification,
+    NotificationsSendMessageItem,
+)
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -28,6 +33,17 @@ _NOTIFICATIONS_GET: MethodSpec[NotificationsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "start_from",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": [],
+        "items": "items",
+        "style": "cursor",
+        "next": "next_from",
+    },
 )
 _NOTIFICATIONS_MARK_AS_VIEWED: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -151,6 +167,36 @@ class NotificationsMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        filters: Sequence[Literal["wall", "mentions", "comments", "likes", "reposted", "followers", "friends"]]
+        | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[NotificationsNotification]:
+        """Every item of the `items` of `get` (`notifications.get`), page after page.
+
+        Takes the arguments of `get` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NOTIFICATIONS_GET,
+            {
+                "filters": filters,
+                "start_time": start_time,
+                "end_time": end_time,
+            },
+            page_size=page_size,
+            page=Page[NotificationsNotification],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncNotificationsMethods:
     """`client.notifications`: the `notifications` methods, awaited."""
@@ -248,6 +294,37 @@ class AsyncNotificationsMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        filters: Sequence[Literal["wall", "mentions", "comments", "likes", "reposted", "followers", "friends"]]
+        | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[NotificationsNotification]:
+        """Every item of the `items` of `get` (`notifications.get`), page after page.
+
+        Takes the arguments of `get` except `start_from` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Each request takes the `next_from` of the last answer as `start_from`; stops when there is none.
+        """
+        pages = Paginator(
+            _NOTIFICATIONS_GET,
+            {
+                "filters": filters,
+                "start_time": start_time,
+                "end_time": end_time,
+            },
+            page_size=page_size,
+            page=Page[NotificationsNotification],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchNotificationsMethods:

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseOkResponse, BaseUploadServer
 from apiforge.vk.models.photos import (
     PhotosGetAlbumsResponse,
@@ -24,11 +25,13 @@ from apiforge.vk.models.photos import (
     PhotosPhotoAlbumFull,
     PhotosPhotoTag,
     PhotosPhotoUpload,
+    PhotosPhotoXtrTagInfo,
     PhotosSaveOwnerCoverPhotoResponse,
     PhotosSaveOwnerPhotoResponse,
     PhotosSearchResponse,
 )
 from apiforge.vk.models.users import UsersFields
+from apiforge.vk.models.wall import WallWallComment
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -192,6 +195,16 @@ _PHOTOS_GET: MethodSpec[PhotosGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PHOTOS_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResponse] = MethodSpec(
     api="vk",
@@ -209,6 +222,16 @@ _PHOTOS_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PHOTOS_GET_ALBUMS_COUNT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -240,6 +263,16 @@ _PHOTOS_GET_ALL: MethodSpec[PhotosGetAllResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PHOTOS_GET_ALL_COMMENTS: MethodSpec[PhotosGetAllCommentsResponse] = MethodSpec(
     api="vk",
@@ -255,6 +288,16 @@ _PHOTOS_GET_ALL_COMMENTS: MethodSpec[PhotosGetAllCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PHOTOS_GET_BY_ID: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -303,6 +346,16 @@ _PHOTOS_GET_COMMENTS: MethodSpec[PhotosGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -333,6 +386,16 @@ _PHOTOS_GET_NEW_TAGS: MethodSpec[PhotosGetNewTagsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -398,6 +461,16 @@ _PHOTOS_GET_USER_PHOTOS: MethodSpec[PhotosGetUserPhotosResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PHOTOS_GET_WALL_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     api="vk",
@@ -638,6 +711,16 @@ _PHOTOS_SEARCH: MethodSpec[PhotosSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 
 
@@ -2101,6 +2184,263 @@ class PhotosMethods:
                 }
             )
         )
+
+    def iter_get(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_id: str | None = None,
+        photo_ids: Sequence[str] | None = None,
+        rev: bool | None = None,
+        extended: bool | None = None,
+        feed_type: str | None = None,
+        feed: int | None = None,
+        photo_sizes: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[PhotosPhoto]:
+        """Every item of the `items` of `get` (`photos.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "photo_ids": photo_ids,
+                "rev": rev,
+                "extended": extended,
+                "feed_type": feed_type,
+                "feed": feed,
+                "photo_sizes": photo_sizes,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_albums(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_ids: Sequence[int] | None = None,
+        need_system: bool | None = None,
+        need_covers: bool | None = None,
+        photo_sizes: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[PhotosPhotoAlbumFull]:
+        """Every item of the `items` of `get_albums` (`photos.getAlbums`), page after page.
+
+        Takes the arguments of `get_albums` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_ALBUMS,
+            {
+                "owner_id": owner_id,
+                "album_ids": album_ids,
+                "need_system": need_system,
+                "need_covers": need_covers,
+                "photo_sizes": photo_sizes,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhotoAlbumFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_all(
+        self,
+        *,
+        owner_id: int | None = None,
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        no_service_albums: bool | None = None,
+        need_hidden: bool | None = None,
+        skip_hidden: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[PhotosPhoto]:
+        """Every item of the `items` of `get_all` (`photos.getAll`), page after page.
+
+        Takes the arguments of `get_all` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_ALL,
+            {
+                "owner_id": owner_id,
+                "extended": extended,
+                "photo_sizes": photo_sizes,
+                "no_service_albums": no_service_albums,
+                "need_hidden": need_hidden,
+                "skip_hidden": skip_hidden,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_all_comments(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        need_likes: bool | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallComment]:
+        """Every item of the `items` of `get_all_comments` (`photos.getAllComments`), page after page.
+
+        Takes the arguments of `get_all_comments` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_ALL_COMMENTS,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "need_likes": need_likes,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_comments(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        access_key: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`photos.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_COMMENTS,
+            {
+                "photo_id": photo_id,
+                "owner_id": owner_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "access_key": access_key,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_new_tags(self, *, page_size: int | None = None) -> Iterator[PhotosPhotoXtrTagInfo]:
+        """Every item of the `items` of `get_new_tags` (`photos.getNewTags`), page after page.
+
+        Takes the arguments of `get_new_tags` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_NEW_TAGS,
+            {},
+            page_size=page_size,
+            page=Page[PhotosPhotoXtrTagInfo],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_user_photos(
+        self,
+        *,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        sort: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[PhotosPhoto]:
+        """Every item of the `items` of `get_user_photos` (`photos.getUserPhotos`), page after page.
+
+        Takes the arguments of `get_user_photos` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_USER_PHOTOS,
+            {
+                "user_id": user_id,
+                "extended": extended,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        start_time: float | int | None = None,
+        end_time: float | int | None = None,
+        sort: int | None = None,
+        radius: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[PhotosPhoto]:
+        """Every item of the `items` of `search` (`photos.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_SEARCH,
+            {
+                "q": q,
+                "lat": lat,
+                "long": long,
+                "start_time": start_time,
+                "end_time": end_time,
+                "sort": sort,
+                "radius": radius,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
 
 
 class AsyncPhotosMethods:
@@ -3567,6 +3907,271 @@ class AsyncPhotosMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_id: str | None = None,
+        photo_ids: Sequence[str] | None = None,
+        rev: bool | None = None,
+        extended: bool | None = None,
+        feed_type: str | None = None,
+        feed: int | None = None,
+        photo_sizes: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[PhotosPhoto]:
+        """Every item of the `items` of `get` (`photos.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "photo_ids": photo_ids,
+                "rev": rev,
+                "extended": extended,
+                "feed_type": feed_type,
+                "feed": feed,
+                "photo_sizes": photo_sizes,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_albums(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_ids: Sequence[int] | None = None,
+        need_system: bool | None = None,
+        need_covers: bool | None = None,
+        photo_sizes: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[PhotosPhotoAlbumFull]:
+        """Every item of the `items` of `get_albums` (`photos.getAlbums`), page after page.
+
+        Takes the arguments of `get_albums` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_ALBUMS,
+            {
+                "owner_id": owner_id,
+                "album_ids": album_ids,
+                "need_system": need_system,
+                "need_covers": need_covers,
+                "photo_sizes": photo_sizes,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhotoAlbumFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_all(
+        self,
+        *,
+        owner_id: int | None = None,
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        no_service_albums: bool | None = None,
+        need_hidden: bool | None = None,
+        skip_hidden: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[PhotosPhoto]:
+        """Every item of the `items` of `get_all` (`photos.getAll`), page after page.
+
+        Takes the arguments of `get_all` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_ALL,
+            {
+                "owner_id": owner_id,
+                "extended": extended,
+                "photo_sizes": photo_sizes,
+                "no_service_albums": no_service_albums,
+                "need_hidden": need_hidden,
+                "skip_hidden": skip_hidden,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_all_comments(
+        self,
+        *,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        need_likes: bool | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallComment]:
+        """Every item of the `items` of `get_all_comments` (`photos.getAllComments`), page after page.
+
+        Takes the arguments of `get_all_comments` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_ALL_COMMENTS,
+            {
+                "owner_id": owner_id,
+                "album_id": album_id,
+                "need_likes": need_likes,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_comments(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc"] | None = None,
+        access_key: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`photos.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_COMMENTS,
+            {
+                "photo_id": photo_id,
+                "owner_id": owner_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "access_key": access_key,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_new_tags(self, *, page_size: int | None = None) -> AsyncIterator[PhotosPhotoXtrTagInfo]:
+        """Every item of the `items` of `get_new_tags` (`photos.getNewTags`), page after page.
+
+        Takes the arguments of `get_new_tags` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_NEW_TAGS,
+            {},
+            page_size=page_size,
+            page=Page[PhotosPhotoXtrTagInfo],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_user_photos(
+        self,
+        *,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        sort: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[PhotosPhoto]:
+        """Every item of the `items` of `get_user_photos` (`photos.getUserPhotos`), page after page.
+
+        Takes the arguments of `get_user_photos` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_GET_USER_PHOTOS,
+            {
+                "user_id": user_id,
+                "extended": extended,
+                "sort": sort,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        lat: float | int | None = None,
+        long: float | int | None = None,
+        start_time: float | int | None = None,
+        end_time: float | int | None = None,
+        sort: int | None = None,
+        radius: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[PhotosPhoto]:
+        """Every item of the `items` of `search` (`photos.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PHOTOS_SEARCH,
+            {
+                "q": q,
+                "lat": lat,
+                "long": long,
+                "start_time": start_time,
+                "end_time": end_time,
+                "sort": sort,
+                "radius": radius,
+            },
+            page_size=page_size,
+            page=Page[PhotosPhoto],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchPhotosMethods:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseError
 from apiforge.vk.models.pretty_cards import (
     PrettyCardsCreateResponse,
@@ -76,6 +77,16 @@ _PRETTY_CARDS_GET: MethodSpec[PrettyCardsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _PRETTY_CARDS_GET_BY_ID: MethodSpec[list[PrettyCardsPrettyCard | BaseError]] = MethodSpec(
     api="vk",
@@ -280,6 +291,26 @@ class PrettyCardsMethods:
         """
         return self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
 
+    def iter_get(self, *, owner_id: int, page_size: int | None = None) -> Iterator[PrettyCardsPrettyCard]:
+        """Every item of the `items` of `get` (`prettyCards.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PRETTY_CARDS_GET,
+            {
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[PrettyCardsPrettyCard],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncPrettyCardsMethods:
     """`client.pretty_cards`: the `pretty_cards` methods, awaited."""
@@ -462,6 +493,27 @@ class AsyncPrettyCardsMethods:
         Docs: https://dev.vk.com/method/prettyCards.getUploadURL
         """
         return await self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
+
+    async def iter_get(self, *, owner_id: int, page_size: int | None = None) -> AsyncIterator[PrettyCardsPrettyCard]:
+        """Every item of the `items` of `get` (`prettyCards.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _PRETTY_CARDS_GET,
+            {
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[PrettyCardsPrettyCard],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchPrettyCardsMethods:

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseOkResponse, BaseUserGroupFields
 from apiforge.vk.models.stories import (
     StoriesGetBannedExtendedResponse,
@@ -24,6 +25,7 @@ from apiforge.vk.models.stories import (
     StoriesStoryStats,
     StoriesUploadLinkText,
     StoriesUploadResult,
+    StoriesViewersItem,
 )
 
 if TYPE_CHECKING:
@@ -177,6 +179,16 @@ _STORIES_GET_VIEWERS: MethodSpec[StoriesGetViewersExtendedV5115Response] = Metho
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _STORIES_HIDE_ALL_REPLIES: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -843,6 +855,37 @@ class StoriesMethods:
             )
         )
 
+    def iter_get_viewers(
+        self,
+        *,
+        story_id: int,
+        owner_id: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[StoriesViewersItem]:
+        """Every item of the `items` of `get_viewers` (`stories.getViewers`), page after page.
+
+        Takes the arguments of `get_viewers` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _STORIES_GET_VIEWERS,
+            {
+                "story_id": story_id,
+                "owner_id": owner_id,
+                "extended": extended,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[StoriesViewersItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncStoriesMethods:
     """`client.stories`: the `stories` methods, awaited."""
@@ -1430,6 +1473,38 @@ class AsyncStoriesMethods:
                 }
             )
         )
+
+    async def iter_get_viewers(
+        self,
+        *,
+        story_id: int,
+        owner_id: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[StoriesViewersItem]:
+        """Every item of the `items` of `get_viewers` (`stories.getViewers`), page after page.
+
+        Takes the arguments of `get_viewers` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _STORIES_GET_VIEWERS,
+            {
+                "story_id": story_id,
+                "owner_id": owner_id,
+                "extended": extended,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[StoriesViewersItem],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchStoriesMethods:

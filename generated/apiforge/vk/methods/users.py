@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseNameCase, BaseOkResponse
 from apiforge.vk.models.users import (
     UsersFields,
@@ -54,6 +55,16 @@ _USERS_GET_FOLLOWERS: MethodSpec[UsersGetFollowersResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _USERS_GET_SUBSCRIPTIONS: MethodSpec[UsersGetSubscriptionsResponse] = MethodSpec(
     api="vk",
@@ -128,6 +139,16 @@ _USERS_SEARCH: MethodSpec[UsersSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 1000,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 
 
@@ -445,6 +466,124 @@ class UsersMethods:
             )
         )
 
+    def iter_get_followers(
+        self,
+        *,
+        user_id: int | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[int]:
+        """Every item of the `items` of `get_followers` (`users.getFollowers`), page after page.
+
+        Takes the arguments of `get_followers` except `offset`, `count` and `fields`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _USERS_GET_FOLLOWERS,
+            {
+                "user_id": user_id,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        sort: Literal[0, 1] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        city: int | None = None,
+        city_id: int | None = None,
+        country: int | None = None,
+        country_id: int | None = None,
+        hometown: str | None = None,
+        university_country: int | None = None,
+        university: int | None = None,
+        university_year: int | None = None,
+        university_faculty: int | None = None,
+        university_chair: int | None = None,
+        sex: Literal[0, 1, 2] | None = None,
+        status: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
+        age_from: int | None = None,
+        age_to: int | None = None,
+        birth_day: int | None = None,
+        birth_month: int | None = None,
+        birth_year: int | None = None,
+        online: bool | None = None,
+        has_photo: bool | None = None,
+        school_country: int | None = None,
+        school_city: int | None = None,
+        school_class: int | None = None,
+        school: int | None = None,
+        school_year: int | None = None,
+        religion: str | None = None,
+        company: str | None = None,
+        position: str | None = None,
+        group_id: int | None = None,
+        from_list: Sequence[str] | None = None,
+        screen_ref: str | None = None,
+        from_group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[UsersUserFull]:
+        """Every item of the `items` of `search` (`users.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _USERS_SEARCH,
+            {
+                "q": q,
+                "sort": sort,
+                "fields": fields,
+                "city": city,
+                "city_id": city_id,
+                "country": country,
+                "country_id": country_id,
+                "hometown": hometown,
+                "university_country": university_country,
+                "university": university,
+                "university_year": university_year,
+                "university_faculty": university_faculty,
+                "university_chair": university_chair,
+                "sex": sex,
+                "status": status,
+                "age_from": age_from,
+                "age_to": age_to,
+                "birth_day": birth_day,
+                "birth_month": birth_month,
+                "birth_year": birth_year,
+                "online": online,
+                "has_photo": has_photo,
+                "school_country": school_country,
+                "school_city": school_city,
+                "school_class": school_class,
+                "school": school,
+                "school_year": school_year,
+                "religion": religion,
+                "company": company,
+                "position": position,
+                "group_id": group_id,
+                "from_list": from_list,
+                "screen_ref": screen_ref,
+                "from_group_id": from_group_id,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncUsersMethods:
     """`client.users`: the `users` methods, awaited."""
@@ -759,6 +898,126 @@ class AsyncUsersMethods:
                 }
             )
         )
+
+    async def iter_get_followers(
+        self,
+        *,
+        user_id: int | None = None,
+        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[int]:
+        """Every item of the `items` of `get_followers` (`users.getFollowers`), page after page.
+
+        Takes the arguments of `get_followers` except `offset`, `count` and `fields`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _USERS_GET_FOLLOWERS,
+            {
+                "user_id": user_id,
+                "name_case": name_case,
+            },
+            page_size=page_size,
+            page=Page[int],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        sort: Literal[0, 1] | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        city: int | None = None,
+        city_id: int | None = None,
+        country: int | None = None,
+        country_id: int | None = None,
+        hometown: str | None = None,
+        university_country: int | None = None,
+        university: int | None = None,
+        university_year: int | None = None,
+        university_faculty: int | None = None,
+        university_chair: int | None = None,
+        sex: Literal[0, 1, 2] | None = None,
+        status: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
+        age_from: int | None = None,
+        age_to: int | None = None,
+        birth_day: int | None = None,
+        birth_month: int | None = None,
+        birth_year: int | None = None,
+        online: bool | None = None,
+        has_photo: bool | None = None,
+        school_country: int | None = None,
+        school_city: int | None = None,
+        school_class: int | None = None,
+        school: int | None = None,
+        school_year: int | None = None,
+        religion: str | None = None,
+        company: str | None = None,
+        position: str | None = None,
+        group_id: int | None = None,
+        from_list: Sequence[str] | None = None,
+        screen_ref: str | None = None,
+        from_group_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[UsersUserFull]:
+        """Every item of the `items` of `search` (`users.search`), page after page.
+
+        Takes the arguments of `search` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _USERS_SEARCH,
+            {
+                "q": q,
+                "sort": sort,
+                "fields": fields,
+                "city": city,
+                "city_id": city_id,
+                "country": country,
+                "country_id": country_id,
+                "hometown": hometown,
+                "university_country": university_country,
+                "university": university,
+                "university_year": university_year,
+                "university_faculty": university_faculty,
+                "university_chair": university_chair,
+                "sex": sex,
+                "status": status,
+                "age_from": age_from,
+                "age_to": age_to,
+                "birth_day": birth_day,
+                "birth_month": birth_month,
+                "birth_year": birth_year,
+                "online": online,
+                "has_photo": has_photo,
+                "school_country": school_country,
+                "school_city": school_city,
+                "school_class": school_class,
+                "school": school,
+                "school_year": school_year,
+                "religion": religion,
+                "company": company,
+                "position": position,
+                "group_id": group_id,
+                "from_list": from_list,
+                "screen_ref": screen_ref,
+                "from_group_id": from_group_id,
+            },
+            page_size=page_size,
+            page=Page[UsersUserFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchUsersMethods:

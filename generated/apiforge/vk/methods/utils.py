@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseOkResponse
 from apiforge.vk.models.utils import (
     UtilsDomainResolved,
     UtilsGetLastShortenedLinksResponse,
+    UtilsLastShortenedLink,
     UtilsLinkChecked,
     UtilsLinkStats,
     UtilsLinkStatsExtended,
@@ -51,6 +54,16 @@ _UTILS_GET_LAST_SHORTENED_LINKS: MethodSpec[UtilsGetLastShortenedLinksResponse] 
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _UTILS_GET_LINK_STATS: MethodSpec[UtilsLinkStats] = MethodSpec(
     api="vk",
@@ -292,6 +305,24 @@ class UtilsMethods:
             )
         )
 
+    def iter_get_last_shortened_links(self, *, page_size: int | None = None) -> Iterator[UtilsLastShortenedLink]:
+        """Every item of the `items` of `get_last_shortened_links` (`utils.getLastShortenedLinks`), page after page.
+
+        Takes the arguments of `get_last_shortened_links` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _UTILS_GET_LAST_SHORTENED_LINKS,
+            {},
+            page_size=page_size,
+            page=Page[UtilsLastShortenedLink],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncUtilsMethods:
     """`client.utils`: the `utils` methods, awaited."""
@@ -483,6 +514,27 @@ class AsyncUtilsMethods:
                 }
             )
         )
+
+    async def iter_get_last_shortened_links(
+        self, *, page_size: int | None = None
+    ) -> AsyncIterator[UtilsLastShortenedLink]:
+        """Every item of the `items` of `get_last_shortened_links` (`utils.getLastShortenedLinks`), page after page.
+
+        Takes the arguments of `get_last_shortened_links` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _UTILS_GET_LAST_SHORTENED_LINKS,
+            {},
+            page_size=page_size,
+            page=Page[UtilsLastShortenedLink],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchUtilsMethods:

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import JSON, PRESENT, MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseOkResponse
 from apiforge.vk.models.video import (
     VideoAddAlbumResponse,
@@ -29,8 +30,11 @@ from apiforge.vk.models.video import (
     VideoSearchResponse,
     VideoStartStreamingResponse,
     VideoStopStreamingResponse,
+    VideoVideoAlbum,
     VideoVideoAlbumFull,
+    VideoVideoFull,
 )
+from apiforge.vk.models.wall import WallWallComment
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
@@ -190,6 +194,16 @@ _VIDEO_GET: MethodSpec[VideoGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _VIDEO_GET_ALBUM_BY_ID: MethodSpec[VideoVideoAlbumFull] = MethodSpec(
     api="vk",
@@ -218,6 +232,16 @@ _VIDEO_GET_ALBUMS: MethodSpec[VideoGetAlbumsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _VIDEO_GET_ALBUMS_BY_VIDEO: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -255,6 +279,16 @@ _VIDEO_GET_COMMENTS: MethodSpec[VideoGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _VIDEO_GET_LONG_POLL_SERVER: MethodSpec[VideoGetLongPollServerResponse] = MethodSpec(
     api="vk",
@@ -441,6 +475,16 @@ _VIDEO_SEARCH: MethodSpec[VideoSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 200,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _VIDEO_START_STREAMING: MethodSpec[VideoStartStreamingResponse] = MethodSpec(
     api="vk",
@@ -1719,6 +1763,148 @@ class VideoMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        owner_id: int | None = None,
+        videos: Sequence[str] | None = None,
+        album_id: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[str] | None = None,
+        sort_album: Literal[0, 1] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[VideoVideoFull]:
+        """Every item of the `items` of `get` (`video.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_GET,
+            {
+                "owner_id": owner_id,
+                "videos": videos,
+                "album_id": album_id,
+                "extended": extended,
+                "fields": fields,
+                "sort_album": sort_album,
+            },
+            page_size=page_size,
+            page=Page[VideoVideoFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_albums(
+        self, *, owner_id: int | None = None, need_system: bool | None = None, page_size: int | None = None
+    ) -> Iterator[VideoVideoAlbum]:
+        """Every item of the `items` of `get_albums` (`video.getAlbums`), page after page.
+
+        Takes the arguments of `get_albums` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_GET_ALBUMS,
+            {
+                "owner_id": owner_id,
+                "need_system": need_system,
+            },
+            page_size=page_size,
+            page=Page[VideoVideoAlbum],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_comments(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc", "interest"] | None = None,
+        fields: Sequence[str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`video.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_GET_COMMENTS,
+            {
+                "video_id": video_id,
+                "owner_id": owner_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "fields": fields,
+                "comment_id": comment_id,
+                "thread_items_count": thread_items_count,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        sort: Literal[1, 2, 0] | None = None,
+        hd: int | None = None,
+        adult: bool | None = None,
+        live: bool | None = None,
+        filters: Sequence[Literal["long", "short", "vimeo", "vk", "youtube"]] | None = None,
+        search_own: bool | None = None,
+        longer: int | None = None,
+        shorter: int | None = None,
+        owner_id: int | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[VideoVideoFull]:
+        """Every item of the `items` of `search` (`video.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_SEARCH,
+            {
+                "q": q,
+                "sort": sort,
+                "hd": hd,
+                "adult": adult,
+                "live": live,
+                "filters": filters,
+                "search_own": search_own,
+                "longer": longer,
+                "shorter": shorter,
+                "owner_id": owner_id,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[VideoVideoFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncVideoMethods:
     """`client.video`: the `video` methods, awaited."""
@@ -2959,6 +3145,152 @@ class AsyncVideoMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        owner_id: int | None = None,
+        videos: Sequence[str] | None = None,
+        album_id: int | None = None,
+        extended: bool | None = None,
+        fields: Sequence[str] | None = None,
+        sort_album: Literal[0, 1] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[VideoVideoFull]:
+        """Every item of the `items` of `get` (`video.get`), page after page.
+
+        Takes the arguments of `get` except `offset` and `count`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default).
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_GET,
+            {
+                "owner_id": owner_id,
+                "videos": videos,
+                "album_id": album_id,
+                "extended": extended,
+                "fields": fields,
+                "sort_album": sort_album,
+            },
+            page_size=page_size,
+            page=Page[VideoVideoFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_albums(
+        self, *, owner_id: int | None = None, need_system: bool | None = None, page_size: int | None = None
+    ) -> AsyncIterator[VideoVideoAlbum]:
+        """Every item of the `items` of `get_albums` (`video.getAlbums`), page after page.
+
+        Takes the arguments of `get_albums` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_GET_ALBUMS,
+            {
+                "owner_id": owner_id,
+                "need_system": need_system,
+            },
+            page_size=page_size,
+            page=Page[VideoVideoAlbum],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_comments(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc", "interest"] | None = None,
+        fields: Sequence[str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`video.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_GET_COMMENTS,
+            {
+                "video_id": video_id,
+                "owner_id": owner_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "fields": fields,
+                "comment_id": comment_id,
+                "thread_items_count": thread_items_count,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        q: str | None = None,
+        sort: Literal[1, 2, 0] | None = None,
+        hd: int | None = None,
+        adult: bool | None = None,
+        live: bool | None = None,
+        filters: Sequence[Literal["long", "short", "vimeo", "vk", "youtube"]] | None = None,
+        search_own: bool | None = None,
+        longer: int | None = None,
+        shorter: int | None = None,
+        owner_id: int | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[VideoVideoFull]:
+        """Every item of the `items` of `search` (`video.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _VIDEO_SEARCH,
+            {
+                "q": q,
+                "sort": sort,
+                "hd": hd,
+                "adult": adult,
+                "live": live,
+                "filters": filters,
+                "search_own": search_own,
+                "longer": longer,
+                "shorter": shorter,
+                "owner_id": owner_id,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[VideoVideoFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchVideoMethods:

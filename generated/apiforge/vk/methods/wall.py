@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import JSON, MethodSpec, Param, Variant
+from apiforge.core.pagination import Page, Paginator
 from apiforge.vk.models.base import BaseBoolInt, BaseNameCase, BaseOkResponse, BaseUserGroupFields
 from apiforge.vk.models.wall import (
     WallCreateCommentResponse,
@@ -30,6 +31,8 @@ from apiforge.vk.models.wall import (
     WallRepostResponse,
     WallSearchExtendedResponse,
     WallSearchResponse,
+    WallWallComment,
+    WallWallpostFull,
 )
 
 if TYPE_CHECKING:
@@ -176,6 +179,16 @@ _WALL_GET: MethodSpec[WallGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _WALL_GET_BY_ID: MethodSpec[WallGetByIdResponse] = MethodSpec(
     api="vk",
@@ -229,6 +242,16 @@ _WALL_GET_COMMENTS: MethodSpec[WallGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": None,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _WALL_GET_REPOSTS: MethodSpec[WallGetRepostsResponse] = MethodSpec(
     api="vk",
@@ -407,6 +430,16 @@ _WALL_SEARCH: MethodSpec[WallSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    pagination={
+        "page": "offset",
+        "size": "count",
+        "in": "query",
+        "first_page": 0,
+        "max_size": 100,
+        "total": ["count"],
+        "items": "items",
+        "style": "offset",
+    },
 )
 _WALL_UNPIN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -1503,6 +1536,111 @@ class WallMethods:
             )
         )
 
+    def iter_get(
+        self,
+        *,
+        domain: int | str | None = None,
+        filter: WallGetFilter
+        | Literal["owner", "others", "all", "postponed", "suggests", "archived", "donut"]
+        | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallpostFull]:
+        """Every item of the `items` of `get` (`wall.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _WALL_GET,
+            {
+                "domain": domain,
+                "filter": filter,
+                "fields": fields,
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_get_comments(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc", "smart"] | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`wall.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _WALL_GET_COMMENTS,
+            {
+                "owner_id": owner_id,
+                "post_id": post_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "preview_length": preview_length,
+                "fields": fields,
+                "comment_id": comment_id,
+                "thread_items_count": thread_items_count,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_search(
+        self,
+        *,
+        domain: int | str | None = None,
+        query: str | None = None,
+        owners_only: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[WallWallpostFull]:
+        """Every item of the `items` of `search` (`wall.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _WALL_SEARCH,
+            {
+                "domain": domain,
+                "query": query,
+                "owners_only": owners_only,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncWallMethods:
     """`client.wall`: the `wall` methods, awaited."""
@@ -2585,6 +2723,114 @@ class AsyncWallMethods:
                 }
             )
         )
+
+    async def iter_get(
+        self,
+        *,
+        domain: int | str | None = None,
+        filter: WallGetFilter
+        | Literal["owner", "others", "all", "postponed", "suggests", "archived", "donut"]
+        | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallpostFull]:
+        """Every item of the `items` of `get` (`wall.get`), page after page.
+
+        Takes the arguments of `get` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _WALL_GET,
+            {
+                "domain": domain,
+                "filter": filter,
+                "fields": fields,
+                "owner_id": owner_id,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_get_comments(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        need_likes: bool | None = None,
+        start_comment_id: int | None = None,
+        sort: Literal["asc", "desc", "smart"] | None = None,
+        preview_length: int | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        comment_id: int | None = None,
+        thread_items_count: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallComment]:
+        """Every item of the `items` of `get_comments` (`wall.getComments`), page after page.
+
+        Takes the arguments of `get_comments` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _WALL_GET_COMMENTS,
+            {
+                "owner_id": owner_id,
+                "post_id": post_id,
+                "need_likes": need_likes,
+                "start_comment_id": start_comment_id,
+                "sort": sort,
+                "preview_length": preview_length,
+                "fields": fields,
+                "comment_id": comment_id,
+                "thread_items_count": thread_items_count,
+            },
+            page_size=page_size,
+            page=Page[WallWallComment],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_search(
+        self,
+        *,
+        domain: int | str | None = None,
+        query: str | None = None,
+        owners_only: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[WallWallpostFull]:
+        """Every item of the `items` of `search` (`wall.search`), page after page.
+
+        Takes the arguments of `search` except `offset`, `count` and `extended`, and `page_size`: items per
+        request (default: the most the API allows, else the API's default). The iterator gives the plain items.
+        Pages by `offset`; stops at an empty page or once the total the API reports is passed.
+        """
+        pages = Paginator(
+            _WALL_SEARCH,
+            {
+                "domain": domain,
+                "query": query,
+                "owners_only": owners_only,
+                "fields": fields,
+            },
+            page_size=page_size,
+            page=Page[WallWallpostFull],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchWallMethods:

@@ -839,7 +839,12 @@ if TYPE_CHECKING:
     from apiforge.vk.models.messages import MessagesSendUserIdsResponse as MessagesSendUserIdsResponse
     from apiforge.vk.models.messages import MessagesSendUserIdsResponseItem as MessagesSendUserIdsResponseItem
     from apiforge.vk.models.messages import MessagesSetChatPhotoResponse as MessagesSetChatPhotoResponse
+    from apiforge.vk.models.messages import MessagesTemplate as MessagesTemplate
     from apiforge.vk.models.messages import MessagesTemplateActionTypeNames as MessagesTemplateActionTypeNames
+    from apiforge.vk.models.messages import MessagesTemplateElement as MessagesTemplateElement
+    from apiforge.vk.models.messages import MessagesTemplateElementAction as MessagesTemplateElementAction
+    from apiforge.vk.models.messages import MessagesTemplateElementActionType as MessagesTemplateElementActionType
+    from apiforge.vk.models.messages import MessagesTemplateType as MessagesTemplateType
     from apiforge.vk.models.messages import MessagesUserTypeForXtrInvitedBy as MessagesUserTypeForXtrInvitedBy
     from apiforge.vk.models.messages import MessagesUserXtrInvitedBy as MessagesUserXtrInvitedBy
     from apiforge.vk.models.newsfeed import Comments as Comments
@@ -2012,7 +2017,12 @@ _MODULE_OF: dict[str, str] = {
     "MessagesSendUserIdsResponse": "messages",
     "MessagesSendUserIdsResponseItem": "messages",
     "MessagesSetChatPhotoResponse": "messages",
+    "MessagesTemplate": "messages",
     "MessagesTemplateActionTypeNames": "messages",
+    "MessagesTemplateElement": "messages",
+    "MessagesTemplateElementAction": "messages",
+    "MessagesTemplateElementActionType": "messages",
+    "MessagesTemplateType": "messages",
     "MessagesUserTypeForXtrInvitedBy": "messages",
     "MessagesUserXtrInvitedBy": "messages",
     "NewsfeedCommentsBase": "newsfeed",
@@ -3251,7 +3261,12 @@ __all__ = [
     "MessagesSendUserIdsResponse",
     "MessagesSendUserIdsResponseItem",
     "MessagesSetChatPhotoResponse",
+    "MessagesTemplate",
     "MessagesTemplateActionTypeNames",
+    "MessagesTemplateElement",
+    "MessagesTemplateElementAction",
+    "MessagesTemplateElementActionType",
+    "MessagesTemplateType",
     "MessagesUserTypeForXtrInvitedBy",
     "MessagesUserXtrInvitedBy",
     "NewsfeedCommentsBase",

@@ -209,6 +209,19 @@ class MessagesTemplateActionTypeNames(OpenStrEnum):
     OPEN_MODAL_VIEW = "open_modal_view"
 
 
+class MessagesTemplateElementActionType(OpenStrEnum):
+    """`messages_template_element_action/type`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
+
+    OPEN_LINK = "open_link"
+    OPEN_PHOTO = "open_photo"
+
+
+class MessagesTemplateType(OpenStrEnum):
+    """`messages_template/type`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
+
+    CAROUSEL = "carousel"
+
+
 class MessagesUserTypeForXtrInvitedBy(OpenStrEnum):
     """`messages_user_type_for_xtr_invited_by`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
 
@@ -3345,6 +3358,80 @@ class MessagesSetChatPhotoResponse(Model):
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class MessagesTemplate(Model):
+    """`messages_template`.
+
+    Attributes:
+        type: `MessagesTemplateType`, always present.
+        elements: `list[MessagesTemplateElement]`, always present.
+    """
+
+    __slots__ = ("elements", "type")
+
+    type: MessagesTemplateType
+    elements: list[MessagesTemplateElement]
+
+    def __init__(self, *, type: MessagesTemplateType, elements: list[MessagesTemplateElement]) -> None:
+        self.type = type
+        self.elements = elements
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class MessagesTemplateElement(Model):
+    """`messages_template_element`.
+
+    Attributes:
+        buttons: `list[MessagesKeyboardButton]`, always present.
+        title: `str`.
+        description: `str`.
+        photo_id: `str`.
+        action: `MessagesTemplateElementAction`.
+    """
+
+    __slots__ = ("action", "buttons", "description", "photo_id", "title")
+
+    buttons: list[MessagesKeyboardButton]
+    title: str | None
+    description: str | None
+    photo_id: str | None
+    action: MessagesTemplateElementAction | None
+
+    def __init__(
+        self,
+        *,
+        buttons: list[MessagesKeyboardButton],
+        title: str | None = None,
+        description: str | None = None,
+        photo_id: str | None = None,
+        action: MessagesTemplateElementAction | None = None,
+    ) -> None:
+        self.buttons = buttons
+        self.title = title
+        self.description = description
+        self.photo_id = photo_id
+        self.action = action
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class MessagesTemplateElementAction(Model):
+    """`messages_template_element_action`.
+
+    Attributes:
+        type: `MessagesTemplateElementActionType`, always present.
+        link: `str`.
+    """
+
+    __slots__ = ("link", "type")
+
+    type: MessagesTemplateElementActionType
+    link: str | None
+
+    def __init__(self, *, type: MessagesTemplateElementActionType, link: str | None = None) -> None:
+        self.type = type
+        self.link = link
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
 class MessagesUserXtrInvitedBy(Model):
     """`messages_user_xtr_invited_by`.
 
@@ -4330,7 +4417,12 @@ __all__ = [
     "MessagesSendUserIdsResponse",
     "MessagesSendUserIdsResponseItem",
     "MessagesSetChatPhotoResponse",
+    "MessagesTemplate",
     "MessagesTemplateActionTypeNames",
+    "MessagesTemplateElement",
+    "MessagesTemplateElementAction",
+    "MessagesTemplateElementActionType",
+    "MessagesTemplateType",
     "MessagesUserTypeForXtrInvitedBy",
     "MessagesUserXtrInvitedBy",
 ]

@@ -1183,9 +1183,10 @@ class NewsfeedGenericResponse(Model):
         profiles: `list[UsersUserFull]`, always present.
         groups: `list[GroupsGroupFull]`.
         lives_items: `list[NewsfeedItemWallpost | NewsfeedItemPhoto | NewsfeedItemPhotoTag | NewsfeedItemFriend | NewsfeedItemAudio | NewsfeedItemVideo | NewsfeedItemTopic | NewsfeedItemDigest | NewsfeedItemPromoButton]`.
+        next_from: `str`.
     """
 
-    __slots__ = ("groups", "items", "lives_items", "profiles")
+    __slots__ = ("groups", "items", "lives_items", "next_from", "profiles")
 
     items: list[
         NewsfeedItemWallpost
@@ -1214,6 +1215,7 @@ class NewsfeedGenericResponse(Model):
         ]
         | None
     )
+    next_from: str | None
 
     def __init__(
         self,
@@ -1243,11 +1245,13 @@ class NewsfeedGenericResponse(Model):
             | NewsfeedItemPromoButton
         ]
         | None = None,
+        next_from: str | None = None,
     ) -> None:
         self.items = items
         self.profiles = profiles
         self.groups = groups
         self.lives_items = lives_items
+        self.next_from = next_from
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)

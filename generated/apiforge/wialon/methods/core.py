@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.wialon.models.account import AccountData
 from apiforge.wialon.models.common import BatchCall, ErrorResult
 from apiforge.wialon.models.flags import BatchFlags
+from apiforge.wialon.models.items import Item
 from apiforge.wialon.models.retranslators import RetranslatorConfig
 from apiforge.wialon.models.search import (
     AccessRights,
@@ -53,6 +55,16 @@ _CORE_SEARCH_ITEMS: MethodSpec[SearchItemsResult] = MethodSpec(
     result=SearchItemsResult,
     idempotent=True,
     batchable=True,
+    pagination={
+        "page": "from",
+        "size": "to",
+        "in": "query",
+        "first_page": 1,
+        "max_size": None,
+        "total": ["totalItemsCount"],
+        "items": "items",
+        "style": "range",
+    },
 )
 _CORE_UPDATE_DATA_FLAGS: MethodSpec[list[UpdateDataFlagsItem]] = MethodSpec(
     api="wialon",
@@ -886,6 +898,31 @@ class CoreMethods:
             )
         )
 
+    def iter_search_items(
+        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, page_size: int
+    ) -> Iterator[Item]:
+        """Every item of the `items` of `search_items` (`core/search_items`), page after page.
+
+        Takes the arguments of `search_items` except `from` and `to`, and `page_size`: items per
+        request (required).
+        Asks for the items at indexes `from`..`to` (inclusive) in turn; stops at an empty or
+        short page, or at the total the API reports.
+        """
+        pages = Paginator(
+            _CORE_SEARCH_ITEMS,
+            {
+                "spec": spec,
+                "force": force,
+                "flags": flags,
+            },
+            page_size=page_size,
+            page=Page[Item],
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncCoreMethods:
     """`client.core`: the `core` methods, awaited."""
@@ -1481,6 +1518,32 @@ class AsyncCoreMethods:
                 }
             )
         )
+
+    async def iter_search_items(
+        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, page_size: int
+    ) -> AsyncIterator[Item]:
+        """Every item of the `items` of `search_items` (`core/search_items`), page after page.
+
+        Takes the arguments of `search_items` except `from` and `to`, and `page_size`: items per
+        request (required).
+        Asks for the items at indexes `from`..`to` (inclusive) in turn; stops at an empty or
+        short page, or at the total the API reports.
+        """
+        pages = Paginator(
+            _CORE_SEARCH_ITEMS,
+            {
+                "spec": spec,
+                "force": force,
+                "flags": flags,
+            },
+            page_size=page_size,
+            page=Page[Item],
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
 
 
 class BatchCoreMethods:

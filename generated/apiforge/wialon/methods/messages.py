@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
+from apiforge.core.pagination import Page, Paginator
 from apiforge.wialon.models.common import ErrorResult, MeasureSystem
 from apiforge.wialon.models.messages import DataMessage, LoadMessagesResult, PackedMessagesResult
 
@@ -51,7 +53,7 @@ _MESSAGES_LOAD_LAST: MethodSpec[LoadMessagesResult] = MethodSpec(
     heavy=True,
     exclusive="messages_loader",
 )
-_MESSAGES_GET_MESSAGES: MethodSpec[list[DataMessage]] = MethodSpec(
+_MESSAGES_GET_MESSAGES: MethodSpec[Page[DataMessage]] = MethodSpec(
     api="wialon",
     name="messages/get_messages",
     params=(
@@ -64,10 +66,19 @@ _MESSAGES_GET_MESSAGES: MethodSpec[list[DataMessage]] = MethodSpec(
         Param("flagsMask", "params", "native"),
         Param("loadCount", "params", "native"),
     ),
-    result=list[DataMessage],
+    result=Page[DataMessage],
     idempotent=True,
     batchable=True,
     exclusive="messages_loader",
+    pagination={
+        "page": "indexFrom",
+        "size": "indexTo",
+        "in": "query",
+        "first_page": 1,
+        "max_size": None,
+        "total": ["total_count"],
+        "style": "range",
+    },
 )
 _MESSAGES_UNLOAD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -218,7 +229,7 @@ class MessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
-    ) -> list[DataMessage]:
+    ) -> Page[DataMessage]:
         """Call `messages/get_messages`.
 
         Idempotent: retried on transient failures.
@@ -233,7 +244,7 @@ class MessagesMethods:
             flags_mask (sent as `flagsMask`): int.
             load_count (sent as `loadCount`): int.
 
-        Returns: `list[DataMessage]`.
+        Returns: `Page[DataMessage]`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/get_messages
         """
@@ -342,6 +353,41 @@ class MessagesMethods:
             )
         )
 
+    def iter_get_messages(
+        self,
+        *,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        filter: str | None = None,
+        flags: int | None = None,
+        flags_mask: int | None = None,
+        load_count: int | None = None,
+        page_size: int,
+    ) -> Iterator[DataMessage]:
+        """Every item of `get_messages` (`messages/get_messages`), page after page.
+
+        Takes the arguments of `get_messages` except `indexFrom` and `indexTo`, and `page_size`: items per
+        request (required).
+        Asks for the items at indexes `indexFrom`..`indexTo` (inclusive) in turn; stops at an empty or
+        short page, or at the total the API reports.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_MESSAGES,
+            {
+                "timeFrom": time_from,
+                "timeTo": time_to,
+                "filter": filter,
+                "flags": flags,
+                "flagsMask": flags_mask,
+                "loadCount": load_count,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
 
 class AsyncMessagesMethods:
     """`client.messages`: the `messages` methods, awaited."""
@@ -449,7 +495,7 @@ class AsyncMessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
-    ) -> list[DataMessage]:
+    ) -> Page[DataMessage]:
         """Call `messages/get_messages`.
 
         Idempotent: retried on transient failures.
@@ -464,7 +510,7 @@ class AsyncMessagesMethods:
             flags_mask (sent as `flagsMask`): int.
             load_count (sent as `loadCount`): int.
 
-        Returns: `list[DataMessage]`.
+        Returns: `Page[DataMessage]`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/get_messages
         """
@@ -573,6 +619,42 @@ class AsyncMessagesMethods:
             )
         )
 
+    async def iter_get_messages(
+        self,
+        *,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        filter: str | None = None,
+        flags: int | None = None,
+        flags_mask: int | None = None,
+        load_count: int | None = None,
+        page_size: int,
+    ) -> AsyncIterator[DataMessage]:
+        """Every item of `get_messages` (`messages/get_messages`), page after page.
+
+        Takes the arguments of `get_messages` except `indexFrom` and `indexTo`, and `page_size`: items per
+        request (required).
+        Asks for the items at indexes `indexFrom`..`indexTo` (inclusive) in turn; stops at an empty or
+        short page, or at the total the API reports.
+        """
+        pages = Paginator(
+            _MESSAGES_GET_MESSAGES,
+            {
+                "timeFrom": time_from,
+                "timeTo": time_to,
+                "filter": filter,
+                "flags": flags,
+                "flagsMask": flags_mask,
+                "loadCount": load_count,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
 
 class BatchMessagesMethods:
     """`batch.messages`: the batchable `messages` methods, each queued in the batch; they return `Pending` results."""
@@ -680,7 +762,7 @@ class BatchMessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
-    ) -> Pending[list[DataMessage]]:
+    ) -> Pending[Page[DataMessage]]:
         """Call `messages/get_messages`.
 
         Idempotent: retried on transient failures.
@@ -695,7 +777,7 @@ class BatchMessagesMethods:
             flags_mask (sent as `flagsMask`): int.
             load_count (sent as `loadCount`): int.
 
-        Returns: `list[DataMessage]`.
+        Returns: `Page[DataMessage]`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/get_messages
         """
