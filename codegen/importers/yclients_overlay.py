@@ -53,6 +53,8 @@ _OPERATION_KEYS = frozenset(
         "pagination",
         "result",
         "http_status",
+        "omit",
+        "list_form",
     }
 )
 _PARAM_KEYS = frozenset({"encoding", "python_name", "required"})
@@ -122,6 +124,15 @@ def _check(overlay: Overlay) -> None:
         if unknown:
             raise overlay.error([*at, unknown[0]], f"unknown key {unknown[0]!r}")
         _check_name(overlay, at, wire, entry)
+        form = entry.get("list_form")
+        if form is not None and (
+            not isinstance(form, dict) or set(form) != {"name", "reason"} or not IDENTIFIER.match(str(form["name"]))
+        ):
+            raise overlay.error([*at, "list_form"], f"{wire}: list_form is {{name: <snake_case method>, reason: ...}}")
+        if form is not None and not re.search(r"/\{\w+\}$", wire):
+            raise overlay.error([*at, "list_form"], f"{wire}: list_form needs a route ending in a path parameter")
+        if "omit" in entry and (not isinstance(entry["omit"], str) or not entry["omit"].strip()):
+            raise overlay.error([*at, "omit"], f"{wire}: omit must give the reason (a string)")
         kinds = entry.get("token_kinds")
         if kinds is not None and (not isinstance(kinds, list) or not set(kinds) <= _TOKEN_KINDS):
             raise overlay.error([*at, "token_kinds"], f"token_kinds must be a list of {sorted(_TOKEN_KINDS)}")

@@ -395,7 +395,9 @@ class AppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
@@ -409,7 +411,7 @@ class AppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             app_fields: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
@@ -442,7 +444,9 @@ class AppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -459,7 +463,7 @@ class AppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             q: str.
             genre_id: int; >= 0.
             filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
@@ -985,7 +989,9 @@ class AsyncAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
@@ -999,7 +1005,7 @@ class AsyncAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             app_fields: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
@@ -1032,7 +1038,9 @@ class AsyncAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -1049,7 +1057,7 @@ class AsyncAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             q: str.
             genre_id: int; >= 0.
             filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
@@ -1575,7 +1583,9 @@ class BatchAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
     ) -> Pending[AppsGetResponse]:
         """Call `apps.get`.
@@ -1589,7 +1599,7 @@ class BatchAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             app_fields: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
@@ -1622,7 +1632,9 @@ class BatchAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -1639,7 +1651,7 @@ class BatchAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             q: str.
             genre_id: int; >= 0.
             filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].

@@ -47,6 +47,7 @@ _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
         Param("offset", "form", "plain"),
         Param("count", "form", "plain"),
         Param("fields", "form", "csv"),
+        Param("country_id", "form", "plain"),
     ),
     result=DatabaseGetCitiesResponse,
     idempotent=True,
@@ -168,6 +169,7 @@ _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = Method
         Param("city_id", "form", "plain"),
         Param("offset", "form", "plain"),
         Param("count", "form", "plain"),
+        Param("country_id", "form", "plain"),
     ),
     result=DatabaseGetUniversitiesResponse,
     idempotent=True,
@@ -219,6 +221,7 @@ class DatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -231,6 +234,7 @@ class DatabaseMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[str].
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -245,6 +249,7 @@ class DatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
+                    "country_id": country_id,
                 }
             )
         )
@@ -475,7 +480,13 @@ class DatabaseMethods:
         )
 
     def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -486,6 +497,7 @@ class DatabaseMethods:
             city_id: int; >= 0.
             offset: int; >= 0.
             count: int; 0..10000.
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -498,6 +510,7 @@ class DatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
+                    "country_id": country_id,
                 }
             )
         )
@@ -546,6 +559,7 @@ class AsyncDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -558,6 +572,7 @@ class AsyncDatabaseMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[str].
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -572,6 +587,7 @@ class AsyncDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
+                    "country_id": country_id,
                 }
             )
         )
@@ -802,7 +818,13 @@ class AsyncDatabaseMethods:
         )
 
     async def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -813,6 +835,7 @@ class AsyncDatabaseMethods:
             city_id: int; >= 0.
             offset: int; >= 0.
             count: int; 0..10000.
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -825,6 +848,7 @@ class AsyncDatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
+                    "country_id": country_id,
                 }
             )
         )
@@ -873,6 +897,7 @@ class BatchDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
     ) -> Pending[DatabaseGetCitiesResponse]:
         """Call `database.getCities`.
 
@@ -885,6 +910,7 @@ class BatchDatabaseMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[str].
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -899,6 +925,7 @@ class BatchDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
+                    "country_id": country_id,
                 }
             )
         )
@@ -1129,7 +1156,13 @@ class BatchDatabaseMethods:
         )
 
     def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        country_id: int | None = None,
     ) -> Pending[DatabaseGetUniversitiesResponse]:
         """Call `database.getUniversities`.
 
@@ -1140,6 +1173,7 @@ class BatchDatabaseMethods:
             city_id: int; >= 0.
             offset: int; >= 0.
             count: int; 0..10000.
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -1152,6 +1186,7 @@ class BatchDatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
+                    "country_id": country_id,
                 }
             )
         )

@@ -131,6 +131,7 @@ _FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
         Param("offset", "form", "plain"),
         Param("fields", "form", "csv"),
         Param("ref", "form", "plain"),
+        Param("name_case", "form", "plain"),
     ),
     result=FriendsGetResponse,
     variants=(Variant("fieldsResponse", (("fields", PRESENT),), FriendsGetFieldsResponse),),
@@ -482,6 +483,9 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     def get(
@@ -494,6 +498,9 @@ class FriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse: ...
     def get(
         self,
@@ -505,6 +512,9 @@ class FriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -518,6 +528,7 @@ class FriendsMethods:
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
             ref: str; at most 255 characters.
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -534,6 +545,7 @@ class FriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
+                    "name_case": name_case,
                 }
             )
         )
@@ -838,7 +850,9 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -849,7 +863,7 @@ class FriendsMethods:
             count: int; 0..100.
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -873,7 +887,9 @@ class FriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         offset: int | None = None,
         count: int | None = None,
     ) -> FriendsSearchResponse:
@@ -885,7 +901,7 @@ class FriendsMethods:
             user_id: int; >= 1, format int64.
             q: str.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             offset: int; >= 0.
             count: int; 0..1000.
 
@@ -1126,6 +1142,9 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     async def get(
@@ -1138,6 +1157,9 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse: ...
     async def get(
         self,
@@ -1149,6 +1171,9 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -1162,6 +1187,7 @@ class AsyncFriendsMethods:
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
             ref: str; at most 255 characters.
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -1178,6 +1204,7 @@ class AsyncFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
+                    "name_case": name_case,
                 }
             )
         )
@@ -1484,7 +1511,9 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -1495,7 +1524,7 @@ class AsyncFriendsMethods:
             count: int; 0..100.
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -1519,7 +1548,9 @@ class AsyncFriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         offset: int | None = None,
         count: int | None = None,
     ) -> FriendsSearchResponse:
@@ -1531,7 +1562,7 @@ class AsyncFriendsMethods:
             user_id: int; >= 1, format int64.
             q: str.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             offset: int; >= 0.
             count: int; 0..1000.
 
@@ -1772,6 +1803,9 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetFieldsResponse]: ...
     @overload
     def get(
@@ -1784,6 +1818,9 @@ class BatchFriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetResponse]: ...
     def get(
         self,
@@ -1795,6 +1832,9 @@ class BatchFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetResponse | FriendsGetFieldsResponse]:
         """Call `friends.get`.
 
@@ -1808,6 +1848,7 @@ class BatchFriendsMethods:
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
             ref: str; at most 255 characters.
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -1824,6 +1865,7 @@ class BatchFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
+                    "name_case": name_case,
                 }
             )
         )
@@ -2132,7 +2174,9 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetSuggestionsResponse]:
         """Call `friends.getSuggestions`.
 
@@ -2143,7 +2187,7 @@ class BatchFriendsMethods:
             count: int; 0..100.
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -2167,7 +2211,9 @@ class BatchFriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         offset: int | None = None,
         count: int | None = None,
     ) -> Pending[FriendsSearchResponse]:
@@ -2179,7 +2225,7 @@ class BatchFriendsMethods:
             user_id: int; >= 1, format int64.
             q: str.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             offset: int; >= 0.
             count: int; 0..1000.
 

@@ -1872,7 +1872,9 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -1883,7 +1885,7 @@ class GroupsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 
@@ -4009,7 +4011,9 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -4020,7 +4024,7 @@ class AsyncGroupsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 
@@ -6150,7 +6154,9 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[GroupsGetInvitedUsersResponse]:
         """Call `groups.getInvitedUsers`.
 
@@ -6161,7 +6167,7 @@ class BatchGroupsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 

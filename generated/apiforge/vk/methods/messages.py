@@ -182,6 +182,7 @@ _MESSAGES_EDIT: MethodSpec[BaseBoolInt] = MethodSpec(
         Param("cmid", "form", "plain"),
         Param("template", "form", "plain"),
         Param("keyboard", "form", "plain"),
+        Param("conversation_message_id", "form", "plain"),
     ),
     result=BaseBoolInt,
     batchable=True,
@@ -1040,6 +1041,7 @@ class MessagesMethods:
         cmid: int | None = None,
         template: str | None = None,
         keyboard: str | None = None,
+        conversation_message_id: int | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -1060,6 +1062,7 @@ class MessagesMethods:
             cmid: int; >= 0, format int32.
             template: str.
             keyboard: str.
+            conversation_message_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1084,6 +1087,7 @@ class MessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
+                    "conversation_message_id": conversation_message_id,
                 }
             )
         )
@@ -1243,7 +1247,9 @@ class MessagesMethods:
         chat_ids: Sequence[int],
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -1252,7 +1258,9 @@ class MessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChatFull: ...
     @overload
     def get_chat(
@@ -1261,7 +1269,9 @@ class MessagesMethods:
         chat_ids: Sequence[int],
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     def get_chat(
@@ -1270,7 +1280,9 @@ class MessagesMethods:
         chat_id: int | None = None,
         chat_ids: None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat: ...
     def get_chat(
         self,
@@ -1278,7 +1290,9 @@ class MessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -1288,7 +1302,7 @@ class MessagesMethods:
             chat_id: int; 0..100000000.
             chat_ids: Sequence[int].
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -1732,7 +1746,9 @@ class MessagesMethods:
         offset: int | None = None,
         count: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
@@ -1745,7 +1761,7 @@ class MessagesMethods:
             offset: int; >= 0.
             count: int; 0..200.
             extended: bool.
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             fields: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.
@@ -3021,6 +3037,7 @@ class AsyncMessagesMethods:
         cmid: int | None = None,
         template: str | None = None,
         keyboard: str | None = None,
+        conversation_message_id: int | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -3041,6 +3058,7 @@ class AsyncMessagesMethods:
             cmid: int; >= 0, format int32.
             template: str.
             keyboard: str.
+            conversation_message_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3065,6 +3083,7 @@ class AsyncMessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
+                    "conversation_message_id": conversation_message_id,
                 }
             )
         )
@@ -3224,7 +3243,9 @@ class AsyncMessagesMethods:
         chat_ids: Sequence[int],
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     async def get_chat(
@@ -3233,7 +3254,9 @@ class AsyncMessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChatFull: ...
     @overload
     async def get_chat(
@@ -3242,7 +3265,9 @@ class AsyncMessagesMethods:
         chat_ids: Sequence[int],
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     async def get_chat(
@@ -3251,7 +3276,9 @@ class AsyncMessagesMethods:
         chat_id: int | None = None,
         chat_ids: None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat: ...
     async def get_chat(
         self,
@@ -3259,7 +3286,9 @@ class AsyncMessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -3269,7 +3298,7 @@ class AsyncMessagesMethods:
             chat_id: int; 0..100000000.
             chat_ids: Sequence[int].
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -3713,7 +3742,9 @@ class AsyncMessagesMethods:
         offset: int | None = None,
         count: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
@@ -3726,7 +3757,7 @@ class AsyncMessagesMethods:
             offset: int; >= 0.
             count: int; 0..200.
             extended: bool.
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             fields: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.
@@ -5010,6 +5041,7 @@ class BatchMessagesMethods:
         cmid: int | None = None,
         template: str | None = None,
         keyboard: str | None = None,
+        conversation_message_id: int | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `messages.edit`.
 
@@ -5030,6 +5062,7 @@ class BatchMessagesMethods:
             cmid: int; >= 0, format int32.
             template: str.
             keyboard: str.
+            conversation_message_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -5054,6 +5087,7 @@ class BatchMessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
+                    "conversation_message_id": conversation_message_id,
                 }
             )
         )
@@ -5213,7 +5247,9 @@ class BatchMessagesMethods:
         chat_ids: Sequence[int],
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[list[MessagesChatFull]]: ...
     @overload
     def get_chat(
@@ -5222,7 +5258,9 @@ class BatchMessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -5231,7 +5269,9 @@ class BatchMessagesMethods:
         chat_ids: Sequence[int],
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[list[MessagesChat]]: ...
     @overload
     def get_chat(
@@ -5240,7 +5280,9 @@ class BatchMessagesMethods:
         chat_id: int | None = None,
         chat_ids: None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[MessagesChat]: ...
     def get_chat(
         self,
@@ -5248,7 +5290,9 @@ class BatchMessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]]:
         """Call `messages.getChat`.
 
@@ -5258,7 +5302,7 @@ class BatchMessagesMethods:
             chat_id: int; 0..100000000.
             chat_ids: Sequence[int].
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -5702,7 +5746,9 @@ class BatchMessagesMethods:
         offset: int | None = None,
         count: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
     ) -> Pending[MessagesGetIntentUsersResponse]:
         """Call `messages.getIntentUsers`.
@@ -5715,7 +5761,7 @@ class BatchMessagesMethods:
             offset: int; >= 0.
             count: int; 0..200.
             extended: bool.
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             fields: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.

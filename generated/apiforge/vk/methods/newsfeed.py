@@ -395,7 +395,9 @@ class NewsfeedMethods:
         *,
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     def get_banned(
@@ -403,14 +405,18 @@ class NewsfeedMethods:
         *,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     def get_banned(
         self,
         *,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -419,7 +425,7 @@ class NewsfeedMethods:
         Args:
             extended: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
@@ -975,7 +981,9 @@ class AsyncNewsfeedMethods:
         *,
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     async def get_banned(
@@ -983,14 +991,18 @@ class AsyncNewsfeedMethods:
         *,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     async def get_banned(
         self,
         *,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -999,7 +1011,7 @@ class AsyncNewsfeedMethods:
         Args:
             extended: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
@@ -1555,7 +1567,9 @@ class BatchNewsfeedMethods:
         *,
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[NewsfeedGetBannedExtendedResponse]: ...
     @overload
     def get_banned(
@@ -1563,14 +1577,18 @@ class BatchNewsfeedMethods:
         *,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[NewsfeedGetBannedResponse]: ...
     def get_banned(
         self,
         *,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse]:
         """Call `newsfeed.getBanned`.
 
@@ -1579,7 +1597,7 @@ class BatchNewsfeedMethods:
         Args:
             extended: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).

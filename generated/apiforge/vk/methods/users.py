@@ -144,7 +144,9 @@ class UsersMethods:
         *,
         user_ids: Sequence[int | str] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         from_group_id: int | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
@@ -154,7 +156,7 @@ class UsersMethods:
         Args:
             user_ids: Sequence[int | str]; at most 1000 items.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
         Returns: `list[UsersUserFull]`.
@@ -180,7 +182,9 @@ class UsersMethods:
         user_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     def get_followers(
@@ -190,7 +194,9 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse: ...
     def get_followers(
         self,
@@ -199,7 +205,9 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -210,7 +218,7 @@ class UsersMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
@@ -459,7 +467,9 @@ class AsyncUsersMethods:
         *,
         user_ids: Sequence[int | str] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         from_group_id: int | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
@@ -469,7 +479,7 @@ class AsyncUsersMethods:
         Args:
             user_ids: Sequence[int | str]; at most 1000 items.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
         Returns: `list[UsersUserFull]`.
@@ -495,7 +505,9 @@ class AsyncUsersMethods:
         user_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     async def get_followers(
@@ -505,7 +517,9 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse: ...
     async def get_followers(
         self,
@@ -514,7 +528,9 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -525,7 +541,7 @@ class AsyncUsersMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
@@ -774,7 +790,9 @@ class BatchUsersMethods:
         *,
         user_ids: Sequence[int | str] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         from_group_id: int | None = None,
     ) -> Pending[list[UsersUserFull]]:
         """Call `users.get`.
@@ -784,7 +802,7 @@ class BatchUsersMethods:
         Args:
             user_ids: Sequence[int | str]; at most 1000 items.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
         Returns: `list[UsersUserFull]`.
@@ -810,7 +828,9 @@ class BatchUsersMethods:
         user_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[UsersGetFollowersFieldsResponse]: ...
     @overload
     def get_followers(
@@ -820,7 +840,9 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[UsersGetFollowersResponse]: ...
     def get_followers(
         self,
@@ -829,7 +851,9 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[UsersGetFollowersResponse | UsersGetFollowersFieldsResponse]:
         """Call `users.getFollowers`.
 
@@ -840,7 +864,7 @@ class BatchUsersMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).

@@ -401,6 +401,7 @@ _WALL_SEARCH: MethodSpec[WallSearchResponse] = MethodSpec(
         Param("offset", "form", "plain"),
         Param("extended", "form", "bool01"),
         Param("fields", "form", "csv"),
+        Param("owner_id", "form", "plain"),
     ),
     result=WallSearchResponse,
     variants=(Variant("extendedResponse", (("extended", True),), WallSearchExtendedResponse),),
@@ -1083,7 +1084,9 @@ class WallMethods:
         links: Sequence[Mapping[str, JSON]],
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -1093,7 +1096,7 @@ class WallMethods:
             links: Sequence[Mapping[str, JSON]]; required.
             extended: bool.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -1423,6 +1426,7 @@ class WallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     def search(
@@ -1435,6 +1439,7 @@ class WallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse: ...
     def search(
         self,
@@ -1446,6 +1451,7 @@ class WallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -1459,6 +1465,7 @@ class WallMethods:
             offset: int; >= 0.
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -1477,6 +1484,7 @@ class WallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )
@@ -2166,7 +2174,9 @@ class AsyncWallMethods:
         links: Sequence[Mapping[str, JSON]],
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -2176,7 +2186,7 @@ class AsyncWallMethods:
             links: Sequence[Mapping[str, JSON]]; required.
             extended: bool.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -2506,6 +2516,7 @@ class AsyncWallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     async def search(
@@ -2518,6 +2529,7 @@ class AsyncWallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse: ...
     async def search(
         self,
@@ -2529,6 +2541,7 @@ class AsyncWallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -2542,6 +2555,7 @@ class AsyncWallMethods:
             offset: int; >= 0.
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -2560,6 +2574,7 @@ class AsyncWallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )
@@ -3249,7 +3264,9 @@ class BatchWallMethods:
         links: Sequence[Mapping[str, JSON]],
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[WallParseAttachedLinkResponse]:
         """Call `wall.parseAttachedLink`.
 
@@ -3259,7 +3276,7 @@ class BatchWallMethods:
             links: Sequence[Mapping[str, JSON]]; required.
             extended: bool.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -3589,6 +3606,7 @@ class BatchWallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> Pending[WallSearchExtendedResponse]: ...
     @overload
     def search(
@@ -3601,6 +3619,7 @@ class BatchWallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> Pending[WallSearchResponse]: ...
     def search(
         self,
@@ -3612,6 +3631,7 @@ class BatchWallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> Pending[WallSearchResponse | WallSearchExtendedResponse]:
         """Call `wall.search`.
 
@@ -3625,6 +3645,7 @@ class BatchWallMethods:
             offset: int; >= 0.
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -3643,6 +3664,7 @@ class BatchWallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )

@@ -11,6 +11,7 @@ from apiforge.core.files import FileInput
 from apiforge.wialon.models.common import CallMode, ErrorResult
 from apiforge.wialon.models.items import Sensor, SensorTableRow
 from apiforge.wialon.models.units import (
+    ActivitySettings,
     CommandDefinition,
     CounterResult,
     FuelSettings,
@@ -479,6 +480,14 @@ _UNIT_UPDATE_VIDEO_AUTOPAY: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
         Param("value", "params", "native"),
     ),
     result=list[dict[str, JSON]],
+    batchable=True,
+)
+_UNIT_GET_ACTIVITY_SETTINGS: MethodSpec[ActivitySettings] = MethodSpec(
+    api="wialon",
+    name="unit/get_activity_settings",
+    params=(Param("itemId", "params", "native"),),
+    result=ActivitySettings,
+    idempotent=True,
     batchable=True,
 )
 _UNIT_UPDATE_ACTIVITY_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
@@ -1697,6 +1706,26 @@ class UnitMethods:
                 {
                     "units": units,
                     "value": value,
+                }
+            )
+        )
+
+    def get_activity_settings(self, *, item_id: int) -> ActivitySettings:
+        """Call `unit/get_activity_settings`.
+
+        Idempotent: retried on transient failures.
+
+        Args:
+            item_id (sent as `itemId`): int; required.
+
+        Returns: `ActivitySettings`.
+
+        Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/get_activity_settings
+        """
+        return self._client.request(
+            _UNIT_GET_ACTIVITY_SETTINGS.call(
+                {
+                    "itemId": item_id,
                 }
             )
         )
@@ -3073,6 +3102,26 @@ class AsyncUnitMethods:
             )
         )
 
+    async def get_activity_settings(self, *, item_id: int) -> ActivitySettings:
+        """Call `unit/get_activity_settings`.
+
+        Idempotent: retried on transient failures.
+
+        Args:
+            item_id (sent as `itemId`): int; required.
+
+        Returns: `ActivitySettings`.
+
+        Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/get_activity_settings
+        """
+        return await self._client.request(
+            _UNIT_GET_ACTIVITY_SETTINGS.call(
+                {
+                    "itemId": item_id,
+                }
+            )
+        )
+
     async def update_activity_settings(self, *, item_id: int, type: Literal[0, 1, 2]) -> ErrorResult:
         """Call `unit/update_activity_settings`.
 
@@ -4441,6 +4490,26 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "value": value,
+                }
+            )
+        )
+
+    def get_activity_settings(self, *, item_id: int) -> Pending[ActivitySettings]:
+        """Call `unit/get_activity_settings`.
+
+        Idempotent: retried on transient failures.
+
+        Args:
+            item_id (sent as `itemId`): int; required.
+
+        Returns: `ActivitySettings`.
+
+        Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/get_activity_settings
+        """
+        return self._batch.add(
+            _UNIT_GET_ACTIVITY_SETTINGS.call(
+                {
+                    "itemId": item_id,
                 }
             )
         )
