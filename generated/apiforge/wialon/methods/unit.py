@@ -304,6 +304,7 @@ _UNIT_UPDATE_HW_PARAMS: MethodSpec[JSON] = MethodSpec(
         Param("action", "params", "native"),
         Param("itemId", "params", "native"),
         Param("params_data", "params", "native"),
+        Param("fullData", "params", "native"),
     ),
     result=JSON,
     batchable=True,
@@ -1249,6 +1250,7 @@ class UnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        full_data: Literal[0, 1] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -1257,6 +1259,7 @@ class UnitMethods:
             action: Literal['set', 'check_config', 'download_file', 'get']; required.
             item_id (sent as `itemId`): int.
             params_data: HwParamsData.
+            full_data (sent as `fullData`): Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -1269,6 +1272,7 @@ class UnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
+                    "fullData": full_data,
                 }
             )
         )
@@ -2641,6 +2645,7 @@ class AsyncUnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        full_data: Literal[0, 1] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -2649,6 +2654,7 @@ class AsyncUnitMethods:
             action: Literal['set', 'check_config', 'download_file', 'get']; required.
             item_id (sent as `itemId`): int.
             params_data: HwParamsData.
+            full_data (sent as `fullData`): Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -2661,6 +2667,7 @@ class AsyncUnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
+                    "fullData": full_data,
                 }
             )
         )
@@ -4033,6 +4040,7 @@ class BatchUnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        full_data: Literal[0, 1] | None = None,
     ) -> Pending[JSON]:
         """Call `unit/update_hw_params`.
 
@@ -4041,6 +4049,7 @@ class BatchUnitMethods:
             action: Literal['set', 'check_config', 'download_file', 'get']; required.
             item_id (sent as `itemId`): int.
             params_data: HwParamsData.
+            full_data (sent as `fullData`): Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -4053,6 +4062,7 @@ class BatchUnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
+                    "fullData": full_data,
                 }
             )
         )
