@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -77,7 +77,7 @@ class Outcome:
 
     call: Mapping[str, Any]
     status: str  # supported | unsupported | removed upstream | caller error
-    mismatches: list[Mismatch] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list[Mismatch])
 
 
 @dataclass
@@ -123,7 +123,7 @@ def load(api: str) -> list[dict[str, Any]]:
     """The corpus calls of one API, checked for form."""
     path = CORPUS_DIR / f"{api}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    calls = data["calls"]
+    calls: list[dict[str, Any]] = data["calls"]
     for index, call in enumerate(calls):
         where = f"{path.name}: calls[{index}]"
         if not isinstance(call.get("method"), str):
@@ -217,7 +217,7 @@ def accepts(annotation: Any, value: object) -> bool:
     if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
         (item,) = typing.get_args(annotation)[:1] or (Any,)
         if isinstance(value, list):
-            return all(accepts(item, v) for v in value)
+            return all(accepts(item, v) for v in cast("list[object]", value))
         if isinstance(value, str):
             return all(accepts(item, part.strip()) for part in value.split(",") if part.strip())
         return accepts(item, value)
@@ -233,13 +233,13 @@ def classify(api: str, call: Mapping[str, Any]) -> Outcome:
     if wire not in package.METHODS:
         if status == "removed":
             return Outcome(call, "removed upstream")
-        mismatches = [Mismatch("missing method", wire)]
-        return Outcome(call, "caller error" if status == "caller_error" else "unsupported", mismatches)
+        missing = [Mismatch("missing method", wire)]
+        return Outcome(call, "caller error" if status == "caller_error" else "unsupported", missing)
     if status == "removed":
         raise CorpusError(f"{call['source']}: {wire} is marked removed upstream but the SDK has it")
     sig = signature(api, wire)
     params: Mapping[str, object] = call.get("params") or {}
-    mismatches = []
+    mismatches: list[Mismatch] = []
     given: set[str] = set()
     for name, value in params.items():
         if name in GLOBAL_PARAMS[api]:
