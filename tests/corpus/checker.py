@@ -146,6 +146,7 @@ class Signature:
     required: frozenset[str]
     hints: Mapping[str, Any]
     path_args: frozenset[str]
+    body_fields: frozenset[str]  # wire names of the fields of a whole-body model argument (`body=`)
 
 
 def _method_function(api: str, wire: str) -> Any:
@@ -182,8 +183,19 @@ def signature(api: str, wire: str) -> Signature:
         namespace.update({n: getattr(models, n) for n in getattr(models, "__all__", ())})
         hints = typing.get_type_hints(function, globalns=namespace)
         path_args = frozenset(wire_to_arg.get(name, name) for name in re.findall(r"\{(\w+)\}", wire.split(" ", 1)[-1]))
-        _signatures[key] = Signature(wire_to_arg, required, hints, path_args)
+        _signatures[key] = Signature(wire_to_arg, required, hints, path_args, _body_fields(hints.get("body")))
     return _signatures[key]
+
+
+def _body_fields(annotation: object) -> frozenset[str]:
+    """Wire names of the fields of the model a `body` argument takes (none without one)."""
+    models = [a for a in typing.get_args(annotation) or (annotation,) if isinstance(a, type) and a is not type(None)]
+    names: set[str] = set()
+    for model in models:
+        wire_names: Mapping[str, str] = getattr(model, "__wire_names__", {})
+        init = inspect.signature(model).parameters
+        names |= {wire_names.get(name, name) for name in init if name != "self"}
+    return frozenset(names)
 
 
 _INT = re.compile(r"^-?\d+$")
@@ -245,6 +257,8 @@ def classify(api: str, call: Mapping[str, Any]) -> Outcome:
         if name in GLOBAL_PARAMS[api]:
             continue
         arg = sig.wire_to_arg.get(name)
+        if arg is None and name in sig.body_fields:
+            continue  # a field of the whole-body model the method takes as `body=`
         if arg is None:
             mismatches.append(Mismatch("missing parameter", wire, name))
             continue
