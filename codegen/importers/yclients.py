@@ -110,6 +110,7 @@ class Importer:
         self.methods: dict[str, dict[str, Any]] = {}  # wire name -> method entry
         self.method_groups: dict[str, str] = {}  # wire name -> group
         self.blueprint: set[str] = set()  # wire names of the methods from the API Blueprint
+        self.omitted: set[str] = set()  # wire names the overlay leaves out (`omit: <reason>`)
         self.group_tags: dict[str, Counter[str]] = {}
         self.path_param_types = self._path_param_types()
 
@@ -240,6 +241,11 @@ class Importer:
                     f"the overlay has no English name for the operation {wire!r}: add "
                     f'"{wire}": {{group: <group>, name: <method>}} under operations',
                 )
+            if "omit" in entry:
+                # Documented, but not a call to make (e.g. the fiscalization callback YCLIENTS sends
+                # to a partner's server): named in the overlay, left out of the SDK.
+                self.omitted.add(wire)
+                continue
             group, name = entry["group"], entry["name"]
             other = named.setdefault(group, {}).get(name)
             if other is not None:
@@ -249,6 +255,18 @@ class Importer:
             named[group][name] = wire
             self.methods[wire] = self.method(method, path, wire_path=wire_path, renames=renames, op=op, entry=entry)
             self.method_groups[wire] = group
+            form = entry.get("list_form")
+            if form is not None:
+                listed = self.list_form(wire, self.methods[wire], form["name"])
+                other = named[group].get(form["name"])
+                if other is not None or listed["name"] in self.methods:
+                    raise self.overlay.error(
+                        ["operations", wire, "list_form"],
+                        f"{listed['name']!r} clashes with {other or listed['name']!r}",
+                    )
+                named[group][form["name"]] = listed["name"]
+                self.methods[listed["name"]] = listed
+                self.method_groups[listed["name"]] = group
             tag = (op.get("tags") or [group])[0]
             self.group_tags.setdefault(group, Counter())[tag] += 1
         for wire, entry in self.overlay.blueprint_operations.items():
@@ -265,7 +283,7 @@ class Importer:
             self.method_groups[wire] = group
             self.blueprint.add(wire)
             self.group_tags.setdefault(group, Counter())[entry["tag"]] += 1
-        stale = sorted(set(self.overlay.operations) - set(self.methods))
+        stale = sorted(set(self.overlay.operations) - set(self.methods) - self.omitted)
         if stale:
             raise self.overlay.error(["operations", stale[0]], f"{stale[0]!r} is not an operation of the document")
         unused = sorted(set(self.overlay.groups) - set(self.group_tags))
@@ -306,6 +324,20 @@ class Importer:
         out["idempotent"] = bool(entry.get("idempotent", method in IDEMPOTENT_METHODS))
         out["batchable"] = False
         out["docs_url"] = self.docs_url(method, path, op)
+        return out
+
+    def list_form(self, wire: str, method: Mapping[str, Any], name: str) -> dict[str, Any]:
+        """The collection route of `wire` without its last path parameter (the id the document
+        calls optional): same group, parameters, result and facts, under its own name."""
+        verb, path = wire.split(" ", 1)
+        head, _, last = path.rpartition("/")
+        param = last.strip("{}")
+        out: dict[str, Any] = json.loads(json.dumps(method))  # no nodes shared with the original
+        out["name"] = f"{verb} {head}"
+        out["python_name"] = name
+        out["params"] = [p for p in out.get("params", []) if not (p["name"] == param and p["in"] == "path")]
+        if not out["params"]:
+            del out["params"]
         return out
 
     def blueprint_method(self, wire: str, entry: Mapping[str, Any]) -> dict[str, Any]:

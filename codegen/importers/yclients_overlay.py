@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -53,6 +53,8 @@ _OPERATION_KEYS = frozenset(
         "pagination",
         "result",
         "http_status",
+        "omit",
+        "list_form",
     }
 )
 _PARAM_KEYS = frozenset({"encoding", "python_name", "required"})
@@ -122,6 +124,13 @@ def _check(overlay: Overlay) -> None:
         if unknown:
             raise overlay.error([*at, unknown[0]], f"unknown key {unknown[0]!r}")
         _check_name(overlay, at, wire, entry)
+        form: object = entry.get("list_form")
+        if form is not None and not _is_list_form(form):
+            raise overlay.error([*at, "list_form"], f"{wire}: list_form is {{name: <snake_case method>, reason: ...}}")
+        if form is not None and not re.search(r"/\{\w+\}$", wire):
+            raise overlay.error([*at, "list_form"], f"{wire}: list_form needs a route ending in a path parameter")
+        if "omit" in entry and (not isinstance(entry["omit"], str) or not entry["omit"].strip()):
+            raise overlay.error([*at, "omit"], f"{wire}: omit must give the reason (a string)")
         kinds = entry.get("token_kinds")
         if kinds is not None and (not isinstance(kinds, list) or not set(kinds) <= _TOKEN_KINDS):
             raise overlay.error([*at, "token_kinds"], f"token_kinds must be a list of {sorted(_TOKEN_KINDS)}")
@@ -137,6 +146,14 @@ def _check(overlay: Overlay) -> None:
         ops = {"set", "remove", "or", "map"}
         if set(item) - {"model", "method", "path", *ops} or not (ops & set(item)):
             raise overlay.error(["corrections", index], "a correction is {model|method, path, set/remove/or/map}")
+
+
+def _is_list_form(form: object) -> bool:
+    """`{name: <snake_case method>, reason: <evidence>}`."""
+    if not isinstance(form, dict):
+        return False
+    keys = cast("dict[object, object]", form)
+    return set(keys) == {"name", "reason"} and bool(IDENTIFIER.match(str(keys["name"]))) and bool(keys["reason"])
 
 
 def _check_name(overlay: Overlay, at: list[str | int], wire: str, entry: Mapping[str, Any]) -> None:

@@ -62,7 +62,7 @@ CATALOGUE: dict[str, list[str]] = {
         get_trips get_video_settings get_vin_info update_hw_params update_phone registry_custom_event
         registry_fuel_filling_event registry_maintenance_event registry_status_event update_phone2
         update_unique_id2 update_sensor calc_sensors calc_last_message update_service_interval
-        update_video_autopay update_activity_settings get_trip_detector update_access_password set_active
+        update_video_autopay update_activity_settings get_activity_settings get_trip_detector update_access_password set_active
         update_accelerometers_calibration update_drive_rank_settings update_report_settings
         update_messages_filter update_trip_detector update_video_settings upload_image
     """),

@@ -421,3 +421,19 @@ def _login(fake: FakeYclients) -> str:
     token = fake.login_token("admin")
     assert token is not None
     return token
+
+
+def test_collection_routes_list_every_employee_and_service(fake: FakeYclients, mode: str) -> None:
+    """The list forms real code calls (issue 17) answer the company's whole staff and services;
+    the document's `.../{id}` forms still answer the one named."""
+    employee, service = first_staff_and_service(fake)
+    with sync_client(fake, mode) as yc:
+        yc.login("admin", "secret")
+        staff = {e.id for e in yc.staff.list_all_legacy(company_id=COMPANY)}
+        assert staff == set(fake.staff[COMPANY]) and len(staff) == 2
+        assert {e.id for e in yc.staff.list_all(company_id=COMPANY)} == staff
+        assert [e.id for e in yc.staff.list_legacy(company_id=COMPANY, staff_id=employee)] == [employee]
+        services = {s.id for s in yc.services.list_all(company_id=COMPANY)}
+        assert services == set(fake.services[COMPANY]) and len(services) == 2
+        assert {s.id for s in yc.services.list_all_legacy(company_id=COMPANY)} == services
+        assert [s.id for s in yc.services.list(company_id=COMPANY, service_id=service)] == [service]

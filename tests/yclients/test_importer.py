@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,92 @@ def test_bad_corrections_name_the_problem(correction: dict[str, Any], reason: st
     with pytest.raises(SpecError, match=reason) as caught:
         apply_corrections(overlay(correction, folder=tmp_path), models, {})
     assert "overlay.yaml" in str(caught.value)
+
+
+# -- `omit` and `list_form` of operations (issue 17) -----------------------------------------------
+
+_DOCUMENT = {
+    "openapi": "3.0.0",
+    "paths": {
+        "/api/v1/staff/{company_id}/{staff_id}": {
+            "get": {
+                "tags": ["Сотрудники"],
+                "security": [{"user": []}],
+                "parameters": [
+                    {"name": "company_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "staff_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "responses": {"200": {"description": "ok"}},
+            }
+        },
+        "/api/v1/https://your-api.url": {
+            "post": {"tags": ["Фискализация"], "security": [{"user": []}], "responses": {"200": {"description": "ok"}}},
+        },
+    },
+}
+
+
+def _import(tmp_path: Path, operations: dict[str, Any]) -> dict[str, str]:
+    from codegen.importers.yclients import build
+
+    source = tmp_path / "openapi.json"
+    source.write_text(json.dumps(_DOCUMENT), encoding="utf-8")
+    raw = {
+        "api": {"name": "yclients"},
+        "groups": {"staff": {"module": "users"}},
+        "operations": operations,
+    }
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return build(source, path)
+
+
+def test_list_form_adds_the_collection_route_and_omit_leaves_an_operation_out(tmp_path: Path) -> None:
+    files = _import(
+        tmp_path,
+        {
+            "GET /api/v1/staff/{company_id}/{staff_id}": {
+                "group": "staff",
+                "name": "list_legacy",
+                "list_form": {"name": "list_all_legacy", "reason": "callers use it"},
+            },
+            "POST /api/v1/https://your-api.url": {"group": "staff", "name": "fiscalize", "omit": "a callback"},
+        },
+    )
+    methods = {m["name"]: m for text in files.values() for m in (yaml.safe_load(text).get("methods") or [])}
+    assert set(methods) == {"GET /api/v1/staff/{company_id}/{staff_id}", "GET /api/v1/staff/{company_id}"}
+    listed = methods["GET /api/v1/staff/{company_id}"]
+    assert listed["python_name"] == "list_all_legacy"
+    assert [p["name"] for p in listed["params"]] == ["company_id"]
+    assert [p["name"] for p in methods["GET /api/v1/staff/{company_id}/{staff_id}"]["params"]] == [
+        "company_id",
+        "staff_id",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ({"omit": ""}, "omit must give the reason"),
+        ({"list_form": {"name": "list_all"}}, "list_form is"),
+        ({"list_form": {"name": "List", "reason": "r"}}, "list_form is"),
+    ],
+)
+def test_bad_omit_and_list_form_name_the_problem(entry: dict[str, Any], reason: str, tmp_path: Path) -> None:
+    operation = {"group": "staff", "name": "list_legacy", **entry}
+    with pytest.raises(SpecError, match=reason) as caught:
+        _import(tmp_path, {"GET /api/v1/staff/{company_id}/{staff_id}": operation})
+    assert "overlay.yaml" in str(caught.value)
+
+
+def test_list_form_needs_a_route_ending_in_a_parameter(tmp_path: Path) -> None:
+    operations = {
+        "GET /api/v1/staff/{company_id}/{staff_id}": {"group": "staff", "name": "list_legacy"},
+        "POST /api/v1/https://your-api.url": {
+            "group": "staff",
+            "name": "fiscalize",
+            "list_form": {"name": "list_all", "reason": "r"},
+        },
+    }
+    with pytest.raises(SpecError, match="ending in a path parameter"):
+        _import(tmp_path, operations)

@@ -35,6 +35,9 @@ BLUEPRINT_ONLY = {
     "POST /hooks_settings/{company_id}": "POST /api/v1/hooks_settings/{company_id}",
     "PUT /comments/{company_id}/": "PUT /api/v1/comments/{company_id}/",
 }
+# Blueprint actions that are callbacks YCLIENTS makes to a partner's server: the overlay omits
+# them from the SDK (issue 17), so their samples have no method to decode them.
+CALLBACKS = {"POST /https://your-api.url"}
 
 
 def _mapped() -> list[tuple[str, str, dict[str, Any]]]:
@@ -57,8 +60,8 @@ def test_sample_decodes(file: str, wire: str, sample: dict[str, Any]) -> None:
 
 def test_every_sample_is_checked() -> None:
     unmapped = {s["method"] for s in SAMPLES_LIST if wire_of_blueprint(s["method"]) is None}
-    assert unmapped == set()
-    assert len(_mapped()) == len(SAMPLES_LIST)
+    assert unmapped == CALLBACKS
+    assert len(_mapped()) == len([s for s in SAMPLES_LIST if s["method"] not in CALLBACKS])
     assert {s["method"] for s in SAMPLES_LIST} >= set(BLUEPRINT_ONLY)
     assert {wire_of_blueprint(method) for method in BLUEPRINT_ONLY} == set(BLUEPRINT_ONLY.values())
 

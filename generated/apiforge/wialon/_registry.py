@@ -1203,6 +1203,14 @@ METHODS: dict[str, MethodInfo] = {
         "_UNIT_UPDATE_VIDEO_AUTOPAY",
         False,
     ),
+    "unit/get_activity_settings": MethodInfo(
+        "unit",
+        "get_activity_settings",
+        "ActivitySettings",
+        "apiforge.wialon.methods.unit",
+        "_UNIT_GET_ACTIVITY_SETTINGS",
+        False,
+    ),
     "unit/update_activity_settings": MethodInfo(
         "unit",
         "update_activity_settings",

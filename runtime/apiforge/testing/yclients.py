@@ -407,6 +407,8 @@ class FakeYclients(FakeServer):
             "DELETE /api/v1/company/{id}/": self._company_delete,
             # services
             "POST /api/v1/services/{company_id}": self._service_create,
+            "GET /api/v1/company/{company_id}/services": self._service_list_all,
+            "GET /api/v1/services/{company_id}": self._service_list_all,
             "GET /api/v1/company/{company_id}/services/{service_id}": self._service_list,
             "GET /api/v1/services/{company_id}/{service_id}": self._service_list,
             "PATCH /api/v1/company/{company_id}/services/{service_id}": self._service_update,
@@ -414,6 +416,8 @@ class FakeYclients(FakeServer):
             "DELETE /api/v1/services/{company_id}/{service_id}": self._service_delete,
             # staff
             "POST /api/v1/staff/{company_id}": self._staff_create,
+            "GET /api/v1/company/{company_id}/staff": self._staff_list_all,
+            "GET /api/v1/staff/{company_id}": self._staff_list_all,
             "GET /api/v1/company/{company_id}/staff/{staff_id}": self._staff_list,
             "GET /api/v1/staff/{company_id}/{staff_id}": self._staff_list,
             "PUT /api/v1/staff/{company_id}/{staff_id}": self._staff_update,
@@ -564,6 +568,10 @@ class FakeYclients(FakeServer):
         self.services[company][service_id] = service
         return None, service, []
 
+    def _service_list_all(self, request: Request) -> Answer:
+        company = self._company(request, staff_only=False)
+        return None, list(self.services[company].values()), []
+
     def _service_list(self, request: Request) -> Answer:
         company = self._company(request, staff_only=False)
         return None, [self._found(self.services[company], request.path["service_id"], "Service")], []
@@ -594,6 +602,10 @@ class FakeYclients(FakeServer):
         employee.update({k: v for k, v in body.items() if k in employee})
         self.staff[company][staff_id] = employee
         return None, employee, []
+
+    def _staff_list_all(self, request: Request) -> Answer:
+        company = self._company(request, staff_only=False)
+        return None, list(self.staff[company].values()), []
 
     def _staff_list(self, request: Request) -> Answer:
         company = self._company(request, staff_only=False)

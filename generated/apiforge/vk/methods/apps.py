@@ -417,7 +417,9 @@ class AppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
@@ -431,7 +433,7 @@ class AppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             app_fields: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
@@ -464,7 +466,9 @@ class AppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -481,7 +485,7 @@ class AppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             q: str.
             genre_id: int; >= 0.
             filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
@@ -892,7 +896,9 @@ class AppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -1078,7 +1084,9 @@ class AsyncAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
@@ -1092,7 +1100,7 @@ class AsyncAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             app_fields: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
@@ -1125,7 +1133,9 @@ class AsyncAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -1142,7 +1152,7 @@ class AsyncAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             q: str.
             genre_id: int; >= 0.
             filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].
@@ -1553,7 +1563,9 @@ class AsyncAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -1741,7 +1753,9 @@ class BatchAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
     ) -> Pending[AppsGetResponse]:
         """Call `apps.get`.
@@ -1755,7 +1769,7 @@ class BatchAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             app_fields: Sequence[AppsAppFields | str].
 
         Returns: `AppsGetResponse`.
@@ -1788,7 +1802,9 @@ class BatchAppsMethods:
         extended: bool | None = None,
         return_friends: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
@@ -1805,7 +1821,7 @@ class BatchAppsMethods:
             extended: bool.
             return_friends: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             q: str.
             genre_id: int; >= 0.
             filter: Literal['favorite', 'featured', 'installed', 'new', 'recommended'].

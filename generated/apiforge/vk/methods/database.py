@@ -63,6 +63,7 @@ _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
         Param("offset", "form", "plain"),
         Param("count", "form", "plain"),
         Param("fields", "form", "csv"),
+        Param("country_id", "form", "plain"),
     ),
     result=DatabaseGetCitiesResponse,
     idempotent=True,
@@ -244,6 +245,7 @@ _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = Method
         Param("city_id", "form", "plain"),
         Param("offset", "form", "plain"),
         Param("count", "form", "plain"),
+        Param("country_id", "form", "plain"),
     ),
     result=DatabaseGetUniversitiesResponse,
     idempotent=True,
@@ -305,6 +307,7 @@ class DatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -317,6 +320,7 @@ class DatabaseMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[str].
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -331,6 +335,7 @@ class DatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
+                    "country_id": country_id,
                 }
             )
         )
@@ -561,7 +566,13 @@ class DatabaseMethods:
         )
 
     def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -572,6 +583,7 @@ class DatabaseMethods:
             city_id: int; >= 0.
             offset: int; >= 0.
             count: int; 0..10000.
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -584,6 +596,7 @@ class DatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
+                    "country_id": country_id,
                 }
             )
         )
@@ -615,6 +628,7 @@ class DatabaseMethods:
         q: str | None = None,
         need_all: bool | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
         page_size: int | None = None,
     ) -> Iterator[DatabaseCity]:
         """Every item of the `items` of `get_cities` (`database.getCities`), page after page.
@@ -630,6 +644,7 @@ class DatabaseMethods:
                 "q": q,
                 "need_all": need_all,
                 "fields": fields,
+                "country_id": country_id,
             },
             page_size=page_size,
             page=Page[DatabaseCity],
@@ -749,7 +764,12 @@ class DatabaseMethods:
             yield from page
 
     def iter_get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, page_size: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        country_id: int | None = None,
+        page_size: int | None = None,
     ) -> Iterator[DatabaseUniversity]:
         """Every item of the `items` of `get_universities` (`database.getUniversities`), page after page.
 
@@ -762,6 +782,7 @@ class DatabaseMethods:
             {
                 "q": q,
                 "city_id": city_id,
+                "country_id": country_id,
             },
             page_size=page_size,
             page=Page[DatabaseUniversity],
@@ -815,6 +836,7 @@ class AsyncDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -827,6 +849,7 @@ class AsyncDatabaseMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[str].
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -841,6 +864,7 @@ class AsyncDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
+                    "country_id": country_id,
                 }
             )
         )
@@ -1071,7 +1095,13 @@ class AsyncDatabaseMethods:
         )
 
     async def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        country_id: int | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -1082,6 +1112,7 @@ class AsyncDatabaseMethods:
             city_id: int; >= 0.
             offset: int; >= 0.
             count: int; 0..10000.
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -1094,6 +1125,7 @@ class AsyncDatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
+                    "country_id": country_id,
                 }
             )
         )
@@ -1126,6 +1158,7 @@ class AsyncDatabaseMethods:
         q: str | None = None,
         need_all: bool | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[DatabaseCity]:
         """Every item of the `items` of `get_cities` (`database.getCities`), page after page.
@@ -1141,6 +1174,7 @@ class AsyncDatabaseMethods:
                 "q": q,
                 "need_all": need_all,
                 "fields": fields,
+                "country_id": country_id,
             },
             page_size=page_size,
             page=Page[DatabaseCity],
@@ -1270,7 +1304,12 @@ class AsyncDatabaseMethods:
                 yield item
 
     async def iter_get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, page_size: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        country_id: int | None = None,
+        page_size: int | None = None,
     ) -> AsyncIterator[DatabaseUniversity]:
         """Every item of the `items` of `get_universities` (`database.getUniversities`), page after page.
 
@@ -1283,6 +1322,7 @@ class AsyncDatabaseMethods:
             {
                 "q": q,
                 "city_id": city_id,
+                "country_id": country_id,
             },
             page_size=page_size,
             page=Page[DatabaseUniversity],
@@ -1337,6 +1377,7 @@ class BatchDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        country_id: int | None = None,
     ) -> Pending[DatabaseGetCitiesResponse]:
         """Call `database.getCities`.
 
@@ -1349,6 +1390,7 @@ class BatchDatabaseMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[str].
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetCitiesResponse`.
 
@@ -1363,6 +1405,7 @@ class BatchDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
+                    "country_id": country_id,
                 }
             )
         )
@@ -1593,7 +1636,13 @@ class BatchDatabaseMethods:
         )
 
     def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        country_id: int | None = None,
     ) -> Pending[DatabaseGetUniversitiesResponse]:
         """Call `database.getUniversities`.
 
@@ -1604,6 +1653,7 @@ class BatchDatabaseMethods:
             city_id: int; >= 0.
             offset: int; >= 0.
             count: int; 0..10000.
+            country_id: int; >= 0.
 
         Returns: `DatabaseGetUniversitiesResponse`.
 
@@ -1616,6 +1666,7 @@ class BatchDatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
+                    "country_id": country_id,
                 }
             )
         )

@@ -132,6 +132,7 @@ _FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
         Param("offset", "form", "plain"),
         Param("fields", "form", "csv"),
         Param("ref", "form", "plain"),
+        Param("name_case", "form", "plain"),
     ),
     result=FriendsGetResponse,
     variants=(Variant("fieldsResponse", (("fields", PRESENT),), FriendsGetFieldsResponse),),
@@ -523,6 +524,9 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     def get(
@@ -535,6 +539,9 @@ class FriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse: ...
     def get(
         self,
@@ -546,6 +553,9 @@ class FriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -559,6 +569,7 @@ class FriendsMethods:
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
             ref: str; at most 255 characters.
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -575,6 +586,7 @@ class FriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
+                    "name_case": name_case,
                 }
             )
         )
@@ -879,7 +891,9 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -890,7 +904,7 @@ class FriendsMethods:
             count: int; 0..100.
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -914,7 +928,9 @@ class FriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         offset: int | None = None,
         count: int | None = None,
     ) -> FriendsSearchResponse:
@@ -926,7 +942,7 @@ class FriendsMethods:
             user_id: int; >= 1, format int64.
             q: str.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             offset: int; >= 0.
             count: int; 0..1000.
 
@@ -954,6 +970,9 @@ class FriendsMethods:
         order: Literal["hints", "mobile", "name", "random", "smart"] | None = None,
         list_id: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> Iterator[int]:
         """Every item of the `items` of `get` (`friends.get`), page after page.
@@ -969,6 +988,7 @@ class FriendsMethods:
                 "order": order,
                 "list_id": list_id,
                 "ref": ref,
+                "name_case": name_case,
             },
             page_size=page_size,
             page=Page[int],
@@ -1018,7 +1038,9 @@ class FriendsMethods:
         *,
         filter: Sequence[Literal["contacts", "mutual", "mutual_contacts"]] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> Iterator[UsersUserFull]:
         """Every item of the `items` of `get_suggestions` (`friends.getSuggestions`), page after page.
@@ -1048,7 +1070,9 @@ class FriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> Iterator[UsersUserFull]:
         """Every item of the `items` of `search` (`friends.search`), page after page.
@@ -1293,6 +1317,9 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     async def get(
@@ -1305,6 +1332,9 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse: ...
     async def get(
         self,
@@ -1316,6 +1346,9 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -1329,6 +1362,7 @@ class AsyncFriendsMethods:
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
             ref: str; at most 255 characters.
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -1345,6 +1379,7 @@ class AsyncFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
+                    "name_case": name_case,
                 }
             )
         )
@@ -1651,7 +1686,9 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -1662,7 +1699,7 @@ class AsyncFriendsMethods:
             count: int; 0..100.
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -1686,7 +1723,9 @@ class AsyncFriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         offset: int | None = None,
         count: int | None = None,
     ) -> FriendsSearchResponse:
@@ -1698,7 +1737,7 @@ class AsyncFriendsMethods:
             user_id: int; >= 1, format int64.
             q: str.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             offset: int; >= 0.
             count: int; 0..1000.
 
@@ -1726,6 +1765,9 @@ class AsyncFriendsMethods:
         order: Literal["hints", "mobile", "name", "random", "smart"] | None = None,
         list_id: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[int]:
         """Every item of the `items` of `get` (`friends.get`), page after page.
@@ -1741,6 +1783,7 @@ class AsyncFriendsMethods:
                 "order": order,
                 "list_id": list_id,
                 "ref": ref,
+                "name_case": name_case,
             },
             page_size=page_size,
             page=Page[int],
@@ -1792,7 +1835,9 @@ class AsyncFriendsMethods:
         *,
         filter: Sequence[Literal["contacts", "mutual", "mutual_contacts"]] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[UsersUserFull]:
         """Every item of the `items` of `get_suggestions` (`friends.getSuggestions`), page after page.
@@ -1823,7 +1868,9 @@ class AsyncFriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[UsersUserFull]:
         """Every item of the `items` of `search` (`friends.search`), page after page.
@@ -2069,6 +2116,9 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetFieldsResponse]: ...
     @overload
     def get(
@@ -2081,6 +2131,9 @@ class BatchFriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetResponse]: ...
     def get(
         self,
@@ -2092,6 +2145,9 @@ class BatchFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetResponse | FriendsGetFieldsResponse]:
         """Call `friends.get`.
 
@@ -2105,6 +2161,7 @@ class BatchFriendsMethods:
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
             ref: str; at most 255 characters.
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetResponse`.
             With fields=<given>: `FriendsGetFieldsResponse` (fieldsResponse).
@@ -2121,6 +2178,7 @@ class BatchFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
+                    "name_case": name_case,
                 }
             )
         )
@@ -2429,7 +2487,9 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[FriendsGetSuggestionsResponse]:
         """Call `friends.getSuggestions`.
 
@@ -2440,7 +2500,7 @@ class BatchFriendsMethods:
             count: int; 0..100.
             offset: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `FriendsGetSuggestionsResponse`.
 
@@ -2464,7 +2524,9 @@ class BatchFriendsMethods:
         user_id: int | None = None,
         q: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         offset: int | None = None,
         count: int | None = None,
     ) -> Pending[FriendsSearchResponse]:
@@ -2476,7 +2538,7 @@ class BatchFriendsMethods:
             user_id: int; >= 1, format int64.
             q: str.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             offset: int; >= 0.
             count: int; 0..1000.
 

@@ -1954,7 +1954,9 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -1965,7 +1967,7 @@ class GroupsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 
@@ -3223,7 +3225,9 @@ class GroupsMethods:
         *,
         group_id: int,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> Iterator[UsersUserFull]:
         """Every item of the `items` of `get_invited_users` (`groups.getInvitedUsers`), page after page.
@@ -4338,7 +4342,9 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -4349,7 +4355,7 @@ class AsyncGroupsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 
@@ -5614,7 +5620,9 @@ class AsyncGroupsMethods:
         *,
         group_id: int,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[UsersUserFull]:
         """Every item of the `items` of `get_invited_users` (`groups.getInvitedUsers`), page after page.
@@ -6734,7 +6742,9 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[GroupsGetInvitedUsersResponse]:
         """Call `groups.getInvitedUsers`.
 
@@ -6745,7 +6755,7 @@ class BatchGroupsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `GroupsGetInvitedUsersResponse`.
 

@@ -188,6 +188,7 @@ _MESSAGES_EDIT: MethodSpec[BaseBoolInt] = MethodSpec(
         Param("cmid", "form", "plain"),
         Param("template", "form", "json"),
         Param("keyboard", "form", "json"),
+        Param("conversation_message_id", "form", "plain"),
     ),
     result=BaseBoolInt,
     batchable=True,
@@ -1107,6 +1108,7 @@ class MessagesMethods:
         cmid: int | None = None,
         template: MessagesTemplate | str | None = None,
         keyboard: MessagesKeyboard | str | None = None,
+        conversation_message_id: int | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -1127,6 +1129,7 @@ class MessagesMethods:
             cmid: int; >= 0, format int32.
             template: MessagesTemplate | str.
             keyboard: MessagesKeyboard | str.
+            conversation_message_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -1151,6 +1154,7 @@ class MessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
+                    "conversation_message_id": conversation_message_id,
                 }
             )
         )
@@ -1310,7 +1314,9 @@ class MessagesMethods:
         chat_ids: Sequence[int],
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -1319,7 +1325,9 @@ class MessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChatFull: ...
     @overload
     def get_chat(
@@ -1328,7 +1336,9 @@ class MessagesMethods:
         chat_ids: Sequence[int],
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     def get_chat(
@@ -1337,7 +1347,9 @@ class MessagesMethods:
         chat_id: int | None = None,
         chat_ids: None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat: ...
     def get_chat(
         self,
@@ -1345,7 +1357,9 @@ class MessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -1355,7 +1369,7 @@ class MessagesMethods:
             chat_id: int; 0..100000000.
             chat_ids: Sequence[int].
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -1799,7 +1813,9 @@ class MessagesMethods:
         offset: int | None = None,
         count: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
@@ -1812,7 +1828,7 @@ class MessagesMethods:
             offset: int; >= 0.
             count: int; 0..200.
             extended: bool.
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             fields: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.
@@ -2983,7 +2999,9 @@ class MessagesMethods:
         intent: Literal["confirmed_notification", "non_promo_newsletter", "promo_newsletter"],
         subscribe_id: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
         page_size: int | None = None,
     ) -> Iterator[int]:
@@ -3338,6 +3356,7 @@ class AsyncMessagesMethods:
         cmid: int | None = None,
         template: MessagesTemplate | str | None = None,
         keyboard: MessagesKeyboard | str | None = None,
+        conversation_message_id: int | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -3358,6 +3377,7 @@ class AsyncMessagesMethods:
             cmid: int; >= 0, format int32.
             template: MessagesTemplate | str.
             keyboard: MessagesKeyboard | str.
+            conversation_message_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -3382,6 +3402,7 @@ class AsyncMessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
+                    "conversation_message_id": conversation_message_id,
                 }
             )
         )
@@ -3541,7 +3562,9 @@ class AsyncMessagesMethods:
         chat_ids: Sequence[int],
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     async def get_chat(
@@ -3550,7 +3573,9 @@ class AsyncMessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChatFull: ...
     @overload
     async def get_chat(
@@ -3559,7 +3584,9 @@ class AsyncMessagesMethods:
         chat_ids: Sequence[int],
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     async def get_chat(
@@ -3568,7 +3595,9 @@ class AsyncMessagesMethods:
         chat_id: int | None = None,
         chat_ids: None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat: ...
     async def get_chat(
         self,
@@ -3576,7 +3605,9 @@ class AsyncMessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -3586,7 +3617,7 @@ class AsyncMessagesMethods:
             chat_id: int; 0..100000000.
             chat_ids: Sequence[int].
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -4030,7 +4061,9 @@ class AsyncMessagesMethods:
         offset: int | None = None,
         count: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
@@ -4043,7 +4076,7 @@ class AsyncMessagesMethods:
             offset: int; >= 0.
             count: int; 0..200.
             extended: bool.
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             fields: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.
@@ -5224,7 +5257,9 @@ class AsyncMessagesMethods:
         intent: Literal["confirmed_notification", "non_promo_newsletter", "promo_newsletter"],
         subscribe_id: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[int]:
@@ -5583,6 +5618,7 @@ class BatchMessagesMethods:
         cmid: int | None = None,
         template: MessagesTemplate | str | None = None,
         keyboard: MessagesKeyboard | str | None = None,
+        conversation_message_id: int | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `messages.edit`.
 
@@ -5603,6 +5639,7 @@ class BatchMessagesMethods:
             cmid: int; >= 0, format int32.
             template: MessagesTemplate | str.
             keyboard: MessagesKeyboard | str.
+            conversation_message_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -5627,6 +5664,7 @@ class BatchMessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
+                    "conversation_message_id": conversation_message_id,
                 }
             )
         )
@@ -5786,7 +5824,9 @@ class BatchMessagesMethods:
         chat_ids: Sequence[int],
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[list[MessagesChatFull]]: ...
     @overload
     def get_chat(
@@ -5795,7 +5835,9 @@ class BatchMessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -5804,7 +5846,9 @@ class BatchMessagesMethods:
         chat_ids: Sequence[int],
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[list[MessagesChat]]: ...
     @overload
     def get_chat(
@@ -5813,7 +5857,9 @@ class BatchMessagesMethods:
         chat_id: int | None = None,
         chat_ids: None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[MessagesChat]: ...
     def get_chat(
         self,
@@ -5821,7 +5867,9 @@ class BatchMessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]]:
         """Call `messages.getChat`.
 
@@ -5831,7 +5879,7 @@ class BatchMessagesMethods:
             chat_id: int; 0..100000000.
             chat_ids: Sequence[int].
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `MessagesChat`.
             With chat_ids=<given>, fields=<given>: `list[MessagesChatFull]` (chatIds_Fields_Response).
@@ -6275,7 +6323,9 @@ class BatchMessagesMethods:
         offset: int | None = None,
         count: int | None = None,
         extended: bool | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         fields: Sequence[str] | None = None,
     ) -> Pending[MessagesGetIntentUsersResponse]:
         """Call `messages.getIntentUsers`.
@@ -6288,7 +6338,7 @@ class BatchMessagesMethods:
             offset: int; >= 0.
             count: int; 0..200.
             extended: bool.
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             fields: Sequence[str].
 
         Returns: `MessagesGetIntentUsersResponse`.

@@ -477,7 +477,9 @@ class NewsfeedMethods:
         *,
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     def get_banned(
@@ -485,14 +487,18 @@ class NewsfeedMethods:
         *,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     def get_banned(
         self,
         *,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -501,7 +507,7 @@ class NewsfeedMethods:
         Args:
             extended: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
@@ -1326,7 +1332,9 @@ class AsyncNewsfeedMethods:
         *,
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     async def get_banned(
@@ -1334,14 +1342,18 @@ class AsyncNewsfeedMethods:
         *,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     async def get_banned(
         self,
         *,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -1350,7 +1362,7 @@ class AsyncNewsfeedMethods:
         Args:
             extended: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).
@@ -2181,7 +2193,9 @@ class BatchNewsfeedMethods:
         *,
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[NewsfeedGetBannedExtendedResponse]: ...
     @overload
     def get_banned(
@@ -2189,14 +2203,18 @@ class BatchNewsfeedMethods:
         *,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[NewsfeedGetBannedResponse]: ...
     def get_banned(
         self,
         *,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse]:
         """Call `newsfeed.getBanned`.
 
@@ -2205,7 +2223,7 @@ class BatchNewsfeedMethods:
         Args:
             extended: bool.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `NewsfeedGetBannedResponse`.
             With extended=True: `NewsfeedGetBannedExtendedResponse` (extendedResponse).

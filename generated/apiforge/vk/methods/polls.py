@@ -57,6 +57,7 @@ _POLLS_DELETE_VOTE: MethodSpec[BaseBoolInt] = MethodSpec(
         Param("poll_id", "form", "plain"),
         Param("owner_id", "form", "plain"),
         Param("is_board", "form", "bool01"),
+        Param("answer_id", "form", "plain"),
     ),
     result=BaseBoolInt,
     batchable=True,
@@ -237,7 +238,9 @@ class PollsMethods:
             )
         )
 
-    def delete_vote(self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None) -> BaseBoolInt:
+    def delete_vote(
+        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None, answer_id: int | None = None
+    ) -> BaseBoolInt:
         """Call `polls.deleteVote`.
 
         Tokens: user.
@@ -246,6 +249,7 @@ class PollsMethods:
             poll_id: int; required; >= 0.
             owner_id: int; format int64.
             is_board: bool.
+            answer_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -259,6 +263,7 @@ class PollsMethods:
                     "poll_id": poll_id,
                     "owner_id": owner_id,
                     "is_board": is_board,
+                    "answer_id": answer_id,
                 }
             )
         )
@@ -331,7 +336,9 @@ class PollsMethods:
         extended: bool | None = None,
         friends_count: int | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> PollsPollExtended:
         """Call `polls.getById`.
 
@@ -344,7 +351,7 @@ class PollsMethods:
             extended: bool.
             friends_count: int; 0..100.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `PollsPollExtended`.
 
@@ -398,7 +405,9 @@ class PollsMethods:
         friends_only: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[PollsFieldsVoters]: ...
     @overload
     def get_voters(
@@ -412,7 +421,9 @@ class PollsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[PollsVoters]: ...
     def get_voters(
         self,
@@ -425,7 +436,9 @@ class PollsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
         """Call `polls.getVoters`.
 
@@ -440,7 +453,7 @@ class PollsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `list[PollsVoters]`.
             With fields=<given>: `list[PollsFieldsVoters]` (fieldsResponse).
@@ -580,7 +593,7 @@ class AsyncPollsMethods:
         )
 
     async def delete_vote(
-        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None
+        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None, answer_id: int | None = None
     ) -> BaseBoolInt:
         """Call `polls.deleteVote`.
 
@@ -590,6 +603,7 @@ class AsyncPollsMethods:
             poll_id: int; required; >= 0.
             owner_id: int; format int64.
             is_board: bool.
+            answer_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -603,6 +617,7 @@ class AsyncPollsMethods:
                     "poll_id": poll_id,
                     "owner_id": owner_id,
                     "is_board": is_board,
+                    "answer_id": answer_id,
                 }
             )
         )
@@ -675,7 +690,9 @@ class AsyncPollsMethods:
         extended: bool | None = None,
         friends_count: int | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> PollsPollExtended:
         """Call `polls.getById`.
 
@@ -688,7 +705,7 @@ class AsyncPollsMethods:
             extended: bool.
             friends_count: int; 0..100.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `PollsPollExtended`.
 
@@ -742,7 +759,9 @@ class AsyncPollsMethods:
         friends_only: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[PollsFieldsVoters]: ...
     @overload
     async def get_voters(
@@ -756,7 +775,9 @@ class AsyncPollsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[PollsVoters]: ...
     async def get_voters(
         self,
@@ -769,7 +790,9 @@ class AsyncPollsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
         """Call `polls.getVoters`.
 
@@ -784,7 +807,7 @@ class AsyncPollsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `list[PollsVoters]`.
             With fields=<given>: `list[PollsFieldsVoters]` (fieldsResponse).
@@ -924,7 +947,7 @@ class BatchPollsMethods:
         )
 
     def delete_vote(
-        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None
+        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None, answer_id: int | None = None
     ) -> Pending[BaseBoolInt]:
         """Call `polls.deleteVote`.
 
@@ -934,6 +957,7 @@ class BatchPollsMethods:
             poll_id: int; required; >= 0.
             owner_id: int; format int64.
             is_board: bool.
+            answer_id: int; >= 0.
 
         Returns: `BaseBoolInt`.
 
@@ -947,6 +971,7 @@ class BatchPollsMethods:
                     "poll_id": poll_id,
                     "owner_id": owner_id,
                     "is_board": is_board,
+                    "answer_id": answer_id,
                 }
             )
         )
@@ -1019,7 +1044,9 @@ class BatchPollsMethods:
         extended: bool | None = None,
         friends_count: int | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[PollsPollExtended]:
         """Call `polls.getById`.
 
@@ -1032,7 +1059,7 @@ class BatchPollsMethods:
             extended: bool.
             friends_count: int; 0..100.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `PollsPollExtended`.
 
@@ -1086,7 +1113,9 @@ class BatchPollsMethods:
         friends_only: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[list[PollsFieldsVoters]]: ...
     @overload
     def get_voters(
@@ -1100,7 +1129,9 @@ class BatchPollsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[list[PollsVoters]]: ...
     def get_voters(
         self,
@@ -1113,7 +1144,9 @@ class BatchPollsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[list[PollsVoters] | list[PollsFieldsVoters]]:
         """Call `polls.getVoters`.
 
@@ -1128,7 +1161,7 @@ class BatchPollsMethods:
             offset: int; >= 0.
             count: int; >= 0.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `list[PollsVoters]`.
             With fields=<given>: `list[PollsFieldsVoters]` (fieldsResponse).

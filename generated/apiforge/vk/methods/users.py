@@ -165,7 +165,9 @@ class UsersMethods:
         *,
         user_ids: Sequence[int | str] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         from_group_id: int | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
@@ -175,7 +177,7 @@ class UsersMethods:
         Args:
             user_ids: Sequence[int | str]; at most 1000 items.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
         Returns: `list[UsersUserFull]`.
@@ -201,7 +203,9 @@ class UsersMethods:
         user_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     def get_followers(
@@ -211,7 +215,9 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse: ...
     def get_followers(
         self,
@@ -220,7 +226,9 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -231,7 +239,7 @@ class UsersMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
@@ -470,7 +478,9 @@ class UsersMethods:
         self,
         *,
         user_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> Iterator[int]:
         """Every item of the `items` of `get_followers` (`users.getFollowers`), page after page.
@@ -598,7 +608,9 @@ class AsyncUsersMethods:
         *,
         user_ids: Sequence[int | str] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         from_group_id: int | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
@@ -608,7 +620,7 @@ class AsyncUsersMethods:
         Args:
             user_ids: Sequence[int | str]; at most 1000 items.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
         Returns: `list[UsersUserFull]`.
@@ -634,7 +646,9 @@ class AsyncUsersMethods:
         user_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     async def get_followers(
@@ -644,7 +658,9 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse: ...
     async def get_followers(
         self,
@@ -653,7 +669,9 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -664,7 +682,7 @@ class AsyncUsersMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).
@@ -903,7 +921,9 @@ class AsyncUsersMethods:
         self,
         *,
         user_id: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[int]:
         """Every item of the `items` of `get_followers` (`users.getFollowers`), page after page.
@@ -1033,7 +1053,9 @@ class BatchUsersMethods:
         *,
         user_ids: Sequence[int | str] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
         from_group_id: int | None = None,
     ) -> Pending[list[UsersUserFull]]:
         """Call `users.get`.
@@ -1043,7 +1065,7 @@ class BatchUsersMethods:
         Args:
             user_ids: Sequence[int | str]; at most 1000 items.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
             from_group_id: int; format int64.
 
         Returns: `list[UsersUserFull]`.
@@ -1069,7 +1091,9 @@ class BatchUsersMethods:
         user_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[UsersGetFollowersFieldsResponse]: ...
     @overload
     def get_followers(
@@ -1079,7 +1103,9 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[UsersGetFollowersResponse]: ...
     def get_followers(
         self,
@@ -1088,7 +1114,9 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[UsersGetFollowersResponse | UsersGetFollowersFieldsResponse]:
         """Call `users.getFollowers`.
 
@@ -1099,7 +1127,7 @@ class BatchUsersMethods:
             offset: int; >= 0.
             count: int; 0..1000.
             fields: Sequence[UsersFields | str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `UsersGetFollowersResponse`.
             With fields=<given>: `UsersGetFollowersFieldsResponse` (fieldsResponse).

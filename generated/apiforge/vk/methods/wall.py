@@ -424,6 +424,7 @@ _WALL_SEARCH: MethodSpec[WallSearchResponse] = MethodSpec(
         Param("offset", "form", "plain"),
         Param("extended", "form", "bool01"),
         Param("fields", "form", "csv"),
+        Param("owner_id", "form", "plain"),
     ),
     result=WallSearchResponse,
     variants=(Variant("extendedResponse", (("extended", True),), WallSearchExtendedResponse),),
@@ -1116,7 +1117,9 @@ class WallMethods:
         links: Sequence[Mapping[str, JSON]],
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -1126,7 +1129,7 @@ class WallMethods:
             links: Sequence[Mapping[str, JSON]]; required.
             extended: bool.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -1456,6 +1459,7 @@ class WallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     def search(
@@ -1468,6 +1472,7 @@ class WallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse: ...
     def search(
         self,
@@ -1479,6 +1484,7 @@ class WallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -1492,6 +1498,7 @@ class WallMethods:
             offset: int; >= 0.
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -1510,6 +1517,7 @@ class WallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )
@@ -1617,6 +1625,7 @@ class WallMethods:
         query: str | None = None,
         owners_only: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
         page_size: int | None = None,
     ) -> Iterator[WallWallpostFull]:
         """Every item of the `items` of `search` (`wall.search`), page after page.
@@ -1632,6 +1641,7 @@ class WallMethods:
                 "query": query,
                 "owners_only": owners_only,
                 "fields": fields,
+                "owner_id": owner_id,
             },
             page_size=page_size,
             page=Page[WallWallpostFull],
@@ -2304,7 +2314,9 @@ class AsyncWallMethods:
         links: Sequence[Mapping[str, JSON]],
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -2314,7 +2326,7 @@ class AsyncWallMethods:
             links: Sequence[Mapping[str, JSON]]; required.
             extended: bool.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -2644,6 +2656,7 @@ class AsyncWallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     async def search(
@@ -2656,6 +2669,7 @@ class AsyncWallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse: ...
     async def search(
         self,
@@ -2667,6 +2681,7 @@ class AsyncWallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -2680,6 +2695,7 @@ class AsyncWallMethods:
             offset: int; >= 0.
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -2698,6 +2714,7 @@ class AsyncWallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )
@@ -2807,6 +2824,7 @@ class AsyncWallMethods:
         query: str | None = None,
         owners_only: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[WallWallpostFull]:
         """Every item of the `items` of `search` (`wall.search`), page after page.
@@ -2822,6 +2840,7 @@ class AsyncWallMethods:
                 "query": query,
                 "owners_only": owners_only,
                 "fields": fields,
+                "owner_id": owner_id,
             },
             page_size=page_size,
             page=Page[WallWallpostFull],
@@ -3495,7 +3514,9 @@ class BatchWallMethods:
         links: Sequence[Mapping[str, JSON]],
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
-        name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        name_case: BaseNameCase
+        | Literal["nom", "gen", "dat", "acc", "ins", "abl", "Nom", "Gen", "Dat", "Acc", "Ins", "Abl"]
+        | None = None,
     ) -> Pending[WallParseAttachedLinkResponse]:
         """Call `wall.parseAttachedLink`.
 
@@ -3505,7 +3526,7 @@ class BatchWallMethods:
             links: Sequence[Mapping[str, JSON]]; required.
             extended: bool.
             fields: Sequence[str].
-            name_case: BaseNameCase | Literal['Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
+            name_case: BaseNameCase | Literal['nom', 'gen', 'dat', 'acc', 'ins', 'abl', 'Nom', 'Gen', 'Dat', 'Acc', 'Ins', 'Abl'].
 
         Returns: `WallParseAttachedLinkResponse`.
 
@@ -3835,6 +3856,7 @@ class BatchWallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> Pending[WallSearchExtendedResponse]: ...
     @overload
     def search(
@@ -3847,6 +3869,7 @@ class BatchWallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> Pending[WallSearchResponse]: ...
     def search(
         self,
@@ -3858,6 +3881,7 @@ class BatchWallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        owner_id: int | None = None,
     ) -> Pending[WallSearchResponse | WallSearchExtendedResponse]:
         """Call `wall.search`.
 
@@ -3871,6 +3895,7 @@ class BatchWallMethods:
             offset: int; >= 0.
             extended: bool.
             fields: Sequence[BaseUserGroupFields | str].
+            owner_id: int; format int64.
 
         Returns: `WallSearchResponse`.
             With extended=True: `WallSearchExtendedResponse` (extendedResponse).
@@ -3889,6 +3914,7 @@ class BatchWallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
+                    "owner_id": owner_id,
                 }
             )
         )

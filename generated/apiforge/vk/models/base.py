@@ -101,12 +101,18 @@ class BaseLinkRatingType(OpenStrEnum):
 class BaseNameCase(OpenStrEnum):
     """`base_name_case`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
 
-    NOMINATIVE = "Nom"
-    GENITIVE = "Gen"
-    DATIVE = "Dat"
-    ACCUSATIVE = "Acc"
-    INSTRUMENTAL = "Ins"
-    PREPOSITIONAL = "Abl"
+    NOMINATIVE = "nom"
+    GENITIVE = "gen"
+    DATIVE = "dat"
+    ACCUSATIVE = "acc"
+    INSTRUMENTAL = "ins"
+    PREPOSITIONAL = "abl"
+    NOMINATIVE_CAPITALISED = "Nom"
+    GENITIVE_CAPITALISED = "Gen"
+    DATIVE_CAPITALISED = "Dat"
+    ACCUSATIVE_CAPITALISED = "Acc"
+    INSTRUMENTAL_CAPITALISED = "Ins"
+    PREPOSITIONAL_CAPITALISED = "Abl"
 
 
 class BaseOkResponse(OpenIntEnum):

@@ -21,8 +21,8 @@ _TOKEN_LOGIN: MethodSpec[LoginResponse] = MethodSpec(
     name="token/login",
     params=(
         Param("token", "params", "native"),
-        Param("fl", "params", "native"),
         Param("operateAs", "params", "native"),
+        Param("fl", "params", "native"),
     ),
     result=LoginResponse,
     idempotent=True,
@@ -63,15 +63,17 @@ class TokenMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def login(self, *, token: str, fl: TokenLoginFlags | int, operate_as: str | None = None) -> LoginResponse:
+    def login(
+        self, *, token: str, operate_as: str | None = None, fl: TokenLoginFlags | int | None = None
+    ) -> LoginResponse:
         """Call `token/login`.
 
         Idempotent: retried on transient failures.
 
         Args:
             token: str; required.
-            fl: TokenLoginFlags | int; required.
             operate_as (sent as `operateAs`): str.
+            fl: TokenLoginFlags | int.
 
         Returns: `LoginResponse`.
 
@@ -83,8 +85,8 @@ class TokenMethods:
             _TOKEN_LOGIN.call(
                 {
                     "token": token,
-                    "fl": fl,
                     "operateAs": operate_as,
+                    "fl": fl,
                 }
             )
         )
@@ -167,15 +169,17 @@ class AsyncTokenMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def login(self, *, token: str, fl: TokenLoginFlags | int, operate_as: str | None = None) -> LoginResponse:
+    async def login(
+        self, *, token: str, operate_as: str | None = None, fl: TokenLoginFlags | int | None = None
+    ) -> LoginResponse:
         """Call `token/login`.
 
         Idempotent: retried on transient failures.
 
         Args:
             token: str; required.
-            fl: TokenLoginFlags | int; required.
             operate_as (sent as `operateAs`): str.
+            fl: TokenLoginFlags | int.
 
         Returns: `LoginResponse`.
 
@@ -187,8 +191,8 @@ class AsyncTokenMethods:
             _TOKEN_LOGIN.call(
                 {
                     "token": token,
-                    "fl": fl,
                     "operateAs": operate_as,
+                    "fl": fl,
                 }
             )
         )

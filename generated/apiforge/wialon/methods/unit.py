@@ -11,6 +11,7 @@ from apiforge.core.files import FileInput
 from apiforge.wialon.models.common import CallMode, ErrorResult
 from apiforge.wialon.models.items import Sensor, SensorTableRow
 from apiforge.wialon.models.units import (
+    ActivitySettings,
     CommandDefinition,
     CounterResult,
     FuelSettings,
@@ -303,6 +304,7 @@ _UNIT_UPDATE_HW_PARAMS: MethodSpec[JSON] = MethodSpec(
         Param("action", "params", "native"),
         Param("itemId", "params", "native"),
         Param("params_data", "params", "native"),
+        Param("fullData", "params", "native"),
     ),
     result=JSON,
     batchable=True,
@@ -479,6 +481,14 @@ _UNIT_UPDATE_VIDEO_AUTOPAY: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
         Param("value", "params", "native"),
     ),
     result=list[dict[str, JSON]],
+    batchable=True,
+)
+_UNIT_GET_ACTIVITY_SETTINGS: MethodSpec[ActivitySettings] = MethodSpec(
+    api="wialon",
+    name="unit/get_activity_settings",
+    params=(Param("itemId", "params", "native"),),
+    result=ActivitySettings,
+    idempotent=True,
     batchable=True,
 )
 _UNIT_UPDATE_ACTIVITY_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
@@ -1240,6 +1250,7 @@ class UnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        full_data: Literal[0, 1] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -1248,6 +1259,7 @@ class UnitMethods:
             action: Literal['set', 'check_config', 'download_file', 'get']; required.
             item_id (sent as `itemId`): int.
             params_data: HwParamsData.
+            full_data (sent as `fullData`): Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -1260,6 +1272,7 @@ class UnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
+                    "fullData": full_data,
                 }
             )
         )
@@ -1697,6 +1710,26 @@ class UnitMethods:
                 {
                     "units": units,
                     "value": value,
+                }
+            )
+        )
+
+    def get_activity_settings(self, *, item_id: int) -> ActivitySettings:
+        """Call `unit/get_activity_settings`.
+
+        Idempotent: retried on transient failures.
+
+        Args:
+            item_id (sent as `itemId`): int; required.
+
+        Returns: `ActivitySettings`.
+
+        Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/get_activity_settings
+        """
+        return self._client.request(
+            _UNIT_GET_ACTIVITY_SETTINGS.call(
+                {
+                    "itemId": item_id,
                 }
             )
         )
@@ -2612,6 +2645,7 @@ class AsyncUnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        full_data: Literal[0, 1] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -2620,6 +2654,7 @@ class AsyncUnitMethods:
             action: Literal['set', 'check_config', 'download_file', 'get']; required.
             item_id (sent as `itemId`): int.
             params_data: HwParamsData.
+            full_data (sent as `fullData`): Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -2632,6 +2667,7 @@ class AsyncUnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
+                    "fullData": full_data,
                 }
             )
         )
@@ -3069,6 +3105,26 @@ class AsyncUnitMethods:
                 {
                     "units": units,
                     "value": value,
+                }
+            )
+        )
+
+    async def get_activity_settings(self, *, item_id: int) -> ActivitySettings:
+        """Call `unit/get_activity_settings`.
+
+        Idempotent: retried on transient failures.
+
+        Args:
+            item_id (sent as `itemId`): int; required.
+
+        Returns: `ActivitySettings`.
+
+        Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/get_activity_settings
+        """
+        return await self._client.request(
+            _UNIT_GET_ACTIVITY_SETTINGS.call(
+                {
+                    "itemId": item_id,
                 }
             )
         )
@@ -3984,6 +4040,7 @@ class BatchUnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        full_data: Literal[0, 1] | None = None,
     ) -> Pending[JSON]:
         """Call `unit/update_hw_params`.
 
@@ -3992,6 +4049,7 @@ class BatchUnitMethods:
             action: Literal['set', 'check_config', 'download_file', 'get']; required.
             item_id (sent as `itemId`): int.
             params_data: HwParamsData.
+            full_data (sent as `fullData`): Literal[0, 1].
 
         Returns: `JSON`.
 
@@ -4004,6 +4062,7 @@ class BatchUnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
+                    "fullData": full_data,
                 }
             )
         )
@@ -4441,6 +4500,26 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "value": value,
+                }
+            )
+        )
+
+    def get_activity_settings(self, *, item_id: int) -> Pending[ActivitySettings]:
+        """Call `unit/get_activity_settings`.
+
+        Idempotent: retried on transient failures.
+
+        Args:
+            item_id (sent as `itemId`): int; required.
+
+        Returns: `ActivitySettings`.
+
+        Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/unit/get_activity_settings
+        """
+        return self._batch.add(
+            _UNIT_GET_ACTIVITY_SETTINGS.call(
+                {
+                    "itemId": item_id,
                 }
             )
         )

@@ -179,6 +179,8 @@ if TYPE_CHECKING:
     from apiforge.wialon.models.session import LoginFeatures as LoginFeatures
     from apiforge.wialon.models.session import LoginResponse as LoginResponse
     from apiforge.wialon.models.session import Token as Token
+    from apiforge.wialon.models.units import ActivitySettings as ActivitySettings
+    from apiforge.wialon.models.units import ActivitySettingsType as ActivitySettingsType
     from apiforge.wialon.models.units import CommandDefinition as CommandDefinition
     from apiforge.wialon.models.units import CommandDefinitionUpdateResult as CommandDefinitionUpdateResult
     from apiforge.wialon.models.units import CounterResult as CounterResult
@@ -208,6 +210,8 @@ _MODULE_OF: dict[str, str] = {
     "AccountService": "account",
     "AccountSettings": "account",
     "Action": "resources",
+    "ActivitySettings": "units",
+    "ActivitySettingsType": "units",
     "AllRoundsResult": "routes",
     "AppInfo": "files",
     "AuthHashResult": "session",
@@ -437,6 +441,8 @@ __all__ = [
     "AccountService",
     "AccountSettings",
     "Action",
+    "ActivitySettings",
+    "ActivitySettingsType",
     "AllRoundsResult",
     "AppInfo",
     "AuthHashResult",

@@ -9,6 +9,14 @@ from apiforge.core import JSON, OpenIntEnum, OpenStrEnum
 from apiforge.core.model import Model, typed_as_attrs
 
 
+class ActivitySettingsType(OpenIntEnum):
+    """`activity_settings/type`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
+
+    INTEGER_0 = 0
+    INTEGER_1 = 1
+    INTEGER_2 = 2
+
+
 class HwParamType(OpenStrEnum):
     """`hw_param/type`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
 
@@ -29,6 +37,22 @@ class TripDetectorType(OpenIntEnum):
     INTEGER_3 = 3
     INTEGER_4 = 4
     INTEGER_5 = 5
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class ActivitySettings(Model):
+    """`activity_settings`.
+
+    Attributes:
+        type: `ActivitySettingsType`.
+    """
+
+    __slots__ = ("type",)
+
+    type: ActivitySettingsType | None
+
+    def __init__(self, *, type: ActivitySettingsType | None = None) -> None:
+        self.type = type
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -634,6 +658,8 @@ ServiceIntervalUpdateResult: TypeAlias = list[int | ServiceInterval | None]
 """`service_interval_update_result`."""
 
 __all__ = [
+    "ActivitySettings",
+    "ActivitySettingsType",
     "CommandDefinition",
     "CommandDefinitionUpdateResult",
     "CounterResult",

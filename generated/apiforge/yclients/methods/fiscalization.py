@@ -3,23 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
-from apiforge.yclients.models.integrations import FiscalizationListTaxSystemsItem, FiscalizationRequestDataTypes
+from apiforge.yclients.models.integrations import FiscalizationListTaxSystemsItem
 
 if TYPE_CHECKING:
     from apiforge.core import AsyncClient, SyncClient
 
-_POST_API_V1_HTTPS_YOUR_API_URL: MethodSpec[JSON] = MethodSpec(
-    api="yclients",
-    name="POST /api/v1/https://your-api.url",
-    params=(),
-    result=JSON,
-    token_kinds=("partner",),
-    has_body=True,
-)
 _GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID: MethodSpec[list[FiscalizationListTaxSystemsItem]] = (
     MethodSpec(
         api="yclients",
@@ -47,55 +38,6 @@ class FiscalizationMethods:
 
     def __init__(self, client: SyncClient) -> None:
         self._client = client
-
-    def fiscalize_document(
-        self,
-        *,
-        body: FiscalizationRequestDataTypes | None = None,
-        id: str | None = None,
-        date: str | None = None,
-        document_id: int | None = None,
-        type: Literal["sale", "return"] | None = None,
-        print_receipt: bool | None = None,
-        customer: Mapping[str, JSON] | None = None,
-        positions: Sequence[Mapping[str, JSON]] | None = None,
-        payments: Sequence[Mapping[str, JSON]] | None = None,
-        tax: str | None = None,
-        cashier: Mapping[str, JSON] | None = None,
-        pos: Mapping[str, JSON] | None = None,
-        callback_url: str | None = None,
-        custom_text: str | None = None,
-    ) -> JSON:
-        """Call `POST /api/v1/https://your-api.url`.
-
-        Tokens: partner.
-
-        Returns: `JSON`.
-
-        Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F%20%D1%87%D0%B5%D0%BA%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%BD%D0%B0%20%D1%84%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8E%20%D0%B4%D0%BE%D0%BA%D1%83%D0%BC%D0%B5%D0%BD%D1%82%D0%B0
-        """
-        return self._client.request(
-            _POST_API_V1_HTTPS_YOUR_API_URL.call(
-                {},
-                body
-                if body is not None
-                else {
-                    "id": id,
-                    "date": date,
-                    "document_id": document_id,
-                    "type": type,
-                    "print_receipt": print_receipt,
-                    "customer": customer,
-                    "positions": positions,
-                    "payments": payments,
-                    "tax": tax,
-                    "cashier": cashier,
-                    "pos": pos,
-                    "callback_url": callback_url,
-                    "custom_text": custom_text,
-                },
-            )
-        )
 
     def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
@@ -136,55 +78,6 @@ class AsyncFiscalizationMethods:
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
-
-    async def fiscalize_document(
-        self,
-        *,
-        body: FiscalizationRequestDataTypes | None = None,
-        id: str | None = None,
-        date: str | None = None,
-        document_id: int | None = None,
-        type: Literal["sale", "return"] | None = None,
-        print_receipt: bool | None = None,
-        customer: Mapping[str, JSON] | None = None,
-        positions: Sequence[Mapping[str, JSON]] | None = None,
-        payments: Sequence[Mapping[str, JSON]] | None = None,
-        tax: str | None = None,
-        cashier: Mapping[str, JSON] | None = None,
-        pos: Mapping[str, JSON] | None = None,
-        callback_url: str | None = None,
-        custom_text: str | None = None,
-    ) -> JSON:
-        """Call `POST /api/v1/https://your-api.url`.
-
-        Tokens: partner.
-
-        Returns: `JSON`.
-
-        Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F%20%D1%87%D0%B5%D0%BA%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%BD%D0%B0%20%D1%84%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8E%20%D0%B4%D0%BE%D0%BA%D1%83%D0%BC%D0%B5%D0%BD%D1%82%D0%B0
-        """
-        return await self._client.request(
-            _POST_API_V1_HTTPS_YOUR_API_URL.call(
-                {},
-                body
-                if body is not None
-                else {
-                    "id": id,
-                    "date": date,
-                    "document_id": document_id,
-                    "type": type,
-                    "print_receipt": print_receipt,
-                    "customer": customer,
-                    "positions": positions,
-                    "payments": payments,
-                    "tax": tax,
-                    "cashier": cashier,
-                    "pos": pos,
-                    "callback_url": callback_url,
-                    "custom_text": custom_text,
-                },
-            )
-        )
 
     async def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.

@@ -52,6 +52,30 @@ _GET_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[Page[GoodsCreateItem]] = Method
         "total": ["total_count", "count"],
     },
 )
+_GET_API_V1_GOODS_COMPANY_ID: MethodSpec[Page[GoodsCreateItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/goods/{company_id}",
+    params=(
+        Param("company_id", "path", "plain"),
+        Param("term", "query", "plain"),
+        Param("page", "query", "plain"),
+        Param("count", "query", "plain"),
+        Param("category_id", "query", "plain"),
+        Param("changed_after", "query", "plain"),
+        Param("changed_before", "query", "plain"),
+    ),
+    result=Page[GoodsCreateItem],
+    idempotent=True,
+    token_kinds=("user",),
+    pagination={
+        "page": "page",
+        "size": "count",
+        "in": "query",
+        "first_page": 1,
+        "max_size": None,
+        "total": ["total_count", "count"],
+    },
+)
 _PUT_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[builtins.list[GoodsCreateItem]] = MethodSpec(
     api="yclients",
     name="PUT /api/v1/goods/{company_id}/{good_id}",
@@ -194,6 +218,48 @@ class GoodsMethods:
             )
         )
 
+    def list_all(
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        page: float | int | None = None,
+        count: float | int | None = None,
+        category_id: int | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+    ) -> Page[GoodsCreateItem]:
+        """Call `GET /api/v1/goods/{company_id}`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            term: str.
+            page: float | int.
+            count: float | int.
+            category_id: int.
+            changed_after: str.
+            changed_before: str.
+
+        Returns: `Page[GoodsCreateItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%BE%D0%B2%D0%B0%D1%80%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D1%8B
+        """
+        return self._client.request(
+            _GET_API_V1_GOODS_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
+                    "term": term,
+                    "page": page,
+                    "count": count,
+                    "category_id": category_id,
+                    "changed_after": changed_after,
+                    "changed_before": changed_before,
+                }
+            )
+        )
+
     def update(
         self,
         *,
@@ -306,6 +372,38 @@ class GoodsMethods:
             {
                 "company_id": company_id,
                 "good_id": good_id,
+                "term": term,
+                "category_id": category_id,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = self._client.request(call)
+            pages.received(page)
+            yield from page
+
+    def iter_list_all(
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        category_id: int | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[GoodsCreateItem]:
+        """Every item of `list_all` (`GET /api/v1/goods/{company_id}`), page after page.
+
+        Takes the arguments of `list_all` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_GOODS_COMPANY_ID,
+            {
+                "company_id": company_id,
                 "term": term,
                 "category_id": category_id,
                 "changed_after": changed_after,
@@ -435,6 +533,48 @@ class AsyncGoodsMethods:
             )
         )
 
+    async def list_all(
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        page: float | int | None = None,
+        count: float | int | None = None,
+        category_id: int | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+    ) -> Page[GoodsCreateItem]:
+        """Call `GET /api/v1/goods/{company_id}`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            term: str.
+            page: float | int.
+            count: float | int.
+            category_id: int.
+            changed_after: str.
+            changed_before: str.
+
+        Returns: `Page[GoodsCreateItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A2%D0%BE%D0%B2%D0%B0%D1%80%D1%8B/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D1%8B
+        """
+        return await self._client.request(
+            _GET_API_V1_GOODS_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
+                    "term": term,
+                    "page": page,
+                    "count": count,
+                    "category_id": category_id,
+                    "changed_after": changed_after,
+                    "changed_before": changed_before,
+                }
+            )
+        )
+
     async def update(
         self,
         *,
@@ -547,6 +687,39 @@ class AsyncGoodsMethods:
             {
                 "company_id": company_id,
                 "good_id": good_id,
+                "term": term,
+                "category_id": category_id,
+                "changed_after": changed_after,
+                "changed_before": changed_before,
+            },
+            page_size=page_size,
+        )
+        while (call := pages.next_call()) is not None:
+            page = await self._client.request(call)
+            pages.received(page)
+            for item in page:
+                yield item
+
+    async def iter_list_all(
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        category_id: int | None = None,
+        changed_after: str | None = None,
+        changed_before: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[GoodsCreateItem]:
+        """Every item of `list_all` (`GET /api/v1/goods/{company_id}`), page after page.
+
+        Takes the arguments of `list_all` except `page` and `count` (sent in the query), and
+        `page_size`: items per page (default: the most the API allows, else the API's default). Stops at an
+        empty page, at the total the API reports, or at a short page when it reports none.
+        """
+        pages = Paginator(
+            _GET_API_V1_GOODS_COMPANY_ID,
+            {
+                "company_id": company_id,
                 "term": term,
                 "category_id": category_id,
                 "changed_after": changed_after,

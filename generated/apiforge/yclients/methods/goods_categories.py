@@ -68,6 +68,14 @@ _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID_PARENT_CATEGORY_ID: MethodSpec[builtins.
         token_kinds=("user",),
     )
 )
+_GET_API_V1_GOODS_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/goods_categories/{company_id}",
+    params=(Param("company_id", "path", "plain"),),
+    result=builtins.list[GoodsCategoriesListLegacyItem],
+    idempotent=True,
+    token_kinds=("user",),
+)
 _GET_API_V1_GOODS_CATEGORIES_MULTIPLE_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/goods_categories/multiple/{company_id}",
@@ -88,6 +96,14 @@ _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES_PARENT_CATEGORY_ID: MethodSpec[
         Param("company_id", "path", "plain"),
         Param("parent_category_id", "path", "plain"),
     ),
+    result=builtins.list[GoodsCategoriesListLegacyItem],
+    idempotent=True,
+    token_kinds=("user",),
+)
+_GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/company/{company_id}/goods_categories",
+    params=(Param("company_id", "path", "plain"),),
     result=builtins.list[GoodsCategoriesListLegacyItem],
     idempotent=True,
     token_kinds=("user",),
@@ -211,6 +227,26 @@ class GoodsCategoriesMethods:
             )
         )
 
+    def list_all_legacy(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+        """Call `GET /api/v1/goods_categories/{company_id}`.
+
+        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[GoodsCategoriesListLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BE%D0%B2/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BE%D0%B2
+        """
+        return self._client.request(
+            _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
+                }
+            )
+        )
+
     def list_by_ids(self, *, company_id: int, id: int | None = None) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
 
@@ -251,6 +287,26 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
+                }
+            )
+        )
+
+    def list_all(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+        """Call `GET /api/v1/company/{company_id}/goods_categories`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[GoodsCategoriesListLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%BD%D0%B0%20%D0%BF%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9
+        """
+        return self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES.call(
+                {
+                    "company_id": company_id,
                 }
             )
         )
@@ -464,6 +520,26 @@ class AsyncGoodsCategoriesMethods:
             )
         )
 
+    async def list_all_legacy(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+        """Call `GET /api/v1/goods_categories/{company_id}`.
+
+        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[GoodsCategoriesListLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BE%D0%B2/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BE%D0%B2
+        """
+        return await self._client.request(
+            _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
+                }
+            )
+        )
+
     async def list_by_ids(
         self, *, company_id: int, id: int | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
@@ -506,6 +582,26 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
+                }
+            )
+        )
+
+    async def list_all(self, *, company_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+        """Call `GET /api/v1/company/{company_id}/goods_categories`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[GoodsCategoriesListLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B8%20%D1%82%D0%BE%D0%B2%D0%B0%D1%80%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%BD%D0%B0%20%D0%BF%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9
+        """
+        return await self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES.call(
+                {
+                    "company_id": company_id,
                 }
             )
         )

@@ -85,6 +85,17 @@ _GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES_ID: MethodSpec[builtins.list[S
     idempotent=True,
     token_kinds=("partner",),
 )
+_GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/company/{company_id}/service_categories",
+    params=(
+        Param("company_id", "path", "plain"),
+        Param("staff_id", "query", "plain"),
+    ),
+    result=builtins.list[ServiceCategoriesGetItem],
+    idempotent=True,
+    token_kinds=("partner",),
+)
 _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/service_categories/{company_id}/{id}",
@@ -92,6 +103,14 @@ _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID_ID: MethodSpec[builtins.list[ServiceCa
         Param("company_id", "path", "plain"),
         Param("id", "path", "plain"),
     ),
+    result=builtins.list[ServiceCategoriesGetItem],
+    idempotent=True,
+    token_kinds=("partner",),
+)
+_GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/service_categories/{company_id}",
+    params=(Param("company_id", "path", "plain"),),
     result=builtins.list[ServiceCategoriesGetItem],
     idempotent=True,
     token_kinds=("partner",),
@@ -275,6 +294,28 @@ class ServiceCategoriesMethods:
             )
         )
 
+    def list_all(self, *, company_id: int, staff_id: int | None = None) -> builtins.list[ServiceCategoriesGetItem]:
+        """Call `GET /api/v1/company/{company_id}/service_categories`.
+
+        Tokens: partner. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            staff_id: int.
+
+        Returns: `list[ServiceCategoriesGetItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
+        """
+        return self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES.call(
+                {
+                    "company_id": company_id,
+                    "staff_id": staff_id,
+                }
+            )
+        )
+
     def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
@@ -293,6 +334,26 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
+                }
+            )
+        )
+
+    def list_all_legacy(self, *, company_id: int) -> builtins.list[ServiceCategoriesGetItem]:
+        """Call `GET /api/v1/service_categories/{company_id}`.
+
+        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[ServiceCategoriesGetItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
+        """
+        return self._client.request(
+            _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
                 }
             )
         )
@@ -477,6 +538,30 @@ class AsyncServiceCategoriesMethods:
             )
         )
 
+    async def list_all(
+        self, *, company_id: int, staff_id: int | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
+        """Call `GET /api/v1/company/{company_id}/service_categories`.
+
+        Tokens: partner. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            staff_id: int.
+
+        Returns: `list[ServiceCategoriesGetItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
+        """
+        return await self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES.call(
+                {
+                    "company_id": company_id,
+                    "staff_id": staff_id,
+                }
+            )
+        )
+
     async def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
@@ -495,6 +580,26 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
+                }
+            )
+        )
+
+    async def list_all_legacy(self, *, company_id: int) -> builtins.list[ServiceCategoriesGetItem]:
+        """Call `GET /api/v1/service_categories/{company_id}`.
+
+        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[ServiceCategoriesGetItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%9A%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D1%8F%20%D1%83%D1%81%D0%BB%D1%83%D0%B3/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D0%BA%D0%B0%D1%82%D0%B5%D0%B3%D0%BE%D1%80%D0%B8%D0%B9%20%D1%83%D1%81%D0%BB%D1%83%D0%B3
+        """
+        return await self._client.request(
+            _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
                 }
             )
         )

@@ -47,6 +47,18 @@ _GET_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[builtins.list[Ser
     idempotent=True,
     token_kinds=("user",),
 )
+_GET_API_V1_COMPANY_COMPANY_ID_SERVICES: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/company/{company_id}/services",
+    params=(
+        Param("company_id", "path", "plain"),
+        Param("staff_id", "query", "plain"),
+        Param("category_id", "query", "plain"),
+    ),
+    result=builtins.list[ServicesListItem],
+    idempotent=True,
+    token_kinds=("user",),
+)
 _PATCH_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[ServicesUpdateData] = MethodSpec(
     api="yclients",
     name="PATCH /api/v1/company/{company_id}/services/{service_id}",
@@ -64,6 +76,18 @@ _GET_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[builtins.list[ServicesLis
     params=(
         Param("company_id", "path", "plain"),
         Param("service_id", "path", "plain"),
+        Param("staff_id", "query", "plain"),
+        Param("category_id", "query", "plain"),
+    ),
+    result=builtins.list[ServicesListItem],
+    idempotent=True,
+    token_kinds=("user",),
+)
+_GET_API_V1_SERVICES_COMPANY_ID: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/services/{company_id}",
+    params=(
+        Param("company_id", "path", "plain"),
         Param("staff_id", "query", "plain"),
         Param("category_id", "query", "plain"),
     ),
@@ -233,6 +257,32 @@ class ServicesMethods:
             )
         )
 
+    def list_all(
+        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+    ) -> builtins.list[ServicesListItem]:
+        """Call `GET /api/v1/company/{company_id}/services`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            staff_id: int.
+            category_id: int.
+
+        Returns: `list[ServicesListItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A3%D1%81%D0%BB%D1%83%D0%B3%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D1%83%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%D1%83
+        """
+        return self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_SERVICES.call(
+                {
+                    "company_id": company_id,
+                    "staff_id": staff_id,
+                    "category_id": category_id,
+                }
+            )
+        )
+
     def update(
         self,
         *,
@@ -347,6 +397,32 @@ class ServicesMethods:
                 {
                     "company_id": company_id,
                     "service_id": service_id,
+                    "staff_id": staff_id,
+                    "category_id": category_id,
+                }
+            )
+        )
+
+    def list_all_legacy(
+        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+    ) -> builtins.list[ServicesListItem]:
+        """Call `GET /api/v1/services/{company_id}`.
+
+        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+            staff_id: int.
+            category_id: int.
+
+        Returns: `list[ServicesListItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A3%D1%81%D0%BB%D1%83%D0%B3%D0%B8/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D1%83%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%D1%83
+        """
+        return self._client.request(
+            _GET_API_V1_SERVICES_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
                 }
@@ -657,6 +733,32 @@ class AsyncServicesMethods:
             )
         )
 
+    async def list_all(
+        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+    ) -> builtins.list[ServicesListItem]:
+        """Call `GET /api/v1/company/{company_id}/services`.
+
+        Tokens: user. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+            staff_id: int.
+            category_id: int.
+
+        Returns: `list[ServicesListItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A3%D1%81%D0%BB%D1%83%D0%B3%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D1%83%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%D1%83
+        """
+        return await self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_SERVICES.call(
+                {
+                    "company_id": company_id,
+                    "staff_id": staff_id,
+                    "category_id": category_id,
+                }
+            )
+        )
+
     async def update(
         self,
         *,
@@ -771,6 +873,32 @@ class AsyncServicesMethods:
                 {
                     "company_id": company_id,
                     "service_id": service_id,
+                    "staff_id": staff_id,
+                    "category_id": category_id,
+                }
+            )
+        )
+
+    async def list_all_legacy(
+        self, *, company_id: int, staff_id: int | None = None, category_id: int | None = None
+    ) -> builtins.list[ServicesListItem]:
+        """Call `GET /api/v1/services/{company_id}`.
+
+        Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+            staff_id: int.
+            category_id: int.
+
+        Returns: `list[ServicesListItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A3%D1%81%D0%BB%D1%83%D0%B3%D0%B8/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D1%83%D1%8E%20%D1%83%D1%81%D0%BB%D1%83%D0%B3%D1%83
+        """
+        return await self._client.request(
+            _GET_API_V1_SERVICES_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
                 }

@@ -47,6 +47,14 @@ _GET_API_V1_COMPANY_COMPANY_ID_STAFF_STAFF_ID: MethodSpec[builtins.list[StaffCre
     idempotent=True,
     token_kinds=("partner",),
 )
+_GET_API_V1_COMPANY_COMPANY_ID_STAFF: MethodSpec[builtins.list[StaffCreateLegacyItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/company/{company_id}/staff",
+    params=(Param("company_id", "path", "plain"),),
+    result=builtins.list[StaffCreateLegacyItem],
+    idempotent=True,
+    token_kinds=("partner",),
+)
 _GET_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[StaffListLegacyItem]] = MethodSpec(
     api="yclients",
     name="GET /api/v1/staff/{company_id}/{staff_id}",
@@ -54,6 +62,14 @@ _GET_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[StaffListLegacyI
         Param("company_id", "path", "plain"),
         Param("staff_id", "path", "plain"),
     ),
+    result=builtins.list[StaffListLegacyItem],
+    idempotent=True,
+    token_kinds=("partner",),
+)
+_GET_API_V1_STAFF_COMPANY_ID: MethodSpec[builtins.list[StaffListLegacyItem]] = MethodSpec(
+    api="yclients",
+    name="GET /api/v1/staff/{company_id}",
+    params=(Param("company_id", "path", "plain"),),
     result=builtins.list[StaffListLegacyItem],
     idempotent=True,
     token_kinds=("partner",),
@@ -196,6 +212,26 @@ class StaffMethods:
             )
         )
 
+    def list_all(self, *, company_id: int) -> builtins.list[StaffCreateLegacyItem]:
+        """Call `GET /api/v1/company/{company_id}/staff`.
+
+        Tokens: partner. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[StaffCreateLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%BE%D0%B2%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D0%BE%D0%B3%D0%BE%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
+        """
+        return self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_STAFF.call(
+                {
+                    "company_id": company_id,
+                }
+            )
+        )
+
     def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
@@ -214,6 +250,26 @@ class StaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
+                }
+            )
+        )
+
+    def list_all_legacy(self, *, company_id: int) -> builtins.list[StaffListLegacyItem]:
+        """Call `GET /api/v1/staff/{company_id}`.
+
+        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[StaffListLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%BE%D0%B2%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D0%BE%D0%B3%D0%BE%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
+        """
+        return self._client.request(
+            _GET_API_V1_STAFF_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
                 }
             )
         )
@@ -401,6 +457,26 @@ class AsyncStaffMethods:
             )
         )
 
+    async def list_all(self, *, company_id: int) -> builtins.list[StaffCreateLegacyItem]:
+        """Call `GET /api/v1/company/{company_id}/staff`.
+
+        Tokens: partner. Idempotent: retried on transient failures.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[StaffCreateLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%BE%D0%B2%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D0%BE%D0%B3%D0%BE%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
+        """
+        return await self._client.request(
+            _GET_API_V1_COMPANY_COMPANY_ID_STAFF.call(
+                {
+                    "company_id": company_id,
+                }
+            )
+        )
+
     async def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
@@ -419,6 +495,26 @@ class AsyncStaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
+                }
+            )
+        )
+
+    async def list_all_legacy(self, *, company_id: int) -> builtins.list[StaffListLegacyItem]:
+        """Call `GET /api/v1/staff/{company_id}`.
+
+        Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
+
+        Args:
+            company_id: int; required.
+
+        Returns: `list[StaffListLegacyItem]`.
+
+        Docs: https://developers.yclients.com/ru/#tag/%D0%A1%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B8/operation/%D0%A3%D1%81%D1%82%D0%B0%D1%80%D0%B5%D0%B2%D1%88%D0%B5%D0%B5.%20%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B8%D1%82%D1%8C%20%D1%81%D0%BF%D0%B8%D1%81%D0%BE%D0%BA%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%BE%D0%B2%20%2F%20%D0%BA%D0%BE%D0%BD%D0%BA%D1%80%D0%B5%D1%82%D0%BD%D0%BE%D0%B3%D0%BE%20%D1%81%D0%BE%D1%82%D1%80%D1%83%D0%B4%D0%BD%D0%B8%D0%BA%D0%B0
+        """
+        return await self._client.request(
+            _GET_API_V1_STAFF_COMPANY_ID.call(
+                {
+                    "company_id": company_id,
                 }
             )
         )

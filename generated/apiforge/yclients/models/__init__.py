@@ -853,25 +853,6 @@ if TYPE_CHECKING:
     from apiforge.yclients.models.integrations import (
         FiscalizationListTaxSystemsItemVat as FiscalizationListTaxSystemsItemVat,
     )
-    from apiforge.yclients.models.integrations import FiscalizationRequestDataTypes as FiscalizationRequestDataTypes
-    from apiforge.yclients.models.integrations import (
-        FiscalizationRequestDataTypesCashier as FiscalizationRequestDataTypesCashier,
-    )
-    from apiforge.yclients.models.integrations import (
-        FiscalizationRequestDataTypesCustomer as FiscalizationRequestDataTypesCustomer,
-    )
-    from apiforge.yclients.models.integrations import (
-        FiscalizationRequestDataTypesPayment as FiscalizationRequestDataTypesPayment,
-    )
-    from apiforge.yclients.models.integrations import (
-        FiscalizationRequestDataTypesPos as FiscalizationRequestDataTypesPos,
-    )
-    from apiforge.yclients.models.integrations import (
-        FiscalizationRequestDataTypesPosition as FiscalizationRequestDataTypesPosition,
-    )
-    from apiforge.yclients.models.integrations import (
-        FiscalizationRequestDataTypesType as FiscalizationRequestDataTypesType,
-    )
     from apiforge.yclients.models.integrations import FiscalizationSendResultRequest as FiscalizationSendResultRequest
     from apiforge.yclients.models.integrations import MarketplaceAddDiscountRequest as MarketplaceAddDiscountRequest
     from apiforge.yclients.models.integrations import (
@@ -1800,6 +1781,23 @@ if TYPE_CHECKING:
     )
     from apiforge.yclients.models.responses import (
         FiscalizationCheckSuccessRequestDataTypes as FiscalizationCheckSuccessRequestDataTypes,
+    )
+    from apiforge.yclients.models.responses import FiscalizationRequestDataTypes as FiscalizationRequestDataTypes
+    from apiforge.yclients.models.responses import (
+        FiscalizationRequestDataTypesCashier as FiscalizationRequestDataTypesCashier,
+    )
+    from apiforge.yclients.models.responses import (
+        FiscalizationRequestDataTypesCustomer as FiscalizationRequestDataTypesCustomer,
+    )
+    from apiforge.yclients.models.responses import (
+        FiscalizationRequestDataTypesPayment as FiscalizationRequestDataTypesPayment,
+    )
+    from apiforge.yclients.models.responses import FiscalizationRequestDataTypesPos as FiscalizationRequestDataTypesPos
+    from apiforge.yclients.models.responses import (
+        FiscalizationRequestDataTypesPosition as FiscalizationRequestDataTypesPosition,
+    )
+    from apiforge.yclients.models.responses import (
+        FiscalizationRequestDataTypesType as FiscalizationRequestDataTypesType,
     )
     from apiforge.yclients.models.responses import FullClientSearchRequest as FullClientSearchRequest
     from apiforge.yclients.models.responses import FullClientSearchRequest2 as FullClientSearchRequest2
@@ -2757,13 +2755,13 @@ _MODULE_OF: dict[str, str] = {
     "FiscalizationCheckSuccessRequestDataTypes": "responses",
     "FiscalizationListTaxSystemsItem": "integrations",
     "FiscalizationListTaxSystemsItemVat": "integrations",
-    "FiscalizationRequestDataTypes": "integrations",
-    "FiscalizationRequestDataTypesCashier": "integrations",
-    "FiscalizationRequestDataTypesCustomer": "integrations",
-    "FiscalizationRequestDataTypesPayment": "integrations",
-    "FiscalizationRequestDataTypesPos": "integrations",
-    "FiscalizationRequestDataTypesPosition": "integrations",
-    "FiscalizationRequestDataTypesType": "integrations",
+    "FiscalizationRequestDataTypes": "responses",
+    "FiscalizationRequestDataTypesCashier": "responses",
+    "FiscalizationRequestDataTypesCustomer": "responses",
+    "FiscalizationRequestDataTypesPayment": "responses",
+    "FiscalizationRequestDataTypesPos": "responses",
+    "FiscalizationRequestDataTypesPosition": "responses",
+    "FiscalizationRequestDataTypesType": "responses",
     "FiscalizationSendResultRequest": "integrations",
     "FullClientSearchRequest": "responses",
     "FullClientSearchRequest2": "responses",

@@ -21,6 +21,13 @@ class AuthResponse2faNeedDataTransportType(OpenStrEnum):
     EMAIL = "email"
 
 
+class FiscalizationRequestDataTypesType(OpenStrEnum):
+    """`fiscalization_request_data_types/type`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
+
+    SALE = "sale"
+    RETURN = "return"
+
+
 class FullClientSearchRequestOperation(OpenStrEnum):
     """`full_client_search_request/operation`: open enum; unknown values decode as `UNKNOWN_<value>` members."""
 
@@ -2836,6 +2843,215 @@ class FiscalizationCheckSuccessRequestDataTypes(Model):
         self.status = status
         self.code = code
         self.message = message
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class FiscalizationRequestDataTypes(Model):
+    """`fiscalization_request_data_types`.
+
+    Attributes:
+        id: `str`.
+        date: `str`.
+        document_id: `int`.
+        type: `FiscalizationRequestDataTypesType`.
+        print_receipt: `bool`.
+        customer: `FiscalizationRequestDataTypesCustomer`.
+        positions: `list[FiscalizationRequestDataTypesPosition]`.
+        payments: `list[FiscalizationRequestDataTypesPayment]`.
+        tax: `str`.
+        cashier: `FiscalizationRequestDataTypesCashier`.
+        pos: `FiscalizationRequestDataTypesPos`.
+        callback_url: `str`.
+        custom_text: `str`.
+    """
+
+    __slots__ = (
+        "callback_url",
+        "cashier",
+        "custom_text",
+        "customer",
+        "date",
+        "document_id",
+        "id",
+        "payments",
+        "pos",
+        "positions",
+        "print_receipt",
+        "tax",
+        "type",
+    )
+
+    id: str | None
+    date: str | None
+    document_id: int | None
+    type: FiscalizationRequestDataTypesType | None
+    print_receipt: bool | None
+    customer: FiscalizationRequestDataTypesCustomer | None
+    positions: list[FiscalizationRequestDataTypesPosition] | None
+    payments: list[FiscalizationRequestDataTypesPayment] | None
+    tax: str | None
+    cashier: FiscalizationRequestDataTypesCashier | None
+    pos: FiscalizationRequestDataTypesPos | None
+    callback_url: str | None
+    custom_text: str | None
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        date: str | None = None,
+        document_id: int | None = None,
+        type: FiscalizationRequestDataTypesType | None = None,
+        print_receipt: bool | None = None,
+        customer: FiscalizationRequestDataTypesCustomer | None = None,
+        positions: list[FiscalizationRequestDataTypesPosition] | None = None,
+        payments: list[FiscalizationRequestDataTypesPayment] | None = None,
+        tax: str | None = None,
+        cashier: FiscalizationRequestDataTypesCashier | None = None,
+        pos: FiscalizationRequestDataTypesPos | None = None,
+        callback_url: str | None = None,
+        custom_text: str | None = None,
+    ) -> None:
+        self.id = id
+        self.date = date
+        self.document_id = document_id
+        self.type = type
+        self.print_receipt = print_receipt
+        self.customer = customer
+        self.positions = positions
+        self.payments = payments
+        self.tax = tax
+        self.cashier = cashier
+        self.pos = pos
+        self.callback_url = callback_url
+        self.custom_text = custom_text
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class FiscalizationRequestDataTypesCashier(Model):
+    """`fiscalization_request_data_types/cashier`.
+
+    Attributes:
+        uid: `str`.
+        name: `str`.
+        position: `str`.
+    """
+
+    __slots__ = ("name", "position", "uid")
+
+    uid: str | None
+    name: str | None
+    position: str | None
+
+    def __init__(self, *, uid: str | None = None, name: str | None = None, position: str | None = None) -> None:
+        self.uid = uid
+        self.name = name
+        self.position = position
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class FiscalizationRequestDataTypesCustomer(Model):
+    """`fiscalization_request_data_types/customer`.
+
+    Attributes:
+        email: `str`.
+        phone: `str`.
+    """
+
+    __slots__ = ("email", "phone")
+
+    email: str | None
+    phone: str | None
+
+    def __init__(self, *, email: str | None = None, phone: str | None = None) -> None:
+        self.email = email
+        self.phone = phone
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class FiscalizationRequestDataTypesPayment(Model):
+    """`fiscalization_request_data_types/payments/0`.
+
+    Attributes:
+        type: `str`.
+        sum: `float`.
+    """
+
+    __slots__ = ("sum", "type")
+
+    type: str | None
+    sum: float | None
+
+    def __init__(self, *, type: str | None = None, sum: float | None = None) -> None:
+        self.type = type
+        self.sum = sum
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class FiscalizationRequestDataTypesPos(Model):
+    """`fiscalization_request_data_types/pos`.
+
+    Attributes:
+        enabled: `bool`.
+        slip_count: `int`.
+    """
+
+    __slots__ = ("enabled", "slip_count")
+
+    enabled: bool | None
+    slip_count: int | None
+
+    def __init__(self, *, enabled: bool | None = None, slip_count: int | None = None) -> None:
+        self.enabled = enabled
+        self.slip_count = slip_count
+
+
+@typed_as_attrs(init=False, slots=False, repr=False, eq=False)
+class FiscalizationRequestDataTypesPosition(Model):
+    """`fiscalization_request_data_types/positions/0`.
+
+    Attributes:
+        type: `str`.
+        title: `str`.
+        price: `float`.
+        quantity: `int`.
+        discount_amount: `float`.
+        vat: `str`.
+        payment_method: `str`.
+        barcode: `str`.
+    """
+
+    __slots__ = ("barcode", "discount_amount", "payment_method", "price", "quantity", "title", "type", "vat")
+
+    type: str | None
+    title: str | None
+    price: float | None
+    quantity: int | None
+    discount_amount: float | None
+    vat: str | None
+    payment_method: str | None
+    barcode: str | None
+
+    def __init__(
+        self,
+        *,
+        type: str | None = None,
+        title: str | None = None,
+        price: float | None = None,
+        quantity: int | None = None,
+        discount_amount: float | None = None,
+        vat: str | None = None,
+        payment_method: str | None = None,
+        barcode: str | None = None,
+    ) -> None:
+        self.type = type
+        self.title = title
+        self.price = price
+        self.quantity = quantity
+        self.discount_amount = discount_amount
+        self.vat = vat
+        self.payment_method = payment_method
+        self.barcode = barcode
 
 
 @typed_as_attrs(init=False, slots=False, repr=False, eq=False)
@@ -6962,6 +7178,13 @@ __all__ = [
     "FinanceTransactionResponseDataTypes",
     "FiscalizationCheckErrorRequestDataTypes",
     "FiscalizationCheckSuccessRequestDataTypes",
+    "FiscalizationRequestDataTypes",
+    "FiscalizationRequestDataTypesCashier",
+    "FiscalizationRequestDataTypesCustomer",
+    "FiscalizationRequestDataTypesPayment",
+    "FiscalizationRequestDataTypesPos",
+    "FiscalizationRequestDataTypesPosition",
+    "FiscalizationRequestDataTypesType",
     "FullClientSearchRequest",
     "FullClientSearchRequest2",
     "FullClientSearchRequestOperation",
