@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("api", choices=IMPORTABLE)
     imp.add_argument("source", type=Path, help="VK: the schema folder; YCLIENTS: the OpenAPI JSON file")
     imp.add_argument("--specs", type=Path, default=ROOT / "specs", help="the specs folder to write into")
+    imp.add_argument(
+        "--strict", action="store_true", help="VK: an overlay entry that does not fit the schema is an error"
+    )
 
     diff = commands.add_parser("diff", help="API changes (methods, parameters, fields, types) since a git revision")
     diff.add_argument("--api", choices=APIS, action="append", help="only this API (repeatable; default: all)")
@@ -61,7 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.source.exists():
             print(f"error: {args.source}: no such file or folder", file=sys.stderr)
             return 2
-        importer.run(args.source, args.specs)
+        if args.api == "vk":
+            importer.run(args.source, args.specs, strict=args.strict)
+        else:
+            importer.run(args.source, args.specs)
         return 0
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
