@@ -111,12 +111,21 @@ def _api(**params: Typed) -> ApiSurface:
 
 
 def test_parameter_rules() -> None:
-    old = _api(x=Typed("int"), y=Typed("str"), z=Typed("int", True))
-    new = _api(x=Typed("int", True), y=Typed("str | int"), z=Typed("int"), extra=Typed("str"), must=Typed("int", True))
+    old = _api(x=Typed("int"), y=Typed("str"), z=Typed("int", True), n=Typed("int | str"), k=Typed("Literal[1, 0]"))
+    new = _api(
+        x=Typed("int", True),
+        y=Typed("str | int"),
+        z=Typed("int"),
+        extra=Typed("str"),
+        must=Typed("int", True),
+        n=Typed("str"),
+        k=Typed("Literal[0, 1]"),  # the same type, spelled in another order: no change
+    )
     found = {(c.detail, c.breaking) for c in compare(old, new)}
     assert found == {
         ("parameter x: became required", True),
-        ("parameter y: type str -> str | int", True),
+        ("parameter y: type str -> str | int", False),  # accepts more than before: callers still fit
+        ("parameter n: type int | str -> str", True),  # accepts less
         ("parameter z: became optional", False),
         ("parameter extra: str", False),
         ("parameter must: int (required)", True),
