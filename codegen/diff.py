@@ -86,8 +86,9 @@ class Change:
 
     The other fields say the same for tools: `subject` is what changed (method, parameter, result,
     python_name, model, field, member, type), `owner` the method's wire name or the model's
-    class, `name` the parameter, field or member (Python name), `wire` its wire name, and
-    `section` the group or models module it belongs to.
+    class, `name` the parameter, field or member (Python name), `wire` its wire name (a rename:
+    the new one, `renamed_from` the old one), `section` the group or models module it belongs to,
+    and `source` the spec model a class, enum or alias comes from.
     """
 
     kind: str
@@ -99,6 +100,8 @@ class Change:
     name: str = ""
     wire: str = ""
     section: str = ""
+    renamed_from: str = ""
+    source: str = ""
 
 
 # Reading the surface.
@@ -157,10 +160,12 @@ def compare(before: ApiSurface, after: ApiSurface) -> list[Change]:
         was, now = before.models.get(name), after.models.get(name)
         if was is None and now is not None:
             what = f"{now.kind} {name}"
-            changes.append(Change("added", what, _model_summary(now), False, "model", name, section=now.module))
+            summary = _model_summary(now)
+            changes.append(Change("added", what, summary, False, "model", name, section=now.module, source=now.source))
         elif now is None and was is not None:
             what = f"{was.kind} {name}"
-            changes.append(Change("removed", what, _model_summary(was), True, "model", name, section=was.module))
+            summary = _model_summary(was)
+            changes.append(Change("removed", what, summary, True, "model", name, section=was.module, source=was.source))
         elif was is not None and now is not None:
             changes += _model_changes(was, now)
     return changes
@@ -182,7 +187,7 @@ def _method_changes(old: MethodSurface, new: MethodSurface) -> Iterator[Change]:
 
 def _model_changes(old: ModelSurface, new: ModelSurface) -> Iterator[Change]:
     where = f"{new.kind} {new.name}"
-    at = {"owner": new.name, "section": new.module}
+    at = {"owner": new.name, "section": new.module, "source": new.source}
     if old.kind != new.kind:
         yield Change("changed", where, f"was {_a(old.kind)}, now {_a(new.kind)}", True, "model", **at)
         return
@@ -217,7 +222,7 @@ def _member_changes(
         if name in renamed:
             after = new[renamed[name]]
             assert was is not None
-            fact.update(name=renamed[name], wire=after.wire)
+            fact.update(name=renamed[name], wire=after.wire, renamed_from=was.wire)
             detail = f"{noun} {name} renamed {renamed[name]}: {after.type}{' (required)' if after.required else ''}"
             yield Change("renamed", where, detail, True, **fact)
         elif was is None and now is not None:

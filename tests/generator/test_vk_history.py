@@ -18,10 +18,14 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from codegen import generate
+from codegen import diff, generate
+from codegen.release_notes import render_markdown
+from codegen.spec.load import load_api
 
 REPO = Path(__file__).resolve().parents[2]
 UPSTREAM = REPO.parent / "shared/upstream"
@@ -252,3 +256,206 @@ def test_historical_packages_type_check(states: dict[str, State], tmp_path: Path
     assert done.returncode == 0 and not problems, "\n".join(problems[:20])
     expected = sum(len(list((r / "apiforge" / "vk").rglob("*.py"))) for r in roots.values() if r)
     assert report["summary"]["filesAnalyzed"] >= expected
+
+
+# The diff between states, against one computed here from the raw JSON.
+
+
+class RawState:
+    """A schema state read straight from its JSON files (no importer, no overlay)."""
+
+    def __init__(self, root: Path) -> None:
+        self.methods: dict[str, dict[str, Any]] = {}
+        for path in root.glob("*/methods.json"):
+            for method in json.loads(path.read_text(encoding="utf-8"))["methods"]:
+                self.methods[method["name"]] = method
+        self.definitions: dict[str, Any] = {}
+        for path in root.glob("*/objects.json"):
+            self.definitions.update(json.loads(path.read_text(encoding="utf-8"))["definitions"])
+        for path in root.glob("*/responses.json"):
+            for name, envelope in json.loads(path.read_text(encoding="utf-8"))["definitions"].items():
+                self.definitions[name] = envelope["properties"]["response"]  # the payload
+
+    def params(self, method: str) -> dict[str, dict[str, Any]]:
+        return {p["name"]: p for p in self.methods[method].get("parameters", ())}
+
+    def fields(self, name: str) -> dict[str, Any] | None:
+        """The properties of an object definition, its allOf parents' included; None: not an object."""
+        node = self.definitions[name]
+        if not isinstance(node, dict) or not ("properties" in node or "allOf" in node):
+            return None
+        out: dict[str, Any] = {}
+        for part in node.get("allOf", ()):
+            parent = part.get("$ref", "").rsplit("/", 1)[-1]
+            if parent:
+                out.update(self.fields(parent) or {})
+            else:
+                out.update(part.get("properties") or {})
+        out.update(node.get("properties") or {})
+        return out
+
+    def expand(self, node: Any, seen: frozenset[str] = frozenset()) -> Any:
+        """A schema with each $ref replaced by its name and what it points at, and without prose.
+
+        The name stays: a named type is a class or alias in the SDK, and a value that becomes one
+        (an inline enum turned into a `$ref` to an equal one) changes the Python type.
+        """
+        if isinstance(node, list):
+            return [self.expand(n, seen) for n in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and "#/definitions/" in ref:
+            name = ref.rsplit("/", 1)[-1]
+            target = None if name in seen else self.expand(self.definitions.get(name), seen | {name})
+            return {"ref": name, "target": target}
+        drop = {"description", "title", "name", "required", "entity", "deprecated_from_version", "from_version"}
+        return {k: self.expand(v, seen) for k, v in node.items() if k not in drop}
+
+
+def overlay_touched() -> tuple[set[str], set[str]]:
+    """The methods and models the overlay changes by hand: the raw JSON says nothing about them."""
+    data = yaml.safe_load(OVERLAY.read_text(encoding="utf-8"))
+    methods = set(data.get("methods") or {})
+    models: set[str] = set()
+    for item in data.get("corrections") or ():
+        (methods if "method" in item else models).add(item.get("method") or item["model"])
+    return methods, models
+
+
+@pytest.fixture(scope="module")
+def surfaces(states: dict[str, State]) -> dict[str, diff.ApiSurface]:
+    return {name: diff.surface(load_api(state.specs / "vk")) for name, state in states.items()}
+
+
+PAIRS = [("748a5e3", "140b98d"), ("140b98d", "current"), ("748a5e3", "current")]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS)
+def test_diff_agrees_with_the_raw_json(surfaces: dict[str, diff.ApiSurface], old: str, new: str) -> None:
+    changes = diff.compare(surfaces[old], surfaces[new])
+    before, after = RawState(STATES[old]), RawState(STATES[new])
+    hand_methods, hand_models = overlay_touched()
+
+    # Methods: exactly.
+    found = {(c.kind, c.owner) for c in changes if c.subject == "method"}
+    expected = {("added", m) for m in after.methods.keys() - before.methods.keys()}
+    expected |= {("removed", m) for m in before.methods.keys() - after.methods.keys()}
+    assert found == expected
+
+    # Parameters of the methods in both: added, removed (a rename is both), made required.
+    both = sorted((before.methods.keys() & after.methods.keys()) - hand_methods)
+    want: set[tuple[str, str, str]] = set()
+    for method in both:
+        was, now = before.params(method), after.params(method)
+        want |= {("added", method, p) for p in now.keys() - was.keys()}
+        want |= {("removed", method, p) for p in was.keys() - now.keys()}
+        want |= {
+            ("required", method, p)
+            for p in was.keys() & now.keys()
+            if now[p].get("required") is True and was[p].get("required") is not True
+        }
+    got: set[tuple[str, str, str]] = set()
+    for c in changes:
+        if c.subject != "parameter" or c.owner not in both:
+            continue
+        if c.kind == "renamed":
+            got |= {("removed", c.owner, c.renamed_from), ("added", c.owner, c.wire)}
+        elif c.kind in ("added", "removed"):
+            got.add((c.kind, c.owner, c.wire))
+        elif c.detail.endswith("became required"):
+            got.add(("required", c.owner, c.wire))
+    assert got == want
+
+    # Every parameter type change is a change of the raw schema (refs followed), and a parameter
+    # whose JSON type changed gets a type change.
+    typed = {(c.owner, c.wire) for c in changes if c.subject == "parameter" and ": type " in c.detail}
+    for method, param in typed:
+        was, now = before.params(method)[param], after.params(method)[param]
+        assert before.expand(was) != after.expand(now), (method, param)
+    for method in both:
+        was, now = before.params(method), after.params(method)
+        for param in was.keys() & now.keys():
+            if (
+                "$ref" not in was[param]
+                and "$ref" not in now[param]
+                and was[param].get("type") != now[param].get("type")
+            ):
+                assert (method, param) in typed, (method, param, was[param].get("type"), now[param].get("type"))
+
+    # Fields of the object definitions in both: added and removed, by wire name.
+    common = sorted((before.definitions.keys() & after.definitions.keys()) - hand_models)
+    want_fields: set[tuple[str, str, str]] = set()
+    for name in common:
+        was_fields, now_fields = before.fields(name), after.fields(name)
+        if was_fields is None or now_fields is None:
+            continue
+        want_fields |= {("added", name, f) for f in now_fields.keys() - was_fields.keys()}
+        want_fields |= {("removed", name, f) for f in was_fields.keys() - now_fields.keys()}
+    got_fields = {
+        (c.kind, c.source, c.wire)
+        for c in changes
+        if c.subject == "field" and c.source in common and c.kind in ("added", "removed")
+    }
+    assert got_fields == want_fields
+    # And a field type change is a change of the raw property schema, or of the shape of its
+    # definition (properties moved into an allOf part: the generator names and types those
+    # differently, e.g. newsfeed_item_digest_full_item.style: NewsfeedItemDigestFullItemStyle -> Style).
+    for c in changes:
+        if c.subject == "field" and ": type " in c.detail and c.source in common:
+            was_fields, now_fields = before.fields(c.source) or {}, after.fields(c.source) or {}
+            reshaped = ("allOf" in before.definitions[c.source]) != ("allOf" in after.definitions[c.source])
+            changed = before.expand(was_fields[c.wire]) != after.expand(now_fields[c.wire])
+            assert changed or reshaped, (c.source, c.wire, c.detail)
+
+    # The comparison leaves out only what the overlay edits by hand.
+    assert len(hand_methods) < 10 and len(hand_models) < 60
+    assert all(c.breaking for c in changes if c.kind in ("removed", "renamed"))
+
+
+def test_renamed_parameters_are_reported_as_renames(surfaces: dict[str, diff.ApiSurface]) -> None:
+    changes = diff.compare(surfaces["748a5e3"], surfaces["current"])
+    renames = {(c.owner, c.renamed_from, c.wire, c.breaking) for c in changes if c.kind == "renamed"}
+    assert renames == {
+        ("messages.edit", "conversation_message_id", "cmid", True),
+        ("messages.pin", "conversation_message_id", "cmid", True),
+    }
+
+
+def test_markdown_release_notes_between_upstream_folders(surfaces: dict[str, diff.ApiSurface]) -> None:
+    """`diff --before <schema> --after <schema> --format markdown`: imports both, then writes the notes."""
+    folders = ["--before", str(STATES["748a5e3"]), "--after", str(STATES["current"])]
+    done = subprocess.run(
+        [sys.executable, "-m", "codegen", "diff", "--api", "vk", "--format", "markdown", *folders],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    changes = diff.compare(surfaces["748a5e3"], surfaces["current"])
+    versions = {"vk": ("5.131", "5.199")}
+    assert done.stdout == render_markdown({"vk": changes}, versions=versions, against=str(STATES["748a5e3"]))
+    # The import warnings of each folder go to stderr, named by folder.
+    assert f"{STATES['748a5e3']}: warning: 93 file(s) carry no version" in done.stderr
+
+    lines = done.stdout.splitlines()
+    assert lines[0] == "## vk 5.131 → 5.199"
+    breaking, other = lines.index("### Breaking changes"), lines.index("### Other changes")
+    assert breaking < other
+    removed = sum(c.kind == "removed" and c.subject == "method" for c in changes)
+    added = sum(c.kind == "added" and c.subject == "method" for c in changes)
+    assert f"methods: {added} added, {removed} removed" in lines[2]
+    assert f"**{sum(c.breaking for c in changes)} breaking**" in lines[2]
+    # Grouped by section in each part: a section heading once per part, items under it.
+    for start, end in ((breaking, other), (other, len(lines))):
+        headings = [line for line in lines[start:end] if line.startswith("#### ")]
+        assert len(headings) == len(set(headings)) and headings == sorted(headings)
+    part = lines[breaking:other]
+    messages = part.index("#### messages")
+    section = part[messages + 1 : next(i for i in range(messages + 1, len(part)) if part[i].startswith("####"))]
+    assert "- `messages.edit`: parameter `conversation_message_id` renamed `cmid` (`int`)" in section
+    assert all(item.startswith("- ") for item in section if item)
+    assert "- method `friends.getByPhones` removed: `friends.get_by_phones`" in lines[breaking:other]
+    assert any(line.startswith("- method `translations.translate` added: ") for line in lines[other:])
