@@ -18,7 +18,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -281,10 +281,14 @@ class RawState:
 
     def fields(self, name: str) -> dict[str, Any] | None:
         """The properties of an object definition, its allOf parents' included; None: not an object."""
-        node = self.definitions[name]
-        if not isinstance(node, dict) or not ("properties" in node or "allOf" in node):
+        raw: object = self.definitions[name]
+        if not isinstance(raw, dict):
+            return None
+        node = cast(dict[str, Any], raw)
+        if "properties" not in node and "allOf" not in node:
             return None
         out: dict[str, Any] = {}
+        part: dict[str, Any]
         for part in node.get("allOf", ()):
             parent = part.get("$ref", "").rsplit("/", 1)[-1]
             if parent:
@@ -301,16 +305,17 @@ class RawState:
         (an inline enum turned into a `$ref` to an equal one) changes the Python type.
         """
         if isinstance(node, list):
-            return [self.expand(n, seen) for n in node]
+            return [self.expand(n, seen) for n in cast(list[Any], node)]
         if not isinstance(node, dict):
             return node
-        ref = node.get("$ref")
+        schema = cast(dict[str, Any], node)
+        ref = schema.get("$ref")
         if isinstance(ref, str) and "#/definitions/" in ref:
             name = ref.rsplit("/", 1)[-1]
             target = None if name in seen else self.expand(self.definitions.get(name), seen | {name})
             return {"ref": name, "target": target}
         drop = {"description", "title", "name", "required", "entity", "deprecated_from_version", "from_version"}
-        return {k: self.expand(v, seen) for k, v in node.items() if k not in drop}
+        return {k: self.expand(v, seen) for k, v in schema.items() if k not in drop}
 
 
 def overlay_touched() -> tuple[set[str], set[str]]:
