@@ -346,7 +346,8 @@ class RawState:
         required: set[str] = set()
         seen: dict[str, int] = {}
         for part in self.parts(name):
-            for prop, schema in (part.get("properties") or {}).items():
+            properties: dict[str, Any] = part.get("properties") or {}
+            for prop, schema in properties.items():
                 seen[prop] = seen.get(prop, 0) + 1
                 if isinstance(schema, dict) and cast(dict[str, Any], schema).get("required") is True:
                     required.add(prop)
