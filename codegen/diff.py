@@ -451,7 +451,9 @@ def run(
             else:
                 before_dir, label = before, str(before)
             report = diff_apis(before_dir, after_dir, apis, before_label=label)
-            versions = {api: (version_of(before_dir / api), version_of(after_dir / api)) for api in report}
+            versions: dict[str, tuple[str, str]] = {}
+            if fmt == "markdown":  # the notes' headings name the versions
+                versions = {api: (version_of(before_dir / api), version_of(after_dir / api)) for api in report}
     except DiffError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
