@@ -28,13 +28,27 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("api", choices=IMPORTABLE)
     imp.add_argument("source", type=Path, help="VK: the schema folder; YCLIENTS: the OpenAPI JSON file")
     imp.add_argument("--specs", type=Path, default=ROOT / "specs", help="the specs folder to write into")
+    imp.add_argument(
+        "--strict", action="store_true", help="VK: an overlay entry that does not fit the schema is an error"
+    )
 
     diff = commands.add_parser("diff", help="API changes (methods, parameters, fields, types) since a git revision")
     diff.add_argument("--api", choices=APIS, action="append", help="only this API (repeatable; default: all)")
     diff.add_argument("--ref", default="HEAD", help="the git revision of the old specs (default HEAD)")
-    diff.add_argument("--before", type=Path, help="an old specs folder instead of --ref")
-    diff.add_argument("--after", type=Path, help="the new specs folder (default: specs/ of the working tree)")
-    diff.add_argument("--json", action="store_true", help="machine-readable output")
+    diff.add_argument(
+        "--before", type=Path, help="instead of --ref: an old specs folder, or a folder of the official VK schema"
+    )
+    diff.add_argument(
+        "--after", type=Path, help="the new specs folder or VK schema folder (default: specs/ of the working tree)"
+    )
+    diff.add_argument("--overlay", type=Path, help="the VK overlay for schema folders (default: specs/vk/overlay.yaml)")
+    diff.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="markdown: release notes by section, breaking changes first",
+    )
+    diff.add_argument("--json", action="store_true", help="machine-readable output (same as --format json)")
     diff.add_argument("--fail-on-breaking", action="store_true", help="exit 1 when a change is breaking")
     return parser
 
@@ -56,12 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 after=args.after,
                 as_json=args.json,
                 fail_on_breaking=args.fail_on_breaking,
+                output=args.format,
+                overlay=args.overlay,
             )
         importer = importlib.import_module(f"codegen.importers.{args.api}")
         if not args.source.exists():
             print(f"error: {args.source}: no such file or folder", file=sys.stderr)
             return 2
-        importer.run(args.source, args.specs)
+        if args.api == "vk":
+            importer.run(args.source, args.specs, strict=args.strict)
+        else:
+            importer.run(args.source, args.specs)
         return 0
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)

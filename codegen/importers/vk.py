@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from codegen.importers.vk_applies import StateFacts, version_key
 from codegen.importers.vk_overlay import Overlay, apply_corrections, apply_never_required, read_overlay
 from codegen.spec.errors import SpecError
 from codegen.spec.load import load_api
@@ -52,7 +54,7 @@ _ERROR_REF = re.compile(r"^\.\./errors\.json#/errors/(?P<name>\w+)$")
 _SUBCODE_REF = re.compile(r"^#/definitions/subcodes/(?P<name>\w+)$")
 
 # Schema keywords: dropped (prose and VK's own annotations), kept as they are, or converted.
-_DROP = frozenset({"description", "title", "entity", "deprecated_from_version"})
+_DROP = frozenset({"description", "title", "entity", "deprecated_from_version", "from_version"})
 _KEEP = frozenset(
     {
         "format",
@@ -81,6 +83,7 @@ _CONVERT = frozenset(
         "oneOf",
         "anyOf",
         "discriminator",
+        "patternProperties",
     }
 )
 _METHOD_KEYS = frozenset({"name", "description", "access_token_type", "parameters", "responses", "errors", "timeout"})
@@ -105,6 +108,7 @@ class Upstream:
     errors: dict[str, Any] = field(default_factory=dict)
     subcodes: dict[str, int] = field(default_factory=dict)
     origin: dict[str, tuple[str, str]] = field(default_factory=dict)  # definition -> (section, file stem)
+    warnings: list[str] = field(default_factory=list[str])  # what the state does oddly, for the maintainer
 
     def definition(self, name: str) -> Any:
         section, kind = self.origin[name]
@@ -112,14 +116,32 @@ class Upstream:
 
 
 def read_upstream(root: Path) -> Upstream:
-    """Read every section file and errors.json; check the version and that definition names are unique."""
+    """Read every section file and errors.json; settle the version; check that definition names are unique.
+
+    Upstream stamps each file with a version, and one published state mixes stamps: files without
+    one (2022: every objects.json and errors.json), a section left at an older version (2024:
+    adsweb at 5.131 beside 5.199). The state's version is the one most files carry; files that say
+    otherwise are named in a warning (`Upstream.warnings`), not refused.
+    """
     errors_path = root / "errors.json"
     if not errors_path.is_file():
         raise UpstreamError(root, "", "not a VK API schema folder: no errors.json")
-    versions: dict[str, Path] = {}
+    stamps: dict[str, list[str]] = {}  # version -> files stamped with it
+    unstamped: list[str] = []
+    every: list[str] = []
     raw_errors = _read_json(errors_path)
-    versions.setdefault(str(raw_errors.get("version")), errors_path)
     upstream = Upstream(root=root, version="")
+
+    def stamp(data: dict[str, Any], path: Path) -> None:
+        version = data.get("version")
+        relative = path.relative_to(root).as_posix()
+        every.append(relative)
+        if version is None:
+            unstamped.append(relative)
+        else:
+            stamps.setdefault(str(version), []).append(relative)
+
+    stamp(raw_errors, errors_path)
     for section_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         section = section_dir.name
         for kind in ("objects", "responses", "methods"):
@@ -127,7 +149,7 @@ def read_upstream(root: Path) -> Upstream:
             if not path.is_file():
                 continue
             data = _read_json(path)
-            versions.setdefault(str(data.get("version")), path)
+            stamp(data, path)
             if kind == "methods":
                 upstream.methods[section] = list(data["methods"])
                 continue
@@ -138,13 +160,50 @@ def read_upstream(root: Path) -> Upstream:
                     first = "/".join(upstream.origin[name])
                     raise UpstreamError(path, name, f"definition name also used in {first}.json")
                 upstream.origin[name] = (section, kind)
-    if len(versions) != 1:
-        found = ", ".join(f"{v} ({p.relative_to(root)})" for v, p in versions.items())
-        raise UpstreamError(root, "", f"the schema files disagree on the version: {found}")
-    upstream.version = next(iter(versions))
+    if not stamps:
+        raise UpstreamError(root, "", "no schema file says which API version it describes")
+    # The most files, then the highest version: the same answer for the same folder.
+    upstream.version = max(stamps, key=lambda v: (len(stamps[v]), version_key(v)))
+    for version, files in sorted(stamps.items(), key=lambda item: version_key(item[0])):
+        if version != upstream.version:
+            upstream.warnings.append(
+                f"{len(files)} file(s) stamped {version}, not {upstream.version} like the rest: {', '.join(files)}"
+            )
+    if unstamped:
+        upstream.warnings.append(
+            f"{len(unstamped)} file(s) carry no version, read as {upstream.version}: {_listing(unstamped, every)}"
+        )
     upstream.errors = dict(raw_errors["errors"])
     upstream.subcodes = {k: v["subcode"] for k, v in raw_errors.get("definitions", {}).get("subcodes", {}).items()}
     return upstream
+
+
+def _listing(files: list[str], every: list[str]) -> str:
+    """Name `files` in a few words: `every objects.json` where no file of that name is left out."""
+    parts: list[str] = []
+    for name in sorted({f.rsplit("/", 1)[-1] for f in files}, key=lambda n: (n != "errors.json", n)):
+        chosen = [f for f in files if f.rsplit("/", 1)[-1] == name]
+        if "/" in chosen[0] and len(chosen) > 1 and len(chosen) == sum(f.endswith("/" + name) for f in every):
+            parts.append(f"every */{name} ({len(chosen)})")
+        else:
+            parts.extend(chosen)
+    return ", ".join(parts)
+
+
+def state_facts(upstream: Upstream) -> StateFacts:
+    """What the overlay's `applies:` conditions may ask about this schema state."""
+    facts = StateFacts(upstream.version)
+    facts.sections = set(upstream.methods) | set(upstream.objects) | set(upstream.responses)
+    for methods in upstream.methods.values():
+        for method in methods:
+            facts.params[method["name"]] = {p["name"] for p in method.get("parameters", ())}
+            facts.responses[method["name"]] = set(method.get("responses", ()))
+    for table in (upstream.objects, upstream.responses):
+        for definitions in table.values():
+            for name, definition in definitions.items():
+                props = definition.get("properties") if isinstance(definition, dict) else None
+                facts.properties[name] = set(props) if isinstance(props, dict) else set()
+    return facts
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -202,6 +261,10 @@ class Converter:
                     raise UpstreamError(file, at, "enumNames and enum differ in length")
                 out["x-enum-names"] = list(value)
             elif key == "properties":
+                if value == []:  # `[]` for `{}`: how PHP writes an empty object (2024 schema, two models)
+                    value = {}
+                if not isinstance(value, dict):
+                    raise UpstreamError(file, at, f"expected an object of properties, got {type(value).__name__}")
                 props = {name: self.schema(sub, file, f"{at}.{name}") for name, sub in value.items()}
                 out["properties"] = props
                 required = [
@@ -215,7 +278,10 @@ class Converter:
                 else:
                     out["items"] = self.schema(value, file, at)
             elif key == "additionalProperties":
-                out[key] = self.schema(value, file, at)
+                if "patternProperties" not in node:  # else the patterns decide the values
+                    out[key] = self.schema(value, file, at)
+            elif key == "patternProperties":
+                out["additionalProperties"] = self._pattern_values(value, file, at)
             elif key in ("allOf", "oneOf", "anyOf"):
                 out[key] = [self.schema(sub, file, f"{at}[{i}]") for i, sub in enumerate(value)]
             elif key == "discriminator":
@@ -234,6 +300,17 @@ class Converter:
         if has_ref:
             self._drop_redundant_enum(out)
         return out
+
+    def _pattern_values(self, patterns: Any, file: str, where: str) -> Any:
+        """`patternProperties` (2022: `{"^[0-9]+$": ...}` keyed by message id) -> the schema of the values.
+
+        The spec format has no patterns; an object whose keys follow one is a mapping of string keys
+        to these values (`additionalProperties`), which is the Python type it becomes anyway.
+        """
+        if not isinstance(patterns, dict) or not patterns:
+            raise UpstreamError(file, where, "expected an object of key patterns to schemas")
+        values = [self.schema(sub, file, f"{where}.{pattern}") for pattern, sub in patterns.items()]
+        return values[0] if len(values) == 1 else {"anyOf": values}
 
     def _drop_redundant_enum(self, out: dict[str, Any]) -> None:
         """`$ref` + a copy of the target's enum: keep the ref only."""
@@ -266,7 +343,7 @@ class Importer:
 
     def __init__(self, upstream: Upstream, overlay: Overlay) -> None:
         self.upstream = upstream
-        self.overlay = overlay
+        self.overlay = overlay.for_state(state_facts(upstream))
         self.convert = Converter(upstream)
         self.models: dict[str, Any] = {}
         self.model_sections: dict[str, list[str]] = {}
@@ -321,10 +398,10 @@ class Importer:
         ):
             for name in table:
                 if name not in known:
-                    raise self.overlay.error([*pointer.split("."), name], f"no method {name!r} in the schema")
+                    self.overlay.does_not_apply([*pointer.split("."), name], f"no method {name!r} in the schema")
         for section in self.overlay.groups:
             if section not in self.upstream.methods:
-                raise self.overlay.error(["groups", section], f"no section {section!r} with methods in the schema")
+                self.overlay.does_not_apply(["groups", section], f"no section {section!r} with methods in the schema")
 
     def method(self, raw: dict[str, Any], file: str) -> dict[str, Any]:
         name = raw["name"]
@@ -333,7 +410,14 @@ class Importer:
             raise UpstreamError(file, name, f"unknown method keys {sorted(unknown)}")
         facts = self.overlay.methods.get(name, {})
         params = [self.param(p, file, f"{name}.parameters[{i}]") for i, p in enumerate(raw.get("parameters", ()))]
-        params.extend(json.loads(json.dumps(facts.get("add_params", []))))
+        upstream_params = {p["name"] for p in params}
+        for index, added in enumerate(facts.get("add_params", [])):
+            if added.get("name") in upstream_params:  # upstream has caught up: its definition wins
+                self.overlay.does_not_apply(
+                    ["methods", name, "add_params", index], f"{name} has a parameter {added.get('name')!r} upstream"
+                )
+                continue
+            params.append(json.loads(json.dumps(added)))
         by_python: dict[str, dict[str, Any]] = {}
         for param in params:
             attr = param.get("python_name") or python_identifier(param["name"])
@@ -411,10 +495,11 @@ class Importer:
                 raise UpstreamError(file, f"{name}.responses.{key}", "expected a $ref to a response definition")
             targets[key] = self.convert.ref(ref["$ref"], file, f"{name}.responses.{key}")[len(REF_PREFIX) :]
 
-        selectors = self.overlay.responses.get(name)
+        listed = self.overlay.responses.get(name)
+        selectors = None if listed is None else {k: v for k, v in listed.items() if k != "applies"}
         if list(targets) == ["response"]:
             if selectors is not None:
-                raise self.overlay.error(["responses", name], f"{name} has a single response: remove this entry")
+                self.overlay.does_not_apply(["responses", name], f"{name} has a single response in this state")
             return {"$ref": REF_PREFIX + targets["response"]}, []
         if selectors is None:
             raise self.overlay.error(
@@ -422,9 +507,10 @@ class Importer:
                 f"method {name} has the responses {', '.join(targets)} but the overlay gives no selectors: "
                 f"add responses.{name} with an entry for every key but 'response'",
             )
-        for key in selectors:
+        for key in list(selectors):
             if key not in targets:
-                raise self.overlay.error(["responses", name, key], f"method {name} has no response {key!r}")
+                self.overlay.does_not_apply(["responses", name, key], f"method {name} has no response {key!r}")
+                del selectors[key]
         for key in targets:
             if key != "response" and key not in selectors:
                 raise self.overlay.error(
@@ -449,15 +535,24 @@ class Importer:
                 if other not in targets:
                     raise self.overlay.error([*at, "same_as"], f"method {name} has no response {other!r}")
                 if self.models[targets[other]] != self.models[target]:
-                    raise self.overlay.error(
-                        [*at, "same_as"], f"{target} and {targets[other]} differ: give {key} a selector instead"
+                    self.overlay.does_not_apply(
+                        [*at, "same_as"], f"{target} and {targets[other]} differ: {key} is left without a variant"
                     )
                 continue
             if "omit" in entry:
                 continue
             when = entry["when"]
-            for param_name, value in when.items():
-                self._check_selector(name, key, param_name, value, params, [*at, "when", param_name])
+            misfits: list[tuple[str, str]] = [
+                (param_name, problem)
+                for param_name, value in when.items()
+                if (problem := self._check_selector(name, key, param_name, value, params)) is not None
+            ]
+            if misfits:  # the selector does not fit the parameters of this state: no variant
+                for param_name, problem in misfits:
+                    self.overlay.does_not_apply(
+                        [*at, "when", param_name], f"{problem}: {key} is left without a variant"
+                    )
+                continue
             variants.append(
                 {"name": key, "when": json.loads(json.dumps(when)), "result": {"$ref": REF_PREFIX + target}}
             )
@@ -472,25 +567,24 @@ class Importer:
         param_name: str,
         value: Any,
         params: Mapping[str, dict[str, Any]],
-        at: list[str | int],
-    ) -> None:
+    ) -> str | None:
+        """What keeps a `when` selector from fitting the method's parameters in this state, if anything."""
         param = params.get(param_name)
         if param is None:
-            raise self.overlay.error(
-                at, f"method {method}, response {key}: {param_name!r} is not a (python) parameter name of {method}"
-            )
+            return f"method {method}, response {key}: {param_name!r} is not a (python) parameter name of {method}"
         if value == {"present": True}:
-            return
+            return None
         schema = param["schema"]
         kind = self.convert.kind(schema, self.models)
         if kind == "boolean" and not isinstance(value, bool):
-            raise self.overlay.error(at, f"method {method}: {param_name} is a boolean, the selector must be true/false")
+            return f"method {method}: {param_name} is a boolean, the selector must be true/false"
         enum = schema.get("enum")
         if enum is None and "$ref" in schema:
             target = self.models.get(schema["$ref"][len(REF_PREFIX) :], {})
             enum = target.get("enum") if isinstance(target, dict) else None
         if enum is not None and value not in enum:
-            raise self.overlay.error(at, f"method {method}: {value!r} is not a value of {param_name} ({enum})")
+            return f"method {method}: {value!r} is not a value of {param_name} ({enum})"
+        return None
 
     # -- errors and the header ------------------------------------------------------------------
 
@@ -536,7 +630,7 @@ class Importer:
             out.append(entry)
         for code in self.overlay.retryable_errors:
             if code not in codes:
-                raise self.overlay.error(["retryable_errors"], f"no error with code {code}")
+                self.overlay.does_not_apply(["retryable_errors"], f"no error with code {code}")
         return out
 
     def build_api(self) -> dict[str, Any]:
@@ -586,12 +680,45 @@ def render(doc: Mapping[str, Any], version: str) -> str:
     return HEADER.format(version=version) + text
 
 
-def build(source: Path, overlay_path: Path) -> dict[str, str]:
-    """The spec files for a schema folder and an overlay: relative path -> text (nothing written)."""
+@dataclass
+class Imported:
+    """One import: the spec files (relative path -> text), and what the maintainer should read."""
+
+    files: dict[str, str]
+    version: str
+    methods: int
+    warnings: list[str]  # the schema state's oddities (mixed version stamps)
+    stale: list[str]  # overlay entries that do not fit this state, each with its place and reason
+    other_states: list[str]  # overlay entries whose `applies:` excludes this state
+
+    def report(self) -> Iterator[str]:
+        """The lines to print: warnings first, then the overlay entries that were left out."""
+        for warning in self.warnings:
+            yield f"warning: {warning}"
+        for entry in self.stale:
+            yield f"warning: overlay entry does not apply: {entry}"
+        if self.other_states:
+            yield f"note: {len(self.other_states)} overlay entries are for other schema states (applies:)"
+
+
+def build(source: Path, overlay_path: Path, *, strict: bool = False) -> Imported:
+    """The spec files for a schema folder and an overlay (nothing written).
+
+    `strict`: an overlay entry that does not fit the schema is an error instead of a warning.
+    """
     upstream = read_upstream(source)
     overlay = read_overlay(overlay_path)
+    overlay.strict = strict
     importer = Importer(upstream, overlay)
-    return {path: render(doc, upstream.version) for path, doc in importer.documents().items()}
+    files = {path: render(doc, upstream.version) for path, doc in importer.documents().items()}
+    return Imported(
+        files=files,
+        version=upstream.version,
+        methods=len(importer.methods),
+        warnings=list(upstream.warnings),
+        stale=list(importer.overlay.stale),
+        other_states=list(importer.overlay.other_states),
+    )
 
 
 def _generated_files(out: Path) -> Iterator[Path]:
@@ -604,10 +731,17 @@ def _generated_files(out: Path) -> Iterator[Path]:
                         yield path
 
 
-def run(source: Path, specs_dir: Path) -> None:
-    """`python -m codegen import vk <source>`: write specs_dir/vk from the schema folder, then validate it."""
+def run(source: Path, specs_dir: Path, *, strict: bool = False) -> Imported:
+    """`python -m codegen import vk <source>`: write specs_dir/vk from the schema folder, then validate it.
+
+    Warnings (mixed version stamps, overlay entries that do not apply) go to stderr; `strict`
+    makes an overlay entry that does not apply an error.
+    """
     out = specs_dir / "vk"
-    files = build(source, out / "overlay.yaml")
+    imported = build(source, out / "overlay.yaml", strict=strict)
+    for line in imported.report():
+        print(line, file=sys.stderr)
+    files = imported.files
     for stale in _generated_files(out):
         if stale.relative_to(out).as_posix() not in files:
             stale.unlink()
@@ -625,3 +759,4 @@ def run(source: Path, specs_dir: Path) -> None:
         f"vk: {len(spec.groups)} groups, {methods} methods, {len(spec.models)} models, {len(spec.errors)} errors "
         f"({written} of {len(files)} files changed)"
     )
+    return imported

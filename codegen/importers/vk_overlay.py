@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from codegen.importers import vk_applies
+from codegen.importers.vk_applies import StateFacts
 from codegen.spec.errors import SpecError
 from codegen.spec.load import fail
 
@@ -27,7 +29,17 @@ _TOP_KEYS = (
     "corrections",
     "add_models",
 )
-_METHOD_KEYS = ("add_params", "result", "idempotent", "batchable", "token_kinds", "errors", "python_name", "deprecated")
+_METHOD_KEYS = (
+    "add_params",
+    "result",
+    "idempotent",
+    "batchable",
+    "token_kinds",
+    "errors",
+    "python_name",
+    "deprecated",
+    "applies",
+)
 _REF = "#/$defs/"
 _OPS = ("set", "remove", "append", "remove_item", "optional")
 
@@ -49,10 +61,51 @@ class Overlay:
     corrections: list[dict[str, Any]] = field(default_factory=list)
     add_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Models the schema lacks, by section (whose models module gets them): name -> schema."""
+    # `applies:` of the entries that have one: pointer into the overlay -> the condition.
+    applies: dict[tuple[str | int, ...], dict[str, Any]] = field(
+        default_factory=dict[tuple[str | int, ...], dict[str, Any]]
+    )
+    strict: bool = False
+    # Entries that do not fit the schema state being imported, as "file:line: pointer: reason".
+    stale: list[str] = field(default_factory=list[str])
+    # Entries left out because their `applies:` does not hold for this state, the same way.
+    other_states: list[str] = field(default_factory=list[str])
 
     def error(self, pointer: Sequence[str | int], reason: str) -> SpecError:
         """A SpecError pointing at a node of the overlay file."""
         return fail(self.path, list(pointer), reason)
+
+    def does_not_apply(self, pointer: Sequence[str | int], reason: str) -> None:
+        """Note an entry that does not fit this schema state (upstream moved on); in strict mode, fail.
+
+        The import goes on without the entry: the maintainer gets the list, and one import per
+        published state works with one overlay.
+        """
+        error = self.error(pointer, reason)
+        if self.strict:
+            raise error
+        self.stale.append(str(error))
+
+    def for_state(self, state: StateFacts) -> Overlay:
+        """This overlay without the entries whose `applies:` does not hold for `state`."""
+        out = copy.copy(self)
+        out.methods, out.responses = dict(self.methods), dict(self.responses)
+        out.never_required = dict(self.never_required)
+        out.stale, out.other_states = self.stale, self.other_states  # one listing per run
+        dropped_corrections: set[int] = set()
+        for pointer, condition in self.applies.items():
+            if vk_applies.holds(condition, state):
+                continue
+            self.other_states.append(str(self.error([*pointer, "applies"], vk_applies.describe(condition))))
+            table, key = pointer[0], pointer[1]
+            if table == "corrections":
+                assert isinstance(key, int)
+                dropped_corrections.add(key)
+            else:
+                getattr(out, str(table)).pop(key)
+        # Corrections keep their index in the file, for the pointers of later errors.
+        out.corrections = [c if i not in dropped_corrections else {} for i, c in enumerate(self.corrections)]
+        return out
 
 
 def read_overlay(path: Path) -> Overlay:
@@ -108,12 +161,26 @@ def read_overlay(path: Path) -> Overlay:
             )
         need(isinstance(facts.get("add_params", []), list), ["methods", name, "add_params"], "must be a list of params")
 
+    applies: dict[tuple[str | int, ...], dict[str, Any]] = {}
+
+    def condition(pointer: tuple[str | int, ...], value: Any) -> None:
+        problem = vk_applies.check(value)
+        need(problem is None, [*pointer, "applies"], problem or "")
+        applies[pointer] = value
+
+    for name, facts in methods.items():
+        if "applies" in facts:
+            condition(("methods", name), facts["applies"])
+
     responses = raw["responses"]
     need(isinstance(responses, dict), ["responses"], "must map method names to their response keys")
     for name, keys in responses.items():
         need(isinstance(keys, dict) and bool(keys), ["responses", name], "must map response keys to selectors")
         for key, entry in keys.items():
             at: list[str | int] = ["responses", name, key]
+            if key == "applies":  # not a response key: which states the entry is for
+                condition(("responses", name), entry)
+                continue
             if entry == "default":
                 continue
             need(
@@ -132,8 +199,15 @@ def read_overlay(path: Path) -> Overlay:
 
     never_required = raw.get("never_required") or {}
     need(isinstance(never_required, dict), ["never_required"], "must map property names to the reason")
+    reasons: dict[str, str] = {}
     for name, reason in never_required.items():
+        if isinstance(reason, dict):  # {reason: ..., applies: ...}
+            need(set(reason) <= {"reason", "applies"}, ["never_required", name], "known keys: reason, applies")
+            if "applies" in reason:
+                condition(("never_required", name), reason["applies"])
+            reason = reason.get("reason")
         need(isinstance(reason, str) and bool(reason), ["never_required", name], "must give the reason (a string)")
+        reasons[name] = reason
 
     corrections = raw.get("corrections") or []
     need(isinstance(corrections, list), ["corrections"], "must be a list")
@@ -144,8 +218,10 @@ def read_overlay(path: Path) -> Overlay:
         need(isinstance(item.get("path"), list), at, "needs path: [...] (may be empty)")
         ops = [op for op in _OPS if op in item]
         need(len(ops) == 1, at, f"needs exactly one op of {', '.join(_OPS)}")
-        extra = set(item) - {"model", "method", "path", "reason", *_OPS}
+        extra = set(item) - {"model", "method", "path", "reason", "applies", *_OPS}
         need(not extra, at, f"unknown keys {sorted(extra)}")
+        if "applies" in item:
+            condition(("corrections", index), item["applies"])
 
     add_models = raw.get("add_models") or {}
     need(isinstance(add_models, dict), ["add_models"], "must map sections to {model name: schema}")
@@ -164,9 +240,10 @@ def read_overlay(path: Path) -> Overlay:
         groups=dict(groups),
         methods=dict(methods),
         responses=dict(responses),
-        never_required=dict(never_required),
+        never_required=reasons,
         corrections=list(corrections),
         add_models=dict(add_models),
+        applies=applies,
     )
 
 
@@ -175,7 +252,8 @@ def apply_never_required(overlay: Overlay, models: Mapping[str, Any]) -> None:
 
     The schema marks some properties required that the server never sends (e.g. `inner_type`, a
     schema-internal type tag); a switch per property name keeps the rule visible and reversible.
-    A name that no model requires fails, so the switch cannot go stale.
+    A name that no model requires is listed as not applying (an error in strict mode), so the
+    switch cannot go stale unnoticed.
     """
     for name in overlay.never_required:
         found = 0
@@ -187,7 +265,7 @@ def apply_never_required(overlay: Overlay, models: Mapping[str, Any]) -> None:
                 if not required:
                     del node["required"]
         if not found:
-            raise overlay.error(["never_required", name], f"no model requires {name!r}: remove this entry")
+            overlay.does_not_apply(["never_required", name], f"no model requires {name!r}")
 
 
 def _schema_nodes(node: Any, where: str = "$") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -202,58 +280,84 @@ def _schema_nodes(node: Any, where: str = "$") -> Iterator[tuple[str, dict[str, 
 
 
 def apply_corrections(overlay: Overlay, models: Mapping[str, Any], methods: Mapping[str, dict[str, Any]]) -> None:
-    """Apply `corrections` in place; a correction that does not fit the data fails (no stale fixes)."""
+    """Apply `corrections` in place; one that does not fit the data is listed as not applying (no stale fixes)."""
     for index, item in enumerate(overlay.corrections):
-        at: list[str | int] = ["corrections", index]
-        if "model" in item:
-            kind, name, table = "model", item["model"], models
+        if item:  # {}: left out by `applies`
+            try:
+                _apply_correction(overlay, ["corrections", index], item, models, methods)
+            except _Misfit as misfit:
+                overlay.does_not_apply(misfit.pointer, misfit.reason)
+
+
+class _Misfit(Exception):
+    """A correction that does not fit the schema state: where in the overlay, and why."""
+
+    def __init__(self, pointer: list[str | int], reason: str) -> None:
+        super().__init__(reason)
+        self.pointer, self.reason = pointer, reason
+
+
+def _apply_correction(
+    overlay: Overlay,
+    at: list[str | int],
+    item: dict[str, Any],
+    models: Mapping[str, Any],
+    methods: Mapping[str, dict[str, Any]],
+) -> None:
+    if "model" in item:
+        kind, name, table = "model", item["model"], models
+    else:
+        kind, name, table = "method", item["method"], methods
+    if name not in table:
+        raise _Misfit([*at, kind], f"correction names no {kind} {name!r}")
+    missing = sorted(ref for ref in _refs(item.get("set", item.get("append"))) if ref not in models)
+    if missing:
+        raise _Misfit(at, f"the correction refers to {', '.join(missing)}: no such model in this state")
+    holder: Any = table
+    key: Any = name
+    path = list(item["path"])
+    for step, part in enumerate(path):
+        node = holder[key]
+        adding = "set" in item and step == len(path) - 1 and isinstance(node, dict)
+        if not adding and not _has(node, part):
+            raise _Misfit([*at, "path", step], f"{kind} {name}: nothing at {path[: step + 1]}")
+        holder, key = node, part
+    if "set" in item:
+        holder[key] = item["set"]
+    elif "optional" in item:
+        names = item["optional"]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise overlay.error([*at, "optional"], "must be a list of property names")
+        holder[key], unrequired = _make_optional([*at, "optional"], f"{kind} {name}", holder[key], names, models)
+        if unrequired:  # the others are applied: a state may already have fixed some of them
+            listed = ", ".join(repr(n) for n in unrequired)
+            overlay.does_not_apply([*at, "optional"], f"{kind} {name}: {listed} not required in this state")
+    elif "remove" in item:
+        if not path:
+            raise overlay.error([*at, "path"], "remove needs a non-empty path")
+        del holder[key]
+    else:
+        target = holder[key]
+        if not isinstance(target, list):
+            raise _Misfit([*at, "path"], f"{kind} {name}: {path} is not a list")
+        if "append" in item:
+            target.append(item["append"])
+        elif item["remove_item"] in target:
+            target.remove(item["remove_item"])
         else:
-            kind, name, table = "method", item["method"], methods
-        if name not in table:
-            raise overlay.error([*at, kind], f"correction names no {kind} {name!r}")
-        holder: Any = table
-        key: Any = name
-        path = list(item["path"])
-        for step, part in enumerate(path):
-            node = holder[key]
-            adding = "set" in item and step == len(path) - 1 and isinstance(node, dict)
-            if not adding and not _has(node, part):
-                raise overlay.error([*at, "path", step], f"{kind} {name}: nothing at {path[: step + 1]}")
-            holder, key = node, part
-        if "set" in item:
-            holder[key] = item["set"]
-        elif "optional" in item:
-            names = item["optional"]
-            if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-                raise overlay.error([*at, "optional"], "must be a list of property names")
-            holder[key] = _make_optional(overlay, [*at, "optional"], f"{kind} {name}", holder[key], names, models)
-        elif "remove" in item:
-            if not path:
-                raise overlay.error([*at, "path"], "remove needs a non-empty path")
+            raise _Misfit([*at, "remove_item"], f"{kind} {name}: {item['remove_item']!r} is not in {path}")
+        if not target and path and path[-1] == "required":
             del holder[key]
-        else:
-            target = holder[key]
-            if not isinstance(target, list):
-                raise overlay.error([*at, "path"], f"{kind} {name}: {path} is not a list")
-            if "append" in item:
-                target.append(item["append"])
-            elif item["remove_item"] in target:
-                target.remove(item["remove_item"])
-            else:
-                raise overlay.error([*at, "remove_item"], f"{kind} {name}: {item['remove_item']!r} is not in {path}")
-            if not target and path and path[-1] == "required":
-                del holder[key]
 
 
 def _make_optional(
-    overlay: Overlay,
     at: list[str | int],
     where: str,
     node: Any,
     names: Sequence[str],
     models: Mapping[str, Any],
-) -> dict[str, Any]:
-    """`node` with `names` no longer required.
+) -> tuple[dict[str, Any], list[str]]:
+    """`node` with `names` no longer required, and those of `names` it did not require.
 
     A name required by an allOf parent (users_user_min's `id`) cannot be made optional in one child
     by JSON Schema means, and changing the parent would change every other child: the child is
@@ -261,17 +365,20 @@ def _make_optional(
     last, the union of the `required` lists), which is the class the generator builds anyway.
     """
     if not isinstance(node, dict):
-        raise overlay.error(at, f"{where}: not an object schema")
-    inherited = "allOf" in node and any(n not in node.get("required", ()) for n in names)
+        raise _Misfit(at, f"{where}: not an object schema")
+    own = node.get("required", ())
+    inherited = "allOf" in node and any(n not in own and n in _flatten(node, models).get("required", ()) for n in names)
     flat = _flatten(node, models) if inherited else copy.deepcopy(node)
     required = flat.get("required", [])
+    unrequired = [name for name in names if name not in required]
+    if len(unrequired) == len(names):
+        raise _Misfit(at, f"{where}: none of {', '.join(names)} is required")
     for name in names:
-        if name not in required:
-            raise overlay.error(at, f"{where}: {name!r} is not required (remove it from this correction)")
-        required.remove(name)
+        if name in required:
+            required.remove(name)
     if not required:
         flat.pop("required", None)
-    return flat
+    return flat, unrequired
 
 
 def _flatten(node: dict[str, Any], models: Mapping[str, Any]) -> dict[str, Any]:
@@ -298,6 +405,14 @@ def _flatten(node: dict[str, Any], models: Mapping[str, Any]) -> dict[str, Any]:
     if required:
         out["required"] = required
     return out
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """The model names every `$ref` inside `node` points at."""
+    for _, mapping in _schema_nodes(node):
+        ref = mapping.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_REF):
+            yield ref[len(_REF) :]
 
 
 def _has(node: Any, part: Any) -> bool:

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from codegen.diff import ApiSurface, MethodSurface, ModelSurface, Typed, compare, render_text
+from codegen import diff_types
+from codegen.diff import ApiSurface, Change, MethodSurface, ModelSurface, Typed, compare, render_text
+from codegen.release_notes import render_markdown
 from tests.cli.clirun import HANG, REPO, clean_env
 
 WIALON = REPO / "specs" / "wialon"
@@ -111,12 +113,21 @@ def _api(**params: Typed) -> ApiSurface:
 
 
 def test_parameter_rules() -> None:
-    old = _api(x=Typed("int"), y=Typed("str"), z=Typed("int", True))
-    new = _api(x=Typed("int", True), y=Typed("str | int"), z=Typed("int"), extra=Typed("str"), must=Typed("int", True))
+    old = _api(x=Typed("int"), y=Typed("str"), z=Typed("int", True), n=Typed("int | str"), k=Typed("Literal[1, 0]"))
+    new = _api(
+        x=Typed("int", True),
+        y=Typed("str | int"),
+        z=Typed("int"),
+        extra=Typed("str"),
+        must=Typed("int", True),
+        n=Typed("str"),
+        k=Typed("Literal[0, 1]"),  # the same type, spelled in another order: no change
+    )
     found = {(c.detail, c.breaking) for c in compare(old, new)}
     assert found == {
         ("parameter x: became required", True),
-        ("parameter y: type str -> str | int", True),
+        ("parameter y: type str -> str | int", False),  # accepts more than before: callers still fit
+        ("parameter n: type int | str -> str", True),  # accepts less
         ("parameter z: became optional", False),
         ("parameter extra: str", False),
         ("parameter must: int (required)", True),
@@ -138,3 +149,62 @@ def test_result_model_and_rename_rules() -> None:
     }
     text = render_text({"x": compare(old, new)}, against="HEAD")
     assert text.splitlines()[0] == "x: 2 added, 3 changed against HEAD; 2 breaking"
+
+
+def test_rename_rules() -> None:
+    old = _api(conversation_message_id=Typed("int", wire="conversation_message_id"), user_ids=Typed("list[int]"))
+    new = _api(cmid=Typed("int", wire="cmid"), user_ids_list=Typed("list[int]"))
+    found = {(c.kind, c.detail, c.breaking, c.renamed_from, c.wire) for c in compare(old, new)}
+    assert found == {
+        ("renamed", "parameter conversation_message_id renamed cmid: int", True, "conversation_message_id", "cmid"),
+        ("renamed", "parameter user_ids renamed user_ids_list: list[int]", True, "", ""),
+    }
+    # Another type, a name that shares nothing, or two candidates: an addition and a removal.
+    for before, after in (
+        ({"offset": Typed("int")}, {"group_offset": Typed("str")}),
+        ({"count": Typed("int")}, {"album_id": Typed("int")}),
+        ({"owner_id": Typed("int")}, {"owner_id_a": Typed("int"), "owner_id_b": Typed("int")}),
+    ):
+        kinds = sorted(c.kind for c in compare(_api(**before), _api(**after)) if c.subject == "parameter")
+        assert kinds[:1] == ["added"] and kinds[-1] == "removed" and "renamed" not in kinds, (before, after)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same", "widens"),
+    [
+        ("Literal[1, 2, 0]", "Literal[0, 1, 2]", True, True),
+        ("int | str", "str | int", True, True),
+        ("Literal['a']", "Literal['a', 'b']", False, True),
+        ("Literal['a', 'b']", "Literal['a']", False, False),
+        ("int", "int | str", False, True),
+        ("int | str", "int", False, False),
+        ("Sequence[Literal['x']]", "Sequence[Kind | Literal['x', 'y']]", False, True),
+        ("Sequence[int]", "list[int]", False, False),
+        ("Literal['a, b']", "Literal['b', 'a, b']", False, True),  # a comma inside a value
+        ("dict[str, int]", "dict[str, int | None]", False, True),
+    ],
+)
+def test_type_comparison(old: str, new: str, same: bool, widens: bool) -> None:
+    assert diff_types.same(old, new) is same
+    assert diff_types.widens(old, new) is widens
+
+
+def test_markdown_groups_by_section_breaking_first() -> None:
+    changes = [
+        Change("added", "method b.new", "b.new()", False, "method", "b.new", section="b"),
+        Change("removed", "method a.old", "a.old", True, "method", "a.old", section="a"),
+        Change("changed", "method b.get", "parameter x: became required", True, "parameter", "b.get", "x", "x", "b"),
+        Change("added", "class Thing", "field y: int", False, "field", "Thing", "y", "y", "a"),
+    ]
+    notes = render_markdown({"demo": changes}, versions={"demo": ("1.0", "2.0")})
+    assert notes == (
+        "## demo 1.0 → 2.0\n\n"
+        "4 changes (methods: 1 added, 1 removed; parameters: 1 made required; fields: 1 added); **2 breaking**.\n\n"
+        "### Breaking changes\n\n"
+        "#### a\n\n- method `a.old` removed: `a.old`\n\n"
+        "#### b\n\n- `b.get`: parameter `x` became required\n\n"
+        "### Other changes\n\n"
+        "#### a\n\n- `Thing`: field `y` added (`int`)\n\n"
+        "#### b\n\n- method `b.new` added: `b.new()`\n"
+    )
+    assert render_markdown({"demo": []}, against="HEAD") == "## demo\n\nNo API changes against HEAD.\n"

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not SCHEMA.is_dir(), reason=f"the VK API schema 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _import_into(root: Path, overlay_text: str | None = None) -> Path:
+def _import_into(root: Path, overlay_text: str | None = None, *, strict: bool = False) -> Path:
     """Run the importer into root/vk with (a copy of) the committed overlay; return root/vk."""
     out = root / "vk"
     out.mkdir(parents=True)
@@ -36,7 +36,7 @@ def _import_into(root: Path, overlay_text: str | None = None) -> Path:
         shutil.copyfile(OVERLAY, out / "overlay.yaml")
     else:
         (out / "overlay.yaml").write_text(overlay_text, encoding="utf-8")
-    vk.run(SCHEMA, root)
+    vk.run(SCHEMA, root, strict=strict)
     return out
 
 
@@ -318,14 +318,19 @@ def test_missing_selector_for_a_key_fails(tmp_path: Path) -> None:
         _import_into(tmp_path, _overlay_without("friends.getMutual", "totalCountResponse"))
 
 
-def test_selector_must_name_a_parameter(tmp_path: Path) -> None:
+def test_selector_must_name_a_parameter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = OVERLAY.read_text(encoding="utf-8").replace(
         "    multiResponse: {when: {album_ids: {present: true}}}",
         "    multiResponse: {when: {albums: {present: true}}}",
         1,
     )
     with pytest.raises(SpecError, match=r"video\.addToAlbum.*'albums'"):
-        _import_into(tmp_path, text)
+        _import_into(tmp_path / "strict", text, strict=True)
+    # Not strict: the entry is listed as not applying, the method gets no variant for it.
+    spec = load_api(_import_into(tmp_path / "lenient", text))
+    stderr = capsys.readouterr().err
+    assert "responses.video.addToAlbum.multiResponse.when.albums: method video.addToAlbum" in stderr
+    assert not _method(spec, "video.addToAlbum").variants
 
 
 def test_corrections_are_applied(tmp_path: Path) -> None:
@@ -352,8 +357,19 @@ def test_added_models_join_their_section(tmp_path: Path) -> None:
         _import_into(tmp_path / "again", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-def test_stale_correction_fails(tmp_path: Path) -> None:
+def test_stale_correction_fails_when_strict_and_is_listed_otherwise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = yaml.load(OVERLAY.read_text(encoding="utf-8"), Loader=_Loader)
     data["corrections"] = [{"model": "base_object", "path": ["required"], "remove_item": "nope"}]
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     with pytest.raises(SpecError, match="nope"):
-        _import_into(tmp_path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        _import_into(tmp_path / "strict", text, strict=True)
+    spec = load_api(_import_into(tmp_path / "lenient", text))
+    lines = capsys.readouterr().err.splitlines()
+    assert [line for line in lines if "corrections[0]" in line] == [
+        f"warning: overlay entry does not apply: {tmp_path / 'lenient' / 'vk' / 'overlay.yaml'}:"
+        f"{text.splitlines().index('  remove_item: nope') + 1}: corrections[0].remove_item: "
+        "model base_object: 'nope' is not in ['required']"
+    ]
+    assert spec.models["base_object"].schema["required"] == ["id", "title"]

@@ -35,7 +35,7 @@ def import_with(root: Path, data: dict[str, Any]) -> Spec:
     out = root / "vk"
     out.mkdir(parents=True)
     (out / "overlay.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    vk.run(SCHEMA, root)
+    vk.run(SCHEMA, root, strict=True)  # an entry that does not apply fails here
     return load_api(out)
 
 
