@@ -23,7 +23,6 @@ from apiforge.core.converter import structure
 from apiforge.core.effects import Acquire, Callback, Effect, Release, Send
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
 from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, json_object, read_json
-from apiforge.core.redact import register_secret
 from apiforge.core.retry import RetryVerdict
 from apiforge.core.types import JSON
 
@@ -169,7 +168,9 @@ class WialonProtocol(Protocol):
             raise DecodeError(
                 "token/login", "$.eid", login_response, "a login response carries the session id in 'eid'"
             )
-        register_secret(sid)
+        if sid != self.sid:
+            self.secrets.drop(self.sid)  # a session replaced: its id is dead, no need to mask it further
+            self.secrets.hold(sid)
         self.sid = sid
         self.ready = ready
         self.login_response = cast("Mapping[str, JSON]", response)
@@ -177,6 +178,7 @@ class WialonProtocol(Protocol):
 
     def forget(self) -> None:
         """Drop the session without logging out (the server already ended it)."""
+        self.secrets.drop(self.sid)
         self.sid = None
         self.ready = False
 
