@@ -36,6 +36,8 @@ def new_random_id() -> int:
     from the same sender, answering with the old message's id as if all went well.
     """
     return secrets.randbelow(2**31 - 1) + 1
+
+
 RETRYABLE_CODES = frozenset({6, 10})
 
 
