@@ -190,3 +190,28 @@ def test_many_registrations_and_releases_leave_nothing_behind() -> None:
     import apiforge.core.redact as redact
 
     assert all(not index for index in redact._registry._index.values())
+
+
+def test_a_finalizer_run_inside_the_registry_lock_does_not_deadlock() -> None:
+    # The garbage collector may run a Token's finalizer in a thread that holds the registry's lock
+    # (any allocation in `add` can trigger a collection): the release must not wait for that lock.
+    import threading
+
+    import apiforge.core.redact as redact
+
+    token = Token(_secret())
+    value = token.value
+    done = threading.Event()
+
+    def collect_inside_the_lock() -> None:
+        nonlocal token
+        with redact._registry._lock:
+            del token
+            gc.collect()
+        done.set()
+
+    worker = threading.Thread(target=collect_inside_the_lock, daemon=True)
+    worker.start()
+    assert done.wait(60), "the release waited for a lock its own thread holds"
+    assert redact_text(value) == value
+    assert tracked_secrets() == 0
