@@ -37,7 +37,7 @@ from apiforge.gateway.builtins import WELCOME_EVENT, send_commands, topic_comman
 from apiforge.gateway.commands import Command, CommandGroup
 from apiforge.gateway.protocol import GatewayError, encode, encode_error, parse_client_message, peek_event, reply_event
 from apiforge.gateway.relay import Serializer, event_json
-from apiforge.gateway.sessions import DEFAULT_QUEUE_SIZE, Connection, Sessions
+from apiforge.gateway.sessions import DEFAULT_QUEUE_SIZE, DEFAULT_SEND_TIMEOUT, Connection, Sessions
 
 logger = logging.getLogger("apiforge.gateway")
 
@@ -48,7 +48,9 @@ class Gateway:
     Args:
         verifier: turns a token into a user id (None refuses it); without one, protected commands
             are refused.
-        queue_size: messages a connection may have waiting before it is dropped as a slow consumer.
+        queue_size: messages a connection may have waiting to be written.
+        send_timeout: seconds a relay waits for room in a full queue before it drops the connection
+            as a slow consumer (a client that keeps reading is never dropped, however large a burst).
         protect_topics: whether `subscribe` needs a token.
     """
 
@@ -57,12 +59,16 @@ class Gateway:
         *,
         verifier: Verifier | None = None,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        send_timeout: float = DEFAULT_SEND_TIMEOUT,
         protect_topics: bool = False,
     ) -> None:
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
             raise ValueError(f"Gateway: queue_size must be a positive integer, got {queue_size!r}")
+        if isinstance(send_timeout, bool) or not isinstance(send_timeout, int | float) or not send_timeout > 0:
+            raise ValueError(f"Gateway: send_timeout must be a positive number of seconds, got {send_timeout!r}")
         self.verifier = verifier
         self.queue_size = queue_size
+        self.send_timeout = float(send_timeout)
         self.sessions = Sessions()
         self.topics: set[str] = set()
         """Topics clients may subscribe to (every relay's topic, and those `declare_topic` adds)."""
@@ -255,12 +261,21 @@ class Gateway:
                 except Exception:
                     logger.exception("gateway: relay %r could not serialize a %s", topic, type(event).__name__)
                     continue
-                for connection in self.sessions.subscribers(topic):
-                    connection.send_text(text)
+                await self._fan_out(topic, text)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("gateway: the source of relay %r failed; the relay stopped", topic)
+
+    async def _fan_out(self, topic: str, text: str) -> None:
+        # A source may hand over a burst without ever suspending (an AVL poll of a large fleet):
+        # the writers only run while the relay waits, so it waits for room in a full queue rather
+        # than dropping a client that reads; only a queue that stays full marks a slow consumer.
+        full = [connection for connection in self.sessions.subscribers(topic) if not connection.offer(text)]
+        if full:
+            await asyncio.gather(*(connection.deliver(text, self.send_timeout) for connection in full))
+        else:
+            await asyncio.sleep(0)  # let the writers and the other connections' commands run
 
     def __repr__(self) -> str:
         return f"<Gateway connections={len(self.sessions)} commands={len(self.commands)} topics={sorted(self.topics)}>"
