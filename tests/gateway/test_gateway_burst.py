@@ -31,7 +31,7 @@ async def read_all(c: Client, count: int) -> list[int]:
 async def test_a_burst_larger_than_the_queue_reaches_every_eager_reader() -> None:
     gateway = Gateway()  # the default queue of 256 messages: a burst four times its size
     source: QueueSource[int] = QueueSource()
-    gateway.relay(source, topic="avl", serialize=lambda n: {"n": n})
+    gateway.relay(source, topic="avl", serialize=lambda n: {"n": n}, public=True)
     async with gateway.serve("127.0.0.1", 0), client(gateway) as one, client(gateway) as two:
         await one.call("subscribe", {"topic": "avl"})
         await two.call("subscribe", {"topic": "avl"})
@@ -46,7 +46,7 @@ async def test_a_burst_larger_than_the_queue_reaches_every_eager_reader() -> Non
 async def test_a_reader_that_stops_is_dropped_and_the_others_get_the_whole_burst() -> None:
     gateway = Gateway(send_timeout=0.5)
     source: QueueSource[int] = QueueSource()
-    gateway.relay(source, topic="avl", serialize=lambda n: {"n": n, "filler": FILLER})
+    gateway.relay(source, topic="avl", serialize=lambda n: {"n": n, "filler": FILLER}, public=True)
     # No compression: the filler must really fill the buffers of the reader that stops.
     async with (
         gateway.serve("127.0.0.1", 0, close_timeout=5, compression=None),

@@ -36,6 +36,10 @@ class Hub(Protocol):
         """Raise GatewayError `unknown_topic` unless clients may subscribe to `topic`."""
         ...
 
+    def check_subscriber(self, connection: Connection, topic: str) -> None:
+        """Raise GatewayError unless `connection` may subscribe to `topic` (private topics need a user)."""
+        ...
+
     def send_to_connection(self, connection_id: str, event: str, payload: JSON = None) -> bool:
         """Queue a message to one connection."""
         ...
@@ -63,12 +67,13 @@ class SendRequest:
 
 
 def topic_commands(gateway: Hub, *, protected: bool = False) -> CommandGroup:
-    """`subscribe` and `unsubscribe` (protected when `protected`: topics then need a token)."""
+    """`subscribe` and `unsubscribe` (protected when `protected`: every topic then needs a token;
+    otherwise private topics do, and public ones do not)."""
     group = CommandGroup()
 
     @group.command("subscribe", protected=protected)
     def subscribe(connection: Connection, payload: TopicRequest) -> JSON:
-        gateway.check_topic(payload.topic)
+        gateway.check_subscriber(connection, payload.topic)
         gateway.sessions.subscribe(connection, payload.topic)
         return {"topic": payload.topic}
 
