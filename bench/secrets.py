@@ -74,7 +74,7 @@ def _tokens(count: int) -> list[str]:
 
 def _text(tokens: list[str]) -> str:
     # About 8 KB of log-like text with a registered secret in every other line.
-    lines = []
+    lines: list[str] = []
     for i in range(64):
         secret = tokens[(i * 7919) % len(tokens)] if i % 2 else "no secret here"
         lines.append(f"GET https://api.example.test/method/users.get?v=5.199&token={secret}&n={i} -> 200 OK")

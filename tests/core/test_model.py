@@ -201,6 +201,7 @@ def test_a_subclass_of_a_generated_model_keeps_its_fields() -> None:
 def _vk_user() -> Any:
     from apiforge.vk import decode_response
 
+    body: Any
     body = {
         "response": [
             {
@@ -215,7 +216,8 @@ def _vk_user() -> Any:
             }
         ]
     }
-    return decode_response("users.get", body, {"fields": "sex,photo_100,city"})[0]
+    users: Any = decode_response("users.get", body, {"fields": "sex,photo_100,city"})
+    return users[0]
 
 
 def test_a_decoded_model_shows_only_the_fields_it_carries() -> None:

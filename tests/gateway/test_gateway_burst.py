@@ -12,12 +12,23 @@ from pathlib import Path
 
 from websockets.exceptions import ConnectionClosed
 
+from apiforge.core.types import JSON
 from apiforge.gateway import SLOW_CONSUMER, Gateway, QueueSource
 from tests.gateway.gatewaykit import Client, client, until
 
 BURST = 1000
 FILLER = "x" * 16_384
 TIMEOUT = 60.0  # for a whole burst on a loaded machine; a hang fails instead of blocking the suite
+
+
+def numbered(n: object) -> JSON:
+    assert isinstance(n, int)
+    return {"n": n}
+
+
+def numbered_and_filled(n: object) -> JSON:
+    assert isinstance(n, int)
+    return {"n": n, "filler": FILLER}
 
 
 async def read_all(c: Client, count: int) -> list[int]:
@@ -31,7 +42,7 @@ async def read_all(c: Client, count: int) -> list[int]:
 async def test_a_burst_larger_than_the_queue_reaches_every_eager_reader() -> None:
     gateway = Gateway()  # the default queue of 256 messages: a burst four times its size
     source: QueueSource[int] = QueueSource()
-    gateway.relay(source, topic="avl", serialize=lambda n: {"n": n}, public=True)
+    gateway.relay(source, topic="avl", serialize=numbered, public=True)
     async with gateway.serve("127.0.0.1", 0), client(gateway) as one, client(gateway) as two:
         await one.call("subscribe", {"topic": "avl"})
         await two.call("subscribe", {"topic": "avl"})
@@ -46,7 +57,7 @@ async def test_a_burst_larger_than_the_queue_reaches_every_eager_reader() -> Non
 async def test_a_reader_that_stops_is_dropped_and_the_others_get_the_whole_burst() -> None:
     gateway = Gateway(send_timeout=0.5)
     source: QueueSource[int] = QueueSource()
-    gateway.relay(source, topic="avl", serialize=lambda n: {"n": n, "filler": FILLER}, public=True)
+    gateway.relay(source, topic="avl", serialize=numbered_and_filled, public=True)
     # No compression: the filler must really fill the buffers of the reader that stops.
     async with (
         gateway.serve("127.0.0.1", 0, close_timeout=5, compression=None),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from apiforge.core.types import JSON
 from apiforge.gateway import Gateway, QueueSource
 from tests.gateway.gatewaykit import client, store_with
 
@@ -42,13 +45,17 @@ async def test_allowed_origins_lets_in_exactly_those_pages() -> None:
         Gateway(allowed_origins="https://app.example")
 
 
+def as_json(event: object) -> JSON:
+    return cast("JSON", event)
+
+
 async def test_a_private_topic_needs_a_token_and_a_public_one_does_not() -> None:
     store, tokens = store_with("alice")
     gateway = Gateway(verifier=store.verify)
     messages: QueueSource[dict[str, str]] = QueueSource()
     positions: QueueSource[dict[str, int]] = QueueSource()
-    gateway.relay(messages, topic="vk.messages", serialize=lambda event: event)  # private: the default
-    gateway.relay(positions, topic="wialon.units", serialize=lambda event: event, public=True)
+    gateway.relay(messages, topic="vk.messages", serialize=as_json)  # private: the default
+    gateway.relay(positions, topic="wialon.units", serialize=as_json, public=True)
     async with gateway.serve("127.0.0.1", 0), client(gateway) as anonymous, client(gateway) as alice:
         refused = await anonymous.call("subscribe", {"topic": "vk.messages"})
         assert refused["event"] == "error"

@@ -166,7 +166,7 @@ def _secret_fields(cls: type[Model]) -> frozenset[str]:
     found = _SECRETS_OF.get(cls)
     if found is None:
         wire = {field.metadata.get("wire", field.name) for field in cls.__attrs_attrs__}
-        found = SECRET_FIELDS | ({"key"} if wire & _KEY_BESIDE else frozenset())
+        found = SECRET_FIELDS | frozenset[str](("key",) if wire & _KEY_BESIDE else ())
         _SECRETS_OF[cls] = found
     return found
 
