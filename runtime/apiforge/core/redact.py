@@ -60,8 +60,13 @@ _QUERY_KEYED = re.compile(r"(?<![A-Za-z0-9_])(?P<key>token|key)=(?P<value>[^&\s\
 # with 2K - 1 <= L (see SecretRegistry); MIN_LENGTH 4 always fits the last tier.
 _TIERS = (8, 4, 2)
 
-_Entry = tuple[str, int]
-"""(secret, offset of the gram in the secret)."""
+_Entry = str | tuple[str, ...]
+"""The secrets indexed under one gram: one (nearly always) or several. One is kept as the string
+itself, not a tuple: the index is most of the registry's memory."""
+
+
+def _secrets_of(entry: _Entry) -> tuple[str, ...]:
+    return (entry,) if isinstance(entry, str) else entry
 
 
 def _tier(length: int) -> int:
@@ -75,15 +80,15 @@ class SecretRegistry:
     grams of length K (the substrings at offsets 0..K-1). Wherever the secret occurs in a text,
     one of those grams starts at a position that is a multiple of K, so the scan looks up only
     the grams at positions 0, K, 2K, ... of the text: len(text) / K dictionary lookups per tier,
-    each candidate checked with one `startswith`. Registration adds K index entries; releasing
-    the last holder removes them. Index values are tuples, replaced rather than mutated, so
-    `redact` reads without the lock while another thread registers.
+    each candidate checked with one `startswith`. Registration adds up to K index entries;
+    releasing the last holder removes them. Index values are strings or tuples, replaced rather
+    than mutated, so `redact` reads without the lock while another thread registers.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holders: dict[str, int] = {}
-        self._index: dict[int, dict[str, tuple[_Entry, ...]]] = {k: {} for k in _TIERS}
+        self._index: dict[int, dict[str, _Entry]] = {k: {} for k in _TIERS}
         # Releases asked for by the garbage collector. It may run a finalizer in a thread that
         # holds the lock (any allocation can trigger it), so a finalizer only queues its release
         # (deque.append takes no lock) and the next registration, release or scan carries it out.
@@ -108,9 +113,12 @@ class SecretRegistry:
                 return
             k = _tier(len(secret))
             index = self._index[k]
-            for offset in range(k):
-                gram = secret[offset : offset + k]
-                index[gram] = (*index.get(gram, ()), (secret, offset))
+            for gram in {secret[offset : offset + k] for offset in range(k)}:
+                entry = index.get(gram)
+                if entry is None:
+                    index[gram] = secret
+                else:
+                    index[gram] = (entry, secret) if isinstance(entry, str) else (*entry, secret)
 
     def discard(self, secret: str) -> None:
         """Hold `secret` once less; when nobody holds it any more it is no longer tracked."""
@@ -128,13 +136,13 @@ class SecretRegistry:
         del self._holders[secret]
         k = _tier(len(secret))
         index = self._index[k]
-        for offset in range(k):
-            gram = secret[offset : offset + k]
-            left = tuple(entry for entry in index.get(gram, ()) if entry != (secret, offset))
-            if left:
-                index[gram] = left
-            else:
+        for gram in {secret[offset : offset + k] for offset in range(k)}:
+            entry = index.get(gram)
+            left = () if entry is None or entry == secret else tuple(s for s in _secrets_of(entry) if s != secret)
+            if not left:
                 index.pop(gram, None)
+            else:
+                index[gram] = left[0] if len(left) == 1 else left
 
     def __contains__(self, secret: object) -> bool:
         with self._lock:
@@ -171,13 +179,18 @@ class SecretRegistry:
             if not index:
                 continue
             for position in range(0, end - k + 1, k):
-                entries = index.get(text[position : position + k])
-                if entries is None:
+                gram = text[position : position + k]
+                entry = index.get(gram)
+                if entry is None:
                     continue
-                for secret, offset in entries:
-                    start = position - offset
-                    if start >= 0 and text.startswith(secret, start):
-                        found.append((start, start + len(secret)))
+                for secret in _secrets_of(entry):
+                    # Where the gram sits among the secret's first K offsets (more than once in "aaaa...").
+                    offset = secret.find(gram, 0, 2 * k - 1)
+                    while offset != -1:
+                        start = position - offset
+                        if start >= 0 and text.startswith(secret, start):
+                            found.append((start, start + len(secret)))
+                        offset = secret.find(gram, offset + 1, 2 * k - 1)
         if not found:
             return found
         found.sort()
