@@ -29,9 +29,6 @@ def _secrets_of_this_test() -> Iterator[None]:
     The registry is process-wide, as it must be for users; in the suite, a short token one test
     registers ("user") would otherwise be masked in the texts of every later test ("$.***_id").
     """
-    saved = (set(redact._secrets), redact._pattern)
+    saved = redact._registry.copy()
     yield
-    with redact._lock:
-        redact._secrets.clear()
-        redact._secrets.update(saved[0])
-        redact._pattern = saved[1]
+    redact._registry = saved

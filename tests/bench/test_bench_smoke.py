@@ -64,3 +64,12 @@ def test_imports_are_measured_in_fresh_interpreters() -> None:
     for name in ("import httpx", "apiforge.vk + VK(...)", "apiforge.wialon: every model"):
         figures = results[name].figures
         assert figures is not None and figures.rss_mb > 0
+
+
+def test_the_secret_registry_benchmark_runs_both_registries() -> None:
+    from bench import secrets
+
+    rows = secrets.run(counts=(20,), old_limit=20)
+    assert [(r.name, r.count) for r in rows] == [("current", 20), ("old", 20)]
+    assert rows[0].after_release == 0  # the current registry lets go of every released secret
+    assert "| current | 20 |" in secrets.render(rows)

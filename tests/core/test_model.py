@@ -10,6 +10,7 @@ import pickle
 import sys
 import threading
 import weakref
+from typing import Any
 
 import attrs
 import cattrs
@@ -34,8 +35,8 @@ def test_repr_masks_credential_fields_by_wire_name() -> None:
     assert login.user_token == "u-secret-123"  # the value itself is untouched
 
 
-def test_absent_credentials_show_as_none() -> None:
-    assert repr(Login(id=2)) == "Login(id=2, user_token=None, session=None)"
+def test_absent_credentials_are_left_out() -> None:
+    assert repr(Login(id=2)) == "Login(id=2)"
 
 
 def test_equality_is_by_class_and_fields() -> None:
@@ -188,6 +189,80 @@ def test_a_subclass_of_a_generated_model_keeps_its_fields() -> None:
 
     # The subclass's table is read first: it is built from the classes it derives from.
     assert [f.name for f in attrs.fields(Special)] == ["id", "name"]
-    assert repr(Special(id=1)) == "Special(id=1, name=None)"
+    assert repr(Special(id=1)) == "Special(id=1)"
+    assert repr(Special(id=1, name="x")) == "Special(id=1, name='x')"
     bare = object.__new__(Special)
     assert bare.name is None  # an unset field reads as the default of the inherited __init__
+
+
+# The repr shows what is set (issue 18, item 8).
+
+
+def _vk_user() -> Any:
+    from apiforge.vk import decode_response
+
+    body: Any
+    body = {
+        "response": [
+            {
+                "id": 1,
+                "first_name": "Pavel",
+                "last_name": "Durov",
+                "is_closed": False,
+                "can_access_closed": True,
+                "sex": 2,
+                "photo_100": "https://x/p.jpg",
+                "city": {"id": 2, "title": "Saint Petersburg"},
+            }
+        ]
+    }
+    users: Any = decode_response("users.get", body, {"fields": "sex,photo_100,city"})
+    return users[0]
+
+
+def test_a_decoded_model_shows_only_the_fields_it_carries() -> None:
+    user = _vk_user()
+    assert repr(user) == (
+        "UsersUserFull(id=1, first_name='Pavel', last_name='Durov', can_access_closed=True, is_closed=False,"
+        " sex=BaseSex.MALE, photo_100='https://x/p.jpg', city=BaseCity(id=2, title='Saint Petersburg'))"
+    )
+
+
+def test_the_repr_evaluates_to_an_equal_model() -> None:
+    import apiforge.vk.models as models
+
+    namespace = {name: getattr(models, name) for name in ("UsersUserFull", "BaseCity", "BaseSex")}
+    user = _vk_user()
+    assert eval(repr(user), namespace) == user
+    built = models.UsersUserFull(id=5, first_name="A", last_name="B", is_closed=None, deactivated=None)
+    assert repr(built) == "UsersUserFull(id=5, first_name='A', last_name='B')"  # a field given its default is left out
+    assert eval(repr(built), namespace) == built
+
+
+def test_a_value_unlike_its_default_is_shown() -> None:
+    @attrs.define(kw_only=True, slots=True, repr=False, eq=False)
+    class Flags(Model):
+        on: bool | int = False
+        name: str = ""
+
+    assert repr(Flags()) == "Flags()"
+    assert repr(Flags(on=0, name="n")) == "Flags(on=0, name='n')"  # 0 is not the default False
+    assert eval(repr(Flags(on=True)), {"Flags": Flags}) == Flags(on=True)
+
+
+def test_a_long_poll_key_never_shows() -> None:
+    from apiforge.vk.models.groups import GroupsLongPollServer
+    from apiforge.vk.models.messages import MessagesLongpollParams
+
+    server = GroupsLongPollServer(key="lp-key-secret-0001", server="https://lp.vk.com/wh1", ts="5")
+    assert repr(server) == f"GroupsLongPollServer(key={MASK!r}, server='https://lp.vk.com/wh1', ts='5')"
+    params = MessagesLongpollParams(key="lp-key-secret-0002", server="im.vk.com/nim1", ts=7)
+    assert "lp-key-secret-0002" not in repr(params)
+
+
+def test_a_key_that_names_something_is_shown() -> None:
+    from apiforge.vk.models.base import BaseRequestParam
+
+    assert (
+        repr(BaseRequestParam(key="method", value="users.get")) == "BaseRequestParam(key='method', value='users.get')"
+    )

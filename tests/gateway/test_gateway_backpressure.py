@@ -14,9 +14,9 @@ BIG = "x" * 16_384
 
 async def test_a_slow_consumer_is_dropped_while_the_others_keep_receiving() -> None:
     store, _ = store_with("alice")
-    gateway = Gateway(verifier=store.verify, queue_size=8)
+    gateway = Gateway(verifier=store.verify, queue_size=8, send_timeout=0.5)
     source: QueueSource[int] = QueueSource()
-    gateway.relay(source, topic="feed", serialize=lambda n: {"n": n, "filler": BIG})
+    gateway.relay(source, topic="feed", serialize=lambda n: {"n": n, "filler": BIG}, public=True)
     # The slow client's socket has a tiny receive buffer and its library queues one frame at most:
     # once those fill up it reads nothing more, so the server's writes for it stall.
     slow_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -9,7 +9,7 @@ import pytest
 
 from apiforge.core.events import BotLongPoll
 from apiforge.core.events.yclients_webhooks import WebhookError
-from apiforge.gateway import AvlSource, Gateway, QueueSource, WebhookSource
+from apiforge.gateway import AvlSource, Gateway, QueueSource, TokenStore, WebhookSource
 from apiforge.testing import FakeVK, FakeWialon
 from apiforge.vk import AsyncVK
 from apiforge.wialon import AsyncWialon
@@ -20,7 +20,7 @@ from tests.gateway.gatewaykit import client, until
 
 async def test_events_reach_subscribers_only_until_they_unsubscribe(gateway: Gateway) -> None:
     source: QueueSource[dict[str, int]] = QueueSource()
-    gateway.relay(source, topic="numbers", serialize=lambda event: event)
+    gateway.relay(source, topic="numbers", serialize=lambda event: event, public=True)
     async with client(gateway) as listener, client(gateway) as bystander:
         assert await listener.call("subscribe", {"topic": "numbers"}) == {
             "event": "subscribe ok",
@@ -45,12 +45,17 @@ async def test_events_reach_subscribers_only_until_they_unsubscribe(gateway: Gat
         }
 
 
-async def test_vk_long_poll_messages_are_relayed_as_typed_json(gateway: Gateway) -> None:
+async def test_vk_long_poll_messages_are_relayed_as_typed_json(
+    gateway: Gateway, tokens: tuple[TokenStore, dict[str, str]]
+) -> None:
     with FakeVK(tokens={"t"}) as fake:
         async with AsyncVK(token="t", token_kind="group", base_url=fake.url, rate_limit=None) as vk:
             gateway.relay(BotLongPoll(vk, group_id=fake.longpoll.group_id, wait=1), topic="vk.messages")
             async with client(gateway) as c:
-                await c.call("subscribe", {"topic": "vk.messages"})
+                # Users' messages: a private topic, for verified users only.
+                assert (await c.call("subscribe", {"topic": "vk.messages"}, token=tokens[1]["alice"]))["event"] == (
+                    "subscribe ok"
+                )
                 assert await asyncio.to_thread(fake.longpoll.polled.wait, 5)
                 fake.longpoll.message_from_user(5, "hello gateway")
                 event = await c.recv()
@@ -74,7 +79,7 @@ async def test_wialon_avl_events_are_relayed(gateway: Gateway) -> None:
 
     with FakeWialon() as fake:
         async with AsyncWialon(token=fake.token, base_url=fake.url) as w:
-            gateway.relay(AvlSource(w, spec, interval=1, sleep=no_wait), topic="wialon.units")
+            gateway.relay(AvlSource(w, spec, interval=1, sleep=no_wait), topic="wialon.units", public=True)
             async with client(gateway) as c:
                 await c.call("subscribe", {"topic": "wialon.units"})
                 await until(lambda: any(truck in s.flags for s in fake.sessions.values()), what="registration")
@@ -88,11 +93,13 @@ async def test_wialon_avl_events_are_relayed(gateway: Gateway) -> None:
     assert kinds["AvlUpdateEvent"]["d"]["pos"]["x"] == 37.7
 
 
-async def test_yclients_webhooks_pushed_to_a_source_are_relayed(gateway: Gateway) -> None:
+async def test_yclients_webhooks_pushed_to_a_source_are_relayed(
+    gateway: Gateway, tokens: tuple[TokenStore, dict[str, str]]
+) -> None:
     webhooks = WebhookSource()
     gateway.relay(webhooks, topic="yclients.records")
     async with client(gateway) as c:
-        await c.call("subscribe", {"topic": "yclients.records"})
+        await c.call("subscribe", {"topic": "yclients.records"}, token=tokens[1]["alice"])
         event = webhooks.push(
             b'{"company_id": 4564, "resource": "record", "resource_id": 77, "status": "create", "data": {"id": 77}}'
         )
@@ -114,7 +121,7 @@ async def test_a_failing_serializer_skips_the_event_and_the_relay_goes_on(
             raise ValueError("cannot")
         return event
 
-    gateway.relay(source, topic="n", serialize=serialize)
+    gateway.relay(source, topic="n", serialize=serialize, public=True)
     async with client(gateway) as c:
         await c.call("subscribe", {"topic": "n"})
         source.put(1)

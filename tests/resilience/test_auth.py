@@ -8,6 +8,7 @@ handler; nothing sleeps (rate limits run on a fake clock) and the strategies are
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import re
@@ -135,10 +136,13 @@ def test_token_repr_and_str_never_show_the_value() -> None:
     assert value not in repr([token]) and value not in repr({"t": token})
 
 
-def test_a_token_registers_its_value_as_a_secret() -> None:
+def test_a_token_registers_its_value_as_a_secret_while_it_lives() -> None:
     value = secret("registered")
-    Token(value)
+    token = Token(value)
     assert redact_text(f"oops {value} leaked") == f"oops {MASK} leaked"
+    del token  # nothing holds the value any more: the registry lets go of it (issue 16, item 4)
+    gc.collect()
+    assert redact_text(f"oops {value}") == f"oops {value}"
 
 
 def test_token_key_is_stable_and_not_the_value() -> None:

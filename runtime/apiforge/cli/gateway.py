@@ -3,8 +3,8 @@
 It runs FakeVK and FakeWialon over real HTTP on 127.0.0.1, moves the fake Wialon units, has
 fake users write to the VK community, and relays both to browsers:
 
-- topic "wialon.units": AVL events of every unit (`AvlMessageEvent` carries the new position);
-- topic "vk.messages": VK Bots Long Poll updates (`MessageNew` ...);
+- topic "wialon.units" (public): AVL events of every unit (`AvlMessageEvent` carries the new position);
+- topic "vk.messages" (private: subscribe with a token): VK Bots Long Poll updates (`MessageNew` ...);
 - "demo login" {"name"} -> {"token"}: a token for the protected commands;
 - "vk messages.send" (protected): answer through the fake VK with the server's token.
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from apiforge.testing.wialon import FakeWialon
 
 VK_TOKEN = "demo-community-token"
+DEMO_PAGE_ORIGIN = "null"
+"""The `Origin` of examples/gateway/index.html opened from a file: the only page the demo lets in."""
 MOVE_EVERY = 0.5
 """Seconds between two positions of each fake unit."""
 CHAT_EVERY = 2.0
@@ -81,9 +83,11 @@ async def demo_gateway(
                 flags=UnitDataFlags.BASE | UnitDataFlags.LAST_MESSAGE_AND_POSITION,
                 mode=UpdateDataFlagsMode.ADD,
             )
-            gateway = Gateway(verifier=tokens.verify)
+            # Only the demo page may connect: it is opened from a file, whose origin browsers send as "null".
+            gateway = Gateway(verifier=tokens.verify, allowed_origins=[DEMO_PAGE_ORIGIN])
             gateway.include(demo)
-            gateway.relay(AvlSource(wialon, every_unit, interval=1.0), topic="wialon.units")
+            # Positions of the fake fleet are for anyone; what users write is for logged-in viewers only.
+            gateway.relay(AvlSource(wialon, every_unit, interval=1.0), topic="wialon.units", public=True)
             gateway.relay(BotLongPoll(vk, group_id=vk_fake.longpoll.group_id, wait=5), topic="vk.messages")
             gateway.expose(vk, allow=["messages.send"], prefix="vk")
             async with gateway.serve(host, port):

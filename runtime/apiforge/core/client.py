@@ -142,6 +142,7 @@ class SyncClient(BaseClient):
         try:
             self._driver.run(self._protocol.close())
         finally:
+            self._protocol.secrets.release_all()  # a closed client's secrets need no masking
             if self._owns_http:
                 self._driver.http.close()
 
@@ -179,6 +180,7 @@ class AsyncClient(BaseClient):
         try:
             await self._driver.run(self._protocol.close())
         finally:
+            self._protocol.secrets.release_all()  # a closed client's secrets need no masking
             if self._owns_http:
                 await self._driver.http.aclose()
 

@@ -10,9 +10,9 @@ APIForgeError
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from apiforge.core.redact import redact_text
+from apiforge.core.redact import redact_text, redact_value
 
 
 class APIForgeError(Exception):
@@ -43,7 +43,8 @@ class HTTPStatusError(APIForgeError):
         super().__init__(f"{method}: HTTP {status_code}: {redact_text(body[:200])}")
         self.method = method
         self.status_code = status_code
-        self.body = body
+        self.body = redact_text(body)
+        """The response body, secrets masked."""
         # The server's Retry-After header, as sent (seconds or an HTTP date).
         self.retry_after = retry_after
 
@@ -58,12 +59,14 @@ class APIError(APIForgeError):
     def __init__(self, method: str, code: int, message: str, **details: Any) -> None:
         self.method = method
         self.code = code
-        self.message = message
-        self.details = details
-        super().__init__(redact_text(f"{method}: [{code}] {message}"))
+        self.message = redact_text(message)
+        """The API's error message, secrets masked."""
+        self.details: dict[str, Any] = cast("dict[str, Any]", redact_value(details))
+        """The other fields of the error, secrets masked (a token echoed in VK's `request_params`)."""
+        super().__init__(f"{method}: [{code}] {self.message}")
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(method={self.method!r}, code={self.code}, message={redact_text(self.message)!r})"
+        return f"{type(self).__name__}(method={self.method!r}, code={self.code}, message={self.message!r})"
 
 
 class DecodeError(APIForgeError):
@@ -76,7 +79,8 @@ class DecodeError(APIForgeError):
         super().__init__(redact_text(f"{method}: {path}: {reason} (got {shown})"))
         self.method = method
         self.path = path
-        self.value = value
+        self.value = redact_value(value)
+        """The value that did not match, secrets masked."""
         self.reason = reason
 
 

@@ -9,12 +9,13 @@ of what `apiforge.vk.models.load_all()` cost (bench/import_vk.py).
 Models still are attrs classes to everything that asks: `attrs.has`, `attrs.fields`,
 `attrs.evolve`, `attrs.asdict` and cattrs read `__attrs_attrs__`, which `Model` builds for a class
 the first time it is read, from the class itself (its annotations, `__init__` defaults and
-`__wire_names__`). `Model` also gives every model one shared repr (credential fields masked)
-and equality (same class and equal fields); models are unhashable, as attrs makes mutable classes.
+`__wire_names__`). `Model` also gives every model one shared repr (the fields that are set, in
+declaration order, credential fields masked: `UsersUserFull(id=1, first_name='Pavel')`) and equality (same class and equal fields); models are unhashable, as attrs makes mutable classes.
 """
 
 from __future__ import annotations
 
+import enum
 import inspect
 import operator
 import threading
@@ -78,9 +79,24 @@ class Model:
         __attrs_attrs__ = _FieldTableOnFirstRead()
 
     def __repr__(self) -> str:
+        # Only what is set: a VK user declares ~150 fields and a response carries ~20; a field that
+        # is absent or holds its default is left out, so the repr still evaluates to an equal model.
         cls = type(self)
-        fields = ", ".join(f"{a.name}={_shown(a, getattr(self, a.name))}" for a in cls.__attrs_attrs__)
-        return f"{cls.__name__}({fields})"
+        defaults = _defaults(cls)
+        secret = _secret_fields(cls)
+        shown: list[str] = []
+        for field in cls.__attrs_attrs__:
+            try:
+                # The slot itself: an unset field raises here instead of reading as its default.
+                value = object.__getattribute__(self, field.name)
+            except AttributeError:
+                continue
+            default = defaults.get(field.name, attrs.NOTHING)
+            if default is not attrs.NOTHING and _same(value, default):
+                continue
+            masked = value is not None and field.metadata.get("wire", field.name) in secret
+            shown.append(f"{field.name}={MASK!r}" if masked else f"{field.name}={_repr(value)}")
+        return f"{cls.__name__}({', '.join(shown)})"
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -139,10 +155,32 @@ SECRET_FIELDS = frozenset(
 )
 
 
-def _shown(field: attrs.Attribute[Any], value: object) -> str:
-    if value is not None and field.metadata.get("wire", field.name) in SECRET_FIELDS:
-        return repr(MASK)
+# A `key` next to where it opens (a long-poll `server`, a streaming `endpoint`, a video stream's
+# `url`) is the credential of that server; elsewhere VK's `key` names things (a parameter, a link).
+_KEY_BESIDE = frozenset({"server", "endpoint", "url"})
+_SECRETS_OF: dict[type, frozenset[str]] = {}
+
+
+def _secret_fields(cls: type[Model]) -> frozenset[str]:
+    """The wire names of the fields of `cls` whose values a repr masks."""
+    found = _SECRETS_OF.get(cls)
+    if found is None:
+        wire = {field.metadata.get("wire", field.name) for field in cls.__attrs_attrs__}
+        found = SECRET_FIELDS | frozenset[str](("key",) if wire & _KEY_BESIDE else ())
+        _SECRETS_OF[cls] = found
+    return found
+
+
+def _repr(value: object) -> str:
+    # An enum member as Python code names it (`BaseSex.MALE`), not `<BaseSex.MALE: 2>`.
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
     return repr(value)
+
+
+def _same(value: object, default: object) -> bool:
+    # The same type as well: `0` where the default is `False` is worth showing.
+    return value is default or (type(value) is type(default) and value == default)
 
 
 def _defaults(cls: type) -> Mapping[str, object]:

@@ -9,7 +9,6 @@ from apiforge.core.client import DEFAULT, RateLimit, make_limiter, make_retry
 from apiforge.core.pipeline import Policy
 from apiforge.core.protocols.base import Protocol
 from apiforge.core.ratelimit import RateLimiter, VKRateLimiter, Window
-from apiforge.core.redact import register_secret
 from apiforge.core.retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -92,8 +91,6 @@ def yclients_parts(
 
     if not partner_token:
         raise ValueError("YCLIENTS needs a partner token: Yclients(partner_token=...)")
-    register_secret(partner_token)
-    register_secret(user_token)
     protocol = YclientsProtocol(
         base_url=base_url, error_class=_error_factory("yclients"), partner_token=partner_token, user_token=user_token
     )
@@ -113,10 +110,10 @@ def wialon_parts(
     """The adapter and policy of `Wialon(...)` and `AsyncWialon(...)` (no client-side rate limit by default)."""
     from apiforge.core.protocols.wialon import WialonProtocol
 
-    register_secret(token)
     protocol = WialonProtocol(
         base_url=base_url, error_class=_error_factory("wialon"), token=token, operate_as=operate_as
     )
+    protocol.secrets.hold(token)
     limiter = None if rate_limit is DEFAULT else make_limiter(rate_limit, None)
     return protocol, _policy(retry, max_retries, limiter)
 

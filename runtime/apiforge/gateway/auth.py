@@ -11,6 +11,8 @@ import inspect
 import secrets
 from collections.abc import Awaitable, Callable
 
+from apiforge.core.redact import SecretHolder
+
 Verifier = Callable[[str], "str | Awaitable[str | None] | None"]
 """Turns a token into the user id it belongs to, or None to refuse it."""
 
@@ -34,11 +36,13 @@ class TokenStore:
 
     def __init__(self) -> None:
         self._users: dict[str, str] = {}
+        self._secrets = SecretHolder()  # issued tokens are masked in logs until revoked
 
     def issue(self, user_id: str) -> str:
-        """A new token for `user_id`."""
+        """A new token for `user_id` (masked in apiforge's logs and errors until revoked)."""
         token = secrets.token_urlsafe(24)
         self._users[token] = user_id
+        self._secrets.hold(token)
         return token
 
     def verify(self, token: str) -> str | None:
@@ -47,7 +51,8 @@ class TokenStore:
 
     def revoke(self, token: str) -> None:
         """Forget a token: it no longer verifies."""
-        self._users.pop(token, None)
+        if self._users.pop(token, None) is not None:
+            self._secrets.drop(token)
 
     def __repr__(self) -> str:
         return f"<TokenStore tokens={len(self._users)}>"

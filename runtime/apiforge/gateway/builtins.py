@@ -12,20 +12,41 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
 from apiforge.core.types import JSON
 from apiforge.gateway.commands import CommandGroup
 from apiforge.gateway.protocol import ERROR_EVENT, REPLY_SUFFIX, GatewayError
-
-if TYPE_CHECKING:
-    from apiforge.gateway.server import Gateway
-    from apiforge.gateway.sessions import Connection
+from apiforge.gateway.sessions import Connection, Sessions
 
 WELCOME_EVENT = "welcome"
 """Sent to every client first: `{"connection_id": ...}`."""
+
+
+class Hub(Protocol):
+    """What the built-in commands need of a gateway (`Gateway` is one; this module does not import it,
+    so that `server` can import the commands without a cycle)."""
+
+    sessions: Sessions
+    topics: set[str]
+
+    def check_topic(self, topic: str) -> None:
+        """Raise GatewayError `unknown_topic` unless clients may subscribe to `topic`."""
+        ...
+
+    def check_subscriber(self, connection: Connection, topic: str) -> None:
+        """Raise GatewayError unless `connection` may subscribe to `topic` (private topics need a user)."""
+        ...
+
+    def send_to_connection(self, connection_id: str, event: str, payload: JSON = None) -> bool:
+        """Queue a message to one connection."""
+        ...
+
+    def send_to_user(self, user_id: str, event: str, payload: JSON = None) -> int:
+        """Queue a message to every open connection of a user."""
+        ...
 
 
 @attrs.frozen
@@ -45,13 +66,14 @@ class SendRequest:
     to_connection: str | None = None
 
 
-def topic_commands(gateway: Gateway, *, protected: bool = False) -> CommandGroup:
-    """`subscribe` and `unsubscribe` (protected when `protected`: topics then need a token)."""
+def topic_commands(gateway: Hub, *, protected: bool = False) -> CommandGroup:
+    """`subscribe` and `unsubscribe` (protected when `protected`: every topic then needs a token;
+    otherwise private topics do, and public ones do not)."""
     group = CommandGroup()
 
     @group.command("subscribe", protected=protected)
     def subscribe(connection: Connection, payload: TopicRequest) -> JSON:
-        gateway.check_topic(payload.topic)
+        gateway.check_subscriber(connection, payload.topic)
         gateway.sessions.subscribe(connection, payload.topic)
         return {"topic": payload.topic}
 
@@ -64,7 +86,7 @@ def topic_commands(gateway: Gateway, *, protected: bool = False) -> CommandGroup
     return group
 
 
-def send_commands(gateway: Gateway) -> CommandGroup:
+def send_commands(gateway: Hub) -> CommandGroup:
     """`gateway send`: a verified client sends an event to a connection or to every connection of a user."""
     group = CommandGroup("gateway")
 
@@ -92,4 +114,4 @@ def send_commands(gateway: Gateway) -> CommandGroup:
     return group
 
 
-__all__ = ["WELCOME_EVENT", "SendRequest", "TopicRequest", "send_commands", "topic_commands"]
+__all__ = ["WELCOME_EVENT", "Hub", "SendRequest", "TopicRequest", "send_commands", "topic_commands"]

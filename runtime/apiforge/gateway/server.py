@@ -23,10 +23,13 @@ import difflib
 import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from apiforge.core.client import AsyncClient, SyncClient
 from apiforge.core.converter import unstructure
@@ -37,7 +40,7 @@ from apiforge.gateway.builtins import WELCOME_EVENT, send_commands, topic_comman
 from apiforge.gateway.commands import Command, CommandGroup
 from apiforge.gateway.protocol import GatewayError, encode, encode_error, parse_client_message, peek_event, reply_event
 from apiforge.gateway.relay import Serializer, event_json
-from apiforge.gateway.sessions import DEFAULT_QUEUE_SIZE, Connection, Sessions
+from apiforge.gateway.sessions import DEFAULT_QUEUE_SIZE, DEFAULT_SEND_TIMEOUT, Connection, Sessions
 
 logger = logging.getLogger("apiforge.gateway")
 
@@ -48,8 +51,17 @@ class Gateway:
     Args:
         verifier: turns a token into a user id (None refuses it); without one, protected commands
             are refused.
-        queue_size: messages a connection may have waiting before it is dropped as a slow consumer.
-        protect_topics: whether `subscribe` needs a token.
+        queue_size: messages a connection may have waiting to be written.
+        send_timeout: seconds a relay waits for room in a full queue before it drops the connection
+            as a slow consumer (a client that keeps reading is never dropped, however large a burst).
+        protect_topics: whether `subscribe` needs a token for every topic, public ones included.
+        allowed_origins: the web pages (`Origin` header values, e.g. "https://app.example.com")
+            whose scripts may connect. By default only pages served from the gateway's own host
+            and port may; "*" allows every page. Clients that send no `Origin` (not browsers)
+            are always let in: the check stops other sites' pages from using a visitor's browser.
+
+    A topic is private unless declared public (`relay(..., public=True)`): subscribing to it
+    needs a token the verifier accepts, since relays carry what users write (VK messages).
     """
 
     def __init__(
@@ -57,15 +69,25 @@ class Gateway:
         *,
         verifier: Verifier | None = None,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        send_timeout: float = DEFAULT_SEND_TIMEOUT,
         protect_topics: bool = False,
+        allowed_origins: Iterable[str] | None = None,
     ) -> None:
         if isinstance(queue_size, bool) or not isinstance(queue_size, int) or queue_size < 1:
             raise ValueError(f"Gateway: queue_size must be a positive integer, got {queue_size!r}")
+        if isinstance(send_timeout, bool) or not isinstance(send_timeout, int | float) or not send_timeout > 0:
+            raise ValueError(f"Gateway: send_timeout must be a positive number of seconds, got {send_timeout!r}")
         self.verifier = verifier
         self.queue_size = queue_size
+        self.send_timeout = float(send_timeout)
+        if isinstance(allowed_origins, str):
+            raise TypeError(f"Gateway: allowed_origins must be a list of origins, got the string {allowed_origins!r}")
+        self.allowed_origins: frozenset[str] | None = None if allowed_origins is None else frozenset(allowed_origins)
         self.sessions = Sessions()
         self.topics: set[str] = set()
         """Topics clients may subscribe to (every relay's topic, and those `declare_topic` adds)."""
+        self.public_topics: set[str] = set()
+        """Topics anyone may subscribe to without a token (declared with `public=True`)."""
         self.commands: dict[str, Command] = {}
         self._relays: list[tuple[AsyncIterable[Any], str, Serializer]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -100,26 +122,42 @@ class Gateway:
         self.include(group)
         return group
 
-    def declare_topic(self, topic: str) -> None:
-        """Let clients subscribe to `topic` (for events you `publish` yourself)."""
+    def declare_topic(self, topic: str, *, public: bool = False) -> None:
+        """Let clients subscribe to `topic` (for events you `publish` yourself).
+
+        Only verified users may, unless `public` (anyone, no token).
+        """
         if not isinstance(topic, str) or not topic:
             raise ValueError(f"a topic must be a non-empty string, got {topic!r}")
         self.topics.add(topic)
+        if public:
+            self.public_topics.add(topic)
+        else:
+            self.public_topics.discard(topic)
+
+    def check_subscriber(self, connection: Connection, topic: str) -> None:
+        """Raise GatewayError unless `connection` may subscribe to `topic` (known; public, or a verified user)."""
+        self.check_topic(topic)
+        if topic not in self.public_topics and connection.user_id is None:
+            raise GatewayError("unauthorized", f"topic {topic!r} is private: subscribe with a 'token'")
 
     def check_topic(self, topic: str) -> None:
         """Raise GatewayError `unknown_topic` unless clients may subscribe to `topic`."""
         if topic not in self.topics:
             raise GatewayError("unknown_topic", f"no topic {topic!r} (topics: {sorted(self.topics)})")
 
-    def relay(self, source: AsyncIterable[Any], *, topic: str, serialize: Serializer = event_json) -> None:
+    def relay(
+        self, source: AsyncIterable[Any], *, topic: str, serialize: Serializer = event_json, public: bool = False
+    ) -> None:
         """Push every event of `source` (an async iterable) to the connections subscribed to `topic`.
 
         The source is iterated while the gateway serves (from `serve()` on, or at once if it is
         serving already). `serialize` makes each event's payload (default: class name and fields).
+        The topic is private (subscribers need a token) unless `public`.
         """
         if not hasattr(source, "__aiter__"):
             raise TypeError(f"Gateway.relay: the source must be an async iterable, got {type(source).__name__}")
-        self.declare_topic(topic)
+        self.declare_topic(topic, public=public)
         self._relays.append((source, topic, serialize))
         if self._server is not None:
             self._start_relay(source, topic, serialize)
@@ -151,7 +189,16 @@ class Gateway:
         """
         if self._server is not None:
             raise RuntimeError("Gateway.serve: this gateway is serving already")
-        async with serve(self.handle, host, port, **options) as server:
+        theirs = options.pop("process_request", None)
+
+        def process_request(connection: ServerConnection, request: Request) -> Response | None:
+            refused = self.check_origin(connection, request)
+            if refused is not None or theirs is None:
+                return refused
+            answer: Response | None = theirs(connection, request)
+            return answer
+
+        async with serve(self.handle, host, port, process_request=process_request, **options) as server:
             self._server = server
             try:
                 for source, topic, serialize in self._relays:
@@ -171,6 +218,20 @@ class Gateway:
             raise RuntimeError("Gateway.port: the gateway is not serving")
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    def check_origin(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Refuse (403) a handshake from a page whose `Origin` may not connect; None lets it in."""
+        origin = request.headers.get("Origin")
+        if origin is None or self.origin_allowed(origin, request.headers.get("Host")):
+            return None
+        logger.info("gateway: refused a connection from origin %r", origin)
+        return connection.respond(HTTPStatus.FORBIDDEN, f"origin {origin!r} may not connect to this gateway\n")
+
+    def origin_allowed(self, origin: str, host: str | None) -> bool:
+        """Whether a page of `origin` may connect (`host`: the Host the browser asked for)."""
+        if self.allowed_origins is None:
+            return host is not None and urlsplit(origin).netloc.lower() == host.lower()
+        return "*" in self.allowed_origins or origin in self.allowed_origins
 
     async def handle(self, websocket: ServerConnection) -> None:
         """Serve one WebSocket connection until it closes (the `websockets` handler)."""
@@ -255,12 +316,21 @@ class Gateway:
                 except Exception:
                     logger.exception("gateway: relay %r could not serialize a %s", topic, type(event).__name__)
                     continue
-                for connection in self.sessions.subscribers(topic):
-                    connection.send_text(text)
+                await self._fan_out(topic, text)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("gateway: the source of relay %r failed; the relay stopped", topic)
+
+    async def _fan_out(self, topic: str, text: str) -> None:
+        # A source may hand over a burst without ever suspending (an AVL poll of a large fleet):
+        # the writers only run while the relay waits, so it waits for room in a full queue rather
+        # than dropping a client that reads; only a queue that stays full marks a slow consumer.
+        full = [connection for connection in self.sessions.subscribers(topic) if not connection.offer(text)]
+        if full:
+            await asyncio.gather(*(connection.deliver(text, self.send_timeout) for connection in full))
+        else:
+            await asyncio.sleep(0)  # let the writers and the other connections' commands run
 
     def __repr__(self) -> str:
         return f"<Gateway connections={len(self.sessions)} commands={len(self.commands)} topics={sorted(self.topics)}>"

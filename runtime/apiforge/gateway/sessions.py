@@ -1,8 +1,10 @@
 """Connections and where they are: by id, by verified user, by subscribed topic.
 
 Every connection has a bounded outgoing queue that one writer task drains into the socket.
-Sending never waits: when a client reads too slowly and its queue is full, it is dropped (closed
-with `SLOW_CONSUMER` and a reason) so that neither the server nor the other clients slow down.
+A client is slow when it does not read, not when a source is fast: a relay that finds a queue
+full waits for the writer to make room (`deliver`), and drops the connection (closed with
+`SLOW_CONSUMER` and a reason) only when its queue stays full for `send_timeout` seconds. A reply
+or a `publish`, which cannot wait, drops a connection whose queue is full at once (`send_text`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ logger = logging.getLogger("apiforge.gateway")
 SLOW_CONSUMER = 4008
 """The close code of a client dropped because its outgoing queue was full (4000-4999: application codes)."""
 DEFAULT_QUEUE_SIZE = 256
-"""Messages a connection may have waiting to be written before it counts as a slow consumer."""
+"""Messages a connection may have waiting to be written."""
+DEFAULT_SEND_TIMEOUT = 5.0
+"""Seconds a full queue may go without room for one more message before its client counts as slow."""
 
 
 class Connection:
@@ -51,6 +55,7 @@ class Connection:
         self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self._on_drop = on_drop
         self._closing = False
+        self._closed = asyncio.Event()  # wakes a relay waiting for room when the connection ends
 
     @property
     def open(self) -> bool:
@@ -72,11 +77,47 @@ class Connection:
             return False
         return True
 
+    def offer(self, text: str) -> bool:
+        """Queue an encoded message if there is room; False when the queue is full (see `deliver`).
+
+        A closed connection takes nothing and returns True: there is nothing to wait for.
+        """
+        if self._closing:
+            return True
+        try:
+            self._queue.put_nowait(text)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def deliver(self, text: str, timeout: float) -> bool:
+        """Queue an encoded message, waiting up to `timeout` seconds for room.
+
+        A queue that stays full that long belongs to a client that does not read: it is dropped
+        as a slow consumer. Returns whether the message was queued.
+        """
+        if self.offer(text) and not self._closing:
+            return True
+        if self._closing:
+            return False
+        put = asyncio.ensure_future(self._queue.put(text))
+        closed = asyncio.ensure_future(self._closed.wait())
+        try:
+            done, _ = await asyncio.wait({put, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if put in done:
+            return not self._closing
+        put.cancel()
+        self.drop(SLOW_CONSUMER, f"slow consumer: {self._queue.maxsize} messages waiting to be sent")
+        return False
+
     def drop(self, code: int, reason: str) -> None:
         """Close this connection from the server side (at once: queued messages are discarded)."""
         if self._closing:
             return
         self._closing = True
+        self._closed.set()
         self.close_reason = reason
         logger.info("gateway: closing connection %s (%s)", self.id, reason)
         self._on_drop(self)
@@ -98,6 +139,7 @@ class Connection:
     def finish(self) -> None:
         """The client left: no more messages are queued."""
         self._closing = True
+        self._closed.set()
 
     def __repr__(self) -> str:
         return f"<Connection {self.id} user={self.user_id!r} topics={sorted(self.topics)}>"
@@ -176,4 +218,4 @@ def _discard(index: dict[str, set[Connection]], key: str, connection: Connection
             del index[key]
 
 
-__all__ = ["DEFAULT_QUEUE_SIZE", "SLOW_CONSUMER", "Connection", "Sessions"]
+__all__ = ["DEFAULT_QUEUE_SIZE", "DEFAULT_SEND_TIMEOUT", "SLOW_CONSUMER", "Connection", "Sessions"]

@@ -145,7 +145,8 @@ class FakeVK(FakeServer):
         self.groups: dict[int, dict[str, Any]] = {int(g["id"]): dict(g) for g in groups}
         self.me = me
         self.messages: list[dict[str, Any]] = []
-        self._sent: dict[tuple[int, int], int] = {}  # (peer_id, random_id) -> message id
+        # (sender, random_id) -> message id: VK de-duplicates per app and sender, whatever the peer.
+        self._sent: dict[tuple[int, int], int] = {}
         self.methods: dict[str, Handler] = {
             "users.get": self._users_get,
             "groups.getById": self._groups_get_by_id,
@@ -358,7 +359,7 @@ class FakeVK(FakeServer):
         if not params.get("message") and not params.get("attachment") and not params.get("sticker_id"):
             raise param_error("message is empty or invalid")
         peer_id, random_id = int(peer), int(params["random_id"])
-        key = (peer_id, random_id)
+        key = (self.me, random_id)
         if random_id != 0 and key in self._sent:
             return self._sent[key]  # VK's de-duplication: the same send is delivered once
         text = params.get("message", "")

@@ -55,7 +55,7 @@ class Token:
     """A stable, non-secret identifier (kind + a short hash of the value): the rate-limit key."""
 
     def __attrs_post_init__(self) -> None:
-        register_secret(self.value)
+        register_secret(self.value, owner=self)  # masked while this Token lives
         # A hash, not the value: keys may end up in a shared limiter's store (e.g. Redis).
         object.__setattr__(self, "key", f"{self.kind}:{hashlib.sha256(self.value.encode()).hexdigest()[:16]}")
 

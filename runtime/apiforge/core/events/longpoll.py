@@ -33,7 +33,7 @@ from apiforge.core.effects import Effect, Send, Sleep
 from apiforge.core.errors import APIForgeError, DecodeError, HTTPStatusError, TransportError
 from apiforge.core.events.stream import Emit, Steps
 from apiforge.core.protocols.base import json_object
-from apiforge.core.redact import mask
+from apiforge.core.redact import SecretHolder, mask
 from apiforge.core.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -96,6 +96,7 @@ class LongPoll(Generic[T]):
         self.url: str | None = None
         self.key: str | None = None
         self.ts: str | None = ts
+        self._secrets = SecretHolder()  # the current key, masked in logs and errors while it is in use
         self.pending: deque[T] = deque()
         self.failures = 0
         """Failures in a row (network errors, bad replies); reset by a good reply."""
@@ -152,6 +153,9 @@ class LongPoll(Generic[T]):
     def on_server(self, result: object) -> None:
         """The API gave a server: poll it, from our ts when we have one (key expiry keeps it)."""
         server = self.read_server(result)
+        if server.key != self.key:
+            self._secrets.drop(self.key)
+            self._secrets.hold(server.key)
         self.url, self.key = server.url, server.key
         if self.ts is None:
             self.ts = server.ts

@@ -13,6 +13,7 @@ import httpx
 from apiforge.core.call import Call
 from apiforge.core.effects import Acquire, Effect
 from apiforge.core.errors import APIError, DecodeError, HTTPStatusError
+from apiforge.core.redact import SecretHolder
 from apiforge.core.retry import RetryVerdict
 
 ErrorFactory = Callable[[int], type[APIError]]
@@ -26,6 +27,8 @@ class Protocol:
     def __init__(self, *, base_url: str, error_class: ErrorFactory) -> None:
         self.base_url = base_url.rstrip("/")
         self.error_class = error_class
+        self.secrets = SecretHolder()
+        """The secrets this client holds (tokens, session ids): masked until the client closes."""
 
     # Hooks the pipeline calls, in order.
 

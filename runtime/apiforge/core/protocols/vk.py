@@ -7,7 +7,7 @@ captcha (error 14) through the client's handler (`recover`).
 
 from __future__ import annotations
 
-import random
+import secrets
 from collections.abc import Generator
 from typing import Any
 
@@ -26,6 +26,18 @@ from apiforge.core.retry import RetryVerdict
 
 # VK's own de-duplication key: a retried send with the same random_id is delivered once.
 _NEEDS_RANDOM_ID = frozenset({"messages.send"})
+
+
+def new_random_id() -> int:
+    """A fresh `random_id` for a send: 31-bit and positive, as VK wants, from the OS's random source.
+
+    Not from the `random` module: an app that seeds it (for its own reasons) would draw the same
+    ids after every restart, and VK would silently drop each new message whose id it has seen
+    from the same sender, answering with the old message's id as if all went well.
+    """
+    return secrets.randbelow(2**31 - 1) + 1
+
+
 RETRYABLE_CODES = frozenset({6, 10})
 
 
@@ -71,7 +83,7 @@ class VKProtocol(Protocol):
     def prepare(self, call: Call[Any]) -> Call[Any]:
         if call.method in _NEEDS_RANDOM_ID and "random_id" not in call.params:
             # Fixed before the first attempt and kept on every retry: the server drops duplicates.
-            return call.with_params(random_id=str(random.randint(1, 2**31 - 1))).idempotent_from_now()
+            return call.with_params(random_id=str(new_random_id())).idempotent_from_now()
         if call.method in _NEEDS_RANDOM_ID and str(call.params["random_id"]) != "0":
             # The caller's own key works the same; 0 is VK's "no de-duplication", so a send with
             # random_id=0 stays non-idempotent and is not resent once it may have arrived.

@@ -25,7 +25,6 @@ from apiforge.core.converter import structure
 from apiforge.core.effects import Acquire, Callback, Effect, Release, Send
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
 from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, for_method, json_object, read_json
-from apiforge.core.redact import register_secret
 from apiforge.core.retry import RetryVerdict
 from apiforge.core.types import JSON
 
@@ -255,20 +254,30 @@ class WialonProtocol(Protocol):
             raise DecodeError(
                 "token/login", "$.eid", login_response, "a login response carries the session id in 'eid'"
             )
-        register_secret(sid)
+        previous = self.session
+        if previous is None or previous.sid != sid:
+            # A session replaced: its id is dead, no need to mask it any longer.
+            self.secrets.drop(previous.sid if previous is not None else None)
+            self.secrets.hold(sid)
         serial = next(_serials)
         self.session = WialonSession(sid, serial, cast("Mapping[str, JSON]", response), ready)
         self.session_serial = serial
 
     def forget(self) -> None:
         """Drop the current session without logging out (the server already ended it)."""
-        self.session = None
+        with self._swap:
+            self._drop(self.session)
 
     def _ended(self, session: WialonSession) -> None:
         """`session` is over: drop it if it is still the current one (a newer session is left alone)."""
         with self._swap:
             if self.session is session:
-                self.session = None
+                self._drop(session)
+
+    def _drop(self, session: WialonSession | None) -> None:
+        if session is not None:
+            self.secrets.drop(session.sid)
+        self.session = None
 
     def _opened(self) -> Generator[Effect, Any, None]:
         """Run the open steps; when one fails, end the half-opened session so the next call starts over."""

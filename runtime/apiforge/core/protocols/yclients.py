@@ -13,6 +13,7 @@ from apiforge.core.encoding import native
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
 from apiforge.core.pagination import page_items, raw_page
 from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, json_object, read_json
+from apiforge.core.redact import SECRET_PARAMS
 from apiforge.core.retry import RetryVerdict
 from apiforge.core.types import JSON
 
@@ -94,12 +95,13 @@ class YclientsProtocol(Protocol):
         super().__init__(base_url=base_url, error_class=error_class)
         self.partner_token = partner_token
         self.user_token = user_token
+        self.secrets.hold(partner_token)
+        self.secrets.hold(user_token)
 
     def set_user_token(self, token: str | None) -> None:
         """Act as this user from now on (None: partner only)."""
-        from apiforge.core.redact import register_secret
-
-        register_secret(token)
+        self.secrets.drop(self.user_token)  # the replaced token is no longer this client's to mask
+        self.secrets.hold(token)
         self.user_token = token
 
     def authorization(self, call: Call[Any]) -> str:
@@ -111,6 +113,17 @@ class YclientsProtocol(Protocol):
                 f"{call.method} needs a user token: pass user_token=... or call login(login, password) first"
             )
         return f"Bearer {self.partner_token}"
+
+    def prepare(self, call: Call[Any]) -> Call[Any]:
+        """Mask the passwords and tokens a call sends (`auth.login`'s password) for as long as this client lives."""
+        sent: list[object] = [call.params, call.query, call.body]
+        for part in sent:
+            if isinstance(part, Mapping):
+                for name in SECRET_PARAMS.intersection(cast("Mapping[str, object]", part)):
+                    value = cast("Mapping[str, object]", part)[name]
+                    if isinstance(value, str) and value not in self.secrets:
+                        self.secrets.hold(value)
+        return call
 
     def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
         http_method, _, path = call.method.partition(" ")
