@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from apiforge.core.effects import Acquire, Callback, Effect, Release, Send, Sleep
+from apiforge.core.effects import Acquire, Callback, Effect, Release, Reserve, Send, Sleep
 from apiforge.core.errors import ConfigurationError, TransportError
 
 T = TypeVar("T")
@@ -87,6 +87,8 @@ class SyncDriver:
         if isinstance(effect, Release):
             self._semaphores[effect.name].release()
             return None
+        if isinstance(effect, Reserve):
+            return effect.limiter.reserve(effect.key, effect.now, effect.rate)
         if isinstance(effect, Callback):
             function: Any = effect.function
             result: Any = function(*effect.args)
@@ -147,6 +149,8 @@ class AsyncDriver:
         if isinstance(effect, Release):
             self._semaphores[effect.name].release()
             return None
+        if isinstance(effect, Reserve):
+            return await effect.limiter.areserve(effect.key, effect.now, effect.rate)
         if isinstance(effect, Callback):
             function: Any = effect.function
             result: Any = function(*effect.args)

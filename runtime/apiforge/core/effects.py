@@ -7,8 +7,13 @@ driver with awaits — the logic is written once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 import httpx
+
+if TYPE_CHECKING:
+    from apiforge.core.ratelimit import RateLimiter
 
 
 @attrs.frozen(slots=True)
@@ -42,6 +47,20 @@ class Release:
 
 
 @attrs.frozen(slots=True)
+class Reserve:
+    """Book a request under `key` with `limiter`; the outcome is the seconds to wait before sending it.
+
+    An effect, not a call inside the pipeline, because a shared limiter does I/O (Redis): the sync
+    driver calls `limiter.reserve`, the async driver awaits `limiter.areserve`.
+    """
+
+    limiter: RateLimiter
+    key: str
+    rate: float | None
+    now: float
+
+
+@attrs.frozen(slots=True)
 class Callback:
     """Call a user hook (sync or async) with these arguments; the outcome is what it returns."""
 
@@ -49,6 +68,6 @@ class Callback:
     args: tuple[object, ...] = ()
 
 
-Effect = Send | Sleep | Acquire | Release | Callback
+Effect = Send | Sleep | Acquire | Release | Reserve | Callback
 
-__all__ = ["Acquire", "Callback", "Effect", "Release", "Send", "Sleep"]
+__all__ = ["Acquire", "Callback", "Effect", "Release", "Reserve", "Send", "Sleep"]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from apiforge.core.call import Call
-from apiforge.core.effects import Acquire, Effect, Release, Send, Sleep
+from apiforge.core.effects import Acquire, Effect, Release, Reserve, Send, Sleep
 from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, TransportError
 from apiforge.core.pagination import Page, decode_page, page_item_type
 from apiforge.core.protocols.base import Protocol
@@ -159,7 +159,8 @@ def _attempt(
             taken.append(slot)
         if policy.limiter is not None:
             key, rate = protocol.rate_key(call, credential)
-            wait = policy.limiter.reserve(key, policy.clock(), rate)
+            # An effect: the async driver awaits a shared limiter (Redis) instead of blocking its loop.
+            wait = yield Reserve(policy.limiter, key, rate, policy.clock())
             if wait > 0:
                 yield Sleep(wait)
         request = protocol.build_request(call, credential)
