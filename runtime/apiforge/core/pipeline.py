@@ -159,10 +159,7 @@ def _attempt(
             taken.append(slot)
         if policy.limiter is not None:
             key, rate = protocol.rate_key(call, credential)
-            # An effect: the async driver awaits a shared limiter (Redis) instead of blocking its loop.
-            wait = yield Reserve(policy.limiter, key, rate, policy.clock())
-            if wait > 0:
-                yield Sleep(wait)
+            yield from _wait_for_turn(policy, policy.limiter, key, rate)
         request = protocol.build_request(call, credential)
         progress.sent = True
         response = yield Send(request)
@@ -174,6 +171,30 @@ def _attempt(
         for slot in reversed(taken):
             yield Release(slot.name)
         protocol.finished(call, credential, error)
+
+
+MAX_REBOOKINGS = 3
+"""How often one attempt books its turn again after waking too late for the one it had (see _wait_for_turn)."""
+
+
+def _wait_for_turn(policy: Policy, limiter: RateLimiter, key: str, rate: float | None) -> Generator[Effect, Any, None]:
+    """Book a turn under `key` and wait for it; book again if the wait overran it by more than half the margin.
+
+    A request that goes late (the booking's answer came back slowly, the thread or the event loop
+    woke late) may meet, at the server, a request booked a whole window after its turn: the margin
+    covers transit, not a late start. Its turn stays booked (the schedule only grows stricter); it
+    takes a new one, from now. The booking is an effect: the async driver awaits a shared limiter
+    (Redis) instead of blocking its loop.
+    """
+    for rebooking in range(MAX_REBOOKINGS + 1):
+        asked = policy.clock()
+        wait = yield Reserve(limiter, key, rate, asked)
+        if wait > 0:
+            yield Sleep(wait)
+        late = policy.clock() - asked - wait
+        if limiter.margin == 0 or late <= limiter.margin / 2 or rebooking == MAX_REBOOKINGS:
+            return
+        logger.debug("rate limit %s: woke %.3fs after the turn booked; booking again", key, late)
 
 
 def _retry_wait(
