@@ -49,8 +49,66 @@ def vk(server: str, redis_url: str, calls: int, token: str) -> dict[str, object]
     return {"calls": calls, "errors": errors}
 
 
-ROLES = {"yclients": yclients, "vk": vk}
+def longpoll(server: str, redis_url: str, lease: str, token: str) -> None:
+    """A worker of one shared Bots Long Poll (community 1) until it is terminated: each GroupJoin it
+    handles is noted in the Redis list `test:handled` as `<event_id> <pid>`."""
+    import asyncio
+    import os
+
+    import redis.asyncio
+
+    from apiforge.core.events import Router
+    from apiforge.redis import SharedBotLongPoll
+    from apiforge.vk import AsyncVK
+    from apiforge.vk.updates import GroupJoin
+
+    async def main() -> None:
+        notes = redis.asyncio.Redis.from_url(redis_url)
+        router = Router()
+
+        @router.on(GroupJoin)
+        async def note(update: GroupJoin) -> None:
+            await notes.rpush("test:handled", f"{update.event_id} {os.getpid()}")
+
+        async with AsyncVK(token=token, token_kind="group", base_url=server, rate_limit=None) as vk:
+            poll = SharedBotLongPoll(vk, group_id=1, redis=redis_url, wait=2, lease=float(lease), claim_after=3.0)
+            await poll.run(router)
+
+    asyncio.run(main())
+
+
+def callback(body: str, redis_url: str, _calls: int, _secret: str) -> dict[str, object]:
+    """Receive one Callback API body (as a worker behind a load balancer would) and handle it once."""
+    import os
+
+    import redis as sync_redis
+
+    from apiforge.core.events import Router, parse_callback
+    from apiforge.redis import Deduplicator
+    from apiforge.vk.updates import MessageNew
+
+    notes = sync_redis.Redis.from_url(redis_url)
+    router = Router()
+
+    @router.on(MessageNew)
+    def note(update: MessageNew) -> None:
+        notes.rpush("test:handled", f"{update.event_id} {os.getpid()}")
+
+    seen = Deduplicator.from_url(redis_url)
+    update = parse_callback(body, secret="s3cret", confirmation="c0de")
+    assert not isinstance(update, str)
+    handled = seen.first("vk", update.event_id)
+    if handled:
+        router.handle(update)
+    return {"handled": handled}
+
+
+ROLES = {"yclients": yclients, "vk": vk, "callback": callback}
 
 if __name__ == "__main__":
-    role, server, redis_url, calls, secret = sys.argv[1:6]
-    print(json.dumps(ROLES[role](server, redis_url, int(calls), secret)), flush=True)
+    role = sys.argv[1]
+    if role == "longpoll":
+        longpoll(*sys.argv[2:6])
+    else:
+        server, redis_url, calls, secret = sys.argv[2:6]
+        print(json.dumps(ROLES[role](server, redis_url, int(calls) if calls.isdigit() else 0, secret)), flush=True)
