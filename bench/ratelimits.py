@@ -10,7 +10,8 @@ requests the fake refused (429 / VK error 6) and how many errors reached a calle
 
 - "before": the limiter as it was (a window's worth booked for one instant; no margin for
   YCLIENTS, a 1.1 s window for VK), rebuilt here as `BurstBackend` for the comparison;
-- "after": the clients' default limiter (spaced, a 0.1 s margin, late turns booked again).
+- "after": the clients' default limiter (spaced, a 0.1 s margin, late turns booked again), or the
+  same with `--margin` seconds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from apiforge.core import DEFAULT, APIError, RateLimiter, Window
+from apiforge.core import DEFAULT, APIError, RateLimiter, VKRateLimiter, Window
 from apiforge.testing.ratelimits import Arrivals
 from apiforge.testing.vk import FakeVK
 from apiforge.testing.yclients import FakeYclients
@@ -55,15 +56,19 @@ class BurstBackend:
             return start - now
 
 
-def limiter(api: str, algorithm: str) -> Any:
+def limiter(api: str, algorithm: str, margin: float | None = None) -> Any:
     if algorithm == "after":
-        return DEFAULT
+        if margin is None:
+            return DEFAULT
+        if api == "yclients":
+            return RateLimiter([Window(5), Window(200, 60)], margin=margin)
+        return VKRateLimiter({"group": 20}, margin=margin)
     if api == "yclients":
         return RateLimiter([Window(5), Window(200, 60)], BurstBackend(), margin=0)
     return RateLimiter([Window(20, 1.1)], BurstBackend(), margin=0)
 
 
-def run(api: str, mode: str, algorithm: str, seconds: float) -> dict[str, Any]:
+def run(api: str, mode: str, algorithm: str, seconds: float, margin: float | None = None) -> dict[str, Any]:
     fake = FakeYclients(partner_tokens=[PARTNER]) if api == "yclients" else FakeVK(token_kinds={GROUP: "group"})
     errors: list[str] = []
     with fake:
@@ -72,9 +77,9 @@ def run(api: str, mode: str, algorithm: str, seconds: float) -> dict[str, Any]:
         arrivals = Arrivals.of(fake)
         deadline = time.monotonic() + seconds
         if mode == "async":
-            asyncio.run(_async_callers(api, fake.url, limiter(api, algorithm), deadline, errors))
+            asyncio.run(_async_callers(api, fake.url, limiter(api, algorithm, margin), deadline, errors))
         else:
-            _threads(api, fake.url, limiter(api, algorithm), deadline, errors)
+            _threads(api, fake.url, limiter(api, algorithm, margin), deadline, errors)
     return {
         "calls": len(arrivals.times),
         "busiest_1s": arrivals.busiest(1.0),
@@ -141,15 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ratelimits", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=75.0)
     parser.add_argument("--only", choices=("yclients", "vk"), nargs="+", default=["yclients", "vk"])
+    parser.add_argument("--margin", type=float, default=None, help="the margin of 'after' (default: the clients')")
+    parser.add_argument("--modes", choices=("async", "threads"), nargs="+", default=["async", "threads"])
+    parser.add_argument("--algorithms", choices=("before", "after"), nargs="+", default=["before", "after"])
     args = parser.parse_args(argv)
     limits = {"yclients": "5 / 1 s, 200 / 60 s", "vk": "20 / 1 s (group token)"}
     print(
         f"{'api':9} {'callers':9} {'limiter':7} {'calls':>6} {'max 1s':>7} {'max 60s':>8} {'refused':>8} {'errors':>7}"
     )
     for api in args.only:
-        for mode in ("async", "threads"):
-            for algorithm in ("before", "after"):
-                r = run(api, mode, algorithm, args.seconds)
+        for mode in args.modes:
+            for algorithm in args.algorithms:
+                r = run(api, mode, algorithm, args.seconds, args.margin)
                 callers = "20 async" if mode == "async" else "8 threads"
                 print(
                     f"{api:9} {callers:9} {algorithm:7} {r['calls']:>6} {r['busiest_1s']:>7} {r['busiest_60s']:>8}"

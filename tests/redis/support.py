@@ -13,9 +13,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(module: str, *args: object) -> subprocess.Popen[str]:
+def spawn(module: str, *args: object, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start `python -m <module> <args>` from the project root (so `tests` imports), output piped."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.Popen(
         [sys.executable, "-m", module, *map(str, args)],
         cwd=ROOT,
