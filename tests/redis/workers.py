@@ -103,7 +103,32 @@ def callback(body: str, redis_url: str, _calls: int, _secret: str) -> dict[str, 
     return {"handled": handled}
 
 
-ROLES = {"yclients": yclients, "vk": vk, "callback": callback}
+def wialon(server: str, redis_url: str, calls: int, token: str) -> dict[str, object]:
+    """`calls` Wialon calls on a session shared in Redis; then, once the test sets `test:go`, as many again."""
+    import time
+
+    import redis as sync_redis
+
+    from apiforge.redis import share_session
+    from apiforge.wialon import Wialon
+
+    notes = sync_redis.Redis.from_url(redis_url)
+    with Wialon(token=token, base_url=server, rate_limit=None) as w:
+        share_session(w, redis=redis_url)
+        for _ in range(calls):
+            w.core.search_item(id=UNIT, flags=1)
+        notes.rpush("test:ready", "1")
+        deadline = time.monotonic() + 120
+        while not notes.get("test:go") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for _ in range(calls):  # the session expired meanwhile: one of the workers logs in again
+            w.core.search_item(id=UNIT, flags=1)
+    return {"calls": 2 * calls}
+
+
+UNIT = 734455
+
+ROLES = {"yclients": yclients, "vk": vk, "callback": callback, "wialon": wialon}
 
 if __name__ == "__main__":
     role = sys.argv[1]

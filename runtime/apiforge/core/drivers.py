@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from apiforge.core.effects import Acquire, Callback, Effect, Release, Reserve, Send, Sleep
+from apiforge.core.effects import Acquire, Callback, Effect, Release, Remote, Reserve, Send, Sleep
 from apiforge.core.errors import ConfigurationError, TransportError
 
 T = TypeVar("T")
@@ -89,6 +89,8 @@ class SyncDriver:
             return None
         if isinstance(effect, Reserve):
             return effect.limiter.reserve(effect.key, effect.now, effect.rate)
+        if isinstance(effect, Remote):
+            return effect.sync()
         if isinstance(effect, Callback):
             function: Any = effect.function
             result: Any = function(*effect.args)
@@ -151,6 +153,8 @@ class AsyncDriver:
             return None
         if isinstance(effect, Reserve):
             return await effect.limiter.areserve(effect.key, effect.now, effect.rate)
+        if isinstance(effect, Remote):
+            return await effect.aio()
         if isinstance(effect, Callback):
             function: Any = effect.function
             result: Any = function(*effect.args)

@@ -7,6 +7,7 @@ driver with awaits — the logic is written once.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -61,6 +62,16 @@ class Reserve:
 
 
 @attrs.frozen(slots=True)
+class Remote:
+    """Work on a store several processes share (Redis): the sync driver calls `sync()`, the async
+    driver awaits `aio()`; the outcome is what they return. Both do the same thing, each with its
+    flavour of client, so the logic that yields this effect is written once."""
+
+    sync: Callable[[], object]
+    aio: Callable[[], Awaitable[object]]
+
+
+@attrs.frozen(slots=True)
 class Callback:
     """Call a user hook (sync or async) with these arguments; the outcome is what it returns."""
 
@@ -68,6 +79,6 @@ class Callback:
     args: tuple[object, ...] = ()
 
 
-Effect = Send | Sleep | Acquire | Release | Reserve | Callback
+Effect = Send | Sleep | Acquire | Release | Reserve | Remote | Callback
 
-__all__ = ["Acquire", "Callback", "Effect", "Release", "Reserve", "Send", "Sleep"]
+__all__ = ["Acquire", "Callback", "Effect", "Release", "Remote", "Reserve", "Send", "Sleep"]

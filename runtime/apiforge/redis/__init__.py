@@ -3,6 +3,8 @@
 - `RedisBackend`: one token's rate-limit schedule shared by every process (`RateLimiter(..., backend=...)`).
 - `SharedBotLongPoll`: one VK Bots Long Poll for many workers: a leader (by lease) polls, a Redis
   Stream and a consumer group hand each event to one worker's `Router`.
+- `share_session`: one Wialon session for every process on an account (`RedisSessionStore`): one
+  login, one re-login after expiry.
 - `Deduplicator`: an event handled by any process is not handled again (VK Callback API and
   YCLIENTS webhook retries), by an atomic set-if-absent with a TTL.
 
@@ -15,13 +17,16 @@ from apiforge.redis.errors import RedisUnavailableError
 from apiforge.redis.lease import Lease
 from apiforge.redis.longpoll import SharedBotLongPoll, SharedLongPoll
 from apiforge.redis.ratelimit import RedisBackend
+from apiforge.redis.sessions import RedisSessionStore, share_session
 
 __all__ = [
     "Connection",
     "Deduplicator",
     "Lease",
     "RedisBackend",
+    "RedisSessionStore",
     "RedisUnavailableError",
     "SharedBotLongPoll",
     "SharedLongPoll",
+    "share_session",
 ]

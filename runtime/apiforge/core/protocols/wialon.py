@@ -25,6 +25,7 @@ from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTP
 from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, json_object, read_json
 from apiforge.core.redact import register_secret
 from apiforge.core.retry import RetryVerdict
+from apiforge.core.sessions import SessionStore, shared_login
 from apiforge.core.types import JSON
 
 logger = logging.getLogger("apiforge")
@@ -91,6 +92,10 @@ class WialonProtocol(Protocol):
         """Run in order after every (re)login, while other calls wait for the session."""
         self.close_steps: list[SessionStep] = []
         """Run in order before the logout of `close()`; a failing step is logged, not raised."""
+        self.sessions: SessionStore | None = None
+        """A store shared with other processes on the account (`apiforge.redis.share_session`): one session for all."""
+        self.stale_sid: str | None = None
+        """The session that just failed (recover): a shared store's copy of it is not taken again."""
 
     def __repr__(self) -> str:
         state = "open" if self.sid is not None else "none"
@@ -152,14 +157,30 @@ class WialonProtocol(Protocol):
             if self.sid is None:
                 if not self.token:
                     raise ConfigurationError("Wialon needs token=... to open a session")
-                params: dict[str, object] = {"token": self.token, "fl": self.login_flags}
-                if self.operate_as:
-                    params["operateAs"] = self.operate_as
-                response = yield Send(self.request_for("token/login", params))
-                self.adopt(self.parse_body("token/login", read_json("token/login", response)), ready=False)
+                if self.sessions is None:
+                    login_response = yield from self._token_login()
+                else:
+                    # Shared with other processes: take theirs, or log in once for all of them.
+                    account = f"{self.base_url} {self.token} {self.operate_as or ''}"
+                    login_response, _ = yield from shared_login(
+                        self.sessions, account, self.stale_sid, self._token_login
+                    )
+                self.adopt(login_response, ready=False)
                 yield from self._opened()
         finally:
             yield Release(LOGIN_LOCK)
+
+    def _token_login(self) -> Generator[Effect, Any, Mapping[str, JSON]]:
+        """token/login: the response that opens a session."""
+        params: dict[str, object] = {"token": self.token, "fl": self.login_flags}
+        if self.operate_as:
+            params["operateAs"] = self.operate_as
+        response = yield Send(self.request_for("token/login", params))
+        body = self.parse_body("token/login", read_json("token/login", response))
+        found = json_object(body)
+        if found is None:
+            raise DecodeError("token/login", "$", body, "a login response is an object")
+        return cast("Mapping[str, JSON]", found)
 
     def adopt(self, login_response: object, *, ready: bool = True) -> None:
         """Take the session of a login (or core/duplicate) response; `ready=False` while open steps are due."""
@@ -211,6 +232,7 @@ class WialonProtocol(Protocol):
             # hook instead of logging in again from inside the login.
             return None
         used = error.failed_session
+        self.stale_sid = used
         if used is None or used == self.sid:
             self.forget()  # the first call to see the dead session drops it; the others find it gone
         yield from self.login()
@@ -221,6 +243,9 @@ class WialonProtocol(Protocol):
         if self.sid is None:
             return
         yield from self._run_steps(self.close_steps, keep_going=True)
+        if self.sessions is not None:
+            self.forget()  # the session is shared: the other processes go on with it; it expires unused
+            return
         yield from self._logout()
 
     def _logout(self) -> Generator[Effect, Any, None]:
