@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import redis
 
 from apiforge.redis import share_session
@@ -29,6 +31,25 @@ def test_three_processes_log_in_once_and_log_in_again_once_after_expiry(redis_ur
     assert second == 2  # one re-login for all three
     keys = [key.decode() for key in client.keys("apiforge:wialon:*")]
     assert keys and all(fake.token not in key for key in keys)
+
+
+def test_the_per_session_limit_of_ten_holds_across_processes(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    with FakeWialon() as fake:
+        workers = [spawn("tests.redis.workers", "wialon_load", fake.url, redis_url, 6, fake.token) for _ in range(3)]
+        wait_for(lambda: client.llen("test:ready") == 3, 120, "the workers on the shared session")
+        fake.hold()  # every request now waits at the server, counted as in flight
+        client.set("test:go", "1")  # 3 x 6 = 18 calls at once on one session
+        assert fake.wait_in_flight(10, timeout=120)
+        time.sleep(2.0)  # room for more to arrive, were the limit per process
+        in_flight = fake.peak_now()
+        fake.release()
+        done = reports(workers)
+        peak = fake.peak()
+    print(f"3 processes x 6 threads on one shared Wialon session: at most {peak} requests in flight at the server")
+    assert done == [{"calls": 6, "errors": []}] * 3
+    assert in_flight == 10
+    assert peak == 10
 
 
 def test_a_process_that_closes_leaves_the_shared_session_open(redis_url: str) -> None:

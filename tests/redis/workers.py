@@ -126,9 +126,43 @@ def wialon(server: str, redis_url: str, calls: int, token: str) -> dict[str, obj
     return {"calls": 2 * calls}
 
 
+def wialon_load(server: str, redis_url: str, threads: int, token: str) -> dict[str, object]:
+    """On a session shared in Redis: once the test sets `test:go`, `threads` calls at once, from threads."""
+    import threading
+    import time
+
+    import redis as sync_redis
+
+    from apiforge.redis import share_session
+    from apiforge.wialon import Wialon
+
+    notes = sync_redis.Redis.from_url(redis_url)
+    errors: list[str] = []
+    with Wialon(token=token, base_url=server, rate_limit=None, max_retries=0) as w:
+        share_session(w, redis=redis_url)
+        w.core.search_item(id=UNIT, flags=1)  # the shared session is open
+        notes.rpush("test:ready", "1")
+        deadline = time.monotonic() + 120
+        while not notes.get("test:go") and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        def one() -> None:
+            try:
+                w.core.search_item(id=UNIT, flags=1)
+            except Exception as error:
+                errors.append(type(error).__name__)
+
+        running = [threading.Thread(target=one) for _ in range(threads)]
+        for thread in running:
+            thread.start()
+        for thread in running:
+            thread.join()
+    return {"calls": threads, "errors": errors}
+
+
 UNIT = 734455
 
-ROLES = {"yclients": yclients, "vk": vk, "callback": callback, "wialon": wialon}
+ROLES = {"yclients": yclients, "vk": vk, "callback": callback, "wialon": wialon, "wialon_load": wialon_load}
 
 if __name__ == "__main__":
     role = sys.argv[1]

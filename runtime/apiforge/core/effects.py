@@ -72,6 +72,18 @@ class Remote:
 
 
 @attrs.frozen(slots=True)
+class Hold:
+    """A slot of a semaphore several processes share (Wialon's per-session limits across processes).
+
+    The pipeline carries out `take` (its outcome is a handle) before the request, and `give(handle)`
+    after it, whatever happened; both are `Remote` effects.
+    """
+
+    take: Remote
+    give: Callable[[object], Remote]
+
+
+@attrs.frozen(slots=True)
 class Callback:
     """Call a user hook (sync or async) with these arguments; the outcome is what it returns."""
 
@@ -81,4 +93,4 @@ class Callback:
 
 Effect = Send | Sleep | Acquire | Release | Reserve | Remote | Callback
 
-__all__ = ["Acquire", "Callback", "Effect", "Release", "Remote", "Reserve", "Send", "Sleep"]
+__all__ = ["Acquire", "Callback", "Effect", "Hold", "Release", "Remote", "Reserve", "Send", "Sleep"]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from apiforge.core.call import Call
-from apiforge.core.effects import Acquire, Effect, Release, Reserve, Send, Sleep
+from apiforge.core.effects import Acquire, Effect, Hold, Release, Reserve, Send, Sleep
 from apiforge.core.errors import APIError, APIForgeError, HTTPStatusError, TransportError
 from apiforge.core.pagination import Page, decode_page, page_item_type
 from apiforge.core.protocols.base import Protocol
@@ -153,10 +153,14 @@ def _attempt(
     error: BaseException | None = None
     slots = protocol.slots(call)
     taken: list[Acquire] = []
+    held: list[tuple[Hold, object]] = []
     try:
         for slot in slots:
-            yield slot
-            taken.append(slot)
+            if isinstance(slot, Hold):
+                held.append((slot, (yield slot.take)))
+            else:
+                yield slot
+                taken.append(slot)
         if policy.limiter is not None:
             key, rate = protocol.rate_key(call, credential)
             yield from _wait_for_turn(policy, policy.limiter, key, rate)
@@ -168,6 +172,8 @@ def _attempt(
         error = exc
         raise
     finally:
+        for hold, handle in reversed(held):
+            yield hold.give(handle)
         for slot in reversed(taken):
             yield Release(slot.name)
         protocol.finished(call, credential, error)

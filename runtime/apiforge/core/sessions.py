@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, Protocol, cast
 
-from apiforge.core.effects import Effect, Remote
+from apiforge.core.effects import Effect, Hold, Remote
 from apiforge.core.types import JSON
 
 Login = Callable[[], Generator[Effect, Any, Mapping[str, JSON]]]
@@ -38,6 +38,10 @@ class SessionStore(Protocol):
 
     def save(self, account: str, response: Mapping[str, JSON]) -> Remote:
         """Store the login response of a new session for the other processes."""
+        ...
+
+    def slot(self, session: str, group: str, size: int) -> Hold:
+        """One of `size` slots of `group` ("requests", "heavy", ...) of the session, across every process."""
         ...
 
 

@@ -9,6 +9,10 @@ When the server says the session is gone, the first process to hold the lock log
 stores the new one; the others find it and take it: one re-login for all. A process that closes
 does not log out (the others still use the session); it expires on the server once unused.
 
+The per-session limits (10 requests in flight, 3 heavy, one per exclusive group) hold across the
+processes too: each is a semaphore in Redis, a sorted set of holders taken and given back by Lua
+scripts (`TAKE`, on Redis' clock); a holder that died is dropped after `hold_timeout` seconds.
+
 The lock is redis-py's (`Redis.lock`): it expires after `lock_timeout` seconds should its holder die.
 The stored session lives `ttl` seconds (Wialon ends an idle session after 5 minutes; a session the
 server ended is replaced on its first error anyway).
@@ -16,25 +20,50 @@ server ended is replaced on its first error anyway).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from apiforge.core.effects import Remote
+from apiforge.core.effects import Hold, Remote
 from apiforge.core.types import JSON
 from apiforge.redis.connection import Connection
+
+# KEYS[1]: the semaphore (holder -> when taken); ARGV: size, holder, hold timeout (s). 1 when taken.
+TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3]) * 1000))
+  return 1
+end
+return 0
+"""
+POLL = 0.01
+"""Seconds between two tries for a full semaphore's slot."""
 
 
 class RedisSessionStore:
     """A `SessionStore` in Redis (see the module's docs)."""
 
     def __init__(
-        self, connection: Connection, *, ttl: float = 24 * 3600, lock_timeout: float = 60.0, prefix: str = "apiforge:"
+        self,
+        connection: Connection,
+        *,
+        ttl: float = 24 * 3600,
+        lock_timeout: float = 60.0,
+        hold_timeout: float = 300.0,
+        prefix: str = "apiforge:",
     ) -> None:
         self.connection = connection
         self.ttl = ttl
         self.lock_timeout = lock_timeout
+        self.hold_timeout = hold_timeout
         self.prefix = prefix
 
     @classmethod
@@ -108,6 +137,34 @@ class RedisSessionStore:
             return await self.connection.aio.set(key, text, px=ms)
 
         return Remote(put, aput)
+
+    def slot(self, session: str, group: str, size: int) -> Hold:
+        """One of `size` slots of `group` of the session (a hash of its id names it), across processes."""
+        key = f"{self.prefix}wialon:slots:{hashlib.sha256(session.encode()).hexdigest()[:24]}:{group}"
+        arguments = (str(size), str(self.hold_timeout))
+
+        def take() -> object:
+            holder = uuid.uuid4().hex
+            while not self.connection.sync.eval(TAKE, 1, key, arguments[0], holder, arguments[1]):
+                time.sleep(POLL)
+            return holder
+
+        async def atake() -> object:
+            holder = uuid.uuid4().hex
+            while not await self.connection.aio.eval(TAKE, 1, key, arguments[0], holder, arguments[1]):
+                await asyncio.sleep(POLL)
+            return holder
+
+        def give(handle: object) -> Remote:
+            def release() -> object:
+                return self.connection.sync.zrem(key, str(handle))
+
+            async def arelease() -> object:
+                return await self.connection.aio.zrem(key, str(handle))
+
+            return Remote(release, arelease)
+
+        return Hold(Remote(take, atake), give)
 
 
 def share_session(client: Any, *, redis: str | Connection | RedisSessionStore) -> None:

@@ -11,7 +11,7 @@ from typing import Any, cast
 import httpx
 
 from apiforge.core.call import Call
-from apiforge.core.effects import Acquire, Effect
+from apiforge.core.effects import Acquire, Effect, Hold
 from apiforge.core.errors import APIError, DecodeError, HTTPStatusError
 from apiforge.core.retry import RetryVerdict
 
@@ -46,8 +46,9 @@ class Protocol:
     def finished(self, call: Call[Any], credential: object, error: BaseException | None) -> None:
         """An attempt with `credential` is over (for strategies that count calls in flight)."""
 
-    def slots(self, call: Call[Any]) -> tuple[Acquire, ...]:
-        """Semaphores an attempt holds while it is in flight (e.g. Wialon's per-session limits)."""
+    def slots(self, call: Call[Any]) -> tuple[Acquire | Hold, ...]:
+        """Semaphores an attempt holds while it is in flight (e.g. Wialon's per-session limits);
+        a `Hold` is a slot shared with other processes (a session shared in Redis)."""
         return ()
 
     def rate_key(self, call: Call[Any], credential: object = None) -> tuple[str, float | None]:

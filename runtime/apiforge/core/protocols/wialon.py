@@ -20,7 +20,7 @@ import httpx
 
 from apiforge.core.call import Call, MethodSpec
 from apiforge.core.converter import structure
-from apiforge.core.effects import Acquire, Callback, Effect, Release, Send
+from apiforge.core.effects import Acquire, Callback, Effect, Hold, Release, Send
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
 from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, json_object, read_json
 from apiforge.core.redact import register_secret
@@ -260,7 +260,7 @@ class WialonProtocol(Protocol):
 
     # Limits.
 
-    def slots(self, call: Call[Any]) -> tuple[Acquire, ...]:
+    def slots(self, call: Call[Any]) -> tuple[Acquire | Hold, ...]:
         """The per-session limits: one call per exclusive group, 3 heavy calls, 10 calls in all.
 
         Names carry the session's serial, so a new session starts with fresh semaphores; they are
@@ -269,12 +269,19 @@ class WialonProtocol(Protocol):
         if self.sid is None or call.method in NO_SESSION:
             return ()
         prefix = f"wialon:{self.session_serial}"
-        slots: list[Acquire] = []
+        slots: list[Acquire | Hold] = []
         if call.spec.exclusive:
             slots.append(Acquire(f"{prefix}:exclusive:{call.spec.exclusive}", 1))
         if call.spec.heavy:
             slots.append(Acquire(f"{prefix}:heavy", MAX_HEAVY))
         slots.append(Acquire(f"{prefix}:requests", MAX_REQUESTS))
+        if self.sessions is not None:
+            # The session is shared: the limits hold across processes too (after this process's own).
+            if call.spec.exclusive:
+                slots.append(self.sessions.slot(self.sid, f"exclusive:{call.spec.exclusive}", 1))
+            if call.spec.heavy:
+                slots.append(self.sessions.slot(self.sid, "heavy", MAX_HEAVY))
+            slots.append(self.sessions.slot(self.sid, "requests", MAX_REQUESTS))
         return tuple(slots)
 
     # Responses.
