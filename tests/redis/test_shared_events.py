@@ -126,3 +126,37 @@ def test_the_same_callback_posted_to_three_workers_is_handled_once(redis_url: st
     assert sorted(d["handled"] for d in done) == [False, False, True]
     assert len(notes) == 1
     assert client.ttl("apiforge:seen:vk:3f6a1b0c9d2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a") > 3600
+
+
+def test_three_workers_one_avl_poll_on_a_shared_session_the_leader_killed(
+    redis_url: str, workers: list[subprocess.Popen[str]]
+) -> None:
+    from apiforge.testing.wialon import FakeWialon
+
+    client = redis.Redis.from_url(redis_url)
+    with FakeWialon() as fake:
+        workers.extend(spawn("tests.redis.workers", "avl", fake.url, redis_url, LEASE, fake.token) for _ in range(3))
+        ts_keys = lambda: client.keys("apiforge:events:wialon:avl:*:ts")  # noqa: E731
+        wait_for(ts_keys, 120, "a leader's first poll")
+        lease_key = ts_keys()[0].decode().replace("events:", "lease:").removesuffix(":ts")
+        times = [2_000_000 + n for n in range(16)]
+        for t in times[:8]:
+            fake.push_message(734455, x=30.0, y=50.0, t=t)
+        wait_for(lambda: len(handled(client)) >= 8, 120, "the first 8 events")
+        leader = client.get(lease_key).decode()
+        victim = next(p for p in workers if p.pid == int(leader.split(":")[1]))
+        victim.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        for t in times[8:]:
+            fake.push_message(734455, x=30.0, y=50.0, t=t)
+        wait_for(lambda: len({e for e, _ in handled(client)}) >= 16, 120, "every event")
+        delivered = time.monotonic() - killed
+        time.sleep(3.0)
+        notes = handled(client)
+        logins = fake.logins
+    counts = collections.Counter(int(t) for t, _ in notes)
+    duplicates = sum(count - 1 for count in counts.values())
+    print(f"AVL, leader killed: every event handled {delivered:.2f} s after the kill, {duplicates} duplicates")
+    assert sorted(counts) == times
+    assert duplicates == 0
+    assert logins == 1  # one session for the three workers, the new leader included

@@ -160,6 +160,41 @@ def wialon_load(server: str, redis_url: str, threads: int, token: str) -> dict[s
     return {"calls": threads, "errors": errors}
 
 
+def avl(server: str, redis_url: str, lease: str, token: str) -> None:
+    """A worker of one shared AVL poll (unit 734455) until terminated: each `m` event it handles is noted
+    in `test:handled` as `<message time> <pid>`."""
+    import asyncio
+    import os
+
+    import redis.asyncio
+
+    from apiforge.core.events import Router
+    from apiforge.redis import SharedAvlPoll, share_session
+    from apiforge.wialon import AsyncWialon
+    from apiforge.wialon.models.events import AvlMessageEvent
+    from apiforge.wialon.models.flags import UpdateDataFlagsMode
+    from apiforge.wialon.models.search import UpdateDataFlagsSpec, UpdateDataFlagsSpecType
+
+    async def main() -> None:
+        notes = redis.asyncio.Redis.from_url(redis_url)
+        router = Router()
+
+        @router.on(AvlMessageEvent)
+        async def note(event: AvlMessageEvent) -> None:
+            await notes.rpush("test:handled", f"{event.d.t} {os.getpid()}")
+
+        spec = UpdateDataFlagsSpec(
+            type=UpdateDataFlagsSpecType.COL, data=[UNIT], flags=0x1 | 0x400, mode=UpdateDataFlagsMode.ADD
+        )
+        async with AsyncWialon(token=token, base_url=server, rate_limit=None) as w:
+            share_session(w, redis=redis_url)
+            poll = SharedAvlPoll(w, subscriptions=[spec], redis=redis_url, interval=1.0, lease=float(lease))
+            poll.claim_after = 3.0
+            await poll.run(router)
+
+    asyncio.run(main())
+
+
 UNIT = 734455
 
 ROLES = {"yclients": yclients, "vk": vk, "callback": callback, "wialon": wialon, "wialon_load": wialon_load}
@@ -168,6 +203,8 @@ if __name__ == "__main__":
     role = sys.argv[1]
     if role == "longpoll":
         longpoll(*sys.argv[2:6])
+    elif role == "avl":
+        avl(*sys.argv[2:6])
     else:
         server, redis_url, calls, secret = sys.argv[2:6]
         print(json.dumps(ROLES[role](server, redis_url, int(calls) if calls.isdigit() else 0, secret)), flush=True)

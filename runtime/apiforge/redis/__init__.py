@@ -2,7 +2,8 @@
 
 - `RedisBackend`: one token's rate-limit schedule shared by every process (`RateLimiter(..., backend=...)`).
 - `SharedBotLongPoll`: one VK Bots Long Poll for many workers: a leader (by lease) polls, a Redis
-  Stream and a consumer group hand each event to one worker's `Router`.
+  Stream and a consumer group hand each event to one worker's `Router`; `SharedAvlPoll` does the
+  same for Wialon AVL events.
 - `share_session`: one Wialon session for every process on an account (`RedisSessionStore`): one
   login, one re-login after expiry.
 - `Deduplicator`: an event handled by any process is not handled again (VK Callback API and
@@ -15,7 +16,7 @@ from apiforge.redis.connection import Connection
 from apiforge.redis.dedupe import Deduplicator
 from apiforge.redis.errors import RedisUnavailableError
 from apiforge.redis.lease import Lease
-from apiforge.redis.longpoll import SharedBotLongPoll, SharedLongPoll
+from apiforge.redis.longpoll import SharedAvlPoll, SharedBotLongPoll, SharedLongPoll
 from apiforge.redis.ratelimit import RedisBackend
 from apiforge.redis.sessions import RedisSessionStore, share_session
 
@@ -26,6 +27,7 @@ __all__ = [
     "RedisBackend",
     "RedisSessionStore",
     "RedisUnavailableError",
+    "SharedAvlPoll",
     "SharedBotLongPoll",
     "SharedLongPoll",
     "share_session",

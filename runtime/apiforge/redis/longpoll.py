@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, cast
 
+from apiforge.core.call import Call
 from apiforge.core.client import AsyncClient
 from apiforge.core.effects import Sleep
 from apiforge.core.errors import HTTPStatusError, TransportError
@@ -34,7 +36,11 @@ from apiforge.core.events.router import Router
 from apiforge.core.events.stream import Emit
 from apiforge.core.events.vk_bots import BotLongPollMachine
 from apiforge.core.events.vk_updates import decode_update
+from apiforge.core.pipeline import run_call
+from apiforge.core.protocols.base import json_object
+from apiforge.core.protocols.wialon import AVL_EVENTS, AVL_EVENTS_SPEC, WialonProtocol
 from apiforge.core.retry import RetryPolicy
+from apiforge.core.types import JSON
 from apiforge.redis.connection import UNAVAILABLE, Connection
 from apiforge.redis.dedupe import Deduplicator
 from apiforge.redis.lease import Lease, owner_id
@@ -263,4 +269,92 @@ def _vk_event_id(raw: object) -> str | None:
     return None
 
 
-__all__ = ["PollSource", "SharedBotLongPoll", "SharedLongPoll", "VKBotsSource"]
+class WialonAvlSource:
+    """A Wialon session's AVL events (`avl_evts`), polled with an async Wialon client every `interval` s.
+
+    The subscriptions (core/update_data_flags specs) are sent to the session before the first poll
+    and again whenever the session changed (a re-login). Share the session (`share_session`) so that
+    a new leader goes on with the queue of events the server keeps for it.
+    """
+
+    def __init__(self, client: AsyncClient, *, subscriptions: Sequence[object], interval: float = 2.0) -> None:
+        from apiforge.core.events.wialon_avl import MIN_INTERVAL
+
+        if not isinstance(client, AsyncClient) or not isinstance(client._protocol, WialonProtocol):
+            raise TypeError(f"a shared AVL poll needs an AsyncWialon client, got {type(client).__name__}")
+        if interval < MIN_INTERVAL:
+            raise ValueError(f"interval must be at least {MIN_INTERVAL:g} s, got {interval!r}")
+        self.client = client
+        self.protocol: WialonProtocol = client._protocol
+        self.subscriptions = list(subscriptions)
+        self.interval = interval
+        self._registered: int | None = None
+        self._last = 0.0
+
+    async def poll(self, ts: str | None) -> tuple[list[object], str]:
+        """Wait out the interval, (re-)register when the session changed, poll avl_evts once."""
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(0.0, self._last + self.interval - loop.time()))
+        self._last = loop.time()
+        client, driver = self.client, self.client._driver
+        if self.subscriptions and (self._registered is None or self._registered != self.protocol.session_serial):
+            from apiforge.wialon import METHODS
+
+            register = METHODS["core/update_data_flags"].spec.call({"spec": self.subscriptions})
+            await driver.run(run_call(self.protocol, client._policy, register))
+            self._registered = self.protocol.session_serial
+        poll: Call[JSON] = AVL_EVENTS_SPEC.call({})
+        answer: JSON = await driver.run(run_call(self.protocol, client._policy, poll))
+        payload = json_object(answer)
+        events = payload.get("events") if payload is not None else None
+        tm = payload.get("tm") if payload is not None else None
+        return list(cast("list[object]", events)) if isinstance(events, list) else [], str(tm if tm is not None else ts)
+
+
+class SharedAvlPoll(SharedLongPoll):
+    """Wialon AVL events of one account polled by one process and handled by every worker.
+
+    Args:
+        client: an `AsyncWialon` (each worker has its own; share its session with `share_session`).
+        subscriptions: what to register with core/update_data_flags (`UpdateDataFlagsSpec`s).
+        redis: a Redis URL or a `Connection`.
+        name: names the lease and the stream (default: `wialon:avl:<hash of the account>`).
+        interval, lease, claim_after, consumer: see `WialonAvlSource` and `SharedLongPoll`.
+    """
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        *,
+        subscriptions: Sequence[object],
+        redis: str | Connection,
+        name: str | None = None,
+        interval: float = 2.0,
+        lease: float = 10.0,
+        claim_after: float = 30.0,
+        consumer: str | None = None,
+    ) -> None:
+        source = WialonAvlSource(client, subscriptions=subscriptions, interval=interval)
+        protocol = source.protocol
+        account = f"{protocol.base_url} {protocol.token} {protocol.operate_as or ''}"
+        connection = Connection(redis) if isinstance(redis, str) else redis
+        super().__init__(
+            connection,
+            name or f"wialon:avl:{hashlib.sha256(account.encode()).hexdigest()[:16]}",
+            source,
+            decode=_avl_event,
+            event_id=lambda raw: None,  # AVL events carry no id; the consumer group hands each out once
+            lease=lease,
+            claim_after=claim_after,
+            consumer=consumer,
+        )
+
+
+def _avl_event(raw: object) -> object:
+    from apiforge.core.converter import structure
+    from apiforge.wialon.models.events import AvlEvent
+
+    return structure(raw, AvlEvent, method=AVL_EVENTS)
+
+
+__all__ = ["PollSource", "SharedAvlPoll", "SharedBotLongPoll", "SharedLongPoll", "VKBotsSource", "WialonAvlSource"]
