@@ -160,3 +160,20 @@ def test_three_workers_one_avl_poll_on_a_shared_session_the_leader_killed(
     assert sorted(counts) == times
     assert duplicates == 0
     assert logins == 1  # one session for the three workers, the new leader included
+
+
+def test_a_yclients_webhook_retried_to_three_workers_is_handled_once(redis_url: str) -> None:
+    body = json.dumps(
+        {
+            "company_id": 4564,
+            "resource": "client",
+            "resource_id": 77,
+            "status": "update",
+            "data": {"id": 77, "name": "A"},
+        }
+    )
+    done = reports([spawn("tests.redis.workers", "webhook", body, redis_url, 0, "-") for _ in range(3)])
+    notes = handled(redis.Redis.from_url(redis_url))
+    print(f"one YCLIENTS webhook posted to 3 workers: handled {len(notes)} time(s), {len(notes) - 1} duplicates")
+    assert sorted(d["handled"] for d in done) == [False, False, True]
+    assert [event for event, _ in notes] == ["client:77"]

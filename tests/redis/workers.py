@@ -197,7 +197,39 @@ def avl(server: str, redis_url: str, lease: str, token: str) -> None:
 
 UNIT = 734455
 
-ROLES = {"yclients": yclients, "vk": vk, "callback": callback, "wialon": wialon, "wialon_load": wialon_load}
+
+def webhook(body: str, redis_url: str, _calls: int, _secret: str) -> dict[str, object]:
+    """Receive one YCLIENTS webhook body and handle it once (claim, handle, done), as a web worker would."""
+    import os
+
+    import redis as sync_redis
+
+    from apiforge.core.events import parse_webhook
+    from apiforge.redis import Deduplicator, body_id
+
+    notes = sync_redis.Redis.from_url(redis_url)
+    seen = Deduplicator.from_url(redis_url)
+    event = parse_webhook(body)
+    key = body_id(body)
+    if not seen.claim("yclients", key):
+        return {"handled": False}
+    try:
+        notes.rpush("test:handled", f"{event.resource}:{event.resource_id} {os.getpid()}")
+    except BaseException:
+        seen.release("yclients", key)
+        raise
+    seen.done("yclients", key)
+    return {"handled": True}
+
+
+ROLES = {
+    "webhook": webhook,
+    "yclients": yclients,
+    "vk": vk,
+    "callback": callback,
+    "wialon": wialon,
+    "wialon_load": wialon_load,
+}
 
 if __name__ == "__main__":
     role = sys.argv[1]

@@ -13,7 +13,7 @@ See docs/several-processes.md for what is shared, what is not, and what happens 
 """
 
 from apiforge.redis.connection import Connection
-from apiforge.redis.dedupe import Deduplicator
+from apiforge.redis.dedupe import Deduplicator, body_id
 from apiforge.redis.errors import RedisUnavailableError
 from apiforge.redis.lease import Lease
 from apiforge.redis.longpoll import SharedAvlPoll, SharedBotLongPoll, SharedLongPoll
@@ -30,5 +30,6 @@ __all__ = [
     "SharedAvlPoll",
     "SharedBotLongPoll",
     "SharedLongPoll",
+    "body_id",
     "share_session",
 ]

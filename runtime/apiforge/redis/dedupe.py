@@ -12,13 +12,29 @@ one process wins, the others see the key. Keys are `apiforge:seen:<source>:<id>`
 unhandled (VK's next retry is dropped as seen). `claim` + `done` + `release` close that gap: the
 claim lasts `claim_ttl` seconds (a dead worker's claim lapses), `done` makes it permanent, and
 `release` gives it up at once after a handler error so a retry is handled.
+
+YCLIENTS webhooks carry no event id: `body_id(body)` hashes the body, which a retry repeats.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from apiforge.redis.connection import Connection
+
+
+def body_id(body: bytes | bytearray | str | Mapping[str, object]) -> str:
+    """An id for an event that has none (a YCLIENTS webhook): a hash of its body, the same for every retry.
+
+    A parsed body is hashed in a canonical form (sorted keys), so it does not matter where it was parsed.
+    """
+    if isinstance(body, Mapping):
+        body = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data = body.encode() if isinstance(body, str) else bytes(body)
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 class Deduplicator:
@@ -89,4 +105,4 @@ def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-__all__ = ["Deduplicator"]
+__all__ = ["Deduplicator", "body_id"]
