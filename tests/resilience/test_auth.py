@@ -644,8 +644,9 @@ def test_rate_keys_are_per_token_and_carry_no_secret(make_vk: Callable[..., VK])
 def test_the_default_limiter_gives_each_kind_its_rate() -> None:
     limiter = VKRateLimiter({"user": 3, "group": 20}, default=3)
     user, group = f"vk:{Token(U1, 'user').key}", f"vk:{Token(G1, 'group').key}"
-    assert [limiter.reserve(group, 0.0) for _ in range(21)][-2:] == [0.0, 1.1]  # 20 per 1.1 s
-    assert [limiter.reserve(user, 0.0) for _ in range(4)][-2:] == [0.0, 1.1]  # 3 per 1.1 s
+    # Spaced at each kind's pace: 20 per 1.1 s for the group, 3 per 1.1 s for the user.
+    assert [limiter.reserve(group, 0.0) for _ in range(21)][-2:] == [pytest.approx(19 * 0.055), pytest.approx(1.1)]
+    assert [limiter.reserve(user, 0.0) for _ in range(4)][-2:] == [pytest.approx(2.2 / 3), pytest.approx(1.1)]
     assert limiter.reserve("vk:odd-key", 0.0) == 0.0  # an unknown kind gets the default rate
 
 
@@ -654,13 +655,14 @@ def test_each_user_token_has_its_own_budget(make_vk: Callable[..., VK]) -> None:
     clock = on_clock(one)
     for _ in range(6):
         one.users.get(user_ids=[1])
-    assert clock.slept == [1.1]  # 3 per 1.1 s on one user token: the 4th waits a window, 5th and 6th go with it
+    assert clock.slept == [0.366667] * 5  # 3 per 1.1 s on one user token, spaced: each waits a third of it
 
     two = make_vk([U1, U2], rate_limit=DEFAULT)
     clock = on_clock(two)
     for _ in range(6):
         two.users.get(user_ids=[1])
-    assert clock.slept == []  # 3 each on two tokens, within the window
+    # Two schedules: the calls alternate between the tokens, so only every other one waits its token's turn.
+    assert clock.slept == [0.366667] * 2
 
 
 def test_a_number_set_later_holds_for_every_token(make_vk: Callable[..., VK]) -> None:
@@ -669,17 +671,15 @@ def test_a_number_set_later_holds_for_every_token(make_vk: Callable[..., VK]) ->
     clock = on_clock(view)
     for _ in range(3):
         view.groups.get_token_permissions()
-    assert clock.slept == [1.0]  # 2 per second, not the group's 20
+    assert clock.slept == [0.55, 0.55]  # 2 per second (1.1 s with the margin), not the group's 20
 
 
 async def test_a_group_token_gets_the_group_rate(make_avk: Callable[..., AsyncVK]) -> None:
     vk = make_avk(G1, token_kind="group", rate_limit=DEFAULT)
     clock = on_clock(vk)
-    for _ in range(20):
+    for _ in range(21):
         await vk.groups.get_token_permissions()
-    assert clock.slept == []
-    await vk.groups.get_token_permissions()
-    assert clock.slept == [1.1]
+    assert clock.slept == [0.055] * 20  # 20 per 1.1 s, spaced
 
 
 # Secrets

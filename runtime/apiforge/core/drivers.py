@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from apiforge.core.effects import Acquire, Callback, Effect, Release, Send, Sleep
+from apiforge.core.effects import Acquire, Callback, Effect, Release, Remote, Reserve, Send, Sleep
 from apiforge.core.errors import ConfigurationError, TransportError
 from apiforge.core.protocols.base import METHOD_EXTENSION
 from apiforge.core.semaphores import AwaitingSemaphores, BlockingSemaphores
@@ -106,6 +106,10 @@ class SyncDriver:
         if isinstance(effect, Release):
             self.semaphores.release(effect.name, owner)
             return None
+        if isinstance(effect, Reserve):
+            return effect.limiter.reserve(effect.key, effect.now, effect.rate)
+        if isinstance(effect, Remote):
+            return effect.sync()
         if isinstance(effect, Callback):
             function: Any = effect.function
             result: Any = function(*effect.args)
@@ -160,6 +164,10 @@ class AsyncDriver:
         if isinstance(effect, Release):
             self.semaphores.release(effect.name, owner)
             return None
+        if isinstance(effect, Reserve):
+            return await effect.limiter.areserve(effect.key, effect.now, effect.rate)
+        if isinstance(effect, Remote):
+            return await effect.aio()
         if isinstance(effect, Callback):
             function: Any = effect.function
             result: Any = function(*effect.args)

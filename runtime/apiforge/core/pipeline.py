@@ -14,10 +14,10 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from apiforge.core.call import Call
-from apiforge.core.effects import Acquire, Effect, Release, Send, Sleep
+from apiforge.core.effects import Effect, Reserve, Send, Sleep
 from apiforge.core.errors import APIError, APIForgeError, DecodeError, HTTPStatusError, TransportError
 from apiforge.core.pagination import Page, decode_page, page_item_type
-from apiforge.core.protocols.base import Protocol, for_method
+from apiforge.core.protocols.base import Protocol, Taken, for_method, give_back
 from apiforge.core.ratelimit import RateLimiter
 from apiforge.core.redact import redact_text
 from apiforge.core.retry import RetryPolicy
@@ -174,14 +174,12 @@ def _attempt(
     yield from protocol.before_send(call)
     credential = yield from protocol.credential(call)
     error: BaseException | None = None
-    taken: list[Acquire] = []
+    taken: list[Taken] = []
     try:
         credential = yield from protocol.admit(call, credential, taken)
         if policy.limiter is not None:
             key, rate = protocol.rate_key(call, credential)
-            wait = policy.limiter.reserve(key, policy.clock(), rate)
-            if wait > 0:
-                yield Sleep(wait)
+            yield from _wait_for_turn(policy, policy.limiter, key, rate)
         request = for_method(protocol.build_request(call, credential), call.method)
         progress.sent = True
         response = yield Send(request)
@@ -191,10 +189,33 @@ def _attempt(
         raise
     finally:
         try:
-            while taken:
-                yield Release(taken.pop().name)
+            yield from give_back(taken)
         finally:
             protocol.finished(call, credential, error)
+
+
+MAX_REBOOKINGS = 3
+"""How often one attempt books its turn again after waking too late for the one it had (see _wait_for_turn)."""
+
+
+def _wait_for_turn(policy: Policy, limiter: RateLimiter, key: str, rate: float | None) -> Generator[Effect, Any, None]:
+    """Book a turn under `key` and wait for it; book again if the wait overran it by more than half the margin.
+
+    A request that goes late (the booking's answer came back slowly, the thread or the event loop
+    woke late) may meet, at the server, a request booked a whole window after its turn: the margin
+    covers transit, not a late start. Its turn stays booked (the schedule only grows stricter); it
+    takes a new one, from now. The booking is an effect: the async driver awaits a shared limiter
+    (Redis) instead of blocking its loop.
+    """
+    for rebooking in range(MAX_REBOOKINGS + 1):
+        asked = policy.clock()
+        wait = yield Reserve(limiter, key, rate, asked)
+        if wait > 0:
+            yield Sleep(wait)
+        late = policy.clock() - asked - wait
+        if limiter.margin == 0 or late <= limiter.margin / 2 or rebooking == MAX_REBOOKINGS:
+            return
+        logger.debug("rate limit %s: woke %.3fs after the turn booked; booking again", key, late)
 
 
 def _retry_wait(

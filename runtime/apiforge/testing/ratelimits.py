@@ -12,8 +12,11 @@ gets through as soon as the oldest admitted request leaves the window, as with t
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -50,4 +53,55 @@ class RateWindows:
         self._admitted.clear()
 
 
-__all__ = ["RateLimit", "RateWindows"]
+class Arrivals:
+    """When each request reached a fake, on the server's own clock: what a rate limit is judged on.
+
+        arrivals = Arrivals.of(fake)          # from now on, every request the fake handles is stamped
+        ...                                   # run the clients
+        assert arrivals.busiest(1.0) <= 5     # no second at the server held more than 5
+
+    It wraps the fake's `handle` (its one entry point, over HTTP and in-process alike), so the stamp
+    is taken when the server starts on the request, after transit: client-side jitter shows.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.times: list[float] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, fake: Any, clock: Callable[[], float] = time.monotonic) -> Arrivals:
+        """Stamp every request `fake` (a FakeVK, FakeYclients, FakeWialon) handles from now on."""
+        arrivals = cls(clock)
+        handle = fake.handle
+
+        def stamped(*args: Any, **kwargs: Any) -> Any:
+            arrivals.stamp()
+            return handle(*args, **kwargs)
+
+        fake.handle = stamped
+        return arrivals
+
+    def stamp(self) -> None:
+        """Note one arrival, now."""
+        with self._lock:
+            self.times.append(self.clock())
+
+    def busiest(self, seconds: float) -> int:
+        """The most arrivals in any `seconds`-long stretch [t, t + seconds)."""
+        with self._lock:
+            return busiest(self.times, seconds)
+
+
+def busiest(times: Sequence[float], seconds: float) -> int:
+    """The most of `times` in any half-open stretch [t, t + seconds): how a server's sliding window counts."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, t in enumerate(ordered):
+        while t - ordered[first] >= seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+__all__ = ["Arrivals", "RateLimit", "RateWindows", "busiest"]

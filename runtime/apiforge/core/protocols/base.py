@@ -11,12 +11,37 @@ from typing import Any, cast
 import httpx
 
 from apiforge.core.call import Call
-from apiforge.core.effects import Acquire, Effect
+from apiforge.core.effects import Acquire, Effect, Hold, Release
 from apiforge.core.errors import APIError, DecodeError, HTTPStatusError
 from apiforge.core.redact import SecretHolder
 from apiforge.core.retry import RetryVerdict
 
 ErrorFactory = Callable[[int], type[APIError]]
+
+
+Taken = Acquire | tuple[Hold, object]
+"""A slot an attempt holds: a local semaphore's, or a shared one's with the handle its `take` gave."""
+
+
+def take_slot(slot: Acquire | Hold, taken: list[Taken]) -> Generator[Effect, Any, None]:
+    """Take `slot` and record it in `taken`, so that `give_back` returns it however the attempt ends."""
+    if isinstance(slot, Hold):
+        handle = yield slot.take
+        taken.append((slot, handle))
+    else:
+        taken.append(slot)  # before the Acquire: an interrupt thrown in at that yield still gives it back
+        yield slot
+
+
+def give_back(taken: list[Taken]) -> Generator[Effect, Any, None]:
+    """Give back every slot in `taken`, the last taken first."""
+    while taken:
+        slot = taken.pop()
+        if isinstance(slot, Acquire):
+            yield Release(slot.name)
+        else:
+            hold, handle = slot
+            yield hold.give(handle)
 
 
 class Protocol:
@@ -49,21 +74,21 @@ class Protocol:
     def finished(self, call: Call[Any], credential: object, error: BaseException | None) -> None:
         """An attempt with `credential` is over (for strategies that count calls in flight)."""
 
-    def slots(self, call: Call[Any]) -> tuple[Acquire, ...]:
-        """Semaphores an attempt holds while it is in flight (e.g. Wialon's per-session limits)."""
+    def slots(self, call: Call[Any]) -> tuple[Acquire | Hold, ...]:
+        """Semaphores an attempt holds while it is in flight (e.g. Wialon's per-session limits);
+        a `Hold` is a slot shared with other processes (a session shared in Redis)."""
         return ()
 
-    def admit(self, call: Call[Any], credential: object, taken: list[Acquire]) -> Generator[Effect, Any, object]:
+    def admit(self, call: Call[Any], credential: object, taken: list[Taken]) -> Generator[Effect, Any, object]:
         """Take the attempt's slots (`slots()`) and return the credential to send it with.
 
-        Each slot goes into `taken` before its `Acquire` is yielded: the pipeline gives back
-        everything in `taken` when the attempt ends, however it ends (a `Release` of a slot that
-        was never taken does nothing). A protocol whose credential can go stale while the attempt
+        Each slot goes into `taken` as `take_slot` takes it: the pipeline gives back everything
+        in `taken` when the attempt ends, however it ends (a `Release` of a slot that was never
+        taken does nothing). A protocol whose credential can go stale while the attempt
         waits (a Wialon session that ends) checks it here once the slots are taken.
         """
         for slot in self.slots(call):
-            taken.append(slot)
-            yield slot
+            yield from take_slot(slot, taken)
         return credential
 
     def rate_key(self, call: Call[Any], credential: object = None) -> tuple[str, float | None]:

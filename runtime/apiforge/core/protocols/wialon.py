@@ -22,10 +22,21 @@ import httpx
 
 from apiforge.core.call import Call, MethodSpec
 from apiforge.core.converter import structure
-from apiforge.core.effects import Acquire, Callback, Effect, Release, Send
+from apiforge.core.effects import Acquire, Callback, Effect, Hold, Release, Send
 from apiforge.core.errors import APIError, ConfigurationError, DecodeError, HTTPStatusError
-from apiforge.core.protocols.base import ErrorFactory, Protocol, file_part, for_method, json_object, read_json
+from apiforge.core.protocols.base import (
+    ErrorFactory,
+    Protocol,
+    Taken,
+    file_part,
+    for_method,
+    give_back,
+    json_object,
+    read_json,
+    take_slot,
+)
 from apiforge.core.retry import RetryVerdict
+from apiforge.core.sessions import SessionStore, shared_login
 from apiforge.core.types import JSON
 
 logger = logging.getLogger("apiforge")
@@ -108,6 +119,10 @@ class WialonProtocol(Protocol):
         """Run in order before the logout of `close()`; a failing step is logged, not raised."""
         # Threads of a sync client share the session: swapping it is a compare-and-set under this lock.
         self._swap = threading.Lock()
+        self.sessions: SessionStore | None = None
+        """A store shared with other processes on the account (`apiforge.redis.share_session`): one session for all."""
+        self.stale_sid: str | None = None
+        """The session that just failed (recover): a shared store's copy of it is not taken again."""
 
     def __repr__(self) -> str:
         state = "open" if self.session is not None else "none"
@@ -195,7 +210,7 @@ class WialonProtocol(Protocol):
         return None if call.method in NO_SESSION else self.session
         yield  # pragma: no cover - makes this a generator
 
-    def admit(self, call: Call[Any], credential: object, taken: list[Acquire]) -> Generator[Effect, Any, object]:
+    def admit(self, call: Call[Any], credential: object, taken: list[Taken]) -> Generator[Effect, Any, object]:
         """Take the call's slots of its session; if the session ended meanwhile, wait for the next one.
 
         A call that waited for a slot of a session which expired while it waited gives the slots
@@ -208,12 +223,10 @@ class WialonProtocol(Protocol):
         while True:
             if session is not None and self._usable(session):
                 for slot in self._slots_of(call, session):
-                    taken.append(slot)
-                    yield slot
+                    yield from take_slot(slot, taken)
                 if self._usable(session):
                     return session
-                while taken:
-                    yield Release(taken.pop().name)
+                yield from give_back(taken)
             yield from self.before_send(call)
             session = self.session
 
@@ -229,14 +242,30 @@ class WialonProtocol(Protocol):
             if self.session is None:
                 if not self.token:
                     raise ConfigurationError("Wialon needs token=... to open a session")
-                params: dict[str, object] = {"token": self.token, "fl": self.login_flags}
-                if self.operate_as:
-                    params["operateAs"] = self.operate_as
-                response = yield Send(self.request_for("token/login", params, session=None))
-                self.adopt(self._login_body(response), ready=False)
+                if self.sessions is None:
+                    login_response = yield from self._token_login()
+                else:
+                    # Shared with other processes: take theirs, or log in once for all of them.
+                    account = f"{self.base_url} {self.token} {self.operate_as or ''}"
+                    login_response, _ = yield from shared_login(
+                        self.sessions, account, self.stale_sid, self._token_login
+                    )
+                self.adopt(login_response, ready=False)
                 yield from self._opened()
         finally:
             yield Release(LOGIN_LOCK)
+
+    def _token_login(self) -> Generator[Effect, Any, Mapping[str, JSON]]:
+        """token/login: the response that opens a session."""
+        params: dict[str, object] = {"token": self.token, "fl": self.login_flags}
+        if self.operate_as:
+            params["operateAs"] = self.operate_as
+        response = yield Send(self.request_for("token/login", params, session=None))
+        body = self._login_body(response)
+        found = json_object(body)
+        if found is None:
+            raise DecodeError("token/login", "$", body, "a login response is an object")
+        return cast("Mapping[str, JSON]", found)
 
     def _login_body(self, response: httpx.Response) -> object:
         """The body of a token/login answer; any status but 200 (a proxy in front of Wialon) is an HTTPStatusError."""
@@ -324,6 +353,9 @@ class WialonProtocol(Protocol):
         if session is None:
             return
         yield from self._run_steps(self.close_steps, keep_going=True)
+        if self.sessions is not None:
+            self.forget()  # the session is shared: the other processes go on with it; it expires unused
+            return
         yield from self._logout(session)
 
     def _logout(self, session: WialonSession) -> Generator[Effect, Any, None]:
@@ -342,27 +374,36 @@ class WialonProtocol(Protocol):
 
     # Limits.
 
-    def slots(self, call: Call[Any]) -> tuple[Acquire, ...]:
+    def slots(self, call: Call[Any]) -> tuple[Acquire | Hold, ...]:
         """The per-session limits of `call` in the current session (`admit()` takes them)."""
         session = self.session
         if session is None or call.method in NO_SESSION:
             return ()
         return self._slots_of(call, session)
 
-    def _slots_of(self, call: Call[Any], session: WialonSession) -> tuple[Acquire, ...]:
+    def _slots_of(self, call: Call[Any], session: WialonSession) -> tuple[Acquire | Hold, ...]:
         """One call per exclusive group, 3 heavy calls, 10 calls in all, in `session`.
 
         Names carry the session's serial, so a new session starts with fresh semaphores (the
         drivers drop a semaphore once nobody holds or waits for it); they are always taken in
-        this order (exclusive, heavy, any), so two calls never wait on each other.
+        this order (exclusive, heavy, any), so two calls never wait on each other. A session
+        shared with other processes (`sessions`) adds the same limits across them, after this
+        process's own.
         """
         prefix = f"wialon:{session.serial}"
-        slots: list[Acquire] = []
+        slots: list[Acquire | Hold] = []
         if call.spec.exclusive:
             slots.append(Acquire(f"{prefix}:exclusive:{call.spec.exclusive}", 1))
         if call.spec.heavy:
             slots.append(Acquire(f"{prefix}:heavy", MAX_HEAVY))
         slots.append(Acquire(f"{prefix}:requests", MAX_REQUESTS))
+        if self.sessions is not None:
+            # The session is shared: the limits hold across processes too (after this process's own).
+            if call.spec.exclusive:
+                slots.append(self.sessions.slot(session.sid, f"exclusive:{call.spec.exclusive}", 1))
+            if call.spec.heavy:
+                slots.append(self.sessions.slot(session.sid, "heavy", MAX_HEAVY))
+            slots.append(self.sessions.slot(session.sid, "requests", MAX_REQUESTS))
         return tuple(slots)
 
     # Responses.
@@ -381,6 +422,8 @@ class WialonProtocol(Protocol):
             if exc.code in SESSION_ERRORS and isinstance(session, WialonSession):
                 # Dropped now, before the call gives its slots back: the calls waiting for them
                 # then see the session gone and wait for the next one instead of sending in it.
+                # A shared store's copy of it is not taken again (login()).
+                self.stale_sid = session.sid
                 self._ended(session)
             raise
 

@@ -104,6 +104,13 @@ class YclientsProtocol(Protocol):
         self.secrets.hold(token)
         self.user_token = token
 
+    def rate_key(self, call: Call[Any], credential: object = None) -> tuple[str, float | None]:
+        """One limit per partner token (the published limits are the partner token's), by a hash of it:
+        the key may reach a shared limiter's store (Redis), the token must not."""
+        import hashlib
+
+        return (f"yclients:partner:{hashlib.sha256(self.partner_token.encode()).hexdigest()[:16]}", None)
+
     def authorization(self, call: Call[Any]) -> str:
         needs_user = "user" in call.spec.token_kinds and "partner" not in call.spec.token_kinds
         if self.user_token is not None:
