@@ -53,8 +53,6 @@ class APIError(APIForgeError):
     """The API answered with an error. Each API subclasses it, with one class per code."""
 
     code: int = 0
-    # The session a failed call used (Wialon), to tell a stale session from the current one.
-    failed_session: str | None = None
 
     def __init__(self, method: str, code: int, message: str, **details: Any) -> None:
         self.method = method
