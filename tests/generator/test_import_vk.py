@@ -347,6 +347,25 @@ def test_corrections_are_applied(tmp_path: Path) -> None:
     assert not _method(spec, "users.get").idempotent
 
 
+def test_a_path_step_selects_a_parameter_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`[params, {name: ...}, ...]`: the parameter with that name, wherever the state lists it."""
+    data = yaml.load(OVERLAY.read_text(encoding="utf-8"), Loader=_Loader)
+    data["corrections"] = [
+        {"method": "users.get", "path": ["params", {"name": "fields"}, "encoding"], "set": "plain"},
+        {"method": "users.get", "path": ["params", {"name": "nope"}, "encoding"], "set": "plain"},
+    ]
+    out = _import_into(tmp_path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    params = {p.name: p for p in _method(load_api(out), "users.get").params}
+    assert params["fields"].encoding == "plain" and params["user_ids"].encoding == "csv"
+    stale = [line for line in capsys.readouterr().err.splitlines() if "corrections[" in line]
+    assert len(stale) == 1 and stale[0].endswith(
+        "corrections[1].path[1]: method users.get: nothing at ['params', {'name': 'nope'}]"
+    ), stale
+    data["corrections"] = [{"method": "users.get", "path": ["params", ["fields"]], "set": {}}]
+    with pytest.raises(SpecError, match=r"corrections\[0\]\.path\[1\].*a key, an index or \{key: value\}"):
+        _import_into(tmp_path / "bad", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
 def test_added_models_join_their_section(tmp_path: Path) -> None:
     data = yaml.load(OVERLAY.read_text(encoding="utf-8"), Loader=_Loader)
     out = _import_into(tmp_path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
