@@ -325,7 +325,7 @@ def _apply_correction(
     for step, part in enumerate(path):
         node = holder[key]
         if isinstance(part, dict):  # {name: keyboard}: the list item with that name, wherever it stands
-            part = _select(node, part)
+            part = _select(node, cast(Mapping[str, Any], part))
         adding = "set" in item and step == len(path) - 1 and isinstance(node, dict)
         if not adding and not _has(node, part):
             raise _Misfit([*at, "path", step], f"{kind} {name}: nothing at {path[: step + 1]}")

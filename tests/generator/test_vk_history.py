@@ -180,9 +180,7 @@ def test_stale_overlay_entries_are_listed_with_their_reason(states: dict[str, St
         line.endswith("methods.wall.get.add_params[0]: wall.get has a parameter 'owner_id' upstream") for line in stale
     ), stale
     # The overlay's entry for a model 140b98d lacks, wherever it stands in the file.
-    index = next(
-        i for i, item in enumerate(overlay_data()["corrections"]) if item.get("model") == "callback_message_event"
-    )
+    index = next(i for i, item in enumerate(overlay_corrections()) if item.get("model") == "callback_message_event")
     assert any(f"corrections[{index}].model: correction names no model 'callback_message_event'" in s for s in stale)
     assert all(line.split(":")[0].endswith("overlay.yaml") and line.split(":")[1].isdigit() for line in stale)
     old = states["748a5e3"].stale
@@ -359,10 +357,35 @@ class RawState:
         return required, {prop for prop, times in seen.items() if times > 1}
 
 
-def overlay_data() -> dict[str, Any]:
+def overlay_data() -> Any:
     """The committed overlay, parsed."""
-    data: dict[str, Any] = yaml.safe_load(OVERLAY.read_text(encoding="utf-8"))
-    return data
+    return yaml.safe_load(OVERLAY.read_text(encoding="utf-8"))
+
+
+def overlay_corrections() -> list[dict[str, Any]]:
+    """The overlay's `corrections`, in file order."""
+    corrections: list[dict[str, Any]] = overlay_data().get("corrections") or []
+    return corrections
+
+
+def overlay_added_params() -> dict[str, set[str]]:
+    """The parameters the overlay's `methods` add: method -> wire names."""
+    methods: dict[str, dict[str, Any]] = overlay_data().get("methods") or {}
+    out: dict[str, set[str]] = {}
+    for method, facts in methods.items():
+        added: list[dict[str, Any]] = facts.get("add_params") or []
+        out[method] = {str(param["name"]) for param in added}
+    return out
+
+
+def step_names(step: object, listed: list[str]) -> str | None:
+    """The parameter a path step after `params` stands for: `{name: ...}`, or an index into `listed`."""
+    if isinstance(step, dict):
+        name: object = cast(dict[str, Any], step).get("name")
+        return name if isinstance(name, str) else None
+    if isinstance(step, int) and -len(listed) <= step < len(listed):
+        return listed[step]
+    return None
 
 
 def overlay_touched(*states: RawState) -> tuple[set[tuple[str, str]], set[str]]:
@@ -372,27 +395,19 @@ def overlay_touched(*states: RawState) -> tuple[set[tuple[str, str]], set[str]]:
     correction's path goes through it (`[params, {name: keyboard}, ...]`, or an index, read in each
     state); corrections of a method's result, variants or flags touch no parameter.
     """
-    data = overlay_data()
-    params = {
-        (method, added["name"])
-        for method, facts in (data.get("methods") or {}).items()
-        for added in facts.get("add_params") or ()
-    }
+    params = {(method, name) for method, names in overlay_added_params().items() for name in names}
     models: set[str] = set()
-    for item in data.get("corrections") or ():
+    for item in overlay_corrections():
         if "model" in item:
-            models.add(item["model"])
+            models.add(str(item["model"]))
             continue
-        method, path = item["method"], item["path"]
+        method, path = str(item["method"]), cast(list[object], item["path"])
         if len(path) < 2 or path[0] != "params":
             continue
-        step = path[1]
-        if isinstance(step, dict):
-            params |= {(method, p["name"]) for p in [step] if "name" in p}
         for state in states:  # an index names whatever parameter stands there in that state
-            listed = list(state.params(method)) if method in state.methods else []
-            if isinstance(step, int) and -len(listed) <= step < len(listed):
-                params.add((method, listed[step]))
+            name = step_names(path[1], list(state.params(method)) if method in state.methods else [])
+            if name is not None:
+                params.add((method, name))
     return params, models
 
 
@@ -415,12 +430,14 @@ def test_parameter_corrections_hit_the_named_parameter_in_every_state(specs: dic
     """
     current = RawState(STATES["current"])
     targets: dict[tuple[str, str], dict[str, Any]] = {}  # (method, parameter) -> what the overlay sets
-    for item in overlay_data()["corrections"]:
-        path = item.get("path") or []
+    for item in overlay_corrections():
+        path = cast(list[object], item["path"])
         if "method" in item and "set" in item and path[:1] == ["params"] and len(path) >= 3:
-            step = path[1]  # by index: the parameter there in the current state, the one the entry was written for
-            param = step["name"] if isinstance(step, dict) else list(current.params(item["method"]))[step]
-            targets.setdefault((item["method"], param), {})[path[2]] = item["set"]
+            method = str(item["method"])
+            # By index: the parameter there in the current state, the one the entry was written for.
+            param = step_names(path[1], list(current.params(method)))
+            assert param is not None, item
+            targets.setdefault((method, param), {})[str(path[2])] = item["set"]
     assert {("messages.send", "keyboard"), ("messages.edit", "template")} <= targets.keys()
     methods = {m.name: m for group in specs[name].groups for m in group.methods}
     for (method, param), values in targets.items():
@@ -568,8 +585,7 @@ def test_diff_agrees_with_the_raw_json(surfaces: dict[str, diff.ApiSurface], old
 
 def overlay_keeps(method: str, param: str) -> bool:
     """Does the overlay add `param` back to `method` (a name upstream renamed, that callers still send)?"""
-    facts = (overlay_data().get("methods") or {}).get(method) or {}
-    return any(added["name"] == param for added in facts.get("add_params") or ())
+    return param in overlay_added_params().get(method, set())
 
 
 def test_renamed_parameters_are_reported_as_renames(surfaces: dict[str, diff.ApiSurface]) -> None:
