@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -216,6 +216,12 @@ def read_overlay(path: Path) -> Overlay:
         need(isinstance(item, dict), at, "must be a mapping")
         need(("model" in item) != ("method" in item), at, "needs exactly one of model: or method:")
         need(isinstance(item.get("path"), list), at, "needs path: [...] (may be empty)")
+        for step, part in enumerate(item["path"]):
+            need(
+                isinstance(part, (str, int)) or (isinstance(part, dict) and bool(part)),
+                [*at, "path", step],
+                "a path step is a key, an index or {key: value} (the list item that has it)",
+            )
         ops = [op for op in _OPS if op in item]
         need(len(ops) == 1, at, f"needs exactly one op of {', '.join(_OPS)}")
         extra = set(item) - {"model", "method", "path", "reason", "applies", *_OPS}
@@ -318,6 +324,8 @@ def _apply_correction(
     path = list(item["path"])
     for step, part in enumerate(path):
         node = holder[key]
+        if isinstance(part, dict):  # {name: keyboard}: the list item with that name, wherever it stands
+            part = _select(node, cast(Mapping[str, Any], part))
         adding = "set" in item and step == len(path) - 1 and isinstance(node, dict)
         if not adding and not _has(node, part):
             raise _Misfit([*at, "path", step], f"{kind} {name}: nothing at {path[: step + 1]}")
@@ -413,6 +421,22 @@ def _refs(node: Any) -> Iterator[str]:
         ref = mapping.get("$ref")
         if isinstance(ref, str) and ref.startswith(_REF):
             yield ref[len(_REF) :]
+
+
+def _select(node: Any, selector: Mapping[str, Any]) -> int | None:
+    """The index of the one item of the list `node` that has every key and value of `selector`; None if not one.
+
+    Parameters move between schema states (5.131's messages.send has `user_ids` before `keyboard`;
+    5.199 has not): a path step by index would correct a different parameter in another state.
+    """
+    if not isinstance(node, list):
+        return None
+    found = [
+        index
+        for index, entry in enumerate(cast(list[Any], node))
+        if isinstance(entry, dict) and all(k in entry and entry[k] == v for k, v in selector.items())
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _has(node: Any, part: Any) -> bool:

@@ -159,6 +159,10 @@ def test_rename_rules() -> None:
         ("renamed", "parameter conversation_message_id renamed cmid: int", True, "conversation_message_id", "cmid"),
         ("renamed", "parameter user_ids renamed user_ids_list: list[int]", True, "", ""),
     }
+    # The old name still there (an overlay adds it back): an addition, no rename, nothing breaks.
+    kept = _api(conversation_message_id=Typed("int"), cmid=Typed("int"))
+    found = {(c.kind, c.detail, c.breaking) for c in compare(old, kept)}
+    assert found == {("added", "parameter cmid: int", False), ("removed", "parameter user_ids: list[int]", True)}
     # Another type, a name that shares nothing, or two candidates: an addition and a removal.
     for before, after in (
         ({"offset": Typed("int")}, {"group_offset": Typed("str")}),

@@ -12,6 +12,7 @@ import yaml
 
 from codegen import generate
 from codegen.importers import vk
+from codegen.importers.vk_overlay import apply_corrections, read_overlay
 from codegen.spec.errors import SpecError
 from codegen.spec.load import load_api
 from codegen.spec.model import Method, Spec
@@ -345,6 +346,31 @@ def test_corrections_are_applied(tmp_path: Path) -> None:
     assert spec.models["base_object"].schema["required"] == ["id"]
     assert spec.models["base_object"].schema["properties"]["id"] == {"type": "integer", "minimum": 0}
     assert not _method(spec, "users.get").idempotent
+
+
+def test_a_path_step_selects_a_parameter_by_name(tmp_path: Path) -> None:
+    """`[params, {name: ...}, ...]`: the parameter with that name, wherever the state lists it."""
+    data = yaml.load(OVERLAY.read_text(encoding="utf-8"), Loader=_Loader)
+    data["corrections"] = [
+        {"method": "users.get", "path": ["params", {"name": "fields"}, "encoding"], "set": "plain"},
+        {"method": "users.get", "path": ["params", {"name": "nope"}, "encoding"], "set": "plain"},
+    ]
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    overlay = read_overlay(path)
+    for order in (["user_ids", "fields"], ["fields", "name_case", "user_ids"]):  # two states, two orders
+        overlay.stale.clear()
+        methods = {"users.get": {"params": [{"name": name, "encoding": "csv"} for name in order]}}
+        apply_corrections(overlay, {}, methods)
+        encodings = {param["name"]: param["encoding"] for param in methods["users.get"]["params"]}
+        assert encodings == {name: "plain" if name == "fields" else "csv" for name in order}
+        assert len(overlay.stale) == 1 and overlay.stale[0].endswith(
+            "corrections[1].path[1]: method users.get: nothing at ['params', {'name': 'nope'}]"
+        ), overlay.stale
+    data["corrections"] = [{"method": "users.get", "path": ["params", ["fields"]], "set": {}}]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"corrections\[0\]\.path\[1\].*a key, an index or \{key: value\}"):
+        read_overlay(path)
 
 
 def test_added_models_join_their_section(tmp_path: Path) -> None:
