@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -86,13 +88,63 @@ class Protocol:
 def read_json(method: str, response: httpx.Response) -> object:
     """The JSON body of a response; a non-JSON body is an HTTP error when the status is, else a DecodeError."""
     try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        return parse_json(method, response.content)
+    except DecodeError:
         if response.status_code >= 400:
             raise HTTPStatusError(
                 method, response.status_code, response.text, retry_after=response.headers.get("Retry-After")
             ) from None
-        raise DecodeError(method, "$", response.text[:200], "the response is not JSON") from None
+        raise
+
+
+_MAYBE_INFINITE = re.compile(rb"[eE]\+?0*[1-9][0-9]{2}|[0-9]{300}")
+"""A number that may overflow a float: an exponent of three digits, or a run of 300 digits (strings match
+too; they only cost a second, checked parse)."""
+
+
+class _NotFinite(ValueError):
+    """A number JSON cannot hold: NaN, Infinity, or one too large for a float."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NotFinite(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(f"{text[:40]} is too large for a float")
+    return value
+
+
+def parse_json(method: str, content: bytes | bytearray | str) -> object:
+    """Parse a body as strict JSON, or raise a DecodeError naming `method`: never any other exception.
+
+    Whatever a server (or something in between) sends — nesting deep enough to exhaust the
+    stack, invalid UTF-8, numbers beyond a float or the interpreter's integer digit limit,
+    `NaN`/`Infinity` (Python's json extensions, not JSON), an empty or non-JSON body — ends
+    here as an `APIForgeError` the retry policy and the pollers already know how to handle.
+    """
+    try:
+        if _MAYBE_INFINITE.search(content if not isinstance(content, str) else content.encode("utf-8", "replace")):
+            return json.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(content, parse_constant=_refuse_constant)
+    except RecursionError:
+        reason = "the body is nested too deeply to read"
+    except _NotFinite as error:
+        reason = f"the body holds a number out of range ({error})"
+    except UnicodeDecodeError:
+        reason = "the body is not valid UTF-8"
+    except ValueError as error:  # json.JSONDecodeError, and the integer digit limit
+        reason = f"the body is not JSON ({str(error)[:80]})"
+    raise DecodeError(method, "$", _snippet(content), reason)
+
+
+def _snippet(content: bytes | bytearray | str) -> str:
+    """The start of a body, for an error message."""
+    if isinstance(content, str):
+        return content[:200]
+    return bytes(content[:200]).decode("utf-8", "replace")
 
 
 def json_object(value: object) -> Mapping[str, Any] | None:
@@ -110,10 +162,7 @@ def as_mapping(method: str, body: object) -> Mapping[str, Any]:
 def load_body(method: str, body: object) -> object:
     """Accept a body as bytes, text or already parsed JSON."""
     if isinstance(body, bytes | bytearray | str):
-        try:
-            return json.loads(body)
-        except ValueError:
-            raise DecodeError(method, "$", body[:200], "the body is not JSON") from None
+        return parse_json(method, body)
     return body
 
 
