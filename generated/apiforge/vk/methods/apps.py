@@ -50,6 +50,30 @@ _APPS_ADD_SNIPPET: MethodSpec[AppsAddSnippetResponse] = MethodSpec(
     result=AppsAddSnippetResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("vk_ref", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("hash", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ("snippet_id", "", False, ("i", None, None, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("image_url", "", False, ("s", None, None, None, None, None, None)),
+        ("small_image_url", "", False, ("s", None, None, None, None, None, None)),
+        (
+            "button",
+            "",
+            False,
+            (
+                "s",
+                frozenset({"buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _APPS_ADD_USERS_TO_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -61,6 +85,10 @@ _APPS_ADD_USERS_TO_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("group_id", "", True, ("i", None, 1, 25, None, None, None)),
+    ),
 )
 _APPS_DELETE_APP_REQUESTS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -77,6 +105,7 @@ _APPS_DELETE_SNIPPET: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(("id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _APPS_GET: MethodSpec[AppsGetResponse] = MethodSpec(
     api="vk",
@@ -95,6 +124,16 @@ _APPS_GET: MethodSpec[AppsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("app_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("app_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+        ("platform", "", False, ("s", frozenset({"android", "ios", "web"}), None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("return_friends", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("app_fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _APPS_GET_CATALOG: MethodSpec[AppsCatalogList] = MethodSpec(
     api="vk",
@@ -116,6 +155,37 @@ _APPS_GET_CATALOG: MethodSpec[AppsCatalogList] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        (
+            "sort",
+            "",
+            False,
+            (
+                "s",
+                frozenset({"create_date", "growth_rate", "popular", "popular_today", "popular_week", "visitors"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("platform", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("return_friends", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("genre_id", "", False, ("i", None, 0, None, None, None, None)),
+        (
+            "filter",
+            "",
+            False,
+            ("s", frozenset({"favorite", "featured", "installed", "new", "recommended"}), None, None, None, None, None),
+        ),
+    ),
 )
 _APPS_GET_FRIENDS_LIST: MethodSpec[AppsGetFriendsListResponse] = MethodSpec(
     api="vk",
@@ -133,6 +203,14 @@ _APPS_GET_FRIENDS_LIST: MethodSpec[AppsGetFriendsListResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 5000, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("query", "", False, ("s", None, None, None, 256, None, None)),
+    ),
 )
 _APPS_GET_LEADERBOARD: MethodSpec[AppsGetLeaderboardResponse] = MethodSpec(
     api="vk",
@@ -147,6 +225,11 @@ _APPS_GET_LEADERBOARD: MethodSpec[AppsGetLeaderboardResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", frozenset({"level", "points", "score"}), None, None, None, None, None)),
+        ("global", "global_", False, ("b", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _APPS_GET_MINI_APP_POLICIES: MethodSpec[AppsGetMiniAppPoliciesResponse] = MethodSpec(
     api="vk",
@@ -156,6 +239,7 @@ _APPS_GET_MINI_APP_POLICIES: MethodSpec[AppsGetMiniAppPoliciesResponse] = Method
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("app_id", "", True, ("i", None, 0, None, None, None, None)),),
 )
 _APPS_GET_SCOPES: MethodSpec[AppsGetScopesResponse] = MethodSpec(
     api="vk",
@@ -165,6 +249,7 @@ _APPS_GET_SCOPES: MethodSpec[AppsGetScopesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("type", "", False, ("s", frozenset({"group", "user"}), None, None, None, None, None)),),
 )
 _APPS_GET_SCORE: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -174,6 +259,7 @@ _APPS_GET_SCORE: MethodSpec[int] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
 )
 _APPS_GET_SNIPPETS: MethodSpec[AppsGetSnippetsResponse] = MethodSpec(
     api="vk",
@@ -192,6 +278,7 @@ _APPS_GET_TESTING_GROUPS: MethodSpec[list[AppsTestingGroup]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(("group_id", "", False, ("i", None, 1, 25, None, None, None)),),
 )
 _APPS_IS_NOTIFICATIONS_ALLOWED: MethodSpec[AppsIsNotificationsAllowedResponse] = MethodSpec(
     api="vk",
@@ -201,6 +288,7 @@ _APPS_IS_NOTIFICATIONS_ALLOWED: MethodSpec[AppsIsNotificationsAllowedResponse] =
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
 )
 _APPS_PROMO_HAS_ACTIVE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -213,6 +301,10 @@ _APPS_PROMO_HAS_ACTIVE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _APPS_PROMO_USE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -224,6 +316,10 @@ _APPS_PROMO_USE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _APPS_REMOVE_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -232,6 +328,7 @@ _APPS_REMOVE_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("service",),
+    checks=(("group_id", "", True, ("i", None, 1, 25, None, None, None)),),
 )
 _APPS_REMOVE_USERS_FROM_TESTING_GROUPS: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -240,6 +337,7 @@ _APPS_REMOVE_USERS_FROM_TESTING_GROUPS: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("service",),
+    checks=(("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
 )
 _APPS_SEND_REQUEST: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -255,6 +353,14 @@ _APPS_SEND_REQUEST: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
+        ("name", "", False, ("s", None, None, None, 128, None, None)),
+        ("key", "", False, ("s", None, None, None, None, None, None)),
+        ("separate", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _APPS_UPDATE_META_FOR_TESTING_GROUP: MethodSpec[AppsCreatedGroupResponse] = MethodSpec(
     api="vk",
@@ -269,6 +375,13 @@ _APPS_UPDATE_META_FOR_TESTING_GROUP: MethodSpec[AppsCreatedGroupResponse] = Meth
     result=AppsCreatedGroupResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, 25, None, None, None)),
+        ("webview", "", True, ("s", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("platforms", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 
 

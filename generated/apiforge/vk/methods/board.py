@@ -35,6 +35,13 @@ _BOARD_ADD_TOPIC: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _BOARD_CLOSE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -46,6 +53,10 @@ _BOARD_CLOSE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -62,6 +73,15 @@ _BOARD_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _BOARD_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -74,6 +94,11 @@ _BOARD_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _BOARD_DELETE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -85,6 +110,10 @@ _BOARD_DELETE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -99,6 +128,13 @@ _BOARD_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _BOARD_EDIT_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -111,6 +147,11 @@ _BOARD_EDIT_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _BOARD_FIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -122,6 +163,10 @@ _BOARD_FIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_GET_COMMENTS: MethodSpec[BoardGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -141,6 +186,16 @@ _BOARD_GET_COMMENTS: MethodSpec[BoardGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+    ),
 )
 _BOARD_GET_TOPICS: MethodSpec[BoardGetTopicsResponse] = MethodSpec(
     api="vk",
@@ -160,6 +215,16 @@ _BOARD_GET_TOPICS: MethodSpec[BoardGetTopicsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("order", "", False, ("i", frozenset({-1, -2, 0, 1, 2}), None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("preview", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_OPEN_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -171,6 +236,10 @@ _BOARD_OPEN_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -183,6 +252,11 @@ _BOARD_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_UNFIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -194,6 +268,10 @@ _BOARD_UNFIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -36,6 +36,11 @@ _DATABASE_GET_CHAIRS: MethodSpec[DatabaseGetChairsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("faculty_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+    ),
 )
 _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
     api="vk",
@@ -52,6 +57,14 @@ _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("region_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("need_all", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DATABASE_GET_CITIES_BY_ID: MethodSpec[list[BaseObject]] = MethodSpec(
     api="vk",
@@ -64,6 +77,10 @@ _DATABASE_GET_CITIES_BY_ID: MethodSpec[list[BaseObject]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("city_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DATABASE_GET_COUNTRIES: MethodSpec[DatabaseGetCountriesResponse] = MethodSpec(
     api="vk",
@@ -78,6 +95,12 @@ _DATABASE_GET_COUNTRIES: MethodSpec[DatabaseGetCountriesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("need_all", "", False, ("b", None, None, None, None, None, None)),
+        ("code", "", False, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _DATABASE_GET_COUNTRIES_BY_ID: MethodSpec[list[BaseCountry]] = MethodSpec(
     api="vk",
@@ -87,6 +110,7 @@ _DATABASE_GET_COUNTRIES_BY_ID: MethodSpec[list[BaseCountry]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("country_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),),
 )
 _DATABASE_GET_FACULTIES: MethodSpec[DatabaseGetFacultiesResponse] = MethodSpec(
     api="vk",
@@ -100,6 +124,11 @@ _DATABASE_GET_FACULTIES: MethodSpec[DatabaseGetFacultiesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("university_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+    ),
 )
 _DATABASE_GET_METRO_STATIONS: MethodSpec[DatabaseGetMetroStationsResponse] = MethodSpec(
     api="vk",
@@ -114,6 +143,12 @@ _DATABASE_GET_METRO_STATIONS: MethodSpec[DatabaseGetMetroStationsResponse] = Met
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("city_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 500, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DATABASE_GET_METRO_STATIONS_BY_ID: MethodSpec[list[DatabaseStation]] = MethodSpec(
     api="vk",
@@ -123,6 +158,7 @@ _DATABASE_GET_METRO_STATIONS_BY_ID: MethodSpec[list[DatabaseStation]] = MethodSp
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("station_ids", "", False, ("ac", None, None, None, None, 30, ("i", None, 0, None, None, None, None))),),
 )
 _DATABASE_GET_REGIONS: MethodSpec[DatabaseGetRegionsResponse] = MethodSpec(
     api="vk",
@@ -136,6 +172,11 @@ _DATABASE_GET_REGIONS: MethodSpec[DatabaseGetRegionsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _DATABASE_GET_SCHOOL_CLASSES: MethodSpec[list[BaseObject]] = MethodSpec(
     api="vk",
@@ -145,6 +186,7 @@ _DATABASE_GET_SCHOOL_CLASSES: MethodSpec[list[BaseObject]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("country_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _DATABASE_GET_SCHOOLS: MethodSpec[DatabaseGetSchoolsResponse] = MethodSpec(
     api="vk",
@@ -159,6 +201,12 @@ _DATABASE_GET_SCHOOLS: MethodSpec[DatabaseGetSchoolsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("city_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+    ),
 )
 _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = MethodSpec(
     api="vk",
@@ -173,6 +221,12 @@ _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = Method
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+    ),
 )
 
 

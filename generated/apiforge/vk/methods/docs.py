@@ -25,6 +25,11 @@ _DOCS_ADD: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -36,6 +41,10 @@ _DOCS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _DOCS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -49,6 +58,12 @@ _DOCS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 128, None, None)),
+        ("tags", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DOCS_GET: MethodSpec[DocsGetResponse] = MethodSpec(
     api="vk",
@@ -64,6 +79,13 @@ _DOCS_GET: MethodSpec[DocsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("type", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_GET_BY_ID: MethodSpec[list[DocsDoc]] = MethodSpec(
     api="vk",
@@ -76,6 +98,10 @@ _DOCS_GET_BY_ID: MethodSpec[list[DocsDoc]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("docs", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -88,6 +114,10 @@ _DOCS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("type", "", False, ("s", frozenset({"audio_message", "doc", "graffiti"}), None, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_GET_TYPES: MethodSpec[DocsGetTypesResponse] = MethodSpec(
     api="vk",
@@ -97,6 +127,7 @@ _DOCS_GET_TYPES: MethodSpec[DocsGetTypesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _DOCS_GET_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -106,6 +137,7 @@ _DOCS_GET_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _DOCS_GET_WALL_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -115,6 +147,7 @@ _DOCS_GET_WALL_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _DOCS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -126,6 +159,10 @@ _DOCS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _DOCS_SAVE: MethodSpec[DocsSaveResponse] = MethodSpec(
     api="vk",
@@ -139,6 +176,12 @@ _DOCS_SAVE: MethodSpec[DocsSaveResponse] = MethodSpec(
     result=DocsSaveResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("file", "", True, ("s", None, None, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("tags", "", False, ("s", None, None, None, None, None, None)),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_SEARCH: MethodSpec[DocsSearchResponse] = MethodSpec(
     api="vk",
@@ -154,6 +197,13 @@ _DOCS_SEARCH: MethodSpec[DocsSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("q", "", False, ("s", None, None, None, 512, None, None)),
+        ("search_own", "", False, ("b", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -28,6 +28,12 @@ _DONUT_GET_FRIENDS: MethodSpec[GroupsGetMembersFieldsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DONUT_GET_SUBSCRIPTION: MethodSpec[DonutDonatorSubscriptionInfo] = MethodSpec(
     api="vk",
@@ -37,6 +43,7 @@ _DONUT_GET_SUBSCRIPTION: MethodSpec[DonutDonatorSubscriptionInfo] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _DONUT_GET_SUBSCRIPTIONS: MethodSpec[DonutGetSubscriptionsResponse] = MethodSpec(
     api="vk",
@@ -50,6 +57,11 @@ _DONUT_GET_SUBSCRIPTIONS: MethodSpec[DonutGetSubscriptionsResponse] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _DONUT_IS_DON: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -59,6 +71,7 @@ _DONUT_IS_DON: MethodSpec[BaseBoolInt] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

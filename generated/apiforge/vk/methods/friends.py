@@ -45,6 +45,11 @@ _FRIENDS_ADD: MethodSpec[FriendsAddResponse] = MethodSpec(
     result=FriendsAddResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("follow", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_ADD_LIST: MethodSpec[FriendsAddListResponse] = MethodSpec(
     api="vk",
@@ -56,6 +61,10 @@ _FRIENDS_ADD_LIST: MethodSpec[FriendsAddListResponse] = MethodSpec(
     result=FriendsAddListResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _FRIENDS_ARE_FRIENDS: MethodSpec[list[FriendsFriendStatus]] = MethodSpec(
     api="vk",
@@ -70,6 +79,11 @@ _FRIENDS_ARE_FRIENDS: MethodSpec[list[FriendsFriendStatus]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+        ("need_sign", "", False, ("b", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_DELETE: MethodSpec[FriendsDeleteResponse] = MethodSpec(
     api="vk",
@@ -78,6 +92,7 @@ _FRIENDS_DELETE: MethodSpec[FriendsDeleteResponse] = MethodSpec(
     result=FriendsDeleteResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("user_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _FRIENDS_DELETE_ALL_REQUESTS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -94,6 +109,7 @@ _FRIENDS_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("list_id", "", True, ("i", None, 0, 24, None, None, None)),),
 )
 _FRIENDS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -105,6 +121,10 @@ _FRIENDS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _FRIENDS_EDIT_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -119,6 +139,13 @@ _FRIENDS_EDIT_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("name", "", False, ("s", None, None, None, None, None, None)),
+        ("list_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("add_user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("delete_user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
     api="vk",
@@ -137,6 +164,20 @@ _FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        (
+            "order",
+            "",
+            False,
+            ("s", frozenset({"hints", "mobile", "name", "random", "smart"}), None, None, None, None, None),
+        ),
+        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("ref", "", False, ("s", None, None, None, 255, None, None)),
+    ),
 )
 _FRIENDS_GET_APP_USERS: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -158,6 +199,10 @@ _FRIENDS_GET_LISTS: MethodSpec[FriendsGetListsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("return_system", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_GET_MUTUAL: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -179,6 +224,15 @@ _FRIENDS_GET_MUTUAL: MethodSpec[list[int]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("source_uid", "", False, ("i", None, 1, None, None, None, None)),
+        ("target_uid", "", False, ("i", None, 1, None, None, None, None)),
+        ("target_uids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("order", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_common_count", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_GET_ONLINE: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -196,6 +250,14 @@ _FRIENDS_GET_ONLINE: MethodSpec[list[int]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("online_mobile", "", False, ("b", None, None, None, None, None, None)),
+        ("order", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _FRIENDS_GET_RECENT: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -205,6 +267,7 @@ _FRIENDS_GET_RECENT: MethodSpec[list[int]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("count", "", False, ("i", None, 0, 1000, None, None, None)),),
 )
 _FRIENDS_GET_REQUESTS: MethodSpec[FriendsGetRequestsResponse] = MethodSpec(
     api="vk",
@@ -229,6 +292,18 @@ _FRIENDS_GET_REQUESTS: MethodSpec[FriendsGetRequestsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("need_mutual", "", False, ("b", None, None, None, None, None, None)),
+        ("out", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("need_viewed", "", False, ("b", None, None, None, None, None, None)),
+        ("suggested", "", False, ("b", None, None, None, None, None, None)),
+        ("ref", "", False, ("s", None, None, None, 255, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _FRIENDS_GET_SUGGESTIONS: MethodSpec[FriendsGetSuggestionsResponse] = MethodSpec(
     api="vk",
@@ -244,6 +319,13 @@ _FRIENDS_GET_SUGGESTIONS: MethodSpec[FriendsGetSuggestionsResponse] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_SEARCH: MethodSpec[FriendsSearchResponse] = MethodSpec(
     api="vk",
@@ -260,6 +342,14 @@ _FRIENDS_SEARCH: MethodSpec[FriendsSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 
 

@@ -89,6 +89,20 @@ _GROUPS_ADD_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
     result=GroupsAddress,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 255, None, None)),
+        ("address", "", True, ("s", None, None, None, 255, None, None)),
+        ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
+        ("city_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("latitude", "", True, ("n", None, -90, 90, None, None, None)),
+        ("longitude", "", True, ("n", None, -180, 180, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
+        ("timetable", "", False, ("s", None, None, None, None, None, None)),
+        ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_ADD_CALLBACK_SERVER: MethodSpec[GroupsAddCallbackServerResponse] = MethodSpec(
     api="vk",
@@ -102,6 +116,12 @@ _GROUPS_ADD_CALLBACK_SERVER: MethodSpec[GroupsAddCallbackServerResponse] = Metho
     result=GroupsAddCallbackServerResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("url", "", True, ("s", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 14, None, None)),
+        ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
+    ),
 )
 _GROUPS_ADD_LINK: MethodSpec[GroupsLinksItem] = MethodSpec(
     api="vk",
@@ -114,6 +134,11 @@ _GROUPS_ADD_LINK: MethodSpec[GroupsLinksItem] = MethodSpec(
     result=GroupsLinksItem,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_APPROVE_REQUEST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -125,6 +150,10 @@ _GROUPS_APPROVE_REQUEST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _GROUPS_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -140,6 +169,14 @@ _GROUPS_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("end_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("reason", "", False, ("i", None, 0, None, None, None, None)),
+        ("comment", "", False, ("s", None, None, None, None, None, None)),
+        ("comment_visible", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_CREATE: MethodSpec[GroupsGroupFull] = MethodSpec(
     api="vk",
@@ -155,6 +192,14 @@ _GROUPS_CREATE: MethodSpec[GroupsGroupFull] = MethodSpec(
     result=GroupsGroupFull,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"event", "group", "public"}), None, None, None, None, None)),
+        ("public_category", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
+        ("subtype", "", False, ("i", frozenset({0, 1, 2, 3, 4}), 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DELETE_ADDRESS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -166,6 +211,10 @@ _GROUPS_DELETE_ADDRESS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("address_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DELETE_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -177,6 +226,10 @@ _GROUPS_DELETE_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DELETE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -188,6 +241,10 @@ _GROUPS_DELETE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DISABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -196,6 +253,7 @@ _GROUPS_DISABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -253,6 +311,56 @@ _GROUPS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("screen_name", "", False, ("s", None, None, None, None, None, None)),
+        ("access", "", False, ("i", GroupsGroupAccess, None, None, None, None, None)),
+        ("website", "", False, ("s", None, None, None, None, None, None)),
+        ("subject", "", False, ("i", GroupsGroupSubject, None, None, None, None, None)),
+        ("email", "", False, ("s", None, None, None, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("rss", "", False, ("s", None, None, None, None, None, None)),
+        ("event_start_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("event_finish_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("event_group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_category", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_date", "", False, ("s", None, None, None, None, None, None)),
+        ("wall", "", False, ("i", GroupsGroupWall, None, None, None, None, None)),
+        ("topics", "", False, ("i", GroupsGroupTopics, None, None, None, None, None)),
+        ("photos", "", False, ("i", GroupsGroupPhotos, None, None, None, None, None)),
+        ("video", "", False, ("i", GroupsGroupVideo, None, None, None, None, None)),
+        ("audio", "", False, ("i", GroupsGroupAudio, None, None, None, None, None)),
+        ("links", "", False, ("b", None, None, None, None, None, None)),
+        ("events", "", False, ("b", None, None, None, None, None, None)),
+        ("places", "", False, ("b", None, None, None, None, None, None)),
+        ("contacts", "", False, ("b", None, None, None, None, None, None)),
+        ("docs", "", False, ("i", GroupsGroupDocs, None, None, None, None, None)),
+        ("wiki", "", False, ("i", GroupsGroupWiki, None, None, None, None, None)),
+        ("messages", "", False, ("b", None, None, None, None, None, None)),
+        ("articles", "", False, ("b", None, None, None, None, None, None)),
+        ("addresses", "", False, ("b", None, None, None, None, None, None)),
+        ("age_limits", "", False, ("i", GroupsGroupAgeLimits, None, None, None, None, None)),
+        ("market", "", False, ("b", None, None, None, None, None, None)),
+        ("market_buttons", "", False, ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("market_comments", "", False, ("b", None, None, None, None, None, None)),
+        ("market_country", "", False, ("ac", None, None, None, None, 10, ("i", None, None, None, None, None, None))),
+        ("market_city", "", False, ("ac", None, None, None, None, 10, ("i", None, 0, None, None, None, None))),
+        ("market_currency", "", False, ("i", GroupsGroupMarketCurrency, None, None, None, None, None)),
+        ("market_contact", "", False, ("i", None, 0, None, None, None, None)),
+        ("market_wiki", "", False, ("i", None, 0, None, None, None, None)),
+        ("obscene_filter", "", False, ("b", None, None, None, None, None, None)),
+        ("obscene_stopwords", "", False, ("b", None, None, None, None, None, None)),
+        ("toxic_filter", "", False, ("b", None, None, None, None, None, None)),
+        ("disable_replies_from_groups", "", False, ("b", None, None, None, None, None, None)),
+        ("obscene_words", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("main_section", "", False, ("i", None, 0, None, None, None, None)),
+        ("secondary_section", "", False, ("i", None, 0, None, None, None, None)),
+        ("country", "", False, ("i", None, 0, None, None, None, None)),
+        ("city", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_EDIT_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
     api="vk",
@@ -275,6 +383,21 @@ _GROUPS_EDIT_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
     result=GroupsAddress,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("address_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, 255, None, None)),
+        ("address", "", False, ("s", None, None, None, 255, None, None)),
+        ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
+        ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
+        ("timetable", "", False, ("s", None, None, None, None, None, None)),
+        ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_EDIT_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -289,6 +412,13 @@ _GROUPS_EDIT_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("url", "", True, ("s", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 14, None, None)),
+        ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
+    ),
 )
 _GROUPS_EDIT_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -301,6 +431,11 @@ _GROUPS_EDIT_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_EDIT_MANAGER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -318,6 +453,16 @@ _GROUPS_EDIT_MANAGER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("role", "", False, ("s", GroupsGroupRole, None, None, None, None, None)),
+        ("is_call_operator", "", False, ("b", None, None, None, None, None, None)),
+        ("is_contact", "", False, ("b", None, None, None, None, None, None)),
+        ("contact_position", "", False, ("s", None, None, None, None, None, None)),
+        ("contact_phone", "", False, ("s", None, None, None, None, None, None)),
+        ("contact_email", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_ENABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -326,6 +471,7 @@ _GROUPS_ENABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET: MethodSpec[GroupsGetResponse] = MethodSpec(
     api="vk",
@@ -343,6 +489,14 @@ _GROUPS_GET: MethodSpec[GroupsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _GROUPS_GET_ADDRESSES: MethodSpec[GroupsGetAddressesResponse] = MethodSpec(
     api="vk",
@@ -360,6 +514,15 @@ _GROUPS_GET_ADDRESSES: MethodSpec[GroupsGetAddressesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("address_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
+        ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_BANNED: MethodSpec[GroupsGetBannedResponse] = MethodSpec(
     api="vk",
@@ -375,6 +538,13 @@ _GROUPS_GET_BANNED: MethodSpec[GroupsGetBannedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_BY_ID: MethodSpec[GroupsGetByIdObjectResponse] = MethodSpec(
     api="vk",
@@ -388,6 +558,11 @@ _GROUPS_GET_BY_ID: MethodSpec[GroupsGetByIdObjectResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("group_ids", "", False, ("ac", None, None, None, None, None, ("is", None, None, None, None, None, None))),
+        ("group_id", "", False, ("is", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_CALLBACK_CONFIRMATION_CODE: MethodSpec[GroupsGetCallbackConfirmationCodeResponse] = MethodSpec(
     api="vk",
@@ -397,6 +572,7 @@ _GROUPS_GET_CALLBACK_CONFIRMATION_CODE: MethodSpec[GroupsGetCallbackConfirmation
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_CALLBACK_SERVERS: MethodSpec[GroupsGetCallbackServersResponse] = MethodSpec(
     api="vk",
@@ -409,6 +585,10 @@ _GROUPS_GET_CALLBACK_SERVERS: MethodSpec[GroupsGetCallbackServersResponse] = Met
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_CALLBACK_SETTINGS: MethodSpec[GroupsCallbackSettings] = MethodSpec(
     api="vk",
@@ -421,6 +601,10 @@ _GROUPS_GET_CALLBACK_SETTINGS: MethodSpec[GroupsCallbackSettings] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_CATALOG_INFO: MethodSpec[GroupsGetCatalogInfoResponse] = MethodSpec(
     api="vk",
@@ -434,6 +618,10 @@ _GROUPS_GET_CATALOG_INFO: MethodSpec[GroupsGetCatalogInfoResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("subcategories", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_INVITED_USERS: MethodSpec[GroupsGetInvitedUsersResponse] = MethodSpec(
     api="vk",
@@ -449,6 +637,13 @@ _GROUPS_GET_INVITED_USERS: MethodSpec[GroupsGetInvitedUsersResponse] = MethodSpe
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_INVITES: MethodSpec[GroupsGetInvitesResponse] = MethodSpec(
     api="vk",
@@ -463,6 +658,11 @@ _GROUPS_GET_INVITES: MethodSpec[GroupsGetInvitesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_LONG_POLL_SERVER: MethodSpec[GroupsLongPollServer] = MethodSpec(
     api="vk",
@@ -472,6 +672,7 @@ _GROUPS_GET_LONG_POLL_SERVER: MethodSpec[GroupsLongPollServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_LONG_POLL_SETTINGS: MethodSpec[GroupsLongPollSettings] = MethodSpec(
     api="vk",
@@ -481,6 +682,7 @@ _GROUPS_GET_LONG_POLL_SETTINGS: MethodSpec[GroupsLongPollSettings] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_MEMBERS: MethodSpec[GroupsGetMembersResponse] = MethodSpec(
     api="vk",
@@ -501,6 +703,24 @@ _GROUPS_GET_MEMBERS: MethodSpec[GroupsGetMembersResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("group_id", "", False, ("is", None, None, None, None, None, None)),
+        (
+            "sort",
+            "",
+            False,
+            ("s", frozenset({"id_asc", "id_desc", "time_asc", "time_desc"}), None, None, None, None, None),
+        ),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        (
+            "filter",
+            "",
+            False,
+            ("s", frozenset({"donut", "friends", "managers", "unsure"}), None, None, None, None, None),
+        ),
+    ),
 )
 _GROUPS_GET_ONLINE_STATUS: MethodSpec[GroupsGetOnlineStatusResponse] = MethodSpec(
     api="vk",
@@ -510,6 +730,7 @@ _GROUPS_GET_ONLINE_STATUS: MethodSpec[GroupsGetOnlineStatusResponse] = MethodSpe
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_REQUESTS: MethodSpec[GroupsGetRequestsResponse] = MethodSpec(
     api="vk",
@@ -525,6 +746,12 @@ _GROUPS_GET_REQUESTS: MethodSpec[GroupsGetRequestsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_SETTINGS: MethodSpec[GroupsGetSettingsResponse] = MethodSpec(
     api="vk",
@@ -534,6 +761,7 @@ _GROUPS_GET_SETTINGS: MethodSpec[GroupsGetSettingsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("is", None, None, None, None, None, None)),),
 )
 _GROUPS_GET_TAG_LIST: MethodSpec[list[GroupsGroupTag]] = MethodSpec(
     api="vk",
@@ -543,6 +771,7 @@ _GROUPS_GET_TAG_LIST: MethodSpec[list[GroupsGroupTag]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_TOKEN_PERMISSIONS: MethodSpec[GroupsGetTokenPermissionsResponse] = MethodSpec(
     api="vk",
@@ -565,6 +794,11 @@ _GROUPS_INVITE: MethodSpec[BaseOkResponse] = MethodSpec(
     variants=(Variant("userIdsResponse", (("user_ids_list", PRESENT),), GroupsInviteUserIdsListResponse),),
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("user_ids_list", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 _GROUPS_IS_MEMBER: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -591,6 +825,12 @@ _GROUPS_IS_MEMBER: MethodSpec[BaseBoolInt] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("group_id", "", True, ("is", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_JOIN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -602,6 +842,10 @@ _GROUPS_JOIN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("not_sure", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_LEAVE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -610,6 +854,7 @@ _GROUPS_LEAVE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_REMOVE_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -621,6 +866,10 @@ _GROUPS_REMOVE_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _GROUPS_REORDER_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -633,6 +882,11 @@ _GROUPS_REORDER_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("after", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_SEARCH: MethodSpec[GroupsSearchResponse] = MethodSpec(
     api="vk",
@@ -652,6 +906,17 @@ _GROUPS_SEARCH: MethodSpec[GroupsSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("q", "", True, ("s", None, None, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"event", "group", "page"}), None, None, None, None, None)),
+        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("future", "", False, ("b", None, None, None, None, None, None)),
+        ("market", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _GROUPS_SET_CALLBACK_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -720,6 +985,67 @@ _GROUPS_SET_CALLBACK_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("api_version", "", False, ("s", None, None, None, None, None, None)),
+        ("message_new", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reply", "", False, ("b", None, None, None, None, None, None)),
+        ("message_allow", "", False, ("b", None, None, None, None, None, None)),
+        ("message_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("message_deny", "", False, ("b", None, None, None, None, None, None)),
+        ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
+        ("message_read", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_new", "", False, ("b", None, None, None, None, None, None)),
+        ("audio_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_schedule_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_schedule_post_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("market_order_new", "", False, ("b", None, None, None, None, None, None)),
+        ("market_order_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
+        ("group_join", "", False, ("b", None, None, None, None, None, None)),
+        ("group_leave", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
+        ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("user_block", "", False, ("b", None, None, None, None, None, None)),
+        ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
+        ("lead_forms_new", "", False, ("b", None, None, None, None, None, None)),
+        ("like_add", "", False, ("b", None, None, None, None, None, None)),
+        ("like_remove", "", False, ("b", None, None, None, None, None, None)),
+        ("message_event", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_SET_LONG_POLL_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -783,6 +1109,62 @@ _GROUPS_SET_LONG_POLL_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("enabled", "", False, ("b", None, None, None, None, None, None)),
+        ("api_version", "", False, ("s", None, None, None, None, None, None)),
+        ("message_new", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reply", "", False, ("b", None, None, None, None, None, None)),
+        ("message_allow", "", False, ("b", None, None, None, None, None, None)),
+        ("message_deny", "", False, ("b", None, None, None, None, None, None)),
+        ("message_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
+        ("message_read", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_new", "", False, ("b", None, None, None, None, None, None)),
+        ("audio_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
+        ("group_join", "", False, ("b", None, None, None, None, None, None)),
+        ("group_leave", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
+        ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("user_block", "", False, ("b", None, None, None, None, None, None)),
+        ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
+        ("like_add", "", False, ("b", None, None, None, None, None, None)),
+        ("like_remove", "", False, ("b", None, None, None, None, None, None)),
+        ("message_event", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_SET_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -798,6 +1180,14 @@ _GROUPS_SET_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("messages", "", False, ("b", None, None, None, None, None, None)),
+        ("bots_capabilities", "", False, ("b", None, None, None, None, None, None)),
+        ("bots_start_button", "", False, ("b", None, None, None, None, None, None)),
+        ("bots_add_to_chat", "", False, ("b", None, None, None, None, None, None)),
+        ("bot_online_booking_enabled", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_SET_USER_NOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -810,6 +1200,11 @@ _GROUPS_SET_USER_NOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("note", "", False, ("s", None, None, None, 96, None, None)),
+    ),
 )
 _GROUPS_TAG_ADD: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -822,6 +1217,47 @@ _GROUPS_TAG_ADD: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
+        (
+            "tag_color",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "454647",
+                        "45678f",
+                        "4bb34b",
+                        "5181b8",
+                        "539b9c",
+                        "5c9ce6",
+                        "63b9ba",
+                        "6bc76b",
+                        "76787a",
+                        "792ec0",
+                        "7a6c4f",
+                        "7ececf",
+                        "9e8d6b",
+                        "a162de",
+                        "aaaeb3",
+                        "bbaa84",
+                        "e64646",
+                        "ff5c5c",
+                        "ffa000",
+                        "ffc107",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _GROUPS_TAG_BIND: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -835,6 +1271,12 @@ _GROUPS_TAG_BIND: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, 2000000000, None, None, None)),
+        ("act", "", True, ("s", frozenset({"bind", "unbind"}), None, None, None, None, None)),
+    ),
 )
 _GROUPS_TAG_DELETE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -846,6 +1288,10 @@ _GROUPS_TAG_DELETE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_TAG_UPDATE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -858,6 +1304,11 @@ _GROUPS_TAG_UPDATE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
+    ),
 )
 _GROUPS_TOGGLE_MARKET: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -870,6 +1321,11 @@ _GROUPS_TOGGLE_MARKET: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("state", "", True, ("s", GroupsMarketState, None, None, None, None, None)),
+        ("ref", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -881,6 +1337,10 @@ _GROUPS_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -43,6 +43,10 @@ _NEWSFEED_ADD_BAN: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 _NEWSFEED_DELETE_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -54,6 +58,10 @@ _NEWSFEED_DELETE_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 _NEWSFEED_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -62,6 +70,7 @@ _NEWSFEED_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("list_id", "", True, ("i", None, 0, None, None, None, None)),),
 )
 _NEWSFEED_GET: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     api="vk",
@@ -82,6 +91,18 @@ _NEWSFEED_GET: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("return_banned", "", False, ("b", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
+        ("source_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("section", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_BANNED: MethodSpec[NewsfeedGetBannedResponse] = MethodSpec(
     api="vk",
@@ -96,6 +117,11 @@ _NEWSFEED_GET_BANNED: MethodSpec[NewsfeedGetBannedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_COMMENTS: MethodSpec[NewsfeedGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -114,6 +140,16 @@ _NEWSFEED_GET_COMMENTS: MethodSpec[NewsfeedGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("reposts", "", False, ("s", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("last_comments_count", "", False, ("i", None, 0, 10, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_GET_LISTS: MethodSpec[NewsfeedGetListsResponse] = MethodSpec(
     api="vk",
@@ -127,6 +163,10 @@ _NEWSFEED_GET_LISTS: MethodSpec[NewsfeedGetListsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_MENTIONS: MethodSpec[NewsfeedGetMentionsResponse] = MethodSpec(
     api="vk",
@@ -142,6 +182,13 @@ _NEWSFEED_GET_MENTIONS: MethodSpec[NewsfeedGetMentionsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 50, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     api="vk",
@@ -158,6 +205,14 @@ _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse] = MethodSpec(
     api="vk",
@@ -172,6 +227,12 @@ _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse]
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("shuffle", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_IGNORE_ITEM: MethodSpec[NewsfeedIgnoreItemResponse] = MethodSpec(
     api="vk",
@@ -184,6 +245,11 @@ _NEWSFEED_IGNORE_ITEM: MethodSpec[NewsfeedIgnoreItemResponse] = MethodSpec(
     result=NewsfeedIgnoreItemResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _NEWSFEED_SAVE_LIST: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -197,6 +263,12 @@ _NEWSFEED_SAVE_LIST: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("source_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("no_reposts", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_SEARCH: MethodSpec[NewsfeedSearchResponse] = MethodSpec(
     api="vk",
@@ -217,6 +289,17 @@ _NEWSFEED_SEARCH: MethodSpec[NewsfeedSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_UNIGNORE_ITEM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -230,6 +313,12 @@ _NEWSFEED_UNIGNORE_ITEM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("track_code", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_UNSUBSCRIBE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -242,6 +331,24 @@ _NEWSFEED_UNSUBSCRIBE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        (
+            "type",
+            "",
+            True,
+            (
+                "s",
+                frozenset({"clip", "market", "note", "photo", "post", "topic", "video"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

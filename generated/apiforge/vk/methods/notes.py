@@ -26,6 +26,12 @@ _NOTES_ADD: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", True, ("s", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NOTES_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -40,6 +46,13 @@ _NOTES_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("reply_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("message", "", True, ("s", None, None, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NOTES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -48,6 +61,7 @@ _NOTES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("note_id", "", True, ("i", None, 0, None, None, None, None)),),
 )
 _NOTES_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -59,6 +73,10 @@ _NOTES_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _NOTES_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -73,6 +91,13 @@ _NOTES_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", True, ("s", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NOTES_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -85,6 +110,11 @@ _NOTES_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("message", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NOTES_GET: MethodSpec[NotesGetResponse] = MethodSpec(
     api="vk",
@@ -100,6 +130,13 @@ _NOTES_GET: MethodSpec[NotesGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+    ),
 )
 _NOTES_GET_BY_ID: MethodSpec[NotesNote] = MethodSpec(
     api="vk",
@@ -113,6 +150,11 @@ _NOTES_GET_BY_ID: MethodSpec[NotesNote] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_wiki", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _NOTES_GET_COMMENTS: MethodSpec[NotesGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -128,6 +170,13 @@ _NOTES_GET_COMMENTS: MethodSpec[NotesGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _NOTES_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -139,6 +188,10 @@ _NOTES_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

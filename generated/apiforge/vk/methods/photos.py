@@ -45,6 +45,11 @@ _PHOTOS_CONFIRM_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("s", None, None, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_COPY: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -57,6 +62,11 @@ _PHOTOS_COPY: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_CREATE_ALBUM: MethodSpec[PhotosPhotoAlbumFull] = MethodSpec(
     api="vk",
@@ -73,6 +83,15 @@ _PHOTOS_CREATE_ALBUM: MethodSpec[PhotosPhotoAlbumFull] = MethodSpec(
     result=PhotosPhotoAlbumFull,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
+        ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -91,6 +110,17 @@ _PHOTOS_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("reply_to_comment", "", False, ("i", None, None, None, None, None, None)),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -103,6 +133,11 @@ _PHOTOS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("photos", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -114,6 +149,10 @@ _PHOTOS_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -125,6 +164,10 @@ _PHOTOS_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -142,6 +185,16 @@ _PHOTOS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("caption", "", False, ("s", None, None, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("place_str", "", False, ("s", None, None, None, None, None, None)),
+        ("foursquare_id", "", False, ("s", None, None, None, None, None, None)),
+        ("delete_place", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -159,6 +212,16 @@ _PHOTOS_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
+        ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -172,6 +235,12 @@ _PHOTOS_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_GET: MethodSpec[PhotosGetResponse] = MethodSpec(
     api="vk",
@@ -192,6 +261,18 @@ _PHOTOS_GET: MethodSpec[PhotosGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("s", None, None, None, None, None, None)),
+        ("photo_ids", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("rev", "", False, ("b", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("feed_type", "", False, ("s", None, None, None, None, None, None)),
+        ("feed", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResponse] = MethodSpec(
     api="vk",
@@ -209,6 +290,15 @@ _PHOTOS_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_system", "", False, ("b", None, None, None, None, None, None)),
+        ("need_covers", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALBUMS_COUNT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -222,6 +312,11 @@ _PHOTOS_GET_ALBUMS_COUNT: MethodSpec[int] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("need_system", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALL: MethodSpec[PhotosGetAllResponse] = MethodSpec(
     api="vk",
@@ -240,6 +335,16 @@ _PHOTOS_GET_ALL: MethodSpec[PhotosGetAllResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+        ("no_service_albums", "", False, ("b", None, None, None, None, None, None)),
+        ("need_hidden", "", False, ("b", None, None, None, None, None, None)),
+        ("skip_hidden", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALL_COMMENTS: MethodSpec[PhotosGetAllCommentsResponse] = MethodSpec(
     api="vk",
@@ -255,6 +360,13 @@ _PHOTOS_GET_ALL_COMMENTS: MethodSpec[PhotosGetAllCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_BY_ID: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -268,6 +380,11 @@ _PHOTOS_GET_BY_ID: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("photos", "", True, ("ac", None, None, None, None, 500, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_CHAT_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -282,6 +399,12 @@ _PHOTOS_GET_CHAT_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("chat_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_width", "", False, ("i", None, 200, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_COMMENTS: MethodSpec[PhotosGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -303,6 +426,18 @@ _PHOTOS_GET_COMMENTS: MethodSpec[PhotosGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -312,6 +447,7 @@ _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpe
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _PHOTOS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     api="vk",
@@ -321,6 +457,7 @@ _PHOTOS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("peer_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _PHOTOS_GET_NEW_TAGS: MethodSpec[PhotosGetNewTagsResponse] = MethodSpec(
     api="vk",
@@ -333,6 +470,10 @@ _PHOTOS_GET_NEW_TAGS: MethodSpec[PhotosGetNewTagsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -349,6 +490,14 @@ _PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = Meth
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_x2", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y2", "", False, ("i", None, 0, None, None, None, None)),
+        ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -358,6 +507,7 @@ _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _PHOTOS_GET_TAGS: MethodSpec[list[PhotosPhotoTag]] = MethodSpec(
     api="vk",
@@ -371,6 +521,11 @@ _PHOTOS_GET_TAGS: MethodSpec[list[PhotosPhotoTag]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     api="vk",
@@ -383,6 +538,10 @@ _PHOTOS_GET_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_USER_PHOTOS: MethodSpec[PhotosGetUserPhotosResponse] = MethodSpec(
     api="vk",
@@ -398,6 +557,13 @@ _PHOTOS_GET_USER_PHOTOS: MethodSpec[PhotosGetUserPhotosResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_WALL_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     api="vk",
@@ -407,6 +573,7 @@ _PHOTOS_GET_WALL_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _PHOTOS_MAKE_COVER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -419,6 +586,11 @@ _PHOTOS_MAKE_COVER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_MOVE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -431,6 +603,11 @@ _PHOTOS_MOVE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_album_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_PUT_TAG: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -447,6 +624,15 @@ _PHOTOS_PUT_TAG: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ("x", "", False, ("n", None, None, None, None, None, None)),
+        ("y", "", False, ("n", None, None, None, None, None, None)),
+        ("x2", "", False, ("n", None, None, None, None, None, None)),
+        ("y2", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -459,6 +645,11 @@ _PHOTOS_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -472,6 +663,12 @@ _PHOTOS_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", True, ("i", None, None, None, None, None, None)),
+        ("before", "", False, ("i", None, None, None, None, None, None)),
+        ("after", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REORDER_PHOTOS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -485,6 +682,12 @@ _PHOTOS_REORDER_PHOTOS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("before", "", False, ("i", None, None, None, None, None, None)),
+        ("after", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -497,6 +700,11 @@ _PHOTOS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -509,6 +717,11 @@ _PHOTOS_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -520,6 +733,10 @@ _PHOTOS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -531,6 +748,10 @@ _PHOTOS_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -548,6 +769,16 @@ _PHOTOS_SAVE: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("server", "", False, ("i", None, None, None, None, None, None)),
+        ("photos_list", "", False, ("s", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("caption", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_MARKET_ALBUM_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -561,6 +792,12 @@ _PHOTOS_SAVE_MARKET_ALBUM_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("photo", "", True, ("s", None, None, None, None, None, None)),
+        ("server", "", True, ("i", None, 0, None, None, None, None)),
+        ("hash", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_MESSAGES_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -573,6 +810,11 @@ _PHOTOS_SAVE_MESSAGES_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("photo", "", True, ("s", None, None, None, None, None, None)),
+        ("server", "", False, ("i", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_OWNER_COVER_PHOTO: MethodSpec[PhotosSaveOwnerCoverPhotoResponse] = MethodSpec(
     api="vk",
@@ -590,6 +832,16 @@ _PHOTOS_SAVE_OWNER_COVER_PHOTO: MethodSpec[PhotosSaveOwnerCoverPhotoResponse] = 
     result=PhotosSaveOwnerCoverPhotoResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_height", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_width", "", False, ("i", None, 0, None, None, None, None)),
+        ("response_json", "", False, ("s", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+        ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_OWNER_PHOTO: MethodSpec[PhotosSaveOwnerPhotoResponse] = MethodSpec(
     api="vk",
@@ -602,6 +854,11 @@ _PHOTOS_SAVE_OWNER_PHOTO: MethodSpec[PhotosSaveOwnerPhotoResponse] = MethodSpec(
     result=PhotosSaveOwnerPhotoResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("server", "", False, ("s", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_WALL_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -619,6 +876,16 @@ _PHOTOS_SAVE_WALL_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("photo", "", True, ("s", None, None, None, None, None, None)),
+        ("server", "", False, ("i", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("caption", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SEARCH: MethodSpec[PhotosSearchResponse] = MethodSpec(
     api="vk",
@@ -638,6 +905,17 @@ _PHOTOS_SEARCH: MethodSpec[PhotosSearchResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("start_time", "", False, ("n", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("n", None, 0, None, None, None, None)),
+        ("sort", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("radius", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

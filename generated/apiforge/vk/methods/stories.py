@@ -37,6 +37,7 @@ _STORIES_BAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),),
 )
 _STORIES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -49,6 +50,11 @@ _STORIES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("story_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("stories", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     api="vk",
@@ -62,6 +68,11 @@ _STORIES_GET: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_BANNED: MethodSpec[StoriesGetBannedResponse] = MethodSpec(
     api="vk",
@@ -75,6 +86,10 @@ _STORIES_GET_BANNED: MethodSpec[StoriesGetBannedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_BY_ID: MethodSpec[StoriesGetByIdExtendedResponse] = MethodSpec(
     api="vk",
@@ -88,6 +103,11 @@ _STORIES_GET_BY_ID: MethodSpec[StoriesGetByIdExtendedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("stories", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_DETAILED_STATS: MethodSpec[StoriesGetStatsV5200Response] = MethodSpec(
     api="vk",
@@ -100,6 +120,10 @@ _STORIES_GET_DETAILED_STATS: MethodSpec[StoriesGetStatsV5200Response] = MethodSp
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_GET_PHOTO_UPLOAD_SERVER: MethodSpec[StoriesGetPhotoUploadServerResponse] = MethodSpec(
     api="vk",
@@ -117,6 +141,15 @@ _STORIES_GET_PHOTO_UPLOAD_SERVER: MethodSpec[StoriesGetPhotoUploadServerResponse
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
+        ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
+        ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _STORIES_GET_REPLIES: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     api="vk",
@@ -132,6 +165,13 @@ _STORIES_GET_REPLIES: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_STATS: MethodSpec[StoriesStoryStats] = MethodSpec(
     api="vk",
@@ -144,6 +184,10 @@ _STORIES_GET_STATS: MethodSpec[StoriesStoryStats] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_GET_VIDEO_UPLOAD_SERVER: MethodSpec[StoriesGetVideoUploadServerResponse] = MethodSpec(
     api="vk",
@@ -161,6 +205,15 @@ _STORIES_GET_VIDEO_UPLOAD_SERVER: MethodSpec[StoriesGetVideoUploadServerResponse
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
+        ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
+        ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _STORIES_GET_VIEWERS: MethodSpec[StoriesGetViewersExtendedV5115Response] = MethodSpec(
     api="vk",
@@ -177,6 +230,14 @@ _STORIES_GET_VIEWERS: MethodSpec[StoriesGetViewersExtendedV5115Response] = Metho
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_HIDE_ALL_REPLIES: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -188,6 +249,10 @@ _STORIES_HIDE_ALL_REPLIES: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_HIDE_REPLY: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -199,6 +264,10 @@ _STORIES_HIDE_REPLY: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_SAVE: MethodSpec[StoriesSaveResponse] = MethodSpec(
     api="vk",
@@ -212,6 +281,17 @@ _STORIES_SAVE: MethodSpec[StoriesSaveResponse] = MethodSpec(
     result=StoriesSaveResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("upload_results", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        (
+            "upload_results_json",
+            "",
+            False,
+            ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None)),
+        ),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_SEARCH: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     api="vk",
@@ -231,6 +311,17 @@ _STORIES_SEARCH: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("q", "", False, ("s", None, None, None, 255, None, None)),
+        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("radius", "", False, ("i", None, 0, None, None, None, None)),
+        ("mentioned_id", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 1000, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_SEND_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -245,6 +336,13 @@ _STORIES_SEND_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("access_key", "", True, ("s", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, 1000, None, None)),
+        ("is_broadcast", "", False, ("b", None, None, None, None, None, None)),
+        ("is_anonymous", "", False, ("b", None, None, None, None, None, None)),
+        ("unseen_marker", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _STORIES_UNBAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -253,6 +351,7 @@ _STORIES_UNBAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),),
 )
 
 

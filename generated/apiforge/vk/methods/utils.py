@@ -31,6 +31,7 @@ _UTILS_CHECK_LINK: MethodSpec[UtilsLinkChecked] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
 )
 _UTILS_DELETE_FROM_LAST_SHORTENED: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -39,6 +40,7 @@ _UTILS_DELETE_FROM_LAST_SHORTENED: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("key", "", True, ("s", None, None, None, None, None, None)),),
 )
 _UTILS_GET_LAST_SHORTENED_LINKS: MethodSpec[UtilsGetLastShortenedLinksResponse] = MethodSpec(
     api="vk",
@@ -51,6 +53,10 @@ _UTILS_GET_LAST_SHORTENED_LINKS: MethodSpec[UtilsGetLastShortenedLinksResponse] 
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _UTILS_GET_LINK_STATS: MethodSpec[UtilsLinkStats] = MethodSpec(
     api="vk",
@@ -68,6 +74,19 @@ _UTILS_GET_LINK_STATS: MethodSpec[UtilsLinkStats] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("key", "", True, ("s", None, None, None, None, None, None)),
+        ("source", "", False, ("s", frozenset({"vk_cc", "vk_link"}), None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        (
+            "interval",
+            "",
+            False,
+            ("s", frozenset({"day", "forever", "hour", "month", "week"}), None, None, None, None, None),
+        ),
+        ("intervals_count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _UTILS_GET_SERVER_TIME: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -89,6 +108,10 @@ _UTILS_GET_SHORT_LINK: MethodSpec[UtilsShortLink] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("url", "", True, ("s", None, None, None, None, None, None)),
+        ("private", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _UTILS_RESOLVE_SCREEN_NAME: MethodSpec[UtilsDomainResolved] = MethodSpec(
     api="vk",
@@ -98,6 +121,7 @@ _UTILS_RESOLVE_SCREEN_NAME: MethodSpec[UtilsDomainResolved] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(("screen_name", "", True, ("s", None, None, None, None, None, None)),),
 )
 
 

@@ -38,6 +38,10 @@ _UNIT_ADD_VIDEO_PACKETS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     ),
     result=list[dict[str, JSON]],
     batchable=True,
+    checks=(
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("packets", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_VIDEO_STATUS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     api="wialon",
@@ -48,6 +52,10 @@ _UNIT_UPDATE_VIDEO_STATUS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     ),
     result=list[dict[str, JSON]],
     batchable=True,
+    checks=(
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("status", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_COMMAND_DEFINITION: MethodSpec[tuple[int, CommandDefinition | None]] = MethodSpec(
     api="wialon",
@@ -66,6 +74,18 @@ _UNIT_UPDATE_COMMAND_DEFINITION: MethodSpec[tuple[int, CommandDefinition | None]
     ),
     result=tuple[int, CommandDefinition | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("c", "", False, ("s", None, None, None, None, None, None)),
+        ("l", "l_", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("a", "", False, ("i", None, None, None, None, None, None)),
+        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+        ("oldCmdId", "old_cmd_id", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_EXEC_CMD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -80,6 +100,14 @@ _UNIT_EXEC_CMD: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("commandName", "command_name", True, ("s", None, None, None, None, None, None)),
+        ("linkType", "link_type", True, ("s", None, None, None, None, None, None)),
+        ("param", "", False, ("so", None, None, None, None, None, None)),
+        ("timeout", "", False, ("i", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_COMMAND_DEFINITION_DATA: MethodSpec[list[CommandDefinition]] = MethodSpec(
     api="wialon",
@@ -91,6 +119,10 @@ _UNIT_GET_COMMAND_DEFINITION_DATA: MethodSpec[list[CommandDefinition]] = MethodS
     result=list[CommandDefinition],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _UNIT_UPDATE_CALC_FLAGS: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -101,6 +133,10 @@ _UNIT_UPDATE_CALC_FLAGS: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_EH_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -111,6 +147,10 @@ _UNIT_UPDATE_EH_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_TRAFFIC_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -122,6 +162,11 @@ _UNIT_UPDATE_TRAFFIC_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+        ("regReset", "reg_reset", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_MILEAGE_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -132,6 +177,10 @@ _UNIT_UPDATE_MILEAGE_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_DEVICE_TYPE: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -143,6 +192,11 @@ _UNIT_UPDATE_DEVICE_TYPE: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("deviceTypeId", "device_type_id", True, ("i", None, None, None, None, None, None)),
+        ("uniqueId", "unique_id", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_IMAGE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -155,6 +209,12 @@ _UNIT_UPDATE_IMAGE: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+        ("libId", "lib_id", False, ("i", None, None, None, None, None, None)),
+        ("path", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_FUEL_SETTINGS: MethodSpec[FuelSettings] = MethodSpec(
     api="wialon",
@@ -163,6 +223,7 @@ _UNIT_GET_FUEL_SETTINGS: MethodSpec[FuelSettings] = MethodSpec(
     result=FuelSettings,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_UPDATE_FUEL_RATES_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -180,6 +241,17 @@ _UNIT_UPDATE_FUEL_RATES_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("idlingSummer", "idling_summer", False, ("n", None, None, None, None, None, None)),
+        ("idlingWinter", "idling_winter", False, ("n", None, None, None, None, None, None)),
+        ("consSummer", "cons_summer", False, ("n", None, None, None, None, None, None)),
+        ("consWinter", "cons_winter", False, ("n", None, None, None, None, None, None)),
+        ("winterMonthFrom", "winter_month_from", False, ("i", None, None, None, None, None, None)),
+        ("winterDayFrom", "winter_day_from", False, ("i", None, None, None, None, None, None)),
+        ("winterMonthTo", "winter_month_to", False, ("i", None, None, None, None, None, None)),
+        ("winterDayTo", "winter_day_to", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_MATH_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -193,6 +265,13 @@ _UNIT_UPDATE_FUEL_MATH_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("idling", "", False, ("n", None, None, None, None, None, None)),
+        ("urban", "", False, ("n", None, None, None, None, None, None)),
+        ("suburban", "", False, ("n", None, None, None, None, None, None)),
+        ("loadCoef", "load_coef", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_LEVEL_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -211,6 +290,18 @@ _UNIT_UPDATE_FUEL_LEVEL_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ("ignoreStayTimeout", "ignore_stay_timeout", False, ("i", None, None, None, None, None, None)),
+        ("minFillingVolume", "min_filling_volume", False, ("n", None, None, None, None, None, None)),
+        ("minTheftTimeout", "min_theft_timeout", False, ("i", None, None, None, None, None, None)),
+        ("minTheftVolume", "min_theft_volume", False, ("n", None, None, None, None, None, None)),
+        ("filterQuality", "filter_quality", False, ("i", None, None, None, None, None, None)),
+        ("fillingsJoinInterval", "fillings_join_interval", False, ("i", None, None, None, None, None, None)),
+        ("theftsJoinInterval", "thefts_join_interval", False, ("i", None, None, None, None, None, None)),
+        ("extraFillingTimeout", "extra_filling_timeout", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_IMPULSE_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -222,6 +313,11 @@ _UNIT_UPDATE_FUEL_IMPULSE_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("maxImpulses", "max_impulses", False, ("i", None, None, None, None, None, None)),
+        ("skipZero", "skip_zero", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_CALC_TYPES: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -232,6 +328,10 @@ _UNIT_UPDATE_FUEL_CALC_TYPES: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("calcTypes", "calc_types", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -240,6 +340,7 @@ _UNIT_GET_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_REPORT_SETTINGS: MethodSpec[ReportSettings] = MethodSpec(
     api="wialon",
@@ -248,6 +349,7 @@ _UNIT_GET_REPORT_SETTINGS: MethodSpec[ReportSettings] = MethodSpec(
     result=ReportSettings,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_MESSAGES_FILTER: MethodSpec[MessagesFilter] = MethodSpec(
     api="wialon",
@@ -256,6 +358,7 @@ _UNIT_GET_MESSAGES_FILTER: MethodSpec[MessagesFilter] = MethodSpec(
     result=MessagesFilter,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_DRIVE_RANK_SETTINGS: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -264,6 +367,7 @@ _UNIT_GET_DRIVE_RANK_SETTINGS: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_TRIPS: MethodSpec[list[Trip]] = MethodSpec(
     api="wialon",
@@ -278,6 +382,12 @@ _UNIT_GET_TRIPS: MethodSpec[list[Trip]] = MethodSpec(
     idempotent=True,
     batchable=True,
     heavy=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("msgsSource", "msgs_source", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_VIDEO_SETTINGS: MethodSpec[VideoSettings] = MethodSpec(
     api="wialon",
@@ -286,6 +396,7 @@ _UNIT_GET_VIDEO_SETTINGS: MethodSpec[VideoSettings] = MethodSpec(
     result=VideoSettings,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_VIN_INFO: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -294,6 +405,7 @@ _UNIT_GET_VIN_INFO: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(("vin", "", True, ("s", None, None, None, None, None, None)),),
 )
 _UNIT_UPDATE_HW_PARAMS: MethodSpec[JSON] = MethodSpec(
     api="wialon",
@@ -306,6 +418,17 @@ _UNIT_UPDATE_HW_PARAMS: MethodSpec[JSON] = MethodSpec(
     ),
     result=JSON,
     batchable=True,
+    checks=(
+        ("hwId", "hw_id", True, ("i", None, None, None, None, None, None)),
+        (
+            "action",
+            "",
+            True,
+            ("s", frozenset({"check_config", "download_file", "get", "set"}), None, None, None, None, None),
+        ),
+        ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
+        ("params_data", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_PHONE: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -316,6 +439,10 @@ _UNIT_UPDATE_PHONE: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_CUSTOM_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -332,6 +459,16 @@ _UNIT_REGISTRY_CUSTOM_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("x", "", True, ("n", None, None, None, None, None, None)),
+        ("y", "", True, ("n", None, None, None, None, None, None)),
+        ("description", "", True, ("s", None, None, None, None, None, None)),
+        ("violation", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("nt", "", False, ("s", None, None, None, None, None, None)),
+        ("nct", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_FUEL_FILLING_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -349,6 +486,17 @@ _UNIT_REGISTRY_FUEL_FILLING_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("volume", "", True, ("n", None, None, None, None, None, None)),
+        ("cost", "", False, ("n", None, None, None, None, None, None)),
+        ("location", "", False, ("s", None, None, None, None, None, None)),
+        ("deviation", "", False, ("i", None, None, None, None, None, None)),
+        ("x", "", False, ("n", None, None, None, None, None, None)),
+        ("y", "", False, ("n", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_MAINTENANCE_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -369,6 +517,20 @@ _UNIT_REGISTRY_MAINTENANCE_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("info", "", False, ("s", None, None, None, None, None, None)),
+        ("duration", "", False, ("i", None, None, None, None, None, None)),
+        ("cost", "", False, ("n", None, None, None, None, None, None)),
+        ("location", "", False, ("s", None, None, None, None, None, None)),
+        ("x", "", False, ("n", None, None, None, None, None, None)),
+        ("y", "", False, ("n", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("mileage", "", False, ("n", None, None, None, None, None, None)),
+        ("eh", "", False, ("n", None, None, None, None, None, None)),
+        ("done_svcs", "", False, ("s", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_STATUS_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -381,6 +543,12 @@ _UNIT_REGISTRY_STATUS_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("description", "", True, ("s", None, None, None, None, None, None)),
+        ("params", "", False, ("o", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_PHONE2: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -391,6 +559,10 @@ _UNIT_UPDATE_PHONE2: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_UNIQUE_ID2: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -401,6 +573,10 @@ _UNIT_UPDATE_UNIQUE_ID2: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("uniqueId2", "unique_id2", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_SENSOR: MethodSpec[tuple[int, Sensor | None]] = MethodSpec(
     api="wialon",
@@ -423,6 +599,22 @@ _UNIT_UPDATE_SENSOR: MethodSpec[tuple[int, Sensor | None]] = MethodSpec(
     ),
     result=tuple[int, Sensor | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("unlink", "", False, ("i", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("t", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("m", "", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("c", "", False, ("s", None, None, None, None, None, None)),
+        ("vt", "", False, ("i", None, None, None, None, None, None)),
+        ("vs", "", False, ("i", None, None, None, None, None, None)),
+        ("tbl", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _UNIT_CALC_SENSORS: MethodSpec[list[dict[str, float | str]]] = MethodSpec(
     api="wialon",
@@ -438,6 +630,14 @@ _UNIT_CALC_SENSORS: MethodSpec[list[dict[str, float | str]]] = MethodSpec(
     result=list[dict[str, float | str]],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("source", "", False, ("s", None, None, None, None, None, None)),
+        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("sensorId", "sensor_id", False, ("i", None, None, None, None, None, None)),
+        ("width", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_CALC_LAST_MESSAGE: MethodSpec[dict[str, float | str]] = MethodSpec(
     api="wialon",
@@ -450,6 +650,11 @@ _UNIT_CALC_LAST_MESSAGE: MethodSpec[dict[str, float | str]] = MethodSpec(
     result=dict[str, float | str],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("sensors", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_SERVICE_INTERVAL: MethodSpec[tuple[int, ServiceInterval | None]] = MethodSpec(
     api="wialon",
@@ -470,6 +675,20 @@ _UNIT_UPDATE_SERVICE_INTERVAL: MethodSpec[tuple[int, ServiceInterval | None]] = 
     ),
     result=tuple[int, ServiceInterval | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("t", "", False, ("s", None, None, None, None, None, None)),
+        ("im", "", False, ("i", None, None, None, None, None, None)),
+        ("it", "", False, ("i", None, None, None, None, None, None)),
+        ("ie", "", False, ("i", None, None, None, None, None, None)),
+        ("pm", "", False, ("i", None, None, None, None, None, None)),
+        ("pt", "", False, ("i", None, None, None, None, None, None)),
+        ("pe", "", False, ("i", None, None, None, None, None, None)),
+        ("c", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_VIDEO_AUTOPAY: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     api="wialon",
@@ -480,6 +699,10 @@ _UNIT_UPDATE_VIDEO_AUTOPAY: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     ),
     result=list[dict[str, JSON]],
     batchable=True,
+    checks=(
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("value", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_ACTIVITY_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -490,6 +713,10 @@ _UNIT_UPDATE_ACTIVITY_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("type", "", True, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_TRIP_DETECTOR: MethodSpec[TripDetector] = MethodSpec(
     api="wialon",
@@ -498,6 +725,7 @@ _UNIT_GET_TRIP_DETECTOR: MethodSpec[TripDetector] = MethodSpec(
     result=TripDetector,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_UPDATE_ACCESS_PASSWORD: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -508,6 +736,10 @@ _UNIT_UPDATE_ACCESS_PASSWORD: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("accessPassword", "access_password", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_SET_ACTIVE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -518,6 +750,10 @@ _UNIT_SET_ACTIVE: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("active", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -529,6 +765,11 @@ _UNIT_UPDATE_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpe
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_DRIVE_RANK_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -539,6 +780,10 @@ _UNIT_UPDATE_DRIVE_RANK_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("driveRank", "drive_rank", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_REPORT_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -549,6 +794,10 @@ _UNIT_UPDATE_REPORT_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("params", "", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_MESSAGES_FILTER: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -564,6 +813,15 @@ _UNIT_UPDATE_MESSAGES_FILTER: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("enabled", "", False, ("i", None, None, None, None, None, None)),
+        ("skipInvalid", "skip_invalid", False, ("i", None, None, None, None, None, None)),
+        ("minSats", "min_sats", False, ("i", None, None, None, None, None, None)),
+        ("maxHdop", "max_hdop", False, ("n", None, None, None, None, None, None)),
+        ("maxSpeed", "max_speed", False, ("i", None, None, None, None, None, None)),
+        ("lbsCorrection", "lbs_correction", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_TRIP_DETECTOR: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -581,6 +839,17 @@ _UNIT_UPDATE_TRIP_DETECTOR: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("type", "", False, ("i", frozenset({1, 2, 3, 4, 5}), None, None, None, None, None)),
+        ("gpsCorrection", "gps_correction", False, ("i", None, None, None, None, None, None)),
+        ("minSat", "min_sat", False, ("i", None, None, None, None, None, None)),
+        ("minMovingSpeed", "min_moving_speed", False, ("i", None, None, None, None, None, None)),
+        ("minStayTime", "min_stay_time", False, ("i", None, None, None, None, None, None)),
+        ("maxMessagesDistance", "max_messages_distance", False, ("i", None, None, None, None, None, None)),
+        ("minTripTime", "min_trip_time", False, ("i", None, None, None, None, None, None)),
+        ("minTripDistance", "min_trip_distance", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_VIDEO_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -591,6 +860,10 @@ _UNIT_UPDATE_VIDEO_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("settings", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _UNIT_UPLOAD_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -601,6 +874,11 @@ _UNIT_UPLOAD_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
         Param("eventHash", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("icon_file", "file", True, None),
+    ),
 )
 
 
