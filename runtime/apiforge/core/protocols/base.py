@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -97,11 +95,6 @@ def read_json(method: str, response: httpx.Response) -> object:
         raise
 
 
-_MAYBE_INFINITE = re.compile(rb"[eE]\+?0*[1-9][0-9]{2}|[0-9]{300}")
-"""A number that may overflow a float: an exponent of three digits, or a run of 300 digits (strings match
-too; they only cost a second, checked parse)."""
-
-
 class _NotFinite(ValueError):
     """A number JSON cannot hold: NaN, Infinity, or one too large for a float."""
 
@@ -110,11 +103,17 @@ def _refuse_constant(name: str) -> object:
     raise _NotFinite(f"{name} is not a JSON number")
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
+def _finite_float(text: str, _float: Callable[[str], float] = float) -> float:
+    value = _float(text)
+    if value - value:  # inf - inf is NaN (truthy); any finite value gives 0.0
         raise _NotFinite(f"{text[:40]} is too large for a float")
     return value
+
+
+# Made once: `json.loads(..., parse_constant=...)` would build a decoder on every call. The hook for
+# floats costs one call per float literal, not per body (a scan of the body for long exponents cost
+# more than the parse itself).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def parse_json(method: str, content: bytes | bytearray | str) -> object:
@@ -126,9 +125,12 @@ def parse_json(method: str, content: bytes | bytearray | str) -> object:
     here as an `APIForgeError` the retry policy and the pollers already know how to handle.
     """
     try:
-        if _MAYBE_INFINITE.search(content if not isinstance(content, str) else content.encode("utf-8", "replace")):
-            return json.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float)
-        return json.loads(content, parse_constant=_refuse_constant)
+        text = (
+            content
+            if isinstance(content, str)
+            else bytes(content).decode(json.detect_encoding(content), "surrogatepass")
+        )
+        return _DECODER.decode(text)
     except RecursionError:
         reason = "the body is nested too deeply to read"
     except _NotFinite as error:
