@@ -10,13 +10,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from codegen.checks import checks_literal
 from codegen.models import AliasIR, ClassIR, EnumIR, ModelGraph, _split_union, build_graph
 from codegen.spec.load import SPECS_ROOT, fail, load_api, object_properties
 from codegen.spec.model import Group, Method, Param, Spec
@@ -358,6 +359,9 @@ class _Renderer:
             )
         if method.body is not None:
             spec_args.append(("has_body", "True"))
+        checks = checks_literal(method, self.spec, {p.wire: p.encoding for p in params}, self._enum_class(ctx))
+        if checks is not None:
+            spec_args.append(("checks", checks))
         doc = self._doc(method, params, result, variants)
         return MethodView(
             attr=method.attr,
@@ -390,6 +394,19 @@ class _Renderer:
                 else None
             ),
         )
+
+    def _enum_class(self, ctx: TypeContext) -> Callable[[str], str | None]:
+        """Names the enum class of a `$ref` for a check table, and has the group module import it."""
+
+        def enum_class(ref: str) -> str | None:
+            cls = ctx.graph.class_of_ref(ref)
+            model = ctx.graph.models.get(cls)
+            if not isinstance(model, EnumIR) or model.base == "flag":
+                return None
+            ctx.refs.add(cls)
+            return cls
+
+        return enum_class
 
     def _page_items_type(self, method: Method, items: str, result: str, ctx: TypeContext) -> str:
         """The item type of the array property `items` of the result object of a paginated method."""

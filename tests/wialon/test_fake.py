@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from apiforge.core.call import Call
 from apiforge.testing.wialon import FakeWialon, FileAnswer, minimal_answer
 from apiforge.wialon import METHODS, decode_response
 from apiforge.wialon.errors import AccessDeniedError, InvalidInputError
@@ -244,4 +245,4 @@ def test_bad_params_text_is_invalid_input(fake: FakeWialon, mode: str) -> None:
     body = http.post("http://fake/wialon/ajax.html", data={"svc": "core/search_item", "params": "{oops"}).json()
     assert body == {"error": 4, "reason": "params is not a JSON object"}
     with connect(fake, mode, max_retries=0) as w, pytest.raises(InvalidInputError):
-        w.core.search_item(id="x", flags=1)  # type: ignore[arg-type]
+        w.request(Call(spec=METHODS["core/search_item"].spec, params={"id": "x", "flags": 1}))

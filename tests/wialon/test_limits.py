@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from apiforge.core.call import MethodSpec
+from apiforge.core.call import Call, MethodSpec
 from apiforge.core.effects import Acquire
 from apiforge.core.errors import APIError
 from apiforge.core.protocols.wialon import MAX_HEAVY, MAX_REQUESTS, WialonProtocol
@@ -52,8 +52,8 @@ def test_slots_of_plain_heavy_and_exclusive_calls() -> None:
     protocol = protocol_with_session()
     serial = protocol.session_serial
     plain = METHODS["core/search_item"].spec.call({"id": 1, "flags": 1})
-    heavy = METHODS["unit/get_trips"].spec.call({})
-    loader = METHODS["messages/load_interval"].spec.call({})
+    heavy = Call(spec=METHODS["unit/get_trips"].spec)  # built directly: no arguments to check
+    loader = Call(spec=METHODS["messages/load_interval"].spec)
     assert protocol.slots(plain) == (Acquire(f"wialon:{serial}:requests", MAX_REQUESTS),)
     assert protocol.slots(heavy) == (
         Acquire(f"wialon:{serial}:heavy", MAX_HEAVY),

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from apiforge.core.call import Call
 from apiforge.core.protocols.yclients import YclientsProtocol
 from apiforge.yclients import METHODS, decode_response
 from apiforge.yclients.errors import YclientsError, error_class
@@ -95,6 +96,6 @@ def test_example_decodes(wire: str, status: int, example: object) -> None:
         assert isinstance(example, str)
         protocol = YclientsProtocol(base_url="http://offline.invalid", error_class=error_class, partner_token="p")
         response = httpx.Response(status, content=example.encode() or b"%PDF-1.4")
-        assert protocol.parse(spec.call({}), response) == (example.encode() or b"%PDF-1.4")
+        assert protocol.parse(Call(spec=spec, result=spec.result), response) == (example.encode() or b"%PDF-1.4")
         return
     decode_response(wire, example, status_code=status)

@@ -7,6 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
+from apiforge.core.checks import Rule, check_arguments
 from apiforge.core.encoding import Encoding, encode
 
 T = TypeVar("T")
@@ -68,6 +69,8 @@ class MethodSpec(Generic[T]):
     pagination: Mapping[str, Any] | None = None
     http_status: int | None = None
     has_body: bool = False
+    checks: tuple[Rule, ...] = ()
+    """What the spec says each parameter may be (see `apiforge.core.checks`), checked by `call`."""
 
     def result_type(self, values: Mapping[str, object]) -> object:
         """The declared result type for these (unencoded, wire-named) parameter values."""
@@ -77,7 +80,13 @@ class MethodSpec(Generic[T]):
         return self.result
 
     def call(self, values: Mapping[str, object], body: object = None) -> Call[T]:
-        """Encode `values` (wire name -> Python value; None = not given) into a Call."""
+        """Encode `values` (wire name -> Python value; None = not given) into a Call.
+
+        The values are checked first against what the spec knows (`checks`): a ValueError names the
+        method, the parameter and the value, and nothing is sent.
+        """
+        if self.checks:
+            check_arguments(self.name, self.checks, values)
         by_location: dict[str, dict[str, object]] = {}
         given = {k: v for k, v in values.items() if v is not None}
         for param in self.params:

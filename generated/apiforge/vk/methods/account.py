@@ -33,6 +33,7 @@ _ACCOUNT_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _ACCOUNT_CHANGE_PASSWORD: MethodSpec[AccountChangePasswordResponse] = MethodSpec(
     api="vk",
@@ -46,6 +47,12 @@ _ACCOUNT_CHANGE_PASSWORD: MethodSpec[AccountChangePasswordResponse] = MethodSpec
     result=AccountChangePasswordResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("restore_sid", "", False, ("s", None, None, None, None, None, None)),
+        ("change_password_hash", "", False, ("s", None, None, None, None, None, None)),
+        ("old_password", "", False, ("s", None, None, None, None, None, None)),
+        ("new_password", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_GET_ACTIVE_OFFERS: MethodSpec[AccountGetActiveOffersResponse] = MethodSpec(
     api="vk",
@@ -68,6 +75,10 @@ _ACCOUNT_GET_ACTIVE_OFFERS: MethodSpec[AccountGetActiveOffersResponse] = MethodS
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _ACCOUNT_GET_APP_PERMISSIONS: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -77,6 +88,7 @@ _ACCOUNT_GET_APP_PERMISSIONS: MethodSpec[int] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
 )
 _ACCOUNT_GET_BANNED: MethodSpec[AccountGetBannedResponse] = MethodSpec(
     api="vk",
@@ -100,6 +112,11 @@ _ACCOUNT_GET_BANNED: MethodSpec[AccountGetBannedResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _ACCOUNT_GET_COUNTERS: MethodSpec[AccountAccountCounters] = MethodSpec(
     api="vk",
@@ -109,6 +126,7 @@ _ACCOUNT_GET_COUNTERS: MethodSpec[AccountAccountCounters] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),),
 )
 _ACCOUNT_GET_INFO: MethodSpec[AccountInfo] = MethodSpec(
     api="vk",
@@ -118,6 +136,7 @@ _ACCOUNT_GET_INFO: MethodSpec[AccountInfo] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),),
 )
 _ACCOUNT_GET_PROFILE_INFO: MethodSpec[AccountUserSettings] = MethodSpec(
     api="vk",
@@ -136,6 +155,7 @@ _ACCOUNT_GET_PUSH_SETTINGS: MethodSpec[AccountPushSettings] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("device_id", "", False, ("s", None, None, None, None, None, None)),),
 )
 _ACCOUNT_REGISTER_DEVICE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -153,6 +173,16 @@ _ACCOUNT_REGISTER_DEVICE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("token", "", True, ("s", None, None, None, None, None, None)),
+        ("device_model", "", False, ("s", None, None, None, None, None, None)),
+        ("device_year", "", False, ("i", None, None, None, None, None, None)),
+        ("device_id", "", True, ("s", None, None, None, None, None, None)),
+        ("system_version", "", False, ("s", None, None, None, None, None, None)),
+        ("settings", "", False, ("s", None, None, None, None, None, None)),
+        ("sandbox", "", False, ("b", None, None, None, None, None, None)),
+        ("pushes_granted", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_SAVE_PROFILE_INFO: MethodSpec[AccountSaveProfileInfoResponse] = MethodSpec(
     api="vk",
@@ -176,6 +206,22 @@ _ACCOUNT_SAVE_PROFILE_INFO: MethodSpec[AccountSaveProfileInfoResponse] = MethodS
     result=AccountSaveProfileInfoResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("first_name", "", False, ("s", None, None, None, None, None, None)),
+        ("last_name", "", False, ("s", None, None, None, None, None, None)),
+        ("maiden_name", "", False, ("s", None, None, None, None, None, None)),
+        ("screen_name", "", False, ("s", None, None, None, None, None, None)),
+        ("cancel_request_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("sex", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
+        ("relation", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
+        ("relation_partner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("bdate", "", False, ("s", None, None, None, None, None, None)),
+        ("bdate_visibility", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
+        ("home_town", "", False, ("s", None, None, None, None, None, None)),
+        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("status", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_SET_INFO: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -187,6 +233,23 @@ _ACCOUNT_SET_INFO: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        (
+            "name",
+            "",
+            False,
+            (
+                "s",
+                frozenset({"audio_autoplay", "intro", "no_wall_replies", "own_posts_default"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("value", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_SET_OFFLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -203,6 +266,7 @@ _ACCOUNT_SET_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("voip", "", False, ("b", None, None, None, None, None, None)),),
 )
 _ACCOUNT_SET_PUSH_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -216,6 +280,12 @@ _ACCOUNT_SET_PUSH_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("device_id", "", True, ("s", None, None, None, None, None, None)),
+        ("settings", "", False, ("s", None, None, None, None, None, None)),
+        ("key", "", False, ("s", None, None, None, None, None, None)),
+        ("value", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _ACCOUNT_SET_SILENCE_MODE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -229,6 +299,12 @@ _ACCOUNT_SET_SILENCE_MODE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("device_id", "", False, ("s", None, None, None, None, None, None)),
+        ("time", "", False, ("i", None, None, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("sound", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -237,6 +313,7 @@ _ACCOUNT_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _ACCOUNT_UNREGISTER_DEVICE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -248,6 +325,10 @@ _ACCOUNT_UNREGISTER_DEVICE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("device_id", "", False, ("s", None, None, None, None, None, None)),
+        ("sandbox", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 
 

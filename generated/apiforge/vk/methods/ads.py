@@ -66,6 +66,10 @@ _ADS_ADD_OFFICE_USERS: MethodSpec[list[bool]] = MethodSpec(
     result=list[bool],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("data", "", True, ("aj", None, None, None, None, 10, ("o", None, None, None, None, None, None))),
+    ),
 )
 _ADS_CHECK_LINK: MethodSpec[AdsLinkStatus] = MethodSpec(
     api="vk",
@@ -80,6 +84,25 @@ _ADS_CHECK_LINK: MethodSpec[AdsLinkStatus] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "link_type",
+            "",
+            True,
+            (
+                "s",
+                frozenset({"application", "community", "mobile_app", "post", "site", "user", "user_post", "video"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("link_url", "", True, ("s", None, None, None, None, None, None)),
+        ("campaign_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_CREATE_ADS: MethodSpec[list[AdsCreateAdStatus]] = MethodSpec(
     api="vk",
@@ -91,6 +114,10 @@ _ADS_CREATE_ADS: MethodSpec[list[AdsCreateAdStatus]] = MethodSpec(
     result=list[AdsCreateAdStatus],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("data", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_CREATE_CAMPAIGNS: MethodSpec[list[AdsCreateCampaignStatus]] = MethodSpec(
     api="vk",
@@ -102,6 +129,10 @@ _ADS_CREATE_CAMPAIGNS: MethodSpec[list[AdsCreateCampaignStatus]] = MethodSpec(
     result=list[AdsCreateCampaignStatus],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("data", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_CREATE_CLIENTS: MethodSpec[list[AdsCreateClientsStatus]] = MethodSpec(
     api="vk",
@@ -113,6 +144,10 @@ _ADS_CREATE_CLIENTS: MethodSpec[list[AdsCreateClientsStatus]] = MethodSpec(
     result=list[AdsCreateClientsStatus],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("data", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_CREATE_LOOKALIKE_REQUEST: MethodSpec[AdsCreateLookalikeRequestResponse] = MethodSpec(
     api="vk",
@@ -126,6 +161,12 @@ _ADS_CREATE_LOOKALIKE_REQUEST: MethodSpec[AdsCreateLookalikeRequestResponse] = M
     result=AdsCreateLookalikeRequestResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("source_type", "", True, ("s", None, None, None, None, None, None)),
+        ("retargeting_group_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_CREATE_TARGET_GROUP: MethodSpec[AdsCreateTargetGroupResponse] = MethodSpec(
     api="vk",
@@ -141,6 +182,14 @@ _ADS_CREATE_TARGET_GROUP: MethodSpec[AdsCreateTargetGroupResponse] = MethodSpec(
     result=AdsCreateTargetGroupResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("lifetime", "", True, ("i", None, 1, 720, None, None, None)),
+        ("target_pixel_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_pixel_rules", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_CREATE_TARGET_PIXEL: MethodSpec[AdsCreateTargetPixelResponse] = MethodSpec(
     api="vk",
@@ -155,6 +204,13 @@ _ADS_CREATE_TARGET_PIXEL: MethodSpec[AdsCreateTargetPixelResponse] = MethodSpec(
     result=AdsCreateTargetPixelResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("domain", "", False, ("s", None, None, None, None, None, None)),
+        ("category_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_DELETE_ADS: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -166,6 +222,10 @@ _ADS_DELETE_ADS: MethodSpec[list[int]] = MethodSpec(
     result=list[int],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ids", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_DELETE_CAMPAIGNS: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -177,6 +237,10 @@ _ADS_DELETE_CAMPAIGNS: MethodSpec[list[int]] = MethodSpec(
     result=list[int],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ids", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_DELETE_CLIENTS: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -188,6 +252,10 @@ _ADS_DELETE_CLIENTS: MethodSpec[list[int]] = MethodSpec(
     result=list[int],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ids", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_DELETE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -200,6 +268,11 @@ _ADS_DELETE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_DELETE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
     api="vk",
@@ -212,6 +285,11 @@ _ADS_DELETE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_pixel_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_ACCOUNTS: MethodSpec[list[AdsAccount]] = MethodSpec(
     api="vk",
@@ -239,6 +317,16 @@ _ADS_GET_ADS: MethodSpec[list[AdsAd]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("limit", "", False, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_ADS_LAYOUT: MethodSpec[list[AdsAdLayout]] = MethodSpec(
     api="vk",
@@ -257,6 +345,16 @@ _ADS_GET_ADS_LAYOUT: MethodSpec[list[AdsAdLayout]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("limit", "", False, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_ADS_TARGETING: MethodSpec[list[AdsTargSettings]] = MethodSpec(
     api="vk",
@@ -275,6 +373,16 @@ _ADS_GET_ADS_TARGETING: MethodSpec[list[AdsTargSettings]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("only_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("ad_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("limit", "", False, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_BUDGET: MethodSpec[str] = MethodSpec(
     api="vk",
@@ -284,6 +392,7 @@ _ADS_GET_BUDGET: MethodSpec[str] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _ADS_GET_CAMPAIGNS: MethodSpec[list[AdsCampaign]] = MethodSpec(
     api="vk",
@@ -299,6 +408,13 @@ _ADS_GET_CAMPAIGNS: MethodSpec[list[AdsCampaign]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("include_deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("campaign_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _ADS_GET_CATEGORIES: MethodSpec[AdsGetCategoriesResponse] = MethodSpec(
     api="vk",
@@ -308,6 +424,7 @@ _ADS_GET_CATEGORIES: MethodSpec[AdsGetCategoriesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("lang", "", False, ("s", None, None, None, None, None, None)),),
 )
 _ADS_GET_CLIENTS: MethodSpec[list[AdsClient]] = MethodSpec(
     api="vk",
@@ -317,6 +434,7 @@ _ADS_GET_CLIENTS: MethodSpec[list[AdsClient]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _ADS_GET_DEMOGRAPHICS: MethodSpec[list[AdsDemoStats]] = MethodSpec(
     api="vk",
@@ -333,6 +451,14 @@ _ADS_GET_DEMOGRAPHICS: MethodSpec[list[AdsDemoStats]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ids_type", "", True, ("s", frozenset({"ad", "campaign"}), None, None, None, None, None)),
+        ("ids", "", True, ("s", None, None, None, None, None, None)),
+        ("period", "", True, ("s", frozenset({"day", "month", "overall"}), None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_FLOOD_STATS: MethodSpec[AdsFloodStats] = MethodSpec(
     api="vk",
@@ -342,6 +468,7 @@ _ADS_GET_FLOOD_STATS: MethodSpec[AdsFloodStats] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _ADS_GET_LOOKALIKE_REQUESTS: MethodSpec[AdsGetLookalikeRequestsResponse] = MethodSpec(
     api="vk",
@@ -358,6 +485,14 @@ _ADS_GET_LOOKALIKE_REQUESTS: MethodSpec[AdsGetLookalikeRequestsResponse] = Metho
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("requests_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("limit", "", False, ("i", None, 0, 200, None, None, None)),
+        ("sort_by", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_MUSICIANS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]] = MethodSpec(
     api="vk",
@@ -367,6 +502,7 @@ _ADS_GET_MUSICIANS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]] = Me
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("artist_name", "", True, ("s", None, None, None, None, None, None)),),
 )
 _ADS_GET_MUSICIANS_BY_IDS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician]] = MethodSpec(
     api="vk",
@@ -376,6 +512,7 @@ _ADS_GET_MUSICIANS_BY_IDS: MethodSpec[AdsGetMusiciansResponse | list[AdsMusician
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("ids", "", True, ("ac", None, None, None, None, 200, ("i", None, 1, None, None, None, None))),),
 )
 _ADS_GET_OFFICE_USERS: MethodSpec[list[AdsUsers]] = MethodSpec(
     api="vk",
@@ -385,6 +522,7 @@ _ADS_GET_OFFICE_USERS: MethodSpec[list[AdsUsers]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("account_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _ADS_GET_POSTS_REACH: MethodSpec[list[AdsPromotedPostReach]] = MethodSpec(
     api="vk",
@@ -398,6 +536,11 @@ _ADS_GET_POSTS_REACH: MethodSpec[list[AdsPromotedPostReach]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ids_type", "", True, ("s", frozenset({"ad", "campaign"}), None, None, None, None, None)),
+        ("ids", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_REJECTION_REASON: MethodSpec[AdsRejectReason] = MethodSpec(
     api="vk",
@@ -410,6 +553,10 @@ _ADS_GET_REJECTION_REASON: MethodSpec[AdsRejectReason] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ad_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_STATISTICS: MethodSpec[list[AdsStats]] = MethodSpec(
     api="vk",
@@ -427,6 +574,20 @@ _ADS_GET_STATISTICS: MethodSpec[list[AdsStats]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ids_type", "", True, ("s", frozenset({"ad", "campaign", "client", "office"}), None, None, None, None, None)),
+        ("ids", "", True, ("s", None, None, None, None, None, None)),
+        (
+            "period",
+            "",
+            True,
+            ("s", frozenset({"day", "month", "overall", "week", "year"}), None, None, None, None, None),
+        ),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("stats_fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _ADS_GET_SUGGESTIONS: MethodSpec[list[AdsTargSuggestions]] = MethodSpec(
     api="vk",
@@ -448,6 +609,51 @@ _ADS_GET_SUGGESTIONS: MethodSpec[list[AdsTargSuggestions]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        (
+            "section",
+            "",
+            True,
+            (
+                "s",
+                frozenset(
+                    {
+                        "browsers",
+                        "cities",
+                        "cities_regions",
+                        "countries",
+                        "districts",
+                        "group_types",
+                        "interest_categories",
+                        "interest_categories_v2",
+                        "interests",
+                        "operators",
+                        "positions",
+                        "price_lists",
+                        "regions",
+                        "religions",
+                        "schools",
+                        "stations",
+                        "streets",
+                        "user_browsers",
+                        "user_devices",
+                        "user_operating_systems",
+                        "user_os",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("ids", "", False, ("s", None, None, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("country", "", False, ("i", None, None, None, None, None, None)),
+        ("cities", "", False, ("s", None, None, None, None, None, None)),
+        ("lang", "", False, ("s", BaseLang, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_TARGET_GROUPS: MethodSpec[list[AdsTargetGroup]] = MethodSpec(
     api="vk",
@@ -461,6 +667,11 @@ _ADS_GET_TARGET_GROUPS: MethodSpec[list[AdsTargetGroup]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_TARGET_PIXELS: MethodSpec[list[AdsTargetPixelInfo]] = MethodSpec(
     api="vk",
@@ -473,6 +684,10 @@ _ADS_GET_TARGET_PIXELS: MethodSpec[list[AdsTargetPixelInfo]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_TARGETING_STATS: MethodSpec[AdsTargStats] = MethodSpec(
     api="vk",
@@ -496,6 +711,21 @@ _ADS_GET_TARGETING_STATS: MethodSpec[AdsTargStats] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("criteria", "", False, ("s", None, None, None, None, None, None)),
+        ("ad_id", "", False, ("i", None, None, None, None, None, None)),
+        ("ad_format", "", False, ("i", frozenset({1, 10, 11, 2, 4, 6, 7, 9}), None, None, None, None, None)),
+        ("ad_platform", "", False, ("s", None, None, None, None, None, None)),
+        ("ad_platform_no_wall", "", False, ("s", None, None, None, None, None, None)),
+        ("ad_platform_no_ad_network", "", False, ("s", None, None, None, None, None, None)),
+        ("publisher_platforms", "", False, ("s", None, None, None, None, None, None)),
+        ("link_url", "", True, ("s", None, None, None, None, None, None)),
+        ("link_domain", "", False, ("s", None, None, None, None, None, None)),
+        ("need_precise", "", False, ("b", None, None, None, None, None, None)),
+        ("impressions_limit_period", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_UPLOAD_URL: MethodSpec[str] = MethodSpec(
     api="vk",
@@ -508,6 +738,10 @@ _ADS_GET_UPLOAD_URL: MethodSpec[str] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("ad_format", "", True, ("i", frozenset({1, 10, 11, 2, 4, 7}), None, None, None, None, None)),
+        ("icon", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_GET_VIDEO_UPLOAD_URL: MethodSpec[str] = MethodSpec(
     api="vk",
@@ -530,6 +764,12 @@ _ADS_IMPORT_TARGET_CONTACTS: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+        ("contacts", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_REMOVE_OFFICE_USERS: MethodSpec[list[bool]] = MethodSpec(
     api="vk",
@@ -541,6 +781,10 @@ _ADS_REMOVE_OFFICE_USERS: MethodSpec[list[bool]] = MethodSpec(
     result=list[bool],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("ids", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_REMOVE_TARGET_CONTACTS: MethodSpec[AdsRemoveTargetContactsResponse] = MethodSpec(
     api="vk",
@@ -554,6 +798,12 @@ _ADS_REMOVE_TARGET_CONTACTS: MethodSpec[AdsRemoveTargetContactsResponse] = Metho
     result=AdsRemoveTargetContactsResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+        ("contacts", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_SAVE_LOOKALIKE_REQUEST_RESULT: MethodSpec[AdsSaveLookalikeRequestResultResponse] = MethodSpec(
     api="vk",
@@ -567,6 +817,12 @@ _ADS_SAVE_LOOKALIKE_REQUEST_RESULT: MethodSpec[AdsSaveLookalikeRequestResultResp
     result=AdsSaveLookalikeRequestResultResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("request_id", "", True, ("i", None, None, None, None, None, None)),
+        ("level", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_SHARE_TARGET_GROUP: MethodSpec[AdsShareTargetGroupResponse] = MethodSpec(
     api="vk",
@@ -580,6 +836,12 @@ _ADS_SHARE_TARGET_GROUP: MethodSpec[AdsShareTargetGroupResponse] = MethodSpec(
     result=AdsShareTargetGroupResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+        ("share_with_client_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ADS_UPDATE_ADS: MethodSpec[list[AdsUpdateAdsStatus]] = MethodSpec(
     api="vk",
@@ -591,6 +853,10 @@ _ADS_UPDATE_ADS: MethodSpec[list[AdsUpdateAdsStatus]] = MethodSpec(
     result=list[AdsUpdateAdsStatus],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("data", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_UPDATE_CAMPAIGNS: MethodSpec[list[AdsCreateCampaignStatus]] = MethodSpec(
     api="vk",
@@ -602,6 +868,10 @@ _ADS_UPDATE_CAMPAIGNS: MethodSpec[list[AdsCreateCampaignStatus]] = MethodSpec(
     result=list[AdsCreateCampaignStatus],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("data", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_UPDATE_CLIENTS: MethodSpec[list[AdsUpdateClientsStatus]] = MethodSpec(
     api="vk",
@@ -613,6 +883,10 @@ _ADS_UPDATE_CLIENTS: MethodSpec[list[AdsUpdateClientsStatus]] = MethodSpec(
     result=list[AdsUpdateClientsStatus],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("data", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_UPDATE_OFFICE_USERS: MethodSpec[list[AdsUpdateOfficeUsersResult]] = MethodSpec(
     api="vk",
@@ -624,6 +898,10 @@ _ADS_UPDATE_OFFICE_USERS: MethodSpec[list[AdsUpdateOfficeUsersResult]] = MethodS
     result=list[AdsUpdateOfficeUsersResult],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("data", "", True, ("aj", None, None, None, None, 10, ("o", None, None, None, None, None, None))),
+    ),
 )
 _ADS_UPDATE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -641,6 +919,16 @@ _ADS_UPDATE_TARGET_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_group_id", "", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("domain", "", False, ("s", None, None, None, None, None, None)),
+        ("lifetime", "", True, ("i", None, 1, 720, None, None, None)),
+        ("target_pixel_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_pixel_rules", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ADS_UPDATE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
     api="vk",
@@ -656,6 +944,14 @@ _ADS_UPDATE_TARGET_PIXEL: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("account_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_pixel_id", "", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("domain", "", False, ("s", None, None, None, None, None, None)),
+        ("category_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

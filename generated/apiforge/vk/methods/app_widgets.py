@@ -28,6 +28,14 @@ _APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER: MethodSpec[AppWidgetsGetAppImageUpload
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        (
+            "image_type",
+            "",
+            True,
+            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
+        ),
+    ),
 )
 _APP_WIDGETS_GET_APP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
     api="vk",
@@ -51,6 +59,16 @@ _APP_WIDGETS_GET_APP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        (
+            "image_type",
+            "",
+            False,
+            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
+        ),
+    ),
 )
 _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER: MethodSpec[AppWidgetsGetGroupImageUploadServerResponse] = MethodSpec(
     api="vk",
@@ -60,6 +78,14 @@ _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER: MethodSpec[AppWidgetsGetGroupImageUp
     idempotent=True,
     batchable=True,
     token_kinds=("group",),
+    checks=(
+        (
+            "image_type",
+            "",
+            True,
+            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
+        ),
+    ),
 )
 _APP_WIDGETS_GET_GROUP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
     api="vk",
@@ -83,6 +109,16 @@ _APP_WIDGETS_GET_GROUP_IMAGES: MethodSpec[AppWidgetsPhotos] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        (
+            "image_type",
+            "",
+            False,
+            ("s", frozenset({"160x160", "160x240", "24x24", "50x50", "510x128"}), None, None, None, None, None),
+        ),
+    ),
 )
 _APP_WIDGETS_GET_IMAGES_BY_ID: MethodSpec[list[AppWidgetsPhoto]] = MethodSpec(
     api="vk",
@@ -92,6 +128,7 @@ _APP_WIDGETS_GET_IMAGES_BY_ID: MethodSpec[list[AppWidgetsPhoto]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(("images", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),),
 )
 _APP_WIDGETS_SAVE_APP_IMAGE: MethodSpec[AppWidgetsPhoto] = MethodSpec(
     api="vk",
@@ -103,6 +140,10 @@ _APP_WIDGETS_SAVE_APP_IMAGE: MethodSpec[AppWidgetsPhoto] = MethodSpec(
     result=AppWidgetsPhoto,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("hash", "", True, ("s", None, None, None, None, None, None)),
+        ("image", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _APP_WIDGETS_SAVE_GROUP_IMAGE: MethodSpec[AppWidgetsPhoto] = MethodSpec(
     api="vk",
@@ -114,6 +155,10 @@ _APP_WIDGETS_SAVE_GROUP_IMAGE: MethodSpec[AppWidgetsPhoto] = MethodSpec(
     result=AppWidgetsPhoto,
     batchable=True,
     token_kinds=("group",),
+    checks=(
+        ("hash", "", True, ("s", None, None, None, None, None, None)),
+        ("image", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _APP_WIDGETS_UPDATE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -125,6 +170,25 @@ _APP_WIDGETS_UPDATE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("group",),
+    checks=(
+        ("code", "", True, ("s", None, None, None, 100000, None, None)),
+        (
+            "type",
+            "",
+            True,
+            (
+                "s",
+                frozenset(
+                    {"compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"}
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 
 

@@ -52,6 +52,30 @@ _APPS_ADD_SNIPPET: MethodSpec[AppsAddSnippetResponse] = MethodSpec(
     result=AppsAddSnippetResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("vk_ref", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("hash", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ("snippet_id", "", False, ("i", None, None, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("image_url", "", False, ("s", None, None, None, None, None, None)),
+        ("small_image_url", "", False, ("s", None, None, None, None, None, None)),
+        (
+            "button",
+            "",
+            False,
+            (
+                "s",
+                frozenset({"buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _APPS_ADD_USERS_TO_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -63,6 +87,10 @@ _APPS_ADD_USERS_TO_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("group_id", "", True, ("i", None, 1, 25, None, None, None)),
+    ),
 )
 _APPS_DELETE_APP_REQUESTS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -79,6 +107,7 @@ _APPS_DELETE_SNIPPET: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(("id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _APPS_GET: MethodSpec[AppsGetResponse] = MethodSpec(
     api="vk",
@@ -97,6 +126,16 @@ _APPS_GET: MethodSpec[AppsGetResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("app_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("app_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+        ("platform", "", False, ("s", frozenset({"android", "ios", "web"}), None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("return_friends", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("app_fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _APPS_GET_CATALOG: MethodSpec[AppsCatalogList] = MethodSpec(
     api="vk",
@@ -128,6 +167,37 @@ _APPS_GET_CATALOG: MethodSpec[AppsCatalogList] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        (
+            "sort",
+            "",
+            False,
+            (
+                "s",
+                frozenset({"create_date", "growth_rate", "popular", "popular_today", "popular_week", "visitors"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("platform", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("return_friends", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("genre_id", "", False, ("i", None, 0, None, None, None, None)),
+        (
+            "filter",
+            "",
+            False,
+            ("s", frozenset({"favorite", "featured", "installed", "new", "recommended"}), None, None, None, None, None),
+        ),
+    ),
 )
 _APPS_GET_FRIENDS_LIST: MethodSpec[AppsGetFriendsListResponse] = MethodSpec(
     api="vk",
@@ -155,6 +225,14 @@ _APPS_GET_FRIENDS_LIST: MethodSpec[AppsGetFriendsListResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 5000, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("query", "", False, ("s", None, None, None, 256, None, None)),
+    ),
 )
 _APPS_GET_LEADERBOARD: MethodSpec[AppsGetLeaderboardResponse] = MethodSpec(
     api="vk",
@@ -169,6 +247,11 @@ _APPS_GET_LEADERBOARD: MethodSpec[AppsGetLeaderboardResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", frozenset({"level", "points", "score"}), None, None, None, None, None)),
+        ("global", "global_", False, ("b", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _APPS_GET_MINI_APP_POLICIES: MethodSpec[AppsGetMiniAppPoliciesResponse] = MethodSpec(
     api="vk",
@@ -178,6 +261,7 @@ _APPS_GET_MINI_APP_POLICIES: MethodSpec[AppsGetMiniAppPoliciesResponse] = Method
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("app_id", "", True, ("i", None, 0, None, None, None, None)),),
 )
 _APPS_GET_SCOPES: MethodSpec[AppsGetScopesResponse] = MethodSpec(
     api="vk",
@@ -187,6 +271,7 @@ _APPS_GET_SCOPES: MethodSpec[AppsGetScopesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("type", "", False, ("s", frozenset({"group", "user"}), None, None, None, None, None)),),
 )
 _APPS_GET_SCORE: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -196,6 +281,7 @@ _APPS_GET_SCORE: MethodSpec[int] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
 )
 _APPS_GET_SNIPPETS: MethodSpec[AppsGetSnippetsResponse] = MethodSpec(
     api="vk",
@@ -214,6 +300,7 @@ _APPS_GET_TESTING_GROUPS: MethodSpec[list[AppsTestingGroup]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(("group_id", "", False, ("i", None, 1, 25, None, None, None)),),
 )
 _APPS_IS_NOTIFICATIONS_ALLOWED: MethodSpec[AppsIsNotificationsAllowedResponse] = MethodSpec(
     api="vk",
@@ -223,6 +310,7 @@ _APPS_IS_NOTIFICATIONS_ALLOWED: MethodSpec[AppsIsNotificationsAllowedResponse] =
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("user_id", "", False, ("i", None, 1, None, None, None, None)),),
 )
 _APPS_PROMO_HAS_ACTIVE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -235,6 +323,10 @@ _APPS_PROMO_HAS_ACTIVE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _APPS_PROMO_USE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -246,6 +338,10 @@ _APPS_PROMO_USE_GIFT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("promo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _APPS_REMOVE_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -254,6 +350,7 @@ _APPS_REMOVE_TESTING_GROUP: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("service",),
+    checks=(("group_id", "", True, ("i", None, 1, 25, None, None, None)),),
 )
 _APPS_REMOVE_USERS_FROM_TESTING_GROUPS: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -262,6 +359,7 @@ _APPS_REMOVE_USERS_FROM_TESTING_GROUPS: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("service",),
+    checks=(("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
 )
 _APPS_SEND_REQUEST: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -277,6 +375,14 @@ _APPS_SEND_REQUEST: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"invite", "request"}), None, None, None, None, None)),
+        ("name", "", False, ("s", None, None, None, 128, None, None)),
+        ("key", "", False, ("s", None, None, None, None, None, None)),
+        ("separate", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _APPS_UPDATE_META_FOR_TESTING_GROUP: MethodSpec[AppsCreatedGroupResponse] = MethodSpec(
     api="vk",
@@ -291,6 +397,13 @@ _APPS_UPDATE_META_FOR_TESTING_GROUP: MethodSpec[AppsCreatedGroupResponse] = Meth
     result=AppsCreatedGroupResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, 25, None, None, None)),
+        ("webview", "", True, ("s", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("platforms", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 
 

@@ -22,6 +22,10 @@ _AUTH_RESTORE: MethodSpec[AuthRestoreResponse] = MethodSpec(
     result=AuthRestoreResponse,
     batchable=True,
     token_kinds=("user", "open", "service"),
+    checks=(
+        ("phone", "", True, ("s", None, None, None, None, None, None)),
+        ("last_name", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

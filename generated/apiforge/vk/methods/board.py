@@ -38,6 +38,13 @@ _BOARD_ADD_TOPIC: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _BOARD_CLOSE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -49,6 +56,10 @@ _BOARD_CLOSE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -65,6 +76,15 @@ _BOARD_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _BOARD_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -77,6 +97,11 @@ _BOARD_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _BOARD_DELETE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -88,6 +113,10 @@ _BOARD_DELETE_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -102,6 +131,13 @@ _BOARD_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _BOARD_EDIT_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -114,6 +150,11 @@ _BOARD_EDIT_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _BOARD_FIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -125,6 +166,10 @@ _BOARD_FIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_GET_COMMENTS: MethodSpec[BoardGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -154,6 +199,16 @@ _BOARD_GET_COMMENTS: MethodSpec[BoardGetCommentsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+    ),
 )
 _BOARD_GET_TOPICS: MethodSpec[BoardGetTopicsResponse] = MethodSpec(
     api="vk",
@@ -183,6 +238,16 @@ _BOARD_GET_TOPICS: MethodSpec[BoardGetTopicsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("order", "", False, ("i", frozenset({-1, -2, 0, 1, 2}), None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("preview", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_OPEN_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -194,6 +259,10 @@ _BOARD_OPEN_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -206,6 +275,11 @@ _BOARD_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BOARD_UNFIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -217,6 +291,10 @@ _BOARD_UNFIX_TOPIC: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("topic_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

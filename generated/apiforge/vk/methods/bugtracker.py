@@ -32,6 +32,11 @@ _BUGTRACKER_ADD_COMPANY_GROUPS_MEMBERS: MethodSpec[BugtrackerAddCompanyGroupsMem
     ),
     result=BugtrackerAddCompanyGroupsMembersResponse,
     batchable=True,
+    checks=(
+        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+        ("company_group_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _BUGTRACKER_ADD_COMPANY_MEMBERS: MethodSpec[BugtrackerAddCompanyMembersResponse] = MethodSpec(
     api="vk",
@@ -42,6 +47,10 @@ _BUGTRACKER_ADD_COMPANY_MEMBERS: MethodSpec[BugtrackerAddCompanyMembersResponse]
     ),
     result=BugtrackerAddCompanyMembersResponse,
     batchable=True,
+    checks=(
+        ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BUGTRACKER_CHANGE_BUGREPORT_STATUS: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -55,6 +64,13 @@ _BUGTRACKER_CHANGE_BUGREPORT_STATUS: MethodSpec[BaseBoolInt] = MethodSpec(
     ),
     result=BaseBoolInt,
     batchable=True,
+    checks=(
+        ("bugreport_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("status", "", False, ("i", None, 0, None, None, None, None)),
+        ("comment", "", False, ("s", None, None, None, None, None, None)),
+        ("from_statuses", "", False, ("ac", None, None, None, None, 50, ("i", None, 0, None, None, None, None))),
+        ("not_in_statuses", "", False, ("ac", None, None, None, None, 50, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _BUGTRACKER_CREATE_COMMENT: MethodSpec[BugtrackerCreateCommentResponse] = MethodSpec(
     api="vk",
@@ -68,6 +84,13 @@ _BUGTRACKER_CREATE_COMMENT: MethodSpec[BugtrackerCreateCommentResponse] = Method
     ),
     result=BugtrackerCreateCommentResponse,
     batchable=True,
+    checks=(
+        ("bugreport_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, 4000, None, None)),
+        ("hidden", "", False, ("b", None, None, None, None, None, None)),
+        ("hidden_attachments", "", False, ("b", None, None, None, None, None, None)),
+        ("force", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _BUGTRACKER_GET_BUGREPORT_BY_ID: MethodSpec[BugtrackerGetBugreportByIdResponse] = MethodSpec(
     api="vk",
@@ -80,6 +103,11 @@ _BUGTRACKER_GET_BUGREPORT_BY_ID: MethodSpec[BugtrackerGetBugreportByIdResponse] 
     result=BugtrackerGetBugreportByIdResponse,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("bugreport_id", "", True, ("i", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _BUGTRACKER_GET_COMPANY_GROUP_MEMBERS: MethodSpec[BugtrackerGetCompanyGroupMembersResponse] = MethodSpec(
     api="vk",
@@ -96,6 +124,15 @@ _BUGTRACKER_GET_COMPANY_GROUP_MEMBERS: MethodSpec[BugtrackerGetCompanyGroupMembe
     result=BugtrackerGetCompanyGroupMembersResponse,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("company_group_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 100, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("filter_name", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _BUGTRACKER_GET_COMPANY_MEMBERS: MethodSpec[BugtrackerGetCompanyMembersResponse] = MethodSpec(
     api="vk",
@@ -115,6 +152,23 @@ _BUGTRACKER_GET_COMPANY_MEMBERS: MethodSpec[BugtrackerGetCompanyMembersResponse]
     result=BugtrackerGetCompanyMembersResponse,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 100, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("filter_name", "", False, ("s", None, None, None, None, None, None)),
+        ("filter_role", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+        ("filter_not_group", "", False, ("i", None, 0, None, None, None, None)),
+        (
+            "filter_member_ids",
+            "",
+            False,
+            ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+        ),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("extra", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _BUGTRACKER_GET_DOWNLOAD_VERSION_URL: MethodSpec[BugtrackerGetDownloadVersionUrlResponse] = MethodSpec(
     api="vk",
@@ -127,6 +181,11 @@ _BUGTRACKER_GET_DOWNLOAD_VERSION_URL: MethodSpec[BugtrackerGetDownloadVersionUrl
     result=BugtrackerGetDownloadVersionUrlResponse,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("product_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("version_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("ttl", "", False, ("i", None, 1, 31536000, None, None, None)),
+    ),
 )
 _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -135,6 +194,7 @@ _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = Meth
     result=BaseUploadServer,
     idempotent=True,
     batchable=True,
+    checks=(("product_id", "", True, ("i", None, 0, None, None, None, None)),),
 )
 _BUGTRACKER_REMOVE_COMPANY_GROUP_MEMBER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -146,6 +206,11 @@ _BUGTRACKER_REMOVE_COMPANY_GROUP_MEMBER: MethodSpec[BaseOkResponse] = MethodSpec
     ),
     result=BaseOkResponse,
     batchable=True,
+    checks=(
+        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ("company_group_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BUGTRACKER_REMOVE_COMPANY_MEMBER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -156,6 +221,10 @@ _BUGTRACKER_REMOVE_COMPANY_MEMBER: MethodSpec[BaseOkResponse] = MethodSpec(
     ),
     result=BaseOkResponse,
     batchable=True,
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _BUGTRACKER_SAVE_PRODUCT_VERSION: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -170,6 +239,14 @@ _BUGTRACKER_SAVE_PRODUCT_VERSION: MethodSpec[BaseOkResponse] = MethodSpec(
     ),
     result=BaseOkResponse,
     batchable=True,
+    checks=(
+        ("product_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("version_id", "", False, ("i", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("release_notes", "", False, ("s", None, None, None, None, None, None)),
+        ("visible", "", False, ("b", None, None, None, None, None, None)),
+        ("set_rft", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _BUGTRACKER_SET_COMPANY_MEMBER_ROLE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -181,6 +258,11 @@ _BUGTRACKER_SET_COMPANY_MEMBER_ROLE: MethodSpec[BaseOkResponse] = MethodSpec(
     ),
     result=BaseOkResponse,
     batchable=True,
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("company_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("role", "", True, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+    ),
 )
 _BUGTRACKER_SET_PRODUCT_IS_OVER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -191,6 +273,10 @@ _BUGTRACKER_SET_PRODUCT_IS_OVER: MethodSpec[BaseOkResponse] = MethodSpec(
     ),
     result=BaseOkResponse,
     batchable=True,
+    checks=(
+        ("product_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("is_over", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -20,6 +20,7 @@ _CALLS_FORCE_FINISH: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("call_id", "", True, ("s", None, None, None, 36, None, None)),),
 )
 _CALLS_START: MethodSpec[CallsStartResponse] = MethodSpec(
     api="vk",
@@ -28,6 +29,7 @@ _CALLS_START: MethodSpec[CallsStartResponse] = MethodSpec(
     result=CallsStartResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -52,6 +52,11 @@ _DATABASE_GET_CHAIRS: MethodSpec[DatabaseGetChairsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("faculty_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+    ),
 )
 _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
     api="vk",
@@ -79,6 +84,15 @@ _DATABASE_GET_CITIES: MethodSpec[DatabaseGetCitiesResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("region_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("need_all", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _DATABASE_GET_CITIES_BY_ID: MethodSpec[list[BaseObject]] = MethodSpec(
     api="vk",
@@ -91,6 +105,10 @@ _DATABASE_GET_CITIES_BY_ID: MethodSpec[list[BaseObject]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("city_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DATABASE_GET_COUNTRIES: MethodSpec[DatabaseGetCountriesResponse] = MethodSpec(
     api="vk",
@@ -115,6 +133,12 @@ _DATABASE_GET_COUNTRIES: MethodSpec[DatabaseGetCountriesResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("need_all", "", False, ("b", None, None, None, None, None, None)),
+        ("code", "", False, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _DATABASE_GET_COUNTRIES_BY_ID: MethodSpec[list[BaseCountry]] = MethodSpec(
     api="vk",
@@ -124,6 +148,7 @@ _DATABASE_GET_COUNTRIES_BY_ID: MethodSpec[list[BaseCountry]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("country_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),),
 )
 _DATABASE_GET_FACULTIES: MethodSpec[DatabaseGetFacultiesResponse] = MethodSpec(
     api="vk",
@@ -147,6 +172,11 @@ _DATABASE_GET_FACULTIES: MethodSpec[DatabaseGetFacultiesResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("university_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+    ),
 )
 _DATABASE_GET_METRO_STATIONS: MethodSpec[DatabaseGetMetroStationsResponse] = MethodSpec(
     api="vk",
@@ -171,6 +201,12 @@ _DATABASE_GET_METRO_STATIONS: MethodSpec[DatabaseGetMetroStationsResponse] = Met
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("city_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 500, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DATABASE_GET_METRO_STATIONS_BY_ID: MethodSpec[list[DatabaseStation]] = MethodSpec(
     api="vk",
@@ -180,6 +216,7 @@ _DATABASE_GET_METRO_STATIONS_BY_ID: MethodSpec[list[DatabaseStation]] = MethodSp
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("station_ids", "", False, ("ac", None, None, None, None, 30, ("i", None, 0, None, None, None, None))),),
 )
 _DATABASE_GET_REGIONS: MethodSpec[DatabaseGetRegionsResponse] = MethodSpec(
     api="vk",
@@ -203,6 +240,11 @@ _DATABASE_GET_REGIONS: MethodSpec[DatabaseGetRegionsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _DATABASE_GET_SCHOOL_CLASSES: MethodSpec[list[BaseObject]] = MethodSpec(
     api="vk",
@@ -212,6 +254,7 @@ _DATABASE_GET_SCHOOL_CLASSES: MethodSpec[list[BaseObject]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("country_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _DATABASE_GET_SCHOOLS: MethodSpec[DatabaseGetSchoolsResponse] = MethodSpec(
     api="vk",
@@ -236,6 +279,12 @@ _DATABASE_GET_SCHOOLS: MethodSpec[DatabaseGetSchoolsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("city_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+    ),
 )
 _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = MethodSpec(
     api="vk",
@@ -261,6 +310,13 @@ _DATABASE_GET_UNIVERSITIES: MethodSpec[DatabaseGetUniversitiesResponse] = Method
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10000, None, None, None)),
+        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -26,6 +26,11 @@ _DOCS_ADD: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -37,6 +42,10 @@ _DOCS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _DOCS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -50,6 +59,12 @@ _DOCS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 128, None, None)),
+        ("tags", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DOCS_GET: MethodSpec[DocsGetResponse] = MethodSpec(
     api="vk",
@@ -75,6 +90,13 @@ _DOCS_GET: MethodSpec[DocsGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("type", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_GET_BY_ID: MethodSpec[list[DocsDoc]] = MethodSpec(
     api="vk",
@@ -87,6 +109,10 @@ _DOCS_GET_BY_ID: MethodSpec[list[DocsDoc]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("docs", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -99,6 +125,10 @@ _DOCS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("type", "", False, ("s", frozenset({"audio_message", "doc", "graffiti"}), None, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_GET_TYPES: MethodSpec[DocsGetTypesResponse] = MethodSpec(
     api="vk",
@@ -108,6 +138,7 @@ _DOCS_GET_TYPES: MethodSpec[DocsGetTypesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _DOCS_GET_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -117,6 +148,7 @@ _DOCS_GET_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _DOCS_GET_WALL_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -126,6 +158,7 @@ _DOCS_GET_WALL_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _DOCS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -137,6 +170,10 @@ _DOCS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("doc_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _DOCS_SAVE: MethodSpec[DocsSaveResponse] = MethodSpec(
     api="vk",
@@ -150,6 +187,12 @@ _DOCS_SAVE: MethodSpec[DocsSaveResponse] = MethodSpec(
     result=DocsSaveResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("file", "", True, ("s", None, None, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("tags", "", False, ("s", None, None, None, None, None, None)),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _DOCS_SEARCH: MethodSpec[DocsSearchResponse] = MethodSpec(
     api="vk",
@@ -175,6 +218,13 @@ _DOCS_SEARCH: MethodSpec[DocsSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, 512, None, None)),
+        ("search_own", "", False, ("b", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("return_tags", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -39,6 +39,12 @@ _DONUT_GET_FRIENDS: MethodSpec[GroupsGetMembersFieldsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DONUT_GET_SUBSCRIPTION: MethodSpec[DonutDonatorSubscriptionInfo] = MethodSpec(
     api="vk",
@@ -48,6 +54,7 @@ _DONUT_GET_SUBSCRIPTION: MethodSpec[DonutDonatorSubscriptionInfo] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _DONUT_GET_SUBSCRIPTIONS: MethodSpec[DonutGetSubscriptionsResponse] = MethodSpec(
     api="vk",
@@ -61,6 +68,11 @@ _DONUT_GET_SUBSCRIPTIONS: MethodSpec[DonutGetSubscriptionsResponse] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _DONUT_IS_DON: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -70,6 +82,7 @@ _DONUT_IS_DON: MethodSpec[BaseBoolInt] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -20,6 +20,7 @@ _DOWNLOADED_GAMES_GET_PAID_STATUS: MethodSpec[DownloadedGamesPaidStatusResponse]
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("user_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 
 

@@ -16,6 +16,7 @@ _EXECUTE: MethodSpec[JSON] = MethodSpec(
     params=(Param("code", "form", "plain"),),
     result=JSON,
     token_kinds=("user", "group"),
+    checks=(("code", "", True, ("s", None, None, None, None, None, None)),),
 )
 
 

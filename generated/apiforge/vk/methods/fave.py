@@ -33,6 +33,7 @@ _FAVE_ADD_ARTICLE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
 )
 _FAVE_ADD_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -41,6 +42,7 @@ _FAVE_ADD_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
 )
 _FAVE_ADD_PAGE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -52,6 +54,10 @@ _FAVE_ADD_PAGE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _FAVE_ADD_POST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -64,6 +70,11 @@ _FAVE_ADD_POST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_ADD_PRODUCT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -76,6 +87,11 @@ _FAVE_ADD_PRODUCT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_ADD_TAG: MethodSpec[FaveTag] = MethodSpec(
     api="vk",
@@ -87,6 +103,10 @@ _FAVE_ADD_TAG: MethodSpec[FaveTag] = MethodSpec(
     result=FaveTag,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("name", "", False, ("s", None, None, None, 50, None, None)),
+        ("position", "", False, ("s", frozenset({"back", "front"}), None, None, None, None, None)),
+    ),
 )
 _FAVE_ADD_VIDEO: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -99,6 +119,11 @@ _FAVE_ADD_VIDEO: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_EDIT_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -110,6 +135,10 @@ _FAVE_EDIT_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, 50, None, None)),
+    ),
 )
 _FAVE_GET: MethodSpec[FaveGetResponse] = MethodSpec(
     api="vk",
@@ -138,6 +167,43 @@ _FAVE_GET: MethodSpec[FaveGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        (
+            "item_type",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "article",
+                        "clip",
+                        "game",
+                        "link",
+                        "mini_app",
+                        "narrative",
+                        "page",
+                        "podcast",
+                        "post",
+                        "product",
+                        "video",
+                        "youla_product",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("tag_id", "", False, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 100, None, None, None)),
+        ("fields", "", False, ("s", None, None, None, None, None, None)),
+        ("is_from_snackbar", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_GET_PAGES: MethodSpec[FaveGetPagesResponse] = MethodSpec(
     api="vk",
@@ -163,6 +229,13 @@ _FAVE_GET_PAGES: MethodSpec[FaveGetPagesResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, 10000, None, None, None)),
+        ("count", "", False, ("i", None, 1, 500, None, None, None)),
+        ("type", "", False, ("s", frozenset({"groups", "hints", "users"}), None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("tag_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_GET_TAGS: MethodSpec[FaveGetTagsResponse] = MethodSpec(
     api="vk",
@@ -191,6 +264,10 @@ _FAVE_REMOVE_ARTICLE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("article_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _FAVE_REMOVE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -202,6 +279,10 @@ _FAVE_REMOVE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("link_id", "", False, ("s", None, None, None, None, None, None)),
+        ("link", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_REMOVE_PAGE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -213,6 +294,10 @@ _FAVE_REMOVE_PAGE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_REMOVE_POST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -224,6 +309,10 @@ _FAVE_REMOVE_POST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_REMOVE_PRODUCT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -235,6 +324,10 @@ _FAVE_REMOVE_PRODUCT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -243,6 +336,7 @@ _FAVE_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _FAVE_REMOVE_VIDEO: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -254,6 +348,10 @@ _FAVE_REMOVE_VIDEO: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_REORDER_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -262,6 +360,7 @@ _FAVE_REORDER_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
 )
 _FAVE_SET_PAGE_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -274,6 +373,11 @@ _FAVE_SET_PAGE_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("tag_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _FAVE_SET_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -289,6 +393,42 @@ _FAVE_SET_TAGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        (
+            "item_type",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "article",
+                        "clip",
+                        "game",
+                        "link",
+                        "mini_app",
+                        "narrative",
+                        "page",
+                        "podcast",
+                        "post",
+                        "product",
+                        "video",
+                        "youla_product",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("item_owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", False, ("i", None, None, None, None, None, None)),
+        ("tag_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("link_id", "", False, ("s", None, None, None, None, None, None)),
+        ("link_url", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _FAVE_TRACK_PAGE_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -300,6 +440,10 @@ _FAVE_TRACK_PAGE_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

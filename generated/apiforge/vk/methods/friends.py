@@ -46,6 +46,11 @@ _FRIENDS_ADD: MethodSpec[FriendsAddResponse] = MethodSpec(
     result=FriendsAddResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("follow", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_ADD_LIST: MethodSpec[FriendsAddListResponse] = MethodSpec(
     api="vk",
@@ -57,6 +62,10 @@ _FRIENDS_ADD_LIST: MethodSpec[FriendsAddListResponse] = MethodSpec(
     result=FriendsAddListResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _FRIENDS_ARE_FRIENDS: MethodSpec[list[FriendsFriendStatus]] = MethodSpec(
     api="vk",
@@ -71,6 +80,11 @@ _FRIENDS_ARE_FRIENDS: MethodSpec[list[FriendsFriendStatus]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_ids", "", True, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+        ("need_sign", "", False, ("b", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_DELETE: MethodSpec[FriendsDeleteResponse] = MethodSpec(
     api="vk",
@@ -79,6 +93,7 @@ _FRIENDS_DELETE: MethodSpec[FriendsDeleteResponse] = MethodSpec(
     result=FriendsDeleteResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("user_id", "", False, ("i", None, 0, None, None, None, None)),),
 )
 _FRIENDS_DELETE_ALL_REQUESTS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -95,6 +110,7 @@ _FRIENDS_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("list_id", "", True, ("i", None, 0, 24, None, None, None)),),
 )
 _FRIENDS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -106,6 +122,10 @@ _FRIENDS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _FRIENDS_EDIT_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -120,6 +140,13 @@ _FRIENDS_EDIT_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("name", "", False, ("s", None, None, None, None, None, None)),
+        ("list_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("add_user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("delete_user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
     api="vk",
@@ -149,6 +176,21 @@ _FRIENDS_GET: MethodSpec[FriendsGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        (
+            "order",
+            "",
+            False,
+            ("s", frozenset({"hints", "mobile", "name", "random", "smart"}), None, None, None, None, None),
+        ),
+        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("ref", "", False, ("s", None, None, None, 255, None, None)),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_GET_APP_USERS: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -170,6 +212,10 @@ _FRIENDS_GET_LISTS: MethodSpec[FriendsGetListsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("return_system", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_GET_MUTUAL: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -191,6 +237,15 @@ _FRIENDS_GET_MUTUAL: MethodSpec[list[int]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("source_uid", "", False, ("i", None, 1, None, None, None, None)),
+        ("target_uid", "", False, ("i", None, 1, None, None, None, None)),
+        ("target_uids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("order", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_common_count", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_GET_ONLINE: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -208,6 +263,14 @@ _FRIENDS_GET_ONLINE: MethodSpec[list[int]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("online_mobile", "", False, ("b", None, None, None, None, None, None)),
+        ("order", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _FRIENDS_GET_RECENT: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -217,6 +280,7 @@ _FRIENDS_GET_RECENT: MethodSpec[list[int]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("count", "", False, ("i", None, 0, 1000, None, None, None)),),
 )
 _FRIENDS_GET_REQUESTS: MethodSpec[FriendsGetRequestsResponse] = MethodSpec(
     api="vk",
@@ -251,6 +315,18 @@ _FRIENDS_GET_REQUESTS: MethodSpec[FriendsGetRequestsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("need_mutual", "", False, ("b", None, None, None, None, None, None)),
+        ("out", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("need_viewed", "", False, ("b", None, None, None, None, None, None)),
+        ("suggested", "", False, ("b", None, None, None, None, None, None)),
+        ("ref", "", False, ("s", None, None, None, 255, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _FRIENDS_GET_SUGGESTIONS: MethodSpec[FriendsGetSuggestionsResponse] = MethodSpec(
     api="vk",
@@ -276,6 +352,13 @@ _FRIENDS_GET_SUGGESTIONS: MethodSpec[FriendsGetSuggestionsResponse] = MethodSpec
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _FRIENDS_SEARCH: MethodSpec[FriendsSearchResponse] = MethodSpec(
     api="vk",
@@ -302,6 +385,14 @@ _FRIENDS_SEARCH: MethodSpec[FriendsSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 
 

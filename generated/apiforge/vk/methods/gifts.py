@@ -36,6 +36,11 @@ _GIFTS_GET: MethodSpec[GiftsGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -91,6 +91,20 @@ _GROUPS_ADD_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
     result=GroupsAddress,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 255, None, None)),
+        ("address", "", True, ("s", None, None, None, 255, None, None)),
+        ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
+        ("city_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("latitude", "", True, ("n", None, -90, 90, None, None, None)),
+        ("longitude", "", True, ("n", None, -180, 180, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
+        ("timetable", "", False, ("s", None, None, None, None, None, None)),
+        ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_ADD_CALLBACK_SERVER: MethodSpec[GroupsAddCallbackServerResponse] = MethodSpec(
     api="vk",
@@ -104,6 +118,12 @@ _GROUPS_ADD_CALLBACK_SERVER: MethodSpec[GroupsAddCallbackServerResponse] = Metho
     result=GroupsAddCallbackServerResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("url", "", True, ("s", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 14, None, None)),
+        ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
+    ),
 )
 _GROUPS_ADD_LINK: MethodSpec[GroupsLinksItem] = MethodSpec(
     api="vk",
@@ -116,6 +136,11 @@ _GROUPS_ADD_LINK: MethodSpec[GroupsLinksItem] = MethodSpec(
     result=GroupsLinksItem,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_APPROVE_REQUEST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -127,6 +152,10 @@ _GROUPS_APPROVE_REQUEST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _GROUPS_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -142,6 +171,14 @@ _GROUPS_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("end_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("reason", "", False, ("i", None, 0, None, None, None, None)),
+        ("comment", "", False, ("s", None, None, None, None, None, None)),
+        ("comment_visible", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_CREATE: MethodSpec[GroupsGroupFull] = MethodSpec(
     api="vk",
@@ -157,6 +194,14 @@ _GROUPS_CREATE: MethodSpec[GroupsGroupFull] = MethodSpec(
     result=GroupsGroupFull,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"event", "group", "public"}), None, None, None, None, None)),
+        ("public_category", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
+        ("subtype", "", False, ("i", frozenset({0, 1, 2, 3, 4}), 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DELETE_ADDRESS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -168,6 +213,10 @@ _GROUPS_DELETE_ADDRESS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("address_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DELETE_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -179,6 +228,10 @@ _GROUPS_DELETE_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DELETE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -190,6 +243,10 @@ _GROUPS_DELETE_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_DISABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -198,6 +255,7 @@ _GROUPS_DISABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -255,6 +313,56 @@ _GROUPS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("screen_name", "", False, ("s", None, None, None, None, None, None)),
+        ("access", "", False, ("i", GroupsGroupAccess, None, None, None, None, None)),
+        ("website", "", False, ("s", None, None, None, None, None, None)),
+        ("subject", "", False, ("i", GroupsGroupSubject, None, None, None, None, None)),
+        ("email", "", False, ("s", None, None, None, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("rss", "", False, ("s", None, None, None, None, None, None)),
+        ("event_start_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("event_finish_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("event_group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_category", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_subcategory", "", False, ("i", None, 0, None, None, None, None)),
+        ("public_date", "", False, ("s", None, None, None, None, None, None)),
+        ("wall", "", False, ("i", GroupsGroupWall, None, None, None, None, None)),
+        ("topics", "", False, ("i", GroupsGroupTopics, None, None, None, None, None)),
+        ("photos", "", False, ("i", GroupsGroupPhotos, None, None, None, None, None)),
+        ("video", "", False, ("i", GroupsGroupVideo, None, None, None, None, None)),
+        ("audio", "", False, ("i", GroupsGroupAudio, None, None, None, None, None)),
+        ("links", "", False, ("b", None, None, None, None, None, None)),
+        ("events", "", False, ("b", None, None, None, None, None, None)),
+        ("places", "", False, ("b", None, None, None, None, None, None)),
+        ("contacts", "", False, ("b", None, None, None, None, None, None)),
+        ("docs", "", False, ("i", GroupsGroupDocs, None, None, None, None, None)),
+        ("wiki", "", False, ("i", GroupsGroupWiki, None, None, None, None, None)),
+        ("messages", "", False, ("b", None, None, None, None, None, None)),
+        ("articles", "", False, ("b", None, None, None, None, None, None)),
+        ("addresses", "", False, ("b", None, None, None, None, None, None)),
+        ("age_limits", "", False, ("i", GroupsGroupAgeLimits, None, None, None, None, None)),
+        ("market", "", False, ("b", None, None, None, None, None, None)),
+        ("market_buttons", "", False, ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("market_comments", "", False, ("b", None, None, None, None, None, None)),
+        ("market_country", "", False, ("ac", None, None, None, None, 10, ("i", None, None, None, None, None, None))),
+        ("market_city", "", False, ("ac", None, None, None, None, 10, ("i", None, 0, None, None, None, None))),
+        ("market_currency", "", False, ("i", GroupsGroupMarketCurrency, None, None, None, None, None)),
+        ("market_contact", "", False, ("i", None, 0, None, None, None, None)),
+        ("market_wiki", "", False, ("i", None, 0, None, None, None, None)),
+        ("obscene_filter", "", False, ("b", None, None, None, None, None, None)),
+        ("obscene_stopwords", "", False, ("b", None, None, None, None, None, None)),
+        ("toxic_filter", "", False, ("b", None, None, None, None, None, None)),
+        ("disable_replies_from_groups", "", False, ("b", None, None, None, None, None, None)),
+        ("obscene_words", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("main_section", "", False, ("i", None, 0, None, None, None, None)),
+        ("secondary_section", "", False, ("i", None, 0, None, None, None, None)),
+        ("country", "", False, ("i", None, 0, None, None, None, None)),
+        ("city", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_EDIT_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
     api="vk",
@@ -277,6 +385,21 @@ _GROUPS_EDIT_ADDRESS: MethodSpec[GroupsAddress] = MethodSpec(
     result=GroupsAddress,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("address_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, 255, None, None)),
+        ("address", "", False, ("s", None, None, None, 255, None, None)),
+        ("additional_address", "", False, ("s", None, None, None, 400, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("metro_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
+        ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("work_info_status", "", False, ("s", GroupsAddressWorkInfoStatus, None, None, None, None, None)),
+        ("timetable", "", False, ("s", None, None, None, None, None, None)),
+        ("is_main_address", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_EDIT_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -291,6 +414,13 @@ _GROUPS_EDIT_CALLBACK_SERVER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("url", "", True, ("s", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 14, None, None)),
+        ("secret_key", "", False, ("s", None, None, None, 50, None, None)),
+    ),
 )
 _GROUPS_EDIT_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -303,6 +433,11 @@ _GROUPS_EDIT_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_EDIT_MANAGER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -320,6 +455,16 @@ _GROUPS_EDIT_MANAGER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("role", "", False, ("s", GroupsGroupRole, None, None, None, None, None)),
+        ("is_call_operator", "", False, ("b", None, None, None, None, None, None)),
+        ("is_contact", "", False, ("b", None, None, None, None, None, None)),
+        ("contact_position", "", False, ("s", None, None, None, None, None, None)),
+        ("contact_phone", "", False, ("s", None, None, None, None, None, None)),
+        ("contact_email", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_ENABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -328,6 +473,7 @@ _GROUPS_ENABLE_ONLINE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET: MethodSpec[GroupsGetResponse] = MethodSpec(
     api="vk",
@@ -355,6 +501,14 @@ _GROUPS_GET: MethodSpec[GroupsGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("filter", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _GROUPS_GET_ADDRESSES: MethodSpec[GroupsGetAddressesResponse] = MethodSpec(
     api="vk",
@@ -382,6 +536,15 @@ _GROUPS_GET_ADDRESSES: MethodSpec[GroupsGetAddressesResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("address_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("latitude", "", False, ("n", None, -90, 90, None, None, None)),
+        ("longitude", "", False, ("n", None, -180, 180, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_BANNED: MethodSpec[GroupsGetBannedResponse] = MethodSpec(
     api="vk",
@@ -407,6 +570,13 @@ _GROUPS_GET_BANNED: MethodSpec[GroupsGetBannedResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_BY_ID: MethodSpec[GroupsGetByIdObjectResponse] = MethodSpec(
     api="vk",
@@ -420,6 +590,11 @@ _GROUPS_GET_BY_ID: MethodSpec[GroupsGetByIdObjectResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("group_ids", "", False, ("ac", None, None, None, None, None, ("is", None, None, None, None, None, None))),
+        ("group_id", "", False, ("is", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_CALLBACK_CONFIRMATION_CODE: MethodSpec[GroupsGetCallbackConfirmationCodeResponse] = MethodSpec(
     api="vk",
@@ -429,6 +604,7 @@ _GROUPS_GET_CALLBACK_CONFIRMATION_CODE: MethodSpec[GroupsGetCallbackConfirmation
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_CALLBACK_SERVERS: MethodSpec[GroupsGetCallbackServersResponse] = MethodSpec(
     api="vk",
@@ -441,6 +617,10 @@ _GROUPS_GET_CALLBACK_SERVERS: MethodSpec[GroupsGetCallbackServersResponse] = Met
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_CALLBACK_SETTINGS: MethodSpec[GroupsCallbackSettings] = MethodSpec(
     api="vk",
@@ -453,6 +633,10 @@ _GROUPS_GET_CALLBACK_SETTINGS: MethodSpec[GroupsCallbackSettings] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_CATALOG_INFO: MethodSpec[GroupsGetCatalogInfoResponse] = MethodSpec(
     api="vk",
@@ -466,6 +650,10 @@ _GROUPS_GET_CATALOG_INFO: MethodSpec[GroupsGetCatalogInfoResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("subcategories", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_INVITED_USERS: MethodSpec[GroupsGetInvitedUsersResponse] = MethodSpec(
     api="vk",
@@ -491,6 +679,13 @@ _GROUPS_GET_INVITED_USERS: MethodSpec[GroupsGetInvitedUsersResponse] = MethodSpe
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_INVITES: MethodSpec[GroupsGetInvitesResponse] = MethodSpec(
     api="vk",
@@ -515,6 +710,11 @@ _GROUPS_GET_INVITES: MethodSpec[GroupsGetInvitesResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_GET_LONG_POLL_SERVER: MethodSpec[GroupsLongPollServer] = MethodSpec(
     api="vk",
@@ -524,6 +724,7 @@ _GROUPS_GET_LONG_POLL_SERVER: MethodSpec[GroupsLongPollServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_LONG_POLL_SETTINGS: MethodSpec[GroupsLongPollSettings] = MethodSpec(
     api="vk",
@@ -533,6 +734,7 @@ _GROUPS_GET_LONG_POLL_SETTINGS: MethodSpec[GroupsLongPollSettings] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_MEMBERS: MethodSpec[GroupsGetMembersResponse] = MethodSpec(
     api="vk",
@@ -563,6 +765,24 @@ _GROUPS_GET_MEMBERS: MethodSpec[GroupsGetMembersResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", False, ("is", None, None, None, None, None, None)),
+        (
+            "sort",
+            "",
+            False,
+            ("s", frozenset({"id_asc", "id_desc", "time_asc", "time_desc"}), None, None, None, None, None),
+        ),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        (
+            "filter",
+            "",
+            False,
+            ("s", frozenset({"donut", "friends", "managers", "unsure"}), None, None, None, None, None),
+        ),
+    ),
 )
 _GROUPS_GET_ONLINE_STATUS: MethodSpec[GroupsGetOnlineStatusResponse] = MethodSpec(
     api="vk",
@@ -572,6 +792,7 @@ _GROUPS_GET_ONLINE_STATUS: MethodSpec[GroupsGetOnlineStatusResponse] = MethodSpe
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_REQUESTS: MethodSpec[GroupsGetRequestsResponse] = MethodSpec(
     api="vk",
@@ -597,6 +818,12 @@ _GROUPS_GET_REQUESTS: MethodSpec[GroupsGetRequestsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GROUPS_GET_SETTINGS: MethodSpec[GroupsGetSettingsResponse] = MethodSpec(
     api="vk",
@@ -606,6 +833,7 @@ _GROUPS_GET_SETTINGS: MethodSpec[GroupsGetSettingsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("is", None, None, None, None, None, None)),),
 )
 _GROUPS_GET_TAG_LIST: MethodSpec[list[GroupsGroupTag]] = MethodSpec(
     api="vk",
@@ -615,6 +843,7 @@ _GROUPS_GET_TAG_LIST: MethodSpec[list[GroupsGroupTag]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_GET_TOKEN_PERMISSIONS: MethodSpec[GroupsGetTokenPermissionsResponse] = MethodSpec(
     api="vk",
@@ -637,6 +866,11 @@ _GROUPS_INVITE: MethodSpec[BaseOkResponse] = MethodSpec(
     variants=(Variant("userIdsResponse", (("user_ids_list", PRESENT),), GroupsInviteUserIdsListResponse),),
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("user_ids_list", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 _GROUPS_IS_MEMBER: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -663,6 +897,12 @@ _GROUPS_IS_MEMBER: MethodSpec[BaseBoolInt] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("group_id", "", True, ("is", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_JOIN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -674,6 +914,10 @@ _GROUPS_JOIN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("not_sure", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_LEAVE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -682,6 +926,7 @@ _GROUPS_LEAVE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _GROUPS_REMOVE_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -693,6 +938,10 @@ _GROUPS_REMOVE_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _GROUPS_REORDER_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -705,6 +954,11 @@ _GROUPS_REORDER_LINK: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("link_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("after", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_SEARCH: MethodSpec[GroupsSearchResponse] = MethodSpec(
     api="vk",
@@ -734,6 +988,17 @@ _GROUPS_SEARCH: MethodSpec[GroupsSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", True, ("s", None, None, None, None, None, None)),
+        ("type", "", False, ("s", frozenset({"event", "group", "page"}), None, None, None, None, None)),
+        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("future", "", False, ("b", None, None, None, None, None, None)),
+        ("market", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _GROUPS_SET_CALLBACK_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -802,6 +1067,67 @@ _GROUPS_SET_CALLBACK_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("server_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("api_version", "", False, ("s", None, None, None, None, None, None)),
+        ("message_new", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reply", "", False, ("b", None, None, None, None, None, None)),
+        ("message_allow", "", False, ("b", None, None, None, None, None, None)),
+        ("message_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("message_deny", "", False, ("b", None, None, None, None, None, None)),
+        ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
+        ("message_read", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_new", "", False, ("b", None, None, None, None, None, None)),
+        ("audio_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_schedule_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_schedule_post_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("market_order_new", "", False, ("b", None, None, None, None, None, None)),
+        ("market_order_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
+        ("group_join", "", False, ("b", None, None, None, None, None, None)),
+        ("group_leave", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
+        ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("user_block", "", False, ("b", None, None, None, None, None, None)),
+        ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
+        ("lead_forms_new", "", False, ("b", None, None, None, None, None, None)),
+        ("like_add", "", False, ("b", None, None, None, None, None, None)),
+        ("like_remove", "", False, ("b", None, None, None, None, None, None)),
+        ("message_event", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_SET_LONG_POLL_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -865,6 +1191,62 @@ _GROUPS_SET_LONG_POLL_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("enabled", "", False, ("b", None, None, None, None, None, None)),
+        ("api_version", "", False, ("s", None, None, None, None, None, None)),
+        ("message_new", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reply", "", False, ("b", None, None, None, None, None, None)),
+        ("message_allow", "", False, ("b", None, None, None, None, None, None)),
+        ("message_deny", "", False, ("b", None, None, None, None, None, None)),
+        ("message_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("message_typing_state", "", False, ("b", None, None, None, None, None, None)),
+        ("message_read", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_new", "", False, ("b", None, None, None, None, None, None)),
+        ("audio_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_reply_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("wall_repost", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_new", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("board_post_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("video_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_new", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_delete", "", False, ("b", None, None, None, None, None, None)),
+        ("market_comment_restore", "", False, ("b", None, None, None, None, None, None)),
+        ("poll_vote_new", "", False, ("b", None, None, None, None, None, None)),
+        ("group_join", "", False, ("b", None, None, None, None, None, None)),
+        ("group_leave", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_settings", "", False, ("b", None, None, None, None, None, None)),
+        ("group_change_photo", "", False, ("b", None, None, None, None, None, None)),
+        ("group_officers_edit", "", False, ("b", None, None, None, None, None, None)),
+        ("user_block", "", False, ("b", None, None, None, None, None, None)),
+        ("user_unblock", "", False, ("b", None, None, None, None, None, None)),
+        ("like_add", "", False, ("b", None, None, None, None, None, None)),
+        ("like_remove", "", False, ("b", None, None, None, None, None, None)),
+        ("message_event", "", False, ("b", None, None, None, None, None, None)),
+        ("message_reaction_event", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_create", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_prolonged", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_cancelled", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_price_changed", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_subscription_expired", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_money_withdraw_error", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_SET_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -880,6 +1262,14 @@ _GROUPS_SET_SETTINGS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("messages", "", False, ("b", None, None, None, None, None, None)),
+        ("bots_capabilities", "", False, ("b", None, None, None, None, None, None)),
+        ("bots_start_button", "", False, ("b", None, None, None, None, None, None)),
+        ("bots_add_to_chat", "", False, ("b", None, None, None, None, None, None)),
+        ("bot_online_booking_enabled", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_SET_USER_NOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -892,6 +1282,11 @@ _GROUPS_SET_USER_NOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("note", "", False, ("s", None, None, None, 96, None, None)),
+    ),
 )
 _GROUPS_TAG_ADD: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -904,6 +1299,47 @@ _GROUPS_TAG_ADD: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
+        (
+            "tag_color",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "454647",
+                        "45678f",
+                        "4bb34b",
+                        "5181b8",
+                        "539b9c",
+                        "5c9ce6",
+                        "63b9ba",
+                        "6bc76b",
+                        "76787a",
+                        "792ec0",
+                        "7a6c4f",
+                        "7ececf",
+                        "9e8d6b",
+                        "a162de",
+                        "aaaeb3",
+                        "bbaa84",
+                        "e64646",
+                        "ff5c5c",
+                        "ffa000",
+                        "ffc107",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _GROUPS_TAG_BIND: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -917,6 +1353,12 @@ _GROUPS_TAG_BIND: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, 2000000000, None, None, None)),
+        ("act", "", True, ("s", frozenset({"bind", "unbind"}), None, None, None, None, None)),
+    ),
 )
 _GROUPS_TAG_DELETE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -928,6 +1370,10 @@ _GROUPS_TAG_DELETE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _GROUPS_TAG_UPDATE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -940,6 +1386,11 @@ _GROUPS_TAG_UPDATE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("tag_name", "", True, ("s", None, None, None, 20, None, None)),
+    ),
 )
 _GROUPS_TOGGLE_MARKET: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -952,6 +1403,11 @@ _GROUPS_TOGGLE_MARKET: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("state", "", True, ("s", GroupsMarketState, None, None, None, None, None)),
+        ("ref", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GROUPS_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -963,6 +1419,10 @@ _GROUPS_UNBAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -41,6 +41,22 @@ _LEAD_FORMS_CREATE: MethodSpec[LeadFormsCreateResponse] = MethodSpec(
     result=LeadFormsCreateResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, 100, None, None)),
+        ("title", "", True, ("s", None, None, None, 60, None, None)),
+        ("description", "", True, ("s", None, None, None, 600, None, None)),
+        ("questions", "", True, ("s", None, None, None, None, None, None)),
+        ("policy_link_url", "", True, ("s", None, None, None, 200, None, None)),
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+        ("confirmation", "", False, ("s", None, None, None, 300, None, None)),
+        ("site_link_url", "", False, ("s", None, None, None, 200, None, None)),
+        ("active", "", False, ("b", None, None, None, None, None, None)),
+        ("once_per_user", "", False, ("b", None, None, None, None, None, None)),
+        ("pixel_code", "", False, ("s", None, None, None, None, None, None)),
+        ("notify_admins", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("notify_emails", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _LEAD_FORMS_DELETE: MethodSpec[LeadFormsDeleteResponse] = MethodSpec(
     api="vk",
@@ -52,6 +68,10 @@ _LEAD_FORMS_DELETE: MethodSpec[LeadFormsDeleteResponse] = MethodSpec(
     result=LeadFormsDeleteResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("form_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _LEAD_FORMS_GET: MethodSpec[LeadFormsForm] = MethodSpec(
     api="vk",
@@ -64,6 +84,10 @@ _LEAD_FORMS_GET: MethodSpec[LeadFormsForm] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("form_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _LEAD_FORMS_GET_LEADS: MethodSpec[LeadFormsGetLeadsResponse] = MethodSpec(
     api="vk",
@@ -78,6 +102,12 @@ _LEAD_FORMS_GET_LEADS: MethodSpec[LeadFormsGetLeadsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("form_id", "", True, ("i", None, None, None, None, None, None)),
+        ("limit", "", False, ("i", None, 1, 1000, None, None, None)),
+        ("next_page_token", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _LEAD_FORMS_GET_UPLOAD_URL: MethodSpec[str] = MethodSpec(
     api="vk",
@@ -96,6 +126,7 @@ _LEAD_FORMS_LIST: MethodSpec[builtins.list[LeadFormsForm]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _LEAD_FORMS_UPDATE: MethodSpec[LeadFormsCreateResponse] = MethodSpec(
     api="vk",
@@ -120,6 +151,23 @@ _LEAD_FORMS_UPDATE: MethodSpec[LeadFormsCreateResponse] = MethodSpec(
     result=LeadFormsCreateResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("form_id", "", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, 100, None, None)),
+        ("title", "", True, ("s", None, None, None, 60, None, None)),
+        ("description", "", True, ("s", None, None, None, 600, None, None)),
+        ("questions", "", True, ("s", None, None, None, None, None, None)),
+        ("policy_link_url", "", True, ("s", None, None, None, 200, None, None)),
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+        ("confirmation", "", False, ("s", None, None, None, 300, None, None)),
+        ("site_link_url", "", False, ("s", None, None, None, 200, None, None)),
+        ("active", "", False, ("b", None, None, None, None, None, None)),
+        ("once_per_user", "", False, ("b", None, None, None, None, None, None)),
+        ("pixel_code", "", False, ("s", None, None, None, None, None, None)),
+        ("notify_admins", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("notify_emails", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 
 

@@ -37,6 +37,13 @@ _LIKES_ADD: MethodSpec[LikesAddResponse] = MethodSpec(
     result=LikesAddResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _LIKES_DELETE: MethodSpec[LikesDeleteResponse] = MethodSpec(
     api="vk",
@@ -51,6 +58,13 @@ _LIKES_DELETE: MethodSpec[LikesDeleteResponse] = MethodSpec(
     result=LikesDeleteResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _LIKES_GET_LIST: MethodSpec[LikesGetListResponse] = MethodSpec(
     api="vk",
@@ -83,6 +97,19 @@ _LIKES_GET_LIST: MethodSpec[LikesGetListResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", False, ("i", None, None, None, None, None, None)),
+        ("page_url", "", False, ("s", None, None, None, None, None, None)),
+        ("filter", "", False, ("s", frozenset({"copies", "likes"}), None, None, None, None, None)),
+        ("friends_only", "", False, ("i", frozenset({0, 1, 2, 3}), None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("skip_own", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _LIKES_IS_LIKED: MethodSpec[LikesIsLikedResponse] = MethodSpec(
     api="vk",
@@ -97,6 +124,12 @@ _LIKES_IS_LIKED: MethodSpec[LikesIsLikedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("type", "", True, ("s", LikesType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -77,6 +77,27 @@ _MARKET_ADD: MethodSpec[MarketAddResponse] = MethodSpec(
     result=MarketAddResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, 100, None, None)),
+        ("description", "", True, ("s", None, None, None, None, None, None)),
+        ("category_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+        ("old_price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+        ("deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("main_photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("photo_ids", "", False, ("ac", None, None, None, None, 4, ("i", None, 0, None, None, None, None))),
+        ("video_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+        ("url", "", False, ("s", None, None, None, 320, None, None)),
+        ("variant_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+        ("is_main_variant", "", False, ("b", None, None, None, None, None, None)),
+        ("dimension_width", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("dimension_height", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("dimension_length", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
+        ("sku", "", False, ("s", None, None, None, 50, None, None)),
+        ("stock_amount", "", False, ("i", None, -1, 999999, None, None, None)),
+    ),
 )
 _MARKET_ADD_ALBUM: MethodSpec[MarketAddAlbumResponse] = MethodSpec(
     api="vk",
@@ -91,6 +112,13 @@ _MARKET_ADD_ALBUM: MethodSpec[MarketAddAlbumResponse] = MethodSpec(
     result=MarketAddAlbumResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 128, None, None)),
+        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("main_album", "", False, ("b", None, None, None, None, None, None)),
+        ("is_hidden", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_ADD_PROPERTY: MethodSpec[MarketAddPropertyResponse] = MethodSpec(
     api="vk",
@@ -102,6 +130,10 @@ _MARKET_ADD_PROPERTY: MethodSpec[MarketAddPropertyResponse] = MethodSpec(
     result=MarketAddPropertyResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_ADD_PROPERTY_VARIANT: MethodSpec[MarketAddPropertyVariantResponse] = MethodSpec(
     api="vk",
@@ -114,6 +146,11 @@ _MARKET_ADD_PROPERTY_VARIANT: MethodSpec[MarketAddPropertyVariantResponse] = Met
     result=MarketAddPropertyVariantResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("property_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 60, None, None)),
+    ),
 )
 _MARKET_ADD_TO_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -126,6 +163,11 @@ _MARKET_ADD_TO_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _MARKET_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -143,6 +185,16 @@ _MARKET_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("reply_to_comment", "", False, ("i", None, 0, None, None, None, None)),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -154,6 +206,10 @@ _MARKET_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -165,6 +221,10 @@ _MARKET_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -176,6 +236,10 @@ _MARKET_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_DELETE_PROPERTY: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -187,6 +251,10 @@ _MARKET_DELETE_PROPERTY: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("property_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_DELETE_PROPERTY_VARIANT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -198,6 +266,10 @@ _MARKET_DELETE_PROPERTY_VARIANT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("variant_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -227,6 +299,28 @@ _MARKET_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("name", "", False, ("s", None, None, None, 100, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+        ("old_price", "", False, ("n", None, 0, 999999999999, None, None, None)),
+        ("deleted", "", False, ("b", None, None, None, None, None, None)),
+        ("main_photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("photo_ids", "", False, ("ac", None, None, None, None, 4, ("i", None, 0, None, None, None, None))),
+        ("video_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+        ("url", "", False, ("s", None, None, None, 320, None, None)),
+        ("variant_ids", "", False, ("ac", None, None, None, None, 2, ("i", None, 0, None, None, None, None))),
+        ("is_main_variant", "", False, ("b", None, None, None, None, None, None)),
+        ("dimension_width", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("dimension_height", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("dimension_length", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
+        ("sku", "", False, ("s", None, None, None, 50, None, None)),
+        ("stock_amount", "", False, ("i", None, -1, 999999, None, None, None)),
+    ),
 )
 _MARKET_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -242,6 +336,14 @@ _MARKET_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 128, None, None)),
+        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("main_album", "", False, ("b", None, None, None, None, None, None)),
+        ("is_hidden", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -255,6 +357,12 @@ _MARKET_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _MARKET_EDIT_ORDER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -277,6 +385,21 @@ _MARKET_EDIT_ORDER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("merchant_comment", "", False, ("s", None, None, None, 800, None, None)),
+        ("status", "", False, ("i", None, 0, None, None, None, None)),
+        ("track_number", "", False, ("s", None, None, None, 60, None, None)),
+        ("payment_status", "", False, ("s", frozenset({"not_paid", "paid", "returned"}), None, None, None, None, None)),
+        ("delivery_price", "", False, ("i", None, 0, None, None, None, None)),
+        ("width", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("length", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("height", "", False, ("i", None, 0, 100000, None, None, None)),
+        ("weight", "", False, ("i", None, 0, 100000000, None, None, None)),
+        ("comment_for_user", "", False, ("s", None, None, None, 400, None, None)),
+        ("receipt_link", "", False, ("s", None, None, None, 400, None, None)),
+    ),
 )
 _MARKET_EDIT_PROPERTY: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -289,6 +412,11 @@ _MARKET_EDIT_PROPERTY: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("property_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_EDIT_PROPERTY_VARIANT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -301,6 +429,11 @@ _MARKET_EDIT_PROPERTY_VARIANT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("variant_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, 60, None, None)),
+    ),
 )
 _MARKET_FILTER_CATEGORIES: MethodSpec[MarketGetCategoriesNewResponse] = MethodSpec(
     api="vk",
@@ -314,6 +447,11 @@ _MARKET_FILTER_CATEGORIES: MethodSpec[MarketGetCategoriesNewResponse] = MethodSp
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("query", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _MARKET_GET: MethodSpec[MarketGetResponse] = MethodSpec(
     api="vk",
@@ -345,6 +483,18 @@ _MARKET_GET: MethodSpec[MarketGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("date_from", "", False, ("s", None, None, None, None, None, None)),
+        ("date_to", "", False, ("s", None, None, None, None, None, None)),
+        ("need_variants", "", False, ("b", None, None, None, None, None, None)),
+        ("with_disabled", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _MARKET_GET_ALBUM_BY_ID: MethodSpec[MarketGetAlbumByIdResponse] = MethodSpec(
     api="vk",
@@ -357,6 +507,10 @@ _MARKET_GET_ALBUM_BY_ID: MethodSpec[MarketGetAlbumByIdResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _MARKET_GET_ALBUMS: MethodSpec[MarketGetAlbumsResponse] = MethodSpec(
     api="vk",
@@ -380,6 +534,11 @@ _MARKET_GET_ALBUMS: MethodSpec[MarketGetAlbumsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _MARKET_GET_BY_ID: MethodSpec[MarketGetByIdResponse] = MethodSpec(
     api="vk",
@@ -393,6 +552,10 @@ _MARKET_GET_BY_ID: MethodSpec[MarketGetByIdResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("item_ids", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_GET_CATEGORIES: MethodSpec[MarketGetCategoriesNewResponse] = MethodSpec(
     api="vk",
@@ -405,6 +568,10 @@ _MARKET_GET_CATEGORIES: MethodSpec[MarketGetCategoriesNewResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("album_id", "", False, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _MARKET_GET_COMMENTS: MethodSpec[MarketGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -434,6 +601,17 @@ _MARKET_GET_COMMENTS: MethodSpec[MarketGetCommentsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _MARKET_GET_GROUP_ORDERS: MethodSpec[MarketGetGroupOrdersResponse] = MethodSpec(
     api="vk",
@@ -457,6 +635,11 @@ _MARKET_GET_GROUP_ORDERS: MethodSpec[MarketGetGroupOrdersResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("group_id", "", False, ("is", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 50, None, None, None)),
+    ),
 )
 _MARKET_GET_ORDER_BY_ID: MethodSpec[MarketGetOrderByIdResponse] = MethodSpec(
     api="vk",
@@ -470,6 +653,11 @@ _MARKET_GET_ORDER_BY_ID: MethodSpec[MarketGetOrderByIdResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_GET_ORDER_ITEMS: MethodSpec[MarketGetOrderItemsResponse] = MethodSpec(
     api="vk",
@@ -494,6 +682,12 @@ _MARKET_GET_ORDER_ITEMS: MethodSpec[MarketGetOrderItemsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_GET_ORDERS: MethodSpec[MarketGetOrdersResponse] = MethodSpec(
     api="vk",
@@ -520,6 +714,13 @@ _MARKET_GET_ORDERS: MethodSpec[MarketGetOrdersResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 10, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("date_from", "", False, ("s", None, None, None, None, None, None)),
+        ("date_to", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_GET_PRODUCT_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -532,6 +733,10 @@ _MARKET_GET_PRODUCT_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSp
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("bulk", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_GET_PROPERTIES: MethodSpec[MarketGetPropertiesResponse] = MethodSpec(
     api="vk",
@@ -541,6 +746,7 @@ _MARKET_GET_PROPERTIES: MethodSpec[MarketGetPropertiesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _MARKET_GROUP_ITEMS: MethodSpec[MarketGroupItemsResponse] = MethodSpec(
     api="vk",
@@ -553,6 +759,11 @@ _MARKET_GROUP_ITEMS: MethodSpec[MarketGroupItemsResponse] = MethodSpec(
     result=MarketGroupItemsResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("item_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("item_group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_REMOVE_FROM_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -565,6 +776,11 @@ _MARKET_REMOVE_FROM_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("album_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _MARKET_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -578,6 +794,12 @@ _MARKET_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", True, ("i", None, None, None, None, None, None)),
+        ("before", "", False, ("i", None, 0, None, None, None, None)),
+        ("after", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_REORDER_ITEMS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -592,6 +814,13 @@ _MARKET_REORDER_ITEMS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("before", "", False, ("i", None, 0, None, None, None, None)),
+        ("after", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -604,6 +833,11 @@ _MARKET_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
+    ),
 )
 _MARKET_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -616,6 +850,11 @@ _MARKET_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", True, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
+    ),
 )
 _MARKET_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -627,6 +866,10 @@ _MARKET_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -638,6 +881,10 @@ _MARKET_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_SAVE_PRODUCT_PHOTO: MethodSpec[MarketPhotoIdResponse] = MethodSpec(
     api="vk",
@@ -646,6 +893,7 @@ _MARKET_SAVE_PRODUCT_PHOTO: MethodSpec[MarketPhotoIdResponse] = MethodSpec(
     result=MarketPhotoIdResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("upload_response", "", True, ("s", None, None, None, None, None, None)),),
 )
 _MARKET_SAVE_PRODUCT_PHOTO_BULK: MethodSpec[list[MarketUploadPhotoData]] = MethodSpec(
     api="vk",
@@ -654,6 +902,7 @@ _MARKET_SAVE_PRODUCT_PHOTO_BULK: MethodSpec[list[MarketUploadPhotoData]] = Metho
     result=list[MarketUploadPhotoData],
     batchable=True,
     token_kinds=("user",),
+    checks=(("upload_response", "", True, ("s", None, None, None, None, None, None)),),
 )
 _MARKET_SEARCH: MethodSpec[MarketSearchResponse] = MethodSpec(
     api="vk",
@@ -687,6 +936,20 @@ _MARKET_SEARCH: MethodSpec[MarketSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("price_from", "", False, ("i", None, 0, None, None, None, None)),
+        ("price_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1, 2, 3}), None, None, None, None, None)),
+        ("rev", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("status", "", False, ("ac", None, None, None, None, 2, ("i", None, None, None, None, None, None))),
+        ("need_variants", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_SEARCH_ITEMS: MethodSpec[MarketSearchResponse] = MethodSpec(
     api="vk",
@@ -717,6 +980,18 @@ _MARKET_SEARCH_ITEMS: MethodSpec[MarketSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", True, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 300, None, None, None)),
+        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("price_from", "", False, ("i", None, 0, None, None, None, None)),
+        ("price_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("sort_by", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
+        ("sort_direction", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("country", "", False, ("i", None, 0, None, None, None, None)),
+        ("city", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MARKET_SEARCH_ITEMS_BASIC: MethodSpec[MarketSearchBasicResponse] = MethodSpec(
     api="vk",
@@ -748,6 +1023,19 @@ _MARKET_SEARCH_ITEMS_BASIC: MethodSpec[MarketSearchBasicResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", True, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, 1000, None, None, None)),
+        ("count", "", False, ("i", None, 0, 300, None, None, None)),
+        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("price_from", "", False, ("i", None, 0, None, None, None, None)),
+        ("price_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("sort_by", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
+        ("sort_direction", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("country", "", False, ("i", None, 0, None, None, None, None)),
+        ("city", "", False, ("i", None, 0, None, None, None, None)),
+        ("only_my_groups", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MARKET_UNGROUP_ITEMS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -759,6 +1047,10 @@ _MARKET_UNGROUP_ITEMS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("item_group_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

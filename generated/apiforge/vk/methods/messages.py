@@ -76,6 +76,11 @@ _MESSAGES_ADD_CHAT_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("visible_messages_count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _MESSAGES_ADD_CHAT_USERS: MethodSpec[MessagesAddChatUsersResponse] = MethodSpec(
     api="vk",
@@ -87,6 +92,10 @@ _MESSAGES_ADD_CHAT_USERS: MethodSpec[MessagesAddChatUsersResponse] = MethodSpec(
     result=MessagesAddChatUsersResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
+        ("visible_messages_count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _MESSAGES_ALLOW_MESSAGES_FROM_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -98,6 +107,10 @@ _MESSAGES_ALLOW_MESSAGES_FROM_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("key", "", False, ("s", None, None, None, 256, None, None)),
+    ),
 )
 _MESSAGES_CREATE_CHAT: MethodSpec[int | MessagesCreateChatWithPeerIdsResponse] = MethodSpec(
     api="vk",
@@ -110,6 +123,11 @@ _MESSAGES_CREATE_CHAT: MethodSpec[int | MessagesCreateChatWithPeerIdsResponse] =
     result=int | MessagesCreateChatWithPeerIdsResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_DELETE: MethodSpec[dict[str, int]] = MethodSpec(
     api="vk",
@@ -127,6 +145,15 @@ _MESSAGES_DELETE: MethodSpec[dict[str, int]] = MethodSpec(
     variants=(Variant("cmidsResponse", (("cmids", PRESENT),), list[MessagesDeleteFullResponseItem]),),
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("message_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, 0, None, None, None, None))),
+        ("spam", "", False, ("b", None, None, None, None, None, None)),
+        ("reason", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("delete_for_all", "", False, ("b", None, None, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+    ),
 )
 _MESSAGES_DELETE_CHAT_PHOTO: MethodSpec[MessagesDeleteChatPhotoResponse] = MethodSpec(
     api="vk",
@@ -138,6 +165,10 @@ _MESSAGES_DELETE_CHAT_PHOTO: MethodSpec[MessagesDeleteChatPhotoResponse] = Metho
     result=MessagesDeleteChatPhotoResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_DELETE_CONVERSATION: MethodSpec[MessagesDeleteConversationResponse] = MethodSpec(
     api="vk",
@@ -150,6 +181,11 @@ _MESSAGES_DELETE_CONVERSATION: MethodSpec[MessagesDeleteConversationResponse] = 
     result=MessagesDeleteConversationResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_DELETE_REACTION: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -161,6 +197,10 @@ _MESSAGES_DELETE_REACTION: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("cmid", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_DENY_MESSAGES_FROM_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -169,6 +209,7 @@ _MESSAGES_DENY_MESSAGES_FROM_GROUP: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _MESSAGES_EDIT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -193,6 +234,23 @@ _MESSAGES_EDIT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, 9000, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("attachment", "", False, ("s", None, None, None, None, None, None)),
+        ("keep_forward_messages", "", False, ("b", None, None, None, None, None, None)),
+        ("keep_snippets", "", False, ("b", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("dont_parse_links", "", False, ("b", None, None, None, None, None, None)),
+        ("disable_mentions", "", False, ("b", None, None, None, None, None, None)),
+        ("message_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+        ("template", "", False, ("so", None, None, None, None, None, None)),
+        ("keyboard", "", False, ("so", None, None, None, None, None, None)),
+        ("conversation_message_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_EDIT_CHAT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -204,6 +262,10 @@ _MESSAGES_EDIT_CHAT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_BY_CONVERSATION_MESSAGE_ID: MethodSpec[MessagesGetByConversationMessageIdResponse] = MethodSpec(
     api="vk",
@@ -220,6 +282,18 @@ _MESSAGES_GET_BY_CONVERSATION_MESSAGE_ID: MethodSpec[MessagesGetByConversationMe
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "conversation_message_ids",
+            "",
+            True,
+            ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None)),
+        ),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_BY_ID: MethodSpec[MessagesGetByIdResponse] = MethodSpec(
     api="vk",
@@ -238,6 +312,15 @@ _MESSAGES_GET_BY_ID: MethodSpec[MessagesGetByIdResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("message_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_CHAT: MethodSpec[MessagesChat] = MethodSpec(
     api="vk",
@@ -264,6 +347,12 @@ _MESSAGES_GET_CHAT: MethodSpec[MessagesChat] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
+        ("chat_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_CHAT_PREVIEW: MethodSpec[MessagesGetChatPreviewResponse] = MethodSpec(
     api="vk",
@@ -277,6 +366,11 @@ _MESSAGES_GET_CHAT_PREVIEW: MethodSpec[MessagesGetChatPreviewResponse] = MethodS
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("link", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _MESSAGES_GET_CONVERSATION_MEMBERS: MethodSpec[MessagesGetConversationMembers] = MethodSpec(
     api="vk",
@@ -304,6 +398,15 @@ _MESSAGES_GET_CONVERSATION_MEMBERS: MethodSpec[MessagesGetConversationMembers] =
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 1000, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("member_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _MESSAGES_GET_CONVERSATIONS: MethodSpec[MessagesGetConversationsResponse] = MethodSpec(
     api="vk",
@@ -331,6 +434,28 @@ _MESSAGES_GET_CONVERSATIONS: MethodSpec[MessagesGetConversationsResponse] = Meth
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        (
+            "filter",
+            "",
+            False,
+            (
+                "s",
+                frozenset({"all", "archive", "important", "sorted_chats", "unanswered", "unread"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_CONVERSATIONS_BY_ID: MethodSpec[MessagesGetConversationById] = MethodSpec(
     api="vk",
@@ -346,6 +471,12 @@ _MESSAGES_GET_CONVERSATIONS_BY_ID: MethodSpec[MessagesGetConversationById] = Met
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_HISTORY: MethodSpec[MessagesGetHistoryResponse] = MethodSpec(
     api="vk",
@@ -376,6 +507,17 @@ _MESSAGES_GET_HISTORY: MethodSpec[MessagesGetHistoryResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("start_message_id", "", False, ("i", None, None, None, None, None, None)),
+        ("rev", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_HISTORY_ATTACHMENTS: MethodSpec[MessagesGetHistoryAttachmentsResponse] = MethodSpec(
     api="vk",
@@ -412,6 +554,57 @@ _MESSAGES_GET_HISTORY_ATTACHMENTS: MethodSpec[MessagesGetHistoryAttachmentsRespo
         "style": "cursor",
         "next": "next_from",
     },
+    checks=(
+        (
+            "attachment_types",
+            "",
+            False,
+            ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+        ),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+        ("attachment_position", "", False, ("i", None, 1, 200, None, None, None)),
+        ("offset", "", False, ("i", None, -200, 200, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("max_forwards_level", "", False, ("i", None, 0, 45, None, None, None)),
+        ("message_video", "", False, ("b", None, None, None, None, None, None)),
+        (
+            "media_type",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "app_action_games",
+                        "app_action_mini_apps",
+                        "audio",
+                        "audio_message",
+                        "clip",
+                        "doc",
+                        "graffiti",
+                        "link",
+                        "market",
+                        "photo",
+                        "share",
+                        "video",
+                        "wall",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("preserve_order", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_IMPORTANT_MESSAGES: MethodSpec[MessagesGetImportantMessagesResponse] = MethodSpec(
     api="vk",
@@ -430,6 +623,15 @@ _MESSAGES_GET_IMPORTANT_MESSAGES: MethodSpec[MessagesGetImportantMessagesRespons
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_INTENT_USERS: MethodSpec[MessagesGetIntentUsersResponse] = MethodSpec(
     api="vk",
@@ -457,6 +659,28 @@ _MESSAGES_GET_INTENT_USERS: MethodSpec[MessagesGetIntentUsersResponse] = MethodS
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        (
+            "intent",
+            "",
+            True,
+            (
+                "s",
+                frozenset({"confirmed_notification", "non_promo_newsletter", "promo_newsletter"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("subscribe_id", "", False, ("i", None, 0, 100, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _MESSAGES_GET_INVITE_LINK: MethodSpec[MessagesGetInviteLinkResponse] = MethodSpec(
     api="vk",
@@ -469,6 +693,11 @@ _MESSAGES_GET_INVITE_LINK: MethodSpec[MessagesGetInviteLinkResponse] = MethodSpe
     result=MessagesGetInviteLinkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("reset", "", False, ("b", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_LAST_ACTIVITY: MethodSpec[MessagesLastActivity] = MethodSpec(
     api="vk",
@@ -478,6 +707,7 @@ _MESSAGES_GET_LAST_ACTIVITY: MethodSpec[MessagesLastActivity] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("user_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _MESSAGES_GET_LONG_POLL_HISTORY: MethodSpec[MessagesGetLongPollHistoryResponse] = MethodSpec(
     api="vk",
@@ -501,6 +731,21 @@ _MESSAGES_GET_LONG_POLL_HISTORY: MethodSpec[MessagesGetLongPollHistoryResponse] 
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("ts", "", False, ("i", None, 0, None, None, None, None)),
+        ("pts", "", False, ("i", None, 0, None, None, None, None)),
+        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+        ("onlines", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("events_limit", "", False, ("i", None, 1000, None, None, None, None)),
+        ("msgs_limit", "", False, ("i", None, 200, None, None, None, None)),
+        ("max_msg_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("lp_version", "", False, ("i", None, 0, None, None, None, None)),
+        ("last_n", "", False, ("i", None, 0, 2000, None, None, None)),
+        ("credentials", "", False, ("b", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_LONG_POLL_SERVER: MethodSpec[MessagesLongpollParams] = MethodSpec(
     api="vk",
@@ -514,6 +759,11 @@ _MESSAGES_GET_LONG_POLL_SERVER: MethodSpec[MessagesLongpollParams] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("need_pts", "", False, ("b", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("lp_version", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_MESSAGES_REACTIONS: MethodSpec[MessagesGetMessagesReactionsResponse] = MethodSpec(
     api="vk",
@@ -526,6 +776,10 @@ _MESSAGES_GET_MESSAGES_REACTIONS: MethodSpec[MessagesGetMessagesReactionsRespons
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("cmids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+    ),
 )
 _MESSAGES_GET_REACTED_PEERS: MethodSpec[MessagesGetReactedPeersResponse] = MethodSpec(
     api="vk",
@@ -539,6 +793,11 @@ _MESSAGES_GET_REACTED_PEERS: MethodSpec[MessagesGetReactedPeersResponse] = Metho
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("cmid", "", True, ("i", None, 0, None, None, None, None)),
+        ("reaction_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_REACTIONS_ASSETS: MethodSpec[MessagesGetReactionsAssetsResponse] = MethodSpec(
     api="vk",
@@ -548,6 +807,7 @@ _MESSAGES_GET_REACTIONS_ASSETS: MethodSpec[MessagesGetReactionsAssetsResponse] =
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("client_version", "", False, ("i", None, 1, None, None, None, None)),),
 )
 _MESSAGES_IS_MESSAGES_FROM_GROUP_ALLOWED: MethodSpec[MessagesIsMessagesFromGroupAllowedResponse] = MethodSpec(
     api="vk",
@@ -560,6 +820,10 @@ _MESSAGES_IS_MESSAGES_FROM_GROUP_ALLOWED: MethodSpec[MessagesIsMessagesFromGroup
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 _MESSAGES_JOIN_CHAT_BY_INVITE_LINK: MethodSpec[MessagesJoinChatByInviteLinkResponse] = MethodSpec(
     api="vk",
@@ -568,6 +832,7 @@ _MESSAGES_JOIN_CHAT_BY_INVITE_LINK: MethodSpec[MessagesJoinChatByInviteLinkRespo
     result=MessagesJoinChatByInviteLinkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
 )
 _MESSAGES_MARK_AS_ANSWERED_CONVERSATION: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -580,6 +845,11 @@ _MESSAGES_MARK_AS_ANSWERED_CONVERSATION: MethodSpec[BaseOkResponse] = MethodSpec
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("answered", "", False, ("b", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_MARK_AS_IMPORTANT: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -591,6 +861,10 @@ _MESSAGES_MARK_AS_IMPORTANT: MethodSpec[list[int]] = MethodSpec(
     result=list[int],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("message_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("important", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_MARK_AS_IMPORTANT_CONVERSATION: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -603,6 +877,11 @@ _MESSAGES_MARK_AS_IMPORTANT_CONVERSATION: MethodSpec[BaseOkResponse] = MethodSpe
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("important", "", False, ("b", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_MARK_AS_READ: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -618,6 +897,14 @@ _MESSAGES_MARK_AS_READ: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("message_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("start_message_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("mark_conversation_as_read", "", False, ("b", None, None, None, None, None, None)),
+        ("up_to_cmid", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_MARK_REACTIONS_AS_READ: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -629,6 +916,10 @@ _MESSAGES_MARK_REACTIONS_AS_READ: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("cmids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+    ),
 )
 _MESSAGES_MUTE_CHAT_MENTIONS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -640,6 +931,10 @@ _MESSAGES_MUTE_CHAT_MENTIONS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("mention_status", "", True, ("s", frozenset({"all", "allOnline", "none"}), None, None, None, None, None)),
+    ),
 )
 _MESSAGES_PIN: MethodSpec[MessagesPinnedMessage] = MethodSpec(
     api="vk",
@@ -652,6 +947,11 @@ _MESSAGES_PIN: MethodSpec[MessagesPinnedMessage] = MethodSpec(
     result=MessagesPinnedMessage,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_REMOVE_CHAT_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -664,6 +964,11 @@ _MESSAGES_REMOVE_CHAT_USER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("chat_id", "", True, ("i", None, 0, 100000000, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("member_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -677,6 +982,12 @@ _MESSAGES_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("message_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("cmid", "", False, ("i", None, 0, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_SEARCH: MethodSpec[MessagesSearchResponse] = MethodSpec(
     api="vk",
@@ -707,6 +1018,17 @@ _MESSAGES_SEARCH: MethodSpec[MessagesSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, 9000, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("date", "", False, ("i", None, 0, None, None, None, None)),
+        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_SEARCH_CONVERSATIONS: MethodSpec[MessagesSearchConversationsResponse] = MethodSpec(
     api="vk",
@@ -723,6 +1045,13 @@ _MESSAGES_SEARCH_CONVERSATIONS: MethodSpec[MessagesSearchConversationsResponse] 
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 255, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_SEND: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -756,6 +1085,64 @@ _MESSAGES_SEND: MethodSpec[int] = MethodSpec(
     variants=(Variant("userIdsResponse", (("peer_ids", PRESENT),), list[MessagesSendUserIdsResponseItem]),),
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("random_id", "", False, ("i", None, None, None, None, None, None)),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("peer_ids", "", False, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+        ("domain", "", False, ("s", None, None, None, None, None, None)),
+        ("chat_id", "", False, ("i", None, 0, 100000000, None, None, None)),
+        ("message", "", False, ("s", None, None, None, 9000, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("attachment", "", False, ("s", None, None, None, 9000, None, None)),
+        ("reply_to", "", False, ("i", None, None, None, None, None, None)),
+        (
+            "forward_messages",
+            "",
+            False,
+            ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None)),
+        ),
+        ("forward", "", False, ("o", None, None, None, None, None, None)),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("keyboard", "", False, ("so", None, None, None, None, None, None)),
+        ("template", "", False, ("so", None, None, None, None, None, None)),
+        ("payload", "", False, ("s", None, None, None, 1000, None, None)),
+        ("content_source", "", False, ("s", None, None, None, None, None, None)),
+        ("dont_parse_links", "", False, ("b", None, None, None, None, None, None)),
+        ("disable_mentions", "", False, ("b", None, None, None, None, None, None)),
+        (
+            "intent",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "account_update",
+                        "bot_ad_invite",
+                        "bot_ad_promo",
+                        "confirmed_notification",
+                        "customer_support",
+                        "default",
+                        "finance_notification",
+                        "game_notification",
+                        "moderated_newsletter",
+                        "non_promo_newsletter",
+                        "promo_newsletter",
+                        "purchase_update",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("subscribe_id", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _MESSAGES_SEND_MESSAGE_EVENT_ANSWER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -769,6 +1156,12 @@ _MESSAGES_SEND_MESSAGE_EVENT_ANSWER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("group",),
+    checks=(
+        ("event_id", "", True, ("s", None, None, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("event_data", "", False, ("s", None, None, None, 1000, None, None)),
+    ),
 )
 _MESSAGES_SEND_REACTION: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -781,6 +1174,11 @@ _MESSAGES_SEND_REACTION: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("cmid", "", True, ("i", None, 0, None, None, None, None)),
+        ("reaction_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_SET_ACTIVITY: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -794,6 +1192,17 @@ _MESSAGES_SET_ACTIVITY: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        (
+            "type",
+            "",
+            False,
+            ("s", frozenset({"audiomessage", "file", "photo", "typing", "video"}), None, None, None, None, None),
+        ),
+        ("peer_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _MESSAGES_SET_CHAT_PHOTO: MethodSpec[MessagesSetChatPhotoResponse] = MethodSpec(
     api="vk",
@@ -802,6 +1211,7 @@ _MESSAGES_SET_CHAT_PHOTO: MethodSpec[MessagesSetChatPhotoResponse] = MethodSpec(
     result=MessagesSetChatPhotoResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("file", "", True, ("s", None, None, None, None, None, None)),),
 )
 _MESSAGES_UNPIN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -813,6 +1223,10 @@ _MESSAGES_UNPIN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("peer_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

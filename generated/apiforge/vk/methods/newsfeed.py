@@ -61,6 +61,10 @@ _NEWSFEED_ADD_BAN: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 _NEWSFEED_DELETE_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -72,6 +76,10 @@ _NEWSFEED_DELETE_BAN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("group_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+    ),
 )
 _NEWSFEED_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -80,6 +88,7 @@ _NEWSFEED_DELETE_LIST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("list_id", "", True, ("i", None, 0, None, None, None, None)),),
 )
 _NEWSFEED_GET: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     api="vk",
@@ -111,6 +120,18 @@ _NEWSFEED_GET: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
         "style": "cursor",
         "next": "next_from",
     },
+    checks=(
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("return_banned", "", False, ("b", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
+        ("source_ids", "", False, ("s", None, None, None, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("section", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_BANNED: MethodSpec[NewsfeedGetBannedResponse] = MethodSpec(
     api="vk",
@@ -125,6 +146,11 @@ _NEWSFEED_GET_BANNED: MethodSpec[NewsfeedGetBannedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_COMMENTS: MethodSpec[NewsfeedGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -154,6 +180,16 @@ _NEWSFEED_GET_COMMENTS: MethodSpec[NewsfeedGetCommentsResponse] = MethodSpec(
         "style": "cursor",
         "next": "next_from",
     },
+    checks=(
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("reposts", "", False, ("s", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("last_comments_count", "", False, ("i", None, 0, 10, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_GET_LISTS: MethodSpec[NewsfeedGetListsResponse] = MethodSpec(
     api="vk",
@@ -167,6 +203,10 @@ _NEWSFEED_GET_LISTS: MethodSpec[NewsfeedGetListsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("list_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_MENTIONS: MethodSpec[NewsfeedGetMentionsResponse] = MethodSpec(
     api="vk",
@@ -192,6 +232,13 @@ _NEWSFEED_GET_MENTIONS: MethodSpec[NewsfeedGetMentionsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 50, None, None, None)),
+    ),
 )
 _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
     api="vk",
@@ -219,6 +266,14 @@ _NEWSFEED_GET_RECOMMENDED: MethodSpec[NewsfeedGenericResponse] = MethodSpec(
         "style": "cursor",
         "next": "next_from",
     },
+    checks=(
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("max_photos", "", False, ("i", None, 0, None, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse] = MethodSpec(
     api="vk",
@@ -243,6 +298,12 @@ _NEWSFEED_GET_SUGGESTED_SOURCES: MethodSpec[NewsfeedGetSuggestedSourcesResponse]
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("shuffle", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_IGNORE_ITEM: MethodSpec[NewsfeedIgnoreItemResponse] = MethodSpec(
     api="vk",
@@ -255,6 +316,11 @@ _NEWSFEED_IGNORE_ITEM: MethodSpec[NewsfeedIgnoreItemResponse] = MethodSpec(
     result=NewsfeedIgnoreItemResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _NEWSFEED_SAVE_LIST: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -268,6 +334,12 @@ _NEWSFEED_SAVE_LIST: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("list_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("source_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("no_reposts", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_SEARCH: MethodSpec[NewsfeedSearchResponse] = MethodSpec(
     api="vk",
@@ -299,6 +371,17 @@ _NEWSFEED_SEARCH: MethodSpec[NewsfeedSearchResponse] = MethodSpec(
         "style": "cursor",
         "next": "next_from",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NEWSFEED_UNIGNORE_ITEM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -312,6 +395,12 @@ _NEWSFEED_UNIGNORE_ITEM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", True, ("s", NewsfeedIgnoreItemType, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("track_code", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NEWSFEED_UNSUBSCRIBE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -324,6 +413,24 @@ _NEWSFEED_UNSUBSCRIBE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        (
+            "type",
+            "",
+            True,
+            (
+                "s",
+                frozenset({"clip", "market", "note", "photo", "post", "topic", "video"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("item_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -27,6 +27,12 @@ _NOTES_ADD: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", True, ("s", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NOTES_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -41,6 +47,13 @@ _NOTES_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("reply_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("message", "", True, ("s", None, None, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NOTES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -49,6 +62,7 @@ _NOTES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("note_id", "", True, ("i", None, 0, None, None, None, None)),),
 )
 _NOTES_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -60,6 +74,10 @@ _NOTES_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _NOTES_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -74,6 +92,13 @@ _NOTES_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("text", "", True, ("s", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _NOTES_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -86,6 +111,11 @@ _NOTES_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("message", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _NOTES_GET: MethodSpec[NotesGetResponse] = MethodSpec(
     api="vk",
@@ -111,6 +141,13 @@ _NOTES_GET: MethodSpec[NotesGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("note_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+    ),
 )
 _NOTES_GET_BY_ID: MethodSpec[NotesNote] = MethodSpec(
     api="vk",
@@ -124,6 +161,11 @@ _NOTES_GET_BY_ID: MethodSpec[NotesNote] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_wiki", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _NOTES_GET_COMMENTS: MethodSpec[NotesGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -149,6 +191,13 @@ _NOTES_GET_COMMENTS: MethodSpec[NotesGetCommentsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("note_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1}), 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _NOTES_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -160,6 +209,10 @@ _NOTES_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

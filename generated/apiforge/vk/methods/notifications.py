@@ -44,6 +44,13 @@ _NOTIFICATIONS_GET: MethodSpec[NotificationsGetResponse] = MethodSpec(
         "style": "cursor",
         "next": "next_from",
     },
+    checks=(
+        ("count", "", False, ("i", None, 1, 100, None, None, None)),
+        ("start_from", "", False, ("s", None, None, None, None, None, None)),
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("start_time", "", False, ("i", None, None, None, None, None, None)),
+        ("end_time", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _NOTIFICATIONS_MARK_AS_VIEWED: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -67,6 +74,19 @@ _NOTIFICATIONS_SEND_MESSAGE: MethodSpec[list[NotificationsSendMessageItem]] = Me
     result=list[NotificationsSendMessageItem],
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, 0, None, None, None, None))),
+        ("message", "", True, ("s", None, None, None, 254, None, None)),
+        ("fragment", "", False, ("s", None, None, None, 2047, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("random_id", "", False, ("i", None, None, None, None, None, None)),
+        (
+            "sending_mode",
+            "",
+            False,
+            ("s", frozenset({"delayed", "delayed_push", "immediately", "without_push"}), None, None, None, None, None),
+        ),
+    ),
 )
 
 

@@ -25,6 +25,11 @@ _ORDERS_CANCEL_SUBSCRIPTION: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("subscription_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("pending_cancel", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ORDERS_CHANGE_STATE: MethodSpec[str] = MethodSpec(
     api="vk",
@@ -38,6 +43,12 @@ _ORDERS_CHANGE_STATE: MethodSpec[str] = MethodSpec(
     result=str,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("order_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("action", "", True, ("s", frozenset({"cancel", "charge", "refund"}), None, None, None, None, None)),
+        ("app_order_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("test_mode", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ORDERS_GET: MethodSpec[list[OrdersOrder]] = MethodSpec(
     api="vk",
@@ -51,6 +62,11 @@ _ORDERS_GET: MethodSpec[list[OrdersOrder]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("test_mode", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ORDERS_GET_AMOUNT: MethodSpec[list[OrdersAmount]] = MethodSpec(
     api="vk",
@@ -63,6 +79,10 @@ _ORDERS_GET_AMOUNT: MethodSpec[list[OrdersAmount]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("votes", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+    ),
 )
 _ORDERS_GET_BY_ID: MethodSpec[list[OrdersOrder]] = MethodSpec(
     api="vk",
@@ -76,6 +96,11 @@ _ORDERS_GET_BY_ID: MethodSpec[list[OrdersOrder]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("order_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("order_ids", "", False, ("ac", None, None, None, None, 500, ("i", None, 0, None, None, None, None))),
+        ("test_mode", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ORDERS_GET_USER_SUBSCRIPTION_BY_ID: MethodSpec[OrdersSubscription] = MethodSpec(
     api="vk",
@@ -88,6 +113,10 @@ _ORDERS_GET_USER_SUBSCRIPTION_BY_ID: MethodSpec[OrdersSubscription] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("subscription_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _ORDERS_GET_USER_SUBSCRIPTIONS: MethodSpec[OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]] = MethodSpec(
     api="vk",
@@ -97,6 +126,7 @@ _ORDERS_GET_USER_SUBSCRIPTIONS: MethodSpec[OrdersGetUserSubscriptionsResponse | 
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(("user_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 
 

@@ -20,6 +20,7 @@ _PAGES_CLEAR_CACHE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
 )
 _PAGES_GET: MethodSpec[PagesWikipageFull] = MethodSpec(
     api="vk",
@@ -37,6 +38,15 @@ _PAGES_GET: MethodSpec[PagesWikipageFull] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("page_id", "", False, ("i", None, None, None, None, None, None)),
+        ("global", "global_", False, ("b", None, None, None, None, None, None)),
+        ("site_preview", "", False, ("b", None, None, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("need_source", "", False, ("b", None, None, None, None, None, None)),
+        ("need_html", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PAGES_GET_HISTORY: MethodSpec[list[PagesWikipageHistory]] = MethodSpec(
     api="vk",
@@ -50,6 +60,11 @@ _PAGES_GET_HISTORY: MethodSpec[list[PagesWikipageHistory]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("page_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PAGES_GET_TITLES: MethodSpec[list[PagesWikipage]] = MethodSpec(
     api="vk",
@@ -59,6 +74,7 @@ _PAGES_GET_TITLES: MethodSpec[list[PagesWikipage]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _PAGES_GET_VERSION: MethodSpec[PagesGetVersionResponse] = MethodSpec(
     api="vk",
@@ -73,6 +89,12 @@ _PAGES_GET_VERSION: MethodSpec[PagesGetVersionResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("version_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("need_html", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PAGES_PARSE_WIKI: MethodSpec[str] = MethodSpec(
     api="vk",
@@ -85,6 +107,10 @@ _PAGES_PARSE_WIKI: MethodSpec[str] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("text", "", True, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _PAGES_SAVE: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -99,6 +125,13 @@ _PAGES_SAVE: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("page_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PAGES_SAVE_ACCESS: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -113,6 +146,13 @@ _PAGES_SAVE_ACCESS: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("page_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("view", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("edit", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+    ),
 )
 
 

@@ -48,6 +48,11 @@ _PHOTOS_CONFIRM_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("s", None, None, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_COPY: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -60,6 +65,11 @@ _PHOTOS_COPY: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_CREATE_ALBUM: MethodSpec[PhotosPhotoAlbumFull] = MethodSpec(
     api="vk",
@@ -76,6 +86,15 @@ _PHOTOS_CREATE_ALBUM: MethodSpec[PhotosPhotoAlbumFull] = MethodSpec(
     result=PhotosPhotoAlbumFull,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
+        ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -94,6 +113,17 @@ _PHOTOS_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("reply_to_comment", "", False, ("i", None, None, None, None, None, None)),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -106,6 +136,11 @@ _PHOTOS_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("photos", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -117,6 +152,10 @@ _PHOTOS_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -128,6 +167,10 @@ _PHOTOS_DELETE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -145,6 +188,16 @@ _PHOTOS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("caption", "", False, ("s", None, None, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("place_str", "", False, ("s", None, None, None, None, None, None)),
+        ("foursquare_id", "", False, ("s", None, None, None, None, None, None)),
+        ("delete_place", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -162,6 +215,16 @@ _PHOTOS_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("upload_by_admins_only", "", False, ("b", None, None, None, None, None, None)),
+        ("comments_disabled", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -175,6 +238,12 @@ _PHOTOS_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_GET: MethodSpec[PhotosGetResponse] = MethodSpec(
     api="vk",
@@ -205,6 +274,18 @@ _PHOTOS_GET: MethodSpec[PhotosGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("s", None, None, None, None, None, None)),
+        ("photo_ids", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("rev", "", False, ("b", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("feed_type", "", False, ("s", None, None, None, None, None, None)),
+        ("feed", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResponse] = MethodSpec(
     api="vk",
@@ -232,6 +313,15 @@ _PHOTOS_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_ids", "", False, ("ac", None, None, None, None, 1000, ("i", None, None, None, None, None, None))),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_system", "", False, ("b", None, None, None, None, None, None)),
+        ("need_covers", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALBUMS_COUNT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -245,6 +335,11 @@ _PHOTOS_GET_ALBUMS_COUNT: MethodSpec[int] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("need_system", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALL: MethodSpec[PhotosGetAllResponse] = MethodSpec(
     api="vk",
@@ -273,6 +368,16 @@ _PHOTOS_GET_ALL: MethodSpec[PhotosGetAllResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+        ("no_service_albums", "", False, ("b", None, None, None, None, None, None)),
+        ("need_hidden", "", False, ("b", None, None, None, None, None, None)),
+        ("skip_hidden", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_ALL_COMMENTS: MethodSpec[PhotosGetAllCommentsResponse] = MethodSpec(
     api="vk",
@@ -298,6 +403,13 @@ _PHOTOS_GET_ALL_COMMENTS: MethodSpec[PhotosGetAllCommentsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_BY_ID: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -311,6 +423,11 @@ _PHOTOS_GET_BY_ID: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("photos", "", True, ("ac", None, None, None, None, 500, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("photo_sizes", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_CHAT_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -325,6 +442,12 @@ _PHOTOS_GET_CHAT_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("chat_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_width", "", False, ("i", None, 200, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_COMMENTS: MethodSpec[PhotosGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -356,6 +479,18 @@ _PHOTOS_GET_COMMENTS: MethodSpec[PhotosGetCommentsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"asc", "desc"}), None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -365,6 +500,7 @@ _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpe
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, 1, None, None, None, None)),),
 )
 _PHOTOS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     api="vk",
@@ -374,6 +510,7 @@ _PHOTOS_GET_MESSAGES_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(("peer_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _PHOTOS_GET_NEW_TAGS: MethodSpec[PhotosGetNewTagsResponse] = MethodSpec(
     api="vk",
@@ -396,6 +533,10 @@ _PHOTOS_GET_NEW_TAGS: MethodSpec[PhotosGetNewTagsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -412,6 +553,14 @@ _PHOTOS_GET_OWNER_COVER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = Meth
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_x2", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y2", "", False, ("i", None, 0, None, None, None, None)),
+        ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -421,6 +570,7 @@ _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _PHOTOS_GET_TAGS: MethodSpec[list[PhotosPhotoTag]] = MethodSpec(
     api="vk",
@@ -434,6 +584,11 @@ _PHOTOS_GET_TAGS: MethodSpec[list[PhotosPhotoTag]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     api="vk",
@@ -446,6 +601,10 @@ _PHOTOS_GET_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_USER_PHOTOS: MethodSpec[PhotosGetUserPhotosResponse] = MethodSpec(
     api="vk",
@@ -471,6 +630,13 @@ _PHOTOS_GET_USER_PHOTOS: MethodSpec[PhotosGetUserPhotosResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("sort", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_GET_WALL_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     api="vk",
@@ -480,6 +646,7 @@ _PHOTOS_GET_WALL_UPLOAD_SERVER: MethodSpec[PhotosPhotoUpload] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("group_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _PHOTOS_MAKE_COVER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -492,6 +659,11 @@ _PHOTOS_MAKE_COVER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_MOVE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -504,6 +676,11 @@ _PHOTOS_MOVE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_album_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo_ids", "", True, ("ac", None, None, None, None, 100, ("i", None, None, None, None, None, None))),
+    ),
 )
 _PHOTOS_PUT_TAG: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -520,6 +697,15 @@ _PHOTOS_PUT_TAG: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ("x", "", False, ("n", None, None, None, None, None, None)),
+        ("y", "", False, ("n", None, None, None, None, None, None)),
+        ("x2", "", False, ("n", None, None, None, None, None, None)),
+        ("y2", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -532,6 +718,11 @@ _PHOTOS_REMOVE_TAG: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("tag_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -545,6 +736,12 @@ _PHOTOS_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", True, ("i", None, None, None, None, None, None)),
+        ("before", "", False, ("i", None, None, None, None, None, None)),
+        ("after", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REORDER_PHOTOS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -558,6 +755,12 @@ _PHOTOS_REORDER_PHOTOS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, None, None, None, None, None)),
+        ("before", "", False, ("i", None, None, None, None, None, None)),
+        ("after", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -570,6 +773,11 @@ _PHOTOS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -582,6 +790,11 @@ _PHOTOS_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6}), 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -593,6 +806,10 @@ _PHOTOS_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("photo_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _PHOTOS_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -604,6 +821,10 @@ _PHOTOS_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -621,6 +842,16 @@ _PHOTOS_SAVE: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("server", "", False, ("i", None, None, None, None, None, None)),
+        ("photos_list", "", False, ("s", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("caption", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_MARKET_ALBUM_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -634,6 +865,12 @@ _PHOTOS_SAVE_MARKET_ALBUM_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("photo", "", True, ("s", None, None, None, None, None, None)),
+        ("server", "", True, ("i", None, 0, None, None, None, None)),
+        ("hash", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_MESSAGES_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -646,6 +883,11 @@ _PHOTOS_SAVE_MESSAGES_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("photo", "", True, ("s", None, None, None, None, None, None)),
+        ("server", "", False, ("i", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_OWNER_COVER_PHOTO: MethodSpec[PhotosSaveOwnerCoverPhotoResponse] = MethodSpec(
     api="vk",
@@ -663,6 +905,16 @@ _PHOTOS_SAVE_OWNER_COVER_PHOTO: MethodSpec[PhotosSaveOwnerCoverPhotoResponse] = 
     result=PhotosSaveOwnerCoverPhotoResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("crop_x", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_height", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_y", "", False, ("i", None, 0, None, None, None, None)),
+        ("crop_width", "", False, ("i", None, 0, None, None, None, None)),
+        ("response_json", "", False, ("s", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+        ("is_video_cover", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_OWNER_PHOTO: MethodSpec[PhotosSaveOwnerPhotoResponse] = MethodSpec(
     api="vk",
@@ -675,6 +927,11 @@ _PHOTOS_SAVE_OWNER_PHOTO: MethodSpec[PhotosSaveOwnerPhotoResponse] = MethodSpec(
     result=PhotosSaveOwnerPhotoResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("server", "", False, ("s", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SAVE_WALL_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     api="vk",
@@ -692,6 +949,16 @@ _PHOTOS_SAVE_WALL_PHOTO: MethodSpec[list[PhotosPhoto]] = MethodSpec(
     result=list[PhotosPhoto],
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("photo", "", True, ("s", None, None, None, None, None, None)),
+        ("server", "", False, ("i", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("caption", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PHOTOS_SEARCH: MethodSpec[PhotosSearchResponse] = MethodSpec(
     api="vk",
@@ -721,6 +988,17 @@ _PHOTOS_SEARCH: MethodSpec[PhotosSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("start_time", "", False, ("n", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("n", None, 0, None, None, None, None)),
+        ("sort", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("radius", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

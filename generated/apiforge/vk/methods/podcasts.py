@@ -24,6 +24,11 @@ _PODCASTS_SEARCH_PODCAST: MethodSpec[PodcastsSearchPodcastResponse] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("search_string", "", True, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 1000, None, None, None)),
+    ),
 )
 
 

@@ -30,6 +30,12 @@ _POLLS_ADD_VOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("answer_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("is_board", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _POLLS_CREATE: MethodSpec[PollsPoll] = MethodSpec(
     api="vk",
@@ -49,6 +55,18 @@ _POLLS_CREATE: MethodSpec[PollsPoll] = MethodSpec(
     result=PollsPoll,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("question", "", False, ("s", None, None, None, None, None, None)),
+        ("is_anonymous", "", False, ("b", None, None, None, None, None, None)),
+        ("is_multiple", "", False, ("b", None, None, None, None, None, None)),
+        ("end_date", "", False, ("i", None, 1550700000, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("app_id", "", False, ("i", None, None, None, None, None, None)),
+        ("add_answers", "", False, ("s", None, None, None, None, None, None)),
+        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("background_id", "", False, ("i", frozenset({1, 2, 3, 4, 6, 8, 9}), None, None, None, None, None)),
+        ("disable_unvote", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _POLLS_DELETE_VOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -62,6 +80,12 @@ _POLLS_DELETE_VOTE: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("is_board", "", False, ("b", None, None, None, None, None, None)),
+        ("answer_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _POLLS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -80,6 +104,17 @@ _POLLS_EDIT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("question", "", False, ("s", None, None, None, None, None, None)),
+        ("add_answers", "", False, ("s", None, None, None, None, None, None)),
+        ("edit_answers", "", False, ("s", None, None, None, None, None, None)),
+        ("delete_answers", "", False, ("s", None, None, None, None, None, None)),
+        ("end_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("photo_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("background_id", "", False, ("i", frozenset({0, 1, 2, 3, 4, 6, 8, 9}), None, None, None, None, None)),
+    ),
 )
 _POLLS_GET_BACKGROUNDS: MethodSpec[list[PollsBackground]] = MethodSpec(
     api="vk",
@@ -106,6 +141,15 @@ _POLLS_GET_BY_ID: MethodSpec[PollsPollExtended] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("is_board", "", False, ("b", None, None, None, None, None, None)),
+        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("friends_count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _POLLS_GET_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     api="vk",
@@ -115,6 +159,7 @@ _POLLS_GET_PHOTO_UPLOAD_SERVER: MethodSpec[BaseUploadServer] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", False, ("i", None, None, None, None, None, None)),),
 )
 _POLLS_GET_VOTERS: MethodSpec[list[PollsVoters]] = MethodSpec(
     api="vk",
@@ -135,6 +180,17 @@ _POLLS_GET_VOTERS: MethodSpec[list[PollsVoters]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("poll_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("answer_ids", "", True, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("is_board", "", False, ("b", None, None, None, None, None, None)),
+        ("friends_only", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _POLLS_SAVE_PHOTO: MethodSpec[PollsBackground] = MethodSpec(
     api="vk",
@@ -146,6 +202,10 @@ _POLLS_SAVE_PHOTO: MethodSpec[PollsBackground] = MethodSpec(
     result=PollsBackground,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+        ("hash", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

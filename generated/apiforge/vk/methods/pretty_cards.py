@@ -36,6 +36,15 @@ _PRETTY_CARDS_CREATE: MethodSpec[PrettyCardsCreateResponse] = MethodSpec(
     result=PrettyCardsCreateResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo", "", True, ("s", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("link", "", True, ("s", None, None, None, 2000, None, None)),
+        ("price", "", False, ("s", None, None, None, 20, None, None)),
+        ("price_old", "", False, ("s", None, None, None, 20, None, None)),
+        ("button", "", False, ("s", None, None, None, 255, None, None)),
+    ),
 )
 _PRETTY_CARDS_DELETE: MethodSpec[PrettyCardsDeleteResponse] = MethodSpec(
     api="vk",
@@ -47,6 +56,10 @@ _PRETTY_CARDS_DELETE: MethodSpec[PrettyCardsDeleteResponse] = MethodSpec(
     result=PrettyCardsDeleteResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PRETTY_CARDS_EDIT: MethodSpec[PrettyCardsEditResponse] = MethodSpec(
     api="vk",
@@ -64,6 +77,16 @@ _PRETTY_CARDS_EDIT: MethodSpec[PrettyCardsEditResponse] = MethodSpec(
     result=PrettyCardsEditResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ("photo", "", False, ("s", None, None, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("link", "", False, ("s", None, None, None, 2000, None, None)),
+        ("price", "", False, ("s", None, None, None, 20, None, None)),
+        ("price_old", "", False, ("s", None, None, None, 20, None, None)),
+        ("button", "", False, ("s", None, None, None, 255, None, None)),
+    ),
 )
 _PRETTY_CARDS_GET: MethodSpec[PrettyCardsGetResponse] = MethodSpec(
     api="vk",
@@ -87,6 +110,11 @@ _PRETTY_CARDS_GET: MethodSpec[PrettyCardsGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+    ),
 )
 _PRETTY_CARDS_GET_BY_ID: MethodSpec[list[PrettyCardsPrettyCard | BaseError]] = MethodSpec(
     api="vk",
@@ -99,6 +127,10 @@ _PRETTY_CARDS_GET_BY_ID: MethodSpec[list[PrettyCardsPrettyCard | BaseError]] = M
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_ids", "", True, ("ac", None, None, None, None, 10, ("i", None, None, None, None, None, None))),
+    ),
 )
 _PRETTY_CARDS_GET_UPLOAD_URL: MethodSpec[str] = MethodSpec(
     api="vk",

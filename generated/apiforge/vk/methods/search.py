@@ -28,6 +28,14 @@ _SEARCH_GET_HINTS: MethodSpec[SearchGetHintsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("q", "", False, ("s", None, None, None, 9000, None, None)),
+        ("offset", "", False, ("i", None, 0, 200, None, None, None)),
+        ("limit", "", False, ("i", None, 0, 200, None, None, None)),
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("search_global", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -35,6 +35,11 @@ _SECURE_ADD_APP_EVENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("value", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _SECURE_CHECK_TOKEN: MethodSpec[SecureTokenChecked] = MethodSpec(
     api="vk",
@@ -47,6 +52,10 @@ _SECURE_CHECK_TOKEN: MethodSpec[SecureTokenChecked] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("token", "", False, ("s", None, None, None, None, None, None)),
+        ("ip", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _SECURE_GET_APP_BALANCE: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -70,6 +79,12 @@ _SECURE_GET_SMS_HISTORY: MethodSpec[list[SecureSmsNotification]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("date_from", "", False, ("i", None, 0, None, None, None, None)),
+        ("date_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("limit", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _SECURE_GET_TRANSACTIONS_HISTORY: MethodSpec[list[SecureTransaction]] = MethodSpec(
     api="vk",
@@ -86,6 +101,14 @@ _SECURE_GET_TRANSACTIONS_HISTORY: MethodSpec[list[SecureTransaction]] = MethodSp
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("type", "", False, ("i", None, None, None, None, None, None)),
+        ("uid_from", "", False, ("i", None, 1, None, None, None, None)),
+        ("uid_to", "", False, ("i", None, 1, None, None, None, None)),
+        ("date_from", "", False, ("i", None, 0, None, None, None, None)),
+        ("date_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("limit", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _SECURE_GET_USER_LEVEL: MethodSpec[list[SecureLevel]] = MethodSpec(
     api="vk",
@@ -95,6 +118,7 @@ _SECURE_GET_USER_LEVEL: MethodSpec[list[SecureLevel]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),),
 )
 _SECURE_GIVE_EVENT_STICKER: MethodSpec[list[SecureGiveEventStickerItem]] = MethodSpec(
     api="vk",
@@ -106,6 +130,10 @@ _SECURE_GIVE_EVENT_STICKER: MethodSpec[list[SecureGiveEventStickerItem]] = Metho
     result=list[SecureGiveEventStickerItem],
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("achievement_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _SECURE_SEND_NOTIFICATION: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -120,6 +148,13 @@ _SECURE_SEND_NOTIFICATION: MethodSpec[list[int]] = MethodSpec(
     result=list[int],
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 1, None, None, None, None))),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("message", "", True, ("s", None, None, None, None, None, None)),
+        ("notification_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("promo_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _SECURE_SEND_SMS_NOTIFICATION: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -131,6 +166,10 @@ _SECURE_SEND_SMS_NOTIFICATION: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        ("message", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _SECURE_SET_COUNTER: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -145,6 +184,12 @@ _SECURE_SET_COUNTER: MethodSpec[BaseBoolInt] = MethodSpec(
     variants=(Variant("responseArray", (("counters", PRESENT),), list[SecureSetCounterItem]),),
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("counters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("counter", "", False, ("i", None, None, None, None, None, None)),
+        ("increment", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 
 

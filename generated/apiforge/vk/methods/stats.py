@@ -32,6 +32,22 @@ _STATS_GET: MethodSpec[list[StatsPeriod]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("app_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("timestamp_from", "", False, ("n", None, 0, None, None, None, None)),
+        ("timestamp_to", "", False, ("n", None, 0, None, None, None, None)),
+        (
+            "interval",
+            "",
+            False,
+            ("s", frozenset({"all", "day", "month", "week", "year"}), None, None, None, None, None),
+        ),
+        ("intervals_count", "", False, ("i", None, 0, None, None, None, None)),
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("stats_groups", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _STATS_GET_POST_REACH: MethodSpec[list[StatsWallpostStat]] = MethodSpec(
     api="vk",
@@ -44,6 +60,10 @@ _STATS_GET_POST_REACH: MethodSpec[list[StatsWallpostStat]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("post_ids", "", True, ("ac", None, None, None, None, 30, ("i", None, 1, None, None, None, None))),
+    ),
 )
 _STATS_TRACK_VISITOR: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -52,6 +72,7 @@ _STATS_TRACK_VISITOR: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("type", "", False, ("s", frozenset({"activity", "close", "open"}), None, None, None, None, None)),),
 )
 
 

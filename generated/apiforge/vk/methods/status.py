@@ -24,6 +24,10 @@ _STATUS_GET: MethodSpec[StatusStatus] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STATUS_SET: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -35,6 +39,10 @@ _STATUS_SET: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("text", "", False, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -26,6 +26,11 @@ _STORAGE_GET: MethodSpec[list[StorageValue]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("key", "", False, ("s", None, None, None, 100, None, None)),
+        ("keys", "", False, ("ac", None, None, None, None, 1000, ("s", None, None, None, None, None, None))),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORAGE_GET_KEYS: MethodSpec[list[str]] = MethodSpec(
     api="vk",
@@ -39,6 +44,11 @@ _STORAGE_GET_KEYS: MethodSpec[list[str]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _STORAGE_SET: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -51,6 +61,11 @@ _STORAGE_SET: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("key", "", True, ("s", None, None, None, 100, None, None)),
+        ("value", "", False, ("s", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -25,6 +25,7 @@ _STORE_ADD_STICKERS_TO_FAVORITE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("sticker_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),),
 )
 _STORE_GET_FAVORITE_STICKERS: MethodSpec[StoreGetFavoriteStickersResponse] = MethodSpec(
     api="vk",
@@ -50,6 +51,14 @@ _STORE_GET_PRODUCTS: MethodSpec[StoreGetProductsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("type", "", False, ("s", None, None, None, None, None, None)),
+        ("merchant", "", False, ("s", None, None, None, None, None, None)),
+        ("section", "", False, ("s", None, None, None, None, None, None)),
+        ("product_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _STORE_GET_STICKERS_KEYWORDS: MethodSpec[StoreGetStickersKeywordsResponse] = MethodSpec(
     api="vk",
@@ -66,6 +75,14 @@ _STORE_GET_STICKERS_KEYWORDS: MethodSpec[StoreGetStickersKeywordsResponse] = Met
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("stickers_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("products_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("aliases", "", False, ("b", None, None, None, None, None, None)),
+        ("all_products", "", False, ("b", None, None, None, None, None, None)),
+        ("need_stickers", "", False, ("b", None, None, None, None, None, None)),
+        ("vmoji_promo", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _STORE_REMOVE_STICKERS_FROM_FAVORITE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -74,6 +91,7 @@ _STORE_REMOVE_STICKERS_FROM_FAVORITE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("sticker_ids", "", True, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),),
 )
 
 

@@ -39,6 +39,7 @@ _STORIES_BAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),),
 )
 _STORIES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -51,6 +52,11 @@ _STORIES_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("story_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("stories", "", False, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     api="vk",
@@ -64,6 +70,11 @@ _STORIES_GET: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_BANNED: MethodSpec[StoriesGetBannedResponse] = MethodSpec(
     api="vk",
@@ -77,6 +88,10 @@ _STORIES_GET_BANNED: MethodSpec[StoriesGetBannedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_BY_ID: MethodSpec[StoriesGetByIdExtendedResponse] = MethodSpec(
     api="vk",
@@ -90,6 +105,11 @@ _STORIES_GET_BY_ID: MethodSpec[StoriesGetByIdExtendedResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("stories", "", True, ("ac", None, None, None, None, 100, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_DETAILED_STATS: MethodSpec[StoriesGetStatsV5200Response] = MethodSpec(
     api="vk",
@@ -102,6 +122,10 @@ _STORIES_GET_DETAILED_STATS: MethodSpec[StoriesGetStatsV5200Response] = MethodSp
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_GET_PHOTO_UPLOAD_SERVER: MethodSpec[StoriesGetPhotoUploadServerResponse] = MethodSpec(
     api="vk",
@@ -119,6 +143,15 @@ _STORIES_GET_PHOTO_UPLOAD_SERVER: MethodSpec[StoriesGetPhotoUploadServerResponse
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, 0, None, None, None, None))),
+        ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
+        ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
+        ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _STORIES_GET_REPLIES: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     api="vk",
@@ -134,6 +167,13 @@ _STORIES_GET_REPLIES: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_GET_STATS: MethodSpec[StoriesStoryStats] = MethodSpec(
     api="vk",
@@ -146,6 +186,10 @@ _STORIES_GET_STATS: MethodSpec[StoriesStoryStats] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_GET_VIDEO_UPLOAD_SERVER: MethodSpec[StoriesGetVideoUploadServerResponse] = MethodSpec(
     api="vk",
@@ -163,6 +207,15 @@ _STORIES_GET_VIDEO_UPLOAD_SERVER: MethodSpec[StoriesGetVideoUploadServerResponse
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("add_to_news", "", False, ("b", None, None, None, None, None, None)),
+        ("user_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("reply_to_story", "", False, ("s", None, None, None, None, None, None)),
+        ("link_text", "", False, ("s", StoriesUploadLinkText, None, None, None, None, None)),
+        ("link_url", "", False, ("s", None, None, None, 2048, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("clickable_stickers", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _STORIES_GET_VIEWERS: MethodSpec[StoriesGetViewersExtendedV5115Response] = MethodSpec(
     api="vk",
@@ -189,6 +242,14 @@ _STORIES_GET_VIEWERS: MethodSpec[StoriesGetViewersExtendedV5115Response] = Metho
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_HIDE_ALL_REPLIES: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -200,6 +261,10 @@ _STORIES_HIDE_ALL_REPLIES: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_HIDE_REPLY: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -211,6 +276,10 @@ _STORIES_HIDE_REPLY: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("story_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STORIES_SAVE: MethodSpec[StoriesSaveResponse] = MethodSpec(
     api="vk",
@@ -224,6 +293,17 @@ _STORIES_SAVE: MethodSpec[StoriesSaveResponse] = MethodSpec(
     result=StoriesSaveResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("upload_results", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        (
+            "upload_results_json",
+            "",
+            False,
+            ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None)),
+        ),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_SEARCH: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     api="vk",
@@ -243,6 +323,17 @@ _STORIES_SEARCH: MethodSpec[StoriesGetV5113Response] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("q", "", False, ("s", None, None, None, 255, None, None)),
+        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("latitude", "", False, ("n", None, None, None, None, None, None)),
+        ("longitude", "", False, ("n", None, None, None, None, None, None)),
+        ("radius", "", False, ("i", None, 0, None, None, None, None)),
+        ("mentioned_id", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 1, 1000, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _STORIES_SEND_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -257,6 +348,13 @@ _STORIES_SEND_INTERACTION: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("access_key", "", True, ("s", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, 1000, None, None)),
+        ("is_broadcast", "", False, ("b", None, None, None, None, None, None)),
+        ("is_anonymous", "", False, ("b", None, None, None, None, None, None)),
+        ("unseen_marker", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _STORIES_UNBAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -265,6 +363,7 @@ _STORIES_UNBAN_OWNER: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owners_ids", "", True, ("ac", None, None, None, None, 200, ("i", None, None, None, None, None, None))),),
 )
 
 

@@ -34,6 +34,12 @@ _STREAMING_GET_STATS: MethodSpec[list[StreamingStats]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(
+        ("type", "", False, ("s", frozenset({"prepared", "received"}), None, None, None, None, None)),
+        ("interval", "", False, ("s", frozenset({"1h", "24h", "5m"}), None, None, None, None, None)),
+        ("start_time", "", False, ("i", None, 0, None, None, None, None)),
+        ("end_time", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _STREAMING_GET_STEM: MethodSpec[StreamingGetStemResponse] = MethodSpec(
     api="vk",
@@ -43,6 +49,7 @@ _STREAMING_GET_STEM: MethodSpec[StreamingGetStemResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("service",),
+    checks=(("word", "", True, ("s", None, None, None, None, None, None)),),
 )
 
 

@@ -24,6 +24,10 @@ _TRANSLATIONS_TRANSLATE: MethodSpec[TranslationsTranslateResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("texts", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("translation_language", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

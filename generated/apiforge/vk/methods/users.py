@@ -39,6 +39,12 @@ _USERS_GET: MethodSpec[list[UsersUserFull]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("user_ids", "", False, ("ac", None, None, None, None, 1000, ("is", None, None, None, None, None, None))),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+        ("from_group_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _USERS_GET_FOLLOWERS: MethodSpec[UsersGetFollowersResponse] = MethodSpec(
     api="vk",
@@ -65,6 +71,13 @@ _USERS_GET_FOLLOWERS: MethodSpec[UsersGetFollowersResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _USERS_GET_SUBSCRIPTIONS: MethodSpec[UsersGetSubscriptionsResponse] = MethodSpec(
     api="vk",
@@ -81,6 +94,13 @@ _USERS_GET_SUBSCRIPTIONS: MethodSpec[UsersGetSubscriptionsResponse] = MethodSpec
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("user_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _USERS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -93,6 +113,24 @@ _USERS_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("user_id", "", True, ("i", None, 1, None, None, None, None)),
+        (
+            "type",
+            "",
+            True,
+            (
+                "s",
+                frozenset({"advertisement", "advertisment", "fraud", "insult", "porn", "spam"}),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("comment", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _USERS_SEARCH: MethodSpec[UsersSearchResponse] = MethodSpec(
     api="vk",
@@ -149,6 +187,44 @@ _USERS_SEARCH: MethodSpec[UsersSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("city", "", False, ("i", None, 0, None, None, None, None)),
+        ("city_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("country", "", False, ("i", None, 0, None, None, None, None)),
+        ("country_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("hometown", "", False, ("s", None, None, None, None, None, None)),
+        ("university_country", "", False, ("i", None, 0, None, None, None, None)),
+        ("university", "", False, ("i", None, 0, None, None, None, None)),
+        ("university_year", "", False, ("i", None, 0, None, None, None, None)),
+        ("university_faculty", "", False, ("i", None, 0, None, None, None, None)),
+        ("university_chair", "", False, ("i", None, 0, None, None, None, None)),
+        ("sex", "", False, ("i", frozenset({0, 1, 2}), 0, None, None, None, None)),
+        ("status", "", False, ("i", frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8}), 0, None, None, None, None)),
+        ("age_from", "", False, ("i", None, 0, None, None, None, None)),
+        ("age_to", "", False, ("i", None, 0, None, None, None, None)),
+        ("birth_day", "", False, ("i", None, 0, None, None, None, None)),
+        ("birth_month", "", False, ("i", None, 0, None, None, None, None)),
+        ("birth_year", "", False, ("i", None, 1900, 2100, None, None, None)),
+        ("online", "", False, ("b", None, None, None, None, None, None)),
+        ("has_photo", "", False, ("b", None, None, None, None, None, None)),
+        ("school_country", "", False, ("i", None, 0, None, None, None, None)),
+        ("school_city", "", False, ("i", None, 0, None, None, None, None)),
+        ("school_class", "", False, ("i", None, 0, None, None, None, None)),
+        ("school", "", False, ("i", None, 0, None, None, None, None)),
+        ("school_year", "", False, ("i", None, 0, None, None, None, None)),
+        ("religion", "", False, ("s", None, None, None, None, None, None)),
+        ("company", "", False, ("s", None, None, None, None, None, None)),
+        ("position", "", False, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("from_list", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("screen_ref", "", False, ("s", None, None, None, None, None, None)),
+        ("from_group_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

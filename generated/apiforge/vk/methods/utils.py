@@ -34,6 +34,7 @@ _UTILS_CHECK_LINK: MethodSpec[UtilsLinkChecked] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(("url", "", True, ("s", None, None, None, None, None, None)),),
 )
 _UTILS_DELETE_FROM_LAST_SHORTENED: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -42,6 +43,7 @@ _UTILS_DELETE_FROM_LAST_SHORTENED: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(("key", "", True, ("s", None, None, None, None, None, None)),),
 )
 _UTILS_GET_LAST_SHORTENED_LINKS: MethodSpec[UtilsGetLastShortenedLinksResponse] = MethodSpec(
     api="vk",
@@ -64,6 +66,10 @@ _UTILS_GET_LAST_SHORTENED_LINKS: MethodSpec[UtilsGetLastShortenedLinksResponse] 
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _UTILS_GET_LINK_STATS: MethodSpec[UtilsLinkStats] = MethodSpec(
     api="vk",
@@ -81,6 +87,19 @@ _UTILS_GET_LINK_STATS: MethodSpec[UtilsLinkStats] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("key", "", True, ("s", None, None, None, None, None, None)),
+        ("source", "", False, ("s", frozenset({"vk_cc", "vk_link"}), None, None, None, None, None)),
+        ("access_key", "", False, ("s", None, None, None, None, None, None)),
+        (
+            "interval",
+            "",
+            False,
+            ("s", frozenset({"day", "forever", "hour", "month", "week"}), None, None, None, None, None),
+        ),
+        ("intervals_count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _UTILS_GET_SERVER_TIME: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -102,6 +121,10 @@ _UTILS_GET_SHORT_LINK: MethodSpec[UtilsShortLink] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(
+        ("url", "", True, ("s", None, None, None, None, None, None)),
+        ("private", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _UTILS_RESOLVE_SCREEN_NAME: MethodSpec[UtilsDomainResolved] = MethodSpec(
     api="vk",
@@ -111,6 +134,7 @@ _UTILS_RESOLVE_SCREEN_NAME: MethodSpec[UtilsDomainResolved] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "group", "service"),
+    checks=(("screen_name", "", True, ("s", None, None, None, None, None, None)),),
 )
 
 

@@ -51,6 +51,11 @@ _VIDEO_ADD: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("target_id", "", False, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_ADD_ALBUM: MethodSpec[VideoAddAlbumResponse] = MethodSpec(
     api="vk",
@@ -63,6 +68,11 @@ _VIDEO_ADD_ALBUM: MethodSpec[VideoAddAlbumResponse] = MethodSpec(
     result=VideoAddAlbumResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("privacy", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _VIDEO_ADD_TO_ALBUM: MethodSpec[BaseOkResponse | dict[str, JSON]] = MethodSpec(
     api="vk",
@@ -78,6 +88,13 @@ _VIDEO_ADD_TO_ALBUM: MethodSpec[BaseOkResponse | dict[str, JSON]] = MethodSpec(
     variants=(Variant("multiResponse", (("album_ids", PRESENT),), list[int]),),
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("target_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _VIDEO_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     api="vk",
@@ -96,6 +113,17 @@ _VIDEO_CREATE_COMMENT: MethodSpec[int] = MethodSpec(
     result=int,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("reply_to_comment", "", False, ("i", None, 0, None, None, None, None)),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ("track_code", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -108,6 +136,11 @@ _VIDEO_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("target_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -120,6 +153,11 @@ _VIDEO_DELETE_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -131,6 +169,10 @@ _VIDEO_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_EDIT: MethodSpec[VideoEditResponse] = MethodSpec(
     api="vk",
@@ -149,6 +191,17 @@ _VIDEO_EDIT: MethodSpec[VideoEditResponse] = MethodSpec(
     result=VideoEditResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("name", "", False, ("s", None, None, None, None, None, None)),
+        ("desc", "", False, ("s", None, None, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("no_comments", "", False, ("b", None, None, None, None, None, None)),
+        ("repeat", "", False, ("b", None, None, None, None, None, None)),
+        ("ord_info", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -163,6 +216,13 @@ _VIDEO_EDIT_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("title", "", False, ("s", None, None, None, None, None, None)),
+        ("privacy", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -176,6 +236,12 @@ _VIDEO_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _VIDEO_GET: MethodSpec[VideoGetResponse] = MethodSpec(
     api="vk",
@@ -204,6 +270,16 @@ _VIDEO_GET: MethodSpec[VideoGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("videos", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("sort_album", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _VIDEO_GET_ALBUM_BY_ID: MethodSpec[VideoVideoAlbumFull] = MethodSpec(
     api="vk",
@@ -216,6 +292,10 @@ _VIDEO_GET_ALBUM_BY_ID: MethodSpec[VideoVideoAlbumFull] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_GET_ALBUMS: MethodSpec[VideoGetAlbumsResponse] = MethodSpec(
     api="vk",
@@ -242,6 +322,13 @@ _VIDEO_GET_ALBUMS: MethodSpec[VideoGetAlbumsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("need_system", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_GET_ALBUMS_BY_VIDEO: MethodSpec[list[int]] = MethodSpec(
     api="vk",
@@ -257,6 +344,12 @@ _VIDEO_GET_ALBUMS_BY_VIDEO: MethodSpec[list[int]] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("target_id", "", False, ("i", None, None, None, None, None, None)),
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_GET_COMMENTS: MethodSpec[VideoGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -289,6 +382,19 @@ _VIDEO_GET_COMMENTS: MethodSpec[VideoGetCommentsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("start_comment_id", "", False, ("i", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"asc", "desc", "interest"}), None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("comment_id", "", False, ("i", None, None, None, None, None, None)),
+        ("thread_items_count", "", False, ("i", None, 0, 10, None, None, None)),
+    ),
 )
 _VIDEO_GET_LONG_POLL_SERVER: MethodSpec[VideoGetLongPollServerResponse] = MethodSpec(
     api="vk",
@@ -301,6 +407,10 @@ _VIDEO_GET_LONG_POLL_SERVER: MethodSpec[VideoGetLongPollServerResponse] = Method
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _VIDEO_GET_THUMB_UPLOAD_URL: MethodSpec[VideoGetThumbUploadUrlResponse] = MethodSpec(
     api="vk",
@@ -310,6 +420,7 @@ _VIDEO_GET_THUMB_UPLOAD_URL: MethodSpec[VideoGetThumbUploadUrlResponse] = Method
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("owner_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _VIDEO_LIVE_GET_CATEGORIES: MethodSpec[list[VideoLiveCategory]] = MethodSpec(
     api="vk",
@@ -334,6 +445,13 @@ _VIDEO_REMOVE_FROM_ALBUM: MethodSpec[BaseOkResponse] = MethodSpec(
     variants=(Variant("multiResponse", (("album_ids", PRESENT),), list[int]),),
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("target_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_ids", "", False, ("ac", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _VIDEO_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -347,6 +465,12 @@ _VIDEO_REORDER_ALBUMS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("before", "", False, ("i", None, 0, None, None, None, None)),
+        ("after", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _VIDEO_REORDER_VIDEOS: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -364,6 +488,16 @@ _VIDEO_REORDER_VIDEOS: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("target_id", "", False, ("i", None, None, None, None, None, None)),
+        ("album_id", "", False, ("i", None, None, None, None, None, None)),
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("before_owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("before_video_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("after_owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("after_video_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _VIDEO_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -378,6 +512,26 @@ _VIDEO_REPORT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        (
+            "reason",
+            "",
+            False,
+            (
+                "i",
+                frozenset({0, 1, 10, 101, 11, 12, 13, 15, 2, 27, 4, 41, 42, 43, 5, 6, 8, 9}),
+                0,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+        ("comment", "", False, ("s", None, None, None, None, None, None)),
+        ("search_query", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -390,6 +544,24 @@ _VIDEO_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        (
+            "reason",
+            "",
+            False,
+            (
+                "i",
+                frozenset({0, 1, 10, 101, 11, 12, 13, 15, 2, 27, 4, 41, 42, 43, 5, 6, 8, 9}),
+                0,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _VIDEO_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -401,6 +573,10 @@ _VIDEO_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("video_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -412,6 +588,10 @@ _VIDEO_RESTORE_COMMENT: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_SAVE: MethodSpec[VideoSaveResult] = MethodSpec(
     api="vk",
@@ -435,6 +615,22 @@ _VIDEO_SAVE: MethodSpec[VideoSaveResult] = MethodSpec(
     result=VideoSaveResult,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("name", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("is_private", "", False, ("b", None, None, None, None, None, None)),
+        ("wallpost", "", False, ("b", None, None, None, None, None, None)),
+        ("link", "", False, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("album_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("no_comments", "", False, ("b", None, None, None, None, None, None)),
+        ("repeat", "", False, ("b", None, None, None, None, None, None)),
+        ("compression", "", False, ("b", None, None, None, None, None, None)),
+        ("ord_info", "", False, ("s", None, None, None, None, None, None)),
+        ("auto_publish", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_SAVE_UPLOADED_THUMB: MethodSpec[VideoSaveUploadedThumbResponse] = MethodSpec(
     api="vk",
@@ -450,6 +646,14 @@ _VIDEO_SAVE_UPLOADED_THUMB: MethodSpec[VideoSaveUploadedThumbResponse] = MethodS
     result=VideoSaveUploadedThumbResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("thumb_json", "", True, ("s", None, None, None, None, None, None)),
+        ("thumb_size", "", False, ("s", None, None, None, None, None, None)),
+        ("random_tag", "", False, ("s", None, None, None, None, None, None)),
+        ("video_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("set_thumb", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_SEARCH: MethodSpec[VideoSearchResponse] = MethodSpec(
     api="vk",
@@ -485,6 +689,22 @@ _VIDEO_SEARCH: MethodSpec[VideoSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("q", "", False, ("s", None, None, None, None, None, None)),
+        ("sort", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("hd", "", False, ("i", None, None, None, None, None, None)),
+        ("adult", "", False, ("b", None, None, None, None, None, None)),
+        ("live", "", False, ("b", None, None, None, None, None, None)),
+        ("filters", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("search_own", "", False, ("b", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("longer", "", False, ("i", None, 0, None, None, None, None)),
+        ("shorter", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 200, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _VIDEO_START_STREAMING: MethodSpec[VideoStartStreamingResponse] = MethodSpec(
     api="vk",
@@ -504,6 +724,18 @@ _VIDEO_START_STREAMING: MethodSpec[VideoStartStreamingResponse] = MethodSpec(
     result=VideoStartStreamingResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("video_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("name", "", False, ("s", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("wallpost", "", False, ("b", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("privacy_view", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("privacy_comment", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("no_comments", "", False, ("b", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("publish", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _VIDEO_STOP_STREAMING: MethodSpec[VideoStopStreamingResponse] = MethodSpec(
     api="vk",
@@ -515,6 +747,10 @@ _VIDEO_STOP_STREAMING: MethodSpec[VideoStopStreamingResponse] = MethodSpec(
     result=VideoStopStreamingResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", False, ("i", None, 1, None, None, None, None)),
+        ("video_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _VIDEO_UNPIN_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -526,6 +762,10 @@ _VIDEO_UNPIN_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 1, None, None, None, None)),
+    ),
 )
 
 

@@ -47,6 +47,7 @@ _WALL_CHECK_COPYRIGHT_LINK: MethodSpec[BaseBoolInt] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(("link", "", True, ("s", None, None, None, None, None, None)),),
 )
 _WALL_CLOSE_COMMENTS: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -58,6 +59,10 @@ _WALL_CLOSE_COMMENTS: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _WALL_CREATE_COMMENT: MethodSpec[WallCreateCommentResponse] = MethodSpec(
     api="vk",
@@ -75,6 +80,16 @@ _WALL_CREATE_COMMENT: MethodSpec[WallCreateCommentResponse] = MethodSpec(
     result=WallCreateCommentResponse,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("from_group", "", False, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("reply_to_comment", "", False, ("i", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("sticker_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _WALL_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -86,6 +101,10 @@ _WALL_DELETE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _WALL_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -98,6 +117,11 @@ _WALL_DELETE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _WALL_EDIT: MethodSpec[WallEditResponse] = MethodSpec(
     api="vk",
@@ -126,6 +150,32 @@ _WALL_EDIT: MethodSpec[WallEditResponse] = MethodSpec(
     result=WallEditResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("friends_only", "", False, ("b", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("services", "", False, ("s", None, None, None, None, None, None)),
+        ("signed", "", False, ("b", None, None, None, None, None, None)),
+        ("publish_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
+        ("close_comments", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_paid_duration", "", False, ("i", None, None, None, None, None, None)),
+        ("poster_bkg_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("poster_bkg_owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("poster_bkg_access_hash", "", False, ("s", None, None, None, None, None, None)),
+        ("copyright", "", False, ("s", None, None, None, None, None, None)),
+        (
+            "topic_id",
+            "",
+            False,
+            ("i", frozenset({0, 1, 12, 16, 19, 21, 23, 25, 26, 32, 43, 7}), 0, None, None, None, None),
+        ),
+    ),
 )
 _WALL_EDIT_ADS_STEALTH: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -147,6 +197,20 @@ _WALL_EDIT_ADS_STEALTH: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("signed", "", False, ("b", None, None, None, None, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("link_button", "", False, ("s", None, None, None, None, None, None)),
+        ("link_title", "", False, ("s", None, None, None, None, None, None)),
+        ("link_image", "", False, ("s", None, None, None, None, None, None)),
+        ("link_video", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _WALL_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -161,6 +225,13 @@ _WALL_EDIT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _WALL_GET: MethodSpec[WallGetResponse] = MethodSpec(
     api="vk",
@@ -189,6 +260,15 @@ _WALL_GET: MethodSpec[WallGetResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("domain", "", False, ("is", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("filter", "", False, ("s", WallGetFilter, None, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _WALL_GET_BY_ID: MethodSpec[WallGetByIdResponse] = MethodSpec(
     api="vk",
@@ -204,6 +284,12 @@ _WALL_GET_BY_ID: MethodSpec[WallGetByIdResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("posts", "", True, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("copy_history_depth", "", False, ("i", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _WALL_GET_COMMENT: MethodSpec[WallGetCommentResponse] = MethodSpec(
     api="vk",
@@ -219,6 +305,12 @@ _WALL_GET_COMMENT: MethodSpec[WallGetCommentResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _WALL_GET_COMMENTS: MethodSpec[WallGetCommentsResponse] = MethodSpec(
     api="vk",
@@ -252,6 +344,20 @@ _WALL_GET_COMMENTS: MethodSpec[WallGetCommentsResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("need_likes", "", False, ("b", None, None, None, None, None, None)),
+        ("start_comment_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, None, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"asc", "desc", "smart"}), None, None, None, None, None)),
+        ("preview_length", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("comment_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("thread_items_count", "", False, ("i", None, 0, 10, None, None, None)),
+    ),
 )
 _WALL_GET_REPOSTS: MethodSpec[WallGetRepostsResponse] = MethodSpec(
     api="vk",
@@ -266,6 +372,12 @@ _WALL_GET_REPOSTS: MethodSpec[WallGetRepostsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 1000, None, None, None)),
+    ),
 )
 _WALL_OPEN_COMMENTS: MethodSpec[BaseBoolInt] = MethodSpec(
     api="vk",
@@ -277,6 +389,10 @@ _WALL_OPEN_COMMENTS: MethodSpec[BaseBoolInt] = MethodSpec(
     result=BaseBoolInt,
     batchable=True,
     token_kinds=("user", "group"),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _WALL_PARSE_ATTACHED_LINK: MethodSpec[WallParseAttachedLinkResponse] = MethodSpec(
     api="vk",
@@ -291,6 +407,12 @@ _WALL_PARSE_ATTACHED_LINK: MethodSpec[WallParseAttachedLinkResponse] = MethodSpe
     idempotent=True,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("links", "", True, ("aj", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("name_case", "", False, ("s", BaseNameCase, None, None, None, None, None)),
+    ),
 )
 _WALL_PIN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -302,6 +424,10 @@ _WALL_PIN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _WALL_POST: MethodSpec[WallPostResponse] = MethodSpec(
     api="vk",
@@ -331,6 +457,28 @@ _WALL_POST: MethodSpec[WallPostResponse] = MethodSpec(
     result=WallPostResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("friends_only", "", False, ("b", None, None, None, None, None, None)),
+        ("from_group", "", False, ("b", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("services", "", False, ("s", None, None, None, None, None, None)),
+        ("signed", "", False, ("b", None, None, None, None, None, None)),
+        ("publish_date", "", False, ("i", None, 0, None, None, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
+        ("link_title", "", False, ("s", None, None, None, None, None, None)),
+        ("link_photo_id", "", False, ("s", None, None, None, None, None, None)),
+        ("close_comments", "", False, ("b", None, None, None, None, None, None)),
+        ("donut_paid_duration", "", False, ("i", None, None, None, None, None, None)),
+        ("mute_notifications", "", False, ("b", None, None, None, None, None, None)),
+        ("copyright", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _WALL_POST_ADS_STEALTH: MethodSpec[WallPostAdsStealthResponse] = MethodSpec(
     api="vk",
@@ -352,6 +500,20 @@ _WALL_POST_ADS_STEALTH: MethodSpec[WallPostAdsStealthResponse] = MethodSpec(
     result=WallPostAdsStealthResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("attachments", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("signed", "", False, ("b", None, None, None, None, None, None)),
+        ("lat", "", False, ("n", None, None, None, None, None, None)),
+        ("long", "", False, ("n", None, None, None, None, None, None)),
+        ("place_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("guid", "", False, ("s", None, None, None, None, None, None)),
+        ("link_button", "", False, ("s", None, None, None, None, None, None)),
+        ("link_title", "", False, ("s", None, None, None, None, None, None)),
+        ("link_image", "", False, ("s", None, None, None, None, None, None)),
+        ("link_video", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _WALL_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -364,6 +526,11 @@ _WALL_REPORT_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", True, ("i", frozenset({0, 1, 11, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
+    ),
 )
 _WALL_REPORT_POST: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -376,6 +543,11 @@ _WALL_REPORT_POST: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", True, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+        ("reason", "", True, ("i", frozenset({0, 1, 11, 2, 3, 4, 5, 6, 8}), 0, None, None, None, None)),
+    ),
 )
 _WALL_REPOST: MethodSpec[WallRepostResponse] = MethodSpec(
     api="vk",
@@ -390,6 +562,13 @@ _WALL_REPOST: MethodSpec[WallRepostResponse] = MethodSpec(
     result=WallRepostResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("object", "", True, ("s", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, 0, None, None, None, None)),
+        ("mark_as_ads", "", False, ("b", None, None, None, None, None, None)),
+        ("mute_notifications", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _WALL_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -401,6 +580,10 @@ _WALL_RESTORE: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", False, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _WALL_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -412,6 +595,10 @@ _WALL_RESTORE_COMMENT: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _WALL_SEARCH: MethodSpec[WallSearchResponse] = MethodSpec(
     api="vk",
@@ -441,6 +628,16 @@ _WALL_SEARCH: MethodSpec[WallSearchResponse] = MethodSpec(
         "items": "items",
         "style": "offset",
     },
+    checks=(
+        ("domain", "", False, ("is", None, None, None, None, None, None)),
+        ("query", "", False, ("s", None, None, None, 9000, None, None)),
+        ("owners_only", "", False, ("b", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, 0, 100, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("extended", "", False, ("b", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _WALL_UNPIN: MethodSpec[BaseOkResponse] = MethodSpec(
     api="vk",
@@ -452,6 +649,10 @@ _WALL_UNPIN: MethodSpec[BaseOkResponse] = MethodSpec(
     result=BaseOkResponse,
     batchable=True,
     token_kinds=("user",),
+    checks=(
+        ("owner_id", "", False, ("i", None, None, None, None, None, None)),
+        ("post_id", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 
 

@@ -30,6 +30,15 @@ _WIDGETS_GET_COMMENTS: MethodSpec[WidgetsGetCommentsResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("widget_api_id", "", False, ("i", None, None, None, None, None, None)),
+        ("url", "", False, ("s", None, None, None, None, None, None)),
+        ("page_id", "", False, ("s", None, None, None, None, None, None)),
+        ("order", "", False, ("s", None, None, None, None, None, None)),
+        ("fields", "", False, ("ac", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 10, 200, None, None, None)),
+    ),
 )
 _WIDGETS_GET_PAGES: MethodSpec[WidgetsGetPagesResponse] = MethodSpec(
     api="vk",
@@ -45,6 +54,13 @@ _WIDGETS_GET_PAGES: MethodSpec[WidgetsGetPagesResponse] = MethodSpec(
     idempotent=True,
     batchable=True,
     token_kinds=("user", "service"),
+    checks=(
+        ("widget_api_id", "", False, ("i", None, None, None, None, None, None)),
+        ("order", "", False, ("s", None, None, None, None, None, None)),
+        ("period", "", False, ("s", None, None, None, None, None, None)),
+        ("offset", "", False, ("i", None, 0, None, None, None, None)),
+        ("count", "", False, ("i", None, 10, 200, None, None, None)),
+    ),
 )
 
 

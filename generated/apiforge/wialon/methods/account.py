@@ -30,6 +30,10 @@ _ACCOUNT_CREATE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("plan", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_DELETE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -40,6 +44,10 @@ _ACCOUNT_DELETE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("reasons", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _ACCOUNT_GET_ACCOUNT_DATA: MethodSpec[AccountData] = MethodSpec(
     api="wialon",
@@ -51,6 +59,10 @@ _ACCOUNT_GET_ACCOUNT_DATA: MethodSpec[AccountData] = MethodSpec(
     result=AccountData,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("ia", None, None, None, None, None, None)),
+        ("type", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_ENABLE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -61,6 +73,10 @@ _ACCOUNT_ENABLE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("enable", "", True, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_GET_BILLING_PLANS: MethodSpec[BillingPlansResult] = MethodSpec(
     api="wialon",
@@ -77,6 +93,7 @@ _ACCOUNT_LIST_CHANGE_ACCOUNTS: MethodSpec[list[ChangeAccountCandidate]] = Method
     result=list[ChangeAccountCandidate],
     idempotent=True,
     batchable=True,
+    checks=(("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),),
 )
 _ACCOUNT_UPDATE_BILLING_PLAN: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -87,6 +104,10 @@ _ACCOUNT_UPDATE_BILLING_PLAN: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("plan", "", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_UPDATE_PLAN: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -97,6 +118,10 @@ _ACCOUNT_UPDATE_PLAN: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("plan", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_UPDATE_SUB_PLANS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -107,6 +132,10 @@ _ACCOUNT_UPDATE_SUB_PLANS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("plans", "", True, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _ACCOUNT_UPDATE_DEALER_RIGHTS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -117,6 +146,10 @@ _ACCOUNT_UPDATE_DEALER_RIGHTS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("enable", "", True, ("b", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_UPDATE_BILLING_SERVICE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -130,6 +163,13 @@ _ACCOUNT_UPDATE_BILLING_SERVICE: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("type", "", True, ("i", frozenset({1, 2}), None, None, None, None, None)),
+        ("intervalType", "interval_type", True, ("i", frozenset({0, 1, 2, 3, 4}), None, None, None, None, None)),
+        ("costTable", "cost_table", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_UPDATE_FLAGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -142,6 +182,12 @@ _ACCOUNT_UPDATE_FLAGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("flags", "", True, ("i", None, None, None, None, None, None)),
+        ("blockBalance", "block_balance", False, ("n", None, None, None, None, None, None)),
+        ("denyBalance", "deny_balance", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_DO_PAYMENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -154,6 +200,12 @@ _ACCOUNT_DO_PAYMENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("balanceUpdate", "balance_update", True, ("n", None, None, None, None, None, None)),
+        ("daysUpdate", "days_update", True, ("i", None, None, None, None, None, None)),
+        ("description", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_UPDATE_MIN_DAYS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -164,6 +216,10 @@ _ACCOUNT_UPDATE_MIN_DAYS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("minDays", "min_days", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_GET_ACCOUNT_HISTORY: MethodSpec[list[list[int | str]]] = MethodSpec(
     api="wialon",
@@ -177,6 +233,11 @@ _ACCOUNT_GET_ACCOUNT_HISTORY: MethodSpec[list[list[int | str]]] = MethodSpec(
     idempotent=True,
     batchable=True,
     heavy=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("days", "", True, ("i", None, None, None, None, None, None)),
+        ("tz", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_UPDATE_HISTORY_PERIOD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -187,6 +248,10 @@ _ACCOUNT_UPDATE_HISTORY_PERIOD: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("historyPeriod", "history_period", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_CHANGE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -197,6 +262,10 @@ _ACCOUNT_CHANGE_ACCOUNT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ACCOUNT_TRASH: MethodSpec[TrashResult] = MethodSpec(
     api="wialon",
@@ -207,6 +276,10 @@ _ACCOUNT_TRASH: MethodSpec[TrashResult] = MethodSpec(
     ),
     result=TrashResult,
     batchable=True,
+    checks=(
+        ("callMode", "call_mode", True, ("s", frozenset({"list", "restore"}), None, None, None, None, None)),
+        ("guids", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 
 

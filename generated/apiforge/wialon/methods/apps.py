@@ -23,6 +23,10 @@ _APPS_LIST: MethodSpec[builtins.list[AppInfo]] = MethodSpec(
     result=builtins.list[AppInfo],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("manageMode", "manage_mode", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("filterLang", "filter_lang", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

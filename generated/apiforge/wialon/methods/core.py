@@ -41,6 +41,10 @@ _CORE_SEARCH_ITEM: MethodSpec[SearchItemResult] = MethodSpec(
     result=SearchItemResult,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("flags", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_SEARCH_ITEMS: MethodSpec[SearchItemsResult] = MethodSpec(
     api="wialon",
@@ -65,6 +69,13 @@ _CORE_SEARCH_ITEMS: MethodSpec[SearchItemsResult] = MethodSpec(
         "items": "items",
         "style": "range",
     },
+    checks=(
+        ("spec", "", True, ("o", None, None, None, None, None, None)),
+        ("force", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("flags", "", True, ("i", None, None, None, None, None, None)),
+        ("from", "from_", True, ("i", None, 0, None, None, None, None)),
+        ("to", "", True, ("i", None, 0, None, None, None, None)),
+    ),
 )
 _CORE_UPDATE_DATA_FLAGS: MethodSpec[list[UpdateDataFlagsItem]] = MethodSpec(
     api="wialon",
@@ -73,6 +84,7 @@ _CORE_UPDATE_DATA_FLAGS: MethodSpec[list[UpdateDataFlagsItem]] = MethodSpec(
     result=list[UpdateDataFlagsItem],
     idempotent=True,
     batchable=True,
+    checks=(("spec", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),),
 )
 _CORE_LOGOUT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -89,6 +101,11 @@ _CORE_DUPLICATE: MethodSpec[LoginResponse] = MethodSpec(
         Param("clientIp", "params", "native"),
     ),
     result=LoginResponse,
+    checks=(
+        ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
+        ("continueCurrentSession", "continue_current_session", False, ("b", None, None, None, None, None, None)),
+        ("clientIp", "client_ip", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_BATCH: MethodSpec[list[JSON]] = MethodSpec(
     api="wialon",
@@ -98,6 +115,10 @@ _CORE_BATCH: MethodSpec[list[JSON]] = MethodSpec(
         Param("flags", "params", "native"),
     ),
     result=list[JSON],
+    checks=(
+        ("params", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_GET_ACCOUNT_DATA: MethodSpec[AccountData] = MethodSpec(
     api="wialon",
@@ -106,6 +127,7 @@ _CORE_GET_ACCOUNT_DATA: MethodSpec[AccountData] = MethodSpec(
     result=AccountData,
     idempotent=True,
     batchable=True,
+    checks=(("type", "", True, ("i", frozenset({1, 2}), None, None, None, None, None)),),
 )
 _CORE_CHECK_ITEMS_BILLING: MethodSpec[list[int]] = MethodSpec(
     api="wialon",
@@ -118,6 +140,11 @@ _CORE_CHECK_ITEMS_BILLING: MethodSpec[list[int]] = MethodSpec(
     result=list[int],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("items", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("accessFlags", "access_flags", True, ("i", None, None, None, None, None, None)),
+        ("serviceName", "service_name", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CHECK_ACCESSORS: MethodSpec[dict[str, dict[str, AccessRights]]] = MethodSpec(
     api="wialon",
@@ -129,6 +156,10 @@ _CORE_CHECK_ACCESSORS: MethodSpec[dict[str, dict[str, AccessRights]]] = MethodSp
     result=dict[str, dict[str, AccessRights]],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("items", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _CORE_CREATE_USER: MethodSpec[CreateItemResult] = MethodSpec(
     api="wialon",
@@ -141,6 +172,12 @@ _CORE_CREATE_USER: MethodSpec[CreateItemResult] = MethodSpec(
     ),
     result=CreateItemResult,
     batchable=True,
+    checks=(
+        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("password", "", True, ("s", None, None, None, None, None, None)),
+        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CREATE_RESOURCE: MethodSpec[CreateItemResult] = MethodSpec(
     api="wialon",
@@ -153,6 +190,12 @@ _CORE_CREATE_RESOURCE: MethodSpec[CreateItemResult] = MethodSpec(
     ),
     result=CreateItemResult,
     batchable=True,
+    checks=(
+        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+        ("skipCreatorCheck", "skip_creator_check", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CREATE_UNIT: MethodSpec[CreateItemResult] = MethodSpec(
     api="wialon",
@@ -165,6 +208,12 @@ _CORE_CREATE_UNIT: MethodSpec[CreateItemResult] = MethodSpec(
     ),
     result=CreateItemResult,
     batchable=True,
+    checks=(
+        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("hwTypeId", "hw_type_id", True, ("i", None, None, None, None, None, None)),
+        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CREATE_UNIT_GROUP: MethodSpec[CreateItemResult] = MethodSpec(
     api="wialon",
@@ -176,6 +225,11 @@ _CORE_CREATE_UNIT_GROUP: MethodSpec[CreateItemResult] = MethodSpec(
     ),
     result=CreateItemResult,
     batchable=True,
+    checks=(
+        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CREATE_RETRANSLATOR: MethodSpec[CreateItemResult] = MethodSpec(
     api="wialon",
@@ -188,6 +242,12 @@ _CORE_CREATE_RETRANSLATOR: MethodSpec[CreateItemResult] = MethodSpec(
     ),
     result=CreateItemResult,
     batchable=True,
+    checks=(
+        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("config", "", False, ("o", None, None, None, None, None, None)),
+        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CREATE_ROUTE: MethodSpec[CreateItemResult] = MethodSpec(
     api="wialon",
@@ -199,6 +259,11 @@ _CORE_CREATE_ROUTE: MethodSpec[CreateItemResult] = MethodSpec(
     ),
     result=CreateItemResult,
     batchable=True,
+    checks=(
+        ("creatorId", "creator_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("dataFlags", "data_flags", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_GET_HW_TYPES: MethodSpec[list[HwType]] = MethodSpec(
     api="wialon",
@@ -212,6 +277,22 @@ _CORE_GET_HW_TYPES: MethodSpec[list[HwType]] = MethodSpec(
     result=list[HwType],
     idempotent=True,
     batchable=True,
+    checks=(
+        (
+            "filterType",
+            "filter_type",
+            False,
+            ("s", frozenset({"feature", "id", "name", "type"}), None, None, None, None, None),
+        ),
+        (
+            "filterValue",
+            "filter_value",
+            False,
+            ("a", None, None, None, None, None, ("is", None, None, None, None, None, None)),
+        ),
+        ("includeType", "include_type", False, ("b", None, None, None, None, None, None)),
+        ("ignoreRename", "ignore_rename", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _CORE_GET_HW_CMDS: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -225,6 +306,12 @@ _CORE_GET_HW_CMDS: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("deviceTypeId", "device_type_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+        ("template", "", False, ("b", None, None, None, None, None, None)),
+        ("lang", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_RESET_PASSWORD_REQUEST: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -237,6 +324,12 @@ _CORE_RESET_PASSWORD_REQUEST: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("user", "", True, ("s", None, None, None, None, None, None)),
+        ("email", "", True, ("s", None, None, None, None, None, None)),
+        ("emailFrom", "email_from", False, ("s", None, None, None, None, None, None)),
+        ("url", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_RESET_PASSWORD_PERFORM: MethodSpec[ResetPasswordResult] = MethodSpec(
     api="wialon",
@@ -247,6 +340,10 @@ _CORE_RESET_PASSWORD_PERFORM: MethodSpec[ResetPasswordResult] = MethodSpec(
     ),
     result=ResetPasswordResult,
     batchable=True,
+    checks=(
+        ("user", "", True, ("s", None, None, None, None, None, None)),
+        ("code", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CREATE_AUTH_HASH: MethodSpec[AuthHashResult] = MethodSpec(
     api="wialon",
@@ -264,6 +361,11 @@ _CORE_USE_AUTH_HASH: MethodSpec[LoginResponse] = MethodSpec(
         Param("checkService", "params", "native"),
     ),
     result=LoginResponse,
+    checks=(
+        ("authHash", "auth_hash", True, ("s", None, None, None, None, None, None)),
+        ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
+        ("checkService", "check_service", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_CHECK_UNIQUE: MethodSpec[CheckUniqueResult] = MethodSpec(
     api="wialon",
@@ -275,6 +377,10 @@ _CORE_CHECK_UNIQUE: MethodSpec[CheckUniqueResult] = MethodSpec(
     result=CheckUniqueResult,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("type", "", True, ("s", None, None, None, None, None, None)),
+        ("value", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_EXPORT_FILE: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -285,6 +391,10 @@ _CORE_EXPORT_FILE: MethodSpec[bytes] = MethodSpec(
     ),
     result=bytes,
     idempotent=True,
+    checks=(
+        ("spec", "", False, ("o", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _CORE_SET_SESSION_PROPERTY: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -295,6 +405,10 @@ _CORE_SET_SESSION_PROPERTY: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("prop_name", "", True, ("s", None, None, None, None, None, None)),
+        ("prop_value", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _CORE_SET_PRMS_LIMIT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -302,6 +416,7 @@ _CORE_SET_PRMS_LIMIT: MethodSpec[ErrorResult] = MethodSpec(
     params=(Param("prms_limit", "params", "native"),),
     result=ErrorResult,
     batchable=True,
+    checks=(("prms_limit", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

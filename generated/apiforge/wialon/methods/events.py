@@ -24,6 +24,11 @@ _EVENTS_UPDATE_UNITS: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("mode", "", True, ("s", frozenset({"add", "clear", "remove"}), None, None, None, None, None)),
+        ("units", "", False, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
+        ("evt_flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _EVENTS_CHECK_UPDATES: MethodSpec[dict[str, dict[str, list[JSON]]]] = MethodSpec(
     api="wialon",
@@ -35,6 +40,11 @@ _EVENTS_CHECK_UPDATES: MethodSpec[dict[str, dict[str, list[JSON]]]] = MethodSpec
     ),
     result=dict[str, dict[str, list[JSON]]],
     batchable=True,
+    checks=(
+        ("lang", "", False, ("s", None, None, None, None, None, None)),
+        ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
+        ("detalization", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _EVENTS_LOAD: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -52,6 +62,16 @@ _EVENTS_LOAD: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("ivalType", "ival_type", True, ("i", frozenset({1, 2, 3, 4, 5, 6}), None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("detectors", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("selector", "", False, ("ao", None, None, None, None, None, None)),
+        ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
+        ("lang", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _EVENTS_GET: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -60,6 +80,7 @@ _EVENTS_GET: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(("selector", "", True, ("ao", None, None, None, None, None, None)),),
 )
 _EVENTS_UNLOAD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -78,6 +99,11 @@ _EVENTS_UPDATE_ITEMS: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("mode", "", True, ("s", frozenset({"add", "clear", "list", "remove"}), None, None, None, None, None)),
+        ("items", "", False, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
+        ("evt_flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

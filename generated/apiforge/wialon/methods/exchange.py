@@ -27,6 +27,11 @@ _EXCHANGE_EXPORT_ZONES: MethodSpec[bytes] = MethodSpec(
     idempotent=True,
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("fileName", "file_name", True, ("s", None, None, None, None, None, None)),
+        ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("compress", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _EXCHANGE_EXPORT_MESSAGES: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -43,6 +48,14 @@ _EXCHANGE_EXPORT_MESSAGES: MethodSpec[bytes] = MethodSpec(
     idempotent=True,
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("layerName", "layer_name", False, ("s", None, None, None, None, None, None)),
+        ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+        ("format", "", True, ("s", frozenset({"kml", "plt", "txt", "wlb", "wln"}), None, None, None, None, None)),
+        ("compress", "", True, ("b", None, None, None, None, None, None)),
+    ),
 )
 _EXCHANGE_EXPORT_JSON: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -55,6 +68,10 @@ _EXCHANGE_EXPORT_JSON: MethodSpec[bytes] = MethodSpec(
     idempotent=True,
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("fileName", "file_name", False, ("s", None, None, None, None, None, None)),
+        ("json", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _EXCHANGE_IMPORT_JSON: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -66,6 +83,10 @@ _EXCHANGE_IMPORT_JSON: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _EXCHANGE_IMPORT_ZONES_SAVE: MethodSpec[int] = MethodSpec(
     api="wialon",
@@ -78,6 +99,10 @@ _EXCHANGE_IMPORT_ZONES_SAVE: MethodSpec[int] = MethodSpec(
     batchable=True,
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _EXCHANGE_IMPORT_MESSAGES: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -90,6 +115,11 @@ _EXCHANGE_IMPORT_MESSAGES: MethodSpec[ErrorResult] = MethodSpec(
     result=ErrorResult,
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _EXCHANGE_IMPORT_POIS_SAVE: MethodSpec[int] = MethodSpec(
     api="wialon",
@@ -102,6 +132,10 @@ _EXCHANGE_IMPORT_POIS_SAVE: MethodSpec[int] = MethodSpec(
     batchable=True,
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("pois", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _EXCHANGE_IMPORT_ZONES_READ: MethodSpec[list[JSON]] = MethodSpec(
     api="wialon",
@@ -113,6 +147,10 @@ _EXCHANGE_IMPORT_ZONES_READ: MethodSpec[list[JSON]] = MethodSpec(
     result=list[JSON],
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _EXCHANGE_IMPORT_POIS_READ: MethodSpec[list[JSON]] = MethodSpec(
     api="wialon",
@@ -124,6 +162,10 @@ _EXCHANGE_IMPORT_POIS_READ: MethodSpec[list[JSON]] = MethodSpec(
     result=list[JSON],
     heavy=True,
     exclusive="exchange",
+    checks=(
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 
 

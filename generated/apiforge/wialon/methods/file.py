@@ -29,6 +29,14 @@ _FILE_LIST: MethodSpec[builtins.list[StorageEntry]] = MethodSpec(
     result=builtins.list[StorageEntry],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+        ("mask", "", False, ("s", None, None, None, None, None, None)),
+        ("recursive", "", False, ("b", None, None, None, None, None, None)),
+        ("fullPath", "full_path", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _FILE_GET: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -41,6 +49,12 @@ _FILE_GET: MethodSpec[bytes] = MethodSpec(
     ),
     result=bytes,
     idempotent=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+        ("format", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _FILE_PUT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -54,6 +68,14 @@ _FILE_PUT: MethodSpec[ErrorResult] = MethodSpec(
         Param("eventHash", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+        ("writeType", "write_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _FILE_RM: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -65,6 +87,11 @@ _FILE_RM: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _FILE_READ: MethodSpec[FileContent] = MethodSpec(
     api="wialon",
@@ -78,6 +105,12 @@ _FILE_READ: MethodSpec[FileContent] = MethodSpec(
     result=FileContent,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+        ("contentType", "content_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+    ),
 )
 _FILE_WRITE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -92,6 +125,14 @@ _FILE_WRITE: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+        ("content", "", True, ("s", None, None, None, None, None, None)),
+        ("writeType", "write_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("contentType", "content_type", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+    ),
 )
 _FILE_LIBRARY: MethodSpec[dict[str, builtins.list[LibraryFile]]] = MethodSpec(
     api="wialon",
@@ -103,6 +144,10 @@ _FILE_LIBRARY: MethodSpec[dict[str, builtins.list[LibraryFile]]] = MethodSpec(
     result=dict[str, builtins.list[LibraryFile]],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("type", "", True, ("s", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _FILE_MKDIR: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -114,6 +159,11 @@ _FILE_MKDIR: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("storageType", "storage_type", True, ("i", StorageType, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _FILE_TYPE_LIBRARY: MethodSpec[JSON] = MethodSpec(
     api="wialon",
@@ -122,6 +172,7 @@ _FILE_TYPE_LIBRARY: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     batchable=True,
+    checks=(("lang", "", False, ("s", None, None, None, None, None, None)),),
 )
 
 

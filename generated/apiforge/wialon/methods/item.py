@@ -24,6 +24,10 @@ _ITEM_UPDATE_NAME: MethodSpec[ItemNameResult] = MethodSpec(
     ),
     result=ItemNameResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_DELETE_ITEM: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -31,6 +35,7 @@ _ITEM_DELETE_ITEM: MethodSpec[ErrorResult] = MethodSpec(
     params=(Param("itemId", "params", "native"),),
     result=ErrorResult,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _ITEM_UPDATE_CUSTOM_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSpec(
     api="wialon",
@@ -44,6 +49,13 @@ _ITEM_UPDATE_CUSTOM_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSp
     ),
     result=tuple[int, CustomField | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("v", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_UPDATE_CUSTOM_PROPERTY: MethodSpec[CustomPropertyResult] = MethodSpec(
     api="wialon",
@@ -55,6 +67,11 @@ _ITEM_UPDATE_CUSTOM_PROPERTY: MethodSpec[CustomPropertyResult] = MethodSpec(
     ),
     result=CustomPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("name", "", True, ("s", None, None, None, None, None, None)),
+        ("value", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_UPDATE_ADMIN_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSpec(
     api="wialon",
@@ -68,6 +85,13 @@ _ITEM_UPDATE_ADMIN_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSpe
     ),
     result=tuple[int, CustomField | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("v", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_ADD_LOG_RECORD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -80,6 +104,12 @@ _ITEM_ADD_LOG_RECORD: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("action", "", True, ("s", None, None, None, None, None, None)),
+        ("newValue", "new_value", False, ("s", None, None, None, None, None, None)),
+        ("oldValue", "old_value", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_GET_BACKUP: MethodSpec[GetBackupResult] = MethodSpec(
     api="wialon",
@@ -91,6 +121,10 @@ _ITEM_GET_BACKUP: MethodSpec[GetBackupResult] = MethodSpec(
     result=GetBackupResult,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("fileId", "file_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_LIST_BACKUPS: MethodSpec[ListBackupsResult] = MethodSpec(
     api="wialon",
@@ -99,6 +133,7 @@ _ITEM_LIST_BACKUPS: MethodSpec[ListBackupsResult] = MethodSpec(
     result=ListBackupsResult,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _ITEM_UPDATE_MEASURE_UNITS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -110,6 +145,11 @@ _ITEM_UPDATE_MEASURE_UNITS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("type", "", True, ("i", MeasureSystem, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_UPDATE_FTP_PROPERTY: MethodSpec[FtpSettings] = MethodSpec(
     api="wialon",
@@ -125,6 +165,15 @@ _ITEM_UPDATE_FTP_PROPERTY: MethodSpec[FtpSettings] = MethodSpec(
     ),
     result=FtpSettings,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("host", "", False, ("s", None, None, None, None, None, None)),
+        ("login", "", False, ("s", None, None, None, None, None, None)),
+        ("pass", "pass_", False, ("s", None, None, None, None, None, None)),
+        ("path", "", False, ("s", None, None, None, None, None, None)),
+        ("check", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("hostingFtp", "hosting_ftp", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _ITEM_UPDATE_PROFILE_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodSpec(
     api="wialon",
@@ -136,6 +185,11 @@ _ITEM_UPDATE_PROFILE_FIELD: MethodSpec[tuple[int, CustomField | None]] = MethodS
     ),
     result=tuple[int, CustomField | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("n", "", True, ("s", None, None, None, None, None, None)),
+        ("v", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ITEM_RESTORE_ICONS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -149,6 +203,13 @@ _ITEM_RESTORE_ICONS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resId", "res_id", True, ("i", None, None, None, None, None, None)),
+        ("unitIcons", "unit_icons", False, ("o", None, None, None, None, None, None)),
+        ("driverIcons", "driver_icons", False, ("o", None, None, None, None, None, None)),
+        ("trailerIcons", "trailer_icons", False, ("o", None, None, None, None, None, None)),
+        ("zoneIcons", "zone_icons", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -35,6 +35,18 @@ _MESSAGES_LOAD_INTERVAL: MethodSpec[LoadMessagesResult] = MethodSpec(
     batchable=True,
     heavy=True,
     exclusive="messages_loader",
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("flags", "", True, ("i", None, None, None, None, None, None)),
+        ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
+        ("loadCount", "load_count", True, ("i", None, None, None, None, None, None)),
+        ("calcSensors", "calc_sensors", False, ("bi", None, None, None, None, None, None)),
+        ("measure", "", False, ("i", MeasureSystem, None, None, None, None, None)),
+        ("sensorId", "sensor_id", False, ("i", None, None, None, None, None, None)),
+        ("filter", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_LOAD_LAST: MethodSpec[LoadMessagesResult] = MethodSpec(
     api="wialon",
@@ -52,6 +64,14 @@ _MESSAGES_LOAD_LAST: MethodSpec[LoadMessagesResult] = MethodSpec(
     batchable=True,
     heavy=True,
     exclusive="messages_loader",
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("lastTime", "last_time", True, ("i", None, None, None, None, None, None)),
+        ("lastCount", "last_count", True, ("i", None, None, None, None, None, None)),
+        ("flags", "", True, ("i", None, None, None, None, None, None)),
+        ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
+        ("loadCount", "load_count", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_MESSAGES: MethodSpec[Page[DataMessage]] = MethodSpec(
     api="wialon",
@@ -79,6 +99,16 @@ _MESSAGES_GET_MESSAGES: MethodSpec[Page[DataMessage]] = MethodSpec(
         "total": ["total_count"],
         "style": "range",
     },
+    checks=(
+        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+        ("filter", "", False, ("s", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ("flagsMask", "flags_mask", False, ("i", None, None, None, None, None, None)),
+        ("loadCount", "load_count", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_UNLOAD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -95,6 +125,7 @@ _MESSAGES_DELETE_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
     result=ErrorResult,
     batchable=True,
     exclusive="messages_loader",
+    checks=(("msgIndex", "msg_index", True, ("i", None, None, None, None, None, None)),),
 )
 _MESSAGES_GET_MESSAGE_FILE: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -107,6 +138,12 @@ _MESSAGES_GET_MESSAGE_FILE: MethodSpec[bytes] = MethodSpec(
     ),
     result=bytes,
     idempotent=True,
+    checks=(
+        ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
+        ("fileId", "file_id", False, ("s", None, None, None, None, None, None)),
+        ("msgIndex", "msg_index", False, ("i", None, None, None, None, None, None)),
+        ("fileName", "file_name", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _MESSAGES_GET_PACKED_MESSAGES: MethodSpec[PackedMessagesResult] = MethodSpec(
     api="wialon",
@@ -120,6 +157,12 @@ _MESSAGES_GET_PACKED_MESSAGES: MethodSpec[PackedMessagesResult] = MethodSpec(
     result=PackedMessagesResult,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("filtrationFlags", "filtration_flags", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 
 

@@ -37,6 +37,28 @@ _ORDER_UPDATE: MethodSpec[tuple[int, Order | None]] = MethodSpec(
     ),
     result=tuple[int, Order | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("oldOrderId", "old_order_id", False, ("i", None, None, None, None, None, None)),
+        (
+            "oldOrderFiles",
+            "old_order_files",
+            False,
+            ("a", None, None, None, None, None, ("s", None, None, None, None, None, None)),
+        ),
+        ("p", "", False, ("o", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("tf", "", False, ("i", None, None, None, None, None, None)),
+        ("tt", "", False, ("i", None, None, None, None, None, None)),
+        ("r", "", False, ("n", None, None, None, None, None, None)),
+        ("x", "", False, ("n", None, None, None, None, None, None)),
+        ("y", "", False, ("n", None, None, None, None, None, None)),
+        ("u", "", False, ("i", None, None, None, None, None, None)),
+        ("trt", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ORDER_ATTACH: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -48,6 +70,12 @@ _ORDER_ATTACH: MethodSpec[ErrorResult] = MethodSpec(
         Param("eventHash", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file_upload", "file", True, None),
+    ),
 )
 _ORDER_LIST_ATTACHMENTS: MethodSpec[list[OrderAttachment]] = MethodSpec(
     api="wialon",
@@ -59,6 +87,10 @@ _ORDER_LIST_ATTACHMENTS: MethodSpec[list[OrderAttachment]] = MethodSpec(
     result=list[OrderAttachment],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ORDER_DETACH: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -70,6 +102,11 @@ _ORDER_DETACH: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ORDER_GET_ATTACHMENT: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -81,6 +118,11 @@ _ORDER_GET_ATTACHMENT: MethodSpec[bytes] = MethodSpec(
     ),
     result=bytes,
     idempotent=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("path", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _ORDER_COMPLETE_FROM_HISTORY: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -88,6 +130,7 @@ _ORDER_COMPLETE_FROM_HISTORY: MethodSpec[dict[str, JSON]] = MethodSpec(
     params=(Param("itemId", "params", "native"),),
     result=dict[str, JSON],
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _ORDER_OPTIMIZE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -108,6 +151,19 @@ _ORDER_OPTIMIZE: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("orders", "", True, ("a", None, None, None, None, None, ("io", None, None, None, None, None, None))),
+        ("warehouses", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("units", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("flags", "", True, ("i", None, None, None, None, None, None)),
+        ("gis", "", False, ("o", None, None, None, None, None, None)),
+        ("busyRoutes", "busy_routes", False, ("o", None, None, None, None, None, None)),
+        ("addPoints", "add_points", False, ("bi", None, None, None, None, None, None)),
+        ("priority", "", False, ("o", None, None, None, None, None, None)),
+        ("criterions", "", False, ("o", None, None, None, None, None, None)),
+        ("preference", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _ORDER_ROUTE_UPDATE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -120,6 +176,12 @@ _ORDER_ROUTE_UPDATE: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("orders", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("routeId", "route_id", False, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

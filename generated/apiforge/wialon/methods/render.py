@@ -23,6 +23,10 @@ _RENDER_ENABLE_LAYER: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+        ("enable", "", True, ("b", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_CREATE_POI_LAYER: MethodSpec[LayerInfo] = MethodSpec(
     api="wialon",
@@ -34,6 +38,11 @@ _RENDER_CREATE_POI_LAYER: MethodSpec[LayerInfo] = MethodSpec(
     ),
     result=LayerInfo,
     batchable=True,
+    checks=(
+        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+        ("pois", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_CREATE_ZONES_LAYER: MethodSpec[LayerInfo] = MethodSpec(
     api="wialon",
@@ -45,6 +54,11 @@ _RENDER_CREATE_ZONES_LAYER: MethodSpec[LayerInfo] = MethodSpec(
     ),
     result=LayerInfo,
     batchable=True,
+    checks=(
+        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+        ("zones", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_CREATE_MESSAGES_LAYER: MethodSpec[LayerInfo] = MethodSpec(
     api="wialon",
@@ -67,6 +81,20 @@ _RENDER_CREATE_MESSAGES_LAYER: MethodSpec[LayerInfo] = MethodSpec(
     idempotent=True,
     batchable=True,
     heavy=True,
+    checks=(
+        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("tripDetector", "trip_detector", False, ("i", None, None, None, None, None, None)),
+        ("trackColor", "track_color", False, ("is", None, None, None, None, None, None)),
+        ("trackWidth", "track_width", False, ("i", None, None, None, None, None, None)),
+        ("arrows", "", False, ("i", None, None, None, None, None, None)),
+        ("points", "", False, ("i", None, None, None, None, None, None)),
+        ("pointColor", "point_color", False, ("is", None, None, None, None, None, None)),
+        ("annotations", "", False, ("i", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_GET_MESSAGES: MethodSpec[list[DataMessage]] = MethodSpec(
     api="wialon",
@@ -81,6 +109,13 @@ _RENDER_GET_MESSAGES: MethodSpec[list[DataMessage]] = MethodSpec(
     result=list[DataMessage],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("calcSensors", "calc_sensors", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_DELETE_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -92,6 +127,11 @@ _RENDER_DELETE_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+        ("msgIndex", "msg_index", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_REMOVE_LAYER: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -99,6 +139,7 @@ _RENDER_REMOVE_LAYER: MethodSpec[ErrorResult] = MethodSpec(
     params=(Param("layerName", "params", "native"),),
     result=ErrorResult,
     batchable=True,
+    checks=(("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),),
 )
 _RENDER_REMOVE_ALL_LAYERS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -119,6 +160,13 @@ _RENDER_SET_LOCALE: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("tzOffset", "tz_offset", True, ("i", None, None, None, None, None, None)),
+        ("language", "", True, ("s", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ("formatDate", "format_date", False, ("s", None, None, None, None, None, None)),
+        ("density", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_CALCULATE_POLYGON: MethodSpec[JSON] = MethodSpec(
     api="wialon",
@@ -130,6 +178,10 @@ _RENDER_CALCULATE_POLYGON: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("p", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("w", "", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _RENDER_CALCULATE_POLYLINE: MethodSpec[JSON] = MethodSpec(
     api="wialon",
@@ -141,6 +193,10 @@ _RENDER_CALCULATE_POLYLINE: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("p", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("w", "", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -49,6 +49,21 @@ _REPORT_EXEC_REPORT: MethodSpec[ExecReportResult] = MethodSpec(
     batchable=True,
     heavy=True,
     exclusive="report_result",
+    checks=(
+        ("reportResourceId", "report_resource_id", True, ("i", None, None, None, None, None, None)),
+        ("reportTemplateId", "report_template_id", False, ("i", None, None, None, None, None, None)),
+        ("reportObjectId", "report_object_id", False, ("i", None, None, None, None, None, None)),
+        ("reportObjectSecId", "report_object_sec_id", False, ("i", None, None, None, None, None, None)),
+        (
+            "reportObjectIdList",
+            "report_object_id_list",
+            False,
+            ("a", None, None, None, None, None, ("i", None, None, None, None, None, None)),
+        ),
+        ("interval", "", False, ("o", None, None, None, None, None, None)),
+        ("remoteExec", "remote_exec", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("reportTemplate", "report_template", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_EXPORT_RESULT: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -71,6 +86,20 @@ _REPORT_EXPORT_RESULT: MethodSpec[bytes] = MethodSpec(
     idempotent=True,
     heavy=True,
     exclusive="report_result",
+    checks=(
+        ("format", "", True, ("i", None, None, None, None, None, None)),
+        ("pageOrientation", "page_orientation", False, ("s", None, None, None, None, None, None)),
+        ("pageSize", "page_size", False, ("s", None, None, None, None, None, None)),
+        ("pageWidth", "page_width", False, ("i", None, None, None, None, None, None)),
+        ("attachMap", "attach_map", False, ("i", None, None, None, None, None, None)),
+        ("extendBounds", "extend_bounds", False, ("i", None, None, None, None, None, None)),
+        ("hideMapBasis", "hide_map_basis", False, ("i", None, None, None, None, None, None)),
+        ("coding", "", False, ("s", None, None, None, None, None, None)),
+        ("delimiter", "", False, ("s", None, None, None, None, None, None)),
+        ("headings", "", False, ("i", None, None, None, None, None, None)),
+        ("compress", "", False, ("i", None, None, None, None, None, None)),
+        ("outputFileName", "output_file_name", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_RESULT_CHART: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -89,6 +118,16 @@ _REPORT_GET_RESULT_CHART: MethodSpec[bytes] = MethodSpec(
     idempotent=True,
     heavy=True,
     exclusive="report_result",
+    checks=(
+        ("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),
+        ("action", "", False, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+        ("width", "", False, ("i", None, None, None, None, None, None)),
+        ("height", "", False, ("i", None, None, None, None, None, None)),
+        ("autoScaleY", "auto_scale_y", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("pixelFrom", "pixel_from", False, ("i", None, None, None, None, None, None)),
+        ("pixelTo", "pixel_to", False, ("i", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_RENDER_JSON: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -103,6 +142,13 @@ _REPORT_RENDER_JSON: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),
+        ("width", "", False, ("i", None, None, None, None, None, None)),
+        ("useCrop", "use_crop", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("cropBegin", "crop_begin", False, ("i", None, None, None, None, None, None)),
+        ("cropEnd", "crop_end", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_HITTEST_CHART: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -116,6 +162,12 @@ _REPORT_HITTEST_CHART: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("attachmentIndex", "attachment_index", False, ("i", None, None, None, None, None, None)),
+        ("datasetIndex", "dataset_index", False, ("i", None, None, None, None, None, None)),
+        ("value", "", False, ("i", None, None, None, None, None, None)),
+        ("revert", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_REPORT_TABLES: MethodSpec[list[ReportTableInfo]] = MethodSpec(
     api="wialon",
@@ -136,6 +188,10 @@ _REPORT_GET_RESULT_MAP: MethodSpec[bytes] = MethodSpec(
     idempotent=True,
     heavy=True,
     exclusive="report_result",
+    checks=(
+        ("width", "", True, ("i", None, None, None, None, None, None)),
+        ("height", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_RESULT_SUBROWS: MethodSpec[list[ReportRow]] = MethodSpec(
     api="wialon",
@@ -148,6 +204,10 @@ _REPORT_GET_RESULT_SUBROWS: MethodSpec[list[ReportRow]] = MethodSpec(
     idempotent=True,
     batchable=True,
     exclusive="report_result",
+    checks=(
+        ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
+        ("rowIndex", "row_index", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_RESULT_PHOTO: MethodSpec[bytes] = MethodSpec(
     api="wialon",
@@ -159,6 +219,11 @@ _REPORT_GET_RESULT_PHOTO: MethodSpec[bytes] = MethodSpec(
     ),
     result=bytes,
     idempotent=True,
+    checks=(
+        ("attachmentIndex", "attachment_index", True, ("ia", None, None, None, None, None, None)),
+        ("border", "", False, ("i", None, None, None, None, None, None)),
+        ("type", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_REPORT_STATUS: MethodSpec[ReportStatusResult] = MethodSpec(
     api="wialon",
@@ -180,6 +245,10 @@ _REPORT_SELECT_RESULT_ROWS: MethodSpec[list[ReportRow]] = MethodSpec(
     idempotent=True,
     batchable=True,
     exclusive="report_result",
+    checks=(
+        ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
+        ("config", "", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_RESULT_ROWS: MethodSpec[list[ReportRow]] = MethodSpec(
     api="wialon",
@@ -193,6 +262,11 @@ _REPORT_GET_RESULT_ROWS: MethodSpec[list[ReportRow]] = MethodSpec(
     idempotent=True,
     batchable=True,
     exclusive="report_result",
+    checks=(
+        ("tableIndex", "table_index", True, ("i", None, None, None, None, None, None)),
+        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_REPORT_DATA: MethodSpec[list[ReportTemplate]] = MethodSpec(
     api="wialon",
@@ -205,6 +279,11 @@ _REPORT_GET_REPORT_DATA: MethodSpec[list[ReportTemplate]] = MethodSpec(
     result=list[ReportTemplate],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", frozenset({0, 1, 2, 4}), None, None, None, None, None)),
+    ),
 )
 _REPORT_GET_RESULT_VIDEO: MethodSpec[ResultVideo] = MethodSpec(
     api="wialon",
@@ -213,6 +292,7 @@ _REPORT_GET_RESULT_VIDEO: MethodSpec[ResultVideo] = MethodSpec(
     result=ResultVideo,
     idempotent=True,
     batchable=True,
+    checks=(("attachmentIndex", "attachment_index", True, ("i", None, None, None, None, None, None)),),
 )
 _REPORT_UPDATE_REPORT: MethodSpec[tuple[int, ReportTemplate | None]] = MethodSpec(
     api="wialon",
@@ -228,6 +308,15 @@ _REPORT_UPDATE_REPORT: MethodSpec[tuple[int, ReportTemplate | None]] = MethodSpe
     ),
     result=tuple[int, ReportTemplate | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("ct", "", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("tbl", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _REPORT_APPLY_REPORT_RESULT: MethodSpec[ExecReportResult] = MethodSpec(
     api="wialon",

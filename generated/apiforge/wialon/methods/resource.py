@@ -40,6 +40,11 @@ _RESOURCE_GET_ZONE_DATA: MethodSpec[list[Zone]] = MethodSpec(
     result=list[Zone],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_ZONE: MethodSpec[tuple[int, Zone | None]] = MethodSpec(
     api="wialon",
@@ -63,6 +68,23 @@ _RESOURCE_UPDATE_ZONE: MethodSpec[tuple[int, Zone | None]] = MethodSpec(
     ),
     result=tuple[int, Zone | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("t", "", False, ("i", frozenset({1, 2, 3}), None, None, None, None, None)),
+        ("w", "", False, ("n", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("c", "", False, ("i", None, None, None, None, None, None)),
+        ("tc", "", False, ("i", None, None, None, None, None, None)),
+        ("ts", "", False, ("i", None, None, None, None, None, None)),
+        ("min", "", False, ("i", None, None, None, None, None, None)),
+        ("max", "", False, ("i", None, None, None, None, None, None)),
+        ("path", "", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_CREATE_ZONE_BY_TRACK: MethodSpec[CreateZoneByTrackResult] = MethodSpec(
     api="wialon",
@@ -77,6 +99,14 @@ _RESOURCE_CREATE_ZONE_BY_TRACK: MethodSpec[CreateZoneByTrackResult] = MethodSpec
     ),
     result=CreateZoneByTrackResult,
     batchable=True,
+    checks=(
+        ("layerName", "layer_name", True, ("s", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("n", "", True, ("s", None, None, None, None, None, None)),
+        ("c", "", False, ("i", None, None, None, None, None, None)),
+        ("w", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_GET_ZONES_BY_POINT: MethodSpec[dict[str, list[int]]] = MethodSpec(
     api="wialon",
@@ -85,6 +115,7 @@ _RESOURCE_GET_ZONES_BY_POINT: MethodSpec[dict[str, list[int]]] = MethodSpec(
     result=dict[str, list[int]],
     idempotent=True,
     batchable=True,
+    checks=(("spec", "", True, ("o", None, None, None, None, None, None)),),
 )
 _RESOURCE_UPLOAD_ZONE_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -98,6 +129,14 @@ _RESOURCE_UPLOAD_ZONE_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
         Param("oldZoneId", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+        ("oldZoneId", "old_zone_id", False, ("i", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _RESOURCE_UPDATE_ZONES_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
     api="wialon",
@@ -113,6 +152,15 @@ _RESOURCE_UPDATE_ZONES_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = Met
     ),
     result=tuple[int, ResourceGroup | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("zns", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_GET_JOB_DATA: MethodSpec[list[Job]] = MethodSpec(
     api="wialon",
@@ -124,6 +172,10 @@ _RESOURCE_GET_JOB_DATA: MethodSpec[list[Job]] = MethodSpec(
     result=list[Job],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_UPDATE_JOB: MethodSpec[tuple[int, Job | None]] = MethodSpec(
     api="wialon",
@@ -146,6 +198,22 @@ _RESOURCE_UPDATE_JOB: MethodSpec[tuple[int, Job | None]] = MethodSpec(
     ),
     result=tuple[int, Job | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("r", "", False, ("s", None, None, None, None, None, None)),
+        ("at", "", False, ("i", None, None, None, None, None, None)),
+        ("m", "", False, ("i", None, None, None, None, None, None)),
+        ("fl", "", False, ("i", None, None, None, None, None, None)),
+        ("tz", "", False, ("i", None, None, None, None, None, None)),
+        ("l", "l_", False, ("s", None, None, None, None, None, None)),
+        ("e", "", False, ("i", None, None, None, None, None, None)),
+        ("sch", "", False, ("o", None, None, None, None, None, None)),
+        ("act", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_GET_NOTIFICATION_DATA: MethodSpec[list[Notification]] = MethodSpec(
     api="wialon",
@@ -157,6 +225,10 @@ _RESOURCE_GET_NOTIFICATION_DATA: MethodSpec[list[Notification]] = MethodSpec(
     result=list[Notification],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_UPDATE_NOTIFICATION: MethodSpec[tuple[int, Notification | None]] = MethodSpec(
     api="wialon",
@@ -186,6 +258,29 @@ _RESOURCE_UPDATE_NOTIFICATION: MethodSpec[tuple[int, Notification | None]] = Met
     ),
     result=tuple[int, Notification | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("txt", "", False, ("s", None, None, None, None, None, None)),
+        ("ta", "", False, ("i", None, None, None, None, None, None)),
+        ("td", "", False, ("i", None, None, None, None, None, None)),
+        ("ma", "", False, ("i", None, None, None, None, None, None)),
+        ("mmtd", "", False, ("i", None, None, None, None, None, None)),
+        ("cdt", "", False, ("i", None, None, None, None, None, None)),
+        ("mast", "", False, ("i", None, None, None, None, None, None)),
+        ("mpst", "", False, ("i", None, None, None, None, None, None)),
+        ("cp", "", False, ("i", None, None, None, None, None, None)),
+        ("fl", "", False, ("i", None, None, None, None, None, None)),
+        ("tz", "", False, ("i", None, None, None, None, None, None)),
+        ("la", "", False, ("s", None, None, None, None, None, None)),
+        ("un", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("sch", "", False, ("o", None, None, None, None, None, None)),
+        ("ctrl_sch", "", False, ("o", None, None, None, None, None, None)),
+        ("trg", "", False, ("o", None, None, None, None, None, None)),
+        ("act", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_UPDATE_DRIVER: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
     api="wialon",
@@ -207,6 +302,26 @@ _RESOURCE_UPDATE_DRIVER: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
     ),
     result=tuple[int, Driver | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "callMode",
+            "call_mode",
+            True,
+            ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+        ),
+        ("c", "", False, ("s", None, None, None, None, None, None)),
+        ("ck", "", False, ("i", None, None, None, None, None, None)),
+        ("ds", "", False, ("s", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("r", "", False, ("n", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("pwd", "", False, ("s", None, None, None, None, None, None)),
+        ("jp", "", False, ("o", None, None, None, None, None, None)),
+        ("ej", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPLOAD_DRIVER_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -220,6 +335,14 @@ _RESOURCE_UPLOAD_DRIVER_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
         Param("oldDrvId", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+        ("oldDrvId", "old_drv_id", False, ("i", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _RESOURCE_BIND_UNIT_DRIVER: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -233,6 +356,13 @@ _RESOURCE_BIND_UNIT_DRIVER: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
+        ("time", "", True, ("i", None, None, None, None, None, None)),
+        ("mode", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_DRIVER_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
     api="wialon",
@@ -243,6 +373,10 @@ _RESOURCE_UPDATE_DRIVER_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
     ),
     result=AutoBindUnitsResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_GET_DRIVER_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec(
     api="wialon",
@@ -258,6 +392,13 @@ _RESOURCE_GET_DRIVER_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec
     idempotent=True,
     batchable=True,
     heavy=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+        ("driverId", "driver_id", False, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_GET_UNIT_DRIVERS: MethodSpec[dict[str, list[UnitBindingRef]]] = MethodSpec(
     api="wialon",
@@ -266,6 +407,7 @@ _RESOURCE_GET_UNIT_DRIVERS: MethodSpec[dict[str, list[UnitBindingRef]]] = Method
     result=dict[str, list[UnitBindingRef]],
     idempotent=True,
     batchable=True,
+    checks=(("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),),
 )
 _RESOURCE_CLEANUP_DRIVER_INTERVAL: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -278,6 +420,12 @@ _RESOURCE_CLEANUP_DRIVER_INTERVAL: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("driverId", "driver_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPLOAD_TACHO_FILE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -288,6 +436,11 @@ _RESOURCE_UPLOAD_TACHO_FILE: MethodSpec[ErrorResult] = MethodSpec(
         Param("eventHash", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("outputFlag", "output_flag", False, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _RESOURCE_DRIVER_OPERATE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -304,6 +457,16 @@ _RESOURCE_DRIVER_OPERATE: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+        ("password", "", True, ("s", None, None, None, None, None, None)),
+        ("say", "", False, ("s", None, None, None, None, None, None)),
+        ("message", "", False, ("s", None, None, None, None, None, None)),
+        ("timeSend", "time_send", False, ("i", None, None, None, None, None, None)),
+        ("ej", "", False, ("o", None, None, None, None, None, None)),
+        ("appId", "app_id", False, ("s", None, None, None, None, None, None)),
+        ("appType", "app_type", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_DRIVER_STATUS: MethodSpec[DriverStatusResult] = MethodSpec(
     api="wialon",
@@ -317,6 +480,12 @@ _RESOURCE_DRIVER_STATUS: MethodSpec[DriverStatusResult] = MethodSpec(
     result=DriverStatusResult,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+        ("password", "", True, ("s", None, None, None, None, None, None)),
+        ("app", "", False, ("s", None, None, None, None, None, None)),
+        ("fl", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_DRIVERS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
     api="wialon",
@@ -332,6 +501,15 @@ _RESOURCE_UPDATE_DRIVERS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = M
     ),
     result=tuple[int, ResourceGroup | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("drs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_TRAILER: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
     api="wialon",
@@ -352,6 +530,25 @@ _RESOURCE_UPDATE_TRAILER: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
     ),
     result=tuple[int, Driver | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "callMode",
+            "call_mode",
+            True,
+            ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+        ),
+        ("c", "", False, ("s", None, None, None, None, None, None)),
+        ("ck", "", False, ("i", None, None, None, None, None, None)),
+        ("ds", "", False, ("s", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("r", "", False, ("n", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("jp", "", False, ("o", None, None, None, None, None, None)),
+        ("ej", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPLOAD_TRAILER_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -363,6 +560,12 @@ _RESOURCE_UPLOAD_TRAILER_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
         Param("eventHash", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _RESOURCE_BIND_UNIT_TRAILER: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -376,6 +579,13 @@ _RESOURCE_BIND_UNIT_TRAILER: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
+        ("time", "", True, ("i", None, None, None, None, None, None)),
+        ("mode", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_TRAILER_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
     api="wialon",
@@ -386,6 +596,10 @@ _RESOURCE_UPDATE_TRAILER_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
     ),
     result=AutoBindUnitsResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_GET_TRAILER_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec(
     api="wialon",
@@ -401,6 +615,13 @@ _RESOURCE_GET_TRAILER_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpe
     idempotent=True,
     batchable=True,
     heavy=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+        ("trailerId", "trailer_id", False, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_GET_UNIT_TRAILERS: MethodSpec[dict[str, list[UnitBindingRef]]] = MethodSpec(
     api="wialon",
@@ -409,6 +630,7 @@ _RESOURCE_GET_UNIT_TRAILERS: MethodSpec[dict[str, list[UnitBindingRef]]] = Metho
     result=dict[str, list[UnitBindingRef]],
     idempotent=True,
     batchable=True,
+    checks=(("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),),
 )
 _RESOURCE_CLEANUP_TRAILER_INTERVAL: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -421,6 +643,12 @@ _RESOURCE_CLEANUP_TRAILER_INTERVAL: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("trailerId", "trailer_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_TRAILERS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
     api="wialon",
@@ -436,6 +664,15 @@ _RESOURCE_UPDATE_TRAILERS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = 
     ),
     result=tuple[int, ResourceGroup | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("drs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_TAG: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
     api="wialon",
@@ -456,6 +693,25 @@ _RESOURCE_UPDATE_TAG: MethodSpec[tuple[int, Driver | None]] = MethodSpec(
     ),
     result=tuple[int, Driver | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "callMode",
+            "call_mode",
+            True,
+            ("s", frozenset({"create", "delete", "reset_image", "update"}), None, None, None, None, None),
+        ),
+        ("c", "", False, ("s", None, None, None, None, None, None)),
+        ("ck", "", False, ("i", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("r", "", False, ("n", None, None, None, None, None, None)),
+        ("tz", "", False, ("i", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("art", "", False, ("i", None, None, None, None, None, None)),
+        ("jp", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPLOAD_TAG_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -467,6 +723,12 @@ _RESOURCE_UPLOAD_TAG_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
         Param("eventHash", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("file", "", True, None),
+    ),
 )
 _RESOURCE_BIND_UNIT_TAG: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -480,6 +742,13 @@ _RESOURCE_BIND_UNIT_TAG: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
+        ("time", "", True, ("i", None, None, None, None, None, None)),
+        ("mode", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_TAG_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
     api="wialon",
@@ -490,6 +759,10 @@ _RESOURCE_UPDATE_TAG_UNITS: MethodSpec[AutoBindUnitsResult] = MethodSpec(
     ),
     result=AutoBindUnitsResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_UPDATE_TAG_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -503,6 +776,13 @@ _RESOURCE_UPDATE_TAG_MESSAGE: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+        ("tagId", "tag_id", True, ("i", None, None, None, None, None, None)),
+        ("time", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", frozenset({"delete", "update"}), None, None, None, None, None)),
+    ),
 )
 _RESOURCE_GET_TAG_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec(
     api="wialon",
@@ -518,6 +798,13 @@ _RESOURCE_GET_TAG_BINDINGS: MethodSpec[dict[str, list[Binding]]] = MethodSpec(
     idempotent=True,
     batchable=True,
     heavy=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", False, ("i", None, None, None, None, None, None)),
+        ("tagId", "tag_id", False, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _RESOURCE_UPDATE_TAGS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = MethodSpec(
     api="wialon",
@@ -532,6 +819,14 @@ _RESOURCE_UPDATE_TAGS_GROUP: MethodSpec[tuple[int, ResourceGroup | None]] = Meth
     ),
     result=tuple[int, ResourceGroup | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("tgs", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _RESOURCE_UPDATE_EMAIL_TEMPLATE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -544,6 +839,12 @@ _RESOURCE_UPDATE_EMAIL_TEMPLATE: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("subject", "", False, ("s", None, None, None, None, None, None)),
+        ("body", "", False, ("s", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _RESOURCE_GET_ORDERS_NOTIFICATION: MethodSpec[OrdersNotification] = MethodSpec(
     api="wialon",
@@ -552,6 +853,7 @@ _RESOURCE_GET_ORDERS_NOTIFICATION: MethodSpec[OrdersNotification] = MethodSpec(
     result=OrdersNotification,
     idempotent=True,
     batchable=True,
+    checks=(("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),),
 )
 _RESOURCE_UPDATE_ORDERS_NOTIFICATION: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -562,6 +864,10 @@ _RESOURCE_UPDATE_ORDERS_NOTIFICATION: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("resourceId", "resource_id", True, ("i", None, None, None, None, None, None)),
+        ("ordersNotification", "orders_notification", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -30,6 +30,11 @@ _RETRANSLATOR_UPDATE_UNITS: MethodSpec[RetranslatorUnitsResult] = MethodSpec(
     ),
     result=RetranslatorUnitsResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("units", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("callMode", "call_mode", False, ("s", frozenset({"add", "remove"}), None, None, None, None, None)),
+    ),
 )
 _RETRANSLATOR_UPDATE_OPERATING: MethodSpec[RetranslatorOperatingResult] = MethodSpec(
     api="wialon",
@@ -44,6 +49,14 @@ _RETRANSLATOR_UPDATE_OPERATING: MethodSpec[RetranslatorOperatingResult] = Method
     ),
     result=RetranslatorOperatingResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("operate", "", True, ("b", None, None, None, None, None, None)),
+        ("stopTime", "stop_time", False, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _RETRANSLATOR_GET_STATS: MethodSpec[RetranslatorStats] = MethodSpec(
     api="wialon",
@@ -52,6 +65,7 @@ _RETRANSLATOR_GET_STATS: MethodSpec[RetranslatorStats] = MethodSpec(
     result=RetranslatorStats,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _RETRANSLATOR_UPDATE_CONFIG: MethodSpec[RetranslatorConfigResult] = MethodSpec(
     api="wialon",
@@ -62,6 +76,10 @@ _RETRANSLATOR_UPDATE_CONFIG: MethodSpec[RetranslatorConfigResult] = MethodSpec(
     ),
     result=RetranslatorConfigResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("config", "", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -34,6 +34,21 @@ _ROUTE_UPDATE_ROUND: MethodSpec[tuple[int, RouteRound | None]] = MethodSpec(
     ),
     result=tuple[int, RouteRound | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("u", "", False, ("i", None, None, None, None, None, None)),
+        ("at", "", False, ("i", None, None, None, None, None, None)),
+        ("vt", "", False, ("i", None, None, None, None, None, None)),
+        ("vp", "", False, ("i", None, None, None, None, None, None)),
+        ("sh", "", False, ("i", None, None, None, None, None, None)),
+        ("cu", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("tz", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ROUTE_GET_ROUND_DATA: MethodSpec[list[RouteRound]] = MethodSpec(
     api="wialon",
@@ -45,6 +60,10 @@ _ROUTE_GET_ROUND_DATA: MethodSpec[list[RouteRound]] = MethodSpec(
     result=list[RouteRound],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("col", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _ROUTE_GET_ALL_ROUNDS: MethodSpec[AllRoundsResult] = MethodSpec(
     api="wialon",
@@ -58,6 +77,12 @@ _ROUTE_GET_ALL_ROUNDS: MethodSpec[AllRoundsResult] = MethodSpec(
     result=AllRoundsResult,
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("fullJson", "full_json", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _ROUTE_GET_SCHEDULE_TIME: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -71,6 +96,12 @@ _ROUTE_GET_SCHEDULE_TIME: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("schedule", "", False, ("o", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _ROUTE_LOAD_ROUNDS: MethodSpec[list[RouteRound]] = MethodSpec(
     api="wialon",
@@ -84,6 +115,12 @@ _ROUTE_LOAD_ROUNDS: MethodSpec[list[RouteRound]] = MethodSpec(
     result=list[RouteRound],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("fullJson", "full_json", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _ROUTE_UPDATE_CONFIG: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -94,6 +131,10 @@ _ROUTE_UPDATE_CONFIG: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("config", "", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _ROUTE_UPDATE_CHECKPOINTS: MethodSpec[list[RouteCheckpoint]] = MethodSpec(
     api="wialon",
@@ -104,6 +145,15 @@ _ROUTE_UPDATE_CHECKPOINTS: MethodSpec[list[RouteCheckpoint]] = MethodSpec(
     ),
     result=list[RouteCheckpoint],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        (
+            "checkPoints",
+            "check_points",
+            True,
+            ("a", None, None, None, None, None, ("o", None, None, None, None, None, None)),
+        ),
+    ),
 )
 _ROUTE_UPDATE_SCHEDULE: MethodSpec[tuple[int, RouteSchedule | None]] = MethodSpec(
     api="wialon",
@@ -122,6 +172,18 @@ _ROUTE_UPDATE_SCHEDULE: MethodSpec[tuple[int, RouteSchedule | None]] = MethodSpe
     ),
     result=tuple[int, RouteSchedule | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("tz", "", False, ("i", None, None, None, None, None, None)),
+        ("u", "", False, ("i", None, None, None, None, None, None)),
+        ("tm", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("sch", "", False, ("o", None, None, None, None, None, None)),
+        ("cfg", "", False, ("o", None, None, None, None, None, None)),
+    ),
 )
 _ROUTE_OPTIMIZE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -133,6 +195,10 @@ _ROUTE_OPTIMIZE: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("points", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

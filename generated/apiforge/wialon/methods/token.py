@@ -26,6 +26,11 @@ _TOKEN_LOGIN: MethodSpec[LoginResponse] = MethodSpec(
     ),
     result=LoginResponse,
     idempotent=True,
+    checks=(
+        ("token", "", True, ("s", None, None, None, None, None, None)),
+        ("operateAs", "operate_as", False, ("s", None, None, None, None, None, None)),
+        ("fl", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _TOKEN_LIST: MethodSpec[builtins.list[Token]] = MethodSpec(
     api="wialon",
@@ -34,6 +39,7 @@ _TOKEN_LIST: MethodSpec[builtins.list[Token]] = MethodSpec(
     result=builtins.list[Token],
     idempotent=True,
     batchable=True,
+    checks=(("userId", "user_id", False, ("i", None, None, None, None, None, None)),),
 )
 _TOKEN_UPDATE: MethodSpec[Token] = MethodSpec(
     api="wialon",
@@ -52,6 +58,18 @@ _TOKEN_UPDATE: MethodSpec[Token] = MethodSpec(
     ),
     result=Token,
     batchable=True,
+    checks=(
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("userId", "user_id", False, ("i", None, None, None, None, None, None)),
+        ("h", "", False, ("s", None, None, None, None, None, None)),
+        ("app", "", False, ("s", None, None, None, None, None, None)),
+        ("at", "", False, ("i", None, None, None, None, None, None)),
+        ("dur", "", False, ("i", None, None, None, None, None, None)),
+        ("fl", "", False, ("i", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("items", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("deleteAll", "delete_all", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 
 

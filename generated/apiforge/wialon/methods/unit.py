@@ -39,6 +39,10 @@ _UNIT_ADD_VIDEO_PACKETS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     ),
     result=list[dict[str, JSON]],
     batchable=True,
+    checks=(
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("packets", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_VIDEO_STATUS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     api="wialon",
@@ -49,6 +53,10 @@ _UNIT_UPDATE_VIDEO_STATUS: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     ),
     result=list[dict[str, JSON]],
     batchable=True,
+    checks=(
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("status", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_COMMAND_DEFINITION: MethodSpec[tuple[int, CommandDefinition | None]] = MethodSpec(
     api="wialon",
@@ -67,6 +75,18 @@ _UNIT_UPDATE_COMMAND_DEFINITION: MethodSpec[tuple[int, CommandDefinition | None]
     ),
     result=tuple[int, CommandDefinition | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("c", "", False, ("s", None, None, None, None, None, None)),
+        ("l", "l_", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("a", "", False, ("i", None, None, None, None, None, None)),
+        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+        ("oldCmdId", "old_cmd_id", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_EXEC_CMD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -81,6 +101,14 @@ _UNIT_EXEC_CMD: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("commandName", "command_name", True, ("s", None, None, None, None, None, None)),
+        ("linkType", "link_type", True, ("s", None, None, None, None, None, None)),
+        ("param", "", False, ("so", None, None, None, None, None, None)),
+        ("timeout", "", False, ("i", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_COMMAND_DEFINITION_DATA: MethodSpec[list[CommandDefinition]] = MethodSpec(
     api="wialon",
@@ -92,6 +120,10 @@ _UNIT_GET_COMMAND_DEFINITION_DATA: MethodSpec[list[CommandDefinition]] = MethodS
     result=list[CommandDefinition],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("col", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _UNIT_UPDATE_CALC_FLAGS: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -102,6 +134,10 @@ _UNIT_UPDATE_CALC_FLAGS: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_EH_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -112,6 +148,10 @@ _UNIT_UPDATE_EH_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_TRAFFIC_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -123,6 +163,11 @@ _UNIT_UPDATE_TRAFFIC_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+        ("regReset", "reg_reset", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_MILEAGE_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     api="wialon",
@@ -133,6 +178,10 @@ _UNIT_UPDATE_MILEAGE_COUNTER: MethodSpec[CounterResult] = MethodSpec(
     ),
     result=CounterResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("newValue", "new_value", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_DEVICE_TYPE: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -144,6 +193,11 @@ _UNIT_UPDATE_DEVICE_TYPE: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("deviceTypeId", "device_type_id", True, ("i", None, None, None, None, None, None)),
+        ("uniqueId", "unique_id", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_IMAGE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -156,6 +210,12 @@ _UNIT_UPDATE_IMAGE: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("oldItemId", "old_item_id", False, ("i", None, None, None, None, None, None)),
+        ("libId", "lib_id", False, ("i", None, None, None, None, None, None)),
+        ("path", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_FUEL_SETTINGS: MethodSpec[FuelSettings] = MethodSpec(
     api="wialon",
@@ -164,6 +224,7 @@ _UNIT_GET_FUEL_SETTINGS: MethodSpec[FuelSettings] = MethodSpec(
     result=FuelSettings,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_UPDATE_FUEL_RATES_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -181,6 +242,17 @@ _UNIT_UPDATE_FUEL_RATES_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("idlingSummer", "idling_summer", False, ("n", None, None, None, None, None, None)),
+        ("idlingWinter", "idling_winter", False, ("n", None, None, None, None, None, None)),
+        ("consSummer", "cons_summer", False, ("n", None, None, None, None, None, None)),
+        ("consWinter", "cons_winter", False, ("n", None, None, None, None, None, None)),
+        ("winterMonthFrom", "winter_month_from", False, ("i", None, None, None, None, None, None)),
+        ("winterDayFrom", "winter_day_from", False, ("i", None, None, None, None, None, None)),
+        ("winterMonthTo", "winter_month_to", False, ("i", None, None, None, None, None, None)),
+        ("winterDayTo", "winter_day_to", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_MATH_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -194,6 +266,13 @@ _UNIT_UPDATE_FUEL_MATH_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("idling", "", False, ("n", None, None, None, None, None, None)),
+        ("urban", "", False, ("n", None, None, None, None, None, None)),
+        ("suburban", "", False, ("n", None, None, None, None, None, None)),
+        ("loadCoef", "load_coef", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_LEVEL_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -212,6 +291,18 @@ _UNIT_UPDATE_FUEL_LEVEL_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+        ("ignoreStayTimeout", "ignore_stay_timeout", False, ("i", None, None, None, None, None, None)),
+        ("minFillingVolume", "min_filling_volume", False, ("n", None, None, None, None, None, None)),
+        ("minTheftTimeout", "min_theft_timeout", False, ("i", None, None, None, None, None, None)),
+        ("minTheftVolume", "min_theft_volume", False, ("n", None, None, None, None, None, None)),
+        ("filterQuality", "filter_quality", False, ("i", None, None, None, None, None, None)),
+        ("fillingsJoinInterval", "fillings_join_interval", False, ("i", None, None, None, None, None, None)),
+        ("theftsJoinInterval", "thefts_join_interval", False, ("i", None, None, None, None, None, None)),
+        ("extraFillingTimeout", "extra_filling_timeout", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_IMPULSE_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -223,6 +314,11 @@ _UNIT_UPDATE_FUEL_IMPULSE_PARAMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("maxImpulses", "max_impulses", False, ("i", None, None, None, None, None, None)),
+        ("skipZero", "skip_zero", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_FUEL_CALC_TYPES: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -233,6 +329,10 @@ _UNIT_UPDATE_FUEL_CALC_TYPES: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("calcTypes", "calc_types", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -241,6 +341,7 @@ _UNIT_GET_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_REPORT_SETTINGS: MethodSpec[ReportSettings] = MethodSpec(
     api="wialon",
@@ -249,6 +350,7 @@ _UNIT_GET_REPORT_SETTINGS: MethodSpec[ReportSettings] = MethodSpec(
     result=ReportSettings,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_MESSAGES_FILTER: MethodSpec[MessagesFilter] = MethodSpec(
     api="wialon",
@@ -257,6 +359,7 @@ _UNIT_GET_MESSAGES_FILTER: MethodSpec[MessagesFilter] = MethodSpec(
     result=MessagesFilter,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_DRIVE_RANK_SETTINGS: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -265,6 +368,7 @@ _UNIT_GET_DRIVE_RANK_SETTINGS: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_TRIPS: MethodSpec[list[Trip]] = MethodSpec(
     api="wialon",
@@ -279,6 +383,12 @@ _UNIT_GET_TRIPS: MethodSpec[list[Trip]] = MethodSpec(
     idempotent=True,
     batchable=True,
     heavy=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("msgsSource", "msgs_source", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_VIDEO_SETTINGS: MethodSpec[VideoSettings] = MethodSpec(
     api="wialon",
@@ -287,6 +397,7 @@ _UNIT_GET_VIDEO_SETTINGS: MethodSpec[VideoSettings] = MethodSpec(
     result=VideoSettings,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_GET_VIN_INFO: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -295,6 +406,7 @@ _UNIT_GET_VIN_INFO: MethodSpec[dict[str, JSON]] = MethodSpec(
     result=dict[str, JSON],
     idempotent=True,
     batchable=True,
+    checks=(("vin", "", True, ("s", None, None, None, None, None, None)),),
 )
 _UNIT_UPDATE_HW_PARAMS: MethodSpec[JSON] = MethodSpec(
     api="wialon",
@@ -308,6 +420,18 @@ _UNIT_UPDATE_HW_PARAMS: MethodSpec[JSON] = MethodSpec(
     ),
     result=JSON,
     batchable=True,
+    checks=(
+        ("hwId", "hw_id", True, ("i", None, None, None, None, None, None)),
+        (
+            "action",
+            "",
+            True,
+            ("s", frozenset({"check_config", "download_file", "get", "set"}), None, None, None, None, None),
+        ),
+        ("itemId", "item_id", False, ("i", None, None, None, None, None, None)),
+        ("params_data", "", False, ("o", None, None, None, None, None, None)),
+        ("fullData", "full_data", False, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_PHONE: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -318,6 +442,10 @@ _UNIT_UPDATE_PHONE: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_CUSTOM_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -334,6 +462,16 @@ _UNIT_REGISTRY_CUSTOM_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("x", "", True, ("n", None, None, None, None, None, None)),
+        ("y", "", True, ("n", None, None, None, None, None, None)),
+        ("description", "", True, ("s", None, None, None, None, None, None)),
+        ("violation", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("nt", "", False, ("s", None, None, None, None, None, None)),
+        ("nct", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_FUEL_FILLING_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -351,6 +489,17 @@ _UNIT_REGISTRY_FUEL_FILLING_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("volume", "", True, ("n", None, None, None, None, None, None)),
+        ("cost", "", False, ("n", None, None, None, None, None, None)),
+        ("location", "", False, ("s", None, None, None, None, None, None)),
+        ("deviation", "", False, ("i", None, None, None, None, None, None)),
+        ("x", "", False, ("n", None, None, None, None, None, None)),
+        ("y", "", False, ("n", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_MAINTENANCE_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -371,6 +520,20 @@ _UNIT_REGISTRY_MAINTENANCE_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("info", "", False, ("s", None, None, None, None, None, None)),
+        ("duration", "", False, ("i", None, None, None, None, None, None)),
+        ("cost", "", False, ("n", None, None, None, None, None, None)),
+        ("location", "", False, ("s", None, None, None, None, None, None)),
+        ("x", "", False, ("n", None, None, None, None, None, None)),
+        ("y", "", False, ("n", None, None, None, None, None, None)),
+        ("description", "", False, ("s", None, None, None, None, None, None)),
+        ("mileage", "", False, ("n", None, None, None, None, None, None)),
+        ("eh", "", False, ("n", None, None, None, None, None, None)),
+        ("done_svcs", "", False, ("s", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_REGISTRY_STATUS_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -383,6 +546,12 @@ _UNIT_REGISTRY_STATUS_EVENT: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("date", "", True, ("i", None, None, None, None, None, None)),
+        ("description", "", True, ("s", None, None, None, None, None, None)),
+        ("params", "", False, ("o", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_PHONE2: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -393,6 +562,10 @@ _UNIT_UPDATE_PHONE2: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_UNIQUE_ID2: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -403,6 +576,10 @@ _UNIT_UPDATE_UNIQUE_ID2: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("uniqueId2", "unique_id2", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_SENSOR: MethodSpec[tuple[int, Sensor | None]] = MethodSpec(
     api="wialon",
@@ -425,6 +602,22 @@ _UNIT_UPDATE_SENSOR: MethodSpec[tuple[int, Sensor | None]] = MethodSpec(
     ),
     result=tuple[int, Sensor | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("unlink", "", False, ("i", None, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("t", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("s", None, None, None, None, None, None)),
+        ("m", "", False, ("s", None, None, None, None, None, None)),
+        ("p", "", False, ("s", None, None, None, None, None, None)),
+        ("f", "", False, ("i", None, None, None, None, None, None)),
+        ("c", "", False, ("s", None, None, None, None, None, None)),
+        ("vt", "", False, ("i", None, None, None, None, None, None)),
+        ("vs", "", False, ("i", None, None, None, None, None, None)),
+        ("tbl", "", False, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _UNIT_CALC_SENSORS: MethodSpec[list[dict[str, float | str]]] = MethodSpec(
     api="wialon",
@@ -440,6 +633,14 @@ _UNIT_CALC_SENSORS: MethodSpec[list[dict[str, float | str]]] = MethodSpec(
     result=list[dict[str, float | str]],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("source", "", False, ("s", None, None, None, None, None, None)),
+        ("indexFrom", "index_from", True, ("i", None, None, None, None, None, None)),
+        ("indexTo", "index_to", True, ("i", None, None, None, None, None, None)),
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("sensorId", "sensor_id", False, ("i", None, None, None, None, None, None)),
+        ("width", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_CALC_LAST_MESSAGE: MethodSpec[dict[str, float | str]] = MethodSpec(
     api="wialon",
@@ -452,6 +653,11 @@ _UNIT_CALC_LAST_MESSAGE: MethodSpec[dict[str, float | str]] = MethodSpec(
     result=dict[str, float | str],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("unitId", "unit_id", True, ("i", None, None, None, None, None, None)),
+        ("sensors", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_SERVICE_INTERVAL: MethodSpec[tuple[int, ServiceInterval | None]] = MethodSpec(
     api="wialon",
@@ -472,6 +678,20 @@ _UNIT_UPDATE_SERVICE_INTERVAL: MethodSpec[tuple[int, ServiceInterval | None]] = 
     ),
     result=tuple[int, ServiceInterval | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("n", "", False, ("s", None, None, None, None, None, None)),
+        ("t", "", False, ("s", None, None, None, None, None, None)),
+        ("im", "", False, ("i", None, None, None, None, None, None)),
+        ("it", "", False, ("i", None, None, None, None, None, None)),
+        ("ie", "", False, ("i", None, None, None, None, None, None)),
+        ("pm", "", False, ("i", None, None, None, None, None, None)),
+        ("pt", "", False, ("i", None, None, None, None, None, None)),
+        ("pe", "", False, ("i", None, None, None, None, None, None)),
+        ("c", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_VIDEO_AUTOPAY: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     api="wialon",
@@ -482,6 +702,10 @@ _UNIT_UPDATE_VIDEO_AUTOPAY: MethodSpec[list[dict[str, JSON]]] = MethodSpec(
     ),
     result=list[dict[str, JSON]],
     batchable=True,
+    checks=(
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("value", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_ACTIVITY_SETTINGS: MethodSpec[ActivitySettings] = MethodSpec(
     api="wialon",
@@ -490,6 +714,7 @@ _UNIT_GET_ACTIVITY_SETTINGS: MethodSpec[ActivitySettings] = MethodSpec(
     result=ActivitySettings,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_UPDATE_ACTIVITY_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -500,6 +725,10 @@ _UNIT_UPDATE_ACTIVITY_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("type", "", True, ("i", frozenset({0, 1, 2}), None, None, None, None, None)),
+    ),
 )
 _UNIT_GET_TRIP_DETECTOR: MethodSpec[TripDetector] = MethodSpec(
     api="wialon",
@@ -508,6 +737,7 @@ _UNIT_GET_TRIP_DETECTOR: MethodSpec[TripDetector] = MethodSpec(
     result=TripDetector,
     idempotent=True,
     batchable=True,
+    checks=(("itemId", "item_id", True, ("i", None, None, None, None, None, None)),),
 )
 _UNIT_UPDATE_ACCESS_PASSWORD: MethodSpec[UnitPropertyResult] = MethodSpec(
     api="wialon",
@@ -518,6 +748,10 @@ _UNIT_UPDATE_ACCESS_PASSWORD: MethodSpec[UnitPropertyResult] = MethodSpec(
     ),
     result=UnitPropertyResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("accessPassword", "access_password", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_SET_ACTIVE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -528,6 +762,10 @@ _UNIT_SET_ACTIVE: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("active", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -539,6 +777,11 @@ _UNIT_UPDATE_ACCELEROMETERS_CALIBRATION: MethodSpec[dict[str, JSON]] = MethodSpe
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("timeFrom", "time_from", False, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_DRIVE_RANK_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -549,6 +792,10 @@ _UNIT_UPDATE_DRIVE_RANK_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("driveRank", "drive_rank", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_REPORT_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -559,6 +806,10 @@ _UNIT_UPDATE_REPORT_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("params", "", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_MESSAGES_FILTER: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -574,6 +825,15 @@ _UNIT_UPDATE_MESSAGES_FILTER: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("enabled", "", False, ("i", None, None, None, None, None, None)),
+        ("skipInvalid", "skip_invalid", False, ("i", None, None, None, None, None, None)),
+        ("minSats", "min_sats", False, ("i", None, None, None, None, None, None)),
+        ("maxHdop", "max_hdop", False, ("n", None, None, None, None, None, None)),
+        ("maxSpeed", "max_speed", False, ("i", None, None, None, None, None, None)),
+        ("lbsCorrection", "lbs_correction", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_TRIP_DETECTOR: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -591,6 +851,17 @@ _UNIT_UPDATE_TRIP_DETECTOR: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("type", "", False, ("i", frozenset({1, 2, 3, 4, 5}), None, None, None, None, None)),
+        ("gpsCorrection", "gps_correction", False, ("i", None, None, None, None, None, None)),
+        ("minSat", "min_sat", False, ("i", None, None, None, None, None, None)),
+        ("minMovingSpeed", "min_moving_speed", False, ("i", None, None, None, None, None, None)),
+        ("minStayTime", "min_stay_time", False, ("i", None, None, None, None, None, None)),
+        ("maxMessagesDistance", "max_messages_distance", False, ("i", None, None, None, None, None, None)),
+        ("minTripTime", "min_trip_time", False, ("i", None, None, None, None, None, None)),
+        ("minTripDistance", "min_trip_distance", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _UNIT_UPDATE_VIDEO_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -601,6 +872,10 @@ _UNIT_UPDATE_VIDEO_SETTINGS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("settings", "", True, ("a", None, None, None, None, None, ("o", None, None, None, None, None, None))),
+    ),
 )
 _UNIT_UPLOAD_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -611,6 +886,11 @@ _UNIT_UPLOAD_IMAGE: MethodSpec[ErrorResult] = MethodSpec(
         Param("eventHash", "params", "native"),
     ),
     result=ErrorResult,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("eventHash", "event_hash", False, ("s", None, None, None, None, None, None)),
+        ("icon_file", "file", True, None),
+    ),
 )
 
 

@@ -21,6 +21,10 @@ _UNIT_GROUP_UPDATE_UNITS: MethodSpec[UnitGroupUnitsResult] = MethodSpec(
     ),
     result=UnitGroupUnitsResult,
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("units", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 
 

@@ -33,6 +33,11 @@ _USER_VERIFY_AUTH: MethodSpec[VerifyAuthResult] = MethodSpec(
     ),
     result=VerifyAuthResult,
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("type", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("destination", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _USER_UPDATE_AUTH_PARAMS: MethodSpec[AuthParamsResult] = MethodSpec(
     api="wialon",
@@ -44,6 +49,11 @@ _USER_UPDATE_AUTH_PARAMS: MethodSpec[AuthParamsResult] = MethodSpec(
     ),
     result=AuthParamsResult,
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("type", "", True, ("i", frozenset({0, 1}), None, None, None, None, None)),
+        ("destination", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _USER_UPDATE_ITEM_ACCESS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -55,6 +65,11 @@ _USER_UPDATE_ITEM_ACCESS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("accessMask", "access_mask", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _USER_GET_ITEMS_ACCESS: MethodSpec[dict[str, AccessRights]] = MethodSpec(
     api="wialon",
@@ -68,6 +83,12 @@ _USER_GET_ITEMS_ACCESS: MethodSpec[dict[str, AccessRights]] = MethodSpec(
     result=dict[str, AccessRights],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("directAccess", "direct_access", True, ("b", None, None, None, None, None, None)),
+        ("itemSuperclass", "item_superclass", True, ("s", None, None, None, None, None, None)),
+        ("flags", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _USER_UPDATE_HOSTS_MASK: MethodSpec[HostMaskResult] = MethodSpec(
     api="wialon",
@@ -78,6 +99,10 @@ _USER_UPDATE_HOSTS_MASK: MethodSpec[HostMaskResult] = MethodSpec(
     ),
     result=HostMaskResult,
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("hostsMask", "hosts_mask", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _USER_UPDATE_USER_NOTIFICATION: MethodSpec[tuple[int, UserNotification | None]] = MethodSpec(
     api="wialon",
@@ -93,6 +118,15 @@ _USER_UPDATE_USER_NOTIFICATION: MethodSpec[tuple[int, UserNotification | None]] 
     ),
     result=tuple[int, UserNotification | None],
     batchable=True,
+    checks=(
+        ("itemId", "item_id", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("callMode", "call_mode", True, ("s", CallMode, None, None, None, None, None)),
+        ("h", "", False, ("s", None, None, None, None, None, None)),
+        ("d", "", False, ("o", None, None, None, None, None, None)),
+        ("s", "", False, ("s", None, None, None, None, None, None)),
+        ("ttl", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _USER_UPDATE_PASSWORD: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -104,6 +138,11 @@ _USER_UPDATE_PASSWORD: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("oldPassword", "old_password", True, ("s", None, None, None, None, None, None)),
+        ("newPassword", "new_password", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _USER_SEND_SMS: MethodSpec[ErrorResult] = MethodSpec(
     api="wialon",
@@ -114,6 +153,10 @@ _USER_SEND_SMS: MethodSpec[ErrorResult] = MethodSpec(
     ),
     result=ErrorResult,
     batchable=True,
+    checks=(
+        ("phoneNumber", "phone_number", True, ("s", None, None, None, None, None, None)),
+        ("smsText", "sms_text", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _USER_UPDATE_USER_FLAGS: MethodSpec[UserFlagsResult] = MethodSpec(
     api="wialon",
@@ -125,6 +168,11 @@ _USER_UPDATE_USER_FLAGS: MethodSpec[UserFlagsResult] = MethodSpec(
     ),
     result=UserFlagsResult,
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("flags", "", True, ("i", None, None, None, None, None, None)),
+        ("flagsMask", "flags_mask", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _USER_UPDATE_LOCALE: MethodSpec[dict[str, JSON]] = MethodSpec(
     api="wialon",
@@ -135,6 +183,10 @@ _USER_UPDATE_LOCALE: MethodSpec[dict[str, JSON]] = MethodSpec(
     ),
     result=dict[str, JSON],
     batchable=True,
+    checks=(
+        ("userId", "user_id", True, ("i", None, None, None, None, None, None)),
+        ("locale", "", True, ("o", None, None, None, None, None, None)),
+    ),
 )
 _USER_GET_LOCALE: MethodSpec[UserLocale] = MethodSpec(
     api="wialon",
@@ -143,6 +195,7 @@ _USER_GET_LOCALE: MethodSpec[UserLocale] = MethodSpec(
     result=UserLocale,
     idempotent=True,
     batchable=True,
+    checks=(("userId", "user_id", True, ("i", None, None, None, None, None, None)),),
 )
 _USER_GET_DST_TIME: MethodSpec[dict[str, int]] = MethodSpec(
     api="wialon",
@@ -155,6 +208,11 @@ _USER_GET_DST_TIME: MethodSpec[dict[str, int]] = MethodSpec(
     result=dict[str, int],
     idempotent=True,
     batchable=True,
+    checks=(
+        ("timeFrom", "time_from", True, ("i", None, None, None, None, None, None)),
+        ("timeTo", "time_to", True, ("i", None, None, None, None, None, None)),
+        ("tz", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -19,6 +19,7 @@ _GET_API_V1_ACCOUNTS_COMPANY_ID: MethodSpec[builtins.list[AccountsListItem]] = M
     result=builtins.list[AccountsListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -29,6 +29,7 @@ _POST_API_V1_ACTIVITY_COMPANY_ID: MethodSpec[ActivitiesCreateData] = MethodSpec(
     result=ActivitiesCreateData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[ActivitiesCreateData] = MethodSpec(
     api="yclients",
@@ -40,6 +41,10 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[ActivitiesCreateData] = 
     result=ActivitiesCreateData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[ActivitiesCreateData] = MethodSpec(
     api="yclients",
@@ -52,6 +57,10 @@ _PUT_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[ActivitiesCreateData] = 
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -64,6 +73,10 @@ _DELETE_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=202,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_ACTIVITY_COMPANY_ID_FILTERS: MethodSpec[list[ActivityFilter]] = MethodSpec(
     api="yclients",
@@ -77,6 +90,12 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_FILTERS: MethodSpec[list[ActivityFilter]] = Meth
     result=list[ActivityFilter],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES_RANGE: MethodSpec[ActivityDatesRange] = MethodSpec(
     api="yclients",
@@ -90,6 +109,12 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES_RANGE: MethodSpec[ActivityDatesRang
     result=ActivityDatesRange,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -105,6 +130,14 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH_DATES: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("from", "from_", True, ("s", None, None, None, None, None, None)),
+        ("till", "", True, ("s", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH: MethodSpec[Page[ActivitiesSearchItem]] = MethodSpec(
     api="yclients",
@@ -123,6 +156,16 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_SEARCH: MethodSpec[Page[ActivitiesSearchItem]] =
     idempotent=True,
     token_kinds=("partner",),
     pagination={"page": "page", "size": "count", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("from", "from_", True, ("s", None, None, None, None, None, None)),
+        ("till", "", True, ("s", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("resource_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_ACTIVITY_COMPANY_ID_SERVICES: MethodSpec[list[ActivitiesSearchServicesItem]] = MethodSpec(
     api="yclients",
@@ -135,6 +178,11 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_SERVICES: MethodSpec[list[ActivitiesSearchServic
     result=list[ActivitiesSearchServicesItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("term", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -143,6 +191,7 @@ _GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY: MethodSpec[JSON] = MethodS
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -151,6 +200,7 @@ _POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY: MethodSpec[JSON] = Method
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY_STRATEGY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -162,6 +212,10 @@ _POST_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY_STRATEGY_ID: MethodSpec[JS
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("strategy_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_DUPLICATE: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -173,6 +227,10 @@ _POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_DUPLICATE: MethodSpec[JSON] = Metho
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -27,6 +27,7 @@ _POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES: MethodSpec[ActivitiesV2CreateData] =
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),),
 )
 _GET_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[ActivitiesV2CreateData] = MethodSpec(
     api="yclients",
@@ -39,6 +40,10 @@ _GET_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[ActivitiesV2Cr
     idempotent=True,
     token_kinds=("user",),
     http_status=201,
+    checks=(
+        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[ActivitiesV2CreateData] = MethodSpec(
     api="yclients",
@@ -52,6 +57,10 @@ _PUT_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[ActivitiesV2Cr
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -64,6 +73,10 @@ _DELETE_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID: MethodSpec[JSON] = Met
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS: MethodSpec[ActivitiesV2CreateRecordData] = MethodSpec(
     api="yclients",
@@ -76,6 +89,10 @@ _POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS: MethodSpec[Activ
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+        ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS_RECORD_ID: MethodSpec[ActivitiesV2CreateRecordData] = (
     MethodSpec(
@@ -90,6 +107,11 @@ _POST_API_V2_COMPANIES_SALON_ID_ACTIVITIES_ACTIVITY_ID_RECORDS_RECORD_ID: Method
         token_kinds=("user",),
         http_status=201,
         has_body=True,
+        checks=(
+            ("salonId", "salon_id", True, ("s", None, None, None, None, None, None)),
+            ("activityId", "activity_id", True, ("s", None, None, None, None, None, None)),
+            ("recordId", "record_id", True, ("s", None, None, None, None, None, None)),
+        ),
     )
 )
 

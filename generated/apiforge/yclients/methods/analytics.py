@@ -29,6 +29,14 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL: MethodSpec[AnalyticsReportOver
     result=AnalyticsReportOverallStats2,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("position_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_INCOME_DAILY: MethodSpec[
     list[AnalyticsReportOverallChartDailyRow2]
@@ -46,6 +54,14 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_INCOME_DAILY: MethodSpec
     result=list[AnalyticsReportOverallChartDailyRow2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("position_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORDS_DAILY: MethodSpec[
     list[AnalyticsReportOverallChartDailyRow2]
@@ -62,6 +78,13 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORDS_DAILY: MethodSpe
     result=list[AnalyticsReportOverallChartDailyRow2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_FULLNESS_DAILY: MethodSpec[
     list[AnalyticsReportOverallChartDailyRow2]
@@ -78,6 +101,13 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_FULLNESS_DAILY: MethodSp
     result=list[AnalyticsReportOverallChartDailyRow2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_SOURCE: MethodSpec[
     list[AnalyticsReportOverallChartScalarItem2]
@@ -94,6 +124,13 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_SOURCE: MethodSpe
     result=list[AnalyticsReportOverallChartScalarItem2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_STATUS: MethodSpec[
     list[AnalyticsReportOverallChartScalarItem2]
@@ -110,6 +147,13 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_OVERALL_CHARTS_RECORD_STATUS: MethodSpe
     result=list[AnalyticsReportOverallChartScalarItem2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -19,6 +19,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS: MethodSpec[builtins.list[BookformS
     result=builtins.list[BookformSettingsResponse2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS: MethodSpec[BookformSettingsResponse2] = MethodSpec(
     api="yclients",
@@ -28,6 +29,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS: MethodSpec[BookformSettingsRespon
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[BookformSettingsResponse2] = MethodSpec(
     api="yclients",
@@ -39,6 +41,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[BookformSetting
     result=BookformSettingsResponse2,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("form_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -51,6 +57,10 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[JSON] = Meth
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("form_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PATCH_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[BookformSettingsResponse2] = MethodSpec(
     api="yclients",
@@ -62,6 +72,10 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_BOOKING_FORMS_FORM_ID: MethodSpec[BookformSetti
     result=BookformSettingsResponse2,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("form_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -50,6 +50,11 @@ _GET_API_V1_BOOKING_USER_PHONE_CONFIRMATION: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=202,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", True, ("i", None, None, None, None, None, None)),
+        ("phone", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_BOOKING_USER_PASSWORD: MethodSpec[BookingUsersUpdatePasswordData] = MethodSpec(
     api="yclients",

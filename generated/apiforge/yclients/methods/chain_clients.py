@@ -21,6 +21,10 @@ _GET_API_V1_GROUP_GROUP_ID_CLIENTS: MethodSpec[ChainClientsFindByPhoneData] = Me
     result=ChainClientsFindByPhoneData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("group_id", "", True, ("i", None, None, None, None, None, None)),
+        ("phone", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -22,6 +22,10 @@ _GET_API_V1_CITIES: MethodSpec[builtins.list[CitiesListItem]] = MethodSpec(
     result=builtins.list[CitiesListItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("country_id", "", False, ("i", None, None, None, None, None, None)),
+        ("company_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

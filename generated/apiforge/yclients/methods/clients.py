@@ -42,6 +42,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_SEARCH: MethodSpec[Page[ClientsSearchIte
         "total": ["total_count"],
     },
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_CLIENTS_COMPANY_ID: MethodSpec[Page[ClientsListItem]] = MethodSpec(
     api="yclients",
@@ -68,6 +69,17 @@ _GET_API_V1_CLIENTS_COMPANY_ID: MethodSpec[Page[ClientsListItem]] = MethodSpec(
         "max_size": None,
         "total": ["total_count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("fullname", "", False, ("s", None, None, None, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("email", "", False, ("s", None, None, None, None, None, None)),
+        ("paid_min", "", False, ("n", None, None, None, None, None, None)),
+        ("paid_max", "", False, ("n", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+        ("id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CLIENTS_COMPANY_ID: MethodSpec[ClientsListItem] = MethodSpec(
     api="yclients",
@@ -77,6 +89,7 @@ _POST_API_V1_CLIENTS_COMPANY_ID: MethodSpec[ClientsListItem] = MethodSpec(
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_CLIENTS_COMPANY_ID_BULK: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -85,6 +98,7 @@ _POST_API_V1_CLIENTS_COMPANY_ID_BULK: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID: MethodSpec[builtins.list[ClientsListFilesItem]] = MethodSpec(
     api="yclients",
@@ -96,6 +110,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID: MethodSpec[builtins.list
     result=builtins.list[ClientsListFilesItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID_FILE_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -109,6 +127,11 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_FILES_CLIENT_ID_FILE_ID: MethodSpec[JS
     idempotent=True,
     token_kinds=("user",),
     http_status=202,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", True, ("i", None, None, None, None, None, None)),
+        ("file_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_VISITS_SEARCH: MethodSpec[ClientVisitsHistory] = MethodSpec(
     api="yclients",
@@ -118,6 +141,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_VISITS_SEARCH: MethodSpec[ClientVisitsHi
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
     api="yclients",
@@ -129,6 +153,10 @@ _GET_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
     result=ClientsListItem,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
     api="yclients",
@@ -141,6 +169,10 @@ _PUT_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[ClientsListItem] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -153,6 +185,10 @@ _DELETE_API_V1_CLIENT_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS: MethodSpec[builtins.list[ClientCommentContainer]] = (
     MethodSpec(
@@ -165,6 +201,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS: MethodSpec[builtins.l
         result=builtins.list[ClientCommentContainer],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS: MethodSpec[ClientCommentContainer] = MethodSpec(
@@ -178,6 +218,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS: MethodSpec[ClientCom
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS_COMMENT_ID: MethodSpec[dict[str, JSON] | None] = (
     MethodSpec(
@@ -192,6 +236,11 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_CLIENTS_CLIENT_ID_COMMENTS_COMMENT_ID: MethodS
         idempotent=True,
         token_kinds=("user",),
         http_status=204,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("client_id", "", True, ("i", None, None, None, None, None, None)),
+            ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 

@@ -36,6 +36,15 @@ _GET_API_V1_COMMENTS_COMPANY_ID: MethodSpec[Page[CommentsListItem]] = MethodSpec
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("end_date", "", False, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("rating", "", False, ("n", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID: MethodSpec[CommentsListItem] = MethodSpec(
     api="yclients",
@@ -48,6 +57,10 @@ _POST_API_V1_COMMENTS_COMPANY_ID_STAFF_ID: MethodSpec[CommentsListItem] = Method
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_COMMENTS_COMPANY_ID: MethodSpec[CommentsListItem] = MethodSpec(
     api="yclients",
@@ -61,6 +74,11 @@ _PUT_API_V1_COMMENTS_COMPANY_ID: MethodSpec[CommentsListItem] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("comment_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

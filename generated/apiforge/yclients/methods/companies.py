@@ -57,6 +57,29 @@ _GET_API_V1_COMPANIES: MethodSpec[Page[CompaniesListItem]] = MethodSpec(
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("id", "", False, ("i", None, None, None, None, None, None)),
+        ("group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("my", "", False, ("n", None, None, None, None, None, None)),
+        ("active", "", False, ("n", None, None, None, None, None, None)),
+        ("moderated", "", False, ("n", None, None, None, None, None, None)),
+        ("forBooking", "for_booking", False, ("n", None, None, None, None, None, None)),
+        ("show_groups", "", False, ("n", None, None, None, None, None, None)),
+        ("city_id", "", False, ("i", None, None, None, None, None, None)),
+        ("showBookforms", "show_bookforms", False, ("n", None, None, None, None, None, None)),
+        ("vk_api_id", "", False, ("i", None, None, None, None, None, None)),
+        ("min_id", "", False, ("i", None, None, None, None, None, None)),
+        ("show_deleted", "", False, ("n", None, None, None, None, None, None)),
+        ("hide_record_type_single", "", False, ("n", None, None, None, None, None, None)),
+        ("hide_record_type_activity", "", False, ("n", None, None, None, None, None, None)),
+        ("hide_record_type_mixed", "", False, ("n", None, None, None, None, None, None)),
+        ("business_group_id", "", False, ("i", None, None, None, None, None, None)),
+        ("business_type_id", "", False, ("i", None, None, None, None, None, None)),
+        ("yandex", "", False, ("n", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANIES: MethodSpec[CompaniesCreateData] = MethodSpec(
     api="yclients",
@@ -81,6 +104,14 @@ _GET_API_V1_COMPANY_ID: MethodSpec[CompaniesGetData] = MethodSpec(
     result=CompaniesGetData,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("my", "", False, ("n", None, None, None, None, None, None)),
+        ("forBooking", "for_booking", False, ("n", None, None, None, None, None, None)),
+        ("show_groups", "", False, ("n", None, None, None, None, None, None)),
+        ("showBookforms", "show_bookforms", False, ("n", None, None, None, None, None, None)),
+        ("bookform_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_COMPANY_ID: MethodSpec[CompanyPutResponseDataTypes] = MethodSpec(
     api="yclients",
@@ -90,6 +121,7 @@ _PUT_API_V1_COMPANY_ID: MethodSpec[CompanyPutResponseDataTypes] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _DELETE_API_V1_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -99,6 +131,7 @@ _DELETE_API_V1_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=202,
+    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -19,6 +19,7 @@ _GET_API_V1_COMPANY_USERS_COMPANY_ID: MethodSpec[builtins.list[CompanyUsersListL
     result=builtins.list[CompanyUsersListLegacyItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_USERS: MethodSpec[builtins.list[CompanyUsersListItem]] = MethodSpec(
     api="yclients",
@@ -30,6 +31,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_USERS: MethodSpec[builtins.list[CompanyUsersListI
     result=builtins.list[CompanyUsersListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("filter[is_approved]", "filter_is_approved", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -42,6 +47,10 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -19,6 +19,7 @@ _GET_API_V1_USER_PERMISSIONS_COMPANY_ID: MethodSpec[CurrentUserGetPermissionsDat
     result=CurrentUserGetPermissionsData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_USER_INVITE_SALON_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -28,6 +29,7 @@ _POST_API_V1_USER_INVITE_SALON_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("user",),
     http_status=202,
     has_body=True,
+    checks=(("salon_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

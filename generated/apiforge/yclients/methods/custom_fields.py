@@ -22,6 +22,10 @@ _GET_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[builtins.list[Cu
     result=builtins.list[CustomFieldsListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("field_category", "", True, ("s", None, None, None, None, None, None)),
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[CustomFieldsListItem] = MethodSpec(
     api="yclients",
@@ -33,6 +37,10 @@ _POST_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID: MethodSpec[CustomFieldsLis
     result=CustomFieldsListItem,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("field_category", "", True, ("s", None, None, None, None, None, None)),
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtins.list[CustomFieldsListItem] | None] = (
     MethodSpec(
@@ -48,6 +56,11 @@ _PUT_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[builtin
         token_kinds=("user",),
         http_status=202,
         has_body=True,
+        checks=(
+            ("field_category", "", True, ("s", None, None, None, None, None, None)),
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("field_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _DELETE_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[
@@ -63,6 +76,11 @@ _DELETE_API_V1_CUSTOM_FIELDS_FIELD_CATEGORY_COMPANY_ID_FIELD_ID: MethodSpec[
     result=builtins.list[CustomFieldsListItem] | None,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("field_category", "", True, ("s", None, None, None, None, None, None)),
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("field_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

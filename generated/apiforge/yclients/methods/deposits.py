@@ -20,6 +20,7 @@ _POST_API_V1_DEPOSITS_OPERATIONS_SALON_ID: MethodSpec[DepositsTopUpData] = Metho
     result=DepositsTopUpData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("salon_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_DEPOSITS_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -31,6 +32,10 @@ _GET_API_V1_DEPOSITS_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID: MethodSpec[JSON] = Met
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
     api="yclients",
@@ -46,6 +51,13 @@ _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID: MethodSpec[Page[dict[str, JSON]]] = MethodS
     idempotent=True,
     token_kinds=("user",),
     pagination={"page": "page", "size": "limit", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("balance_from", "", False, ("n", None, None, None, None, None, None)),
+        ("balance_to", "", False, ("n", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("limit", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_PHONE_PHONE: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -57,6 +69,10 @@ _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_PHONE_PHONE: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("phone", "", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_DEPOSIT_HISTORY_DEPOSIT_ID: MethodSpec[list[DepositsGetHistoryItem]] = MethodSpec(
     api="yclients",
@@ -68,6 +84,10 @@ _GET_API_V1_DEPOSITS_CHAIN_CHAIN_ID_DEPOSIT_HISTORY_DEPOSIT_ID: MethodSpec[list[
     result=list[DepositsGetHistoryItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("deposit_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -37,6 +37,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SEARCH_ENTITY_TYPE_ENTITY_ID: MethodSpe
     result=TimetableEventSchedule2,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("entity_type", "", True, ("s", frozenset({"activity", "record"}), None, None, None, None, None)),
+        ("entity_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES: MethodSpec[TimetableEventSchedule2] = MethodSpec(
     api="yclients",
@@ -49,6 +55,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES: MethodSpec[TimetableEventSchedule2] =
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID: MethodSpec[TimetableEventSchedule2] = MethodSpec(
     api="yclients",
@@ -60,6 +70,10 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID: MethodSpec[TimetableEven
     result=TimetableEventSchedule2,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID: MethodSpec[dict[str, JSON] | None] = MethodSpec(
     api="yclients",
@@ -72,6 +86,10 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID: MethodSpec[dict[str, JS
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS: MethodSpec[TimetableEventScheduleDay2] = MethodSpec(
     api="yclients",
@@ -85,6 +103,11 @@ _POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS: MethodSpec[Timetable
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID: MethodSpec[TimetableEventScheduleDay2] = MethodSpec(
     api="yclients",
@@ -98,6 +121,12 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID: MethodSpec[T
     result=TimetableEventScheduleDay2,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ("day_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID: MethodSpec[dict[str, JSON] | None] = MethodSpec(
     api="yclients",
@@ -111,6 +140,11 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID: MethodSpec[
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ("day_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID_EVENTS: MethodSpec[
     list[TimetableEventScheduleEvent2]
@@ -125,6 +159,11 @@ _GET_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_DAYS_DAY_ID_EVENTS: MethodS
     result=list[TimetableEventScheduleEvent2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ("day_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES: MethodSpec[
     TimetableEventScheduleClientSchedule
@@ -139,6 +178,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES: MethodSp
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_SCHEDULE_ID: MethodSpec[
     TimetableEventScheduleClientSchedule
@@ -153,6 +196,11 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_S
     result=TimetableEventScheduleClientSchedule,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_schedule_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_SCHEDULE_ID: MethodSpec[
     dict[str, JSON] | None
@@ -168,6 +216,11 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_SCHEDULES_SCHEDULE_ID_CLIENT_SCHEDULES_CLIENT_
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_schedule_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_SEARCH_FOR_ACTIVITY: MethodSpec[
     list[SearchForActivitySearchForActivityItem]
@@ -182,6 +235,11 @@ _GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_SEARCH_FOR_AC
     result=list[SearchForActivitySearchForActivityItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", True, ("i", None, None, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_CHECK_FOR_ACTIVITY: MethodSpec[
     CheckForActivity
@@ -198,6 +256,13 @@ _GET_API_V1_COMPANY_COMPANY_ID_CLIENT_CLIENT_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_
     result=CheckForActivity,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("client_id", "", True, ("i", None, None, None, None, None, None)),
+        ("abonement_id", "", True, ("s", None, None, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+        ("schedule_day_ids", "", True, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 
 

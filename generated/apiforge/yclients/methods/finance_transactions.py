@@ -49,6 +49,23 @@ _GET_API_V1_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[FinanceTransactionsListItem
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+        ("account_id", "", False, ("i", None, None, None, None, None, None)),
+        ("supplier_id", "", False, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("master_id", "", False, ("i", None, None, None, None, None, None)),
+        ("type", "", False, ("n", None, None, None, None, None, None)),
+        ("real_money", "", False, ("n", None, None, None, None, None, None)),
+        ("deleted", "", False, ("n", None, None, None, None, None, None)),
+        ("start_date", "", False, ("n", None, None, None, None, None, None)),
+        ("end_date", "", False, ("n", None, None, None, None, None, None)),
+        ("balance_is", "", False, ("n", None, None, None, None, None, None)),
+        ("document_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_TIMETABLE_TRANSACTIONS_COMPANY_ID: MethodSpec[builtins.list[FinanceTransactionsListItem]] = MethodSpec(
     api="yclients",
@@ -61,6 +78,11 @@ _GET_API_V1_TIMETABLE_TRANSACTIONS_COMPANY_ID: MethodSpec[builtins.list[FinanceT
     result=builtins.list[FinanceTransactionsListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", False, ("i", None, None, None, None, None, None)),
+        ("visit_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID: MethodSpec[FinanceTransactionsCreateData] = MethodSpec(
     api="yclients",
@@ -69,6 +91,7 @@ _POST_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID: MethodSpec[FinanceTransactionsCrea
     result=FinanceTransactionsCreateData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
     FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]
@@ -82,6 +105,10 @@ _GET_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
     result=FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
     FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]
@@ -96,6 +123,10 @@ _PUT_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -108,6 +139,10 @@ _DELETE_API_V1_FINANCE_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[JSON] 
     idempotent=True,
     token_kinds=("user",),
     http_status=202,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

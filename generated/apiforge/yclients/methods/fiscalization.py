@@ -19,6 +19,7 @@ _GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID: MethodSpec[list[Fi
         result=list[FiscalizationListTaxSystemsItem],
         idempotent=True,
         token_kinds=("partner",),
+        checks=(("countryId", "country_id", True, ("i", None, None, None, None, None, None)),),
     )
 )
 _POST_API_V1_INTEGRATION_KKM_CALLBACK: MethodSpec[JSON] = MethodSpec(

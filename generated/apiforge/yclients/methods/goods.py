@@ -26,6 +26,7 @@ _POST_API_V1_GOODS_COMPANY_ID: MethodSpec[builtins.list[GoodsCreateItem]] = Meth
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[Page[GoodsCreateItem]] = MethodSpec(
     api="yclients",
@@ -51,6 +52,16 @@ _GET_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[Page[GoodsCreateItem]] = Method
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("good_id", "", True, ("i", None, None, None, None, None, None)),
+        ("term", "", False, ("s", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, None, None, None, None, None)),
+        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_GOODS_COMPANY_ID: MethodSpec[Page[GoodsCreateItem]] = MethodSpec(
     api="yclients",
@@ -75,6 +86,15 @@ _GET_API_V1_GOODS_COMPANY_ID: MethodSpec[Page[GoodsCreateItem]] = MethodSpec(
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("term", "", False, ("s", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, None, None, None, None, None)),
+        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[builtins.list[GoodsCreateItem]] = MethodSpec(
     api="yclients",
@@ -87,6 +107,10 @@ _PUT_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[builtins.list[GoodsCreateItem]]
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("good_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -99,6 +123,10 @@ _DELETE_API_V1_GOODS_COMPANY_ID_GOOD_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("good_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

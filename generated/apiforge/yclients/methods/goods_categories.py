@@ -32,6 +32,11 @@ _GET_API_V1_GOODS_SEARCH_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesSea
     result=builtins.list[GoodsCategoriesSearchGoodsItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("term", "", False, ("s", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_GOODS_CATEGORY_NODE_COMPANY_ID_CATEGORY_ID: MethodSpec[GoodsCategoriesGetNodeData] = MethodSpec(
     api="yclients",
@@ -54,6 +59,12 @@ _GET_API_V1_GOODS_CATEGORY_NODE_COMPANY_ID_CATEGORY_ID: MethodSpec[GoodsCategori
         "total": ["total_count", "count"],
         "items": "children",
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("category_id", "", True, ("i", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID_PARENT_CATEGORY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = (
     MethodSpec(
@@ -66,6 +77,10 @@ _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID_PARENT_CATEGORY_ID: MethodSpec[builtins.
         result=builtins.list[GoodsCategoriesListLegacyItem],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("parent_category_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
@@ -75,6 +90,7 @@ _GET_API_V1_GOODS_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[GoodsCategorie
     result=builtins.list[GoodsCategoriesListLegacyItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_GOODS_CATEGORIES_MULTIPLE_COMPANY_ID: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
     api="yclients",
@@ -86,6 +102,10 @@ _GET_API_V1_GOODS_CATEGORIES_MULTIPLE_COMPANY_ID: MethodSpec[builtins.list[Goods
     result=builtins.list[GoodsCategoriesListLegacyItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES_PARENT_CATEGORY_ID: MethodSpec[
     builtins.list[GoodsCategoriesListLegacyItem]
@@ -99,6 +119,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES_PARENT_CATEGORY_ID: MethodSpec[
     result=builtins.list[GoodsCategoriesListLegacyItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("parent_category_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES: MethodSpec[builtins.list[GoodsCategoriesListLegacyItem]] = MethodSpec(
     api="yclients",
@@ -107,6 +131,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_GOODS_CATEGORIES: MethodSpec[builtins.list[GoodsC
     result=builtins.list[GoodsCategoriesListLegacyItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_GOODS_CATEGORIES_COMPANY_ID: MethodSpec[GoodsCategoriesCreateData] = MethodSpec(
     api="yclients",
@@ -116,6 +141,7 @@ _POST_API_V1_GOODS_CATEGORIES_COMPANY_ID: MethodSpec[GoodsCategoriesCreateData] 
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _PUT_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID: MethodSpec[GoodsCategoriesCreateData] = MethodSpec(
     api="yclients",
@@ -128,6 +154,10 @@ _PUT_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID: MethodSpec[GoodsCategoriesC
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("category_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -140,6 +170,10 @@ _DELETE_API_V1_GOODS_CATEGORIES_COMPANY_ID_CATEGORY_ID: MethodSpec[JSON] = Metho
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("category_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -41,6 +41,16 @@ _GET_API_V1_STORAGES_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[GoodsTransactionsS
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+        ("start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("end_date", "", False, ("s", None, None, None, None, None, None)),
+        ("document_id", "", False, ("s", None, None, None, None, None, None)),
+        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID: MethodSpec[GoodsTransactionsCreateData] = MethodSpec(
     api="yclients",
@@ -49,6 +59,7 @@ _POST_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID: MethodSpec[GoodsT
     result=GoodsTransactionsCreateData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[GoodsTransactionsCreateData] = (
     MethodSpec(
@@ -61,6 +72,10 @@ _GET_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: Met
         result=GoodsTransactionsCreateData,
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _PUT_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[GoodsTransactionsCreateData] = (
@@ -75,6 +90,10 @@ _PUT_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: Met
         idempotent=True,
         token_kinds=("user",),
         has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _DELETE_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: MethodSpec[JSON] = MethodSpec(
@@ -88,6 +107,10 @@ _DELETE_API_V1_STORAGE_OPERATIONS_GOODS_TRANSACTIONS_COMPANY_ID_TRANSACTION_ID: 
     idempotent=True,
     token_kinds=("user",),
     http_status=202,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("transaction_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -19,6 +19,7 @@ _GET_API_V1_HOOKS_SETTINGS_COMPANY_ID: MethodSpec[HooksSettings] = MethodSpec(
     result=HooksSettings,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_HOOKS_SETTINGS_COMPANY_ID: MethodSpec[HooksSettings] = MethodSpec(
     api="yclients",
@@ -29,6 +30,7 @@ _POST_API_V1_HOOKS_SETTINGS_COMPANY_ID: MethodSpec[HooksSettings] = MethodSpec(
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -23,6 +23,13 @@ _POST_API_V1_IMAGES_ENTITY: MethodSpec[ImagesUploadData] = MethodSpec(
     ),
     result=ImagesUploadData,
     token_kinds=("user",),
+    checks=(
+        ("entity", "", True, ("s", None, None, None, None, None, None)),
+        ("company_id", "", False, ("i", None, None, None, None, None, None)),
+        ("service_id", "", False, ("i", None, None, None, None, None, None)),
+        ("master_id", "", False, ("i", None, None, None, None, None, None)),
+        ("image", "", True, None),
+    ),
 )
 _DELETE_API_V1_IMAGES_ENTITY: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -34,6 +41,10 @@ _DELETE_API_V1_IMAGES_ENTITY: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("entity", "", True, ("s", None, None, None, None, None, None)),
+        ("image_group_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -40,6 +40,15 @@ _GET_API_V1_KKM_TRANSACTIONS_COMPANY_ID: MethodSpec[Page[KkmTransactionsListItem
         "max_size": None,
         "total": ["count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("editable_length", "", False, ("n", None, None, None, None, None, None)),
+        ("type", "", False, ("n", None, None, None, None, None, None)),
+        ("status", "", False, ("n", None, None, None, None, None, None)),
+        ("start_date", "", False, ("n", None, None, None, None, None, None)),
+        ("end_date", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_KKM_TRANSACTIONS_COMPANY_ID_PRINT_DOCUMENT_BILL: MethodSpec[KkmTransactionsPrintBillData] = MethodSpec(
     api="yclients",
@@ -48,6 +57,7 @@ _POST_API_V1_KKM_TRANSACTIONS_COMPANY_ID_PRINT_DOCUMENT_BILL: MethodSpec[KkmTran
     result=KkmTransactionsPrintBillData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

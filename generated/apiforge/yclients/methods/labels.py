@@ -30,6 +30,10 @@ _GET_API_V1_LABELS_COMPANY_ID_ENTITY: MethodSpec[
     result=builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("entity", "", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_LABELS_COMPANY_ID_CLIENTS_CREATE: MethodSpec[LabelsCreateClientLabelData | None] = MethodSpec(
     api="yclients",
@@ -38,6 +42,7 @@ _POST_API_V1_LABELS_COMPANY_ID_CLIENTS_CREATE: MethodSpec[LabelsCreateClientLabe
     result=LabelsCreateClientLabelData | None,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_LABELS_COMPANY_ID: MethodSpec[LabelsCreateClientLabelData | None] = MethodSpec(
     api="yclients",
@@ -51,6 +56,13 @@ _POST_API_V1_LABELS_COMPANY_ID: MethodSpec[LabelsCreateClientLabelData | None] =
     ),
     result=LabelsCreateClientLabelData | None,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("title", "", True, ("s", None, None, None, None, None, None)),
+        ("color", "", True, ("s", None, None, None, None, None, None)),
+        ("entity", "", False, ("n", None, None, None, None, None, None)),
+        ("icon", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_LABELS_COMPANY_ID_LABEL_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -64,6 +76,10 @@ _PUT_API_V1_LABELS_COMPANY_ID_LABEL_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("user",),
     http_status=202,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("label_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_LABELS_COMPANY_ID_LABEL_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -75,6 +91,10 @@ _DELETE_API_V1_LABELS_COMPANY_ID_LABEL_ID: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("label_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_LABELS_COMPANY_ID_CLIENTS: MethodSpec[builtins.list[LabelsSearchClientLabelsItem]] = MethodSpec(
     api="yclients",
@@ -83,6 +103,7 @@ _GET_API_V1_LABELS_COMPANY_ID_CLIENTS: MethodSpec[builtins.list[LabelsSearchClie
     result=builtins.list[LabelsSearchClientLabelsItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -18,6 +18,7 @@ _GET_API_V1_LICENSE_COMPANY_ID: MethodSpec[LicensesGetData] = MethodSpec(
     result=LicensesGetData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -35,6 +35,7 @@ _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_NOTIFICATION_MESSAGE_TEMPLATES_PROGRAMS: Meth
     result=list[LoyaltyNotificationMessageTemplate2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS: MethodSpec[LoyaltyProgram2] = MethodSpec(
     api="yclients",
@@ -46,6 +47,32 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS: MethodSpec[LoyaltyProgram2] = Meth
     result=LoyaltyProgram2,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "include",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "applicable_items",
+                        "companies",
+                        "loyalty_card_types",
+                        "on_changed_notification_template",
+                        "on_expiration_notification_template",
+                        "rules",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[LoyaltyProgram2] = MethodSpec(
     api="yclients",
@@ -58,6 +85,33 @@ _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[Loyal
     result=LoyaltyProgram2,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "include",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "applicable_items",
+                        "companies",
+                        "loyalty_card_types",
+                        "on_changed_notification_template",
+                        "on_expiration_notification_template",
+                        "rules",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[LoyaltyProgram2] = MethodSpec(
     api="yclients",
@@ -71,6 +125,33 @@ _PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[Loyal
     idempotent=True,
     token_kinds=("partner",),
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "include",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "applicable_items",
+                        "companies",
+                        "loyalty_card_types",
+                        "on_changed_notification_template",
+                        "on_expiration_notification_template",
+                        "rules",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -84,6 +165,33 @@ _DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_PROGRAMS_LOYALTY_PROGRAM_ID: MethodSpec[JS
     idempotent=True,
     token_kinds=("partner",),
     http_status=204,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_program_id", "", True, ("i", None, None, None, None, None, None)),
+        (
+            "include",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "applicable_items",
+                        "companies",
+                        "loyalty_card_types",
+                        "on_changed_notification_template",
+                        "on_expiration_notification_template",
+                        "rules",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS: MethodSpec[Page[LoyaltyListChainTransactionsItem]] = MethodSpec(
     api="yclients",
@@ -103,6 +211,17 @@ _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_TRANSACTIONS: MethodSpec[Page[LoyaltyListChai
     idempotent=True,
     token_kinds=("user",),
     pagination={"page": "page", "size": "count", "in": "query", "first_page": 1, "max_size": None, "total": ["count"]},
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("created_after", "", True, ("s", None, None, None, None, None, None)),
+        ("created_before", "", True, ("s", None, None, None, None, None, None)),
+        ("types", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        ("company_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("visit_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("loyalty_card_id", "", False, ("i", None, None, None, None, None, None)),
+        ("page", "", False, ("i", None, None, None, None, None, None)),
+        ("count", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_LOYALTY_GENERATE_CODE_COMPANY_ID_GOOD_ID: MethodSpec[LoyaltyGenerateCode200DataOption2] = MethodSpec(
     api="yclients",
@@ -114,6 +233,10 @@ _GET_API_V1_LOYALTY_GENERATE_CODE_COMPANY_ID_GOOD_ID: MethodSpec[LoyaltyGenerate
     result=LoyaltyGenerateCode200DataOption2,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("good_Id", "good_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH: MethodSpec[Page[LoyaltySearchAbonementTypesItem]] = (
     MethodSpec(
@@ -136,6 +259,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_SEARCH: MethodSpec[Page[L
             "max_size": 100,
             "total": ["count"],
         },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("page_size", "", False, ("n", None, None, None, None, None, None)),
+        ),
     )
 )
 _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_FETCH: MethodSpec[list[LoyaltySearchAbonementTypesItem]] = (
@@ -149,6 +278,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_ABONEMENT_TYPES_FETCH: MethodSpec[list[Lo
         result=list[LoyaltySearchAbonementTypesItem],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("ids[]", "ids", False, ("n", None, None, None, None, None, None)),
+        ),
     )
 )
 _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH: MethodSpec[Page[LoyaltySearchCertificateTypesItem]] = (
@@ -172,6 +305,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_SEARCH: MethodSpec[Page
             "max_size": 100,
             "total": ["count"],
         },
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("title", "", False, ("s", None, None, None, None, None, None)),
+            ("page", "", False, ("n", None, None, None, None, None, None)),
+            ("page_size", "", False, ("n", None, None, None, None, None, None)),
+        ),
     )
 )
 _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH: MethodSpec[list[LoyaltySearchCertificateTypesItem]] = (
@@ -182,6 +321,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH: MethodSpec[list[
         result=list[LoyaltySearchCertificateTypesItem],
         idempotent=True,
         token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
 )
 _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_PROGRAMS_SEARCH: MethodSpec[list[LoyaltySearchProgramsItem]] = MethodSpec(
@@ -195,6 +335,40 @@ _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_PROGRAMS_SEARCH: MethodSpec[list[LoyaltyS
     result=list[LoyaltySearchProgramsItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("s", None, None, None, None, None, None)),
+        (
+            "type",
+            "",
+            False,
+            (
+                "s",
+                frozenset(
+                    {
+                        "cashback_accumulative_paid",
+                        "cashback_accumulative_paid_visits",
+                        "cashback_accumulative_sold",
+                        "cashback_accumulative_sold_visits",
+                        "cashback_paid_visits",
+                        "cashback_sold_visits",
+                        "cashback_static_paid",
+                        "cashback_static_sold",
+                        "discount_accumulative_paid",
+                        "discount_accumulative_sold",
+                        "discount_accumulative_visits",
+                        "discount_static",
+                        "package_discount",
+                    }
+                ),
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+        ),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_VISITS: MethodSpec[LoyaltyGetClientStatsData] = MethodSpec(
     api="yclients",
@@ -208,6 +382,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_VISITS: MethodSpec[Loy
     result=LoyaltyGetClientStatsData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_INCOME: MethodSpec[LoyaltyGetIncomeStatsData] = MethodSpec(
     api="yclients",
@@ -221,6 +401,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_INCOME: MethodSpec[Loy
     result=LoyaltyGetIncomeStatsData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_STAFF: MethodSpec[list[LoyaltyGetStaffReturnStatsItem]] = (
     MethodSpec(
@@ -235,6 +421,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_ANALYTICS_LOYALTY_PROGRAMS_STAFF: MethodSpec[list
         result=list[LoyaltyGetStaffReturnStatsItem],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("loyalty_program_id", "", True, ("s", None, None, None, None, None, None)),
+        ),
     )
 )
 

@@ -26,6 +26,7 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES: MethodSpec[LoyaltyAbonement
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[
     LoyaltyAbonementTypeWithSalons
@@ -41,6 +42,10 @@ _PUT_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: Me
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -53,6 +58,10 @@ _DELETE_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID:
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -65,6 +74,10 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: M
     token_kinds=("user",),
     http_status=204,
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PATCH_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -77,6 +90,10 @@ _PATCH_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID: 
     token_kinds=("user",),
     http_status=204,
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID_CLONE: MethodSpec[
     LoyaltyAbonementTypeWithSalons
@@ -90,6 +107,10 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENT_TYPES_LOYALTY_ABONEMENT_TYPE_ID_CL
     result=LoyaltyAbonementTypeWithSalons,
     token_kinds=("user",),
     http_status=201,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("loyalty_abonement_type_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -28,6 +28,10 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_FREEZE: MethodSpec[J
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_UNFREEZE: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -38,6 +42,10 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_UNFREEZE: MethodSpec
     ),
     result=JSON,
     token_kinds=("user",),
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_PERIOD: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -49,6 +57,10 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_PERIOD: MethodSp
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_BALANCE: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -60,6 +72,10 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS_ABONEMENT_ID_SET_BALANCE: MethodS
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("abonementId", "abonement_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
     api="yclients",
@@ -83,6 +99,14 @@ _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_ABONEMENTS: MethodSpec[Page[dict[str, JSON]]]
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("created_after", "", False, ("s", None, None, None, None, None, None)),
+        ("created_before", "", False, ("s", None, None, None, None, None, None)),
+        ("abonements_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_LOYALTY_ABONEMENTS: MethodSpec[list[LoyaltyAbonementsListForClientItem]] = MethodSpec(
     api="yclients",
@@ -94,6 +118,10 @@ _GET_API_V1_LOYALTY_ABONEMENTS: MethodSpec[list[LoyaltyAbonementsListForClientIt
     result=list[LoyaltyAbonementsListForClientItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("phone", "", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_USER_LOYALTY_ABONEMENTS: MethodSpec[list[LoyaltyAbonementsListForClientItem]] = MethodSpec(
     api="yclients",
@@ -102,6 +130,7 @@ _GET_API_V1_USER_LOYALTY_ABONEMENTS: MethodSpec[list[LoyaltyAbonementsListForCli
     result=list[LoyaltyAbonementsListForClientItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

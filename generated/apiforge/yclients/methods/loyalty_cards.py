@@ -28,6 +28,7 @@ _GET_API_V1_LOYALTY_CARD_TYPES_SALON_COMPANY_ID: MethodSpec[
     result=list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_LOYALTY_CARDS_PHONE_GROUP_ID_COMPANY_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
     api="yclients",
@@ -40,6 +41,11 @@ _GET_API_V1_LOYALTY_CARDS_PHONE_GROUP_ID_COMPANY_ID: MethodSpec[LoyaltyCardsResp
     result=LoyaltyCardsResponseDataTypes,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("phone", "", True, ("s", None, None, None, None, None, None)),
+        ("group_id", "", True, ("i", None, None, None, None, None, None)),
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_LOYALTY_CLIENT_CARDS_CLIENT_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
     api="yclients",
@@ -48,6 +54,7 @@ _GET_API_V1_LOYALTY_CLIENT_CARDS_CLIENT_ID: MethodSpec[LoyaltyCardsResponseDataT
     result=LoyaltyCardsResponseDataTypes,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("client_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_USER_LOYALTY_CARDS_GROUP_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
     api="yclients",
@@ -56,6 +63,7 @@ _GET_API_V1_USER_LOYALTY_CARDS_GROUP_ID: MethodSpec[LoyaltyCardsResponseDataType
     result=LoyaltyCardsResponseDataTypes,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("group_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_LOYALTY_CARDS_COMPANY_ID: MethodSpec[LoyaltyCardsResponseDataTypes] = MethodSpec(
     api="yclients",
@@ -64,6 +72,7 @@ _POST_API_V1_LOYALTY_CARDS_COMPANY_ID: MethodSpec[LoyaltyCardsResponseDataTypes]
     result=LoyaltyCardsResponseDataTypes,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _DELETE_API_V1_LOYALTY_CARDS_COMPANY_ID_CARD_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -76,6 +85,10 @@ _DELETE_API_V1_LOYALTY_CARDS_COMPANY_ID_CARD_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION: MethodSpec[LoyaltyCard2] = MethodSpec(
     api="yclients",
@@ -87,6 +100,10 @@ _POST_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION: MethodSpec
     result=LoyaltyCard2,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARD_TYPES: MethodSpec[list[LoyaltyCardType2]] = MethodSpec(
     api="yclients",
@@ -95,6 +112,7 @@ _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_CARD_TYPES: MethodSpec[list[LoyaltyCardType2]
     result=list[LoyaltyCardType2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("chain_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION: MethodSpec[LoyaltyCard2] = MethodSpec(
     api="yclients",
@@ -106,6 +124,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_LOYALTY_CARDS_CARD_ID_MANUAL_TRANSACTION: Method
     result=LoyaltyCard2,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_LOYALTY_CARD_TYPES_CLIENT_COMPANY_ID_PHONE: MethodSpec[
     list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType]
@@ -119,6 +141,10 @@ _GET_API_V1_LOYALTY_CARD_TYPES_CLIENT_COMPANY_ID_PHONE: MethodSpec[
     result=list[LoyaltyCardTypesResponseDataTypesLoyaltyCardTypesResponseDataType],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("phone", "", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 
 

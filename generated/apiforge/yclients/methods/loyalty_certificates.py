@@ -21,6 +21,10 @@ _GET_API_V1_LOYALTY_CERTIFICATES: MethodSpec[list[LoyaltyCertificatesListForClie
     result=list[LoyaltyCertificatesListForClientItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("phone", "", True, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_USER_LOYALTY_CERTIFICATES: MethodSpec[list[LoyaltyCertificatesListForClientItem]] = MethodSpec(
     api="yclients",
@@ -29,6 +33,7 @@ _GET_API_V1_USER_LOYALTY_CERTIFICATES: MethodSpec[list[LoyaltyCertificatesListFo
     result=list[LoyaltyCertificatesListForClientItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -66,6 +66,7 @@ _POST_MARKETPLACE_PARTNER_PAYMENT_REFUND_PAYMENT_ID: MethodSpec[JSON] = MethodSp
     params=(Param("payment_id", "path", "plain"),),
     result=JSON,
     token_kinds=("partner",),
+    checks=(("payment_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_MARKETPLACE_WEBHOOK: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -86,6 +87,10 @@ _GET_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID: MethodSpec[Marketpla
         result=MarketplaceGetIntegrationStatusData,
         idempotent=True,
         token_kinds=("partner",),
+        checks=(
+            ("salon_id", "", True, ("i", None, None, None, None, None, None)),
+            ("application_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS: MethodSpec[Page[MarketplaceListSalonsItem]] = MethodSpec(
@@ -107,6 +112,11 @@ _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_SALONS: MethodSpec[Page[MarketplaceL
         "max_size": 1000,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("application_id", "", True, ("i", None, None, None, None, None, None)),
+        ("page", "", True, ("n", None, None, None, None, None, None)),
+        ("count", "", True, ("n", None, None, 1000, None, None, None)),
+    ),
 )
 _POST_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID_UNINSTALL: MethodSpec[dict[str, JSON] | None] = MethodSpec(
     api="yclients",
@@ -117,6 +127,10 @@ _POST_MARKETPLACE_SALON_SALON_ID_APPLICATION_APPLICATION_ID_UNINSTALL: MethodSpe
     ),
     result=dict[str, JSON] | None,
     token_kinds=("partner",),
+    checks=(
+        ("salon_id", "", True, ("i", None, None, None, None, None, None)),
+        ("application_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_MARKETPLACE_APPLICATION_PAYMENT_LINK: MethodSpec[MarketplaceGetPaymentLinkData] = MethodSpec(
     api="yclients",
@@ -129,6 +143,11 @@ _GET_MARKETPLACE_APPLICATION_PAYMENT_LINK: MethodSpec[MarketplaceGetPaymentLinkD
     result=MarketplaceGetPaymentLinkData,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("salon_id", "", True, ("i", None, None, None, None, None, None)),
+        ("application_id", "", True, ("i", None, None, None, None, None, None)),
+        ("discount", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS: MethodSpec[list[MarketplaceListTariffsItem]] = MethodSpec(
     api="yclients",
@@ -137,6 +156,7 @@ _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS: MethodSpec[list[Marketplace
     result=list[MarketplaceListTariffsItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("application_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_MARKETPLACE_APPLICATION_ADD_DISCOUNT: MethodSpec[dict[str, JSON] | None] = MethodSpec(
     api="yclients",

@@ -25,6 +25,7 @@ _GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_NOTIFICATION_TYPES: MethodSpec[
     result=list[NotificationSettingsGetCompanySettingsItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[NotificationSettingsGetUserSettingsData] = (
     MethodSpec(
@@ -37,6 +38,10 @@ _GET_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[Notificat
         result=NotificationSettingsGetUserSettingsData,
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _POST_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[NotificationSettingsGetUserSettingsData] = (
@@ -50,6 +55,10 @@ _POST_API_V1_NOTIFICATION_SETTINGS_COMPANY_ID_USERS_USER_ID: MethodSpec[Notifica
         result=NotificationSettingsGetUserSettingsData,
         token_kinds=("user",),
         has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 

@@ -37,6 +37,7 @@ _GET_API_V1_BOOKFORM_ID: MethodSpec[OnlineBookingGetBookformData] = MethodSpec(
     result=OnlineBookingGetBookformData,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_I18N_LANG_CODE: MethodSpec[I18nLangInfoDataTypes] = MethodSpec(
     api="yclients",
@@ -45,6 +46,7 @@ _GET_API_V1_I18N_LANG_CODE: MethodSpec[I18nLangInfoDataTypes] = MethodSpec(
     result=I18nLangInfoDataTypes,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("langCode", "lang_code", True, ("s", None, None, None, None, None, None)),),
 )
 _POST_API_V1_BOOK_CODE_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -54,6 +56,7 @@ _POST_API_V1_BOOK_CODE_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("partner",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_BOOK_CHECK_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -63,6 +66,7 @@ _POST_API_V1_BOOK_CHECK_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("partner",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_BOOK_RECORD_COMPANY_ID: MethodSpec[list[OnlineBookingBookRecordItem]] = MethodSpec(
     api="yclients",
@@ -72,6 +76,7 @@ _POST_API_V1_BOOK_RECORD_COMPANY_ID: MethodSpec[list[OnlineBookingBookRecordItem
     token_kinds=("partner",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _PUT_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[OnlineBookingRescheduleRecordData] = MethodSpec(
     api="yclients",
@@ -84,6 +89,10 @@ _PUT_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[OnlineBookingReschedule
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID_RECORD_HASH: MethodSpec[
     BookRecordCompanyidRecordidRecordhashResponseDataTypes
@@ -98,6 +107,11 @@ _GET_API_V1_BOOK_RECORD_COMPANY_ID_RECORD_ID_RECORD_HASH: MethodSpec[
     result=BookRecordCompanyidRecordidRecordhashResponseDataTypes,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_hash", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_BOOK: MethodSpec[OnlineBookingBookActivityData] = MethodSpec(
     api="yclients",
@@ -109,6 +123,10 @@ _POST_API_V1_ACTIVITY_COMPANY_ID_ACTIVITY_ID_BOOK: MethodSpec[OnlineBookingBookA
     result=OnlineBookingBookActivityData,
     token_kinds=("partner",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("activity_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_BOOK_DATES_COMPANY_ID: MethodSpec[OnlineBookingListDatesData] = MethodSpec(
     api="yclients",
@@ -124,6 +142,14 @@ _GET_API_V1_BOOK_DATES_COMPANY_ID: MethodSpec[OnlineBookingListDatesData] = Meth
     result=OnlineBookingListDatesData,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("date", "", False, ("s", None, None, None, None, None, None)),
+        ("date_from", "", False, ("s", None, None, None, None, None, None)),
+        ("date_to", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_BOOK_SERVICES_COMPANY_ID: MethodSpec[OnlineBookingListServicesData] = MethodSpec(
     api="yclients",
@@ -137,6 +163,12 @@ _GET_API_V1_BOOK_SERVICES_COMPANY_ID: MethodSpec[OnlineBookingListServicesData] 
     result=OnlineBookingListServicesData,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("datetime", "", False, ("n", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_BOOK_STAFF_SEANCES_COMPANY_ID_STAFF_ID: MethodSpec[OnlineBookingListNearestSeancesData] = MethodSpec(
     api="yclients",
@@ -149,6 +181,11 @@ _GET_API_V1_BOOK_STAFF_SEANCES_COMPANY_ID_STAFF_ID: MethodSpec[OnlineBookingList
     result=OnlineBookingListNearestSeancesData,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_BOOK_STAFF_COMPANY_ID: MethodSpec[list[OnlineBookingListStaffItem]] = MethodSpec(
     api="yclients",
@@ -161,6 +198,11 @@ _GET_API_V1_BOOK_STAFF_COMPANY_ID: MethodSpec[list[OnlineBookingListStaffItem]] 
     result=list[OnlineBookingListStaffItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("datetime", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_BOOK_TIMES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[list[OnlineBookingListTimesItem]] = MethodSpec(
     api="yclients",
@@ -174,6 +216,12 @@ _GET_API_V1_BOOK_TIMES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[list[OnlineBookingLi
     result=list[OnlineBookingListTimesItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date", "", True, ("s", None, None, None, None, None, None)),
+        ("service_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS: MethodSpec[OnlineBookingGetTimeslotSettingsData] = MethodSpec(
     api="yclients",
@@ -182,6 +230,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS: MethodSpec[OnlineBookingGetTi
     result=OnlineBookingGetTimeslotSettingsData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

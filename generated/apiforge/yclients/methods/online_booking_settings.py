@@ -22,6 +22,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE: MethodSpec[CompanyGetOnlineSetti
         result=CompanyGetOnlineSettingsResponseDataFieldDataTypes,
         idempotent=True,
         token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
 )
 _PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE: MethodSpec[CompanyGetOnlineSettingsResponseDataFieldDataTypes] = (
@@ -32,6 +33,7 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_ONLINE: MethodSpec[CompanyGetOnlineSet
         result=CompanyGetOnlineSettingsResponseDataFieldDataTypes,
         token_kinds=("user",),
         has_body=True,
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
 )
 

@@ -32,6 +32,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION: Method
         result=list[SalaryStaffCalculation],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
     )
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION_CALCULATION_ID: MethodSpec[
@@ -47,6 +53,11 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PAYROLL_STAFF_STAFF_ID_CALCULATION_CALCULA
     result=SalaryPayrollCalculationContainer,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("calculation_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID_SALARY_SCHEMES_COUNT: MethodSpec[
     SalaryStaffSchemesCount
@@ -60,6 +71,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID_SALARY_SCHEMES_
     result=SalaryStaffSchemesCount,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID: MethodSpec[SalaryStaffCalculation] = MethodSpec(
     api="yclients",
@@ -73,6 +88,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_STAFF_ID: MethodSpec[Sal
     result=SalaryStaffCalculation,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_DAILY_STAFF_ID: MethodSpec[SalaryStaffCalculationDaily] = (
     MethodSpec(
@@ -87,6 +108,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_CALCULATION_STAFF_DAILY_STAFF_ID: MethodSp
         result=SalaryStaffCalculationDaily,
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date_from", "", True, ("s", None, None, None, None, None, None)),
+            ("date_to", "", True, ("s", None, None, None, None, None, None)),
+        ),
     )
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID: MethodSpec[SalaryStaffPeriod] = MethodSpec(
@@ -101,6 +128,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_STAFF_ID: MethodSpec[SalarySt
     result=SalaryStaffPeriod,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_DAILY_STAFF_ID: MethodSpec[SalaryStaffPeriodDaily] = MethodSpec(
     api="yclients",
@@ -114,6 +147,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_PERIOD_STAFF_DAILY_STAFF_ID: MethodSpec[Sa
     result=SalaryStaffPeriodDaily,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_CALCULATION: MethodSpec[SalaryStaffCalculation] = MethodSpec(
     api="yclients",
@@ -127,6 +166,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_CALCULATION: MethodSpec[Sal
     result=SalaryStaffCalculation,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_SALARY_SCHEMES: MethodSpec[list[SalaryStaffScheme]] = MethodSpec(
     api="yclients",
@@ -138,6 +183,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_SALARY_SCHEMES: MethodSpec[
     result=list[SalaryStaffScheme],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_PERIOD: MethodSpec[SalaryStaffPeriod] = MethodSpec(
     api="yclients",
@@ -151,6 +200,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALARY_STAFF_STAFF_ID_PERIOD: MethodSpec[SalarySt
     result=SalaryStaffPeriod,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date_from", "", True, ("s", None, None, None, None, None, None)),
+        ("date_to", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -19,6 +19,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_STAFF_POSITIONS: MethodSpec[builtins.list[StaffPo
     result=builtins.list[StaffPosition2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_POSITIONS_QUICK: MethodSpec[Position] = MethodSpec(
     api="yclients",
@@ -28,6 +29,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_POSITIONS_QUICK: MethodSpec[Position] = MethodSp
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -17,6 +17,7 @@ _GET_API_V1_PRIVACY_POLICY_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

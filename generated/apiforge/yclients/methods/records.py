@@ -50,6 +50,23 @@ _GET_API_V1_RECORDS_COMPANY_ID: MethodSpec[Page[RecordsListItem]] = MethodSpec(
         "max_size": None,
         "total": ["total_count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("client_id", "", False, ("i", None, None, None, None, None, None)),
+        ("created_user_id", "", False, ("i", None, None, None, None, None, None)),
+        ("start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("end_date", "", False, ("s", None, None, None, None, None, None)),
+        ("c_start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("c_end_date", "", False, ("s", None, None, None, None, None, None)),
+        ("changed_after", "", False, ("s", None, None, None, None, None, None)),
+        ("changed_before", "", False, ("s", None, None, None, None, None, None)),
+        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+        ("with_deleted", "", False, ("b", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_RECORDS_COMPANY_ID: MethodSpec[builtins.list[RecordsListItem]] = MethodSpec(
     api="yclients",
@@ -59,6 +76,7 @@ _POST_API_V1_RECORDS_COMPANY_ID: MethodSpec[builtins.list[RecordsListItem]] = Me
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_RECORDS_PARTNER: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
     api="yclients",
@@ -84,6 +102,16 @@ _GET_API_V1_RECORDS_PARTNER: MethodSpec[Page[dict[str, JSON]]] = MethodSpec(
         "max_size": 100,
         "total": ["count"],
     },
+    checks=(
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("editable_length", "", False, ("n", None, None, None, None, None, None)),
+        ("salon_id", "", False, ("i", None, None, None, None, None, None)),
+        ("start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("end_date", "", False, ("s", None, None, None, None, None, None)),
+        ("created_start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("created_end_date", "", False, ("s", None, None, None, None, None, None)),
+        ("user_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[RecordsGetData] = MethodSpec(
     api="yclients",
@@ -97,6 +125,12 @@ _GET_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[RecordsGetData] = MethodSpec
     result=RecordsGetData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[RecordsUpdateData] = MethodSpec(
     api="yclients",
@@ -112,6 +146,12 @@ _PUT_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[RecordsUpdateData] = MethodS
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -126,6 +166,12 @@ _DELETE_API_V1_RECORD_COMPANY_ID_RECORD_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include_consumables", "", False, ("n", None, None, None, None, None, None)),
+        ("include_finance_transactions", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -22,6 +22,11 @@ _GET_API_V1_REPORTS_Z_REPORT_COMPANY_ID: MethodSpec[ReportsGetZReportData] = Met
     result=ReportsGetZReportData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("master_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

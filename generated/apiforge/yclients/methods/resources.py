@@ -19,6 +19,7 @@ _GET_API_V1_RESOURCES_COMPANY_ID: MethodSpec[builtins.list[ResourcesListItem]] =
     result=builtins.list[ResourcesListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

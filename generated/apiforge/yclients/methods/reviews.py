@@ -18,6 +18,7 @@ _GET_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN: MethodSpec[ReviewsGetFormStatusDa
     result=ReviewsGetFormStatusData,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("recordToken", "record_token", True, ("s", None, None, None, None, None, None)),),
 )
 _POST_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -26,6 +27,7 @@ _POST_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(("recordToken", "record_token", True, ("s", None, None, None, None, None, None)),),
 )
 
 

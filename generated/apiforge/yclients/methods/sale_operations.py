@@ -30,6 +30,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID: MethodSpec[SaleOperationsGetDat
     result=SaleOperationsGetData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("document_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_PAYMENT_TRANSACTION_PAYMENT_TRANSACTION_ID: MethodSpec[
     SaleOperationsGetData
@@ -44,6 +48,11 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_PAYMENT_TRANSACTION_P
     result=SaleOperationsGetData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("document_id", "", True, ("i", None, None, None, None, None, None)),
+        ("payment_transaction_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_LOYALTY_TRANSACTION_PAYMENT_TRANSACTION_ID: MethodSpec[
     SaleOperationsGetData
@@ -58,6 +67,11 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT_LOYALTY_TRANSACTION_P
     result=SaleOperationsGetData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("document_id", "", True, ("i", None, None, None, None, None, None)),
+        ("payment_transaction_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT: MethodSpec[SaleOperationsGetData] = MethodSpec(
     api="yclients",
@@ -69,6 +83,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_SALE_DOCUMENT_ID_PAYMENT: MethodSpec[SaleOperati
     result=SaleOperationsGetData,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("document_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -26,6 +26,7 @@ _POST_API_V1_SERVICE_CATEGORIES_COMPANY_ID: MethodSpec[ServiceCategoriesCreateDa
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem] = MethodSpec(
     api="yclients",
@@ -37,6 +38,10 @@ _GET_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem]
     result=ServiceCategoriesGetItem,
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem] = MethodSpec(
     api="yclients",
@@ -49,6 +54,10 @@ _PUT_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[ServiceCategoriesGetItem]
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -61,6 +70,10 @@ _DELETE_API_V1_SERVICE_CATEGORY_COMPANY_ID_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_CHAIN_CHAIN_ID_SERVICE_CATEGORIES: MethodSpec[builtins.list[ServiceCategoryTitle2]] = MethodSpec(
     api="yclients",
@@ -72,6 +85,10 @@ _GET_API_V1_CHAIN_CHAIN_ID_SERVICE_CATEGORIES: MethodSpec[builtins.list[ServiceC
     result=builtins.list[ServiceCategoryTitle2],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("chain_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("s", frozenset({"services"}), None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
     api="yclients",
@@ -84,6 +101,11 @@ _GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES_ID: MethodSpec[builtins.list[S
     result=builtins.list[ServiceCategoriesGetItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
     api="yclients",
@@ -95,6 +117,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_SERVICE_CATEGORIES: MethodSpec[builtins.list[Serv
     result=builtins.list[ServiceCategoriesGetItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
     api="yclients",
@@ -106,6 +132,10 @@ _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID_ID: MethodSpec[builtins.list[ServiceCa
     result=builtins.list[ServiceCategoriesGetItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[ServiceCategoriesGetItem]] = MethodSpec(
     api="yclients",
@@ -114,6 +144,7 @@ _GET_API_V1_SERVICE_CATEGORIES_COMPANY_ID: MethodSpec[builtins.list[ServiceCateg
     result=builtins.list[ServiceCategoriesGetItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

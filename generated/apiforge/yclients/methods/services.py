@@ -33,6 +33,7 @@ _POST_API_V1_SERVICES_COMPANY_ID: MethodSpec[ServicesCreateData] = MethodSpec(
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
     api="yclients",
@@ -46,6 +47,12 @@ _GET_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[builtins.list[Ser
     result=builtins.list[ServicesListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_SERVICES: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
     api="yclients",
@@ -58,6 +65,11 @@ _GET_API_V1_COMPANY_COMPANY_ID_SERVICES: MethodSpec[builtins.list[ServicesListIt
     result=builtins.list[ServicesListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PATCH_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[ServicesUpdateData] = MethodSpec(
     api="yclients",
@@ -69,6 +81,10 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID: MethodSpec[ServicesUpdateD
     result=ServicesUpdateData,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
     api="yclients",
@@ -82,6 +98,12 @@ _GET_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[builtins.list[ServicesLis
     result=builtins.list[ServicesListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_SERVICES_COMPANY_ID: MethodSpec[builtins.list[ServicesListItem]] = MethodSpec(
     api="yclients",
@@ -94,6 +116,11 @@ _GET_API_V1_SERVICES_COMPANY_ID: MethodSpec[builtins.list[ServicesListItem]] = M
     result=builtins.list[ServicesListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+        ("category_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[ServicesUpdateLegacyData] = MethodSpec(
     api="yclients",
@@ -107,6 +134,10 @@ _PUT_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[ServicesUpdateLegacyData]
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -119,6 +150,10 @@ _DELETE_API_V1_SERVICES_COMPANY_ID_SERVICE_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_SERVICES_LINKS: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -127,6 +162,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_SERVICES_LINKS: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF: MethodSpec[MasterServiceLink2] = MethodSpec(
     api="yclients",
@@ -139,6 +175,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF: MethodSpec[MasterServ
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID: MethodSpec[MasterServiceLink2] = MethodSpec(
     api="yclients",
@@ -152,6 +192,11 @@ _PUT_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID: MethodSpec[M
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ("master_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID: MethodSpec[dict[str, JSON] | None] = MethodSpec(
     api="yclients",
@@ -165,6 +210,11 @@ _DELETE_API_V1_COMPANY_COMPANY_ID_SERVICES_SERVICE_ID_STAFF_MASTER_ID: MethodSpe
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+        ("master_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

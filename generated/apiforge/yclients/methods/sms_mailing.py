@@ -20,6 +20,7 @@ _POST_API_V1_SMS_CLIENTS_BY_ID_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_SMS_CLIENTS_BY_FILTER_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -34,6 +35,12 @@ _POST_API_V1_SMS_CLIENTS_BY_FILTER_COMPANY_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("fullname", "", False, ("s", None, None, None, None, None, None)),
+        ("phone", "", False, ("s", None, None, None, None, None, None)),
+        ("email", "", False, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -26,6 +26,7 @@ _POST_API_V1_COMPANY_COMPANY_ID_STAFF_QUICK: MethodSpec[MasterWithPosition] = Me
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _POST_API_V1_STAFF_COMPANY_ID: MethodSpec[StaffCreateLegacyItem] = MethodSpec(
     api="yclients",
@@ -35,6 +36,7 @@ _POST_API_V1_STAFF_COMPANY_ID: MethodSpec[StaffCreateLegacyItem] = MethodSpec(
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_STAFF_STAFF_ID: MethodSpec[builtins.list[StaffCreateLegacyItem]] = MethodSpec(
     api="yclients",
@@ -46,6 +48,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_STAFF_STAFF_ID: MethodSpec[builtins.list[StaffCre
     result=builtins.list[StaffCreateLegacyItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_STAFF: MethodSpec[builtins.list[StaffCreateLegacyItem]] = MethodSpec(
     api="yclients",
@@ -54,6 +60,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_STAFF: MethodSpec[builtins.list[StaffCreateLegacy
     result=builtins.list[StaffCreateLegacyItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[StaffListLegacyItem]] = MethodSpec(
     api="yclients",
@@ -65,6 +72,10 @@ _GET_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[builtins.list[StaffListLegacyI
     result=builtins.list[StaffListLegacyItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_STAFF_COMPANY_ID: MethodSpec[builtins.list[StaffListLegacyItem]] = MethodSpec(
     api="yclients",
@@ -73,6 +84,7 @@ _GET_API_V1_STAFF_COMPANY_ID: MethodSpec[builtins.list[StaffListLegacyItem]] = M
     result=builtins.list[StaffListLegacyItem],
     idempotent=True,
     token_kinds=("partner",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _PUT_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[StaffCreateLegacyItem] = MethodSpec(
     api="yclients",
@@ -85,6 +97,10 @@ _PUT_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[StaffCreateLegacyItem] = Metho
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -97,6 +113,10 @@ _DELETE_API_V1_STAFF_COMPANY_ID_STAFF_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

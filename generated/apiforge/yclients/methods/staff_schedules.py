@@ -31,6 +31,13 @@ _GET_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE: MethodSpec[builtins.list[MasterSc
     result=builtins.list[MasterScheduleDayContainer],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("start_date", "", False, ("s", None, None, None, None, None, None)),
+        ("end_date", "", False, ("s", None, None, None, None, None, None)),
+        ("staff_ids", "", False, ("a", None, None, None, None, None, ("i", None, None, None, None, None, None))),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _PUT_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE: MethodSpec[builtins.list[MasterScheduleDayContainer]] = MethodSpec(
     api="yclients",
@@ -40,6 +47,7 @@ _PUT_API_V1_COMPANY_COMPANY_ID_STAFF_SCHEDULE: MethodSpec[builtins.list[MasterSc
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE: MethodSpec[builtins.list[StaffSchedulesGetLegacyData]] = (
     MethodSpec(
@@ -54,6 +62,12 @@ _GET_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID_START_DATE_END_DATE: MethodSpec[builtin
         result=builtins.list[StaffSchedulesGetLegacyData],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("start_date", "", True, ("s", None, None, None, None, None, None)),
+            ("end_date", "", True, ("s", None, None, None, None, None, None)),
+        ),
     )
 )
 _PUT_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID: MethodSpec[JSON] = MethodSpec(
@@ -68,6 +82,10 @@ _PUT_API_V1_SCHEDULE_COMPANY_ID_STAFF_ID: MethodSpec[JSON] = MethodSpec(
     token_kinds=("user",),
     http_status=201,
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

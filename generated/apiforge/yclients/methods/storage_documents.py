@@ -23,6 +23,7 @@ _POST_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID: MethodSpec[StorageDocument
     result=StorageDocumentsCreateData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[StorageDocumentsCreateData] = MethodSpec(
     api="yclients",
@@ -34,6 +35,10 @@ _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[Stor
     result=StorageDocumentsCreateData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("document_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[StorageDocumentsCreateData] = MethodSpec(
     api="yclients",
@@ -46,6 +51,10 @@ _PUT_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[Stor
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("document_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -58,6 +67,10 @@ _DELETE_API_V1_STORAGE_OPERATIONS_DOCUMENTS_COMPANY_ID_DOCUMENT_ID: MethodSpec[J
     idempotent=True,
     token_kinds=("user",),
     http_status=202,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("document_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_FINANCE_TRANSACTIONS_DOCUMENT_ID: MethodSpec[
     list[StorageDocumentsListFinanceTransactionsItem]
@@ -68,6 +81,7 @@ _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_FINANCE_TRANSACTIONS_DOCUMENT_ID: Metho
     result=list[StorageDocumentsListFinanceTransactionsItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("document_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_GOODS_TRANSACTIONS_DOCUMENT_ID: MethodSpec[
     list[StorageDocumentsListGoodsTransactionsItem]
@@ -78,6 +92,7 @@ _GET_API_V1_STORAGE_OPERATIONS_DOCUMENTS_GOODS_TRANSACTIONS_DOCUMENT_ID: MethodS
     result=list[StorageDocumentsListGoodsTransactionsItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("document_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

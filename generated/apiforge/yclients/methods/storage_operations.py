@@ -19,6 +19,7 @@ _POST_API_V1_STORAGE_OPERATIONS_OPERATION_COMPANY_ID: MethodSpec[StorageOperatio
     result=StorageOperationsCreateData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

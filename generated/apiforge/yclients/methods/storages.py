@@ -19,6 +19,7 @@ _GET_API_V1_STORAGES_COMPANY_ID: MethodSpec[builtins.list[StoragesListItem]] = M
     result=builtins.list[StoragesListItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

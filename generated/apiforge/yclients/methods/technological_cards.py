@@ -40,6 +40,12 @@ _GET_API_V1_TECHNOLOGICAL_CARDS_COMPANY_ID: MethodSpec[Page[TechnologicalCardsLi
         "max_size": None,
         "total": ["total_count", "count"],
     },
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("search", "", False, ("s", None, None, None, None, None, None)),
+        ("page", "", False, ("n", None, None, None, None, None, None)),
+        ("count", "", False, ("n", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_TECHNOLOGICAL_CARDS_DEFAULT_FOR_STAFF_AND_SERVICE_COMPANY_ID_STAFF_ID_SERVICE_ID: MethodSpec[
     TechnologicalCardsListItem
@@ -54,6 +60,11 @@ _GET_API_V1_TECHNOLOGICAL_CARDS_DEFAULT_FOR_STAFF_AND_SERVICE_COMPANY_ID_STAFF_I
     result=TechnologicalCardsListItem,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("staffId", "staff_id", True, ("i", None, None, None, None, None, None)),
+        ("serviceId", "service_id", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_COMPANY_ID_RECORD_ID: MethodSpec[
     builtins.list[TechnologicalCardsListRecordConsumablesItem]
@@ -67,6 +78,10 @@ _GET_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_COMPANY_ID_RECORD_ID: MethodS
     result=builtins.list[TechnologicalCardsListRecordConsumablesItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_TECHNOLOGICAL_CARDS_COMPANY_ID_RECORD_ID_SERVICE_ID: MethodSpec[
     builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]
@@ -82,6 +97,11 @@ _DELETE_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_TECHNOLOGICAL_CARDS_COMPAN
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_CONSUMABLES_COMPANY_ID_RECORD_ID_SERVICE_ID: MethodSpec[
     builtins.list[TechnologicalCardsListRecordConsumablesItem]
@@ -97,6 +117,11 @@ _PUT_API_V1_TECHNOLOGICAL_CARDS_RECORD_CONSUMABLES_CONSUMABLES_COMPANY_ID_RECORD
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("service_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -21,6 +21,11 @@ _GET_API_V1_TIMETABLE_DATES_COMPANY_ID_DATE: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("date", "", True, ("s", None, None, None, None, None, None)),
+        ("staff_id", "", False, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

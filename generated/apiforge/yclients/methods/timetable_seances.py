@@ -24,6 +24,11 @@ _GET_API_V1_TIMETABLE_SEANCES_COMPANY_ID_STAFF_ID_DATE: MethodSpec[builtins.list
         result=builtins.list[TimetableSeancesListData],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("staff_id", "", True, ("i", None, None, None, None, None, None)),
+            ("date", "", True, ("s", None, None, None, None, None, None)),
+        ),
     )
 )
 

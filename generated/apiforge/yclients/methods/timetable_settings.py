@@ -22,6 +22,7 @@ _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE: MethodSpec[CompanyGetTimetabl
         result=CompanyGetTimetableSettingsResponseDataFieldDataTypes,
         idempotent=True,
         token_kinds=("user",),
+        checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
     )
 )
 _PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE: MethodSpec[
@@ -33,6 +34,7 @@ _PATCH_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE: MethodSpec[
     result=CompanyGetTimetableSettingsResponseDataFieldDataTypes,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -18,6 +18,7 @@ _GET_API_V1_TIPS_COMPANY_ID_SETTINGS: MethodSpec[list[TipsListSettingsItem]] = M
     result=list[TipsListSettingsItem],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_ENABLE: MethodSpec[list[TipsListSettingsItem]] = (
     MethodSpec(
@@ -30,6 +31,10 @@ _GET_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_ENABLE: MethodSpec[
         result=list[TipsListSettingsItem],
         idempotent=True,
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("master_tips_settings_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _POST_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_DISABLE: MethodSpec[list[TipsListSettingsItem]] = (
@@ -42,6 +47,10 @@ _POST_API_V1_TIPS_COMPANY_ID_SETTINGS_MASTER_TIPS_SETTINGS_ID_DISABLE: MethodSpe
         ),
         result=list[TipsListSettingsItem],
         token_kinds=("user",),
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("master_tips_settings_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 

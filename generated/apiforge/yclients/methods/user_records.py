@@ -22,6 +22,10 @@ _GET_API_V1_USER_RECORDS_RECORD_ID_RECORD_HASH: MethodSpec[list[UserRecordsGetIt
     idempotent=True,
     token_kinds=("user",),
     http_status=201,
+    checks=(
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_hash", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V1_USER_RECORDS_RECORD_ID_RECORD_HASH: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -33,6 +37,10 @@ _DELETE_API_V1_USER_RECORDS_RECORD_ID_RECORD_HASH: MethodSpec[JSON] = MethodSpec
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_hash", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

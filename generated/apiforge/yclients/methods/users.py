@@ -29,6 +29,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_USERS_ROLES: MethodSpec[list[UserRoleWithSalonAnd
     result=list[UserRoleWithSalonAndUser],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_ROLES: MethodSpec[list[UserRoleWithSalonAndUser]] = MethodSpec(
     api="yclients",
@@ -41,6 +45,11 @@ _GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_ROLES: MethodSpec[list[UserRoleWith
     result=list[UserRoleWithSalonAndUser],
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+    ),
 )
 _GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS: MethodSpec[UserRolePermissions] = MethodSpec(
     api="yclients",
@@ -52,6 +61,10 @@ _GET_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS: MethodSpec[UserRolePer
     result=UserRolePermissions,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS: MethodSpec[UserRolePermissions] = MethodSpec(
     api="yclients",
@@ -64,6 +77,10 @@ _PUT_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_PERMISSIONS: MethodSpec[UserRolePer
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_COPY_TO_COMPANIES: MethodSpec[dict[str, JSON] | None] = MethodSpec(
     api="yclients",
@@ -75,6 +92,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_COPY_TO_COMPANIES: MethodSpec[dict
     result=dict[str, JSON] | None,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_REMOVE_FROM_COMPANIES: MethodSpec[dict[str, JSON] | None] = MethodSpec(
     api="yclients",
@@ -86,6 +107,10 @@ _POST_API_V1_COMPANY_COMPANY_ID_USERS_USER_ID_REMOVE_FROM_COMPANIES: MethodSpec[
     result=dict[str, JSON] | None,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("user_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 
 

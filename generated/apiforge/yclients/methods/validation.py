@@ -17,6 +17,7 @@ _GET_API_V1_VALIDATION_VALIDATE_PHONE_PHONE: MethodSpec[JSON] = MethodSpec(
     result=JSON,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("phone", "", True, ("s", None, None, None, None, None, None)),),
 )
 
 

@@ -31,6 +31,11 @@ _POST_API_V1_VISIT_LOYALTY_APPLY_DISCOUNT_PROGRAM_COMPANY_ID_CARD_ID_PROGRAM_ID:
     result=VisitLoyaltyApplyResponseDataTypes,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ("program_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_VISIT_LOYALTY_CANCEL_DISCOUNT_PROGRAM_COMPANY_ID_CARD_ID_PROGRAM_ID: MethodSpec[
     VisitLoyaltyCancelResponseDataTypes
@@ -45,6 +50,11 @@ _POST_API_V1_VISIT_LOYALTY_CANCEL_DISCOUNT_PROGRAM_COMPANY_ID_CARD_ID_PROGRAM_ID
     result=VisitLoyaltyCancelResponseDataTypes,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ("program_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_VISIT_LOYALTY_APPLY_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID: MethodSpec[VisitLoyaltyApplyResponseDataTypes] = (
     MethodSpec(
@@ -57,6 +67,10 @@ _POST_API_V1_VISIT_LOYALTY_APPLY_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID: MethodSpec[
         result=VisitLoyaltyApplyResponseDataTypes,
         token_kinds=("user",),
         has_body=True,
+        checks=(
+            ("company_id", "", True, ("i", None, None, None, None, None, None)),
+            ("card_id", "", True, ("i", None, None, None, None, None, None)),
+        ),
     )
 )
 _POST_API_V1_VISIT_LOYALTY_CANCEL_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID: MethodSpec[
@@ -71,6 +85,10 @@ _POST_API_V1_VISIT_LOYALTY_CANCEL_CARD_WITHDRAWAL_COMPANY_ID_CARD_ID: MethodSpec
     result=VisitLoyaltyCancelResponseDataTypes,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("card_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _POST_API_V1_VISIT_LOYALTY_APPLY_REFERRAL_PROGRAM_COMPANY_ID_GROUP_ID: MethodSpec[
     VisitLoyaltyApplyResponseDataTypes
@@ -84,6 +102,10 @@ _POST_API_V1_VISIT_LOYALTY_APPLY_REFERRAL_PROGRAM_COMPANY_ID_GROUP_ID: MethodSpe
     result=VisitLoyaltyApplyResponseDataTypes,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("group_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID: MethodSpec[
     list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]
@@ -94,6 +116,7 @@ _GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID: MethodSpec[
     result=list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType],
     idempotent=True,
     token_kinds=("user",),
+    checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

@@ -19,6 +19,7 @@ _GET_API_V1_VISITS_VISIT_ID: MethodSpec[VisitsGetData] = MethodSpec(
     result=VisitsGetData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _GET_API_V1_VISIT_DETAILS_SALON_ID_RECORD_ID_VISIT_ID: MethodSpec[VisitsGetDetailsData] = MethodSpec(
     api="yclients",
@@ -31,6 +32,11 @@ _GET_API_V1_VISIT_DETAILS_SALON_ID_RECORD_ID_VISIT_ID: MethodSpec[VisitsGetDetai
     result=VisitsGetDetailsData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("salon_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+        ("visit_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _PUT_API_V1_VISITS_VISIT_ID_RECORD_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -43,6 +49,10 @@ _PUT_API_V1_VISITS_VISIT_ID_RECORD_ID: MethodSpec[JSON] = MethodSpec(
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("visit_id", "", True, ("i", None, None, None, None, None, None)),
+        ("record_id", "", True, ("i", None, None, None, None, None, None)),
+    ),
 )
 _GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID: MethodSpec[bytes] = MethodSpec(
     api="yclients",
@@ -51,6 +61,7 @@ _GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID: MethodSpec[bytes] = MethodSpec(
     result=bytes,
     idempotent=True,
     token_kinds=("user",),
+    checks=(("visit_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 
 

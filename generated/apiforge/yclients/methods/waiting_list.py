@@ -32,6 +32,20 @@ _GET_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST: MethodSpec[WaitingListListData] =
     result=WaitingListListData,
     idempotent=True,
     token_kinds=("user",),
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("include", "", False, ("a", None, None, None, None, None, ("s", None, None, None, None, None, None))),
+        (
+            "filter[status]",
+            "filter_status",
+            False,
+            ("s", frozenset({"active", "expired", "finished"}), None, None, None, None, None),
+        ),
+        ("filter[date]", "filter_date", False, ("s", None, None, None, None, None, None)),
+        ("filter[client_phone]", "filter_client_phone", False, ("n", None, None, None, None, None, None)),
+        ("filter[client_name]", "filter_client_name", False, ("s", None, None, None, None, None, None)),
+        ("sort", "", False, ("s", frozenset({"expiring", "newer", "older"}), None, None, None, None, None)),
+    ),
 )
 _POST_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST: MethodSpec[WaitingListCreateData] = MethodSpec(
     api="yclients",
@@ -40,6 +54,7 @@ _POST_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST: MethodSpec[WaitingListCreateData
     result=WaitingListCreateData,
     token_kinds=("user",),
     has_body=True,
+    checks=(("company_id", "", True, ("i", None, None, None, None, None, None)),),
 )
 _PUT_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID: MethodSpec[WaitingListCreateData] = MethodSpec(
     api="yclients",
@@ -52,6 +67,10 @@ _PUT_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID: MethodSpec[
     idempotent=True,
     token_kinds=("user",),
     has_body=True,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("waiting_list_entry_id", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 _DELETE_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID: MethodSpec[JSON] = MethodSpec(
     api="yclients",
@@ -64,6 +83,10 @@ _DELETE_API_V2_COMPANIES_COMPANY_ID_WAITING_LIST_WAITING_LIST_ENTRY_ID: MethodSp
     idempotent=True,
     token_kinds=("user",),
     http_status=204,
+    checks=(
+        ("company_id", "", True, ("i", None, None, None, None, None, None)),
+        ("waiting_list_entry_id", "", True, ("s", None, None, None, None, None, None)),
+    ),
 )
 
 

@@ -185,7 +185,7 @@ def parse_grant_response(response: httpx.Response) -> OAuthGrant:
     body: Any
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply to read
         if response.status_code >= 400:
             raise OAuthError("http_error", f"HTTP {response.status_code}", response.status_code) from None
         raise DecodeError(_METHOD, "$", response.text[:200], "the answer is not JSON") from None

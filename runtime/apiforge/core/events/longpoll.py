@@ -14,12 +14,13 @@ through the client's own pipeline, so it is retried and rate-limited like any ca
 ts bookkeeping, so that nothing is lost or repeated: an update leaves the buffer as it is
 handed out; the ts advances only when a reply's updates are in the buffer; `failed: 1` moves
 to the ts the server gives; `failed: 2` fetches a new key and keeps the ts; `failed: 3` fetches
-a new key and ts (the server says events may be lost: logged as a warning).
+a new key and ts (the server says events may be lost: logged as a warning). `failed` answers in
+a row back off (none after the first, then exponentially up to the retry policy's cap) so that a
+server that keeps saying `failed` is not polled in a tight loop; a reply with updates resets it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping
@@ -32,7 +33,7 @@ from apiforge.core.call import Call
 from apiforge.core.effects import Effect, Send, Sleep
 from apiforge.core.errors import APIForgeError, DecodeError, HTTPStatusError, TransportError
 from apiforge.core.events.stream import Emit, Steps
-from apiforge.core.protocols.base import json_object
+from apiforge.core.protocols.base import json_object, parse_json
 from apiforge.core.redact import SecretHolder, mask
 from apiforge.core.retry import RetryPolicy
 
@@ -102,6 +103,8 @@ class LongPoll(Generic[T]):
         """Failures in a row (network errors, bad replies); reset by a good reply."""
         self.reconnects = 0
         """Every failure since the start (for monitoring)."""
+        self.failed_in_a_row = 0
+        """`failed` answers in a row; reset by a reply with updates (see `_back_off_failed`)."""
         self._sleep: float | None = None
 
     # What a flavour of long poll provides.
@@ -166,9 +169,10 @@ class LongPoll(Generic[T]):
             self.on_failure(HTTPStatusError(self.kind, response.status_code, response.text))
             return
         try:
-            body: object = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
-            self.on_failure(DecodeError(self.kind, "$", response.text[:200], "the reply is not JSON"))
+            # Any body at all: deep nesting, invalid UTF-8, NaN... is a DecodeError, never a crash.
+            body = parse_json(self.kind, response.content)
+        except DecodeError as error:
+            self.on_failure(error)
             return
         reply = json_object(body)
         if reply is None:
@@ -184,11 +188,13 @@ class LongPoll(Generic[T]):
                 self.on_failure(DecodeError(self.kind, "$.updates", updates, "expected a list of updates"))
             else:
                 self.failures = 0
+                self.failed_in_a_row = 0
                 self.pending.extend(self.decode(cast("list[object]", updates)))
                 self.ts = str(ts)
                 self.on_updates(reply)
             return
         self.failures = 0
+        self._back_off_failed()
         if failed == 1:
             if not _is_ts(ts):
                 self.on_failure(DecodeError(self.kind, "$.ts", ts, "failed=1 without a ts to continue from"))
@@ -208,6 +214,17 @@ class LongPoll(Generic[T]):
             self.ts = None
         else:
             self.on_failed(failed, reply)
+
+    def _back_off_failed(self) -> None:
+        """Count a `failed` answer; from the second in a row on, sleep before the next request.
+
+        One `failed` now and then is routine (a key expires every few hours) and is acted on at
+        once. A server that answers nothing else would otherwise be asked again without pause
+        (200 polls in 9 s were seen): the waits double from the retry policy's base up to its cap.
+        """
+        self.failed_in_a_row += 1
+        if self.failed_in_a_row > 1:
+            self._sleep = self.retry.backoff(self.failed_in_a_row - 1)
 
     def on_failure(self, error: APIForgeError) -> None:
         """A poll or the server request failed: back off and try again, or give up after `max_reconnects`."""
@@ -231,10 +248,14 @@ def run(machine: LongPoll[T], pipeline: Pipeline) -> Steps[T]:
         elif isinstance(action, FetchServer):
             try:
                 result = yield from pipeline(action.call)
-            except (TransportError, HTTPStatusError) as exc:
+            except (TransportError, HTTPStatusError, DecodeError) as exc:
+                # A body that does not decode (hostile or broken) is a failure like a network error.
                 machine.on_failure(exc)
                 continue
-            machine.on_server(result)
+            try:
+                machine.on_server(result)
+            except DecodeError as exc:
+                machine.on_failure(exc)
         else:
             try:
                 response = yield action

@@ -82,6 +82,8 @@ def _load(body: bytes | bytearray | str | Mapping[str, object]) -> object:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise CallbackError(f"{SOURCE}: the body is not JSON ({error})") from None
+    except RecursionError:  # anyone can post to a callback URL
+        raise CallbackError(f"{SOURCE}: the body is nested too deeply to read") from None
 
 
 __all__ = ["OK", "CallbackError", "CallbackSecretError", "parse_callback"]

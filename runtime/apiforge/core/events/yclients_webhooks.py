@@ -408,6 +408,8 @@ def _load(body: bytes | bytearray | str | Mapping[str, object]) -> object:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise WebhookError(f"{SOURCE}: the body is not JSON ({error})") from None
+    except RecursionError:  # anyone can post to a webhook URL
+        raise WebhookError(f"{SOURCE}: the body is nested too deeply to read") from None
 
 
 _T = TypeVar("_T", int, str)

@@ -148,13 +148,67 @@ def for_method(request: httpx.Request, method: str) -> httpx.Request:
 def read_json(method: str, response: httpx.Response) -> object:
     """The JSON body of a response; a non-JSON body is an HTTP error when the status is, else a DecodeError."""
     try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        return parse_json(method, response.content)
+    except DecodeError:
         if response.status_code >= 400:
             raise HTTPStatusError(
                 method, response.status_code, response.text, retry_after=response.headers.get("Retry-After")
             ) from None
-        raise DecodeError(method, "$", response.text[:200], "the response is not JSON") from None
+        raise
+
+
+class _NotFinite(ValueError):
+    """A number JSON cannot hold: NaN, Infinity, or one too large for a float."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NotFinite(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str, _float: Callable[[str], float] = float) -> float:
+    value = _float(text)
+    if value - value:  # inf - inf is NaN (truthy); any finite value gives 0.0
+        raise _NotFinite(f"{text[:40]} is too large for a float")
+    return value
+
+
+# Made once: `json.loads(..., parse_constant=...)` would build a decoder on every call. The hook for
+# floats costs one call per float literal, not per body (a scan of the body for long exponents cost
+# more than the parse itself).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def parse_json(method: str, content: bytes | bytearray | str) -> object:
+    """Parse a body as strict JSON, or raise a DecodeError naming `method`: never any other exception.
+
+    Whatever a server (or something in between) sends — nesting deep enough to exhaust the
+    stack, invalid UTF-8, numbers beyond a float or the interpreter's integer digit limit,
+    `NaN`/`Infinity` (Python's json extensions, not JSON), an empty or non-JSON body — ends
+    here as an `APIForgeError` the retry policy and the pollers already know how to handle.
+    """
+    try:
+        text = (
+            content
+            if isinstance(content, str)
+            else bytes(content).decode(json.detect_encoding(content), "surrogatepass")
+        )
+        return _DECODER.decode(text)
+    except RecursionError:
+        reason = "the body is nested too deeply to read"
+    except _NotFinite as error:
+        reason = f"the body holds a number out of range ({error})"
+    except UnicodeDecodeError:
+        reason = "the body is not valid UTF-8"
+    except ValueError as error:  # json.JSONDecodeError, and the integer digit limit
+        reason = f"the body is not JSON ({str(error)[:80]})"
+    raise DecodeError(method, "$", _snippet(content), reason)
+
+
+def _snippet(content: bytes | bytearray | str) -> str:
+    """The start of a body, for an error message."""
+    if isinstance(content, str):
+        return content[:200]
+    return bytes(content[:200]).decode("utf-8", "replace")
 
 
 def json_object(value: object) -> Mapping[str, Any] | None:
@@ -172,10 +226,7 @@ def as_mapping(method: str, body: object) -> Mapping[str, Any]:
 def load_body(method: str, body: object) -> object:
     """Accept a body as bytes, text or already parsed JSON."""
     if isinstance(body, bytes | bytearray | str):
-        try:
-            return json.loads(body)
-        except ValueError:
-            raise DecodeError(method, "$", body[:200], "the body is not JSON") from None
+        return parse_json(method, body)
     return body
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, cast
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -122,7 +123,12 @@ class YclientsProtocol(Protocol):
         return f"Bearer {self.partner_token}"
 
     def prepare(self, call: Call[Any]) -> Call[Any]:
-        """Mask the passwords and tokens a call sends (`auth.login`'s password) for as long as this client lives."""
+        """Refuse a path parameter that is not one segment; mask the passwords and tokens a call sends.
+
+        The secrets (`auth.login`'s password) stay masked for as long as this client lives.
+        """
+        # Refused before the first attempt: before a rate-limit slot is taken or anything is sent.
+        request_path(call)
         sent: list[object] = [call.params, call.query, call.body]
         for part in sent:
             if isinstance(part, Mapping):
@@ -133,10 +139,7 @@ class YclientsProtocol(Protocol):
         return call
 
     def build_request(self, call: Call[Any], credential: object = None) -> httpx.Request:
-        http_method, _, path = call.method.partition(" ")
-        for name, value in call.path_params.items():
-            # Escaped whole: a value can never add path segments.
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        http_method, path = request_path(call)
         query: list[tuple[str, str | int | float | bool | None]] = []
         for name, value in call.query.items():
             if isinstance(value, list):
@@ -240,6 +243,57 @@ class YclientsProtocol(Protocol):
         return "transient" if error.code in RETRYABLE_STATUSES else None
 
 
+def request_path(call: Call[Any]) -> tuple[str, str]:
+    """The HTTP method and the path of `call`, its path parameters filled in (see `path_segment`)."""
+    http_method, _, path = call.method.partition(" ")
+    for name, value in call.path_params.items():
+        path = path.replace("{" + name + "}", path_segment(call.method, name, value))
+    return http_method, path
+
+
+_PATH_BREAKERS = frozenset("/\\?#")
+"""Characters that end a segment or the path itself, for httpx or for some server behind it."""
+_MAX_DECODINGS = 8
+"""Percent-decoding layers looked through: a proxy and a framework may each decode once more."""
+
+
+def path_segment(method: str, name: str, value: object) -> str:
+    """`value` escaped as exactly one path segment, or a ValueError naming method, parameter and value.
+
+    `quote()` escapes `/`, `?` and `#` but leaves `.` alone, and httpx then removes dot segments:
+    `user_id=".."` would turn `DELETE .../company/4564/users/{user_id}` into `DELETE .../company/4564`.
+    So a value that is empty, `.` or `..`, or that holds a character that ends a segment or the
+    path (`/`, `\\`, `?`, `#`, a control character) is refused — also when it is spelt
+    percent-encoded (`%2e%2e`, `%2F`, `%252F`) or with look-alikes that Unicode normalization folds
+    into one (fullwidth dots and solidus), since a server or a proxy in front of it may decode those.
+    """
+    text = str(value)
+    problem = _segment_problem(text)
+    if problem is not None:
+        raise ValueError(f"{method}: path parameter {name}={value!r} {problem}")
+    return quote(text, safe="")
+
+
+def _segment_problem(text: str) -> str | None:
+    """Why `text` cannot be one path segment, or None when it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (it holds a lone surrogate)"
+    layer = text
+    for _ in range(_MAX_DECODINGS):
+        folded = unicodedata.normalize("NFKC", layer)
+        if folded.strip() in ("", ".", ".."):
+            return "would not be a path segment of its own (empty, `.` or `..`)"
+        if any(c in _PATH_BREAKERS or c < " " or c == "\x7f" for c in folded):
+            return "would change the path (it holds `/`, `\\`, `?`, `#` or a control character)"
+        decoded = unquote(layer)
+        if decoded == layer:
+            return None
+        layer = decoded
+    return "is percent-encoded too many times over"
+
+
 def _bare_data(body: object) -> bool:
     """Is a body without the envelope an answer: an object, or a list of objects?"""
     if isinstance(body, list):
@@ -280,4 +334,4 @@ def _errors_text(raw: object) -> str:
     )
 
 
-__all__ = ["ACCEPT", "YclientsAPIError", "YclientsProtocol", "normalize_errors"]
+__all__ = ["ACCEPT", "YclientsAPIError", "YclientsProtocol", "normalize_errors", "path_segment", "request_path"]
