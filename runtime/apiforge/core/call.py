@@ -76,8 +76,13 @@ class MethodSpec(Generic[T]):
                 return variant.result
         return self.result
 
-    def call(self, values: Mapping[str, object], body: object = None) -> Call[T]:
-        """Encode `values` (wire name -> Python value; None = not given) into a Call."""
+    def call(
+        self, values: Mapping[str, object], body: object = None, *, extra: Mapping[str, object] | None = None
+    ) -> Call[T]:
+        """Encode `values` (wire name -> Python value; None = not given) into a Call.
+
+        `extra` are parameters the spec does not declare (`extra_params=`), sent after the typed ones.
+        """
         by_location: dict[str, dict[str, object]] = {}
         given = {k: v for k, v in values.items() if v is not None}
         for param in self.params:
@@ -87,7 +92,7 @@ class MethodSpec(Generic[T]):
             # File parts go as given (bytes, a path, a file object): the protocol reads them.
             encoded = value if param.location == "file" else encode(value, param.encoding)
             by_location.setdefault(param.location, {})[param.wire] = encoded
-        return Call(
+        call = Call(
             spec=self,
             params=by_location.get("form") or by_location.get("params") or {},
             query=by_location.get("query", {}),
@@ -96,6 +101,12 @@ class MethodSpec(Generic[T]):
             body=body,
             result=self.result_type(given),
         )
+        if extra:
+            # Loaded with the first call that has extras (the module builds on this one).
+            from apiforge.core.extra_params import with_extra_params
+
+            return with_extra_params(call, extra)
+        return call
 
 
 @attrs.frozen(slots=True)

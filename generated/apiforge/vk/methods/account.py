@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -237,7 +237,7 @@ class AccountMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def ban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    def ban(self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.ban`.
 
         Tokens: user.
@@ -253,7 +253,8 @@ class AccountMethods:
             _ACCOUNT_BAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -264,6 +265,7 @@ class AccountMethods:
         restore_sid: str | None = None,
         change_password_hash: str | None = None,
         old_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountChangePasswordResponse:
         """Call `account.changePassword`.
 
@@ -286,12 +288,13 @@ class AccountMethods:
                     "restore_sid": restore_sid,
                     "change_password_hash": change_password_hash,
                     "old_password": old_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_active_offers(
-        self, *, offset: int | None = None, count: int | None = None
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountGetActiveOffersResponse:
         """Call `account.getActiveOffers`.
 
@@ -310,11 +313,14 @@ class AccountMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_permissions(self, *, user_id: int | None = None) -> int:
+    def get_app_permissions(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `account.getAppPermissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -330,7 +336,8 @@ class AccountMethods:
             _ACCOUNT_GET_APP_PERMISSIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -340,6 +347,7 @@ class AccountMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountGetBannedResponse:
         """Call `account.getBanned`.
 
@@ -360,7 +368,8 @@ class AccountMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -386,6 +395,7 @@ class AccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountAccountCounters:
         """Call `account.getCounters`.
 
@@ -402,7 +412,8 @@ class AccountMethods:
             _ACCOUNT_GET_COUNTERS.call(
                 {
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -415,6 +426,7 @@ class AccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountInfo:
         """Call `account.getInfo`.
 
@@ -431,11 +443,12 @@ class AccountMethods:
             _ACCOUNT_GET_INFO.call(
                 {
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_profile_info(self) -> AccountUserSettings:
+    def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> AccountUserSettings:
         """Call `account.getProfileInfo`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -444,9 +457,11 @@ class AccountMethods:
 
         Docs: https://dev.vk.com/method/account.getProfileInfo
         """
-        return self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}))
+        return self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}, extra=extra_params))
 
-    def get_push_settings(self, *, device_id: str | None = None) -> AccountPushSettings:
+    def get_push_settings(
+        self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountPushSettings:
         """Call `account.getPushSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -462,7 +477,8 @@ class AccountMethods:
             _ACCOUNT_GET_PUSH_SETTINGS.call(
                 {
                     "device_id": device_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -477,6 +493,7 @@ class AccountMethods:
         settings: str | None = None,
         sandbox: bool | None = None,
         pushes_granted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.registerDevice`.
 
@@ -507,7 +524,8 @@ class AccountMethods:
                     "settings": settings,
                     "sandbox": sandbox,
                     "pushes_granted": pushes_granted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -528,6 +546,7 @@ class AccountMethods:
         country_id: int | None = None,
         city_id: int | None = None,
         status: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountSaveProfileInfoResponse:
         """Call `account.saveProfileInfo`.
 
@@ -572,7 +591,8 @@ class AccountMethods:
                     "country_id": country_id,
                     "city_id": city_id,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -581,6 +601,7 @@ class AccountMethods:
         *,
         name: Literal["audio_autoplay", "intro", "no_wall_replies", "own_posts_default"] | None = None,
         value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setInfo`.
 
@@ -599,11 +620,12 @@ class AccountMethods:
                 {
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_offline(self) -> BaseOkResponse:
+    def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.setOffline`.
 
         Tokens: user.
@@ -612,9 +634,11 @@ class AccountMethods:
 
         Docs: https://dev.vk.com/method/account.setOffline
         """
-        return self._client.request(_ACCOUNT_SET_OFFLINE.call({}))
+        return self._client.request(_ACCOUNT_SET_OFFLINE.call({}, extra=extra_params))
 
-    def set_online(self, *, voip: bool | None = None) -> BaseOkResponse:
+    def set_online(
+        self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.setOnline`.
 
         Tokens: user.
@@ -630,12 +654,19 @@ class AccountMethods:
             _ACCOUNT_SET_ONLINE.call(
                 {
                     "voip": voip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_push_settings(
-        self, *, device_id: str, settings: str | None = None, key: str | None = None, value: Sequence[str] | None = None
+        self,
+        *,
+        device_id: str,
+        settings: str | None = None,
+        key: str | None = None,
+        value: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setPushSettings`.
 
@@ -658,7 +689,8 @@ class AccountMethods:
                     "settings": settings,
                     "key": key,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -669,6 +701,7 @@ class AccountMethods:
         time: int | None = None,
         peer_id: int | None = None,
         sound: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setSilenceMode`.
 
@@ -691,11 +724,12 @@ class AccountMethods:
                     "time": time,
                     "peer_id": peer_id,
                     "sound": sound,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    def unban(self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.unban`.
 
         Tokens: user.
@@ -711,11 +745,18 @@ class AccountMethods:
             _ACCOUNT_UNBAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unregister_device(self, *, device_id: str | None = None, sandbox: bool | None = None) -> BaseOkResponse:
+    def unregister_device(
+        self,
+        *,
+        device_id: str | None = None,
+        sandbox: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `account.unregisterDevice`.
 
         Tokens: user.
@@ -733,7 +774,8 @@ class AccountMethods:
                 {
                     "device_id": device_id,
                     "sandbox": sandbox,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -746,7 +788,9 @@ class AsyncAccountMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def ban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    async def ban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.ban`.
 
         Tokens: user.
@@ -762,7 +806,8 @@ class AsyncAccountMethods:
             _ACCOUNT_BAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -773,6 +818,7 @@ class AsyncAccountMethods:
         restore_sid: str | None = None,
         change_password_hash: str | None = None,
         old_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountChangePasswordResponse:
         """Call `account.changePassword`.
 
@@ -795,12 +841,13 @@ class AsyncAccountMethods:
                     "restore_sid": restore_sid,
                     "change_password_hash": change_password_hash,
                     "old_password": old_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_active_offers(
-        self, *, offset: int | None = None, count: int | None = None
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> AccountGetActiveOffersResponse:
         """Call `account.getActiveOffers`.
 
@@ -819,11 +866,14 @@ class AsyncAccountMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_app_permissions(self, *, user_id: int | None = None) -> int:
+    async def get_app_permissions(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `account.getAppPermissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -839,7 +889,8 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_APP_PERMISSIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -849,6 +900,7 @@ class AsyncAccountMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountGetBannedResponse:
         """Call `account.getBanned`.
 
@@ -869,7 +921,8 @@ class AsyncAccountMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -895,6 +948,7 @@ class AsyncAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountAccountCounters:
         """Call `account.getCounters`.
 
@@ -911,7 +965,8 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_COUNTERS.call(
                 {
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -924,6 +979,7 @@ class AsyncAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountInfo:
         """Call `account.getInfo`.
 
@@ -940,11 +996,12 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_INFO.call(
                 {
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_profile_info(self) -> AccountUserSettings:
+    async def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> AccountUserSettings:
         """Call `account.getProfileInfo`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -953,9 +1010,11 @@ class AsyncAccountMethods:
 
         Docs: https://dev.vk.com/method/account.getProfileInfo
         """
-        return await self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}))
+        return await self._client.request(_ACCOUNT_GET_PROFILE_INFO.call({}, extra=extra_params))
 
-    async def get_push_settings(self, *, device_id: str | None = None) -> AccountPushSettings:
+    async def get_push_settings(
+        self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountPushSettings:
         """Call `account.getPushSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -971,7 +1030,8 @@ class AsyncAccountMethods:
             _ACCOUNT_GET_PUSH_SETTINGS.call(
                 {
                     "device_id": device_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -986,6 +1046,7 @@ class AsyncAccountMethods:
         settings: str | None = None,
         sandbox: bool | None = None,
         pushes_granted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.registerDevice`.
 
@@ -1016,7 +1077,8 @@ class AsyncAccountMethods:
                     "settings": settings,
                     "sandbox": sandbox,
                     "pushes_granted": pushes_granted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1037,6 +1099,7 @@ class AsyncAccountMethods:
         country_id: int | None = None,
         city_id: int | None = None,
         status: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AccountSaveProfileInfoResponse:
         """Call `account.saveProfileInfo`.
 
@@ -1081,7 +1144,8 @@ class AsyncAccountMethods:
                     "country_id": country_id,
                     "city_id": city_id,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1090,6 +1154,7 @@ class AsyncAccountMethods:
         *,
         name: Literal["audio_autoplay", "intro", "no_wall_replies", "own_posts_default"] | None = None,
         value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setInfo`.
 
@@ -1108,11 +1173,12 @@ class AsyncAccountMethods:
                 {
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_offline(self) -> BaseOkResponse:
+    async def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `account.setOffline`.
 
         Tokens: user.
@@ -1121,9 +1187,11 @@ class AsyncAccountMethods:
 
         Docs: https://dev.vk.com/method/account.setOffline
         """
-        return await self._client.request(_ACCOUNT_SET_OFFLINE.call({}))
+        return await self._client.request(_ACCOUNT_SET_OFFLINE.call({}, extra=extra_params))
 
-    async def set_online(self, *, voip: bool | None = None) -> BaseOkResponse:
+    async def set_online(
+        self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.setOnline`.
 
         Tokens: user.
@@ -1139,12 +1207,19 @@ class AsyncAccountMethods:
             _ACCOUNT_SET_ONLINE.call(
                 {
                     "voip": voip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def set_push_settings(
-        self, *, device_id: str, settings: str | None = None, key: str | None = None, value: Sequence[str] | None = None
+        self,
+        *,
+        device_id: str,
+        settings: str | None = None,
+        key: str | None = None,
+        value: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setPushSettings`.
 
@@ -1167,7 +1242,8 @@ class AsyncAccountMethods:
                     "settings": settings,
                     "key": key,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1178,6 +1254,7 @@ class AsyncAccountMethods:
         time: int | None = None,
         peer_id: int | None = None,
         sound: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `account.setSilenceMode`.
 
@@ -1200,11 +1277,14 @@ class AsyncAccountMethods:
                     "time": time,
                     "peer_id": peer_id,
                     "sound": sound,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unban(self, *, owner_id: int | None = None) -> BaseOkResponse:
+    async def unban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `account.unban`.
 
         Tokens: user.
@@ -1220,11 +1300,18 @@ class AsyncAccountMethods:
             _ACCOUNT_UNBAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unregister_device(self, *, device_id: str | None = None, sandbox: bool | None = None) -> BaseOkResponse:
+    async def unregister_device(
+        self,
+        *,
+        device_id: str | None = None,
+        sandbox: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `account.unregisterDevice`.
 
         Tokens: user.
@@ -1242,7 +1329,8 @@ class AsyncAccountMethods:
                 {
                     "device_id": device_id,
                     "sandbox": sandbox,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1255,7 +1343,9 @@ class BatchAccountMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def ban(self, *, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def ban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `account.ban`.
 
         Tokens: user.
@@ -1271,7 +1361,8 @@ class BatchAccountMethods:
             _ACCOUNT_BAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1282,6 +1373,7 @@ class BatchAccountMethods:
         restore_sid: str | None = None,
         change_password_hash: str | None = None,
         old_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountChangePasswordResponse]:
         """Call `account.changePassword`.
 
@@ -1304,12 +1396,13 @@ class BatchAccountMethods:
                     "restore_sid": restore_sid,
                     "change_password_hash": change_password_hash,
                     "old_password": old_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_active_offers(
-        self, *, offset: int | None = None, count: int | None = None
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[AccountGetActiveOffersResponse]:
         """Call `account.getActiveOffers`.
 
@@ -1328,11 +1421,14 @@ class BatchAccountMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_permissions(self, *, user_id: int | None = None) -> Pending[int]:
+    def get_app_permissions(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `account.getAppPermissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1348,7 +1444,8 @@ class BatchAccountMethods:
             _ACCOUNT_GET_APP_PERMISSIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1358,6 +1455,7 @@ class BatchAccountMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountGetBannedResponse]:
         """Call `account.getBanned`.
 
@@ -1378,7 +1476,8 @@ class BatchAccountMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1404,6 +1503,7 @@ class BatchAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountAccountCounters]:
         """Call `account.getCounters`.
 
@@ -1420,7 +1520,8 @@ class BatchAccountMethods:
             _ACCOUNT_GET_COUNTERS.call(
                 {
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1433,6 +1534,7 @@ class BatchAccountMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountInfo]:
         """Call `account.getInfo`.
 
@@ -1449,11 +1551,12 @@ class BatchAccountMethods:
             _ACCOUNT_GET_INFO.call(
                 {
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_profile_info(self) -> Pending[AccountUserSettings]:
+    def get_profile_info(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AccountUserSettings]:
         """Call `account.getProfileInfo`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1462,9 +1565,11 @@ class BatchAccountMethods:
 
         Docs: https://dev.vk.com/method/account.getProfileInfo
         """
-        return self._batch.add(_ACCOUNT_GET_PROFILE_INFO.call({}))
+        return self._batch.add(_ACCOUNT_GET_PROFILE_INFO.call({}, extra=extra_params))
 
-    def get_push_settings(self, *, device_id: str | None = None) -> Pending[AccountPushSettings]:
+    def get_push_settings(
+        self, *, device_id: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AccountPushSettings]:
         """Call `account.getPushSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1480,7 +1585,8 @@ class BatchAccountMethods:
             _ACCOUNT_GET_PUSH_SETTINGS.call(
                 {
                     "device_id": device_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1495,6 +1601,7 @@ class BatchAccountMethods:
         settings: str | None = None,
         sandbox: bool | None = None,
         pushes_granted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.registerDevice`.
 
@@ -1525,7 +1632,8 @@ class BatchAccountMethods:
                     "settings": settings,
                     "sandbox": sandbox,
                     "pushes_granted": pushes_granted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1546,6 +1654,7 @@ class BatchAccountMethods:
         country_id: int | None = None,
         city_id: int | None = None,
         status: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AccountSaveProfileInfoResponse]:
         """Call `account.saveProfileInfo`.
 
@@ -1590,7 +1699,8 @@ class BatchAccountMethods:
                     "country_id": country_id,
                     "city_id": city_id,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1599,6 +1709,7 @@ class BatchAccountMethods:
         *,
         name: Literal["audio_autoplay", "intro", "no_wall_replies", "own_posts_default"] | None = None,
         value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.setInfo`.
 
@@ -1617,11 +1728,12 @@ class BatchAccountMethods:
                 {
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_offline(self) -> Pending[BaseOkResponse]:
+    def set_offline(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `account.setOffline`.
 
         Tokens: user.
@@ -1630,9 +1742,11 @@ class BatchAccountMethods:
 
         Docs: https://dev.vk.com/method/account.setOffline
         """
-        return self._batch.add(_ACCOUNT_SET_OFFLINE.call({}))
+        return self._batch.add(_ACCOUNT_SET_OFFLINE.call({}, extra=extra_params))
 
-    def set_online(self, *, voip: bool | None = None) -> Pending[BaseOkResponse]:
+    def set_online(
+        self, *, voip: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `account.setOnline`.
 
         Tokens: user.
@@ -1648,12 +1762,19 @@ class BatchAccountMethods:
             _ACCOUNT_SET_ONLINE.call(
                 {
                     "voip": voip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_push_settings(
-        self, *, device_id: str, settings: str | None = None, key: str | None = None, value: Sequence[str] | None = None
+        self,
+        *,
+        device_id: str,
+        settings: str | None = None,
+        key: str | None = None,
+        value: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.setPushSettings`.
 
@@ -1676,7 +1797,8 @@ class BatchAccountMethods:
                     "settings": settings,
                     "key": key,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1687,6 +1809,7 @@ class BatchAccountMethods:
         time: int | None = None,
         peer_id: int | None = None,
         sound: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.setSilenceMode`.
 
@@ -1709,11 +1832,14 @@ class BatchAccountMethods:
                     "time": time,
                     "peer_id": peer_id,
                     "sound": sound,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unban(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `account.unban`.
 
         Tokens: user.
@@ -1729,12 +1855,17 @@ class BatchAccountMethods:
             _ACCOUNT_UNBAN.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def unregister_device(
-        self, *, device_id: str | None = None, sandbox: bool | None = None
+        self,
+        *,
+        device_id: str | None = None,
+        sandbox: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `account.unregisterDevice`.
 
@@ -1753,7 +1884,8 @@ class BatchAccountMethods:
                 {
                     "device_id": device_id,
                     "sandbox": sandbox,
-                }
+                },
+                extra=extra_params,
             )
         )
 

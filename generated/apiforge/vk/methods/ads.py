@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import JSON, MethodSpec, Param, Variant
@@ -667,7 +667,13 @@ class AdsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_office_users(self, *, account_id: int, data: Sequence[AdsUserSpecificationCutted]) -> list[bool]:
+    def add_office_users(
+        self,
+        *,
+        account_id: int,
+        data: Sequence[AdsUserSpecificationCutted],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[bool]:
         """Call `ads.addOfficeUsers`.
 
         Tokens: user.
@@ -687,7 +693,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -698,6 +705,7 @@ class AdsMethods:
         link_type: Literal["application", "community", "mobile_app", "post", "site", "user", "user_post", "video"],
         link_url: str,
         campaign_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsLinkStatus:
         """Call `ads.checkLink`.
 
@@ -720,11 +728,14 @@ class AdsMethods:
                     "link_type": link_type,
                     "link_url": link_url,
                     "campaign_id": campaign_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_ads(self, *, account_id: int, data: str) -> list[AdsCreateAdStatus]:
+    def create_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateAdStatus]:
         """Call `ads.createAds`.
 
         Tokens: user.
@@ -744,11 +755,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    def create_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.createCampaigns`.
 
         Tokens: user.
@@ -768,11 +782,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_clients(self, *, account_id: int, data: str) -> list[AdsCreateClientsStatus]:
+    def create_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateClientsStatus]:
         """Call `ads.createClients`.
 
         Tokens: user.
@@ -792,7 +809,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -803,6 +821,7 @@ class AdsMethods:
         source_type: str,
         client_id: int | None = None,
         retargeting_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateLookalikeRequestResponse:
         """Call `ads.createLookalikeRequest`.
 
@@ -827,7 +846,8 @@ class AdsMethods:
                     "source_type": source_type,
                     "client_id": client_id,
                     "retargeting_group_id": retargeting_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -840,6 +860,7 @@ class AdsMethods:
         client_id: int | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetGroupResponse:
         """Call `ads.createTargetGroup`.
 
@@ -868,12 +889,20 @@ class AdsMethods:
                     "client_id": client_id,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_target_pixel(
-        self, *, account_id: int, name: str, category_id: int, client_id: int | None = None, domain: str | None = None
+        self,
+        *,
+        account_id: int,
+        name: str,
+        category_id: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetPixelResponse:
         """Call `ads.createTargetPixel`.
 
@@ -900,11 +929,12 @@ class AdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_ads(self, *, account_id: int, ids: str) -> list[int]:
+    def delete_ads(self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `ads.deleteAds`.
 
         Tokens: user.
@@ -924,11 +954,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_campaigns(self, *, account_id: int, ids: str) -> list[int]:
+    def delete_campaigns(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteCampaigns`.
 
         Tokens: user.
@@ -948,11 +981,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_clients(self, *, account_id: int, ids: str) -> list[int]:
+    def delete_clients(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteClients`.
 
         Tokens: user.
@@ -972,12 +1008,18 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_target_group(
-        self, *, account_id: int, target_group_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.deleteTargetGroup`.
 
@@ -1000,11 +1042,19 @@ class AdsMethods:
                     "account_id": account_id,
                     "target_group_id": target_group_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_target_pixel(self, *, account_id: int, target_pixel_id: int, client_id: int | None = None) -> JSON:
+    def delete_target_pixel(
+        self,
+        *,
+        account_id: int,
+        target_pixel_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `ads.deleteTargetPixel`.
 
         Tokens: user.
@@ -1026,11 +1076,12 @@ class AdsMethods:
                     "account_id": account_id,
                     "target_pixel_id": target_pixel_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accounts(self) -> list[AdsAccount]:
+    def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> list[AdsAccount]:
         """Call `ads.getAccounts`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1039,7 +1090,7 @@ class AdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getAccounts
         """
-        return self._client.request(_ADS_GET_ACCOUNTS.call({}))
+        return self._client.request(_ADS_GET_ACCOUNTS.call({}, extra=extra_params))
 
     def get_ads(
         self,
@@ -1052,6 +1103,7 @@ class AdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAd]:
         """Call `ads.getAds`.
 
@@ -1084,7 +1136,8 @@ class AdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1099,6 +1152,7 @@ class AdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAdLayout]:
         """Call `ads.getAdsLayout`.
 
@@ -1131,7 +1185,8 @@ class AdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1146,6 +1201,7 @@ class AdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSettings]:
         """Call `ads.getAdsTargeting`.
 
@@ -1178,11 +1234,12 @@ class AdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_budget(self, *, account_id: int) -> str:
+    def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getBudget`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1200,7 +1257,8 @@ class AdsMethods:
             _ADS_GET_BUDGET.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1212,6 +1270,7 @@ class AdsMethods:
         include_deleted: bool | None = None,
         campaign_ids: str | None = None,
         fields: Sequence[Literal["ads_count"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsCampaign]:
         """Call `ads.getCampaigns`.
 
@@ -1238,11 +1297,14 @@ class AdsMethods:
                     "include_deleted": include_deleted,
                     "campaign_ids": campaign_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_categories(self, *, lang: str | None = None) -> AdsGetCategoriesResponse:
+    def get_categories(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetCategoriesResponse:
         """Call `ads.getCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1258,11 +1320,12 @@ class AdsMethods:
             _ADS_GET_CATEGORIES.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_clients(self, *, account_id: int) -> list[AdsClient]:
+    def get_clients(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> list[AdsClient]:
         """Call `ads.getClients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1280,7 +1343,8 @@ class AdsMethods:
             _ADS_GET_CLIENTS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1293,6 +1357,7 @@ class AdsMethods:
         period: Literal["day", "month", "overall"],
         date_from: str,
         date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsDemoStats]:
         """Call `ads.getDemographics`.
 
@@ -1321,11 +1386,12 @@ class AdsMethods:
                     "period": period,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_flood_stats(self, *, account_id: int) -> AdsFloodStats:
+    def get_flood_stats(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> AdsFloodStats:
         """Call `ads.getFloodStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1341,7 +1407,8 @@ class AdsMethods:
             _ADS_GET_FLOOD_STATS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1354,6 +1421,7 @@ class AdsMethods:
         offset: int | None = None,
         limit: int | None = None,
         sort_by: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsGetLookalikeRequestsResponse:
         """Call `ads.getLookalikeRequests`.
 
@@ -1382,11 +1450,14 @@ class AdsMethods:
                     "offset": offset,
                     "limit": limit,
                     "sort_by": sort_by,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    def get_musicians(
+        self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1404,11 +1475,14 @@ class AdsMethods:
             _ADS_GET_MUSICIANS.call(
                 {
                     "artist_name": artist_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    def get_musicians_by_ids(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1426,11 +1500,12 @@ class AdsMethods:
             _ADS_GET_MUSICIANS_BY_IDS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_office_users(self, *, account_id: int) -> list[AdsUsers]:
+    def get_office_users(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> list[AdsUsers]:
         """Call `ads.getOfficeUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1448,12 +1523,18 @@ class AdsMethods:
             _ADS_GET_OFFICE_USERS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_posts_reach(
-        self, *, account_id: int, ids_type: Literal["ad", "campaign"], ids: str
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign"],
+        ids: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsPromotedPostReach]:
         """Call `ads.getPostsReach`.
 
@@ -1476,11 +1557,14 @@ class AdsMethods:
                     "account_id": account_id,
                     "ids_type": ids_type,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_rejection_reason(self, *, account_id: int, ad_id: int) -> AdsRejectReason:
+    def get_rejection_reason(
+        self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AdsRejectReason:
         """Call `ads.getRejectionReason`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1500,7 +1584,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ad_id": ad_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1514,6 +1599,7 @@ class AdsMethods:
         date_from: str,
         date_to: str,
         stats_fields: Sequence[Literal["views_times"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsStats]:
         """Call `ads.getStatistics`.
 
@@ -1544,7 +1630,8 @@ class AdsMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "stats_fields": stats_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1558,6 +1645,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsRegions]: ...
     @overload
     def get_suggestions(
@@ -1569,6 +1657,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsCities]: ...
     @overload
     def get_suggestions(
@@ -1580,6 +1669,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsSchools]: ...
     @overload
     def get_suggestions(
@@ -1613,6 +1703,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestions]: ...
     def get_suggestions(
         self,
@@ -1645,6 +1736,7 @@ class AdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> (
         list[AdsTargSuggestions]
         | list[AdsTargSuggestionsRegions]
@@ -1679,12 +1771,18 @@ class AdsMethods:
                     "country": country,
                     "cities": cities,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_target_groups(
-        self, *, account_id: int, client_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargetGroup]:
         """Call `ads.getTargetGroups`.
 
@@ -1707,11 +1805,14 @@ class AdsMethods:
                     "account_id": account_id,
                     "client_id": client_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_target_pixels(self, *, account_id: int, client_id: int | None = None) -> list[AdsTargetPixelInfo]:
+    def get_target_pixels(
+        self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsTargetPixelInfo]:
         """Call `ads.getTargetPixels`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1731,7 +1832,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1751,6 +1853,7 @@ class AdsMethods:
         link_domain: str | None = None,
         need_precise: bool | None = None,
         impressions_limit_period: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
         """Call `ads.getTargetingStats`.
 
@@ -1793,11 +1896,18 @@ class AdsMethods:
                     "link_domain": link_domain,
                     "need_precise": need_precise,
                     "impressions_limit_period": impressions_limit_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self, *, ad_format: Literal[1, 2, 4, 7, 10, 11], icon: int | None = None) -> str:
+    def get_upload_url(
+        self,
+        *,
+        ad_format: Literal[1, 2, 4, 7, 10, 11],
+        icon: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> str:
         """Call `ads.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1815,11 +1925,12 @@ class AdsMethods:
                 {
                     "ad_format": ad_format,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_upload_url(self) -> str:
+    def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getVideoUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1828,10 +1939,16 @@ class AdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getVideoUploadURL
         """
-        return self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}))
+        return self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}, extra=extra_params))
 
     def import_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `ads.importTargetContacts`.
 
@@ -1856,11 +1973,14 @@ class AdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_office_users(self, *, account_id: int, ids: str) -> list[bool]:
+    def remove_office_users(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[bool]:
         """Call `ads.removeOfficeUsers`.
 
         Tokens: user.
@@ -1880,12 +2000,19 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsRemoveTargetContactsResponse:
         """Call `ads.removeTargetContacts`.
 
@@ -1910,12 +2037,19 @@ class AdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_lookalike_request_result(
-        self, *, account_id: int, request_id: int, level: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        request_id: int,
+        level: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsSaveLookalikeRequestResultResponse:
         """Call `ads.saveLookalikeRequestResult`.
 
@@ -1940,7 +2074,8 @@ class AdsMethods:
                     "request_id": request_id,
                     "level": level,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1951,6 +2086,7 @@ class AdsMethods:
         target_group_id: int,
         client_id: int | None = None,
         share_with_client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsShareTargetGroupResponse:
         """Call `ads.shareTargetGroup`.
 
@@ -1975,11 +2111,14 @@ class AdsMethods:
                     "target_group_id": target_group_id,
                     "client_id": client_id,
                     "share_with_client_id": share_with_client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_ads(self, *, account_id: int, data: str) -> list[AdsUpdateAdsStatus]:
+    def update_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateAdsStatus]:
         """Call `ads.updateAds`.
 
         Tokens: user.
@@ -1999,11 +2138,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    def update_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.updateCampaigns`.
 
         Tokens: user.
@@ -2023,11 +2165,14 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_clients(self, *, account_id: int, data: str) -> list[AdsUpdateClientsStatus]:
+    def update_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateClientsStatus]:
         """Call `ads.updateClients`.
 
         Tokens: user.
@@ -2047,12 +2192,13 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_office_users(
-        self, *, account_id: int, data: Sequence[AdsUserSpecification]
+        self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateOfficeUsersResult]:
         """Call `ads.updateOfficeUsers`.
 
@@ -2073,7 +2219,8 @@ class AdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2088,6 +2235,7 @@ class AdsMethods:
         domain: str | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.updateTargetGroup`.
 
@@ -2120,7 +2268,8 @@ class AdsMethods:
                     "domain": domain,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2133,6 +2282,7 @@ class AdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `ads.updateTargetPixel`.
 
@@ -2161,7 +2311,8 @@ class AdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2174,7 +2325,13 @@ class AsyncAdsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_office_users(self, *, account_id: int, data: Sequence[AdsUserSpecificationCutted]) -> list[bool]:
+    async def add_office_users(
+        self,
+        *,
+        account_id: int,
+        data: Sequence[AdsUserSpecificationCutted],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[bool]:
         """Call `ads.addOfficeUsers`.
 
         Tokens: user.
@@ -2194,7 +2351,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2205,6 +2363,7 @@ class AsyncAdsMethods:
         link_type: Literal["application", "community", "mobile_app", "post", "site", "user", "user_post", "video"],
         link_url: str,
         campaign_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsLinkStatus:
         """Call `ads.checkLink`.
 
@@ -2227,11 +2386,14 @@ class AsyncAdsMethods:
                     "link_type": link_type,
                     "link_url": link_url,
                     "campaign_id": campaign_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_ads(self, *, account_id: int, data: str) -> list[AdsCreateAdStatus]:
+    async def create_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateAdStatus]:
         """Call `ads.createAds`.
 
         Tokens: user.
@@ -2251,11 +2413,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    async def create_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.createCampaigns`.
 
         Tokens: user.
@@ -2275,11 +2440,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_clients(self, *, account_id: int, data: str) -> list[AdsCreateClientsStatus]:
+    async def create_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateClientsStatus]:
         """Call `ads.createClients`.
 
         Tokens: user.
@@ -2299,7 +2467,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2310,6 +2479,7 @@ class AsyncAdsMethods:
         source_type: str,
         client_id: int | None = None,
         retargeting_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateLookalikeRequestResponse:
         """Call `ads.createLookalikeRequest`.
 
@@ -2334,7 +2504,8 @@ class AsyncAdsMethods:
                     "source_type": source_type,
                     "client_id": client_id,
                     "retargeting_group_id": retargeting_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2347,6 +2518,7 @@ class AsyncAdsMethods:
         client_id: int | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetGroupResponse:
         """Call `ads.createTargetGroup`.
 
@@ -2375,12 +2547,20 @@ class AsyncAdsMethods:
                     "client_id": client_id,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_target_pixel(
-        self, *, account_id: int, name: str, category_id: int, client_id: int | None = None, domain: str | None = None
+        self,
+        *,
+        account_id: int,
+        name: str,
+        category_id: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsCreateTargetPixelResponse:
         """Call `ads.createTargetPixel`.
 
@@ -2407,11 +2587,14 @@ class AsyncAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_ads(self, *, account_id: int, ids: str) -> list[int]:
+    async def delete_ads(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteAds`.
 
         Tokens: user.
@@ -2431,11 +2614,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_campaigns(self, *, account_id: int, ids: str) -> list[int]:
+    async def delete_campaigns(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteCampaigns`.
 
         Tokens: user.
@@ -2455,11 +2641,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_clients(self, *, account_id: int, ids: str) -> list[int]:
+    async def delete_clients(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `ads.deleteClients`.
 
         Tokens: user.
@@ -2479,12 +2668,18 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_target_group(
-        self, *, account_id: int, target_group_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.deleteTargetGroup`.
 
@@ -2507,11 +2702,19 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "target_group_id": target_group_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_target_pixel(self, *, account_id: int, target_pixel_id: int, client_id: int | None = None) -> JSON:
+    async def delete_target_pixel(
+        self,
+        *,
+        account_id: int,
+        target_pixel_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `ads.deleteTargetPixel`.
 
         Tokens: user.
@@ -2533,11 +2736,12 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "target_pixel_id": target_pixel_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_accounts(self) -> list[AdsAccount]:
+    async def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> list[AdsAccount]:
         """Call `ads.getAccounts`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2546,7 +2750,7 @@ class AsyncAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getAccounts
         """
-        return await self._client.request(_ADS_GET_ACCOUNTS.call({}))
+        return await self._client.request(_ADS_GET_ACCOUNTS.call({}, extra=extra_params))
 
     async def get_ads(
         self,
@@ -2559,6 +2763,7 @@ class AsyncAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAd]:
         """Call `ads.getAds`.
 
@@ -2591,7 +2796,8 @@ class AsyncAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2606,6 +2812,7 @@ class AsyncAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsAdLayout]:
         """Call `ads.getAdsLayout`.
 
@@ -2638,7 +2845,8 @@ class AsyncAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2653,6 +2861,7 @@ class AsyncAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSettings]:
         """Call `ads.getAdsTargeting`.
 
@@ -2685,11 +2894,12 @@ class AsyncAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_budget(self, *, account_id: int) -> str:
+    async def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getBudget`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2707,7 +2917,8 @@ class AsyncAdsMethods:
             _ADS_GET_BUDGET.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2719,6 +2930,7 @@ class AsyncAdsMethods:
         include_deleted: bool | None = None,
         campaign_ids: str | None = None,
         fields: Sequence[Literal["ads_count"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsCampaign]:
         """Call `ads.getCampaigns`.
 
@@ -2745,11 +2957,14 @@ class AsyncAdsMethods:
                     "include_deleted": include_deleted,
                     "campaign_ids": campaign_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_categories(self, *, lang: str | None = None) -> AdsGetCategoriesResponse:
+    async def get_categories(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetCategoriesResponse:
         """Call `ads.getCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2765,11 +2980,14 @@ class AsyncAdsMethods:
             _ADS_GET_CATEGORIES.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_clients(self, *, account_id: int) -> list[AdsClient]:
+    async def get_clients(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsClient]:
         """Call `ads.getClients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2787,7 +3005,8 @@ class AsyncAdsMethods:
             _ADS_GET_CLIENTS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2800,6 +3019,7 @@ class AsyncAdsMethods:
         period: Literal["day", "month", "overall"],
         date_from: str,
         date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsDemoStats]:
         """Call `ads.getDemographics`.
 
@@ -2828,11 +3048,14 @@ class AsyncAdsMethods:
                     "period": period,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_flood_stats(self, *, account_id: int) -> AdsFloodStats:
+    async def get_flood_stats(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AdsFloodStats:
         """Call `ads.getFloodStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2848,7 +3071,8 @@ class AsyncAdsMethods:
             _ADS_GET_FLOOD_STATS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2861,6 +3085,7 @@ class AsyncAdsMethods:
         offset: int | None = None,
         limit: int | None = None,
         sort_by: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsGetLookalikeRequestsResponse:
         """Call `ads.getLookalikeRequests`.
 
@@ -2889,11 +3114,14 @@ class AsyncAdsMethods:
                     "offset": offset,
                     "limit": limit,
                     "sort_by": sort_by,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_musicians(self, *, artist_name: str) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    async def get_musicians(
+        self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2911,11 +3139,14 @@ class AsyncAdsMethods:
             _ADS_GET_MUSICIANS.call(
                 {
                     "artist_name": artist_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_musicians_by_ids(self, *, ids: Sequence[int]) -> AdsGetMusiciansResponse | list[AdsMusician]:
+    async def get_musicians_by_ids(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> AdsGetMusiciansResponse | list[AdsMusician]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2933,11 +3164,14 @@ class AsyncAdsMethods:
             _ADS_GET_MUSICIANS_BY_IDS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_office_users(self, *, account_id: int) -> list[AdsUsers]:
+    async def get_office_users(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUsers]:
         """Call `ads.getOfficeUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2955,12 +3189,18 @@ class AsyncAdsMethods:
             _ADS_GET_OFFICE_USERS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_posts_reach(
-        self, *, account_id: int, ids_type: Literal["ad", "campaign"], ids: str
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign"],
+        ids: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsPromotedPostReach]:
         """Call `ads.getPostsReach`.
 
@@ -2983,11 +3223,14 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "ids_type": ids_type,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_rejection_reason(self, *, account_id: int, ad_id: int) -> AdsRejectReason:
+    async def get_rejection_reason(
+        self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AdsRejectReason:
         """Call `ads.getRejectionReason`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3007,7 +3250,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ad_id": ad_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3021,6 +3265,7 @@ class AsyncAdsMethods:
         date_from: str,
         date_to: str,
         stats_fields: Sequence[Literal["views_times"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsStats]:
         """Call `ads.getStatistics`.
 
@@ -3051,7 +3296,8 @@ class AsyncAdsMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "stats_fields": stats_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3065,6 +3311,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsRegions]: ...
     @overload
     async def get_suggestions(
@@ -3076,6 +3323,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsCities]: ...
     @overload
     async def get_suggestions(
@@ -3087,6 +3335,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestionsSchools]: ...
     @overload
     async def get_suggestions(
@@ -3120,6 +3369,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargSuggestions]: ...
     async def get_suggestions(
         self,
@@ -3152,6 +3402,7 @@ class AsyncAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> (
         list[AdsTargSuggestions]
         | list[AdsTargSuggestionsRegions]
@@ -3186,12 +3437,18 @@ class AsyncAdsMethods:
                     "country": country,
                     "cities": cities,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_target_groups(
-        self, *, account_id: int, client_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AdsTargetGroup]:
         """Call `ads.getTargetGroups`.
 
@@ -3214,11 +3471,14 @@ class AsyncAdsMethods:
                     "account_id": account_id,
                     "client_id": client_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_target_pixels(self, *, account_id: int, client_id: int | None = None) -> list[AdsTargetPixelInfo]:
+    async def get_target_pixels(
+        self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsTargetPixelInfo]:
         """Call `ads.getTargetPixels`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3238,7 +3498,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3258,6 +3519,7 @@ class AsyncAdsMethods:
         link_domain: str | None = None,
         need_precise: bool | None = None,
         impressions_limit_period: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsTargStats:
         """Call `ads.getTargetingStats`.
 
@@ -3300,11 +3562,18 @@ class AsyncAdsMethods:
                     "link_domain": link_domain,
                     "need_precise": need_precise,
                     "impressions_limit_period": impressions_limit_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_url(self, *, ad_format: Literal[1, 2, 4, 7, 10, 11], icon: int | None = None) -> str:
+    async def get_upload_url(
+        self,
+        *,
+        ad_format: Literal[1, 2, 4, 7, 10, 11],
+        icon: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> str:
         """Call `ads.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3322,11 +3591,12 @@ class AsyncAdsMethods:
                 {
                     "ad_format": ad_format,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_video_upload_url(self) -> str:
+    async def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `ads.getVideoUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3335,10 +3605,16 @@ class AsyncAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getVideoUploadURL
         """
-        return await self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}))
+        return await self._client.request(_ADS_GET_VIDEO_UPLOAD_URL.call({}, extra=extra_params))
 
     async def import_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `ads.importTargetContacts`.
 
@@ -3363,11 +3639,14 @@ class AsyncAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_office_users(self, *, account_id: int, ids: str) -> list[bool]:
+    async def remove_office_users(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[bool]:
         """Call `ads.removeOfficeUsers`.
 
         Tokens: user.
@@ -3387,12 +3666,19 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def remove_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsRemoveTargetContactsResponse:
         """Call `ads.removeTargetContacts`.
 
@@ -3417,12 +3703,19 @@ class AsyncAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_lookalike_request_result(
-        self, *, account_id: int, request_id: int, level: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        request_id: int,
+        level: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsSaveLookalikeRequestResultResponse:
         """Call `ads.saveLookalikeRequestResult`.
 
@@ -3447,7 +3740,8 @@ class AsyncAdsMethods:
                     "request_id": request_id,
                     "level": level,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3458,6 +3752,7 @@ class AsyncAdsMethods:
         target_group_id: int,
         client_id: int | None = None,
         share_with_client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AdsShareTargetGroupResponse:
         """Call `ads.shareTargetGroup`.
 
@@ -3482,11 +3777,14 @@ class AsyncAdsMethods:
                     "target_group_id": target_group_id,
                     "client_id": client_id,
                     "share_with_client_id": share_with_client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_ads(self, *, account_id: int, data: str) -> list[AdsUpdateAdsStatus]:
+    async def update_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateAdsStatus]:
         """Call `ads.updateAds`.
 
         Tokens: user.
@@ -3506,11 +3804,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_campaigns(self, *, account_id: int, data: str) -> list[AdsCreateCampaignStatus]:
+    async def update_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsCreateCampaignStatus]:
         """Call `ads.updateCampaigns`.
 
         Tokens: user.
@@ -3530,11 +3831,14 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_clients(self, *, account_id: int, data: str) -> list[AdsUpdateClientsStatus]:
+    async def update_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[AdsUpdateClientsStatus]:
         """Call `ads.updateClients`.
 
         Tokens: user.
@@ -3554,12 +3858,13 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_office_users(
-        self, *, account_id: int, data: Sequence[AdsUserSpecification]
+        self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> list[AdsUpdateOfficeUsersResult]:
         """Call `ads.updateOfficeUsers`.
 
@@ -3580,7 +3885,8 @@ class AsyncAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3595,6 +3901,7 @@ class AsyncAdsMethods:
         domain: str | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `ads.updateTargetGroup`.
 
@@ -3627,7 +3934,8 @@ class AsyncAdsMethods:
                     "domain": domain,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3640,6 +3948,7 @@ class AsyncAdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `ads.updateTargetPixel`.
 
@@ -3668,7 +3977,8 @@ class AsyncAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3681,7 +3991,13 @@ class BatchAdsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_office_users(self, *, account_id: int, data: Sequence[AdsUserSpecificationCutted]) -> Pending[list[bool]]:
+    def add_office_users(
+        self,
+        *,
+        account_id: int,
+        data: Sequence[AdsUserSpecificationCutted],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[list[bool]]:
         """Call `ads.addOfficeUsers`.
 
         Tokens: user.
@@ -3701,7 +4017,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3712,6 +4029,7 @@ class BatchAdsMethods:
         link_type: Literal["application", "community", "mobile_app", "post", "site", "user", "user_post", "video"],
         link_url: str,
         campaign_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsLinkStatus]:
         """Call `ads.checkLink`.
 
@@ -3734,11 +4052,14 @@ class BatchAdsMethods:
                     "link_type": link_type,
                     "link_url": link_url,
                     "campaign_id": campaign_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_ads(self, *, account_id: int, data: str) -> Pending[list[AdsCreateAdStatus]]:
+    def create_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateAdStatus]]:
         """Call `ads.createAds`.
 
         Tokens: user.
@@ -3758,11 +4079,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_campaigns(self, *, account_id: int, data: str) -> Pending[list[AdsCreateCampaignStatus]]:
+    def create_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateCampaignStatus]]:
         """Call `ads.createCampaigns`.
 
         Tokens: user.
@@ -3782,11 +4106,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_clients(self, *, account_id: int, data: str) -> Pending[list[AdsCreateClientsStatus]]:
+    def create_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateClientsStatus]]:
         """Call `ads.createClients`.
 
         Tokens: user.
@@ -3806,7 +4133,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3817,6 +4145,7 @@ class BatchAdsMethods:
         source_type: str,
         client_id: int | None = None,
         retargeting_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateLookalikeRequestResponse]:
         """Call `ads.createLookalikeRequest`.
 
@@ -3841,7 +4170,8 @@ class BatchAdsMethods:
                     "source_type": source_type,
                     "client_id": client_id,
                     "retargeting_group_id": retargeting_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3854,6 +4184,7 @@ class BatchAdsMethods:
         client_id: int | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateTargetGroupResponse]:
         """Call `ads.createTargetGroup`.
 
@@ -3882,12 +4213,20 @@ class BatchAdsMethods:
                     "client_id": client_id,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_target_pixel(
-        self, *, account_id: int, name: str, category_id: int, client_id: int | None = None, domain: str | None = None
+        self,
+        *,
+        account_id: int,
+        name: str,
+        category_id: int,
+        client_id: int | None = None,
+        domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsCreateTargetPixelResponse]:
         """Call `ads.createTargetPixel`.
 
@@ -3914,11 +4253,14 @@ class BatchAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_ads(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+    def delete_ads(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `ads.deleteAds`.
 
         Tokens: user.
@@ -3938,11 +4280,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_campaigns(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+    def delete_campaigns(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `ads.deleteCampaigns`.
 
         Tokens: user.
@@ -3962,11 +4307,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_clients(self, *, account_id: int, ids: str) -> Pending[list[int]]:
+    def delete_clients(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `ads.deleteClients`.
 
         Tokens: user.
@@ -3986,12 +4334,18 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_target_group(
-        self, *, account_id: int, target_group_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `ads.deleteTargetGroup`.
 
@@ -4014,12 +4368,18 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "target_group_id": target_group_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_target_pixel(
-        self, *, account_id: int, target_pixel_id: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_pixel_id: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
         """Call `ads.deleteTargetPixel`.
 
@@ -4042,11 +4402,12 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "target_pixel_id": target_pixel_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accounts(self) -> Pending[list[AdsAccount]]:
+    def get_accounts(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[AdsAccount]]:
         """Call `ads.getAccounts`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4055,7 +4416,7 @@ class BatchAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getAccounts
         """
-        return self._batch.add(_ADS_GET_ACCOUNTS.call({}))
+        return self._batch.add(_ADS_GET_ACCOUNTS.call({}, extra=extra_params))
 
     def get_ads(
         self,
@@ -4068,6 +4429,7 @@ class BatchAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsAd]]:
         """Call `ads.getAds`.
 
@@ -4100,7 +4462,8 @@ class BatchAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4115,6 +4478,7 @@ class BatchAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsAdLayout]]:
         """Call `ads.getAdsLayout`.
 
@@ -4147,7 +4511,8 @@ class BatchAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4162,6 +4527,7 @@ class BatchAdsMethods:
         ad_ids: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSettings]]:
         """Call `ads.getAdsTargeting`.
 
@@ -4194,11 +4560,12 @@ class BatchAdsMethods:
                     "ad_ids": ad_ids,
                     "limit": limit,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_budget(self, *, account_id: int) -> Pending[str]:
+    def get_budget(self, *, account_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `ads.getBudget`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4216,7 +4583,8 @@ class BatchAdsMethods:
             _ADS_GET_BUDGET.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4228,6 +4596,7 @@ class BatchAdsMethods:
         include_deleted: bool | None = None,
         campaign_ids: str | None = None,
         fields: Sequence[Literal["ads_count"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsCampaign]]:
         """Call `ads.getCampaigns`.
 
@@ -4254,11 +4623,14 @@ class BatchAdsMethods:
                     "include_deleted": include_deleted,
                     "campaign_ids": campaign_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_categories(self, *, lang: str | None = None) -> Pending[AdsGetCategoriesResponse]:
+    def get_categories(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsGetCategoriesResponse]:
         """Call `ads.getCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4274,11 +4646,14 @@ class BatchAdsMethods:
             _ADS_GET_CATEGORIES.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_clients(self, *, account_id: int) -> Pending[list[AdsClient]]:
+    def get_clients(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsClient]]:
         """Call `ads.getClients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4296,7 +4671,8 @@ class BatchAdsMethods:
             _ADS_GET_CLIENTS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4309,6 +4685,7 @@ class BatchAdsMethods:
         period: Literal["day", "month", "overall"],
         date_from: str,
         date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsDemoStats]]:
         """Call `ads.getDemographics`.
 
@@ -4337,11 +4714,14 @@ class BatchAdsMethods:
                     "period": period,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_flood_stats(self, *, account_id: int) -> Pending[AdsFloodStats]:
+    def get_flood_stats(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsFloodStats]:
         """Call `ads.getFloodStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4357,7 +4737,8 @@ class BatchAdsMethods:
             _ADS_GET_FLOOD_STATS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4370,6 +4751,7 @@ class BatchAdsMethods:
         offset: int | None = None,
         limit: int | None = None,
         sort_by: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsGetLookalikeRequestsResponse]:
         """Call `ads.getLookalikeRequests`.
 
@@ -4398,11 +4780,14 @@ class BatchAdsMethods:
                     "offset": offset,
                     "limit": limit,
                     "sort_by": sort_by,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians(self, *, artist_name: str) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
+    def get_musicians(
+        self, *, artist_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
         """Call `ads.getMusicians`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4420,11 +4805,14 @@ class BatchAdsMethods:
             _ADS_GET_MUSICIANS.call(
                 {
                     "artist_name": artist_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_musicians_by_ids(self, *, ids: Sequence[int]) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
+    def get_musicians_by_ids(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsGetMusiciansResponse | list[AdsMusician]]:
         """Call `ads.getMusiciansByIds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4442,11 +4830,14 @@ class BatchAdsMethods:
             _ADS_GET_MUSICIANS_BY_IDS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_office_users(self, *, account_id: int) -> Pending[list[AdsUsers]]:
+    def get_office_users(
+        self, *, account_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsUsers]]:
         """Call `ads.getOfficeUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4464,12 +4855,18 @@ class BatchAdsMethods:
             _ADS_GET_OFFICE_USERS.call(
                 {
                     "account_id": account_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_posts_reach(
-        self, *, account_id: int, ids_type: Literal["ad", "campaign"], ids: str
+        self,
+        *,
+        account_id: int,
+        ids_type: Literal["ad", "campaign"],
+        ids: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsPromotedPostReach]]:
         """Call `ads.getPostsReach`.
 
@@ -4492,11 +4889,14 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "ids_type": ids_type,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_rejection_reason(self, *, account_id: int, ad_id: int) -> Pending[AdsRejectReason]:
+    def get_rejection_reason(
+        self, *, account_id: int, ad_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AdsRejectReason]:
         """Call `ads.getRejectionReason`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4516,7 +4916,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ad_id": ad_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4530,6 +4931,7 @@ class BatchAdsMethods:
         date_from: str,
         date_to: str,
         stats_fields: Sequence[Literal["views_times"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsStats]]:
         """Call `ads.getStatistics`.
 
@@ -4560,7 +4962,8 @@ class BatchAdsMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "stats_fields": stats_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4574,6 +4977,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestionsRegions]]: ...
     @overload
     def get_suggestions(
@@ -4585,6 +4989,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestionsCities]]: ...
     @overload
     def get_suggestions(
@@ -4596,6 +5001,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestionsSchools]]: ...
     @overload
     def get_suggestions(
@@ -4629,6 +5035,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargSuggestions]]: ...
     def get_suggestions(
         self,
@@ -4661,6 +5068,7 @@ class BatchAdsMethods:
         country: int | None = None,
         cities: str | None = None,
         lang: BaseLang | Literal["ru", "ua", "be", "en", "es", "fi", "de", "it"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[
         list[AdsTargSuggestions]
         | list[AdsTargSuggestionsRegions]
@@ -4695,12 +5103,18 @@ class BatchAdsMethods:
                     "country": country,
                     "cities": cities,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_target_groups(
-        self, *, account_id: int, client_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        account_id: int,
+        client_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[AdsTargetGroup]]:
         """Call `ads.getTargetGroups`.
 
@@ -4723,11 +5137,14 @@ class BatchAdsMethods:
                     "account_id": account_id,
                     "client_id": client_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_target_pixels(self, *, account_id: int, client_id: int | None = None) -> Pending[list[AdsTargetPixelInfo]]:
+    def get_target_pixels(
+        self, *, account_id: int, client_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsTargetPixelInfo]]:
         """Call `ads.getTargetPixels`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4747,7 +5164,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4767,6 +5185,7 @@ class BatchAdsMethods:
         link_domain: str | None = None,
         need_precise: bool | None = None,
         impressions_limit_period: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsTargStats]:
         """Call `ads.getTargetingStats`.
 
@@ -4809,11 +5228,18 @@ class BatchAdsMethods:
                     "link_domain": link_domain,
                     "need_precise": need_precise,
                     "impressions_limit_period": impressions_limit_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self, *, ad_format: Literal[1, 2, 4, 7, 10, 11], icon: int | None = None) -> Pending[str]:
+    def get_upload_url(
+        self,
+        *,
+        ad_format: Literal[1, 2, 4, 7, 10, 11],
+        icon: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[str]:
         """Call `ads.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4831,11 +5257,12 @@ class BatchAdsMethods:
                 {
                     "ad_format": ad_format,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_upload_url(self) -> Pending[str]:
+    def get_video_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `ads.getVideoUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4844,10 +5271,16 @@ class BatchAdsMethods:
 
         Docs: https://dev.vk.com/method/ads.getVideoUploadURL
         """
-        return self._batch.add(_ADS_GET_VIDEO_UPLOAD_URL.call({}))
+        return self._batch.add(_ADS_GET_VIDEO_UPLOAD_URL.call({}, extra=extra_params))
 
     def import_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `ads.importTargetContacts`.
 
@@ -4872,11 +5305,14 @@ class BatchAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_office_users(self, *, account_id: int, ids: str) -> Pending[list[bool]]:
+    def remove_office_users(
+        self, *, account_id: int, ids: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[bool]]:
         """Call `ads.removeOfficeUsers`.
 
         Tokens: user.
@@ -4896,12 +5332,19 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_target_contacts(
-        self, *, account_id: int, target_group_id: int, contacts: str, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        target_group_id: int,
+        contacts: str,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsRemoveTargetContactsResponse]:
         """Call `ads.removeTargetContacts`.
 
@@ -4926,12 +5369,19 @@ class BatchAdsMethods:
                     "target_group_id": target_group_id,
                     "contacts": contacts,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_lookalike_request_result(
-        self, *, account_id: int, request_id: int, level: int, client_id: int | None = None
+        self,
+        *,
+        account_id: int,
+        request_id: int,
+        level: int,
+        client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsSaveLookalikeRequestResultResponse]:
         """Call `ads.saveLookalikeRequestResult`.
 
@@ -4956,7 +5406,8 @@ class BatchAdsMethods:
                     "request_id": request_id,
                     "level": level,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4967,6 +5418,7 @@ class BatchAdsMethods:
         target_group_id: int,
         client_id: int | None = None,
         share_with_client_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AdsShareTargetGroupResponse]:
         """Call `ads.shareTargetGroup`.
 
@@ -4991,11 +5443,14 @@ class BatchAdsMethods:
                     "target_group_id": target_group_id,
                     "client_id": client_id,
                     "share_with_client_id": share_with_client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_ads(self, *, account_id: int, data: str) -> Pending[list[AdsUpdateAdsStatus]]:
+    def update_ads(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsUpdateAdsStatus]]:
         """Call `ads.updateAds`.
 
         Tokens: user.
@@ -5015,11 +5470,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_campaigns(self, *, account_id: int, data: str) -> Pending[list[AdsCreateCampaignStatus]]:
+    def update_campaigns(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsCreateCampaignStatus]]:
         """Call `ads.updateCampaigns`.
 
         Tokens: user.
@@ -5039,11 +5497,14 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_clients(self, *, account_id: int, data: str) -> Pending[list[AdsUpdateClientsStatus]]:
+    def update_clients(
+        self, *, account_id: int, data: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AdsUpdateClientsStatus]]:
         """Call `ads.updateClients`.
 
         Tokens: user.
@@ -5063,12 +5524,13 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_office_users(
-        self, *, account_id: int, data: Sequence[AdsUserSpecification]
+        self, *, account_id: int, data: Sequence[AdsUserSpecification], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[AdsUpdateOfficeUsersResult]]:
         """Call `ads.updateOfficeUsers`.
 
@@ -5089,7 +5551,8 @@ class BatchAdsMethods:
                 {
                     "account_id": account_id,
                     "data": data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5104,6 +5567,7 @@ class BatchAdsMethods:
         domain: str | None = None,
         target_pixel_id: int | None = None,
         target_pixel_rules: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `ads.updateTargetGroup`.
 
@@ -5136,7 +5600,8 @@ class BatchAdsMethods:
                     "domain": domain,
                     "target_pixel_id": target_pixel_id,
                     "target_pixel_rules": target_pixel_rules,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5149,6 +5614,7 @@ class BatchAdsMethods:
         category_id: int,
         client_id: int | None = None,
         domain: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
         """Call `ads.updateTargetPixel`.
 
@@ -5177,7 +5643,8 @@ class BatchAdsMethods:
                     "category_id": category_id,
                     "client_id": client_id,
                     "domain": domain,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -116,7 +116,10 @@ class AppWidgetsMethods:
         self._client = client
 
     def get_app_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetAppImageUploadServerResponse:
         """Call `appWidgets.getAppImageUploadServer`.
 
@@ -133,7 +136,8 @@ class AppWidgetsMethods:
             _APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -143,6 +147,7 @@ class AppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getAppImages`.
 
@@ -163,12 +168,16 @@ class AppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetGroupImageUploadServerResponse:
         """Call `appWidgets.getGroupImageUploadServer`.
 
@@ -185,7 +194,8 @@ class AppWidgetsMethods:
             _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -195,6 +205,7 @@ class AppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getGroupImages`.
 
@@ -215,11 +226,14 @@ class AppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_images_by_id(self, *, images: Sequence[str]) -> list[AppWidgetsPhoto]:
+    def get_images_by_id(
+        self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[AppWidgetsPhoto]:
         """Call `appWidgets.getImagesById`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -235,11 +249,14 @@ class AppWidgetsMethods:
             _APP_WIDGETS_GET_IMAGES_BY_ID.call(
                 {
                     "images": images,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_app_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    def save_app_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveAppImage`.
 
         Tokens: service.
@@ -259,11 +276,14 @@ class AppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_group_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    def save_group_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveGroupImage`.
 
         Tokens: group.
@@ -283,7 +303,8 @@ class AppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -292,6 +313,7 @@ class AppWidgetsMethods:
         *,
         code: str,
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `appWidgets.update`.
 
@@ -312,7 +334,8 @@ class AppWidgetsMethods:
                 {
                     "code": code,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -326,7 +349,10 @@ class AsyncAppWidgetsMethods:
         self._client = client
 
     async def get_app_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetAppImageUploadServerResponse:
         """Call `appWidgets.getAppImageUploadServer`.
 
@@ -343,7 +369,8 @@ class AsyncAppWidgetsMethods:
             _APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -353,6 +380,7 @@ class AsyncAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getAppImages`.
 
@@ -373,12 +401,16 @@ class AsyncAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_group_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsGetGroupImageUploadServerResponse:
         """Call `appWidgets.getGroupImageUploadServer`.
 
@@ -395,7 +427,8 @@ class AsyncAppWidgetsMethods:
             _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -405,6 +438,7 @@ class AsyncAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppWidgetsPhotos:
         """Call `appWidgets.getGroupImages`.
 
@@ -425,11 +459,14 @@ class AsyncAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_images_by_id(self, *, images: Sequence[str]) -> list[AppWidgetsPhoto]:
+    async def get_images_by_id(
+        self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[AppWidgetsPhoto]:
         """Call `appWidgets.getImagesById`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -445,11 +482,14 @@ class AsyncAppWidgetsMethods:
             _APP_WIDGETS_GET_IMAGES_BY_ID.call(
                 {
                     "images": images,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_app_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    async def save_app_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveAppImage`.
 
         Tokens: service.
@@ -469,11 +509,14 @@ class AsyncAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_group_image(self, *, hash: str, image: str) -> AppWidgetsPhoto:
+    async def save_group_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> AppWidgetsPhoto:
         """Call `appWidgets.saveGroupImage`.
 
         Tokens: group.
@@ -493,7 +536,8 @@ class AsyncAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -502,6 +546,7 @@ class AsyncAppWidgetsMethods:
         *,
         code: str,
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `appWidgets.update`.
 
@@ -522,7 +567,8 @@ class AsyncAppWidgetsMethods:
                 {
                     "code": code,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -536,7 +582,10 @@ class BatchAppWidgetsMethods:
         self._batch = batch
 
     def get_app_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsGetAppImageUploadServerResponse]:
         """Call `appWidgets.getAppImageUploadServer`.
 
@@ -553,7 +602,8 @@ class BatchAppWidgetsMethods:
             _APP_WIDGETS_GET_APP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -563,6 +613,7 @@ class BatchAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsPhotos]:
         """Call `appWidgets.getAppImages`.
 
@@ -583,12 +634,16 @@ class BatchAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_image_upload_server(
-        self, *, image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"]
+        self,
+        *,
+        image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsGetGroupImageUploadServerResponse]:
         """Call `appWidgets.getGroupImageUploadServer`.
 
@@ -605,7 +660,8 @@ class BatchAppWidgetsMethods:
             _APP_WIDGETS_GET_GROUP_IMAGE_UPLOAD_SERVER.call(
                 {
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -615,6 +671,7 @@ class BatchAppWidgetsMethods:
         offset: int | None = None,
         count: int | None = None,
         image_type: Literal["160x160", "160x240", "24x24", "50x50", "510x128"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppWidgetsPhotos]:
         """Call `appWidgets.getGroupImages`.
 
@@ -635,11 +692,14 @@ class BatchAppWidgetsMethods:
                     "offset": offset,
                     "count": count,
                     "image_type": image_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_images_by_id(self, *, images: Sequence[str]) -> Pending[list[AppWidgetsPhoto]]:
+    def get_images_by_id(
+        self, *, images: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AppWidgetsPhoto]]:
         """Call `appWidgets.getImagesById`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -655,11 +715,14 @@ class BatchAppWidgetsMethods:
             _APP_WIDGETS_GET_IMAGES_BY_ID.call(
                 {
                     "images": images,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_app_image(self, *, hash: str, image: str) -> Pending[AppWidgetsPhoto]:
+    def save_app_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppWidgetsPhoto]:
         """Call `appWidgets.saveAppImage`.
 
         Tokens: service.
@@ -679,11 +742,14 @@ class BatchAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_group_image(self, *, hash: str, image: str) -> Pending[AppWidgetsPhoto]:
+    def save_group_image(
+        self, *, hash: str, image: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppWidgetsPhoto]:
         """Call `appWidgets.saveGroupImage`.
 
         Tokens: group.
@@ -703,7 +769,8 @@ class BatchAppWidgetsMethods:
                 {
                     "hash": hash,
                     "image": image,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -712,6 +779,7 @@ class BatchAppWidgetsMethods:
         *,
         code: str,
         type: Literal["compact_list", "cover_list", "donation", "list", "match", "matches", "table", "text", "tiles"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `appWidgets.update`.
 
@@ -732,7 +800,8 @@ class BatchAppWidgetsMethods:
                 {
                     "code": code,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -293,6 +293,7 @@ class AppsMethods:
         small_image_url: str | None = None,
         button: Literal["buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
         """Call `apps.addSnippet`.
 
@@ -327,11 +328,14 @@ class AppsMethods:
                     "image_url": image_url,
                     "small_image_url": small_image_url,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_users_to_testing_group(self, *, user_ids: Sequence[int], group_id: int) -> BaseBoolInt:
+    def add_users_to_testing_group(
+        self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.addUsersToTestingGroup`.
 
         Tokens: service.
@@ -349,11 +353,12 @@ class AppsMethods:
                 {
                     "user_ids": user_ids,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_app_requests(self) -> BaseOkResponse:
+    def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `apps.deleteAppRequests`.
 
         Tokens: user.
@@ -362,9 +367,11 @@ class AppsMethods:
 
         Docs: https://dev.vk.com/method/apps.deleteAppRequests
         """
-        return self._client.request(_APPS_DELETE_APP_REQUESTS.call({}))
+        return self._client.request(_APPS_DELETE_APP_REQUESTS.call({}, extra=extra_params))
 
-    def delete_snippet(self, *, id: int | None = None) -> BaseOkResponse:
+    def delete_snippet(
+        self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `apps.deleteSnippet`.
 
         Tokens: service.
@@ -382,7 +389,8 @@ class AppsMethods:
             _APPS_DELETE_SNIPPET.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -397,6 +405,7 @@ class AppsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
 
@@ -427,7 +436,8 @@ class AppsMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "app_fields": app_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -446,6 +456,7 @@ class AppsMethods:
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCatalogList:
         """Call `apps.getCatalog`.
 
@@ -482,7 +493,8 @@ class AppsMethods:
                     "q": q,
                     "genre_id": genre_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -496,6 +508,7 @@ class AppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListExtendedResponse: ...
     @overload
     def get_friends_list(
@@ -507,6 +520,7 @@ class AppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse: ...
     def get_friends_list(
         self,
@@ -517,6 +531,7 @@ class AppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse:
         """Call `apps.getFriendsList`.
 
@@ -544,13 +559,19 @@ class AppsMethods:
                     "type": type,
                     "fields": fields,
                     "query": query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], extended: Literal[True], global_: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        extended: Literal[True],
+        global_: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardExtendedResponse: ...
     @overload
     def get_leaderboard(
@@ -559,9 +580,15 @@ class AppsMethods:
         type: Literal["level", "points", "score"],
         global_: bool | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse: ...
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], global_: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        global_: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse:
         """Call `apps.getLeaderboard`.
 
@@ -583,11 +610,14 @@ class AppsMethods:
                     "type": type,
                     "global": global_,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_mini_app_policies(self, *, app_id: int) -> AppsGetMiniAppPoliciesResponse:
+    def get_mini_app_policies(
+        self, *, app_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetMiniAppPoliciesResponse:
         """Call `apps.getMiniAppPolicies`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -603,11 +633,14 @@ class AppsMethods:
             _APPS_GET_MINI_APP_POLICIES.call(
                 {
                     "app_id": app_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_scopes(self, *, type: Literal["group", "user"] | None = None) -> AppsGetScopesResponse:
+    def get_scopes(
+        self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetScopesResponse:
         """Call `apps.getScopes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -623,11 +656,12 @@ class AppsMethods:
             _APPS_GET_SCOPES.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_score(self, *, user_id: int | None = None) -> int:
+    def get_score(self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `apps.getScore`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -643,11 +677,12 @@ class AppsMethods:
             _APPS_GET_SCORE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_snippets(self) -> AppsGetSnippetsResponse:
+    def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
         """Call `apps.getSnippets`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -656,9 +691,11 @@ class AppsMethods:
 
         Docs: https://dev.vk.com/method/apps.getSnippets
         """
-        return self._client.request(_APPS_GET_SNIPPETS.call({}))
+        return self._client.request(_APPS_GET_SNIPPETS.call({}, extra=extra_params))
 
-    def get_testing_groups(self, *, group_id: int | None = None) -> list[AppsTestingGroup]:
+    def get_testing_groups(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AppsTestingGroup]:
         """Call `apps.getTestingGroups`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -674,11 +711,14 @@ class AppsMethods:
             _APPS_GET_TESTING_GROUPS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_notifications_allowed(self, *, user_id: int | None = None) -> AppsIsNotificationsAllowedResponse:
+    def is_notifications_allowed(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsIsNotificationsAllowedResponse:
         """Call `apps.isNotificationsAllowed`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -694,11 +734,14 @@ class AppsMethods:
             _APPS_IS_NOTIFICATIONS_ALLOWED.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_has_active_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    def promo_has_active_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoHasActiveGift`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -718,11 +761,14 @@ class AppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_use_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    def promo_use_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoUseGift`.
 
         Tokens: user, service.
@@ -742,11 +788,12 @@ class AppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_testing_group(self, *, group_id: int) -> BaseBoolInt:
+    def remove_testing_group(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `apps.removeTestingGroup`.
 
         Tokens: service.
@@ -762,11 +809,14 @@ class AppsMethods:
             _APPS_REMOVE_TESTING_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_users_from_testing_groups(self, *, user_ids: Sequence[int]) -> BaseBoolInt:
+    def remove_users_from_testing_groups(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.removeUsersFromTestingGroups`.
 
         Tokens: service.
@@ -782,7 +832,8 @@ class AppsMethods:
             _APPS_REMOVE_USERS_FROM_TESTING_GROUPS.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -795,6 +846,7 @@ class AppsMethods:
         name: str | None = None,
         key: str | None = None,
         separate: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `apps.sendRequest`.
 
@@ -821,7 +873,8 @@ class AppsMethods:
                     "name": name,
                     "key": key,
                     "separate": separate,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -833,6 +886,7 @@ class AppsMethods:
         platforms: Sequence[Literal["mobile", "web", "mvk"]],
         group_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
         """Call `apps.updateMetaForTestingGroup`.
 
@@ -857,7 +911,8 @@ class AppsMethods:
                     "platforms": platforms,
                     "group_id": group_id,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -883,6 +938,7 @@ class AsyncAppsMethods:
         small_image_url: str | None = None,
         button: Literal["buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsAddSnippetResponse:
         """Call `apps.addSnippet`.
 
@@ -917,11 +973,14 @@ class AsyncAppsMethods:
                     "image_url": image_url,
                     "small_image_url": small_image_url,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_users_to_testing_group(self, *, user_ids: Sequence[int], group_id: int) -> BaseBoolInt:
+    async def add_users_to_testing_group(
+        self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.addUsersToTestingGroup`.
 
         Tokens: service.
@@ -939,11 +998,12 @@ class AsyncAppsMethods:
                 {
                     "user_ids": user_ids,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_app_requests(self) -> BaseOkResponse:
+    async def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `apps.deleteAppRequests`.
 
         Tokens: user.
@@ -952,9 +1012,11 @@ class AsyncAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.deleteAppRequests
         """
-        return await self._client.request(_APPS_DELETE_APP_REQUESTS.call({}))
+        return await self._client.request(_APPS_DELETE_APP_REQUESTS.call({}, extra=extra_params))
 
-    async def delete_snippet(self, *, id: int | None = None) -> BaseOkResponse:
+    async def delete_snippet(
+        self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `apps.deleteSnippet`.
 
         Tokens: service.
@@ -972,7 +1034,8 @@ class AsyncAppsMethods:
             _APPS_DELETE_SNIPPET.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -987,6 +1050,7 @@ class AsyncAppsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetResponse:
         """Call `apps.get`.
 
@@ -1017,7 +1081,8 @@ class AsyncAppsMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "app_fields": app_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1036,6 +1101,7 @@ class AsyncAppsMethods:
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCatalogList:
         """Call `apps.getCatalog`.
 
@@ -1072,7 +1138,8 @@ class AsyncAppsMethods:
                     "q": q,
                     "genre_id": genre_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1086,6 +1153,7 @@ class AsyncAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListExtendedResponse: ...
     @overload
     async def get_friends_list(
@@ -1097,6 +1165,7 @@ class AsyncAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse: ...
     async def get_friends_list(
         self,
@@ -1107,6 +1176,7 @@ class AsyncAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse:
         """Call `apps.getFriendsList`.
 
@@ -1134,13 +1204,19 @@ class AsyncAppsMethods:
                     "type": type,
                     "fields": fields,
                     "query": query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], extended: Literal[True], global_: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        extended: Literal[True],
+        global_: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardExtendedResponse: ...
     @overload
     async def get_leaderboard(
@@ -1149,9 +1225,15 @@ class AsyncAppsMethods:
         type: Literal["level", "points", "score"],
         global_: bool | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse: ...
     async def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], global_: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        global_: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse:
         """Call `apps.getLeaderboard`.
 
@@ -1173,11 +1255,14 @@ class AsyncAppsMethods:
                     "type": type,
                     "global": global_,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_mini_app_policies(self, *, app_id: int) -> AppsGetMiniAppPoliciesResponse:
+    async def get_mini_app_policies(
+        self, *, app_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetMiniAppPoliciesResponse:
         """Call `apps.getMiniAppPolicies`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1193,11 +1278,14 @@ class AsyncAppsMethods:
             _APPS_GET_MINI_APP_POLICIES.call(
                 {
                     "app_id": app_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_scopes(self, *, type: Literal["group", "user"] | None = None) -> AppsGetScopesResponse:
+    async def get_scopes(
+        self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsGetScopesResponse:
         """Call `apps.getScopes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1213,11 +1301,12 @@ class AsyncAppsMethods:
             _APPS_GET_SCOPES.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_score(self, *, user_id: int | None = None) -> int:
+    async def get_score(self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `apps.getScore`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1233,11 +1322,12 @@ class AsyncAppsMethods:
             _APPS_GET_SCORE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_snippets(self) -> AppsGetSnippetsResponse:
+    async def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> AppsGetSnippetsResponse:
         """Call `apps.getSnippets`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -1246,9 +1336,11 @@ class AsyncAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.getSnippets
         """
-        return await self._client.request(_APPS_GET_SNIPPETS.call({}))
+        return await self._client.request(_APPS_GET_SNIPPETS.call({}, extra=extra_params))
 
-    async def get_testing_groups(self, *, group_id: int | None = None) -> list[AppsTestingGroup]:
+    async def get_testing_groups(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[AppsTestingGroup]:
         """Call `apps.getTestingGroups`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -1264,11 +1356,14 @@ class AsyncAppsMethods:
             _APPS_GET_TESTING_GROUPS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def is_notifications_allowed(self, *, user_id: int | None = None) -> AppsIsNotificationsAllowedResponse:
+    async def is_notifications_allowed(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AppsIsNotificationsAllowedResponse:
         """Call `apps.isNotificationsAllowed`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1284,11 +1379,14 @@ class AsyncAppsMethods:
             _APPS_IS_NOTIFICATIONS_ALLOWED.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def promo_has_active_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    async def promo_has_active_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoHasActiveGift`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1308,11 +1406,14 @@ class AsyncAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def promo_use_gift(self, *, promo_id: int, user_id: int | None = None) -> BaseBoolInt:
+    async def promo_use_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.promoUseGift`.
 
         Tokens: user, service.
@@ -1332,11 +1433,14 @@ class AsyncAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_testing_group(self, *, group_id: int) -> BaseBoolInt:
+    async def remove_testing_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.removeTestingGroup`.
 
         Tokens: service.
@@ -1352,11 +1456,14 @@ class AsyncAppsMethods:
             _APPS_REMOVE_TESTING_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_users_from_testing_groups(self, *, user_ids: Sequence[int]) -> BaseBoolInt:
+    async def remove_users_from_testing_groups(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `apps.removeUsersFromTestingGroups`.
 
         Tokens: service.
@@ -1372,7 +1479,8 @@ class AsyncAppsMethods:
             _APPS_REMOVE_USERS_FROM_TESTING_GROUPS.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1385,6 +1493,7 @@ class AsyncAppsMethods:
         name: str | None = None,
         key: str | None = None,
         separate: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `apps.sendRequest`.
 
@@ -1411,7 +1520,8 @@ class AsyncAppsMethods:
                     "name": name,
                     "key": key,
                     "separate": separate,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1423,6 +1533,7 @@ class AsyncAppsMethods:
         platforms: Sequence[Literal["mobile", "web", "mvk"]],
         group_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AppsCreatedGroupResponse:
         """Call `apps.updateMetaForTestingGroup`.
 
@@ -1447,7 +1558,8 @@ class AsyncAppsMethods:
                     "platforms": platforms,
                     "group_id": group_id,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1473,6 +1585,7 @@ class BatchAppsMethods:
         small_image_url: str | None = None,
         button: Literal["buy", "buy_ticket", "contact", "create", "enroll", "fill", "go", "help", "open", "play"]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsAddSnippetResponse]:
         """Call `apps.addSnippet`.
 
@@ -1507,11 +1620,14 @@ class BatchAppsMethods:
                     "image_url": image_url,
                     "small_image_url": small_image_url,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_users_to_testing_group(self, *, user_ids: Sequence[int], group_id: int) -> Pending[BaseBoolInt]:
+    def add_users_to_testing_group(
+        self, *, user_ids: Sequence[int], group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.addUsersToTestingGroup`.
 
         Tokens: service.
@@ -1529,11 +1645,12 @@ class BatchAppsMethods:
                 {
                     "user_ids": user_ids,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_app_requests(self) -> Pending[BaseOkResponse]:
+    def delete_app_requests(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `apps.deleteAppRequests`.
 
         Tokens: user.
@@ -1542,9 +1659,11 @@ class BatchAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.deleteAppRequests
         """
-        return self._batch.add(_APPS_DELETE_APP_REQUESTS.call({}))
+        return self._batch.add(_APPS_DELETE_APP_REQUESTS.call({}, extra=extra_params))
 
-    def delete_snippet(self, *, id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_snippet(
+        self, *, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `apps.deleteSnippet`.
 
         Tokens: service.
@@ -1562,7 +1681,8 @@ class BatchAppsMethods:
             _APPS_DELETE_SNIPPET.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1577,6 +1697,7 @@ class BatchAppsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         app_fields: Sequence[AppsAppFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetResponse]:
         """Call `apps.get`.
 
@@ -1607,7 +1728,8 @@ class BatchAppsMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "app_fields": app_fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1626,6 +1748,7 @@ class BatchAppsMethods:
         q: str | None = None,
         genre_id: int | None = None,
         filter: Literal["favorite", "featured", "installed", "new", "recommended"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsCatalogList]:
         """Call `apps.getCatalog`.
 
@@ -1662,7 +1785,8 @@ class BatchAppsMethods:
                     "q": q,
                     "genre_id": genre_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1676,6 +1800,7 @@ class BatchAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetFriendsListExtendedResponse]: ...
     @overload
     def get_friends_list(
@@ -1687,6 +1812,7 @@ class BatchAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetFriendsListResponse]: ...
     def get_friends_list(
         self,
@@ -1697,6 +1823,7 @@ class BatchAppsMethods:
         type: Literal["invite", "request"] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetFriendsListResponse | AppsGetFriendsListExtendedResponse]:
         """Call `apps.getFriendsList`.
 
@@ -1724,13 +1851,19 @@ class BatchAppsMethods:
                     "type": type,
                     "fields": fields,
                     "query": query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], extended: Literal[True], global_: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        extended: Literal[True],
+        global_: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetLeaderboardExtendedResponse]: ...
     @overload
     def get_leaderboard(
@@ -1739,9 +1872,15 @@ class BatchAppsMethods:
         type: Literal["level", "points", "score"],
         global_: bool | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetLeaderboardResponse]: ...
     def get_leaderboard(
-        self, *, type: Literal["level", "points", "score"], global_: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        type: Literal["level", "points", "score"],
+        global_: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsGetLeaderboardResponse | AppsGetLeaderboardExtendedResponse]:
         """Call `apps.getLeaderboard`.
 
@@ -1763,11 +1902,14 @@ class BatchAppsMethods:
                     "type": type,
                     "global": global_,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_mini_app_policies(self, *, app_id: int) -> Pending[AppsGetMiniAppPoliciesResponse]:
+    def get_mini_app_policies(
+        self, *, app_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppsGetMiniAppPoliciesResponse]:
         """Call `apps.getMiniAppPolicies`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1783,11 +1925,14 @@ class BatchAppsMethods:
             _APPS_GET_MINI_APP_POLICIES.call(
                 {
                     "app_id": app_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_scopes(self, *, type: Literal["group", "user"] | None = None) -> Pending[AppsGetScopesResponse]:
+    def get_scopes(
+        self, *, type: Literal["group", "user"] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppsGetScopesResponse]:
         """Call `apps.getScopes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1803,11 +1948,14 @@ class BatchAppsMethods:
             _APPS_GET_SCOPES.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_score(self, *, user_id: int | None = None) -> Pending[int]:
+    def get_score(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `apps.getScore`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1823,11 +1971,12 @@ class BatchAppsMethods:
             _APPS_GET_SCORE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_snippets(self) -> Pending[AppsGetSnippetsResponse]:
+    def get_snippets(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AppsGetSnippetsResponse]:
         """Call `apps.getSnippets`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -1836,9 +1985,11 @@ class BatchAppsMethods:
 
         Docs: https://dev.vk.com/method/apps.getSnippets
         """
-        return self._batch.add(_APPS_GET_SNIPPETS.call({}))
+        return self._batch.add(_APPS_GET_SNIPPETS.call({}, extra=extra_params))
 
-    def get_testing_groups(self, *, group_id: int | None = None) -> Pending[list[AppsTestingGroup]]:
+    def get_testing_groups(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[AppsTestingGroup]]:
         """Call `apps.getTestingGroups`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -1854,11 +2005,14 @@ class BatchAppsMethods:
             _APPS_GET_TESTING_GROUPS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_notifications_allowed(self, *, user_id: int | None = None) -> Pending[AppsIsNotificationsAllowedResponse]:
+    def is_notifications_allowed(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AppsIsNotificationsAllowedResponse]:
         """Call `apps.isNotificationsAllowed`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1874,11 +2028,14 @@ class BatchAppsMethods:
             _APPS_IS_NOTIFICATIONS_ALLOWED.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_has_active_gift(self, *, promo_id: int, user_id: int | None = None) -> Pending[BaseBoolInt]:
+    def promo_has_active_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.promoHasActiveGift`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1898,11 +2055,14 @@ class BatchAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def promo_use_gift(self, *, promo_id: int, user_id: int | None = None) -> Pending[BaseBoolInt]:
+    def promo_use_gift(
+        self, *, promo_id: int, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.promoUseGift`.
 
         Tokens: user, service.
@@ -1922,11 +2082,14 @@ class BatchAppsMethods:
                 {
                     "promo_id": promo_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_testing_group(self, *, group_id: int) -> Pending[BaseBoolInt]:
+    def remove_testing_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.removeTestingGroup`.
 
         Tokens: service.
@@ -1942,11 +2105,14 @@ class BatchAppsMethods:
             _APPS_REMOVE_TESTING_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_users_from_testing_groups(self, *, user_ids: Sequence[int]) -> Pending[BaseBoolInt]:
+    def remove_users_from_testing_groups(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `apps.removeUsersFromTestingGroups`.
 
         Tokens: service.
@@ -1962,7 +2128,8 @@ class BatchAppsMethods:
             _APPS_REMOVE_USERS_FROM_TESTING_GROUPS.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1975,6 +2142,7 @@ class BatchAppsMethods:
         name: str | None = None,
         key: str | None = None,
         separate: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `apps.sendRequest`.
 
@@ -2001,7 +2169,8 @@ class BatchAppsMethods:
                     "name": name,
                     "key": key,
                     "separate": separate,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2013,6 +2182,7 @@ class BatchAppsMethods:
         platforms: Sequence[Literal["mobile", "web", "mvk"]],
         group_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AppsCreatedGroupResponse]:
         """Call `apps.updateMetaForTestingGroup`.
 
@@ -2037,7 +2207,8 @@ class BatchAppsMethods:
                     "platforms": platforms,
                     "group_id": group_id,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

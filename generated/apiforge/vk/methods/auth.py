@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -33,7 +34,9 @@ class AuthMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def restore(self, *, phone: str, last_name: str) -> AuthRestoreResponse:
+    def restore(
+        self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AuthRestoreResponse:
         """Call `auth.restore`.
 
         Tokens: user, open, service.
@@ -53,7 +56,8 @@ class AuthMethods:
                 {
                     "phone": phone,
                     "last_name": last_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -66,7 +70,9 @@ class AsyncAuthMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def restore(self, *, phone: str, last_name: str) -> AuthRestoreResponse:
+    async def restore(
+        self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> AuthRestoreResponse:
         """Call `auth.restore`.
 
         Tokens: user, open, service.
@@ -86,7 +92,8 @@ class AsyncAuthMethods:
                 {
                     "phone": phone,
                     "last_name": last_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -99,7 +106,9 @@ class BatchAuthMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def restore(self, *, phone: str, last_name: str) -> Pending[AuthRestoreResponse]:
+    def restore(
+        self, *, phone: str, last_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AuthRestoreResponse]:
         """Call `auth.restore`.
 
         Tokens: user, open, service.
@@ -119,7 +128,8 @@ class BatchAuthMethods:
                 {
                     "phone": phone,
                     "last_name": last_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 

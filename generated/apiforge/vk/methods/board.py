@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -213,6 +213,7 @@ class BoardMethods:
         text: str | None = None,
         from_group: bool | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.addTopic`.
 
@@ -239,11 +240,14 @@ class BoardMethods:
                     "text": text,
                     "from_group": from_group,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def close_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.closeTopic`.
 
         Tokens: user.
@@ -261,7 +265,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -275,6 +280,7 @@ class BoardMethods:
         from_group: bool | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.createComment`.
 
@@ -303,11 +309,14 @@ class BoardMethods:
                     "from_group": from_group,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    def delete_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteComment`.
 
         Tokens: user, group.
@@ -327,11 +336,14 @@ class BoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def delete_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteTopic`.
 
         Tokens: user.
@@ -349,7 +361,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -361,6 +374,7 @@ class BoardMethods:
         comment_id: int,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `board.editComment`.
 
@@ -385,11 +399,14 @@ class BoardMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_topic(self, *, group_id: int, topic_id: int, title: str) -> BaseOkResponse:
+    def edit_topic(
+        self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.editTopic`.
 
         Tokens: user.
@@ -409,11 +426,14 @@ class BoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def fix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def fix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.fixTopic`.
 
         Tokens: user.
@@ -431,7 +451,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -447,6 +468,7 @@ class BoardMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -460,6 +482,7 @@ class BoardMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse: ...
     def get_comments(
         self,
@@ -472,6 +495,7 @@ class BoardMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse | BoardGetCommentsExtendedResponse:
         """Call `board.getComments`.
 
@@ -503,7 +527,8 @@ class BoardMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -519,6 +544,7 @@ class BoardMethods:
         count: int | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsExtendedResponse: ...
     @overload
     def get_topics(
@@ -532,6 +558,7 @@ class BoardMethods:
         extended: Literal[False] | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse: ...
     def get_topics(
         self,
@@ -544,6 +571,7 @@ class BoardMethods:
         extended: bool | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse | BoardGetTopicsExtendedResponse:
         """Call `board.getTopics`.
 
@@ -575,11 +603,14 @@ class BoardMethods:
                     "extended": extended,
                     "preview": preview,
                     "preview_length": preview_length,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def open_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.openTopic`.
 
         Tokens: user.
@@ -597,11 +628,14 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    def restore_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.restoreComment`.
 
         Tokens: user, group.
@@ -621,11 +655,14 @@ class BoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unfix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    def unfix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.unfixTopic`.
 
         Tokens: user.
@@ -643,7 +680,8 @@ class BoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -664,6 +702,7 @@ class AsyncBoardMethods:
         text: str | None = None,
         from_group: bool | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.addTopic`.
 
@@ -690,11 +729,14 @@ class AsyncBoardMethods:
                     "text": text,
                     "from_group": from_group,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def close_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def close_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.closeTopic`.
 
         Tokens: user.
@@ -712,7 +754,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -726,6 +769,7 @@ class AsyncBoardMethods:
         from_group: bool | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `board.createComment`.
 
@@ -754,11 +798,14 @@ class AsyncBoardMethods:
                     "from_group": from_group,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    async def delete_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteComment`.
 
         Tokens: user, group.
@@ -778,11 +825,14 @@ class AsyncBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def delete_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.deleteTopic`.
 
         Tokens: user.
@@ -800,7 +850,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -812,6 +863,7 @@ class AsyncBoardMethods:
         comment_id: int,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `board.editComment`.
 
@@ -836,11 +888,14 @@ class AsyncBoardMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_topic(self, *, group_id: int, topic_id: int, title: str) -> BaseOkResponse:
+    async def edit_topic(
+        self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.editTopic`.
 
         Tokens: user.
@@ -860,11 +915,14 @@ class AsyncBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def fix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def fix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.fixTopic`.
 
         Tokens: user.
@@ -882,7 +940,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -898,6 +957,7 @@ class AsyncBoardMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -911,6 +971,7 @@ class AsyncBoardMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -923,6 +984,7 @@ class AsyncBoardMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetCommentsResponse | BoardGetCommentsExtendedResponse:
         """Call `board.getComments`.
 
@@ -954,7 +1016,8 @@ class AsyncBoardMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -970,6 +1033,7 @@ class AsyncBoardMethods:
         count: int | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsExtendedResponse: ...
     @overload
     async def get_topics(
@@ -983,6 +1047,7 @@ class AsyncBoardMethods:
         extended: Literal[False] | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse: ...
     async def get_topics(
         self,
@@ -995,6 +1060,7 @@ class AsyncBoardMethods:
         extended: bool | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BoardGetTopicsResponse | BoardGetTopicsExtendedResponse:
         """Call `board.getTopics`.
 
@@ -1026,11 +1092,14 @@ class AsyncBoardMethods:
                     "extended": extended,
                     "preview": preview,
                     "preview_length": preview_length,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def open_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def open_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.openTopic`.
 
         Tokens: user.
@@ -1048,11 +1117,14 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> BaseOkResponse:
+    async def restore_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.restoreComment`.
 
         Tokens: user, group.
@@ -1072,11 +1144,14 @@ class AsyncBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unfix_topic(self, *, group_id: int, topic_id: int) -> BaseOkResponse:
+    async def unfix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `board.unfixTopic`.
 
         Tokens: user.
@@ -1094,7 +1169,8 @@ class AsyncBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1115,6 +1191,7 @@ class BatchBoardMethods:
         text: str | None = None,
         from_group: bool | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `board.addTopic`.
 
@@ -1141,11 +1218,14 @@ class BatchBoardMethods:
                     "text": text,
                     "from_group": from_group,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def close_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.closeTopic`.
 
         Tokens: user.
@@ -1163,7 +1243,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1177,6 +1258,7 @@ class BatchBoardMethods:
         from_group: bool | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `board.createComment`.
 
@@ -1205,11 +1287,14 @@ class BatchBoardMethods:
                     "from_group": from_group,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+    def delete_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.deleteComment`.
 
         Tokens: user, group.
@@ -1229,11 +1314,14 @@ class BatchBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def delete_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.deleteTopic`.
 
         Tokens: user.
@@ -1251,7 +1339,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1263,6 +1352,7 @@ class BatchBoardMethods:
         comment_id: int,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `board.editComment`.
 
@@ -1287,11 +1377,14 @@ class BatchBoardMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_topic(self, *, group_id: int, topic_id: int, title: str) -> Pending[BaseOkResponse]:
+    def edit_topic(
+        self, *, group_id: int, topic_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.editTopic`.
 
         Tokens: user.
@@ -1311,11 +1404,14 @@ class BatchBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def fix_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def fix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.fixTopic`.
 
         Tokens: user.
@@ -1333,7 +1429,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1349,6 +1446,7 @@ class BatchBoardMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -1362,6 +1460,7 @@ class BatchBoardMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -1374,6 +1473,7 @@ class BatchBoardMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: Literal["asc", "desc"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetCommentsResponse | BoardGetCommentsExtendedResponse]:
         """Call `board.getComments`.
 
@@ -1405,7 +1505,8 @@ class BatchBoardMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1421,6 +1522,7 @@ class BatchBoardMethods:
         count: int | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetTopicsExtendedResponse]: ...
     @overload
     def get_topics(
@@ -1434,6 +1536,7 @@ class BatchBoardMethods:
         extended: Literal[False] | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetTopicsResponse]: ...
     def get_topics(
         self,
@@ -1446,6 +1549,7 @@ class BatchBoardMethods:
         extended: bool | None = None,
         preview: Literal[1, 2, 0] | None = None,
         preview_length: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BoardGetTopicsResponse | BoardGetTopicsExtendedResponse]:
         """Call `board.getTopics`.
 
@@ -1477,11 +1581,14 @@ class BatchBoardMethods:
                     "extended": extended,
                     "preview": preview,
                     "preview_length": preview_length,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def open_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.openTopic`.
 
         Tokens: user.
@@ -1499,11 +1606,14 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, group_id: int, topic_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+    def restore_comment(
+        self, *, group_id: int, topic_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.restoreComment`.
 
         Tokens: user, group.
@@ -1523,11 +1633,14 @@ class BatchBoardMethods:
                     "group_id": group_id,
                     "topic_id": topic_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unfix_topic(self, *, group_id: int, topic_id: int) -> Pending[BaseOkResponse]:
+    def unfix_topic(
+        self, *, group_id: int, topic_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `board.unfixTopic`.
 
         Tokens: user.
@@ -1545,7 +1658,8 @@ class BatchBoardMethods:
                 {
                     "group_id": group_id,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -203,7 +203,12 @@ class BugtrackerMethods:
         self._client = client
 
     def add_company_groups_members(
-        self, *, company_id: int, user_ids: Sequence[int], company_group_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        user_ids: Sequence[int],
+        company_group_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerAddCompanyGroupsMembersResponse:
         """Call `bugtracker.addCompanyGroupsMembers`.
 
@@ -224,11 +229,14 @@ class BugtrackerMethods:
                     "company_id": company_id,
                     "user_ids": user_ids,
                     "company_group_ids": company_group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_company_members(self, *, user_ids: Sequence[int], company_id: int) -> BugtrackerAddCompanyMembersResponse:
+    def add_company_members(
+        self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BugtrackerAddCompanyMembersResponse:
         """Call `bugtracker.addCompanyMembers`.
 
         Args:
@@ -246,7 +254,8 @@ class BugtrackerMethods:
                 {
                     "user_ids": user_ids,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -258,6 +267,7 @@ class BugtrackerMethods:
         comment: str | None = None,
         from_statuses: Sequence[int] | None = None,
         not_in_statuses: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `bugtracker.changeBugreportStatus`.
 
@@ -282,7 +292,8 @@ class BugtrackerMethods:
                     "comment": comment,
                     "from_statuses": from_statuses,
                     "not_in_statuses": not_in_statuses,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -294,6 +305,7 @@ class BugtrackerMethods:
         hidden: bool | None = None,
         hidden_attachments: bool | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerCreateCommentResponse:
         """Call `bugtracker.createComment`.
 
@@ -318,7 +330,8 @@ class BugtrackerMethods:
                     "hidden": hidden,
                     "hidden_attachments": hidden_attachments,
                     "force": force,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -328,6 +341,7 @@ class BugtrackerMethods:
         bugreport_id: int,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetBugreportByIdResponse:
         """Call `bugtracker.getBugreportById`.
 
@@ -350,7 +364,8 @@ class BugtrackerMethods:
                     "bugreport_id": bugreport_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -364,6 +379,7 @@ class BugtrackerMethods:
         filter_name: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyGroupMembersResponse:
         """Call `bugtracker.getCompanyGroupMembers`.
 
@@ -394,7 +410,8 @@ class BugtrackerMethods:
                     "filter_name": filter_name,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -411,6 +428,7 @@ class BugtrackerMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyMembersResponse:
         """Call `bugtracker.getCompanyMembers`.
 
@@ -447,12 +465,18 @@ class BugtrackerMethods:
                     "extended": extended,
                     "fields": fields,
                     "extra": extra,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_download_version_url(
-        self, *, product_id: int, version_id: int, ttl: int | None = None
+        self,
+        *,
+        product_id: int,
+        version_id: int,
+        ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetDownloadVersionUrlResponse:
         """Call `bugtracker.getDownloadVersionUrl`.
 
@@ -475,11 +499,14 @@ class BugtrackerMethods:
                     "product_id": product_id,
                     "version_id": version_id,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_build_upload_server(self, *, product_id: int) -> BaseUploadServer:
+    def get_product_build_upload_server(
+        self, *, product_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `bugtracker.getProductBuildUploadServer`.
 
         Idempotent: retried on transient failures.
@@ -497,11 +524,14 @@ class BugtrackerMethods:
             _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER.call(
                 {
                     "product_id": product_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_company_group_member(self, *, company_id: int, user_id: int, company_group_id: int) -> BaseOkResponse:
+    def remove_company_group_member(
+        self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyGroupMember`.
 
         Args:
@@ -521,11 +551,14 @@ class BugtrackerMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "company_group_id": company_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_company_member(self, *, user_id: int, company_id: int) -> BaseOkResponse:
+    def remove_company_member(
+        self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyMember`.
 
         Args:
@@ -543,7 +576,8 @@ class BugtrackerMethods:
                 {
                     "user_id": user_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -556,6 +590,7 @@ class BugtrackerMethods:
         release_notes: str | None = None,
         visible: bool | None = None,
         set_rft: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `bugtracker.saveProductVersion`.
 
@@ -582,11 +617,14 @@ class BugtrackerMethods:
                     "release_notes": release_notes,
                     "visible": visible,
                     "set_rft": set_rft,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_company_member_role(self, *, user_id: int, company_id: int, role: Literal[0, 1]) -> BaseOkResponse:
+    def set_company_member_role(
+        self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setCompanyMemberRole`.
 
         Args:
@@ -606,11 +644,14 @@ class BugtrackerMethods:
                     "user_id": user_id,
                     "company_id": company_id,
                     "role": role,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_product_is_over(self, *, product_id: int, is_over: bool | None = None) -> BaseOkResponse:
+    def set_product_is_over(
+        self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setProductIsOver`.
 
         Args:
@@ -628,7 +669,8 @@ class BugtrackerMethods:
                 {
                     "product_id": product_id,
                     "is_over": is_over,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -642,7 +684,12 @@ class AsyncBugtrackerMethods:
         self._client = client
 
     async def add_company_groups_members(
-        self, *, company_id: int, user_ids: Sequence[int], company_group_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        user_ids: Sequence[int],
+        company_group_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerAddCompanyGroupsMembersResponse:
         """Call `bugtracker.addCompanyGroupsMembers`.
 
@@ -663,12 +710,13 @@ class AsyncBugtrackerMethods:
                     "company_id": company_id,
                     "user_ids": user_ids,
                     "company_group_ids": company_group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_company_members(
-        self, *, user_ids: Sequence[int], company_id: int
+        self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BugtrackerAddCompanyMembersResponse:
         """Call `bugtracker.addCompanyMembers`.
 
@@ -687,7 +735,8 @@ class AsyncBugtrackerMethods:
                 {
                     "user_ids": user_ids,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -699,6 +748,7 @@ class AsyncBugtrackerMethods:
         comment: str | None = None,
         from_statuses: Sequence[int] | None = None,
         not_in_statuses: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `bugtracker.changeBugreportStatus`.
 
@@ -723,7 +773,8 @@ class AsyncBugtrackerMethods:
                     "comment": comment,
                     "from_statuses": from_statuses,
                     "not_in_statuses": not_in_statuses,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -735,6 +786,7 @@ class AsyncBugtrackerMethods:
         hidden: bool | None = None,
         hidden_attachments: bool | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerCreateCommentResponse:
         """Call `bugtracker.createComment`.
 
@@ -759,7 +811,8 @@ class AsyncBugtrackerMethods:
                     "hidden": hidden,
                     "hidden_attachments": hidden_attachments,
                     "force": force,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -769,6 +822,7 @@ class AsyncBugtrackerMethods:
         bugreport_id: int,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetBugreportByIdResponse:
         """Call `bugtracker.getBugreportById`.
 
@@ -791,7 +845,8 @@ class AsyncBugtrackerMethods:
                     "bugreport_id": bugreport_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -805,6 +860,7 @@ class AsyncBugtrackerMethods:
         filter_name: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyGroupMembersResponse:
         """Call `bugtracker.getCompanyGroupMembers`.
 
@@ -835,7 +891,8 @@ class AsyncBugtrackerMethods:
                     "filter_name": filter_name,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -852,6 +909,7 @@ class AsyncBugtrackerMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetCompanyMembersResponse:
         """Call `bugtracker.getCompanyMembers`.
 
@@ -888,12 +946,18 @@ class AsyncBugtrackerMethods:
                     "extended": extended,
                     "fields": fields,
                     "extra": extra,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_download_version_url(
-        self, *, product_id: int, version_id: int, ttl: int | None = None
+        self,
+        *,
+        product_id: int,
+        version_id: int,
+        ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BugtrackerGetDownloadVersionUrlResponse:
         """Call `bugtracker.getDownloadVersionUrl`.
 
@@ -916,11 +980,14 @@ class AsyncBugtrackerMethods:
                     "product_id": product_id,
                     "version_id": version_id,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_product_build_upload_server(self, *, product_id: int) -> BaseUploadServer:
+    async def get_product_build_upload_server(
+        self, *, product_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `bugtracker.getProductBuildUploadServer`.
 
         Idempotent: retried on transient failures.
@@ -938,12 +1005,13 @@ class AsyncBugtrackerMethods:
             _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER.call(
                 {
                     "product_id": product_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def remove_company_group_member(
-        self, *, company_id: int, user_id: int, company_group_id: int
+        self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyGroupMember`.
 
@@ -964,11 +1032,14 @@ class AsyncBugtrackerMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "company_group_id": company_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_company_member(self, *, user_id: int, company_id: int) -> BaseOkResponse:
+    async def remove_company_member(
+        self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.removeCompanyMember`.
 
         Args:
@@ -986,7 +1057,8 @@ class AsyncBugtrackerMethods:
                 {
                     "user_id": user_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -999,6 +1071,7 @@ class AsyncBugtrackerMethods:
         release_notes: str | None = None,
         visible: bool | None = None,
         set_rft: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `bugtracker.saveProductVersion`.
 
@@ -1025,11 +1098,14 @@ class AsyncBugtrackerMethods:
                     "release_notes": release_notes,
                     "visible": visible,
                     "set_rft": set_rft,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_company_member_role(self, *, user_id: int, company_id: int, role: Literal[0, 1]) -> BaseOkResponse:
+    async def set_company_member_role(
+        self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setCompanyMemberRole`.
 
         Args:
@@ -1049,11 +1125,14 @@ class AsyncBugtrackerMethods:
                     "user_id": user_id,
                     "company_id": company_id,
                     "role": role,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_product_is_over(self, *, product_id: int, is_over: bool | None = None) -> BaseOkResponse:
+    async def set_product_is_over(
+        self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `bugtracker.setProductIsOver`.
 
         Args:
@@ -1071,7 +1150,8 @@ class AsyncBugtrackerMethods:
                 {
                     "product_id": product_id,
                     "is_over": is_over,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1085,7 +1165,12 @@ class BatchBugtrackerMethods:
         self._batch = batch
 
     def add_company_groups_members(
-        self, *, company_id: int, user_ids: Sequence[int], company_group_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        user_ids: Sequence[int],
+        company_group_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerAddCompanyGroupsMembersResponse]:
         """Call `bugtracker.addCompanyGroupsMembers`.
 
@@ -1106,12 +1191,13 @@ class BatchBugtrackerMethods:
                     "company_id": company_id,
                     "user_ids": user_ids,
                     "company_group_ids": company_group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_company_members(
-        self, *, user_ids: Sequence[int], company_id: int
+        self, *, user_ids: Sequence[int], company_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BugtrackerAddCompanyMembersResponse]:
         """Call `bugtracker.addCompanyMembers`.
 
@@ -1130,7 +1216,8 @@ class BatchBugtrackerMethods:
                 {
                     "user_ids": user_ids,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1142,6 +1229,7 @@ class BatchBugtrackerMethods:
         comment: str | None = None,
         from_statuses: Sequence[int] | None = None,
         not_in_statuses: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `bugtracker.changeBugreportStatus`.
 
@@ -1166,7 +1254,8 @@ class BatchBugtrackerMethods:
                     "comment": comment,
                     "from_statuses": from_statuses,
                     "not_in_statuses": not_in_statuses,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1178,6 +1267,7 @@ class BatchBugtrackerMethods:
         hidden: bool | None = None,
         hidden_attachments: bool | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerCreateCommentResponse]:
         """Call `bugtracker.createComment`.
 
@@ -1202,7 +1292,8 @@ class BatchBugtrackerMethods:
                     "hidden": hidden,
                     "hidden_attachments": hidden_attachments,
                     "force": force,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1212,6 +1303,7 @@ class BatchBugtrackerMethods:
         bugreport_id: int,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetBugreportByIdResponse]:
         """Call `bugtracker.getBugreportById`.
 
@@ -1234,7 +1326,8 @@ class BatchBugtrackerMethods:
                     "bugreport_id": bugreport_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1248,6 +1341,7 @@ class BatchBugtrackerMethods:
         filter_name: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetCompanyGroupMembersResponse]:
         """Call `bugtracker.getCompanyGroupMembers`.
 
@@ -1278,7 +1372,8 @@ class BatchBugtrackerMethods:
                     "filter_name": filter_name,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1295,6 +1390,7 @@ class BatchBugtrackerMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extra: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetCompanyMembersResponse]:
         """Call `bugtracker.getCompanyMembers`.
 
@@ -1331,12 +1427,18 @@ class BatchBugtrackerMethods:
                     "extended": extended,
                     "fields": fields,
                     "extra": extra,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_download_version_url(
-        self, *, product_id: int, version_id: int, ttl: int | None = None
+        self,
+        *,
+        product_id: int,
+        version_id: int,
+        ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BugtrackerGetDownloadVersionUrlResponse]:
         """Call `bugtracker.getDownloadVersionUrl`.
 
@@ -1359,11 +1461,14 @@ class BatchBugtrackerMethods:
                     "product_id": product_id,
                     "version_id": version_id,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_build_upload_server(self, *, product_id: int) -> Pending[BaseUploadServer]:
+    def get_product_build_upload_server(
+        self, *, product_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `bugtracker.getProductBuildUploadServer`.
 
         Idempotent: retried on transient failures.
@@ -1381,12 +1486,13 @@ class BatchBugtrackerMethods:
             _BUGTRACKER_GET_PRODUCT_BUILD_UPLOAD_SERVER.call(
                 {
                     "product_id": product_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_company_group_member(
-        self, *, company_id: int, user_id: int, company_group_id: int
+        self, *, company_id: int, user_id: int, company_group_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.removeCompanyGroupMember`.
 
@@ -1407,11 +1513,14 @@ class BatchBugtrackerMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "company_group_id": company_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_company_member(self, *, user_id: int, company_id: int) -> Pending[BaseOkResponse]:
+    def remove_company_member(
+        self, *, user_id: int, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.removeCompanyMember`.
 
         Args:
@@ -1429,7 +1538,8 @@ class BatchBugtrackerMethods:
                 {
                     "user_id": user_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1442,6 +1552,7 @@ class BatchBugtrackerMethods:
         release_notes: str | None = None,
         visible: bool | None = None,
         set_rft: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.saveProductVersion`.
 
@@ -1468,11 +1579,14 @@ class BatchBugtrackerMethods:
                     "release_notes": release_notes,
                     "visible": visible,
                     "set_rft": set_rft,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_company_member_role(self, *, user_id: int, company_id: int, role: Literal[0, 1]) -> Pending[BaseOkResponse]:
+    def set_company_member_role(
+        self, *, user_id: int, company_id: int, role: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.setCompanyMemberRole`.
 
         Args:
@@ -1492,11 +1606,14 @@ class BatchBugtrackerMethods:
                     "user_id": user_id,
                     "company_id": company_id,
                     "role": role,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_product_is_over(self, *, product_id: int, is_over: bool | None = None) -> Pending[BaseOkResponse]:
+    def set_product_is_over(
+        self, *, product_id: int, is_over: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `bugtracker.setProductIsOver`.
 
         Args:
@@ -1514,7 +1631,8 @@ class BatchBugtrackerMethods:
                 {
                     "product_id": product_id,
                     "is_over": is_over,
-                }
+                },
+                extra=extra_params,
             )
         )
 

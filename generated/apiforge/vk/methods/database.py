@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -185,7 +185,12 @@ class DatabaseMethods:
         self._client = client
 
     def get_chairs(
-        self, *, faculty_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        faculty_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetChairsResponse:
         """Call `database.getChairs`.
 
@@ -206,7 +211,8 @@ class DatabaseMethods:
                     "faculty_id": faculty_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -219,6 +225,7 @@ class DatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -245,12 +252,17 @@ class DatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_cities_by_id(
-        self, *, city_ids: Sequence[int] | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        city_ids: Sequence[int] | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[BaseObject]:
         """Call `database.getCitiesById`.
 
@@ -269,7 +281,8 @@ class DatabaseMethods:
                 {
                     "city_ids": city_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -280,6 +293,7 @@ class DatabaseMethods:
         code: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCountriesResponse:
         """Call `database.getCountries`.
 
@@ -302,11 +316,14 @@ class DatabaseMethods:
                     "code": code,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_countries_by_id(self, *, country_ids: Sequence[int] | None = None) -> list[BaseCountry]:
+    def get_countries_by_id(
+        self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseCountry]:
         """Call `database.getCountriesById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -322,12 +339,18 @@ class DatabaseMethods:
             _DATABASE_GET_COUNTRIES_BY_ID.call(
                 {
                     "country_ids": country_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_faculties(
-        self, *, university_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        university_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetFacultiesResponse:
         """Call `database.getFaculties`.
 
@@ -348,12 +371,19 @@ class DatabaseMethods:
                     "university_id": university_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_metro_stations(
-        self, *, city_id: int, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        city_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetMetroStationsResponse:
         """Call `database.getMetroStations`.
 
@@ -376,11 +406,14 @@ class DatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_metro_stations_by_id(self, *, station_ids: Sequence[int] | None = None) -> list[DatabaseStation]:
+    def get_metro_stations_by_id(
+        self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DatabaseStation]:
         """Call `database.getMetroStationsById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -396,12 +429,18 @@ class DatabaseMethods:
             _DATABASE_GET_METRO_STATIONS_BY_ID.call(
                 {
                     "station_ids": station_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_regions(
-        self, *, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetRegionsResponse:
         """Call `database.getRegions`.
 
@@ -422,11 +461,14 @@ class DatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_school_classes(self, *, country_id: int | None = None) -> list[BaseObject]:
+    def get_school_classes(
+        self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseObject]:
         """Call `database.getSchoolClasses`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -442,12 +484,19 @@ class DatabaseMethods:
             _DATABASE_GET_SCHOOL_CLASSES.call(
                 {
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_schools(
-        self, *, city_id: int, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        city_id: int,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetSchoolsResponse:
         """Call `database.getSchools`.
 
@@ -470,12 +519,19 @@ class DatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -498,7 +554,8 @@ class DatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -512,7 +569,12 @@ class AsyncDatabaseMethods:
         self._client = client
 
     async def get_chairs(
-        self, *, faculty_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        faculty_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetChairsResponse:
         """Call `database.getChairs`.
 
@@ -533,7 +595,8 @@ class AsyncDatabaseMethods:
                     "faculty_id": faculty_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -546,6 +609,7 @@ class AsyncDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCitiesResponse:
         """Call `database.getCities`.
 
@@ -572,12 +636,17 @@ class AsyncDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_cities_by_id(
-        self, *, city_ids: Sequence[int] | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        city_ids: Sequence[int] | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[BaseObject]:
         """Call `database.getCitiesById`.
 
@@ -596,7 +665,8 @@ class AsyncDatabaseMethods:
                 {
                     "city_ids": city_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -607,6 +677,7 @@ class AsyncDatabaseMethods:
         code: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetCountriesResponse:
         """Call `database.getCountries`.
 
@@ -629,11 +700,14 @@ class AsyncDatabaseMethods:
                     "code": code,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_countries_by_id(self, *, country_ids: Sequence[int] | None = None) -> list[BaseCountry]:
+    async def get_countries_by_id(
+        self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseCountry]:
         """Call `database.getCountriesById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -649,12 +723,18 @@ class AsyncDatabaseMethods:
             _DATABASE_GET_COUNTRIES_BY_ID.call(
                 {
                     "country_ids": country_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_faculties(
-        self, *, university_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        university_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetFacultiesResponse:
         """Call `database.getFaculties`.
 
@@ -675,12 +755,19 @@ class AsyncDatabaseMethods:
                     "university_id": university_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_metro_stations(
-        self, *, city_id: int, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        city_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetMetroStationsResponse:
         """Call `database.getMetroStations`.
 
@@ -703,11 +790,14 @@ class AsyncDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_metro_stations_by_id(self, *, station_ids: Sequence[int] | None = None) -> list[DatabaseStation]:
+    async def get_metro_stations_by_id(
+        self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DatabaseStation]:
         """Call `database.getMetroStationsById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -723,12 +813,18 @@ class AsyncDatabaseMethods:
             _DATABASE_GET_METRO_STATIONS_BY_ID.call(
                 {
                     "station_ids": station_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_regions(
-        self, *, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetRegionsResponse:
         """Call `database.getRegions`.
 
@@ -749,11 +845,14 @@ class AsyncDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_school_classes(self, *, country_id: int | None = None) -> list[BaseObject]:
+    async def get_school_classes(
+        self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[BaseObject]:
         """Call `database.getSchoolClasses`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -769,12 +868,19 @@ class AsyncDatabaseMethods:
             _DATABASE_GET_SCHOOL_CLASSES.call(
                 {
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_schools(
-        self, *, city_id: int, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        city_id: int,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetSchoolsResponse:
         """Call `database.getSchools`.
 
@@ -797,12 +903,19 @@ class AsyncDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DatabaseGetUniversitiesResponse:
         """Call `database.getUniversities`.
 
@@ -825,7 +938,8 @@ class AsyncDatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -839,7 +953,12 @@ class BatchDatabaseMethods:
         self._batch = batch
 
     def get_chairs(
-        self, *, faculty_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        faculty_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetChairsResponse]:
         """Call `database.getChairs`.
 
@@ -860,7 +979,8 @@ class BatchDatabaseMethods:
                     "faculty_id": faculty_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -873,6 +993,7 @@ class BatchDatabaseMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetCitiesResponse]:
         """Call `database.getCities`.
 
@@ -899,12 +1020,17 @@ class BatchDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_cities_by_id(
-        self, *, city_ids: Sequence[int] | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        city_ids: Sequence[int] | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[BaseObject]]:
         """Call `database.getCitiesById`.
 
@@ -923,7 +1049,8 @@ class BatchDatabaseMethods:
                 {
                     "city_ids": city_ids,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -934,6 +1061,7 @@ class BatchDatabaseMethods:
         code: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetCountriesResponse]:
         """Call `database.getCountries`.
 
@@ -956,11 +1084,14 @@ class BatchDatabaseMethods:
                     "code": code,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_countries_by_id(self, *, country_ids: Sequence[int] | None = None) -> Pending[list[BaseCountry]]:
+    def get_countries_by_id(
+        self, *, country_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[BaseCountry]]:
         """Call `database.getCountriesById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -976,12 +1107,18 @@ class BatchDatabaseMethods:
             _DATABASE_GET_COUNTRIES_BY_ID.call(
                 {
                     "country_ids": country_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_faculties(
-        self, *, university_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        university_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetFacultiesResponse]:
         """Call `database.getFaculties`.
 
@@ -1002,12 +1139,19 @@ class BatchDatabaseMethods:
                     "university_id": university_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_metro_stations(
-        self, *, city_id: int, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        city_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetMetroStationsResponse]:
         """Call `database.getMetroStations`.
 
@@ -1030,11 +1174,14 @@ class BatchDatabaseMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_metro_stations_by_id(self, *, station_ids: Sequence[int] | None = None) -> Pending[list[DatabaseStation]]:
+    def get_metro_stations_by_id(
+        self, *, station_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[DatabaseStation]]:
         """Call `database.getMetroStationsById`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1050,12 +1197,18 @@ class BatchDatabaseMethods:
             _DATABASE_GET_METRO_STATIONS_BY_ID.call(
                 {
                     "station_ids": station_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_regions(
-        self, *, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetRegionsResponse]:
         """Call `database.getRegions`.
 
@@ -1076,11 +1229,14 @@ class BatchDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_school_classes(self, *, country_id: int | None = None) -> Pending[list[BaseObject]]:
+    def get_school_classes(
+        self, *, country_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[BaseObject]]:
         """Call `database.getSchoolClasses`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -1096,12 +1252,19 @@ class BatchDatabaseMethods:
             _DATABASE_GET_SCHOOL_CLASSES.call(
                 {
                     "country_id": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_schools(
-        self, *, city_id: int, q: str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        city_id: int,
+        q: str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetSchoolsResponse]:
         """Call `database.getSchools`.
 
@@ -1124,12 +1287,19 @@ class BatchDatabaseMethods:
                     "q": q,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_universities(
-        self, *, q: str | None = None, city_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        q: str | None = None,
+        city_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DatabaseGetUniversitiesResponse]:
         """Call `database.getUniversities`.
 
@@ -1152,7 +1322,8 @@ class BatchDatabaseMethods:
                     "city_id": city_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -165,7 +165,14 @@ class DocsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add(self, *, owner_id: int, doc_id: int, access_key: str | None = None) -> int:
+    def add(
+        self,
+        *,
+        owner_id: int,
+        doc_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `docs.add`.
 
         Tokens: user.
@@ -185,11 +192,12 @@ class DocsMethods:
                     "owner_id": owner_id,
                     "doc_id": doc_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    def delete(self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `docs.delete`.
 
         Tokens: user.
@@ -209,12 +217,19 @@ class DocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit(
-        self, *, doc_id: int, title: str, owner_id: int | None = None, tags: Sequence[str] | None = None
+        self,
+        *,
+        doc_id: int,
+        title: str,
+        owner_id: int | None = None,
+        tags: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `docs.edit`.
 
@@ -239,7 +254,8 @@ class DocsMethods:
                     "title": title,
                     "owner_id": owner_id,
                     "tags": tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -251,6 +267,7 @@ class DocsMethods:
         type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
         owner_id: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsGetResponse:
         """Call `docs.get`.
 
@@ -275,11 +292,14 @@ class DocsMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, docs: Sequence[str], return_tags: bool | None = None) -> list[DocsDoc]:
+    def get_by_id(
+        self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DocsDoc]:
         """Call `docs.getById`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -297,12 +317,17 @@ class DocsMethods:
                 {
                     "docs": docs,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages_upload_server(
-        self, *, type: Literal["audio_message", "doc", "graffiti"] | None = None, peer_id: int | None = None
+        self,
+        *,
+        type: Literal["audio_message", "doc", "graffiti"] | None = None,
+        peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `docs.getMessagesUploadServer`.
 
@@ -323,11 +348,14 @@ class DocsMethods:
                 {
                     "type": type,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_types(self, *, owner_id: int | None = None) -> DocsGetTypesResponse:
+    def get_types(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> DocsGetTypesResponse:
         """Call `docs.getTypes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -343,11 +371,14 @@ class DocsMethods:
             _DOCS_GET_TYPES.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    def get_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -363,11 +394,14 @@ class DocsMethods:
             _DOCS_GET_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getWallUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -383,11 +417,14 @@ class DocsMethods:
             _DOCS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    def restore(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `docs.restore`.
 
         Tokens: user.
@@ -407,12 +444,19 @@ class DocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save(
-        self, *, file: str, title: str | None = None, tags: str | None = None, return_tags: bool | None = None
+        self,
+        *,
+        file: str,
+        title: str | None = None,
+        tags: str | None = None,
+        return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSaveResponse:
         """Call `docs.save`.
 
@@ -437,7 +481,8 @@ class DocsMethods:
                     "title": title,
                     "tags": tags,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -449,6 +494,7 @@ class DocsMethods:
         count: int | None = None,
         offset: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSearchResponse:
         """Call `docs.search`.
 
@@ -473,7 +519,8 @@ class DocsMethods:
                     "count": count,
                     "offset": offset,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -486,7 +533,14 @@ class AsyncDocsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add(self, *, owner_id: int, doc_id: int, access_key: str | None = None) -> int:
+    async def add(
+        self,
+        *,
+        owner_id: int,
+        doc_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `docs.add`.
 
         Tokens: user.
@@ -506,11 +560,14 @@ class AsyncDocsMethods:
                     "owner_id": owner_id,
                     "doc_id": doc_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    async def delete(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `docs.delete`.
 
         Tokens: user.
@@ -530,12 +587,19 @@ class AsyncDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def edit(
-        self, *, doc_id: int, title: str, owner_id: int | None = None, tags: Sequence[str] | None = None
+        self,
+        *,
+        doc_id: int,
+        title: str,
+        owner_id: int | None = None,
+        tags: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `docs.edit`.
 
@@ -560,7 +624,8 @@ class AsyncDocsMethods:
                     "title": title,
                     "owner_id": owner_id,
                     "tags": tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -572,6 +637,7 @@ class AsyncDocsMethods:
         type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
         owner_id: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsGetResponse:
         """Call `docs.get`.
 
@@ -596,11 +662,14 @@ class AsyncDocsMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_by_id(self, *, docs: Sequence[str], return_tags: bool | None = None) -> list[DocsDoc]:
+    async def get_by_id(
+        self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[DocsDoc]:
         """Call `docs.getById`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -618,12 +687,17 @@ class AsyncDocsMethods:
                 {
                     "docs": docs,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_messages_upload_server(
-        self, *, type: Literal["audio_message", "doc", "graffiti"] | None = None, peer_id: int | None = None
+        self,
+        *,
+        type: Literal["audio_message", "doc", "graffiti"] | None = None,
+        peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `docs.getMessagesUploadServer`.
 
@@ -644,11 +718,14 @@ class AsyncDocsMethods:
                 {
                     "type": type,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_types(self, *, owner_id: int | None = None) -> DocsGetTypesResponse:
+    async def get_types(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> DocsGetTypesResponse:
         """Call `docs.getTypes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -664,11 +741,14 @@ class AsyncDocsMethods:
             _DOCS_GET_TYPES.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    async def get_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -684,11 +764,14 @@ class AsyncDocsMethods:
             _DOCS_GET_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_wall_upload_server(self, *, group_id: int | None = None) -> BaseUploadServer:
+    async def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `docs.getWallUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -704,11 +787,14 @@ class AsyncDocsMethods:
             _DOCS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, owner_id: int, doc_id: int) -> BaseOkResponse:
+    async def restore(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `docs.restore`.
 
         Tokens: user.
@@ -728,12 +814,19 @@ class AsyncDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save(
-        self, *, file: str, title: str | None = None, tags: str | None = None, return_tags: bool | None = None
+        self,
+        *,
+        file: str,
+        title: str | None = None,
+        tags: str | None = None,
+        return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSaveResponse:
         """Call `docs.save`.
 
@@ -758,7 +851,8 @@ class AsyncDocsMethods:
                     "title": title,
                     "tags": tags,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -770,6 +864,7 @@ class AsyncDocsMethods:
         count: int | None = None,
         offset: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DocsSearchResponse:
         """Call `docs.search`.
 
@@ -794,7 +889,8 @@ class AsyncDocsMethods:
                     "count": count,
                     "offset": offset,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -807,7 +903,14 @@ class BatchDocsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add(self, *, owner_id: int, doc_id: int, access_key: str | None = None) -> Pending[int]:
+    def add(
+        self,
+        *,
+        owner_id: int,
+        doc_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[int]:
         """Call `docs.add`.
 
         Tokens: user.
@@ -827,11 +930,14 @@ class BatchDocsMethods:
                     "owner_id": owner_id,
                     "doc_id": doc_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, doc_id: int) -> Pending[BaseOkResponse]:
+    def delete(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `docs.delete`.
 
         Tokens: user.
@@ -851,12 +957,19 @@ class BatchDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit(
-        self, *, doc_id: int, title: str, owner_id: int | None = None, tags: Sequence[str] | None = None
+        self,
+        *,
+        doc_id: int,
+        title: str,
+        owner_id: int | None = None,
+        tags: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `docs.edit`.
 
@@ -881,7 +994,8 @@ class BatchDocsMethods:
                     "title": title,
                     "owner_id": owner_id,
                     "tags": tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -893,6 +1007,7 @@ class BatchDocsMethods:
         type: Literal[0, 1, 2, 3, 4, 5, 6, 7, 8] | None = None,
         owner_id: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsGetResponse]:
         """Call `docs.get`.
 
@@ -917,11 +1032,14 @@ class BatchDocsMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, docs: Sequence[str], return_tags: bool | None = None) -> Pending[list[DocsDoc]]:
+    def get_by_id(
+        self, *, docs: Sequence[str], return_tags: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[DocsDoc]]:
         """Call `docs.getById`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -939,12 +1057,17 @@ class BatchDocsMethods:
                 {
                     "docs": docs,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages_upload_server(
-        self, *, type: Literal["audio_message", "doc", "graffiti"] | None = None, peer_id: int | None = None
+        self,
+        *,
+        type: Literal["audio_message", "doc", "graffiti"] | None = None,
+        peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
         """Call `docs.getMessagesUploadServer`.
 
@@ -965,11 +1088,14 @@ class BatchDocsMethods:
                 {
                     "type": type,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_types(self, *, owner_id: int | None = None) -> Pending[DocsGetTypesResponse]:
+    def get_types(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[DocsGetTypesResponse]:
         """Call `docs.getTypes`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -985,11 +1111,14 @@ class BatchDocsMethods:
             _DOCS_GET_TYPES.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_server(self, *, group_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `docs.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1005,11 +1134,14 @@ class BatchDocsMethods:
             _DOCS_GET_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `docs.getWallUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1025,11 +1157,14 @@ class BatchDocsMethods:
             _DOCS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, doc_id: int) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, owner_id: int, doc_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `docs.restore`.
 
         Tokens: user.
@@ -1049,12 +1184,19 @@ class BatchDocsMethods:
                 {
                     "owner_id": owner_id,
                     "doc_id": doc_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save(
-        self, *, file: str, title: str | None = None, tags: str | None = None, return_tags: bool | None = None
+        self,
+        *,
+        file: str,
+        title: str | None = None,
+        tags: str | None = None,
+        return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsSaveResponse]:
         """Call `docs.save`.
 
@@ -1079,7 +1221,8 @@ class BatchDocsMethods:
                     "title": title,
                     "tags": tags,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1091,6 +1234,7 @@ class BatchDocsMethods:
         count: int | None = None,
         offset: int | None = None,
         return_tags: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DocsSearchResponse]:
         """Call `docs.search`.
 
@@ -1115,7 +1259,8 @@ class BatchDocsMethods:
                     "count": count,
                     "offset": offset,
                     "return_tags": return_tags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

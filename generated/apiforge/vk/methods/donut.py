@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -71,7 +71,13 @@ class DonutMethods:
         self._client = client
 
     def get_friends(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse:
         """Call `donut.getFriends`.
 
@@ -94,11 +100,14 @@ class DonutMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_subscription(self, *, owner_id: int) -> DonutDonatorSubscriptionInfo:
+    def get_subscription(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> DonutDonatorSubscriptionInfo:
         """Call `donut.getSubscription`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -116,7 +125,8 @@ class DonutMethods:
             _DONUT_GET_SUBSCRIPTION.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -126,6 +136,7 @@ class DonutMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DonutGetSubscriptionsResponse:
         """Call `donut.getSubscriptions`.
 
@@ -146,11 +157,12 @@ class DonutMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_don(self, *, owner_id: int) -> BaseBoolInt:
+    def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `donut.isDon`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -166,7 +178,8 @@ class DonutMethods:
             _DONUT_IS_DON.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -180,7 +193,13 @@ class AsyncDonutMethods:
         self._client = client
 
     async def get_friends(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse:
         """Call `donut.getFriends`.
 
@@ -203,11 +222,14 @@ class AsyncDonutMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_subscription(self, *, owner_id: int) -> DonutDonatorSubscriptionInfo:
+    async def get_subscription(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> DonutDonatorSubscriptionInfo:
         """Call `donut.getSubscription`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -225,7 +247,8 @@ class AsyncDonutMethods:
             _DONUT_GET_SUBSCRIPTION.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -235,6 +258,7 @@ class AsyncDonutMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DonutGetSubscriptionsResponse:
         """Call `donut.getSubscriptions`.
 
@@ -255,11 +279,12 @@ class AsyncDonutMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def is_don(self, *, owner_id: int) -> BaseBoolInt:
+    async def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `donut.isDon`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -275,7 +300,8 @@ class AsyncDonutMethods:
             _DONUT_IS_DON.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -289,7 +315,13 @@ class BatchDonutMethods:
         self._batch = batch
 
     def get_friends(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None, fields: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersFieldsResponse]:
         """Call `donut.getFriends`.
 
@@ -312,11 +344,14 @@ class BatchDonutMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_subscription(self, *, owner_id: int) -> Pending[DonutDonatorSubscriptionInfo]:
+    def get_subscription(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[DonutDonatorSubscriptionInfo]:
         """Call `donut.getSubscription`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -334,7 +369,8 @@ class BatchDonutMethods:
             _DONUT_GET_SUBSCRIPTION.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -344,6 +380,7 @@ class BatchDonutMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DonutGetSubscriptionsResponse]:
         """Call `donut.getSubscriptions`.
 
@@ -364,11 +401,12 @@ class BatchDonutMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def is_don(self, *, owner_id: int) -> Pending[BaseBoolInt]:
+    def is_don(self, *, owner_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
         """Call `donut.isDon`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -384,7 +422,8 @@ class BatchDonutMethods:
             _DONUT_IS_DON.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -288,7 +288,7 @@ class FaveMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_article(self, *, url: str) -> BaseOkResponse:
+    def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addArticle`.
 
         Tokens: user.
@@ -306,11 +306,12 @@ class FaveMethods:
             _FAVE_ADD_ARTICLE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, link: str) -> BaseOkResponse:
+    def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addLink`.
 
         Tokens: user.
@@ -326,11 +327,18 @@ class FaveMethods:
             _FAVE_ADD_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def add_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.addPage`.
 
         Tokens: user.
@@ -348,11 +356,14 @@ class FaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_post(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    def add_post(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addPost`.
 
         Tokens: user.
@@ -372,11 +383,14 @@ class FaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_product(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    def add_product(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addProduct`.
 
         Tokens: user.
@@ -396,11 +410,18 @@ class FaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_tag(self, *, name: str | None = None, position: Literal["back", "front"] | None = None) -> FaveTag:
+    def add_tag(
+        self,
+        *,
+        name: str | None = None,
+        position: Literal["back", "front"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> FaveTag:
         """Call `fave.addTag`.
 
         Tokens: user.
@@ -420,11 +441,14 @@ class FaveMethods:
                 {
                     "name": name,
                     "position": position,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_video(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    def add_video(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addVideo`.
 
         Tokens: user.
@@ -444,11 +468,12 @@ class FaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_tag(self, *, id: int, name: str) -> BaseOkResponse:
+    def edit_tag(self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.editTag`.
 
         Tokens: user.
@@ -466,7 +491,8 @@ class FaveMethods:
                 {
                     "id": id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -495,6 +521,7 @@ class FaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetExtendedResponse: ...
     @overload
     def get(
@@ -521,6 +548,7 @@ class FaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse: ...
     def get(
         self,
@@ -546,6 +574,7 @@ class FaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
         """Call `fave.get`.
 
@@ -575,7 +604,8 @@ class FaveMethods:
                     "count": count,
                     "fields": fields,
                     "is_from_snackbar": is_from_snackbar,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -587,6 +617,7 @@ class FaveMethods:
         type: Literal["groups", "hints", "users"] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetPagesResponse:
         """Call `fave.getPages`.
 
@@ -611,11 +642,12 @@ class FaveMethods:
                     "type": type,
                     "fields": fields,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tags(self) -> FaveGetTagsResponse:
+    def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> FaveGetTagsResponse:
         """Call `fave.getTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -624,9 +656,9 @@ class FaveMethods:
 
         Docs: https://dev.vk.com/method/fave.getTags
         """
-        return self._client.request(_FAVE_GET_TAGS.call({}))
+        return self._client.request(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
-    def mark_seen(self) -> BaseBoolInt:
+    def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `fave.markSeen`.
 
         Tokens: user.
@@ -635,9 +667,11 @@ class FaveMethods:
 
         Docs: https://dev.vk.com/method/fave.markSeen
         """
-        return self._client.request(_FAVE_MARK_SEEN.call({}))
+        return self._client.request(_FAVE_MARK_SEEN.call({}, extra=extra_params))
 
-    def remove_article(self, *, owner_id: int, article_id: int) -> BaseBoolInt:
+    def remove_article(
+        self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `fave.removeArticle`.
 
         Tokens: user.
@@ -655,11 +689,14 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "article_id": article_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_link(self, *, link_id: str | None = None, link: str | None = None) -> BaseOkResponse:
+    def remove_link(
+        self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeLink`.
 
         Tokens: user.
@@ -677,11 +714,18 @@ class FaveMethods:
                 {
                     "link_id": link_id,
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def remove_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.removePage`.
 
         Tokens: user.
@@ -699,11 +743,14 @@ class FaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_post(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    def remove_post(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removePost`.
 
         Tokens: user.
@@ -721,11 +768,14 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_product(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    def remove_product(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeProduct`.
 
         Tokens: user.
@@ -743,11 +793,12 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, id: int) -> BaseOkResponse:
+    def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.removeTag`.
 
         Tokens: user.
@@ -763,11 +814,14 @@ class FaveMethods:
             _FAVE_REMOVE_TAG.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_video(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    def remove_video(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeVideo`.
 
         Tokens: user.
@@ -785,11 +839,12 @@ class FaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_tags(self, *, ids: Sequence[int]) -> BaseOkResponse:
+    def reorder_tags(self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.reorderTags`.
 
         Tokens: user.
@@ -805,12 +860,18 @@ class FaveMethods:
             _FAVE_REORDER_TAGS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_page_tags(
-        self, *, user_id: int | None = None, group_id: int | None = None, tag_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        tag_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setPageTags`.
 
@@ -833,7 +894,8 @@ class FaveMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "tag_ids": tag_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -860,6 +922,7 @@ class FaveMethods:
         tag_ids: Sequence[int] | None = None,
         link_id: str | None = None,
         link_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setTags`.
 
@@ -888,11 +951,18 @@ class FaveMethods:
                     "tag_ids": tag_ids,
                     "link_id": link_id,
                     "link_url": link_url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def track_page_interaction(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def track_page_interaction(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.trackPageInteraction`.
 
         Tokens: user.
@@ -910,7 +980,8 @@ class FaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -923,7 +994,7 @@ class AsyncFaveMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_article(self, *, url: str) -> BaseOkResponse:
+    async def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addArticle`.
 
         Tokens: user.
@@ -941,11 +1012,12 @@ class AsyncFaveMethods:
             _FAVE_ADD_ARTICLE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_link(self, *, link: str) -> BaseOkResponse:
+    async def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.addLink`.
 
         Tokens: user.
@@ -961,11 +1033,18 @@ class AsyncFaveMethods:
             _FAVE_ADD_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    async def add_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.addPage`.
 
         Tokens: user.
@@ -983,11 +1062,14 @@ class AsyncFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_post(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    async def add_post(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addPost`.
 
         Tokens: user.
@@ -1007,11 +1089,14 @@ class AsyncFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_product(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    async def add_product(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addProduct`.
 
         Tokens: user.
@@ -1031,11 +1116,18 @@ class AsyncFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_tag(self, *, name: str | None = None, position: Literal["back", "front"] | None = None) -> FaveTag:
+    async def add_tag(
+        self,
+        *,
+        name: str | None = None,
+        position: Literal["back", "front"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> FaveTag:
         """Call `fave.addTag`.
 
         Tokens: user.
@@ -1055,11 +1147,14 @@ class AsyncFaveMethods:
                 {
                     "name": name,
                     "position": position,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_video(self, *, owner_id: int, id: int, access_key: str | None = None) -> BaseOkResponse:
+    async def add_video(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.addVideo`.
 
         Tokens: user.
@@ -1079,11 +1174,12 @@ class AsyncFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_tag(self, *, id: int, name: str) -> BaseOkResponse:
+    async def edit_tag(self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.editTag`.
 
         Tokens: user.
@@ -1101,7 +1197,8 @@ class AsyncFaveMethods:
                 {
                     "id": id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1130,6 +1227,7 @@ class AsyncFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetExtendedResponse: ...
     @overload
     async def get(
@@ -1156,6 +1254,7 @@ class AsyncFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse: ...
     async def get(
         self,
@@ -1181,6 +1280,7 @@ class AsyncFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetResponse | FaveGetExtendedResponse:
         """Call `fave.get`.
 
@@ -1210,7 +1310,8 @@ class AsyncFaveMethods:
                     "count": count,
                     "fields": fields,
                     "is_from_snackbar": is_from_snackbar,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1222,6 +1323,7 @@ class AsyncFaveMethods:
         type: Literal["groups", "hints", "users"] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FaveGetPagesResponse:
         """Call `fave.getPages`.
 
@@ -1246,11 +1348,12 @@ class AsyncFaveMethods:
                     "type": type,
                     "fields": fields,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_tags(self) -> FaveGetTagsResponse:
+    async def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> FaveGetTagsResponse:
         """Call `fave.getTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1259,9 +1362,9 @@ class AsyncFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.getTags
         """
-        return await self._client.request(_FAVE_GET_TAGS.call({}))
+        return await self._client.request(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
-    async def mark_seen(self) -> BaseBoolInt:
+    async def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `fave.markSeen`.
 
         Tokens: user.
@@ -1270,9 +1373,11 @@ class AsyncFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.markSeen
         """
-        return await self._client.request(_FAVE_MARK_SEEN.call({}))
+        return await self._client.request(_FAVE_MARK_SEEN.call({}, extra=extra_params))
 
-    async def remove_article(self, *, owner_id: int, article_id: int) -> BaseBoolInt:
+    async def remove_article(
+        self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `fave.removeArticle`.
 
         Tokens: user.
@@ -1290,11 +1395,14 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "article_id": article_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_link(self, *, link_id: str | None = None, link: str | None = None) -> BaseOkResponse:
+    async def remove_link(
+        self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeLink`.
 
         Tokens: user.
@@ -1312,11 +1420,18 @@ class AsyncFaveMethods:
                 {
                     "link_id": link_id,
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_page(self, *, user_id: int | None = None, group_id: int | None = None) -> BaseOkResponse:
+    async def remove_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `fave.removePage`.
 
         Tokens: user.
@@ -1334,11 +1449,14 @@ class AsyncFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_post(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    async def remove_post(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removePost`.
 
         Tokens: user.
@@ -1356,11 +1474,14 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_product(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    async def remove_product(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeProduct`.
 
         Tokens: user.
@@ -1378,11 +1499,12 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_tag(self, *, id: int) -> BaseOkResponse:
+    async def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `fave.removeTag`.
 
         Tokens: user.
@@ -1398,11 +1520,14 @@ class AsyncFaveMethods:
             _FAVE_REMOVE_TAG.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_video(self, *, owner_id: int, id: int) -> BaseOkResponse:
+    async def remove_video(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.removeVideo`.
 
         Tokens: user.
@@ -1420,11 +1545,14 @@ class AsyncFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def reorder_tags(self, *, ids: Sequence[int]) -> BaseOkResponse:
+    async def reorder_tags(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `fave.reorderTags`.
 
         Tokens: user.
@@ -1440,12 +1568,18 @@ class AsyncFaveMethods:
             _FAVE_REORDER_TAGS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def set_page_tags(
-        self, *, user_id: int | None = None, group_id: int | None = None, tag_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        tag_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setPageTags`.
 
@@ -1468,7 +1602,8 @@ class AsyncFaveMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "tag_ids": tag_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1495,6 +1630,7 @@ class AsyncFaveMethods:
         tag_ids: Sequence[int] | None = None,
         link_id: str | None = None,
         link_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.setTags`.
 
@@ -1523,12 +1659,17 @@ class AsyncFaveMethods:
                     "tag_ids": tag_ids,
                     "link_id": link_id,
                     "link_url": link_url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def track_page_interaction(
-        self, *, user_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `fave.trackPageInteraction`.
 
@@ -1547,7 +1688,8 @@ class AsyncFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1560,7 +1702,7 @@ class BatchFaveMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_article(self, *, url: str) -> Pending[BaseOkResponse]:
+    def add_article(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `fave.addArticle`.
 
         Tokens: user.
@@ -1578,11 +1720,12 @@ class BatchFaveMethods:
             _FAVE_ADD_ARTICLE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, link: str) -> Pending[BaseOkResponse]:
+    def add_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `fave.addLink`.
 
         Tokens: user.
@@ -1598,11 +1741,18 @@ class BatchFaveMethods:
             _FAVE_ADD_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_page(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def add_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addPage`.
 
         Tokens: user.
@@ -1620,11 +1770,14 @@ class BatchFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_post(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+    def add_post(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addPost`.
 
         Tokens: user.
@@ -1644,11 +1797,14 @@ class BatchFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_product(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+    def add_product(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addProduct`.
 
         Tokens: user.
@@ -1668,11 +1824,18 @@ class BatchFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_tag(self, *, name: str | None = None, position: Literal["back", "front"] | None = None) -> Pending[FaveTag]:
+    def add_tag(
+        self,
+        *,
+        name: str | None = None,
+        position: Literal["back", "front"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[FaveTag]:
         """Call `fave.addTag`.
 
         Tokens: user.
@@ -1692,11 +1855,14 @@ class BatchFaveMethods:
                 {
                     "name": name,
                     "position": position,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_video(self, *, owner_id: int, id: int, access_key: str | None = None) -> Pending[BaseOkResponse]:
+    def add_video(
+        self, *, owner_id: int, id: int, access_key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.addVideo`.
 
         Tokens: user.
@@ -1716,11 +1882,14 @@ class BatchFaveMethods:
                     "owner_id": owner_id,
                     "id": id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_tag(self, *, id: int, name: str) -> Pending[BaseOkResponse]:
+    def edit_tag(
+        self, *, id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.editTag`.
 
         Tokens: user.
@@ -1738,7 +1907,8 @@ class BatchFaveMethods:
                 {
                     "id": id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1767,6 +1937,7 @@ class BatchFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetExtendedResponse]: ...
     @overload
     def get(
@@ -1793,6 +1964,7 @@ class BatchFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetResponse]: ...
     def get(
         self,
@@ -1818,6 +1990,7 @@ class BatchFaveMethods:
         count: int | None = None,
         fields: str | None = None,
         is_from_snackbar: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetResponse | FaveGetExtendedResponse]:
         """Call `fave.get`.
 
@@ -1847,7 +2020,8 @@ class BatchFaveMethods:
                     "count": count,
                     "fields": fields,
                     "is_from_snackbar": is_from_snackbar,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1859,6 +2033,7 @@ class BatchFaveMethods:
         type: Literal["groups", "hints", "users"] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FaveGetPagesResponse]:
         """Call `fave.getPages`.
 
@@ -1883,11 +2058,12 @@ class BatchFaveMethods:
                     "type": type,
                     "fields": fields,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tags(self) -> Pending[FaveGetTagsResponse]:
+    def get_tags(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[FaveGetTagsResponse]:
         """Call `fave.getTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1896,9 +2072,9 @@ class BatchFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.getTags
         """
-        return self._batch.add(_FAVE_GET_TAGS.call({}))
+        return self._batch.add(_FAVE_GET_TAGS.call({}, extra=extra_params))
 
-    def mark_seen(self) -> Pending[BaseBoolInt]:
+    def mark_seen(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
         """Call `fave.markSeen`.
 
         Tokens: user.
@@ -1907,9 +2083,11 @@ class BatchFaveMethods:
 
         Docs: https://dev.vk.com/method/fave.markSeen
         """
-        return self._batch.add(_FAVE_MARK_SEEN.call({}))
+        return self._batch.add(_FAVE_MARK_SEEN.call({}, extra=extra_params))
 
-    def remove_article(self, *, owner_id: int, article_id: int) -> Pending[BaseBoolInt]:
+    def remove_article(
+        self, *, owner_id: int, article_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `fave.removeArticle`.
 
         Tokens: user.
@@ -1927,11 +2105,14 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "article_id": article_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_link(self, *, link_id: str | None = None, link: str | None = None) -> Pending[BaseOkResponse]:
+    def remove_link(
+        self, *, link_id: str | None = None, link: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removeLink`.
 
         Tokens: user.
@@ -1949,11 +2130,18 @@ class BatchFaveMethods:
                 {
                     "link_id": link_id,
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_page(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def remove_page(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removePage`.
 
         Tokens: user.
@@ -1971,11 +2159,14 @@ class BatchFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_post(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+    def remove_post(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removePost`.
 
         Tokens: user.
@@ -1993,11 +2184,14 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_product(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+    def remove_product(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removeProduct`.
 
         Tokens: user.
@@ -2015,11 +2209,12 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, id: int) -> Pending[BaseOkResponse]:
+    def remove_tag(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `fave.removeTag`.
 
         Tokens: user.
@@ -2035,11 +2230,14 @@ class BatchFaveMethods:
             _FAVE_REMOVE_TAG.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_video(self, *, owner_id: int, id: int) -> Pending[BaseOkResponse]:
+    def remove_video(
+        self, *, owner_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.removeVideo`.
 
         Tokens: user.
@@ -2057,11 +2255,14 @@ class BatchFaveMethods:
                 {
                     "owner_id": owner_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_tags(self, *, ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def reorder_tags(
+        self, *, ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `fave.reorderTags`.
 
         Tokens: user.
@@ -2077,12 +2278,18 @@ class BatchFaveMethods:
             _FAVE_REORDER_TAGS.call(
                 {
                     "ids": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def set_page_tags(
-        self, *, user_id: int | None = None, group_id: int | None = None, tag_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        tag_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `fave.setPageTags`.
 
@@ -2105,7 +2312,8 @@ class BatchFaveMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "tag_ids": tag_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2132,6 +2340,7 @@ class BatchFaveMethods:
         tag_ids: Sequence[int] | None = None,
         link_id: str | None = None,
         link_url: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `fave.setTags`.
 
@@ -2160,12 +2369,17 @@ class BatchFaveMethods:
                     "tag_ids": tag_ids,
                     "link_id": link_id,
                     "link_url": link_url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def track_page_interaction(
-        self, *, user_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `fave.trackPageInteraction`.
 
@@ -2184,7 +2398,8 @@ class BatchFaveMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -272,7 +272,12 @@ class FriendsMethods:
         self._client = client
 
     def add(
-        self, *, user_id: int | None = None, text: str | None = None, follow: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        text: str | None = None,
+        follow: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsAddResponse:
         """Call `friends.add`.
 
@@ -295,11 +300,14 @@ class FriendsMethods:
                     "user_id": user_id,
                     "text": text,
                     "follow": follow,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_list(self, *, name: str, user_ids: Sequence[int] | None = None) -> FriendsAddListResponse:
+    def add_list(
+        self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsAddListResponse:
         """Call `friends.addList`.
 
         Tokens: user.
@@ -319,20 +327,36 @@ class FriendsMethods:
                 {
                     "name": name,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], extended: Literal[True], need_sign: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        need_sign: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendExtendedStatus]: ...
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus]: ...
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]:
         """Call `friends.areFriends`.
 
@@ -354,11 +378,14 @@ class FriendsMethods:
                     "user_ids": user_ids,
                     "need_sign": need_sign,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, user_id: int | None = None) -> FriendsDeleteResponse:
+    def delete(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsDeleteResponse:
         """Call `friends.delete`.
 
         Tokens: user.
@@ -374,11 +401,12 @@ class FriendsMethods:
             _FRIENDS_DELETE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_all_requests(self) -> BaseOkResponse:
+    def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteAllRequests`.
 
         Tokens: user.
@@ -387,9 +415,9 @@ class FriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.deleteAllRequests
         """
-        return self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}))
+        return self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
-    def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteList`.
 
         Tokens: user.
@@ -407,11 +435,14 @@ class FriendsMethods:
             _FRIENDS_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit(self, *, user_id: int, list_ids: Sequence[int] | None = None) -> BaseOkResponse:
+    def edit(
+        self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `friends.edit`.
 
         Tokens: user.
@@ -429,7 +460,8 @@ class FriendsMethods:
                 {
                     "user_id": user_id,
                     "list_ids": list_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -441,6 +473,7 @@ class FriendsMethods:
         user_ids: Sequence[int] | None = None,
         add_user_ids: Sequence[int] | None = None,
         delete_user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `friends.editList`.
 
@@ -467,7 +500,8 @@ class FriendsMethods:
                     "user_ids": user_ids,
                     "add_user_ids": add_user_ids,
                     "delete_user_ids": delete_user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -482,6 +516,7 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     def get(
@@ -494,6 +529,7 @@ class FriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse: ...
     def get(
         self,
@@ -505,6 +541,7 @@ class FriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -534,11 +571,12 @@ class FriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_users(self) -> list[int]:
+    def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `friends.getAppUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -547,9 +585,15 @@ class FriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.getAppUsers
         """
-        return self._client.request(_FRIENDS_GET_APP_USERS.call({}))
+        return self._client.request(_FRIENDS_GET_APP_USERS.call({}, extra=extra_params))
 
-    def get_lists(self, *, user_id: int | None = None, return_system: bool | None = None) -> FriendsGetListsResponse:
+    def get_lists(
+        self,
+        *,
+        user_id: int | None = None,
+        return_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> FriendsGetListsResponse:
         """Call `friends.getLists`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -567,7 +611,8 @@ class FriendsMethods:
                 {
                     "user_id": user_id,
                     "return_system": return_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -582,6 +627,7 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsMutualFriend]: ...
     @overload
     def get_mutual(
@@ -594,6 +640,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsMutualFriend: ...
     @overload
     def get_mutual(
@@ -606,6 +653,7 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     def get_mutual(
         self,
@@ -617,6 +665,7 @@ class FriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | list[FriendsMutualFriend] | FriendsMutualFriend:
         """Call `friends.getMutual`.
 
@@ -647,7 +696,8 @@ class FriendsMethods:
                     "count": count,
                     "offset": offset,
                     "need_common_count": need_common_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -661,6 +711,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetOnlineOnlineMobileResponse: ...
     @overload
     def get_online(
@@ -672,6 +723,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     def get_online(
         self,
@@ -682,6 +734,7 @@ class FriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | FriendsGetOnlineOnlineMobileResponse:
         """Call `friends.getOnline`.
 
@@ -709,11 +762,12 @@ class FriendsMethods:
                     "order": order,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_recent(self, *, count: int | None = None) -> list[int]:
+    def get_recent(self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `friends.getRecent`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -729,7 +783,8 @@ class FriendsMethods:
             _FRIENDS_GET_RECENT.call(
                 {
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -747,6 +802,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsNeedMutualResponse: ...
     @overload
     def get_requests(
@@ -762,6 +818,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsExtendedResponse: ...
     @overload
     def get_requests(
@@ -777,6 +834,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse: ...
     def get_requests(
         self,
@@ -791,6 +849,7 @@ class FriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse:
         """Call `friends.getRequests`.
 
@@ -827,7 +886,8 @@ class FriendsMethods:
                     "suggested": suggested,
                     "ref": ref,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -839,6 +899,7 @@ class FriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -863,7 +924,8 @@ class FriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -876,6 +938,7 @@ class FriendsMethods:
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsSearchResponse:
         """Call `friends.search`.
 
@@ -902,7 +965,8 @@ class FriendsMethods:
                     "name_case": name_case,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -916,7 +980,12 @@ class AsyncFriendsMethods:
         self._client = client
 
     async def add(
-        self, *, user_id: int | None = None, text: str | None = None, follow: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        text: str | None = None,
+        follow: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsAddResponse:
         """Call `friends.add`.
 
@@ -939,11 +1008,14 @@ class AsyncFriendsMethods:
                     "user_id": user_id,
                     "text": text,
                     "follow": follow,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_list(self, *, name: str, user_ids: Sequence[int] | None = None) -> FriendsAddListResponse:
+    async def add_list(
+        self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsAddListResponse:
         """Call `friends.addList`.
 
         Tokens: user.
@@ -963,20 +1035,36 @@ class AsyncFriendsMethods:
                 {
                     "name": name,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def are_friends(
-        self, *, user_ids: Sequence[int], extended: Literal[True], need_sign: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        need_sign: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendExtendedStatus]: ...
     @overload
     async def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus]: ...
     async def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]:
         """Call `friends.areFriends`.
 
@@ -998,11 +1086,14 @@ class AsyncFriendsMethods:
                     "user_ids": user_ids,
                     "need_sign": need_sign,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, user_id: int | None = None) -> FriendsDeleteResponse:
+    async def delete(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> FriendsDeleteResponse:
         """Call `friends.delete`.
 
         Tokens: user.
@@ -1018,11 +1109,12 @@ class AsyncFriendsMethods:
             _FRIENDS_DELETE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_all_requests(self) -> BaseOkResponse:
+    async def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteAllRequests`.
 
         Tokens: user.
@@ -1031,9 +1123,9 @@ class AsyncFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.deleteAllRequests
         """
-        return await self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}))
+        return await self._client.request(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
-    async def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    async def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `friends.deleteList`.
 
         Tokens: user.
@@ -1051,11 +1143,14 @@ class AsyncFriendsMethods:
             _FRIENDS_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit(self, *, user_id: int, list_ids: Sequence[int] | None = None) -> BaseOkResponse:
+    async def edit(
+        self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `friends.edit`.
 
         Tokens: user.
@@ -1073,7 +1168,8 @@ class AsyncFriendsMethods:
                 {
                     "user_id": user_id,
                     "list_ids": list_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1085,6 +1181,7 @@ class AsyncFriendsMethods:
         user_ids: Sequence[int] | None = None,
         add_user_ids: Sequence[int] | None = None,
         delete_user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `friends.editList`.
 
@@ -1111,7 +1208,8 @@ class AsyncFriendsMethods:
                     "user_ids": user_ids,
                     "add_user_ids": add_user_ids,
                     "delete_user_ids": delete_user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1126,6 +1224,7 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetFieldsResponse: ...
     @overload
     async def get(
@@ -1138,6 +1237,7 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse: ...
     async def get(
         self,
@@ -1149,6 +1249,7 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetResponse | FriendsGetFieldsResponse:
         """Call `friends.get`.
 
@@ -1178,11 +1279,12 @@ class AsyncFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_app_users(self) -> list[int]:
+    async def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> list[int]:
         """Call `friends.getAppUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1191,10 +1293,14 @@ class AsyncFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.getAppUsers
         """
-        return await self._client.request(_FRIENDS_GET_APP_USERS.call({}))
+        return await self._client.request(_FRIENDS_GET_APP_USERS.call({}, extra=extra_params))
 
     async def get_lists(
-        self, *, user_id: int | None = None, return_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        return_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetListsResponse:
         """Call `friends.getLists`.
 
@@ -1213,7 +1319,8 @@ class AsyncFriendsMethods:
                 {
                     "user_id": user_id,
                     "return_system": return_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1228,6 +1335,7 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[FriendsMutualFriend]: ...
     @overload
     async def get_mutual(
@@ -1240,6 +1348,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsMutualFriend: ...
     @overload
     async def get_mutual(
@@ -1252,6 +1361,7 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     async def get_mutual(
         self,
@@ -1263,6 +1373,7 @@ class AsyncFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | list[FriendsMutualFriend] | FriendsMutualFriend:
         """Call `friends.getMutual`.
 
@@ -1293,7 +1404,8 @@ class AsyncFriendsMethods:
                     "count": count,
                     "offset": offset,
                     "need_common_count": need_common_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1307,6 +1419,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetOnlineOnlineMobileResponse: ...
     @overload
     async def get_online(
@@ -1318,6 +1431,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     async def get_online(
         self,
@@ -1328,6 +1442,7 @@ class AsyncFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | FriendsGetOnlineOnlineMobileResponse:
         """Call `friends.getOnline`.
 
@@ -1355,11 +1470,14 @@ class AsyncFriendsMethods:
                     "order": order,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_recent(self, *, count: int | None = None) -> list[int]:
+    async def get_recent(
+        self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[int]:
         """Call `friends.getRecent`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1375,7 +1493,8 @@ class AsyncFriendsMethods:
             _FRIENDS_GET_RECENT.call(
                 {
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1393,6 +1512,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsNeedMutualResponse: ...
     @overload
     async def get_requests(
@@ -1408,6 +1528,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsExtendedResponse: ...
     @overload
     async def get_requests(
@@ -1423,6 +1544,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse: ...
     async def get_requests(
         self,
@@ -1437,6 +1559,7 @@ class AsyncFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse:
         """Call `friends.getRequests`.
 
@@ -1473,7 +1596,8 @@ class AsyncFriendsMethods:
                     "suggested": suggested,
                     "ref": ref,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1485,6 +1609,7 @@ class AsyncFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsGetSuggestionsResponse:
         """Call `friends.getSuggestions`.
 
@@ -1509,7 +1634,8 @@ class AsyncFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1522,6 +1648,7 @@ class AsyncFriendsMethods:
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FriendsSearchResponse:
         """Call `friends.search`.
 
@@ -1548,7 +1675,8 @@ class AsyncFriendsMethods:
                     "name_case": name_case,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1562,7 +1690,12 @@ class BatchFriendsMethods:
         self._batch = batch
 
     def add(
-        self, *, user_id: int | None = None, text: str | None = None, follow: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        text: str | None = None,
+        follow: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsAddResponse]:
         """Call `friends.add`.
 
@@ -1585,11 +1718,14 @@ class BatchFriendsMethods:
                     "user_id": user_id,
                     "text": text,
                     "follow": follow,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_list(self, *, name: str, user_ids: Sequence[int] | None = None) -> Pending[FriendsAddListResponse]:
+    def add_list(
+        self, *, name: str, user_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[FriendsAddListResponse]:
         """Call `friends.addList`.
 
         Tokens: user.
@@ -1609,20 +1745,36 @@ class BatchFriendsMethods:
                 {
                     "name": name,
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], extended: Literal[True], need_sign: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        need_sign: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsFriendExtendedStatus]]: ...
     @overload
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsFriendStatus]]: ...
     def are_friends(
-        self, *, user_ids: Sequence[int], need_sign: bool | None = None, extended: bool | None = None
+        self,
+        *,
+        user_ids: Sequence[int],
+        need_sign: bool | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsFriendStatus] | list[FriendsFriendExtendedStatus]]:
         """Call `friends.areFriends`.
 
@@ -1644,11 +1796,14 @@ class BatchFriendsMethods:
                     "user_ids": user_ids,
                     "need_sign": need_sign,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, user_id: int | None = None) -> Pending[FriendsDeleteResponse]:
+    def delete(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[FriendsDeleteResponse]:
         """Call `friends.delete`.
 
         Tokens: user.
@@ -1664,11 +1819,12 @@ class BatchFriendsMethods:
             _FRIENDS_DELETE.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_all_requests(self) -> Pending[BaseOkResponse]:
+    def delete_all_requests(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `friends.deleteAllRequests`.
 
         Tokens: user.
@@ -1677,9 +1833,9 @@ class BatchFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.deleteAllRequests
         """
-        return self._batch.add(_FRIENDS_DELETE_ALL_REQUESTS.call({}))
+        return self._batch.add(_FRIENDS_DELETE_ALL_REQUESTS.call({}, extra=extra_params))
 
-    def delete_list(self, *, list_id: int) -> Pending[BaseOkResponse]:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `friends.deleteList`.
 
         Tokens: user.
@@ -1697,11 +1853,14 @@ class BatchFriendsMethods:
             _FRIENDS_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit(self, *, user_id: int, list_ids: Sequence[int] | None = None) -> Pending[BaseOkResponse]:
+    def edit(
+        self, *, user_id: int, list_ids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `friends.edit`.
 
         Tokens: user.
@@ -1719,7 +1878,8 @@ class BatchFriendsMethods:
                 {
                     "user_id": user_id,
                     "list_ids": list_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1731,6 +1891,7 @@ class BatchFriendsMethods:
         user_ids: Sequence[int] | None = None,
         add_user_ids: Sequence[int] | None = None,
         delete_user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `friends.editList`.
 
@@ -1757,7 +1918,8 @@ class BatchFriendsMethods:
                     "user_ids": user_ids,
                     "add_user_ids": add_user_ids,
                     "delete_user_ids": delete_user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1772,6 +1934,7 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetFieldsResponse]: ...
     @overload
     def get(
@@ -1784,6 +1947,7 @@ class BatchFriendsMethods:
         offset: int | None = None,
         fields: None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetResponse]: ...
     def get(
         self,
@@ -1795,6 +1959,7 @@ class BatchFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetResponse | FriendsGetFieldsResponse]:
         """Call `friends.get`.
 
@@ -1824,11 +1989,12 @@ class BatchFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_users(self) -> Pending[list[int]]:
+    def get_app_users(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[int]]:
         """Call `friends.getAppUsers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1837,10 +2003,14 @@ class BatchFriendsMethods:
 
         Docs: https://dev.vk.com/method/friends.getAppUsers
         """
-        return self._batch.add(_FRIENDS_GET_APP_USERS.call({}))
+        return self._batch.add(_FRIENDS_GET_APP_USERS.call({}, extra=extra_params))
 
     def get_lists(
-        self, *, user_id: int | None = None, return_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        return_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetListsResponse]:
         """Call `friends.getLists`.
 
@@ -1859,7 +2029,8 @@ class BatchFriendsMethods:
                 {
                     "user_id": user_id,
                     "return_system": return_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1874,6 +2045,7 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[FriendsMutualFriend]]: ...
     @overload
     def get_mutual(
@@ -1886,6 +2058,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsMutualFriend]: ...
     @overload
     def get_mutual(
@@ -1898,6 +2071,7 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     def get_mutual(
         self,
@@ -1909,6 +2083,7 @@ class BatchFriendsMethods:
         count: int | None = None,
         offset: int | None = None,
         need_common_count: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | list[FriendsMutualFriend] | FriendsMutualFriend]:
         """Call `friends.getMutual`.
 
@@ -1939,7 +2114,8 @@ class BatchFriendsMethods:
                     "count": count,
                     "offset": offset,
                     "need_common_count": need_common_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1953,6 +2129,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetOnlineOnlineMobileResponse]: ...
     @overload
     def get_online(
@@ -1964,6 +2141,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     def get_online(
         self,
@@ -1974,6 +2152,7 @@ class BatchFriendsMethods:
         order: str | None = None,
         count: int | None = None,
         offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | FriendsGetOnlineOnlineMobileResponse]:
         """Call `friends.getOnline`.
 
@@ -2001,11 +2180,14 @@ class BatchFriendsMethods:
                     "order": order,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_recent(self, *, count: int | None = None) -> Pending[list[int]]:
+    def get_recent(
+        self, *, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[int]]:
         """Call `friends.getRecent`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2021,7 +2203,8 @@ class BatchFriendsMethods:
             _FRIENDS_GET_RECENT.call(
                 {
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2039,6 +2222,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetRequestsNeedMutualResponse]: ...
     @overload
     def get_requests(
@@ -2054,6 +2238,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetRequestsExtendedResponse]: ...
     @overload
     def get_requests(
@@ -2069,6 +2254,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetRequestsResponse]: ...
     def get_requests(
         self,
@@ -2083,6 +2269,7 @@ class BatchFriendsMethods:
         suggested: bool | None = None,
         ref: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[
         FriendsGetRequestsResponse | FriendsGetRequestsNeedMutualResponse | FriendsGetRequestsExtendedResponse
     ]:
@@ -2121,7 +2308,8 @@ class BatchFriendsMethods:
                     "suggested": suggested,
                     "ref": ref,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2133,6 +2321,7 @@ class BatchFriendsMethods:
         offset: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsGetSuggestionsResponse]:
         """Call `friends.getSuggestions`.
 
@@ -2157,7 +2346,8 @@ class BatchFriendsMethods:
                     "offset": offset,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2170,6 +2360,7 @@ class BatchFriendsMethods:
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FriendsSearchResponse]:
         """Call `friends.search`.
 
@@ -2196,7 +2387,8 @@ class BatchFriendsMethods:
                     "name_case": name_case,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -36,7 +37,12 @@ class GiftsMethods:
         self._client = client
 
     def get(
-        self, *, user_id: int | None = None, count: int | None = None, offset: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GiftsGetResponse:
         """Call `gifts.get`.
 
@@ -57,7 +63,8 @@ class GiftsMethods:
                     "user_id": user_id,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -71,7 +78,12 @@ class AsyncGiftsMethods:
         self._client = client
 
     async def get(
-        self, *, user_id: int | None = None, count: int | None = None, offset: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GiftsGetResponse:
         """Call `gifts.get`.
 
@@ -92,7 +104,8 @@ class AsyncGiftsMethods:
                     "user_id": user_id,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -106,7 +119,12 @@ class BatchGiftsMethods:
         self._batch = batch
 
     def get(
-        self, *, user_id: int | None = None, count: int | None = None, offset: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        count: int | None = None,
+        offset: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GiftsGetResponse]:
         """Call `gifts.get`.
 
@@ -127,7 +145,8 @@ class BatchGiftsMethods:
                     "user_id": user_id,
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -909,6 +909,7 @@ class GroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.addAddress`.
 
@@ -949,12 +950,19 @@ class GroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_callback_server(
-        self, *, group_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddCallbackServerResponse:
         """Call `groups.addCallbackServer`.
 
@@ -979,11 +987,14 @@ class GroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, group_id: int, link: str, text: str | None = None) -> GroupsLinksItem:
+    def add_link(
+        self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLinksItem:
         """Call `groups.addLink`.
 
         Tokens: user.
@@ -1003,11 +1014,14 @@ class GroupsMethods:
                     "group_id": group_id,
                     "link": link,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def approve_request(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    def approve_request(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.approveRequest`.
 
         Tokens: user.
@@ -1027,7 +1041,8 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1040,6 +1055,7 @@ class GroupsMethods:
         reason: int | None = None,
         comment: str | None = None,
         comment_visible: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.ban`.
 
@@ -1066,7 +1082,8 @@ class GroupsMethods:
                     "reason": reason,
                     "comment": comment,
                     "comment_visible": comment_visible,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1079,6 +1096,7 @@ class GroupsMethods:
         public_category: int | None = None,
         public_subcategory: int | None = None,
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGroupFull:
         """Call `groups.create`.
 
@@ -1107,11 +1125,14 @@ class GroupsMethods:
                     "public_category": public_category,
                     "public_subcategory": public_subcategory,
                     "subtype": subtype,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_address(self, *, group_id: int, address_id: int) -> BaseOkResponse:
+    def delete_address(
+        self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteAddress`.
 
         Tokens: user, group.
@@ -1131,11 +1152,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "address_id": address_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_callback_server(self, *, group_id: int, server_id: int) -> BaseOkResponse:
+    def delete_callback_server(
+        self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteCallbackServer`.
 
         Tokens: user, group.
@@ -1155,11 +1179,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_link(self, *, group_id: int, link_id: int) -> BaseOkResponse:
+    def delete_link(
+        self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteLink`.
 
         Tokens: user.
@@ -1177,11 +1204,12 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "link_id": link_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def disable_online(self, *, group_id: int) -> BaseOkResponse:
+    def disable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.disableOnline`.
 
         Tokens: user, group.
@@ -1197,7 +1225,8 @@ class GroupsMethods:
             _GROUPS_DISABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1252,6 +1281,7 @@ class GroupsMethods:
         secondary_section: int | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.edit`.
 
@@ -1364,7 +1394,8 @@ class GroupsMethods:
                     "secondary_section": secondary_section,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1386,6 +1417,7 @@ class GroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.editAddress`.
 
@@ -1428,12 +1460,20 @@ class GroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_callback_server(
-        self, *, group_id: int, server_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        server_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editCallbackServer`.
 
@@ -1460,11 +1500,14 @@ class GroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_link(self, *, group_id: int, link_id: int, text: str | None = None) -> BaseOkResponse:
+    def edit_link(
+        self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.editLink`.
 
         Tokens: user.
@@ -1484,7 +1527,8 @@ class GroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1499,6 +1543,7 @@ class GroupsMethods:
         contact_position: str | None = None,
         contact_phone: str | None = None,
         contact_email: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editManager`.
 
@@ -1531,11 +1576,12 @@ class GroupsMethods:
                     "contact_position": contact_position,
                     "contact_phone": contact_phone,
                     "contact_email": contact_email,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_online(self, *, group_id: int) -> BaseOkResponse:
+    def enable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.enableOnline`.
 
         Tokens: user, group.
@@ -1551,7 +1597,8 @@ class GroupsMethods:
             _GROUPS_ENABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1569,6 +1616,7 @@ class GroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetObjectExtendedResponse: ...
     @overload
     def get(
@@ -1584,6 +1632,7 @@ class GroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse: ...
     def get(
         self,
@@ -1598,6 +1647,7 @@ class GroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse | GroupsGetObjectExtendedResponse:
         """Call `groups.get`.
 
@@ -1627,7 +1677,8 @@ class GroupsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1662,6 +1713,7 @@ class GroupsMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetAddressesResponse:
         """Call `groups.getAddresses`.
 
@@ -1692,7 +1744,8 @@ class GroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1704,6 +1757,7 @@ class GroupsMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetBannedResponse:
         """Call `groups.getBanned`.
 
@@ -1730,7 +1784,8 @@ class GroupsMethods:
                     "count": count,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1740,6 +1795,7 @@ class GroupsMethods:
         group_ids: Sequence[int | str] | None = None,
         group_id: int | str | None = None,
         fields: Sequence[GroupsFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetByIdObjectResponse:
         """Call `groups.getById`.
 
@@ -1760,11 +1816,14 @@ class GroupsMethods:
                     "group_ids": group_ids,
                     "group_id": group_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_confirmation_code(self, *, group_id: int) -> GroupsGetCallbackConfirmationCodeResponse:
+    def get_callback_confirmation_code(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetCallbackConfirmationCodeResponse:
         """Call `groups.getCallbackConfirmationCode`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1780,12 +1839,17 @@ class GroupsMethods:
             _GROUPS_GET_CALLBACK_CONFIRMATION_CODE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_callback_servers(
-        self, *, group_id: int, server_ids: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        server_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCallbackServersResponse:
         """Call `groups.getCallbackServers`.
 
@@ -1804,11 +1868,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "server_ids": server_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_settings(self, *, group_id: int, server_id: int | None = None) -> GroupsCallbackSettings:
+    def get_callback_settings(
+        self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsCallbackSettings:
         """Call `groups.getCallbackSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1828,20 +1895,33 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[True], subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[True],
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoExtendedResponse: ...
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[False] | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse: ...
     def get_catalog_info(
-        self, *, extended: bool | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse:
         """Call `groups.getCatalogInfo`.
 
@@ -1861,7 +1941,8 @@ class GroupsMethods:
                 {
                     "extended": extended,
                     "subcategories": subcategories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1873,6 +1954,7 @@ class GroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -1897,20 +1979,36 @@ class GroupsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_invites(
-        self, *, extended: Literal[True], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesExtendedResponse: ...
     @overload
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse: ...
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse:
         """Call `groups.getInvites`.
 
@@ -1932,11 +2030,14 @@ class GroupsMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_server(self, *, group_id: int) -> GroupsLongPollServer:
+    def get_long_poll_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollServer:
         """Call `groups.getLongPollServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1952,11 +2053,14 @@ class GroupsMethods:
             _GROUPS_GET_LONG_POLL_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_settings(self, *, group_id: int) -> GroupsLongPollSettings:
+    def get_long_poll_settings(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollSettings:
         """Call `groups.getLongPollSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1972,7 +2076,8 @@ class GroupsMethods:
             _GROUPS_GET_LONG_POLL_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1986,6 +2091,7 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse: ...
     @overload
     def get_members(
@@ -1997,6 +2103,7 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFilterResponse: ...
     @overload
     def get_members(
@@ -2008,6 +2115,7 @@ class GroupsMethods:
         count: int | None = None,
         fields: None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse: ...
     def get_members(
         self,
@@ -2018,6 +2126,7 @@ class GroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse:
         """Call `groups.getMembers`.
 
@@ -2048,11 +2157,14 @@ class GroupsMethods:
                     "count": count,
                     "fields": fields,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_online_status(self, *, group_id: int) -> GroupsGetOnlineStatusResponse:
+    def get_online_status(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetOnlineStatusResponse:
         """Call `groups.getOnlineStatus`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2068,17 +2180,30 @@ class GroupsMethods:
             _GROUPS_GET_ONLINE_STATUS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_requests(
-        self, *, group_id: int, fields: Sequence[UsersFields | str], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsFieldsResponse: ...
     @overload
     def get_requests(
-        self, *, group_id: int, offset: int | None = None, count: int | None = None, fields: None = None
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse: ...
     def get_requests(
         self,
@@ -2087,6 +2212,7 @@ class GroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse:
         """Call `groups.getRequests`.
 
@@ -2110,11 +2236,14 @@ class GroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_settings(self, *, group_id: int | str) -> GroupsGetSettingsResponse:
+    def get_settings(
+        self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetSettingsResponse:
         """Call `groups.getSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2130,11 +2259,12 @@ class GroupsMethods:
             _GROUPS_GET_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tag_list(self, *, group_id: int) -> list[GroupsGroupTag]:
+    def get_tag_list(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> list[GroupsGroupTag]:
         """Call `groups.getTagList`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2150,11 +2280,14 @@ class GroupsMethods:
             _GROUPS_GET_TAG_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_token_permissions(self) -> GroupsGetTokenPermissionsResponse:
+    def get_token_permissions(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetTokenPermissionsResponse:
         """Call `groups.getTokenPermissions`.
 
         Tokens: group. Idempotent: retried on transient failures.
@@ -2163,16 +2296,33 @@ class GroupsMethods:
 
         Docs: https://dev.vk.com/method/groups.getTokenPermissions
         """
-        return self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}))
+        return self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}, extra=extra_params))
 
     @overload
     def invite(
-        self, *, group_id: int, user_ids_list: Sequence[int], user_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        user_ids_list: Sequence[int],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsInviteUserIdsListResponse: ...
     @overload
-    def invite(self, *, group_id: int, user_id: int | None = None, user_ids_list: None = None) -> BaseOkResponse: ...
     def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse: ...
+    def invite(
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | GroupsInviteUserIdsListResponse:
         """Call `groups.invite`.
 
@@ -2196,17 +2346,30 @@ class GroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "user_ids_list": user_ids_list,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], extended: Literal[True], user_id: int | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatusFull]: ...
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatus]: ...
     @overload
     def is_member(
@@ -2216,6 +2379,7 @@ class GroupsMethods:
         extended: Literal[True],
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsIsMemberExtendedResponse: ...
     @overload
     def is_member(
@@ -2225,6 +2389,7 @@ class GroupsMethods:
         user_id: int | None = None,
         user_ids: None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     def is_member(
         self,
@@ -2233,6 +2398,7 @@ class GroupsMethods:
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse:
         """Call `groups.isMember`.
 
@@ -2258,11 +2424,14 @@ class GroupsMethods:
                     "user_id": user_id,
                     "user_ids": user_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join(self, *, group_id: int, not_sure: str | None = None) -> BaseOkResponse:
+    def join(
+        self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.join`.
 
         Tokens: user.
@@ -2282,11 +2451,12 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "not_sure": not_sure,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def leave(self, *, group_id: int) -> BaseOkResponse:
+    def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.leave`.
 
         Tokens: user.
@@ -2302,11 +2472,14 @@ class GroupsMethods:
             _GROUPS_LEAVE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_user(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    def remove_user(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.removeUser`.
 
         Tokens: user.
@@ -2324,11 +2497,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_link(self, *, group_id: int, link_id: int, after: int | None = None) -> BaseOkResponse:
+    def reorder_link(
+        self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.reorderLink`.
 
         Tokens: user.
@@ -2348,7 +2524,8 @@ class GroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2364,6 +2541,7 @@ class GroupsMethods:
         sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsSearchResponse:
         """Call `groups.search`.
 
@@ -2396,7 +2574,8 @@ class GroupsMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2462,6 +2641,7 @@ class GroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setCallbackSettings`.
 
@@ -2596,7 +2776,8 @@ class GroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2657,6 +2838,7 @@ class GroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setLongPollSettings`.
 
@@ -2779,7 +2961,8 @@ class GroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2792,6 +2975,7 @@ class GroupsMethods:
         bots_start_button: bool | None = None,
         bots_add_to_chat: bool | None = None,
         bot_online_booking_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setSettings`.
 
@@ -2818,11 +3002,14 @@ class GroupsMethods:
                     "bots_start_button": bots_start_button,
                     "bots_add_to_chat": bots_add_to_chat,
                     "bot_online_booking_enabled": bot_online_booking_enabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_user_note(self, *, group_id: int, user_id: int, note: str | None = None) -> BaseBoolInt:
+    def set_user_note(
+        self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.setUserNote`.
 
         Tokens: user, group.
@@ -2842,7 +3029,8 @@ class GroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "note": note,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2874,6 +3062,7 @@ class GroupsMethods:
             "ffc107",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `groups.tagAdd`.
 
@@ -2894,11 +3083,20 @@ class GroupsMethods:
                     "group_id": group_id,
                     "tag_name": tag_name,
                     "tag_color": tag_color,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_bind(self, *, group_id: int, tag_id: int, user_id: int, act: Literal["bind", "unbind"]) -> BaseBoolInt:
+    def tag_bind(
+        self,
+        *,
+        group_id: int,
+        tag_id: int,
+        user_id: int,
+        act: Literal["bind", "unbind"],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseBoolInt:
         """Call `groups.tagBind`.
 
         Tokens: user, group.
@@ -2920,11 +3118,14 @@ class GroupsMethods:
                     "tag_id": tag_id,
                     "user_id": user_id,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_delete(self, *, group_id: int, tag_id: int) -> BaseBoolInt:
+    def tag_delete(
+        self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagDelete`.
 
         Tokens: user, group.
@@ -2942,11 +3143,14 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_update(self, *, group_id: int, tag_id: int, tag_name: str) -> BaseBoolInt:
+    def tag_update(
+        self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagUpdate`.
 
         Tokens: user, group.
@@ -2966,12 +3170,18 @@ class GroupsMethods:
                     "group_id": group_id,
                     "tag_id": tag_id,
                     "tag_name": tag_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def toggle_market(
-        self, *, group_id: int, state: GroupsMarketState | Literal["none", "basic", "advanced"], ref: str | None = None
+        self,
+        *,
+        group_id: int,
+        state: GroupsMarketState | Literal["none", "basic", "advanced"],
+        ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.toggleMarket`.
 
@@ -2994,11 +3204,14 @@ class GroupsMethods:
                     "group_id": group_id,
                     "state": state,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, group_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def unban(
+        self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.unban`.
 
         Tokens: user.
@@ -3016,7 +3229,8 @@ class GroupsMethods:
                 {
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3046,6 +3260,7 @@ class AsyncGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.addAddress`.
 
@@ -3086,12 +3301,19 @@ class AsyncGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_callback_server(
-        self, *, group_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddCallbackServerResponse:
         """Call `groups.addCallbackServer`.
 
@@ -3116,11 +3338,14 @@ class AsyncGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_link(self, *, group_id: int, link: str, text: str | None = None) -> GroupsLinksItem:
+    async def add_link(
+        self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLinksItem:
         """Call `groups.addLink`.
 
         Tokens: user.
@@ -3140,11 +3365,14 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "link": link,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def approve_request(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    async def approve_request(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.approveRequest`.
 
         Tokens: user.
@@ -3164,7 +3392,8 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3177,6 +3406,7 @@ class AsyncGroupsMethods:
         reason: int | None = None,
         comment: str | None = None,
         comment_visible: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.ban`.
 
@@ -3203,7 +3433,8 @@ class AsyncGroupsMethods:
                     "reason": reason,
                     "comment": comment,
                     "comment_visible": comment_visible,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3216,6 +3447,7 @@ class AsyncGroupsMethods:
         public_category: int | None = None,
         public_subcategory: int | None = None,
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGroupFull:
         """Call `groups.create`.
 
@@ -3244,11 +3476,14 @@ class AsyncGroupsMethods:
                     "public_category": public_category,
                     "public_subcategory": public_subcategory,
                     "subtype": subtype,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_address(self, *, group_id: int, address_id: int) -> BaseOkResponse:
+    async def delete_address(
+        self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteAddress`.
 
         Tokens: user, group.
@@ -3268,11 +3503,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "address_id": address_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_callback_server(self, *, group_id: int, server_id: int) -> BaseOkResponse:
+    async def delete_callback_server(
+        self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteCallbackServer`.
 
         Tokens: user, group.
@@ -3292,11 +3530,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_link(self, *, group_id: int, link_id: int) -> BaseOkResponse:
+    async def delete_link(
+        self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.deleteLink`.
 
         Tokens: user.
@@ -3314,11 +3555,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "link_id": link_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def disable_online(self, *, group_id: int) -> BaseOkResponse:
+    async def disable_online(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.disableOnline`.
 
         Tokens: user, group.
@@ -3334,7 +3578,8 @@ class AsyncGroupsMethods:
             _GROUPS_DISABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3389,6 +3634,7 @@ class AsyncGroupsMethods:
         secondary_section: int | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.edit`.
 
@@ -3501,7 +3747,8 @@ class AsyncGroupsMethods:
                     "secondary_section": secondary_section,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3523,6 +3770,7 @@ class AsyncGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsAddress:
         """Call `groups.editAddress`.
 
@@ -3565,12 +3813,20 @@ class AsyncGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def edit_callback_server(
-        self, *, group_id: int, server_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        server_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editCallbackServer`.
 
@@ -3597,11 +3853,14 @@ class AsyncGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_link(self, *, group_id: int, link_id: int, text: str | None = None) -> BaseOkResponse:
+    async def edit_link(
+        self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.editLink`.
 
         Tokens: user.
@@ -3621,7 +3880,8 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3636,6 +3896,7 @@ class AsyncGroupsMethods:
         contact_position: str | None = None,
         contact_phone: str | None = None,
         contact_email: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.editManager`.
 
@@ -3668,11 +3929,12 @@ class AsyncGroupsMethods:
                     "contact_position": contact_position,
                     "contact_phone": contact_phone,
                     "contact_email": contact_email,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def enable_online(self, *, group_id: int) -> BaseOkResponse:
+    async def enable_online(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.enableOnline`.
 
         Tokens: user, group.
@@ -3688,7 +3950,8 @@ class AsyncGroupsMethods:
             _GROUPS_ENABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3706,6 +3969,7 @@ class AsyncGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetObjectExtendedResponse: ...
     @overload
     async def get(
@@ -3721,6 +3985,7 @@ class AsyncGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse: ...
     async def get(
         self,
@@ -3735,6 +4000,7 @@ class AsyncGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetResponse | GroupsGetObjectExtendedResponse:
         """Call `groups.get`.
 
@@ -3764,7 +4030,8 @@ class AsyncGroupsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3799,6 +4066,7 @@ class AsyncGroupsMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetAddressesResponse:
         """Call `groups.getAddresses`.
 
@@ -3829,7 +4097,8 @@ class AsyncGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3841,6 +4110,7 @@ class AsyncGroupsMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetBannedResponse:
         """Call `groups.getBanned`.
 
@@ -3867,7 +4137,8 @@ class AsyncGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3877,6 +4148,7 @@ class AsyncGroupsMethods:
         group_ids: Sequence[int | str] | None = None,
         group_id: int | str | None = None,
         fields: Sequence[GroupsFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetByIdObjectResponse:
         """Call `groups.getById`.
 
@@ -3897,11 +4169,14 @@ class AsyncGroupsMethods:
                     "group_ids": group_ids,
                     "group_id": group_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_callback_confirmation_code(self, *, group_id: int) -> GroupsGetCallbackConfirmationCodeResponse:
+    async def get_callback_confirmation_code(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetCallbackConfirmationCodeResponse:
         """Call `groups.getCallbackConfirmationCode`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -3917,12 +4192,17 @@ class AsyncGroupsMethods:
             _GROUPS_GET_CALLBACK_CONFIRMATION_CODE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_callback_servers(
-        self, *, group_id: int, server_ids: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        server_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCallbackServersResponse:
         """Call `groups.getCallbackServers`.
 
@@ -3941,11 +4221,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_ids": server_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_callback_settings(self, *, group_id: int, server_id: int | None = None) -> GroupsCallbackSettings:
+    async def get_callback_settings(
+        self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsCallbackSettings:
         """Call `groups.getCallbackSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -3965,20 +4248,33 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_catalog_info(
-        self, *, extended: Literal[True], subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[True],
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoExtendedResponse: ...
     @overload
     async def get_catalog_info(
-        self, *, extended: Literal[False] | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse: ...
     async def get_catalog_info(
-        self, *, extended: bool | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse:
         """Call `groups.getCatalogInfo`.
 
@@ -3998,7 +4294,8 @@ class AsyncGroupsMethods:
                 {
                     "extended": extended,
                     "subcategories": subcategories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4010,6 +4307,7 @@ class AsyncGroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitedUsersResponse:
         """Call `groups.getInvitedUsers`.
 
@@ -4034,20 +4332,36 @@ class AsyncGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_invites(
-        self, *, extended: Literal[True], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesExtendedResponse: ...
     @overload
     async def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse: ...
     async def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse:
         """Call `groups.getInvites`.
 
@@ -4069,11 +4383,14 @@ class AsyncGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_long_poll_server(self, *, group_id: int) -> GroupsLongPollServer:
+    async def get_long_poll_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollServer:
         """Call `groups.getLongPollServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4089,11 +4406,14 @@ class AsyncGroupsMethods:
             _GROUPS_GET_LONG_POLL_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_long_poll_settings(self, *, group_id: int) -> GroupsLongPollSettings:
+    async def get_long_poll_settings(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsLongPollSettings:
         """Call `groups.getLongPollSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4109,7 +4429,8 @@ class AsyncGroupsMethods:
             _GROUPS_GET_LONG_POLL_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4123,6 +4444,7 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFieldsResponse: ...
     @overload
     async def get_members(
@@ -4134,6 +4456,7 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersFilterResponse: ...
     @overload
     async def get_members(
@@ -4145,6 +4468,7 @@ class AsyncGroupsMethods:
         count: int | None = None,
         fields: None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse: ...
     async def get_members(
         self,
@@ -4155,6 +4479,7 @@ class AsyncGroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse:
         """Call `groups.getMembers`.
 
@@ -4185,11 +4510,14 @@ class AsyncGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_online_status(self, *, group_id: int) -> GroupsGetOnlineStatusResponse:
+    async def get_online_status(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetOnlineStatusResponse:
         """Call `groups.getOnlineStatus`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4205,17 +4533,30 @@ class AsyncGroupsMethods:
             _GROUPS_GET_ONLINE_STATUS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_requests(
-        self, *, group_id: int, fields: Sequence[UsersFields | str], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsFieldsResponse: ...
     @overload
     async def get_requests(
-        self, *, group_id: int, offset: int | None = None, count: int | None = None, fields: None = None
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse: ...
     async def get_requests(
         self,
@@ -4224,6 +4565,7 @@ class AsyncGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse:
         """Call `groups.getRequests`.
 
@@ -4247,11 +4589,14 @@ class AsyncGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_settings(self, *, group_id: int | str) -> GroupsGetSettingsResponse:
+    async def get_settings(
+        self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetSettingsResponse:
         """Call `groups.getSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4267,11 +4612,14 @@ class AsyncGroupsMethods:
             _GROUPS_GET_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_tag_list(self, *, group_id: int) -> list[GroupsGroupTag]:
+    async def get_tag_list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[GroupsGroupTag]:
         """Call `groups.getTagList`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4287,11 +4635,14 @@ class AsyncGroupsMethods:
             _GROUPS_GET_TAG_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_token_permissions(self) -> GroupsGetTokenPermissionsResponse:
+    async def get_token_permissions(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> GroupsGetTokenPermissionsResponse:
         """Call `groups.getTokenPermissions`.
 
         Tokens: group. Idempotent: retried on transient failures.
@@ -4300,18 +4651,33 @@ class AsyncGroupsMethods:
 
         Docs: https://dev.vk.com/method/groups.getTokenPermissions
         """
-        return await self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}))
+        return await self._client.request(_GROUPS_GET_TOKEN_PERMISSIONS.call({}, extra=extra_params))
 
     @overload
     async def invite(
-        self, *, group_id: int, user_ids_list: Sequence[int], user_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        user_ids_list: Sequence[int],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsInviteUserIdsListResponse: ...
     @overload
     async def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse: ...
     async def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | GroupsInviteUserIdsListResponse:
         """Call `groups.invite`.
 
@@ -4335,17 +4701,30 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "user_ids_list": user_ids_list,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], extended: Literal[True], user_id: int | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatusFull]: ...
     @overload
     async def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[GroupsMemberStatus]: ...
     @overload
     async def is_member(
@@ -4355,6 +4734,7 @@ class AsyncGroupsMethods:
         extended: Literal[True],
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsIsMemberExtendedResponse: ...
     @overload
     async def is_member(
@@ -4364,6 +4744,7 @@ class AsyncGroupsMethods:
         user_id: int | None = None,
         user_ids: None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     async def is_member(
         self,
@@ -4372,6 +4753,7 @@ class AsyncGroupsMethods:
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse:
         """Call `groups.isMember`.
 
@@ -4397,11 +4779,14 @@ class AsyncGroupsMethods:
                     "user_id": user_id,
                     "user_ids": user_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def join(self, *, group_id: int, not_sure: str | None = None) -> BaseOkResponse:
+    async def join(
+        self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.join`.
 
         Tokens: user.
@@ -4421,11 +4806,12 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "not_sure": not_sure,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def leave(self, *, group_id: int) -> BaseOkResponse:
+    async def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `groups.leave`.
 
         Tokens: user.
@@ -4441,11 +4827,14 @@ class AsyncGroupsMethods:
             _GROUPS_LEAVE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_user(self, *, group_id: int, user_id: int) -> BaseOkResponse:
+    async def remove_user(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.removeUser`.
 
         Tokens: user.
@@ -4463,11 +4852,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def reorder_link(self, *, group_id: int, link_id: int, after: int | None = None) -> BaseOkResponse:
+    async def reorder_link(
+        self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.reorderLink`.
 
         Tokens: user.
@@ -4487,7 +4879,8 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4503,6 +4896,7 @@ class AsyncGroupsMethods:
         sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GroupsSearchResponse:
         """Call `groups.search`.
 
@@ -4535,7 +4929,8 @@ class AsyncGroupsMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4601,6 +4996,7 @@ class AsyncGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setCallbackSettings`.
 
@@ -4735,7 +5131,8 @@ class AsyncGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4796,6 +5193,7 @@ class AsyncGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setLongPollSettings`.
 
@@ -4918,7 +5316,8 @@ class AsyncGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4931,6 +5330,7 @@ class AsyncGroupsMethods:
         bots_start_button: bool | None = None,
         bots_add_to_chat: bool | None = None,
         bot_online_booking_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.setSettings`.
 
@@ -4957,11 +5357,14 @@ class AsyncGroupsMethods:
                     "bots_start_button": bots_start_button,
                     "bots_add_to_chat": bots_add_to_chat,
                     "bot_online_booking_enabled": bot_online_booking_enabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_user_note(self, *, group_id: int, user_id: int, note: str | None = None) -> BaseBoolInt:
+    async def set_user_note(
+        self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.setUserNote`.
 
         Tokens: user, group.
@@ -4981,7 +5384,8 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "note": note,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5013,6 +5417,7 @@ class AsyncGroupsMethods:
             "ffc107",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `groups.tagAdd`.
 
@@ -5033,12 +5438,19 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "tag_name": tag_name,
                     "tag_color": tag_color,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def tag_bind(
-        self, *, group_id: int, tag_id: int, user_id: int, act: Literal["bind", "unbind"]
+        self,
+        *,
+        group_id: int,
+        tag_id: int,
+        user_id: int,
+        act: Literal["bind", "unbind"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `groups.tagBind`.
 
@@ -5061,11 +5473,14 @@ class AsyncGroupsMethods:
                     "tag_id": tag_id,
                     "user_id": user_id,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def tag_delete(self, *, group_id: int, tag_id: int) -> BaseBoolInt:
+    async def tag_delete(
+        self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagDelete`.
 
         Tokens: user, group.
@@ -5083,11 +5498,14 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def tag_update(self, *, group_id: int, tag_id: int, tag_name: str) -> BaseBoolInt:
+    async def tag_update(
+        self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `groups.tagUpdate`.
 
         Tokens: user, group.
@@ -5107,12 +5525,18 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "tag_id": tag_id,
                     "tag_name": tag_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def toggle_market(
-        self, *, group_id: int, state: GroupsMarketState | Literal["none", "basic", "advanced"], ref: str | None = None
+        self,
+        *,
+        group_id: int,
+        state: GroupsMarketState | Literal["none", "basic", "advanced"],
+        ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `groups.toggleMarket`.
 
@@ -5135,11 +5559,14 @@ class AsyncGroupsMethods:
                     "group_id": group_id,
                     "state": state,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unban(self, *, group_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def unban(
+        self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `groups.unban`.
 
         Tokens: user.
@@ -5157,7 +5584,8 @@ class AsyncGroupsMethods:
                 {
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5187,6 +5615,7 @@ class BatchGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddress]:
         """Call `groups.addAddress`.
 
@@ -5227,12 +5656,19 @@ class BatchGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_callback_server(
-        self, *, group_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddCallbackServerResponse]:
         """Call `groups.addCallbackServer`.
 
@@ -5257,11 +5693,14 @@ class BatchGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_link(self, *, group_id: int, link: str, text: str | None = None) -> Pending[GroupsLinksItem]:
+    def add_link(
+        self, *, group_id: int, link: str, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsLinksItem]:
         """Call `groups.addLink`.
 
         Tokens: user.
@@ -5281,11 +5720,14 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "link": link,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def approve_request(self, *, group_id: int, user_id: int) -> Pending[BaseOkResponse]:
+    def approve_request(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.approveRequest`.
 
         Tokens: user.
@@ -5305,7 +5747,8 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5318,6 +5761,7 @@ class BatchGroupsMethods:
         reason: int | None = None,
         comment: str | None = None,
         comment_visible: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.ban`.
 
@@ -5344,7 +5788,8 @@ class BatchGroupsMethods:
                     "reason": reason,
                     "comment": comment,
                     "comment_visible": comment_visible,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5357,6 +5802,7 @@ class BatchGroupsMethods:
         public_category: int | None = None,
         public_subcategory: int | None = None,
         subtype: Literal[0, 1, 2, 3, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGroupFull]:
         """Call `groups.create`.
 
@@ -5385,11 +5831,14 @@ class BatchGroupsMethods:
                     "public_category": public_category,
                     "public_subcategory": public_subcategory,
                     "subtype": subtype,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_address(self, *, group_id: int, address_id: int) -> Pending[BaseOkResponse]:
+    def delete_address(
+        self, *, group_id: int, address_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.deleteAddress`.
 
         Tokens: user, group.
@@ -5409,11 +5858,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "address_id": address_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_callback_server(self, *, group_id: int, server_id: int) -> Pending[BaseOkResponse]:
+    def delete_callback_server(
+        self, *, group_id: int, server_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.deleteCallbackServer`.
 
         Tokens: user, group.
@@ -5433,11 +5885,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_link(self, *, group_id: int, link_id: int) -> Pending[BaseOkResponse]:
+    def delete_link(
+        self, *, group_id: int, link_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.deleteLink`.
 
         Tokens: user.
@@ -5455,11 +5910,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "link_id": link_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def disable_online(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def disable_online(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.disableOnline`.
 
         Tokens: user, group.
@@ -5475,7 +5933,8 @@ class BatchGroupsMethods:
             _GROUPS_DISABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5530,6 +5989,7 @@ class BatchGroupsMethods:
         secondary_section: int | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.edit`.
 
@@ -5642,7 +6102,8 @@ class BatchGroupsMethods:
                     "secondary_section": secondary_section,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5664,6 +6125,7 @@ class BatchGroupsMethods:
         | None = None,
         timetable: str | None = None,
         is_main_address: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsAddress]:
         """Call `groups.editAddress`.
 
@@ -5706,12 +6168,20 @@ class BatchGroupsMethods:
                     "work_info_status": work_info_status,
                     "timetable": timetable,
                     "is_main_address": is_main_address,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_callback_server(
-        self, *, group_id: int, server_id: int, url: str, title: str, secret_key: str | None = None
+        self,
+        *,
+        group_id: int,
+        server_id: int,
+        url: str,
+        title: str,
+        secret_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.editCallbackServer`.
 
@@ -5738,11 +6208,14 @@ class BatchGroupsMethods:
                     "url": url,
                     "title": title,
                     "secret_key": secret_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_link(self, *, group_id: int, link_id: int, text: str | None = None) -> Pending[BaseOkResponse]:
+    def edit_link(
+        self, *, group_id: int, link_id: int, text: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.editLink`.
 
         Tokens: user.
@@ -5762,7 +6235,8 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "text": text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5777,6 +6251,7 @@ class BatchGroupsMethods:
         contact_position: str | None = None,
         contact_phone: str | None = None,
         contact_email: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.editManager`.
 
@@ -5809,11 +6284,14 @@ class BatchGroupsMethods:
                     "contact_position": contact_position,
                     "contact_phone": contact_phone,
                     "contact_email": contact_email,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_online(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def enable_online(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.enableOnline`.
 
         Tokens: user, group.
@@ -5829,7 +6307,8 @@ class BatchGroupsMethods:
             _GROUPS_ENABLE_ONLINE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5847,6 +6326,7 @@ class BatchGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetObjectExtendedResponse]: ...
     @overload
     def get(
@@ -5862,6 +6342,7 @@ class BatchGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetResponse]: ...
     def get(
         self,
@@ -5876,6 +6357,7 @@ class BatchGroupsMethods:
         fields: Sequence[GroupsFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetResponse | GroupsGetObjectExtendedResponse]:
         """Call `groups.get`.
 
@@ -5905,7 +6387,8 @@ class BatchGroupsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5940,6 +6423,7 @@ class BatchGroupsMethods:
             ]
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetAddressesResponse]:
         """Call `groups.getAddresses`.
 
@@ -5970,7 +6454,8 @@ class BatchGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5982,6 +6467,7 @@ class BatchGroupsMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetBannedResponse]:
         """Call `groups.getBanned`.
 
@@ -6008,7 +6494,8 @@ class BatchGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6018,6 +6505,7 @@ class BatchGroupsMethods:
         group_ids: Sequence[int | str] | None = None,
         group_id: int | str | None = None,
         fields: Sequence[GroupsFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetByIdObjectResponse]:
         """Call `groups.getById`.
 
@@ -6038,11 +6526,14 @@ class BatchGroupsMethods:
                     "group_ids": group_ids,
                     "group_id": group_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_confirmation_code(self, *, group_id: int) -> Pending[GroupsGetCallbackConfirmationCodeResponse]:
+    def get_callback_confirmation_code(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetCallbackConfirmationCodeResponse]:
         """Call `groups.getCallbackConfirmationCode`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -6058,12 +6549,17 @@ class BatchGroupsMethods:
             _GROUPS_GET_CALLBACK_CONFIRMATION_CODE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_callback_servers(
-        self, *, group_id: int, server_ids: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        server_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCallbackServersResponse]:
         """Call `groups.getCallbackServers`.
 
@@ -6082,11 +6578,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_ids": server_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_callback_settings(self, *, group_id: int, server_id: int | None = None) -> Pending[GroupsCallbackSettings]:
+    def get_callback_settings(
+        self, *, group_id: int, server_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsCallbackSettings]:
         """Call `groups.getCallbackSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -6106,20 +6605,33 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "server_id": server_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[True], subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[True],
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCatalogInfoExtendedResponse]: ...
     @overload
     def get_catalog_info(
-        self, *, extended: Literal[False] | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCatalogInfoResponse]: ...
     def get_catalog_info(
-        self, *, extended: bool | None = None, subcategories: bool | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        subcategories: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetCatalogInfoResponse | GroupsGetCatalogInfoExtendedResponse]:
         """Call `groups.getCatalogInfo`.
 
@@ -6139,7 +6651,8 @@ class BatchGroupsMethods:
                 {
                     "extended": extended,
                     "subcategories": subcategories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6151,6 +6664,7 @@ class BatchGroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitedUsersResponse]:
         """Call `groups.getInvitedUsers`.
 
@@ -6175,20 +6689,36 @@ class BatchGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_invites(
-        self, *, extended: Literal[True], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        extended: Literal[True],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitesExtendedResponse]: ...
     @overload
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitesResponse]: ...
     def get_invites(
-        self, *, offset: int | None = None, count: int | None = None, extended: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetInvitesResponse | GroupsGetInvitesExtendedResponse]:
         """Call `groups.getInvites`.
 
@@ -6210,11 +6740,14 @@ class BatchGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_server(self, *, group_id: int) -> Pending[GroupsLongPollServer]:
+    def get_long_poll_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsLongPollServer]:
         """Call `groups.getLongPollServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -6230,11 +6763,14 @@ class BatchGroupsMethods:
             _GROUPS_GET_LONG_POLL_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_settings(self, *, group_id: int) -> Pending[GroupsLongPollSettings]:
+    def get_long_poll_settings(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsLongPollSettings]:
         """Call `groups.getLongPollSettings`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -6250,7 +6786,8 @@ class BatchGroupsMethods:
             _GROUPS_GET_LONG_POLL_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6264,6 +6801,7 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersFieldsResponse]: ...
     @overload
     def get_members(
@@ -6275,6 +6813,7 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersFilterResponse]: ...
     @overload
     def get_members(
@@ -6286,6 +6825,7 @@ class BatchGroupsMethods:
         count: int | None = None,
         fields: None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersResponse]: ...
     def get_members(
         self,
@@ -6296,6 +6836,7 @@ class BatchGroupsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         filter: Literal["donut", "friends", "managers", "unsure"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetMembersResponse | GroupsGetMembersFieldsResponse | GroupsGetMembersFilterResponse]:
         """Call `groups.getMembers`.
 
@@ -6326,11 +6867,14 @@ class BatchGroupsMethods:
                     "count": count,
                     "fields": fields,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_online_status(self, *, group_id: int) -> Pending[GroupsGetOnlineStatusResponse]:
+    def get_online_status(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetOnlineStatusResponse]:
         """Call `groups.getOnlineStatus`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -6346,17 +6890,30 @@ class BatchGroupsMethods:
             _GROUPS_GET_ONLINE_STATUS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_requests(
-        self, *, group_id: int, fields: Sequence[UsersFields | str], offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int,
+        fields: Sequence[UsersFields | str],
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetRequestsFieldsResponse]: ...
     @overload
     def get_requests(
-        self, *, group_id: int, offset: int | None = None, count: int | None = None, fields: None = None
+        self,
+        *,
+        group_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        fields: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetRequestsResponse]: ...
     def get_requests(
         self,
@@ -6365,6 +6922,7 @@ class BatchGroupsMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsGetRequestsResponse | GroupsGetRequestsFieldsResponse]:
         """Call `groups.getRequests`.
 
@@ -6388,11 +6946,14 @@ class BatchGroupsMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_settings(self, *, group_id: int | str) -> Pending[GroupsGetSettingsResponse]:
+    def get_settings(
+        self, *, group_id: int | str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetSettingsResponse]:
         """Call `groups.getSettings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -6408,11 +6969,14 @@ class BatchGroupsMethods:
             _GROUPS_GET_SETTINGS.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_tag_list(self, *, group_id: int) -> Pending[list[GroupsGroupTag]]:
+    def get_tag_list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[GroupsGroupTag]]:
         """Call `groups.getTagList`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -6428,11 +6992,14 @@ class BatchGroupsMethods:
             _GROUPS_GET_TAG_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_token_permissions(self) -> Pending[GroupsGetTokenPermissionsResponse]:
+    def get_token_permissions(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GroupsGetTokenPermissionsResponse]:
         """Call `groups.getTokenPermissions`.
 
         Tokens: group. Idempotent: retried on transient failures.
@@ -6441,18 +7008,33 @@ class BatchGroupsMethods:
 
         Docs: https://dev.vk.com/method/groups.getTokenPermissions
         """
-        return self._batch.add(_GROUPS_GET_TOKEN_PERMISSIONS.call({}))
+        return self._batch.add(_GROUPS_GET_TOKEN_PERMISSIONS.call({}, extra=extra_params))
 
     @overload
     def invite(
-        self, *, group_id: int, user_ids_list: Sequence[int], user_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        user_ids_list: Sequence[int],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsInviteUserIdsListResponse]: ...
     @overload
     def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]: ...
     def invite(
-        self, *, group_id: int, user_id: int | None = None, user_ids_list: Sequence[int] | None = None
+        self,
+        *,
+        group_id: int,
+        user_id: int | None = None,
+        user_ids_list: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | GroupsInviteUserIdsListResponse]:
         """Call `groups.invite`.
 
@@ -6476,17 +7058,30 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "user_ids_list": user_ids_list,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], extended: Literal[True], user_id: int | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        extended: Literal[True],
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[GroupsMemberStatusFull]]: ...
     @overload
     def is_member(
-        self, *, group_id: int | str, user_ids: Sequence[int], user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        group_id: int | str,
+        user_ids: Sequence[int],
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[GroupsMemberStatus]]: ...
     @overload
     def is_member(
@@ -6496,6 +7091,7 @@ class BatchGroupsMethods:
         extended: Literal[True],
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsIsMemberExtendedResponse]: ...
     @overload
     def is_member(
@@ -6505,6 +7101,7 @@ class BatchGroupsMethods:
         user_id: int | None = None,
         user_ids: None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]: ...
     def is_member(
         self,
@@ -6513,6 +7110,7 @@ class BatchGroupsMethods:
         user_id: int | None = None,
         user_ids: Sequence[int] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[
         BaseBoolInt | list[GroupsMemberStatusFull] | list[GroupsMemberStatus] | GroupsIsMemberExtendedResponse
     ]:
@@ -6540,11 +7138,14 @@ class BatchGroupsMethods:
                     "user_id": user_id,
                     "user_ids": user_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join(self, *, group_id: int, not_sure: str | None = None) -> Pending[BaseOkResponse]:
+    def join(
+        self, *, group_id: int, not_sure: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.join`.
 
         Tokens: user.
@@ -6564,11 +7165,12 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "not_sure": not_sure,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def leave(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def leave(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `groups.leave`.
 
         Tokens: user.
@@ -6584,11 +7186,14 @@ class BatchGroupsMethods:
             _GROUPS_LEAVE.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_user(self, *, group_id: int, user_id: int) -> Pending[BaseOkResponse]:
+    def remove_user(
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.removeUser`.
 
         Tokens: user.
@@ -6606,11 +7211,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reorder_link(self, *, group_id: int, link_id: int, after: int | None = None) -> Pending[BaseOkResponse]:
+    def reorder_link(
+        self, *, group_id: int, link_id: int, after: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.reorderLink`.
 
         Tokens: user.
@@ -6630,7 +7238,8 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "link_id": link_id,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6646,6 +7255,7 @@ class BatchGroupsMethods:
         sort: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[GroupsSearchResponse]:
         """Call `groups.search`.
 
@@ -6678,7 +7288,8 @@ class BatchGroupsMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6744,6 +7355,7 @@ class BatchGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.setCallbackSettings`.
 
@@ -6878,7 +7490,8 @@ class BatchGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6939,6 +7552,7 @@ class BatchGroupsMethods:
         donut_subscription_expired: bool | None = None,
         donut_money_withdraw: bool | None = None,
         donut_money_withdraw_error: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.setLongPollSettings`.
 
@@ -7061,7 +7675,8 @@ class BatchGroupsMethods:
                     "donut_subscription_expired": donut_subscription_expired,
                     "donut_money_withdraw": donut_money_withdraw,
                     "donut_money_withdraw_error": donut_money_withdraw_error,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7074,6 +7689,7 @@ class BatchGroupsMethods:
         bots_start_button: bool | None = None,
         bots_add_to_chat: bool | None = None,
         bot_online_booking_enabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.setSettings`.
 
@@ -7100,11 +7716,14 @@ class BatchGroupsMethods:
                     "bots_start_button": bots_start_button,
                     "bots_add_to_chat": bots_add_to_chat,
                     "bot_online_booking_enabled": bot_online_booking_enabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_user_note(self, *, group_id: int, user_id: int, note: str | None = None) -> Pending[BaseBoolInt]:
+    def set_user_note(
+        self, *, group_id: int, user_id: int, note: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `groups.setUserNote`.
 
         Tokens: user, group.
@@ -7124,7 +7743,8 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "note": note,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -7156,6 +7776,7 @@ class BatchGroupsMethods:
             "ffc107",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `groups.tagAdd`.
 
@@ -7176,12 +7797,19 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "tag_name": tag_name,
                     "tag_color": tag_color,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def tag_bind(
-        self, *, group_id: int, tag_id: int, user_id: int, act: Literal["bind", "unbind"]
+        self,
+        *,
+        group_id: int,
+        tag_id: int,
+        user_id: int,
+        act: Literal["bind", "unbind"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `groups.tagBind`.
 
@@ -7204,11 +7832,14 @@ class BatchGroupsMethods:
                     "tag_id": tag_id,
                     "user_id": user_id,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_delete(self, *, group_id: int, tag_id: int) -> Pending[BaseBoolInt]:
+    def tag_delete(
+        self, *, group_id: int, tag_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `groups.tagDelete`.
 
         Tokens: user, group.
@@ -7226,11 +7857,14 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "tag_id": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def tag_update(self, *, group_id: int, tag_id: int, tag_name: str) -> Pending[BaseBoolInt]:
+    def tag_update(
+        self, *, group_id: int, tag_id: int, tag_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `groups.tagUpdate`.
 
         Tokens: user, group.
@@ -7250,12 +7884,18 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "tag_id": tag_id,
                     "tag_name": tag_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def toggle_market(
-        self, *, group_id: int, state: GroupsMarketState | Literal["none", "basic", "advanced"], ref: str | None = None
+        self,
+        *,
+        group_id: int,
+        state: GroupsMarketState | Literal["none", "basic", "advanced"],
+        ref: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `groups.toggleMarket`.
 
@@ -7278,11 +7918,14 @@ class BatchGroupsMethods:
                     "group_id": group_id,
                     "state": state,
                     "ref": ref,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban(self, *, group_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unban(
+        self, *, group_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `groups.unban`.
 
         Tokens: user.
@@ -7300,7 +7943,8 @@ class BatchGroupsMethods:
                 {
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

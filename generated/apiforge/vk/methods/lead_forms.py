@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -148,6 +148,7 @@ class LeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.create`.
 
@@ -190,11 +191,14 @@ class LeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, group_id: int, form_id: int) -> LeadFormsDeleteResponse:
+    def delete(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LeadFormsDeleteResponse:
         """Call `leadForms.delete`.
 
         Tokens: user.
@@ -214,11 +218,12 @@ class LeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, group_id: int, form_id: int) -> LeadFormsForm:
+    def get(self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None) -> LeadFormsForm:
         """Call `leadForms.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -238,12 +243,19 @@ class LeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_leads(
-        self, *, group_id: int, form_id: int, limit: int | None = None, next_page_token: str | None = None
+        self,
+        *,
+        group_id: int,
+        form_id: int,
+        limit: int | None = None,
+        next_page_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsGetLeadsResponse:
         """Call `leadForms.getLeads`.
 
@@ -268,11 +280,12 @@ class LeadFormsMethods:
                     "form_id": form_id,
                     "limit": limit,
                     "next_page_token": next_page_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> str:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `leadForms.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -281,9 +294,9 @@ class LeadFormsMethods:
 
         Docs: https://dev.vk.com/method/leadForms.getUploadURL
         """
-        return self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}))
+        return self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
-    def list(self, *, group_id: int) -> builtins.list[LeadFormsForm]:
+    def list(self, *, group_id: int, extra_params: Mapping[str, object] | None = None) -> builtins.list[LeadFormsForm]:
         """Call `leadForms.list`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -299,7 +312,8 @@ class LeadFormsMethods:
             _LEAD_FORMS_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -321,6 +335,7 @@ class LeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.update`.
 
@@ -367,7 +382,8 @@ class LeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -397,6 +413,7 @@ class AsyncLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.create`.
 
@@ -439,11 +456,14 @@ class AsyncLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, group_id: int, form_id: int) -> LeadFormsDeleteResponse:
+    async def delete(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LeadFormsDeleteResponse:
         """Call `leadForms.delete`.
 
         Tokens: user.
@@ -463,11 +483,14 @@ class AsyncLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, group_id: int, form_id: int) -> LeadFormsForm:
+    async def get(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LeadFormsForm:
         """Call `leadForms.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -487,12 +510,19 @@ class AsyncLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_leads(
-        self, *, group_id: int, form_id: int, limit: int | None = None, next_page_token: str | None = None
+        self,
+        *,
+        group_id: int,
+        form_id: int,
+        limit: int | None = None,
+        next_page_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsGetLeadsResponse:
         """Call `leadForms.getLeads`.
 
@@ -517,11 +547,12 @@ class AsyncLeadFormsMethods:
                     "form_id": form_id,
                     "limit": limit,
                     "next_page_token": next_page_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_url(self) -> str:
+    async def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `leadForms.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -530,9 +561,11 @@ class AsyncLeadFormsMethods:
 
         Docs: https://dev.vk.com/method/leadForms.getUploadURL
         """
-        return await self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}))
+        return await self._client.request(_LEAD_FORMS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
-    async def list(self, *, group_id: int) -> builtins.list[LeadFormsForm]:
+    async def list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[LeadFormsForm]:
         """Call `leadForms.list`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -548,7 +581,8 @@ class AsyncLeadFormsMethods:
             _LEAD_FORMS_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -570,6 +604,7 @@ class AsyncLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LeadFormsCreateResponse:
         """Call `leadForms.update`.
 
@@ -616,7 +651,8 @@ class AsyncLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -646,6 +682,7 @@ class BatchLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsCreateResponse]:
         """Call `leadForms.create`.
 
@@ -688,11 +725,14 @@ class BatchLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, group_id: int, form_id: int) -> Pending[LeadFormsDeleteResponse]:
+    def delete(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[LeadFormsDeleteResponse]:
         """Call `leadForms.delete`.
 
         Tokens: user.
@@ -712,11 +752,14 @@ class BatchLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, group_id: int, form_id: int) -> Pending[LeadFormsForm]:
+    def get(
+        self, *, group_id: int, form_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[LeadFormsForm]:
         """Call `leadForms.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -736,12 +779,19 @@ class BatchLeadFormsMethods:
                 {
                     "group_id": group_id,
                     "form_id": form_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_leads(
-        self, *, group_id: int, form_id: int, limit: int | None = None, next_page_token: str | None = None
+        self,
+        *,
+        group_id: int,
+        form_id: int,
+        limit: int | None = None,
+        next_page_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsGetLeadsResponse]:
         """Call `leadForms.getLeads`.
 
@@ -766,11 +816,12 @@ class BatchLeadFormsMethods:
                     "form_id": form_id,
                     "limit": limit,
                     "next_page_token": next_page_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> Pending[str]:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `leadForms.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -779,9 +830,11 @@ class BatchLeadFormsMethods:
 
         Docs: https://dev.vk.com/method/leadForms.getUploadURL
         """
-        return self._batch.add(_LEAD_FORMS_GET_UPLOAD_URL.call({}))
+        return self._batch.add(_LEAD_FORMS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
-    def list(self, *, group_id: int) -> Pending[builtins.list[LeadFormsForm]]:
+    def list(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[builtins.list[LeadFormsForm]]:
         """Call `leadForms.list`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -797,7 +850,8 @@ class BatchLeadFormsMethods:
             _LEAD_FORMS_LIST.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -819,6 +873,7 @@ class BatchLeadFormsMethods:
         pixel_code: str | None = None,
         notify_admins: Sequence[int] | None = None,
         notify_emails: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LeadFormsCreateResponse]:
         """Call `leadForms.update`.
 
@@ -865,7 +920,8 @@ class BatchLeadFormsMethods:
                     "pixel_code": pixel_code,
                     "notify_admins": notify_admins,
                     "notify_emails": notify_emails,
-                }
+                },
+                extra=extra_params,
             )
         )
 

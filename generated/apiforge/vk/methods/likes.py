@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -123,6 +123,7 @@ class LikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesAddResponse:
         """Call `likes.add`.
 
@@ -149,7 +150,8 @@ class LikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -179,6 +181,7 @@ class LikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesDeleteResponse:
         """Call `likes.delete`.
 
@@ -203,7 +206,8 @@ class LikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -240,6 +244,7 @@ class LikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListExtendedResponse: ...
     @overload
     def get_list(
@@ -274,6 +279,7 @@ class LikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse: ...
     def get_list(
         self,
@@ -307,6 +313,7 @@ class LikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse | LikesGetListExtendedResponse:
         """Call `likes.getList`.
 
@@ -346,7 +353,8 @@ class LikesMethods:
                     "count": count,
                     "skip_own": skip_own,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -375,6 +383,7 @@ class LikesMethods:
         item_id: int,
         user_id: int | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesIsLikedResponse:
         """Call `likes.isLiked`.
 
@@ -397,7 +406,8 @@ class LikesMethods:
                     "item_id": item_id,
                     "user_id": user_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -436,6 +446,7 @@ class AsyncLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesAddResponse:
         """Call `likes.add`.
 
@@ -462,7 +473,8 @@ class AsyncLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -492,6 +504,7 @@ class AsyncLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesDeleteResponse:
         """Call `likes.delete`.
 
@@ -516,7 +529,8 @@ class AsyncLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -553,6 +567,7 @@ class AsyncLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListExtendedResponse: ...
     @overload
     async def get_list(
@@ -587,6 +602,7 @@ class AsyncLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse: ...
     async def get_list(
         self,
@@ -620,6 +636,7 @@ class AsyncLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesGetListResponse | LikesGetListExtendedResponse:
         """Call `likes.getList`.
 
@@ -659,7 +676,8 @@ class AsyncLikesMethods:
                     "count": count,
                     "skip_own": skip_own,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -688,6 +706,7 @@ class AsyncLikesMethods:
         item_id: int,
         user_id: int | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LikesIsLikedResponse:
         """Call `likes.isLiked`.
 
@@ -710,7 +729,8 @@ class AsyncLikesMethods:
                     "item_id": item_id,
                     "user_id": user_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -749,6 +769,7 @@ class BatchLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesAddResponse]:
         """Call `likes.add`.
 
@@ -775,7 +796,8 @@ class BatchLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -805,6 +827,7 @@ class BatchLikesMethods:
         owner_id: int | None = None,
         access_key: str | None = None,
         from_group: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesDeleteResponse]:
         """Call `likes.delete`.
 
@@ -829,7 +852,8 @@ class BatchLikesMethods:
                     "owner_id": owner_id,
                     "access_key": access_key,
                     "from_group": from_group,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -866,6 +890,7 @@ class BatchLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesGetListExtendedResponse]: ...
     @overload
     def get_list(
@@ -900,6 +925,7 @@ class BatchLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesGetListResponse]: ...
     def get_list(
         self,
@@ -933,6 +959,7 @@ class BatchLikesMethods:
         count: int | None = None,
         skip_own: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesGetListResponse | LikesGetListExtendedResponse]:
         """Call `likes.getList`.
 
@@ -972,7 +999,8 @@ class BatchLikesMethods:
                     "count": count,
                     "skip_own": skip_own,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1001,6 +1029,7 @@ class BatchLikesMethods:
         item_id: int,
         user_id: int | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LikesIsLikedResponse]:
         """Call `likes.isLiked`.
 
@@ -1023,7 +1052,8 @@ class BatchLikesMethods:
                     "item_id": item_id,
                     "user_id": user_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -695,6 +695,7 @@ class MarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddResponse:
         """Call `market.add`.
 
@@ -749,7 +750,8 @@ class MarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -761,6 +763,7 @@ class MarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddAlbumResponse:
         """Call `market.addAlbum`.
 
@@ -787,11 +790,14 @@ class MarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_property(self, *, group_id: int, title: str) -> MarketAddPropertyResponse:
+    def add_property(
+        self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketAddPropertyResponse:
         """Call `market.addProperty`.
 
         Tokens: user.
@@ -811,11 +817,14 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_property_variant(self, *, group_id: int, property_id: int, title: str) -> MarketAddPropertyVariantResponse:
+    def add_property_variant(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketAddPropertyVariantResponse:
         """Call `market.addPropertyVariant`.
 
         Tokens: user.
@@ -837,11 +846,19 @@ class MarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_to_album(self, *, owner_id: int, item_ids: Sequence[int], album_ids: Sequence[int]) -> BaseOkResponse:
+    def add_to_album(
+        self,
+        *,
+        owner_id: int,
+        item_ids: Sequence[int],
+        album_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `market.addToAlbum`.
 
         Tokens: user.
@@ -863,7 +880,8 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "item_ids": item_ids,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -878,6 +896,7 @@ class MarketMethods:
         reply_to_comment: int | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `market.createComment`.
 
@@ -908,11 +927,14 @@ class MarketMethods:
                     "reply_to_comment": reply_to_comment,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    def delete(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.delete`.
 
         Tokens: user.
@@ -932,11 +954,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, owner_id: int, album_id: int) -> BaseOkResponse:
+    def delete_album(
+        self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteAlbum`.
 
         Tokens: user.
@@ -956,11 +981,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    def delete_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.deleteComment`.
 
         Tokens: user.
@@ -978,11 +1006,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property(self, *, group_id: int, property_id: int) -> BaseOkResponse:
+    def delete_property(
+        self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteProperty`.
 
         Tokens: user.
@@ -1002,11 +1033,14 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "property_id": property_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property_variant(self, *, group_id: int, variant_id: int) -> BaseOkResponse:
+    def delete_property_variant(
+        self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deletePropertyVariant`.
 
         Tokens: user.
@@ -1026,7 +1060,8 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "variant_id": variant_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1053,6 +1088,7 @@ class MarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.edit`.
 
@@ -1109,7 +1145,8 @@ class MarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1122,6 +1159,7 @@ class MarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editAlbum`.
 
@@ -1150,12 +1188,19 @@ class MarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_comment(
-        self, *, owner_id: int, comment_id: int, message: str | None = None, attachments: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editComment`.
 
@@ -1178,7 +1223,8 @@ class MarketMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1198,6 +1244,7 @@ class MarketMethods:
         weight: int | None = None,
         comment_for_user: str | None = None,
         receipt_link: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editOrder`.
 
@@ -1240,11 +1287,14 @@ class MarketMethods:
                     "weight": weight,
                     "comment_for_user": comment_for_user,
                     "receipt_link": receipt_link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property(self, *, group_id: int, property_id: int, title: str) -> BaseOkResponse:
+    def edit_property(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editProperty`.
 
         Tokens: user.
@@ -1266,11 +1316,14 @@ class MarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property_variant(self, *, group_id: int, variant_id: int, title: str) -> BaseOkResponse:
+    def edit_property_variant(
+        self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editPropertyVariant`.
 
         Tokens: user.
@@ -1292,12 +1345,18 @@ class MarketMethods:
                     "group_id": group_id,
                     "variant_id": variant_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def filter_categories(
-        self, *, category_id: int | None = None, query: str | None = None, count: int | None = None
+        self,
+        *,
+        category_id: int | None = None,
+        query: str | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.filterCategories`.
 
@@ -1318,7 +1377,8 @@ class MarketMethods:
                     "category_id": category_id,
                     "query": query,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1336,6 +1396,7 @@ class MarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetExtendedResponse: ...
     @overload
     def get(
@@ -1351,6 +1412,7 @@ class MarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse: ...
     def get(
         self,
@@ -1365,6 +1427,7 @@ class MarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse | MarketGetExtendedResponse:
         """Call `market.get`.
 
@@ -1400,11 +1463,14 @@ class MarketMethods:
                     "need_variants": need_variants,
                     "with_disabled": with_disabled,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, owner_id: int, album_ids: Sequence[int]) -> MarketGetAlbumByIdResponse:
+    def get_album_by_id(
+        self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetAlbumByIdResponse:
         """Call `market.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1422,12 +1488,18 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetAlbumsResponse:
         """Call `market.getAlbums`.
 
@@ -1448,18 +1520,25 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
-    def get_by_id(self, *, item_ids: Sequence[str], extended: Literal[True]) -> MarketGetByIdExtendedResponse: ...
+    def get_by_id(
+        self, *, item_ids: Sequence[str], extended: Literal[True], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetByIdExtendedResponse: ...
     @overload
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[False] | None = None
+        self,
+        *,
+        item_ids: Sequence[str],
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetByIdResponse: ...
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: bool | None = None
+        self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetByIdResponse | MarketGetByIdExtendedResponse:
         """Call `market.getById`.
 
@@ -1481,12 +1560,17 @@ class MarketMethods:
                 {
                     "item_ids": item_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_categories(
-        self, *, group_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.getCategories`.
 
@@ -1505,7 +1589,8 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1521,6 +1606,7 @@ class MarketMethods:
         sort: Literal["asc", "desc"] | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCommentsResponse:
         """Call `market.getComments`.
 
@@ -1555,12 +1641,18 @@ class MarketMethods:
                     "sort": sort,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_orders(
-        self, *, group_id: int | str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetGroupOrdersResponse:
         """Call `market.getGroupOrders`.
 
@@ -1583,12 +1675,18 @@ class MarketMethods:
                     "group_id": group_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_by_id(
-        self, *, order_id: int, user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderByIdResponse:
         """Call `market.getOrderById`.
 
@@ -1611,12 +1709,19 @@ class MarketMethods:
                     "order_id": order_id,
                     "user_id": user_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_items(
-        self, *, order_id: int, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderItemsResponse:
         """Call `market.getOrderItems`.
 
@@ -1639,7 +1744,8 @@ class MarketMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1652,6 +1758,7 @@ class MarketMethods:
         count: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersExtendedResponse: ...
     @overload
     def get_orders(
@@ -1662,6 +1769,7 @@ class MarketMethods:
         extended: Literal[False] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse: ...
     def get_orders(
         self,
@@ -1671,6 +1779,7 @@ class MarketMethods:
         extended: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse | MarketGetOrdersExtendedResponse:
         """Call `market.getOrders`.
 
@@ -1696,11 +1805,14 @@ class MarketMethods:
                     "extended": extended,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_photo_upload_server(self, *, group_id: int, bulk: bool | None = None) -> BaseUploadServer:
+    def get_product_photo_upload_server(
+        self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `market.getProductPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1720,11 +1832,14 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "bulk": bulk,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_properties(self, *, group_id: int) -> MarketGetPropertiesResponse:
+    def get_properties(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetPropertiesResponse:
         """Call `market.getProperties`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1742,12 +1857,18 @@ class MarketMethods:
             _MARKET_GET_PROPERTIES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def group_items(
-        self, *, group_id: int, item_ids: Sequence[int], item_group_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        item_ids: Sequence[int],
+        item_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGroupItemsResponse:
         """Call `market.groupItems`.
 
@@ -1770,11 +1891,14 @@ class MarketMethods:
                     "group_id": group_id,
                     "item_ids": item_ids,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_from_album(self, *, owner_id: int, item_id: int, album_ids: Sequence[int]) -> BaseOkResponse:
+    def remove_from_album(
+        self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.removeFromAlbum`.
 
         Tokens: user.
@@ -1796,12 +1920,19 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, owner_id: int, album_id: int, before: int | None = None, after: int | None = None
+        self,
+        *,
+        owner_id: int,
+        album_id: int,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderAlbums`.
 
@@ -1826,7 +1957,8 @@ class MarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1838,6 +1970,7 @@ class MarketMethods:
         album_id: int | None = None,
         before: int | None = None,
         after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderItems`.
 
@@ -1864,12 +1997,18 @@ class MarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, item_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.report`.
 
@@ -1890,11 +2029,19 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def report_comment(self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6]) -> BaseOkResponse:
+    def report_comment(
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `market.reportComment`.
 
         Tokens: user.
@@ -1914,11 +2061,14 @@ class MarketMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    def restore(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.restore`.
 
         Tokens: user.
@@ -1938,11 +2088,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    def restore_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.restoreComment`.
 
         Tokens: user.
@@ -1960,11 +2113,14 @@ class MarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo(self, *, upload_response: str) -> MarketPhotoIdResponse:
+    def save_product_photo(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketPhotoIdResponse:
         """Call `market.saveProductPhoto`.
 
         Tokens: user.
@@ -1982,11 +2138,14 @@ class MarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo_bulk(self, *, upload_response: str) -> list[MarketUploadPhotoData]:
+    def save_product_photo_bulk(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketUploadPhotoData]:
         """Call `market.saveProductPhotoBulk`.
 
         Tokens: user.
@@ -2004,7 +2163,8 @@ class MarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO_BULK.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2024,6 +2184,7 @@ class MarketMethods:
         count: int | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchExtendedResponse: ...
     @overload
     def search(
@@ -2041,6 +2202,7 @@ class MarketMethods:
         extended: Literal[False] | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse: ...
     def search(
         self,
@@ -2057,6 +2219,7 @@ class MarketMethods:
         extended: bool | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse | MarketSearchExtendedResponse:
         """Call `market.search`.
 
@@ -2096,7 +2259,8 @@ class MarketMethods:
                     "extended": extended,
                     "status": status,
                     "need_variants": need_variants,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2113,6 +2277,7 @@ class MarketMethods:
         sort_direction: Literal[0, 1] | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse:
         """Call `market.searchItems`.
 
@@ -2147,7 +2312,8 @@ class MarketMethods:
                     "sort_direction": sort_direction,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2165,6 +2331,7 @@ class MarketMethods:
         country: int | None = None,
         city: int | None = None,
         only_my_groups: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchBasicResponse:
         """Call `market.searchItemsBasic`.
 
@@ -2201,11 +2368,14 @@ class MarketMethods:
                     "country": country,
                     "city": city,
                     "only_my_groups": only_my_groups,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def ungroup_items(self, *, group_id: int, item_group_id: int) -> BaseOkResponse:
+    def ungroup_items(
+        self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.ungroupItems`.
 
         Tokens: user.
@@ -2225,7 +2395,8 @@ class MarketMethods:
                 {
                     "group_id": group_id,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2260,6 +2431,7 @@ class AsyncMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddResponse:
         """Call `market.add`.
 
@@ -2314,7 +2486,8 @@ class AsyncMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2326,6 +2499,7 @@ class AsyncMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketAddAlbumResponse:
         """Call `market.addAlbum`.
 
@@ -2352,11 +2526,14 @@ class AsyncMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_property(self, *, group_id: int, title: str) -> MarketAddPropertyResponse:
+    async def add_property(
+        self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketAddPropertyResponse:
         """Call `market.addProperty`.
 
         Tokens: user.
@@ -2376,12 +2553,13 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_property_variant(
-        self, *, group_id: int, property_id: int, title: str
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> MarketAddPropertyVariantResponse:
         """Call `market.addPropertyVariant`.
 
@@ -2404,11 +2582,19 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def add_to_album(self, *, owner_id: int, item_ids: Sequence[int], album_ids: Sequence[int]) -> BaseOkResponse:
+    async def add_to_album(
+        self,
+        *,
+        owner_id: int,
+        item_ids: Sequence[int],
+        album_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `market.addToAlbum`.
 
         Tokens: user.
@@ -2430,7 +2616,8 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "item_ids": item_ids,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2445,6 +2632,7 @@ class AsyncMarketMethods:
         reply_to_comment: int | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `market.createComment`.
 
@@ -2475,11 +2663,14 @@ class AsyncMarketMethods:
                     "reply_to_comment": reply_to_comment,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    async def delete(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.delete`.
 
         Tokens: user.
@@ -2499,11 +2690,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_album(self, *, owner_id: int, album_id: int) -> BaseOkResponse:
+    async def delete_album(
+        self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteAlbum`.
 
         Tokens: user.
@@ -2523,11 +2717,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    async def delete_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.deleteComment`.
 
         Tokens: user.
@@ -2545,11 +2742,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_property(self, *, group_id: int, property_id: int) -> BaseOkResponse:
+    async def delete_property(
+        self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deleteProperty`.
 
         Tokens: user.
@@ -2569,11 +2769,14 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "property_id": property_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_property_variant(self, *, group_id: int, variant_id: int) -> BaseOkResponse:
+    async def delete_property_variant(
+        self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.deletePropertyVariant`.
 
         Tokens: user.
@@ -2593,7 +2796,8 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "variant_id": variant_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2620,6 +2824,7 @@ class AsyncMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.edit`.
 
@@ -2676,7 +2881,8 @@ class AsyncMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2689,6 +2895,7 @@ class AsyncMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editAlbum`.
 
@@ -2717,12 +2924,19 @@ class AsyncMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def edit_comment(
-        self, *, owner_id: int, comment_id: int, message: str | None = None, attachments: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editComment`.
 
@@ -2745,7 +2959,8 @@ class AsyncMarketMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2765,6 +2980,7 @@ class AsyncMarketMethods:
         weight: int | None = None,
         comment_for_user: str | None = None,
         receipt_link: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.editOrder`.
 
@@ -2807,11 +3023,14 @@ class AsyncMarketMethods:
                     "weight": weight,
                     "comment_for_user": comment_for_user,
                     "receipt_link": receipt_link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_property(self, *, group_id: int, property_id: int, title: str) -> BaseOkResponse:
+    async def edit_property(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editProperty`.
 
         Tokens: user.
@@ -2833,11 +3052,14 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_property_variant(self, *, group_id: int, variant_id: int, title: str) -> BaseOkResponse:
+    async def edit_property_variant(
+        self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.editPropertyVariant`.
 
         Tokens: user.
@@ -2859,12 +3081,18 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "variant_id": variant_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def filter_categories(
-        self, *, category_id: int | None = None, query: str | None = None, count: int | None = None
+        self,
+        *,
+        category_id: int | None = None,
+        query: str | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.filterCategories`.
 
@@ -2885,7 +3113,8 @@ class AsyncMarketMethods:
                     "category_id": category_id,
                     "query": query,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2903,6 +3132,7 @@ class AsyncMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetExtendedResponse: ...
     @overload
     async def get(
@@ -2918,6 +3148,7 @@ class AsyncMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse: ...
     async def get(
         self,
@@ -2932,6 +3163,7 @@ class AsyncMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetResponse | MarketGetExtendedResponse:
         """Call `market.get`.
 
@@ -2967,11 +3199,14 @@ class AsyncMarketMethods:
                     "need_variants": need_variants,
                     "with_disabled": with_disabled,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_album_by_id(self, *, owner_id: int, album_ids: Sequence[int]) -> MarketGetAlbumByIdResponse:
+    async def get_album_by_id(
+        self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetAlbumByIdResponse:
         """Call `market.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2989,12 +3224,18 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_albums(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetAlbumsResponse:
         """Call `market.getAlbums`.
 
@@ -3015,18 +3256,25 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
-    async def get_by_id(self, *, item_ids: Sequence[str], extended: Literal[True]) -> MarketGetByIdExtendedResponse: ...
+    async def get_by_id(
+        self, *, item_ids: Sequence[str], extended: Literal[True], extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetByIdExtendedResponse: ...
     @overload
     async def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[False] | None = None
+        self,
+        *,
+        item_ids: Sequence[str],
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetByIdResponse: ...
     async def get_by_id(
-        self, *, item_ids: Sequence[str], extended: bool | None = None
+        self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> MarketGetByIdResponse | MarketGetByIdExtendedResponse:
         """Call `market.getById`.
 
@@ -3048,12 +3296,17 @@ class AsyncMarketMethods:
                 {
                     "item_ids": item_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_categories(
-        self, *, group_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCategoriesNewResponse:
         """Call `market.getCategories`.
 
@@ -3072,7 +3325,8 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3088,6 +3342,7 @@ class AsyncMarketMethods:
         sort: Literal["asc", "desc"] | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetCommentsResponse:
         """Call `market.getComments`.
 
@@ -3122,12 +3377,18 @@ class AsyncMarketMethods:
                     "sort": sort,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_group_orders(
-        self, *, group_id: int | str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetGroupOrdersResponse:
         """Call `market.getGroupOrders`.
 
@@ -3150,12 +3411,18 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_order_by_id(
-        self, *, order_id: int, user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderByIdResponse:
         """Call `market.getOrderById`.
 
@@ -3178,12 +3445,19 @@ class AsyncMarketMethods:
                     "order_id": order_id,
                     "user_id": user_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_order_items(
-        self, *, order_id: int, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrderItemsResponse:
         """Call `market.getOrderItems`.
 
@@ -3206,7 +3480,8 @@ class AsyncMarketMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3219,6 +3494,7 @@ class AsyncMarketMethods:
         count: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersExtendedResponse: ...
     @overload
     async def get_orders(
@@ -3229,6 +3505,7 @@ class AsyncMarketMethods:
         extended: Literal[False] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse: ...
     async def get_orders(
         self,
@@ -3238,6 +3515,7 @@ class AsyncMarketMethods:
         extended: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGetOrdersResponse | MarketGetOrdersExtendedResponse:
         """Call `market.getOrders`.
 
@@ -3263,11 +3541,14 @@ class AsyncMarketMethods:
                     "extended": extended,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_product_photo_upload_server(self, *, group_id: int, bulk: bool | None = None) -> BaseUploadServer:
+    async def get_product_photo_upload_server(
+        self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `market.getProductPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3287,11 +3568,14 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "bulk": bulk,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_properties(self, *, group_id: int) -> MarketGetPropertiesResponse:
+    async def get_properties(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MarketGetPropertiesResponse:
         """Call `market.getProperties`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3309,12 +3593,18 @@ class AsyncMarketMethods:
             _MARKET_GET_PROPERTIES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def group_items(
-        self, *, group_id: int, item_ids: Sequence[int], item_group_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        item_ids: Sequence[int],
+        item_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketGroupItemsResponse:
         """Call `market.groupItems`.
 
@@ -3337,11 +3627,14 @@ class AsyncMarketMethods:
                     "group_id": group_id,
                     "item_ids": item_ids,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_from_album(self, *, owner_id: int, item_id: int, album_ids: Sequence[int]) -> BaseOkResponse:
+    async def remove_from_album(
+        self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.removeFromAlbum`.
 
         Tokens: user.
@@ -3363,12 +3656,19 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_albums(
-        self, *, owner_id: int, album_id: int, before: int | None = None, after: int | None = None
+        self,
+        *,
+        owner_id: int,
+        album_id: int,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderAlbums`.
 
@@ -3393,7 +3693,8 @@ class AsyncMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3405,6 +3706,7 @@ class AsyncMarketMethods:
         album_id: int | None = None,
         before: int | None = None,
         after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reorderItems`.
 
@@ -3431,12 +3733,18 @@ class AsyncMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report(
-        self, *, owner_id: int, item_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.report`.
 
@@ -3457,12 +3765,18 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `market.reportComment`.
 
@@ -3483,11 +3797,14 @@ class AsyncMarketMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, owner_id: int, item_id: int) -> BaseOkResponse:
+    async def restore(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.restore`.
 
         Tokens: user.
@@ -3507,11 +3824,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, owner_id: int, comment_id: int) -> BaseBoolInt:
+    async def restore_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `market.restoreComment`.
 
         Tokens: user.
@@ -3529,11 +3849,14 @@ class AsyncMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_product_photo(self, *, upload_response: str) -> MarketPhotoIdResponse:
+    async def save_product_photo(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> MarketPhotoIdResponse:
         """Call `market.saveProductPhoto`.
 
         Tokens: user.
@@ -3551,11 +3874,14 @@ class AsyncMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_product_photo_bulk(self, *, upload_response: str) -> list[MarketUploadPhotoData]:
+    async def save_product_photo_bulk(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketUploadPhotoData]:
         """Call `market.saveProductPhotoBulk`.
 
         Tokens: user.
@@ -3573,7 +3899,8 @@ class AsyncMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO_BULK.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3593,6 +3920,7 @@ class AsyncMarketMethods:
         count: int | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchExtendedResponse: ...
     @overload
     async def search(
@@ -3610,6 +3938,7 @@ class AsyncMarketMethods:
         extended: Literal[False] | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse: ...
     async def search(
         self,
@@ -3626,6 +3955,7 @@ class AsyncMarketMethods:
         extended: bool | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse | MarketSearchExtendedResponse:
         """Call `market.search`.
 
@@ -3665,7 +3995,8 @@ class AsyncMarketMethods:
                     "extended": extended,
                     "status": status,
                     "need_variants": need_variants,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3682,6 +4013,7 @@ class AsyncMarketMethods:
         sort_direction: Literal[0, 1] | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchResponse:
         """Call `market.searchItems`.
 
@@ -3716,7 +4048,8 @@ class AsyncMarketMethods:
                     "sort_direction": sort_direction,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3734,6 +4067,7 @@ class AsyncMarketMethods:
         country: int | None = None,
         city: int | None = None,
         only_my_groups: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketSearchBasicResponse:
         """Call `market.searchItemsBasic`.
 
@@ -3770,11 +4104,14 @@ class AsyncMarketMethods:
                     "country": country,
                     "city": city,
                     "only_my_groups": only_my_groups,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def ungroup_items(self, *, group_id: int, item_group_id: int) -> BaseOkResponse:
+    async def ungroup_items(
+        self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `market.ungroupItems`.
 
         Tokens: user.
@@ -3794,7 +4131,8 @@ class AsyncMarketMethods:
                 {
                     "group_id": group_id,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3829,6 +4167,7 @@ class BatchMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketAddResponse]:
         """Call `market.add`.
 
@@ -3883,7 +4222,8 @@ class BatchMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3895,6 +4235,7 @@ class BatchMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketAddAlbumResponse]:
         """Call `market.addAlbum`.
 
@@ -3921,11 +4262,14 @@ class BatchMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def add_property(self, *, group_id: int, title: str) -> Pending[MarketAddPropertyResponse]:
+    def add_property(
+        self, *, group_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketAddPropertyResponse]:
         """Call `market.addProperty`.
 
         Tokens: user.
@@ -3945,12 +4289,13 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_property_variant(
-        self, *, group_id: int, property_id: int, title: str
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketAddPropertyVariantResponse]:
         """Call `market.addPropertyVariant`.
 
@@ -3973,12 +4318,18 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_to_album(
-        self, *, owner_id: int, item_ids: Sequence[int], album_ids: Sequence[int]
+        self,
+        *,
+        owner_id: int,
+        item_ids: Sequence[int],
+        album_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.addToAlbum`.
 
@@ -4001,7 +4352,8 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "item_ids": item_ids,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4016,6 +4368,7 @@ class BatchMarketMethods:
         reply_to_comment: int | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `market.createComment`.
 
@@ -4046,11 +4399,14 @@ class BatchMarketMethods:
                     "reply_to_comment": reply_to_comment,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, item_id: int) -> Pending[BaseOkResponse]:
+    def delete(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.delete`.
 
         Tokens: user.
@@ -4070,11 +4426,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, owner_id: int, album_id: int) -> Pending[BaseOkResponse]:
+    def delete_album(
+        self, *, owner_id: int, album_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.deleteAlbum`.
 
         Tokens: user.
@@ -4094,11 +4453,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseBoolInt]:
+    def delete_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `market.deleteComment`.
 
         Tokens: user.
@@ -4116,11 +4478,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property(self, *, group_id: int, property_id: int) -> Pending[BaseOkResponse]:
+    def delete_property(
+        self, *, group_id: int, property_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.deleteProperty`.
 
         Tokens: user.
@@ -4140,11 +4505,14 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "property_id": property_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_property_variant(self, *, group_id: int, variant_id: int) -> Pending[BaseOkResponse]:
+    def delete_property_variant(
+        self, *, group_id: int, variant_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.deletePropertyVariant`.
 
         Tokens: user.
@@ -4164,7 +4532,8 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "variant_id": variant_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4191,6 +4560,7 @@ class BatchMarketMethods:
         weight: int | None = None,
         sku: str | None = None,
         stock_amount: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.edit`.
 
@@ -4247,7 +4617,8 @@ class BatchMarketMethods:
                     "weight": weight,
                     "sku": sku,
                     "stock_amount": stock_amount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4260,6 +4631,7 @@ class BatchMarketMethods:
         photo_id: int | None = None,
         main_album: bool | None = None,
         is_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.editAlbum`.
 
@@ -4288,12 +4660,19 @@ class BatchMarketMethods:
                     "photo_id": photo_id,
                     "main_album": main_album,
                     "is_hidden": is_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def edit_comment(
-        self, *, owner_id: int, comment_id: int, message: str | None = None, attachments: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        message: str | None = None,
+        attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.editComment`.
 
@@ -4316,7 +4695,8 @@ class BatchMarketMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4336,6 +4716,7 @@ class BatchMarketMethods:
         weight: int | None = None,
         comment_for_user: str | None = None,
         receipt_link: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.editOrder`.
 
@@ -4378,11 +4759,14 @@ class BatchMarketMethods:
                     "weight": weight,
                     "comment_for_user": comment_for_user,
                     "receipt_link": receipt_link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property(self, *, group_id: int, property_id: int, title: str) -> Pending[BaseOkResponse]:
+    def edit_property(
+        self, *, group_id: int, property_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.editProperty`.
 
         Tokens: user.
@@ -4404,11 +4788,14 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "property_id": property_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_property_variant(self, *, group_id: int, variant_id: int, title: str) -> Pending[BaseOkResponse]:
+    def edit_property_variant(
+        self, *, group_id: int, variant_id: int, title: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.editPropertyVariant`.
 
         Tokens: user.
@@ -4430,12 +4817,18 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "variant_id": variant_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def filter_categories(
-        self, *, category_id: int | None = None, query: str | None = None, count: int | None = None
+        self,
+        *,
+        category_id: int | None = None,
+        query: str | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCategoriesNewResponse]:
         """Call `market.filterCategories`.
 
@@ -4456,7 +4849,8 @@ class BatchMarketMethods:
                     "category_id": category_id,
                     "query": query,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4474,6 +4868,7 @@ class BatchMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetExtendedResponse]: ...
     @overload
     def get(
@@ -4489,6 +4884,7 @@ class BatchMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetResponse]: ...
     def get(
         self,
@@ -4503,6 +4899,7 @@ class BatchMarketMethods:
         need_variants: bool | None = None,
         with_disabled: bool | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetResponse | MarketGetExtendedResponse]:
         """Call `market.get`.
 
@@ -4538,11 +4935,14 @@ class BatchMarketMethods:
                     "need_variants": need_variants,
                     "with_disabled": with_disabled,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, owner_id: int, album_ids: Sequence[int]) -> Pending[MarketGetAlbumByIdResponse]:
+    def get_album_by_id(
+        self, *, owner_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketGetAlbumByIdResponse]:
         """Call `market.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4560,12 +4960,18 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetAlbumsResponse]:
         """Call `market.getAlbums`.
 
@@ -4586,20 +4992,25 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[True]
+        self, *, item_ids: Sequence[str], extended: Literal[True], extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketGetByIdExtendedResponse]: ...
     @overload
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: Literal[False] | None = None
+        self,
+        *,
+        item_ids: Sequence[str],
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetByIdResponse]: ...
     def get_by_id(
-        self, *, item_ids: Sequence[str], extended: bool | None = None
+        self, *, item_ids: Sequence[str], extended: bool | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MarketGetByIdResponse | MarketGetByIdExtendedResponse]:
         """Call `market.getById`.
 
@@ -4621,12 +5032,17 @@ class BatchMarketMethods:
                 {
                     "item_ids": item_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_categories(
-        self, *, group_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCategoriesNewResponse]:
         """Call `market.getCategories`.
 
@@ -4645,7 +5061,8 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4661,6 +5078,7 @@ class BatchMarketMethods:
         sort: Literal["asc", "desc"] | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetCommentsResponse]:
         """Call `market.getComments`.
 
@@ -4695,12 +5113,18 @@ class BatchMarketMethods:
                     "sort": sort,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_group_orders(
-        self, *, group_id: int | str | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        group_id: int | str | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetGroupOrdersResponse]:
         """Call `market.getGroupOrders`.
 
@@ -4723,12 +5147,18 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_by_id(
-        self, *, order_id: int, user_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrderByIdResponse]:
         """Call `market.getOrderById`.
 
@@ -4751,12 +5181,19 @@ class BatchMarketMethods:
                     "order_id": order_id,
                     "user_id": user_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_order_items(
-        self, *, order_id: int, user_id: int | None = None, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        order_id: int,
+        user_id: int | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrderItemsResponse]:
         """Call `market.getOrderItems`.
 
@@ -4779,7 +5216,8 @@ class BatchMarketMethods:
                     "user_id": user_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4792,6 +5230,7 @@ class BatchMarketMethods:
         count: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrdersExtendedResponse]: ...
     @overload
     def get_orders(
@@ -4802,6 +5241,7 @@ class BatchMarketMethods:
         extended: Literal[False] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrdersResponse]: ...
     def get_orders(
         self,
@@ -4811,6 +5251,7 @@ class BatchMarketMethods:
         extended: bool | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGetOrdersResponse | MarketGetOrdersExtendedResponse]:
         """Call `market.getOrders`.
 
@@ -4836,11 +5277,14 @@ class BatchMarketMethods:
                     "extended": extended,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_product_photo_upload_server(self, *, group_id: int, bulk: bool | None = None) -> Pending[BaseUploadServer]:
+    def get_product_photo_upload_server(
+        self, *, group_id: int, bulk: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `market.getProductPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4860,11 +5304,14 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "bulk": bulk,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_properties(self, *, group_id: int) -> Pending[MarketGetPropertiesResponse]:
+    def get_properties(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketGetPropertiesResponse]:
         """Call `market.getProperties`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4882,12 +5329,18 @@ class BatchMarketMethods:
             _MARKET_GET_PROPERTIES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def group_items(
-        self, *, group_id: int, item_ids: Sequence[int], item_group_id: int | None = None
+        self,
+        *,
+        group_id: int,
+        item_ids: Sequence[int],
+        item_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketGroupItemsResponse]:
         """Call `market.groupItems`.
 
@@ -4910,11 +5363,14 @@ class BatchMarketMethods:
                     "group_id": group_id,
                     "item_ids": item_ids,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_from_album(self, *, owner_id: int, item_id: int, album_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def remove_from_album(
+        self, *, owner_id: int, item_id: int, album_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.removeFromAlbum`.
 
         Tokens: user.
@@ -4936,12 +5392,19 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, owner_id: int, album_id: int, before: int | None = None, after: int | None = None
+        self,
+        *,
+        owner_id: int,
+        album_id: int,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.reorderAlbums`.
 
@@ -4966,7 +5429,8 @@ class BatchMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4978,6 +5442,7 @@ class BatchMarketMethods:
         album_id: int | None = None,
         before: int | None = None,
         after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.reorderItems`.
 
@@ -5004,12 +5469,18 @@ class BatchMarketMethods:
                     "album_id": album_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, item_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        item_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.report`.
 
@@ -5030,12 +5501,18 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `market.reportComment`.
 
@@ -5056,11 +5533,14 @@ class BatchMarketMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int, item_id: int) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, owner_id: int, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.restore`.
 
         Tokens: user.
@@ -5080,11 +5560,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseBoolInt]:
+    def restore_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `market.restoreComment`.
 
         Tokens: user.
@@ -5102,11 +5585,14 @@ class BatchMarketMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo(self, *, upload_response: str) -> Pending[MarketPhotoIdResponse]:
+    def save_product_photo(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MarketPhotoIdResponse]:
         """Call `market.saveProductPhoto`.
 
         Tokens: user.
@@ -5124,11 +5610,14 @@ class BatchMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_product_photo_bulk(self, *, upload_response: str) -> Pending[list[MarketUploadPhotoData]]:
+    def save_product_photo_bulk(
+        self, *, upload_response: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[MarketUploadPhotoData]]:
         """Call `market.saveProductPhotoBulk`.
 
         Tokens: user.
@@ -5146,7 +5635,8 @@ class BatchMarketMethods:
             _MARKET_SAVE_PRODUCT_PHOTO_BULK.call(
                 {
                     "upload_response": upload_response,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5166,6 +5656,7 @@ class BatchMarketMethods:
         count: int | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchExtendedResponse]: ...
     @overload
     def search(
@@ -5183,6 +5674,7 @@ class BatchMarketMethods:
         extended: Literal[False] | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse]: ...
     def search(
         self,
@@ -5199,6 +5691,7 @@ class BatchMarketMethods:
         extended: bool | None = None,
         status: Sequence[int] | None = None,
         need_variants: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse | MarketSearchExtendedResponse]:
         """Call `market.search`.
 
@@ -5238,7 +5731,8 @@ class BatchMarketMethods:
                     "extended": extended,
                     "status": status,
                     "need_variants": need_variants,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5255,6 +5749,7 @@ class BatchMarketMethods:
         sort_direction: Literal[0, 1] | None = None,
         country: int | None = None,
         city: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchResponse]:
         """Call `market.searchItems`.
 
@@ -5289,7 +5784,8 @@ class BatchMarketMethods:
                     "sort_direction": sort_direction,
                     "country": country,
                     "city": city,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5307,6 +5803,7 @@ class BatchMarketMethods:
         country: int | None = None,
         city: int | None = None,
         only_my_groups: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MarketSearchBasicResponse]:
         """Call `market.searchItemsBasic`.
 
@@ -5343,11 +5840,14 @@ class BatchMarketMethods:
                     "country": country,
                     "city": city,
                     "only_my_groups": only_my_groups,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def ungroup_items(self, *, group_id: int, item_group_id: int) -> Pending[BaseOkResponse]:
+    def ungroup_items(
+        self, *, group_id: int, item_group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `market.ungroupItems`.
 
         Tokens: user.
@@ -5367,7 +5867,8 @@ class BatchMarketMethods:
                 {
                     "group_id": group_id,
                     "item_group_id": item_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

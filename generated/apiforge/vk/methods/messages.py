@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -757,7 +757,12 @@ class MessagesMethods:
         self._client = client
 
     def add_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.addChatUser`.
 
@@ -780,12 +785,17 @@ class MessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_chat_users(
-        self, *, chat_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesAddChatUsersResponse:
         """Call `messages.addChatUsers`.
 
@@ -804,11 +814,14 @@ class MessagesMethods:
                 {
                     "chat_id": chat_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def allow_messages_from_group(self, *, group_id: int, key: str | None = None) -> BaseOkResponse:
+    def allow_messages_from_group(
+        self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.allowMessagesFromGroup`.
 
         Tokens: user.
@@ -828,12 +841,18 @@ class MessagesMethods:
                 {
                     "group_id": group_id,
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_chat(
-        self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        title: str | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | MessagesCreateChatWithPeerIdsResponse:
         """Call `messages.createChat`.
 
@@ -856,7 +875,8 @@ class MessagesMethods:
                     "user_ids": user_ids,
                     "title": title,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -871,6 +891,7 @@ class MessagesMethods:
         group_id: int | None = None,
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesDeleteFullResponseItem]: ...
     @overload
     def delete(
@@ -883,6 +904,7 @@ class MessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int]: ...
     def delete(
         self,
@@ -894,6 +916,7 @@ class MessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
         """Call `messages.delete`.
 
@@ -925,11 +948,14 @@ class MessagesMethods:
                     "delete_for_all": delete_for_all,
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_chat_photo(self, *, chat_id: int, group_id: int | None = None) -> MessagesDeleteChatPhotoResponse:
+    def delete_chat_photo(
+        self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesDeleteChatPhotoResponse:
         """Call `messages.deleteChatPhoto`.
 
         Tokens: user, group.
@@ -949,12 +975,18 @@ class MessagesMethods:
                 {
                     "chat_id": chat_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_conversation(
-        self, *, user_id: int | None = None, peer_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesDeleteConversationResponse:
         """Call `messages.deleteConversation`.
 
@@ -977,11 +1009,14 @@ class MessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_reaction(self, *, peer_id: int, cmid: int) -> BaseBoolInt:
+    def delete_reaction(
+        self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.deleteReaction`.
 
         Tokens: user, group.
@@ -999,11 +1034,14 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def deny_messages_from_group(self, *, group_id: int) -> BaseOkResponse:
+    def deny_messages_from_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.denyMessagesFromGroup`.
 
         Tokens: user.
@@ -1019,7 +1057,8 @@ class MessagesMethods:
             _MESSAGES_DENY_MESSAGES_FROM_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1040,6 +1079,7 @@ class MessagesMethods:
         cmid: int | None = None,
         template: str | None = None,
         keyboard: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -1084,11 +1124,14 @@ class MessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_chat(self, *, chat_id: int, title: str | None = None) -> BaseOkResponse:
+    def edit_chat(
+        self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.editChat`.
 
         Tokens: user, group.
@@ -1108,7 +1151,8 @@ class MessagesMethods:
                 {
                     "chat_id": chat_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1121,6 +1165,7 @@ class MessagesMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdExtendedResponse: ...
     @overload
     def get_by_conversation_message_id(
@@ -1131,6 +1176,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse: ...
     def get_by_conversation_message_id(
         self,
@@ -1140,6 +1186,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse:
         """Call `messages.getByConversationMessageId`.
 
@@ -1165,7 +1212,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1180,6 +1228,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdExtendedResponse: ...
     @overload
     def get_by_id(
@@ -1192,6 +1241,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse: ...
     def get_by_id(
         self,
@@ -1203,6 +1253,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse | MessagesGetByIdExtendedResponse:
         """Call `messages.getById`.
 
@@ -1232,7 +1283,8 @@ class MessagesMethods:
                     "group_id": group_id,
                     "cmids": cmids,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1244,6 +1296,7 @@ class MessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -1253,6 +1306,7 @@ class MessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChatFull: ...
     @overload
     def get_chat(
@@ -1262,6 +1316,7 @@ class MessagesMethods:
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     def get_chat(
@@ -1271,6 +1326,7 @@ class MessagesMethods:
         chat_ids: None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat: ...
     def get_chat(
         self,
@@ -1279,6 +1335,7 @@ class MessagesMethods:
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -1306,12 +1363,18 @@ class MessagesMethods:
                     "chat_ids": chat_ids,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_preview(
-        self, *, peer_id: int | None = None, link: str | None = None, fields: Sequence[UsersFields | str] | None = None
+        self,
+        *,
+        peer_id: int | None = None,
+        link: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetChatPreviewResponse:
         """Call `messages.getChatPreview`.
 
@@ -1334,7 +1397,8 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "link": link,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1348,6 +1412,7 @@ class MessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
         member_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationMembers:
         """Call `messages.getConversationMembers`.
 
@@ -1378,7 +1443,8 @@ class MessagesMethods:
                     "fields": fields,
                     "group_id": group_id,
                     "member_ids": member_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1392,6 +1458,7 @@ class MessagesMethods:
         start_message_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationsResponse:
         """Call `messages.getConversations`.
 
@@ -1422,7 +1489,8 @@ class MessagesMethods:
                     "start_message_id": start_message_id,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1434,6 +1502,7 @@ class MessagesMethods:
         extended: Literal[True],
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationByIdExtended: ...
     @overload
     def get_conversations_by_id(
@@ -1443,6 +1512,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById: ...
     def get_conversations_by_id(
         self,
@@ -1451,6 +1521,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById | MessagesGetConversationByIdExtended:
         """Call `messages.getConversationsById`.
 
@@ -1476,7 +1547,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1493,6 +1565,7 @@ class MessagesMethods:
         rev: Literal[1, 0] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryExtendedResponse: ...
     @overload
     def get_history(
@@ -1507,6 +1580,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse: ...
     def get_history(
         self,
@@ -1520,6 +1594,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse:
         """Call `messages.getHistory`.
 
@@ -1555,7 +1630,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1609,6 +1685,7 @@ class MessagesMethods:
         start_from: str | None = None,
         preserve_order: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
         """Call `messages.getHistoryAttachments`.
 
@@ -1653,7 +1730,8 @@ class MessagesMethods:
                     "start_from": start_from,
                     "preserve_order": preserve_order,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1668,6 +1746,7 @@ class MessagesMethods:
         preview_length: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesExtendedResponse: ...
     @overload
     def get_important_messages(
@@ -1680,6 +1759,7 @@ class MessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: Literal[False] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse: ...
     def get_important_messages(
         self,
@@ -1691,6 +1771,7 @@ class MessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: bool | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse:
         """Call `messages.getImportantMessages`.
 
@@ -1720,7 +1801,8 @@ class MessagesMethods:
                     "fields": fields,
                     "extended": extended,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1734,6 +1816,7 @@ class MessagesMethods:
         extended: bool | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
 
@@ -1764,12 +1847,18 @@ class MessagesMethods:
                     "extended": extended,
                     "name_case": name_case,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_invite_link(
-        self, *, peer_id: int, reset: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        reset: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetInviteLinkResponse:
         """Call `messages.getInviteLink`.
 
@@ -1792,11 +1881,14 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "reset": reset,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_last_activity(self, *, user_id: int) -> MessagesLastActivity:
+    def get_last_activity(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesLastActivity:
         """Call `messages.getLastActivity`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1812,7 +1904,8 @@ class MessagesMethods:
             _MESSAGES_GET_LAST_ACTIVITY.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1832,6 +1925,7 @@ class MessagesMethods:
         last_n: int | None = None,
         credentials: bool | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetLongPollHistoryResponse:
         """Call `messages.getLongPollHistory`.
 
@@ -1874,12 +1968,18 @@ class MessagesMethods:
                     "last_n": last_n,
                     "credentials": credentials,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_long_poll_server(
-        self, *, need_pts: bool | None = None, group_id: int | None = None, lp_version: int | None = None
+        self,
+        *,
+        need_pts: bool | None = None,
+        group_id: int | None = None,
+        lp_version: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesLongpollParams:
         """Call `messages.getLongPollServer`.
 
@@ -1900,11 +2000,14 @@ class MessagesMethods:
                     "need_pts": need_pts,
                     "group_id": group_id,
                     "lp_version": lp_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_reactions(self, *, peer_id: int, cmids: Sequence[int]) -> MessagesGetMessagesReactionsResponse:
+    def get_messages_reactions(
+        self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> MessagesGetMessagesReactionsResponse:
         """Call `messages.getMessagesReactions`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1922,12 +2025,18 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_reacted_peers(
-        self, *, peer_id: int, cmid: int, reaction_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        cmid: int,
+        reaction_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetReactedPeersResponse:
         """Call `messages.getReactedPeers`.
 
@@ -1950,11 +2059,14 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_reactions_assets(self, *, client_version: int | None = None) -> MessagesGetReactionsAssetsResponse:
+    def get_reactions_assets(
+        self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesGetReactionsAssetsResponse:
         """Call `messages.getReactionsAssets`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1970,12 +2082,13 @@ class MessagesMethods:
             _MESSAGES_GET_REACTIONS_ASSETS.call(
                 {
                     "client_version": client_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def is_messages_from_group_allowed(
-        self, *, group_id: int, user_id: int
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesIsMessagesFromGroupAllowedResponse:
         """Call `messages.isMessagesFromGroupAllowed`.
 
@@ -1996,11 +2109,14 @@ class MessagesMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join_chat_by_invite_link(self, *, link: str) -> MessagesJoinChatByInviteLinkResponse:
+    def join_chat_by_invite_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesJoinChatByInviteLinkResponse:
         """Call `messages.joinChatByInviteLink`.
 
         Tokens: user.
@@ -2018,12 +2134,18 @@ class MessagesMethods:
             _MESSAGES_JOIN_CHAT_BY_INVITE_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_answered_conversation(
-        self, *, peer_id: int, answered: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        answered: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsAnsweredConversation`.
 
@@ -2044,11 +2166,18 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "answered": answered,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_as_important(self, *, message_ids: Sequence[int] | None = None, important: int | None = None) -> list[int]:
+    def mark_as_important(
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        important: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[int]:
         """Call `messages.markAsImportant`.
 
         Tokens: user.
@@ -2066,12 +2195,18 @@ class MessagesMethods:
                 {
                     "message_ids": message_ids,
                     "important": important,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_important_conversation(
-        self, *, peer_id: int, important: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        important: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsImportantConversation`.
 
@@ -2092,7 +2227,8 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "important": important,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2105,6 +2241,7 @@ class MessagesMethods:
         group_id: int | None = None,
         mark_conversation_as_read: bool | None = None,
         up_to_cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsRead`.
 
@@ -2131,11 +2268,14 @@ class MessagesMethods:
                     "group_id": group_id,
                     "mark_conversation_as_read": mark_conversation_as_read,
                     "up_to_cmid": up_to_cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_reactions_as_read(self, *, peer_id: int, cmids: Sequence[int] | None = None) -> BaseBoolInt:
+    def mark_reactions_as_read(
+        self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.markReactionsAsRead`.
 
         Tokens: user.
@@ -2153,12 +2293,17 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mute_chat_mentions(
-        self, *, peer_id: int, mention_status: Literal["all", "allOnline", "none"]
+        self,
+        *,
+        peer_id: int,
+        mention_status: Literal["all", "allOnline", "none"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.muteChatMentions`.
 
@@ -2177,11 +2322,19 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "mention_status": mention_status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def pin(self, *, peer_id: int, message_id: int | None = None, cmid: int | None = None) -> MessagesPinnedMessage:
+    def pin(
+        self,
+        *,
+        peer_id: int,
+        message_id: int | None = None,
+        cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> MessagesPinnedMessage:
         """Call `messages.pin`.
 
         Tokens: user, group.
@@ -2203,12 +2356,18 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "message_id": message_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, member_id: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        member_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.removeChatUser`.
 
@@ -2231,7 +2390,8 @@ class MessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "member_id": member_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2242,6 +2402,7 @@ class MessagesMethods:
         group_id: int | None = None,
         cmid: int | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.restore`.
 
@@ -2264,7 +2425,8 @@ class MessagesMethods:
                     "group_id": group_id,
                     "cmid": cmid,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2281,6 +2443,7 @@ class MessagesMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchExtendedResponse: ...
     @overload
     def search(
@@ -2295,6 +2458,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse: ...
     def search(
         self,
@@ -2308,6 +2472,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse | MessagesSearchExtendedResponse:
         """Call `messages.search`.
 
@@ -2341,7 +2506,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2354,6 +2520,7 @@ class MessagesMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsExtendedResponse: ...
     @overload
     def search_conversations(
@@ -2364,6 +2531,7 @@ class MessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse: ...
     def search_conversations(
         self,
@@ -2373,6 +2541,7 @@ class MessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse:
         """Call `messages.searchConversations`.
 
@@ -2398,7 +2567,8 @@ class MessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2443,6 +2613,7 @@ class MessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesSendUserIdsResponseItem]: ...
     @overload
     def send(
@@ -2485,6 +2656,7 @@ class MessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int: ...
     def send(
         self,
@@ -2526,6 +2698,7 @@ class MessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | list[MessagesSendUserIdsResponseItem]:
         """Call `messages.send`.
 
@@ -2589,12 +2762,19 @@ class MessagesMethods:
                     "disable_mentions": disable_mentions,
                     "intent": intent,
                     "subscribe_id": subscribe_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def send_message_event_answer(
-        self, *, event_id: str, user_id: int, peer_id: int, event_data: str | None = None
+        self,
+        *,
+        event_id: str,
+        user_id: int,
+        peer_id: int,
+        event_data: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.sendMessageEventAnswer`.
 
@@ -2617,11 +2797,14 @@ class MessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "event_data": event_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_reaction(self, *, peer_id: int, cmid: int, reaction_id: int) -> BaseBoolInt:
+    def send_reaction(
+        self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.sendReaction`.
 
         Tokens: user, group.
@@ -2643,7 +2826,8 @@ class MessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2654,6 +2838,7 @@ class MessagesMethods:
         type: Literal["audiomessage", "file", "photo", "typing", "video"] | None = None,
         peer_id: int | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.setActivity`.
 
@@ -2678,11 +2863,14 @@ class MessagesMethods:
                     "type": type,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_chat_photo(self, *, file: str) -> MessagesSetChatPhotoResponse:
+    def set_chat_photo(
+        self, *, file: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesSetChatPhotoResponse:
         """Call `messages.setChatPhoto`.
 
         Tokens: user, group.
@@ -2700,11 +2888,14 @@ class MessagesMethods:
             _MESSAGES_SET_CHAT_PHOTO.call(
                 {
                     "file": file,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, peer_id: int, group_id: int | None = None) -> BaseOkResponse:
+    def unpin(
+        self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.unpin`.
 
         Tokens: user, group.
@@ -2724,7 +2915,8 @@ class MessagesMethods:
                 {
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2738,7 +2930,12 @@ class AsyncMessagesMethods:
         self._client = client
 
     async def add_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.addChatUser`.
 
@@ -2761,12 +2958,17 @@ class AsyncMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_chat_users(
-        self, *, chat_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesAddChatUsersResponse:
         """Call `messages.addChatUsers`.
 
@@ -2785,11 +2987,14 @@ class AsyncMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def allow_messages_from_group(self, *, group_id: int, key: str | None = None) -> BaseOkResponse:
+    async def allow_messages_from_group(
+        self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.allowMessagesFromGroup`.
 
         Tokens: user.
@@ -2809,12 +3014,18 @@ class AsyncMessagesMethods:
                 {
                     "group_id": group_id,
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_chat(
-        self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        title: str | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | MessagesCreateChatWithPeerIdsResponse:
         """Call `messages.createChat`.
 
@@ -2837,7 +3048,8 @@ class AsyncMessagesMethods:
                     "user_ids": user_ids,
                     "title": title,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2852,6 +3064,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesDeleteFullResponseItem]: ...
     @overload
     async def delete(
@@ -2864,6 +3077,7 @@ class AsyncMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int]: ...
     async def delete(
         self,
@@ -2875,6 +3089,7 @@ class AsyncMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, int] | list[MessagesDeleteFullResponseItem]:
         """Call `messages.delete`.
 
@@ -2906,11 +3121,14 @@ class AsyncMessagesMethods:
                     "delete_for_all": delete_for_all,
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_chat_photo(self, *, chat_id: int, group_id: int | None = None) -> MessagesDeleteChatPhotoResponse:
+    async def delete_chat_photo(
+        self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesDeleteChatPhotoResponse:
         """Call `messages.deleteChatPhoto`.
 
         Tokens: user, group.
@@ -2930,12 +3148,18 @@ class AsyncMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_conversation(
-        self, *, user_id: int | None = None, peer_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesDeleteConversationResponse:
         """Call `messages.deleteConversation`.
 
@@ -2958,11 +3182,14 @@ class AsyncMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_reaction(self, *, peer_id: int, cmid: int) -> BaseBoolInt:
+    async def delete_reaction(
+        self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.deleteReaction`.
 
         Tokens: user, group.
@@ -2980,11 +3207,14 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def deny_messages_from_group(self, *, group_id: int) -> BaseOkResponse:
+    async def deny_messages_from_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.denyMessagesFromGroup`.
 
         Tokens: user.
@@ -3000,7 +3230,8 @@ class AsyncMessagesMethods:
             _MESSAGES_DENY_MESSAGES_FROM_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3021,6 +3252,7 @@ class AsyncMessagesMethods:
         cmid: int | None = None,
         template: str | None = None,
         keyboard: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `messages.edit`.
 
@@ -3065,11 +3297,14 @@ class AsyncMessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_chat(self, *, chat_id: int, title: str | None = None) -> BaseOkResponse:
+    async def edit_chat(
+        self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.editChat`.
 
         Tokens: user, group.
@@ -3089,7 +3324,8 @@ class AsyncMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3102,6 +3338,7 @@ class AsyncMessagesMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdExtendedResponse: ...
     @overload
     async def get_by_conversation_message_id(
@@ -3112,6 +3349,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse: ...
     async def get_by_conversation_message_id(
         self,
@@ -3121,6 +3359,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse:
         """Call `messages.getByConversationMessageId`.
 
@@ -3146,7 +3385,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3161,6 +3401,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdExtendedResponse: ...
     @overload
     async def get_by_id(
@@ -3173,6 +3414,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse: ...
     async def get_by_id(
         self,
@@ -3184,6 +3426,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetByIdResponse | MessagesGetByIdExtendedResponse:
         """Call `messages.getById`.
 
@@ -3213,7 +3456,8 @@ class AsyncMessagesMethods:
                     "group_id": group_id,
                     "cmids": cmids,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3225,6 +3469,7 @@ class AsyncMessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChatFull]: ...
     @overload
     async def get_chat(
@@ -3234,6 +3479,7 @@ class AsyncMessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChatFull: ...
     @overload
     async def get_chat(
@@ -3243,6 +3489,7 @@ class AsyncMessagesMethods:
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesChat]: ...
     @overload
     async def get_chat(
@@ -3252,6 +3499,7 @@ class AsyncMessagesMethods:
         chat_ids: None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat: ...
     async def get_chat(
         self,
@@ -3260,6 +3508,7 @@ class AsyncMessagesMethods:
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]:
         """Call `messages.getChat`.
 
@@ -3287,12 +3536,18 @@ class AsyncMessagesMethods:
                     "chat_ids": chat_ids,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_chat_preview(
-        self, *, peer_id: int | None = None, link: str | None = None, fields: Sequence[UsersFields | str] | None = None
+        self,
+        *,
+        peer_id: int | None = None,
+        link: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetChatPreviewResponse:
         """Call `messages.getChatPreview`.
 
@@ -3315,7 +3570,8 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "link": link,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3329,6 +3585,7 @@ class AsyncMessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
         member_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationMembers:
         """Call `messages.getConversationMembers`.
 
@@ -3359,7 +3616,8 @@ class AsyncMessagesMethods:
                     "fields": fields,
                     "group_id": group_id,
                     "member_ids": member_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3373,6 +3631,7 @@ class AsyncMessagesMethods:
         start_message_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationsResponse:
         """Call `messages.getConversations`.
 
@@ -3403,7 +3662,8 @@ class AsyncMessagesMethods:
                     "start_message_id": start_message_id,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3415,6 +3675,7 @@ class AsyncMessagesMethods:
         extended: Literal[True],
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationByIdExtended: ...
     @overload
     async def get_conversations_by_id(
@@ -3424,6 +3685,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById: ...
     async def get_conversations_by_id(
         self,
@@ -3432,6 +3694,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetConversationById | MessagesGetConversationByIdExtended:
         """Call `messages.getConversationsById`.
 
@@ -3457,7 +3720,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3474,6 +3738,7 @@ class AsyncMessagesMethods:
         rev: Literal[1, 0] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryExtendedResponse: ...
     @overload
     async def get_history(
@@ -3488,6 +3753,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse: ...
     async def get_history(
         self,
@@ -3501,6 +3767,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse:
         """Call `messages.getHistory`.
 
@@ -3536,7 +3803,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3590,6 +3858,7 @@ class AsyncMessagesMethods:
         start_from: str | None = None,
         preserve_order: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetHistoryAttachmentsResponse:
         """Call `messages.getHistoryAttachments`.
 
@@ -3634,7 +3903,8 @@ class AsyncMessagesMethods:
                     "start_from": start_from,
                     "preserve_order": preserve_order,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3649,6 +3919,7 @@ class AsyncMessagesMethods:
         preview_length: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesExtendedResponse: ...
     @overload
     async def get_important_messages(
@@ -3661,6 +3932,7 @@ class AsyncMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: Literal[False] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse: ...
     async def get_important_messages(
         self,
@@ -3672,6 +3944,7 @@ class AsyncMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: bool | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse:
         """Call `messages.getImportantMessages`.
 
@@ -3701,7 +3974,8 @@ class AsyncMessagesMethods:
                     "fields": fields,
                     "extended": extended,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3715,6 +3989,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetIntentUsersResponse:
         """Call `messages.getIntentUsers`.
 
@@ -3745,12 +4020,18 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "name_case": name_case,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_invite_link(
-        self, *, peer_id: int, reset: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        reset: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetInviteLinkResponse:
         """Call `messages.getInviteLink`.
 
@@ -3773,11 +4054,14 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "reset": reset,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_last_activity(self, *, user_id: int) -> MessagesLastActivity:
+    async def get_last_activity(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesLastActivity:
         """Call `messages.getLastActivity`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3793,7 +4077,8 @@ class AsyncMessagesMethods:
             _MESSAGES_GET_LAST_ACTIVITY.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3813,6 +4098,7 @@ class AsyncMessagesMethods:
         last_n: int | None = None,
         credentials: bool | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetLongPollHistoryResponse:
         """Call `messages.getLongPollHistory`.
 
@@ -3855,12 +4141,18 @@ class AsyncMessagesMethods:
                     "last_n": last_n,
                     "credentials": credentials,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_long_poll_server(
-        self, *, need_pts: bool | None = None, group_id: int | None = None, lp_version: int | None = None
+        self,
+        *,
+        need_pts: bool | None = None,
+        group_id: int | None = None,
+        lp_version: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesLongpollParams:
         """Call `messages.getLongPollServer`.
 
@@ -3881,12 +4173,13 @@ class AsyncMessagesMethods:
                     "need_pts": need_pts,
                     "group_id": group_id,
                     "lp_version": lp_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_messages_reactions(
-        self, *, peer_id: int, cmids: Sequence[int]
+        self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> MessagesGetMessagesReactionsResponse:
         """Call `messages.getMessagesReactions`.
 
@@ -3905,12 +4198,18 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_reacted_peers(
-        self, *, peer_id: int, cmid: int, reaction_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        cmid: int,
+        reaction_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesGetReactedPeersResponse:
         """Call `messages.getReactedPeers`.
 
@@ -3933,11 +4232,14 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_reactions_assets(self, *, client_version: int | None = None) -> MessagesGetReactionsAssetsResponse:
+    async def get_reactions_assets(
+        self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesGetReactionsAssetsResponse:
         """Call `messages.getReactionsAssets`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3953,12 +4255,13 @@ class AsyncMessagesMethods:
             _MESSAGES_GET_REACTIONS_ASSETS.call(
                 {
                     "client_version": client_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def is_messages_from_group_allowed(
-        self, *, group_id: int, user_id: int
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MessagesIsMessagesFromGroupAllowedResponse:
         """Call `messages.isMessagesFromGroupAllowed`.
 
@@ -3979,11 +4282,14 @@ class AsyncMessagesMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def join_chat_by_invite_link(self, *, link: str) -> MessagesJoinChatByInviteLinkResponse:
+    async def join_chat_by_invite_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesJoinChatByInviteLinkResponse:
         """Call `messages.joinChatByInviteLink`.
 
         Tokens: user.
@@ -4001,12 +4307,18 @@ class AsyncMessagesMethods:
             _MESSAGES_JOIN_CHAT_BY_INVITE_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mark_as_answered_conversation(
-        self, *, peer_id: int, answered: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        answered: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsAnsweredConversation`.
 
@@ -4027,12 +4339,17 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "answered": answered,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mark_as_important(
-        self, *, message_ids: Sequence[int] | None = None, important: int | None = None
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        important: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
         """Call `messages.markAsImportant`.
 
@@ -4051,12 +4368,18 @@ class AsyncMessagesMethods:
                 {
                     "message_ids": message_ids,
                     "important": important,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mark_as_important_conversation(
-        self, *, peer_id: int, important: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        important: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsImportantConversation`.
 
@@ -4077,7 +4400,8 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "important": important,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4090,6 +4414,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         mark_conversation_as_read: bool | None = None,
         up_to_cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.markAsRead`.
 
@@ -4116,11 +4441,14 @@ class AsyncMessagesMethods:
                     "group_id": group_id,
                     "mark_conversation_as_read": mark_conversation_as_read,
                     "up_to_cmid": up_to_cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def mark_reactions_as_read(self, *, peer_id: int, cmids: Sequence[int] | None = None) -> BaseBoolInt:
+    async def mark_reactions_as_read(
+        self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.markReactionsAsRead`.
 
         Tokens: user.
@@ -4138,12 +4466,17 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def mute_chat_mentions(
-        self, *, peer_id: int, mention_status: Literal["all", "allOnline", "none"]
+        self,
+        *,
+        peer_id: int,
+        mention_status: Literal["all", "allOnline", "none"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.muteChatMentions`.
 
@@ -4162,12 +4495,18 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "mention_status": mention_status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def pin(
-        self, *, peer_id: int, message_id: int | None = None, cmid: int | None = None
+        self,
+        *,
+        peer_id: int,
+        message_id: int | None = None,
+        cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesPinnedMessage:
         """Call `messages.pin`.
 
@@ -4190,12 +4529,18 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "message_id": message_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def remove_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, member_id: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        member_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.removeChatUser`.
 
@@ -4218,7 +4563,8 @@ class AsyncMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "member_id": member_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4229,6 +4575,7 @@ class AsyncMessagesMethods:
         group_id: int | None = None,
         cmid: int | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.restore`.
 
@@ -4251,7 +4598,8 @@ class AsyncMessagesMethods:
                     "group_id": group_id,
                     "cmid": cmid,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4268,6 +4616,7 @@ class AsyncMessagesMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchExtendedResponse: ...
     @overload
     async def search(
@@ -4282,6 +4631,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse: ...
     async def search(
         self,
@@ -4295,6 +4645,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchResponse | MessagesSearchExtendedResponse:
         """Call `messages.search`.
 
@@ -4328,7 +4679,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4341,6 +4693,7 @@ class AsyncMessagesMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsExtendedResponse: ...
     @overload
     async def search_conversations(
@@ -4351,6 +4704,7 @@ class AsyncMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse: ...
     async def search_conversations(
         self,
@@ -4360,6 +4714,7 @@ class AsyncMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse:
         """Call `messages.searchConversations`.
 
@@ -4385,7 +4740,8 @@ class AsyncMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4430,6 +4786,7 @@ class AsyncMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[MessagesSendUserIdsResponseItem]: ...
     @overload
     async def send(
@@ -4472,6 +4829,7 @@ class AsyncMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int: ...
     async def send(
         self,
@@ -4513,6 +4871,7 @@ class AsyncMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int | list[MessagesSendUserIdsResponseItem]:
         """Call `messages.send`.
 
@@ -4576,12 +4935,19 @@ class AsyncMessagesMethods:
                     "disable_mentions": disable_mentions,
                     "intent": intent,
                     "subscribe_id": subscribe_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def send_message_event_answer(
-        self, *, event_id: str, user_id: int, peer_id: int, event_data: str | None = None
+        self,
+        *,
+        event_id: str,
+        user_id: int,
+        peer_id: int,
+        event_data: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.sendMessageEventAnswer`.
 
@@ -4604,11 +4970,14 @@ class AsyncMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "event_data": event_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_reaction(self, *, peer_id: int, cmid: int, reaction_id: int) -> BaseBoolInt:
+    async def send_reaction(
+        self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `messages.sendReaction`.
 
         Tokens: user, group.
@@ -4630,7 +4999,8 @@ class AsyncMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4641,6 +5011,7 @@ class AsyncMessagesMethods:
         type: Literal["audiomessage", "file", "photo", "typing", "video"] | None = None,
         peer_id: int | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `messages.setActivity`.
 
@@ -4665,11 +5036,14 @@ class AsyncMessagesMethods:
                     "type": type,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_chat_photo(self, *, file: str) -> MessagesSetChatPhotoResponse:
+    async def set_chat_photo(
+        self, *, file: str, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesSetChatPhotoResponse:
         """Call `messages.setChatPhoto`.
 
         Tokens: user, group.
@@ -4687,11 +5061,14 @@ class AsyncMessagesMethods:
             _MESSAGES_SET_CHAT_PHOTO.call(
                 {
                     "file": file,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unpin(self, *, peer_id: int, group_id: int | None = None) -> BaseOkResponse:
+    async def unpin(
+        self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `messages.unpin`.
 
         Tokens: user, group.
@@ -4711,7 +5088,8 @@ class AsyncMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4725,7 +5103,12 @@ class BatchMessagesMethods:
         self._batch = batch
 
     def add_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.addChatUser`.
 
@@ -4748,12 +5131,17 @@ class BatchMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_chat_users(
-        self, *, chat_id: int | None = None, visible_messages_count: int | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        visible_messages_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesAddChatUsersResponse]:
         """Call `messages.addChatUsers`.
 
@@ -4772,11 +5160,14 @@ class BatchMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "visible_messages_count": visible_messages_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def allow_messages_from_group(self, *, group_id: int, key: str | None = None) -> Pending[BaseOkResponse]:
+    def allow_messages_from_group(
+        self, *, group_id: int, key: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.allowMessagesFromGroup`.
 
         Tokens: user.
@@ -4796,12 +5187,18 @@ class BatchMessagesMethods:
                 {
                     "group_id": group_id,
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_chat(
-        self, *, user_ids: Sequence[int] | None = None, title: str | None = None, group_id: int | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        title: str | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int | MessagesCreateChatWithPeerIdsResponse]:
         """Call `messages.createChat`.
 
@@ -4824,7 +5221,8 @@ class BatchMessagesMethods:
                     "user_ids": user_ids,
                     "title": title,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4839,6 +5237,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesDeleteFullResponseItem]]: ...
     @overload
     def delete(
@@ -4851,6 +5250,7 @@ class BatchMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, int]]: ...
     def delete(
         self,
@@ -4862,6 +5262,7 @@ class BatchMessagesMethods:
         delete_for_all: bool | None = None,
         peer_id: int | None = None,
         cmids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, int] | list[MessagesDeleteFullResponseItem]]:
         """Call `messages.delete`.
 
@@ -4893,12 +5294,13 @@ class BatchMessagesMethods:
                     "delete_for_all": delete_for_all,
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_chat_photo(
-        self, *, chat_id: int, group_id: int | None = None
+        self, *, chat_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesDeleteChatPhotoResponse]:
         """Call `messages.deleteChatPhoto`.
 
@@ -4919,12 +5321,18 @@ class BatchMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_conversation(
-        self, *, user_id: int | None = None, peer_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        peer_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesDeleteConversationResponse]:
         """Call `messages.deleteConversation`.
 
@@ -4947,11 +5355,14 @@ class BatchMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_reaction(self, *, peer_id: int, cmid: int) -> Pending[BaseBoolInt]:
+    def delete_reaction(
+        self, *, peer_id: int, cmid: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `messages.deleteReaction`.
 
         Tokens: user, group.
@@ -4969,11 +5380,14 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def deny_messages_from_group(self, *, group_id: int) -> Pending[BaseOkResponse]:
+    def deny_messages_from_group(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.denyMessagesFromGroup`.
 
         Tokens: user.
@@ -4989,7 +5403,8 @@ class BatchMessagesMethods:
             _MESSAGES_DENY_MESSAGES_FROM_GROUP.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5010,6 +5425,7 @@ class BatchMessagesMethods:
         cmid: int | None = None,
         template: str | None = None,
         keyboard: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `messages.edit`.
 
@@ -5054,11 +5470,14 @@ class BatchMessagesMethods:
                     "cmid": cmid,
                     "template": template,
                     "keyboard": keyboard,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_chat(self, *, chat_id: int, title: str | None = None) -> Pending[BaseOkResponse]:
+    def edit_chat(
+        self, *, chat_id: int, title: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.editChat`.
 
         Tokens: user, group.
@@ -5078,7 +5497,8 @@ class BatchMessagesMethods:
                 {
                     "chat_id": chat_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5091,6 +5511,7 @@ class BatchMessagesMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByConversationMessageIdExtendedResponse]: ...
     @overload
     def get_by_conversation_message_id(
@@ -5101,6 +5522,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByConversationMessageIdResponse]: ...
     def get_by_conversation_message_id(
         self,
@@ -5110,6 +5532,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByConversationMessageIdResponse | MessagesGetByConversationMessageIdExtendedResponse]:
         """Call `messages.getByConversationMessageId`.
 
@@ -5135,7 +5558,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5150,6 +5574,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByIdExtendedResponse]: ...
     @overload
     def get_by_id(
@@ -5162,6 +5587,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByIdResponse]: ...
     def get_by_id(
         self,
@@ -5173,6 +5599,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmids: Sequence[int] | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetByIdResponse | MessagesGetByIdExtendedResponse]:
         """Call `messages.getById`.
 
@@ -5202,7 +5629,8 @@ class BatchMessagesMethods:
                     "group_id": group_id,
                     "cmids": cmids,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5214,6 +5642,7 @@ class BatchMessagesMethods:
         fields: Sequence[UsersFields | str],
         chat_id: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesChatFull]]: ...
     @overload
     def get_chat(
@@ -5223,6 +5652,7 @@ class BatchMessagesMethods:
         chat_id: int | None = None,
         chat_ids: Sequence[int] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesChatFull]: ...
     @overload
     def get_chat(
@@ -5232,6 +5662,7 @@ class BatchMessagesMethods:
         chat_id: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesChat]]: ...
     @overload
     def get_chat(
@@ -5241,6 +5672,7 @@ class BatchMessagesMethods:
         chat_ids: None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesChat]: ...
     def get_chat(
         self,
@@ -5249,6 +5681,7 @@ class BatchMessagesMethods:
         chat_ids: Sequence[int] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesChat | list[MessagesChatFull] | MessagesChatFull | list[MessagesChat]]:
         """Call `messages.getChat`.
 
@@ -5276,12 +5709,18 @@ class BatchMessagesMethods:
                     "chat_ids": chat_ids,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_preview(
-        self, *, peer_id: int | None = None, link: str | None = None, fields: Sequence[UsersFields | str] | None = None
+        self,
+        *,
+        peer_id: int | None = None,
+        link: str | None = None,
+        fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetChatPreviewResponse]:
         """Call `messages.getChatPreview`.
 
@@ -5304,7 +5743,8 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "link": link,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5318,6 +5758,7 @@ class BatchMessagesMethods:
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
         member_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationMembers]:
         """Call `messages.getConversationMembers`.
 
@@ -5348,7 +5789,8 @@ class BatchMessagesMethods:
                     "fields": fields,
                     "group_id": group_id,
                     "member_ids": member_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5362,6 +5804,7 @@ class BatchMessagesMethods:
         start_message_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationsResponse]:
         """Call `messages.getConversations`.
 
@@ -5392,7 +5835,8 @@ class BatchMessagesMethods:
                     "start_message_id": start_message_id,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5404,6 +5848,7 @@ class BatchMessagesMethods:
         extended: Literal[True],
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationByIdExtended]: ...
     @overload
     def get_conversations_by_id(
@@ -5413,6 +5858,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationById]: ...
     def get_conversations_by_id(
         self,
@@ -5421,6 +5867,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetConversationById | MessagesGetConversationByIdExtended]:
         """Call `messages.getConversationsById`.
 
@@ -5446,7 +5893,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5463,6 +5911,7 @@ class BatchMessagesMethods:
         rev: Literal[1, 0] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryExtendedResponse]: ...
     @overload
     def get_history(
@@ -5477,6 +5926,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryResponse]: ...
     def get_history(
         self,
@@ -5490,6 +5940,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryResponse | MessagesGetHistoryExtendedResponse]:
         """Call `messages.getHistory`.
 
@@ -5525,7 +5976,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5579,6 +6031,7 @@ class BatchMessagesMethods:
         start_from: str | None = None,
         preserve_order: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetHistoryAttachmentsResponse]:
         """Call `messages.getHistoryAttachments`.
 
@@ -5623,7 +6076,8 @@ class BatchMessagesMethods:
                     "start_from": start_from,
                     "preserve_order": preserve_order,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5638,6 +6092,7 @@ class BatchMessagesMethods:
         preview_length: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetImportantMessagesExtendedResponse]: ...
     @overload
     def get_important_messages(
@@ -5650,6 +6105,7 @@ class BatchMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: Literal[False] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetImportantMessagesResponse]: ...
     def get_important_messages(
         self,
@@ -5661,6 +6117,7 @@ class BatchMessagesMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         extended: bool | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetImportantMessagesResponse | MessagesGetImportantMessagesExtendedResponse]:
         """Call `messages.getImportantMessages`.
 
@@ -5690,7 +6147,8 @@ class BatchMessagesMethods:
                     "fields": fields,
                     "extended": extended,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5704,6 +6162,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetIntentUsersResponse]:
         """Call `messages.getIntentUsers`.
 
@@ -5734,12 +6193,18 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "name_case": name_case,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_invite_link(
-        self, *, peer_id: int, reset: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        reset: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetInviteLinkResponse]:
         """Call `messages.getInviteLink`.
 
@@ -5762,11 +6227,14 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "reset": reset,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_last_activity(self, *, user_id: int) -> Pending[MessagesLastActivity]:
+    def get_last_activity(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesLastActivity]:
         """Call `messages.getLastActivity`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5782,7 +6250,8 @@ class BatchMessagesMethods:
             _MESSAGES_GET_LAST_ACTIVITY.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5802,6 +6271,7 @@ class BatchMessagesMethods:
         last_n: int | None = None,
         credentials: bool | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetLongPollHistoryResponse]:
         """Call `messages.getLongPollHistory`.
 
@@ -5844,12 +6314,18 @@ class BatchMessagesMethods:
                     "last_n": last_n,
                     "credentials": credentials,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_long_poll_server(
-        self, *, need_pts: bool | None = None, group_id: int | None = None, lp_version: int | None = None
+        self,
+        *,
+        need_pts: bool | None = None,
+        group_id: int | None = None,
+        lp_version: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesLongpollParams]:
         """Call `messages.getLongPollServer`.
 
@@ -5870,12 +6346,13 @@ class BatchMessagesMethods:
                     "need_pts": need_pts,
                     "group_id": group_id,
                     "lp_version": lp_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages_reactions(
-        self, *, peer_id: int, cmids: Sequence[int]
+        self, *, peer_id: int, cmids: Sequence[int], extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesGetMessagesReactionsResponse]:
         """Call `messages.getMessagesReactions`.
 
@@ -5894,12 +6371,18 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_reacted_peers(
-        self, *, peer_id: int, cmid: int, reaction_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        cmid: int,
+        reaction_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesGetReactedPeersResponse]:
         """Call `messages.getReactedPeers`.
 
@@ -5922,11 +6405,14 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_reactions_assets(self, *, client_version: int | None = None) -> Pending[MessagesGetReactionsAssetsResponse]:
+    def get_reactions_assets(
+        self, *, client_version: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesGetReactionsAssetsResponse]:
         """Call `messages.getReactionsAssets`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -5942,12 +6428,13 @@ class BatchMessagesMethods:
             _MESSAGES_GET_REACTIONS_ASSETS.call(
                 {
                     "client_version": client_version,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def is_messages_from_group_allowed(
-        self, *, group_id: int, user_id: int
+        self, *, group_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[MessagesIsMessagesFromGroupAllowedResponse]:
         """Call `messages.isMessagesFromGroupAllowed`.
 
@@ -5968,11 +6455,14 @@ class BatchMessagesMethods:
                 {
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def join_chat_by_invite_link(self, *, link: str) -> Pending[MessagesJoinChatByInviteLinkResponse]:
+    def join_chat_by_invite_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesJoinChatByInviteLinkResponse]:
         """Call `messages.joinChatByInviteLink`.
 
         Tokens: user.
@@ -5990,12 +6480,18 @@ class BatchMessagesMethods:
             _MESSAGES_JOIN_CHAT_BY_INVITE_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_answered_conversation(
-        self, *, peer_id: int, answered: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        answered: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.markAsAnsweredConversation`.
 
@@ -6016,12 +6512,17 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "answered": answered,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_important(
-        self, *, message_ids: Sequence[int] | None = None, important: int | None = None
+        self,
+        *,
+        message_ids: Sequence[int] | None = None,
+        important: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]:
         """Call `messages.markAsImportant`.
 
@@ -6040,12 +6541,18 @@ class BatchMessagesMethods:
                 {
                     "message_ids": message_ids,
                     "important": important,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mark_as_important_conversation(
-        self, *, peer_id: int, important: bool | None = None, group_id: int | None = None
+        self,
+        *,
+        peer_id: int,
+        important: bool | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.markAsImportantConversation`.
 
@@ -6066,7 +6573,8 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "important": important,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6079,6 +6587,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         mark_conversation_as_read: bool | None = None,
         up_to_cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.markAsRead`.
 
@@ -6105,11 +6614,14 @@ class BatchMessagesMethods:
                     "group_id": group_id,
                     "mark_conversation_as_read": mark_conversation_as_read,
                     "up_to_cmid": up_to_cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_reactions_as_read(self, *, peer_id: int, cmids: Sequence[int] | None = None) -> Pending[BaseBoolInt]:
+    def mark_reactions_as_read(
+        self, *, peer_id: int, cmids: Sequence[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `messages.markReactionsAsRead`.
 
         Tokens: user.
@@ -6127,12 +6639,17 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "cmids": cmids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def mute_chat_mentions(
-        self, *, peer_id: int, mention_status: Literal["all", "allOnline", "none"]
+        self,
+        *,
+        peer_id: int,
+        mention_status: Literal["all", "allOnline", "none"],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.muteChatMentions`.
 
@@ -6151,12 +6668,18 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "mention_status": mention_status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def pin(
-        self, *, peer_id: int, message_id: int | None = None, cmid: int | None = None
+        self,
+        *,
+        peer_id: int,
+        message_id: int | None = None,
+        cmid: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesPinnedMessage]:
         """Call `messages.pin`.
 
@@ -6179,12 +6702,18 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "message_id": message_id,
                     "cmid": cmid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def remove_chat_user(
-        self, *, chat_id: int, user_id: int | None = None, member_id: int | None = None
+        self,
+        *,
+        chat_id: int,
+        user_id: int | None = None,
+        member_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.removeChatUser`.
 
@@ -6207,7 +6736,8 @@ class BatchMessagesMethods:
                     "chat_id": chat_id,
                     "user_id": user_id,
                     "member_id": member_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6218,6 +6748,7 @@ class BatchMessagesMethods:
         group_id: int | None = None,
         cmid: int | None = None,
         peer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.restore`.
 
@@ -6240,7 +6771,8 @@ class BatchMessagesMethods:
                     "group_id": group_id,
                     "cmid": cmid,
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6257,6 +6789,7 @@ class BatchMessagesMethods:
         count: int | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchExtendedResponse]: ...
     @overload
     def search(
@@ -6271,6 +6804,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchResponse]: ...
     def search(
         self,
@@ -6284,6 +6818,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchResponse | MessagesSearchExtendedResponse]:
         """Call `messages.search`.
 
@@ -6317,7 +6852,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6330,6 +6866,7 @@ class BatchMessagesMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchConversationsExtendedResponse]: ...
     @overload
     def search_conversations(
@@ -6340,6 +6877,7 @@ class BatchMessagesMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchConversationsResponse]: ...
     def search_conversations(
         self,
@@ -6349,6 +6887,7 @@ class BatchMessagesMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[MessagesSearchConversationsResponse | MessagesSearchConversationsExtendedResponse]:
         """Call `messages.searchConversations`.
 
@@ -6374,7 +6913,8 @@ class BatchMessagesMethods:
                     "extended": extended,
                     "fields": fields,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6419,6 +6959,7 @@ class BatchMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[MessagesSendUserIdsResponseItem]]: ...
     @overload
     def send(
@@ -6461,6 +7002,7 @@ class BatchMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]: ...
     def send(
         self,
@@ -6502,6 +7044,7 @@ class BatchMessagesMethods:
         ]
         | None = None,
         subscribe_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int | list[MessagesSendUserIdsResponseItem]]:
         """Call `messages.send`.
 
@@ -6565,12 +7108,19 @@ class BatchMessagesMethods:
                     "disable_mentions": disable_mentions,
                     "intent": intent,
                     "subscribe_id": subscribe_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def send_message_event_answer(
-        self, *, event_id: str, user_id: int, peer_id: int, event_data: str | None = None
+        self,
+        *,
+        event_id: str,
+        user_id: int,
+        peer_id: int,
+        event_data: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.sendMessageEventAnswer`.
 
@@ -6593,11 +7143,14 @@ class BatchMessagesMethods:
                     "user_id": user_id,
                     "peer_id": peer_id,
                     "event_data": event_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_reaction(self, *, peer_id: int, cmid: int, reaction_id: int) -> Pending[BaseBoolInt]:
+    def send_reaction(
+        self, *, peer_id: int, cmid: int, reaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `messages.sendReaction`.
 
         Tokens: user, group.
@@ -6619,7 +7172,8 @@ class BatchMessagesMethods:
                     "peer_id": peer_id,
                     "cmid": cmid,
                     "reaction_id": reaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -6630,6 +7184,7 @@ class BatchMessagesMethods:
         type: Literal["audiomessage", "file", "photo", "typing", "video"] | None = None,
         peer_id: int | None = None,
         group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `messages.setActivity`.
 
@@ -6654,11 +7209,14 @@ class BatchMessagesMethods:
                     "type": type,
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_chat_photo(self, *, file: str) -> Pending[MessagesSetChatPhotoResponse]:
+    def set_chat_photo(
+        self, *, file: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesSetChatPhotoResponse]:
         """Call `messages.setChatPhoto`.
 
         Tokens: user, group.
@@ -6676,11 +7234,14 @@ class BatchMessagesMethods:
             _MESSAGES_SET_CHAT_PHOTO.call(
                 {
                     "file": file,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, peer_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unpin(
+        self, *, peer_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `messages.unpin`.
 
         Tokens: user, group.
@@ -6700,7 +7261,8 @@ class BatchMessagesMethods:
                 {
                     "peer_id": peer_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

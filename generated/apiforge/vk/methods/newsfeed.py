@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -253,7 +253,13 @@ class NewsfeedMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_ban(self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None) -> BaseBoolInt:
+    def add_ban(
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseBoolInt:
         """Call `newsfeed.addBan`.
 
         Tokens: user.
@@ -271,12 +277,17 @@ class NewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.deleteBan`.
 
@@ -295,11 +306,12 @@ class NewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `newsfeed.deleteList`.
 
         Tokens: user.
@@ -315,7 +327,8 @@ class NewsfeedMethods:
             _NEWSFEED_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -351,6 +364,7 @@ class NewsfeedMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         section: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.get`.
 
@@ -385,7 +399,8 @@ class NewsfeedMethods:
                     "count": count,
                     "fields": fields,
                     "section": section,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -396,6 +411,7 @@ class NewsfeedMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     def get_banned(
@@ -404,6 +420,7 @@ class NewsfeedMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     def get_banned(
         self,
@@ -411,6 +428,7 @@ class NewsfeedMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -432,7 +450,8 @@ class NewsfeedMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -447,6 +466,7 @@ class NewsfeedMethods:
         last_comments_count: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetCommentsResponse:
         """Call `newsfeed.getComments`.
 
@@ -477,20 +497,33 @@ class NewsfeedMethods:
                     "last_comments_count": last_comments_count,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_lists(
-        self, *, extended: Literal[True], list_ids: Sequence[int] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        list_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsExtendedResponse: ...
     @overload
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse: ...
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: bool | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse:
         """Call `newsfeed.getLists`.
 
@@ -510,7 +543,8 @@ class NewsfeedMethods:
                 {
                     "list_ids": list_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -522,6 +556,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetMentionsResponse:
         """Call `newsfeed.getMentions`.
 
@@ -546,7 +581,8 @@ class NewsfeedMethods:
                     "end_time": end_time,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -559,6 +595,7 @@ class NewsfeedMethods:
         start_from: str | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.getRecommended`.
 
@@ -585,7 +622,8 @@ class NewsfeedMethods:
                     "start_from": start_from,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -596,6 +634,7 @@ class NewsfeedMethods:
         count: int | None = None,
         shuffle: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetSuggestedSourcesResponse:
         """Call `newsfeed.getSuggestedSources`.
 
@@ -618,7 +657,8 @@ class NewsfeedMethods:
                     "count": count,
                     "shuffle": shuffle,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -628,6 +668,7 @@ class NewsfeedMethods:
         type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
         owner_id: int | None = None,
         item_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedIgnoreItemResponse:
         """Call `newsfeed.ignoreItem`.
 
@@ -648,12 +689,19 @@ class NewsfeedMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_list(
-        self, *, title: str, source_ids: Sequence[int], list_id: int | None = None, no_reposts: bool | None = None
+        self,
+        *,
+        title: str,
+        source_ids: Sequence[int],
+        list_id: int | None = None,
+        no_reposts: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `newsfeed.saveList`.
 
@@ -678,7 +726,8 @@ class NewsfeedMethods:
                     "source_ids": source_ids,
                     "list_id": list_id,
                     "no_reposts": no_reposts,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -695,6 +744,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchExtendedResponse: ...
     @overload
     def search(
@@ -709,6 +759,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse: ...
     def search(
         self,
@@ -722,6 +773,7 @@ class NewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse | NewsfeedSearchExtendedResponse:
         """Call `newsfeed.search`.
 
@@ -755,7 +807,8 @@ class NewsfeedMethods:
                     "end_time": end_time,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -766,6 +819,7 @@ class NewsfeedMethods:
         owner_id: int | None = None,
         item_id: int | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unignoreItem`.
 
@@ -788,7 +842,8 @@ class NewsfeedMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -798,6 +853,7 @@ class NewsfeedMethods:
         type: Literal["clip", "market", "note", "photo", "post", "topic", "video"],
         item_id: int,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unsubscribe`.
 
@@ -818,7 +874,8 @@ class NewsfeedMethods:
                     "type": type,
                     "item_id": item_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -832,7 +889,11 @@ class AsyncNewsfeedMethods:
         self._client = client
 
     async def add_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `newsfeed.addBan`.
 
@@ -851,12 +912,17 @@ class AsyncNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.deleteBan`.
 
@@ -875,11 +941,12 @@ class AsyncNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_list(self, *, list_id: int) -> BaseOkResponse:
+    async def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `newsfeed.deleteList`.
 
         Tokens: user.
@@ -895,7 +962,8 @@ class AsyncNewsfeedMethods:
             _NEWSFEED_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -931,6 +999,7 @@ class AsyncNewsfeedMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         section: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.get`.
 
@@ -965,7 +1034,8 @@ class AsyncNewsfeedMethods:
                     "count": count,
                     "fields": fields,
                     "section": section,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -976,6 +1046,7 @@ class AsyncNewsfeedMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedExtendedResponse: ...
     @overload
     async def get_banned(
@@ -984,6 +1055,7 @@ class AsyncNewsfeedMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse: ...
     async def get_banned(
         self,
@@ -991,6 +1063,7 @@ class AsyncNewsfeedMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse:
         """Call `newsfeed.getBanned`.
 
@@ -1012,7 +1085,8 @@ class AsyncNewsfeedMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1027,6 +1101,7 @@ class AsyncNewsfeedMethods:
         last_comments_count: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetCommentsResponse:
         """Call `newsfeed.getComments`.
 
@@ -1057,20 +1132,33 @@ class AsyncNewsfeedMethods:
                     "last_comments_count": last_comments_count,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_lists(
-        self, *, extended: Literal[True], list_ids: Sequence[int] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        list_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsExtendedResponse: ...
     @overload
     async def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse: ...
     async def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: bool | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse:
         """Call `newsfeed.getLists`.
 
@@ -1090,7 +1178,8 @@ class AsyncNewsfeedMethods:
                 {
                     "list_ids": list_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1102,6 +1191,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetMentionsResponse:
         """Call `newsfeed.getMentions`.
 
@@ -1126,7 +1216,8 @@ class AsyncNewsfeedMethods:
                     "end_time": end_time,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1139,6 +1230,7 @@ class AsyncNewsfeedMethods:
         start_from: str | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGenericResponse:
         """Call `newsfeed.getRecommended`.
 
@@ -1165,7 +1257,8 @@ class AsyncNewsfeedMethods:
                     "start_from": start_from,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1176,6 +1269,7 @@ class AsyncNewsfeedMethods:
         count: int | None = None,
         shuffle: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedGetSuggestedSourcesResponse:
         """Call `newsfeed.getSuggestedSources`.
 
@@ -1198,7 +1292,8 @@ class AsyncNewsfeedMethods:
                     "count": count,
                     "shuffle": shuffle,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1208,6 +1303,7 @@ class AsyncNewsfeedMethods:
         type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
         owner_id: int | None = None,
         item_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedIgnoreItemResponse:
         """Call `newsfeed.ignoreItem`.
 
@@ -1228,12 +1324,19 @@ class AsyncNewsfeedMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_list(
-        self, *, title: str, source_ids: Sequence[int], list_id: int | None = None, no_reposts: bool | None = None
+        self,
+        *,
+        title: str,
+        source_ids: Sequence[int],
+        list_id: int | None = None,
+        no_reposts: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `newsfeed.saveList`.
 
@@ -1258,7 +1361,8 @@ class AsyncNewsfeedMethods:
                     "source_ids": source_ids,
                     "list_id": list_id,
                     "no_reposts": no_reposts,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1275,6 +1379,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchExtendedResponse: ...
     @overload
     async def search(
@@ -1289,6 +1394,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse: ...
     async def search(
         self,
@@ -1302,6 +1408,7 @@ class AsyncNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NewsfeedSearchResponse | NewsfeedSearchExtendedResponse:
         """Call `newsfeed.search`.
 
@@ -1335,7 +1442,8 @@ class AsyncNewsfeedMethods:
                     "end_time": end_time,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1346,6 +1454,7 @@ class AsyncNewsfeedMethods:
         owner_id: int | None = None,
         item_id: int | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unignoreItem`.
 
@@ -1368,7 +1477,8 @@ class AsyncNewsfeedMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1378,6 +1488,7 @@ class AsyncNewsfeedMethods:
         type: Literal["clip", "market", "note", "photo", "post", "topic", "video"],
         item_id: int,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `newsfeed.unsubscribe`.
 
@@ -1398,7 +1509,8 @@ class AsyncNewsfeedMethods:
                     "type": type,
                     "item_id": item_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1412,7 +1524,11 @@ class BatchNewsfeedMethods:
         self._batch = batch
 
     def add_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `newsfeed.addBan`.
 
@@ -1431,12 +1547,17 @@ class BatchNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_ban(
-        self, *, user_ids: Sequence[int] | None = None, group_ids: Sequence[int] | None = None
+        self,
+        *,
+        user_ids: Sequence[int] | None = None,
+        group_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `newsfeed.deleteBan`.
 
@@ -1455,11 +1576,12 @@ class BatchNewsfeedMethods:
                 {
                     "user_ids": user_ids,
                     "group_ids": group_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_list(self, *, list_id: int) -> Pending[BaseOkResponse]:
+    def delete_list(self, *, list_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `newsfeed.deleteList`.
 
         Tokens: user.
@@ -1475,7 +1597,8 @@ class BatchNewsfeedMethods:
             _NEWSFEED_DELETE_LIST.call(
                 {
                     "list_id": list_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1511,6 +1634,7 @@ class BatchNewsfeedMethods:
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         section: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGenericResponse]:
         """Call `newsfeed.get`.
 
@@ -1545,7 +1669,8 @@ class BatchNewsfeedMethods:
                     "count": count,
                     "fields": fields,
                     "section": section,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1556,6 +1681,7 @@ class BatchNewsfeedMethods:
         extended: Literal[True],
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetBannedExtendedResponse]: ...
     @overload
     def get_banned(
@@ -1564,6 +1690,7 @@ class BatchNewsfeedMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetBannedResponse]: ...
     def get_banned(
         self,
@@ -1571,6 +1698,7 @@ class BatchNewsfeedMethods:
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetBannedResponse | NewsfeedGetBannedExtendedResponse]:
         """Call `newsfeed.getBanned`.
 
@@ -1592,7 +1720,8 @@ class BatchNewsfeedMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1607,6 +1736,7 @@ class BatchNewsfeedMethods:
         last_comments_count: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetCommentsResponse]:
         """Call `newsfeed.getComments`.
 
@@ -1637,20 +1767,33 @@ class BatchNewsfeedMethods:
                     "last_comments_count": last_comments_count,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_lists(
-        self, *, extended: Literal[True], list_ids: Sequence[int] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        list_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetListsExtendedResponse]: ...
     @overload
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetListsResponse]: ...
     def get_lists(
-        self, *, list_ids: Sequence[int] | None = None, extended: bool | None = None
+        self,
+        *,
+        list_ids: Sequence[int] | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetListsResponse | NewsfeedGetListsExtendedResponse]:
         """Call `newsfeed.getLists`.
 
@@ -1670,7 +1813,8 @@ class BatchNewsfeedMethods:
                 {
                     "list_ids": list_ids,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1682,6 +1826,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetMentionsResponse]:
         """Call `newsfeed.getMentions`.
 
@@ -1706,7 +1851,8 @@ class BatchNewsfeedMethods:
                     "end_time": end_time,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1719,6 +1865,7 @@ class BatchNewsfeedMethods:
         start_from: str | None = None,
         count: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGenericResponse]:
         """Call `newsfeed.getRecommended`.
 
@@ -1745,7 +1892,8 @@ class BatchNewsfeedMethods:
                     "start_from": start_from,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1756,6 +1904,7 @@ class BatchNewsfeedMethods:
         count: int | None = None,
         shuffle: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedGetSuggestedSourcesResponse]:
         """Call `newsfeed.getSuggestedSources`.
 
@@ -1778,7 +1927,8 @@ class BatchNewsfeedMethods:
                     "count": count,
                     "shuffle": shuffle,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1788,6 +1938,7 @@ class BatchNewsfeedMethods:
         type: NewsfeedIgnoreItemType | Literal["wall", "tag", "profilephoto", "video", "photo", "audio"],
         owner_id: int | None = None,
         item_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedIgnoreItemResponse]:
         """Call `newsfeed.ignoreItem`.
 
@@ -1808,12 +1959,19 @@ class BatchNewsfeedMethods:
                     "type": type,
                     "owner_id": owner_id,
                     "item_id": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_list(
-        self, *, title: str, source_ids: Sequence[int], list_id: int | None = None, no_reposts: bool | None = None
+        self,
+        *,
+        title: str,
+        source_ids: Sequence[int],
+        list_id: int | None = None,
+        no_reposts: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `newsfeed.saveList`.
 
@@ -1838,7 +1996,8 @@ class BatchNewsfeedMethods:
                     "source_ids": source_ids,
                     "list_id": list_id,
                     "no_reposts": no_reposts,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1855,6 +2014,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedSearchExtendedResponse]: ...
     @overload
     def search(
@@ -1869,6 +2029,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedSearchResponse]: ...
     def search(
         self,
@@ -1882,6 +2043,7 @@ class BatchNewsfeedMethods:
         end_time: int | None = None,
         start_from: str | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NewsfeedSearchResponse | NewsfeedSearchExtendedResponse]:
         """Call `newsfeed.search`.
 
@@ -1915,7 +2077,8 @@ class BatchNewsfeedMethods:
                     "end_time": end_time,
                     "start_from": start_from,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1926,6 +2089,7 @@ class BatchNewsfeedMethods:
         owner_id: int | None = None,
         item_id: int | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `newsfeed.unignoreItem`.
 
@@ -1948,7 +2112,8 @@ class BatchNewsfeedMethods:
                     "owner_id": owner_id,
                     "item_id": item_id,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1958,6 +2123,7 @@ class BatchNewsfeedMethods:
         type: Literal["clip", "market", "note", "photo", "post", "topic", "video"],
         item_id: int,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `newsfeed.unsubscribe`.
 
@@ -1978,7 +2144,8 @@ class BatchNewsfeedMethods:
                     "type": type,
                     "item_id": item_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -157,6 +157,7 @@ class NotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.add`.
 
@@ -179,7 +180,8 @@ class NotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -191,6 +193,7 @@ class NotesMethods:
         owner_id: int | None = None,
         reply_to: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.createComment`.
 
@@ -217,11 +220,12 @@ class NotesMethods:
                     "owner_id": owner_id,
                     "reply_to": reply_to,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, note_id: int) -> BaseOkResponse:
+    def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `notes.delete`.
 
         Tokens: user.
@@ -239,11 +243,14 @@ class NotesMethods:
             _NOTES_DELETE.call(
                 {
                     "note_id": note_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.deleteComment`.
 
         Tokens: user.
@@ -263,7 +270,8 @@ class NotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -275,6 +283,7 @@ class NotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `notes.edit`.
 
@@ -301,11 +310,19 @@ class NotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_comment(self, *, comment_id: int, message: str, owner_id: int | None = None) -> BaseOkResponse:
+    def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        message: str,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `notes.editComment`.
 
         Tokens: user.
@@ -327,7 +344,8 @@ class NotesMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -339,6 +357,7 @@ class NotesMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetResponse:
         """Call `notes.get`.
 
@@ -365,11 +384,19 @@ class NotesMethods:
                     "offset": offset,
                     "count": count,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, note_id: int, owner_id: int | None = None, need_wiki: bool | None = None) -> NotesNote:
+    def get_by_id(
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        need_wiki: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> NotesNote:
         """Call `notes.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -391,7 +418,8 @@ class NotesMethods:
                     "note_id": note_id,
                     "owner_id": owner_id,
                     "need_wiki": need_wiki,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -403,6 +431,7 @@ class NotesMethods:
         sort: Literal[0, 1] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetCommentsResponse:
         """Call `notes.getComments`.
 
@@ -429,11 +458,14 @@ class NotesMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.restoreComment`.
 
         Tokens: user.
@@ -453,7 +485,8 @@ class NotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -473,6 +506,7 @@ class AsyncNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.add`.
 
@@ -495,7 +529,8 @@ class AsyncNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -507,6 +542,7 @@ class AsyncNotesMethods:
         owner_id: int | None = None,
         reply_to: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `notes.createComment`.
 
@@ -533,11 +569,12 @@ class AsyncNotesMethods:
                     "owner_id": owner_id,
                     "reply_to": reply_to,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, note_id: int) -> BaseOkResponse:
+    async def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `notes.delete`.
 
         Tokens: user.
@@ -555,11 +592,14 @@ class AsyncNotesMethods:
             _NOTES_DELETE.call(
                 {
                     "note_id": note_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.deleteComment`.
 
         Tokens: user.
@@ -579,7 +619,8 @@ class AsyncNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -591,6 +632,7 @@ class AsyncNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `notes.edit`.
 
@@ -617,11 +659,19 @@ class AsyncNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def edit_comment(self, *, comment_id: int, message: str, owner_id: int | None = None) -> BaseOkResponse:
+    async def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        message: str,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `notes.editComment`.
 
         Tokens: user.
@@ -643,7 +693,8 @@ class AsyncNotesMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -655,6 +706,7 @@ class AsyncNotesMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetResponse:
         """Call `notes.get`.
 
@@ -681,11 +733,19 @@ class AsyncNotesMethods:
                     "offset": offset,
                     "count": count,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_by_id(self, *, note_id: int, owner_id: int | None = None, need_wiki: bool | None = None) -> NotesNote:
+    async def get_by_id(
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        need_wiki: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> NotesNote:
         """Call `notes.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -707,7 +767,8 @@ class AsyncNotesMethods:
                     "note_id": note_id,
                     "owner_id": owner_id,
                     "need_wiki": need_wiki,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -719,6 +780,7 @@ class AsyncNotesMethods:
         sort: Literal[0, 1] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotesGetCommentsResponse:
         """Call `notes.getComments`.
 
@@ -745,11 +807,14 @@ class AsyncNotesMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `notes.restoreComment`.
 
         Tokens: user.
@@ -769,7 +834,8 @@ class AsyncNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -789,6 +855,7 @@ class BatchNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `notes.add`.
 
@@ -811,7 +878,8 @@ class BatchNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -823,6 +891,7 @@ class BatchNotesMethods:
         owner_id: int | None = None,
         reply_to: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `notes.createComment`.
 
@@ -849,11 +918,12 @@ class BatchNotesMethods:
                     "owner_id": owner_id,
                     "reply_to": reply_to,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, note_id: int) -> Pending[BaseOkResponse]:
+    def delete(self, *, note_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `notes.delete`.
 
         Tokens: user.
@@ -871,11 +941,14 @@ class BatchNotesMethods:
             _NOTES_DELETE.call(
                 {
                     "note_id": note_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `notes.deleteComment`.
 
         Tokens: user.
@@ -895,7 +968,8 @@ class BatchNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -907,6 +981,7 @@ class BatchNotesMethods:
         text: str,
         privacy_view: Sequence[str] | None = None,
         privacy_comment: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `notes.edit`.
 
@@ -933,11 +1008,19 @@ class BatchNotesMethods:
                     "text": text,
                     "privacy_view": privacy_view,
                     "privacy_comment": privacy_comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def edit_comment(self, *, comment_id: int, message: str, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def edit_comment(
+        self,
+        *,
+        comment_id: int,
+        message: str,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `notes.editComment`.
 
         Tokens: user.
@@ -959,7 +1042,8 @@ class BatchNotesMethods:
                     "comment_id": comment_id,
                     "message": message,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -971,6 +1055,7 @@ class BatchNotesMethods:
         offset: int | None = None,
         count: int | None = None,
         sort: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesGetResponse]:
         """Call `notes.get`.
 
@@ -997,12 +1082,18 @@ class BatchNotesMethods:
                     "offset": offset,
                     "count": count,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, note_id: int, owner_id: int | None = None, need_wiki: bool | None = None
+        self,
+        *,
+        note_id: int,
+        owner_id: int | None = None,
+        need_wiki: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesNote]:
         """Call `notes.getById`.
 
@@ -1025,7 +1116,8 @@ class BatchNotesMethods:
                     "note_id": note_id,
                     "owner_id": owner_id,
                     "need_wiki": need_wiki,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1037,6 +1129,7 @@ class BatchNotesMethods:
         sort: Literal[0, 1] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotesGetCommentsResponse]:
         """Call `notes.getComments`.
 
@@ -1063,11 +1156,14 @@ class BatchNotesMethods:
                     "sort": sort,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `notes.restoreComment`.
 
         Tokens: user.
@@ -1087,7 +1183,8 @@ class BatchNotesMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -71,6 +71,7 @@ class NotificationsMethods:
         | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
         """Call `notifications.get`.
 
@@ -95,11 +96,12 @@ class NotificationsMethods:
                     "filters": filters,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_as_viewed(self) -> BaseBoolInt:
+    def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `notifications.markAsViewed`.
 
         Tokens: user.
@@ -108,7 +110,7 @@ class NotificationsMethods:
 
         Docs: https://dev.vk.com/method/notifications.markAsViewed
         """
-        return self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}))
+        return self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}, extra=extra_params))
 
     def send_message(
         self,
@@ -119,6 +121,7 @@ class NotificationsMethods:
         group_id: int | None = None,
         random_id: int | None = None,
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[NotificationsSendMessageItem]:
         """Call `notifications.sendMessage`.
 
@@ -147,7 +150,8 @@ class NotificationsMethods:
                     "group_id": group_id,
                     "random_id": random_id,
                     "sending_mode": sending_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -169,6 +173,7 @@ class AsyncNotificationsMethods:
         | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> NotificationsGetResponse:
         """Call `notifications.get`.
 
@@ -193,11 +198,12 @@ class AsyncNotificationsMethods:
                     "filters": filters,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def mark_as_viewed(self) -> BaseBoolInt:
+    async def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `notifications.markAsViewed`.
 
         Tokens: user.
@@ -206,7 +212,7 @@ class AsyncNotificationsMethods:
 
         Docs: https://dev.vk.com/method/notifications.markAsViewed
         """
-        return await self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}))
+        return await self._client.request(_NOTIFICATIONS_MARK_AS_VIEWED.call({}, extra=extra_params))
 
     async def send_message(
         self,
@@ -217,6 +223,7 @@ class AsyncNotificationsMethods:
         group_id: int | None = None,
         random_id: int | None = None,
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[NotificationsSendMessageItem]:
         """Call `notifications.sendMessage`.
 
@@ -245,7 +252,8 @@ class AsyncNotificationsMethods:
                     "group_id": group_id,
                     "random_id": random_id,
                     "sending_mode": sending_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -267,6 +275,7 @@ class BatchNotificationsMethods:
         | None = None,
         start_time: int | None = None,
         end_time: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[NotificationsGetResponse]:
         """Call `notifications.get`.
 
@@ -291,11 +300,12 @@ class BatchNotificationsMethods:
                     "filters": filters,
                     "start_time": start_time,
                     "end_time": end_time,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mark_as_viewed(self) -> Pending[BaseBoolInt]:
+    def mark_as_viewed(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BaseBoolInt]:
         """Call `notifications.markAsViewed`.
 
         Tokens: user.
@@ -304,7 +314,7 @@ class BatchNotificationsMethods:
 
         Docs: https://dev.vk.com/method/notifications.markAsViewed
         """
-        return self._batch.add(_NOTIFICATIONS_MARK_AS_VIEWED.call({}))
+        return self._batch.add(_NOTIFICATIONS_MARK_AS_VIEWED.call({}, extra=extra_params))
 
     def send_message(
         self,
@@ -315,6 +325,7 @@ class BatchNotificationsMethods:
         group_id: int | None = None,
         random_id: int | None = None,
         sending_mode: Literal["delayed", "delayed_push", "immediately", "without_push"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[NotificationsSendMessageItem]]:
         """Call `notifications.sendMessage`.
 
@@ -343,7 +354,8 @@ class BatchNotificationsMethods:
                     "group_id": group_id,
                     "random_id": random_id,
                     "sending_mode": sending_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 

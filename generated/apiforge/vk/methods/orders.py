@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -109,7 +109,12 @@ class OrdersMethods:
         self._client = client
 
     def cancel_subscription(
-        self, *, user_id: int, subscription_id: int, pending_cancel: bool | None = None
+        self,
+        *,
+        user_id: int,
+        subscription_id: int,
+        pending_cancel: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `orders.cancelSubscription`.
 
@@ -132,7 +137,8 @@ class OrdersMethods:
                     "user_id": user_id,
                     "subscription_id": subscription_id,
                     "pending_cancel": pending_cancel,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -143,6 +149,7 @@ class OrdersMethods:
         action: Literal["cancel", "charge", "refund"],
         app_order_id: int | None = None,
         test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> str:
         """Call `orders.changeState`.
 
@@ -167,12 +174,18 @@ class OrdersMethods:
                     "action": action,
                     "app_order_id": app_order_id,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, offset: int | None = None, count: int | None = None, test_mode: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.get`.
 
@@ -193,11 +206,14 @@ class OrdersMethods:
                     "offset": offset,
                     "count": count,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_amount(self, *, user_id: int, votes: Sequence[str]) -> list[OrdersAmount]:
+    def get_amount(
+        self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[OrdersAmount]:
         """Call `orders.getAmount`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -215,12 +231,18 @@ class OrdersMethods:
                 {
                     "user_id": user_id,
                     "votes": votes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, order_id: int | None = None, order_ids: Sequence[int] | None = None, test_mode: bool | None = None
+        self,
+        *,
+        order_id: int | None = None,
+        order_ids: Sequence[int] | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.getById`.
 
@@ -241,11 +263,14 @@ class OrdersMethods:
                     "order_id": order_id,
                     "order_ids": order_ids,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_subscription_by_id(self, *, user_id: int, subscription_id: int) -> OrdersSubscription:
+    def get_user_subscription_by_id(
+        self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersSubscription:
         """Call `orders.getUserSubscriptionById`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -265,11 +290,14 @@ class OrdersMethods:
                 {
                     "user_id": user_id,
                     "subscription_id": subscription_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_subscriptions(self, *, user_id: int) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
+    def get_user_subscriptions(
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
         """Call `orders.getUserSubscriptions`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -285,7 +313,8 @@ class OrdersMethods:
             _ORDERS_GET_USER_SUBSCRIPTIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -299,7 +328,12 @@ class AsyncOrdersMethods:
         self._client = client
 
     async def cancel_subscription(
-        self, *, user_id: int, subscription_id: int, pending_cancel: bool | None = None
+        self,
+        *,
+        user_id: int,
+        subscription_id: int,
+        pending_cancel: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `orders.cancelSubscription`.
 
@@ -322,7 +356,8 @@ class AsyncOrdersMethods:
                     "user_id": user_id,
                     "subscription_id": subscription_id,
                     "pending_cancel": pending_cancel,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -333,6 +368,7 @@ class AsyncOrdersMethods:
         action: Literal["cancel", "charge", "refund"],
         app_order_id: int | None = None,
         test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> str:
         """Call `orders.changeState`.
 
@@ -357,12 +393,18 @@ class AsyncOrdersMethods:
                     "action": action,
                     "app_order_id": app_order_id,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, offset: int | None = None, count: int | None = None, test_mode: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.get`.
 
@@ -383,11 +425,14 @@ class AsyncOrdersMethods:
                     "offset": offset,
                     "count": count,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_amount(self, *, user_id: int, votes: Sequence[str]) -> list[OrdersAmount]:
+    async def get_amount(
+        self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> list[OrdersAmount]:
         """Call `orders.getAmount`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -405,12 +450,18 @@ class AsyncOrdersMethods:
                 {
                     "user_id": user_id,
                     "votes": votes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_by_id(
-        self, *, order_id: int | None = None, order_ids: Sequence[int] | None = None, test_mode: bool | None = None
+        self,
+        *,
+        order_id: int | None = None,
+        order_ids: Sequence[int] | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OrdersOrder]:
         """Call `orders.getById`.
 
@@ -431,11 +482,14 @@ class AsyncOrdersMethods:
                     "order_id": order_id,
                     "order_ids": order_ids,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_user_subscription_by_id(self, *, user_id: int, subscription_id: int) -> OrdersSubscription:
+    async def get_user_subscription_by_id(
+        self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersSubscription:
         """Call `orders.getUserSubscriptionById`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -455,12 +509,13 @@ class AsyncOrdersMethods:
                 {
                     "user_id": user_id,
                     "subscription_id": subscription_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_user_subscriptions(
-        self, *, user_id: int
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]:
         """Call `orders.getUserSubscriptions`.
 
@@ -477,7 +532,8 @@ class AsyncOrdersMethods:
             _ORDERS_GET_USER_SUBSCRIPTIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -491,7 +547,12 @@ class BatchOrdersMethods:
         self._batch = batch
 
     def cancel_subscription(
-        self, *, user_id: int, subscription_id: int, pending_cancel: bool | None = None
+        self,
+        *,
+        user_id: int,
+        subscription_id: int,
+        pending_cancel: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `orders.cancelSubscription`.
 
@@ -514,7 +575,8 @@ class BatchOrdersMethods:
                     "user_id": user_id,
                     "subscription_id": subscription_id,
                     "pending_cancel": pending_cancel,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -525,6 +587,7 @@ class BatchOrdersMethods:
         action: Literal["cancel", "charge", "refund"],
         app_order_id: int | None = None,
         test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[str]:
         """Call `orders.changeState`.
 
@@ -549,12 +612,18 @@ class BatchOrdersMethods:
                     "action": action,
                     "app_order_id": app_order_id,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, offset: int | None = None, count: int | None = None, test_mode: bool | None = None
+        self,
+        *,
+        offset: int | None = None,
+        count: int | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[OrdersOrder]]:
         """Call `orders.get`.
 
@@ -575,11 +644,14 @@ class BatchOrdersMethods:
                     "offset": offset,
                     "count": count,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_amount(self, *, user_id: int, votes: Sequence[str]) -> Pending[list[OrdersAmount]]:
+    def get_amount(
+        self, *, user_id: int, votes: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[OrdersAmount]]:
         """Call `orders.getAmount`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -597,12 +669,18 @@ class BatchOrdersMethods:
                 {
                     "user_id": user_id,
                     "votes": votes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, order_id: int | None = None, order_ids: Sequence[int] | None = None, test_mode: bool | None = None
+        self,
+        *,
+        order_id: int | None = None,
+        order_ids: Sequence[int] | None = None,
+        test_mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[OrdersOrder]]:
         """Call `orders.getById`.
 
@@ -623,11 +701,14 @@ class BatchOrdersMethods:
                     "order_id": order_id,
                     "order_ids": order_ids,
                     "test_mode": test_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_subscription_by_id(self, *, user_id: int, subscription_id: int) -> Pending[OrdersSubscription]:
+    def get_user_subscription_by_id(
+        self, *, user_id: int, subscription_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[OrdersSubscription]:
         """Call `orders.getUserSubscriptionById`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -647,12 +728,13 @@ class BatchOrdersMethods:
                 {
                     "user_id": user_id,
                     "subscription_id": subscription_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_user_subscriptions(
-        self, *, user_id: int
+        self, *, user_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[OrdersGetUserSubscriptionsResponse | list[OrdersSubscription]]:
         """Call `orders.getUserSubscriptions`.
 
@@ -669,7 +751,8 @@ class BatchOrdersMethods:
             _ORDERS_GET_USER_SUBSCRIPTIONS.call(
                 {
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -124,7 +125,7 @@ class PagesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def clear_cache(self, *, url: str) -> BaseOkResponse:
+    def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `pages.clearCache`.
 
         Tokens: user, service.
@@ -140,7 +141,8 @@ class PagesMethods:
             _PAGES_CLEAR_CACHE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -154,6 +156,7 @@ class PagesMethods:
         title: str | None = None,
         need_source: bool | None = None,
         need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesWikipageFull:
         """Call `pages.get`.
 
@@ -182,12 +185,18 @@ class PagesMethods:
                     "title": title,
                     "need_source": need_source,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_history(
-        self, *, page_id: int, group_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        page_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PagesWikipageHistory]:
         """Call `pages.getHistory`.
 
@@ -210,11 +219,14 @@ class PagesMethods:
                     "page_id": page_id,
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_titles(self, *, group_id: int | None = None) -> list[PagesWikipage]:
+    def get_titles(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[PagesWikipage]:
         """Call `pages.getTitles`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -232,12 +244,19 @@ class PagesMethods:
             _PAGES_GET_TITLES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_version(
-        self, *, version_id: int, group_id: int | None = None, user_id: int | None = None, need_html: bool | None = None
+        self,
+        *,
+        version_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesGetVersionResponse:
         """Call `pages.getVersion`.
 
@@ -262,11 +281,14 @@ class PagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def parse_wiki(self, *, text: str, group_id: int | None = None) -> str:
+    def parse_wiki(
+        self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> str:
         """Call `pages.parseWiki`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -284,7 +306,8 @@ class PagesMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -296,6 +319,7 @@ class PagesMethods:
         group_id: int | None = None,
         user_id: int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.save`.
 
@@ -322,7 +346,8 @@ class PagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -334,6 +359,7 @@ class PagesMethods:
         user_id: int | None = None,
         view: Literal[0, 1, 2] | None = None,
         edit: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.saveAccess`.
 
@@ -360,7 +386,8 @@ class PagesMethods:
                     "user_id": user_id,
                     "view": view,
                     "edit": edit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -373,7 +400,7 @@ class AsyncPagesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def clear_cache(self, *, url: str) -> BaseOkResponse:
+    async def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> BaseOkResponse:
         """Call `pages.clearCache`.
 
         Tokens: user, service.
@@ -389,7 +416,8 @@ class AsyncPagesMethods:
             _PAGES_CLEAR_CACHE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -403,6 +431,7 @@ class AsyncPagesMethods:
         title: str | None = None,
         need_source: bool | None = None,
         need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesWikipageFull:
         """Call `pages.get`.
 
@@ -431,12 +460,18 @@ class AsyncPagesMethods:
                     "title": title,
                     "need_source": need_source,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_history(
-        self, *, page_id: int, group_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        page_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PagesWikipageHistory]:
         """Call `pages.getHistory`.
 
@@ -459,11 +494,14 @@ class AsyncPagesMethods:
                     "page_id": page_id,
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_titles(self, *, group_id: int | None = None) -> list[PagesWikipage]:
+    async def get_titles(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[PagesWikipage]:
         """Call `pages.getTitles`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -481,12 +519,19 @@ class AsyncPagesMethods:
             _PAGES_GET_TITLES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_version(
-        self, *, version_id: int, group_id: int | None = None, user_id: int | None = None, need_html: bool | None = None
+        self,
+        *,
+        version_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PagesGetVersionResponse:
         """Call `pages.getVersion`.
 
@@ -511,11 +556,14 @@ class AsyncPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def parse_wiki(self, *, text: str, group_id: int | None = None) -> str:
+    async def parse_wiki(
+        self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> str:
         """Call `pages.parseWiki`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -533,7 +581,8 @@ class AsyncPagesMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -545,6 +594,7 @@ class AsyncPagesMethods:
         group_id: int | None = None,
         user_id: int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.save`.
 
@@ -571,7 +621,8 @@ class AsyncPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -583,6 +634,7 @@ class AsyncPagesMethods:
         user_id: int | None = None,
         view: Literal[0, 1, 2] | None = None,
         edit: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `pages.saveAccess`.
 
@@ -609,7 +661,8 @@ class AsyncPagesMethods:
                     "user_id": user_id,
                     "view": view,
                     "edit": edit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -622,7 +675,7 @@ class BatchPagesMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def clear_cache(self, *, url: str) -> Pending[BaseOkResponse]:
+    def clear_cache(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[BaseOkResponse]:
         """Call `pages.clearCache`.
 
         Tokens: user, service.
@@ -638,7 +691,8 @@ class BatchPagesMethods:
             _PAGES_CLEAR_CACHE.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -652,6 +706,7 @@ class BatchPagesMethods:
         title: str | None = None,
         need_source: bool | None = None,
         need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PagesWikipageFull]:
         """Call `pages.get`.
 
@@ -680,12 +735,18 @@ class BatchPagesMethods:
                     "title": title,
                     "need_source": need_source,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_history(
-        self, *, page_id: int, group_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        page_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PagesWikipageHistory]]:
         """Call `pages.getHistory`.
 
@@ -708,11 +769,14 @@ class BatchPagesMethods:
                     "page_id": page_id,
                     "group_id": group_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_titles(self, *, group_id: int | None = None) -> Pending[list[PagesWikipage]]:
+    def get_titles(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[PagesWikipage]]:
         """Call `pages.getTitles`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -730,12 +794,19 @@ class BatchPagesMethods:
             _PAGES_GET_TITLES.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_version(
-        self, *, version_id: int, group_id: int | None = None, user_id: int | None = None, need_html: bool | None = None
+        self,
+        *,
+        version_id: int,
+        group_id: int | None = None,
+        user_id: int | None = None,
+        need_html: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PagesGetVersionResponse]:
         """Call `pages.getVersion`.
 
@@ -760,11 +831,14 @@ class BatchPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "need_html": need_html,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def parse_wiki(self, *, text: str, group_id: int | None = None) -> Pending[str]:
+    def parse_wiki(
+        self, *, text: str, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[str]:
         """Call `pages.parseWiki`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -782,7 +856,8 @@ class BatchPagesMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -794,6 +869,7 @@ class BatchPagesMethods:
         group_id: int | None = None,
         user_id: int | None = None,
         title: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `pages.save`.
 
@@ -820,7 +896,8 @@ class BatchPagesMethods:
                     "group_id": group_id,
                     "user_id": user_id,
                     "title": title,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -832,6 +909,7 @@ class BatchPagesMethods:
         user_id: int | None = None,
         view: Literal[0, 1, 2] | None = None,
         edit: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `pages.saveAccess`.
 
@@ -858,7 +936,8 @@ class BatchPagesMethods:
                     "user_id": user_id,
                     "view": view,
                     "edit": edit,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -649,7 +649,14 @@ class PhotosMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def confirm_tag(self, *, photo_id: str, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def confirm_tag(
+        self,
+        *,
+        photo_id: str,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.confirmTag`.
 
         Tokens: user.
@@ -669,11 +676,19 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def copy(self, *, owner_id: int, photo_id: int, access_key: str | None = None) -> int:
+    def copy(
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `photos.copy`.
 
         Tokens: user.
@@ -693,7 +708,8 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -707,6 +723,7 @@ class PhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoAlbumFull:
         """Call `photos.createAlbum`.
 
@@ -737,7 +754,8 @@ class PhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -753,6 +771,7 @@ class PhotosMethods:
         sticker_id: int | None = None,
         access_key: str | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.createComment`.
 
@@ -785,12 +804,18 @@ class PhotosMethods:
                     "sticker_id": sticker_id,
                     "access_key": access_key,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, photo_id: int | None = None, photos: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        photo_id: int | None = None,
+        photos: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.delete`.
 
@@ -811,11 +836,14 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "photos": photos,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, album_id: int, group_id: int | None = None) -> BaseOkResponse:
+    def delete_album(
+        self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.deleteAlbum`.
 
         Tokens: user.
@@ -835,11 +863,14 @@ class PhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.deleteComment`.
 
         Tokens: user.
@@ -857,7 +888,8 @@ class PhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -872,6 +904,7 @@ class PhotosMethods:
         place_str: str | None = None,
         foursquare_id: str | None = None,
         delete_place: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.edit`.
 
@@ -902,7 +935,8 @@ class PhotosMethods:
                     "place_str": place_str,
                     "foursquare_id": foursquare_id,
                     "delete_place": delete_place,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -917,6 +951,7 @@ class PhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editAlbum`.
 
@@ -949,7 +984,8 @@ class PhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -960,6 +996,7 @@ class PhotosMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editComment`.
 
@@ -982,7 +1019,8 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -999,6 +1037,7 @@ class PhotosMethods:
         photo_sizes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetResponse:
         """Call `photos.get`.
 
@@ -1033,7 +1072,8 @@ class PhotosMethods:
                     "photo_sizes": photo_sizes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1047,6 +1087,7 @@ class PhotosMethods:
         need_system: bool | None = None,
         need_covers: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAlbumsResponse:
         """Call `photos.getAlbums`.
 
@@ -1075,12 +1116,18 @@ class PhotosMethods:
                     "need_system": need_system,
                     "need_covers": need_covers,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums_count(
-        self, *, user_id: int | None = None, group_id: int | None = None, need_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.getAlbumsCount`.
 
@@ -1101,7 +1148,8 @@ class PhotosMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1116,6 +1164,7 @@ class PhotosMethods:
         no_service_albums: bool | None = None,
         need_hidden: bool | None = None,
         skip_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllResponse:
         """Call `photos.getAll`.
 
@@ -1148,7 +1197,8 @@ class PhotosMethods:
                     "no_service_albums": no_service_albums,
                     "need_hidden": need_hidden,
                     "skip_hidden": skip_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1160,6 +1210,7 @@ class PhotosMethods:
         need_likes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllCommentsResponse:
         """Call `photos.getAllComments`.
 
@@ -1186,12 +1237,18 @@ class PhotosMethods:
                     "need_likes": need_likes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, photos: Sequence[str], extended: bool | None = None, photo_sizes: bool | None = None
+        self,
+        *,
+        photos: Sequence[str],
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.getById`.
 
@@ -1212,12 +1269,19 @@ class PhotosMethods:
                     "photos": photos,
                     "extended": extended,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_upload_server(
-        self, *, chat_id: int, crop_x: int | None = None, crop_y: int | None = None, crop_width: int | None = None
+        self,
+        *,
+        chat_id: int,
+        crop_x: int | None = None,
+        crop_y: int | None = None,
+        crop_width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getChatUploadServer`.
 
@@ -1240,7 +1304,8 @@ class PhotosMethods:
                     "crop_x": crop_x,
                     "crop_y": crop_y,
                     "crop_width": crop_width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1258,6 +1323,7 @@ class PhotosMethods:
         sort: Literal["asc", "desc"] | None = None,
         access_key: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -1273,6 +1339,7 @@ class PhotosMethods:
         access_key: str | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse: ...
     def get_comments(
         self,
@@ -1287,6 +1354,7 @@ class PhotosMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse:
         """Call `photos.getComments`.
 
@@ -1322,11 +1390,14 @@ class PhotosMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_market_album_upload_server(self, *, group_id: int) -> BaseUploadServer:
+    def get_market_album_upload_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getMarketAlbumUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1344,11 +1415,14 @@ class PhotosMethods:
             _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_upload_server(self, *, peer_id: int | None = None) -> PhotosPhotoUpload:
+    def get_messages_upload_server(
+        self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getMessagesUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1366,11 +1440,14 @@ class PhotosMethods:
             _PHOTOS_GET_MESSAGES_UPLOAD_SERVER.call(
                 {
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_new_tags(self, *, offset: int | None = None, count: int | None = None) -> PhotosGetNewTagsResponse:
+    def get_new_tags(
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosGetNewTagsResponse:
         """Call `photos.getNewTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1388,7 +1465,8 @@ class PhotosMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1401,6 +1479,7 @@ class PhotosMethods:
         crop_x2: int | None = None,
         crop_y2: int | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getOwnerCoverPhotoUploadServer`.
 
@@ -1429,11 +1508,14 @@ class PhotosMethods:
                     "crop_x2": crop_x2,
                     "crop_y2": crop_y2,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_owner_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    def get_owner_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getOwnerPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1451,12 +1533,18 @@ class PhotosMethods:
             _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tags(
-        self, *, photo_id: int, owner_id: int | None = None, access_key: str | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhotoTag]:
         """Call `photos.getTags`.
 
@@ -1477,11 +1565,18 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_server(self, *, album_id: int | None = None, group_id: int | None = None) -> PhotosPhotoUpload:
+    def get_upload_server(
+        self,
+        *,
+        album_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> PhotosPhotoUpload:
         """Call `photos.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1501,7 +1596,8 @@ class PhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1513,6 +1609,7 @@ class PhotosMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetUserPhotosResponse:
         """Call `photos.getUserPhotos`.
 
@@ -1537,11 +1634,14 @@ class PhotosMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> PhotosPhotoUpload:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getWallUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1557,11 +1657,19 @@ class PhotosMethods:
             _PHOTOS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def make_cover(self, *, photo_id: int, owner_id: int | None = None, album_id: int | None = None) -> BaseOkResponse:
+    def make_cover(
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.makeCover`.
 
         Tokens: user.
@@ -1581,11 +1689,19 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def move(self, *, target_album_id: int, photo_ids: Sequence[int], owner_id: int | None = None) -> BaseOkResponse:
+    def move(
+        self,
+        *,
+        target_album_id: int,
+        photo_ids: Sequence[int],
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.move`.
 
         Tokens: user.
@@ -1605,7 +1721,8 @@ class PhotosMethods:
                     "target_album_id": target_album_id,
                     "photo_ids": photo_ids,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1619,6 +1736,7 @@ class PhotosMethods:
         y: float | int | None = None,
         x2: float | int | None = None,
         y2: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.putTag`.
 
@@ -1647,11 +1765,19 @@ class PhotosMethods:
                     "y": y,
                     "x2": x2,
                     "y2": y2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, photo_id: int, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def remove_tag(
+        self,
+        *,
+        photo_id: int,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.removeTag`.
 
         Tokens: user.
@@ -1671,12 +1797,19 @@ class PhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderAlbums`.
 
@@ -1699,12 +1832,19 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_photos(
-        self, *, photo_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderPhotos`.
 
@@ -1729,12 +1869,18 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, photo_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.report`.
 
@@ -1755,12 +1901,18 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reportComment`.
 
@@ -1781,11 +1933,14 @@ class PhotosMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, photo_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore(
+        self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.restore`.
 
         Tokens: user.
@@ -1803,11 +1958,14 @@ class PhotosMethods:
                 {
                     "photo_id": photo_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.restoreComment`.
 
         Tokens: user.
@@ -1825,7 +1983,8 @@ class PhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1840,6 +1999,7 @@ class PhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.save`.
 
@@ -1872,11 +2032,14 @@ class PhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_market_album_photo(self, *, group_id: int, photo: str, server: int, hash: str) -> list[PhotosPhoto]:
+    def save_market_album_photo(
+        self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[PhotosPhoto]:
         """Call `photos.saveMarketAlbumPhoto`.
 
         Tokens: user.
@@ -1900,12 +2063,18 @@ class PhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_messages_photo(
-        self, *, photo: str, server: int | None = None, hash: str | None = None
+        self,
+        *,
+        photo: str,
+        server: int | None = None,
+        hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveMessagesPhoto`.
 
@@ -1928,7 +2097,8 @@ class PhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1943,6 +2113,7 @@ class PhotosMethods:
         hash: str | None = None,
         photo: str | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerCoverPhotoResponse:
         """Call `photos.saveOwnerCoverPhoto`.
 
@@ -1975,12 +2146,18 @@ class PhotosMethods:
                     "hash": hash,
                     "photo": photo,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_owner_photo(
-        self, *, server: str | None = None, hash: str | None = None, photo: str | None = None
+        self,
+        *,
+        server: str | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerPhotoResponse:
         """Call `photos.saveOwnerPhoto`.
 
@@ -2003,7 +2180,8 @@ class PhotosMethods:
                     "server": server,
                     "hash": hash,
                     "photo": photo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2018,6 +2196,7 @@ class PhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveWallPhoto`.
 
@@ -2050,7 +2229,8 @@ class PhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2066,6 +2246,7 @@ class PhotosMethods:
         offset: int | None = None,
         count: int | None = None,
         radius: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSearchResponse:
         """Call `photos.search`.
 
@@ -2098,7 +2279,8 @@ class PhotosMethods:
                     "offset": offset,
                     "count": count,
                     "radius": radius,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2111,7 +2293,14 @@ class AsyncPhotosMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def confirm_tag(self, *, photo_id: str, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def confirm_tag(
+        self,
+        *,
+        photo_id: str,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.confirmTag`.
 
         Tokens: user.
@@ -2131,11 +2320,19 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def copy(self, *, owner_id: int, photo_id: int, access_key: str | None = None) -> int:
+    async def copy(
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> int:
         """Call `photos.copy`.
 
         Tokens: user.
@@ -2155,7 +2352,8 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2169,6 +2367,7 @@ class AsyncPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosPhotoAlbumFull:
         """Call `photos.createAlbum`.
 
@@ -2199,7 +2398,8 @@ class AsyncPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2215,6 +2415,7 @@ class AsyncPhotosMethods:
         sticker_id: int | None = None,
         access_key: str | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.createComment`.
 
@@ -2247,12 +2448,18 @@ class AsyncPhotosMethods:
                     "sticker_id": sticker_id,
                     "access_key": access_key,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, owner_id: int | None = None, photo_id: int | None = None, photos: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        photo_id: int | None = None,
+        photos: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.delete`.
 
@@ -2273,11 +2480,14 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "photos": photos,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_album(self, *, album_id: int, group_id: int | None = None) -> BaseOkResponse:
+    async def delete_album(
+        self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.deleteAlbum`.
 
         Tokens: user.
@@ -2297,11 +2507,14 @@ class AsyncPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    async def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.deleteComment`.
 
         Tokens: user.
@@ -2319,7 +2532,8 @@ class AsyncPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2334,6 +2548,7 @@ class AsyncPhotosMethods:
         place_str: str | None = None,
         foursquare_id: str | None = None,
         delete_place: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.edit`.
 
@@ -2364,7 +2579,8 @@ class AsyncPhotosMethods:
                     "place_str": place_str,
                     "foursquare_id": foursquare_id,
                     "delete_place": delete_place,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2379,6 +2595,7 @@ class AsyncPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editAlbum`.
 
@@ -2411,7 +2628,8 @@ class AsyncPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2422,6 +2640,7 @@ class AsyncPhotosMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.editComment`.
 
@@ -2444,7 +2663,8 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2461,6 +2681,7 @@ class AsyncPhotosMethods:
         photo_sizes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetResponse:
         """Call `photos.get`.
 
@@ -2495,7 +2716,8 @@ class AsyncPhotosMethods:
                     "photo_sizes": photo_sizes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2509,6 +2731,7 @@ class AsyncPhotosMethods:
         need_system: bool | None = None,
         need_covers: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAlbumsResponse:
         """Call `photos.getAlbums`.
 
@@ -2537,12 +2760,18 @@ class AsyncPhotosMethods:
                     "need_system": need_system,
                     "need_covers": need_covers,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_albums_count(
-        self, *, user_id: int | None = None, group_id: int | None = None, need_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.getAlbumsCount`.
 
@@ -2563,7 +2792,8 @@ class AsyncPhotosMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2578,6 +2808,7 @@ class AsyncPhotosMethods:
         no_service_albums: bool | None = None,
         need_hidden: bool | None = None,
         skip_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllResponse:
         """Call `photos.getAll`.
 
@@ -2610,7 +2841,8 @@ class AsyncPhotosMethods:
                     "no_service_albums": no_service_albums,
                     "need_hidden": need_hidden,
                     "skip_hidden": skip_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2622,6 +2854,7 @@ class AsyncPhotosMethods:
         need_likes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetAllCommentsResponse:
         """Call `photos.getAllComments`.
 
@@ -2648,12 +2881,18 @@ class AsyncPhotosMethods:
                     "need_likes": need_likes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_by_id(
-        self, *, photos: Sequence[str], extended: bool | None = None, photo_sizes: bool | None = None
+        self,
+        *,
+        photos: Sequence[str],
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.getById`.
 
@@ -2674,12 +2913,19 @@ class AsyncPhotosMethods:
                     "photos": photos,
                     "extended": extended,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_chat_upload_server(
-        self, *, chat_id: int, crop_x: int | None = None, crop_y: int | None = None, crop_width: int | None = None
+        self,
+        *,
+        chat_id: int,
+        crop_x: int | None = None,
+        crop_y: int | None = None,
+        crop_width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getChatUploadServer`.
 
@@ -2702,7 +2948,8 @@ class AsyncPhotosMethods:
                     "crop_x": crop_x,
                     "crop_y": crop_y,
                     "crop_width": crop_width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2720,6 +2967,7 @@ class AsyncPhotosMethods:
         sort: Literal["asc", "desc"] | None = None,
         access_key: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -2735,6 +2983,7 @@ class AsyncPhotosMethods:
         access_key: str | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -2749,6 +2998,7 @@ class AsyncPhotosMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse:
         """Call `photos.getComments`.
 
@@ -2784,11 +3034,14 @@ class AsyncPhotosMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_market_album_upload_server(self, *, group_id: int) -> BaseUploadServer:
+    async def get_market_album_upload_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getMarketAlbumUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2806,11 +3059,14 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_messages_upload_server(self, *, peer_id: int | None = None) -> PhotosPhotoUpload:
+    async def get_messages_upload_server(
+        self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getMessagesUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -2828,11 +3084,14 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_MESSAGES_UPLOAD_SERVER.call(
                 {
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_new_tags(self, *, offset: int | None = None, count: int | None = None) -> PhotosGetNewTagsResponse:
+    async def get_new_tags(
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosGetNewTagsResponse:
         """Call `photos.getNewTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2850,7 +3109,8 @@ class AsyncPhotosMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2863,6 +3123,7 @@ class AsyncPhotosMethods:
         crop_x2: int | None = None,
         crop_y2: int | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseUploadServer:
         """Call `photos.getOwnerCoverPhotoUploadServer`.
 
@@ -2891,11 +3152,14 @@ class AsyncPhotosMethods:
                     "crop_x2": crop_x2,
                     "crop_y2": crop_y2,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_owner_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    async def get_owner_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `photos.getOwnerPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2913,12 +3177,18 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_tags(
-        self, *, photo_id: int, owner_id: int | None = None, access_key: str | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhotoTag]:
         """Call `photos.getTags`.
 
@@ -2939,11 +3209,18 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_server(self, *, album_id: int | None = None, group_id: int | None = None) -> PhotosPhotoUpload:
+    async def get_upload_server(
+        self,
+        *,
+        album_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> PhotosPhotoUpload:
         """Call `photos.getUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2963,7 +3240,8 @@ class AsyncPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2975,6 +3253,7 @@ class AsyncPhotosMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosGetUserPhotosResponse:
         """Call `photos.getUserPhotos`.
 
@@ -2999,11 +3278,14 @@ class AsyncPhotosMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_wall_upload_server(self, *, group_id: int | None = None) -> PhotosPhotoUpload:
+    async def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PhotosPhotoUpload:
         """Call `photos.getWallUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3019,12 +3301,18 @@ class AsyncPhotosMethods:
             _PHOTOS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def make_cover(
-        self, *, photo_id: int, owner_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.makeCover`.
 
@@ -3045,12 +3333,18 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def move(
-        self, *, target_album_id: int, photo_ids: Sequence[int], owner_id: int | None = None
+        self,
+        *,
+        target_album_id: int,
+        photo_ids: Sequence[int],
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.move`.
 
@@ -3071,7 +3365,8 @@ class AsyncPhotosMethods:
                     "target_album_id": target_album_id,
                     "photo_ids": photo_ids,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3085,6 +3380,7 @@ class AsyncPhotosMethods:
         y: float | int | None = None,
         x2: float | int | None = None,
         y2: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `photos.putTag`.
 
@@ -3113,11 +3409,19 @@ class AsyncPhotosMethods:
                     "y": y,
                     "x2": x2,
                     "y2": y2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_tag(self, *, photo_id: int, tag_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def remove_tag(
+        self,
+        *,
+        photo_id: int,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `photos.removeTag`.
 
         Tokens: user.
@@ -3137,12 +3441,19 @@ class AsyncPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderAlbums`.
 
@@ -3165,12 +3476,19 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_photos(
-        self, *, photo_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reorderPhotos`.
 
@@ -3195,12 +3513,18 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report(
-        self, *, owner_id: int, photo_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.report`.
 
@@ -3221,12 +3545,18 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `photos.reportComment`.
 
@@ -3247,11 +3577,14 @@ class AsyncPhotosMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, photo_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore(
+        self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `photos.restore`.
 
         Tokens: user.
@@ -3269,11 +3602,14 @@ class AsyncPhotosMethods:
                 {
                     "photo_id": photo_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `photos.restoreComment`.
 
         Tokens: user.
@@ -3291,7 +3627,8 @@ class AsyncPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3306,6 +3643,7 @@ class AsyncPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.save`.
 
@@ -3338,11 +3676,14 @@ class AsyncPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_market_album_photo(self, *, group_id: int, photo: str, server: int, hash: str) -> list[PhotosPhoto]:
+    async def save_market_album_photo(
+        self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
+    ) -> list[PhotosPhoto]:
         """Call `photos.saveMarketAlbumPhoto`.
 
         Tokens: user.
@@ -3366,12 +3707,18 @@ class AsyncPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_messages_photo(
-        self, *, photo: str, server: int | None = None, hash: str | None = None
+        self,
+        *,
+        photo: str,
+        server: int | None = None,
+        hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveMessagesPhoto`.
 
@@ -3394,7 +3741,8 @@ class AsyncPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3409,6 +3757,7 @@ class AsyncPhotosMethods:
         hash: str | None = None,
         photo: str | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerCoverPhotoResponse:
         """Call `photos.saveOwnerCoverPhoto`.
 
@@ -3441,12 +3790,18 @@ class AsyncPhotosMethods:
                     "hash": hash,
                     "photo": photo,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def save_owner_photo(
-        self, *, server: str | None = None, hash: str | None = None, photo: str | None = None
+        self,
+        *,
+        server: str | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSaveOwnerPhotoResponse:
         """Call `photos.saveOwnerPhoto`.
 
@@ -3469,7 +3824,8 @@ class AsyncPhotosMethods:
                     "server": server,
                     "hash": hash,
                     "photo": photo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3484,6 +3840,7 @@ class AsyncPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PhotosPhoto]:
         """Call `photos.saveWallPhoto`.
 
@@ -3516,7 +3873,8 @@ class AsyncPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3532,6 +3890,7 @@ class AsyncPhotosMethods:
         offset: int | None = None,
         count: int | None = None,
         radius: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PhotosSearchResponse:
         """Call `photos.search`.
 
@@ -3564,7 +3923,8 @@ class AsyncPhotosMethods:
                     "offset": offset,
                     "count": count,
                     "radius": radius,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3577,7 +3937,14 @@ class BatchPhotosMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def confirm_tag(self, *, photo_id: str, tag_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def confirm_tag(
+        self,
+        *,
+        photo_id: str,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.confirmTag`.
 
         Tokens: user.
@@ -3597,11 +3964,19 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def copy(self, *, owner_id: int, photo_id: int, access_key: str | None = None) -> Pending[int]:
+    def copy(
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[int]:
         """Call `photos.copy`.
 
         Tokens: user.
@@ -3621,7 +3996,8 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3635,6 +4011,7 @@ class BatchPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosPhotoAlbumFull]:
         """Call `photos.createAlbum`.
 
@@ -3665,7 +4042,8 @@ class BatchPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3681,6 +4059,7 @@ class BatchPhotosMethods:
         sticker_id: int | None = None,
         access_key: str | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `photos.createComment`.
 
@@ -3713,12 +4092,18 @@ class BatchPhotosMethods:
                     "sticker_id": sticker_id,
                     "access_key": access_key,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, photo_id: int | None = None, photos: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        photo_id: int | None = None,
+        photos: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.delete`.
 
@@ -3739,11 +4124,14 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "photos": photos,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_album(self, *, album_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_album(
+        self, *, album_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.deleteAlbum`.
 
         Tokens: user.
@@ -3763,11 +4151,14 @@ class BatchPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `photos.deleteComment`.
 
         Tokens: user.
@@ -3785,7 +4176,8 @@ class BatchPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3800,6 +4192,7 @@ class BatchPhotosMethods:
         place_str: str | None = None,
         foursquare_id: str | None = None,
         delete_place: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.edit`.
 
@@ -3830,7 +4223,8 @@ class BatchPhotosMethods:
                     "place_str": place_str,
                     "foursquare_id": foursquare_id,
                     "delete_place": delete_place,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3845,6 +4239,7 @@ class BatchPhotosMethods:
         privacy_comment: Sequence[str] | None = None,
         upload_by_admins_only: bool | None = None,
         comments_disabled: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.editAlbum`.
 
@@ -3877,7 +4272,8 @@ class BatchPhotosMethods:
                     "privacy_comment": privacy_comment,
                     "upload_by_admins_only": upload_by_admins_only,
                     "comments_disabled": comments_disabled,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3888,6 +4284,7 @@ class BatchPhotosMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.editComment`.
 
@@ -3910,7 +4307,8 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3927,6 +4325,7 @@ class BatchPhotosMethods:
         photo_sizes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetResponse]:
         """Call `photos.get`.
 
@@ -3961,7 +4360,8 @@ class BatchPhotosMethods:
                     "photo_sizes": photo_sizes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3975,6 +4375,7 @@ class BatchPhotosMethods:
         need_system: bool | None = None,
         need_covers: bool | None = None,
         photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAlbumsResponse]:
         """Call `photos.getAlbums`.
 
@@ -4003,12 +4404,18 @@ class BatchPhotosMethods:
                     "need_system": need_system,
                     "need_covers": need_covers,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_albums_count(
-        self, *, user_id: int | None = None, group_id: int | None = None, need_system: bool | None = None
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `photos.getAlbumsCount`.
 
@@ -4029,7 +4436,8 @@ class BatchPhotosMethods:
                     "user_id": user_id,
                     "group_id": group_id,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4044,6 +4452,7 @@ class BatchPhotosMethods:
         no_service_albums: bool | None = None,
         need_hidden: bool | None = None,
         skip_hidden: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAllResponse]:
         """Call `photos.getAll`.
 
@@ -4076,7 +4485,8 @@ class BatchPhotosMethods:
                     "no_service_albums": no_service_albums,
                     "need_hidden": need_hidden,
                     "skip_hidden": skip_hidden,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4088,6 +4498,7 @@ class BatchPhotosMethods:
         need_likes: bool | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetAllCommentsResponse]:
         """Call `photos.getAllComments`.
 
@@ -4114,12 +4525,18 @@ class BatchPhotosMethods:
                     "need_likes": need_likes,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_by_id(
-        self, *, photos: Sequence[str], extended: bool | None = None, photo_sizes: bool | None = None
+        self,
+        *,
+        photos: Sequence[str],
+        extended: bool | None = None,
+        photo_sizes: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.getById`.
 
@@ -4140,12 +4557,19 @@ class BatchPhotosMethods:
                     "photos": photos,
                     "extended": extended,
                     "photo_sizes": photo_sizes,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_chat_upload_server(
-        self, *, chat_id: int, crop_x: int | None = None, crop_y: int | None = None, crop_width: int | None = None
+        self,
+        *,
+        chat_id: int,
+        crop_x: int | None = None,
+        crop_y: int | None = None,
+        crop_width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
         """Call `photos.getChatUploadServer`.
 
@@ -4168,7 +4592,8 @@ class BatchPhotosMethods:
                     "crop_x": crop_x,
                     "crop_y": crop_y,
                     "crop_width": crop_width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4186,6 +4611,7 @@ class BatchPhotosMethods:
         sort: Literal["asc", "desc"] | None = None,
         access_key: str | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -4201,6 +4627,7 @@ class BatchPhotosMethods:
         access_key: str | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -4215,6 +4642,7 @@ class BatchPhotosMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetCommentsResponse | PhotosGetCommentsExtendedResponse]:
         """Call `photos.getComments`.
 
@@ -4250,11 +4678,14 @@ class BatchPhotosMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_market_album_upload_server(self, *, group_id: int) -> Pending[BaseUploadServer]:
+    def get_market_album_upload_server(
+        self, *, group_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `photos.getMarketAlbumUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4272,11 +4703,14 @@ class BatchPhotosMethods:
             _PHOTOS_GET_MARKET_ALBUM_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_upload_server(self, *, peer_id: int | None = None) -> Pending[PhotosPhotoUpload]:
+    def get_messages_upload_server(
+        self, *, peer_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PhotosPhotoUpload]:
         """Call `photos.getMessagesUploadServer`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -4294,11 +4728,14 @@ class BatchPhotosMethods:
             _PHOTOS_GET_MESSAGES_UPLOAD_SERVER.call(
                 {
                     "peer_id": peer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_new_tags(self, *, offset: int | None = None, count: int | None = None) -> Pending[PhotosGetNewTagsResponse]:
+    def get_new_tags(
+        self, *, offset: int | None = None, count: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PhotosGetNewTagsResponse]:
         """Call `photos.getNewTags`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4316,7 +4753,8 @@ class BatchPhotosMethods:
                 {
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4329,6 +4767,7 @@ class BatchPhotosMethods:
         crop_x2: int | None = None,
         crop_y2: int | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseUploadServer]:
         """Call `photos.getOwnerCoverPhotoUploadServer`.
 
@@ -4357,11 +4796,14 @@ class BatchPhotosMethods:
                     "crop_x2": crop_x2,
                     "crop_y2": crop_y2,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_owner_photo_upload_server(self, *, owner_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_owner_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `photos.getOwnerPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4379,12 +4821,18 @@ class BatchPhotosMethods:
             _PHOTOS_GET_OWNER_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tags(
-        self, *, photo_id: int, owner_id: int | None = None, access_key: str | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        access_key: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhotoTag]]:
         """Call `photos.getTags`.
 
@@ -4405,12 +4853,17 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "access_key": access_key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_upload_server(
-        self, *, album_id: int | None = None, group_id: int | None = None
+        self,
+        *,
+        album_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosPhotoUpload]:
         """Call `photos.getUploadServer`.
 
@@ -4431,7 +4884,8 @@ class BatchPhotosMethods:
                 {
                     "album_id": album_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4443,6 +4897,7 @@ class BatchPhotosMethods:
         count: int | None = None,
         extended: bool | None = None,
         sort: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosGetUserPhotosResponse]:
         """Call `photos.getUserPhotos`.
 
@@ -4467,11 +4922,14 @@ class BatchPhotosMethods:
                     "count": count,
                     "extended": extended,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_wall_upload_server(self, *, group_id: int | None = None) -> Pending[PhotosPhotoUpload]:
+    def get_wall_upload_server(
+        self, *, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PhotosPhotoUpload]:
         """Call `photos.getWallUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -4487,12 +4945,18 @@ class BatchPhotosMethods:
             _PHOTOS_GET_WALL_UPLOAD_SERVER.call(
                 {
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def make_cover(
-        self, *, photo_id: int, owner_id: int | None = None, album_id: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.makeCover`.
 
@@ -4513,12 +4977,18 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "owner_id": owner_id,
                     "album_id": album_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def move(
-        self, *, target_album_id: int, photo_ids: Sequence[int], owner_id: int | None = None
+        self,
+        *,
+        target_album_id: int,
+        photo_ids: Sequence[int],
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.move`.
 
@@ -4539,7 +5009,8 @@ class BatchPhotosMethods:
                     "target_album_id": target_album_id,
                     "photo_ids": photo_ids,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4553,6 +5024,7 @@ class BatchPhotosMethods:
         y: float | int | None = None,
         x2: float | int | None = None,
         y2: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `photos.putTag`.
 
@@ -4581,11 +5053,19 @@ class BatchPhotosMethods:
                     "y": y,
                     "x2": x2,
                     "y2": y2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_tag(self, *, photo_id: int, tag_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def remove_tag(
+        self,
+        *,
+        photo_id: int,
+        tag_id: int,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.removeTag`.
 
         Tokens: user.
@@ -4605,12 +5085,19 @@ class BatchPhotosMethods:
                     "photo_id": photo_id,
                     "tag_id": tag_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.reorderAlbums`.
 
@@ -4633,12 +5120,19 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_photos(
-        self, *, photo_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        photo_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.reorderPhotos`.
 
@@ -4663,12 +5157,18 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report(
-        self, *, owner_id: int, photo_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None
+        self,
+        *,
+        owner_id: int,
+        photo_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.report`.
 
@@ -4689,12 +5189,18 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "photo_id": photo_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `photos.reportComment`.
 
@@ -4715,11 +5221,14 @@ class BatchPhotosMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, photo_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, photo_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `photos.restore`.
 
         Tokens: user.
@@ -4737,11 +5246,14 @@ class BatchPhotosMethods:
                 {
                     "photo_id": photo_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `photos.restoreComment`.
 
         Tokens: user.
@@ -4759,7 +5271,8 @@ class BatchPhotosMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4774,6 +5287,7 @@ class BatchPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.save`.
 
@@ -4806,12 +5320,13 @@ class BatchPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_market_album_photo(
-        self, *, group_id: int, photo: str, server: int, hash: str
+        self, *, group_id: int, photo: str, server: int, hash: str, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.saveMarketAlbumPhoto`.
 
@@ -4836,12 +5351,18 @@ class BatchPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_messages_photo(
-        self, *, photo: str, server: int | None = None, hash: str | None = None
+        self,
+        *,
+        photo: str,
+        server: int | None = None,
+        hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.saveMessagesPhoto`.
 
@@ -4864,7 +5385,8 @@ class BatchPhotosMethods:
                     "photo": photo,
                     "server": server,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4879,6 +5401,7 @@ class BatchPhotosMethods:
         hash: str | None = None,
         photo: str | None = None,
         is_video_cover: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSaveOwnerCoverPhotoResponse]:
         """Call `photos.saveOwnerCoverPhoto`.
 
@@ -4911,12 +5434,18 @@ class BatchPhotosMethods:
                     "hash": hash,
                     "photo": photo,
                     "is_video_cover": is_video_cover,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def save_owner_photo(
-        self, *, server: str | None = None, hash: str | None = None, photo: str | None = None
+        self,
+        *,
+        server: str | None = None,
+        hash: str | None = None,
+        photo: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSaveOwnerPhotoResponse]:
         """Call `photos.saveOwnerPhoto`.
 
@@ -4939,7 +5468,8 @@ class BatchPhotosMethods:
                     "server": server,
                     "hash": hash,
                     "photo": photo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4954,6 +5484,7 @@ class BatchPhotosMethods:
         latitude: float | int | None = None,
         longitude: float | int | None = None,
         caption: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PhotosPhoto]]:
         """Call `photos.saveWallPhoto`.
 
@@ -4986,7 +5517,8 @@ class BatchPhotosMethods:
                     "latitude": latitude,
                     "longitude": longitude,
                     "caption": caption,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -5002,6 +5534,7 @@ class BatchPhotosMethods:
         offset: int | None = None,
         count: int | None = None,
         radius: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PhotosSearchResponse]:
         """Call `photos.search`.
 
@@ -5034,7 +5567,8 @@ class BatchPhotosMethods:
                     "offset": offset,
                     "count": count,
                     "radius": radius,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -36,7 +37,12 @@ class PodcastsMethods:
         self._client = client
 
     def search_podcast(
-        self, *, search_string: str, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        search_string: str,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PodcastsSearchPodcastResponse:
         """Call `podcasts.searchPodcast`.
 
@@ -57,7 +63,8 @@ class PodcastsMethods:
                     "search_string": search_string,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -71,7 +78,12 @@ class AsyncPodcastsMethods:
         self._client = client
 
     async def search_podcast(
-        self, *, search_string: str, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        search_string: str,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PodcastsSearchPodcastResponse:
         """Call `podcasts.searchPodcast`.
 
@@ -92,7 +104,8 @@ class AsyncPodcastsMethods:
                     "search_string": search_string,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -106,7 +119,12 @@ class BatchPodcastsMethods:
         self._batch = batch
 
     def search_podcast(
-        self, *, search_string: str, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        search_string: str,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PodcastsSearchPodcastResponse]:
         """Call `podcasts.searchPodcast`.
 
@@ -127,7 +145,8 @@ class BatchPodcastsMethods:
                     "search_string": search_string,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 

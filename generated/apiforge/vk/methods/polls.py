@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -157,7 +157,13 @@ class PollsMethods:
         self._client = client
 
     def add_vote(
-        self, *, poll_id: int, answer_ids: Sequence[int], owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `polls.addVote`.
 
@@ -182,7 +188,8 @@ class PollsMethods:
                     "answer_ids": answer_ids,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -199,6 +206,7 @@ class PollsMethods:
         photo_id: int | None = None,
         background_id: Literal[1, 2, 3, 4, 6, 8, 9] | None = None,
         disable_unvote: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPoll:
         """Call `polls.create`.
 
@@ -233,11 +241,19 @@ class PollsMethods:
                     "photo_id": photo_id,
                     "background_id": background_id,
                     "disable_unvote": disable_unvote,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_vote(self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None) -> BaseBoolInt:
+    def delete_vote(
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseBoolInt:
         """Call `polls.deleteVote`.
 
         Tokens: user.
@@ -259,7 +275,8 @@ class PollsMethods:
                     "poll_id": poll_id,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -275,6 +292,7 @@ class PollsMethods:
         end_date: int | None = None,
         photo_id: int | None = None,
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `polls.edit`.
 
@@ -307,11 +325,12 @@ class PollsMethods:
                     "end_date": end_date,
                     "photo_id": photo_id,
                     "background_id": background_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backgrounds(self) -> list[PollsBackground]:
+    def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> list[PollsBackground]:
         """Call `polls.getBackgrounds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -320,7 +339,7 @@ class PollsMethods:
 
         Docs: https://dev.vk.com/method/polls.getBackgrounds
         """
-        return self._client.request(_POLLS_GET_BACKGROUNDS.call({}))
+        return self._client.request(_POLLS_GET_BACKGROUNDS.call({}, extra=extra_params))
 
     def get_by_id(
         self,
@@ -332,6 +351,7 @@ class PollsMethods:
         friends_count: int | None = None,
         fields: Sequence[str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPollExtended:
         """Call `polls.getById`.
 
@@ -362,11 +382,14 @@ class PollsMethods:
                     "friends_count": friends_count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    def get_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `polls.getPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -382,7 +405,8 @@ class PollsMethods:
             _POLLS_GET_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -399,6 +423,7 @@ class PollsMethods:
         offset: int | None = None,
         count: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsFieldsVoters]: ...
     @overload
     def get_voters(
@@ -413,6 +438,7 @@ class PollsMethods:
         count: int | None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters]: ...
     def get_voters(
         self,
@@ -426,6 +452,7 @@ class PollsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
         """Call `polls.getVoters`.
 
@@ -461,11 +488,14 @@ class PollsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_photo(self, *, photo: str | None = None, hash: str | None = None) -> PollsBackground:
+    def save_photo(
+        self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PollsBackground:
         """Call `polls.savePhoto`.
 
         Tokens: user.
@@ -485,7 +515,8 @@ class PollsMethods:
                 {
                     "photo": photo,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -499,7 +530,13 @@ class AsyncPollsMethods:
         self._client = client
 
     async def add_vote(
-        self, *, poll_id: int, answer_ids: Sequence[int], owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `polls.addVote`.
 
@@ -524,7 +561,8 @@ class AsyncPollsMethods:
                     "answer_ids": answer_ids,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -541,6 +579,7 @@ class AsyncPollsMethods:
         photo_id: int | None = None,
         background_id: Literal[1, 2, 3, 4, 6, 8, 9] | None = None,
         disable_unvote: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPoll:
         """Call `polls.create`.
 
@@ -575,12 +614,18 @@ class AsyncPollsMethods:
                     "photo_id": photo_id,
                     "background_id": background_id,
                     "disable_unvote": disable_unvote,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_vote(
-        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt:
         """Call `polls.deleteVote`.
 
@@ -603,7 +648,8 @@ class AsyncPollsMethods:
                     "poll_id": poll_id,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -619,6 +665,7 @@ class AsyncPollsMethods:
         end_date: int | None = None,
         photo_id: int | None = None,
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `polls.edit`.
 
@@ -651,11 +698,12 @@ class AsyncPollsMethods:
                     "end_date": end_date,
                     "photo_id": photo_id,
                     "background_id": background_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_backgrounds(self) -> list[PollsBackground]:
+    async def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> list[PollsBackground]:
         """Call `polls.getBackgrounds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -664,7 +712,7 @@ class AsyncPollsMethods:
 
         Docs: https://dev.vk.com/method/polls.getBackgrounds
         """
-        return await self._client.request(_POLLS_GET_BACKGROUNDS.call({}))
+        return await self._client.request(_POLLS_GET_BACKGROUNDS.call({}, extra=extra_params))
 
     async def get_by_id(
         self,
@@ -676,6 +724,7 @@ class AsyncPollsMethods:
         friends_count: int | None = None,
         fields: Sequence[str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PollsPollExtended:
         """Call `polls.getById`.
 
@@ -706,11 +755,14 @@ class AsyncPollsMethods:
                     "friends_count": friends_count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_photo_upload_server(self, *, owner_id: int | None = None) -> BaseUploadServer:
+    async def get_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseUploadServer:
         """Call `polls.getPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -726,7 +778,8 @@ class AsyncPollsMethods:
             _POLLS_GET_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -743,6 +796,7 @@ class AsyncPollsMethods:
         offset: int | None = None,
         count: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsFieldsVoters]: ...
     @overload
     async def get_voters(
@@ -757,6 +811,7 @@ class AsyncPollsMethods:
         count: int | None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters]: ...
     async def get_voters(
         self,
@@ -770,6 +825,7 @@ class AsyncPollsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[PollsVoters] | list[PollsFieldsVoters]:
         """Call `polls.getVoters`.
 
@@ -805,11 +861,14 @@ class AsyncPollsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def save_photo(self, *, photo: str | None = None, hash: str | None = None) -> PollsBackground:
+    async def save_photo(
+        self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> PollsBackground:
         """Call `polls.savePhoto`.
 
         Tokens: user.
@@ -829,7 +888,8 @@ class AsyncPollsMethods:
                 {
                     "photo": photo,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -843,7 +903,13 @@ class BatchPollsMethods:
         self._batch = batch
 
     def add_vote(
-        self, *, poll_id: int, answer_ids: Sequence[int], owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        answer_ids: Sequence[int],
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `polls.addVote`.
 
@@ -868,7 +934,8 @@ class BatchPollsMethods:
                     "answer_ids": answer_ids,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -885,6 +952,7 @@ class BatchPollsMethods:
         photo_id: int | None = None,
         background_id: Literal[1, 2, 3, 4, 6, 8, 9] | None = None,
         disable_unvote: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PollsPoll]:
         """Call `polls.create`.
 
@@ -919,12 +987,18 @@ class BatchPollsMethods:
                     "photo_id": photo_id,
                     "background_id": background_id,
                     "disable_unvote": disable_unvote,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_vote(
-        self, *, poll_id: int, owner_id: int | None = None, is_board: bool | None = None
+        self,
+        *,
+        poll_id: int,
+        owner_id: int | None = None,
+        is_board: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]:
         """Call `polls.deleteVote`.
 
@@ -947,7 +1021,8 @@ class BatchPollsMethods:
                     "poll_id": poll_id,
                     "owner_id": owner_id,
                     "is_board": is_board,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -963,6 +1038,7 @@ class BatchPollsMethods:
         end_date: int | None = None,
         photo_id: int | None = None,
         background_id: Literal[0, 1, 2, 3, 4, 6, 8, 9] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `polls.edit`.
 
@@ -995,11 +1071,12 @@ class BatchPollsMethods:
                     "end_date": end_date,
                     "photo_id": photo_id,
                     "background_id": background_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backgrounds(self) -> Pending[list[PollsBackground]]:
+    def get_backgrounds(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[PollsBackground]]:
         """Call `polls.getBackgrounds`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1008,7 +1085,7 @@ class BatchPollsMethods:
 
         Docs: https://dev.vk.com/method/polls.getBackgrounds
         """
-        return self._batch.add(_POLLS_GET_BACKGROUNDS.call({}))
+        return self._batch.add(_POLLS_GET_BACKGROUNDS.call({}, extra=extra_params))
 
     def get_by_id(
         self,
@@ -1020,6 +1097,7 @@ class BatchPollsMethods:
         friends_count: int | None = None,
         fields: Sequence[str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PollsPollExtended]:
         """Call `polls.getById`.
 
@@ -1050,11 +1128,14 @@ class BatchPollsMethods:
                     "friends_count": friends_count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_photo_upload_server(self, *, owner_id: int | None = None) -> Pending[BaseUploadServer]:
+    def get_photo_upload_server(
+        self, *, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseUploadServer]:
         """Call `polls.getPhotoUploadServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1070,7 +1151,8 @@ class BatchPollsMethods:
             _POLLS_GET_PHOTO_UPLOAD_SERVER.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1087,6 +1169,7 @@ class BatchPollsMethods:
         offset: int | None = None,
         count: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PollsFieldsVoters]]: ...
     @overload
     def get_voters(
@@ -1101,6 +1184,7 @@ class BatchPollsMethods:
         count: int | None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PollsVoters]]: ...
     def get_voters(
         self,
@@ -1114,6 +1198,7 @@ class BatchPollsMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[PollsVoters] | list[PollsFieldsVoters]]:
         """Call `polls.getVoters`.
 
@@ -1149,11 +1234,14 @@ class BatchPollsMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def save_photo(self, *, photo: str | None = None, hash: str | None = None) -> Pending[PollsBackground]:
+    def save_photo(
+        self, *, photo: str | None = None, hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PollsBackground]:
         """Call `polls.savePhoto`.
 
         Tokens: user.
@@ -1173,7 +1261,8 @@ class BatchPollsMethods:
                 {
                     "photo": photo,
                     "hash": hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -118,6 +118,7 @@ class PrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsCreateResponse:
         """Call `prettyCards.create`.
 
@@ -148,11 +149,14 @@ class PrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, card_id: int) -> PrettyCardsDeleteResponse:
+    def delete(
+        self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> PrettyCardsDeleteResponse:
         """Call `prettyCards.delete`.
 
         Tokens: user.
@@ -172,7 +176,8 @@ class PrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -187,6 +192,7 @@ class PrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsEditResponse:
         """Call `prettyCards.edit`.
 
@@ -219,11 +225,19 @@ class PrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, owner_id: int, offset: int | None = None, count: int | None = None) -> PrettyCardsGetResponse:
+    def get(
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> PrettyCardsGetResponse:
         """Call `prettyCards.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -243,11 +257,14 @@ class PrettyCardsMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, owner_id: int, card_ids: Sequence[int]) -> list[PrettyCardsPrettyCard | BaseError]:
+    def get_by_id(
+        self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[PrettyCardsPrettyCard | BaseError]:
         """Call `prettyCards.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -265,11 +282,12 @@ class PrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_ids": card_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> str:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `prettyCards.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -278,7 +296,7 @@ class PrettyCardsMethods:
 
         Docs: https://dev.vk.com/method/prettyCards.getUploadURL
         """
-        return self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
+        return self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
 
 class AsyncPrettyCardsMethods:
@@ -299,6 +317,7 @@ class AsyncPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsCreateResponse:
         """Call `prettyCards.create`.
 
@@ -329,11 +348,14 @@ class AsyncPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int, card_id: int) -> PrettyCardsDeleteResponse:
+    async def delete(
+        self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> PrettyCardsDeleteResponse:
         """Call `prettyCards.delete`.
 
         Tokens: user.
@@ -353,7 +375,8 @@ class AsyncPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -368,6 +391,7 @@ class AsyncPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsEditResponse:
         """Call `prettyCards.edit`.
 
@@ -400,12 +424,18 @@ class AsyncPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PrettyCardsGetResponse:
         """Call `prettyCards.get`.
 
@@ -426,11 +456,14 @@ class AsyncPrettyCardsMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_by_id(self, *, owner_id: int, card_ids: Sequence[int]) -> list[PrettyCardsPrettyCard | BaseError]:
+    async def get_by_id(
+        self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[PrettyCardsPrettyCard | BaseError]:
         """Call `prettyCards.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -448,11 +481,12 @@ class AsyncPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_ids": card_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_upload_url(self) -> str:
+    async def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> str:
         """Call `prettyCards.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -461,7 +495,7 @@ class AsyncPrettyCardsMethods:
 
         Docs: https://dev.vk.com/method/prettyCards.getUploadURL
         """
-        return await self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
+        return await self._client.request(_PRETTY_CARDS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
 
 class BatchPrettyCardsMethods:
@@ -482,6 +516,7 @@ class BatchPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsCreateResponse]:
         """Call `prettyCards.create`.
 
@@ -512,11 +547,14 @@ class BatchPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int, card_id: int) -> Pending[PrettyCardsDeleteResponse]:
+    def delete(
+        self, *, owner_id: int, card_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[PrettyCardsDeleteResponse]:
         """Call `prettyCards.delete`.
 
         Tokens: user.
@@ -536,7 +574,8 @@ class BatchPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_id": card_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -551,6 +590,7 @@ class BatchPrettyCardsMethods:
         price: str | None = None,
         price_old: str | None = None,
         button: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsEditResponse]:
         """Call `prettyCards.edit`.
 
@@ -583,12 +623,18 @@ class BatchPrettyCardsMethods:
                     "price": price,
                     "price_old": price_old,
                     "button": button,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, owner_id: int, offset: int | None = None, count: int | None = None
+        self,
+        *,
+        owner_id: int,
+        offset: int | None = None,
+        count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PrettyCardsGetResponse]:
         """Call `prettyCards.get`.
 
@@ -609,11 +655,14 @@ class BatchPrettyCardsMethods:
                     "owner_id": owner_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_by_id(self, *, owner_id: int, card_ids: Sequence[int]) -> Pending[list[PrettyCardsPrettyCard | BaseError]]:
+    def get_by_id(
+        self, *, owner_id: int, card_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[PrettyCardsPrettyCard | BaseError]]:
         """Call `prettyCards.getById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -631,11 +680,12 @@ class BatchPrettyCardsMethods:
                 {
                     "owner_id": owner_id,
                     "card_ids": card_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_upload_url(self) -> Pending[str]:
+    def get_upload_url(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[str]:
         """Call `prettyCards.getUploadURL`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -644,7 +694,7 @@ class BatchPrettyCardsMethods:
 
         Docs: https://dev.vk.com/method/prettyCards.getUploadURL
         """
-        return self._batch.add(_PRETTY_CARDS_GET_UPLOAD_URL.call({}))
+        return self._batch.add(_PRETTY_CARDS_GET_UPLOAD_URL.call({}, extra=extra_params))
 
 
 __all__ = ["PrettyCardsMethods", "AsyncPrettyCardsMethods", "BatchPrettyCardsMethods"]

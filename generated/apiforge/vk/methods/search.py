@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -48,6 +48,7 @@ class SearchMethods:
         filters: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
         search_global: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchGetHintsResponse:
         """Call `search.getHints`.
 
@@ -74,7 +75,8 @@ class SearchMethods:
                     "filters": filters,
                     "fields": fields,
                     "search_global": search_global,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -96,6 +98,7 @@ class AsyncSearchMethods:
         filters: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
         search_global: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchGetHintsResponse:
         """Call `search.getHints`.
 
@@ -122,7 +125,8 @@ class AsyncSearchMethods:
                     "filters": filters,
                     "fields": fields,
                     "search_global": search_global,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -144,6 +148,7 @@ class BatchSearchMethods:
         filters: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
         search_global: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[SearchGetHintsResponse]:
         """Call `search.getHints`.
 
@@ -170,7 +175,8 @@ class BatchSearchMethods:
                     "filters": filters,
                     "fields": fields,
                     "search_global": search_global,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -157,7 +157,12 @@ class SecureMethods:
         self._client = client
 
     def add_app_event(
-        self, *, activity_id: int, user_id: int | None = None, value: int | None = None
+        self,
+        *,
+        activity_id: int,
+        user_id: int | None = None,
+        value: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `secure.addAppEvent`.
 
@@ -180,11 +185,14 @@ class SecureMethods:
                     "activity_id": activity_id,
                     "user_id": user_id,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_token(self, *, token: str | None = None, ip: str | None = None) -> SecureTokenChecked:
+    def check_token(
+        self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> SecureTokenChecked:
         """Call `secure.checkToken`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -202,11 +210,12 @@ class SecureMethods:
                 {
                     "token": token,
                     "ip": ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_balance(self) -> int:
+    def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `secure.getAppBalance`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -215,7 +224,7 @@ class SecureMethods:
 
         Docs: https://dev.vk.com/method/secure.getAppBalance
         """
-        return self._client.request(_SECURE_GET_APP_BALANCE.call({}))
+        return self._client.request(_SECURE_GET_APP_BALANCE.call({}, extra=extra_params))
 
     def get_sms_history(
         self,
@@ -224,6 +233,7 @@ class SecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSmsNotification]:
         """Call `secure.getSMSHistory`.
 
@@ -246,7 +256,8 @@ class SecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -259,6 +270,7 @@ class SecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureTransaction]:
         """Call `secure.getTransactionsHistory`.
 
@@ -285,11 +297,14 @@ class SecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_level(self, *, user_ids: Sequence[int]) -> list[SecureLevel]:
+    def get_user_level(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[SecureLevel]:
         """Call `secure.getUserLevel`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -305,11 +320,14 @@ class SecureMethods:
             _SECURE_GET_USER_LEVEL.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def give_event_sticker(self, *, user_ids: Sequence[int], achievement_id: int) -> list[SecureGiveEventStickerItem]:
+    def give_event_sticker(
+        self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[SecureGiveEventStickerItem]:
         """Call `secure.giveEventSticker`.
 
         Tokens: service.
@@ -327,7 +345,8 @@ class SecureMethods:
                 {
                     "user_ids": user_ids,
                     "achievement_id": achievement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -339,6 +358,7 @@ class SecureMethods:
         user_id: int | None = None,
         notification_id: int | None = None,
         promo_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
         """Call `secure.sendNotification`.
 
@@ -363,11 +383,14 @@ class SecureMethods:
                     "user_id": user_id,
                     "notification_id": notification_id,
                     "promo_id": promo_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms_notification(self, *, user_id: int, message: str) -> BaseOkResponse:
+    def send_sms_notification(
+        self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `secure.sendSMSNotification`.
 
         Tokens: service.
@@ -387,7 +410,8 @@ class SecureMethods:
                 {
                     "user_id": user_id,
                     "message": message,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -399,6 +423,7 @@ class SecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSetCounterItem]: ...
     @overload
     def set_counter(
@@ -408,6 +433,7 @@ class SecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     def set_counter(
         self,
@@ -416,6 +442,7 @@ class SecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[SecureSetCounterItem]:
         """Call `secure.setCounter`.
 
@@ -439,7 +466,8 @@ class SecureMethods:
                     "user_id": user_id,
                     "counter": counter,
                     "increment": increment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -453,7 +481,12 @@ class AsyncSecureMethods:
         self._client = client
 
     async def add_app_event(
-        self, *, activity_id: int, user_id: int | None = None, value: int | None = None
+        self,
+        *,
+        activity_id: int,
+        user_id: int | None = None,
+        value: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `secure.addAppEvent`.
 
@@ -476,11 +509,14 @@ class AsyncSecureMethods:
                     "activity_id": activity_id,
                     "user_id": user_id,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def check_token(self, *, token: str | None = None, ip: str | None = None) -> SecureTokenChecked:
+    async def check_token(
+        self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> SecureTokenChecked:
         """Call `secure.checkToken`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -498,11 +534,12 @@ class AsyncSecureMethods:
                 {
                     "token": token,
                     "ip": ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_app_balance(self) -> int:
+    async def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `secure.getAppBalance`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -511,7 +548,7 @@ class AsyncSecureMethods:
 
         Docs: https://dev.vk.com/method/secure.getAppBalance
         """
-        return await self._client.request(_SECURE_GET_APP_BALANCE.call({}))
+        return await self._client.request(_SECURE_GET_APP_BALANCE.call({}, extra=extra_params))
 
     async def get_sms_history(
         self,
@@ -520,6 +557,7 @@ class AsyncSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSmsNotification]:
         """Call `secure.getSMSHistory`.
 
@@ -542,7 +580,8 @@ class AsyncSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -555,6 +594,7 @@ class AsyncSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureTransaction]:
         """Call `secure.getTransactionsHistory`.
 
@@ -581,11 +621,14 @@ class AsyncSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_user_level(self, *, user_ids: Sequence[int]) -> list[SecureLevel]:
+    async def get_user_level(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[SecureLevel]:
         """Call `secure.getUserLevel`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -601,12 +644,13 @@ class AsyncSecureMethods:
             _SECURE_GET_USER_LEVEL.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def give_event_sticker(
-        self, *, user_ids: Sequence[int], achievement_id: int
+        self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SecureGiveEventStickerItem]:
         """Call `secure.giveEventSticker`.
 
@@ -625,7 +669,8 @@ class AsyncSecureMethods:
                 {
                     "user_ids": user_ids,
                     "achievement_id": achievement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -637,6 +682,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         notification_id: int | None = None,
         promo_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]:
         """Call `secure.sendNotification`.
 
@@ -661,11 +707,14 @@ class AsyncSecureMethods:
                     "user_id": user_id,
                     "notification_id": notification_id,
                     "promo_id": promo_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_sms_notification(self, *, user_id: int, message: str) -> BaseOkResponse:
+    async def send_sms_notification(
+        self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `secure.sendSMSNotification`.
 
         Tokens: service.
@@ -685,7 +734,8 @@ class AsyncSecureMethods:
                 {
                     "user_id": user_id,
                     "message": message,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -697,6 +747,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SecureSetCounterItem]: ...
     @overload
     async def set_counter(
@@ -706,6 +757,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt: ...
     async def set_counter(
         self,
@@ -714,6 +766,7 @@ class AsyncSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseBoolInt | list[SecureSetCounterItem]:
         """Call `secure.setCounter`.
 
@@ -737,7 +790,8 @@ class AsyncSecureMethods:
                     "user_id": user_id,
                     "counter": counter,
                     "increment": increment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -751,7 +805,12 @@ class BatchSecureMethods:
         self._batch = batch
 
     def add_app_event(
-        self, *, activity_id: int, user_id: int | None = None, value: int | None = None
+        self,
+        *,
+        activity_id: int,
+        user_id: int | None = None,
+        value: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `secure.addAppEvent`.
 
@@ -774,11 +833,14 @@ class BatchSecureMethods:
                     "activity_id": activity_id,
                     "user_id": user_id,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_token(self, *, token: str | None = None, ip: str | None = None) -> Pending[SecureTokenChecked]:
+    def check_token(
+        self, *, token: str | None = None, ip: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[SecureTokenChecked]:
         """Call `secure.checkToken`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -796,11 +858,12 @@ class BatchSecureMethods:
                 {
                     "token": token,
                     "ip": ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_app_balance(self) -> Pending[int]:
+    def get_app_balance(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[int]:
         """Call `secure.getAppBalance`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -809,7 +872,7 @@ class BatchSecureMethods:
 
         Docs: https://dev.vk.com/method/secure.getAppBalance
         """
-        return self._batch.add(_SECURE_GET_APP_BALANCE.call({}))
+        return self._batch.add(_SECURE_GET_APP_BALANCE.call({}, extra=extra_params))
 
     def get_sms_history(
         self,
@@ -818,6 +881,7 @@ class BatchSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureSmsNotification]]:
         """Call `secure.getSMSHistory`.
 
@@ -840,7 +904,8 @@ class BatchSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -853,6 +918,7 @@ class BatchSecureMethods:
         date_from: int | None = None,
         date_to: int | None = None,
         limit: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureTransaction]]:
         """Call `secure.getTransactionsHistory`.
 
@@ -879,11 +945,14 @@ class BatchSecureMethods:
                     "date_from": date_from,
                     "date_to": date_to,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_user_level(self, *, user_ids: Sequence[int]) -> Pending[list[SecureLevel]]:
+    def get_user_level(
+        self, *, user_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[SecureLevel]]:
         """Call `secure.getUserLevel`.
 
         Tokens: service. Idempotent: retried on transient failures.
@@ -899,12 +968,13 @@ class BatchSecureMethods:
             _SECURE_GET_USER_LEVEL.call(
                 {
                     "user_ids": user_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def give_event_sticker(
-        self, *, user_ids: Sequence[int], achievement_id: int
+        self, *, user_ids: Sequence[int], achievement_id: int, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[SecureGiveEventStickerItem]]:
         """Call `secure.giveEventSticker`.
 
@@ -923,7 +993,8 @@ class BatchSecureMethods:
                 {
                     "user_ids": user_ids,
                     "achievement_id": achievement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -935,6 +1006,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         notification_id: int | None = None,
         promo_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]:
         """Call `secure.sendNotification`.
 
@@ -959,11 +1031,14 @@ class BatchSecureMethods:
                     "user_id": user_id,
                     "notification_id": notification_id,
                     "promo_id": promo_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms_notification(self, *, user_id: int, message: str) -> Pending[BaseOkResponse]:
+    def send_sms_notification(
+        self, *, user_id: int, message: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `secure.sendSMSNotification`.
 
         Tokens: service.
@@ -983,7 +1058,8 @@ class BatchSecureMethods:
                 {
                     "user_id": user_id,
                     "message": message,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -995,6 +1071,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[SecureSetCounterItem]]: ...
     @overload
     def set_counter(
@@ -1004,6 +1081,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt]: ...
     def set_counter(
         self,
@@ -1012,6 +1090,7 @@ class BatchSecureMethods:
         user_id: int | None = None,
         counter: int | None = None,
         increment: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseBoolInt | list[SecureSetCounterItem]]:
         """Call `secure.setCounter`.
 
@@ -1035,7 +1114,8 @@ class BatchSecureMethods:
                     "user_id": user_id,
                     "counter": counter,
                     "increment": increment,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -75,6 +75,7 @@ class StatsMethods:
         filters: Sequence[str] | None = None,
         stats_groups: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StatsPeriod]:
         """Call `stats.get`.
 
@@ -107,11 +108,14 @@ class StatsMethods:
                     "filters": filters,
                     "stats_groups": stats_groups,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_post_reach(self, *, owner_id: int, post_ids: Sequence[int]) -> list[StatsWallpostStat]:
+    def get_post_reach(
+        self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[StatsWallpostStat]:
         """Call `stats.getPostReach`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -131,11 +135,17 @@ class StatsMethods:
                 {
                     "owner_id": owner_id,
                     "post_ids": post_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def track_visitor(self, *, type: Literal["activity", "close", "open"] | None = None) -> BaseOkResponse:
+    def track_visitor(
+        self,
+        *,
+        type: Literal["activity", "close", "open"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `stats.trackVisitor`.
 
         Tokens: user.
@@ -151,7 +161,8 @@ class StatsMethods:
             _STATS_TRACK_VISITOR.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -176,6 +187,7 @@ class AsyncStatsMethods:
         filters: Sequence[str] | None = None,
         stats_groups: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[StatsPeriod]:
         """Call `stats.get`.
 
@@ -208,11 +220,14 @@ class AsyncStatsMethods:
                     "filters": filters,
                     "stats_groups": stats_groups,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_post_reach(self, *, owner_id: int, post_ids: Sequence[int]) -> list[StatsWallpostStat]:
+    async def get_post_reach(
+        self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[StatsWallpostStat]:
         """Call `stats.getPostReach`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -232,11 +247,17 @@ class AsyncStatsMethods:
                 {
                     "owner_id": owner_id,
                     "post_ids": post_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def track_visitor(self, *, type: Literal["activity", "close", "open"] | None = None) -> BaseOkResponse:
+    async def track_visitor(
+        self,
+        *,
+        type: Literal["activity", "close", "open"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `stats.trackVisitor`.
 
         Tokens: user.
@@ -252,7 +273,8 @@ class AsyncStatsMethods:
             _STATS_TRACK_VISITOR.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -277,6 +299,7 @@ class BatchStatsMethods:
         filters: Sequence[str] | None = None,
         stats_groups: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[StatsPeriod]]:
         """Call `stats.get`.
 
@@ -309,11 +332,14 @@ class BatchStatsMethods:
                     "filters": filters,
                     "stats_groups": stats_groups,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_post_reach(self, *, owner_id: int, post_ids: Sequence[int]) -> Pending[list[StatsWallpostStat]]:
+    def get_post_reach(
+        self, *, owner_id: int, post_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[StatsWallpostStat]]:
         """Call `stats.getPostReach`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -333,11 +359,17 @@ class BatchStatsMethods:
                 {
                     "owner_id": owner_id,
                     "post_ids": post_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def track_visitor(self, *, type: Literal["activity", "close", "open"] | None = None) -> Pending[BaseOkResponse]:
+    def track_visitor(
+        self,
+        *,
+        type: Literal["activity", "close", "open"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `stats.trackVisitor`.
 
         Tokens: user.
@@ -353,7 +385,8 @@ class BatchStatsMethods:
             _STATS_TRACK_VISITOR.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -46,7 +47,13 @@ class StatusMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, user_id: int | None = None, group_id: int | None = None) -> StatusStatus:
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> StatusStatus:
         """Call `status.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -64,11 +71,14 @@ class StatusMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set(self, *, text: str | None = None, group_id: int | None = None) -> BaseOkResponse:
+    def set(
+        self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `status.set`.
 
         Tokens: user.
@@ -88,7 +98,8 @@ class StatusMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -101,7 +112,13 @@ class AsyncStatusMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, user_id: int | None = None, group_id: int | None = None) -> StatusStatus:
+    async def get(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> StatusStatus:
         """Call `status.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -119,11 +136,14 @@ class AsyncStatusMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set(self, *, text: str | None = None, group_id: int | None = None) -> BaseOkResponse:
+    async def set(
+        self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `status.set`.
 
         Tokens: user.
@@ -143,7 +163,8 @@ class AsyncStatusMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -156,7 +177,13 @@ class BatchStatusMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def get(self, *, user_id: int | None = None, group_id: int | None = None) -> Pending[StatusStatus]:
+    def get(
+        self,
+        *,
+        user_id: int | None = None,
+        group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[StatusStatus]:
         """Call `status.get`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -174,11 +201,14 @@ class BatchStatusMethods:
                 {
                     "user_id": user_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set(self, *, text: str | None = None, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def set(
+        self, *, text: str | None = None, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `status.set`.
 
         Tokens: user.
@@ -198,7 +228,8 @@ class BatchStatusMethods:
                 {
                     "text": text,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -85,7 +85,9 @@ class StoreMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_stickers_to_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    def add_stickers_to_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.addStickersToFavorite`.
 
         Tokens: user.
@@ -103,11 +105,14 @@ class StoreMethods:
             _STORE_ADD_STICKERS_TO_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_favorite_stickers(self) -> StoreGetFavoriteStickersResponse:
+    def get_favorite_stickers(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> StoreGetFavoriteStickersResponse:
         """Call `store.getFavoriteStickers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -116,7 +121,7 @@ class StoreMethods:
 
         Docs: https://dev.vk.com/method/store.getFavoriteStickers
         """
-        return self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}))
+        return self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}, extra=extra_params))
 
     def get_products(
         self,
@@ -127,6 +132,7 @@ class StoreMethods:
         product_ids: Sequence[int] | None = None,
         filters: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetProductsResponse:
         """Call `store.getProducts`.
 
@@ -153,7 +159,8 @@ class StoreMethods:
                     "product_ids": product_ids,
                     "filters": filters,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -166,6 +173,7 @@ class StoreMethods:
         all_products: bool | None = None,
         need_stickers: bool | None = None,
         vmoji_promo: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetStickersKeywordsResponse:
         """Call `store.getStickersKeywords`.
 
@@ -192,11 +200,14 @@ class StoreMethods:
                     "all_products": all_products,
                     "need_stickers": need_stickers,
                     "vmoji_promo": vmoji_promo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_stickers_from_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    def remove_stickers_from_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.removeStickersFromFavorite`.
 
         Tokens: user.
@@ -214,7 +225,8 @@ class StoreMethods:
             _STORE_REMOVE_STICKERS_FROM_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -227,7 +239,9 @@ class AsyncStoreMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_stickers_to_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    async def add_stickers_to_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.addStickersToFavorite`.
 
         Tokens: user.
@@ -245,11 +259,14 @@ class AsyncStoreMethods:
             _STORE_ADD_STICKERS_TO_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_favorite_stickers(self) -> StoreGetFavoriteStickersResponse:
+    async def get_favorite_stickers(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> StoreGetFavoriteStickersResponse:
         """Call `store.getFavoriteStickers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -258,7 +275,7 @@ class AsyncStoreMethods:
 
         Docs: https://dev.vk.com/method/store.getFavoriteStickers
         """
-        return await self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}))
+        return await self._client.request(_STORE_GET_FAVORITE_STICKERS.call({}, extra=extra_params))
 
     async def get_products(
         self,
@@ -269,6 +286,7 @@ class AsyncStoreMethods:
         product_ids: Sequence[int] | None = None,
         filters: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetProductsResponse:
         """Call `store.getProducts`.
 
@@ -295,7 +313,8 @@ class AsyncStoreMethods:
                     "product_ids": product_ids,
                     "filters": filters,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -308,6 +327,7 @@ class AsyncStoreMethods:
         all_products: bool | None = None,
         need_stickers: bool | None = None,
         vmoji_promo: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoreGetStickersKeywordsResponse:
         """Call `store.getStickersKeywords`.
 
@@ -334,11 +354,14 @@ class AsyncStoreMethods:
                     "all_products": all_products,
                     "need_stickers": need_stickers,
                     "vmoji_promo": vmoji_promo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_stickers_from_favorite(self, *, sticker_ids: Sequence[int]) -> BaseOkResponse:
+    async def remove_stickers_from_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `store.removeStickersFromFavorite`.
 
         Tokens: user.
@@ -356,7 +379,8 @@ class AsyncStoreMethods:
             _STORE_REMOVE_STICKERS_FROM_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -369,7 +393,9 @@ class BatchStoreMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_stickers_to_favorite(self, *, sticker_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def add_stickers_to_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `store.addStickersToFavorite`.
 
         Tokens: user.
@@ -387,11 +413,14 @@ class BatchStoreMethods:
             _STORE_ADD_STICKERS_TO_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_favorite_stickers(self) -> Pending[StoreGetFavoriteStickersResponse]:
+    def get_favorite_stickers(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StoreGetFavoriteStickersResponse]:
         """Call `store.getFavoriteStickers`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -400,7 +429,7 @@ class BatchStoreMethods:
 
         Docs: https://dev.vk.com/method/store.getFavoriteStickers
         """
-        return self._batch.add(_STORE_GET_FAVORITE_STICKERS.call({}))
+        return self._batch.add(_STORE_GET_FAVORITE_STICKERS.call({}, extra=extra_params))
 
     def get_products(
         self,
@@ -411,6 +440,7 @@ class BatchStoreMethods:
         product_ids: Sequence[int] | None = None,
         filters: Sequence[str] | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoreGetProductsResponse]:
         """Call `store.getProducts`.
 
@@ -437,7 +467,8 @@ class BatchStoreMethods:
                     "product_ids": product_ids,
                     "filters": filters,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -450,6 +481,7 @@ class BatchStoreMethods:
         all_products: bool | None = None,
         need_stickers: bool | None = None,
         vmoji_promo: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoreGetStickersKeywordsResponse]:
         """Call `store.getStickersKeywords`.
 
@@ -476,11 +508,14 @@ class BatchStoreMethods:
                     "all_products": all_products,
                     "need_stickers": need_stickers,
                     "vmoji_promo": vmoji_promo,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_stickers_from_favorite(self, *, sticker_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def remove_stickers_from_favorite(
+        self, *, sticker_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `store.removeStickersFromFavorite`.
 
         Tokens: user.
@@ -498,7 +533,8 @@ class BatchStoreMethods:
             _STORE_REMOVE_STICKERS_FROM_FAVORITE.call(
                 {
                     "sticker_ids": sticker_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -264,7 +264,9 @@ class StoriesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def ban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    def ban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.banOwner`.
 
         Tokens: user.
@@ -280,12 +282,18 @@ class StoriesMethods:
             _STORIES_BAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, story_id: int | None = None, stories: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        story_id: int | None = None,
+        stories: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.delete`.
 
@@ -306,7 +314,8 @@ class StoriesMethods:
                     "owner_id": owner_id,
                     "story_id": story_id,
                     "stories": stories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -316,6 +325,7 @@ class StoriesMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.get`.
 
@@ -336,20 +346,33 @@ class StoriesMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_banned(
-        self, *, extended: Literal[True], fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedExtendedResponse: ...
     @overload
     def get_banned(
-        self, *, extended: Literal[False] | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse: ...
     def get_banned(
-        self, *, extended: bool | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse | StoriesGetBannedExtendedResponse:
         """Call `stories.getBanned`.
 
@@ -369,7 +392,8 @@ class StoriesMethods:
                 {
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -379,6 +403,7 @@ class StoriesMethods:
         stories: Sequence[str],
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetByIdExtendedResponse:
         """Call `stories.getById`.
 
@@ -401,11 +426,14 @@ class StoriesMethods:
                     "stories": stories,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_detailed_stats(self, *, owner_id: int, story_id: int) -> StoriesGetStatsV5200Response:
+    def get_detailed_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesGetStatsV5200Response:
         """Call `stories.getDetailedStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -423,7 +451,8 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -461,6 +490,7 @@ class StoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetPhotoUploadServerResponse:
         """Call `stories.getPhotoUploadServer`.
 
@@ -491,7 +521,8 @@ class StoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -503,6 +534,7 @@ class StoriesMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.getReplies`.
 
@@ -527,11 +559,14 @@ class StoriesMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, owner_id: int, story_id: int) -> StoriesStoryStats:
+    def get_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesStoryStats:
         """Call `stories.getStats`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -549,7 +584,8 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -587,6 +623,7 @@ class StoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetVideoUploadServerResponse:
         """Call `stories.getVideoUploadServer`.
 
@@ -617,7 +654,8 @@ class StoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -630,6 +668,7 @@ class StoriesMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetViewersExtendedV5115Response:
         """Call `stories.getViewers`.
 
@@ -658,11 +697,14 @@ class StoriesMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_all_replies(self, *, owner_id: int, group_id: int | None = None) -> BaseOkResponse:
+    def hide_all_replies(
+        self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideAllReplies`.
 
         Tokens: user, group.
@@ -680,11 +722,14 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_reply(self, *, owner_id: int, story_id: int) -> BaseOkResponse:
+    def hide_reply(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideReply`.
 
         Tokens: user, group.
@@ -702,7 +747,8 @@ class StoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -713,6 +759,7 @@ class StoriesMethods:
         upload_results_json: Sequence[StoriesUploadResult] | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesSaveResponse:
         """Call `stories.save`.
 
@@ -735,7 +782,8 @@ class StoriesMethods:
                     "upload_results_json": upload_results_json,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -751,6 +799,7 @@ class StoriesMethods:
         count: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.search`.
 
@@ -783,7 +832,8 @@ class StoriesMethods:
                     "count": count,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -795,6 +845,7 @@ class StoriesMethods:
         is_broadcast: bool | None = None,
         is_anonymous: bool | None = None,
         unseen_marker: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.sendInteraction`.
 
@@ -819,11 +870,14 @@ class StoriesMethods:
                     "is_broadcast": is_broadcast,
                     "is_anonymous": is_anonymous,
                     "unseen_marker": unseen_marker,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    def unban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.unbanOwner`.
 
         Tokens: user.
@@ -839,7 +893,8 @@ class StoriesMethods:
             _STORIES_UNBAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -852,7 +907,9 @@ class AsyncStoriesMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def ban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    async def ban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.banOwner`.
 
         Tokens: user.
@@ -868,12 +925,18 @@ class AsyncStoriesMethods:
             _STORIES_BAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, owner_id: int | None = None, story_id: int | None = None, stories: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        story_id: int | None = None,
+        stories: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.delete`.
 
@@ -894,7 +957,8 @@ class AsyncStoriesMethods:
                     "owner_id": owner_id,
                     "story_id": story_id,
                     "stories": stories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -904,6 +968,7 @@ class AsyncStoriesMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.get`.
 
@@ -924,20 +989,33 @@ class AsyncStoriesMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_banned(
-        self, *, extended: Literal[True], fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedExtendedResponse: ...
     @overload
     async def get_banned(
-        self, *, extended: Literal[False] | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse: ...
     async def get_banned(
-        self, *, extended: bool | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetBannedResponse | StoriesGetBannedExtendedResponse:
         """Call `stories.getBanned`.
 
@@ -957,7 +1035,8 @@ class AsyncStoriesMethods:
                 {
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -967,6 +1046,7 @@ class AsyncStoriesMethods:
         stories: Sequence[str],
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetByIdExtendedResponse:
         """Call `stories.getById`.
 
@@ -989,11 +1069,14 @@ class AsyncStoriesMethods:
                     "stories": stories,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_detailed_stats(self, *, owner_id: int, story_id: int) -> StoriesGetStatsV5200Response:
+    async def get_detailed_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesGetStatsV5200Response:
         """Call `stories.getDetailedStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1011,7 +1094,8 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1049,6 +1133,7 @@ class AsyncStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetPhotoUploadServerResponse:
         """Call `stories.getPhotoUploadServer`.
 
@@ -1079,7 +1164,8 @@ class AsyncStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1091,6 +1177,7 @@ class AsyncStoriesMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.getReplies`.
 
@@ -1115,11 +1202,14 @@ class AsyncStoriesMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_stats(self, *, owner_id: int, story_id: int) -> StoriesStoryStats:
+    async def get_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> StoriesStoryStats:
         """Call `stories.getStats`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1137,7 +1227,8 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1175,6 +1266,7 @@ class AsyncStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetVideoUploadServerResponse:
         """Call `stories.getVideoUploadServer`.
 
@@ -1205,7 +1297,8 @@ class AsyncStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1218,6 +1311,7 @@ class AsyncStoriesMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetViewersExtendedV5115Response:
         """Call `stories.getViewers`.
 
@@ -1246,11 +1340,14 @@ class AsyncStoriesMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def hide_all_replies(self, *, owner_id: int, group_id: int | None = None) -> BaseOkResponse:
+    async def hide_all_replies(
+        self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideAllReplies`.
 
         Tokens: user, group.
@@ -1268,11 +1365,14 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def hide_reply(self, *, owner_id: int, story_id: int) -> BaseOkResponse:
+    async def hide_reply(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.hideReply`.
 
         Tokens: user, group.
@@ -1290,7 +1390,8 @@ class AsyncStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1301,6 +1402,7 @@ class AsyncStoriesMethods:
         upload_results_json: Sequence[StoriesUploadResult] | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesSaveResponse:
         """Call `stories.save`.
 
@@ -1323,7 +1425,8 @@ class AsyncStoriesMethods:
                     "upload_results_json": upload_results_json,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1339,6 +1442,7 @@ class AsyncStoriesMethods:
         count: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StoriesGetV5113Response:
         """Call `stories.search`.
 
@@ -1371,7 +1475,8 @@ class AsyncStoriesMethods:
                     "count": count,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1383,6 +1488,7 @@ class AsyncStoriesMethods:
         is_broadcast: bool | None = None,
         is_anonymous: bool | None = None,
         unseen_marker: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `stories.sendInteraction`.
 
@@ -1407,11 +1513,14 @@ class AsyncStoriesMethods:
                     "is_broadcast": is_broadcast,
                     "is_anonymous": is_anonymous,
                     "unseen_marker": unseen_marker,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unban_owner(self, *, owners_ids: Sequence[int]) -> BaseOkResponse:
+    async def unban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `stories.unbanOwner`.
 
         Tokens: user.
@@ -1427,7 +1536,8 @@ class AsyncStoriesMethods:
             _STORIES_UNBAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1440,7 +1550,9 @@ class BatchStoriesMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def ban_owner(self, *, owners_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def ban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.banOwner`.
 
         Tokens: user.
@@ -1456,12 +1568,18 @@ class BatchStoriesMethods:
             _STORIES_BAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, owner_id: int | None = None, story_id: int | None = None, stories: Sequence[str] | None = None
+        self,
+        *,
+        owner_id: int | None = None,
+        story_id: int | None = None,
+        stories: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `stories.delete`.
 
@@ -1482,7 +1600,8 @@ class BatchStoriesMethods:
                     "owner_id": owner_id,
                     "story_id": story_id,
                     "stories": stories,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1492,6 +1611,7 @@ class BatchStoriesMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
         """Call `stories.get`.
 
@@ -1512,20 +1632,33 @@ class BatchStoriesMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_banned(
-        self, *, extended: Literal[True], fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[True],
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetBannedExtendedResponse]: ...
     @overload
     def get_banned(
-        self, *, extended: Literal[False] | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: Literal[False] | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetBannedResponse]: ...
     def get_banned(
-        self, *, extended: bool | None = None, fields: Sequence[BaseUserGroupFields | str] | None = None
+        self,
+        *,
+        extended: bool | None = None,
+        fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetBannedResponse | StoriesGetBannedExtendedResponse]:
         """Call `stories.getBanned`.
 
@@ -1545,7 +1678,8 @@ class BatchStoriesMethods:
                 {
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1555,6 +1689,7 @@ class BatchStoriesMethods:
         stories: Sequence[str],
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetByIdExtendedResponse]:
         """Call `stories.getById`.
 
@@ -1577,11 +1712,14 @@ class BatchStoriesMethods:
                     "stories": stories,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_detailed_stats(self, *, owner_id: int, story_id: int) -> Pending[StoriesGetStatsV5200Response]:
+    def get_detailed_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StoriesGetStatsV5200Response]:
         """Call `stories.getDetailedStats`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1599,7 +1737,8 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1637,6 +1776,7 @@ class BatchStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetPhotoUploadServerResponse]:
         """Call `stories.getPhotoUploadServer`.
 
@@ -1667,7 +1807,8 @@ class BatchStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1679,6 +1820,7 @@ class BatchStoriesMethods:
         access_key: str | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
         """Call `stories.getReplies`.
 
@@ -1703,11 +1845,14 @@ class BatchStoriesMethods:
                     "access_key": access_key,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, owner_id: int, story_id: int) -> Pending[StoriesStoryStats]:
+    def get_stats(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[StoriesStoryStats]:
         """Call `stories.getStats`.
 
         Tokens: user, group. Idempotent: retried on transient failures.
@@ -1725,7 +1870,8 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1763,6 +1909,7 @@ class BatchStoriesMethods:
         link_url: str | None = None,
         group_id: int | None = None,
         clickable_stickers: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetVideoUploadServerResponse]:
         """Call `stories.getVideoUploadServer`.
 
@@ -1793,7 +1940,8 @@ class BatchStoriesMethods:
                     "link_url": link_url,
                     "group_id": group_id,
                     "clickable_stickers": clickable_stickers,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1806,6 +1954,7 @@ class BatchStoriesMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetViewersExtendedV5115Response]:
         """Call `stories.getViewers`.
 
@@ -1834,11 +1983,14 @@ class BatchStoriesMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_all_replies(self, *, owner_id: int, group_id: int | None = None) -> Pending[BaseOkResponse]:
+    def hide_all_replies(
+        self, *, owner_id: int, group_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.hideAllReplies`.
 
         Tokens: user, group.
@@ -1856,11 +2008,14 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "group_id": group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def hide_reply(self, *, owner_id: int, story_id: int) -> Pending[BaseOkResponse]:
+    def hide_reply(
+        self, *, owner_id: int, story_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.hideReply`.
 
         Tokens: user, group.
@@ -1878,7 +2033,8 @@ class BatchStoriesMethods:
                 {
                     "owner_id": owner_id,
                     "story_id": story_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1889,6 +2045,7 @@ class BatchStoriesMethods:
         upload_results_json: Sequence[StoriesUploadResult] | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesSaveResponse]:
         """Call `stories.save`.
 
@@ -1911,7 +2068,8 @@ class BatchStoriesMethods:
                     "upload_results_json": upload_results_json,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1927,6 +2085,7 @@ class BatchStoriesMethods:
         count: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[StoriesGetV5113Response]:
         """Call `stories.search`.
 
@@ -1959,7 +2118,8 @@ class BatchStoriesMethods:
                     "count": count,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1971,6 +2131,7 @@ class BatchStoriesMethods:
         is_broadcast: bool | None = None,
         is_anonymous: bool | None = None,
         unseen_marker: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `stories.sendInteraction`.
 
@@ -1995,11 +2156,14 @@ class BatchStoriesMethods:
                     "is_broadcast": is_broadcast,
                     "is_anonymous": is_anonymous,
                     "unseen_marker": unseen_marker,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unban_owner(self, *, owners_ids: Sequence[int]) -> Pending[BaseOkResponse]:
+    def unban_owner(
+        self, *, owners_ids: Sequence[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `stories.unbanOwner`.
 
         Tokens: user.
@@ -2015,7 +2179,8 @@ class BatchStoriesMethods:
             _STORIES_UNBAN_OWNER.call(
                 {
                     "owners_ids": owners_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

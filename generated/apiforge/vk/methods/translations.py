@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -35,7 +35,9 @@ class TranslationsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def translate(self, *, texts: Sequence[str], translation_language: str) -> TranslationsTranslateResponse:
+    def translate(
+        self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
+    ) -> TranslationsTranslateResponse:
         """Call `translations.translate`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -55,7 +57,8 @@ class TranslationsMethods:
                 {
                     "texts": texts,
                     "translation_language": translation_language,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -68,7 +71,9 @@ class AsyncTranslationsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def translate(self, *, texts: Sequence[str], translation_language: str) -> TranslationsTranslateResponse:
+    async def translate(
+        self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
+    ) -> TranslationsTranslateResponse:
         """Call `translations.translate`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -88,7 +93,8 @@ class AsyncTranslationsMethods:
                 {
                     "texts": texts,
                     "translation_language": translation_language,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -101,7 +107,9 @@ class BatchTranslationsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def translate(self, *, texts: Sequence[str], translation_language: str) -> Pending[TranslationsTranslateResponse]:
+    def translate(
+        self, *, texts: Sequence[str], translation_language: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[TranslationsTranslateResponse]:
         """Call `translations.translate`.
 
         Tokens: user, service. Idempotent: retried on transient failures.
@@ -121,7 +129,8 @@ class BatchTranslationsMethods:
                 {
                     "texts": texts,
                     "translation_language": translation_language,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import PRESENT, MethodSpec, Param, Variant
@@ -146,6 +146,7 @@ class UsersMethods:
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
 
@@ -168,7 +169,8 @@ class UsersMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -181,6 +183,7 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     def get_followers(
@@ -191,6 +194,7 @@ class UsersMethods:
         count: int | None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse: ...
     def get_followers(
         self,
@@ -200,6 +204,7 @@ class UsersMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -225,7 +230,8 @@ class UsersMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -238,6 +244,7 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsExtendedResponse: ...
     @overload
     def get_subscriptions(
@@ -248,6 +255,7 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse: ...
     def get_subscriptions(
         self,
@@ -257,6 +265,7 @@ class UsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse:
         """Call `users.getSubscriptions`.
 
@@ -282,7 +291,8 @@ class UsersMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -292,6 +302,7 @@ class UsersMethods:
         user_id: int,
         type: Literal["advertisement", "advertisment", "fraud", "insult", "porn", "spam"],
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `users.report`.
 
@@ -312,7 +323,8 @@ class UsersMethods:
                     "user_id": user_id,
                     "type": type,
                     "comment": comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -355,6 +367,7 @@ class UsersMethods:
         from_list: Sequence[str] | None = None,
         screen_ref: str | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersSearchResponse:
         """Call `users.search`.
 
@@ -441,7 +454,8 @@ class UsersMethods:
                     "from_list": from_list,
                     "screen_ref": screen_ref,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -461,6 +475,7 @@ class AsyncUsersMethods:
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UsersUserFull]:
         """Call `users.get`.
 
@@ -483,7 +498,8 @@ class AsyncUsersMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -496,6 +512,7 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersFieldsResponse: ...
     @overload
     async def get_followers(
@@ -506,6 +523,7 @@ class AsyncUsersMethods:
         count: int | None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse: ...
     async def get_followers(
         self,
@@ -515,6 +533,7 @@ class AsyncUsersMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetFollowersResponse | UsersGetFollowersFieldsResponse:
         """Call `users.getFollowers`.
 
@@ -540,7 +559,8 @@ class AsyncUsersMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -553,6 +573,7 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsExtendedResponse: ...
     @overload
     async def get_subscriptions(
@@ -563,6 +584,7 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse: ...
     async def get_subscriptions(
         self,
@@ -572,6 +594,7 @@ class AsyncUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse:
         """Call `users.getSubscriptions`.
 
@@ -597,7 +620,8 @@ class AsyncUsersMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -607,6 +631,7 @@ class AsyncUsersMethods:
         user_id: int,
         type: Literal["advertisement", "advertisment", "fraud", "insult", "porn", "spam"],
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `users.report`.
 
@@ -627,7 +652,8 @@ class AsyncUsersMethods:
                     "user_id": user_id,
                     "type": type,
                     "comment": comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -670,6 +696,7 @@ class AsyncUsersMethods:
         from_list: Sequence[str] | None = None,
         screen_ref: str | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UsersSearchResponse:
         """Call `users.search`.
 
@@ -756,7 +783,8 @@ class AsyncUsersMethods:
                     "from_list": from_list,
                     "screen_ref": screen_ref,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -776,6 +804,7 @@ class BatchUsersMethods:
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[UsersUserFull]]:
         """Call `users.get`.
 
@@ -798,7 +827,8 @@ class BatchUsersMethods:
                     "fields": fields,
                     "name_case": name_case,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -811,6 +841,7 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetFollowersFieldsResponse]: ...
     @overload
     def get_followers(
@@ -821,6 +852,7 @@ class BatchUsersMethods:
         count: int | None = None,
         fields: None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetFollowersResponse]: ...
     def get_followers(
         self,
@@ -830,6 +862,7 @@ class BatchUsersMethods:
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetFollowersResponse | UsersGetFollowersFieldsResponse]:
         """Call `users.getFollowers`.
 
@@ -855,7 +888,8 @@ class BatchUsersMethods:
                     "count": count,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -868,6 +902,7 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetSubscriptionsExtendedResponse]: ...
     @overload
     def get_subscriptions(
@@ -878,6 +913,7 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetSubscriptionsResponse]: ...
     def get_subscriptions(
         self,
@@ -887,6 +923,7 @@ class BatchUsersMethods:
         offset: int | None = None,
         count: int | None = None,
         fields: Sequence[UsersFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersGetSubscriptionsResponse | UsersGetSubscriptionsExtendedResponse]:
         """Call `users.getSubscriptions`.
 
@@ -912,7 +949,8 @@ class BatchUsersMethods:
                     "offset": offset,
                     "count": count,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -922,6 +960,7 @@ class BatchUsersMethods:
         user_id: int,
         type: Literal["advertisement", "advertisment", "fraud", "insult", "porn", "spam"],
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `users.report`.
 
@@ -942,7 +981,8 @@ class BatchUsersMethods:
                     "user_id": user_id,
                     "type": type,
                     "comment": comment,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -985,6 +1025,7 @@ class BatchUsersMethods:
         from_list: Sequence[str] | None = None,
         screen_ref: str | None = None,
         from_group_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UsersSearchResponse]:
         """Call `users.search`.
 
@@ -1071,7 +1112,8 @@ class BatchUsersMethods:
                     "from_list": from_list,
                     "screen_ref": screen_ref,
                     "from_group_id": from_group_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

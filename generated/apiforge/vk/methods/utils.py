@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import MethodSpec, Param, Variant
@@ -109,7 +110,7 @@ class UtilsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def check_link(self, *, url: str) -> UtilsLinkChecked:
+    def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> UtilsLinkChecked:
         """Call `utils.checkLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -125,11 +126,14 @@ class UtilsMethods:
             _UTILS_CHECK_LINK.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_from_last_shortened(self, *, key: str) -> BaseOkResponse:
+    def delete_from_last_shortened(
+        self, *, key: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `utils.deleteFromLastShortened`.
 
         Tokens: user.
@@ -145,12 +149,13 @@ class UtilsMethods:
             _UTILS_DELETE_FROM_LAST_SHORTENED.call(
                 {
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_last_shortened_links(
-        self, *, count: int | None = None, offset: int | None = None
+        self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsGetLastShortenedLinksResponse:
         """Call `utils.getLastShortenedLinks`.
 
@@ -169,7 +174,8 @@ class UtilsMethods:
                 {
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -183,6 +189,7 @@ class UtilsMethods:
         access_key: str | None = None,
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStatsExtended: ...
     @overload
     def get_link_stats(
@@ -194,6 +201,7 @@ class UtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats: ...
     def get_link_stats(
         self,
@@ -204,6 +212,7 @@ class UtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats | UtilsLinkStatsExtended:
         """Call `utils.getLinkStats`.
 
@@ -233,11 +242,12 @@ class UtilsMethods:
                     "interval": interval,
                     "intervals_count": intervals_count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_server_time(self) -> int:
+    def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `utils.getServerTime`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -246,9 +256,11 @@ class UtilsMethods:
 
         Docs: https://dev.vk.com/method/utils.getServerTime
         """
-        return self._client.request(_UTILS_GET_SERVER_TIME.call({}))
+        return self._client.request(_UTILS_GET_SERVER_TIME.call({}, extra=extra_params))
 
-    def get_short_link(self, *, url: str, private: bool | None = None) -> UtilsShortLink:
+    def get_short_link(
+        self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsShortLink:
         """Call `utils.getShortLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -266,11 +278,14 @@ class UtilsMethods:
                 {
                     "url": url,
                     "private": private,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def resolve_screen_name(self, *, screen_name: str) -> UtilsDomainResolved:
+    def resolve_screen_name(
+        self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsDomainResolved:
         """Call `utils.resolveScreenName`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -288,7 +303,8 @@ class UtilsMethods:
             _UTILS_RESOLVE_SCREEN_NAME.call(
                 {
                     "screen_name": screen_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -301,7 +317,7 @@ class AsyncUtilsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def check_link(self, *, url: str) -> UtilsLinkChecked:
+    async def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> UtilsLinkChecked:
         """Call `utils.checkLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -317,11 +333,14 @@ class AsyncUtilsMethods:
             _UTILS_CHECK_LINK.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_from_last_shortened(self, *, key: str) -> BaseOkResponse:
+    async def delete_from_last_shortened(
+        self, *, key: str, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `utils.deleteFromLastShortened`.
 
         Tokens: user.
@@ -337,12 +356,13 @@ class AsyncUtilsMethods:
             _UTILS_DELETE_FROM_LAST_SHORTENED.call(
                 {
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_last_shortened_links(
-        self, *, count: int | None = None, offset: int | None = None
+        self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> UtilsGetLastShortenedLinksResponse:
         """Call `utils.getLastShortenedLinks`.
 
@@ -361,7 +381,8 @@ class AsyncUtilsMethods:
                 {
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -375,6 +396,7 @@ class AsyncUtilsMethods:
         access_key: str | None = None,
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStatsExtended: ...
     @overload
     async def get_link_stats(
@@ -386,6 +408,7 @@ class AsyncUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats: ...
     async def get_link_stats(
         self,
@@ -396,6 +419,7 @@ class AsyncUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UtilsLinkStats | UtilsLinkStatsExtended:
         """Call `utils.getLinkStats`.
 
@@ -425,11 +449,12 @@ class AsyncUtilsMethods:
                     "interval": interval,
                     "intervals_count": intervals_count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_server_time(self) -> int:
+    async def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> int:
         """Call `utils.getServerTime`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -438,9 +463,11 @@ class AsyncUtilsMethods:
 
         Docs: https://dev.vk.com/method/utils.getServerTime
         """
-        return await self._client.request(_UTILS_GET_SERVER_TIME.call({}))
+        return await self._client.request(_UTILS_GET_SERVER_TIME.call({}, extra=extra_params))
 
-    async def get_short_link(self, *, url: str, private: bool | None = None) -> UtilsShortLink:
+    async def get_short_link(
+        self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsShortLink:
         """Call `utils.getShortLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -458,11 +485,14 @@ class AsyncUtilsMethods:
                 {
                     "url": url,
                     "private": private,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def resolve_screen_name(self, *, screen_name: str) -> UtilsDomainResolved:
+    async def resolve_screen_name(
+        self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> UtilsDomainResolved:
         """Call `utils.resolveScreenName`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -480,7 +510,8 @@ class AsyncUtilsMethods:
             _UTILS_RESOLVE_SCREEN_NAME.call(
                 {
                     "screen_name": screen_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -493,7 +524,7 @@ class BatchUtilsMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def check_link(self, *, url: str) -> Pending[UtilsLinkChecked]:
+    def check_link(self, *, url: str, extra_params: Mapping[str, object] | None = None) -> Pending[UtilsLinkChecked]:
         """Call `utils.checkLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -509,11 +540,14 @@ class BatchUtilsMethods:
             _UTILS_CHECK_LINK.call(
                 {
                     "url": url,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_from_last_shortened(self, *, key: str) -> Pending[BaseOkResponse]:
+    def delete_from_last_shortened(
+        self, *, key: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `utils.deleteFromLastShortened`.
 
         Tokens: user.
@@ -529,12 +563,13 @@ class BatchUtilsMethods:
             _UTILS_DELETE_FROM_LAST_SHORTENED.call(
                 {
                     "key": key,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_last_shortened_links(
-        self, *, count: int | None = None, offset: int | None = None
+        self, *, count: int | None = None, offset: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[UtilsGetLastShortenedLinksResponse]:
         """Call `utils.getLastShortenedLinks`.
 
@@ -553,7 +588,8 @@ class BatchUtilsMethods:
                 {
                     "count": count,
                     "offset": offset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -567,6 +603,7 @@ class BatchUtilsMethods:
         access_key: str | None = None,
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UtilsLinkStatsExtended]: ...
     @overload
     def get_link_stats(
@@ -578,6 +615,7 @@ class BatchUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UtilsLinkStats]: ...
     def get_link_stats(
         self,
@@ -588,6 +626,7 @@ class BatchUtilsMethods:
         interval: Literal["day", "forever", "hour", "month", "week"] | None = None,
         intervals_count: int | None = None,
         extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UtilsLinkStats | UtilsLinkStatsExtended]:
         """Call `utils.getLinkStats`.
 
@@ -617,11 +656,12 @@ class BatchUtilsMethods:
                     "interval": interval,
                     "intervals_count": intervals_count,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_server_time(self) -> Pending[int]:
+    def get_server_time(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[int]:
         """Call `utils.getServerTime`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -630,9 +670,11 @@ class BatchUtilsMethods:
 
         Docs: https://dev.vk.com/method/utils.getServerTime
         """
-        return self._batch.add(_UTILS_GET_SERVER_TIME.call({}))
+        return self._batch.add(_UTILS_GET_SERVER_TIME.call({}, extra=extra_params))
 
-    def get_short_link(self, *, url: str, private: bool | None = None) -> Pending[UtilsShortLink]:
+    def get_short_link(
+        self, *, url: str, private: bool | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UtilsShortLink]:
         """Call `utils.getShortLink`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -650,11 +692,14 @@ class BatchUtilsMethods:
                 {
                     "url": url,
                     "private": private,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def resolve_screen_name(self, *, screen_name: str) -> Pending[UtilsDomainResolved]:
+    def resolve_screen_name(
+        self, *, screen_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UtilsDomainResolved]:
         """Call `utils.resolveScreenName`.
 
         Tokens: user, group, service. Idempotent: retried on transient failures.
@@ -672,7 +717,8 @@ class BatchUtilsMethods:
             _UTILS_RESOLVE_SCREEN_NAME.call(
                 {
                     "screen_name": screen_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
 from apiforge.core import JSON, PRESENT, MethodSpec, Param, Variant
@@ -493,7 +493,14 @@ class VideoMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add(self, *, video_id: int, owner_id: int, target_id: int | None = None) -> BaseOkResponse:
+    def add(
+        self,
+        *,
+        video_id: int,
+        owner_id: int,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `video.add`.
 
         Tokens: user.
@@ -515,7 +522,8 @@ class VideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -525,6 +533,7 @@ class VideoMethods:
         group_id: int | None = None,
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoAddAlbumResponse:
         """Call `video.addAlbum`.
 
@@ -547,7 +556,8 @@ class VideoMethods:
                     "group_id": group_id,
                     "title": title,
                     "privacy": privacy,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -560,6 +570,7 @@ class VideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     def add_to_album(
@@ -570,6 +581,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON]: ...
     def add_to_album(
         self,
@@ -579,6 +591,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON] | list[int]:
         """Call `video.addToAlbum`.
 
@@ -606,7 +619,8 @@ class VideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -622,6 +636,7 @@ class VideoMethods:
         sticker_id: int | None = None,
         guid: str | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `video.createComment`.
 
@@ -656,11 +671,19 @@ class VideoMethods:
                     "sticker_id": sticker_id,
                     "guid": guid,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, video_id: int, owner_id: int | None = None, target_id: int | None = None) -> BaseOkResponse:
+    def delete(
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `video.delete`.
 
         Tokens: user.
@@ -680,12 +703,18 @@ class VideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_album(
-        self, *, album_id: int, group_id: int | None = None, owner_id: int | None = None
+        self,
+        *,
+        album_id: int,
+        group_id: int | None = None,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.deleteAlbum`.
 
@@ -708,11 +737,14 @@ class VideoMethods:
                     "album_id": album_id,
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.deleteComment`.
 
         Tokens: user.
@@ -730,7 +762,8 @@ class VideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -746,6 +779,7 @@ class VideoMethods:
         no_comments: bool | None = None,
         repeat: bool | None = None,
         ord_info: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoEditResponse:
         """Call `video.edit`.
 
@@ -778,7 +812,8 @@ class VideoMethods:
                     "no_comments": no_comments,
                     "repeat": repeat,
                     "ord_info": ord_info,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -790,6 +825,7 @@ class VideoMethods:
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editAlbum`.
 
@@ -816,7 +852,8 @@ class VideoMethods:
                     "title": title,
                     "privacy": privacy,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -827,6 +864,7 @@ class VideoMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editComment`.
 
@@ -849,7 +887,8 @@ class VideoMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -864,6 +903,7 @@ class VideoMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         sort_album: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetResponse:
         """Call `video.get`.
 
@@ -896,11 +936,14 @@ class VideoMethods:
                     "extended": extended,
                     "fields": fields,
                     "sort_album": sort_album,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, album_id: int, owner_id: int | None = None) -> VideoVideoAlbumFull:
+    def get_album_by_id(
+        self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> VideoVideoAlbumFull:
         """Call `video.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -920,7 +963,8 @@ class VideoMethods:
                 {
                     "album_id": album_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -933,6 +977,7 @@ class VideoMethods:
         offset: int | None = None,
         count: int | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsExtendedResponse: ...
     @overload
     def get_albums(
@@ -943,6 +988,7 @@ class VideoMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse: ...
     def get_albums(
         self,
@@ -952,6 +998,7 @@ class VideoMethods:
         count: int | None = None,
         extended: bool | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse:
         """Call `video.getAlbums`.
 
@@ -979,20 +1026,39 @@ class VideoMethods:
                     "count": count,
                     "extended": extended,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, extended: Literal[True], target_id: int | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        extended: Literal[True],
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsByVideoExtendedResponse: ...
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | VideoGetAlbumsByVideoExtendedResponse:
         """Call `video.getAlbumsByVideo`.
 
@@ -1018,7 +1084,8 @@ class VideoMethods:
                     "video_id": video_id,
                     "target_id": target_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1037,6 +1104,7 @@ class VideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -1053,6 +1121,7 @@ class VideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse: ...
     def get_comments(
         self,
@@ -1068,6 +1137,7 @@ class VideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse | VideoGetCommentsExtendedResponse:
         """Call `video.getComments`.
 
@@ -1107,11 +1177,14 @@ class VideoMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_long_poll_server(self, *, video_id: int, owner_id: int | None = None) -> VideoGetLongPollServerResponse:
+    def get_long_poll_server(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> VideoGetLongPollServerResponse:
         """Call `video.getLongPollServer`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1131,11 +1204,14 @@ class VideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_thumb_upload_url(self, *, owner_id: int) -> VideoGetThumbUploadUrlResponse:
+    def get_thumb_upload_url(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VideoGetThumbUploadUrlResponse:
         """Call `video.getThumbUploadUrl`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1151,11 +1227,12 @@ class VideoMethods:
             _VIDEO_GET_THUMB_UPLOAD_URL.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def live_get_categories(self) -> list[VideoLiveCategory]:
+    def live_get_categories(self, *, extra_params: Mapping[str, object] | None = None) -> list[VideoLiveCategory]:
         """Call `video.liveGetCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1164,7 +1241,7 @@ class VideoMethods:
 
         Docs: https://dev.vk.com/method/video.liveGetCategories
         """
-        return self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}))
+        return self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}, extra=extra_params))
 
     @overload
     def remove_from_album(
@@ -1175,6 +1252,7 @@ class VideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     def remove_from_album(
@@ -1185,6 +1263,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse: ...
     def remove_from_album(
         self,
@@ -1194,6 +1273,7 @@ class VideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | list[int]:
         """Call `video.removeFromAlbum`.
 
@@ -1221,12 +1301,19 @@ class VideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderAlbums`.
 
@@ -1251,7 +1338,8 @@ class VideoMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1266,6 +1354,7 @@ class VideoMethods:
         before_video_id: int | None = None,
         after_owner_id: int | None = None,
         after_video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderVideos`.
 
@@ -1298,7 +1387,8 @@ class VideoMethods:
                     "before_video_id": before_video_id,
                     "after_owner_id": after_owner_id,
                     "after_video_id": after_video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1310,6 +1400,7 @@ class VideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         comment: str | None = None,
         search_query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.report`.
 
@@ -1334,7 +1425,8 @@ class VideoMethods:
                     "reason": reason,
                     "comment": comment,
                     "search_query": search_query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1344,6 +1436,7 @@ class VideoMethods:
         owner_id: int,
         comment_id: int,
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reportComment`.
 
@@ -1364,11 +1457,14 @@ class VideoMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, video_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.restore`.
 
         Tokens: user.
@@ -1386,11 +1482,14 @@ class VideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `video.restoreComment`.
 
         Tokens: user.
@@ -1408,7 +1507,8 @@ class VideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1429,6 +1529,7 @@ class VideoMethods:
         compression: bool | None = None,
         ord_info: str | None = None,
         auto_publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveResult:
         """Call `video.save`.
 
@@ -1473,7 +1574,8 @@ class VideoMethods:
                     "compression": compression,
                     "ord_info": ord_info,
                     "auto_publish": auto_publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1486,6 +1588,7 @@ class VideoMethods:
         random_tag: str | None = None,
         video_id: int | None = None,
         set_thumb: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveUploadedThumbResponse:
         """Call `video.saveUploadedThumb`.
 
@@ -1514,7 +1617,8 @@ class VideoMethods:
                     "random_tag": random_tag,
                     "video_id": video_id,
                     "set_thumb": set_thumb,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1536,6 +1640,7 @@ class VideoMethods:
         count: int | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchExtendedResponse: ...
     @overload
     def search(
@@ -1555,6 +1660,7 @@ class VideoMethods:
         extended: Literal[False] | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse: ...
     def search(
         self,
@@ -1573,6 +1679,7 @@ class VideoMethods:
         extended: bool | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse | VideoSearchExtendedResponse:
         """Call `video.search`.
 
@@ -1618,7 +1725,8 @@ class VideoMethods:
                     "extended": extended,
                     "owner_id": owner_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1635,6 +1743,7 @@ class VideoMethods:
         no_comments: bool | None = None,
         category_id: int | None = None,
         publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoStartStreamingResponse:
         """Call `video.startStreaming`.
 
@@ -1671,11 +1780,18 @@ class VideoMethods:
                     "no_comments": no_comments,
                     "category_id": category_id,
                     "publish": publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def stop_streaming(self, *, group_id: int | None = None, video_id: int | None = None) -> VideoStopStreamingResponse:
+    def stop_streaming(
+        self,
+        *,
+        group_id: int | None = None,
+        video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> VideoStopStreamingResponse:
         """Call `video.stopStreaming`.
 
         Tokens: user.
@@ -1693,11 +1809,14 @@ class VideoMethods:
                 {
                     "group_id": group_id,
                     "video_id": video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin_comment(self, *, owner_id: int, comment_id: int) -> BaseOkResponse:
+    def unpin_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.unpinComment`.
 
         Tokens: user.
@@ -1715,7 +1834,8 @@ class VideoMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1728,7 +1848,14 @@ class AsyncVideoMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add(self, *, video_id: int, owner_id: int, target_id: int | None = None) -> BaseOkResponse:
+    async def add(
+        self,
+        *,
+        video_id: int,
+        owner_id: int,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `video.add`.
 
         Tokens: user.
@@ -1750,7 +1877,8 @@ class AsyncVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1760,6 +1888,7 @@ class AsyncVideoMethods:
         group_id: int | None = None,
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoAddAlbumResponse:
         """Call `video.addAlbum`.
 
@@ -1782,7 +1911,8 @@ class AsyncVideoMethods:
                     "group_id": group_id,
                     "title": title,
                     "privacy": privacy,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1795,6 +1925,7 @@ class AsyncVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     async def add_to_album(
@@ -1805,6 +1936,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON]: ...
     async def add_to_album(
         self,
@@ -1814,6 +1946,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | dict[str, JSON] | list[int]:
         """Call `video.addToAlbum`.
 
@@ -1841,7 +1974,8 @@ class AsyncVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1857,6 +1991,7 @@ class AsyncVideoMethods:
         sticker_id: int | None = None,
         guid: str | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> int:
         """Call `video.createComment`.
 
@@ -1891,12 +2026,18 @@ class AsyncVideoMethods:
                     "sticker_id": sticker_id,
                     "guid": guid,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, video_id: int, owner_id: int | None = None, target_id: int | None = None
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.delete`.
 
@@ -1917,12 +2058,18 @@ class AsyncVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_album(
-        self, *, album_id: int, group_id: int | None = None, owner_id: int | None = None
+        self,
+        *,
+        album_id: int,
+        group_id: int | None = None,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.deleteAlbum`.
 
@@ -1945,11 +2092,14 @@ class AsyncVideoMethods:
                     "album_id": album_id,
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.deleteComment`.
 
         Tokens: user.
@@ -1967,7 +2117,8 @@ class AsyncVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1983,6 +2134,7 @@ class AsyncVideoMethods:
         no_comments: bool | None = None,
         repeat: bool | None = None,
         ord_info: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoEditResponse:
         """Call `video.edit`.
 
@@ -2015,7 +2167,8 @@ class AsyncVideoMethods:
                     "no_comments": no_comments,
                     "repeat": repeat,
                     "ord_info": ord_info,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2027,6 +2180,7 @@ class AsyncVideoMethods:
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editAlbum`.
 
@@ -2053,7 +2207,8 @@ class AsyncVideoMethods:
                     "title": title,
                     "privacy": privacy,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2064,6 +2219,7 @@ class AsyncVideoMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.editComment`.
 
@@ -2086,7 +2242,8 @@ class AsyncVideoMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2101,6 +2258,7 @@ class AsyncVideoMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         sort_album: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetResponse:
         """Call `video.get`.
 
@@ -2133,11 +2291,14 @@ class AsyncVideoMethods:
                     "extended": extended,
                     "fields": fields,
                     "sort_album": sort_album,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_album_by_id(self, *, album_id: int, owner_id: int | None = None) -> VideoVideoAlbumFull:
+    async def get_album_by_id(
+        self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> VideoVideoAlbumFull:
         """Call `video.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2157,7 +2318,8 @@ class AsyncVideoMethods:
                 {
                     "album_id": album_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2170,6 +2332,7 @@ class AsyncVideoMethods:
         offset: int | None = None,
         count: int | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsExtendedResponse: ...
     @overload
     async def get_albums(
@@ -2180,6 +2343,7 @@ class AsyncVideoMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse: ...
     async def get_albums(
         self,
@@ -2189,6 +2353,7 @@ class AsyncVideoMethods:
         count: int | None = None,
         extended: bool | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse:
         """Call `video.getAlbums`.
 
@@ -2216,20 +2381,39 @@ class AsyncVideoMethods:
                     "count": count,
                     "extended": extended,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     async def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, extended: Literal[True], target_id: int | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        extended: Literal[True],
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetAlbumsByVideoExtendedResponse: ...
     @overload
     async def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     async def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int] | VideoGetAlbumsByVideoExtendedResponse:
         """Call `video.getAlbumsByVideo`.
 
@@ -2255,7 +2439,8 @@ class AsyncVideoMethods:
                     "video_id": video_id,
                     "target_id": target_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2274,6 +2459,7 @@ class AsyncVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -2290,6 +2476,7 @@ class AsyncVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -2305,6 +2492,7 @@ class AsyncVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoGetCommentsResponse | VideoGetCommentsExtendedResponse:
         """Call `video.getComments`.
 
@@ -2344,12 +2532,13 @@ class AsyncVideoMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_long_poll_server(
-        self, *, video_id: int, owner_id: int | None = None
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> VideoGetLongPollServerResponse:
         """Call `video.getLongPollServer`.
 
@@ -2370,11 +2559,14 @@ class AsyncVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_thumb_upload_url(self, *, owner_id: int) -> VideoGetThumbUploadUrlResponse:
+    async def get_thumb_upload_url(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VideoGetThumbUploadUrlResponse:
         """Call `video.getThumbUploadUrl`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2390,11 +2582,12 @@ class AsyncVideoMethods:
             _VIDEO_GET_THUMB_UPLOAD_URL.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def live_get_categories(self) -> list[VideoLiveCategory]:
+    async def live_get_categories(self, *, extra_params: Mapping[str, object] | None = None) -> list[VideoLiveCategory]:
         """Call `video.liveGetCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2403,7 +2596,7 @@ class AsyncVideoMethods:
 
         Docs: https://dev.vk.com/method/video.liveGetCategories
         """
-        return await self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}))
+        return await self._client.request(_VIDEO_LIVE_GET_CATEGORIES.call({}, extra=extra_params))
 
     @overload
     async def remove_from_album(
@@ -2414,6 +2607,7 @@ class AsyncVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[int]: ...
     @overload
     async def remove_from_album(
@@ -2424,6 +2618,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse: ...
     async def remove_from_album(
         self,
@@ -2433,6 +2628,7 @@ class AsyncVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse | list[int]:
         """Call `video.removeFromAlbum`.
 
@@ -2460,12 +2656,19 @@ class AsyncVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderAlbums`.
 
@@ -2490,7 +2693,8 @@ class AsyncVideoMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2505,6 +2709,7 @@ class AsyncVideoMethods:
         before_video_id: int | None = None,
         after_owner_id: int | None = None,
         after_video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reorderVideos`.
 
@@ -2537,7 +2742,8 @@ class AsyncVideoMethods:
                     "before_video_id": before_video_id,
                     "after_owner_id": after_owner_id,
                     "after_video_id": after_video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2549,6 +2755,7 @@ class AsyncVideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         comment: str | None = None,
         search_query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.report`.
 
@@ -2573,7 +2780,8 @@ class AsyncVideoMethods:
                     "reason": reason,
                     "comment": comment,
                     "search_query": search_query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2583,6 +2791,7 @@ class AsyncVideoMethods:
         owner_id: int,
         comment_id: int,
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `video.reportComment`.
 
@@ -2603,11 +2812,14 @@ class AsyncVideoMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, video_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.restore`.
 
         Tokens: user.
@@ -2625,11 +2837,14 @@ class AsyncVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseBoolInt:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `video.restoreComment`.
 
         Tokens: user.
@@ -2647,7 +2862,8 @@ class AsyncVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2668,6 +2884,7 @@ class AsyncVideoMethods:
         compression: bool | None = None,
         ord_info: str | None = None,
         auto_publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveResult:
         """Call `video.save`.
 
@@ -2712,7 +2929,8 @@ class AsyncVideoMethods:
                     "compression": compression,
                     "ord_info": ord_info,
                     "auto_publish": auto_publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2725,6 +2943,7 @@ class AsyncVideoMethods:
         random_tag: str | None = None,
         video_id: int | None = None,
         set_thumb: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSaveUploadedThumbResponse:
         """Call `video.saveUploadedThumb`.
 
@@ -2753,7 +2972,8 @@ class AsyncVideoMethods:
                     "random_tag": random_tag,
                     "video_id": video_id,
                     "set_thumb": set_thumb,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2775,6 +2995,7 @@ class AsyncVideoMethods:
         count: int | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchExtendedResponse: ...
     @overload
     async def search(
@@ -2794,6 +3015,7 @@ class AsyncVideoMethods:
         extended: Literal[False] | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse: ...
     async def search(
         self,
@@ -2812,6 +3034,7 @@ class AsyncVideoMethods:
         extended: bool | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoSearchResponse | VideoSearchExtendedResponse:
         """Call `video.search`.
 
@@ -2857,7 +3080,8 @@ class AsyncVideoMethods:
                     "extended": extended,
                     "owner_id": owner_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2874,6 +3098,7 @@ class AsyncVideoMethods:
         no_comments: bool | None = None,
         category_id: int | None = None,
         publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoStartStreamingResponse:
         """Call `video.startStreaming`.
 
@@ -2910,12 +3135,17 @@ class AsyncVideoMethods:
                     "no_comments": no_comments,
                     "category_id": category_id,
                     "publish": publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def stop_streaming(
-        self, *, group_id: int | None = None, video_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VideoStopStreamingResponse:
         """Call `video.stopStreaming`.
 
@@ -2934,11 +3164,14 @@ class AsyncVideoMethods:
                 {
                     "group_id": group_id,
                     "video_id": video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unpin_comment(self, *, owner_id: int, comment_id: int) -> BaseOkResponse:
+    async def unpin_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `video.unpinComment`.
 
         Tokens: user.
@@ -2956,7 +3189,8 @@ class AsyncVideoMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2969,7 +3203,14 @@ class BatchVideoMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add(self, *, video_id: int, owner_id: int, target_id: int | None = None) -> Pending[BaseOkResponse]:
+    def add(
+        self,
+        *,
+        video_id: int,
+        owner_id: int,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `video.add`.
 
         Tokens: user.
@@ -2991,7 +3232,8 @@ class BatchVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3001,6 +3243,7 @@ class BatchVideoMethods:
         group_id: int | None = None,
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoAddAlbumResponse]:
         """Call `video.addAlbum`.
 
@@ -3023,7 +3266,8 @@ class BatchVideoMethods:
                     "group_id": group_id,
                     "title": title,
                     "privacy": privacy,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3036,6 +3280,7 @@ class BatchVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     @overload
     def add_to_album(
@@ -3046,6 +3291,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | dict[str, JSON]]: ...
     def add_to_album(
         self,
@@ -3055,6 +3301,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | dict[str, JSON] | list[int]]:
         """Call `video.addToAlbum`.
 
@@ -3082,7 +3329,8 @@ class BatchVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3098,6 +3346,7 @@ class BatchVideoMethods:
         sticker_id: int | None = None,
         guid: str | None = None,
         track_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[int]:
         """Call `video.createComment`.
 
@@ -3132,12 +3381,18 @@ class BatchVideoMethods:
                     "sticker_id": sticker_id,
                     "guid": guid,
                     "track_code": track_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, video_id: int, owner_id: int | None = None, target_id: int | None = None
+        self,
+        *,
+        video_id: int,
+        owner_id: int | None = None,
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.delete`.
 
@@ -3158,12 +3413,18 @@ class BatchVideoMethods:
                     "video_id": video_id,
                     "owner_id": owner_id,
                     "target_id": target_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_album(
-        self, *, album_id: int, group_id: int | None = None, owner_id: int | None = None
+        self,
+        *,
+        album_id: int,
+        group_id: int | None = None,
+        owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.deleteAlbum`.
 
@@ -3186,11 +3447,14 @@ class BatchVideoMethods:
                     "album_id": album_id,
                     "group_id": group_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `video.deleteComment`.
 
         Tokens: user.
@@ -3208,7 +3472,8 @@ class BatchVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3224,6 +3489,7 @@ class BatchVideoMethods:
         no_comments: bool | None = None,
         repeat: bool | None = None,
         ord_info: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoEditResponse]:
         """Call `video.edit`.
 
@@ -3256,7 +3522,8 @@ class BatchVideoMethods:
                     "no_comments": no_comments,
                     "repeat": repeat,
                     "ord_info": ord_info,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3268,6 +3535,7 @@ class BatchVideoMethods:
         title: str | None = None,
         privacy: Sequence[Literal["0", "1", "2", "3"]] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.editAlbum`.
 
@@ -3294,7 +3562,8 @@ class BatchVideoMethods:
                     "title": title,
                     "privacy": privacy,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3305,6 +3574,7 @@ class BatchVideoMethods:
         owner_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.editComment`.
 
@@ -3327,7 +3597,8 @@ class BatchVideoMethods:
                     "owner_id": owner_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3342,6 +3613,7 @@ class BatchVideoMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         sort_album: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetResponse]:
         """Call `video.get`.
 
@@ -3374,11 +3646,14 @@ class BatchVideoMethods:
                     "extended": extended,
                     "fields": fields,
                     "sort_album": sort_album,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_album_by_id(self, *, album_id: int, owner_id: int | None = None) -> Pending[VideoVideoAlbumFull]:
+    def get_album_by_id(
+        self, *, album_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VideoVideoAlbumFull]:
         """Call `video.getAlbumById`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3398,7 +3673,8 @@ class BatchVideoMethods:
                 {
                     "album_id": album_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3411,6 +3687,7 @@ class BatchVideoMethods:
         offset: int | None = None,
         count: int | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsExtendedResponse]: ...
     @overload
     def get_albums(
@@ -3421,6 +3698,7 @@ class BatchVideoMethods:
         count: int | None = None,
         extended: Literal[False] | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsResponse]: ...
     def get_albums(
         self,
@@ -3430,6 +3708,7 @@ class BatchVideoMethods:
         count: int | None = None,
         extended: bool | None = None,
         need_system: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsResponse | VideoGetAlbumsExtendedResponse]:
         """Call `video.getAlbums`.
 
@@ -3457,20 +3736,39 @@ class BatchVideoMethods:
                     "count": count,
                     "extended": extended,
                     "need_system": need_system,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, extended: Literal[True], target_id: int | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        extended: Literal[True],
+        target_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetAlbumsByVideoExtendedResponse]: ...
     @overload
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: Literal[False] | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: Literal[False] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     def get_albums_by_video(
-        self, *, owner_id: int, video_id: int, target_id: int | None = None, extended: bool | None = None
+        self,
+        *,
+        owner_id: int,
+        video_id: int,
+        target_id: int | None = None,
+        extended: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int] | VideoGetAlbumsByVideoExtendedResponse]:
         """Call `video.getAlbumsByVideo`.
 
@@ -3496,7 +3794,8 @@ class BatchVideoMethods:
                     "video_id": video_id,
                     "target_id": target_id,
                     "extended": extended,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3515,6 +3814,7 @@ class BatchVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -3531,6 +3831,7 @@ class BatchVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -3546,6 +3847,7 @@ class BatchVideoMethods:
         fields: Sequence[str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoGetCommentsResponse | VideoGetCommentsExtendedResponse]:
         """Call `video.getComments`.
 
@@ -3585,12 +3887,13 @@ class BatchVideoMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_long_poll_server(
-        self, *, video_id: int, owner_id: int | None = None
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[VideoGetLongPollServerResponse]:
         """Call `video.getLongPollServer`.
 
@@ -3611,11 +3914,14 @@ class BatchVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_thumb_upload_url(self, *, owner_id: int) -> Pending[VideoGetThumbUploadUrlResponse]:
+    def get_thumb_upload_url(
+        self, *, owner_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VideoGetThumbUploadUrlResponse]:
         """Call `video.getThumbUploadUrl`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3631,11 +3937,14 @@ class BatchVideoMethods:
             _VIDEO_GET_THUMB_UPLOAD_URL.call(
                 {
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def live_get_categories(self) -> Pending[list[VideoLiveCategory]]:
+    def live_get_categories(
+        self, *, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[VideoLiveCategory]]:
         """Call `video.liveGetCategories`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -3644,7 +3953,7 @@ class BatchVideoMethods:
 
         Docs: https://dev.vk.com/method/video.liveGetCategories
         """
-        return self._batch.add(_VIDEO_LIVE_GET_CATEGORIES.call({}))
+        return self._batch.add(_VIDEO_LIVE_GET_CATEGORIES.call({}, extra=extra_params))
 
     @overload
     def remove_from_album(
@@ -3655,6 +3964,7 @@ class BatchVideoMethods:
         video_id: int,
         target_id: int | None = None,
         album_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[int]]: ...
     @overload
     def remove_from_album(
@@ -3665,6 +3975,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]: ...
     def remove_from_album(
         self,
@@ -3674,6 +3985,7 @@ class BatchVideoMethods:
         target_id: int | None = None,
         album_id: int | None = None,
         album_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse | list[int]]:
         """Call `video.removeFromAlbum`.
 
@@ -3701,12 +4013,19 @@ class BatchVideoMethods:
                     "target_id": target_id,
                     "album_id": album_id,
                     "album_ids": album_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reorder_albums(
-        self, *, album_id: int, owner_id: int | None = None, before: int | None = None, after: int | None = None
+        self,
+        *,
+        album_id: int,
+        owner_id: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.reorderAlbums`.
 
@@ -3731,7 +4050,8 @@ class BatchVideoMethods:
                     "owner_id": owner_id,
                     "before": before,
                     "after": after,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3746,6 +4066,7 @@ class BatchVideoMethods:
         before_video_id: int | None = None,
         after_owner_id: int | None = None,
         after_video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.reorderVideos`.
 
@@ -3778,7 +4099,8 @@ class BatchVideoMethods:
                     "before_video_id": before_video_id,
                     "after_owner_id": after_owner_id,
                     "after_video_id": after_video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3790,6 +4112,7 @@ class BatchVideoMethods:
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
         comment: str | None = None,
         search_query: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.report`.
 
@@ -3814,7 +4137,8 @@ class BatchVideoMethods:
                     "reason": reason,
                     "comment": comment,
                     "search_query": search_query,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3824,6 +4148,7 @@ class BatchVideoMethods:
         owner_id: int,
         comment_id: int,
         reason: Literal[0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 27, 41, 42, 43, 101] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `video.reportComment`.
 
@@ -3844,11 +4169,14 @@ class BatchVideoMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, video_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore(
+        self, *, video_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `video.restore`.
 
         Tokens: user.
@@ -3866,11 +4194,14 @@ class BatchVideoMethods:
                 {
                     "video_id": video_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseBoolInt]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `video.restoreComment`.
 
         Tokens: user.
@@ -3888,7 +4219,8 @@ class BatchVideoMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3909,6 +4241,7 @@ class BatchVideoMethods:
         compression: bool | None = None,
         ord_info: str | None = None,
         auto_publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSaveResult]:
         """Call `video.save`.
 
@@ -3953,7 +4286,8 @@ class BatchVideoMethods:
                     "compression": compression,
                     "ord_info": ord_info,
                     "auto_publish": auto_publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3966,6 +4300,7 @@ class BatchVideoMethods:
         random_tag: str | None = None,
         video_id: int | None = None,
         set_thumb: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSaveUploadedThumbResponse]:
         """Call `video.saveUploadedThumb`.
 
@@ -3994,7 +4329,8 @@ class BatchVideoMethods:
                     "random_tag": random_tag,
                     "video_id": video_id,
                     "set_thumb": set_thumb,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4016,6 +4352,7 @@ class BatchVideoMethods:
         count: int | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSearchExtendedResponse]: ...
     @overload
     def search(
@@ -4035,6 +4372,7 @@ class BatchVideoMethods:
         extended: Literal[False] | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSearchResponse]: ...
     def search(
         self,
@@ -4053,6 +4391,7 @@ class BatchVideoMethods:
         extended: bool | None = None,
         owner_id: int | None = None,
         fields: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoSearchResponse | VideoSearchExtendedResponse]:
         """Call `video.search`.
 
@@ -4098,7 +4437,8 @@ class BatchVideoMethods:
                     "extended": extended,
                     "owner_id": owner_id,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4115,6 +4455,7 @@ class BatchVideoMethods:
         no_comments: bool | None = None,
         category_id: int | None = None,
         publish: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoStartStreamingResponse]:
         """Call `video.startStreaming`.
 
@@ -4151,12 +4492,17 @@ class BatchVideoMethods:
                     "no_comments": no_comments,
                     "category_id": category_id,
                     "publish": publish,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def stop_streaming(
-        self, *, group_id: int | None = None, video_id: int | None = None
+        self,
+        *,
+        group_id: int | None = None,
+        video_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[VideoStopStreamingResponse]:
         """Call `video.stopStreaming`.
 
@@ -4175,11 +4521,14 @@ class BatchVideoMethods:
                 {
                     "group_id": group_id,
                     "video_id": video_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin_comment(self, *, owner_id: int, comment_id: int) -> Pending[BaseOkResponse]:
+    def unpin_comment(
+        self, *, owner_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `video.unpinComment`.
 
         Tokens: user.
@@ -4197,7 +4546,8 @@ class BatchVideoMethods:
                 {
                     "owner_id": owner_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -429,7 +429,7 @@ class WallMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def check_copyright_link(self, *, link: str) -> BaseBoolInt:
+    def check_copyright_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `wall.checkCopyrightLink`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -447,11 +447,14 @@ class WallMethods:
             _WALL_CHECK_COPYRIGHT_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    def close_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.closeComments`.
 
         Tokens: user, group.
@@ -469,7 +472,8 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -484,6 +488,7 @@ class WallMethods:
         attachments: Sequence[str] | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallCreateCommentResponse:
         """Call `wall.createComment`.
 
@@ -516,11 +521,18 @@ class WallMethods:
                     "attachments": attachments,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    def delete(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.delete`.
 
         Tokens: user.
@@ -540,12 +552,18 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_comment(
-        self, *, comment_id: int, owner_id: int | None = None, post_id: int | None = None
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.deleteComment`.
 
@@ -568,7 +586,8 @@ class WallMethods:
                     "comment_id": comment_id,
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -594,6 +613,7 @@ class WallMethods:
         poster_bkg_access_hash: str | None = None,
         copyright: str | None = None,
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallEditResponse:
         """Call `wall.edit`.
 
@@ -648,7 +668,8 @@ class WallMethods:
                     "poster_bkg_access_hash": poster_bkg_access_hash,
                     "copyright": copyright,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -667,6 +688,7 @@ class WallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editAdsStealth`.
 
@@ -707,7 +729,8 @@ class WallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -719,6 +742,7 @@ class WallMethods:
         post_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editComment`.
 
@@ -743,7 +767,8 @@ class WallMethods:
                     "post_id": post_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -760,6 +785,7 @@ class WallMethods:
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetExtendedResponse: ...
     @overload
     def get(
@@ -774,6 +800,7 @@ class WallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse: ...
     def get(
         self,
@@ -787,6 +814,7 @@ class WallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
         """Call `wall.get`.
 
@@ -818,7 +846,8 @@ class WallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -830,6 +859,7 @@ class WallMethods:
         extended: Literal[True],
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdExtendedResponse: ...
     @overload
     def get_by_id(
@@ -839,6 +869,7 @@ class WallMethods:
         extended: Literal[False] | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse: ...
     def get_by_id(
         self,
@@ -847,6 +878,7 @@ class WallMethods:
         extended: bool | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse | WallGetByIdExtendedResponse:
         """Call `wall.getById`.
 
@@ -870,7 +902,8 @@ class WallMethods:
                     "extended": extended,
                     "copy_history_depth": copy_history_depth,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -882,6 +915,7 @@ class WallMethods:
         extended: Literal[True],
         owner_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentExtendedResponse: ...
     @overload
     def get_comment(
@@ -891,6 +925,7 @@ class WallMethods:
         owner_id: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse: ...
     def get_comment(
         self,
@@ -899,6 +934,7 @@ class WallMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse | WallGetCommentExtendedResponse:
         """Call `wall.getComment`.
 
@@ -924,7 +960,8 @@ class WallMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -944,6 +981,7 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsExtendedResponse: ...
     @overload
     def get_comments(
@@ -961,6 +999,7 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse: ...
     def get_comments(
         self,
@@ -977,6 +1016,7 @@ class WallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse | WallGetCommentsExtendedResponse:
         """Call `wall.getComments`.
 
@@ -1018,7 +1058,8 @@ class WallMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1029,6 +1070,7 @@ class WallMethods:
         post_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetRepostsResponse:
         """Call `wall.getReposts`.
 
@@ -1051,11 +1093,14 @@ class WallMethods:
                     "post_id": post_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    def open_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.openComments`.
 
         Tokens: user, group.
@@ -1073,7 +1118,8 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1084,6 +1130,7 @@ class WallMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -1106,11 +1153,14 @@ class WallMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def pin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def pin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.pin`.
 
         Tokens: user.
@@ -1128,7 +1178,8 @@ class WallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1155,6 +1206,7 @@ class WallMethods:
         donut_paid_duration: int | None = None,
         mute_notifications: bool | None = None,
         copyright: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostResponse:
         """Call `wall.post`.
 
@@ -1211,7 +1263,8 @@ class WallMethods:
                     "donut_paid_duration": donut_paid_duration,
                     "mute_notifications": mute_notifications,
                     "copyright": copyright,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1230,6 +1283,7 @@ class WallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostAdsStealthResponse:
         """Call `wall.postAdsStealth`.
 
@@ -1270,12 +1324,18 @@ class WallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportComment`.
 
@@ -1296,12 +1356,18 @@ class WallMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_post(
-        self, *, owner_id: int, post_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        post_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportPost`.
 
@@ -1322,7 +1388,8 @@ class WallMethods:
                     "owner_id": owner_id,
                     "post_id": post_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1334,6 +1401,7 @@ class WallMethods:
         group_id: int | None = None,
         mark_as_ads: bool | None = None,
         mute_notifications: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallRepostResponse:
         """Call `wall.repost`.
 
@@ -1360,11 +1428,18 @@ class WallMethods:
                     "group_id": group_id,
                     "mark_as_ads": mark_as_ads,
                     "mute_notifications": mute_notifications,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    def restore(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.restore`.
 
         Tokens: user.
@@ -1384,11 +1459,14 @@ class WallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.restoreComment`.
 
         Tokens: user.
@@ -1408,7 +1486,8 @@ class WallMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1423,6 +1502,7 @@ class WallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     def search(
@@ -1435,6 +1515,7 @@ class WallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse: ...
     def search(
         self,
@@ -1446,6 +1527,7 @@ class WallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -1477,11 +1559,14 @@ class WallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    def unpin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.unpin`.
 
         Tokens: user.
@@ -1499,7 +1584,8 @@ class WallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1512,7 +1598,7 @@ class AsyncWallMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def check_copyright_link(self, *, link: str) -> BaseBoolInt:
+    async def check_copyright_link(self, *, link: str, extra_params: Mapping[str, object] | None = None) -> BaseBoolInt:
         """Call `wall.checkCopyrightLink`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1530,11 +1616,14 @@ class AsyncWallMethods:
             _WALL_CHECK_COPYRIGHT_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def close_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    async def close_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.closeComments`.
 
         Tokens: user, group.
@@ -1552,7 +1641,8 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1567,6 +1657,7 @@ class AsyncWallMethods:
         attachments: Sequence[str] | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallCreateCommentResponse:
         """Call `wall.createComment`.
 
@@ -1599,11 +1690,18 @@ class AsyncWallMethods:
                     "attachments": attachments,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    async def delete(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.delete`.
 
         Tokens: user.
@@ -1623,12 +1721,18 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_comment(
-        self, *, comment_id: int, owner_id: int | None = None, post_id: int | None = None
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.deleteComment`.
 
@@ -1651,7 +1755,8 @@ class AsyncWallMethods:
                     "comment_id": comment_id,
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1677,6 +1782,7 @@ class AsyncWallMethods:
         poster_bkg_access_hash: str | None = None,
         copyright: str | None = None,
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallEditResponse:
         """Call `wall.edit`.
 
@@ -1731,7 +1837,8 @@ class AsyncWallMethods:
                     "poster_bkg_access_hash": poster_bkg_access_hash,
                     "copyright": copyright,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1750,6 +1857,7 @@ class AsyncWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editAdsStealth`.
 
@@ -1790,7 +1898,8 @@ class AsyncWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1802,6 +1911,7 @@ class AsyncWallMethods:
         post_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.editComment`.
 
@@ -1826,7 +1936,8 @@ class AsyncWallMethods:
                     "post_id": post_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1843,6 +1954,7 @@ class AsyncWallMethods:
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetExtendedResponse: ...
     @overload
     async def get(
@@ -1857,6 +1969,7 @@ class AsyncWallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse: ...
     async def get(
         self,
@@ -1870,6 +1983,7 @@ class AsyncWallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetResponse | WallGetExtendedResponse:
         """Call `wall.get`.
 
@@ -1901,7 +2015,8 @@ class AsyncWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1913,6 +2028,7 @@ class AsyncWallMethods:
         extended: Literal[True],
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdExtendedResponse: ...
     @overload
     async def get_by_id(
@@ -1922,6 +2038,7 @@ class AsyncWallMethods:
         extended: Literal[False] | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse: ...
     async def get_by_id(
         self,
@@ -1930,6 +2047,7 @@ class AsyncWallMethods:
         extended: bool | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetByIdResponse | WallGetByIdExtendedResponse:
         """Call `wall.getById`.
 
@@ -1953,7 +2071,8 @@ class AsyncWallMethods:
                     "extended": extended,
                     "copy_history_depth": copy_history_depth,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1965,6 +2084,7 @@ class AsyncWallMethods:
         extended: Literal[True],
         owner_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentExtendedResponse: ...
     @overload
     async def get_comment(
@@ -1974,6 +2094,7 @@ class AsyncWallMethods:
         owner_id: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse: ...
     async def get_comment(
         self,
@@ -1982,6 +2103,7 @@ class AsyncWallMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentResponse | WallGetCommentExtendedResponse:
         """Call `wall.getComment`.
 
@@ -2007,7 +2129,8 @@ class AsyncWallMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2027,6 +2150,7 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsExtendedResponse: ...
     @overload
     async def get_comments(
@@ -2044,6 +2168,7 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse: ...
     async def get_comments(
         self,
@@ -2060,6 +2185,7 @@ class AsyncWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetCommentsResponse | WallGetCommentsExtendedResponse:
         """Call `wall.getComments`.
 
@@ -2101,7 +2227,8 @@ class AsyncWallMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2112,6 +2239,7 @@ class AsyncWallMethods:
         post_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallGetRepostsResponse:
         """Call `wall.getReposts`.
 
@@ -2134,11 +2262,14 @@ class AsyncWallMethods:
                     "post_id": post_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def open_comments(self, *, owner_id: int, post_id: int) -> BaseBoolInt:
+    async def open_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> BaseBoolInt:
         """Call `wall.openComments`.
 
         Tokens: user, group.
@@ -2156,7 +2287,8 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2167,6 +2299,7 @@ class AsyncWallMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallParseAttachedLinkResponse:
         """Call `wall.parseAttachedLink`.
 
@@ -2189,11 +2322,14 @@ class AsyncWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def pin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def pin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.pin`.
 
         Tokens: user.
@@ -2211,7 +2347,8 @@ class AsyncWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2238,6 +2375,7 @@ class AsyncWallMethods:
         donut_paid_duration: int | None = None,
         mute_notifications: bool | None = None,
         copyright: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostResponse:
         """Call `wall.post`.
 
@@ -2294,7 +2432,8 @@ class AsyncWallMethods:
                     "donut_paid_duration": donut_paid_duration,
                     "mute_notifications": mute_notifications,
                     "copyright": copyright,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2313,6 +2452,7 @@ class AsyncWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallPostAdsStealthResponse:
         """Call `wall.postAdsStealth`.
 
@@ -2353,12 +2493,18 @@ class AsyncWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportComment`.
 
@@ -2379,12 +2525,18 @@ class AsyncWallMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def report_post(
-        self, *, owner_id: int, post_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        post_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> BaseOkResponse:
         """Call `wall.reportPost`.
 
@@ -2405,7 +2557,8 @@ class AsyncWallMethods:
                     "owner_id": owner_id,
                     "post_id": post_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2417,6 +2570,7 @@ class AsyncWallMethods:
         group_id: int | None = None,
         mark_as_ads: bool | None = None,
         mute_notifications: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallRepostResponse:
         """Call `wall.repost`.
 
@@ -2443,11 +2597,18 @@ class AsyncWallMethods:
                     "group_id": group_id,
                     "mark_as_ads": mark_as_ads,
                     "mute_notifications": mute_notifications,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore(self, *, owner_id: int | None = None, post_id: int | None = None) -> BaseOkResponse:
+    async def restore(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> BaseOkResponse:
         """Call `wall.restore`.
 
         Tokens: user.
@@ -2467,11 +2628,14 @@ class AsyncWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.restoreComment`.
 
         Tokens: user.
@@ -2491,7 +2655,8 @@ class AsyncWallMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2506,6 +2671,7 @@ class AsyncWallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchExtendedResponse: ...
     @overload
     async def search(
@@ -2518,6 +2684,7 @@ class AsyncWallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse: ...
     async def search(
         self,
@@ -2529,6 +2696,7 @@ class AsyncWallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WallSearchResponse | WallSearchExtendedResponse:
         """Call `wall.search`.
 
@@ -2560,11 +2728,14 @@ class AsyncWallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unpin(self, *, post_id: int, owner_id: int | None = None) -> BaseOkResponse:
+    async def unpin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> BaseOkResponse:
         """Call `wall.unpin`.
 
         Tokens: user.
@@ -2582,7 +2753,8 @@ class AsyncWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2595,7 +2767,9 @@ class BatchWallMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def check_copyright_link(self, *, link: str) -> Pending[BaseBoolInt]:
+    def check_copyright_link(
+        self, *, link: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `wall.checkCopyrightLink`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -2613,11 +2787,14 @@ class BatchWallMethods:
             _WALL_CHECK_COPYRIGHT_LINK.call(
                 {
                     "link": link,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def close_comments(self, *, owner_id: int, post_id: int) -> Pending[BaseBoolInt]:
+    def close_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `wall.closeComments`.
 
         Tokens: user, group.
@@ -2635,7 +2812,8 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2650,6 +2828,7 @@ class BatchWallMethods:
         attachments: Sequence[str] | None = None,
         sticker_id: int | None = None,
         guid: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallCreateCommentResponse]:
         """Call `wall.createComment`.
 
@@ -2682,11 +2861,18 @@ class BatchWallMethods:
                     "attachments": attachments,
                     "sticker_id": sticker_id,
                     "guid": guid,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, owner_id: int | None = None, post_id: int | None = None) -> Pending[BaseOkResponse]:
+    def delete(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.delete`.
 
         Tokens: user.
@@ -2706,12 +2892,18 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_comment(
-        self, *, comment_id: int, owner_id: int | None = None, post_id: int | None = None
+        self,
+        *,
+        comment_id: int,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.deleteComment`.
 
@@ -2734,7 +2926,8 @@ class BatchWallMethods:
                     "comment_id": comment_id,
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2760,6 +2953,7 @@ class BatchWallMethods:
         poster_bkg_access_hash: str | None = None,
         copyright: str | None = None,
         topic_id: Literal[0, 1, 7, 12, 16, 19, 21, 23, 25, 26, 32, 43] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallEditResponse]:
         """Call `wall.edit`.
 
@@ -2814,7 +3008,8 @@ class BatchWallMethods:
                     "poster_bkg_access_hash": poster_bkg_access_hash,
                     "copyright": copyright,
                     "topic_id": topic_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2833,6 +3028,7 @@ class BatchWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.editAdsStealth`.
 
@@ -2873,7 +3069,8 @@ class BatchWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2885,6 +3082,7 @@ class BatchWallMethods:
         post_id: int | None = None,
         message: str | None = None,
         attachments: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.editComment`.
 
@@ -2909,7 +3107,8 @@ class BatchWallMethods:
                     "post_id": post_id,
                     "message": message,
                     "attachments": attachments,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2926,6 +3125,7 @@ class BatchWallMethods:
         | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetExtendedResponse]: ...
     @overload
     def get(
@@ -2940,6 +3140,7 @@ class BatchWallMethods:
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetResponse]: ...
     def get(
         self,
@@ -2953,6 +3154,7 @@ class BatchWallMethods:
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         owner_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetResponse | WallGetExtendedResponse]:
         """Call `wall.get`.
 
@@ -2984,7 +3186,8 @@ class BatchWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2996,6 +3199,7 @@ class BatchWallMethods:
         extended: Literal[True],
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetByIdExtendedResponse]: ...
     @overload
     def get_by_id(
@@ -3005,6 +3209,7 @@ class BatchWallMethods:
         extended: Literal[False] | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetByIdResponse]: ...
     def get_by_id(
         self,
@@ -3013,6 +3218,7 @@ class BatchWallMethods:
         extended: bool | None = None,
         copy_history_depth: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetByIdResponse | WallGetByIdExtendedResponse]:
         """Call `wall.getById`.
 
@@ -3036,7 +3242,8 @@ class BatchWallMethods:
                     "extended": extended,
                     "copy_history_depth": copy_history_depth,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3048,6 +3255,7 @@ class BatchWallMethods:
         extended: Literal[True],
         owner_id: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentExtendedResponse]: ...
     @overload
     def get_comment(
@@ -3057,6 +3265,7 @@ class BatchWallMethods:
         owner_id: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentResponse]: ...
     def get_comment(
         self,
@@ -3065,6 +3274,7 @@ class BatchWallMethods:
         owner_id: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentResponse | WallGetCommentExtendedResponse]:
         """Call `wall.getComment`.
 
@@ -3090,7 +3300,8 @@ class BatchWallMethods:
                     "owner_id": owner_id,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3110,6 +3321,7 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentsExtendedResponse]: ...
     @overload
     def get_comments(
@@ -3127,6 +3339,7 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentsResponse]: ...
     def get_comments(
         self,
@@ -3143,6 +3356,7 @@ class BatchWallMethods:
         fields: Sequence[BaseUserGroupFields | str] | None = None,
         comment_id: int | None = None,
         thread_items_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetCommentsResponse | WallGetCommentsExtendedResponse]:
         """Call `wall.getComments`.
 
@@ -3184,7 +3398,8 @@ class BatchWallMethods:
                     "fields": fields,
                     "comment_id": comment_id,
                     "thread_items_count": thread_items_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3195,6 +3410,7 @@ class BatchWallMethods:
         post_id: int | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallGetRepostsResponse]:
         """Call `wall.getReposts`.
 
@@ -3217,11 +3433,14 @@ class BatchWallMethods:
                     "post_id": post_id,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def open_comments(self, *, owner_id: int, post_id: int) -> Pending[BaseBoolInt]:
+    def open_comments(
+        self, *, owner_id: int, post_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseBoolInt]:
         """Call `wall.openComments`.
 
         Tokens: user, group.
@@ -3239,7 +3458,8 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3250,6 +3470,7 @@ class BatchWallMethods:
         extended: bool | None = None,
         fields: Sequence[str] | None = None,
         name_case: BaseNameCase | Literal["Nom", "Gen", "Dat", "Acc", "Ins", "Abl"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallParseAttachedLinkResponse]:
         """Call `wall.parseAttachedLink`.
 
@@ -3272,11 +3493,14 @@ class BatchWallMethods:
                     "extended": extended,
                     "fields": fields,
                     "name_case": name_case,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def pin(self, *, post_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def pin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.pin`.
 
         Tokens: user.
@@ -3294,7 +3518,8 @@ class BatchWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3321,6 +3546,7 @@ class BatchWallMethods:
         donut_paid_duration: int | None = None,
         mute_notifications: bool | None = None,
         copyright: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallPostResponse]:
         """Call `wall.post`.
 
@@ -3377,7 +3603,8 @@ class BatchWallMethods:
                     "donut_paid_duration": donut_paid_duration,
                     "mute_notifications": mute_notifications,
                     "copyright": copyright,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3396,6 +3623,7 @@ class BatchWallMethods:
         link_title: str | None = None,
         link_image: str | None = None,
         link_video: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallPostAdsStealthResponse]:
         """Call `wall.postAdsStealth`.
 
@@ -3436,12 +3664,18 @@ class BatchWallMethods:
                     "link_title": link_title,
                     "link_image": link_image,
                     "link_video": link_video,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_comment(
-        self, *, owner_id: int, comment_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        comment_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.reportComment`.
 
@@ -3462,12 +3696,18 @@ class BatchWallMethods:
                     "owner_id": owner_id,
                     "comment_id": comment_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def report_post(
-        self, *, owner_id: int, post_id: int, reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11]
+        self,
+        *,
+        owner_id: int,
+        post_id: int,
+        reason: Literal[0, 1, 2, 3, 4, 5, 6, 8, 11],
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[BaseOkResponse]:
         """Call `wall.reportPost`.
 
@@ -3488,7 +3728,8 @@ class BatchWallMethods:
                     "owner_id": owner_id,
                     "post_id": post_id,
                     "reason": reason,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3500,6 +3741,7 @@ class BatchWallMethods:
         group_id: int | None = None,
         mark_as_ads: bool | None = None,
         mute_notifications: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallRepostResponse]:
         """Call `wall.repost`.
 
@@ -3526,11 +3768,18 @@ class BatchWallMethods:
                     "group_id": group_id,
                     "mark_as_ads": mark_as_ads,
                     "mute_notifications": mute_notifications,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore(self, *, owner_id: int | None = None, post_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore(
+        self,
+        *,
+        owner_id: int | None = None,
+        post_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.restore`.
 
         Tokens: user.
@@ -3550,11 +3799,14 @@ class BatchWallMethods:
                 {
                     "owner_id": owner_id,
                     "post_id": post_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def restore_comment(self, *, comment_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def restore_comment(
+        self, *, comment_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.restoreComment`.
 
         Tokens: user.
@@ -3574,7 +3826,8 @@ class BatchWallMethods:
                 {
                     "comment_id": comment_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3589,6 +3842,7 @@ class BatchWallMethods:
         count: int | None = None,
         offset: int | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallSearchExtendedResponse]: ...
     @overload
     def search(
@@ -3601,6 +3855,7 @@ class BatchWallMethods:
         offset: int | None = None,
         extended: Literal[False] | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallSearchResponse]: ...
     def search(
         self,
@@ -3612,6 +3867,7 @@ class BatchWallMethods:
         offset: int | None = None,
         extended: bool | None = None,
         fields: Sequence[BaseUserGroupFields | str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WallSearchResponse | WallSearchExtendedResponse]:
         """Call `wall.search`.
 
@@ -3643,11 +3899,14 @@ class BatchWallMethods:
                     "offset": offset,
                     "extended": extended,
                     "fields": fields,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unpin(self, *, post_id: int, owner_id: int | None = None) -> Pending[BaseOkResponse]:
+    def unpin(
+        self, *, post_id: int, owner_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[BaseOkResponse]:
         """Call `wall.unpin`.
 
         Tokens: user.
@@ -3665,7 +3924,8 @@ class BatchWallMethods:
                 {
                     "post_id": post_id,
                     "owner_id": owner_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

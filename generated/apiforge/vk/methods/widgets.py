@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -66,6 +66,7 @@ class WidgetsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetCommentsResponse:
         """Call `widgets.getComments`.
 
@@ -94,7 +95,8 @@ class WidgetsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -106,6 +108,7 @@ class WidgetsMethods:
         period: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetPagesResponse:
         """Call `widgets.getPages`.
 
@@ -130,7 +133,8 @@ class WidgetsMethods:
                     "period": period,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -153,6 +157,7 @@ class AsyncWidgetsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetCommentsResponse:
         """Call `widgets.getComments`.
 
@@ -181,7 +186,8 @@ class AsyncWidgetsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -193,6 +199,7 @@ class AsyncWidgetsMethods:
         period: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WidgetsGetPagesResponse:
         """Call `widgets.getPages`.
 
@@ -217,7 +224,8 @@ class AsyncWidgetsMethods:
                     "period": period,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -240,6 +248,7 @@ class BatchWidgetsMethods:
         fields: Sequence[UsersFields | str] | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WidgetsGetCommentsResponse]:
         """Call `widgets.getComments`.
 
@@ -268,7 +277,8 @@ class BatchWidgetsMethods:
                     "fields": fields,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -280,6 +290,7 @@ class BatchWidgetsMethods:
         period: str | None = None,
         offset: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[WidgetsGetPagesResponse]:
         """Call `widgets.getPages`.
 
@@ -304,7 +315,8 @@ class BatchWidgetsMethods:
                     "period": period,
                     "offset": offset,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 

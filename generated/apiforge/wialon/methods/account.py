@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -218,7 +218,9 @@ class AccountMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def create_account(self, *, item_id: int, plan: str) -> ErrorResult:
+    def create_account(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/create_account`.
 
         Args:
@@ -234,11 +236,18 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_account(self, *, item_id: int, reasons: Sequence[DeleteAccountReason] | None = None) -> ErrorResult:
+    def delete_account(
+        self,
+        *,
+        item_id: int,
+        reasons: Sequence[DeleteAccountReason] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `account/delete_account`.
 
         Args:
@@ -254,11 +263,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "reasons": reasons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, item_id: int | list[int], type: int | None = None) -> AccountData:
+    def get_account_data(
+        self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountData:
         """Call `account/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -276,11 +288,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_account(self, *, item_id: int, enable: bool) -> ErrorResult:
+    def enable_account(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/enable_account`.
 
         Args:
@@ -296,11 +311,12 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_billing_plans(self) -> BillingPlansResult:
+    def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> BillingPlansResult:
         """Call `account/get_billing_plans`.
 
         Idempotent: retried on transient failures.
@@ -309,9 +325,11 @@ class AccountMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/account/get_billing_plans
         """
-        return self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}))
+        return self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}, extra=extra_params))
 
-    def list_change_accounts(self, *, units: list[int]) -> list[ChangeAccountCandidate]:
+    def list_change_accounts(
+        self, *, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[ChangeAccountCandidate]:
         """Call `account/list_change_accounts`.
 
         Idempotent: retried on transient failures.
@@ -327,12 +345,17 @@ class AccountMethods:
             _ACCOUNT_LIST_CHANGE_ACCOUNTS.call(
                 {
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_plan(
-        self, *, call_mode: CallMode | Literal["create", "update", "delete"], plan: AccountBillingPlanUpdate
+        self,
+        *,
+        call_mode: CallMode | Literal["create", "update", "delete"],
+        plan: AccountBillingPlanUpdate,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `account/update_billing_plan`.
 
@@ -349,11 +372,12 @@ class AccountMethods:
                 {
                     "callMode": call_mode,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_plan(self, *, item_id: int, plan: str) -> ErrorResult:
+    def update_plan(self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `account/update_plan`.
 
         Args:
@@ -369,11 +393,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_sub_plans(self, *, item_id: int, plans: Sequence[str]) -> ErrorResult:
+    def update_sub_plans(
+        self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_sub_plans`.
 
         Args:
@@ -389,11 +416,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "plans": plans,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_dealer_rights(self, *, item_id: int, enable: bool) -> ErrorResult:
+    def update_dealer_rights(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_dealer_rights`.
 
         Args:
@@ -409,12 +439,20 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_service(
-        self, *, item_id: int, name: str, type: Literal[1, 2], interval_type: Literal[0, 1, 2, 3, 4], cost_table: str
+        self,
+        *,
+        item_id: int,
+        name: str,
+        type: Literal[1, 2],
+        interval_type: Literal[0, 1, 2, 3, 4],
+        cost_table: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_billing_service`.
 
@@ -437,7 +475,8 @@ class AccountMethods:
                     "type": type,
                     "intervalType": interval_type,
                     "costTable": cost_table,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -448,6 +487,7 @@ class AccountMethods:
         flags: int,
         block_balance: float | int | None = None,
         deny_balance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_flags`.
 
@@ -468,12 +508,19 @@ class AccountMethods:
                     "flags": flags,
                     "blockBalance": block_balance,
                     "denyBalance": deny_balance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def do_payment(
-        self, *, item_id: int, balance_update: float | int, days_update: int, description: str
+        self,
+        *,
+        item_id: int,
+        balance_update: float | int,
+        days_update: int,
+        description: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/do_payment`.
 
@@ -494,11 +541,14 @@ class AccountMethods:
                     "balanceUpdate": balance_update,
                     "daysUpdate": days_update,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_min_days(self, *, item_id: int, min_days: int) -> ErrorResult:
+    def update_min_days(
+        self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_min_days`.
 
         Args:
@@ -514,11 +564,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "minDays": min_days,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_history(self, *, item_id: int, days: int, tz: int | None = None) -> list[list[int | str]]:
+    def get_account_history(
+        self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[list[int | str]]:
         """Call `account/get_account_history`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -538,11 +591,14 @@ class AccountMethods:
                     "itemId": item_id,
                     "days": days,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_history_period(self, *, item_id: int, history_period: int) -> ErrorResult:
+    def update_history_period(
+        self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_history_period`.
 
         Args:
@@ -558,11 +614,14 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "historyPeriod": history_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def change_account(self, *, item_id: int, resource_id: int) -> ErrorResult:
+    def change_account(
+        self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/change_account`.
 
         Args:
@@ -578,11 +637,18 @@ class AccountMethods:
                 {
                     "itemId": item_id,
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def trash(self, *, call_mode: Literal["list", "restore"], guids: Sequence[str] | None = None) -> TrashResult:
+    def trash(
+        self,
+        *,
+        call_mode: Literal["list", "restore"],
+        guids: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> TrashResult:
         """Call `account/trash`.
 
         Args:
@@ -598,7 +664,8 @@ class AccountMethods:
                 {
                     "callMode": call_mode,
                     "guids": guids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -611,7 +678,9 @@ class AsyncAccountMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def create_account(self, *, item_id: int, plan: str) -> ErrorResult:
+    async def create_account(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/create_account`.
 
         Args:
@@ -627,12 +696,17 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def delete_account(
-        self, *, item_id: int, reasons: Sequence[DeleteAccountReason] | None = None
+        self,
+        *,
+        item_id: int,
+        reasons: Sequence[DeleteAccountReason] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/delete_account`.
 
@@ -649,11 +723,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "reasons": reasons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_account_data(self, *, item_id: int | list[int], type: int | None = None) -> AccountData:
+    async def get_account_data(
+        self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> AccountData:
         """Call `account/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -671,11 +748,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def enable_account(self, *, item_id: int, enable: bool) -> ErrorResult:
+    async def enable_account(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/enable_account`.
 
         Args:
@@ -691,11 +771,12 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_billing_plans(self) -> BillingPlansResult:
+    async def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> BillingPlansResult:
         """Call `account/get_billing_plans`.
 
         Idempotent: retried on transient failures.
@@ -704,9 +785,11 @@ class AsyncAccountMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/account/get_billing_plans
         """
-        return await self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}))
+        return await self._client.request(_ACCOUNT_GET_BILLING_PLANS.call({}, extra=extra_params))
 
-    async def list_change_accounts(self, *, units: list[int]) -> list[ChangeAccountCandidate]:
+    async def list_change_accounts(
+        self, *, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[ChangeAccountCandidate]:
         """Call `account/list_change_accounts`.
 
         Idempotent: retried on transient failures.
@@ -722,12 +805,17 @@ class AsyncAccountMethods:
             _ACCOUNT_LIST_CHANGE_ACCOUNTS.call(
                 {
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_billing_plan(
-        self, *, call_mode: CallMode | Literal["create", "update", "delete"], plan: AccountBillingPlanUpdate
+        self,
+        *,
+        call_mode: CallMode | Literal["create", "update", "delete"],
+        plan: AccountBillingPlanUpdate,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `account/update_billing_plan`.
 
@@ -744,11 +832,14 @@ class AsyncAccountMethods:
                 {
                     "callMode": call_mode,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_plan(self, *, item_id: int, plan: str) -> ErrorResult:
+    async def update_plan(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_plan`.
 
         Args:
@@ -764,11 +855,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_sub_plans(self, *, item_id: int, plans: Sequence[str]) -> ErrorResult:
+    async def update_sub_plans(
+        self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_sub_plans`.
 
         Args:
@@ -784,11 +878,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "plans": plans,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_dealer_rights(self, *, item_id: int, enable: bool) -> ErrorResult:
+    async def update_dealer_rights(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_dealer_rights`.
 
         Args:
@@ -804,12 +901,20 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_billing_service(
-        self, *, item_id: int, name: str, type: Literal[1, 2], interval_type: Literal[0, 1, 2, 3, 4], cost_table: str
+        self,
+        *,
+        item_id: int,
+        name: str,
+        type: Literal[1, 2],
+        interval_type: Literal[0, 1, 2, 3, 4],
+        cost_table: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_billing_service`.
 
@@ -832,7 +937,8 @@ class AsyncAccountMethods:
                     "type": type,
                     "intervalType": interval_type,
                     "costTable": cost_table,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -843,6 +949,7 @@ class AsyncAccountMethods:
         flags: int,
         block_balance: float | int | None = None,
         deny_balance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/update_flags`.
 
@@ -863,12 +970,19 @@ class AsyncAccountMethods:
                     "flags": flags,
                     "blockBalance": block_balance,
                     "denyBalance": deny_balance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def do_payment(
-        self, *, item_id: int, balance_update: float | int, days_update: int, description: str
+        self,
+        *,
+        item_id: int,
+        balance_update: float | int,
+        days_update: int,
+        description: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `account/do_payment`.
 
@@ -889,11 +1003,14 @@ class AsyncAccountMethods:
                     "balanceUpdate": balance_update,
                     "daysUpdate": days_update,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_min_days(self, *, item_id: int, min_days: int) -> ErrorResult:
+    async def update_min_days(
+        self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_min_days`.
 
         Args:
@@ -909,11 +1026,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "minDays": min_days,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_account_history(self, *, item_id: int, days: int, tz: int | None = None) -> list[list[int | str]]:
+    async def get_account_history(
+        self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[list[int | str]]:
         """Call `account/get_account_history`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -933,11 +1053,14 @@ class AsyncAccountMethods:
                     "itemId": item_id,
                     "days": days,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_history_period(self, *, item_id: int, history_period: int) -> ErrorResult:
+    async def update_history_period(
+        self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/update_history_period`.
 
         Args:
@@ -953,11 +1076,14 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "historyPeriod": history_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def change_account(self, *, item_id: int, resource_id: int) -> ErrorResult:
+    async def change_account(
+        self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `account/change_account`.
 
         Args:
@@ -973,11 +1099,18 @@ class AsyncAccountMethods:
                 {
                     "itemId": item_id,
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def trash(self, *, call_mode: Literal["list", "restore"], guids: Sequence[str] | None = None) -> TrashResult:
+    async def trash(
+        self,
+        *,
+        call_mode: Literal["list", "restore"],
+        guids: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> TrashResult:
         """Call `account/trash`.
 
         Args:
@@ -993,7 +1126,8 @@ class AsyncAccountMethods:
                 {
                     "callMode": call_mode,
                     "guids": guids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1006,7 +1140,9 @@ class BatchAccountMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def create_account(self, *, item_id: int, plan: str) -> Pending[ErrorResult]:
+    def create_account(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/create_account`.
 
         Args:
@@ -1022,12 +1158,17 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def delete_account(
-        self, *, item_id: int, reasons: Sequence[DeleteAccountReason] | None = None
+        self,
+        *,
+        item_id: int,
+        reasons: Sequence[DeleteAccountReason] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/delete_account`.
 
@@ -1044,11 +1185,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "reasons": reasons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, item_id: int | list[int], type: int | None = None) -> Pending[AccountData]:
+    def get_account_data(
+        self, *, item_id: int | list[int], type: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AccountData]:
         """Call `account/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -1066,11 +1210,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable_account(self, *, item_id: int, enable: bool) -> Pending[ErrorResult]:
+    def enable_account(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/enable_account`.
 
         Args:
@@ -1086,11 +1233,12 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_billing_plans(self) -> Pending[BillingPlansResult]:
+    def get_billing_plans(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[BillingPlansResult]:
         """Call `account/get_billing_plans`.
 
         Idempotent: retried on transient failures.
@@ -1099,9 +1247,11 @@ class BatchAccountMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/account/get_billing_plans
         """
-        return self._batch.add(_ACCOUNT_GET_BILLING_PLANS.call({}))
+        return self._batch.add(_ACCOUNT_GET_BILLING_PLANS.call({}, extra=extra_params))
 
-    def list_change_accounts(self, *, units: list[int]) -> Pending[list[ChangeAccountCandidate]]:
+    def list_change_accounts(
+        self, *, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ChangeAccountCandidate]]:
         """Call `account/list_change_accounts`.
 
         Idempotent: retried on transient failures.
@@ -1117,12 +1267,17 @@ class BatchAccountMethods:
             _ACCOUNT_LIST_CHANGE_ACCOUNTS.call(
                 {
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_plan(
-        self, *, call_mode: CallMode | Literal["create", "update", "delete"], plan: AccountBillingPlanUpdate
+        self,
+        *,
+        call_mode: CallMode | Literal["create", "update", "delete"],
+        plan: AccountBillingPlanUpdate,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `account/update_billing_plan`.
 
@@ -1139,11 +1294,14 @@ class BatchAccountMethods:
                 {
                     "callMode": call_mode,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_plan(self, *, item_id: int, plan: str) -> Pending[ErrorResult]:
+    def update_plan(
+        self, *, item_id: int, plan: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_plan`.
 
         Args:
@@ -1159,11 +1317,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "plan": plan,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_sub_plans(self, *, item_id: int, plans: Sequence[str]) -> Pending[ErrorResult]:
+    def update_sub_plans(
+        self, *, item_id: int, plans: Sequence[str], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_sub_plans`.
 
         Args:
@@ -1179,11 +1340,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "plans": plans,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_dealer_rights(self, *, item_id: int, enable: bool) -> Pending[ErrorResult]:
+    def update_dealer_rights(
+        self, *, item_id: int, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_dealer_rights`.
 
         Args:
@@ -1199,12 +1363,20 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_billing_service(
-        self, *, item_id: int, name: str, type: Literal[1, 2], interval_type: Literal[0, 1, 2, 3, 4], cost_table: str
+        self,
+        *,
+        item_id: int,
+        name: str,
+        type: Literal[1, 2],
+        interval_type: Literal[0, 1, 2, 3, 4],
+        cost_table: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/update_billing_service`.
 
@@ -1227,7 +1399,8 @@ class BatchAccountMethods:
                     "type": type,
                     "intervalType": interval_type,
                     "costTable": cost_table,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1238,6 +1411,7 @@ class BatchAccountMethods:
         flags: int,
         block_balance: float | int | None = None,
         deny_balance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/update_flags`.
 
@@ -1258,12 +1432,19 @@ class BatchAccountMethods:
                     "flags": flags,
                     "blockBalance": block_balance,
                     "denyBalance": deny_balance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def do_payment(
-        self, *, item_id: int, balance_update: float | int, days_update: int, description: str
+        self,
+        *,
+        item_id: int,
+        balance_update: float | int,
+        days_update: int,
+        description: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `account/do_payment`.
 
@@ -1284,11 +1465,14 @@ class BatchAccountMethods:
                     "balanceUpdate": balance_update,
                     "daysUpdate": days_update,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_min_days(self, *, item_id: int, min_days: int) -> Pending[ErrorResult]:
+    def update_min_days(
+        self, *, item_id: int, min_days: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_min_days`.
 
         Args:
@@ -1304,11 +1488,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "minDays": min_days,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_history(self, *, item_id: int, days: int, tz: int | None = None) -> Pending[list[list[int | str]]]:
+    def get_account_history(
+        self, *, item_id: int, days: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[list[int | str]]]:
         """Call `account/get_account_history`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -1328,11 +1515,14 @@ class BatchAccountMethods:
                     "itemId": item_id,
                     "days": days,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_history_period(self, *, item_id: int, history_period: int) -> Pending[ErrorResult]:
+    def update_history_period(
+        self, *, item_id: int, history_period: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/update_history_period`.
 
         Args:
@@ -1348,11 +1538,14 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "historyPeriod": history_period,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def change_account(self, *, item_id: int, resource_id: int) -> Pending[ErrorResult]:
+    def change_account(
+        self, *, item_id: int, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `account/change_account`.
 
         Args:
@@ -1368,12 +1561,17 @@ class BatchAccountMethods:
                 {
                     "itemId": item_id,
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def trash(
-        self, *, call_mode: Literal["list", "restore"], guids: Sequence[str] | None = None
+        self,
+        *,
+        call_mode: Literal["list", "restore"],
+        guids: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[TrashResult]:
         """Call `account/trash`.
 
@@ -1390,7 +1588,8 @@ class BatchAccountMethods:
                 {
                     "callMode": call_mode,
                     "guids": guids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -301,7 +301,7 @@ class CoreMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def search_item(self, *, id: int, flags: int) -> SearchItemResult:
+    def search_item(self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None) -> SearchItemResult:
         """Call `core/search_item`.
 
         Idempotent: retried on transient failures.
@@ -321,12 +321,20 @@ class CoreMethods:
                 {
                     "id": id,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_items(
-        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, from_: int, to: int
+        self,
+        *,
+        spec: SearchSpec,
+        force: Literal[0, 1],
+        flags: int,
+        from_: int,
+        to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchItemsResult:
         """Call `core/search_items`.
 
@@ -351,11 +359,14 @@ class CoreMethods:
                     "flags": flags,
                     "from": from_,
                     "to": to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_data_flags(self, *, spec: Sequence[UpdateDataFlagsSpec]) -> list[UpdateDataFlagsItem]:
+    def update_data_flags(
+        self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
+    ) -> list[UpdateDataFlagsItem]:
         """Call `core/update_data_flags`.
 
         Idempotent: retried on transient failures.
@@ -371,11 +382,12 @@ class CoreMethods:
             _CORE_UPDATE_DATA_FLAGS.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def logout(self) -> ErrorResult:
+    def logout(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/logout`.
 
         Returns: `ErrorResult`.
@@ -384,7 +396,7 @@ class CoreMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/core/logout
         """
-        return self._client.request(_CORE_LOGOUT.call({}))
+        return self._client.request(_CORE_LOGOUT.call({}, extra=extra_params))
 
     def duplicate(
         self,
@@ -392,6 +404,7 @@ class CoreMethods:
         operate_as: str | None = None,
         continue_current_session: bool | None = None,
         client_ip: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/duplicate`.
 
@@ -410,11 +423,18 @@ class CoreMethods:
                     "operateAs": operate_as,
                     "continueCurrentSession": continue_current_session,
                     "clientIp": client_ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def batch(self, *, params: Sequence[BatchCall], flags: BatchFlags | int | None = None) -> list[JSON]:
+    def batch(
+        self,
+        *,
+        params: Sequence[BatchCall],
+        flags: BatchFlags | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[JSON]:
         """Call `core/batch`.
 
         Args:
@@ -432,11 +452,12 @@ class CoreMethods:
                 {
                     "params": params,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, type: Literal[1, 2]) -> AccountData:
+    def get_account_data(self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None) -> AccountData:
         """Call `core/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -452,11 +473,19 @@ class CoreMethods:
             _CORE_GET_ACCOUNT_DATA.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_items_billing(self, *, items: list[int], access_flags: int, service_name: str) -> list[int]:
+    def check_items_billing(
+        self,
+        *,
+        items: list[int],
+        access_flags: int,
+        service_name: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[int]:
         """Call `core/check_items_billing`.
 
         Idempotent: retried on transient failures.
@@ -476,12 +505,13 @@ class CoreMethods:
                     "items": items,
                     "accessFlags": access_flags,
                     "serviceName": service_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def check_accessors(
-        self, *, items: list[int], flags: Literal[0, 1] | None = None
+        self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, dict[str, AccessRights]]:
         """Call `core/check_accessors`.
 
@@ -500,11 +530,20 @@ class CoreMethods:
                 {
                     "items": items,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_user(self, *, creator_id: int, name: str, password: str, data_flags: int) -> CreateItemResult:
+    def create_user(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        password: str,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_user`.
 
         Args:
@@ -526,12 +565,19 @@ class CoreMethods:
                     "name": name,
                     "password": password,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_resource(
-        self, *, creator_id: int, name: str, data_flags: int, skip_creator_check: bool | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        skip_creator_check: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_resource`.
 
@@ -554,11 +600,20 @@ class CoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "skipCreatorCheck": skip_creator_check,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit(self, *, creator_id: int, name: str, hw_type_id: int, data_flags: int) -> CreateItemResult:
+    def create_unit(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        hw_type_id: int,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_unit`.
 
         Args:
@@ -580,11 +635,14 @@ class CoreMethods:
                     "name": name,
                     "hwTypeId": hw_type_id,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit_group(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    def create_unit_group(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_unit_group`.
 
         Args:
@@ -604,12 +662,19 @@ class CoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_retranslator(
-        self, *, creator_id: int, name: str, data_flags: int, config: RetranslatorConfig | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        config: RetranslatorConfig | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_retranslator`.
 
@@ -632,11 +697,14 @@ class CoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_route(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    def create_route(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_route`.
 
         Args:
@@ -656,7 +724,8 @@ class CoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -667,6 +736,7 @@ class CoreMethods:
         filter_value: Sequence[int | str] | None = None,
         include_type: bool | None = None,
         ignore_rename: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[HwType]:
         """Call `core/get_hw_types`.
 
@@ -689,12 +759,19 @@ class CoreMethods:
                     "filterValue": filter_value,
                     "includeType": include_type,
                     "ignoreRename": ignore_rename,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_hw_cmds(
-        self, *, device_type_id: int, unit_id: int | None = None, template: bool | None = None, lang: str | None = None
+        self,
+        *,
+        device_type_id: int,
+        unit_id: int | None = None,
+        template: bool | None = None,
+        lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `core/get_hw_cmds`.
 
@@ -717,11 +794,20 @@ class CoreMethods:
                     "unitId": unit_id,
                     "template": template,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reset_password_request(self, *, user: str, email: str, url: str, email_from: str | None = None) -> ErrorResult:
+    def reset_password_request(
+        self,
+        *,
+        user: str,
+        email: str,
+        url: str,
+        email_from: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `core/reset_password_request`.
 
         Args:
@@ -743,11 +829,14 @@ class CoreMethods:
                     "email": email,
                     "url": url,
                     "emailFrom": email_from,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reset_password_perform(self, *, user: str, code: str) -> ResetPasswordResult:
+    def reset_password_perform(
+        self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
+    ) -> ResetPasswordResult:
         """Call `core/reset_password_perform`.
 
         Args:
@@ -765,21 +854,27 @@ class CoreMethods:
                 {
                     "user": user,
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_auth_hash(self) -> AuthHashResult:
+    def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> AuthHashResult:
         """Call `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/core/create_auth_hash
         """
-        return self._client.request(_CORE_CREATE_AUTH_HASH.call({}))
+        return self._client.request(_CORE_CREATE_AUTH_HASH.call({}, extra=extra_params))
 
     def use_auth_hash(
-        self, *, auth_hash: str, operate_as: str | None = None, check_service: str | None = None
+        self,
+        *,
+        auth_hash: str,
+        operate_as: str | None = None,
+        check_service: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/use_auth_hash`.
 
@@ -800,11 +895,14 @@ class CoreMethods:
                     "authHash": auth_hash,
                     "operateAs": operate_as,
                     "checkService": check_service,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_unique(self, *, type: str, value: str) -> CheckUniqueResult:
+    def check_unique(
+        self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CheckUniqueResult:
         """Call `core/check_unique`.
 
         Idempotent: retried on transient failures.
@@ -822,11 +920,18 @@ class CoreMethods:
                 {
                     "type": type,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def export_file(self, *, spec: SearchSpec | None = None, flags: int | None = None) -> bytes:
+    def export_file(
+        self,
+        *,
+        spec: SearchSpec | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `core/export_file`.
 
         Idempotent: retried on transient failures.
@@ -844,11 +949,14 @@ class CoreMethods:
                 {
                     "spec": spec,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_session_property(self, *, prop_name: str, prop_value: str) -> ErrorResult:
+    def set_session_property(
+        self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `core/set_session_property`.
 
         Args:
@@ -864,11 +972,12 @@ class CoreMethods:
                 {
                     "prop_name": prop_name,
                     "prop_value": prop_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_prms_limit(self, *, prms_limit: int) -> ErrorResult:
+    def set_prms_limit(self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/set_prms_limit`.
 
         Args:
@@ -882,7 +991,8 @@ class CoreMethods:
             _CORE_SET_PRMS_LIMIT.call(
                 {
                     "prms_limit": prms_limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -895,7 +1005,9 @@ class AsyncCoreMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def search_item(self, *, id: int, flags: int) -> SearchItemResult:
+    async def search_item(
+        self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> SearchItemResult:
         """Call `core/search_item`.
 
         Idempotent: retried on transient failures.
@@ -915,12 +1027,20 @@ class AsyncCoreMethods:
                 {
                     "id": id,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def search_items(
-        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, from_: int, to: int
+        self,
+        *,
+        spec: SearchSpec,
+        force: Literal[0, 1],
+        flags: int,
+        from_: int,
+        to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SearchItemsResult:
         """Call `core/search_items`.
 
@@ -945,11 +1065,14 @@ class AsyncCoreMethods:
                     "flags": flags,
                     "from": from_,
                     "to": to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_data_flags(self, *, spec: Sequence[UpdateDataFlagsSpec]) -> list[UpdateDataFlagsItem]:
+    async def update_data_flags(
+        self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
+    ) -> list[UpdateDataFlagsItem]:
         """Call `core/update_data_flags`.
 
         Idempotent: retried on transient failures.
@@ -965,11 +1088,12 @@ class AsyncCoreMethods:
             _CORE_UPDATE_DATA_FLAGS.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def logout(self) -> ErrorResult:
+    async def logout(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/logout`.
 
         Returns: `ErrorResult`.
@@ -978,7 +1102,7 @@ class AsyncCoreMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/core/logout
         """
-        return await self._client.request(_CORE_LOGOUT.call({}))
+        return await self._client.request(_CORE_LOGOUT.call({}, extra=extra_params))
 
     async def duplicate(
         self,
@@ -986,6 +1110,7 @@ class AsyncCoreMethods:
         operate_as: str | None = None,
         continue_current_session: bool | None = None,
         client_ip: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/duplicate`.
 
@@ -1004,11 +1129,18 @@ class AsyncCoreMethods:
                     "operateAs": operate_as,
                     "continueCurrentSession": continue_current_session,
                     "clientIp": client_ip,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def batch(self, *, params: Sequence[BatchCall], flags: BatchFlags | int | None = None) -> list[JSON]:
+    async def batch(
+        self,
+        *,
+        params: Sequence[BatchCall],
+        flags: BatchFlags | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[JSON]:
         """Call `core/batch`.
 
         Args:
@@ -1026,11 +1158,14 @@ class AsyncCoreMethods:
                 {
                     "params": params,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_account_data(self, *, type: Literal[1, 2]) -> AccountData:
+    async def get_account_data(
+        self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> AccountData:
         """Call `core/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -1046,11 +1181,19 @@ class AsyncCoreMethods:
             _CORE_GET_ACCOUNT_DATA.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def check_items_billing(self, *, items: list[int], access_flags: int, service_name: str) -> list[int]:
+    async def check_items_billing(
+        self,
+        *,
+        items: list[int],
+        access_flags: int,
+        service_name: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[int]:
         """Call `core/check_items_billing`.
 
         Idempotent: retried on transient failures.
@@ -1070,12 +1213,13 @@ class AsyncCoreMethods:
                     "items": items,
                     "accessFlags": access_flags,
                     "serviceName": service_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def check_accessors(
-        self, *, items: list[int], flags: Literal[0, 1] | None = None
+        self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> dict[str, dict[str, AccessRights]]:
         """Call `core/check_accessors`.
 
@@ -1094,11 +1238,20 @@ class AsyncCoreMethods:
                 {
                     "items": items,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_user(self, *, creator_id: int, name: str, password: str, data_flags: int) -> CreateItemResult:
+    async def create_user(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        password: str,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_user`.
 
         Args:
@@ -1120,12 +1273,19 @@ class AsyncCoreMethods:
                     "name": name,
                     "password": password,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_resource(
-        self, *, creator_id: int, name: str, data_flags: int, skip_creator_check: bool | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        skip_creator_check: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_resource`.
 
@@ -1148,11 +1308,20 @@ class AsyncCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "skipCreatorCheck": skip_creator_check,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_unit(self, *, creator_id: int, name: str, hw_type_id: int, data_flags: int) -> CreateItemResult:
+    async def create_unit(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        hw_type_id: int,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> CreateItemResult:
         """Call `core/create_unit`.
 
         Args:
@@ -1174,11 +1343,14 @@ class AsyncCoreMethods:
                     "name": name,
                     "hwTypeId": hw_type_id,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_unit_group(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    async def create_unit_group(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_unit_group`.
 
         Args:
@@ -1198,12 +1370,19 @@ class AsyncCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_retranslator(
-        self, *, creator_id: int, name: str, data_flags: int, config: RetranslatorConfig | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        config: RetranslatorConfig | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateItemResult:
         """Call `core/create_retranslator`.
 
@@ -1226,11 +1405,14 @@ class AsyncCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_route(self, *, creator_id: int, name: str, data_flags: int) -> CreateItemResult:
+    async def create_route(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> CreateItemResult:
         """Call `core/create_route`.
 
         Args:
@@ -1250,7 +1432,8 @@ class AsyncCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1261,6 +1444,7 @@ class AsyncCoreMethods:
         filter_value: Sequence[int | str] | None = None,
         include_type: bool | None = None,
         ignore_rename: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[HwType]:
         """Call `core/get_hw_types`.
 
@@ -1283,12 +1467,19 @@ class AsyncCoreMethods:
                     "filterValue": filter_value,
                     "includeType": include_type,
                     "ignoreRename": ignore_rename,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_hw_cmds(
-        self, *, device_type_id: int, unit_id: int | None = None, template: bool | None = None, lang: str | None = None
+        self,
+        *,
+        device_type_id: int,
+        unit_id: int | None = None,
+        template: bool | None = None,
+        lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `core/get_hw_cmds`.
 
@@ -1311,12 +1502,19 @@ class AsyncCoreMethods:
                     "unitId": unit_id,
                     "template": template,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def reset_password_request(
-        self, *, user: str, email: str, url: str, email_from: str | None = None
+        self,
+        *,
+        user: str,
+        email: str,
+        url: str,
+        email_from: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `core/reset_password_request`.
 
@@ -1339,11 +1537,14 @@ class AsyncCoreMethods:
                     "email": email,
                     "url": url,
                     "emailFrom": email_from,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def reset_password_perform(self, *, user: str, code: str) -> ResetPasswordResult:
+    async def reset_password_perform(
+        self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
+    ) -> ResetPasswordResult:
         """Call `core/reset_password_perform`.
 
         Args:
@@ -1361,21 +1562,27 @@ class AsyncCoreMethods:
                 {
                     "user": user,
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def create_auth_hash(self) -> AuthHashResult:
+    async def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> AuthHashResult:
         """Call `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/core/create_auth_hash
         """
-        return await self._client.request(_CORE_CREATE_AUTH_HASH.call({}))
+        return await self._client.request(_CORE_CREATE_AUTH_HASH.call({}, extra=extra_params))
 
     async def use_auth_hash(
-        self, *, auth_hash: str, operate_as: str | None = None, check_service: str | None = None
+        self,
+        *,
+        auth_hash: str,
+        operate_as: str | None = None,
+        check_service: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoginResponse:
         """Call `core/use_auth_hash`.
 
@@ -1396,11 +1603,14 @@ class AsyncCoreMethods:
                     "authHash": auth_hash,
                     "operateAs": operate_as,
                     "checkService": check_service,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def check_unique(self, *, type: str, value: str) -> CheckUniqueResult:
+    async def check_unique(
+        self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CheckUniqueResult:
         """Call `core/check_unique`.
 
         Idempotent: retried on transient failures.
@@ -1418,11 +1628,18 @@ class AsyncCoreMethods:
                 {
                     "type": type,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def export_file(self, *, spec: SearchSpec | None = None, flags: int | None = None) -> bytes:
+    async def export_file(
+        self,
+        *,
+        spec: SearchSpec | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `core/export_file`.
 
         Idempotent: retried on transient failures.
@@ -1440,11 +1657,14 @@ class AsyncCoreMethods:
                 {
                     "spec": spec,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_session_property(self, *, prop_name: str, prop_value: str) -> ErrorResult:
+    async def set_session_property(
+        self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `core/set_session_property`.
 
         Args:
@@ -1460,11 +1680,12 @@ class AsyncCoreMethods:
                 {
                     "prop_name": prop_name,
                     "prop_value": prop_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_prms_limit(self, *, prms_limit: int) -> ErrorResult:
+    async def set_prms_limit(self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `core/set_prms_limit`.
 
         Args:
@@ -1478,7 +1699,8 @@ class AsyncCoreMethods:
             _CORE_SET_PRMS_LIMIT.call(
                 {
                     "prms_limit": prms_limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1491,7 +1713,9 @@ class BatchCoreMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def search_item(self, *, id: int, flags: int) -> Pending[SearchItemResult]:
+    def search_item(
+        self, *, id: int, flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[SearchItemResult]:
         """Call `core/search_item`.
 
         Idempotent: retried on transient failures.
@@ -1511,12 +1735,20 @@ class BatchCoreMethods:
                 {
                     "id": id,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_items(
-        self, *, spec: SearchSpec, force: Literal[0, 1], flags: int, from_: int, to: int
+        self,
+        *,
+        spec: SearchSpec,
+        force: Literal[0, 1],
+        flags: int,
+        from_: int,
+        to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[SearchItemsResult]:
         """Call `core/search_items`.
 
@@ -1541,11 +1773,14 @@ class BatchCoreMethods:
                     "flags": flags,
                     "from": from_,
                     "to": to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_data_flags(self, *, spec: Sequence[UpdateDataFlagsSpec]) -> Pending[list[UpdateDataFlagsItem]]:
+    def update_data_flags(
+        self, *, spec: Sequence[UpdateDataFlagsSpec], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[UpdateDataFlagsItem]]:
         """Call `core/update_data_flags`.
 
         Idempotent: retried on transient failures.
@@ -1561,11 +1796,14 @@ class BatchCoreMethods:
             _CORE_UPDATE_DATA_FLAGS.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_account_data(self, *, type: Literal[1, 2]) -> Pending[AccountData]:
+    def get_account_data(
+        self, *, type: Literal[1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AccountData]:
         """Call `core/get_account_data`.
 
         Idempotent: retried on transient failures.
@@ -1581,11 +1819,19 @@ class BatchCoreMethods:
             _CORE_GET_ACCOUNT_DATA.call(
                 {
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def check_items_billing(self, *, items: list[int], access_flags: int, service_name: str) -> Pending[list[int]]:
+    def check_items_billing(
+        self,
+        *,
+        items: list[int],
+        access_flags: int,
+        service_name: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[list[int]]:
         """Call `core/check_items_billing`.
 
         Idempotent: retried on transient failures.
@@ -1605,12 +1851,13 @@ class BatchCoreMethods:
                     "items": items,
                     "accessFlags": access_flags,
                     "serviceName": service_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def check_accessors(
-        self, *, items: list[int], flags: Literal[0, 1] | None = None
+        self, *, items: list[int], flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, dict[str, AccessRights]]]:
         """Call `core/check_accessors`.
 
@@ -1629,11 +1876,20 @@ class BatchCoreMethods:
                 {
                     "items": items,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_user(self, *, creator_id: int, name: str, password: str, data_flags: int) -> Pending[CreateItemResult]:
+    def create_user(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        password: str,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_user`.
 
         Args:
@@ -1655,12 +1911,19 @@ class BatchCoreMethods:
                     "name": name,
                     "password": password,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_resource(
-        self, *, creator_id: int, name: str, data_flags: int, skip_creator_check: bool | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        skip_creator_check: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
         """Call `core/create_resource`.
 
@@ -1683,11 +1946,20 @@ class BatchCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "skipCreatorCheck": skip_creator_check,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit(self, *, creator_id: int, name: str, hw_type_id: int, data_flags: int) -> Pending[CreateItemResult]:
+    def create_unit(
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        hw_type_id: int,
+        data_flags: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_unit`.
 
         Args:
@@ -1709,11 +1981,14 @@ class BatchCoreMethods:
                     "name": name,
                     "hwTypeId": hw_type_id,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_unit_group(self, *, creator_id: int, name: str, data_flags: int) -> Pending[CreateItemResult]:
+    def create_unit_group(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_unit_group`.
 
         Args:
@@ -1733,12 +2008,19 @@ class BatchCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_retranslator(
-        self, *, creator_id: int, name: str, data_flags: int, config: RetranslatorConfig | None = None
+        self,
+        *,
+        creator_id: int,
+        name: str,
+        data_flags: int,
+        config: RetranslatorConfig | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateItemResult]:
         """Call `core/create_retranslator`.
 
@@ -1761,11 +2043,14 @@ class BatchCoreMethods:
                     "name": name,
                     "dataFlags": data_flags,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_route(self, *, creator_id: int, name: str, data_flags: int) -> Pending[CreateItemResult]:
+    def create_route(
+        self, *, creator_id: int, name: str, data_flags: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CreateItemResult]:
         """Call `core/create_route`.
 
         Args:
@@ -1785,7 +2070,8 @@ class BatchCoreMethods:
                     "creatorId": creator_id,
                     "name": name,
                     "dataFlags": data_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1796,6 +2082,7 @@ class BatchCoreMethods:
         filter_value: Sequence[int | str] | None = None,
         include_type: bool | None = None,
         ignore_rename: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[HwType]]:
         """Call `core/get_hw_types`.
 
@@ -1818,12 +2105,19 @@ class BatchCoreMethods:
                     "filterValue": filter_value,
                     "includeType": include_type,
                     "ignoreRename": ignore_rename,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_hw_cmds(
-        self, *, device_type_id: int, unit_id: int | None = None, template: bool | None = None, lang: str | None = None
+        self,
+        *,
+        device_type_id: int,
+        unit_id: int | None = None,
+        template: bool | None = None,
+        lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `core/get_hw_cmds`.
 
@@ -1846,12 +2140,19 @@ class BatchCoreMethods:
                     "unitId": unit_id,
                     "template": template,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def reset_password_request(
-        self, *, user: str, email: str, url: str, email_from: str | None = None
+        self,
+        *,
+        user: str,
+        email: str,
+        url: str,
+        email_from: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `core/reset_password_request`.
 
@@ -1874,11 +2175,14 @@ class BatchCoreMethods:
                     "email": email,
                     "url": url,
                     "emailFrom": email_from,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def reset_password_perform(self, *, user: str, code: str) -> Pending[ResetPasswordResult]:
+    def reset_password_perform(
+        self, *, user: str, code: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ResetPasswordResult]:
         """Call `core/reset_password_perform`.
 
         Args:
@@ -1896,20 +2200,23 @@ class BatchCoreMethods:
                 {
                     "user": user,
                     "code": code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def create_auth_hash(self) -> Pending[AuthHashResult]:
+    def create_auth_hash(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[AuthHashResult]:
         """Call `core/create_auth_hash`.
 
         Returns: `AuthHashResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/core/create_auth_hash
         """
-        return self._batch.add(_CORE_CREATE_AUTH_HASH.call({}))
+        return self._batch.add(_CORE_CREATE_AUTH_HASH.call({}, extra=extra_params))
 
-    def check_unique(self, *, type: str, value: str) -> Pending[CheckUniqueResult]:
+    def check_unique(
+        self, *, type: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CheckUniqueResult]:
         """Call `core/check_unique`.
 
         Idempotent: retried on transient failures.
@@ -1927,11 +2234,14 @@ class BatchCoreMethods:
                 {
                     "type": type,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_session_property(self, *, prop_name: str, prop_value: str) -> Pending[ErrorResult]:
+    def set_session_property(
+        self, *, prop_name: str, prop_value: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `core/set_session_property`.
 
         Args:
@@ -1947,11 +2257,14 @@ class BatchCoreMethods:
                 {
                     "prop_name": prop_name,
                     "prop_value": prop_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_prms_limit(self, *, prms_limit: int) -> Pending[ErrorResult]:
+    def set_prms_limit(
+        self, *, prms_limit: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `core/set_prms_limit`.
 
         Args:
@@ -1965,7 +2278,8 @@ class BatchCoreMethods:
             _CORE_SET_PRMS_LIMIT.call(
                 {
                     "prms_limit": prms_limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -95,6 +95,7 @@ class EventsMethods:
         mode: Literal["add", "remove", "clear"],
         units: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_units`.
 
@@ -113,7 +114,8 @@ class EventsMethods:
                     "mode": mode,
                     "units": units,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -123,6 +125,7 @@ class EventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, dict[str, list[JSON]]]:
         """Call `events/check_updates`.
 
@@ -141,7 +144,8 @@ class EventsMethods:
                     "lang": lang,
                     "measure": measure,
                     "detalization": detalization,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -156,6 +160,7 @@ class EventsMethods:
         selector: EventsSelector | Sequence[EventsSelector] | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/load`.
 
@@ -186,11 +191,14 @@ class EventsMethods:
                     "selector": selector,
                     "measure": measure,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, selector: EventsSelector | Sequence[EventsSelector]) -> dict[str, JSON]:
+    def get(
+        self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `events/get`.
 
         Idempotent: retried on transient failures.
@@ -206,18 +214,19 @@ class EventsMethods:
             _EVENTS_GET.call(
                 {
                     "selector": selector,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> ErrorResult:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `events/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/unload
         """
-        return self._client.request(_EVENTS_UNLOAD.call({}))
+        return self._client.request(_EVENTS_UNLOAD.call({}, extra=extra_params))
 
     def update_items(
         self,
@@ -225,6 +234,7 @@ class EventsMethods:
         mode: Literal["add", "remove", "clear", "list"],
         items: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_items`.
 
@@ -243,7 +253,8 @@ class EventsMethods:
                     "mode": mode,
                     "items": items,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -262,6 +273,7 @@ class AsyncEventsMethods:
         mode: Literal["add", "remove", "clear"],
         units: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_units`.
 
@@ -280,7 +292,8 @@ class AsyncEventsMethods:
                     "mode": mode,
                     "units": units,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -290,6 +303,7 @@ class AsyncEventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, dict[str, list[JSON]]]:
         """Call `events/check_updates`.
 
@@ -308,7 +322,8 @@ class AsyncEventsMethods:
                     "lang": lang,
                     "measure": measure,
                     "detalization": detalization,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -323,6 +338,7 @@ class AsyncEventsMethods:
         selector: EventsSelector | Sequence[EventsSelector] | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/load`.
 
@@ -353,11 +369,14 @@ class AsyncEventsMethods:
                     "selector": selector,
                     "measure": measure,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, selector: EventsSelector | Sequence[EventsSelector]) -> dict[str, JSON]:
+    async def get(
+        self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `events/get`.
 
         Idempotent: retried on transient failures.
@@ -373,18 +392,19 @@ class AsyncEventsMethods:
             _EVENTS_GET.call(
                 {
                     "selector": selector,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unload(self) -> ErrorResult:
+    async def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `events/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/unload
         """
-        return await self._client.request(_EVENTS_UNLOAD.call({}))
+        return await self._client.request(_EVENTS_UNLOAD.call({}, extra=extra_params))
 
     async def update_items(
         self,
@@ -392,6 +412,7 @@ class AsyncEventsMethods:
         mode: Literal["add", "remove", "clear", "list"],
         items: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `events/update_items`.
 
@@ -410,7 +431,8 @@ class AsyncEventsMethods:
                     "mode": mode,
                     "items": items,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -429,6 +451,7 @@ class BatchEventsMethods:
         mode: Literal["add", "remove", "clear"],
         units: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `events/update_units`.
 
@@ -447,7 +470,8 @@ class BatchEventsMethods:
                     "mode": mode,
                     "units": units,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -457,6 +481,7 @@ class BatchEventsMethods:
         lang: str | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         detalization: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, dict[str, list[JSON]]]]:
         """Call `events/check_updates`.
 
@@ -475,7 +500,8 @@ class BatchEventsMethods:
                     "lang": lang,
                     "measure": measure,
                     "detalization": detalization,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -490,6 +516,7 @@ class BatchEventsMethods:
         selector: EventsSelector | Sequence[EventsSelector] | None = None,
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         lang: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `events/load`.
 
@@ -520,11 +547,14 @@ class BatchEventsMethods:
                     "selector": selector,
                     "measure": measure,
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, selector: EventsSelector | Sequence[EventsSelector]) -> Pending[dict[str, JSON]]:
+    def get(
+        self, *, selector: EventsSelector | Sequence[EventsSelector], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `events/get`.
 
         Idempotent: retried on transient failures.
@@ -540,18 +570,19 @@ class BatchEventsMethods:
             _EVENTS_GET.call(
                 {
                     "selector": selector,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> Pending[ErrorResult]:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `events/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/events/unload
         """
-        return self._batch.add(_EVENTS_UNLOAD.call({}))
+        return self._batch.add(_EVENTS_UNLOAD.call({}, extra=extra_params))
 
     def update_items(
         self,
@@ -559,6 +590,7 @@ class BatchEventsMethods:
         mode: Literal["add", "remove", "clear", "list"],
         items: Sequence[EventsUnit | int] | None = None,
         evt_flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `events/update_items`.
 
@@ -577,7 +609,8 @@ class BatchEventsMethods:
                     "mode": mode,
                     "items": items,
                     "evt_flags": evt_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

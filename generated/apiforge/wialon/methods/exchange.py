@@ -136,7 +136,12 @@ class ExchangeMethods:
         self._client = client
 
     def export_zones(
-        self, *, file_name: str, zones: Sequence[Mapping[str, JSON]], compress: bool | None = None
+        self,
+        *,
+        file_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        compress: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_zones`.
 
@@ -157,7 +162,8 @@ class ExchangeMethods:
                     "fileName": file_name,
                     "zones": zones,
                     "compress": compress,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -170,6 +176,7 @@ class ExchangeMethods:
         item_id: int | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_messages`.
 
@@ -196,11 +203,18 @@ class ExchangeMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def export_json(self, *, file_name: str | None = None, json: Mapping[str, JSON] | None = None) -> bytes:
+    def export_json(
+        self,
+        *,
+        file_name: str | None = None,
+        json: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `exchange/export_json`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -218,11 +232,14 @@ class ExchangeMethods:
                 {
                     "fileName": file_name,
                     "json": json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_json(self, *, file: FileInput, event_hash: str | None = None) -> dict[str, JSON]:
+    def import_json(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `exchange/import_json`.
 
         Heavy: at most 3 run at once per session.
@@ -240,11 +257,14 @@ class ExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_zones_save(self, *, item_id: int, zones: Sequence[Zone]) -> int:
+    def import_zones_save(
+        self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_zones_save`.
 
         Heavy: at most 3 run at once per session.
@@ -262,11 +282,19 @@ class ExchangeMethods:
                 {
                     "itemId": item_id,
                     "zones": zones,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_messages(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    def import_messages(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `exchange/import_messages`.
 
         Heavy: at most 3 run at once per session.
@@ -286,11 +314,14 @@ class ExchangeMethods:
                     "itemId": item_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_pois_save(self, *, item_id: int, pois: Sequence[Poi]) -> int:
+    def import_pois_save(
+        self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_pois_save`.
 
         Heavy: at most 3 run at once per session.
@@ -308,11 +339,14 @@ class ExchangeMethods:
                 {
                     "itemId": item_id,
                     "pois": pois,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_zones_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    def import_zones_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_zones_read`.
 
         Heavy: at most 3 run at once per session.
@@ -330,11 +364,14 @@ class ExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_pois_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    def import_pois_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_pois_read`.
 
         Heavy: at most 3 run at once per session.
@@ -352,7 +389,8 @@ class ExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -366,7 +404,12 @@ class AsyncExchangeMethods:
         self._client = client
 
     async def export_zones(
-        self, *, file_name: str, zones: Sequence[Mapping[str, JSON]], compress: bool | None = None
+        self,
+        *,
+        file_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        compress: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_zones`.
 
@@ -387,7 +430,8 @@ class AsyncExchangeMethods:
                     "fileName": file_name,
                     "zones": zones,
                     "compress": compress,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -400,6 +444,7 @@ class AsyncExchangeMethods:
         item_id: int | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `exchange/export_messages`.
 
@@ -426,11 +471,18 @@ class AsyncExchangeMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def export_json(self, *, file_name: str | None = None, json: Mapping[str, JSON] | None = None) -> bytes:
+    async def export_json(
+        self,
+        *,
+        file_name: str | None = None,
+        json: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> bytes:
         """Call `exchange/export_json`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -448,11 +500,14 @@ class AsyncExchangeMethods:
                 {
                     "fileName": file_name,
                     "json": json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_json(self, *, file: FileInput, event_hash: str | None = None) -> dict[str, JSON]:
+    async def import_json(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `exchange/import_json`.
 
         Heavy: at most 3 run at once per session.
@@ -470,11 +525,14 @@ class AsyncExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_zones_save(self, *, item_id: int, zones: Sequence[Zone]) -> int:
+    async def import_zones_save(
+        self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_zones_save`.
 
         Heavy: at most 3 run at once per session.
@@ -492,11 +550,19 @@ class AsyncExchangeMethods:
                 {
                     "itemId": item_id,
                     "zones": zones,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_messages(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    async def import_messages(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `exchange/import_messages`.
 
         Heavy: at most 3 run at once per session.
@@ -516,11 +582,14 @@ class AsyncExchangeMethods:
                     "itemId": item_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_pois_save(self, *, item_id: int, pois: Sequence[Poi]) -> int:
+    async def import_pois_save(
+        self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
+    ) -> int:
         """Call `exchange/import_pois_save`.
 
         Heavy: at most 3 run at once per session.
@@ -538,11 +607,14 @@ class AsyncExchangeMethods:
                 {
                     "itemId": item_id,
                     "pois": pois,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_zones_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    async def import_zones_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_zones_read`.
 
         Heavy: at most 3 run at once per session.
@@ -560,11 +632,14 @@ class AsyncExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def import_pois_read(self, *, file: FileInput, event_hash: str | None = None) -> list[JSON]:
+    async def import_pois_read(
+        self, *, file: FileInput, event_hash: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[JSON]:
         """Call `exchange/import_pois_read`.
 
         Heavy: at most 3 run at once per session.
@@ -582,7 +657,8 @@ class AsyncExchangeMethods:
                 {
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -595,7 +671,9 @@ class BatchExchangeMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def import_zones_save(self, *, item_id: int, zones: Sequence[Zone]) -> Pending[int]:
+    def import_zones_save(
+        self, *, item_id: int, zones: Sequence[Zone], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `exchange/import_zones_save`.
 
         Heavy: at most 3 run at once per session.
@@ -613,11 +691,14 @@ class BatchExchangeMethods:
                 {
                     "itemId": item_id,
                     "zones": zones,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def import_pois_save(self, *, item_id: int, pois: Sequence[Poi]) -> Pending[int]:
+    def import_pois_save(
+        self, *, item_id: int, pois: Sequence[Poi], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[int]:
         """Call `exchange/import_pois_save`.
 
         Heavy: at most 3 run at once per session.
@@ -635,7 +716,8 @@ class BatchExchangeMethods:
                 {
                     "itemId": item_id,
                     "pois": pois,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -142,6 +143,7 @@ class FileMethods:
         mask: str | None = None,
         recursive: bool | None = None,
         full_path: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StorageEntry]:
         """Call `file/list`.
 
@@ -168,12 +170,19 @@ class FileMethods:
                     "mask": mask,
                     "recursive": recursive,
                     "fullPath": full_path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str, format: int | None = None
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        format: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `file/get`.
 
@@ -196,7 +205,8 @@ class FileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "format": format,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -209,6 +219,7 @@ class FileMethods:
         file: FileInput,
         write_type: Literal[0, 1, 2] | None = None,
         event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/put`.
 
@@ -233,11 +244,19 @@ class FileMethods:
                     "file": file,
                     "writeType": write_type,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def rm(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    def rm(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/rm`.
 
         Args:
@@ -255,7 +274,8 @@ class FileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -266,6 +286,7 @@ class FileMethods:
         storage_type: StorageType | Literal[1, 2],
         path: str,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FileContent:
         """Call `file/read`.
 
@@ -288,7 +309,8 @@ class FileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -301,6 +323,7 @@ class FileMethods:
         content: str,
         write_type: Literal[0, 1, 2] | None = None,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/write`.
 
@@ -325,11 +348,14 @@ class FileMethods:
                     "content": content,
                     "writeType": write_type,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def library(self, *, type: str, flags: Literal[0, 1] | None = None) -> dict[str, builtins.list[LibraryFile]]:
+    def library(
+        self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, builtins.list[LibraryFile]]:
         """Call `file/library`.
 
         Idempotent: retried on transient failures.
@@ -347,11 +373,19 @@ class FileMethods:
                 {
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mkdir(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    def mkdir(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/mkdir`.
 
         Args:
@@ -369,11 +403,12 @@ class FileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def type_library(self, *, lang: str | None = None) -> JSON:
+    def type_library(self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `file/type_library`.
 
         Idempotent: retried on transient failures.
@@ -389,7 +424,8 @@ class FileMethods:
             _FILE_TYPE_LIBRARY.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -411,6 +447,7 @@ class AsyncFileMethods:
         mask: str | None = None,
         recursive: bool | None = None,
         full_path: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StorageEntry]:
         """Call `file/list`.
 
@@ -437,12 +474,19 @@ class AsyncFileMethods:
                     "mask": mask,
                     "recursive": recursive,
                     "fullPath": full_path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str, format: int | None = None
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        format: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `file/get`.
 
@@ -465,7 +509,8 @@ class AsyncFileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "format": format,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -478,6 +523,7 @@ class AsyncFileMethods:
         file: FileInput,
         write_type: Literal[0, 1, 2] | None = None,
         event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/put`.
 
@@ -502,11 +548,19 @@ class AsyncFileMethods:
                     "file": file,
                     "writeType": write_type,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def rm(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    async def rm(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/rm`.
 
         Args:
@@ -524,7 +578,8 @@ class AsyncFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -535,6 +590,7 @@ class AsyncFileMethods:
         storage_type: StorageType | Literal[1, 2],
         path: str,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FileContent:
         """Call `file/read`.
 
@@ -557,7 +613,8 @@ class AsyncFileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -570,6 +627,7 @@ class AsyncFileMethods:
         content: str,
         write_type: Literal[0, 1, 2] | None = None,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `file/write`.
 
@@ -594,11 +652,14 @@ class AsyncFileMethods:
                     "content": content,
                     "writeType": write_type,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def library(self, *, type: str, flags: Literal[0, 1] | None = None) -> dict[str, builtins.list[LibraryFile]]:
+    async def library(
+        self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, builtins.list[LibraryFile]]:
         """Call `file/library`.
 
         Idempotent: retried on transient failures.
@@ -616,11 +677,19 @@ class AsyncFileMethods:
                 {
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def mkdir(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> ErrorResult:
+    async def mkdir(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `file/mkdir`.
 
         Args:
@@ -638,11 +707,12 @@ class AsyncFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def type_library(self, *, lang: str | None = None) -> JSON:
+    async def type_library(self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `file/type_library`.
 
         Idempotent: retried on transient failures.
@@ -658,7 +728,8 @@ class AsyncFileMethods:
             _FILE_TYPE_LIBRARY.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -680,6 +751,7 @@ class BatchFileMethods:
         mask: str | None = None,
         recursive: bool | None = None,
         full_path: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[builtins.list[StorageEntry]]:
         """Call `file/list`.
 
@@ -706,11 +778,19 @@ class BatchFileMethods:
                     "mask": mask,
                     "recursive": recursive,
                     "fullPath": full_path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def rm(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> Pending[ErrorResult]:
+    def rm(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[ErrorResult]:
         """Call `file/rm`.
 
         Args:
@@ -728,7 +808,8 @@ class BatchFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -739,6 +820,7 @@ class BatchFileMethods:
         storage_type: StorageType | Literal[1, 2],
         path: str,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FileContent]:
         """Call `file/read`.
 
@@ -761,7 +843,8 @@ class BatchFileMethods:
                     "storageType": storage_type,
                     "path": path,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -774,6 +857,7 @@ class BatchFileMethods:
         content: str,
         write_type: Literal[0, 1, 2] | None = None,
         content_type: Literal[0, 1, 2] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `file/write`.
 
@@ -798,12 +882,13 @@ class BatchFileMethods:
                     "content": content,
                     "writeType": write_type,
                     "contentType": content_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def library(
-        self, *, type: str, flags: Literal[0, 1] | None = None
+        self, *, type: str, flags: Literal[0, 1] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[dict[str, builtins.list[LibraryFile]]]:
         """Call `file/library`.
 
@@ -822,11 +907,19 @@ class BatchFileMethods:
                 {
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def mkdir(self, *, item_id: int, storage_type: StorageType | Literal[1, 2], path: str) -> Pending[ErrorResult]:
+    def mkdir(
+        self,
+        *,
+        item_id: int,
+        storage_type: StorageType | Literal[1, 2],
+        path: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[ErrorResult]:
         """Call `file/mkdir`.
 
         Args:
@@ -844,11 +937,14 @@ class BatchFileMethods:
                     "itemId": item_id,
                     "storageType": storage_type,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def type_library(self, *, lang: str | None = None) -> Pending[JSON]:
+    def type_library(
+        self, *, lang: str | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[JSON]:
         """Call `file/type_library`.
 
         Idempotent: retried on transient failures.
@@ -864,7 +960,8 @@ class BatchFileMethods:
             _FILE_TYPE_LIBRARY.call(
                 {
                     "lang": lang,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -160,7 +160,9 @@ class ItemMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def update_name(self, *, item_id: int, name: str) -> ItemNameResult:
+    def update_name(
+        self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> ItemNameResult:
         """Call `item/update_name`.
 
         Args:
@@ -178,11 +180,12 @@ class ItemMethods:
                 {
                     "itemId": item_id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_item(self, *, item_id: int) -> ErrorResult:
+    def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `item/delete_item`.
 
         Args:
@@ -196,7 +199,8 @@ class ItemMethods:
             _ITEM_DELETE_ITEM.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -208,6 +212,7 @@ class ItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_custom_field`.
 
@@ -230,11 +235,14 @@ class ItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_custom_property(self, *, item_id: int, name: str, value: str) -> CustomPropertyResult:
+    def update_custom_property(
+        self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CustomPropertyResult:
         """Call `item/update_custom_property`.
 
         Args:
@@ -252,7 +260,8 @@ class ItemMethods:
                     "itemId": item_id,
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -264,6 +273,7 @@ class ItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_admin_field`.
 
@@ -286,12 +296,19 @@ class ItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_log_record(
-        self, *, item_id: int, action: str, new_value: str | None = None, old_value: str | None = None
+        self,
+        *,
+        item_id: int,
+        action: str,
+        new_value: str | None = None,
+        old_value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/add_log_record`.
 
@@ -312,11 +329,14 @@ class ItemMethods:
                     "action": action,
                     "newValue": new_value,
                     "oldValue": old_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backup(self, *, item_id: int, file_id: int) -> GetBackupResult:
+    def get_backup(
+        self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GetBackupResult:
         """Call `item/get_backup`.
 
         Idempotent: retried on transient failures.
@@ -334,11 +354,12 @@ class ItemMethods:
                 {
                     "itemId": item_id,
                     "fileId": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_backups(self, *, item_id: int) -> ListBackupsResult:
+    def list_backups(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ListBackupsResult:
         """Call `item/list_backups`.
 
         Idempotent: retried on transient failures.
@@ -354,12 +375,18 @@ class ItemMethods:
             _ITEM_LIST_BACKUPS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_measure_units(
-        self, *, item_id: int, type: MeasureSystem | Literal[0, 1, 2, 3], flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        type: MeasureSystem | Literal[0, 1, 2, 3],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/update_measure_units`.
 
@@ -378,7 +405,8 @@ class ItemMethods:
                     "itemId": item_id,
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -392,6 +420,7 @@ class ItemMethods:
         path: str | None = None,
         check: Literal[0, 1] | None = None,
         hosting_ftp: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FtpSettings:
         """Call `item/update_ftp_property`.
 
@@ -418,11 +447,14 @@ class ItemMethods:
                     "path": path,
                     "check": check,
                     "hostingFtp": hosting_ftp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_profile_field(self, *, item_id: int, n: str, v: str) -> tuple[int, CustomField | None]:
+    def update_profile_field(
+        self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
+    ) -> tuple[int, CustomField | None]:
         """Call `item/update_profile_field`.
 
         Args:
@@ -440,7 +472,8 @@ class ItemMethods:
                     "itemId": item_id,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -452,6 +485,7 @@ class ItemMethods:
         driver_icons: Mapping[str, str] | None = None,
         trailer_icons: Mapping[str, str] | None = None,
         zone_icons: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/restore_icons`.
 
@@ -474,7 +508,8 @@ class ItemMethods:
                     "driverIcons": driver_icons,
                     "trailerIcons": trailer_icons,
                     "zoneIcons": zone_icons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -487,7 +522,9 @@ class AsyncItemMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def update_name(self, *, item_id: int, name: str) -> ItemNameResult:
+    async def update_name(
+        self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> ItemNameResult:
         """Call `item/update_name`.
 
         Args:
@@ -505,11 +542,12 @@ class AsyncItemMethods:
                 {
                     "itemId": item_id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_item(self, *, item_id: int) -> ErrorResult:
+    async def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `item/delete_item`.
 
         Args:
@@ -523,7 +561,8 @@ class AsyncItemMethods:
             _ITEM_DELETE_ITEM.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -535,6 +574,7 @@ class AsyncItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_custom_field`.
 
@@ -557,11 +597,14 @@ class AsyncItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_custom_property(self, *, item_id: int, name: str, value: str) -> CustomPropertyResult:
+    async def update_custom_property(
+        self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> CustomPropertyResult:
         """Call `item/update_custom_property`.
 
         Args:
@@ -579,7 +622,8 @@ class AsyncItemMethods:
                     "itemId": item_id,
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -591,6 +635,7 @@ class AsyncItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CustomField | None]:
         """Call `item/update_admin_field`.
 
@@ -613,12 +658,19 @@ class AsyncItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_log_record(
-        self, *, item_id: int, action: str, new_value: str | None = None, old_value: str | None = None
+        self,
+        *,
+        item_id: int,
+        action: str,
+        new_value: str | None = None,
+        old_value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/add_log_record`.
 
@@ -639,11 +691,14 @@ class AsyncItemMethods:
                     "action": action,
                     "newValue": new_value,
                     "oldValue": old_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_backup(self, *, item_id: int, file_id: int) -> GetBackupResult:
+    async def get_backup(
+        self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GetBackupResult:
         """Call `item/get_backup`.
 
         Idempotent: retried on transient failures.
@@ -661,11 +716,14 @@ class AsyncItemMethods:
                 {
                     "itemId": item_id,
                     "fileId": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_backups(self, *, item_id: int) -> ListBackupsResult:
+    async def list_backups(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ListBackupsResult:
         """Call `item/list_backups`.
 
         Idempotent: retried on transient failures.
@@ -681,12 +739,18 @@ class AsyncItemMethods:
             _ITEM_LIST_BACKUPS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_measure_units(
-        self, *, item_id: int, type: MeasureSystem | Literal[0, 1, 2, 3], flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        type: MeasureSystem | Literal[0, 1, 2, 3],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/update_measure_units`.
 
@@ -705,7 +769,8 @@ class AsyncItemMethods:
                     "itemId": item_id,
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -719,6 +784,7 @@ class AsyncItemMethods:
         path: str | None = None,
         check: Literal[0, 1] | None = None,
         hosting_ftp: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FtpSettings:
         """Call `item/update_ftp_property`.
 
@@ -745,11 +811,14 @@ class AsyncItemMethods:
                     "path": path,
                     "check": check,
                     "hostingFtp": hosting_ftp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_profile_field(self, *, item_id: int, n: str, v: str) -> tuple[int, CustomField | None]:
+    async def update_profile_field(
+        self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
+    ) -> tuple[int, CustomField | None]:
         """Call `item/update_profile_field`.
 
         Args:
@@ -767,7 +836,8 @@ class AsyncItemMethods:
                     "itemId": item_id,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -779,6 +849,7 @@ class AsyncItemMethods:
         driver_icons: Mapping[str, str] | None = None,
         trailer_icons: Mapping[str, str] | None = None,
         zone_icons: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `item/restore_icons`.
 
@@ -801,7 +872,8 @@ class AsyncItemMethods:
                     "driverIcons": driver_icons,
                     "trailerIcons": trailer_icons,
                     "zoneIcons": zone_icons,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -814,7 +886,9 @@ class BatchItemMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def update_name(self, *, item_id: int, name: str) -> Pending[ItemNameResult]:
+    def update_name(
+        self, *, item_id: int, name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ItemNameResult]:
         """Call `item/update_name`.
 
         Args:
@@ -832,11 +906,12 @@ class BatchItemMethods:
                 {
                     "itemId": item_id,
                     "name": name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_item(self, *, item_id: int) -> Pending[ErrorResult]:
+    def delete_item(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `item/delete_item`.
 
         Args:
@@ -850,7 +925,8 @@ class BatchItemMethods:
             _ITEM_DELETE_ITEM.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -862,6 +938,7 @@ class BatchItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CustomField | None]]:
         """Call `item/update_custom_field`.
 
@@ -884,11 +961,14 @@ class BatchItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_custom_property(self, *, item_id: int, name: str, value: str) -> Pending[CustomPropertyResult]:
+    def update_custom_property(
+        self, *, item_id: int, name: str, value: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CustomPropertyResult]:
         """Call `item/update_custom_property`.
 
         Args:
@@ -906,7 +986,8 @@ class BatchItemMethods:
                     "itemId": item_id,
                     "name": name,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -918,6 +999,7 @@ class BatchItemMethods:
         call_mode: CallMode | Literal["create", "update", "delete"],
         n: str | None = None,
         v: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CustomField | None]]:
         """Call `item/update_admin_field`.
 
@@ -940,12 +1022,19 @@ class BatchItemMethods:
                     "callMode": call_mode,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_log_record(
-        self, *, item_id: int, action: str, new_value: str | None = None, old_value: str | None = None
+        self,
+        *,
+        item_id: int,
+        action: str,
+        new_value: str | None = None,
+        old_value: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `item/add_log_record`.
 
@@ -966,11 +1055,14 @@ class BatchItemMethods:
                     "action": action,
                     "newValue": new_value,
                     "oldValue": old_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_backup(self, *, item_id: int, file_id: int) -> Pending[GetBackupResult]:
+    def get_backup(
+        self, *, item_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[GetBackupResult]:
         """Call `item/get_backup`.
 
         Idempotent: retried on transient failures.
@@ -988,11 +1080,14 @@ class BatchItemMethods:
                 {
                     "itemId": item_id,
                     "fileId": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_backups(self, *, item_id: int) -> Pending[ListBackupsResult]:
+    def list_backups(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ListBackupsResult]:
         """Call `item/list_backups`.
 
         Idempotent: retried on transient failures.
@@ -1008,12 +1103,18 @@ class BatchItemMethods:
             _ITEM_LIST_BACKUPS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_measure_units(
-        self, *, item_id: int, type: MeasureSystem | Literal[0, 1, 2, 3], flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        type: MeasureSystem | Literal[0, 1, 2, 3],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `item/update_measure_units`.
 
@@ -1032,7 +1133,8 @@ class BatchItemMethods:
                     "itemId": item_id,
                     "type": type,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1046,6 +1148,7 @@ class BatchItemMethods:
         path: str | None = None,
         check: Literal[0, 1] | None = None,
         hosting_ftp: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[FtpSettings]:
         """Call `item/update_ftp_property`.
 
@@ -1072,11 +1175,14 @@ class BatchItemMethods:
                     "path": path,
                     "check": check,
                     "hostingFtp": hosting_ftp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_profile_field(self, *, item_id: int, n: str, v: str) -> Pending[tuple[int, CustomField | None]]:
+    def update_profile_field(
+        self, *, item_id: int, n: str, v: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[tuple[int, CustomField | None]]:
         """Call `item/update_profile_field`.
 
         Args:
@@ -1094,7 +1200,8 @@ class BatchItemMethods:
                     "itemId": item_id,
                     "n": n,
                     "v": v,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1106,6 +1213,7 @@ class BatchItemMethods:
         driver_icons: Mapping[str, str] | None = None,
         trailer_icons: Mapping[str, str] | None = None,
         zone_icons: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `item/restore_icons`.
 
@@ -1128,7 +1236,8 @@ class BatchItemMethods:
                     "driverIcons": driver_icons,
                     "trailerIcons": trailer_icons,
                     "zoneIcons": zone_icons,
-                }
+                },
+                extra=extra_params,
             )
         )
 

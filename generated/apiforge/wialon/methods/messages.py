@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -133,6 +134,7 @@ class MessagesMethods:
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         sensor_id: int | None = None,
         filter: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_interval`.
 
@@ -169,12 +171,21 @@ class MessagesMethods:
                     "measure": measure,
                     "sensorId": sensor_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_last(
-        self, *, item_id: int, last_time: int, last_count: int, flags: int, flags_mask: int, load_count: int
+        self,
+        *,
+        item_id: int,
+        last_time: int,
+        last_count: int,
+        flags: int,
+        flags_mask: int,
+        load_count: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_last`.
 
@@ -203,7 +214,8 @@ class MessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -218,6 +230,7 @@ class MessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
         """Call `messages/get_messages`.
 
@@ -248,20 +261,21 @@ class MessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> ErrorResult:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/unload
         """
-        return self._client.request(_MESSAGES_UNLOAD.call({}))
+        return self._client.request(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
-    def delete_message(self, *, msg_index: int) -> ErrorResult:
+    def delete_message(self, *, msg_index: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/delete_message`.
 
         Args:
@@ -277,7 +291,8 @@ class MessagesMethods:
             _MESSAGES_DELETE_MESSAGE.call(
                 {
                     "msgIndex": msg_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -288,6 +303,7 @@ class MessagesMethods:
         file_id: str | None = None,
         msg_index: int | None = None,
         file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `messages/get_message_file`.
 
@@ -310,12 +326,19 @@ class MessagesMethods:
                     "fileId": file_id,
                     "msgIndex": msg_index,
                     "fileName": file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_packed_messages(
-        self, *, item_id: int, time_from: int, time_to: int, filtration_flags: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        filtration_flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PackedMessagesResult:
         """Call `messages/get_packed_messages`.
 
@@ -338,7 +361,8 @@ class MessagesMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "filtrationFlags": filtration_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -364,6 +388,7 @@ class AsyncMessagesMethods:
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         sensor_id: int | None = None,
         filter: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_interval`.
 
@@ -400,12 +425,21 @@ class AsyncMessagesMethods:
                     "measure": measure,
                     "sensorId": sensor_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def load_last(
-        self, *, item_id: int, last_time: int, last_count: int, flags: int, flags_mask: int, load_count: int
+        self,
+        *,
+        item_id: int,
+        last_time: int,
+        last_count: int,
+        flags: int,
+        flags_mask: int,
+        load_count: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoadMessagesResult:
         """Call `messages/load_last`.
 
@@ -434,7 +468,8 @@ class AsyncMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -449,6 +484,7 @@ class AsyncMessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
         """Call `messages/get_messages`.
 
@@ -479,20 +515,21 @@ class AsyncMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def unload(self) -> ErrorResult:
+    async def unload(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/unload
         """
-        return await self._client.request(_MESSAGES_UNLOAD.call({}))
+        return await self._client.request(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
-    async def delete_message(self, *, msg_index: int) -> ErrorResult:
+    async def delete_message(self, *, msg_index: int, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `messages/delete_message`.
 
         Args:
@@ -508,7 +545,8 @@ class AsyncMessagesMethods:
             _MESSAGES_DELETE_MESSAGE.call(
                 {
                     "msgIndex": msg_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -519,6 +557,7 @@ class AsyncMessagesMethods:
         file_id: str | None = None,
         msg_index: int | None = None,
         file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `messages/get_message_file`.
 
@@ -541,12 +580,19 @@ class AsyncMessagesMethods:
                     "fileId": file_id,
                     "msgIndex": msg_index,
                     "fileName": file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_packed_messages(
-        self, *, item_id: int, time_from: int, time_to: int, filtration_flags: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        filtration_flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> PackedMessagesResult:
         """Call `messages/get_packed_messages`.
 
@@ -569,7 +615,8 @@ class AsyncMessagesMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "filtrationFlags": filtration_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -595,6 +642,7 @@ class BatchMessagesMethods:
         measure: MeasureSystem | Literal[0, 1, 2, 3] | None = None,
         sensor_id: int | None = None,
         filter: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LoadMessagesResult]:
         """Call `messages/load_interval`.
 
@@ -631,12 +679,21 @@ class BatchMessagesMethods:
                     "measure": measure,
                     "sensorId": sensor_id,
                     "filter": filter,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_last(
-        self, *, item_id: int, last_time: int, last_count: int, flags: int, flags_mask: int, load_count: int
+        self,
+        *,
+        item_id: int,
+        last_time: int,
+        last_count: int,
+        flags: int,
+        flags_mask: int,
+        load_count: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LoadMessagesResult]:
         """Call `messages/load_last`.
 
@@ -665,7 +722,8 @@ class BatchMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -680,6 +738,7 @@ class BatchMessagesMethods:
         flags: int | None = None,
         flags_mask: int | None = None,
         load_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[DataMessage]]:
         """Call `messages/get_messages`.
 
@@ -710,20 +769,23 @@ class BatchMessagesMethods:
                     "flags": flags,
                     "flagsMask": flags_mask,
                     "loadCount": load_count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def unload(self) -> Pending[ErrorResult]:
+    def unload(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `messages/unload`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/messages/unload
         """
-        return self._batch.add(_MESSAGES_UNLOAD.call({}))
+        return self._batch.add(_MESSAGES_UNLOAD.call({}, extra=extra_params))
 
-    def delete_message(self, *, msg_index: int) -> Pending[ErrorResult]:
+    def delete_message(
+        self, *, msg_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `messages/delete_message`.
 
         Args:
@@ -739,12 +801,19 @@ class BatchMessagesMethods:
             _MESSAGES_DELETE_MESSAGE.call(
                 {
                     "msgIndex": msg_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_packed_messages(
-        self, *, item_id: int, time_from: int, time_to: int, filtration_flags: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        filtration_flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[PackedMessagesResult]:
         """Call `messages/get_packed_messages`.
 
@@ -767,7 +836,8 @@ class BatchMessagesMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "filtrationFlags": filtration_flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

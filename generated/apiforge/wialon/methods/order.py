@@ -149,6 +149,7 @@ class OrderMethods:
         y: float | int | None = None,
         u: int | None = None,
         trt: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Order | None]:
         """Call `order/update`.
 
@@ -191,11 +192,20 @@ class OrderMethods:
                     "y": y,
                     "u": u,
                     "trt": trt,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def attach(self, *, item_id: int, id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    def attach(
+        self,
+        *,
+        item_id: int,
+        id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `order/attach`.
 
         Args:
@@ -215,11 +225,14 @@ class OrderMethods:
                     "id": id,
                     "file_upload": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_attachments(self, *, item_id: int, id: int) -> list[OrderAttachment]:
+    def list_attachments(
+        self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[OrderAttachment]:
         """Call `order/list_attachments`.
 
         Idempotent: retried on transient failures.
@@ -237,11 +250,14 @@ class OrderMethods:
                 {
                     "itemId": item_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def detach(self, *, item_id: int, id: int, path: str) -> ErrorResult:
+    def detach(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `order/detach`.
 
         Args:
@@ -259,11 +275,14 @@ class OrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_attachment(self, *, item_id: int, id: int, path: str) -> bytes:
+    def get_attachment(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> bytes:
         """Call `order/get_attachment`.
 
         Idempotent: retried on transient failures.
@@ -283,11 +302,14 @@ class OrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def complete_from_history(self, *, item_id: int) -> dict[str, JSON]:
+    def complete_from_history(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `order/complete_from_history`.
 
         Args:
@@ -301,7 +323,8 @@ class OrderMethods:
             _ORDER_COMPLETE_FROM_HISTORY.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -319,6 +342,7 @@ class OrderMethods:
         priority: Mapping[str, JSON] | None = None,
         criterions: Mapping[str, JSON] | None = None,
         preference: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/optimize`.
 
@@ -355,7 +379,8 @@ class OrderMethods:
                     "priority": priority,
                     "criterions": criterions,
                     "preference": preference,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -366,6 +391,7 @@ class OrderMethods:
         orders: Sequence[Mapping[str, JSON]] | None = None,
         route_id: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/route_update`.
 
@@ -386,7 +412,8 @@ class OrderMethods:
                     "orders": orders,
                     "routeId": route_id,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -417,6 +444,7 @@ class AsyncOrderMethods:
         y: float | int | None = None,
         u: int | None = None,
         trt: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Order | None]:
         """Call `order/update`.
 
@@ -459,11 +487,20 @@ class AsyncOrderMethods:
                     "y": y,
                     "u": u,
                     "trt": trt,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def attach(self, *, item_id: int, id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    async def attach(
+        self,
+        *,
+        item_id: int,
+        id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `order/attach`.
 
         Args:
@@ -483,11 +520,14 @@ class AsyncOrderMethods:
                     "id": id,
                     "file_upload": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_attachments(self, *, item_id: int, id: int) -> list[OrderAttachment]:
+    async def list_attachments(
+        self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[OrderAttachment]:
         """Call `order/list_attachments`.
 
         Idempotent: retried on transient failures.
@@ -505,11 +545,14 @@ class AsyncOrderMethods:
                 {
                     "itemId": item_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def detach(self, *, item_id: int, id: int, path: str) -> ErrorResult:
+    async def detach(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `order/detach`.
 
         Args:
@@ -527,11 +570,14 @@ class AsyncOrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_attachment(self, *, item_id: int, id: int, path: str) -> bytes:
+    async def get_attachment(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> bytes:
         """Call `order/get_attachment`.
 
         Idempotent: retried on transient failures.
@@ -551,11 +597,14 @@ class AsyncOrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def complete_from_history(self, *, item_id: int) -> dict[str, JSON]:
+    async def complete_from_history(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `order/complete_from_history`.
 
         Args:
@@ -569,7 +618,8 @@ class AsyncOrderMethods:
             _ORDER_COMPLETE_FROM_HISTORY.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -587,6 +637,7 @@ class AsyncOrderMethods:
         priority: Mapping[str, JSON] | None = None,
         criterions: Mapping[str, JSON] | None = None,
         preference: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/optimize`.
 
@@ -623,7 +674,8 @@ class AsyncOrderMethods:
                     "priority": priority,
                     "criterions": criterions,
                     "preference": preference,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -634,6 +686,7 @@ class AsyncOrderMethods:
         orders: Sequence[Mapping[str, JSON]] | None = None,
         route_id: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `order/route_update`.
 
@@ -654,7 +707,8 @@ class AsyncOrderMethods:
                     "orders": orders,
                     "routeId": route_id,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -685,6 +739,7 @@ class BatchOrderMethods:
         y: float | int | None = None,
         u: int | None = None,
         trt: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Order | None]]:
         """Call `order/update`.
 
@@ -727,11 +782,14 @@ class BatchOrderMethods:
                     "y": y,
                     "u": u,
                     "trt": trt,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_attachments(self, *, item_id: int, id: int) -> Pending[list[OrderAttachment]]:
+    def list_attachments(
+        self, *, item_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[OrderAttachment]]:
         """Call `order/list_attachments`.
 
         Idempotent: retried on transient failures.
@@ -749,11 +807,14 @@ class BatchOrderMethods:
                 {
                     "itemId": item_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def detach(self, *, item_id: int, id: int, path: str) -> Pending[ErrorResult]:
+    def detach(
+        self, *, item_id: int, id: int, path: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `order/detach`.
 
         Args:
@@ -771,11 +832,14 @@ class BatchOrderMethods:
                     "itemId": item_id,
                     "id": id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def complete_from_history(self, *, item_id: int) -> Pending[dict[str, JSON]]:
+    def complete_from_history(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `order/complete_from_history`.
 
         Args:
@@ -789,7 +853,8 @@ class BatchOrderMethods:
             _ORDER_COMPLETE_FROM_HISTORY.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -807,6 +872,7 @@ class BatchOrderMethods:
         priority: Mapping[str, JSON] | None = None,
         criterions: Mapping[str, JSON] | None = None,
         preference: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `order/optimize`.
 
@@ -843,7 +909,8 @@ class BatchOrderMethods:
                     "priority": priority,
                     "criterions": criterions,
                     "preference": preference,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -854,6 +921,7 @@ class BatchOrderMethods:
         orders: Sequence[Mapping[str, JSON]] | None = None,
         route_id: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `order/route_update`.
 
@@ -874,7 +942,8 @@ class BatchOrderMethods:
                     "orders": orders,
                     "routeId": route_id,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -152,7 +152,9 @@ class RenderMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def enable_layer(self, *, layer_name: str, enable: bool) -> dict[str, JSON]:
+    def enable_layer(
+        self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `render/enable_layer`.
 
         Args:
@@ -168,12 +170,18 @@ class RenderMethods:
                 {
                     "layerName": layer_name,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_poi_layer(
-        self, *, layer_name: str, pois: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        pois: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_poi_layer`.
 
@@ -192,12 +200,18 @@ class RenderMethods:
                     "layerName": layer_name,
                     "pois": pois,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zones_layer(
-        self, *, layer_name: str, zones: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_zones_layer`.
 
@@ -216,7 +230,8 @@ class RenderMethods:
                     "layerName": layer_name,
                     "zones": zones,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -235,6 +250,7 @@ class RenderMethods:
         point_color: int | str | None = None,
         annotations: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_messages_layer`.
 
@@ -273,12 +289,20 @@ class RenderMethods:
                     "pointColor": point_color,
                     "annotations": annotations,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages(
-        self, *, layer_name: str, index_from: int, index_to: int, unit_id: int, calc_sensors: str | None = None
+        self,
+        *,
+        layer_name: str,
+        index_from: int,
+        index_to: int,
+        unit_id: int,
+        calc_sensors: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
         """Call `render/get_messages`.
 
@@ -303,11 +327,19 @@ class RenderMethods:
                     "indexTo": index_to,
                     "unitId": unit_id,
                     "calcSensors": calc_sensors,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_message(self, *, layer_name: str, msg_index: int, unit_id: int | None = None) -> ErrorResult:
+    def delete_message(
+        self,
+        *,
+        layer_name: str,
+        msg_index: int,
+        unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `render/delete_message`.
 
         Args:
@@ -325,11 +357,12 @@ class RenderMethods:
                     "layerName": layer_name,
                     "msgIndex": msg_index,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_layer(self, *, layer_name: str) -> ErrorResult:
+    def remove_layer(self, *, layer_name: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_layer`.
 
         Args:
@@ -343,18 +376,19 @@ class RenderMethods:
             _RENDER_REMOVE_LAYER.call(
                 {
                     "layerName": layer_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_all_layers(self) -> ErrorResult:
+    def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/render/remove_all_layers
         """
-        return self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}))
+        return self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}, extra=extra_params))
 
     def set_locale(
         self,
@@ -364,6 +398,7 @@ class RenderMethods:
         flags: int | None = None,
         format_date: str | None = None,
         density: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `render/set_locale`.
 
@@ -386,11 +421,14 @@ class RenderMethods:
                     "flags": flags,
                     "formatDate": format_date,
                     "density": density,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polygon(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    def calculate_polygon(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polygon`.
 
         Idempotent: retried on transient failures.
@@ -408,11 +446,14 @@ class RenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polyline(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    def calculate_polyline(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polyline`.
 
         Idempotent: retried on transient failures.
@@ -430,7 +471,8 @@ class RenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -443,7 +485,9 @@ class AsyncRenderMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def enable_layer(self, *, layer_name: str, enable: bool) -> dict[str, JSON]:
+    async def enable_layer(
+        self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `render/enable_layer`.
 
         Args:
@@ -459,12 +503,18 @@ class AsyncRenderMethods:
                 {
                     "layerName": layer_name,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_poi_layer(
-        self, *, layer_name: str, pois: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        pois: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_poi_layer`.
 
@@ -483,12 +533,18 @@ class AsyncRenderMethods:
                     "layerName": layer_name,
                     "pois": pois,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_zones_layer(
-        self, *, layer_name: str, zones: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_zones_layer`.
 
@@ -507,7 +563,8 @@ class AsyncRenderMethods:
                     "layerName": layer_name,
                     "zones": zones,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -526,6 +583,7 @@ class AsyncRenderMethods:
         point_color: int | str | None = None,
         annotations: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LayerInfo:
         """Call `render/create_messages_layer`.
 
@@ -564,12 +622,20 @@ class AsyncRenderMethods:
                     "pointColor": point_color,
                     "annotations": annotations,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_messages(
-        self, *, layer_name: str, index_from: int, index_to: int, unit_id: int, calc_sensors: str | None = None
+        self,
+        *,
+        layer_name: str,
+        index_from: int,
+        index_to: int,
+        unit_id: int,
+        calc_sensors: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[DataMessage]:
         """Call `render/get_messages`.
 
@@ -594,11 +660,19 @@ class AsyncRenderMethods:
                     "indexTo": index_to,
                     "unitId": unit_id,
                     "calcSensors": calc_sensors,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_message(self, *, layer_name: str, msg_index: int, unit_id: int | None = None) -> ErrorResult:
+    async def delete_message(
+        self,
+        *,
+        layer_name: str,
+        msg_index: int,
+        unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `render/delete_message`.
 
         Args:
@@ -616,11 +690,12 @@ class AsyncRenderMethods:
                     "layerName": layer_name,
                     "msgIndex": msg_index,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_layer(self, *, layer_name: str) -> ErrorResult:
+    async def remove_layer(self, *, layer_name: str, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_layer`.
 
         Args:
@@ -634,18 +709,19 @@ class AsyncRenderMethods:
             _RENDER_REMOVE_LAYER.call(
                 {
                     "layerName": layer_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def remove_all_layers(self) -> ErrorResult:
+    async def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/render/remove_all_layers
         """
-        return await self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}))
+        return await self._client.request(_RENDER_REMOVE_ALL_LAYERS.call({}, extra=extra_params))
 
     async def set_locale(
         self,
@@ -655,6 +731,7 @@ class AsyncRenderMethods:
         flags: int | None = None,
         format_date: str | None = None,
         density: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `render/set_locale`.
 
@@ -677,11 +754,14 @@ class AsyncRenderMethods:
                     "flags": flags,
                     "formatDate": format_date,
                     "density": density,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def calculate_polygon(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    async def calculate_polygon(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polygon`.
 
         Idempotent: retried on transient failures.
@@ -699,11 +779,14 @@ class AsyncRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def calculate_polyline(self, *, p: Sequence[GeoPoint], w: float | int) -> JSON:
+    async def calculate_polyline(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `render/calculate_polyline`.
 
         Idempotent: retried on transient failures.
@@ -721,7 +804,8 @@ class AsyncRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -734,7 +818,9 @@ class BatchRenderMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def enable_layer(self, *, layer_name: str, enable: bool) -> Pending[dict[str, JSON]]:
+    def enable_layer(
+        self, *, layer_name: str, enable: bool, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `render/enable_layer`.
 
         Args:
@@ -750,12 +836,18 @@ class BatchRenderMethods:
                 {
                     "layerName": layer_name,
                     "enable": enable,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_poi_layer(
-        self, *, layer_name: str, pois: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        pois: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
         """Call `render/create_poi_layer`.
 
@@ -774,12 +866,18 @@ class BatchRenderMethods:
                     "layerName": layer_name,
                     "pois": pois,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zones_layer(
-        self, *, layer_name: str, zones: Sequence[Mapping[str, JSON]], flags: int | None = None
+        self,
+        *,
+        layer_name: str,
+        zones: Sequence[Mapping[str, JSON]],
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
         """Call `render/create_zones_layer`.
 
@@ -798,7 +896,8 @@ class BatchRenderMethods:
                     "layerName": layer_name,
                     "zones": zones,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -817,6 +916,7 @@ class BatchRenderMethods:
         point_color: int | str | None = None,
         annotations: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[LayerInfo]:
         """Call `render/create_messages_layer`.
 
@@ -855,12 +955,20 @@ class BatchRenderMethods:
                     "pointColor": point_color,
                     "annotations": annotations,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_messages(
-        self, *, layer_name: str, index_from: int, index_to: int, unit_id: int, calc_sensors: str | None = None
+        self,
+        *,
+        layer_name: str,
+        index_from: int,
+        index_to: int,
+        unit_id: int,
+        calc_sensors: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[DataMessage]]:
         """Call `render/get_messages`.
 
@@ -885,11 +993,19 @@ class BatchRenderMethods:
                     "indexTo": index_to,
                     "unitId": unit_id,
                     "calcSensors": calc_sensors,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_message(self, *, layer_name: str, msg_index: int, unit_id: int | None = None) -> Pending[ErrorResult]:
+    def delete_message(
+        self,
+        *,
+        layer_name: str,
+        msg_index: int,
+        unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[ErrorResult]:
         """Call `render/delete_message`.
 
         Args:
@@ -907,11 +1023,14 @@ class BatchRenderMethods:
                     "layerName": layer_name,
                     "msgIndex": msg_index,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_layer(self, *, layer_name: str) -> Pending[ErrorResult]:
+    def remove_layer(
+        self, *, layer_name: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `render/remove_layer`.
 
         Args:
@@ -925,18 +1044,19 @@ class BatchRenderMethods:
             _RENDER_REMOVE_LAYER.call(
                 {
                     "layerName": layer_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def remove_all_layers(self) -> Pending[ErrorResult]:
+    def remove_all_layers(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `render/remove_all_layers`.
 
         Returns: `ErrorResult`.
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/render/remove_all_layers
         """
-        return self._batch.add(_RENDER_REMOVE_ALL_LAYERS.call({}))
+        return self._batch.add(_RENDER_REMOVE_ALL_LAYERS.call({}, extra=extra_params))
 
     def set_locale(
         self,
@@ -946,6 +1066,7 @@ class BatchRenderMethods:
         flags: int | None = None,
         format_date: str | None = None,
         density: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `render/set_locale`.
 
@@ -968,11 +1089,14 @@ class BatchRenderMethods:
                     "flags": flags,
                     "formatDate": format_date,
                     "density": density,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polygon(self, *, p: Sequence[GeoPoint], w: float | int) -> Pending[JSON]:
+    def calculate_polygon(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[JSON]:
         """Call `render/calculate_polygon`.
 
         Idempotent: retried on transient failures.
@@ -990,11 +1114,14 @@ class BatchRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def calculate_polyline(self, *, p: Sequence[GeoPoint], w: float | int) -> Pending[JSON]:
+    def calculate_polyline(
+        self, *, p: Sequence[GeoPoint], w: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[JSON]:
         """Call `render/calculate_polyline`.
 
         Idempotent: retried on transient failures.
@@ -1012,7 +1139,8 @@ class BatchRenderMethods:
                 {
                     "p": p,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -247,14 +247,14 @@ class ReportMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def cleanup_result(self) -> ErrorResult:
+    def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/cleanup_result
         """
-        return self._client.request(_REPORT_CLEANUP_RESULT.call({}))
+        return self._client.request(_REPORT_CLEANUP_RESULT.call({}, extra=extra_params))
 
     def exec_report(
         self,
@@ -267,6 +267,7 @@ class ReportMethods:
         interval: ReportInterval | None = None,
         remote_exec: Literal[0, 1] | None = None,
         report_template: ReportTemplate | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ExecReportResult:
         """Call `report/exec_report`.
 
@@ -299,7 +300,8 @@ class ReportMethods:
                     "interval": interval,
                     "remoteExec": remote_exec,
                     "reportTemplate": report_template,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -318,6 +320,7 @@ class ReportMethods:
         headings: int | None = None,
         compress: int | None = None,
         output_file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/export_result`.
 
@@ -356,7 +359,8 @@ class ReportMethods:
                     "headings": headings,
                     "compress": compress,
                     "outputFileName": output_file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -371,6 +375,7 @@ class ReportMethods:
         pixel_from: int | None = None,
         pixel_to: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_chart`.
 
@@ -401,7 +406,8 @@ class ReportMethods:
                     "pixelFrom": pixel_from,
                     "pixelTo": pixel_to,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -413,6 +419,7 @@ class ReportMethods:
         use_crop: Literal[0, 1] | None = None,
         crop_begin: int | None = None,
         crop_end: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/render_json`.
 
@@ -437,7 +444,8 @@ class ReportMethods:
                     "useCrop": use_crop,
                     "cropBegin": crop_begin,
                     "cropEnd": crop_end,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -448,6 +456,7 @@ class ReportMethods:
         dataset_index: int | None = None,
         value: int | None = None,
         revert: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/hittest_chart`.
 
@@ -470,11 +479,12 @@ class ReportMethods:
                     "datasetIndex": dataset_index,
                     "value": value,
                     "revert": revert,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_tables(self) -> list[ReportTableInfo]:
+    def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> list[ReportTableInfo]:
         """Call `report/get_report_tables`.
 
         Idempotent: retried on transient failures.
@@ -483,9 +493,9 @@ class ReportMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/report/get_report_tables
         """
-        return self._client.request(_REPORT_GET_REPORT_TABLES.call({}))
+        return self._client.request(_REPORT_GET_REPORT_TABLES.call({}, extra=extra_params))
 
-    def get_result_map(self, *, width: int, height: int) -> bytes:
+    def get_result_map(self, *, width: int, height: int, extra_params: Mapping[str, object] | None = None) -> bytes:
         """Call `report/get_result_map`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -503,11 +513,14 @@ class ReportMethods:
                 {
                     "width": width,
                     "height": height,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_subrows(self, *, table_index: int, row_index: int) -> list[ReportRow]:
+    def get_result_subrows(
+        self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_subrows`.
 
         Idempotent: retried on transient failures.
@@ -525,12 +538,18 @@ class ReportMethods:
                 {
                     "tableIndex": table_index,
                     "rowIndex": row_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_result_photo(
-        self, *, attachment_index: int | list[int], border: int | None = None, type: Literal[0, 1] | None = None
+        self,
+        *,
+        attachment_index: int | list[int],
+        border: int | None = None,
+        type: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_photo`.
 
@@ -551,11 +570,12 @@ class ReportMethods:
                     "attachmentIndex": attachment_index,
                     "border": border,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_status(self) -> ReportStatusResult:
+    def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> ReportStatusResult:
         """Call `report/get_report_status`.
 
         Idempotent: retried on transient failures.
@@ -564,9 +584,11 @@ class ReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/get_report_status
         """
-        return self._client.request(_REPORT_GET_REPORT_STATUS.call({}))
+        return self._client.request(_REPORT_GET_REPORT_STATUS.call({}, extra=extra_params))
 
-    def select_result_rows(self, *, table_index: int, config: SelectRowsConfig) -> list[ReportRow]:
+    def select_result_rows(
+        self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/select_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -584,11 +606,14 @@ class ReportMethods:
                 {
                     "tableIndex": table_index,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_rows(self, *, table_index: int, index_from: int, index_to: int) -> list[ReportRow]:
+    def get_result_rows(
+        self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -608,12 +633,18 @@ class ReportMethods:
                     "tableIndex": table_index,
                     "indexFrom": index_from,
                     "indexTo": index_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_report_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: Literal[0, 1, 2, 4] | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: Literal[0, 1, 2, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ReportTemplate]:
         """Call `report/get_report_data`.
 
@@ -634,11 +665,14 @@ class ReportMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_video(self, *, attachment_index: int) -> ResultVideo:
+    def get_result_video(
+        self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> ResultVideo:
         """Call `report/get_result_video`.
 
         Idempotent: retried on transient failures.
@@ -654,7 +688,8 @@ class ReportMethods:
             _REPORT_GET_RESULT_VIDEO.call(
                 {
                     "attachmentIndex": attachment_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -668,6 +703,7 @@ class ReportMethods:
         ct: str | None = None,
         p: str | None = None,
         tbl: Sequence[ReportTemplateTable] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ReportTemplate | None]:
         """Call `report/update_report`.
 
@@ -694,11 +730,12 @@ class ReportMethods:
                     "ct": ct,
                     "p": p,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def apply_report_result(self) -> ExecReportResult:
+    def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> ExecReportResult:
         """Call `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
@@ -707,7 +744,7 @@ class ReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/apply_report_result
         """
-        return self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}))
+        return self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}, extra=extra_params))
 
 
 class AsyncReportMethods:
@@ -718,14 +755,14 @@ class AsyncReportMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def cleanup_result(self) -> ErrorResult:
+    async def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> ErrorResult:
         """Call `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/cleanup_result
         """
-        return await self._client.request(_REPORT_CLEANUP_RESULT.call({}))
+        return await self._client.request(_REPORT_CLEANUP_RESULT.call({}, extra=extra_params))
 
     async def exec_report(
         self,
@@ -738,6 +775,7 @@ class AsyncReportMethods:
         interval: ReportInterval | None = None,
         remote_exec: Literal[0, 1] | None = None,
         report_template: ReportTemplate | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ExecReportResult:
         """Call `report/exec_report`.
 
@@ -770,7 +808,8 @@ class AsyncReportMethods:
                     "interval": interval,
                     "remoteExec": remote_exec,
                     "reportTemplate": report_template,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -789,6 +828,7 @@ class AsyncReportMethods:
         headings: int | None = None,
         compress: int | None = None,
         output_file_name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/export_result`.
 
@@ -827,7 +867,8 @@ class AsyncReportMethods:
                     "headings": headings,
                     "compress": compress,
                     "outputFileName": output_file_name,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -842,6 +883,7 @@ class AsyncReportMethods:
         pixel_from: int | None = None,
         pixel_to: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_chart`.
 
@@ -872,7 +914,8 @@ class AsyncReportMethods:
                     "pixelFrom": pixel_from,
                     "pixelTo": pixel_to,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -884,6 +927,7 @@ class AsyncReportMethods:
         use_crop: Literal[0, 1] | None = None,
         crop_begin: int | None = None,
         crop_end: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/render_json`.
 
@@ -908,7 +952,8 @@ class AsyncReportMethods:
                     "useCrop": use_crop,
                     "cropBegin": crop_begin,
                     "cropEnd": crop_end,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -919,6 +964,7 @@ class AsyncReportMethods:
         dataset_index: int | None = None,
         value: int | None = None,
         revert: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `report/hittest_chart`.
 
@@ -941,11 +987,12 @@ class AsyncReportMethods:
                     "datasetIndex": dataset_index,
                     "value": value,
                     "revert": revert,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_report_tables(self) -> list[ReportTableInfo]:
+    async def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> list[ReportTableInfo]:
         """Call `report/get_report_tables`.
 
         Idempotent: retried on transient failures.
@@ -954,9 +1001,11 @@ class AsyncReportMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/report/get_report_tables
         """
-        return await self._client.request(_REPORT_GET_REPORT_TABLES.call({}))
+        return await self._client.request(_REPORT_GET_REPORT_TABLES.call({}, extra=extra_params))
 
-    async def get_result_map(self, *, width: int, height: int) -> bytes:
+    async def get_result_map(
+        self, *, width: int, height: int, extra_params: Mapping[str, object] | None = None
+    ) -> bytes:
         """Call `report/get_result_map`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -974,11 +1023,14 @@ class AsyncReportMethods:
                 {
                     "width": width,
                     "height": height,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_result_subrows(self, *, table_index: int, row_index: int) -> list[ReportRow]:
+    async def get_result_subrows(
+        self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_subrows`.
 
         Idempotent: retried on transient failures.
@@ -996,12 +1048,18 @@ class AsyncReportMethods:
                 {
                     "tableIndex": table_index,
                     "rowIndex": row_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_result_photo(
-        self, *, attachment_index: int | list[int], border: int | None = None, type: Literal[0, 1] | None = None
+        self,
+        *,
+        attachment_index: int | list[int],
+        border: int | None = None,
+        type: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> bytes:
         """Call `report/get_result_photo`.
 
@@ -1022,11 +1080,12 @@ class AsyncReportMethods:
                     "attachmentIndex": attachment_index,
                     "border": border,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_report_status(self) -> ReportStatusResult:
+    async def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> ReportStatusResult:
         """Call `report/get_report_status`.
 
         Idempotent: retried on transient failures.
@@ -1035,9 +1094,11 @@ class AsyncReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/get_report_status
         """
-        return await self._client.request(_REPORT_GET_REPORT_STATUS.call({}))
+        return await self._client.request(_REPORT_GET_REPORT_STATUS.call({}, extra=extra_params))
 
-    async def select_result_rows(self, *, table_index: int, config: SelectRowsConfig) -> list[ReportRow]:
+    async def select_result_rows(
+        self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/select_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1055,11 +1116,14 @@ class AsyncReportMethods:
                 {
                     "tableIndex": table_index,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_result_rows(self, *, table_index: int, index_from: int, index_to: int) -> list[ReportRow]:
+    async def get_result_rows(
+        self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[ReportRow]:
         """Call `report/get_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1079,12 +1143,18 @@ class AsyncReportMethods:
                     "tableIndex": table_index,
                     "indexFrom": index_from,
                     "indexTo": index_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_report_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: Literal[0, 1, 2, 4] | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: Literal[0, 1, 2, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ReportTemplate]:
         """Call `report/get_report_data`.
 
@@ -1105,11 +1175,14 @@ class AsyncReportMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_result_video(self, *, attachment_index: int) -> ResultVideo:
+    async def get_result_video(
+        self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> ResultVideo:
         """Call `report/get_result_video`.
 
         Idempotent: retried on transient failures.
@@ -1125,7 +1198,8 @@ class AsyncReportMethods:
             _REPORT_GET_RESULT_VIDEO.call(
                 {
                     "attachmentIndex": attachment_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1139,6 +1213,7 @@ class AsyncReportMethods:
         ct: str | None = None,
         p: str | None = None,
         tbl: Sequence[ReportTemplateTable] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ReportTemplate | None]:
         """Call `report/update_report`.
 
@@ -1165,11 +1240,12 @@ class AsyncReportMethods:
                     "ct": ct,
                     "p": p,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def apply_report_result(self) -> ExecReportResult:
+    async def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> ExecReportResult:
         """Call `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
@@ -1178,7 +1254,7 @@ class AsyncReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/apply_report_result
         """
-        return await self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}))
+        return await self._client.request(_REPORT_APPLY_REPORT_RESULT.call({}, extra=extra_params))
 
 
 class BatchReportMethods:
@@ -1189,14 +1265,14 @@ class BatchReportMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def cleanup_result(self) -> Pending[ErrorResult]:
+    def cleanup_result(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ErrorResult]:
         """Call `report/cleanup_result`.
 
         Returns: `ErrorResult`.
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/cleanup_result
         """
-        return self._batch.add(_REPORT_CLEANUP_RESULT.call({}))
+        return self._batch.add(_REPORT_CLEANUP_RESULT.call({}, extra=extra_params))
 
     def exec_report(
         self,
@@ -1209,6 +1285,7 @@ class BatchReportMethods:
         interval: ReportInterval | None = None,
         remote_exec: Literal[0, 1] | None = None,
         report_template: ReportTemplate | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ExecReportResult]:
         """Call `report/exec_report`.
 
@@ -1241,7 +1318,8 @@ class BatchReportMethods:
                     "interval": interval,
                     "remoteExec": remote_exec,
                     "reportTemplate": report_template,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1253,6 +1331,7 @@ class BatchReportMethods:
         use_crop: Literal[0, 1] | None = None,
         crop_begin: int | None = None,
         crop_end: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `report/render_json`.
 
@@ -1277,7 +1356,8 @@ class BatchReportMethods:
                     "useCrop": use_crop,
                     "cropBegin": crop_begin,
                     "cropEnd": crop_end,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1288,6 +1368,7 @@ class BatchReportMethods:
         dataset_index: int | None = None,
         value: int | None = None,
         revert: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `report/hittest_chart`.
 
@@ -1310,11 +1391,12 @@ class BatchReportMethods:
                     "datasetIndex": dataset_index,
                     "value": value,
                     "revert": revert,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_tables(self) -> Pending[list[ReportTableInfo]]:
+    def get_report_tables(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[list[ReportTableInfo]]:
         """Call `report/get_report_tables`.
 
         Idempotent: retried on transient failures.
@@ -1323,9 +1405,11 @@ class BatchReportMethods:
 
         Docs: https://sdk.wialon.com/wiki/en/kit/remoteapi/apiref/report/get_report_tables
         """
-        return self._batch.add(_REPORT_GET_REPORT_TABLES.call({}))
+        return self._batch.add(_REPORT_GET_REPORT_TABLES.call({}, extra=extra_params))
 
-    def get_result_subrows(self, *, table_index: int, row_index: int) -> Pending[list[ReportRow]]:
+    def get_result_subrows(
+        self, *, table_index: int, row_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ReportRow]]:
         """Call `report/get_result_subrows`.
 
         Idempotent: retried on transient failures.
@@ -1343,11 +1427,12 @@ class BatchReportMethods:
                 {
                     "tableIndex": table_index,
                     "rowIndex": row_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_status(self) -> Pending[ReportStatusResult]:
+    def get_report_status(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ReportStatusResult]:
         """Call `report/get_report_status`.
 
         Idempotent: retried on transient failures.
@@ -1356,9 +1441,11 @@ class BatchReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/get_report_status
         """
-        return self._batch.add(_REPORT_GET_REPORT_STATUS.call({}))
+        return self._batch.add(_REPORT_GET_REPORT_STATUS.call({}, extra=extra_params))
 
-    def select_result_rows(self, *, table_index: int, config: SelectRowsConfig) -> Pending[list[ReportRow]]:
+    def select_result_rows(
+        self, *, table_index: int, config: SelectRowsConfig, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ReportRow]]:
         """Call `report/select_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1376,11 +1463,14 @@ class BatchReportMethods:
                 {
                     "tableIndex": table_index,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_rows(self, *, table_index: int, index_from: int, index_to: int) -> Pending[list[ReportRow]]:
+    def get_result_rows(
+        self, *, table_index: int, index_from: int, index_to: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[ReportRow]]:
         """Call `report/get_result_rows`.
 
         Idempotent: retried on transient failures.
@@ -1400,12 +1490,18 @@ class BatchReportMethods:
                     "tableIndex": table_index,
                     "indexFrom": index_from,
                     "indexTo": index_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_report_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: Literal[0, 1, 2, 4] | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: Literal[0, 1, 2, 4] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[ReportTemplate]]:
         """Call `report/get_report_data`.
 
@@ -1426,11 +1522,14 @@ class BatchReportMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_result_video(self, *, attachment_index: int) -> Pending[ResultVideo]:
+    def get_result_video(
+        self, *, attachment_index: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ResultVideo]:
         """Call `report/get_result_video`.
 
         Idempotent: retried on transient failures.
@@ -1446,7 +1545,8 @@ class BatchReportMethods:
             _REPORT_GET_RESULT_VIDEO.call(
                 {
                     "attachmentIndex": attachment_index,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1460,6 +1560,7 @@ class BatchReportMethods:
         ct: str | None = None,
         p: str | None = None,
         tbl: Sequence[ReportTemplateTable] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ReportTemplate | None]]:
         """Call `report/update_report`.
 
@@ -1486,11 +1587,12 @@ class BatchReportMethods:
                     "ct": ct,
                     "p": p,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def apply_report_result(self) -> Pending[ExecReportResult]:
+    def apply_report_result(self, *, extra_params: Mapping[str, object] | None = None) -> Pending[ExecReportResult]:
         """Call `report/apply_report_result`.
 
         Returns: `ExecReportResult`.
@@ -1499,7 +1601,7 @@ class BatchReportMethods:
 
         Docs: https://help.wialon.com/en/api/user-guide/api-reference/report/apply_report_result
         """
-        return self._batch.add(_REPORT_APPLY_REPORT_RESULT.call({}))
+        return self._batch.add(_REPORT_APPLY_REPORT_RESULT.call({}, extra=extra_params))
 
 
 __all__ = ["ReportMethods", "AsyncReportMethods", "BatchReportMethods"]

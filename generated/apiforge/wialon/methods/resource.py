@@ -573,7 +573,14 @@ class ResourceMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_zone_data(self, *, item_id: int, col: list[int] | None = None, flags: int | None = None) -> list[Zone]:
+    def get_zone_data(
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[Zone]:
         """Call `resource/get_zone_data`.
 
         Idempotent: retried on transient failures.
@@ -593,7 +600,8 @@ class ResourceMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -615,6 +623,7 @@ class ResourceMethods:
         max: int | None = None,
         path: str | None = None,
         p: Sequence[GeoPoint] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Zone | None]:
         """Call `resource/update_zone`.
 
@@ -657,12 +666,21 @@ class ResourceMethods:
                     "max": max,
                     "path": path,
                     "p": p,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zone_by_track(
-        self, *, layer_name: str, item_id: int, unit_id: int, n: str, c: int | None = None, w: int | None = None
+        self,
+        *,
+        layer_name: str,
+        item_id: int,
+        unit_id: int,
+        n: str,
+        c: int | None = None,
+        w: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateZoneByTrackResult:
         """Call `resource/create_zone_by_track`.
 
@@ -687,11 +705,14 @@ class ResourceMethods:
                     "n": n,
                     "c": c,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_zones_by_point(self, *, spec: ZonesByPointSpec) -> dict[str, list[int]]:
+    def get_zones_by_point(
+        self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[int]]:
         """Call `resource/get_zones_by_point`.
 
         Idempotent: retried on transient failures.
@@ -707,7 +728,8 @@ class ResourceMethods:
             _RESOURCE_GET_ZONES_BY_POINT.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -720,6 +742,7 @@ class ResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_zone_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_zone_image`.
 
@@ -744,7 +767,8 @@ class ResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldZoneId": old_zone_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -758,6 +782,7 @@ class ResourceMethods:
         d: str | None = None,
         zns: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_zones_group`.
 
@@ -784,11 +809,14 @@ class ResourceMethods:
                     "d": d,
                     "zns": zns,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_job_data(self, *, item_id: int, col: list[int] | None = None) -> list[Job]:
+    def get_job_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Job]:
         """Call `resource/get_job_data`.
 
         Idempotent: retried on transient failures.
@@ -806,7 +834,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -827,6 +856,7 @@ class ResourceMethods:
         e: int | None = None,
         sch: TimeSchedule | None = None,
         act: Action | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Job | None]:
         """Call `resource/update_job`.
 
@@ -867,11 +897,14 @@ class ResourceMethods:
                     "e": e,
                     "sch": sch,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_notification_data(self, *, item_id: int, col: list[int] | None = None) -> list[Notification]:
+    def get_notification_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Notification]:
         """Call `resource/get_notification_data`.
 
         Idempotent: retried on transient failures.
@@ -889,7 +922,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -917,6 +951,7 @@ class ResourceMethods:
         ctrl_sch: TimeSchedule | None = None,
         trg: Action | None = None,
         act: Sequence[Action] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Notification | None]:
         """Call `resource/update_notification`.
 
@@ -971,7 +1006,8 @@ class ResourceMethods:
                     "ctrl_sch": ctrl_sch,
                     "trg": trg,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -991,6 +1027,7 @@ class ResourceMethods:
         pwd: str | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_driver`.
 
@@ -1029,7 +1066,8 @@ class ResourceMethods:
                     "pwd": pwd,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1042,6 +1080,7 @@ class ResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_drv_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_driver_image`.
 
@@ -1066,12 +1105,20 @@ class ResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldDrvId": old_drv_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_driver(
-        self, *, resource_id: int, unit_id: int, driver_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        driver_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_driver`.
 
@@ -1094,11 +1141,14 @@ class ResourceMethods:
                     "driverId": driver_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_driver_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    def update_driver_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_driver_units`.
 
         Args:
@@ -1114,7 +1164,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1126,6 +1177,7 @@ class ResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         driver_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_driver_bindings`.
 
@@ -1150,11 +1202,14 @@ class ResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "driverId": driver_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_drivers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    def get_unit_drivers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_drivers`.
 
         Idempotent: retried on transient failures.
@@ -1170,11 +1225,20 @@ class ResourceMethods:
             _RESOURCE_GET_UNIT_DRIVERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def cleanup_driver_interval(self, *, resource_id: int, driver_id: int, time_from: int, time_to: int) -> ErrorResult:
+    def cleanup_driver_interval(
+        self,
+        *,
+        resource_id: int,
+        driver_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `resource/cleanup_driver_interval`.
 
         Args:
@@ -1194,12 +1258,18 @@ class ResourceMethods:
                     "driverId": driver_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def upload_tacho_file(
-        self, *, file: FileInput, output_flag: int | None = None, event_hash: str | None = None
+        self,
+        *,
+        file: FileInput,
+        output_flag: int | None = None,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tacho_file`.
 
@@ -1218,7 +1288,8 @@ class ResourceMethods:
                     "file": file,
                     "outputFlag": output_flag,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1233,6 +1304,7 @@ class ResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         app_id: str | None = None,
         app_type: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/driver_operate`.
 
@@ -1263,12 +1335,19 @@ class ResourceMethods:
                     "ej": ej,
                     "appId": app_id,
                     "appType": app_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def driver_status(
-        self, *, phone_number: str, password: str, app: str | None = None, fl: int | None = None
+        self,
+        *,
+        phone_number: str,
+        password: str,
+        app: str | None = None,
+        fl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DriverStatusResult:
         """Call `resource/driver_status`.
 
@@ -1293,7 +1372,8 @@ class ResourceMethods:
                     "password": password,
                     "app": app,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1307,6 +1387,7 @@ class ResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_drivers_group`.
 
@@ -1333,7 +1414,8 @@ class ResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1352,6 +1434,7 @@ class ResourceMethods:
         f: int | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_trailer`.
 
@@ -1388,12 +1471,19 @@ class ResourceMethods:
                     "f": f,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def upload_trailer_image(
-        self, *, item_id: int, trailer_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        trailer_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_trailer_image`.
 
@@ -1414,12 +1504,20 @@ class ResourceMethods:
                     "trailerId": trailer_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_trailer(
-        self, *, resource_id: int, unit_id: int, trailer_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        trailer_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_trailer`.
 
@@ -1442,11 +1540,14 @@ class ResourceMethods:
                     "trailerId": trailer_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_trailer_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    def update_trailer_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_trailer_units`.
 
         Args:
@@ -1462,7 +1563,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1474,6 +1576,7 @@ class ResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         trailer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_trailer_bindings`.
 
@@ -1498,11 +1601,14 @@ class ResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "trailerId": trailer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_trailers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    def get_unit_trailers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_trailers`.
 
         Idempotent: retried on transient failures.
@@ -1518,12 +1624,19 @@ class ResourceMethods:
             _RESOURCE_GET_UNIT_TRAILERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def cleanup_trailer_interval(
-        self, *, resource_id: int, trailer_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        trailer_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/cleanup_trailer_interval`.
 
@@ -1544,7 +1657,8 @@ class ResourceMethods:
                     "trailerId": trailer_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1558,6 +1672,7 @@ class ResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_trailers_group`.
 
@@ -1584,7 +1699,8 @@ class ResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1603,6 +1719,7 @@ class ResourceMethods:
         f: int | None = None,
         art: int | None = None,
         jp: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_tag`.
 
@@ -1639,12 +1756,19 @@ class ResourceMethods:
                     "f": f,
                     "art": art,
                     "jp": jp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def upload_tag_image(
-        self, *, item_id: int, tag_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        tag_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tag_image`.
 
@@ -1665,12 +1789,20 @@ class ResourceMethods:
                     "tagId": tag_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_tag(
-        self, *, resource_id: int, unit_id: int, tag_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        tag_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_tag`.
 
@@ -1693,11 +1825,14 @@ class ResourceMethods:
                     "tagId": tag_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_tag_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    def update_tag_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_tag_units`.
 
         Args:
@@ -1713,7 +1848,8 @@ class ResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1725,6 +1861,7 @@ class ResourceMethods:
         time: int,
         call_mode: Literal["update", "delete"],
         unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_tag_message`.
 
@@ -1747,12 +1884,20 @@ class ResourceMethods:
                     "time": time,
                     "callMode": call_mode,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tag_bindings(
-        self, *, resource_id: int, time_from: int, time_to: int, unit_id: int | None = None, tag_id: int | None = None
+        self,
+        *,
+        resource_id: int,
+        time_from: int,
+        time_to: int,
+        unit_id: int | None = None,
+        tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_tag_bindings`.
 
@@ -1777,7 +1922,8 @@ class ResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "tagId": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1790,6 +1936,7 @@ class ResourceMethods:
         n: str | None = None,
         d: str | None = None,
         tgs: list[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_tags_group`.
 
@@ -1814,7 +1961,8 @@ class ResourceMethods:
                     "n": n,
                     "d": d,
                     "tgs": tgs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1825,6 +1973,7 @@ class ResourceMethods:
         subject: str | None = None,
         body: str | None = None,
         flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_email_template`.
 
@@ -1845,11 +1994,14 @@ class ResourceMethods:
                     "subject": subject,
                     "body": body,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_orders_notification(self, *, resource_id: int) -> OrdersNotification:
+    def get_orders_notification(
+        self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersNotification:
         """Call `resource/get_orders_notification`.
 
         Idempotent: retried on transient failures.
@@ -1865,11 +2017,18 @@ class ResourceMethods:
             _RESOURCE_GET_ORDERS_NOTIFICATION.call(
                 {
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_orders_notification(self, *, resource_id: int, orders_notification: OrdersNotification) -> ErrorResult:
+    def update_orders_notification(
+        self,
+        *,
+        resource_id: int,
+        orders_notification: OrdersNotification,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `resource/update_orders_notification`.
 
         Args:
@@ -1885,7 +2044,8 @@ class ResourceMethods:
                 {
                     "resourceId": resource_id,
                     "ordersNotification": orders_notification,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1899,7 +2059,12 @@ class AsyncResourceMethods:
         self._client = client
 
     async def get_zone_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[Zone]:
         """Call `resource/get_zone_data`.
 
@@ -1920,7 +2085,8 @@ class AsyncResourceMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1942,6 +2108,7 @@ class AsyncResourceMethods:
         max: int | None = None,
         path: str | None = None,
         p: Sequence[GeoPoint] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Zone | None]:
         """Call `resource/update_zone`.
 
@@ -1984,12 +2151,21 @@ class AsyncResourceMethods:
                     "max": max,
                     "path": path,
                     "p": p,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def create_zone_by_track(
-        self, *, layer_name: str, item_id: int, unit_id: int, n: str, c: int | None = None, w: int | None = None
+        self,
+        *,
+        layer_name: str,
+        item_id: int,
+        unit_id: int,
+        n: str,
+        c: int | None = None,
+        w: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CreateZoneByTrackResult:
         """Call `resource/create_zone_by_track`.
 
@@ -2014,11 +2190,14 @@ class AsyncResourceMethods:
                     "n": n,
                     "c": c,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_zones_by_point(self, *, spec: ZonesByPointSpec) -> dict[str, list[int]]:
+    async def get_zones_by_point(
+        self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[int]]:
         """Call `resource/get_zones_by_point`.
 
         Idempotent: retried on transient failures.
@@ -2034,7 +2213,8 @@ class AsyncResourceMethods:
             _RESOURCE_GET_ZONES_BY_POINT.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2047,6 +2227,7 @@ class AsyncResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_zone_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_zone_image`.
 
@@ -2071,7 +2252,8 @@ class AsyncResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldZoneId": old_zone_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2085,6 +2267,7 @@ class AsyncResourceMethods:
         d: str | None = None,
         zns: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_zones_group`.
 
@@ -2111,11 +2294,14 @@ class AsyncResourceMethods:
                     "d": d,
                     "zns": zns,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_job_data(self, *, item_id: int, col: list[int] | None = None) -> list[Job]:
+    async def get_job_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Job]:
         """Call `resource/get_job_data`.
 
         Idempotent: retried on transient failures.
@@ -2133,7 +2319,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2154,6 +2341,7 @@ class AsyncResourceMethods:
         e: int | None = None,
         sch: TimeSchedule | None = None,
         act: Action | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Job | None]:
         """Call `resource/update_job`.
 
@@ -2194,11 +2382,14 @@ class AsyncResourceMethods:
                     "e": e,
                     "sch": sch,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_notification_data(self, *, item_id: int, col: list[int] | None = None) -> list[Notification]:
+    async def get_notification_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[Notification]:
         """Call `resource/get_notification_data`.
 
         Idempotent: retried on transient failures.
@@ -2216,7 +2407,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2244,6 +2436,7 @@ class AsyncResourceMethods:
         ctrl_sch: TimeSchedule | None = None,
         trg: Action | None = None,
         act: Sequence[Action] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Notification | None]:
         """Call `resource/update_notification`.
 
@@ -2298,7 +2491,8 @@ class AsyncResourceMethods:
                     "ctrl_sch": ctrl_sch,
                     "trg": trg,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2318,6 +2512,7 @@ class AsyncResourceMethods:
         pwd: str | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_driver`.
 
@@ -2356,7 +2551,8 @@ class AsyncResourceMethods:
                     "pwd": pwd,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2369,6 +2565,7 @@ class AsyncResourceMethods:
         event_hash: str | None = None,
         old_item_id: int | None = None,
         old_drv_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_driver_image`.
 
@@ -2393,12 +2590,20 @@ class AsyncResourceMethods:
                     "eventHash": event_hash,
                     "oldItemId": old_item_id,
                     "oldDrvId": old_drv_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def bind_unit_driver(
-        self, *, resource_id: int, unit_id: int, driver_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        driver_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_driver`.
 
@@ -2421,11 +2626,14 @@ class AsyncResourceMethods:
                     "driverId": driver_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_driver_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    async def update_driver_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_driver_units`.
 
         Args:
@@ -2441,7 +2649,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2453,6 +2662,7 @@ class AsyncResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         driver_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_driver_bindings`.
 
@@ -2477,11 +2687,14 @@ class AsyncResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "driverId": driver_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_unit_drivers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    async def get_unit_drivers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_drivers`.
 
         Idempotent: retried on transient failures.
@@ -2497,12 +2710,19 @@ class AsyncResourceMethods:
             _RESOURCE_GET_UNIT_DRIVERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def cleanup_driver_interval(
-        self, *, resource_id: int, driver_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        driver_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/cleanup_driver_interval`.
 
@@ -2523,12 +2743,18 @@ class AsyncResourceMethods:
                     "driverId": driver_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def upload_tacho_file(
-        self, *, file: FileInput, output_flag: int | None = None, event_hash: str | None = None
+        self,
+        *,
+        file: FileInput,
+        output_flag: int | None = None,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tacho_file`.
 
@@ -2547,7 +2773,8 @@ class AsyncResourceMethods:
                     "file": file,
                     "outputFlag": output_flag,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2562,6 +2789,7 @@ class AsyncResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         app_id: str | None = None,
         app_type: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/driver_operate`.
 
@@ -2592,12 +2820,19 @@ class AsyncResourceMethods:
                     "ej": ej,
                     "appId": app_id,
                     "appType": app_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def driver_status(
-        self, *, phone_number: str, password: str, app: str | None = None, fl: int | None = None
+        self,
+        *,
+        phone_number: str,
+        password: str,
+        app: str | None = None,
+        fl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DriverStatusResult:
         """Call `resource/driver_status`.
 
@@ -2622,7 +2857,8 @@ class AsyncResourceMethods:
                     "password": password,
                     "app": app,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2636,6 +2872,7 @@ class AsyncResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_drivers_group`.
 
@@ -2662,7 +2899,8 @@ class AsyncResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2681,6 +2919,7 @@ class AsyncResourceMethods:
         f: int | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_trailer`.
 
@@ -2717,12 +2956,19 @@ class AsyncResourceMethods:
                     "f": f,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def upload_trailer_image(
-        self, *, item_id: int, trailer_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        trailer_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_trailer_image`.
 
@@ -2743,12 +2989,20 @@ class AsyncResourceMethods:
                     "trailerId": trailer_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def bind_unit_trailer(
-        self, *, resource_id: int, unit_id: int, trailer_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        trailer_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_trailer`.
 
@@ -2771,11 +3025,14 @@ class AsyncResourceMethods:
                     "trailerId": trailer_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_trailer_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    async def update_trailer_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_trailer_units`.
 
         Args:
@@ -2791,7 +3048,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2803,6 +3061,7 @@ class AsyncResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         trailer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_trailer_bindings`.
 
@@ -2827,11 +3086,14 @@ class AsyncResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "trailerId": trailer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_unit_trailers(self, *, unit_id: int) -> dict[str, list[UnitBindingRef]]:
+    async def get_unit_trailers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, list[UnitBindingRef]]:
         """Call `resource/get_unit_trailers`.
 
         Idempotent: retried on transient failures.
@@ -2847,12 +3109,19 @@ class AsyncResourceMethods:
             _RESOURCE_GET_UNIT_TRAILERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def cleanup_trailer_interval(
-        self, *, resource_id: int, trailer_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        trailer_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/cleanup_trailer_interval`.
 
@@ -2873,7 +3142,8 @@ class AsyncResourceMethods:
                     "trailerId": trailer_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2887,6 +3157,7 @@ class AsyncResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_trailers_group`.
 
@@ -2913,7 +3184,8 @@ class AsyncResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2932,6 +3204,7 @@ class AsyncResourceMethods:
         f: int | None = None,
         art: int | None = None,
         jp: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Driver | None]:
         """Call `resource/update_tag`.
 
@@ -2968,12 +3241,19 @@ class AsyncResourceMethods:
                     "f": f,
                     "art": art,
                     "jp": jp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def upload_tag_image(
-        self, *, item_id: int, tag_id: int, file: FileInput, event_hash: str | None = None
+        self,
+        *,
+        item_id: int,
+        tag_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/upload_tag_image`.
 
@@ -2994,12 +3274,20 @@ class AsyncResourceMethods:
                     "tagId": tag_id,
                     "file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def bind_unit_tag(
-        self, *, resource_id: int, unit_id: int, tag_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        tag_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/bind_unit_tag`.
 
@@ -3022,11 +3310,14 @@ class AsyncResourceMethods:
                     "tagId": tag_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_tag_units(self, *, item_id: int, units: list[int]) -> AutoBindUnitsResult:
+    async def update_tag_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> AutoBindUnitsResult:
         """Call `resource/update_tag_units`.
 
         Args:
@@ -3042,7 +3333,8 @@ class AsyncResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3054,6 +3346,7 @@ class AsyncResourceMethods:
         time: int,
         call_mode: Literal["update", "delete"],
         unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_tag_message`.
 
@@ -3076,12 +3369,20 @@ class AsyncResourceMethods:
                     "time": time,
                     "callMode": call_mode,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_tag_bindings(
-        self, *, resource_id: int, time_from: int, time_to: int, unit_id: int | None = None, tag_id: int | None = None
+        self,
+        *,
+        resource_id: int,
+        time_from: int,
+        time_to: int,
+        unit_id: int | None = None,
+        tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, list[Binding]]:
         """Call `resource/get_tag_bindings`.
 
@@ -3106,7 +3407,8 @@ class AsyncResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "tagId": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3119,6 +3421,7 @@ class AsyncResourceMethods:
         n: str | None = None,
         d: str | None = None,
         tgs: list[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ResourceGroup | None]:
         """Call `resource/update_tags_group`.
 
@@ -3143,7 +3446,8 @@ class AsyncResourceMethods:
                     "n": n,
                     "d": d,
                     "tgs": tgs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3154,6 +3458,7 @@ class AsyncResourceMethods:
         subject: str | None = None,
         body: str | None = None,
         flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_email_template`.
 
@@ -3174,11 +3479,14 @@ class AsyncResourceMethods:
                     "subject": subject,
                     "body": body,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_orders_notification(self, *, resource_id: int) -> OrdersNotification:
+    async def get_orders_notification(
+        self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OrdersNotification:
         """Call `resource/get_orders_notification`.
 
         Idempotent: retried on transient failures.
@@ -3194,12 +3502,17 @@ class AsyncResourceMethods:
             _RESOURCE_GET_ORDERS_NOTIFICATION.call(
                 {
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_orders_notification(
-        self, *, resource_id: int, orders_notification: OrdersNotification
+        self,
+        *,
+        resource_id: int,
+        orders_notification: OrdersNotification,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `resource/update_orders_notification`.
 
@@ -3216,7 +3529,8 @@ class AsyncResourceMethods:
                 {
                     "resourceId": resource_id,
                     "ordersNotification": orders_notification,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3230,7 +3544,12 @@ class BatchResourceMethods:
         self._batch = batch
 
     def get_zone_data(
-        self, *, item_id: int, col: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        item_id: int,
+        col: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[Zone]]:
         """Call `resource/get_zone_data`.
 
@@ -3251,7 +3570,8 @@ class BatchResourceMethods:
                     "itemId": item_id,
                     "col": col,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3273,6 +3593,7 @@ class BatchResourceMethods:
         max: int | None = None,
         path: str | None = None,
         p: Sequence[GeoPoint] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Zone | None]]:
         """Call `resource/update_zone`.
 
@@ -3315,12 +3636,21 @@ class BatchResourceMethods:
                     "max": max,
                     "path": path,
                     "p": p,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def create_zone_by_track(
-        self, *, layer_name: str, item_id: int, unit_id: int, n: str, c: int | None = None, w: int | None = None
+        self,
+        *,
+        layer_name: str,
+        item_id: int,
+        unit_id: int,
+        n: str,
+        c: int | None = None,
+        w: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CreateZoneByTrackResult]:
         """Call `resource/create_zone_by_track`.
 
@@ -3345,11 +3675,14 @@ class BatchResourceMethods:
                     "n": n,
                     "c": c,
                     "w": w,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_zones_by_point(self, *, spec: ZonesByPointSpec) -> Pending[dict[str, list[int]]]:
+    def get_zones_by_point(
+        self, *, spec: ZonesByPointSpec, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, list[int]]]:
         """Call `resource/get_zones_by_point`.
 
         Idempotent: retried on transient failures.
@@ -3365,7 +3698,8 @@ class BatchResourceMethods:
             _RESOURCE_GET_ZONES_BY_POINT.call(
                 {
                     "spec": spec,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3379,6 +3713,7 @@ class BatchResourceMethods:
         d: str | None = None,
         zns: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_zones_group`.
 
@@ -3405,11 +3740,14 @@ class BatchResourceMethods:
                     "d": d,
                     "zns": zns,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_job_data(self, *, item_id: int, col: list[int] | None = None) -> Pending[list[Job]]:
+    def get_job_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[Job]]:
         """Call `resource/get_job_data`.
 
         Idempotent: retried on transient failures.
@@ -3427,7 +3765,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3448,6 +3787,7 @@ class BatchResourceMethods:
         e: int | None = None,
         sch: TimeSchedule | None = None,
         act: Action | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Job | None]]:
         """Call `resource/update_job`.
 
@@ -3488,11 +3828,14 @@ class BatchResourceMethods:
                     "e": e,
                     "sch": sch,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_notification_data(self, *, item_id: int, col: list[int] | None = None) -> Pending[list[Notification]]:
+    def get_notification_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[Notification]]:
         """Call `resource/get_notification_data`.
 
         Idempotent: retried on transient failures.
@@ -3510,7 +3853,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3538,6 +3882,7 @@ class BatchResourceMethods:
         ctrl_sch: TimeSchedule | None = None,
         trg: Action | None = None,
         act: Sequence[Action] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Notification | None]]:
         """Call `resource/update_notification`.
 
@@ -3592,7 +3937,8 @@ class BatchResourceMethods:
                     "ctrl_sch": ctrl_sch,
                     "trg": trg,
                     "act": act,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3612,6 +3958,7 @@ class BatchResourceMethods:
         pwd: str | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
         """Call `resource/update_driver`.
 
@@ -3650,12 +3997,20 @@ class BatchResourceMethods:
                     "pwd": pwd,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_driver(
-        self, *, resource_id: int, unit_id: int, driver_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        driver_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/bind_unit_driver`.
 
@@ -3678,11 +4033,14 @@ class BatchResourceMethods:
                     "driverId": driver_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_driver_units(self, *, item_id: int, units: list[int]) -> Pending[AutoBindUnitsResult]:
+    def update_driver_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AutoBindUnitsResult]:
         """Call `resource/update_driver_units`.
 
         Args:
@@ -3698,7 +4056,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3710,6 +4069,7 @@ class BatchResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         driver_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
         """Call `resource/get_driver_bindings`.
 
@@ -3734,11 +4094,14 @@ class BatchResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "driverId": driver_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_drivers(self, *, unit_id: int) -> Pending[dict[str, list[UnitBindingRef]]]:
+    def get_unit_drivers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, list[UnitBindingRef]]]:
         """Call `resource/get_unit_drivers`.
 
         Idempotent: retried on transient failures.
@@ -3754,12 +4117,19 @@ class BatchResourceMethods:
             _RESOURCE_GET_UNIT_DRIVERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def cleanup_driver_interval(
-        self, *, resource_id: int, driver_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        driver_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/cleanup_driver_interval`.
 
@@ -3780,7 +4150,8 @@ class BatchResourceMethods:
                     "driverId": driver_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3795,6 +4166,7 @@ class BatchResourceMethods:
         ej: Mapping[str, JSON] | None = None,
         app_id: str | None = None,
         app_type: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/driver_operate`.
 
@@ -3825,12 +4197,19 @@ class BatchResourceMethods:
                     "ej": ej,
                     "appId": app_id,
                     "appType": app_type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def driver_status(
-        self, *, phone_number: str, password: str, app: str | None = None, fl: int | None = None
+        self,
+        *,
+        phone_number: str,
+        password: str,
+        app: str | None = None,
+        fl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[DriverStatusResult]:
         """Call `resource/driver_status`.
 
@@ -3855,7 +4234,8 @@ class BatchResourceMethods:
                     "password": password,
                     "app": app,
                     "fl": fl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3869,6 +4249,7 @@ class BatchResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_drivers_group`.
 
@@ -3895,7 +4276,8 @@ class BatchResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3914,6 +4296,7 @@ class BatchResourceMethods:
         f: int | None = None,
         jp: Mapping[str, str] | None = None,
         ej: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
         """Call `resource/update_trailer`.
 
@@ -3950,12 +4333,20 @@ class BatchResourceMethods:
                     "f": f,
                     "jp": jp,
                     "ej": ej,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_trailer(
-        self, *, resource_id: int, unit_id: int, trailer_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        trailer_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/bind_unit_trailer`.
 
@@ -3978,11 +4369,14 @@ class BatchResourceMethods:
                     "trailerId": trailer_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_trailer_units(self, *, item_id: int, units: list[int]) -> Pending[AutoBindUnitsResult]:
+    def update_trailer_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AutoBindUnitsResult]:
         """Call `resource/update_trailer_units`.
 
         Args:
@@ -3998,7 +4392,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4010,6 +4405,7 @@ class BatchResourceMethods:
         time_to: int,
         unit_id: int | None = None,
         trailer_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
         """Call `resource/get_trailer_bindings`.
 
@@ -4034,11 +4430,14 @@ class BatchResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "trailerId": trailer_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_unit_trailers(self, *, unit_id: int) -> Pending[dict[str, list[UnitBindingRef]]]:
+    def get_unit_trailers(
+        self, *, unit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, list[UnitBindingRef]]]:
         """Call `resource/get_unit_trailers`.
 
         Idempotent: retried on transient failures.
@@ -4054,12 +4453,19 @@ class BatchResourceMethods:
             _RESOURCE_GET_UNIT_TRAILERS.call(
                 {
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def cleanup_trailer_interval(
-        self, *, resource_id: int, trailer_id: int, time_from: int, time_to: int
+        self,
+        *,
+        resource_id: int,
+        trailer_id: int,
+        time_from: int,
+        time_to: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/cleanup_trailer_interval`.
 
@@ -4080,7 +4486,8 @@ class BatchResourceMethods:
                     "trailerId": trailer_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4094,6 +4501,7 @@ class BatchResourceMethods:
         d: str | None = None,
         drs: list[int] | None = None,
         f: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_trailers_group`.
 
@@ -4120,7 +4528,8 @@ class BatchResourceMethods:
                     "d": d,
                     "drs": drs,
                     "f": f,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4139,6 +4548,7 @@ class BatchResourceMethods:
         f: int | None = None,
         art: int | None = None,
         jp: Mapping[str, str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Driver | None]]:
         """Call `resource/update_tag`.
 
@@ -4175,12 +4585,20 @@ class BatchResourceMethods:
                     "f": f,
                     "art": art,
                     "jp": jp,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def bind_unit_tag(
-        self, *, resource_id: int, unit_id: int, tag_id: int, time: int, mode: bool | None = None
+        self,
+        *,
+        resource_id: int,
+        unit_id: int,
+        tag_id: int,
+        time: int,
+        mode: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/bind_unit_tag`.
 
@@ -4203,11 +4621,14 @@ class BatchResourceMethods:
                     "tagId": tag_id,
                     "time": time,
                     "mode": mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_tag_units(self, *, item_id: int, units: list[int]) -> Pending[AutoBindUnitsResult]:
+    def update_tag_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[AutoBindUnitsResult]:
         """Call `resource/update_tag_units`.
 
         Args:
@@ -4223,7 +4644,8 @@ class BatchResourceMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4235,6 +4657,7 @@ class BatchResourceMethods:
         time: int,
         call_mode: Literal["update", "delete"],
         unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/update_tag_message`.
 
@@ -4257,12 +4680,20 @@ class BatchResourceMethods:
                     "time": time,
                     "callMode": call_mode,
                     "unitId": unit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_tag_bindings(
-        self, *, resource_id: int, time_from: int, time_to: int, unit_id: int | None = None, tag_id: int | None = None
+        self,
+        *,
+        resource_id: int,
+        time_from: int,
+        time_to: int,
+        unit_id: int | None = None,
+        tag_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, list[Binding]]]:
         """Call `resource/get_tag_bindings`.
 
@@ -4287,7 +4718,8 @@ class BatchResourceMethods:
                     "timeTo": time_to,
                     "unitId": unit_id,
                     "tagId": tag_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4300,6 +4732,7 @@ class BatchResourceMethods:
         n: str | None = None,
         d: str | None = None,
         tgs: list[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ResourceGroup | None]]:
         """Call `resource/update_tags_group`.
 
@@ -4324,7 +4757,8 @@ class BatchResourceMethods:
                     "n": n,
                     "d": d,
                     "tgs": tgs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4335,6 +4769,7 @@ class BatchResourceMethods:
         subject: str | None = None,
         body: str | None = None,
         flags: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/update_email_template`.
 
@@ -4355,11 +4790,14 @@ class BatchResourceMethods:
                     "subject": subject,
                     "body": body,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_orders_notification(self, *, resource_id: int) -> Pending[OrdersNotification]:
+    def get_orders_notification(
+        self, *, resource_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[OrdersNotification]:
         """Call `resource/get_orders_notification`.
 
         Idempotent: retried on transient failures.
@@ -4375,12 +4813,17 @@ class BatchResourceMethods:
             _RESOURCE_GET_ORDERS_NOTIFICATION.call(
                 {
                     "resourceId": resource_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_orders_notification(
-        self, *, resource_id: int, orders_notification: OrdersNotification
+        self,
+        *,
+        resource_id: int,
+        orders_notification: OrdersNotification,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `resource/update_orders_notification`.
 
@@ -4397,7 +4840,8 @@ class BatchResourceMethods:
                 {
                     "resourceId": resource_id,
                     "ordersNotification": orders_notification,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -74,7 +74,12 @@ class RetranslatorMethods:
         self._client = client
 
     def update_units(
-        self, *, item_id: int, units: Sequence[RetranslatorUnit], call_mode: Literal["add", "remove"] | None = None
+        self,
+        *,
+        item_id: int,
+        units: Sequence[RetranslatorUnit],
+        call_mode: Literal["add", "remove"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorUnitsResult:
         """Call `retranslator/update_units`.
 
@@ -93,7 +98,8 @@ class RetranslatorMethods:
                     "itemId": item_id,
                     "units": units,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -106,6 +112,7 @@ class RetranslatorMethods:
         time_from: int | None = None,
         time_to: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorOperatingResult:
         """Call `retranslator/update_operating`.
 
@@ -130,11 +137,12 @@ class RetranslatorMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, item_id: int) -> RetranslatorStats:
+    def get_stats(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> RetranslatorStats:
         """Call `retranslator/get_stats`.
 
         Idempotent: retried on transient failures.
@@ -150,11 +158,14 @@ class RetranslatorMethods:
             _RETRANSLATOR_GET_STATS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: RetranslatorConfig) -> RetranslatorConfigResult:
+    def update_config(
+        self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
+    ) -> RetranslatorConfigResult:
         """Call `retranslator/update_config`.
 
         Args:
@@ -170,7 +181,8 @@ class RetranslatorMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -184,7 +196,12 @@ class AsyncRetranslatorMethods:
         self._client = client
 
     async def update_units(
-        self, *, item_id: int, units: Sequence[RetranslatorUnit], call_mode: Literal["add", "remove"] | None = None
+        self,
+        *,
+        item_id: int,
+        units: Sequence[RetranslatorUnit],
+        call_mode: Literal["add", "remove"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorUnitsResult:
         """Call `retranslator/update_units`.
 
@@ -203,7 +220,8 @@ class AsyncRetranslatorMethods:
                     "itemId": item_id,
                     "units": units,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -216,6 +234,7 @@ class AsyncRetranslatorMethods:
         time_from: int | None = None,
         time_to: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RetranslatorOperatingResult:
         """Call `retranslator/update_operating`.
 
@@ -240,11 +259,12 @@ class AsyncRetranslatorMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_stats(self, *, item_id: int) -> RetranslatorStats:
+    async def get_stats(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> RetranslatorStats:
         """Call `retranslator/get_stats`.
 
         Idempotent: retried on transient failures.
@@ -260,11 +280,14 @@ class AsyncRetranslatorMethods:
             _RETRANSLATOR_GET_STATS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_config(self, *, item_id: int, config: RetranslatorConfig) -> RetranslatorConfigResult:
+    async def update_config(
+        self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
+    ) -> RetranslatorConfigResult:
         """Call `retranslator/update_config`.
 
         Args:
@@ -280,7 +303,8 @@ class AsyncRetranslatorMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -294,7 +318,12 @@ class BatchRetranslatorMethods:
         self._batch = batch
 
     def update_units(
-        self, *, item_id: int, units: Sequence[RetranslatorUnit], call_mode: Literal["add", "remove"] | None = None
+        self,
+        *,
+        item_id: int,
+        units: Sequence[RetranslatorUnit],
+        call_mode: Literal["add", "remove"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[RetranslatorUnitsResult]:
         """Call `retranslator/update_units`.
 
@@ -313,7 +342,8 @@ class BatchRetranslatorMethods:
                     "itemId": item_id,
                     "units": units,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -326,6 +356,7 @@ class BatchRetranslatorMethods:
         time_from: int | None = None,
         time_to: int | None = None,
         call_mode: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[RetranslatorOperatingResult]:
         """Call `retranslator/update_operating`.
 
@@ -350,11 +381,14 @@ class BatchRetranslatorMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "callMode": call_mode,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_stats(self, *, item_id: int) -> Pending[RetranslatorStats]:
+    def get_stats(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[RetranslatorStats]:
         """Call `retranslator/get_stats`.
 
         Idempotent: retried on transient failures.
@@ -370,11 +404,14 @@ class BatchRetranslatorMethods:
             _RETRANSLATOR_GET_STATS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: RetranslatorConfig) -> Pending[RetranslatorConfigResult]:
+    def update_config(
+        self, *, item_id: int, config: RetranslatorConfig, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[RetranslatorConfigResult]:
         """Call `retranslator/update_config`.
 
         Args:
@@ -390,7 +427,8 @@ class BatchRetranslatorMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -160,6 +160,7 @@ class RouteMethods:
         cu: list[int] | None = None,
         f: int | None = None,
         tz: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteRound | None]:
         """Call `route/update_round`.
 
@@ -198,11 +199,14 @@ class RouteMethods:
                     "cu": cu,
                     "f": f,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_round_data(self, *, item_id: int, col: list[int]) -> list[RouteRound]:
+    def get_round_data(
+        self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[RouteRound]:
         """Call `route/get_round_data`.
 
         Idempotent: retried on transient failures.
@@ -220,12 +224,19 @@ class RouteMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_all_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AllRoundsResult:
         """Call `route/get_all_rounds`.
 
@@ -248,7 +259,8 @@ class RouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -259,6 +271,7 @@ class RouteMethods:
         schedule: Mapping[str, JSON] | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `route/get_schedule_time`.
 
@@ -281,12 +294,19 @@ class RouteMethods:
                     "schedule": schedule,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[RouteRound]:
         """Call `route/load_rounds`.
 
@@ -309,11 +329,14 @@ class RouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: Mapping[str, JSON]) -> dict[str, JSON]:
+    def update_config(
+        self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/update_config`.
 
         Args:
@@ -329,11 +352,14 @@ class RouteMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_checkpoints(self, *, item_id: int, check_points: Sequence[RouteCheckpoint]) -> list[RouteCheckpoint]:
+    def update_checkpoints(
+        self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
+    ) -> list[RouteCheckpoint]:
         """Call `route/update_checkpoints`.
 
         Args:
@@ -349,7 +375,8 @@ class RouteMethods:
                 {
                     "itemId": item_id,
                     "checkPoints": check_points,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -366,6 +393,7 @@ class RouteMethods:
         tm: Sequence[ScheduleTime] | None = None,
         sch: TimeSchedule | None = None,
         cfg: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteSchedule | None]:
         """Call `route/update_schedule`.
 
@@ -398,11 +426,14 @@ class RouteMethods:
                     "tm": tm,
                     "sch": sch,
                     "cfg": cfg,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def optimize(self, *, points: Sequence[GeoPoint], flags: int | None = None) -> dict[str, JSON]:
+    def optimize(
+        self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/optimize`.
 
         Idempotent: retried on transient failures.
@@ -420,7 +451,8 @@ class RouteMethods:
                 {
                     "points": points,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -449,6 +481,7 @@ class AsyncRouteMethods:
         cu: list[int] | None = None,
         f: int | None = None,
         tz: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteRound | None]:
         """Call `route/update_round`.
 
@@ -487,11 +520,14 @@ class AsyncRouteMethods:
                     "cu": cu,
                     "f": f,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_round_data(self, *, item_id: int, col: list[int]) -> list[RouteRound]:
+    async def get_round_data(
+        self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> list[RouteRound]:
         """Call `route/get_round_data`.
 
         Idempotent: retried on transient failures.
@@ -509,12 +545,19 @@ class AsyncRouteMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_all_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AllRoundsResult:
         """Call `route/get_all_rounds`.
 
@@ -537,7 +580,8 @@ class AsyncRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -548,6 +592,7 @@ class AsyncRouteMethods:
         schedule: Mapping[str, JSON] | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `route/get_schedule_time`.
 
@@ -570,12 +615,19 @@ class AsyncRouteMethods:
                     "schedule": schedule,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def load_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[RouteRound]:
         """Call `route/load_rounds`.
 
@@ -598,11 +650,14 @@ class AsyncRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_config(self, *, item_id: int, config: Mapping[str, JSON]) -> dict[str, JSON]:
+    async def update_config(
+        self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/update_config`.
 
         Args:
@@ -618,12 +673,13 @@ class AsyncRouteMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_checkpoints(
-        self, *, item_id: int, check_points: Sequence[RouteCheckpoint]
+        self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
     ) -> list[RouteCheckpoint]:
         """Call `route/update_checkpoints`.
 
@@ -640,7 +696,8 @@ class AsyncRouteMethods:
                 {
                     "itemId": item_id,
                     "checkPoints": check_points,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -657,6 +714,7 @@ class AsyncRouteMethods:
         tm: Sequence[ScheduleTime] | None = None,
         sch: TimeSchedule | None = None,
         cfg: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, RouteSchedule | None]:
         """Call `route/update_schedule`.
 
@@ -689,11 +747,14 @@ class AsyncRouteMethods:
                     "tm": tm,
                     "sch": sch,
                     "cfg": cfg,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def optimize(self, *, points: Sequence[GeoPoint], flags: int | None = None) -> dict[str, JSON]:
+    async def optimize(
+        self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `route/optimize`.
 
         Idempotent: retried on transient failures.
@@ -711,7 +772,8 @@ class AsyncRouteMethods:
                 {
                     "points": points,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -740,6 +802,7 @@ class BatchRouteMethods:
         cu: list[int] | None = None,
         f: int | None = None,
         tz: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, RouteRound | None]]:
         """Call `route/update_round`.
 
@@ -778,11 +841,14 @@ class BatchRouteMethods:
                     "cu": cu,
                     "f": f,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_round_data(self, *, item_id: int, col: list[int]) -> Pending[list[RouteRound]]:
+    def get_round_data(
+        self, *, item_id: int, col: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[RouteRound]]:
         """Call `route/get_round_data`.
 
         Idempotent: retried on transient failures.
@@ -800,12 +866,19 @@ class BatchRouteMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_all_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AllRoundsResult]:
         """Call `route/get_all_rounds`.
 
@@ -828,7 +901,8 @@ class BatchRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -839,6 +913,7 @@ class BatchRouteMethods:
         schedule: Mapping[str, JSON] | None = None,
         time_from: int | None = None,
         time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `route/get_schedule_time`.
 
@@ -861,12 +936,19 @@ class BatchRouteMethods:
                     "schedule": schedule,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def load_rounds(
-        self, *, item_id: int, time_from: int, time_to: int, full_json: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        full_json: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[RouteRound]]:
         """Call `route/load_rounds`.
 
@@ -889,11 +971,14 @@ class BatchRouteMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "fullJson": full_json,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_config(self, *, item_id: int, config: Mapping[str, JSON]) -> Pending[dict[str, JSON]]:
+    def update_config(
+        self, *, item_id: int, config: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `route/update_config`.
 
         Args:
@@ -909,12 +994,13 @@ class BatchRouteMethods:
                 {
                     "itemId": item_id,
                     "config": config,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_checkpoints(
-        self, *, item_id: int, check_points: Sequence[RouteCheckpoint]
+        self, *, item_id: int, check_points: Sequence[RouteCheckpoint], extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[RouteCheckpoint]]:
         """Call `route/update_checkpoints`.
 
@@ -931,7 +1017,8 @@ class BatchRouteMethods:
                 {
                     "itemId": item_id,
                     "checkPoints": check_points,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -948,6 +1035,7 @@ class BatchRouteMethods:
         tm: Sequence[ScheduleTime] | None = None,
         sch: TimeSchedule | None = None,
         cfg: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, RouteSchedule | None]]:
         """Call `route/update_schedule`.
 
@@ -980,11 +1068,14 @@ class BatchRouteMethods:
                     "tm": tm,
                     "sch": sch,
                     "cfg": cfg,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def optimize(self, *, points: Sequence[GeoPoint], flags: int | None = None) -> Pending[dict[str, JSON]]:
+    def optimize(
+        self, *, points: Sequence[GeoPoint], flags: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `route/optimize`.
 
         Idempotent: retried on transient failures.
@@ -1002,7 +1093,8 @@ class BatchRouteMethods:
                 {
                     "points": points,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 

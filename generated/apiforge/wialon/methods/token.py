@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import MethodSpec, Param
@@ -63,7 +63,14 @@ class TokenMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def login(self, *, token: str, fl: TokenLoginFlags | int, operate_as: str | None = None) -> LoginResponse:
+    def login(
+        self,
+        *,
+        token: str,
+        fl: TokenLoginFlags | int,
+        operate_as: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> LoginResponse:
         """Call `token/login`.
 
         Idempotent: retried on transient failures.
@@ -85,11 +92,14 @@ class TokenMethods:
                     "token": token,
                     "fl": fl,
                     "operateAs": operate_as,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, user_id: int | None = None) -> builtins.list[Token]:
+    def list(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[Token]:
         """Call `token/list`.
 
         Idempotent: retried on transient failures.
@@ -105,7 +115,8 @@ class TokenMethods:
             _TOKEN_LIST.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -122,6 +133,7 @@ class TokenMethods:
         p: str | None = None,
         items: Sequence[int] | None = None,
         delete_all: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Token:
         """Call `token/update`.
 
@@ -154,7 +166,8 @@ class TokenMethods:
                     "p": p,
                     "items": items,
                     "deleteAll": delete_all,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -167,7 +180,14 @@ class AsyncTokenMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def login(self, *, token: str, fl: TokenLoginFlags | int, operate_as: str | None = None) -> LoginResponse:
+    async def login(
+        self,
+        *,
+        token: str,
+        fl: TokenLoginFlags | int,
+        operate_as: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> LoginResponse:
         """Call `token/login`.
 
         Idempotent: retried on transient failures.
@@ -189,11 +209,14 @@ class AsyncTokenMethods:
                     "token": token,
                     "fl": fl,
                     "operateAs": operate_as,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list(self, *, user_id: int | None = None) -> builtins.list[Token]:
+    async def list(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[Token]:
         """Call `token/list`.
 
         Idempotent: retried on transient failures.
@@ -209,7 +232,8 @@ class AsyncTokenMethods:
             _TOKEN_LIST.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -226,6 +250,7 @@ class AsyncTokenMethods:
         p: str | None = None,
         items: Sequence[int] | None = None,
         delete_all: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Token:
         """Call `token/update`.
 
@@ -258,7 +283,8 @@ class AsyncTokenMethods:
                     "p": p,
                     "items": items,
                     "deleteAll": delete_all,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -271,7 +297,9 @@ class BatchTokenMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def list(self, *, user_id: int | None = None) -> Pending[builtins.list[Token]]:
+    def list(
+        self, *, user_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[builtins.list[Token]]:
         """Call `token/list`.
 
         Idempotent: retried on transient failures.
@@ -287,7 +315,8 @@ class BatchTokenMethods:
             _TOKEN_LIST.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -304,6 +333,7 @@ class BatchTokenMethods:
         p: str | None = None,
         items: Sequence[int] | None = None,
         delete_all: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[Token]:
         """Call `token/update`.
 
@@ -336,7 +366,8 @@ class BatchTokenMethods:
                     "p": p,
                     "items": items,
                     "deleteAll": delete_all,
-                }
+                },
+                extra=extra_params,
             )
         )
 

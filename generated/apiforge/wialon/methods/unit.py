@@ -612,7 +612,9 @@ class UnitMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def add_video_packets(self, *, units: list[int], packets: int) -> list[dict[str, JSON]]:
+    def add_video_packets(
+        self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/add_video_packets`.
 
         Args:
@@ -628,11 +630,14 @@ class UnitMethods:
                 {
                     "units": units,
                     "packets": packets,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_status(self, *, units: list[int], status: Literal[0, 1]) -> list[dict[str, JSON]]:
+    def update_video_status(
+        self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_status`.
 
         Args:
@@ -648,7 +653,8 @@ class UnitMethods:
                 {
                     "units": units,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -665,6 +671,7 @@ class UnitMethods:
         a: int | None = None,
         old_item_id: int | None = None,
         old_cmd_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CommandDefinition | None]:
         """Call `unit/update_command_definition`.
 
@@ -697,7 +704,8 @@ class UnitMethods:
                     "a": a,
                     "oldItemId": old_item_id,
                     "oldCmdId": old_cmd_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -710,6 +718,7 @@ class UnitMethods:
         param: str | Mapping[str, JSON] | None = None,
         timeout: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/exec_cmd`.
 
@@ -734,11 +743,14 @@ class UnitMethods:
                     "param": param,
                     "timeout": timeout,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_command_definition_data(self, *, item_id: int, col: list[int] | None = None) -> list[CommandDefinition]:
+    def get_command_definition_data(
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> list[CommandDefinition]:
         """Call `unit/get_command_definition_data`.
 
         Idempotent: retried on transient failures.
@@ -756,11 +768,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_calc_flags(self, *, item_id: int, new_value: int) -> CounterResult:
+    def update_calc_flags(
+        self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_calc_flags`.
 
         Args:
@@ -776,11 +791,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_eh_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    def update_eh_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_eh_counter`.
 
         Args:
@@ -796,12 +814,18 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_traffic_counter(
-        self, *, item_id: int, new_value: float | int, reg_reset: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        new_value: float | int,
+        reg_reset: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CounterResult:
         """Call `unit/update_traffic_counter`.
 
@@ -820,11 +844,14 @@ class UnitMethods:
                     "itemId": item_id,
                     "newValue": new_value,
                     "regReset": reg_reset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_mileage_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    def update_mileage_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_mileage_counter`.
 
         Args:
@@ -840,11 +867,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_device_type(self, *, item_id: int, device_type_id: int, unique_id: str) -> UnitPropertyResult:
+    def update_device_type(
+        self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_device_type`.
 
         Args:
@@ -864,12 +894,19 @@ class UnitMethods:
                     "itemId": item_id,
                     "deviceTypeId": device_type_id,
                     "uniqueId": unique_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_image(
-        self, *, item_id: int, old_item_id: int | None = None, lib_id: int | None = None, path: str | None = None
+        self,
+        *,
+        item_id: int,
+        old_item_id: int | None = None,
+        lib_id: int | None = None,
+        path: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_image`.
 
@@ -890,11 +927,12 @@ class UnitMethods:
                     "oldItemId": old_item_id,
                     "libId": lib_id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_fuel_settings(self, *, item_id: int) -> FuelSettings:
+    def get_fuel_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> FuelSettings:
         """Call `unit/get_fuel_settings`.
 
         Idempotent: retried on transient failures.
@@ -910,7 +948,8 @@ class UnitMethods:
             _UNIT_GET_FUEL_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -926,6 +965,7 @@ class UnitMethods:
         winter_day_from: int | None = None,
         winter_month_to: int | None = None,
         winter_day_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_rates_params`.
 
@@ -956,7 +996,8 @@ class UnitMethods:
                     "winterDayFrom": winter_day_from,
                     "winterMonthTo": winter_month_to,
                     "winterDayTo": winter_day_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -968,6 +1009,7 @@ class UnitMethods:
         urban: float | int | None = None,
         suburban: float | int | None = None,
         load_coef: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_math_params`.
 
@@ -990,7 +1032,8 @@ class UnitMethods:
                     "urban": urban,
                     "suburban": suburban,
                     "loadCoef": load_coef,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1007,6 +1050,7 @@ class UnitMethods:
         fillings_join_interval: int | None = None,
         thefts_join_interval: int | None = None,
         extra_filling_timeout: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_level_params`.
 
@@ -1039,12 +1083,18 @@ class UnitMethods:
                     "fillingsJoinInterval": fillings_join_interval,
                     "theftsJoinInterval": thefts_join_interval,
                     "extraFillingTimeout": extra_filling_timeout,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_fuel_impulse_params(
-        self, *, item_id: int, max_impulses: int | None = None, skip_zero: int | None = None
+        self,
+        *,
+        item_id: int,
+        max_impulses: int | None = None,
+        skip_zero: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_impulse_params`.
 
@@ -1063,11 +1113,14 @@ class UnitMethods:
                     "itemId": item_id,
                     "maxImpulses": max_impulses,
                     "skipZero": skip_zero,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_fuel_calc_types(self, *, item_id: int, calc_types: int) -> ErrorResult:
+    def update_fuel_calc_types(
+        self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_fuel_calc_types`.
 
         Args:
@@ -1083,11 +1136,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "calcTypes": calc_types,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accelerometers_calibration(self, *, item_id: int) -> dict[str, JSON]:
+    def get_accelerometers_calibration(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_accelerometers_calibration`.
 
         Idempotent: retried on transient failures.
@@ -1103,11 +1159,12 @@ class UnitMethods:
             _UNIT_GET_ACCELEROMETERS_CALIBRATION.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_settings(self, *, item_id: int) -> ReportSettings:
+    def get_report_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> ReportSettings:
         """Call `unit/get_report_settings`.
 
         Idempotent: retried on transient failures.
@@ -1123,11 +1180,12 @@ class UnitMethods:
             _UNIT_GET_REPORT_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_filter(self, *, item_id: int) -> MessagesFilter:
+    def get_messages_filter(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> MessagesFilter:
         """Call `unit/get_messages_filter`.
 
         Idempotent: retried on transient failures.
@@ -1143,11 +1201,14 @@ class UnitMethods:
             _UNIT_GET_MESSAGES_FILTER.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_drive_rank_settings(self, *, item_id: int) -> dict[str, JSON]:
+    def get_drive_rank_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_drive_rank_settings`.
 
         Idempotent: retried on transient failures.
@@ -1163,11 +1224,20 @@ class UnitMethods:
             _UNIT_GET_DRIVE_RANK_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trips(self, *, item_id: int, time_from: int, time_to: int, msgs_source: int) -> list[Trip]:
+    def get_trips(
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        msgs_source: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[Trip]:
         """Call `unit/get_trips`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -1189,11 +1259,12 @@ class UnitMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "msgsSource": msgs_source,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_settings(self, *, item_id: int) -> VideoSettings:
+    def get_video_settings(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> VideoSettings:
         """Call `unit/get_video_settings`.
 
         Idempotent: retried on transient failures.
@@ -1209,11 +1280,12 @@ class UnitMethods:
             _UNIT_GET_VIDEO_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_vin_info(self, *, vin: str) -> dict[str, JSON]:
+    def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> dict[str, JSON]:
         """Call `unit/get_vin_info`.
 
         Idempotent: retried on transient failures.
@@ -1229,7 +1301,8 @@ class UnitMethods:
             _UNIT_GET_VIN_INFO.call(
                 {
                     "vin": vin,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1240,6 +1313,7 @@ class UnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -1260,11 +1334,14 @@ class UnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    def update_phone(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone`.
 
         Args:
@@ -1282,7 +1359,8 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1297,6 +1375,7 @@ class UnitMethods:
         item_id: int,
         nt: str | None = None,
         nct: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_custom_event`.
 
@@ -1325,7 +1404,8 @@ class UnitMethods:
                     "itemId": item_id,
                     "nt": nt,
                     "nct": nct,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1341,6 +1421,7 @@ class UnitMethods:
         x: float | int | None = None,
         y: float | int | None = None,
         description: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_fuel_filling_event`.
 
@@ -1371,7 +1452,8 @@ class UnitMethods:
                     "x": x,
                     "y": y,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1390,6 +1472,7 @@ class UnitMethods:
         mileage: float | int | None = None,
         eh: float | int | None = None,
         done_svcs: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_maintenance_event`.
 
@@ -1426,12 +1509,19 @@ class UnitMethods:
                     "mileage": mileage,
                     "eh": eh,
                     "done_svcs": done_svcs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def registry_status_event(
-        self, *, date: int, description: str, item_id: int, params: Mapping[str, JSON] | None = None
+        self,
+        *,
+        date: int,
+        description: str,
+        item_id: int,
+        params: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_status_event`.
 
@@ -1452,11 +1542,14 @@ class UnitMethods:
                     "description": description,
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone2(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    def update_phone2(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone2`.
 
         Args:
@@ -1474,11 +1567,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_unique_id2(self, *, item_id: int, unique_id2: str) -> UnitPropertyResult:
+    def update_unique_id2(
+        self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_unique_id2`.
 
         Args:
@@ -1494,7 +1590,8 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "uniqueId2": unique_id2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1515,6 +1612,7 @@ class UnitMethods:
         vt: int | None = None,
         vs: int | None = None,
         tbl: Sequence[SensorTableRow] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Sensor | None]:
         """Call `unit/update_sensor`.
 
@@ -1557,7 +1655,8 @@ class UnitMethods:
                     "vt": vt,
                     "vs": vs,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1570,6 +1669,7 @@ class UnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[dict[str, float | str]]:
         """Call `unit/calc_sensors`.
 
@@ -1596,12 +1696,18 @@ class UnitMethods:
                     "source": source,
                     "sensorId": sensor_id,
                     "width": width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def calc_last_message(
-        self, *, unit_id: int, sensors: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        unit_id: int,
+        sensors: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, float | str]:
         """Call `unit/calc_last_message`.
 
@@ -1622,7 +1728,8 @@ class UnitMethods:
                     "unitId": unit_id,
                     "sensors": sensors,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1641,6 +1748,7 @@ class UnitMethods:
         pt: int | None = None,
         pe: int | None = None,
         c: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ServiceInterval | None]:
         """Call `unit/update_service_interval`.
 
@@ -1677,11 +1785,14 @@ class UnitMethods:
                     "pt": pt,
                     "pe": pe,
                     "c": c,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_autopay(self, *, units: list[int], value: int) -> list[dict[str, JSON]]:
+    def update_video_autopay(
+        self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_autopay`.
 
         Args:
@@ -1697,11 +1808,14 @@ class UnitMethods:
                 {
                     "units": units,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_activity_settings(self, *, item_id: int, type: Literal[0, 1, 2]) -> ErrorResult:
+    def update_activity_settings(
+        self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_activity_settings`.
 
         Args:
@@ -1717,11 +1831,12 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trip_detector(self, *, item_id: int) -> TripDetector:
+    def get_trip_detector(self, *, item_id: int, extra_params: Mapping[str, object] | None = None) -> TripDetector:
         """Call `unit/get_trip_detector`.
 
         Idempotent: retried on transient failures.
@@ -1737,11 +1852,14 @@ class UnitMethods:
             _UNIT_GET_TRIP_DETECTOR.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_access_password(self, *, item_id: int, access_password: str) -> UnitPropertyResult:
+    def update_access_password(
+        self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_access_password`.
 
         Args:
@@ -1757,11 +1875,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "accessPassword": access_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_active(self, *, item_id: int, active: Literal[0, 1]) -> dict[str, JSON]:
+    def set_active(
+        self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/set_active`.
 
         Args:
@@ -1777,12 +1898,18 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "active": active,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_accelerometers_calibration(
-        self, *, item_id: int, time_from: int | None = None, time_to: int | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_accelerometers_calibration`.
 
@@ -1801,11 +1928,14 @@ class UnitMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_drive_rank_settings(self, *, item_id: int, drive_rank: Mapping[str, JSON]) -> ErrorResult:
+    def update_drive_rank_settings(
+        self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_drive_rank_settings`.
 
         Args:
@@ -1821,11 +1951,14 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "driveRank": drive_rank,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_report_settings(self, *, item_id: int, params: ReportSettings) -> ErrorResult:
+    def update_report_settings(
+        self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_report_settings`.
 
         Args:
@@ -1841,7 +1974,8 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1855,6 +1989,7 @@ class UnitMethods:
         max_hdop: float | int | None = None,
         max_speed: int | None = None,
         lbs_correction: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_messages_filter`.
 
@@ -1881,7 +2016,8 @@ class UnitMethods:
                     "maxHdop": max_hdop,
                     "maxSpeed": max_speed,
                     "lbsCorrection": lbs_correction,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1897,6 +2033,7 @@ class UnitMethods:
         max_messages_distance: int | None = None,
         min_trip_time: int | None = None,
         min_trip_distance: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_trip_detector`.
 
@@ -1927,11 +2064,14 @@ class UnitMethods:
                     "maxMessagesDistance": max_messages_distance,
                     "minTripTime": min_trip_time,
                     "minTripDistance": min_trip_distance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_settings(self, *, item_id: int, settings: Sequence[VideoCamera]) -> ErrorResult:
+    def update_video_settings(
+        self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_video_settings`.
 
         Args:
@@ -1947,11 +2087,19 @@ class UnitMethods:
                 {
                     "itemId": item_id,
                     "settings": settings,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def upload_image(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    def upload_image(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `unit/upload_image`.
 
         Args:
@@ -1969,7 +2117,8 @@ class UnitMethods:
                     "itemId": item_id,
                     "icon_file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1982,7 +2131,9 @@ class AsyncUnitMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def add_video_packets(self, *, units: list[int], packets: int) -> list[dict[str, JSON]]:
+    async def add_video_packets(
+        self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/add_video_packets`.
 
         Args:
@@ -1998,11 +2149,14 @@ class AsyncUnitMethods:
                 {
                     "units": units,
                     "packets": packets,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_video_status(self, *, units: list[int], status: Literal[0, 1]) -> list[dict[str, JSON]]:
+    async def update_video_status(
+        self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_status`.
 
         Args:
@@ -2018,7 +2172,8 @@ class AsyncUnitMethods:
                 {
                     "units": units,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2035,6 +2190,7 @@ class AsyncUnitMethods:
         a: int | None = None,
         old_item_id: int | None = None,
         old_cmd_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, CommandDefinition | None]:
         """Call `unit/update_command_definition`.
 
@@ -2067,7 +2223,8 @@ class AsyncUnitMethods:
                     "a": a,
                     "oldItemId": old_item_id,
                     "oldCmdId": old_cmd_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2080,6 +2237,7 @@ class AsyncUnitMethods:
         param: str | Mapping[str, JSON] | None = None,
         timeout: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/exec_cmd`.
 
@@ -2104,12 +2262,13 @@ class AsyncUnitMethods:
                     "param": param,
                     "timeout": timeout,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_command_definition_data(
-        self, *, item_id: int, col: list[int] | None = None
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[CommandDefinition]:
         """Call `unit/get_command_definition_data`.
 
@@ -2128,11 +2287,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_calc_flags(self, *, item_id: int, new_value: int) -> CounterResult:
+    async def update_calc_flags(
+        self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_calc_flags`.
 
         Args:
@@ -2148,11 +2310,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_eh_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    async def update_eh_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_eh_counter`.
 
         Args:
@@ -2168,12 +2333,18 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_traffic_counter(
-        self, *, item_id: int, new_value: float | int, reg_reset: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        new_value: float | int,
+        reg_reset: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CounterResult:
         """Call `unit/update_traffic_counter`.
 
@@ -2192,11 +2363,14 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "newValue": new_value,
                     "regReset": reg_reset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_mileage_counter(self, *, item_id: int, new_value: float | int) -> CounterResult:
+    async def update_mileage_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> CounterResult:
         """Call `unit/update_mileage_counter`.
 
         Args:
@@ -2212,11 +2386,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_device_type(self, *, item_id: int, device_type_id: int, unique_id: str) -> UnitPropertyResult:
+    async def update_device_type(
+        self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_device_type`.
 
         Args:
@@ -2236,12 +2413,19 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "deviceTypeId": device_type_id,
                     "uniqueId": unique_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_image(
-        self, *, item_id: int, old_item_id: int | None = None, lib_id: int | None = None, path: str | None = None
+        self,
+        *,
+        item_id: int,
+        old_item_id: int | None = None,
+        lib_id: int | None = None,
+        path: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_image`.
 
@@ -2262,11 +2446,14 @@ class AsyncUnitMethods:
                     "oldItemId": old_item_id,
                     "libId": lib_id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_fuel_settings(self, *, item_id: int) -> FuelSettings:
+    async def get_fuel_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> FuelSettings:
         """Call `unit/get_fuel_settings`.
 
         Idempotent: retried on transient failures.
@@ -2282,7 +2469,8 @@ class AsyncUnitMethods:
             _UNIT_GET_FUEL_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2298,6 +2486,7 @@ class AsyncUnitMethods:
         winter_day_from: int | None = None,
         winter_month_to: int | None = None,
         winter_day_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_rates_params`.
 
@@ -2328,7 +2517,8 @@ class AsyncUnitMethods:
                     "winterDayFrom": winter_day_from,
                     "winterMonthTo": winter_month_to,
                     "winterDayTo": winter_day_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2340,6 +2530,7 @@ class AsyncUnitMethods:
         urban: float | int | None = None,
         suburban: float | int | None = None,
         load_coef: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_math_params`.
 
@@ -2362,7 +2553,8 @@ class AsyncUnitMethods:
                     "urban": urban,
                     "suburban": suburban,
                     "loadCoef": load_coef,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2379,6 +2571,7 @@ class AsyncUnitMethods:
         fillings_join_interval: int | None = None,
         thefts_join_interval: int | None = None,
         extra_filling_timeout: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_level_params`.
 
@@ -2411,12 +2604,18 @@ class AsyncUnitMethods:
                     "fillingsJoinInterval": fillings_join_interval,
                     "theftsJoinInterval": thefts_join_interval,
                     "extraFillingTimeout": extra_filling_timeout,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_fuel_impulse_params(
-        self, *, item_id: int, max_impulses: int | None = None, skip_zero: int | None = None
+        self,
+        *,
+        item_id: int,
+        max_impulses: int | None = None,
+        skip_zero: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_fuel_impulse_params`.
 
@@ -2435,11 +2634,14 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "maxImpulses": max_impulses,
                     "skipZero": skip_zero,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_fuel_calc_types(self, *, item_id: int, calc_types: int) -> ErrorResult:
+    async def update_fuel_calc_types(
+        self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_fuel_calc_types`.
 
         Args:
@@ -2455,11 +2657,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "calcTypes": calc_types,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_accelerometers_calibration(self, *, item_id: int) -> dict[str, JSON]:
+    async def get_accelerometers_calibration(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_accelerometers_calibration`.
 
         Idempotent: retried on transient failures.
@@ -2475,11 +2680,14 @@ class AsyncUnitMethods:
             _UNIT_GET_ACCELEROMETERS_CALIBRATION.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_report_settings(self, *, item_id: int) -> ReportSettings:
+    async def get_report_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ReportSettings:
         """Call `unit/get_report_settings`.
 
         Idempotent: retried on transient failures.
@@ -2495,11 +2703,14 @@ class AsyncUnitMethods:
             _UNIT_GET_REPORT_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_messages_filter(self, *, item_id: int) -> MessagesFilter:
+    async def get_messages_filter(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MessagesFilter:
         """Call `unit/get_messages_filter`.
 
         Idempotent: retried on transient failures.
@@ -2515,11 +2726,14 @@ class AsyncUnitMethods:
             _UNIT_GET_MESSAGES_FILTER.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_drive_rank_settings(self, *, item_id: int) -> dict[str, JSON]:
+    async def get_drive_rank_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/get_drive_rank_settings`.
 
         Idempotent: retried on transient failures.
@@ -2535,11 +2749,20 @@ class AsyncUnitMethods:
             _UNIT_GET_DRIVE_RANK_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_trips(self, *, item_id: int, time_from: int, time_to: int, msgs_source: int) -> list[Trip]:
+    async def get_trips(
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        msgs_source: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> list[Trip]:
         """Call `unit/get_trips`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -2561,11 +2784,14 @@ class AsyncUnitMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "msgsSource": msgs_source,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_video_settings(self, *, item_id: int) -> VideoSettings:
+    async def get_video_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VideoSettings:
         """Call `unit/get_video_settings`.
 
         Idempotent: retried on transient failures.
@@ -2581,11 +2807,12 @@ class AsyncUnitMethods:
             _UNIT_GET_VIDEO_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_vin_info(self, *, vin: str) -> dict[str, JSON]:
+    async def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> dict[str, JSON]:
         """Call `unit/get_vin_info`.
 
         Idempotent: retried on transient failures.
@@ -2601,7 +2828,8 @@ class AsyncUnitMethods:
             _UNIT_GET_VIN_INFO.call(
                 {
                     "vin": vin,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2612,6 +2840,7 @@ class AsyncUnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `unit/update_hw_params`.
 
@@ -2632,11 +2861,14 @@ class AsyncUnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_phone(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    async def update_phone(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone`.
 
         Args:
@@ -2654,7 +2886,8 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2669,6 +2902,7 @@ class AsyncUnitMethods:
         item_id: int,
         nt: str | None = None,
         nct: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_custom_event`.
 
@@ -2697,7 +2931,8 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "nt": nt,
                     "nct": nct,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2713,6 +2948,7 @@ class AsyncUnitMethods:
         x: float | int | None = None,
         y: float | int | None = None,
         description: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_fuel_filling_event`.
 
@@ -2743,7 +2979,8 @@ class AsyncUnitMethods:
                     "x": x,
                     "y": y,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2762,6 +2999,7 @@ class AsyncUnitMethods:
         mileage: float | int | None = None,
         eh: float | int | None = None,
         done_svcs: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_maintenance_event`.
 
@@ -2798,12 +3036,19 @@ class AsyncUnitMethods:
                     "mileage": mileage,
                     "eh": eh,
                     "done_svcs": done_svcs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def registry_status_event(
-        self, *, date: int, description: str, item_id: int, params: Mapping[str, JSON] | None = None
+        self,
+        *,
+        date: int,
+        description: str,
+        item_id: int,
+        params: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/registry_status_event`.
 
@@ -2824,11 +3069,14 @@ class AsyncUnitMethods:
                     "description": description,
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_phone2(self, *, item_id: int, phone_number: str) -> UnitPropertyResult:
+    async def update_phone2(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_phone2`.
 
         Args:
@@ -2846,11 +3094,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_unique_id2(self, *, item_id: int, unique_id2: str) -> UnitPropertyResult:
+    async def update_unique_id2(
+        self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_unique_id2`.
 
         Args:
@@ -2866,7 +3117,8 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "uniqueId2": unique_id2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2887,6 +3139,7 @@ class AsyncUnitMethods:
         vt: int | None = None,
         vs: int | None = None,
         tbl: Sequence[SensorTableRow] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, Sensor | None]:
         """Call `unit/update_sensor`.
 
@@ -2929,7 +3182,8 @@ class AsyncUnitMethods:
                     "vt": vt,
                     "vs": vs,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -2942,6 +3196,7 @@ class AsyncUnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[dict[str, float | str]]:
         """Call `unit/calc_sensors`.
 
@@ -2968,12 +3223,18 @@ class AsyncUnitMethods:
                     "source": source,
                     "sensorId": sensor_id,
                     "width": width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def calc_last_message(
-        self, *, unit_id: int, sensors: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        unit_id: int,
+        sensors: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, float | str]:
         """Call `unit/calc_last_message`.
 
@@ -2994,7 +3255,8 @@ class AsyncUnitMethods:
                     "unitId": unit_id,
                     "sensors": sensors,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3013,6 +3275,7 @@ class AsyncUnitMethods:
         pt: int | None = None,
         pe: int | None = None,
         c: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, ServiceInterval | None]:
         """Call `unit/update_service_interval`.
 
@@ -3049,11 +3312,14 @@ class AsyncUnitMethods:
                     "pt": pt,
                     "pe": pe,
                     "c": c,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_video_autopay(self, *, units: list[int], value: int) -> list[dict[str, JSON]]:
+    async def update_video_autopay(
+        self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[dict[str, JSON]]:
         """Call `unit/update_video_autopay`.
 
         Args:
@@ -3069,11 +3335,14 @@ class AsyncUnitMethods:
                 {
                     "units": units,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_activity_settings(self, *, item_id: int, type: Literal[0, 1, 2]) -> ErrorResult:
+    async def update_activity_settings(
+        self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_activity_settings`.
 
         Args:
@@ -3089,11 +3358,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_trip_detector(self, *, item_id: int) -> TripDetector:
+    async def get_trip_detector(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> TripDetector:
         """Call `unit/get_trip_detector`.
 
         Idempotent: retried on transient failures.
@@ -3109,11 +3381,14 @@ class AsyncUnitMethods:
             _UNIT_GET_TRIP_DETECTOR.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_access_password(self, *, item_id: int, access_password: str) -> UnitPropertyResult:
+    async def update_access_password(
+        self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> UnitPropertyResult:
         """Call `unit/update_access_password`.
 
         Args:
@@ -3129,11 +3404,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "accessPassword": access_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def set_active(self, *, item_id: int, active: Literal[0, 1]) -> dict[str, JSON]:
+    async def set_active(
+        self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `unit/set_active`.
 
         Args:
@@ -3149,12 +3427,18 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "active": active,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_accelerometers_calibration(
-        self, *, item_id: int, time_from: int | None = None, time_to: int | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON]:
         """Call `unit/update_accelerometers_calibration`.
 
@@ -3173,11 +3457,14 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_drive_rank_settings(self, *, item_id: int, drive_rank: Mapping[str, JSON]) -> ErrorResult:
+    async def update_drive_rank_settings(
+        self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_drive_rank_settings`.
 
         Args:
@@ -3193,11 +3480,14 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "driveRank": drive_rank,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_report_settings(self, *, item_id: int, params: ReportSettings) -> ErrorResult:
+    async def update_report_settings(
+        self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_report_settings`.
 
         Args:
@@ -3213,7 +3503,8 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3227,6 +3518,7 @@ class AsyncUnitMethods:
         max_hdop: float | int | None = None,
         max_speed: int | None = None,
         lbs_correction: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_messages_filter`.
 
@@ -3253,7 +3545,8 @@ class AsyncUnitMethods:
                     "maxHdop": max_hdop,
                     "maxSpeed": max_speed,
                     "lbsCorrection": lbs_correction,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3269,6 +3562,7 @@ class AsyncUnitMethods:
         max_messages_distance: int | None = None,
         min_trip_time: int | None = None,
         min_trip_distance: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ErrorResult:
         """Call `unit/update_trip_detector`.
 
@@ -3299,11 +3593,14 @@ class AsyncUnitMethods:
                     "maxMessagesDistance": max_messages_distance,
                     "minTripTime": min_trip_time,
                     "minTripDistance": min_trip_distance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_video_settings(self, *, item_id: int, settings: Sequence[VideoCamera]) -> ErrorResult:
+    async def update_video_settings(
+        self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `unit/update_video_settings`.
 
         Args:
@@ -3319,11 +3616,19 @@ class AsyncUnitMethods:
                 {
                     "itemId": item_id,
                     "settings": settings,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def upload_image(self, *, item_id: int, file: FileInput, event_hash: str | None = None) -> ErrorResult:
+    async def upload_image(
+        self,
+        *,
+        item_id: int,
+        file: FileInput,
+        event_hash: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> ErrorResult:
         """Call `unit/upload_image`.
 
         Args:
@@ -3341,7 +3646,8 @@ class AsyncUnitMethods:
                     "itemId": item_id,
                     "icon_file": file,
                     "eventHash": event_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3354,7 +3660,9 @@ class BatchUnitMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def add_video_packets(self, *, units: list[int], packets: int) -> Pending[list[dict[str, JSON]]]:
+    def add_video_packets(
+        self, *, units: list[int], packets: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[dict[str, JSON]]]:
         """Call `unit/add_video_packets`.
 
         Args:
@@ -3370,11 +3678,14 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "packets": packets,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_status(self, *, units: list[int], status: Literal[0, 1]) -> Pending[list[dict[str, JSON]]]:
+    def update_video_status(
+        self, *, units: list[int], status: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[dict[str, JSON]]]:
         """Call `unit/update_video_status`.
 
         Args:
@@ -3390,7 +3701,8 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "status": status,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3407,6 +3719,7 @@ class BatchUnitMethods:
         a: int | None = None,
         old_item_id: int | None = None,
         old_cmd_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, CommandDefinition | None]]:
         """Call `unit/update_command_definition`.
 
@@ -3439,7 +3752,8 @@ class BatchUnitMethods:
                     "a": a,
                     "oldItemId": old_item_id,
                     "oldCmdId": old_cmd_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3452,6 +3766,7 @@ class BatchUnitMethods:
         param: str | Mapping[str, JSON] | None = None,
         timeout: int | None = None,
         flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/exec_cmd`.
 
@@ -3476,12 +3791,13 @@ class BatchUnitMethods:
                     "param": param,
                     "timeout": timeout,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_command_definition_data(
-        self, *, item_id: int, col: list[int] | None = None
+        self, *, item_id: int, col: list[int] | None = None, extra_params: Mapping[str, object] | None = None
     ) -> Pending[list[CommandDefinition]]:
         """Call `unit/get_command_definition_data`.
 
@@ -3500,11 +3816,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "col": col,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_calc_flags(self, *, item_id: int, new_value: int) -> Pending[CounterResult]:
+    def update_calc_flags(
+        self, *, item_id: int, new_value: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CounterResult]:
         """Call `unit/update_calc_flags`.
 
         Args:
@@ -3520,11 +3839,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_eh_counter(self, *, item_id: int, new_value: float | int) -> Pending[CounterResult]:
+    def update_eh_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CounterResult]:
         """Call `unit/update_eh_counter`.
 
         Args:
@@ -3540,12 +3862,18 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_traffic_counter(
-        self, *, item_id: int, new_value: float | int, reg_reset: Literal[0, 1] | None = None
+        self,
+        *,
+        item_id: int,
+        new_value: float | int,
+        reg_reset: Literal[0, 1] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[CounterResult]:
         """Call `unit/update_traffic_counter`.
 
@@ -3564,11 +3892,14 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "newValue": new_value,
                     "regReset": reg_reset,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_mileage_counter(self, *, item_id: int, new_value: float | int) -> Pending[CounterResult]:
+    def update_mileage_counter(
+        self, *, item_id: int, new_value: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[CounterResult]:
         """Call `unit/update_mileage_counter`.
 
         Args:
@@ -3584,11 +3915,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "newValue": new_value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_device_type(self, *, item_id: int, device_type_id: int, unique_id: str) -> Pending[UnitPropertyResult]:
+    def update_device_type(
+        self, *, item_id: int, device_type_id: int, unique_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_device_type`.
 
         Args:
@@ -3608,12 +3942,19 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "deviceTypeId": device_type_id,
                     "uniqueId": unique_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_image(
-        self, *, item_id: int, old_item_id: int | None = None, lib_id: int | None = None, path: str | None = None
+        self,
+        *,
+        item_id: int,
+        old_item_id: int | None = None,
+        lib_id: int | None = None,
+        path: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `unit/update_image`.
 
@@ -3634,11 +3975,14 @@ class BatchUnitMethods:
                     "oldItemId": old_item_id,
                     "libId": lib_id,
                     "path": path,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_fuel_settings(self, *, item_id: int) -> Pending[FuelSettings]:
+    def get_fuel_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[FuelSettings]:
         """Call `unit/get_fuel_settings`.
 
         Idempotent: retried on transient failures.
@@ -3654,7 +3998,8 @@ class BatchUnitMethods:
             _UNIT_GET_FUEL_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3670,6 +4015,7 @@ class BatchUnitMethods:
         winter_day_from: int | None = None,
         winter_month_to: int | None = None,
         winter_day_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_rates_params`.
 
@@ -3700,7 +4046,8 @@ class BatchUnitMethods:
                     "winterDayFrom": winter_day_from,
                     "winterMonthTo": winter_month_to,
                     "winterDayTo": winter_day_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3712,6 +4059,7 @@ class BatchUnitMethods:
         urban: float | int | None = None,
         suburban: float | int | None = None,
         load_coef: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_math_params`.
 
@@ -3734,7 +4082,8 @@ class BatchUnitMethods:
                     "urban": urban,
                     "suburban": suburban,
                     "loadCoef": load_coef,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3751,6 +4100,7 @@ class BatchUnitMethods:
         fillings_join_interval: int | None = None,
         thefts_join_interval: int | None = None,
         extra_filling_timeout: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_level_params`.
 
@@ -3783,12 +4133,18 @@ class BatchUnitMethods:
                     "fillingsJoinInterval": fillings_join_interval,
                     "theftsJoinInterval": thefts_join_interval,
                     "extraFillingTimeout": extra_filling_timeout,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_fuel_impulse_params(
-        self, *, item_id: int, max_impulses: int | None = None, skip_zero: int | None = None
+        self,
+        *,
+        item_id: int,
+        max_impulses: int | None = None,
+        skip_zero: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_impulse_params`.
 
@@ -3807,11 +4163,14 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "maxImpulses": max_impulses,
                     "skipZero": skip_zero,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_fuel_calc_types(self, *, item_id: int, calc_types: int) -> Pending[ErrorResult]:
+    def update_fuel_calc_types(
+        self, *, item_id: int, calc_types: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_fuel_calc_types`.
 
         Args:
@@ -3827,11 +4186,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "calcTypes": calc_types,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_accelerometers_calibration(self, *, item_id: int) -> Pending[dict[str, JSON]]:
+    def get_accelerometers_calibration(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `unit/get_accelerometers_calibration`.
 
         Idempotent: retried on transient failures.
@@ -3847,11 +4209,14 @@ class BatchUnitMethods:
             _UNIT_GET_ACCELEROMETERS_CALIBRATION.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_report_settings(self, *, item_id: int) -> Pending[ReportSettings]:
+    def get_report_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ReportSettings]:
         """Call `unit/get_report_settings`.
 
         Idempotent: retried on transient failures.
@@ -3867,11 +4232,14 @@ class BatchUnitMethods:
             _UNIT_GET_REPORT_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_messages_filter(self, *, item_id: int) -> Pending[MessagesFilter]:
+    def get_messages_filter(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[MessagesFilter]:
         """Call `unit/get_messages_filter`.
 
         Idempotent: retried on transient failures.
@@ -3887,11 +4255,14 @@ class BatchUnitMethods:
             _UNIT_GET_MESSAGES_FILTER.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_drive_rank_settings(self, *, item_id: int) -> Pending[dict[str, JSON]]:
+    def get_drive_rank_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `unit/get_drive_rank_settings`.
 
         Idempotent: retried on transient failures.
@@ -3907,11 +4278,20 @@ class BatchUnitMethods:
             _UNIT_GET_DRIVE_RANK_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trips(self, *, item_id: int, time_from: int, time_to: int, msgs_source: int) -> Pending[list[Trip]]:
+    def get_trips(
+        self,
+        *,
+        item_id: int,
+        time_from: int,
+        time_to: int,
+        msgs_source: int,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> Pending[list[Trip]]:
         """Call `unit/get_trips`.
 
         Idempotent: retried on transient failures. Heavy: at most 3 run at once per session.
@@ -3933,11 +4313,14 @@ class BatchUnitMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "msgsSource": msgs_source,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_video_settings(self, *, item_id: int) -> Pending[VideoSettings]:
+    def get_video_settings(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VideoSettings]:
         """Call `unit/get_video_settings`.
 
         Idempotent: retried on transient failures.
@@ -3953,11 +4336,12 @@ class BatchUnitMethods:
             _UNIT_GET_VIDEO_SETTINGS.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_vin_info(self, *, vin: str) -> Pending[dict[str, JSON]]:
+    def get_vin_info(self, *, vin: str, extra_params: Mapping[str, object] | None = None) -> Pending[dict[str, JSON]]:
         """Call `unit/get_vin_info`.
 
         Idempotent: retried on transient failures.
@@ -3973,7 +4357,8 @@ class BatchUnitMethods:
             _UNIT_GET_VIN_INFO.call(
                 {
                     "vin": vin,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -3984,6 +4369,7 @@ class BatchUnitMethods:
         action: Literal["set", "check_config", "download_file", "get"],
         item_id: int | None = None,
         params_data: HwParamsData | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[JSON]:
         """Call `unit/update_hw_params`.
 
@@ -4004,11 +4390,14 @@ class BatchUnitMethods:
                     "action": action,
                     "itemId": item_id,
                     "params_data": params_data,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone(self, *, item_id: int, phone_number: str) -> Pending[UnitPropertyResult]:
+    def update_phone(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_phone`.
 
         Args:
@@ -4026,7 +4415,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4041,6 +4431,7 @@ class BatchUnitMethods:
         item_id: int,
         nt: str | None = None,
         nct: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_custom_event`.
 
@@ -4069,7 +4460,8 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "nt": nt,
                     "nct": nct,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4085,6 +4477,7 @@ class BatchUnitMethods:
         x: float | int | None = None,
         y: float | int | None = None,
         description: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_fuel_filling_event`.
 
@@ -4115,7 +4508,8 @@ class BatchUnitMethods:
                     "x": x,
                     "y": y,
                     "description": description,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4134,6 +4528,7 @@ class BatchUnitMethods:
         mileage: float | int | None = None,
         eh: float | int | None = None,
         done_svcs: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_maintenance_event`.
 
@@ -4170,12 +4565,19 @@ class BatchUnitMethods:
                     "mileage": mileage,
                     "eh": eh,
                     "done_svcs": done_svcs,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def registry_status_event(
-        self, *, date: int, description: str, item_id: int, params: Mapping[str, JSON] | None = None
+        self,
+        *,
+        date: int,
+        description: str,
+        item_id: int,
+        params: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/registry_status_event`.
 
@@ -4196,11 +4598,14 @@ class BatchUnitMethods:
                     "description": description,
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_phone2(self, *, item_id: int, phone_number: str) -> Pending[UnitPropertyResult]:
+    def update_phone2(
+        self, *, item_id: int, phone_number: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_phone2`.
 
         Args:
@@ -4218,11 +4623,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "phoneNumber": phone_number,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_unique_id2(self, *, item_id: int, unique_id2: str) -> Pending[UnitPropertyResult]:
+    def update_unique_id2(
+        self, *, item_id: int, unique_id2: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_unique_id2`.
 
         Args:
@@ -4238,7 +4646,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "uniqueId2": unique_id2,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4259,6 +4668,7 @@ class BatchUnitMethods:
         vt: int | None = None,
         vs: int | None = None,
         tbl: Sequence[SensorTableRow] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, Sensor | None]]:
         """Call `unit/update_sensor`.
 
@@ -4301,7 +4711,8 @@ class BatchUnitMethods:
                     "vt": vt,
                     "vs": vs,
                     "tbl": tbl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4314,6 +4725,7 @@ class BatchUnitMethods:
         source: str | None = None,
         sensor_id: int | None = None,
         width: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[list[dict[str, float | str]]]:
         """Call `unit/calc_sensors`.
 
@@ -4340,12 +4752,18 @@ class BatchUnitMethods:
                     "source": source,
                     "sensorId": sensor_id,
                     "width": width,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def calc_last_message(
-        self, *, unit_id: int, sensors: list[int] | None = None, flags: int | None = None
+        self,
+        *,
+        unit_id: int,
+        sensors: list[int] | None = None,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, float | str]]:
         """Call `unit/calc_last_message`.
 
@@ -4366,7 +4784,8 @@ class BatchUnitMethods:
                     "unitId": unit_id,
                     "sensors": sensors,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4385,6 +4804,7 @@ class BatchUnitMethods:
         pt: int | None = None,
         pe: int | None = None,
         c: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, ServiceInterval | None]]:
         """Call `unit/update_service_interval`.
 
@@ -4421,11 +4841,14 @@ class BatchUnitMethods:
                     "pt": pt,
                     "pe": pe,
                     "c": c,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_autopay(self, *, units: list[int], value: int) -> Pending[list[dict[str, JSON]]]:
+    def update_video_autopay(
+        self, *, units: list[int], value: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[list[dict[str, JSON]]]:
         """Call `unit/update_video_autopay`.
 
         Args:
@@ -4441,11 +4864,14 @@ class BatchUnitMethods:
                 {
                     "units": units,
                     "value": value,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_activity_settings(self, *, item_id: int, type: Literal[0, 1, 2]) -> Pending[ErrorResult]:
+    def update_activity_settings(
+        self, *, item_id: int, type: Literal[0, 1, 2], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_activity_settings`.
 
         Args:
@@ -4461,11 +4887,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_trip_detector(self, *, item_id: int) -> Pending[TripDetector]:
+    def get_trip_detector(
+        self, *, item_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[TripDetector]:
         """Call `unit/get_trip_detector`.
 
         Idempotent: retried on transient failures.
@@ -4481,11 +4910,14 @@ class BatchUnitMethods:
             _UNIT_GET_TRIP_DETECTOR.call(
                 {
                     "itemId": item_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_access_password(self, *, item_id: int, access_password: str) -> Pending[UnitPropertyResult]:
+    def update_access_password(
+        self, *, item_id: int, access_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitPropertyResult]:
         """Call `unit/update_access_password`.
 
         Args:
@@ -4501,11 +4933,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "accessPassword": access_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def set_active(self, *, item_id: int, active: Literal[0, 1]) -> Pending[dict[str, JSON]]:
+    def set_active(
+        self, *, item_id: int, active: Literal[0, 1], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `unit/set_active`.
 
         Args:
@@ -4521,12 +4956,18 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "active": active,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_accelerometers_calibration(
-        self, *, item_id: int, time_from: int | None = None, time_to: int | None = None
+        self,
+        *,
+        item_id: int,
+        time_from: int | None = None,
+        time_to: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, JSON]]:
         """Call `unit/update_accelerometers_calibration`.
 
@@ -4545,11 +4986,14 @@ class BatchUnitMethods:
                     "itemId": item_id,
                     "timeFrom": time_from,
                     "timeTo": time_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_drive_rank_settings(self, *, item_id: int, drive_rank: Mapping[str, JSON]) -> Pending[ErrorResult]:
+    def update_drive_rank_settings(
+        self, *, item_id: int, drive_rank: Mapping[str, JSON], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_drive_rank_settings`.
 
         Args:
@@ -4565,11 +5009,14 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "driveRank": drive_rank,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_report_settings(self, *, item_id: int, params: ReportSettings) -> Pending[ErrorResult]:
+    def update_report_settings(
+        self, *, item_id: int, params: ReportSettings, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_report_settings`.
 
         Args:
@@ -4585,7 +5032,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "params": params,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4599,6 +5047,7 @@ class BatchUnitMethods:
         max_hdop: float | int | None = None,
         max_speed: int | None = None,
         lbs_correction: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_messages_filter`.
 
@@ -4625,7 +5074,8 @@ class BatchUnitMethods:
                     "maxHdop": max_hdop,
                     "maxSpeed": max_speed,
                     "lbsCorrection": lbs_correction,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -4641,6 +5091,7 @@ class BatchUnitMethods:
         max_messages_distance: int | None = None,
         min_trip_time: int | None = None,
         min_trip_distance: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[ErrorResult]:
         """Call `unit/update_trip_detector`.
 
@@ -4671,11 +5122,14 @@ class BatchUnitMethods:
                     "maxMessagesDistance": max_messages_distance,
                     "minTripTime": min_trip_time,
                     "minTripDistance": min_trip_distance,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_video_settings(self, *, item_id: int, settings: Sequence[VideoCamera]) -> Pending[ErrorResult]:
+    def update_video_settings(
+        self, *, item_id: int, settings: Sequence[VideoCamera], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `unit/update_video_settings`.
 
         Args:
@@ -4691,7 +5145,8 @@ class BatchUnitMethods:
                 {
                     "itemId": item_id,
                     "settings": settings,
-                }
+                },
+                extra=extra_params,
             )
         )
 

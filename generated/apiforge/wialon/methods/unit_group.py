@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -32,7 +33,9 @@ class UnitGroupMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def update_units(self, *, item_id: int, units: list[int]) -> UnitGroupUnitsResult:
+    def update_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> UnitGroupUnitsResult:
         """Call `unit_group/update_units`.
 
         Args:
@@ -48,7 +51,8 @@ class UnitGroupMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -61,7 +65,9 @@ class AsyncUnitGroupMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def update_units(self, *, item_id: int, units: list[int]) -> UnitGroupUnitsResult:
+    async def update_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> UnitGroupUnitsResult:
         """Call `unit_group/update_units`.
 
         Args:
@@ -77,7 +83,8 @@ class AsyncUnitGroupMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -90,7 +97,9 @@ class BatchUnitGroupMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def update_units(self, *, item_id: int, units: list[int]) -> Pending[UnitGroupUnitsResult]:
+    def update_units(
+        self, *, item_id: int, units: list[int], extra_params: Mapping[str, object] | None = None
+    ) -> Pending[UnitGroupUnitsResult]:
         """Call `unit_group/update_units`.
 
         Args:
@@ -106,7 +115,8 @@ class BatchUnitGroupMethods:
                 {
                     "itemId": item_id,
                     "units": units,
-                }
+                },
+                extra=extra_params,
             )
         )
 

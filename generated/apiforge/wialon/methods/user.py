@@ -166,7 +166,9 @@ class UserMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def verify_auth(self, *, user_id: int, type: Literal[0, 1], destination: str) -> VerifyAuthResult:
+    def verify_auth(
+        self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
+    ) -> VerifyAuthResult:
         """Call `user/verify_auth`.
 
         Args:
@@ -184,12 +186,18 @@ class UserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_auth_params(
-        self, *, user_id: int, type: Literal[0, 1], destination: str | None = None
+        self,
+        *,
+        user_id: int,
+        type: Literal[0, 1],
+        destination: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AuthParamsResult:
         """Call `user/update_auth_params`.
 
@@ -208,11 +216,14 @@ class UserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_item_access(self, *, user_id: int, item_id: int, access_mask: int) -> ErrorResult:
+    def update_item_access(
+        self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_item_access`.
 
         Args:
@@ -230,12 +241,19 @@ class UserMethods:
                     "userId": user_id,
                     "itemId": item_id,
                     "accessMask": access_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_items_access(
-        self, *, user_id: int, direct_access: bool, item_superclass: str, flags: int | None = None
+        self,
+        *,
+        user_id: int,
+        direct_access: bool,
+        item_superclass: str,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, AccessRights]:
         """Call `user/get_items_access`.
 
@@ -258,11 +276,14 @@ class UserMethods:
                     "directAccess": direct_access,
                     "itemSuperclass": item_superclass,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_hosts_mask(self, *, user_id: int, hosts_mask: str) -> HostMaskResult:
+    def update_hosts_mask(
+        self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
+    ) -> HostMaskResult:
         """Call `user/update_hosts_mask`.
 
         Args:
@@ -278,7 +299,8 @@ class UserMethods:
                 {
                     "userId": user_id,
                     "hostsMask": hosts_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -292,6 +314,7 @@ class UserMethods:
         d: Mapping[str, JSON] | None = None,
         s: str | None = None,
         ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, UserNotification | None]:
         """Call `user/update_user_notification`.
 
@@ -318,11 +341,14 @@ class UserMethods:
                     "d": d,
                     "s": s,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_password(self, *, user_id: int, old_password: str, new_password: str) -> ErrorResult:
+    def update_password(
+        self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_password`.
 
         Args:
@@ -340,11 +366,14 @@ class UserMethods:
                     "userId": user_id,
                     "oldPassword": old_password,
                     "newPassword": new_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms(self, *, phone_number: str, sms_text: str) -> ErrorResult:
+    def send_sms(
+        self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/send_sms`.
 
         Args:
@@ -360,12 +389,18 @@ class UserMethods:
                 {
                     "phoneNumber": phone_number,
                     "smsText": sms_text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_user_flags(
-        self, *, user_id: int, flags: UserFlags | int, flags_mask: UserFlags | int
+        self,
+        *,
+        user_id: int,
+        flags: UserFlags | int,
+        flags_mask: UserFlags | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserFlagsResult:
         """Call `user/update_user_flags`.
 
@@ -384,11 +419,14 @@ class UserMethods:
                     "userId": user_id,
                     "flags": flags,
                     "flagsMask": flags_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_locale(self, *, user_id: int, locale: UserLocale) -> dict[str, JSON]:
+    def update_locale(
+        self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `user/update_locale`.
 
         Args:
@@ -404,11 +442,12 @@ class UserMethods:
                 {
                     "userId": user_id,
                     "locale": locale,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_locale(self, *, user_id: int) -> UserLocale:
+    def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> UserLocale:
         """Call `user/get_locale`.
 
         Idempotent: retried on transient failures.
@@ -424,11 +463,14 @@ class UserMethods:
             _USER_GET_LOCALE.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_dst_time(self, *, time_from: int, time_to: int, tz: int | None = None) -> dict[str, int]:
+    def get_dst_time(
+        self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, int]:
         """Call `user/get_dst_time`.
 
         Idempotent: retried on transient failures.
@@ -448,7 +490,8 @@ class UserMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -461,7 +504,9 @@ class AsyncUserMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def verify_auth(self, *, user_id: int, type: Literal[0, 1], destination: str) -> VerifyAuthResult:
+    async def verify_auth(
+        self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
+    ) -> VerifyAuthResult:
         """Call `user/verify_auth`.
 
         Args:
@@ -479,12 +524,18 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_auth_params(
-        self, *, user_id: int, type: Literal[0, 1], destination: str | None = None
+        self,
+        *,
+        user_id: int,
+        type: Literal[0, 1],
+        destination: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AuthParamsResult:
         """Call `user/update_auth_params`.
 
@@ -503,11 +554,14 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_item_access(self, *, user_id: int, item_id: int, access_mask: int) -> ErrorResult:
+    async def update_item_access(
+        self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_item_access`.
 
         Args:
@@ -525,12 +579,19 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "itemId": item_id,
                     "accessMask": access_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_items_access(
-        self, *, user_id: int, direct_access: bool, item_superclass: str, flags: int | None = None
+        self,
+        *,
+        user_id: int,
+        direct_access: bool,
+        item_superclass: str,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, AccessRights]:
         """Call `user/get_items_access`.
 
@@ -553,11 +614,14 @@ class AsyncUserMethods:
                     "directAccess": direct_access,
                     "itemSuperclass": item_superclass,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_hosts_mask(self, *, user_id: int, hosts_mask: str) -> HostMaskResult:
+    async def update_hosts_mask(
+        self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
+    ) -> HostMaskResult:
         """Call `user/update_hosts_mask`.
 
         Args:
@@ -573,7 +637,8 @@ class AsyncUserMethods:
                 {
                     "userId": user_id,
                     "hostsMask": hosts_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -587,6 +652,7 @@ class AsyncUserMethods:
         d: Mapping[str, JSON] | None = None,
         s: str | None = None,
         ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> tuple[int, UserNotification | None]:
         """Call `user/update_user_notification`.
 
@@ -613,11 +679,14 @@ class AsyncUserMethods:
                     "d": d,
                     "s": s,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_password(self, *, user_id: int, old_password: str, new_password: str) -> ErrorResult:
+    async def update_password(
+        self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/update_password`.
 
         Args:
@@ -635,11 +704,14 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "oldPassword": old_password,
                     "newPassword": new_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_sms(self, *, phone_number: str, sms_text: str) -> ErrorResult:
+    async def send_sms(
+        self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
+    ) -> ErrorResult:
         """Call `user/send_sms`.
 
         Args:
@@ -655,12 +727,18 @@ class AsyncUserMethods:
                 {
                     "phoneNumber": phone_number,
                     "smsText": sms_text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def update_user_flags(
-        self, *, user_id: int, flags: UserFlags | int, flags_mask: UserFlags | int
+        self,
+        *,
+        user_id: int,
+        flags: UserFlags | int,
+        flags_mask: UserFlags | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserFlagsResult:
         """Call `user/update_user_flags`.
 
@@ -679,11 +757,14 @@ class AsyncUserMethods:
                     "userId": user_id,
                     "flags": flags,
                     "flagsMask": flags_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def update_locale(self, *, user_id: int, locale: UserLocale) -> dict[str, JSON]:
+    async def update_locale(
+        self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON]:
         """Call `user/update_locale`.
 
         Args:
@@ -699,11 +780,12 @@ class AsyncUserMethods:
                 {
                     "userId": user_id,
                     "locale": locale,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_locale(self, *, user_id: int) -> UserLocale:
+    async def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> UserLocale:
         """Call `user/get_locale`.
 
         Idempotent: retried on transient failures.
@@ -719,11 +801,14 @@ class AsyncUserMethods:
             _USER_GET_LOCALE.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_dst_time(self, *, time_from: int, time_to: int, tz: int | None = None) -> dict[str, int]:
+    async def get_dst_time(
+        self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, int]:
         """Call `user/get_dst_time`.
 
         Idempotent: retried on transient failures.
@@ -743,7 +828,8 @@ class AsyncUserMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -756,7 +842,9 @@ class BatchUserMethods:
     def __init__(self, batch: BatchQueue) -> None:
         self._batch = batch
 
-    def verify_auth(self, *, user_id: int, type: Literal[0, 1], destination: str) -> Pending[VerifyAuthResult]:
+    def verify_auth(
+        self, *, user_id: int, type: Literal[0, 1], destination: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[VerifyAuthResult]:
         """Call `user/verify_auth`.
 
         Args:
@@ -774,12 +862,18 @@ class BatchUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_auth_params(
-        self, *, user_id: int, type: Literal[0, 1], destination: str | None = None
+        self,
+        *,
+        user_id: int,
+        type: Literal[0, 1],
+        destination: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[AuthParamsResult]:
         """Call `user/update_auth_params`.
 
@@ -798,11 +892,14 @@ class BatchUserMethods:
                     "userId": user_id,
                     "type": type,
                     "destination": destination,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_item_access(self, *, user_id: int, item_id: int, access_mask: int) -> Pending[ErrorResult]:
+    def update_item_access(
+        self, *, user_id: int, item_id: int, access_mask: int, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `user/update_item_access`.
 
         Args:
@@ -820,12 +917,19 @@ class BatchUserMethods:
                     "userId": user_id,
                     "itemId": item_id,
                     "accessMask": access_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_items_access(
-        self, *, user_id: int, direct_access: bool, item_superclass: str, flags: int | None = None
+        self,
+        *,
+        user_id: int,
+        direct_access: bool,
+        item_superclass: str,
+        flags: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[dict[str, AccessRights]]:
         """Call `user/get_items_access`.
 
@@ -848,11 +952,14 @@ class BatchUserMethods:
                     "directAccess": direct_access,
                     "itemSuperclass": item_superclass,
                     "flags": flags,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_hosts_mask(self, *, user_id: int, hosts_mask: str) -> Pending[HostMaskResult]:
+    def update_hosts_mask(
+        self, *, user_id: int, hosts_mask: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[HostMaskResult]:
         """Call `user/update_hosts_mask`.
 
         Args:
@@ -868,7 +975,8 @@ class BatchUserMethods:
                 {
                     "userId": user_id,
                     "hostsMask": hosts_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -882,6 +990,7 @@ class BatchUserMethods:
         d: Mapping[str, JSON] | None = None,
         s: str | None = None,
         ttl: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[tuple[int, UserNotification | None]]:
         """Call `user/update_user_notification`.
 
@@ -908,11 +1017,14 @@ class BatchUserMethods:
                     "d": d,
                     "s": s,
                     "ttl": ttl,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_password(self, *, user_id: int, old_password: str, new_password: str) -> Pending[ErrorResult]:
+    def update_password(
+        self, *, user_id: int, old_password: str, new_password: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `user/update_password`.
 
         Args:
@@ -930,11 +1042,14 @@ class BatchUserMethods:
                     "userId": user_id,
                     "oldPassword": old_password,
                     "newPassword": new_password,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_sms(self, *, phone_number: str, sms_text: str) -> Pending[ErrorResult]:
+    def send_sms(
+        self, *, phone_number: str, sms_text: str, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[ErrorResult]:
         """Call `user/send_sms`.
 
         Args:
@@ -950,12 +1065,18 @@ class BatchUserMethods:
                 {
                     "phoneNumber": phone_number,
                     "smsText": sms_text,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def update_user_flags(
-        self, *, user_id: int, flags: UserFlags | int, flags_mask: UserFlags | int
+        self,
+        *,
+        user_id: int,
+        flags: UserFlags | int,
+        flags_mask: UserFlags | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Pending[UserFlagsResult]:
         """Call `user/update_user_flags`.
 
@@ -974,11 +1095,14 @@ class BatchUserMethods:
                     "userId": user_id,
                     "flags": flags,
                     "flagsMask": flags_mask,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def update_locale(self, *, user_id: int, locale: UserLocale) -> Pending[dict[str, JSON]]:
+    def update_locale(
+        self, *, user_id: int, locale: UserLocale, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, JSON]]:
         """Call `user/update_locale`.
 
         Args:
@@ -994,11 +1118,12 @@ class BatchUserMethods:
                 {
                     "userId": user_id,
                     "locale": locale,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_locale(self, *, user_id: int) -> Pending[UserLocale]:
+    def get_locale(self, *, user_id: int, extra_params: Mapping[str, object] | None = None) -> Pending[UserLocale]:
         """Call `user/get_locale`.
 
         Idempotent: retried on transient failures.
@@ -1014,11 +1139,14 @@ class BatchUserMethods:
             _USER_GET_LOCALE.call(
                 {
                     "userId": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_dst_time(self, *, time_from: int, time_to: int, tz: int | None = None) -> Pending[dict[str, int]]:
+    def get_dst_time(
+        self, *, time_from: int, time_to: int, tz: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> Pending[dict[str, int]]:
         """Call `user/get_dst_time`.
 
         Idempotent: retried on transient failures.
@@ -1038,7 +1166,8 @@ class BatchUserMethods:
                     "timeFrom": time_from,
                     "timeTo": time_to,
                     "tz": tz,
-                }
+                },
+                extra=extra_params,
             )
         )
 

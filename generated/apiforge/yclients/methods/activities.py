@@ -202,6 +202,7 @@ class ActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `POST /api/v1/activity/{company_id}`.
 
@@ -236,10 +237,13 @@ class ActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, activity_id: int) -> ActivitiesCreateData:
+    def get(
+        self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesCreateData:
         """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -257,7 +261,8 @@ class ActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -280,6 +285,7 @@ class ActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `PUT /api/v1/activity/{company_id}/{activity_id}`.
 
@@ -316,10 +322,11 @@ class ActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, activity_id: int) -> JSON:
+    def delete(self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -337,7 +344,8 @@ class ActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -348,6 +356,7 @@ class ActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivityFilter]:
         """Call `GET /api/v1/activity/{company_id}/filters/`.
 
@@ -370,7 +379,8 @@ class ActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -381,6 +391,7 @@ class ActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivityDatesRange:
         """Call `GET /api/v1/activity/{company_id}/search_dates_range/`.
 
@@ -403,7 +414,8 @@ class ActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -416,6 +428,7 @@ class ActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/search_dates/`.
 
@@ -442,7 +455,8 @@ class ActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -457,6 +471,7 @@ class ActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ActivitiesSearchItem]:
         """Call `GET /api/v1/activity/{company_id}/search/`.
 
@@ -487,12 +502,18 @@ class ActivitiesMethods:
                     "resource_ids": resource_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_services(
-        self, *, company_id: int, staff_id: int | None = None, term: str | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        term: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivitiesSearchServicesItem]:
         """Call `GET /api/v1/activity/{company_id}/services`.
 
@@ -513,11 +534,12 @@ class ActivitiesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "term": term,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_duplication_strategies(self, *, company_id: int) -> JSON:
+    def list_duplication_strategies(self, *, company_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -533,7 +555,8 @@ class ActivitiesMethods:
             _GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -547,6 +570,7 @@ class ActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy`.
 
@@ -573,6 +597,7 @@ class ActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
@@ -587,6 +612,7 @@ class ActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`.
 
@@ -615,10 +641,18 @@ class ActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
-    def duplicate(self, *, company_id: int, activity_id: int, body: dict[str, JSON] | None = None) -> JSON:
+    def duplicate(
+        self,
+        *,
+        company_id: int,
+        activity_id: int,
+        body: dict[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
 
         Tokens: user.
@@ -638,6 +672,7 @@ class ActivitiesMethods:
                     "activity_id": activity_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -702,6 +737,7 @@ class AsyncActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `POST /api/v1/activity/{company_id}`.
 
@@ -736,10 +772,13 @@ class AsyncActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, activity_id: int) -> ActivitiesCreateData:
+    async def get(
+        self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesCreateData:
         """Call `GET /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -757,7 +796,8 @@ class AsyncActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -780,6 +820,7 @@ class AsyncActivitiesMethods:
         stream_link: str | None = None,
         technical_break_duration: float | int | None = None,
         instructions: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesCreateData:
         """Call `PUT /api/v1/activity/{company_id}/{activity_id}`.
 
@@ -816,10 +857,13 @@ class AsyncActivitiesMethods:
                     "technical_break_duration": technical_break_duration,
                     "instructions": instructions,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, activity_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/activity/{company_id}/{activity_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -837,7 +881,8 @@ class AsyncActivitiesMethods:
                 {
                     "company_id": company_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -848,6 +893,7 @@ class AsyncActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivityFilter]:
         """Call `GET /api/v1/activity/{company_id}/filters/`.
 
@@ -870,7 +916,8 @@ class AsyncActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -881,6 +928,7 @@ class AsyncActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivityDatesRange:
         """Call `GET /api/v1/activity/{company_id}/search_dates_range/`.
 
@@ -903,7 +951,8 @@ class AsyncActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -916,6 +965,7 @@ class AsyncActivitiesMethods:
         service_ids: Sequence[int] | None = None,
         staff_ids: Sequence[int] | None = None,
         resource_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/search_dates/`.
 
@@ -942,7 +992,8 @@ class AsyncActivitiesMethods:
                     "service_ids": service_ids,
                     "staff_ids": staff_ids,
                     "resource_ids": resource_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -957,6 +1008,7 @@ class AsyncActivitiesMethods:
         resource_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ActivitiesSearchItem]:
         """Call `GET /api/v1/activity/{company_id}/search/`.
 
@@ -987,12 +1039,18 @@ class AsyncActivitiesMethods:
                     "resource_ids": resource_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def search_services(
-        self, *, company_id: int, staff_id: int | None = None, term: str | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int | None = None,
+        term: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[ActivitiesSearchServicesItem]:
         """Call `GET /api/v1/activity/{company_id}/services`.
 
@@ -1013,11 +1071,14 @@ class AsyncActivitiesMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "term": term,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_duplication_strategies(self, *, company_id: int) -> JSON:
+    async def list_duplication_strategies(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/activity/{company_id}/duplication_strategy`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1033,7 +1094,8 @@ class AsyncActivitiesMethods:
             _GET_API_V1_ACTIVITY_COMPANY_ID_DUPLICATION_STRATEGY.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1047,6 +1109,7 @@ class AsyncActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy`.
 
@@ -1073,6 +1136,7 @@ class AsyncActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
@@ -1087,6 +1151,7 @@ class AsyncActivitiesMethods:
         repeat_mode_id: int | None = None,
         interval: float | int | None = None,
         content_type: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/duplication_strategy/{strategy_id}`.
 
@@ -1115,10 +1180,18 @@ class AsyncActivitiesMethods:
                     "interval": interval,
                     "content_type": content_type,
                 },
+                extra=extra_params,
             )
         )
 
-    async def duplicate(self, *, company_id: int, activity_id: int, body: dict[str, JSON] | None = None) -> JSON:
+    async def duplicate(
+        self,
+        *,
+        company_id: int,
+        activity_id: int,
+        body: dict[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> JSON:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/duplicate/`.
 
         Tokens: user.
@@ -1138,6 +1211,7 @@ class AsyncActivitiesMethods:
                     "activity_id": activity_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 

@@ -120,6 +120,7 @@ class ActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `POST /api/v2/companies/{salonId}/activities`.
 
@@ -154,10 +155,13 @@ class ActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, salon_id: str, activity_id: str) -> ActivitiesV2CreateData:
+    def get(
+        self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesV2CreateData:
         """Call `GET /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -175,7 +179,8 @@ class ActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -198,6 +203,7 @@ class ActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `PUT /api/v2/companies/{salonId}/activities/{activityId}`.
 
@@ -234,10 +240,11 @@ class ActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, salon_id: str, activity_id: str) -> JSON:
+    def delete(self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -255,7 +262,8 @@ class ActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -271,6 +279,7 @@ class ActivitiesV2Methods:
         comer: Mapping[str, JSON] | None = None,
         labels: Sequence[int] | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records`.
 
@@ -300,6 +309,7 @@ class ActivitiesV2Methods:
                     "labels": labels,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -316,6 +326,7 @@ class ActivitiesV2Methods:
         label_ids: Sequence[int] | None = None,
         color: str | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`.
 
@@ -347,6 +358,7 @@ class ActivitiesV2Methods:
                     "color": color,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -377,6 +389,7 @@ class AsyncActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `POST /api/v2/companies/{salonId}/activities`.
 
@@ -411,10 +424,13 @@ class AsyncActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, salon_id: str, activity_id: str) -> ActivitiesV2CreateData:
+    async def get(
+        self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> ActivitiesV2CreateData:
         """Call `GET /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -432,7 +448,8 @@ class AsyncActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -455,6 +472,7 @@ class AsyncActivitiesV2Methods:
         instructions: str | None = None,
         stream_link: str | None = None,
         force: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateData:
         """Call `PUT /api/v2/companies/{salonId}/activities/{activityId}`.
 
@@ -491,10 +509,13 @@ class AsyncActivitiesV2Methods:
                     "stream_link": stream_link,
                     "force": force,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, salon_id: str, activity_id: str) -> JSON:
+    async def delete(
+        self, *, salon_id: str, activity_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v2/companies/{salonId}/activities/{activityId}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -512,7 +533,8 @@ class AsyncActivitiesV2Methods:
                 {
                     "salonId": salon_id,
                     "activityId": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -528,6 +550,7 @@ class AsyncActivitiesV2Methods:
         comer: Mapping[str, JSON] | None = None,
         labels: Sequence[int] | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records`.
 
@@ -557,6 +580,7 @@ class AsyncActivitiesV2Methods:
                     "labels": labels,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -573,6 +597,7 @@ class AsyncActivitiesV2Methods:
         label_ids: Sequence[int] | None = None,
         color: str | None = None,
         clients_count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ActivitiesV2CreateRecordData:
         """Call `POST /api/v2/companies/{salonId}/activities/{activityId}/records/{recordId}`.
 
@@ -604,6 +629,7 @@ class AsyncActivitiesV2Methods:
                     "color": color,
                     "clients_count": clients_count,
                 },
+                extra=extra_params,
             )
         )
 

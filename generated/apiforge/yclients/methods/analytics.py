@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -130,6 +131,7 @@ class AnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AnalyticsReportOverallStats2:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/`.
 
@@ -156,7 +158,8 @@ class AnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -169,6 +172,7 @@ class AnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`.
 
@@ -195,12 +199,20 @@ class AnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_records_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
 
@@ -225,12 +237,20 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_fullness_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
 
@@ -255,12 +275,20 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_record_sources(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
 
@@ -285,12 +313,20 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_record_statuses(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
 
@@ -315,7 +351,8 @@ class AnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -337,6 +374,7 @@ class AsyncAnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> AnalyticsReportOverallStats2:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/`.
 
@@ -363,7 +401,8 @@ class AsyncAnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -376,6 +415,7 @@ class AsyncAnalyticsMethods:
         staff_id: int | None = None,
         position_id: int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/income_daily/`.
 
@@ -402,12 +442,20 @@ class AsyncAnalyticsMethods:
                     "staff_id": staff_id,
                     "position_id": position_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_records_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/records_daily/`.
 
@@ -432,12 +480,20 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_fullness_daily(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartDailyRow2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/fullness_daily/`.
 
@@ -462,12 +518,20 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_record_sources(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_source/`.
 
@@ -492,12 +556,20 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_record_statuses(
-        self, *, company_id: int, date_from: str, date_to: str, staff_id: int | None = None, user_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        date_from: str,
+        date_to: str,
+        staff_id: int | None = None,
+        user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[AnalyticsReportOverallChartScalarItem2]:
         """Call `GET /api/v1/company/{company_id}/analytics/overall/charts/record_status/`.
 
@@ -522,7 +594,8 @@ class AsyncAnalyticsMethods:
                     "date_to": date_to,
                     "staff_id": staff_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

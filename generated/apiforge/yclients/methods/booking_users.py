@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -89,7 +90,12 @@ class BookingUsersMethods:
         self._client = client
 
     def login_by_code(
-        self, *, body: BookingAuthWithCode | None = None, phone: str | None = None, code: str | None = None
+        self,
+        *,
+        body: BookingAuthWithCode | None = None,
+        phone: str | None = None,
+        code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse2:
         """Call `POST /api/v1/user/auth`.
 
@@ -108,11 +114,17 @@ class BookingUsersMethods:
                     "phone": phone,
                     "code": code,
                 },
+                extra=extra_params,
             )
         )
 
     def login(
-        self, *, body: AuthRequest2 | None = None, login: str | None = None, password: str | None = None
+        self,
+        *,
+        body: AuthRequest2 | None = None,
+        login: str | None = None,
+        password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse:
         """Call `POST /api/v1/booking/auth`.
 
@@ -131,10 +143,13 @@ class BookingUsersMethods:
                     "login": login,
                     "password": password,
                 },
+                extra=extra_params,
             )
         )
 
-    def send_phone_confirmation_code(self, *, company_id: int, group_id: int, phone: str) -> JSON:
+    def send_phone_confirmation_code(
+        self, *, company_id: int, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/booking/user/phone_confirmation`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -154,7 +169,8 @@ class BookingUsersMethods:
                     "company_id": company_id,
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -164,6 +180,7 @@ class BookingUsersMethods:
         body: BookingUserUpdatePasswordRequestDataTypes | None = None,
         old_password: str | None = None,
         new_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingUsersUpdatePasswordData:
         """Call `PUT /api/v1/booking/user/password`.
 
@@ -182,6 +199,7 @@ class BookingUsersMethods:
                     "old_password": old_password,
                     "new_password": new_password,
                 },
+                extra=extra_params,
             )
         )
 
@@ -193,6 +211,7 @@ class BookingUsersMethods:
         email: str | None = None,
         phone: str | None = None,
         confirmation_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/booking/user`.
 
@@ -213,10 +232,11 @@ class BookingUsersMethods:
                     "phone": phone,
                     "confirmation_code": confirmation_code,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self) -> BookingUserGetDataResponseDataTypes:
+    def get(self, *, extra_params: Mapping[str, object] | None = None) -> BookingUserGetDataResponseDataTypes:
         """Call `GET /api/v1/booking/user/data`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -225,7 +245,7 @@ class BookingUsersMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%B0%D0%BD%D0%BD%D1%8B%D1%85%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8F%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8
         """
-        return self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}))
+        return self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}, extra=extra_params))
 
 
 class AsyncBookingUsersMethods:
@@ -237,7 +257,12 @@ class AsyncBookingUsersMethods:
         self._client = client
 
     async def login_by_code(
-        self, *, body: BookingAuthWithCode | None = None, phone: str | None = None, code: str | None = None
+        self,
+        *,
+        body: BookingAuthWithCode | None = None,
+        phone: str | None = None,
+        code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse2:
         """Call `POST /api/v1/user/auth`.
 
@@ -256,11 +281,17 @@ class AsyncBookingUsersMethods:
                     "phone": phone,
                     "code": code,
                 },
+                extra=extra_params,
             )
         )
 
     async def login(
-        self, *, body: AuthRequest2 | None = None, login: str | None = None, password: str | None = None
+        self,
+        *,
+        body: AuthRequest2 | None = None,
+        login: str | None = None,
+        password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingAuthResponse:
         """Call `POST /api/v1/booking/auth`.
 
@@ -279,10 +310,13 @@ class AsyncBookingUsersMethods:
                     "login": login,
                     "password": password,
                 },
+                extra=extra_params,
             )
         )
 
-    async def send_phone_confirmation_code(self, *, company_id: int, group_id: int, phone: str) -> JSON:
+    async def send_phone_confirmation_code(
+        self, *, company_id: int, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/booking/user/phone_confirmation`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -302,7 +336,8 @@ class AsyncBookingUsersMethods:
                     "company_id": company_id,
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -312,6 +347,7 @@ class AsyncBookingUsersMethods:
         body: BookingUserUpdatePasswordRequestDataTypes | None = None,
         old_password: str | None = None,
         new_password: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> BookingUsersUpdatePasswordData:
         """Call `PUT /api/v1/booking/user/password`.
 
@@ -330,6 +366,7 @@ class AsyncBookingUsersMethods:
                     "old_password": old_password,
                     "new_password": new_password,
                 },
+                extra=extra_params,
             )
         )
 
@@ -341,6 +378,7 @@ class AsyncBookingUsersMethods:
         email: str | None = None,
         phone: str | None = None,
         confirmation_code: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/booking/user`.
 
@@ -361,10 +399,11 @@ class AsyncBookingUsersMethods:
                     "phone": phone,
                     "confirmation_code": confirmation_code,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self) -> BookingUserGetDataResponseDataTypes:
+    async def get(self, *, extra_params: Mapping[str, object] | None = None) -> BookingUserGetDataResponseDataTypes:
         """Call `GET /api/v1/booking/user/data`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -373,7 +412,7 @@ class AsyncBookingUsersMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%9F%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D0%B8%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8/operation/%D0%9F%D0%BE%D0%BB%D1%83%D1%87%D0%B5%D0%BD%D0%B8%D0%B5%20%D0%B4%D0%B0%D0%BD%D0%BD%D1%8B%D1%85%20%D0%BF%D0%BE%D0%BB%D1%8C%D0%B7%D0%BE%D0%B2%D0%B0%D1%82%D0%B5%D0%BB%D1%8F%20%D0%BE%D0%BD%D0%BB%D0%B0%D0%B9%D0%BD-%D0%B7%D0%B0%D0%BF%D0%B8%D1%81%D0%B8
         """
-        return await self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}))
+        return await self._client.request(_GET_API_V1_BOOKING_USER_DATA.call({}, extra=extra_params))
 
 
 __all__ = ["BookingUsersMethods", "AsyncBookingUsersMethods"]

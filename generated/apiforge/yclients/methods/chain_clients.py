@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -32,7 +33,9 @@ class ChainClientsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def find_by_phone(self, *, group_id: int, phone: str) -> ChainClientsFindByPhoneData:
+    def find_by_phone(
+        self, *, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> ChainClientsFindByPhoneData:
         """Call `GET /api/v1/group/{group_id}/clients/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -50,7 +53,8 @@ class ChainClientsMethods:
                 {
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -63,7 +67,9 @@ class AsyncChainClientsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def find_by_phone(self, *, group_id: int, phone: str) -> ChainClientsFindByPhoneData:
+    async def find_by_phone(
+        self, *, group_id: int, phone: str, extra_params: Mapping[str, object] | None = None
+    ) -> ChainClientsFindByPhoneData:
         """Call `GET /api/v1/group/{group_id}/clients/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -81,7 +87,8 @@ class AsyncChainClientsMethods:
                 {
                     "group_id": group_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -33,7 +34,13 @@ class CitiesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, country_id: int | None = None, company_id: int | None = None) -> builtins.list[CitiesListItem]:
+    def list(
+        self,
+        *,
+        country_id: int | None = None,
+        company_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> builtins.list[CitiesListItem]:
         """Call `GET /api/v1/cities`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -51,7 +58,8 @@ class CitiesMethods:
                 {
                     "country_id": country_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -65,7 +73,11 @@ class AsyncCitiesMethods:
         self._client = client
 
     async def list(
-        self, *, country_id: int | None = None, company_id: int | None = None
+        self,
+        *,
+        country_id: int | None = None,
+        company_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CitiesListItem]:
         """Call `GET /api/v1/cities`.
 
@@ -84,7 +96,8 @@ class AsyncCitiesMethods:
                 {
                     "country_id": country_id,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -227,6 +227,7 @@ class ClientsMethods:
         order_by_direction: Literal["ASC", "DESC"] | None = None,
         operation: Literal["AND", "OR"] | None = None,
         filters: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
@@ -255,6 +256,7 @@ class ClientsMethods:
                     "operation": operation,
                     "filters": filters,
                 },
+                extra=extra_params,
             )
         )
 
@@ -270,6 +272,7 @@ class ClientsMethods:
         page: float | int | None = None,
         count: float | int | None = None,
         id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsListItem]:
         """Call `GET /api/v1/clients/{company_id}`.
 
@@ -302,7 +305,8 @@ class ClientsMethods:
                     "page": page,
                     "count": count,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -328,6 +332,7 @@ class ClientsMethods:
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `POST /api/v1/clients/{company_id}`.
 
@@ -366,6 +371,7 @@ class ClientsMethods:
                     "categories": categories,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -390,6 +396,7 @@ class ClientsMethods:
         sms_check: float | int | None = None,
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/clients/{company_id}/bulk`.
 
@@ -427,10 +434,13 @@ class ClientsMethods:
                     "sms_not": sms_not,
                     "categories": categories,
                 },
+                extra=extra_params,
             )
         )
 
-    def list_files(self, *, company_id: int, client_id: int) -> builtins.list[ClientsListFilesItem]:
+    def list_files(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientsListFilesItem]:
         """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -448,11 +458,14 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def delete_file(self, *, company_id: int, client_id: int, file_id: int) -> JSON:
+    def delete_file(
+        self, *, company_id: int, client_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -472,7 +485,8 @@ class ClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "file_id": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -487,6 +501,7 @@ class ClientsMethods:
         to: str | None = None,
         payment_statuses: Sequence[Literal["not_paid", "paid_not_full", "paid_full", "paid_over"]] | None = None,
         attendance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientVisitsHistory:
         """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
 
@@ -514,10 +529,11 @@ class ClientsMethods:
                     "payment_statuses": payment_statuses,
                     "attendance": attendance,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, id: int) -> ClientsListItem:
+    def get(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> ClientsListItem:
         """Call `GET /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -535,7 +551,8 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -562,6 +579,7 @@ class ClientsMethods:
         sms_not: float | int | None = None,
         labels: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `PUT /api/v1/client/{company_id}/{id}`.
 
@@ -602,10 +620,11 @@ class ClientsMethods:
                     "labels": labels,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, id: int) -> JSON:
+    def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -623,11 +642,14 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_comments(self, *, company_id: int, client_id: int) -> builtins.list[ClientCommentContainer]:
+    def list_comments(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientCommentContainer]:
         """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -645,12 +667,19 @@ class ClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def add_comment(
-        self, *, company_id: int, client_id: int, body: ClientsAddCommentRequest | None = None, text: str | None = None
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        body: ClientsAddCommentRequest | None = None,
+        text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientCommentContainer:
         """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
@@ -675,10 +704,13 @@ class ClientsMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete_comment(self, *, company_id: int, client_id: int, comment_id: int) -> dict[str, JSON] | None:
+    def delete_comment(
+        self, *, company_id: int, client_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -698,7 +730,8 @@ class ClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -820,6 +853,7 @@ class AsyncClientsMethods:
         order_by_direction: Literal["ASC", "DESC"] | None = None,
         operation: Literal["AND", "OR"] | None = None,
         filters: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsSearchItem]:
         """Call `POST /api/v1/company/{company_id}/clients/search`.
 
@@ -848,6 +882,7 @@ class AsyncClientsMethods:
                     "operation": operation,
                     "filters": filters,
                 },
+                extra=extra_params,
             )
         )
 
@@ -863,6 +898,7 @@ class AsyncClientsMethods:
         page: float | int | None = None,
         count: float | int | None = None,
         id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[ClientsListItem]:
         """Call `GET /api/v1/clients/{company_id}`.
 
@@ -895,7 +931,8 @@ class AsyncClientsMethods:
                     "page": page,
                     "count": count,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -921,6 +958,7 @@ class AsyncClientsMethods:
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `POST /api/v1/clients/{company_id}`.
 
@@ -959,6 +997,7 @@ class AsyncClientsMethods:
                     "categories": categories,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -983,6 +1022,7 @@ class AsyncClientsMethods:
         sms_check: float | int | None = None,
         sms_not: float | int | None = None,
         categories: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/clients/{company_id}/bulk`.
 
@@ -1020,10 +1060,13 @@ class AsyncClientsMethods:
                     "sms_not": sms_not,
                     "categories": categories,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list_files(self, *, company_id: int, client_id: int) -> builtins.list[ClientsListFilesItem]:
+    async def list_files(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientsListFilesItem]:
         """Call `GET /api/v1/company/{company_id}/clients/files/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1041,11 +1084,14 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def delete_file(self, *, company_id: int, client_id: int, file_id: int) -> JSON:
+    async def delete_file(
+        self, *, company_id: int, client_id: int, file_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/company/{company_id}/clients/files/{client_id}/{file_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1065,7 +1111,8 @@ class AsyncClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "file_id": file_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1080,6 +1127,7 @@ class AsyncClientsMethods:
         to: str | None = None,
         payment_statuses: Sequence[Literal["not_paid", "paid_not_full", "paid_full", "paid_over"]] | None = None,
         attendance: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientVisitsHistory:
         """Call `POST /api/v1/company/{company_id}/clients/visits/search`.
 
@@ -1107,10 +1155,13 @@ class AsyncClientsMethods:
                     "payment_statuses": payment_statuses,
                     "attendance": attendance,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, id: int) -> ClientsListItem:
+    async def get(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ClientsListItem:
         """Call `GET /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1128,7 +1179,8 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1155,6 +1207,7 @@ class AsyncClientsMethods:
         sms_not: float | int | None = None,
         labels: Mapping[str, JSON] | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientsListItem:
         """Call `PUT /api/v1/client/{company_id}/{id}`.
 
@@ -1195,10 +1248,11 @@ class AsyncClientsMethods:
                     "labels": labels,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, id: int) -> JSON:
+    async def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/client/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1216,11 +1270,14 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_comments(self, *, company_id: int, client_id: int) -> builtins.list[ClientCommentContainer]:
+    async def list_comments(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ClientCommentContainer]:
         """Call `GET /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1238,12 +1295,19 @@ class AsyncClientsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def add_comment(
-        self, *, company_id: int, client_id: int, body: ClientsAddCommentRequest | None = None, text: str | None = None
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        body: ClientsAddCommentRequest | None = None,
+        text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ClientCommentContainer:
         """Call `POST /api/v1/company/{company_id}/clients/{client_id}/comments`.
 
@@ -1268,10 +1332,13 @@ class AsyncClientsMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete_comment(self, *, company_id: int, client_id: int, comment_id: int) -> dict[str, JSON] | None:
+    async def delete_comment(
+        self, *, company_id: int, client_id: int, comment_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/clients/{client_id}/comments/{comment_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1291,7 +1358,8 @@ class AsyncClientsMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "comment_id": comment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -82,6 +82,7 @@ class CommentsMethods:
         rating: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CommentsListItem]:
         """Call `GET /api/v1/comments/{company_id}/`.
 
@@ -110,7 +111,8 @@ class CommentsMethods:
                     "rating": rating,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -123,6 +125,7 @@ class CommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
 
@@ -149,6 +152,7 @@ class CommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 
@@ -162,6 +166,7 @@ class CommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `PUT /api/v1/comments/{company_id}/`.
 
@@ -188,6 +193,7 @@ class CommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 
@@ -242,6 +248,7 @@ class AsyncCommentsMethods:
         rating: float | int | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CommentsListItem]:
         """Call `GET /api/v1/comments/{company_id}/`.
 
@@ -270,7 +277,8 @@ class AsyncCommentsMethods:
                     "rating": rating,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -283,6 +291,7 @@ class AsyncCommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `POST /api/v1/comments/{company_id}/{staff_id}`.
 
@@ -309,6 +318,7 @@ class AsyncCommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 
@@ -322,6 +332,7 @@ class AsyncCommentsMethods:
         mark: float | int | None = None,
         text: str | None = None,
         name: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CommentsListItem:
         """Call `PUT /api/v1/comments/{company_id}/`.
 
@@ -348,6 +359,7 @@ class AsyncCommentsMethods:
                     "text": text,
                     "name": name,
                 },
+                extra=extra_params,
             )
         )
 

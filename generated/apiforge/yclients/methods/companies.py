@@ -134,6 +134,7 @@ class CompaniesMethods:
         include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
         count: float | int | None = None,
         page: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CompaniesListItem]:
         """Call `GET /api/v1/companies`.
 
@@ -190,7 +191,8 @@ class CompaniesMethods:
                     "include": include,
                     "count": count,
                     "page": page,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -207,6 +209,7 @@ class CompaniesMethods:
         coordinate_lot: float | int | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesCreateData:
         """Call `POST /api/v1/companies`.
 
@@ -232,6 +235,7 @@ class CompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
@@ -244,6 +248,7 @@ class CompaniesMethods:
         show_groups: float | int | None = None,
         show_bookforms: float | int | None = None,
         bookform_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesGetData:
         """Call `GET /api/v1/company/{id}/`.
 
@@ -270,7 +275,8 @@ class CompaniesMethods:
                     "show_groups": show_groups,
                     "showBookforms": show_bookforms,
                     "bookform_id": bookform_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -294,6 +300,7 @@ class CompaniesMethods:
         description: str | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyPutResponseDataTypes:
         """Call `PUT /api/v1/company/{id}/`.
 
@@ -330,10 +337,11 @@ class CompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, id: int) -> JSON:
+    def delete(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -349,7 +357,8 @@ class CompaniesMethods:
             _DELETE_API_V1_COMPANY_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -446,6 +455,7 @@ class AsyncCompaniesMethods:
         include: Sequence[Literal["staff", "positions", "accounts", "storages", "expenses"]] | None = None,
         count: float | int | None = None,
         page: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[CompaniesListItem]:
         """Call `GET /api/v1/companies`.
 
@@ -502,7 +512,8 @@ class AsyncCompaniesMethods:
                     "include": include,
                     "count": count,
                     "page": page,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -519,6 +530,7 @@ class AsyncCompaniesMethods:
         coordinate_lot: float | int | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesCreateData:
         """Call `POST /api/v1/companies`.
 
@@ -544,6 +556,7 @@ class AsyncCompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
@@ -556,6 +569,7 @@ class AsyncCompaniesMethods:
         show_groups: float | int | None = None,
         show_bookforms: float | int | None = None,
         bookform_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompaniesGetData:
         """Call `GET /api/v1/company/{id}/`.
 
@@ -582,7 +596,8 @@ class AsyncCompaniesMethods:
                     "show_groups": show_groups,
                     "showBookforms": show_bookforms,
                     "bookform_id": bookform_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -606,6 +621,7 @@ class AsyncCompaniesMethods:
         description: str | None = None,
         business_type_id: int | None = None,
         short_descr: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyPutResponseDataTypes:
         """Call `PUT /api/v1/company/{id}/`.
 
@@ -642,10 +658,11 @@ class AsyncCompaniesMethods:
                     "business_type_id": business_type_id,
                     "short_descr": short_descr,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, id: int) -> JSON:
+    async def delete(self, *, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/company/{id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -661,7 +678,8 @@ class AsyncCompaniesMethods:
             _DELETE_API_V1_COMPANY_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -39,7 +39,9 @@ class CurrentUserMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_permissions(self, *, company_id: int) -> CurrentUserGetPermissionsData:
+    def get_permissions(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CurrentUserGetPermissionsData:
         """Call `GET /api/v1/user/permissions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -55,7 +57,8 @@ class CurrentUserMethods:
             _GET_API_V1_USER_PERMISSIONS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -65,6 +68,7 @@ class CurrentUserMethods:
         salon_id: int,
         body: CurrentUserInviteRequest | None = None,
         invites: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/user/invite/{salon_id}`.
 
@@ -87,6 +91,7 @@ class CurrentUserMethods:
                 else {
                     "invites": invites,
                 },
+                extra=extra_params,
             )
         )
 
@@ -99,7 +104,9 @@ class AsyncCurrentUserMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_permissions(self, *, company_id: int) -> CurrentUserGetPermissionsData:
+    async def get_permissions(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CurrentUserGetPermissionsData:
         """Call `GET /api/v1/user/permissions/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -115,7 +122,8 @@ class AsyncCurrentUserMethods:
             _GET_API_V1_USER_PERMISSIONS_COMPANY_ID.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -125,6 +133,7 @@ class AsyncCurrentUserMethods:
         salon_id: int,
         body: CurrentUserInviteRequest | None = None,
         invites: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/user/invite/{salon_id}`.
 
@@ -147,6 +156,7 @@ class AsyncCurrentUserMethods:
                 else {
                     "invites": invites,
                 },
+                extra=extra_params,
             )
         )
 

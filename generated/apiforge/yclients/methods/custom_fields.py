@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -74,7 +75,9 @@ class CustomFieldsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list(self, *, field_category: str, company_id: int) -> builtins.list[CustomFieldsListItem]:
+    def list(
+        self, *, field_category: str, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[CustomFieldsListItem]:
         """Call `GET /api/v1/custom_fields/{field_category}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -92,7 +95,8 @@ class CustomFieldsMethods:
                 {
                     "field_category": field_category,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -107,6 +111,7 @@ class CustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CustomFieldsListItem:
         """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
 
@@ -135,6 +140,7 @@ class CustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
@@ -150,6 +156,7 @@ class CustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -180,11 +187,12 @@ class CustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
     def delete(
-        self, *, field_category: str, company_id: int, field_id: int
+        self, *, field_category: str, company_id: int, field_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -205,7 +213,8 @@ class CustomFieldsMethods:
                     "field_category": field_category,
                     "company_id": company_id,
                     "field_id": field_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -218,7 +227,9 @@ class AsyncCustomFieldsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(self, *, field_category: str, company_id: int) -> builtins.list[CustomFieldsListItem]:
+    async def list(
+        self, *, field_category: str, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[CustomFieldsListItem]:
         """Call `GET /api/v1/custom_fields/{field_category}/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -236,7 +247,8 @@ class AsyncCustomFieldsMethods:
                 {
                     "field_category": field_category,
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -251,6 +263,7 @@ class AsyncCustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CustomFieldsListItem:
         """Call `POST /api/v1/custom_fields/{field_category}/{company_id}`.
 
@@ -279,6 +292,7 @@ class AsyncCustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
@@ -294,6 +308,7 @@ class AsyncCustomFieldsMethods:
         title: str | None = None,
         user_can_edit: bool | None = None,
         show_in_ui: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `PUT /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -324,11 +339,12 @@ class AsyncCustomFieldsMethods:
                     "user_can_edit": user_can_edit,
                     "show_in_ui": show_in_ui,
                 },
+                extra=extra_params,
             )
         )
 
     async def delete(
-        self, *, field_category: str, company_id: int, field_id: int
+        self, *, field_category: str, company_id: int, field_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[CustomFieldsListItem] | None:
         """Call `DELETE /api/v1/custom_fields/{field_category}/{company_id}/{field_id}`.
 
@@ -349,7 +365,8 @@ class AsyncCustomFieldsMethods:
                     "field_category": field_category,
                     "company_id": company_id,
                     "field_id": field_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -89,6 +89,7 @@ class DepositsMethods:
         amount: float | int | None = None,
         master_id: int | None = None,
         account_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DepositsTopUpData:
         """Call `POST /api/v1/deposits_operations/{salon_id}`.
 
@@ -115,10 +116,13 @@ class DepositsMethods:
                     "master_id": master_id,
                     "account_id": account_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def list_for_client(self, *, company_id: int, client_id: int) -> JSON:
+    def list_for_client(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -136,7 +140,8 @@ class DepositsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -148,6 +153,7 @@ class DepositsMethods:
         balance_to: float | int | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/deposits/chain/{chain_id}`.
 
@@ -172,11 +178,14 @@ class DepositsMethods:
                     "balance_to": balance_to,
                     "page": page,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_by_phone(self, *, chain_id: int, phone: float | int) -> JSON:
+    def list_by_phone(
+        self, *, chain_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -194,11 +203,14 @@ class DepositsMethods:
                 {
                     "chain_id": chain_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_history(self, *, chain_id: int, deposit_id: int) -> list[DepositsGetHistoryItem]:
+    def get_history(
+        self, *, chain_id: int, deposit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[DepositsGetHistoryItem]:
         """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -216,7 +228,8 @@ class DepositsMethods:
                 {
                     "chain_id": chain_id,
                     "deposit_id": deposit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -267,6 +280,7 @@ class AsyncDepositsMethods:
         amount: float | int | None = None,
         master_id: int | None = None,
         account_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> DepositsTopUpData:
         """Call `POST /api/v1/deposits_operations/{salon_id}`.
 
@@ -293,10 +307,13 @@ class AsyncDepositsMethods:
                     "master_id": master_id,
                     "account_id": account_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list_for_client(self, *, company_id: int, client_id: int) -> JSON:
+    async def list_for_client(
+        self, *, company_id: int, client_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/company/{company_id}/client/{client_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -314,7 +331,8 @@ class AsyncDepositsMethods:
                 {
                     "company_id": company_id,
                     "client_id": client_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -326,6 +344,7 @@ class AsyncDepositsMethods:
         balance_to: float | int | None = None,
         page: float | int | None = None,
         limit: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/deposits/chain/{chain_id}`.
 
@@ -350,11 +369,14 @@ class AsyncDepositsMethods:
                     "balance_to": balance_to,
                     "page": page,
                     "limit": limit,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_by_phone(self, *, chain_id: int, phone: float | int) -> JSON:
+    async def list_by_phone(
+        self, *, chain_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `GET /api/v1/deposits/chain/{chain_id}/phone/{phone}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -372,11 +394,14 @@ class AsyncDepositsMethods:
                 {
                     "chain_id": chain_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_history(self, *, chain_id: int, deposit_id: int) -> list[DepositsGetHistoryItem]:
+    async def get_history(
+        self, *, chain_id: int, deposit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[DepositsGetHistoryItem]:
         """Call `GET /api/v1/deposits/chain/{chain_id}/deposit_history/{deposit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -394,7 +419,8 @@ class AsyncDepositsMethods:
                 {
                     "chain_id": chain_id,
                     "deposit_id": deposit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

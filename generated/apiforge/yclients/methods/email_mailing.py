@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -53,6 +53,7 @@ class EmailMailingMethods:
         client_ids: Sequence[int] | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_id/{company_id}`.
 
@@ -77,6 +78,7 @@ class EmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -90,6 +92,7 @@ class EmailMailingMethods:
         body: EmailClientsByFilterRequestDataTypes | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
 
@@ -119,6 +122,7 @@ class EmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -139,6 +143,7 @@ class AsyncEmailMailingMethods:
         client_ids: Sequence[int] | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_id/{company_id}`.
 
@@ -163,6 +168,7 @@ class AsyncEmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -176,6 +182,7 @@ class AsyncEmailMailingMethods:
         body: EmailClientsByFilterRequestDataTypes | None = None,
         subject: str | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/email/clients/by_filter/{company_id}`.
 
@@ -205,6 +212,7 @@ class AsyncEmailMailingMethods:
                     "subject": subject,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 

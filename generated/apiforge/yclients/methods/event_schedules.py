@@ -217,6 +217,7 @@ class EventSchedulesMethods:
         entity_id: int,
         include: Sequence[Literal["days", "days.events_master", "days.events_labels", "days.events_resource_instances"]]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`.
 
@@ -239,7 +240,8 @@ class EventSchedulesMethods:
                     "entity_type": entity_type,
                     "entity_id": entity_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -253,6 +255,7 @@ class EventSchedulesMethods:
         original_entity_id: int | None = None,
         date_end: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `POST /api/v1/company/{company_id}/schedules`.
 
@@ -280,6 +283,7 @@ class EventSchedulesMethods:
                     "date_end": date_end,
                     "days": days,
                 },
+                extra=extra_params,
             )
         )
 
@@ -290,6 +294,7 @@ class EventSchedulesMethods:
         schedule_id: int,
         body: EventSchedulesUpdateRequest | None = None,
         date_end: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
@@ -314,10 +319,13 @@ class EventSchedulesMethods:
                 else {
                     "date_end": date_end,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, schedule_id: int) -> dict[str, JSON] | None:
+    def delete(
+        self, *, company_id: int, schedule_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -335,7 +343,8 @@ class EventSchedulesMethods:
                 {
                     "company_id": company_id,
                     "schedule_id": schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -354,6 +363,7 @@ class EventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
 
@@ -386,6 +396,7 @@ class EventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
@@ -405,6 +416,7 @@ class EventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
@@ -439,10 +451,13 @@ class EventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete_day(self, *, company_id: int, schedule_id: int, day_id: int) -> dict[str, JSON] | None:
+    def delete_day(
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -462,11 +477,14 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_day_events(self, *, company_id: int, schedule_id: int, day_id: int) -> list[TimetableEventScheduleEvent2]:
+    def list_day_events(
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TimetableEventScheduleEvent2]:
         """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -486,7 +504,8 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -502,6 +521,7 @@ class EventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`.
 
@@ -531,6 +551,7 @@ class EventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -545,6 +566,7 @@ class EventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -574,11 +596,17 @@ class EventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
     def delete_client_schedule(
-        self, *, company_id: int, schedule_id: int, client_schedule_id: int
+        self,
+        *,
+        company_id: int,
+        schedule_id: int,
+        client_schedule_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -599,12 +627,13 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "client_schedule_id": client_schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def search_client_abonements(
-        self, *, company_id: int, client_id: int, activity_id: int
+        self, *, company_id: int, client_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SearchForActivitySearchForActivityItem]:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
 
@@ -625,12 +654,20 @@ class EventSchedulesMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def check_client_abonement(
-        self, *, company_id: int, client_id: int, abonement_id: str, activity_id: int, schedule_day_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        abonement_id: str,
+        activity_id: int,
+        schedule_day_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> CheckForActivity:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
 
@@ -655,7 +692,8 @@ class EventSchedulesMethods:
                     "abonement_id": abonement_id,
                     "activity_id": activity_id,
                     "schedule_day_ids": schedule_day_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -676,6 +714,7 @@ class AsyncEventSchedulesMethods:
         entity_id: int,
         include: Sequence[Literal["days", "days.events_master", "days.events_labels", "days.events_resource_instances"]]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `GET /api/v1/company/{company_id}/schedules/search/{entity_type}/{entity_id}`.
 
@@ -698,7 +737,8 @@ class AsyncEventSchedulesMethods:
                     "entity_type": entity_type,
                     "entity_id": entity_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -712,6 +752,7 @@ class AsyncEventSchedulesMethods:
         original_entity_id: int | None = None,
         date_end: str | None = None,
         days: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `POST /api/v1/company/{company_id}/schedules`.
 
@@ -739,6 +780,7 @@ class AsyncEventSchedulesMethods:
                     "date_end": date_end,
                     "days": days,
                 },
+                extra=extra_params,
             )
         )
 
@@ -749,6 +791,7 @@ class AsyncEventSchedulesMethods:
         schedule_id: int,
         body: EventSchedulesUpdateRequest | None = None,
         date_end: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventSchedule2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
@@ -773,10 +816,13 @@ class AsyncEventSchedulesMethods:
                 else {
                     "date_end": date_end,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, schedule_id: int) -> dict[str, JSON] | None:
+    async def delete(
+        self, *, company_id: int, schedule_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -794,7 +840,8 @@ class AsyncEventSchedulesMethods:
                 {
                     "company_id": company_id,
                     "schedule_id": schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -813,6 +860,7 @@ class AsyncEventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/days`.
 
@@ -845,6 +893,7 @@ class AsyncEventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
@@ -864,6 +913,7 @@ class AsyncEventSchedulesMethods:
         events_capacity: float | int | None = None,
         labels_ids: Sequence[int] | None = None,
         resource_instances_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleDay2:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
@@ -898,10 +948,13 @@ class AsyncEventSchedulesMethods:
                     "labels_ids": labels_ids,
                     "resource_instances_ids": resource_instances_ids,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete_day(self, *, company_id: int, schedule_id: int, day_id: int) -> dict[str, JSON] | None:
+    async def delete_day(
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -921,12 +974,13 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_day_events(
-        self, *, company_id: int, schedule_id: int, day_id: int
+        self, *, company_id: int, schedule_id: int, day_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[TimetableEventScheduleEvent2]:
         """Call `GET /api/v1/company/{company_id}/schedules/{schedule_id}/days/{day_id}/events`.
 
@@ -947,7 +1001,8 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "day_id": day_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -963,6 +1018,7 @@ class AsyncEventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `POST /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules`.
 
@@ -992,6 +1048,7 @@ class AsyncEventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -1006,6 +1063,7 @@ class AsyncEventSchedulesMethods:
         finish_date_type: Literal["end", "fixed", "abonement"] | None = None,
         finish_date: str | None = None,
         abonement_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> TimetableEventScheduleClientSchedule:
         """Call `PATCH /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -1035,11 +1093,17 @@ class AsyncEventSchedulesMethods:
                     "finish_date": finish_date,
                     "abonement_id": abonement_id,
                 },
+                extra=extra_params,
             )
         )
 
     async def delete_client_schedule(
-        self, *, company_id: int, schedule_id: int, client_schedule_id: int
+        self,
+        *,
+        company_id: int,
+        schedule_id: int,
+        client_schedule_id: int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/schedules/{schedule_id}/client_schedules/{client_schedule_id}`.
 
@@ -1060,12 +1124,13 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "schedule_id": schedule_id,
                     "client_schedule_id": client_schedule_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def search_client_abonements(
-        self, *, company_id: int, client_id: int, activity_id: int
+        self, *, company_id: int, client_id: int, activity_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[SearchForActivitySearchForActivityItem]:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/search_for_activity/`.
 
@@ -1086,12 +1151,20 @@ class AsyncEventSchedulesMethods:
                     "company_id": company_id,
                     "client_id": client_id,
                     "activity_id": activity_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def check_client_abonement(
-        self, *, company_id: int, client_id: int, abonement_id: str, activity_id: int, schedule_day_ids: Sequence[int]
+        self,
+        *,
+        company_id: int,
+        client_id: int,
+        abonement_id: str,
+        activity_id: int,
+        schedule_day_ids: Sequence[int],
+        extra_params: Mapping[str, object] | None = None,
     ) -> CheckForActivity:
         """Call `GET /api/v1/company/{company_id}/client/{client_id}/loyalty/abonements/{abonement_id}/check_for_activity/`.
 
@@ -1116,7 +1189,8 @@ class AsyncEventSchedulesMethods:
                     "abonement_id": abonement_id,
                     "activity_id": activity_id,
                     "schedule_day_ids": schedule_day_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -137,6 +137,7 @@ class FinanceTransactionsMethods:
         end_date: float | int | None = None,
         balance_is: float | int | None = None,
         document_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[FinanceTransactionsListItem]:
         """Call `GET /api/v1/transactions/{company_id}`.
 
@@ -181,12 +182,18 @@ class FinanceTransactionsMethods:
                     "end_date": end_date,
                     "balance_is": balance_is,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_for_visit(
-        self, *, company_id: int, record_id: int | None = None, visit_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int | None = None,
+        visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/timetable/transactions/{company_id}`.
 
@@ -207,7 +214,8 @@ class FinanceTransactionsMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -224,6 +232,7 @@ class FinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsCreateData:
         """Call `POST /api/v1/finance_transactions/{company_id}`.
 
@@ -253,11 +262,12 @@ class FinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
     def get(
-        self, *, company_id: int, transaction_id: int
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -276,7 +286,8 @@ class FinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -294,6 +305,7 @@ class FinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -325,10 +337,11 @@ class FinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    def delete(self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -346,7 +359,8 @@ class FinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -425,6 +439,7 @@ class AsyncFinanceTransactionsMethods:
         end_date: float | int | None = None,
         balance_is: float | int | None = None,
         document_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[FinanceTransactionsListItem]:
         """Call `GET /api/v1/transactions/{company_id}`.
 
@@ -469,12 +484,18 @@ class AsyncFinanceTransactionsMethods:
                     "end_date": end_date,
                     "balance_is": balance_is,
                     "document_id": document_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_for_visit(
-        self, *, company_id: int, record_id: int | None = None, visit_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int | None = None,
+        visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/timetable/transactions/{company_id}`.
 
@@ -495,7 +516,8 @@ class AsyncFinanceTransactionsMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -512,6 +534,7 @@ class AsyncFinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsCreateData:
         """Call `POST /api/v1/finance_transactions/{company_id}`.
 
@@ -541,11 +564,12 @@ class AsyncFinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
     async def get(
-        self, *, company_id: int, transaction_id: int
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `GET /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -564,7 +588,8 @@ class AsyncFinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -582,6 +607,7 @@ class AsyncFinanceTransactionsMethods:
         master_id: int | None = None,
         comment: float | int | None = None,
         date: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> FinanceTransactionsListItem | builtins.list[FinanceTransactionsListItem]:
         """Call `PUT /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
@@ -613,10 +639,13 @@ class AsyncFinanceTransactionsMethods:
                     "comment": comment,
                     "date": date,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/finance_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -634,7 +663,8 @@ class AsyncFinanceTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -65,6 +65,7 @@ class FiscalizationMethods:
         pos: Mapping[str, JSON] | None = None,
         callback_url: str | None = None,
         custom_text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/https://your-api.url`.
 
@@ -94,10 +95,13 @@ class FiscalizationMethods:
                     "callback_url": callback_url,
                     "custom_text": custom_text,
                 },
+                extra=extra_params,
             )
         )
 
-    def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
+    def list_tax_systems(
+        self, *, country_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -113,11 +117,14 @@ class FiscalizationMethods:
             _GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID.call(
                 {
                     "countryId": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def send_result(self, *, body: dict[str, JSON] | None = None) -> JSON:
+    def send_result(
+        self, *, body: dict[str, JSON] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `POST /api/v1/integration/kkm/callback/`.
 
         Tokens: partner.
@@ -126,7 +133,7 @@ class FiscalizationMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F%20%D1%87%D0%B5%D0%BA%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%B2%20%D1%81%D0%BB%D1%83%D1%87%D0%B0%D0%B5%20%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D0%B8
         """
-        return self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body))
+        return self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body, extra=extra_params))
 
 
 class AsyncFiscalizationMethods:
@@ -154,6 +161,7 @@ class AsyncFiscalizationMethods:
         pos: Mapping[str, JSON] | None = None,
         callback_url: str | None = None,
         custom_text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/https://your-api.url`.
 
@@ -183,10 +191,13 @@ class AsyncFiscalizationMethods:
                     "callback_url": callback_url,
                     "custom_text": custom_text,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list_tax_systems(self, *, country_id: int) -> list[FiscalizationListTaxSystemsItem]:
+    async def list_tax_systems(
+        self, *, country_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[FiscalizationListTaxSystemsItem]:
         """Call `GET /api/v1/integration/kkm/references/tax_system/{countryId}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -202,11 +213,14 @@ class AsyncFiscalizationMethods:
             _GET_API_V1_INTEGRATION_KKM_REFERENCES_TAX_SYSTEM_COUNTRY_ID.call(
                 {
                     "countryId": country_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def send_result(self, *, body: dict[str, JSON] | None = None) -> JSON:
+    async def send_result(
+        self, *, body: dict[str, JSON] | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `POST /api/v1/integration/kkm/callback/`.
 
         Tokens: partner.
@@ -215,7 +229,7 @@ class AsyncFiscalizationMethods:
 
         Docs: https://developers.yclients.com/ru/#tag/%D0%A4%D0%B8%D1%81%D0%BA%D0%B0%D0%BB%D0%B8%D0%B7%D0%B0%D1%86%D0%B8%D1%8F%20%D1%87%D0%B5%D0%BA%D0%BE%D0%B2/operation/%D0%9F%D1%80%D0%B8%D0%BC%D0%B5%D1%80%20%D0%B7%D0%B0%D0%BF%D1%80%D0%BE%D1%81%D0%B0%20%D0%B2%20%D1%81%D0%BB%D1%83%D1%87%D0%B0%D0%B5%20%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D0%B8
         """
-        return await self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body))
+        return await self._client.request(_POST_API_V1_INTEGRATION_KKM_CALLBACK.call({}, body, extra=extra_params))
 
 
 __all__ = ["FiscalizationMethods", "AsyncFiscalizationMethods"]

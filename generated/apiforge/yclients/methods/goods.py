@@ -108,6 +108,7 @@ class GoodsMethods:
         comment: str | None = None,
         tax_variant: int | None = None,
         vat_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `POST /api/v1/goods/{company_id}`.
 
@@ -146,6 +147,7 @@ class GoodsMethods:
                     "tax_variant": tax_variant,
                     "vat_id": vat_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -160,6 +162,7 @@ class GoodsMethods:
         category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}/{good_id}`.
 
@@ -190,7 +193,8 @@ class GoodsMethods:
                     "category_id": category_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -218,6 +222,7 @@ class GoodsMethods:
         tax_variant: int | None = None,
         vat_id: int | None = None,
         correction_rules: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `PUT /api/v1/goods/{company_id}/{good_id}`.
 
@@ -259,10 +264,11 @@ class GoodsMethods:
                     "vat_id": vat_id,
                     "correction_rules": correction_rules,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, good_id: int) -> JSON:
+    def delete(self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -280,7 +286,8 @@ class GoodsMethods:
                 {
                     "company_id": company_id,
                     "good_id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -349,6 +356,7 @@ class AsyncGoodsMethods:
         comment: str | None = None,
         tax_variant: int | None = None,
         vat_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `POST /api/v1/goods/{company_id}`.
 
@@ -387,6 +395,7 @@ class AsyncGoodsMethods:
                     "tax_variant": tax_variant,
                     "vat_id": vat_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -401,6 +410,7 @@ class AsyncGoodsMethods:
         category_id: int | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsCreateItem]:
         """Call `GET /api/v1/goods/{company_id}/{good_id}`.
 
@@ -431,7 +441,8 @@ class AsyncGoodsMethods:
                     "category_id": category_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -459,6 +470,7 @@ class AsyncGoodsMethods:
         tax_variant: int | None = None,
         vat_id: int | None = None,
         correction_rules: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCreateItem]:
         """Call `PUT /api/v1/goods/{company_id}/{good_id}`.
 
@@ -500,10 +512,11 @@ class AsyncGoodsMethods:
                     "vat_id": vat_id,
                     "correction_rules": correction_rules,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, good_id: int) -> JSON:
+    async def delete(self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/goods/{company_id}/{good_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -521,7 +534,8 @@ class AsyncGoodsMethods:
                 {
                     "company_id": company_id,
                     "good_id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

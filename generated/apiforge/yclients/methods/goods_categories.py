@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -136,7 +136,12 @@ class GoodsCategoriesMethods:
         self._client = client
 
     def search_goods(
-        self, *, company_id: int, term: str | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
         """Call `GET /api/v1/goods/search/{company_id}`.
 
@@ -157,12 +162,19 @@ class GoodsCategoriesMethods:
                     "company_id": company_id,
                     "term": term,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_node(
-        self, *, company_id: int, category_id: int, page: float | int | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        category_id: int,
+        page: float | int | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesGetNodeData:
         """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
 
@@ -185,11 +197,14 @@ class GoodsCategoriesMethods:
                     "category_id": category_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_legacy(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_legacy(
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures. Deprecated upstream.
@@ -207,11 +222,14 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_by_ids(self, *, company_id: int, id: int | None = None) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list_by_ids(
+        self, *, company_id: int, id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -229,11 +247,14 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    def list(
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -251,7 +272,8 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -264,6 +286,7 @@ class GoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `POST /api/v1/goods_categories/{company_id}`.
 
@@ -289,6 +312,7 @@ class GoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
@@ -302,6 +326,7 @@ class GoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `PUT /api/v1/goods_categories/{company_id}/{category_id}`.
 
@@ -329,10 +354,11 @@ class GoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, category_id: int) -> JSON:
+    def delete(self, *, company_id: int, category_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -350,7 +376,8 @@ class GoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -387,7 +414,12 @@ class AsyncGoodsCategoriesMethods:
         self._client = client
 
     async def search_goods(
-        self, *, company_id: int, term: str | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        term: str | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[GoodsCategoriesSearchGoodsItem]:
         """Call `GET /api/v1/goods/search/{company_id}`.
 
@@ -408,12 +440,19 @@ class AsyncGoodsCategoriesMethods:
                     "company_id": company_id,
                     "term": term,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_node(
-        self, *, company_id: int, category_id: int, page: float | int | None = None, count: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        category_id: int,
+        page: float | int | None = None,
+        count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesGetNodeData:
         """Call `GET /api/v1/goods/category_node/{company_id}/{category_id}`.
 
@@ -436,12 +475,13 @@ class AsyncGoodsCategoriesMethods:
                     "category_id": category_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_legacy(
-        self, *, company_id: int, parent_category_id: int
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/{company_id}/{parent_category_id}`.
 
@@ -460,12 +500,13 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_by_ids(
-        self, *, company_id: int, id: int | None = None
+        self, *, company_id: int, id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/goods_categories/multiple/{company_id}`.
 
@@ -484,11 +525,14 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list(self, *, company_id: int, parent_category_id: int) -> builtins.list[GoodsCategoriesListLegacyItem]:
+    async def list(
+        self, *, company_id: int, parent_category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[GoodsCategoriesListLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/goods_categories/{parent_category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -506,7 +550,8 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "parent_category_id": parent_category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -519,6 +564,7 @@ class AsyncGoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `POST /api/v1/goods_categories/{company_id}`.
 
@@ -544,6 +590,7 @@ class AsyncGoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
@@ -557,6 +604,7 @@ class AsyncGoodsCategoriesMethods:
         parent_category_id: int | None = None,
         article: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsCategoriesCreateData:
         """Call `PUT /api/v1/goods_categories/{company_id}/{category_id}`.
 
@@ -584,10 +632,13 @@ class AsyncGoodsCategoriesMethods:
                     "article": article,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, category_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, category_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/goods_categories/{company_id}/{category_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -605,7 +656,8 @@ class AsyncGoodsCategoriesMethods:
                 {
                     "company_id": company_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -110,6 +110,7 @@ class GoodsTransactionsMethods:
         document_id: str | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsTransactionsSearchItem]:
         """Call `GET /api/v1/storages/transactions/{company_id}`.
 
@@ -140,7 +141,8 @@ class GoodsTransactionsMethods:
                     "document_id": document_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -161,6 +163,7 @@ class GoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
 
@@ -194,10 +197,13 @@ class GoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, transaction_id: int) -> GoodsTransactionsCreateData:
+    def get(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GoodsTransactionsCreateData:
         """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -215,7 +221,8 @@ class GoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -237,6 +244,7 @@ class GoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
@@ -272,10 +280,11 @@ class GoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    def delete(self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -293,7 +302,8 @@ class GoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -351,6 +361,7 @@ class AsyncGoodsTransactionsMethods:
         document_id: str | None = None,
         changed_after: str | None = None,
         changed_before: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[GoodsTransactionsSearchItem]:
         """Call `GET /api/v1/storages/transactions/{company_id}`.
 
@@ -381,7 +392,8 @@ class AsyncGoodsTransactionsMethods:
                     "document_id": document_id,
                     "changed_after": changed_after,
                     "changed_before": changed_before,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -402,6 +414,7 @@ class AsyncGoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `POST /api/v1/storage_operations/goods_transactions/{company_id}`.
 
@@ -435,10 +448,13 @@ class AsyncGoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, transaction_id: int) -> GoodsTransactionsCreateData:
+    async def get(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> GoodsTransactionsCreateData:
         """Call `GET /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -456,7 +472,8 @@ class AsyncGoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -478,6 +495,7 @@ class AsyncGoodsTransactionsMethods:
         client_id: int | None = None,
         supplier_id: int | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> GoodsTransactionsCreateData:
         """Call `PUT /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
@@ -513,10 +531,13 @@ class AsyncGoodsTransactionsMethods:
                     "supplier_id": supplier_id,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, transaction_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, transaction_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/storage_operations/goods_transactions/{company_id}/{transaction_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -534,7 +555,8 @@ class AsyncGoodsTransactionsMethods:
                 {
                     "company_id": company_id,
                     "transaction_id": transaction_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -95,7 +96,7 @@ class LabelsMethods:
         self._client = client
 
     def list(
-        self, *, company_id: int, entity: float | int
+        self, *, company_id: int, entity: float | int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
         """Call `GET /api/v1/labels/{company_id}/{entity}`.
 
@@ -114,7 +115,8 @@ class LabelsMethods:
                 {
                     "company_id": company_id,
                     "entity": entity,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -125,6 +127,7 @@ class LabelsMethods:
         body: LabelsCreateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}/clients/create`.
 
@@ -148,11 +151,19 @@ class LabelsMethods:
                     "title": title,
                     "color": color,
                 },
+                extra=extra_params,
             )
         )
 
     def create(
-        self, *, company_id: int, title: str, color: str, entity: float | int | None = None, icon: str | None = None
+        self,
+        *,
+        company_id: int,
+        title: str,
+        color: str,
+        entity: float | int | None = None,
+        icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}`.
 
@@ -177,7 +188,8 @@ class LabelsMethods:
                     "color": color,
                     "entity": entity,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -191,6 +203,7 @@ class LabelsMethods:
         color: str | None = None,
         entity: float | int | None = None,
         icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/labels/{company_id}/{label_id}`.
 
@@ -218,10 +231,11 @@ class LabelsMethods:
                     "entity": entity,
                     "icon": icon,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, label_id: int) -> JSON:
+    def delete(self, *, company_id: int, label_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -239,11 +253,14 @@ class LabelsMethods:
                 {
                     "company_id": company_id,
                     "label_id": label_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def search_client_labels(self, *, company_id: int) -> builtins.list[LabelsSearchClientLabelsItem]:
+    def search_client_labels(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[LabelsSearchClientLabelsItem]:
         """Call `GET /api/v1/labels/{company_id}/clients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -259,7 +276,8 @@ class LabelsMethods:
             _GET_API_V1_LABELS_COMPANY_ID_CLIENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -273,7 +291,7 @@ class AsyncLabelsMethods:
         self._client = client
 
     async def list(
-        self, *, company_id: int, entity: float | int
+        self, *, company_id: int, entity: float | int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[LabelsCompanyEntityResponse200DataTypesLabelsCompanyEntityResponse200DataType]:
         """Call `GET /api/v1/labels/{company_id}/{entity}`.
 
@@ -292,7 +310,8 @@ class AsyncLabelsMethods:
                 {
                     "company_id": company_id,
                     "entity": entity,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -303,6 +322,7 @@ class AsyncLabelsMethods:
         body: LabelsCreateRequestDataTypes | None = None,
         title: str | None = None,
         color: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}/clients/create`.
 
@@ -326,11 +346,19 @@ class AsyncLabelsMethods:
                     "title": title,
                     "color": color,
                 },
+                extra=extra_params,
             )
         )
 
     async def create(
-        self, *, company_id: int, title: str, color: str, entity: float | int | None = None, icon: str | None = None
+        self,
+        *,
+        company_id: int,
+        title: str,
+        color: str,
+        entity: float | int | None = None,
+        icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LabelsCreateClientLabelData | None:
         """Call `POST /api/v1/labels/{company_id}`.
 
@@ -355,7 +383,8 @@ class AsyncLabelsMethods:
                     "color": color,
                     "entity": entity,
                     "icon": icon,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -369,6 +398,7 @@ class AsyncLabelsMethods:
         color: str | None = None,
         entity: float | int | None = None,
         icon: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/labels/{company_id}/{label_id}`.
 
@@ -396,10 +426,11 @@ class AsyncLabelsMethods:
                     "entity": entity,
                     "icon": icon,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, label_id: int) -> JSON:
+    async def delete(self, *, company_id: int, label_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/labels/{company_id}/{label_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -417,11 +448,14 @@ class AsyncLabelsMethods:
                 {
                     "company_id": company_id,
                     "label_id": label_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def search_client_labels(self, *, company_id: int) -> builtins.list[LabelsSearchClientLabelsItem]:
+    async def search_client_labels(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[LabelsSearchClientLabelsItem]:
         """Call `GET /api/v1/labels/{company_id}/clients`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -437,7 +471,8 @@ class AsyncLabelsMethods:
             _GET_API_V1_LABELS_COMPANY_ID_CLIENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

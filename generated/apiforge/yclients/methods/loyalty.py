@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -247,7 +247,9 @@ class LoyaltyMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_notification_templates(self, *, chain_id: int) -> list[LoyaltyNotificationMessageTemplate2]:
+    def list_notification_templates(
+        self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyNotificationMessageTemplate2]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -263,7 +265,8 @@ class LoyaltyMethods:
             _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_NOTIFICATION_MESSAGE_TEMPLATES_PROGRAMS.call(
                 {
                     "chain_id": chain_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -281,6 +284,7 @@ class LoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramCreateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/programs/`.
 
@@ -301,6 +305,7 @@ class LoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -318,6 +323,7 @@ class LoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -338,7 +344,8 @@ class LoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -357,6 +364,7 @@ class LoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramUpdateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -379,6 +387,7 @@ class LoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -396,6 +405,7 @@ class LoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -416,7 +426,8 @@ class LoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -432,6 +443,7 @@ class LoyaltyMethods:
         loyalty_card_id: int | None = None,
         page: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltyListChainTransactionsItem]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
 
@@ -464,11 +476,14 @@ class LoyaltyMethods:
                     "loyalty_card_id": loyalty_card_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def generate_code(self, *, company_id: int, good_id: int) -> LoyaltyGenerateCode200DataOption2:
+    def generate_code(
+        self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyGenerateCode200DataOption2:
         """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -486,7 +501,8 @@ class LoyaltyMethods:
                 {
                     "company_id": company_id,
                     "good_Id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -497,6 +513,7 @@ class LoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
 
@@ -519,12 +536,13 @@ class LoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_abonement_types_by_ids(
-        self, *, company_id: int, ids: float | int | None = None
+        self, *, company_id: int, ids: float | int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
 
@@ -543,7 +561,8 @@ class LoyaltyMethods:
                 {
                     "company_id": company_id,
                     "ids[]": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -554,6 +573,7 @@ class LoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
 
@@ -576,11 +596,14 @@ class LoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_certificate_types_by_ids(self, *, company_id: int) -> list[LoyaltySearchCertificateTypesItem]:
+    def list_certificate_types_by_ids(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -596,7 +619,8 @@ class LoyaltyMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -621,6 +645,7 @@ class LoyaltyMethods:
             "package_discount",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltySearchProgramsItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/programs/search`.
 
@@ -641,12 +666,19 @@ class LoyaltyMethods:
                     "company_id": company_id,
                     "include": include,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_client_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetClientStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
 
@@ -669,12 +701,19 @@ class LoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_income_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetIncomeStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
 
@@ -697,12 +736,19 @@ class LoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_staff_return_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
 
@@ -725,7 +771,8 @@ class LoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -818,7 +865,9 @@ class AsyncLoyaltyMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_notification_templates(self, *, chain_id: int) -> list[LoyaltyNotificationMessageTemplate2]:
+    async def list_notification_templates(
+        self, *, chain_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyNotificationMessageTemplate2]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/notification_message_templates/programs`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -834,7 +883,8 @@ class AsyncLoyaltyMethods:
             _GET_API_V1_CHAIN_CHAIN_ID_LOYALTY_NOTIFICATION_MESSAGE_TEMPLATES_PROGRAMS.call(
                 {
                     "chain_id": chain_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -852,6 +902,7 @@ class AsyncLoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramCreateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/programs/`.
 
@@ -872,6 +923,7 @@ class AsyncLoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -889,6 +941,7 @@ class AsyncLoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -909,7 +962,8 @@ class AsyncLoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -928,6 +982,7 @@ class AsyncLoyaltyMethods:
         ]
         | None = None,
         body: LoyaltyProgramUpdateRequest2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyProgram2:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -950,6 +1005,7 @@ class AsyncLoyaltyMethods:
                     "include": include,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -967,6 +1023,7 @@ class AsyncLoyaltyMethods:
             "on_expiration_notification_template",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/programs/{loyalty_program_id}`.
 
@@ -987,7 +1044,8 @@ class AsyncLoyaltyMethods:
                     "chain_id": chain_id,
                     "loyalty_program_id": loyalty_program_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1003,6 +1061,7 @@ class AsyncLoyaltyMethods:
         loyalty_card_id: int | None = None,
         page: int | None = None,
         count: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltyListChainTransactionsItem]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/transactions`.
 
@@ -1035,11 +1094,14 @@ class AsyncLoyaltyMethods:
                     "loyalty_card_id": loyalty_card_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def generate_code(self, *, company_id: int, good_id: int) -> LoyaltyGenerateCode200DataOption2:
+    async def generate_code(
+        self, *, company_id: int, good_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyGenerateCode200DataOption2:
         """Call `GET /api/v1/loyalty/generate_code/{company_id}/{good_Id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1057,7 +1119,8 @@ class AsyncLoyaltyMethods:
                 {
                     "company_id": company_id,
                     "good_Id": good_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1068,6 +1131,7 @@ class AsyncLoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/search`.
 
@@ -1090,12 +1154,13 @@ class AsyncLoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_abonement_types_by_ids(
-        self, *, company_id: int, ids: float | int | None = None
+        self, *, company_id: int, ids: float | int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltySearchAbonementTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/abonement_types/fetch`.
 
@@ -1114,7 +1179,8 @@ class AsyncLoyaltyMethods:
                 {
                     "company_id": company_id,
                     "ids[]": ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1125,6 +1191,7 @@ class AsyncLoyaltyMethods:
         title: str | None = None,
         page: float | int | None = None,
         page_size: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/search`.
 
@@ -1147,11 +1214,14 @@ class AsyncLoyaltyMethods:
                     "title": title,
                     "page": page,
                     "page_size": page_size,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_certificate_types_by_ids(self, *, company_id: int) -> list[LoyaltySearchCertificateTypesItem]:
+    async def list_certificate_types_by_ids(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltySearchCertificateTypesItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/certificate_types/fetch`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1167,7 +1237,8 @@ class AsyncLoyaltyMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_LOYALTY_CERTIFICATE_TYPES_FETCH.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -1192,6 +1263,7 @@ class AsyncLoyaltyMethods:
             "package_discount",
         ]
         | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltySearchProgramsItem]:
         """Call `GET /api/v1/company/{company_id}/loyalty/programs/search`.
 
@@ -1212,12 +1284,19 @@ class AsyncLoyaltyMethods:
                     "company_id": company_id,
                     "include": include,
                     "type": type,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_client_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetClientStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/visits`.
 
@@ -1240,12 +1319,19 @@ class AsyncLoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_income_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyGetIncomeStatsData:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/income/`.
 
@@ -1268,12 +1354,19 @@ class AsyncLoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_staff_return_stats(
-        self, *, company_id: int, date_to: str, date_from: str, loyalty_program_id: str
+        self,
+        *,
+        company_id: int,
+        date_to: str,
+        date_from: str,
+        loyalty_program_id: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[LoyaltyGetStaffReturnStatsItem]:
         """Call `GET /api/v1/company/{company_id}/analytics/loyalty_programs/staff/`.
 
@@ -1296,7 +1389,8 @@ class AsyncLoyaltyMethods:
                     "date_to": date_to,
                     "date_from": date_from,
                     "loyalty_program_id": loyalty_program_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -133,6 +133,7 @@ class LoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`.
 
@@ -181,6 +182,7 @@ class LoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
@@ -217,6 +219,7 @@ class LoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -267,10 +270,13 @@ class LoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, chain_id: int, loyalty_abonement_type_id: int) -> JSON:
+    def delete(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -288,7 +294,8 @@ class LoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -299,6 +306,7 @@ class LoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesRestoreRequest | None = None,
         restore_in_title: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -323,6 +331,7 @@ class LoyaltyAbonementTypesMethods:
                 else {
                     "restore_in_title": restore_in_title,
                 },
+                extra=extra_params,
             )
         )
 
@@ -333,6 +342,7 @@ class LoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesSetArchivedRequest | None = None,
         is_archived: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -357,10 +367,13 @@ class LoyaltyAbonementTypesMethods:
                 else {
                     "is_archived": is_archived,
                 },
+                extra=extra_params,
             )
         )
 
-    def clone(self, *, chain_id: int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
+    def clone(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
 
         Tokens: user.
@@ -378,7 +391,8 @@ class LoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -423,6 +437,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types`.
 
@@ -471,6 +486,7 @@ class AsyncLoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
@@ -507,6 +523,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         services: Sequence[int] | None = None,
         service_categories: Sequence[int] | None = None,
         availability: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> LoyaltyAbonementTypeWithSalons:
         """Call `PUT /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -557,10 +574,13 @@ class AsyncLoyaltyAbonementTypesMethods:
                     "service_categories": service_categories,
                     "availability": availability,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, chain_id: int, loyalty_abonement_type_id: int) -> JSON:
+    async def delete(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -578,7 +598,8 @@ class AsyncLoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -589,6 +610,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesRestoreRequest | None = None,
         restore_in_title: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -613,6 +635,7 @@ class AsyncLoyaltyAbonementTypesMethods:
                 else {
                     "restore_in_title": restore_in_title,
                 },
+                extra=extra_params,
             )
         )
 
@@ -623,6 +646,7 @@ class AsyncLoyaltyAbonementTypesMethods:
         loyalty_abonement_type_id: int,
         body: LoyaltyAbonementTypesSetArchivedRequest | None = None,
         is_archived: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PATCH /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}`.
 
@@ -647,10 +671,13 @@ class AsyncLoyaltyAbonementTypesMethods:
                 else {
                     "is_archived": is_archived,
                 },
+                extra=extra_params,
             )
         )
 
-    async def clone(self, *, chain_id: int, loyalty_abonement_type_id: int) -> LoyaltyAbonementTypeWithSalons:
+    async def clone(
+        self, *, chain_id: int, loyalty_abonement_type_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> LoyaltyAbonementTypeWithSalons:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonement_types/{loyalty_abonement_type_id}/clone`.
 
         Tokens: user.
@@ -668,7 +695,8 @@ class AsyncLoyaltyAbonementTypesMethods:
                 {
                     "chain_id": chain_id,
                     "loyalty_abonement_type_id": loyalty_abonement_type_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

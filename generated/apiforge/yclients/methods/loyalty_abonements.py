@@ -120,6 +120,7 @@ class LoyaltyAbonementsMethods:
         abonement_id: int,
         body: LoyaltyAbonementsFreezeRequest | None = None,
         freeze_till: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`.
 
@@ -144,10 +145,11 @@ class LoyaltyAbonementsMethods:
                 else {
                     "freeze_till": freeze_till,
                 },
+                extra=extra_params,
             )
         )
 
-    def unfreeze(self, *, chain_id: int, abonement_id: int) -> JSON:
+    def unfreeze(self, *, chain_id: int, abonement_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
 
         Tokens: user.
@@ -165,7 +167,8 @@ class LoyaltyAbonementsMethods:
                 {
                     "chain_id": chain_id,
                     "abonementId": abonement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -177,6 +180,7 @@ class LoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetPeriodRequest | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
 
@@ -202,6 +206,7 @@ class LoyaltyAbonementsMethods:
                     "period": period,
                     "period_unit_id": period_unit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -213,6 +218,7 @@ class LoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetBalanceRequest | None = None,
         united_balance_services_count: float | int | None = None,
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`.
 
@@ -238,6 +244,7 @@ class LoyaltyAbonementsMethods:
                     "united_balance_services_count": united_balance_services_count,
                     "services_balance_count": services_balance_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -250,6 +257,7 @@ class LoyaltyAbonementsMethods:
         abonements_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
 
@@ -276,11 +284,14 @@ class LoyaltyAbonementsMethods:
                     "abonements_ids": abonements_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyAbonementsListForClientItem]:
+    def list_for_client(
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -298,11 +309,14 @@ class LoyaltyAbonementsMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_for_user(self, *, company_id: int) -> list[LoyaltyAbonementsListForClientItem]:
+    def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/user/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -318,7 +332,8 @@ class LoyaltyAbonementsMethods:
             _GET_API_V1_USER_LOYALTY_ABONEMENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -368,6 +383,7 @@ class AsyncLoyaltyAbonementsMethods:
         abonement_id: int,
         body: LoyaltyAbonementsFreezeRequest | None = None,
         freeze_till: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/freeze`.
 
@@ -392,10 +408,13 @@ class AsyncLoyaltyAbonementsMethods:
                 else {
                     "freeze_till": freeze_till,
                 },
+                extra=extra_params,
             )
         )
 
-    async def unfreeze(self, *, chain_id: int, abonement_id: int) -> JSON:
+    async def unfreeze(
+        self, *, chain_id: int, abonement_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/unfreeze`.
 
         Tokens: user.
@@ -413,7 +432,8 @@ class AsyncLoyaltyAbonementsMethods:
                 {
                     "chain_id": chain_id,
                     "abonementId": abonement_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -425,6 +445,7 @@ class AsyncLoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetPeriodRequest | None = None,
         period: float | int | None = None,
         period_unit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_period`.
 
@@ -450,6 +471,7 @@ class AsyncLoyaltyAbonementsMethods:
                     "period": period,
                     "period_unit_id": period_unit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -461,6 +483,7 @@ class AsyncLoyaltyAbonementsMethods:
         body: LoyaltyAbonementsSetBalanceRequest | None = None,
         united_balance_services_count: float | int | None = None,
         services_balance_count: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/chain/{chain_id}/loyalty/abonements/{abonementId}/set_balance`.
 
@@ -486,6 +509,7 @@ class AsyncLoyaltyAbonementsMethods:
                     "united_balance_services_count": united_balance_services_count,
                     "services_balance_count": services_balance_count,
                 },
+                extra=extra_params,
             )
         )
 
@@ -498,6 +522,7 @@ class AsyncLoyaltyAbonementsMethods:
         abonements_ids: Sequence[int] | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/chain/{chain_id}/loyalty/abonements`.
 
@@ -524,11 +549,14 @@ class AsyncLoyaltyAbonementsMethods:
                     "abonements_ids": abonements_ids,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyAbonementsListForClientItem]:
+    async def list_for_client(
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -546,11 +574,14 @@ class AsyncLoyaltyAbonementsMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_for_user(self, *, company_id: int) -> list[LoyaltyAbonementsListForClientItem]:
+    async def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyAbonementsListForClientItem]:
         """Call `GET /api/v1/user/loyalty/abonements/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -566,7 +597,8 @@ class AsyncLoyaltyAbonementsMethods:
             _GET_API_V1_USER_LOYALTY_ABONEMENTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

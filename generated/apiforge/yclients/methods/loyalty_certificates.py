@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -40,7 +41,9 @@ class LoyaltyCertificatesMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_for_client(self, *, company_id: int, phone: float | int) -> list[LoyaltyCertificatesListForClientItem]:
+    def list_for_client(
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -58,11 +61,14 @@ class LoyaltyCertificatesMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_for_user(self, *, company_id: int) -> list[LoyaltyCertificatesListForClientItem]:
+    def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/user/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -78,7 +84,8 @@ class LoyaltyCertificatesMethods:
             _GET_API_V1_USER_LOYALTY_CERTIFICATES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -92,7 +99,7 @@ class AsyncLoyaltyCertificatesMethods:
         self._client = client
 
     async def list_for_client(
-        self, *, company_id: int, phone: float | int
+        self, *, company_id: int, phone: float | int, extra_params: Mapping[str, object] | None = None
     ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/loyalty/certificates/`.
 
@@ -111,11 +118,14 @@ class AsyncLoyaltyCertificatesMethods:
                 {
                     "company_id": company_id,
                     "phone": phone,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_for_user(self, *, company_id: int) -> list[LoyaltyCertificatesListForClientItem]:
+    async def list_for_user(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[LoyaltyCertificatesListForClientItem]:
         """Call `GET /api/v1/user/loyalty/certificates/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -131,7 +141,8 @@ class AsyncLoyaltyCertificatesMethods:
             _GET_API_V1_USER_LOYALTY_CERTIFICATES.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -172,6 +172,7 @@ class MarketplaceMethods:
         application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback/redirect`.
 
@@ -192,6 +193,7 @@ class MarketplaceMethods:
                     "api_key": api_key,
                     "webhook_urls": webhook_urls,
                 },
+                extra=extra_params,
             )
         )
 
@@ -204,6 +206,7 @@ class MarketplaceMethods:
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback`.
 
@@ -225,6 +228,7 @@ class MarketplaceMethods:
                     "webhook_urls": webhook_urls,
                     "channels": channels,
                 },
+                extra=extra_params,
             )
         )
 
@@ -239,6 +243,7 @@ class MarketplaceMethods:
         payment_date: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceNotifyPaymentData:
         """Call `POST /marketplace/partner/payment`.
 
@@ -262,6 +267,7 @@ class MarketplaceMethods:
                     "period_from": period_from,
                     "period_to": period_to,
                 },
+                extra=extra_params,
             )
         )
 
@@ -272,6 +278,7 @@ class MarketplaceMethods:
         salon_id: int | None = None,
         application_id: int | None = None,
         short_names: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/short_names`.
 
@@ -291,10 +298,11 @@ class MarketplaceMethods:
                     "application_id": application_id,
                     "short_names": short_names,
                 },
+                extra=extra_params,
             )
         )
 
-    def notify_refund(self, *, payment_id: int) -> JSON:
+    def notify_refund(self, *, payment_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
 
         Tokens: partner.
@@ -310,7 +318,8 @@ class MarketplaceMethods:
             _POST_MARKETPLACE_PARTNER_PAYMENT_REFUND_PAYMENT_ID.call(
                 {
                     "payment_id": payment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -322,6 +331,7 @@ class MarketplaceMethods:
         application_id: int | None = None,
         event: Literal["uninstall", "freeze"] | None = None,
         partner_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace_webhook`.
 
@@ -342,10 +352,13 @@ class MarketplaceMethods:
                     "event": event,
                     "partner_token": partner_token,
                 },
+                extra=extra_params,
             )
         )
 
-    def get_integration_status(self, *, salon_id: int, application_id: int) -> MarketplaceGetIntegrationStatusData:
+    def get_integration_status(
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> MarketplaceGetIntegrationStatusData:
         """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -363,12 +376,18 @@ class MarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_salons(
-        self, *, application_id: int, page: float | int, count: float | int
+        self,
+        *,
+        application_id: int,
+        page: float | int,
+        count: float | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[MarketplaceListSalonsItem]:
         """Call `GET /marketplace/application/{application_id}/salons`.
 
@@ -389,11 +408,14 @@ class MarketplaceMethods:
                     "application_id": application_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def uninstall(self, *, salon_id: int, application_id: int) -> dict[str, JSON] | None:
+    def uninstall(
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
 
         Tokens: partner.
@@ -411,12 +433,18 @@ class MarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_payment_link(
-        self, *, salon_id: int, application_id: int, discount: float | int | None = None
+        self,
+        *,
+        salon_id: int,
+        application_id: int,
+        discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceGetPaymentLinkData:
         """Call `GET /marketplace/application/payment_link`.
 
@@ -437,11 +465,14 @@ class MarketplaceMethods:
                     "salon_id": salon_id,
                     "application_id": application_id,
                     "discount": discount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_tariffs(self, *, application_id: int) -> list[MarketplaceListTariffsItem]:
+    def list_tariffs(
+        self, *, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketplaceListTariffsItem]:
         """Call `GET /marketplace/application/{application_id}/tariffs`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -457,7 +488,8 @@ class MarketplaceMethods:
             _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS.call(
                 {
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -468,6 +500,7 @@ class MarketplaceMethods:
         salon_ids: Sequence[int] | None = None,
         application_id: int | None = None,
         discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/application/add_discount`.
 
@@ -487,6 +520,7 @@ class MarketplaceMethods:
                     "application_id": application_id,
                     "discount": discount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -498,6 +532,7 @@ class MarketplaceMethods:
         application_id: int | None = None,
         channel_slug: Literal["sms", "whatsapp"] | None = None,
         is_available: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/application/update_channel`.
 
@@ -518,6 +553,7 @@ class MarketplaceMethods:
                     "channel_slug": channel_slug,
                     "is_available": is_available,
                 },
+                extra=extra_params,
             )
         )
 
@@ -559,6 +595,7 @@ class AsyncMarketplaceMethods:
         application_id: int | None = None,
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback/redirect`.
 
@@ -579,6 +616,7 @@ class AsyncMarketplaceMethods:
                     "api_key": api_key,
                     "webhook_urls": webhook_urls,
                 },
+                extra=extra_params,
             )
         )
 
@@ -591,6 +629,7 @@ class AsyncMarketplaceMethods:
         api_key: float | int | None = None,
         webhook_urls: Sequence[str] | None = None,
         channels: Sequence[Literal["sms", "whatsapp"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/callback`.
 
@@ -612,6 +651,7 @@ class AsyncMarketplaceMethods:
                     "webhook_urls": webhook_urls,
                     "channels": channels,
                 },
+                extra=extra_params,
             )
         )
 
@@ -626,6 +666,7 @@ class AsyncMarketplaceMethods:
         payment_date: str | None = None,
         period_from: str | None = None,
         period_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceNotifyPaymentData:
         """Call `POST /marketplace/partner/payment`.
 
@@ -649,6 +690,7 @@ class AsyncMarketplaceMethods:
                     "period_from": period_from,
                     "period_to": period_to,
                 },
+                extra=extra_params,
             )
         )
 
@@ -659,6 +701,7 @@ class AsyncMarketplaceMethods:
         salon_id: int | None = None,
         application_id: int | None = None,
         short_names: Sequence[str] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/partner/short_names`.
 
@@ -678,10 +721,11 @@ class AsyncMarketplaceMethods:
                     "application_id": application_id,
                     "short_names": short_names,
                 },
+                extra=extra_params,
             )
         )
 
-    async def notify_refund(self, *, payment_id: int) -> JSON:
+    async def notify_refund(self, *, payment_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `POST /marketplace/partner/payment/refund/{payment_id}`.
 
         Tokens: partner.
@@ -697,7 +741,8 @@ class AsyncMarketplaceMethods:
             _POST_MARKETPLACE_PARTNER_PAYMENT_REFUND_PAYMENT_ID.call(
                 {
                     "payment_id": payment_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -709,6 +754,7 @@ class AsyncMarketplaceMethods:
         application_id: int | None = None,
         event: Literal["uninstall", "freeze"] | None = None,
         partner_token: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace_webhook`.
 
@@ -729,11 +775,12 @@ class AsyncMarketplaceMethods:
                     "event": event,
                     "partner_token": partner_token,
                 },
+                extra=extra_params,
             )
         )
 
     async def get_integration_status(
-        self, *, salon_id: int, application_id: int
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
     ) -> MarketplaceGetIntegrationStatusData:
         """Call `GET /marketplace/salon/{salon_id}/application/{application_id}`.
 
@@ -752,12 +799,18 @@ class AsyncMarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_salons(
-        self, *, application_id: int, page: float | int, count: float | int
+        self,
+        *,
+        application_id: int,
+        page: float | int,
+        count: float | int,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[MarketplaceListSalonsItem]:
         """Call `GET /marketplace/application/{application_id}/salons`.
 
@@ -778,11 +831,14 @@ class AsyncMarketplaceMethods:
                     "application_id": application_id,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def uninstall(self, *, salon_id: int, application_id: int) -> dict[str, JSON] | None:
+    async def uninstall(
+        self, *, salon_id: int, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/salon/{salon_id}/application/{application_id}/uninstall`.
 
         Tokens: partner.
@@ -800,12 +856,18 @@ class AsyncMarketplaceMethods:
                 {
                     "salon_id": salon_id,
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_payment_link(
-        self, *, salon_id: int, application_id: int, discount: float | int | None = None
+        self,
+        *,
+        salon_id: int,
+        application_id: int,
+        discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MarketplaceGetPaymentLinkData:
         """Call `GET /marketplace/application/payment_link`.
 
@@ -826,11 +888,14 @@ class AsyncMarketplaceMethods:
                     "salon_id": salon_id,
                     "application_id": application_id,
                     "discount": discount,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_tariffs(self, *, application_id: int) -> list[MarketplaceListTariffsItem]:
+    async def list_tariffs(
+        self, *, application_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[MarketplaceListTariffsItem]:
         """Call `GET /marketplace/application/{application_id}/tariffs`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -846,7 +911,8 @@ class AsyncMarketplaceMethods:
             _GET_MARKETPLACE_APPLICATION_APPLICATION_ID_TARIFFS.call(
                 {
                     "application_id": application_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -857,6 +923,7 @@ class AsyncMarketplaceMethods:
         salon_ids: Sequence[int] | None = None,
         application_id: int | None = None,
         discount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /marketplace/application/add_discount`.
 
@@ -876,6 +943,7 @@ class AsyncMarketplaceMethods:
                     "application_id": application_id,
                     "discount": discount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -887,6 +955,7 @@ class AsyncMarketplaceMethods:
         application_id: int | None = None,
         channel_slug: Literal["sms", "whatsapp"] | None = None,
         is_available: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /marketplace/application/update_channel`.
 
@@ -907,6 +976,7 @@ class AsyncMarketplaceMethods:
                     "channel_slug": channel_slug,
                     "is_available": is_available,
                 },
+                extra=extra_params,
             )
         )
 

@@ -193,7 +193,9 @@ class OnlineBookingMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_bookform(self, *, id: int) -> OnlineBookingGetBookformData:
+    def get_bookform(
+        self, *, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetBookformData:
         """Call `GET /api/v1/bookform/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -209,11 +211,14 @@ class OnlineBookingMethods:
             _GET_API_V1_BOOKFORM_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_translations(self, *, lang_code: str) -> I18nLangInfoDataTypes:
+    def get_translations(
+        self, *, lang_code: str, extra_params: Mapping[str, object] | None = None
+    ) -> I18nLangInfoDataTypes:
         """Call `GET /api/v1/i18n/{langCode}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -229,7 +234,8 @@ class OnlineBookingMethods:
             _GET_API_V1_I18N_LANG_CODE.call(
                 {
                     "langCode": lang_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -240,6 +246,7 @@ class OnlineBookingMethods:
         body: BookCodeCompanyidDataTypesRequest | None = None,
         phone: str | None = None,
         fullname: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_code/{company_id}`.
 
@@ -263,6 +270,7 @@ class OnlineBookingMethods:
                     "phone": phone,
                     "fullname": fullname,
                 },
+                extra=extra_params,
             )
         )
 
@@ -272,6 +280,7 @@ class OnlineBookingMethods:
         company_id: int,
         body: BookCheckCompanyidRequestDataTypes | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_check/{company_id}`.
 
@@ -294,6 +303,7 @@ class OnlineBookingMethods:
                 else {
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -315,6 +325,7 @@ class OnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingBookRecordItem]:
         """Call `POST /api/v1/book_record/{company_id}`.
 
@@ -349,6 +360,7 @@ class OnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -360,6 +372,7 @@ class OnlineBookingMethods:
         body: BookRecordCompanyidRecordRequestDataTypes | None = None,
         datetime: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingRescheduleRecordData:
         """Call `PUT /api/v1/book_record/{company_id}/{record_id}`.
 
@@ -385,11 +398,12 @@ class OnlineBookingMethods:
                     "datetime": datetime,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
     def get_record(
-        self, *, company_id: int, record_id: int, record_hash: str
+        self, *, company_id: int, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
         """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
 
@@ -410,7 +424,8 @@ class OnlineBookingMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -433,6 +448,7 @@ class OnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingBookActivityData:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/book`.
 
@@ -469,6 +485,7 @@ class OnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -481,6 +498,7 @@ class OnlineBookingMethods:
         date: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListDatesData:
         """Call `GET /api/v1/book_dates/{company_id}`.
 
@@ -507,7 +525,8 @@ class OnlineBookingMethods:
                     "date": date,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -518,6 +537,7 @@ class OnlineBookingMethods:
         staff_id: int | None = None,
         datetime: float | int | None = None,
         service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListServicesData:
         """Call `GET /api/v1/book_services/{company_id}`.
 
@@ -540,12 +560,18 @@ class OnlineBookingMethods:
                     "staff_id": staff_id,
                     "datetime": datetime,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_nearest_seances(
-        self, *, company_id: int, staff_id: int, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListNearestSeancesData:
         """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
 
@@ -566,12 +592,18 @@ class OnlineBookingMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_staff(
-        self, *, company_id: int, service_ids: Sequence[int] | None = None, datetime: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        service_ids: Sequence[int] | None = None,
+        datetime: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListStaffItem]:
         """Call `GET /api/v1/book_staff/{company_id}`.
 
@@ -592,12 +624,19 @@ class OnlineBookingMethods:
                     "company_id": company_id,
                     "service_ids": service_ids,
                     "datetime": datetime,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_times(
-        self, *, company_id: int, staff_id: int, date: str, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date: str,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListTimesItem]:
         """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
 
@@ -620,11 +659,14 @@ class OnlineBookingMethods:
                     "staff_id": staff_id,
                     "date": date,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_timeslot_settings(self, *, company_id: int) -> OnlineBookingGetTimeslotSettingsData:
+    def get_timeslot_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetTimeslotSettingsData:
         """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -640,7 +682,8 @@ class OnlineBookingMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -653,7 +696,9 @@ class AsyncOnlineBookingMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_bookform(self, *, id: int) -> OnlineBookingGetBookformData:
+    async def get_bookform(
+        self, *, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetBookformData:
         """Call `GET /api/v1/bookform/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -669,11 +714,14 @@ class AsyncOnlineBookingMethods:
             _GET_API_V1_BOOKFORM_ID.call(
                 {
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_translations(self, *, lang_code: str) -> I18nLangInfoDataTypes:
+    async def get_translations(
+        self, *, lang_code: str, extra_params: Mapping[str, object] | None = None
+    ) -> I18nLangInfoDataTypes:
         """Call `GET /api/v1/i18n/{langCode}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -689,7 +737,8 @@ class AsyncOnlineBookingMethods:
             _GET_API_V1_I18N_LANG_CODE.call(
                 {
                     "langCode": lang_code,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -700,6 +749,7 @@ class AsyncOnlineBookingMethods:
         body: BookCodeCompanyidDataTypesRequest | None = None,
         phone: str | None = None,
         fullname: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_code/{company_id}`.
 
@@ -723,6 +773,7 @@ class AsyncOnlineBookingMethods:
                     "phone": phone,
                     "fullname": fullname,
                 },
+                extra=extra_params,
             )
         )
 
@@ -732,6 +783,7 @@ class AsyncOnlineBookingMethods:
         company_id: int,
         body: BookCheckCompanyidRequestDataTypes | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/book_check/{company_id}`.
 
@@ -754,6 +806,7 @@ class AsyncOnlineBookingMethods:
                 else {
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -775,6 +828,7 @@ class AsyncOnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingBookRecordItem]:
         """Call `POST /api/v1/book_record/{company_id}`.
 
@@ -809,6 +863,7 @@ class AsyncOnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -820,6 +875,7 @@ class AsyncOnlineBookingMethods:
         body: BookRecordCompanyidRecordRequestDataTypes | None = None,
         datetime: str | None = None,
         comment: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingRescheduleRecordData:
         """Call `PUT /api/v1/book_record/{company_id}/{record_id}`.
 
@@ -845,11 +901,12 @@ class AsyncOnlineBookingMethods:
                     "datetime": datetime,
                     "comment": comment,
                 },
+                extra=extra_params,
             )
         )
 
     async def get_record(
-        self, *, company_id: int, record_id: int, record_hash: str
+        self, *, company_id: int, record_id: int, record_hash: str, extra_params: Mapping[str, object] | None = None
     ) -> BookRecordCompanyidRecordidRecordhashResponseDataTypes:
         """Call `GET /api/v1/book_record/{company_id}/{record_id}/{record_hash}`.
 
@@ -870,7 +927,8 @@ class AsyncOnlineBookingMethods:
                     "company_id": company_id,
                     "record_id": record_id,
                     "record_hash": record_hash,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -893,6 +951,7 @@ class AsyncOnlineBookingMethods:
         is_newsletter_allowed: bool | None = None,
         is_personal_data_processing_allowed: bool | None = None,
         appointments: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingBookActivityData:
         """Call `POST /api/v1/activity/{company_id}/{activity_id}/book`.
 
@@ -929,6 +988,7 @@ class AsyncOnlineBookingMethods:
                     "is_personal_data_processing_allowed": is_personal_data_processing_allowed,
                     "appointments": appointments,
                 },
+                extra=extra_params,
             )
         )
 
@@ -941,6 +1001,7 @@ class AsyncOnlineBookingMethods:
         date: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListDatesData:
         """Call `GET /api/v1/book_dates/{company_id}`.
 
@@ -967,7 +1028,8 @@ class AsyncOnlineBookingMethods:
                     "date": date,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -978,6 +1040,7 @@ class AsyncOnlineBookingMethods:
         staff_id: int | None = None,
         datetime: float | int | None = None,
         service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListServicesData:
         """Call `GET /api/v1/book_services/{company_id}`.
 
@@ -1000,12 +1063,18 @@ class AsyncOnlineBookingMethods:
                     "staff_id": staff_id,
                     "datetime": datetime,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_nearest_seances(
-        self, *, company_id: int, staff_id: int, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> OnlineBookingListNearestSeancesData:
         """Call `GET /api/v1/book_staff_seances/{company_id}/{staff_id}/`.
 
@@ -1026,12 +1095,18 @@ class AsyncOnlineBookingMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_staff(
-        self, *, company_id: int, service_ids: Sequence[int] | None = None, datetime: float | int | None = None
+        self,
+        *,
+        company_id: int,
+        service_ids: Sequence[int] | None = None,
+        datetime: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListStaffItem]:
         """Call `GET /api/v1/book_staff/{company_id}`.
 
@@ -1052,12 +1127,19 @@ class AsyncOnlineBookingMethods:
                     "company_id": company_id,
                     "service_ids": service_ids,
                     "datetime": datetime,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_times(
-        self, *, company_id: int, staff_id: int, date: str, service_ids: Sequence[int] | None = None
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date: str,
+        service_ids: Sequence[int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[OnlineBookingListTimesItem]:
         """Call `GET /api/v1/book_times/{company_id}/{staff_id}/{date}`.
 
@@ -1080,11 +1162,14 @@ class AsyncOnlineBookingMethods:
                     "staff_id": staff_id,
                     "date": date,
                     "service_ids": service_ids,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_timeslot_settings(self, *, company_id: int) -> OnlineBookingGetTimeslotSettingsData:
+    async def get_timeslot_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> OnlineBookingGetTimeslotSettingsData:
         """Call `GET /api/v1/company/{company_id}/settings/timeslots`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -1100,7 +1185,8 @@ class AsyncOnlineBookingMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMESLOTS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

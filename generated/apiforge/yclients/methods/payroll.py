@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -163,7 +164,13 @@ class PayrollMethods:
         self._client = client
 
     def search_calculations(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SalaryStaffCalculation]:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
 
@@ -186,12 +193,13 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_calculation(
-        self, *, company_id: int, staff_id: int, calculation_id: int
+        self, *, company_id: int, staff_id: int, calculation_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryPayrollCalculationContainer:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
 
@@ -212,11 +220,14 @@ class PayrollMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "calculation_id": calculation_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def count_salary_schemes(self, *, company_id: int, staff_id: int) -> SalaryStaffSchemesCount:
+    def count_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> SalaryStaffSchemesCount:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -234,12 +245,19 @@ class PayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
 
@@ -262,12 +280,19 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_daily_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculationDaily:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
 
@@ -290,11 +315,20 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_period_salary(self, *, company_id: int, staff_id: int, date_from: str, date_to: str) -> SalaryStaffPeriod:
+    def get_period_salary(
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
+    ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -316,12 +350,19 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_daily_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriodDaily:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
 
@@ -344,12 +385,19 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_own_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
 
@@ -372,11 +420,14 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_own_salary_schemes(self, *, company_id: int, staff_id: int) -> list[SalaryStaffScheme]:
+    def list_own_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[SalaryStaffScheme]:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -394,12 +445,19 @@ class PayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_own_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
 
@@ -422,7 +480,8 @@ class PayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -436,7 +495,13 @@ class AsyncPayrollMethods:
         self._client = client
 
     async def search_calculations(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[SalaryStaffCalculation]:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/`.
 
@@ -459,12 +524,13 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_calculation(
-        self, *, company_id: int, staff_id: int, calculation_id: int
+        self, *, company_id: int, staff_id: int, calculation_id: int, extra_params: Mapping[str, object] | None = None
     ) -> SalaryPayrollCalculationContainer:
         """Call `GET /api/v1/company/{company_id}/salary/payroll/staff/{staff_id}/calculation/{calculation_id}`.
 
@@ -485,11 +551,14 @@ class AsyncPayrollMethods:
                     "company_id": company_id,
                     "staff_id": staff_id,
                     "calculation_id": calculation_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def count_salary_schemes(self, *, company_id: int, staff_id: int) -> SalaryStaffSchemesCount:
+    async def count_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> SalaryStaffSchemesCount:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/salary_schemes_count/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -507,12 +576,19 @@ class AsyncPayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/{staff_id}/`.
 
@@ -535,12 +611,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_daily_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculationDaily:
         """Call `GET /api/v1/company/{company_id}/salary/calculation/staff/daily/{staff_id}/`.
 
@@ -563,12 +646,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/{staff_id}/`.
 
@@ -591,12 +681,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_daily_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriodDaily:
         """Call `GET /api/v1/company/{company_id}/salary/period/staff/daily/{staff_id}/`.
 
@@ -619,12 +716,19 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_own_settlements(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffCalculation:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/calculation/`.
 
@@ -647,11 +751,14 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_own_salary_schemes(self, *, company_id: int, staff_id: int) -> list[SalaryStaffScheme]:
+    async def list_own_salary_schemes(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[SalaryStaffScheme]:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/salary_schemes/`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -669,12 +776,19 @@ class AsyncPayrollMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_own_period_salary(
-        self, *, company_id: int, staff_id: int, date_from: str, date_to: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        date_from: str,
+        date_to: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> SalaryStaffPeriod:
         """Call `GET /api/v1/company/{company_id}/salary/staff/{staff_id}/period/`.
 
@@ -697,7 +811,8 @@ class AsyncPayrollMethods:
                     "staff_id": staff_id,
                     "date_from": date_from,
                     "date_to": date_to,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -155,6 +155,7 @@ class RecordsMethods:
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         with_deleted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[RecordsListItem]:
         """Call `GET /api/v1/records/{company_id}`.
 
@@ -199,7 +200,8 @@ class RecordsMethods:
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
                     "with_deleted": with_deleted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -225,6 +227,7 @@ class RecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[RecordsListItem]:
         """Call `POST /api/v1/records/{company_id}`.
 
@@ -263,6 +266,7 @@ class RecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -277,6 +281,7 @@ class RecordsMethods:
         created_start_date: str | None = None,
         created_end_date: str | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/records/partner/`.
 
@@ -307,7 +312,8 @@ class RecordsMethods:
                     "created_start_date": created_start_date,
                     "created_end_date": created_end_date,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -318,6 +324,7 @@ class RecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsGetData:
         """Call `GET /api/v1/record/{company_id}/{record_id}`.
 
@@ -340,7 +347,8 @@ class RecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -369,6 +377,7 @@ class RecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsUpdateData:
         """Call `PUT /api/v1/record/{company_id}/{record_id}`.
 
@@ -413,6 +422,7 @@ class RecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -423,6 +433,7 @@ class RecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/record/{company_id}/{record_id}`.
 
@@ -445,7 +456,8 @@ class RecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -558,6 +570,7 @@ class AsyncRecordsMethods:
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
         with_deleted: bool | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[RecordsListItem]:
         """Call `GET /api/v1/records/{company_id}`.
 
@@ -602,7 +615,8 @@ class AsyncRecordsMethods:
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
                     "with_deleted": with_deleted,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -628,6 +642,7 @@ class AsyncRecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[RecordsListItem]:
         """Call `POST /api/v1/records/{company_id}`.
 
@@ -666,6 +681,7 @@ class AsyncRecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -680,6 +696,7 @@ class AsyncRecordsMethods:
         created_start_date: str | None = None,
         created_end_date: str | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[dict[str, JSON]]:
         """Call `GET /api/v1/records/partner/`.
 
@@ -710,7 +727,8 @@ class AsyncRecordsMethods:
                     "created_start_date": created_start_date,
                     "created_end_date": created_end_date,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -721,6 +739,7 @@ class AsyncRecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsGetData:
         """Call `GET /api/v1/record/{company_id}/{record_id}`.
 
@@ -743,7 +762,8 @@ class AsyncRecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -772,6 +792,7 @@ class AsyncRecordsMethods:
         client_agreements: Mapping[str, JSON] | None = None,
         technical_break_duration: float | int | None = None,
         custom_fields: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> RecordsUpdateData:
         """Call `PUT /api/v1/record/{company_id}/{record_id}`.
 
@@ -816,6 +837,7 @@ class AsyncRecordsMethods:
                     "technical_break_duration": technical_break_duration,
                     "custom_fields": custom_fields,
                 },
+                extra=extra_params,
             )
         )
 
@@ -826,6 +848,7 @@ class AsyncRecordsMethods:
         record_id: int,
         include_consumables: float | int | None = None,
         include_finance_transactions: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `DELETE /api/v1/record/{company_id}/{record_id}`.
 
@@ -848,7 +871,8 @@ class AsyncRecordsMethods:
                     "record_id": record_id,
                     "include_consumables": include_consumables,
                     "include_finance_transactions": include_finance_transactions,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -34,7 +35,12 @@ class ReportsMethods:
         self._client = client
 
     def get_z_report(
-        self, *, company_id: int, start_date: str | None = None, master_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        master_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ReportsGetZReportData:
         """Call `GET /api/v1/reports/z_report/{company_id}`.
 
@@ -55,7 +61,8 @@ class ReportsMethods:
                     "company_id": company_id,
                     "start_date": start_date,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -69,7 +76,12 @@ class AsyncReportsMethods:
         self._client = client
 
     async def get_z_report(
-        self, *, company_id: int, start_date: str | None = None, master_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        start_date: str | None = None,
+        master_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ReportsGetZReportData:
         """Call `GET /api/v1/reports/z_report/{company_id}`.
 
@@ -90,7 +102,8 @@ class AsyncReportsMethods:
                     "company_id": company_id,
                     "start_date": start_date,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

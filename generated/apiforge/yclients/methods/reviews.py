@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -37,7 +38,9 @@ class ReviewsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get_form_status(self, *, record_token: str) -> ReviewsGetFormStatusData:
+    def get_form_status(
+        self, *, record_token: str, extra_params: Mapping[str, object] | None = None
+    ) -> ReviewsGetFormStatusData:
         """Call `GET /api/v1/master_record_review/{recordToken}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -53,7 +56,8 @@ class ReviewsMethods:
             _GET_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN.call(
                 {
                     "recordToken": record_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -66,6 +70,7 @@ class ReviewsMethods:
         text: str | None = None,
         tips_amount: float | int | None = None,
         redirect_prefix: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/master_record_review/{recordToken}`.
 
@@ -91,6 +96,7 @@ class ReviewsMethods:
                     "tips_amount": tips_amount,
                     "redirect_prefix": redirect_prefix,
                 },
+                extra=extra_params,
             )
         )
 
@@ -103,7 +109,9 @@ class AsyncReviewsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get_form_status(self, *, record_token: str) -> ReviewsGetFormStatusData:
+    async def get_form_status(
+        self, *, record_token: str, extra_params: Mapping[str, object] | None = None
+    ) -> ReviewsGetFormStatusData:
         """Call `GET /api/v1/master_record_review/{recordToken}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -119,7 +127,8 @@ class AsyncReviewsMethods:
             _GET_API_V1_MASTER_RECORD_REVIEW_RECORD_TOKEN.call(
                 {
                     "recordToken": record_token,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -132,6 +141,7 @@ class AsyncReviewsMethods:
         text: str | None = None,
         tips_amount: float | int | None = None,
         redirect_prefix: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/master_record_review/{recordToken}`.
 
@@ -157,6 +167,7 @@ class AsyncReviewsMethods:
                     "tips_amount": tips_amount,
                     "redirect_prefix": redirect_prefix,
                 },
+                extra=extra_params,
             )
         )
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -115,6 +115,7 @@ class ServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesCreateData:
         """Call `POST /api/v1/service_categories/{company_id}`.
 
@@ -140,10 +141,13 @@ class ServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    def get(self, *, company_id: int, id: int) -> ServiceCategoriesGetItem:
+    def get(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ServiceCategoriesGetItem:
         """Call `GET /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -161,7 +165,8 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -175,6 +180,7 @@ class ServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesGetItem:
         """Call `PUT /api/v1/service_category/{company_id}/{id}`.
 
@@ -202,10 +208,11 @@ class ServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, id: int) -> JSON:
+    def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -223,12 +230,17 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_for_chain(
-        self, *, chain_id: int, include: Literal["services"] | None = None
+        self,
+        *,
+        chain_id: int,
+        include: Literal["services"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServiceCategoryTitle2]:
         """Call `GET /api/v1/chain/{chain_id}/service_categories`.
 
@@ -247,11 +259,14 @@ class ServiceCategoriesMethods:
                 {
                     "chain_id": chain_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, company_id: int, id: int, staff_id: int | None = None) -> builtins.list[ServiceCategoriesGetItem]:
+    def list(
+        self, *, company_id: int, id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -271,11 +286,14 @@ class ServiceCategoriesMethods:
                     "company_id": company_id,
                     "id": id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
+    def list_legacy(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -293,7 +311,8 @@ class ServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -315,6 +334,7 @@ class AsyncServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesCreateData:
         """Call `POST /api/v1/service_categories/{company_id}`.
 
@@ -340,10 +360,13 @@ class AsyncServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get(self, *, company_id: int, id: int) -> ServiceCategoriesGetItem:
+    async def get(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> ServiceCategoriesGetItem:
         """Call `GET /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -361,7 +384,8 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -375,6 +399,7 @@ class AsyncServiceCategoriesMethods:
         api_id: str | None = None,
         weight: float | int | None = None,
         staff: Sequence[float | int] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServiceCategoriesGetItem:
         """Call `PUT /api/v1/service_category/{company_id}/{id}`.
 
@@ -402,10 +427,11 @@ class AsyncServiceCategoriesMethods:
                     "weight": weight,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, id: int) -> JSON:
+    async def delete(self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/service_category/{company_id}/{id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -423,12 +449,17 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_for_chain(
-        self, *, chain_id: int, include: Literal["services"] | None = None
+        self,
+        *,
+        chain_id: int,
+        include: Literal["services"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServiceCategoryTitle2]:
         """Call `GET /api/v1/chain/{chain_id}/service_categories`.
 
@@ -447,12 +478,13 @@ class AsyncServiceCategoriesMethods:
                 {
                     "chain_id": chain_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list(
-        self, *, company_id: int, id: int, staff_id: int | None = None
+        self, *, company_id: int, id: int, staff_id: int | None = None, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/company/{company_id}/service_categories/{id}`.
 
@@ -473,11 +505,14 @@ class AsyncServiceCategoriesMethods:
                     "company_id": company_id,
                     "id": id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_legacy(self, *, company_id: int, id: int) -> builtins.list[ServiceCategoriesGetItem]:
+    async def list_legacy(
+        self, *, company_id: int, id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[ServiceCategoriesGetItem]:
         """Call `GET /api/v1/service_categories/{company_id}/{id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -495,7 +530,8 @@ class AsyncServiceCategoriesMethods:
                 {
                     "company_id": company_id,
                     "id": id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

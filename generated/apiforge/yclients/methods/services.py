@@ -169,6 +169,7 @@ class ServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesCreateData:
         """Call `POST /api/v1/services/{company_id}`.
 
@@ -202,11 +203,18 @@ class ServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     def list(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -229,7 +237,8 @@ class ServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -269,6 +278,7 @@ class ServicesMethods:
         is_abonement_autopayment_enabled: int | None = None,
         autopayment_before_visit_time: int | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateData:
         """Call `PATCH /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -322,11 +332,18 @@ class ServicesMethods:
                     "autopayment_before_visit_time": autopayment_before_visit_time,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     def list_legacy(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}/{service_id}`.
 
@@ -349,7 +366,8 @@ class ServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -370,6 +388,7 @@ class ServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateLegacyData:
         """Call `PUT /api/v1/services/{company_id}/{service_id}`.
 
@@ -404,10 +423,11 @@ class ServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, service_id: int) -> JSON:
+    def delete(self, *, company_id: int, service_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -425,7 +445,8 @@ class ServicesMethods:
                 {
                     "company_id": company_id,
                     "service_id": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -438,6 +459,7 @@ class ServicesMethods:
         master_settings: Sequence[Mapping[str, JSON]] | None = None,
         resource_ids: Sequence[int] | None = None,
         translations: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/company/{company_id}/services/links`.
 
@@ -463,6 +485,7 @@ class ServicesMethods:
                     "resource_ids": resource_ids,
                     "translations": translations,
                 },
+                extra=extra_params,
             )
         )
 
@@ -475,6 +498,7 @@ class ServicesMethods:
         master_id: int | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
 
@@ -501,6 +525,7 @@ class ServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -513,6 +538,7 @@ class ServicesMethods:
         body: ServicesUpdateStaffRequest | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
@@ -540,10 +566,13 @@ class ServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def remove_staff(self, *, company_id: int, service_id: int, master_id: int) -> dict[str, JSON] | None:
+    def remove_staff(
+        self, *, company_id: int, service_id: int, master_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -563,7 +592,8 @@ class ServicesMethods:
                     "company_id": company_id,
                     "service_id": service_id,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -593,6 +623,7 @@ class AsyncServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesCreateData:
         """Call `POST /api/v1/services/{company_id}`.
 
@@ -626,11 +657,18 @@ class AsyncServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     async def list(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -653,7 +691,8 @@ class AsyncServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -693,6 +732,7 @@ class AsyncServicesMethods:
         is_abonement_autopayment_enabled: int | None = None,
         autopayment_before_visit_time: int | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateData:
         """Call `PATCH /api/v1/company/{company_id}/services/{service_id}`.
 
@@ -746,11 +786,18 @@ class AsyncServicesMethods:
                     "autopayment_before_visit_time": autopayment_before_visit_time,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
     async def list_legacy(
-        self, *, company_id: int, service_id: int, staff_id: int | None = None, category_id: int | None = None
+        self,
+        *,
+        company_id: int,
+        service_id: int,
+        staff_id: int | None = None,
+        category_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[ServicesListItem]:
         """Call `GET /api/v1/services/{company_id}/{service_id}`.
 
@@ -773,7 +820,8 @@ class AsyncServicesMethods:
                     "service_id": service_id,
                     "staff_id": staff_id,
                     "category_id": category_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -794,6 +842,7 @@ class AsyncServicesMethods:
         service_type: float | int | None = None,
         api_service_id: str | None = None,
         staff: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> ServicesUpdateLegacyData:
         """Call `PUT /api/v1/services/{company_id}/{service_id}`.
 
@@ -828,10 +877,13 @@ class AsyncServicesMethods:
                     "api_service_id": api_service_id,
                     "staff": staff,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, service_id: int) -> JSON:
+    async def delete(
+        self, *, company_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v1/services/{company_id}/{service_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -849,7 +901,8 @@ class AsyncServicesMethods:
                 {
                     "company_id": company_id,
                     "service_id": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -862,6 +915,7 @@ class AsyncServicesMethods:
         master_settings: Sequence[Mapping[str, JSON]] | None = None,
         resource_ids: Sequence[int] | None = None,
         translations: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/company/{company_id}/services/links`.
 
@@ -887,6 +941,7 @@ class AsyncServicesMethods:
                     "resource_ids": resource_ids,
                     "translations": translations,
                 },
+                extra=extra_params,
             )
         )
 
@@ -899,6 +954,7 @@ class AsyncServicesMethods:
         master_id: int | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `POST /api/v1/company/{company_id}/services/{service_id}/staff`.
 
@@ -925,6 +981,7 @@ class AsyncServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -937,6 +994,7 @@ class AsyncServicesMethods:
         body: ServicesUpdateStaffRequest | None = None,
         seance_length: float | int | None = None,
         technological_card_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterServiceLink2:
         """Call `PUT /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
@@ -964,10 +1022,13 @@ class AsyncServicesMethods:
                     "seance_length": seance_length,
                     "technological_card_id": technological_card_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def remove_staff(self, *, company_id: int, service_id: int, master_id: int) -> dict[str, JSON] | None:
+    async def remove_staff(
+        self, *, company_id: int, service_id: int, master_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> dict[str, JSON] | None:
         """Call `DELETE /api/v1/company/{company_id}/services/{service_id}/staff/{master_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -987,7 +1048,8 @@ class AsyncServicesMethods:
                     "company_id": company_id,
                     "service_id": service_id,
                     "master_id": master_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

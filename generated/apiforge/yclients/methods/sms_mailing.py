@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -52,6 +52,7 @@ class SmsMailingMethods:
         body: SmsClientsByIdRequestDataTypes | None = None,
         client_ids: Sequence[int] | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_id/{company_id}`.
 
@@ -75,6 +76,7 @@ class SmsMailingMethods:
                     "client_ids": client_ids,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -87,6 +89,7 @@ class SmsMailingMethods:
         email: str | None = None,
         body: SmsClientsByFilterRequestDataTypes | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_filter/{company_id}`.
 
@@ -115,6 +118,7 @@ class SmsMailingMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -134,6 +138,7 @@ class AsyncSmsMailingMethods:
         body: SmsClientsByIdRequestDataTypes | None = None,
         client_ids: Sequence[int] | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_id/{company_id}`.
 
@@ -157,6 +162,7 @@ class AsyncSmsMailingMethods:
                     "client_ids": client_ids,
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 
@@ -169,6 +175,7 @@ class AsyncSmsMailingMethods:
         email: str | None = None,
         body: SmsClientsByFilterRequestDataTypes | None = None,
         text: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `POST /api/v1/sms/clients/by_filter/{company_id}`.
 
@@ -197,6 +204,7 @@ class AsyncSmsMailingMethods:
                 else {
                     "text": text,
                 },
+                extra=extra_params,
             )
         )
 

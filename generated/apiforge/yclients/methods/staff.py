@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import JSON, MethodSpec, Param
@@ -101,6 +102,7 @@ class StaffMethods:
         specialization: str | None = None,
         position_id: int | None = None,
         phone_number: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterWithPosition:
         """Call `POST /api/v1/company/{company_id}/staff/quick`.
 
@@ -126,6 +128,7 @@ class StaffMethods:
                     "position_id": position_id,
                     "phone_number": phone_number,
                 },
+                extra=extra_params,
             )
         )
 
@@ -142,6 +145,7 @@ class StaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `POST /api/v1/staff/{company_id}`.
 
@@ -171,10 +175,13 @@ class StaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def list(self, *, company_id: int, staff_id: int) -> builtins.list[StaffCreateLegacyItem]:
+    def list(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -192,11 +199,14 @@ class StaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
+    def list_legacy(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -214,7 +224,8 @@ class StaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -232,6 +243,7 @@ class StaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
 
@@ -263,10 +275,11 @@ class StaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, staff_id: int) -> JSON:
+    def delete(self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -284,7 +297,8 @@ class StaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -306,6 +320,7 @@ class AsyncStaffMethods:
         specialization: str | None = None,
         position_id: int | None = None,
         phone_number: str | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> MasterWithPosition:
         """Call `POST /api/v1/company/{company_id}/staff/quick`.
 
@@ -331,6 +346,7 @@ class AsyncStaffMethods:
                     "position_id": position_id,
                     "phone_number": phone_number,
                 },
+                extra=extra_params,
             )
         )
 
@@ -347,6 +363,7 @@ class AsyncStaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `POST /api/v1/staff/{company_id}`.
 
@@ -376,10 +393,13 @@ class AsyncStaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def list(self, *, company_id: int, staff_id: int) -> builtins.list[StaffCreateLegacyItem]:
+    async def list(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffCreateLegacyItem]:
         """Call `GET /api/v1/company/{company_id}/staff/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures.
@@ -397,11 +417,14 @@ class AsyncStaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def list_legacy(self, *, company_id: int, staff_id: int) -> builtins.list[StaffListLegacyItem]:
+    async def list_legacy(
+        self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> builtins.list[StaffListLegacyItem]:
         """Call `GET /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: partner. Idempotent: retried on transient failures. Deprecated upstream.
@@ -419,7 +442,8 @@ class AsyncStaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -437,6 +461,7 @@ class AsyncStaffMethods:
         hidden: float | int | None = None,
         fired: float | int | None = None,
         user_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StaffCreateLegacyItem:
         """Call `PUT /api/v1/staff/{company_id}/{staff_id}`.
 
@@ -468,10 +493,11 @@ class AsyncStaffMethods:
                     "fired": fired,
                     "user_id": user_id,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, staff_id: int) -> JSON:
+    async def delete(self, *, company_id: int, staff_id: int, extra_params: Mapping[str, object] | None = None) -> JSON:
         """Call `DELETE /api/v1/staff/{company_id}/{staff_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -489,7 +515,8 @@ class AsyncStaffMethods:
                 {
                     "company_id": company_id,
                     "staff_id": staff_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

@@ -87,6 +87,7 @@ class StaffSchedulesMethods:
         end_date: str | None = None,
         staff_ids: Sequence[int] | None = None,
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `GET /api/v1/company/{company_id}/staff/schedule`.
 
@@ -111,7 +112,8 @@ class StaffSchedulesMethods:
                     "end_date": end_date,
                     "staff_ids": staff_ids,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -122,6 +124,7 @@ class StaffSchedulesMethods:
         body: StaffSchedulesSetRequest | None = None,
         schedules_to_set: Sequence[Mapping[str, JSON]] | None = None,
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `PUT /api/v1/company/{company_id}/staff/schedule`.
 
@@ -145,11 +148,18 @@ class StaffSchedulesMethods:
                     "schedules_to_set": schedules_to_set,
                     "schedules_to_delete": schedules_to_delete,
                 },
+                extra=extra_params,
             )
         )
 
     def get_legacy(
-        self, *, company_id: int, staff_id: int, start_date: str, end_date: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        start_date: str,
+        end_date: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StaffSchedulesGetLegacyData]:
         """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
 
@@ -172,7 +182,8 @@ class StaffSchedulesMethods:
                     "staff_id": staff_id,
                     "start_date": start_date,
                     "end_date": end_date,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -185,6 +196,7 @@ class StaffSchedulesMethods:
         date: str | None = None,
         is_working: bool | None = None,
         slots: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/schedule/{company_id}/{staff_id}`.
 
@@ -211,6 +223,7 @@ class StaffSchedulesMethods:
                     "is_working": is_working,
                     "slots": slots,
                 },
+                extra=extra_params,
             )
         )
 
@@ -231,6 +244,7 @@ class AsyncStaffSchedulesMethods:
         end_date: str | None = None,
         staff_ids: Sequence[int] | None = None,
         include: Sequence[Literal["busy_intervals", "off_day_type"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `GET /api/v1/company/{company_id}/staff/schedule`.
 
@@ -255,7 +269,8 @@ class AsyncStaffSchedulesMethods:
                     "end_date": end_date,
                     "staff_ids": staff_ids,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -266,6 +281,7 @@ class AsyncStaffSchedulesMethods:
         body: StaffSchedulesSetRequest | None = None,
         schedules_to_set: Sequence[Mapping[str, JSON]] | None = None,
         schedules_to_delete: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[MasterScheduleDayContainer]:
         """Call `PUT /api/v1/company/{company_id}/staff/schedule`.
 
@@ -289,11 +305,18 @@ class AsyncStaffSchedulesMethods:
                     "schedules_to_set": schedules_to_set,
                     "schedules_to_delete": schedules_to_delete,
                 },
+                extra=extra_params,
             )
         )
 
     async def get_legacy(
-        self, *, company_id: int, staff_id: int, start_date: str, end_date: str
+        self,
+        *,
+        company_id: int,
+        staff_id: int,
+        start_date: str,
+        end_date: str,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[StaffSchedulesGetLegacyData]:
         """Call `GET /api/v1/schedule/{company_id}/{staff_id}/{start_date}/{end_date}`.
 
@@ -316,7 +339,8 @@ class AsyncStaffSchedulesMethods:
                     "staff_id": staff_id,
                     "start_date": start_date,
                     "end_date": end_date,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -329,6 +353,7 @@ class AsyncStaffSchedulesMethods:
         date: str | None = None,
         is_working: bool | None = None,
         slots: Mapping[str, JSON] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/schedule/{company_id}/{staff_id}`.
 
@@ -355,6 +380,7 @@ class AsyncStaffSchedulesMethods:
                     "is_working": is_working,
                     "slots": slots,
                 },
+                extra=extra_params,
             )
         )
 

@@ -41,6 +41,7 @@ class StorageOperationsMethods:
         master_id: int | None = None,
         storage_id: int | None = None,
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageOperationsCreateData:
         """Call `POST /api/v1/storage_operations/operation/{company_id}`.
 
@@ -68,6 +69,7 @@ class StorageOperationsMethods:
                     "storage_id": storage_id,
                     "goods_transactions": goods_transactions,
                 },
+                extra=extra_params,
             )
         )
 
@@ -91,6 +93,7 @@ class AsyncStorageOperationsMethods:
         master_id: int | None = None,
         storage_id: int | None = None,
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> StorageOperationsCreateData:
         """Call `POST /api/v1/storage_operations/operation/{company_id}`.
 
@@ -118,6 +121,7 @@ class AsyncStorageOperationsMethods:
                     "storage_id": storage_id,
                     "goods_transactions": goods_transactions,
                 },
+                extra=extra_params,
             )
         )
 

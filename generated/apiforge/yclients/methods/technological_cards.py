@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -115,6 +115,7 @@ class TechnologicalCardsMethods:
         search: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[TechnologicalCardsListItem]:
         """Call `GET /api/v1/technological_cards/{company_id}/`.
 
@@ -137,12 +138,13 @@ class TechnologicalCardsMethods:
                     "search": search,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def get_default_for_staff_service(
-        self, *, company_id: int, staff_id: int, service_id: int
+        self, *, company_id: int, staff_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
     ) -> TechnologicalCardsListItem:
         """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
 
@@ -163,12 +165,13 @@ class TechnologicalCardsMethods:
                     "company_id": company_id,
                     "staffId": staff_id,
                     "serviceId": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_record_consumables(
-        self, *, company_id: int, record_id: int
+        self, *, company_id: int, record_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
 
@@ -187,7 +190,8 @@ class TechnologicalCardsMethods:
                 {
                     "company_id": company_id,
                     "record_id": record_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -199,6 +203,7 @@ class TechnologicalCardsMethods:
         service_id: int,
         body: TechnologicalCardsRemoveFromRecordServiceRequest | None = None,
         delete_consumables: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
         """Call `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`.
 
@@ -225,11 +230,18 @@ class TechnologicalCardsMethods:
                 else {
                     "delete_consumables": delete_consumables,
                 },
+                extra=extra_params,
             )
         )
 
     def update_record_service_consumables(
-        self, *, company_id: int, record_id: int, service_id: int, body: Consumables2 | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int,
+        service_id: int,
+        body: Consumables2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
 
@@ -252,6 +264,7 @@ class TechnologicalCardsMethods:
                     "service_id": service_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 
@@ -293,6 +306,7 @@ class AsyncTechnologicalCardsMethods:
         search: str | None = None,
         page: float | int | None = None,
         count: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> Page[TechnologicalCardsListItem]:
         """Call `GET /api/v1/technological_cards/{company_id}/`.
 
@@ -315,12 +329,13 @@ class AsyncTechnologicalCardsMethods:
                     "search": search,
                     "page": page,
                     "count": count,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def get_default_for_staff_service(
-        self, *, company_id: int, staff_id: int, service_id: int
+        self, *, company_id: int, staff_id: int, service_id: int, extra_params: Mapping[str, object] | None = None
     ) -> TechnologicalCardsListItem:
         """Call `GET /api/v1/technological_cards/default_for_staff_and_service/{company_id}/{staffId}/{serviceId}/`.
 
@@ -341,12 +356,13 @@ class AsyncTechnologicalCardsMethods:
                     "company_id": company_id,
                     "staffId": staff_id,
                     "serviceId": service_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_record_consumables(
-        self, *, company_id: int, record_id: int
+        self, *, company_id: int, record_id: int, extra_params: Mapping[str, object] | None = None
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `GET /api/v1/technological_cards/record_consumables/{company_id}/{record_id}/`.
 
@@ -365,7 +381,8 @@ class AsyncTechnologicalCardsMethods:
                 {
                     "company_id": company_id,
                     "record_id": record_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -377,6 +394,7 @@ class AsyncTechnologicalCardsMethods:
         service_id: int,
         body: TechnologicalCardsRemoveFromRecordServiceRequest | None = None,
         delete_consumables: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsRemoveFromRecordServiceItem]:
         """Call `DELETE /api/v1/technological_cards/record_consumables/technological_cards/{company_id}/{record_id}/{service_id}`.
 
@@ -403,11 +421,18 @@ class AsyncTechnologicalCardsMethods:
                 else {
                     "delete_consumables": delete_consumables,
                 },
+                extra=extra_params,
             )
         )
 
     async def update_record_service_consumables(
-        self, *, company_id: int, record_id: int, service_id: int, body: Consumables2 | None = None
+        self,
+        *,
+        company_id: int,
+        record_id: int,
+        service_id: int,
+        body: Consumables2 | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> builtins.list[TechnologicalCardsListRecordConsumablesItem]:
         """Call `PUT /api/v1/technological_cards/record_consumables/consumables/{company_id}/{record_id}/{service_id}/`.
 
@@ -430,6 +455,7 @@ class AsyncTechnologicalCardsMethods:
                     "service_id": service_id,
                 },
                 body,
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -44,7 +45,9 @@ class TimetableSettingsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, company_id: int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
+    def get(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/timetable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -60,7 +63,8 @@ class TimetableSettingsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -71,6 +75,7 @@ class TimetableSettingsMethods:
         body: CompanyUpdateTimetableSettingsDataTypes | None = None,
         record_type: int | None = None,
         activity_record_clients_count_max: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `PATCH /api/v1/company/{company_id}/settings/timetable`.
 
@@ -94,6 +99,7 @@ class TimetableSettingsMethods:
                     "record_type": record_type,
                     "activity_record_clients_count_max": activity_record_clients_count_max,
                 },
+                extra=extra_params,
             )
         )
 
@@ -106,7 +112,9 @@ class AsyncTimetableSettingsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, company_id: int) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
+    async def get(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `GET /api/v1/company/{company_id}/settings/timetable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -122,7 +130,8 @@ class AsyncTimetableSettingsMethods:
             _GET_API_V1_COMPANY_COMPANY_ID_SETTINGS_TIMETABLE.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -133,6 +142,7 @@ class AsyncTimetableSettingsMethods:
         body: CompanyUpdateTimetableSettingsDataTypes | None = None,
         record_type: int | None = None,
         activity_record_clients_count_max: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> CompanyGetTimetableSettingsResponseDataFieldDataTypes:
         """Call `PATCH /api/v1/company/{company_id}/settings/timetable`.
 
@@ -156,6 +166,7 @@ class AsyncTimetableSettingsMethods:
                     "record_type": record_type,
                     "activity_record_clients_count_max": activity_record_clients_count_max,
                 },
+                extra=extra_params,
             )
         )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -54,7 +55,9 @@ class TipsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def list_settings(self, *, company_id: int) -> list[TipsListSettingsItem]:
+    def list_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -70,11 +73,14 @@ class TipsMethods:
             _GET_API_V1_TIPS_COMPANY_ID_SETTINGS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def enable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    def enable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -92,11 +98,14 @@ class TipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def disable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    def disable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`.
 
         Tokens: user.
@@ -114,7 +123,8 @@ class TipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -127,7 +137,9 @@ class AsyncTipsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list_settings(self, *, company_id: int) -> list[TipsListSettingsItem]:
+    async def list_settings(
+        self, *, company_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -143,11 +155,14 @@ class AsyncTipsMethods:
             _GET_API_V1_TIPS_COMPANY_ID_SETTINGS.call(
                 {
                     "company_id": company_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def enable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    async def enable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `GET /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/enable`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -165,11 +180,14 @@ class AsyncTipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def disable(self, *, company_id: int, master_tips_settings_id: int) -> list[TipsListSettingsItem]:
+    async def disable(
+        self, *, company_id: int, master_tips_settings_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> list[TipsListSettingsItem]:
         """Call `POST /api/v1/tips/{company_id}/settings/{master_tips_settings_id}/disable`.
 
         Tokens: user.
@@ -187,7 +205,8 @@ class AsyncTipsMethods:
                 {
                     "company_id": company_id,
                     "master_tips_settings_id": master_tips_settings_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

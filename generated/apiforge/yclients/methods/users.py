@@ -98,7 +98,11 @@ class UsersMethods:
         self._client = client
 
     def list_roles(
-        self, *, company_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/roles`.
 
@@ -117,12 +121,18 @@ class UsersMethods:
                 {
                     "company_id": company_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     def list_user_roles(
-        self, *, company_id: int, user_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        user_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
 
@@ -143,11 +153,14 @@ class UsersMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_permissions(self, *, company_id: int, user_id: int) -> UserRolePermissions:
+    def get_permissions(
+        self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> UserRolePermissions:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -165,7 +178,8 @@ class UsersMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -178,6 +192,7 @@ class UsersMethods:
         user_role: Literal["worker", "administrator", "accountant", "manager", "owner"] | None = None,
         user_permissions: Sequence[UserPermissionValue] | None = None,
         staff_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserRolePermissions:
         """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
@@ -204,6 +219,7 @@ class UsersMethods:
                     "user_permissions": user_permissions,
                     "staff_id": staff_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -214,6 +230,7 @@ class UsersMethods:
         user_id: int,
         body: UsersCopyToCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`.
 
@@ -238,6 +255,7 @@ class UsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 
@@ -248,6 +266,7 @@ class UsersMethods:
         user_id: int,
         body: UsersRemoveFromCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`.
 
@@ -272,6 +291,7 @@ class UsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 
@@ -285,7 +305,11 @@ class AsyncUsersMethods:
         self._client = client
 
     async def list_roles(
-        self, *, company_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/roles`.
 
@@ -304,12 +328,18 @@ class AsyncUsersMethods:
                 {
                     "company_id": company_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
     async def list_user_roles(
-        self, *, company_id: int, user_id: int, include: Sequence[Literal["user_permissions"]] | None = None
+        self,
+        *,
+        company_id: int,
+        user_id: int,
+        include: Sequence[Literal["user_permissions"]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> list[UserRoleWithSalonAndUser]:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/roles`.
 
@@ -330,11 +360,14 @@ class AsyncUsersMethods:
                     "company_id": company_id,
                     "user_id": user_id,
                     "include": include,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_permissions(self, *, company_id: int, user_id: int) -> UserRolePermissions:
+    async def get_permissions(
+        self, *, company_id: int, user_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> UserRolePermissions:
         """Call `GET /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -352,7 +385,8 @@ class AsyncUsersMethods:
                 {
                     "company_id": company_id,
                     "user_id": user_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -365,6 +399,7 @@ class AsyncUsersMethods:
         user_role: Literal["worker", "administrator", "accountant", "manager", "owner"] | None = None,
         user_permissions: Sequence[UserPermissionValue] | None = None,
         staff_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> UserRolePermissions:
         """Call `PUT /api/v1/company/{company_id}/users/{user_id}/permissions`.
 
@@ -391,6 +426,7 @@ class AsyncUsersMethods:
                     "user_permissions": user_permissions,
                     "staff_id": staff_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -401,6 +437,7 @@ class AsyncUsersMethods:
         user_id: int,
         body: UsersCopyToCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/copy_to_companies`.
 
@@ -425,6 +462,7 @@ class AsyncUsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 
@@ -435,6 +473,7 @@ class AsyncUsersMethods:
         user_id: int,
         body: UsersRemoveFromCompaniesRequest | None = None,
         user_company_links: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> dict[str, JSON] | None:
         """Call `POST /api/v1/company/{company_id}/users/{user_id}/remove_from_companies`.
 
@@ -459,6 +498,7 @@ class AsyncUsersMethods:
                 else {
                     "user_company_links": user_company_links,
                 },
+                extra=extra_params,
             )
         )
 

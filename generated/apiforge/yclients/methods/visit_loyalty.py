@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from apiforge.core import MethodSpec, Param
@@ -114,6 +115,7 @@ class VisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -141,6 +143,7 @@ class VisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -153,6 +156,7 @@ class VisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -180,6 +184,7 @@ class VisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -192,6 +197,7 @@ class VisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         amount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
 
@@ -218,6 +224,7 @@ class VisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "amount": amount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -229,6 +236,7 @@ class VisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
 
@@ -254,6 +262,7 @@ class VisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -266,6 +275,7 @@ class VisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         referrer_phone: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
 
@@ -292,11 +302,12 @@ class VisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "referrer_phone": referrer_phone,
                 },
+                extra=extra_params,
             )
         )
 
     def list_transactions(
-        self, *, visit_id: int
+        self, *, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
         """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
 
@@ -313,7 +324,8 @@ class VisitLoyaltyMethods:
             _GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -335,6 +347,7 @@ class AsyncVisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -362,6 +375,7 @@ class AsyncVisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -374,6 +388,7 @@ class AsyncVisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_discount_program/{company_id}/{card_id}/{program_id}`.
 
@@ -401,6 +416,7 @@ class AsyncVisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -413,6 +429,7 @@ class AsyncVisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         amount: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_card_withdrawal/{company_id}/{card_id}`.
 
@@ -439,6 +456,7 @@ class AsyncVisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "amount": amount,
                 },
+                extra=extra_params,
             )
         )
 
@@ -450,6 +468,7 @@ class AsyncVisitLoyaltyMethods:
         body: VisitLoyaltyRequestDataTypes | None = None,
         record_id: int | None = None,
         visit_id: int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyCancelResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/cancel_card_withdrawal/{company_id}/{card_id}`.
 
@@ -475,6 +494,7 @@ class AsyncVisitLoyaltyMethods:
                     "record_id": record_id,
                     "visit_id": visit_id,
                 },
+                extra=extra_params,
             )
         )
 
@@ -487,6 +507,7 @@ class AsyncVisitLoyaltyMethods:
         record_id: int | None = None,
         visit_id: int | None = None,
         referrer_phone: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> VisitLoyaltyApplyResponseDataTypes:
         """Call `POST /api/v1/visit/loyalty/apply_referral_program/{company_id}/{group_id}`.
 
@@ -513,11 +534,12 @@ class AsyncVisitLoyaltyMethods:
                     "visit_id": visit_id,
                     "referrer_phone": referrer_phone,
                 },
+                extra=extra_params,
             )
         )
 
     async def list_transactions(
-        self, *, visit_id: int
+        self, *, visit_id: int, extra_params: Mapping[str, object] | None = None
     ) -> list[VisitLoyaltyTransactionReaponseDataTypesVisitLoyaltyTransactionReaponseDataType]:
         """Call `GET /api/v1/visit/loyalty/transactions/{visit_id}`.
 
@@ -534,7 +556,8 @@ class AsyncVisitLoyaltyMethods:
             _GET_API_V1_VISIT_LOYALTY_TRANSACTIONS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

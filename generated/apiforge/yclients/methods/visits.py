@@ -62,7 +62,7 @@ class VisitsMethods:
     def __init__(self, client: SyncClient) -> None:
         self._client = client
 
-    def get(self, *, visit_id: int) -> VisitsGetData:
+    def get(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> VisitsGetData:
         """Call `GET /api/v1/visits/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -78,11 +78,14 @@ class VisitsMethods:
             _GET_API_V1_VISITS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    def get_details(self, *, salon_id: int, record_id: int, visit_id: int) -> VisitsGetDetailsData:
+    def get_details(
+        self, *, salon_id: int, record_id: int, visit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VisitsGetDetailsData:
         """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -102,7 +105,8 @@ class VisitsMethods:
                     "salon_id": salon_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -119,6 +123,7 @@ class VisitsMethods:
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         fast_payment: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/visits/{visit_id}/{record_id}`.
 
@@ -149,10 +154,11 @@ class VisitsMethods:
                     "services": services,
                     "fast_payment": fast_payment,
                 },
+                extra=extra_params,
             )
         )
 
-    def get_receipt_pdf(self, *, visit_id: int) -> bytes:
+    def get_receipt_pdf(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> bytes:
         """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -168,7 +174,8 @@ class VisitsMethods:
             _GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -181,7 +188,7 @@ class AsyncVisitsMethods:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def get(self, *, visit_id: int) -> VisitsGetData:
+    async def get(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> VisitsGetData:
         """Call `GET /api/v1/visits/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -197,11 +204,14 @@ class AsyncVisitsMethods:
             _GET_API_V1_VISITS_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
-    async def get_details(self, *, salon_id: int, record_id: int, visit_id: int) -> VisitsGetDetailsData:
+    async def get_details(
+        self, *, salon_id: int, record_id: int, visit_id: int, extra_params: Mapping[str, object] | None = None
+    ) -> VisitsGetDetailsData:
         """Call `GET /api/v1/visit/details/{salon_id}/{record_id}/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -221,7 +231,8 @@ class AsyncVisitsMethods:
                     "salon_id": salon_id,
                     "record_id": record_id,
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -238,6 +249,7 @@ class AsyncVisitsMethods:
         goods_transactions: Sequence[Mapping[str, JSON]] | None = None,
         services: Sequence[Mapping[str, JSON]] | None = None,
         fast_payment: float | int | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> JSON:
         """Call `PUT /api/v1/visits/{visit_id}/{record_id}`.
 
@@ -268,10 +280,11 @@ class AsyncVisitsMethods:
                     "services": services,
                     "fast_payment": fast_payment,
                 },
+                extra=extra_params,
             )
         )
 
-    async def get_receipt_pdf(self, *, visit_id: int) -> bytes:
+    async def get_receipt_pdf(self, *, visit_id: int, extra_params: Mapping[str, object] | None = None) -> bytes:
         """Call `GET /api/v1/attendance/receipt_print/{visit_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -287,7 +300,8 @@ class AsyncVisitsMethods:
             _GET_API_V1_ATTENDANCE_RECEIPT_PRINT_VISIT_ID.call(
                 {
                     "visit_id": visit_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 

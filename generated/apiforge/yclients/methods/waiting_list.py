@@ -85,6 +85,7 @@ class WaitingListMethods:
         filter_client_phone: float | int | None = None,
         filter_client_name: str | None = None,
         sort: Literal["newer", "older", "expiring"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListListData:
         """Call `GET /api/v2/companies/{company_id}/waiting_list`.
 
@@ -113,7 +114,8 @@ class WaitingListMethods:
                     "filter[client_phone]": filter_client_phone,
                     "filter[client_name]": filter_client_name,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -127,6 +129,7 @@ class WaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `POST /api/v2/companies/{company_id}/waiting_list`.
 
@@ -153,6 +156,7 @@ class WaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
@@ -167,6 +171,7 @@ class WaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
@@ -195,10 +200,13 @@ class WaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
-    def delete(self, *, company_id: int, waiting_list_entry_id: str) -> JSON:
+    def delete(
+        self, *, company_id: int, waiting_list_entry_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -216,7 +224,8 @@ class WaitingListMethods:
                 {
                     "company_id": company_id,
                     "waiting_list_entry_id": waiting_list_entry_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -239,6 +248,7 @@ class AsyncWaitingListMethods:
         filter_client_phone: float | int | None = None,
         filter_client_name: str | None = None,
         sort: Literal["newer", "older", "expiring"] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListListData:
         """Call `GET /api/v2/companies/{company_id}/waiting_list`.
 
@@ -267,7 +277,8 @@ class AsyncWaitingListMethods:
                     "filter[client_phone]": filter_client_phone,
                     "filter[client_name]": filter_client_name,
                     "sort": sort,
-                }
+                },
+                extra=extra_params,
             )
         )
 
@@ -281,6 +292,7 @@ class AsyncWaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `POST /api/v2/companies/{company_id}/waiting_list`.
 
@@ -307,6 +319,7 @@ class AsyncWaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
@@ -321,6 +334,7 @@ class AsyncWaitingListMethods:
         service_ids: Sequence[JSON] | None = None,
         staff_ids: Sequence[JSON] | None = None,
         intervals: Sequence[Mapping[str, JSON]] | None = None,
+        extra_params: Mapping[str, object] | None = None,
     ) -> WaitingListCreateData:
         """Call `PUT /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
@@ -349,10 +363,13 @@ class AsyncWaitingListMethods:
                     "staff_ids": staff_ids,
                     "intervals": intervals,
                 },
+                extra=extra_params,
             )
         )
 
-    async def delete(self, *, company_id: int, waiting_list_entry_id: str) -> JSON:
+    async def delete(
+        self, *, company_id: int, waiting_list_entry_id: str, extra_params: Mapping[str, object] | None = None
+    ) -> JSON:
         """Call `DELETE /api/v2/companies/{company_id}/waiting_list/{waiting_list_entry_id}`.
 
         Tokens: user. Idempotent: retried on transient failures.
@@ -370,7 +387,8 @@ class AsyncWaitingListMethods:
                 {
                     "company_id": company_id,
                     "waiting_list_entry_id": waiting_list_entry_id,
-                }
+                },
+                extra=extra_params,
             )
         )
 
