@@ -107,8 +107,9 @@ class VK(VKEvents, ExecuteMethods):
         token_kind: the kind of tokens given as bare strings; sets their rate limit (group: 20, open: 3, service: 3, user: 3 requests/s per token).
         strategy: how one of several tokens is chosen (`choose(tokens, allowed_kinds) -> Token`):
             RoundRobinStrategy (default), RandomStrategy, LeastRecentlyUsedStrategy, LeastLoadedStrategy or your own.
-        captcha_handler: `(captcha_sid, captcha_img) -> text`: answers VK's captcha (error 14) and the
-            call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
+        captcha_handler: `(captcha_sid, url) -> answer` or `(captcha: Captcha) -> answer`: answers VK's
+            captcha (error 14), classic (the text on the image) or newer (the success token of its
+            `redirect_uri` page), and the call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
         max_captcha_attempts: captchas answered per call before `CaptchaNeeded` is raised.
         version: the API version sent as `v`.
         lang: the language of answers (`lang`), e.g. "en".
@@ -506,8 +507,9 @@ class AsyncVK(AsyncVKEvents, AsyncExecuteMethods):
         token_kind: the kind of tokens given as bare strings; sets their rate limit (group: 20, open: 3, service: 3, user: 3 requests/s per token).
         strategy: how one of several tokens is chosen (`choose(tokens, allowed_kinds) -> Token`, sync or async):
             RoundRobinStrategy (default), RandomStrategy, LeastRecentlyUsedStrategy, LeastLoadedStrategy or your own.
-        captcha_handler: `(captcha_sid, captcha_img) -> text`, sync or async: answers VK's captcha (error 14) and the
-            call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
+        captcha_handler: `(captcha_sid, url) -> answer` or `(captcha: Captcha) -> answer`, sync or async: answers VK's
+            captcha (error 14), classic (the text on the image) or newer (the success token of its
+            `redirect_uri` page), and the call is replayed; None (or a handler returning None) raises `CaptchaNeeded`.
         max_captcha_attempts: captchas answered per call before `CaptchaNeeded` is raised.
         version: the API version sent as `v`.
         lang: the language of answers (`lang`), e.g. "en".

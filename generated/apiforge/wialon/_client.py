@@ -80,7 +80,63 @@ class Wialon(SyncClient):
         self._configure(protocol, policy)
         self._start(http_client, timeout)
         self._session = protocol
+        self._adopted: str | None = None
+        """The session id given to `from_session` (None: the client's sessions are its own to log out)."""
         self._hooks: SessionHooks[Wialon, LoginResponse] = SessionHooks(self, protocol, LoginResponse, is_async=False)
+
+    @classmethod
+    def from_session(
+        cls,
+        sid: str,
+        *,
+        base_url: str = "https://hst-api.wialon.com",
+        token: str | None = None,
+        logout_on_close: bool = False,
+        rate_limit: float | RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> Wialon:
+        """A client that joins a session opened elsewhere (another process, Wialon's web UI) instead of logging in.
+
+        No token/login is made and the session hooks do not run for it. Closing the client leaves
+        the session open for its other users unless `logout_on_close=True`. When the server says the
+        session is gone (error 1), a client given `token=` logs in with it (and logs out of that new
+        session on close); one without a token raises ConfigurationError saying so.
+
+        Args:
+            sid: the session id (`eid` of the login that opened it); kept out of reprs and logs.
+            base_url: scheme and host of the Wialon site the session lives on.
+            token: a token to log in with once the adopted session has expired.
+            logout_on_close: end the adopted session on close (core/logout).
+            rate_limit, retry, max_retries, timeout, http_client: as for the constructor.
+        """
+        if not isinstance(sid, str) or not sid:
+            raise ValueError("from_session: sid must be a non-empty session id (str)")
+        client = cls(
+            token,
+            base_url=base_url,
+            rate_limit=rate_limit,
+            retry=retry,
+            max_retries=max_retries,
+            timeout=timeout,
+            http_client=http_client,
+        )
+        client._session.adopt({"eid": sid})
+        client._adopted = None if logout_on_close else sid
+        if token is None:
+            client._session.no_token_message = (
+                "the adopted Wialon session has ended and this client has no token to open another: "
+                "adopt a live session, or pass token=... to from_session"
+            )
+        return client
+
+    def close(self) -> None:
+        """Log out (unless the session was adopted with `from_session` and is still that one) and release the connections."""
+        if self._adopted is not None and self._session.sid == self._adopted:
+            self._session.forget()  # another process's session: it stays open for them
+        super().close()
 
     def on_session_open(
         self, hook: Callable[[Wialon, LoginResponse], HookResult]
@@ -314,9 +370,65 @@ class AsyncWialon(AsyncClient):
         self._configure(protocol, policy)
         self._start(http_client, timeout)
         self._session = protocol
+        self._adopted: str | None = None
+        """The session id given to `from_session` (None: the client's sessions are its own to log out)."""
         self._hooks: SessionHooks[AsyncWialon, LoginResponse] = SessionHooks(
             self, protocol, LoginResponse, is_async=True
         )
+
+    @classmethod
+    def from_session(
+        cls,
+        sid: str,
+        *,
+        base_url: str = "https://hst-api.wialon.com",
+        token: str | None = None,
+        logout_on_close: bool = False,
+        rate_limit: float | RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> AsyncWialon:
+        """A client that joins a session opened elsewhere (another process, Wialon's web UI) instead of logging in.
+
+        No token/login is made and the session hooks do not run for it. Closing the client leaves
+        the session open for its other users unless `logout_on_close=True`. When the server says the
+        session is gone (error 1), a client given `token=` logs in with it (and logs out of that new
+        session on close); one without a token raises ConfigurationError saying so.
+
+        Args:
+            sid: the session id (`eid` of the login that opened it); kept out of reprs and logs.
+            base_url: scheme and host of the Wialon site the session lives on.
+            token: a token to log in with once the adopted session has expired.
+            logout_on_close: end the adopted session on close (core/logout).
+            rate_limit, retry, max_retries, timeout, http_client: as for the constructor.
+        """
+        if not isinstance(sid, str) or not sid:
+            raise ValueError("from_session: sid must be a non-empty session id (str)")
+        client = cls(
+            token,
+            base_url=base_url,
+            rate_limit=rate_limit,
+            retry=retry,
+            max_retries=max_retries,
+            timeout=timeout,
+            http_client=http_client,
+        )
+        client._session.adopt({"eid": sid})
+        client._adopted = None if logout_on_close else sid
+        if token is None:
+            client._session.no_token_message = (
+                "the adopted Wialon session has ended and this client has no token to open another: "
+                "adopt a live session, or pass token=... to from_session"
+            )
+        return client
+
+    async def aclose(self) -> None:
+        """Log out (unless the session was adopted with `from_session` and is still that one) and release the connections."""
+        if self._adopted is not None and self._session.sid == self._adopted:
+            self._session.forget()  # another process's session: it stays open for them
+        await super().aclose()
 
     def on_session_open(
         self, hook: Callable[[AsyncWialon, LoginResponse], HookResult]

@@ -91,6 +91,8 @@ class WialonProtocol(Protocol):
         """Run in order after every (re)login, while other calls wait for the session."""
         self.close_steps: list[SessionStep] = []
         """Run in order before the logout of `close()`; a failing step is logged, not raised."""
+        self.no_token_message = "Wialon needs token=... to open a session"
+        """The error text when a session must be opened and there is no token (an adopted session says why)."""
 
     def __repr__(self) -> str:
         state = "open" if self.sid is not None else "none"
@@ -151,7 +153,7 @@ class WialonProtocol(Protocol):
                 self.forget()  # a login whose open steps never finished (its task was cancelled): start over
             if self.sid is None:
                 if not self.token:
-                    raise ConfigurationError("Wialon needs token=... to open a session")
+                    raise ConfigurationError(self.no_token_message)
                 params: dict[str, object] = {"token": self.token, "fl": self.login_flags}
                 if self.operate_as:
                     params["operateAs"] = self.operate_as
