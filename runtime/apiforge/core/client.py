@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 P = ParamSpec("P")
+G = TypeVar("G")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -131,6 +132,14 @@ class BaseClient:
     def _pipeline(self, call: Call[T]) -> Generator[Effect, Any, T]:
         # The view's HTTP options and `with_raw_response` look at the requests; the pipeline is the same.
         return record(self._options.wrap(run_call(self._protocol, self._policy, call)))
+
+    def _group(self, name: str, cls: Callable[[Self], G]) -> G:
+        """The method group `name`, made on first use and kept (a property, not a cached_property: editors
+        complete a property's value, and a cached_property's own attributes besides)."""
+        group: G | None = self.__dict__.get(name)
+        if group is None:
+            group = self.__dict__[name] = cls(self)
+        return group
 
     def _call_by_name(
         self, method: str, params: Mapping[str, object] | None, body: object, result: object
