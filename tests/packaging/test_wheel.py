@@ -64,22 +64,28 @@ def test_a_fake_from_the_plugin(fake_vk, vk):
 """
 
 
-def test_a_users_pytest_run_has_no_assert_rewrite_warning(wheel: Path, tmp_path: Path) -> None:
-    # A user's project: the wheel (not an editable install) and pytest in a fresh virtualenv.
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def user_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user's fresh virtualenv with the wheel (not an editable install, no extras) and pytest."""
+    venv = tmp_path_factory.mktemp("user") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-    python = venv / "bin" / "python"
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", str(wheel), "pytest"], capture_output=True, text=True, timeout=600
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel), "pytest"],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert install.returncode == 0, install.stderr
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "test_app.py").write_text(USER_TEST, encoding="utf-8")
-    for command in ([str(python), "-m", "pytest"], [str(venv / "bin" / "pytest")]):
+    return venv
+
+
+def test_a_users_pytest_run_has_no_assert_rewrite_warning(user_venv: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_app.py").write_text(USER_TEST, encoding="utf-8")
+    python = user_venv / "bin" / "python"
+    for command in ([str(python), "-m", "pytest"], [str(user_venv / "bin" / "pytest")]):
         run = subprocess.run(
             [*command, "-q", "-p", "no:cacheprovider", "test_app.py"],
-            cwd=project,
+            cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=300,
@@ -87,3 +93,20 @@ def test_a_users_pytest_run_has_no_assert_rewrite_warning(wheel: Path, tmp_path:
         assert run.returncode == 0, run.stdout + run.stderr
         assert "1 passed" in run.stdout
         assert "PytestAssertRewriteWarning" not in run.stdout + run.stderr, run.stdout
+
+
+def test_regenerate_without_the_codegen_extra_says_what_to_install(user_venv: Path, tmp_path: Path) -> None:
+    from tests.cli.test_regenerate import make_checkout
+
+    checkout = make_checkout(tmp_path / "repo")
+    run = subprocess.run(
+        [str(user_venv / "bin" / "apiforge"), "regenerate", "--api", "wialon"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr + run.stdout, run.stderr
+    assert "needs jinja2, pyyaml, jsonschema, datamodel-code-generator, ruff (the `codegen` extra)" in run.stderr
+    assert "[codegen]" in run.stderr
