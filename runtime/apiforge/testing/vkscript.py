@@ -303,10 +303,10 @@ def _index(value: object, index: object) -> object:
 
 
 def _plus(left: object, right: object, position: int) -> object:
+    if isinstance(left, str) or isinstance(right, str):
+        return _text(left) + _text(right)
     if isinstance(left, list) and isinstance(right, list):
         return [*cast("list[object]", left), *cast("list[object]", right)]
-    if isinstance(left, str) or isinstance(right, str):
-        return _text(cast("object", left)) + _text(cast("object", right))
     if isinstance(left, int | float) and isinstance(right, int | float):
         return left + right
     raise ScriptSyntaxError(position, "numbers, strings or lists on both sides of +")
